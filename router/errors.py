@@ -1,0 +1,105 @@
+"""The one exception tree of kefu-router.
+
+    KefuError
+    ├── ConfigError (ValueError)         a config, rules or data file is wrong; carries FILE:LINE:COL
+    │   └── ConfigErrors                 several of them at once, each still a ConfigError
+    ├── StoreError                       Redis cannot be reached or answered unexpectedly
+    │   └── EmbeddedRedisError           the embedded redis-server would not start
+    ├── IllegalTransition (ValueError)   a conversation state change the state machine refuses
+    ├── ProtocolError (ValueError)       a client sent a frame or request we refuse; carries a code
+    │   └── AuthError                    a token or signature is wrong
+    └── ChannelError                     a channel API refused or failed a send
+        ├── RetryableChannelError        try again, after `retry_after` seconds when the API said so
+        └── PermanentChannelError        trying again cannot help; `reason` is for a person to read
+
+Callers catch the stdlib base where one is given, as aiohttp does, so a `ValueError` handler
+still sees bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class KefuError(Exception):
+    """Base of every error kefu-router raises on purpose."""
+
+
+class ConfigError(KefuError, ValueError):
+    """A file we load is wrong at a known place."""
+
+    def __init__(self, message: str, file: str = "<config>", line: int = 1, col: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.col = col
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class ConfigErrors(ConfigError):
+    """Every problem found in one pass, so that a user fixes them all at once."""
+
+    def __init__(self, errors: Sequence[ConfigError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, first.file, first.line, first.col)
+        self.errors = list(errors)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class StoreError(KefuError):
+    """Redis is unreachable or gave an answer we cannot use."""
+
+
+class EmbeddedRedisError(StoreError):
+    """The embedded redis-server did not start."""
+
+
+class IllegalTransition(KefuError, ValueError):
+    """The conversation state machine refuses this change."""
+
+    def __init__(self, current: str, target: str) -> None:
+        super().__init__(f"illegal conversation transition {current} -> {target}")
+        self.current = current
+        self.target = target
+
+
+class ProtocolError(KefuError, ValueError):
+    """A client's frame or request is refused; `code` is stable, `detail` is for people."""
+
+    def __init__(self, code: str, detail: str, status: int = 400) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = status
+
+
+class AuthError(ProtocolError):
+    """A token, session or signature did not verify."""
+
+    def __init__(self, detail: str = "bad or missing token", status: int = 401) -> None:
+        super().__init__("unauthorized", detail, status)
+
+
+class ChannelError(KefuError):
+    """A channel API did not take a send."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RetryableChannelError(ChannelError):
+    """A send that may succeed later; `retry_after` is the API's own hint in seconds."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentChannelError(ChannelError):
+    """A send that will never succeed as it stands (blocked, window closed, chat gone)."""
