@@ -1,0 +1,97 @@
+"""The entry points: check a rules text, compile it, or load it from a file."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from router.errors import ConfigError, ConfigErrors
+from router.yamlpos import load_yaml
+from routing_rules.ctx import Ctx
+from routing_rules.parse import parse_rules
+from routing_rules.ruleset import RuleSet
+from routing_rules.shadow import find_shadowed
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """Every problem in a rules file; warnings print as FILE:LINE:COL: warning: ..."""
+
+    errors: list[ConfigError] = field(default_factory=list)
+    warnings: list[ConfigError] = field(default_factory=list)
+    ruleset: RuleSet | None = None
+    """The compiled rules when there were no errors."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def lines(self) -> list[str]:
+        """Errors and warnings in file order, one `FILE:LINE:COL: ...` line each."""
+        both = sorted([*self.errors, *self.warnings], key=lambda e: (e.line, e.col))
+        return [str(e) for e in both]
+
+
+def check_rules(
+    text: str,
+    file: str = "<rules>",
+    *,
+    pools: Collection[str] | None = None,
+    skills: Collection[str] | None = None,
+) -> CheckResult:
+    """Check a rules text; with `pools`/`skills`, names outside them are errors."""
+    try:
+        doc = load_yaml(text, file)
+    except ConfigError as exc:
+        return CheckResult(errors=[exc])
+    ctx = Ctx(doc, pools, skills)
+    ruleset = parse_rules(ctx, text)
+    if ruleset is not None:
+        for later, earlier in find_shadowed(ruleset.rules):
+            why = (
+                "has no conditions and decides every message"
+                if earlier.cond is None
+                else "matches every message this rule matches"
+            )
+            ctx.warn(
+                ("rules", later.index),
+                f"rule {later.name!r} can never match: earlier rule {earlier.name!r} "
+                f"(line {earlier.line}) {why}",
+            )
+    errors = sorted(ctx.errors, key=lambda e: (e.line, e.col))
+    return CheckResult(errors, ctx.warnings, ruleset if not errors else None)
+
+
+def compile_rules(
+    text: str,
+    file: str = "<rules>",
+    *,
+    pools: Collection[str] | None = None,
+    skills: Collection[str] | None = None,
+) -> RuleSet:
+    """Compile a rules text once; raises ConfigErrors listing every problem."""
+    result = check_rules(text, file, pools=pools, skills=skills)
+    if result.ruleset is None:
+        raise ConfigErrors(result.errors)
+    return result.ruleset
+
+
+def read_text(path: str | Path) -> str:
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text: {exc.reason}", str(p)) from None
+
+
+def load_rules(
+    path: str | Path,
+    *,
+    pools: Collection[str] | None = None,
+    skills: Collection[str] | None = None,
+) -> RuleSet:
+    """Read and compile a rules file; raises ConfigError(s) naming FILE:LINE:COL."""
+    return compile_rules(read_text(path), str(path), pools=pools, skills=skills)

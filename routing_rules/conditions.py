@@ -1,0 +1,321 @@
+"""Compiled `when` conditions: pure predicates over the facts of one message.
+
+Every node answers `test(facts)` on the fast path and, only when a decision is explained,
+`why(facts, held)`: one phrase saying what held or what failed. `key` is a canonical, hashable
+form used by the shadowing analysis: two nodes with equal keys test the same thing.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from routing_rules.intents import IntentTable, detect_language, normalize
+from routing_rules.model import RuleInput
+from routing_rules.regex import Regex
+from routing_rules.times import Calendar, Window, days_text
+
+
+class Facts:
+    """What one message offers to rules; the costly parts are computed on first use."""
+
+    __slots__ = ("_angry", "_lang", "_local", "inp", "intents", "table", "text", "tz")
+
+    def __init__(self, inp: RuleInput, table: IntentTable, tz: tzinfo) -> None:
+        self.inp = inp
+        self.table = table
+        self.tz = tz
+        self.text = normalize(inp.text)
+        self.intents = frozenset(table.detect(self.text))
+        self._lang: str | None = inp.language
+        self._angry: bool | None = None
+        self._local: datetime | None = None
+
+    @property
+    def language(self) -> str:
+        if self._lang is None:
+            self._lang = detect_language(self.text)
+        return self._lang
+
+    @property
+    def angry(self) -> bool:
+        if self._angry is None:
+            self._angry = self.table.angry.hit(self.text) is not None
+        return self._angry
+
+    @property
+    def local(self) -> datetime:
+        if self._local is None:
+            now = self.inp.now
+            # A naive time is taken as UTC rather than guessed as the host's zone.
+            if now.tzinfo is None:
+                now = now.replace(tzinfo=UTC)
+            self._local = now.astimezone(self.tz)
+        return self._local
+
+    @property
+    def minute(self) -> int:
+        return self.local.hour * 60 + self.local.minute
+
+
+class Cond:
+    """A compiled condition."""
+
+    __slots__ = ()
+    key: Any
+
+    def test(self, f: Facts) -> bool:
+        raise NotImplementedError
+
+    def why(self, f: Facts, held: bool) -> str:
+        raise NotImplementedError
+
+
+def _list(values: tuple[str, ...]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+class OneOf(Cond):
+    """A single-valued attribute (channel, segment, ...) equals one of `values`."""
+
+    __slots__ = ("get", "key", "label", "order", "values")
+
+    def __init__(self, label: str, attr: str, values: tuple[str, ...]) -> None:
+        self.label = label
+        self.order = values
+        self.values = frozenset(values)
+        self.get: Callable[[Facts], Any] = operator.attrgetter(attr)
+        self.key = ("oneof", label, self.values)
+
+    def test(self, f: Facts) -> bool:
+        return self.get(f) in self.values
+
+    def why(self, f: Facts, held: bool) -> str:
+        actual = self.get(f)
+        if len(self.order) == 1:
+            return f"{self.label} is {actual!r}" if held else (
+                f"{self.label} is {actual!r}, not {self.order[0]!r}")
+        return f"{self.label} {actual!r} is {'' if held else 'not '}one of {_list(self.order)}"
+
+
+class SetAny(Cond):
+    """A set attribute (detected intents, customer tags) has any (or all) of `values`."""
+
+    __slots__ = ("get", "key", "label", "need_all", "order", "values")
+
+    def __init__(self, label: str, attr: str, values: tuple[str, ...], need_all: bool) -> None:
+        self.label = label
+        self.order = values
+        self.values = frozenset(values)
+        self.need_all = need_all
+        self.get: Callable[[Facts], frozenset[str]] = operator.attrgetter(attr)
+        self.key = ("setall" if need_all else "setany", label, self.values)
+
+    def test(self, f: Facts) -> bool:
+        have = self.get(f)
+        return self.values <= have if self.need_all else not self.values.isdisjoint(have)
+
+    def why(self, f: Facts, held: bool) -> str:
+        have = self.get(f)
+        verb = "detected" if self.label == "intent" else "present"
+        shown = ", ".join(sorted(have)) or "none"
+        if held:
+            hits = [v for v in self.order if v in have]
+            return f"{self.label} {_list(tuple(hits))} {verb}"
+        if len(self.order) == 1:
+            return f"no {self.label} {self.order[0]!r} {verb} ({verb}: {shown})"
+        quant = "all" if self.need_all else "any"
+        return f"not {quant} of {self.label} {_list(self.order)} {verb} ({verb}: {shown})"
+
+
+class Contains(Cond):
+    """The normalized text contains any (or all) of the keywords, as substrings."""
+
+    __slots__ = ("key", "need_all", "words")
+
+    def __init__(self, words: tuple[str, ...], need_all: bool) -> None:
+        self.words = tuple(dict.fromkeys(normalize(w) for w in words))
+        self.need_all = need_all
+        self.key = ("contains_all" if need_all else "contains", frozenset(self.words))
+
+    def test(self, f: Facts) -> bool:
+        text = f.text
+        if self.need_all:
+            return all(w in text for w in self.words)
+        return any(w in text for w in self.words)
+
+    def why(self, f: Facts, held: bool) -> str:
+        found = tuple(w for w in self.words if w in f.text)
+        if held:
+            return f"text contains {_list(found)}"
+        if self.need_all:
+            missing = tuple(w for w in self.words if w not in found)
+            return f"text lacks {_list(missing)}"
+        return f"text contains none of {_list(self.words)}"
+
+
+class Matches(Cond):
+    """The normalized text matches an re2 regex."""
+
+    __slots__ = ("key", "rx")
+
+    def __init__(self, rx: Regex) -> None:
+        self.rx = rx
+        self.key = ("matches", rx.pattern)
+
+    def test(self, f: Facts) -> bool:
+        return self.rx.search(f.text)
+
+    def why(self, f: Facts, held: bool) -> str:
+        return f"text {'matches' if held else 'does not match'} /{self.rx.pattern}/"
+
+
+class Flag(Cond):
+    """A boolean fact (angry, reopened) equals `want`."""
+
+    __slots__ = ("get", "key", "label", "want")
+
+    def __init__(self, label: str, attr: str, want: bool) -> None:
+        self.label = label
+        self.want = want
+        self.get: Callable[[Facts], bool] = operator.attrgetter(attr)
+        self.key = ("flag", label, want)
+
+    def test(self, f: Facts) -> bool:
+        return bool(self.get(f)) is self.want
+
+    def why(self, f: Facts, held: bool) -> str:
+        return f"{self.label} is {str(bool(self.get(f))).lower()}" + ("" if held else (
+            f", wanted {str(self.want).lower()}"))
+
+
+_OPS: dict[str, Callable[[int, int], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+class Compare(Cond):
+    """An integer fact compared with a constant (message_count >= 3)."""
+
+    __slots__ = ("fn", "get", "key", "label", "op", "value")
+
+    def __init__(self, label: str, attr: str, op: str, value: int) -> None:
+        self.label, self.op, self.value = label, op, value
+        self.fn = _OPS[op]
+        self.get: Callable[[Facts], int] = operator.attrgetter(attr)
+        self.key = ("compare", label, op, value)
+
+    def test(self, f: Facts) -> bool:
+        return self.fn(self.get(f), self.value)
+
+    def why(self, f: Facts, held: bool) -> str:
+        return f"{self.label} {self.get(f)} {'' if held else 'is not '}{self.op} {self.value}"
+
+
+class TimeIn(Cond):
+    """Local time of day (rules' timezone) is inside one of the windows."""
+
+    __slots__ = ("key", "windows")
+
+    def __init__(self, windows: tuple[Window, ...]) -> None:
+        self.windows = windows
+        self.key = ("time", windows)
+
+    def test(self, f: Facts) -> bool:
+        m = f.minute
+        return any(w.contains(m) for w in self.windows)
+
+    def why(self, f: Facts, held: bool) -> str:
+        ws = ", ".join(str(w) for w in self.windows)
+        return f"local time {f.local:%H:%M} ({f.tz}) is {'' if held else 'not '}within {ws}"
+
+
+class DaysIn(Cond):
+    """Local weekday (rules' timezone) is one of `days`."""
+
+    __slots__ = ("days", "key")
+
+    def __init__(self, days: frozenset[int]) -> None:
+        self.days = days
+        self.key = ("days", days)
+
+    def test(self, f: Facts) -> bool:
+        return f.local.weekday() in self.days
+
+    def why(self, f: Facts, held: bool) -> str:
+        neg = "" if held else "not "
+        return f"local day {f.local:%a %Y-%m-%d} is {neg}in {days_text(self.days)}"
+
+
+class InCalendar(Cond):
+    """The message time is inside (or outside) a named calendar's business hours."""
+
+    __slots__ = ("cal", "key", "want")
+
+    def __init__(self, cal: Calendar, want: bool) -> None:
+        self.cal, self.want = cal, want
+        self.key = ("calendar", cal.name, want)
+
+    def test(self, f: Facts) -> bool:
+        return self.cal.is_open(f.local) is self.want
+
+    def why(self, f: Facts, held: bool) -> str:
+        inside = self.cal.is_open(f.local)
+        where = "inside" if inside else "outside"
+        return f"local {f.local:%a %H:%M} is {where} calendar {self.cal.name!r} ({self.cal})"
+
+
+class All(Cond):
+    __slots__ = ("items", "key")
+
+    def __init__(self, items: tuple[Cond, ...]) -> None:
+        self.items = items
+        self.key = ("all", frozenset(c.key for c in items))
+
+    def test(self, f: Facts) -> bool:
+        for c in self.items:
+            if not c.test(f):
+                return False
+        return True
+
+    def why(self, f: Facts, held: bool) -> str:
+        if held:
+            return " and ".join(c.why(f, True) for c in self.items) or "always"
+        first = next(c for c in self.items if not c.test(f))
+        return first.why(f, False)
+
+
+class AnyOf(Cond):
+    __slots__ = ("items", "key")
+
+    def __init__(self, items: tuple[Cond, ...]) -> None:
+        self.items = items
+        self.key = ("any", frozenset(c.key for c in items))
+
+    def test(self, f: Facts) -> bool:
+        for c in self.items:
+            if c.test(f):
+                return True
+        return False
+
+    def why(self, f: Facts, held: bool) -> str:
+        if held:
+            return next(c for c in self.items if c.test(f)).why(f, True)
+        return "none of (" + "; ".join(c.why(f, False) for c in self.items) + ")"
+
+
+class Not(Cond):
+    __slots__ = ("inner", "key")
+
+    def __init__(self, inner: Cond) -> None:
+        self.inner = inner
+        self.key = ("not", inner.key)
+
+    def test(self, f: Facts) -> bool:
+        return not self.inner.test(f)
+
+    def why(self, f: Facts, held: bool) -> str:
+        return f"not ({self.inner.why(f, not held)})"

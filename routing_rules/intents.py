@@ -1,0 +1,202 @@
+"""Keyword and pattern intent detection, language guess and the "angry" check, without a model.
+
+Text is compared after `normalize`: NFKC folds full-width forms (U+FF01 to !, U+FF21 to a)
+and casefold makes Latin case-insensitive. Keywords match as substrings, because Chinese is not
+written with spaces and word splitting would miss 退款 inside 我要退款吗. Patterns are re2.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from routing_rules.regex import Regex
+
+
+def _kw(*chunks: str) -> tuple[str, ...]:
+    """Keywords written as "a|b|c" so that long lists stay readable."""
+    return tuple(k for chunk in chunks for k in chunk.split("|") if k)
+
+
+BUILTIN_INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # name: (keywords, re2 patterns), from what customers of Chinese e-commerce shops ask before,
+    # during and after a sale; a shop tunes them in the `intents:` section of its rules file.
+    "presale": (
+        _kw(
+            "尺码|尺寸|码数|多大码|穿多大|面料|材质|什么颜色|有货吗|有没有货|库存|现货|正品|"
+            "多少钱|价格|优惠|便宜点|打折|折扣|优惠券|满减|活动|促销|包邮|什么时候发货|几天发货|"
+            "支付方式|花呗|分期|推荐|适合|size|fabric|material|colour|color|in stock|genuine|"
+            "authentic|price|discount|coupon|promotion|free shipping|how much|recommend"
+        ),
+        # "M码", "XL码", "38码": asking for a size.
+        (r"(?:\b|^)(?:xs|s|m|l|xl|xxl|xxxl|[2-5]xl|\d{2,3})\s*码",),
+    ),
+    "order_status": (
+        _kw(
+            "订单状态|订单号|我的订单|发货了吗|还没发货|怎么还没发|催发货|修改地址|改地址|"
+            "更改地址|改一下地址|取消订单|指定日期发货|已付款|order status|my order|order number|"
+            "cancel order|cancel my order|change address|change the address|shipped yet|"
+            "has it shipped"
+        ),
+        (r"\b\d{16,20}\b",),
+    ),
+    "logistics": (
+        _kw(
+            "物流|快递|包裹|运单|到哪了|到哪里了|派送|签收|没收到|还没到|丢件|配送|顺丰|中通|"
+            "圆通|韵达|申通|邮政|tracking|track my|parcel|package|courier|shipping status|"
+            "where is my|not arrived|hasn't arrived|not received|delayed"
+        ),
+        (),
+    ),
+    "return_exchange": (
+        _kw(
+            "退货|换货|退换|七天无理由|7天无理由|换个尺码|换一个|尺码不合适|不合适|发错|少发|"
+            "漏发|破损|坏了|质量问题|瑕疵|寄回|return|exchange|send back|wrong item|wrong size|"
+            "damaged|broken|defective|missing item|doesn't fit"
+        ),
+        (),
+    ),
+    "refund": (
+        _kw(
+            "退款|退钱|退差价|仅退款|没退|钱什么时候到|价保|refund|money back|reimburse|"
+            "chargeback"
+        ),
+        (),
+    ),
+    "complaint": (
+        _kw(
+            "投诉|差评|举报|12315|消协|曝光|维权|态度差|骗子|欺诈|假货|货不对板|描述不符|"
+            "与描述不符|complain|bad review|negative review|report you|scam|fraud|fake|"
+            "not as described|terrible service"
+        ),
+        (),
+    ),
+    "invoice": (
+        _kw(
+            "发票|开票|专票|普票|增值税|税号|invoice|receipt|vat|fapiao|tax id"
+        ),
+        (),
+    ),
+    "cross_border": (
+        _kw(
+            "清关|海关|关税|进口税|跨境|海外直邮|直邮|保税|实名认证|customs|clearance|"
+            "import duty|import tax|tariff|international shipping|overseas|cross-border|"
+            "cross border"
+        ),
+        (),
+    ),
+    "human_request": (
+        _kw(
+            "转人工|人工|真人|找客服|有人吗|活人|不要机器人|human|real person|operator|"
+            "speak to someone|talk to someone|talk to an agent|speak to an agent"
+        ),
+        (),
+    ),
+}
+
+BUILTIN_ANGRY: tuple[tuple[str, ...], tuple[str, ...]] = (
+    _kw(
+        "投诉|差评|垃圾|骗子|欺骗|坑人|坑爹|气死|恶心|什么玩意|太差了|态度差|忍无可忍|12315|"
+        "scam|scammer|fraud|furious|outraged|ridiculous|disgusting|worst|terrible|"
+        "unacceptable|wtf|rip-off|rip off"
+    ),
+    # Repeated !!! or ??? (full-width exclamation and question marks fold to these under NFKC).
+    (r"[!?]{3,}",),
+)
+
+
+def normalize(text: str) -> str:
+    """The form every keyword and pattern is matched against."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """One intent (or the angry check): normalized keywords plus compiled patterns."""
+
+    name: str
+    keywords: tuple[str, ...]
+    patterns: tuple[Regex, ...]
+
+    def hit(self, norm: str) -> str | None:
+        """The first keyword or pattern found in normalized text, else None."""
+        for kw in self.keywords:
+            if kw in norm:
+                return kw
+        for rx in self.patterns:
+            if rx.search(norm):
+                return f"/{rx.pattern}/"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class IntentTable:
+    """All intents in their canonical order, and the angry lexicon."""
+
+    intents: tuple[Lexicon, ...]
+    angry: Lexicon
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(lx.name for lx in self.intents)
+
+    def detect(self, norm: str) -> tuple[str, ...]:
+        """Names of every intent whose keywords or patterns occur in the text."""
+        return tuple(lx.name for lx in self.intents if lx.hit(norm) is not None)
+
+    def lexicon(self, name: str) -> Lexicon | None:
+        for lx in self.intents:
+            if lx.name == name:
+                return lx
+        return None
+
+
+def make_lexicon(name: str, keywords: Iterable[str], patterns: Iterable[Regex]) -> Lexicon:
+    # Dedupe while keeping order so explanations name the keyword an admin wrote first.
+    kws = tuple(dict.fromkeys(normalize(k) for k in keywords if k.strip()))
+    return Lexicon(name, kws, tuple(patterns))
+
+
+def builtin_table(
+    overrides: Mapping[str, tuple[tuple[str, ...], tuple[Regex, ...]]] | None = None,
+    angry: tuple[tuple[str, ...], tuple[Regex, ...]] | None = None,
+) -> IntentTable:
+    """The built-in table with whole intents replaced or added by `overrides` (already merged)."""
+    overrides = dict(overrides or {})
+    lexs = []
+    for name, (kws, pats) in BUILTIN_INTENTS.items():
+        if name in overrides:
+            okws, opats = overrides.pop(name)
+            lexs.append(make_lexicon(name, okws, opats))
+        else:
+            lexs.append(make_lexicon(name, kws, (Regex.compile(p) for p in pats)))
+    for name, (okws, opats) in overrides.items():
+        lexs.append(make_lexicon(name, okws, opats))
+    if angry is None:
+        rxs = (Regex.compile(p) for p in BUILTIN_ANGRY[1])
+        angry_lx = make_lexicon("angry", BUILTIN_ANGRY[0], rxs)
+    else:
+        angry_lx = make_lexicon("angry", *angry)
+    return IntentTable(tuple(lexs), angry_lx)
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x2A6DF
+
+
+def detect_language(norm: str) -> str:
+    """"zh", "en", or "und" when the text has neither Han characters nor Latin letters."""
+    cjk = latin = 0
+    for ch in norm:
+        if _is_cjk(ch):
+            cjk += 1
+        elif "a" <= ch <= "z":
+            latin += 1
+    # One Han character carries about a word; English words average ~5 letters, so weigh 4:1.
+    if cjk and cjk * 4 >= latin:
+        return "zh"
+    if latin:
+        return "en"
+    return "zh" if cjk else "und"

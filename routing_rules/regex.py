@@ -1,0 +1,72 @@
+"""Admin regexes run on google-re2, which matches in linear time and so cannot hang the router.
+
+Python's `re` backtracks: `(a+)+$` against 50,000 a's and a "!" would block the event loop for
+ever. re2 has no backtracking, which is why it refuses backreferences and lookaround.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import re2
+
+from router.errors import ConfigError
+
+# A pattern whose compiled program needs more than this is refused, so one rule cannot eat memory.
+MAX_MEM = 8 << 20
+
+_REFUSED_HINTS = (
+    ("invalid escape sequence: \\1", "backreferences (\\1) are not supported"),
+    ("invalid escape sequence: \\2", "backreferences are not supported"),
+    ("invalid named capture group", "use (?P<name>...) for named groups"),
+    ("invalid perl operator: (?=", "lookahead (?=...) is not supported"),
+    ("invalid perl operator: (?!", "negative lookahead (?!...) is not supported"),
+    ("invalid perl operator: (?<", "lookbehind (?<=...) / (?<!...) is not supported"),
+    ("invalid perl operator: (?>", "atomic groups (?>...) are not supported"),
+    ("bad repetition operator", "nested repetition like a{1000}{1000} is not supported"),
+    ("invalid repetition size", "repetition counts above 1000 are not supported"),
+)
+
+
+def _options() -> Any:
+    opts = re2.Options()
+    opts.case_sensitive = False
+    opts.log_errors = False
+    opts.max_mem = MAX_MEM
+    return opts
+
+
+_WHY_RE2 = (
+    "rules use re2, which matches in linear time so that no message can stall the router, "
+    "and therefore has no backreferences or lookaround"
+)
+
+
+def explain_refusal(pattern: str, raw: str) -> str:
+    """A message that says re2 is used and why it refused `pattern`."""
+    hint = next((h for needle, h in _REFUSED_HINTS if needle in raw), None)
+    if hint:
+        return f"regex {pattern!r} refused by re2: {hint} ({raw}); {_WHY_RE2}"
+    return f"invalid regex {pattern!r}: {raw} (checked with re2: {_WHY_RE2})"
+
+
+@dataclass(frozen=True, slots=True)
+class Regex:
+    """A compiled, case-insensitive re2 pattern that keeps its source for explanations."""
+
+    pattern: str
+    _rx: Any = field(repr=False, compare=False)
+
+    @classmethod
+    def compile(cls, pattern: str) -> Regex:
+        try:
+            rx = re2.compile(pattern, _options())
+        except re2.error as exc:
+            raw = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            # No position here: the parser re-raises it at the pattern's FILE:LINE:COL.
+            raise ConfigError(explain_refusal(pattern, raw)) from None
+        return cls(pattern, rx)
+
+    def search(self, text: str) -> bool:
+        return self._rx.search(text) is not None
