@@ -62,7 +62,8 @@ class Window:
 
 def parse_window(text: str) -> Window:
     """"09:00-18:00" or "22:00-08:00" (crosses midnight)."""
-    parts = text.replace("\u2013", "-")  # an en dash pasted from a document.split("-")
+    # An en dash often comes along when hours are pasted from a document.
+    parts = text.replace("\u2013", "-").split("-")
     if len(parts) != 2:
         raise ValueError(f"expected a window as HH:MM-HH:MM, got {text!r}")
     start, end = parse_hhmm(parts[0]), parse_hhmm(parts[1])
