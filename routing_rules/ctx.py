@@ -77,6 +77,9 @@ class Ctx:
         if isinstance(value, str) and value.strip():
             return value
         got = "an empty string" if isinstance(value, str) else kind_of(value)
+        if isinstance(value, bool):
+            # YAML 1.1 reads yes/no/on/off as booleans, a classic surprise for names.
+            got += " (YAML reads yes, no, on and off as booleans; put the name in quotes)"
         self.err(path, f"{what}: expected a string, got {got}")
         return None
 

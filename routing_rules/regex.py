@@ -47,8 +47,8 @@ def explain_refusal(pattern: str, raw: str) -> str:
     """A message that says re2 is used and why it refused `pattern`."""
     hint = next((h for needle, h in _REFUSED_HINTS if needle in raw), None)
     if hint:
-        return f"regex {pattern!r} refused by re2: {hint} ({raw}); {_WHY_RE2}"
-    return f"invalid regex {pattern!r}: {raw} (checked with re2: {_WHY_RE2})"
+        return f"regex '{pattern}' refused by re2: {hint} ({raw}); {_WHY_RE2}"
+    return f"invalid regex '{pattern}': {raw} (checked with re2: {_WHY_RE2})"
 
 
 @dataclass(frozen=True, slots=True)
