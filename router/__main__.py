@@ -1,0 +1,6 @@
+"""python -m router"""
+import sys
+
+from router.cli import main
+
+sys.exit(main())

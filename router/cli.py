@@ -1,0 +1,100 @@
+"""The `kefu` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from router import __version__
+from router.errors import ConfigError, KefuError
+from router.settings import Settings, load_settings
+
+log = logging.getLogger("kefu")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kefu", description="Omnichannel customer-service router.")
+    parser.add_argument("--version", action="version", version=f"kefu-router {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the router (web chat, channels, console)")
+    serve.add_argument("--config", help="YAML config; default ./config/kefu.yaml, else the demo")
+    serve.add_argument("--host", default=os.environ.get("KEFU_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("KEFU_PORT", "8080")))
+    serve.add_argument("--data-dir", default=os.environ.get("KEFU_DATA_DIR", ".kefu"))
+    serve.add_argument("--redis-url", default=None, help="external Redis; default embedded")
+    serve.add_argument("--log-level", default=os.environ.get("KEFU_LOG_LEVEL", "INFO"))
+    serve.set_defaults(func=cmd_serve)
+
+    rules = sub.add_parser("rules", help="check, explain and replay routing rules")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    from routing_rules.cli import add_rules_parsers  # noqa: PLC0415 -- keeps `kefu --version` fast
+
+    add_rules_parsers(rules_sub)
+
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KefuError as exc:
+        print(f"kefu: {exc}", file=sys.stderr)
+        return 1
+
+
+def resolve_settings(config: str | None, data_dir: Path) -> Settings:
+    if config:
+        return load_settings(config)
+    default = Path("config/kefu.yaml")
+    if default.exists():
+        return load_settings(default)
+    from router.demo import demo_settings  # noqa: PLC0415
+
+    return demo_settings(data_dir)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    data_dir = Path(args.data_dir)
+    settings = resolve_settings(args.config, data_dir)
+    return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url))
+
+
+async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None) -> int:
+    from router.runtime import Runtime  # noqa: PLC0415
+    from router.web.app import build_app  # noqa: PLC0415
+
+    rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir)
+    app = build_app(rt)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    base = f"http://{host}:{port}"
+    print(f"kefu-router {__version__} serving {settings.source}", flush=True)
+    print(f"chat page: {base}/chat", flush=True)
+    print(f"console:   {base}/console", flush=True)
+    if settings.source == "<demo>":
+        for agent in settings.agents:
+            print(f"agent {agent.id} token {agent.token}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("shutting down: draining work, closing sockets", flush=True)
+    await runner.cleanup()  # stops the listener, closes sockets with 1001, then the runtime drains
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Fan-out: frames from any process reach the WebSockets held by this one.
+
+Scripts publish every agent frame to one pub/sub channel (and keep it in the agent's event
+stream), and customer frames to another. Each process subscribes once and hands frames to its
+local connections. A connection is a `Tap`: it drops frames it already sent (by stream entry id),
+holds live frames back while it replays history, and writes in order through its own queue, so a
+slow browser never slows the subscriber. If the subscription drops, every tap replays its stream
+from its cursor on resubscribe: pub/sub may lose frames, the streams do not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+
+from redis.exceptions import RedisError
+
+from router.store import Store
+
+log = logging.getLogger("kefu.fanout")
+
+Writer = Callable[[str], Awaitable[None]]
+"""Sends one frame's text to the socket; may expand it first (agent 'assigned' frames)."""
+Replayer = Callable[["Tap", str], Awaitable[None]]
+"""Re-reads the tap's stream after a cursor and feeds it through `Tap.offer`."""
+
+
+def _sid(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class Tap:
+    """One socket's ordered, de-duplicated view of its frames."""
+
+    def __init__(self, address: str, write: Writer, replay: Replayer | None = None) -> None:
+        self.address = address
+        self.cursor = (0, 0)
+        self._write = write
+        self._replay = replay
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._held: list[tuple[str, str]] | None = []  # None once live
+        self._task = asyncio.create_task(self._pump())
+
+    def offer(self, entry_id: str, frame: str) -> None:
+        """Queue a frame unless it was already sent; '-' marks frames that are not stored."""
+        if self._held is not None:
+            self._held.append((entry_id, frame))
+            return
+        if entry_id != "-":
+            sid = _sid(entry_id)
+            if sid <= self.cursor:
+                return
+            self.cursor = sid
+        self._queue.put_nowait(frame)
+
+    def replayed(self, entries: list[tuple[str, str]]) -> None:
+        """Feed stream entries read from Redis; during the first replay they go before any live
+        frame held meanwhile, so the socket sees history in order."""
+        if self._held is not None:
+            self._held[0:0] = entries
+        else:
+            for entry_id, frame in entries:
+                self.offer(entry_id, frame)
+
+    def start_at(self, entry_id: str) -> None:
+        self.cursor = max(self.cursor, _sid(entry_id))
+
+    def go_live(self) -> None:
+        """Replay is done: release held frames newer than what replay sent."""
+        held, self._held = self._held or [], None
+        for entry_id, frame in held:
+            self.offer(entry_id, frame)
+
+    async def resync(self) -> None:
+        if self._replay is not None:
+            await self._replay(self, f"{self.cursor[0]}-{self.cursor[1]}")
+
+    async def _pump(self) -> None:
+        while (frame := await self._queue.get()) is not None:
+            try:
+                await self._write(frame)
+            except (ConnectionError, RuntimeError) as exc:
+                log.debug("tap %s: write failed: %s", self.address, exc)
+                return
+            except Exception:
+                log.exception("tap %s: frame dropped", self.address)
+
+    async def close(self) -> None:
+        self._queue.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self._task, 2)
+
+
+class Hub:
+    """Local connections by address, fed from Redis pub/sub."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.agents: dict[str, set[Tap]] = defaultdict(set)
+        self.customers: dict[str, set[Tap]] = defaultdict(set)
+        self.subscribed = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def add_agent(self, aid: str, tap: Tap) -> None:
+        self.agents[aid].add(tap)
+
+    def remove_agent(self, aid: str, tap: Tap) -> None:
+        self.agents[aid].discard(tap)
+        if not self.agents[aid]:
+            del self.agents[aid]
+
+    def add_customer(self, address: str, tap: Tap) -> None:
+        self.customers[address].add(tap)
+
+    def remove_customer(self, address: str, tap: Tap) -> None:
+        self.customers[address].discard(tap)
+        if not self.customers[address]:
+            del self.customers[address]
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        k = self.store.keys
+        first = True
+        while not self._stopping.is_set():
+            pubsub = self.store.client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(k.agent_channel, k.customer_channel)
+                self.subscribed.set()
+                if not first:
+                    await self._resync_all()
+                first = False
+                while not self._stopping.is_set():
+                    msg = await pubsub.get_message(timeout=1.0)
+                    if msg is not None:
+                        self._dispatch(msg["channel"], msg["data"])
+            except (RedisError, ConnectionError) as exc:
+                self.subscribed.clear()
+                log.warning("pub/sub dropped, resubscribing: %s", exc)
+                await asyncio.sleep(0.5)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    def _dispatch(self, channel: str, data: str) -> None:
+        address, entry_id, frame = data.split("\n", 2)
+        table = self.agents if channel == self.store.keys.agent_channel else self.customers
+        for tap in list(table.get(address, ())):
+            tap.offer(entry_id, frame)
+
+    async def _resync_all(self) -> None:
+        for taps in [*self.agents.values(), *self.customers.values()]:
+            for tap in list(taps):
+                await tap.resync()
+
+    async def close_all(self) -> None:
+        for taps in [*self.agents.values(), *self.customers.values()]:
+            for tap in list(taps):
+                await tap.close()

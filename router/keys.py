@@ -1,0 +1,176 @@
+"""Every Redis key and channel kefu-router uses, and why each exists.
+
+Hash tags group the keys one Lua script touches, so the same scripts run on Redis Cluster:
+
+- ``{rt}``  the routing domain: conversations' routing state, agents, loads, pool queues, customer
+  links. Assignment must change an agent's load and a conversation's state in one script, so all
+  of it lives in one slot. It is small (hashes and sets, no message bodies).
+- ``{in}``  the inbound stream and its idempotency keys (one script: dedupe + XADD).
+- ``{out}`` the outbound stream (outbox), its dead letters, reply idempotency and per-conversation
+  send order.
+- ``{t:<conversation>}`` one conversation's transcript: the bulk data, spread across slots.
+- ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
+
+Scripts reach keys of their own tag that they derive from ids (e.g. an agent's hash from the
+agent id); every such key shares the script's hash tag, so it is in the same slot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INBOUND_GROUP = "routers"
+"""Consumer group of the route workers on the inbound stream."""
+OUTBOUND_GROUP = "senders"
+"""Consumer group of the senders on the outbound stream."""
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Key names under one namespace, so several shops can share a Redis."""
+
+    ns: str = "kefu"
+
+    # -- routing domain {rt} ------------------------------------------------------------------
+    @property
+    def rt(self) -> str:
+        """Prefix of routing keys; the Lua scripts build per-id keys from it."""
+        return f"{self.ns}:{{rt}}:"
+
+    def conv(self, cid: str) -> str:
+        """Hash: one conversation's routing state (see router.models.Conversation)."""
+        return f"{self.rt}conv:{cid}"
+
+    @property
+    def conv_index(self) -> str:
+        """Sorted set: conversation id by last update, for listing without SCAN."""
+        return f"{self.rt}convs"
+
+    def customer(self, cust: str) -> str:
+        """Hash: customer name, segment, tags, open conversation, last agent (stickiness)."""
+        return f"{self.rt}cust:{cust}"
+
+    def customer_identities(self, cust: str) -> str:
+        """Set: the channel identities ('channel:account:user') linked to one customer."""
+        return f"{self.rt}cust:{cust}:idents"
+
+    def identity(self, channel: str, account: str, user: str) -> str:
+        """String: channel identity -> customer id. One customer, many channels."""
+        return f"{self.rt}ident:{channel}:{account}:{user}"
+
+    def agent(self, aid: str) -> str:
+        """Hash: agent's live status, cap, load, idle-since, pools and skills."""
+        return f"{self.rt}agent:{aid}"
+
+    def agent_convs(self, aid: str) -> str:
+        """Set: the agent's open conversations; its size is the agent's load."""
+        return f"{self.rt}agent:{aid}:convs"
+
+    def agent_events(self, aid: str) -> str:
+        """Stream: frames for the agent, so a reconnecting or remote console misses nothing."""
+        return f"{self.rt}agent:{aid}:events"
+
+    @property
+    def agents(self) -> str:
+        """Set: ids of all configured agents."""
+        return f"{self.rt}agents"
+
+    @property
+    def pools(self) -> str:
+        """Set: ids of all configured pools."""
+        return f"{self.rt}pools"
+
+    def pool_agents(self, pool: str) -> str:
+        """Set: members of a pool, whatever their status."""
+        return f"{self.rt}pool:{pool}:agents"
+
+    def pool_free(self, pool: str) -> str:
+        """Sorted set: online members with free capacity, scored by load then idle-since."""
+        return f"{self.rt}pool:{pool}:free"
+
+    def pool_queue(self, pool: str) -> str:
+        """Sorted set: waiting conversations, scored by priority then arrival."""
+        return f"{self.rt}pool:{pool}:queue"
+
+    def applied(self, mid: str) -> str:
+        """String: marks an inbound message as routed, so a re-read entry has no second effect."""
+        return f"{self.rt}applied:{mid}"
+
+    # -- inbound {in} -------------------------------------------------------------------------
+    @property
+    def inbound(self) -> str:
+        """Stream: every accepted customer message, consumed by the route workers."""
+        return f"{self.ns}:{{in}}:stream"
+
+    def inbound_seen(self, dedupe_key: str) -> str:
+        """String: (channel, account, native id) -> our message id, so retries are accepted once."""
+        return f"{self.ns}:{{in}}:seen:{dedupe_key}"
+
+    # -- outbound {out} -----------------------------------------------------------------------
+    @property
+    def outbound(self) -> str:
+        """Stream: the outbox of replies, consumed by the senders."""
+        return f"{self.ns}:{{out}}:stream"
+
+    @property
+    def dead(self) -> str:
+        """Stream: replies that ran out of attempts, for a person to look at."""
+        return f"{self.ns}:{{out}}:dead"
+
+    def outbound_seen(self, author: str, client_msg_id: str) -> str:
+        """String: an author's client_msg_id -> message id, so a resent reply is accepted once."""
+        return f"{self.ns}:{{out}}:seen:{author}:{client_msg_id}"
+
+    def outbound_seq(self, cid: str) -> str:
+        """Counter: order number of the next reply in a conversation."""
+        return f"{self.ns}:{{out}}:seq:{cid}"
+
+    def outbound_done(self, cid: str) -> str:
+        """String: highest reply order number finished (sent or dead) in a conversation."""
+        return f"{self.ns}:{{out}}:done:{cid}"
+
+    def outbound_sent(self, mid: str) -> str:
+        """String: the channel took this reply; a re-read outbox entry is not sent again."""
+        return f"{self.ns}:{{out}}:sent:{mid}"
+
+    # -- transcript {t:cid} -------------------------------------------------------------------
+    def transcript(self, cid: str) -> str:
+        """Stream: the conversation's messages in order, with notes."""
+        return f"{self.ns}:{{t:{cid}}}:log"
+
+    def transcript_ids(self, cid: str) -> str:
+        """Hash: message id -> transcript entry id, to append each message once."""
+        return f"{self.ns}:{{t:{cid}}}:ids"
+
+    def delivery(self, cid: str) -> str:
+        """Hash: message id -> delivery status JSON (sent / failed + reason)."""
+        return f"{self.ns}:{{t:{cid}}}:delivery"
+
+    # -- web chat feed {f:visitor} ------------------------------------------------------------
+    def feed(self, visitor: str) -> str:
+        """Stream: frames a web chat visitor is shown, replayed after `last_seen`."""
+        return f"{self.ns}:{{f:{visitor}}}:feed"
+
+    def feed_ids(self, visitor: str) -> str:
+        """Hash: message id -> feed entry id, to find `last_seen` and to add each message once."""
+        return f"{self.ns}:{{f:{visitor}}}:ids"
+
+    @property
+    def webchat_secret(self) -> str:
+        """String: the session-signing secret shared by all processes when the config has none."""
+        return f"{self.rt}webchat:secret"
+
+    def agent_presence(self, aid: str) -> str:
+        """Hash: connection id -> expiry, across processes; empty past the grace means offline."""
+        return f"{self.rt}agent:{aid}:presence"
+
+    # -- pub/sub channels (not keys; cluster broadcasts them) ---------------------------------
+    @property
+    def agent_channel(self) -> str:
+        """Pub/sub: agent events, for whichever process holds the agent's WebSocket."""
+        return f"{self.ns}:events:agent"
+
+    @property
+    def customer_channel(self) -> str:
+        """Pub/sub: customer events, addressed 'channel:chat' (feed entries, queue position)."""
+        return f"{self.ns}:events:customer"

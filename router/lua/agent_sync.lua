@@ -1,0 +1,25 @@
+-- Create or update an agent from the config, keeping live status and load. Pool membership and
+-- free sets follow the new pools at once. KEYS[1] anchor.
+-- ARGV: aid, name, role, cap, pools_json, skills_json, now.
+local aid, name, role, cap, pools_json, skills_json, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
+local ak = agent_key(aid)
+local old = cjson.decode(redis.call('HGET', ak, 'pools') or '[]')
+local new = cjson.decode(pools_json)
+local keep = {}
+for _, p in ipairs(new) do keep[p] = true end
+for _, p in ipairs(old) do
+  if not keep[p] then
+    redis.call('SREM', RT .. 'pool:' .. p .. ':agents', aid)
+    redis.call('ZREM', pool_free_key(p), aid)
+  end
+end
+for _, p in ipairs(new) do
+  redis.call('SADD', RT .. 'pool:' .. p .. ':agents', aid)
+  redis.call('SADD', RT .. 'pools', p)
+end
+redis.call('SADD', RT .. 'agents', aid)
+redis.call('HSET', ak, 'id', aid, 'name', name, 'role', role, 'cap', cap, 'pools', pools_json, 'skills', skills_json)
+if not redis.call('HGET', ak, 'status') then redis.call('HSET', ak, 'status', 'offline') end
+if not redis.call('HGET', ak, 'last_assigned_ms') then redis.call('HSET', ak, 'last_assigned_ms', 0) end
+refresh_agent(aid)
+return drain_agent(aid, now)

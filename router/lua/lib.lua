@@ -1,0 +1,194 @@
+-- Shared prelude of the routing-domain scripts. Rendered by router/scripts.py, which fills in:
+--   __RT__          key prefix of the {rt} slot (router/keys.py)
+--   __TRANSITIONS__ the conversation state machine (router/lifecycle.py)
+--   __AGENT_CH__ / __CUST_CH__  pub/sub channels for agent and customer events
+-- Every key below carries the {rt} hash tag, so one script stays in one Cluster slot.
+local RT = '__RT__'
+local TRANSITIONS = __TRANSITIONS__
+local AGENT_CH = '__AGENT_CH__'
+local CUST_CH = '__CUST_CH__'
+local EVENTS_MAXLEN = 2000
+
+local function conv_key(cid) return RT .. 'conv:' .. cid end
+local function agent_key(aid) return RT .. 'agent:' .. aid end
+local function agent_convs_key(aid) return RT .. 'agent:' .. aid .. ':convs' end
+local function agent_events_key(aid) return RT .. 'agent:' .. aid .. ':events' end
+local function cust_key(cust) return RT .. 'cust:' .. cust end
+local function pool_free_key(pool) return RT .. 'pool:' .. pool .. ':free' end
+local function pool_queue_key(pool) return RT .. 'pool:' .. pool .. ':queue' end
+local function pool_key(pool) return RT .. 'pool:' .. pool end
+
+-- Moves a conversation, refusing what the state machine forbids. Callers check before any write,
+-- because Redis does not roll back a script's earlier writes when it errors.
+local function can_move(cur, to)
+  return TRANSITIONS[cur] ~= nil and TRANSITIONS[cur][to] == true
+end
+local function move(cid, to)
+  local cur = redis.call('HGET', conv_key(cid), 'state') or 'new'
+  if not can_move(cur, to) then
+    error('ILLEGAL_TRANSITION ' .. cur .. ' -> ' .. to)
+  end
+  redis.call('HSET', conv_key(cid), 'state', to)
+end
+
+-- Frames for an agent go to a capped stream (replay) and to pub/sub (live), together.
+local function emit(aid, frame)
+  local id = redis.call('XADD', agent_events_key(aid), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'f', frame)
+  redis.call('PUBLISH', AGENT_CH, aid .. '\n' .. id .. '\n' .. frame)
+  return id
+end
+-- Customer frames that are not stored (queue position, assignment notices), addressed to the
+-- conversation's reply address 'channel:chat', which is what a customer's socket knows.
+local function emit_customer(cid, frame)
+  local f = redis.call('HMGET', RT .. 'conv:' .. cid, 'channel', 'chat')
+  if f[1] and f[2] then redis.call('PUBLISH', CUST_CH, f[1] .. ':' .. f[2] .. '\n-\n' .. frame) end
+end
+
+-- Free-agent score: load first, then the oldest last-assignment (longest idle). Both fit a
+-- double exactly: load < 2^11, milliseconds < 2^42.
+local function free_score(load, last_ms)
+  return load * 4398046511104 + last_ms
+end
+
+-- An agent is in a pool's free set iff online and under cap. Called after every change to status,
+-- cap or load, so the free sets are never stale.
+local function refresh_agent(aid)
+  local ak = agent_key(aid)
+  local f = redis.call('HMGET', ak, 'status', 'cap', 'last_assigned_ms', 'pools')
+  local load = redis.call('SCARD', agent_convs_key(aid))
+  redis.call('HSET', ak, 'load', load)
+  local pools = cjson.decode(f[4] or '[]')
+  local free = f[1] == 'online' and load < tonumber(f[2] or '0')
+  local score = free_score(load, tonumber(f[3] or '0'))
+  for _, pool in ipairs(pools) do
+    if free then
+      redis.call('ZADD', pool_free_key(pool), score, aid)
+    else
+      redis.call('ZREM', pool_free_key(pool), aid)
+    end
+  end
+  return load
+end
+
+local function has_skills(aid, skills_json, min_level)
+  if skills_json == nil or skills_json == false or skills_json == '' or skills_json == '[]' then
+    return true
+  end
+  local need = cjson.decode(skills_json)
+  local have = cjson.decode(redis.call('HGET', agent_key(aid), 'skills') or '{}')
+  for _, skill in ipairs(need) do
+    local level = have[skill]
+    if level == nil or tonumber(level) < (min_level or 1) then return false end
+  end
+  return true
+end
+
+-- Queue score: higher priority first, then earlier arrival. `front` puts a conversation ahead of
+-- every ordinary one of its priority (requeue after an agent left, transfer to a full pool).
+local function queue_score(priority, since_s, front)
+  local boost = 0
+  if front then boost = 1000 end
+  return -(priority + boost) * 1e10 + since_s
+end
+
+local function enqueue(cid, pool, now, front)
+  local ck = conv_key(cid)
+  local prio = tonumber(redis.call('HGET', ck, 'priority') or '0')
+  redis.call('HSET', ck, 'queued_at', now, 'pool', pool)
+  redis.call('HDEL', ck, 'agent')
+  redis.call('ZADD', pool_queue_key(pool), queue_score(prio, now, front), cid)
+end
+
+-- Estimated wait from the pool's moving average of handle time and its online capacity.
+local function queue_frame(cid, pool)
+  local rank = redis.call('ZRANK', pool_queue_key(pool), cid)
+  if not rank then return nil end
+  local avg = tonumber(redis.call('HGET', pool_key(pool), 'avg_handle_s') or '180')
+  local slots = 0
+  for _, aid in ipairs(redis.call('SMEMBERS', RT .. 'pool:' .. pool .. ':agents')) do
+    local f = redis.call('HMGET', agent_key(aid), 'status', 'cap')
+    if f[1] == 'online' then slots = slots + tonumber(f[2] or '0') end
+  end
+  local eta = -1
+  if slots > 0 then eta = math.ceil((rank + 1) * avg / slots) end
+  return '{"type":"queue","conversation_id":"' .. cid .. '","position":' .. (rank + 1) ..
+    ',"ahead":' .. rank .. ',"eta_s":' .. eta .. '}'
+end
+
+local function assign(cid, aid, now, trigger)
+  local ck = conv_key(cid)
+  move(cid, 'assigned')
+  redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
+  redis.call('SADD', agent_convs_key(aid), cid)
+  redis.call('HSET', agent_key(aid), 'last_assigned_ms', math.floor(now * 1000))
+  refresh_agent(aid)
+  local frame = '{"type":"assigned","conversation_id":"' .. cid .. '"'
+  if trigger then frame = frame .. ',"message":' .. trigger end
+  emit(aid, frame .. '}')
+  local name = redis.call('HGET', agent_key(aid), 'name') or aid
+  emit_customer(cid, cjson.encode({type = 'agent', conversation_id = cid, agent = {id = aid, name = name}}))
+end
+
+-- The first waiting conversation in `pool` that `aid` may take, looking a little past the head
+-- so that one conversation needing a rare skill does not block everyone behind it.
+local LOOKAHEAD = 50
+local function first_for_agent(pool, aid)
+  local ids = redis.call('ZRANGE', pool_queue_key(pool), 0, LOOKAHEAD - 1, 'WITHSCORES')
+  for i = 1, #ids, 2 do
+    local f = redis.call('HMGET', conv_key(ids[i]), 'skills', 'min_level')
+    if has_skills(aid, f[1], tonumber(f[2] or '1')) then return ids[i], tonumber(ids[i + 1]) end
+  end
+  return nil, nil
+end
+
+local function pick_agent(pool, skills_json, min_level)
+  for _, aid in ipairs(redis.call('ZRANGE', pool_free_key(pool), 0, -1)) do
+    if has_skills(aid, skills_json, min_level) then return aid end
+  end
+  return nil
+end
+
+-- Capacity appeared in `pool`'s queue side: hand out conversations while agents are free.
+local function drain_pool(pool, now)
+  local assigned = 0
+  while true do
+    local ids = redis.call('ZRANGE', pool_queue_key(pool), 0, LOOKAHEAD - 1)
+    if #ids == 0 then break end
+    local done = false
+    for _, cid in ipairs(ids) do
+      local f = redis.call('HMGET', conv_key(cid), 'skills', 'min_level')
+      local aid = pick_agent(pool, f[1], tonumber(f[2] or '1'))
+      if aid then
+        redis.call('ZREM', pool_queue_key(pool), cid)
+        assign(cid, aid, now, nil)
+        assigned = assigned + 1
+        done = true
+        break
+      end
+    end
+    if not done then break end
+  end
+  return assigned
+end
+
+-- Capacity appeared on one agent: give them the most urgent conversation across their pools.
+local function drain_agent(aid, now)
+  local n = 0
+  while true do
+    local f = redis.call('HMGET', agent_key(aid), 'status', 'cap', 'pools')
+    local load = redis.call('SCARD', agent_convs_key(aid))
+    if f[1] ~= 'online' or load >= tonumber(f[2] or '0') then break end
+    local best, best_score, best_pool = nil, nil, nil
+    for _, pool in ipairs(cjson.decode(f[3] or '[]')) do
+      local cid, score = first_for_agent(pool, aid)
+      if cid and (best_score == nil or score < best_score) then
+        best, best_score, best_pool = cid, score, pool
+      end
+    end
+    if not best then break end
+    redis.call('ZREM', pool_queue_key(best_pool), best)
+    assign(best, aid, now, nil)
+    n = n + 1
+  end
+  return n
+end

@@ -1,0 +1,47 @@
+-- Apply one routed message: count it, decide a new conversation (queue, then assign if an agent is
+-- free), or hand it to the assigned agent. Idempotent per message id.
+-- KEYS[1] anchor ({rt}). ARGV: mid, cid, now, message_json, pool, priority, skills_json,
+-- min_level, bot_first, decision_json, applied_ttl.
+-- Returns {status, state, agent, queue_frame}.
+local mid, cid, now, msg = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local applied = RT .. 'applied:' .. mid
+if redis.call('EXISTS', applied) == 1 then return {'dup', '', '', ''} end
+local ck = conv_key(cid)
+local st = redis.call('HGET', ck, 'state')
+if not st then return redis.error_reply('NO_CONVERSATION ' .. cid) end
+
+redis.call('HINCRBY', ck, 'messages', 1)
+redis.call('HSET', ck, 'updated', now, 'last_in_at', now, 'waiting_on', 'agent')
+redis.call('ZADD', RT .. 'convs', now, cid)
+
+local qframe = ''
+if st == 'new' then
+  local pool = ARGV[5]
+  redis.call('HSET', ck, 'pool', pool, 'priority', ARGV[6], 'skills', ARGV[7],
+    'min_level', ARGV[8], 'decision', ARGV[10])
+  if ARGV[9] == '1' then
+    move(cid, 'bot')
+  else
+    move(cid, 'queued')
+    enqueue(cid, pool, now, false)
+    -- Try the new conversation first so that its trigger message rides on the assigned frame.
+    local f = redis.call('HMGET', ck, 'skills', 'min_level')
+    local aid = pick_agent(pool, f[1], tonumber(f[2] or '1'))
+    if aid then
+      redis.call('ZREM', pool_queue_key(pool), cid)
+      assign(cid, aid, now, msg)
+    else
+      qframe = queue_frame(cid, pool) or ''
+      if qframe ~= '' then emit_customer(cid, qframe) end
+    end
+  end
+elseif st == 'assigned' then
+  local aid = redis.call('HGET', ck, 'agent')
+  emit(aid, '{"type":"message","conversation_id":"' .. cid .. '","message":' .. msg .. '}')
+elseif st == 'queued' then
+  qframe = queue_frame(cid, redis.call('HGET', ck, 'pool')) or ''
+  if qframe ~= '' then emit_customer(cid, qframe) end
+end
+redis.call('SET', applied, '1', 'EX', ARGV[11])
+local s = redis.call('HMGET', ck, 'state', 'agent')
+return {'ok', s[1], s[2] or '', qframe}

@@ -1,0 +1,180 @@
+"""The normalised model every channel is translated into.
+
+Values are frozen msgspec structs: cheap to build on the hot path, and encoded to JSON for Redis
+and frames without a hand-written serializer. States are `str` enums so they read well in Redis.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+
+import msgspec
+
+
+class Channel(str, enum.Enum):
+    WEBCHAT = "webchat"
+    WECHAT = "wechat"
+    TELEGRAM = "telegram"
+
+
+class Direction(str, enum.Enum):
+    IN = "in"
+    """From the customer."""
+    OUT = "out"
+    """To the customer: an agent, the bot or the system speaking."""
+    NOTE = "note"
+    """Internal: seen by agents only (transfer notes, decision notes)."""
+
+
+class Kind(str, enum.Enum):
+    TEXT = "text"
+    IMAGE = "image"
+    VOICE = "voice"
+    VIDEO = "video"
+    FILE = "file"
+    LOCATION = "location"
+    LINK = "link"
+    EVENT = "event"
+    UNKNOWN = "unknown"
+    """A native type we do not model yet: kept with its raw payload, never dropped."""
+
+
+class Sender(str, enum.Enum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    BOT = "bot"
+    SYSTEM = "system"
+
+
+class ConversationState(str, enum.Enum):
+    NEW = "new"
+    BOT = "bot"
+    QUEUED = "queued"
+    ASSIGNED = "assigned"
+    CLOSED = "closed"
+
+
+class AgentStatus(str, enum.Enum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class Role(str, enum.Enum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+def new_id(prefix: str) -> str:
+    """Time-ordered, collision-safe id: sortable by creation, readable in logs."""
+    return f"{prefix}_{time.time_ns() // 1000:x}{os.urandom(5).hex()}"
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One message in or out of a conversation, whatever the channel."""
+
+    id: str
+    channel: Channel
+    account: str
+    """Which of the shop's accounts on that channel (WeChat account, Telegram bot, 'web')."""
+    native_id: str
+    """The channel's own message id; with channel and account, the inbound idempotency key."""
+    sender_ref: str
+    """The channel's id for the customer (openid, chat id, web session visitor id)."""
+    direction: Direction = Direction.IN
+    sender: Sender = Sender.CUSTOMER
+    kind: Kind = Kind.TEXT
+    text: str = ""
+    media: str | None = None
+    """A reference to fetch the media on demand (WeChat media_id, Telegram file_id)."""
+    ts: float = 0.0
+    conversation_id: str | None = None
+    customer_id: str | None = None
+    agent_id: str | None = None
+    customer_name: str | None = None
+    raw: dict[str, object] | None = None
+    """The native payload, kept for audit."""
+
+    def dedupe_key(self) -> str:
+        return f"{self.channel.value}:{self.account}:{self.native_id}"
+
+    def public(self) -> dict[str, object]:
+        """The shape clients see in `message` frames."""
+        out: dict[str, object] = {
+            "id": self.id,
+            "from": self.sender.value,
+            "text": self.text,
+            "ts": self.ts,
+            "kind": self.kind.value,
+        }
+        if self.media:
+            out["media"] = self.media
+        if self.agent_id:
+            out["agent_id"] = self.agent_id
+        if self.direction is Direction.NOTE:
+            out["note"] = True
+        return out
+
+
+class Customer(msgspec.Struct, frozen=True, kw_only=True):
+    """One person, whichever channels they write from."""
+
+    id: str
+    name: str = ""
+    segment: str = "new"
+    tags: tuple[str, ...] = ()
+    identities: tuple[str, ...] = ()
+    """Channel identities linked to this customer, as 'channel:account:native_user'."""
+
+
+class Conversation(msgspec.Struct, frozen=True, kw_only=True):
+    """A conversation's routing state, as stored in its Redis hash."""
+
+    id: str
+    customer_id: str
+    channel: Channel
+    account: str
+    chat: str
+    """Where replies go on the channel (openid, chat id, web visitor)."""
+    state: ConversationState = ConversationState.NEW
+    pool: str | None = None
+    agent: str | None = None
+    priority: int = 0
+    created: float = 0.0
+    updated: float = 0.0
+    queued_at: float | None = None
+    assigned_at: float | None = None
+    closed_at: float | None = None
+    first_reply_at: float | None = None
+    reopened: int = 0
+    messages: int = 0
+    decision: dict[str, object] | None = None
+
+
+class Agent(msgspec.Struct, frozen=True, kw_only=True):
+    """An agent as configured; live load and status live in Redis."""
+
+    id: str
+    name: str
+    role: Role = Role.AGENT
+    pools: tuple[str, ...] = ()
+    skills: dict[str, int] = msgspec.field(default_factory=dict)
+    """Skill name to level, 1 (novice) to 5 (expert)."""
+    max_chats: int = 5
+    status: AgentStatus = AgentStatus.OFFLINE
+    load: int = 0
+
+
+_message_encoder = msgspec.json.Encoder()
+_message_decoder = msgspec.json.Decoder(Message)
+
+
+def encode_message(msg: Message) -> bytes:
+    return _message_encoder.encode(msg)
+
+
+def decode_message(data: bytes | str) -> Message:
+    return _message_decoder.decode(data)

@@ -1,0 +1,195 @@
+"""The outbox: replies are appended to the outbound stream, and senders deliver them through the
+customer's channel with retries. Order within a conversation is kept across processes: each reply
+carries a sequence number, and a sender sends number n only after n-1 is finished (sent or dead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import msgspec
+from redis.exceptions import RedisError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from adapters.base import Adapter, Reply
+from router.errors import ChannelError, PermanentChannelError, RetryableChannelError
+from router.ingest import DEDUPE_TTL_S
+from router.keys import OUTBOUND_GROUP
+from router.models import Direction, Message
+from router.settings import OutboxSettings
+from router.store import Store
+from router.transcript import Transcript
+from router.worker import consumer_name, ensure_group
+
+log = logging.getLogger("kefu.outbox")
+
+_reply_decoder = msgspec.json.Decoder(Reply)
+
+
+class Outbox:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def enqueue(self, reply: Reply) -> tuple[str, bool]:
+        """Queue a reply once per (author, client_msg_id); returns (message id, is_new)."""
+        k = self.store.keys
+        new, mid, _seq = await self.store.scripts.call(
+            self.store.client, "outbox_enqueue",
+            [k.outbound_seen(reply.author, reply.client_msg_id or reply.id), k.outbound,
+             k.outbound_seq(reply.conversation_id)],
+            [reply.id, msgspec.json.encode(reply), DEDUPE_TTL_S],
+        )
+        return str(mid), bool(int(new))
+
+
+def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:
+    """Exponential backoff with full jitter, but never sooner than the channel's Retry-After."""
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = min(settings.max_delay_s, settings.base_delay_s * 2 ** (state.attempt_number - 1))
+        delay = random.uniform(0, backoff)
+        if isinstance(exc, RetryableChannelError) and exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        return delay
+
+    return wait
+
+
+class Sender:
+    """Consumes the outbox and delivers each reply through its channel's adapter."""
+
+    def __init__(
+        self, store: Store, transcript: Transcript, adapters: Mapping[tuple[str, str], Adapter],
+        settings: OutboxSettings, claim_idle_ms: int = 30_000,
+    ) -> None:
+        self.store = store
+        self.keys = store.keys
+        self.transcript = transcript
+        self.adapters = adapters
+        self.settings = settings
+        self.claim_idle_ms = claim_idle_ms
+        self.name = consumer_name()
+        self.running = False
+        self.sent = 0
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        await ensure_group(self.store, self.keys.outbound, OUTBOUND_GROUP)
+        self.running = True
+        last_claim = 0.0
+        try:
+            while not self._stopping.is_set():
+                try:
+                    entries: list[tuple[str, dict[str, str]]] = []
+                    if time.monotonic() - last_claim > self.claim_idle_ms / 2000:
+                        last_claim = time.monotonic()
+                        _, claimed, *_ = await self.store.client.xautoclaim(
+                            self.keys.outbound, OUTBOUND_GROUP, self.name,
+                            min_idle_time=self.claim_idle_ms, count=self.settings.concurrency,
+                        )
+                        entries = [(e, f) for e, f in claimed if f]
+                    if not entries:
+                        resp = await self.store.client.xreadgroup(
+                            OUTBOUND_GROUP, self.name, {self.keys.outbound: ">"},
+                            count=self.settings.concurrency, block=2000,
+                        )
+                        entries = [e for _, es in resp or [] for e in es]
+                    if entries:
+                        await self.process(entries)
+                except RedisError as exc:
+                    log.warning("sender: Redis error, retrying in 1s: %s", exc)
+                    await asyncio.sleep(1)
+        finally:
+            self.running = False
+
+    async def process(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        """Conversations run concurrently; replies within one conversation run in order."""
+        by_conv: dict[str, list[tuple[str, Reply, int]]] = defaultdict(list)
+        for eid, fields in entries:
+            try:
+                reply = _reply_decoder.decode(fields["m"])
+            except (KeyError, msgspec.DecodeError, msgspec.ValidationError):
+                log.error("dead-lettering undecodable outbox entry %s", eid)
+                await self._finish(eid, None, 0)
+                continue
+            by_conv[reply.conversation_id].append((eid, reply, int(fields.get("seq", 0))))
+        await asyncio.gather(*(self._conversation(items) for items in by_conv.values()))
+
+    async def _conversation(self, items: list[tuple[str, Reply, int]]) -> None:
+        for eid, reply, seq in sorted(items, key=lambda t: t[2]):
+            await self._wait_turn(reply.conversation_id, seq)
+            await self.deliver(eid, reply, seq)
+
+    async def _wait_turn(self, cid: str, seq: int) -> None:
+        """Wait until the reply before this one is finished; bounded, so a lost entry can't stall
+        the conversation forever (XAUTOCLAIM brings a dead sender's entry back long before)."""
+        deadline = time.monotonic() + 2 * self.claim_idle_ms / 1000 + 5
+        delay = 0.01
+        while seq > 1 and time.monotonic() < deadline:
+            done = int(await self.store.client.get(self.keys.outbound_done(cid)) or 0)
+            if done >= seq - 1:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    async def deliver(self, eid: str, reply: Reply, seq: int) -> None:
+        k = self.keys
+        msg = Message(
+            id=reply.id, channel=reply.channel, account=reply.account, native_id=reply.id,
+            sender_ref=reply.chat, direction=Direction.OUT, sender=reply.sender, text=reply.text,
+            ts=reply.ts, conversation_id=reply.conversation_id, customer_id=reply.customer_id,
+            agent_id=reply.author if reply.sender.value == "agent" else None,
+        )
+        await self.transcript.append(msg)
+        if await self.store.client.exists(k.outbound_sent(reply.id)):
+            await self._finish(eid, reply, seq)  # sent before a crash; do not send twice
+            return
+        adapter = self.adapters.get((reply.channel.value, reply.account))
+        status, reason = "sent", None
+        try:
+            if adapter is None:
+                raise PermanentChannelError(f"no {reply.channel.value} account {reply.account!r} is configured")
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.settings.max_attempts),
+                wait=_wait(self.settings),
+                retry=retry_if_exception_type(RetryableChannelError),
+                reraise=True,
+            ):
+                with attempt:
+                    await adapter.send(reply)
+            await self.store.client.set(k.outbound_sent(reply.id), "1", ex=DEDUPE_TTL_S)
+            self.sent += 1
+        except ChannelError as exc:
+            status, reason = "failed", exc.reason
+            await self.store.client.xadd(k.dead, {
+                "m": msgspec.json.encode(reply).decode(), "reason": exc.reason,
+                "permanent": "1" if isinstance(exc, PermanentChannelError) else "0",
+            }, maxlen=100_000, approximate=True)
+            log.warning("reply %s failed: %s", reply.id, exc.reason)
+        await self.transcript.set_delivery(reply.conversation_id, reply.id, status, reason)
+        if reply.sender.value == "agent":
+            frame: dict[str, Any] = {"type": "delivery", "message_id": reply.id,
+                                     "conversation_id": reply.conversation_id, "status": status}
+            if reason:
+                frame["reason"] = reason
+            await self.store.call("emit", [reply.author, json.dumps(frame, ensure_ascii=False)])
+        await self._finish(eid, reply, seq)
+
+    async def _finish(self, eid: str, reply: Reply | None, seq: int) -> None:
+        pipe = self.store.client.pipeline(transaction=False)
+        if reply is not None and seq:
+            pipe.set(self.keys.outbound_done(reply.conversation_id), seq)
+        pipe.xack(self.keys.outbound, OUTBOUND_GROUP, eid)
+        pipe.xdel(self.keys.outbound, eid)
+        await pipe.execute()

@@ -1,0 +1,197 @@
+"""The running router: one object that owns the store, the workers and the local connections.
+
+`Runtime` is an async context manager: entering connects to Redis (starting the embedded one when
+no URL is given), loads scripts, syncs agents and pools from the config, and starts the route
+worker, the sender and the pub/sub fan-out; leaving stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from adapters.base import Adapter
+from router.auth import AgentTokens, Principal, SessionSigner
+from router.embedded import EmbeddedRedis
+from router.errors import ProtocolError
+from router.fanout import Hub
+from router.ingest import Ingestor
+from router.models import Role
+from router.outbox import Outbox, Sender
+from router.rules import RulesHolder
+from router.settings import Settings
+from router.store import Store
+from router.transcript import Transcript
+from router.worker import RouteWorker
+
+log = logging.getLogger("kefu.runtime")
+
+RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+
+
+class Runtime:
+    def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu",
+                 extra_adapters: list[Adapter] | None = None) -> None:
+        self.settings = settings
+        self.redis_url = redis_url or os.environ.get("KEFU_REDIS_URL") or settings.redis.url
+        self.data_dir = Path(data_dir)
+        self.embedded: EmbeddedRedis | None = None
+        self.tokens = AgentTokens(settings.agents)
+        self.sockets: set[web.WebSocketResponse] = set()
+        self.disconnect_grace_s = 60.0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._grace: dict[str, asyncio.TimerHandle] = {}
+        self.started = time.time()
+        if not self.redis_url:
+            # The embedded server's socket path is fixed, so every part can be built now.
+            self.embedded = EmbeddedRedis(self.data_dir)
+            self.redis_url = self.embedded.url
+        self.store = Store(self.redis_url, settings.redis.namespace)
+        self.transcript = Transcript(self.store)
+        self.ingestor = Ingestor(self.store)
+        self.outbox = Outbox(self.store)
+        self.hub = Hub(self.store)
+        self.rules = RulesHolder.from_settings(settings)
+        self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
+        self.adapters: dict[tuple[str, str], Adapter] = {}
+        from adapters.webchat import WebchatAdapter  # noqa: PLC0415 -- it needs this module's types
+
+        if settings.channels.webchat.enabled:
+            self._add(WebchatAdapter(self))
+        for adapter in extra_adapters or []:
+            self._add(adapter)
+
+    async def __aenter__(self) -> Runtime:
+        if self.embedded is not None:
+            await self.embedded.start()
+        try:
+            await self.store.open()
+            await self.store.sync_config(self.settings)
+            self.signer.secret = await self._webchat_secret()
+        except BaseException:
+            await self._close_store()
+            raise
+        for adapter in self.adapters.values():
+            await adapter.start()
+        self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker)
+        self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
+                             self.settings.worker.claim_idle_ms)
+        for coro in (self.hub.run(), self.worker.run(), self.sender.run()):
+            self._tasks.append(asyncio.create_task(coro))
+        await asyncio.wait_for(self.hub.subscribed.wait(), 10)
+        return self
+
+    def _add(self, adapter: Adapter) -> None:
+        self.adapters[(adapter.channel.value, adapter.account)] = adapter
+
+    async def _webchat_secret(self) -> bytes:
+        configured = self.settings.channels.webchat.secret
+        if configured:
+            return configured.encode()
+        # One random secret for every process sharing this Redis; the first one to start sets it.
+        key = self.store.keys.webchat_secret
+        await self.store.client.set(key, os.urandom(32).hex(), nx=True)
+        return bytes.fromhex(await self.store.client.get(key))
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def stop(self, deadline_s: float | None = None) -> None:
+        """Stop taking work, let the current batch finish until the deadline, then close."""
+        deadline_s = self.settings.limits.shutdown_grace_s if deadline_s is None else deadline_s
+        for timer in self._grace.values():
+            timer.cancel()
+        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub):
+            if part is not None:
+                part.stop()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=deadline_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._tasks.clear()
+        await self.hub.close_all()
+        for adapter in self.adapters.values():
+            with contextlib.suppress(Exception):
+                await adapter.close()
+        await self._close_store()
+
+    async def _close_store(self) -> None:
+        await self.store.close()
+        if self.embedded is not None:
+            await self.embedded.stop()
+
+    @property
+    def ready(self) -> tuple[bool, str]:
+        for name, task in zip(("fan-out", "route worker", "sender"), self._tasks, strict=False):
+            if task.done():
+                return False, f"{name} stopped"
+        if not self.hub.subscribed.is_set():
+            return False, "pub/sub not subscribed"
+        return True, "ok"
+
+    # -- operations shared by the WebSocket and the JSON API ----------------------------------
+    async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
+        cid = str(event["conversation_id"])
+        conv = await self.store.conversation(cid) or {"id": cid}
+        customer = await self.store.customer(conv.get("customer_id") or "") or {"id": conv.get("customer_id")}
+        messages = await self.transcript.public(cid)
+        trigger = event.get("message")
+        if isinstance(trigger, dict) and all(m["id"] != trigger.get("id") for m in messages):
+            messages.append(trigger)  # the transcript write may not have landed yet on a Cluster
+        return {"type": "assigned", "conversation": {**conv, "customer": customer}, "messages": messages}
+
+    async def close(self, cid: str, who: Principal, resolution: str) -> None:
+        force = "1" if who.can(Role.SUPERVISOR) else "0"
+        res = await self.store.call("close", [cid, who.agent_id, time.time(), resolution, force])
+        if res[0] != "ok":
+            raise ProtocolError(str(res[1]), f"cannot close {cid}: {str(res[1]).replace('_', ' ')}",
+                                404 if res[1] == "unknown_conversation" else 409)
+
+    async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
+        force = "1" if who.can(Role.SUPERVISOR) else "0"
+        res = await self.store.call("transfer", [cid, who.agent_id, force, kind, target, time.time(), note])
+        if res[0] != "ok":
+            raise ProtocolError(str(res[1]).replace(" ", "_"), f"cannot transfer {cid}: {res[1]}", 409)
+        return {"outcome": res[1], "to": res[2]}
+
+    async def set_status(self, aid: str, status: str, reason: str) -> None:
+        res = await self.store.call("status", [aid, status, time.time(), reason])
+        if res[0] != "ok":
+            raise ProtocolError(str(res[1]), f"cannot set status: {res[1]}", 404)
+
+    def agent_left(self, aid: str) -> None:
+        """A socket closed: unless the agent comes back within the grace period, go offline."""
+        if aid in self.hub.agents:
+            return
+        old = self._grace.pop(aid, None)
+        if old:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self._grace[aid] = loop.call_later(
+            self.disconnect_grace_s, lambda: asyncio.ensure_future(self._maybe_offline(aid)))
+
+    async def _maybe_offline(self, aid: str) -> None:
+        self._grace.pop(aid, None)
+        if aid in self.hub.agents:
+            return
+        presence: dict[str, str] = await self.store.client.hgetall(self.store.keys.agent_presence(aid))
+        now = time.time()
+        stale = [c for c, exp in presence.items() if float(exp) < now]
+        if stale:
+            await self.store.client.hdel(self.store.keys.agent_presence(aid), *stale)
+        if len(presence) > len(stale):
+            return  # connected to another process
+        agent = await self.store.agent(aid)
+        if agent and agent["status"] != "offline":
+            log.info("agent %s disconnected past the grace period: going offline", aid)
+            await self.set_status(aid, "offline", "agent_disconnected")

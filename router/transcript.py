@@ -1,0 +1,50 @@
+"""A conversation's transcript: every message once, in order, with its delivery status."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from router.models import Message, decode_message, encode_message
+from router.store import Store
+
+
+class Transcript:
+    def __init__(self, store: Store, max_messages: int = 0) -> None:
+        self.store = store
+        self.keys = store.keys
+        self.max_messages = max_messages
+
+    def queue_append(self, pipe: Any, msg: Message) -> None:
+        """Append `msg` to its conversation's transcript in `pipe`, once by message id."""
+        assert msg.conversation_id
+        cid = msg.conversation_id
+        self.store.scripts.queue(
+            pipe, "append_once", [self.keys.transcript(cid), self.keys.transcript_ids(cid)],
+            [msg.id, encode_message(msg), self.max_messages, "", ""],
+        )
+
+    async def append(self, msg: Message) -> None:
+        await self.store.scripts.run(self.store.client, lambda p: self.queue_append(p, msg))
+
+    async def messages(self, cid: str, limit: int = 500) -> list[Message]:
+        rows = await self.store.client.xrevrange(self.keys.transcript(cid), count=limit)
+        return [decode_message(fields["m"]) for _, fields in reversed(rows)]
+
+    async def public(self, cid: str, limit: int = 500) -> list[dict[str, Any]]:
+        """Messages as agents see them, each with its delivery status when it has one."""
+        msgs = await self.messages(cid, limit)
+        status: dict[str, str] = await self.store.client.hgetall(self.keys.delivery(cid))
+        out = []
+        for m in msgs:
+            view = m.public()
+            if m.id in status:
+                view["delivery"] = json.loads(status[m.id])
+            out.append(view)
+        return out
+
+    async def set_delivery(self, cid: str, mid: str, status: str, reason: str | None = None) -> None:
+        value: dict[str, str] = {"status": status}
+        if reason:
+            value["reason"] = reason
+        await self.store.client.hset(self.keys.delivery(cid), mid, json.dumps(value))

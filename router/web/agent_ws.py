@@ -1,0 +1,185 @@
+"""The agent WebSocket: `assigned`, `message`, `delivery` frames out; replies and actions in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from adapters.base import Reply
+from router.auth import Principal
+from router.errors import AuthError, ProtocolError
+from router.fanout import Tap
+from router.models import Channel, Role, new_id
+from router.runtime import RUNTIME, Runtime
+from router.web import frames
+
+log = logging.getLogger("kefu.agent_ws")
+
+PRESENCE_REFRESH_S = 20
+
+
+async def agent_ws(request: web.Request) -> web.StreamResponse:
+    rt = request.app[RUNTIME]
+    try:
+        who = rt.tokens.verify(request.query.get("token") or request.cookies.get("kefu_agent"))
+    except AuthError as exc:
+        raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
+                                   content_type="application/json") from None
+    ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
+    await ws.prepare(request)
+    session = AgentSession(rt, who, ws)
+    rt.sockets.add(ws)
+    try:
+        await session.run()
+    finally:
+        rt.sockets.discard(ws)
+        await session.end()
+    return ws
+
+
+class AgentSession:
+    def __init__(self, rt: Runtime, who: Principal, ws: web.WebSocketResponse) -> None:
+        self.rt = rt
+        self.who = who
+        self.ws = ws
+        self.conn_id = os.urandom(6).hex()
+        self.tap = Tap(who.agent_id, self._write, self._replay)
+
+    async def _write(self, frame: str) -> None:
+        if '"type":"assigned"' in frame[:40]:
+            frame = frames.dump(await self.rt.assigned_frame(json.loads(frame)))
+        await self.ws.send_str(frame)
+
+    async def _replay(self, tap: Tap, after: str) -> None:
+        events = self.rt.store.keys.agent_events(self.who.agent_id)
+        entries = await self.rt.store.client.xrange(events, min=f"({after}", count=2000)
+        tap.replayed([(eid, fields["f"]) for eid, fields in entries])
+
+    async def run(self) -> None:
+        rt, aid = self.rt, self.who.agent_id
+        rt.hub.add_agent(aid, self.tap)
+        presence = asyncio.create_task(self._presence())
+        try:
+            await self._snapshot()
+            async for msg in self.ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._handle(msg.data)
+                elif msg.type is WSMsgType.BINARY:
+                    await self.ws.send_str(frames.error("bad_frame", "binary frames are not accepted"))
+        finally:
+            presence.cancel()
+            rt.hub.remove_agent(aid, self.tap)
+
+    async def _snapshot(self) -> None:
+        """Mark this agent present, go online if offline, then send every open conversation."""
+        rt, aid = self.rt, self.who.agent_id
+        k = rt.store.keys
+        await rt.store.client.hset(k.agent_presence(aid), self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
+        latest = await rt.store.client.xrevrange(k.agent_events(aid), count=1)
+        if latest:
+            self.tap.start_at(latest[0][0])
+        agent = await rt.store.agent(aid)
+        status = agent["status"] if agent else "offline"
+        await self.ws.send_str(frames.dump({
+            "type": "hello", "agent": {"id": aid, "name": self.who.name, "role": self.who.role.value,
+                                       "status": status},
+        }))
+        for cid in sorted(await rt.store.client.smembers(k.agent_convs(aid))):
+            await self.ws.send_str(frames.dump(await rt.assigned_frame({"conversation_id": cid})))
+        self.tap.go_live()
+        if agent and status == "offline":
+            await rt.set_status(aid, "online", "connected")
+
+    async def _presence(self) -> None:
+        k = self.rt.store.keys.agent_presence(self.who.agent_id)
+        while True:
+            await asyncio.sleep(PRESENCE_REFRESH_S)
+            with contextlib.suppress(Exception):
+                await self.rt.store.client.hset(k, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
+
+    async def end(self) -> None:
+        await self.tap.close()
+        with contextlib.suppress(Exception):
+            await self.rt.store.client.hdel(self.rt.store.keys.agent_presence(self.who.agent_id), self.conn_id)
+        self.rt.agent_left(self.who.agent_id)
+
+    async def _handle(self, text: str) -> None:
+        try:
+            frame = frames.parse(text)
+            handler = HANDLERS.get(frame["type"])
+            if handler is None:
+                raise ProtocolError("unknown_type", f"unknown frame type {frame['type']!r}")
+            answer = await handler(self, frame)
+            if answer:
+                await self.ws.send_str(frames.dump(answer))
+        except ProtocolError as exc:
+            await self.ws.send_str(frames.error(exc.code, exc.detail, ref=_ref(text)))
+
+    # -- frame handlers: each returns the frame to answer with, or None -------------------------
+    async def reply(self, frame: dict[str, Any]) -> dict[str, Any]:
+        rt = self.rt
+        cid = frames.text_field(frame, "conversation_id")
+        body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars)
+        client_id = frames.text_field(frame, "client_msg_id")
+        force = "1" if self.who.can(Role.SUPERVISOR) else "0"
+        res = await rt.store.call("reply", [cid, self.who.agent_id, time.time(), force])
+        if res[0] != "ok":
+            raise ProtocolError(res[1], f"cannot reply in {cid}: {str(res[1]).replace('_', ' ')}")
+        _, channel, account, chat, customer = res
+        reply = Reply(
+            id=new_id("m"), conversation_id=cid, customer_id=customer, channel=Channel(channel),
+            account=account, chat=chat, text=body, author=self.who.agent_id,
+            client_msg_id=client_id, ts=time.time(),
+        )
+        mid, _new = await rt.outbox.enqueue(reply)
+        return {"type": "ack", "client_msg_id": client_id, "message_id": mid, "conversation_id": cid}
+
+    async def close(self, frame: dict[str, Any]) -> None:
+        cid = frames.text_field(frame, "conversation_id")
+        resolution = frames.text_field(frame, "resolution", max_len=64, required=False) or "resolved"
+        await self.rt.close(cid, self.who, resolution)
+
+    async def transfer(self, frame: dict[str, Any]) -> dict[str, Any]:
+        cid = frames.text_field(frame, "conversation_id")
+        to_agent = frame.get("to_agent")
+        to_pool = frame.get("to_pool")
+        if bool(to_agent) == bool(to_pool) or not isinstance(to_agent or to_pool, str):
+            raise ProtocolError("bad_frame", 'give exactly one of "to_agent" or "to_pool"')
+        note = frames.text_field(frame, "note", max_len=2000, required=False)
+        kind, target = ("agent", to_agent) if to_agent else ("pool", to_pool)
+        outcome = await self.rt.transfer(cid, self.who, kind, str(target), note)
+        return {"type": "transferred", "conversation_id": cid, **outcome}
+
+    async def status(self, frame: dict[str, Any]) -> dict[str, Any]:
+        status = frame.get("status")
+        if status not in ("online", "away", "offline"):
+            raise ProtocolError("bad_frame", '"status" must be online, away or offline')
+        await self.rt.set_status(self.who.agent_id, str(status), "agent_set")
+        return {"type": "status", "status": status}
+
+    async def ping(self, frame: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "pong"}
+
+
+def _ref(text: str) -> str | None:
+    """Echo a client_msg_id back on errors, so clients can tell which send failed."""
+    with contextlib.suppress(Exception):
+        value = json.loads(text).get("client_msg_id")
+        return value if isinstance(value, str) else None
+    return None
+
+
+HANDLERS = {
+    "reply": AgentSession.reply,
+    "close": AgentSession.close,
+    "transfer": AgentSession.transfer,
+    "status": AgentSession.status,
+    "ping": AgentSession.ping,
+}

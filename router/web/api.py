@@ -1,0 +1,104 @@
+"""The JSON API under /api/v1, with Bearer agent tokens. Described at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from router.auth import Principal
+from router.errors import AuthError, ProtocolError
+from router.models import Role
+from router.runtime import RUNTIME
+
+routes = web.RouteTableDef()
+
+
+def principal(request: web.Request, role: Role = Role.AGENT) -> Principal:
+    rt = request.app[RUNTIME]
+    header = request.headers.get("Authorization", "")
+    token = header[7:] if header.startswith("Bearer ") else request.cookies.get("kefu_agent")
+    who = rt.tokens.verify(token)
+    if not who.can(role):
+        raise AuthError(f"needs the {role.value} role", status=403)
+    return who
+
+
+@routes.get("/api/v1/conversations")
+async def list_conversations(request: web.Request) -> web.Response:
+    """Newest first; agents see their own, supervisors and admins see all."""
+    who = principal(request)
+    rt = request.app[RUNTIME]
+    try:
+        limit = min(int(request.query.get("limit", "50")), 500)
+    except ValueError:
+        raise ProtocolError("bad_query", "limit must be a whole number") from None
+    state = request.query.get("state")
+    if who.can(Role.SUPERVISOR):
+        ids = await rt.store.client.zrevrange(rt.store.keys.conv_index, 0, limit * 4 - 1)
+    else:
+        ids = sorted(await rt.store.client.smembers(rt.store.keys.agent_convs(who.agent_id)))
+    convs = await rt.store.conversations(ids)
+    if state:
+        convs = [c for c in convs if c["state"] == state]
+    return web.json_response({"conversations": convs[:limit]})
+
+
+@routes.get("/api/v1/conversations/{id}")
+async def get_conversation(request: web.Request) -> web.Response:
+    who = principal(request)
+    rt = request.app[RUNTIME]
+    cid = request.match_info["id"]
+    conv = await rt.store.conversation(cid)
+    if conv is None:
+        raise ProtocolError("not_found", f"no conversation {cid}", 404)
+    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
+        raise AuthError("this conversation is not assigned to you", status=403)
+    customer = await rt.store.customer(conv["customer_id"] or "")
+    messages = await rt.transcript.public(cid)
+    return web.json_response({"conversation": conv, "customer": customer, "messages": messages})
+
+
+@routes.get("/api/v1/agents")
+async def list_agents(request: web.Request) -> web.Response:
+    principal(request)
+    return web.json_response({"agents": await request.app[RUNTIME].store.agents()})
+
+
+@routes.post("/api/v1/agents/{id}/status")
+async def set_agent_status(request: web.Request) -> web.Response:
+    who = principal(request)
+    aid = request.match_info["id"]
+    if aid != who.agent_id and not who.can(Role.SUPERVISOR):
+        raise AuthError("only supervisors set another agent's status", status=403)
+    body = await json_body(request)
+    status = body.get("status")
+    if status not in ("online", "away", "offline"):
+        raise ProtocolError("bad_request", '"status" must be online, away or offline')
+    await request.app[RUNTIME].set_status(aid, str(status), "api")
+    return web.json_response({"agent": await request.app[RUNTIME].store.agent(aid)})
+
+
+@routes.post("/api/v1/conversations/{id}/close")
+async def close_conversation(request: web.Request) -> web.Response:
+    who = principal(request)
+    body = await json_body(request, required=False)
+    resolution = str(body.get("resolution") or "resolved")[:64]
+    await request.app[RUNTIME].close(request.match_info["id"], who, resolution)
+    return web.json_response({"closed": request.match_info["id"]})
+
+
+async def json_body(request: web.Request, required: bool = True) -> dict[str, Any]:
+    if not request.can_read_body:
+        if required:
+            raise ProtocolError("bad_request", "a JSON body is required")
+        return {}
+    if request.content_type != "application/json":
+        raise ProtocolError("bad_request", "Content-Type must be application/json", 415)
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ProtocolError("bad_json", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ProtocolError("bad_request", "the body must be a JSON object")
+    return body

@@ -1,0 +1,102 @@
+"""The aiohttp application: routes, error mapping, security headers and lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import resources
+
+from aiohttp import WSCloseCode, web
+
+from router.errors import ProtocolError
+from router.runtime import RUNTIME, Runtime
+from router.web import api, openapi
+from router.web.agent_ws import agent_ws
+
+log = logging.getLogger("kefu.web")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every refusal is JSON {error, detail} with a 4xx; nothing else changes."""
+    try:
+        return await handler(request)
+    except ProtocolError as exc:
+        return web.json_response({"error": exc.code, "detail": exc.detail}, status=exc.status)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    if not response.prepared:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+def static_dir() -> str:
+    return str(resources.files("router").joinpath("web/static"))
+
+
+def page(name: str) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(f"{static_dir()}/{name}", headers={"Cache-Control": "no-cache"})
+
+    return handler
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    if not await rt.store.ping():
+        return web.json_response({"status": "unavailable", "reason": "Redis does not answer"}, status=503)
+    ok, reason = rt.ready
+    if not ok:
+        return web.json_response({"status": "unavailable", "reason": reason}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(openapi.spec())
+
+
+def build_app(rt: Runtime) -> web.Application:
+    """An app whose runtime starts with the server and stops with it."""
+    app = web.Application(middlewares=[errors, security_headers],
+                          client_max_size=rt.settings.limits.max_body_bytes)
+    app[RUNTIME] = rt
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with rt:
+            yield
+
+    app.cleanup_ctx.append(lifecycle)
+    for adapter in rt.adapters.values():
+        app.router.add_routes(adapter.routes())
+    app.on_shutdown.append(_close_sockets)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/chat", page("chat.html"))
+    app.router.add_get("/console", page("console.html"))
+    app.router.add_get("/", page("index.html"))
+    app.router.add_get("/ws/agent", agent_ws)
+    app.router.add_get("/api/v1/openapi.json", openapi_json)
+    app.router.add_routes(api.routes)
+    app.router.add_static("/static", static_dir(), append_version=False)
+    return app
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """On shutdown, tell every browser we are going away (1001), so it reconnects elsewhere."""
+    rt = app[RUNTIME]
+    for ws in list(rt.sockets):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")

@@ -1,0 +1,37 @@
+"""Reading client frames: every refusal is a ProtocolError that becomes an error frame."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from router.errors import ProtocolError
+
+
+def parse(text: str) -> dict[str, Any]:
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        raise ProtocolError("bad_json", "frame is not valid JSON") from None
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        raise ProtocolError("bad_frame", 'a frame is a JSON object with a string "type"')
+    return frame
+
+
+def text_field(frame: dict[str, Any], name: str, *, max_len: int = 128, required: bool = True) -> str:
+    value = frame.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ProtocolError("bad_frame", f'"{name}" must be a non-empty string')
+    if len(value) > max_len:
+        raise ProtocolError("too_long", f'"{name}" is longer than {max_len} characters')
+    return value
+
+
+def error(code: str, detail: str, **extra: Any) -> str:
+    return json.dumps({"type": "error", "code": code, "detail": detail, **extra}, ensure_ascii=False)
+
+
+def dump(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False)

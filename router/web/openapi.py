@@ -1,0 +1,64 @@
+"""The OpenAPI description of the JSON API, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from router import __version__
+
+_BEARER = [{"bearer": []}]
+_ERR = {"description": "refused, with {error, detail}",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _op(summary: str, ok: str, *, params: list[dict[str, Any]] | None = None,
+        body: dict[str, Any] | None = None, status: str = "200", auth: bool = True) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {status: {"description": ok}, "400": _ERR, "401": _ERR},
+    }
+    if auth:
+        op["security"] = _BEARER
+    if params:
+        op["parameters"] = params
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return op
+
+
+_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def spec() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "kefu-router", "version": __version__,
+                 "description": "JSON API of kefu-router. WebSocket frames are described in docs/protocol.md."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "required": ["error", "detail"],
+                                  "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}}},
+        },
+        "paths": {
+            "/healthz": {"get": _op("Liveness", "the process runs", auth=False)},
+            "/readyz": {"get": _op("Readiness: Redis answers and workers run", "ready; 503 otherwise", auth=False)},
+            "/api/v1/webchat/sessions": {"post": _op("Start a web chat session", "{session, visitor}",
+                                                     status="201", auth=False)},
+            "/api/v1/conversations": {"get": _op(
+                "List conversations (an agent's own; all for supervisors)", "{conversations: [...]}",
+                params=[{"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}},
+                        {"name": "state", "in": "query", "schema": {
+                            "enum": ["new", "bot", "queued", "assigned", "closed"]}}])},
+            "/api/v1/conversations/{id}": {"get": _op(
+                "One conversation with its customer, messages and decision record",
+                "{conversation, customer, messages}", params=_ID)},
+            "/api/v1/conversations/{id}/close": {"post": _op(
+                "Close a conversation", "{closed}", params=_ID,
+                body={"type": "object", "properties": {"resolution": {"type": "string"}}})},
+            "/api/v1/agents": {"get": _op("List agents with live status and load", "{agents: [...]}")},
+            "/api/v1/agents/{id}/status": {"post": _op(
+                "Set an agent's status", "{agent}", params=_ID,
+                body={"type": "object", "required": ["status"],
+                      "properties": {"status": {"enum": ["online", "away", "offline"]}}})},
+        },
+    }
