@@ -1,0 +1,1 @@
+"""Test helpers: a private Redis, WebSocket clients, fake channels."""

@@ -1,0 +1,62 @@
+"""Run the router in-process on a loopback port, against a given Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+from adapters.base import Adapter
+from router.runtime import Runtime
+from router.settings import Settings, parse_settings
+from router.web.app import build_app
+
+BASIC = """
+pools:
+  - id: presale
+  - id: aftersale
+agents:
+  - id: alice
+    name: Alice
+    token: alice-token-1234
+    pools: [presale]
+    max_chats: {cap}
+  - id: bob
+    name: Bob
+    token: bob-token-12345
+    pools: [presale, aftersale]
+    max_chats: {cap}
+  - id: sue
+    name: Sue
+    token: sue-token-12345
+    role: supervisor
+    pools: [aftersale]
+    max_chats: 5
+worker:
+  claim_idle_ms: 1000
+outbox:
+  base_delay_s: 0.01
+  max_delay_s: 0.05
+  max_attempts: 4
+"""
+
+
+def basic_settings(cap: int = 5) -> Settings:
+    return parse_settings(BASIC.format(cap=cap), "<test>")
+
+
+@asynccontextmanager
+async def running(settings: Settings, redis_url: str, adapters: list[Adapter] | None = None,
+                  tweak: object = None) -> AsyncIterator[tuple[Runtime, str]]:
+    rt = Runtime(settings, redis_url=redis_url, extra_adapters=adapters)
+    app = build_app(rt)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield rt, f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
