@@ -51,10 +51,24 @@ class AgentSession:
         self.ws = ws
         self.conn_id = os.urandom(6).hex()
         self.tap = Tap(who.agent_id, self._write, self._replay)
+        # Message ids already shown, per conversation: an `assigned` frame carries the transcript,
+        # which may already hold a message whose own `message` event is still on its way.
+        self.shown: dict[str, set[str]] = {}
 
     async def _write(self, frame: str) -> None:
-        if '"type":"assigned"' in frame[:40]:
-            frame = frames.dump(await self.rt.assigned_frame(json.loads(frame)))
+        event = json.loads(frame)
+        kind = event.get("type")
+        if kind == "assigned":
+            event = await self.rt.assigned_frame(event)
+            self.shown[event["conversation"]["id"]] = {m["id"] for m in event["messages"]}
+            frame = frames.dump(event)
+        elif kind == "message":
+            seen = self.shown.setdefault(event["conversation_id"], set())
+            if event["message"]["id"] in seen:
+                return
+            seen.add(event["message"]["id"])
+        elif kind in ("closed", "unassigned"):
+            self.shown.pop(event["conversation_id"], None)
         await self.ws.send_str(frame)
 
     async def _replay(self, tap: Tap, after: str) -> None:
@@ -92,7 +106,7 @@ class AgentSession:
                                        "status": status},
         }))
         for cid in sorted(await rt.store.client.smembers(k.agent_convs(aid))):
-            await self.ws.send_str(frames.dump(await rt.assigned_frame({"conversation_id": cid})))
+            await self._write(frames.dump({"type": "assigned", "conversation_id": cid}))
         self.tap.go_live()
         if agent and status == "offline":
             await rt.set_status(aid, "online", "connected")

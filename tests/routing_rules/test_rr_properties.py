@@ -41,14 +41,20 @@ LEAVES = [
     "{time: '22:00-08:00'}", "{any: [{tag: c}, {angry: true}]}", "{not: {segment: new}}",
 ]
 
-rule_sets = st.lists(
-    st.tuples(
-        st.lists(st.sampled_from(LEAVES), max_size=2, unique=True),
+
+
+@st.composite
+def rule_sets(draw: st.DrawFn) -> list[tuple[list[str], bool]]:
+    """Rules drawn from a small family of leaves, so that implications between rules are common."""
+    family = draw(st.lists(st.sampled_from(LEAVES), min_size=2, max_size=3, unique=True))
+    rule = st.tuples(
+        st.lists(st.sampled_from(family), min_size=1, max_size=2, unique=True),
         st.booleans(),  # continue
-    ),
-    min_size=1,
-    max_size=5,
-)
+    )
+    rules = draw(st.lists(rule, min_size=2, max_size=4))
+    if draw(st.booleans()):
+        rules.insert(draw(st.integers(0, len(rules))), ([], False))  # an always-rule
+    return rules
 
 
 def to_yaml(rules: list[tuple[list[str], bool]]) -> str:
@@ -64,7 +70,7 @@ def to_yaml(rules: list[tuple[list[str], bool]]) -> str:
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(rule_sets, inputs)
+@given(rule_sets(), inputs)
 def test_decide_is_deterministic_and_does_not_mutate_input(
     rules: list[tuple[list[str], bool]], inp: RuleInput
 ) -> None:
@@ -85,7 +91,7 @@ def _strip(d: Decision) -> tuple[object, ...]:
 
 
 @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
-@given(rule_sets, st.lists(inputs, min_size=1, max_size=40))
+@given(rule_sets(), st.lists(inputs, min_size=1, max_size=40))
 def test_shadowed_rule_never_fires(
     rules: list[tuple[list[str], bool]], inps: list[RuleInput]
 ) -> None:

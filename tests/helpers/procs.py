@@ -1,0 +1,70 @@
+"""`kefu serve` as real subprocesses, for crash, persistence and multi-process tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from helpers.redis_server import free_port
+
+
+class Serve:
+    """One `kefu serve` process on a free loopback port."""
+
+    def __init__(self, config: Path | None, redis_url: str | None, cwd: Path, data_dir: Path | None = None) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.cwd = cwd
+        args = [sys.executable, "-m", "router", "serve", "--port", str(self.port)]
+        if config:
+            args += ["--config", str(config)]
+        if redis_url:
+            args += ["--redis-url", redis_url]
+        if data_dir:
+            args += ["--data-dir", str(data_dir)]
+        self.log = cwd / f"serve-{self.port}.log"
+        self._out = self.log.open("wb")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("KEFU_REDIS_URL", None)
+        self.proc = subprocess.Popen(args, cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT, env=env)
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"kefu serve exited {self.proc.returncode}: {self.output()}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"kefu serve not ready in {timeout}s: {self.output()}")
+
+    def output(self) -> str:
+        self._out.flush()
+        return self.log.read_text(errors="replace")[-3000:]
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self._out.close()
+
+    def stop(self, timeout: float = 20) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if not self._out.closed:
+            self._out.close()
+        return int(self.proc.returncode)

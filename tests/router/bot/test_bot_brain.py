@@ -1,0 +1,234 @@
+"""The bot brain's rules, one per test, against the demo orders and the default FAQ."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from router.bot.brain import decide, needs_order, respond, when_back
+from router.bot.brain_types import BotAction, BotContext, BotState, HandoffReason, OrderLookup
+from router.bot.faq_match import FaqIndex
+from router.bot.orders import FileOrderService, Order, OrderService, TrackingEvent
+
+ROOT = Path(__file__).resolve().parents[3]
+CST = timezone(timedelta(hours=8))
+NOW = datetime(2024, 11, 18, 23, 30, tzinfo=CST)
+OPEN = datetime(2024, 11, 19, 9, 0, tzinfo=CST)
+UNPAID, PAID, SHIPPED = "2024111500045601", "2024111100012302", "2024111100012301"
+GREETED = BotState(greeted=True)
+IN_HOURS = BotContext()
+
+
+@pytest.fixture(scope="module")
+def faq() -> FaqIndex:
+    return FaqIndex.from_file(ROOT / "config" / "faq.yaml")
+
+
+@pytest.fixture(scope="module")
+def orders() -> FileOrderService:
+    return FileOrderService(ROOT / "config" / "orders-demo.yaml")
+
+
+async def turn(
+    state: BotState, text: str, ctx: BotContext, orders: OrderService, faq: FaqIndex
+) -> BotAction:
+    return await respond(state, text, ctx, orders, faq=faq)
+
+
+async def test_greets_on_first_contact_only(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(BotState(), "你好，在吗？", IN_HOURS, orders, faq)
+    assert a.state.greeted and len(a.replies) == 1 and "欢迎光临" in a.replies[0]
+    assert a.handoff is None and a.unanswered_key is None
+    b = await turn(a.state, "包邮吗", IN_HOURS, orders, faq)
+    assert b.faq_id == "free-shipping" and not any("欢迎光临" in r for r in b.replies)
+
+
+async def test_first_question_gets_greeting_and_answer(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(BotState(), "能开发票吗", IN_HOURS, orders, faq)
+    assert len(a.replies) == 2 and "欢迎光临" in a.replies[0] and a.faq_id == "invoice"
+
+
+@pytest.mark.parametrize(
+    ("text", "ctx", "reason", "team"),
+    [
+        ("我要退款", BotContext(intents=frozenset({"refund"})), HandoffReason.REFUND, "aftersale"),
+        ("想退货", BotContext(intents=frozenset({"return_exchange"})), HandoffReason.RETURN_EXCHANGE,
+         "aftersale"),
+        ("我要投诉你们", BotContext(intents=frozenset({"complaint"})), HandoffReason.COMPLAINT,
+         "general"),
+        ("你们什么破店！！", BotContext(angry=True), HandoffReason.ANGRY, "general"),
+        ("转人工", IN_HOURS, HandoffReason.HUMAN_REQUEST, "general"),
+        ("人工", IN_HOURS, HandoffReason.HUMAN_REQUEST, "general"),
+        ("can I talk to a human", IN_HOURS, HandoffReason.HUMAN_REQUEST, "general"),
+        ("在吗", BotContext(intents=frozenset({"human_request"})), HandoffReason.HUMAN_REQUEST,
+         "general"),
+        ("包邮吗", BotContext(handoff_requested=True), HandoffReason.CUSTOMER_ASKED, "general"),
+    ],
+)  # fmt: skip
+async def test_handoff_triggers(
+    faq: FaqIndex, orders: FileOrderService, text: str, ctx: BotContext,
+    reason: HandoffReason, team: str,
+) -> None:  # fmt: skip
+    a = await turn(GREETED, text, ctx, orders, faq)
+    assert a.handoff is not None and a.handoff.reason is reason and a.handoff.team == team
+    assert a.state.handed_off and a.replies and not a.queue_for_next_shift
+
+
+async def test_anger_beats_a_matching_faq(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, "包邮吗？？说话啊", BotContext(angry=True), orders, faq)
+    assert a.handoff is not None and a.handoff.reason is HandoffReason.ANGRY and a.faq_id is None
+
+
+async def test_two_unanswered_turns_hand_off(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, "你们老板是哪里人", IN_HOURS, orders, faq)
+    assert a.handoff is None and a.state.unanswered == 1 and a.unanswered_key == "你们老板是哪里人"
+    b = await turn(a.state, "模特穿的鞋子有链接吗", IN_HOURS, orders, faq)
+    assert b.handoff is not None and b.handoff.reason is HandoffReason.UNANSWERED
+    assert b.unanswered_key is not None
+
+
+async def test_an_answer_resets_the_unanswered_count(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, "你们老板是哪里人", IN_HOURS, orders, faq)
+    b = await turn(a.state, "包邮吗", IN_HOURS, orders, faq)
+    c = await turn(b.state, "模特穿的鞋子有链接吗", IN_HOURS, orders, faq)
+    assert b.state.unanswered == 0 and c.handoff is None and c.state.unanswered == 1
+
+
+async def test_order_status_with_number_in_text(faq: FaqIndex, orders: FileOrderService) -> None:
+    ctx = BotContext(intents=frozenset({"order_status"}))
+    a = await turn(GREETED, f"帮我看看订单{SHIPPED}到哪了", ctx, orders, faq)
+    assert a.handoff is None and len(a.replies) == 1
+    assert SHIPPED in a.replies[0] and "已发货" in a.replies[0]
+    assert "已到达北京转运中心" in a.replies[0] and "75310012345678" in a.replies[0]
+    assert a.state.order_id == SHIPPED
+
+
+async def test_order_status_asks_for_the_number_once(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, "我的快递到哪了", IN_HOURS, orders, faq)
+    assert a.handoff is None and "订单号" in a.replies[0] and a.state.asked_order_id
+    b = await turn(a.state, "怎么还没到啊 查一下物流", IN_HOURS, orders, faq)
+    assert b.handoff is not None and b.handoff.reason is HandoffReason.ORDER_ID_MISSING
+
+
+async def test_a_bare_number_answers_the_question(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, "我的快递到哪了", IN_HOURS, orders, faq)
+    b = await turn(a.state, PAID, IN_HOURS, orders, faq)
+    assert b.handoff is None and "待发货" in b.replies[0] and b.state.pending is None
+
+
+async def test_linked_order_needs_no_question(faq: FaqIndex, orders: FileOrderService) -> None:
+    ctx = BotContext(intents=frozenset({"logistics"}), linked_order_id=SHIPPED)
+    a = await turn(GREETED, "什么时候能到", ctx, orders, faq)
+    assert "已发货" in a.replies[0] and not a.state.asked_order_id
+
+
+async def test_customers_newest_open_order_is_used(faq: FaqIndex, orders: FileOrderService) -> None:
+    ctx = BotContext(intents=frozenset({"order_status"}), customer_id="demo")
+    a = await turn(GREETED, "我买的东西到哪了", ctx, orders, faq)
+    assert "2024111500045601" in a.replies[0]  # demo's newest order that is not closed
+
+
+async def test_unknown_order_hands_off(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, "查一下订单 999999999999", IN_HOURS, orders, faq)
+    assert a.handoff is not None and a.handoff.reason is HandoffReason.ORDER_NOT_FOUND
+    assert a.handoff.order_id == "999999999999"
+
+
+async def test_failing_order_service_hands_off(faq: FaqIndex) -> None:
+    class Broken(OrderService):
+        async def get_order(self, order_id: str) -> Order | None:
+            raise OSError("connection refused")
+
+        async def list_orders(self, customer_id: str) -> list[Order]:
+            raise OSError("connection refused")
+
+        async def tracking(self, order_id: str) -> list[TrackingEvent]:
+            raise OSError("connection refused")
+
+    a = await turn(GREETED, f"订单{SHIPPED}到哪了", BotContext(customer_id="demo"), Broken(), faq)
+    assert a.handoff is not None and a.handoff.reason is HandoffReason.ORDER_LOOKUP_FAILED
+
+
+async def test_cancel_unpaid_explains_self_service(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, f"取消订单 {UNPAID}", IN_HOURS, orders, faq)
+    assert a.handoff is None and "取消订单" in a.replies[0] and "自行关闭" in a.replies[0]
+
+
+async def test_cancel_not_shipped_goes_to_aftersale(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, f"帮我取消订单{PAID}", IN_HOURS, orders, faq)
+    assert a.handoff is not None and a.handoff.reason is HandoffReason.CANCEL_NOT_SHIPPED
+    assert a.handoff.team == "aftersale" and a.handoff.order_id == PAID
+
+
+async def test_cancel_shipped_explains_refusal_and_return(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, f"cancel my order {SHIPPED}", IN_HOURS, orders, faq)
+    assert a.handoff is not None and a.handoff.reason is HandoffReason.CANCEL_SHIPPED
+    assert "拒收" in a.replies[0] and "退货退款" in a.replies[0]
+
+
+async def test_cancel_without_number_asks_then_uses_it(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, "我想取消订单", IN_HOURS, orders, faq)
+    assert "订单号" in a.replies[0] and a.handoff is None
+    b = await turn(a.state, f"{PAID}", IN_HOURS, orders, faq)
+    assert b.handoff is not None and b.handoff.reason is HandoffReason.CANCEL_NOT_SHIPPED
+
+
+async def test_silent_once_a_human_replied(faq: FaqIndex, orders: FileOrderService) -> None:
+    st = BotState(greeted=True, human_replied=True)
+    for text, ctx in [("包邮吗", IN_HOURS), ("转人工", IN_HOURS), ("退款", BotContext(angry=True))]:
+        a = await turn(st, text, ctx, orders, faq)
+        assert a.silent and a.state == st
+
+
+async def test_silent_after_handoff_until_closed(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, "转人工", IN_HOURS, orders, faq)
+    b = await turn(a.state, "包邮吗", IN_HOURS, orders, faq)
+    assert b.silent
+    c = await turn(BotState(), "包邮吗", IN_HOURS, orders, faq)  # a new conversation
+    assert c.faq_id == "free-shipping"
+
+
+OFF = BotContext(within_hours=False, next_open=OPEN, now=NOW)
+
+
+async def test_off_hours_greeting_says_when_agents_are_back(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(BotState(), "在吗", OFF, orders, faq)
+    assert a.queue_for_next_shift and len(a.replies) == 1
+    assert "明天 09:00" in a.replies[0] and "欢迎光临" not in a.replies[0]
+    assert a.state.off_hours_notified
+
+
+async def test_off_hours_handoff_is_queued_not_promised(faq: FaqIndex, orders: FileOrderService) -> None:
+    ctx = replace(OFF, intents=frozenset({"refund"}))
+    a = await turn(BotState(), "我要退款", ctx, orders, faq)
+    assert a.handoff is not None and a.handoff.reason is HandoffReason.REFUND
+    assert a.queue_for_next_shift and "明天 09:00" in a.replies[0]
+    assert not any("请稍候" in r for r in a.replies)
+
+
+async def test_off_hours_faq_still_answered(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(BotState(), "包邮吗", OFF, orders, faq)
+    assert a.faq_id == "free-shipping" and not a.queue_for_next_shift and a.handoff is None
+
+
+def test_when_back_wording() -> None:
+    assert when_back(OPEN, NOW) == "明天 09:00"
+    assert when_back(OPEN, OPEN - timedelta(hours=2)) == "今天 09:00"
+    assert when_back(OPEN, NOW - timedelta(days=3)) == "11月19日 09:00"
+    assert when_back(None, NOW) == "工作时间"
+
+
+def test_decide_is_pure_and_demands_its_lookup(faq: FaqIndex) -> None:
+    ctx = BotContext(intents=frozenset({"order_status"}))
+    text = f"订单{SHIPPED}呢"
+    assert needs_order(GREETED, text, ctx) == SHIPPED
+    with pytest.raises(ValueError, match="needs the OrderLookup"):
+        decide(GREETED, text, ctx, faq=faq)
+    lookup = OrderLookup(SHIPPED, None)
+    assert decide(GREETED, text, ctx, faq=faq, lookup=lookup) == decide(
+        GREETED, text, ctx, faq=faq, lookup=lookup
+    )
+    assert needs_order(GREETED, "包邮吗", IN_HOURS) is None
