@@ -157,6 +157,8 @@ class FaqIndex:
         g_total = sum(g_w.values()) or 1.0
         # Short questions hinge on one or two words the segmenter may cut oddly: trust bigrams more.
         w_weight = 0.25 if len(q_words) <= 2 else 0.4
+        # One character of content ("人", "好") is too little evidence to answer on.
+        damp = 0.5 if len(q_grams) == 1 and len(q_grams[0]) == 1 else 1.0
         out = []
         for d in self._docs:
             norm_len = 1 - _B + _B * d.length / self._avgdl
@@ -170,7 +172,7 @@ class FaqIndex:
             g_cov = sum(self._gram_credit(g, w, d) for g, w in g_w.items()) / g_total
             closest = max((self._dice(g_w, g_total, p) for p in d.phrasings), default=0.0)
             conf = w_weight * cov / w_total + (0.75 - w_weight) * g_cov + 0.25 * closest
-            out.append((conf, raw))
+            out.append((conf * damp, raw))
         return out
 
     @staticmethod
