@@ -1,3 +1,5 @@
+# ruff: noqa: RUF001
+# Customers type full-width punctuation; the tests must too.
 """FAQ loading, matching behaviour, reloads and unknown-question grouping."""
 
 from __future__ import annotations
