@@ -10,6 +10,8 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
   send order.
 - ``{t:<conversation>}`` one conversation's transcript: the bulk data, spread across slots.
 - ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
+- ``{wx:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
+- ``{tg:<bot>}`` one Telegram bot's chat migrations.
 
 Scripts reach keys of their own tag that they derive from ids (e.g. an agent's hash from the
 agent id); every such key shares the script's hash tag, so it is in the same slot.
@@ -163,6 +165,31 @@ class Keys:
     def agent_presence(self, aid: str) -> str:
         """Hash: connection id -> expiry, across processes; empty past the grace means offline."""
         return f"{self.rt}agent:{aid}:presence"
+
+    # -- WeChat {wx:<account>} ---------------------------------------------------------------
+    def wechat_token(self, account: str) -> str:
+        """String: the account's access token, shared by every process; each refresh invalidates
+        the previous token at WeChat, so processes must not each keep their own."""
+        return f"{self.ns}:{{wx:{account}}}:token"
+
+    def wechat_token_lock(self, account: str) -> str:
+        """String (SET NX PX): held by the one process refreshing the token, so refreshes don't overlap."""
+        return f"{self.ns}:{{wx:{account}}}:token:lock"
+
+    def wechat_quota(self, account: str, openid: str) -> str:
+        """Hash: replies used in the customer's 48-hour window, opened by their last message; it
+        expires with the window, because WeChat allows only a few replies per window."""
+        return f"{self.ns}:{{wx:{account}}}:quota:{openid}"
+
+    # -- Telegram -----------------------------------------------------------------------------
+    def telegram_parts(self, reply_id: str) -> str:
+        """String: how many parts of a split reply Telegram took, so an outbox retry of the
+        reply does not send those parts again."""
+        return f"{self.ns}:{{out}}:tgparts:{reply_id}"
+
+    def telegram_migrated(self, bot: str, chat: str) -> str:
+        """String: a group's new supergroup chat id after ChatMigrated; later replies go there."""
+        return f"{self.ns}:{{tg:{bot}}}:migrated:{chat}"
 
     # -- pub/sub channels (not keys; cluster broadcasts them) ---------------------------------
     @property

@@ -48,6 +48,21 @@ class Socket:
             except TimeoutError:
                 pass
 
+    async def expect_count(self, pred: Callable[[Frame], bool], n: int, timeout: float = 10.0) -> list[Frame]:
+        """Wait until `n` frames match; return them."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = [f for f in self.frames if pred(f)]
+            if len(found) >= n:
+                return found
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{len(found)} of {n} frames within {timeout}s; got {self.frames[-10:]}")
+            self._new.clear()
+            try:
+                await asyncio.wait_for(self._new.wait(), 0.2)
+            except TimeoutError:
+                pass
+
     def of(self, kind: str) -> list[Frame]:
         return [f for f in self.frames if f.get("type") == kind]
 
