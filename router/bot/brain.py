@@ -71,9 +71,7 @@ def extract_order_id(text: str, config: BotConfig = DEFAULT_CONFIG) -> str | Non
     return m.group(0) if m else None
 
 
-def needs_order(
-    state: BotState, text: str, ctx: BotContext, config: BotConfig = DEFAULT_CONFIG
-) -> str | None:
+def needs_order(state: BotState, text: str, ctx: BotContext, config: BotConfig = DEFAULT_CONFIG) -> str | None:
     """The order id `decide` will want an OrderLookup for on this turn, if any."""
     if state.human_replied or state.handed_off:
         return None
@@ -131,9 +129,7 @@ def decide(
     st = replace(st, unanswered=st.unanswered + 1)
     key = group_key(text)
     if st.unanswered >= config.max_unanswered:
-        action = _handoff(
-            st, ctx, config, opening, HandoffReason.UNANSWERED, t.unanswered_handoff, text
-        )
+        action = _handoff(st, ctx, config, opening, HandoffReason.UNANSWERED, t.unanswered_handoff, text)
         return replace(action, unanswered_key=key)
     return BotAction(st, (*opening, t.unanswered), unanswered_key=key)
 

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001
 # Customer-facing Chinese copy: full-width punctuation is correct here, so the confusable-
 # character rule (RUF001) is off for this one file rather than line by line.
 """The bot's default wording; shops override any field through BotTexts(...)."""
@@ -14,8 +13,7 @@ class BotTexts:
 
     greeting: str = "您好，欢迎光临{shop}！我是智能客服，请问有什么可以帮您？"
     off_hours: str = (
-        "您好，现在是非工作时间，人工客服将于{back}上线。您的留言已记录，"
-        "客服上线后会按顺序尽快回复您，感谢您的耐心。"
+        "您好，现在是非工作时间，人工客服将于{back}上线。您的留言已记录，客服上线后会按顺序尽快回复您，感谢您的耐心。"
     )
     queued: str = "您的问题需要人工客服处理，已为您登记，客服上线后会优先联系您。"
     handoff: str = "好的，正在为您转接人工客服，请稍候。"
@@ -27,21 +25,16 @@ class BotTexts:
     lookup_failed: str = "订单系统暂时无法查询，正在为您转接人工客服，请稍候。"
     order_status: str = "您的订单{order_id}当前状态：{state}。"
     order_tracking: str = "最新物流（{courier}）：{when} {where}{status}。"
-    order_no_tracking: str = (
-        "订单正在备货中，现货商品付款后48小时内发出，发货后可在订单详情查看物流。"
-    )
+    order_no_tracking: str = "订单正在备货中，现货商品付款后48小时内发出，发货后可在订单详情查看物流。"
     cancel_unpaid: str = (
-        "订单{order_id}还没有付款，您可以在“我的订单”中点击“取消订单”自行关闭；"
-        "超时未付款的订单也会自动关闭，不会扣款。"
+        "订单{order_id}还没有付款，您可以在“我的订单”中点击“取消订单”自行关闭；超时未付款的订单也会自动关闭，不会扣款。"
     )
     cancel_not_shipped: str = "订单{order_id}还没有发货，已为您转接售后客服办理取消，请稍候。"
     cancel_shipped: str = (
         "订单{order_id}已经发货，无法直接取消。您可以在快递派送时拒收，"
         "或签收后在订单页申请退货退款。已为您转接售后客服协助处理，请稍候。"
     )
-    cancel_delivered: str = (
-        "订单{order_id}已经签收，如不需要可以在订单页申请退货退款，已为您转接售后客服协助处理。"
-    )
+    cancel_delivered: str = "订单{order_id}已经签收，如不需要可以在订单页申请退货退款，已为您转接售后客服协助处理。"
     cancel_closed: str = "订单{order_id}已经关闭，无需再取消。"
     cancel_refunding: str = "订单{order_id}的售后正在处理中，售后客服会尽快联系您。"
     unanswered: str = "抱歉，这个问题我暂时回答不了，您可以换个说法，或回复“人工”转接客服。"

@@ -120,9 +120,7 @@ def load_compliance(path: str | Path) -> CompliancePolicy:
         for i, v in enumerate(node):
             if not isinstance(v, str | int) or isinstance(v, bool) or not str(v).strip():
                 errors.append(doc.error((key, i), "expected a non-empty string"))
-        lists[key] = tuple(
-            str(v).strip() for v in node if isinstance(v, str | int) and str(v).strip()
-        )
+        lists[key] = tuple(str(v).strip() for v in node if isinstance(v, str | int) and str(v).strip())
     if errors:
         raise ConfigErrors(errors)
     terms = lists.get("banned_terms") or DEFAULT_TERMS

@@ -59,9 +59,7 @@ def parse_faq(text: str, file: str = "<faq>") -> FaqKb:
     errors += doc.unknown_keys((), _TOP_KEYS)
     threshold = doc.data.get("threshold")
     if threshold is not None and (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | float)
-        or not 0 <= threshold <= 1
+        isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1
     ):
         errors.append(doc.error(("threshold",), "threshold must be a number in [0, 1]"))
         threshold = None
@@ -102,9 +100,7 @@ def parse_faq(text: str, file: str = "<faq>") -> FaqKb:
 def _entry(doc: YamlDoc, i: int, item: Any, errors: list[ConfigError]) -> FaqEntry | None:
     path = ("entries", i)
     if not isinstance(item, dict):
-        errors.append(
-            doc.error(path, "each entry is a mapping with id, question, answer, category")
-        )
+        errors.append(doc.error(path, "each entry is a mapping with id, question, answer, category"))
         return None
     before = len(errors)
     errors += doc.unknown_keys(path, _ENTRY_KEYS)
@@ -153,8 +149,6 @@ def _synonyms(doc: YamlDoc, errors: list[ConfigError]) -> tuple[tuple[str, str],
     for canon in node:
         for w in _str_list(doc, ("synonyms", canon), errors):
             if w in pairs and pairs[w] != canon:
-                errors.append(
-                    doc.error(("synonyms", canon), f"{w!r} is already a synonym of {pairs[w]!r}")
-                )
+                errors.append(doc.error(("synonyms", canon), f"{w!r} is already a synonym of {pairs[w]!r}"))
             pairs[w] = canon
     return tuple(sorted(pairs.items()))

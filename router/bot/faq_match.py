@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
@@ -49,7 +49,8 @@ class _Doc:
     length: int
     grams: frozenset[str]
     chars: frozenset[str]  # every CJK character, for one-character query words
-    phrasings: tuple[frozenset[str], ...]  # bigrams of the question and of each variant
+    # Bigrams of the question and of each variant, with their IDF total for the Dice score.
+    phrasings: tuple[tuple[frozenset[str], float], ...]
 
 
 class FaqIndex:
@@ -61,6 +62,7 @@ class FaqIndex:
         "_gram_idf",
         "_max_gram_idf",
         "_max_idf",
+        "_postings",
         "_rewrite",
         "_tk",
         "_word_idf",
@@ -74,9 +76,7 @@ class FaqIndex:
         self.threshold = DEFAULT_THRESHOLD if t is None else t
         synonyms = {normalise(w): normalise(c) for w, c in kb.synonyms}
         self._rewrite = synonym_rewriter(synonyms)
-        words = {normalise(w) for w in kb.words} | {
-            normalise(t) for e in kb.entries for t in e.tags
-        }
+        words = {normalise(w) for w in kb.words} | {normalise(t) for e in kb.entries for t in e.tags}
         words |= set(synonyms.values())
         self._tk: jieba.Tokenizer = tokenizer(frozenset(w for w in words if w))
         docs: list[_Doc] = []
@@ -101,7 +101,7 @@ class FaqIndex:
                     sum(tf.values()),
                     frozenset(grams),
                     frozenset(chars),
-                    tuple(phrasings),
+                    tuple((p, 0.0) for p in phrasings),
                 )
             )
             df.update(tf.keys())
@@ -116,6 +116,15 @@ class FaqIndex:
         # words must still score low.
         self._max_idf = _OOV_WEIGHT * _idf(0, n)
         self._max_gram_idf = _OOV_WEIGHT * _idf(0, n)
+        self._docs = tuple(
+            replace(d, phrasings=tuple((p, sum(self._gram_idf[g] for g in p)) for p, _ in d.phrasings)) for d in docs
+        )
+        # Which entries hold a word, bigram or character: only those are scored for a query.
+        postings: dict[str, list[int]] = {}
+        for i, d in enumerate(self._docs):
+            for key in {*(f"w{w}" for w in d.tf), *(f"g{g}" for g in d.grams), *(f"c{c}" for c in d.chars)}:
+                postings.setdefault(key, []).append(i)
+        self._postings = {k: tuple(v) for k, v in postings.items()}
 
     @classmethod
     def from_file(cls, path: str | Path, threshold: float | None = None) -> FaqIndex:
@@ -159,8 +168,13 @@ class FaqIndex:
         w_weight = 0.25 if len(q_words) <= 2 else 0.4
         # One character of content ("人", "好") is too little evidence to answer on.
         damp = 0.5 if len(q_grams) == 1 and len(q_grams[0]) == 1 else 1.0
-        out = []
-        for d in self._docs:
+        out = [(0.0, 0.0)] * len(self._docs)
+        keys = [f"w{w}" for w in q_words] + [f"g{g}" for g in q_grams]
+        keys += [f"c{g}" for g in q_grams if len(g) == 1]
+        candidates = sorted({i for k in keys for i in self._postings.get(k, ())})
+        q_items = list(g_w.items())
+        for i in candidates:
+            d = self._docs[i]
             norm_len = 1 - _B + _B * d.length / self._avgdl
             raw = cov = 0.0
             for w, idf in zip(q_words, w_idf, strict=True):
@@ -170,9 +184,9 @@ class FaqIndex:
                     raw += idf * factor
                     cov += idf * min(1.0, factor)
             g_cov = sum(self._gram_credit(g, w, d) for g, w in g_w.items()) / g_total
-            closest = max((self._dice(g_w, g_total, p) for p in d.phrasings), default=0.0)
+            closest = max((_dice(q_items, g_total, p, t) for p, t in d.phrasings), default=0.0)
             conf = w_weight * cov / w_total + (0.75 - w_weight) * g_cov + 0.25 * closest
-            out.append((conf * damp, raw))
+            out[i] = (conf * damp, raw)
         return out
 
     @staticmethod
@@ -185,13 +199,11 @@ class FaqIndex:
             return weight / 2
         return 0.0
 
-    def _dice(self, q: dict[str, float], q_total: float, phrasing: frozenset[str]) -> float:
-        """IDF-weighted Dice of the query's bigrams and one phrasing's: how close the wording is."""
-        if not phrasing:
-            return 0.0
-        both = sum(w for g, w in q.items() if g in phrasing)
-        p_total = sum(self._gram_idf.get(g, 0.0) for g in phrasing)
-        return 2 * both / (q_total + p_total) if both else 0.0
+
+def _dice(q: list[tuple[str, float]], q_total: float, phrasing: frozenset[str], p_total: float) -> float:
+    """IDF-weighted Dice of the query's bigrams and one phrasing's: how close the wording is."""
+    both = sum(w for g, w in q if g in phrasing)
+    return 2 * both / (q_total + p_total) if both else 0.0
 
 
 def _is_cjk(c: str) -> bool:

@@ -124,27 +124,19 @@ def parse_order(d: Any, fail: Fail) -> Order:
         qty = it.get("quantity", 1)
         if not isinstance(qty, int) or isinstance(qty, bool) or qty < 1:
             raise fail(("items", i, "quantity"), "quantity must be a positive integer")
-        items.append(
-            OrderItem(
-                _text(it, "title", fail, ("items", i)), qty, _money(it, "price", fail, ("items", i))
-            )
-        )
+        items.append(OrderItem(_text(it, "title", fail, ("items", i)), qty, _money(it, "price", fail, ("items", i))))
     state = _text(d, "state", fail)
     try:
         st = OrderState(state)
     except ValueError:
-        raise fail(
-            ("state",), f"state must be one of {', '.join(OrderState)}, not {state!r}"
-        ) from None
+        raise fail(("state",), f"state must be one of {', '.join(OrderState)}, not {state!r}") from None
     return Order(
         id=_text(d, "id", fail),
         customer_id=_text(d, "customer_id", fail),
         state=st,
         created_at=_when(d, "created_at", fail),
         items=tuple(items),
-        total=_money(d, "total", fail)
-        if "total" in d
-        else sum((i.price * i.quantity for i in items), Decimal(0)),
+        total=_money(d, "total", fail) if "total" in d else sum((i.price * i.quantity for i in items), Decimal(0)),
         courier=_opt_text(d, "courier", fail),
         tracking_no=_opt_text(d, "tracking_no", fail),
     )
@@ -153,9 +145,7 @@ def parse_order(d: Any, fail: Fail) -> Order:
 def parse_event(d: Any, fail: Fail) -> TrackingEvent:
     if not isinstance(d, dict):
         raise fail((), "a tracking event is a mapping with at, status, location")
-    return TrackingEvent(
-        _when(d, "at", fail), _text(d, "status", fail), _opt_text(d, "location", fail)
-    )
+    return TrackingEvent(_when(d, "at", fail), _text(d, "status", fail), _opt_text(d, "location", fail))
 
 
 def _text(d: Mapping[str, Any], key: str, fail: Fail, base: tuple[str | int, ...] = ()) -> str:

@@ -12,9 +12,7 @@ from router.bot.orders import Order, OrderService, TrackingEvent, parse_event, p
 
 def _fail(path: tuple[str | int, ...], msg: str) -> Exception:
     where = ".".join(str(p) for p in path)
-    return ValueError(
-        f"order API payload: {where}: {msg}" if where else f"order API payload: {msg}"
-    )
+    return ValueError(f"order API payload: {where}: {msg}" if where else f"order API payload: {msg}")
 
 
 class HttpOrderService(OrderService):
@@ -63,9 +61,7 @@ class HttpOrderService(OrderService):
         """The JSON body, or None on 404."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        async with self._session.get(
-            self._base + path, headers=self._headers, timeout=self._timeout
-        ) as resp:
+        async with self._session.get(self._base + path, headers=self._headers, timeout=self._timeout) as resp:
             if resp.status == 404:
                 return None
             resp.raise_for_status()

@@ -64,9 +64,7 @@ class QuickReplies:
     def by_stage(self, stage: str) -> list[QuickReply]:
         return [r for r in self.replies if r.stage == stage]
 
-    def search(
-        self, query: str = "", stage: str | None = None, limit: int = 20
-    ) -> list[QuickReply]:
+    def search(self, query: str = "", stage: str | None = None, limit: int = 20) -> list[QuickReply]:
         """Replies matching `query` by keyword, title, text or pinyin initials ("th" -> 退货).
 
         Ranked: keyword hits, then title, then pinyin initials, then body text; an empty query
@@ -201,9 +199,7 @@ def _placeholders(
     return names
 
 
-def _locate(
-    doc: YamlDoc, lines: list[str], path: tuple[str | int, ...], needle: str
-) -> tuple[int, int]:
+def _locate(doc: YamlDoc, lines: list[str], path: tuple[str | int, ...], needle: str) -> tuple[int, int]:
     """Where `needle` sits in the source, searching from the value's start (block scalars too)."""
     line, col = doc.where(path)
     for n in range(line - 1, min(line + 50, len(lines))):

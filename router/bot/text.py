@@ -36,9 +36,7 @@ _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\s]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Numbers and measures (170, 120斤, 3期, 20cm) say which, not what: they are never the topic.
-_NUMERIC = re.compile(
-    r"[0-9.]+[a-z]{0,2}|[0-9.]*[一二三四五六七八九十百千万两半]+[斤期天件号点个米块元]?"
-)
+_NUMERIC = re.compile(r"[0-9.]+[a-z]{0,2}|[0-9.]*[一二三四五六七八九十百千万两半]+[斤期天件号点个米块元]?")
 _LEAD = re.compile(r"^(?:亲爱的|亲亲|亲|你好|您好|请问|问一下|问下|在吗|在不在|hi|hello)+")
 _TRAIL = re.compile(r"(?:吗|呢|啊|呀|吧|哦|噢|哈|嘛|么|亲|啦)+$")
 
