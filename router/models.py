@@ -13,13 +13,13 @@ import time
 import msgspec
 
 
-class Channel(str, enum.Enum):
+class Channel(enum.StrEnum):
     WEBCHAT = "webchat"
     WECHAT = "wechat"
     TELEGRAM = "telegram"
 
 
-class Direction(str, enum.Enum):
+class Direction(enum.StrEnum):
     IN = "in"
     """From the customer."""
     OUT = "out"
@@ -28,7 +28,7 @@ class Direction(str, enum.Enum):
     """Internal: seen by agents only (transfer notes, decision notes)."""
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     TEXT = "text"
     IMAGE = "image"
     VOICE = "voice"
@@ -41,14 +41,14 @@ class Kind(str, enum.Enum):
     """A native type we do not model yet: kept with its raw payload, never dropped."""
 
 
-class Sender(str, enum.Enum):
+class Sender(enum.StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
     BOT = "bot"
     SYSTEM = "system"
 
 
-class ConversationState(str, enum.Enum):
+class ConversationState(enum.StrEnum):
     NEW = "new"
     BOT = "bot"
     QUEUED = "queued"
@@ -56,13 +56,13 @@ class ConversationState(str, enum.Enum):
     CLOSED = "closed"
 
 
-class AgentStatus(str, enum.Enum):
+class AgentStatus(enum.StrEnum):
     ONLINE = "online"
     AWAY = "away"
     OFFLINE = "offline"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"

@@ -6,8 +6,8 @@ a swap is a reference assignment, atomic within the process.
 
 from __future__ import annotations
 
-from routing_rules import RuleSet, builtin_default, load_rules
 from router.settings import Settings
+from routing_rules import RuleSet, builtin_default, load_rules
 
 
 class RulesHolder:

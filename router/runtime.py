@@ -62,7 +62,7 @@ class Runtime:
         self.rules = RulesHolder.from_settings(settings)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.adapters: dict[tuple[str, str], Adapter] = {}
-        from adapters.webchat import WebchatAdapter  # noqa: PLC0415 -- it needs this module's types
+        from adapters.webchat import WebchatAdapter
 
         if settings.channels.webchat.enabled:
             self._add(WebchatAdapter(self))

@@ -60,10 +60,10 @@ class Scripts:
 
     async def call(self, client: aioredis.Redis, name: str, keys: list[str], args: list[Any]) -> Any:
         try:
-            return await client.evalsha(self.sha[name], len(keys), *keys, *args)  # type: ignore[misc]
+            return await client.evalsha(self.sha[name], len(keys), *keys, *args)
         except NoScriptError:
             await self.load(client)
-            return await client.evalsha(self.sha[name], len(keys), *keys, *args)  # type: ignore[misc]
+            return await client.evalsha(self.sha[name], len(keys), *keys, *args)
 
     async def run(self, client: aioredis.Redis, build: Any) -> list[Any]:
         """Execute the pipeline that `build(pipe)` fills; results in order, errors as values."""

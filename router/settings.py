@@ -23,17 +23,17 @@ class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     pass
 
 
-class RedisSettings(_Base):
+class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     url: str | None = None
     namespace: str = "kefu"
 
 
-class PoolSettings(_Base):
+class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     id: str
     name: str = ""
 
 
-class AgentSettings(_Base):
+class AgentSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     id: str
     token: str
     name: str = ""
@@ -43,7 +43,7 @@ class AgentSettings(_Base):
     max_chats: int = 5
 
 
-class WebchatSettings(_Base):
+class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     enabled: bool = True
     secret: str | None = None
     """Signs session tokens; without one, a random secret is kept in Redis for all processes."""
@@ -51,7 +51,7 @@ class WebchatSettings(_Base):
     title: str = ""
 
 
-class WechatAccountSettings(_Base):
+class WechatAccountSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     account: str
     app_id: str
     app_secret: str
@@ -60,7 +60,7 @@ class WechatAccountSettings(_Base):
     api_base: str = "https://api.weixin.qq.com"
 
 
-class TelegramBotSettings(_Base):
+class TelegramBotSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     bot: str
     token: str
     secret_token: str | None = None
@@ -68,19 +68,19 @@ class TelegramBotSettings(_Base):
     api_base: str = "https://api.telegram.org"
 
 
-class ChannelSettings(_Base):
+class ChannelSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     webchat: WebchatSettings = WebchatSettings()
     wechat: tuple[WechatAccountSettings, ...] = ()
     telegram: tuple[TelegramBotSettings, ...] = ()
 
 
-class RoutingSettings(_Base):
+class RoutingSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     rules: str | None = None
     default_pool: str | None = None
     """Where conversations go when no rules file is configured; the first pool if unset."""
 
 
-class WorkerSettings(_Base):
+class WorkerSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     batch_size: int = 100
     block_ms: int = 2000
     claim_idle_ms: int = 30_000
@@ -91,25 +91,25 @@ class WorkerSettings(_Base):
     """Slows each routed message down; for crash drills and demos only."""
 
 
-class OutboxSettings(_Base):
+class OutboxSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     max_attempts: int = 6
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
     concurrency: int = 64
 
 
-class LimitSettings(_Base):
+class LimitSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     max_frame_bytes: int = 64 * 1024
     max_text_chars: int = 8000
     max_body_bytes: int = 1024 * 1024
     shutdown_grace_s: float = 10.0
 
 
-class ShopSettings(_Base):
+class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     name: str = "kefu-router demo shop"
 
 
-class Settings(_Base):
+class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     shop: ShopSettings = ShopSettings()
     redis: RedisSettings = RedisSettings()
     pools: tuple[PoolSettings, ...] = ()
@@ -249,13 +249,13 @@ def _validation_error(doc: YamlDoc, exc: msgspec.ValidationError) -> ConfigError
 def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     """What types alone cannot say: ids, references between sections, ranges."""
     errors: list[ConfigError] = []
-    pool_ids = set()
-    for i, pool in enumerate(s.pools):
-        if not _ID.match(pool.id):
-            errors.append(doc.error(("pools", i, "id"), f"pool id {pool.id!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
-        if pool.id in pool_ids:
-            errors.append(doc.error(("pools", i, "id"), f"duplicate pool id {pool.id!r}"))
-        pool_ids.add(pool.id)
+    pool_ids: set[str] = set()
+    for i, p in enumerate(s.pools):
+        if not _ID.match(p.id):
+            errors.append(doc.error(("pools", i, "id"), f"pool id {p.id!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
+        if p.id in pool_ids:
+            errors.append(doc.error(("pools", i, "id"), f"duplicate pool id {p.id!r}"))
+        pool_ids.add(p.id)
     seen_agents: set[str] = set()
     seen_tokens: set[str] = set()
     for i, agent in enumerate(s.agents):
@@ -274,7 +274,8 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
             errors.append(doc.error((*where, "max_chats"), "agents.max_chats: expected 0 to 100"))
         for j, pool in enumerate(agent.pools):
             if pool not in pool_ids:
-                errors.append(doc.error((*where, "pools", j), f"unknown pool {pool!r}; pools are: {', '.join(sorted(pool_ids)) or 'none'}"))
+                known = ", ".join(sorted(pool_ids)) or "none"
+                errors.append(doc.error((*where, "pools", j), f"unknown pool {pool!r}; pools are: {known}"))
         for skill, level in agent.skills.items():
             if not 1 <= level <= 5:
                 errors.append(doc.error((*where, "skills", skill), f"skill level for {skill!r} must be 1 to 5"))

@@ -22,7 +22,9 @@ class Store:
         self.url = url
         self.keys = Keys(namespace)
         self.scripts = Scripts(self.keys)
-        self.client: aioredis.Redis = aioredis.from_url(
+        # Typed Any on purpose: redis-py types every reply as bytes | str whatever
+        # decode_responses says, and this client always decodes to str.
+        self.client: Any = aioredis.from_url(
             url, decode_responses=True, health_check_interval=30
         )
 

@@ -172,7 +172,7 @@ class RouteWorker:
             if res[0] == "dup":
                 done.append(eid)
                 continue
-            _, cust, cid, state, count, reopened, prev_pool, segment, tags = res
+            _, cust, cid, _state, count, reopened, prev_pool, segment, tags = res
             m = msgspec.structs.replace(m, conversation_id=cid, customer_id=cust)
             decision = decider.decide(RuleInput(
                 text=m.text, channel=m.channel.value, account=m.account,
@@ -184,7 +184,7 @@ class RouteWorker:
             routed.append((eid, m, decision))
 
         def route(pipe: Any) -> None:
-            for _, m, d in routed:
+            for _, m, _d in routed:
                 self.transcript.queue_append(pipe, m)
             for _, m, d in routed:
                 scripts.queue(pipe, "route", [self.keys.conv_index], [

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers.redis_server import RedisServer  # noqa: E402
+from helpers.redis_server import RedisServer
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 from router import __version__
 
-_BEARER = [{"bearer": []}]
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 _ERR = {"description": "refused, with {error, detail}",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 

@@ -7,13 +7,12 @@ import json
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
-
 from helpers.app import basic_settings, running
 from helpers.clients import agent, customer, msg_id
 
 
 async def test_agent_bad_frames_keep_the_connection(redis_url: str) -> None:
-    async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+    async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
         alice = await agent(http, base, "alice-token-1234")
         r = aioredis.from_url(redis_url, decode_responses=True)
         before = await r.dbsize()
@@ -42,7 +41,7 @@ async def test_agent_bad_frames_keep_the_connection(redis_url: str) -> None:
 
 
 async def test_customer_bad_frames_and_oversize(redis_url: str) -> None:
-    async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+    async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
         cust, _ = await customer(http, base)
         await cust.ws.send_str('{"type": "message", "text": ""}')
         err = await cust.expect(lambda f: f["type"] == "error")
@@ -50,14 +49,14 @@ async def test_customer_bad_frames_and_oversize(redis_url: str) -> None:
         await cust.send({"type": "message", "text": "ok", "client_msg_id": msg_id()})
         await cust.expect(lambda f: f["type"] == "ack")
 
-        big = "x" * (rt.settings.limits.max_frame_bytes + 10)
+        big = "x" * (_rt.settings.limits.max_frame_bytes + 10)
         await cust.ws.send_str(json.dumps({"type": "message", "text": big, "client_msg_id": "b"}))
         await cust._reader
         assert cust.ws.close_code == 1009
 
 
 async def test_bad_tokens_get_401(redis_url: str) -> None:
-    async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+    async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
         for url in (f"{base}/ws/agent?token=wrong", f"{base}/ws/agent", f"{base}/ws/chat?session=v1.x.1.y"):
             with pytest.raises(aiohttp.WSServerHandshakeError) as exc:
                 await http.ws_connect(url)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import aiohttp
 import redis.asyncio as aioredis
-
 from helpers.clients import agent, customer, msg_id
 from helpers.procs import Serve
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import aiohttp
 import redis.asyncio as aioredis
-
 from helpers.clients import agent, customer, msg_id
 from helpers.procs import Serve
 
@@ -47,8 +46,7 @@ async def test_sigkill_mid_batch_reclaimed_exactly_once(redis_url: str, tmp_path
             sock = customers[i % 20]
             await sock.send({"type": "message", "text": f"msg {i}", "client_msg_id": msg_id()})
         for sock in customers:
-            await sock.expect(lambda f: len([x for x in sock.frames if x["type"] == "ack"]) >= 10)
-            sent += [f["message_id"] for f in sock.of("ack")]
+            sent += [f["message_id"] for f in await sock.expect_count(lambda f: f["type"] == "ack", 10)]
         assert len(set(sent)) == 200
 
         # Wait until the victim has read the batch and is part-way through it, then kill it.

@@ -8,7 +8,6 @@ import urllib.request
 from pathlib import Path
 
 import aiohttp
-
 from helpers.clients import customer, msg_id
 from helpers.procs import Serve
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import aiohttp
 import redis.asyncio as aioredis
-
 from helpers.app import basic_settings, running
 from helpers.clients import agent, msg_id
 from helpers.fake_channel import ScriptedChannel
+
 from router.errors import PermanentChannelError, RetryableChannelError
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import aiohttp
-
 from helpers.app import basic_settings, running
 from helpers.clients import agent, customer, msg_id
 
 
 async def test_customer_to_agent_and_back(redis_url: str) -> None:
-    async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+    async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
         alice = await agent(http, base, "alice-token-1234")
         cust, token = await customer(http, base)
 
