@@ -1,5 +1,3 @@
-# Customer-facing Chinese copy: full-width punctuation is correct here, so the confusable-
-# character rule (RUF001) is off for this one file rather than line by line.
 """The bot's default wording; shops override any field through BotTexts(...)."""
 
 from __future__ import annotations

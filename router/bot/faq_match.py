@@ -59,6 +59,7 @@ class FaqIndex:
     __slots__ = (
         "_avgdl",
         "_docs",
+        "_frozen",
         "_gram_idf",
         "_max_gram_idf",
         "_max_idf",
@@ -125,6 +126,13 @@ class FaqIndex:
             for key in {*(f"w{w}" for w in d.tf), *(f"g{g}" for g in d.grams), *(f"c{c}" for c in d.chars)}:
                 postings.setdefault(key, []).append(i)
         self._postings = {k: tuple(v) for k, v in postings.items()}
+        self._frozen = True
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # Readers share one index across tasks; a reload must build a new one, never patch it.
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"FaqIndex is immutable; build a new one to change {name!r}")
+        object.__setattr__(self, name, value)
 
     @classmethod
     def from_file(cls, path: str | Path, threshold: float | None = None) -> FaqIndex:

@@ -188,6 +188,11 @@ def _when(d: Mapping[str, Any], key: str, fail: Fail) -> datetime:
     return when
 
 
+def _under(fail: Fail, base: tuple[str | int, ...]) -> Fail:
+    """`fail` for a value nested at `base`."""
+    return lambda path, msg: fail((*base, *path), msg)
+
+
 class FileOrderService(OrderService):
     """Orders and tracking read once from a YAML file (see config/orders-demo.yaml)."""
 
@@ -211,10 +216,7 @@ class FileOrderService(OrderService):
                 trk = d.get("tracking") or []
                 if not isinstance(trk, list):
                     raise fail(("tracking",), "tracking must be a list of events")
-                evs = [
-                    parse_event(e, lambda p, m, j=j: fail(("tracking", j, *p), m))  # type: ignore[misc]
-                    for j, e in enumerate(trk)
-                ]
+                evs = [parse_event(e, _under(fail, ("tracking", j))) for j, e in enumerate(trk)]
             except ConfigError as exc:
                 errors.append(exc)
                 continue

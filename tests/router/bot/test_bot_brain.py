@@ -1,5 +1,3 @@
-# ruff: noqa: RUF001
-# Customers type full-width punctuation; the tests must too.
 """The bot brain's rules, one per test, against the demo orders and the default FAQ."""
 
 from __future__ import annotations
@@ -34,9 +32,7 @@ def orders() -> FileOrderService:
     return FileOrderService(ROOT / "config" / "orders-demo.yaml")
 
 
-async def turn(
-    state: BotState, text: str, ctx: BotContext, orders: OrderService, faq: FaqIndex
-) -> BotAction:
+async def turn(state: BotState, text: str, ctx: BotContext, orders: OrderService, faq: FaqIndex) -> BotAction:
     return await respond(state, text, ctx, orders, faq=faq)
 
 
@@ -48,9 +44,7 @@ async def test_greets_on_first_contact_only(faq: FaqIndex, orders: FileOrderServ
     assert b.faq_id == "free-shipping" and not any("欢迎光临" in r for r in b.replies)
 
 
-async def test_first_question_gets_greeting_and_answer(
-    faq: FaqIndex, orders: FileOrderService
-) -> None:
+async def test_first_question_gets_greeting_and_answer(faq: FaqIndex, orders: FileOrderService) -> None:
     a = await turn(BotState(), "能开发票吗", IN_HOURS, orders, faq)
     assert len(a.replies) == 2 and "欢迎光临" in a.replies[0] and a.faq_id == "invoice"
 
@@ -94,9 +88,7 @@ async def test_two_unanswered_turns_hand_off(faq: FaqIndex, orders: FileOrderSer
     assert b.unanswered_key is not None
 
 
-async def test_an_answer_resets_the_unanswered_count(
-    faq: FaqIndex, orders: FileOrderService
-) -> None:
+async def test_an_answer_resets_the_unanswered_count(faq: FaqIndex, orders: FileOrderService) -> None:
     a = await turn(GREETED, "你们老板是哪里人", IN_HOURS, orders, faq)
     b = await turn(a.state, "包邮吗", IN_HOURS, orders, faq)
     c = await turn(b.state, "模特穿的鞋子有链接吗", IN_HOURS, orders, faq)
@@ -112,9 +104,7 @@ async def test_order_status_with_number_in_text(faq: FaqIndex, orders: FileOrder
     assert a.state.order_id == SHIPPED
 
 
-async def test_order_status_asks_for_the_number_once(
-    faq: FaqIndex, orders: FileOrderService
-) -> None:
+async def test_order_status_asks_for_the_number_once(faq: FaqIndex, orders: FileOrderService) -> None:
     a = await turn(GREETED, "我的快递到哪了", IN_HOURS, orders, faq)
     assert a.handoff is None and "订单号" in a.replies[0] and a.state.asked_order_id
     b = await turn(a.state, "怎么还没到啊 查一下物流", IN_HOURS, orders, faq)
@@ -165,25 +155,19 @@ async def test_cancel_unpaid_explains_self_service(faq: FaqIndex, orders: FileOr
     assert a.handoff is None and "取消订单" in a.replies[0] and "自行关闭" in a.replies[0]
 
 
-async def test_cancel_not_shipped_goes_to_aftersale(
-    faq: FaqIndex, orders: FileOrderService
-) -> None:
+async def test_cancel_not_shipped_goes_to_aftersale(faq: FaqIndex, orders: FileOrderService) -> None:
     a = await turn(GREETED, f"帮我取消订单{PAID}", IN_HOURS, orders, faq)
     assert a.handoff is not None and a.handoff.reason is HandoffReason.CANCEL_NOT_SHIPPED
     assert a.handoff.team == "aftersale" and a.handoff.order_id == PAID
 
 
-async def test_cancel_shipped_explains_refusal_and_return(
-    faq: FaqIndex, orders: FileOrderService
-) -> None:
+async def test_cancel_shipped_explains_refusal_and_return(faq: FaqIndex, orders: FileOrderService) -> None:
     a = await turn(GREETED, f"cancel my order {SHIPPED}", IN_HOURS, orders, faq)
     assert a.handoff is not None and a.handoff.reason is HandoffReason.CANCEL_SHIPPED
     assert "拒收" in a.replies[0] and "退货退款" in a.replies[0]
 
 
-async def test_cancel_without_number_asks_then_uses_it(
-    faq: FaqIndex, orders: FileOrderService
-) -> None:
+async def test_cancel_without_number_asks_then_uses_it(faq: FaqIndex, orders: FileOrderService) -> None:
     a = await turn(GREETED, "我想取消订单", IN_HOURS, orders, faq)
     assert "订单号" in a.replies[0] and a.handoff is None
     b = await turn(a.state, f"{PAID}", IN_HOURS, orders, faq)
@@ -208,18 +192,14 @@ async def test_silent_after_handoff_until_closed(faq: FaqIndex, orders: FileOrde
 OFF = BotContext(within_hours=False, next_open=OPEN, now=NOW)
 
 
-async def test_off_hours_greeting_says_when_agents_are_back(
-    faq: FaqIndex, orders: FileOrderService
-) -> None:
+async def test_off_hours_greeting_says_when_agents_are_back(faq: FaqIndex, orders: FileOrderService) -> None:
     a = await turn(BotState(), "在吗", OFF, orders, faq)
     assert a.queue_for_next_shift and len(a.replies) == 1
     assert "明天 09:00" in a.replies[0] and "欢迎光临" not in a.replies[0]
     assert a.state.off_hours_notified
 
 
-async def test_off_hours_handoff_is_queued_not_promised(
-    faq: FaqIndex, orders: FileOrderService
-) -> None:
+async def test_off_hours_handoff_is_queued_not_promised(faq: FaqIndex, orders: FileOrderService) -> None:
     ctx = replace(OFF, intents=frozenset({"refund"}))
     a = await turn(BotState(), "我要退款", ctx, orders, faq)
     assert a.handoff is not None and a.handoff.reason is HandoffReason.REFUND
@@ -246,7 +226,5 @@ def test_decide_is_pure_and_demands_its_lookup(faq: FaqIndex) -> None:
     with pytest.raises(ValueError, match="needs the OrderLookup"):
         decide(GREETED, text, ctx, faq=faq)
     lookup = OrderLookup(SHIPPED, None)
-    assert decide(GREETED, text, ctx, faq=faq, lookup=lookup) == decide(
-        GREETED, text, ctx, faq=faq, lookup=lookup
-    )
+    assert decide(GREETED, text, ctx, faq=faq, lookup=lookup) == decide(GREETED, text, ctx, faq=faq, lookup=lookup)
     assert needs_order(GREETED, "包邮吗", IN_HOURS) is None

@@ -1,5 +1,3 @@
-# ruff: noqa: RUF001
-# Agents write full-width punctuation and Chinese quotation marks; the tests must too.
 """Advertising-law check of outgoing text, and PII masking for logs."""
 
 from __future__ import annotations
@@ -55,9 +53,7 @@ def test_block_mode_blocks() -> None:
         "我们会第一时间为您发货，面料100%棉",
     ],
 )
-def test_quoted_customer_text_and_allowed_phrases_are_not_flagged(
-    policy: CompliancePolicy, text: str
-) -> None:
+def test_quoted_customer_text_and_allowed_phrases_are_not_flagged(policy: CompliancePolicy, text: str) -> None:
     assert policy.check(text).ok, policy.check(text).findings
 
 

@@ -95,9 +95,7 @@ def _shop_api() -> web.Application:
 
     async def orders(request: web.Request) -> web.Response:
         await auth(request)
-        found: list[dict[str, Any]] = (
-            [ORDER] if request.match_info["cid"] == ORDER["customer_id"] else []
-        )
+        found: list[dict[str, Any]] = [ORDER] if request.match_info["cid"] == ORDER["customer_id"] else []
         return web.json_response({"orders": found})
 
     app = web.Application()

@@ -1,5 +1,3 @@
-# ruff: noqa: RUF001
-# Quick-reply texts are Chinese copy with full-width punctuation.
 """Quick replies: load-time placeholder checks, search, render."""
 
 from __future__ import annotations
