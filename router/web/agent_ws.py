@@ -101,6 +101,9 @@ class AgentSession:
             self.tap.start_at(latest[0][0])
         agent = await rt.store.agent(aid)
         status = agent["status"] if agent else "offline"
+        if agent and status == "offline":
+            await rt.set_status(aid, "online", "connected")
+            status = "online"
         await self.ws.send_str(frames.dump({
             "type": "hello", "agent": {"id": aid, "name": self.who.name, "role": self.who.role.value,
                                        "status": status},
@@ -108,8 +111,6 @@ class AgentSession:
         for cid in sorted(await rt.store.client.smembers(k.agent_convs(aid))):
             await self._write(frames.dump({"type": "assigned", "conversation_id": cid}))
         self.tap.go_live()
-        if agent and status == "offline":
-            await rt.set_status(aid, "online", "connected")
 
     async def _presence(self) -> None:
         k = self.rt.store.keys.agent_presence(self.who.agent_id)

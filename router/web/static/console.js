@@ -68,7 +68,7 @@ function onFrame(f) {
       for (const m of f.messages) messages.set(m.id, m);
       convs.set(f.conversation.id, { conv: f.conversation, messages, unread: prev ? prev.unread : f.messages.length });
       if (!prev) document.title = `(${convs.size}) kefu console`;
-      if (!current) current = f.conversation.id;
+      if (!current) { current = f.conversation.id; convs.get(current).unread = 0; }
       renderList(); renderCurrent(); break;
     }
     case "message": addMessage(f.conversation_id, f.message); break;
