@@ -66,6 +66,13 @@ class Runtime:
 
         if settings.channels.webchat.enabled:
             self._add(WebchatAdapter(self))
+        from adapters.telegram import TelegramAdapter  # noqa: PLC0415
+        from adapters.wechat import WechatAdapter  # noqa: PLC0415
+
+        for wx in settings.channels.wechat:
+            self._add(WechatAdapter(wx, self.ingestor, self.store, settings.source))
+        for tg in settings.channels.telegram:
+            self._add(TelegramAdapter(tg, self.ingestor, self.store, settings.source))
         for adapter in extra_adapters or []:
             self._add(adapter)
 

@@ -1,0 +1,218 @@
+"""Telegram bots: the webhook (or long polling in development), replies through
+python-telegram-bot's `Bot`, and agents' access to media by file id.
+
+Updates are parsed by adapters.telegram_parse; sending is split and paced by
+adapters.telegram_send. Parts of a split reply that Telegram took are remembered in Redis per
+reply id, so an outbox retry resumes after them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import re
+from collections.abc import Coroutine, Sequence
+from typing import Any, ClassVar
+
+import aiohttp
+import redis.asyncio as aioredis
+from aiohttp import web
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from adapters.base import Adapter, Limits, Reply, Sink
+from adapters.telegram_parse import ALLOWED_UPDATES, parse_update
+from adapters.telegram_send import MAX_TEXT, Pacer, channel_error, retry_seconds, split_text
+from adapters.wechat import read_capped
+from router.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError, RetryableChannelError
+from router.ingest import DEDUPE_TTL_S
+from router.models import Channel
+from router.settings import TelegramBotSettings
+from router.store import Store
+from router.web.api import principal
+
+log = logging.getLogger("kefu.telegram")
+
+MAX_UPDATE_BYTES = 256 * 1024
+POLL_TIMEOUT_S = 25
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def make_bot(cfg: TelegramBotSettings) -> tuple[Bot, tuple[HTTPXRequest, HTTPXRequest]]:
+    """A PTB Bot against `api_base` (the real API, a local Bot API server, or a test fake),
+    and its two HTTP clients, which the caller shuts down."""
+    base = cfg.api_base.rstrip("/")
+    requests = (HTTPXRequest(connection_pool_size=64),
+                HTTPXRequest(read_timeout=POLL_TIMEOUT_S + 10))
+    bot = Bot(cfg.token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",
+              request=requests[0], get_updates_request=requests[1])
+    return bot, requests
+
+
+async def set_webhook(cfg: TelegramBotSettings, url: str) -> None:
+    """Point the bot at `url`, with our secret token and the updates we handle."""
+    bot, _ = make_bot(cfg)
+    async with bot:
+        await bot.set_webhook(url, secret_token=cfg.secret_token, allowed_updates=ALLOWED_UPDATES)
+
+
+class TelegramAdapter(Adapter):
+    channel: ClassVar[Channel] = Channel.TELEGRAM
+    limits: ClassVar[Limits] = Limits(max_text_chars=MAX_TEXT, per_chat_per_s=1.0, overall_per_s=30.0)
+
+    def __init__(self, cfg: TelegramBotSettings, sink: Sink, store: Store, source: str = "<config>",
+                 pacer: Pacer | None = None) -> None:
+        super().__init__(cfg.bot, sink)
+        if cfg.secret_token is not None and not _SECRET.match(cfg.secret_token):
+            raise ConfigError(f"channels.telegram bot {cfg.bot!r}: secret_token must be 1-256 of "
+                              "A-Z a-z 0-9 _ -", source)
+        if cfg.mode == "webhook" and not cfg.secret_token:
+            raise ConfigError(f"channels.telegram bot {cfg.bot!r}: webhook mode needs secret_token "
+                              "(or secret_token_env), so nobody else can post updates", source)
+        self.cfg = cfg
+        self.redis: aioredis.Redis = store.client
+        self.keys = store.keys
+        self.bot, self._requests = make_bot(cfg)
+        self.pacer = pacer or Pacer()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._http: aiohttp.ClientSession | None = None
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        return [
+            web.post(f"/webhooks/telegram/{self.account}", self.webhook),
+            web.get(f"/api/v1/telegram/{self.account}/files/{{file_id}}", self.file),
+        ]
+
+    async def start(self) -> None:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+        if self.cfg.mode == "polling":
+            self._spawn(self._poll())
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.close()
+        for request in self._requests:
+            with contextlib.suppress(Exception):
+                await request.shutdown()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- inbound ------------------------------------------------------------------------------
+    async def webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), (self.cfg.secret_token or "").encode()) or not given:
+            raise AuthError("bad X-Telegram-Bot-Api-Secret-Token", status=403)
+        if request.content_type != "application/json":
+            raise ProtocolError("unsupported_media_type", "updates must be application/json", 415)
+        body = await read_capped(request, MAX_UPDATE_BYTES)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise ProtocolError("bad_json", "the body is not JSON") from None
+        await self.accept(data)
+        return web.Response(status=200)
+
+    async def accept(self, data: object) -> None:
+        """Parse and ingest one update; buttons are answered after the update is durable."""
+        msg = parse_update(self.account, data)
+        if msg is None:
+            return
+        accepted = await self.sink.ingest(msg)
+        cq = msg.raw.get("callback_query") if msg.raw else None
+        if isinstance(cq, dict) and not accepted.duplicate and cq.get("id"):
+            self._spawn(self._answer(str(cq["id"])))
+
+    async def _answer(self, query_id: str) -> None:
+        """Stops the spinner on the customer's button; losing this is harmless."""
+        with contextlib.suppress(TelegramError):
+            await self.bot.answer_callback_query(query_id)
+
+    async def _poll(self) -> None:
+        """Long polling for development; getUpdates' offset confirms only ingested updates."""
+        with contextlib.suppress(TelegramError):
+            await self.bot.delete_webhook()
+        offset: int | None = None
+        while True:
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=POLL_TIMEOUT_S,
+                                                     allowed_updates=ALLOWED_UPDATES)
+                for update in updates:
+                    await self.accept(update.to_dict())
+                    offset = update.update_id + 1
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+            except (TelegramError, ProtocolError) as exc:
+                log.warning("telegram %s: polling failed, retrying: %s", self.account, exc)
+                await asyncio.sleep(1)
+
+    async def file(self, request: web.Request) -> web.StreamResponse:
+        """Stream a customer's media to an agent: getFile, then the download, never the token."""
+        principal(request)
+        try:
+            tg_file = await self.bot.get_file(request.match_info["file_id"])
+        except BadRequest:
+            raise ProtocolError("not_found", "Telegram does not know this file", 404) from None
+        except TelegramError as exc:
+            raise ProtocolError("upstream", f"Telegram did not answer: {exc}", 502) from None
+        if not tg_file.file_path or self._http is None:
+            raise ProtocolError("not_found", "Telegram has no download for this file", 404)
+        async with self._http.get(tg_file.file_path) as upstream:
+            if upstream.status != 200:
+                raise ProtocolError("upstream", f"file download failed: HTTP {upstream.status}", 502)
+            out = web.StreamResponse(headers={
+                "Content-Type": upstream.headers.get("Content-Type", "application/octet-stream"),
+                "Cache-Control": "private, max-age=300"})
+            await out.prepare(request)
+            async for chunk in upstream.content.iter_chunked(64 * 1024):
+                await out.write(chunk)
+            await out.write_eof()
+            return out
+
+    # -- outbound -----------------------------------------------------------------------------
+    async def send(self, reply: Reply) -> None:
+        """Send each part not yet sent, in order; a retry resumes after the parts Telegram took."""
+        parts = split_text(reply.text)
+        key = self.keys.telegram_parts(reply.id)
+        done = int(await self.redis.get(key) or 0)
+        chat = str(await self.redis.get(self.keys.telegram_migrated(self.account, reply.chat)) or reply.chat)
+        for i in range(done, len(parts)):
+            chat = await self._send_part(reply.chat, chat, parts[i])
+            await self.redis.set(key, i + 1, ex=DEDUPE_TTL_S)
+
+    async def _send_part(self, original: str, chat: str, text: str) -> str:
+        """Send one message; returns the chat it went to (a migrated group's new id)."""
+        for follow in (True, False):
+            left = self.pacer.blocked_for(chat)
+            if left > 0:
+                raise RetryableChannelError("Telegram asked us to slow down in this chat", retry_after=left)
+            await self.pacer.wait(chat)
+            try:
+                await self.bot.send_message(chat_id=_chat_id(chat), text=text)
+                return chat
+            except ChatMigrated as exc:
+                if not follow:
+                    raise PermanentChannelError("the Telegram group moved twice while sending") from None
+                chat = str(exc.new_chat_id)
+                await self.redis.set(self.keys.telegram_migrated(self.account, original), chat)
+            except RetryAfter as exc:
+                seconds = retry_seconds(exc)
+                self.pacer.block(chat, seconds)
+                raise RetryableChannelError("Telegram flood control: waiting before this chat",
+                                            retry_after=seconds) from None
+            except (TelegramError, NetworkError) as exc:
+                raise channel_error(exc) from None
+        raise AssertionError("unreachable")
+
+
+def _chat_id(chat: str) -> int | str:
+    return int(chat) if chat.lstrip("-").isdigit() else chat

@@ -1,0 +1,165 @@
+"""Sending to Telegram: splitting long texts, pacing per chat, and PTB's errors as channel errors.
+
+PTB's AIORateLimiter pauses *every* request while any chat is under a 429, so one flooded chat
+would stall all others. `Pacer` keeps the waits apart: each chat has its own spacing and its own
+retry-after; only the overall rate is shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import time
+import warnings
+from collections import deque
+
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from router.errors import PermanentChannelError, RetryableChannelError
+
+MAX_TEXT = 4096
+"""Telegram's limit, counted in UTF-16 code units after entity parsing."""
+
+_SENTENCE_END = re.compile(r"[.!?。！？…](?=\s|$)|[。！？]")
+
+
+def u16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix_within(text: str, limit: int) -> int:
+    """Length in characters of the longest prefix of `text` within `limit` UTF-16 units."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
+def _boundary(window: str) -> int:
+    """Where to cut: the last paragraph, line, sentence or word break past a quarter of the
+    window, in that order of preference; else the whole window."""
+    floor = len(window) // 4
+    for sep in ("\n\n", "\n"):
+        at = window.rfind(sep)
+        if at > floor:
+            return at + len(sep)
+    ends = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() > floor]
+    if ends:
+        return ends[-1]
+    at = max(window.rfind(" "), window.rfind("\t"))
+    return at + 1 if at > floor else len(window)
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Parts of at most `limit` UTF-16 units, cut at paragraph, then sentence, boundaries."""
+    parts: list[str] = []
+    rest = text
+    while u16(rest) > limit:
+        window = rest[: _prefix_within(rest, limit)]
+        cut = _boundary(window)
+        part = rest[:cut].rstrip()
+        if part:
+            parts.append(part)
+        rest = rest[cut:].lstrip()
+    if rest.strip() or not parts:
+        parts.append(rest)
+    return parts
+
+
+class Pacer:
+    """Spacing per chat (1/s, groups 20/min) and overall (30/s); a 429 blocks only its chat.
+
+    In-process: several router processes each keep these rates, and a 429 seen by one process
+    is learnt by the others from their own 429s.
+    """
+
+    def __init__(self, per_chat_s: float = 1.0, group_per_min: int = 20, overall_per_s: int = 30) -> None:
+        self.per_chat_s = per_chat_s
+        self.group_per_min = group_per_min
+        self.overall_per_s = overall_per_s
+        self._last: dict[str, float] = {}
+        self._groups: dict[str, deque[float]] = {}
+        self._overall: deque[float] = deque()
+        self._blocked: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._overall_lock = asyncio.Lock()
+
+    def blocked_for(self, chat: str) -> float:
+        """Seconds left of the chat's retry-after, 0 when it may be written to."""
+        return max(0.0, self._blocked.get(chat, 0.0) - time.monotonic())
+
+    def block(self, chat: str, seconds: float) -> None:
+        self._blocked[chat] = time.monotonic() + seconds
+
+    async def wait(self, chat: str) -> None:
+        """Wait for the chat's turn, then for a slot in the overall rate."""
+        lock = self._locks.setdefault(chat, asyncio.Lock())
+        async with lock:
+            now = time.monotonic()
+            delay = self._last.get(chat, -1e9) + self.per_chat_s - now
+            if chat.startswith("-"):  # group and channel ids are negative
+                times = self._groups.setdefault(chat, deque())
+                while times and times[0] <= now - 60:
+                    times.popleft()
+                if len(times) >= self.group_per_min:
+                    delay = max(delay, times[0] + 60 - now)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            async with self._overall_lock:
+                while True:
+                    now = time.monotonic()
+                    while self._overall and self._overall[0] <= now - 1:
+                        self._overall.popleft()
+                    if len(self._overall) < self.overall_per_s:
+                        break
+                    await asyncio.sleep(self._overall[0] + 1 - now)
+                self._overall.append(now)
+            self._last[chat] = now
+            if chat.startswith("-"):
+                self._groups[chat].append(now)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """RetryAfter's wait in seconds, without PTB's int-or-timedelta deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def channel_error(exc: TelegramError) -> RetryableChannelError | PermanentChannelError:
+    """The retry decision for a PTB error. BadRequest subclasses NetworkError, so the permanent
+    cases are tested first: the type alone would call a bad request retryable."""
+    text = exc.message if hasattr(exc, "message") else str(exc)
+    low = text.lower()
+    if isinstance(exc, Forbidden):
+        if "blocked" in low:
+            return PermanentChannelError("the customer blocked the bot on Telegram")
+        if "deactivated" in low:
+            return PermanentChannelError("the customer's Telegram account is deactivated")
+        if "kicked" in low or "not a member" in low:
+            return PermanentChannelError("the bot was removed from this Telegram chat")
+        return PermanentChannelError(f"Telegram refused the reply: {text}")
+    if isinstance(exc, BadRequest):
+        if "chat not found" in low:
+            return PermanentChannelError("Telegram says this chat does not exist (chat not found)")
+        return PermanentChannelError(f"Telegram rejected the reply: {text}")
+    if isinstance(exc, InvalidToken):
+        return PermanentChannelError("Telegram rejected the bot token; check the configuration")
+    if isinstance(exc, Conflict):
+        return PermanentChannelError(f"Telegram reported a conflict: {text}")
+    if isinstance(exc, NetworkError):  # timeouts, 5xx, connection errors
+        return RetryableChannelError(f"Telegram did not take the reply: {text}")
+    return RetryableChannelError(f"Telegram error: {text}")

@@ -1,0 +1,153 @@
+"""The WeChat API calls the adapter makes, with aiohttp: the shared access token and
+`message/custom/send`, with WeChat's error codes mapped onto the channel errors.
+
+wechatpy's client is synchronous and refreshes tokens against the hard-coded real host, so it
+is not used here; only `api_base` is called, which tests point at a fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from typing import Any
+
+import aiohttp
+import redis.asyncio as aioredis
+
+from router.errors import PermanentChannelError, RetryableChannelError
+from router.keys import Keys
+
+log = logging.getLogger("kefu.wechat")
+
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+"""Invalid credential, invalid token, token expired: refresh once and try again."""
+DELAY_S = {45009: 300.0, 45011: 60.0}
+"""Daily and per-minute API quota reached: try again later, not at once."""
+PERMANENT = {
+    45015: "the customer's 48-hour reply window has closed; they must write first",
+    45047: "WeChat's limit of replies without an answer from the customer is used up",
+    40003: "WeChat does not know this customer for this account (invalid openid)",
+    48001: "this Official Account is not authorised to use the customer-service API",
+}
+LOCK_MS = 10_000
+"""How long one process may take to refresh the token before another may try."""
+TOKEN_MARGIN_S = 300
+"""Drop the cached token this much before WeChat's expiry, so no call uses a dying token."""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class WechatApi:
+    """One account's API: token shared across processes through Redis, refreshed in one place."""
+
+    def __init__(self, account: str, app_id: str, app_secret: str, api_base: str,
+                 redis: aioredis.Redis, keys: Keys) -> None:
+        self.account = account
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.api_base = api_base.rstrip("/")
+        self.redis = redis
+        self.keys = keys
+        self.session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self.session is None:
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        await self.start()
+        assert self.session is not None
+        try:
+            async with self.session.request(method, f"{self.api_base}/cgi-bin/{path}", **kw) as r:
+                if r.status >= 500:
+                    raise RetryableChannelError(f"WeChat answered HTTP {r.status}")
+                body = await r.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise RetryableChannelError(f"WeChat did not answer: {exc!r}") from None
+        if not isinstance(body, dict):
+            raise RetryableChannelError("WeChat answered something that is not a JSON object")
+        return body
+
+    async def token(self) -> str:
+        """The shared token, fetching one if there is none."""
+        cached = await self.redis.get(self.keys.wechat_token(self.account))
+        return str(cached) if cached else await self._refresh(stale=None)
+
+    async def _refresh(self, stale: str | None) -> str:
+        """Fetch a token while holding the lock; others wait for the token it stores.
+
+        `stale` is the token an API call rejected: only that one is discarded, so a process
+        that saw an old token does not throw away the fresh token another process just got.
+        """
+        key, lock = self.keys.wechat_token(self.account), self.keys.wechat_token_lock(self.account)
+        deadline = asyncio.get_running_loop().time() + LOCK_MS / 1000
+        while True:
+            current = await self.redis.get(key)
+            if current and current != stale:
+                return str(current)
+            me = secrets.token_hex(8)
+            if await self.redis.set(lock, me, nx=True, px=LOCK_MS):
+                try:
+                    return await self._fetch(key)
+                finally:
+                    await self.redis.eval(_RELEASE, 1, lock, me)
+            if asyncio.get_running_loop().time() > deadline:
+                raise RetryableChannelError("another process is still refreshing the access token")
+            await asyncio.sleep(0.05)
+
+    async def _fetch(self, key: str) -> str:
+        body = await self._call("GET", "token", params={
+            "grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret})
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token:
+            code = body.get("errcode")
+            if code == -1:
+                raise RetryableChannelError("WeChat is busy (getting the access token)")
+            raise PermanentChannelError(
+                f"WeChat refused the app id and secret of account {self.account!r} "
+                f"(errcode {code}: {body.get('errmsg', '')})")
+        expires = int(body.get("expires_in") or 7200)
+        await self.redis.set(key, token, ex=max(60, expires - TOKEN_MARGIN_S))
+        log.info("wechat %s: new access token", self.account)
+        return token
+
+    async def send_text(self, openid: str, text: str) -> None:
+        """`message/custom/send`, refreshing the token once if WeChat says it is bad."""
+        payload = json.dumps({"touser": openid, "msgtype": "text", "text": {"content": text}},
+                             ensure_ascii=False).encode()
+        token = await self.token()
+        for attempt in (1, 2):
+            body = await self._call("POST", "message/custom/send", params={"access_token": token},
+                                    data=payload,
+                                    headers={"Content-Type": "application/json; charset=utf-8"})
+            code = int(body.get("errcode") or 0)
+            if code == 0:
+                return
+            if code in TOKEN_ERRORS and attempt == 1:
+                token = await self._refresh(stale=token)
+                continue
+            raise error_for(code, str(body.get("errmsg", "")))
+
+
+def error_for(code: int, errmsg: str) -> RetryableChannelError | PermanentChannelError:
+    """WeChat's errcode as the outbox's retry decision, with a reason an agent can read."""
+    if code == -1:
+        return RetryableChannelError("WeChat is busy; trying again")
+    if code in TOKEN_ERRORS:
+        return RetryableChannelError(f"WeChat rejected a fresh access token (errcode {code})")
+    if code in DELAY_S:
+        return RetryableChannelError(f"WeChat API quota reached (errcode {code}); trying later",
+                                     retry_after=DELAY_S[code])
+    if code in PERMANENT:
+        return PermanentChannelError(PERMANENT[code])
+    return PermanentChannelError(f"WeChat refused the reply (errcode {code}: {errmsg})")
