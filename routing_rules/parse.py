@@ -123,7 +123,8 @@ def _lexicon(
     lists: dict[str, tuple[str, ...]] = {}
     for key in LEXICON_KEYS:
         if key in body:
-            got = ctx.strings((*path, key), body[key], key)
+            # An empty list is how an admin clears a built-in list, so it is allowed here.
+            got = () if body[key] == [] else ctx.strings((*path, key), body[key], key)
             if got is None:
                 return None
             lists[key] = got
@@ -133,14 +134,16 @@ def _lexicon(
             keywords = [k for k in keywords if k != kw]
         else:
             ctx.warn((*path, "remove_keywords", i), f"keyword {kw!r} is not in the list")
-    sources = list(lists.get("patterns", base[1])) + list(lists.get("add_patterns", ()))
     patterns = []
-    for source in sources:
-        try:
-            patterns.append(Regex.compile(source))
-        except ConfigError as exc:
-            where = "add_patterns" if source in lists.get("add_patterns", ()) else "patterns"
-            ctx.err((*path, where), exc.message)
+    if "patterns" not in lists:
+        patterns = [Regex.compile(p) for p in base[1]]
+    for key in ("patterns", "add_patterns"):
+        for i, source in enumerate(lists.get(key, ())):
+            try:
+                patterns.append(Regex.compile(source))
+            except ConfigError as exc:
+                where = (*path, key, i) if isinstance(body[key], list) else (*path, key)
+                ctx.err(where, exc.message)
     if not keywords and not patterns:
         ctx.err(path, "no keywords or patterns left: the intent could never be detected")
         return None

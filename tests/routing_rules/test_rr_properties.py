@@ -31,22 +31,25 @@ inputs = st.builds(
     previous_pool=st.sampled_from([None, "presale", "aftersale"]),
 )
 
-# Leaf conditions in YAML flow style, chosen so that many pairs imply one another.
-LEAVES = [
-    "{channel: wechat}", "{channel: [wechat, telegram]}", "{segment: vip}",
-    "{segment: [vip, returning]}", "{intent: refund}", "{intent: [refund, logistics]}",
-    "{tag: a}", "{tag: [a, b]}", "{tags_all: [a, b]}", "{contains: 退款}",
-    "{contains: 退款进度}", "{contains: [退款, 快递]}", "{angry: true}", "{reopened: true}",
-    "{message_count: '>= 3'}", "{message_count: '>= 5'}", "{days: mon-fri}", "{days: [mon]}",
-    "{time: '22:00-08:00'}", "{any: [{tag: c}, {angry: true}]}", "{not: {segment: new}}",
+# Leaf conditions in YAML flow style, grouped so that leaves within a group imply one another.
+GROUPS = [
+    ["{channel: wechat}", "{channel: [wechat, telegram]}"],
+    ["{segment: vip}", "{segment: [vip, returning]}", "{not: {segment: new}}"],
+    ["{intent: refund}", "{intent: [refund, logistics]}"],
+    ["{tag: a}", "{tag: [a, b]}", "{tags_all: [a, b]}", "{any: [{tag: c}, {angry: true}]}"],
+    ["{contains: 退款}", "{contains: 退款进度}", "{contains: [退款, 快递]}",
+     "{contains_all: [退款, 快递]}"],
+    ["{message_count: '>= 3'}", "{message_count: '>= 5'}", "{message_count: {min: 2, max: 4}}"],
+    ["{days: mon-fri}", "{days: [mon]}", "{time: '22:00-08:00'}"],
+    ["{angry: true}", "{reopened: true}", "{language: zh}"],
 ]
-
+LEAVES = [leaf for group in GROUPS for leaf in group]
 
 
 @st.composite
 def rule_sets(draw: st.DrawFn) -> list[tuple[list[str], bool]]:
-    """Rules drawn from a small family of leaves, so that implications between rules are common."""
-    family = draw(st.lists(st.sampled_from(LEAVES), min_size=2, max_size=3, unique=True))
+    """Rules drawn from one group plus a stray leaf, so that implications are common."""
+    family = [*draw(st.sampled_from(GROUPS)), draw(st.sampled_from(LEAVES))]
     rule = st.tuples(
         st.lists(st.sampled_from(family), min_size=1, max_size=2, unique=True),
         st.booleans(),  # continue
@@ -63,7 +66,8 @@ def to_yaml(rules: list[tuple[list[str], bool]]) -> str:
         out.append(f"  - name: r{i}")
         if leaves:
             out.append(f"    when: {{all: [{', '.join(leaves)}]}}")
-        out.append("    then: {boost: 1, tags: [t%d]}" % i if cont else f"    then: {{pool: p{i}}}")
+        then = f"{{boost: 1, tags: [t{i}]}}" if cont else f"{{pool: p{i}}}"
+        out.append(f"    then: {then}")
         if cont:
             out.append("    continue: true")
     return "\n".join(out) + "\n"

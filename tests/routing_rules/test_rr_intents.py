@@ -1,0 +1,101 @@
+"""Built-in intents (Chinese and English), overrides in the rules file, language and anger."""
+
+from __future__ import annotations
+
+import pytest
+from rr_helpers import inp
+
+from routing_rules import builtin_default, compile_rules
+from routing_rules.intents import detect_language, normalize
+
+DETECT = [
+    ("这件衣服有M码吗", {"presale"}),
+    ("这款是正品吗？多少钱", {"presale"}),
+    ("Is this jacket in stock in size L?", {"presale"}),
+    ("我的订单怎么还没发货", {"order_status"}),
+    ("订单 3456789012345678901 什么时候发", {"order_status"}),
+    ("Can I change the address of my order?", {"order_status"}),
+    ("快递三天了还没到", {"logistics"}),
+    ("Where is my parcel? tracking says delayed", {"logistics"}),
+    ("衣服尺码不合适，想换货", {"presale", "return_exchange"}),  # rule order settles it
+    ("the item arrived DAMAGED", {"return_exchange"}),
+    ("退款什么时候到账", {"refund"}),
+    ("I want my money back", {"refund"}),
+    ("再不处理我就投诉你们，给差评", {"complaint"}),
+    ("This is a scam", {"complaint"}),
+    ("能开增值税专票吗", {"invoice"}),
+    ("Can you send me an invoice?", {"invoice"}),
+    ("清关要几天，关税谁付", {"cross_border"}),
+    ("how long does customs clearance take", {"cross_border"}),
+    ("转人工", {"human_request"}),
+    ("人工客服在吗", {"human_request"}),
+    ("I want to talk to a HUMAN", {"human_request"}),
+    ("你好", set()),
+    ("退货退款", {"return_exchange", "refund"}),
+]
+
+
+@pytest.mark.parametrize(("text", "intents"), DETECT)
+def test_builtin_intents(text: str, intents: set[str]) -> None:
+    assert set(builtin_default("p").decide(inp(text)).intents) == intents
+
+
+def test_intents_are_reported_in_canonical_order() -> None:
+    d = builtin_default("p").decide(inp("投诉！退款！转人工"))
+    assert d.intents == ("refund", "complaint", "human_request")
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("你好，请问有货吗", "zh"), ("hello, is it in stock", "en"), ("iPhone 15 的壳有吗", "zh"),
+     ("12345 !!!", "und"), ("OK", "en")],
+)
+def test_language(text: str, lang: str) -> None:
+    assert detect_language(normalize(text)) == lang
+
+
+def test_normalize_folds_width_and_case() -> None:
+    assert normalize("ＲＥＦＵＮＤ！？") == "refund!?"
+
+
+OVERRIDES = """
+intents:
+  refund:
+    add_keywords: [退保证金]
+  presale:
+    keywords: [多少钱]
+  invoice:
+    remove_keywords: [receipt]
+  wholesale:
+    keywords: [批发]
+    patterns: ['\\d+\\s*(件|箱)起']
+angry:
+  keywords: [气死了]
+  patterns: []
+default: {pool: p}
+rules:
+  - {name: w, when: {intent: wholesale}, then: {pool: b2b}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "intents", "pool"),
+    [
+        ("我要退保证金", ("refund",), "p"),  # added keyword
+        ("这个尺码偏大吗", (), "p"),  # presale keywords replaced: 尺码 no longer counts
+        ("多少钱", ("presale",), "p"),
+        ("please send a receipt", (), "p"),  # removed keyword
+        ("能批发吗", ("wholesale",), "b2b"),  # a new intent, usable in rules
+        ("100件起卖吗", ("wholesale",), "b2b"),
+    ],
+)
+def test_intent_overrides(text: str, intents: tuple[str, ...], pool: str) -> None:
+    d = compile_rules(OVERRIDES).decide(inp(text))
+    assert (d.intents, d.pool) == (intents, pool)
+
+
+def test_angry_override_replaces_builtin_list() -> None:
+    rules = compile_rules(OVERRIDES.replace("rules:", "rules:\n  - {name: a, when: {angry: true}, "
+                                            "then: {pool: calm}}"))
+    assert rules.decide(inp("气死了")).pool == "calm"
+    assert rules.decide(inp("垃圾！！！")).pool == "p"  # built-ins were replaced
