@@ -217,7 +217,7 @@ def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:
         event = str(getattr(native, "event", "") or raw.get("Event", "")).lower()
         if event in _EVENTS:
             kind = Kind.EVENT
-            key = raw.get("EventKey")
+            key = getattr(native, "scene_id", None) or getattr(native, "key", None)
             text = f"[{event}{': ' + str(key) if key else ''}]"
         else:
             text = f"[event {event}]"

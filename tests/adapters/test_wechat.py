@@ -1,0 +1,256 @@
+"""The WeChat adapter: callbacks in every mode, hostile bodies, the token, errors and the quota."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import pytest
+
+from adapters.base import Reply
+from adapters.wechat import QUOTA, WechatAdapter
+from adapters.wechat_crypto import MessageCrypto
+from helpers.fake_wechat import FakeWechat, event_xml, safe_body, signed_query, text_xml
+from router.errors import ConfigError, PermanentChannelError, RetryableChannelError
+from router.ingest import Ingestor
+from router.models import Channel, Kind
+from router.store import Store
+from tests.adapters.conftest import AES_KEY, WX_TOKEN, inbound, snapshot, wx_settings
+
+OPENID = "oCustomer123"
+
+
+def reply(text: str = "您好，已发货", chat: str = OPENID, rid: str = "r1") -> Reply:
+    return Reply(id=rid, conversation_id="c1", customer_id="cu1", channel=Channel.WECHAT,
+                 account="shop", chat=chat, text=text, author="alice")
+
+
+async def post(base: str, body: str | bytes, query: dict[str, str]) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http, http.post(
+            f"{base}/webhooks/wechat/shop", params=query,
+            data=body.encode() if isinstance(body, str) else body) as r:
+        return r.status, await r.text()
+
+
+def encrypt(xml: str) -> str:
+    return MessageCrypto(AES_KEY, "wxfake").encrypt(xml)
+
+
+# -- inbound ----------------------------------------------------------------------------------
+async def test_handshake_echoes_with_a_good_signature(wechat_base: str) -> None:
+    q = {**signed_query(WX_TOKEN), "echostr": "12345"}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{wechat_base}/webhooks/wechat/shop", params=q) as r:
+            assert (r.status, await r.text()) == (200, "12345")
+        async with http.get(f"{wechat_base}/webhooks/wechat/shop", params={**q, "signature": "0" * 40}) as r:
+            assert r.status == 403
+
+
+@pytest.mark.parametrize("mode", ["plaintext", "compatible", "safe"])
+async def test_each_mode_is_accepted_once_and_answered_success(
+        mode: str, wechat_base: str, store: Store) -> None:
+    xml = text_xml(OPENID, "这件有M码吗？", 6054768590064713728)
+    if mode == "plaintext":
+        body, q = xml, signed_query(WX_TOKEN)
+    else:
+        enc = encrypt(xml)
+        body = xml.replace("</xml>", f"<Encrypt><![CDATA[{enc}]]></Encrypt></xml>") \
+            if mode == "compatible" else safe_body(enc)
+        q = signed_query(WX_TOKEN, enc)
+    for _ in range(3):  # WeChat retries three times when it gets no answer in 5 s
+        assert await post(wechat_base, body, q) == (200, "success")
+    msgs = await inbound(store)
+    assert len(msgs) == 1
+    m = msgs[0]
+    assert (m.kind, m.text, m.sender_ref, m.native_id) == (Kind.TEXT, "这件有M码吗？", OPENID, "6054768590064713728")
+
+
+@pytest.mark.parametrize(("xml", "kind", "text", "media"), [
+    ("<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>image</MsgType>"
+     "<PicUrl>http://x/p.jpg</PicUrl><MediaId>MID1</MediaId><MsgId>11</MsgId></xml>", Kind.IMAGE, "", "MID1"),
+    ("<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>voice</MsgType>"
+     "<MediaId>MID2</MediaId><Format>amr</Format><Recognition>你好</Recognition><MsgId>12</MsgId></xml>",
+     Kind.VOICE, "你好", "MID2"),
+    ("<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>video</MsgType>"
+     "<MediaId>MID3</MediaId><ThumbMediaId>T</ThumbMediaId><MsgId>13</MsgId></xml>", Kind.VIDEO, "", "MID3"),
+    ("<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>shortvideo</MsgType>"
+     "<MediaId>MID4</MediaId><ThumbMediaId>T</ThumbMediaId><MsgId>14</MsgId></xml>", Kind.VIDEO, "", "MID4"),
+    ("<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>location</MsgType>"
+     "<Location_X>23.1</Location_X><Location_Y>113.3</Location_Y><Scale>20</Scale>"
+     "<Label>广州</Label><MsgId>15</MsgId></xml>", Kind.LOCATION, "广州 (23.1, 113.3)", None),
+    ("<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>link</MsgType>"
+     "<Title>T</Title><Description>D</Description><Url>http://x</Url><MsgId>16</MsgId></xml>",
+     Kind.LINK, "T\nhttp://x", None),
+    ("<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>hologram</MsgType>"
+     "<Beam>1</Beam><MsgId>17</MsgId></xml>", Kind.UNKNOWN, "[hologram]", None),
+])
+def test_parse_normalises_every_type(wechat: WechatAdapter, xml: str, kind: Kind, text: str,
+                                     media: str | None) -> None:
+    m = wechat.parse(xml.encode())
+    assert (m.kind, m.text, m.media) == (kind, text, media)
+    assert m.raw is not None and m.raw["FromUserName"] == "u"
+
+
+@pytest.mark.parametrize(("event", "key", "text"), [
+    ("subscribe", "", "[subscribe]"), ("unsubscribe", "", "[unsubscribe]"),
+    ("CLICK", "MENU_ORDERS", "[click: MENU_ORDERS]"), ("SCAN", "42", "[scan: 42]"),
+    ("subscribe", "qrscene_7", "[subscribe_scan: 7]"),
+])
+def test_events_are_deduped_by_sender_and_time(wechat: WechatAdapter, event: str, key: str, text: str) -> None:
+    m = wechat.parse(event_xml(OPENID, event, 1_700_000_123, key).encode())
+    assert (m.kind, m.text, m.native_id) == (Kind.EVENT, text, f"{OPENID}:1700000123")
+
+
+def test_unknown_event_is_kept(wechat: WechatAdapter) -> None:
+    m = wechat.parse(event_xml(OPENID, "VIEW", key="http://shop").encode())
+    assert m.kind is Kind.UNKNOWN and m.raw and m.raw["Event"] == "VIEW"
+
+
+XXE = f"""<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<xml><FromUserName>&x;</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType>
+<Content>hi</Content><MsgId>1</MsgId></xml>"""
+LAUGHS = """<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
+<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
+<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType>
+<Content>&lol4;</Content><MsgId>2</MsgId></xml>"""
+
+
+def _hostile() -> list[tuple[str, str | bytes, dict[str, str], int]]:
+    good = text_xml(OPENID, "hi", 99)
+    enc = encrypt(good)
+    bad_sig = {**signed_query(WX_TOKEN), "signature": "f" * 40}
+    bad_msg_sig = {**signed_query(WX_TOKEN, enc), "msg_signature": "0" * 40}
+    garbage = "A" * 64
+    enc_xxe = encrypt(XXE)
+    other = MessageCrypto(AES_KEY, "wxother").encrypt(good)
+    return [
+        ("xxe", XXE, signed_query(WX_TOKEN), 400),
+        ("billion laughs", LAUGHS, signed_query(WX_TOKEN), 400),
+        ("encrypted xxe", safe_body(enc_xxe), signed_query(WX_TOKEN, enc_xxe), 400),
+        ("bad signature", good, bad_sig, 403),
+        ("no signature", good, {}, 403),
+        ("bad msg_signature", safe_body(enc), bad_msg_sig, 403),
+        ("bad AES payload", safe_body(garbage), signed_query(WX_TOKEN, garbage), 400),
+        ("another app's payload", safe_body(other), signed_query(WX_TOKEN, other), 400),
+        ("too large", good.replace("hi", "x" * 70_000), signed_query(WX_TOKEN), 413),
+        ("not xml", "hello", signed_query(WX_TOKEN), 400),
+        ("no sender", "<xml><CreateTime>1</CreateTime><MsgType>text</MsgType></xml>", signed_query(WX_TOKEN), 400),
+    ]
+
+
+@pytest.mark.parametrize(("name", "body", "query", "status"), _hostile(), ids=[h[0] for h in _hostile()])
+async def test_hostile_bodies_are_refused_and_leave_no_trace(
+        name: str, body: str, query: dict[str, str], status: int, wechat_base: str, store: Store) -> None:
+    before = await snapshot(store)
+    got, text = await post(wechat_base, body, query)
+    assert got == status, text
+    assert "error" in text
+    assert await snapshot(store) == before
+
+
+async def test_bad_aes_key_fails_at_start_up_with_its_account(store: Store, wx_api: FakeWechat) -> None:
+    cfg = wx_settings(wx_api)
+    bad = type(cfg)(**{**{f: getattr(cfg, f) for f in cfg.__struct_fields__}, "encoding_aes_key": "short"})
+    with pytest.raises(ConfigError, match="'shop'.*43 characters"):
+        WechatAdapter(bad, Ingestor(store), store)
+
+
+# -- outbound ---------------------------------------------------------------------------------
+async def test_send_uses_one_token_and_utf8_json(wechat: WechatAdapter, wx_api: FakeWechat) -> None:
+    await wechat.open_window(OPENID)
+    await wechat.send(reply("您好，已发货"))
+    await wechat.send(reply("还有问题吗", rid="r2"))
+    assert [s["text"]["content"] for s in wx_api.sent] == ["您好，已发货", "还有问题吗"]
+    assert wx_api.sent[0]["touser"] == OPENID and wx_api.sent[0]["msgtype"] == "text"
+    assert "您好".encode() in wx_api.raw_bodies[0]  # ensure_ascii=False: no \\u escapes
+    assert wx_api.token_calls == 1
+
+
+async def test_expired_token_is_refreshed_once(wechat: WechatAdapter, wx_api: FakeWechat) -> None:
+    await wechat.open_window(OPENID)
+    await wechat.send(reply())
+    wx_api.script = [42001]
+    await wechat.send(reply(rid="r2"))
+    assert wx_api.token_calls == 2 and len(wx_api.sent) == 2
+    wx_api.expire_tokens()
+    wx_api.script = [0]
+    await wechat.send(reply(rid="r3"))  # 40001 from the fake, then a fresh token
+    assert wx_api.token_calls == 3 and len(wx_api.sent) == 3
+
+
+async def test_processes_share_one_token_refreshed_in_one_place(
+        store: Store, wx_api: FakeWechat) -> None:
+    wx_api.token_delay_s = 0.2
+    adapters = [WechatAdapter(wx_settings(wx_api), Ingestor(store), store) for _ in range(4)]
+    try:
+        await adapters[0].open_window(OPENID)
+        await adapters[0].open_window("o2")
+        await asyncio.gather(*(a.send(reply(chat=OPENID if i % 2 else "o2", rid=f"r{i}"))
+                               for i, a in enumerate(adapters)))
+        assert wx_api.token_calls == 1 and len(wx_api.sent) == 4
+    finally:
+        for a in adapters:
+            await a.close()
+
+
+@pytest.mark.parametrize(("code", "kind", "reason", "retry_after"), [
+    (-1, RetryableChannelError, "busy", None),
+    (45009, RetryableChannelError, "quota", 300.0),
+    (45011, RetryableChannelError, "quota", 60.0),
+    (45015, PermanentChannelError, "48-hour reply window has closed", None),
+    (45047, PermanentChannelError, "without an answer", None),
+    (40003, PermanentChannelError, "does not know this customer", None),
+    (48001, PermanentChannelError, "not authorised", None),
+])
+async def test_send_errors(wechat: WechatAdapter, wx_api: FakeWechat, code: int, kind: type[Exception],
+                           reason: str, retry_after: float | None) -> None:
+    await wechat.open_window(OPENID)
+    wx_api.script = [code]
+    with pytest.raises(kind, match=reason) as info:
+        await wechat.send(reply())
+    if retry_after is not None:
+        assert isinstance(info.value, RetryableChannelError) and info.value.retry_after == retry_after
+    if kind is RetryableChannelError:
+        assert await wechat.replies_left(OPENID) == QUOTA  # a failed try costs no quota
+
+
+async def test_http_5xx_is_retryable(wechat: WechatAdapter, wx_api: FakeWechat) -> None:
+    await wechat.open_window(OPENID)
+    await wechat.api.token()
+    wx_api.status_script = [502]
+    with pytest.raises(RetryableChannelError, match="502"):
+        await wechat.send(reply())
+
+
+async def test_quota_of_five_replies_per_window(wechat: WechatAdapter, wx_api: FakeWechat, store: Store) -> None:
+    assert await wechat.replies_left(OPENID) == 0
+    with pytest.raises(PermanentChannelError, match="window has closed"):
+        await wechat.send(reply())
+    assert wx_api.attempts == []
+    await wechat.open_window(OPENID)
+    for i in range(QUOTA):
+        assert await wechat.replies_left(OPENID) == QUOTA - i
+        await wechat.send(reply(rid=f"r{i}"))
+    assert await wechat.replies_left(OPENID) == 0
+    with pytest.raises(PermanentChannelError, match="quota_left 0"):
+        await wechat.send(reply(rid="r6"))
+    assert len(wx_api.sent) == QUOTA
+    ttl = await store.client.ttl(store.keys.wechat_quota("shop", OPENID))
+    assert 47 * 3600 < ttl <= 48 * 3600
+    await wechat.open_window(OPENID)  # the customer writes again
+    assert await wechat.replies_left(OPENID) == QUOTA
+
+
+async def test_a_customer_message_opens_the_window(wechat: WechatAdapter, wechat_base: str) -> None:
+    assert await post(wechat_base, text_xml(OPENID, "在吗", 5, int(time.time())),
+                      signed_query(WX_TOKEN)) == (200, "success")
+    assert await wechat.replies_left(OPENID) == QUOTA
+
+
+async def test_too_long_is_permanent(wechat: WechatAdapter) -> None:
+    await wechat.open_window(OPENID)
+    with pytest.raises(PermanentChannelError, match="too long"):
+        await wechat.send(reply("字" * 2001))

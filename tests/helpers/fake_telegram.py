@@ -1,0 +1,156 @@
+"""A fake Telegram Bot API on loopback: getMe, sendMessage, getFile, file download, setWebhook,
+deleteWebhook, getUpdates and answerCallbackQuery.
+
+PTB 22 posts `application/x-www-form-urlencoded` bodies whose values are JSON-encoded unless
+they are strings already (chat_id 42 arrives as "42", allowed_updates as '["message", ...]'), so
+the fake reads the form and decodes what is not a plain string.
+
+Scriptable per chat: `script[chat_id]` is a list of answers for the next sendMessage calls
+(`ok()`, `too_many(retry_after)`, `server_error()`, `blocked()`, `chat_not_found()`,
+`migrated(new_id)`); without one, a send succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+
+from helpers.fake_wechat import serve_app
+
+Answer = tuple[int, Any]
+_PLAIN = {"text", "secret_token", "url", "file_id", "callback_query_id"}
+
+
+def ok() -> Answer:
+    return 200, {}
+
+
+def too_many(retry_after: int) -> Answer:
+    return 429, {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+                 "parameters": {"retry_after": retry_after}}
+
+
+def server_error() -> Answer:
+    return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+
+
+def blocked() -> Answer:
+    return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+
+
+def chat_not_found() -> Answer:
+    return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+
+
+def migrated(new_id: int) -> Answer:
+    return 400, {"ok": False, "error_code": 400, "description": "Bad Request: group chat was upgraded",
+                 "parameters": {"migrate_to_chat_id": new_id}}
+
+
+class FakeTelegram:
+    def __init__(self, token: str = "123:FAKE") -> None:
+        self.token = token
+        self.script: dict[str, list[Answer]] = defaultdict(list)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.sent: list[dict[str, Any]] = []
+        self.sent_at: list[float] = []
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.webhook: dict[str, Any] | None = None
+        self._ids = itertools.count(1)
+        self.base = ""
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self.method)
+        app.router.add_get("/file/bot{token}/{path:.+}", self.download)
+        return app
+
+    def sent_to(self, chat: str | int) -> list[str]:
+        return [m["text"] for m in self.sent if str(m["chat_id"]) == str(chat)]
+
+    @staticmethod
+    def _decode(value: str) -> Any:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+
+    async def method(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        form = await request.post()
+        params = {k: self._decode(v) if isinstance(v, str) and k not in _PLAIN else v
+                  for k, v in form.items()}
+        name = request.match_info["method"]
+        self.calls.append((name, params))
+        handler = getattr(self, f"_{name}", None)
+        if handler is None:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        status, result = await handler(params)
+        if status != 200:
+            return web.json_response(result, status=status)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _getMe(self, p: dict[str, Any]) -> Answer:
+        return 200, {"id": 123, "is_bot": True, "first_name": "Shop", "username": "shop_bot"}
+
+    async def _sendMessage(self, p: dict[str, Any]) -> Answer:
+        chat = str(p["chat_id"])
+        if self.script[chat]:
+            status, body = self.script[chat].pop(0)
+            if status != 200:
+                return status, body
+        self.sent.append({"chat_id": chat, "text": str(p["text"])})
+        self.sent_at.append(time.monotonic())
+        return 200, {"message_id": next(self._ids), "date": int(time.time()),
+                     "chat": {"id": int(chat), "type": "private"}, "text": str(p["text"])}
+
+    async def _getFile(self, p: dict[str, Any]) -> Answer:
+        fid = str(p["file_id"])
+        if fid not in self.files:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+        path, data = self.files[fid]
+        return 200, {"file_id": fid, "file_unique_id": fid[::-1], "file_size": len(data), "file_path": path}
+
+    async def _setWebhook(self, p: dict[str, Any]) -> Answer:
+        self.webhook = p
+        return 200, True
+
+    async def _deleteWebhook(self, p: dict[str, Any]) -> Answer:
+        self.webhook = None
+        return 200, True
+
+    async def _answerCallbackQuery(self, p: dict[str, Any]) -> Answer:
+        return 200, True
+
+    async def _getUpdates(self, p: dict[str, Any]) -> Answer:
+        offset = int(p.get("offset") or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates:
+            await asyncio.sleep(min(float(p.get("timeout") or 0), 0.2))
+        return 200, list(self.updates)
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        for path, data in self.files.values():
+            if path == request.match_info["path"]:
+                return web.Response(body=data, content_type="image/jpeg")
+        return web.Response(status=404)
+
+
+@asynccontextmanager
+async def fake_telegram(**kw: Any) -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram(**kw)
+    async with serve_app(fake.app()) as base:
+        fake.base = base
+        yield fake
