@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import re
 import time
 import warnings
@@ -26,6 +27,10 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from router.errors import PermanentChannelError, RetryableChannelError
+
+# PTB 22 warns on every RetryAfter it builds (its int time periods are deprecated) unless the
+# process opts in to the timedelta periods of its next major version; we read both forms.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 MAX_TEXT = 4096
 """Telegram's limit, counted in UTF-16 code units after entity parsing."""

@@ -7,16 +7,16 @@ import time
 
 import aiohttp
 import pytest
+from helpers.fake_wechat import FakeWechat, event_xml, safe_body, signed_query, text_xml
 
 from adapters.base import Reply
 from adapters.wechat import QUOTA, WechatAdapter
 from adapters.wechat_crypto import MessageCrypto
-from helpers.fake_wechat import FakeWechat, event_xml, safe_body, signed_query, text_xml
 from router.errors import ConfigError, PermanentChannelError, RetryableChannelError
 from router.ingest import Ingestor
 from router.models import Channel, Kind
 from router.store import Store
-from tests.adapters.conftest import AES_KEY, WX_TOKEN, inbound, snapshot, wx_settings
+from tests.adapters.support import AES_KEY, WX_TOKEN, inbound, snapshot, wx_settings
 
 OPENID = "oCustomer123"
 
@@ -107,7 +107,7 @@ def test_unknown_event_is_kept(wechat: WechatAdapter) -> None:
     assert m.kind is Kind.UNKNOWN and m.raw and m.raw["Event"] == "VIEW"
 
 
-XXE = f"""<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+XXE = """<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>
 <xml><FromUserName>&x;</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType>
 <Content>hi</Content><MsgId>1</MsgId></xml>"""
 LAUGHS = """<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
@@ -154,7 +154,7 @@ async def test_hostile_bodies_are_refused_and_leave_no_trace(
 async def test_bad_aes_key_fails_at_start_up_with_its_account(store: Store, wx_api: FakeWechat) -> None:
     cfg = wx_settings(wx_api)
     bad = type(cfg)(**{**{f: getattr(cfg, f) for f in cfg.__struct_fields__}, "encoding_aes_key": "short"})
-    with pytest.raises(ConfigError, match="'shop'.*43 characters"):
+    with pytest.raises(ConfigError, match=r"'shop'.*43 characters"):
         WechatAdapter(bad, Ingestor(store), store)
 
 
