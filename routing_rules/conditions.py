@@ -14,36 +14,50 @@ from typing import Any
 
 from routing_rules.intents import IntentTable, detect_language, normalize
 from routing_rules.model import RuleInput
-from routing_rules.regex import Regex
+from routing_rules.regex import Regex, RegexBank
 from routing_rules.times import Calendar, Window, days_text
 
 
 class Facts:
     """What one message offers to rules; the costly parts are computed on first use."""
 
-    __slots__ = ("_angry", "_lang", "_local", "inp", "intents", "table", "text", "tz")
+    __slots__ = (
+        "_cal", "_lang", "_local", "_minute", "_rx", "angry", "bank", "inp", "intents", "text",
+        "tz",
+    )
 
-    def __init__(self, inp: RuleInput, table: IntentTable, tz: tzinfo) -> None:
+    def __init__(
+        self, inp: RuleInput, table: IntentTable, tz: tzinfo, bank: RegexBank | None = None
+    ) -> None:
         self.inp = inp
-        self.table = table
         self.tz = tz
+        self.bank = bank
         self.text = normalize(inp.text)
-        self.intents = frozenset(table.detect(self.text))
+        self.intents, self.angry = table.scan(self.text)
         self._lang: str | None = inp.language
-        self._angry: bool | None = None
         self._local: datetime | None = None
+        self._minute = -1
+        self._rx: frozenset[int] | None = None
+        self._cal: dict[str, bool] = {}
+
+    @property
+    def regex_hits(self) -> frozenset[int]:
+        if self._rx is None:
+            self._rx = self.bank.scan(self.text) if self.bank else frozenset()
+        return self._rx
+
+    def calendar_open(self, cal: Calendar) -> bool:
+        # Several rules often test the same calendar; work it out once per message.
+        hit = self._cal.get(cal.name)
+        if hit is None:
+            hit = self._cal[cal.name] = cal.is_open(self.local)
+        return hit
 
     @property
     def language(self) -> str:
         if self._lang is None:
             self._lang = detect_language(self.text)
         return self._lang
-
-    @property
-    def angry(self) -> bool:
-        if self._angry is None:
-            self._angry = self.table.angry.hit(self.text) is not None
-        return self._angry
 
     @property
     def local(self) -> datetime:
@@ -57,7 +71,9 @@ class Facts:
 
     @property
     def minute(self) -> int:
-        return self.local.hour * 60 + self.local.minute
+        if self._minute < 0:
+            self._minute = self.local.hour * 60 + self.local.minute
+        return self._minute
 
 
 class Cond:
@@ -65,6 +81,8 @@ class Cond:
 
     __slots__ = ()
     key: Any
+    cost = 1
+    """Rough relative price of `test`; `all` tries cheap conditions first."""
 
     def test(self, f: Facts) -> bool:
         raise NotImplementedError
@@ -134,6 +152,7 @@ class Contains(Cond):
     """The normalized text contains any (or all) of the keywords, as substrings."""
 
     __slots__ = ("key", "need_all", "words")
+    cost = 2
 
     def __init__(self, words: tuple[str, ...], need_all: bool) -> None:
         self.words = tuple(dict.fromkeys(normalize(w) for w in words))
@@ -157,16 +176,18 @@ class Contains(Cond):
 
 
 class Matches(Cond):
-    """The normalized text matches an re2 regex."""
+    """The normalized text matches an re2 regex (number `index` in the rule set's bank)."""
 
-    __slots__ = ("key", "rx")
+    __slots__ = ("index", "key", "rx")
+    cost = 3
 
-    def __init__(self, rx: Regex) -> None:
+    def __init__(self, rx: Regex, index: int) -> None:
         self.rx = rx
+        self.index = index
         self.key = ("matches", rx.pattern)
 
     def test(self, f: Facts) -> bool:
-        return self.rx.search(f.text)
+        return self.index in f.regex_hits
 
     def why(self, f: Facts, held: bool) -> str:
         return f"text {'matches' if held else 'does not match'} /{self.rx.pattern}/"
@@ -219,6 +240,7 @@ class TimeIn(Cond):
     """Local time of day (rules' timezone) is inside one of the windows."""
 
     __slots__ = ("key", "windows")
+    cost = 3
 
     def __init__(self, windows: tuple[Window, ...]) -> None:
         self.windows = windows
@@ -237,6 +259,7 @@ class DaysIn(Cond):
     """Local weekday (rules' timezone) is one of `days`."""
 
     __slots__ = ("days", "key")
+    cost = 3
 
     def __init__(self, days: frozenset[int]) -> None:
         self.days = days
@@ -254,13 +277,14 @@ class InCalendar(Cond):
     """The message time is inside (or outside) a named calendar's business hours."""
 
     __slots__ = ("cal", "key", "want")
+    cost = 3
 
     def __init__(self, cal: Calendar, want: bool) -> None:
         self.cal, self.want = cal, want
         self.key = ("calendar", cal.name, want)
 
     def test(self, f: Facts) -> bool:
-        return self.cal.is_open(f.local) is self.want
+        return f.calendar_open(self.cal) is self.want
 
     def why(self, f: Facts, held: bool) -> str:
         inside = self.cal.is_open(f.local)
@@ -269,10 +293,13 @@ class InCalendar(Cond):
 
 
 class All(Cond):
-    __slots__ = ("items", "key")
+    __slots__ = ("items", "key", "written")
+    cost = 4
 
     def __init__(self, items: tuple[Cond, ...]) -> None:
-        self.items = items
+        # Conditions are pure, so their order cannot change the outcome; cheap ones first.
+        self.items = tuple(sorted(items, key=lambda c: c.cost))
+        self.written = items
         self.key = ("all", frozenset(c.key for c in items))
 
     def test(self, f: Facts) -> bool:
@@ -283,13 +310,14 @@ class All(Cond):
 
     def why(self, f: Facts, held: bool) -> str:
         if held:
-            return " and ".join(c.why(f, True) for c in self.items) or "always"
-        first = next(c for c in self.items if not c.test(f))
+            return " and ".join(c.why(f, True) for c in self.written) or "always"
+        first = next(c for c in self.written if not c.test(f))
         return first.why(f, False)
 
 
 class AnyOf(Cond):
     __slots__ = ("items", "key")
+    cost = 4
 
     def __init__(self, items: tuple[Cond, ...]) -> None:
         self.items = items
@@ -309,6 +337,7 @@ class AnyOf(Cond):
 
 class Not(Cond):
     __slots__ = ("inner", "key")
+    cost = 4
 
     def __init__(self, inner: Cond) -> None:
         self.inner = inner

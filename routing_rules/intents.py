@@ -10,8 +10,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from routing_rules.regex import Regex
+import re2
+
+from routing_rules.regex import Regex, options
 
 
 def _kw(*chunks: str) -> tuple[str, ...]:
@@ -130,26 +133,50 @@ class Lexicon:
         return None
 
 
-@dataclass(frozen=True, slots=True)
 class IntentTable:
-    """All intents in their canonical order, and the angry lexicon."""
+    """All intents in canonical order plus the angry lexicon, matched in one re2 pass.
 
-    intents: tuple[Lexicon, ...]
-    angry: Lexicon
+    An RE2::Set reports every keyword and pattern that occurs, overlapping ones included, so a
+    message costs one scan however many keywords the shop configures.
+    """
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(lx.name for lx in self.intents)
+    __slots__ = ("_owner", "_set", "angry", "intents", "names")
+
+    def __init__(self, intents: tuple[Lexicon, ...], angry: Lexicon) -> None:
+        self.intents = intents
+        self.angry = angry
+        self.names = tuple(lx.name for lx in intents)
+        self._owner: list[int] = []  # Set index -> position in (*intents, angry)
+        rset: Any = re2.Set.SearchSet(options())
+        for pos, lx in enumerate((*intents, angry)):
+            for source in (*(re2.escape(k) for k in lx.keywords), *(r.pattern for r in lx.patterns)):
+                rset.Add(source)
+                self._owner.append(pos)
+        try:
+            rset.Compile()
+        except re2.error:
+            rset = None  # over the memory budget: fall back to one lexicon at a time
+        self._set = rset
+
+    def scan(self, norm: str) -> tuple[frozenset[str], bool]:
+        """(intents present, angry) for normalized text."""
+        if self._set is None:
+            found = {i for i, lx in enumerate((*self.intents, self.angry)) if lx.hit(norm)}
+        else:
+            hits = self._set.Match(norm)
+            if not hits:
+                return frozenset(), False
+            found = {self._owner[i] for i in hits}
+        n = len(self.intents)
+        return frozenset(self.names[p] for p in found if p < n), n in found
 
     def detect(self, norm: str) -> tuple[str, ...]:
-        """Names of every intent whose keywords or patterns occur in the text."""
-        return tuple(lx.name for lx in self.intents if lx.hit(norm) is not None)
+        """Names of every intent whose keywords or patterns occur, in canonical order."""
+        present = self.scan(norm)[0]
+        return tuple(n for n in self.names if n in present)
 
     def lexicon(self, name: str) -> Lexicon | None:
-        for lx in self.intents:
-            if lx.name == name:
-                return lx
-        return None
+        return next((lx for lx in self.intents if lx.name == name), None)
 
 
 def make_lexicon(name: str, keywords: Iterable[str], patterns: Iterable[Regex]) -> Lexicon:

@@ -47,8 +47,15 @@ def parse_rules(ctx: Ctx, text: str) -> RuleSet | None:
     rules = _rules(ctx, root.get("rules"), when, default)
     if ctx.errors or default is None or rules is None:
         return None
-    return RuleSet(rules, default, version=version_of(text), timezone=tz, table=table,
-                   file=ctx.doc.file)
+    return RuleSet(
+        rules,
+        default,
+        version=version_of(text),
+        timezone=tz,
+        table=table,
+        file=ctx.doc.file,
+        bank=when.bank.freeze(),
+    )
 
 
 def _timezone(ctx: Ctx, root: dict[str, Any]) -> str:

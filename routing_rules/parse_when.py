@@ -24,7 +24,7 @@ from routing_rules.conditions import (
     TimeIn,
 )
 from routing_rules.ctx import Ctx, did_you_mean, kind_of
-from routing_rules.regex import Regex
+from routing_rules.regex import Regex, RegexBank
 from routing_rules.times import Calendar, parse_days, parse_window
 
 SEGMENTS = ("new", "returning", "vip")
@@ -37,6 +37,7 @@ class WhenParser:
     """Parses condition trees against the calendars and intents the file defines."""
 
     def __init__(self, ctx: Ctx, calendars: Mapping[str, Calendar], intents: tuple[str, ...]):
+        self.bank = RegexBank()
         self.ctx = ctx
         self.calendars = calendars
         self.intents = intents
@@ -160,7 +161,8 @@ class WhenParser:
         conds: list[Cond] = []
         for i, pat in enumerate(patterns):
             try:
-                conds.append(Matches(Regex.compile(pat)))
+                rx = Regex.compile(pat)
+                conds.append(Matches(rx, self.bank.add(rx)))
             except ConfigError as exc:
                 self.ctx.err((*path, i) if isinstance(value, list) else path, exc.message)
         if len(conds) != len(patterns):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from routing_rules.conditions import Cond, Facts
 from routing_rules.intents import IntentTable, builtin_table
 from routing_rules.model import Decision, FallbackStep, RuleInput
+from routing_rules.regex import RegexBank
 
 PRIORITY_NAMES = {"low": 0, "normal": 10, "high": 20, "urgent": 30}
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -53,7 +54,9 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
 class RuleSet:
     """Rules compiled once per version; `decide` never looks at YAML again."""
 
-    __slots__ = ("_rules", "_table", "_tz", "default", "file", "rules", "timezone", "version")
+    __slots__ = (
+        "_bank", "_rules", "_table", "_tz", "default", "file", "rules", "timezone", "version",
+    )
 
     def __init__(
         self,
@@ -64,6 +67,7 @@ class RuleSet:
         timezone: str = DEFAULT_TIMEZONE,
         table: IntentTable | None = None,
         file: str = "<rules>",
+        bank: RegexBank | None = None,
     ) -> None:
         self.rules = rules
         self._rules = rules
@@ -73,6 +77,7 @@ class RuleSet:
         self.file = file
         self._tz: tzinfo = ZoneInfo(timezone)
         self._table = table or builtin_table()
+        self._bank = bank
 
     @property
     def pools(self) -> frozenset[str]:
@@ -99,7 +104,7 @@ class RuleSet:
         return self._run(inp, explain=True)
 
     def _run(self, inp: RuleInput, *, explain: bool) -> Decision:
-        f = Facts(inp, self._table, self._tz)
+        f = Facts(inp, self._table, self._tz, self._bank)
         seen: list[tuple[Rule, bool]] = []
         decider: Rule | None = None
         for rule in self._rules:

@@ -27,7 +27,7 @@ def conjuncts(cond: Cond | None) -> list[Cond]:
     if cond is None:
         return []
     if isinstance(cond, All):
-        return [a for c in cond.items for a in conjuncts(c)]
+        return [a for c in cond.written for a in conjuncts(c)]
     return [cond]
 
 
