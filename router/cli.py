@@ -39,6 +39,15 @@ def main(argv: list[str] | None = None) -> int:
 
     add_rules_parsers(rules_sub)
 
+    telegram = sub.add_parser("telegram", help="Telegram bot set-up")
+    telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
+    hook = telegram_sub.add_parser("set-webhook", help="point BOT's webhook at URL, with its secret token")
+    hook.add_argument("bot", help="the bot's name in channels.telegram")
+    hook.add_argument("url", help="public HTTPS URL of /webhooks/telegram/BOT")
+    hook.add_argument("--config", help="YAML config; default ./config/kefu.yaml")
+    hook.add_argument("--data-dir", default=os.environ.get("KEFU_DATA_DIR", ".kefu"))
+    hook.set_defaults(func=cmd_telegram_set_webhook)
+
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
@@ -67,6 +76,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
     settings = resolve_settings(args.config, data_dir)
     return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url))
+
+
+def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
+    from telegram.error import TelegramError  # imported here: keeps `kefu --version` fast
+
+    from adapters.telegram import set_webhook
+
+    settings = resolve_settings(args.config, Path(args.data_dir))
+    bots = {b.bot: b for b in settings.channels.telegram}
+    if args.bot not in bots:
+        known = ", ".join(sorted(bots)) or "none"
+        print(f"kefu: no Telegram bot {args.bot!r} in {settings.source}; bots: {known}", file=sys.stderr)
+        return 1
+    try:
+        asyncio.run(set_webhook(bots[args.bot], args.url))
+    except TelegramError as exc:
+        print(f"kefu: Telegram refused the webhook: {exc}", file=sys.stderr)
+        return 1
+    print(f"telegram bot {args.bot}: webhook set to {args.url} with its secret token", flush=True)
+    return 0
 
 
 async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None) -> int:

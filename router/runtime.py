@@ -66,8 +66,8 @@ class Runtime:
 
         if settings.channels.webchat.enabled:
             self._add(WebchatAdapter(self))
-        from adapters.telegram import TelegramAdapter  # noqa: PLC0415
-        from adapters.wechat import WechatAdapter  # noqa: PLC0415
+        from adapters.telegram import TelegramAdapter  # imported here, as webchat: they import router.web
+        from adapters.wechat import WechatAdapter
 
         for wx in settings.channels.wechat:
             self._add(WechatAdapter(wx, self.ingestor, self.store, settings.source))
