@@ -147,3 +147,16 @@ def test_disabled_rule_is_checked_but_never_fires() -> None:
     )
     assert rules.decide(inp("x")).pool == "a"
     assert rules.rule_names() == ()
+
+
+def test_explanation_keeps_the_written_order_of_conditions() -> None:
+    rules = compile_rules(
+        "default: {pool: a}\nrules:\n  - name: r\n"
+        "    when: {matches: 'x+', channel: wechat, contains: 退}\n    then: {pool: b}\n"
+    )
+    d = rules.decide(inp("退xx", channel="wechat"))
+    assert d.explanation == (
+        "rule 'r' decided: text matches /x+/ and channel is 'wechat' and text contains '退'",
+    )
+    miss = rules.explain(inp("退", channel="wechat"))
+    assert miss.explanation[0] == "rule 'r' did not match: text does not match /x+/"
