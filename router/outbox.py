@@ -10,7 +10,6 @@ import json
 import logging
 import random
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -87,6 +86,10 @@ class Sender:
     async def run(self) -> None:
         await ensure_group(self.store, self.keys.outbound, OUTBOUND_GROUP)
         self.running = True
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
+        self._lanes: dict[str, asyncio.Queue[tuple[str, Reply, int]]] = {}
+        self._inflight: set[str] = set()
+        self._lane_tasks: set[asyncio.Task[None]] = set()
         last_claim = 0.0
         try:
             while not self._stopping.is_set():
@@ -98,24 +101,23 @@ class Sender:
                             self.keys.outbound, OUTBOUND_GROUP, self.name,
                             min_idle_time=self.claim_idle_ms, count=self.settings.concurrency,
                         )
-                        entries = [(e, f) for e, f in claimed if f]
+                        entries = [(e, f) for e, f in claimed if f and e not in self._inflight]
                     if not entries:
                         resp = await self.store.client.xreadgroup(
                             OUTBOUND_GROUP, self.name, {self.keys.outbound: ">"},
                             count=self.settings.concurrency, block=2000,
                         )
                         entries = [e for _, es in resp or [] for e in es]
-                    if entries:
-                        await self.process(entries)
+                    await self.dispatch(entries)
                 except RedisError as exc:
                     log.warning("sender: Redis error, retrying in 1s: %s", exc)
                     await asyncio.sleep(1)
         finally:
             self.running = False
 
-    async def process(self, entries: list[tuple[str, dict[str, str]]]) -> None:
-        """Conversations run concurrently; replies within one conversation run in order."""
-        by_conv: dict[str, list[tuple[str, Reply, int]]] = defaultdict(list)
+    async def dispatch(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        """Hand entries to per-conversation lanes and return at once: a reply waiting out a
+        channel's Retry-After holds up its own conversation only, never the next read."""
         for eid, fields in entries:
             try:
                 reply = _reply_decoder.decode(fields["m"])
@@ -123,13 +125,32 @@ class Sender:
                 log.error("dead-lettering undecodable outbox entry %s", eid)
                 await self._finish(eid, None, 0)
                 continue
-            by_conv[reply.conversation_id].append((eid, reply, int(fields.get("seq", 0))))
-        await asyncio.gather(*(self._conversation(items) for items in by_conv.values()))
+            await self._slots.acquire()  # back-pressure: at most `concurrency` replies in flight
+            self._inflight.add(eid)
+            lane = self._lanes.get(reply.conversation_id)
+            if lane is None:
+                lane = self._lanes[reply.conversation_id] = asyncio.Queue()
+                task = asyncio.create_task(self._drain_lane(reply.conversation_id, lane))
+                self._lane_tasks.add(task)
+                task.add_done_callback(self._lane_tasks.discard)
+            lane.put_nowait((eid, reply, int(fields.get("seq", 0))))
 
-    async def _conversation(self, items: list[tuple[str, Reply, int]]) -> None:
-        for eid, reply, seq in sorted(items, key=lambda t: t[2]):
-            await self._wait_turn(reply.conversation_id, seq)
-            await self.deliver(eid, reply, seq)
+    async def _drain_lane(self, cid: str, lane: asyncio.Queue[tuple[str, Reply, int]]) -> None:
+        """Send one conversation's replies in order; the lane ends when it runs dry."""
+        try:
+            while not lane.empty():
+                eid, reply, seq = lane.get_nowait()
+                try:
+                    await self._wait_turn(cid, seq)
+                    await self.deliver(eid, reply, seq)
+                except Exception:
+                    log.exception("reply %s: left pending for a retry by XAUTOCLAIM", reply.id)
+                finally:
+                    self._inflight.discard(eid)
+                    self._slots.release()
+        finally:
+            if self._lanes.get(cid) is lane:
+                del self._lanes[cid]
 
     async def _wait_turn(self, cid: str, seq: int) -> None:
         """Wait until the reply before this one is finished; bounded, so a lost entry can't stall

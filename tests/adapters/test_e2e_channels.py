@@ -140,10 +140,6 @@ async def test_agent_fetches_telegram_media_by_file_id(
     await alice.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "router/outbox.py: Sender.run awaits a whole batch before reading the next, and tenacity "
-    "sleeps out chat A's retry_after inside that batch, so B's later reply waits for A. The "
-    "adapter itself keeps chats apart (test_telegram.py::test_429_in_one_chat_does_not_stall_another)."))
 async def test_a_rate_limited_chat_does_not_hold_up_another(
         router: tuple[str, aiohttp.ClientSession], tg_api: FakeTelegram) -> None:
     base, http = router
