@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.async_api import Browser, expect
-
 from helpers.app import basic_settings, running
+from playwright.async_api import Browser, expect
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
