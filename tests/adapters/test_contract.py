@@ -1,0 +1,212 @@
+"""One adapter contract suite, run for web chat, WeChat and Telegram (see adapters/base.py):
+parse, dedupe key, send, permanent versus retryable errors, limits."""
+
+from __future__ import annotations
+
+import abc
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from helpers.app import BASIC, running
+from helpers.clients import Socket, customer
+from helpers.fake_telegram import FakeTelegram, blocked, server_error
+from helpers.fake_wechat import FakeWechat, safe_body, signed_query, text_xml
+
+from adapters.base import Adapter, Reply
+from adapters.wechat_crypto import MessageCrypto
+from router.errors import PermanentChannelError, RetryableChannelError
+from router.models import Channel, Message
+from router.runtime import Runtime
+from router.settings import parse_settings
+from tests.adapters.support import AES_KEY, TG_SECRET, WX_TOKEN
+
+
+class Harness(abc.ABC):
+    """Drives one channel natively: what its customers send and what they receive."""
+
+    channel: Channel
+    account: str
+
+    def __init__(self, rt: Runtime, base: str, http: aiohttp.ClientSession) -> None:
+        self.rt, self.base, self.http = rt, base, http
+        self.ingested: list[tuple[Message, bool]] = []
+
+    @property
+    def adapter(self) -> Adapter:
+        return self.rt.adapters[(self.channel.value, self.account)]
+
+    async def setup(self) -> None:  # noqa: B027 -- optional
+        pass
+
+    @property
+    @abc.abstractmethod
+    def chat(self) -> str: ...
+
+    @abc.abstractmethod
+    async def deliver(self, n: int, text: str) -> None:
+        """The customer sends `text` as native message number `n` (a retry reuses `n`)."""
+
+    @abc.abstractmethod
+    def native_id(self, n: int) -> str: ...
+
+    @abc.abstractmethod
+    async def received(self) -> list[str]: ...
+
+    def fail_next(self, permanent: bool) -> None:
+        pytest.skip(f"{self.channel.value} has no channel API that can refuse a send")
+
+    def reply(self, text: str, rid: str = "r1") -> Reply:
+        return Reply(id=rid, conversation_id=f"c-{self.channel.value}", customer_id="cu",
+                     channel=self.channel, account=self.account, chat=self.chat, text=text, author="alice")
+
+
+class WebchatHarness(Harness):
+    channel, account = Channel.WEBCHAT, "web"
+
+    async def setup(self) -> None:
+        async with self.http.post(f"{self.base}/api/v1/webchat/sessions") as r:
+            body = await r.json()
+        self.visitor, token = body["visitor"], body["session"]
+        self.sock: Socket = (await customer(self.http, self.base, token=token))[0]
+
+    @property
+    def chat(self) -> str:
+        return str(self.visitor)
+
+    async def deliver(self, n: int, text: str) -> None:
+        await self.sock.send({"type": "message", "text": text, "client_msg_id": f"c{n}"})
+        await self.sock.expect(lambda f: f["type"] == "ack" and f["client_msg_id"] == f"c{n}")
+
+    def native_id(self, n: int) -> str:
+        return f"{self.visitor}:c{n}"
+
+    async def received(self) -> list[str]:
+        feed = await self.rt.store.client.xrange(self.rt.store.keys.feed(self.visitor))
+        return [json.loads(f["m"])["message"]["text"] for _, f in feed]
+
+
+class WechatHarness(Harness):
+    channel, account = Channel.WECHAT, "shop"
+    api: FakeWechat
+    chat = "oContractCustomer"  # type: ignore[assignment]
+
+    async def deliver(self, n: int, text: str) -> None:
+        enc = MessageCrypto(AES_KEY, self.api.app_id).encrypt(text_xml(self.chat, text, n, int(time.time())))
+        async with self.http.post(f"{self.base}/webhooks/wechat/shop", data=safe_body(enc).encode(),
+                                  params=signed_query(WX_TOKEN, enc)) as r:
+            assert (r.status, await r.text()) == (200, "success")
+
+    def native_id(self, n: int) -> str:
+        return str(n)
+
+    async def received(self) -> list[str]:
+        return [s["text"]["content"] for s in self.api.sent if s["touser"] == self.chat]
+
+    def fail_next(self, permanent: bool) -> None:
+        self.api.script = [45015 if permanent else -1]
+
+
+class TelegramHarness(Harness):
+    channel, account = Channel.TELEGRAM, "shopbot"
+    api: FakeTelegram
+    chat = "777001"  # type: ignore[assignment]
+
+    async def deliver(self, n: int, text: str) -> None:
+        update = {"update_id": n, "message": {"message_id": n, "date": int(time.time()), "text": text,
+                                              "chat": {"id": int(self.chat), "type": "private"}}}
+        async with self.http.post(f"{self.base}/webhooks/telegram/shopbot", json=update,
+                                  headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}) as r:
+            assert r.status == 200
+
+    def native_id(self, n: int) -> str:
+        return str(n)
+
+    async def received(self) -> list[str]:
+        return self.api.sent_to(self.chat)
+
+    def fail_next(self, permanent: bool) -> None:
+        self.api.script[self.chat] = [blocked() if permanent else server_error()]
+
+
+CHANNELS = """
+channels:
+  wechat:
+    - {{account: shop, app_id: {app_id}, app_secret: {secret}, token: {token}, encoding_aes_key: {aes}, api_base: "{wx}"}}
+  telegram:
+    - {{bot: shopbot, token: "{tg_token}", secret_token: {tg_secret}, api_base: "{tg}"}}
+"""
+
+
+@pytest.fixture(params=[WebchatHarness, WechatHarness, TelegramHarness], ids=["webchat", "wechat", "telegram"])
+async def harness(request: pytest.FixtureRequest, redis_url: str, wx_api: FakeWechat,
+                  tg_api: FakeTelegram) -> AsyncIterator[Harness]:
+    text = BASIC.format(cap=5) + CHANNELS.format(
+        app_id=wx_api.app_id, secret=wx_api.app_secret, token=WX_TOKEN, aes=AES_KEY, wx=wx_api.base,
+        tg_token=tg_api.token, tg_secret=TG_SECRET, tg=tg_api.base)
+    async with running(parse_settings(text, "<test>"), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        h: Harness = request.param(rt, base, http)
+        h.api = wx_api if isinstance(h, WechatHarness) else tg_api  # type: ignore[attr-defined]
+        # Record what the adapters hand to ingest: the route worker consumes the stream itself.
+        real = rt.ingestor.ingest
+
+        async def recording(msg: Message) -> Any:
+            accepted = await real(msg)
+            h.ingested.append((msg, accepted.duplicate))
+            return accepted
+
+        rt.ingestor.ingest = recording  # type: ignore[method-assign]
+        await h.setup()
+        yield h
+
+
+async def mine(h: Harness) -> list[Message]:
+    """The messages the router accepted as new from this channel."""
+    return [m for m, duplicate in h.ingested if not duplicate and m.channel is h.channel]
+
+
+async def test_parse(harness: Harness) -> None:
+    await harness.deliver(101, "第一条消息 first message")
+    [m] = await mine(harness)
+    assert (m.channel, m.account, m.sender_ref, m.text) == (
+        harness.channel, harness.account, harness.chat, "第一条消息 first message")
+    assert m.raw
+
+
+async def test_dedupe_key(harness: Harness) -> None:
+    for _ in range(3):
+        await harness.deliver(102, "again")
+    await harness.deliver(103, "new")
+    assert len(harness.ingested) == 4
+    msgs = await mine(harness)
+    assert [m.text for m in msgs] == ["again", "new"]
+    assert msgs[0].native_id == harness.native_id(102)
+    assert msgs[0].dedupe_key() == f"{harness.channel.value}:{harness.account}:{harness.native_id(102)}"
+
+
+async def test_send(harness: Harness) -> None:
+    await harness.deliver(104, "hi")
+    await harness.adapter.send(harness.reply("你好 hello"))
+    assert await harness.received() == ["你好 hello"]
+
+
+@pytest.mark.parametrize("permanent", [True, False], ids=["permanent", "retryable"])
+async def test_errors(harness: Harness, permanent: bool) -> None:
+    await harness.deliver(105, "hi")
+    harness.fail_next(permanent)
+    kind = PermanentChannelError if permanent else RetryableChannelError
+    with pytest.raises(kind) as info:
+        await harness.adapter.send(harness.reply("won't arrive"))
+    assert info.value.reason  # read by the agent
+    assert await harness.received() == []
+
+
+async def test_limits(harness: Harness) -> None:
+    await harness.deliver(106, "hi")
+    limit = harness.adapter.limits.max_text_chars
+    assert limit >= 1000
+    await harness.adapter.send(harness.reply("x" * limit))
+    assert await harness.received() == ["x" * limit]
