@@ -7,7 +7,8 @@ import time
 
 import aiohttp
 import pytest
-from helpers.fake_wechat import FakeWechat, event_xml, safe_body, signed_query, text_xml
+from aiohttp import web
+from helpers.fake_wechat import FakeWechat, event_xml, safe_body, serve_app, signed_query, text_xml
 
 from adapters.base import Reply
 from adapters.wechat import QUOTA, WechatAdapter
@@ -16,6 +17,7 @@ from router.errors import ConfigError, PermanentChannelError, RetryableChannelEr
 from router.ingest import Ingestor
 from router.models import Channel, Kind
 from router.store import Store
+from router.web.app import errors
 from tests.adapters.support import AES_KEY, WX_TOKEN, inbound, snapshot, wx_settings
 
 OPENID = "oCustomer123"
@@ -254,3 +256,24 @@ async def test_too_long_is_permanent(wechat: WechatAdapter) -> None:
     await wechat.open_window(OPENID)
     with pytest.raises(PermanentChannelError, match="too long"):
         await wechat.send(reply("字" * 2001))
+
+
+async def test_accounts_side_by_side_each_check_their_own_token(store: Store, wx_api: FakeWechat) -> None:
+    other_cfg = type(wx_settings(wx_api))(account="outlet", app_id=wx_api.app_id,
+                                           app_secret=wx_api.app_secret, token="outlet-token",
+                                           api_base=wx_api.base)
+    shop = WechatAdapter(wx_settings(wx_api), Ingestor(store), store)
+    outlet = WechatAdapter(other_cfg, Ingestor(store), store)
+    app = web.Application(middlewares=[errors])
+    app.router.add_routes([*shop.routes(), *outlet.routes()])
+    async with serve_app(app) as base, aiohttp.ClientSession() as http:
+        body = text_xml(OPENID, "hi outlet", 31).encode()
+        async with http.post(f"{base}/webhooks/wechat/outlet", data=body,
+                             params=signed_query("outlet-token")) as r:
+            assert r.status == 200
+        async with http.post(f"{base}/webhooks/wechat/shop", data=body,
+                             params=signed_query("outlet-token")) as r:
+            assert r.status == 403
+    assert [(m.account, m.text) for m in await inbound(store)] == [("outlet", "hi outlet")]
+    await shop.close()
+    await outlet.close()
