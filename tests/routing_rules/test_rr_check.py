@@ -188,3 +188,26 @@ def test_continue_rule_never_shadows() -> None:
     text = ("default: {pool: a}\nrules:\n  - {name: t, continue: true, then: {tags: [x]}}\n"
             "  - {name: d, then: {pool: b}}\n")
     assert check_rules(text).warnings == []
+
+
+def test_check_never_crashes_on_mangled_files() -> None:
+    """Deleting, duplicating and retyping lines of a real file yields diagnostics, not tracebacks."""
+    import random
+
+    src = (ROOT / "config/examples/routing-full.yaml").read_text(encoding="utf-8").splitlines()
+    rng = random.Random(7)
+    values = ["true", "[]", "{}", "5", "null", "'x'", "[a, 1]", "{a: 1}", "-1", "'(a)\\1'"]
+    for _ in range(120):
+        lines = list(src)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(lines))
+            op = rng.randrange(3)
+            if op == 0:
+                del lines[i]
+            elif op == 1 and ":" in lines[i]:
+                lines[i] = lines[i].partition(":")[0] + ": " + rng.choice(values)
+            else:
+                lines.insert(i, lines[rng.randrange(len(lines))])
+        result = check_rules("\n".join(lines), "m.yaml")
+        assert all(e.file == "m.yaml" and e.line >= 1 for e in result.errors + result.warnings)
+        assert (result.ruleset is None) == bool(result.errors)
