@@ -41,13 +41,25 @@ def check_rules(
     skills: Collection[str] | None = None,
 ) -> CheckResult:
     """Check a rules text; with `pools`/`skills`, names outside them are errors."""
+    return _check(text, file, pools, skills, shadow=True)
+
+
+def _check(
+    text: str,
+    file: str,
+    pools: Collection[str] | None,
+    skills: Collection[str] | None,
+    *,
+    shadow: bool,
+) -> CheckResult:
     try:
         doc = load_yaml(text, file)
     except ConfigError as exc:
         return CheckResult(errors=[exc])
     ctx = Ctx(doc, pools, skills)
     ruleset = parse_rules(ctx, text)
-    if ruleset is not None:
+    # The quadratic shadow analysis only produces warnings, so compiling for use skips it.
+    if ruleset is not None and shadow:
         for later, earlier in find_shadowed(ruleset.rules):
             why = (
                 "has no conditions and decides every message"
@@ -71,7 +83,7 @@ def compile_rules(
     skills: Collection[str] | None = None,
 ) -> RuleSet:
     """Compile a rules text once; raises ConfigErrors listing every problem."""
-    result = check_rules(text, file, pools=pools, skills=skills)
+    result = _check(text, file, pools, skills, shadow=False)
     if result.ruleset is None:
         raise ConfigErrors(result.errors)
     return result.ruleset
