@@ -21,7 +21,7 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 from telegram import Bot
-from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from adapters.base import Adapter, Limits, Reply, Sink
@@ -147,11 +147,15 @@ class TelegramAdapter(Adapter):
                 updates = await self.bot.get_updates(offset=offset, timeout=POLL_TIMEOUT_S,
                                                      allowed_updates=ALLOWED_UPDATES)
                 for update in updates:
-                    await self.accept(update.to_dict())
+                    try:
+                        await self.accept(update.to_dict())
+                    except ProtocolError as exc:  # skip it, or the same update comes back forever
+                        log.warning("telegram %s: dropping malformed update %s: %s",
+                                    self.account, update.update_id, exc.detail)
                     offset = update.update_id + 1
             except RetryAfter as exc:
                 await asyncio.sleep(retry_seconds(exc))
-            except (TelegramError, ProtocolError) as exc:
+            except Exception as exc:  # Telegram or Redis down: keep polling, never die quietly
                 log.warning("telegram %s: polling failed, retrying: %s", self.account, exc)
                 await asyncio.sleep(1)
 
@@ -209,7 +213,7 @@ class TelegramAdapter(Adapter):
                 self.pacer.block(chat, seconds)
                 raise RetryableChannelError("Telegram flood control: waiting before this chat",
                                             retry_after=seconds) from None
-            except (TelegramError, NetworkError) as exc:
+            except TelegramError as exc:
                 raise channel_error(exc) from None
         raise AssertionError("unreachable")
 

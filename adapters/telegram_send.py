@@ -35,6 +35,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 MAX_TEXT = 4096
 """Telegram's limit, counted in UTF-16 code units after entity parsing."""
 
+PRUNE_AT = 10_000
+"""Chats tracked before idle ones are forgotten."""
+
 _SENTENCE_END = re.compile(r"[.!?。！？…](?=\s|$)|[。！？]")
 
 
@@ -134,6 +137,17 @@ class Pacer:
             self._last[chat] = now
             if chat.startswith("-"):
                 self._groups[chat].append(now)
+            if len(self._last) > PRUNE_AT:
+                self._prune(now)
+
+    def _prune(self, now: float) -> None:
+        """Forget chats idle for a minute, so a bot with many customers keeps a small table."""
+        for chat in [c for c, t in self._last.items() if t < now - 60 and not self._locks[c].locked()]:
+            self._last.pop(chat, None)
+            self._groups.pop(chat, None)
+            self._locks.pop(chat, None)
+        for chat in [c for c, until in self._blocked.items() if until < now]:
+            del self._blocked[chat]
 
 
 def retry_seconds(exc: RetryAfter) -> float:
