@@ -277,3 +277,16 @@ async def test_accounts_side_by_side_each_check_their_own_token(store: Store, wx
     assert [(m.account, m.text) for m in await inbound(store)] == [("outlet", "hi outlet")]
     await shop.close()
     await outlet.close()
+
+
+async def test_runtime_refuses_a_bad_aes_key_before_serving(redis_url: str) -> None:
+    from router.runtime import Runtime
+    from router.settings import parse_settings
+
+    settings = parse_settings("""
+channels:
+  wechat:
+    - {account: shop, app_id: wx1, app_secret: s, token: t, encoding_aes_key: "tooshort"}
+""", "kefu.yaml")
+    with pytest.raises(ConfigError, match=r"kefu.yaml.*'shop'.*43 characters"):
+        Runtime(settings, redis_url=redis_url)
