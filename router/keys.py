@@ -98,6 +98,46 @@ class Keys:
         """String: marks an inbound message as routed, so a re-read entry has no second effect."""
         return f"{self.rt}applied:{mid}"
 
+    # -- bot, in {rt}: its turns move conversations, so they share the routing slot ----------
+    def bot(self, cid: str) -> str:
+        """Hash: what the bot remembers of one conversation (BotState JSON, last turn time)."""
+        return f"{self.rt}bot:{cid}"
+
+    def bot_pending(self, cid: str) -> str:
+        """List: customer lines waiting for the bot's next turn; trimmed only once answered,
+        so a process dying inside the debounce window or mid-turn loses none of them."""
+        return f"{self.rt}bot:{cid}:pending"
+
+    def bot_lease(self, cid: str) -> str:
+        """String (PX): the process answering a bot turn; lapses if that process dies."""
+        return f"{self.rt}bot:{cid}:lease"
+
+    @property
+    def bot_due(self) -> str:
+        """Sorted set: conversation -> when its pending lines become a turn (end of the burst)."""
+        return f"{self.rt}bot:due"
+
+    @property
+    def bot_idle(self) -> str:
+        """Sorted set: bot conversation -> last bot turn, to close quiet ones as bot-resolved."""
+        return f"{self.rt}bot:idle"
+
+    @property
+    def bot_stats(self) -> str:
+        """Hash: deflection counters (conversations, resolved, handed_off, reason:<r>, answers)."""
+        return f"{self.rt}bot:stats"
+
+    # -- bot knowledge gaps {bot} ------------------------------------------------------------
+    @property
+    def bot_unknown(self) -> str:
+        """Sorted set: normalised unanswered question -> times asked, so the FAQ can grow."""
+        return f"{self.ns}:{{bot}}:unknown"
+
+    @property
+    def bot_unknown_text(self) -> str:
+        """Hash: normalised question -> the latest wording asked (PII-masked), for admins."""
+        return f"{self.ns}:{{bot}}:unknown:text"
+
     # -- inbound {in} -------------------------------------------------------------------------
     @property
     def inbound(self) -> str:

@@ -60,6 +60,9 @@ class Runtime:
         self.outbox = Outbox(self.store)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
+        from router.bot.setup import build_bot  # imported here: it loads jieba only when used
+
+        self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.adapters: dict[tuple[str, str], Adapter] = {}
         from adapters.webchat import WebchatAdapter
@@ -83,15 +86,18 @@ class Runtime:
             await self.store.open()
             await self.store.sync_config(self.settings)
             self.signer.secret = await self._webchat_secret()
+            await self.bot.start()
         except BaseException:
             await self._close_store()
             raise
         for adapter in self.adapters.values():
             await adapter.start()
-        self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker)
+        self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
+                                  bot=self.bot if self.settings.bot.enabled else None,
+                                  burst_window_s=self.settings.bot.debounce_s)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms)
-        for coro in (self.hub.run(), self.worker.run(), self.sender.run()):
+        for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.bot.run()):
             self._tasks.append(asyncio.create_task(coro))
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
         return self
@@ -116,7 +122,7 @@ class Runtime:
         deadline_s = self.settings.limits.shutdown_grace_s if deadline_s is None else deadline_s
         for timer in self._grace.values():
             timer.cancel()
-        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub):
+        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.bot):
             if part is not None:
                 part.stop()
         if self._tasks:
@@ -126,6 +132,7 @@ class Runtime:
             await asyncio.gather(*pending, return_exceptions=True)
         self._tasks.clear()
         await self.hub.close_all()
+        await self.bot.aclose()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.close()
@@ -138,7 +145,7 @@ class Runtime:
 
     @property
     def ready(self) -> tuple[bool, str]:
-        for name, task in zip(("fan-out", "route worker", "sender"), self._tasks, strict=False):
+        for name, task in zip(("fan-out", "route worker", "sender", "bot"), self._tasks, strict=False):
             if task.done():
                 return False, f"{name} stopped"
         if not self.hub.subscribed.is_set():

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from router.bot.config import BotSettings, check_bot
 from router.errors import ConfigError, ConfigErrors
 from router.models import Role
 from router.yamlpos import YamlDoc, load_yaml, load_yaml_file
@@ -119,6 +120,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    bot: BotSettings = BotSettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""
@@ -287,6 +289,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
         errors.append(doc.error(("outbox", "max_attempts"), "outbox.max_attempts: expected at least 1"))
+    errors.extend(check_bot(doc, s.bot, s.base_dir))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))

@@ -19,6 +19,7 @@ from router.fanout import Tap
 from router.models import Channel, Role, new_id
 from router.runtime import RUNTIME, Runtime
 from router.web import frames
+from router.web.bot_api import check_agent_text
 
 log = logging.getLogger("kefu.agent_ws")
 
@@ -143,6 +144,9 @@ class AgentSession:
         cid = frames.text_field(frame, "conversation_id")
         body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars)
         client_id = frames.text_field(frame, "client_msg_id")
+        warning = check_agent_text(rt, body, client_id)  # raises in block mode: nothing is sent
+        if warning:
+            await self.ws.send_str(frames.dump(warning))
         force = "1" if self.who.can(Role.SUPERVISOR) else "0"
         res = await rt.store.call("reply", [cid, self.who.agent_id, time.time(), force])
         if res[0] != "ok":
