@@ -60,6 +60,7 @@ class Runtime:
         self.outbox = Outbox(self.store)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
+        from router.bot.pii import install_log_masking
         from router.bot.setup import build_bot  # imported here: it loads jieba only when used
 
         self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
@@ -78,6 +79,7 @@ class Runtime:
             self._add(TelegramAdapter(tg, self.ingestor, self.store, settings.source))
         for adapter in extra_adapters or []:
             self._add(adapter)
+        install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
 
     async def __aenter__(self) -> Runtime:
         if self.embedded is not None:

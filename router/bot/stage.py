@@ -22,7 +22,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from router.bot.brain import respond
+from router.bot.brain import respond, when_back
 from router.bot.brain_types import DEFAULT_ORDER_ID, BotAction, BotConfig, BotContext, BotState, Pending
 from router.bot.config import BotSettings
 from router.bot.effects import Chat, Effects, HandoffPlan
@@ -108,7 +108,7 @@ class BotStage:
             while not self._stopping.is_set():
                 try:
                     wait = await self.flush()
-                    if time.monotonic() - last_sweep > IDLE_SWEEP_S:
+                    if time.monotonic() - last_sweep > min(IDLE_SWEEP_S, self.settings.idle_close_s / 2):
                         last_sweep = time.monotonic()
                         await self.close_idle()
                 except RedisError as exc:
@@ -185,6 +185,11 @@ class BotStage:
             await self.effects.hand_off(chat, turn_id, plan, time.time())
             return dataclasses.replace(state, handed_off=True)
         action = await respond(state, text, ctx, self.orders, faq=self.library.faq, config=self.config)
+        if not within and action.unanswered_key is not None and action.handoff is None:
+            # Nobody can help tonight either: say when agents are back rather than "rephrase".
+            back = self.config.texts.off_hours.format(back=when_back(next_open, when), shop=self.config.shop)
+            action = dataclasses.replace(action, replies=(back,), queue_for_next_shift=True,
+                                         state=dataclasses.replace(action.state, off_hours_notified=True))
         await self.effects.say(chat, turn_id, action.replies, self.library.compliance)
         if action.queue_for_next_shift and action.replies:
             await self.effects.off_hours(chat, action.replies[-1], next_open)

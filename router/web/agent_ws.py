@@ -60,6 +60,8 @@ class AgentSession:
         event = json.loads(frame)
         kind = event.get("type")
         if kind == "assigned":
+            if event["conversation_id"] in self.shown:
+                return  # assigned while this socket connected: the snapshot already showed it
             event = await self.rt.assigned_frame(event)
             self.shown[event["conversation"]["id"]] = {m["id"] for m in event["messages"]}
             frame = frames.dump(event)

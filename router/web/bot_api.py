@@ -7,8 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from router.bot.pii import mask_pii
-from router.errors import ConfigError, ProtocolError
+from router.auth import Principal
+from router.bot.figures import deflection, unknown_questions
+from router.errors import AuthError, ConfigError, ProtocolError
 from router.models import Role
 from router.runtime import RUNTIME, Runtime
 from router.web.api import json_body, principal
@@ -35,14 +36,16 @@ def _limit(request: web.Request, default: int, top: int = 200) -> int:
     return n
 
 
-async def _placeholders(rt: Runtime, cid: str, agent_name: str) -> dict[str, str | None]:
+async def _placeholders(rt: Runtime, cid: str, who: Principal) -> dict[str, str | None]:
     """Values for {customer_name}, {agent_name}, {shop}, {order_id} in one conversation."""
-    values: dict[str, str | None] = {"agent_name": agent_name, "shop": rt.settings.shop.name}
+    values: dict[str, str | None] = {"agent_name": who.name, "shop": rt.settings.shop.name}
     if not cid:
         return values
     conv = await rt.store.conversation(cid)
     if conv is None:
         raise ProtocolError("not_found", f"no conversation {cid}", 404)
+    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
+        raise AuthError("this conversation is not assigned to you", status=403)
     customer = await rt.store.customer(conv["customer_id"] or "") or {}
     values["customer_name"] = customer.get("name") or None
     bot = conv.get("bot") or {}
@@ -70,7 +73,7 @@ async def quick_replies(request: web.Request) -> web.Response:
         category = category if category in stages else by_title.get(category, category)
         if category not in stages:
             raise ProtocolError("bad_query", f"unknown category {category!r}; known: {', '.join(stages)}")
-    values = await _placeholders(rt, _query(request, "conversation_id"), who.name)
+    values = await _placeholders(rt, _query(request, "conversation_id"), who)
     items: list[dict[str, Any]] = []
     for r in lib.search(_query(request, "q"), stage=category, limit=_limit(request, 20)):
         try:
@@ -113,38 +116,14 @@ async def compliance_check(request: web.Request) -> web.Response:
 async def bot_stats(request: web.Request) -> web.Response:
     """Deflection: bot conversations closed without a person, out of all bot conversations."""
     principal(request, Role.SUPERVISOR)
-    rt = request.app[RUNTIME]
-    raw: dict[str, str] = await rt.store.client.hgetall(rt.store.keys.bot_stats)
-    n = {k: int(v) for k, v in raw.items()}
-    total = n.get("conversations", 0)
-    resolved = n.get("resolved", 0)
-    return web.json_response({
-        "conversations": total,
-        "resolved_by_bot": resolved,
-        "handed_off": n.get("handed_off", 0),
-        "open": max(total - resolved - n.get("handed_off", 0), 0),
-        "deflection_rate": round(resolved / total, 4) if total else None,
-        "handoff_reasons": {k[7:]: v for k, v in sorted(n.items()) if k.startswith("reason:")},
-        "answered_faq": n.get("answered_faq", 0),
-        "unanswered": n.get("unanswered", 0),
-        "bursts": n.get("bursts", 0),
-    })
-
-
-async def unknown_questions(rt: Runtime, top: int) -> list[dict[str, Any]]:
-    """The most asked questions the bot could not answer, grouped by normalised text."""
-    k = rt.store.keys
-    rows = await rt.store.client.zrevrange(k.bot_unknown, 0, top - 1, withscores=True)
-    examples = await rt.store.client.hmget(k.bot_unknown_text, [q for q, _ in rows]) if rows else []
-    return [{"question": mask_pii(q), "count": int(c), "example": ex or ""}
-            for (q, c), ex in zip(rows, examples, strict=True)]
+    return web.json_response(await deflection(request.app[RUNTIME].store))
 
 
 @routes.get("/api/v1/bot/unknown")
 async def bot_unknown(request: web.Request) -> web.Response:
     principal(request, Role.SUPERVISOR)
-    rt = request.app[RUNTIME]
-    return web.json_response({"items": await unknown_questions(rt, _limit(request, 20, 1000))})
+    store = request.app[RUNTIME].store
+    return web.json_response({"items": await unknown_questions(store, _limit(request, 20, 1000))})
 
 
 @routes.post("/api/v1/bot/reload")
