@@ -29,6 +29,10 @@ def _op(summary: str, ok: str, *, params: list[dict[str, Any]] | None = None,
 _ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 
+def _q(name: str, kind: str = "string", required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": {"type": kind}}
+
+
 def spec() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -60,5 +64,24 @@ def spec() -> dict[str, Any]:
                 "Set an agent's status", "{agent}", params=_ID,
                 body={"type": "object", "required": ["status"],
                       "properties": {"status": {"enum": ["online", "away", "offline"]}}})},
+            "/api/v1/quick-replies": {"get": _op(
+                "Search quick replies; render them for a conversation",
+                "{items: [{id, category, title, text, rendered}]}",
+                params=[_q("q"), _q("category"), _q("conversation_id"), _q("limit", "integer")])},
+            "/api/v1/faq/search": {"get": _op(
+                "Search the FAQ, best first", "{items: [{id, question, answer, score}]}",
+                params=[_q("q", required=True), _q("limit", "integer")])},
+            "/api/v1/compliance/check": {"post": _op(
+                "Check a text against the banned advertising terms", "{mode, findings: [{term, start, end}]}",
+                body={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})},
+            "/api/v1/bot/stats": {"get": _op(
+                "Bot deflection: resolved without a person / all bot conversations; handoff reasons (supervisors)",
+                "{conversations, resolved_by_bot, handed_off, deflection_rate, handoff_reasons, ...}")},
+            "/api/v1/bot/unknown": {"get": _op(
+                "Questions the bot could not answer, most asked first (supervisors)",
+                "{items: [{question, count, example}]}", params=[_q("limit", "integer")])},
+            "/api/v1/bot/reload": {"post": _op(
+                "Reload the FAQ, quick-reply and compliance files (admins); 422 if one is broken",
+                "{reloaded, faq_version}")},
         },
     }

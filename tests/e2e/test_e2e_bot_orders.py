@@ -47,3 +47,16 @@ async def test_cancel_not_shipped_hands_off_to_aftersale_with_the_order(redis_ur
         await cust.expect(lambda f: f["type"] == "message" and "还没有发货" in f["message"]["text"])
         await cust.close()
         await bob.close()
+
+
+async def test_the_demo_answers_order_questions_with_the_bot(redis_url: str, tmp_path: Path) -> None:
+    from router.demo import demo_settings
+
+    async with running(demo_settings(tmp_path), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        cust, _ = await customer(http, base)
+        await say(cust, "我的快递到哪了 2024111100012301")
+        got = await cust.expect(lambda f: f["type"] == "message" and "北京转运中心" in f["message"]["text"])
+        assert got["message"]["from"] == "bot"
+        conv = (await rt.store.conversations(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1)))[0]
+        assert conv["decision"]["rule"] in ("logistics", "order-status")
+        await cust.close()
