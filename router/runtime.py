@@ -26,6 +26,7 @@ from router.fanout import Hub
 from router.ingest import Ingestor
 from router.models import Role
 from router.outbox import Outbox, Sender
+from router.rule_sync import RuleSync
 from router.rules import RulesHolder
 from router.settings import Settings
 from router.store import Store
@@ -60,6 +61,7 @@ class Runtime:
         self.outbox = Outbox(self.store)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
+        self.rule_sync = RuleSync(self.store, self.rules, settings)
         from router.bot.pii import install_log_masking
         from router.bot.setup import build_bot  # imported here: it loads jieba only when used
 
@@ -88,6 +90,7 @@ class Runtime:
             await self.store.open()
             await self.store.sync_config(self.settings)
             self.signer.secret = await self._webchat_secret()
+            await self.rule_sync.start()  # before the worker: it decides with Redis's version
             await self.bot.start()
         except BaseException:
             await self._close_store()
@@ -99,7 +102,8 @@ class Runtime:
                                   burst_window_s=self.settings.bot.debounce_s)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms)
-        for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.bot.run()):
+        for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.rule_sync.run(),
+                     self.bot.run()):
             self._tasks.append(asyncio.create_task(coro))
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
         return self
@@ -124,7 +128,8 @@ class Runtime:
         deadline_s = self.settings.limits.shutdown_grace_s if deadline_s is None else deadline_s
         for timer in self._grace.values():
             timer.cancel()
-        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.bot):
+        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub,
+                     self.rule_sync, self.bot):
             if part is not None:
                 part.stop()
         if self._tasks:
@@ -147,7 +152,8 @@ class Runtime:
 
     @property
     def ready(self) -> tuple[bool, str]:
-        for name, task in zip(("fan-out", "route worker", "sender", "bot"), self._tasks, strict=False):
+        names = ("fan-out", "route worker", "sender", "rule sync", "bot")
+        for name, task in zip(names, self._tasks, strict=False):
             if task.done():
                 return False, f"{name} stopped"
         if not self.hub.subscribed.is_set():
