@@ -81,7 +81,7 @@ class Effects:
         if chat.channel != Channel.WEBCHAT.value:
             return
         frame = json.dumps({"type": "off_hours", "conversation_id": chat.cid, "text": text,
-                            "back_at": back_at.isoformat() if back_at else None}, ensure_ascii=False)
+                            "back_at": back_at.timestamp() if back_at else None}, ensure_ascii=False)
         await self.store.client.publish(self.keys.customer_channel, f"{chat.channel}:{chat.chat}\n-\n{frame}")
 
     async def hand_off(self, chat: Chat, turn_id: str, plan: HandoffPlan, now: float) -> list[str]:
