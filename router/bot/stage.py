@@ -106,6 +106,7 @@ class BotStage:
         last_sweep = 0.0
         try:
             while not self._stopping.is_set():
+                self._wake.clear()  # before looking: a line arriving meanwhile wakes the next look
                 try:
                     wait = await self.flush()
                     if time.monotonic() - last_sweep > min(IDLE_SWEEP_S, self.settings.idle_close_s / 2):
@@ -114,7 +115,6 @@ class BotStage:
                 except RedisError as exc:
                     log.warning("bot: Redis error, retrying in 1s: %s", exc)
                     wait = 1.0
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), wait)
                 except TimeoutError:
@@ -127,17 +127,21 @@ class BotStage:
         """Answer every due turn; return how long to sleep until the next one is due."""
         now = time.time()
         due = await self.store.client.zrangebyscore(self.keys.bot_due, "-inf", now, start=0, num=50)
-        for cid in due:
-            try:
-                await self.take(cid)
-            except RedisError:
-                raise
-            except Exception:
-                log.exception("bot turn in %s failed; the lease lapses and it is tried again", cid)
+        # Concurrently: one slow order look-up must not hold up every other customer's answer.
+        await asyncio.gather(*(self._take_logged(cid) for cid in due))
         nxt = await self.store.client.zrange(self.keys.bot_due, 0, 0, withscores=True)
         if not nxt:
             return 0.5
-        return min(max(float(nxt[0][1]) - time.time(), 0.02), 0.5)
+        # A due turn another process holds is looked at again shortly, not in a tight loop.
+        return min(max(float(nxt[0][1]) - time.time(), 0.05), 0.5)
+
+    async def _take_logged(self, cid: str) -> None:
+        try:
+            await self.take(cid)
+        except RedisError as exc:
+            log.warning("bot turn in %s: Redis error, tried again later: %s", cid, exc)
+        except Exception:
+            log.exception("bot turn in %s failed; the lease lapses and it is tried again", cid)
 
     async def take(self, cid: str) -> bool:
         token = os.urandom(8).hex()
