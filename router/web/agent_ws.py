@@ -18,7 +18,7 @@ from router.errors import AuthError, ProtocolError
 from router.fanout import Tap
 from router.models import Channel, Role, new_id
 from router.runtime import RUNTIME, Runtime
-from router.web import frames
+from router.web import frames, ops_ws
 
 log = logging.getLogger("kefu.agent_ws")
 
@@ -198,3 +198,4 @@ HANDLERS = {
     "status": AgentSession.status,
     "ping": AgentSession.ping,
 }
+HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py

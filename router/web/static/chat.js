@@ -5,10 +5,10 @@ const zh = (navigator.language || "zh").toLowerCase().startsWith("zh");
 const T = zh
   ? { title: "在线客服", send: "发送", ph: "请输入消息…", online: "已连接", offline: "连接中断，正在重连…",
       queue: (p, eta) => `您前面还有 ${p - 1} 位${eta > 0 ? `，预计等待 ${Math.ceil(eta / 60)} 分钟` : ""}`,
-      agent: (n) => `客服 ${n} 为您服务`, closed: "会话已结束，感谢您的咨询" }
+      agent: (n) => `客服 ${n} 为您服务`, left: "正在为您转接其他客服…", closed: "会话已结束，感谢您的咨询" }
   : { title: "Chat with us", send: "Send", ph: "Type a message…", online: "Connected", offline: "Offline, reconnecting…",
       queue: (p, eta) => `${p - 1} ahead of you${eta > 0 ? `, about ${Math.ceil(eta / 60)} min` : ""}`,
-      agent: (n) => `${n} is helping you`, closed: "Conversation closed. Thank you!" };
+      agent: (n) => `${n} is helping you`, left: "Finding you another agent…", closed: "Conversation closed. Thank you!" };
 
 const $ = (id) => document.getElementById(id);
 const state = JSON.parse(localStorage.getItem(KEY) || "null") || { session: null, messages: [], lastSeen: null };
@@ -62,6 +62,9 @@ function onFrame(f) {
   } else if (f.type === "agent") {
     $("queue").hidden = false;
     $("queue").textContent = T.agent(f.agent.name);
+  } else if (f.type === "agent_left") {
+    $("queue").hidden = false;
+    $("queue").textContent = T.left;
   } else if (f.type === "closed") {
     $("queue").hidden = true;
     notice(T.closed);
