@@ -17,6 +17,7 @@ import msgspec
 from router.bot.config import BotSettings, check_bot
 from router.errors import ConfigError, ConfigErrors
 from router.models import Role
+from router.ops_settings import OpsSettings, ShiftSettings, check_ops
 from router.yamlpos import YamlDoc, load_yaml, load_yaml_file
 
 
@@ -42,6 +43,8 @@ class AgentSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True
     pools: tuple[str, ...] = ()
     skills: dict[str, int] = msgspec.field(default_factory=dict)
     max_chats: int = 5
+    discount_limit: float | None = None
+    """Yuan this agent may grant without a supervisor; `ops.discount_limit` when unset."""
 
 
 class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -122,6 +125,8 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    ops: OpsSettings = OpsSettings()
+    shifts: tuple[ShiftSettings, ...] = ()
     bot: BotSettings = BotSettings()
     source: str = "<builtin>"
     base_dir: str = "."
@@ -296,6 +301,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
         errors.append(doc.error(("outbox", "max_attempts"), "outbox.max_attempts: expected at least 1"))
+    errors.extend(check_ops(doc, s))
     errors.extend(check_bot(doc, s.bot, s.base_dir))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
