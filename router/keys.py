@@ -4,7 +4,8 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
 
 - ``{rt}``  the routing domain: conversations' routing state, agents, loads, pool queues, customer
   links. Assignment must change an agent's load and a conversation's state in one script, so all
-  of it lives in one slot. It is small (hashes and sets, no message bodies).
+  of it lives in one slot. It is small (hashes and sets; message bodies only for the seconds a
+  bot turn waits out its debounce window).
 - ``{in}``  the inbound stream and its idempotency keys (one script: dedupe + XADD).
 - ``{out}`` the outbound stream (outbox), its dead letters, reply idempotency and per-conversation
   send order.
@@ -12,6 +13,8 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
 - ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
 - ``{wx:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
 - ``{tg:<bot>}`` one Telegram bot's chat migrations.
+- ``{bot}`` the bot's unanswered-question counts (its turns, leases and stats live in ``{rt}``:
+  a handoff moves the conversation in the same script).
 - ``{rules}`` the routing-rule versions and the pointer to the active one (one activation script).
 - ``{csat}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
   records a rating and its indexes together).
