@@ -26,9 +26,12 @@ from router.fanout import Hub
 from router.ingest import Ingestor
 from router.models import Role
 from router.outbox import Outbox, Sender
+from router.queue_texts import QueueTexter
 from router.rules import RulesHolder
 from router.settings import Settings
+from router.sla import TIMER_KINDS, SlaService
 from router.store import Store
+from router.timers import TimerRunner
 from router.transcript import Transcript
 from router.worker import RouteWorker
 
@@ -60,6 +63,14 @@ class Runtime:
         self.outbox = Outbox(self.store)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
+        self.sla = SlaService(self.store, settings)
+        self.sla.check(self.rules.current)
+        self.timers = TimerRunner(self.store, max_sleep_s=settings.sla.timer_max_sleep_s,
+                                  lease_s=settings.sla.timer_lease_s)
+        for kind in TIMER_KINDS:
+            self.timers.on(kind, self.sla.fire)
+        self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla.queue_text_interval_s)
+        self.hub.customer_watchers.append(self.queue_texts.seen)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.adapters: dict[tuple[str, str], Adapter] = {}
         from adapters.webchat import WebchatAdapter
@@ -82,6 +93,7 @@ class Runtime:
         try:
             await self.store.open()
             await self.store.sync_config(self.settings)
+            await self.sla.sync()
             self.signer.secret = await self._webchat_secret()
         except BaseException:
             await self._close_store()
@@ -91,7 +103,7 @@ class Runtime:
         self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms)
-        for coro in (self.hub.run(), self.worker.run(), self.sender.run()):
+        for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.timers.run()):
             self._tasks.append(asyncio.create_task(coro))
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
         return self
@@ -116,7 +128,7 @@ class Runtime:
         deadline_s = self.settings.limits.shutdown_grace_s if deadline_s is None else deadline_s
         for timer in self._grace.values():
             timer.cancel()
-        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub):
+        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.timers):
             if part is not None:
                 part.stop()
         if self._tasks:
@@ -125,6 +137,7 @@ class Runtime:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         self._tasks.clear()
+        await self.queue_texts.close()
         await self.hub.close_all()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
@@ -138,7 +151,7 @@ class Runtime:
 
     @property
     def ready(self) -> tuple[bool, str]:
-        for name, task in zip(("fan-out", "route worker", "sender"), self._tasks, strict=False):
+        for name, task in zip(("fan-out", "route worker", "sender", "timers"), self._tasks, strict=False):
             if task.done():
                 return False, f"{name} stopped"
         if not self.hub.subscribed.is_set():
