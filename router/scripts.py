@@ -23,7 +23,7 @@ ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sy
            "timer_claim", "timer_ack", "sla_fire", "queue_text")
 # The routing prelude: shared helpers, then SLA clocks and timers that build on them.
 PRELUDE = ("lib", "sla_lib")
-STANDALONE = ("ingest", "outbox_enqueue", "append_once")
+STANDALONE = ("ingest", "outbox_enqueue", "append_once", "csat_record")
 
 
 def _read(name: str) -> str:
