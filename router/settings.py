@@ -16,6 +16,7 @@ import msgspec
 
 from router.errors import ConfigError, ConfigErrors
 from router.models import Role
+from router.ops_settings import OpsSettings, ShiftSettings, check_ops
 from router.yamlpos import YamlDoc, load_yaml, load_yaml_file
 
 
@@ -41,6 +42,8 @@ class AgentSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True
     pools: tuple[str, ...] = ()
     skills: dict[str, int] = msgspec.field(default_factory=dict)
     max_chats: int = 5
+    discount_limit: float | None = None
+    """Yuan this agent may grant without a supervisor; `ops.discount_limit` when unset."""
 
 
 class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -132,6 +135,8 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    ops: OpsSettings = OpsSettings()
+    shifts: tuple[ShiftSettings, ...] = ()
     sla: SlaSettings = SlaSettings()
     source: str = "<builtin>"
     base_dir: str = "."
@@ -306,6 +311,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
         errors.append(doc.error(("outbox", "max_attempts"), "outbox.max_attempts: expected at least 1"))
+    errors.extend(check_ops(doc, s))
     if s.sla.timer_max_sleep_s <= 0 or s.sla.timer_lease_s <= 0 or s.sla.queue_text_interval_s < 0:
         errors.append(doc.error(("sla",), "sla: timer_max_sleep_s and timer_lease_s must be more than 0, "
                                           "queue_text_interval_s at least 0"))
