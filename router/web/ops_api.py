@@ -79,7 +79,9 @@ async def _breaches(rt: Runtime) -> list[dict[str, Any]]:
     out = []
     for conv in await rt.store.conversations(ids):
         sla = conv.get("sla")
-        if conv.get("state") == "closed" or not isinstance(sla, dict) or sla.get("state") != "breached":
+        if conv.get("state") == "closed" or not isinstance(sla, dict):
+            continue
+        if sla.get("state") != "breached" and not sla.get("breaches"):
             continue
         out.append({"conversation_id": conv["id"], "agent": conv.get("agent"), "pool": conv.get("pool"),
                     "state": conv.get("state"), "sla": sla})
