@@ -62,7 +62,9 @@ async def overview(request: web.Request) -> web.Response:
                       "longest_wait_s": round(now - min(waits), 1) if waits else 0.0})
     agents = [{"id": a["id"], "name": a["name"], "role": a["role"], "status": a["status"], "load": a["load"],
                "cap": a["max_chats"], "pools": a["pools"]} for a in await rt.store.agents()]
-    return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt)})
+    pending = await client.zcard(k.approvals_pending)
+    return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt),
+                              "approvals_pending": pending})
 
 
 async def _queued_at(rt: Runtime, ids: list[str]) -> list[str | None]:
