@@ -28,11 +28,14 @@ from router.handover import after_offline
 from router.ingest import Ingestor
 from router.models import Role
 from router.outbox import Outbox, Sender
+from router.queue_texts import QueueTexter
 from router.roster import Roster
 from router.rule_sync import RuleSync
 from router.rules import RulesHolder
 from router.settings import Settings
+from router.sla import TIMER_KINDS, SlaService
 from router.store import Store
+from router.timers import TimerRunner
 from router.transcript import Transcript
 from router.worker import RouteWorker
 
@@ -68,6 +71,14 @@ class Runtime:
         self.rules = RulesHolder.from_settings(settings)
         self.roster = Roster(self)
         self.rule_sync = RuleSync(self.store, self.rules, settings)
+        self.sla = SlaService(self.store, settings)
+        self.sla.check(self.rules.current)
+        self.timers = TimerRunner(self.store, max_sleep_s=settings.sla.timer_max_sleep_s,
+                                  lease_s=settings.sla.timer_lease_s)
+        for kind in TIMER_KINDS:
+            self.timers.on(kind, self.sla.fire)
+        self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla.queue_text_interval_s)
+        self.hub.customer_watchers.append(self.queue_texts.seen)
         from router.bot.pii import install_log_masking
         from router.bot.setup import build_bot  # imported here: it loads jieba only when used
 
@@ -95,6 +106,7 @@ class Runtime:
         try:
             await self.store.open()
             await self.store.sync_config(self.settings)
+            await self.sla.sync()
             self.signer.secret = await self._webchat_secret()
             await self.rule_sync.start()  # before the worker: it decides with Redis's version
             await self.bot.start()
@@ -109,7 +121,7 @@ class Runtime:
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms)
         for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.rule_sync.run(),
-                     self.bot.run()):
+                     self.timers.run(), self.bot.run()):
             self._tasks.append(asyncio.create_task(coro))
         self._tasks.append(asyncio.create_task(self.roster.run()))
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
@@ -136,7 +148,7 @@ class Runtime:
         for timer in self._grace.values():
             timer.cancel()
         for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.rule_sync,
-                     self.roster, self.bot):
+                     self.roster, self.timers, self.bot):
             if part is not None:
                 part.stop()
         if self._tasks:
@@ -145,6 +157,7 @@ class Runtime:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         self._tasks.clear()
+        await self.queue_texts.close()
         await self.hub.close_all()
         await self.bot.aclose()
         for adapter in self.adapters.values():
@@ -159,7 +172,7 @@ class Runtime:
 
     @property
     def ready(self) -> tuple[bool, str]:
-        names = ("fan-out", "route worker", "sender", "rule sync", "bot", "roster")
+        names = ("fan-out", "route worker", "sender", "rule sync", "timers", "bot", "roster")
         for name, task in zip(names, self._tasks, strict=False):
             if task.done():
                 return False, f"{name} stopped"

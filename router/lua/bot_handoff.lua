@@ -28,5 +28,7 @@ else
   qframe = queue_frame(cid, pool) or ''
   if qframe ~= '' then emit_customer(cid, qframe) end
 end
+-- From here the conversation is people's: their service clocks start (sla_lib).
+sla_start(cid, now)
 local s = redis.call('HMGET', ck, 'state', 'agent')
 return {'ok', s[1], s[2] or '', qframe}

@@ -39,8 +39,10 @@ if st == 'new' then
       qframe = queue_frame(cid, pool) or ''
       if qframe ~= '' then emit_customer(cid, qframe) end
     end
+    sla_start(cid, now)
   end
 elseif st == 'assigned' then
+  sla_customer_message(cid, now)
   local aid = redis.call('HGET', ck, 'agent')
   -- Every line of a burst is shown, but only its first asks for the agent's attention.
   local notify = 'true'
@@ -48,6 +50,7 @@ elseif st == 'assigned' then
   emit(aid, '{"type":"message","conversation_id":"' .. cid .. '","message":' .. msg ..
     ',"notify":' .. notify .. '}')
 elseif st == 'queued' then
+  sla_customer_message(cid, now)
   qframe = queue_frame(cid, redis.call('HGET', ck, 'pool')) or ''
   if qframe ~= '' then emit_customer(cid, qframe) end
 end
