@@ -19,7 +19,7 @@ from router.keys import Keys
 from router.lifecycle import lua_table
 
 # Scripts that work in the {rt} slot get the shared prelude; the others stand alone.
-ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sync", "set_cap", "emit")
+ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sync", "set_cap", "emit", "choose")
 STANDALONE = ("ingest", "outbox_enqueue", "append_once")
 
 
@@ -32,6 +32,7 @@ def render(name: str, keys: Keys) -> str:
         return _read(name)
     prelude = (
         _read("lib")
+        .replace("__POLICY__", _read("policy"))
         .replace("__RT__", keys.rt)
         .replace("__TRANSITIONS__", lua_table())
         .replace("__AGENT_CH__", keys.agent_channel)
