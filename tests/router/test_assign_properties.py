@@ -127,6 +127,7 @@ def check(world: World, before: dict[str, Any], now: dict[str, Any], named: set[
             expect = info["status"] == "online" and len(members) < int(info["cap"]) and pool in specs[aid]["pools"]
             assert (aid in now["free"][pool]) == expect, f"free set of {pool} wrong about {aid}"
 
+    front_before = {cid for entries in before["queues"].values() for cid, score in entries if score < -1e12}
     for entries in now["queues"].values():
         waiting = [(cid, score, now["convs"][cid]) for cid, score in entries]
         # Nothing waits while someone who could take it is free.
@@ -139,9 +140,10 @@ def check(world: World, before: dict[str, Any], now: dict[str, Any], named: set[
         for i, (c1, t1, p1) in enumerate(ordinary):
             for c2, t2, p2 in ordinary[i + 1:]:
                 assert p1 != p2 or t1 <= t2, f"{c2} queued before {c1} but behind it"
-        # ... and handed out in that order: no later arrival alike got an agent before an earlier one.
+        # ... and handed out in that order: no later arrival alike got an agent before an earlier
+        # one (a requeue at the front was ahead of them all).
         for aid, (_, members) in now["agents"].items():
-            for cid in members - before["agents"][aid][1] - named:
+            for cid in members - before["agents"][aid][1] - named - front_before:
                 got = now["convs"][cid]
                 for wid, score, w in waiting:
                     alike = all(w.get(k) == got.get(k) for k in ("pool", "priority", "skills", "min_level"))
