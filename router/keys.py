@@ -12,6 +12,7 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
 - ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
 - ``{wx:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
 - ``{tg:<bot>}`` one Telegram bot's chat migrations.
+- ``{rules}`` the routing-rule versions and the pointer to the active one (one activation script).
 - ``{csat}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
   records a rating and its indexes together).
 
@@ -114,6 +115,31 @@ class Keys:
         """String: marks an inbound message as routed, so a re-read entry has no second effect."""
         return f"{self.rt}applied:{mid}"
 
+    @property
+    def handovers(self) -> str:
+        """Stream: conversations handed back when their agent went offline (who had what, when,
+        where it went); written by status.lua in the same step as the requeue, for supervisors."""
+        return f"{self.rt}handovers"
+
+    def approval(self, apid: str) -> str:
+        """Hash: one discount approval (agent, conversation, amount, state, answer). In {rt} so the
+        answer and the frames to agent and supervisors change together in one script."""
+        return f"{self.rt}approval:{apid}"
+
+    @property
+    def approvals_pending(self) -> str:
+        """Sorted set: approvals waiting for a supervisor, by creation time; what GET replays."""
+        return f"{self.rt}approvals:pending"
+
+    def approval_seen(self, aid: str, client_msg_id: str) -> str:
+        """String: an agent's client_msg_id -> approval id, so a resent request is made once."""
+        return f"{self.rt}approval:seen:{aid}:{client_msg_id}"
+
+    def shift_edge(self, shift: str, day: str, edge: str) -> str:
+        """String (SET NX): one shift's start or end on one date has been acted on, so several
+        processes each running the roster act on it exactly once."""
+        return f"{self.ns}:shift:{shift}:{day}:{edge}"
+
     # -- inbound {in} -------------------------------------------------------------------------
     @property
     def inbound(self) -> str:
@@ -207,6 +233,32 @@ class Keys:
         """String: a group's new supergroup chat id after ChatMigrated; later replies go there."""
         return f"{self.ns}:{{tg:{bot}}}:migrated:{chat}"
 
+    # -- routing-rule versions {rules} ---------------------------------------------------------
+    @property
+    def rules_prefix(self) -> str:
+        """Prefix of the rule-version keys; rules_activate.lua builds a version's hash from it."""
+        return f"{self.ns}:{{rules}}:"
+
+    @property
+    def rules_active(self) -> str:
+        """String: id of the active rule version ('v7'); every process decides with it."""
+        return f"{self.rules_prefix}active"
+
+    @property
+    def rules_seq(self) -> str:
+        """Counter: number of the last rule version, so version ids only ever grow."""
+        return f"{self.rules_prefix}seq"
+
+    @property
+    def rules_log(self) -> str:
+        """Sorted set: every rule version id scored by its number, for the version history."""
+        return f"{self.rules_prefix}log"
+
+    def rules_version(self, vid: str) -> str:
+        """Hash: one rule version's YAML source, author, time, diff and summary; kept for ever
+        so that any version can be read back, compared and rolled back to."""
+        return f"{self.rules_prefix}v:{vid}"
+
     # -- customer satisfaction {csat} ----------------------------------------------------------
     @property
     def csat(self) -> str:
@@ -232,3 +284,8 @@ class Keys:
     def customer_channel(self) -> str:
         """Pub/sub: customer events, addressed 'channel:chat' (feed entries, queue position)."""
         return f"{self.ns}:events:customer"
+
+    @property
+    def rules_channel(self) -> str:
+        """Pub/sub: a new rule version was activated; each process loads it (and also polls)."""
+        return f"{self.ns}:events:rules"
