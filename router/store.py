@@ -14,6 +14,7 @@ from router.errors import StoreError
 from router.keys import Keys
 from router.scripts import Scripts
 from router.settings import Settings
+from router.sla_profiles import sla_view
 
 
 class Store:
@@ -127,6 +128,7 @@ def _conv_view(d: dict[str, str]) -> dict[str, Any]:
         "closed_at": _num(d.get("closed_at")),
         "resolution": d.get("resolution") or None,
         "decision": merge_record(d.get("decision"), d.get("assignment")),
+        "sla": sla_view(d.get("sla")),
     }
 
 

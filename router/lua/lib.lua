@@ -71,8 +71,21 @@ local function has_skills(aid, skills_json, min_level)
   return inspect(aid, decode_need(skills_json), min_level or 1).reason == nil
 end
 
+-- The fallback ladder (sla_lib.lua) may offer a waiting conversation to several pools; whichever
+-- pool's agent takes it, or wherever it is requeued, it leaves every queue at once.
+local function unoffer(cid)
+  local ck = conv_key(cid)
+  local offered = redis.call('HGET', ck, 'offered')
+  if not offered then return end
+  for _, p in ipairs(cjson.decode(offered)) do redis.call('ZREM', pool_queue_key(p), cid) end
+  local pool = redis.call('HGET', ck, 'pool')
+  if pool then redis.call('ZREM', pool_queue_key(pool), cid) end
+  redis.call('HDEL', ck, 'offered')
+end
+
 local function enqueue(cid, pool, now, front)
   local ck = conv_key(cid)
+  unoffer(cid)
   local prio = tonumber(redis.call('HGET', ck, 'priority') or '0')
   redis.call('HSET', ck, 'queued_at', now, 'pool', pool)
   redis.call('HDEL', ck, 'agent')
@@ -98,6 +111,7 @@ end
 -- `rec` is the choice's record (policy.lua); without one the assignment is recorded as direct.
 local function assign(cid, aid, now, trigger, rec)
   local ck = conv_key(cid)
+  unoffer(cid)
   move(cid, 'assigned')
   write_record(cid, rec or single_record(aid, redis.call('HGET', ck, 'pool') or '', 'direct', now))
   redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
