@@ -28,6 +28,7 @@ from router.handover import after_offline
 from router.ingest import Ingestor
 from router.models import Role
 from router.outbox import Outbox, Sender
+from router.queue_texts import TIMER_KINDS as QUEUE_TIMER_KINDS
 from router.queue_texts import QueueTexter
 from router.roster import Roster
 from router.rule_sync import RuleSync
@@ -73,11 +74,14 @@ class Runtime:
         self.rule_sync = RuleSync(self.store, self.rules, settings)
         self.sla = SlaService(self.store, settings)
         self.sla.check(self.rules.current)
+        self.rule_sync.versions.sla_profiles = frozenset(self.sla.profiles)
         self.timers = TimerRunner(self.store, max_sleep_s=settings.sla.timer_max_sleep_s,
                                   lease_s=settings.sla.timer_lease_s)
         for kind in TIMER_KINDS:
             self.timers.on(kind, self.sla.fire)
-        self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla.queue_text_interval_s)
+        self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla)
+        for kind in QUEUE_TIMER_KINDS:
+            self.timers.on(kind, self.queue_texts.announce)
         self.hub.customer_watchers.append(self.queue_texts.seen)
         from router.bot.pii import install_log_masking
         from router.bot.setup import build_bot  # imported here: it loads jieba only when used

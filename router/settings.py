@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from router.assignment import AssignmentSettings
+from router.assignment import check as check_assignment
 from router.bot.config import BotSettings, check_bot
 from router.errors import ConfigError, ConfigErrors
 from router.models import Role
@@ -120,6 +122,10 @@ class SlaSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """A claimed timer not acked within this long is claimed again by another process."""
     queue_text_interval_s: float = 60.0
     """WeChat/Telegram customers get a queue-position text at most this often, when it changed."""
+    queue_announce_delay_s: float = 0.5
+    """After the queue moves, waiting customers hear their new place this much later (coalesced)."""
+    queue_announce_limit: int = 100
+    """How many waiting conversations per pool hear their new place when the queue moves."""
 
 
 class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -136,6 +142,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    assignment: AssignmentSettings = AssignmentSettings()
     ops: OpsSettings = OpsSettings()
     shifts: tuple[ShiftSettings, ...] = ()
     sla: SlaSettings = SlaSettings()
@@ -307,6 +314,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
                                     f"{origin!r} is not an origin like https://shop.example.com[:port]"))
     if s.routing.default_pool and s.routing.default_pool not in pool_ids:
         errors.append(doc.error(("routing", "default_pool"), f"unknown pool {s.routing.default_pool!r}"))
+    errors.extend(check_assignment(doc, s.assignment, pool_ids))
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:

@@ -1,5 +1,5 @@
 -- The bot gives a conversation to people: bot -> queued in the pool the rules chose, assigned at
--- once when an agent is free (the same enqueue/pick path as route.lua). What the bot learned is
+-- once when an agent is free (the same enqueue/choose path as route.lua). What the bot learned is
 -- kept on the conversation for the agent and counted for the deflection figures.
 -- KEYS[1] anchor. ARGV: cid, now, pool, priority, skills_json, min_level, reason, intent,
 -- order_id, note. Returns {'ok', state, agent, queue_frame} or {'skip', state}.
@@ -19,12 +19,13 @@ redis.call('HINCRBY', stats, 'reason:' .. ARGV[7], 1)
 redis.call('ZREM', RT .. 'bot:idle', cid)
 move(cid, 'queued')
 enqueue(cid, pool, now, false)
-local aid = pick_agent(pool, ARGV[5], tonumber(ARGV[6]))
+local aid, rec = choose(cid, pool, ARGV[5], tonumber(ARGV[6]), now, 'handoff')
 local qframe = ''
 if aid then
   redis.call('ZREM', pool_queue_key(pool), cid)
-  assign(cid, aid, now, nil)
+  assign(cid, aid, now, nil, rec)
 else
+  write_record(cid, rec)
   qframe = queue_frame(cid, pool) or ''
   if qframe ~= '' then emit_customer(cid, qframe) end
 end

@@ -291,7 +291,9 @@ async def test_timers_fire_once_across_two_processes_and_a_restart(redis_url: st
             escalated = [f["conversation_id"] for f in frames if f["type"] == "sla" and f["event"] == "escalated"]
             assert len(escalated) == 3 and len(set(escalated)) == 3
             assert len([f for f in frames if f["type"] == "task"]) == 3
-            assert rt1.timers.fired + rt2.timers.fired == 6  # three escalations, three follow-ups
+            outcomes = [dict(rt.sla.fired) for rt in (rt1, rt2)]
+            assert sum(o.get("task", 0) for o in outcomes) == 3, outcomes
+            assert sum(o.get("escalated", 0) for o in outcomes) == 3, outcomes
             assert await r.zcard(k.timers_due) == 0 and await r.zcard(k.timers_inflight) == 0
 
 
@@ -304,3 +306,16 @@ def test_rules_naming_an_unknown_profile_stop_the_start(tmp_path: Path) -> None:
         assert "rules.yaml:" in str(exc) and "'breech'" in str(exc)
     else:
         raise AssertionError("an unknown SLA profile was accepted")
+
+
+async def test_new_rules_naming_an_unknown_profile_are_refused(redis_url: str, tmp_path: Path) -> None:
+    async with running(settings(tmp_path), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        source = RULES.replace("sla: quick", "sla: quik")
+        async with http.post(f"{base}/api/v1/rules/validate", json={"source": source}, headers=SUE) as r:
+            body = await r.json()
+        line = source.splitlines().index("  - name: quick") + 1
+        assert body["ok"] is False
+        assert [(p["line"], p["severity"]) for p in body["problems"]] == [(line, "error")]
+        assert "'quik'" in body["problems"][0]["message"]
+        async with http.post(f"{base}/api/v1/rules/validate", json={"source": RULES}, headers=SUE) as r:
+            assert (await r.json())["ok"] is True
