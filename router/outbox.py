@@ -91,6 +91,7 @@ class Sender:
         self._inflight: set[str] = set()
         self._lane_tasks: set[asyncio.Task[None]] = set()
         last_claim = 0.0
+        keeper = asyncio.create_task(self._keep_claims())
         try:
             while not self._stopping.is_set():
                 try:
@@ -113,7 +114,25 @@ class Sender:
                     log.warning("sender: Redis error, retrying in 1s: %s", exc)
                     await asyncio.sleep(1)
         finally:
+            keeper.cancel()
             self.running = False
+
+    async def _keep_claims(self) -> None:
+        """Keep our in-flight entries fresh. A reply can take longer than the claim idle time
+        (backoff, Retry-After, a slow channel); without this, another sender would XAUTOCLAIM it
+        while we still work on it, and the customer would get it twice. XCLAIM to ourselves with
+        no minimum idle resets the entry's idle clock and changes nothing else."""
+        period = max(self.claim_idle_ms / 3000, 0.05)
+        while True:
+            await asyncio.sleep(period)
+            ids = list(self._inflight)
+            if not ids:
+                continue
+            try:
+                await self.store.client.xclaim(self.keys.outbound, OUTBOUND_GROUP, self.name,
+                                               min_idle_time=0, message_ids=ids, justid=True)
+            except RedisError as exc:
+                log.warning("sender: could not refresh in-flight replies: %s", exc)
 
     async def dispatch(self, entries: list[tuple[str, dict[str, str]]]) -> None:
         """Hand entries to per-conversation lanes and return at once: a reply waiting out a
