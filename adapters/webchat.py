@@ -19,6 +19,7 @@ from router.errors import AuthError, ProtocolError
 from router.fanout import Tap
 from router.models import Channel, Message, new_id
 from router.web import frames
+from router.web.widget import CustomerSide
 
 if TYPE_CHECKING:
     from router.runtime import Runtime
@@ -74,12 +75,14 @@ class WebchatAdapter(Adapter):
         tap = Tap(address, ws.send_str, lambda t, after: self._replay(visitor, t, after))
         self.rt.hub.add_customer(address, tap)
         self.rt.sockets.add(ws)
+        side = CustomerSide(self.rt, visitor)
         try:
+            tap.offer("-", await side.snapshot())  # held: sent after the replayed history
             await self._replay_from(visitor, tap, request.query.get("last_seen"))
             tap.go_live()
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    await self._handle(ws, visitor, request.query.get("name", ""), msg.data)
+                    await self._handle(ws, visitor, request.query.get("name", ""), msg.data, side)
                 elif msg.type is WSMsgType.BINARY:
                     await ws.send_str(frames.error("bad_frame", "binary frames are not accepted"))
         finally:
@@ -101,25 +104,35 @@ class WebchatAdapter(Adapter):
         tap.start_at(after)
         tap.replayed([(eid, fields["m"]) for eid, fields in entries])
 
-    async def _handle(self, ws: web.WebSocketResponse, visitor: str, name: str, text: str) -> None:
+    async def _handle(self, ws: web.WebSocketResponse, visitor: str, name: str, text: str,
+                      side: CustomerSide) -> None:
         try:
             frame = frames.parse(text)
             kind = frame["type"]
             if kind == "ping":
                 await ws.send_str(frames.dump({"type": "pong"}))
                 return
+            if kind in side.kinds:
+                answer = await side.handle(frame)
+                if answer:
+                    await ws.send_str(frames.dump(answer))
+                return
             if kind != "message":
                 raise ProtocolError("unknown_type", f"unknown frame type {kind!r}")
             body = frames.text_field(frame, "text", max_len=self.rt.settings.limits.max_text_chars)
             client_id = frames.text_field(frame, "client_msg_id")
-            msg = Message(
-                id=new_id("m"), channel=self.channel, account=ACCOUNT,
-                native_id=f"{visitor}:{client_id}", sender_ref=visitor, text=body, ts=time.time(),
-                customer_name=name[:64] or None, raw={"text": body, "client_msg_id": client_id},
-            )
-            accepted = await self.sink.ingest(msg)
+            accepted = await self.sink.ingest(customer_message(visitor, client_id, body, name))
             await ws.send_str(frames.dump({"type": "ack", "client_msg_id": client_id,
                                            "message_id": accepted.message_id}))
         except ProtocolError as exc:
             await ws.send_str(frames.error(exc.code, exc.detail))
 
+
+def customer_message(visitor: str, client_id: str, text: str, name: str = "") -> Message:
+    """A visitor's message; (visitor, client_msg_id) is its idempotency key, so a page that
+    resends after a reconnect is accepted once."""
+    return Message(
+        id=new_id("m"), channel=Channel.WEBCHAT, account=ACCOUNT,
+        native_id=f"{visitor}:{client_id}", sender_ref=visitor, text=text, ts=time.time(),
+        customer_name=name[:64] or None, raw={"text": text, "client_msg_id": client_id},
+    )

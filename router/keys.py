@@ -12,6 +12,8 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
 - ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
 - ``{wx:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
 - ``{tg:<bot>}`` one Telegram bot's chat migrations.
+- ``{csat}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
+  records a rating and its indexes together).
 
 Scripts reach keys of their own tag that they derive from ids (e.g. an agent's hash from the
 agent id); every such key shares the script's hash tag, so it is in the same slot.
@@ -195,6 +197,21 @@ class Keys:
     def telegram_migrated(self, bot: str, chat: str) -> str:
         """String: a group's new supergroup chat id after ChatMigrated; later replies go there."""
         return f"{self.ns}:{{tg:{bot}}}:migrated:{chat}"
+
+    # -- customer satisfaction {csat} ----------------------------------------------------------
+    @property
+    def csat(self) -> str:
+        """Hash: conversation id -> rating JSON; HSETNX makes a conversation's rating final."""
+        return f"{self.ns}:{{csat}}:ratings"
+
+    @property
+    def csat_by_time(self) -> str:
+        """Sorted set: conversation id by rating time, so reports read a time range, not all."""
+        return f"{self.ns}:{{csat}}:by_time"
+
+    def csat_agent(self, aid: str) -> str:
+        """Sorted set: one agent's rated conversations by rating time, for per-agent reports."""
+        return f"{self.ns}:{{csat}}:agent:{aid}"
 
     # -- pub/sub channels (not keys; cluster broadcasts them) ---------------------------------
     @property

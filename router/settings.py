@@ -49,6 +49,8 @@ class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Signs session tokens; without one, a random secret is kept in Redis for all processes."""
     session_ttl_s: int = 30 * 24 * 3600
     title: str = ""
+    allowed_origins: tuple[str, ...] = ()
+    """Shop sites (scheme://host[:port]) that may frame /chat through the embeddable widget."""
 
 
 class WechatAccountSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -135,6 +137,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
 
 _ENV_SUFFIX = "_env"
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?$")
 
 
 def load_settings(path: str | Path) -> Settings:
@@ -279,6 +282,10 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         for skill, level in agent.skills.items():
             if not 1 <= level <= 5:
                 errors.append(doc.error((*where, "skills", skill), f"skill level for {skill!r} must be 1 to 5"))
+    for i, origin in enumerate(s.channels.webchat.allowed_origins):
+        if not _ORIGIN.match(origin):
+            errors.append(doc.error(("channels", "webchat", "allowed_origins", i),
+                                    f"{origin!r} is not an origin like https://shop.example.com[:port]"))
     if s.routing.default_pool and s.routing.default_pool not in pool_ids:
         errors.append(doc.error(("routing", "default_pool"), f"unknown pool {s.routing.default_pool!r}"))
     if s.agents and not s.pools:

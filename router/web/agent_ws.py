@@ -18,6 +18,7 @@ from router.errors import AuthError, ProtocolError
 from router.fanout import Tap
 from router.models import Channel, Role, new_id
 from router.runtime import RUNTIME, Runtime
+from router.typing_relay import Throttle, from_agent
 from router.web import frames
 
 log = logging.getLogger("kefu.agent_ws")
@@ -59,6 +60,7 @@ class AgentSession:
         # Message ids already shown, per conversation: an `assigned` frame carries the transcript,
         # which may already hold a message whose own `message` event is still on its way.
         self.shown: dict[str, set[str]] = {}
+        self.typing_gate = Throttle()
 
     async def _write(self, frame: str) -> None:
         event = json.loads(frame)
@@ -187,6 +189,10 @@ class AgentSession:
     async def ping(self, frame: dict[str, Any]) -> dict[str, Any]:
         return {"type": "pong"}
 
+    async def typing(self, frame: dict[str, Any]) -> None:
+        """Relayed to a web chat customer (router/typing_relay.py); never stored."""
+        await from_agent(self.rt, self.who, frames.text_field(frame, "conversation_id"), self.typing_gate)
+
 
 def _same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
@@ -207,4 +213,5 @@ HANDLERS = {
     "transfer": AgentSession.transfer,
     "status": AgentSession.status,
     "ping": AgentSession.ping,
+    "typing": AgentSession.typing,
 }

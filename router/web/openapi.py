@@ -74,5 +74,19 @@ def spec() -> dict[str, Any]:
                 "Set an agent's status", "{agent}", params=_ID,
                 body={"type": "object", "required": ["status"],
                       "properties": {"status": {"enum": ["online", "away", "offline"]}}})},
+            "/api/v1/reports/csat": {"get": _op(
+                "Customer satisfaction overall, per agent and per conversation (supervisor, admin)",
+                "{overall: {count, avg}, agents: [{agent, count, avg}], "
+                "conversations: [{conversation_id, agent, rating, comment, at}]}",
+                params=[{"name": n, "in": "query", "schema": {"type": "number"}} for n in ("since", "until")]
+                + [{"name": "agent", "in": "query", "schema": {"type": "string"}},
+                   {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}}])},
+            "/api/v1/webchat/leave-message": {"post": _op(
+                "Leave a message off hours; it is queued like any web chat message", "{message_id}",
+                status="201", auth=False,
+                body={"type": "object", "required": ["session", "name", "contact", "message", "client_msg_id"],
+                      "properties": {"session": {"type": "string"}, "name": {"type": "string", "maxLength": 64},
+                                     "contact": {"type": "string", "maxLength": 128},
+                                     "message": {"type": "string"}, "client_msg_id": {"type": "string"}}})},
         },
     }

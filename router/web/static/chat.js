@@ -1,19 +1,20 @@
-// The customer web chat: keeps its session and history in localStorage, resumes with last_seen,
-// and shows every message once (deduped by id). Text is always rendered as text.
-const KEY = "kefu.chat.v1";
-const zh = (navigator.language || "zh").toLowerCase().startsWith("zh");
-const T = zh
-  ? { title: "在线客服", send: "发送", ph: "请输入消息…", online: "已连接", offline: "连接中断，正在重连…",
-      queue: (p, eta) => `您前面还有 ${p - 1} 位${eta > 0 ? `，预计等待 ${Math.ceil(eta / 60)} 分钟` : ""}`,
-      agent: (n) => `客服 ${n} 为您服务`, closed: "会话已结束，感谢您的咨询" }
-  : { title: "Chat with us", send: "Send", ph: "Type a message…", online: "Connected", offline: "Offline, reconnecting…",
-      queue: (p, eta) => `${p - 1} ahead of you${eta > 0 ? `, about ${Math.ceil(eta / 60)} min` : ""}`,
-      agent: (n) => `${n} is helping you`, closed: "Conversation closed. Thank you!" };
+// The customer web chat: session and history in localStorage, resumed with last_seen; every
+// message shown once (deduped by id); customer, agent and bot text always rendered as text.
+import { applyStrings, fmt, loadStrings, pickLanguage } from "./chat-i18n.js";
+import { Panels } from "./chat-panels.js";
 
+const KEY = "kefu.chat.v1";
+const TYPING_SEND_MS = 3000; // a `typing` frame at most this often while the customer types
+const TYPING_SHOW_MS = 6000; // the agent's indicator fades this long after their last frame
 const $ = (id) => document.getElementById(id);
-const state = JSON.parse(localStorage.getItem(KEY) || "null") || { session: null, messages: [], lastSeen: null };
+const params = new URLSearchParams(location.search);
+const embedded = params.get("embed") === "1";
+
+const state = JSON.parse(localStorage.getItem(KEY) || "null") || {};
+state.messages ||= [];
+state.rated ||= {};
 const seen = new Set(state.messages.map((m) => m.id || m.client_msg_id));
-let ws = null, backoff = 500;
+let T, panels, ws = null, backoff = 500, lastTypingSent = 0, typingTimer = 0;
 
 function save() {
   state.messages = state.messages.slice(-300);
@@ -22,49 +23,106 @@ function save() {
 
 function render(m) {
   const li = document.createElement("li");
-  li.className = `msg from-${m.from}`;
-  if (m.pending) li.classList.add("pending");
-  li.dataset.id = m.id || m.client_msg_id;
-  const body = document.createElement("div");
-  body.className = "body";
-  body.textContent = m.text;
-  li.append(body);
+  if (m.notice) {
+    li.className = "notice";
+    li.textContent = m.text;
+  } else {
+    li.className = `msg from-${m.from}`;
+    if (m.pending) li.classList.add("pending");
+    li.dataset.id = m.id || m.client_msg_id;
+    const body = document.createElement("div");
+    body.className = "body";
+    body.textContent = m.text;
+    li.append(body);
+  }
   $("log").append(li);
   li.scrollIntoView({ block: "end" });
-  return li;
 }
 
-function notice(text) {
-  const li = document.createElement("li");
-  li.className = "msg from-system";
-  li.textContent = text;
-  $("log").append(li);
+// A notice is kept with the history, once per key, so a reload shows the same story.
+function notice(key, text) {
+  if (seen.has(key)) return;
+  seen.add(key);
+  const m = { id: key, notice: true, text, ts: Date.now() / 1000 };
+  state.messages.push(m);
+  save();
+  render(m);
 }
+
+function showStatus(text) {
+  $("status").hidden = !text;
+  $("status").textContent = text || "";
+}
+
+function queueText(f) {
+  const head = f.position <= 1 ? T.queue_next : fmt(T.queue_ahead, { ahead: f.position - 1 });
+  const tail = f.eta_s > 0 ? fmt(T.queue_eta, { min: Math.ceil(f.eta_s / 60) }) : f.eta_s < 0 ? T.queue_nobody : "";
+  return head + tail;
+}
+
+function setAgent(cid, agent) {
+  state.conv = { id: cid, state: "assigned", agent };
+  save();
+  showStatus(fmt(T.agent, { name: agent.name }));
+  notice(`agent:${cid}:${agent.id}`, fmt(T.agent_joined, { name: agent.name }));
+}
+
+function closed(cid) {
+  state.conv = { ...(state.conv || {}), id: cid, state: "closed" };
+  save();
+  showStatus("");
+  hideTyping();
+  notice(`closed:${cid}`, T.closed);
+  if (!state.rated[cid]) panels.askRating(cid);
+}
+
+function hideTyping() { clearTimeout(typingTimer); $("typing").hidden = true; }
 
 function onFrame(f) {
-  if (f.type === "ack") {
-    const m = state.messages.find((x) => x.client_msg_id === f.client_msg_id);
-    if (m) { m.id = f.message_id; m.pending = false; save(); }
-    const li = document.querySelector(`[data-id="${CSS.escape(f.client_msg_id)}"]`);
-    if (li) { li.classList.remove("pending"); li.dataset.id = f.message_id; }
-    seen.add(f.message_id);
-  } else if (f.type === "message") {
-    const m = f.message;
-    if (seen.has(m.id)) return;
-    seen.add(m.id);
-    state.messages.push(m);
-    state.lastSeen = m.id;
-    save();
-    render(m);
-  } else if (f.type === "queue") {
-    $("queue").hidden = false;
-    $("queue").textContent = T.queue(f.position, f.eta_s);
-  } else if (f.type === "agent") {
-    $("queue").hidden = false;
-    $("queue").textContent = T.agent(f.agent.name);
-  } else if (f.type === "closed") {
-    $("queue").hidden = true;
-    notice(T.closed);
+  switch (f.type) {
+    case "ack": {
+      const m = state.messages.find((x) => x.client_msg_id === f.client_msg_id);
+      if (m) { m.id = f.message_id; m.pending = false; save(); }
+      const li = document.querySelector(`[data-id="${CSS.escape(f.client_msg_id)}"]`);
+      if (li) { li.classList.remove("pending"); li.dataset.id = f.message_id; }
+      seen.add(f.message_id);
+      break;
+    }
+    case "message": {
+      const m = f.message;
+      if (m.from === "agent") hideTyping();
+      if (seen.has(m.id)) return;
+      seen.add(m.id);
+      state.messages.push(m);
+      state.lastSeen = m.id;
+      save();
+      render(m);
+      // The page that framed us shows a dot while the chat is minimised; the payload says nothing.
+      if (embedded && m.from !== "customer") parent.postMessage({ kefu: "unread" }, "*");
+      break;
+    }
+    case "conversation": {
+      const c = f.conversation;
+      if (!c) break;
+      if (c.state === "closed") { if (c.rated) state.rated[c.id] ||= "rated"; closed(c.id); }
+      else if (c.state === "assigned" && c.agent) setAgent(c.id, c.agent);
+      break;
+    }
+    case "queue": showStatus(queueText(f)); break;
+    case "agent": panels.hideRating(); setAgent(f.conversation_id, f.agent); break;
+    case "agent_left": hideTyping(); notice(`left:${f.conversation_id}:${Date.now()}`, T.agent_left); showStatus(T.agent_left); break;
+    case "closed": closed(f.conversation_id); break;
+    case "typing": {
+      const name = state.conv?.agent?.name;
+      $("typing").textContent = name ? fmt(T.typing, { name }) : T.typing_anon;
+      $("typing").hidden = false;
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(hideTyping, TYPING_SHOW_MS);
+      break;
+    }
+    case "off_hours": panels.offHours(f); break;
+    case "csat_recorded": panels.rated(f.conversation_id); save(); break;
+    case "error": panels.ratingRefused(f); save(); break;
   }
 }
 
@@ -81,43 +139,78 @@ async function connect() {
     backoff = 500;
     $("conn").textContent = T.online;
     $("conn").className = "conn online";
-    for (const m of state.messages.filter((x) => x.pending)) sendFrame(m);
+    for (const m of state.messages.filter((x) => x.pending)) sendFrame(messageFrame(m));
   };
   ws.onmessage = (e) => onFrame(JSON.parse(e.data));
   ws.onclose = (e) => {
     $("conn").textContent = T.offline;
     $("conn").className = "conn offline";
     if (e.code === 1008 || e.code === 4001) { state.session = null; save(); }
-    setTimeout(() => connect().catch(() => {}), backoff);
-    backoff = Math.min(backoff * 2, 10000);
+    retry();
   };
 }
 
-function sendFrame(m) {
-  if (ws && ws.readyState === WebSocket.OPEN) {
-    ws.send(JSON.stringify({ type: "message", text: m.text, client_msg_id: m.client_msg_id }));
-  }
+function retry() {
+  setTimeout(() => connect().catch(retry), backoff);
+  backoff = Math.min(backoff * 2, 10000);
 }
 
-$("composer").addEventListener("submit", (e) => {
-  e.preventDefault();
-  const text = $("text").value.trim();
-  if (!text) return;
+const messageFrame = (m) => ({ type: "message", text: m.text, client_msg_id: m.client_msg_id });
+
+function sendFrame(frame) {
+  if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+  ws.send(JSON.stringify(frame));
+  return true;
+}
+
+// Kept as pending until acked; a reconnect sends it again and the server accepts it once.
+function sendMessage(text) {
   const m = { client_msg_id: crypto.randomUUID(), from: "customer", text, ts: Date.now() / 1000, pending: true };
+  seen.add(m.client_msg_id);
   state.messages.push(m);
   save();
   render(m);
-  sendFrame(m);
-  $("text").value = "";
-});
-$("text").addEventListener("keydown", (e) => {
-  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); }
-});
+  sendFrame(messageFrame(m));
+}
 
-document.title = T.title;
-$("title").textContent = T.title;
-$("send").textContent = T.send;
-$("text").placeholder = T.ph;
-document.documentElement.lang = zh ? "zh-CN" : "en";
-state.messages.forEach(render);
-connect().catch(() => {});
+function wire() {
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = $("text").value.trim();
+    if (!text) return;
+    sendMessage(text);
+    $("text").value = "";
+    lastTypingSent = 0;
+  });
+  $("text").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); }
+  });
+  $("text").addEventListener("input", () => {
+    if (!$("text").value.trim() || Date.now() - lastTypingSent < TYPING_SEND_MS) return;
+    if (sendFrame({ type: "typing" })) lastTypingSent = Date.now();
+  });
+  if (embedded) {
+    document.body.classList.add("embed");
+    $("minimise").hidden = false;
+    $("minimise").addEventListener("click", () => parent.postMessage({ kefu: "minimise" }, "*"));
+    document.addEventListener("keydown", (e) => { if (e.key === "Escape") parent.postMessage({ kefu: "minimise" }, "*"); });
+  }
+}
+
+async function start() {
+  T = await loadStrings(pickLanguage(navigator.language));
+  applyStrings(document, T);
+  const title = embedded && params.get("title") ? params.get("title").slice(0, 60) : T.title;
+  document.title = title;
+  $("title").textContent = title;
+  $("conn").textContent = T.connecting;
+  panels = new Panels(T, {
+    send: sendFrame, sendMessage,
+    onRated: (cid, how) => { if (cid) { state.rated[cid] = how; save(); } },
+  });
+  wire();
+  state.messages.forEach(render);
+  connect().catch(retry);
+}
+
+start();
