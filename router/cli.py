@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--data-dir", default=os.environ.get("KEFU_DATA_DIR", ".kefu"))
     serve.add_argument("--redis-url", default=None, help="external Redis; default embedded")
     serve.add_argument("--log-level", default=os.environ.get("KEFU_LOG_LEVEL", "INFO"))
+    serve.add_argument("--watch-rules", action="store_true",
+                       help="activate the rules file as a new version whenever it changes")
     serve.set_defaults(func=cmd_serve)
 
     rules = sub.add_parser("rules", help="check, explain and replay routing rules")
@@ -75,7 +77,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data_dir = Path(args.data_dir)
     settings = resolve_settings(args.config, data_dir)
-    return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url))
+    if args.watch_rules and settings.rules_path() is None:
+        print(f"kefu: --watch-rules needs routing.rules in {settings.source}", file=sys.stderr)
+        return 2
+    return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url, args.watch_rules))
 
 
 def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
@@ -98,11 +103,14 @@ def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None) -> int:
+async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None,
+                watch_rules: bool = False) -> int:
     from router.runtime import Runtime
     from router.web.app import build_app
 
     rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir)
+    if watch_rules:
+        rt.rule_sync.watch = settings.rules_path()
     app = build_app(rt)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s)
     await runner.setup()

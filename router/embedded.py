@@ -111,6 +111,10 @@ class EmbeddedRedis:
         await self.stop()
         raise EmbeddedRedisError(f"redis-server did not answer on {self.socket} within {wait_s}s")
 
+    async def answers(self) -> bool:
+        """Whether a server (ours or another process's) already listens on the socket."""
+        return await self._answers()
+
     async def _answers(self) -> bool:
         if not self.socket.exists():
             return False

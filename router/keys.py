@@ -12,6 +12,7 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
 - ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
 - ``{wx:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
 - ``{tg:<bot>}`` one Telegram bot's chat migrations.
+- ``{rules}`` the routing-rule versions and the pointer to the active one (one activation script).
 - ``{csat}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
   records a rating and its indexes together).
 
@@ -198,6 +199,32 @@ class Keys:
         """String: a group's new supergroup chat id after ChatMigrated; later replies go there."""
         return f"{self.ns}:{{tg:{bot}}}:migrated:{chat}"
 
+    # -- routing-rule versions {rules} ---------------------------------------------------------
+    @property
+    def rules_prefix(self) -> str:
+        """Prefix of the rule-version keys; rules_activate.lua builds a version's hash from it."""
+        return f"{self.ns}:{{rules}}:"
+
+    @property
+    def rules_active(self) -> str:
+        """String: id of the active rule version ('v7'); every process decides with it."""
+        return f"{self.rules_prefix}active"
+
+    @property
+    def rules_seq(self) -> str:
+        """Counter: number of the last rule version, so version ids only ever grow."""
+        return f"{self.rules_prefix}seq"
+
+    @property
+    def rules_log(self) -> str:
+        """Sorted set: every rule version id scored by its number, for the version history."""
+        return f"{self.rules_prefix}log"
+
+    def rules_version(self, vid: str) -> str:
+        """Hash: one rule version's YAML source, author, time, diff and summary; kept for ever
+        so that any version can be read back, compared and rolled back to."""
+        return f"{self.rules_prefix}v:{vid}"
+
     # -- customer satisfaction {csat} ----------------------------------------------------------
     @property
     def csat(self) -> str:
@@ -223,3 +250,8 @@ class Keys:
     def customer_channel(self) -> str:
         """Pub/sub: customer events, addressed 'channel:chat' (feed entries, queue position)."""
         return f"{self.ns}:events:customer"
+
+    @property
+    def rules_channel(self) -> str:
+        """Pub/sub: a new rule version was activated; each process loads it (and also polls)."""
+        return f"{self.ns}:events:rules"

@@ -26,6 +26,7 @@ from router.fanout import Hub
 from router.ingest import Ingestor
 from router.models import Role
 from router.outbox import Outbox, Sender
+from router.rule_sync import RuleSync
 from router.rules import RulesHolder
 from router.settings import Settings
 from router.store import Store
@@ -60,6 +61,7 @@ class Runtime:
         self.outbox = Outbox(self.store)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
+        self.rule_sync = RuleSync(self.store, self.rules, settings)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.adapters: dict[tuple[str, str], Adapter] = {}
         from adapters.webchat import WebchatAdapter
@@ -83,6 +85,7 @@ class Runtime:
             await self.store.open()
             await self.store.sync_config(self.settings)
             self.signer.secret = await self._webchat_secret()
+            await self.rule_sync.start()  # before the worker: it decides with Redis's version
         except BaseException:
             await self._close_store()
             raise
@@ -91,7 +94,7 @@ class Runtime:
         self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms)
-        for coro in (self.hub.run(), self.worker.run(), self.sender.run()):
+        for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.rule_sync.run()):
             self._tasks.append(asyncio.create_task(coro))
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
         return self
@@ -116,7 +119,7 @@ class Runtime:
         deadline_s = self.settings.limits.shutdown_grace_s if deadline_s is None else deadline_s
         for timer in self._grace.values():
             timer.cancel()
-        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub):
+        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.rule_sync):
             if part is not None:
                 part.stop()
         if self._tasks:

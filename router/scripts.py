@@ -20,7 +20,7 @@ from router.lifecycle import lua_table
 
 # Scripts that work in the {rt} slot get the shared prelude; the others stand alone.
 ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sync", "set_cap", "emit")
-STANDALONE = ("ingest", "outbox_enqueue", "append_once", "csat_record")
+STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record")
 
 
 def _read(name: str) -> str:

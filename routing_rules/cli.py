@@ -79,11 +79,17 @@ def add_rules_parsers(subparsers: Any) -> None:
         "replay", parents=[known], help="replay a decision trace against candidate rules"
     )
     p.add_argument("--rules", required=True, help="the candidate rules file")
-    p.add_argument("--trace", required=True, help="JSON Lines trace (docs/rules.md)")
+    p.add_argument("--trace", default=None,
+                   help="JSON Lines trace (docs/rules.md); default: the router's history in Redis")
     p.add_argument("--old", default=None, help="compare with these rules, not the trace")
     p.add_argument("--since", type=_iso, default=None)
     p.add_argument("--until", type=_iso, default=None)
     p.set_defaults(func=cmd_replay)
+    # Reading the router's Redis is the router's business; the engine only names the options.
+    from router.rules_cli import add_export_parser, add_store_args
+
+    add_store_args(p)
+    add_export_parser(subparsers, _iso)
 
 
 def _compile(path: str, args: argparse.Namespace) -> RuleSet | None:
@@ -177,6 +183,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     old = _compile(args.old, args) if args.old else None
     if new is None or (args.old and old is None):
         return 1
+    if args.trace is None:
+        from router.rules_cli import replay_history
+
+        return replay_history(args, new, old)
     try:
         size = Path(args.trace).stat().st_size
     except OSError as exc:

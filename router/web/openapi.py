@@ -88,5 +88,43 @@ def spec() -> dict[str, Any]:
                       "properties": {"session": {"type": "string"}, "name": {"type": "string", "maxLength": 64},
                                      "contact": {"type": "string", "maxLength": 128},
                                      "message": {"type": "string"}, "client_msg_id": {"type": "string"}}})},
+            **_rules_paths(),
         },
+    }
+
+
+_V = [{"name": "v", "in": "path", "required": True, "schema": {"type": "string"}}]
+_SOURCE = {"type": "object", "required": ["source"], "properties": {"source": {"type": "string"}}}
+
+
+def _rules_paths() -> dict[str, Any]:
+    """Routing rules (docs/rules.md): supervisors read, admins activate."""
+    put = _op("Activate new rules (admin; If-Match: the version replaced; body YAML or {source})",
+              "{version, problems}; 422 {error, detail, problems: [{line, col, message, severity}]}, "
+              "412 stale If-Match, 428 no If-Match", body=_SOURCE)
+    return {
+        "/api/v1/rules": {"get": _op("The active rules; ETag is the version",
+                                     "{version, source, activated_at, activated_by, summary}"),
+                          "put": put},
+        "/api/v1/rules/validate": {"post": _op("Check rules without activating", "{ok, problems}",
+                                               body=_SOURCE)},
+        "/api/v1/rules/explain": {"post": _op(
+            "Decide one message and say why each earlier rule did not match",
+            "{version, at, decision, explanation}",
+            body={"type": "object", "required": ["text"], "properties": {
+                "text": {"type": "string"}, "channel": {"type": "string"}, "account": {"type": "string"},
+                "tags": {"type": "array", "items": {"type": "string"}}, "segment": {"type": "string"},
+                "at": {"type": "string"}, "source": {"type": "string"}}})},
+        "/api/v1/rules/replay": {"post": _op(
+            "Re-decide recorded conversations with candidate rules; nothing live changes",
+            "{total, pool_changed, priority_changed, bot_changed, any_changed, moves, fires, lines}",
+            body={"type": "object", "required": ["source"], "properties": {
+                "source": {"type": "string"}, "since": {"type": "string"}, "until": {"type": "string"},
+                "limit": {"type": "integer"}}})},
+        "/api/v1/rules/versions": {"get": _op("Every version, newest first",
+                                              "[{version, author, at, summary, active}]")},
+        "/api/v1/rules/versions/{v}": {"get": _op("One version with its source and diff",
+                                                  "{version, source, diff, author, at, summary}", params=_V)},
+        "/api/v1/rules/rollback/{v}": {"post": _op(
+            "Activate an old version's source as a new version (admin)", "{version}", params=_V)},
     }

@@ -17,7 +17,8 @@ from helpers.redis_server import free_port
 class Serve:
     """One `kefu serve` process on a free loopback port."""
 
-    def __init__(self, config: Path | None, redis_url: str | None, cwd: Path, data_dir: Path | None = None) -> None:
+    def __init__(self, config: Path | None, redis_url: str | None, cwd: Path, data_dir: Path | None = None,
+                 extra: list[str] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.cwd = cwd
@@ -28,6 +29,7 @@ class Serve:
             args += ["--redis-url", redis_url]
         if data_dir:
             args += ["--data-dir", str(data_dir)]
+        args += extra or []
         self.log = cwd / f"serve-{self.port}.log"
         self._out = self.log.open("wb")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

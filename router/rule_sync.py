@@ -1,0 +1,171 @@
+"""Keeps this process on the active rule version in Redis, and optionally watches the rules file.
+
+At start, a Redis without rule versions is seeded with the configured file (or the built-in
+rules); otherwise the active version there wins over the file. Then one task listens for
+activation notices and, because pub/sub may drop one, also re-reads the pointer every
+`poll_s`. A new version is loaded and compiled whole before the holder is swapped in one
+assignment, so no message is decided by a half-loaded set.
+
+With `watch` set (`kefu serve --watch-rules`) the task also polls the rules file's mtime and
+size, and on a change of content activates it as a new version; an invalid file is logged as
+FILE:LINE:COL lines and the current version stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from router.errors import ConfigError, ConfigErrors
+from router.rule_versions import RuleVersions, StaleVersion, version_number
+from router.rules import RulesHolder, initial_source, known_names
+from router.settings import Settings
+from router.store import Store
+from routing_rules import RuleSet
+from routing_rules.check import read_text
+
+log = logging.getLogger("kefu.rules")
+
+
+class RuleSync:
+    def __init__(self, store: Store, holder: RulesHolder, settings: Settings, poll_s: float = 5.0) -> None:
+        self.store = store
+        self.holder = holder
+        self.settings = settings
+        self.versions = RuleVersions(store, *known_names(settings))
+        self.poll_s = poll_s
+        self.watch: Path | None = None
+        """The rules file to follow, when `kefu serve --watch-rules` asked for it."""
+        self._stop = asyncio.Event()
+        self._pubsub: Any = None
+        self._failed: set[str] = set()
+        self._file_stamp: tuple[int, int] | None = None
+        self._file_hash = ""
+
+    async def start(self) -> None:
+        """Subscribe first, so no notice falls between reading the pointer and listening."""
+        await self._subscribe()
+        if not await self.versions.active_id():
+            source, author = initial_source(self.settings)
+            with contextlib.suppress(StaleVersion):  # another process seeded it first: fine
+                await self.versions.activate(source, author, expected="")
+                log.info("rules: seeded version from %s", author)
+        await self.refresh()
+        if self.watch is not None:
+            self._file_stamp, self._file_hash = self._stamp(), self._hash()
+
+    def install(self, rs: RuleSet) -> None:
+        """Use a version this process just activated, unless a newer one is already live."""
+        if version_number(rs.version) > version_number(self.holder.current.version):
+            self.holder.swap(rs)
+
+    async def refresh(self) -> None:
+        """Follow the pointer: Redis says which version is live, whatever this process has."""
+        vid = await self.versions.active_id()
+        if not vid or vid == self.holder.current.version or vid in self._failed:
+            return
+        stored = await self.versions.get(vid)
+        if stored is None:
+            return
+        try:
+            rs = self.versions.compile(vid, stored["source"])
+        except ConfigError as exc:
+            # Another process's config knows pools this one does not: keep deciding as before.
+            self._failed.add(vid)
+            log.error("rules %s cannot be used by this process; keeping %s:\n%s",
+                      vid, self.holder.current.version, exc)
+            return
+        old = self.holder.swap(rs)
+        log.info("rules: now deciding with %s (was %s)", vid, old.version)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        next_poll = time.monotonic() + self.poll_s
+        try:
+            while not self._stop.is_set():
+                try:
+                    if self._pubsub is None:
+                        await self._subscribe()
+                    notice = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if notice is not None or time.monotonic() >= next_poll:
+                        next_poll = time.monotonic() + self.poll_s
+                        await self.refresh()
+                    if self.watch is not None:
+                        await self.check_file()
+                except RedisError as exc:
+                    log.warning("rules: Redis error, retrying in 1s: %s", exc)
+                    await self._unsubscribe()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), 1.0)
+        finally:
+            await self._unsubscribe()
+
+    async def _subscribe(self) -> None:
+        pubsub = self.store.client.pubsub()
+        await pubsub.subscribe(self.store.keys.rules_channel)
+        self._pubsub = pubsub
+
+    async def _unsubscribe(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+
+    # -- --watch-rules -----------------------------------------------------------------------
+    def _stamp(self) -> tuple[int, int] | None:
+        assert self.watch is not None
+        try:
+            st = self.watch.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def _hash(self) -> str:
+        assert self.watch is not None
+        try:
+            return hashlib.sha256(self.watch.read_bytes()).hexdigest()
+        except OSError:
+            return ""
+
+    async def check_file(self) -> None:
+        """Activate the watched file when its content changed; an editor's half-written save
+        is just an invalid version that the next save replaces."""
+        stamp = self._stamp()
+        if stamp is None or stamp == self._file_stamp:
+            return
+        self._file_stamp = stamp
+        digest = self._hash()
+        if digest == self._file_hash:
+            return
+        self._file_hash = digest
+        assert self.watch is not None
+        try:
+            source = read_text(self.watch)
+        except ConfigError as exc:
+            log.warning("rules file not read; keeping %s: %s", self.holder.current.version, exc)
+            return
+        for _ in range(3):  # bounded: each retry means another process activated meanwhile
+            active = await self.versions.active_id()
+            stored = await self.versions.get(active) if active else None
+            if stored is not None and stored["source"] == source:
+                return  # another process watching the same file got there first
+            try:
+                self.install(await self.versions.activate(
+                    source, f"file:{self.watch}", expected=active, file=str(self.watch)))
+            except StaleVersion:
+                continue
+            except ConfigErrors as exc:
+                log.warning("rules file %s is invalid; keeping %s:\n%s",
+                            self.watch, self.holder.current.version, exc)
+                return
+            log.info("rules: %s activated from %s", self.holder.current.version, self.watch)
+            return

@@ -1,0 +1,222 @@
+"""The routing-rules API: read, validate, explain, replay, activate, list and roll back versions.
+
+Reading needs the supervisor role; activating (PUT, rollback) the admin role. PUT takes the
+version it replaces in If-Match (the ETag of GET), so two admins editing at once cannot overwrite
+each other: the second gets 412 and reloads. Invalid rules get 422 with every problem at its
+line and column, and change nothing. The refusal shape is the usual {error, detail}, plus
+`problems` for 422.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from router.errors import ConfigError, ProtocolError
+from router.models import Role
+from router.rule_history import records
+from router.rule_versions import RuleVersions, StaleVersion
+from router.runtime import RUNTIME
+from router.web.api import json_body, principal
+from routing_rules import CheckResult, RuleInput, RuleSet
+from routing_rules.replay import replay
+
+routes = web.RouteTableDef()
+
+REPLAY_LIMIT = 20000
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+
+
+def _versions(request: web.Request) -> RuleVersions:
+    return request.app[RUNTIME].rule_sync.versions
+
+
+def _problems(errors: list[ConfigError], warnings: list[ConfigError]) -> list[dict[str, Any]]:
+    tagged = [(e, "error") for e in errors] + [(w, "warning") for w in warnings]
+    tagged.sort(key=lambda t: (t[0].line, t[0].col))
+    return [{"line": e.line, "col": e.col, "message": e.message, "severity": s} for e, s in tagged]
+
+
+def _invalid(result: CheckResult) -> web.Response:
+    n = len(result.errors)
+    return web.json_response({"error": "invalid_rules", "detail": f"{n} problem{'s' * (n != 1)} in the rules",
+                              "problems": _problems(result.errors, result.warnings)}, status=422)
+
+
+def _if_match(request: web.Request) -> str:
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw:
+        raise ProtocolError("precondition_required",
+                            "If-Match with the version you edited (the ETag of GET /api/v1/rules) is required", 428)
+    return raw.removeprefix("W/").strip('"')
+
+
+async def _source(request: web.Request) -> str:
+    """A JSON body {"source": ...} or the YAML text itself."""
+    if request.content_type == "application/json":
+        source = (await json_body(request)).get("source")
+    elif request.content_type in YAML_TYPES or not request.content_type:
+        source = await request.text()
+    else:
+        raise ProtocolError("bad_request", "send YAML text or JSON {\"source\": ...}", 415)
+    if not isinstance(source, str) or not source.strip():
+        raise ProtocolError("bad_request", '"source" must be the rules YAML text')
+    return source
+
+
+def _candidate(request: web.Request, body: dict[str, Any]) -> RuleSet | web.Response:
+    """The rules to try: the given source (checked), or the live version."""
+    source = body.get("source")
+    if source is None:
+        return request.app[RUNTIME].rules.current
+    if not isinstance(source, str):
+        raise ProtocolError("bad_request", '"source" must be the rules YAML text')
+    result = _versions(request).check(source)
+    return result.ruleset if result.ruleset is not None else _invalid(result)
+
+
+def _time(value: Any, key: str, rules: RuleSet) -> datetime | None:
+    """Epoch seconds or ISO 8601; without an offset, in the rules' timezone as an admin means it."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    try:
+        dt = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ProtocolError("bad_request", f'"{key}" must be epoch seconds or ISO 8601') from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=ZoneInfo(rules.timezone))
+
+
+def _get(body: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+    value = body.get(key, default)
+    if value is not default and (not isinstance(value, kind) or (isinstance(value, bool) and kind is int)):
+        raise ProtocolError("bad_request", f'"{key}" has the wrong type')
+    return value
+
+
+@routes.get("/api/v1/rules")
+async def get_rules(request: web.Request) -> web.Response:
+    principal(request, Role.SUPERVISOR)
+    versions = _versions(request)
+    stored = await versions.get(await versions.active_id())
+    if stored is None:
+        raise ProtocolError("not_found", "no rule version is active yet", 404)
+    return web.json_response({"version": stored["version"], "source": stored["source"],
+                              "activated_at": stored["at"], "activated_by": stored["author"],
+                              "summary": stored["summary"]}, headers={"ETag": f'"{stored["version"]}"'})
+
+
+@routes.put("/api/v1/rules")
+async def put_rules(request: web.Request) -> web.Response:
+    who = principal(request, Role.ADMIN)
+    expected = _if_match(request)
+    return await _activate(request, await _source(request), who.agent_id, expected)
+
+
+async def _activate(request: web.Request, source: str, author: str, expected: str, note: str = "") -> web.Response:
+    versions = _versions(request)
+    current = await versions.active_id()
+    if current != expected:
+        raise StaleVersion(expected, current)
+    result = versions.check(source)
+    if result.ruleset is None:
+        return _invalid(result)
+    rs = await versions.activate(source, author, expected, note=note)
+    request.app[RUNTIME].rule_sync.install(rs)
+    return web.json_response({"version": rs.version, "problems": _problems([], result.warnings)},
+                             headers={"ETag": f'"{rs.version}"'})
+
+
+@routes.post("/api/v1/rules/validate")
+async def validate(request: web.Request) -> web.Response:
+    principal(request, Role.SUPERVISOR)
+    result = _versions(request).check(await _source(request))
+    return web.json_response({"ok": result.ok, "problems": _problems(result.errors, result.warnings)})
+
+
+@routes.post("/api/v1/rules/explain")
+async def explain(request: web.Request) -> web.Response:
+    principal(request, Role.SUPERVISOR)
+    body = await json_body(request)
+    rules = _candidate(request, body)
+    if isinstance(rules, web.Response):
+        return rules
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise ProtocolError("bad_request", '"text" (the customer message) is required')
+    now = _time(body.get("at"), "at", rules) or datetime.now(UTC)
+    d = rules.explain(RuleInput(
+        text=text, channel=_get(body, "channel", str, "webchat"), account=_get(body, "account", str, "default"),
+        now=now, kind=_get(body, "kind", str, "text"),
+        customer_tags=frozenset(str(t) for t in _get(body, "tags", list, [])),
+        segment=_get(body, "segment", str, "new"), language=_get(body, "language", str, None),
+        message_count=_get(body, "message_count", int, 1), reopened=bool(body.get("reopened", False)),
+        previous_pool=_get(body, "previous_pool", str, None),
+    ))
+    decision = {
+        "pool": d.pool, "priority": d.priority, "skills": list(d.skills), "min_level": d.min_level,
+        "tags": list(d.tags), "bot_first": d.bot_first, "sla_profile": d.sla_profile,
+        "intents": list(d.intents), "rule": d.rule, "version": d.version,
+        "fallback": [{"after_s": f.after_s, "pool": f.pool, "min_level": f.min_level} for f in d.fallback],
+    }
+    return web.json_response({"version": rules.version, "at": now.isoformat(), "decision": decision,
+                              "explanation": list(d.explanation)})
+
+
+@routes.post("/api/v1/rules/replay")
+async def replay_history(request: web.Request) -> web.Response:
+    """Re-decide recorded conversations with candidate rules; nothing live changes."""
+    principal(request, Role.SUPERVISOR)
+    body = await json_body(request)
+    if "source" not in body:
+        raise ProtocolError("bad_request", '"source" (the candidate rules) is required')
+    rules = _candidate(request, body)
+    if isinstance(rules, web.Response):
+        return rules
+    since, until = _time(body.get("since"), "since", rules), _time(body.get("until"), "until", rules)
+    limit = min(max(int(_get(body, "limit", int, REPLAY_LIMIT)), 1), REPLAY_LIMIT)
+    store = request.app[RUNTIME].store
+    recs = [r async for r in records(store, since.timestamp() if since else None,
+                                     until.timestamp() if until else None, limit=limit)]
+    rep = replay(recs, rules)
+    return web.json_response({
+        "total": rep.total, "pool_changed": rep.pool_changed, "priority_changed": rep.priority_changed,
+        "bot_changed": rep.bot_changed, "any_changed": rep.any_changed, "new_version": rules.version,
+        "old_versions": sorted(rep.old_version), "truncated": len(recs) >= limit,
+        "moves": [{"from": a, "to": b, "count": k} for (a, b), k in rep.moves.most_common()],
+        "fires": [{"rule": n, "old": rep.old_fires[n], "new": rep.new_fires[n]}
+                  for n in sorted(set(rep.old_fires) | set(rep.new_fires))],
+        "lines": rep.lines(),
+    })
+
+
+@routes.get("/api/v1/rules/versions")
+async def list_versions(request: web.Request) -> web.Response:
+    principal(request, Role.SUPERVISOR)
+    return web.json_response(await _versions(request).history())
+
+
+@routes.get("/api/v1/rules/versions/{v}")
+async def get_version(request: web.Request) -> web.Response:
+    principal(request, Role.SUPERVISOR)
+    stored = await _versions(request).get(request.match_info["v"])
+    if stored is None:
+        raise ProtocolError("not_found", f"no rule version {request.match_info['v']}", 404)
+    return web.json_response(stored)
+
+
+@routes.post("/api/v1/rules/rollback/{v}")
+async def rollback(request: web.Request) -> web.Response:
+    """The old source becomes a new version: history only grows."""
+    who = principal(request, Role.ADMIN)
+    target = request.match_info["v"]
+    stored = await _versions(request).get(target)
+    if stored is None:
+        raise ProtocolError("not_found", f"no rule version {target}", 404)
+    expected = request.headers.get("If-Match", "").strip()
+    expected = expected.removeprefix("W/").strip('"') if expected else await _versions(request).active_id()
+    return await _activate(request, stored["source"], who.agent_id, expected, note=f"rollback to {target}")
