@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from helpers import console as ui
-from helpers.app import basic_settings, running
+from helpers.app import BASIC, basic_settings, running
 from playwright.async_api import Browser, expect
+
+from router.settings import parse_settings
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 async def test_flow1_customer_writes_agent_answers_and_closes(redis_url: str, browser: Browser) -> None:
@@ -89,3 +94,76 @@ async def test_console_reconnects_after_a_drop_without_losing_or_doubling(redis_
         await asyncio.sleep(0.5)  # a second copy, if any, would have arrived by now
         await expect(agent.locator("#messages .msg.from-agent")).to_have_count(1)
         await expect(agent.locator("#convs .conv")).to_have_count(1)
+
+
+ADMIN = """
+  - id: ada
+    name: Ada
+    token: ada-admin-token-1
+    role: admin
+    pools: [aftersale]
+"""
+
+RULES = """timezone: Asia/Shanghai
+default:
+  pool: presale
+rules:
+  - name: refunds
+    description: refunds go to after-sale
+    wen: {intent: refund}
+    then: {pool: aftersale}
+"""
+
+
+async def test_flow5_admin_fixes_a_rule_at_its_line_activates_and_rolls_back(redis_url: str, browser: Browser) -> None:
+    settings = parse_settings(BASIC.format(cap=5).replace("worker:", ADMIN.strip("\n") + "\nworker:"), "<test>")
+    async with running(settings, redis_url) as (rt, base):
+        before = rt.rules.current.version
+        _, admin = await ui.console(browser, base, "ada-admin-token-1", width=1280)
+        await admin.keyboard.press("Alt+3")
+        src = admin.locator("#rules-src")
+        await expect(src).not_to_have_value("")
+        original = await src.input_value()
+
+        await src.fill(RULES)
+        await admin.get_by_role("button", name="Validate").click()
+        problem = admin.locator("#rules-problems .problem")
+        await expect(problem).to_have_count(1)
+        await expect(problem).to_contain_text("7:5")
+        await expect(problem).to_contain_text("did you mean 'when'")
+        await expect(admin.locator("#rules-gutter .bad")).to_have_text("7")
+        await admin.get_by_label("Test message").fill("我要退款")
+        DOCS.mkdir(exist_ok=True)
+        await admin.screenshot(path=str(DOCS / "rules-editor.png"))
+        # Activating the broken text is refused the same way, and nothing changes.
+        await admin.get_by_role("button", name="Activate").click()
+        await expect(problem).to_contain_text("7:5")
+        assert rt.rules.current.version == before
+
+        # Jump to the line, fix it, explain a test message, activate.
+        await problem.get_by_role("button").click()
+        await src.fill(RULES.replace("wen:", "when:"))
+        await admin.get_by_role("button", name="Explain").click()
+        await expect(admin.locator("#rules-result")).to_contain_text("aftersale")
+        await admin.get_by_role("button", name="Validate").click()
+        await expect(admin.locator("#rules-status")).to_have_text("No problems.")
+        await expect(admin.locator("#rules-gutter .bad")).to_have_count(0)
+        await admin.get_by_role("button", name="Activate").click()
+        await expect(admin.locator("#rules-status")).to_contain_text("Activated version")
+        activated = rt.rules.current.version
+        assert activated != before
+        await expect(admin.locator("#rules-version")).to_contain_text(activated)
+
+        # Roll back to the first version from the history, seeing its diff first.
+        versions = admin.locator("#rules-versions li")
+        await expect(versions).to_have_count(2)
+        await versions.last.get_by_role("button").click()
+        await expect(admin.locator("#rules-diff")).to_be_visible()
+        await admin.get_by_role("button", name="Roll back to this version").click()
+        await expect(admin.locator("#rules-status")).to_contain_text("Rolled back")
+        await expect(src).to_have_value(original)
+        await expect(versions).to_have_count(3)  # a rollback is a new version; history only grows
+        rolled = rt.rules.current.version
+        assert rolled not in (before, activated)
+        assert (await rt.rule_sync.versions.get(rolled) or {})["source"] == original
+        assert ui.DIALOG_FREE == []

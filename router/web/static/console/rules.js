@@ -62,13 +62,15 @@ function showResult(title, data) {
   if (d && (d.pool || d.rule)) {
     box.append(el("p", "", `${t("pool")}: ${d.pool ?? "—"} · ${t("rule")}: ${d.rule ?? "default"}`));
   }
-  const why = data.explanation || data.why || d?.explanation || data.rules;
+  const why = data.explanation || data.lines || d?.explanation;
   if (Array.isArray(why)) {
     const ol = el("ol", "why");
     for (const w of why) ol.append(el("li", "", typeof w === "string" ? w : JSON.stringify(w)));
     box.append(ol);
   }
-  box.append(el("pre", "raw", JSON.stringify(data, null, 2)));
+  const raw = el("details", "raw");
+  raw.append(el("summary", "", "JSON"), el("pre", "", JSON.stringify(data, null, 2)));
+  box.append(raw);
 }
 
 export async function loadRules() {
@@ -156,7 +158,7 @@ async function showVersion(v) {
   const rb = $("rules-rollback");
   rb.hidden = v === version;
   rb.onclick = () => run(rb, async () => {
-    const res = await api(`/api/v1/rules/rollback/${encodeURIComponent(v)}`, { method: "POST" });
+    const res = await api(`/api/v1/rules/rollback/${encodeURIComponent(v)}`, { method: "POST", headers: { "If-Match": etag } });
     toast(`${t("rolled_back")} ${res.version}`);
     box.hidden = true;
     await loadRules();
