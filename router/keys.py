@@ -62,6 +62,11 @@ class Keys:
         """Set: the channel identities ('channel:account:user') linked to one customer."""
         return f"{self.rt}cust:{cust}:idents"
 
+    def customer_convs(self, cust: str) -> str:
+        """Sorted set: the customer's conversations by creation time, so the console can show
+        their history across channels without scanning every conversation."""
+        return f"{self.rt}cust:{cust}:convs"
+
     def identity(self, channel: str, account: str, user: str) -> str:
         """String: channel identity -> customer id. One customer, many channels."""
         return f"{self.rt}ident:{channel}:{account}:{user}"
