@@ -91,7 +91,7 @@ class RuleSync:
         if stored is None:
             return
         try:
-            rs = self.versions.compile(vid, stored["source"])
+            rs = await asyncio.to_thread(self.versions.compile, vid, stored["source"])
         except ConfigError as exc:
             # Another process's config knows pools this one does not: keep deciding as before.
             self._failed.add(vid)
