@@ -101,6 +101,31 @@ class Keys:
         """String: marks an inbound message as routed, so a re-read entry has no second effect."""
         return f"{self.rt}applied:{mid}"
 
+    @property
+    def handovers(self) -> str:
+        """Stream: conversations handed back when their agent went offline (who had what, when,
+        where it went); written by status.lua in the same step as the requeue, for supervisors."""
+        return f"{self.rt}handovers"
+
+    def approval(self, apid: str) -> str:
+        """Hash: one discount approval (agent, conversation, amount, state, answer). In {rt} so the
+        answer and the frames to agent and supervisors change together in one script."""
+        return f"{self.rt}approval:{apid}"
+
+    @property
+    def approvals_pending(self) -> str:
+        """Sorted set: approvals waiting for a supervisor, by creation time; what GET replays."""
+        return f"{self.rt}approvals:pending"
+
+    def approval_seen(self, aid: str, client_msg_id: str) -> str:
+        """String: an agent's client_msg_id -> approval id, so a resent request is made once."""
+        return f"{self.rt}approval:seen:{aid}:{client_msg_id}"
+
+    def shift_edge(self, shift: str, day: str, edge: str) -> str:
+        """String (SET NX): one shift's start or end on one date has been acted on, so several
+        processes each running the roster act on it exactly once."""
+        return f"{self.ns}:shift:{shift}:{day}:{edge}"
+
     # -- inbound {in} -------------------------------------------------------------------------
     @property
     def inbound(self) -> str:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,11 @@ from router.auth import AgentTokens, Principal, SessionSigner
 from router.embedded import EmbeddedRedis
 from router.errors import ProtocolError
 from router.fanout import Hub
+from router.handover import after_offline
 from router.ingest import Ingestor
 from router.models import Role
 from router.outbox import Outbox, Sender
+from router.roster import Roster
 from router.rule_sync import RuleSync
 from router.rules import RulesHolder
 from router.settings import Settings
@@ -47,7 +50,9 @@ class Runtime:
         self.embedded: EmbeddedRedis | None = None
         self.tokens = AgentTokens(settings.agents)
         self.sockets: set[web.WebSocketResponse] = set()
-        self.disconnect_grace_s = 60.0
+        self.disconnect_grace_s = settings.ops.disconnect_grace_s
+        self.clock: Callable[[], float] = time.time
+        """What the shift roster reads the time from; tests put a fixed clock here."""
         self._tasks: list[asyncio.Task[None]] = []
         self._grace: dict[str, asyncio.TimerHandle] = {}
         self.started = time.time()
@@ -61,6 +66,7 @@ class Runtime:
         self.outbox = Outbox(self.store)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
+        self.roster = Roster(self)
         self.rule_sync = RuleSync(self.store, self.rules, settings)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.adapters: dict[tuple[str, str], Adapter] = {}
@@ -96,6 +102,7 @@ class Runtime:
                              self.settings.worker.claim_idle_ms)
         for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.rule_sync.run()):
             self._tasks.append(asyncio.create_task(coro))
+        self._tasks.append(asyncio.create_task(self.roster.run()))
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
         return self
 
@@ -119,7 +126,8 @@ class Runtime:
         deadline_s = self.settings.limits.shutdown_grace_s if deadline_s is None else deadline_s
         for timer in self._grace.values():
             timer.cancel()
-        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.rule_sync):
+        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.rule_sync,
+                     self.roster):
             if part is not None:
                 part.stop()
         if self._tasks:
@@ -178,10 +186,12 @@ class Runtime:
         res = await self.store.call("status", [aid, status, time.time(), reason])
         if res[0] != "ok":
             raise ProtocolError(str(res[1]), f"cannot set status: {res[1]}", 404)
+        if len(res) > 3 and int(res[2]):
+            await after_offline(self, aid, json.loads(res[3]))
 
-    def agent_left(self, aid: str) -> None:
+    def agent_left(self, aid: str, restart: bool = True) -> None:
         """A socket closed: unless the agent comes back within the grace period, go offline."""
-        if aid in self.hub.agents:
+        if aid in self.hub.agents or (not restart and aid in self._grace):
             return
         old = self._grace.pop(aid, None)
         if old:

@@ -19,7 +19,8 @@ from router.keys import Keys
 from router.lifecycle import lua_table
 
 # Scripts that work in the {rt} slot get the shared prelude; the others stand alone.
-ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sync", "set_cap", "emit")
+ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sync", "set_cap", "emit",
+           "approval")
 STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record")
 
 

@@ -16,6 +16,7 @@ import msgspec
 
 from router.errors import ConfigError, ConfigErrors
 from router.models import Role
+from router.ops_settings import OpsSettings, ShiftSettings, check_ops
 from router.yamlpos import YamlDoc, load_yaml, load_yaml_file
 
 
@@ -41,6 +42,8 @@ class AgentSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True
     pools: tuple[str, ...] = ()
     skills: dict[str, int] = msgspec.field(default_factory=dict)
     max_chats: int = 5
+    discount_limit: float | None = None
+    """Yuan this agent may grant without a supervisor; `ops.discount_limit` when unset."""
 
 
 class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -121,6 +124,8 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    ops: OpsSettings = OpsSettings()
+    shifts: tuple[ShiftSettings, ...] = ()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""
@@ -294,6 +299,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
         errors.append(doc.error(("outbox", "max_attempts"), "outbox.max_attempts: expected at least 1"))
+    errors.extend(check_ops(doc, s))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))

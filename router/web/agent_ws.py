@@ -19,7 +19,7 @@ from router.fanout import Tap
 from router.models import Channel, Role, new_id
 from router.runtime import RUNTIME, Runtime
 from router.typing_relay import Throttle, from_agent
-from router.web import frames
+from router.web import frames, ops_ws
 
 log = logging.getLogger("kefu.agent_ws")
 
@@ -205,3 +205,4 @@ HANDLERS = {
     "ping": AgentSession.ping,
     "typing": AgentSession.typing,
 }
+HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py

@@ -75,6 +75,7 @@ def spec() -> dict[str, Any]:
                                      "contact": {"type": "string", "maxLength": 128},
                                      "message": {"type": "string"}, "client_msg_id": {"type": "string"}}})},
             **_rules_paths(),
+            **ops_paths(),
         },
     }
 
@@ -113,4 +114,31 @@ def _rules_paths() -> dict[str, Any]:
                                                   "{version, source, diff, author, at, summary}", params=_V)},
         "/api/v1/rules/rollback/{v}": {"post": _op(
             "Activate an old version's source as a new version (admin)", "{version}", params=_V)},
+    }
+
+
+def ops_paths() -> dict[str, Any]:
+    """Caps, the supervisor overview, handovers, approvals and transfer (router/web/ops_api.py)."""
+    note = {"note": {"type": "string", "maxLength": 2000}}
+    return {
+        "/api/v1/agents/{id}/cap": {"put": _op(
+            "Change an agent's cap live (supervisor); a raise takes waiting work at once", "{agent}",
+            params=_ID, body={"type": "object", "required": ["cap"],
+                              "properties": {"cap": {"type": "integer", "minimum": 0, "maximum": 100}}})},
+        "/api/v1/supervisor/overview": {"get": _op(
+            "Queues per pool, agents' status and load, SLA breaches (supervisor)", "{pools, agents, breaches}")},
+        "/api/v1/handovers": {"get": _op(
+            "Conversations handed over when their agent went offline, newest first (supervisor)",
+            "{handovers: [...]}", params=[{"name": "since", "in": "query", "schema": {"type": "number"}},
+                                          {"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
+        "/api/v1/approvals": {"get": _op(
+            "Pending discount approvals (all for supervisors, one's own for agents)", "{approvals: [...]}")},
+        "/api/v1/approvals/{id}": {"post": _op(
+            "Answer a discount approval (supervisor); 409 when already answered", "{approval}", params=_ID,
+            body={"type": "object", "required": ["approved"],
+                  "properties": {"approved": {"type": "boolean"}, **note}})},
+        "/api/v1/conversations/{id}/transfer": {"post": _op(
+            "Transfer to an agent or a pool; supervisors may take any conversation", "{conversation_id, outcome, to}",
+            params=_ID, body={"type": "object", "properties": {
+                "to_agent": {"type": "string"}, "to_pool": {"type": "string"}, **note}})},
     }

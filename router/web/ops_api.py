@@ -1,0 +1,146 @@
+"""Operations endpoints: live caps, the supervisor overview, handovers, approvals, transfer."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from router import approvals
+from router.errors import AuthError, ProtocolError
+from router.models import Role
+from router.runtime import RUNTIME
+from router.web.api import json_body, principal
+
+routes = web.RouteTableDef()
+
+MAX_CAP = 100
+
+
+def _limit(request: web.Request, default: int, most: int) -> int:
+    try:
+        return max(1, min(int(request.query.get("limit", str(default))), most))
+    except ValueError:
+        raise ProtocolError("bad_query", "limit must be a whole number") from None
+
+
+@routes.put("/api/v1/agents/{id}/cap")
+async def set_cap(request: web.Request) -> web.Response:
+    """A raised cap takes waiting conversations at once; a lowered one takes no new ones until
+    the load is under it (nobody's chats are taken away). Lasts until the config is synced again."""
+    principal(request, Role.SUPERVISOR)
+    rt = request.app[RUNTIME]
+    aid = request.match_info["id"]
+    cap = (await json_body(request)).get("cap")
+    if isinstance(cap, bool) or not isinstance(cap, int) or not 0 <= cap <= MAX_CAP:
+        raise ProtocolError("bad_request", f'"cap" must be a whole number from 0 to {MAX_CAP}')
+    res = await rt.store.call("set_cap", [aid, cap, time.time()])
+    if res[0] != "ok":
+        raise ProtocolError("unknown_agent", f"no agent {aid}", 404)
+    return web.json_response({"agent": await rt.store.agent(aid)})
+
+
+@routes.get("/api/v1/supervisor/overview")
+async def overview(request: web.Request) -> web.Response:
+    """Queues per pool, agents with status and load, and SLA breaches of open conversations."""
+    principal(request, Role.SUPERVISOR)
+    rt = request.app[RUNTIME]
+    k, client, now = rt.store.keys, rt.store.client, time.time()
+    pool_ids = sorted(await client.smembers(k.pools))
+    pipe = client.pipeline(transaction=False)
+    for pool in pool_ids:
+        pipe.zcard(k.pool_queue(pool))
+        pipe.zrange(k.pool_queue(pool), 0, 499)
+        pipe.zcard(k.pool_free(pool))
+    rows = await pipe.execute()
+    pools = []
+    for i, pool in enumerate(pool_ids):
+        queued, ids, free = rows[3 * i: 3 * i + 3]
+        waits = [float(t) for t in await _queued_at(rt, ids) if t]
+        pools.append({"id": pool, "queued": queued, "free_agents": free,
+                      "longest_wait_s": round(now - min(waits), 1) if waits else 0.0})
+    agents = [{"id": a["id"], "name": a["name"], "role": a["role"], "status": a["status"], "load": a["load"],
+               "cap": a["max_chats"], "pools": a["pools"]} for a in await rt.store.agents()]
+    return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt)})
+
+
+async def _queued_at(rt: Any, ids: list[str]) -> list[str | None]:
+    pipe = rt.store.client.pipeline(transaction=False)
+    for cid in ids:
+        pipe.hget(rt.store.keys.conv(cid), "queued_at")
+    return list(await pipe.execute()) if ids else []
+
+
+async def _breaches(rt: Any) -> list[dict[str, Any]]:
+    """Open conversations whose SLA state says breached. The SLA view may be missing entirely
+    (SLA profiles not configured): then there is nothing to report."""
+    ids = await rt.store.client.zrevrange(rt.store.keys.conv_index, 0, 999)
+    out = []
+    for conv in await rt.store.conversations(ids):
+        sla = conv.get("sla")
+        if conv.get("state") == "closed" or not isinstance(sla, dict) or sla.get("state") != "breached":
+            continue
+        out.append({"conversation_id": conv["id"], "agent": conv.get("agent"), "pool": conv.get("pool"),
+                    "state": conv.get("state"), "sla": sla})
+    return out
+
+
+@routes.get("/api/v1/handovers")
+async def handovers(request: web.Request) -> web.Response:
+    """Newest first: who had which conversation, when they went offline and why, where it went,
+    and where it is now; `cleared` once someone has it or it is closed."""
+    principal(request, Role.SUPERVISOR)
+    rt = request.app[RUNTIME]
+    try:
+        since = float(request.query.get("since", "0"))
+    except ValueError:
+        raise ProtocolError("bad_query", "since must be epoch seconds") from None
+    entries = await rt.store.client.xrevrange(rt.store.keys.handovers, min=f"{int(since * 1000)}",
+                                              count=_limit(request, 200, 2000))
+    convs = {c["id"]: c for c in await rt.store.conversations([f["conversation_id"] for _, f in entries])}
+    out = []
+    for eid, f in entries:
+        now = convs.get(f["conversation_id"]) or {}
+        out.append({"id": eid, "conversation_id": f["conversation_id"], "from": f["from"], "pool": f["pool"],
+                    "to": f.get("to") or None, "reason": f["reason"], "at": float(f["at"]),
+                    "now": {"state": now.get("state"), "agent": now.get("agent"), "pool": now.get("pool")},
+                    "cleared": now.get("state") == "closed" or bool(now.get("agent"))})
+    return web.json_response({"handovers": out})
+
+
+@routes.get("/api/v1/approvals")
+async def list_approvals(request: web.Request) -> web.Response:
+    who = principal(request)
+    return web.json_response({"approvals": await approvals.listing(request.app[RUNTIME], who)})
+
+
+@routes.post("/api/v1/approvals/{id}")
+async def answer_approval(request: web.Request) -> web.Response:
+    who = principal(request)
+    if not who.can(Role.SUPERVISOR):
+        raise AuthError("only supervisors and admins answer approval requests", status=403)
+    body = await json_body(request)
+    approved, note = body.get("approved"), body.get("note", "")
+    if not isinstance(approved, bool):
+        raise ProtocolError("bad_request", '"approved" must be true or false')
+    if not isinstance(note, str) or len(note) > 2000:
+        raise ProtocolError("bad_request", '"note" must be a string of at most 2000 characters')
+    approval = await approvals.answer(request.app[RUNTIME], who, request.match_info["id"], approved, note)
+    return web.json_response({"approval": approval})
+
+
+@routes.post("/api/v1/conversations/{id}/transfer")
+async def transfer(request: web.Request) -> web.Response:
+    """To an agent or a pool; supervisors may move any conversation, e.g. to themselves."""
+    who = principal(request)
+    body = await json_body(request)
+    to_agent, to_pool, note = body.get("to_agent"), body.get("to_pool"), body.get("note") or ""
+    if bool(to_agent) == bool(to_pool) or not isinstance(to_agent or to_pool, str):
+        raise ProtocolError("bad_request", 'give exactly one of "to_agent" or "to_pool"')
+    if not isinstance(note, str) or len(note) > 2000:
+        raise ProtocolError("bad_request", '"note" must be a string of at most 2000 characters')
+    kind, target = ("agent", to_agent) if to_agent else ("pool", to_pool)
+    cid = request.match_info["id"]
+    outcome = await request.app[RUNTIME].transfer(cid, who, kind, str(target), note)
+    return web.json_response({"conversation_id": cid, **outcome})

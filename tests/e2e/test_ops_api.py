@@ -1,0 +1,109 @@
+"""Live caps, the supervisor overview and a supervisor taking a conversation over."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+from helpers.app import basic_settings, running
+from helpers.clients import Socket, agent, customer, msg_id
+
+SUE = {"Authorization": "Bearer sue-token-12345"}
+ALICE = {"Authorization": "Bearer alice-token-1234"}
+
+
+async def call(http: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str],
+               body: Any = None) -> tuple[int, Any]:
+    async with http.request(method, url, headers=headers, json=body) as r:
+        return r.status, await r.json()
+
+
+async def three_customers(http: aiohttp.ClientSession, base: str) -> list[Socket]:
+    out = []
+    for i in range(3):
+        cust, _ = await customer(http, base)
+        await cust.send({"type": "message", "text": f"有货吗 {i}", "client_msg_id": msg_id()})
+        await cust.expect(lambda f: f["type"] == "ack")
+        out.append(cust)
+    return out
+
+
+async def test_raised_cap_drains_the_queue_at_once(redis_url: str) -> None:
+    async with running(basic_settings(cap=1), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        custs = await three_customers(http, base)
+        await alice.expect(lambda f: f["type"] == "assigned")
+        for c in custs[1:]:
+            await c.expect(lambda f: f["type"] == "queue")
+        status, body = await call(http, "PUT", f"{base}/api/v1/agents/alice/cap", SUE, {"cap": 3})
+        assert status == 200 and body["agent"]["max_chats"] == 3
+        # The answer comes after the script ran: the queue is already drained.
+        assert body["agent"]["load"] == 3
+        assert await rt.store.client.zcard(rt.store.keys.pool_queue("presale")) == 0
+        frames = await alice.expect_count(lambda f: f["type"] == "assigned", 3)
+        assert len({f["conversation"]["id"] for f in frames}) == 3
+        cap = await alice.expect(lambda f: f["type"] == "cap")
+        assert (cap["cap"], cap["previous"]) == (3, 1)
+        # Lowering takes nothing away; it only stops new work.
+        status, body = await call(http, "PUT", f"{base}/api/v1/agents/alice/cap", SUE, {"cap": 0})
+        assert status == 200 and body["agent"]["load"] == 3 and body["agent"]["max_chats"] == 0
+        for c in [alice, *custs]:
+            await c.close()
+
+
+@pytest.mark.parametrize(("who", "body", "status", "code"), [
+    (ALICE, {"cap": 3}, 403, "unauthorized"),
+    (SUE, {"cap": 101}, 400, "bad_request"),
+    (SUE, {"cap": -1}, 400, "bad_request"),
+    (SUE, {"cap": 2.5}, 400, "bad_request"),
+    (SUE, {"cap": True}, 400, "bad_request"),
+    (SUE, {"cap": "3"}, 400, "bad_request"),
+    (SUE, {}, 400, "bad_request"),
+    (SUE, [3], 400, "bad_request"),
+])
+async def test_bad_cap_is_refused_and_nothing_changes(redis_url: str, who: dict[str, str], body: Any,
+                                                      status: int, code: str) -> None:
+    async with running(basic_settings(cap=1), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        before = await rt.store.client.hgetall(rt.store.keys.agent("alice"))
+        got, answer = await call(http, "PUT", f"{base}/api/v1/agents/alice/cap", who, body)
+        assert (got, answer["error"]) == (status, code) and answer["detail"]
+        assert await rt.store.client.hgetall(rt.store.keys.agent("alice")) == before
+        got, answer = await call(http, "PUT", f"{base}/api/v1/agents/nobody/cap", SUE, {"cap": 2})
+        assert (got, answer["error"]) == (404, "unknown_agent")
+
+
+async def test_overview_shows_queues_agents_and_a_supervisor_takes_over(redis_url: str) -> None:
+    async with running(basic_settings(cap=1), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        custs = await three_customers(http, base)
+        first = await alice.expect(lambda f: f["type"] == "assigned")
+        cid = first["conversation"]["id"]
+        status, ov = await call(http, "GET", f"{base}/api/v1/supervisor/overview", SUE)
+        assert status == 200
+        presale = next(p for p in ov["pools"] if p["id"] == "presale")
+        assert presale["queued"] == 2 and presale["longest_wait_s"] >= 0
+        by_id = {a["id"]: a for a in ov["agents"]}
+        assert (by_id["alice"]["status"], by_id["alice"]["load"], by_id["alice"]["cap"]) == ("online", 1, 1)
+        assert by_id["bob"]["status"] == "offline" and ov["breaches"] == []
+        assert (await call(http, "GET", f"{base}/api/v1/supervisor/overview", ALICE))[0] == 403
+
+        # Sue takes Alice's conversation over through the API; Alice's slot takes the next one.
+        sue = await agent(http, base, "sue-token-12345")
+        status, body = await call(http, "POST", f"{base}/api/v1/conversations/{cid}/transfer", SUE,
+                                  {"to_agent": "sue", "note": "VIP, I will handle it"})
+        assert status == 200 and (body["outcome"], body["to"]) == ("assigned", "sue")
+        await sue.expect(lambda f: f["type"] == "assigned" and f["conversation"]["id"] == cid)
+        await alice.expect(lambda f: f["type"] == "unassigned" and f["conversation_id"] == cid)
+        await alice.expect(lambda f: f["type"] == "assigned" and f["conversation"]["id"] != cid)
+        # Alice cannot move Sue's conversation back; Sue can take one by WebSocket too.
+        status, body = await call(http, "POST", f"{base}/api/v1/conversations/{cid}/transfer", ALICE,
+                                  {"to_agent": "alice"})
+        assert status == 409 and body["error"] == "not_assigned_to_you"
+        alices = (await alice.expect(lambda f: f["type"] == "assigned" and f["conversation"]["id"] != cid))
+        other = alices["conversation"]["id"]
+        await sue.send({"type": "transfer", "conversation_id": other, "to_agent": "sue"})
+        done = await sue.expect(lambda f: f["type"] == "transferred" and f["conversation_id"] == other)
+        assert (done["outcome"], done["to"]) == ("assigned", "sue")
+        for c in [alice, sue, *custs]:
+            await c.close()
