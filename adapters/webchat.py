@@ -19,7 +19,7 @@ from router.errors import AuthError, ProtocolError
 from router.fanout import Tap
 from router.models import Channel, Message, new_id
 from router.web import frames
-from router.web.widget import CustomerSide
+from router.web.widget_socket import CustomerSide
 
 if TYPE_CHECKING:
     from router.runtime import Runtime

@@ -32,19 +32,27 @@ class Throttle:
         self.interval_s = interval_s
         self._last: dict[str, float] = {}
 
-    def allow(self, key: str, now: float | None = None) -> bool:
+    def ready(self, key: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
-        if now - self._last.get(key, float("-inf")) < self.interval_s:
-            return False
+        return now - self._last.get(key, float("-inf")) >= self.interval_s
+
+    def mark(self, key: str, now: float | None = None) -> None:
         if len(self._last) >= _MAX_TRACKED:
             self._last.clear()  # a socket never has this many conversations at once
-        self._last[key] = now
+        self._last[key] = time.monotonic() if now is None else now
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        if not self.ready(key, now):
+            return False
+        self.mark(key, now)
         return True
 
 
 async def from_customer(rt: Runtime, visitor: str, gate: Throttle) -> None:
-    """A web chat customer is typing: tell the agent holding their open conversation, if any."""
-    if not gate.allow("customer"):
+    """A web chat customer is typing: tell the agent holding their open conversation, if any.
+    Only a relayed frame starts the interval: typing before an agent took the chat must not
+    silence the first keystrokes after."""
+    if not gate.ready("customer"):
         return
     k = rt.store.keys
     cust = await rt.store.client.get(k.identity(Channel.WEBCHAT.value, "web", visitor))
@@ -53,6 +61,7 @@ async def from_customer(rt: Runtime, visitor: str, gate: Throttle) -> None:
         return
     state, agent = await rt.store.client.hmget(k.conv(cid), "state", "agent")
     if state == "assigned" and agent:
+        gate.mark("customer")
         frame = frames.dump({"type": "typing", "conversation_id": cid})
         await rt.store.client.publish(k.agent_channel, f"{agent}\n-\n{frame}")
 

@@ -1,5 +1,5 @@
-"""The customer widget's server side: the /chat page, the widget's own socket frames, and the
-off-hours leave-a-message endpoint.
+"""The customer widget's HTTP side: the /chat page and the off-hours leave-a-message endpoint
+(its socket frames are in router/web/widget_socket.py).
 
 The /chat page may be framed by the shop's own sites (the embeddable /static/widget.js opens it
 in an iframe), so its Content-Security-Policy names `channels.webchat.allowed_origins` in
@@ -8,18 +8,14 @@ in an iframe), so its Content-Security-Policy names `channels.webchat.allowed_or
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from router.csat import Csat, parse_frame
+from adapters.webchat import customer_message
 from router.errors import AuthError, ProtocolError
 from router.runtime import RUNTIME
-from router.typing_relay import Throttle, from_customer
-from router.web import frames
-
-if TYPE_CHECKING:
-    from router.runtime import Runtime
+from router.web.api import json_body
 
 routes = web.RouteTableDef()
 
@@ -63,9 +59,6 @@ def _field(body: dict[str, Any], name: str, max_len: int) -> str:
 async def leave_message(request: web.Request) -> web.Response:
     """For pages that collect an off-hours message without the widget's socket: the message is
     queued like any other, so the next shift's agents get it in order."""
-    from adapters.webchat import customer_message
-    from router.web.api import json_body
-
     rt = request.app[RUNTIME]
     if not rt.settings.channels.webchat.enabled:
         raise ProtocolError("not_found", "web chat is not enabled", 404)
@@ -84,44 +77,3 @@ async def leave_message(request: web.Request) -> web.Response:
         raise ProtocolError("bad_request", '"client_msg_id" must be a string of 1-128 characters')
     accepted = await rt.ingestor.ingest(customer_message(visitor, client_id, text, name))
     return web.json_response({"message_id": accepted.message_id}, status=201)
-
-
-class CustomerSide:
-    """One widget socket's frames beyond `message`: `typing` and `csat`, plus the snapshot of
-    the visitor's conversation that a (re)connecting page starts from."""
-
-    kinds = frozenset({"typing", "csat"})
-
-    def __init__(self, rt: Runtime, visitor: str) -> None:
-        self.rt = rt
-        self.visitor = visitor
-        self.gate = Throttle()
-        self.csat = Csat(rt.store)
-
-    async def handle(self, frame: dict[str, Any]) -> dict[str, Any] | None:
-        if frame["type"] == "typing":
-            await from_customer(self.rt, self.visitor, self.gate)
-            return None
-        cid, rating, comment = parse_frame(frame)
-        cust = await self.csat.customer_of(self.visitor)
-        r = await self.csat.record(cust, cid, rating, comment)
-        return {"type": "csat_recorded", "conversation_id": r.conversation_id, "rating": r.rating}
-
-    async def snapshot(self) -> str:
-        """{"type": "conversation", "conversation": {id, state, agent, rated} | null}: the open
-        conversation, else the last one, so a page that missed `agent` or `closed` frames while
-        away (they are not stored) still shows the agent's name or the rating form."""
-        k = self.rt.store.keys
-        view: dict[str, Any] | None = None
-        cust = await self.csat.customer_of(self.visitor)
-        if cust:
-            open_cid, last = await self.rt.store.client.hmget(k.customer(cust), "open", "last_conv")
-            cid = open_cid or last
-            if cid:
-                state, aid = await self.rt.store.client.hmget(k.conv(cid), "state", "agent")
-                agent = None
-                if aid:
-                    agent = {"id": aid, "name": await self.rt.store.client.hget(k.agent(aid), "name") or aid}
-                view = {"id": cid, "state": state, "agent": agent,
-                        "rated": state == "closed" and await self.csat.rated(cid)}
-        return frames.dump({"type": "conversation", "conversation": view})

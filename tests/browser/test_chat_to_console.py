@@ -48,7 +48,6 @@ async def test_chat_page_to_console_and_back(redis_url: str, browser: Browser) -
         assert dialogs == []
 
         DOCS.mkdir(exist_ok=True)
-        await chat.screenshot(path=str(DOCS / "chat.png"))
         await console.screenshot(path=str(DOCS / "console.png"))
         await cust_ctx.close()
         await agent_ctx.close()

@@ -24,6 +24,8 @@ async def test_typing_both_ways_throttled_and_not_stored(redis_url: str) -> None
     async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
         alice = await agent(http, base, "alice-token-1234")
         cust, token = await customer(http, base)
+        # Typing before anyone holds the chat goes nowhere, and must not silence what follows.
+        await cust.send({"type": "typing"})
         await cust.send({"type": "message", "text": "在吗", "client_msg_id": msg_id()})
         conv = (await alice.expect(lambda f: f["type"] == "assigned"))["conversation"]
         cid = conv["id"]

@@ -18,8 +18,8 @@ class Serve:
     """One `kefu serve` process on a free loopback port."""
 
     def __init__(self, config: Path | None, redis_url: str | None, cwd: Path, data_dir: Path | None = None,
-                 extra: list[str] | None = None) -> None:
-        self.port = free_port()
+                 extra: list[str] | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()  # a given port: a restart that clients reconnect to
         self.base = f"http://127.0.0.1:{self.port}"
         self.cwd = cwd
         args = [sys.executable, "-m", "router", "serve", "--port", str(self.port)]

@@ -91,6 +91,7 @@ export class Panels {
     const back = Number(f.back_at);
     $("offhours-back").textContent = back > 0 ? fmt(this.T.back_at, { time: new Date(back * 1000).toLocaleString(this.T.lang) }) : "";
     $("offhours").hidden = false;
+    $("offhours").scrollIntoView({ block: "nearest" });
   }
 
   submitLeave() {

@@ -213,4 +213,7 @@ async function start() {
   connect().catch(retry);
 }
 
+// Asking for focus is all a framing page can do, so it needs no check of who asks. Listening
+// before start() awaits anything, so the widget's first request (on the frame's load) is heard.
+if (embedded) window.addEventListener("message", (e) => { if (e.source === parent && e.data?.kefu === "focus") $("text").focus(); });
 start();

@@ -10,21 +10,23 @@
   const zh = (navigator.language || "").toLowerCase().startsWith("zh");
   const title = (script.dataset.title || "").slice(0, 60);
   const label = title || (zh ? "在线客服" : "Chat with us");
-  const openLabel = zh ? `打开${label}` : `Open ${label}`;
-  const closeLabel = zh ? `收起${label}` : `Close ${label}`;
+  const unreadLabel = `${label}, ${zh ? "有新消息" : "new message"}`;
 
   // Styles go through the CSSOM, which a shop's own style-src policy does not block.
   const set = (el, css) => Object.assign(el.style, css);
   const button = document.createElement("button");
   button.type = "button";
   button.textContent = label;
-  button.setAttribute("aria-label", openLabel);
   button.setAttribute("aria-expanded", "false");
   set(button, { position: "fixed", right: "20px", bottom: "20px", zIndex: "2147483000", padding: "12px 18px",
     border: "0", borderRadius: "24px", background: "#0a66c2", color: "#fff", font: "600 15px system-ui, sans-serif",
     boxShadow: "0 4px 14px rgba(0,0,0,.25)", cursor: "pointer" });
   const dot = document.createElement("span");
-  const showDot = (on) => { dot.style.display = on ? "inline-block" : "none"; };
+  // One name whatever the state (aria-expanded says open or closed); unread news is added to it.
+  const showDot = (on) => {
+    dot.style.display = on ? "inline-block" : "none";
+    if (on) button.setAttribute("aria-label", unreadLabel); else button.removeAttribute("aria-label");
+  };
   set(dot, { display: "none", width: "9px", height: "9px", marginLeft: "8px", borderRadius: "50%", background: "#fbbf24" });
   button.append(dot);
 
@@ -42,6 +44,7 @@
       frame.title = label;
       frame.src = `${origin}/chat?embed=1&title=${encodeURIComponent(title)}`;
       set(frame, { position: "fixed", zIndex: "2147483001", border: "0", background: "#fff", boxShadow: "0 8px 30px rgba(0,0,0,.3)" });
+      frame.addEventListener("load", () => frame.contentWindow.postMessage({ kefu: "focus" }, origin));
       document.body.append(frame);
       window.addEventListener("resize", place);
     }
@@ -49,15 +52,14 @@
     frame.hidden = false;
     showDot(false);
     button.setAttribute("aria-expanded", "true");
-    button.setAttribute("aria-label", closeLabel);
     if (small()) button.hidden = true;
     frame.focus();
+    frame.contentWindow.postMessage({ kefu: "focus" }, origin); // moves focus to the composer
   }
   function close() {
     if (frame) frame.hidden = true;
     button.hidden = false;
     button.setAttribute("aria-expanded", "false");
-    button.setAttribute("aria-label", openLabel);
     button.focus();
   }
   button.addEventListener("click", () => (frame && !frame.hidden ? close() : open()));

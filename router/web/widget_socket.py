@@ -1,0 +1,54 @@
+"""The widget's socket frames beyond `message`: `typing` and `csat`, and the snapshot of the
+visitor's conversation that every (re)connect starts with. Used by adapters/webchat.py."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from router.csat import Csat, parse_frame
+from router.typing_relay import Throttle, from_customer
+from router.web import frames
+
+if TYPE_CHECKING:
+    from router.runtime import Runtime
+
+
+class CustomerSide:
+    """One widget socket's frames beyond `message`: `typing` and `csat`, plus the snapshot of
+    the visitor's conversation that a (re)connecting page starts from."""
+
+    kinds = frozenset({"typing", "csat"})
+
+    def __init__(self, rt: Runtime, visitor: str) -> None:
+        self.rt = rt
+        self.visitor = visitor
+        self.gate = Throttle()
+        self.csat = Csat(rt.store)
+
+    async def handle(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        if frame["type"] == "typing":
+            await from_customer(self.rt, self.visitor, self.gate)
+            return None
+        cid, rating, comment = parse_frame(frame)
+        cust = await self.csat.customer_of(self.visitor)
+        r = await self.csat.record(cust, cid, rating, comment)
+        return {"type": "csat_recorded", "conversation_id": r.conversation_id, "rating": r.rating}
+
+    async def snapshot(self) -> str:
+        """{"type": "conversation", "conversation": {id, state, agent, rated} | null}: the open
+        conversation, else the last one, so a page that missed `agent` or `closed` frames while
+        away (they are not stored) still shows the agent's name or the rating form."""
+        k = self.rt.store.keys
+        view: dict[str, Any] | None = None
+        cust = await self.csat.customer_of(self.visitor)
+        if cust:
+            open_cid, last = await self.rt.store.client.hmget(k.customer(cust), "open", "last_conv")
+            cid = open_cid or last
+            if cid:
+                state, aid = await self.rt.store.client.hmget(k.conv(cid), "state", "agent")
+                agent = None
+                if aid:
+                    agent = {"id": aid, "name": await self.rt.store.client.hget(k.agent(aid), "name") or aid}
+                view = {"id": cid, "state": state, "agent": agent,
+                        "rated": state == "closed" and await self.csat.rated(cid)}
+        return frames.dump({"type": "conversation", "conversation": view})
