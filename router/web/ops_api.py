@@ -10,7 +10,7 @@ from aiohttp import web
 from router import approvals
 from router.errors import AuthError, ProtocolError
 from router.models import Role
-from router.runtime import RUNTIME
+from router.runtime import RUNTIME, Runtime
 from router.web.api import json_body, principal
 
 routes = web.RouteTableDef()
@@ -62,24 +62,28 @@ async def overview(request: web.Request) -> web.Response:
                       "longest_wait_s": round(now - min(waits), 1) if waits else 0.0})
     agents = [{"id": a["id"], "name": a["name"], "role": a["role"], "status": a["status"], "load": a["load"],
                "cap": a["max_chats"], "pools": a["pools"]} for a in await rt.store.agents()]
-    return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt)})
+    pending = await client.zcard(k.approvals_pending)
+    return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt),
+                              "approvals_pending": pending})
 
 
-async def _queued_at(rt: Any, ids: list[str]) -> list[str | None]:
+async def _queued_at(rt: Runtime, ids: list[str]) -> list[str | None]:
     pipe = rt.store.client.pipeline(transaction=False)
     for cid in ids:
         pipe.hget(rt.store.keys.conv(cid), "queued_at")
     return list(await pipe.execute()) if ids else []
 
 
-async def _breaches(rt: Any) -> list[dict[str, Any]]:
+async def _breaches(rt: Runtime) -> list[dict[str, Any]]:
     """Open conversations whose SLA state says breached. The SLA view may be missing entirely
     (SLA profiles not configured): then there is nothing to report."""
     ids = await rt.store.client.zrevrange(rt.store.keys.conv_index, 0, 999)
     out = []
     for conv in await rt.store.conversations(ids):
         sla = conv.get("sla")
-        if conv.get("state") == "closed" or not isinstance(sla, dict) or sla.get("state") != "breached":
+        if conv.get("state") == "closed" or not isinstance(sla, dict):
+            continue
+        if sla.get("state") != "breached" and not sla.get("breaches"):
             continue
         out.append({"conversation_id": conv["id"], "agent": conv.get("agent"), "pool": conv.get("pool"),
                     "state": conv.get("state"), "sla": sla})
