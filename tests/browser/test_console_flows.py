@@ -291,3 +291,87 @@ async def test_conversation_side_panels_history_orders_and_why(
         await page.screenshot(path=str(DOCS / "console.png"))
         for sock in (first, again, other):
             await sock.close()
+
+
+async def test_supervisor_answers_a_discount_request_and_takes_over(redis_url: str, browser: Browser) -> None:
+    async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        _, sue = await ui.console(browser, base, "sue-token-12345", width=1400)
+        _, alice = await ui.console(browser, base, "alice-token-1234")
+        shopper, _ = await customer(http, base)
+        await shopper.send({"type": "message", "text": "大衣袖口有点脱线，能补偿一点吗", "client_msg_id": msg_id()})
+        await expect(alice.locator("#convs .conv")).to_have_count(1)
+
+        await alice.keyboard.press("Alt+d")
+        await alice.get_by_label("Amount (CNY)").fill("35")
+        await alice.get_by_label("Why the customer should get it").fill("袖口脱线补偿")
+        await alice.get_by_role("button", name="Request approval").click()
+        await expect(alice.locator(".toast").last).to_contain_text("¥35: pending")
+
+        await sue.keyboard.press("Alt+2")
+        await expect(sue.locator("#sv-pools")).to_contain_text("presale")
+        await expect(sue.locator("#sv-agents")).to_contain_text("Alice")
+        item = sue.locator("#sv-approvals .approval")
+        await expect(item).to_contain_text("¥35")
+        await expect(item).to_contain_text("袖口脱线补偿")
+        await item.get_by_label("Note to the agent").fill("同意，下次注意质检")
+        await item.get_by_role("button", name="Approve").click()
+        await expect(alice.locator(".toast").last).to_contain_text("¥35: approved — 同意，下次注意质检")
+        await expect(sue.locator("#sv-approvals")).to_have_text("None.")
+
+        await sue.locator("#sv-convs").get_by_role("button", name="Take over").click()
+        await expect(alice.locator("#convs .conv")).to_have_count(0)
+        await sue.keyboard.press("Alt+1")
+        await expect(sue.locator("#messages .msg.from-customer .body")).to_have_text("大衣袖口有点脱线，能补偿一点吗")
+        await shopper.close()
+
+
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((e) => e.offsetParent !== null)
+  .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+  .map((e) => e.id || e.outerHTML.slice(0, 60))"""
+
+
+async def test_keyboard_help_drafts_languages_and_labels(redis_url: str, browser: Browser) -> None:
+    async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        _, page = await ui.console(browser, base, "alice-token-1234")
+        socks = []
+        for text in ("第一位客户", "第二位客户"):
+            sock, _ = await customer(http, base)
+            await sock.send({"type": "message", "text": text, "client_msg_id": msg_id()})
+            socks.append(sock)
+        await expect(page.locator("#convs .conv")).to_have_count(2)
+        assert await page.evaluate(UNNAMED_CONTROLS) == []
+
+        # `?` outside a text field opens the shortcut overlay; Esc closes it.
+        await page.locator("#messages").click()
+        await page.keyboard.press("?")
+        help_rows = page.locator("#help-keys tr")
+        await expect(page.locator("#help-dlg")).to_be_visible()
+        await expect(help_rows.filter(has_text="Alt+T")).to_contain_text("Transfer")
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#help-dlg")).to_be_hidden()
+
+        # A draft stays with its conversation, across switching and a reload.
+        first = await page.locator("#messages .msg .body").first.text_content()
+        await page.locator("#reply-text").fill("草稿：尺码表稍后发您")
+        await page.keyboard.press("Alt+ArrowDown")
+        await expect(page.locator("#messages .msg .body").first).not_to_have_text(first or "")
+        await expect(page.locator("#reply-text")).to_have_value("")
+        await page.keyboard.press("Alt+ArrowUp")
+        await expect(page.locator("#messages .msg .body").first).to_have_text(first or "")
+        await expect(page.locator("#reply-text")).to_have_value("草稿：尺码表稍后发您")
+        await page.reload()  # the session cookie signs the agent straight back in
+        await expect(page.locator("#conn")).to_have_text("online")
+        await expect(page.locator("#signin")).to_be_hidden()
+        await page.locator("#convs .conv", has_text=first or "").click()
+        await expect(page.locator("#reply-text")).to_have_value("草稿：尺码表稍后发您")
+
+        # Chinese at a click, remembered; then back.
+        await page.get_by_role("button", name="中文").click()
+        await expect(page.locator("#conn")).to_have_text("在线")
+        await expect(page.get_by_role("tab", name="会话")).to_be_visible()
+        assert await page.evaluate("document.documentElement.lang") == "zh-CN"
+        await page.get_by_role("button", name="English").click()
+        await expect(page.locator("#conn")).to_have_text("online")
+        for sock in socks:
+            await sock.close()

@@ -119,6 +119,7 @@ function onFrame(f) {
 
 function onState(s) {
   const conn = $("conn");
+  conn.dataset.i18n = s; // so a language switch rewrites it too
   conn.textContent = t(s);
   conn.className = `conn ${s}`;
   document.body.classList.toggle("offline", s === "offline");

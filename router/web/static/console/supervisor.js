@@ -119,7 +119,7 @@ function renderApprovals() {
   for (const a of open) {
     const li = el("li", "approval");
     li.append(el("strong", "", `¥${a.amount}`), ` ${a.agent} · ${a.conversation_id} `, el("q", "", a.reason || ""));
-    const note = el("input", "", undefined, { id: `note-${a.id}`, "aria-label": t("note"), placeholder: t("note") });
+    const note = el("input", "", undefined, { id: `note-${a.id}`, "aria-label": t("approval_note"), placeholder: t("approval_note") });
     const yes = el("button", "small", t("approve"), { type: "button" });
     const no = el("button", "small secondary", t("deny"), { type: "button" });
     yes.addEventListener("click", () => answer(a.id, true));
