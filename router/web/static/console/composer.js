@@ -129,6 +129,7 @@ async function submit() {
     delivery: { status: online ? "sending" : "queued_send" },
   });
   box().value = "";
+  typingSent = 0; // the customer's page hides "typing" when the reply lands; say so afresh next time
   saveDraft();
   showFindings(null);
   changed("messages", cid);
