@@ -33,12 +33,15 @@ export function disableFeature(name) {
 }
 
 // -- quick replies -----------------------------------------------------------------------------
+let qrAsked = 0;
+
 async function searchQuickReplies(query) {
   if (!features.quickReplies) return;
   const q = new URLSearchParams({ q: query, conversation_id: state.current || "" });
+  const ask = ++qrAsked; // answers may overtake each other; only the latest question counts
   try {
     const data = await api(`/api/v1/quick-replies?${q}`);
-    if (box().value.trimStart().startsWith("/")) showQuickReplies(data.items || []);
+    if (ask === qrAsked && box().value.trimStart().startsWith("/")) showQuickReplies(data.items || []);
   } catch (err) {
     if (err.status === 404) features.quickReplies = false;
     closeQuickReplies();
