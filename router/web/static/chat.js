@@ -34,9 +34,31 @@ function render(m) {
     body.className = "body";
     body.textContent = m.text;
     li.append(body);
+    if (m.failed) markFailed(li, m.failed);
   }
   $("log").append(li);
   li.scrollIntoView({ block: "end" });
+}
+
+function markFailed(li, detail) {
+  li.classList.remove("pending");
+  li.classList.add("failed");
+  const why = document.createElement("span");
+  why.className = "why";
+  why.textContent = fmt(T.error, { detail });
+  li.append(why);
+}
+
+// The server refused this message (too long, say): resending cannot help, so it stops being pending.
+function refused(f) {
+  const m = state.messages.find((x) => x.pending && x.client_msg_id === f.ref);
+  if (!m) return false;
+  m.pending = false;
+  m.failed = f.detail;
+  save();
+  const li = document.querySelector(`[data-id="${CSS.escape(f.ref)}"]`);
+  if (li) markFailed(li, f.detail);
+  return true;
 }
 
 // A notice is kept with the history, once per key, so a reload shows the same story.
@@ -108,7 +130,10 @@ function onFrame(f) {
       else if (c.state === "assigned" && c.agent) setAgent(c.id, c.agent);
       break;
     }
-    case "queue": showStatus(queueText(f)); break;
+    case "queue":
+      showStatus(queueText(f));
+      if (f.conversation_id === panels.cid) panels.hideRating(); // reopened before it was rated
+      break;
     case "agent": panels.hideRating(); setAgent(f.conversation_id, f.agent); break;
     case "agent_left": hideTyping(); notice(`left:${f.conversation_id}:${Date.now()}`, T.agent_left); showStatus(T.agent_left); break;
     case "closed": closed(f.conversation_id); break;
@@ -122,7 +147,7 @@ function onFrame(f) {
     }
     case "off_hours": panels.offHours(f); break;
     case "csat_recorded": panels.rated(f.conversation_id); save(); break;
-    case "error": panels.ratingRefused(f); save(); break;
+    case "error": if (!refused(f)) panels.ratingRefused(f); break;
   }
 }
 
