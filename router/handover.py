@@ -3,7 +3,9 @@
 status.lua requeues the chats at the front of their pools, hands them on when someone is free, and
 writes one handover entry per chat, all in one step. The rest touches other Redis slots (the
 transcript, the outbox), so it happens here, after the script: a note in the transcript for
-whoever picks the chat up, and a short text to the customer on their own channel. Both are keyed
+whoever picks the chat up, and a short text to a WeChat or Telegram customer through the outbox.
+Web chat pages show the script's `agent_left` frame as a notice in the page's own language, so a
+text there would say it twice. Both are keyed
 by the handover entry's id, so running this twice for one entry writes each only once.
 """
 
@@ -58,17 +60,17 @@ async def after_offline(rt: Runtime, aid: str, handovers: list[dict[str, Any]]) 
         try:
             await note(rt, cid, f"n_handover_{hid}", f"{name} {why}; the conversation was handed over, {where}.",
                        notify=to or None)
-            await tell_customer(rt, cid, f"handover:{hid}", rt.settings.ops.agent_left_text)
+            await tell_customer(rt, cid, f"handover:{hid}", rt.settings.ops.agent_left_text, webchat=False)
         except Exception:
             # The requeue itself is done and durable; a lost note must not stop the others.
             log.exception("handover %s of %s: note or customer text failed", hid, cid)
 
 
-async def tell_customer(rt: Runtime, cid: str, key: str, text: str) -> None:
-    """A system text to the customer through the outbox, once per `key`, on any channel."""
+async def tell_customer(rt: Runtime, cid: str, key: str, text: str, webchat: bool = True) -> None:
+    """A system text to the customer through the outbox, once per `key`, on their channel."""
     f = await rt.store.client.hmget(rt.store.keys.conv(cid), "channel", "account", "chat", "customer")
     channel, account, chat, customer = f
-    if not (channel and chat):
+    if not (channel and chat) or (channel == Channel.WEBCHAT.value and not webchat):
         return
     reply = Reply(
         id=f"m_sys_{key.replace(':', '_')}", conversation_id=cid, customer_id=customer or "",

@@ -32,7 +32,8 @@ class OpsSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     shift_catch_up_s: float = 300.0
     """A shift edge this recent that no process acted on (all were down) is still acted on."""
     agent_left_text: str = "您好，刚才为您服务的客服已离开，正在为您转接其他客服，请稍候。"
-    """Told to the customer, on every channel, when their agent goes offline mid-conversation."""
+    """Sent to WeChat and Telegram customers whose agent went offline mid-conversation (web chat
+    pages show the `agent_left` frame in their own language instead)."""
 
 
 class ShiftSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

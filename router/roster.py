@@ -8,6 +8,9 @@ moment, and an agent still on another shift at an end stays online, so back-to-b
 nothing over. The tick also catches agents whose process died with their socket: their presence
 entries stop being refreshed, and they go through the same grace period as a closed socket.
 
+An agent the roster sets online must have a console open (on any process) within the disconnect
+grace period, or goes offline again with their chats handed over.
+
 The clock is `Runtime.clock`, so tests drive the roster with a fixed time and call `tick()`.
 """
 
@@ -123,6 +126,9 @@ class Roster:
         if edge == "start":
             if agent["status"] == "offline":
                 await self.rt.set_status(aid, "online", "shift_start")
+                # Without a console open anywhere by the end of the grace period, they go offline
+                # again, rather than sit on chats nobody reads.
+                self.rt.agent_left(aid, restart=False)
         elif agent["status"] != "offline":
             if any(s is not shift and aid in s.agents and s.on_duty(at) for s in self.shifts):
                 return  # straight on into another shift: nothing to hand over

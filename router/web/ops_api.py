@@ -10,7 +10,7 @@ from aiohttp import web
 from router import approvals
 from router.errors import AuthError, ProtocolError
 from router.models import Role
-from router.runtime import RUNTIME
+from router.runtime import RUNTIME, Runtime
 from router.web.api import json_body, principal
 
 routes = web.RouteTableDef()
@@ -65,14 +65,14 @@ async def overview(request: web.Request) -> web.Response:
     return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt)})
 
 
-async def _queued_at(rt: Any, ids: list[str]) -> list[str | None]:
+async def _queued_at(rt: Runtime, ids: list[str]) -> list[str | None]:
     pipe = rt.store.client.pipeline(transaction=False)
     for cid in ids:
         pipe.hget(rt.store.keys.conv(cid), "queued_at")
     return list(await pipe.execute()) if ids else []
 
 
-async def _breaches(rt: Any) -> list[dict[str, Any]]:
+async def _breaches(rt: Runtime) -> list[dict[str, Any]]:
     """Open conversations whose SLA state says breached. The SLA view may be missing entirely
     (SLA profiles not configured): then there is nothing to report."""
     ids = await rt.store.client.zrevrange(rt.store.keys.conv_index, 0, 999)

@@ -13,6 +13,7 @@ from helpers.app import BASIC, running
 from helpers.clients import Socket, agent, customer, msg_id
 from helpers.fake_telegram import fake_telegram
 
+from router.handover import after_offline
 from router.settings import Settings, parse_settings
 from tests.adapters.support import TG_SECRET
 
@@ -49,9 +50,8 @@ async def test_dropped_past_grace_goes_to_another_agent_with_note_and_customer_t
         got = await bob.expect(lambda f: f["type"] == "assigned" and f["conversation"]["id"] == cid)
         assert time.monotonic() - dropped_at >= 0.5  # not before the grace period
         assert got["conversation"]["agent"] == "bob"
+        # Web chat pages show the agent_left frame as a notice; no second text through the outbox.
         await cust.expect(lambda f: f["type"] == "agent_left" and f["reason"] == "agent_disconnected")
-        told = await cust.expect(lambda f: f["type"] == "message" and f["message"]["from"] == "system")
-        assert told["message"]["text"] == LEFT_TEXT
         await cust.expect(lambda f: f["type"] == "agent" and f["agent"]["id"] == "bob")
 
         # Bob sees the note, in the assigned frame or right after it.
@@ -68,10 +68,9 @@ async def test_dropped_past_grace_goes_to_another_agent_with_note_and_customer_t
 
         # Told once: running the follow-up again for the same handover writes nothing new.
         await asyncio.sleep(0.3)
-        from router.handover import after_offline
         await after_offline(rt, "alice", [{**handovers[0], "to": "bob"}])
         await asyncio.sleep(0.5)
-        assert len([f for f in cust.of("message") if f["message"]["from"] == "system"]) == 1
+        assert len(cust.of("agent_left")) == 1 and not [f for f in cust.of("message") if f["message"]["from"] == "system"]
         body = await get(http, f"{base}/api/v1/conversations/{cid}")
         assert len([m for m in body["messages"] if m.get("note")]) == 1
         for s in (bob, cust):
@@ -133,7 +132,7 @@ channels:
 async def test_telegram_customer_gets_one_text_when_their_agent_goes(redis_url: str) -> None:
     async with fake_telegram() as tg:
         s = settings(0.3, TELEGRAM.format(token=tg.token, secret=TG_SECRET, base=tg.base))
-        async with running(s, redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        async with running(s, redis_url) as (rt, base), aiohttp.ClientSession() as http:
             alice = await agent(http, base, "alice-token-1234")
             update = {"update_id": 1, "message": {
                 "message_id": 1, "date": int(time.time()), "chat": {"id": 777, "type": "private"},
@@ -149,6 +148,31 @@ async def test_telegram_customer_gets_one_text_when_their_agent_goes(redis_url: 
                 if tg.sent_to(777):
                     break
                 await asyncio.sleep(0.1)
+            assert tg.sent_to(777) == [LEFT_TEXT]
+            # Running the follow-up again for the same handover sends nothing more.
+            handovers = (await get(http, f"{base}/api/v1/handovers"))["handovers"]
+            await after_offline(rt, "alice", handovers)
             await asyncio.sleep(0.5)
             assert tg.sent_to(777) == [LEFT_TEXT]
             await alice.close()
+
+
+async def test_agent_whose_process_died_is_handed_over_after_the_grace(redis_url: str) -> None:
+    async with running(settings(0.3), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        cust, cid = await webchat_to_alice(http, base, alice)
+        # What a killed process leaves behind: Alice online, her chat, and a presence entry
+        # that nobody refreshes any more (this process's own socket is gone without a trace).
+        rt.hub.agents.pop("alice", None)
+        k = rt.store.keys.agent_presence("alice")
+        await rt.store.client.delete(k)
+        await rt.store.client.hset(k, "deadprocess", time.time() + 0.2)
+        await rt.roster.sweep_presence()  # not yet stale: nothing starts
+        await asyncio.sleep(0.6)
+        conv = await rt.store.conversation(cid)
+        assert conv and conv["agent"] == "alice"
+        await rt.roster.sweep_presence()  # stale now: the grace starts, then the handover
+        await cust.expect(lambda f: f["type"] == "agent_left", timeout=5)
+        assert (await rt.store.agent("alice") or {})["status"] == "offline"
+        await alice.close()
+        await cust.close()

@@ -107,3 +107,26 @@ async def test_overview_shows_queues_agents_and_a_supervisor_takes_over(redis_ur
         assert (done["outcome"], done["to"]) == ("assigned", "sue")
         for c in [alice, sue, *custs]:
             await c.close()
+
+
+async def test_status_api_role_rules_and_offline_hands_over(redis_url: str) -> None:
+    async with running(basic_settings(cap=2), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        custs = await three_customers(http, base)
+        await alice.expect_count(lambda f: f["type"] == "assigned", 2)
+        bob = {"Authorization": "Bearer bob-token-12345"}
+        status, body = await call(http, "POST", f"{base}/api/v1/agents/alice/status", bob, {"status": "offline"})
+        assert (status, body["error"]) == (403, "unauthorized")
+        assert (await rt.store.agent("alice") or {})["status"] == "online"
+        status, _ = await call(http, "POST", f"{base}/api/v1/agents/bob/status", bob, {"status": "away"})
+        assert status == 200 and (await rt.store.agent("bob") or {})["status"] == "away"
+        status, body = await call(http, "POST", f"{base}/api/v1/agents/alice/status", SUE, {"status": "offline"})
+        assert status == 200 and body["agent"]["status"] == "offline" and body["agent"]["load"] == 0
+        _, listed = await call(http, "GET", f"{base}/api/v1/handovers", SUE)
+        assert sorted(h["reason"] for h in listed["handovers"]) == ["api", "api"]
+        # Bob is away: he takes nothing; the two chats wait at the front, ahead of the third.
+        assert all(h["to"] is None and not h["cleared"] for h in listed["handovers"])
+        queue = await rt.store.client.zrange(rt.store.keys.pool_queue("presale"), 0, -1)
+        assert len(queue) == 3 and set(queue[:2]) == {h["conversation_id"] for h in listed["handovers"]}
+        for c in [alice, *custs]:
+            await c.close()

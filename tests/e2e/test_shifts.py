@@ -87,7 +87,7 @@ async def test_shift_edges_once_across_two_processes_with_handover(redis_url: st
         await alice.expect(lambda f: f["type"] == "unassigned" and f["reason"] == "shift_end")
         conv = await rt1.store.conversation(cid)
         assert conv and conv["agent"] == "bob"
-        await cust.expect(lambda f: f["type"] == "message" and f["message"]["from"] == "system")
+        await cust.expect(lambda f: f["type"] == "agent_left" and f["reason"] == "shift_end")
 
         # Nothing fires twice, whoever ticks again.
         assert await rt1.roster.tick() == [] and await rt2.roster.tick() == []
@@ -100,7 +100,7 @@ async def test_shift_edges_once_across_two_processes_with_handover(redis_url: st
         assert h["now"]["agent"] == "bob" and h["cleared"]  # ... and Bob took it as his shift began
         async with http.get(f"{base}/api/v1/handovers", headers={"Authorization": "Bearer bob-token-12345"}) as r:
             assert r.status == 403
-        assert len([f for f in cust.of("message") if f["message"]["from"] == "system"]) == 1
+        assert len(cust.of("agent_left")) == 1
         await alice.close()
         await cust.close()
 
@@ -117,3 +117,21 @@ async def test_a_restart_after_an_edge_still_acts_on_it_within_catch_up(redis_ur
         now[0] = at(22, 0) + 3600  # an hour after the day ended is too late to act on it
         assert await rt.roster.tick() == []
         assert (await rt.store.agent("alice") or {})["status"] == "online"
+
+
+async def test_an_agent_without_a_console_at_shift_start_goes_offline_after_the_grace(redis_url: str) -> None:
+    now = [at(8, 0)]
+    s = parse_settings(BASIC.format(cap=3) + ROSTER.replace("shift_tick_s: 3600", "shift_tick_s: 3600\n"
+                                                            "  disconnect_grace_s: 0.3"), "<test>")
+    async with running_at(s, redis_url, lambda: now[0]) as (rt, base), aiohttp.ClientSession() as http:
+        sue = await agent(http, base, "sue-token-12345")  # Sue's console is open; Alice's is not
+        now[0] = at(9, 0) + 1
+        assert "day/2026-03-02/start" in await rt.roster.tick()
+        assert (await rt.store.agent("alice") or {})["status"] == "online"
+        for _ in range(40):
+            if (await rt.store.agent("alice") or {})["status"] == "offline":
+                break
+            await asyncio.sleep(0.05)
+        assert (await rt.store.agent("alice") or {})["status"] == "offline"
+        assert (await rt.store.agent("sue") or {})["status"] == "online"
+        await sue.close()
