@@ -62,7 +62,9 @@ async def overview(request: web.Request) -> web.Response:
                       "longest_wait_s": round(now - min(waits), 1) if waits else 0.0})
     agents = [{"id": a["id"], "name": a["name"], "role": a["role"], "status": a["status"], "load": a["load"],
                "cap": a["max_chats"], "pools": a["pools"]} for a in await rt.store.agents()]
-    return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt)})
+    pending = await client.zcard(k.approvals_pending)
+    return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt),
+                              "approvals_pending": pending})
 
 
 async def _queued_at(rt: Runtime, ids: list[str]) -> list[str | None]:
@@ -79,7 +81,9 @@ async def _breaches(rt: Runtime) -> list[dict[str, Any]]:
     out = []
     for conv in await rt.store.conversations(ids):
         sla = conv.get("sla")
-        if conv.get("state") == "closed" or not isinstance(sla, dict) or sla.get("state") != "breached":
+        if conv.get("state") == "closed" or not isinstance(sla, dict):
+            continue
+        if sla.get("state") != "breached" and not sla.get("breaches"):
             continue
         out.append({"conversation_id": conv["id"], "agent": conv.get("agent"), "pool": conv.get("pool"),
                     "state": conv.get("state"), "sla": sla})

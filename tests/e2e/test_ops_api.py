@@ -85,7 +85,7 @@ async def test_overview_shows_queues_agents_and_a_supervisor_takes_over(redis_ur
         assert presale["queued"] == 2 and presale["longest_wait_s"] >= 0
         by_id = {a["id"]: a for a in ov["agents"]}
         assert (by_id["alice"]["status"], by_id["alice"]["load"], by_id["alice"]["cap"]) == ("online", 1, 1)
-        assert by_id["bob"]["status"] == "offline" and ov["breaches"] == []
+        assert by_id["bob"]["status"] == "offline" and ov["breaches"] == [] and ov["approvals_pending"] == 0
         assert (await call(http, "GET", f"{base}/api/v1/supervisor/overview", ALICE))[0] == 403
 
         # Sue takes Alice's conversation over through the API; Alice's slot takes the next one.
