@@ -197,3 +197,18 @@ async def test_a_refused_message_is_marked_and_not_resent(redis_url: str, browse
         await expect(chat.locator(".msg.failed")).to_have_count(1)
         assert sum('"type": "message"' in f or '"type":"message"' in f for f in frames) == 1
         await ctx.close()
+
+
+async def test_a_session_the_server_refuses_is_replaced(redis_url: str, browser: Browser) -> None:
+    async with running(basic_settings(), redis_url) as (_rt, base):
+        ctx = await browser.new_context(locale="en-US")
+        # A token signed with another secret, as after the shop changed channels.webchat.secret.
+        await ctx.add_init_script(
+            "if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1');"
+            " localStorage.setItem('kefu.chat.v1', JSON.stringify({session: 'v1.vstale.9999999999.bad'})); }")
+        chat = await ctx.new_page()
+        await chat.goto(f"{base}/chat")
+        await expect(chat.locator("#conn")).to_have_text("Connected", timeout=20_000)
+        session = await chat.evaluate("JSON.parse(localStorage.getItem('kefu.chat.v1')).session")
+        assert session.split(".")[1] != "vstale"
+        await ctx.close()

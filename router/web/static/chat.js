@@ -14,7 +14,7 @@ const state = JSON.parse(localStorage.getItem(KEY) || "null") || {};
 state.messages ||= [];
 state.rated ||= {};
 const seen = new Set(state.messages.map((m) => m.id || m.client_msg_id));
-let T, panels, ws = null, backoff = 500, lastTypingSent = 0, typingTimer = 0;
+let T, panels, ws = null, backoff = 500, lastTypingSent = 0, typingTimer = 0, refusedInARow = 0;
 
 function save() {
   state.messages = state.messages.slice(-300);
@@ -160,19 +160,33 @@ async function connect() {
   const q = new URLSearchParams({ session: state.session });
   if (state.lastSeen) q.set("last_seen", state.lastSeen);
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/chat?${q}`);
+  let opened = false;
   ws.onopen = () => {
+    opened = true;
+    refusedInARow = 0;
     backoff = 500;
     $("conn").textContent = T.online;
     $("conn").className = "conn online";
     for (const m of state.messages.filter((x) => x.pending)) sendFrame(messageFrame(m));
   };
   ws.onmessage = (e) => onFrame(JSON.parse(e.data));
-  ws.onclose = (e) => {
+  ws.onclose = async () => {
     $("conn").textContent = T.offline;
     $("conn").className = "conn offline";
-    if (e.code === 1008 || e.code === 4001) { state.session = null; save(); }
+    if (!opened && ++refusedInARow >= 3 && (await serverUp())) {
+      // The server answers but keeps refusing the socket: the session expired or its signing
+      // secret changed. Only then start a new one; a server that is down keeps the session.
+      state.session = null;
+      state.lastSeen = null;
+      refusedInARow = 0;
+      save();
+    }
     retry();
   };
+}
+
+async function serverUp() {
+  try { return (await fetch("/healthz", { cache: "no-store" })).ok; } catch { return false; }
 }
 
 function retry() {
