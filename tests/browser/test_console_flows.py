@@ -75,6 +75,14 @@ async def test_flow1_customer_writes_agent_answers_closes_and_gets_rated(
         await expect(agent.locator("#messages .msg.from-agent .delivery")).to_have_text("sent")
         await expect(box).to_have_value("")
 
+        # Typing shows on the other side, both ways.
+        await chat.locator("#text").press_sequentially("好的")
+        await expect(agent.locator("#typing")).to_be_visible()
+        # (the server relays at most one typing frame per 2 s, so type at a person's pace)
+        await box.press_sequentially("还有一件事想问", delay=700)
+        await expect(chat.locator("#typing")).to_be_visible()
+        await box.fill("")
+
         # Close with a resolution tag, from the keyboard.
         await agent.keyboard.press("Alt+e")
         await expect(agent.locator("#close-dlg")).to_be_visible()
@@ -191,6 +199,9 @@ async def test_flow5_admin_fixes_a_rule_at_its_line_activates_and_rolls_back(red
         await src.fill(RULES.replace("wen:", "when:"))
         await admin.get_by_role("button", name="Explain").click()
         await expect(admin.locator("#rules-result")).to_contain_text("aftersale")
+        await admin.get_by_role("button", name="Replay").click()
+        await expect(admin.locator("#rules-result h3")).to_have_text("Replay")
+        await expect(admin.locator("#rules-result")).to_contain_text('"total"')
         await admin.get_by_role("button", name="Validate").click()
         await expect(admin.locator("#rules-status")).to_have_text("No problems.")
         await expect(admin.locator("#rules-gutter .bad")).to_have_count(0)
@@ -293,8 +304,9 @@ async def test_conversation_side_panels_history_orders_and_why(
             await sock.close()
 
 
-async def test_supervisor_answers_a_discount_request_and_takes_over(redis_url: str, browser: Browser) -> None:
-    async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+async def test_supervisor_answers_a_discount_request_sets_a_cap_and_takes_over(
+        redis_url: str, browser: Browser) -> None:
+    async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
         _, sue = await ui.console(browser, base, "sue-token-12345", width=1400)
         _, alice = await ui.console(browser, base, "alice-token-1234")
         shopper, _ = await customer(http, base)
@@ -318,6 +330,14 @@ async def test_supervisor_answers_a_discount_request_and_takes_over(redis_url: s
         await expect(alice.locator(".toast").last).to_contain_text("¥35: approved — 同意，下次注意质检")
         await expect(sue.locator("#sv-approvals")).to_have_text("None.")
 
+        # Caps are set on the team page.
+        await sue.keyboard.press("Alt+4")
+        await sue.get_by_label("Cap Alice").fill("3")
+        await sue.get_by_label("Cap Alice").locator("xpath=..").get_by_role("button", name="Save").click()
+        await expect(sue.locator(".toast").last).to_contain_text("alice: Cap 3. Saved.")
+        assert (await rt.store.agent("alice") or {})["max_chats"] == 3
+
+        await sue.keyboard.press("Alt+2")
         await sue.locator("#sv-convs").get_by_role("button", name="Take over").click()
         await expect(alice.locator("#convs .conv")).to_have_count(0)
         await sue.keyboard.press("Alt+1")

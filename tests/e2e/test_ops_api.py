@@ -79,6 +79,8 @@ async def test_overview_shows_queues_agents_and_a_supervisor_takes_over(redis_ur
         custs = await three_customers(http, base)
         first = await alice.expect(lambda f: f["type"] == "assigned")
         cid = first["conversation"]["id"]
+        for c in custs[1:]:  # an ack means accepted, not yet routed: wait until both are queued
+            await c.expect(lambda f: f["type"] == "queue")
         status, ov = await call(http, "GET", f"{base}/api/v1/supervisor/overview", SUE)
         assert status == 200
         presale = next(p for p in ov["pools"] if p["id"] == "presale")
