@@ -6,10 +6,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from helpers.app import basic_settings, running
+from helpers.app import BASIC, basic_settings, running
 from helpers.clients import agent, customer, msg_id
 
 from router.bot.orders import FileOrderService
+from router.settings import parse_settings
 from router.web import console_api
 
 
@@ -125,3 +126,20 @@ async def test_orders_come_from_the_order_service_or_the_panel_hides(
         async with s.get(f"{base}/api/v1/customers/{cust}/orders",
                          headers={"Authorization": "Bearer bob-token-12345"}) as r:
             assert r.status == 403
+
+
+async def test_orders_come_from_the_bots_configured_order_service(redis_url: str, tmp_path: Path) -> None:
+    """`bot.orders` in the config is the one service both the bot and the console read."""
+    (tmp_path / "orders.yaml").write_text(
+        "orders:\n  - {id: '9001', customer_id: placeholder, state: paid, created_at: '2024-11-11T00:00:00+08:00'}\n",
+        encoding="utf-8")
+    text = BASIC.format(cap=5) + "bot:\n  orders: orders.yaml\n"
+    async with running(parse_settings(text, "<test>", base_dir=str(tmp_path)), redis_url) as (rt, base), \
+            aiohttp.ClientSession() as s:
+        cust, _ = await _one_conversation(s, base, "订单9001到哪了")
+        service = console_api.order_service(rt)
+        assert isinstance(service, FileOrderService) and service is rt.bot.orders
+        # The file has no orders for this customer: an empty list, not an error.
+        async with s.get(f"{base}/api/v1/customers/{cust}/orders",
+                         headers={"Authorization": "Bearer alice-token-1234"}) as r:
+            assert r.status == 200 and (await r.json())["orders"] == []
