@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 
 import aiohttp
+import msgspec
 import pytest
 from helpers.app import BASIC, basic_settings, running
 from helpers.clients import agent, customer, msg_id
 
+from router.auth import AgentTokens, SessionSigner
 from router.bot.orders import FileOrderService
+from router.errors import AuthError
 from router.settings import parse_settings
 from router.web import console_api
 
@@ -143,3 +148,20 @@ async def test_orders_come_from_the_bots_configured_order_service(redis_url: str
         async with s.get(f"{base}/api/v1/customers/{cust}/orders",
                          headers={"Authorization": "Bearer alice-token-1234"}) as r:
             assert r.status == 200 and (await r.json())["orders"] == []
+
+
+def test_a_new_token_ends_the_old_sessions_and_the_cookie_does_not_reveal_it() -> None:
+    settings = basic_settings()
+    signer = SessionSigner(b"k" * 32, 3600)
+    before = AgentTokens(settings.agents)
+    alice = before.verify("alice-token-1234")
+    cookie = before.issue_cookie(alice, signer)
+    assert before.verify_cookie(cookie, signer) == alice
+    assert hashlib.sha256(b"alice-token-1234").hexdigest()[:16] not in base64.urlsafe_b64decode(
+        cookie.split(".")[1] + "==").decode()
+    rotated = AgentTokens(tuple(msgspec.structs.replace(a, token="alice-new-token-99") if a.id == "alice" else a
+                                for a in settings.agents))
+    with pytest.raises(AuthError, match="session has ended"):
+        rotated.verify_cookie(cookie, signer)
+    with pytest.raises(AuthError):
+        before.verify_cookie(cookie, SessionSigner(b"x" * 32, 3600))  # another shop's secret
