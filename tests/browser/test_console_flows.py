@@ -1,4 +1,4 @@
-"""Console flows in real Chromium: answer, close and rating (flow 1), transfer (flow 2), the rule
+"""Console flows in real Chromium: a quick reply, close and rating (flow 1), transfer (flow 2), the rule
 editor (flow 5), reconnecting, and the side panels."""
 
 from __future__ import annotations
@@ -64,15 +64,24 @@ async def test_flow1_customer_writes_agent_answers_closes_and_gets_rated(
         await expect(sla).to_have_class(re.compile(r"sla-red"), timeout=10000)
         await expect(sla).to_have_text(re.compile(r"^SLA breached"))
 
-        # Enter sends; Shift+Enter keeps writing on a new line.
+        # A quick reply: `/` and a word, Enter inserts it with the placeholders filled, Enter sends.
         box = agent.locator("#reply-text")
+        await box.press_sequentially("/欢迎")
+        await expect(agent.locator("#qr-list .qr").first).to_contain_text("欢迎语")
+        await box.press("Enter")
+        welcome = await box.input_value()
+        assert "Alice" in welcome and "{" not in welcome
+        await box.press("Enter")
+        await expect(chat.locator(".msg.from-agent .body")).to_have_text([welcome])
+
+        # Enter sends; Shift+Enter keeps writing on a new line.
         await box.fill("有的")
         await box.press("Shift+Enter")
         await box.type("亲～")
         await expect(box).to_have_value("有的\n亲～")
         await box.press("Enter")
-        await expect(chat.locator(".msg.from-agent .body")).to_have_text("有的\n亲～")
-        await expect(agent.locator("#messages .msg.from-agent .delivery")).to_have_text("sent")
+        await expect(chat.locator(".msg.from-agent .body")).to_have_text([welcome, "有的\n亲～"])
+        await expect(agent.locator("#messages .msg.from-agent .delivery")).to_have_text(["sent", "sent"])
         await expect(box).to_have_value("")
 
         # Typing shows on the other side, both ways.
@@ -322,6 +331,7 @@ async def test_supervisor_answers_a_discount_request_sets_a_cap_and_takes_over(
         await sue.keyboard.press("Alt+2")
         await expect(sue.locator("#sv-pools")).to_contain_text("presale")
         await expect(sue.locator("#sv-agents")).to_contain_text("Alice")
+        await expect(sue.locator("#sv-bot-stats")).to_contain_text("Deflection")
         item = sue.locator("#sv-approvals .approval")
         await expect(item).to_contain_text("¥35")
         await expect(item).to_contain_text("袖口脱线补偿")
