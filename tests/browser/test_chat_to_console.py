@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from helpers.app import basic_settings, running
+from helpers.shots import screenshot_path
 from playwright.async_api import Browser, expect
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 async def test_chat_page_to_console_and_back(redis_url: str, browser: Browser) -> None:
@@ -47,7 +44,6 @@ async def test_chat_page_to_console_and_back(redis_url: str, browser: Browser) -
         await expect(chat.locator(".msg")).to_have_count(2)
         assert dialogs == []
 
-        DOCS.mkdir(exist_ok=True)
-        await console.screenshot(path=str(DOCS / "console.png"))
+        await console.screenshot(path=screenshot_path("console.png"))
         await cust_ctx.close()
         await agent_ctx.close()

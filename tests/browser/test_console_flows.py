@@ -12,14 +12,12 @@ import pytest
 from helpers import console as ui
 from helpers.app import BASIC, basic_settings, running
 from helpers.clients import customer, msg_id
+from helpers.shots import screenshot_path
 from playwright.async_api import Browser, expect
 
 from router.bot.orders import FileOrderService
 from router.settings import parse_settings
 from router.web import console_api
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-
 
 FLOW1_CONFIG = BASIC.format(cap=5) + """
 routing:
@@ -197,8 +195,7 @@ async def test_flow5_admin_fixes_a_rule_at_its_line_activates_and_rolls_back(red
         await expect(problem).to_contain_text("did you mean 'when'")
         await expect(admin.locator("#rules-gutter .bad")).to_have_text("7")
         await admin.get_by_label("Test message").fill("我要退款")
-        DOCS.mkdir(exist_ok=True)
-        await admin.screenshot(path=str(DOCS / "rules-editor.png"))
+        await admin.screenshot(path=screenshot_path("rules-editor.png"))
         # Activating the broken text is refused the same way, and nothing changes.
         await admin.get_by_role("button", name="Activate").click()
         await expect(problem).to_contain_text("7:5")
@@ -308,8 +305,7 @@ async def test_conversation_side_panels_history_orders_and_why(
         await expect(page.locator("#why")).to_contain_text("returns")
         await expect(page.locator("#why")).to_contain_text("presale")
         await page.locator("#reply-text").fill("林小姐您好，支持七天无理由退换，我这边帮您登记")
-        DOCS.mkdir(exist_ok=True)
-        await page.screenshot(path=str(DOCS / "console.png"))
+        await page.screenshot(path=screenshot_path("console.png"))
         for sock in (first, again, other):
             await sock.close()
 

@@ -12,11 +12,11 @@ from aiohttp import web
 from helpers.app import BASIC, basic_settings, running
 from helpers.bot_app import bot_settings
 from helpers.clients import agent
+from helpers.shots import screenshot_path
 from playwright.async_api import Browser, expect
 
 from router.settings import parse_settings
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 SUE = {"Authorization": "Bearer sue-token-12345"}
 HOURS = """  hours:
     timezone: Asia/Shanghai
@@ -119,8 +119,7 @@ async def test_chinese_off_hours_form_then_rating_screenshot(redis_url: str, bro
         await expect(chat.locator("#csat-title")).to_have_text("请为本次服务打分")
         await chat.locator("label[for=star-5]").click()
         await chat.get_by_label("还有什么想告诉我们的吗？（选填）").fill("很贴心")
-        DOCS.mkdir(exist_ok=True)
-        await chat.screenshot(path=str(DOCS / "chat.png"))
+        await chat.screenshot(path=screenshot_path("chat.png"))
         await chat.get_by_role("button", name="提交评价").click()
         await expect(chat.locator("#csat")).to_be_hidden()
         async with http.get(f"{base}/api/v1/reports/csat", headers=SUE) as r:
