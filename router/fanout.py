@@ -102,6 +102,8 @@ class Hub:
         self.store = store
         self.agents: dict[str, set[Tap]] = defaultdict(set)
         self.customers: dict[str, set[Tap]] = defaultdict(set)
+        self.customer_watchers: list[Callable[[str, str], None]] = []
+        """Called with (address, frame) for every customer frame, socket or not (queue texts)."""
         self.subscribed = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -150,6 +152,12 @@ class Hub:
     def _dispatch(self, channel: str, data: str) -> None:
         address, entry_id, frame = data.split("\n", 2)
         table = self.agents if channel == self.store.keys.agent_channel else self.customers
+        if table is self.customers:
+            for watch in self.customer_watchers:
+                try:
+                    watch(address, frame)
+                except Exception:
+                    log.exception("customer watcher failed on %s", address)
         for tap in list(table.get(address, ())):
             tap.offer(entry_id, frame)
 

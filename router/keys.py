@@ -101,6 +101,43 @@ class Keys:
         """String: marks an inbound message as routed, so a re-read entry has no second effect."""
         return f"{self.rt}applied:{mid}"
 
+    # -- durable timers and SLA {rt}: the fire script changes conversations, so same slot -------
+    @property
+    def timers_due(self) -> str:
+        """Sorted set: timer id -> due time (epoch s); what no process has claimed yet."""
+        return f"{self.rt}timers:due"
+
+    @property
+    def timers_inflight(self) -> str:
+        """Sorted set: timer id -> lease expiry; claimed, not yet acked. An expired lease means its
+        process died mid-fire, and another process claims the timer again."""
+        return f"{self.rt}timers:inflight"
+
+    @property
+    def timers_data(self) -> str:
+        """Hash: timer id -> JSON {kind, cid, n}; what to do when it fires."""
+        return f"{self.rt}timers:data"
+
+    @property
+    def sla_profiles(self) -> str:
+        """Hash: SLA profile name -> JSON targets in seconds, synced from config/sla.yaml at start,
+        so the route and fire scripts read targets without a round trip."""
+        return f"{self.rt}sla:profiles"
+
+    @property
+    def tasks(self) -> str:
+        """Hash: task id -> JSON follow-up task (satisfaction call ...), created by SLA timers."""
+        return f"{self.rt}tasks"
+
+    @property
+    def tasks_index(self) -> str:
+        """Sorted set: task id by creation time, for listing newest first."""
+        return f"{self.rt}tasks:index"
+
+    def queue_text(self, cid: str) -> str:
+        """Hash: the queue position last texted to a WeChat/Telegram customer and when; one
+        compare-and-set per conversation, so exactly one process sends each update."""
+        return f"{self.rt}qtext:{cid}"
     @property
     def handovers(self) -> str:
         """Stream: conversations handed back when their agent went offline (who had what, when,

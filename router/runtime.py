@@ -28,11 +28,14 @@ from router.handover import after_offline
 from router.ingest import Ingestor
 from router.models import Role
 from router.outbox import Outbox, Sender
+from router.queue_texts import QueueTexter
 from router.roster import Roster
 from router.rule_sync import RuleSync
 from router.rules import RulesHolder
 from router.settings import Settings
+from router.sla import TIMER_KINDS, SlaService
 from router.store import Store
+from router.timers import TimerRunner
 from router.transcript import Transcript
 from router.worker import RouteWorker
 
@@ -68,6 +71,14 @@ class Runtime:
         self.rules = RulesHolder.from_settings(settings)
         self.roster = Roster(self)
         self.rule_sync = RuleSync(self.store, self.rules, settings)
+        self.sla = SlaService(self.store, settings)
+        self.sla.check(self.rules.current)
+        self.timers = TimerRunner(self.store, max_sleep_s=settings.sla.timer_max_sleep_s,
+                                  lease_s=settings.sla.timer_lease_s)
+        for kind in TIMER_KINDS:
+            self.timers.on(kind, self.sla.fire)
+        self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla.queue_text_interval_s)
+        self.hub.customer_watchers.append(self.queue_texts.seen)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.adapters: dict[tuple[str, str], Adapter] = {}
         from adapters.webchat import WebchatAdapter
@@ -90,6 +101,7 @@ class Runtime:
         try:
             await self.store.open()
             await self.store.sync_config(self.settings)
+            await self.sla.sync()
             self.signer.secret = await self._webchat_secret()
             await self.rule_sync.start()  # before the worker: it decides with Redis's version
         except BaseException:
@@ -100,7 +112,8 @@ class Runtime:
         self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms)
-        for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.rule_sync.run()):
+        for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.rule_sync.run(),
+                     self.timers.run()):
             self._tasks.append(asyncio.create_task(coro))
         self._tasks.append(asyncio.create_task(self.roster.run()))
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
@@ -127,7 +140,7 @@ class Runtime:
         for timer in self._grace.values():
             timer.cancel()
         for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.rule_sync,
-                     self.roster):
+                     self.roster, self.timers):
             if part is not None:
                 part.stop()
         if self._tasks:
@@ -136,6 +149,7 @@ class Runtime:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         self._tasks.clear()
+        await self.queue_texts.close()
         await self.hub.close_all()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
@@ -149,7 +163,7 @@ class Runtime:
 
     @property
     def ready(self) -> tuple[bool, str]:
-        for name, task in zip(("fan-out", "route worker", "sender"), self._tasks, strict=False):
+        for name, task in zip(("fan-out", "route worker", "sender", "rule sync", "timers"), self._tasks, strict=False):
             if task.done():
                 return False, f"{name} stopped"
         if not self.hub.subscribed.is_set():

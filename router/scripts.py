@@ -20,7 +20,9 @@ from router.lifecycle import lua_table
 
 # Scripts that work in the {rt} slot get the shared prelude; the others stand alone.
 ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sync", "set_cap", "emit",
-           "approval")
+           "approval", "timer_claim", "timer_ack", "sla_fire", "queue_text")
+# The routing prelude: shared helpers, then SLA clocks and timers that build on them.
+PRELUDE = ("lib", "sla_lib")
 STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record")
 
 
@@ -32,7 +34,7 @@ def render(name: str, keys: Keys) -> str:
     if name not in ROUTING:
         return _read(name)
     prelude = (
-        _read("lib")
+        "\n".join(_read(part) for part in PRELUDE)
         .replace("__RT__", keys.rt)
         .replace("__TRANSITIONS__", lua_table())
         .replace("__AGENT_CH__", keys.agent_channel)

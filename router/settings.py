@@ -110,6 +110,17 @@ class LimitSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True
     shutdown_grace_s: float = 10.0
 
 
+class SlaSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    profiles: str | None = None
+    """YAML file of SLA profiles (docs/sla.md); the packaged config/sla.yaml when unset."""
+    timer_max_sleep_s: float = 1.0
+    """Longest a timer runner sleeps, so timers another process schedules fire this late at most."""
+    timer_lease_s: float = 30.0
+    """A claimed timer not acked within this long is claimed again by another process."""
+    queue_text_interval_s: float = 60.0
+    """WeChat/Telegram customers get a queue-position text at most this often, when it changed."""
+
+
 class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     name: str = "kefu-router demo shop"
 
@@ -126,6 +137,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     limits: LimitSettings = LimitSettings()
     ops: OpsSettings = OpsSettings()
     shifts: tuple[ShiftSettings, ...] = ()
+    sla: SlaSettings = SlaSettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""
@@ -300,6 +312,11 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     if s.outbox.max_attempts < 1:
         errors.append(doc.error(("outbox", "max_attempts"), "outbox.max_attempts: expected at least 1"))
     errors.extend(check_ops(doc, s))
+    if s.sla.timer_max_sleep_s <= 0 or s.sla.timer_lease_s <= 0 or s.sla.queue_text_interval_s < 0:
+        errors.append(doc.error(("sla",), "sla: timer_max_sleep_s and timer_lease_s must be more than 0, "
+                                          "queue_text_interval_s at least 0"))
+    if s.sla.profiles and not (Path(s.base_dir) / s.sla.profiles).exists():
+        errors.append(doc.error(("sla", "profiles"), f"SLA profiles file not found: {s.sla.profiles}"))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))

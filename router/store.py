@@ -13,6 +13,7 @@ from router.errors import StoreError
 from router.keys import Keys
 from router.scripts import Scripts
 from router.settings import Settings
+from router.sla_profiles import sla_view
 
 
 class Store:
@@ -125,6 +126,7 @@ def _conv_view(d: dict[str, str]) -> dict[str, Any]:
         "closed_at": _num(d.get("closed_at")),
         "resolution": d.get("resolution") or None,
         "decision": json.loads(d["decision"]) if d.get("decision") else None,
+        "sla": sla_view(d.get("sla")),
     }
 
 

@@ -9,6 +9,7 @@ if st == 'closed' then return {'ok', agent or ''} end
 if force ~= '1' and agent ~= actor then return {'err', 'not_assigned_to_you'} end
 if not can_move(st, 'closed') then return {'err', 'cannot close a conversation in state ' .. st} end
 if st == 'queued' and pool then redis.call('ZREM', pool_queue_key(pool), cid) end
+unoffer(cid)
 move(cid, 'closed')
 redis.call('HSET', ck, 'closed_at', now, 'resolution', resolution, 'updated', now)
 redis.call('ZADD', RT .. 'convs', now, cid)
@@ -30,5 +31,6 @@ if agent then
   emit(agent, frame)
   drain_agent(agent, now)
 end
+sla_closed(cid, now)
 emit_customer(cid, frame)
 return {'ok', agent or ''}

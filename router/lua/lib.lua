@@ -91,8 +91,21 @@ local function queue_score(priority, since_s, front)
   return -(priority + boost) * 1e10 + since_s
 end
 
+-- The fallback ladder (sla_lib.lua) may offer a waiting conversation to several pools; whichever
+-- pool's agent takes it, or wherever it is requeued, it leaves every queue at once.
+local function unoffer(cid)
+  local ck = conv_key(cid)
+  local offered = redis.call('HGET', ck, 'offered')
+  if not offered then return end
+  for _, p in ipairs(cjson.decode(offered)) do redis.call('ZREM', pool_queue_key(p), cid) end
+  local pool = redis.call('HGET', ck, 'pool')
+  if pool then redis.call('ZREM', pool_queue_key(pool), cid) end
+  redis.call('HDEL', ck, 'offered')
+end
+
 local function enqueue(cid, pool, now, front)
   local ck = conv_key(cid)
+  unoffer(cid)
   local prio = tonumber(redis.call('HGET', ck, 'priority') or '0')
   redis.call('HSET', ck, 'queued_at', now, 'pool', pool)
   redis.call('HDEL', ck, 'agent')
@@ -117,6 +130,7 @@ end
 
 local function assign(cid, aid, now, trigger)
   local ck = conv_key(cid)
+  unoffer(cid)
   move(cid, 'assigned')
   redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
   redis.call('SADD', agent_convs_key(aid), cid)

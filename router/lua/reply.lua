@@ -7,6 +7,7 @@ local f = redis.call('HMGET', ck, 'state', 'agent', 'channel', 'account', 'chat'
 if not f[1] then return {'err', 'unknown_conversation'} end
 if f[1] == 'closed' then return {'err', 'closed'} end
 if force ~= '1' and (f[1] ~= 'assigned' or f[2] ~= actor) then return {'err', 'not_assigned_to_you'} end
+sla_replied(cid, actor, now)
 if not redis.call('HGET', ck, 'first_reply_at') then redis.call('HSET', ck, 'first_reply_at', now) end
 redis.call('HSET', ck, 'last_out_at', now, 'updated', now, 'human_replied', '1', 'waiting_on', 'customer')
 redis.call('ZADD', RT .. 'convs', now, cid)

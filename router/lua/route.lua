@@ -34,11 +34,14 @@ if st == 'new' then
       qframe = queue_frame(cid, pool) or ''
       if qframe ~= '' then emit_customer(cid, qframe) end
     end
+    sla_start(cid, now)
   end
 elseif st == 'assigned' then
+  sla_customer_message(cid, now)
   local aid = redis.call('HGET', ck, 'agent')
   emit(aid, '{"type":"message","conversation_id":"' .. cid .. '","message":' .. msg .. '}')
 elseif st == 'queued' then
+  sla_customer_message(cid, now)
   qframe = queue_frame(cid, redis.call('HGET', ck, 'pool')) or ''
   if qframe ~= '' then emit_customer(cid, qframe) end
 end

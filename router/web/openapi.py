@@ -60,6 +60,12 @@ def spec() -> dict[str, Any]:
                 "Set an agent's status", "{agent}", params=_ID,
                 body={"type": "object", "required": ["status"],
                       "properties": {"status": {"enum": ["online", "away", "offline"]}}})},
+            "/api/v1/tasks": {"get": _op(
+                "Follow-up tasks created by SLA timers, newest first (supervisor)", "{tasks: [...]}",
+                params=[{"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
+                        {"name": "state", "in": "query", "schema": {"enum": ["open", "done"]}}])},
+            "/api/v1/tasks/{id}/done": {"post": _op("Mark a follow-up task done (supervisor)", "{task}",
+                                                    params=_ID)},
             "/api/v1/reports/csat": {"get": _op(
                 "Customer satisfaction overall, per agent and per conversation (supervisor, admin)",
                 "{overall: {count, avg}, agents: [{agent, count, avg}], "

@@ -1,0 +1,53 @@
+"""Follow-up tasks that SLA timers create (satisfaction calls ...), for supervisors."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from router.errors import ProtocolError
+from router.models import Role
+from router.runtime import RUNTIME
+from router.web.api import principal
+
+routes = web.RouteTableDef()
+
+TASK_STATES = ("open", "done")
+
+
+@routes.get("/api/v1/tasks")
+async def list_tasks(request: web.Request) -> web.Response:
+    """Newest first; `state` filters (open, done)."""
+    principal(request, Role.SUPERVISOR)
+    store = request.app[RUNTIME].store
+    try:
+        limit = min(int(request.query.get("limit", "100")), 1000)
+    except ValueError:
+        raise ProtocolError("bad_query", "limit must be a whole number") from None
+    state = request.query.get("state")
+    if state is not None and state not in TASK_STATES:
+        raise ProtocolError("bad_query", f"state must be one of {', '.join(TASK_STATES)}")
+    ids = await store.client.zrevrange(store.keys.tasks_index, 0, (limit * 4 if state else limit) - 1)
+    raw = await store.client.hmget(store.keys.tasks, ids) if ids else []
+    tasks: list[dict[str, Any]] = [json.loads(t) for t in raw if t]
+    if state:
+        tasks = [t for t in tasks if t.get("state") == state]
+    return web.json_response({"tasks": tasks[:limit]})
+
+
+@routes.post("/api/v1/tasks/{id}/done")
+async def finish_task(request: web.Request) -> web.Response:
+    who = principal(request, Role.SUPERVISOR)
+    store = request.app[RUNTIME].store
+    tid = request.match_info["id"]
+    raw = await store.client.hget(store.keys.tasks, tid)
+    if raw is None:
+        raise ProtocolError("not_found", f"no task {tid}", 404)
+    task: dict[str, Any] = json.loads(raw)
+    if task.get("state") != "done":
+        task.update(state="done", done_by=who.agent_id, done_at=time.time())
+        await store.client.hset(store.keys.tasks, tid, json.dumps(task, ensure_ascii=False))
+    return web.json_response({"task": task})
