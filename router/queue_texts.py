@@ -3,7 +3,12 @@
 Web chat shows the `queue` frames the scripts publish. Customers on WeChat or Telegram have no
 socket, so every process watches those frames on pub/sub, and `queue_text.lua` lets exactly one
 process text each change: only when the position differs from the last text, and at most once
-per `sla.queue_text_interval_s`. The estimate is the frame's, from the pool's recent handle times.
+per `sla.queue_text_interval_s` (a change that comes too soon is sent when the interval ends, by
+a durable timer). The estimate is the frame's, from the pool's recent handle times.
+
+Positions change when someone ahead leaves the queue: an `agent`, `closed` or `agent_left` frame
+schedules one announcement per pool (`queue_moved.lua`, a durable timer that coalesces a burst),
+which sends fresh `queue` frames to the first `sla.queue_announce_limit` waiting conversations.
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ import json
 import logging
 import math
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 from adapters.base import Reply
 from router.models import Channel, Sender
 from router.outbox import Outbox
+from router.settings import SlaSettings
 from router.store import Store
 from router.transcript import Transcript
 from routing_rules.intents import detect_language, normalize
@@ -24,6 +32,9 @@ from routing_rules.intents import detect_language, normalize
 log = logging.getLogger("kefu.queue_texts")
 
 TEXT_CHANNELS = ("wechat:", "telegram:")
+MOVES = ("agent", "closed", "agent_left")
+"""Customer frames that mean a conversation left or re-entered a queue."""
+TIMER_KINDS = ("queue_announce", "queue_position")
 
 
 def queue_text(ahead: int, eta_s: int, language: str) -> str:
@@ -39,28 +50,50 @@ def queue_text(ahead: int, eta_s: int, language: str) -> str:
 
 
 class QueueTexter:
-    def __init__(self, store: Store, outbox: Outbox, transcript: Transcript, interval_s: float) -> None:
+    def __init__(self, store: Store, outbox: Outbox, transcript: Transcript, settings: SlaSettings) -> None:
         self.store = store
         self.outbox = outbox
         self.transcript = transcript
-        self.interval_s = interval_s
+        self.interval_s = settings.queue_text_interval_s
+        self.announce_delay_s = settings.queue_announce_delay_s
+        self.announce_limit = settings.queue_announce_limit
         self.sent = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     def seen(self, address: str, frame: str) -> None:
-        """Hub callback for every customer frame; cheap unless it is a queue frame for a text channel."""
-        if not address.startswith(TEXT_CHANNELS) or '"type":"queue"' not in frame:
-            return
-        task = asyncio.create_task(self._handle(json.loads(frame)))
+        """Hub callback for every customer frame: a queue frame for a text channel may become a
+        text; a conversation leaving or re-entering a queue moves everyone behind it."""
+        if '"type":"queue"' in frame:
+            if address.startswith(TEXT_CHANNELS):
+                self._spawn(self._handle(json.loads(frame)))
+        elif any(f'"type":"{kind}"' in frame for kind in MOVES):
+            cid = json.loads(frame).get("conversation_id")
+            if isinstance(cid, str):
+                self._spawn(self.store.call("queue_moved", [cid, time.time(), self.announce_delay_s]))
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(self._guard(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, frame: dict[str, object]) -> None:
+    @staticmethod
+    async def _guard(coro: Coroutine[Any, Any, Any]) -> None:
         try:
-            await self.maybe_send(str(frame["conversation_id"]), int(str(frame["position"])),
-                                  int(str(frame.get("eta_s", -1))))
+            await coro
         except Exception:
-            log.exception("queue text for %s failed", frame.get("conversation_id"))
+            log.exception("queue position update failed")
+
+    async def announce(self, tid: str, data: dict[str, Any], now: float) -> None:
+        """Timer handler: tell a pool's waiting customers their places, or one customer whose
+        throttled text is due."""
+        if data.get("kind") == "queue_announce":
+            await self.store.call("queue_announce", ["pool", str(data.get("pool")), self.announce_limit])
+        else:
+            await self.store.call("queue_announce", ["conv", str(data.get("cid")), 1])
+
+    async def _handle(self, frame: dict[str, object]) -> None:
+        await self.maybe_send(str(frame["conversation_id"]), int(str(frame["position"])),
+                              int(str(frame.get("eta_s", -1))))
 
     async def maybe_send(self, cid: str, position: int, eta_s: int) -> bool:
         verdict, n = await self.store.call("queue_text", [cid, position, time.time(), self.interval_s])

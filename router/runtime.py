@@ -28,6 +28,7 @@ from router.handover import after_offline
 from router.ingest import Ingestor
 from router.models import Role
 from router.outbox import Outbox, Sender
+from router.queue_texts import TIMER_KINDS as QUEUE_TIMER_KINDS
 from router.queue_texts import QueueTexter
 from router.roster import Roster
 from router.rule_sync import RuleSync
@@ -77,7 +78,9 @@ class Runtime:
                                   lease_s=settings.sla.timer_lease_s)
         for kind in TIMER_KINDS:
             self.timers.on(kind, self.sla.fire)
-        self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla.queue_text_interval_s)
+        self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla)
+        for kind in QUEUE_TIMER_KINDS:
+            self.timers.on(kind, self.queue_texts.announce)
         self.hub.customer_watchers.append(self.queue_texts.seen)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.adapters: dict[tuple[str, str], Adapter] = {}

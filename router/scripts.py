@@ -20,7 +20,8 @@ from router.lifecycle import lua_table
 
 # Scripts that work in the {rt} slot get the shared prelude; the others stand alone.
 ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sync", "set_cap", "emit",
-           "approval", "timer_claim", "timer_ack", "sla_fire", "queue_text")
+           "approval", "timer_claim", "timer_ack", "sla_fire", "queue_text", "queue_moved",
+           "queue_announce")
 # The routing prelude: shared helpers, then SLA clocks and timers that build on them.
 PRELUDE = ("lib", "sla_lib")
 STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record")

@@ -119,6 +119,10 @@ class SlaSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """A claimed timer not acked within this long is claimed again by another process."""
     queue_text_interval_s: float = 60.0
     """WeChat/Telegram customers get a queue-position text at most this often, when it changed."""
+    queue_announce_delay_s: float = 0.5
+    """After the queue moves, waiting customers hear their new place this much later (coalesced)."""
+    queue_announce_limit: int = 100
+    """How many waiting conversations per pool hear their new place when the queue moves."""
 
 
 class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):

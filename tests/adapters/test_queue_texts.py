@@ -20,7 +20,7 @@ from tests.adapters.support import AES_KEY, TG_SECRET, WX_TOKEN
 from tests.adapters.test_e2e_channels import CHANNELS, CHAT, telegram_says, wechat_says
 
 SUE = {"Authorization": "Bearer sue-token-12345"}
-INTERVAL_S = 1.0
+INTERVAL_S = 3.0
 
 
 @pytest.fixture
@@ -65,24 +65,28 @@ async def test_queue_position_reaches_every_channel_throttled(
         await until(lambda: len(tg_api.sent) == 1, "no queue text on Telegram")
         assert tg_api.sent_to(CHAT) == ["There are 2 customers ahead of you; estimated wait 9 minutes."]
 
+        behind, _ = await customer(http, base)
+        await behind.send({"type": "message", "text": "我也在等", "client_msg_id": msg_id()})
+        assert (await behind.expect(lambda f: f["type"] == "queue"))["position"] == 4
+
         # Same position: no second text, however often the customer writes.
         assert await wechat_says(http, base, "请问还要等多久", 8002) == (200, "success")
-        # The web chat customer ahead leaves: the WeChat customer moves up, but the last text
-        # was less than the interval ago, so this message brings no text either.
-        web_cid = frame["conversation_id"]
-        async with http.post(f"{base}/api/v1/conversations/{web_cid}/close", headers=SUE) as r:
+        # The web chat customer ahead leaves. Everyone behind hears their new place without
+        # writing: a frame on web chat at once, but the WeChat text only when the interval since
+        # the last one has passed.
+        async with http.post(f"{base}/api/v1/conversations/{frame['conversation_id']}/close", headers=SUE) as r:
             assert r.status == 200
-        assert await wechat_says(http, base, "还在吗", 8003) == (200, "success")
-        await asyncio.sleep(0.5)
+        moved = await behind.expect(lambda f: f["type"] == "queue" and f["position"] == 3)
+        assert moved["eta_s"] == 540
+        await asyncio.sleep(0.3)
         assert len(wx_api.sent) == 1
-
-        await asyncio.sleep(INTERVAL_S)
-        assert await wechat_says(http, base, "还在吗？", 8004) == (200, "success")
-        await until(lambda: len(wx_api.sent) == 2, "no text after the interval")
+        await until(lambda: len(wx_api.sent) == 2, "the new place never reached WeChat")
         assert wx_texts(wx_api)[1] == "马上就轮到您了，预计等待 3 分钟"
+        await until(lambda: len(tg_api.sent) == 2, "the new place never reached Telegram")
+        assert tg_api.sent_to(CHAT)[1] == "There is 1 customer ahead of you; estimated wait 6 minutes."
         await asyncio.sleep(0.5)
-        assert len(wx_api.sent) == 2 and len(tg_api.sent) == 1  # one process sent each, not both
-        for sock in (alice, first, web):
+        assert len(wx_api.sent) == 2 and len(tg_api.sent) == 2  # one process sent each, not both
+        for sock in (alice, first, web, behind):
             await sock.close()
 
 

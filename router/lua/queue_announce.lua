@@ -1,0 +1,36 @@
+-- Tell waiting customers their new place in line after the queue moved: a `queue` frame to each
+-- of the first `limit` conversations of a pool ('pool' mode), or to one conversation ('conv'
+-- mode, when its throttled text is due). Web chat shows the frames; router/queue_texts.py turns
+-- them into WeChat/Telegram texts. Fired by a durable timer, so once per burst of changes.
+-- KEYS[1] anchor. ARGV: mode, pool or cid, limit. Returns the number of frames sent.
+local mode, id, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if mode == 'conv' then
+  local ck = conv_key(id)
+  local f = redis.call('HMGET', ck, 'state', 'pool')
+  if f[1] ~= 'queued' or not f[2] then return 0 end
+  local frame = queue_frame(id, f[2])
+  if frame then emit_customer(id, frame) return 1 end
+  return 0
+end
+local pool = id
+local ids = redis.call('ZRANGE', pool_queue_key(pool), 0, limit - 1)
+if #ids == 0 then return 0 end
+-- Same estimate as lib.lua's queue_frame, with the pool's capacity counted once.
+local avg = tonumber(redis.call('HGET', pool_key(pool), 'avg_handle_s') or '180')
+local slots = 0
+for _, aid in ipairs(redis.call('SMEMBERS', RT .. 'pool:' .. pool .. ':agents')) do
+  local f = redis.call('HMGET', agent_key(aid), 'status', 'cap')
+  if f[1] == 'online' then slots = slots + tonumber(f[2] or '0') end
+end
+local sent = 0
+for rank, cid in ipairs(ids) do
+  -- A conversation offered here by the fallback ladder hears its place in its own pool only.
+  if redis.call('HGET', conv_key(cid), 'pool') == pool then
+    local eta = -1
+    if slots > 0 then eta = math.ceil(rank * avg / slots) end
+    emit_customer(cid, '{"type":"queue","conversation_id":"' .. cid .. '","position":' .. rank ..
+      ',"ahead":' .. (rank - 1) .. ',"eta_s":' .. eta .. '}')
+    sent = sent + 1
+  end
+end
+return sent
