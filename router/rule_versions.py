@@ -16,6 +16,7 @@ from collections.abc import Collection
 from typing import Any
 
 from router.errors import ConfigErrors, ProtocolError
+from router.sla import check_rules as check_sla
 from router.store import Store
 from routing_rules import CheckResult, RuleSet, check_rules, compile_rules
 
@@ -67,9 +68,16 @@ class RuleVersions:
         self.keys = store.keys
         self.pools = pools
         self.skills = skills
+        self.sla_profiles: Collection[str] | None = None
+        """Names a rule's `sla:` may use (router/sla.py sets them); None checks nothing."""
 
     def check(self, source: str, file: str = "<rules>") -> CheckResult:
-        return check_rules(source, file, pools=self.pools, skills=self.skills)
+        result = check_rules(source, file, pools=self.pools, skills=self.skills)
+        if result.ruleset is not None and self.sla_profiles is not None:
+            if problems := check_sla(result.ruleset, self.sla_profiles):
+                result.errors.extend(problems)
+                result.ruleset = None
+        return result
 
     def compile(self, vid: str, source: str) -> RuleSet:
         """The whole version compiled, named by its id so decision records say which one decided;

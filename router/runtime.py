@@ -74,6 +74,7 @@ class Runtime:
         self.rule_sync = RuleSync(self.store, self.rules, settings)
         self.sla = SlaService(self.store, settings)
         self.sla.check(self.rules.current)
+        self.rule_sync.versions.sla_profiles = frozenset(self.sla.profiles)
         self.timers = TimerRunner(self.store, max_sleep_s=settings.sla.timer_max_sleep_s,
                                   lease_s=settings.sla.timer_lease_s)
         for kind in TIMER_KINDS:

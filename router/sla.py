@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from router.demo import config_file
 from router.errors import ConfigError, ConfigErrors
 from router.settings import Settings
-from router.sla_profiles import SlaProfile, load_profiles
+from router.sla_profiles import load_profiles
 from router.store import Store
 from routing_rules import RuleSet
 
@@ -50,7 +51,7 @@ def profiles_path(settings: Settings) -> Path | None:
     return config_file("sla.yaml")
 
 
-def check_rules(ruleset: RuleSet, profiles: dict[str, SlaProfile]) -> list[ConfigError]:
+def check_rules(ruleset: RuleSet, profiles: Collection[str]) -> list[ConfigError]:
     """Every `sla:` a rule names must be a profile, or its conversations would run no clock."""
     errors = []
     known = ", ".join(sorted(profiles)) or "none"

@@ -306,3 +306,16 @@ def test_rules_naming_an_unknown_profile_stop_the_start(tmp_path: Path) -> None:
         assert "rules.yaml:" in str(exc) and "'breech'" in str(exc)
     else:
         raise AssertionError("an unknown SLA profile was accepted")
+
+
+async def test_new_rules_naming_an_unknown_profile_are_refused(redis_url: str, tmp_path: Path) -> None:
+    async with running(settings(tmp_path), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        source = RULES.replace("sla: quick", "sla: quik")
+        async with http.post(f"{base}/api/v1/rules/validate", json={"source": source}, headers=SUE) as r:
+            body = await r.json()
+        line = source.splitlines().index("  - name: quick") + 1
+        assert body["ok"] is False
+        assert [(p["line"], p["severity"]) for p in body["problems"]] == [(line, "error")]
+        assert "'quik'" in body["problems"][0]["message"]
+        async with http.post(f"{base}/api/v1/rules/validate", json={"source": RULES}, headers=SUE) as r:
+            assert (await r.json())["ok"] is True
