@@ -13,6 +13,9 @@ from router.errors import AuthError
 from router.models import Role
 from router.settings import AgentSettings
 
+COOKIE_TTL_S = 12 * 3600
+"""An agent's shift: a console session lasts this long after sign-in."""
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
@@ -36,6 +39,8 @@ class AgentTokens:
             hashlib.sha256(a.token.encode()).digest(): Principal(a.id, a.name or a.id, a.role)
             for a in agents
         }
+        self._fingerprint = {a.id: _fingerprint(a.token) for a in agents}
+        self._by_id = {p.agent_id: p for p in self._by_hash.values()}
 
     def verify(self, token: str | None) -> Principal:
         if not token:
@@ -44,6 +49,37 @@ class AgentTokens:
         if found is None:
             raise AuthError("bad token")
         return found
+
+    # The console's session cookie: a signed '<agent>~<token fingerprint>' that expires, so the
+    # token itself never sits in a cookie, and changing an agent's token ends their sessions.
+    def issue_cookie(self, who: Principal, signer: SessionSigner, ttl_s: int = COOKIE_TTL_S) -> str:
+        body = _b64(f"{who.agent_id}~{self._fingerprint[who.agent_id]}".encode())  # ids may hold dots
+        return _cookie_signer(signer, ttl_s).issue(body)[0]
+
+    def verify_cookie(self, cookie: str | None, signer: SessionSigner) -> Principal:
+        if not cookie:
+            raise AuthError("not signed in")
+        try:
+            body = _cookie_signer(signer, COOKIE_TTL_S).verify(cookie)
+            aid, _, fp = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode().partition("~")
+        except AuthError:
+            raise
+        except ValueError:  # a forged body that is not base64 or not a number
+            raise AuthError("bad session cookie") from None
+        found = self._by_id.get(aid)
+        if found is None or not hmac.compare_digest(fp, self._fingerprint.get(aid, "")):
+            raise AuthError("this session has ended; sign in again")
+        return found
+
+
+def _fingerprint(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def _cookie_signer(signer: SessionSigner, ttl_s: int) -> SessionSigner:
+    """A signer with its own key derived from the web chat secret: a customer's session token
+    must never pass as an agent's cookie, or the other way round."""
+    return SessionSigner(hmac.new(signer.secret, b"kefu agent console", hashlib.sha256).digest(), ttl_s)
 
 
 def _b64(data: bytes) -> str:

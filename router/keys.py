@@ -59,12 +59,18 @@ class Keys:
         """Set: the channel identities ('channel:account:user') linked to one customer."""
         return f"{self.rt}cust:{cust}:idents"
 
+    def customer_convs(self, cust: str) -> str:
+        """Sorted set: the customer's conversations by creation time, so the console can show
+        their history across channels without scanning every conversation."""
+        return f"{self.rt}cust:{cust}:convs"
+
     def identity(self, channel: str, account: str, user: str) -> str:
         """String: channel identity -> customer id. One customer, many channels."""
         return f"{self.rt}ident:{channel}:{account}:{user}"
 
     def agent(self, aid: str) -> str:
-        """Hash: agent's live status, cap, load, idle-since, pools and skills."""
+        """Hash: agent's live status, cap, load, idle-since, pools and skills; each skill's level
+        also as a field sk:<skill>, so choosing an agent reads levels without decoding JSON."""
         return f"{self.rt}agent:{aid}"
 
     def agent_convs(self, aid: str) -> str:
@@ -90,12 +96,25 @@ class Keys:
         return f"{self.rt}pool:{pool}:agents"
 
     def pool_free(self, pool: str) -> str:
-        """Sorted set: online members with free capacity, scored by load then idle-since."""
+        """Sorted set: online members with free capacity, in the pool's policy order (load then
+        idle-since; idle-since; or all 0 for round robin, scanned by id), so the first member who
+        qualifies is the choice."""
         return f"{self.rt}pool:{pool}:free"
 
     def pool_queue(self, pool: str) -> str:
-        """Sorted set: waiting conversations, scored by priority then arrival."""
+        """Sorted set: waiting conversations, scored by arrival minus priority's worth in seconds
+        (aging), requeues and transfers ahead of the rest."""
         return f"{self.rt}pool:{pool}:queue"
+
+    def pool_rr_cursor(self, pool: str) -> str:
+        """String: the agent round robin chose last in a pool; the next choice starts after it."""
+        return f"{self.rt}pool:{pool}:rr"
+
+    @property
+    def assign_settings(self) -> str:
+        """Hash: the assignment settings (policy, stickiness, aging) the Lua scripts read, written
+        by every process at start so all processes choose alike."""
+        return f"{self.rt}assign:settings"
 
     def applied(self, mid: str) -> str:
         """String: marks an inbound message as routed, so a re-read entry has no second effect."""

@@ -21,8 +21,10 @@ from router.lifecycle import lua_table
 # Scripts that work in the {rt} slot get the shared prelude; the others stand alone.
 ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sync", "set_cap", "emit",
            "approval", "timer_claim", "timer_ack", "sla_fire", "queue_text", "queue_moved",
-           "queue_announce")
-# The routing prelude: shared helpers, then SLA clocks and timers that build on them.
+           "queue_announce",
+           "choose")
+# The routing prelude: shared helpers (with policy.lua at lib's __POLICY__ line), then SLA clocks
+# and timers that build on them.
 PRELUDE = ("lib", "sla_lib")
 STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record")
 
@@ -36,6 +38,7 @@ def render(name: str, keys: Keys) -> str:
         return _read(name)
     prelude = (
         "\n".join(_read(part) for part in PRELUDE)
+        .replace("__POLICY__", _read("policy"))
         .replace("__RT__", keys.rt)
         .replace("__TRANSITIONS__", lua_table())
         .replace("__AGENT_CH__", keys.agent_channel)

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from router.assignment import AssignmentSettings
+from router.assignment import check as check_assignment
 from router.errors import ConfigError, ConfigErrors
 from router.models import Role
 from router.ops_settings import OpsSettings, ShiftSettings, check_ops
@@ -139,6 +141,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    assignment: AssignmentSettings = AssignmentSettings()
     ops: OpsSettings = OpsSettings()
     shifts: tuple[ShiftSettings, ...] = ()
     sla: SlaSettings = SlaSettings()
@@ -309,6 +312,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
                                     f"{origin!r} is not an origin like https://shop.example.com[:port]"))
     if s.routing.default_pool and s.routing.default_pool not in pool_ids:
         errors.append(doc.error(("routing", "default_pool"), f"unknown pool {s.routing.default_pool!r}"))
+    errors.extend(check_assignment(doc, s.assignment, pool_ids))
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:

@@ -9,6 +9,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from router.assignment import merge_record, publish
 from router.errors import StoreError
 from router.keys import Keys
 from router.scripts import Scripts
@@ -56,6 +57,7 @@ class Store:
     async def sync_config(self, settings: Settings) -> None:
         """Make Redis agree with the config's pools and agents; live status and load stay."""
         now = time.time()
+        await publish(self.client, self.keys, settings.assignment)  # before agents: it orders free sets
         for pool in settings.pools:
             await self.client.sadd(self.keys.pools, pool.id)
         for agent in settings.agents:
@@ -125,7 +127,7 @@ def _conv_view(d: dict[str, str]) -> dict[str, Any]:
         "first_reply_at": _num(d.get("first_reply_at")),
         "closed_at": _num(d.get("closed_at")),
         "resolution": d.get("resolution") or None,
-        "decision": json.loads(d["decision"]) if d.get("decision") else None,
+        "decision": merge_record(d.get("decision"), d.get("assignment")),
         "sla": sla_view(d.get("sla")),
     }
 

@@ -44,11 +44,8 @@ local function emit_customer(cid, frame)
   if f[1] and f[2] then redis.call('PUBLISH', CUST_CH, f[1] .. ':' .. f[2] .. '\n-\n' .. frame) end
 end
 
--- Free-agent score: load first, then the oldest last-assignment (longest idle). Both fit a
--- double exactly: load < 2^11, milliseconds < 2^42.
-local function free_score(load, last_ms)
-  return load * 4398046511104 + last_ms
-end
+-- Agent choice, queue order and the decision record: router/lua/policy.lua, rendered here.
+__POLICY__
 
 -- An agent is in a pool's free set iff online and under cap. Called after every change to status,
 -- cap or load, so the free sets are never stale.
@@ -59,10 +56,10 @@ local function refresh_agent(aid)
   redis.call('HSET', ak, 'load', load)
   local pools = cjson.decode(f[4] or '[]')
   local free = f[1] == 'online' and load < tonumber(f[2] or '0')
-  local score = free_score(load, tonumber(f[3] or '0'))
+  local last_ms = tonumber(f[3] or '0')
   for _, pool in ipairs(pools) do
     if free then
-      redis.call('ZADD', pool_free_key(pool), score, aid)
+      redis.call('ZADD', pool_free_key(pool), free_score(pool, load, last_ms), aid)
     else
       redis.call('ZREM', pool_free_key(pool), aid)
     end
@@ -71,24 +68,7 @@ local function refresh_agent(aid)
 end
 
 local function has_skills(aid, skills_json, min_level)
-  if skills_json == nil or skills_json == false or skills_json == '' or skills_json == '[]' then
-    return true
-  end
-  local need = cjson.decode(skills_json)
-  local have = cjson.decode(redis.call('HGET', agent_key(aid), 'skills') or '{}')
-  for _, skill in ipairs(need) do
-    local level = have[skill]
-    if level == nil or tonumber(level) < (min_level or 1) then return false end
-  end
-  return true
-end
-
--- Queue score: higher priority first, then earlier arrival. `front` puts a conversation ahead of
--- every ordinary one of its priority (requeue after an agent left, transfer to a full pool).
-local function queue_score(priority, since_s, front)
-  local boost = 0
-  if front then boost = 1000 end
-  return -(priority + boost) * 1e10 + since_s
+  return inspect(aid, decode_need(skills_json), min_level or 1).reason == nil
 end
 
 -- The fallback ladder (sla_lib.lua) may offer a waiting conversation to several pools; whichever
@@ -128,10 +108,12 @@ local function queue_frame(cid, pool)
     ',"ahead":' .. rank .. ',"eta_s":' .. eta .. '}'
 end
 
-local function assign(cid, aid, now, trigger)
+-- `rec` is the choice's record (policy.lua); without one the assignment is recorded as direct.
+local function assign(cid, aid, now, trigger, rec)
   local ck = conv_key(cid)
   unoffer(cid)
   move(cid, 'assigned')
+  write_record(cid, rec or single_record(aid, redis.call('HGET', ck, 'pool') or '', 'direct', now))
   redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
   redis.call('SADD', agent_convs_key(aid), cid)
   redis.call('HSET', agent_key(aid), 'last_assigned_ms', math.floor(now * 1000))
@@ -155,13 +137,6 @@ local function first_for_agent(pool, aid)
   return nil, nil
 end
 
-local function pick_agent(pool, skills_json, min_level)
-  for _, aid in ipairs(redis.call('ZRANGE', pool_free_key(pool), 0, -1)) do
-    if has_skills(aid, skills_json, min_level) then return aid end
-  end
-  return nil
-end
-
 -- Capacity appeared in `pool`'s queue side: hand out conversations while agents are free.
 local function drain_pool(pool, now)
   local assigned = 0
@@ -171,10 +146,10 @@ local function drain_pool(pool, now)
     local done = false
     for _, cid in ipairs(ids) do
       local f = redis.call('HMGET', conv_key(cid), 'skills', 'min_level')
-      local aid = pick_agent(pool, f[1], tonumber(f[2] or '1'))
+      local aid, rec = choose(cid, pool, f[1], tonumber(f[2] or '1'), now, 'queue')
       if aid then
         redis.call('ZREM', pool_queue_key(pool), cid)
-        assign(cid, aid, now, nil)
+        assign(cid, aid, now, nil, rec)
         assigned = assigned + 1
         done = true
         break
@@ -201,7 +176,7 @@ local function drain_agent(aid, now)
     end
     if not best then break end
     redis.call('ZREM', pool_queue_key(best_pool), best)
-    assign(best, aid, now, nil)
+    assign(best, aid, now, nil, single_record(aid, best_pool, 'agent_free', now))
     n = n + 1
   end
   return n

@@ -48,6 +48,7 @@ if not cid then
     end
   end
   redis.call('HSET', kc, 'open', cid)
+  redis.call('ZADD', kc .. ':convs', 'NX', now, cid)  -- keys.customer_convs: the console's history
 end
 local ck = conv_key(cid)
 redis.call('HSET', ck, 'channel', channel, 'account', account, 'chat', chat, 'updated', now)

@@ -26,11 +26,12 @@ if st == 'new' then
     enqueue(cid, pool, now, false)
     -- Try the new conversation first so that its trigger message rides on the assigned frame.
     local f = redis.call('HMGET', ck, 'skills', 'min_level')
-    local aid = pick_agent(pool, f[1], tonumber(f[2] or '1'))
+    local aid, rec = choose(cid, pool, f[1], tonumber(f[2] or '1'), now, 'arrival')
     if aid then
       redis.call('ZREM', pool_queue_key(pool), cid)
-      assign(cid, aid, now, msg)
+      assign(cid, aid, now, msg, rec)
     else
+      write_record(cid, rec)
       qframe = queue_frame(cid, pool) or ''
       if qframe ~= '' then emit_customer(cid, qframe) end
     end

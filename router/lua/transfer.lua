@@ -35,7 +35,8 @@ local outcome, who = 'queued', to_pool
 local tf = kind == 'agent' and redis.call('HMGET', agent_key(target), 'status', 'cap') or nil
 if tf and tf[1] == 'online' and redis.call('SCARD', agent_convs_key(target)) < tonumber(tf[2] or '0') then
   redis.call('HSET', ck, 'pool', to_pool)
-  assign(cid, target, now, nil)  -- queued -> assigned, or assigned -> assigned (a handover)
+  -- queued -> assigned, or assigned -> assigned (a handover)
+  assign(cid, target, now, nil, single_record(target, to_pool, 'transfer', now))
   outcome, who = 'assigned', target
 else
   if st ~= 'queued' then move(cid, 'queued') end

@@ -29,7 +29,12 @@ PRESENCE_REFRESH_S = 20
 async def agent_ws(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME]
     try:
-        who = rt.tokens.verify(request.query.get("token") or request.cookies.get("kefu_agent"))
+        token = request.query.get("token")
+        if not token and not _same_origin(request):
+            # A cookie rides along on any page's WebSocket; only our own console may use it.
+            raise AuthError("cross-origin WebSocket with a session cookie", status=403)
+        who = (rt.tokens.verify(token) if token
+               else rt.tokens.verify_cookie(request.cookies.get("kefu_agent"), rt.signer))
     except AuthError as exc:
         raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
                                    content_type="application/json") from None
@@ -187,6 +192,11 @@ class AgentSession:
     async def typing(self, frame: dict[str, Any]) -> None:
         """Relayed to a web chat customer (router/typing_relay.py); never stored."""
         await from_agent(self.rt, self.who, frames.text_field(frame, "conversation_id"), self.typing_gate)
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    return origin is None or origin.partition("://")[2] == request.host
 
 
 def _ref(text: str) -> str | None:

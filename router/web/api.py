@@ -13,12 +13,17 @@ from router.runtime import RUNTIME
 
 routes = web.RouteTableDef()
 
+SESSION_COOKIE = "kefu_agent"
+"""The console's signed session (router.auth.AgentTokens.issue_cookie), set by POST /api/v1/session."""
+
 
 def principal(request: web.Request, role: Role = Role.AGENT) -> Principal:
     rt = request.app[RUNTIME]
     header = request.headers.get("Authorization", "")
-    token = header[7:] if header.startswith("Bearer ") else request.cookies.get("kefu_agent")
-    who = rt.tokens.verify(token)
+    if header.startswith("Bearer "):
+        who = rt.tokens.verify(header[7:])
+    else:
+        who = rt.tokens.verify_cookie(request.cookies.get(SESSION_COOKIE), rt.signer)
     if not who.can(role):
         raise AuthError(f"needs the {role.value} role", status=403)
     return who

@@ -10,7 +10,7 @@ from aiohttp import WSCloseCode, web
 
 from router.errors import ProtocolError
 from router.runtime import RUNTIME, Runtime
-from router.web import api, openapi, ops_api, reports_api, rules_api, sla_api, widget
+from router.web import api, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws
 
 log = logging.getLogger("kefu.web")
@@ -90,6 +90,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_get("/ws/agent", agent_ws)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_routes(api.routes)
+    app.router.add_routes(console_api.routes)
     app.router.add_routes(ops_api.routes)
     app.router.add_routes(rules_api.routes)
     app.router.add_routes(sla_api.routes)

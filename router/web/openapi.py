@@ -56,6 +56,20 @@ def spec() -> dict[str, Any]:
                 "Close a conversation", "{closed}", params=_ID,
                 body={"type": "object", "properties": {"resolution": {"type": "string"}}})},
             "/api/v1/agents": {"get": _op("List agents with live status and load", "{agents: [...]}")},
+            "/api/v1/session": {
+                "post": _op("Console sign-in: trade an agent token for an HttpOnly session cookie",
+                            "{agent}; Set-Cookie kefu_agent", auth=False,
+                            body={"type": "object", "required": ["token"],
+                                  "properties": {"token": {"type": "string"}}}),
+                "get": _op("Who the session cookie (or Bearer token) belongs to", "{agent}"),
+                "delete": _op("Sign out: clear the session cookie", "{signed_out}", auth=False),
+            },
+            "/api/v1/customers/{id}/history": {"get": _op(
+                "A customer's conversations on every channel, newest first, with their messages",
+                "{customer, conversations: [...]}; 403 unless one of your conversations is theirs", params=_ID)},
+            "/api/v1/customers/{id}/orders": {"get": _op(
+                "A customer's orders from the shop's OrderService", "{orders: [...]}; 404 no_order_service",
+                params=_ID)},
             "/api/v1/agents/{id}/status": {"post": _op(
                 "Set an agent's status", "{agent}", params=_ID,
                 body={"type": "object", "required": ["status"],

@@ -1,0 +1,274 @@
+-- Choosing an agent and ordering queues (docs/assignment.md). Rendered into lib.lua's prelude at
+-- its __POLICY__ line, so it sees the key helpers above it and lib.lua's assign/drain see it.
+-- Settings come from the {rt}assign:settings hash that every process writes at start
+-- (router/assignment.py); a field missing there falls back to the default below.
+local ASSIGN_DEFAULTS = {
+  policy = 'least_loaded', sticky_s = '172800', aging_s = '6', weighted = '0',
+  weight_after_s = '600', weight_fraction = '0.5', record_limit = '20',
+}
+local IDLE_SPAN = 4398046511104 -- 2^42: milliseconds fit below it, load goes above
+local FRONT = 1e13              -- requeues and transfers sit ahead of every ordinary entry
+local STRICT_STEP = 1e8         -- aging off: one priority point outweighs three years of waiting
+local TIE_SCAN = 64             -- equal scores examined for the skill-level tie-break
+local WEIGHT_SCAN = 32          -- eligible agents compared when weighted load is on
+
+local DRY = false               -- set by choose.lua: look, record, change nothing
+local _cfg = nil
+local function cfg()
+  if _cfg then return _cfg end
+  local c = {}
+  for k, v in pairs(ASSIGN_DEFAULTS) do c[k] = v end
+  local raw = redis.call('HGETALL', RT .. 'assign:settings')
+  for i = 1, #raw, 2 do c[raw[i]] = raw[i + 1] end
+  _cfg = c
+  return c
+end
+
+local function pool_policy(pool)
+  local c = cfg()
+  return c['policy:' .. pool] or c.policy
+end
+
+-- Free-set score under the pool's policy: the set is then scanned in order, so the first agent
+-- who qualifies is the policy's choice (ties aside). Round robin scans by agent id instead.
+local function free_score(pool, load, last_ms)
+  local p = pool_policy(pool)
+  if p == 'round_robin' then return 0 end
+  if p == 'longest_idle' then return last_ms end
+  return load * IDLE_SPAN + last_ms
+end
+
+-- Queue score, lowest first. With aging each priority point is worth aging_s seconds of waiting,
+-- so a long wait overtakes a slightly higher priority; equal priorities stay first come first served.
+local function queue_score(priority, since_s, front)
+  local step = tonumber(cfg().aging_s) or 0
+  if step <= 0 then step = STRICT_STEP end
+  local score = since_s - priority * step
+  if front then score = score - FRONT end
+  return score
+end
+
+local function decode_need(skills_json)
+  if skills_json == nil or skills_json == false or skills_json == '' or skills_json == '[]' then
+    return {}
+  end
+  return cjson.decode(skills_json)
+end
+
+-- One HMGET per agent: live load, cap and the needed skills' levels (the sk:<skill> fields that
+-- agent_sync writes), so no JSON is decoded while scanning.
+local function inspect(aid, need, min_level)
+  local fields = {'load', 'cap', 'status'}
+  for _, s in ipairs(need) do fields[#fields + 1] = 'sk:' .. s end
+  local v = redis.call('HMGET', agent_key(aid), unpack(fields))
+  local info = {load = tonumber(v[1] or '0'), cap = tonumber(v[2] or '0'), status = v[3] or 'offline', level = 0}
+  for i, s in ipairs(need) do
+    local l = tonumber(v[3 + i])
+    if not l then info.reason = 'missing_skill:' .. s return info end
+    if l < min_level then info.reason = 'level_below:' .. s return info end
+    info.level = info.level + l
+  end
+  return info
+end
+
+-- The reason an agent outside the free set cannot take work.
+local function unavailable_reason(info)
+  if info.status ~= 'online' then return info.status end
+  if info.load >= info.cap then return 'at_cap' end
+  return nil
+end
+
+-- Open conversations idle on the customer's side for long count as a fraction of a slot. The
+-- cap still counts every conversation; this only changes who looks least loaded.
+local function weighted_load(aid, load, now)
+  local c = cfg()
+  local after, frac = tonumber(c.weight_after_s), tonumber(c.weight_fraction)
+  local eff = 0
+  for _, cid in ipairs(redis.call('SMEMBERS', agent_convs_key(aid))) do
+    local f = redis.call('HMGET', conv_key(cid), 'waiting_on', 'last_out_at')
+    if f[1] == 'customer' and now - tonumber(f[2] or now) > after then eff = eff + frac else eff = eff + 1 end
+  end
+  if eff == 0 then return load end
+  return eff
+end
+
+local function new_record(pool, trigger, now)
+  return {policy = pool_policy(pool), pool = pool, trigger = trigger, at = now,
+    candidates = {}, examined = 0, limit = tonumber(cfg().record_limit), seen = {}, dry = DRY}
+end
+
+local function note(rec, aid, eligible, reason, load, cap)
+  rec.examined = rec.examined + 1
+  rec.seen[aid] = true
+  if #rec.candidates < rec.limit then
+    rec.candidates[#rec.candidates + 1] = {agent = aid, eligible = eligible, reason = reason, load = load, cap = cap}
+  end
+end
+
+local function mark_chosen(rec, aid, reason)
+  rec.chosen = aid
+  for _, c in ipairs(rec.candidates) do
+    if c.agent == aid then c.reason = reason end
+  end
+end
+
+-- The customer's last agent, if within the window and able to take the conversation now.
+local function try_sticky(rec, cid, pool, need, min_level, now)
+  local window = tonumber(cfg().sticky_s)
+  if window <= 0 then return nil end
+  local cust = redis.call('HGET', conv_key(cid), 'customer')
+  if not cust then return nil end
+  local s = redis.call('HMGET', cust_key(cust), 'last_agent', 'last_agent_at')
+  local aid = s[1]
+  if not aid then return nil end
+  if now - tonumber(s[2] or '0') > window then
+    rec.sticky = {agent = aid, outcome = 'expired'}
+    return nil
+  end
+  local info = inspect(aid, need, min_level)
+  local reason = info.reason or unavailable_reason(info)
+  if not reason and not redis.call('ZSCORE', pool_free_key(pool), aid) then reason = 'not_in_pool' end
+  rec.sticky = {agent = aid, outcome = reason or 'chosen'}
+  note(rec, aid, reason == nil, reason or 'sticky', info.load, info.cap)
+  if reason then return nil end
+  return aid
+end
+
+-- Least loaded / longest idle: the free set is already in the policy's order; take the first who
+-- qualifies, then among equal scores the higher total skill level.
+local function scan_ordered(rec, pool, need, min_level, now)
+  local key = pool_free_key(pool)
+  local weighted = rec.policy == 'least_loaded' and cfg().weighted == '1'
+  local frac = tonumber(cfg().weight_fraction)
+  local best, best_score, best_level, best_eff, ties, eligible = nil, nil, -1, nil, 0, 0
+  local start, chunk = 0, 16
+  while true do
+    local page = redis.call('ZRANGE', key, start, start + chunk - 1, 'WITHSCORES')
+    if #page == 0 then break end
+    for i = 1, #page, 2 do
+      local aid, score = page[i], tonumber(page[i + 1])
+      if not rec.seen[aid] then
+        if weighted and best_eff and math.floor(score / IDLE_SPAN) * frac > best_eff then return best end
+        if not weighted and best and score > best_score then return best end
+        local info = inspect(aid, need, min_level)
+        if info.reason then
+          note(rec, aid, false, info.reason, info.load, info.cap)
+        else
+          local load = info.load
+          if weighted then load = weighted_load(aid, info.load, now) end
+          note(rec, aid, true, 'eligible', load, info.cap)
+          eligible = eligible + 1
+          local better
+          if weighted then
+            better = best_eff == nil or load < best_eff or
+              (load == best_eff and score % IDLE_SPAN < best_score % IDLE_SPAN) or
+              (load == best_eff and score % IDLE_SPAN == best_score % IDLE_SPAN and info.level > best_level)
+          else
+            better = best == nil or info.level > best_level
+          end
+          if better then best, best_score, best_level, best_eff = aid, score, info.level, load end
+          if weighted and eligible >= WEIGHT_SCAN then return best end
+        end
+        if best and not weighted then
+          ties = ties + 1
+          if ties >= TIE_SCAN then return best end
+        end
+      end
+    end
+    start = start + chunk
+    chunk = 64
+  end
+  return best
+end
+
+-- Round robin: the next free agent by id after the pool's cursor, wrapping once.
+local function scan_round_robin(rec, pool, need, min_level)
+  local key, cursor_key = pool_free_key(pool), pool_key(pool) .. ':rr'
+  local cursor = redis.call('GET', cursor_key)
+  local ranges = {{'-', '+'}}
+  if cursor then ranges = {{'(' .. cursor, '+'}, {'-', '[' .. cursor}} end
+  for _, r in ipairs(ranges) do
+    local offset = 0
+    while true do
+      local page = redis.call('ZRANGE', key, r[1], r[2], 'BYLEX', 'LIMIT', offset, 32)
+      if #page == 0 then break end
+      for _, aid in ipairs(page) do
+        if not rec.seen[aid] then
+          local info = inspect(aid, need, min_level)
+          if info.reason then
+            note(rec, aid, false, info.reason, info.load, info.cap)
+          else
+            note(rec, aid, true, 'eligible', info.load, info.cap)
+            if not rec.dry then redis.call('SET', cursor_key, aid) end
+            return aid
+          end
+        end
+      end
+      offset = offset + #page
+    end
+  end
+  return nil
+end
+
+-- The whole choice for one conversation: sticky, then the pool's policy. Returns the agent (or
+-- nil) and the record of who was looked at and why; nothing is changed except the RR cursor.
+local function choose(cid, pool, skills_json, min_level, now, trigger)
+  local rec = new_record(pool, trigger, now)
+  local need = decode_need(skills_json)
+  min_level = min_level or 1
+  local aid = try_sticky(rec, cid, pool, need, min_level, now)
+  if aid then
+    mark_chosen(rec, aid, 'sticky')
+    return aid, rec
+  end
+  if rec.policy == 'round_robin' then
+    aid = scan_round_robin(rec, pool, need, min_level)
+  else
+    aid = scan_ordered(rec, pool, need, min_level, now)
+  end
+  if aid then mark_chosen(rec, aid, 'chosen') end
+  return aid, rec
+end
+
+-- A record for a choice that had one candidate: capacity appeared on that agent, or a person
+-- named the agent in a transfer.
+local function single_record(aid, pool, trigger, now)
+  local rec = new_record(pool, trigger, now)
+  local info = inspect(aid, {}, 1)
+  note(rec, aid, true, trigger, info.load, info.cap)
+  rec.chosen = aid
+  if trigger ~= 'agent_free' then rec.policy = trigger end
+  return rec
+end
+
+-- The record as JSON: the examined candidates in scan order, then (when the whole pool fits in
+-- the limit) everyone else with the reason they were not examined. Kept in the conversation's
+-- `assignment` field; the API shows it inside the decision record.
+local function record_json(rec)
+  local pool = rec.pool
+  local members_key = RT .. 'pool:' .. pool .. ':agents'
+  local members = redis.call('SCARD', members_key)
+  local free = redis.call('ZCARD', pool_free_key(pool))
+  if members <= rec.limit - #rec.candidates then
+    local rest = redis.call('SMEMBERS', members_key)
+    table.sort(rest)
+    for _, aid in ipairs(rest) do
+      if not rec.seen[aid] then
+        local info = inspect(aid, {}, 1)
+        local reason = unavailable_reason(info) or 'not_examined'
+        rec.candidates[#rec.candidates + 1] = {agent = aid, eligible = false, reason = reason,
+          load = info.load, cap = info.cap}
+      end
+    end
+  end
+  local parts = {}
+  for i, c in ipairs(rec.candidates) do parts[i] = cjson.encode(c) end
+  local meta = cjson.encode({chosen = rec.chosen or cjson.null, policy = rec.policy,
+    assignment = {pool = pool, trigger = rec.trigger, at = rec.at, examined = rec.examined,
+      free = free, members = members, sticky = rec.sticky}})
+  return '{"candidates":[' .. table.concat(parts, ',') .. '],' .. string.sub(meta, 2)
+end
+
+local function write_record(cid, rec)
+  redis.call('HSET', conv_key(cid), 'assignment', record_json(rec))
+end

@@ -1,0 +1,122 @@
+"""What the agent console needs beyond the core API: its session cookie, and a customer's
+history across channels and their orders beside the conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from router.auth import COOKIE_TTL_S, Principal
+from router.bot.orders import STATE_LABELS, Order, OrderService
+from router.errors import AuthError, ProtocolError
+from router.models import Role
+from router.runtime import RUNTIME, Runtime
+from router.web.api import SESSION_COOKIE, json_body, principal
+
+routes = web.RouteTableDef()
+
+HISTORY_CONVERSATIONS = 20
+"""Conversations shown in a customer's history; older ones are reached through the API's limit."""
+HISTORY_MESSAGES = 50
+"""Messages per earlier conversation; the open one is already on screen in full."""
+
+
+def _me(who: Principal) -> dict[str, str]:
+    return {"id": who.agent_id, "name": who.name, "role": who.role.value}
+
+
+@routes.post("/api/v1/session")
+async def sign_in(request: web.Request) -> web.Response:
+    """Trade an agent token for a signed, HttpOnly session cookie (the console signs in once)."""
+    rt = request.app[RUNTIME]
+    body = await json_body(request)
+    token = body.get("token")
+    who = rt.tokens.verify(token if isinstance(token, str) else None)
+    response = web.json_response({"agent": _me(who)})
+    response.set_cookie(SESSION_COOKIE, rt.tokens.issue_cookie(who, rt.signer), max_age=COOKIE_TTL_S,
+                        path="/", httponly=True, samesite="Strict", secure=request.secure)
+    return response
+
+
+@routes.get("/api/v1/session")
+async def whoami(request: web.Request) -> web.Response:
+    return web.json_response({"agent": _me(principal(request))})
+
+
+@routes.delete("/api/v1/session")
+async def sign_out(request: web.Request) -> web.Response:
+    response = web.json_response({"signed_out": True})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def _allowed(rt: Runtime, who: Principal, cust: str) -> None:
+    """Agents see the customers of their own conversations; supervisors see everyone."""
+    if who.can(Role.SUPERVISOR):
+        return
+    mine = sorted(await rt.store.client.smembers(rt.store.keys.agent_convs(who.agent_id)))
+    if any(c["customer_id"] == cust for c in await rt.store.conversations(mine)):
+        return
+    raise AuthError("this customer is not in one of your conversations", status=403)
+
+
+@routes.get("/api/v1/customers/{id}/history")
+async def history(request: web.Request) -> web.Response:
+    """The customer and their conversations on every channel, newest first, with messages."""
+    who = principal(request)
+    rt = request.app[RUNTIME]
+    cust = request.match_info["id"]
+    customer = await rt.store.customer(cust)
+    if customer is None:
+        raise ProtocolError("not_found", f"no customer {cust}", 404)
+    await _allowed(rt, who, cust)
+    k = rt.store.keys
+    ids: list[str] = await rt.store.client.zrevrange(k.customer_convs(cust), 0, HISTORY_CONVERSATIONS - 1)
+    # Conversations opened before the index existed are still linked from the customer's hash.
+    for extra in await rt.store.client.hmget(k.customer(cust), "open", "last_conv"):
+        if extra and extra not in ids:
+            ids.append(extra)
+    pipe = rt.store.client.pipeline(transaction=False)
+    for cid in ids:
+        pipe.hget(k.conv(cid), "chat")
+    chats = await pipe.execute()
+    out = []
+    for conv, chat in zip(await rt.store.conversations(ids), chats, strict=False):
+        conv["chat"] = chat
+        conv["transcript"] = await rt.transcript.public(conv["id"], HISTORY_MESSAGES)
+        out.append(conv)
+    out.sort(key=lambda c: c.get("created") or 0, reverse=True)
+    return web.json_response({"customer": customer, "conversations": out})
+
+
+def order_service(rt: Runtime) -> OrderService | None:
+    """The runtime's order service, when the shop configured one."""
+    service = getattr(rt, "orders", None)
+    return service if isinstance(service, OrderService) else None
+
+
+def _order_view(o: Order) -> dict[str, Any]:
+    return {
+        "id": o.id, "state": o.state.value, "state_label": STATE_LABELS[o.state],
+        "created_at": o.created_at.isoformat(), "total": f"{o.total:.2f}",
+        "items": [{"title": i.title, "quantity": i.quantity, "price": f"{i.price:.2f}"} for i in o.items],
+        "courier": o.courier, "tracking_no": o.tracking_no,
+    }
+
+
+@routes.get("/api/v1/customers/{id}/orders")
+async def orders(request: web.Request) -> web.Response:
+    """The customer's orders from the shop's OrderService, newest first."""
+    who = principal(request)
+    rt = request.app[RUNTIME]
+    cust = request.match_info["id"]
+    await _allowed(rt, who, cust)
+    service = order_service(rt)
+    if service is None:
+        raise ProtocolError("no_order_service", "no order service is configured", 404)
+    try:
+        found = await service.list_orders(cust)
+    except Exception as exc:  # the contract: any failure means "could not look it up"
+        raise ProtocolError("orders_unavailable", f"the order service failed: {type(exc).__name__}", 503) from None
+    return web.json_response({"orders": [_order_view(o) for o in found[:50]]})

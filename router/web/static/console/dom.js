@@ -1,0 +1,91 @@
+// Small DOM and HTTP helpers. Text always goes in through textContent: customer text is data.
+export const $ = (id) => document.getElementById(id);
+
+export function el(tag, cls, text, attrs) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  return e;
+}
+
+export class HttpError extends Error {
+  constructor(status, body) {
+    super(body?.detail || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+// JSON over fetch with the session cookie. A 404 means "this server does not have it yet":
+// callers hide the panel instead of showing an error.
+export async function api(path, { method = "GET", body, headers = {}, raw = false } = {}) {
+  const init = { method, headers: { ...headers }, credentials: "same-origin" };
+  if (body !== undefined) {
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    init.headers["Content-Type"] ??= "application/json";
+  }
+  const r = await fetch(path, init);
+  if (raw) return r;
+  const data = r.headers.get("Content-Type")?.includes("json") ? await r.json() : null;
+  if (!r.ok) throw new HttpError(r.status, data);
+  return data;
+}
+
+export function duration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+export function clock(ts) {
+  if (!ts) return "";
+  const d = new Date(ts * 1000);
+  const same = d.toDateString() === new Date().toDateString();
+  return same ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+    : d.toLocaleString([], { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+}
+
+export const now = () => Date.now() / 1000;
+
+export function toast(text, kind = "info") {
+  const box = $("toasts");
+  const item = el("div", `toast ${kind}`, text, { role: kind === "error" ? "alert" : "status" });
+  box.append(item);
+  setTimeout(() => item.remove(), 5000);
+}
+
+// A short two-tone beep made by WebAudio: no sound file to fetch, nothing for the CSP to allow.
+let audio = null;
+export function unlockAudio() {
+  if (!audio && window.AudioContext) audio = new AudioContext();
+}
+export function beep() {
+  if (!audio) return;
+  const t0 = audio.currentTime;
+  for (const [freq, at] of [[880, 0], [1320, 0.12]]) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.0001, t0 + at);
+    gain.gain.exponentialRampToValueAtTime(0.2, t0 + at + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t0 + at + 0.1);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(t0 + at);
+    osc.stop(t0 + at + 0.11);
+  }
+}
+
+// The text of `source` with each [start, end) span wrapped in <mark>, built node by node.
+export function marked(source, spans) {
+  const frag = document.createDocumentFragment();
+  let at = 0;
+  for (const { start, end } of [...spans].sort((a, b) => a.start - b.start)) {
+    if (start < at) continue;
+    frag.append(source.slice(at, start), el("mark", "", source.slice(start, end)));
+    at = end;
+  }
+  frag.append(source.slice(at));
+  return frag;
+}

@@ -1,0 +1,183 @@
+// Console entry point: sign-in, tabs, and the frames from the server applied to the model.
+import { initActions } from "./actions.js";
+import { disableFeature, initComposer, restoreDraft } from "./composer.js";
+import { connect, disconnect, send, settle } from "./conn.js";
+import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
+import { applyI18n, currentLang, setLang, t } from "./i18n.js";
+import { initQueue, renderQueue, updateTitle } from "./queue.js";
+import { initRules, loadRules } from "./rules.js";
+import {
+  ackMessage, addMessage, changed, customerName, isSupervisor, onChange, removeConversation, setDelivery, state,
+  upsertConversation,
+} from "./state.js";
+import { approvalRequested, hideSupervisor, showSupervisor } from "./supervisor.js";
+import { loadTeam } from "./team.js";
+import { loadSide, renderCurrent } from "./view.js";
+
+let connectedOnce = false;
+
+function select(id) {
+  state.current = id;
+  const c = state.convs.get(id);
+  if (c) c.unread = 0;
+  restoreDraft();
+  renderQueue();
+  renderCurrent();
+  loadSide();
+  showTab("inbox");
+  $("reply-text").focus();
+}
+
+onChange((what, id) => {
+  renderQueue();
+  if (!id || id === state.current) renderCurrent();
+});
+
+function notifyNew(conv) {
+  beep();
+  if (document.hidden || state.current !== conv.id) toast(`${t("new_chat")}: ${customerName(conv, t("visitor"))}`);
+}
+
+// After a reconnect the server sends every open conversation again; the ones it no longer
+// sends were closed or moved meanwhile, and the list is asked which those are.
+async function reconcile(since) {
+  try {
+    const data = await api("/api/v1/conversations?state=assigned&limit=500");
+    const open = new Set(data.conversations.filter((c) => c.agent === state.me.id).map((c) => c.id));
+    for (const [id, c] of state.convs) if (!open.has(id) && c.seenAt < since) removeConversation(id);
+    changed("list");
+  } catch { /* the next reconnect tries again */ }
+}
+
+const HANDLERS = {
+  hello(f) {
+    state.me = { ...state.me, ...f.agent };
+    $("me").textContent = f.agent.name;
+    $("status").value = f.agent.status === "away" ? "away" : "online";
+    document.body.classList.toggle("is-supervisor", isSupervisor());
+    document.body.classList.toggle("is-admin", f.agent.role === "admin");
+    if (connectedOnce) { const at = now(); setTimeout(() => reconcile(at), 1500); }
+    connectedOnce = true;
+  },
+  assigned(f) {
+    const fresh = upsertConversation(f.conversation, f.messages || []);
+    if (!state.current) select(f.conversation.id);
+    else changed("conv", f.conversation.id);
+    if (fresh) notifyNew(f.conversation);
+  },
+  message(f) {
+    if (addMessage(f.conversation_id, f.message)) {
+      if (f.message.from === "customer" && (document.hidden || f.conversation_id !== state.current)) beep();
+      if (f.conversation_id === state.current && !document.hidden) state.convs.get(state.current).unread = 0;
+      changed("messages", f.conversation_id);
+    }
+  },
+  ack(f) { changed("messages", ackMessage(f.conversation_id, f.client_msg_id, f.message_id)); },
+  delivery(f) { changed("messages", setDelivery(f.message_id, { status: f.status, reason: f.reason })); },
+  unassigned(f) { removeConversation(f.conversation_id); changed("list"); restoreDraft(); },
+  closed(f) { removeConversation(f.conversation_id); changed("list"); restoreDraft(); toast(t("closed")); },
+  transferred() { toast(t("transferred")); },
+  status(f) { $("status").value = f.status === "away" ? "away" : "online"; },
+  sla(f) {
+    const c = state.convs.get(f.conversation_id);
+    if (!c) return;
+    c.conv.sla = f.sla;
+    if (f.event === "breached") toast(`${t("sla_breached")}: ${c.conv.customer?.name || f.conversation_id}`, "error");
+    changed("conv", f.conversation_id);
+  },
+  typing(f) {
+    const c = state.convs.get(f.conversation_id);
+    if (c) { c.typingUntil = now() + 5; changed("conv", f.conversation_id); setTimeout(() => changed("conv", f.conversation_id), 5100); }
+  },
+  warning(f) { toast(`${t("compliance")} ${(f.terms || []).join(", ")}`, "warn"); },
+  approval(f) {
+    const a = f.approval || {};
+    toast(`${t("approval_answer")} ¥${a.amount}: ${t(a.state) || a.state}${a.note ? ` — ${a.note}` : ""}`,
+      a.state === "approved" ? "info" : "warn");
+  },
+  approval_request(f) { approvalRequested(f.approval); },
+  error(f) {
+    if (f.ref) {
+      settle(f.ref);
+      for (const c of state.convs.values()) {
+        const m = c.messages.get(f.ref);
+        if (m) { m.delivery = { status: "failed", reason: f.detail }; changed("messages", c.conv.id); }
+      }
+    }
+    // Features this server does not have yet stay quiet: the console simply stops using them.
+    if (f.code === "unknown_type") { disableFeature("typing"); if (!f.ref) return; }
+    toast(f.detail, "error");
+  },
+};
+
+function onFrame(f) {
+  HANDLERS[f.type]?.(f);
+}
+
+function onState(s) {
+  const conn = $("conn");
+  conn.textContent = t(s);
+  conn.className = `conn ${s}`;
+  document.body.classList.toggle("offline", s === "offline");
+}
+
+function showTab(name) {
+  for (const tab of document.querySelectorAll("[data-tab]")) {
+    const on = tab.dataset.tab === name;
+    tab.setAttribute("aria-selected", String(on));
+    $(`tab-${tab.dataset.tab}`).hidden = !on;
+  }
+  if (name === "supervisor") showSupervisor(); else hideSupervisor();
+  if (name === "rules") loadRules();
+  if (name === "team") loadTeam();
+}
+
+function enter(agent) {
+  state.me = agent;
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  $("me").textContent = agent.name;
+  document.body.classList.toggle("is-supervisor", isSupervisor());
+  document.body.classList.toggle("is-admin", agent.role === "admin");
+  connect({ onFrame, onState, onSignedOut: signedOut });
+}
+
+function signedOut() {
+  disconnect();
+  state.convs.clear();
+  state.current = null;
+  connectedOnce = false;
+  $("app").hidden = true;
+  $("signin").hidden = false;
+  $("token").focus();
+}
+
+async function signIn(token) {
+  $("signin-error").textContent = "";
+  try {
+    const data = await api("/api/v1/session", { method: "POST", body: { token } });
+    $("token").value = "";
+    enter(data.agent);
+  } catch {
+    $("signin-error").textContent = t("bad_token");
+  }
+}
+
+function boot() {
+  applyI18n(document);
+  $("signin").addEventListener("submit", (e) => { e.preventDefault(); unlockAudio(); signIn($("token").value.trim()); });
+  $("status").addEventListener("change", () => { if (!send({ type: "status", status: $("status").value })) toast(t("offline"), "error"); });
+  $("signout").addEventListener("click", async () => { await api("/api/v1/session", { method: "DELETE" }).catch(() => {}); signedOut(); });
+  $("lang").addEventListener("click", () => { setLang(currentLang() === "zh" ? "en" : "zh"); renderQueue(); renderCurrent(); });
+  for (const tab of document.querySelectorAll("[data-tab]")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
+  document.addEventListener("pointerdown", unlockAudio, { once: true });
+  document.addEventListener("visibilitychange", updateTitle);
+  initQueue(select);
+  initComposer();
+  initActions({ select, showTab });
+  initRules();
+  // A live session cookie skips the sign-in form.
+  api("/api/v1/session").then((d) => enter(d.agent), () => { $("signin").hidden = false; $("token").focus(); });
+}
+
+boot();

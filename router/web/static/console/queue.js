@@ -1,0 +1,89 @@
+// The unified queue: every channel in one list, most urgent first, with timers that tick.
+import { $, duration, el, now } from "./dom.js";
+import { t } from "./i18n.js";
+import { customerName, slaDue, slaLevel, sorted, state, waitingSince } from "./state.js";
+
+const rows = new Map(); // conversation id -> <li>, reused so focus survives a re-render
+let onSelect = () => {};
+
+export function initQueue(select) {
+  onSelect = select;
+  setInterval(renderQueue, 1000);
+}
+
+function lastText(c) {
+  const msgs = [...c.messages.values()].filter((m) => !m.note);
+  const last = msgs.at(-1);
+  if (!last) return "";
+  return last.text || (last.media ? `[${last.kind || "media"}]` : "");
+}
+
+function fillRow(li, c, at) {
+  const conv = c.conv;
+  const cust = conv.customer || {};
+  let btn = li.firstElementChild;
+  if (!btn) {
+    btn = el("button", "conv", undefined, { type: "button", "data-id": conv.id });
+    btn.addEventListener("click", () => onSelect(conv.id));
+    li.append(btn);
+  }
+  const parts = [];
+  const chan = conv.channel || "webchat";
+  parts.push(el("span", `chan chan-${chan}`, chan, { title: `${chan}${conv.account ? ` · ${conv.account}` : ""}` }));
+  const who = el("span", "who", customerName(conv, t("visitor")));
+  if (cust.segment === "vip") who.append(el("span", "badge vip", t("vip")));
+  parts.push(who);
+  const timers = el("span", "timers");
+  const since = waitingSince(c);
+  if (since) timers.append(el("span", "wait", `${t("waiting")} ${duration(at - since)}`));
+  const level = slaLevel(conv, at);
+  if (level) {
+    const due = slaDue(conv);
+    const text = level === "met" ? t("sla_met")
+      : level === "red" ? `${t("sla_breached")}${due ? ` +${duration(at - due)}` : ""}`
+        : `${t("sla_left")} ${duration(due - at)}`;
+    timers.append(el("span", `sla sla-${level}`, text));
+  }
+  parts.push(timers);
+  if (c.unread && conv.id !== state.current) {
+    parts.push(el("span", "unread", String(c.unread), { "aria-label": `${c.unread} ${t("unread")}` }));
+  }
+  parts.push(el("span", "preview", lastText(c)));
+  if (conv.id === state.current) btn.setAttribute("aria-current", "true");
+  else btn.removeAttribute("aria-current");
+  li.className = conv.id === state.current ? "active" : "";
+  btn.replaceChildren(...parts);
+}
+
+export function renderQueue() {
+  const ul = $("convs");
+  if (!ul) return;
+  const at = now();
+  const order = sorted(at);
+  for (const id of [...rows.keys()]) {
+    if (!state.convs.has(id)) { rows.get(id).remove(); rows.delete(id); }
+  }
+  order.forEach((c, i) => {
+    let li = rows.get(c.conv.id);
+    if (!li) { li = el("li"); rows.set(c.conv.id, li); }
+    fillRow(li, c, at);
+    if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] || null);
+  });
+  $("queue-empty").hidden = order.length > 0;
+  updateTitle();
+}
+
+// Title badge: unread messages across conversations, so a background tab still says "look".
+export function updateTitle() {
+  let unread = 0;
+  for (const c of state.convs.values()) if (c.conv.id !== state.current || document.hidden) unread += c.unread;
+  document.title = `${unread ? `(${unread}) ` : ""}${t("title")}`;
+}
+
+// Alt+ArrowDown/Up walk the list in its on-screen order.
+export function neighbour(step) {
+  const order = sorted().map((c) => c.conv.id);
+  if (!order.length) return null;
+  const i = order.indexOf(state.current);
+  return order[(i + step + order.length) % order.length] ?? order[0];
+}

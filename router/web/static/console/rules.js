@@ -1,0 +1,185 @@
+// The routing-rules editor: line numbers, problems at their line, explain a test message,
+// replay recent traffic, activate with If-Match, and the version history with diff and rollback.
+import { $, api, clock, el, toast } from "./dom.js";
+import { t } from "./i18n.js";
+
+let etag = null;
+let version = null;
+let problemLines = new Map(); // line -> message
+
+function lines() {
+  return $("rules-src").value.split("\n").length;
+}
+
+function drawGutter() {
+  const g = $("rules-gutter");
+  const n = lines();
+  if (g.childElementCount !== n) {
+    g.replaceChildren(...Array.from({ length: n }, (_, i) => el("div", "", String(i + 1), { "data-line": String(i + 1) })));
+  }
+  for (const d of g.children) {
+    const msg = problemLines.get(Number(d.dataset.line));
+    d.className = msg ? "bad" : "";
+    if (msg) d.title = msg; else d.removeAttribute("title");
+  }
+  g.scrollTop = $("rules-src").scrollTop;
+}
+
+function goTo(line, col) {
+  const src = $("rules-src");
+  const all = src.value.split("\n");
+  let at = 0;
+  for (let i = 0; i < line - 1 && i < all.length; i++) at += all[i].length + 1;
+  at += Math.max(0, (col || 1) - 1);
+  src.focus();
+  src.setSelectionRange(at, Math.min(at + (all[line - 1]?.length || 0), src.value.length));
+  // Bring the line into view: the line height is fixed by the stylesheet.
+  const lh = parseFloat(getComputedStyle(src).lineHeight) || 18;
+  src.scrollTop = Math.max(0, (line - 4) * lh);
+  drawGutter();
+}
+
+function showProblems(problems) {
+  problemLines = new Map();
+  const ul = $("rules-problems");
+  ul.replaceChildren();
+  for (const p of problems || []) {
+    if (p.line) problemLines.set(p.line, p.message);
+    const li = el("li", `problem ${p.severity || "error"}`);
+    const b = el("button", "link", `${p.line ?? "?"}:${p.col ?? "?"}`, { type: "button", "aria-label": `line ${p.line}` });
+    b.addEventListener("click", () => goTo(p.line, p.col));
+    li.append(b, " ", el("span", "", p.message));
+    ul.append(li);
+  }
+  $("rules-status").textContent = problems?.length ? "" : t("valid");
+  drawGutter();
+}
+
+function showResult(title, data) {
+  const box = $("rules-result");
+  box.replaceChildren(el("h3", "", title));
+  const d = data.decision || data;
+  if (d && (d.pool || d.rule)) {
+    box.append(el("p", "", `${t("pool")}: ${d.pool ?? "—"} · ${t("rule")}: ${d.rule ?? "default"}`));
+  }
+  const why = data.explanation || data.lines || d?.explanation;
+  if (Array.isArray(why)) {
+    const ol = el("ol", "why");
+    for (const w of why) ol.append(el("li", "", typeof w === "string" ? w : JSON.stringify(w)));
+    box.append(ol);
+  }
+  const raw = el("details", "raw");
+  raw.append(el("summary", "", "JSON"), el("pre", "", JSON.stringify(data, null, 2)));
+  box.append(raw);
+}
+
+export async function loadRules() {
+  try {
+    const r = await api("/api/v1/rules", { raw: true });
+    if (!r.ok) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status });
+    const data = await r.json();
+    etag = r.headers.get("ETag") || `"${data.version}"`;
+    version = data.version;
+    $("rules-src").value = data.source || "";
+    $("rules-version").textContent = `${t("version")} ${version}` +
+      (data.activated_by ? ` · ${t("author")} ${data.activated_by}` : "") +
+      (data.activated_at ? ` · ${clock(data.activated_at)}` : "");
+    $("rules-editor").hidden = false;
+    $("rules-missing").hidden = true;
+    showProblems([]);
+    $("rules-status").textContent = "";
+    loadVersions();
+  } catch (err) {
+    $("rules-editor").hidden = true;
+    $("rules-missing").hidden = false;
+    $("rules-missing").textContent = err.status === 404 ? t("unavailable") : err.message;
+  }
+}
+
+async function run(button, job) {
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try { await job(); } catch (err) { toast(err.body?.detail || err.message, "error"); } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+async function validate() {
+  const res = await api("/api/v1/rules/validate", { method: "POST", body: { source: $("rules-src").value } });
+  showProblems(res.problems || []);
+  return res.ok;
+}
+
+async function activate() {
+  try {
+    const res = await api("/api/v1/rules", { method: "PUT", headers: { "If-Match": etag }, body: { source: $("rules-src").value } });
+    showProblems([]);
+    toast(`${t("activated")} ${res.version}`);
+    await loadRules();
+    $("rules-status").textContent = `${t("activated")} ${res.version}`;
+  } catch (err) {
+    if (err.status === 422) { showProblems(err.body?.problems || []); return; }
+    if (err.status === 412) { toast(t("stale"), "error"); return; }
+    throw err;
+  }
+}
+
+async function loadVersions() {
+  try {
+    const data = await api("/api/v1/rules/versions");
+    const list = Array.isArray(data) ? data : data.versions || [];
+    const ul = $("rules-versions");
+    ul.replaceChildren();
+    for (const v of list) {
+      const li = el("li", v.version === version ? "current" : "");
+      const b = el("button", "link", `${v.version}`, { type: "button" });
+      b.addEventListener("click", () => showVersion(v.version));
+      li.append(b, ` ${clock(v.at)} · ${v.author || ""} `, el("span", "muted", v.summary || ""));
+      ul.append(li);
+    }
+    $("rules-history").hidden = false;
+  } catch {
+    $("rules-history").hidden = true;
+  }
+}
+
+async function showVersion(v) {
+  const data = await api(`/api/v1/rules/versions/${encodeURIComponent(v)}`);
+  const box = $("rules-diff");
+  box.hidden = false;
+  $("rules-diff-title").textContent = `${v} · ${t("diff")}`;
+  const pre = $("rules-diff-text");
+  pre.replaceChildren();
+  for (const line of String(data.diff || "").split("\n")) {
+    const cls = line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : "";
+    pre.append(el("span", cls, `${line}\n`));
+  }
+  const rb = $("rules-rollback");
+  rb.hidden = v === version;
+  rb.onclick = () => run(rb, async () => {
+    const res = await api(`/api/v1/rules/rollback/${encodeURIComponent(v)}`, { method: "POST", headers: { "If-Match": etag } });
+    toast(`${t("rolled_back")} ${res.version}`);
+    box.hidden = true;
+    await loadRules();
+    $("rules-status").textContent = `${t("rolled_back")} ${res.version}`;
+  });
+}
+
+export function initRules() {
+  const src = $("rules-src");
+  src.addEventListener("input", () => { problemLines.clear(); drawGutter(); });
+  src.addEventListener("scroll", () => { $("rules-gutter").scrollTop = src.scrollTop; });
+  $("rules-validate").addEventListener("click", (e) => run(e.currentTarget, validate));
+  $("rules-activate").addEventListener("click", (e) => run(e.currentTarget, activate));
+  $("rules-reload").addEventListener("click", (e) => run(e.currentTarget, loadRules));
+  $("rules-explain").addEventListener("click", (e) => run(e.currentTarget, async () => {
+    const body = { text: $("rules-text").value, source: src.value };
+    if ($("rules-channel").value) body.channel = $("rules-channel").value;
+    showResult(t("explain"), await api("/api/v1/rules/explain", { method: "POST", body }));
+  }));
+  $("rules-replay").addEventListener("click", (e) => run(e.currentTarget, async () => {
+    $("rules-result").replaceChildren(el("p", "muted", `${t("replay")}…`, { role: "status" }));
+    showResult(t("replay"), await api("/api/v1/rules/replay", { method: "POST", body: { source: src.value } }));
+  }));
+}

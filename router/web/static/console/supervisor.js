@@ -1,0 +1,130 @@
+// The supervisor's floor view: pools, agents' load against cap, SLA breaches, every open
+// conversation (with take-over) and the discount approvals waiting for an answer.
+import { send } from "./conn.js";
+import { $, api, clock, duration, el, now, toast } from "./dom.js";
+import { t } from "./i18n.js";
+import { state } from "./state.js";
+
+const REFRESH_MS = 5000;
+const approvals = new Map(); // id -> approval
+let timer = null;
+
+function table(headers, rows) {
+  const tbl = el("table", "grid");
+  const head = el("tr");
+  for (const h of headers) head.append(el("th", "", t(h), { scope: "col" }));
+  tbl.append(head);
+  for (const cells of rows) {
+    const tr = el("tr");
+    for (const c of cells) tr.append(c instanceof Node ? wrap(c) : el("td", "", c));
+    tbl.append(tr);
+  }
+  return tbl;
+}
+
+function wrap(node) {
+  const td = el("td");
+  td.append(node);
+  return td;
+}
+
+function loadBar(load, cap) {
+  const m = el("meter", "", undefined, { min: "0", max: String(Math.max(cap, 1)), value: String(load),
+    high: String(Math.max(cap - 1, 0.5)), "aria-label": `${load}/${cap}` });
+  const span = el("span", "load");
+  span.append(m, ` ${load}/${cap}`);
+  return span;
+}
+
+function takeOverButton(cid) {
+  const b = el("button", "small", t("take_over"), { type: "button" });
+  b.addEventListener("click", () => {
+    if (send({ type: "transfer", conversation_id: cid, to_agent: state.me.id, note: "supervisor took over" })) {
+      toast(t("taken"));
+    }
+  });
+  return b;
+}
+
+async function refresh() {
+  if ($("tab-supervisor").hidden) return;
+  try {
+    const o = await api("/api/v1/supervisor/overview");
+    $("sv-overview").hidden = false;
+    $("sv-pools").replaceChildren(table(["pool", "queued", "longest_wait"],
+      (o.pools || []).map((p) => [p.id, String(p.queued), duration(p.longest_wait_s || 0)])));
+    $("sv-agents").replaceChildren(table(["agent", "status", "load"],
+      (o.agents || []).map((a) => [a.name || a.id, t(a.status) === a.status ? a.status : t(a.status), loadBar(a.load, a.cap)])));
+    const breaches = o.breaches || [];
+    $("sv-breaches").replaceChildren(breaches.length ? table(["agent", "pool", "sla_left", ""],
+      breaches.map((b) => [b.agent || "—", b.pool || "—", `${b.kind || b.profile || ""} ${b.due ? duration(now() - b.due) : ""}`,
+        b.conversation_id ? takeOverButton(b.conversation_id) : ""])) : el("p", "muted", t("none")));
+  } catch (err) {
+    $("sv-overview").hidden = err.status === 404;
+  }
+  try {
+    const data = await api("/api/v1/conversations?state=assigned&limit=100");
+    const convs = data.conversations || [];
+    $("sv-convs").replaceChildren(convs.length ? table(["customer", "channel", "agent", "waiting", ""],
+      convs.map((c) => [c.customer_id || "", c.channel || "", c.agent || "—", clock(c.updated),
+        c.agent === state.me.id ? "" : takeOverButton(c.id)])) : el("p", "muted", t("none")));
+  } catch { /* shown again on the next refresh */ }
+  await loadApprovals();
+}
+
+async function loadApprovals() {
+  try {
+    const data = await api("/api/v1/approvals");
+    approvals.clear();
+    for (const a of data.approvals || data.items || []) approvals.set(a.id, a);
+    $("sv-approvals-panel").hidden = false;
+  } catch (err) {
+    if (err.status === 404) { $("sv-approvals-panel").hidden = true; return; }
+  }
+  renderApprovals();
+}
+
+export function approvalRequested(approval) {
+  approvals.set(approval.id, approval);
+  renderApprovals();
+  toast(`${t("approvals")}: ${approval.agent} ¥${approval.amount}`);
+}
+
+function answer(id, approved) {
+  const note = $(`note-${id}`)?.value.trim() || "";
+  // The WebSocket answers at once; the REST call is the path when it is down.
+  if (!send({ type: "approval_answer", id, approved, note })) {
+    api(`/api/v1/approvals/${encodeURIComponent(id)}`, { method: "POST", body: { approved, note } })
+      .then(loadApprovals, (err) => toast(err.message, "error"));
+  }
+  const a = approvals.get(id);
+  if (a) { a.state = approved ? "approved" : "denied"; renderApprovals(); }
+}
+
+function renderApprovals() {
+  const ul = $("sv-approvals");
+  ul.replaceChildren();
+  const open = [...approvals.values()].filter((a) => (a.state || "pending") === "pending");
+  if (!open.length) { ul.append(el("li", "muted", t("none"))); return; }
+  for (const a of open) {
+    const li = el("li", "approval");
+    li.append(el("strong", "", `¥${a.amount}`), ` ${a.agent} · ${a.conversation_id} `, el("q", "", a.reason || ""));
+    const note = el("input", "", undefined, { id: `note-${a.id}`, "aria-label": t("note"), placeholder: t("note") });
+    const yes = el("button", "small", t("approve"), { type: "button" });
+    const no = el("button", "small secondary", t("deny"), { type: "button" });
+    yes.addEventListener("click", () => answer(a.id, true));
+    no.addEventListener("click", () => answer(a.id, false));
+    li.append(note, yes, no);
+    ul.append(li);
+  }
+}
+
+export function showSupervisor() {
+  refresh();
+  clearInterval(timer);
+  timer = setInterval(refresh, REFRESH_MS);
+}
+
+export function hideSupervisor() {
+  clearInterval(timer);
+}

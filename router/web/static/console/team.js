@@ -1,0 +1,54 @@
+// Agents, their pools and caps. Admins change a cap in place (PUT /api/v1/agents/{id}/cap).
+import { $, api, el, toast } from "./dom.js";
+import { t } from "./i18n.js";
+import { state } from "./state.js";
+
+export async function loadTeam() {
+  let agents;
+  try {
+    agents = (await api("/api/v1/agents")).agents || [];
+  } catch (err) {
+    $("team-agents").replaceChildren(el("p", "error", err.message));
+    return;
+  }
+  state.agents = agents;
+  const admin = state.me?.role === "admin";
+  const tbl = el("table", "grid");
+  const head = el("tr");
+  for (const h of ["agent", "status", "pools", "load", "cap"]) head.append(el("th", "", t(h), { scope: "col" }));
+  tbl.append(head);
+  for (const a of agents) {
+    const tr = el("tr");
+    tr.append(el("td", "", `${a.name || a.id} (${a.id}) · ${a.role}`), el("td", `st st-${a.status}`, a.status),
+      el("td", "", (a.pools || []).join(", ")), el("td", "", String(a.load)));
+    const td = el("td");
+    if (admin) {
+      const input = el("input", "cap", undefined, { type: "number", min: "0", max: "100", value: String(a.max_chats),
+        "aria-label": `${t("cap")} ${a.name || a.id}` });
+      const save = el("button", "small", t("save"), { type: "button" });
+      save.addEventListener("click", async () => {
+        try {
+          await api(`/api/v1/agents/${encodeURIComponent(a.id)}/cap`, { method: "PUT", body: { cap: Number(input.value) } });
+          toast(`${a.id}: ${t("cap")} ${input.value}. ${t("saved")}`);
+        } catch (err) {
+          toast(err.status === 404 ? t("unavailable") : err.message, "error");
+        }
+      });
+      td.append(input, save);
+    } else {
+      td.textContent = String(a.max_chats);
+    }
+    tr.append(td);
+    tbl.append(tr);
+  }
+  $("team-agents").replaceChildren(tbl);
+  const pools = new Map();
+  for (const a of agents) for (const p of a.pools || []) pools.set(p, [...(pools.get(p) || []), a]);
+  const ul = el("ul", "pools");
+  for (const [p, members] of [...pools].sort()) {
+    const online = members.filter((a) => a.status === "online");
+    const free = online.reduce((n, a) => n + Math.max(0, a.max_chats - a.load), 0);
+    ul.append(el("li", "", `${p}: ${members.map((a) => a.id).join(", ")} · ${t("online")} ${online.length} · free ${free}`));
+  }
+  $("team-pools").replaceChildren(ul);
+}

@@ -1,0 +1,177 @@
+// The open conversation: its messages with delivery status, and beside it the customer, why the
+// chat came here, their orders, their history on every channel and the WeChat reply quota.
+import { $, api, clock, duration, el, now } from "./dom.js";
+import { t } from "./i18n.js";
+import { customerName, state } from "./state.js";
+
+const sideCache = new Map(); // customer id -> {at, history, orders}
+const SIDE_TTL_S = 30;
+
+function messageItem(m) {
+  const li = el("li", `msg from-${m.from}${m.note ? " note" : ""}`, undefined, { "data-id": m.id });
+  li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
+  const meta = el("div", "meta");
+  meta.append(el("time", "", clock(m.ts)));
+  if (m.from === "agent" && m.agent_id && m.agent_id !== state.me?.id) meta.append(` · ${m.agent_id}`);
+  li.append(meta);
+  if (m.from === "agent" || m.from === "bot") {
+    const d = m.delivery || {};
+    const st = d.status || "";
+    const span = el("span", `delivery ${st}`, st === "failed" ? `${t("failed")}: ${d.reason || ""}` : st ? t(st) : "");
+    if (st === "failed") span.setAttribute("role", "alert");
+    li.append(span);
+  }
+  return li;
+}
+
+export function renderCurrent() {
+  const c = state.current && state.convs.get(state.current);
+  $("current").hidden = !c;
+  $("empty").hidden = !!c;
+  $("side").hidden = !c;
+  if (!c) return;
+  const conv = c.conv;
+  const cust = conv.customer || {};
+  const title = $("conv-title");
+  title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ",
+    el("span", "", customerName(conv, t("visitor"))));
+  if (cust.segment === "vip") title.append(" ", el("span", "badge vip", t("vip")));
+  $("conv-meta").textContent = [conv.id, conv.pool && `${t("pool")} ${conv.pool}`, cust.segment]
+    .filter(Boolean).join(" · ");
+  const log = $("messages");
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.replaceChildren(...[...c.messages.values()].map(messageItem));
+  if (atBottom) log.scrollTop = log.scrollHeight;
+  $("typing").hidden = c.typingUntil < now();
+  renderDecision(conv.decision);
+  renderQuota(c);
+}
+
+function row(dl, key, value) {
+  if (value === undefined || value === null || value === "" || (Array.isArray(value) && !value.length)) return;
+  dl.append(el("dt", "", t(key)), el("dd", "", Array.isArray(value) ? value.join(", ") : value));
+}
+
+function renderDecision(d) {
+  const box = $("why");
+  box.replaceChildren();
+  $("why-panel").hidden = !d;
+  if (!d) return;
+  const dl = el("dl", "facts");
+  row(dl, "pool", d.pool);
+  row(dl, "rule", d.rule || "default");
+  row(dl, "version", d.version);
+  row(dl, "policy", d.policy);
+  row(dl, "chosen", d.chosen);
+  box.append(dl);
+  if (d.conditions?.length) {
+    const ul = el("ul", "conditions");
+    for (const line of d.conditions) ul.append(el("li", "", line));
+    box.append(ul);
+  }
+  if (Array.isArray(d.candidates) && d.candidates.length) {
+    const table = el("table", "grid");
+    table.append(el("caption", "", t("candidates")));
+    const head = el("tr");
+    for (const k of ["agent", "eligible", "load", "reason"]) head.append(el("th", "", t(k), { scope: "col" }));
+    table.append(head);
+    for (const cand of d.candidates) {
+      const tr = el("tr", cand.agent === d.chosen ? "chosen" : "");
+      tr.append(el("td", "", cand.agent), el("td", "", cand.eligible ? "✓" : "✗"),
+        el("td", "", `${cand.load ?? "?"}/${cand.cap ?? "?"}`), el("td", "", cand.reason || ""));
+      table.append(tr);
+    }
+    box.append(table);
+  }
+}
+
+async function renderQuota(c) {
+  const panel = $("quota-panel");
+  const conv = c.conv;
+  const chat = c.chat;
+  if (conv.channel !== "wechat" || !chat) { panel.hidden = true; return; }
+  try {
+    const q = await api(`/api/v1/wechat/${encodeURIComponent(conv.account)}/quota/${encodeURIComponent(chat)}`);
+    panel.hidden = false;
+    $("quota").textContent = `${q.quota_left} / ${q.quota}` +
+      (q.window_ends ? ` · ${t("window_ends")} ${duration(q.window_ends - now())}` : "");
+    $("quota").className = q.quota_left ? "" : "bad";
+  } catch {
+    panel.hidden = true;
+  }
+}
+
+// Customer, orders and history: fetched once per customer and kept briefly.
+export async function loadSide(force = false) {
+  const c = state.current && state.convs.get(state.current);
+  if (!c) return;
+  const cust = c.conv.customer_id;
+  if (!cust) return;
+  let entry = sideCache.get(cust);
+  if (force || !entry || now() - entry.at > SIDE_TTL_S) {
+    const [history, orders] = await Promise.allSettled([
+      api(`/api/v1/customers/${encodeURIComponent(cust)}/history`),
+      api(`/api/v1/customers/${encodeURIComponent(cust)}/orders`),
+    ]);
+    entry = { at: now(), history: history.value || null, orders: orders.value || null };
+    sideCache.set(cust, entry);
+  }
+  if (state.current !== c.conv.id) return;
+  const self = entry.history?.conversations?.find((h) => h.id === c.conv.id);
+  if (self?.chat && c.chat !== self.chat) { c.chat = self.chat; renderQuota(c); }
+  renderCustomer(entry.history?.customer || c.conv.customer);
+  renderOrders(entry.orders);
+  renderHistory(entry.history, c.conv.id);
+}
+
+function renderCustomer(cust) {
+  const box = $("cust");
+  box.replaceChildren();
+  if (!cust) return;
+  const dl = el("dl", "facts");
+  row(dl, "customer", cust.name || cust.id);
+  dl.append(el("dt", "", "segment"), el("dd", "", cust.segment || ""));
+  row(dl, "channel", (cust.identities || []).map((i) => i.split(":").slice(0, 2).join(":")));
+  if (cust.tags?.length) dl.append(el("dt", "", "tags"), el("dd", "", cust.tags.join(", ")));
+  box.append(dl);
+}
+
+function renderOrders(data) {
+  const panel = $("orders-panel");
+  panel.hidden = !data;
+  if (!data) return;
+  const ul = $("orders");
+  ul.replaceChildren();
+  if (!data.orders.length) { ul.append(el("li", "muted", t("no_orders"))); return; }
+  for (const o of data.orders) {
+    const li = el("li", "order");
+    const head = el("div", "order-head");
+    head.append(el("strong", "", o.id), el("span", `badge state-${o.state}`, o.state_label || o.state),
+      el("span", "money", `¥${o.total}`));
+    li.append(head);
+    li.append(el("div", "muted", o.items.map((i) => `${i.title} ×${i.quantity}`).join("; ")));
+    if (o.tracking_no) li.append(el("div", "muted", `${o.courier || ""} ${o.tracking_no}`));
+    ul.append(li);
+  }
+}
+
+function renderHistory(data, currentId) {
+  const panel = $("history-panel");
+  panel.hidden = !data;
+  if (!data) return;
+  const box = $("history");
+  box.replaceChildren();
+  const past = data.conversations.filter((h) => h.id !== currentId);
+  if (!past.length) { box.append(el("p", "muted", t("no_history"))); return; }
+  for (const h of past) {
+    const d = el("details", "past");
+    const sum = el("summary");
+    sum.append(el("span", `chan chan-${h.channel}`, h.channel), ` ${clock(h.created)} · ${h.resolution || h.state}` +
+      (h.agent ? ` · ${h.agent}` : ""));
+    d.append(sum);
+    const ol = el("ol", "log small");
+    for (const m of h.transcript || []) ol.append(messageItem(m));
+    d.append(ol);
+    box.append(d);
+  }
+}

@@ -1,0 +1,33 @@
+"""Browser helpers for console flows: a signed-in console, a customer on the chat page."""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+DIALOG_FREE: list[str] = []
+"""Messages of any JS dialog a page opened; a flow asserts none did (customer text stays text)."""
+
+
+async def console(browser: Browser, base: str, token: str, *, width: int = 1280) -> tuple[BrowserContext, Page]:
+    ctx = await browser.new_context(locale="en-US", viewport={"width": width, "height": 760})
+    page = await ctx.new_page()
+    page.on("dialog", lambda d: DIALOG_FREE.append(d.message))
+    await page.goto(f"{base}/console")
+    await page.get_by_label("Agent token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#conn")).to_have_text("online")
+    return ctx, page
+
+
+async def chat(browser: Browser, base: str) -> tuple[BrowserContext, Page]:
+    ctx = await browser.new_context(locale="zh-CN", viewport={"width": 420, "height": 720})
+    page = await ctx.new_page()
+    page.on("dialog", lambda d: DIALOG_FREE.append(d.message))
+    await page.goto(f"{base}/chat")
+    await expect(page.locator("#conn")).to_have_text("已连接")
+    return ctx, page
+
+
+async def customer_says(page: Page, text: str) -> None:
+    await page.locator("#text").fill(text)
+    await page.locator("#text").press("Enter")
