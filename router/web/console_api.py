@@ -91,9 +91,16 @@ async def history(request: web.Request) -> web.Response:
 
 
 def order_service(rt: Runtime) -> OrderService | None:
-    """The runtime's order service, when the shop configured one."""
-    service = getattr(rt, "orders", None)
-    return service if isinstance(service, OrderService) else None
+    """The shop's order service, the one the bot uses, when one is configured."""
+    for holder in (getattr(rt, "bot", None), rt):
+        service = getattr(holder, "orders", None)
+        if isinstance(service, OrderService):
+            return service
+    return None
+
+
+ORDER_SERVICE = order_service
+"""Looked up per request through this name, so tests can hand in a service of their own."""
 
 
 def _order_view(o: Order) -> dict[str, Any]:
@@ -112,7 +119,7 @@ async def orders(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     cust = request.match_info["id"]
     await _allowed(rt, who, cust)
-    service = order_service(rt)
+    service = ORDER_SERVICE(rt)
     if service is None:
         raise ProtocolError("no_order_service", "no order service is configured", 404)
     try:

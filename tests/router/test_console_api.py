@@ -10,6 +10,7 @@ from helpers.app import basic_settings, running
 from helpers.clients import agent, customer, msg_id
 
 from router.bot.orders import FileOrderService
+from router.web import console_api
 
 
 def jar() -> aiohttp.CookieJar:
@@ -98,8 +99,10 @@ async def test_history_lists_the_customers_conversations_to_their_agent_and_supe
             assert r.status == 404
 
 
-async def test_orders_come_from_the_order_service_or_the_panel_hides(redis_url: str, tmp_path: Path) -> None:
-    async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as s:
+async def test_orders_come_from_the_order_service_or_the_panel_hides(
+        redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console_api, "ORDER_SERVICE", lambda rt: None)
+    async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as s:
         cust, _ = await _one_conversation(s, base, "我的订单到哪了")
         auth = {"Authorization": "Bearer alice-token-1234"}
         async with s.get(f"{base}/api/v1/customers/{cust}/orders", headers=auth) as r:
@@ -112,7 +115,8 @@ async def test_orders_come_from_the_order_service_or_the_panel_hides(redis_url: 
             "     courier: 中通, tracking_no: '7531', items: [{title: 大衣, quantity: 1, price: 599.00}]}\n"
             "  - {id: '1002', customer_id: someone-else, state: paid, created_at: '2024-11-12T00:00:00+08:00'}\n",
             encoding="utf-8")
-        rt.orders = FileOrderService(orders)  # type: ignore[attr-defined]
+        service = FileOrderService(orders)
+        monkeypatch.setattr(console_api, "ORDER_SERVICE", lambda rt: service)
         async with s.get(f"{base}/api/v1/customers/{cust}/orders", headers=auth) as r:
             assert r.status == 200
             [order] = (await r.json())["orders"]

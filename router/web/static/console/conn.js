@@ -19,10 +19,10 @@ export function isOpen() {
   return ws !== null && ws.readyState === WebSocket.OPEN;
 }
 
-// Replies and requests carry a client_msg_id and are kept until acknowledged; other frames
-// (close, transfer, status) are sent only while connected, and the caller says so otherwise.
+// Replies are kept until acknowledged and sent again after a reconnect; other frames (close,
+// transfer, status, requests) are sent only while connected, and the caller says so otherwise.
 export function send(frame) {
-  if (frame.client_msg_id) unacked.set(frame.client_msg_id, frame);
+  if (frame.type === "reply") unacked.set(frame.client_msg_id, frame);
   if (!isOpen()) return false;
   ws.send(JSON.stringify(frame));
   return true;

@@ -10,7 +10,7 @@ import {
   ackMessage, addMessage, changed, customerName, isSupervisor, onChange, removeConversation, setDelivery, state,
   upsertConversation,
 } from "./state.js";
-import { approvalRequested, hideSupervisor, showSupervisor } from "./supervisor.js";
+import { approvalRequested, approvalUpdated, hideSupervisor, showSupervisor } from "./supervisor.js";
 import { loadTeam } from "./team.js";
 import { loadSide, renderCurrent } from "./view.js";
 
@@ -92,8 +92,11 @@ const HANDLERS = {
   warning(f) { toast(`${t("compliance")} ${(f.terms || []).join(", ")}`, "warn"); },
   approval(f) {
     const a = f.approval || {};
-    toast(`${t("approval_answer")} ¥${a.amount}: ${t(a.state) || a.state}${a.note ? ` — ${a.note}` : ""}`,
-      a.state === "approved" ? "info" : "warn");
+    if (a.agent === state.me.id) {
+      toast(`${t("approval_answer")} ¥${a.amount}: ${t(a.state)}${a.note ? ` — ${a.note}` : ""}`,
+        a.state === "approved" ? "info" : "warn");
+    }
+    if (isSupervisor()) approvalUpdated(a);
   },
   approval_request(f) { approvalRequested(f.approval); },
   error(f) {
@@ -116,6 +119,7 @@ function onFrame(f) {
 
 function onState(s) {
   const conn = $("conn");
+  conn.dataset.i18n = s; // so a language switch rewrites it too
   conn.textContent = t(s);
   conn.className = `conn ${s}`;
   document.body.classList.toggle("offline", s === "offline");

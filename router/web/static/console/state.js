@@ -95,24 +95,36 @@ export function waitingSince(c) {
   return since;
 }
 
-// The SLA clock that matters now: first response until the first reply, then resolution.
-export function slaDue(conv) {
-  const sla = conv.sla;
+// The SLA target that runs out first: [name, due] among first response, next response and
+// resolution; null when none runs.
+function slaTarget(sla) {
   if (!sla || sla.state === "none" || sla.state === "met") return null;
-  const due = conv.first_reply_at ? sla.resolution_due : sla.first_response_due;
-  return typeof due === "number" ? due : null;
+  const running = [
+    ["first_response", !sla.first_response_at && sla.first_response_due],
+    ["next_response", sla.next_response_due],
+    ["resolution", !sla.resolved_at && sla.resolution_due],
+  ].filter(([, due]) => typeof due === "number");
+  running.sort((a, b) => a[1] - b[1]);
+  return running[0] || null;
 }
 
+export function slaDue(conv) {
+  return slaTarget(conv.sla)?.[1] ?? null;
+}
+
+// green while there is time; amber once the server has warned about the running target (its
+// warn_at) or in the target's last fifth; red once breached or overdue.
 export function slaLevel(conv, at = now()) {
   const sla = conv.sla;
-  if (!sla) return null;
+  if (!sla || sla.state === "none") return null;
   if (sla.state === "breached") return "red";
-  const due = slaDue(conv);
-  if (due === null) return sla.state === "met" ? "met" : null;
+  const target = slaTarget(sla);
+  if (!target) return sla.state === "met" ? "met" : null;
+  const [name, due] = target;
   const left = due - at;
   if (left <= 0) return "red";
-  const start = conv.first_reply_at || conv.assigned_at || conv.created || at;
-  return left <= Math.max(60, (due - start) / 3) ? "amber" : "green";
+  const start = sla.started || conv.assigned_at || conv.created || at;
+  return sla.warned?.[name] || left <= (due - start) / 5 ? "amber" : "green";
 }
 
 // Most urgent first: breached, then least SLA time left, then longest waiting, VIPs ahead of ties.

@@ -46,6 +46,11 @@ function takeOverButton(cid) {
   return b;
 }
 
+function overdue(sla) {
+  const due = [sla.first_response_due, sla.resolution_due].filter((d) => typeof d === "number" && d < now());
+  return `${sla.profile || ""} ${due.length ? `+${duration(now() - Math.min(...due))}` : ""}`.trim();
+}
+
 async function refresh() {
   if ($("tab-supervisor").hidden) return;
   try {
@@ -54,18 +59,18 @@ async function refresh() {
     $("sv-pools").replaceChildren(table(["pool", "queued", "longest_wait"],
       (o.pools || []).map((p) => [p.id, String(p.queued), duration(p.longest_wait_s || 0)])));
     $("sv-agents").replaceChildren(table(["agent", "status", "load"],
-      (o.agents || []).map((a) => [a.name || a.id, t(a.status) === a.status ? a.status : t(a.status), loadBar(a.load, a.cap)])));
+      (o.agents || []).map((a) => [a.name || a.id, el("span", `st st-${a.status}`, t(`st_${a.status}`)), loadBar(a.load, a.cap)])));
     const breaches = o.breaches || [];
-    $("sv-breaches").replaceChildren(breaches.length ? table(["agent", "pool", "sla_left", ""],
-      breaches.map((b) => [b.agent || "—", b.pool || "—", `${b.kind || b.profile || ""} ${b.due ? duration(now() - b.due) : ""}`,
-        b.conversation_id ? takeOverButton(b.conversation_id) : ""])) : el("p", "muted", t("none")));
+    $("sv-breaches").replaceChildren(breaches.length ? table(["agent", "pool", "sla_breached", ""],
+      breaches.map((b) => [b.agent || "—", b.pool || "—", overdue(b.sla || {}),
+        b.agent === state.me.id ? "" : takeOverButton(b.conversation_id)])) : el("p", "muted", t("none")));
   } catch (err) {
     $("sv-overview").hidden = err.status === 404;
   }
   try {
     const data = await api("/api/v1/conversations?state=assigned&limit=100");
     const convs = data.conversations || [];
-    $("sv-convs").replaceChildren(convs.length ? table(["customer", "channel", "agent", "waiting", ""],
+    $("sv-convs").replaceChildren(convs.length ? table(["customer", "channel", "agent", "updated", ""],
       convs.map((c) => [c.customer_id || "", c.channel || "", c.agent || "—", clock(c.updated),
         c.agent === state.me.id ? "" : takeOverButton(c.id)])) : el("p", "muted", t("none")));
   } catch { /* shown again on the next refresh */ }
@@ -87,7 +92,12 @@ async function loadApprovals() {
 export function approvalRequested(approval) {
   approvals.set(approval.id, approval);
   renderApprovals();
-  toast(`${t("approvals")}: ${approval.agent} ¥${approval.amount}`);
+  if (approval.state === "pending") toast(`${t("approvals")}: ${approval.agent} ¥${approval.amount}`);
+}
+
+// An answer (ours or another supervisor's) takes the request off everyone's list.
+export function approvalUpdated(approval) {
+  if (approvals.has(approval.id)) { approvals.set(approval.id, approval); renderApprovals(); }
 }
 
 function answer(id, approved) {
@@ -98,7 +108,7 @@ function answer(id, approved) {
       .then(loadApprovals, (err) => toast(err.message, "error"));
   }
   const a = approvals.get(id);
-  if (a) { a.state = approved ? "approved" : "denied"; renderApprovals(); }
+  if (a) { a.state = approved ? "approved" : "rejected"; renderApprovals(); }
 }
 
 function renderApprovals() {
@@ -109,7 +119,7 @@ function renderApprovals() {
   for (const a of open) {
     const li = el("li", "approval");
     li.append(el("strong", "", `¥${a.amount}`), ` ${a.agent} · ${a.conversation_id} `, el("q", "", a.reason || ""));
-    const note = el("input", "", undefined, { id: `note-${a.id}`, "aria-label": t("note"), placeholder: t("note") });
+    const note = el("input", "", undefined, { id: `note-${a.id}`, "aria-label": t("approval_note"), placeholder: t("approval_note") });
     const yes = el("button", "small", t("approve"), { type: "button" });
     const no = el("button", "small secondary", t("deny"), { type: "button" });
     yes.addEventListener("click", () => answer(a.id, true));

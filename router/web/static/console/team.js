@@ -19,7 +19,7 @@ export async function loadTeam() {
   tbl.append(head);
   for (const a of agents) {
     const tr = el("tr");
-    tr.append(el("td", "", `${a.name || a.id} (${a.id}) · ${a.role}`), el("td", `st st-${a.status}`, a.status),
+    tr.append(el("td", "", `${a.name || a.id} (${a.id}) · ${a.role}`), el("td", `st st-${a.status}`, t(`st_${a.status}`)),
       el("td", "", (a.pools || []).join(", ")), el("td", "", String(a.load)));
     const td = el("td");
     if (admin) {

@@ -108,7 +108,9 @@ export async function loadSide(force = false) {
   const cust = c.conv.customer_id;
   if (!cust) return;
   let entry = sideCache.get(cust);
-  if (force || !entry || now() - entry.at > SIDE_TTL_S) {
+  const stale = !entry || now() - entry.at > SIDE_TTL_S ||
+    !entry.history?.conversations?.some((h) => h.id === c.conv.id); // a new chat since
+  if (force || stale) {
     const [history, orders] = await Promise.allSettled([
       api(`/api/v1/customers/${encodeURIComponent(cust)}/history`),
       api(`/api/v1/customers/${encodeURIComponent(cust)}/orders`),
@@ -129,10 +131,10 @@ function renderCustomer(cust) {
   box.replaceChildren();
   if (!cust) return;
   const dl = el("dl", "facts");
-  row(dl, "customer", cust.name || cust.id);
-  dl.append(el("dt", "", "segment"), el("dd", "", cust.segment || ""));
+  row(dl, "name", cust.name || cust.id);
+  row(dl, "segment", cust.segment);
   row(dl, "channel", (cust.identities || []).map((i) => i.split(":").slice(0, 2).join(":")));
-  if (cust.tags?.length) dl.append(el("dt", "", "tags"), el("dd", "", cust.tags.join(", ")));
+  row(dl, "tags", cust.tags);
   box.append(dl);
 }
 
