@@ -52,14 +52,30 @@ class RuleSync:
     async def start(self) -> None:
         """Subscribe first, so no notice falls between reading the pointer and listening."""
         await self._subscribe()
-        if not await self.versions.active_id():
-            source, author = initial_source(self.settings)
-            with contextlib.suppress(StaleVersion):  # another process seeded it first: fine
-                await self.versions.activate(source, author, expected="")
-                log.info("rules: seeded version from %s", author)
+        await self._adopt_file()
         await self.refresh()
         if self.watch is not None:
             self._file_stamp, self._file_hash = self._stamp(), self._hash()
+
+    async def _adopt_file(self) -> None:
+        """Seed an empty Redis with the configured rules. Until an admin has activated rules
+        over HTTP, the file stays the source: an edited file is taken at restart. After that,
+        Redis wins and a differing file is only reported."""
+        source, author = initial_source(self.settings)
+        active = await self.versions.active_id()
+        stored = await self.versions.get(active) if active else None
+        if stored is not None and stored["source"] == source:
+            return
+        by_admin = stored is not None and not stored["author"].startswith("file:") and stored["author"] != "startup"
+        if by_admin:
+            assert stored is not None
+            log.warning("rules: %s differs from the active version %s (activated by %s); using %s. "
+                        "Change it with PUT /api/v1/rules or --watch-rules", author.removeprefix("file:"),
+                        active, stored["author"], active)
+            return
+        with contextlib.suppress(StaleVersion):  # another process starting with it got there first
+            rs = await self.versions.activate(source, author, expected=active, file=author.removeprefix("file:"))
+            log.info("rules: %s activated from %s", rs.version, author)
 
     def install(self, rs: RuleSet) -> None:
         """Use a version this process just activated, unless a newer one is already live."""
@@ -75,7 +91,7 @@ class RuleSync:
         if stored is None:
             return
         try:
-            rs = self.versions.compile(vid, stored["source"])
+            rs = await asyncio.to_thread(self.versions.compile, vid, stored["source"])
         except ConfigError as exc:
             # Another process's config knows pools this one does not: keep deciding as before.
             self._failed.add(vid)

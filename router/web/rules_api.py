@@ -9,6 +9,7 @@ line and column, and change nothing. The refusal shape is the usual {error, deta
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -67,14 +68,14 @@ async def _source(request: web.Request) -> str:
     return source
 
 
-def _candidate(request: web.Request, body: dict[str, Any]) -> RuleSet | web.Response:
+async def _candidate(request: web.Request, body: dict[str, Any]) -> RuleSet | web.Response:
     """The rules to try: the given source (checked), or the live version."""
     source = body.get("source")
     if source is None:
         return request.app[RUNTIME].rules.current
     if not isinstance(source, str):
         raise ProtocolError("bad_request", '"source" must be the rules YAML text')
-    result = _versions(request).check(source)
+    result = await asyncio.to_thread(_versions(request).check, source)
     return result.ruleset if result.ruleset is not None else _invalid(result)
 
 
@@ -122,10 +123,10 @@ async def _activate(request: web.Request, source: str, author: str, expected: st
     current = await versions.active_id()
     if current != expected:
         raise StaleVersion(expected, current)
-    result = versions.check(source)
+    result = await asyncio.to_thread(versions.check, source)
     if result.ruleset is None:
         return _invalid(result)
-    rs = await versions.activate(source, author, expected, note=note)
+    rs = await versions.activate(source, author, expected, note=note, checked=result)
     request.app[RUNTIME].rule_sync.install(rs)
     return web.json_response({"version": rs.version, "problems": _problems([], result.warnings)},
                              headers={"ETag": f'"{rs.version}"'})
@@ -134,7 +135,7 @@ async def _activate(request: web.Request, source: str, author: str, expected: st
 @routes.post("/api/v1/rules/validate")
 async def validate(request: web.Request) -> web.Response:
     principal(request, Role.SUPERVISOR)
-    result = _versions(request).check(await _source(request))
+    result = await asyncio.to_thread(_versions(request).check, await _source(request))
     return web.json_response({"ok": result.ok, "problems": _problems(result.errors, result.warnings)})
 
 
@@ -142,7 +143,7 @@ async def validate(request: web.Request) -> web.Response:
 async def explain(request: web.Request) -> web.Response:
     principal(request, Role.SUPERVISOR)
     body = await json_body(request)
-    rules = _candidate(request, body)
+    rules = await _candidate(request, body)
     if isinstance(rules, web.Response):
         return rules
     text = body.get("text")
@@ -174,7 +175,7 @@ async def replay_history(request: web.Request) -> web.Response:
     body = await json_body(request)
     if "source" not in body:
         raise ProtocolError("bad_request", '"source" (the candidate rules) is required')
-    rules = _candidate(request, body)
+    rules = await _candidate(request, body)
     if isinstance(rules, web.Response):
         return rules
     since, until = _time(body.get("since"), "since", rules), _time(body.get("until"), "until", rules)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from helpers.app import running
 from helpers.clients import Socket, agent, customer, msg_id
 
@@ -24,7 +25,7 @@ pools:
   - id: supervisors
 agents:
   - {id: alice, name: Alice, token: alice-token-1234, pools: [presale], max_chats: 1}
-  - {id: bob, name: Bob, token: bob-token-12345, pools: [presale, aftersale]}
+  - {id: bob, name: Bob, token: bob-token-12345, pools: [presale, aftersale], skills: {english: 1}}
   - {id: sue, name: Sue, token: sue-token-12345, role: supervisor, pools: [supervisors]}
 routing:
   rules: rules.yaml
@@ -54,6 +55,19 @@ rules:
   - name: quick
     when: {contains: "#quick"}
     then: {pool: presale, sla: quick}
+  - name: any-agent
+    when: {contains: "#anyone"}
+    then:
+      pool: aftersale
+      skills: [english]
+      fallback: [{after: 0.5s, any_agent: true}]
+  - name: lower-level
+    when: {contains: "#level"}
+    then:
+      pool: aftersale
+      skills: [english]
+      min_level: 3
+      fallback: [{after: 0.5s, pool: aftersale, min_level: 1}]
   - name: ladder
     when: {contains: "#ladder"}
     then:
@@ -185,6 +199,10 @@ async def test_complaint_escalates_to_supervisors_and_leaves_a_follow_up_task(
         conv = await conversation(http, base, cid)
         assert conv["agent"] == "sue" and conv["pool"] == "supervisors"
         assert conv["sla"]["escalated_at"] is not None
+        # Solved and closed: the satisfaction call is still due later.
+        await sue.send({"type": "close", "conversation_id": cid})
+        await sue.expect(lambda f: f["type"] == "closed")
+        assert (await conversation(http, base, cid))["sla"]["state"] == "met"
 
         task_frame = await sue.expect(lambda f: f["type"] == "task", timeout=5)
         assert task_frame["task"]["kind"] == "satisfaction_call"
@@ -263,6 +281,24 @@ async def test_the_ladder_assigns_as_soon_as_the_wider_pool_has_room(redis_url: 
         assert time.monotonic() - start >= 0.45  # not before the rung's time
         assert got["conversation"]["pool"] == "aftersale"
         await alice.close()
+        await waiting.close()
+
+
+@pytest.mark.parametrize(("text", "taker"), [("#anyone hello", "alice-token-1234"),
+                                             ("#level hello", "bob-token-12345")])
+async def test_the_ladder_widens_to_any_agent_or_a_lower_level(
+        redis_url: str, tmp_path: Path, text: str, taker: str) -> None:
+    async with running(settings(tmp_path), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        # Alice has no skills; Bob's English is level 1: neither may take it at first.
+        sock = await agent(http, base, taker)
+        start = time.monotonic()
+        waiting = await write(http, base, text)
+        await waiting.expect(lambda f: f["type"] == "queue")
+        got = await sock.expect(lambda f: f["type"] == "assigned", timeout=5)
+        assert time.monotonic() - start >= 0.45
+        conv = got["conversation"]
+        assert conv["pool"] == "aftersale" and conv["decision"]["skills"] == ["english"]
+        await sock.close()
         await waiting.close()
 
 
