@@ -54,7 +54,8 @@ def summarize(old: str, new: str, diff: str) -> str:
     added = sum(1 for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++"))
     removed = sum(1 for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---"))
     if not old:
-        return f"first version, {len(_rule_names(new))} rules"
+        n = len(_rule_names(new))
+        return f"first version, {n} rule{'s' * (n != 1)}"
     if not diff:
         return "same source as before"
     before, after = _rule_names(old), _rule_names(new)

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 from helpers.app import BASIC, running
-from helpers.clients import Socket, customer
+from helpers.clients import Socket, agent, customer
 from helpers.fake_telegram import FakeTelegram, blocked, server_error
 from helpers.fake_wechat import FakeWechat, safe_body, signed_query, text_xml
 
@@ -175,8 +175,12 @@ async def _harness(cls: type[Harness], redis_url: str, wx_api: FakeWechat,
             return accepted
 
         rt.ingestor.ingest = recording  # type: ignore[method-assign]
+        # An agent online, so the customer is assigned at once: a queued customer would also be
+        # texted their queue position, which is the router's send, not the one under test.
+        alice = await agent(http, base, "alice-token-1234")
         await h.setup()
         yield h
+        await alice.close()
 
 
 async def mine(h: Harness) -> list[Message]:

@@ -75,6 +75,14 @@ async def test_flow1_customer_writes_agent_answers_closes_and_gets_rated(
         await expect(agent.locator("#messages .msg.from-agent .delivery")).to_have_text("sent")
         await expect(box).to_have_value("")
 
+        # Typing shows on the other side, both ways.
+        await chat.locator("#text").press_sequentially("好的")
+        await expect(agent.locator("#typing")).to_be_visible()
+        # (the server relays at most one typing frame per 2 s, so type at a person's pace)
+        await box.press_sequentially("还有一件事想问", delay=700)
+        await expect(chat.locator("#typing")).to_be_visible()
+        await box.fill("")
+
         # Close with a resolution tag, from the keyboard.
         await agent.keyboard.press("Alt+e")
         await expect(agent.locator("#close-dlg")).to_be_visible()

@@ -134,7 +134,8 @@ async def test_put_on_one_process_is_used_by_the_other(redis_url: str, tmp_path:
 
 async def test_watch_rules_takes_a_valid_change_and_ignores_an_invalid_one(redis_url: str, tmp_path: Path) -> None:
     cfg, rules_file = write_config(tmp_path)
-    proc = Serve(cfg, redis_url, tmp_path, extra=["--watch-rules"])
+    # Two processes watch the same file: a change must become one version, not two.
+    proc, twin = (Serve(cfg, redis_url, tmp_path, extra=["--watch-rules"]) for _ in range(2))
 
     async def active(http: aiohttp.ClientSession) -> dict[str, Any]:
         async with http.get(f"{proc.base}/api/v1/rules", headers=SUPERVISOR) as resp:
@@ -142,6 +143,7 @@ async def test_watch_rules_takes_a_valid_change_and_ignores_an_invalid_one(redis
 
     try:
         proc.wait_ready()
+        twin.wait_ready()
         async with aiohttp.ClientSession() as http:
             assert (await active(http))["version"] == "v1"
             rules_file.write_text(RULES_B, encoding="utf-8")
@@ -154,7 +156,7 @@ async def test_watch_rules_takes_a_valid_change_and_ignores_an_invalid_one(redis
 
             rules_file.write_text(RULES_A.replace("intent: refund", "intent: refnud"), encoding="utf-8")
             deadline = time.monotonic() + 15
-            while "is invalid" not in proc.output():
+            while not all("is invalid" in p.output() for p in (proc, twin)):
                 assert time.monotonic() < deadline, "the invalid file was not looked at"
                 await asyncio.sleep(0.1)
             assert f"{rules_file}:5:20: unknown intent" in proc.output()
@@ -163,3 +165,4 @@ async def test_watch_rules_takes_a_valid_change_and_ignores_an_invalid_one(redis
                 assert [v["version"] for v in await resp.json()] == ["v2", "v1"]
     finally:
         proc.stop()
+        twin.stop()

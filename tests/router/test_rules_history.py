@@ -55,6 +55,10 @@ async def test_export_trace_then_replay_reports_the_moved_count(redis_url: str, 
         assert {x["decision"]["version"] for x in lines} == {"v1"}
         assert sum(x["decision"]["pool"] == "aftersale" for x in lines) == 6
 
+        later = await asyncio.to_thread(kefu, "export-trace", "--redis-url", redis_url, "--since", "2100-01-01T00:00",
+                                        cwd=tmp_path)
+        assert later.returncode == 0 and later.stdout == "" and "exported 0 decisions" in later.stderr
+
         from_trace = await asyncio.to_thread(kefu, "replay", "--rules", str(candidate), "--trace", str(trace), cwd=tmp_path)
         from_redis = await asyncio.to_thread(kefu, "replay", "--rules", str(candidate), "--redis-url", redis_url,
                                              cwd=tmp_path)

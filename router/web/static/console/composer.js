@@ -33,12 +33,15 @@ export function disableFeature(name) {
 }
 
 // -- quick replies -----------------------------------------------------------------------------
+let qrAsked = 0;
+
 async function searchQuickReplies(query) {
   if (!features.quickReplies) return;
   const q = new URLSearchParams({ q: query, conversation_id: state.current || "" });
+  const ask = ++qrAsked; // answers may overtake each other; only the latest question counts
   try {
     const data = await api(`/api/v1/quick-replies?${q}`);
-    if (box().value.trimStart().startsWith("/")) showQuickReplies(data.items || []);
+    if (ask === qrAsked && box().value.trimStart().startsWith("/")) showQuickReplies(data.items || []);
   } catch (err) {
     if (err.status === 404) features.quickReplies = false;
     closeQuickReplies();
@@ -129,6 +132,7 @@ async function submit() {
     delivery: { status: online ? "sending" : "queued_send" },
   });
   box().value = "";
+  typingSent = 0; // the customer's page hides "typing" when the reply lands; say so afresh next time
   saveDraft();
   showFindings(null);
   changed("messages", cid);

@@ -78,14 +78,17 @@ export function beep() {
 }
 
 // The text of `source` with each [start, end) span wrapped in <mark>, built node by node.
+// Offsets count code points, as the server (Python) does, not UTF-16 units: emoji stay whole.
 export function marked(source, spans) {
+  const chars = Array.from(source);
+  const cut = (a, b) => chars.slice(a, b).join("");
   const frag = document.createDocumentFragment();
   let at = 0;
   for (const { start, end } of [...spans].sort((a, b) => a.start - b.start)) {
     if (start < at) continue;
-    frag.append(source.slice(at, start), el("mark", "", source.slice(start, end)));
+    frag.append(cut(at, start), el("mark", "", cut(start, end)));
     at = end;
   }
-  frag.append(source.slice(at));
+  frag.append(cut(at));
   return frag;
 }

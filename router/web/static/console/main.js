@@ -16,7 +16,8 @@ import { loadSide, renderCurrent } from "./view.js";
 
 let connectedOnce = false;
 
-function select(id) {
+// `byAgent` is false when a first chat opens by itself: then the tab and focus stay put.
+function select(id, byAgent = true) {
   state.current = id;
   const c = state.convs.get(id);
   if (c) c.unread = 0;
@@ -24,6 +25,7 @@ function select(id) {
   renderQueue();
   renderCurrent();
   loadSide();
+  if (!byAgent) return;
   showTab("inbox");
   $("reply-text").focus();
 }
@@ -61,7 +63,7 @@ const HANDLERS = {
   },
   assigned(f) {
     const fresh = upsertConversation(f.conversation, f.messages || []);
-    if (!state.current) select(f.conversation.id);
+    if (!state.current) select(f.conversation.id, false);
     else changed("conv", f.conversation.id);
     if (fresh) notifyNew(f.conversation);
   },
@@ -129,6 +131,7 @@ function showTab(name) {
   for (const tab of document.querySelectorAll("[data-tab]")) {
     const on = tab.dataset.tab === name;
     tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
     $(`tab-${tab.dataset.tab}`).hidden = !on;
   }
   if (name === "supervisor") showSupervisor(); else hideSupervisor();
@@ -143,6 +146,7 @@ function enter(agent) {
   $("me").textContent = agent.name;
   document.body.classList.toggle("is-supervisor", isSupervisor());
   document.body.classList.toggle("is-admin", agent.role === "admin");
+  showTab("inbox");
   connect({ onFrame, onState, onSignedOut: signedOut });
 }
 
@@ -174,6 +178,14 @@ function boot() {
   $("signout").addEventListener("click", async () => { await api("/api/v1/session", { method: "DELETE" }).catch(() => {}); signedOut(); });
   $("lang").addEventListener("click", () => { setLang(currentLang() === "zh" ? "en" : "zh"); renderQueue(); renderCurrent(); });
   for (const tab of document.querySelectorAll("[data-tab]")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
+  // Arrow keys move between tabs, as in any tab list; only the selected tab is in the Tab order.
+  document.querySelector("[role=tablist]").addEventListener("keydown", (e) => {
+    if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+    const tabs = [...document.querySelectorAll("[data-tab]")].filter((b) => b.offsetParent !== null);
+    const next = tabs[(tabs.indexOf(e.target) + (e.key === "ArrowRight" ? 1 : -1) + tabs.length) % tabs.length];
+    showTab(next.dataset.tab);
+    next.focus();
+  });
   document.addEventListener("pointerdown", unlockAudio, { once: true });
   document.addEventListener("visibilitychange", updateTitle);
   initQueue(select);

@@ -85,13 +85,20 @@ function renderDecision(d) {
   }
 }
 
+const QUOTA_TTL_S = 10;
+
+// Asked again after each delivery (a reply used one) and otherwise at most every few seconds.
 async function renderQuota(c) {
   const panel = $("quota-panel");
   const conv = c.conv;
   const chat = c.chat;
   if (conv.channel !== "wechat" || !chat) { panel.hidden = true; return; }
   try {
-    const q = await api(`/api/v1/wechat/${encodeURIComponent(conv.account)}/quota/${encodeURIComponent(chat)}`);
+    const fresh = c.quota && now() - c.quota.at < QUOTA_TTL_S && c.quota.deliveries === state.deliveries.size;
+    const q = fresh ? c.quota.data
+      : await api(`/api/v1/wechat/${encodeURIComponent(conv.account)}/quota/${encodeURIComponent(chat)}`);
+    c.quota = { at: fresh ? c.quota.at : now(), data: q, deliveries: state.deliveries.size };
+    if (state.current !== conv.id) return;
     panel.hidden = false;
     $("quota").textContent = `${q.quota_left} / ${q.quota}` +
       (q.window_ends ? ` · ${t("window_ends")} ${duration(q.window_ends - now())}` : "");
