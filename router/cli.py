@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
 
     add_rules_parsers(rules_sub)
 
+    bot = sub.add_parser("bot", help="the bot's figures")
+    bot_sub = bot.add_subparsers(dest="bot_command", required=True)
+    from router.bot.cli import add_bot_parsers
+
+    add_bot_parsers(bot_sub)
+
     telegram = sub.add_parser("telegram", help="Telegram bot set-up")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
     hook = telegram_sub.add_parser("set-webhook", help="point BOT's webhook at URL, with its secret token")
@@ -75,6 +81,9 @@ def resolve_settings(config: str | None, data_dir: Path) -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from router.bot.pii import install_log_masking
+
+    install_log_masking()
     data_dir = Path(args.data_dir)
     settings = resolve_settings(args.config, data_dir)
     if args.watch_rules and settings.rules_path() is None:

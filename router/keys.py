@@ -4,7 +4,8 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
 
 - ``{rt}``  the routing domain: conversations' routing state, agents, loads, pool queues, customer
   links. Assignment must change an agent's load and a conversation's state in one script, so all
-  of it lives in one slot. It is small (hashes and sets, no message bodies).
+  of it lives in one slot. It is small (hashes and sets; message bodies only for the seconds a
+  bot turn waits out its debounce window).
 - ``{in}``  the inbound stream and its idempotency keys (one script: dedupe + XADD).
 - ``{out}`` the outbound stream (outbox), its dead letters, reply idempotency and per-conversation
   send order.
@@ -12,6 +13,8 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
 - ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
 - ``{wx:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
 - ``{tg:<bot>}`` one Telegram bot's chat migrations.
+- ``{bot}`` the bot's unanswered-question counts (its turns, leases and stats live in ``{rt}``:
+  a handoff moves the conversation in the same script).
 - ``{rules}`` the routing-rule versions and the pointer to the active one (one activation script).
 - ``{csat}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
   records a rating and its indexes together).
@@ -181,6 +184,46 @@ class Keys:
         """String (SET NX): one shift's start or end on one date has been acted on, so several
         processes each running the roster act on it exactly once."""
         return f"{self.ns}:shift:{shift}:{day}:{edge}"
+
+    # -- bot, in {rt}: its turns move conversations, so they share the routing slot ----------
+    def bot(self, cid: str) -> str:
+        """Hash: what the bot remembers of one conversation (BotState JSON, last turn time)."""
+        return f"{self.rt}bot:{cid}"
+
+    def bot_pending(self, cid: str) -> str:
+        """List: customer lines waiting for the bot's next turn; trimmed only once answered,
+        so a process dying inside the debounce window or mid-turn loses none of them."""
+        return f"{self.rt}bot:{cid}:pending"
+
+    def bot_lease(self, cid: str) -> str:
+        """String (PX): the process answering a bot turn; lapses if that process dies."""
+        return f"{self.rt}bot:{cid}:lease"
+
+    @property
+    def bot_due(self) -> str:
+        """Sorted set: conversation -> when its pending lines become a turn (end of the burst)."""
+        return f"{self.rt}bot:due"
+
+    @property
+    def bot_idle(self) -> str:
+        """Sorted set: bot conversation -> last bot turn, to close quiet ones as bot-resolved."""
+        return f"{self.rt}bot:idle"
+
+    @property
+    def bot_stats(self) -> str:
+        """Hash: deflection counters (conversations, resolved, handed_off, reason:<r>, answers)."""
+        return f"{self.rt}bot:stats"
+
+    # -- bot knowledge gaps {bot} ------------------------------------------------------------
+    @property
+    def bot_unknown(self) -> str:
+        """Sorted set: normalised unanswered question -> times asked, so the FAQ can grow."""
+        return f"{self.ns}:{{bot}}:unknown"
+
+    @property
+    def bot_unknown_text(self) -> str:
+        """Hash: normalised question -> the latest wording asked (PII-masked), for admins."""
+        return f"{self.ns}:{{bot}}:unknown:text"
 
     # -- inbound {in} -------------------------------------------------------------------------
     @property

@@ -83,6 +83,10 @@ class Runtime:
         for kind in QUEUE_TIMER_KINDS:
             self.timers.on(kind, self.queue_texts.announce)
         self.hub.customer_watchers.append(self.queue_texts.seen)
+        from router.bot.pii import install_log_masking
+        from router.bot.setup import build_bot  # imported here: it loads jieba only when used
+
+        self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.adapters: dict[tuple[str, str], Adapter] = {}
         from adapters.webchat import WebchatAdapter
@@ -98,6 +102,7 @@ class Runtime:
             self._add(TelegramAdapter(tg, self.ingestor, self.store, settings.source))
         for adapter in extra_adapters or []:
             self._add(adapter)
+        install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
 
     async def __aenter__(self) -> Runtime:
         if self.embedded is not None:
@@ -108,16 +113,19 @@ class Runtime:
             await self.sla.sync()
             self.signer.secret = await self._webchat_secret()
             await self.rule_sync.start()  # before the worker: it decides with Redis's version
+            await self.bot.start()
         except BaseException:
             await self._close_store()
             raise
         for adapter in self.adapters.values():
             await adapter.start()
-        self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker)
+        self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
+                                  bot=self.bot if self.settings.bot.enabled else None,
+                                  burst_window_s=self.settings.bot.debounce_s)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms)
         for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.rule_sync.run(),
-                     self.timers.run()):
+                     self.timers.run(), self.bot.run()):
             self._tasks.append(asyncio.create_task(coro))
         self._tasks.append(asyncio.create_task(self.roster.run()))
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
@@ -144,7 +152,7 @@ class Runtime:
         for timer in self._grace.values():
             timer.cancel()
         for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.rule_sync,
-                     self.roster, self.timers):
+                     self.roster, self.timers, self.bot):
             if part is not None:
                 part.stop()
         if self._tasks:
@@ -155,6 +163,7 @@ class Runtime:
         self._tasks.clear()
         await self.queue_texts.close()
         await self.hub.close_all()
+        await self.bot.aclose()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.close()
@@ -167,7 +176,8 @@ class Runtime:
 
     @property
     def ready(self) -> tuple[bool, str]:
-        for name, task in zip(("fan-out", "route worker", "sender", "rule sync", "timers"), self._tasks, strict=False):
+        names = ("fan-out", "route worker", "sender", "rule sync", "timers", "bot", "roster")
+        for name, task in zip(names, self._tasks, strict=False):
             if task.done():
                 return False, f"{name} stopped"
         if not self.hub.subscribed.is_set():

@@ -16,6 +16,7 @@ import msgspec
 
 from router.assignment import AssignmentSettings
 from router.assignment import check as check_assignment
+from router.bot.config import BotSettings, check_bot
 from router.errors import ConfigError, ConfigErrors
 from router.models import Role
 from router.ops_settings import OpsSettings, ShiftSettings, check_ops
@@ -145,6 +146,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     ops: OpsSettings = OpsSettings()
     shifts: tuple[ShiftSettings, ...] = ()
     sla: SlaSettings = SlaSettings()
+    bot: BotSettings = BotSettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""
@@ -325,6 +327,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
                                           "queue_text_interval_s at least 0"))
     if s.sla.profiles and not (Path(s.base_dir) / s.sla.profiles).exists():
         errors.append(doc.error(("sla", "profiles"), f"SLA profiles file not found: {s.sla.profiles}"))
+    errors.extend(check_bot(doc, s.bot, s.base_dir))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))

@@ -129,7 +129,17 @@ def _conv_view(d: dict[str, str]) -> dict[str, Any]:
         "resolution": d.get("resolution") or None,
         "decision": merge_record(d.get("decision"), d.get("assignment")),
         "sla": sla_view(d.get("sla")),
+        "bot": _bot_view(d),
     }
+
+
+def _bot_view(d: dict[str, str]) -> dict[str, Any] | None:
+    """What the bot learned before it handed off; None when it never did."""
+    if not d.get("bot_reason"):
+        return None
+    return {"reason": d["bot_reason"], "intent": d.get("bot_intent") or None,
+            "order_id": d.get("bot_order_id") or None, "note": d.get("bot_note") or "",
+            "handed_off_at": _num(d.get("handed_off_at"))}
 
 
 def _agent_view(d: dict[str, str]) -> dict[str, Any]:

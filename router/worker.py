@@ -72,6 +72,7 @@ class RouteWorker:
         rules: DecisionSource,
         settings: WorkerSettings,
         bot: BotStage | None = None,
+        burst_window_s: float = 0.0,
     ) -> None:
         self.store = store
         self.keys = store.keys
@@ -79,6 +80,8 @@ class RouteWorker:
         self.rules = rules
         self.settings = settings
         self.bot = bot
+        self.burst_window_s = burst_window_s
+        """Lines this close together are one turn for the bot and one notification for agents."""
         self.name = consumer_name()
         self.routed = 0
         self.running = False
@@ -191,7 +194,7 @@ class RouteWorker:
                     m.id, m.conversation_id, now, msgspec.json.encode(m.public()).decode(),
                     d.pool, d.priority, json.dumps(list(d.skills)), d.min_level,
                     "1" if (d.bot_first and self.bot) else "0", json.dumps(decision_record(d)),
-                    APPLIED_TTL_S,
+                    APPLIED_TTL_S, self.burst_window_s,
                 ])
 
         results = await scripts.run(self.store.client, route)

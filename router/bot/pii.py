@@ -66,3 +66,22 @@ class PiiMaskFilter(logging.Filter):
         elif record.exc_text:
             record.exc_text = mask_pii(record.exc_text)
         return True
+
+
+def install_log_masking() -> PiiMaskFilter:
+    """Mask personal data in every kefu log record, whichever handler writes it.
+
+    A logger's filters do not apply to its children's records, so the filter goes on every
+    `kefu.*` logger that exists (they are created at import) and on the root handlers.
+    Installing twice adds nothing.
+    """
+    existing = [f for f in logging.getLogger("kefu").filters if isinstance(f, PiiMaskFilter)]
+    mask = existing[0] if existing else PiiMaskFilter()
+    names = [n for n in logging.root.manager.loggerDict if n == "kefu" or n.startswith("kefu.")]
+    for logger in [logging.getLogger(n) for n in names] + [logging.getLogger("kefu")]:
+        if mask not in logger.filters:
+            logger.addFilter(mask)
+    for handler in logging.getLogger().handlers:
+        if mask not in handler.filters:
+            handler.addFilter(mask)
+    return mask

@@ -1,7 +1,7 @@
 -- Apply one routed message: count it, decide a new conversation (queue, then assign if an agent is
 -- free), or hand it to the assigned agent. Idempotent per message id.
 -- KEYS[1] anchor ({rt}). ARGV: mid, cid, now, message_json, pool, priority, skills_json,
--- min_level, bot_first, decision_json, applied_ttl.
+-- min_level, bot_first, decision_json, applied_ttl, bot_window_s.
 -- Returns {status, state, agent, queue_frame}.
 local mid, cid, now, msg = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local applied = RT .. 'applied:' .. mid
@@ -10,6 +10,7 @@ local ck = conv_key(cid)
 local st = redis.call('HGET', ck, 'state')
 if not st then return redis.error_reply('NO_CONVERSATION ' .. cid) end
 
+local prev_in = tonumber(redis.call('HGET', ck, 'last_in_at') or '0')
 redis.call('HINCRBY', ck, 'messages', 1)
 redis.call('HSET', ck, 'updated', now, 'last_in_at', now, 'waiting_on', 'agent')
 redis.call('ZADD', RT .. 'convs', now, cid)
@@ -21,6 +22,10 @@ if st == 'new' then
     'min_level', ARGV[8], 'decision', ARGV[10])
   if ARGV[9] == '1' then
     move(cid, 'bot')
+    -- A reopened conversation meets the bot afresh: nothing it remembered from before counts.
+    redis.call('DEL', RT .. 'bot:' .. cid, RT .. 'bot:' .. cid .. ':pending')
+    redis.call('HDEL', ck, 'bot_reason', 'bot_intent', 'bot_order_id', 'bot_note', 'handed_off_at')
+    redis.call('HINCRBY', RT .. 'bot:stats', 'conversations', 1)
   else
     move(cid, 'queued')
     enqueue(cid, pool, now, false)
@@ -40,11 +45,20 @@ if st == 'new' then
 elseif st == 'assigned' then
   sla_customer_message(cid, now)
   local aid = redis.call('HGET', ck, 'agent')
-  emit(aid, '{"type":"message","conversation_id":"' .. cid .. '","message":' .. msg .. '}')
+  -- Every line of a burst is shown, but only its first asks for the agent's attention.
+  local notify = 'true'
+  if now - prev_in <= tonumber(ARGV[12] or '0') then notify = 'false' end
+  emit(aid, '{"type":"message","conversation_id":"' .. cid .. '","message":' .. msg ..
+    ',"notify":' .. notify .. '}')
 elseif st == 'queued' then
   sla_customer_message(cid, now)
   qframe = queue_frame(cid, redis.call('HGET', ck, 'pool')) or ''
   if qframe ~= '' then emit_customer(cid, qframe) end
+end
+if redis.call('HGET', ck, 'state') == 'bot' then
+  -- The bot's turn waits here, durably, until the customer pauses (the debounce window slides).
+  redis.call('RPUSH', RT .. 'bot:' .. cid .. ':pending', msg)
+  redis.call('ZADD', RT .. 'bot:due', now + tonumber(ARGV[12] or '0'), cid)
 end
 redis.call('SET', applied, '1', 'EX', ARGV[11])
 local s = redis.call('HMGET', ck, 'state', 'agent')

@@ -137,6 +137,7 @@ local function sla_customer_message(cid, now)
     timer_at(cid .. ':next_warn', now + nr * num(p.warn_at), 'next_response_warn', cid)
   end
   sla_save(cid, s)
+  tell_agent(cid, s, 'due', 'next_response')  -- the console's countdown restarts
 end
 
 -- An agent answered: the first response (once) and any running next-response clock are met.

@@ -20,6 +20,7 @@ from router.models import Channel, Role, new_id
 from router.runtime import RUNTIME, Runtime
 from router.typing_relay import Throttle, from_agent
 from router.web import frames, ops_ws
+from router.web.bot_api import check_agent_text
 
 log = logging.getLogger("kefu.agent_ws")
 
@@ -66,6 +67,8 @@ class AgentSession:
         event = json.loads(frame)
         kind = event.get("type")
         if kind == "assigned":
+            if event["conversation_id"] in self.shown:
+                return  # assigned while this socket connected: the snapshot already showed it
             event = await self.rt.assigned_frame(event)
             self.shown[event["conversation"]["id"]] = {m["id"] for m in event["messages"]}
             frame = frames.dump(event)
@@ -150,6 +153,9 @@ class AgentSession:
         cid = frames.text_field(frame, "conversation_id")
         body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars)
         client_id = frames.text_field(frame, "client_msg_id")
+        warning = check_agent_text(rt, body, client_id)  # raises in block mode: nothing is sent
+        if warning:
+            await self.ws.send_str(frames.dump(warning))
         force = "1" if self.who.can(Role.SUPERVISOR) else "0"
         res = await rt.store.call("reply", [cid, self.who.agent_id, time.time(), force])
         if res[0] != "ok":

@@ -10,7 +10,7 @@ from aiohttp import WSCloseCode, web
 
 from router.errors import ProtocolError
 from router.runtime import RUNTIME, Runtime
-from router.web import api, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
+from router.web import api, bot_api, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws
 
 log = logging.getLogger("kefu.web")
@@ -96,6 +96,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(sla_api.routes)
     app.router.add_routes(widget.routes)
     app.router.add_routes(reports_api.routes)
+    app.router.add_routes(bot_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)
     return app
 

@@ -29,6 +29,10 @@ def _op(summary: str, ok: str, *, params: list[dict[str, Any]] | None = None,
 _ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 
+def _q(name: str, kind: str = "string", required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": {"type": kind}}
+
+
 def spec() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -80,6 +84,25 @@ def spec() -> dict[str, Any]:
                         {"name": "state", "in": "query", "schema": {"enum": ["open", "done"]}}])},
             "/api/v1/tasks/{id}/done": {"post": _op("Mark a follow-up task done (supervisor)", "{task}",
                                                     params=_ID)},
+            "/api/v1/quick-replies": {"get": _op(
+                "Search quick replies; render them for a conversation",
+                "{items: [{id, category, title, text, rendered}]}",
+                params=[_q("q"), _q("category"), _q("conversation_id"), _q("limit", "integer")])},
+            "/api/v1/faq/search": {"get": _op(
+                "Search the FAQ, best first", "{items: [{id, question, answer, score}]}",
+                params=[_q("q", required=True), _q("limit", "integer")])},
+            "/api/v1/compliance/check": {"post": _op(
+                "Check a text against the banned advertising terms", "{mode, findings: [{term, start, end}]}",
+                body={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})},
+            "/api/v1/bot/stats": {"get": _op(
+                "Bot deflection: resolved without a person / all bot conversations; handoff reasons (supervisors)",
+                "{conversations, resolved_by_bot, handed_off, deflection_rate, handoff_reasons, ...}")},
+            "/api/v1/bot/unknown": {"get": _op(
+                "Questions the bot could not answer, most asked first (supervisors)",
+                "{items: [{question, count, example}]}", params=[_q("limit", "integer")])},
+            "/api/v1/bot/reload": {"post": _op(
+                "Reload the FAQ, quick-reply and compliance files (admins); 422 if one is broken",
+                "{reloaded, faq_version}")},
             "/api/v1/reports/csat": {"get": _op(
                 "Customer satisfaction overall, per agent and per conversation (supervisor, admin)",
                 "{overall: {count, avg}, agents: [{agent, count, avg}], "

@@ -1,4 +1,4 @@
-"""Console flows in real Chromium: answer, close and rating (flow 1), transfer (flow 2), the rule
+"""Console flows in real Chromium: a quick reply, close and rating (flow 1), transfer (flow 2), the rule
 editor (flow 5), reconnecting, and the side panels."""
 
 from __future__ import annotations
@@ -64,15 +64,24 @@ async def test_flow1_customer_writes_agent_answers_closes_and_gets_rated(
         await expect(sla).to_have_class(re.compile(r"sla-red"), timeout=10000)
         await expect(sla).to_have_text(re.compile(r"^SLA breached"))
 
-        # Enter sends; Shift+Enter keeps writing on a new line.
+        # A quick reply: `/` and a word, Enter inserts it with the placeholders filled, Enter sends.
         box = agent.locator("#reply-text")
+        await box.press_sequentially("/欢迎")
+        await expect(agent.locator("#qr-list .qr").first).to_contain_text("欢迎语")
+        await box.press("Enter")
+        welcome = await box.input_value()
+        assert "Alice" in welcome and "{" not in welcome
+        await box.press("Enter")
+        await expect(chat.locator(".msg.from-agent .body")).to_have_text([welcome])
+
+        # Enter sends; Shift+Enter keeps writing on a new line.
         await box.fill("有的")
         await box.press("Shift+Enter")
         await box.type("亲～")
         await expect(box).to_have_value("有的\n亲～")
         await box.press("Enter")
-        await expect(chat.locator(".msg.from-agent .body")).to_have_text("有的\n亲～")
-        await expect(agent.locator("#messages .msg.from-agent .delivery")).to_have_text("sent")
+        await expect(chat.locator(".msg.from-agent .body")).to_have_text([welcome, "有的\n亲～"])
+        await expect(agent.locator("#messages .msg.from-agent .delivery")).to_have_text(["sent", "sent"])
         await expect(box).to_have_value("")
 
         # Typing shows on the other side, both ways.
@@ -199,6 +208,9 @@ async def test_flow5_admin_fixes_a_rule_at_its_line_activates_and_rolls_back(red
         await src.fill(RULES.replace("wen:", "when:"))
         await admin.get_by_role("button", name="Explain").click()
         await expect(admin.locator("#rules-result")).to_contain_text("aftersale")
+        await admin.get_by_role("button", name="Replay").click()
+        await expect(admin.locator("#rules-result h3")).to_have_text("Replay")
+        await expect(admin.locator("#rules-result")).to_contain_text('"total"')
         await admin.get_by_role("button", name="Validate").click()
         await expect(admin.locator("#rules-status")).to_have_text("No problems.")
         await expect(admin.locator("#rules-gutter .bad")).to_have_count(0)
@@ -301,8 +313,9 @@ async def test_conversation_side_panels_history_orders_and_why(
             await sock.close()
 
 
-async def test_supervisor_answers_a_discount_request_and_takes_over(redis_url: str, browser: Browser) -> None:
-    async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+async def test_supervisor_answers_a_discount_request_sets_a_cap_and_takes_over(
+        redis_url: str, browser: Browser) -> None:
+    async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
         _, sue = await ui.console(browser, base, "sue-token-12345", width=1400)
         _, alice = await ui.console(browser, base, "alice-token-1234")
         shopper, _ = await customer(http, base)
@@ -326,6 +339,14 @@ async def test_supervisor_answers_a_discount_request_and_takes_over(redis_url: s
         await expect(alice.locator(".toast").last).to_contain_text("¥35: approved — 同意，下次注意质检")
         await expect(sue.locator("#sv-approvals")).to_have_text("None.")
 
+        # Caps are set on the team page.
+        await sue.keyboard.press("Alt+4")
+        await sue.get_by_label("Cap Alice").fill("3")
+        await sue.get_by_label("Cap Alice").locator("xpath=..").get_by_role("button", name="Save").click()
+        await expect(sue.locator(".toast").last).to_contain_text("alice: Cap 3. Saved.")
+        assert (await rt.store.agent("alice") or {})["max_chats"] == 3
+
+        await sue.keyboard.press("Alt+2")
         await sue.locator("#sv-convs").get_by_role("button", name="Take over").click()
         await expect(alice.locator("#convs .conv")).to_have_count(0)
         await sue.keyboard.press("Alt+1")

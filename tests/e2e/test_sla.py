@@ -171,8 +171,10 @@ async def test_replies_meet_first_and_next_response(redis_url: str, tmp_path: Pa
 
         await shopper.send({"type": "message", "text": "还有一个问题", "client_msg_id": msg_id()})
         await alice.expect(lambda f: f["type"] == "message" and f["message"]["text"] == "还有一个问题")
+        due = await alice.expect(lambda f: f["type"] == "sla" and f["event"] == "due")
+        assert due["target"] == "next_response" and due["sla"]["next_response_due"] > time.time() + 20
         sla = (await conversation(http, base, cid))["sla"]
-        assert sla["state"] == "due" and sla["next_response_due"] > time.time() + 20
+        assert sla["state"] == "due" and sla["next_response_due"] == due["sla"]["next_response_due"]
         await alice.send({"type": "reply", "conversation_id": cid, "text": "请说", "client_msg_id": msg_id()})
         await alice.expect(lambda f: f["type"] == "sla" and f["event"] == "met" and f["target"] == "next_response")
         async with http.get(f"{base}/api/v1/conversations", headers=ALICE) as r:

@@ -7,6 +7,7 @@ import { state } from "./state.js";
 
 const REFRESH_MS = 5000;
 const approvals = new Map(); // id -> approval
+const notes = new Map(); // approval id -> the note being typed
 let timer = null;
 
 function table(headers, rows) {
@@ -101,7 +102,7 @@ export function approvalUpdated(approval) {
 }
 
 function answer(id, approved) {
-  const note = $(`note-${id}`)?.value.trim() || "";
+  const note = (notes.get(id) || "").trim();
   // The WebSocket answers at once; the REST call is the path when it is down.
   if (!send({ type: "approval_answer", id, approved, note })) {
     api(`/api/v1/approvals/${encodeURIComponent(id)}`, { method: "POST", body: { approved, note } })
@@ -113,13 +114,20 @@ function answer(id, approved) {
 
 function renderApprovals() {
   const ul = $("sv-approvals");
-  ul.replaceChildren();
   const open = [...approvals.values()].filter((a) => (a.state || "pending") === "pending");
+  // The list refreshes every few seconds: redraw only when it changed, so a note being typed
+  // keeps its focus and its text.
+  const shown = open.map((a) => a.id).join(" ");
+  if (ul.dataset.shown === shown && ul.childElementCount) return;
+  ul.dataset.shown = shown;
+  ul.replaceChildren();
   if (!open.length) { ul.append(el("li", "muted", t("none"))); return; }
   for (const a of open) {
     const li = el("li", "approval");
     li.append(el("strong", "", `¥${a.amount}`), ` ${a.agent} · ${a.conversation_id} `, el("q", "", a.reason || ""));
-    const note = el("input", "", undefined, { id: `note-${a.id}`, "aria-label": t("approval_note"), placeholder: t("approval_note") });
+    const note = el("input", "", undefined, { "aria-label": t("approval_note"), placeholder: t("approval_note") });
+    note.value = notes.get(a.id) || "";
+    note.addEventListener("input", () => notes.set(a.id, note.value));
     const yes = el("button", "small", t("approve"), { type: "button" });
     const no = el("button", "small secondary", t("deny"), { type: "button" });
     yes.addEventListener("click", () => answer(a.id, true));

@@ -1,7 +1,8 @@
-// Agents, their pools and caps. Admins change a cap in place (PUT /api/v1/agents/{id}/cap).
+// Agents, their pools and caps. Supervisors and admins change a cap in place
+// (PUT /api/v1/agents/{id}/cap).
 import { $, api, el, toast } from "./dom.js";
 import { t } from "./i18n.js";
-import { state } from "./state.js";
+import { isSupervisor, state } from "./state.js";
 
 export async function loadTeam() {
   let agents;
@@ -12,7 +13,7 @@ export async function loadTeam() {
     return;
   }
   state.agents = agents;
-  const admin = state.me?.role === "admin";
+  const admin = isSupervisor(); // supervisors and admins set caps
   const tbl = el("table", "grid");
   const head = el("tr");
   for (const h of ["agent", "status", "pools", "load", "cap"]) head.append(el("th", "", t(h), { scope: "col" }));

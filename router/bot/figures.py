@@ -1,0 +1,37 @@
+"""The bot's figures, read from Redis: deflection and the questions it could not answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from router.bot.pii import mask_pii
+from router.store import Store
+
+
+async def deflection(store: Store) -> dict[str, Any]:
+    """Bot conversations closed without a person, out of all bot conversations."""
+    raw: dict[str, str] = await store.client.hgetall(store.keys.bot_stats)
+    n = {k: int(v) for k, v in raw.items()}
+    total = n.get("conversations", 0)
+    resolved = n.get("resolved", 0)
+    handed = n.get("handed_off", 0)
+    return {
+        "conversations": total,
+        "resolved_by_bot": resolved,
+        "handed_off": handed,
+        "open": max(total - resolved - handed, 0),
+        "deflection_rate": round(resolved / total, 4) if total else None,
+        "handoff_reasons": {k[7:]: v for k, v in sorted(n.items()) if k.startswith("reason:")},
+        "answered_faq": n.get("answered_faq", 0),
+        "unanswered": n.get("unanswered", 0),
+        "bursts": n.get("bursts", 0),
+    }
+
+
+async def unknown_questions(store: Store, top: int) -> list[dict[str, Any]]:
+    """The most asked questions the bot could not answer, grouped by normalised text."""
+    k = store.keys
+    rows = await store.client.zrevrange(k.bot_unknown, 0, top - 1, withscores=True)
+    examples = await store.client.hmget(k.bot_unknown_text, [q for q, _ in rows]) if rows else []
+    return [{"question": mask_pii(q), "count": int(c), "example": ex or ""}
+            for (q, c), ex in zip(rows, examples, strict=True)]

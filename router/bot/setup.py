@@ -1,0 +1,33 @@
+"""Builds the bot stage from the config: its files, order service and business hours."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from router.bot.config import resolve
+from router.bot.hours import BusinessHours
+from router.bot.library import Library
+from router.bot.orders import FileOrderService, OrderService, load_order_service
+from router.bot.stage import BotStage
+
+if TYPE_CHECKING:
+    from router.outbox import Outbox
+    from router.settings import Settings
+    from router.store import Store
+    from router.transcript import Transcript
+    from router.worker import DecisionSource
+
+
+def build_bot(settings: Settings, store: Store, transcript: Transcript, outbox: Outbox,
+              rules: DecisionSource) -> BotStage:  # fmt: skip
+    """The stage, not started; a broken orders file raises ConfigError naming FILE:LINE:COL."""
+    s = settings.bot
+    orders: OrderService | None = None
+    if s.order_service:
+        orders = load_order_service(s.order_service, **s.order_service_args)
+    elif (path := resolve(settings.base_dir, s.orders)) is not None:
+        orders = FileOrderService(path)
+    hours = BusinessHours.from_settings(s.hours) if s.hours is not None else None
+    library = Library(s, settings.base_dir)
+    return BotStage(store, transcript, outbox, rules, s, library, orders, hours, settings.shop.name,
+                    settings.pool_ids())

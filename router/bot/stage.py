@@ -1,0 +1,233 @@
+"""The bot stage: answers conversations the rules put in the `bot` state, one turn at a time.
+
+route.lua queues each customer line of a bot conversation in Redis with a due time that slides
+while the customer keeps typing (the debounce window). Whichever process finds a due turn
+first takes it under a lease (bot_take.lua), runs the brain, queues the replies, hands off if
+the brain says so, and only then drops the lines (bot_done.lua). A process that dies anywhere
+in between leaves the lines and the due time in Redis for another one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from router.bot.brain import respond, when_back
+from router.bot.brain_types import DEFAULT_ORDER_ID, BotAction, BotConfig, BotContext, BotState, Pending
+from router.bot.config import BotSettings
+from router.bot.effects import Chat, Effects, HandoffPlan
+from router.bot.hours import BusinessHours
+from router.bot.library import Library
+from router.bot.orders import OrderService
+from router.models import Message
+from router.outbox import Outbox
+from router.store import Store
+from router.transcript import Transcript
+from router.worker import DecisionSource
+from routing_rules.intents import builtin_table, normalize
+from routing_rules.model import RuleInput
+
+log = logging.getLogger("kefu.bot")
+
+LEASE_S = 30.0
+IDLE_SWEEP_S = 5.0
+_TABLE = builtin_table()
+
+
+def dump_state(st: BotState) -> str:
+    return json.dumps({k: (v.value if isinstance(v, Pending) else v) for k, v in dataclasses.asdict(st).items()})
+
+
+def load_state(raw: str) -> BotState:
+    if not raw:
+        return BotState()
+    d: dict[str, Any] = json.loads(raw)
+    if d.get("pending"):
+        d["pending"] = Pending(d["pending"])
+    names = {f.name for f in dataclasses.fields(BotState)}
+    return BotState(**{k: v for k, v in d.items() if k in names})
+
+
+class BotStage:
+    """Implements router.worker.BotStage; `run()` is the turn loop of this process."""
+
+    def __init__(self, store: Store, transcript: Transcript, outbox: Outbox, rules: DecisionSource,
+                 settings: BotSettings, library: Library, orders: OrderService | None,
+                 hours: BusinessHours | None, shop: str, pools: Sequence[str]) -> None:  # fmt: skip
+        self.store = store
+        self.keys = store.keys
+        self.rules = rules
+        self.settings = settings
+        self.library = library
+        self.orders = orders
+        self.hours = hours
+        self.pools = frozenset(pools)
+        self.effects = Effects(store, transcript, outbox)
+        pattern = re.compile(settings.order_id_pattern) if settings.order_id_pattern else DEFAULT_ORDER_ID
+        self.config = BotConfig(shop=shop, order_id_pattern=pattern, max_unanswered=settings.max_unanswered)
+        self.clock: Callable[[], float] = time.time
+        """The business-hours clock; tests fix it. Debounce timing always uses real time."""
+        self.turns = 0
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    @property
+    def window_s(self) -> float:
+        return self.settings.debounce_s
+
+    async def start(self) -> None:
+        """Load the FAQ, quick replies and compliance files (FILE:LINE:COL errors stop start-up)."""
+        await asyncio.to_thread(self.library.load_all)
+
+    async def aclose(self) -> None:
+        if self.orders is not None:
+            await self.orders.aclose()
+
+    async def handle(self, conversation_id: str, messages: Sequence[Message]) -> None:
+        """route.lua already queued the lines durably; just look at the due times again."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        watcher = asyncio.create_task(self.library.watch(self._stopping))
+        last_sweep = 0.0
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()  # before looking: a line arriving meanwhile wakes the next look
+                try:
+                    wait = await self.flush()
+                    if time.monotonic() - last_sweep > min(IDLE_SWEEP_S, self.settings.idle_close_s / 2):
+                        last_sweep = time.monotonic()
+                        await self.close_idle()
+                except RedisError as exc:
+                    log.warning("bot: Redis error, retrying in 1s: %s", exc)
+                    wait = 1.0
+                try:
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                except TimeoutError:
+                    pass
+        finally:
+            self._stopping.set()
+            await asyncio.gather(watcher, return_exceptions=True)
+
+    async def flush(self) -> float:
+        """Answer every due turn; return how long to sleep until the next one is due."""
+        now = time.time()
+        due = await self.store.client.zrangebyscore(self.keys.bot_due, "-inf", now, start=0, num=50)
+        # Concurrently: one slow order look-up must not hold up every other customer's answer.
+        await asyncio.gather(*(self._take_logged(cid) for cid in due))
+        nxt = await self.store.client.zrange(self.keys.bot_due, 0, 0, withscores=True)
+        if not nxt:
+            return 0.5
+        # A due turn another process holds is looked at again shortly, not in a tight loop.
+        return min(max(float(nxt[0][1]) - time.time(), 0.05), 0.5)
+
+    async def _take_logged(self, cid: str) -> None:
+        try:
+            await self.take(cid)
+        except RedisError as exc:
+            log.warning("bot turn in %s: Redis error, tried again later: %s", cid, exc)
+        except Exception:
+            log.exception("bot turn in %s failed; the lease lapses and it is tried again", cid)
+
+    async def take(self, cid: str) -> bool:
+        token = os.urandom(8).hex()
+        res = await self.store.call("bot_take", [cid, time.time(), LEASE_S, token])
+        if res[0] != "ok":
+            return False
+        state_json, human, channel, account, chat_addr, customer, pool, linked = res[1:9]
+        lines = [json.loads(x) for x in res[9:]]
+        chat = Chat(cid, channel, account, chat_addr, customer)
+        state = load_state(state_json)
+        if human == "1":
+            state = dataclasses.replace(state, human_replied=True)
+        text = "\n".join(str(m.get("text") or "") for m in lines if str(m.get("text") or "").strip())
+        turn_id = str(lines[0]["id"])
+        new_state = await self.turn(chat, turn_id, state, text, pool, linked or None, len(lines))
+        done = await self.store.call("bot_done", [cid, token, len(lines), dump_state(new_state), time.time()])
+        self.turns += 1
+        return bool(done[0] == "ok")
+
+    async def turn(self, chat: Chat, turn_id: str, state: BotState, text: str, pool: str,
+                   linked: str | None, lines: int) -> BotState:  # fmt: skip
+        now = self.clock()
+        when = datetime.fromtimestamp(now, UTC)
+        decision = self.rules.current.decide(RuleInput(
+            text=text, channel=chat.channel, account=chat.account, now=when))
+        intents, angry = _TABLE.scan(normalize(text))
+        within = self.hours.is_open(now) if self.hours else True
+        next_open = self.hours.next_open(now) if self.hours and not within else None
+        ctx = BotContext(
+            intents=frozenset(decision.intents) | intents, angry=angry, within_hours=within,
+            next_open=next_open, now=when, linked_order_id=linked, customer_id=chat.customer,
+        )
+        base = HandoffPlan(pool=decision.pool if decision.pool in self.pools else pool,
+                           priority=decision.priority, skills=decision.skills,
+                           min_level=decision.min_level, reason="", intent="", order_id="", note="")
+        if state.human_replied:
+            # A person already wrote here (a supervisor stepped in): the bot says nothing more
+            # and gives the conversation to people, so the customer is not left with no one.
+            plan = dataclasses.replace(base, reason="human_replied")
+            await self.effects.hand_off(chat, turn_id, plan, time.time())
+            return dataclasses.replace(state, handed_off=True)
+        if not text:  # a photo or voice only: a person should look at it
+            plan = dataclasses.replace(base, reason="media")
+            await self.effects.say(chat, turn_id, (self.config.texts.handoff,), self.library.compliance)
+            await self.effects.hand_off(chat, turn_id, plan, time.time())
+            return dataclasses.replace(state, handed_off=True)
+        action = await respond(state, text, ctx, self.orders, faq=self.library.faq, config=self.config)
+        if not within and action.unanswered_key is not None and action.handoff is None:
+            # Nobody can help tonight either: say when agents are back rather than "rephrase".
+            back = self.config.texts.off_hours.format(back=when_back(next_open, when), shop=self.config.shop)
+            action = dataclasses.replace(action, replies=(back,), queue_for_next_shift=True,
+                                         state=dataclasses.replace(action.state, off_hours_notified=True))
+        await self.effects.say(chat, turn_id, action.replies, self.library.compliance)
+        if action.queue_for_next_shift and action.replies:
+            await self.effects.off_hours(chat, action.replies[-1], next_open)
+        await self._count(chat, action, text, lines)
+        handoff = action.handoff
+        if handoff is not None or action.queue_for_next_shift:
+            plan = dataclasses.replace(
+                base,
+                reason=handoff.reason.value if handoff else "off_hours",
+                intent=(handoff.intent or "") if handoff else "",
+                order_id=(handoff.order_id or "") if handoff else (action.state.order_id or ""),
+                note=handoff.note if handoff else "",
+            )
+            if handoff and handoff.team == "aftersale" and self.settings.aftersale_pool in self.pools:
+                plan = dataclasses.replace(plan, pool=str(self.settings.aftersale_pool))
+            await self.effects.hand_off(chat, turn_id, plan, time.time())
+            return dataclasses.replace(action.state, handed_off=True)
+        return action.state
+
+    async def _count(self, chat: Chat, action: BotAction, text: str, lines: int) -> None:
+        if lines > 1:
+            await self.effects.count("bursts")
+        if action.faq_id:
+            await self.effects.count("answered_faq")
+        if action.unanswered_key is not None:
+            await self.effects.unknown(chat.cid, action.unanswered_key, text)
+            await self.effects.count("unanswered")
+
+    async def close_idle(self) -> int:
+        """Close bot conversations quiet for `idle_close_s`: the bot resolved them."""
+        before = time.time() - self.settings.idle_close_s
+        ids = await self.store.client.zrangebyscore(self.keys.bot_idle, "-inf", before, start=0, num=100)
+        closed = 0
+        for cid in ids:
+            res = await self.store.call("bot_close", [cid, time.time(), before])
+            closed += res[0] == "ok"
+        return closed

@@ -1,0 +1,36 @@
+"""Settings for bot tests: the basic pools and agents, every conversation bot-first, demo orders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers.app import BASIC
+from router.settings import Settings, parse_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+RULES = """
+default: {pool: presale, bot: true}
+rules:
+  - name: returns
+    when: {intent: [return_exchange, refund]}
+    then: {pool: aftersale, bot: true}
+"""
+
+
+def bot_config(tmp: Path, extra: str = "", cap: int = 5, debounce_s: float = 0.3) -> str:
+    """Basic config text with a rules file that sends everything to the bot first; `extra`
+    lines are added to the `bot:` section."""
+    rules = tmp / "rules.yaml"
+    rules.write_text(RULES)
+    return BASIC.format(cap=cap) + f"""
+routing:
+  rules: {rules}
+bot:
+  orders: {REPO / "config" / "orders-demo.yaml"}
+  debounce_s: {debounce_s}
+""" + extra
+
+
+def bot_settings(tmp: Path, extra: str = "", cap: int = 5, debounce_s: float = 0.3) -> Settings:
+    return parse_settings(bot_config(tmp, extra, cap, debounce_s), "<bot-test>", base_dir=str(tmp))
