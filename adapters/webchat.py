@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import WSMsgType, web
 
@@ -106,6 +106,7 @@ class WebchatAdapter(Adapter):
 
     async def _handle(self, ws: web.WebSocketResponse, visitor: str, name: str, text: str,
                       side: CustomerSide) -> None:
+        frame: dict[str, Any] = {}
         try:
             frame = frames.parse(text)
             kind = frame["type"]
@@ -125,7 +126,9 @@ class WebchatAdapter(Adapter):
             await ws.send_str(frames.dump({"type": "ack", "client_msg_id": client_id,
                                            "message_id": accepted.message_id}))
         except ProtocolError as exc:
-            await ws.send_str(frames.error(exc.code, exc.detail))
+            # Echo the client_msg_id, so the page can mark that one message as refused.
+            ref = frame.get("client_msg_id")
+            await ws.send_str(frames.error(exc.code, exc.detail, **({"ref": ref} if isinstance(ref, str) else {})))
 
 
 def customer_message(visitor: str, client_id: str, text: str, name: str = "") -> Message:

@@ -7,10 +7,16 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers.redis_server import RedisServer
+
+# Property tests check behaviour, not speed: on a busy 2-core CI machine a per-example deadline
+# only makes them flaky. Speed is measured in bench/.
+settings.register_profile("kefu", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kefu")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ local ASSIGN_DEFAULTS = {
 local IDLE_SPAN = 4398046511104 -- 2^42: milliseconds fit below it, load goes above
 local FRONT = 1e13              -- requeues and transfers sit ahead of every ordinary entry
 local STRICT_STEP = 1e8         -- aging off: one priority point outweighs three years of waiting
-local TIE_SCAN = 64             -- equal scores examined for the skill-level tie-break
+local TIE_SCAN = 16             -- equal scores examined for the skill-level tie-break
 local WEIGHT_SCAN = 32          -- eligible agents compared when weighted load is on
 
 local DRY = false               -- set by choose.lua: look, record, change nothing
@@ -141,7 +141,7 @@ local function scan_ordered(rec, pool, need, min_level, now)
   local weighted = rec.policy == 'least_loaded' and cfg().weighted == '1'
   local frac = tonumber(cfg().weight_fraction)
   local best, best_score, best_level, best_eff, ties, eligible = nil, nil, -1, nil, 0, 0
-  local start, chunk = 0, 16
+  local start, chunk = 0, 8  -- the first qualifies most often: read a short page first
   while true do
     local page = redis.call('ZRANGE', key, start, start + chunk - 1, 'WITHSCORES')
     if #page == 0 then break end

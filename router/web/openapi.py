@@ -54,7 +54,8 @@ def spec() -> dict[str, Any]:
                         {"name": "state", "in": "query", "schema": {
                             "enum": ["new", "bot", "queued", "assigned", "closed"]}}])},
             "/api/v1/conversations/{id}": {"get": _op(
-                "One conversation with its customer, messages and decision record",
+                "One conversation with its customer, messages and decision record (the rules' "
+                "decision plus candidates, chosen and policy of the choice of agent)",
                 "{conversation, customer, messages}", params=_ID)},
             "/api/v1/conversations/{id}/close": {"post": _op(
                 "Close a conversation", "{closed}", params=_ID,

@@ -106,9 +106,12 @@ async def get_rules(request: web.Request) -> web.Response:
     stored = await versions.get(await versions.active_id())
     if stored is None:
         raise ProtocolError("not_found", "no rule version is active yet", 404)
+    etag = f'"{stored["version"]}"'
+    if request.headers.get("If-None-Match", "").removeprefix("W/") == etag:
+        return web.Response(status=304, headers={"ETag": etag})  # an editor polling for changes
     return web.json_response({"version": stored["version"], "source": stored["source"],
                               "activated_at": stored["at"], "activated_by": stored["author"],
-                              "summary": stored["summary"]}, headers={"ETag": f'"{stored["version"]}"'})
+                              "summary": stored["summary"]}, headers={"ETag": etag})
 
 
 @routes.put("/api/v1/rules")

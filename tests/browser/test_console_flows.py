@@ -331,6 +331,7 @@ async def test_supervisor_answers_a_discount_request_sets_a_cap_and_takes_over(
         await sue.keyboard.press("Alt+2")
         await expect(sue.locator("#sv-pools")).to_contain_text("presale")
         await expect(sue.locator("#sv-agents")).to_contain_text("Alice")
+        await expect(sue.locator("#sv-bot-stats")).to_contain_text("Deflection")
         item = sue.locator("#sv-approvals .approval")
         await expect(item).to_contain_text("¥35")
         await expect(item).to_contain_text("袖口脱线补偿")

@@ -178,3 +178,37 @@ async def test_embedded_on_a_shop_page(redis_url: str, browser: Browser) -> None
             await ctx.close()
     finally:
         await runner.cleanup()
+
+
+async def test_a_refused_message_is_marked_and_not_resent(redis_url: str, browser: Browser) -> None:
+    settings = parse_settings(BASIC.format(cap=5) + "limits:\n  max_text_chars: 10\n", "<test>")
+    async with running(settings, redis_url) as (_rt, base):
+        ctx = await browser.new_context(locale="en-US")
+        chat = await ctx.new_page()
+        frames: list[str] = []
+        chat.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(str(payload))))
+        await chat.goto(f"{base}/chat")
+        await expect(chat.locator("#conn")).to_have_text("Connected")
+        await chat.locator("#text").fill("far more than ten characters")
+        await chat.locator("#text").press("Enter")
+        await expect(chat.locator(".msg.failed .why")).to_contain_text("longer than 10 characters")
+        await chat.reload()
+        await expect(chat.locator("#conn")).to_have_text("Connected")
+        await expect(chat.locator(".msg.failed")).to_have_count(1)
+        assert sum('"type": "message"' in f or '"type":"message"' in f for f in frames) == 1
+        await ctx.close()
+
+
+async def test_a_session_the_server_refuses_is_replaced(redis_url: str, browser: Browser) -> None:
+    async with running(basic_settings(), redis_url) as (_rt, base):
+        ctx = await browser.new_context(locale="en-US")
+        # A token signed with another secret, as after the shop changed channels.webchat.secret.
+        await ctx.add_init_script(
+            "if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1');"
+            " localStorage.setItem('kefu.chat.v1', JSON.stringify({session: 'v1.vstale.9999999999.bad'})); }")
+        chat = await ctx.new_page()
+        await chat.goto(f"{base}/chat")
+        await expect(chat.locator("#conn")).to_have_text("Connected", timeout=20_000)
+        session = await chat.evaluate("JSON.parse(localStorage.getItem('kefu.chat.v1')).session")
+        assert session.split(".")[1] != "vstale"
+        await ctx.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from helpers.app import BASIC, running
-from helpers.clients import agent
+from helpers.clients import agent, customer
 
 from router.errors import ConfigErrors
 from router.settings import parse_settings
@@ -95,3 +95,16 @@ def test_leave_message_text_is_the_same_on_both_sides() -> None:
     assert template is not None
     filled = template.group(1).replace("${name}", "N").replace("${contact}", "C").replace("${message}", "M")
     assert filled.replace("\\n", "\n") == leave_message_text("N", "C", "M")
+
+
+async def test_a_refused_message_names_its_client_msg_id(redis_url: str) -> None:
+    settings = parse_settings(BASIC.format(cap=5) + "limits:\n  max_text_chars: 10\n", "<test>")
+    async with running(settings, redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        cust, _ = await customer(http, base)
+        await cust.send({"type": "message", "text": "x" * 11, "client_msg_id": "too-long-1"})
+        err = await cust.expect(lambda f: f["type"] == "error")
+        assert (err["code"], err["ref"]) == ("too_long", "too-long-1")
+        await cust.send({"type": "nonsense"})
+        err = await cust.expect(lambda f: f["type"] == "error" and f["code"] == "unknown_type")
+        assert "ref" not in err
+        await cust.close()

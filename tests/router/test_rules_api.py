@@ -43,6 +43,8 @@ async def test_put_validate_rollback_and_refusals(redis_url: str, tmp_path: Path
             first = await resp.json()
         assert first["version"] == "v1" and first["source"] == RULES_A
         assert first["activated_by"].startswith("file:")
+        async with http.get(f"{base}/api/v1/rules", headers={**SUPERVISOR, "If-None-Match": '"v1"'}) as resp:
+            assert resp.status == 304
         assert (await _decision(http, base, r, "我要退款"))["version"] == "v1"
         assert (await _decision(http, base, r, "我要退款"))["pool"] == "aftersale"
 
@@ -79,6 +81,8 @@ async def test_put_validate_rollback_and_refusals(redis_url: str, tmp_path: Path
         # Another admin still holding v1 is refused, and changes nothing.
         async with http.put(url, data=RULES_A, headers={**ADMIN, **yaml, "If-Match": "v1"}) as resp:
             assert resp.status == 412
+        async with http.get(f"{base}/api/v1/rules", headers={**SUPERVISOR, "If-None-Match": '"v1"'}) as resp:
+            assert resp.status == 200 and resp.headers["ETag"] == '"v2"'
         d = await _decision(http, base, r, "我要退款")
         assert (d["version"], d["pool"], d["priority"]) == ("v2", "presale", 20)
         assert (await _decision(http, base, r, "hello"))["pool"] == "aftersale"

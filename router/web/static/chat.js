@@ -14,7 +14,7 @@ const state = JSON.parse(localStorage.getItem(KEY) || "null") || {};
 state.messages ||= [];
 state.rated ||= {};
 const seen = new Set(state.messages.map((m) => m.id || m.client_msg_id));
-let T, panels, ws = null, backoff = 500, lastTypingSent = 0, typingTimer = 0;
+let T, panels, ws = null, backoff = 500, lastTypingSent = 0, typingTimer = 0, refusedInARow = 0;
 
 function save() {
   state.messages = state.messages.slice(-300);
@@ -34,9 +34,31 @@ function render(m) {
     body.className = "body";
     body.textContent = m.text;
     li.append(body);
+    if (m.failed) markFailed(li, m.failed);
   }
   $("log").append(li);
   li.scrollIntoView({ block: "end" });
+}
+
+function markFailed(li, detail) {
+  li.classList.remove("pending");
+  li.classList.add("failed");
+  const why = document.createElement("span");
+  why.className = "why";
+  why.textContent = fmt(T.error, { detail });
+  li.append(why);
+}
+
+// The server refused this message (too long, say): resending cannot help, so it stops being pending.
+function refused(f) {
+  const m = state.messages.find((x) => x.pending && x.client_msg_id === f.ref);
+  if (!m) return false;
+  m.pending = false;
+  m.failed = f.detail;
+  save();
+  const li = document.querySelector(`[data-id="${CSS.escape(f.ref)}"]`);
+  if (li) markFailed(li, f.detail);
+  return true;
 }
 
 // A notice is kept with the history, once per key, so a reload shows the same story.
@@ -108,7 +130,10 @@ function onFrame(f) {
       else if (c.state === "assigned" && c.agent) setAgent(c.id, c.agent);
       break;
     }
-    case "queue": showStatus(queueText(f)); break;
+    case "queue":
+      showStatus(queueText(f));
+      if (f.conversation_id === panels.cid) panels.hideRating(); // reopened before it was rated
+      break;
     case "agent": panels.hideRating(); setAgent(f.conversation_id, f.agent); break;
     case "agent_left": hideTyping(); notice(`left:${f.conversation_id}:${Date.now()}`, T.agent_left); showStatus(T.agent_left); break;
     case "closed": closed(f.conversation_id); break;
@@ -122,7 +147,7 @@ function onFrame(f) {
     }
     case "off_hours": panels.offHours(f); break;
     case "csat_recorded": panels.rated(f.conversation_id); save(); break;
-    case "error": panels.ratingRefused(f); save(); break;
+    case "error": if (!refused(f)) panels.ratingRefused(f); break;
   }
 }
 
@@ -135,19 +160,33 @@ async function connect() {
   const q = new URLSearchParams({ session: state.session });
   if (state.lastSeen) q.set("last_seen", state.lastSeen);
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/chat?${q}`);
+  let opened = false;
   ws.onopen = () => {
+    opened = true;
+    refusedInARow = 0;
     backoff = 500;
     $("conn").textContent = T.online;
     $("conn").className = "conn online";
     for (const m of state.messages.filter((x) => x.pending)) sendFrame(messageFrame(m));
   };
   ws.onmessage = (e) => onFrame(JSON.parse(e.data));
-  ws.onclose = (e) => {
+  ws.onclose = async () => {
     $("conn").textContent = T.offline;
     $("conn").className = "conn offline";
-    if (e.code === 1008 || e.code === 4001) { state.session = null; save(); }
+    if (!opened && ++refusedInARow >= 3 && (await serverUp())) {
+      // The server answers but keeps refusing the socket: the session expired or its signing
+      // secret changed. Only then start a new one; a server that is down keeps the session.
+      state.session = null;
+      state.lastSeen = null;
+      refusedInARow = 0;
+      save();
+    }
     retry();
   };
+}
+
+async function serverUp() {
+  try { return (await fetch("/healthz", { cache: "no-store" })).ok; } catch { return false; }
 }
 
 function retry() {

@@ -72,7 +72,7 @@ function offline() {
 
 export function initActions({ select, showTab }) {
   const res = $("close-resolution");
-  for (const r of RESOLUTIONS) res.append(el("option", "", r, { value: r }));
+  for (const r of RESOLUTIONS) res.append(el("option", "", t(`res_${r}`), { value: r, "data-i18n": `res_${r}` }));
   $("transfer-btn").addEventListener("click", openTransfer);
   $("close-btn").addEventListener("click", openClose);
   $("discount-btn").addEventListener("click", openDiscount);

@@ -128,6 +128,8 @@ function onState(s) {
 }
 
 function showTab(name) {
+  const wanted = document.querySelector(`[data-tab="${name}"]`);
+  if (wanted.classList.contains("sup-only") && !isSupervisor()) return; // Alt+2 for an agent
   for (const tab of document.querySelectorAll("[data-tab]")) {
     const on = tab.dataset.tab === name;
     tab.setAttribute("aria-selected", String(on));

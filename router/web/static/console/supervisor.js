@@ -76,6 +76,23 @@ async function refresh() {
         c.agent === state.me.id ? "" : takeOverButton(c.id)])) : el("p", "muted", t("none")));
   } catch { /* shown again on the next refresh */ }
   await loadApprovals();
+  await loadBot();
+}
+
+// What the bot deflects and what it could not answer: the FAQ's to-do list.
+async function loadBot() {
+  try {
+    const [stats, unknown] = await Promise.all([api("/api/v1/bot/stats"), api("/api/v1/bot/unknown?limit=10")]);
+    const rate = stats.deflection_rate === null ? "—" : `${Math.round(stats.deflection_rate * 100)}%`;
+    $("sv-bot-stats").textContent = `${t("deflection")} ${rate} · ${t("bot_convs")} ${stats.conversations}` +
+      ` · ${t("resolved_by_bot")} ${stats.resolved_by_bot} · ${t("handed_off")} ${stats.handed_off}`;
+    const items = unknown.items || [];
+    $("sv-unknown").replaceChildren(...(items.length ? items.map((q) => el("li", "", `${q.question} ×${q.count}`))
+      : [el("li", "muted", t("none"))]));
+    $("sv-bot").hidden = false;
+  } catch {
+    $("sv-bot").hidden = true;
+  }
 }
 
 async function loadApprovals() {

@@ -1,0 +1,234 @@
+"""Cost of choosing an agent among 1,000 with 20 skills, per policy, next to round robin's.
+
+    python bench/bench_assign.py [--quick] [--seed N] [--redis-server PATH]
+
+Starts a private redis-server (no persistence) on a free loopback port, configures one pool of
+1,000 agents who each hold all 20 skills at random levels 1-5 (cap 5), puts them online, and
+fills half the capacity. Then, per policy, it repeats: a new conversation needing one or two
+skills at a minimum level (1: 40%, 2: 30%, 3: 20%, 4: 10%) is previewed (the decision alone, the
+`choose` script) and routed (decision, assignment and bookkeeping, the `route` script), and a
+random open conversation is closed, so loads stay where they are.
+
+Server-side microseconds per call come from SLOWLOG with `slowlog-log-slower-than 0`: the time
+Redis spent in the script, without network or client. Round trips per assignment are counted on
+the client (every command or pipeline sent) around the route calls, and checked on the server
+with INFO commandstats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from router.embedded import find_redis_server
+from router.models import new_id
+from router.scripts import render
+from router.settings import Settings, parse_settings
+from router.store import Store
+from routing_rules.progress import Progress
+
+SKILLS = [f"s{i:02d}" for i in range(20)]
+LEVELS = [1] * 4 + [2] * 3 + [3] * 2 + [4]
+VARIANTS = [
+    ("round_robin", "assignment:\n  policy: round_robin"),
+    ("least_loaded", "assignment:\n  policy: least_loaded"),
+    ("longest_idle", "assignment:\n  policy: longest_idle"),
+    ("least_loaded+weighted", "assignment:\n  policy: least_loaded\n  weighted_load: {enabled: true}"),
+]
+
+
+def config(agents: int, rng: random.Random, assignment: str) -> Settings:
+    lines = ["pools:", "  - id: shop", "agents:"]
+    for i in range(agents):
+        skills = ", ".join(f"{s}: {rng.randint(1, 5)}" for s in SKILLS)
+        lines += [f"  - id: a{i:04d}", f"    token: token-a{i:04d}", "    pools: [shop]",
+                  f"    skills: {{{skills}}}", "    max_chats: 5"]
+    return parse_settings("\n".join(lines) + "\n" + assignment + "\n", "<bench>")
+
+
+class Counted:
+    """Counts the client's round trips: each command, or each pipeline, is one."""
+
+    def __init__(self, client: Any) -> None:
+        self.n = 0
+        original = client.execute_command
+
+        async def execute_command(*args: Any, **kw: Any) -> Any:
+            self.n += 1
+            return await original(*args, **kw)
+
+        client.execute_command = execute_command
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+async def run_variant(url: str, name: str, settings: Settings, n: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    store = Store(url)
+    await store.open()
+    r = store.client
+    await r.flushall()
+    await store.sync_config(settings)
+    agents = [a.id for a in settings.agents]
+    for aid in agents:
+        await store.call("status", [aid, "online", time.time(), "bench"])
+    clock = [time.time()]
+
+    async def arrive() -> tuple[str, str, list[str], int]:
+        clock[0] += 0.01  # time moves on, as it does between real arrivals
+        now = clock[0]
+        mid, user = new_id("m"), new_id("u")
+        res = await store.call("resolve", [mid, f"webchat:shop:{user}", new_id("cu"), new_id("c"), now, 600,
+                                           "webchat", "shop", user, ""])
+        need = rng.sample(SKILLS, 1 if rng.random() < 0.7 else 2)
+        return mid, str(res[2]), need, rng.choice(LEVELS)
+
+    async def route(mid: str, cid: str, need: list[str], level: int) -> Any:
+        return await store.call("route", [mid, cid, clock[0], json.dumps({"id": mid}), "shop", 10, json.dumps(need),
+                                          level, "0", json.dumps({"pool": "shop"}), 3600])
+
+    open_convs: list[str] = []
+    warm = len(agents) * 5 // 2
+    progress = Progress(f"{name}: warm-up", warm)
+    for i in range(warm):
+        mid, cid, need, level = await arrive()
+        res = await route(mid, cid, [], 1)
+        if res[1] == "assigned":
+            open_convs.append(cid)
+        progress.update(i + 1)
+
+    await r.config_set("slowlog-log-slower-than", 0)
+    await r.config_set("slowlog-max-len", 4 * n + 100)
+    await r.slowlog_reset()
+    await r.config_resetstat()
+    # The floor: the same prelude and arguments, no decision. What is above it is the decision.
+    floor_sha = await r.script_load(render("choose", store.keys).rsplit("DRY = true", 1)[0] + "\nreturn 1")
+    counter = Counted(r)
+    route_trips = 0
+    assigned = 0
+    examined: list[int] = []
+    progress = Progress(f"{name}: measuring", n)
+    for i in range(n):
+        mid, cid, need, level = await arrive()
+        preview = await store.call("choose", [cid, "shop", json.dumps(need), level, clock[0]])
+        examined.append(json.loads(preview[1])["assignment"]["examined"])
+        await r.evalsha(floor_sha, 1, store.keys.conv_index, cid, "shop", json.dumps(need), level, clock[0])
+        before = counter.n
+        res = await route(mid, cid, need, level)
+        route_trips += counter.n - before
+        if res[1] == "assigned":
+            assigned += 1
+            open_convs.append(cid)
+        else:
+            await store.call("close", [cid, "bench", clock[0], "bench", "1"])
+        victim = open_convs.pop(rng.randrange(len(open_convs)))
+        await store.call("close", [victim, "bench", clock[0], "bench", "1"])
+        progress.update(i + 1)
+    stats = await r.info("commandstats")
+    log = await r.slowlog_get(4 * n + 100)
+    await r.config_set("slowlog-log-slower-than", 10000)
+    await store.close()
+    sha = store.scripts.sha
+    durations: dict[str, list[float]] = {"choose": [], "route": [], "floor": []}
+    sha = {**sha, "floor": floor_sha}
+    for entry in log:
+        cmd = entry["command"]
+        cmd = cmd.decode() if isinstance(cmd, bytes) else str(cmd)
+        parts = cmd.split(" ")
+        if len(parts) > 1 and parts[0].upper() == "EVALSHA":
+            for script in durations:
+                if parts[1] == sha[script]:
+                    durations[script].append(float(entry["duration"]))
+    evalsha = int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+    return {
+        "name": name, "assigned": assigned, "n": n,
+        "choose": durations["choose"], "route": durations["route"], "floor": durations["floor"],
+        "trips": route_trips / n, "examined": examined, "evalsha_per_iteration": evalsha / n,
+    }
+
+
+def start_redis(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("redis-server did not start")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-assign-"))
+    proc, url = start_redis(args.redis_server or find_redis_server(), workdir)
+    try:
+        results = []
+        for i, (name, assignment) in enumerate(VARIANTS):
+            settings = config(args.agents, random.Random(args.seed), assignment)
+            results.append(await run_variant(url, name, settings, args.n, args.seed + i))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+    report(args, results)
+
+
+def report(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
+    def logic(res: dict[str, Any]) -> list[float]:
+        floor = statistics.median(res["floor"])
+        return [max(d - floor, 0.0) for d in res["choose"]]
+
+    rr_logic, rr_route = statistics.median(logic(results[0])), statistics.median(results[0]["route"])
+    print(f"\n{args.agents} agents x {len(SKILLS)} skills, {args.n} conversations per policy; "
+          "server-side microseconds per call (SLOWLOG)")
+    print(f"{'policy':22} {'floor':>5} {'decide p50':>10} {'p99':>5} {'logic p50':>9} {'p99':>5} {'x RR':>5}"
+          f" {'route p50':>9} {'p99':>5} {'x RR':>5} {'trips':>5} {'examined p50/p99':>16}")
+    for res in results:
+        c, ro, lg = res["choose"], res["route"], logic(res)
+        print(f"{res['name']:22} {statistics.median(res['floor']):5.0f} {statistics.median(c):10.0f} "
+              f"{pct(c, 0.99):5.0f} {statistics.median(lg):9.0f} {pct(lg, 0.99):5.0f} "
+              f"{statistics.median(lg) / max(rr_logic, 1.0):5.2f} {statistics.median(ro):9.0f} {pct(ro, 0.99):5.0f} "
+              f"{statistics.median(ro) / rr_route:5.2f} {res['trips']:5.2f} "
+              f"{statistics.median(res['examined']):>8.0f} / {pct(res['examined'], 0.99):<4.0f}")
+    print("floor: a script with the same prelude and arguments that returns at once. decide: the choose script "
+          "(sticky check, policy scan, decision record). logic: decide minus the floor's median. route: routing a "
+          "new conversation whole (decision, assignment, record, frames). trips: client round trips per route.")
+    print("evalsha calls per iteration (resolve, preview, floor, route, 1-2 closes): "
+          + ", ".join(f"{r['name']} {r['evalsha_per_iteration']:.2f}" for r in results))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="300 conversations per policy instead of 3000")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--agents", type=int, default=1000)
+    ap.add_argument("--redis-server", default=None)
+    args = ap.parse_args()
+    args.n = 300 if args.quick else 3000
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
