@@ -36,6 +36,7 @@ async def test_a_reply_written_offline_is_sent_once_after_the_network_returns(
         shopper, _ = await customer(http, base)
         await shopper.send({"type": "message", "text": "在吗？", "client_msg_id": msg_id()})
         await expect(page.locator("#messages .msg.from-customer")).to_have_count(1)
+        first = await page.locator("#messages .msg").first.element_handle()
 
         network["up"] = False
         for route in live:
@@ -58,5 +59,7 @@ async def test_a_reply_written_offline_is_sent_once_after_the_network_returns(
         assert [f["message"]["text"] for f in shopper.of("message") if f["message"]["from"] == "agent"] == [
             "在的，您请说"]
         await expect(page.locator("#messages .msg.from-agent")).to_have_count(1)
+        # The log grew in place (a live region that is rebuilt is read out again in full).
+        assert await first.evaluate("e => e.isConnected")
         await shopper.close()
         await ctx.close()

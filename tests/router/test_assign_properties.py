@@ -1,7 +1,8 @@
 """Properties of assignment over random histories, checked from Redis state after every step.
 
-Arrivals (pools, skills, levels, priorities), closes, status changes, transfers, cap changes,
-clock jumps and router restarts, under every policy, against one private redis-server:
+Arrivals (pools, skills, levels, priorities), replies, closes, status changes, transfers, cap
+changes, clock jumps and router restarts, under every policy with and without weighted load,
+against one private redis-server:
 - no agent is given a conversation beyond their cap;
 - nobody offline or away, outside the pool, or without the skill and level gets one (a transfer
   naming the agent is a person's decision and may skip the skill check);
@@ -46,13 +47,14 @@ ops = st.lists(st.one_of(
     st.tuples(st.just("transfer"), st.integers(0, 20), st.sampled_from(["pool", "agent"]), st.integers(0, 3)),
     st.tuples(st.just("cap"), st.integers(0, 3), st.integers(0, 4)),
     st.tuples(st.just("wait"), st.sampled_from([1, 300, 700, 4000])),
+    st.tuples(st.just("reply"), st.integers(0, 20)),
     st.tuples(st.just("restart")),
 ), min_size=15, max_size=40)
 assignment = st.builds(
-    lambda policy, aging, sticky: f"assignment:\n  policy: {policy}\n  aging_s_per_priority: {aging}\n"
-                                  f"  sticky_window_s: {sticky}",
+    lambda policy, aging, sticky, weighted: f"assignment:\n  policy: {policy}\n  aging_s_per_priority: {aging}\n"
+    f"  sticky_window_s: {sticky}\n  weighted_load: {{enabled: {weighted}, after_s: 60}}",
     st.sampled_from(["least_loaded", "round_robin", "longest_idle"]), st.sampled_from([0, 6]),
-    st.sampled_from([0, 3600]),
+    st.sampled_from([0, 3600]), st.sampled_from(["false", "true"]),
 )
 
 
@@ -181,6 +183,11 @@ async def play(url: str, specs: list[dict[str, Any]], config: str, steps: list[t
                     named.add(cid)
             elif kind == "cap" and step[1] < len(agents):
                 await h.set_cap(agents[step[1]]["id"], step[2])
+            elif kind == "reply" and open_ids:
+                cid = open_ids[step[1] % len(open_ids)]
+                agent = await h.agent_of(cid)
+                if agent:
+                    await h.reply(cid, agent)  # now waiting on the customer: weighs less if weighted
             elif kind == "wait":
                 h.tick(step[1])
             elif kind == "restart":

@@ -24,6 +24,24 @@ function messageItem(m) {
   return li;
 }
 
+// Update the log in place: the list is a live region, and rebuilding it would make a screen
+// reader read the whole conversation again on every new message. Each message keeps its node.
+function syncMessages(log, c) {
+  const keep = new Set();
+  [...c.messages.values()].forEach((m, i) => {
+    const sig = `${m.delivery?.status}|${m.delivery?.reason}`;
+    if (!m.node || m.sig !== sig) {
+      const li = messageItem(m);
+      if (m.node) m.node.replaceWith(li);
+      Object.defineProperties(m, { node: { value: li, writable: true, configurable: true },
+        sig: { value: sig, writable: true, configurable: true } }); // not enumerable: never sent
+    }
+    keep.add(m.node);
+    if (log.children[i] !== m.node) log.insertBefore(m.node, log.children[i] || null);
+  });
+  for (const li of [...log.children]) if (!keep.has(li)) li.remove();
+}
+
 export function renderCurrent() {
   const c = state.current && state.convs.get(state.current);
   $("current").hidden = !c;
@@ -40,7 +58,7 @@ export function renderCurrent() {
     .filter(Boolean).join(" · ");
   const log = $("messages");
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-  log.replaceChildren(...[...c.messages.values()].map(messageItem));
+  syncMessages(log, c);
   if (atBottom) log.scrollTop = log.scrollHeight;
   $("typing").hidden = c.typingUntil < now();
   renderDecision(conv.decision);
