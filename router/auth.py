@@ -39,7 +39,7 @@ class AgentTokens:
             hashlib.sha256(a.token.encode()).digest(): Principal(a.id, a.name or a.id, a.role)
             for a in agents
         }
-        self._fingerprint = {a.id: _fingerprint(a.token) for a in agents}
+        self._token_hash = {a.id: hashlib.sha256(a.token.encode()).digest() for a in agents}
         self._by_id = {p.agent_id: p for p in self._by_hash.values()}
 
     def verify(self, token: str | None) -> Principal:
@@ -53,7 +53,8 @@ class AgentTokens:
     # The console's session cookie: a signed '<agent>~<token fingerprint>' that expires, so the
     # token itself never sits in a cookie, and changing an agent's token ends their sessions.
     def issue_cookie(self, who: Principal, signer: SessionSigner, ttl_s: int = COOKIE_TTL_S) -> str:
-        body = _b64(f"{who.agent_id}~{self._fingerprint[who.agent_id]}".encode())  # ids may hold dots
+        fp = self._fingerprint(who.agent_id, signer)
+        body = _b64(f"{who.agent_id}~{fp}".encode())  # ids may hold dots
         return _cookie_signer(signer, ttl_s).issue(body)[0]
 
     def verify_cookie(self, cookie: str | None, signer: SessionSigner) -> Principal:
@@ -67,13 +68,13 @@ class AgentTokens:
         except ValueError:  # a forged body that is not base64 or not a number
             raise AuthError("bad session cookie") from None
         found = self._by_id.get(aid)
-        if found is None or not hmac.compare_digest(fp, self._fingerprint.get(aid, "")):
+        if found is None or not hmac.compare_digest(fp, self._fingerprint(aid, signer)):
             raise AuthError("this session has ended; sign in again")
         return found
 
-
-def _fingerprint(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
+    def _fingerprint(self, aid: str, signer: SessionSigner) -> str:
+        """Keyed, so a cookie that leaks says nothing that helps guess a weak token offline."""
+        return hmac.new(signer.secret, self._token_hash[aid], hashlib.sha256).hexdigest()[:16]
 
 
 def _cookie_signer(signer: SessionSigner, ttl_s: int) -> SessionSigner:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 
 import aiohttp
+import msgspec
 import pytest
-from helpers.app import basic_settings, running
+from helpers.app import BASIC, basic_settings, running
 from helpers.clients import agent, customer, msg_id
 
+from router.auth import AgentTokens, SessionSigner
 from router.bot.orders import FileOrderService
+from router.errors import AuthError
+from router.settings import parse_settings
 from router.web import console_api
 
 
@@ -125,3 +131,37 @@ async def test_orders_come_from_the_order_service_or_the_panel_hides(
         async with s.get(f"{base}/api/v1/customers/{cust}/orders",
                          headers={"Authorization": "Bearer bob-token-12345"}) as r:
             assert r.status == 403
+
+
+async def test_orders_come_from_the_bots_configured_order_service(redis_url: str, tmp_path: Path) -> None:
+    """`bot.orders` in the config is the one service both the bot and the console read."""
+    (tmp_path / "orders.yaml").write_text(
+        "orders:\n  - {id: '9001', customer_id: placeholder, state: paid, created_at: '2024-11-11T00:00:00+08:00'}\n",
+        encoding="utf-8")
+    text = BASIC.format(cap=5) + "bot:\n  orders: orders.yaml\n"
+    async with running(parse_settings(text, "<test>", base_dir=str(tmp_path)), redis_url) as (rt, base), \
+            aiohttp.ClientSession() as s:
+        cust, _ = await _one_conversation(s, base, "订单9001到哪了")
+        service = console_api.order_service(rt)
+        assert isinstance(service, FileOrderService) and service is rt.bot.orders
+        # The file has no orders for this customer: an empty list, not an error.
+        async with s.get(f"{base}/api/v1/customers/{cust}/orders",
+                         headers={"Authorization": "Bearer alice-token-1234"}) as r:
+            assert r.status == 200 and (await r.json())["orders"] == []
+
+
+def test_a_new_token_ends_the_old_sessions_and_the_cookie_does_not_reveal_it() -> None:
+    settings = basic_settings()
+    signer = SessionSigner(b"k" * 32, 3600)
+    before = AgentTokens(settings.agents)
+    alice = before.verify("alice-token-1234")
+    cookie = before.issue_cookie(alice, signer)
+    assert before.verify_cookie(cookie, signer) == alice
+    assert hashlib.sha256(b"alice-token-1234").hexdigest()[:16] not in base64.urlsafe_b64decode(
+        cookie.split(".")[1] + "==").decode()
+    rotated = AgentTokens(tuple(msgspec.structs.replace(a, token="alice-new-token-99") if a.id == "alice" else a
+                                for a in settings.agents))
+    with pytest.raises(AuthError, match="session has ended"):
+        rotated.verify_cookie(cookie, signer)
+    with pytest.raises(AuthError):
+        before.verify_cookie(cookie, SessionSigner(b"x" * 32, 3600))  # another shop's secret
