@@ -98,6 +98,8 @@ class RuleSync:
             log.error("rules %s cannot be used by this process; keeping %s:\n%s",
                       vid, self.holder.current.version, exc)
             return
+        if await self.versions.active_id() != vid:
+            return  # overtaken while compiling (maybe installed by this process's own PUT)
         old = self.holder.swap(rs)
         log.info("rules: now deciding with %s (was %s)", vid, old.version)
 

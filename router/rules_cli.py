@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from router.bot.pii import mask_pii
 from router.embedded import EmbeddedRedis, redis_url_for
 from router.rule_history import candidates, records
 from router.rule_versions import RuleVersions
@@ -104,7 +106,9 @@ async def _export(args: argparse.Namespace, where: tuple[str | None, str], out: 
         since, until = _epoch(args.since, zone), _epoch(args.until, zone)
         bar = Progress("export", await candidates(store, since))
         async for _, rec in records(store, since, until, progress=bar.update):
-            out.write(encode_record(rec) + "\n")
+            # A trace leaves the router: phone numbers, ID numbers and addresses are masked.
+            masked = dataclasses.replace(rec.input, text=mask_pii(rec.input.text))
+            out.write(encode_record(dataclasses.replace(rec, input=masked)) + "\n")
             written += 1
         bar.close()
     return written

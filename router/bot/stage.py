@@ -195,8 +195,6 @@ class BotStage:
             action = dataclasses.replace(action, replies=(back,), queue_for_next_shift=True,
                                          state=dataclasses.replace(action.state, off_hours_notified=True))
         await self.effects.say(chat, turn_id, action.replies, self.library.compliance)
-        if action.queue_for_next_shift and action.replies:
-            await self.effects.off_hours(chat, action.replies[-1], next_open)
         await self._count(chat, action, text, lines)
         handoff = action.handoff
         if handoff is not None or action.queue_for_next_shift:
@@ -210,6 +208,8 @@ class BotStage:
             if handoff and handoff.team == "aftersale" and self.settings.aftersale_pool in self.pools:
                 plan = dataclasses.replace(plan, pool=str(self.settings.aftersale_pool))
             await self.effects.hand_off(chat, turn_id, plan, time.time())
+            if action.queue_for_next_shift and action.replies:  # after the move: it is queued now
+                await self.effects.off_hours(chat, action.replies[-1], next_open)
             return dataclasses.replace(action.state, handed_off=True)
         return action.state
 

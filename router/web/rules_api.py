@@ -186,7 +186,7 @@ async def replay_history(request: web.Request) -> web.Response:
     store = request.app[RUNTIME].store
     recs = [r async for r in records(store, since.timestamp() if since else None,
                                      until.timestamp() if until else None, limit=limit)]
-    rep = replay(recs, rules)
+    rep = await asyncio.to_thread(replay, recs, rules)  # up to a second of deciding: off the loop
     return web.json_response({
         "total": rep.total, "pool_changed": rep.pool_changed, "priority_changed": rep.priority_changed,
         "bot_changed": rep.bot_changed, "any_changed": rep.any_changed, "new_version": rules.version,

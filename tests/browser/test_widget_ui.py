@@ -3,31 +3,30 @@ the embeddable snippet on a shop's own page."""
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
 from helpers.app import BASIC, basic_settings, running
+from helpers.bot_app import bot_settings
 from helpers.clients import agent
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
-from router.runtime import Runtime
 from router.settings import parse_settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SUE = {"Authorization": "Bearer sue-token-12345"}
+HOURS = """  hours:
+    timezone: Asia/Shanghai
+    days: mon-fri
+    hours: "09:00-18:00"
+"""
 
 
-async def _visitor(chat: Page) -> str:
-    session: str = await chat.evaluate("JSON.parse(localStorage.getItem('kefu.chat.v1')).session")
-    return session.split(".")[1]
-
-
-async def _to_page(rt: Runtime, visitor: str, frame: dict[str, object]) -> None:
-    """What a server-side stage (the bot's off-hours notice) would publish to the page."""
-    k = rt.store.keys
-    await rt.store.client.publish(k.customer_channel, f"webchat:{visitor}\n-\n{json.dumps(frame)}")
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 
 
 async def test_english_typing_agent_name_and_rating_by_keyboard(redis_url: str, browser: Browser) -> None:
@@ -84,17 +83,22 @@ async def test_english_typing_agent_name_and_rating_by_keyboard(redis_url: str, 
         await ctx.close()
 
 
-async def test_chinese_off_hours_form_then_rating_screenshot(redis_url: str, browser: Browser) -> None:
-    async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
-        ctx = await browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 780})
+async def test_chinese_off_hours_form_then_rating_screenshot(redis_url: str, browser: Browser, tmp_path: Path) -> None:
+    async with running(bot_settings(tmp_path, HOURS), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        rt.bot.clock = lambda: at("2024-11-20T23:30:00")  # a Wednesday night: the bot says off hours
+        ctx = await browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 780})
         chat = await ctx.new_page()
         await chat.goto(f"{base}/chat")
         await expect(chat.locator("#conn")).to_have_text("已连接")
         await expect(chat.locator("#send")).to_have_text("发送")
         assert await chat.evaluate("document.documentElement.lang") == "zh-CN"
 
-        await _to_page(rt, await _visitor(chat), {"type": "off_hours", "text": "客服已下班", "back_at": 1732500000})
-        await expect(chat.locator("#offhours-text")).to_have_text("客服已下班")
+        await chat.locator("#text").fill("在吗，我想问下衣服的事")
+        await chat.locator("#text").press("Enter")
+        await expect(chat.locator("#offhours-title")).to_have_text("现在是非工作时间")
+        await expect(chat.locator("#offhours-back")).to_contain_text("09:00")
+        await expect(chat.locator(".msg.from-bot .body")).to_contain_text(["明天 09:00"])
+        await expect(chat.locator("#offhours-text")).to_have_text("")  # the bot's message says it already
         await chat.get_by_role("button", name="提交留言").click()
         await expect(chat.locator("#lm-error")).to_have_text("请填写您的称呼")
         await chat.get_by_label("您的称呼").fill("王女士")
@@ -103,7 +107,7 @@ async def test_chinese_off_hours_form_then_rating_screenshot(redis_url: str, bro
         await chat.get_by_role("button", name="提交留言").click()
         await expect(chat.locator("#offhours")).to_be_hidden()
         await expect(chat.locator(".msg.from-customer:not(.pending) .body")).to_have_text(
-            ["[留言 / message left]\n姓名 / name: 王女士\n联系 / contact: 138 0000 0000\n\n明天能发货吗"])
+            ["在吗，我想问下衣服的事", "[留言 / message left]\n姓名 / name: 王女士\n联系 / contact: 138 0000 0000\n\n明天能发货吗"])
 
         # The next shift signs in and gets it; then a normal exchange and the rating.
         alice = await agent(http, base, "alice-token-1234")

@@ -86,12 +86,17 @@ export class Panels {
     return true;
   }
 
-  offHours(f) {
-    $("offhours-text").textContent = f.text || "";
+  // The bot also sends the notice as a message; the panel repeats it only until that arrives.
+  offHours(f, shown) {
+    $("offhours-text").textContent = shown(f.text) ? "" : f.text || "";
     const back = Number(f.back_at);
     $("offhours-back").textContent = back > 0 ? fmt(this.T.back_at, { time: new Date(back * 1000).toLocaleString(this.T.lang) }) : "";
     $("offhours").hidden = false;
     $("offhours").scrollIntoView({ block: "nearest" });
+  }
+
+  noticeShown(text) {
+    if ($("offhours-text").textContent === text) $("offhours-text").textContent = "";
   }
 
   submitLeave() {

@@ -113,6 +113,7 @@ function onFrame(f) {
     case "message": {
       const m = f.message;
       if (m.from === "agent") hideTyping();
+      if (m.from === "bot") panels.noticeShown(m.text);
       if (seen.has(m.id)) return;
       seen.add(m.id);
       state.messages.push(m);
@@ -145,7 +146,7 @@ function onFrame(f) {
       typingTimer = setTimeout(hideTyping, TYPING_SHOW_MS);
       break;
     }
-    case "off_hours": panels.offHours(f); break;
+    case "off_hours": panels.offHours(f, (text) => state.messages.some((m) => m.from === "bot" && m.text === text)); break;
     case "csat_recorded": panels.rated(f.conversation_id); save(); break;
     case "error": if (!refused(f)) panels.ratingRefused(f); break;
   }
