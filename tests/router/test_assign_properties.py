@@ -9,7 +9,9 @@ against one private redis-server:
 - every open conversation is in exactly one queue or with exactly one agent, never both, never
   neither; queues and agents' sets hold nothing else;
 - equal priorities wait first come first served, and are handed out in that order;
-- nothing waits while an agent who could take it is free.
+- nothing waits while an agent who could take it is free;
+- a new conversation goes to the sticky agent or to the policy's choice, as a model written from
+  docs/assignment.md predicts from the state before it arrived, and round robin moves its cursor.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ USERS = [f"u{i}" for i in range(6)]
 agent_specs = st.lists(
     st.fixed_dictionaries({
         "pools": st.lists(st.sampled_from(POOLS), min_size=1, max_size=2, unique=True),
-        "skills": st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 5), max_size=2),
+        "skills": st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 5), min_size=1, max_size=2),
         "cap": st.integers(0, 3),
     }),
-    min_size=1, max_size=4,
+    min_size=2, max_size=4,
 )
 arrive = st.tuples(st.just("arrive"), st.sampled_from(USERS), st.sampled_from(POOLS),
                    st.sampled_from([0, 10, 20]), st.lists(st.sampled_from(SKILLS), max_size=1),
@@ -78,6 +80,8 @@ async def snapshot(r: Redis, world: World) -> dict[str, Any]:
     for p in POOLS:
         pipe.zrange(f"kefu:{{rt}}:pool:{p}:queue", 0, -1, withscores=True)
         pipe.zrange(f"kefu:{{rt}}:pool:{p}:free", 0, -1)
+    for p in POOLS:
+        pipe.get(f"kefu:{{rt}}:pool:{p}:rr")
     out = await pipe.execute()
     n = len(world.convs)
     convs = dict(zip(world.convs, out[:n], strict=True))
@@ -85,7 +89,65 @@ async def snapshot(r: Redis, world: World) -> dict[str, Any]:
     rest = out[n + 2 * len(world.agents):]
     queues = {p: rest[2 * i] for i, p in enumerate(POOLS)}
     free = {p: set(rest[2 * i + 1]) for i, p in enumerate(POOLS)}
-    return {"convs": convs, "agents": agents, "queues": queues, "free": free}
+    cursors = dict(zip(POOLS, rest[2 * len(POOLS):], strict=True))
+    return {"convs": convs, "agents": agents, "queues": queues, "free": free, "rr": cursors}
+
+
+def expected_choice(world: World, before: dict[str, Any], conv: dict[str, str], policy: str) -> str | None:
+    """The policy's choice for a new conversation, from the state before it arrived (a model
+    of policy.lua written from docs/assignment.md)."""
+    need = json.loads(conv.get("skills") or "[]")
+    cands = []
+    for a in world.agents:
+        info, members = before["agents"][a["id"]]
+        if info.get("status") == "online" and len(members) < int(info["cap"]) and qualifies(a, conv):
+            level = sum(a["skills"][s] for s in need)
+            cands.append((len(members), int(info.get("last_assigned_ms") or 0), -level, a["id"]))
+    if not cands:
+        return None
+    if policy == "least_loaded":
+        return min(cands)[3]
+    if policy == "longest_idle":
+        return min(c[1:] for c in cands)[2]
+    ids = sorted(c[3] for c in cands)
+    cursor = before["rr"][conv["pool"]]
+    return next((i for i in ids if cursor is None or i > cursor), ids[0])
+
+
+def check_choice(world: World, before: dict[str, Any], now: dict[str, Any], config: str) -> None:
+    """After an arrival: the agent chosen is the sticky one or the policy's, as the record says."""
+    policy = config.split("policy: ")[1].split("\n")[0]
+    for cid, conv in now["convs"].items():
+        if conv.get("state") != "assigned" or before["convs"].get(cid, {}).get("state") == "assigned":
+            continue
+        record = json.loads(conv["assignment"])
+        if record["assignment"]["trigger"] != "arrival":
+            continue
+        sticky = record["assignment"].get("sticky") or {}
+        spec = {a["id"]: a for a in world.agents}
+        if sticky.get("outcome") == "chosen":
+            info, members = before["agents"][sticky["agent"]]
+            assert record["chosen"] == sticky["agent"] and info["status"] == "online"
+            assert len(members) < int(info["cap"]) and qualifies(spec[sticky["agent"]], conv)
+        elif "weighted_load: {enabled: false" in config:
+            assert record["chosen"] == expected_choice(world, before, conv, policy), (record, policy)
+
+
+def check_cursor(before: dict[str, Any], now: dict[str, Any]) -> None:
+    """Round robin moves the pool's cursor to the agent it chose (not when capacity appeared on
+    one agent, or a transfer named one: those were not its choice)."""
+    for pool in POOLS:
+        chosen = []
+        for cid, conv in now["convs"].items():
+            if conv.get("state") != "assigned" or before["convs"].get(cid, {}).get("agent") == conv.get("agent"):
+                continue
+            record = json.loads(conv["assignment"])
+            sticky = (record["assignment"].get("sticky") or {}).get("outcome") == "chosen"
+            by_policy = record["assignment"]["trigger"] in ("arrival", "queue") and not sticky
+            if record["policy"] == "round_robin" and record["assignment"]["pool"] == pool and by_policy:
+                chosen.append(record["chosen"])
+        if len(chosen) == 1:
+            assert now["rr"][pool] == chosen[0], (pool, now["rr"][pool], chosen)
 
 
 def qualifies(spec: dict[str, Any], conv: dict[str, str]) -> bool:
@@ -195,6 +257,9 @@ async def play(url: str, specs: list[dict[str, Any]], config: str, steps: list[t
                 r = h.store.client
             now = await snapshot(r, world)
             check(world, before, now, named)
+            if kind == "arrive":
+                check_choice(world, before, now, config)
+            check_cursor(before, now)
             before = now
     finally:
         await h.close()
