@@ -116,6 +116,7 @@ async def test_status_api_role_rules_and_offline_hands_over(redis_url: str) -> N
         alice = await agent(http, base, "alice-token-1234")
         custs = await three_customers(http, base)
         await alice.expect_count(lambda f: f["type"] == "assigned", 2)
+        await custs[2].expect(lambda f: f["type"] == "queue")  # the third waits (routed in order)
         bob = {"Authorization": "Bearer bob-token-12345"}
         status, body = await call(http, "POST", f"{base}/api/v1/agents/alice/status", bob, {"status": "offline"})
         assert (status, body["error"]) == (403, "unauthorized")
