@@ -25,6 +25,7 @@ from router.embedded import EmbeddedRedis
 from router.errors import ProtocolError
 from router.fanout import Hub
 from router.handover import after_offline
+from router.handover import note as note_fn
 from router.ingest import Ingestor
 from router.models import Role
 from router.outbox import Outbox, Sender
@@ -207,8 +208,21 @@ class Runtime:
         force = "1" if who.can(Role.SUPERVISOR) else "0"
         res = await self.store.call("transfer", [cid, who.agent_id, force, kind, target, time.time(), note])
         if res[0] != "ok":
-            raise ProtocolError(str(res[1]).replace(" ", "_"), f"cannot transfer {cid}: {res[1]}", 409)
-        return {"outcome": res[1], "to": res[2]}
+            missing = res[1] in ("unknown_conversation", "unknown_agent", "unknown_pool")
+            raise ProtocolError(str(res[1]).replace(" ", "_"), f"cannot transfer {cid}: {res[1]}",
+                                404 if missing else 409)
+        outcome, to = str(res[1]), str(res[2])
+        # The note travels with the chat: in the transcript, and live to the agent who has it now.
+        # It is written after the script (the transcript is another slot); a transfer that
+        # succeeded is not undone if the note fails.
+        where = f"to {to}" if outcome == "assigned" else f"to the {to} queue"
+        text = f"{who.agent_id} transferred this conversation {where}" + (f": {note}" if note else "")
+        try:
+            await note_fn(self, cid, f"n_transfer_{cid}_{time.time_ns()}", text,
+                          to if outcome == "assigned" else None)
+        except Exception:
+            log.exception("transfer of %s: the note could not be written", cid)
+        return {"outcome": outcome, "to": to}
 
     async def set_status(self, aid: str, status: str, reason: str) -> None:
         res = await self.store.call("status", [aid, status, time.time(), reason])
