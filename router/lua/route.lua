@@ -57,8 +57,21 @@ elseif st == 'queued' then
 end
 if redis.call('HGET', ck, 'state') == 'bot' then
   -- The bot's turn waits here, durably, until the customer pauses (the debounce window slides).
-  redis.call('RPUSH', RT .. 'bot:' .. cid .. ':pending', msg)
-  redis.call('ZADD', RT .. 'bot:due', now + tonumber(ARGV[12] or '0'), cid)
+  -- The window slides, but a customer who keeps typing is still answered: a turn is due at most
+  -- BURST_MAX_WINDOWS windows after its first line. Lines arriving while a turn is being answered
+  -- (leased) start the next turn, with a window of their own.
+  local BURST_MAX_WINDOWS = 4
+  local pending = RT .. 'bot:' .. cid .. ':pending'
+  local window = tonumber(ARGV[12] or '0')
+  local due = now + window
+  local first = redis.call('LINDEX', pending, 0)
+  if first and redis.call('EXISTS', RT .. 'bot:' .. cid .. ':lease') == 0 then
+    local ok, line = pcall(cjson.decode, first)
+    local started = ok and type(line) == 'table' and tonumber(line.ts) or nil
+    if started then due = math.min(due, math.max(started + BURST_MAX_WINDOWS * window, now)) end
+  end
+  redis.call('RPUSH', pending, msg)
+  redis.call('ZADD', RT .. 'bot:due', due, cid)
 end
 redis.call('SET', applied, '1', 'EX', ARGV[11])
 local s = redis.call('HMGET', ck, 'state', 'agent')

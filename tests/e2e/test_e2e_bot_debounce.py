@@ -110,3 +110,18 @@ async def test_a_process_killed_inside_the_window_loses_no_line(redis_url: str, 
             victim.kill()
         if survivor is not None:
             survivor.stop()
+
+
+async def test_a_customer_who_keeps_typing_is_still_answered(redis_url: str, tmp_path: Path) -> None:
+    # Lines 0.3 s apart never leave a 0.5 s pause; the turn is still due 4 windows (2 s) after
+    # the first line, so the bot answers while the customer is still typing.
+    async with running(bot_settings(tmp_path, debounce_s=0.5), redis_url) as (_rt, base), \
+            aiohttp.ClientSession() as http:
+        cust, _ = await customer(http, base)
+        lines = [f"还有一个问题 {n}" for n in range(16)]  # 4.5 s of typing
+        sending = asyncio.create_task(burst(cust, lines, 0.3))
+        await cust.expect(lambda f: f["type"] == "message" and f["message"]["from"] == "bot", timeout=10)
+        answered_while_typing = not sending.done()
+        await sending
+        assert answered_while_typing
+        await cust.close()
