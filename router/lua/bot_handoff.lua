@@ -17,18 +17,7 @@ local stats = RT .. 'bot:stats'
 redis.call('HINCRBY', stats, 'handed_off', 1)
 redis.call('HINCRBY', stats, 'reason:' .. ARGV[7], 1)
 redis.call('ZREM', RT .. 'bot:idle', cid)
-move(cid, 'queued')
-enqueue(cid, pool, now, false)
-local aid, rec = choose(cid, pool, ARGV[5], tonumber(ARGV[6]), now, 'handoff')
-local qframe = ''
-if aid then
-  redis.call('ZREM', pool_queue_key(pool), cid)
-  assign(cid, aid, now, nil, rec)
-else
-  write_record(cid, rec)
-  qframe = queue_frame(cid, pool) or ''
-  if qframe ~= '' then emit_customer(cid, qframe) end
-end
+local qframe = queue_and_offer(cid, pool, ARGV[5], tonumber(ARGV[6]), now, 'handoff', nil)
 -- From here the conversation is people's: their service clocks start (sla_lib).
 sla_start(cid, now)
 local s = redis.call('HMGET', ck, 'state', 'agent')

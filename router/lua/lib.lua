@@ -93,15 +93,21 @@ local function enqueue(cid, pool, now, front)
 end
 
 -- Estimated wait from the pool's moving average of handle time and its online capacity.
-local function queue_frame(cid, pool)
-  local rank = redis.call('ZRANK', pool_queue_key(pool), cid)
-  if not rank then return nil end
+-- A pool's recent handle time and the chats its online members can hold at once.
+local function pool_capacity(pool)
   local avg = tonumber(redis.call('HGET', pool_key(pool), 'avg_handle_s') or '180')
   local slots = 0
   for _, aid in ipairs(redis.call('SMEMBERS', RT .. 'pool:' .. pool .. ':agents')) do
     local f = redis.call('HMGET', agent_key(aid), 'status', 'cap')
     if f[1] == 'online' then slots = slots + tonumber(f[2] or '0') end
   end
+  return avg, slots
+end
+
+local function queue_frame(cid, pool)
+  local rank = redis.call('ZRANK', pool_queue_key(pool), cid)
+  if not rank then return nil end
+  local avg, slots = pool_capacity(pool)
   local eta = -1
   if slots > 0 then eta = math.ceil((rank + 1) * avg / slots) end
   return '{"type":"queue","conversation_id":"' .. cid .. '","position":' .. (rank + 1) ..
@@ -180,4 +186,23 @@ local function drain_agent(aid, now)
     n = n + 1
   end
   return n
+end
+
+-- A conversation that has just become people's (a new one, or the bot handing off): queue it, and
+-- give it at once to the agent the policy chooses; otherwise tell the customer their place.
+-- `trigger` is the message JSON that rides on the assigned frame (or nil). Returns the queue frame
+-- sent, or ''.
+local function queue_and_offer(cid, pool, skills_json, min_level, now, why, trigger)
+  move(cid, 'queued')
+  enqueue(cid, pool, now, false)
+  local aid, rec = choose(cid, pool, skills_json, min_level, now, why)
+  if aid then
+    redis.call('ZREM', pool_queue_key(pool), cid)
+    assign(cid, aid, now, trigger, rec)
+    return ''
+  end
+  write_record(cid, rec)
+  local qframe = queue_frame(cid, pool) or ''
+  if qframe ~= '' then emit_customer(cid, qframe) end
+  return qframe
 end

@@ -16,12 +16,7 @@ local pool = id
 local ids = redis.call('ZRANGE', pool_queue_key(pool), 0, limit - 1)
 if #ids == 0 then return 0 end
 -- Same estimate as lib.lua's queue_frame, with the pool's capacity counted once.
-local avg = tonumber(redis.call('HGET', pool_key(pool), 'avg_handle_s') or '180')
-local slots = 0
-for _, aid in ipairs(redis.call('SMEMBERS', RT .. 'pool:' .. pool .. ':agents')) do
-  local f = redis.call('HMGET', agent_key(aid), 'status', 'cap')
-  if f[1] == 'online' then slots = slots + tonumber(f[2] or '0') end
-end
+local avg, slots = pool_capacity(pool)
 local sent = 0
 for rank, cid in ipairs(ids) do
   -- A conversation offered here by the fallback ladder hears its place in its own pool only.

@@ -27,19 +27,9 @@ if st == 'new' then
     redis.call('HDEL', ck, 'bot_reason', 'bot_intent', 'bot_order_id', 'bot_note', 'handed_off_at')
     redis.call('HINCRBY', RT .. 'bot:stats', 'conversations', 1)
   else
-    move(cid, 'queued')
-    enqueue(cid, pool, now, false)
     -- Try the new conversation first so that its trigger message rides on the assigned frame.
     local f = redis.call('HMGET', ck, 'skills', 'min_level')
-    local aid, rec = choose(cid, pool, f[1], tonumber(f[2] or '1'), now, 'arrival')
-    if aid then
-      redis.call('ZREM', pool_queue_key(pool), cid)
-      assign(cid, aid, now, msg, rec)
-    else
-      write_record(cid, rec)
-      qframe = queue_frame(cid, pool) or ''
-      if qframe ~= '' then emit_customer(cid, qframe) end
-    end
+    qframe = queue_and_offer(cid, pool, f[1], tonumber(f[2] or '1'), now, 'arrival', msg)
     sla_start(cid, now)
   end
 elseif st == 'assigned' then
