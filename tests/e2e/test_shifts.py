@@ -4,19 +4,14 @@ and hands open chats over at a shift's end, keeping a handover list. The clock i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from aiohttp import web
-from helpers.app import BASIC
+from helpers.app import BASIC, running
 from helpers.clients import agent, customer, msg_id
 
-from router.runtime import Runtime
-from router.settings import Settings, parse_settings
-from router.web.app import build_app
+from router.settings import parse_settings
 
 SUE = {"Authorization": "Bearer sue-token-12345"}
 TZ = ZoneInfo("Asia/Shanghai")
@@ -41,27 +36,12 @@ def at(hour: int, minute: int = 0) -> float:
     return datetime(2026, 3, 2, hour, minute, tzinfo=TZ).timestamp()
 
 
-@asynccontextmanager
-async def running_at(settings: Settings, redis_url: str, clock: Callable[[], float]) -> AsyncIterator[tuple[Runtime, str]]:
-    """As helpers.app.running, with the roster's clock set before the runtime starts."""
-    rt = Runtime(settings, redis_url=redis_url)
-    rt.clock = clock
-    runner = web.AppRunner(build_app(rt), handle_signals=False, shutdown_timeout=2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield rt, f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-
 
 async def test_shift_edges_once_across_two_processes_with_handover(redis_url: str) -> None:
     now = [at(8, 0)]
     s = parse_settings(BASIC.format(cap=3) + ROSTER, "<test>")
-    async with running_at(s, redis_url, lambda: now[0]) as (rt1, base), \
-            running_at(s, redis_url, lambda: now[0]) as (rt2, _), aiohttp.ClientSession() as http:
+    async with running(s, redis_url, clock=lambda: now[0]) as (rt1, base), \
+            running(s, redis_url, clock=lambda: now[0]) as (rt2, _), aiohttp.ClientSession() as http:
         async def status(aid: str) -> str:
             return str((await rt1.store.agent(aid) or {})["status"])
 
@@ -108,7 +88,7 @@ async def test_shift_edges_once_across_two_processes_with_handover(redis_url: st
 async def test_a_restart_after_an_edge_still_acts_on_it_within_catch_up(redis_url: str) -> None:
     now = [at(9, 3)]  # every process was down at 09:00; three minutes late is within catch-up
     s = parse_settings(BASIC.format(cap=3) + ROSTER, "<test>")
-    async with running_at(s, redis_url, lambda: now[0]) as (rt, _):
+    async with running(s, redis_url, clock=lambda: now[0]) as (rt, _):
         for _ in range(50):
             if (await rt.store.agent("alice") or {})["status"] == "online":
                 break
@@ -123,7 +103,7 @@ async def test_an_agent_without_a_console_at_shift_start_goes_offline_after_the_
     now = [at(8, 0)]
     s = parse_settings(BASIC.format(cap=3) + ROSTER.replace("shift_tick_s: 3600", "shift_tick_s: 3600\n"
                                                             "  disconnect_grace_s: 0.3"), "<test>")
-    async with running_at(s, redis_url, lambda: now[0]) as (rt, base), aiohttp.ClientSession() as http:
+    async with running(s, redis_url, clock=lambda: now[0]) as (rt, base), aiohttp.ClientSession() as http:
         sue = await agent(http, base, "sue-token-12345")  # Sue's console is open; Alice's is not
         now[0] = at(9, 0) + 1
         assert "day/2026-03-02/start" in await rt.roster.tick()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -48,8 +48,11 @@ def basic_settings(cap: int = 5) -> Settings:
 
 @asynccontextmanager
 async def running(settings: Settings, redis_url: str, adapters: list[Adapter] | None = None,
-                  tweak: object = None) -> AsyncIterator[tuple[Runtime, str]]:
+                  clock: Callable[[], float] | None = None) -> AsyncIterator[tuple[Runtime, str]]:
+    """`clock` replaces the runtime's (the roster reads it) before anything starts."""
     rt = Runtime(settings, redis_url=redis_url, extra_adapters=adapters)
+    if clock is not None:
+        rt.clock = clock
     app = build_app(rt)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
     await runner.setup()
