@@ -235,8 +235,12 @@ def isolate(pid: int) -> bool:
     """Real-time priority on the last core, so a measured call is not interrupted by the rest of a
     busy machine. Needs root (or CAP_SYS_NICE) on Linux; without it the run goes on as it is."""
     try:
-        os.sched_setaffinity(pid, {max(os.sched_getaffinity(0))})
+        cpus = os.sched_getaffinity(0)
+        redis_cpu = max(cpus)
+        os.sched_setaffinity(pid, {redis_cpu})
         os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(10))
+        if len(cpus) > 1:
+            os.sched_setaffinity(0, cpus - {redis_cpu})  # this client stays off the server's core
     except (AttributeError, OSError):
         return False
     return True
