@@ -41,13 +41,13 @@ class Harness:
         return self.now
 
     async def arrive(self, user: str, pool: str, priority: int = 10, skills: tuple[str, ...] = (),
-                     min_level: int = 1, sla: str | None = None) -> str:
+                     min_level: int = 1, sla: str | None = None, channel: str = "webchat") -> str:
         """One customer message, resolved and routed as the worker does; returns the conversation.
         `sla` names the SLA profile the rules would have chosen."""
         mid = new_id("m")
         now = self.tick(0.001)
         res = await self.store.call("resolve", [
-            mid, f"webchat:shop:{user}", new_id("cu"), new_id("c"), now, 600, "webchat", "shop", user, ""])
+            mid, f"{channel}:shop:{user}", new_id("cu"), new_id("c"), now, 600, channel, "shop", user, ""])
         cid = str(res[2])
         out = await self.store.call("route", [
             mid, cid, now, json.dumps({"id": mid, "text": "hi"}), pool, priority, json.dumps(list(skills)),
