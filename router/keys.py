@@ -148,7 +148,8 @@ class Keys:
 
     @property
     def timers_data(self) -> str:
-        """Hash: timer id -> JSON {kind, cid, n}; what to do when it fires."""
+        """Hash: timer id -> JSON {kind, cid, n, ...}; what to do when it fires (a `handover`
+        timer also carries its handover entry, for the note and text it owes)."""
         return f"{self.rt}timers:data"
 
     @property

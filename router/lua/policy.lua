@@ -291,11 +291,22 @@ end
 
 -- The whole choice for one conversation: sticky, then the pool's policy. Returns the agent (or
 -- nil) and the record of who was looked at and why; nothing is changed except the RR cursor.
-local function choose(cid, pool, skills_json, min_level, now, trigger)
+-- `opts` (optional): `exclude` names an agent the choice must pass over, listed first in the
+-- record with `exclude_reason`; `sticky = false` skips the customer's last agent. A first
+-- response missed (sla_fire.lua) uses both: its sticky agent is the one who missed it.
+local function choose(cid, pool, skills_json, min_level, now, trigger, opts)
   local rec = new_record(pool, trigger, now)
   local need = decode_need(skills_json)
   min_level = min_level or 1
-  local aid = try_sticky(rec, cid, pool, need, min_level, now)
+  opts = opts or {}
+  if opts.exclude then  -- seen: every scan passes over it, and record_json does not list it again
+    local info = inspect(opts.exclude, {}, 1)
+    rec.seen[opts.exclude] = true
+    rec.candidates[1] = {agent = opts.exclude, eligible = false, reason = opts.exclude_reason or 'excluded',
+      load = info.load, cap = info.cap}
+  end
+  local aid = nil
+  if opts.sticky ~= false then aid = try_sticky(rec, cid, pool, need, min_level, now) end
   if aid then
     mark_chosen(rec, aid, 'sticky')
     return aid, rec
