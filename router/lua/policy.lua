@@ -298,15 +298,14 @@ local function choose(cid, pool, skills_json, min_level, now, trigger, opts)
   local rec = new_record(pool, trigger, now)
   local need = decode_need(skills_json)
   min_level = min_level or 1
-  opts = opts or {}
-  if opts.exclude then  -- seen: every scan passes over it, and record_json does not list it again
+  if opts and opts.exclude then  -- seen: every scan passes over it, and record_json does not list it again
     local info = inspect(opts.exclude, {}, 1)
     rec.seen[opts.exclude] = true
     rec.candidates[1] = {agent = opts.exclude, eligible = false, reason = opts.exclude_reason or 'excluded',
       load = info.load, cap = info.cap}
   end
   local aid = nil
-  if opts.sticky ~= false then aid = try_sticky(rec, cid, pool, need, min_level, now) end
+  if not (opts and opts.sticky == false) then aid = try_sticky(rec, cid, pool, need, min_level, now) end
   if aid then
     mark_chosen(rec, aid, 'sticky')
     return aid, rec
