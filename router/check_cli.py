@@ -116,9 +116,19 @@ def summary(r: Report) -> list[str]:
         f"  agents: {len(s.agents)} ({', '.join(f'{role} {n}' for role, n in sorted(roles.items()))}); "
         f"{several} in more than one pool",
         f"  shifts: {'; '.join(shifts) or 'none (agents go online by hand)'}",
-        f"  rules: {len(rs.rules)} from {s.rules_path() or 'the built-in default'}, version {rs.version}",
-        f"  SLA profiles: {len(r.profiles)} ({', '.join(sorted(r.profiles))}) from {sla}",
+        f"  rules: {len(rs.rules)} from {_shown(s.rules_path()) or 'the built-in default'}, version {rs.version}",
+        f"  SLA profiles: {len(r.profiles)} ({', '.join(sorted(r.profiles))}) from {_shown(sla)}",
     ]
+
+
+def _shown(path: Path | None) -> str | None:
+    """A path below the working directory, relative to it: what a user typed or sees."""
+    if path is None:
+        return None
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
