@@ -2,7 +2,8 @@
 
 The same loaders run as in `kefu serve` (router/runtime.py): the settings, the rules file against
 the configured pools and skills, the SLA profiles and every `sla:` a rule names, the bot's files,
-the shift roster. Nothing touches Redis, binds a port or writes a file.
+and (within the settings) the shift roster's times, days, zones and agents. Nothing touches Redis,
+binds a port or writes a file.
 
 An `X_env: NAME` whose variable is unset is a warning here, not an error: the config is often
 checked where the secrets are not (CI, a laptop). X gets a placeholder so the rest is still checked;
@@ -89,6 +90,9 @@ def _bot_files(r: Report, s: Settings) -> None:
     try:
         if all(p.exists() for p in paths):  # a missing one was named by the settings
             library.load_all()
+    except ConfigError as exc:
+        r.collect(exc)
+    try:
         if s.bot.order_service:
             order_service_class(s.bot.order_service)  # not built: it may connect somewhere
         elif (orders := resolve(s.base_dir, s.bot.orders)) is not None and orders.exists():
