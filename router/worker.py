@@ -40,9 +40,12 @@ class Decider(Protocol):
 
 
 class BotStage(Protocol):
-    """The seam the bot plugs into: called for messages of conversations in the bot state."""
+    """The seam the bot plugs into: called for messages of conversations in the bot state, and
+    for a new conversation the rules sent straight to people that waits in a queue."""
 
     async def handle(self, conversation_id: str, messages: Sequence[Message]) -> None: ...
+
+    async def queued(self, conversation_id: str, message: Message) -> None: ...
 
 
 class DecisionSource(Protocol):
@@ -167,6 +170,7 @@ class RouteWorker:
         resolved = await scripts.run(self.store.client, resolve)
         decider = self.rules.current  # one whole rule version for the whole batch
         routed: list[tuple[str, Message, Decision]] = []
+        fresh: set[str] = set()  # conversations this batch found new, before routing them
         done: list[str] = []
         for (eid, m), res in zip(msgs, resolved, strict=True):
             if isinstance(res, Exception):
@@ -175,7 +179,9 @@ class RouteWorker:
             if res[0] == "dup":
                 done.append(eid)
                 continue
-            _, cust, cid, _state, count, reopened, prev_pool, segment, tags = res
+            _, cust, cid, state, count, reopened, prev_pool, segment, tags = res
+            if state == "new":
+                fresh.add(cid)
             m = msgspec.structs.replace(m, conversation_id=cid, customer_id=cust)
             decision = decider.decide(RuleInput(
                 text=m.text, channel=m.channel.value, account=m.account,
@@ -200,6 +206,7 @@ class RouteWorker:
         results = await scripts.run(self.store.client, route)
         outcomes = results[len(routed):]
         to_bot: dict[str, list[Message]] = {}
+        to_people: dict[str, Message] = {}
         for (eid, m, _), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
             if isinstance(appended, Exception) or isinstance(res, Exception):
                 log.error("route failed for %s: %s", m.id, appended if isinstance(appended, Exception) else res)
@@ -208,9 +215,21 @@ class RouteWorker:
             self.routed += 1
             if res[1] == "bot" and self.bot is not None and m.conversation_id:
                 to_bot.setdefault(m.conversation_id, []).append(m)
+            elif res[1] == "queued" and self.bot is not None and m.conversation_id in fresh:
+                to_people.setdefault(m.conversation_id, m)  # a burst's first line queued it
         for cid, batch in to_bot.items():
             await self.bot.handle(cid, batch)  # type: ignore[union-attr]
+        for cid, first in to_people.items():
+            await self._queued(cid, first)
         return done
+
+    async def _queued(self, cid: str, m: Message) -> None:
+        """Tell the bot a new conversation waits for people (its off-hours notice). The routing
+        is done and stays done: a failed notice is logged, not retried with the batch."""
+        try:
+            await self.bot.queued(cid, m)  # type: ignore[union-attr]
+        except Exception:
+            log.exception("off-hours notice for %s failed", cid)
 
 
 def decision_record(d: Decision) -> dict[str, Any]:

@@ -6,14 +6,17 @@ to look up first, and `respond` does both steps against an `OrderService`.
 
 Rules, first match wins (docs/bot.md has the full table):
 silent once a human replied or after a handoff; explicit request, anger, complaint, 转人工
-hand off at once; cancellation is answered by order state; refunds and returns go to
+hand off at once; a phone-digits answer to the bot's ownership question; cancellation is
+answered by order state; refunds and returns go to
 after-sale; "where is my order" answers with status and latest tracking, asking for the
-number once; then the FAQ; two unanswered turns in a row hand off. Off hours, anything that
+number once (details of an order only to its owner, or after the last four digits of the
+buyer's phone); then the FAQ; two unanswered turns in a row hand off. Off hours, anything that
 needs a person gets the "we are back at ..." reply and is queued for the next shift.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -30,7 +33,7 @@ from router.bot.brain_types import (
     Pending,
 )
 from router.bot.faq_match import FaqIndex
-from router.bot.orders import STATE_LABELS, OrderService, OrderState
+from router.bot.orders import STATE_LABELS, Order, OrderService, OrderState
 from router.bot.text import group_key, normalise
 
 _HUMAN = re.compile(r"人工|真人|活人|real person|\bhuman\b|\bagent\b", re.I)
@@ -45,6 +48,8 @@ _WHERE = re.compile(
     r"|where\s+is\s+my\s+(?:order|parcel|package)|track(?:ing)?\s+(?:my\s+)?order",
     re.I,
 )
+# The last four digits of a phone, alone among other characters (an order number is longer).
+_CODE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _GREETING = re.compile(r"(?:亲|你好|您好|在吗|在不在|有人吗|有人在吗|hi|hello|嗨|哈喽|客服)+")
 _ORDER_INTENTS = frozenset({"order_status", "logistics"})
 DEFAULT_CONFIG = BotConfig()
@@ -57,6 +62,7 @@ class _Topic(StrEnum):
     ANGRY = "angry"
     COMPLAINT = "complaint"
     HUMAN = "human"
+    VERIFY = "verify"
     CANCEL = "cancel"
     REFUND = "refund"
     RETURN = "return_exchange"
@@ -76,6 +82,8 @@ def needs_order(state: BotState, text: str, ctx: BotContext, config: BotConfig =
     if state.human_replied or state.handed_off:
         return None
     topic = _topic(state, text, ctx, config)
+    if topic is _Topic.VERIFY:
+        return state.verify_order
     if topic not in (_Topic.CANCEL, _Topic.ORDER):
         return None
     return extract_order_id(text, config) or state.order_id or ctx.linked_order_id
@@ -110,6 +118,8 @@ def decide(
         return _handoff(st, ctx, config, (), HandoffReason.COMPLAINT, t.handoff_sorry, text)
     if topic is _Topic.HUMAN:
         return _handoff(st, ctx, config, opening, HandoffReason.HUMAN_REQUEST, t.handoff, text)
+    if topic is _Topic.VERIFY:
+        return _verify(st, text, ctx, config, opening, lookup)
     if topic in (_Topic.CANCEL, _Topic.ORDER):
         return _order_flow(st, text, ctx, config, opening, topic, lookup)
     if topic is _Topic.REFUND:
@@ -190,6 +200,8 @@ def _topic(state: BotState, text: str, ctx: BotContext, config: BotConfig) -> _T
         return _Topic.COMPLAINT
     if "human_request" in intents or _HUMAN.search(text):
         return _Topic.HUMAN
+    if state.verify_order and not has_id and _CODE.search(text):
+        return _Topic.VERIFY
     if _CANCEL.search(text) or (state.pending is Pending.CANCEL and has_id):
         return _Topic.CANCEL
     if "refund" in intents:
@@ -219,17 +231,57 @@ def _order_flow(
             return _handoff(st, ctx, config, opening, reason, t.no_order_id, text, kind)
         st = replace(st, asked_order_id=True, pending=kind)
         return BotAction(st, (*opening, t.ask_order_id))
-    if lookup is None or lookup.order_id != oid:
-        raise ValueError(f"decide() needs the OrderLookup for order {oid!r}: see needs_order()")
+    lookup = _checked(lookup, oid)
     st = replace(st, order_id=oid, pending=None)
     if lookup.failed:
         reason = HandoffReason.ORDER_LOOKUP_FAILED
         return _handoff(st, ctx, config, opening, reason, t.lookup_failed, text, kind)
     order = lookup.order
-    if order is None:
-        reason = HandoffReason.ORDER_NOT_FOUND
-        msg = t.order_not_found.format(order_id=oid)
-        return _handoff(st, ctx, config, opening, reason, msg, text, kind)
+    if order is None or not (oid in st.verified or order.owned_by(ctx.customer_id, ctx.identities)):
+        # Someone else's order, or none: the same question either way, so that a guessed number
+        # tells nothing, not even whether the order exists.
+        st = replace(st, verify_order=oid, verify_kind=kind)
+        return BotAction(st, (*opening, t.verify_ask.format(order_id=oid)))
+    return _answer(st, ctx, config, opening, kind, order, lookup, text)
+
+
+def _verify(
+    st: BotState, text: str, ctx: BotContext, config: BotConfig, opening: tuple[str, ...],
+    lookup: OrderLookup | None,
+) -> BotAction:  # fmt: skip
+    """The customer answered the ownership question: unlock the order, or count a wrong answer."""
+    t = config.texts
+    oid, kind = st.verify_order or "", st.verify_kind or Pending.ORDER_STATUS
+    lookup = _checked(lookup, oid)
+    if lookup.failed:
+        reason = HandoffReason.ORDER_LOOKUP_FAILED
+        return _handoff(st, ctx, config, opening, reason, t.lookup_failed, text, kind)
+    order, code = lookup.order, _CODE.search(text)
+    tail = order.phone_tail() if order is not None else None
+    if order is not None and code and tail and hmac.compare_digest(code.group(0), tail):
+        st = replace(st, order_id=oid, pending=None, verify_order=None, verify_kind=None,
+                     verified=(*st.verified, oid))
+        return _answer(st, ctx, config, opening, kind, order, lookup, text)
+    # Attempts count per conversation, not per order: naming another order does not reset them.
+    st = replace(st, verify_attempts=st.verify_attempts + 1)
+    left = config.max_verify_attempts - st.verify_attempts
+    if left <= 0:
+        return _handoff(st, ctx, config, opening, HandoffReason.ORDER_UNVERIFIED, t.verify_failed, text, kind)
+    return BotAction(st, (*opening, t.verify_wrong.format(left=left)))
+
+
+def _checked(lookup: OrderLookup | None, oid: str) -> OrderLookup:
+    if lookup is None or lookup.order_id != oid:
+        raise ValueError(f"decide() needs the OrderLookup for order {oid!r}: see needs_order()")
+    return lookup
+
+
+def _answer(
+    st: BotState, ctx: BotContext, config: BotConfig, opening: tuple[str, ...], kind: Pending,
+    order: Order, lookup: OrderLookup, text: str,
+) -> BotAction:  # fmt: skip
+    """Status and tracking, or the cancellation answer, for an order the customer may see."""
+    t, oid = config.texts, lookup.order_id
     if kind is Pending.ORDER_STATUS:
         lines = [t.order_status.format(order_id=oid, state=STATE_LABELS[order.state])]
         if lookup.events:
@@ -299,12 +351,16 @@ def _off_hours(
     handoff: Handoff | None,
 ) -> BotAction:  # fmt: skip
     """Nobody is there to take it: say when agents are back and park it for the next shift."""
-    back = when_back(ctx.next_open, ctx.now)
-    msg = config.texts.off_hours.format(back=back, shop=config.shop)
+    msg = off_hours_notice(config, ctx.next_open, ctx.now)
     if st.off_hours_notified:
         msg = config.texts.queued
     st = replace(st, off_hours_notified=True)
     return BotAction(st, (*opening, msg), handoff, queue_for_next_shift=True)
+
+
+def off_hours_notice(config: BotConfig, next_open: datetime | None, now: datetime | None) -> str:
+    """ "人工客服将于明天 09:00 上线...": what a customer hears when nobody is in to take it."""
+    return config.texts.off_hours.format(back=when_back(next_open, now), shop=config.shop)
 
 
 def when_back(next_open: datetime | None, now: datetime | None) -> str:

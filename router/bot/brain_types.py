@@ -23,7 +23,7 @@ class HandoffReason(StrEnum):
     CANCEL_NOT_SHIPPED = "cancel_not_shipped"
     CANCEL_SHIPPED = "cancel_shipped"  # shipped or delivered: refusal or return
     ORDER_ID_MISSING = "order_id_missing"  # asked once for the number, still none
-    ORDER_NOT_FOUND = "order_not_found"
+    ORDER_UNVERIFIED = "order_unverified"  # not the customer's order (or none such), not verified
     ORDER_LOOKUP_FAILED = "order_lookup_failed"
     UNANSWERED = "unanswered"  # too many turns in a row the bot could not answer
 
@@ -45,6 +45,10 @@ class BotState:
     pending: Pending | None = None
     unanswered: int = 0  # consecutive turns without an answer
     order_id: str | None = None  # the last order the customer talked about
+    verify_order: str | None = None  # an order not theirs as far as we know: phone digits asked
+    verify_kind: Pending | None = None  # what to answer once `verify_order` is verified
+    verify_attempts: int = 0  # wrong answers in this conversation, whatever the order
+    verified: tuple[str, ...] = ()  # orders unlocked by the phone digits in this conversation
     handed_off: bool = False
     human_replied: bool = False  # set by the router when an agent writes; bot goes silent
 
@@ -60,6 +64,7 @@ class BotContext:
     now: datetime | None = None  # the clock, for "今天/明天 09:00"; injected for replay
     linked_order_id: str | None = None  # an order the router already tied to this chat
     customer_id: str | None = None
+    identities: frozenset[str] = frozenset()  # the customer's channel identities ('channel:account:user')
     handoff_requested: bool = False  # an explicit request from the channel or UI
 
 
@@ -116,4 +121,5 @@ class BotConfig:
     shop: str = "本店"
     order_id_pattern: re.Pattern[str] = DEFAULT_ORDER_ID
     max_unanswered: int = 2
+    max_verify_attempts: int = 3  # wrong phone digits before a person takes over
     texts: BotTexts = field(default_factory=BotTexts)

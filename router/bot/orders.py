@@ -64,6 +64,10 @@ class TrackingEvent:
 
 @dataclass(frozen=True, slots=True)
 class Order:
+    """One order. Who owns it: `customer_id` (the router's customer id) and `identities` (channel
+    identities 'channel:account:user', e.g. 'wechat:gh_shop:o6_bm...'); `buyer_phone` is how a
+    customer who is not recognised as the owner proves they are (its last four digits)."""
+
     id: str
     customer_id: str
     state: OrderState
@@ -72,6 +76,17 @@ class Order:
     total: Decimal = Decimal(0)
     courier: str | None = None
     tracking_no: str | None = None
+    buyer_phone: str | None = None
+    identities: tuple[str, ...] = ()
+
+    def owned_by(self, customer_id: str | None, identities: frozenset[str]) -> bool:
+        """Whether the customer asking is this order's buyer, by id or by a linked channel identity."""
+        return (bool(customer_id) and customer_id == self.customer_id) or not identities.isdisjoint(self.identities)
+
+    def phone_tail(self) -> str | None:
+        """The last four digits of the buyer's phone, or None when there is none to check against."""
+        digits = "".join(c for c in self.buyer_phone or "" if c.isdigit())
+        return digits[-4:] if len(digits) >= 4 else None
 
 
 class OrderService(ABC):
@@ -139,6 +154,8 @@ def parse_order(d: Any, fail: Fail) -> Order:
         total=_money(d, "total", fail) if "total" in d else sum((i.price * i.quantity for i in items), Decimal(0)),
         courier=_opt_text(d, "courier", fail),
         tracking_no=_opt_text(d, "tracking_no", fail),
+        buyer_phone=_phone(d, fail),
+        identities=_identities(d, fail),
     )
 
 
@@ -159,6 +176,24 @@ def _text(d: Mapping[str, Any], key: str, fail: Fail, base: tuple[str | int, ...
 
 def _opt_text(d: Mapping[str, Any], key: str, fail: Fail) -> str | None:
     return None if d.get(key) in (None, "") else _text(d, key, fail)
+
+
+def _phone(d: Mapping[str, Any], fail: Fail) -> str | None:
+    phone = _opt_text(d, "buyer_phone", fail)
+    if phone is not None and sum(c.isdigit() for c in phone) < 4:
+        raise fail(("buyer_phone",), "buyer_phone needs at least 4 digits (customers verify with the last 4)")
+    return phone
+
+
+def _identities(d: Mapping[str, Any], fail: Fail) -> tuple[str, ...]:
+    raw = d.get("identities") or []
+    if not isinstance(raw, list):
+        raise fail(("identities",), "identities must be a list of 'channel:account:user'")
+    for i, v in enumerate(raw):
+        # The router keys customers by exactly this shape (router/keys.py, Keys.identity).
+        if not isinstance(v, str) or v.count(":") < 2 or not all(v.split(":", 2)):
+            raise fail(("identities", i), f"an identity is 'channel:account:user', not {v!r}")
+    return tuple(raw)
 
 
 def _money(d: Mapping[str, Any], key: str, fail: Fail, base: tuple[str | int, ...] = ()) -> Decimal:

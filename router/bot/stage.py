@@ -22,7 +22,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from router.bot.brain import respond, when_back
+from router.bot.brain import off_hours_notice, respond
 from router.bot.brain_types import DEFAULT_ORDER_ID, BotAction, BotConfig, BotContext, BotState, Pending
 from router.bot.config import BotSettings
 from router.bot.effects import Chat, Effects, HandoffPlan
@@ -52,8 +52,11 @@ def load_state(raw: str) -> BotState:
     if not raw:
         return BotState()
     d: dict[str, Any] = json.loads(raw)
-    if d.get("pending"):
-        d["pending"] = Pending(d["pending"])
+    for key in ("pending", "verify_kind"):
+        if d.get(key):
+            d[key] = Pending(d[key])
+    if "verified" in d:
+        d["verified"] = tuple(d["verified"])
     names = {f.name for f in dataclasses.fields(BotState)}
     return BotState(**{k: v for k, v in d.items() if k in names})
 
@@ -170,9 +173,12 @@ class BotStage:
         intents, angry = _TABLE.scan(normalize(text))
         within = self.hours.is_open(now) if self.hours else True
         next_open = self.hours.next_open(now) if self.hours and not within else None
+        # Which orders the customer may see: those of their customer id or a linked identity.
+        idents = await self.store.client.smembers(self.keys.customer_identities(chat.customer))
         ctx = BotContext(
             intents=frozenset(decision.intents) | intents, angry=angry, within_hours=within,
             next_open=next_open, now=when, linked_order_id=linked, customer_id=chat.customer,
+            identities=frozenset(idents),
         )
         base = HandoffPlan(pool=decision.pool if decision.pool in self.pools else pool,
                            priority=decision.priority, skills=decision.skills,
@@ -191,7 +197,7 @@ class BotStage:
         action = await respond(state, text, ctx, self.orders, faq=self.library.faq, config=self.config)
         if not within and action.unanswered_key is not None and action.handoff is None:
             # Nobody can help tonight either: say when agents are back rather than "rephrase".
-            back = self.config.texts.off_hours.format(back=when_back(next_open, when), shop=self.config.shop)
+            back = off_hours_notice(self.config, next_open, when)
             action = dataclasses.replace(action, replies=(back,), queue_for_next_shift=True,
                                          state=dataclasses.replace(action.state, off_hours_notified=True))
         await self.effects.say(chat, turn_id, action.replies, self.library.compliance)
@@ -212,6 +218,20 @@ class BotStage:
                 await self.effects.off_hours(chat, action.replies[-1], next_open)
             return dataclasses.replace(action.state, handed_off=True)
         return action.state
+
+    async def queued(self, conversation_id: str, message: Message) -> None:
+        """A new conversation went straight to people and waits in a queue: outside business
+        hours it gets the notice a bot-first one gets, once (only this transition calls here)."""
+        now = self.clock()
+        if self.hours is None or self.hours.is_open(now):
+            return
+        chat = Chat(conversation_id, message.channel.value, message.account, message.sender_ref,
+                    message.customer_id or "")
+        next_open = self.hours.next_open(now)
+        text = off_hours_notice(self.config, next_open, datetime.fromtimestamp(now, UTC))
+        # The reply id follows the message that queued it, so a retry is accepted once.
+        await self.effects.say(chat, f"oh_{message.id}", (text,), self.library.compliance)
+        await self.effects.off_hours(chat, text, next_open)
 
     async def _count(self, chat: Chat, action: BotAction, text: str, lines: int) -> None:
         if lines > 1:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from router.bot.brain import decide, needs_order, respond, when_back
+from router.bot.brain_texts import BotTexts
 from router.bot.brain_types import BotAction, BotContext, BotState, HandoffReason, OrderLookup
 from router.bot.faq_match import FaqIndex
 from router.bot.orders import FileOrderService, Order, OrderService, TrackingEvent
@@ -19,7 +20,10 @@ NOW = datetime(2024, 11, 18, 23, 30, tzinfo=CST)
 OPEN = datetime(2024, 11, 19, 9, 0, tzinfo=CST)
 UNPAID, PAID, SHIPPED = "2024111500045601", "2024111100012302", "2024111100012301"
 GREETED = BotState(greeted=True)
-IN_HOURS = BotContext()
+IN_HOURS_TEXTS = BotTexts()
+DEMO = frozenset({"webchat:web:demo"})  # the identity the demo file lists on customer demo's orders
+IN_HOURS = BotContext(identities=DEMO)  # in hours, asked by the owner of the demo orders
+STRANGER = BotContext(customer_id="cu_someone", identities=frozenset({"webchat:web:v123"}))
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +100,7 @@ async def test_an_answer_resets_the_unanswered_count(faq: FaqIndex, orders: File
 
 
 async def test_order_status_with_number_in_text(faq: FaqIndex, orders: FileOrderService) -> None:
-    ctx = BotContext(intents=frozenset({"order_status"}))
+    ctx = BotContext(intents=frozenset({"order_status"}), identities=DEMO)
     a = await turn(GREETED, f"帮我看看订单{SHIPPED}到哪了", ctx, orders, faq)
     assert a.handoff is None and len(a.replies) == 1
     assert SHIPPED in a.replies[0] and "已发货" in a.replies[0]
@@ -118,7 +122,7 @@ async def test_a_bare_number_answers_the_question(faq: FaqIndex, orders: FileOrd
 
 
 async def test_linked_order_needs_no_question(faq: FaqIndex, orders: FileOrderService) -> None:
-    ctx = BotContext(intents=frozenset({"logistics"}), linked_order_id=SHIPPED)
+    ctx = BotContext(intents=frozenset({"logistics"}), linked_order_id=SHIPPED, identities=DEMO)
     a = await turn(GREETED, "什么时候能到", ctx, orders, faq)
     assert "已发货" in a.replies[0] and not a.state.asked_order_id
 
@@ -129,10 +133,57 @@ async def test_customers_newest_open_order_is_used(faq: FaqIndex, orders: FileOr
     assert "2024111500045601" in a.replies[0]  # demo's newest order that is not closed
 
 
-async def test_unknown_order_hands_off(faq: FaqIndex, orders: FileOrderService) -> None:
-    a = await turn(GREETED, "查一下订单 999999999999", IN_HOURS, orders, faq)
-    assert a.handoff is not None and a.handoff.reason is HandoffReason.ORDER_NOT_FOUND
+@pytest.mark.parametrize("text", [f"查一下订单{SHIPPED}到哪了", f"取消订单 {PAID}", "查一下订单 999999999999"])
+async def test_someone_elses_order_or_none_gets_one_and_the_same_question(
+    faq: FaqIndex, orders: FileOrderService, text: str,
+) -> None:
+    a = await turn(GREETED, text, STRANGER, orders, faq)
+    oid = a.state.verify_order
+    assert oid is not None and a.handoff is None
+    # Nothing about the order: the reply is the template with the number the customer typed.
+    assert a.replies == (IN_HOURS_TEXTS.verify_ask.format(order_id=oid),)
+
+
+@pytest.mark.parametrize(("first", "answer"), [
+    (f"订单{SHIPPED}到哪了", "已到达北京转运中心"),
+    (f"帮我取消订单{UNPAID}", "自行关闭"),
+])
+async def test_the_buyers_phone_digits_unlock_the_order(
+    faq: FaqIndex, orders: FileOrderService, first: str, answer: str,
+) -> None:
+    a = await turn(GREETED, first, STRANGER, orders, faq)
+    b = await turn(a.state, "尾号是1234", STRANGER, orders, faq)
+    assert b.handoff is None and answer in b.replies[0] and b.state.verify_order is None
+    c = await turn(b.state, "到哪了", STRANGER, orders, faq)  # unlocked for this conversation
+    assert c.handoff is None and "后4位" not in c.replies[0] and "当前状态" in c.replies[0]
+
+
+async def test_wrong_digits_are_bounded_then_a_person_takes_over(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, f"订单{SHIPPED}到哪了", STRANGER, orders, faq)
+    b = await turn(a.state, "0000", STRANGER, orders, faq)
+    assert b.handoff is None and "还可尝试2次" in b.replies[0]
+    # Naming another order does not reset the count.
+    c = await turn(b.state, f"那订单{PAID}呢 到哪了", STRANGER, orders, faq)
+    assert c.state.verify_order == PAID and c.state.verify_attempts == 1
+    d = await turn(c.state, "1111", STRANGER, orders, faq)
+    e = await turn(d.state, "5678", STRANGER, orders, faq)
+    assert e.handoff is not None and e.handoff.reason is HandoffReason.ORDER_UNVERIFIED
+    assert e.replies == (IN_HOURS_TEXTS.verify_failed,) and e.state.handed_off
+    assert all(PAID not in r or "后4位" in r for x in (b, c, d, e) for r in x.replies)
+
+
+async def test_an_unknown_order_never_verifies(faq: FaqIndex, orders: FileOrderService) -> None:
+    st = (await turn(GREETED, "查一下订单 999999999999", STRANGER, orders, faq)).state
+    for _ in range(3):
+        a = await turn(st, "1234", STRANGER, orders, faq)
+        st = a.state
+    assert a.handoff is not None and a.handoff.reason is HandoffReason.ORDER_UNVERIFIED
     assert a.handoff.order_id == "999999999999"
+
+
+async def test_the_owner_by_customer_id_needs_no_digits(faq: FaqIndex, orders: FileOrderService) -> None:
+    a = await turn(GREETED, f"订单{SHIPPED}到哪了", BotContext(customer_id="demo"), orders, faq)
+    assert "已发货" in a.replies[0] and a.state.verify_order is None
 
 
 async def test_failing_order_service_hands_off(faq: FaqIndex) -> None:
