@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from helpers.app import running
-from helpers.bot_app import bot_settings
+from helpers.bot_app import bot_settings, owner_token
 from helpers.clients import Socket, agent, customer, msg_id
 
 
@@ -59,7 +59,7 @@ async def test_bot_silent_after_a_human_reply_until_the_conversation_closes(redi
     async with running(bot_settings(tmp_path, "  idle_close_s: 3600\n"), redis_url) as (rt, base), \
             aiohttp.ClientSession() as http:
         alice = await agent(http, base, "alice-token-1234")
-        cust, _ = await customer(http, base)
+        cust, _ = await customer(http, base, owner_token(rt))
         await say(cust, "转人工")
         assigned = await alice.expect(lambda f: f["type"] == "assigned", timeout=15)
         cid = assigned["conversation"]["id"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from helpers.app import running
-from helpers.bot_app import bot_settings
+from helpers.bot_app import bot_settings, owner_token
 from helpers.clients import Socket, agent, customer, msg_id
 
 
@@ -21,7 +21,7 @@ async def say(sock: Socket, text: str) -> None:
 
 async def test_where_is_my_order_answers_status_and_latest_tracking(redis_url: str, tmp_path: Path) -> None:
     async with running(bot_settings(tmp_path), redis_url) as (rt, base), aiohttp.ClientSession() as http:
-        cust, _ = await customer(http, base)
+        cust, _ = await customer(http, base, owner_token(rt))
         await say(cust, "我的快递到哪了")
         await cust.expect(lambda f: f["type"] == "message" and "订单号" in f["message"]["text"])
         await say(cust, "2024111100012301")
@@ -40,9 +40,9 @@ async def test_where_is_my_order_answers_status_and_latest_tracking(redis_url: s
 async def test_cancel_hands_off_to_aftersale_with_the_order(
     redis_url: str, tmp_path: Path, order: str, reason: str, says: str,
 ) -> None:
-    async with running(bot_settings(tmp_path), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+    async with running(bot_settings(tmp_path), redis_url) as (rt, base), aiohttp.ClientSession() as http:
         bob = await agent(http, base, "bob-token-12345")
-        cust, _ = await customer(http, base)
+        cust, _ = await customer(http, base, owner_token(rt))
         await say(cust, f"我想取消订单 {order}")
         assigned = await bob.expect(lambda f: f["type"] == "assigned", timeout=15)
         conv = assigned["conversation"]
@@ -57,7 +57,7 @@ async def test_cancel_hands_off_to_aftersale_with_the_order(
 
 async def test_cancel_unpaid_explains_self_service_and_keeps_the_bot(redis_url: str, tmp_path: Path) -> None:
     async with running(bot_settings(tmp_path), redis_url) as (rt, base), aiohttp.ClientSession() as http:
-        cust, _ = await customer(http, base)
+        cust, _ = await customer(http, base, owner_token(rt))
         await say(cust, "我想取消订单 2024111500045601")
         await cust.expect(lambda f: f["type"] == "message" and "还没有付款" in f["message"]["text"])
         conv = (await rt.store.conversations(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1)))[0]
@@ -69,7 +69,7 @@ async def test_the_demo_answers_order_questions_with_the_bot(redis_url: str, tmp
     from router.demo import demo_settings
 
     async with running(demo_settings(tmp_path), redis_url) as (rt, base), aiohttp.ClientSession() as http:
-        cust, _ = await customer(http, base)
+        cust, _ = await customer(http, base, owner_token(rt))
         await say(cust, "我的快递到哪了 2024111100012301")
         got = await cust.expect(lambda f: f["type"] == "message" and "北京转运中心" in f["message"]["text"])
         assert got["message"]["from"] == "bot"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.app import BASIC
+from router.runtime import Runtime
 from router.settings import Settings, parse_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,3 +35,9 @@ bot:
 
 def bot_settings(tmp: Path, extra: str = "", cap: int = 5, debounce_s: float = 0.3) -> Settings:
     return parse_settings(bot_config(tmp, extra, cap, debounce_s), "<bot-test>", base_dir=str(tmp))
+
+
+def owner_token(rt: Runtime, visitor: str = "demo") -> str:
+    """A web chat session for a visitor the demo order file lists as its orders' owner
+    (`webchat:web:demo`): what a shop's site does for a signed-in buyer."""
+    return rt.signer.issue(visitor)[0]
