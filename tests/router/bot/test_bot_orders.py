@@ -41,6 +41,26 @@ async def test_file_service_over_the_demo_file() -> None:
     assert states == set(OrderState)
 
 
+async def test_owner_fields_of_the_demo_file() -> None:
+    async with FileOrderService(DEMO) as svc:
+        o = await svc.get_order("2024111100012301")
+    assert o is not None and o.phone_tail() == "1234" and o.identities == ("webchat:web:demo",)
+    assert o.owned_by("demo", frozenset()) and o.owned_by("cu_x", frozenset({"webchat:web:demo"}))
+    assert not o.owned_by("cu_x", frozenset({"webchat:web:v1"})) and not o.owned_by(None, frozenset())
+
+
+def test_bad_owner_fields_are_load_errors(tmp_path: Path) -> None:
+    p = tmp_path / "o.yaml"
+    head = "  - {id: '%d', customer_id: c, state: paid, created_at: 2024-11-11T00:00:00+08:00, "
+    p.write_text("orders:\n" + (head % 1) + "buyer_phone: '12'}\n" + (head % 2) + "identities: [wechat-o6]}\n",
+                 encoding="utf-8")
+    with pytest.raises(ConfigErrors) as ei:
+        FileOrderService(p)
+    msgs = [str(e) for e in ei.value.errors]
+    assert any("buyer_phone needs at least 4 digits" in m for m in msgs), msgs
+    assert any("an identity is 'channel:account:user'" in m for m in msgs), msgs
+
+
 def test_bad_orders_file_reports_positions(tmp_path: Path) -> None:
     p = tmp_path / "o.yaml"
     p.write_text(
