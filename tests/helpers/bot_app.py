@@ -19,11 +19,11 @@ rules:
 """
 
 
-def bot_config(tmp: Path, extra: str = "", cap: int = 5, debounce_s: float = 0.3) -> str:
-    """Basic config text with a rules file that sends everything to the bot first; `extra`
+def bot_config(tmp: Path, extra: str = "", cap: int = 5, debounce_s: float = 0.3, rules_text: str = RULES) -> str:
+    """Basic config text with a rules file (by default: everything to the bot first); `extra`
     lines are added to the `bot:` section."""
     rules = tmp / "rules.yaml"
-    rules.write_text(RULES)
+    rules.write_text(rules_text)
     return BASIC.format(cap=cap) + f"""
 routing:
   rules: {rules}
@@ -33,8 +33,9 @@ bot:
 """ + extra
 
 
-def bot_settings(tmp: Path, extra: str = "", cap: int = 5, debounce_s: float = 0.3) -> Settings:
-    return parse_settings(bot_config(tmp, extra, cap, debounce_s), "<bot-test>", base_dir=str(tmp))
+def bot_settings(tmp: Path, extra: str = "", cap: int = 5, debounce_s: float = 0.3,
+                 rules_text: str = RULES) -> Settings:
+    return parse_settings(bot_config(tmp, extra, cap, debounce_s, rules_text), "<bot-test>", base_dir=str(tmp))
 
 
 def owner_token(rt: Runtime, visitor: str = "demo") -> str:
