@@ -4,11 +4,10 @@ whether the rules sent it to the bot first or straight to people."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import asyncio
 
 import aiohttp
 from helpers.app import running

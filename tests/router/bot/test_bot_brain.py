@@ -279,3 +279,12 @@ def test_decide_is_pure_and_demands_its_lookup(faq: FaqIndex) -> None:
     lookup = OrderLookup(SHIPPED, None)
     assert decide(GREETED, text, ctx, faq=faq, lookup=lookup) == decide(GREETED, text, ctx, faq=faq, lookup=lookup)
     assert needs_order(GREETED, "包邮吗", IN_HOURS) is None
+
+
+def test_a_pending_verification_survives_the_round_trip_through_redis() -> None:
+    from router.bot.brain_types import Pending
+    from router.bot.stage import dump_state, load_state
+
+    st = BotState(greeted=True, order_id=PAID, verify_order=PAID, verify_kind=Pending.CANCEL,
+                  verify_attempts=1, verified=(SHIPPED,))
+    assert load_state(dump_state(st)) == st
