@@ -44,5 +44,7 @@ async def test_restart_on_same_data_dir_keeps_state(tmp_path: Path) -> None:
     conv = after["conversations"][0]  # type: ignore[index]
     assert conv["state"] == "queued"
     detail = get(second.base, f"/api/v1/conversations/{conv['id']}", tokens["alice"])
-    assert [m["text"] for m in detail["messages"]] == ["我想退货"]  # type: ignore[index]
+    # Off hours (the demo's hours against the real clock) the bot's notice is there too.
+    said = [m["text"] for m in detail["messages"] if m["from"] == "customer"]  # type: ignore[index]
+    assert said == ["我想退货"]
     assert second.stop() == 0
