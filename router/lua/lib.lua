@@ -17,6 +17,7 @@ local function cust_key(cust) return RT .. 'cust:' .. cust end
 local function pool_free_key(pool) return RT .. 'pool:' .. pool .. ':free' end
 local function pool_queue_key(pool) return RT .. 'pool:' .. pool .. ':queue' end
 local function pool_key(pool) return RT .. 'pool:' .. pool end
+local function cap_overrides_key() return RT .. 'caps:override' end
 
 -- Moves a conversation, refusing what the state machine forbids. Callers check before any write,
 -- because Redis does not roll back a script's earlier writes when it errors.
