@@ -215,3 +215,21 @@ async def test_a_session_the_server_refuses_is_replaced(redis_url: str, browser:
         session = await chat.evaluate("JSON.parse(localStorage.getItem('kefu.chat.v1')).session")
         assert session.split(".")[1] != "vstale"
         await ctx.close()
+
+
+async def test_a_reloaded_page_still_shows_its_place_in_line(redis_url: str, browser: Browser) -> None:
+    async with running(basic_settings(cap=0), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")  # online with no room: the chat waits
+        ctx = await browser.new_context(locale="en-US")
+        chat = await ctx.new_page()
+        await chat.goto(f"{base}/chat")
+        await expect(chat.locator("#conn")).to_have_text("Connected")
+        await chat.locator("#text").fill("Is this in stock?")
+        await chat.locator("#text").press("Enter")
+        await expect(chat.locator("#status")).to_have_text("You are next, no agent is online yet")
+        # Queue frames are not replayed: after a reload the place comes from the snapshot.
+        await chat.reload()
+        await expect(chat.locator("#conn")).to_have_text("Connected")
+        await expect(chat.locator("#status")).to_have_text("You are next, no agent is online yet")
+        await alice.close()
+        await ctx.close()
