@@ -5,7 +5,7 @@ schedule a `promise` timer, due at once, the first time a conversation gets that
 on the conversation makes that once per conversation, whether it came from a new conversation or
 a bot handoff, and a reopen does not repeat it. Firing the timer words the promise in the
 customer's language with the target's time filled in, and sends it through the outbox on the
-customer's own channel (web chat included), keyed by conversation, so a timer fired twice after a
+customer's own channel (web chat included, `Outbox.tell`), keyed by conversation, so a timer fired twice after a
 lost lease still sends one text.
 """
 
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
-
-from router.handover import tell_customer
 
 if TYPE_CHECKING:
     from router.runtime import Runtime
@@ -32,4 +30,4 @@ async def fire(rt: Runtime, tid: str, data: dict[str, Any], now: float) -> None:
     if profile is None or profile.promise is None:
         return  # the profile lost its promise since (a restart with new profiles)
     text = profile.promise.text(await rt.transcript.customer_language(cid))
-    await tell_customer(rt, cid, f"promise:{cid}", text)
+    await rt.outbox.tell(cid, f"promise:{cid}", text)
