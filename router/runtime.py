@@ -201,16 +201,13 @@ class Runtime:
         force = "1" if who.can(Role.SUPERVISOR) else "0"
         res = await self.store.call("close", [cid, who.agent_id, time.time(), resolution, force])
         if res[0] != "ok":
-            raise ProtocolError(str(res[1]), f"cannot close {cid}: {str(res[1]).replace('_', ' ')}",
-                                404 if res[1] == "unknown_conversation" else 409)
+            raise ProtocolError.refusal(res[1], f"close {cid}")
 
     async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
         force = "1" if who.can(Role.SUPERVISOR) else "0"
         res = await self.store.call("transfer", [cid, who.agent_id, force, kind, target, time.time(), note])
         if res[0] != "ok":
-            missing = res[1] in ("unknown_conversation", "unknown_agent", "unknown_pool")
-            raise ProtocolError(str(res[1]).replace(" ", "_"), f"cannot transfer {cid}: {res[1]}",
-                                404 if missing else 409)
+            raise ProtocolError.refusal(res[1], f"transfer {cid}")
         outcome, to = str(res[1]), str(res[2])
         # The note travels with the chat: in the transcript, and live to the agent who has it now.
         # It is written after the script (the transcript is another slot); a transfer that
@@ -227,7 +224,7 @@ class Runtime:
     async def set_status(self, aid: str, status: str, reason: str) -> None:
         res = await self.store.call("status", [aid, status, time.time(), reason])
         if res[0] != "ok":
-            raise ProtocolError(str(res[1]), f"cannot set status: {res[1]}", 404)
+            raise ProtocolError.refusal(res[1], "set status", default=404)
         if len(res) > 3 and int(res[2]):
             await after_offline(self, aid, json.loads(res[3]))
 
