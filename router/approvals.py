@@ -58,7 +58,7 @@ async def request(rt: Runtime, who: Principal, cid: str, amount: float, reason: 
     if approval["auto"]:
         text = (f"Discount {_yuan(approval['amount'])} approved automatically (within {who.name}'s authority "
                 f"of {_yuan(limit)}). Reason: {reason or '-'}")
-        await note(rt, cid, f"n_approval_{approval['id']}", text)
+        await note(rt.store, rt.transcript, cid, f"n_approval_{approval['id']}", text)
     return approval
 
 
@@ -73,7 +73,8 @@ async def answer(rt: Runtime, who: Principal, apid: str, approved: bool, text: s
     verdict = "approved" if approved else "rejected"
     line = (f"Discount {_yuan(approval['amount'])} asked by {approval['agent']} "
             f"({approval.get('reason') or 'no reason given'}): {verdict} by {who.name}")
-    await note(rt, approval["conversation_id"], f"n_approval_{apid}", line + (f": {text}" if text else "."))
+    await note(rt.store, rt.transcript, approval["conversation_id"], f"n_approval_{apid}",
+               line + (f": {text}" if text else "."))
     return approval
 
 

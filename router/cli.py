@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
                        help="activate the rules file as a new version whenever it changes")
     serve.set_defaults(func=cmd_serve)
 
+    check = sub.add_parser("check", help="check a config and the files it names, without starting; exit 0 or 2")
+    check.add_argument("--config", help="YAML config; default ./config/kefu.yaml")
+    check.set_defaults(func=cmd_check)
+
     rules = sub.add_parser("rules", help="check, explain and replay routing rules")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True)
     from routing_rules.cli import add_rules_parsers
@@ -90,6 +94,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"kefu: --watch-rules needs routing.rules in {settings.source}", file=sys.stderr)
         return 2
     return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url, args.watch_rules))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from router.check_cli import cmd_check as check  # imported here: keeps `kefu --version` fast
+
+    return check(args)
 
 
 def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:

@@ -98,6 +98,17 @@ class Keys:
         """Set: members of a pool, whatever their status."""
         return f"{self.rt}pool:{pool}:agents"
 
+    def skill_levels(self, skill: str) -> str:
+        """Hash: agent id -> level in one skill. A copy of the agents' sk:<skill> fields (both
+        written by agent_sync), so a scan reads a page of agents' levels in one HMGET."""
+        return f"{self.rt}skill:{skill}"
+
+    @property
+    def agent_slots(self) -> str:
+        """Hash: agent id -> 'load/cap', kept by every load or cap change, so a scan records a
+        page of candidates' loads in one HMGET."""
+        return f"{self.rt}agents:slots"
+
     def pool_free(self, pool: str) -> str:
         """Sorted set: online members with free capacity, in the pool's policy order (load then
         idle-since; idle-since; or all 0 for round robin, scanned by id), so the first member who
@@ -137,7 +148,8 @@ class Keys:
 
     @property
     def timers_data(self) -> str:
-        """Hash: timer id -> JSON {kind, cid, n}; what to do when it fires."""
+        """Hash: timer id -> JSON {kind, cid, n, ...}; what to do when it fires (a `handover`
+        timer also carries its handover entry, for the note and text it owes)."""
         return f"{self.rt}timers:data"
 
     @property

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import time
@@ -24,7 +23,8 @@ from router.auth import AgentTokens, Principal, SessionSigner
 from router.embedded import EmbeddedRedis
 from router.errors import ProtocolError
 from router.fanout import Hub
-from router.handover import after_offline
+from router.handover import KIND as HANDOVER_KIND
+from router.handover import Handovers
 from router.handover import note as note_fn
 from router.ingest import Ingestor
 from router.models import Role
@@ -84,6 +84,8 @@ class Runtime:
         for kind in QUEUE_TIMER_KINDS:
             self.timers.on(kind, self.queue_texts.announce)
         self.hub.customer_watchers.append(self.queue_texts.seen)
+        self.handovers = Handovers(self.store, self.transcript, self.outbox, settings.ops.agent_left_text)
+        self.timers.on(HANDOVER_KIND, self.handovers.fire)
         from router.bot.pii import install_log_masking
         from router.bot.setup import build_bot  # imported here: it loads jieba only when used
 
@@ -215,7 +217,7 @@ class Runtime:
         where = f"to {to}" if outcome == "assigned" else f"to the {to} queue"
         text = f"{who.agent_id} transferred this conversation {where}" + (f": {note}" if note else "")
         try:
-            await note_fn(self, cid, f"n_transfer_{cid}_{time.time_ns()}", text,
+            await note_fn(self.store, self.transcript, cid, f"n_transfer_{cid}_{time.time_ns()}", text,
                           to if outcome == "assigned" else None)
         except Exception:
             log.exception("transfer of %s: the note could not be written", cid)
@@ -225,8 +227,8 @@ class Runtime:
         res = await self.store.call("status", [aid, status, time.time(), reason])
         if res[0] != "ok":
             raise ProtocolError.refusal(res[1], "set status", default=404)
-        if len(res) > 3 and int(res[2]):
-            await after_offline(self, aid, json.loads(res[3]))
+        if int(res[2]):
+            self.timers.wake()  # the script scheduled the handovers' notes and texts: due now
 
     def agent_left(self, aid: str, restart: bool = True) -> None:
         """A socket closed: unless the agent comes back within the grace period, go offline."""

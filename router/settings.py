@@ -168,31 +168,51 @@ _ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1
 
 def load_settings(path: str | Path) -> Settings:
     """Load and validate a config file; raise ConfigErrors naming file, line and key."""
-    doc = load_yaml_file(path)
-    return _from_doc(doc, base_dir=str(Path(path).resolve().parent))
+    settings, errors = read_settings(path)
+    if errors:
+        raise ConfigErrors(errors)
+    assert settings is not None
+    return settings
+
+
+def read_settings(path: str | Path, unset_env: list[ConfigError] | None = None,
+                  ) -> tuple[Settings | None, list[ConfigError]]:
+    """Settings and every problem, for a checker that goes on to what they name.
+
+    Settings is None when the file's shape is wrong (syntax, keys, types); after a problem of
+    meaning (an unknown pool, a level out of range) it is still returned. With `unset_env`, an
+    `X_env` naming an unset variable is recorded there and X gets a placeholder instead.
+    """
+    try:
+        doc = load_yaml_file(path)
+    except ConfigError as exc:
+        return None, [exc]
+    return _read_doc(doc, str(Path(path).resolve().parent), unset_env)
 
 
 def parse_settings(text: str, file: str = "<config>", base_dir: str = ".") -> Settings:
-    return _from_doc(load_yaml(text, file), base_dir=base_dir)
-
-
-def _from_doc(doc: YamlDoc, base_dir: str) -> Settings:
-    if not isinstance(doc.data, dict):
-        raise ConfigErrors([doc.error((), "the config must be a mapping of sections")])
-    errors: list[ConfigError] = []
-    _check_keys(doc, (), Settings, errors)
-    data = _resolve_env(doc, doc.data, (), errors)
+    settings, errors = _read_doc(load_yaml(text, file), base_dir, None)
     if errors:
         raise ConfigErrors(errors)
+    assert settings is not None
+    return settings
+
+
+def _read_doc(doc: YamlDoc, base_dir: str, unset_env: list[ConfigError] | None,
+              ) -> tuple[Settings | None, list[ConfigError]]:
+    if not isinstance(doc.data, dict):
+        return None, [doc.error((), "the config must be a mapping of sections")]
+    errors: list[ConfigError] = []
+    _check_keys(doc, (), Settings, errors)
+    data = _resolve_env(doc, doc.data, (), errors, unset_env)
+    if errors:
+        return None, errors
     data = {**data, "source": doc.file, "base_dir": base_dir}
     try:
         settings = msgspec.convert(data, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise ConfigErrors([_validation_error(doc, exc)]) from None
-    errors.extend(_check_meaning(doc, settings))
-    if errors:
-        raise ConfigErrors(errors)
-    return settings
+        return None, [_validation_error(doc, exc)]
+    return settings, _check_meaning(doc, settings)
 
 
 def _struct_fields(tp: Any) -> dict[str, Any]:
@@ -237,10 +257,11 @@ def _unwrap(t: Any) -> Any:
     return t
 
 
-def _resolve_env(doc: YamlDoc, node: Any, path: tuple[str | int, ...], errors: list[ConfigError]) -> Any:
+def _resolve_env(doc: YamlDoc, node: Any, path: tuple[str | int, ...], errors: list[ConfigError],
+                 unset: list[ConfigError] | None) -> Any:
     """Replace every `X_env: NAME` with `X: os.environ[NAME]`."""
     if isinstance(node, list):
-        return [_resolve_env(doc, v, (*path, i), errors) for i, v in enumerate(node)]
+        return [_resolve_env(doc, v, (*path, i), errors, unset) for i, v in enumerate(node)]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
@@ -250,12 +271,17 @@ def _resolve_env(doc: YamlDoc, node: Any, path: tuple[str | int, ...], errors: l
             if base in node:
                 errors.append(doc.error((*path, key), f"give either {base!r} or {key!r}, not both", key=True))
                 continue
-            if value not in os.environ:
+            if value in os.environ:
+                out[base] = os.environ[value]
+            elif unset is None:
                 errors.append(doc.error((*path, key), f"environment variable {value} is not set"))
-                continue
-            out[base] = os.environ[value]
+            else:
+                unset.append(doc.error((*path, key), f"warning: environment variable {value} is not set"))
+                # One per variable, and long enough for a token: the checks after this still
+                # see two agents that name one variable as sharing a token.
+                out[base] = f"<unset {value}>"
         else:
-            out[key] = _resolve_env(doc, value, (*path, key), errors)
+            out[key] = _resolve_env(doc, value, (*path, key), errors, unset)
     return out
 
 

@@ -24,8 +24,12 @@ class Transcript:
             [msg.id, encode_message(msg), self.max_messages, "", ""],
         )
 
-    async def append(self, msg: Message) -> None:
-        await self.store.scripts.run(self.store.client, lambda p: self.queue_append(p, msg))
+    async def append(self, msg: Message) -> bool:
+        """Append once; True the first time. Raises when the write failed."""
+        res = (await self.store.scripts.run(self.store.client, lambda p: self.queue_append(p, msg)))[0]
+        if isinstance(res, Exception):
+            raise res
+        return bool(int(res[0]))
 
     async def messages(self, cid: str, limit: int = 500) -> list[Message]:
         rows = await self.store.client.xrevrange(self.keys.transcript(cid), count=limit)

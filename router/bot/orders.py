@@ -240,6 +240,12 @@ class FileOrderService(OrderService):
 
 def load_order_service(spec: str, *args: Any, **kwargs: Any) -> OrderService:
     """Instantiate an OrderService subclass named "pkg.module:Class" (or "pkg.module.Class")."""
+    service: OrderService = order_service_class(spec)(*args, **kwargs)
+    return service
+
+
+def order_service_class(spec: str) -> type[OrderService]:
+    """The OrderService subclass `spec` names, imported but not built (`kefu check` stops here)."""
     module_name, _, cls_name = spec.partition(":") if ":" in spec else spec.rpartition(".")
     if not module_name or not cls_name:
         raise ConfigError(f"order service {spec!r}: expected 'package.module:ClassName'")
@@ -249,5 +255,4 @@ def load_order_service(spec: str, *args: Any, **kwargs: Any) -> OrderService:
         raise ConfigError(f"order service {spec!r} cannot be imported: {exc}") from None
     if not (isinstance(cls, type) and issubclass(cls, OrderService)):
         raise ConfigError(f"order service {spec!r} is not a subclass of OrderService")
-    service: OrderService = cls(*args, **kwargs)
-    return service
+    return cls

@@ -18,11 +18,16 @@ for _, p in ipairs(new) do
   redis.call('SADD', RT .. 'pools', p)
 end
 redis.call('SADD', RT .. 'agents', aid)
--- Skill levels also as sk:<skill> fields, so choosing an agent reads them without JSON.
+-- Skill levels also as sk:<skill> fields, so checking one agent reads them without JSON, and in
+-- one hash per skill, so a scan reads a whole page of agents' levels in one call (policy.lua).
 for skill, _ in pairs(cjson.decode(redis.call('HGET', ak, 'skills') or '{}')) do
   redis.call('HDEL', ak, 'sk:' .. skill)
+  redis.call('HDEL', skill_key(skill), aid)
 end
-for skill, level in pairs(cjson.decode(skills_json)) do redis.call('HSET', ak, 'sk:' .. skill, level) end
+for skill, level in pairs(cjson.decode(skills_json)) do
+  redis.call('HSET', ak, 'sk:' .. skill, level)
+  redis.call('HSET', skill_key(skill), aid, level)
+end
 redis.call('HSET', ak, 'id', aid, 'name', name, 'role', role, 'cap', cap, 'pools', pools_json, 'skills', skills_json)
 if not redis.call('HGET', ak, 'status') then redis.call('HSET', ak, 'status', 'offline') end
 if not redis.call('HGET', ak, 'last_assigned_ms') then redis.call('HSET', ak, 'last_assigned_ms', 0) end

@@ -17,6 +17,8 @@ local function cust_key(cust) return RT .. 'cust:' .. cust end
 local function pool_free_key(pool) return RT .. 'pool:' .. pool .. ':free' end
 local function pool_queue_key(pool) return RT .. 'pool:' .. pool .. ':queue' end
 local function pool_key(pool) return RT .. 'pool:' .. pool end
+local function skill_key(skill) return RT .. 'skill:' .. skill end
+local AGENT_SLOTS = RT .. 'agents:slots'
 
 -- Moves a conversation, refusing what the state machine forbids. Callers check before any write,
 -- because Redis does not roll back a script's earlier writes when it errors.
@@ -54,6 +56,7 @@ local function refresh_agent(aid)
   local f = redis.call('HMGET', ak, 'status', 'cap', 'last_assigned_ms', 'pools')
   local load = redis.call('SCARD', agent_convs_key(aid))
   redis.call('HSET', ak, 'load', load)
+  redis.call('HSET', AGENT_SLOTS, aid, load .. '/' .. (f[2] or '0'))
   local pools = cjson.decode(f[4] or '[]')
   local free = f[1] == 'online' and load < tonumber(f[2] or '0')
   local last_ms = tonumber(f[3] or '0')

@@ -10,6 +10,8 @@ local IDLE_SPAN = 4398046511104 -- 2^42: milliseconds fit below it, load goes ab
 local FRONT = 1e13              -- requeues and transfers sit ahead of every ordinary entry
 local STRICT_STEP = 1e8         -- aging off: one priority point outweighs three years of waiting
 local TIE_SCAN = 16             -- equal scores examined for the skill-level tie-break
+local FIRST_PAGE = 8            -- the first free agents read at once: one of them qualifies most often
+local MAX_PAGE = 64             -- pages double up to this when the head of the free set lacks the skills
 local WEIGHT_SCAN = 32          -- eligible agents compared when weighted load is on
 
 local DRY = false               -- set by choose.lua: look, record, change nothing
@@ -71,6 +73,34 @@ local function inspect(aid, need, min_level)
   return info
 end
 
+-- The needed skills' levels of a page of agents from a pool's free set, in one HMGET per needed
+-- skill however long the page. A scan's cost is in calls into Redis and in tables built, so it
+-- makes one table per call and reads an agent's entry only when it gets to that agent. Being in
+-- the free set means online and under cap (refresh_agent keeps it so), so status is not read.
+local function read_levels(aids, need)
+  local levels = {}
+  for j = 1, #need do levels[j] = redis.call('HMGET', skill_key(need[j]), unpack(aids)) end
+  return levels
+end
+
+-- Why the i-th agent of a page lacks the needed skills (nil if it has them), and its total level.
+local function page_verdict(levels, i, need, min_level)
+  local sum = 0
+  for j = 1, #need do
+    local l = tonumber(levels[j][i])
+    if not l then return 'missing_skill:' .. need[j], 0 end
+    if l < min_level then return 'level_below:' .. need[j], 0 end
+    sum = sum + l
+  end
+  return nil, sum
+end
+
+-- An AGENT_SLOTS entry, 'load/cap'.
+local function parse_slots(v)
+  local load, cap = string.match(v or '', '^(%d+)/(%d+)$')
+  return tonumber(load) or 0, tonumber(cap) or 0
+end
+
 -- The reason an agent outside the free set cannot take work.
 local function unavailable_reason(info)
   if info.status ~= 'online' then return info.status end
@@ -105,6 +135,21 @@ local function note(rec, aid, eligible, reason, load, cap)
   end
 end
 
+-- Scans note candidates without their load; one HMGET fills in the recorded ones at the end, so
+-- a long page costs no more than the agents the record keeps.
+local function fill_slots(rec)
+  local aids, at = {}, {}
+  for _, c in ipairs(rec.candidates) do
+    if c.load == nil then
+      aids[#aids + 1] = c.agent
+      at[#aids] = c
+    end
+  end
+  if #aids == 0 then return end
+  local slots = redis.call('HMGET', AGENT_SLOTS, unpack(aids))
+  for i, c in ipairs(at) do c.load, c.cap = parse_slots(slots[i]) end
+end
+
 local function mark_chosen(rec, aid, reason)
   rec.chosen = aid
   for _, c in ipairs(rec.candidates) do
@@ -134,51 +179,85 @@ local function try_sticky(rec, cid, pool, need, min_level, now)
   return aid
 end
 
--- Least loaded / longest idle: the free set is already in the policy's order; take the first who
--- qualifies, then among equal scores the higher total skill level.
-local function scan_ordered(rec, pool, need, min_level, now)
+-- Among the free agents scored exactly like `aid` (same load and idle time: in practice only when
+-- nobody has been assigned yet), the higher total skill level wins.
+local function break_tie(rec, key, aid, level, need, min_level)
+  local score = redis.call('ZSCORE', key, aid)
+  local tied = redis.call('ZRANGE', key, score, score, 'BYSCORE', 'LIMIT', 0, TIE_SCAN)
+  if #tied < 2 then return aid end
+  local levels = read_levels(tied, need)
+  local best, best_level = aid, level
+  for i, other in ipairs(tied) do
+    if not rec.seen[other] then
+      local reason, l = page_verdict(levels, i, need, min_level)
+      note(rec, other, reason == nil, reason or 'eligible')
+      if not reason and l > best_level then best, best_level = other, l end
+    end
+  end
+  return best
+end
+
+-- Least loaded / longest idle: the free set is already in the policy's order, so the first agent
+-- with the skills is the choice (ties aside). Pages grow, since a short first page nearly always
+-- holds it.
+local function scan_ordered(rec, pool, need, min_level)
   local key = pool_free_key(pool)
-  local weighted = rec.policy == 'least_loaded' and cfg().weighted == '1'
+  local start, chunk = 0, FIRST_PAGE
+  while true do
+    local page = redis.call('ZRANGE', key, start, start + chunk - 1)
+    if #page == 0 then return nil end
+    local levels = read_levels(page, need)
+    for i, aid in ipairs(page) do
+      if not rec.seen[aid] then
+        local reason, level = page_verdict(levels, i, need, min_level)
+        note(rec, aid, reason == nil, reason or 'eligible')
+        if not reason then return break_tie(rec, key, aid, level, need, min_level) end
+      end
+    end
+    start = start + chunk
+    chunk = math.min(2 * chunk, MAX_PAGE)
+  end
+end
+
+-- Least loaded with weighted load: the free set is in load order, and an agent's weighted load is
+-- at least `weight_fraction` of its load, so the scan stops once nobody further on can beat the
+-- best; ties go to the longer idle, then the higher level. At most WEIGHT_SCAN eligible agents
+-- are weighed, because weighing reads each one's open conversations.
+local function scan_weighted(rec, pool, need, min_level, now)
+  local key = pool_free_key(pool)
   local frac = tonumber(cfg().weight_fraction)
-  local best, best_score, best_level, best_eff, ties, eligible = nil, nil, -1, nil, 0, 0
-  local start, chunk = 0, 8  -- the first qualifies most often: read a short page first
+  local best, best_eff, best_idle, best_level, eligible = nil, nil, nil, -1, 0
+  local start, chunk = 0, FIRST_PAGE
   while true do
     local page = redis.call('ZRANGE', key, start, start + chunk - 1, 'WITHSCORES')
-    if #page == 0 then break end
-    for i = 1, #page, 2 do
-      local aid, score = page[i], tonumber(page[i + 1])
+    if #page == 0 then return best end
+    local aids = {}
+    for i = 1, #page, 2 do aids[#aids + 1] = page[i] end
+    local levels = read_levels(aids, need)
+    local slots = redis.call('HMGET', AGENT_SLOTS, unpack(aids))
+    for i, aid in ipairs(aids) do
+      local score = tonumber(page[2 * i])
+      if best_eff and math.floor(score / IDLE_SPAN) * frac > best_eff then return best end
       if not rec.seen[aid] then
-        if weighted and best_eff and math.floor(score / IDLE_SPAN) * frac > best_eff then return best end
-        if not weighted and best and score > best_score then return best end
-        local info = inspect(aid, need, min_level)
-        if info.reason then
-          note(rec, aid, false, info.reason, info.load, info.cap)
+        local reason, level = page_verdict(levels, i, need, min_level)
+        local load, cap = parse_slots(slots[i])
+        if reason then
+          note(rec, aid, false, reason, load, cap)
         else
-          local load = info.load
-          if weighted then load = weighted_load(aid, info.load, now) end
-          note(rec, aid, true, 'eligible', load, info.cap)
+          local eff, idle = weighted_load(aid, load, now), score % IDLE_SPAN
+          note(rec, aid, true, 'eligible', eff, cap)
           eligible = eligible + 1
-          local better
-          if weighted then
-            better = best_eff == nil or load < best_eff or
-              (load == best_eff and score % IDLE_SPAN < best_score % IDLE_SPAN) or
-              (load == best_eff and score % IDLE_SPAN == best_score % IDLE_SPAN and info.level > best_level)
-          else
-            better = best == nil or info.level > best_level
+          if best_eff == nil or eff < best_eff or
+            (eff == best_eff and (idle < best_idle or (idle == best_idle and level > best_level))) then
+            best, best_eff, best_idle, best_level = aid, eff, idle, level
           end
-          if better then best, best_score, best_level, best_eff = aid, score, info.level, load end
-          if weighted and eligible >= WEIGHT_SCAN then return best end
-        end
-        if best and not weighted then
-          ties = ties + 1
-          if ties >= TIE_SCAN then return best end
+          if eligible >= WEIGHT_SCAN then return best end
         end
       end
     end
     start = start + chunk
-    chunk = 64
+    chunk = math.min(2 * chunk, MAX_PAGE)
   end
-  return best
 end
 
 -- Round robin: the next free agent by id after the pool's cursor, wrapping once.
@@ -188,23 +267,23 @@ local function scan_round_robin(rec, pool, need, min_level)
   local ranges = {{'-', '+'}}
   if cursor then ranges = {{'(' .. cursor, '+'}, {'-', '[' .. cursor}} end
   for _, r in ipairs(ranges) do
-    local offset = 0
+    local offset, chunk = 0, FIRST_PAGE
     while true do
-      local page = redis.call('ZRANGE', key, r[1], r[2], 'BYLEX', 'LIMIT', offset, 32)
+      local page = redis.call('ZRANGE', key, r[1], r[2], 'BYLEX', 'LIMIT', offset, chunk)
       if #page == 0 then break end
-      for _, aid in ipairs(page) do
+      local levels = read_levels(page, need)
+      for i, aid in ipairs(page) do
         if not rec.seen[aid] then
-          local info = inspect(aid, need, min_level)
-          if info.reason then
-            note(rec, aid, false, info.reason, info.load, info.cap)
-          else
-            note(rec, aid, true, 'eligible', info.load, info.cap)
+          local reason = page_verdict(levels, i, need, min_level)
+          note(rec, aid, reason == nil, reason or 'eligible')
+          if not reason then
             if not rec.dry then redis.call('SET', cursor_key, aid) end
             return aid
           end
         end
       end
       offset = offset + #page
+      chunk = math.min(2 * chunk, MAX_PAGE)
     end
   end
   return nil
@@ -212,19 +291,31 @@ end
 
 -- The whole choice for one conversation: sticky, then the pool's policy. Returns the agent (or
 -- nil) and the record of who was looked at and why; nothing is changed except the RR cursor.
-local function choose(cid, pool, skills_json, min_level, now, trigger)
+-- `opts` (optional): `exclude` names an agent the choice must pass over, listed first in the
+-- record with `exclude_reason`; `sticky = false` skips the customer's last agent. A first
+-- response missed (sla_fire.lua) uses both: its sticky agent is the one who missed it.
+local function choose(cid, pool, skills_json, min_level, now, trigger, opts)
   local rec = new_record(pool, trigger, now)
   local need = decode_need(skills_json)
   min_level = min_level or 1
-  local aid = try_sticky(rec, cid, pool, need, min_level, now)
+  if opts and opts.exclude then  -- seen: every scan passes over it, and record_json does not list it again
+    local info = inspect(opts.exclude, {}, 1)
+    rec.seen[opts.exclude] = true
+    rec.candidates[1] = {agent = opts.exclude, eligible = false, reason = opts.exclude_reason or 'excluded',
+      load = info.load, cap = info.cap}
+  end
+  local aid = nil
+  if not (opts and opts.sticky == false) then aid = try_sticky(rec, cid, pool, need, min_level, now) end
   if aid then
     mark_chosen(rec, aid, 'sticky')
     return aid, rec
   end
   if rec.policy == 'round_robin' then
     aid = scan_round_robin(rec, pool, need, min_level)
+  elseif rec.policy == 'least_loaded' and cfg().weighted == '1' then
+    aid = scan_weighted(rec, pool, need, min_level, now)
   else
-    aid = scan_ordered(rec, pool, need, min_level, now)
+    aid = scan_ordered(rec, pool, need, min_level)
   end
   if aid then mark_chosen(rec, aid, 'chosen') end
   return aid, rec
@@ -245,6 +336,7 @@ end
 -- the limit) everyone else with the reason they were not examined. Kept in the conversation's
 -- `assignment` field; the API shows it inside the decision record.
 local function record_json(rec)
+  fill_slots(rec)
   local pool = rec.pool
   local members_key = RT .. 'pool:' .. pool .. ':agents'
   local members = redis.call('SCARD', members_key)

@@ -10,25 +10,28 @@ local st, agent, pool = c[1], c[2], c[3]
 if not st then return {'gone', ''} end
 local EPS = 0.001
 
--- Hand an assigned conversation from `from` to another agent, as transfer.lua does.
-local function handover(to)
+-- Hand an assigned conversation from `agent` to `to`, as transfer.lua does; `rec` is the choice.
+local function handover(to, rec)
   redis.call('SREM', agent_convs_key(agent), cid)
   refresh_agent(agent)
   emit(agent, cjson.encode({type = 'unassigned', conversation_id = cid, reason = 'sla_reassigned'}))
-  assign(cid, to, now, nil)
+  assign(cid, to, now, nil, rec)
   drain_agent(agent, now)
 end
 
+-- Who takes a conversation whose agent missed the first response: the pool's own choice (policy,
+-- skills and levels, caps), passing over that agent; the sticky rule is skipped, since the
+-- customer's last agent is the one who missed it. Returns the agent and the choice's record.
 local function free_other_agent()
   local f = redis.call('HMGET', ck, 'skills', 'min_level', 'offered')
   local pools = {pool}
   if f[3] then for _, p in ipairs(cjson.decode(f[3])) do pools[#pools + 1] = p end end
+  local opts = {exclude = agent, exclude_reason = 'missed_first_response', sticky = false}
   for _, p in ipairs(pools) do
-    for _, aid in ipairs(redis.call('ZRANGE', pool_free_key(p), 0, -1)) do
-      if aid ~= agent and has_skills(aid, f[1], tonumber(f[2] or '1')) then return aid end
-    end
+    local to, rec = choose(cid, p, f[1], tonumber(f[2] or '1'), now, 'sla_reassign', opts)
+    if to then return to, rec end
   end
-  return nil
+  return nil, nil
 end
 
 -- To the supervisors' pool (front of its queue) unless a member already has it; always told.
@@ -131,69 +134,49 @@ end
 
 if st == 'closed' or s.closed_at then return {'noop', 'closed'} end
 
-if kind == 'first_response' or kind == 'first_response_warn' then
-  if s.first_response_at or s.breaches.first_response or not s.first_response_due then return {'noop', 'met'} end
-  if kind == 'first_response_warn' then
-    if s.warned.first_response then return {'noop', 'warned'} end
-    s.warned.first_response = now
+-- A missed first response goes to another agent when the pool's policy finds one free. Returns
+-- whether it moved; `agent` is then the new one, so an escalation below acts on them.
+local function reassign()
+  if st ~= 'assigned' or not agent or p.reassign == false then return false end
+  local to, rec = free_other_agent()
+  if not to then return false end
+  s.reassigned_from = agent
+  sla_save(cid, s)
+  emit(agent, sla_frame(cid, s, 'breached', 'first_response'))
+  handover(to, rec)
+  agent = to
+  return true
+end
+
+-- The three clocks share one course: a warning, then at the due time a breach. First response and
+-- resolution run once (met, breached or never started: nothing to do); next response restarts
+-- with each unanswered customer message, so it warns and breaches once per due time.
+local CLOCKS = {
+  first_response = {due = 'first_response_due', met = 'first_response_at'},
+  next_response = {due = 'next_response_due'},
+  resolution = {due = 'resolution_due', met = 'resolved_at'},
+}
+local target = (string.gsub(kind, '_warn$', ''))
+local clock = CLOCKS[target]
+if clock then
+  local due, once = s[clock.due], clock.met ~= nil
+  if not due or (once and (s[clock.met] or s.breaches[target])) then return {'noop', 'met'} end
+  if kind ~= target then
+    if (once and s.warned[target]) or s.warned[target] == due then return {'noop', 'warned'} end
+    s.warned[target] = once and now or due
     sla_save(cid, s)
-    tell_agent(cid, s, 'warning', 'first_response')
+    tell_agent(cid, s, 'warning', target)
     return {'warning', agent or ''}
   end
-  if now + EPS < s.first_response_due then return {'noop', 'early'} end
-  s.breaches.first_response = now
+  if now + EPS < due or (not once and (s.breaches[target] or 0) >= due) then return {'noop', 'early'} end
+  s.breaches[target] = now
   local outcome = 'breached'
-  if st == 'assigned' and agent and p.reassign ~= false then
-    local to = free_other_agent()
-    if to then
-      s.reassigned_from = agent
-      sla_save(cid, s)
-      emit(agent, sla_frame(cid, s, 'breached', 'first_response'))
-      handover(to)
-      agent = to
-      outcome = 'reassigned'
-    end
-  end
+  if target == 'first_response' and reassign() then outcome = 'reassigned' end
   sla_save(cid, s)
-  if outcome == 'breached' then tell_agent(cid, s, 'breached', 'first_response') end
-  on_breach(s, p, 'first_response')
+  if outcome == 'breached' then tell_agent(cid, s, 'breached', target) end
+  if target == 'resolution' then tell_supervisors(sla_frame(cid, s, 'breached', target)) end
+  on_breach(s, p, target)
   return {outcome, agent or ''}
-end
-
-if kind == 'next_response' or kind == 'next_response_warn' then
-  local due = s.next_response_due
-  if not due then return {'noop', 'met'} end
-  if kind == 'next_response_warn' then
-    if s.warned.next_response == due then return {'noop', 'warned'} end
-    s.warned.next_response = due
-    sla_save(cid, s)
-    tell_agent(cid, s, 'warning', 'next_response')
-    return {'warning', agent or ''}
-  end
-  if now + EPS < due or (s.breaches.next_response or 0) >= due then return {'noop', 'early'} end
-  s.breaches.next_response = now
-  sla_save(cid, s)
-  tell_agent(cid, s, 'breached', 'next_response')
-  on_breach(s, p, 'next_response')
-  return {'breached', agent or ''}
-end
-
-if kind == 'resolution' or kind == 'resolution_warn' then
-  if s.resolved_at or s.breaches.resolution or not s.resolution_due then return {'noop', 'met'} end
-  if kind == 'resolution_warn' then
-    if s.warned.resolution then return {'noop', 'warned'} end
-    s.warned.resolution = now
-    sla_save(cid, s)
-    tell_agent(cid, s, 'warning', 'resolution')
-    return {'warning', agent or ''}
-  end
-  if now + EPS < s.resolution_due then return {'noop', 'early'} end
-  s.breaches.resolution = now
-  sla_save(cid, s)
-  tell_agent(cid, s, 'breached', 'resolution')
-  tell_supervisors(sla_frame(cid, s, 'breached', 'resolution'))
-  on_breach(s, p, 'resolution')
-  return {'breached', agent or ''}
 end
 
 if kind == 'escalate' then

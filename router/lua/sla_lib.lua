@@ -7,9 +7,12 @@ local TIMERS_DUE = RT .. 'timers:due'
 local TIMERS_FLY = RT .. 'timers:inflight'
 local TIMERS_DATA = RT .. 'timers:data'
 
-local function timer_at(tid, due, kind, cid, n)
+-- `more` (optional): further fields of the payload, for kinds whose handler needs them.
+local function timer_at(tid, due, kind, cid, n, more)
+  local data = more or {}
+  data.kind, data.cid, data.n = kind, cid, n or 0
   redis.call('ZADD', TIMERS_DUE, due, tid)
-  redis.call('HSET', TIMERS_DATA, tid, cjson.encode({kind = kind, cid = cid, n = n or 0}))
+  redis.call('HSET', TIMERS_DATA, tid, cjson.encode(data))
 end
 
 local function timer_cancel(tid)

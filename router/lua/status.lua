@@ -1,6 +1,9 @@
 -- Set an agent's status. Online drains waiting work to them; away keeps their chats but takes no
 -- new ones; offline puts their chats back at the front of the queue for others.
--- Each requeued chat is written to the handover list with where it went, in the same step.
+-- Each requeued chat is written to the handover list with where it went, in the same step, and
+-- gets a `handover` timer, due now, carrying that entry: its handler (router/handover.py) writes
+-- the transcript note and the customer's text, which live in other slots than this script's. The
+-- timer is durable, so a crash after this step delays them but cannot lose them.
 -- KEYS[1] anchor. ARGV: aid, status, now, reason.
 -- Returns {status, previous, requeued_count, handovers_json} (a list of handover entries).
 local aid, status, now, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
@@ -36,6 +39,7 @@ for i, m in ipairs(moved) do
   local id = redis.call('XADD', RT .. 'handovers', 'MAXLEN', '~', 10000, '*', 'conversation_id', m[1],
     'from', aid, 'pool', m[2], 'to', to, 'reason', reason, 'at', now)
   out[i] = {id = id, conversation_id = m[1], from = aid, pool = m[2], to = to, reason = reason, at = now}
+  timer_at(m[1] .. ':handover:' .. id, now, 'handover', m[1], 0, {handover = out[i]})
 end
 if requeued == 0 then return {'ok', prev, 0, '[]'} end
 return {'ok', prev, requeued, cjson.encode(out)}

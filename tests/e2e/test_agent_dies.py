@@ -13,7 +13,6 @@ from helpers.app import BASIC, running
 from helpers.clients import Socket, agent, customer, msg_id
 from helpers.fake_telegram import fake_telegram
 
-from router.handover import after_offline
 from router.settings import Settings, parse_settings
 from tests.adapters.support import TG_SECRET
 
@@ -68,7 +67,7 @@ async def test_dropped_past_grace_goes_to_another_agent_with_note_and_customer_t
 
         # Told once: running the follow-up again for the same handover writes nothing new.
         await asyncio.sleep(0.3)
-        await after_offline(rt, "alice", [{**handovers[0], "to": "bob"}])
+        await rt.handovers.fire("again", {"kind": "handover", "handover": handovers[0]}, time.time())
         await asyncio.sleep(0.5)
         assert len(cust.of("agent_left")) == 1 and not [f for f in cust.of("message") if f["message"]["from"] == "system"]
         body = await get(http, f"{base}/api/v1/conversations/{cid}")
@@ -151,7 +150,7 @@ async def test_telegram_customer_gets_one_text_when_their_agent_goes(redis_url: 
             assert tg.sent_to(777) == [LEFT_TEXT]
             # Running the follow-up again for the same handover sends nothing more.
             handovers = (await get(http, f"{base}/api/v1/handovers"))["handovers"]
-            await after_offline(rt, "alice", handovers)
+            await rt.handovers.fire("again", {"kind": "handover", "handover": handovers[0]}, time.time())
             await asyncio.sleep(0.5)
             assert tg.sent_to(777) == [LEFT_TEXT]
             await alice.close()

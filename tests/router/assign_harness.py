@@ -41,16 +41,18 @@ class Harness:
         return self.now
 
     async def arrive(self, user: str, pool: str, priority: int = 10, skills: tuple[str, ...] = (),
-                     min_level: int = 1) -> str:
-        """One customer message, resolved and routed as the worker does; returns the conversation."""
+                     min_level: int = 1, sla: str | None = None, channel: str = "webchat") -> str:
+        """One customer message, resolved and routed as the worker does; returns the conversation.
+        `sla` names the SLA profile the rules would have chosen."""
         mid = new_id("m")
         now = self.tick(0.001)
         res = await self.store.call("resolve", [
-            mid, f"webchat:shop:{user}", new_id("cu"), new_id("c"), now, 600, "webchat", "shop", user, ""])
+            mid, f"{channel}:shop:{user}", new_id("cu"), new_id("c"), now, 600, channel, "shop", user, ""])
         cid = str(res[2])
         out = await self.store.call("route", [
             mid, cid, now, json.dumps({"id": mid, "text": "hi"}), pool, priority, json.dumps(list(skills)),
-            min_level, "0", json.dumps({"pool": pool, "priority": priority, "skills": list(skills)}), 3600])
+            min_level, "0", json.dumps({"pool": pool, "priority": priority, "skills": list(skills), "sla_profile": sla}),
+            3600])
         assert out[0] == "ok", out
         return cid
 

@@ -244,3 +244,25 @@ def test_bad_assignment_settings_are_positioned(text: str, line: int, col: int, 
     first = str(exc.value).splitlines()[0]
     assert first.startswith(f"kefu.yaml:{line}:{col}: "), first
     assert message in first
+
+
+async def test_scans_follow_skill_and_cap_changes(harness: Open) -> None:
+    """A scan reads levels from the per-skill copies and loads from the slots hash; both must
+    follow a config change of skills and a live cap change, or the choice would use stale data."""
+    agents = [{"id": "a", "skills": {"shoes": 5}}, {"id": "b", "skills": {"shoes": 1}}]
+    h = await harness(agents)
+    await h.set_cap("a", 3)
+    first = await h.arrive("u1", "presale", skills=("shoes",), min_level=2)
+    assert await h.agent_of(first) == "a"
+    assert (await h.record(first))["candidates"][0] == {
+        "agent": "a", "eligible": True, "reason": "chosen", "load": 0, "cap": 3}
+    # The config takes shoes away from a and raises b: after the sync, b is the only one qualified.
+    h.settings = settings_for([{"id": "a", "skills": {"bags": 3}}, {"id": "b", "skills": {"shoes": 4}}],
+                              ["presale"])
+    await h.restart()
+    await h.status("b", "away")
+    second = await h.arrive("u2", "presale", skills=("shoes",), min_level=2)
+    assert await h.agent_of(second) is None and await h.queue("presale") == [second]
+    assert reasons(await h.record(second)) == {"a": "missing_skill:shoes", "b": "away"}
+    await h.status("b", "online")
+    assert await h.agent_of(second) == "b"

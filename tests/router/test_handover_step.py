@@ -1,0 +1,101 @@
+"""The status step alone owes each handed-over chat its note and its customer text: status.lua
+records them (a durable `handover` timer per handover entry) in the step that requeues the chats,
+so a process that dies right after the step, or in the middle of writing them, loses neither;
+whoever fires the timer writes each once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from assign_harness import Harness, settings_for
+
+from router.handover import KIND, Handovers
+from router.outbox import Outbox
+from router.store import Store
+from router.timers import TimerRunner
+from router.transcript import Transcript
+
+LEFT = "客服已离开，正在为您转接"
+
+
+@pytest.fixture
+async def h(redis_url: str) -> AsyncIterator[Harness]:
+    harness = await Harness(redis_url, settings_for(
+        [{"id": "alice", "cap": 2}, {"id": "bob", "cap": 1}], ["presale"])).open()
+    yield harness
+    await harness.close()
+
+
+@pytest.fixture
+async def other_process(redis_url: str) -> AsyncIterator[tuple[Store, Handovers]]:
+    """A second router process: its own client, transcript, outbox and handover handler."""
+    store = Store(redis_url)
+    await store.open()
+    yield store, Handovers(store, Transcript(store), Outbox(store), LEFT)
+    await store.close()
+
+
+async def notes(store: Store, cid: str) -> list[str]:
+    return [m.text for m in await Transcript(store).messages(cid) if m.direction.value == "note"]
+
+
+async def outbox(store: Store) -> list[dict[str, Any]]:
+    return [json.loads(f["m"]) for _, f in await store.client.xrange(store.keys.outbound)]
+
+
+async def test_the_status_step_records_note_and_text_and_a_crash_loses_neither(
+        h: Harness, other_process: tuple[Store, Handovers]) -> None:
+    await h.status("alice", "online")
+    tg = await h.arrive("ivan", "presale", channel="telegram")
+    web = await h.arrive("wei", "presale")
+    assert [await h.agent_of(c) for c in (tg, web)] == ["alice", "alice"]
+    await h.status("bob", "online")
+
+    # The status step alone, as at a shift's end: no Python follows it here.
+    res = await h.store.call("status", ["alice", "offline", h.tick(0.001), "shift_end"])
+    assert res[:3] == ["ok", "online", 2]
+    k = h.store.keys
+    entries = {f["conversation_id"]: (eid, f) for eid, f in await h.store.client.xrange(k.handovers)}
+    assert set(entries) == {tg, web}
+    # In the same step, one durable timer per handover entry, due at once, carrying the entry.
+    data = {tid: json.loads(raw) for tid, raw in (await h.store.client.hgetall(k.timers_data)).items()}
+    handovers = {tid: d for tid, d in data.items() if d["kind"] == KIND}
+    assert sorted(handovers) == sorted(f"{cid}:handover:{eid}" for cid, (eid, _) in entries.items())
+    for tid, d in handovers.items():
+        eid, f = entries[d["cid"]]
+        assert d["handover"]["id"] == eid and d["handover"]["to"] == f["to"]
+        assert await h.store.client.zscore(k.timers_due, tid) == h.now
+    to = {cid: f["to"] for cid, (_, f) in entries.items()}
+    assert sorted(to.values()) == ["", "bob"]  # bob had room for one; the other waits at the front
+
+    # The process that ran the step dies now. A process that claimed the timers dies too, before
+    # acking them: its leases run out, and another process fires them.
+    await h.store.call("timer_claim", [h.now, 1, 100])
+    store, handler = other_process
+    runner = TimerRunner(store, lease_s=30)
+    runner.on(KIND, handler.fire)
+    await runner.tick(h.now + 2)
+    assert runner.fired == 2
+
+    for cid in (tg, web):
+        where = "now with bob" if to[cid] else "waiting at the front of the presale queue"
+        assert await notes(store, cid) == [f"alice shift ended; the conversation was handed over, {where}."]
+    sent = await outbox(store)
+    assert [(m["conversation_id"], m["text"], m["channel"], m["chat"]) for m in sent] == [
+        (tg, LEFT, "telegram", "ivan")]  # web chat pages show the agent_left frame instead
+    assert await store.client.zcard(k.timers_due) == 0 and await store.client.zcard(k.timers_inflight) == 0
+
+    # Fired again (a lease that ran out mid-write), and the step retried: nothing twice.
+    for d in handovers.values():
+        await handler.fire("again", d, h.now + 3)
+    assert await h.status("alice", "offline") == ["ok", "offline", 0, "[]"]
+    assert await runner.tick(h.now + 4) == (None, False)
+    for cid in (tg, web):
+        assert len(await notes(store, cid)) == 1
+    assert len(await outbox(store)) == 1
+    # Bob, who has one of the chats, was shown its note live once.
+    frames = [json.loads(f["f"]) for _, f in await store.client.xrange(k.agent_events("bob"))]
+    assert len([f for f in frames if f["type"] == "message" and f["message"].get("note")]) == 1
