@@ -148,8 +148,8 @@ class Keys:
 
     @property
     def timers_data(self) -> str:
-        """Hash: timer id -> JSON {kind, cid, n, ...}; what to do when it fires (a `handover`
-        timer also carries its handover entry, for the note and text it owes)."""
+        """Hash: timer id -> JSON {kind, cid, n, ...}; what to do when it fires (a `handover` or
+        `transfer` timer also carries its entry, for the note and text it owes)."""
         return f"{self.rt}timers:data"
 
     @property

@@ -23,11 +23,10 @@ from router.auth import AgentTokens, Principal, SessionSigner
 from router.embedded import EmbeddedRedis
 from router.errors import ProtocolError
 from router.fanout import Hub
-from router.handover import KIND as HANDOVER_KIND
+from router.handover import KINDS as HANDOVER_KINDS
 from router.handover import Handovers
-from router.handover import note as note_fn
 from router.ingest import Ingestor
-from router.models import Role
+from router.models import Role, new_id
 from router.outbox import Outbox, Sender
 from router.queue_texts import TIMER_KINDS as QUEUE_TIMER_KINDS
 from router.queue_texts import QueueTexter
@@ -85,7 +84,8 @@ class Runtime:
             self.timers.on(kind, self.queue_texts.announce)
         self.hub.customer_watchers.append(self.queue_texts.seen)
         self.handovers = Handovers(self.store, self.transcript, self.outbox, settings.ops.agent_left_text)
-        self.timers.on(HANDOVER_KIND, self.handovers.fire)
+        for kind in HANDOVER_KINDS:
+            self.timers.on(kind, self.handovers.fire)
         from router.bot.pii import install_log_masking
         from router.bot.setup import build_bot  # imported here: it loads jieba only when used
 
@@ -206,22 +206,14 @@ class Runtime:
             raise ProtocolError.refusal(res[1], f"close {cid}")
 
     async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
+        """The script moves the chat and, in the same step, owes its note (router/handover.py)."""
         force = "1" if who.can(Role.SUPERVISOR) else "0"
-        res = await self.store.call("transfer", [cid, who.agent_id, force, kind, target, time.time(), note])
+        res = await self.store.call("transfer", [cid, who.agent_id, force, kind, target, time.time(), note,
+                                                 new_id("tr")])
         if res[0] != "ok":
             raise ProtocolError.refusal(res[1], f"transfer {cid}")
-        outcome, to = str(res[1]), str(res[2])
-        # The note travels with the chat: in the transcript, and live to the agent who has it now.
-        # It is written after the script (the transcript is another slot); a transfer that
-        # succeeded is not undone if the note fails.
-        where = f"to {to}" if outcome == "assigned" else f"to the {to} queue"
-        text = f"{who.agent_id} transferred this conversation {where}" + (f": {note}" if note else "")
-        try:
-            await note_fn(self.store, self.transcript, cid, f"n_transfer_{cid}_{time.time_ns()}", text,
-                          to if outcome == "assigned" else None)
-        except Exception:
-            log.exception("transfer of %s: the note could not be written", cid)
-        return {"outcome": outcome, "to": to}
+        self.timers.wake()  # the note is due now
+        return {"outcome": str(res[1]), "to": str(res[2])}
 
     async def set_status(self, aid: str, status: str, reason: str) -> None:
         res = await self.store.call("status", [aid, status, time.time(), reason])

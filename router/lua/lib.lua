@@ -117,12 +117,12 @@ local function queue_frame(cid, pool)
     ',"ahead":' .. rank .. ',"eta_s":' .. eta .. '}'
 end
 
--- `rec` is the choice's record (policy.lua); without one the assignment is recorded as direct.
+-- `rec` is the choice's record (policy.lua): every caller has one, from choose() or single_record().
 local function assign(cid, aid, now, trigger, rec)
   local ck = conv_key(cid)
   unoffer(cid)
   move(cid, 'assigned')
-  write_record(cid, rec or single_record(aid, redis.call('HGET', ck, 'pool') or '', 'direct', now))
+  write_record(cid, rec)
   redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
   redis.call('SADD', agent_convs_key(aid), cid)
   redis.call('HSET', agent_key(aid), 'last_assigned_ms', math.floor(now * 1000))

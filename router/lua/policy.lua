@@ -197,15 +197,25 @@ local function break_tie(rec, key, aid, level, need, min_level)
   return best
 end
 
+-- A pool's free set in order, a page at a time: FIRST_PAGE agents, then pages doubling up to
+-- MAX_PAGE, since a short first page nearly always holds the choice.
+local function free_pages(key, withscores)
+  local start, chunk = 0, FIRST_PAGE
+  return function()
+    local stop = start + chunk - 1
+    local page
+    if withscores then page = redis.call('ZRANGE', key, start, stop, 'WITHSCORES')
+    else page = redis.call('ZRANGE', key, start, stop) end
+    start, chunk = stop + 1, math.min(2 * chunk, MAX_PAGE)
+    if #page > 0 then return page end
+  end
+end
+
 -- Least loaded / longest idle: the free set is already in the policy's order, so the first agent
--- with the skills is the choice (ties aside). Pages grow, since a short first page nearly always
--- holds it.
+-- with the skills is the choice (ties aside).
 local function scan_ordered(rec, pool, need, min_level)
   local key = pool_free_key(pool)
-  local start, chunk = 0, FIRST_PAGE
-  while true do
-    local page = redis.call('ZRANGE', key, start, start + chunk - 1)
-    if #page == 0 then return nil end
+  for page in free_pages(key, false) do
     local levels = read_levels(page, need)
     for i, aid in ipairs(page) do
       if not rec.seen[aid] then
@@ -214,9 +224,8 @@ local function scan_ordered(rec, pool, need, min_level)
         if not reason then return break_tie(rec, key, aid, level, need, min_level) end
       end
     end
-    start = start + chunk
-    chunk = math.min(2 * chunk, MAX_PAGE)
   end
+  return nil
 end
 
 -- Least loaded with weighted load: the free set is in load order, and an agent's weighted load is
@@ -227,10 +236,7 @@ local function scan_weighted(rec, pool, need, min_level, now)
   local key = pool_free_key(pool)
   local frac = tonumber(cfg().weight_fraction)
   local best, best_eff, best_idle, best_level, eligible = nil, nil, nil, -1, 0
-  local start, chunk = 0, FIRST_PAGE
-  while true do
-    local page = redis.call('ZRANGE', key, start, start + chunk - 1, 'WITHSCORES')
-    if #page == 0 then return best end
+  for page in free_pages(key, true) do
     local aids = {}
     for i = 1, #page, 2 do aids[#aids + 1] = page[i] end
     local levels = read_levels(aids, need)
@@ -255,9 +261,8 @@ local function scan_weighted(rec, pool, need, min_level, now)
         end
       end
     end
-    start = start + chunk
-    chunk = math.min(2 * chunk, MAX_PAGE)
   end
+  return best
 end
 
 -- Round robin: the next free agent by id after the pool's cursor, wrapping once.

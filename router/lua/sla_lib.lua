@@ -15,6 +15,15 @@ local function timer_at(tid, due, kind, cid, n, more)
   redis.call('HSET', TIMERS_DATA, tid, cjson.encode(data))
 end
 
+-- A step that hands a chat on (status.lua: its agent went offline; transfer.lua) owes it a note,
+-- and perhaps a customer text, in the transcript's and the outbox's slots, which this script may
+-- not touch on Redis Cluster. This durable timer, due now and carrying the step's entry, is the
+-- step's record of that debt; router/handover.py pays it, keyed by `kind` and the entry's id.
+local function owe_followup(kind, entry, now)
+  local cid = entry.conversation_id
+  timer_at(cid .. ':' .. kind .. ':' .. entry.id, now, kind, cid, 0, {[kind] = entry})
+end
+
 local function timer_cancel(tid)
   redis.call('ZREM', TIMERS_DUE, tid)
   redis.call('HDEL', TIMERS_DATA, tid)

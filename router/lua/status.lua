@@ -39,7 +39,7 @@ for i, m in ipairs(moved) do
   local id = redis.call('XADD', RT .. 'handovers', 'MAXLEN', '~', 10000, '*', 'conversation_id', m[1],
     'from', aid, 'pool', m[2], 'to', to, 'reason', reason, 'at', now)
   out[i] = {id = id, conversation_id = m[1], from = aid, pool = m[2], to = to, reason = reason, at = now}
-  timer_at(m[1] .. ':handover:' .. id, now, 'handover', m[1], 0, {handover = out[i]})
+  owe_followup('handover', out[i], now)
 end
 if requeued == 0 then return {'ok', prev, 0, '[]'} end
 return {'ok', prev, requeued, cjson.encode(out)}

@@ -1,8 +1,16 @@
 -- Move a conversation to another agent or pool. Never drops it: a full target means the front of
 -- the target's queue. The giver's freed slot is offered to waiting work at once.
--- KEYS[1] anchor. ARGV: cid, actor, force, kind ('agent'|'pool'), target, now, note_json.
+-- The transfer's note for the transcript is owed in this same step: a `transfer` timer, due now,
+-- carrying the transfer; its handler (router/handover.py) writes the note, which lives in another
+-- slot than this script's, once, and shows it live to the agent who has the chat. The timer is
+-- durable, so a crash after this step delays the note but cannot lose it.
+-- KEYS[1] anchor. ARGV: cid, actor, force, kind ('agent'|'pool'), target, now, note (text),
+-- transfer id (unique; the note's key).
 -- Returns {status, outcome, agent_or_pool}.
 local cid, actor, force, kind, target, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local note_text, id = ARGV[7] or '', ARGV[8]
+-- Checked before any write: Redis does not roll back a script that errors halfway.
+if not id or id == '' then return {'err', 'missing transfer id', ''} end
 local ck = conv_key(cid)
 local f = redis.call('HMGET', ck, 'state', 'agent', 'pool')
 local st, from, pool = f[1], f[2], f[3]
@@ -47,4 +55,6 @@ else
   end
 end
 if from then drain_agent(from, now) end
+owe_followup('transfer', {id = id, conversation_id = cid, by = actor, outcome = outcome, to = who,
+  note = note_text}, now)
 return {'ok', outcome, who}

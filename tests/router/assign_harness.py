@@ -64,8 +64,12 @@ class Harness:
         res: list[Any] = await self.store.call("close", [cid, "admin", self.tick(0.001), "done", "1"])
         return res
 
-    async def transfer(self, cid: str, kind: str, target: str) -> list[Any]:
-        res: list[Any] = await self.store.call("transfer", [cid, "admin", "1", kind, target, self.tick(0.001), "note"])
+    async def transfer(self, cid: str, kind: str, target: str, actor: str = "admin", note: str = "note",
+                       tid: str | None = None) -> list[Any]:
+        """As the runtime calls it: an admin may move any chat, an agent only their own."""
+        force = "1" if actor == "admin" else "0"
+        res: list[Any] = await self.store.call("transfer", [
+            cid, actor, force, kind, target, self.tick(0.001), note, tid or new_id("tr")])
         return res
 
     async def set_cap(self, aid: str, cap: int) -> list[Any]:
