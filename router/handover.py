@@ -24,7 +24,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.base import Reply
 from router.models import Channel, Direction, Message, Sender
 from router.outbox import Outbox
 from router.store import Store
@@ -97,7 +96,8 @@ class Handovers:
         owed = await self.went_offline(data[kind]) if kind == HANDOVER else transferred(data[kind])
         await note(self.store, self.transcript, owed.cid, owed.note_id, owed.text, notify=owed.notify)
         if owed.customer_key:
-            await self.tell_customer(owed.cid, owed.customer_key)
+            # Not on web chat: the page shows the agent_left frame (see above).
+            await self.outbox.tell(owed.cid, owed.customer_key, self.left_text, webchat=False)
 
     async def went_offline(self, h: dict[str, Any]) -> Owed:
         """The note and text of one handover entry (status.lua): who left, why, where the chat went."""
@@ -108,16 +108,3 @@ class Handovers:
         where = f"now with {to}" if to else f"waiting at the front of the {h.get('pool')} queue"
         return Owed(cid, f"n_handover_{hid}", f"{name} {why}; the conversation was handed over, {where}.",
                     to or None, f"handover:{hid}")
-
-    async def tell_customer(self, cid: str, key: str) -> None:
-        """The agent-left text through the outbox, once per `key`; not on web chat (see above)."""
-        f = await self.store.client.hmget(self.store.keys.conv(cid), "channel", "account", "chat", "customer")
-        channel, account, chat, customer = f
-        if not (channel and chat) or channel == Channel.WEBCHAT.value:
-            return
-        reply = Reply(
-            id=f"m_sys_{key.replace(':', '_')}", conversation_id=cid, customer_id=customer or "",
-            channel=Channel(channel), account=account or "", chat=chat, text=self.left_text, author="system",
-            sender=Sender.SYSTEM, client_msg_id=key, ts=time.time(),
-        )
-        await self.outbox.enqueue(reply)

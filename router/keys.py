@@ -85,6 +85,13 @@ class Keys:
         return f"{self.rt}agent:{aid}:events"
 
     @property
+    def cap_overrides(self) -> str:
+        """Hash: agent id -> the cap a supervisor set live. Kept apart from the agent's hash so the
+        config sync, which writes `max_chats` there at every start, can see it and leave it in
+        force until a supervisor clears it (set_cap.lua, agent_sync.lua)."""
+        return f"{self.rt}caps:override"
+
+    @property
     def agents(self) -> str:
         """Set: ids of all configured agents."""
         return f"{self.rt}agents"

@@ -21,7 +21,8 @@ from adapters.base import Adapter, Reply
 from router.errors import ChannelError, PermanentChannelError, RetryableChannelError
 from router.ingest import DEDUPE_TTL_S
 from router.keys import OUTBOUND_GROUP
-from router.models import Direction, Message
+from router.models import Channel, Direction, Message
+from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.settings import OutboxSettings
 from router.store import Store
 from router.streams import Entry, GroupConsumer, keep_going
@@ -46,6 +47,19 @@ class Outbox:
             [reply.id, msgspec.json.encode(reply), DEDUPE_TTL_S],
         )
         return str(mid), bool(int(new))
+
+    async def tell(self, cid: str, key: str, text: str, *, webchat: bool = True) -> None:
+        """A system text to the conversation's customer on their own channel, once per `key` (its
+        client_msg_id); skipped on web chat when the page says it another way (`webchat=False`)."""
+        f = await self.store.client.hmget(self.store.keys.conv(cid), "channel", "account", "chat", "customer")
+        channel, account, chat, customer = f
+        if not (channel and chat) or (channel == Channel.WEBCHAT.value and not webchat):
+            return
+        await self.enqueue(Reply(
+            id=f"m_sys_{key.replace(':', '_')}", conversation_id=cid, customer_id=customer or "",
+            channel=Channel(channel), account=account or "", chat=chat, text=text, author="system",
+            sender=Author.SYSTEM, client_msg_id=key, ts=time.time(),
+        ))
 
 
 def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:

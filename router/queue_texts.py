@@ -27,7 +27,6 @@ from router.outbox import Outbox
 from router.settings import SlaSettings
 from router.store import Store
 from router.transcript import Transcript
-from routing_rules.intents import detect_language, normalize
 
 log = logging.getLogger("kefu.queue_texts")
 
@@ -103,20 +102,13 @@ class QueueTexter:
                                           "customer")
         if f[0] != "queued":
             return False
-        text = queue_text(position - 1, eta_s, await self._language(cid))
+        text = queue_text(position - 1, eta_s, await self.transcript.customer_language(cid))
         await self.outbox.enqueue(Reply(
             id=f"m-q-{cid}-{n}", conversation_id=cid, customer_id=f[4] or "", channel=Channel(f[1]),
             account=f[2], chat=f[3], text=text, author="system", sender=Sender.SYSTEM,
             client_msg_id=f"queue-{cid}-{n}", ts=time.time()))
         self.sent += 1
         return True
-
-    async def _language(self, cid: str) -> str:
-        """The customer's language, from their latest message; Chinese unless it reads as English."""
-        for m in reversed(await self.transcript.messages(cid, limit=5)):
-            if m.sender is Sender.CUSTOMER and m.text:
-                return "en" if detect_language(normalize(m.text)) == "en" else "zh"
-        return "zh"
 
     async def close(self) -> None:
         for task in list(self._tasks):

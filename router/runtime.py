@@ -13,12 +13,14 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from adapters.base import Adapter
+from router import promises
 from router.auth import AgentTokens, Principal, SessionSigner
 from router.embedded import EmbeddedRedis
 from router.errors import ProtocolError
@@ -82,6 +84,7 @@ class Runtime:
         self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla)
         for kind in QUEUE_TIMER_KINDS:
             self.timers.on(kind, self.queue_texts.announce)
+        self.timers.on(promises.TIMER_KIND, partial(promises.fire, self))
         self.hub.customer_watchers.append(self.queue_texts.seen)
         self.handovers = Handovers(self.store, self.transcript, self.outbox, settings.ops.agent_left_text)
         for kind in HANDOVER_KINDS:

@@ -21,6 +21,9 @@ When a timer fires (router/timers.py), sla_fire.lua acts, once:
   supervisors;
 - fallback rung: a conversation still queued is also offered to the rung's pool (or every pool),
   at the rung's level; the first agent to take it wins and it leaves every queue.
+
+A profile's `promise` is told to the customer once, by a `promise` timer that router/promises.py
+handles.
 """
 
 from __future__ import annotations

@@ -13,6 +13,12 @@ The file (default: the packaged config/sla.yaml; `sla.profiles` in the config po
         escalate: {after: 1h, on_breach: [resolution], pool: supervisors}
         follow_up:
           - {after: 72h, task: satisfaction_call, note: 回访满意度}
+      needs_checking:
+        resolution: 24h
+        promise:                    # told to the customer once, through their own channel
+          within: resolution        # the target whose time fills {time} (default: resolution)
+          zh: 您的问题需要核实，我们会在 {time}内答复您。
+          en: Your question needs checking; we will answer within {time}.
 
 Every problem is a ConfigError at FILE:LINE:COL. The profiles are synced to Redis as JSON (seconds)
 so the Lua scripts read targets without a round trip.
@@ -21,6 +27,7 @@ so the Lua scripts read targets without a round trip.
 from __future__ import annotations
 
 import json
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +37,8 @@ from router.yamlpos import Path_, YamlDoc, load_yaml, load_yaml_file
 from routing_rules.times import parse_duration
 
 TARGETS = ("first_response", "next_response", "resolution")
-_PROFILE_KEYS = (*TARGETS, "warn_at", "reassign", "escalate", "follow_up")
+_PROFILE_KEYS = (*TARGETS, "warn_at", "reassign", "escalate", "follow_up", "promise")
+LANGUAGES = ("zh", "en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,29 @@ class Escalation:
 
 
 @dataclass(frozen=True, slots=True)
+class Promise:
+    """What the customer is told to expect: a text per language, `{time}` filled from a target."""
+
+    within_s: float
+    zh: str = ""
+    en: str = ""
+
+    def text(self, language: str) -> str:
+        """In the customer's language, or the other one when that one was not written."""
+        own, other = (self.en, self.zh) if language == "en" else (self.zh, self.en)
+        lang = language if own else ("zh" if language == "en" else "en")
+        return (own or other).format(time=span(self.within_s, lang))
+
+
+def span(seconds: float, language: str) -> str:
+    """A target as a customer reads it: whole hours, else whole minutes, else seconds."""
+    s = round(seconds)
+    n, unit_en, unit_zh = ((s // 3600, "hour", "小时") if s >= 3600 and s % 3600 == 0 else
+                           (s // 60, "minute", "分钟") if s >= 60 and s % 60 == 0 else (s, "second", "秒"))
+    return f"{n} {unit_en}{'' if n == 1 else 's'}" if language == "en" else f"{n} {unit_zh}"
+
+
+@dataclass(frozen=True, slots=True)
 class SlaProfile:
     name: str
     first_response_s: float | None = None
@@ -57,10 +88,14 @@ class SlaProfile:
     reassign: bool = True
     escalate: Escalation | None = None
     follow_up: tuple[FollowUp, ...] = ()
+    promise: Promise | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """What the Lua scripts read; absent keys mean "no such target"."""
+        """What the Lua scripts read; absent keys mean "no such target". Of a promise they need
+        only that there is one (router/promises.py words it)."""
         out: dict[str, Any] = {"reassign": self.reassign}
+        if self.promise is not None:
+            out["promise"] = True
         for key, value in (("first_response", self.first_response_s), ("next_response", self.next_response_s),
                            ("resolution", self.resolution_s), ("warn_at", self.warn_at)):
             if value is not None:
@@ -147,8 +182,9 @@ def _profile(r: _Reader, path: Path_, name: str, value: Any, warn: float | None)
         r.err((*path, "follow_up"), "follow_up: expected a list like [{after: 72h, task: satisfaction_call}]")
         follow = []
     steps = tuple(s for i, item in enumerate(follow) if (s := _follow_up(r, (*path, "follow_up", i), item)))
+    promise = _promise(r, (*path, "promise"), body["promise"], targets) if "promise" in body else None
     return SlaProfile(name, targets["first_response"], targets["next_response"], targets["resolution"],
-                      warn, bool(reassign), escalate, steps)
+                      warn, bool(reassign), escalate, steps, promise)
 
 
 def _escalation(r: _Reader, path: Path_, value: Any) -> Escalation | None:
@@ -184,6 +220,38 @@ def _follow_up(r: _Reader, path: Path_, value: Any) -> FollowUp | None:
         r.err(path, "follow_up step: task and note must be text")
         return None
     return FollowUp(after, task, note) if after is not None else None
+
+
+def _promise(r: _Reader, path: Path_, value: Any, targets: dict[str, float | None]) -> Promise | None:
+    body = r.mapping(path, value, "promise")
+    r.errors.extend(r.doc.unknown_keys(path, ("within", *LANGUAGES)))
+    within = body.get("within", "resolution")
+    seconds = targets.get(within) if isinstance(within, str) else None
+    if seconds is None:
+        given = ", ".join(t for t in TARGETS if targets.get(t)) or "none"
+        r.err((*path, "within") if "within" in body else path,
+              f"promise: `within` must name a target this profile sets ({given}), got {within!r}")
+    texts: dict[str, str] = {}
+    for lang in LANGUAGES:
+        text = body.get(lang, "")
+        fields = _fields(text) if isinstance(text, str) else None
+        if fields is None or fields - {"time"}:
+            r.err((*path, lang), f"promise.{lang}: expected text, with {{time}} where the time goes")
+        else:
+            texts[lang] = text
+    if not any(lang in body for lang in LANGUAGES):
+        r.err(path, "promise: give the text in zh, en or both")
+    if seconds is None or not any(texts.values()):
+        return None
+    return Promise(seconds, texts.get("zh", ""), texts.get("en", ""))
+
+
+def _fields(text: str) -> set[str] | None:
+    """The {placeholders} of a text, or None when its braces do not parse."""
+    try:
+        return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError:
+        return None
 
 
 def sla_view(raw: str | None) -> dict[str, Any]:

@@ -55,7 +55,8 @@ class Store:
             return False
 
     async def sync_config(self, settings: Settings) -> None:
-        """Make Redis agree with the config's pools and agents; live status and load stay."""
+        """Make Redis agree with the config's pools and agents; live status, load and cap
+        overrides stay."""
         now = time.time()
         await publish(self.client, self.keys, settings.assignment)  # before agents: it orders free sets
         for pool in settings.pools:
@@ -80,15 +81,20 @@ class Store:
         return [_conv_view(r) for r in rows if r]
 
     async def agent(self, aid: str) -> dict[str, Any] | None:
-        data: dict[str, str] = await self.client.hgetall(self.keys.agent(aid))
-        return _agent_view(data) if data else None
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(self.keys.agent(aid))
+        pipe.hget(self.keys.cap_overrides, aid)
+        data, override = await pipe.execute()
+        return _agent_view(data, override) if data else None
 
     async def agents(self) -> list[dict[str, Any]]:
         ids = sorted(await self.client.smembers(self.keys.agents))
         pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(self.keys.cap_overrides)
         for aid in ids:
             pipe.hgetall(self.keys.agent(aid))
-        return [_agent_view(r) for r in await pipe.execute() if r]
+        overrides, *rows = await pipe.execute()
+        return [_agent_view(r, overrides.get(r.get("id"))) for r in rows if r]
 
     async def customer(self, cust: str) -> dict[str, Any] | None:
         data: dict[str, str] = await self.client.hgetall(self.keys.customer(cust))
@@ -142,13 +148,16 @@ def _bot_view(d: dict[str, str]) -> dict[str, Any] | None:
             "handed_off_at": _num(d.get("handed_off_at"))}
 
 
-def _agent_view(d: dict[str, str]) -> dict[str, Any]:
+def _agent_view(d: dict[str, str], override: str | None) -> dict[str, Any]:
+    """`max_chats` is the cap in force: a supervisor's live override, else the config's."""
     return {
         "id": d.get("id"),
         "name": d.get("name"),
         "role": d.get("role"),
         "status": d.get("status", "offline"),
         "max_chats": int(d.get("cap") or 0),
+        "cap_configured": int(d.get("cap_config") or d.get("cap") or 0),
+        "cap_override": int(override) if override is not None else None,
         "load": int(d.get("load") or 0),
         "pools": json.loads(d.get("pools") or "[]"),
         "skills": json.loads(d.get("skills") or "{}"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from router.models import Message, decode_message, encode_message
+from router.models import Message, Sender, decode_message, encode_message
 from router.store import Store
+from routing_rules.intents import detect_language, normalize
 
 
 class Transcript:
@@ -34,6 +35,14 @@ class Transcript:
     async def messages(self, cid: str, limit: int = 500) -> list[Message]:
         rows = await self.store.client.xrevrange(self.keys.transcript(cid), count=limit)
         return [decode_message(fields["m"]) for _, fields in reversed(rows)]
+
+    async def customer_language(self, cid: str) -> str:
+        """'en' or 'zh': the customer's, from their latest message; Chinese unless it reads as
+        English, since most customers write Chinese."""
+        for m in reversed(await self.messages(cid, limit=5)):
+            if m.sender is Sender.CUSTOMER and m.text:
+                return "en" if detect_language(normalize(m.text)) == "en" else "zh"
+        return "zh"
 
     async def public(self, cid: str, limit: int = 500) -> list[dict[str, Any]]:
         """Messages as agents see them, each with its delivery status when it has one."""

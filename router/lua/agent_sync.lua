@@ -1,5 +1,7 @@
 -- Create or update an agent from the config, keeping live status and load. Pool membership and
--- free sets follow the new pools at once. KEYS[1] anchor.
+-- free sets follow the new pools at once. The config's cap is kept as cap_config; the cap in force
+-- is a supervisor's live override while there is one (set_cap.lua), so a restart keeps it.
+-- KEYS[1] anchor.
 -- ARGV: aid, name, role, cap, pools_json, skills_json, now.
 local aid, name, role, cap, pools_json, skills_json, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
 local ak = agent_key(aid)
@@ -28,7 +30,9 @@ for skill, level in pairs(cjson.decode(skills_json)) do
   redis.call('HSET', ak, 'sk:' .. skill, level)
   redis.call('HSET', skill_key(skill), aid, level)
 end
-redis.call('HSET', ak, 'id', aid, 'name', name, 'role', role, 'cap', cap, 'pools', pools_json, 'skills', skills_json)
+local live = redis.call('HGET', cap_overrides_key(), aid)
+redis.call('HSET', ak, 'id', aid, 'name', name, 'role', role, 'cap', live or cap, 'cap_config', cap,
+  'pools', pools_json, 'skills', skills_json)
 if not redis.call('HGET', ak, 'status') then redis.call('HSET', ak, 'status', 'offline') end
 if not redis.call('HGET', ak, 'last_assigned_ms') then redis.call('HSET', ak, 'last_assigned_ms', 0) end
 refresh_agent(aid)

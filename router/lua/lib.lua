@@ -17,6 +17,7 @@ local function cust_key(cust) return RT .. 'cust:' .. cust end
 local function pool_free_key(pool) return RT .. 'pool:' .. pool .. ':free' end
 local function pool_queue_key(pool) return RT .. 'pool:' .. pool .. ':queue' end
 local function pool_key(pool) return RT .. 'pool:' .. pool end
+local function cap_overrides_key() return RT .. 'caps:override' end
 local function skill_key(skill) return RT .. 'skill:' .. skill end
 local AGENT_SLOTS = RT .. 'agents:slots'
 
@@ -134,53 +135,100 @@ local function assign(cid, aid, now, trigger, rec)
   emit_customer(cid, cjson.encode({type = 'agent', conversation_id = cid, agent = {id = aid, name = name}}))
 end
 
--- The first waiting conversation in `pool` that `aid` may take, looking a little past the head
--- so that one conversation needing a rare skill does not block everyone behind it.
-local LOOKAHEAD = 50
-local function first_for_agent(pool, aid)
-  local ids = redis.call('ZRANGE', pool_queue_key(pool), 0, LOOKAHEAD - 1, 'WITHSCORES')
-  for i = 1, #ids, 2 do
-    local f = redis.call('HMGET', conv_key(ids[i]), 'skills', 'min_level')
-    if has_skills(aid, f[1], tonumber(f[2] or '1')) then return ids[i], tonumber(ids[i + 1]) end
-  end
-  return nil, nil
+-- Draining considers the whole queue, so that conversations needing a skill nobody free has never
+-- hide one behind them that a free agent could take. It reads the queue a page of DRAIN_PAGE
+-- entries at a time, each entry at most once per drain, and stops at the first it can hand out.
+-- A page's needs come in one SORT ... BY nosort GET (queue order kept, no Lua call per entry,
+-- the hash fields share the {rt} tag), and each distinct need (skills and level) is judged once
+-- per drain, since the verdict is the same for every conversation with that need. So a drain costs
+-- a few microseconds per entry it passes, plus one skill check (agent drain) or one choice (pool
+-- drain) per distinct need: linear in the queue and with no fixed limit, because any limit lets a
+-- conversation past it wait while a slot fits it (docs/assignment.md, "Draining").
+local DRAIN_PAGE = 200
+
+local function queue_needs(pool, start)
+  return redis.call('SORT', pool_queue_key(pool), 'BY', 'nosort', 'LIMIT', start, DRAIN_PAGE,
+    'GET', RT .. 'conv:*->skills', 'GET', RT .. 'conv:*->min_level')
 end
 
--- Capacity appeared in `pool`'s queue side: hand out conversations while agents are free.
-local function drain_pool(pool, now)
-  local assigned = 0
+-- The slot of a need (skills JSON, then level) in a table of per-need answers for one drain.
+local function need_slot(t, skills, level)
+  local by_level = t[skills or '']
+  if not by_level then
+    by_level = {}
+    t[skills or ''] = by_level
+  end
+  return by_level, level or '1'
+end
+
+-- The rank of the first waiting conversation in `pool`, from rank `from` on, that `aid` has the
+-- skills for, or nil. `verdicts` is per agent and may be shared across that agent's pools.
+local function first_for_agent(pool, aid, from, verdicts)
+  local start = from
   while true do
-    local ids = redis.call('ZRANGE', pool_queue_key(pool), 0, LOOKAHEAD - 1)
-    if #ids == 0 then break end
-    local done = false
-    for _, cid in ipairs(ids) do
-      local f = redis.call('HMGET', conv_key(cid), 'skills', 'min_level')
-      local aid, rec = choose(cid, pool, f[1], tonumber(f[2] or '1'), now, 'queue')
-      if aid then
-        redis.call('ZREM', pool_queue_key(pool), cid)
-        assign(cid, aid, now, nil, rec)
-        assigned = assigned + 1
-        done = true
-        break
+    local f = queue_needs(pool, start)
+    for i = 1, #f, 2 do
+      local t, level = need_slot(verdicts, f[i], f[i + 1])
+      if t[level] == nil then t[level] = has_skills(aid, f[i], tonumber(level)) end
+      if t[level] then return start + (i - 1) / 2 end
+    end
+    if #f < 2 * DRAIN_PAGE then return nil end
+    start = start + DRAIN_PAGE
+  end
+end
+
+-- Capacity appeared in `pool`'s queue side: hand out conversations in queue order while agents
+-- are free, each by the pool's policy. One pass suffices: a conversation that nobody free could
+-- take stays so for the rest of the drain (handing out only uses capacity up), and so does every
+-- conversation with the same need, which is then passed over without asking the policy again.
+local function drain_pool(pool, now)
+  local key, free_key = pool_queue_key(pool), pool_free_key(pool)
+  local assigned, start, hopeless = 0, 0, {}
+  while redis.call('ZCARD', free_key) > 0 do
+    local f = queue_needs(pool, start)
+    local taken = 0
+    for i = 1, #f, 2 do
+      local t, level = need_slot(hopeless, f[i], f[i + 1])
+      if not t[level] then
+        local rank = start + (i - 1) / 2 - taken  -- those handed out have left the queue
+        local cid = redis.call('ZRANGE', key, rank, rank)[1]
+        local aid, rec = choose(cid, pool, f[i], tonumber(level), now, 'queue')
+        if aid then
+          redis.call('ZREM', key, cid)
+          assign(cid, aid, now, nil, rec)
+          assigned, taken = assigned + 1, taken + 1
+          if redis.call('ZCARD', free_key) == 0 then return assigned end
+        else
+          t[level] = true
+        end
       end
     end
-    if not done then break end
+    if #f < 2 * DRAIN_PAGE then break end
+    start = start + DRAIN_PAGE - taken
   end
   return assigned
 end
 
 -- Capacity appeared on one agent: give them the most urgent conversation across their pools.
+-- Between two hand-outs nothing but the one handed out leaves the queues, and nothing joins, so
+-- each pool's scan resumes where it found its candidate: what lay before it still does not fit.
 local function drain_agent(aid, now)
   local n = 0
+  local from, verdicts = {}, {}  -- per pool the rank to resume at (false: nothing there fits)
   while true do
     local f = redis.call('HMGET', agent_key(aid), 'status', 'cap', 'pools')
     local load = redis.call('SCARD', agent_convs_key(aid))
     if f[1] ~= 'online' or load >= tonumber(f[2] or '0') then break end
     local best, best_score, best_pool = nil, nil, nil
     for _, pool in ipairs(cjson.decode(f[3] or '[]')) do
-      local cid, score = first_for_agent(pool, aid)
-      if cid and (best_score == nil or score < best_score) then
-        best, best_score, best_pool = cid, score, pool
+      if from[pool] ~= false then
+        local rank = first_for_agent(pool, aid, from[pool] or 0, verdicts)
+        from[pool] = rank or false
+        if rank then
+          local e = redis.call('ZRANGE', pool_queue_key(pool), rank, rank, 'WITHSCORES')
+          local score = tonumber(e[2])
+          if best_score == nil or score < best_score then best, best_score, best_pool = e[1], score, pool end
+        end
       end
     end
     if not best then break end

@@ -2,13 +2,16 @@
 -- of the first `limit` conversations of a pool ('pool' mode), or to one conversation ('conv'
 -- mode, when its throttled text is due). Web chat shows the frames; router/queue_texts.py turns
 -- them into WeChat/Telegram texts. Fired by a durable timer, so once per burst of changes.
--- KEYS[1] anchor. ARGV: mode, pool or cid, limit. Returns the number of frames sent.
+-- 'peek' mode returns one conversation's frame instead of sending it ('' when it is not waiting),
+-- for the web chat snapshot a reconnecting page starts from.
+-- KEYS[1] anchor. ARGV: mode, pool or cid, limit. Returns the number of frames sent, or the frame.
 local mode, id, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
-if mode == 'conv' then
+if mode == 'conv' or mode == 'peek' then
   local ck = conv_key(id)
   local f = redis.call('HMGET', ck, 'state', 'pool')
-  if f[1] ~= 'queued' or not f[2] then return 0 end
-  local frame = queue_frame(id, f[2])
+  local frame = nil
+  if f[1] == 'queued' and f[2] then frame = queue_frame(id, f[2]) end
+  if mode == 'peek' then return frame or '' end
   if frame then emit_customer(id, frame) return 1 end
   return 0
 end

@@ -132,6 +132,11 @@ local function sla_start(cid, now)
       timer_at(cid .. ':follow_up:' .. i, now + num(f.after), 'follow_up', cid, i)
     end
   end
+  -- The customer is told when to expect an answer (router/promises.py words and sends it), once
+  -- per conversation: a reopen or a second handoff does not repeat it.
+  if p.promise and redis.call('HSETNX', ck, 'promised', now) == 1 then
+    timer_at(cid .. ':promise', now, 'promise', cid)
+  end
   sla_save(cid, s)
 end
 

@@ -165,10 +165,14 @@ def ops_paths() -> dict[str, Any]:
     """Caps, the supervisor overview, handovers, approvals and transfer (router/web/ops_api.py)."""
     note = {"note": {"type": "string", "maxLength": 2000}}
     return {
-        "/api/v1/agents/{id}/cap": {"put": _op(
-            "Change an agent's cap live (supervisor); a raise takes waiting work at once", "{agent}",
-            params=_ID, body={"type": "object", "required": ["cap"],
-                              "properties": {"cap": {"type": "integer", "minimum": 0, "maximum": 100}}})},
+        "/api/v1/agents/{id}/cap": {
+            "put": _op(
+                "Change an agent's cap live (supervisor); a raise takes waiting work at once. It overrides "
+                "the config's max_chats, restarts included; null clears the override", "{agent}",
+                params=_ID, body={"type": "object", "required": ["cap"], "properties": {
+                    "cap": {"type": ["integer", "null"], "minimum": 0, "maximum": 100}}}),
+            "delete": _op("Clear an agent's live cap: the config's max_chats again (supervisor)", "{agent}",
+                          params=_ID)},
         "/api/v1/supervisor/overview": {"get": _op(
             "Queues per pool, agents' status and load, SLA breaches (supervisor)", "{pools, agents, breaches}")},
         "/api/v1/handovers": {"get": _op(

@@ -28,13 +28,28 @@ def _limit(request: web.Request, default: int, most: int) -> int:
 @routes.put("/api/v1/agents/{id}/cap")
 async def set_cap(request: web.Request) -> web.Response:
     """A raised cap takes waiting conversations at once; a lowered one takes no new ones until
-    the load is under it (nobody's chats are taken away). Lasts until the config is synced again."""
+    the load is under it (nobody's chats are taken away). The cap overrides the config's
+    `max_chats`, restarts included, until cleared: `{"cap": null}` or DELETE."""
     principal(request, Role.SUPERVISOR)
+    body = await json_body(request)
+    if "cap" not in body:
+        raise ProtocolError("bad_request", f'"cap" is required: a whole number from 0 to {MAX_CAP}, or null')
+    cap = body["cap"]
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or not 0 <= cap <= MAX_CAP):
+        raise ProtocolError("bad_request", f'"cap" must be a whole number from 0 to {MAX_CAP}, or null')
+    return await _cap(request, "" if cap is None else str(cap))
+
+
+@routes.delete("/api/v1/agents/{id}/cap")
+async def clear_cap(request: web.Request) -> web.Response:
+    """Clear a live cap: the config's `max_chats` is in force again (a raise drains at once)."""
+    principal(request, Role.SUPERVISOR)
+    return await _cap(request, "")
+
+
+async def _cap(request: web.Request, cap: str) -> web.Response:
     rt = request.app[RUNTIME]
     aid = request.match_info["id"]
-    cap = (await json_body(request)).get("cap")
-    if isinstance(cap, bool) or not isinstance(cap, int) or not 0 <= cap <= MAX_CAP:
-        raise ProtocolError("bad_request", f'"cap" must be a whole number from 0 to {MAX_CAP}')
     res = await rt.store.call("set_cap", [aid, cap, time.time()])
     if res[0] != "ok":
         raise ProtocolError("unknown_agent", f"no agent {aid}", 404)
@@ -61,7 +76,8 @@ async def overview(request: web.Request) -> web.Response:
         pools.append({"id": pool, "queued": queued, "free_agents": free,
                       "longest_wait_s": round(now - min(waits), 1) if waits else 0.0})
     agents = [{"id": a["id"], "name": a["name"], "role": a["role"], "status": a["status"], "load": a["load"],
-               "cap": a["max_chats"], "pools": a["pools"]} for a in await rt.store.agents()]
+               "cap": a["max_chats"], "cap_configured": a["cap_configured"], "cap_override": a["cap_override"],
+               "pools": a["pools"]} for a in await rt.store.agents()]
     pending = await client.zcard(k.approvals_pending)
     return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt),
                               "approvals_pending": pending})

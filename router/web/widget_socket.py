@@ -3,6 +3,7 @@ visitor's conversation that every (re)connect starts with. Used by adapters/webc
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from router.csat import Csat, parse_frame
@@ -35,9 +36,11 @@ class CustomerSide:
         return {"type": "csat_recorded", "conversation_id": r.conversation_id, "rating": r.rating}
 
     async def snapshot(self) -> str:
-        """{"type": "conversation", "conversation": {id, state, agent, rated} | null}: the open
-        conversation, else the last one, so a page that missed `agent` or `closed` frames while
-        away (they are not stored) still shows the agent's name or the rating form."""
+        """{"type": "conversation", "conversation": {id, state, agent, rated, queue} | null}: the
+        open conversation, else the last one, so a page that missed `agent`, `closed` or `queue`
+        frames while away (they are not stored) still shows the agent's name, the rating form or
+        its place in line (`queue`: {position, eta_s} while waiting, as the `queue` frame has them,
+        else null)."""
         k = self.rt.store.keys
         view: dict[str, Any] | None = None
         cust = await self.csat.customer_of(self.visitor)
@@ -50,5 +53,10 @@ class CustomerSide:
                 if aid:
                     agent = {"id": aid, "name": await self.rt.store.client.hget(k.agent(aid), "name") or aid}
                 view = {"id": cid, "state": state, "agent": agent,
-                        "rated": state == "closed" and await self.csat.rated(cid)}
+                        "rated": state == "closed" and await self.csat.rated(cid), "queue": None}
+                if state == "queued":
+                    frame = await self.rt.store.call("queue_announce", ["peek", cid, 1])
+                    if frame:
+                        place = json.loads(frame)
+                        view["queue"] = {"position": place["position"], "eta_s": place["eta_s"]}
         return frames.dump({"type": "conversation", "conversation": view})

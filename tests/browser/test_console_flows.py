@@ -343,6 +343,12 @@ async def test_supervisor_answers_a_discount_request_sets_a_cap_and_takes_over(
         await sue.get_by_label("Cap Alice").locator("xpath=..").get_by_role("button", name="Save").click()
         await expect(sue.locator(".toast").last).to_contain_text("alice: Cap 3. Saved.")
         assert (await rt.store.agent("alice") or {})["max_chats"] == 3
+        # It overrides the config's cap until cleared: the page shows both and goes back on request.
+        await expect(sue.get_by_label("Cap Alice").locator("xpath=..")).to_contain_text("config 5")
+        await sue.get_by_role("button", name="Use config Alice").click()
+        await expect(sue.get_by_label("Cap Alice")).to_have_value("5")
+        await expect(sue.get_by_role("button", name="Use config Alice")).to_have_count(0)
+        assert (await rt.store.agent("alice") or {})["cap_override"] is None
 
         await sue.keyboard.press("Alt+2")
         await sue.locator("#sv-convs").get_by_role("button", name="Take over").click()

@@ -3,6 +3,7 @@ the embeddable snippet on a shop's own page."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from helpers.app import BASIC, basic_settings, running
 from helpers.bot_app import bot_settings
 from helpers.clients import agent
 from helpers.shots import screenshot_path
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from router.settings import parse_settings
 
@@ -23,6 +24,17 @@ HOURS = """  hours:
     days: mon-fri
     hours: "09:00-18:00"
 """
+
+
+async def write_and_reload(chat: Page, base: str, text: str, before: Awaitable[None]) -> None:
+    """Open the chat, send `text`, wait for `before` to hold, then reload and reconnect."""
+    await chat.goto(f"{base}/chat")
+    await expect(chat.locator("#conn")).to_have_text("Connected")
+    await chat.locator("#text").fill(text)
+    await chat.locator("#text").press("Enter")
+    await before
+    await chat.reload()
+    await expect(chat.locator("#conn")).to_have_text("Connected")
 
 
 def at(text: str) -> float:
@@ -195,13 +207,8 @@ async def test_a_refused_message_is_marked_and_not_resent(redis_url: str, browse
         chat = await ctx.new_page()
         frames: list[str] = []
         chat.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(str(payload))))
-        await chat.goto(f"{base}/chat")
-        await expect(chat.locator("#conn")).to_have_text("Connected")
-        await chat.locator("#text").fill("far more than ten characters")
-        await chat.locator("#text").press("Enter")
-        await expect(chat.locator(".msg.failed .why")).to_contain_text("longer than 10 characters")
-        await chat.reload()
-        await expect(chat.locator("#conn")).to_have_text("Connected")
+        await write_and_reload(chat, base, "far more than ten characters",
+                               expect(chat.locator(".msg.failed .why")).to_contain_text("longer than 10 characters"))
         await expect(chat.locator(".msg.failed")).to_have_count(1)
         assert sum('"type": "message"' in f or '"type":"message"' in f for f in frames) == 1
         await ctx.close()
@@ -219,4 +226,17 @@ async def test_a_session_the_server_refuses_is_replaced(redis_url: str, browser:
         await expect(chat.locator("#conn")).to_have_text("Connected", timeout=20_000)
         session = await chat.evaluate("JSON.parse(localStorage.getItem('kefu.chat.v1')).session")
         assert session.split(".")[1] != "vstale"
+        await ctx.close()
+
+
+async def test_a_reloaded_page_still_shows_its_place_in_line(redis_url: str, browser: Browser) -> None:
+    async with running(basic_settings(cap=0), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")  # online with no room: the chat waits
+        ctx = await browser.new_context(locale="en-US")
+        chat = await ctx.new_page()
+        # Queue frames are not replayed: after the reload the place comes from the snapshot.
+        await write_and_reload(chat, base, "Is this in stock?",
+                               expect(chat.locator("#status")).to_have_text("You are next, no agent is online yet"))
+        await expect(chat.locator("#status")).to_have_text("You are next, no agent is online yet")
+        await alice.close()
         await ctx.close()

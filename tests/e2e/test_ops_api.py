@@ -1,4 +1,5 @@
-"""Live caps, the supervisor overview and a supervisor taking a conversation over."""
+"""Live caps (kept over a restart until cleared), the supervisor overview and a supervisor taking
+a conversation over."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ async def test_raised_cap_drains_the_queue_at_once(redis_url: str) -> None:
     (SUE, {"cap": 101}, 400, "bad_request"),
     (SUE, {"cap": -1}, 400, "bad_request"),
     (SUE, {"cap": 2.5}, 400, "bad_request"),
+    (ALICE, {"cap": None}, 403, "unauthorized"),
     (SUE, {"cap": True}, 400, "bad_request"),
     (SUE, {"cap": "3"}, 400, "bad_request"),
     (SUE, {}, 400, "bad_request"),
@@ -65,12 +67,51 @@ async def test_raised_cap_drains_the_queue_at_once(redis_url: str) -> None:
 async def test_bad_cap_is_refused_and_nothing_changes(redis_url: str, who: dict[str, str], body: Any,
                                                       status: int, code: str) -> None:
     async with running(basic_settings(cap=1), redis_url) as (rt, base), aiohttp.ClientSession() as http:
-        before = await rt.store.client.hgetall(rt.store.keys.agent("alice"))
+        keys = (rt.store.keys.agent("alice"), rt.store.keys.cap_overrides)
+        before = [await rt.store.client.hgetall(k) for k in keys]
         got, answer = await call(http, "PUT", f"{base}/api/v1/agents/alice/cap", who, body)
         assert (got, answer["error"]) == (status, code) and answer["detail"]
-        assert await rt.store.client.hgetall(rt.store.keys.agent("alice")) == before
-        got, answer = await call(http, "PUT", f"{base}/api/v1/agents/nobody/cap", SUE, {"cap": 2})
-        assert (got, answer["error"]) == (404, "unknown_agent")
+        assert [await rt.store.client.hgetall(k) for k in keys] == before
+        for method, sent in (("PUT", {"cap": 2}), ("PUT", {"cap": None}), ("DELETE", None)):
+            got, answer = await call(http, method, f"{base}/api/v1/agents/nobody/cap", SUE, sent)
+            assert (got, answer["error"]) == (404, "unknown_agent")
+        got, answer = await call(http, "DELETE", f"{base}/api/v1/agents/alice/cap", ALICE)
+        assert (got, answer["error"]) == (403, "unauthorized")
+        assert [await rt.store.client.hgetall(k) for k in keys] == before
+
+
+def caps(view: dict[str, Any]) -> tuple[int, int, int | None]:
+    """The cap in force, the config's, and the live override, as an agent view shows them."""
+    return view["max_chats"], view["cap_configured"], view["cap_override"]
+
+
+async def test_a_live_cap_survives_a_restart_until_cleared(redis_url: str) -> None:
+    async with running(basic_settings(cap=1), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        status, body = await call(http, "PUT", f"{base}/api/v1/agents/alice/cap", SUE, {"cap": 3})
+        assert status == 200 and caps(body["agent"]) == (3, 1, 3)
+    # The same Redis, a new runtime, and the config's cap changed meanwhile: the override stands.
+    async with running(basic_settings(cap=2), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        assert await rt.store.client.hget(rt.store.keys.agent("alice"), "cap") == "3"  # what the scripts read
+        status, body = await call(http, "GET", f"{base}/api/v1/supervisor/overview", SUE)
+        by_id = {a["id"]: a for a in body["agents"]}
+        assert (by_id["alice"]["cap"], by_id["alice"]["cap_configured"], by_id["alice"]["cap_override"]) == (3, 2, 3)
+        assert (by_id["bob"]["cap"], by_id["bob"]["cap_configured"], by_id["bob"]["cap_override"]) == (2, 2, None)
+        alice = await agent(http, base, "alice-token-1234")
+        # Clearing puts the config's cap back in force, and the agent is told.
+        status, body = await call(http, "DELETE", f"{base}/api/v1/agents/alice/cap", SUE)
+        assert status == 200 and caps(body["agent"]) == (2, 2, None)
+        frame = await alice.expect(lambda f: f["type"] == "cap")
+        assert (frame["cap"], frame["previous"], frame["configured"], frame["override"]) == (2, 3, 2, None)
+        # `"cap": null` clears too.
+        status, body = await call(http, "PUT", f"{base}/api/v1/agents/bob/cap", SUE, {"cap": 4})
+        assert status == 200 and caps(body["agent"]) == (4, 2, 4)
+        status, body = await call(http, "PUT", f"{base}/api/v1/agents/bob/cap", SUE, {"cap": None})
+        assert status == 200 and caps(body["agent"]) == (2, 2, None)
+        await alice.close()
+    async with running(basic_settings(cap=2), redis_url) as (rt, _base):
+        for aid in ("alice", "bob"):
+            view = await rt.store.agent(aid)
+            assert view is not None and caps(view) == (2, 2, None)
 
 
 async def test_overview_shows_queues_agents_and_a_supervisor_takes_over(redis_url: str) -> None:

@@ -15,6 +15,7 @@ import pytest
 from helpers.app import running
 from helpers.clients import Socket, agent, customer, msg_id
 
+from router import promises
 from router.runtime import Runtime
 from router.settings import Settings, parse_settings
 
@@ -55,6 +56,9 @@ rules:
   - name: quick
     when: {contains: "#quick"}
     then: {pool: presale, sla: quick}
+  - name: check
+    when: {contains: "#check"}
+    then: {pool: presale, sla: checking}
   - name: any-agent
     when: {contains: "#anyone"}
     then:
@@ -92,6 +96,10 @@ profiles:
     first_response: 30s
     resolution: 0.6s
     escalate: {on_breach: [resolution]}
+  checking:
+    first_response: 5m
+    resolution: 24h
+    promise: {zh: "我们会在 {time}内答复您。", en: "We will answer within {time}."}
 """
 
 SUE = {"Authorization": "Bearer sue-token-12345"}
@@ -357,3 +365,39 @@ async def test_new_rules_naming_an_unknown_profile_are_refused(redis_url: str, t
         assert "'quik'" in body["problems"][0]["message"]
         async with http.post(f"{base}/api/v1/rules/validate", json={"source": RULES}, headers=SUE) as r:
             assert (await r.json())["ok"] is True
+
+
+def promises_seen(sock: Socket) -> list[str]:
+    return [f["message"]["text"] for f in sock.of("message") if f["message"].get("from") == "system"]
+
+
+async def test_a_promise_tells_the_customer_when_to_expect_an_answer_once(redis_url: str, tmp_path: Path) -> None:
+    async with running(settings(tmp_path), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        shopper = await write(http, base, "#check my refund has not arrived after a week")
+        cid = (await alice.expect(lambda f: f["type"] == "assigned"))["conversation"]["id"]
+        told = await shopper.expect(lambda f: f["type"] == "message" and f["message"].get("from") == "system")
+        assert told["message"]["text"] == "We will answer within 24 hours."  # their language, the target's time
+        assert told["conversation_id"] == cid
+
+        # Closed and reopened (the clocks start again), and the timer fired a second time as after
+        # a lost lease: still one promise. The agent's reply comes after anything sent before it.
+        async with http.post(f"{base}/api/v1/conversations/{cid}/close", headers=ALICE, json={}) as r:
+            assert r.status == 200
+        await shopper.send({"type": "message", "text": "#check any news?", "client_msg_id": msg_id()})
+        again = await alice.expect(lambda f: f["type"] == "assigned" and f["conversation"]["reopened"] == 1)
+        assert again["conversation"]["sla"]["profile"] == "checking"
+        await promises.fire(rt, f"{cid}:promise", {"kind": "promise", "cid": cid}, time.time())
+        await alice.send({"type": "reply", "conversation_id": cid, "text": "checking now", "client_msg_id": msg_id()})
+        await shopper.expect(lambda f: f["type"] == "message" and f["message"]["text"] == "checking now")
+        assert promises_seen(shopper) == ["We will answer within 24 hours."]
+        assert await rt.store.client.zscore(rt.store.keys.timers_due, f"{cid}:promise") is None
+        texts = [m.text for m in await rt.transcript.messages(cid) if m.sender.value == "system"]
+        assert texts == ["We will answer within 24 hours."]
+
+        # Chinese for a customer who writes Chinese; nothing for a profile without a promise.
+        other = await write(http, base, "#check 我的退款一周了还没到")
+        told = await other.expect(lambda f: f["type"] == "message" and f["message"].get("from") == "system")
+        assert told["message"]["text"] == "我们会在 24 小时内答复您。"
+        for s in (alice, shopper, other):
+            await s.close()

@@ -129,6 +129,7 @@ function onFrame(f) {
       if (!c) break;
       if (c.state === "closed") { if (c.rated) state.rated[c.id] ||= "rated"; closed(c.id); }
       else if (c.state === "assigned" && c.agent) setAgent(c.id, c.agent);
+      else if (c.state === "queued" && c.queue) showStatus(queueText(c.queue)); // queue frames are not replayed
       break;
     }
     case "queue":

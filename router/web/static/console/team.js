@@ -1,5 +1,6 @@
 // Agents, their pools and caps. Supervisors and admins change a cap in place
-// (PUT /api/v1/agents/{id}/cap).
+// (PUT /api/v1/agents/{id}/cap); a live cap overrides the config's until cleared
+// (DELETE), so the config's is shown beside it with a button to go back to it.
 import { $, api, el, toast } from "./dom.js";
 import { t } from "./i18n.js";
 import { isSupervisor, state } from "./state.js";
@@ -31,11 +32,24 @@ export async function loadTeam() {
         try {
           await api(`/api/v1/agents/${encodeURIComponent(a.id)}/cap`, { method: "PUT", body: { cap: Number(input.value) } });
           toast(`${a.id}: ${t("cap")} ${input.value}. ${t("saved")}`);
+          await loadTeam(); // now an override: the config's cap shows beside it
         } catch (err) {
           toast(err.status === 404 ? t("unavailable") : err.message, "error");
         }
       });
       td.append(input, save);
+      if (a.cap_override != null) {
+        const reset = el("button", "small", t("cap_reset"), { type: "button", "aria-label": `${t("cap_reset")} ${a.name || a.id}` });
+        reset.addEventListener("click", async () => {
+          try {
+            await api(`/api/v1/agents/${encodeURIComponent(a.id)}/cap`, { method: "DELETE" });
+            await loadTeam();
+          } catch (err) {
+            toast(err.message, "error");
+          }
+        });
+        td.append(" ", el("span", "muted", t("cap_config").replace("{n}", String(a.cap_configured))), " ", reset);
+      }
     } else {
       td.textContent = String(a.max_chats);
     }
