@@ -32,3 +32,15 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
     yield redis_server.url
+
+
+@pytest.fixture(params=["standalone", "cluster"])
+def routing_redis_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The routing scripts' tests run on a plain server and on a Cluster node: the same scripts
+    must run on both (Redis Cluster is a supported production store)."""
+    server = RedisServer(tmp_path / "redis", appendonly=False, cluster=request.param == "cluster")
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

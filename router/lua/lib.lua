@@ -138,17 +138,24 @@ end
 -- Draining considers the whole queue, so that conversations needing a skill nobody free has never
 -- hide one behind them that a free agent could take. It reads the queue a page of DRAIN_PAGE
 -- entries at a time, each entry at most once per drain, and stops at the first it can hand out.
--- A page's needs come in one SORT ... BY nosort GET (queue order kept, no Lua call per entry,
--- the hash fields share the {rt} tag), and each distinct need (skills and level) is judged once
--- per drain, since the verdict is the same for every conversation with that need. So a drain costs
--- a few microseconds per entry it passes, plus one skill check (agent drain) or one choice (pool
--- drain) per distinct need: linear in the queue and with no fixed limit, because any limit lets a
--- conversation past it wait while a slot fits it (docs/assignment.md, "Draining").
+-- A page's needs are read with one HMGET per entry (SORT ... GET would do it in one call, but
+-- Redis 6.2 refuses GET patterns on a Cluster), and each distinct need (skills and level) is
+-- judged once per drain, since the verdict is the same for every conversation with that need. So a
+-- drain costs a few microseconds per entry it passes, plus one skill check (agent drain) or one
+-- choice (pool drain) per distinct need: linear in the queue and with no fixed limit, because any
+-- limit lets a conversation past it wait while a slot fits it (docs/assignment.md, "Draining").
 local DRAIN_PAGE = 200
 
+-- A page of the queue from rank `start`: the conversation ids, and their needs as one flat list
+-- (skills JSON, level, skills JSON, level, ...).
 local function queue_needs(pool, start)
-  return redis.call('SORT', pool_queue_key(pool), 'BY', 'nosort', 'LIMIT', start, DRAIN_PAGE,
-    'GET', RT .. 'conv:*->skills', 'GET', RT .. 'conv:*->min_level')
+  local ids = redis.call('ZRANGE', pool_queue_key(pool), start, start + DRAIN_PAGE - 1)
+  local f = {}
+  for i, cid in ipairs(ids) do
+    local v = redis.call('HMGET', conv_key(cid), 'skills', 'min_level')
+    f[2 * i - 1], f[2 * i] = v[1], v[2]
+  end
+  return f, ids
 end
 
 -- The slot of a need (skills JSON, then level) in a table of per-need answers for one drain.
@@ -185,13 +192,12 @@ local function drain_pool(pool, now)
   local key, free_key = pool_queue_key(pool), pool_free_key(pool)
   local assigned, start, hopeless = 0, 0, {}
   while redis.call('ZCARD', free_key) > 0 do
-    local f = queue_needs(pool, start)
+    local f, ids = queue_needs(pool, start)
     local taken = 0
     for i = 1, #f, 2 do
       local t, level = need_slot(hopeless, f[i], f[i + 1])
       if not t[level] then
-        local rank = start + (i - 1) / 2 - taken  -- those handed out have left the queue
-        local cid = redis.call('ZRANGE', key, rank, rank)[1]
+        local cid = ids[(i + 1) / 2]
         local aid, rec = choose(cid, pool, f[i], tonumber(level), now, 'queue')
         if aid then
           redis.call('ZREM', key, cid)

@@ -15,12 +15,12 @@ Open = Callable[..., Any]
 
 
 @pytest.fixture
-async def harness(redis_url: str) -> AsyncIterator[Open]:
+async def harness(routing_redis_url: str) -> AsyncIterator[Open]:
     opened: list[Harness] = []
 
     async def open_(agents: list[dict[str, Any]], pools: list[str] | None = None, assignment: str = "",
                     online: bool = True) -> Harness:
-        h = await Harness(redis_url, settings_for(agents, pools or ["presale"], assignment)).open()
+        h = await Harness(routing_redis_url, settings_for(agents, pools or ["presale"], assignment)).open()
         opened.append(h)
         if online:
             for a in agents:

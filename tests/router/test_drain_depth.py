@@ -12,11 +12,11 @@ DEEP = 60  # more than one page of the queue and more than the old 50-entry look
 
 
 @pytest.fixture
-async def h(redis_url: str) -> AsyncIterator[Harness]:
+async def h(routing_redis_url: str) -> AsyncIterator[Harness]:
     # `a` takes "x" only; `b` takes both and is the one holding work in the pool-drain cases.
     agents = [{"id": "a", "skills": {"x": 1}, "cap": 1},
               {"id": "b", "skills": {"x": 1, "y": 1}, "cap": DEEP + 1}]
-    harness = await Harness(redis_url, settings_for(agents, ["presale", "other"])).open()
+    harness = await Harness(routing_redis_url, settings_for(agents, ["presale", "other"])).open()
     yield harness
     await harness.close()
 

@@ -24,8 +24,8 @@ SEQUENCES, STEPS = 25, 50
 
 
 @pytest.fixture
-async def harness(redis_url: str) -> AsyncIterator[Harness]:
-    h = await Harness(redis_url, settings_for(AGENTS, POOLS)).open()
+async def harness(routing_redis_url: str) -> AsyncIterator[Harness]:
+    h = await Harness(routing_redis_url, settings_for(AGENTS, POOLS)).open()
     try:
         yield h
     finally:

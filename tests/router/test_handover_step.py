@@ -22,17 +22,17 @@ LEFT = "客服已离开，正在为您转接"
 
 
 @pytest.fixture
-async def h(redis_url: str) -> AsyncIterator[Harness]:
-    harness = await Harness(redis_url, settings_for(
+async def h(routing_redis_url: str) -> AsyncIterator[Harness]:
+    harness = await Harness(routing_redis_url, settings_for(
         [{"id": "alice", "cap": 2}, {"id": "bob", "cap": 1}], ["presale", "aftersale"])).open()
     yield harness
     await harness.close()
 
 
 @pytest.fixture
-async def other_process(redis_url: str) -> AsyncIterator[tuple[Store, Handovers]]:
+async def other_process(routing_redis_url: str) -> AsyncIterator[tuple[Store, Handovers]]:
     """A second router process: its own client, transcript, outbox and handover handler."""
-    store = Store(redis_url)
+    store = Store(routing_redis_url)
     await store.open()
     yield store, Handovers(store, Transcript(store), Outbox(store), LEFT)
     await store.close()

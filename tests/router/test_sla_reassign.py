@@ -15,11 +15,11 @@ Open = Callable[..., Any]
 
 
 @pytest.fixture
-async def harness(redis_url: str) -> AsyncIterator[Open]:
+async def harness(routing_redis_url: str) -> AsyncIterator[Open]:
     opened: list[Harness] = []
 
     async def open_(agents: list[dict[str, Any]], assignment: str = "") -> Harness:
-        h = await Harness(redis_url, settings_for(agents, ["presale"], assignment)).open()
+        h = await Harness(routing_redis_url, settings_for(agents, ["presale"], assignment)).open()
         opened.append(h)
         await h.store.client.hset(h.store.keys.sla_profiles, "quick", json.dumps({"first_response": 60}))
         return h
