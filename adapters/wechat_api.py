@@ -92,18 +92,24 @@ class WechatApi:
         key, lock = self.keys.wechat_token(self.account), self.keys.wechat_token_lock(self.account)
         deadline = asyncio.get_running_loop().time() + LOCK_MS / 1000
         while True:
-            current = await self.redis.get(key)
-            if current and current != stale:
-                return str(current)
+            if current := await self._usable(key, stale):
+                return current
             me = secrets.token_hex(8)
             if await self.redis.set(lock, me, nx=True, px=LOCK_MS):
                 try:
-                    return await self._fetch(key)
+                    # Look again now that we hold the lock: the process that held it before may
+                    # have stored its token after our look. Fetching anyway would cost a call and,
+                    # at WeChat, retire the token that process's sends are using.
+                    return await self._usable(key, stale) or await self._fetch(key)
                 finally:
                     await self.redis.eval(_RELEASE, 1, lock, me)
             if asyncio.get_running_loop().time() > deadline:
                 raise RetryableChannelError("another process is still refreshing the access token")
             await asyncio.sleep(0.05)
+
+    async def _usable(self, key: str, stale: str | None) -> str | None:
+        current = await self.redis.get(key)
+        return str(current) if current and current != stale else None
 
     async def _fetch(self, key: str) -> str:
         body = await self._call("GET", "token", params={

@@ -50,6 +50,7 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from router.childproc import die_with_parent
 from router.embedded import find_redis_server
 from router.models import new_id
 from router.scripts import assemble, render
@@ -255,8 +256,10 @@ def start_redis(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], st
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
+    # A benchmark stopped with Ctrl-C or killed takes its server with it.
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=die_with_parent())
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

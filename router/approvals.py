@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     from router.runtime import Runtime
 
 MAX_AMOUNT = 1_000_000
-_STATUS = {"unknown_conversation": 404, "unknown_approval": 404, "already_answered": 409,
-           "closed": 409, "not_assigned_to_you": 403}
+_STATUS = {"not_assigned_to_you": 403}  # unknown_* are 404 and the rest 409, as everywhere
 
 
 def authority(rt: Runtime, aid: str) -> float:
@@ -42,11 +41,6 @@ def parse_amount(value: Any) -> float:
     return round(float(value), 2)
 
 
-def _refuse(res: list[Any], what: str) -> ProtocolError:
-    code = str(res[1])
-    return ProtocolError(code, f"cannot {what}: {code.replace('_', ' ')}", _STATUS.get(code, 409))
-
-
 def _yuan(amount: float) -> str:
     return f"¥{amount:g}"
 
@@ -59,7 +53,7 @@ async def request(rt: Runtime, who: Principal, cid: str, amount: float, reason: 
     res = await rt.store.call("approval", ["request", new_id("ap"), who.agent_id, cid, f"{amount:g}", reason,
                                            time.time(), f"{limit:g}", client_msg_id, force])
     if res[0] != "ok":
-        raise _refuse(res, "ask for a discount")
+        raise ProtocolError.refusal(res[1], "ask for a discount", _STATUS)
     approval: dict[str, Any] = json.loads(res[1])
     if approval["auto"]:
         text = (f"Discount {_yuan(approval['amount'])} approved automatically (within {who.name}'s authority "
@@ -74,7 +68,7 @@ async def answer(rt: Runtime, who: Principal, apid: str, approved: bool, text: s
     res = await rt.store.call("approval", ["answer", apid, who.agent_id, "1" if approved else "0", text,
                                            time.time()])
     if res[0] != "ok":
-        raise _refuse(res, f"answer {apid}")
+        raise ProtocolError.refusal(res[1], f"answer {apid}", _STATUS)
     approval: dict[str, Any] = json.loads(res[1])
     verdict = "approved" if approved else "rejected"
     line = (f"Discount {_yuan(approval['amount'])} asked by {approval['agent']} "

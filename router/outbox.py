@@ -25,8 +25,8 @@ from router.models import Channel, Direction, Message
 from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.settings import OutboxSettings
 from router.store import Store
+from router.streams import Entry, GroupConsumer, keep_going
 from router.transcript import Transcript
-from router.worker import consumer_name, ensure_group
 
 log = logging.getLogger("kefu.outbox")
 
@@ -89,7 +89,7 @@ class Sender:
         self.adapters = adapters
         self.settings = settings
         self.claim_idle_ms = claim_idle_ms
-        self.name = consumer_name()
+        self.group = GroupConsumer(store, self.keys.outbound, OUTBOUND_GROUP, claim_idle_ms)
         self.running = False
         self.sent = 0
         self._stopping = asyncio.Event()
@@ -98,38 +98,28 @@ class Sender:
         self._stopping.set()
 
     async def run(self) -> None:
-        await ensure_group(self.store, self.keys.outbound, OUTBOUND_GROUP)
+        await self.group.ensure()
         self.running = True
         self._slots = asyncio.Semaphore(self.settings.concurrency)
         self._lanes: dict[str, asyncio.Queue[tuple[str, Reply, int]]] = {}
         self._inflight: set[str] = set()
         self._lane_tasks: set[asyncio.Task[None]] = set()
-        last_claim = 0.0
         keeper = asyncio.create_task(self._keep_claims())
         try:
-            while not self._stopping.is_set():
-                try:
-                    entries: list[tuple[str, dict[str, str]]] = []
-                    if time.monotonic() - last_claim > self.claim_idle_ms / 2000:
-                        last_claim = time.monotonic()
-                        _, claimed, *_ = await self.store.client.xautoclaim(
-                            self.keys.outbound, OUTBOUND_GROUP, self.name,
-                            min_idle_time=self.claim_idle_ms, count=self.settings.concurrency,
-                        )
-                        entries = [(e, f) for e, f in claimed if f and e not in self._inflight]
-                    if not entries:
-                        resp = await self.store.client.xreadgroup(
-                            OUTBOUND_GROUP, self.name, {self.keys.outbound: ">"},
-                            count=self.settings.concurrency, block=2000,
-                        )
-                        entries = [e for _, es in resp or [] for e in es]
-                    await self.dispatch(entries)
-                except RedisError as exc:
-                    log.warning("sender: Redis error, retrying in 1s: %s", exc)
-                    await asyncio.sleep(1)
+            await keep_going(log, "sender", self._stopping, self._turn)
         finally:
             keeper.cancel()
             self.running = False
+
+    async def _turn(self) -> None:
+        """Take back one page of a dead sender's replies when due, else read new ones."""
+        entries: list[Entry] = []
+        if self.group.claim_due():
+            _, claimed = await self.group.claim(self.settings.concurrency)
+            entries = [(eid, fields) for eid, fields in claimed if eid not in self._inflight]
+        if not entries:
+            entries = await self.group.read(self.settings.concurrency, block_ms=2000)
+        await self.dispatch(entries)
 
     async def _keep_claims(self) -> None:
         """Keep our in-flight entries fresh. A reply can take longer than the claim idle time
@@ -143,12 +133,12 @@ class Sender:
             if not ids:
                 continue
             try:
-                await self.store.client.xclaim(self.keys.outbound, OUTBOUND_GROUP, self.name,
+                await self.store.client.xclaim(self.keys.outbound, OUTBOUND_GROUP, self.group.name,
                                                min_idle_time=0, message_ids=ids, justid=True)
             except RedisError as exc:
                 log.warning("sender: could not refresh in-flight replies: %s", exc)
 
-    async def dispatch(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+    async def dispatch(self, entries: list[Entry]) -> None:
         """Hand entries to per-conversation lanes and return at once: a reply waiting out a
         channel's Retry-After holds up its own conversation only, never the next read."""
         for eid, fields in entries:

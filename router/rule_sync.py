@@ -28,8 +28,8 @@ from router.rule_versions import RuleVersions, StaleVersion, version_number
 from router.rules import RulesHolder, initial_source, known_names
 from router.settings import Settings
 from router.store import Store
+from router.yamlpos import read_text
 from routing_rules import RuleSet
-from routing_rules.check import read_text
 
 log = logging.getLogger("kefu.rules")
 

@@ -8,8 +8,8 @@ Redis (router/rule_versions.py) and followed by router/rule_sync.py.
 from __future__ import annotations
 
 from router.settings import Settings
+from router.yamlpos import read_text
 from routing_rules import RuleSet, builtin_default, load_rules
-from routing_rules.check import read_text
 
 
 def known_names(settings: Settings) -> tuple[set[str] | None, set[str] | None]:

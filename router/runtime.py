@@ -206,8 +206,7 @@ class Runtime:
         force = "1" if who.can(Role.SUPERVISOR) else "0"
         res = await self.store.call("close", [cid, who.agent_id, time.time(), resolution, force])
         if res[0] != "ok":
-            raise ProtocolError(str(res[1]), f"cannot close {cid}: {str(res[1]).replace('_', ' ')}",
-                                404 if res[1] == "unknown_conversation" else 409)
+            raise ProtocolError.refusal(res[1], f"close {cid}")
 
     async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
         """The script moves the chat and, in the same step, owes its note (router/handover.py)."""
@@ -215,16 +214,14 @@ class Runtime:
         res = await self.store.call("transfer", [cid, who.agent_id, force, kind, target, time.time(), note,
                                                  new_id("tr")])
         if res[0] != "ok":
-            missing = res[1] in ("unknown_conversation", "unknown_agent", "unknown_pool")
-            raise ProtocolError(str(res[1]).replace(" ", "_"), f"cannot transfer {cid}: {res[1]}",
-                                404 if missing else 409)
+            raise ProtocolError.refusal(res[1], f"transfer {cid}")
         self.timers.wake()  # the note is due now
         return {"outcome": str(res[1]), "to": str(res[2])}
 
     async def set_status(self, aid: str, status: str, reason: str) -> None:
         res = await self.store.call("status", [aid, status, time.time(), reason])
         if res[0] != "ok":
-            raise ProtocolError(str(res[1]), f"cannot set status: {res[1]}", 404)
+            raise ProtocolError.refusal(res[1], "set status", default=404)
         if int(res[2]):
             self.timers.wake()  # the script scheduled the handovers' notes and texts: due now
 

@@ -11,20 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import socket
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import msgspec
-from redis.exceptions import RedisError, ResponseError
 
 from router.keys import INBOUND_GROUP
 from router.models import Message, decode_message, new_id
 from router.settings import WorkerSettings
 from router.store import Store
+from router.streams import Entry, GroupConsumer, keep_going
 from router.transcript import Transcript
 from routing_rules.model import Decision, RuleInput
 
@@ -55,18 +53,6 @@ class DecisionSource(Protocol):
     def current(self) -> Decider: ...
 
 
-def consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(3).hex()}"
-
-
-async def ensure_group(store: Store, stream: str, group: str) -> None:
-    try:
-        await store.client.xgroup_create(stream, group, id="0", mkstream=True)
-    except ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
-
-
 class RouteWorker:
     def __init__(
         self,
@@ -85,34 +71,25 @@ class RouteWorker:
         self.bot = bot
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
-        self.name = consumer_name()
+        self.group = GroupConsumer(store, self.keys.inbound, INBOUND_GROUP, settings.claim_idle_ms)
         self.routed = 0
         self.running = False
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        await ensure_group(self.store, self.keys.inbound, INBOUND_GROUP)
+        await self.group.ensure()
         self.running = True
-        last_claim = 0.0
         try:
-            while not self._stopping.is_set():
-                try:
-                    now = time.monotonic()
-                    if now - last_claim > self.settings.claim_idle_ms / 2000:
-                        last_claim = now
-                        await self._claim()
-                    resp = await self.store.client.xreadgroup(
-                        INBOUND_GROUP, self.name, {self.keys.inbound: ">"},
-                        count=self.settings.batch_size, block=self.settings.block_ms,
-                    )
-                    for _, entries in resp or []:
-                        if entries:
-                            await self.process(entries)
-                except RedisError as exc:
-                    log.warning("route worker: Redis error, retrying in 1s: %s", exc)
-                    await asyncio.sleep(1)
+            await keep_going(log, "route worker", self._stopping, self._turn)
         finally:
             self.running = False
+
+    async def _turn(self) -> None:
+        if self.group.claim_due():
+            await self._claim()
+        entries = await self.group.read(self.settings.batch_size, self.settings.block_ms)
+        if entries:
+            await self.process(entries)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -121,19 +98,14 @@ class RouteWorker:
         """Take back entries a dead consumer left pending past the idle limit."""
         start = "0-0"
         for _ in range(100):  # bounded: at most 100 x batch entries per sweep
-            start, entries, *_ = await self.store.client.xautoclaim(
-                self.keys.inbound, INBOUND_GROUP, self.name,
-                min_idle_time=self.settings.claim_idle_ms, start_id=start,
-                count=self.settings.batch_size,
-            )
-            live = [(eid, f) for eid, f in entries if f]
+            start, live = await self.group.claim(self.settings.batch_size, start)
             if live:
                 log.info("reclaimed %d pending inbound entries", len(live))
                 await self.process(live)
             if start == "0-0":
                 break
 
-    async def process(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+    async def process(self, entries: list[Entry]) -> None:
         """Route one batch; ack only what was routed."""
         msgs: list[tuple[str, Message]] = []
         bad: list[str] = []

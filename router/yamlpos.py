@@ -7,7 +7,7 @@ Config, rules, FAQ and quick-reply files all load through `load_yaml`. Lines and
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,30 @@ class YamlDoc:
                 out.append(self.error((*path, k), msg, key=True))
         return out
 
+    def item(self, path: Path_, allowed: Iterable[str], required: Sequence[str], noun: str,
+             errors: list[ConfigError]) -> dict[str, str] | None:
+        """One item of a list of records (a FAQ entry, a quick reply): None when it is not a
+        mapping, else its `required` texts as `texts` gives them; unknown keys add errors too."""
+        if not isinstance(self.get(path), dict):
+            errors.append(self.error(path, f"each {noun} is a mapping with {', '.join(required)}"))
+            return None
+        errors += self.unknown_keys(path, allowed)
+        return self.texts(path, required, errors)
+
+    def texts(self, path: Path_, keys: Iterable[str], errors: list[ConfigError]) -> dict[str, str]:
+        """The mapping at `path`'s `keys` as stripped, non-empty strings. Each one missing or not
+        text adds an error to `errors`, at the key when it is there, else at the mapping."""
+        node = self.get(path)
+        out: dict[str, str] = {}
+        for key in keys:
+            value = node.get(key)
+            if isinstance(value, str) and value.strip():
+                out[key] = value.strip()
+            else:
+                errors.append(self.error((*path, key) if key in node else path,
+                                         f"{key!r} must be a non-empty string"))
+        return out
+
     def get(self, path: Path_) -> Any:
         node = self.data
         for part in path:
@@ -86,14 +110,18 @@ def load_yaml(text: str, file: str = "<string>") -> YamlDoc:
 
 
 def load_yaml_file(path: str | Path) -> YamlDoc:
+    return load_yaml(read_text(path), str(path))
+
+
+def read_text(path: str | Path) -> str:
+    """A UTF-8 file's text; one we cannot read, or not UTF-8, is a ConfigError naming the file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror or exc}", str(p)) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text: {exc.reason}", str(p)) from None
-    return load_yaml(text, str(p))
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from router.errors import ConfigError, ConfigErrors
-from router.yamlpos import load_yaml
+from router.yamlpos import load_yaml, read_text
 from routing_rules.ctx import Ctx
 from routing_rules.parse import parse_rules
 from routing_rules.ruleset import RuleSet
@@ -87,16 +87,6 @@ def compile_rules(
     if result.ruleset is None:
         raise ConfigErrors(result.errors)
     return result.ruleset
-
-
-def read_text(path: str | Path) -> str:
-    p = Path(path)
-    try:
-        return p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror or exc}", str(p)) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text: {exc.reason}", str(p)) from None
 
 
 def load_rules(

@@ -14,7 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from router.errors import ConfigError, ConfigErrors
-from routing_rules.check import check_rules, read_text
+from router.yamlpos import read_text
+from routing_rules.check import check_rules
 from routing_rules.model import Decision, RuleInput
 from routing_rules.progress import Progress
 from routing_rules.replay import replay

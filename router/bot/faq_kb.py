@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from router.errors import ConfigError, ConfigErrors
-from router.yamlpos import YamlDoc, load_yaml
+from router.yamlpos import YamlDoc, load_yaml, read_text
 
 _TOP_KEYS = ("version", "threshold", "synonyms", "words", "entries")
 _ENTRY_KEYS = ("id", "question", "variants", "answer", "category", "tags")
@@ -43,12 +42,7 @@ class FaqKb:
 
 def load_faq(path: str | Path) -> FaqKb:
     """Read and check a FAQ file; every problem in it is raised at once as ConfigErrors."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read FAQ: {exc}", str(p)) from None
-    return parse_faq(text, str(p))
+    return parse_faq(read_text(path), str(path))
 
 
 def parse_faq(text: str, file: str = "<faq>") -> FaqKb:
@@ -71,8 +65,8 @@ def parse_faq(text: str, file: str = "<faq>") -> FaqKb:
         errors.append(doc.error(("entries",), "'entries' must be a non-empty list"))
         raw = []
     seen: dict[str, int] = {}
-    for i, item in enumerate(raw):
-        entry = _entry(doc, i, item, errors)
+    for i in range(len(raw)):
+        entry = _entry(doc, i, errors)
         if entry is None:
             continue
         if entry.id in seen:
@@ -97,21 +91,12 @@ def parse_faq(text: str, file: str = "<faq>") -> FaqKb:
     )
 
 
-def _entry(doc: YamlDoc, i: int, item: Any, errors: list[ConfigError]) -> FaqEntry | None:
+def _entry(doc: YamlDoc, i: int, errors: list[ConfigError]) -> FaqEntry | None:
     path = ("entries", i)
-    if not isinstance(item, dict):
-        errors.append(doc.error(path, "each entry is a mapping with id, question, answer, category"))
-        return None
     before = len(errors)
-    errors += doc.unknown_keys(path, _ENTRY_KEYS)
-    fields: dict[str, str] = {}
-    for key in ("id", "question", "answer", "category"):
-        value = item.get(key)
-        if not isinstance(value, str) or not value.strip():
-            where = (*path, key) if key in item else path
-            errors.append(doc.error(where, f"{key!r} must be a non-empty string"))
-        else:
-            fields[key] = value.strip()
+    fields = doc.item(path, _ENTRY_KEYS, ("id", "question", "answer", "category"), "entry", errors)
+    if fields is None:
+        return None
     variants = _str_list(doc, (*path, "variants"), errors)
     tags = _str_list(doc, (*path, "tags"), errors)
     if len(errors) > before:

@@ -18,7 +18,7 @@ from typing import Final
 from pypinyin import Style, lazy_pinyin
 
 from router.errors import ConfigError, ConfigErrors
-from router.yamlpos import YamlDoc, load_yaml
+from router.yamlpos import YamlDoc, load_yaml, read_text
 
 PLACEHOLDERS: Final = ("customer_name", "agent_name", "shop", "order_id")
 FALLBACKS: Final[Mapping[str, str]] = {"customer_name": "亲", "agent_name": "客服", "shop": "本店"}
@@ -101,12 +101,7 @@ def initials(text: str) -> str:
 
 def load_quick_replies(path: str | Path) -> QuickReplies:
     """Read and check a quick-reply file; all problems are raised at once as ConfigErrors."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read quick replies: {exc}", str(p)) from None
-    return parse_quick_replies(text, str(p))
+    return parse_quick_replies(read_text(path), str(path))
 
 
 def parse_quick_replies(text: str, file: str = "<quick_replies>") -> QuickReplies:
@@ -127,8 +122,8 @@ def parse_quick_replies(text: str, file: str = "<quick_replies>") -> QuickReplie
         raw = []
     replies: list[QuickReply] = []
     seen: set[str] = set()
-    for i, item in enumerate(raw):
-        r = _reply(doc, lines, i, item, stages, errors)
+    for i in range(len(raw)):
+        r = _reply(doc, lines, i, stages, errors)
         if r is None:
             continue
         if r.id in seen:
@@ -141,27 +136,19 @@ def parse_quick_replies(text: str, file: str = "<quick_replies>") -> QuickReplie
 
 
 def _reply(
-    doc: YamlDoc, lines: list[str], i: int, item: object, stages: Mapping[str, str],
+    doc: YamlDoc, lines: list[str], i: int, stages: Mapping[str, str],
     errors: list[ConfigError],
 ) -> QuickReply | None:  # fmt: skip
     path = ("replies", i)
-    if not isinstance(item, dict):
-        errors.append(doc.error(path, "each reply is a mapping with id, stage, title, text"))
-        return None
     before = len(errors)
-    errors += doc.unknown_keys(path, _REPLY_KEYS)
-    f: dict[str, str] = {}
-    for key in ("id", "stage", "title", "text"):
-        v = item.get(key)
-        if not isinstance(v, str) or not v.strip():
-            errors.append(doc.error((*path, key) if key in item else path, f"{key!r} must be text"))
-        else:
-            f[key] = v.strip()
+    f = doc.item(path, _REPLY_KEYS, ("id", "stage", "title", "text"), "reply", errors)
+    if f is None:
+        return None
     if "stage" in f and stages and f["stage"] not in stages:
         hint = difflib.get_close_matches(f["stage"], list(stages), n=1)
         more = f"; did you mean {hint[0]!r}?" if hint else f"; stages are {', '.join(stages)}"
         errors.append(doc.error((*path, "stage"), f"unknown stage {f['stage']!r}{more}"))
-    kw = item.get("keywords") or []
+    kw = doc.get(path).get("keywords") or []
     if not isinstance(kw, list) or not all(isinstance(k, str) for k in kw):
         errors.append(doc.error((*path, "keywords"), "keywords must be a list of strings"))
         kw = []

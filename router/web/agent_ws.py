@@ -159,7 +159,7 @@ class AgentSession:
         force = "1" if self.who.can(Role.SUPERVISOR) else "0"
         res = await rt.store.call("reply", [cid, self.who.agent_id, time.time(), force])
         if res[0] != "ok":
-            raise ProtocolError(res[1], f"cannot reply in {cid}: {str(res[1]).replace('_', ' ')}")
+            raise ProtocolError.refusal(res[1], f"reply in {cid}")
         _, channel, account, chat, customer = res
         reply = Reply(
             id=new_id("m"), conversation_id=cid, customer_id=customer, channel=Channel(channel),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import aiohttp
 import pytest
@@ -196,6 +197,51 @@ async def test_processes_share_one_token_refreshed_in_one_place(
     finally:
         for a in adapters:
             await a.close()
+
+
+class LateToLock:
+    """A process's Redis client that reaches for the token lock only once the holder has let go:
+    the gap between looking for a token and taking the lock, as load stretches it."""
+
+    def __init__(self, client: Any, lock: str, reaching: asyncio.Event) -> None:
+        self._client, self._lock, self._reaching = client, lock, reaching
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def set(self, key: str, *args: Any, **kw: Any) -> Any:
+        if key == self._lock:
+            self._reaching.set()
+            for _ in range(200):  # bounded: 10 s
+                if not await self._client.exists(key):
+                    break
+                await asyncio.sleep(0.05)
+        return await self._client.set(key, *args, **kw)
+
+
+async def test_a_token_stored_while_another_reached_for_the_lock_is_used(
+        store: Store, wx_api: FakeWechat) -> None:
+    """B sees no token; A stores one and lets go of the lock; only then does B take the lock.
+    B must use A's token, not fetch another (which at WeChat retires A's)."""
+    wx_api.hold_tokens = asyncio.Event()
+    a, b = (WechatAdapter(wx_settings(wx_api), Ingestor(store), store) for _ in range(2))
+    reaching = asyncio.Event()
+    b.api.redis = LateToLock(store.client, store.keys.wechat_token_lock("shop"), reaching)
+    try:
+        await a.open_window(OPENID)
+        first = asyncio.create_task(a.send(reply()))
+        for _ in range(200):  # bounded: until A holds the lock and waits for WeChat's answer
+            if wx_api.token_calls:
+                break
+            await asyncio.sleep(0.05)
+        second = asyncio.create_task(b.send(reply(rid="r2")))
+        await asyncio.wait_for(reaching.wait(), 10)  # B has seen no token and reaches for the lock
+        wx_api.hold_tokens.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 10)
+        assert wx_api.token_calls == 1 and len(wx_api.sent) == 2
+    finally:
+        for adapter in (a, b):
+            await adapter.close()
 
 
 @pytest.mark.parametrize(("code", "kind", "reason", "retry_after"), [

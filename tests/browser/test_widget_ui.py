@@ -67,13 +67,17 @@ async def test_english_typing_agent_name_and_rating_by_keyboard(redis_url: str, 
         await expect(chat.locator("#typing")).to_be_hidden()
 
         await alice.send({"type": "close", "conversation_id": cid})
+        # Wait for the panel itself: the title's text is there from page load, hidden, and the
+        # `closed` frame that shows the panel also resets its form, so keys pressed before it
+        # arrives are lost (or focus a hidden radio).
+        await expect(chat.locator("#csat")).to_be_visible()
         await expect(chat.locator("#csat-title")).to_have_text("How did we do?")
         # Keyboard only: into the star group, arrows to four stars, Tab to the comment, then send.
         await chat.locator("#star-1").focus()
         await chat.keyboard.press("Space")
         for _ in range(3):
             await chat.keyboard.press("ArrowRight")
-        assert await chat.locator("#star-4").is_checked()
+        await expect(chat.locator("#star-4")).to_be_checked()
         await expect(chat.locator("#stars label.lit")).to_have_count(4)
         await chat.keyboard.press("Tab")
         await expect(chat.locator("#csat-comment")).to_be_focused()
@@ -128,6 +132,7 @@ async def test_chinese_off_hours_form_then_rating_screenshot(redis_url: str, bro
         await alice.send({"type": "reply", "conversation_id": cid, "text": "王女士您好，明天上午发出～", "client_msg_id": "r1"})
         await expect(chat.locator(".msg.from-agent .body")).to_have_text(["王女士您好，明天上午发出～"])
         await alice.send({"type": "close", "conversation_id": cid})
+        await expect(chat.locator("#csat")).to_be_visible()  # the title has its text while hidden too
         await expect(chat.locator("#csat-title")).to_have_text("请为本次服务打分")
         await chat.locator("label[for=star-5]").click()
         await chat.get_by_label("还有什么想告诉我们的吗？（选填）").fill("很贴心")

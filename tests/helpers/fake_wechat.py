@@ -28,6 +28,8 @@ class FakeWechat:
         self.raw_bodies: list[bytes] = []
         self.token_calls = 0
         self.token_delay_s = 0.0
+        self.hold_tokens: asyncio.Event | None = None
+        """When set to an Event, token answers wait for it: a test orders processes' steps."""
         self.valid_tokens: set[str] = set()
         self._n = itertools.count(1)
         self.base = ""
@@ -46,6 +48,8 @@ class FakeWechat:
         self.token_calls += 1
         if self.token_delay_s:
             await asyncio.sleep(self.token_delay_s)
+        if self.hold_tokens is not None:
+            await asyncio.wait_for(self.hold_tokens.wait(), 10)
         token = f"TOKEN-{next(self._n)}"
         # A new token invalidates the older ones, as at WeChat (without their 5-minute grace).
         self.valid_tokens = {token}

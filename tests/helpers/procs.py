@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from helpers.redis_server import free_port
+from router.childproc import die_with_parent
 
 
 class Serve:
@@ -34,7 +35,10 @@ class Serve:
         self._out = self.log.open("wb")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("KEFU_REDIS_URL", None)
-        self.proc = subprocess.Popen(args, cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT, env=env)
+        # SIGTERM when the test run dies, so a killed pytest leaves no server (and its embedded
+        # redis) behind. Tests build Serve on the main thread, which lives as long as the run.
+        self.proc = subprocess.Popen(args, cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=die_with_parent())
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -70,3 +74,31 @@ class Serve:
         if not self._out.closed:
             self._out.close()
         return int(self.proc.returncode)
+
+
+def children(pid: int) -> dict[int, str]:
+    """Linux: the live child processes of `pid`, by pid, with their command names."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, _, tail = stat.read_text().rpartition(")")
+        except OSError:
+            continue  # it exited while we looked
+        state, ppid = tail.split()[:2]
+        if int(ppid) == pid and state != "Z":
+            found[int(stat.parent.name)] = head.partition("(")[2]
+    return found
+
+
+def gone(pid: int, timeout: float = 10) -> bool:
+    """Linux: whether `pid` has exited (a zombie counts: nobody may reap it) within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import redis
 
+from router.childproc import die_with_parent
 from router.embedded import find_redis_server
 
 
@@ -60,6 +61,7 @@ class RedisServer:
              "yes" if self.appendonly else "no", "--logfile", str(self.data_dir / "redis.log"),
              *(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"] if self.cluster else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),  # a killed test run leaves no server behind
         )
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
