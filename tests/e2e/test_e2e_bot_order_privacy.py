@@ -3,7 +3,6 @@ number is asked for the buyer's phone digits and learns nothing, not even whethe
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +41,10 @@ async def next_bot_line(sock: Socket) -> str:
 
 
 def leaked(sock: Socket) -> list[str]:
-    """Secrets found in any frame the customer's page received."""
-    dump = json.dumps(sock.frames, ensure_ascii=False)
-    return [s for s in SECRETS if s in dump]
+    """Secrets found in any text the customer's page received (texts only: a random id or a
+    timestamp may well hold "599")."""
+    texts = [str(f.get("text", "")) + str((f.get("message") or {}).get("text", "")) for f in sock.frames]
+    return [s for s in SECRETS if any(s in t for t in texts)]
 
 
 async def test_the_owner_sees_the_order(redis_url: str, tmp_path: Path) -> None:
