@@ -3,8 +3,9 @@
 Each routing script is its own body after the part of the shared prelude it uses. Redis runs a
 script's whole text on every call, so each prelude function is a closure built per call, and
 every loaded script's compiled text lives in the Lua heap that the collector walks. A script that
-carried the whole prelude paid for both on every call; carrying only what it reaches halves the
-heap and the fixed cost of a call (docs/assignment.md, "Cost").
+carried the whole prelude paid for both on every call; carrying only what it reaches cut the
+loaded scripts' heap from 1.6 MB to 0.45 MB and choose's fixed cost by about two thirds
+(docs/assignment.md, "Cost").
 
 Scripts are loaded once at start. Pipelines call EVALSHA directly: redis-py's `Script` objects in
 a pipeline would ask SCRIPT EXISTS on every execute, a round trip per batch we do not want. If the
