@@ -73,7 +73,7 @@ class Keys:
 
     def agent(self, aid: str) -> str:
         """Hash: agent's live status, cap, load, idle-since, pools and skills; each skill's level
-        also as a field sk:<skill>, so choosing an agent reads levels without decoding JSON."""
+        also as a field sk:<skill>, so checking one agent reads levels without decoding JSON."""
         return f"{self.rt}agent:{aid}"
 
     def agent_convs(self, aid: str) -> str:

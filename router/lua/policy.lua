@@ -57,8 +57,9 @@ local function decode_need(skills_json)
   return cjson.decode(skills_json)
 end
 
--- One HMGET per agent: live load, cap and the needed skills' levels (the sk:<skill> fields that
--- agent_sync writes), so no JSON is decoded while scanning.
+-- One agent checked on its own (the sticky agent, a drain's freed agent, the record's rest): live
+-- load, cap and the needed skills' levels in one HMGET of the sk:<skill> fields agent_sync writes,
+-- so no JSON is decoded. Scans of the free set read levels a page at a time instead (read_levels).
 local function inspect(aid, need, min_level)
   local fields = {'load', 'cap', 'status'}
   for _, s in ipairs(need) do fields[#fields + 1] = 'sk:' .. s end
