@@ -6,6 +6,7 @@ COPY pyproject.toml README.md ./
 COPY router ./router
 COPY adapters ./adapters
 COPY routing_rules ./routing_rules
+COPY kefu_common ./kefu_common
 COPY config ./config
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 

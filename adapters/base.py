@@ -8,7 +8,7 @@ Every channel implements:
 
 verify
     Check that a request really comes from the channel (signature, secret token, session) before
-    reading it further; a failure raises `router.errors.AuthError` and has no other effect.
+    reading it further; a failure raises `kefu_common.errors.AuthError` and has no other effect.
 parse
     Native payload to `Message`s. Unknown native types become `Kind.UNKNOWN` with the raw payload
     kept: nothing a customer sent is dropped. Hostile input raises `ProtocolError` (a 4xx).

@@ -28,10 +28,10 @@ from adapters.base import Adapter, Limits, Reply, Sink
 from adapters.telegram_parse import ALLOWED_UPDATES, parse_update
 from adapters.telegram_send import MAX_TEXT, Pacer, channel_error, retry_seconds, split_text
 from adapters.wechat import read_capped
-from router.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError, RetryableChannelError
-from router.ingest import DEDUPE_TTL_S
+from kefu_common.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError, RetryableChannelError
+from router.config.settings import TelegramBotSettings
 from router.models import Channel
-from router.settings import TelegramBotSettings
+from router.pipeline.ingest import DEDUPE_TTL_S
 from router.store import Store
 from router.web.api import principal
 

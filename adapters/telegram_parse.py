@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from router.errors import ProtocolError
+from kefu_common.errors import ProtocolError
 from router.models import Channel, Kind, Message, new_id
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")

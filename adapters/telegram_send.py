@@ -26,7 +26,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from router.errors import PermanentChannelError, RetryableChannelError
+from kefu_common.errors import PermanentChannelError, RetryableChannelError
 
 # PTB 22 warns on every RetryAfter it builds (its int time periods are deprecated) unless the
 # process opts in to the timedelta periods of its next major version; we read both forms.

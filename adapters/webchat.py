@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from aiohttp import WSMsgType, web
 
 from adapters.base import Adapter, Limits, Reply
-from router.errors import AuthError, ProtocolError
-from router.fanout import Tap
+from kefu_common.errors import AuthError, ProtocolError
 from router.models import Channel, Message, new_id
+from router.pipeline.fanout import Tap
 from router.web import frames
 from router.web.widget_socket import CustomerSide
 

@@ -26,9 +26,9 @@ from adapters.wechat_crypto import (
     refuse_hostile,
     signature_ok,
 )
-from router.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError
+from kefu_common.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError
+from router.config.settings import WechatAccountSettings
 from router.models import Channel, Kind, Message, new_id
-from router.settings import WechatAccountSettings
 from router.store import Store
 from router.web.api import principal
 

@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from router.errors import PermanentChannelError, RetryableChannelError
-from router.keys import Keys
+from kefu_common.errors import PermanentChannelError, RetryableChannelError
+from router.store.keys import Keys
 
 log = logging.getLogger("kefu.wechat")
 

@@ -19,7 +19,7 @@ from typing import Any
 import xmltodict  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from router.errors import ProtocolError
+from kefu_common.errors import ProtocolError
 
 BLOCK = 32
 """WeChat pads to 32-byte blocks (PKCS#7 with k=32), not AES's 16."""

@@ -51,11 +51,11 @@ import redis.asyncio as aioredis
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from router.childproc import die_with_parent
-from router.embedded import find_redis_server
+from router.config.settings import Settings, parse_settings
 from router.models import new_id
-from router.scripts import assemble, render
-from router.settings import Settings, parse_settings
 from router.store import Store
+from router.store.embedded import find_redis_server
+from router.store.scripts import assemble, render
 from routing_rules.progress import Progress
 
 SKILLS = [f"s{i:02d}" for i in range(20)]

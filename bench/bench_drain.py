@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_assign import pct, start_redis
 
-from router.embedded import find_redis_server
+from router.config.settings import parse_settings
 from router.models import new_id
-from router.settings import parse_settings
 from router.store import Store
+from router.store.embedded import find_redis_server
 
 FLOOD_SKILLS = [f"y{i:02d}" for i in range(20)]
 

@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_rules import POOLS, make_rules  # noqa: E402
 
-from router.embedded import EmbeddedRedis  # noqa: E402
-from router.rule_sync import RuleSync  # noqa: E402
-from router.rules import RulesHolder  # noqa: E402
-from router.settings import parse_settings  # noqa: E402
+from router.config.settings import parse_settings  # noqa: E402
+from router.rules.holder import RulesHolder  # noqa: E402
+from router.rules.sync import RuleSync  # noqa: E402
 from router.store import Store  # noqa: E402
+from router.store.embedded import EmbeddedRedis  # noqa: E402
 from routing_rules import builtin_default  # noqa: E402
 from routing_rules.progress import Progress  # noqa: E402
 

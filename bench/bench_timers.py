@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from helpers.redis_server import RedisServer  # noqa: E402
 
+from router.pipeline.timers import TimerRunner  # noqa: E402
 from router.store import Store  # noqa: E402
-from router.timers import TimerRunner  # noqa: E402
 
 
 def progress(label: str, done: int, total: int) -> None:

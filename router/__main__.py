@@ -1,6 +1,6 @@
 """python -m router"""
 import sys
 
-from router.cli import main
+from router.cli.main import main
 
 sys.exit(main())

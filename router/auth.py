@@ -9,9 +9,9 @@ import os
 import time
 from dataclasses import dataclass
 
-from router.errors import AuthError
+from kefu_common.errors import AuthError
+from router.config.settings import AgentSettings
 from router.models import Role
-from router.settings import AgentSettings
 
 COOKIE_TTL_S = 12 * 3600
 """An agent's shift: a console session lasts this long after sign-in."""

@@ -20,27 +20,27 @@ from typing import Any
 from aiohttp import web
 
 from adapters.base import Adapter
-from router import promises
+from kefu_common.errors import ProtocolError
 from router.auth import AgentTokens, Principal, SessionSigner
-from router.embedded import EmbeddedRedis
-from router.errors import ProtocolError
-from router.fanout import Hub
-from router.handover import KINDS as HANDOVER_KINDS
-from router.handover import Handovers
-from router.ingest import Ingestor
+from router.config.settings import Settings
 from router.models import Role, new_id
-from router.outbox import Outbox, Sender
-from router.queue_texts import TIMER_KINDS as QUEUE_TIMER_KINDS
-from router.queue_texts import QueueTexter
-from router.roster import Roster
-from router.rule_sync import RuleSync
-from router.rules import RulesHolder
-from router.settings import Settings
-from router.sla import TIMER_KINDS, SlaService
+from router.ops import promises
+from router.ops.handover import KINDS as HANDOVER_KINDS
+from router.ops.handover import Handovers
+from router.ops.queue_texts import TIMER_KINDS as QUEUE_TIMER_KINDS
+from router.ops.queue_texts import QueueTexter
+from router.ops.roster import Roster
+from router.ops.sla import TIMER_KINDS, SlaService
+from router.pipeline.fanout import Hub
+from router.pipeline.ingest import Ingestor
+from router.pipeline.outbox import Outbox, Sender
+from router.pipeline.timers import TimerRunner
+from router.pipeline.transcript import Transcript
+from router.pipeline.worker import RouteWorker
+from router.rules.holder import RulesHolder
+from router.rules.sync import RuleSync
 from router.store import Store
-from router.timers import TimerRunner
-from router.transcript import Transcript
-from router.worker import RouteWorker
+from router.store.embedded import EmbeddedRedis
 
 log = logging.getLogger("kefu.runtime")
 
@@ -209,7 +209,7 @@ class Runtime:
             raise ProtocolError.refusal(res[1], f"close {cid}")
 
     async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
-        """The script moves the chat and, in the same step, owes its note (router/handover.py)."""
+        """The script moves the chat and, in the same step, owes its note (router/ops/handover.py)."""
         force = "1" if who.can(Role.SUPERVISOR) else "0"
         res = await self.store.call("transfer", [cid, who.agent_id, force, kind, target, time.time(), note,
                                                  new_id("tr")])

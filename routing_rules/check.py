@@ -6,8 +6,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from router.errors import ConfigError, ConfigErrors
-from router.yamlpos import load_yaml, read_text
+from kefu_common.errors import ConfigError, ConfigErrors
+from kefu_common.yamlpos import load_yaml, read_text
 from routing_rules.ctx import Ctx
 from routing_rules.parse import parse_rules
 from routing_rules.ruleset import RuleSet

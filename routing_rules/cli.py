@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from router.errors import ConfigError, ConfigErrors
-from router.yamlpos import read_text
+from kefu_common.errors import ConfigError, ConfigErrors
+from kefu_common.yamlpos import read_text
 from routing_rules.check import check_rules
 from routing_rules.model import Decision, RuleInput
 from routing_rules.progress import Progress
@@ -29,7 +30,7 @@ def _names(value: str | None) -> frozenset[str] | None:
     return frozenset(x.strip() for x in value.split(",") if x.strip())
 
 
-def _iso(value: str) -> datetime:
+def iso(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
@@ -45,8 +46,16 @@ def _in_zone(dt: datetime | None, rules: RuleSet) -> datetime | None:
     return dt.replace(tzinfo=ZoneInfo(rules.timezone))
 
 
-def add_rules_parsers(subparsers: Any) -> None:
-    """Add check, explain and replay to an argparse subparsers object (of `kefu rules`)."""
+HistoryReplay = Callable[[argparse.Namespace, RuleSet, "RuleSet | None"], int]
+"""Replays the router's own recorded decisions; `kefu rules` supplies one, the engine has none."""
+
+
+def add_rules_parsers(subparsers: Any, history: HistoryReplay | None = None) -> argparse.ArgumentParser:
+    """Add check, explain and replay to an argparse subparsers object (of `kefu rules`).
+
+    Returns the replay parser, so that the router can add the options of its own history source
+    (its Redis) without this package importing the router.
+    """
     known = argparse.ArgumentParser(add_help=False)
     known.add_argument("--pools", help="comma-separated known pools; others are errors")
     known.add_argument("--skills", help="comma-separated known skills; others are errors")
@@ -72,25 +81,22 @@ def add_rules_parsers(subparsers: Any) -> None:
     p.add_argument("--previous-pool", default=None)
     p.add_argument("--kind", default="text")
     p.add_argument(
-        "--at", type=_iso, default=None, help="message time (ISO 8601; no offset: rules' zone)"
+        "--at", type=iso, default=None, help="message time (ISO 8601; no offset: rules' zone)"
     )
     p.set_defaults(func=cmd_explain)
 
-    p = subparsers.add_parser(
+    p = replay_parser = subparsers.add_parser(
         "replay", parents=[known], help="replay a decision trace against candidate rules"
     )
+    assert isinstance(replay_parser, argparse.ArgumentParser)
     p.add_argument("--rules", required=True, help="the candidate rules file")
     p.add_argument("--trace", default=None,
                    help="JSON Lines trace (docs/rules.md); default: the router's history in Redis")
     p.add_argument("--old", default=None, help="compare with these rules, not the trace")
-    p.add_argument("--since", type=_iso, default=None)
-    p.add_argument("--until", type=_iso, default=None)
-    p.set_defaults(func=cmd_replay)
-    # Reading the router's Redis is the router's business; the engine only names the options.
-    from router.rules_cli import add_export_parser, add_store_args
-
-    add_store_args(p)
-    add_export_parser(subparsers, _iso)
+    p.add_argument("--since", type=iso, default=None)
+    p.add_argument("--until", type=iso, default=None)
+    p.set_defaults(func=cmd_replay, history=history)
+    return replay_parser
 
 
 def _compile(path: str, args: argparse.Namespace) -> RuleSet | None:
@@ -185,9 +191,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if new is None or (args.old and old is None):
         return 1
     if args.trace is None:
-        from router.rules_cli import replay_history
-
-        return replay_history(args, new, old)
+        if args.history is None:
+            print("replay: --trace FILE is required here (`kefu rules replay` reads the router's history)")
+            return 1
+        code: int = args.history(args, new, old)
+        return code
     try:
         size = Path(args.trace).stat().st_size
     except OSError as exc:

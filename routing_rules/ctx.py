@@ -10,8 +10,8 @@ import difflib
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from router.errors import ConfigError
-from router.yamlpos import Path_, YamlDoc
+from kefu_common.errors import ConfigError
+from kefu_common.yamlpos import Path_, YamlDoc
 
 
 def kind_of(value: Any) -> str:

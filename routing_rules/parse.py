@@ -9,8 +9,8 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from router.errors import ConfigError
-from router.yamlpos import Path_
+from kefu_common.errors import ConfigError
+from kefu_common.yamlpos import Path_
 from routing_rules.ctx import Ctx, kind_of
 from routing_rules.intents import BUILTIN_ANGRY, BUILTIN_INTENTS, builtin_table
 from routing_rules.model import FallbackStep

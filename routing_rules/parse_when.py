@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from router.errors import ConfigError
-from router.yamlpos import Path_
+from kefu_common.errors import ConfigError
+from kefu_common.yamlpos import Path_
 from routing_rules.conditions import (
     All,
     AnyOf,

@@ -11,7 +11,7 @@ from typing import Any
 
 import re2
 
-from router.errors import ConfigError
+from kefu_common.errors import ConfigError
 
 # A pattern whose compiled program needs more than this is refused, so one rule cannot eat memory.
 MAX_MEM = 8 << 20

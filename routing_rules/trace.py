@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from router.errors import ConfigError
+from kefu_common.errors import ConfigError
 from routing_rules.model import Decision, RuleInput
 
 

@@ -15,8 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from router.errors import ConfigError, ConfigErrors
-from router.yamlpos import load_yaml_file
+from kefu_common.errors import ConfigError, ConfigErrors
+from kefu_common.yamlpos import load_yaml_file
 
 DEFAULT_TERMS: Final = (
     "最好", "最佳", "最优", "最高级", "最便宜", "最低价", "第一", "唯一", "首个", "首选",

@@ -11,8 +11,8 @@ from typing import Literal
 
 import msgspec
 
-from router.errors import ConfigError
-from router.yamlpos import YamlDoc
+from kefu_common.errors import ConfigError
+from kefu_common.yamlpos import YamlDoc
 
 
 class _Part(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -65,7 +65,7 @@ def resolve(base_dir: str, value: str | None, shipped: str | None = None) -> Pat
         return p if p.is_absolute() else Path(base_dir) / p
     if shipped is None:
         return None
-    from router.demo import config_file
+    from router.config.demo import config_file
 
     return config_file(shipped)
 

@@ -18,9 +18,9 @@ from adapters.base import Reply
 from router.bot.compliance import CompliancePolicy
 from router.bot.pii import mask_pii
 from router.models import Channel, Direction, Message, Sender
-from router.outbox import Outbox
+from router.pipeline.outbox import Outbox
+from router.pipeline.transcript import Transcript
 from router.store import Store
-from router.transcript import Transcript
 
 log = logging.getLogger("kefu.bot")
 

@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from router.errors import ConfigError, ConfigErrors
-from router.yamlpos import YamlDoc, load_yaml, read_text
+from kefu_common.errors import ConfigError, ConfigErrors
+from kefu_common.yamlpos import YamlDoc, load_yaml, read_text
 
 _TOP_KEYS = ("version", "threshold", "synonyms", "words", "entries")
 _ENTRY_KEYS = ("id", "question", "variants", "answer", "category", "tags")

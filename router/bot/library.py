@@ -12,11 +12,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from kefu_common.errors import ConfigError
 from router.bot.compliance import ComplianceMode, CompliancePolicy, load_compliance
 from router.bot.config import BotSettings, resolve
 from router.bot.faq_match import FaqIndex
 from router.bot.quick_replies import QuickReplies, load_quick_replies
-from router.errors import ConfigError
 
 log = logging.getLogger("kefu.bot")
 

@@ -17,8 +17,8 @@ from typing import Final
 
 from pypinyin import Style, lazy_pinyin
 
-from router.errors import ConfigError, ConfigErrors
-from router.yamlpos import YamlDoc, load_yaml, read_text
+from kefu_common.errors import ConfigError, ConfigErrors
+from kefu_common.yamlpos import YamlDoc, load_yaml, read_text
 
 PLACEHOLDERS: Final = ("customer_name", "agent_name", "shop", "order_id")
 FALLBACKS: Final[Mapping[str, str]] = {"customer_name": "亲", "agent_name": "客服", "shop": "本店"}

@@ -11,11 +11,11 @@ from router.bot.orders import FileOrderService, OrderService, load_order_service
 from router.bot.stage import BotStage
 
 if TYPE_CHECKING:
-    from router.outbox import Outbox
-    from router.settings import Settings
+    from router.config.settings import Settings
+    from router.pipeline.outbox import Outbox
+    from router.pipeline.transcript import Transcript
+    from router.pipeline.worker import DecisionSource
     from router.store import Store
-    from router.transcript import Transcript
-    from router.worker import DecisionSource
 
 
 def build_bot(settings: Settings, store: Store, transcript: Transcript, outbox: Outbox,

@@ -30,10 +30,10 @@ from router.bot.hours import BusinessHours
 from router.bot.library import Library
 from router.bot.orders import OrderService
 from router.models import Message
-from router.outbox import Outbox
+from router.pipeline.outbox import Outbox
+from router.pipeline.transcript import Transcript
+from router.pipeline.worker import DecisionSource
 from router.store import Store
-from router.transcript import Transcript
-from router.worker import DecisionSource
 from routing_rules.intents import builtin_table, normalize
 from routing_rules.model import RuleInput
 
@@ -62,7 +62,7 @@ def load_state(raw: str) -> BotState:
 
 
 class BotStage:
-    """Implements router.worker.BotStage; `run()` is the turn loop of this process."""
+    """Implements router.pipeline.worker.BotStage; `run()` is the turn loop of this process."""
 
     def __init__(self, store: Store, transcript: Transcript, outbox: Outbox, rules: DecisionSource,
                  settings: BotSettings, library: Library, orders: OrderService | None,

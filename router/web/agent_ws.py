@@ -13,12 +13,12 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from adapters.base import Reply
+from kefu_common.errors import AuthError, ProtocolError
 from router.auth import Principal
-from router.errors import AuthError, ProtocolError
-from router.fanout import Tap
 from router.models import Channel, Role, new_id
+from router.pipeline.fanout import Tap
+from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
-from router.typing_relay import Throttle, from_agent
 from router.web import frames, ops_ws
 from router.web.bot_api import check_agent_text
 
@@ -196,7 +196,7 @@ class AgentSession:
         return {"type": "pong"}
 
     async def typing(self, frame: dict[str, Any]) -> None:
-        """Relayed to a web chat customer (router/typing_relay.py); never stored."""
+        """Relayed to a web chat customer (router/pipeline/typing_relay.py); never stored."""
         await from_agent(self.rt, self.who, frames.text_field(frame, "conversation_id"), self.typing_gate)
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from kefu_common.errors import AuthError, ProtocolError
 from router.auth import Principal
-from router.errors import AuthError, ProtocolError
 from router.models import Role
 from router.runtime import RUNTIME
 

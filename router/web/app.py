@@ -8,7 +8,7 @@ from importlib import resources
 
 from aiohttp import WSCloseCode, web
 
-from router.errors import ProtocolError
+from kefu_common.errors import ProtocolError
 from router.runtime import RUNTIME, Runtime
 from router.web import api, bot_api, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws

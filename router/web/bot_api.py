@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from kefu_common.errors import AuthError, ConfigError, ProtocolError
 from router.auth import Principal
 from router.bot.figures import deflection, unknown_questions
-from router.errors import AuthError, ConfigError, ProtocolError
 from router.models import Role
 from router.runtime import RUNTIME, Runtime
 from router.web.api import json_body, principal

@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from kefu_common.errors import AuthError, ProtocolError
 from router.auth import COOKIE_TTL_S, Principal
 from router.bot.orders import STATE_LABELS, Order, OrderService
-from router.errors import AuthError, ProtocolError
 from router.models import Role
 from router.runtime import RUNTIME, Runtime
 from router.web.api import SESSION_COOKIE, json_body, principal

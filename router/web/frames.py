@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from router.errors import ProtocolError
+from kefu_common.errors import ProtocolError
 
 
 def parse(text: str) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from router import approvals
-from router.errors import AuthError, ProtocolError
+from kefu_common.errors import AuthError, ProtocolError
 from router.models import Role
+from router.ops import approvals
 from router.runtime import RUNTIME, Runtime
 from router.web.api import json_body, principal
 

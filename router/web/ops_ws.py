@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from router import approvals
-from router.errors import ProtocolError
+from kefu_common.errors import ProtocolError
+from router.ops import approvals
 from router.web import frames
 
 if TYPE_CHECKING:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from router.csat import REPORT_ROWS_MAX, Csat, report
-from router.errors import ProtocolError
+from kefu_common.errors import ProtocolError
 from router.models import Role
+from router.ops.csat import REPORT_ROWS_MAX, Csat, report
 from router.runtime import RUNTIME
 from router.web.api import principal
 

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from router.errors import ConfigError, ProtocolError
+from kefu_common.errors import ConfigError, ProtocolError
 from router.models import Role
-from router.rule_history import records
-from router.rule_versions import RuleVersions, StaleVersion
+from router.rules.history import records
+from router.rules.versions import RuleVersions, StaleVersion
 from router.runtime import RUNTIME
 from router.web.api import json_body, principal
 from routing_rules import CheckResult, RuleInput, RuleSet

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from router.errors import ProtocolError
+from kefu_common.errors import ProtocolError
 from router.models import Role
 from router.runtime import RUNTIME
 from router.web.api import principal

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.webchat import customer_message
-from router.errors import AuthError, ProtocolError
+from kefu_common.errors import AuthError, ProtocolError
 from router.runtime import RUNTIME
 from router.web.api import json_body
 

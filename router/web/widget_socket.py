@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from router.csat import Csat, parse_frame
-from router.typing_relay import Throttle, from_customer
+from router.ops.csat import Csat, parse_frame
+from router.pipeline.typing_relay import Throttle, from_customer
 from router.web import frames
 
 if TYPE_CHECKING:

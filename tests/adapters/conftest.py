@@ -13,7 +13,7 @@ from helpers.fake_wechat import FakeWechat, fake_wechat, serve_app
 from adapters.base import Adapter
 from adapters.telegram import TelegramAdapter
 from adapters.wechat import WechatAdapter
-from router.ingest import Ingestor
+from router.pipeline.ingest import Ingestor
 from router.store import Store
 from router.web.app import errors
 from tests.adapters.support import tg_settings, wx_settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 from helpers.fake_telegram import FakeTelegram
 from helpers.fake_wechat import FakeWechat
 
+from router.config.settings import TelegramBotSettings, WechatAccountSettings
 from router.models import Message, decode_message
-from router.settings import TelegramBotSettings, WechatAccountSettings
 from router.store import Store
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

@@ -13,7 +13,7 @@ from helpers.bot_app import REPO, bot_config
 from helpers.fake_telegram import FakeTelegram
 
 from router.bot.brain_texts import BotTexts
-from router.settings import parse_settings
+from router.config.settings import parse_settings
 from tests.adapters.support import TG_SECRET
 from tests.adapters.test_e2e_channels import telegram_says
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers.fake_telegram import FakeTelegram
 
-from router.cli import main
+from router.cli.main import main
 from tests.adapters.support import TG_SECRET
 
 

@@ -18,10 +18,10 @@ from helpers.fake_wechat import FakeWechat, safe_body, signed_query, text_xml
 
 from adapters.base import Adapter, Reply
 from adapters.wechat_crypto import MessageCrypto
-from router.errors import PermanentChannelError, RetryableChannelError
+from kefu_common.errors import PermanentChannelError, RetryableChannelError
+from router.config.settings import parse_settings
 from router.models import Channel, Message
 from router.runtime import Runtime
-from router.settings import parse_settings
 from tests.adapters.support import AES_KEY, TG_SECRET, WX_TOKEN
 
 

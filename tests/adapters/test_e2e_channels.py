@@ -16,7 +16,7 @@ from helpers.fake_telegram import FakeTelegram, too_many
 from helpers.fake_wechat import FakeWechat, safe_body, signed_query, text_xml
 
 from adapters.wechat_crypto import MessageCrypto
-from router.settings import Settings, parse_settings
+from router.config.settings import Settings, parse_settings
 from tests.adapters.support import AES_KEY, TG_SECRET, WX_TOKEN
 
 OPENID = "oWeChatCustomer1"

@@ -14,8 +14,8 @@ from helpers.clients import agent, customer, msg_id
 from helpers.fake_telegram import FakeTelegram
 from helpers.fake_wechat import FakeWechat
 
-from router.queue_texts import queue_text
-from router.settings import Settings, parse_settings
+from router.config.settings import Settings, parse_settings
+from router.ops.queue_texts import queue_text
 from tests.adapters.support import AES_KEY, TG_SECRET, WX_TOKEN
 from tests.adapters.test_e2e_channels import CHANNELS, CHAT, telegram_says, wechat_says
 

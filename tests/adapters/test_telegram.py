@@ -22,9 +22,9 @@ from adapters.base import Reply
 from adapters.telegram import TelegramAdapter, set_webhook
 from adapters.telegram_parse import parse_update
 from adapters.telegram_send import Pacer, split_text, u16
-from router.errors import ConfigError, PermanentChannelError, RetryableChannelError
-from router.ingest import Ingestor
+from kefu_common.errors import ConfigError, PermanentChannelError, RetryableChannelError
 from router.models import Channel, Kind
+from router.pipeline.ingest import Ingestor
 from router.store import Store
 from tests.adapters.support import TG_SECRET, inbound, snapshot, tg_settings
 

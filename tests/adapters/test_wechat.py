@@ -14,9 +14,9 @@ from helpers.fake_wechat import FakeWechat, event_xml, safe_body, serve_app, sig
 from adapters.base import Reply
 from adapters.wechat import QUOTA, WechatAdapter
 from adapters.wechat_crypto import MessageCrypto
-from router.errors import ConfigError, PermanentChannelError, RetryableChannelError
-from router.ingest import Ingestor
+from kefu_common.errors import ConfigError, PermanentChannelError, RetryableChannelError
 from router.models import Channel, Kind
+from router.pipeline.ingest import Ingestor
 from router.store import Store
 from router.web.app import errors
 from tests.adapters.support import AES_KEY, WX_TOKEN, inbound, snapshot, wx_settings
@@ -326,8 +326,8 @@ async def test_accounts_side_by_side_each_check_their_own_token(store: Store, wx
 
 
 async def test_runtime_refuses_a_bad_aes_key_before_serving(redis_url: str) -> None:
+    from router.config.settings import parse_settings
     from router.runtime import Runtime
-    from router.settings import parse_settings
 
     settings = parse_settings("""
 channels:

@@ -20,7 +20,7 @@ from adapters.wechat_crypto import (
     signature,
     signature_ok,
 )
-from router.errors import ProtocolError
+from kefu_common.errors import ProtocolError
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parents[1] / "fixtures" / "wechat_vectors.json").read_text("utf-8"))

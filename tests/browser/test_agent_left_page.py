@@ -7,7 +7,7 @@ from helpers.app import BASIC, running
 from helpers.clients import agent
 from playwright.async_api import Browser, expect
 
-from router.settings import parse_settings
+from router.config.settings import parse_settings
 
 
 async def test_web_chat_shows_the_handover(browser: Browser, redis_url: str) -> None:

@@ -16,7 +16,7 @@ from helpers.shots import screenshot_path
 from playwright.async_api import Browser, expect
 
 from router.bot.orders import FileOrderService
-from router.settings import parse_settings
+from router.config.settings import parse_settings
 from router.web import console_api
 
 FLOW1_CONFIG = BASIC.format(cap=5) + """

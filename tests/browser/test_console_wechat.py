@@ -14,7 +14,7 @@ from helpers.fake_wechat import fake_wechat, safe_body, signed_query, text_xml
 from playwright.async_api import Browser, expect
 
 from adapters.wechat_crypto import MessageCrypto
-from router.settings import parse_settings
+from router.config.settings import parse_settings
 from tests.adapters.support import AES_KEY, WX_TOKEN
 
 OPENID = "oWeChatConsole1"

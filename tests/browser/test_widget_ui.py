@@ -16,7 +16,7 @@ from helpers.clients import agent
 from helpers.shots import screenshot_path
 from playwright.async_api import Browser, Page, expect
 
-from router.settings import parse_settings
+from router.config.settings import parse_settings
 
 SUE = {"Authorization": "Bearer sue-token-12345"}
 HOURS = """  hours:

@@ -13,7 +13,7 @@ from helpers.app import BASIC, running
 from helpers.clients import Socket, agent, customer, msg_id
 from helpers.fake_telegram import fake_telegram
 
-from router.settings import Settings, parse_settings
+from router.config.settings import Settings, parse_settings
 from tests.adapters.support import TG_SECRET
 
 SUE = {"Authorization": "Bearer sue-token-12345"}

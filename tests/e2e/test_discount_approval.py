@@ -9,7 +9,7 @@ import aiohttp
 from helpers.app import BASIC, running
 from helpers.clients import Socket, agent, customer, msg_id
 
-from router.settings import Settings, parse_settings
+from router.config.settings import Settings, parse_settings
 
 SUE = {"Authorization": "Bearer sue-token-12345"}
 BOB = {"Authorization": "Bearer bob-token-12345"}

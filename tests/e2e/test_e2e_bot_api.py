@@ -12,8 +12,8 @@ from helpers.app import running
 from helpers.bot_app import bot_config, bot_settings
 from helpers.clients import Socket, customer, msg_id
 
-from router.cli import main
-from router.settings import parse_settings
+from router.cli.main import main
+from router.config.settings import parse_settings
 
 SUE = {"Authorization": "Bearer sue-token-12345"}
 ALICE = {"Authorization": "Bearer alice-token-1234"}

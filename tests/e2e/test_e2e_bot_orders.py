@@ -66,7 +66,7 @@ async def test_cancel_unpaid_explains_self_service_and_keeps_the_bot(redis_url: 
 
 
 async def test_the_demo_answers_order_questions_with_the_bot(redis_url: str, tmp_path: Path) -> None:
-    from router.demo import demo_settings
+    from router.config.demo import demo_settings
 
     async with running(demo_settings(tmp_path), redis_url) as (rt, base), aiohttp.ClientSession() as http:
         cust, _ = await customer(http, base, owner_token(rt))

@@ -9,7 +9,7 @@ import aiohttp
 from helpers.app import running
 from helpers.clients import agent, customer, msg_id
 
-from router.settings import parse_settings
+from router.config.settings import parse_settings
 
 CONFIG = """
 pools:

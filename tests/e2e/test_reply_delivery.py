@@ -9,7 +9,7 @@ from helpers.app import basic_settings, running
 from helpers.clients import agent, msg_id
 from helpers.fake_channel import ScriptedChannel
 
-from router.errors import PermanentChannelError, RetryableChannelError
+from kefu_common.errors import PermanentChannelError, RetryableChannelError
 
 
 async def test_retryable_then_success_and_permanent_failure(redis_url: str) -> None:

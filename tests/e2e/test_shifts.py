@@ -11,7 +11,7 @@ import aiohttp
 from helpers.app import BASIC, running
 from helpers.clients import agent, customer, msg_id
 
-from router.settings import parse_settings
+from router.config.settings import parse_settings
 
 SUE = {"Authorization": "Bearer sue-token-12345"}
 TZ = ZoneInfo("Asia/Shanghai")

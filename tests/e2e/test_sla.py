@@ -15,9 +15,9 @@ import pytest
 from helpers.app import running
 from helpers.clients import Socket, agent, customer, msg_id
 
-from router import promises
+from router.config.settings import Settings, parse_settings
+from router.ops import promises
 from router.runtime import Runtime
-from router.settings import Settings, parse_settings
 
 CONFIG = """
 pools:

@@ -11,7 +11,7 @@ from helpers.fake_channel import ScriptedChannel
 
 from adapters.base import Reply
 from router.models import new_id
-from router.outbox import Sender
+from router.pipeline.outbox import Sender
 
 
 class SlowChannel(ScriptedChannel):

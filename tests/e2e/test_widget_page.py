@@ -11,8 +11,8 @@ import pytest
 from helpers.app import BASIC, running
 from helpers.clients import agent, customer
 
-from router.errors import ConfigErrors
-from router.settings import parse_settings
+from kefu_common.errors import ConfigErrors
+from router.config.settings import parse_settings
 from router.web.widget import leave_message_text
 
 STATIC = Path(__file__).resolve().parents[2] / "router" / "web" / "static"

@@ -9,7 +9,7 @@ import aiohttp
 from helpers.app import basic_settings, running
 from helpers.clients import agent, customer, msg_id
 
-from router.typing_relay import Throttle
+from router.pipeline.typing_relay import Throttle
 
 
 def test_throttle_allows_once_per_interval_per_key() -> None:

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from adapters.base import Adapter
+from router.config.settings import Settings, parse_settings
 from router.runtime import Runtime
-from router.settings import Settings, parse_settings
 from router.web.app import build_app
 
 BASIC = """

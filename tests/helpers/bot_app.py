@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.app import BASIC
+from router.config.settings import Settings, parse_settings
 from router.runtime import Runtime
-from router.settings import Settings, parse_settings
 
 REPO = Path(__file__).resolve().parents[2]
 

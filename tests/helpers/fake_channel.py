@@ -9,7 +9,7 @@ from typing import ClassVar
 from aiohttp import web
 
 from adapters.base import Adapter, Limits, Reply, Sink
-from router.errors import ChannelError
+from kefu_common.errors import ChannelError
 from router.models import Channel, Message, new_id
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import redis
 
 from router.childproc import die_with_parent
-from router.embedded import find_redis_server
+from router.store.embedded import find_redis_server
 
 
 def free_port() -> int:

@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from router.config.settings import Settings, parse_settings
 from router.models import new_id
-from router.settings import Settings, parse_settings
 from router.store import Store
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from assign_harness import Harness, settings_for
 
-from router.errors import ConfigError
-from router.settings import parse_settings
+from kefu_common.errors import ConfigError
+from router.config.settings import parse_settings
 
 Open = Callable[..., Any]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from router.errors import ConfigError
-from router.settings import load_settings
+from kefu_common.errors import ConfigError
+from router.config.settings import load_settings
 
 CASES = [
     ("agents:\n  - id: a\n    tokn: abcdefghij\n", 3, 5, "unknown key 'tokn'; did you mean 'token'?"),

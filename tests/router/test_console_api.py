@@ -12,10 +12,10 @@ import pytest
 from helpers.app import BASIC, basic_settings, running
 from helpers.clients import agent, customer, msg_id
 
+from kefu_common.errors import AuthError
 from router.auth import AgentTokens, SessionSigner
 from router.bot.orders import FileOrderService
-from router.errors import AuthError
-from router.settings import parse_settings
+from router.config.settings import parse_settings
 from router.web import console_api
 
 

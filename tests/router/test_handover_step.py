@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from assign_harness import Harness, settings_for
 
-from router.handover import HANDOVER, TRANSFER, Handovers
-from router.outbox import Outbox
+from router.ops.handover import HANDOVER, TRANSFER, Handovers
+from router.pipeline.outbox import Outbox
+from router.pipeline.timers import TimerRunner
+from router.pipeline.transcript import Transcript
 from router.store import Store
-from router.timers import TimerRunner
-from router.transcript import Transcript
 
 LEFT = "客服已离开，正在为您转接"
 

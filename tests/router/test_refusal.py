@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from router.errors import ProtocolError
+from kefu_common.errors import ProtocolError
 
 
 @pytest.mark.parametrize(("reason", "code", "detail", "status"), [

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from helpers.rulesets import CONFIG, RULES_A, RULES_B, write_config
 
-from router.rule_versions import RuleVersions, StaleVersion
+from router.config.settings import load_settings, parse_settings
+from router.rules.versions import RuleVersions, StaleVersion
 from router.runtime import Runtime
-from router.settings import load_settings, parse_settings
 
 
 async def _until(pred: object, timeout: float = 10) -> None:

@@ -6,7 +6,7 @@ import difflib
 
 from helpers.rulesets import RULES_A
 
-from router.rule_versions import summarize, version_number
+from router.rules.versions import summarize, version_number
 
 EXTRA = """\
   - name: night

@@ -13,7 +13,7 @@ from helpers.app import running
 from helpers.clients import customer, msg_id
 from helpers.rulesets import ADMIN, AGENT, RULES_A, RULES_B, SUPERVISOR, write_config
 
-from router.settings import load_settings
+from router.config.settings import load_settings
 
 
 async def _decision(http: aiohttp.ClientSession, base: str, r: Any, text: str) -> dict[str, Any]:

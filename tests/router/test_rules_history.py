@@ -16,7 +16,7 @@ from helpers.app import running
 from helpers.clients import customer, msg_id
 from helpers.rulesets import RULES_A, SUPERVISOR, write_config
 
-from router.settings import load_settings
+from router.config.settings import load_settings
 
 # Refunds go to presale instead of aftersale: exactly the refund conversations move.
 RULES_C = RULES_A.replace("then: {pool: aftersale}", "then: {pool: presale}")

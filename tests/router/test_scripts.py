@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from router.keys import Keys
-from router.scripts import ROUTING, Scripts, assemble, render
+from router.store.keys import Keys
+from router.store.scripts import ROUTING, Scripts, assemble, render
 
 KEYS = Keys("kefu")
 DEFINED = re.compile(r"^local function ([A-Za-z_]\w*)", re.M)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from router.errors import ConfigErrors
-from router.roster import Shift
-from router.settings import parse_settings
+from kefu_common.errors import ConfigErrors
+from router.config.settings import parse_settings
+from router.ops.roster import Shift
 
 BASE = """pools:
   - id: p

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from router.errors import ConfigErrors
-from router.settings import parse_settings
-from router.sla import check_rules, profiles_path
-from router.sla_profiles import load_profiles, parse_profiles
+from kefu_common.errors import ConfigErrors
+from router.config.settings import parse_settings
+from router.ops.sla import check_rules, profiles_path
+from router.ops.sla_profiles import load_profiles, parse_profiles
 from routing_rules import load_rules
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"

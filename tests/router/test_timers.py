@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from router.pipeline.timers import TimerRunner
 from router.store import Store
-from router.timers import TimerRunner
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from router.errors import ConfigError, ConfigErrors
+from kefu_common.errors import ConfigError, ConfigErrors
 from routing_rules import check_rules, compile_rules, load_rules
 
 HERE = Path(__file__).parent

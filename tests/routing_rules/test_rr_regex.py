@@ -7,7 +7,7 @@ import time
 import pytest
 from rr_helpers import inp, one_rule
 
-from router.errors import ConfigErrors
+from kefu_common.errors import ConfigErrors
 from routing_rules import check_rules
 
 HOSTILE = [

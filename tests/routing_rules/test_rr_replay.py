@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rr_helpers import inp
 
-from router.errors import ConfigError
+from kefu_common.errors import ConfigError
 from routing_rules import compile_rules
 from routing_rules.progress import Progress
 from routing_rules.replay import replay

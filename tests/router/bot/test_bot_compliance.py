@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from kefu_common.errors import ConfigErrors
 from router.bot.compliance import ComplianceMode, CompliancePolicy, load_compliance
 from router.bot.pii import PiiMaskFilter, mask_pii
 from router.bot.quick_replies import load_quick_replies
-from router.errors import ConfigErrors
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from kefu_common.errors import ConfigError, ConfigErrors
 from router.bot.compliance import load_compliance
 from router.bot.faq_kb import FaqEntry, FaqKb, load_faq, parse_faq
 from router.bot.faq_match import FaqIndex
 from router.bot.text import group_key
-from router.errors import ConfigError, ConfigErrors
 
 ROOT = Path(__file__).resolve().parents[3]
 FAQ = ROOT / "config" / "faq.yaml"

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kefu_common.errors import ConfigErrors
 from router.bot.config import HoursSettings
 from router.bot.hours import BusinessHours
-from router.errors import ConfigErrors
-from router.settings import parse_settings
+from router.config.settings import parse_settings
 
 SH = ZoneInfo("Asia/Shanghai")
 

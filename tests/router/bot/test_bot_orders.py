@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from kefu_common.errors import ConfigError, ConfigErrors
 from router.bot.orders import (
     FileOrderService,
     OrderService,
@@ -18,7 +19,6 @@ from router.bot.orders import (
     load_order_service,
 )
 from router.bot.orders_http import HttpOrderService
-from router.errors import ConfigError, ConfigErrors
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "config" / "orders-demo.yaml"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from kefu_common.errors import ConfigError, ConfigErrors
 from router.bot.quick_replies import QuickReplies, initials, load_quick_replies, parse_quick_replies
-from router.errors import ConfigError, ConfigErrors
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -1,0 +1,153 @@
+"""YAML that remembers where each value came from, so errors can say FILE:LINE:COL.
+
+Config, rules, FAQ and quick-reply files all load through `load_yaml`. Lines and columns are
+1-based, as editors show them. Duplicate keys are refused: YAML would silently keep the last.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kefu_common.errors import ConfigError
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(slots=True)
+class YamlDoc:
+    """Plain Python data plus the position of every value and mapping key in it."""
+
+    data: Any
+    file: str
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """Position of `path`, or of its nearest ancestor that has one."""
+        table = self.keys if key else self.values
+        p = tuple(path)
+        while p:
+            if p in table:
+                return table[p]
+            if p in self.values:
+                return self.values[p]
+            p = p[:-1]
+        return self.values.get((), (1, 1))
+
+    def error(self, path: Path_, message: str, *, key: bool = False) -> ConfigError:
+        line, col = self.where(path, key=key)
+        return ConfigError(message, self.file, line, col)
+
+    def unknown_keys(self, path: Path_, allowed: Iterable[str]) -> list[ConfigError]:
+        """One error per key of the mapping at `path` that is not in `allowed`, with a hint."""
+        node = self.get(path)
+        if not isinstance(node, dict):
+            return []
+        allowed = list(allowed)
+        out = []
+        for k in node:
+            if k not in allowed:
+                hint = difflib.get_close_matches(str(k), allowed, n=1)
+                msg = f"unknown key {k!r}"
+                msg += f"; did you mean {hint[0]!r}?" if hint else f"; expected one of {', '.join(allowed)}"
+                out.append(self.error((*path, k), msg, key=True))
+        return out
+
+    def item(self, path: Path_, allowed: Iterable[str], required: Sequence[str], noun: str,
+             errors: list[ConfigError]) -> dict[str, str] | None:
+        """One item of a list of records (a FAQ entry, a quick reply): None when it is not a
+        mapping, else its `required` texts as `texts` gives them; unknown keys add errors too."""
+        if not isinstance(self.get(path), dict):
+            errors.append(self.error(path, f"each {noun} is a mapping with {', '.join(required)}"))
+            return None
+        errors += self.unknown_keys(path, allowed)
+        return self.texts(path, required, errors)
+
+    def texts(self, path: Path_, keys: Iterable[str], errors: list[ConfigError]) -> dict[str, str]:
+        """The mapping at `path`'s `keys` as stripped, non-empty strings. Each one missing or not
+        text adds an error to `errors`, at the key when it is there, else at the mapping."""
+        node = self.get(path)
+        out: dict[str, str] = {}
+        for key in keys:
+            value = node.get(key)
+            if isinstance(value, str) and value.strip():
+                out[key] = value.strip()
+            else:
+                errors.append(self.error((*path, key) if key in node else path,
+                                         f"{key!r} must be a non-empty string"))
+        return out
+
+    def get(self, path: Path_) -> Any:
+        node = self.data
+        for part in path:
+            node = node[part]
+        return node
+
+
+def load_yaml(text: str, file: str = "<string>") -> YamlDoc:
+    """Parse `text`; a syntax error becomes a ConfigError at the place YAML points to."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"YAML syntax: {problem}", file, line, col) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML: {exc}", file) from None
+    doc = YamlDoc(data=None, file=file)
+    if root is None:
+        doc.data = {}
+        return doc
+    doc.data = _build(root, (), doc)
+    return doc
+
+
+def load_yaml_file(path: str | Path) -> YamlDoc:
+    return load_yaml(read_text(path), str(path))
+
+
+def read_text(path: str | Path) -> str:
+    """A UTF-8 file's text; one we cannot read, or not UTF-8, is a ConfigError naming the file."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text: {exc.reason}", str(p)) from None
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+_constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)
+yaml.constructor.SafeConstructor.__init__(_constructor)
+
+
+def _build(node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
+    doc.values[path] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for knode, vnode in node.value:
+            if knode.tag == "tag:yaml.org,2002:merge":
+                raise ConfigError("YAML merge keys (<<) are not supported", doc.file, *_mark(knode))
+            key = _constructor.construct_object(knode, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                raise ConfigError("mapping keys must be plain scalars", doc.file, *_mark(knode))
+            skey = str(key)
+            if skey in out:
+                raise ConfigError(f"duplicate key {skey!r}", doc.file, *_mark(knode))
+            doc.keys[(*path, skey)] = _mark(knode)
+            out[skey] = _build(vnode, (*path, skey), doc)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), doc) for i, item in enumerate(node.value)]
+    return _constructor.construct_object(node, deep=True)

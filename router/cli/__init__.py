@@ -1,0 +1,1 @@
+"""The `kefu` command: `serve`, `check`, `rules`, `bot` and the other subcommands."""

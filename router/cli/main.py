@@ -1,0 +1,156 @@
+"""The `kefu` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from kefu_common.errors import ConfigError, KefuError
+from router import __version__
+from router.config.settings import Settings, load_settings
+
+log = logging.getLogger("kefu")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kefu", description="Omnichannel customer-service router.")
+    parser.add_argument("--version", action="version", version=f"kefu-router {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the router (web chat, channels, console)")
+    serve.add_argument("--config", help="YAML config; default ./config/kefu.yaml, else the demo")
+    serve.add_argument("--host", default=os.environ.get("KEFU_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("KEFU_PORT", "8080")))
+    serve.add_argument("--data-dir", default=os.environ.get("KEFU_DATA_DIR", ".kefu"))
+    serve.add_argument("--redis-url", default=None, help="external Redis; default embedded")
+    serve.add_argument("--log-level", default=os.environ.get("KEFU_LOG_LEVEL", "INFO"))
+    serve.add_argument("--watch-rules", action="store_true",
+                       help="activate the rules file as a new version whenever it changes")
+    serve.set_defaults(func=cmd_serve)
+
+    check = sub.add_parser("check", help="check a config and the files it names, without starting; exit 0 or 2")
+    check.add_argument("--config", help="YAML config; default ./config/kefu.yaml")
+    check.set_defaults(func=cmd_check)
+
+    rules = sub.add_parser("rules", help="check, explain and replay routing rules")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    from router.cli.rules import add_rules_commands
+
+    add_rules_commands(rules_sub)
+
+    bot = sub.add_parser("bot", help="the bot's figures")
+    bot_sub = bot.add_subparsers(dest="bot_command", required=True)
+    from router.cli.bot import add_bot_parsers
+
+    add_bot_parsers(bot_sub)
+
+    telegram = sub.add_parser("telegram", help="Telegram bot set-up")
+    telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
+    hook = telegram_sub.add_parser("set-webhook", help="point BOT's webhook at URL, with its secret token")
+    hook.add_argument("bot", help="the bot's name in channels.telegram")
+    hook.add_argument("url", help="public HTTPS URL of /webhooks/telegram/BOT")
+    hook.add_argument("--config", help="YAML config; default ./config/kefu.yaml")
+    hook.add_argument("--data-dir", default=os.environ.get("KEFU_DATA_DIR", ".kefu"))
+    hook.set_defaults(func=cmd_telegram_set_webhook)
+
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KefuError as exc:
+        print(f"kefu: {exc}", file=sys.stderr)
+        return 1
+
+
+def resolve_settings(config: str | None, data_dir: Path) -> Settings:
+    if config:
+        return load_settings(config)
+    default = Path("config/kefu.yaml")
+    if default.exists():
+        return load_settings(default)
+    from router.config.demo import demo_settings
+
+    return demo_settings(data_dir)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from router.bot.pii import install_log_masking
+
+    install_log_masking()
+    data_dir = Path(args.data_dir)
+    settings = resolve_settings(args.config, data_dir)
+    if args.watch_rules and settings.rules_path() is None:
+        print(f"kefu: --watch-rules needs routing.rules in {settings.source}", file=sys.stderr)
+        return 2
+    return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url, args.watch_rules))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from router.cli.check import cmd_check as check  # imported here: keeps `kefu --version` fast
+
+    return check(args)
+
+
+def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
+    from telegram.error import TelegramError  # imported here: keeps `kefu --version` fast
+
+    from adapters.telegram import set_webhook
+
+    settings = resolve_settings(args.config, Path(args.data_dir))
+    bots = {b.bot: b for b in settings.channels.telegram}
+    if args.bot not in bots:
+        known = ", ".join(sorted(bots)) or "none"
+        print(f"kefu: no Telegram bot {args.bot!r} in {settings.source}; bots: {known}", file=sys.stderr)
+        return 1
+    try:
+        asyncio.run(set_webhook(bots[args.bot], args.url))
+    except TelegramError as exc:
+        print(f"kefu: Telegram refused the webhook: {exc}", file=sys.stderr)
+        return 1
+    print(f"telegram bot {args.bot}: webhook set to {args.url} with its secret token", flush=True)
+    return 0
+
+
+async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None,
+                watch_rules: bool = False) -> int:
+    from router.runtime import Runtime
+    from router.web.app import build_app
+
+    rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir)
+    if watch_rules:
+        rt.rule_sync.watch = settings.rules_path()
+    app = build_app(rt)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    base = f"http://{host}:{port}"
+    print(f"kefu-router {__version__} serving {settings.source}", flush=True)
+    print(f"chat page: {base}/chat", flush=True)
+    print(f"console:   {base}/console", flush=True)
+    if settings.source == "<demo>":
+        for agent in settings.agents:
+            print(f"agent {agent.id} token {agent.token}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("shutting down: draining work, closing sockets", flush=True)
+    await runner.cleanup()  # stops the listener, closes sockets with 1001, then the runtime drains
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The built-in demo: web chat, pools `presale` and `aftersale`, agents alice and bob, and the
+bot answering order and logistics questions from config/orders-demo.yaml.
+
+Tokens are random per data dir and kept there, so a browser stays signed in across restarts.
+The demo routes with the default rule set that ships in config/ (packaged as `kefu_config`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+from router.bot.config import BotSettings, HoursSettings
+from router.config.settings import (
+    AgentSettings,
+    PoolSettings,
+    RoutingSettings,
+    Settings,
+    ShopSettings,
+)
+from router.models import Role
+
+
+def config_dirs() -> list[Path]:
+    """Where config/ is: beside the packages in a checkout, or installed as `kefu_config`."""
+    dirs = [Path(__file__).resolve().parents[2] / "config"]
+    spec = importlib.util.find_spec("kefu_config")
+    if spec is not None and spec.submodule_search_locations:
+        dirs += [Path(p) for p in spec.submodule_search_locations]
+    return [d for d in dirs if d.is_dir()]
+
+
+def config_file(name: str) -> Path | None:
+    """A data file from the repository's config/, wherever it was installed."""
+    for d in config_dirs():
+        if (d / name).exists():
+            return d / name
+    return None
+
+
+def demo_tokens(data_dir: Path) -> dict[str, str]:
+    path = data_dir / "demo-tokens.json"
+    if path.exists():
+        tokens: dict[str, str] = json.loads(path.read_text())
+        if {"alice", "bob"} <= tokens.keys():
+            return tokens
+    tokens = {name: f"{name}-{os.urandom(12).hex()}" for name in ("alice", "bob")}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(tokens))
+    path.chmod(0o600)
+    return tokens
+
+
+def demo_settings(data_dir: Path) -> Settings:
+    tokens = demo_tokens(data_dir)
+    rules = config_file("routing.yaml")
+    return Settings(
+        shop=ShopSettings(name="kefu-router demo shop"),
+        pools=(PoolSettings(id="presale", name="Pre-sale"), PoolSettings(id="aftersale", name="After-sale")),
+        agents=(
+            AgentSettings(id="alice", name="Alice", token=tokens["alice"], role=Role.SUPERVISOR,
+                          pools=("presale", "aftersale"), skills={"presale": 4, "english": 3}, max_chats=5),
+            AgentSettings(id="bob", name="Bob", token=tokens["bob"], role=Role.AGENT,
+                          pools=("aftersale",), skills={"aftersale": 3}, max_chats=5),
+        ),
+        routing=RoutingSettings(rules=str(rules) if rules else None, default_pool="presale"),
+        # The rules send logistics and order-status questions to the bot first (and everything
+        # off hours); its hours match the rules' `business` calendar.
+        bot=BotSettings(orders=str(orders) if (orders := config_file("orders-demo.yaml")) else None,
+                        hours=HoursSettings(timezone="Asia/Shanghai", days="mon-sun", hours="09:00-22:00")),
+        source="<demo>",
+    )

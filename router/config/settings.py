@@ -1,0 +1,360 @@
+"""Loading the shop's YAML config: loud, positioned errors, secrets from the environment.
+
+Order of precedence, as starlette's Config: command-line flag, then `KEFU_*` environment, then the
+file, then the default here. Any key `X_env: NAME` stands for `X` read from environment variable
+NAME, so secrets stay out of the file. Every problem is reported as FILE:LINE:COL: message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from kefu_common.errors import ConfigError, ConfigErrors
+from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
+from router.bot.config import BotSettings, check_bot
+from router.config.ops import OpsSettings, ShiftSettings, check_ops
+from router.models import Role
+from router.pipeline.assignment import AssignmentSettings
+from router.pipeline.assignment import check as check_assignment
+
+
+class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    url: str | None = None
+    namespace: str = "kefu"
+
+
+class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    id: str
+    name: str = ""
+
+
+class AgentSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    id: str
+    token: str
+    name: str = ""
+    role: Role = Role.AGENT
+    pools: tuple[str, ...] = ()
+    skills: dict[str, int] = msgspec.field(default_factory=dict)
+    max_chats: int = 5
+    discount_limit: float | None = None
+    """Yuan this agent may grant without a supervisor; `ops.discount_limit` when unset."""
+
+
+class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    enabled: bool = True
+    secret: str | None = None
+    """Signs session tokens; without one, a random secret is kept in Redis for all processes."""
+    session_ttl_s: int = 30 * 24 * 3600
+    title: str = ""
+    allowed_origins: tuple[str, ...] = ()
+    """Shop sites (scheme://host[:port]) that may frame /chat through the embeddable widget."""
+
+
+class WechatAccountSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    account: str
+    app_id: str
+    app_secret: str
+    token: str
+    encoding_aes_key: str | None = None
+    api_base: str = "https://api.weixin.qq.com"
+
+
+class TelegramBotSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    bot: str
+    token: str
+    secret_token: str | None = None
+    mode: Literal["webhook", "polling"] = "webhook"
+    api_base: str = "https://api.telegram.org"
+
+
+class ChannelSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    webchat: WebchatSettings = WebchatSettings()
+    wechat: tuple[WechatAccountSettings, ...] = ()
+    telegram: tuple[TelegramBotSettings, ...] = ()
+
+
+class RoutingSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    rules: str | None = None
+    default_pool: str | None = None
+    """Where conversations go when no rules file is configured; the first pool if unset."""
+
+
+class WorkerSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    batch_size: int = 100
+    block_ms: int = 2000
+    claim_idle_ms: int = 30_000
+    """An entry pending this long on a consumer is taken back (XAUTOCLAIM) by another."""
+    reopen_window_s: float = 600.0
+    """A message this soon after a close reopens the conversation; later starts a new one."""
+    debug_delay_ms: int = 0
+    """Slows each routed message down; for crash drills and demos only."""
+
+
+class OutboxSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    max_attempts: int = 6
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+    concurrency: int = 64
+
+
+class LimitSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    max_frame_bytes: int = 64 * 1024
+    max_text_chars: int = 8000
+    max_body_bytes: int = 1024 * 1024
+    shutdown_grace_s: float = 10.0
+
+
+class SlaSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    profiles: str | None = None
+    """YAML file of SLA profiles (docs/sla.md); the packaged config/sla.yaml when unset."""
+    timer_max_sleep_s: float = 1.0
+    """Longest a timer runner sleeps, so timers another process schedules fire this late at most."""
+    timer_lease_s: float = 30.0
+    """A claimed timer not acked within this long is claimed again by another process."""
+    queue_text_interval_s: float = 60.0
+    """WeChat/Telegram customers get a queue-position text at most this often, when it changed."""
+    queue_announce_delay_s: float = 0.5
+    """After the queue moves, waiting customers hear their new place this much later (coalesced)."""
+    queue_announce_limit: int = 100
+    """How many waiting conversations per pool hear their new place when the queue moves."""
+
+
+class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    name: str = "kefu-router demo shop"
+
+
+class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    shop: ShopSettings = ShopSettings()
+    redis: RedisSettings = RedisSettings()
+    pools: tuple[PoolSettings, ...] = ()
+    agents: tuple[AgentSettings, ...] = ()
+    channels: ChannelSettings = ChannelSettings()
+    routing: RoutingSettings = RoutingSettings()
+    worker: WorkerSettings = WorkerSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    limits: LimitSettings = LimitSettings()
+    assignment: AssignmentSettings = AssignmentSettings()
+    ops: OpsSettings = OpsSettings()
+    shifts: tuple[ShiftSettings, ...] = ()
+    sla: SlaSettings = SlaSettings()
+    bot: BotSettings = BotSettings()
+    source: str = "<builtin>"
+    base_dir: str = "."
+    """Directory relative paths in the file are resolved against."""
+
+    def rules_path(self) -> Path | None:
+        if not self.routing.rules:
+            return None
+        p = Path(self.routing.rules)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    def pool_ids(self) -> list[str]:
+        return [p.id for p in self.pools]
+
+
+_ENV_SUFFIX = "_env"
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?$")
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Load and validate a config file; raise ConfigErrors naming file, line and key."""
+    settings, errors = read_settings(path)
+    if errors:
+        raise ConfigErrors(errors)
+    assert settings is not None
+    return settings
+
+
+def read_settings(path: str | Path, unset_env: list[ConfigError] | None = None,
+                  ) -> tuple[Settings | None, list[ConfigError]]:
+    """Settings and every problem, for a checker that goes on to what they name.
+
+    Settings is None when the file's shape is wrong (syntax, keys, types); after a problem of
+    meaning (an unknown pool, a level out of range) it is still returned. With `unset_env`, an
+    `X_env` naming an unset variable is recorded there and X gets a placeholder instead.
+    """
+    try:
+        doc = load_yaml_file(path)
+    except ConfigError as exc:
+        return None, [exc]
+    return _read_doc(doc, str(Path(path).resolve().parent), unset_env)
+
+
+def parse_settings(text: str, file: str = "<config>", base_dir: str = ".") -> Settings:
+    settings, errors = _read_doc(load_yaml(text, file), base_dir, None)
+    if errors:
+        raise ConfigErrors(errors)
+    assert settings is not None
+    return settings
+
+
+def _read_doc(doc: YamlDoc, base_dir: str, unset_env: list[ConfigError] | None,
+              ) -> tuple[Settings | None, list[ConfigError]]:
+    if not isinstance(doc.data, dict):
+        return None, [doc.error((), "the config must be a mapping of sections")]
+    errors: list[ConfigError] = []
+    _check_keys(doc, (), Settings, errors)
+    data = _resolve_env(doc, doc.data, (), errors, unset_env)
+    if errors:
+        return None, errors
+    data = {**data, "source": doc.file, "base_dir": base_dir}
+    try:
+        settings = msgspec.convert(data, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        return None, [_validation_error(doc, exc)]
+    return settings, _check_meaning(doc, settings)
+
+
+def _struct_fields(tp: Any) -> dict[str, Any]:
+    info = msgspec.inspect.type_info(tp)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return {f.name: f.type for f in info.fields}
+
+
+def _check_keys(doc: YamlDoc, path: tuple[str | int, ...], tp: Any, errors: list[ConfigError]) -> None:
+    """Unknown keys anywhere in the tree, with did-you-mean; walks struct and list types."""
+    node = doc.get(path)
+    if isinstance(tp, msgspec.inspect.StructType):
+        fields = {f.name: f.type for f in tp.fields}
+    elif isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        fields = _struct_fields(tp)
+    else:
+        return
+    if not isinstance(node, dict):
+        return
+    allowed = [f for f in fields if f not in ("source", "base_dir")]
+    allowed_env = allowed + [f + _ENV_SUFFIX for f in allowed]
+    for err in doc.unknown_keys(path, allowed_env):
+        errors.append(err)
+    for key, ftype in fields.items():
+        if key not in node:
+            continue
+        sub = (*path, key)
+        inner = _unwrap(ftype)
+        if isinstance(inner, msgspec.inspect.StructType):
+            _check_keys(doc, sub, inner, errors)
+        elif isinstance(inner, msgspec.inspect.ListType | msgspec.inspect.VarTupleType):
+            item = _unwrap(inner.item_type)
+            if isinstance(item, msgspec.inspect.StructType) and isinstance(node[key], list):
+                for i in range(len(node[key])):
+                    _check_keys(doc, (*sub, i), item, errors)
+
+
+def _unwrap(t: Any) -> Any:
+    if isinstance(t, msgspec.inspect.UnionType):
+        non_none = [x for x in t.types if not isinstance(x, msgspec.inspect.NoneType)]
+        return non_none[0] if len(non_none) == 1 else t
+    return t
+
+
+def _resolve_env(doc: YamlDoc, node: Any, path: tuple[str | int, ...], errors: list[ConfigError],
+                 unset: list[ConfigError] | None) -> Any:
+    """Replace every `X_env: NAME` with `X: os.environ[NAME]`."""
+    if isinstance(node, list):
+        return [_resolve_env(doc, v, (*path, i), errors, unset) for i, v in enumerate(node)]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key.endswith(_ENV_SUFFIX) and isinstance(value, str):
+            base = key[: -len(_ENV_SUFFIX)]
+            if base in node:
+                errors.append(doc.error((*path, key), f"give either {base!r} or {key!r}, not both", key=True))
+                continue
+            if value in os.environ:
+                out[base] = os.environ[value]
+            elif unset is None:
+                errors.append(doc.error((*path, key), f"environment variable {value} is not set"))
+            else:
+                unset.append(doc.error((*path, key), f"warning: environment variable {value} is not set"))
+                # One per variable, and long enough for a token: the checks after this still
+                # see two agents that name one variable as sharing a token.
+                out[base] = f"<unset {value}>"
+        else:
+            out[key] = _resolve_env(doc, value, (*path, key), errors, unset)
+    return out
+
+
+_PATH_RE = re.compile(r"`\$((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)`")
+
+
+def _validation_error(doc: YamlDoc, exc: msgspec.ValidationError) -> ConfigError:
+    """Map msgspec's `$.agents[0].max_chats` path back to a line and column."""
+    text = str(exc)
+    m = _PATH_RE.search(text)
+    path: list[str | int] = []
+    if m:
+        for part in re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", m.group(1)):
+            path.append(part[0] if part[0] else int(part[1]))
+    msg = _PATH_RE.sub("", text).replace(" - at ", "").strip()
+    key = ".".join(str(p) for p in path)
+    return doc.error(tuple(path), f"{key}: {msg}" if key else msg)
+
+
+def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
+    """What types alone cannot say: ids, references between sections, ranges."""
+    errors: list[ConfigError] = []
+    pool_ids: set[str] = set()
+    for i, p in enumerate(s.pools):
+        if not _ID.match(p.id):
+            errors.append(doc.error(("pools", i, "id"), f"pool id {p.id!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
+        if p.id in pool_ids:
+            errors.append(doc.error(("pools", i, "id"), f"duplicate pool id {p.id!r}"))
+        pool_ids.add(p.id)
+    seen_agents: set[str] = set()
+    seen_tokens: set[str] = set()
+    for i, agent in enumerate(s.agents):
+        where = ("agents", i)
+        if not _ID.match(agent.id):
+            errors.append(doc.error((*where, "id"), f"agent id {agent.id!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
+        if agent.id in seen_agents:
+            errors.append(doc.error((*where, "id"), f"duplicate agent id {agent.id!r}"))
+        seen_agents.add(agent.id)
+        if len(agent.token) < 8:
+            errors.append(doc.error((*where, "token"), "agents.token: must be at least 8 characters"))
+        if agent.token in seen_tokens:
+            errors.append(doc.error((*where, "token"), "agents.token: two agents share this token"))
+        seen_tokens.add(agent.token)
+        if not 0 <= agent.max_chats <= 100:
+            errors.append(doc.error((*where, "max_chats"), "agents.max_chats: expected 0 to 100"))
+        for j, pool in enumerate(agent.pools):
+            if pool not in pool_ids:
+                known = ", ".join(sorted(pool_ids)) or "none"
+                errors.append(doc.error((*where, "pools", j), f"unknown pool {pool!r}; pools are: {known}"))
+        for skill, level in agent.skills.items():
+            if not 1 <= level <= 5:
+                errors.append(doc.error((*where, "skills", skill), f"skill level for {skill!r} must be 1 to 5"))
+    for i, origin in enumerate(s.channels.webchat.allowed_origins):
+        if not _ORIGIN.match(origin):
+            errors.append(doc.error(("channels", "webchat", "allowed_origins", i),
+                                    f"{origin!r} is not an origin like https://shop.example.com[:port]"))
+    if s.routing.default_pool and s.routing.default_pool not in pool_ids:
+        errors.append(doc.error(("routing", "default_pool"), f"unknown pool {s.routing.default_pool!r}"))
+    errors.extend(check_assignment(doc, s.assignment, pool_ids))
+    if s.agents and not s.pools:
+        errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
+    if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
+        errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
+    if s.outbox.max_attempts < 1:
+        errors.append(doc.error(("outbox", "max_attempts"), "outbox.max_attempts: expected at least 1"))
+    errors.extend(check_ops(doc, s))
+    if s.sla.timer_max_sleep_s <= 0 or s.sla.timer_lease_s <= 0 or s.sla.queue_text_interval_s < 0:
+        errors.append(doc.error(("sla",), "sla: timer_max_sleep_s and timer_lease_s must be more than 0, "
+                                          "queue_text_interval_s at least 0"))
+    if s.sla.profiles and not (Path(s.base_dir) / s.sla.profiles).exists():
+        errors.append(doc.error(("sla", "profiles"), f"SLA profiles file not found: {s.sla.profiles}"))
+    errors.extend(check_bot(doc, s.bot, s.base_dir))
+    rules = s.rules_path()
+    if rules is not None and not rules.exists():
+        errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))
+    return errors

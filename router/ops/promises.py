@@ -1,0 +1,33 @@
+"""SLA promises: the customer is told when to expect an answer (docs/sla.md, "Promises").
+
+A profile with a `promise` (router/ops/sla_profiles.py) makes `sla_start` (router/store/lua/sla_lib.lua)
+schedule a `promise` timer, due at once, the first time a conversation gets that profile; a flag
+on the conversation makes that once per conversation, whether it came from a new conversation or
+a bot handoff, and a reopen does not repeat it. Firing the timer words the promise in the
+customer's language with the target's time filled in, and sends it through the outbox on the
+customer's own channel (web chat included, `Outbox.tell`), keyed by conversation, so a timer fired twice after a
+lost lease still sends one text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from router.runtime import Runtime
+
+TIMER_KIND = "promise"
+
+
+async def fire(rt: Runtime, tid: str, data: dict[str, Any], now: float) -> None:
+    """Timer handler: send the conversation's promise, unless it closed first."""
+    cid = str(data.get("cid"))
+    raw, state = await rt.store.client.hmget(rt.store.keys.conv(cid), "sla", "state")
+    if not raw or state == "closed":
+        return
+    profile = rt.sla.profiles.get(str(json.loads(raw).get("profile")))
+    if profile is None or profile.promise is None:
+        return  # the profile lost its promise since (a restart with new profiles)
+    text = profile.promise.text(await rt.transcript.customer_language(cid))
+    await rt.outbox.tell(cid, f"promise:{cid}", text)

@@ -1,0 +1,116 @@
+"""Queue position for WeChat and Telegram customers, as a throttled text through the outbox.
+
+Web chat shows the `queue` frames the scripts publish. Customers on WeChat or Telegram have no
+socket, so every process watches those frames on pub/sub, and `queue_text.lua` lets exactly one
+process text each change: only when the position differs from the last text, and at most once
+per `sla.queue_text_interval_s` (a change that comes too soon is sent when the interval ends, by
+a durable timer). The estimate is the frame's, from the pool's recent handle times.
+
+Positions change when someone ahead leaves the queue: an `agent`, `closed` or `agent_left` frame
+schedules one announcement per pool (`queue_moved.lua`, a durable timer that coalesces a burst),
+which sends fresh `queue` frames to the first `sla.queue_announce_limit` waiting conversations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from adapters.base import Reply
+from router.config.settings import SlaSettings
+from router.models import Channel, Sender
+from router.pipeline.outbox import Outbox
+from router.pipeline.transcript import Transcript
+from router.store import Store
+
+log = logging.getLogger("kefu.queue_texts")
+
+TEXT_CHANNELS = ("wechat:", "telegram:")
+MOVES = ("agent", "closed", "agent_left")
+"""Customer frames that mean a conversation left or re-entered a queue."""
+TIMER_KINDS = ("queue_announce", "queue_position")
+
+
+def queue_text(ahead: int, eta_s: int, language: str) -> str:
+    minutes = max(1, math.ceil(eta_s / 60)) if eta_s >= 0 else None
+    if language == "en":
+        head = "You are next in line" if ahead == 0 else (
+            f"There {'is' if ahead == 1 else 'are'} {ahead} customer{'' if ahead == 1 else 's'} ahead of you")
+        tail = f"; estimated wait {minutes} minute{'' if minutes == 1 else 's'}." if minutes else \
+            "; an agent will be with you soon."
+        return head + tail
+    head = "马上就轮到您了" if ahead == 0 else f"您前面还有 {ahead} 位"
+    return head + (f"，预计等待 {minutes} 分钟" if minutes else "，请稍候")
+
+
+class QueueTexter:
+    def __init__(self, store: Store, outbox: Outbox, transcript: Transcript, settings: SlaSettings) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.transcript = transcript
+        self.interval_s = settings.queue_text_interval_s
+        self.announce_delay_s = settings.queue_announce_delay_s
+        self.announce_limit = settings.queue_announce_limit
+        self.sent = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def seen(self, address: str, frame: str) -> None:
+        """Hub callback for every customer frame: a queue frame for a text channel may become a
+        text; a conversation leaving or re-entering a queue moves everyone behind it."""
+        if '"type":"queue"' in frame:
+            if address.startswith(TEXT_CHANNELS):
+                self._spawn(self._handle(json.loads(frame)))
+        elif any(f'"type":"{kind}"' in frame for kind in MOVES):
+            cid = json.loads(frame).get("conversation_id")
+            if isinstance(cid, str):
+                self._spawn(self.store.call("queue_moved", [cid, time.time(), self.announce_delay_s]))
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(self._guard(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _guard(coro: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await coro
+        except Exception:
+            log.exception("queue position update failed")
+
+    async def announce(self, tid: str, data: dict[str, Any], now: float) -> None:
+        """Timer handler: tell a pool's waiting customers their places, or one customer whose
+        throttled text is due."""
+        if data.get("kind") == "queue_announce":
+            await self.store.call("queue_announce", ["pool", str(data.get("pool")), self.announce_limit])
+        else:
+            await self.store.call("queue_announce", ["conv", str(data.get("cid")), 1])
+
+    async def _handle(self, frame: dict[str, object]) -> None:
+        await self.maybe_send(str(frame["conversation_id"]), int(str(frame["position"])),
+                              int(str(frame.get("eta_s", -1))))
+
+    async def maybe_send(self, cid: str, position: int, eta_s: int) -> bool:
+        verdict, n = await self.store.call("queue_text", [cid, position, time.time(), self.interval_s])
+        if verdict != "send":
+            return False
+        f = await self.store.client.hmget(self.store.keys.conv(cid), "state", "channel", "account", "chat",
+                                          "customer")
+        if f[0] != "queued":
+            return False
+        text = queue_text(position - 1, eta_s, await self.transcript.customer_language(cid))
+        await self.outbox.enqueue(Reply(
+            id=f"m-q-{cid}-{n}", conversation_id=cid, customer_id=f[4] or "", channel=Channel(f[1]),
+            account=f[2], chat=f[3], text=text, author="system", sender=Sender.SYSTEM,
+            client_msg_id=f"queue-{cid}-{n}", ts=time.time()))
+        self.sent += 1
+        return True
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,40 @@
+"""Ingest: the one door into the router. An adapter hands over a parsed message; once this
+returns, the message is durable in the inbound stream and the channel may be told "accepted"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from kefu_common.errors import StoreError
+from router.models import Message, encode_message
+from router.store import Store
+
+DEDUPE_TTL_S = 7 * 24 * 3600
+"""How long a native message id is remembered: longer than any channel retries."""
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    message_id: str
+    duplicate: bool
+
+
+class Ingestor:
+    def __init__(self, store: Store, dedupe_ttl_s: int = DEDUPE_TTL_S) -> None:
+        self.store = store
+        self.ttl = dedupe_ttl_s
+
+    async def ingest(self, msg: Message) -> Accepted:
+        """Append once per (channel, account, native id); a retry gets the first message id."""
+        keys = self.store.keys
+        try:
+            new, mid = await self.store.scripts.call(
+                self.store.client, "ingest",
+                [keys.inbound_seen(msg.dedupe_key()), keys.inbound],
+                [msg.id, encode_message(msg), self.ttl],
+            )
+        except RedisError as exc:
+            raise StoreError(f"could not enqueue message: {exc}") from exc
+        return Accepted(message_id=str(mid), duplicate=not int(new))

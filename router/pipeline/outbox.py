@@ -1,0 +1,239 @@
+"""The outbox: replies are appended to the outbound stream, and senders deliver them through the
+customer's channel with retries. Order within a conversation is kept across processes: each reply
+carries a sequence number, and a sender sends number n only after n-1 is finished (sent or dead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import msgspec
+from redis.exceptions import RedisError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from adapters.base import Adapter, Reply
+from kefu_common.errors import ChannelError, PermanentChannelError, RetryableChannelError
+from router.config.settings import OutboxSettings
+from router.models import Channel, Direction, Message
+from router.models import Sender as Author  # this module's Sender is the delivery loop
+from router.pipeline.ingest import DEDUPE_TTL_S
+from router.pipeline.streams import Entry, GroupConsumer, keep_going
+from router.pipeline.transcript import Transcript
+from router.store import Store
+from router.store.keys import OUTBOUND_GROUP
+
+log = logging.getLogger("kefu.outbox")
+
+_reply_decoder = msgspec.json.Decoder(Reply)
+
+
+class Outbox:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def enqueue(self, reply: Reply) -> tuple[str, bool]:
+        """Queue a reply once per (author, client_msg_id); returns (message id, is_new)."""
+        k = self.store.keys
+        new, mid, _seq = await self.store.scripts.call(
+            self.store.client, "outbox_enqueue",
+            [k.outbound_seen(reply.author, reply.client_msg_id or reply.id), k.outbound,
+             k.outbound_seq(reply.conversation_id)],
+            [reply.id, msgspec.json.encode(reply), DEDUPE_TTL_S],
+        )
+        return str(mid), bool(int(new))
+
+    async def tell(self, cid: str, key: str, text: str, *, webchat: bool = True) -> None:
+        """A system text to the conversation's customer on their own channel, once per `key` (its
+        client_msg_id); skipped on web chat when the page says it another way (`webchat=False`)."""
+        f = await self.store.client.hmget(self.store.keys.conv(cid), "channel", "account", "chat", "customer")
+        channel, account, chat, customer = f
+        if not (channel and chat) or (channel == Channel.WEBCHAT.value and not webchat):
+            return
+        await self.enqueue(Reply(
+            id=f"m_sys_{key.replace(':', '_')}", conversation_id=cid, customer_id=customer or "",
+            channel=Channel(channel), account=account or "", chat=chat, text=text, author="system",
+            sender=Author.SYSTEM, client_msg_id=key, ts=time.time(),
+        ))
+
+
+def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:
+    """Exponential backoff with full jitter, but never sooner than the channel's Retry-After."""
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = min(settings.max_delay_s, settings.base_delay_s * 2 ** (state.attempt_number - 1))
+        delay = random.uniform(0, backoff)
+        if isinstance(exc, RetryableChannelError) and exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        return delay
+
+    return wait
+
+
+class Sender:
+    """Consumes the outbox and delivers each reply through its channel's adapter."""
+
+    def __init__(
+        self, store: Store, transcript: Transcript, adapters: Mapping[tuple[str, str], Adapter],
+        settings: OutboxSettings, claim_idle_ms: int = 30_000,
+    ) -> None:
+        self.store = store
+        self.keys = store.keys
+        self.transcript = transcript
+        self.adapters = adapters
+        self.settings = settings
+        self.claim_idle_ms = claim_idle_ms
+        self.group = GroupConsumer(store, self.keys.outbound, OUTBOUND_GROUP, claim_idle_ms)
+        self.running = False
+        self.sent = 0
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        await self.group.ensure()
+        self.running = True
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
+        self._lanes: dict[str, asyncio.Queue[tuple[str, Reply, int]]] = {}
+        self._inflight: set[str] = set()
+        self._lane_tasks: set[asyncio.Task[None]] = set()
+        keeper = asyncio.create_task(self._keep_claims())
+        try:
+            await keep_going(log, "sender", self._stopping, self._turn)
+        finally:
+            keeper.cancel()
+            self.running = False
+
+    async def _turn(self) -> None:
+        """Take back one page of a dead sender's replies when due, else read new ones."""
+        entries: list[Entry] = []
+        if self.group.claim_due():
+            _, claimed = await self.group.claim(self.settings.concurrency)
+            entries = [(eid, fields) for eid, fields in claimed if eid not in self._inflight]
+        if not entries:
+            entries = await self.group.read(self.settings.concurrency, block_ms=2000)
+        await self.dispatch(entries)
+
+    async def _keep_claims(self) -> None:
+        """Keep our in-flight entries fresh. A reply can take longer than the claim idle time
+        (backoff, Retry-After, a slow channel); without this, another sender would XAUTOCLAIM it
+        while we still work on it, and the customer would get it twice. XCLAIM to ourselves with
+        no minimum idle resets the entry's idle clock and changes nothing else."""
+        period = max(self.claim_idle_ms / 3000, 0.05)
+        while True:
+            await asyncio.sleep(period)
+            ids = list(self._inflight)
+            if not ids:
+                continue
+            try:
+                await self.store.client.xclaim(self.keys.outbound, OUTBOUND_GROUP, self.group.name,
+                                               min_idle_time=0, message_ids=ids, justid=True)
+            except RedisError as exc:
+                log.warning("sender: could not refresh in-flight replies: %s", exc)
+
+    async def dispatch(self, entries: list[Entry]) -> None:
+        """Hand entries to per-conversation lanes and return at once: a reply waiting out a
+        channel's Retry-After holds up its own conversation only, never the next read."""
+        for eid, fields in entries:
+            try:
+                reply = _reply_decoder.decode(fields["m"])
+            except (KeyError, msgspec.DecodeError, msgspec.ValidationError):
+                log.error("dead-lettering undecodable outbox entry %s", eid)
+                await self._finish(eid, None, 0)
+                continue
+            await self._slots.acquire()  # back-pressure: at most `concurrency` replies in flight
+            self._inflight.add(eid)
+            lane = self._lanes.get(reply.conversation_id)
+            if lane is None:
+                lane = self._lanes[reply.conversation_id] = asyncio.Queue()
+                task = asyncio.create_task(self._drain_lane(reply.conversation_id, lane))
+                self._lane_tasks.add(task)
+                task.add_done_callback(self._lane_tasks.discard)
+            lane.put_nowait((eid, reply, int(fields.get("seq", 0))))
+
+    async def _drain_lane(self, cid: str, lane: asyncio.Queue[tuple[str, Reply, int]]) -> None:
+        """Send one conversation's replies in order; the lane ends when it runs dry."""
+        try:
+            while not lane.empty():
+                eid, reply, seq = lane.get_nowait()
+                try:
+                    await self._wait_turn(cid, seq)
+                    await self.deliver(eid, reply, seq)
+                except Exception:
+                    log.exception("reply %s: left pending for a retry by XAUTOCLAIM", reply.id)
+                finally:
+                    self._inflight.discard(eid)
+                    self._slots.release()
+        finally:
+            if self._lanes.get(cid) is lane:
+                del self._lanes[cid]
+
+    async def _wait_turn(self, cid: str, seq: int) -> None:
+        """Wait until the reply before this one is finished; bounded, so a lost entry can't stall
+        the conversation forever (XAUTOCLAIM brings a dead sender's entry back long before)."""
+        deadline = time.monotonic() + 2 * self.claim_idle_ms / 1000 + 5
+        delay = 0.01
+        while seq > 1 and time.monotonic() < deadline:
+            done = int(await self.store.client.get(self.keys.outbound_done(cid)) or 0)
+            if done >= seq - 1:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    async def deliver(self, eid: str, reply: Reply, seq: int) -> None:
+        k = self.keys
+        msg = Message(
+            id=reply.id, channel=reply.channel, account=reply.account, native_id=reply.id,
+            sender_ref=reply.chat, direction=Direction.OUT, sender=reply.sender, text=reply.text,
+            ts=reply.ts, conversation_id=reply.conversation_id, customer_id=reply.customer_id,
+            agent_id=reply.author if reply.sender.value == "agent" else None,
+        )
+        await self.transcript.append(msg)
+        if await self.store.client.exists(k.outbound_sent(reply.id)):
+            await self._finish(eid, reply, seq)  # sent before a crash; do not send twice
+            return
+        adapter = self.adapters.get((reply.channel.value, reply.account))
+        status, reason = "sent", None
+        try:
+            if adapter is None:
+                raise PermanentChannelError(f"no {reply.channel.value} account {reply.account!r} is configured")
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.settings.max_attempts),
+                wait=_wait(self.settings),
+                retry=retry_if_exception_type(RetryableChannelError),
+                reraise=True,
+            ):
+                with attempt:
+                    await adapter.send(reply)
+            await self.store.client.set(k.outbound_sent(reply.id), "1", ex=DEDUPE_TTL_S)
+            self.sent += 1
+        except ChannelError as exc:
+            status, reason = "failed", exc.reason
+            await self.store.client.xadd(k.dead, {
+                "m": msgspec.json.encode(reply).decode(), "reason": exc.reason,
+                "permanent": "1" if isinstance(exc, PermanentChannelError) else "0",
+            }, maxlen=100_000, approximate=True)
+            log.warning("reply %s failed: %s", reply.id, exc.reason)
+        await self.transcript.set_delivery(reply.conversation_id, reply.id, status, reason)
+        if reply.sender.value == "agent":
+            frame: dict[str, Any] = {"type": "delivery", "message_id": reply.id,
+                                     "conversation_id": reply.conversation_id, "status": status}
+            if reason:
+                frame["reason"] = reason
+            await self.store.call("emit", [reply.author, json.dumps(frame, ensure_ascii=False)])
+        await self._finish(eid, reply, seq)
+
+    async def _finish(self, eid: str, reply: Reply | None, seq: int) -> None:
+        pipe = self.store.client.pipeline(transaction=False)
+        if reply is not None and seq:
+            pipe.set(self.keys.outbound_done(reply.conversation_id), seq)
+        pipe.xack(self.keys.outbound, OUTBOUND_GROUP, eid)
+        pipe.xdel(self.keys.outbound, eid)
+        await pipe.execute()

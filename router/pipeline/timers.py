@@ -1,0 +1,119 @@
+"""Durable timers: a sorted set by due time in Redis, fired once across any number of processes.
+
+A timer is an id, a due time and a small JSON payload `{kind, cid, n, ...}` (router/store/keys.py:
+timers_due, timers_data). Scheduling the same id again moves it. Each process runs one
+`TimerRunner`:
+
+1. `timer_claim.lua` moves due timers into the in-flight set with a lease, atomically, so two
+   processes never claim the same timer; a lease that runs out (the process died between claim
+   and ack) is claimed again by whoever looks next. Timers survive restarts because they live
+   only in Redis.
+2. The handler for the payload's kind runs. It must be idempotent by timer id: the SLA handler
+   acks and acts in one Lua script and re-checks the conversation, so a repeated firing does
+   nothing.
+3. `timer_ack.lua` forgets the timer, unless it was rescheduled while in flight.
+
+The runner sleeps until the next due time or lease expiry, at most `max_sleep_s`, so a timer
+scheduled by another process is seen within that bound; scheduling in this process wakes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from router.store import Store
+
+log = logging.getLogger("kefu.timers")
+
+Handler = Callable[[str, dict[str, Any], float], Awaitable[None]]
+"""Called with (timer id, payload, now) for each claimed timer of its kind."""
+
+
+class TimerRunner:
+    def __init__(self, store: Store, *, max_sleep_s: float = 1.0, lease_s: float = 30.0, batch: int = 100) -> None:
+        self.store = store
+        self.keys = store.keys
+        self.max_sleep_s = max_sleep_s
+        self.lease_s = lease_s
+        self.batch = batch
+        self.handlers: dict[str, Handler] = {}
+        self.fired = 0
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def on(self, kind: str, handler: Handler) -> None:
+        self.handlers[kind] = handler
+
+    async def schedule(self, tid: str, due: float, kind: str, **data: Any) -> None:
+        """Create or move a timer (Python callers; the Lua scripts schedule their own)."""
+        pipe = self.store.client.pipeline(transaction=True)
+        pipe.zadd(self.keys.timers_due, {tid: due})
+        pipe.hset(self.keys.timers_data, tid, json.dumps({"kind": kind, **data}))
+        await pipe.execute()
+        self._wake.set()
+
+    async def cancel(self, tid: str) -> None:
+        pipe = self.store.client.pipeline(transaction=True)
+        pipe.zrem(self.keys.timers_due, tid)
+        pipe.hdel(self.keys.timers_data, tid)
+        await pipe.execute()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                next_due, full = await self.tick()
+            except RedisError as exc:
+                log.warning("timers: Redis error, retrying in 1s: %s", exc)
+                next_due, full = time.time() + 1, False
+            if full:
+                continue  # more are due now: no sleep
+            delay = self.max_sleep_s if next_due is None else next_due - time.time()
+            self._wake.clear()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), min(delay, self.max_sleep_s))
+                except TimeoutError:
+                    pass
+
+    async def tick(self, now: float | None = None) -> tuple[float | None, bool]:
+        """Claim and fire what is due; returns (next due time, whether the batch was full)."""
+        now = time.time() if now is None else now
+        res = await self.store.call("timer_claim", [now, self.lease_s, self.batch])
+        next_due = float(res[0]) if res[0] else None
+        claimed = list(zip(res[1::2], res[2::2], strict=True))
+        done: list[str] = []
+        for tid, raw in claimed:
+            if not raw:
+                done.append(tid)  # cancelled after it was due
+                continue
+            data = json.loads(raw)
+            handler = self.handlers.get(str(data.get("kind")))
+            if handler is None:
+                log.error("timer %s: no handler for kind %r; dropped", tid, data.get("kind"))
+                done.append(tid)
+                continue
+            try:
+                await handler(tid, data, now)
+            except Exception:
+                # Left in flight: the lease runs out and this or another process tries again.
+                log.exception("timer %s failed; retried after its lease", tid)
+                continue
+            self.fired += 1
+            done.append(tid)
+        if done:
+            await self.store.call("timer_ack", done)
+        return next_due, len(claimed) >= self.batch

@@ -1,0 +1,265 @@
+-- Shared prelude of the routing-domain scripts. Rendered by router/store/scripts.py, which fills in:
+--   __RT__          key prefix of the {rt} slot (router/store/keys.py)
+--   __TRANSITIONS__ the conversation state machine (router/store/lifecycle.py)
+--   __AGENT_CH__ / __CUST_CH__  pub/sub channels for agent and customer events
+-- Every key below carries the {rt} hash tag, so one script stays in one Cluster slot.
+local RT = '__RT__'
+local TRANSITIONS = __TRANSITIONS__
+local AGENT_CH = '__AGENT_CH__'
+local CUST_CH = '__CUST_CH__'
+local EVENTS_MAXLEN = 2000
+
+local function conv_key(cid) return RT .. 'conv:' .. cid end
+local function agent_key(aid) return RT .. 'agent:' .. aid end
+local function agent_convs_key(aid) return RT .. 'agent:' .. aid .. ':convs' end
+local function agent_events_key(aid) return RT .. 'agent:' .. aid .. ':events' end
+local function cust_key(cust) return RT .. 'cust:' .. cust end
+local function pool_free_key(pool) return RT .. 'pool:' .. pool .. ':free' end
+local function pool_queue_key(pool) return RT .. 'pool:' .. pool .. ':queue' end
+local function pool_key(pool) return RT .. 'pool:' .. pool end
+local function cap_overrides_key() return RT .. 'caps:override' end
+local function skill_key(skill) return RT .. 'skill:' .. skill end
+local AGENT_SLOTS = RT .. 'agents:slots'
+
+-- Moves a conversation, refusing what the state machine forbids. Callers check before any write,
+-- because Redis does not roll back a script's earlier writes when it errors.
+local function can_move(cur, to)
+  return TRANSITIONS[cur] ~= nil and TRANSITIONS[cur][to] == true
+end
+local function move(cid, to)
+  local cur = redis.call('HGET', conv_key(cid), 'state') or 'new'
+  if not can_move(cur, to) then
+    error('ILLEGAL_TRANSITION ' .. cur .. ' -> ' .. to)
+  end
+  redis.call('HSET', conv_key(cid), 'state', to)
+end
+
+-- Frames for an agent go to a capped stream (replay) and to pub/sub (live), together.
+local function emit(aid, frame)
+  local id = redis.call('XADD', agent_events_key(aid), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'f', frame)
+  redis.call('PUBLISH', AGENT_CH, aid .. '\n' .. id .. '\n' .. frame)
+  return id
+end
+-- Customer frames that are not stored (queue position, assignment notices), addressed to the
+-- conversation's reply address 'channel:chat', which is what a customer's socket knows.
+local function emit_customer(cid, frame)
+  local f = redis.call('HMGET', RT .. 'conv:' .. cid, 'channel', 'chat')
+  if f[1] and f[2] then redis.call('PUBLISH', CUST_CH, f[1] .. ':' .. f[2] .. '\n-\n' .. frame) end
+end
+
+-- Agent choice, queue order and the decision record: router/store/lua/policy.lua, rendered here.
+__POLICY__
+
+-- An agent is in a pool's free set iff online and under cap. Called after every change to status,
+-- cap or load, so the free sets are never stale.
+local function refresh_agent(aid)
+  local ak = agent_key(aid)
+  local f = redis.call('HMGET', ak, 'status', 'cap', 'last_assigned_ms', 'pools')
+  local load = redis.call('SCARD', agent_convs_key(aid))
+  redis.call('HSET', ak, 'load', load)
+  redis.call('HSET', AGENT_SLOTS, aid, load .. '/' .. (f[2] or '0'))
+  local pools = cjson.decode(f[4] or '[]')
+  local free = f[1] == 'online' and load < tonumber(f[2] or '0')
+  local last_ms = tonumber(f[3] or '0')
+  for _, pool in ipairs(pools) do
+    if free then
+      redis.call('ZADD', pool_free_key(pool), free_score(pool, load, last_ms), aid)
+    else
+      redis.call('ZREM', pool_free_key(pool), aid)
+    end
+  end
+  return load
+end
+
+local function has_skills(aid, skills_json, min_level)
+  return inspect(aid, decode_need(skills_json), min_level or 1).reason == nil
+end
+
+-- The fallback ladder (sla_lib.lua) may offer a waiting conversation to several pools; whichever
+-- pool's agent takes it, or wherever it is requeued, it leaves every queue at once.
+local function unoffer(cid)
+  local ck = conv_key(cid)
+  local offered = redis.call('HGET', ck, 'offered')
+  if not offered then return end
+  for _, p in ipairs(cjson.decode(offered)) do redis.call('ZREM', pool_queue_key(p), cid) end
+  local pool = redis.call('HGET', ck, 'pool')
+  if pool then redis.call('ZREM', pool_queue_key(pool), cid) end
+  redis.call('HDEL', ck, 'offered')
+end
+
+local function enqueue(cid, pool, now, front)
+  local ck = conv_key(cid)
+  unoffer(cid)
+  local prio = tonumber(redis.call('HGET', ck, 'priority') or '0')
+  redis.call('HSET', ck, 'queued_at', now, 'pool', pool)
+  redis.call('HDEL', ck, 'agent')
+  redis.call('ZADD', pool_queue_key(pool), queue_score(prio, now, front), cid)
+end
+
+-- Estimated wait from the pool's moving average of handle time and its online capacity.
+-- A pool's recent handle time and the chats its online members can hold at once.
+local function pool_capacity(pool)
+  local avg = tonumber(redis.call('HGET', pool_key(pool), 'avg_handle_s') or '180')
+  local slots = 0
+  for _, aid in ipairs(redis.call('SMEMBERS', RT .. 'pool:' .. pool .. ':agents')) do
+    local f = redis.call('HMGET', agent_key(aid), 'status', 'cap')
+    if f[1] == 'online' then slots = slots + tonumber(f[2] or '0') end
+  end
+  return avg, slots
+end
+
+local function queue_frame(cid, pool)
+  local rank = redis.call('ZRANK', pool_queue_key(pool), cid)
+  if not rank then return nil end
+  local avg, slots = pool_capacity(pool)
+  local eta = -1
+  if slots > 0 then eta = math.ceil((rank + 1) * avg / slots) end
+  return '{"type":"queue","conversation_id":"' .. cid .. '","position":' .. (rank + 1) ..
+    ',"ahead":' .. rank .. ',"eta_s":' .. eta .. '}'
+end
+
+-- `rec` is the choice's record (policy.lua): every caller has one, from choose() or single_record().
+local function assign(cid, aid, now, trigger, rec)
+  local ck = conv_key(cid)
+  unoffer(cid)
+  move(cid, 'assigned')
+  write_record(cid, rec)
+  redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
+  redis.call('SADD', agent_convs_key(aid), cid)
+  redis.call('HSET', agent_key(aid), 'last_assigned_ms', math.floor(now * 1000))
+  refresh_agent(aid)
+  local frame = '{"type":"assigned","conversation_id":"' .. cid .. '"'
+  if trigger then frame = frame .. ',"message":' .. trigger end
+  emit(aid, frame .. '}')
+  local name = redis.call('HGET', agent_key(aid), 'name') or aid
+  emit_customer(cid, cjson.encode({type = 'agent', conversation_id = cid, agent = {id = aid, name = name}}))
+end
+
+-- Draining considers the whole queue, so that conversations needing a skill nobody free has never
+-- hide one behind them that a free agent could take. It reads the queue a page of DRAIN_PAGE
+-- entries at a time, each entry at most once per drain, and stops at the first it can hand out.
+-- A page's needs are read with one HMGET per entry (SORT ... GET would do it in one call, but
+-- Redis 6.2 refuses GET patterns on a Cluster), and each distinct need (skills and level) is
+-- judged once per drain, since the verdict is the same for every conversation with that need. So a
+-- drain costs a few microseconds per entry it passes, plus one skill check (agent drain) or one
+-- choice (pool drain) per distinct need: linear in the queue and with no fixed limit, because any
+-- limit lets a conversation past it wait while a slot fits it (docs/assignment.md, "Draining").
+local DRAIN_PAGE = 200
+
+-- A page of the queue from rank `start`: the conversation ids, and their needs as one flat list
+-- (skills JSON, level, skills JSON, level, ...).
+local function queue_needs(pool, start)
+  local ids = redis.call('ZRANGE', pool_queue_key(pool), start, start + DRAIN_PAGE - 1)
+  local f = {}
+  for i, cid in ipairs(ids) do
+    local v = redis.call('HMGET', conv_key(cid), 'skills', 'min_level')
+    f[2 * i - 1], f[2 * i] = v[1], v[2]
+  end
+  return f, ids
+end
+
+-- The slot of a need (skills JSON, then level) in a table of per-need answers for one drain.
+local function need_slot(t, skills, level)
+  local by_level = t[skills or '']
+  if not by_level then
+    by_level = {}
+    t[skills or ''] = by_level
+  end
+  return by_level, level or '1'
+end
+
+-- The rank of the first waiting conversation in `pool`, from rank `from` on, that `aid` has the
+-- skills for, or nil. `verdicts` is per agent and may be shared across that agent's pools.
+local function first_for_agent(pool, aid, from, verdicts)
+  local start = from
+  while true do
+    local f = queue_needs(pool, start)
+    for i = 1, #f, 2 do
+      local t, level = need_slot(verdicts, f[i], f[i + 1])
+      if t[level] == nil then t[level] = has_skills(aid, f[i], tonumber(level)) end
+      if t[level] then return start + (i - 1) / 2 end
+    end
+    if #f < 2 * DRAIN_PAGE then return nil end
+    start = start + DRAIN_PAGE
+  end
+end
+
+-- Capacity appeared in `pool`'s queue side: hand out conversations in queue order while agents
+-- are free, each by the pool's policy. One pass suffices: a conversation that nobody free could
+-- take stays so for the rest of the drain (handing out only uses capacity up), and so does every
+-- conversation with the same need, which is then passed over without asking the policy again.
+local function drain_pool(pool, now)
+  local key, free_key = pool_queue_key(pool), pool_free_key(pool)
+  local assigned, start, hopeless = 0, 0, {}
+  while redis.call('ZCARD', free_key) > 0 do
+    local f, ids = queue_needs(pool, start)
+    local taken = 0
+    for i = 1, #f, 2 do
+      local t, level = need_slot(hopeless, f[i], f[i + 1])
+      if not t[level] then
+        local cid = ids[(i + 1) / 2]
+        local aid, rec = choose(cid, pool, f[i], tonumber(level), now, 'queue')
+        if aid then
+          redis.call('ZREM', key, cid)
+          assign(cid, aid, now, nil, rec)
+          assigned, taken = assigned + 1, taken + 1
+          if redis.call('ZCARD', free_key) == 0 then return assigned end
+        else
+          t[level] = true
+        end
+      end
+    end
+    if #f < 2 * DRAIN_PAGE then break end
+    start = start + DRAIN_PAGE - taken
+  end
+  return assigned
+end
+
+-- Capacity appeared on one agent: give them the most urgent conversation across their pools.
+-- Between two hand-outs nothing but the one handed out leaves the queues, and nothing joins, so
+-- each pool's scan resumes where it found its candidate: what lay before it still does not fit.
+local function drain_agent(aid, now)
+  local n = 0
+  local from, verdicts = {}, {}  -- per pool the rank to resume at (false: nothing there fits)
+  while true do
+    local f = redis.call('HMGET', agent_key(aid), 'status', 'cap', 'pools')
+    local load = redis.call('SCARD', agent_convs_key(aid))
+    if f[1] ~= 'online' or load >= tonumber(f[2] or '0') then break end
+    local best, best_score, best_pool = nil, nil, nil
+    for _, pool in ipairs(cjson.decode(f[3] or '[]')) do
+      if from[pool] ~= false then
+        local rank = first_for_agent(pool, aid, from[pool] or 0, verdicts)
+        from[pool] = rank or false
+        if rank then
+          local e = redis.call('ZRANGE', pool_queue_key(pool), rank, rank, 'WITHSCORES')
+          local score = tonumber(e[2])
+          if best_score == nil or score < best_score then best, best_score, best_pool = e[1], score, pool end
+        end
+      end
+    end
+    if not best then break end
+    redis.call('ZREM', pool_queue_key(best_pool), best)
+    assign(best, aid, now, nil, single_record(aid, best_pool, 'agent_free', now))
+    n = n + 1
+  end
+  return n
+end
+
+-- A conversation that has just become people's (a new one, or the bot handing off): queue it, and
+-- give it at once to the agent the policy chooses; otherwise tell the customer their place.
+-- `trigger` is the message JSON that rides on the assigned frame (or nil). Returns the queue frame
+-- sent, or ''.
+local function queue_and_offer(cid, pool, skills_json, min_level, now, why, trigger)
+  move(cid, 'queued')
+  enqueue(cid, pool, now, false)
+  local aid, rec = choose(cid, pool, skills_json, min_level, now, why)
+  if aid then
+    redis.call('ZREM', pool_queue_key(pool), cid)
+    assign(cid, aid, now, trigger, rec)
+    return ''
+  end
+  write_record(cid, rec)
+  local qframe = queue_frame(cid, pool) or ''
+  if qframe ~= '' then emit_customer(cid, qframe) end
+  return qframe
+end

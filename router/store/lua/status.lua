@@ -1,0 +1,45 @@
+-- Set an agent's status. Online drains waiting work to them; away keeps their chats but takes no
+-- new ones; offline puts their chats back at the front of the queue for others.
+-- Each requeued chat is written to the handover list with where it went, in the same step, and
+-- gets a `handover` timer, due now, carrying that entry: its handler (router/ops/handover.py) writes
+-- the transcript note and the customer's text, which live in other slots than this script's. The
+-- timer is durable, so a crash after this step delays them but cannot lose them.
+-- KEYS[1] anchor. ARGV: aid, status, now, reason.
+-- Returns {status, previous, requeued_count, handovers_json} (a list of handover entries).
+local aid, status, now, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local ak = agent_key(aid)
+if redis.call('EXISTS', ak) == 0 then return {'err', 'unknown_agent', 0} end
+local prev = redis.call('HGET', ak, 'status') or 'offline'
+redis.call('HSET', ak, 'status', status, 'status_at', now)
+local requeued = 0
+local moved = {}
+if status == 'offline' then
+  local pools = {}
+  for _, cid in ipairs(redis.call('SMEMBERS', agent_convs_key(aid))) do
+    local ck = conv_key(cid)
+    local pool = redis.call('HGET', ck, 'pool')
+    move(cid, 'queued')
+    enqueue(cid, pool, now, true)
+    redis.call('SREM', agent_convs_key(aid), cid)
+    emit(aid, cjson.encode({type = 'unassigned', conversation_id = cid, reason = reason}))
+    emit_customer(cid, cjson.encode({type = 'agent_left', conversation_id = cid, reason = reason}))
+    pools[pool] = true
+    requeued = requeued + 1
+    moved[requeued] = {cid, pool}
+  end
+  refresh_agent(aid)
+  for pool, _ in pairs(pools) do drain_pool(pool, now) end
+else
+  refresh_agent(aid)
+  if status == 'online' then drain_agent(aid, now) end
+end
+local out = {}
+for i, m in ipairs(moved) do
+  local to = redis.call('HGET', conv_key(m[1]), 'agent') or ''
+  local id = redis.call('XADD', RT .. 'handovers', 'MAXLEN', '~', 10000, '*', 'conversation_id', m[1],
+    'from', aid, 'pool', m[2], 'to', to, 'reason', reason, 'at', now)
+  out[i] = {id = id, conversation_id = m[1], from = aid, pool = m[2], to = to, reason = reason, at = now}
+  owe_followup('handover', out[i], now)
+end
+if requeued == 0 then return {'ok', prev, 0, '[]'} end
+return {'ok', prev, requeued, cjson.encode(out)}

@@ -1,0 +1,60 @@
+-- Move a conversation to another agent or pool. Never drops it: a full target means the front of
+-- the target's queue. The giver's freed slot is offered to waiting work at once.
+-- The transfer's note for the transcript is owed in this same step: a `transfer` timer, due now,
+-- carrying the transfer; its handler (router/ops/handover.py) writes the note, which lives in another
+-- slot than this script's, once, and shows it live to the agent who has the chat. The timer is
+-- durable, so a crash after this step delays the note but cannot lose it.
+-- KEYS[1] anchor. ARGV: cid, actor, force, kind ('agent'|'pool'), target, now, note (text),
+-- transfer id (unique; the note's key).
+-- Returns {status, outcome, agent_or_pool}.
+local cid, actor, force, kind, target, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local note_text, id = ARGV[7] or '', ARGV[8]
+-- Checked before any write: Redis does not roll back a script that errors halfway.
+if not id or id == '' then return {'err', 'missing transfer id', ''} end
+local ck = conv_key(cid)
+local f = redis.call('HMGET', ck, 'state', 'agent', 'pool')
+local st, from, pool = f[1], f[2], f[3]
+if not st then return {'err', 'unknown_conversation', ''} end
+if st == 'closed' then return {'err', 'conversation is closed', ''} end
+if force ~= '1' and from ~= actor then return {'err', 'not_assigned_to_you', ''} end
+
+local to_pool = target
+if kind == 'agent' then
+  local tk = agent_key(target)
+  if redis.call('EXISTS', tk) == 0 then return {'err', 'unknown_agent', ''} end
+  if target == from then return {'err', 'already assigned to ' .. target, ''} end
+  local tp = cjson.decode(redis.call('HGET', tk, 'pools') or '[]')
+  to_pool = tp[1] or pool
+else
+  if redis.call('SISMEMBER', RT .. 'pools', target) == 0 then return {'err', 'unknown_pool', ''} end
+end
+if not can_move(st, 'queued') and not can_move(st, 'assigned') then
+  return {'err', 'cannot transfer in state ' .. st, ''}
+end
+
+if st == 'queued' then redis.call('ZREM', pool_queue_key(pool), cid) end
+if from then
+  redis.call('SREM', agent_convs_key(from), cid)
+  refresh_agent(from)
+  emit(from, cjson.encode({type = 'unassigned', conversation_id = cid, reason = 'transferred'}))
+end
+
+local outcome, who = 'queued', to_pool
+local tf = kind == 'agent' and redis.call('HMGET', agent_key(target), 'status', 'cap') or nil
+if tf and tf[1] == 'online' and redis.call('SCARD', agent_convs_key(target)) < tonumber(tf[2] or '0') then
+  redis.call('HSET', ck, 'pool', to_pool)
+  -- queued -> assigned, or assigned -> assigned (a handover)
+  assign(cid, target, now, nil, single_record(target, to_pool, 'transfer', now))
+  outcome, who = 'assigned', target
+else
+  if st ~= 'queued' then move(cid, 'queued') end
+  enqueue(cid, to_pool, now, true)
+  drain_pool(to_pool, now)
+  if redis.call('HGET', ck, 'state') == 'assigned' then
+    outcome, who = 'assigned', redis.call('HGET', ck, 'agent')
+  end
+end
+if from then drain_agent(from, now) end
+owe_followup('transfer', {id = id, conversation_id = cid, by = actor, outcome = outcome, to = who,
+  note = note_text}, now)
+return {'ok', outcome, who}
