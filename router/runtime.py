@@ -21,6 +21,9 @@ from aiohttp import web
 
 from adapters.base import Adapter
 from kefu_common.errors import ProtocolError
+from router.archive.db import Archive, default_url
+from router.archive.retention import Retention
+from router.archive.worker import ArchiveWorker
 from router.auth import AgentTokens, Principal, SessionSigner
 from router.config.settings import Settings
 from router.models import Role, new_id
@@ -67,6 +70,11 @@ class Runtime:
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
         self.store = Store(self.redis_url, settings.redis.namespace)
+        self.archive = Archive(settings.archive.url or default_url(self.data_dir))
+        self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
+                                      settings.archive.claim_idle_ms)
+        self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
+                                   settings.retention.archive_days, settings.retention.sweep_interval_s)
         self.transcript = Transcript(self.store)
         self.ingestor = Ingestor(self.store)
         self.outbox = Outbox(self.store)
@@ -116,6 +124,7 @@ class Runtime:
         try:
             await self.store.open()
             await self.store.sync_config(self.settings)
+            await self.archive.migrate()
             await self.sla.sync()
             self.signer.secret = await self._webchat_secret()
             await self.rule_sync.start()  # before the worker: it decides with Redis's version
@@ -134,6 +143,8 @@ class Runtime:
                      self.timers.run(), self.bot.run()):
             self._tasks.append(asyncio.create_task(coro))
         self._tasks.append(asyncio.create_task(self.roster.run()))
+        self._tasks.append(asyncio.create_task(self.archiver.run()))
+        self._tasks.append(asyncio.create_task(self.retention.run()))
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
         return self
 
@@ -158,7 +169,7 @@ class Runtime:
         for timer in self._grace.values():
             timer.cancel()
         for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.rule_sync,
-                     self.roster, self.timers, self.bot):
+                     self.roster, self.timers, self.bot, self.archiver, self.retention):
             if part is not None:
                 part.stop()
         if self._tasks:
@@ -177,12 +188,14 @@ class Runtime:
 
     async def _close_store(self) -> None:
         await self.store.close()
+        await self.archive.aclose()
         if self.embedded is not None:
             await self.embedded.stop()
 
     @property
     def ready(self) -> tuple[bool, str]:
-        names = ("fan-out", "route worker", "sender", "rule sync", "timers", "bot", "roster")
+        names = ("fan-out", "route worker", "sender", "rule sync", "timers", "bot", "roster", "archive worker",
+                 "retention")
         for name, task in zip(names, self._tasks, strict=False):
             if task.done():
                 return False, f"{name} stopped"
