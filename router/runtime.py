@@ -126,7 +126,6 @@ class Runtime:
         try:
             await self.store.open()
             await self.store.sync_config(self.settings)
-            await self.archive.migrate()
             await self.sla.sync()
             self.signer.secret = await self._webchat_secret()
             await self.rule_sync.start()  # before the worker: it decides with Redis's version

@@ -8,6 +8,8 @@ nothing twice and a re-closed conversation's row follows it.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import json
 from collections.abc import Sequence
 from importlib import resources
@@ -56,6 +58,8 @@ class Archive:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.ready = asyncio.Event()
+        """Set once the schema is migrated; the worker and retention wait for it."""
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         if self.dialect == "sqlite":
             self.engine: AsyncEngine = create_async_engine(engine_url(url))
@@ -70,11 +74,31 @@ class Archive:
             path = self.url.split(":///", 1)[1] if ":///" in self.url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Alembic takes about a second to import on a busy machine; in a thread, so the event
+        # loop (sockets, acks) goes on meanwhile. The upgrade itself then takes milliseconds.
+        await asyncio.to_thread(importlib.import_module, "alembic.command")
         try:
             async with self.engine.begin() as conn:
                 await conn.run_sync(_upgrade)
         except DB_ERRORS as exc:
             raise ArchiveError(f"cannot migrate the archive at {self.safe_url}: {exc}") from exc
+        self.ready.set()
+
+    async def migrate_until_done(self, stopping: asyncio.Event, log: Any) -> bool:
+        """Migrate, retrying while the database is down (a process starts without it, and
+        closes queue up meanwhile); False if told to stop first."""
+        delay = 0.5
+        while not stopping.is_set():
+            try:
+                await self.migrate()
+                return True
+            except ArchiveError as exc:
+                log.warning("%s; retrying in %.0fs", exc, delay)
+            try:
+                await asyncio.wait_for(stopping.wait(), delay)
+            except TimeoutError:
+                delay = min(delay * 2, 10.0)
+        return False
 
     @property
     def safe_url(self) -> str:

@@ -41,6 +41,12 @@ class Retention:
         self._stopping.set()
 
     async def run(self) -> None:
+        ready = asyncio.ensure_future(self.archive.ready.wait())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait([ready, stopping], return_when=asyncio.FIRST_COMPLETED)
+        for f in (ready, stopping):
+            f.cancel()
+
         async def turn() -> None:
             await self.sweep()
             try:

@@ -42,6 +42,10 @@ class ArchiveWorker:
         self._stopping.set()
 
     async def run(self) -> None:
+        # Migrating here, not before start: an archive that is slow or down delays archiving,
+        # never the router.
+        if not await self.archive.migrate_until_done(self._stopping, log):
+            return
         await self.consumer.ensure()
         await keep_going(log, "archive worker", self._stopping, self._turn)
 

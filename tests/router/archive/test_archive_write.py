@@ -65,6 +65,7 @@ async def close(who: Socket, cust: Socket, cid: str) -> None:
 
 
 async def archived_version(rt: Runtime, cid: str) -> int | None:
+    await asyncio.wait_for(rt.archive.ready.wait(), 30)
     return await rt.archive.version(cid)
 
 
