@@ -15,7 +15,7 @@ import msgspec
 from kefu_common.errors import ConfigError
 from kefu_common.yamlpos import YamlDoc
 
-if TYPE_CHECKING:  # only annotated: the store imports this module for its record helpers
+if TYPE_CHECKING:  # router.store imports this module; settings import it before the store
     from router.store.keys import Keys
 
 Policy = Literal["least_loaded", "round_robin", "longest_idle"]
