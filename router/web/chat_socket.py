@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from adapters.base import Adapter, CustomerFeed
+from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError
 from router.pipeline.fanout import Tap
 from router.runtime import RUNTIME
@@ -41,7 +42,7 @@ class ChatSocket:
         name = ""
         if request.can_read_body:
             with contextlib.suppress(ValueError):
-                body = await request.json()
+                body = safejson.loads(await request.read())
                 if isinstance(body, dict) and isinstance(body.get("name"), str):
                     name = body["name"][:64]
         token, visitor = request.app[RUNTIME].signer.issue()
