@@ -14,7 +14,8 @@ from aiohttp import web
 
 from kefu_common.errors import ConfigError, KefuError
 from router import __version__
-from router.config.settings import Settings, load_settings
+from router.config.resolve import resolve_settings
+from router.config.settings import Settings
 
 log = logging.getLogger("kefu")
 
@@ -74,17 +75,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def resolve_settings(config: str | None, data_dir: Path) -> Settings:
-    if config:
-        return load_settings(config)
-    default = Path("config/kefu.yaml")
-    if default.exists():
-        return load_settings(default)
-    from router.config.demo import demo_settings
-
-    return demo_settings(data_dir)
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from router.bot.pii import install_log_masking
@@ -127,6 +117,7 @@ def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
 
 async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None,
                 watch_rules: bool = False, redis_cluster: bool = False) -> int:
+    from router.logsafe import AccessLog
     from router.runtime import Runtime
     from router.web.app import build_app
 
@@ -134,7 +125,8 @@ async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_
     if watch_rules:
         rt.rule_sync.watch = settings.rules_path()
     app = build_app(rt)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s,
+                           access_log_class=AccessLog)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
