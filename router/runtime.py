@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.base import Adapter
-from kefu_common.errors import ProtocolError
+from kefu_common.errors import ProtocolError, StoreError
 from router import logsafe
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
@@ -53,9 +53,12 @@ RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 
 class Runtime:
     def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu",
-                 extra_adapters: list[Adapter] | None = None) -> None:
+                 extra_adapters: list[Adapter] | None = None, redis_cluster: bool = False) -> None:
         self.settings = settings
         self.redis_url = redis_url or os.environ.get("KEFU_REDIS_URL") or settings.redis.url
+        cluster = redis_cluster or settings.redis.cluster or os.environ.get("KEFU_REDIS_CLUSTER", "") in ("1", "true")
+        if cluster and not self.redis_url:
+            raise StoreError("Redis Cluster mode needs a node's address: set redis.url (or --redis-url)")
         self.data_dir = Path(data_dir)
         self.embedded: EmbeddedRedis | None = None
         self.tokens = AgentTokens(settings.agents)
@@ -70,7 +73,7 @@ class Runtime:
             # The embedded server's socket path is fixed, so every part can be built now.
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
-        self.store = Store(self.redis_url, settings.redis.namespace)
+        self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster)
         self.archive = Archive(settings.archive.url or default_url(self.data_dir))
         self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
                                       settings.archive.claim_idle_ms)
