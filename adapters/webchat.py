@@ -8,14 +8,16 @@ page gets everything after the last message it saw, each frame once.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import WSMsgType, web
+from redis.exceptions import RedisError
 
 from adapters.base import Adapter, Limits, Reply
-from kefu_common.errors import AuthError, ProtocolError
+from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.models import Channel, Message, new_id
 from router.pipeline.fanout import Tap
 from router.web import frames
@@ -24,8 +26,15 @@ from router.web.widget_socket import CustomerSide
 if TYPE_CHECKING:
     from router.runtime import Runtime
 
+log = logging.getLogger("kefu.webchat")
+
 ACCOUNT = "web"
 FEED_MAXLEN = 1000
+RETRY_AFTER_S = 2.0
+"""The retry hint of an error frame when Redis is down, stalled or busy."""
+INTERNAL_RETRY_S = 5.0
+TRY_AGAIN_LATER = 1013
+"""WebSocket close code: the server cannot serve this socket now; reconnect later."""
 
 
 class WebchatAdapter(Adapter):
@@ -77,8 +86,15 @@ class WebchatAdapter(Adapter):
         self.rt.sockets.add(ws)
         side = CustomerSide(self.rt, visitor)
         try:
-            tap.offer("-", await side.snapshot())  # held: sent after the replayed history
-            await self._replay_from(visitor, tap, request.query.get("last_seen"))
+            try:
+                tap.offer("-", await side.snapshot())  # held: sent after the replayed history
+                await self._replay_from(visitor, tap, request.query.get("last_seen"))
+            except (StoreError, RedisError, OSError, TimeoutError) as exc:
+                # Redis is down or stalled: say so and when to come back, never a bare 1006.
+                log.warning("web chat connect: Redis unavailable: %s", exc)
+                await ws.send_str(unavailable_frame())
+                await ws.close(code=TRY_AGAIN_LATER, message=b"store unavailable, reconnect later")
+                return ws
             tap.go_live()
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
@@ -127,8 +143,29 @@ class WebchatAdapter(Adapter):
                                            "message_id": accepted.message_id}))
         except ProtocolError as exc:
             # Echo the client_msg_id, so the page can mark that one message as refused.
-            ref = frame.get("client_msg_id")
-            await ws.send_str(frames.error(exc.code, exc.detail, **({"ref": ref} if isinstance(ref, str) else {})))
+            await ws.send_str(frames.error(exc.code, exc.detail, **_ref(frame)))
+        except (StoreError, RedisError, OSError, TimeoutError) as exc:
+            # Not accepted, and the page keeps the message pending: it resends after the hint,
+            # and the (visitor, client_msg_id) key makes a resend of one that did land a no-op.
+            log.warning("web chat frame from %s: Redis unavailable: %s", visitor, exc)
+            retry = exc.retry_after if isinstance(exc, StoreUnavailable) else RETRY_AFTER_S
+            await ws.send_str(unavailable_frame(retry, **_ref(frame)))
+        except Exception:
+            # A bug must not cost the customer the socket (a bare 1006) or the message: the page
+            # keeps it pending and tries again.
+            log.exception("web chat frame from %s failed", visitor)
+            await ws.send_str(frames.error("internal", "the message could not be taken; it will be sent again",
+                                           retry_after=INTERNAL_RETRY_S, **_ref(frame)))
+
+
+def _ref(frame: dict[str, Any]) -> dict[str, str]:
+    ref = frame.get("client_msg_id")
+    return {"ref": ref} if isinstance(ref, str) else {}
+
+
+def unavailable_frame(retry_after: float = RETRY_AFTER_S, **extra: str) -> str:
+    return frames.error("unavailable", "the service is busy or restarting; try again shortly",
+                        retry_after=retry_after, **extra)
 
 
 def customer_message(visitor: str, client_id: str, text: str, name: str = "") -> Message:

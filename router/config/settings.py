@@ -17,6 +17,7 @@ import msgspec
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
+from router.config.limits import check_redis
 from router.config.ops import OpsSettings, ShiftSettings, check_ops
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
@@ -30,6 +31,17 @@ class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
 class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     url: str | None = None
     namespace: str = "kefu"
+    max_connections: int = 256
+    """Per process. When all are busy a command waits for one (up to `pool_timeout_s`)."""
+    pool_timeout_s: float = 5.0
+    socket_timeout_s: float = 5.0
+    """A command with no answer this long fails (a stalled server); above `worker.block_ms`."""
+    connect_timeout_s: float = 5.0
+    ready_timeout_s: float = 1.0
+    """`/readyz` answers 503 when a PING takes longer than this."""
+    ingest_timeout_s: float = 3.0
+    """Longest a webhook or customer message waits for Redis before it is told to retry; below
+    WeChat's 5 s answer deadline."""
 
 
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -343,6 +355,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     errors.extend(check_assignment(doc, s.assignment, pool_ids))
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
+    errors.extend(check_redis(doc, s.redis, s.worker.block_ms))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:

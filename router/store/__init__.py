@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -10,7 +11,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from kefu_common.errors import StoreError
-from router.config.settings import Settings
+from router.config.settings import RedisSettings, Settings
 from router.ops.sla_profiles import sla_view
 from router.pipeline.assignment import merge_record, publish
 from router.store.keys import Keys
@@ -18,17 +19,27 @@ from router.store.scripts import Scripts
 
 
 class Store:
-    """One Redis client for commands and scripts; pub/sub opens its own connection."""
+    """One Redis client for commands and scripts; pub/sub opens its own connection.
 
-    def __init__(self, url: str, namespace: str = "kefu") -> None:
+    The pool blocks: at the peak a command waits (up to `pool_timeout_s`) for a free connection
+    rather than failing with "Too many connections", which redis-py's default pool does at 100.
+    Socket timeouts turn a stalled server into an error in seconds instead of a hang.
+    """
+
+    def __init__(self, url: str, namespace: str = "kefu", options: RedisSettings | None = None) -> None:
         self.url = url
         self.keys = Keys(namespace)
         self.scripts = Scripts(self.keys)
+        self.options = options or RedisSettings()
+        o = self.options
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, health_check_interval=30, max_connections=o.max_connections,
+            timeout=o.pool_timeout_s, socket_timeout=o.socket_timeout_s,
+            socket_connect_timeout=o.connect_timeout_s,
+        )
         # Typed Any on purpose: redis-py types every reply as bytes | str whatever
         # decode_responses says, and this client always decodes to str.
-        self.client: Any = aioredis.from_url(
-            url, decode_responses=True, health_check_interval=30
-        )
+        self.client: Any = aioredis.Redis.from_pool(pool)
 
     async def open(self) -> None:
         try:
@@ -49,9 +60,11 @@ class Store:
         return await self.scripts.call(self.client, name, keys or [self.keys.conv_index], args)
 
     async def ping(self) -> bool:
+        """Whether Redis answers within `ready_timeout_s`: a stalled server is as bad as none."""
         try:
-            return bool(await self.client.ping())
-        except RedisError:
+            async with asyncio.timeout(self.options.ready_timeout_s):
+                return bool(await self.client.ping())
+        except (RedisError, OSError, TimeoutError):
             return False
 
     async def sync_config(self, settings: Settings) -> None:

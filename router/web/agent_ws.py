@@ -11,9 +11,10 @@ import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from redis.exceptions import RedisError
 
 from adapters.base import Reply
-from kefu_common.errors import AuthError, ProtocolError
+from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.auth import Principal
 from router.models import Channel, Role, new_id
 from router.pipeline.fanout import Tap
@@ -146,6 +147,13 @@ class AgentSession:
                 await self.ws.send_str(frames.dump(answer))
         except ProtocolError as exc:
             await self.ws.send_str(frames.error(exc.code, exc.detail, ref=_ref(text)))
+        except (StoreError, RedisError, OSError, TimeoutError) as exc:
+            # The console keeps an unacknowledged reply and sends it again; its client_msg_id
+            # makes a second arrival a no-op.
+            log.warning("agent %s frame: Redis unavailable: %s", self.who.agent_id, exc)
+            retry = exc.retry_after if isinstance(exc, StoreUnavailable) else 2.0
+            await self.ws.send_str(frames.error("unavailable", "the service is busy or restarting; try again shortly",
+                                                ref=_ref(text), retry_after=retry))
 
     # -- frame handlers: each returns the frame to answer with, or None -------------------------
     async def reply(self, frame: dict[str, Any]) -> dict[str, Any]:

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 
 from aiohttp import WSCloseCode, web
+from redis.exceptions import RedisError
 
-from kefu_common.errors import ProtocolError
+from kefu_common.errors import ProtocolError, StoreError, StoreUnavailable
 from router.runtime import RUNTIME, Runtime
 from router.web import api, bot_api, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws
@@ -18,16 +19,26 @@ log = logging.getLogger("kefu.web")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
 
+UNAVAILABLE_RETRY_S = 2.0
+"""The Retry-After of a 503 when Redis is down or stalled."""
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every refusal is JSON {error, detail} with a 4xx; nothing else changes."""
+    """Every refusal is JSON {error, detail} with a 4xx; nothing else changes. Redis down or
+    stalled is 503 with Retry-After: WeChat and Telegram retry a 5xx, and ingest is idempotent."""
     try:
         return await handler(request)
     except ProtocolError as exc:
         return web.json_response({"error": exc.code, "detail": exc.detail}, status=exc.status)
+    except (StoreError, RedisError) as exc:
+        retry = exc.retry_after if isinstance(exc, StoreUnavailable) else UNAVAILABLE_RETRY_S
+        log.warning("%s %s: Redis unavailable: %s", request.method, request.path, exc)
+        return web.json_response(
+            {"error": "unavailable", "detail": "the message store is unavailable; try again shortly"},
+            status=503, headers={"Retry-After": str(max(1, round(retry)))})
 
 
 @web.middleware
