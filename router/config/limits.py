@@ -1,15 +1,33 @@
-"""Checks of the load-bearing limits: the Redis client's pool and timeouts, the rate limits and
-the per-socket send queue. settings.py embeds the structs and calls these checks."""
+"""Settings of the load-bearing limits: the Redis client's pool and timeouts, the rate limits and
+the per-socket send queue. settings.py embeds the structs and calls the checks; the store imports
+this module alone, since settings import the store's keys."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from kefu_common.errors import ConfigError
 
 if TYPE_CHECKING:
     from kefu_common.yamlpos import YamlDoc
-    from router.config.settings import RedisSettings
+
+
+class RedisSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    url: str | None = None
+    namespace: str = "kefu"
+    max_connections: int = 256
+    """Per process. When all are busy a command waits for one (up to `pool_timeout_s`)."""
+    pool_timeout_s: float = 5.0
+    socket_timeout_s: float = 5.0
+    """A command with no answer this long fails (a stalled server); above `worker.block_ms`."""
+    connect_timeout_s: float = 5.0
+    ready_timeout_s: float = 1.0
+    """`/readyz` answers 503 when a PING takes longer than this."""
+    ingest_timeout_s: float = 3.0
+    """Longest a webhook or customer message waits for Redis before it is told to retry; below
+    WeChat's 5 s answer deadline."""
 
 
 def check_redis(doc: YamlDoc, r: RedisSettings, block_ms: int) -> list[ConfigError]:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from kefu_common.errors import StoreError
-from router.config.settings import RedisSettings, Settings
+from router.config.limits import RedisSettings
 from router.ops.sla_profiles import sla_view
 from router.pipeline.assignment import merge_record, publish
 from router.store.keys import Keys
 from router.store.scripts import Scripts
+
+if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
+    from router.config.settings import Settings
 
 
 class Store:
