@@ -17,12 +17,12 @@ if TYPE_CHECKING:
 class RedisSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     url: str | None = None
     namespace: str = "kefu"
-    max_connections: int = 256
+    max_connections: int = 64
     """Per process. When all are busy a command waits for one (up to `pool_timeout_s`)."""
-    pool_timeout_s: float = 5.0
+    pool_timeout_s: float = 10.0
     socket_timeout_s: float = 5.0
     """A command with no answer this long fails (a stalled server); above `worker.block_ms`."""
-    connect_timeout_s: float = 5.0
+    connect_timeout_s: float = 10.0
     ready_timeout_s: float = 1.0
     """`/readyz` answers 503 when a PING takes longer than this."""
     ingest_timeout_s: float = 3.0
