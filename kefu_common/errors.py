@@ -6,6 +6,7 @@
     ├── StoreError                       Redis cannot be reached or answered unexpectedly
     │   ├── EmbeddedRedisError           the embedded redis-server would not start
     │   └── StoreUnavailable             Redis is down, stalled or busy: try again after `retry_after`
+    ├── ArchiveError                     the archive database cannot be reached or refused a write
     ├── IllegalTransition (ValueError)   a conversation state change the state machine refuses
     ├── ProtocolError (ValueError)       a client sent a frame or request we refuse; carries a code
     │   └── AuthError                    a token or signature is wrong
@@ -71,6 +72,10 @@ class StoreUnavailable(StoreError):
         super().__init__(detail)
         self.detail = detail
         self.retry_after = retry_after
+
+
+class ArchiveError(KefuError):
+    """The archive database (SQLite or PostgreSQL) is unreachable or refused a write."""
 
 
 class IllegalTransition(KefuError, ValueError):

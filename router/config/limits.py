@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 class RedisSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     url: str | None = None
     namespace: str = "kefu"
+    cluster: bool = False
+    """`url` is one node of a Redis Cluster; the client follows MOVED/ASK and failovers."""
     max_connections: int = 64
     """Per process. When all are busy a command waits for one (up to `pool_timeout_s`)."""
     pool_timeout_s: float = 10.0

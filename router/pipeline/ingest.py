@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
-
 from kefu_common.errors import StoreUnavailable
 from router.models import Message, encode_message
 from router.store import Store
+from router.store.client import REDIS_ERRORS
 
 DEDUPE_TTL_S = 7 * 24 * 3600
 """How long a native message id is remembered: longer than any channel retries."""
@@ -43,6 +42,6 @@ class Ingestor:
                 )
         except TimeoutError:
             raise StoreUnavailable("the message queue did not answer in time; try again") from None
-        except (RedisError, OSError) as exc:
+        except (*REDIS_ERRORS, OSError) as exc:
             raise StoreUnavailable(f"the message queue is unavailable; try again ({type(exc).__name__})") from exc
         return Accepted(message_id=str(mid), duplicate=not int(new))

@@ -7,13 +7,11 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from kefu_common.errors import StoreError
 from router.config.limits import RedisSettings
 from router.ops.sla_profiles import sla_view
 from router.pipeline.assignment import merge_record, publish
+from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version
 from router.store.keys import Keys
 from router.store.scripts import Scripts
 
@@ -27,32 +25,28 @@ class Store:
     The pool blocks: at the peak a command waits (up to `pool_timeout_s`) for a free connection
     rather than failing with "Too many connections", which redis-py's default pool does at 100.
     Socket timeouts turn a stalled server into an error in seconds instead of a hang.
-    """
 
-    def __init__(self, url: str, namespace: str = "kefu", options: RedisSettings | None = None) -> None:
+    `cluster=True`: `url` is any one node of a Redis Cluster (router/store/client.py)."""
+
+    def __init__(self, url: str, namespace: str = "kefu", cluster: bool = False,
+                 options: RedisSettings | None = None) -> None:
         self.url = url
+        self.cluster = cluster
         self.keys = Keys(namespace)
         self.scripts = Scripts(self.keys)
         self.options = options or RedisSettings()
-        o = self.options
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, health_check_interval=30, max_connections=o.max_connections,
-            timeout=o.pool_timeout_s, socket_timeout=o.socket_timeout_s,
-            socket_connect_timeout=o.connect_timeout_s,
-        )
-        # Typed Any on purpose: redis-py types every reply as bytes | str whatever
-        # decode_responses says, and this client always decodes to str.
-        self.client: Any = aioredis.Redis.from_pool(pool)
+        self.client: Any = make_client(url, cluster, self.options)
+        self.version = (0, 0)
+        """The server's (major, minor), known after `open`."""
 
     async def open(self) -> None:
         try:
             await self.client.ping()
-            info = await self.client.info("server")
-            version = tuple(int(x) for x in str(info["redis_version"]).split(".")[:2])
-            if version < (6, 2):
-                raise StoreError(f"Redis {info['redis_version']} is too old; kefu-router needs >= 6.2")
+            info = await server_info(self.client, self.cluster)
+            check_server(self.url, info, self.cluster)
+            self.version = server_version(info)
             await self.scripts.load(self.client)
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise StoreError(f"cannot reach Redis at {self.url}: {exc}") from exc
 
     async def close(self) -> None:
@@ -67,7 +61,7 @@ class Store:
         try:
             async with asyncio.timeout(self.options.ready_timeout_s):
                 return bool(await self.client.ping())
-        except (RedisError, OSError, TimeoutError):
+        except (*REDIS_ERRORS, OSError, TimeoutError):
             return False
 
     async def sync_config(self, settings: Settings) -> None:

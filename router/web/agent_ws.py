@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from redis.exceptions import RedisError
 
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
@@ -20,6 +19,7 @@ from router.models import Channel, Reply, Role, new_id
 from router.pipeline.fanout import Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
+from router.store.client import REDIS_ERRORS
 from router.web import frames, ops_ws
 from router.web.bot_api import check_agent_text
 
@@ -147,7 +147,7 @@ class AgentSession:
                 await self.ws.send_str(frames.dump(answer))
         except ProtocolError as exc:
             await self.ws.send_str(frames.error(exc.code, exc.detail, ref=_ref(text)))
-        except (StoreError, RedisError, OSError, TimeoutError) as exc:
+        except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
             # The console keeps an unacknowledged reply and sends it again; its client_msg_id
             # makes a second arrival a no-op.
             log.warning("agent %s frame: Redis unavailable: %s", self.who.agent_id, exc)

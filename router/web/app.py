@@ -6,10 +6,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import WSCloseCode, web
-from redis.exceptions import RedisError
 
 from kefu_common.errors import ProtocolError, StoreError, StoreUnavailable
 from router.runtime import RUNTIME, Runtime
+from router.store.client import REDIS_ERRORS
 from router.web import api, bot_api, chat_socket, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws
 from router.web.pages import CSP, page, static_dir
@@ -33,7 +33,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except ProtocolError as exc:
         return web.json_response({"error": exc.code, "detail": exc.detail}, status=exc.status)
-    except (StoreError, RedisError) as exc:
+    except (StoreError, *REDIS_ERRORS) as exc:
         retry = exc.retry_after if isinstance(exc, StoreUnavailable) else UNAVAILABLE_RETRY_S
         log.warning("%s %s: Redis unavailable: %s", request.method, request.path, exc)
         return web.json_response(

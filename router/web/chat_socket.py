@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from redis.exceptions import RedisError
 
 from adapters.base import Adapter, CustomerFeed
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.pipeline.fanout import Tap
 from router.runtime import RUNTIME
+from router.store.client import REDIS_ERRORS
 from router.web import frames
 from router.web.widget_socket import CustomerSide
 
@@ -76,7 +76,7 @@ class ChatSocket:
             try:
                 tap.offer("-", await side.snapshot())  # held: sent after the replayed history
                 await self._replay_from(visitor, tap, request.query.get("last_seen"))
-            except (StoreError, RedisError, OSError, TimeoutError) as exc:
+            except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
                 # Redis is down or stalled: say so and when to come back, never a bare 1006.
                 log.warning("web chat connect: Redis unavailable: %s", exc)
                 await ws.send_str(unavailable_frame())
@@ -130,7 +130,7 @@ class ChatSocket:
         except ProtocolError as exc:
             # Echo the client_msg_id, so the page can mark that one message as refused.
             await ws.send_str(frames.error(exc.code, exc.detail, **_ref(frame)))
-        except (StoreError, RedisError, OSError, TimeoutError) as exc:
+        except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
             # Not accepted, and the page keeps the message pending: it resends after the hint,
             # and the (visitor, client_msg_id) key makes a resend of one that did land a no-op.
             log.warning("web chat frame from %s: Redis unavailable: %s", visitor, exc)
