@@ -99,8 +99,8 @@ class Runtime:
         from adapters.webchat import WebchatAdapter
 
         if settings.channels.webchat.enabled:
-            self._add(WebchatAdapter(self))
-        from adapters.telegram import TelegramAdapter  # imported here, as webchat: they import router.web
+            self._add(WebchatAdapter(self.ingestor, self.store))
+        from adapters.telegram import TelegramAdapter
         from adapters.wechat import WechatAdapter
 
         for wx in settings.channels.wechat:

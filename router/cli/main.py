@@ -14,7 +14,8 @@ from aiohttp import web
 
 from kefu_common.errors import ConfigError, KefuError
 from router import __version__
-from router.config.settings import Settings, load_settings
+from router.config.resolve import resolve_settings
+from router.config.settings import Settings
 
 log = logging.getLogger("kefu")
 
@@ -70,17 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     except KefuError as exc:
         print(f"kefu: {exc}", file=sys.stderr)
         return 1
-
-
-def resolve_settings(config: str | None, data_dir: Path) -> Settings:
-    if config:
-        return load_settings(config)
-    default = Path("config/kefu.yaml")
-    if default.exists():
-        return load_settings(default)
-    from router.config.demo import demo_settings
-
-    return demo_settings(data_dir)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

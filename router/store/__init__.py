@@ -60,7 +60,7 @@ class Store:
         """Make Redis agree with the config's pools and agents; live status, load and cap
         overrides stay."""
         now = time.time()
-        await publish(self.client, self.keys, settings.assignment)  # before agents: it orders free sets
+        await publish(self.client, self.keys.assign_settings, settings.assignment)  # before agents: it orders free sets
         for pool in settings.pools:
             await self.client.sadd(self.keys.pools, pool.id)
         for agent in settings.agents:
