@@ -5,6 +5,7 @@
     │   └── ConfigErrors                 several of them at once, each still a ConfigError
     ├── StoreError                       Redis cannot be reached or answered unexpectedly
     │   └── EmbeddedRedisError           the embedded redis-server would not start
+    ├── ArchiveError                     the archive database cannot be reached or refused a write
     ├── IllegalTransition (ValueError)   a conversation state change the state machine refuses
     ├── ProtocolError (ValueError)       a client sent a frame or request we refuse; carries a code
     │   └── AuthError                    a token or signature is wrong
@@ -57,6 +58,10 @@ class StoreError(KefuError):
 
 class EmbeddedRedisError(StoreError):
     """The embedded redis-server did not start."""
+
+
+class ArchiveError(KefuError):
+    """The archive database (SQLite or PostgreSQL) is unreachable or refused a write."""
 
 
 class IllegalTransition(KefuError, ValueError):
