@@ -18,6 +18,7 @@ import msgspec
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
+from router.config.limits import RedisSettings, check_redis
 from router.config.ops import OpsSettings, ShiftSettings, check_ops
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
@@ -26,13 +27,6 @@ from router.pipeline.assignment import check as check_assignment
 
 class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     pass
-
-
-class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    url: str | None = None
-    namespace: str = "kefu"
-    cluster: bool = False
-    """`url` is one node of a Redis Cluster; the client follows MOVED/ASK and failovers."""
 
 
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -68,7 +62,17 @@ class WechatAccountSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_o
     app_secret: str
     token: str
     encoding_aes_key: str | None = None
+    encryption: Literal["plaintext", "compatible", "safe"] | None = None
+    """Which callbacks are taken: `safe` (the default with an AES key) only encrypted ones;
+    `compatible` also plaintext ones, while the WeChat console is switched over; `plaintext`
+    (the default without a key) plaintext ones. docs/security.md."""
+    replay_window_s: int = 300
+    """A callback whose signed timestamp is further than this from our clock is refused."""
     api_base: str = "https://api.weixin.qq.com"
+
+    @property
+    def mode(self) -> str:
+        return self.encryption or ("safe" if self.encoding_aes_key else "plaintext")
 
 
 class TelegramBotSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -375,6 +379,16 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         if not _ORIGIN.match(origin):
             errors.append(doc.error(("channels", "webchat", "allowed_origins", i),
                                     f"{origin!r} is not an origin like https://shop.example.com[:port]"))
+    for i, wx in enumerate(s.channels.wechat):
+        at: tuple[str, str, int] = ("channels", "wechat", i)
+        if wx.encryption in ("safe", "compatible") and not wx.encoding_aes_key:
+            errors.append(doc.error((*at, "encryption"),
+                                    f"encryption: {wx.encryption} needs encoding_aes_key (or encoding_aes_key_env)"))
+        if wx.encryption == "plaintext" and wx.encoding_aes_key:
+            errors.append(doc.error((*at, "encryption"), "encryption: plaintext with an encoding_aes_key: "
+                                    "say compatible to also take encrypted callbacks, or remove the key"))
+        if not 30 <= wx.replay_window_s <= 3600:
+            errors.append(doc.error((*at, "replay_window_s"), "replay_window_s: expected 30 to 3600 seconds"))
     for i, proxy in enumerate(s.web.trusted_proxies):
         try:
             ipaddress.ip_network(proxy, strict=False)
@@ -386,6 +400,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     errors.extend(check_assignment(doc, s.assignment, pool_ids))
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
+    errors.extend(check_redis(doc, s.redis, s.worker.block_ms))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
