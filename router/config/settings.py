@@ -97,6 +97,8 @@ class WorkerSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     """A message this soon after a close reopens the conversation; later starts a new one."""
     debug_delay_ms: int = 0
     """Slows each routed message down; for crash drills and demos only."""
+    max_tries: int = 3
+    """An inbound or outbound entry that fails this often goes to its stream's dead letters."""
 
 
 class OutboxSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from adapters.base import Adapter
 from router.config.settings import Settings, parse_settings
 from router.runtime import Runtime
 from router.web.app import build_app
@@ -47,10 +46,9 @@ def basic_settings(cap: int = 5) -> Settings:
 
 
 @asynccontextmanager
-async def running(settings: Settings, redis_url: str, adapters: list[Adapter] | None = None,
-                  clock: Callable[[], float] | None = None) -> AsyncIterator[tuple[Runtime, str]]:
+async def running(settings: Settings, redis_url: str, clock: Callable[[], float] | None = None) -> AsyncIterator[tuple[Runtime, str]]:
     """`clock` replaces the runtime's (the roster reads it) before anything starts."""
-    rt = Runtime(settings, redis_url=redis_url, extra_adapters=adapters)
+    rt = Runtime(settings, redis_url=redis_url)
     if clock is not None:
         rt.clock = clock
     app = build_app(rt)
