@@ -8,13 +8,15 @@ start, so all processes sharing a Redis choose the same way. docs/assignment.md 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from kefu_common.errors import ConfigError
 from kefu_common.yamlpos import YamlDoc
-from router.store.keys import Keys
+
+if TYPE_CHECKING:  # router.store imports this module; settings import it before the store
+    from router.store.keys import Keys
 
 Policy = Literal["least_loaded", "round_robin", "longest_idle"]
 POLICIES: tuple[Policy, ...] = ("least_loaded", "round_robin", "longest_idle")
