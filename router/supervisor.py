@@ -72,27 +72,27 @@ class Supervisor:
 
     async def _keep(self, service: Service) -> None:
         state = self.states[service.name]
-        delay = self.backoff_s
+        streak = 0  # crashes since the last healthy run: the backoff doubles with each
         while not self._stopping.is_set():
             began = time.monotonic()
             state.up, state.reason = True, ""
+            error: Exception | None = None
             try:
                 await service.run()
             except Exception as exc:
-                failure = f"crashed: {type(exc).__name__}: {exc}"
-                log.exception("service %s crashed; restarting in %.1f s", service.name, delay)
-            else:
-                if self._stopping.is_set():
-                    break
-                failure = "ended on its own"
-                log.error("service %s ended on its own; restarting in %.1f s", service.name, delay)
+                error = exc
+            if error is None and self._stopping.is_set():
+                break
+            failure = "ended on its own" if error is None else f"crashed: {type(error).__name__}: {error}"
+            if time.monotonic() - began > self.healthy_after_s:
+                streak = 0
+            delay = min(self.backoff_s * 2**streak, self.max_backoff_s)
+            streak += 1
             state.up, state.reason = False, failure
             state.crashes += 1
-            if time.monotonic() - began > self.healthy_after_s:
-                delay = self.backoff_s
+            log.error("service %s %s; restarting in %.1f s", service.name, failure, delay, exc_info=error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
-            delay = min(delay * 2, self.max_backoff_s)
         state.up, state.reason = False, "stopped"
 
     async def stop(self, deadline_s: float) -> None:

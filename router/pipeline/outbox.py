@@ -167,31 +167,39 @@ class Sender:
         try:
             while not lane.empty():
                 entry, reply, seq = lane.get_nowait()
-                eid = entry[0]
                 try:
                     await self._wait_turn(cid, seq)
-                    await self.deliver(eid, reply, seq)
-                except RedisError as exc:
-                    log.warning("reply %s: Redis error, left pending for XAUTOCLAIM: %s", reply.id, exc)
-                except Exception as exc:
-                    await self._failed(entry, reply, seq, exc)
+                    await self._handle(entry, reply, seq)
                 finally:
-                    self._inflight.discard(eid)
+                    self._inflight.discard(entry[0])
                     self._slots.release()
         finally:
             if self._lanes.get(cid) is lane:
                 del self._lanes[cid]
 
-    async def _failed(self, entry: Entry, reply: Reply, seq: int, exc: Exception) -> None:
-        """A reply whose handling raised (not a channel refusal: those are handled in `deliver`).
-        Once it is dead, the conversation's next reply may go, and its author hears it failed."""
-        log.exception("reply %s could not be handled", reply.id)
-
-        try:
-            if await self.group.failed(entry, failure(exc), also=self._finished(reply, seq)) and reply.conversation_id:
-                await self._report(reply, "failed", "could not be sent; kept for an admin")
-        except RedisError as err:
-            log.warning("reply %s: could not count the failed try: %s", reply.id, err)
+    async def _handle(self, entry: Entry, reply: Reply, seq: int) -> None:
+        """Deliver; a reply whose handling raises (a bug, not a channel's refusal: `deliver`
+        handles those) is tried again here, in its lane, so the conversation's later replies
+        keep waiting behind it. At the bound it goes to the dead letters, the next reply may
+        go, and its author hears it failed."""
+        for attempt in range(self.group.dead.max_tries):
+            try:
+                await self.deliver(entry[0], reply, seq)
+                return
+            except RedisError as exc:
+                log.warning("reply %s: Redis error, left pending for XAUTOCLAIM: %s", reply.id, exc)
+                return
+            except Exception as exc:
+                log.exception("reply %s could not be handled", reply.id)
+                reason = failure(exc)
+            try:
+                if await self.group.failed(entry, reason, also=self._finished(reply, seq)):
+                    await self._report(reply, "failed", "could not be sent; kept for an admin")
+                    return
+            except Exception:  # a Redis error, or a reply too broken even to report
+                log.exception("reply %s: failed try not recorded; left for XAUTOCLAIM", reply.id)
+                return
+            await asyncio.sleep(min(self.settings.max_delay_s, self.settings.base_delay_s * 2**attempt))
 
     async def _wait_turn(self, cid: str, seq: int) -> None:
         """Wait until the reply before this one is finished; bounded, so a lost entry can't stall

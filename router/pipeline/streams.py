@@ -120,8 +120,8 @@ class GroupConsumer:
         eid, fields = entry
         tries = 1 if hopeless else int(await self.store.client.hincrby(self.dead.tries, eid, 1))
         if not hopeless and tries < self.dead.max_tries:
-            log.warning("%s entry %s failed (try %d of %d), retried after %d ms: %s", self.stream, eid,
-                        tries, self.dead.max_tries, self.claim_idle_ms, reason)
+            log.warning("%s entry %s failed (try %d of %d): %s", self.stream, eid, tries, self.dead.max_tries,
+                        reason)
             return False
         pipe = self.store.client.pipeline(transaction=True)
         pipe.xadd(self.dead.stream, {
@@ -137,6 +137,15 @@ class GroupConsumer:
         self.dead_lettered += 1
         log.error("%s entry %s moved to the dead letters after %d tries: %s", self.stream, eid, tries, reason)
         return True
+
+
+async def dead_letter_counts(store: Store) -> dict[str, int]:
+    """How many dead letters each stream holds: /readyz and the overview show them."""
+    pipe = store.client.pipeline(transaction=False)
+    pipe.xlen(store.keys.inbound_dead_letters)
+    pipe.xlen(store.keys.outbound_dead_letters)
+    inbound, outbound = await pipe.execute()
+    return {"inbound": int(inbound), "outbound": int(outbound)}
 
 
 async def dead_letters(store: Store, stream: str, count: int = 100) -> list[dict[str, Any]]:

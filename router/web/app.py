@@ -9,6 +9,7 @@ from importlib import resources
 from aiohttp import WSCloseCode, web
 
 from kefu_common.errors import ProtocolError
+from router.pipeline.streams import dead_letter_counts
 from router.runtime import RUNTIME, Runtime
 from router.web import api, bot_api, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws
@@ -60,9 +61,10 @@ async def readyz(request: web.Request) -> web.Response:
     if not await rt.store.ping():
         return web.json_response({"status": "unavailable", "reason": "Redis does not answer"}, status=503)
     ok, reason = rt.ready
+    dead = await dead_letter_counts(rt.store)  # not a reason to be unready: the loops went on
     if not ok:
-        return web.json_response({"status": "unavailable", "reason": reason}, status=503)
-    return web.json_response({"status": "ready"})
+        return web.json_response({"status": "unavailable", "reason": reason, "dead_letters": dead}, status=503)
+    return web.json_response({"status": "ready", "dead_letters": dead})
 
 
 async def openapi_json(request: web.Request) -> web.Response:
