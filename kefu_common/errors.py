@@ -5,7 +5,7 @@
     │   └── ConfigErrors                 several of them at once, each still a ConfigError
     ├── StoreError                       Redis cannot be reached or answered unexpectedly
     │   └── EmbeddedRedisError           the embedded redis-server would not start
-    ├── IllegalTransition (ValueError)   a conversation state change the state machine refuses
+    ├── StartupError                     `kefu serve` cannot start: a busy port, an unwritable data dir
     ├── ProtocolError (ValueError)       a client sent a frame or request we refuse; carries a code
     │   └── AuthError                    a token or signature is wrong
     └── ChannelError                     a channel API refused or failed a send
@@ -59,13 +59,8 @@ class EmbeddedRedisError(StoreError):
     """The embedded redis-server did not start."""
 
 
-class IllegalTransition(KefuError, ValueError):
-    """The conversation state machine refuses this change."""
-
-    def __init__(self, current: str, target: str) -> None:
-        super().__init__(f"illegal conversation transition {current} -> {target}")
-        self.current = current
-        self.target = target
+class StartupError(KefuError):
+    """The process cannot start as asked; the message is the one line the operator reads."""
 
 
 class ProtocolError(KefuError, ValueError):

@@ -53,7 +53,7 @@ RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 class Runtime:
     def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu") -> None:
         self.settings = settings
-        self.redis_url = redis_url or os.environ.get("KEFU_REDIS_URL") or settings.redis.url
+        self.redis_url = redis_url or settings.redis.url  # KEFU_REDIS_URL included (router/config/environment.py)
         self.data_dir = Path(data_dir)
         self.embedded: EmbeddedRedis | None = None
         self.tokens = AgentTokens(settings.agents)
