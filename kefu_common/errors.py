@@ -96,18 +96,20 @@ class AuthError(ProtocolError):
 
 
 class ChannelError(KefuError):
-    """A channel API did not take a send."""
+    """A channel API did not take a send; `code` is the API's own error code when it gave one,
+    for callers to match (never the words of `reason`, which are for people)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, code: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 class RetryableChannelError(ChannelError):
     """A send that may succeed later; `retry_after` is the API's own hint in seconds."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, retry_after: float | None = None, *, code: int | None = None) -> None:
+        super().__init__(reason, code=code)
         self.retry_after = retry_after
 
 
