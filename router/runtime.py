@@ -23,6 +23,7 @@ from aiohttp import web
 
 from adapters.base import Adapter
 from kefu_common.errors import ProtocolError
+from router import logsafe
 from router.auth import AgentTokens, Principal, SessionSigner
 from router.config.settings import Settings
 from router.models import Role, new_id
@@ -102,8 +103,8 @@ class Runtime:
         from adapters.webchat import WebchatAdapter
 
         if settings.channels.webchat.enabled:
-            self._add(WebchatAdapter(self))
-        from adapters.telegram import TelegramAdapter  # imported here, as webchat: they import router.web
+            self._add(WebchatAdapter(self.ingestor, self.store))
+        from adapters.telegram import TelegramAdapter
         from adapters.wechat import WechatAdapter
 
         for wx in settings.channels.wechat:
@@ -111,6 +112,7 @@ class Runtime:
         for tg in settings.channels.telegram:
             self._add(TelegramAdapter(tg, self.ingestor, self.store, settings.source))
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
+        logsafe.install(settings)  # nor do tokens, keys and signatures
 
     async def __aenter__(self) -> Runtime:
         try:

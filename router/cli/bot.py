@@ -39,7 +39,7 @@ def cmd_unknown(args: argparse.Namespace) -> int:
 
 async def _unknown(args: argparse.Namespace) -> list[dict[str, Any]]:
     from router.bot.figures import unknown_questions
-    from router.cli.main import resolve_settings
+    from router.config.resolve import resolve_settings
     from router.store import Store
     from router.store.embedded import EmbeddedRedis, redis_url_for
 

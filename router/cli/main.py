@@ -17,7 +17,8 @@ from aiohttp import web
 
 from kefu_common.errors import ConfigError, KefuError, StartupError
 from router import __version__
-from router.config.settings import Settings, load_settings
+from router.config.resolve import resolve_settings
+from router.config.settings import Settings
 
 log = logging.getLogger("kefu")
 
@@ -73,17 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     except KefuError as exc:
         print(f"kefu: {exc}", file=sys.stderr)
         return 1
-
-
-def resolve_settings(config: str | None, data_dir: Path) -> Settings:
-    if config:
-        return load_settings(config)
-    default = Path("config/kefu.yaml")
-    if default.exists():
-        return load_settings(default)
-    from router.config.demo import demo_settings
-
-    return demo_settings(data_dir)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -164,6 +154,7 @@ def listen(host: str, port: int) -> socket.socket:
 
 async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None,
                 watch_rules: bool = False) -> int:
+    from router.logsafe import AccessLog
     from router.runtime import Runtime
     from router.web.app import build_app
 
@@ -172,7 +163,8 @@ async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_
     if watch_rules:
         rt.rule_sync.watch = settings.rules_path()
     app = build_app(rt)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s,
+                           access_log_class=AccessLog)
     try:
         await runner.setup()
     except BaseException:

@@ -17,10 +17,10 @@ import msgspec
 from redis.exceptions import RedisError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from adapters.base import Adapter, Reply
+from adapters.base import Adapter
 from kefu_common.errors import ChannelError, PermanentChannelError, RetryableChannelError
 from router.config.settings import OutboxSettings
-from router.models import Channel, Direction, Message
+from router.models import Channel, Direction, Message, Reply
 from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.pipeline.ingest import DEDUPE_TTL_S
 from router.pipeline.streams import DeadLetters, Entry, GroupConsumer, failure, keep_going

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from kefu_common.errors import StoreError
-from router.config.settings import Settings
 from router.ops.sla_profiles import sla_view
 from router.pipeline.assignment import merge_record, publish
 from router.store.keys import Keys
 from router.store.scripts import Scripts
+
+if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
+    from router.config.settings import Settings
 
 
 class Store:
@@ -58,7 +60,7 @@ class Store:
         """Make Redis agree with the config's pools and agents; live status, load and cap
         overrides stay."""
         now = time.time()
-        await publish(self.client, self.keys, settings.assignment)  # before agents: it orders free sets
+        await publish(self.client, self.keys.assign_settings, settings.assignment)  # before agents: it orders free sets
         for pool in settings.pools:
             await self.client.sadd(self.keys.pools, pool.id)
         for agent in settings.agents:

@@ -12,10 +12,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from adapters.base import Reply
+from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError
 from router.auth import Principal
-from router.models import Channel, Role, new_id
+from router.models import Channel, Reply, Role, new_id
 from router.pipeline.fanout import Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
@@ -208,7 +208,7 @@ def _same_origin(request: web.Request) -> bool:
 def _ref(text: str) -> str | None:
     """Echo a client_msg_id back on errors, so clients can tell which send failed."""
     with contextlib.suppress(Exception):
-        value = json.loads(text).get("client_msg_id")
+        value = safejson.loads(text).get("client_msg_id")
         return value if isinstance(value, str) else None
     return None
 

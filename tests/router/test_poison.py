@@ -15,9 +15,8 @@ import redis.asyncio as aioredis
 from helpers.app import running
 from helpers.fake_channel import ScriptedChannel
 
-from adapters.base import Reply
 from router.config.settings import Settings, parse_settings
-from router.models import Channel, Message, Sender, new_id
+from router.models import Channel, Message, Reply, Sender, new_id
 
 CONFIG = """
 pools:
