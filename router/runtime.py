@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.base import Adapter
-from kefu_common.errors import ProtocolError
+from kefu_common.errors import ProtocolError, StoreError
 from router import logsafe
 from router.auth import AgentTokens, Principal, SessionSigner
 from router.config.settings import Settings
@@ -52,9 +52,13 @@ RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 
 
 class Runtime:
-    def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu") -> None:
+    def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu",
+                 redis_cluster: bool = False) -> None:
         self.settings = settings
         self.redis_url = redis_url or settings.redis.url  # KEFU_REDIS_URL included (router/config/environment.py)
+        cluster = redis_cluster or settings.redis.cluster  # KEFU_REDIS_CLUSTER included
+        if cluster and not self.redis_url:
+            raise StoreError("Redis Cluster mode needs a node's address: set redis.url (or --redis-url)")
         self.data_dir = Path(data_dir)
         self.embedded: EmbeddedRedis | None = None
         self.tokens = AgentTokens(settings.agents)
@@ -71,7 +75,7 @@ class Runtime:
             # The embedded server's socket path is fixed, so every part can be built now.
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
-        self.store = Store(self.redis_url, settings.redis.namespace)
+        self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster)
         self.transcript = Transcript(self.store)
         self.ingestor = Ingestor(self.store)
         self.outbox = Outbox(self.store)

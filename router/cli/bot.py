@@ -50,7 +50,7 @@ async def _unknown(args: argparse.Namespace) -> list[dict[str, Any]]:
     if not url and embedded.socket.exists():
         url = embedded.url  # the server is running on this data dir: ask it
     async with redis_url_for(url, data_dir) as resolved:
-        store = Store(resolved, settings.redis.namespace)
+        store = Store(resolved, settings.redis.namespace, cluster=settings.redis.cluster and resolved == url)
         try:
             return await unknown_questions(store, args.top)
         finally:

@@ -33,6 +33,8 @@ class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
 class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     url: str | None = None
     namespace: str = "kefu"
+    cluster: bool = False
+    """`url` is one node of a Redis Cluster; the client follows MOVED/ASK and failovers."""
 
 
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):

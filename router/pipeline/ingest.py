@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
-
 from kefu_common.errors import StoreError
 from router.models import Message, encode_message
 from router.store import Store
+from router.store.client import REDIS_ERRORS
 
 DEDUPE_TTL_S = 7 * 24 * 3600
 """How long a native message id is remembered: longer than any channel retries."""
@@ -35,6 +34,6 @@ class Ingestor:
                 [keys.inbound_seen(msg.dedupe_key()), keys.inbound],
                 [msg.id, encode_message(msg), self.ttl],
             )
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise StoreError(f"could not enqueue message: {exc}") from exc
         return Accepted(message_id=str(mid), duplicate=not int(new))

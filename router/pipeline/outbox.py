@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
-from redis.exceptions import RedisError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from adapters.base import Adapter
@@ -26,6 +25,7 @@ from router.pipeline.ingest import DEDUPE_TTL_S
 from router.pipeline.streams import DeadLetters, Entry, GroupConsumer, failure, keep_going
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.client import REDIS_ERRORS
 from router.store.keys import OUTBOUND_GROUP
 
 log = logging.getLogger("kefu.outbox")
@@ -139,7 +139,7 @@ class Sender:
             try:
                 await self.store.client.xclaim(self.keys.outbound, OUTBOUND_GROUP, self.group.name,
                                                min_idle_time=0, message_ids=ids, justid=True)
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 log.warning("sender: could not refresh in-flight replies: %s", exc)
 
     async def dispatch(self, entries: list[Entry]) -> None:
@@ -186,7 +186,7 @@ class Sender:
             try:
                 await self.deliver(entry[0], reply, seq)
                 return
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 log.warning("reply %s: Redis error, left pending for XAUTOCLAIM: %s", reply.id, exc)
                 return
             except Exception as exc:

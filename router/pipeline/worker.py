@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import msgspec
-from redis.exceptions import RedisError
 
 from router.config.settings import WorkerSettings
 from router.models import Message, decode_message, new_id
 from router.pipeline.streams import DeadLetters, Entry, GroupConsumer, failure, keep_going
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.client import REDIS_ERRORS
 from router.store.keys import INBOUND_GROUP
 from routing_rules.model import Decision, RuleInput
 
@@ -118,7 +118,7 @@ class RouteWorker:
         """
         try:
             await self._process(entries)
-        except RedisError:
+        except REDIS_ERRORS:
             raise
         except Exception as exc:
             if len(entries) == 1:
