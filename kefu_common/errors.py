@@ -6,6 +6,7 @@
     ├── StoreError                       Redis cannot be reached or answered unexpectedly
     │   └── EmbeddedRedisError           the embedded redis-server would not start
     ├── StartupError                     `kefu serve` cannot start: a busy port, an unwritable data dir
+    ├── ArchiveError                     the archive database cannot be reached or refused a write
     ├── ProtocolError (ValueError)       a client sent a frame or request we refuse; carries a code
     │   └── AuthError                    a token or signature is wrong
     └── ChannelError                     a channel API refused or failed a send
@@ -61,6 +62,10 @@ class EmbeddedRedisError(StoreError):
 
 class StartupError(KefuError):
     """The process cannot start as asked; the message is the one line the operator reads."""
+
+
+class ArchiveError(KefuError):
+    """The archive database (SQLite or PostgreSQL) is unreachable or refused a write."""
 
 
 class ProtocolError(KefuError, ValueError):

@@ -24,6 +24,9 @@ from aiohttp import web
 from adapters.base import Adapter
 from kefu_common.errors import ProtocolError, StoreError
 from router import logsafe
+from router.archive.db import Archive, default_url
+from router.archive.retention import Retention
+from router.archive.worker import ArchiveWorker
 from router.auth import AgentTokens, Principal, SessionSigner
 from router.config.settings import Settings
 from router.models import Role, new_id
@@ -76,6 +79,11 @@ class Runtime:
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
         self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster)
+        self.archive = Archive(settings.archive.url or default_url(self.data_dir))
+        self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
+                                      settings.archive.claim_idle_ms)
+        self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
+                                   settings.retention.archive_days, settings.retention.sweep_interval_s)
         self.transcript = Transcript(self.store)
         self.ingestor = Ingestor(self.store)
         self.outbox = Outbox(self.store)
@@ -143,7 +151,7 @@ class Runtime:
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms, self.settings.worker.max_tries)
         self.supervisor.start([self.hub, self.worker, self.sender, self.rule_sync, self.timers, self.bot,
-                               self.roster])
+                               self.roster, self.archiver, self.retention])
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
 
     def _add(self, adapter: Adapter) -> None:
@@ -181,6 +189,7 @@ class Runtime:
 
     async def _close_store(self) -> None:
         await self.store.close()
+        await self.archive.aclose()
         if self.embedded is not None:
             await self.embedded.stop()
 

@@ -135,6 +135,24 @@ class SlaSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """How many waiting conversations per pool hear their new place when the queue moves."""
 
 
+class ArchiveSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    url: str | None = None
+    """sqlite:///PATH or postgresql://USER@HOST:PORT/DB; SQLite under the data dir when unset."""
+    batch_size: int = 50
+    """Closed conversations one archive worker turn writes (each in its own transaction)."""
+    claim_idle_ms: int = 30_000
+    """An archive entry pending this long on a consumer that died is taken back by another."""
+
+
+class RetentionSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    redis_after_close_s: float = 86400.0
+    """An archived conversation's Redis keys go this long after it closed."""
+    archive_days: float = 730.0
+    """Archive rows of conversations closed longer ago than this are pruned."""
+    sweep_interval_s: float = 60.0
+    """How often each process looks for conversations past retention."""
+
+
 class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks (CIDR) of the TLS proxies in front of kefu; only their
@@ -164,6 +182,8 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     shifts: tuple[ShiftSettings, ...] = ()
     sla: SlaSettings = SlaSettings()
     bot: BotSettings = BotSettings()
+    archive: ArchiveSettings = ArchiveSettings()
+    retention: RetentionSettings = RetentionSettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""
@@ -378,7 +398,23 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     if s.sla.profiles and not (Path(s.base_dir) / s.sla.profiles).exists():
         errors.append(doc.error(("sla", "profiles"), f"SLA profiles file not found: {s.sla.profiles}"))
     errors.extend(check_bot(doc, s.bot, s.base_dir))
+    errors.extend(_check_archive(doc, s))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))
+    return errors
+
+
+def _check_archive(doc: YamlDoc, s: Settings) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    url = s.archive.url
+    if url is not None and not re.match(r"^(sqlite|postgresql|postgres)(\+\w+)?://", url):
+        errors.append(doc.error(("archive", "url"), "archive.url: expected sqlite:///PATH or "
+                                                    "postgresql://USER@HOST:PORT/DB"))
+    if s.archive.batch_size < 1:
+        errors.append(doc.error(("archive", "batch_size"), "archive.batch_size: expected at least 1"))
+    r = s.retention
+    if r.redis_after_close_s < 0 or r.archive_days <= 0 or r.sweep_interval_s <= 0:
+        errors.append(doc.error(("retention",), "retention: redis_after_close_s must be at least 0, "
+                                                "archive_days and sweep_interval_s more than 0"))
     return errors

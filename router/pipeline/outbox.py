@@ -91,6 +91,7 @@ class Sender:
         self.adapters = adapters
         self.settings = settings
         self.claim_idle_ms = claim_idle_ms
+        self.max_tries = max_tries
         self.group = GroupConsumer(store, self.keys.outbound, OUTBOUND_GROUP, claim_idle_ms,
                                    DeadLetters(self.keys.outbound_dead_letters, self.keys.outbound_tries, max_tries))
         self.running = False
@@ -182,7 +183,7 @@ class Sender:
         handles those) is tried again here, in its lane, so the conversation's later replies
         keep waiting behind it. At the bound it goes to the dead letters, the next reply may
         go, and its author hears it failed."""
-        for attempt in range(self.group.dead.max_tries):
+        for attempt in range(self.max_tries):
             try:
                 await self.deliver(entry[0], reply, seq)
                 return

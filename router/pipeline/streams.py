@@ -62,7 +62,8 @@ class DeadLetters:
 class GroupConsumer:
     """This process's consumer in `group` on `stream`, under a name of its own."""
 
-    def __init__(self, store: Store, stream: str, group: str, claim_idle_ms: int, dead: DeadLetters) -> None:
+    def __init__(self, store: Store, stream: str, group: str, claim_idle_ms: int,
+                 dead: DeadLetters | None = None) -> None:
         self.store = store
         self.stream = stream
         self.group = group
@@ -108,7 +109,8 @@ class GroupConsumer:
             also(pipe)
         pipe.xack(self.stream, self.group, *ids)
         pipe.xdel(self.stream, *ids)
-        pipe.hdel(self.dead.tries, *ids)
+        if self.dead is not None:
+            pipe.hdel(self.dead.tries, *ids)
         await pipe.execute()
 
     async def failed(self, entry: Entry, reason: str, *, hopeless: bool = False,
@@ -118,6 +120,8 @@ class GroupConsumer:
         `hopeless`: trying again cannot help (it does not parse), so it moves now. `also` queues
         more commands, on keys of the stream's hash tag, into the transaction that moves it.
         """
+        if self.dead is None:
+            raise TypeError(f"{self.stream}: no dead letters were given to this consumer")
         eid, fields = entry
         tries = 1 if hopeless else int(await self.store.client.hincrby(self.dead.tries, eid, 1))
         if not hopeless and tries < self.dead.max_tries:

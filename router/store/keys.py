@@ -31,6 +31,8 @@ INBOUND_GROUP = "routers"
 """Consumer group of the route workers on the inbound stream."""
 OUTBOUND_GROUP = "senders"
 """Consumer group of the senders on the outbound stream."""
+ARCHIVE_GROUP = "archivers"
+"""Consumer group of the archive workers on the archive queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,30 @@ class Keys:
     def conv_index(self) -> str:
         """Sorted set: conversation id by last update, for listing without SCAN."""
         return f"{self.rt}convs"
+
+    def conv_trail(self, cid: str) -> str:
+        """List: the conversation's assignments, queueings and transfers in order (JSON), kept
+        only until it is archived; the hash holds just the latest."""
+        return f"{self.rt}conv:{cid}:trail"
+
+    # -- the archive's queue and retention, in {rt}: a close enqueues in its own script --------
+    @property
+    def archive_queue(self) -> str:
+        """Stream: closed conversations (id, close version) waiting to be written to the archive;
+        close.lua and bot_close.lua add to it in the same step as the close."""
+        return f"{self.rt}archive:queue"
+
+    @property
+    def archive_done(self) -> str:
+        """Sorted set: archived conversation id -> its close time, what retention reads to find
+        conversations whose Redis keys may go."""
+        return f"{self.rt}archive:done"
+
+    @property
+    def archive_purging(self) -> str:
+        """Hash: conversation id -> JSON {channel, chat, closed_at}: its routing keys are gone
+        and its transcript and feed (other slots) are still to delete; a crash resumes here."""
+        return f"{self.rt}archive:purging"
 
     def customer(self, cust: str) -> str:
         """Hash: customer name, segment, tags, open conversation, last agent (stickiness)."""
