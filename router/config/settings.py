@@ -70,7 +70,17 @@ class WechatAccountSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_o
     app_secret: str
     token: str
     encoding_aes_key: str | None = None
+    encryption: Literal["plaintext", "compatible", "safe"] | None = None
+    """Which callbacks are taken: `safe` (the default with an AES key) only encrypted ones;
+    `compatible` also plaintext ones, while the WeChat console is switched over; `plaintext`
+    (the default without a key) plaintext ones. docs/security.md."""
+    replay_window_s: int = 300
+    """A callback whose signed timestamp is further than this from our clock is refused."""
     api_base: str = "https://api.weixin.qq.com"
+
+    @property
+    def mode(self) -> str:
+        return self.encryption or ("safe" if self.encoding_aes_key else "plaintext")
 
 
 class TelegramBotSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -376,6 +386,16 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         if not _ORIGIN.match(origin):
             errors.append(doc.error(("channels", "webchat", "allowed_origins", i),
                                     f"{origin!r} is not an origin like https://shop.example.com[:port]"))
+    for i, wx in enumerate(s.channels.wechat):
+        at: tuple[str, str, int] = ("channels", "wechat", i)
+        if wx.encryption in ("safe", "compatible") and not wx.encoding_aes_key:
+            errors.append(doc.error((*at, "encryption"),
+                                    f"encryption: {wx.encryption} needs encoding_aes_key (or encoding_aes_key_env)"))
+        if wx.encryption == "plaintext" and wx.encoding_aes_key:
+            errors.append(doc.error((*at, "encryption"), "encryption: plaintext with an encoding_aes_key: "
+                                    "say compatible to also take encrypted callbacks, or remove the key"))
+        if not 30 <= wx.replay_window_s <= 3600:
+            errors.append(doc.error((*at, "replay_window_s"), "replay_window_s: expected 30 to 3600 seconds"))
     for i, proxy in enumerate(s.web.trusted_proxies):
         try:
             ipaddress.ip_network(proxy, strict=False)

@@ -13,6 +13,7 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
 - ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
 - ``{wx:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
 - ``{tg:<bot>}`` one Telegram bot's chat migrations.
+- ``{hook:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
 - ``{bot}`` the bot's unanswered-question counts (its turns, leases and stats live in ``{rt}``:
   a handoff moves the conversation in the same script).
 - ``{rules}`` the routing-rule versions and the pointer to the active one (one activation script).
@@ -377,6 +378,13 @@ class Keys:
         return f"{self.ns}:{{wx:{account}}}:quota:{openid}"
 
     # -- Telegram -----------------------------------------------------------------------------
+    # -- webhook freshness {hook:<channel>:<account>} ---------------------------------------
+    def webhook_nonce(self, channel: str, account: str, timestamp: str, nonce: str) -> str:
+        """String (EX, until the timestamp leaves the replay window): SHA-256 of the body first
+        seen with this signed (timestamp, nonce), so a captured triple cannot carry another body
+        (adapters/replay.py)."""
+        return f"{self.ns}:{{hook:{channel}:{account}}}:nonce:{timestamp}:{nonce}"
+
     def telegram_parts(self, reply_id: str) -> str:
         """String: how many parts of a split reply Telegram took, so an outbox retry of the
         reply does not send those parts again."""
