@@ -78,7 +78,7 @@ class Runtime:
             # The embedded server's socket path is fixed, so every part can be built now.
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
-        self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster)
+        self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster, options=settings.redis)
         self.archive = Archive(settings.archive.url or default_url(self.data_dir))
         self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
                                       settings.archive.claim_idle_ms)

@@ -20,6 +20,7 @@ from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
 from router.config import environment
+from router.config.limits import RedisSettings, check_redis
 from router.config.ops import OpsSettings, ShiftSettings, check_ops
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
@@ -28,13 +29,6 @@ from router.pipeline.assignment import check as check_assignment
 
 class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     pass
-
-
-class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    url: str | None = None
-    namespace: str = "kefu"
-    cluster: bool = False
-    """`url` is one node of a Redis Cluster; the client follows MOVED/ASK and failovers."""
 
 
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -407,6 +401,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     errors.extend(check_assignment(doc, s.assignment, pool_ids))
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
+    errors.extend(check_redis(doc, s.redis, s.worker.block_ms))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
