@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import WSCloseCode, web
 
 from kefu_common.errors import ProtocolError, StoreError, StoreUnavailable
+from router.pipeline.streams import dead_letter_counts
 from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
 from router.web import api, bot_api, chat_socket, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
@@ -63,9 +64,10 @@ async def readyz(request: web.Request) -> web.Response:
     if not await rt.store.ping():
         return web.json_response({"status": "unavailable", "reason": "Redis does not answer"}, status=503)
     ok, reason = rt.ready
+    dead = await dead_letter_counts(rt.store)  # not a reason to be unready: the loops went on
     if not ok:
-        return web.json_response({"status": "unavailable", "reason": reason}, status=503)
-    return web.json_response({"status": "ready"})
+        return web.json_response({"status": "unavailable", "reason": reason, "dead_letters": dead}, status=503)
+    return web.json_response({"status": "ready", "dead_letters": dead})
 
 
 async def openapi_json(request: web.Request) -> web.Response:
