@@ -11,7 +11,19 @@ from kefu_common.errors import ProtocolError, StoreError, StoreUnavailable
 from router.pipeline.streams import dead_letter_counts
 from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
-from router.web import api, bot_api, chat_socket, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
+from router.web import (
+    api,
+    bot_api,
+    chat_socket,
+    console_api,
+    history_api,
+    openapi,
+    ops_api,
+    reports_api,
+    rules_api,
+    sla_api,
+    widget,
+)
 from router.web.agent_ws import agent_ws
 from router.web.pages import CSP, page, static_dir
 from router.web.proxy import PROXIES, Proxies
@@ -106,6 +118,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(sla_api.routes)
     app.router.add_routes(widget.routes)
     app.router.add_routes(reports_api.routes)
+    app.router.add_routes(history_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)
     return app
