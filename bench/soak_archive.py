@@ -116,6 +116,15 @@ class Soak:
             self.samples.append({"t": time.monotonic() - self.started, "used_memory": mem,
                                  "keys": await r.dbsize(), "closed": self.closed, "archived": archived,
                                  "queue": await self.rt.archiver.backlog()})
+            if self.args.png and len(self.samples) % 60 == 0 and len(self.samples) > 10:
+                # Partial figures as it goes, so a run stopped early still shows its curve.
+                try:
+                    figures = report(self, self.args, archived)
+                    plot(self, Path(self.args.png), figures)
+                    if self.args.csv:
+                        write_csv(Path(self.args.csv), self.samples)
+                except (StopIteration, ValueError, IndexError):
+                    pass
             await asyncio.sleep(1)
 
     async def run(self) -> None:
@@ -156,8 +165,9 @@ class Soak:
 def report(soak: Soak, args: argparse.Namespace, archived: int) -> dict[str, Any]:
     s = soak.samples
     mem = [x["used_memory"] for x in s]
-    tenth = next(x["used_memory"] for x in s if x["closed"] >= args.conversations / 10)
-    half = [x["used_memory"] for x in s if x["closed"] >= args.conversations / 2]
+    total = max(soak.closed, 1)
+    tenth = next(x["used_memory"] for x in s if x["closed"] >= total / 10)
+    half = [x["used_memory"] for x in s if x["closed"] >= total / 2]
     steady = sorted(half)[len(half) // 2]
     # Without retention every conversation would stay: the growth per conversation during the
     # first retention window, before anything was dropped.
@@ -203,8 +213,8 @@ def plot(soak: Soak, path: Path, figures: dict[str, Any]) -> None:
     lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
     ax.legend(lines, labels, loc="center right")
-    ax.set_title(f"{figures['closed']:,} conversations at {figures['rate_per_s']}/s, retention "
-                 f"{figures['retention_s']} s: memory levels off")
+    ax.set_title(f"{figures['closed']:,} conversations closed in {figures['seconds']:.0f} s, retention "
+                 f"{figures['retention_s']:g} s")
     fig.tight_layout()
     fig.savefig(path)
 

@@ -120,6 +120,15 @@ class Archive:
                     raise
         raise AssertionError("unreachable")
 
+    async def write_many(self, snaps: list[Snapshot]) -> list[bool]:
+        """Write several conversations in one transaction (one commit, one fsync, for a batch);
+        each is whole either way. A race on a new row falls back to one transaction each."""
+        try:
+            async with self.engine.begin() as conn:
+                return [await self._write(conn, snap) for snap in snaps]
+        except IntegrityError:
+            return [await self.write(snap) for snap in snaps]
+
     async def _write(self, conn: AsyncConnection, snap: Snapshot) -> bool:
         q = sa.select(conversations.c.version).where(conversations.c.id == snap.id)
         if self.dialect == "postgresql":

@@ -61,6 +61,8 @@ async def get_conversation(request: web.Request) -> web.Response:
 async def _archived_conversation(request: web.Request, who: Principal, cid: str) -> web.Response:
     """Redis let go of it (retention): the archive answers, in the same shape."""
     rt = request.app[RUNTIME]
+    if not rt.archive.ready.is_set():
+        raise ProtocolError("archive_unavailable", "the archive is starting; try again", 503)
     try:
         conv = await rt.archive.conversation(cid)
     except DB_ERRORS:
