@@ -330,6 +330,11 @@ class Keys:
         """Hash: message id -> feed entry id, to find `last_seen` and to add each message once."""
         return f"{self.ns}:{{f:{visitor}}}:ids"
 
+    def session(self, sid: str) -> str:
+        """Hash (EX, the cookie's lifetime): one console sign-in, its agent and their token's
+        fingerprint. Deleting it signs the agent out at once, whatever the cookie still says."""
+        return f"{self.ns}:session:{sid}"
+
     @property
     def webchat_secret(self) -> str:
         """String: the session-signing secret shared by all processes when the config has none."""
