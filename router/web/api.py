@@ -13,7 +13,7 @@ from router.archive.db import DB_ERRORS
 from router.auth import Principal
 from router.models import Role
 from router.runtime import RUNTIME
-from router.web import csrf
+from router.web import access, csrf
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -71,7 +71,7 @@ def signed_in(route: web.RouteDef) -> web.RouteDef:
     handler = route.handler
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        principal(request)
+        access.grant(request, request.app[RUNTIME], principal(request))
         return await handler(request)
 
     return web.RouteDef(route.method, route.path, guarded, route.kwargs)

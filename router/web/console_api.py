@@ -10,9 +10,8 @@ from aiohttp import web
 from kefu_common.errors import AuthError, ProtocolError
 from router.auth import COOKIE_TTL_S, Principal
 from router.bot.orders import STATE_LABELS, Order, OrderService
-from router.models import Role
 from router.runtime import RUNTIME, Runtime
-from router.web import csrf
+from router.web import access, csrf
 from router.web.api import SESSION_COOKIE, cookie_session, json_body, principal
 from router.web.proxy import PROXIES
 
@@ -71,12 +70,8 @@ async def sign_out(request: web.Request) -> web.Response:
 
 async def _allowed(rt: Runtime, who: Principal, cust: str) -> None:
     """Agents see the customers of their own conversations; supervisors see everyone."""
-    if who.can(Role.SUPERVISOR):
-        return
-    mine = sorted(await rt.store.client.smembers(rt.store.keys.agent_convs(who.agent_id)))
-    if any(c["customer_id"] == cust for c in await rt.store.conversations(mine)):
-        return
-    raise AuthError("this customer is not in one of your conversations", status=403)
+    if not await access.may_see_customer(rt, who, cust):
+        raise AuthError("this customer is not in one of your conversations", status=403)
 
 
 @routes.get("/api/v1/customers/{id}/history")
