@@ -317,6 +317,10 @@ def _validation_error(doc: YamlDoc, exc: msgspec.ValidationError) -> ConfigError
 def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     """What types alone cannot say: ids, references between sections, ranges."""
     errors: list[ConfigError] = []
+    if not _ID.match(s.redis.namespace):
+        # It goes inside every hash tag ({rt:NS}); a brace or colon there would split the tag.
+        errors.append(doc.error(("redis", "namespace"),
+                                f"redis.namespace {s.redis.namespace!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
     pool_ids: set[str] = set()
     for i, p in enumerate(s.pools):
         if not _ID.match(p.id):

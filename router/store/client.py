@@ -26,15 +26,15 @@ REDIS_ERRORS = (RedisError, RedisClusterException)
 MIN_VERSION = (6, 2)
 
 
-def make_client(url: str, cluster: bool) -> Any:
+def make_client(url: str, cluster: bool, decode: bool = True) -> Any:
     """Typed Any on purpose: redis-py types every reply as bytes | str whatever decode_responses
-    says, and these clients always decode to str."""
+    says, and these clients decode to str (`decode=False`: bytes, for DUMP payloads)."""
     if cluster:
         # A failover takes the cluster a node timeout or two to settle; the client refreshes its
         # slot map on MOVED and on connection errors and retries, so a command rides it out.
         retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=8)
-        return RedisCluster.from_url(url, decode_responses=True, health_check_interval=30, retry=retry)
-    return aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+        return RedisCluster.from_url(url, decode_responses=decode, health_check_interval=30, retry=retry)
+    return aioredis.from_url(url, decode_responses=decode, health_check_interval=30)
 
 
 async def server_info(client: Any, cluster: bool) -> dict[str, Any]:
