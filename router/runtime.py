@@ -70,7 +70,9 @@ class Runtime:
             # The embedded server's socket path is fixed, so every part can be built now.
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
-        self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster)
+        self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster,
+                           min_replicas_ack=settings.redis.min_replicas_ack,
+                           replica_ack_timeout_ms=settings.redis.replica_ack_timeout_ms)
         self.transcript = Transcript(self.store)
         self.ingestor = Ingestor(self.store)
         self.outbox = Outbox(self.store)

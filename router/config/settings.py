@@ -33,6 +33,13 @@ class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True
     namespace: str = "kefu"
     cluster: bool = False
     """`url` is one node of a Redis Cluster; the client follows MOVED/ASK and failovers."""
+    min_replicas_ack: int = 0
+    """> 0: ingest, the outbox and the route worker WAIT for this many replicas to have a write
+    before a channel is told "accepted" (or an entry is acked), so a master lost right after an
+    ack loses nothing (docs/operations.md, "Acknowledged means replicated")."""
+    replica_ack_timeout_ms: int = 1000
+    """How long that WAIT may take; past it the write is refused as not durable (the channel
+    retries, and idempotency makes the retry a no-op)."""
 
 
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -317,6 +324,11 @@ def _validation_error(doc: YamlDoc, exc: msgspec.ValidationError) -> ConfigError
 def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     """What types alone cannot say: ids, references between sections, ranges."""
     errors: list[ConfigError] = []
+    if not 0 <= s.redis.min_replicas_ack <= 5:
+        errors.append(doc.error(("redis", "min_replicas_ack"), "redis.min_replicas_ack: expected 0 to 5"))
+    if not 1 <= s.redis.replica_ack_timeout_ms <= 60_000:
+        errors.append(doc.error(("redis", "replica_ack_timeout_ms"),
+                                "redis.replica_ack_timeout_ms: expected 1 to 60000"))
     if not _ID.match(s.redis.namespace):
         # It goes inside every hash tag ({rt:NS}); a brace or colon there would split the tag.
         errors.append(doc.error(("redis", "namespace"),

@@ -36,4 +36,5 @@ class Ingestor:
             )
         except REDIS_ERRORS as exc:
             raise StoreError(f"could not enqueue message: {exc}") from exc
+        await self.store.replicated(keys.inbound)  # a duplicate waits too: its first WAIT may have failed
         return Accepted(message_id=str(mid), duplicate=not int(new))

@@ -46,6 +46,7 @@ class Outbox:
              k.outbound_seq(reply.conversation_id)],
             [reply.id, msgspec.json.encode(reply), DEDUPE_TTL_S],
         )
+        await self.store.replicated(k.outbound)
         return str(mid), bool(int(new))
 
     async def tell(self, cid: str, key: str, text: str, *, webchat: bool = True) -> None:

@@ -120,6 +120,8 @@ class RouteWorker:
                 await asyncio.sleep(self.settings.debug_delay_ms / 1000)
         done = bad + await self._route(msgs)
         if done:
+            # The routing effects must outlive their master before the entries that caused them go.
+            await self.store.replicated(self.keys.conv_index)
             pipe = self.store.client.pipeline(transaction=False)
             pipe.xack(self.keys.inbound, INBOUND_GROUP, *done)
             pipe.xdel(self.keys.inbound, *done)

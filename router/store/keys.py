@@ -384,6 +384,15 @@ class Keys:
         """Sorted set: one agent's rated conversations by rating time, for per-agent reports."""
         return f"{{csat:{self.ns}}}:agent:{aid}"
 
+    # -- replication barriers: one per tag ---------------------------------------------------
+    @staticmethod
+    def barrier(key: str) -> str:
+        """Counter: written just before a WAIT, in the slot of `key`. WAIT covers the writes of
+        its own connection; one write on that connection moves its mark to the master's offset,
+        so WAIT then covers every earlier write to that master, by any connection."""
+        start, end = key.find("{"), key.find("}")
+        return f"{key[start:end + 1]}:barrier"
+
     # -- pub/sub channels (not keys; cluster broadcasts them) ---------------------------------
     @property
     def agent_channel(self) -> str:
