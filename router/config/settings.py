@@ -147,6 +147,11 @@ class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     browser used (the request's own, or a trusted proxy's X-Forwarded-Proto)."""
 
 
+class MetricsSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    token: str | None = None
+    """When set, GET /metrics needs `Authorization: Bearer TOKEN` (or token_env: NAME)."""
+
+
 class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     name: str = "kefu-router demo shop"
 
@@ -154,6 +159,7 @@ class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True)
 class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     shop: ShopSettings = ShopSettings()
     redis: RedisSettings = RedisSettings()
+    metrics: MetricsSettings = MetricsSettings()
     pools: tuple[PoolSettings, ...] = ()
     agents: tuple[AgentSettings, ...] = ()
     channels: ChannelSettings = ChannelSettings()

@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -63,6 +64,14 @@ class Outbox:
         ))
 
 
+def _code(exc: ChannelError) -> str:
+    """A short label for an API error: its code when the adapter gave one, else its kind."""
+    code = getattr(exc, "code", None)
+    if code is not None:
+        return str(code)
+    return "permanent" if isinstance(exc, PermanentChannelError) else "retryable"
+
+
 def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:
     """Exponential backoff with full jitter, but never sooner than the channel's Retry-After."""
 
@@ -93,6 +102,10 @@ class Sender:
         self.group = GroupConsumer(store, self.keys.outbound, OUTBOUND_GROUP, claim_idle_ms)
         self.running = False
         self.sent = 0
+        self.sent_by_channel: Counter[str] = Counter()
+        """Replies this process's sender got a channel to take, by channel (GET /metrics)."""
+        self.errors: Counter[tuple[str, str]] = Counter()
+        """Channel API errors met by this process, by (channel, code)."""
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -212,9 +225,14 @@ class Sender:
                 reraise=True,
             ):
                 with attempt:
-                    await adapter.send(reply)
+                    try:
+                        await adapter.send(reply)
+                    except ChannelError as exc:
+                        self.errors[(reply.channel.value, _code(exc))] += 1
+                        raise
             await self.store.client.set(k.outbound_sent(reply.id), "1", ex=DEDUPE_TTL_S)
             self.sent += 1
+            self.sent_by_channel[reply.channel.value] += 1
         except ChannelError as exc:
             status, reason = "failed", exc.reason
             await self.store.client.xadd(k.dead, {

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.exceptions import ResponseError
 
+from kefu_common.errors import StoreError
 from router.store import Store
 from router.store.client import REDIS_ERRORS
 
@@ -75,10 +76,11 @@ class GroupConsumer:
 
 async def keep_going(log: logging.Logger, what: str, stopping: asyncio.Event,
                      turn: Callable[[], Awaitable[None]]) -> None:
-    """Run `turn` until `stopping` is set; a Redis error costs a second's pause, not the loop."""
+    """Run `turn` until `stopping` is set; a Redis error (or a write not yet replicated) costs a
+    second's pause, not the loop."""
     while not stopping.is_set():
         try:
             await turn()
-        except REDIS_ERRORS as exc:
+        except (*REDIS_ERRORS, StoreError) as exc:
             log.warning("%s: Redis error, retrying in 1s: %s", what, exc)
             await asyncio.sleep(1)

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -73,6 +74,8 @@ class RouteWorker:
         """Lines this close together are one turn for the bot and one notification for agents."""
         self.group = GroupConsumer(store, self.keys.inbound, INBOUND_GROUP, settings.claim_idle_ms)
         self.routed = 0
+        self.outcomes: Counter[tuple[str, str]] = Counter()
+        """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
         self.running = False
         self._stopping = asyncio.Event()
 
@@ -181,12 +184,13 @@ class RouteWorker:
         outcomes = results[len(routed):]
         to_bot: dict[str, list[Message]] = {}
         to_people: dict[str, Message] = {}
-        for (eid, m, _), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
+        for (eid, m, d), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
             if isinstance(appended, Exception) or isinstance(res, Exception):
                 log.error("route failed for %s: %s", m.id, appended if isinstance(appended, Exception) else res)
                 continue
             done.append(eid)
             self.routed += 1
+            self.outcomes[(d.pool, str(res[1]))] += 1
             if res[1] == "bot" and self.bot is not None and m.conversation_id:
                 to_bot.setdefault(m.conversation_id, []).append(m)
             elif res[1] == "queued" and self.bot is not None and m.conversation_id in fresh:

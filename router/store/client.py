@@ -33,7 +33,8 @@ def make_client(url: str, cluster: bool, decode: bool = True) -> Any:
         # A failover takes the cluster a node timeout or two to settle; the client refreshes its
         # slot map on MOVED and on connection errors and retries, so a command rides it out.
         retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=8)
-        return RedisCluster.from_url(url, decode_responses=decode, health_check_interval=30, retry=retry)
+        return RedisCluster.from_url(url, decode_responses=decode, health_check_interval=30, retry=retry,
+                                     max_connections=1000)
     return aioredis.from_url(url, decode_responses=decode, health_check_interval=30)
 
 

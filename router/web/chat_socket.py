@@ -15,7 +15,7 @@ from aiohttp import WSMsgType, web
 
 from adapters.base import Adapter, CustomerFeed
 from kefu_common import safejson
-from kefu_common.errors import AuthError, ProtocolError
+from kefu_common.errors import AuthError, ProtocolError, StoreError
 from router.pipeline.fanout import Tap
 from router.runtime import RUNTIME
 from router.web import frames
@@ -110,6 +110,11 @@ class ChatSocket:
             accepted = await self.adapter.sink.ingest(self.feed.inbound(visitor, client_id, body, name))
             await ws.send_str(frames.dump({"type": "ack", "client_msg_id": client_id,
                                            "message_id": accepted.message_id}))
+        except StoreError:
+            # Not durable, so not accepted: the page keeps the message and sends it again.
+            ref = frame.get("client_msg_id")
+            await ws.send_str(frames.error("unavailable", "the message was not accepted; send it again",
+                                           **({"ref": ref} if isinstance(ref, str) else {})))
         except ProtocolError as exc:
             # Echo the client_msg_id, so the page can mark that one message as refused.
             ref = frame.get("client_msg_id")
