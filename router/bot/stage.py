@@ -63,6 +63,8 @@ def load_state(raw: str) -> BotState:
 class BotStage:
     """Implements router.pipeline.worker.BotStage; `run()` is the turn loop of this process."""
 
+    name = "bot"
+
     def __init__(self, store: Store, transcript: Transcript, outbox: Outbox, rules: DecisionSource,
                  settings: BotSettings, library: Library, orders: OrderService | None,
                  hours: BusinessHours | None, shop: str, pools: Sequence[str]) -> None:  # fmt: skip
@@ -95,8 +97,8 @@ class BotStage:
         if self.orders is not None:
             await self.orders.aclose()
 
-    async def handle(self, conversation_id: str, messages: Sequence[Message]) -> None:
-        """route.lua already queued the lines durably; just look at the due times again."""
+    def wake(self) -> None:
+        """route.lua queued new lines durably: look at the due times again now."""
         self._wake.set()
 
     def stop(self) -> None:
@@ -122,7 +124,9 @@ class BotStage:
                 except TimeoutError:
                     pass
         finally:
-            self._stopping.set()
+            # Cancelled, not told to stop: after a crash the supervisor runs this again, and the
+            # new run starts its own watcher.
+            watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
 
     async def flush(self) -> float:

@@ -36,6 +36,8 @@ Handler = Callable[[str, dict[str, Any], float], Awaitable[None]]
 
 
 class TimerRunner:
+    name = "timers"
+
     def __init__(self, store: Store, *, max_sleep_s: float = 1.0, lease_s: float = 30.0, batch: int = 100) -> None:
         self.store = store
         self.keys = store.keys

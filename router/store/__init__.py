@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
 from typing import TYPE_CHECKING, Any
 
 from kefu_common.errors import StoreError
+from router.config.limits import RedisSettings
 from router.ops.sla_profiles import sla_view
 from router.pipeline.assignment import merge_record, publish
 from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version
@@ -21,18 +23,23 @@ if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this
 class Store:
     """One Redis client for commands and scripts; pub/sub opens its own connection.
 
+    The pool blocks: at the peak a command waits (up to `pool_timeout_s`) for a free connection
+    rather than failing with "Too many connections", which redis-py's default pool does at 100.
+    Socket timeouts turn a stalled server into an error in seconds instead of a hang.
+
     `cluster=True`: `url` is any one node of a Redis Cluster (router/store/client.py)."""
 
     def __init__(self, url: str, namespace: str = "kefu", cluster: bool = False,
-                 min_replicas_ack: int = 0, replica_ack_timeout_ms: int = 1000) -> None:
+                 options: RedisSettings | None = None) -> None:
         self.url = url
         self.cluster = cluster
-        self.min_replicas_ack = min_replicas_ack
-        self.replica_ack_timeout_ms = replica_ack_timeout_ms
         self._node_clients: dict[str, Any] = {}
         self.keys = Keys(namespace)
         self.scripts = Scripts(self.keys)
-        self.client: Any = make_client(url, cluster)
+        self.options = options or RedisSettings()
+        self.min_replicas_ack = self.options.min_replicas_ack
+        self.replica_ack_timeout_ms = self.options.replica_ack_timeout_ms
+        self.client: Any = make_client(url, cluster, self.options)
         self.version = (0, 0)
         """The server's (major, minor), known after `open`."""
 
@@ -85,7 +92,7 @@ class Store:
         node = self.client.get_node_from_key(key)
         client = self._node_clients.get(node.name)
         if client is None:
-            client = make_client(f"redis://{node.host}:{node.port}/0", cluster=False)
+            client = make_client(f"redis://{node.host}:{node.port}/0", False, self.options)
             self._node_clients[node.name] = client
         return client
 
@@ -100,9 +107,11 @@ class Store:
         return await self.scripts.call(self.client, name, keys or [self.keys.conv_index], args)
 
     async def ping(self) -> bool:
+        """Whether Redis answers within `ready_timeout_s`: a stalled server is as bad as none."""
         try:
-            return bool(await self.client.ping())
-        except REDIS_ERRORS:
+            async with asyncio.timeout(self.options.ready_timeout_s):
+                return bool(await self.client.ping())
+        except (*REDIS_ERRORS, OSError, TimeoutError):
             return False
 
     async def sync_config(self, settings: Settings) -> None:

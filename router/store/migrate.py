@@ -17,8 +17,8 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
-TAGS = ("rt", "in", "out", "bot", "rules", "csat", "t", "f", "wx", "tg")
-"""The tags the old layout used; `t`, `f`, `wx` and `tg` carried an id after a colon."""
+TAGS = ("rt", "in", "out", "bot", "rules", "csat", "t", "f", "wx", "tg", "hook")
+"""The tags the old layout used; `t`, `f`, `wx`, `tg` and `hook` carried ids after a colon."""
 
 _OLD = re.compile(r"^(?P<ns>[^{}:]+):\{(?P<tag>[a-z]+)(?::(?P<id>[^{}]*))?\}(?P<rest>.*)$", re.S)
 
