@@ -85,8 +85,8 @@ class Runtime:
         self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
                                    settings.retention.archive_days, settings.retention.sweep_interval_s)
         self.transcript = Transcript(self.store)
-        self.ingestor = Ingestor(self.store)
-        self.outbox = Outbox(self.store)
+        self.ingestor = Ingestor(self.store, settings.retention.idempotency_s)
+        self.outbox = Outbox(self.store, settings.retention.idempotency_s)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
         self.roster = Roster(self)

@@ -155,6 +155,10 @@ class RetentionSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=
     """Archive rows of conversations closed longer ago than this are pruned."""
     sweep_interval_s: float = 60.0
     """How often each process looks for conversations past retention."""
+    idempotency_s: int = 7 * 24 * 3600
+    """How long a channel's message id and an agent's client_msg_id are remembered, so a retry
+    or a resent reply within it has no second effect. Retention drops a conversation's own marks
+    with it; those of replies expire after this."""
 
 
 class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -429,6 +433,8 @@ def _check_archive(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     if s.archive.batch_size < 1:
         errors.append(doc.error(("archive", "batch_size"), "archive.batch_size: expected at least 1"))
     r = s.retention
+    if r.idempotency_s < 60:
+        errors.append(doc.error(("retention", "idempotency_s"), "retention.idempotency_s: expected at least 60"))
     if r.redis_after_close_s < 0 or r.archive_days <= 0 or r.sweep_interval_s <= 0:
         errors.append(doc.error(("retention",), "retention: redis_after_close_s must be at least 0, "
                                                 "archive_days and sweep_interval_s more than 0"))

@@ -34,8 +34,9 @@ _reply_decoder = msgspec.json.Decoder(Reply)
 
 
 class Outbox:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, dedupe_ttl_s: int = DEDUPE_TTL_S) -> None:
         self.store = store
+        self.dedupe_ttl_s = dedupe_ttl_s
 
     async def enqueue(self, reply: Reply) -> tuple[str, bool]:
         """Queue a reply once per (author, client_msg_id); returns (message id, is_new)."""
@@ -44,7 +45,7 @@ class Outbox:
             self.store.client, "outbox_enqueue",
             [k.outbound_seen(reply.author, reply.client_msg_id or reply.id), k.outbound,
              k.outbound_seq(reply.conversation_id)],
-            [reply.id, msgspec.json.encode(reply), DEDUPE_TTL_S],
+            [reply.id, msgspec.json.encode(reply), self.dedupe_ttl_s],
         )
         return str(mid), bool(int(new))
 
