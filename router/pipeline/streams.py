@@ -28,6 +28,7 @@ from redis.exceptions import ResponseError
 from kefu_common.errors import StoreError
 from router.store import Store
 from router.store.client import REDIS_ERRORS
+from router.supervisor import Loop
 
 Entry = tuple[str, dict[str, str]]
 """A stream entry: its id and its fields."""
@@ -166,6 +167,32 @@ async def dead_letters(store: Store, stream: str, count: int = 100) -> list[dict
         out.append({"id": lid, "entry": f.get("entry"), "reason": f.get("reason"),
                     "tries": int(f.get("tries") or 0), "at": float(f.get("at") or 0), "fields": fields})
     return out
+
+
+class StreamLoop(Loop):
+    """A service that consumes one stream's group in turns: the route worker and the sender.
+
+    It owns this process's consumer, with its dead letters, and runs `_turn` until stopped,
+    riding out Redis errors; what a turn does is the subclass's.
+    """
+
+    def __init__(self, store: Store, stream: str, group: str, claim_idle_ms: int, dead: DeadLetters) -> None:
+        super().__init__()
+        self.store = store
+        self.keys = store.keys
+        self.group = GroupConsumer(store, stream, group, claim_idle_ms, dead)
+        self.running = False
+
+    async def run(self) -> None:
+        await self.group.ensure()
+        self.running = True
+        try:
+            await keep_going(log, self.name, self._stopping, self._turn)
+        finally:
+            self.running = False
+
+    async def _turn(self) -> None:
+        raise NotImplementedError
 
 
 def failure(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ import msgspec
 
 from router.config.settings import WorkerSettings
 from router.models import Message, decode_message, new_id
-from router.pipeline.streams import DeadLetters, Entry, GroupConsumer, failure, keep_going
+from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
 from router.store.client import REDIS_ERRORS
@@ -54,42 +54,20 @@ class DecisionSource(Protocol):
     def current(self) -> Decider: ...
 
 
-class RouteWorker:
+class RouteWorker(StreamLoop):
     name = "route worker"
 
-    def __init__(
-        self,
-        store: Store,
-        transcript: Transcript,
-        rules: DecisionSource,
-        settings: WorkerSettings,
-        bot: BotStage | None = None,
-        burst_window_s: float = 0.0,
-    ) -> None:
-        self.store = store
-        self.keys = store.keys
-        self.transcript = transcript
-        self.rules = rules
-        self.settings = settings
-        self.bot = bot
+    def __init__(self, store: Store, transcript: Transcript, rules: DecisionSource, settings: WorkerSettings,
+                 bot: BotStage | None = None, burst_window_s: float = 0.0) -> None:
+        k = store.keys
+        super().__init__(store, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
+                         DeadLetters(k.inbound_dead_letters, k.inbound_tries, settings.max_tries))
+        self.transcript, self.rules, self.settings, self.bot = transcript, rules, settings, bot
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
-        self.group = GroupConsumer(store, self.keys.inbound, INBOUND_GROUP, settings.claim_idle_ms,
-                                   DeadLetters(self.keys.inbound_dead_letters, self.keys.inbound_tries,
-                                               settings.max_tries))
         self.routed = 0
         self.outcomes: Counter[tuple[str, str]] = Counter()
         """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
-        self.running = False
-        self._stopping = asyncio.Event()
-
-    async def run(self) -> None:
-        await self.group.ensure()
-        self.running = True
-        try:
-            await keep_going(log, "route worker", self._stopping, self._turn)
-        finally:
-            self.running = False
 
     async def _turn(self) -> None:
         if self.group.claim_due():
@@ -97,9 +75,6 @@ class RouteWorker:
         entries = await self.group.read(self.settings.batch_size, self.settings.block_ms)
         if entries:
             await self.process(entries)
-
-    def stop(self) -> None:
-        self._stopping.set()
 
     async def _claim(self) -> None:
         """Take back entries a dead consumer left pending past the idle limit."""

@@ -25,6 +25,7 @@ from router.web import (
     widget,
 )
 from router.web.agent_ws import agent_ws
+from router.web.api import DESK, PRESENCE
 from router.web.pages import CSP, page, static_dir
 from router.web.proxy import PROXIES, Proxies
 
@@ -90,6 +91,8 @@ def build_app(rt: Runtime) -> web.Application:
     """An app whose runtime starts with the server and stops with it."""
     app = web.Application(middlewares=[errors], client_max_size=rt.settings.limits.max_body_bytes)
     app[RUNTIME] = rt
+    app[DESK] = rt.desk
+    app[PRESENCE] = rt.presence
     app[PROXIES] = Proxies(rt.settings.web)
     app.on_response_prepare.append(security_headers)
 
