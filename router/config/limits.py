@@ -32,6 +32,39 @@ class RedisSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     WeChat's 5 s answer deadline."""
 
 
+class Rate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A token bucket: `burst` at once, then `per_s` a second on average."""
+
+    per_s: float
+    burst: int
+
+
+class RateLimitSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Web chat limits, kept in each process (a visitor's socket lives on one process; per-address
+    limits therefore allow N processes times the rate). A refusal is an error frame or 429 with
+    the seconds to wait, and a log line."""
+
+    enabled: bool = True
+    customer_messages: Rate = Rate(per_s=1.0, burst=20)
+    """A shopper types well under one message a second; 20 at once covers pasted lines."""
+    address_messages: Rate = Rate(per_s=20.0, burst=200)
+    """One address may be a whole office or a carrier's NAT: many shoppers."""
+    address_sessions: Rate = Rate(per_s=1.0, burst=30)
+    """New web chat sessions (`POST /api/v1/webchat/sessions`) per address."""
+    customer_connects: Rate = Rate(per_s=0.5, burst=20)
+    """Socket opens per visitor; a page reconnects with backoff, far below this."""
+
+
+def check_rate_limits(doc: YamlDoc, r: RateLimitSettings) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    for name in ("customer_messages", "address_messages", "address_sessions", "customer_connects"):
+        rate: Rate = getattr(r, name)
+        if rate.per_s <= 0 or rate.burst < 1:
+            errors.append(doc.error(("rate_limits", name), f"rate_limits.{name}: per_s must be more than 0 "
+                                                          "and burst at least 1"))
+    return errors
+
+
 def check_redis(doc: YamlDoc, r: RedisSettings, block_ms: int) -> list[ConfigError]:
     errors: list[ConfigError] = []
     if not 1 <= r.max_connections <= 10_000:
