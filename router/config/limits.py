@@ -4,6 +4,7 @@ this module alone, since settings import the store's keys."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -53,6 +54,9 @@ class RateLimitSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
     """New web chat sessions (`POST /api/v1/webchat/sessions`) per address."""
     customer_connects: Rate = Rate(per_s=0.5, burst=20)
     """Socket opens per visitor; a page reconnects with backoff, far below this."""
+    exempt_addresses: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    """Peers the per-address limits skip. A proxy on this host that is not in
+    `web.trusted_proxies` would otherwise put every customer in one bucket."""
 
 
 def check_rate_limits(doc: YamlDoc, r: RateLimitSettings) -> list[ConfigError]:
@@ -62,6 +66,12 @@ def check_rate_limits(doc: YamlDoc, r: RateLimitSettings) -> list[ConfigError]:
         if rate.per_s <= 0 or rate.burst < 1:
             errors.append(doc.error(("rate_limits", name), f"rate_limits.{name}: per_s must be more than 0 "
                                                           "and burst at least 1"))
+    for i, net in enumerate(r.exempt_addresses):
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            errors.append(doc.error(("rate_limits", "exempt_addresses", i),
+                                    f"rate_limits.exempt_addresses: {net!r} is not an address or network"))
     return errors
 
 

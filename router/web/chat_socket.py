@@ -51,7 +51,7 @@ class ChatSocket:
         if self._limits is None:
             r = request.app[RUNTIME].settings.rate_limits
             self._limits = ChatLimits(r.customer_messages, r.address_messages, r.address_sessions,
-                                      r.customer_connects, enabled=r.enabled)
+                                      r.customer_connects, enabled=r.enabled, exempt=r.exempt_addresses)
         return self._limits
 
     def routes(self) -> Sequence[web.RouteDef]:
@@ -144,7 +144,7 @@ class ChatSocket:
             if wait:
                 # Not taken, not stored: the page holds the message and sends it after the wait.
                 await ws.send_str(frames.error("rate_limited", "too many messages; this one goes again shortly",
-                                               retry_after=round(wait, 2), ref=client_id))
+                                               retry_after=_hint(wait), ref=client_id))
                 return
             accepted = await self.adapter.sink.ingest(self.feed.inbound(visitor, client_id, body, name))
             await ws.send_str(frames.dump({"type": "ack", "client_msg_id": client_id,
@@ -166,10 +166,15 @@ class ChatSocket:
                                            retry_after=INTERNAL_RETRY_S, **_ref(frame)))
 
 
+def _hint(wait: float) -> float:
+    """Seconds to wait, rounded up to 10 ms: never 0, which would read as 'no hint'."""
+    return math.ceil(wait * 100) / 100
+
+
 def _refuse_fast(wait: float, why: str) -> None:
     if wait:
         raise web.HTTPTooManyRequests(
-            text=json.dumps({"error": "rate_limited", "detail": why, "retry_after": round(wait, 2)}),
+            text=json.dumps({"error": "rate_limited", "detail": why, "retry_after": _hint(wait)}),
             content_type="application/json",
             headers={"Retry-After": str(max(1, math.ceil(wait)))})
 

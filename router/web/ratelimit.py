@@ -3,10 +3,11 @@ thousands of messages is refused early and cheaply while every other customer go
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from router.config.limits import Rate
 
@@ -52,8 +53,9 @@ class ChatLimits:
     """The web chat's four limits (`rate_limits` in the config)."""
 
     def __init__(self, customer_messages: Rate, address_messages: Rate, address_sessions: Rate,
-                 customer_connects: Rate, enabled: bool = True) -> None:
+                 customer_connects: Rate, enabled: bool = True, exempt: Sequence[str] = ()) -> None:
         self.enabled = enabled
+        self.exempt = tuple(ipaddress.ip_network(n, strict=False) for n in exempt)
         self.customer_messages = Buckets("customer_messages", customer_messages)
         self.address_messages = Buckets("address_messages", address_messages)
         self.address_sessions = Buckets("address_sessions", address_sessions)
@@ -63,10 +65,18 @@ class ChatLimits:
         if not self.enabled:
             return 0.0
         # The customer's own bucket first: a flooding visitor does not spend their neighbours'.
-        return self.customer_messages.take(visitor) or self.address_messages.take(address)
+        return self.customer_messages.take(visitor) or (
+            0.0 if self._exempt(address) else self.address_messages.take(address))
 
     def session(self, address: str) -> float:
-        return self.address_sessions.take(address) if self.enabled else 0.0
+        return self.address_sessions.take(address) if self.enabled and not self._exempt(address) else 0.0
+
+    def _exempt(self, address: str) -> bool:
+        try:
+            addr = ipaddress.ip_address(address)
+        except ValueError:  # a Unix socket peer
+            return True
+        return any(addr in net for net in self.exempt)
 
     def connect(self, visitor: str) -> float:
         return self.customer_connects.take(visitor) if self.enabled else 0.0
