@@ -281,6 +281,18 @@ class Keys:
         """String: (channel, account, native id) -> our message id, so retries are accepted once."""
         return f"{self.ns}:{{in}}:seen:{dedupe_key}"
 
+    @property
+    def inbound_tries(self) -> str:
+        """Hash: inbound entry id -> failed tries, so a poison entry is retried a bounded number
+        of times whichever process takes it back."""
+        return f"{self.ns}:{{in}}:tries"
+
+    @property
+    def inbound_dead_letters(self) -> str:
+        """Stream: inbound entries that could not be parsed or routed, with the reason; in {in},
+        so moving one there and acking it is one transaction."""
+        return f"{self.ns}:{{in}}:dead-letters"
+
     # -- outbound {out} -----------------------------------------------------------------------
     @property
     def outbound(self) -> str:
@@ -291,6 +303,17 @@ class Keys:
     def dead(self) -> str:
         """Stream: replies that ran out of attempts, for a person to look at."""
         return f"{self.ns}:{{out}}:dead"
+
+    @property
+    def outbound_tries(self) -> str:
+        """Hash: outbound entry id -> failed tries (a send that raised, not a channel refusal)."""
+        return f"{self.ns}:{{out}}:tries"
+
+    @property
+    def outbound_dead_letters(self) -> str:
+        """Stream: outbound entries that could not be parsed or handled, with the reason. Replies a
+        channel refused go to `dead`: those were handled, and the agent saw them fail."""
+        return f"{self.ns}:{{out}}:dead-letters"
 
     def outbound_seen(self, author: str, client_msg_id: str) -> str:
         """String: an author's client_msg_id -> message id, so a resent reply is accepted once."""
