@@ -20,7 +20,7 @@ from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
 from router.config import environment
-from router.config.limits import RedisSettings, check_redis
+from router.config.limits import RateLimitSettings, RedisSettings, check_rate_limits, check_redis
 from router.config.ops import OpsSettings, ShiftSettings, check_ops
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
@@ -190,6 +190,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
     web: WebSettings = WebSettings()
     assignment: AssignmentSettings = AssignmentSettings()
     ops: OpsSettings = OpsSettings()
@@ -421,6 +422,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
     errors.extend(check_redis(doc, s.redis, s.worker.block_ms))
+    errors.extend(check_rate_limits(doc, s.rate_limits))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
