@@ -17,6 +17,7 @@ from router.web import (
     chat_socket,
     console_api,
     history_api,
+    metrics,
     openapi,
     ops_api,
     reports_api,
@@ -25,6 +26,7 @@ from router.web import (
     widget,
 )
 from router.web.agent_ws import agent_ws
+from router.web.api import DESK, PRESENCE
 from router.web.pages import CSP, page, static_dir
 from router.web.proxy import PROXIES, Proxies
 
@@ -88,8 +90,11 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 def build_app(rt: Runtime) -> web.Application:
     """An app whose runtime starts with the server and stops with it."""
-    app = web.Application(middlewares=[errors], client_max_size=rt.settings.limits.max_body_bytes)
+    app = web.Application(middlewares=[errors, api.console_session],
+                          client_max_size=rt.settings.limits.max_body_bytes)
     app[RUNTIME] = rt
+    app[DESK] = rt.desk
+    app[PRESENCE] = rt.presence
     app[PROXIES] = Proxies(rt.settings.web)
     app.on_response_prepare.append(security_headers)
 
@@ -107,6 +112,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics.metrics)
     app.router.add_get("/console", page("console.html"))
     app.router.add_get("/", page("index.html"))
     app.router.add_get("/ws/agent", agent_ws)
