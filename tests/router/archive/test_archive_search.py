@@ -32,7 +32,7 @@ retention:
 
 async def archived(rt: Runtime, n: int) -> None:
     await asyncio.wait_for(rt.archive.ready.wait(), 30)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while await rt.archive.count() < n:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.1)
