@@ -13,7 +13,7 @@ from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
 from router.web import api, bot_api, chat_socket, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws
-from router.web.api import DESK, PRESENCE
+from router.web.api import APPROVALS, DESK, PRESENCE
 from router.web.pages import CSP, page, static_dir
 from router.web.proxy import PROXIES, Proxies
 
@@ -81,6 +81,7 @@ def build_app(rt: Runtime) -> web.Application:
     app[RUNTIME] = rt
     app[DESK] = rt.desk
     app[PRESENCE] = rt.presence
+    app[APPROVALS] = rt.approvals
     app[PROXIES] = Proxies(rt.settings.web)
     app.on_response_prepare.append(security_headers)
 
