@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -65,6 +66,8 @@ class RouteWorker(StreamLoop):
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
         self.routed = 0
+        self.outcomes: Counter[tuple[str, str]] = Counter()
+        """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
 
     async def _turn(self) -> None:
         if self.group.claim_due():
@@ -115,6 +118,9 @@ class RouteWorker(StreamLoop):
             for _ in msgs:  # crash drills: widen the window in which a batch is in flight
                 await asyncio.sleep(self.settings.debug_delay_ms / 1000)
         done, failures = await self._route(msgs)
+        if done:
+            # The routing effects must outlive their master before the entries that caused them go.
+            await self.store.replicated(self.keys.conv_index)
         await self.group.ack(done)
         for eid, reason in failures:
             await self.group.failed((eid, by_id[eid]), reason)
@@ -179,12 +185,13 @@ class RouteWorker(StreamLoop):
         outcomes = results[len(routed):]
         to_bot = False
         to_people: dict[str, Message] = {}
-        for (eid, m, _), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
+        for (eid, m, d), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
             if isinstance(appended, Exception) or isinstance(res, Exception):
                 failures.append((eid, f"route: {failure(appended if isinstance(appended, Exception) else res)}"))
                 continue
             done.append(eid)
             self.routed += 1
+            self.outcomes[(d.pool, str(res[1]))] += 1
             if res[1] == "bot" and self.bot is not None:
                 to_bot = True
             elif res[1] == "queued" and self.bot is not None and m.conversation_id in fresh:
