@@ -12,6 +12,7 @@ from kefu_common.errors import AuthError, ProtocolError
 from router.archive.db import DB_ERRORS
 from router.auth import Principal
 from router.models import Role
+from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.presence import Presence
 from router.runtime import RUNTIME
@@ -25,6 +26,8 @@ DESK: web.AppKey[Desk] = web.AppKey("desk")
 """Close, transfer, the assigned frame: what handlers may do to a conversation."""
 PRESENCE: web.AppKey[Presence] = web.AppKey("presence")
 """Agents' status and console presence."""
+APPROVALS: web.AppKey[Approvals] = web.AppKey("approvals")
+"""Discount requests and their answers."""
 
 SESSION_COOKIE = "kefu_agent"
 """The console's signed session id (router.auth.Sessions), set by POST /api/v1/session."""

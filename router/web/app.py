@@ -25,7 +25,7 @@ from router.web import (
     widget,
 )
 from router.web.agent_ws import agent_ws
-from router.web.api import DESK, PRESENCE
+from router.web.api import APPROVALS, DESK, PRESENCE
 from router.web.pages import CSP, page, static_dir
 from router.web.proxy import PROXIES, Proxies
 
@@ -94,6 +94,7 @@ def build_app(rt: Runtime) -> web.Application:
     app[RUNTIME] = rt
     app[DESK] = rt.desk
     app[PRESENCE] = rt.presence
+    app[APPROVALS] = rt.approvals
     app[PROXIES] = Proxies(rt.settings.web)
     app.on_response_prepare.append(security_headers)
 
