@@ -20,7 +20,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from adapters.base import Adapter
 from kefu_common.errors import ChannelError, PermanentChannelError, RetryableChannelError
 from router.config.settings import OutboxSettings
-from router.models import Channel, Direction, Message, Reply
+from router.models import WEBCHAT, Channel, Direction, Message, Reply
 from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.pipeline.ingest import DEDUPE_TTL_S
 from router.pipeline.streams import Entry, GroupConsumer, keep_going
@@ -53,7 +53,7 @@ class Outbox:
         client_msg_id); skipped on web chat when the page says it another way (`webchat=False`)."""
         f = await self.store.client.hmget(self.store.keys.conv(cid), "channel", "account", "chat", "customer")
         channel, account, chat, customer = f
-        if not (channel and chat) or (channel == Channel.WEBCHAT.value and not webchat):
+        if not (channel and chat) or (channel == WEBCHAT and not webchat):
             return
         await self.enqueue(Reply(
             id=f"m_sys_{key.replace(':', '_')}", conversation_id=cid, customer_id=customer or "",
@@ -199,11 +199,11 @@ class Sender:
         if await self.store.client.exists(k.outbound_sent(reply.id)):
             await self._finish(eid, reply, seq)  # sent before a crash; do not send twice
             return
-        adapter = self.adapters.get((reply.channel.value, reply.account))
+        adapter = self.adapters.get((reply.channel, reply.account))
         status, reason = "sent", None
         try:
             if adapter is None:
-                raise PermanentChannelError(f"no {reply.channel.value} account {reply.account!r} is configured")
+                raise PermanentChannelError(f"no {reply.channel} account {reply.account!r} is configured")
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.settings.max_attempts),
                 wait=_wait(self.settings),

@@ -134,8 +134,8 @@ class RouteWorker:
         def resolve(pipe: Any) -> None:
             for _, m in msgs:
                 scripts.queue(pipe, "resolve", [self.keys.conv_index], [
-                    m.id, f"{m.channel.value}:{m.account}:{m.sender_ref}", new_id("cu"),
-                    new_id("c"), now, self.settings.reopen_window_s, m.channel.value, m.account,
+                    m.id, f"{m.channel}:{m.account}:{m.sender_ref}", new_id("cu"),
+                    new_id("c"), now, self.settings.reopen_window_s, m.channel, m.account,
                     m.sender_ref, m.customer_name or "",
                 ])
 
@@ -156,7 +156,7 @@ class RouteWorker:
                 fresh.add(cid)
             m = msgspec.structs.replace(m, conversation_id=cid, customer_id=cust)
             decision = decider.decide(RuleInput(
-                text=m.text, channel=m.channel.value, account=m.account,
+                text=m.text, channel=m.channel, account=m.account,
                 now=datetime.fromtimestamp(m.ts or now, UTC), kind=m.kind.value,
                 customer_tags=frozenset(json.loads(tags or "[]")), segment=segment,
                 message_count=int(count) + 1, reopened=int(reopened) > 0,

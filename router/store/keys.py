@@ -13,6 +13,7 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
 - ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
 - ``{wx:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
 - ``{tg:<bot>}`` one Telegram bot's chat migrations.
+- ``{ch:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
 - ``{bot}`` the bot's unanswered-question counts (its turns, leases and stats live in ``{rt}``:
   a handoff moves the conversation in the same script).
 - ``{rules}`` the routing-rule versions and the pointer to the active one (one activation script).
@@ -327,11 +328,18 @@ class Keys:
         expires with the window, because WeChat allows only a few replies per window."""
         return f"{self.ns}:{{wx:{account}}}:quota:{openid}"
 
+    def reply_parts(self, reply_id: str) -> str:
+        """String: how many parts of a split reply the channel took, so an outbox retry of the
+        reply does not send those parts again (adapters.base.Adapter.send)."""
+        return f"{self.ns}:{{out}}:parts:{reply_id}"
+
+    def channel_state(self, channel: str, account: str, *parts: str) -> str:
+        """Any key a channel keeps for itself (tokens, windows, migrations), under one tag per
+        account so one account's keys share a slot. A new channel names its keys here, through
+        this function, instead of adding methods to this module."""
+        return ":".join((f"{self.ns}:{{ch:{channel}:{account}}}", *parts))
+
     # -- Telegram -----------------------------------------------------------------------------
-    def telegram_parts(self, reply_id: str) -> str:
-        """String: how many parts of a split reply Telegram took, so an outbox retry of the
-        reply does not send those parts again."""
-        return f"{self.ns}:{{out}}:tgparts:{reply_id}"
 
     def telegram_migrated(self, bot: str, chat: str) -> str:
         """String: a group's new supergroup chat id after ChatMigrated; later replies go there."""

@@ -34,7 +34,7 @@ class ChatSocket:
 
     def routes(self) -> Sequence[web.RouteDef]:
         return [
-            web.post(f"/api/v1/{self.channel.value}/sessions", self.new_session),
+            web.post(f"/api/v1/{self.channel}/sessions", self.new_session),
             web.get("/ws/chat", self.socket),
         ]
 
@@ -57,7 +57,7 @@ class ChatSocket:
                                        content_type="application/json") from None
         ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
         await ws.prepare(request)
-        address = f"{self.channel.value}:{visitor}"
+        address = f"{self.channel}:{visitor}"
         tap = Tap(address, ws.send_str, lambda t, after: self._replay(visitor, t, after))
         rt.hub.add_customer(address, tap)
         rt.sockets.add(ws)
