@@ -19,7 +19,8 @@ from_settings(settings, deps)
     The one constructor. `Deps` is narrow: the sink and the store, never the whole runtime.
 
 Inbound, a webhook channel (`WebhookAdapter`) fills in the steps of one `@final` method,
-`handle`: verify -> parse -> durable ingest -> ack.
+`handle`: verify -> parse -> durable ingest -> ack (with `precheck` on the headers before the body
+is read, and `admit`, a check that leaves a trace, last before the ingest).
 
 verify
     Check that a request really comes from the channel (signature, secret token) before reading
@@ -243,6 +244,7 @@ class WebhookAdapter(Adapter):
         body = await read_capped(request, self.max_body_bytes)
         payload = self.verify(request, body)
         messages = self.parse(payload)
+        await self.admit(request, body)
         accepted = await self.take_in(messages)
         return self.ack(request, messages, accepted)
 
@@ -264,6 +266,10 @@ class WebhookAdapter(Adapter):
     @abc.abstractmethod
     def parse(self, payload: bytes) -> Sequence[Message]:
         """The messages in a verified payload; none for updates that carry no message."""
+
+    async def admit(self, request: web.Request, body: bytes) -> None:
+        """The last check, once everything else passed: one that leaves a trace (a replay guard
+        remembering a nonce), so a refused request leaves none."""
 
     async def ingested(self, messages: Sequence[Message], accepted: Sequence[Accepted]) -> None:
         """After the messages are durable, before the ack: fast channel bookkeeping only."""

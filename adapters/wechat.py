@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import msgspec
 import redis.asyncio as aioredis
@@ -21,7 +21,8 @@ from wechatpy import parse_message
 
 from adapters.base import Accepted, Capabilities, Deps, Limits, WebhookAdapter
 from adapters.registry import Problem, register
-from adapters.wechat_api import WechatApi
+from adapters.replay import ReplayGuard
+from adapters.wechat_api import UNANSWERED_LIMIT, WINDOW_CLOSED, WechatApi
 from adapters.wechat_crypto import (
     MAX_BODY_BYTES,
     MessageCrypto,
@@ -70,7 +71,17 @@ class WechatAccountSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=T
     token: str
     encoding_aes_key: str | None = None
     """Safe mode's key: 43 characters from the account's console; none means plaintext mode."""
+    encryption: Literal["plaintext", "compatible", "safe"] | None = None
+    """Which callbacks are taken: `safe` (the default with an AES key) only encrypted ones;
+    `compatible` also plaintext ones, while the WeChat console is switched over; `plaintext`
+    (the default without a key) plaintext ones. docs/security.md."""
+    replay_window_s: int = 300
+    """A callback whose signed timestamp is further than this from our clock is refused."""
     api_base: str = "https://api.weixin.qq.com"
+
+    @property
+    def mode(self) -> str:
+        return self.encryption or ("safe" if self.encoding_aes_key else "plaintext")
 
 
 @register
@@ -89,6 +100,9 @@ class WechatAdapter(WebhookAdapter):
         self.keys = deps.keys
         self.crypto = MessageCrypto(cfg.encoding_aes_key, cfg.app_id) if cfg.encoding_aes_key is not None else None
         self.api = WechatApi(cfg.account, cfg.app_id, cfg.app_secret, cfg.api_base, deps.redis, deps.keys)
+        self.replay = ReplayGuard(
+            deps.redis, lambda ts, nonce: deps.keys.webhook_nonce(self.channel, self.account, ts, nonce),
+            cfg.replay_window_s)
 
     @classmethod
     def from_settings(cls, settings: Any, deps: Deps) -> WechatAdapter:
@@ -104,6 +118,14 @@ class WechatAdapter(WebhookAdapter):
                 check_aes_key(settings.encoding_aes_key)
             except ValueError as exc:
                 problems.append((("encoding_aes_key",), str(exc)))
+        if settings.encryption in ("safe", "compatible") and not settings.encoding_aes_key:
+            problems.append((("encryption",), f"encryption: {settings.encryption} needs encoding_aes_key "
+                                              "(or encoding_aes_key_env)"))
+        if settings.encryption == "plaintext" and settings.encoding_aes_key:
+            problems.append((("encryption",), "encryption: plaintext with an encoding_aes_key: say compatible "
+                                              "to also take encrypted callbacks, or remove the key"))
+        if not 30 <= settings.replay_window_s <= 3600:
+            problems.append((("replay_window_s",), "replay_window_s: expected 30 to 3600 seconds"))
         return problems
 
     @classmethod
@@ -129,9 +151,11 @@ class WechatAdapter(WebhookAdapter):
 
     # -- inbound ------------------------------------------------------------------------------
     def _check_signature(self, request: web.Request) -> None:
+        """The signature, then its timestamp's age: a captured query is good for minutes only."""
         q = request.query
         if not signature_ok(q.get("signature"), self.cfg.token, q.get("timestamp", ""), q.get("nonce", "")):
             raise AuthError("bad WeChat signature", status=403)
+        self.replay.fresh(q.get("timestamp", ""))
 
     async def handshake(self, request: web.Request) -> web.Response:
         """The URL check WeChat makes when the callback is configured: echo `echostr` back."""
@@ -141,6 +165,7 @@ class WechatAdapter(WebhookAdapter):
             if not signature_ok(q["msg_signature"], self.cfg.token, q.get("timestamp", ""),
                                 q.get("nonce", ""), echostr):
                 raise AuthError("bad WeChat msg_signature", status=403)
+            self.replay.fresh(q.get("timestamp", ""))
             return web.Response(text=self.crypto.decrypt(echostr))
         self._check_signature(request)
         return web.Response(text=echostr)
@@ -155,6 +180,10 @@ class WechatAdapter(WebhookAdapter):
     def parse(self, payload: bytes) -> Sequence[Message]:
         return [self.parse_xml(payload)]
 
+    async def admit(self, request: web.Request, body: bytes) -> None:
+        """Last of the checks, so a refused body leaves nothing behind, not even its nonce."""
+        await self.replay.check(request.query.get("timestamp", ""), request.query.get("nonce", ""), body)
+
     async def ingested(self, messages: Sequence[Message], accepted: Sequence[Accepted]) -> None:
         """A new message (not an unsubscribe) opens the customer's reply window."""
         for msg, acc in zip(messages, accepted, strict=True):
@@ -167,6 +196,11 @@ class WechatAdapter(WebhookAdapter):
 
     def _plaintext(self, request: web.Request, body: bytes) -> bytes:
         if request.query.get("encrypt_type", "raw").lower() != "aes":
+            if self.cfg.mode == "safe":
+                # `signature` does not cover a plaintext body: taking one would let anyone who
+                # saw a signed query write as any customer.
+                raise ProtocolError("encryption_required", "this account is in safe mode: only encrypted "
+                                    "callbacks (encrypt_type=aes) are taken", 403)
             return body
         if self.crypto is None:
             raise ProtocolError("not_configured", "safe mode needs encoding_aes_key in the config")
@@ -228,9 +262,9 @@ class WechatAdapter(WebhookAdapter):
         try:
             await self.api.send_text(reply.chat, text)
         except PermanentChannelError as exc:
-            if "48-hour" in exc.reason:
+            if exc.code == WINDOW_CLOSED:
                 await self.redis.delete(key)
-            elif "without an answer" in exc.reason:
+            elif exc.code == UNANSWERED_LIMIT:
                 await self.redis.hset(key, "used", QUOTA)
             else:
                 await self.redis.eval(_REFUND, 1, key)

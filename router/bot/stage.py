@@ -20,8 +20,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from router.bot.brain import off_hours_notice, respond
 from router.bot.brain_types import DEFAULT_ORDER_ID, BotAction, BotConfig, BotContext, BotState, Pending
 from router.bot.config import BotSettings
@@ -34,6 +32,7 @@ from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.pipeline.worker import DecisionSource
 from router.store import Store
+from router.store.client import REDIS_ERRORS
 from routing_rules.intents import builtin_table, normalize
 from routing_rules.model import RuleInput
 
@@ -63,6 +62,8 @@ def load_state(raw: str) -> BotState:
 
 class BotStage:
     """Implements router.pipeline.worker.BotStage; `run()` is the turn loop of this process."""
+
+    name = "bot"
 
     def __init__(self, store: Store, transcript: Transcript, outbox: Outbox, rules: DecisionSource,
                  settings: BotSettings, library: Library, orders: OrderService | None,
@@ -96,8 +97,8 @@ class BotStage:
         if self.orders is not None:
             await self.orders.aclose()
 
-    async def handle(self, conversation_id: str, messages: Sequence[Message]) -> None:
-        """route.lua already queued the lines durably; just look at the due times again."""
+    def wake(self) -> None:
+        """route.lua queued new lines durably: look at the due times again now."""
         self._wake.set()
 
     def stop(self) -> None:
@@ -115,7 +116,7 @@ class BotStage:
                     if time.monotonic() - last_sweep > min(IDLE_SWEEP_S, self.settings.idle_close_s / 2):
                         last_sweep = time.monotonic()
                         await self.close_idle()
-                except RedisError as exc:
+                except REDIS_ERRORS as exc:
                     log.warning("bot: Redis error, retrying in 1s: %s", exc)
                     wait = 1.0
                 try:
@@ -123,7 +124,9 @@ class BotStage:
                 except TimeoutError:
                     pass
         finally:
-            self._stopping.set()
+            # Cancelled, not told to stop: after a crash the supervisor runs this again, and the
+            # new run starts its own watcher.
+            watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
 
     async def flush(self) -> float:
@@ -141,7 +144,7 @@ class BotStage:
     async def _take_logged(self, cid: str) -> None:
         try:
             await self.take(cid)
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             log.warning("bot turn in %s: Redis error, tried again later: %s", cid, exc)
         except Exception:
             log.exception("bot turn in %s failed; the lease lapses and it is tried again", cid)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
+import tempfile
 from pathlib import Path
 
 from aiohttp import web
 
-from kefu_common.errors import ConfigError, KefuError
+from kefu_common.errors import ConfigError, KefuError, StartupError
 from router import __version__
 from router.config.resolve import resolve_settings
 from router.config.settings import Settings
@@ -31,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=int(os.environ.get("KEFU_PORT", "8080")))
     serve.add_argument("--data-dir", default=os.environ.get("KEFU_DATA_DIR", ".kefu"))
     serve.add_argument("--redis-url", default=None, help="external Redis; default embedded")
+    serve.add_argument("--redis-cluster", action="store_true",
+                       help="the Redis URL is one node of a Redis Cluster (as redis.cluster: true)")
     serve.add_argument("--log-level", default=os.environ.get("KEFU_LOG_LEVEL", "INFO"))
     serve.add_argument("--watch-rules", action="store_true",
                        help="activate the rules file as a new version whenever it changes")
@@ -79,11 +84,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     install_log_masking()
     data_dir = Path(args.data_dir)
+    demo = not args.config and not Path("config/kefu.yaml").exists()
+    if demo:
+        writable(data_dir)  # the demo keeps its agents' tokens there
     settings = resolve_settings(args.config, data_dir)
+    if not (args.redis_url or settings.redis.url):
+        writable(data_dir)  # the embedded Redis keeps its AOF there
     if args.watch_rules and settings.rules_path() is None:
         print(f"kefu: --watch-rules needs routing.rules in {settings.source}", file=sys.stderr)
         return 2
-    return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url, args.watch_rules))
+    return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url, args.watch_rules,
+                             redis_cluster=args.redis_cluster))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -112,20 +123,57 @@ def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
+def writable(data_dir: Path) -> None:
+    """Refuse, in one line, a data dir that cannot be created or written."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as exc:
+        raise StartupError(f"data dir {data_dir} is not writable: {exc.strerror or exc}") from None
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts: a busy port is a one-line
+    refusal, not a traceback after the embedded Redis and the workers are up."""
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                          flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart is not held up by TIME_WAIT
+        sock.bind(addr)
+        sock.listen(1024)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(f"port {port} is in use") from None
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
 async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None,
-                watch_rules: bool = False) -> int:
+                watch_rules: bool = False, redis_cluster: bool = False) -> int:
     from router.logsafe import AccessLog
     from router.runtime import Runtime
     from router.web.app import build_app
 
-    rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir)
+    sock = listen(host, port)
+    rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir, redis_cluster=redis_cluster)
     if watch_rules:
         rt.rule_sync.watch = settings.rules_path()
     app = build_app(rt)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s,
                            access_log_class=AccessLog)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    try:
+        await runner.setup()
+    except BaseException:
+        sock.close()
+        raise
+    site = web.SockSite(runner, sock)
     await site.start()
     base = f"http://{host}:{port}"
     print(f"kefu-router {__version__} serving {settings.source}", flush=True)

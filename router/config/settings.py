@@ -1,7 +1,8 @@
 """Loading the shop's YAML config: loud, positioned errors, secrets from the environment.
 
-Order of precedence, as starlette's Config: command-line flag, then `KEFU_*` environment, then the
-file, then the default here. Any key `X_env: NAME` stands for `X` read from environment variable
+Order of precedence, as starlette's Config: command-line flag, then `KEFU_*` environment
+(router/config/environment.py: `KEFU_WORKER_MAX_TRIES` is worker.max_tries), then the file, then
+the default here. Any key `X_env: NAME` stands for `X` read from environment variable
 NAME, so secrets stay out of the file. Every problem is reported as FILE:LINE:COL: message.
 """
 
@@ -20,6 +21,8 @@ from adapters import registry
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
+from router.config import environment
+from router.config.limits import RedisSettings, check_redis
 from router.config.ops import OpsSettings, ShiftSettings, check_ops
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
@@ -28,11 +31,6 @@ from router.pipeline.assignment import check as check_assignment
 
 class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     pass
-
-
-class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    url: str | None = None
-    namespace: str = "kefu"
 
 
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -101,6 +99,8 @@ class WorkerSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     """A message this soon after a close reopens the conversation; later starts a new one."""
     debug_delay_ms: int = 0
     """Slows each routed message down; for crash drills and demos only."""
+    max_tries: int = 3
+    """An inbound or outbound entry that fails this often goes to its stream's dead letters."""
 
 
 class OutboxSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -132,6 +132,24 @@ class SlaSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """How many waiting conversations per pool hear their new place when the queue moves."""
 
 
+class ArchiveSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    url: str | None = None
+    """sqlite:///PATH or postgresql://USER@HOST:PORT/DB; SQLite under the data dir when unset."""
+    batch_size: int = 50
+    """Closed conversations one archive worker turn writes (each in its own transaction)."""
+    claim_idle_ms: int = 30_000
+    """An archive entry pending this long on a consumer that died is taken back by another."""
+
+
+class RetentionSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    redis_after_close_s: float = 86400.0
+    """An archived conversation's Redis keys go this long after it closed."""
+    archive_days: float = 730.0
+    """Archive rows of conversations closed longer ago than this are pruned."""
+    sweep_interval_s: float = 60.0
+    """How often each process looks for conversations past retention."""
+
+
 class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks (CIDR) of the TLS proxies in front of kefu; only their
@@ -161,6 +179,8 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     shifts: tuple[ShiftSettings, ...] = ()
     sla: SlaSettings = SlaSettings()
     bot: BotSettings = BotSettings()
+    archive: ArchiveSettings = ArchiveSettings()
+    retention: RetentionSettings = RetentionSettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""
@@ -219,6 +239,7 @@ def _read_doc(doc: YamlDoc, base_dir: str, unset_env: list[ConfigError] | None,
     errors: list[ConfigError] = []
     _check_keys(doc, (), Settings, errors)
     data = _resolve_env(doc, doc.data, (), errors, unset_env)
+    errors += environment.apply(data, Settings, os.environ)
     if errors:
         return None, errors
     raw_channels = data.pop("channels", None)
@@ -447,6 +468,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     errors.extend(check_assignment(doc, s.assignment, pool_ids))
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
+    errors.extend(check_redis(doc, s.redis, s.worker.block_ms))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
@@ -458,7 +480,23 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     if s.sla.profiles and not (Path(s.base_dir) / s.sla.profiles).exists():
         errors.append(doc.error(("sla", "profiles"), f"SLA profiles file not found: {s.sla.profiles}"))
     errors.extend(check_bot(doc, s.bot, s.base_dir))
+    errors.extend(_check_archive(doc, s))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))
+    return errors
+
+
+def _check_archive(doc: YamlDoc, s: Settings) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    url = s.archive.url
+    if url is not None and not re.match(r"^(sqlite|postgresql|postgres)(\+\w+)?://", url):
+        errors.append(doc.error(("archive", "url"), "archive.url: expected sqlite:///PATH or "
+                                                    "postgresql://USER@HOST:PORT/DB"))
+    if s.archive.batch_size < 1:
+        errors.append(doc.error(("archive", "batch_size"), "archive.batch_size: expected at least 1"))
+    r = s.retention
+    if r.redis_after_close_s < 0 or r.archive_days <= 0 or r.sweep_interval_s <= 0:
+        errors.append(doc.error(("retention",), "retention: redis_after_close_s must be at least 0, "
+                                                "archive_days and sweep_interval_s more than 0"))
     return errors
