@@ -289,7 +289,8 @@ def _read_channels(doc: YamlDoc, raw: Any, errors: list[ConfigError]) -> Channel
                 shape_ok = False
                 continue
             before = len(errors)
-            _check_keys(doc, at, cls.settings_type, errors)
+            if at in doc.values:  # not when the section came from KEFU_* alone
+                _check_keys(doc, at, cls.settings_type, errors)
             if len(errors) > before:
                 shape_ok = False
                 continue
