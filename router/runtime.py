@@ -14,25 +14,25 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from adapters.base import Adapter, Deps, adapter_class
-from kefu_common.errors import ProtocolError, StoreError
+from kefu_common.errors import StoreError
 from router import logsafe
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
-from router.auth import AgentTokens, Principal, SessionSigner
+from router.auth import AgentTokens, SessionSigner
 from router.config.settings import Settings
-from router.models import Role, new_id
 from router.ops import promises
+from router.ops.desk import Desk
 from router.ops.handover import KINDS as HANDOVER_KINDS
 from router.ops.handover import Handovers
+from router.ops.presence import Presence
 from router.ops.queue_texts import TIMER_KINDS as QUEUE_TIMER_KINDS
 from router.ops.queue_texts import QueueTexter
 from router.ops.roster import Roster
@@ -66,13 +66,9 @@ class Runtime:
         self.embedded: EmbeddedRedis | None = None
         self.tokens = AgentTokens(settings.agents)
         self.sockets: set[web.WebSocketResponse] = set()
-        self.disconnect_grace_s = settings.ops.disconnect_grace_s
         self.clock: Callable[[], float] = time.time
         """What the shift roster reads the time from; tests put a fixed clock here."""
         self.supervisor = Supervisor()
-        self._background: set[asyncio.Task[None]] = set()
-        """Tasks started from callbacks (a grace period running out); awaited on stop."""
-        self._grace: dict[str, asyncio.TimerHandle] = {}
         self.started = time.time()
         if not self.redis_url:
             # The embedded server's socket path is fixed, so every part can be built now.
@@ -85,17 +81,20 @@ class Runtime:
         self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
                                    settings.retention.archive_days, settings.retention.sweep_interval_s)
         self.transcript = Transcript(self.store)
-        self.ingestor = Ingestor(self.store)
-        self.outbox = Outbox(self.store)
+        self.ingestor = Ingestor(self.store, settings.retention.idempotency_s)
+        self.outbox = Outbox(self.store, settings.retention.idempotency_s)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
-        self.roster = Roster(self)
         self.rule_sync = RuleSync(self.store, self.rules, settings)
         self.sla = SlaService(self.store, settings)
         self.sla.check(self.rules.current)
         self.rule_sync.versions.sla_profiles = frozenset(self.sla.profiles)
         self.timers = TimerRunner(self.store, max_sleep_s=settings.sla.timer_max_sleep_s,
                                   lease_s=settings.sla.timer_lease_s)
+        # The domain operations: callers get these, not the runtime.
+        self.desk = Desk(self.store, self.transcript, self.timers)
+        self.presence = Presence(self.store, self.hub.agents, self.timers, settings.ops.disconnect_grace_s)
+        self.roster = Roster(self.store, settings, self.presence, lambda: self.clock())
         for kind in TIMER_KINDS:
             self.timers.on(kind, self.sla.fire)
         self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla)
@@ -167,12 +166,8 @@ class Runtime:
         """Stop taking work, let the current batch finish until the deadline, then close. Safe
         on a runtime that started only in part: each step closes what exists."""
         deadline_s = self.settings.limits.shutdown_grace_s if deadline_s is None else deadline_s
-        for timer in self._grace.values():
-            timer.cancel()
-        self._grace.clear()
         await self.supervisor.stop(deadline_s)
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self.presence.close()
         await self.queue_texts.close()
         await self.hub.close_all()
         await self.bot.aclose()
@@ -196,70 +191,3 @@ class Runtime:
         if not self.hub.subscribed.is_set():
             return False, "fan-out: pub/sub not subscribed"
         return True, "ok"
-
-    # -- operations shared by the WebSocket and the JSON API ----------------------------------
-    async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
-        cid = str(event["conversation_id"])
-        conv = await self.store.conversation(cid) or {"id": cid}
-        customer = await self.store.customer(conv.get("customer_id") or "") or {"id": conv.get("customer_id")}
-        messages = await self.transcript.public(cid)
-        trigger = event.get("message")
-        if isinstance(trigger, dict) and all(m["id"] != trigger.get("id") for m in messages):
-            messages.append(trigger)  # the transcript write may not have landed yet on a Cluster
-        return {"type": "assigned", "conversation": {**conv, "customer": customer}, "messages": messages}
-
-    async def close(self, cid: str, who: Principal, resolution: str) -> None:
-        force = "1" if who.can(Role.SUPERVISOR) else "0"
-        res = await self.store.call("close", [cid, who.agent_id, time.time(), resolution, force])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], f"close {cid}")
-
-    async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
-        """The script moves the chat and, in the same step, owes its note (router/ops/handover.py)."""
-        force = "1" if who.can(Role.SUPERVISOR) else "0"
-        res = await self.store.call("transfer", [cid, who.agent_id, force, kind, target, time.time(), note,
-                                                 new_id("tr")])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], f"transfer {cid}")
-        self.timers.wake()  # the note is due now
-        return {"outcome": str(res[1]), "to": str(res[2])}
-
-    async def set_status(self, aid: str, status: str, reason: str) -> None:
-        res = await self.store.call("status", [aid, status, time.time(), reason])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], "set status", default=404)
-        if int(res[2]):
-            self.timers.wake()  # the script scheduled the handovers' notes and texts: due now
-
-    def agent_left(self, aid: str, restart: bool = True) -> None:
-        """A socket closed: unless the agent comes back within the grace period, go offline."""
-        if aid in self.hub.agents or (not restart and aid in self._grace):
-            return
-        old = self._grace.pop(aid, None)
-        if old:
-            old.cancel()
-        loop = asyncio.get_running_loop()
-        self._grace[aid] = loop.call_later(self.disconnect_grace_s, self._spawn, self._maybe_offline, aid)
-
-    def _spawn(self, job: Callable[[str], Coroutine[Any, Any, None]], arg: str) -> None:
-        """Run `job(arg)` as a task this runtime owns: kept until done, awaited on stop."""
-        task = asyncio.get_running_loop().create_task(job(arg))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _maybe_offline(self, aid: str) -> None:
-        self._grace.pop(aid, None)
-        if aid in self.hub.agents:
-            return
-        presence: dict[str, str] = await self.store.client.hgetall(self.store.keys.agent_presence(aid))
-        now = time.time()
-        stale = [c for c, exp in presence.items() if float(exp) < now]
-        if stale:
-            await self.store.client.hdel(self.store.keys.agent_presence(aid), *stale)
-        if len(presence) > len(stale):
-            return  # connected to another process
-        agent = await self.store.agent(aid)
-        if agent and agent["status"] != "offline":
-            log.info("agent %s disconnected past the grace period: going offline", aid)
-            await self.set_status(aid, "offline", "agent_disconnected")

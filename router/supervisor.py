@@ -37,6 +37,28 @@ class Service(Protocol):
     def stop(self) -> None: ...
 
 
+class Loop:
+    """What most services share: a stop signal, and a wake-up that cuts a wait short."""
+
+    name = "loop"
+
+    def __init__(self) -> None:
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def pause(self, seconds: float) -> None:
+        """Wait up to `seconds`, less when woken or stopped."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+
 @dataclass(slots=True)
 class ServiceState:
     """What the supervisor knows of one service; `reason` is set while it is down."""

@@ -57,6 +57,16 @@ def main(argv: list[str] | None = None) -> int:
 
     add_bot_parsers(bot_sub)
 
+    archive = sub.add_parser("archive", help="the archive of closed conversations (SQLite or PostgreSQL)")
+    archive_sub = archive.add_subparsers(dest="archive_command", required=True)
+    from router.cli.archive import add_archive_parsers
+
+    add_archive_parsers(archive_sub)
+
+    from router.cli.migrate import add_migrate_parser
+
+    add_migrate_parser(sub)
+
     telegram = sub.add_parser("telegram", help="Telegram bot set-up")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
     hook = telegram_sub.add_parser("set-webhook", help="point BOT's webhook at URL, with its secret token")

@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,7 +23,7 @@ from router.config.settings import OutboxSettings
 from router.models import WEBCHAT, Channel, Direction, Message, Reply
 from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.pipeline.ingest import DEDUPE_TTL_S
-from router.pipeline.streams import DeadLetters, Entry, GroupConsumer, failure, keep_going
+from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
 from router.store.client import REDIS_ERRORS
@@ -34,8 +35,9 @@ _reply_decoder = msgspec.json.Decoder(Reply)
 
 
 class Outbox:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, dedupe_ttl_s: int = DEDUPE_TTL_S) -> None:
         self.store = store
+        self.dedupe_ttl_s = dedupe_ttl_s
 
     async def enqueue(self, reply: Reply) -> tuple[str, bool]:
         """Queue a reply once per (author, client_msg_id); returns (message id, is_new)."""
@@ -44,8 +46,9 @@ class Outbox:
             self.store.client, "outbox_enqueue",
             [k.outbound_seen(reply.author, reply.client_msg_id or reply.id), k.outbound,
              k.outbound_seq(reply.conversation_id)],
-            [reply.id, msgspec.json.encode(reply), DEDUPE_TTL_S],
+            [reply.id, msgspec.json.encode(reply), self.dedupe_ttl_s],
         )
+        await self.store.replicated(k.outbound)
         return str(mid), bool(int(new))
 
     async def tell(self, cid: str, key: str, text: str, *, webchat: bool = True) -> None:
@@ -62,6 +65,14 @@ class Outbox:
         ))
 
 
+def _code(exc: ChannelError) -> str:
+    """A short label for an API error: its code when the adapter gave one, else its kind."""
+    code = getattr(exc, "code", None)
+    if code is not None:
+        return str(code)
+    return "permanent" if isinstance(exc, PermanentChannelError) else "retryable"
+
+
 def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:
     """Exponential backoff with full jitter, but never sooner than the channel's Retry-After."""
 
@@ -76,45 +87,36 @@ def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:
     return wait
 
 
-class Sender:
+class Sender(StreamLoop):
     """Consumes the outbox and delivers each reply through its channel's adapter."""
 
     name = "sender"
 
-    def __init__(
-        self, store: Store, transcript: Transcript, adapters: Mapping[tuple[str, str], Adapter],
-        settings: OutboxSettings, claim_idle_ms: int = 30_000, max_tries: int = 3,
-    ) -> None:
-        self.store = store
-        self.keys = store.keys
-        self.transcript = transcript
-        self.adapters = adapters
-        self.settings = settings
-        self.claim_idle_ms = claim_idle_ms
-        self.max_tries = max_tries
-        self.group = GroupConsumer(store, self.keys.outbound, OUTBOUND_GROUP, claim_idle_ms,
-                                   DeadLetters(self.keys.outbound_dead_letters, self.keys.outbound_tries, max_tries))
-        self.running = False
+    def __init__(self, store: Store, transcript: Transcript, adapters: Mapping[tuple[str, str], Adapter],
+                 settings: OutboxSettings, claim_idle_ms: int = 30_000, max_tries: int = 3) -> None:
+        k = store.keys
+        super().__init__(store, k.outbound, OUTBOUND_GROUP, claim_idle_ms,
+                         DeadLetters(k.outbound_dead_letters, k.outbound_tries, max_tries))
+        self.transcript, self.adapters, self.settings = transcript, adapters, settings
+        self.claim_idle_ms, self.max_tries = claim_idle_ms, max_tries
         self.sent = 0
-        self._stopping = asyncio.Event()
+        self.sent_by_channel: Counter[str] = Counter()
+        """Replies this process's sender got a channel to take, by channel (GET /metrics)."""
+        self.errors: Counter[tuple[str, str]] = Counter()
+        """Channel API errors met by this process, by (channel, code)."""
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._lanes: dict[str, asyncio.Queue[tuple[Entry, Reply, int]]] = {}
         """One queue per conversation with replies in flight, drained in order by its own task."""
         self._inflight: set[str] = set()
         self._lane_tasks: set[asyncio.Task[None]] = set()
 
-    def stop(self) -> None:
-        self._stopping.set()
-
     async def run(self) -> None:
-        await self.group.ensure()
-        self.running = True
         keeper = asyncio.create_task(self._keep_claims())
         try:
-            await keep_going(log, "sender", self._stopping, self._turn)
+            await super().run()
         finally:
             keeper.cancel()
-            self.running = False
+            await asyncio.gather(keeper, return_exceptions=True)
 
     async def _turn(self) -> None:
         """Take back one page of a dead sender's replies when due, else read new ones."""
@@ -238,9 +240,14 @@ class Sender:
                 reraise=True,
             ):
                 with attempt:
-                    await adapter.send(reply)
+                    try:
+                        await adapter.send(reply)
+                    except ChannelError as exc:
+                        self.errors[(reply.channel, _code(exc))] += 1
+                        raise
             await self.store.client.set(k.outbound_sent(reply.id), "1", ex=DEDUPE_TTL_S)
             self.sent += 1
+            self.sent_by_channel[reply.channel] += 1
         except ChannelError as exc:
             status, reason = "failed", exc.reason
             await self.store.client.xadd(k.dead, {

@@ -25,8 +25,10 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
+from kefu_common.errors import StoreError
 from router.store import Store
 from router.store.client import REDIS_ERRORS
+from router.supervisor import Loop
 
 Entry = tuple[str, dict[str, str]]
 """A stream entry: its id and its fields."""
@@ -167,6 +169,32 @@ async def dead_letters(store: Store, stream: str, count: int = 100) -> list[dict
     return out
 
 
+class StreamLoop(Loop):
+    """A service that consumes one stream's group in turns: the route worker and the sender.
+
+    It owns this process's consumer, with its dead letters, and runs `_turn` until stopped,
+    riding out Redis errors; what a turn does is the subclass's.
+    """
+
+    def __init__(self, store: Store, stream: str, group: str, claim_idle_ms: int, dead: DeadLetters) -> None:
+        super().__init__()
+        self.store = store
+        self.keys = store.keys
+        self.group = GroupConsumer(store, stream, group, claim_idle_ms, dead)
+        self.running = False
+
+    async def run(self) -> None:
+        await self.group.ensure()
+        self.running = True
+        try:
+            await keep_going(log, self.name, self._stopping, self._turn)
+        finally:
+            self.running = False
+
+    async def _turn(self) -> None:
+        raise NotImplementedError
+
+
 def failure(exc: BaseException) -> str:
     """An exception as a dead letter's reason: its type, which says more than most messages."""
     return f"{type(exc).__name__}: {exc}"
@@ -174,10 +202,11 @@ def failure(exc: BaseException) -> str:
 
 async def keep_going(log: logging.Logger, what: str, stopping: asyncio.Event,
                      turn: Callable[[], Awaitable[None]]) -> None:
-    """Run `turn` until `stopping` is set; a Redis error costs a second's pause, not the loop."""
+    """Run `turn` until `stopping` is set; a Redis error (or a write not yet replicated) costs a
+    second's pause, not the loop."""
     while not stopping.is_set():
         try:
             await turn()
-        except REDIS_ERRORS as exc:
+        except (*REDIS_ERRORS, StoreError) as exc:
             log.warning("%s: Redis error, retrying in 1s: %s", what, exc)
             await asyncio.sleep(1)

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -19,7 +20,7 @@ import msgspec
 
 from router.config.settings import WorkerSettings
 from router.models import Message, decode_message, new_id
-from router.pipeline.streams import DeadLetters, Entry, GroupConsumer, failure, keep_going
+from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
 from router.store.client import REDIS_ERRORS
@@ -53,40 +54,20 @@ class DecisionSource(Protocol):
     def current(self) -> Decider: ...
 
 
-class RouteWorker:
+class RouteWorker(StreamLoop):
     name = "route worker"
 
-    def __init__(
-        self,
-        store: Store,
-        transcript: Transcript,
-        rules: DecisionSource,
-        settings: WorkerSettings,
-        bot: BotStage | None = None,
-        burst_window_s: float = 0.0,
-    ) -> None:
-        self.store = store
-        self.keys = store.keys
-        self.transcript = transcript
-        self.rules = rules
-        self.settings = settings
-        self.bot = bot
+    def __init__(self, store: Store, transcript: Transcript, rules: DecisionSource, settings: WorkerSettings,
+                 bot: BotStage | None = None, burst_window_s: float = 0.0) -> None:
+        k = store.keys
+        super().__init__(store, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
+                         DeadLetters(k.inbound_dead_letters, k.inbound_tries, settings.max_tries))
+        self.transcript, self.rules, self.settings, self.bot = transcript, rules, settings, bot
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
-        self.group = GroupConsumer(store, self.keys.inbound, INBOUND_GROUP, settings.claim_idle_ms,
-                                   DeadLetters(self.keys.inbound_dead_letters, self.keys.inbound_tries,
-                                               settings.max_tries))
         self.routed = 0
-        self.running = False
-        self._stopping = asyncio.Event()
-
-    async def run(self) -> None:
-        await self.group.ensure()
-        self.running = True
-        try:
-            await keep_going(log, "route worker", self._stopping, self._turn)
-        finally:
-            self.running = False
+        self.outcomes: Counter[tuple[str, str]] = Counter()
+        """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
 
     async def _turn(self) -> None:
         if self.group.claim_due():
@@ -94,9 +75,6 @@ class RouteWorker:
         entries = await self.group.read(self.settings.batch_size, self.settings.block_ms)
         if entries:
             await self.process(entries)
-
-    def stop(self) -> None:
-        self._stopping.set()
 
     async def _claim(self) -> None:
         """Take back entries a dead consumer left pending past the idle limit."""
@@ -140,6 +118,9 @@ class RouteWorker:
             for _ in msgs:  # crash drills: widen the window in which a batch is in flight
                 await asyncio.sleep(self.settings.debug_delay_ms / 1000)
         done, failures = await self._route(msgs)
+        if done:
+            # The routing effects must outlive their master before the entries that caused them go.
+            await self.store.replicated(self.keys.conv_index)
         await self.group.ack(done)
         for eid, reason in failures:
             await self.group.failed((eid, by_id[eid]), reason)
@@ -204,12 +185,13 @@ class RouteWorker:
         outcomes = results[len(routed):]
         to_bot = False
         to_people: dict[str, Message] = {}
-        for (eid, m, _), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
+        for (eid, m, d), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
             if isinstance(appended, Exception) or isinstance(res, Exception):
                 failures.append((eid, f"route: {failure(appended if isinstance(appended, Exception) else res)}"))
                 continue
             done.append(eid)
             self.routed += 1
+            self.outcomes[(d.pool, str(res[1]))] += 1
             if res[1] == "bot" and self.bot is not None:
                 to_bot = True
             elif res[1] == "queued" and self.bot is not None and m.conversation_id in fresh:

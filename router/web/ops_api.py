@@ -12,7 +12,7 @@ from router.models import Role
 from router.ops import approvals
 from router.pipeline.streams import dead_letter_counts, dead_letters
 from router.runtime import RUNTIME, Runtime
-from router.web.api import json_body, principal
+from router.web.api import DESK, json_body, principal
 
 routes = web.RouteTableDef()
 
@@ -179,5 +179,5 @@ async def transfer(request: web.Request) -> web.Response:
         raise ProtocolError("bad_request", '"note" must be a string of at most 2000 characters')
     kind, target = ("agent", to_agent) if to_agent else ("pool", to_pool)
     cid = request.match_info["id"]
-    outcome = await request.app[RUNTIME].transfer(cid, who, kind, str(target), note)
+    outcome = await request.app[DESK].transfer(cid, who, kind, str(target), note)
     return web.json_response({"conversation_id": cid, **outcome})

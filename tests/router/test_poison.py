@@ -20,24 +20,12 @@ from router.config.settings import Settings, parse_settings
 from router.models import Channel, Message, Reply, Sender, new_id
 
 CONFIG = """
-pools:
-  - id: presale
+pools: [{id: presale}]
 agents:
-  - id: alice
-    token: alice-token-1234
-    pools: [presale]
-    max_chats: 5
-  - id: ada
-    token: ada-admin-token-1
-    role: admin
-    pools: [presale]
-    max_chats: 1
-worker:
-  claim_idle_ms: 600
-outbox:
-  base_delay_s: 0.01
-  max_delay_s: 0.05
-  max_attempts: 2
+  - {id: alice, token: alice-token-1234, pools: [presale], max_chats: 5}
+  - {id: ada, token: ada-admin-token-1, role: admin, pools: [presale], max_chats: 1}
+worker: {claim_idle_ms: 600}
+outbox: {base_delay_s: 0.01, max_delay_s: 0.05, max_attempts: 2}
 """
 CUSTOMERS = 150
 
