@@ -26,7 +26,7 @@ from router import logsafe
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
-from router.auth import AgentTokens, SessionSigner
+from router.auth import AgentTokens, Sessions, SessionSigner
 from router.config.settings import Settings
 from router.ops import promises
 from router.ops.desk import Desk
@@ -110,6 +110,7 @@ class Runtime:
 
         self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
+        self.sessions = Sessions(self.store, self.tokens, self.signer)
         self.adapters: dict[tuple[str, str], Adapter] = {}
         deps = Deps(sink=self.ingestor, store=self.store)
         for name, account in settings.channels.all():

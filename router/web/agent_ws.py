@@ -23,7 +23,7 @@ from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
 from router.web import frames, ops_ws
-from router.web.api import DESK, PRESENCE
+from router.web.api import DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
 
 log = logging.getLogger("kefu.agent_ws")
@@ -38,8 +38,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         if not token and not _same_origin(request):
             # A cookie rides along on any page's WebSocket; only our own console may use it.
             raise AuthError("cross-origin WebSocket with a session cookie", status=403)
-        who = (rt.tokens.verify(token) if token
-               else rt.tokens.verify_cookie(request.cookies.get("kefu_agent"), rt.signer))
+        who = rt.tokens.verify(token) if token else (await rt.sessions.verify(request.cookies.get(SESSION_COOKIE)))[0]
     except AuthError as exc:
         raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
                                    content_type="application/json") from None

@@ -89,7 +89,8 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 def build_app(rt: Runtime) -> web.Application:
     """An app whose runtime starts with the server and stops with it."""
-    app = web.Application(middlewares=[errors], client_max_size=rt.settings.limits.max_body_bytes)
+    app = web.Application(middlewares=[errors, api.console_session],
+                          client_max_size=rt.settings.limits.max_body_bytes)
     app[RUNTIME] = rt
     app[DESK] = rt.desk
     app[PRESENCE] = rt.presence
