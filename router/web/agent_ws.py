@@ -16,6 +16,7 @@ from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.auth import Principal
 from router.models import Channel, Reply, Role, new_id
+from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.presence import Presence
 from router.pipeline.fanout import Tap
@@ -23,7 +24,7 @@ from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
 from router.web import frames, ops_ws
-from router.web.api import DESK, PRESENCE, SESSION_COOKIE
+from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
 
 log = logging.getLogger("kefu.agent_ws")
@@ -44,7 +45,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
                                    content_type="application/json") from None
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
-    session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], who, ws)
+    session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws)
     rt.sockets.add(ws)
     try:
         await session.run()
@@ -55,11 +56,12 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 
 class AgentSession:
-    def __init__(self, rt: Runtime, desk: Desk, presence: Presence, who: Principal,
+    def __init__(self, rt: Runtime, desk: Desk, presence: Presence, approvals: Approvals, who: Principal,
                  ws: web.WebSocketResponse) -> None:
         self.rt = rt
         self.desk = desk
         self.presence = presence
+        self.approvals = approvals
         self.who = who
         self.ws = ws
         self.conn_id = os.urandom(6).hex()

@@ -16,6 +16,7 @@ from router.web import (
     bot_api,
     chat_socket,
     console_api,
+    history_api,
     metrics,
     openapi,
     ops_api,
@@ -25,7 +26,7 @@ from router.web import (
     widget,
 )
 from router.web.agent_ws import agent_ws
-from router.web.api import DESK, PRESENCE
+from router.web.api import APPROVALS, DESK, PRESENCE
 from router.web.pages import CSP, page, static_dir
 from router.web.proxy import PROXIES, Proxies
 
@@ -94,6 +95,7 @@ def build_app(rt: Runtime) -> web.Application:
     app[RUNTIME] = rt
     app[DESK] = rt.desk
     app[PRESENCE] = rt.presence
+    app[APPROVALS] = rt.approvals
     app[PROXIES] = Proxies(rt.settings.web)
     app.on_response_prepare.append(security_headers)
 
@@ -123,6 +125,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(sla_api.routes)
     app.router.add_routes(widget.routes)
     app.router.add_routes(reports_api.routes)
+    app.router.add_routes(history_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)
     return app
