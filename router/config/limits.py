@@ -20,6 +20,13 @@ class RedisSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     namespace: str = "kefu"
     cluster: bool = False
     """`url` is one node of a Redis Cluster; the client follows MOVED/ASK and failovers."""
+    min_replicas_ack: int = 0
+    """> 0: ingest, the outbox and the route worker WAIT for this many replicas to have a write
+    before a channel is told "accepted" (or an entry is acked), so a master lost right after an
+    ack loses nothing (docs/operations.md, "Acknowledged means replicated")."""
+    replica_ack_timeout_ms: int = 1000
+    """How long that WAIT may take; past it the write is refused as not durable (the channel
+    retries, and idempotency makes the retry a no-op)."""
     max_connections: int = 64
     """Per process. When all are busy a command waits for one (up to `pool_timeout_s`)."""
     pool_timeout_s: float = 10.0

@@ -174,6 +174,11 @@ class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     browser used (the request's own, or a trusted proxy's X-Forwarded-Proto)."""
 
 
+class MetricsSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    token: str | None = None
+    """When set, GET /metrics needs `Authorization: Bearer TOKEN` (or token_env: NAME)."""
+
+
 class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     name: str = "kefu-router demo shop"
 
@@ -181,6 +186,7 @@ class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True)
 class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     shop: ShopSettings = ShopSettings()
     redis: RedisSettings = RedisSettings()
+    metrics: MetricsSettings = MetricsSettings()
     pools: tuple[PoolSettings, ...] = ()
     agents: tuple[AgentSettings, ...] = ()
     channels: ChannelSettings = ChannelSettings()
@@ -355,6 +361,15 @@ def _validation_error(doc: YamlDoc, exc: msgspec.ValidationError) -> ConfigError
 def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     """What types alone cannot say: ids, references between sections, ranges."""
     errors: list[ConfigError] = []
+    if not 0 <= s.redis.min_replicas_ack <= 5:
+        errors.append(doc.error(("redis", "min_replicas_ack"), "redis.min_replicas_ack: expected 0 to 5"))
+    if not 1 <= s.redis.replica_ack_timeout_ms <= 60_000:
+        errors.append(doc.error(("redis", "replica_ack_timeout_ms"),
+                                "redis.replica_ack_timeout_ms: expected 1 to 60000"))
+    if not _ID.match(s.redis.namespace):
+        # It goes inside every hash tag ({rt:NS}); a brace or colon there would split the tag.
+        errors.append(doc.error(("redis", "namespace"),
+                                f"redis.namespace {s.redis.namespace!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
     pool_ids: set[str] = set()
     for i, p in enumerate(s.pools):
         if not _ID.match(p.id):
