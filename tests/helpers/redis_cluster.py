@@ -29,6 +29,8 @@ def system_redis_server() -> tuple[str | None, str]:
     m = re.search(r"v=(\d+)\.(\d+)", out)
     if not m or (int(m.group(1)), int(m.group(2))) < MIN_VERSION:
         return None, f"redis-server on PATH is not >= 7.0: {out.strip()}"
+    if shutil.which("redis-cli") is None:
+        return None, "no redis-cli on PATH (Debian's redis-tools) to create the cluster"
     return path, ""
 
 
@@ -81,7 +83,7 @@ class RedisCluster:
             for port in self.ports:
                 self._wait_ping(port, deadline)
             subprocess.run(
-                [self.binary.replace("redis-server", "redis-cli"), "--cluster", "create",
+                [shutil.which("redis-cli") or "redis-cli", "--cluster", "create",
                  *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", str(self.replicas),
                  "--cluster-yes"],
                 check=True, capture_output=True, timeout=timeout,
