@@ -19,11 +19,11 @@ from router.models import Channel, Reply, Role, new_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.presence import Presence
-from router.pipeline.fanout import Tap
+from router.pipeline.fanout import Stuck, Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
-from router.web import frames, ops_ws
+from router.web import frames, ops_ws, slow
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
 
@@ -51,7 +51,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
     session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws,
-                           sid=sid)
+                           slow.closer(ws, request), sid=sid)
     rt.sockets.add(ws)
     try:
         await session.run()
@@ -63,7 +63,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 class AgentSession:
     def __init__(self, rt: Runtime, desk: Desk, presence: Presence, approvals: Approvals, who: Principal,
-                 ws: web.WebSocketResponse, *, sid: str | None = None) -> None:
+                 ws: web.WebSocketResponse, on_stuck: Stuck | None = None, *, sid: str | None = None) -> None:
         self.rt = rt
         self.desk = desk
         self.presence = presence
@@ -74,7 +74,7 @@ class AgentSession:
         self.sid = sid
         """The console session this socket was opened with; None for a bearer token."""
         self._ending: asyncio.Task[bool] | None = None
-        self.tap = Tap(who.agent_id, self._write, self._replay)
+        self.tap = Tap(who.agent_id, self._write, self._replay, slow.drain(rt.settings.limits), on_stuck)
         # Message ids already shown, per conversation: an `assigned` frame carries the transcript,
         # which may already hold a message whose own `message` event is still on its way.
         self.shown: dict[str, set[str]] = {}
