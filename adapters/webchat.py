@@ -12,7 +12,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
+from redis.exceptions import RedisError
 
 from adapters.base import Adapter, Limits, Reply
 from kefu_common.errors import AuthError, ProtocolError
@@ -72,7 +73,9 @@ class WebchatAdapter(Adapter):
         ws = web.WebSocketResponse(max_msg_size=self.rt.settings.limits.max_frame_bytes, heartbeat=30)
         await ws.prepare(request)
         address = f"{self.channel.value}:{visitor}"
-        tap = Tap(address, ws.send_str, lambda t, after: self._replay(visitor, t, after))
+        tap = Tap(address, ws.send_str, lambda t, after: self._replay(visitor, t, after),
+                  lambda reason: ws.close(code=WSCloseCode.TRY_AGAIN_LATER,
+                                          message=reason.encode("ascii", "replace")[:120]))
         self.rt.hub.add_customer(address, tap)
         self.rt.sockets.add(ws)
         side = CustomerSide(self.rt, visitor)
@@ -85,6 +88,10 @@ class WebchatAdapter(Adapter):
                     await self._handle(ws, visitor, request.query.get("name", ""), msg.data, side)
                 elif msg.type is WSMsgType.BINARY:
                     await ws.send_str(frames.error("bad_frame", "binary frames are not accepted"))
+        except RedisError:
+            # Redis stayed busy past the pool's wait: the page reconnects, replays from
+            # `last_seen` and sends again what was not acked.
+            await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"store busy, reconnect")
         finally:
             self.rt.sockets.discard(ws)
             self.rt.hub.remove_customer(address, tap)

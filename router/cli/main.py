@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
 
     add_bot_parsers(bot_sub)
 
+    from router.cli.loadgen import add_parser as add_loadgen
+
+    add_loadgen(sub)
+
     telegram = sub.add_parser("telegram", help="Telegram bot set-up")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
     hook = telegram_sub.add_parser("set-webhook", help="point BOT's webhook at URL, with its secret token")

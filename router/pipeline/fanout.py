@@ -6,6 +6,12 @@ local connections. A connection is a `Tap`: it drops frames it already sent (by 
 holds live frames back while it replays history, and writes in order through its own queue, so a
 slow browser never slows the subscriber. If the subscription drops, every tap replays its stream
 from its cursor on resubscribe: pub/sub may lose frames, the streams do not.
+
+No frame is dropped silently under load. A frame the writer fails to build or send (Redis busy
+while an `assigned` frame is expanded) is tried again a few times; if it still fails, or the
+socket falls too far behind, the tap closes the socket with 1013 and stops. The client reconnects
+and gets the frame again: a page replays its feed after `last_seen`, a console gets every open
+conversation in its snapshot.
 """
 
 from __future__ import annotations
@@ -26,6 +32,13 @@ Writer = Callable[[str], Awaitable[None]]
 """Sends one frame's text to the socket; may expand it first (agent 'assigned' frames)."""
 Replayer = Callable[["Tap", str], Awaitable[None]]
 """Re-reads the tap's stream after a cursor and feeds it through `Tap.offer`."""
+Closer = Callable[[str], Awaitable[object]]
+"""Closes the socket (code 1013) with a reason, so the client reconnects and replays."""
+
+RETRY_DELAYS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
+"""Between tries of one frame: about 4 s in all, more than a burst holds the Redis pool."""
+MAX_BACKLOG = 2000
+"""Frames queued for one socket; past this the client is faster served by a reconnect and replay."""
 
 
 def _sid(entry_id: str) -> tuple[int, int]:
@@ -36,13 +49,18 @@ def _sid(entry_id: str) -> tuple[int, int]:
 class Tap:
     """One socket's ordered, de-duplicated view of its frames."""
 
-    def __init__(self, address: str, write: Writer, replay: Replayer | None = None) -> None:
+    def __init__(self, address: str, write: Writer, replay: Replayer | None = None,
+                 close: Closer | None = None) -> None:
         self.address = address
         self.cursor = (0, 0)
+        self.failed = False
+        """Set once the tap gave up on a frame and closed its socket; it sends nothing more."""
         self._write = write
         self._replay = replay
+        self._close = close
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._held: list[tuple[str, str]] | None = []  # None once live
+        self._closing: asyncio.Future[object] | None = None
         self._task = asyncio.create_task(self._pump())
 
     def offer(self, entry_id: str, frame: str) -> None:
@@ -50,11 +68,16 @@ class Tap:
         if self._held is not None:
             self._held.append((entry_id, frame))
             return
+        if self.failed:
+            return
         if entry_id != "-":
             sid = _sid(entry_id)
             if sid <= self.cursor:
                 return
             self.cursor = sid
+        if self._queue.qsize() >= MAX_BACKLOG:
+            self._fail(f"more than {MAX_BACKLOG} frames behind")
+            return
         self._queue.put_nowait(frame)
 
     def replayed(self, entries: list[tuple[str, str]]) -> None:
@@ -80,19 +103,46 @@ class Tap:
             await self._replay(self, f"{self.cursor[0]}-{self.cursor[1]}")
 
     async def _pump(self) -> None:
-        while (frame := await self._queue.get()) is not None:
+        while (frame := await self._queue.get()) is not None and not self.failed:
+            if not await self._deliver(frame):
+                return
+
+    async def _deliver(self, frame: str) -> bool:
+        """Write one frame, trying again on failure; False once the socket is gone or closed."""
+        for delay in (*RETRY_DELAYS_S, None):
             try:
                 await self._write(frame)
+                return True
             except (ConnectionError, RuntimeError) as exc:
-                log.debug("tap %s: write failed: %s", self.address, exc)
-                return
-            except Exception:
-                log.exception("tap %s: frame dropped", self.address)
+                # The socket itself is gone; its client reconnects and replays.
+                log.debug("tap %s: socket gone: %s", self.address, exc)
+                self.failed = True
+                return False
+            except Exception as exc:
+                if delay is None:
+                    log.exception("tap %s: a frame failed %d times", self.address, len(RETRY_DELAYS_S) + 1)
+                    self._fail(f"a frame failed: {exc}")
+                    return False
+                log.warning("tap %s: a frame failed, trying again in %.2fs: %s", self.address, delay, exc)
+                await asyncio.sleep(delay)
+        return False  # not reached: the last delay is None
+
+    def _fail(self, reason: str) -> None:
+        """Stop sending and close the socket, so the client reconnects and is sent it all again."""
+        if self.failed:
+            return
+        self.failed = True
+        self._queue.put_nowait(None)
+        if self._close is not None:
+            self._closing = asyncio.ensure_future(self._close(reason))
 
     async def close(self) -> None:
         self._queue.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(self._task, 2)
+        if self._closing is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._closing, 2)
 
 
 class Hub:

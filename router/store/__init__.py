@@ -16,6 +16,11 @@ from router.pipeline.assignment import merge_record, publish
 from router.store.keys import Keys
 from router.store.scripts import Scripts
 
+POOL_CONNECTIONS = 100
+"""Per process; blocking reads (stream consumers, pub/sub) hold a few, commands share the rest."""
+POOL_WAIT_S = 10.0
+"""How long a command waits for a free connection before it fails as Redis being unreachable."""
+
 
 class Store:
     """One Redis client for commands and scripts; pub/sub opens its own connection."""
@@ -26,9 +31,14 @@ class Store:
         self.scripts = Scripts(self.keys)
         # Typed Any on purpose: redis-py types every reply as bytes | str whatever
         # decode_responses says, and this client always decodes to str.
-        self.client: Any = aioredis.from_url(
-            url, decode_responses=True, health_check_interval=30
+        # A burst waits for a free connection instead of failing: redis-py's default pool raises
+        # "Too many connections" at its cap, and a socket writer or webhook that meets that at
+        # the peak would lose its frame or answer 500.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, health_check_interval=30,
+            max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S,
         )
+        self.client: Any = aioredis.Redis.from_pool(pool)
 
     async def open(self) -> None:
         try:

@@ -10,7 +10,8 @@ import os
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
+from redis.exceptions import RedisError
 
 from adapters.base import Reply
 from kefu_common.errors import AuthError, ProtocolError
@@ -45,6 +46,10 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     rt.sockets.add(ws)
     try:
         await session.run()
+    except RedisError as exc:
+        # Redis stayed busy past the pool's wait: the console reconnects and gets its snapshot.
+        log.warning("agent %s: socket closed, Redis failed: %s", who.agent_id, exc)
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"store busy, reconnect")
     finally:
         rt.sockets.discard(ws)
         await session.end()
@@ -57,29 +62,38 @@ class AgentSession:
         self.who = who
         self.ws = ws
         self.conn_id = os.urandom(6).hex()
-        self.tap = Tap(who.agent_id, self._write, self._replay)
+        self.tap = Tap(who.agent_id, self._write, self._replay, self._close)
         # Message ids already shown, per conversation: an `assigned` frame carries the transcript,
         # which may already hold a message whose own `message` event is still on its way.
         self.shown: dict[str, set[str]] = {}
         self.typing_gate = Throttle()
 
     async def _write(self, frame: str) -> None:
+        """Send one frame. What was shown is noted only after the send, so a frame that failed
+        (Redis busy while expanding it) is not taken for shown when the tap tries it again."""
         event = json.loads(frame)
         kind = event.get("type")
         if kind == "assigned":
-            if event["conversation_id"] in self.shown:
+            cid = event["conversation_id"]
+            if cid in self.shown:
                 return  # assigned while this socket connected: the snapshot already showed it
-            event = await self.rt.assigned_frame(event)
-            self.shown[event["conversation"]["id"]] = {m["id"] for m in event["messages"]}
-            frame = frames.dump(event)
-        elif kind == "message":
-            seen = self.shown.setdefault(event["conversation_id"], set())
-            if event["message"]["id"] in seen:
+            full = await self.rt.assigned_frame(event)
+            await self.ws.send_str(frames.dump(full))
+            self.shown[cid] = {m["id"] for m in full["messages"]}
+            return
+        if kind == "message":
+            cid, mid = event["conversation_id"], event["message"]["id"]
+            if mid in self.shown.get(cid, ()):
                 return
-            seen.add(event["message"]["id"])
-        elif kind in ("closed", "unassigned"):
+            await self.ws.send_str(frame)
+            self.shown.setdefault(cid, set()).add(mid)
+            return
+        if kind in ("closed", "unassigned"):
             self.shown.pop(event["conversation_id"], None)
         await self.ws.send_str(frame)
+
+    async def _close(self, reason: str) -> None:
+        await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=reason.encode("ascii", "replace")[:120])
 
     async def _replay(self, tap: Tap, after: str) -> None:
         events = self.rt.store.keys.agent_events(self.who.agent_id)

@@ -1,0 +1,233 @@
+"""One web chat customer and one agent, as a load run drives them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from typing import Any
+
+import aiohttp
+
+from router.loadgen.tally import Key, Tally
+
+RECONNECT_DELAY_S = 0.2
+
+
+def line_marker(run: str, key: Key) -> str:
+    return f"#lg{run}.{key[0]}.{key[1]}"
+
+
+def answer_marker(run: str, key: Key) -> str:
+    return f"#la{run}.{key[0]}.{key[1]}"
+
+
+def _finder(kind: str, run: str) -> re.Pattern[str]:
+    return re.compile(rf"#{kind}{re.escape(run)}\.(\d+)\.(\d+)")
+
+
+def _key(pattern: re.Pattern[str], text: object) -> Key | None:
+    m = pattern.search(text) if isinstance(text, str) else None
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+class _Socket:
+    """A WebSocket that reconnects when the server closes it, until `stop`."""
+
+    def __init__(self, http: aiohttp.ClientSession, tally: Tally) -> None:
+        self.http = http
+        self.tally = tally
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.stopping = False
+        self.ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def url(self) -> str:
+        raise NotImplementedError
+
+    async def on_open(self) -> None:
+        """Called on every (re)connect, before frames are read."""
+
+    async def on_frame(self, frame: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        self.ws = await self.http.ws_connect(self.url(), heartbeat=None, max_msg_size=0)
+        await self.on_open()
+        self.ready.set()
+        self._task = asyncio.create_task(self._loop())
+
+    async def _loop(self) -> None:
+        first = True
+        while not self.stopping:
+            if not first:
+                try:
+                    self.ws = await self.http.ws_connect(self.url(), heartbeat=None, max_msg_size=0)
+                except (aiohttp.ClientError, OSError, TimeoutError):
+                    self.tally.connect_failures += 1
+                    await asyncio.sleep(RECONNECT_DELAY_S)
+                    continue
+                self.tally.reconnects += 1
+                await self.on_open()
+                self.ready.set()
+            first = False
+            assert self.ws is not None
+            async for msg in self.ws:
+                if msg.type is aiohttp.WSMsgType.TEXT:
+                    await self.on_frame(json.loads(msg.data))
+            self.ready.clear()
+            if not self.stopping:
+                await asyncio.sleep(RECONNECT_DELAY_S)
+
+    async def send(self, frame: dict[str, Any]) -> bool:
+        """False when the socket is down; the reconnect resends what needs it."""
+        ws = self.ws
+        if ws is None or ws.closed:
+            return False
+        try:
+            await ws.send_str(json.dumps(frame, ensure_ascii=False))
+        except (ConnectionError, RuntimeError, aiohttp.ClientError):
+            return False
+        return True
+
+    async def stop(self) -> None:
+        self.stopping = True
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await self.ws.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, 5)
+
+
+class Customer(_Socket):
+    def __init__(self, idx: int, base: str, run: str, script: tuple[str, ...], http: aiohttp.ClientSession,
+                 tally: Tally) -> None:
+        super().__init__(http, tally)
+        self.idx = idx
+        self.base = base
+        self.run = run
+        self.script = script
+        self.session = ""
+        self.last_seen: str | None = None
+        self.unacked: dict[int, dict[str, Any]] = {}
+        self.shown: set[Key] = set()
+        self._answers = _finder("la", run)
+
+    async def start(self) -> None:
+        async with self.http.post(f"{self.base}/api/v1/webchat/sessions", json={"name": f"load {self.idx}"}) as r:
+            r.raise_for_status()
+            self.session = (await r.json())["session"]
+        await super().start()
+
+    def url(self) -> str:
+        tail = f"&last_seen={self.last_seen}" if self.last_seen else ""
+        return f"{self.base.replace('http', 'ws', 1)}/ws/chat?session={self.session}{tail}"
+
+    async def on_open(self) -> None:
+        self.shown = set()
+        for frame in list(self.unacked.values()):  # the same client_msg_id: accepted once
+            await self.send(frame)
+
+    async def write(self, seq: int) -> None:
+        key = (self.idx, seq)
+        text = f"{self.script[seq % len(self.script)]} {line_marker(self.run, key)}"
+        frame = {"type": "message", "text": text, "client_msg_id": f"{self.run}.{self.idx}.{seq}"}
+        self.unacked[seq] = frame
+        self.tally.sent_at.setdefault(key, time.time())
+        await self.send(frame)
+
+    async def on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "ack":
+            seq = int(str(frame.get("client_msg_id", "..-1")).rsplit(".", 1)[-1])
+            if self.unacked.pop(seq, None) is not None:
+                self.tally.acked.add((self.idx, seq))
+        elif kind == "message":
+            msg = frame.get("message") or {}
+            self.last_seen = msg.get("id") or self.last_seen
+            key = _key(self._answers, msg.get("text"))
+            if key is None:
+                return
+            if key in self.shown:
+                self.tally.duplicates_customer += 1
+                return
+            self.shown.add(key)
+            if key not in self.tally.answered and key in self.tally.replied_at:
+                self.tally.answered.add(key)
+                self.tally.to_customer_ms.append((time.time() - self.tally.replied_at[key]) * 1000)
+        elif kind == "error":
+            self.tally.error(f"customer:{frame.get('code')}")
+
+
+class Agent(_Socket):
+    """Answers every line it is shown and closes the chat after the script's last line."""
+
+    def __init__(self, token: str, base: str, run: str, script_len: int, http: aiohttp.ClientSession,
+                 tally: Tally, answer: bool = True) -> None:
+        super().__init__(http, tally)
+        self.token = token
+        self.base = base
+        self.run = run
+        self.script_len = script_len
+        self.answer = answer
+        self.id = ""
+        self.shown: set[Key] = set()
+        self.unacked: dict[str, dict[str, Any]] = {}
+        self._lines = _finder("lg", run)
+
+    def url(self) -> str:
+        return f"{self.base.replace('http', 'ws', 1)}/ws/agent?token={self.token}"
+
+    async def on_open(self) -> None:
+        self.shown = set()
+        for frame in list(self.unacked.values()):  # the same client_msg_id: stored once
+            await self.send(frame)
+
+    async def on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "ack":
+            self.unacked.pop(str(frame.get("client_msg_id")), None)
+        elif kind == "hello":
+            self.id = frame["agent"]["id"]
+        elif kind == "assigned":
+            cid = frame["conversation"]["id"]
+            self.tally.assigned.setdefault(self.id, set()).add(cid)
+            for msg in frame.get("messages") or []:
+                if msg.get("from") == "customer":
+                    await self._line(cid, msg)
+        elif kind == "message":
+            msg = frame.get("message") or {}
+            if msg.get("from") == "customer":
+                await self._line(frame["conversation_id"], msg)
+        elif kind == "error":
+            ref = str(frame.get("ref") or "")
+            if ref.startswith("r") and self.unacked.pop(ref, None) is not None:  # refused: not owed
+                idx, seq = ref[1:].rsplit(".", 2)[-2:]
+                self.tally.replied_at.pop((int(idx), int(seq)), None)
+            self.tally.error(f"agent:{frame.get('code')}")
+
+    async def _line(self, cid: str, msg: dict[str, Any]) -> None:
+        key = _key(self._lines, msg.get("text"))
+        if key is None:
+            return
+        if key in self.shown:
+            self.tally.duplicates_agent += 1
+            return
+        self.shown.add(key)
+        t = self.tally
+        if key not in t.delivered:
+            t.delivered.add(key)
+            if key in t.sent_at:
+                t.to_agent_ms.append((time.time() - t.sent_at[key]) * 1000)
+        if not self.answer or key in t.replied_at:
+            return
+        t.replied_at[key] = time.time()
+        ref = f"r{self.run}.{key[0]}.{key[1]}"
+        self.unacked[ref] = {"type": "reply", "conversation_id": cid, "text": f"好的 {answer_marker(self.run, key)}",
+                             "client_msg_id": ref}
+        await self.send(self.unacked[ref])
+        if key[1] % self.script_len == self.script_len - 1:
+            await self.send({"type": "close", "conversation_id": cid})
