@@ -17,7 +17,8 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from wechatpy import parse_message
 
-from adapters.base import Adapter, Limits, Reply, Sink
+from adapters.base import Adapter, Limits, Sink, read_capped
+from adapters.replay import ReplayGuard
 from adapters.wechat_api import WechatApi
 from adapters.wechat_crypto import (
     MAX_BODY_BYTES,
@@ -28,9 +29,8 @@ from adapters.wechat_crypto import (
 )
 from kefu_common.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError
 from router.config.settings import WechatAccountSettings
-from router.models import Channel, Kind, Message, new_id
+from router.models import Channel, Kind, Message, Reply, new_id
 from router.store import Store
-from router.web.api import principal
 
 QUOTA = 5
 """Replies WeChat lets an account send a customer in the window after the customer wrote."""
@@ -73,8 +73,14 @@ class WechatAdapter(Adapter):
                 self.crypto = MessageCrypto(cfg.encoding_aes_key, cfg.app_id)
             except ValueError as exc:
                 raise ConfigError(f"channels.wechat account {cfg.account!r}: {exc}", source) from None
+        if cfg.mode != "plaintext" and self.crypto is None:
+            raise ConfigError(f"channels.wechat account {cfg.account!r}: encryption: {cfg.mode} needs "
+                              "encoding_aes_key", source)
         self.api = WechatApi(cfg.account, cfg.app_id, cfg.app_secret, cfg.api_base,
                              store.client, store.keys)
+        self.replay = ReplayGuard(
+            store.client, lambda ts, nonce: store.keys.webhook_nonce(self.channel.value, self.account, ts, nonce),
+            cfg.replay_window_s)
 
     def routes(self) -> Sequence[web.RouteDef]:
         # A literal path per account: several accounts side by side each get their own handler.
@@ -82,8 +88,10 @@ class WechatAdapter(Adapter):
         return [
             web.get(path, self.handshake),
             web.post(path, self.callback),
-            web.get(f"/api/v1/wechat/{self.account}/quota/{{openid}}", self.quota),
         ]
+
+    def console_routes(self) -> Sequence[web.RouteDef]:
+        return [web.get(f"/api/v1/wechat/{self.account}/quota/{{openid}}", self.quota)]
 
     async def start(self) -> None:
         await self.api.start()
@@ -93,9 +101,11 @@ class WechatAdapter(Adapter):
 
     # -- inbound ------------------------------------------------------------------------------
     def _check_signature(self, request: web.Request) -> None:
+        """The signature, then its timestamp's age: a captured query is good for minutes only."""
         q = request.query
         if not signature_ok(q.get("signature"), self.cfg.token, q.get("timestamp", ""), q.get("nonce", "")):
             raise AuthError("bad WeChat signature", status=403)
+        self.replay.fresh(q.get("timestamp", ""))
 
     async def handshake(self, request: web.Request) -> web.Response:
         """The URL check WeChat makes when the callback is configured: echo `echostr` back."""
@@ -105,6 +115,7 @@ class WechatAdapter(Adapter):
             if not signature_ok(q["msg_signature"], self.cfg.token, q.get("timestamp", ""),
                                 q.get("nonce", ""), echostr):
                 raise AuthError("bad WeChat msg_signature", status=403)
+            self.replay.fresh(q.get("timestamp", ""))
             return web.Response(text=self.crypto.decrypt(echostr))
         self._check_signature(request)
         return web.Response(text=echostr)
@@ -116,6 +127,8 @@ class WechatAdapter(Adapter):
         self._check_signature(request)
         xml = self._plaintext(request, body)
         msg = self.parse(xml)
+        # Last of the checks, so a refused body leaves nothing behind, not even its nonce.
+        await self.replay.check(request.query.get("timestamp", ""), request.query.get("nonce", ""), body)
         accepted = await self.sink.ingest(msg)
         if not accepted.duplicate and str((msg.raw or {}).get("Event", "")).lower() != "unsubscribe":
             await self.open_window(msg.sender_ref)
@@ -123,6 +136,11 @@ class WechatAdapter(Adapter):
 
     def _plaintext(self, request: web.Request, body: bytes) -> bytes:
         if request.query.get("encrypt_type", "raw").lower() != "aes":
+            if self.cfg.mode == "safe":
+                # `signature` does not cover a plaintext body: taking one would let anyone who
+                # saw a signed query write as any customer.
+                raise ProtocolError("encryption_required", "this account is in safe mode: only encrypted "
+                                    "callbacks (encrypt_type=aes) are taken", 403)
             return body
         if self.crypto is None:
             raise ProtocolError("not_configured", "safe mode needs encoding_aes_key in the config")
@@ -161,7 +179,6 @@ class WechatAdapter(Adapter):
 
     async def quota(self, request: web.Request) -> web.Response:
         """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box."""
-        principal(request)
         openid = request.match_info["openid"]
         key = self.keys.wechat_quota(self.account, openid)
         opened = await self.redis.hget(key, "opened")
@@ -234,15 +251,3 @@ def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:
             text = str(raw.get("Recognition") or "") if mtype == "voice" else ""
     return Message(id=new_id("m"), channel=Channel.WECHAT, account=account, native_id=native_id,
                    sender_ref=sender, kind=kind, text=text, media=media, ts=ts, raw=raw)
-
-
-async def read_capped(request: web.Request, cap: int) -> bytes:
-    """The body, refusing (413) more than `cap` bytes without reading them all."""
-    if request.content_length is not None and request.content_length > cap:
-        raise ProtocolError("too_large", f"body over {cap} bytes", 413)
-    data = bytearray()
-    while chunk := await request.content.read(64 * 1024):
-        data += chunk
-        if len(data) > cap:
-            raise ProtocolError("too_large", f"body over {cap} bytes", 413)
-    return bytes(data)

@@ -4,7 +4,9 @@
     ├── ConfigError (ValueError)         a config, rules or data file is wrong; carries FILE:LINE:COL
     │   └── ConfigErrors                 several of them at once, each still a ConfigError
     ├── StoreError                       Redis cannot be reached or answered unexpectedly
-    │   └── EmbeddedRedisError           the embedded redis-server would not start
+    │   ├── EmbeddedRedisError           the embedded redis-server would not start
+    │   └── StoreUnavailable             Redis is down, stalled or busy: try again after `retry_after`
+    ├── ArchiveError                     the archive database cannot be reached or refused a write
     ├── IllegalTransition (ValueError)   a conversation state change the state machine refuses
     ├── ProtocolError (ValueError)       a client sent a frame or request we refuse; carries a code
     │   └── AuthError                    a token or signature is wrong
@@ -57,6 +59,23 @@ class StoreError(KefuError):
 
 class EmbeddedRedisError(StoreError):
     """The embedded redis-server did not start."""
+
+
+class StoreUnavailable(StoreError):
+    """Redis did not answer in time, or refused the connection; the same request may work later.
+
+    Clients see 503 with `Retry-After`, or an error frame with `retry_after`: nothing was changed
+    that a retry would duplicate, because every write behind it is idempotent.
+    """
+
+    def __init__(self, detail: str, retry_after: float = 1.0) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class ArchiveError(KefuError):
+    """The archive database (SQLite or PostgreSQL) is unreachable or refused a write."""
 
 
 class IllegalTransition(KefuError, ValueError):

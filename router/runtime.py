@@ -20,7 +20,11 @@ from typing import Any
 from aiohttp import web
 
 from adapters.base import Adapter
-from kefu_common.errors import ProtocolError
+from kefu_common.errors import ProtocolError, StoreError
+from router import logsafe
+from router.archive.db import Archive, default_url
+from router.archive.retention import Retention
+from router.archive.worker import ArchiveWorker
 from router.auth import AgentTokens, Principal, SessionSigner
 from router.config.settings import Settings
 from router.models import Role, new_id
@@ -49,9 +53,12 @@ RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 
 class Runtime:
     def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu",
-                 extra_adapters: list[Adapter] | None = None) -> None:
+                 extra_adapters: list[Adapter] | None = None, redis_cluster: bool = False) -> None:
         self.settings = settings
         self.redis_url = redis_url or os.environ.get("KEFU_REDIS_URL") or settings.redis.url
+        cluster = redis_cluster or settings.redis.cluster or os.environ.get("KEFU_REDIS_CLUSTER", "") in ("1", "true")
+        if cluster and not self.redis_url:
+            raise StoreError("Redis Cluster mode needs a node's address: set redis.url (or --redis-url)")
         self.data_dir = Path(data_dir)
         self.embedded: EmbeddedRedis | None = None
         self.tokens = AgentTokens(settings.agents)
@@ -66,7 +73,12 @@ class Runtime:
             # The embedded server's socket path is fixed, so every part can be built now.
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
-        self.store = Store(self.redis_url, settings.redis.namespace)
+        self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster, options=settings.redis)
+        self.archive = Archive(settings.archive.url or default_url(self.data_dir))
+        self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
+                                      settings.archive.claim_idle_ms)
+        self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
+                                   settings.retention.archive_days, settings.retention.sweep_interval_s)
         self.transcript = Transcript(self.store)
         self.ingestor = Ingestor(self.store)
         self.outbox = Outbox(self.store)
@@ -98,8 +110,8 @@ class Runtime:
         from adapters.webchat import WebchatAdapter
 
         if settings.channels.webchat.enabled:
-            self._add(WebchatAdapter(self))
-        from adapters.telegram import TelegramAdapter  # imported here, as webchat: they import router.web
+            self._add(WebchatAdapter(self.ingestor, self.store))
+        from adapters.telegram import TelegramAdapter
         from adapters.wechat import WechatAdapter
 
         for wx in settings.channels.wechat:
@@ -109,6 +121,7 @@ class Runtime:
         for adapter in extra_adapters or []:
             self._add(adapter)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
+        logsafe.install(settings)  # nor do tokens, keys and signatures
 
     async def __aenter__(self) -> Runtime:
         if self.embedded is not None:
@@ -134,6 +147,8 @@ class Runtime:
                      self.timers.run(), self.bot.run()):
             self._tasks.append(asyncio.create_task(coro))
         self._tasks.append(asyncio.create_task(self.roster.run()))
+        self._tasks.append(asyncio.create_task(self.archiver.run()))
+        self._tasks.append(asyncio.create_task(self.retention.run()))
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
         return self
 
@@ -158,7 +173,7 @@ class Runtime:
         for timer in self._grace.values():
             timer.cancel()
         for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.rule_sync,
-                     self.roster, self.timers, self.bot):
+                     self.roster, self.timers, self.bot, self.archiver, self.retention):
             if part is not None:
                 part.stop()
         if self._tasks:
@@ -177,12 +192,14 @@ class Runtime:
 
     async def _close_store(self) -> None:
         await self.store.close()
+        await self.archive.aclose()
         if self.embedded is not None:
             await self.embedded.stop()
 
     @property
     def ready(self) -> tuple[bool, str]:
-        names = ("fan-out", "route worker", "sender", "rule sync", "timers", "bot", "roster")
+        names = ("fan-out", "route worker", "sender", "rule sync", "timers", "bot", "roster", "archive worker",
+                 "retention")
         for name, task in zip(names, self._tasks, strict=False):
             if task.done():
                 return False, f"{name} stopped"

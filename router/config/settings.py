@@ -7,6 +7,7 @@ NAME, so secrets stay out of the file. Every problem is reported as FILE:LINE:CO
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ import msgspec
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
+from router.config.limits import RedisSettings, check_redis
 from router.config.ops import OpsSettings, ShiftSettings, check_ops
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
@@ -25,11 +27,6 @@ from router.pipeline.assignment import check as check_assignment
 
 class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     pass
-
-
-class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    url: str | None = None
-    namespace: str = "kefu"
 
 
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -65,7 +62,17 @@ class WechatAccountSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_o
     app_secret: str
     token: str
     encoding_aes_key: str | None = None
+    encryption: Literal["plaintext", "compatible", "safe"] | None = None
+    """Which callbacks are taken: `safe` (the default with an AES key) only encrypted ones;
+    `compatible` also plaintext ones, while the WeChat console is switched over; `plaintext`
+    (the default without a key) plaintext ones. docs/security.md."""
+    replay_window_s: int = 300
+    """A callback whose signed timestamp is further than this from our clock is refused."""
     api_base: str = "https://api.weixin.qq.com"
+
+    @property
+    def mode(self) -> str:
+        return self.encryption or ("safe" if self.encoding_aes_key else "plaintext")
 
 
 class TelegramBotSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -128,6 +135,33 @@ class SlaSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """How many waiting conversations per pool hear their new place when the queue moves."""
 
 
+class ArchiveSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    url: str | None = None
+    """sqlite:///PATH or postgresql://USER@HOST:PORT/DB; SQLite under the data dir when unset."""
+    batch_size: int = 50
+    """Closed conversations one archive worker turn writes (each in its own transaction)."""
+    claim_idle_ms: int = 30_000
+    """An archive entry pending this long on a consumer that died is taken back by another."""
+
+
+class RetentionSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    redis_after_close_s: float = 86400.0
+    """An archived conversation's Redis keys go this long after it closed."""
+    archive_days: float = 730.0
+    """Archive rows of conversations closed longer ago than this are pruned."""
+    sweep_interval_s: float = 60.0
+    """How often each process looks for conversations past retention."""
+
+
+class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (CIDR) of the TLS proxies in front of kefu; only their
+    X-Forwarded-Proto is believed."""
+    cookie_secure: bool | None = None
+    """Secure flag of the console's cookie: true or false forces it; unset follows the scheme the
+    browser used (the request's own, or a trusted proxy's X-Forwarded-Proto)."""
+
+
 class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     name: str = "kefu-router demo shop"
 
@@ -142,11 +176,14 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    web: WebSettings = WebSettings()
     assignment: AssignmentSettings = AssignmentSettings()
     ops: OpsSettings = OpsSettings()
     shifts: tuple[ShiftSettings, ...] = ()
     sla: SlaSettings = SlaSettings()
     bot: BotSettings = BotSettings()
+    archive: ArchiveSettings = ArchiveSettings()
+    retention: RetentionSettings = RetentionSettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""
@@ -338,23 +375,56 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         if not _ORIGIN.match(origin):
             errors.append(doc.error(("channels", "webchat", "allowed_origins", i),
                                     f"{origin!r} is not an origin like https://shop.example.com[:port]"))
+    for i, wx in enumerate(s.channels.wechat):
+        at: tuple[str, str, int] = ("channels", "wechat", i)
+        if wx.encryption in ("safe", "compatible") and not wx.encoding_aes_key:
+            errors.append(doc.error((*at, "encryption"),
+                                    f"encryption: {wx.encryption} needs encoding_aes_key (or encoding_aes_key_env)"))
+        if wx.encryption == "plaintext" and wx.encoding_aes_key:
+            errors.append(doc.error((*at, "encryption"), "encryption: plaintext with an encoding_aes_key: "
+                                    "say compatible to also take encrypted callbacks, or remove the key"))
+        if not 30 <= wx.replay_window_s <= 3600:
+            errors.append(doc.error((*at, "replay_window_s"), "replay_window_s: expected 30 to 3600 seconds"))
+    for i, proxy in enumerate(s.web.trusted_proxies):
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            errors.append(doc.error(("web", "trusted_proxies", i),
+                                    f"{proxy!r} is not an IP address or network like 10.0.0.0/8"))
     if s.routing.default_pool and s.routing.default_pool not in pool_ids:
         errors.append(doc.error(("routing", "default_pool"), f"unknown pool {s.routing.default_pool!r}"))
     errors.extend(check_assignment(doc, s.assignment, pool_ids))
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
+    errors.extend(check_redis(doc, s.redis, s.worker.block_ms))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
         errors.append(doc.error(("outbox", "max_attempts"), "outbox.max_attempts: expected at least 1"))
-    errors.extend(check_ops(doc, s))
+    errors.extend(check_ops(doc, s.ops, s.shifts, s.agents))
     if s.sla.timer_max_sleep_s <= 0 or s.sla.timer_lease_s <= 0 or s.sla.queue_text_interval_s < 0:
         errors.append(doc.error(("sla",), "sla: timer_max_sleep_s and timer_lease_s must be more than 0, "
                                           "queue_text_interval_s at least 0"))
     if s.sla.profiles and not (Path(s.base_dir) / s.sla.profiles).exists():
         errors.append(doc.error(("sla", "profiles"), f"SLA profiles file not found: {s.sla.profiles}"))
     errors.extend(check_bot(doc, s.bot, s.base_dir))
+    errors.extend(_check_archive(doc, s))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))
+    return errors
+
+
+def _check_archive(doc: YamlDoc, s: Settings) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    url = s.archive.url
+    if url is not None and not re.match(r"^(sqlite|postgresql|postgres)(\+\w+)?://", url):
+        errors.append(doc.error(("archive", "url"), "archive.url: expected sqlite:///PATH or "
+                                                    "postgresql://USER@HOST:PORT/DB"))
+    if s.archive.batch_size < 1:
+        errors.append(doc.error(("archive", "batch_size"), "archive.batch_size: expected at least 1"))
+    r = s.retention
+    if r.redis_after_close_s < 0 or r.archive_days <= 0 or r.sweep_interval_s <= 0:
+        errors.append(doc.error(("retention",), "retention: redis_after_close_s must be at least 0, "
+                                                "archive_days and sweep_interval_s more than 0"))
     return errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import re
 import time
 from typing import Any
@@ -13,7 +14,16 @@ import aiohttp
 
 from router.loadgen.tally import Key, Tally
 
-RECONNECT_DELAY_S = 0.2
+RECONNECT_DELAY_S = (0.2, 1.5)
+"""A reconnect waits a random time in this range, so a thousand closed sockets do not all come
+back in the same instant."""
+RETRYABLE = frozenset({"unavailable", "internal"})
+"""Error codes that mean "not taken, send it again after `retry_after`"."""
+
+
+def _hint(frame: dict[str, Any]) -> float:
+    hint = frame.get("retry_after")
+    return float(hint) if isinstance(hint, int | float) and 0 <= hint <= 60 else 2.0
 
 
 def line_marker(run: str, key: Key) -> str:
@@ -43,6 +53,7 @@ class _Socket:
         self.stopping = False
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._resends: set[asyncio.Task[None]] = set()
 
     def url(self) -> str:
         raise NotImplementedError
@@ -67,7 +78,7 @@ class _Socket:
                     self.ws = await self.http.ws_connect(self.url(), heartbeat=None, max_msg_size=0)
                 except (aiohttp.ClientError, OSError, TimeoutError):
                     self.tally.connect_failures += 1
-                    await asyncio.sleep(RECONNECT_DELAY_S)
+                    await asyncio.sleep(random.uniform(*RECONNECT_DELAY_S))
                     continue
                 self.tally.reconnects += 1
                 await self.on_open()
@@ -79,7 +90,7 @@ class _Socket:
                     await self.on_frame(json.loads(msg.data))
             self.ready.clear()
             if not self.stopping:
-                await asyncio.sleep(RECONNECT_DELAY_S)
+                await asyncio.sleep(random.uniform(*RECONNECT_DELAY_S))
 
     async def send(self, frame: dict[str, Any]) -> bool:
         """False when the socket is down; the reconnect resends what needs it."""
@@ -92,7 +103,20 @@ class _Socket:
             return False
         return True
 
+    def later(self, delay_s: float, frame: dict[str, Any]) -> None:
+        """Send `frame` again after `delay_s`, as a page does after a retry hint."""
+        task = asyncio.create_task(self._resend(delay_s, frame))
+        self._resends.add(task)
+        task.add_done_callback(self._resends.discard)
+
+    async def _resend(self, delay_s: float, frame: dict[str, Any]) -> None:
+        await asyncio.sleep(delay_s)
+        if not self.stopping:
+            await self.send(frame)
+
     async def stop(self) -> None:
+        for task in list(self._resends):
+            task.cancel()
         self.stopping = True
         if self.ws is not None:
             with contextlib.suppress(Exception):
@@ -160,6 +184,12 @@ class Customer(_Socket):
                 self.tally.to_customer_ms.append((time.time() - self.tally.replied_at[key]) * 1000)
         elif kind == "error":
             self.tally.error(f"customer:{frame.get('code')}")
+            ref = str(frame.get("ref") or "")
+            if frame.get("code") in RETRYABLE and ref:
+                # Not taken (the router is busy): the page keeps it and sends it again after the hint.
+                seq = int(ref.rsplit(".", 1)[-1])
+                if seq in self.unacked:
+                    self.later(_hint(frame), self.unacked[seq])
 
 
 class Agent(_Socket):
@@ -204,10 +234,15 @@ class Agent(_Socket):
                 await self._line(frame["conversation_id"], msg)
         elif kind == "error":
             ref = str(frame.get("ref") or "")
-            if ref.startswith("r") and self.unacked.pop(ref, None) is not None:  # refused: not owed
+            self.tally.error(f"agent:{frame.get('code')}")
+            if ref not in self.unacked:
+                return
+            if frame.get("code") in RETRYABLE:
+                self.later(_hint(frame), self.unacked[ref])
+            else:  # refused for good (the chat closed meanwhile): the answer is not owed
+                self.unacked.pop(ref)
                 idx, seq = ref[1:].rsplit(".", 2)[-2:]
                 self.tally.replied_at.pop((int(idx), int(seq)), None)
-            self.tally.error(f"agent:{frame.get('code')}")
 
     async def _line(self, cid: str, msg: dict[str, Any]) -> None:
         key = _key(self._lines, msg.get("text"))

@@ -8,15 +8,12 @@ start, so all processes sharing a Redis choose the same way. docs/assignment.md 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 
 from kefu_common.errors import ConfigError
 from kefu_common.yamlpos import YamlDoc
-
-if TYPE_CHECKING:  # router.store imports this module; settings import it before the store
-    from router.store.keys import Keys
 
 Policy = Literal["least_loaded", "round_robin", "longest_idle"]
 POLICIES: tuple[Policy, ...] = ("least_loaded", "round_robin", "longest_idle")
@@ -82,11 +79,12 @@ def fields(a: AssignmentSettings) -> dict[str, str]:
     return out
 
 
-async def publish(client: Any, keys: Keys, a: AssignmentSettings) -> None:
-    """Replace the settings hash in one transaction, so no script sees half of it."""
+async def publish(client: Any, key: str, a: AssignmentSettings) -> None:
+    """Replace the settings hash (Keys.assign_settings) in one transaction, so no script sees
+    half of it. Takes the key, not Keys: the store imports this module."""
     pipe = client.pipeline(transaction=True)
-    pipe.delete(keys.assign_settings)
-    pipe.hset(keys.assign_settings, mapping=fields(a))
+    pipe.delete(key)
+    pipe.hset(key, mapping=fields(a))
     await pipe.execute()
 
 

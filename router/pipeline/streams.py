@@ -14,9 +14,10 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from router.store import Store
+from router.store.client import REDIS_ERRORS
 
 Entry = tuple[str, dict[str, str]]
 """A stream entry: its id and its fields."""
@@ -78,6 +79,6 @@ async def keep_going(log: logging.Logger, what: str, stopping: asyncio.Event,
     while not stopping.is_set():
         try:
             await turn()
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             log.warning("%s: Redis error, retrying in 1s: %s", what, exc)
             await asyncio.sleep(1)

@@ -26,9 +26,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from router.store import Store
+from router.store.client import REDIS_ERRORS
 
 log = logging.getLogger("kefu.timers")
 
@@ -76,7 +75,7 @@ class TimerRunner:
         while not self._stopping.is_set():
             try:
                 next_due, full = await self.tick()
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 log.warning("timers: Redis error, retrying in 1s: %s", exc)
                 next_due, full = time.time() + 1, False
             if full:

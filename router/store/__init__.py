@@ -2,53 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from typing import Any
-
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, Any
 
 from kefu_common.errors import StoreError
-from router.config.settings import Settings
+from router.config.limits import RedisSettings
 from router.ops.sla_profiles import sla_view
 from router.pipeline.assignment import merge_record, publish
+from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version
 from router.store.keys import Keys
 from router.store.scripts import Scripts
 
-POOL_CONNECTIONS = 100
-"""Per process; blocking reads (stream consumers, pub/sub) hold a few, commands share the rest."""
-POOL_WAIT_S = 10.0
-"""How long a command waits for a free connection before it fails as Redis being unreachable."""
+if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
+    from router.config.settings import Settings
 
 
 class Store:
-    """One Redis client for commands and scripts; pub/sub opens its own connection."""
+    """One Redis client for commands and scripts; pub/sub opens its own connection.
 
-    def __init__(self, url: str, namespace: str = "kefu") -> None:
+    The pool blocks: at the peak a command waits (up to `pool_timeout_s`) for a free connection
+    rather than failing with "Too many connections", which redis-py's default pool does at 100.
+    Socket timeouts turn a stalled server into an error in seconds instead of a hang.
+
+    `cluster=True`: `url` is any one node of a Redis Cluster (router/store/client.py)."""
+
+    def __init__(self, url: str, namespace: str = "kefu", cluster: bool = False,
+                 options: RedisSettings | None = None) -> None:
         self.url = url
+        self.cluster = cluster
         self.keys = Keys(namespace)
         self.scripts = Scripts(self.keys)
-        # Typed Any on purpose: redis-py types every reply as bytes | str whatever
-        # decode_responses says, and this client always decodes to str.
-        # A burst waits for a free connection instead of failing: redis-py's default pool raises
-        # "Too many connections" at its cap, and a socket writer or webhook that meets that at
-        # the peak would lose its frame or answer 500.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, health_check_interval=30,
-            max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S,
-        )
-        self.client: Any = aioredis.Redis.from_pool(pool)
+        self.options = options or RedisSettings()
+        self.client: Any = make_client(url, cluster, self.options)
+        self.version = (0, 0)
+        """The server's (major, minor), known after `open`."""
 
     async def open(self) -> None:
         try:
             await self.client.ping()
-            info = await self.client.info("server")
-            version = tuple(int(x) for x in str(info["redis_version"]).split(".")[:2])
-            if version < (6, 2):
-                raise StoreError(f"Redis {info['redis_version']} is too old; kefu-router needs >= 6.2")
+            info = await server_info(self.client, self.cluster)
+            check_server(self.url, info, self.cluster)
+            self.version = server_version(info)
             await self.scripts.load(self.client)
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise StoreError(f"cannot reach Redis at {self.url}: {exc}") from exc
 
     async def close(self) -> None:
@@ -59,16 +57,18 @@ class Store:
         return await self.scripts.call(self.client, name, keys or [self.keys.conv_index], args)
 
     async def ping(self) -> bool:
+        """Whether Redis answers within `ready_timeout_s`: a stalled server is as bad as none."""
         try:
-            return bool(await self.client.ping())
-        except RedisError:
+            async with asyncio.timeout(self.options.ready_timeout_s):
+                return bool(await self.client.ping())
+        except (*REDIS_ERRORS, OSError, TimeoutError):
             return False
 
     async def sync_config(self, settings: Settings) -> None:
         """Make Redis agree with the config's pools and agents; live status, load and cap
         overrides stay."""
         now = time.time()
-        await publish(self.client, self.keys, settings.assignment)  # before agents: it orders free sets
+        await publish(self.client, self.keys.assign_settings, settings.assignment)  # before agents: it orders free sets
         for pool in settings.pools:
             await self.client.sadd(self.keys.pools, pool.id)
         for agent in settings.agents:

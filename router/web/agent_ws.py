@@ -11,15 +11,15 @@ import time
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
-from redis.exceptions import RedisError
 
-from adapters.base import Reply
-from kefu_common.errors import AuthError, ProtocolError
+from kefu_common import safejson
+from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.auth import Principal
-from router.models import Channel, Role, new_id
+from router.models import Channel, Reply, Role, new_id
 from router.pipeline.fanout import Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
+from router.store.client import REDIS_ERRORS
 from router.web import frames, ops_ws
 from router.web.bot_api import check_agent_text
 
@@ -46,8 +46,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     rt.sockets.add(ws)
     try:
         await session.run()
-    except RedisError as exc:
-        # Redis stayed busy past the pool's wait: the console reconnects and gets its snapshot.
+    except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
+        # Redis failed the snapshot past the pool's wait: the console reconnects and gets it.
         log.warning("agent %s: socket closed, Redis failed: %s", who.agent_id, exc)
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"store busy, reconnect")
     finally:
@@ -160,6 +160,13 @@ class AgentSession:
                 await self.ws.send_str(frames.dump(answer))
         except ProtocolError as exc:
             await self.ws.send_str(frames.error(exc.code, exc.detail, ref=_ref(text)))
+        except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
+            # The console keeps an unacknowledged reply and sends it again; its client_msg_id
+            # makes a second arrival a no-op.
+            log.warning("agent %s frame: Redis unavailable: %s", self.who.agent_id, exc)
+            retry = exc.retry_after if isinstance(exc, StoreUnavailable) else 2.0
+            await self.ws.send_str(frames.error("unavailable", "the service is busy or restarting; try again shortly",
+                                                ref=_ref(text), retry_after=retry))
 
     # -- frame handlers: each returns the frame to answer with, or None -------------------------
     async def reply(self, frame: dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +229,7 @@ def _same_origin(request: web.Request) -> bool:
 def _ref(text: str) -> str | None:
     """Echo a client_msg_id back on errors, so clients can tell which send failed."""
     with contextlib.suppress(Exception):
-        value = json.loads(text).get("client_msg_id")
+        value = safejson.loads(text).get("client_msg_id")
         return value if isinstance(value, str) else None
     return None
 

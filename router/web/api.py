@@ -6,7 +6,9 @@ from typing import Any
 
 from aiohttp import web
 
+from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError
+from router.archive.db import DB_ERRORS
 from router.auth import Principal
 from router.models import Role
 from router.runtime import RUNTIME
@@ -27,6 +29,17 @@ def principal(request: web.Request, role: Role = Role.AGENT) -> Principal:
     if not who.can(role):
         raise AuthError(f"needs the {role.value} role", status=403)
     return who
+
+
+def signed_in(route: web.RouteDef) -> web.RouteDef:
+    """`route` behind agent sign-in: how a channel's console endpoints are mounted."""
+    handler = route.handler
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        principal(request)
+        return await handler(request)
+
+    return web.RouteDef(route.method, route.path, guarded, route.kwargs)
 
 
 @routes.get("/api/v1/conversations")
@@ -56,12 +69,30 @@ async def get_conversation(request: web.Request) -> web.Response:
     cid = request.match_info["id"]
     conv = await rt.store.conversation(cid)
     if conv is None:
-        raise ProtocolError("not_found", f"no conversation {cid}", 404)
+        return await _archived_conversation(request, who, cid)
     if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
         raise AuthError("this conversation is not assigned to you", status=403)
     customer = await rt.store.customer(conv["customer_id"] or "")
     messages = await rt.transcript.public(cid)
-    return web.json_response({"conversation": conv, "customer": customer, "messages": messages})
+    return web.json_response({"conversation": {**conv, "archived": False}, "customer": customer,
+                              "messages": messages, "archived": False})
+
+
+async def _archived_conversation(request: web.Request, who: Principal, cid: str) -> web.Response:
+    """Redis let go of it (retention): the archive answers, in the same shape."""
+    rt = request.app[RUNTIME]
+    try:
+        conv = await rt.archive.conversation(cid)
+    except DB_ERRORS:
+        raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
+    if conv is None:
+        raise ProtocolError("not_found", f"no conversation {cid}", 404)
+    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
+        raise AuthError("this conversation is not assigned to you", status=403)
+    messages = conv.pop("messages")
+    customer = await rt.store.customer(conv["customer_id"]) or {
+        "id": conv["customer_id"], "name": conv["customer_name"], "identities": []}
+    return web.json_response({"conversation": conv, "customer": customer, "messages": messages, "archived": True})
 
 
 @routes.get("/api/v1/agents")
@@ -101,8 +132,10 @@ async def json_body(request: web.Request, required: bool = True) -> dict[str, An
     if request.content_type != "application/json":
         raise ProtocolError("bad_request", "Content-Type must be application/json", 415)
     try:
-        body = await request.json()
-    except ValueError:
+        body = safejson.loads(await request.read())
+    except ProtocolError as exc:
+        if exc.code == "too_deep":
+            raise
         raise ProtocolError("bad_json", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ProtocolError("bad_request", "the body must be a JSON object")

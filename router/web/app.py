@@ -4,51 +4,54 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from importlib import resources
 
 from aiohttp import WSCloseCode, web
 
-from kefu_common.errors import ProtocolError
+from kefu_common.errors import ProtocolError, StoreError, StoreUnavailable
 from router.runtime import RUNTIME, Runtime
-from router.web import api, bot_api, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
+from router.store.client import REDIS_ERRORS
+from router.web import api, bot_api, chat_socket, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws
+from router.web.pages import CSP, page, static_dir
+from router.web.proxy import PROXIES, Proxies
 
 log = logging.getLogger("kefu.web")
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
+UNAVAILABLE_RETRY_S = 2.0
+"""The Retry-After of a 503 when Redis is down or stalled."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+__all__ = ["CSP", "build_app", "errors", "page", "security_headers", "static_dir"]
 
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every refusal is JSON {error, detail} with a 4xx; nothing else changes."""
+    """Every refusal is JSON {error, detail} with a 4xx; nothing else changes. Redis down or
+    stalled is 503 with Retry-After: WeChat and Telegram retry a 5xx, and ingest is idempotent."""
     try:
         return await handler(request)
     except ProtocolError as exc:
         return web.json_response({"error": exc.code, "detail": exc.detail}, status=exc.status)
+    except (StoreError, *REDIS_ERRORS) as exc:
+        retry = exc.retry_after if isinstance(exc, StoreUnavailable) else UNAVAILABLE_RETRY_S
+        log.warning("%s %s: Redis unavailable: %s", request.method, request.path, exc)
+        return web.json_response(
+            {"error": "unavailable", "detail": "the message store is unavailable; try again shortly"},
+            status=503, headers={"Retry-After": str(max(1, round(retry)))})
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    if not response.prepared:
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-    return response
+SERVER = "kefu-router"
+"""The Server header: the product, without the Python and aiohttp versions that aiohttp sends."""
 
 
-def static_dir() -> str:
-    return str(resources.files("router").joinpath("web/static"))
-
-
-def page(name: str) -> Handler:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(f"{static_dir()}/{name}", headers={"Cache-Control": "no-cache"})
-
-    return handler
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every answer as it is sent, refusals and 404s included: a middleware never sees the
+    HTTPExceptions the router and the socket handlers raise."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers["Server"] = SERVER
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -71,9 +74,10 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 def build_app(rt: Runtime) -> web.Application:
     """An app whose runtime starts with the server and stops with it."""
-    app = web.Application(middlewares=[errors, security_headers],
-                          client_max_size=rt.settings.limits.max_body_bytes)
+    app = web.Application(middlewares=[errors], client_max_size=rt.settings.limits.max_body_bytes)
     app[RUNTIME] = rt
+    app[PROXIES] = Proxies(rt.settings.web)
+    app.on_response_prepare.append(security_headers)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with rt:
@@ -82,6 +86,10 @@ def build_app(rt: Runtime) -> web.Application:
     app.cleanup_ctx.append(lifecycle)
     for adapter in rt.adapters.values():
         app.router.add_routes(adapter.routes())
+        app.router.add_routes([api.signed_in(route) for route in adapter.console_routes()])
+        feed = adapter.customer_feed()
+        if feed is not None:
+            app.router.add_routes(chat_socket.routes(adapter, feed))
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

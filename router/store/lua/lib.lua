@@ -87,6 +87,19 @@ local function unoffer(cid)
   redis.call('HDEL', ck, 'offered')
 end
 
+-- What happened to a conversation, in order, for the archive (router/archive/snapshot.py);
+-- keys.conv_trail. The hash keeps only the latest assignment.
+local function trail(cid, entry)
+  redis.call('RPUSH', conv_key(cid) .. ':trail', cjson.encode(entry))
+end
+
+-- A close joins the archive queue (keys.archive_queue) in the same step as the close, so none is
+-- missed. Its version counts closes: a re-closed conversation's newer row wins in the archive.
+local function archive_closed(cid, now)
+  local v = redis.call('HINCRBY', conv_key(cid), 'archive_v', 1)
+  redis.call('XADD', RT .. 'archive:queue', '*', 'cid', cid, 'v', v, 'at', now)
+end
+
 local function enqueue(cid, pool, now, front)
   local ck = conv_key(cid)
   unoffer(cid)
@@ -94,6 +107,7 @@ local function enqueue(cid, pool, now, front)
   redis.call('HSET', ck, 'queued_at', now, 'pool', pool)
   redis.call('HDEL', ck, 'agent')
   redis.call('ZADD', pool_queue_key(pool), queue_score(prio, now, front), cid)
+  trail(cid, {kind = 'queued', pool = pool, at = now})
 end
 
 -- Estimated wait from the pool's moving average of handle time and its online capacity.
@@ -125,6 +139,7 @@ local function assign(cid, aid, now, trigger, rec)
   move(cid, 'assigned')
   write_record(cid, rec)
   redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
+  trail(cid, {kind = 'assigned', agent = aid, pool = redis.call('HGET', ck, 'pool') or '', at = now})
   redis.call('SADD', agent_convs_key(aid), cid)
   redis.call('HSET', agent_key(aid), 'last_assigned_ms', math.floor(now * 1000))
   refresh_agent(aid)
