@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     from router.cli.loadgen import add_parser as add_loadgen
 
     add_loadgen(sub)
+    from router.cli.simulate import add_parser as add_simulate
+
+    add_simulate(sub)
 
     telegram = sub.add_parser("telegram", help="Telegram bot set-up")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)

@@ -17,6 +17,7 @@ from router.loadgen.tally import Key, Tally
 RECONNECT_DELAY_S = (0.2, 1.5)
 """A reconnect waits a random time in this range, so a thousand closed sockets do not all come
 back in the same instant."""
+CLOSE_AGAIN_S = 5.0
 RETRYABLE = frozenset({"unavailable", "internal"})
 """Error codes that mean "not taken, send it again after `retry_after`"."""
 
@@ -103,6 +104,10 @@ class _Socket:
             return False
         return True
 
+    def _owned(self) -> list[asyncio.Task[None]]:
+        """Tasks a subclass runs beside the socket; cancelled on stop."""
+        return []
+
     def later(self, delay_s: float, frame: dict[str, Any]) -> None:
         """Send `frame` again after `delay_s`, as a page does after a retry hint."""
         task = asyncio.create_task(self._resend(delay_s, frame))
@@ -115,7 +120,7 @@ class _Socket:
             await self.send(frame)
 
     async def stop(self) -> None:
-        for task in list(self._resends):
+        for task in [*self._resends, *self._owned()]:
             task.cancel()
         self.stopping = True
         if self.ws is not None:
@@ -206,10 +211,16 @@ class Agent(_Socket):
         self.id = ""
         self.shown: set[Key] = set()
         self.unacked: dict[str, dict[str, Any]] = {}
+        self.closing: set[str] = set()
+        """Chats this agent closed and has not yet seen the `closed` frame of."""
+        self._closer: asyncio.Task[None] | None = None
         self._lines = _finder("lg", run)
 
     def url(self) -> str:
         return f"{self.base.replace('http', 'ws', 1)}/ws/agent?token={self.token}"
+
+    def _owned(self) -> list[asyncio.Task[None]]:
+        return [self._closer] if self._closer is not None else []
 
     async def on_open(self) -> None:
         self.shown = set()
@@ -222,6 +233,8 @@ class Agent(_Socket):
             self.unacked.pop(str(frame.get("client_msg_id")), None)
         elif kind == "hello":
             self.id = frame["agent"]["id"]
+        elif kind == "closed":
+            self.closing.discard(str(frame.get("conversation_id")))
         elif kind == "assigned":
             cid = frame["conversation"]["id"]
             self.tally.assigned.setdefault(self.id, set()).add(cid)
@@ -265,4 +278,15 @@ class Agent(_Socket):
                              "client_msg_id": ref}
         await self.send(self.unacked[ref])
         if key[1] % self.script_len == self.script_len - 1:
+            self.closing.add(cid)
             await self.send({"type": "close", "conversation_id": cid})
+            if self._closer is None:
+                self._closer = asyncio.create_task(self._close_again())
+
+    async def _close_again(self) -> None:
+        """A close has no ack; one the router could not take (busy) is sent again until the
+        `closed` frame comes, since an open chat keeps its seat and the queue behind it waits."""
+        while not self.stopping:
+            await asyncio.sleep(CLOSE_AGAIN_S)
+            for cid in list(self.closing):
+                await self.send({"type": "close", "conversation_id": cid})

@@ -5,6 +5,8 @@ assigned was announced to its agent in an `assigned` frame. Counted, not sampled
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +40,26 @@ async def assigned_in_redis(url: str) -> dict[str, str]:
         await r.aclose()
 
 
-def check(report: dict[str, Any], tally: Tally, given: dict[str, str], customers: int) -> None:
-    lines = customers * len(SCRIPT)
-    assert report["sent"] == lines and report["acked"] == lines, report
-    assert report["lost_to_agent"] == 0 and report["duplicates_at_agent"] == 0, report
-    assert report["answers_sent"] == lines, report
-    assert report["lost_to_customer"] == 0 and report["duplicates_at_customer"] == 0, report
+async def states(url: str) -> dict[str, int]:
+    """How many conversations are in each state: where a stuck line waits, when one does."""
+    r = aioredis.from_url(url, decode_responses=True)
+    try:
+        ids = await r.zrange(f"{RT}convs", 0, -1)
+        pipe = r.pipeline(transaction=False)
+        for cid in ids:
+            pipe.hget(f"{RT}conv:{cid}", "state")
+        return dict(Counter(await pipe.execute()))
+    finally:
+        await r.aclose()
+
+
+def check(report: dict[str, Any], tally: Tally, given: dict[str, str], customers: int, script: tuple[str, ...]) -> None:
+    lines = customers * len(script)
+    said = json.dumps(report)  # the whole report on failure, not a shortened repr
+    assert report["sent"] == lines and report["acked"] == lines, said
+    assert report["lost_to_agent"] == 0 and report["duplicates_at_agent"] == 0, said
+    assert report["answers_sent"] == lines, said
+    assert report["lost_to_customer"] == 0 and report["duplicates_at_customer"] == 0, said
     told = {(aid, cid) for aid, cids in tally.assigned.items() for cid in cids}
     owed = {(aid, cid) for cid, aid in given.items()}
     assert owed - told == set(), f"{len(owed - told)} assignments never reached their agent"
@@ -63,10 +79,12 @@ async def test_thousand_customers_fifty_agents_one_process(redis_url: str, tmp_p
     try:
         await running([proc])
         plan = Plan(bases=(proc.base,), agent_tokens=tuple(f"a{i}-token-123456" for i in range(50)),
-                    customers=1000, rate=0, script=SCRIPT, drain_s=240)
+                    customers=1000, rate=0, script=SCRIPT, drain_s=400)
         report, tally = await run(plan, progress=False)
-        check(report, tally, await assigned_in_redis(redis_url), 1000)
+        report["redis_states"] = await states(redis_url)
+        check(report, tally, await assigned_in_redis(redis_url), 1000, SCRIPT)
         assert "Too many connections" not in proc.output()
+        assert "frame dropped" not in proc.output()
     finally:
         proc.stop()
 
@@ -74,15 +92,16 @@ async def test_thousand_customers_fifty_agents_one_process(redis_url: str, tmp_p
 @pytest.mark.slow
 async def test_three_thousand_customers_three_processes(redis_url: str, tmp_path: Path) -> None:
     cfg = tmp_path / "kefu.yaml"
-    cfg.write_text(config(150, 10))
+    cfg.write_text(config(150, 20))  # a seat for everyone: the queue's path is the test above
     procs = [Serve(cfg, redis_url, tmp_path) for _ in range(3)]
     try:
         await running(procs)
         plan = Plan(bases=tuple(p.base for p in procs),
                     agent_tokens=tuple(f"a{i}-token-123456" for i in range(150)),
-                    customers=3000, rate=0, script=SCRIPT, drain_s=400)
+                    customers=3000, rate=0, script=SCRIPT[:1], drain_s=600)
         report, tally = await run(plan, progress=False)
-        check(report, tally, await assigned_in_redis(redis_url), 3000)
+        report["redis_states"] = await states(redis_url)
+        check(report, tally, await assigned_in_redis(redis_url), 3000, SCRIPT[:1])
     finally:
         for p in procs:
             p.stop()
