@@ -19,7 +19,7 @@ from wechatpy import parse_message
 
 from adapters.base import Adapter, Limits, Sink, read_capped
 from adapters.replay import ReplayGuard
-from adapters.wechat_api import WechatApi
+from adapters.wechat_api import UNANSWERED_LIMIT, WINDOW_CLOSED, WechatApi
 from adapters.wechat_crypto import (
     MAX_BODY_BYTES,
     MessageCrypto,
@@ -203,9 +203,9 @@ class WechatAdapter(Adapter):
         try:
             await self.api.send_text(reply.chat, reply.text)
         except PermanentChannelError as exc:
-            if "48-hour" in exc.reason:
+            if exc.code == WINDOW_CLOSED:
                 await self.redis.delete(key)
-            elif "without an answer" in exc.reason:
+            elif exc.code == UNANSWERED_LIMIT:
                 await self.redis.hset(key, "used", QUOTA)
             else:
                 await self.redis.eval(_REFUND, 1, key)

@@ -1,8 +1,10 @@
 """The running router: one object that owns the store, the workers and the local connections.
 
 `Runtime` is an async context manager: entering connects to Redis (starting the embedded one when
-no URL is given), loads scripts, syncs agents and pools from the config, and starts the route
-worker, the sender and the pub/sub fan-out; leaving stops them in reverse order.
+no URL is given), loads scripts, syncs agents and pools from the config, and hands the long-running
+loops (route worker, sender, fan-out, timers, rule sync, roster, bot) to one supervisor
+(router/supervisor.py); leaving stops them, then closes what was opened. A start that fails half
+way closes what it had opened before the error goes on.
 """
 
 from __future__ import annotations
@@ -12,25 +14,25 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from adapters.base import Adapter
-from kefu_common.errors import ProtocolError, StoreError
+from kefu_common.errors import StoreError
 from router import logsafe
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
-from router.auth import AgentTokens, Principal, SessionSigner
+from router.auth import AgentTokens, SessionSigner
 from router.config.settings import Settings
-from router.models import Role, new_id
 from router.ops import promises
+from router.ops.desk import Desk
 from router.ops.handover import KINDS as HANDOVER_KINDS
 from router.ops.handover import Handovers
+from router.ops.presence import Presence
 from router.ops.queue_texts import TIMER_KINDS as QUEUE_TIMER_KINDS
 from router.ops.queue_texts import QueueTexter
 from router.ops.roster import Roster
@@ -45,6 +47,7 @@ from router.rules.holder import RulesHolder
 from router.rules.sync import RuleSync
 from router.store import Store
 from router.store.embedded import EmbeddedRedis
+from router.supervisor import Supervisor
 
 log = logging.getLogger("kefu.runtime")
 
@@ -53,21 +56,19 @@ RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 
 class Runtime:
     def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu",
-                 extra_adapters: list[Adapter] | None = None, redis_cluster: bool = False) -> None:
+                 redis_cluster: bool = False) -> None:
         self.settings = settings
-        self.redis_url = redis_url or os.environ.get("KEFU_REDIS_URL") or settings.redis.url
-        cluster = redis_cluster or settings.redis.cluster or os.environ.get("KEFU_REDIS_CLUSTER", "") in ("1", "true")
+        self.redis_url = redis_url or settings.redis.url  # KEFU_REDIS_URL included (router/config/environment.py)
+        cluster = redis_cluster or settings.redis.cluster  # KEFU_REDIS_CLUSTER included
         if cluster and not self.redis_url:
             raise StoreError("Redis Cluster mode needs a node's address: set redis.url (or --redis-url)")
         self.data_dir = Path(data_dir)
         self.embedded: EmbeddedRedis | None = None
         self.tokens = AgentTokens(settings.agents)
         self.sockets: set[web.WebSocketResponse] = set()
-        self.disconnect_grace_s = settings.ops.disconnect_grace_s
         self.clock: Callable[[], float] = time.time
         """What the shift roster reads the time from; tests put a fixed clock here."""
-        self._tasks: list[asyncio.Task[None]] = []
-        self._grace: dict[str, asyncio.TimerHandle] = {}
+        self.supervisor = Supervisor()
         self.started = time.time()
         if not self.redis_url:
             # The embedded server's socket path is fixed, so every part can be built now.
@@ -80,17 +81,20 @@ class Runtime:
         self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
                                    settings.retention.archive_days, settings.retention.sweep_interval_s)
         self.transcript = Transcript(self.store)
-        self.ingestor = Ingestor(self.store)
-        self.outbox = Outbox(self.store)
+        self.ingestor = Ingestor(self.store, settings.retention.idempotency_s)
+        self.outbox = Outbox(self.store, settings.retention.idempotency_s)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
-        self.roster = Roster(self)
         self.rule_sync = RuleSync(self.store, self.rules, settings)
         self.sla = SlaService(self.store, settings)
         self.sla.check(self.rules.current)
         self.rule_sync.versions.sla_profiles = frozenset(self.sla.profiles)
         self.timers = TimerRunner(self.store, max_sleep_s=settings.sla.timer_max_sleep_s,
                                   lease_s=settings.sla.timer_lease_s)
+        # The domain operations: callers get these, not the runtime.
+        self.desk = Desk(self.store, self.transcript, self.timers)
+        self.presence = Presence(self.store, self.hub.agents, self.timers, settings.ops.disconnect_grace_s)
+        self.roster = Roster(self.store, settings, self.presence, lambda: self.clock())
         for kind in TIMER_KINDS:
             self.timers.on(kind, self.sla.fire)
         self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla)
@@ -118,39 +122,36 @@ class Runtime:
             self._add(WechatAdapter(wx, self.ingestor, self.store, settings.source))
         for tg in settings.channels.telegram:
             self._add(TelegramAdapter(tg, self.ingestor, self.store, settings.source))
-        for adapter in extra_adapters or []:
-            self._add(adapter)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 
     async def __aenter__(self) -> Runtime:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop(deadline_s=0)
+            raise
+        return self
+
+    async def _start(self) -> None:
         if self.embedded is not None:
             await self.embedded.start()
-        try:
-            await self.store.open()
-            await self.store.sync_config(self.settings)
-            await self.sla.sync()
-            self.signer.secret = await self._webchat_secret()
-            await self.rule_sync.start()  # before the worker: it decides with Redis's version
-            await self.bot.start()
-        except BaseException:
-            await self._close_store()
-            raise
+        await self.store.open()
+        await self.store.sync_config(self.settings)
+        await self.sla.sync()
+        self.signer.secret = await self._webchat_secret()
+        await self.rule_sync.start()  # before the worker: it decides with Redis's version
+        await self.bot.start()
         for adapter in self.adapters.values():
             await adapter.start()
         self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                   bot=self.bot if self.settings.bot.enabled else None,
                                   burst_window_s=self.settings.bot.debounce_s)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
-                             self.settings.worker.claim_idle_ms)
-        for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.rule_sync.run(),
-                     self.timers.run(), self.bot.run()):
-            self._tasks.append(asyncio.create_task(coro))
-        self._tasks.append(asyncio.create_task(self.roster.run()))
-        self._tasks.append(asyncio.create_task(self.archiver.run()))
-        self._tasks.append(asyncio.create_task(self.retention.run()))
+                             self.settings.worker.claim_idle_ms, self.settings.worker.max_tries)
+        self.supervisor.start([self.hub, self.worker, self.sender, self.rule_sync, self.timers, self.bot,
+                               self.roster, self.archiver, self.retention])
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
-        return self
 
     def _add(self, adapter: Adapter) -> None:
         self.adapters[(adapter.channel.value, adapter.account)] = adapter
@@ -168,20 +169,11 @@ class Runtime:
         await self.stop()
 
     async def stop(self, deadline_s: float | None = None) -> None:
-        """Stop taking work, let the current batch finish until the deadline, then close."""
+        """Stop taking work, let the current batch finish until the deadline, then close. Safe
+        on a runtime that started only in part: each step closes what exists."""
         deadline_s = self.settings.limits.shutdown_grace_s if deadline_s is None else deadline_s
-        for timer in self._grace.values():
-            timer.cancel()
-        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.rule_sync,
-                     self.roster, self.timers, self.bot, self.archiver, self.retention):
-            if part is not None:
-                part.stop()
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=deadline_s)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-        self._tasks.clear()
+        await self.supervisor.stop(deadline_s)
+        await self.presence.close()
         await self.queue_texts.close()
         await self.hub.close_all()
         await self.bot.aclose()
@@ -198,73 +190,10 @@ class Runtime:
 
     @property
     def ready(self) -> tuple[bool, str]:
-        names = ("fan-out", "route worker", "sender", "rule sync", "timers", "bot", "roster", "archive worker",
-                 "retention")
-        for name, task in zip(names, self._tasks, strict=False):
-            if task.done():
-                return False, f"{name} stopped"
+        """Ready when every service runs and pub/sub is subscribed; else which one is not, and why."""
+        down = self.supervisor.down()
+        if down:
+            return False, "; ".join(f"{s.name} {s.reason}" for s in down)
         if not self.hub.subscribed.is_set():
-            return False, "pub/sub not subscribed"
+            return False, "fan-out: pub/sub not subscribed"
         return True, "ok"
-
-    # -- operations shared by the WebSocket and the JSON API ----------------------------------
-    async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
-        cid = str(event["conversation_id"])
-        conv = await self.store.conversation(cid) or {"id": cid}
-        customer = await self.store.customer(conv.get("customer_id") or "") or {"id": conv.get("customer_id")}
-        messages = await self.transcript.public(cid)
-        trigger = event.get("message")
-        if isinstance(trigger, dict) and all(m["id"] != trigger.get("id") for m in messages):
-            messages.append(trigger)  # the transcript write may not have landed yet on a Cluster
-        return {"type": "assigned", "conversation": {**conv, "customer": customer}, "messages": messages}
-
-    async def close(self, cid: str, who: Principal, resolution: str) -> None:
-        force = "1" if who.can(Role.SUPERVISOR) else "0"
-        res = await self.store.call("close", [cid, who.agent_id, time.time(), resolution, force])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], f"close {cid}")
-
-    async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
-        """The script moves the chat and, in the same step, owes its note (router/ops/handover.py)."""
-        force = "1" if who.can(Role.SUPERVISOR) else "0"
-        res = await self.store.call("transfer", [cid, who.agent_id, force, kind, target, time.time(), note,
-                                                 new_id("tr")])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], f"transfer {cid}")
-        self.timers.wake()  # the note is due now
-        return {"outcome": str(res[1]), "to": str(res[2])}
-
-    async def set_status(self, aid: str, status: str, reason: str) -> None:
-        res = await self.store.call("status", [aid, status, time.time(), reason])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], "set status", default=404)
-        if int(res[2]):
-            self.timers.wake()  # the script scheduled the handovers' notes and texts: due now
-
-    def agent_left(self, aid: str, restart: bool = True) -> None:
-        """A socket closed: unless the agent comes back within the grace period, go offline."""
-        if aid in self.hub.agents or (not restart and aid in self._grace):
-            return
-        old = self._grace.pop(aid, None)
-        if old:
-            old.cancel()
-        loop = asyncio.get_running_loop()
-        self._grace[aid] = loop.call_later(
-            self.disconnect_grace_s, lambda: asyncio.ensure_future(self._maybe_offline(aid)))
-
-    async def _maybe_offline(self, aid: str) -> None:
-        self._grace.pop(aid, None)
-        if aid in self.hub.agents:
-            return
-        presence: dict[str, str] = await self.store.client.hgetall(self.store.keys.agent_presence(aid))
-        now = time.time()
-        stale = [c for c, exp in presence.items() if float(exp) < now]
-        if stale:
-            await self.store.client.hdel(self.store.keys.agent_presence(aid), *stale)
-        if len(presence) > len(stale):
-            return  # connected to another process
-        agent = await self.store.agent(aid)
-        if agent and agent["status"] != "offline":
-            log.info("agent %s disconnected past the grace period: going offline", aid)
-            await self.set_status(aid, "offline", "agent_disconnected")

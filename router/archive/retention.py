@@ -26,6 +26,8 @@ PRUNE_EVERY_S = 3600.0
 
 
 class Retention:
+    name = "retention"
+
     def __init__(self, store: Store, archive: Archive, redis_after_close_s: float, archive_days: float,
                  interval_s: float = 60.0) -> None:
         self.store = store

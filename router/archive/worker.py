@@ -24,6 +24,8 @@ BACKOFF_MAX_S = 5.0
 
 
 class ArchiveWorker:
+    name = "archive worker"
+
     def __init__(self, store: Store, archive: Archive, batch_size: int = 50, claim_idle_ms: int = 30_000,
                  block_ms: int = 1000) -> None:
         self.store = store

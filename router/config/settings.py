@@ -1,7 +1,8 @@
 """Loading the shop's YAML config: loud, positioned errors, secrets from the environment.
 
-Order of precedence, as starlette's Config: command-line flag, then `KEFU_*` environment, then the
-file, then the default here. Any key `X_env: NAME` stands for `X` read from environment variable
+Order of precedence, as starlette's Config: command-line flag, then `KEFU_*` environment
+(router/config/environment.py: `KEFU_WORKER_MAX_TRIES` is worker.max_tries), then the file, then
+the default here. Any key `X_env: NAME` stands for `X` read from environment variable
 NAME, so secrets stay out of the file. Every problem is reported as FILE:LINE:COL: message.
 """
 
@@ -18,7 +19,8 @@ import msgspec
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
-from router.config.limits import RedisSettings, check_redis
+from router.config import environment
+from router.config.limits import RateLimitSettings, RedisSettings, check_rate_limits, check_redis
 from router.config.ops import OpsSettings, ShiftSettings, check_ops
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
@@ -104,6 +106,8 @@ class WorkerSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     """A message this soon after a close reopens the conversation; later starts a new one."""
     debug_delay_ms: int = 0
     """Slows each routed message down; for crash drills and demos only."""
+    max_tries: int = 3
+    """An inbound or outbound entry that fails this often goes to its stream's dead letters."""
 
 
 class OutboxSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -151,6 +155,10 @@ class RetentionSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=
     """Archive rows of conversations closed longer ago than this are pruned."""
     sweep_interval_s: float = 60.0
     """How often each process looks for conversations past retention."""
+    idempotency_s: int = 7 * 24 * 3600
+    """How long a channel's message id and an agent's client_msg_id are remembered, so a retry
+    or a resent reply within it has no second effect. Retention drops a conversation's own marks
+    with it; those of replies expire after this."""
 
 
 class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -162,6 +170,11 @@ class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     browser used (the request's own, or a trusted proxy's X-Forwarded-Proto)."""
 
 
+class MetricsSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    token: str | None = None
+    """When set, GET /metrics needs `Authorization: Bearer TOKEN` (or token_env: NAME)."""
+
+
 class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     name: str = "kefu-router demo shop"
 
@@ -169,6 +182,7 @@ class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True)
 class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     shop: ShopSettings = ShopSettings()
     redis: RedisSettings = RedisSettings()
+    metrics: MetricsSettings = MetricsSettings()
     pools: tuple[PoolSettings, ...] = ()
     agents: tuple[AgentSettings, ...] = ()
     channels: ChannelSettings = ChannelSettings()
@@ -176,6 +190,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
     web: WebSettings = WebSettings()
     assignment: AssignmentSettings = AssignmentSettings()
     ops: OpsSettings = OpsSettings()
@@ -242,6 +257,7 @@ def _read_doc(doc: YamlDoc, base_dir: str, unset_env: list[ConfigError] | None,
     errors: list[ConfigError] = []
     _check_keys(doc, (), Settings, errors)
     data = _resolve_env(doc, doc.data, (), errors, unset_env)
+    errors += environment.apply(data, Settings, os.environ)
     if errors:
         return None, errors
     data = {**data, "source": doc.file, "base_dir": base_dir}
@@ -341,6 +357,15 @@ def _validation_error(doc: YamlDoc, exc: msgspec.ValidationError) -> ConfigError
 def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     """What types alone cannot say: ids, references between sections, ranges."""
     errors: list[ConfigError] = []
+    if not 0 <= s.redis.min_replicas_ack <= 5:
+        errors.append(doc.error(("redis", "min_replicas_ack"), "redis.min_replicas_ack: expected 0 to 5"))
+    if not 1 <= s.redis.replica_ack_timeout_ms <= 60_000:
+        errors.append(doc.error(("redis", "replica_ack_timeout_ms"),
+                                "redis.replica_ack_timeout_ms: expected 1 to 60000"))
+    if not _ID.match(s.redis.namespace):
+        # It goes inside every hash tag ({rt:NS}); a brace or colon there would split the tag.
+        errors.append(doc.error(("redis", "namespace"),
+                                f"redis.namespace {s.redis.namespace!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
     pool_ids: set[str] = set()
     for i, p in enumerate(s.pools):
         if not _ID.match(p.id):
@@ -397,6 +422,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
     errors.extend(check_redis(doc, s.redis, s.worker.block_ms))
+    errors.extend(check_rate_limits(doc, s.rate_limits))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
@@ -424,6 +450,8 @@ def _check_archive(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     if s.archive.batch_size < 1:
         errors.append(doc.error(("archive", "batch_size"), "archive.batch_size: expected at least 1"))
     r = s.retention
+    if r.idempotency_s < 60:
+        errors.append(doc.error(("retention", "idempotency_s"), "retention.idempotency_s: expected at least 60"))
     if r.redis_after_close_s < 0 or r.archive_days <= 0 or r.sweep_interval_s <= 0:
         errors.append(doc.error(("retention",), "retention: redis_after_close_s must be at least 0, "
                                                 "archive_days and sweep_interval_s more than 0"))

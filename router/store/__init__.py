@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -32,9 +33,12 @@ class Store:
                  options: RedisSettings | None = None) -> None:
         self.url = url
         self.cluster = cluster
+        self._node_clients: dict[str, Any] = {}
         self.keys = Keys(namespace)
         self.scripts = Scripts(self.keys)
         self.options = options or RedisSettings()
+        self.min_replicas_ack = self.options.min_replicas_ack
+        self.replica_ack_timeout_ms = self.options.replica_ack_timeout_ms
         self.client: Any = make_client(url, cluster, self.options)
         self.version = (0, 0)
         """The server's (major, minor), known after `open`."""
@@ -50,7 +54,53 @@ class Store:
             raise StoreError(f"cannot reach Redis at {self.url}: {exc}") from exc
 
     async def close(self) -> None:
+        for node in self._node_clients.values():
+            await node.aclose()
+        self._node_clients.clear()
         await self.client.aclose()
+
+    async def replicated(self, key: str) -> None:
+        """With `min_replicas_ack`, return once that many replicas of the master holding `key`
+        have every write made to it so far; raise StoreError when they do not in time."""
+        if not self.min_replicas_ack:
+            return
+        for attempt in (1, 2):
+            client = self._client_for(key)
+            try:
+                pipe = client.pipeline(transaction=False)  # one connection: the WAIT sees the INCR
+                pipe.incr(self.keys.barrier(key))
+                pipe.execute_command("WAIT", self.min_replicas_ack, self.replica_ack_timeout_ms)
+                _, acked = await pipe.execute()
+            except REDIS_ERRORS as exc:
+                # The slot moved or its master died: learn the new map, then try once more.
+                await self._drop_node_clients()
+                if self.cluster:
+                    await self.client.nodes_manager.initialize()
+                if attempt == 2:
+                    raise StoreError(f"could not confirm replication of {key}: {exc}") from exc
+                continue
+            if int(acked) < self.min_replicas_ack:
+                raise StoreError(f"{acked} of {self.min_replicas_ack} replicas acknowledged {key} within "
+                                 f"{self.replica_ack_timeout_ms} ms")
+            return
+
+    def _client_for(self, key: str) -> Any:
+        """A plain client on the master that owns `key`: WAIT has no key for the cluster client
+        to route by, and must share a connection with the write before it."""
+        if not self.cluster:
+            return self.client
+        node = self.client.get_node_from_key(key)
+        client = self._node_clients.get(node.name)
+        if client is None:
+            client = make_client(f"redis://{node.host}:{node.port}/0", False, self.options)
+            self._node_clients[node.name] = client
+        return client
+
+    async def _drop_node_clients(self) -> None:
+        clients, self._node_clients = list(self._node_clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(*REDIS_ERRORS, OSError):
+                await client.aclose()
 
     async def call(self, name: str, args: list[Any], keys: list[str] | None = None) -> Any:
         """Run a routing-domain script; KEYS[1] is the {rt} anchor so Cluster routes it."""

@@ -11,9 +11,16 @@ from kefu_common.errors import AuthError, ProtocolError
 from router.archive.db import DB_ERRORS
 from router.auth import Principal
 from router.models import Role
+from router.ops.desk import Desk
+from router.ops.presence import Presence
 from router.runtime import RUNTIME
 
 routes = web.RouteTableDef()
+
+DESK: web.AppKey[Desk] = web.AppKey("desk")
+"""Close, transfer, the assigned frame: what handlers may do to a conversation."""
+PRESENCE: web.AppKey[Presence] = web.AppKey("presence")
+"""Agents' status and console presence."""
 
 SESSION_COOKIE = "kefu_agent"
 """The console's signed session (router.auth.AgentTokens.issue_cookie), set by POST /api/v1/session."""
@@ -111,7 +118,7 @@ async def set_agent_status(request: web.Request) -> web.Response:
     status = body.get("status")
     if status not in ("online", "away", "offline"):
         raise ProtocolError("bad_request", '"status" must be online, away or offline')
-    await request.app[RUNTIME].set_status(aid, str(status), "api")
+    await request.app[PRESENCE].set_status(aid, str(status), "api")
     return web.json_response({"agent": await request.app[RUNTIME].store.agent(aid)})
 
 
@@ -120,7 +127,7 @@ async def close_conversation(request: web.Request) -> web.Response:
     who = principal(request)
     body = await json_body(request, required=False)
     resolution = str(body.get("resolution") or "resolved")[:64]
-    await request.app[RUNTIME].close(request.match_info["id"], who, resolution)
+    await request.app[DESK].close(request.match_info["id"], who, resolution)
     return web.json_response({"closed": request.match_info["id"]})
 
 

@@ -18,7 +18,7 @@ from router.pipeline import fanout
 async def test_assigned_that_failed_to_build_comes_on_reconnect(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fanout, "RETRY_DELAYS_S", (0.01, 0.02))
     async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
-        real = rt.assigned_frame
+        real = rt.desk.assigned_frame
         tries = 0
 
         async def busy(event: Any) -> dict[str, Any]:
@@ -26,7 +26,7 @@ async def test_assigned_that_failed_to_build_comes_on_reconnect(redis_url: str, 
             tries += 1
             raise RedisConnectionError("No connection available.")
 
-        monkeypatch.setattr(rt, "assigned_frame", busy)
+        monkeypatch.setattr(rt.desk, "assigned_frame", busy)
         alice = await agent(http, base, "alice-token-1234")
         cust, _ = await customer(http, base)
         await cust.send({"type": "message", "text": "在吗", "client_msg_id": msg_id()})
@@ -35,7 +35,7 @@ async def test_assigned_that_failed_to_build_comes_on_reconnect(redis_url: str, 
         assert alice.ws.close_code == aiohttp.WSCloseCode.TRY_AGAIN_LATER
         assert tries == 3 and alice.of("assigned") == []
 
-        monkeypatch.setattr(rt, "assigned_frame", real)
+        monkeypatch.setattr(rt.desk, "assigned_frame", real)
         again = await agent(http, base, "alice-token-1234")
         got = await again.expect(lambda f: f["type"] == "assigned")
         assert [m["text"] for m in got["messages"] if m["from"] == "customer"] == ["在吗"]

@@ -52,14 +52,14 @@ async def test_sigkill_mid_batch_reclaimed_exactly_once(redis_url: str, tmp_path
         # Wait until the victim has read the batch and is part-way through it, then kill it.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            pending = await r.xpending("kefu:{in}:stream", "routers")
+            pending = await r.xpending("{in:kefu}:stream", "routers")
             if pending["pending"] >= 100:
                 break
             await asyncio.sleep(0.02)
         assert pending["pending"] >= 100, pending
         await alice.close()
         victim.kill()
-        left = (await r.xpending("kefu:{in}:stream", "routers"))["pending"]
+        left = (await r.xpending("{in:kefu}:stream", "routers"))["pending"]
         assert left > 0, "the victim finished before the kill; nothing to reclaim"
 
         survivor = Serve(fast, redis_url, tmp_path)
@@ -83,10 +83,10 @@ async def test_sigkill_mid_batch_reclaimed_exactly_once(redis_url: str, tmp_path
         count()
         assert set(seen) == set(sent), f"missing {len(set(sent) - set(seen))}"
         assert max(seen.values()) == 1, [m for m, n in seen.items() if n > 1][:5]
-        assert (await r.xpending("kefu:{in}:stream", "routers"))["pending"] == 0
+        assert (await r.xpending("{in:kefu}:stream", "routers"))["pending"] == 0
         # Each message is in its conversation's transcript exactly once.
-        convs = await r.smembers("kefu:{rt}:agent:alice:convs")
-        total = sum([await r.xlen(f"kefu:{{t:{c}}}:log") for c in convs])
+        convs = await r.smembers("{rt:kefu}:agent:alice:convs")
+        total = sum([await r.xlen(f"{{t:kefu:{c}}}:log") for c in convs])
         assert total == 200
         await alice.close()
         for sock in customers:

@@ -38,8 +38,8 @@ async def _routed(r: Any, want: int, timeout: float = 30) -> list[dict[str, str]
     """Every conversation hash once `want` of them carry a decision record."""
     deadline = time.monotonic() + timeout
     while True:
-        ids = await r.zrange("kefu:{rt}:convs", 0, -1)
-        convs = [await r.hgetall(f"kefu:{{rt}}:conv:{cid}") for cid in ids]
+        ids = await r.zrange("{rt:kefu}:convs", 0, -1)
+        convs = [await r.hgetall(f"{{rt:kefu}}:conv:{cid}") for cid in ids]
         decided = [c for c in convs if c.get("decision")]
         if len(decided) >= want:
             return decided
@@ -48,7 +48,7 @@ async def _routed(r: Any, want: int, timeout: float = 30) -> list[dict[str, str]
 
 
 async def _first_text(r: Any, cid: str) -> str:
-    rows = await r.xrange(f"kefu:{{t:{cid}}}:log", count=1)
+    rows = await r.xrange(f"{{t:kefu:{cid}}}:log", count=1)
     return str(json.loads(rows[0][1]["m"])["text"])
 
 

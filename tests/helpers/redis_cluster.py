@@ -154,6 +154,12 @@ class RedisCluster:
         proc.kill()
         proc.wait(10)
 
+    def restart(self, port: int) -> None:
+        """Start a killed node again on its data dir: it rejoins, as a replica of whoever took
+        its slots."""
+        self._spawn(port)
+        self._wait_ping(port, time.monotonic() + 30)
+
     def stop(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
