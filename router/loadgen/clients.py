@@ -157,16 +157,19 @@ class Customer(_Socket):
 
     async def on_open(self) -> None:
         self.shown = set()
-        for frame in list(self.unacked.values()):  # the same client_msg_id: accepted once
-            await self.send(frame)
+        if self.unacked:  # the same client_msg_id: accepted once
+            await self.send(self.unacked[min(self.unacked)])
 
     async def write(self, seq: int) -> None:
+        """Queue a line. Like a page, a customer has one line in flight and sends the next when
+        it is acked, so lines arrive in the order written even when some must be sent again."""
         key = (self.idx, seq)
         text = f"{self.script[seq % len(self.script)]} {line_marker(self.run, key)}"
         frame = {"type": "message", "text": text, "client_msg_id": f"{self.run}.{self.idx}.{seq}"}
-        self.unacked[seq] = frame
         self.tally.sent_at.setdefault(key, time.time())
-        await self.send(frame)
+        self.unacked[seq] = frame
+        if len(self.unacked) == 1:
+            await self.send(frame)
 
     async def on_frame(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
@@ -174,6 +177,8 @@ class Customer(_Socket):
             seq = int(str(frame.get("client_msg_id", "..-1")).rsplit(".", 1)[-1])
             if self.unacked.pop(seq, None) is not None:
                 self.tally.acked.add((self.idx, seq))
+                if self.unacked:
+                    await self.send(self.unacked[min(self.unacked)])
         elif kind == "message":
             msg = frame.get("message") or {}
             self.last_seen = msg.get("id") or self.last_seen
@@ -209,8 +214,11 @@ class Agent(_Socket):
         self.script_len = script_len
         self.answer = answer
         self.id = ""
-        self.shown: set[Key] = set()
+        self.shown: dict[str, set[Key]] = {}
+        """Lines shown per conversation on this socket; a new assignment starts it again."""
         self.unacked: dict[str, dict[str, Any]] = {}
+        self.to_close: dict[str, set[str]] = {}
+        """Chats to close once these answers are acked (a close first would refuse them)."""
         self.closing: set[str] = set()
         """Chats this agent closed and has not yet seen the `closed` frame of."""
         self._closer: asyncio.Task[None] | None = None
@@ -223,18 +231,19 @@ class Agent(_Socket):
         return [self._closer] if self._closer is not None else []
 
     async def on_open(self) -> None:
-        self.shown = set()
+        self.shown = {}
         for frame in list(self.unacked.values()):  # the same client_msg_id: stored once
             await self.send(frame)
 
     async def on_frame(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
         if kind == "ack":
-            self.unacked.pop(str(frame.get("client_msg_id")), None)
+            await self._answered(str(frame.get("client_msg_id")))
         elif kind == "hello":
             self.id = frame["agent"]["id"]
-        elif kind == "closed":
+        elif kind in ("closed", "unassigned"):
             self.closing.discard(str(frame.get("conversation_id")))
+            self.shown.pop(str(frame.get("conversation_id")), None)
         elif kind == "assigned":
             cid = frame["conversation"]["id"]
             self.tally.assigned.setdefault(self.id, set()).add(cid)
@@ -252,19 +261,20 @@ class Agent(_Socket):
                 return
             if frame.get("code") in RETRYABLE:
                 self.later(_hint(frame), self.unacked[ref])
-            else:  # refused for good (the chat closed meanwhile): the answer is not owed
-                self.unacked.pop(ref)
+            else:  # refused for good (the chat moved on meanwhile): the answer is not owed
                 idx, seq = ref[1:].rsplit(".", 2)[-2:]
                 self.tally.replied_at.pop((int(idx), int(seq)), None)
+                await self._answered(ref)
 
     async def _line(self, cid: str, msg: dict[str, Any]) -> None:
         key = _key(self._lines, msg.get("text"))
         if key is None:
             return
-        if key in self.shown:
+        shown = self.shown.setdefault(cid, set())
+        if key in shown:
             self.tally.duplicates_agent += 1
             return
-        self.shown.add(key)
+        shown.add(key)
         t = self.tally
         if key not in t.delivered:
             t.delivered.add(key)
@@ -276,12 +286,22 @@ class Agent(_Socket):
         ref = f"r{self.run}.{key[0]}.{key[1]}"
         self.unacked[ref] = {"type": "reply", "conversation_id": cid, "text": f"好的 {answer_marker(self.run, key)}",
                              "client_msg_id": ref}
-        await self.send(self.unacked[ref])
         if key[1] % self.script_len == self.script_len - 1:
-            self.closing.add(cid)
-            await self.send({"type": "close", "conversation_id": cid})
-            if self._closer is None:
-                self._closer = asyncio.create_task(self._close_again())
+            waiting = {r for r, f in self.unacked.items() if f.get("conversation_id") == cid}
+            self.to_close[cid] = waiting
+        await self.send(self.unacked[ref])
+
+    async def _answered(self, ref: str) -> None:
+        """An answer is settled (acked, or refused for good); close chats that waited on it."""
+        self.unacked.pop(ref, None)
+        for cid, waiting in list(self.to_close.items()):
+            waiting.discard(ref)
+            if not waiting:
+                del self.to_close[cid]
+                self.closing.add(cid)
+                await self.send({"type": "close", "conversation_id": cid})
+                if self._closer is None:
+                    self._closer = asyncio.create_task(self._close_again())
 
     async def _close_again(self) -> None:
         """A close has no ack; one the router could not take (busy) is sent again until the
