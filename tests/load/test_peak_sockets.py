@@ -15,8 +15,9 @@ import redis.asyncio as aioredis
 from helpers.procs import Serve
 
 from router.loadgen import Plan, Tally, run
+from router.store.keys import Keys
 
-RT = "kefu:{rt}:"
+KEYS = Keys()  # the default namespace, as `kefu serve` uses it
 SCRIPT = ("你好，在吗", "这件外套有M码吗")
 
 
@@ -32,9 +33,9 @@ async def assigned_in_redis(url: str) -> dict[str, str]:
     r = aioredis.from_url(url, decode_responses=True)
     try:
         pipe = r.pipeline(transaction=False)
-        ids = await r.zrange(f"{RT}convs", 0, -1)
+        ids = await r.zrange(KEYS.conv_index, 0, -1)
         for cid in ids:
-            pipe.hget(f"{RT}conv:{cid}", "agent")
+            pipe.hget(KEYS.conv(cid), "agent")
         return {cid: aid for cid, aid in zip(ids, await pipe.execute(), strict=True) if aid}
     finally:
         await r.aclose()
@@ -44,10 +45,10 @@ async def states(url: str) -> dict[str, int]:
     """How many conversations are in each state: where a stuck line waits, when one does."""
     r = aioredis.from_url(url, decode_responses=True)
     try:
-        ids = await r.zrange(f"{RT}convs", 0, -1)
+        ids = await r.zrange(KEYS.conv_index, 0, -1)
         pipe = r.pipeline(transaction=False)
         for cid in ids:
-            pipe.hget(f"{RT}conv:{cid}", "state")
+            pipe.hget(KEYS.conv(cid), "state")
         return dict(Counter(await pipe.execute()))
     finally:
         await r.aclose()
