@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from wechatpy import parse_message
 
-from adapters.base import Adapter, Limits, Sink, read_capped
+from adapters.base import Adapter, Limits, Sink, console_access, read_capped
 from adapters.replay import ReplayGuard
 from adapters.wechat_api import UNANSWERED_LIMIT, WINDOW_CLOSED, WechatApi
 from adapters.wechat_crypto import (
@@ -178,8 +178,12 @@ class WechatAdapter(Adapter):
         return 0 if used is None else max(0, QUOTA - int(used))
 
     async def quota(self, request: web.Request) -> web.Response:
-        """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box."""
+        """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box.
+        Only for a customer in a conversation the caller may see; any other openid is 404, which
+        says nothing about whether that person wrote lately."""
         openid = request.match_info["openid"]
+        if not await console_access(request).user(self.channel, self.account, openid):
+            raise ProtocolError("not_found", "no conversation you can see is with this openid", 404)
         key = self.keys.wechat_quota(self.account, openid)
         opened = await self.redis.hget(key, "opened")
         return web.json_response({

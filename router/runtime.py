@@ -15,7 +15,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 from aiohttp import web
@@ -26,13 +25,15 @@ from router import logsafe
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
-from router.auth import AgentTokens, SessionSigner
+from router.auth import AgentTokens, Sessions, SessionSigner
 from router.config.settings import Settings
 from router.ops import promises
+from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.handover import KINDS as HANDOVER_KINDS
 from router.ops.handover import Handovers
 from router.ops.presence import Presence
+from router.ops.promises import Promises
 from router.ops.queue_texts import TIMER_KINDS as QUEUE_TIMER_KINDS
 from router.ops.queue_texts import QueueTexter
 from router.ops.roster import Roster
@@ -93,6 +94,7 @@ class Runtime:
                                   lease_s=settings.sla.timer_lease_s)
         # The domain operations: callers get these, not the runtime.
         self.desk = Desk(self.store, self.transcript, self.timers)
+        self.approvals = Approvals(self.store, self.transcript, settings)
         self.presence = Presence(self.store, self.hub.agents, self.timers, settings.ops.disconnect_grace_s)
         self.roster = Roster(self.store, settings, self.presence, lambda: self.clock())
         for kind in TIMER_KINDS:
@@ -100,7 +102,8 @@ class Runtime:
         self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla)
         for kind in QUEUE_TIMER_KINDS:
             self.timers.on(kind, self.queue_texts.announce)
-        self.timers.on(promises.TIMER_KIND, partial(promises.fire, self))
+        self.promises = Promises(self.store, self.sla, self.transcript, self.outbox)
+        self.timers.on(promises.TIMER_KIND, self.promises.fire)
         self.hub.customer_watchers.append(self.queue_texts.seen)
         self.handovers = Handovers(self.store, self.transcript, self.outbox, settings.ops.agent_left_text)
         for kind in HANDOVER_KINDS:
@@ -110,6 +113,7 @@ class Runtime:
 
         self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
+        self.sessions = Sessions(self.store, self.tokens, self.signer)
         self.adapters: dict[tuple[str, str], Adapter] = {}
         from adapters.webchat import WebchatAdapter
 

@@ -24,11 +24,13 @@ class Waker(Protocol):
     def wake(self) -> None: ...
 
 
-async def checked(store: Store, script: str, args: list[Any], doing: str, *, default: int = 409) -> list[Any]:
-    """Run a routing script that answers {'ok', ...} or {'err', reason}; a refusal raises."""
+async def checked(store: Store, script: str, args: list[Any], doing: str, *, default: int = 409,
+                  statuses: Mapping[str, int] | None = None) -> list[Any]:
+    """Run a routing script that answers {'ok', ...} or {'err', reason}; a refusal raises
+    (ProtocolError.refusal: `statuses` by code, else `default`)."""
     res: list[Any] = await store.call(script, args)
     if res[0] != "ok":
-        raise ProtocolError.refusal(res[1], doing, default=default)
+        raise ProtocolError.refusal(res[1], doing, statuses, default=default)
     return res
 
 

@@ -30,6 +30,8 @@ from routing_rules.model import Decision, RuleInput
 log = logging.getLogger("kefu.worker")
 
 APPLIED_TTL_S = 7 * 24 * 3600
+MEDIA_TTL_S = 90 * 24 * 3600
+"""How long the console may fetch a customer's media through its conversation."""
 
 
 class Decider(Protocol):
@@ -170,6 +172,8 @@ class RouteWorker(StreamLoop):
                 continue
             routed.append((eid, m, decision))
 
+        await self._index_media([m for _, m, _d in routed])
+
         def route(pipe: Any) -> None:
             for _, m, _d in routed:
                 self.transcript.queue_append(pipe, m)
@@ -201,6 +205,20 @@ class RouteWorker(StreamLoop):
         for cid, first in to_people.items():
             await self._queued(cid, first)
         return done, failures
+
+    async def _index_media(self, msgs: list[Message]) -> None:
+        """Remember which conversation each customer media id arrived in, before the message is
+        routed: the console serves a file only to staff who may see such a conversation, and an
+        entry re-read after a crash writes the same member again."""
+        with_media = [m for m in msgs if m.media and m.conversation_id]
+        if not with_media:
+            return
+        pipe = self.store.client.pipeline(transaction=False)
+        for m in with_media:
+            key = self.keys.media_convs(m.channel.value, m.account, str(m.media))
+            pipe.sadd(key, str(m.conversation_id))
+            pipe.expire(key, MEDIA_TTL_S)
+        await pipe.execute()
 
     async def _queued(self, cid: str, m: Message) -> None:
         """Tell the bot a new conversation waits for people (its off-hours notice). The routing

@@ -128,6 +128,22 @@ class Store:
                  json.dumps(list(agent.pools)), json.dumps(agent.skills), now],
             )
 
+    # -- console sessions (router.auth.Sessions) ----------------------------------------------
+    async def session_put(self, sid: str, agent_id: str, fingerprint: str, ttl_s: int) -> None:
+        key = self.keys.session(sid)
+        # A transaction, so a session never exists without its expiry.
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(key, mapping={"agent": agent_id, "fp": fingerprint, "since": time.time()})
+        pipe.expire(key, ttl_s)
+        await pipe.execute()
+
+    async def session_get(self, sid: str) -> tuple[str | None, str | None]:
+        agent, fp = await self.client.hmget(self.keys.session(sid), "agent", "fp")
+        return agent, fp
+
+    async def session_drop(self, sid: str) -> None:
+        await self.client.delete(self.keys.session(sid))
+
     # -- shared reads -------------------------------------------------------------------------
     async def conversation(self, cid: str) -> dict[str, Any] | None:
         data: dict[str, str] = await self.client.hgetall(self.keys.conv(cid))

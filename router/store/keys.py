@@ -359,6 +359,11 @@ class Keys:
         """Hash: message id -> feed entry id, to find `last_seen` and to add each message once."""
         return f"{{f:{self.ns}:{visitor}}}:ids"
 
+    def session(self, sid: str) -> str:
+        """Hash (EX, the cookie's lifetime): one console sign-in, its agent and their token's
+        fingerprint. Deleting it signs the agent out at once, whatever the cookie still says."""
+        return f"{self.ns}:session:{sid}"
+
     @property
     def webchat_secret(self) -> str:
         """String: the session-signing secret shared by all processes when the config has none."""
@@ -384,6 +389,11 @@ class Keys:
         return f"{{wx:{self.ns}:{account}}}:quota:{openid}"
 
     # -- Telegram -----------------------------------------------------------------------------
+    def media_convs(self, channel: str, account: str, media: str) -> str:
+        """Set (EX 90 days, renewed by each message): the conversations whose customer sent this
+        media id, so the console's file proxy serves a file only to who may see one of them."""
+        return f"{self.ns}:media:{channel}:{account}:{media}"
+
     # -- webhook freshness {hook:<channel>:<account>} ---------------------------------------
     def webhook_nonce(self, channel: str, account: str, timestamp: str, nonce: str) -> str:
         """String (EX, until the timestamp leaves the replay window): SHA-256 of the body first

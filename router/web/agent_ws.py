@@ -16,6 +16,7 @@ from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.auth import Principal
 from router.models import Channel, Reply, Role, new_id
+from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.presence import Presence
 from router.pipeline.fanout import Tap
@@ -23,7 +24,7 @@ from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
 from router.web import frames, ops_ws
-from router.web.api import DESK, PRESENCE
+from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
 
 log = logging.getLogger("kefu.agent_ws")
@@ -38,14 +39,13 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         if not token and not _same_origin(request):
             # A cookie rides along on any page's WebSocket; only our own console may use it.
             raise AuthError("cross-origin WebSocket with a session cookie", status=403)
-        who = (rt.tokens.verify(token) if token
-               else rt.tokens.verify_cookie(request.cookies.get("kefu_agent"), rt.signer))
+        who = rt.tokens.verify(token) if token else (await rt.sessions.verify(request.cookies.get(SESSION_COOKIE)))[0]
     except AuthError as exc:
         raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
                                    content_type="application/json") from None
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
-    session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], who, ws)
+    session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws)
     rt.sockets.add(ws)
     try:
         await session.run()
@@ -60,11 +60,12 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 
 class AgentSession:
-    def __init__(self, rt: Runtime, desk: Desk, presence: Presence, who: Principal,
+    def __init__(self, rt: Runtime, desk: Desk, presence: Presence, approvals: Approvals, who: Principal,
                  ws: web.WebSocketResponse) -> None:
         self.rt = rt
         self.desk = desk
         self.presence = presence
+        self.approvals = approvals
         self.who = who
         self.ws = ws
         self.conn_id = os.urandom(6).hex()

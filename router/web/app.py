@@ -25,7 +25,7 @@ from router.web import (
     widget,
 )
 from router.web.agent_ws import agent_ws
-from router.web.api import DESK, PRESENCE
+from router.web.api import APPROVALS, DESK, PRESENCE
 from router.web.pages import CSP, page, static_dir
 from router.web.proxy import PROXIES, Proxies
 
@@ -89,10 +89,12 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 def build_app(rt: Runtime) -> web.Application:
     """An app whose runtime starts with the server and stops with it."""
-    app = web.Application(middlewares=[errors], client_max_size=rt.settings.limits.max_body_bytes)
+    app = web.Application(middlewares=[errors, api.console_session],
+                          client_max_size=rt.settings.limits.max_body_bytes)
     app[RUNTIME] = rt
     app[DESK] = rt.desk
     app[PRESENCE] = rt.presence
+    app[APPROVALS] = rt.approvals
     app[PROXIES] = Proxies(rt.settings.web)
     app.on_response_prepare.append(security_headers)
 

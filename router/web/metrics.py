@@ -20,6 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from kefu_common.errors import AuthError
+from router.pipeline.streams import dead_letter_counts
 
 if TYPE_CHECKING:
     from router.runtime import Runtime
@@ -115,6 +116,14 @@ async def gather(rt: Runtime) -> list[Metric]:
                            ["stream", "partition"], lag))
     families.append(_gauge("kefu_dead_letters", "Replies in the dead-letter stream", [],
                            [((), float(await client.xlen(keys.dead)))]))
+    poisoned = await dead_letter_counts(rt.store)
+    families.append(_gauge("kefu_stream_dead_letters", "Stream entries that could not be parsed or handled, "
+                           "by stream", ["stream"], [((name,), float(n)) for name, n in poisoned.items()]))
+    states = rt.supervisor.states.values()
+    families.append(_gauge("kefu_service_up", "1 while a service of this process runs, 0 while it is down",
+                           ["service"], [((st.name,), 1.0 if st.up else 0.0) for st in states]))
+    families.append(_counter("kefu_service_crashes", "Crashes of a service of this process, each restarted",
+                             ["service"], [((st.name,), float(st.crashes)) for st in states]))
     stats: dict[str, str] = await client.hgetall(keys.bot_stats)
     bot = {k: float(stats.get(k) or 0) for k in ("conversations", "resolved", "handed_off")}
     families.append(_counter("kefu_bot_conversations", "Conversations the bot took, by how they ended",

@@ -9,10 +9,9 @@ from aiohttp import web
 
 from kefu_common.errors import AuthError, ProtocolError
 from router.models import Role
-from router.ops import approvals
 from router.pipeline.streams import dead_letter_counts, dead_letters
 from router.runtime import RUNTIME, Runtime
-from router.web.api import DESK, json_body, principal
+from router.web.api import APPROVALS, DESK, json_body, principal
 
 routes = web.RouteTableDef()
 
@@ -149,7 +148,7 @@ async def handovers(request: web.Request) -> web.Response:
 @routes.get("/api/v1/approvals")
 async def list_approvals(request: web.Request) -> web.Response:
     who = principal(request)
-    return web.json_response({"approvals": await approvals.listing(request.app[RUNTIME], who)})
+    return web.json_response({"approvals": await request.app[APPROVALS].listing(who)})
 
 
 @routes.post("/api/v1/approvals/{id}")
@@ -163,7 +162,7 @@ async def answer_approval(request: web.Request) -> web.Response:
         raise ProtocolError("bad_request", '"approved" must be true or false')
     if not isinstance(note, str) or len(note) > 2000:
         raise ProtocolError("bad_request", '"note" must be a string of at most 2000 characters')
-    approval = await approvals.answer(request.app[RUNTIME], who, request.match_info["id"], approved, note)
+    approval = await request.app[APPROVALS].answer(who, request.match_info["id"], approved, note)
     return web.json_response({"approval": approval})
 
 

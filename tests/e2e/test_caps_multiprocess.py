@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import aiohttp
-import redis.asyncio as aioredis
 from helpers.clients import agent, customer, msg_id
 from helpers.procs import Serve
+from helpers.redis_cluster import Backend
 
 CONFIG = """
 pools:
@@ -27,13 +27,15 @@ agents:
 """
 
 
-async def test_caps_hold_across_three_processes(redis_url: str, tmp_path: Path) -> None:
+async def test_caps_hold_across_three_processes(backend: Backend, tmp_path: Path) -> None:
+    """On one Redis and on a 3+3 Cluster."""
+    redis_url = backend.url
     cfg = tmp_path / "kefu.yaml"
     cfg.write_text(CONFIG)
-    procs = [Serve(cfg, redis_url, tmp_path) for _ in range(3)]
+    procs = [Serve(cfg, redis_url, tmp_path, extra=backend.serve_args) for _ in range(3)]
     for p in procs:
         p.wait_ready()
-    r = aioredis.from_url(redis_url, decode_responses=True)
+    r = backend.client()
     max_seen = {"alice": 0, "bob": 0}
     watching = True
 

@@ -9,9 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
-import redis.asyncio as aioredis
 from helpers.clients import agent, customer, msg_id
 from helpers.procs import Serve
+from helpers.redis_cluster import Backend
 
 CONFIG = """
 pools:
@@ -28,15 +28,17 @@ worker:
 """
 
 
-async def test_sigkill_mid_batch_reclaimed_exactly_once(redis_url: str, tmp_path: Path) -> None:
+async def test_sigkill_mid_batch_reclaimed_exactly_once(backend: Backend, tmp_path: Path) -> None:
+    """On one Redis and on a 3+3 Cluster."""
+    redis_url = backend.url
     slow = tmp_path / "slow.yaml"
     slow.write_text(CONFIG.format(delay=15))  # 200 messages x 15 ms: a 3 s window to kill in
     fast = tmp_path / "fast.yaml"
     fast.write_text(CONFIG.format(delay=0))
-    r = aioredis.from_url(redis_url, decode_responses=True)
+    r = backend.client()
 
     # The survivor holds the agent socket but does not route until the victim has the batch.
-    victim = Serve(slow, redis_url, tmp_path)
+    victim = Serve(slow, redis_url, tmp_path, extra=backend.serve_args)
     victim.wait_ready()
     async with aiohttp.ClientSession() as http:
         alice = await agent(http, victim.base, "alice-token-1234")
@@ -62,7 +64,7 @@ async def test_sigkill_mid_batch_reclaimed_exactly_once(redis_url: str, tmp_path
         left = (await r.xpending("{in:kefu}:stream", "routers"))["pending"]
         assert left > 0, "the victim finished before the kill; nothing to reclaim"
 
-        survivor = Serve(fast, redis_url, tmp_path)
+        survivor = Serve(fast, redis_url, tmp_path, extra=backend.serve_args)
         survivor.wait_ready()
         alice = await agent(http, survivor.base, "alice-token-1234")
         seen: Counter[str] = Counter()

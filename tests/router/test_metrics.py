@@ -16,6 +16,7 @@ WANTED = {
     "kefu_messages_in", "kefu_messages_out", "kefu_routed", "kefu_queue_depth", "kefu_queue_oldest_wait_seconds",
     "kefu_stream_pending", "kefu_stream_lag", "kefu_dead_letters", "kefu_sla_breaches",
     "kefu_bot_deflection_ratio", "kefu_channel_api_errors", "kefu_redis_rtt_seconds", "kefu_websocket_connections",
+    "kefu_stream_dead_letters", "kefu_service_up", "kefu_service_crashes",
 }
 
 
@@ -58,6 +59,9 @@ async def test_metrics_after_traffic(redis_url: str) -> None:
         assert got[("kefu_websocket_connections", (("kind", "agent"),))] == 2
         assert got[("kefu_websocket_connections", (("kind", "customer"),))] == 150
         assert got[("kefu_redis_rtt_seconds", ())] > 0
+        assert got[("kefu_service_up", (("service", "route worker"),))] == 1
+        assert got[("kefu_service_crashes_total", (("service", "sender"),))] == 0
+        assert got[("kefu_stream_dead_letters", (("stream", "inbound"),))] == 0
         for s in [alice, bob, *socks]:
             await s.close()
 
