@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
 
     add_bot_parsers(bot_sub)
 
+    from router.cli.dead_letters import add_dead_letters_parser
+
+    add_dead_letters_parser(sub)
+
     archive = sub.add_parser("archive", help="the archive of closed conversations (SQLite or PostgreSQL)")
     archive_sub = archive.add_subparsers(dest="archive_command", required=True)
     from router.cli.archive import add_archive_parsers
@@ -126,7 +130,7 @@ def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
     from adapters.telegram import set_webhook
 
     settings = resolve_settings(args.config, Path(args.data_dir))
-    bots = {b.bot: b for b in settings.channels.telegram}
+    bots = {b.bot: b for b in settings.channels.of("telegram")}
     if args.bot not in bots:
         known = ", ".join(sorted(bots)) or "none"
         print(f"kefu: no Telegram bot {args.bot!r} in {settings.source}; bots: {known}", file=sys.stderr)

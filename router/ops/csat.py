@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kefu_common.errors import ProtocolError
-from router.models import Channel
+from router.models import WEBCHAT
 from router.store import Store
 
 COMMENT_MAX = 1000
@@ -58,7 +58,7 @@ class Csat:
 
     async def customer_of(self, visitor: str) -> str | None:
         """The customer id behind a web chat visitor, once they have written."""
-        cust: str | None = await self.store.client.get(self.keys.identity(Channel.WEBCHAT.value, "web", visitor))
+        cust: str | None = await self.store.client.get(self.keys.identity(WEBCHAT, "web", visitor))
         return cust
 
     async def record(self, customer: str | None, cid: str, rating: int, comment: str,

@@ -49,5 +49,5 @@ class Ingestor:
             raise StoreUnavailable(f"the message queue is unavailable; try again ({type(exc).__name__})") from exc
         await self.store.replicated(keys.inbound)  # a duplicate waits too: its first WAIT may have failed
         if int(new):
-            self.accepted[msg.channel.value] += 1
+            self.accepted[msg.channel] += 1
         return Accepted(message_id=str(mid), duplicate=not int(new))

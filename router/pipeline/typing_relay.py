@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from kefu_common.errors import ProtocolError
 from router.auth import Principal
-from router.models import Channel, Role
+from router.models import WEBCHAT, Role
 from router.web import frames
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ async def from_customer(rt: Runtime, visitor: str, gate: Throttle) -> None:
     if not gate.ready("customer"):
         return
     k = rt.store.keys
-    cust = await rt.store.client.get(k.identity(Channel.WEBCHAT.value, "web", visitor))
+    cust = await rt.store.client.get(k.identity(WEBCHAT, "web", visitor))
     cid = cust and await rt.store.client.hget(k.customer(cust), "open")
     if not cid:
         return
@@ -75,7 +75,7 @@ async def from_agent(rt: Runtime, who: Principal, cid: str, gate: Throttle) -> N
         raise ProtocolError("unknown_conversation", f"no conversation {cid}")
     if agent != who.agent_id and not who.can(Role.SUPERVISOR):
         raise ProtocolError("not_assigned_to_you", f"{cid} is not assigned to you")
-    if state != "assigned" or channel != Channel.WEBCHAT.value or not chat or not gate.allow(cid):
+    if state != "assigned" or channel != WEBCHAT or not chat or not gate.allow(cid):
         return
     frame = frames.dump({"type": "typing", "from": "agent", "conversation_id": cid})
     await rt.store.client.publish(k.customer_channel, f"{channel}:{chat}\n-\n{frame}")

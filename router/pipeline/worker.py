@@ -137,8 +137,8 @@ class RouteWorker(StreamLoop):
         def resolve(pipe: Any) -> None:
             for _, m in msgs:
                 scripts.queue(pipe, "resolve", [self.keys.conv_index], [
-                    m.id, f"{m.channel.value}:{m.account}:{m.sender_ref}", new_id("cu"),
-                    new_id("c"), now, self.settings.reopen_window_s, m.channel.value, m.account,
+                    m.id, f"{m.channel}:{m.account}:{m.sender_ref}", new_id("cu"),
+                    new_id("c"), now, self.settings.reopen_window_s, m.channel, m.account,
                     m.sender_ref, m.customer_name or "",
                 ])
 
@@ -161,7 +161,7 @@ class RouteWorker(StreamLoop):
             m = msgspec.structs.replace(m, conversation_id=cid, customer_id=cust)
             try:
                 decision = decider.decide(RuleInput(
-                    text=m.text, channel=m.channel.value, account=m.account,
+                    text=m.text, channel=m.channel, account=m.account,
                     now=datetime.fromtimestamp(m.ts or now, UTC), kind=m.kind.value,
                     customer_tags=frozenset(json.loads(tags or "[]")), segment=segment,
                     message_count=int(count) + 1, reopened=int(reopened) > 0,
@@ -215,7 +215,7 @@ class RouteWorker(StreamLoop):
             return
         pipe = self.store.client.pipeline(transaction=False)
         for m in with_media:
-            key = self.keys.media_convs(m.channel.value, m.account, str(m.media))
+            key = self.keys.media_convs(m.channel, m.account, str(m.media))
             pipe.sadd(key, str(m.conversation_id))
             pipe.expire(key, MEDIA_TTL_S)
         await pipe.execute()

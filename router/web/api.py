@@ -87,26 +87,6 @@ def signed_in(route: web.RouteDef) -> web.RouteDef:
     return web.RouteDef(route.method, route.path, guarded, route.kwargs)
 
 
-@routes.get("/api/v1/conversations")
-async def list_conversations(request: web.Request) -> web.Response:
-    """Newest first; agents see their own, supervisors and admins see all."""
-    who = principal(request)
-    rt = request.app[RUNTIME]
-    try:
-        limit = min(int(request.query.get("limit", "50")), 500)
-    except ValueError:
-        raise ProtocolError("bad_query", "limit must be a whole number") from None
-    state = request.query.get("state")
-    if who.can(Role.SUPERVISOR):
-        ids = await rt.store.client.zrevrange(rt.store.keys.conv_index, 0, limit * 4 - 1)
-    else:
-        ids = sorted(await rt.store.client.smembers(rt.store.keys.agent_convs(who.agent_id)))
-    convs = await rt.store.conversations(ids)
-    if state:
-        convs = [c for c in convs if c["state"] == state]
-    return web.json_response({"conversations": convs[:limit]})
-
-
 @routes.get("/api/v1/conversations/{id}")
 async def get_conversation(request: web.Request) -> web.Response:
     who = principal(request)
@@ -126,6 +106,8 @@ async def get_conversation(request: web.Request) -> web.Response:
 async def _archived_conversation(request: web.Request, who: Principal, cid: str) -> web.Response:
     """Redis let go of it (retention): the archive answers, in the same shape."""
     rt = request.app[RUNTIME]
+    if not rt.archive.ready.is_set():
+        raise ProtocolError("archive_unavailable", "the archive is starting; try again", 503)
     try:
         conv = await rt.archive.conversation(cid)
     except DB_ERRORS:
