@@ -29,8 +29,8 @@ def test_loadgen_reports_latency_and_no_loss(redis_url: str, tmp_path: Path) -> 
         tokens = [a for i in range(4) for a in ("--agent-token", f"a{i}-token-123456")]
         out = subprocess.run(
             [sys.executable, "-m", "router", "loadgen", proc.base, *tokens, "--customers", "40", "--rate", "60",
-             "--duration", "2", "--script", str(script), "--json"],
-            capture_output=True, text=True, timeout=180, check=False)
+             "--duration", "2", "--script", str(script), "--drain", "300", "--json"],
+            capture_output=True, text=True, timeout=600, check=False)
         assert out.returncode == 0, out.stderr[-2000:]
         report = json.loads(out.stdout)
         assert report["sent"] == 120 and report["delivered_to_agent"] == 120 and report["lost_to_agent"] == 0
