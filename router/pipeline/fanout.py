@@ -6,12 +6,6 @@ local connections. A connection is a `Tap`: it drops frames it already sent (by 
 holds live frames back while it replays history, and writes in order through its own queue, so a
 slow browser never slows the subscriber. If the subscription drops, every tap replays its stream
 from its cursor on resubscribe: pub/sub may lose frames, the streams do not.
-
-No frame is dropped silently under load. A frame the writer fails to build or send (Redis busy
-while an `assigned` frame is expanded) is tried again a few times; if it still fails, or the
-socket falls too far behind, the tap closes the socket with 1013 and stops. The client reconnects
-and gets the frame again: a page replays its feed after `last_seen`, a console gets every open
-conversation in its snapshot.
 """
 
 from __future__ import annotations
@@ -21,6 +15,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from router.store import Store
 from router.store.client import REDIS_ERRORS
@@ -31,13 +26,23 @@ Writer = Callable[[str], Awaitable[None]]
 """Sends one frame's text to the socket; may expand it first (agent 'assigned' frames)."""
 Replayer = Callable[["Tap", str], Awaitable[None]]
 """Re-reads the tap's stream after a cursor and feeds it through `Tap.offer`."""
-Closer = Callable[[str], Awaitable[object]]
-"""Closes the socket (code 1013) with a reason, so the client reconnects and replays."""
+Stuck = Callable[[str], Awaitable[None]]
+"""Closes a socket that does not drain, with the reason; its client reconnects and replays."""
+
+
+@dataclass(frozen=True, slots=True)
+class Drain:
+    """How far a socket may fall behind before it is closed (`limits` in the config)."""
+
+    max_queued: int = 1000
+    send_timeout_s: float = 30.0
+
 
 RETRY_DELAYS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
-"""Between tries of one frame: about 4 s in all, more than a burst holds the Redis pool."""
-MAX_BACKLOG = 2000
-"""Frames queued for one socket; past this the client is faster served by a reconnect and replay."""
+"""Between tries of a frame that failed: about 4 s in all, more than a burst holds the Redis pool."""
+
+_CLOSING: set[asyncio.Future[None]] = set()
+"""Closes of stuck sockets in flight: held so they are not collected half-way."""
 
 
 def _sid(entry_id: str) -> tuple[int, int]:
@@ -49,35 +54,50 @@ class Tap:
     """One socket's ordered, de-duplicated view of its frames."""
 
     def __init__(self, address: str, write: Writer, replay: Replayer | None = None,
-                 close: Closer | None = None) -> None:
+                 drain: Drain = Drain(), on_stuck: Stuck | None = None) -> None:
         self.address = address
         self.cursor = (0, 0)
-        self.failed = False
-        """Set once the tap gave up on a frame and closed its socket; it sends nothing more."""
         self._write = write
         self._replay = replay
-        self._close = close
+        self._drain = drain
+        self._on_stuck = on_stuck
+        self.stuck: str | None = None
+        """Why this socket was given up on; it takes no more frames."""
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._held: list[tuple[str, str]] | None = []  # None once live
-        self._closing: asyncio.Future[object] | None = None
         self._task = asyncio.create_task(self._pump())
 
     def offer(self, entry_id: str, frame: str) -> None:
         """Queue a frame unless it was already sent; '-' marks frames that are not stored."""
+        if self.stuck is not None:
+            return
         if self._held is not None:
             self._held.append((entry_id, frame))
-            return
-        if self.failed:
             return
         if entry_id != "-":
             sid = _sid(entry_id)
             if sid <= self.cursor:
                 return
             self.cursor = sid
-        if self._queue.qsize() >= MAX_BACKLOG:
-            self._fail(f"more than {MAX_BACKLOG} frames behind")
+        if self._queue.qsize() >= self._drain.max_queued:
+            # A browser that does not read must not hold server memory without bound; stored
+            # frames come back by replay when it reconnects, and a page's state by its snapshot.
+            self._give_up(f"slow consumer: {self._queue.qsize()} frames not yet sent")
             return
         self._queue.put_nowait(frame)
+
+    def _give_up(self, reason: str) -> None:
+        if self.stuck is not None:
+            return
+        self.stuck = reason
+        log.warning("tap %s: %s; closing it", self.address, reason)
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
+        if self._on_stuck is not None:
+            task = asyncio.ensure_future(self._on_stuck(reason))
+            _CLOSING.add(task)
+            task.add_done_callback(_CLOSING.discard)
 
     def replayed(self, entries: list[tuple[str, str]]) -> None:
         """Feed stream entries read from Redis; during the first replay they go before any live
@@ -102,46 +122,44 @@ class Tap:
             await self._replay(self, f"{self.cursor[0]}-{self.cursor[1]}")
 
     async def _pump(self) -> None:
-        while (frame := await self._queue.get()) is not None and not self.failed:
-            if not await self._deliver(frame):
-                return
-
-    async def _deliver(self, frame: str) -> bool:
-        """Write one frame, trying again on failure; False once the socket is gone or closed."""
-        for delay in (*RETRY_DELAYS_S, None):
+        while (frame := await self._queue.get()) is not None:
             try:
-                await self._write(frame)
-                return True
+                async with asyncio.timeout(self._drain.send_timeout_s):
+                    await self._write(frame)
+            except TimeoutError:
+                self._give_up(f"slow consumer: one frame took over {self._drain.send_timeout_s:g} s to send")
+                return
             except (ConnectionError, RuntimeError) as exc:
-                # The socket itself is gone; its client reconnects and replays.
-                log.debug("tap %s: socket gone: %s", self.address, exc)
-                self.failed = True
-                return False
+                log.debug("tap %s: write failed: %s", self.address, exc)
+                return
             except Exception as exc:
-                if delay is None:
-                    log.exception("tap %s: a frame failed %d times", self.address, len(RETRY_DELAYS_S) + 1)
-                    self._fail(f"a frame failed: {exc}")
-                    return False
-                log.warning("tap %s: a frame failed, trying again in %.2fs: %s", self.address, delay, exc)
-                await asyncio.sleep(delay)
-        return False  # not reached: the last delay is None
+                if not await self._again(frame, exc):
+                    return
 
-    def _fail(self, reason: str) -> None:
-        """Stop sending and close the socket, so the client reconnects and is sent it all again."""
-        if self.failed:
-            return
-        self.failed = True
-        self._queue.put_nowait(None)
-        if self._close is not None:
-            self._closing = asyncio.ensure_future(self._close(reason))
+    async def _again(self, frame: str, exc: Exception) -> bool:
+        """A frame the writer failed to build or send (Redis busy while an `assigned` frame is
+        expanded) is tried again; if it keeps failing the socket is closed, so its client
+        reconnects and gets it again (a page replays after `last_seen`, a console's snapshot holds
+        every open chat). It is never dropped silently. False once the socket was given up."""
+        for delay in RETRY_DELAYS_S:
+            log.warning("tap %s: a frame failed, trying again in %.2fs: %s", self.address, delay, exc)
+            await asyncio.sleep(delay)
+            try:
+                async with asyncio.timeout(self._drain.send_timeout_s):
+                    await self._write(frame)
+                return True
+            except (ConnectionError, RuntimeError, TimeoutError):
+                return False
+            except Exception as again:
+                exc = again
+        log.error("tap %s: a frame failed %d times: %s", self.address, len(RETRY_DELAYS_S) + 1, exc)
+        self._give_up(f"a frame failed {len(RETRY_DELAYS_S) + 1} times: {exc}")
+        return False
 
     async def close(self) -> None:
         self._queue.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(self._task, 2)
-        if self._closing is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._closing, 2)
 
 
 class Hub:

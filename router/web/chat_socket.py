@@ -22,7 +22,7 @@ from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavai
 from router.pipeline.fanout import Tap
 from router.runtime import RUNTIME
 from router.store.client import REDIS_ERRORS
-from router.web import frames
+from router.web import frames, slow
 from router.web.proxy import PROXIES
 from router.web.ratelimit import ChatLimits
 from router.web.widget_socket import CustomerSide
@@ -85,7 +85,7 @@ class ChatSocket:
         await ws.prepare(request)
         feed_address = f"{self.channel}:{visitor}"
         tap = Tap(feed_address, ws.send_str, lambda t, after: self._replay(visitor, t, after),
-                  lambda reason: ws.close(code=TRY_AGAIN_LATER, message=reason.encode("ascii", "replace")[:120]))
+                  slow.drain(rt.settings.limits), slow.closer(ws, request))
         rt.hub.add_customer(feed_address, tap)
         rt.sockets.add(ws)
         side = CustomerSide(rt, visitor)
