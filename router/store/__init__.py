@@ -142,7 +142,14 @@ class Store:
         return agent, fp
 
     async def session_drop(self, sid: str) -> None:
+        """Delete the session, then tell every process, so sockets opened with it close too."""
+        agent = await self.client.hget(self.keys.session(sid), "agent")
         await self.client.delete(self.keys.session(sid))
+        if agent:
+            # On the agent channel, as an unstored frame ('-'): the process holding the agent's
+            # sockets already listens there. A lost notice is caught by the socket's own re-check.
+            notice = json.dumps({"type": "session_ended", "session": sid})
+            await self.client.publish(self.keys.agent_channel, f"{agent}\n-\n{notice}")
 
     # -- shared reads -------------------------------------------------------------------------
     async def conversation(self, cid: str) -> dict[str, Any] | None:
