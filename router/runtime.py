@@ -194,8 +194,10 @@ class Runtime:
     async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
         cid = str(event["conversation_id"])
-        conv = await self.store.conversation(cid) or {"id": cid}
-        customer = await self.store.customer(conv.get("customer_id") or "") or {"id": conv.get("customer_id")}
+        found = await self.store.conversations.get(cid)
+        conv = found.view() if found else {"id": cid}
+        person = await self.store.customers.get(conv.get("customer_id") or "")
+        customer = person.view() if person else {"id": conv.get("customer_id")}
         messages = await self.transcript.public(cid)
         trigger = event.get("message")
         if isinstance(trigger, dict) and all(m["id"] != trigger.get("id") for m in messages):
@@ -240,14 +242,13 @@ class Runtime:
         self._grace.pop(aid, None)
         if aid in self.hub.agents:
             return
-        presence: dict[str, str] = await self.store.client.hgetall(self.store.keys.agent_presence(aid))
+        presence = await self.store.agents.presence(aid)
         now = time.time()
-        stale = [c for c, exp in presence.items() if float(exp) < now]
-        if stale:
-            await self.store.client.hdel(self.store.keys.agent_presence(aid), *stale)
+        stale = [c for c, exp in presence.items() if exp < now]
+        await self.store.agents.mark_gone(aid, *stale)
         if len(presence) > len(stale):
             return  # connected to another process
-        agent = await self.store.agent(aid)
-        if agent and agent["status"] != "offline":
+        agent = await self.store.agents.get(aid)
+        if agent and agent.status != "offline":
             log.info("agent %s disconnected past the grace period: going offline", aid)
             await self.set_status(aid, "offline", "agent_disconnected")

@@ -102,8 +102,8 @@ class Handovers:
     async def went_offline(self, h: dict[str, Any]) -> Owed:
         """The note and text of one handover entry (status.lua): who left, why, where the chat went."""
         cid, to, hid, aid = str(h["conversation_id"]), str(h.get("to") or ""), str(h["id"]), str(h["from"])
-        agent = await self.store.agent(aid)
-        name = (agent or {}).get("name") or aid
+        agent = await self.store.agents.get(aid)
+        name = (agent and agent.name) or aid
         why = REASONS.get(str(h.get("reason")), str(h.get("reason")))
         where = f"now with {to}" if to else f"waiting at the front of the {h.get('pool')} queue"
         return Owed(cid, f"n_handover_{hid}", f"{name} {why}; the conversation was handed over, {where}.",

@@ -120,16 +120,16 @@ class Roster:
         return done
 
     async def _edge(self, shift: Shift, edge: str, at: float, aid: str) -> None:
-        agent = await self.rt.store.agent(aid)
+        agent = await self.rt.store.agents.get(aid)
         if agent is None:
             return
         if edge == "start":
-            if agent["status"] == "offline":
+            if agent.status == "offline":
                 await self.rt.set_status(aid, "online", "shift_start")
                 # Without a console open anywhere by the end of the grace period, they go offline
                 # again, rather than sit on chats nobody reads.
                 self.rt.agent_left(aid, restart=False)
-        elif agent["status"] != "offline":
+        elif agent.status != "offline":
             if any(s is not shift and aid in s.agents and s.on_duty(at) for s in self.shifts):
                 return  # straight on into another shift: nothing to hand over
             await self.rt.set_status(aid, "offline", "shift_end")
@@ -140,10 +140,10 @@ class Roster:
         """Agents whose every presence entry ran out (their process died): start their grace."""
         rt = self.rt
         now = time.time()  # presence entries carry real time, whatever the roster's clock says
-        for agent in await rt.store.agents():
-            aid = agent["id"]
-            if agent["status"] == "offline" or aid in rt.hub.agents:
+        for agent in await rt.store.agents.all():
+            aid = agent.id
+            if agent.status == "offline" or aid in rt.hub.agents:
                 continue
-            presence: dict[str, str] = await rt.store.client.hgetall(rt.store.keys.agent_presence(aid))
-            if presence and all(float(exp) < now for exp in presence.values()):
+            presence = await rt.store.agents.presence(aid)
+            if presence and all(exp < now for exp in presence.values()):
                 rt.agent_left(aid, restart=False)

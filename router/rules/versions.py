@@ -152,8 +152,7 @@ class RuleVersions:
         res = await self.store.scripts.call(
             self.store.client, "rules_activate",
             [self.keys.rules_active, self.keys.rules_seq, self.keys.rules_log],
-            [expected, source, author, time.time(), diff, summary, result.ruleset.version,
-             self.keys.rules_prefix, self.keys.rules_channel])
+            [expected, source, author, time.time(), diff, summary, result.ruleset.version])
         if res[0] != "ok":
             raise StaleVersion(expected, str(res[1]))
         rs = result.ruleset

@@ -1,20 +1,30 @@
-"""The Redis connection, its scripts and the reads many parts share."""
+"""The one door to Redis: the connection, its scripts, and typed repositories.
+
+Nothing outside this package holds the client. Reads return the model structs
+(router.models.Conversation, Agent, Customer) or small structs of their own; every change to
+routing state goes through a script (router.store.scripts). docs/store.md says where each kind of
+state lives.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from kefu_common.errors import StoreError
-from router.config.settings import Settings
-from router.ops.sla_profiles import sla_view
-from router.pipeline.assignment import merge_record, publish
+from router.store.agents import Agents
+from router.store.conversations import Conversations
+from router.store.customers import Customers
 from router.store.keys import Keys
+from router.store.ops import OpsRecords
 from router.store.scripts import Scripts
+
+if TYPE_CHECKING:
+    from router.config.settings import Settings
 
 
 class Store:
@@ -29,6 +39,10 @@ class Store:
         self.client: Any = aioredis.from_url(
             url, decode_responses=True, health_check_interval=30
         )
+        self.conversations = Conversations(self.client, self.keys)
+        self.agents = Agents(self.client, self.keys)
+        self.customers = Customers(self.client, self.keys)
+        self.ops = OpsRecords(self.client, self.keys)
 
     async def open(self) -> None:
         try:
@@ -58,7 +72,12 @@ class Store:
         """Make Redis agree with the config's pools and agents; live status, load and cap
         overrides stay."""
         now = time.time()
-        await publish(self.client, self.keys, settings.assignment)  # before agents: it orders free sets
+        # Before the agents, since it orders the free sets; in one transaction, so no script sees
+        # half of it.
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self.keys.assign_settings)
+        pipe.hset(self.keys.assign_settings, mapping=settings.assignment.redis_fields())
+        await pipe.execute()
         for pool in settings.pools:
             await self.client.sadd(self.keys.pools, pool.id)
         for agent in settings.agents:
@@ -67,98 +86,3 @@ class Store:
                 [agent.id, agent.name or agent.id, agent.role.value, agent.max_chats,
                  json.dumps(list(agent.pools)), json.dumps(agent.skills), now],
             )
-
-    # -- shared reads -------------------------------------------------------------------------
-    async def conversation(self, cid: str) -> dict[str, Any] | None:
-        data: dict[str, str] = await self.client.hgetall(self.keys.conv(cid))
-        return _conv_view(data) if data else None
-
-    async def conversations(self, ids: list[str]) -> list[dict[str, Any]]:
-        pipe = self.client.pipeline(transaction=False)
-        for cid in ids:
-            pipe.hgetall(self.keys.conv(cid))
-        rows: list[dict[str, str]] = await pipe.execute()
-        return [_conv_view(r) for r in rows if r]
-
-    async def agent(self, aid: str) -> dict[str, Any] | None:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hgetall(self.keys.agent(aid))
-        pipe.hget(self.keys.cap_overrides, aid)
-        data, override = await pipe.execute()
-        return _agent_view(data, override) if data else None
-
-    async def agents(self) -> list[dict[str, Any]]:
-        ids = sorted(await self.client.smembers(self.keys.agents))
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hgetall(self.keys.cap_overrides)
-        for aid in ids:
-            pipe.hgetall(self.keys.agent(aid))
-        overrides, *rows = await pipe.execute()
-        return [_agent_view(r, overrides.get(r.get("id"))) for r in rows if r]
-
-    async def customer(self, cust: str) -> dict[str, Any] | None:
-        data: dict[str, str] = await self.client.hgetall(self.keys.customer(cust))
-        if not data:
-            return None
-        idents = sorted(await self.client.smembers(self.keys.customer_identities(cust)))
-        return {
-            "id": cust,
-            "name": data.get("name", ""),
-            "segment": data.get("segment", "new"),
-            "tags": json.loads(data.get("tags") or "[]"),
-            "identities": idents,
-        }
-
-
-def _num(v: str | None) -> float | None:
-    return float(v) if v not in (None, "") else None
-
-
-def _conv_view(d: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": d.get("id"),
-        "state": d.get("state"),
-        "customer_id": d.get("customer"),
-        "channel": d.get("channel"),
-        "account": d.get("account"),
-        "pool": d.get("pool") or None,
-        "agent": d.get("agent") or None,
-        "priority": int(d.get("priority") or 0),
-        "messages": int(d.get("messages") or 0),
-        "reopened": int(d.get("reopened") or 0),
-        "created": _num(d.get("created")),
-        "updated": _num(d.get("updated")),
-        "queued_at": _num(d.get("queued_at")),
-        "assigned_at": _num(d.get("assigned_at")),
-        "first_reply_at": _num(d.get("first_reply_at")),
-        "closed_at": _num(d.get("closed_at")),
-        "resolution": d.get("resolution") or None,
-        "decision": merge_record(d.get("decision"), d.get("assignment")),
-        "sla": sla_view(d.get("sla")),
-        "bot": _bot_view(d),
-    }
-
-
-def _bot_view(d: dict[str, str]) -> dict[str, Any] | None:
-    """What the bot learned before it handed off; None when it never did."""
-    if not d.get("bot_reason"):
-        return None
-    return {"reason": d["bot_reason"], "intent": d.get("bot_intent") or None,
-            "order_id": d.get("bot_order_id") or None, "note": d.get("bot_note") or "",
-            "handed_off_at": _num(d.get("handed_off_at"))}
-
-
-def _agent_view(d: dict[str, str], override: str | None) -> dict[str, Any]:
-    """`max_chats` is the cap in force: a supervisor's live override, else the config's."""
-    return {
-        "id": d.get("id"),
-        "name": d.get("name"),
-        "role": d.get("role"),
-        "status": d.get("status", "offline"),
-        "max_chats": int(d.get("cap") or 0),
-        "cap_configured": int(d.get("cap_config") or d.get("cap") or 0),
-        "cap_override": int(override) if override is not None else None,
-        "load": int(d.get("load") or 0),
-        "pools": json.loads(d.get("pools") or "[]"),
-        "skills": json.loads(d.get("skills") or "{}"),
-    }

@@ -82,9 +82,7 @@ class AgentSession:
         await self.ws.send_str(frame)
 
     async def _replay(self, tap: Tap, after: str) -> None:
-        events = self.rt.store.keys.agent_events(self.who.agent_id)
-        entries = await self.rt.store.client.xrange(events, min=f"({after}", count=2000)
-        tap.replayed([(eid, fields["f"]) for eid, fields in entries])
+        tap.replayed(await self.rt.store.agents.events_after(self.who.agent_id, after, 2000))
 
     async def run(self) -> None:
         rt, aid = self.rt, self.who.agent_id
@@ -104,13 +102,12 @@ class AgentSession:
     async def _snapshot(self) -> None:
         """Mark this agent present, go online if offline, then send every open conversation."""
         rt, aid = self.rt, self.who.agent_id
-        k = rt.store.keys
-        await rt.store.client.hset(k.agent_presence(aid), self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
-        latest = await rt.store.client.xrevrange(k.agent_events(aid), count=1)
+        await rt.store.agents.mark_present(aid, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
+        latest = await rt.store.agents.latest_event_id(aid)
         if latest:
-            self.tap.start_at(latest[0][0])
-        agent = await rt.store.agent(aid)
-        status = agent["status"] if agent else "offline"
+            self.tap.start_at(latest)
+        agent = await rt.store.agents.get(aid)
+        status = agent.status.value if agent else "offline"
         if agent and status == "offline":
             await rt.set_status(aid, "online", "connected")
             status = "online"
@@ -118,21 +115,21 @@ class AgentSession:
             "type": "hello", "agent": {"id": aid, "name": self.who.name, "role": self.who.role.value,
                                        "status": status},
         }))
-        for cid in sorted(await rt.store.client.smembers(k.agent_convs(aid))):
+        for cid in await rt.store.agents.conversation_ids(aid):
             await self._write(frames.dump({"type": "assigned", "conversation_id": cid}))
         self.tap.go_live()
 
     async def _presence(self) -> None:
-        k = self.rt.store.keys.agent_presence(self.who.agent_id)
+        agents, aid = self.rt.store.agents, self.who.agent_id
         while True:
             await asyncio.sleep(PRESENCE_REFRESH_S)
             with contextlib.suppress(Exception):
-                await self.rt.store.client.hset(k, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
+                await agents.mark_present(aid, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
 
     async def end(self) -> None:
         await self.tap.close()
         with contextlib.suppress(Exception):
-            await self.rt.store.client.hdel(self.rt.store.keys.agent_presence(self.who.agent_id), self.conn_id)
+            await self.rt.store.agents.mark_gone(self.who.agent_id, self.conn_id)
         self.rt.agent_left(self.who.agent_id)
 
     async def _handle(self, text: str) -> None:

@@ -40,13 +40,13 @@ async def list_conversations(request: web.Request) -> web.Response:
         raise ProtocolError("bad_query", "limit must be a whole number") from None
     state = request.query.get("state")
     if who.can(Role.SUPERVISOR):
-        ids = await rt.store.client.zrevrange(rt.store.keys.conv_index, 0, limit * 4 - 1)
+        ids = await rt.store.conversations.recent_ids(limit * 4)
     else:
-        ids = sorted(await rt.store.client.smembers(rt.store.keys.agent_convs(who.agent_id)))
-    convs = await rt.store.conversations(ids)
+        ids = await rt.store.agents.conversation_ids(who.agent_id)
+    convs = await rt.store.conversations.many(ids)
     if state:
-        convs = [c for c in convs if c["state"] == state]
-    return web.json_response({"conversations": convs[:limit]})
+        convs = [c for c in convs if c.state == state]
+    return web.json_response({"conversations": [c.view() for c in convs[:limit]]})
 
 
 @routes.get("/api/v1/conversations/{id}")
@@ -54,20 +54,21 @@ async def get_conversation(request: web.Request) -> web.Response:
     who = principal(request)
     rt = request.app[RUNTIME]
     cid = request.match_info["id"]
-    conv = await rt.store.conversation(cid)
+    conv = await rt.store.conversations.get(cid)
     if conv is None:
         raise ProtocolError("not_found", f"no conversation {cid}", 404)
-    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
+    if not who.can(Role.SUPERVISOR) and conv.agent != who.agent_id:
         raise AuthError("this conversation is not assigned to you", status=403)
-    customer = await rt.store.customer(conv["customer_id"] or "")
+    customer = await rt.store.customers.get(conv.customer_id or "")
     messages = await rt.transcript.public(cid)
-    return web.json_response({"conversation": conv, "customer": customer, "messages": messages})
+    return web.json_response({"conversation": conv.view(), "customer": customer and customer.view(),
+                              "messages": messages})
 
 
 @routes.get("/api/v1/agents")
 async def list_agents(request: web.Request) -> web.Response:
     principal(request)
-    return web.json_response({"agents": await request.app[RUNTIME].store.agents()})
+    return web.json_response({"agents": [a.view() for a in await request.app[RUNTIME].store.agents.all()]})
 
 
 @routes.post("/api/v1/agents/{id}/status")
@@ -81,7 +82,8 @@ async def set_agent_status(request: web.Request) -> web.Response:
     if status not in ("online", "away", "offline"):
         raise ProtocolError("bad_request", '"status" must be online, away or offline')
     await request.app[RUNTIME].set_status(aid, str(status), "api")
-    return web.json_response({"agent": await request.app[RUNTIME].store.agent(aid)})
+    agent = await request.app[RUNTIME].store.agents.get(aid)
+    return web.json_response({"agent": agent and agent.view()})
 
 
 @routes.post("/api/v1/conversations/{id}/close")

@@ -53,7 +53,8 @@ async def _cap(request: web.Request, cap: str) -> web.Response:
     res = await rt.store.call("set_cap", [aid, cap, time.time()])
     if res[0] != "ok":
         raise ProtocolError("unknown_agent", f"no agent {aid}", 404)
-    return web.json_response({"agent": await rt.store.agent(aid)})
+    agent = await rt.store.agents.get(aid)
+    return web.json_response({"agent": agent and agent.view()})
 
 
 @routes.get("/api/v1/supervisor/overview")
@@ -61,48 +62,32 @@ async def overview(request: web.Request) -> web.Response:
     """Queues per pool, agents with status and load, and SLA breaches of open conversations."""
     principal(request, Role.SUPERVISOR)
     rt = request.app[RUNTIME]
-    k, client, now = rt.store.keys, rt.store.client, time.time()
-    pool_ids = sorted(await client.smembers(k.pools))
-    pipe = client.pipeline(transaction=False)
-    for pool in pool_ids:
-        pipe.zcard(k.pool_queue(pool))
-        pipe.zrange(k.pool_queue(pool), 0, 499)
-        pipe.zcard(k.pool_free(pool))
-    rows = await pipe.execute()
+    now = time.time()
     pools = []
-    for i, pool in enumerate(pool_ids):
-        queued, ids, free = rows[3 * i: 3 * i + 3]
-        waits = [float(t) for t in await _queued_at(rt, ids) if t]
-        pools.append({"id": pool, "queued": queued, "free_agents": free,
+    for q in await rt.store.ops.pool_queues(first=500):
+        waits = await rt.store.conversations.queued_since(list(q.waiting))
+        pools.append({"id": q.id, "queued": q.queued, "free_agents": q.free_agents,
                       "longest_wait_s": round(now - min(waits), 1) if waits else 0.0})
-    agents = [{"id": a["id"], "name": a["name"], "role": a["role"], "status": a["status"], "load": a["load"],
-               "cap": a["max_chats"], "cap_configured": a["cap_configured"], "cap_override": a["cap_override"],
-               "pools": a["pools"]} for a in await rt.store.agents()]
-    pending = await client.zcard(k.approvals_pending)
+    agents = [{"id": a.id, "name": a.name, "role": a.role.value, "status": a.status.value, "load": a.load,
+               "cap": a.max_chats, "cap_configured": a.cap_configured, "cap_override": a.cap_override,
+               "pools": list(a.pools)} for a in await rt.store.agents.all()]
+    pending = await rt.store.ops.approvals_pending()
     return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt),
                               "approvals_pending": pending})
-
-
-async def _queued_at(rt: Runtime, ids: list[str]) -> list[str | None]:
-    pipe = rt.store.client.pipeline(transaction=False)
-    for cid in ids:
-        pipe.hget(rt.store.keys.conv(cid), "queued_at")
-    return list(await pipe.execute()) if ids else []
 
 
 async def _breaches(rt: Runtime) -> list[dict[str, Any]]:
     """Open conversations whose SLA state says breached. The SLA view may be missing entirely
     (SLA profiles not configured): then there is nothing to report."""
-    ids = await rt.store.client.zrevrange(rt.store.keys.conv_index, 0, 999)
     out = []
-    for conv in await rt.store.conversations(ids):
-        sla = conv.get("sla")
-        if conv.get("state") == "closed" or not isinstance(sla, dict):
+    for conv in await rt.store.conversations.many(await rt.store.conversations.recent_ids(1000)):
+        sla = conv.sla
+        if conv.state == "closed" or not isinstance(sla, dict):
             continue
         if sla.get("state") != "breached" and not sla.get("breaches"):
             continue
-        out.append({"conversation_id": conv["id"], "agent": conv.get("agent"), "pool": conv.get("pool"),
-                    "state": conv.get("state"), "sla": sla})
+        out.append({"conversation_id": conv.id, "agent": conv.agent, "pool": conv.pool,
+                    "state": conv.state.value, "sla": sla})
     return out
 
 
@@ -116,16 +101,16 @@ async def handovers(request: web.Request) -> web.Response:
         since = float(request.query.get("since", "0"))
     except ValueError:
         raise ProtocolError("bad_query", "since must be epoch seconds") from None
-    entries = await rt.store.client.xrevrange(rt.store.keys.handovers, min=f"{int(since * 1000)}",
-                                              count=_limit(request, 200, 2000))
-    convs = {c["id"]: c for c in await rt.store.conversations([f["conversation_id"] for _, f in entries])}
+    entries = await rt.store.ops.handovers(since, _limit(request, 200, 2000))
+    convs = {c.id: c for c in await rt.store.conversations.many([h.conversation_id for h in entries])}
     out = []
-    for eid, f in entries:
-        now = convs.get(f["conversation_id"]) or {}
-        out.append({"id": eid, "conversation_id": f["conversation_id"], "from": f["from"], "pool": f["pool"],
-                    "to": f.get("to") or None, "reason": f["reason"], "at": float(f["at"]),
-                    "now": {"state": now.get("state"), "agent": now.get("agent"), "pool": now.get("pool")},
-                    "cleared": now.get("state") == "closed" or bool(now.get("agent"))})
+    for h in entries:
+        now = convs.get(h.conversation_id)
+        out.append({"id": h.id, "conversation_id": h.conversation_id, "from": h.from_agent, "pool": h.pool,
+                    "to": h.to, "reason": h.reason, "at": h.at,
+                    "now": {"state": now and now.state.value, "agent": now and now.agent,
+                            "pool": now and now.pool},
+                    "cleared": now is not None and (now.state == "closed" or bool(now.agent))})
     return web.json_response({"handovers": out})
 
 
