@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Coroutine, Sequence
@@ -28,6 +27,7 @@ from adapters.base import Adapter, Limits, Reply, Sink
 from adapters.telegram_parse import ALLOWED_UPDATES, parse_update
 from adapters.telegram_send import MAX_TEXT, Pacer, channel_error, retry_seconds, split_text
 from adapters.wechat import read_capped
+from kefu_common import safejson
 from kefu_common.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError, RetryableChannelError
 from router.config.settings import TelegramBotSettings
 from router.models import Channel
@@ -115,11 +115,7 @@ class TelegramAdapter(Adapter):
         if request.content_type != "application/json":
             raise ProtocolError("unsupported_media_type", "updates must be application/json", 415)
         body = await read_capped(request, MAX_UPDATE_BYTES)
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise ProtocolError("bad_json", "the body is not JSON") from None
-        await self.accept(data)
+        await self.accept(safejson.loads(body))
         return web.Response(status=200)
 
     async def accept(self, data: object) -> None:

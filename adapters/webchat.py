@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from aiohttp import WSMsgType, web
 
 from adapters.base import Adapter, Limits, Reply
+from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError
 from router.models import Channel, Message, new_id
 from router.pipeline.fanout import Tap
@@ -57,7 +58,7 @@ class WebchatAdapter(Adapter):
         name = ""
         if request.can_read_body:
             with contextlib.suppress(ValueError):
-                body = await request.json()
+                body = safejson.loads(await request.read())
                 if isinstance(body, dict) and isinstance(body.get("name"), str):
                     name = body["name"][:64]
         token, visitor = self.rt.signer.issue()

@@ -101,11 +101,16 @@ def load_yaml(text: str, file: str = "<string>") -> YamlDoc:
         raise ConfigError(f"YAML syntax: {problem}", file, line, col) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML: {exc}", file) from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConfigError("YAML nested too deeply", file) from None
     doc = YamlDoc(data=None, file=file)
     if root is None:
         doc.data = {}
         return doc
-    doc.data = _build(root, (), doc)
+    try:
+        doc.data = _build(root, (), doc)
+    except RecursionError:
+        raise ConfigError("YAML nested too deeply", file) from None
     return doc
 
 

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from adapters.base import Adapter
 from kefu_common.errors import ProtocolError
+from router import logsafe
 from router.auth import AgentTokens, Principal, SessionSigner
 from router.config.settings import Settings
 from router.models import Role, new_id
@@ -109,6 +110,7 @@ class Runtime:
         for adapter in extra_adapters or []:
             self._add(adapter)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
+        logsafe.install(settings)  # nor do tokens, keys and signatures
 
     async def __aenter__(self) -> Runtime:
         if self.embedded is not None:

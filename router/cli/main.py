@@ -124,6 +124,7 @@ def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
 
 async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None,
                 watch_rules: bool = False) -> int:
+    from router.logsafe import AccessLog
     from router.runtime import Runtime
     from router.web.app import build_app
 
@@ -131,7 +132,8 @@ async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_
     if watch_rules:
         rt.rule_sync.watch = settings.rules_path()
     app = build_app(rt)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s,
+                           access_log_class=AccessLog)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

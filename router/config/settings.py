@@ -7,6 +7,7 @@ NAME, so secrets stay out of the file. Every problem is reported as FILE:LINE:CO
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -128,6 +129,15 @@ class SlaSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """How many waiting conversations per pool hear their new place when the queue moves."""
 
 
+class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (CIDR) of the TLS proxies in front of kefu; only their
+    X-Forwarded-Proto is believed."""
+    cookie_secure: bool | None = None
+    """Secure flag of the console's cookie: true or false forces it; unset follows the scheme the
+    browser used (the request's own, or a trusted proxy's X-Forwarded-Proto)."""
+
+
 class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     name: str = "kefu-router demo shop"
 
@@ -142,6 +152,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    web: WebSettings = WebSettings()
     assignment: AssignmentSettings = AssignmentSettings()
     ops: OpsSettings = OpsSettings()
     shifts: tuple[ShiftSettings, ...] = ()
@@ -338,6 +349,12 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         if not _ORIGIN.match(origin):
             errors.append(doc.error(("channels", "webchat", "allowed_origins", i),
                                     f"{origin!r} is not an origin like https://shop.example.com[:port]"))
+    for i, proxy in enumerate(s.web.trusted_proxies):
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            errors.append(doc.error(("web", "trusted_proxies", i),
+                                    f"{proxy!r} is not an IP address or network like 10.0.0.0/8"))
     if s.routing.default_pool and s.routing.default_pool not in pool_ids:
         errors.append(doc.error(("routing", "default_pool"), f"unknown pool {s.routing.default_pool!r}"))
     errors.extend(check_assignment(doc, s.assignment, pool_ids))

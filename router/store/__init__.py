@@ -23,7 +23,7 @@ from router.store.keys import Keys
 from router.store.ops import OpsRecords
 from router.store.scripts import Scripts
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
     from router.config.settings import Settings
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from adapters.base import Reply
+from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError
 from router.auth import Principal
 from router.models import Channel, Role, new_id
@@ -205,7 +206,7 @@ def _same_origin(request: web.Request) -> bool:
 def _ref(text: str) -> str | None:
     """Echo a client_msg_id back on errors, so clients can tell which send failed."""
     with contextlib.suppress(Exception):
-        value = json.loads(text).get("client_msg_id")
+        value = safejson.loads(text).get("client_msg_id")
         return value if isinstance(value, str) else None
     return None
 

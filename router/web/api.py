@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError
 from router.auth import Principal
 from router.models import Role
@@ -103,8 +104,10 @@ async def json_body(request: web.Request, required: bool = True) -> dict[str, An
     if request.content_type != "application/json":
         raise ProtocolError("bad_request", "Content-Type must be application/json", 415)
     try:
-        body = await request.json()
-    except ValueError:
+        body = safejson.loads(await request.read())
+    except ProtocolError as exc:
+        if exc.code == "too_deep":
+            raise
         raise ProtocolError("bad_json", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ProtocolError("bad_request", "the body must be a JSON object")

@@ -12,6 +12,7 @@ from kefu_common.errors import ProtocolError
 from router.runtime import RUNTIME, Runtime
 from router.web import api, bot_api, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws
+from router.web.proxy import PROXIES, Proxies
 
 log = logging.getLogger("kefu.web")
 
@@ -30,14 +31,17 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.json_response({"error": exc.code, "detail": exc.detail}, status=exc.status)
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    if not response.prepared:
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-    return response
+SERVER = "kefu-router"
+"""The Server header: the product, without the Python and aiohttp versions that aiohttp sends."""
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every answer as it is sent, refusals and 404s included: a middleware never sees the
+    HTTPExceptions the router and the socket handlers raise."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers["Server"] = SERVER
 
 
 def static_dir() -> str:
@@ -71,9 +75,10 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 def build_app(rt: Runtime) -> web.Application:
     """An app whose runtime starts with the server and stops with it."""
-    app = web.Application(middlewares=[errors, security_headers],
-                          client_max_size=rt.settings.limits.max_body_bytes)
+    app = web.Application(middlewares=[errors], client_max_size=rt.settings.limits.max_body_bytes)
     app[RUNTIME] = rt
+    app[PROXIES] = Proxies(rt.settings.web)
+    app.on_response_prepare.append(security_headers)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with rt:

@@ -13,6 +13,7 @@ from router.bot.orders import STATE_LABELS, Order, OrderService
 from router.models import Role
 from router.runtime import RUNTIME, Runtime
 from router.web.api import SESSION_COOKIE, json_body, principal
+from router.web.proxy import PROXIES
 
 routes = web.RouteTableDef()
 
@@ -35,7 +36,7 @@ async def sign_in(request: web.Request) -> web.Response:
     who = rt.tokens.verify(token if isinstance(token, str) else None)
     response = web.json_response({"agent": _me(who)})
     response.set_cookie(SESSION_COOKIE, rt.tokens.issue_cookie(who, rt.signer), max_age=COOKIE_TTL_S,
-                        path="/", httponly=True, samesite="Strict", secure=request.secure)
+                        path="/", httponly=True, samesite="Strict", secure=request.app[PROXIES].cookie_secure(request))
     return response
 
 

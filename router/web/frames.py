@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kefu_common import safejson
 from kefu_common.errors import ProtocolError
 
 
 def parse(text: str) -> dict[str, Any]:
     try:
-        frame = json.loads(text)
-    except ValueError:
+        frame = safejson.loads(text)
+    except ProtocolError as exc:
+        if exc.code == "too_deep":
+            raise
         raise ProtocolError("bad_json", "frame is not valid JSON") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise ProtocolError("bad_frame", 'a frame is a JSON object with a string "type"')
