@@ -19,6 +19,7 @@ from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError
 from router.models import Channel, Message, new_id
 from router.pipeline.fanout import Tap
+from router.store.calls.streams import AppendOnce
 from router.web import frames
 from router.web.widget_socket import CustomerSide
 
@@ -48,11 +49,9 @@ class WebchatAdapter(Adapter):
         """Deliver to the visitor's feed: stored once by message id, published to open pages."""
         frame = frames.dump({"type": "message", "conversation_id": reply.conversation_id,
                              "message": reply.public()})
-        await self.rt.store.scripts.call(
-            self.rt.store.client, "append_once",
-            [self.keys.feed(reply.chat), self.keys.feed_ids(reply.chat)],
-            [reply.id, frame, FEED_MAXLEN, self.keys.customer_channel, f"{self.channel.value}:{reply.chat}"],
-        )
+        await self.rt.store.run(AppendOnce(self.keys.feed(reply.chat), self.keys.feed_ids(reply.chat), reply.id, frame,
+                                           FEED_MAXLEN, self.keys.customer_channel,
+                                           f"{self.channel.value}:{reply.chat}"))
 
     async def new_session(self, request: web.Request) -> web.Response:
         name = ""

@@ -20,7 +20,6 @@ from typing import Any
 from aiohttp import web
 
 from adapters.base import Adapter
-from kefu_common.errors import ProtocolError
 from router import logsafe
 from router.auth import AgentTokens, Principal, SessionSigner
 from router.config.settings import Settings
@@ -41,6 +40,7 @@ from router.pipeline.worker import RouteWorker
 from router.rules.holder import RulesHolder
 from router.rules.sync import RuleSync
 from router.store import Store
+from router.store.calls import routing as calls
 from router.store.embedded import EmbeddedRedis
 
 log = logging.getLogger("kefu.runtime")
@@ -207,26 +207,18 @@ class Runtime:
         return {"type": "assigned", "conversation": {**conv, "customer": customer}, "messages": messages}
 
     async def close(self, cid: str, who: Principal, resolution: str) -> None:
-        force = "1" if who.can(Role.SUPERVISOR) else "0"
-        res = await self.store.call("close", [cid, who.agent_id, time.time(), resolution, force])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], f"close {cid}")
+        await self.store.run(calls.Close(cid, who.agent_id, time.time(), resolution, who.can(Role.SUPERVISOR)))
 
     async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
         """The script moves the chat and, in the same step, owes its note (router/ops/handover.py)."""
-        force = "1" if who.can(Role.SUPERVISOR) else "0"
-        res = await self.store.call("transfer", [cid, who.agent_id, force, kind, target, time.time(), note,
-                                                 new_id("tr")])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], f"transfer {cid}")
+        moved = await self.store.run(calls.Transfer(cid, who.agent_id, who.can(Role.SUPERVISOR), kind, target,
+                                                    time.time(), note, new_id("tr")))
         self.timers.wake()  # the note is due now
-        return {"outcome": str(res[1]), "to": str(res[2])}
+        return {"outcome": moved.outcome, "to": moved.to}
 
     async def set_status(self, aid: str, status: str, reason: str) -> None:
-        res = await self.store.call("status", [aid, status, time.time(), reason])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], "set status", default=404)
-        if int(res[2]):
+        changed = await self.store.run(calls.Status(aid, status, time.time(), reason))
+        if changed.requeued:
             self.timers.wake()  # the script scheduled the handovers' notes and texts: due now
 
     def agent_left(self, aid: str, restart: bool = True) -> None:

@@ -21,6 +21,8 @@ from router.models import Channel, Direction, Message, Sender
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.calls.background import BotHandoff
+from router.store.calls.routing import Moved
 
 log = logging.getLogger("kefu.bot")
 
@@ -84,7 +86,7 @@ class Effects:
                             "back_at": back_at.timestamp() if back_at else None}, ensure_ascii=False)
         await self.store.client.publish(self.keys.customer_channel, f"{chat.channel}:{chat.chat}\n-\n{frame}")
 
-    async def hand_off(self, chat: Chat, turn_id: str, plan: HandoffPlan, now: float) -> list[str]:
+    async def hand_off(self, chat: Chat, turn_id: str, plan: HandoffPlan, now: float) -> Moved:
         """Note what the bot learned in the transcript, then move bot -> queued (-> assigned)."""
         learned = [f"转人工原因: {plan.reason}"]
         if plan.intent:
@@ -99,11 +101,8 @@ class Effects:
             sender=Sender.BOT, text="；".join(learned), ts=now, conversation_id=chat.cid,
             customer_id=chat.customer,
         ))
-        res = await self.store.call("bot_handoff", [
-            chat.cid, now, plan.pool, plan.priority, json.dumps(list(plan.skills)), plan.min_level,
-            plan.reason, plan.intent, plan.order_id, plan.note,
-        ])
-        return [str(x) for x in res]
+        return await self.store.run(BotHandoff(chat.cid, now, plan.pool, plan.priority, tuple(plan.skills),
+                                               plan.min_level, plan.reason, plan.intent, plan.order_id, plan.note))
 
     async def unknown(self, cid: str, key: str, question: str) -> None:
         """Count a question the bot could not answer, grouped by its normalised form."""

@@ -34,6 +34,7 @@ from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.pipeline.worker import DecisionSource
 from router.store import Store
+from router.store.calls.background import BotClose, BotDone, BotTake
 from routing_rules.intents import builtin_table, normalize
 from routing_rules.model import RuleInput
 
@@ -148,21 +149,20 @@ class BotStage:
 
     async def take(self, cid: str) -> bool:
         token = os.urandom(8).hex()
-        res = await self.store.call("bot_take", [cid, time.time(), LEASE_S, token])
-        if res[0] != "ok":
+        got = await self.store.run(BotTake(cid, time.time(), LEASE_S, token))
+        if got is None:
             return False
-        state_json, human, channel, account, chat_addr, customer, pool, linked = res[1:9]
-        lines = [json.loads(x) for x in res[9:]]
-        chat = Chat(cid, channel, account, chat_addr, customer)
-        state = load_state(state_json)
-        if human == "1":
+        lines = got.lines
+        chat = Chat(cid, got.channel, got.account, got.chat, got.customer)
+        state = load_state(got.state_json)
+        if got.human_replied:
             state = dataclasses.replace(state, human_replied=True)
         text = "\n".join(str(m.get("text") or "") for m in lines if str(m.get("text") or "").strip())
         turn_id = str(lines[0]["id"])
-        new_state = await self.turn(chat, turn_id, state, text, pool, linked or None, len(lines))
-        done = await self.store.call("bot_done", [cid, token, len(lines), dump_state(new_state), time.time()])
+        new_state = await self.turn(chat, turn_id, state, text, got.pool, got.linked_order, len(lines))
+        done = await self.store.run(BotDone(cid, token, len(lines), dump_state(new_state), time.time()))
         self.turns += 1
-        return bool(done[0] == "ok")
+        return done
 
     async def turn(self, chat: Chat, turn_id: str, state: BotState, text: str, pool: str,
                    linked: str | None, lines: int) -> BotState:  # fmt: skip
@@ -248,6 +248,5 @@ class BotStage:
         ids = await self.store.client.zrangebyscore(self.keys.bot_idle, "-inf", before, start=0, num=100)
         closed = 0
         for cid in ids:
-            res = await self.store.call("bot_close", [cid, time.time(), before])
-            closed += res[0] == "ok"
+            closed += await self.store.run(BotClose(cid, time.time(), before))
         return closed

@@ -9,7 +9,6 @@ in lua/approval.lua; the transcript note follows, keyed by the approval, so it i
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from typing import TYPE_CHECKING, Any
@@ -18,12 +17,12 @@ from kefu_common.errors import AuthError, ProtocolError
 from router.auth import Principal
 from router.models import Role, new_id
 from router.ops.handover import note
+from router.store.calls.routing import ApprovalAnswer, ApprovalRequest
 
 if TYPE_CHECKING:
     from router.runtime import Runtime
 
 MAX_AMOUNT = 1_000_000
-_STATUS = {"not_assigned_to_you": 403}  # unknown_* are 404 and the rest 409, as everywhere
 
 
 def authority(rt: Runtime, aid: str) -> float:
@@ -49,12 +48,9 @@ async def request(rt: Runtime, who: Principal, cid: str, amount: float, reason: 
                   client_msg_id: str) -> dict[str, Any]:
     """Record a request (once per client_msg_id); approved at once when within authority."""
     limit = authority(rt, who.agent_id)
-    force = "1" if who.can(Role.SUPERVISOR) else "0"
-    res = await rt.store.call("approval", ["request", new_id("ap"), who.agent_id, cid, f"{amount:g}", reason,
-                                           time.time(), f"{limit:g}", client_msg_id, force])
-    if res[0] != "ok":
-        raise ProtocolError.refusal(res[1], "ask for a discount", _STATUS)
-    approval: dict[str, Any] = json.loads(res[1])
+    approval = await rt.store.run(ApprovalRequest(new_id("ap"), who.agent_id, cid, f"{amount:g}", reason,
+                                                  time.time(), f"{limit:g}", client_msg_id,
+                                                  who.can(Role.SUPERVISOR)))
     if approval["auto"]:
         text = (f"Discount {_yuan(approval['amount'])} approved automatically (within {who.name}'s authority "
                 f"of {_yuan(limit)}). Reason: {reason or '-'}")
@@ -65,11 +61,7 @@ async def request(rt: Runtime, who: Principal, cid: str, amount: float, reason: 
 async def answer(rt: Runtime, who: Principal, apid: str, approved: bool, text: str) -> dict[str, Any]:
     if not who.can(Role.SUPERVISOR):
         raise AuthError("only supervisors and admins answer approval requests", status=403)
-    res = await rt.store.call("approval", ["answer", apid, who.agent_id, "1" if approved else "0", text,
-                                           time.time()])
-    if res[0] != "ok":
-        raise ProtocolError.refusal(res[1], f"answer {apid}", _STATUS)
-    approval: dict[str, Any] = json.loads(res[1])
+    approval = await rt.store.run(ApprovalAnswer(apid, who.agent_id, approved, text, time.time()))
     verdict = "approved" if approved else "rejected"
     line = (f"Discount {_yuan(approval['amount'])} asked by {approval['agent']} "
             f"({approval.get('reason') or 'no reason given'}): {verdict} by {who.name}")
@@ -80,13 +72,10 @@ async def answer(rt: Runtime, who: Principal, apid: str, approved: bool, text: s
 
 async def listing(rt: Runtime, who: Principal) -> list[dict[str, Any]]:
     """Pending approvals, oldest first: all of them for supervisors, their own for agents."""
-    ids = await rt.store.client.zrange(rt.store.keys.approvals_pending, 0, 999)
-    pipe = rt.store.client.pipeline(transaction=False)
-    for apid in ids:
-        pipe.hgetall(rt.store.keys.approval(apid))
+    ids = await rt.store.ops.pending_approval_ids(1000)
     out = []
-    for row in await pipe.execute():
-        if not row or (not who.can(Role.SUPERVISOR) and row.get("agent") != who.agent_id):
+    for row in await rt.store.ops.approvals(ids):
+        if not who.can(Role.SUPERVISOR) and row.get("agent") != who.agent_id:
             continue
         out.append({**row, "amount": float(row["amount"]), "created": float(row["created"]),
                     "limit": float(row.get("limit") or 0), "auto": row.get("auto") == "1"})

@@ -16,6 +16,7 @@ from typing import Any
 from kefu_common.errors import ProtocolError
 from router.models import Channel
 from router.store import Store
+from router.store.calls.streams import CsatRecord
 
 COMMENT_MAX = 1000
 REPORT_ROWS_MAX = 1000
@@ -71,12 +72,7 @@ class Csat:
         if state != "closed":
             raise ProtocolError("not_closed", "a conversation can be rated once it is closed")
         r = Rating(cid, agent or None, rating, comment, time.time() if now is None else now)
-        keys = [self.keys.csat, self.keys.csat_by_time]
-        if r.agent:
-            keys.append(self.keys.csat_agent(r.agent))
-        stored = await self.store.scripts.call(self.store.client, "csat_record", keys,
-                                               [cid, json.dumps(asdict(r), ensure_ascii=False), r.at])
-        if not stored:
+        if not await self.store.run(CsatRecord(cid, r.agent, json.dumps(asdict(r), ensure_ascii=False), r.at)):
             raise ProtocolError("already_rated", "this conversation has already been rated")
         return r
 

@@ -28,6 +28,7 @@ from router.models import Channel, Direction, Message, Sender
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.calls.routing import Emit
 
 HANDOVER = "handover"
 """The timer kind status.lua schedules for each chat of an agent who went offline."""
@@ -57,7 +58,7 @@ async def note(store: Store, transcript: Transcript, cid: str, note_id: str, tex
     view = msg.public()
     if notify and new:
         frame = {"type": "message", "conversation_id": cid, "message": view}
-        await store.call("emit", [notify, json.dumps(frame, ensure_ascii=False)])
+        await store.run(Emit(notify, json.dumps(frame, ensure_ascii=False)))
     return view
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from router.config.ops import DAYS, ShiftSettings, minutes
+from router.store.calls.routing import Emit
 
 if TYPE_CHECKING:
     from router.runtime import Runtime
@@ -134,7 +135,7 @@ class Roster:
                 return  # straight on into another shift: nothing to hand over
             await self.rt.set_status(aid, "offline", "shift_end")
         frame = {"type": "shift", "shift": shift.name, "edge": edge, "at": at}
-        await self.rt.store.call("emit", [aid, json.dumps(frame)])
+        await self.rt.store.run(Emit(aid, json.dumps(frame)))
 
     async def sweep_presence(self) -> None:
         """Agents whose every presence entry ran out (their process died): start their grace."""

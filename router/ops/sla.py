@@ -39,6 +39,7 @@ from router.config.demo import config_file
 from router.config.settings import Settings
 from router.ops.sla_profiles import load_profiles
 from router.store import Store
+from router.store.calls.background import SlaFire
 from routing_rules import RuleSet
 
 log = logging.getLogger("kefu.sla")
@@ -94,8 +95,8 @@ class SlaService:
 
     async def fire(self, tid: str, data: dict[str, Any], now: float) -> None:
         kind = str(data.get("kind"))
-        outcome, detail = await self.store.call(
-            "sla_fire", [tid, kind, str(data.get("cid")), int(data.get("n") or 0), now])
+        fired = await self.store.run(SlaFire(tid, kind, str(data.get("cid")), int(data.get("n") or 0), now))
+        outcome, detail = fired.outcome, fired.detail
         if outcome != "noop":
             log.info("timer %s (%s): %s %s", tid, kind, outcome, detail)
         self.fired[outcome] = self.fired.get(outcome, 0) + 1

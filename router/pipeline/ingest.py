@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from kefu_common.errors import StoreError
 from router.models import Message, encode_message
 from router.store import Store
+from router.store.calls.streams import Ingest
 
 DEDUPE_TTL_S = 7 * 24 * 3600
 """How long a native message id is remembered: longer than any channel retries."""
@@ -28,13 +29,8 @@ class Ingestor:
 
     async def ingest(self, msg: Message) -> Accepted:
         """Append once per (channel, account, native id); a retry gets the first message id."""
-        keys = self.store.keys
         try:
-            new, mid = await self.store.scripts.call(
-                self.store.client, "ingest",
-                [keys.inbound_seen(msg.dedupe_key()), keys.inbound],
-                [msg.id, encode_message(msg), self.ttl],
-            )
+            added = await self.store.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl))
         except RedisError as exc:
             raise StoreError(f"could not enqueue message: {exc}") from exc
-        return Accepted(message_id=str(mid), duplicate=not int(new))
+        return Accepted(message_id=added.id, duplicate=not added.new)

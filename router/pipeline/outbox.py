@@ -26,6 +26,8 @@ from router.pipeline.ingest import DEDUPE_TTL_S
 from router.pipeline.streams import Entry, GroupConsumer, keep_going
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.calls.routing import Emit
+from router.store.calls.streams import OutboxEnqueue
 from router.store.keys import OUTBOUND_GROUP
 
 log = logging.getLogger("kefu.outbox")
@@ -39,14 +41,10 @@ class Outbox:
 
     async def enqueue(self, reply: Reply) -> tuple[str, bool]:
         """Queue a reply once per (author, client_msg_id); returns (message id, is_new)."""
-        k = self.store.keys
-        new, mid, _seq = await self.store.scripts.call(
-            self.store.client, "outbox_enqueue",
-            [k.outbound_seen(reply.author, reply.client_msg_id or reply.id), k.outbound,
-             k.outbound_seq(reply.conversation_id)],
-            [reply.id, msgspec.json.encode(reply), DEDUPE_TTL_S],
-        )
-        return str(mid), bool(int(new))
+        added = await self.store.run(OutboxEnqueue(reply.author, reply.client_msg_id or reply.id,
+                                                   reply.conversation_id, reply.id, msgspec.json.encode(reply),
+                                                   DEDUPE_TTL_S))
+        return added.id, added.new
 
     async def tell(self, cid: str, key: str, text: str, *, webchat: bool = True) -> None:
         """A system text to the conversation's customer on their own channel, once per `key` (its
@@ -227,7 +225,7 @@ class Sender:
                                      "conversation_id": reply.conversation_id, "status": status}
             if reason:
                 frame["reason"] = reason
-            await self.store.call("emit", [reply.author, json.dumps(frame, ensure_ascii=False)])
+            await self.store.run(Emit(reply.author, json.dumps(frame, ensure_ascii=False)))
         await self._finish(eid, reply, seq)
 
     async def _finish(self, eid: str, reply: Reply | None, seq: int) -> None:

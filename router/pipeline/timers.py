@@ -29,6 +29,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from router.store import Store
+from router.store.calls.background import TimerAck, TimerClaim
 
 log = logging.getLogger("kefu.timers")
 
@@ -92,9 +93,8 @@ class TimerRunner:
     async def tick(self, now: float | None = None) -> tuple[float | None, bool]:
         """Claim and fire what is due; returns (next due time, whether the batch was full)."""
         now = time.time() if now is None else now
-        res = await self.store.call("timer_claim", [now, self.lease_s, self.batch])
-        next_due = float(res[0]) if res[0] else None
-        claimed = list(zip(res[1::2], res[2::2], strict=True))
+        got = await self.store.run(TimerClaim(now, self.lease_s, self.batch))
+        next_due, claimed = got.next_due, got.timers
         done: list[str] = []
         for tid, raw in claimed:
             if not raw:
@@ -115,5 +115,5 @@ class TimerRunner:
             self.fired += 1
             done.append(tid)
         if done:
-            await self.store.call("timer_ack", done)
+            await self.store.run(TimerAck(tuple(done)))
         return next_due, len(claimed) >= self.batch

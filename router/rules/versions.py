@@ -20,6 +20,7 @@ from kefu_common.errors import ConfigError, ConfigErrors, ProtocolError
 from kefu_common.yamlpos import load_yaml
 from router.ops.sla import check_rules as check_sla
 from router.store import Store
+from router.store.calls.streams import RulesActivate
 from routing_rules import CheckResult, RuleSet, check_rules, compile_rules
 
 
@@ -149,12 +150,10 @@ class RuleVersions:
         summary = summarize(old_source, source, diff)
         if note:
             summary = f"{note}; {summary}"
-        res = await self.store.scripts.call(
-            self.store.client, "rules_activate",
-            [self.keys.rules_active, self.keys.rules_seq, self.keys.rules_log],
-            [expected, source, author, time.time(), diff, summary, result.ruleset.version])
-        if res[0] != "ok":
-            raise StaleVersion(expected, str(res[1]))
+        done = await self.store.run(RulesActivate(expected, source, author, time.time(), diff, summary,
+                                                  result.ruleset.version))
+        if not done.ok:
+            raise StaleVersion(expected, done.version)
         rs = result.ruleset
-        rs.version = str(res[1])
+        rs.version = done.version
         return rs

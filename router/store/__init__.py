@@ -8,15 +8,17 @@ state lives.
 
 from __future__ import annotations
 
-import json
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from kefu_common.errors import StoreError
+from kefu_common.errors import ProtocolError, StoreError
 from router.store.agents import Agents
+from router.store.calls import Call
+from router.store.calls.routing import AgentSync
 from router.store.conversations import Conversations
 from router.store.customers import Customers
 from router.store.keys import Keys
@@ -25,6 +27,8 @@ from router.store.scripts import Scripts
 
 if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
     from router.config.settings import Settings
+
+R = TypeVar("R")
 
 
 class Store:
@@ -58,8 +62,32 @@ class Store:
     async def close(self) -> None:
         await self.client.aclose()
 
+    async def run(self, call: Call[R]) -> R:
+        """Run one typed script call (router.store.calls); a refusal raises ProtocolError."""
+        reply = await self.scripts.call(self.client, call.script, call.keys(self.keys), call.argv())
+        return call.decode(reply)
+
+    async def run_many(self, calls: Sequence[Call[Any]]) -> list[Any]:
+        """The calls in one pipeline; per call its result, or its error (a refusal or a Redis
+        error) as a value, so one bad entry does not fail its batch."""
+        def build(pipe: Any) -> None:
+            for c in calls:
+                self.scripts.queue(pipe, c.script, c.keys(self.keys), c.argv())
+
+        out: list[Any] = []
+        for c, reply in zip(calls, await self.scripts.run(self.client, build), strict=True):
+            if isinstance(reply, Exception):
+                out.append(reply)
+                continue
+            try:
+                out.append(c.decode(reply))
+            except (ProtocolError, ValueError, IndexError, TypeError) as exc:
+                out.append(exc)
+        return out
+
     async def call(self, name: str, args: list[Any], keys: list[str] | None = None) -> Any:
-        """Run a routing-domain script; KEYS[1] is the {rt} anchor so Cluster routes it."""
+        """A script by name with positional ARGV, untyped: for tests and benchmarks that drive the
+        scripts directly. The product uses `run` (tests/router/test_store_door.py checks)."""
         return await self.scripts.call(self.client, name, keys or [self.keys.conv_index], args)
 
     async def ping(self) -> bool:
@@ -81,8 +109,5 @@ class Store:
         for pool in settings.pools:
             await self.client.sadd(self.keys.pools, pool.id)
         for agent in settings.agents:
-            await self.call(
-                "agent_sync",
-                [agent.id, agent.name or agent.id, agent.role.value, agent.max_chats,
-                 json.dumps(list(agent.pools)), json.dumps(agent.skills), now],
-            )
+            await self.run(AgentSync(agent.id, agent.name or agent.id, agent.role.value, agent.max_chats,
+                                     tuple(agent.pools), dict(agent.skills), now))

@@ -20,6 +20,7 @@ from router.models import Channel, Role, new_id
 from router.pipeline.fanout import Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
+from router.store.calls import routing as calls
 from router.web import frames, ops_ws
 from router.web.bot_api import check_agent_text
 
@@ -154,14 +155,10 @@ class AgentSession:
         warning = check_agent_text(rt, body, client_id)  # raises in block mode: nothing is sent
         if warning:
             await self.ws.send_str(frames.dump(warning))
-        force = "1" if self.who.can(Role.SUPERVISOR) else "0"
-        res = await rt.store.call("reply", [cid, self.who.agent_id, time.time(), force])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], f"reply in {cid}")
-        _, channel, account, chat, customer = res
+        to = await rt.store.run(calls.Reply(cid, self.who.agent_id, time.time(), self.who.can(Role.SUPERVISOR)))
         reply = Reply(
-            id=new_id("m"), conversation_id=cid, customer_id=customer, channel=Channel(channel),
-            account=account, chat=chat, text=body, author=self.who.agent_id,
+            id=new_id("m"), conversation_id=cid, customer_id=to.customer, channel=Channel(to.channel),
+            account=to.account, chat=to.chat, text=body, author=self.who.agent_id,
             client_msg_id=client_id, ts=time.time(),
         )
         mid, _new = await rt.outbox.enqueue(reply)

@@ -11,6 +11,7 @@ from kefu_common.errors import AuthError, ProtocolError
 from router.models import Role
 from router.ops import approvals
 from router.runtime import RUNTIME, Runtime
+from router.store.calls.routing import SetCap
 from router.web.api import json_body, principal
 
 routes = web.RouteTableDef()
@@ -37,22 +38,20 @@ async def set_cap(request: web.Request) -> web.Response:
     cap = body["cap"]
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or not 0 <= cap <= MAX_CAP):
         raise ProtocolError("bad_request", f'"cap" must be a whole number from 0 to {MAX_CAP}, or null')
-    return await _cap(request, "" if cap is None else str(cap))
+    return await _cap(request, cap)
 
 
 @routes.delete("/api/v1/agents/{id}/cap")
 async def clear_cap(request: web.Request) -> web.Response:
     """Clear a live cap: the config's `max_chats` is in force again (a raise drains at once)."""
     principal(request, Role.SUPERVISOR)
-    return await _cap(request, "")
+    return await _cap(request, None)
 
 
-async def _cap(request: web.Request, cap: str) -> web.Response:
+async def _cap(request: web.Request, cap: int | None) -> web.Response:
     rt = request.app[RUNTIME]
     aid = request.match_info["id"]
-    res = await rt.store.call("set_cap", [aid, cap, time.time()])
-    if res[0] != "ok":
-        raise ProtocolError("unknown_agent", f"no agent {aid}", 404)
+    await rt.store.run(SetCap(aid, cap, time.time()))
     agent = await rt.store.agents.get(aid)
     return web.json_response({"agent": agent and agent.view()})
 

@@ -3,11 +3,11 @@ visitor's conversation that every (re)connect starts with. Used by adapters/webc
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from router.ops.csat import Csat, parse_frame
 from router.pipeline.typing_relay import Throttle, from_customer
+from router.store.calls.background import QueuePlace
 from router.web import frames
 
 if TYPE_CHECKING:
@@ -54,8 +54,7 @@ class CustomerSide:
             view = {"id": cid, "state": state, "agent": agent,
                     "rated": state == "closed" and await self.csat.rated(cid), "queue": None}
             if state == "queued":
-                frame = await store.call("queue_announce", ["peek", cid, 1])
-                if frame:
-                    place = json.loads(frame)
+                place = await store.run(QueuePlace(cid))
+                if place:
                     view["queue"] = {"position": place["position"], "eta_s": place["eta_s"]}
         return frames.dump({"type": "conversation", "conversation": view})

@@ -3,7 +3,9 @@
 An AST walk over the product packages refuses, outside router/store/:
 - importing `redis` or any of its modules but `redis.exceptions` (catching RedisError is fine;
   making a connection or a pipeline is not);
-- reaching into a Store for its client or its scripts (`store.client`, `rt.store.scripts`, ...).
+- reaching into a Store for its client or its scripts (`store.client`, `rt.store.scripts`, ...),
+  or calling a script by name with positional arguments (`store.call(...)`; `store.run(call)`
+  takes a typed call from router/store/calls/).
 
 The modules still on the way through the door are listed with how many such uses each has; the
 test fails if one gains a use, and also once one has fewer (so the list only shrinks).
@@ -18,37 +20,36 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("router", "adapters", "routing_rules", "kefu_common")
 INSIDE = ROOT / "router" / "store"
 
-# Store attributes that are Redis itself rather than a typed repository.
-RAW = frozenset({"client", "scripts"})
+# Store attributes that are Redis itself rather than a typed repository: the client, the script
+# table, and the untyped script call kept for tests and benchmarks.
+RAW = frozenset({"client", "scripts", "call"})
 # Names a Store goes by outside the package.
 STORE_NAMES = frozenset({"store", "_store"})
 
 NOT_YET: dict[str, int] = {
     "adapters/telegram.py": 2,
-    "adapters/webchat.py": 4,
+    "adapters/webchat.py": 2,
     "adapters/wechat.py": 3,
     "adapters/wechat_api.py": 1,
     "router/bot/effects.py": 3,
     "router/bot/figures.py": 3,
     "router/bot/stage.py": 4,
-    "router/ops/approvals.py": 2,
-    "router/ops/csat.py": 7,
+    "router/ops/csat.py": 5,
     "router/ops/handover.py": 1,
     "router/ops/promises.py": 1,
     "router/ops/queue_texts.py": 1,
     "router/ops/roster.py": 1,
     "router/ops/sla.py": 1,
     "router/pipeline/fanout.py": 1,
-    "router/pipeline/ingest.py": 2,
-    "router/pipeline/outbox.py": 9,
+    "router/pipeline/outbox.py": 7,
     "router/pipeline/streams.py": 3,
     "router/pipeline/timers.py": 2,
-    "router/pipeline/transcript.py": 6,
+    "router/pipeline/transcript.py": 3,
     "router/pipeline/typing_relay.py": 6,
-    "router/pipeline/worker.py": 4,
+    "router/pipeline/worker.py": 1,
     "router/rules/history.py": 2,
     "router/rules/sync.py": 1,
-    "router/rules/versions.py": 6,
+    "router/rules/versions.py": 4,
     "router/runtime.py": 2,
 }
 """Modules that still reach Redis directly, and how many times (issue 12, "Redis behind one door")."""
@@ -105,10 +106,11 @@ def test_the_walk_sees_each_kind_of_raw_use() -> None:
         "from redis.exceptions import RedisError",
         "x = rt.store.client.hget('k', 'f')",
         "y = self.store.scripts.call(c, 'n', [], [])",
+        "w = rt.store.call('close', [])",
         "z = store.client",
         "ok = rt.store.conversations.get('c1')",
         "fine = http.client",
     ])
     assert [u.split(": ", 1)[1] for u in raw_uses(ast.parse(code))] == [
         "import redis.asyncio", "from redis.asyncio.client import ...", "rt.store.client",
-        "self.store.scripts", "store.client"]
+        "self.store.scripts", "rt.store.call", "store.client"]
