@@ -47,8 +47,9 @@ REASONS = {
 async def note(store: Store, transcript: Transcript, cid: str, note_id: str, text: str,
                notify: str | None = None) -> dict[str, Any]:
     """Append an internal note once (by `note_id`); the first time, show it to `notify` live."""
-    conv = await store.client.hmget(store.keys.conv(cid), "channel", "account", "chat", "customer")
-    channel, account, chat, customer = conv
+    conv = await store.conversations.get(cid)
+    channel, account, chat, customer = (conv.channel, conv.account, conv.chat, conv.customer_id) if conv else (
+        None, None, None, None)
     msg = Message(
         id=note_id, channel=Channel(channel or "webchat"), account=account or "", native_id=note_id,
         sender_ref=chat or "", direction=Direction.NOTE, sender=Sender.SYSTEM, text=text,

@@ -11,7 +11,6 @@ lost lease still sends one text.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,10 +22,10 @@ TIMER_KIND = "promise"
 async def fire(rt: Runtime, tid: str, data: dict[str, Any], now: float) -> None:
     """Timer handler: send the conversation's promise, unless it closed first."""
     cid = str(data.get("cid"))
-    raw, state = await rt.store.client.hmget(rt.store.keys.conv(cid), "sla", "state")
-    if not raw or state == "closed":
+    conv = await rt.store.conversations.get(cid)
+    if conv is None or conv.state == "closed" or not conv.sla.get("profile"):
         return
-    profile = rt.sla.profiles.get(str(json.loads(raw).get("profile")))
+    profile = rt.sla.profiles.get(str(conv.sla["profile"]))
     if profile is None or profile.promise is None:
         return  # the profile lost its promise since (a restart with new profiles)
     text = profile.promise.text(await rt.transcript.customer_language(cid))

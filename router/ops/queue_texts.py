@@ -100,14 +100,14 @@ class QueueTexter:
         n = texted.n
         if not texted.send:
             return False
-        f = await self.store.client.hmget(self.store.keys.conv(cid), "state", "channel", "account", "chat",
-                                          "customer")
-        if f[0] != "queued":
+        conv = await self.store.conversations.get(cid)
+        if conv is None or conv.state != "queued":
             return False
         text = queue_text(position - 1, eta_s, await self.transcript.customer_language(cid))
         await self.outbox.enqueue(Reply(
-            id=f"m-q-{cid}-{n}", conversation_id=cid, customer_id=f[4] or "", channel=Channel(f[1]),
-            account=f[2], chat=f[3], text=text, author="system", sender=Sender.SYSTEM,
+            id=f"m-q-{cid}-{n}", conversation_id=cid, customer_id=conv.customer_id or "",
+            channel=Channel(conv.channel or ""), account=conv.account or "", chat=conv.chat or "", text=text,
+            author="system", sender=Sender.SYSTEM,
             client_msg_id=f"queue-{cid}-{n}", ts=time.time()))
         self.sent += 1
         return True

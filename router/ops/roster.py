@@ -111,8 +111,7 @@ class Roster:
         """Act on every due edge this process claims; returns them as 'shift/date/edge'."""
         done = []
         for at, edge, shift, day in self.due(self.rt.clock()):
-            key = self.rt.store.keys.shift_edge(shift.name, day, edge)
-            if not await self.rt.store.client.set(key, str(at), nx=True, ex=EDGE_TTL_S):
+            if not await self.rt.store.ops.claim_shift_edge(shift.name, day, edge, at, EDGE_TTL_S):
                 continue
             log.info("shift %s %s on %s", shift.name, edge, day)
             for aid in shift.agents:

@@ -86,12 +86,7 @@ class SlaService:
 
     async def sync(self) -> None:
         """Make Redis hold exactly these profiles (the last process to start wins, as for agents)."""
-        k = self.store.keys
-        pipe = self.store.client.pipeline(transaction=True)
-        pipe.delete(k.sla_profiles)
-        if self.profiles:
-            pipe.hset(k.sla_profiles, mapping={n: json.dumps(p.to_json()) for n, p in self.profiles.items()})
-        await pipe.execute()
+        await self.store.ops.replace_sla_profiles({n: json.dumps(p.to_json()) for n, p in self.profiles.items()})
 
     async def fire(self, tid: str, data: dict[str, Any], now: float) -> None:
         kind = str(data.get("kind"))

@@ -20,6 +20,7 @@ from router.store.agents import Agents
 from router.store.calls import Call
 from router.store.calls.routing import AgentSync
 from router.store.conversations import Conversations
+from router.store.csat import Ratings
 from router.store.customers import Customers
 from router.store.keys import Keys
 from router.store.ops import OpsRecords
@@ -47,6 +48,7 @@ class Store:
         self.agents = Agents(self.client, self.keys)
         self.customers = Customers(self.client, self.keys)
         self.ops = OpsRecords(self.client, self.keys)
+        self.ratings = Ratings(self.client, self.keys)
 
     async def open(self) -> None:
         try:

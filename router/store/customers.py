@@ -24,6 +24,15 @@ class Customers:
         return Customer(id=cust, name=data.get("name", ""), segment=data.get("segment", "new"),
                         tags=tuple(json.loads(data.get("tags") or "[]")), identities=tuple(idents))
 
+    async def by_identity(self, channel: str, account: str, user: str) -> str | None:
+        """The customer id behind a channel identity, once they have written."""
+        cust: str | None = await self._r.get(self._k.identity(channel, account, user))
+        return cust
+
+    async def identities(self, cust: str) -> set[str]:
+        """The channel identities linked to a customer ('channel:account:user')."""
+        return set(await self._r.smembers(self._k.customer_identities(cust)))
+
     async def current_conversation(self, cust: str) -> str | None:
         """The customer's open conversation, else their last one."""
         open_cid, last = await self._r.hmget(self._k.customer(cust), "open", "last_conv")

@@ -77,6 +77,18 @@ class OpsRecords:
                          to=f.get("to") or None, reason=f["reason"], at=float(f["at"]))
                 for eid, f in entries]
 
+    async def claim_shift_edge(self, shift: str, day: str, edge: str, at: float, ttl_s: int) -> bool:
+        """True for the one process that gets to act on a shift's start or end on one date."""
+        return bool(await self._r.set(self._k.shift_edge(shift, day, edge), str(at), nx=True, ex=ttl_s))
+
+    async def replace_sla_profiles(self, profiles: dict[str, str]) -> None:
+        """Make Redis hold exactly these SLA profiles (name -> JSON), in one transaction."""
+        pipe = self._r.pipeline(transaction=True)
+        pipe.delete(self._k.sla_profiles)
+        if profiles:
+            pipe.hset(self._k.sla_profiles, mapping=profiles)
+        await pipe.execute()
+
     async def tasks(self, count: int) -> list[dict[str, Any]]:
         """The `count` newest follow-up tasks (JSON records, see sla_fire.lua)."""
         ids = await self._r.zrevrange(self._k.tasks_index, 0, count - 1)
