@@ -147,9 +147,7 @@ class Runtime:
         if configured:
             return configured.encode()
         # One random secret for every process sharing this Redis; the first one to start sets it.
-        key = self.store.keys.webchat_secret
-        await self.store.client.set(key, os.urandom(32).hex(), nx=True)
-        return bytes.fromhex(await self.store.client.get(key))
+        return await self.store.shared_secret(self.store.keys.webchat_secret)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()

@@ -84,7 +84,7 @@ class Effects:
             return
         frame = json.dumps({"type": "off_hours", "conversation_id": chat.cid, "text": text,
                             "back_at": back_at.timestamp() if back_at else None}, ensure_ascii=False)
-        await self.store.client.publish(self.keys.customer_channel, f"{chat.channel}:{chat.chat}\n-\n{frame}")
+        await self.store.publish(self.keys.customer_channel, f"{chat.channel}:{chat.chat}\n-\n{frame}")
 
     async def hand_off(self, chat: Chat, turn_id: str, plan: HandoffPlan, now: float) -> Moved:
         """Note what the bot learned in the transcript, then move bot -> queued (-> assigned)."""
@@ -111,10 +111,7 @@ class Effects:
         masked = mask_pii(question.strip())[:500]
         if not key:
             return
-        pipe = self.store.client.pipeline(transaction=False)
-        pipe.zincrby(self.keys.bot_unknown, 1, key)
-        pipe.hset(self.keys.bot_unknown_text, key, masked)
-        await pipe.execute()
+        await self.store.bot.unanswered(key, masked)
 
     async def count(self, field: str) -> None:
-        await self.store.client.hincrby(self.keys.bot_stats, field, 1)
+        await self.store.bot.count(field)

@@ -130,14 +130,14 @@ class BotStage:
     async def flush(self) -> float:
         """Answer every due turn; return how long to sleep until the next one is due."""
         now = time.time()
-        due = await self.store.client.zrangebyscore(self.keys.bot_due, "-inf", now, start=0, num=50)
+        due = await self.store.bot.due(now, 50)
         # Concurrently: one slow order look-up must not hold up every other customer's answer.
         await asyncio.gather(*(self._take_logged(cid) for cid in due))
-        nxt = await self.store.client.zrange(self.keys.bot_due, 0, 0, withscores=True)
-        if not nxt:
+        nxt = await self.store.bot.next_due()
+        if nxt is None:
             return 0.5
         # A due turn another process holds is looked at again shortly, not in a tight loop.
-        return min(max(float(nxt[0][1]) - time.time(), 0.05), 0.5)
+        return min(max(nxt - time.time(), 0.05), 0.5)
 
     async def _take_logged(self, cid: str) -> None:
         try:
@@ -174,7 +174,7 @@ class BotStage:
         within = self.hours.is_open(now) if self.hours else True
         next_open = self.hours.next_open(now) if self.hours and not within else None
         # Which orders the customer may see: those of their customer id or a linked identity.
-        idents = await self.store.client.smembers(self.keys.customer_identities(chat.customer))
+        idents = await self.store.customers.identities(chat.customer)
         ctx = BotContext(
             intents=frozenset(decision.intents) | intents, angry=angry, within_hours=within,
             next_open=next_open, now=when, linked_order_id=linked, customer_id=chat.customer,
@@ -245,7 +245,7 @@ class BotStage:
     async def close_idle(self) -> int:
         """Close bot conversations quiet for `idle_close_s`: the bot resolved them."""
         before = time.time() - self.settings.idle_close_s
-        ids = await self.store.client.zrangebyscore(self.keys.bot_idle, "-inf", before, start=0, num=100)
+        ids = await self.store.bot.idle_since(before, 100)
         closed = 0
         for cid in ids:
             closed += await self.store.run(BotClose(cid, time.time(), before))

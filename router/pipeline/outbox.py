@@ -49,8 +49,9 @@ class Outbox:
     async def tell(self, cid: str, key: str, text: str, *, webchat: bool = True) -> None:
         """A system text to the conversation's customer on their own channel, once per `key` (its
         client_msg_id); skipped on web chat when the page says it another way (`webchat=False`)."""
-        f = await self.store.client.hmget(self.store.keys.conv(cid), "channel", "account", "chat", "customer")
-        channel, account, chat, customer = f
+        conv = await self.store.conversations.get(cid)
+        channel, account, chat, customer = (conv.channel, conv.account, conv.chat, conv.customer_id) if conv else (
+            None, None, None, None)
         if not (channel and chat) or (channel == Channel.WEBCHAT.value and not webchat):
             return
         await self.enqueue(Reply(
@@ -131,8 +132,7 @@ class Sender:
             if not ids:
                 continue
             try:
-                await self.store.client.xclaim(self.keys.outbound, OUTBOUND_GROUP, self.group.name,
-                                               min_idle_time=0, message_ids=ids, justid=True)
+                await self.store.streams.keep_claimed(self.keys.outbound, OUTBOUND_GROUP, self.group.name, ids)
             except RedisError as exc:
                 log.warning("sender: could not refresh in-flight replies: %s", exc)
 
@@ -179,14 +179,13 @@ class Sender:
         deadline = time.monotonic() + 2 * self.claim_idle_ms / 1000 + 5
         delay = 0.01
         while seq > 1 and time.monotonic() < deadline:
-            done = int(await self.store.client.get(self.keys.outbound_done(cid)) or 0)
+            done = await self.store.streams.replies_finished(cid)
             if done >= seq - 1:
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)
 
     async def deliver(self, eid: str, reply: Reply, seq: int) -> None:
-        k = self.keys
         msg = Message(
             id=reply.id, channel=reply.channel, account=reply.account, native_id=reply.id,
             sender_ref=reply.chat, direction=Direction.OUT, sender=reply.sender, text=reply.text,
@@ -194,7 +193,7 @@ class Sender:
             agent_id=reply.author if reply.sender.value == "agent" else None,
         )
         await self.transcript.append(msg)
-        if await self.store.client.exists(k.outbound_sent(reply.id)):
+        if await self.store.streams.was_sent(reply.id):
             await self._finish(eid, reply, seq)  # sent before a crash; do not send twice
             return
         adapter = self.adapters.get((reply.channel.value, reply.account))
@@ -210,14 +209,14 @@ class Sender:
             ):
                 with attempt:
                     await adapter.send(reply)
-            await self.store.client.set(k.outbound_sent(reply.id), "1", ex=DEDUPE_TTL_S)
+            await self.store.streams.mark_sent(reply.id, DEDUPE_TTL_S)
             self.sent += 1
         except ChannelError as exc:
             status, reason = "failed", exc.reason
-            await self.store.client.xadd(k.dead, {
+            await self.store.streams.dead_letter({
                 "m": msgspec.json.encode(reply).decode(), "reason": exc.reason,
                 "permanent": "1" if isinstance(exc, PermanentChannelError) else "0",
-            }, maxlen=100_000, approximate=True)
+            }, maxlen=100_000)
             log.warning("reply %s failed: %s", reply.id, exc.reason)
         await self.transcript.set_delivery(reply.conversation_id, reply.id, status, reason)
         if reply.sender.value == "agent":
@@ -229,9 +228,5 @@ class Sender:
         await self._finish(eid, reply, seq)
 
     async def _finish(self, eid: str, reply: Reply | None, seq: int) -> None:
-        pipe = self.store.client.pipeline(transaction=False)
-        if reply is not None and seq:
-            pipe.set(self.keys.outbound_done(reply.conversation_id), seq)
-        pipe.xack(self.keys.outbound, OUTBOUND_GROUP, eid)
-        pipe.xdel(self.keys.outbound, eid)
-        await pipe.execute()
+        await self.store.streams.done(self.keys.outbound, OUTBOUND_GROUP, [eid],
+                                      finished=(reply.conversation_id, seq) if reply is not None and seq else None)

@@ -14,24 +14,14 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from router.store import Store
+from router.store.streams import Entry
 
-Entry = tuple[str, dict[str, str]]
-"""A stream entry: its id and its fields."""
-
-
+__all__ = ["Entry", "GroupConsumer", "consumer_name", "keep_going"]
 def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(3).hex()}"
-
-
-async def ensure_group(store: Store, stream: str, group: str) -> None:
-    try:
-        await store.client.xgroup_create(stream, group, id="0", mkstream=True)
-    except ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
 
 
 class GroupConsumer:
@@ -46,7 +36,7 @@ class GroupConsumer:
         self._last_claim = 0.0
 
     async def ensure(self) -> None:
-        await ensure_group(self.store, self.stream, self.group)
+        await self.store.streams.ensure_group(self.stream, self.group)
 
     def claim_due(self) -> bool:
         """True at most once every half claim-idle period: a dead consumer's entries are taken back
@@ -60,16 +50,12 @@ class GroupConsumer:
     async def claim(self, count: int, start: str = "0-0") -> tuple[str, list[Entry]]:
         """One XAUTOCLAIM page of entries idle past the limit: (where the next page starts, or
         "0-0" at the end; the entries that still exist)."""
-        start, entries, *_ = await self.store.client.xautoclaim(
-            self.stream, self.group, self.name, min_idle_time=self.claim_idle_ms, start_id=start, count=count,
-        )
-        return start, [(eid, fields) for eid, fields in entries if fields]  # deleted since: no fields
+        return await self.store.streams.claim_idle(self.stream, self.group, self.name, self.claim_idle_ms, start,
+                                                   count)
 
     async def read(self, count: int, block_ms: int) -> list[Entry]:
         """New entries for this consumer, waiting up to `block_ms` for the first."""
-        resp = await self.store.client.xreadgroup(self.group, self.name, {self.stream: ">"},
-                                                  count=count, block=block_ms)
-        return [entry for _, entries in resp or [] for entry in entries]
+        return await self.store.streams.read_new(self.stream, self.group, self.name, count, block_ms)
 
 
 async def keep_going(log: logging.Logger, what: str, stopping: asyncio.Event,

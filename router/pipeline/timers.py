@@ -54,17 +54,11 @@ class TimerRunner:
 
     async def schedule(self, tid: str, due: float, kind: str, **data: Any) -> None:
         """Create or move a timer (Python callers; the Lua scripts schedule their own)."""
-        pipe = self.store.client.pipeline(transaction=True)
-        pipe.zadd(self.keys.timers_due, {tid: due})
-        pipe.hset(self.keys.timers_data, tid, json.dumps({"kind": kind, **data}))
-        await pipe.execute()
+        await self.store.timers.schedule(tid, due, {"kind": kind, **data})
         self._wake.set()
 
     async def cancel(self, tid: str) -> None:
-        pipe = self.store.client.pipeline(transaction=True)
-        pipe.zrem(self.keys.timers_due, tid)
-        pipe.hdel(self.keys.timers_data, tid)
-        await pipe.execute()
+        await self.store.timers.cancel(tid)
 
     def wake(self) -> None:
         self._wake.set()

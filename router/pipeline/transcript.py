@@ -29,8 +29,7 @@ class Transcript:
         return (await self.store.run(self.append_call(msg))).new
 
     async def messages(self, cid: str, limit: int = 500) -> list[Message]:
-        rows = await self.store.client.xrevrange(self.keys.transcript(cid), count=limit)
-        return [decode_message(fields["m"]) for _, fields in reversed(rows)]
+        return [decode_message(m) for m in await self.store.transcripts.latest(cid, limit)]
 
     async def customer_language(self, cid: str) -> str:
         """'en' or 'zh': the customer's, from their latest message; Chinese unless it reads as
@@ -43,7 +42,7 @@ class Transcript:
     async def public(self, cid: str, limit: int = 500) -> list[dict[str, Any]]:
         """Messages as agents see them, each with its delivery status when it has one."""
         msgs = await self.messages(cid, limit)
-        status: dict[str, str] = await self.store.client.hgetall(self.keys.delivery(cid))
+        status = await self.store.transcripts.deliveries(cid)
         out = []
         for m in msgs:
             view = m.public()
@@ -56,4 +55,4 @@ class Transcript:
         value: dict[str, str] = {"status": status}
         if reason:
             value["reason"] = reason
-        await self.store.client.hset(self.keys.delivery(cid), mid, json.dumps(value))
+        await self.store.transcripts.set_delivery(cid, mid, json.dumps(value))

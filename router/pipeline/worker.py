@@ -121,10 +121,7 @@ class RouteWorker:
                 await asyncio.sleep(self.settings.debug_delay_ms / 1000)
         done = bad + await self._route(msgs)
         if done:
-            pipe = self.store.client.pipeline(transaction=False)
-            pipe.xack(self.keys.inbound, INBOUND_GROUP, *done)
-            pipe.xdel(self.keys.inbound, *done)
-            await pipe.execute()
+            await self.store.streams.done(self.keys.inbound, INBOUND_GROUP, done)
 
     async def _route(self, msgs: list[tuple[str, Message]]) -> list[str]:
         if not msgs:

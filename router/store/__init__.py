@@ -8,6 +8,7 @@ state lives.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,6 +18,7 @@ from redis.exceptions import RedisError
 
 from kefu_common.errors import ProtocolError, StoreError
 from router.store.agents import Agents
+from router.store.bot import BotRecords
 from router.store.calls import Call
 from router.store.calls.routing import AgentSync
 from router.store.conversations import Conversations
@@ -24,7 +26,11 @@ from router.store.csat import Ratings
 from router.store.customers import Customers
 from router.store.keys import Keys
 from router.store.ops import OpsRecords
+from router.store.rules import RuleRecords
 from router.store.scripts import Scripts
+from router.store.streams import Streams
+from router.store.timers import TimerRecords
+from router.store.transcripts import Transcripts
 
 if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
     from router.config.settings import Settings
@@ -49,6 +55,11 @@ class Store:
         self.customers = Customers(self.client, self.keys)
         self.ops = OpsRecords(self.client, self.keys)
         self.ratings = Ratings(self.client, self.keys)
+        self.streams = Streams(self.client, self.keys)
+        self.transcripts = Transcripts(self.client, self.keys)
+        self.timers = TimerRecords(self.client, self.keys)
+        self.bot = BotRecords(self.client, self.keys)
+        self.rules = RuleRecords(self.client, self.keys)
 
     async def open(self) -> None:
         try:
@@ -91,6 +102,19 @@ class Store:
         """A script by name with positional ARGV, untyped: for tests and benchmarks that drive the
         scripts directly. The product uses `run` (tests/router/test_store_door.py checks)."""
         return await self.scripts.call(self.client, name, keys or [self.keys.conv_index], args)
+
+    def pubsub(self, ignore_subscribe_messages: bool = False) -> Any:
+        """A subscription on a connection of its own (redis-py's PubSub)."""
+        return self.client.pubsub(ignore_subscribe_messages=ignore_subscribe_messages)
+
+    async def publish(self, channel: str, message: str) -> None:
+        """A frame to whichever process holds its socket (the agent or customer channel)."""
+        await self.client.publish(channel, message)
+
+    async def shared_secret(self, key: str) -> bytes:
+        """A random secret every process sharing this Redis agrees on; the first one sets it."""
+        await self.client.set(key, os.urandom(32).hex(), nx=True)
+        return bytes.fromhex(await self.client.get(key))
 
     async def ping(self) -> bool:
         try:

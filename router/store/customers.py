@@ -33,6 +33,10 @@ class Customers:
         """The channel identities linked to a customer ('channel:account:user')."""
         return set(await self._r.smembers(self._k.customer_identities(cust)))
 
+    async def open_conversation(self, cust: str) -> str | None:
+        cid: str | None = await self._r.hget(self._k.customer(cust), "open")
+        return cid or None
+
     async def current_conversation(self, cust: str) -> str | None:
         """The customer's open conversation, else their last one."""
         open_cid, last = await self._r.hmget(self._k.customer(cust), "open", "last_conv")

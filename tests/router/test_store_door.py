@@ -31,20 +31,6 @@ NOT_YET: dict[str, int] = {
     "adapters/webchat.py": 2,
     "adapters/wechat.py": 3,
     "adapters/wechat_api.py": 1,
-    "router/bot/effects.py": 3,
-    "router/bot/figures.py": 3,
-    "router/bot/stage.py": 4,
-    "router/pipeline/fanout.py": 1,
-    "router/pipeline/outbox.py": 7,
-    "router/pipeline/streams.py": 3,
-    "router/pipeline/timers.py": 2,
-    "router/pipeline/transcript.py": 3,
-    "router/pipeline/typing_relay.py": 6,
-    "router/pipeline/worker.py": 1,
-    "router/rules/history.py": 2,
-    "router/rules/sync.py": 1,
-    "router/rules/versions.py": 4,
-    "router/runtime.py": 2,
 }
 """Modules that still reach Redis directly, and how many times (issue 12, "Redis behind one door")."""
 
