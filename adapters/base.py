@@ -36,35 +36,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-import msgspec
 from aiohttp import web
 
-from router.models import Channel, Kind, Message, Sender
+from kefu_common.errors import ProtocolError
+from router.models import Channel, Message, Reply
 
-
-class Reply(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """One outbound message, as queued in the outbox."""
-
-    id: str
-    conversation_id: str
-    customer_id: str
-    channel: Channel
-    account: str
-    chat: str
-    """The channel's address of the customer (openid, chat id, web visitor)."""
-    text: str
-    author: str
-    """The agent id, or 'bot' / 'system'."""
-    sender: Sender = Sender.AGENT
-    client_msg_id: str | None = None
-    kind: Kind = Kind.TEXT
-    ts: float = 0.0
-
-    def public(self) -> dict[str, object]:
-        out: dict[str, object] = {"id": self.id, "from": self.sender.value, "text": self.text, "ts": self.ts}
-        if self.sender is Sender.AGENT:
-            out["agent_id"] = self.author
-        return out
+__all__ = ["Accepted", "Adapter", "Limits", "Reply", "Sink", "read_capped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +66,23 @@ class Sink(Protocol):
     async def ingest(self, msg: Message) -> Accepted: ...
 
 
+class CustomerFeed(Protocol):
+    """A channel whose customers hold a socket to this router (web chat). router/web serves the
+    socket, its sign-in and its live frames; the adapter keeps what the customer was shown."""
+
+    async def replay(self, chat: str, after: str) -> list[tuple[str, str]]:
+        """(entry id, frame) of everything the customer was shown after entry `after`."""
+        ...
+
+    async def position(self, chat: str, message_id: str) -> str | None:
+        """The feed entry of a message the page says it saw last, if the feed still has it."""
+        ...
+
+    def inbound(self, chat: str, client_id: str, text: str, name: str = "") -> Message:
+        """A message the customer typed into the socket, keyed by (chat, client_id)."""
+        ...
+
+
 class Adapter(abc.ABC):
     """Base of every channel adapter; see the module docstring for the contract."""
 
@@ -103,6 +97,15 @@ class Adapter(abc.ABC):
     def routes(self) -> Sequence[web.RouteDef]:
         """The HTTP endpoints the channel calls (webhooks) or customers use (web chat)."""
 
+    def console_routes(self) -> Sequence[web.RouteDef]:
+        """Endpoints the agent console calls for this channel (media by file id, a reply quota).
+        router/web mounts them behind agent sign-in, so handlers here do no authentication."""
+        return ()
+
+    def customer_feed(self) -> CustomerFeed | None:
+        """This channel's customer socket, for a channel whose customers connect to us."""
+        return None
+
     @abc.abstractmethod
     async def send(self, reply: Reply) -> None:
         """Deliver one reply, or raise Retryable/PermanentChannelError."""
@@ -112,3 +115,15 @@ class Adapter(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 -- optional hook
         """Close what start() opened."""
+
+
+async def read_capped(request: web.Request, cap: int) -> bytes:
+    """The body, refusing (413) more than `cap` bytes without reading them all."""
+    if request.content_length is not None and request.content_length > cap:
+        raise ProtocolError("too_large", f"body over {cap} bytes", 413)
+    data = bytearray()
+    while chunk := await request.content.read(64 * 1024):
+        data += chunk
+        if len(data) > cap:
+            raise ProtocolError("too_large", f"body over {cap} bytes", 413)
+    return bytes(data)

@@ -23,17 +23,15 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from adapters.base import Adapter, Limits, Reply, Sink
+from adapters.base import Adapter, Limits, Sink, read_capped
 from adapters.telegram_parse import ALLOWED_UPDATES, parse_update
 from adapters.telegram_send import MAX_TEXT, Pacer, channel_error, retry_seconds, split_text
-from adapters.wechat import read_capped
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError, RetryableChannelError
 from router.config.settings import TelegramBotSettings
-from router.models import Channel
+from router.models import Channel, Reply
 from router.pipeline.ingest import DEDUPE_TTL_S
 from router.store import Store
-from router.web.api import principal
 
 log = logging.getLogger("kefu.telegram")
 
@@ -84,8 +82,10 @@ class TelegramAdapter(Adapter):
     def routes(self) -> Sequence[web.RouteDef]:
         return [
             web.post(f"/webhooks/telegram/{self.account}", self.webhook),
-            web.get(f"/api/v1/telegram/{self.account}/files/{{file_id}}", self.file),
         ]
+
+    def console_routes(self) -> Sequence[web.RouteDef]:
+        return [web.get(f"/api/v1/telegram/{self.account}/files/{{file_id}}", self.file)]
 
     async def start(self) -> None:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
@@ -157,7 +157,6 @@ class TelegramAdapter(Adapter):
 
     async def file(self, request: web.Request) -> web.StreamResponse:
         """Stream a customer's media to an agent: getFile, then the download, never the token."""
-        principal(request)
         try:
             tg_file = await self.bot.get_file(request.match_info["file_id"])
         except BadRequest:

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from wechatpy import parse_message
 
-from adapters.base import Adapter, Limits, Reply, Sink
+from adapters.base import Adapter, Limits, Sink, read_capped
 from adapters.wechat_api import WechatApi
 from adapters.wechat_crypto import (
     MAX_BODY_BYTES,
@@ -28,9 +28,8 @@ from adapters.wechat_crypto import (
 )
 from kefu_common.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError
 from router.config.settings import WechatAccountSettings
-from router.models import Channel, Kind, Message, new_id
+from router.models import Channel, Kind, Message, Reply, new_id
 from router.store import Store
-from router.web.api import principal
 
 QUOTA = 5
 """Replies WeChat lets an account send a customer in the window after the customer wrote."""
@@ -82,8 +81,10 @@ class WechatAdapter(Adapter):
         return [
             web.get(path, self.handshake),
             web.post(path, self.callback),
-            web.get(f"/api/v1/wechat/{self.account}/quota/{{openid}}", self.quota),
         ]
+
+    def console_routes(self) -> Sequence[web.RouteDef]:
+        return [web.get(f"/api/v1/wechat/{self.account}/quota/{{openid}}", self.quota)]
 
     async def start(self) -> None:
         await self.api.start()
@@ -161,7 +162,6 @@ class WechatAdapter(Adapter):
 
     async def quota(self, request: web.Request) -> web.Response:
         """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box."""
-        principal(request)
         openid = request.match_info["openid"]
         key = self.keys.wechat_quota(self.account, openid)
         opened = await self.redis.hget(key, "opened")
@@ -234,15 +234,3 @@ def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:
             text = str(raw.get("Recognition") or "") if mtype == "voice" else ""
     return Message(id=new_id("m"), channel=Channel.WECHAT, account=account, native_id=native_id,
                    sender_ref=sender, kind=kind, text=text, media=media, ts=ts, raw=raw)
-
-
-async def read_capped(request: web.Request, cap: int) -> bytes:
-    """The body, refusing (413) more than `cap` bytes without reading them all."""
-    if request.content_length is not None and request.content_length > cap:
-        raise ProtocolError("too_large", f"body over {cap} bytes", 413)
-    data = bytearray()
-    while chunk := await request.content.read(64 * 1024):
-        data += chunk
-        if len(data) > cap:
-            raise ProtocolError("too_large", f"body over {cap} bytes", 413)
-    return bytes(data)

@@ -120,6 +120,31 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         return out
 
 
+class Reply(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One outbound message, as queued in the outbox."""
+
+    id: str
+    conversation_id: str
+    customer_id: str
+    channel: Channel
+    account: str
+    chat: str
+    """The channel's address of the customer (openid, chat id, web visitor)."""
+    text: str
+    author: str
+    """The agent id, or 'bot' / 'system'."""
+    sender: Sender = Sender.AGENT
+    client_msg_id: str | None = None
+    kind: Kind = Kind.TEXT
+    ts: float = 0.0
+
+    def public(self) -> dict[str, object]:
+        out: dict[str, object] = {"id": self.id, "from": self.sender.value, "text": self.text, "ts": self.ts}
+        if self.sender is Sender.AGENT:
+            out["agent_id"] = self.author
+        return out
+
+
 class Customer(msgspec.Struct, frozen=True, kw_only=True):
     """One person, whichever channels they write from."""
 

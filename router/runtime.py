@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.base import Adapter
+from kefu_common.errors import StoreError
 from router import logsafe
 from router.auth import AgentTokens, Principal, SessionSigner
 from router.config.settings import Settings
@@ -50,9 +51,12 @@ RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 
 class Runtime:
     def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu",
-                 extra_adapters: list[Adapter] | None = None) -> None:
+                 extra_adapters: list[Adapter] | None = None, redis_cluster: bool = False) -> None:
         self.settings = settings
         self.redis_url = redis_url or os.environ.get("KEFU_REDIS_URL") or settings.redis.url
+        cluster = redis_cluster or settings.redis.cluster or os.environ.get("KEFU_REDIS_CLUSTER", "") in ("1", "true")
+        if cluster and not self.redis_url:
+            raise StoreError("Redis Cluster mode needs a node's address: set redis.url (or --redis-url)")
         self.data_dir = Path(data_dir)
         self.embedded: EmbeddedRedis | None = None
         self.tokens = AgentTokens(settings.agents)
@@ -67,7 +71,7 @@ class Runtime:
             # The embedded server's socket path is fixed, so every part can be built now.
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
-        self.store = Store(self.redis_url, settings.redis.namespace)
+        self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster)
         self.transcript = Transcript(self.store)
         self.ingestor = Ingestor(self.store)
         self.outbox = Outbox(self.store)
@@ -99,8 +103,8 @@ class Runtime:
         from adapters.webchat import WebchatAdapter
 
         if settings.channels.webchat.enabled:
-            self._add(WebchatAdapter(self))
-        from adapters.telegram import TelegramAdapter  # imported here, as webchat: they import router.web
+            self._add(WebchatAdapter(self.ingestor, self.store))
+        from adapters.telegram import TelegramAdapter
         from adapters.wechat import WechatAdapter
 
         for wx in settings.channels.wechat:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from helpers.redis_cluster import RedisCluster, system_redis_server
 from helpers.redis_server import RedisServer
+
+from router.store.client import make_client
 
 # Property tests check behaviour, not speed: on a busy 2-core CI machine a per-example deadline
 # only makes them flaky. Speed is measured in bench/.
@@ -44,3 +48,54 @@ def routing_redis_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
         yield server.url
     finally:
         server.stop()
+
+
+class Backend:
+    """Where `kefu serve` keeps its state in a test: one plain server or a 3+3 Cluster."""
+
+    def __init__(self, kind: str, url: str, cluster: RedisCluster | None = None) -> None:
+        self.kind = kind
+        self.url = url
+        self.cluster = cluster
+        self.serve_args = ["--redis-cluster"] if cluster else []
+
+    def client(self) -> Any:
+        """A client for the test's own reads; on a Cluster, one that follows MOVED."""
+        return make_client(self.url, self.cluster is not None)
+
+
+def start_cluster(tmp_path: Path) -> RedisCluster:
+    binary, why = system_redis_server()
+    if binary is None:
+        pytest.skip(f"Redis Cluster tests need redis-server >= 7: {why}")
+    cluster = RedisCluster(tmp_path / "cluster")
+    cluster.start()
+    return cluster
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[RedisCluster]:
+    """3 masters + 3 replicas of the machine's redis-server 7, private to this test."""
+    cluster = start_cluster(tmp_path)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["single", "cluster"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The multi-process tests run on one plain Redis and on a real 3+3 Cluster."""
+    if request.param == "single":
+        server = RedisServer(tmp_path / "redis")
+        server.start()
+        try:
+            yield Backend("single", server.url)
+        finally:
+            server.stop()
+        return
+    cluster = start_cluster(tmp_path)
+    try:
+        yield Backend("cluster", cluster.url, cluster)
+    finally:
+        cluster.stop()

@@ -6,6 +6,7 @@ the file shipped in config/ (FAQ, quick replies, compliance), or to none (orders
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +14,8 @@ import msgspec
 
 from kefu_common.errors import ConfigError
 from kefu_common.yamlpos import YamlDoc
+from router.bot.hours import BusinessHours
+from router.config.files import config_file
 
 
 class _Part(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -65,17 +68,11 @@ def resolve(base_dir: str, value: str | None, shipped: str | None = None) -> Pat
         return p if p.is_absolute() else Path(base_dir) / p
     if shipped is None:
         return None
-    from router.config.demo import config_file
-
     return config_file(shipped)
 
 
 def check_bot(doc: YamlDoc, s: BotSettings, base_dir: str) -> list[ConfigError]:
     """What types cannot say about the bot section: patterns, hours, files, ranges."""
-    import re
-
-    from router.bot.hours import BusinessHours
-
     errors: list[ConfigError] = []
     if s.order_id_pattern:
         try:

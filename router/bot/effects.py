@@ -14,10 +14,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from adapters.base import Reply
 from router.bot.compliance import CompliancePolicy
 from router.bot.pii import mask_pii
-from router.models import Channel, Direction, Message, Sender
+from router.models import Channel, Direction, Message, Reply, Sender
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store

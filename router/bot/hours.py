@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from router.bot.config import HoursSettings
 from routing_rules.times import Calendar, parse_days, parse_window
+
+
+class HoursSettings(Protocol):
+    """The shape of router.bot.config.HoursSettings, named here so config can check hours
+    without the two modules importing each other."""
+
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def days(self) -> str | Sequence[str]: ...
+    @property
+    def hours(self) -> str | Sequence[str]: ...
+    @property
+    def closed(self) -> Sequence[str]: ...
+
 
 _LOOKAHEAD_DAYS = 31  # holidays longer than a month are not business hours worth announcing
 
@@ -21,7 +37,8 @@ class BusinessHours:
         """Raises ValueError (with the problem) on a bad day, window, date or time zone."""
         windows = [s.hours] if isinstance(s.hours, str) else list(s.hours)
         closed = frozenset(date.fromisoformat(d) for d in s.closed)
-        cal = Calendar("business", parse_days(s.days), tuple(parse_window(w) for w in windows), closed)
+        days = s.days if isinstance(s.days, str) else list(s.days)
+        cal = Calendar("business", parse_days(days), tuple(parse_window(w) for w in windows), closed)
         try:
             return cls(cal, s.timezone)
         except (KeyError, ValueError) as exc:

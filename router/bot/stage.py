@@ -20,8 +20,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from router.bot.brain import off_hours_notice, respond
 from router.bot.brain_types import DEFAULT_ORDER_ID, BotAction, BotConfig, BotContext, BotState, Pending
 from router.bot.config import BotSettings
@@ -35,6 +33,7 @@ from router.pipeline.transcript import Transcript
 from router.pipeline.worker import DecisionSource
 from router.store import Store
 from router.store.calls.background import BotClose, BotDone, BotTake
+from router.store.client import REDIS_ERRORS
 from routing_rules.intents import builtin_table, normalize
 from routing_rules.model import RuleInput
 
@@ -116,7 +115,7 @@ class BotStage:
                     if time.monotonic() - last_sweep > min(IDLE_SWEEP_S, self.settings.idle_close_s / 2):
                         last_sweep = time.monotonic()
                         await self.close_idle()
-                except RedisError as exc:
+                except REDIS_ERRORS as exc:
                     log.warning("bot: Redis error, retrying in 1s: %s", exc)
                     wait = 1.0
                 try:
@@ -142,7 +141,7 @@ class BotStage:
     async def _take_logged(self, cid: str) -> None:
         try:
             await self.take(cid)
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             log.warning("bot turn in %s: Redis error, tried again later: %s", cid, exc)
         except Exception:
             log.exception("bot turn in %s failed; the lease lapses and it is tried again", cid)

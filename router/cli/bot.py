@@ -39,7 +39,7 @@ def cmd_unknown(args: argparse.Namespace) -> int:
 
 async def _unknown(args: argparse.Namespace) -> list[dict[str, Any]]:
     from router.bot.figures import unknown_questions
-    from router.cli.main import resolve_settings
+    from router.config.resolve import resolve_settings
     from router.store import Store
     from router.store.embedded import EmbeddedRedis, redis_url_for
 
@@ -50,7 +50,7 @@ async def _unknown(args: argparse.Namespace) -> list[dict[str, Any]]:
     if not url and embedded.socket.exists():
         url = embedded.url  # the server is running on this data dir: ask it
     async with redis_url_for(url, data_dir) as resolved:
-        store = Store(resolved, settings.redis.namespace)
+        store = Store(resolved, settings.redis.namespace, cluster=settings.redis.cluster and resolved == url)
         try:
             return await unknown_questions(store, args.top)
         finally:

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from kefu_common.errors import ConfigError, KefuError
 from router import __version__
-from router.config.settings import Settings, load_settings
+from router.config.resolve import resolve_settings
+from router.config.settings import Settings
 
 log = logging.getLogger("kefu")
 
@@ -30,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=int(os.environ.get("KEFU_PORT", "8080")))
     serve.add_argument("--data-dir", default=os.environ.get("KEFU_DATA_DIR", ".kefu"))
     serve.add_argument("--redis-url", default=None, help="external Redis; default embedded")
+    serve.add_argument("--redis-cluster", action="store_true",
+                       help="the Redis URL is one node of a Redis Cluster (as redis.cluster: true)")
     serve.add_argument("--log-level", default=os.environ.get("KEFU_LOG_LEVEL", "INFO"))
     serve.add_argument("--watch-rules", action="store_true",
                        help="activate the rules file as a new version whenever it changes")
@@ -72,17 +75,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def resolve_settings(config: str | None, data_dir: Path) -> Settings:
-    if config:
-        return load_settings(config)
-    default = Path("config/kefu.yaml")
-    if default.exists():
-        return load_settings(default)
-    from router.config.demo import demo_settings
-
-    return demo_settings(data_dir)
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from router.bot.pii import install_log_masking
@@ -93,7 +85,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.watch_rules and settings.rules_path() is None:
         print(f"kefu: --watch-rules needs routing.rules in {settings.source}", file=sys.stderr)
         return 2
-    return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url, args.watch_rules))
+    return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url, args.watch_rules,
+                             redis_cluster=args.redis_cluster))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -123,12 +116,12 @@ def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
 
 
 async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None,
-                watch_rules: bool = False) -> int:
+                watch_rules: bool = False, redis_cluster: bool = False) -> int:
     from router.logsafe import AccessLog
     from router.runtime import Runtime
     from router.web.app import build_app
 
-    rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir)
+    rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir, redis_cluster=redis_cluster)
     if watch_rules:
         rt.rule_sync.watch = settings.rules_path()
     app = build_app(rt)

@@ -57,24 +57,25 @@ def add_export_parser(subparsers: Any, iso: Any) -> None:
     p.set_defaults(func=cmd_export_trace)
 
 
-def _where(args: argparse.Namespace) -> tuple[str | None, str]:
-    """(Redis URL or None for the embedded one, key namespace)."""
-    url, namespace = args.redis_url or os.environ.get("KEFU_REDIS_URL"), "kefu"
+def _where(args: argparse.Namespace) -> tuple[str | None, str, bool]:
+    """(Redis URL or None for the embedded one, key namespace, whether it is a Cluster)."""
+    url, namespace, cluster = args.redis_url or os.environ.get("KEFU_REDIS_URL"), "kefu", False
     config = args.config or ("config/kefu.yaml" if Path("config/kefu.yaml").exists() else None)
     if config:
         settings = load_settings(config)
-        url, namespace = url or settings.redis.url, settings.redis.namespace
-    return url, namespace
+        url, namespace, cluster = url or settings.redis.url, settings.redis.namespace, settings.redis.cluster
+    return url, namespace, cluster
 
 
 @asynccontextmanager
-async def history_store(args: argparse.Namespace, url: str | None, namespace: str) -> AsyncIterator[Store]:
+async def history_store(args: argparse.Namespace, url: str | None, namespace: str,
+                        cluster: bool = False) -> AsyncIterator[Store]:
     if not url:
         embedded = EmbeddedRedis(args.data_dir)
         if await embedded.answers():  # `kefu serve` has it open: read alongside it
             url = embedded.url
     async with redis_url_for(url, args.data_dir) as live_url:
-        store = Store(live_url, namespace)
+        store = Store(live_url, namespace, cluster=cluster and live_url == url)
         try:
             await store.open()
             yield store
@@ -108,7 +109,7 @@ def cmd_export_trace(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _export(args: argparse.Namespace, where: tuple[str | None, str], out: TextIO) -> int:
+async def _export(args: argparse.Namespace, where: tuple[str | None, str, bool], out: TextIO) -> int:
     written = 0
     async with history_store(args, *where) as store:
         zone = await _active_zone(store)
@@ -123,7 +124,7 @@ async def _export(args: argparse.Namespace, where: tuple[str | None, str], out: 
     return written
 
 
-async def _collect(args: argparse.Namespace, where: tuple[str | None, str], since: float | None,
+async def _collect(args: argparse.Namespace, where: tuple[str | None, str, bool], since: float | None,
                    until: float | None) -> list[tuple[int, TraceRecord]]:
     async with history_store(args, *where) as store:
         bar = Progress("history", await candidates(store, since))

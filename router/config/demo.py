@@ -7,12 +7,12 @@ The demo routes with the default rule set that ships in config/ (packaged as `ke
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from pathlib import Path
 
 from router.bot.config import BotSettings, HoursSettings
+from router.config.files import config_file
 from router.config.settings import (
     AgentSettings,
     PoolSettings,
@@ -21,23 +21,6 @@ from router.config.settings import (
     ShopSettings,
 )
 from router.models import Role
-
-
-def config_dirs() -> list[Path]:
-    """Where config/ is: beside the packages in a checkout, or installed as `kefu_config`."""
-    dirs = [Path(__file__).resolve().parents[2] / "config"]
-    spec = importlib.util.find_spec("kefu_config")
-    if spec is not None and spec.submodule_search_locations:
-        dirs += [Path(p) for p in spec.submodule_search_locations]
-    return [d for d in dirs if d.is_dir()]
-
-
-def config_file(name: str) -> Path | None:
-    """A data file from the repository's config/, wherever it was installed."""
-    for d in config_dirs():
-        if (d / name).exists():
-            return d / name
-    return None
 
 
 def demo_tokens(data_dir: Path) -> dict[str, str]:

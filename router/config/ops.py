@@ -7,7 +7,8 @@ next to the types they check; settings.py embeds these structs and calls `check_
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -16,7 +17,6 @@ from kefu_common.errors import ConfigError
 
 if TYPE_CHECKING:
     from kefu_common.yamlpos import YamlDoc
-    from router.config.settings import Settings
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -59,17 +59,27 @@ def minutes(value: str | int) -> int | None:
     return int(m.group(1)) * 60 + int(m.group(2)) if m else None
 
 
-def check_ops(doc: YamlDoc, s: Settings) -> list[ConfigError]:
+class _Agent(Protocol):
+    """What the checks read of an agent's settings (router.config.settings.AgentSettings)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def discount_limit(self) -> float | None: ...
+
+
+def check_ops(doc: YamlDoc, ops: OpsSettings, shifts: Sequence[ShiftSettings],
+              agent_list: Sequence[_Agent]) -> list[ConfigError]:
     errors: list[ConfigError] = []
-    if s.ops.disconnect_grace_s < 0:
+    if ops.disconnect_grace_s < 0:
         errors.append(doc.error(("ops", "disconnect_grace_s"), "ops.disconnect_grace_s: expected >= 0"))
-    if s.ops.discount_limit < 0:
+    if ops.discount_limit < 0:
         errors.append(doc.error(("ops", "discount_limit"), "ops.discount_limit: expected >= 0"))
-    if s.ops.shift_tick_s <= 0:
+    if ops.shift_tick_s <= 0:
         errors.append(doc.error(("ops", "shift_tick_s"), "ops.shift_tick_s: expected > 0"))
-    agents = {a.id for a in s.agents}
+    agents = {a.id for a in agent_list}
     names: set[str] = set()
-    for i, shift in enumerate(s.shifts):
+    for i, shift in enumerate(shifts):
         where = ("shifts", i)
         if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", shift.name):
             errors.append(doc.error((*where, "name"), f"shift name {shift.name!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
@@ -94,7 +104,7 @@ def check_ops(doc: YamlDoc, s: Settings) -> list[ConfigError]:
             elif aid in seen:
                 errors.append(doc.error((*where, "agents", j), f"agent {aid!r} is listed twice"))
             seen.add(aid)
-    for i, agent in enumerate(s.agents):
+    for i, agent in enumerate(agent_list):
         if agent.discount_limit is not None and agent.discount_limit < 0:
             errors.append(doc.error(("agents", i, "discount_limit"), "agents.discount_limit: expected >= 0"))
     return errors

@@ -31,6 +31,8 @@ class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
 class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     url: str | None = None
     namespace: str = "kefu"
+    cluster: bool = False
+    """`url` is one node of a Redis Cluster; the client follows MOVED/ASK and failovers."""
 
 
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -364,7 +366,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
         errors.append(doc.error(("outbox", "max_attempts"), "outbox.max_attempts: expected at least 1"))
-    errors.extend(check_ops(doc, s))
+    errors.extend(check_ops(doc, s.ops, s.shifts, s.agents))
     if s.sla.timer_max_sleep_s <= 0 or s.sla.timer_lease_s <= 0 or s.sla.queue_text_interval_s < 0:
         errors.append(doc.error(("sla",), "sla: timer_max_sleep_s and timer_lease_s must be more than 0, "
                                           "queue_text_interval_s at least 0"))

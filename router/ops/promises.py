@@ -11,10 +11,26 @@ lost lease still sends one text.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from router.runtime import Runtime
+    from router.ops.sla import SlaService
+    from router.pipeline.outbox import Outbox
+    from router.pipeline.transcript import Transcript
+    from router.store import Store
+
+
+class Runtime(Protocol):
+    """What a promise needs of router.runtime.Runtime (named here: the runtime registers `fire`)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def sla(self) -> SlaService: ...
+    @property
+    def transcript(self) -> Transcript: ...
+    @property
+    def outbox(self) -> Outbox: ...
 
 TIMER_KIND = "promise"
 

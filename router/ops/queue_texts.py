@@ -21,9 +21,8 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from adapters.base import Reply
 from router.config.settings import SlaSettings
-from router.models import Channel, Sender
+from router.models import Channel, Reply, Sender
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store

@@ -21,17 +21,36 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as dtime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from router.config.ops import DAYS, ShiftSettings, minutes
 from router.store.calls.routing import Emit
 
 if TYPE_CHECKING:
-    from router.runtime import Runtime
+    from router.config.settings import Settings
+    from router.pipeline.fanout import Hub
+    from router.store import Store
+
+
+class Runtime(Protocol):
+    """What the roster uses of router.runtime.Runtime: named here, so the roster does not import
+    the runtime that builds it."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def hub(self) -> Hub: ...
+    @property
+    def clock(self) -> Callable[[], float]: ...
+    async def set_status(self, aid: str, status: str, reason: str) -> None: ...
+    def agent_left(self, aid: str, restart: bool = True) -> None: ...
 
 log = logging.getLogger("kefu.roster")
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from kefu_common.errors import ConfigError, ConfigErrors
-from router.config.demo import config_file
+from router.config.files import config_file
 from router.config.settings import Settings
 from router.ops.sla_profiles import load_profiles
 from router.store import Store

@@ -16,9 +16,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
-from redis.exceptions import RedisError
-
 from router.store import Store
+from router.store.client import REDIS_ERRORS
 
 log = logging.getLogger("kefu.fanout")
 
@@ -141,7 +140,7 @@ class Hub:
                     msg = await pubsub.get_message(timeout=1.0)
                     if msg is not None:
                         self._dispatch(msg["channel"], msg["data"])
-            except (RedisError, ConnectionError) as exc:
+            except (*REDIS_ERRORS, ConnectionError) as exc:
                 self.subscribed.clear()
                 log.warning("pub/sub dropped, resubscribing: %s", exc)
                 await asyncio.sleep(0.5)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
-
 from kefu_common.errors import StoreError
 from router.models import Message, encode_message
 from router.store import Store
 from router.store.calls.streams import Ingest
+from router.store.client import REDIS_ERRORS
 
 DEDUPE_TTL_S = 7 * 24 * 3600
 """How long a native message id is remembered: longer than any channel retries."""
@@ -31,6 +30,6 @@ class Ingestor:
         """Append once per (channel, account, native id); a retry gets the first message id."""
         try:
             added = await self.store.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl))
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise StoreError(f"could not enqueue message: {exc}") from exc
         return Accepted(message_id=added.id, duplicate=not added.new)

@@ -14,13 +14,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
-from redis.exceptions import RedisError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from adapters.base import Adapter, Reply
+from adapters.base import Adapter
 from kefu_common.errors import ChannelError, PermanentChannelError, RetryableChannelError
 from router.config.settings import OutboxSettings
-from router.models import Channel, Direction, Message
+from router.models import Channel, Direction, Message, Reply
 from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.pipeline.ingest import DEDUPE_TTL_S
 from router.pipeline.streams import Entry, GroupConsumer, keep_going
@@ -28,6 +27,7 @@ from router.pipeline.transcript import Transcript
 from router.store import Store
 from router.store.calls.routing import Emit
 from router.store.calls.streams import OutboxEnqueue
+from router.store.client import REDIS_ERRORS
 from router.store.keys import OUTBOUND_GROUP
 
 log = logging.getLogger("kefu.outbox")
@@ -133,7 +133,7 @@ class Sender:
                 continue
             try:
                 await self.store.streams.keep_claimed(self.keys.outbound, OUTBOUND_GROUP, self.group.name, ids)
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 log.warning("sender: could not refresh in-flight replies: %s", exc)
 
     async def dispatch(self, entries: list[Entry]) -> None:

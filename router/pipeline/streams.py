@@ -14,9 +14,8 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 
-from redis.exceptions import RedisError
-
 from router.store import Store
+from router.store.client import REDIS_ERRORS
 from router.store.streams import Entry
 
 __all__ = ["Entry", "GroupConsumer", "consumer_name", "keep_going"]
@@ -64,6 +63,6 @@ async def keep_going(log: logging.Logger, what: str, stopping: asyncio.Event,
     while not stopping.is_set():
         try:
             await turn()
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             log.warning("%s: Redis error, retrying in 1s: %s", what, exc)
             await asyncio.sleep(1)

@@ -26,10 +26,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from router.store import Store
 from router.store.calls.background import TimerAck, TimerClaim
+from router.store.client import REDIS_ERRORS
 
 log = logging.getLogger("kefu.timers")
 
@@ -71,7 +70,7 @@ class TimerRunner:
         while not self._stopping.is_set():
             try:
                 next_due, full = await self.tick()
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 log.warning("timers: Redis error, retrying in 1s: %s", exc)
                 next_due, full = time.time() + 1, False
             if full:

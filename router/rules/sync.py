@@ -21,14 +21,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import read_text
 from router.config.settings import Settings
 from router.rules.holder import RulesHolder, initial_source, known_names
 from router.rules.versions import RuleVersions, StaleVersion, version_number
 from router.store import Store
+from router.store.client import REDIS_ERRORS
 from routing_rules import RuleSet
 
 log = logging.getLogger("kefu.rules")
@@ -119,7 +118,7 @@ class RuleSync:
                         await self.refresh()
                     if self.watch is not None:
                         await self.check_file()
-                except RedisError as exc:
+                except REDIS_ERRORS as exc:
                     log.warning("rules: Redis error, retrying in 1s: %s", exc)
                     await self._unsubscribe()
                     with contextlib.suppress(TimeoutError):
@@ -135,7 +134,7 @@ class RuleSync:
     async def _unsubscribe(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*REDIS_ERRORS, OSError):
                 await pubsub.aclose()
 
     # -- --watch-rules -----------------------------------------------------------------------

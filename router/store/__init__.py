@@ -13,14 +13,12 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from kefu_common.errors import ProtocolError, StoreError
 from router.store.agents import Agents
 from router.store.bot import BotRecords
 from router.store.calls import Call
 from router.store.calls.routing import AgentSync
+from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
 from router.store.customers import Customers
@@ -39,17 +37,18 @@ R = TypeVar("R")
 
 
 class Store:
-    """One Redis client for commands and scripts; pub/sub opens its own connection."""
+    """One Redis client for commands and scripts; pub/sub opens its own connection.
 
-    def __init__(self, url: str, namespace: str = "kefu") -> None:
+    `cluster=True`: `url` is any one node of a Redis Cluster (router/store/client.py)."""
+
+    def __init__(self, url: str, namespace: str = "kefu", cluster: bool = False) -> None:
         self.url = url
+        self.cluster = cluster
         self.keys = Keys(namespace)
         self.scripts = Scripts(self.keys)
-        # Typed Any on purpose: redis-py types every reply as bytes | str whatever
-        # decode_responses says, and this client always decodes to str.
-        self.client: Any = aioredis.from_url(
-            url, decode_responses=True, health_check_interval=30
-        )
+        self.client: Any = make_client(url, cluster)
+        self.version = (0, 0)
+        """The server's (major, minor), known after `open`."""
         self.conversations = Conversations(self.client, self.keys)
         self.agents = Agents(self.client, self.keys)
         self.customers = Customers(self.client, self.keys)
@@ -64,12 +63,11 @@ class Store:
     async def open(self) -> None:
         try:
             await self.client.ping()
-            info = await self.client.info("server")
-            version = tuple(int(x) for x in str(info["redis_version"]).split(".")[:2])
-            if version < (6, 2):
-                raise StoreError(f"Redis {info['redis_version']} is too old; kefu-router needs >= 6.2")
+            info = await server_info(self.client, self.cluster)
+            check_server(self.url, info, self.cluster)
+            self.version = server_version(info)
             await self.scripts.load(self.client)
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise StoreError(f"cannot reach Redis at {self.url}: {exc}") from exc
 
     async def close(self) -> None:
@@ -119,7 +117,7 @@ class Store:
     async def ping(self) -> bool:
         try:
             return bool(await self.client.ping())
-        except RedisError:
+        except REDIS_ERRORS:
             return False
 
     async def sync_config(self, settings: Settings) -> None:

@@ -9,8 +9,8 @@ loaded scripts' heap from 1.6 MB to 0.45 MB and choose's fixed cost by about two
 
 Scripts are loaded once at start. Pipelines call EVALSHA directly: redis-py's `Script` objects in
 a pipeline would ask SCRIPT EXISTS on every execute, a round trip per batch we do not want. If the
-server lost its script cache (restart, failover), `run` loads them again and retries once; that is
-safe because a script that failed with NOSCRIPT ran no command.
+server lost its script cache (restart, failover), `run` loads them again and retries the calls
+that failed once; that is safe because a script that failed with NOSCRIPT ran no command.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError
 
 from router.store import lua_keys
@@ -142,31 +141,59 @@ class Scripts:
         self.source = {name: render(name, keys) for name in ROUTING + STANDALONE}
         self.sha = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in self.source.items()}
 
-    async def load(self, client: aioredis.Redis) -> None:
+    async def load(self, client: Any) -> None:
+        """On a Cluster, SCRIPT LOAD reaches every master; a replica promoted later has an empty
+        cache, which the NOSCRIPT retry in `call` and `run` fills."""
         for name, src in self.source.items():
             sha = await client.script_load(src)
             if sha != self.sha[name]:
                 raise RuntimeError(f"script {name}: server SHA {sha} != local {self.sha[name]}")
 
     def queue(self, pipe: Any, name: str, keys: list[str], args: list[Any]) -> None:
-        """Add a script call to a pipeline."""
-        pipe.evalsha(self.sha[name], len(keys), *keys, *args)
+        """Add a script call to a pipeline. The raw command, because the cluster pipeline refuses
+        its `evalsha` method yet routes EVALSHA by its first key like any command."""
+        pipe.execute_command("EVALSHA", self.sha[name], len(keys), *keys, *args)
 
-    async def call(self, client: aioredis.Redis, name: str, keys: list[str], args: list[Any]) -> Any:
+    async def call(self, client: Any, name: str, keys: list[str], args: list[Any]) -> Any:
         try:
             return await client.evalsha(self.sha[name], len(keys), *keys, *args)
         except NoScriptError:
             await self.load(client)
             return await client.evalsha(self.sha[name], len(keys), *keys, *args)
 
-    async def run(self, client: aioredis.Redis, build: Any) -> list[Any]:
-        """Execute the pipeline that `build(pipe)` fills; results in order, errors as values."""
-        for attempt in (1, 2):
-            pipe = client.pipeline(transaction=False)
-            build(pipe)
-            results: list[Any] = await pipe.execute(raise_on_error=False)
-            if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
-                await self.load(client)
-                continue
-            return results
-        raise AssertionError("unreachable")
+    async def run(self, client: Any, build: Any) -> list[Any]:
+        """Execute the pipeline that `build(pipe)` fills; results in order, errors as values.
+
+        Only the calls that met NOSCRIPT run again: on a Cluster one master may have lost its
+        cache (a promoted replica) while the others ran their share of the batch."""
+        recorder = _Recorder()
+        build(recorder)
+        results = await _replay(client, recorder.calls)
+        missed = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+        if missed:
+            await self.load(client)
+            again = await _replay(client, [recorder.calls[i] for i in missed])
+            for i, r in zip(missed, again, strict=True):
+                results[i] = r
+        return results
+
+
+class _Recorder:
+    """Stands in for a pipeline while a batch is built, so part of it can be sent again."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def record(*args: Any, **kwargs: Any) -> _Recorder:
+            self.calls.append((name, args, kwargs))
+            return self
+        return record
+
+
+async def _replay(client: Any, calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> list[Any]:
+    pipe = client.pipeline(transaction=False)
+    for name, args, kwargs in calls:
+        getattr(pipe, name)(*args, **kwargs)
+    results: list[Any] = await pipe.execute(raise_on_error=False)
+    return results

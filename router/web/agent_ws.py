@@ -12,11 +12,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from adapters.base import Reply
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError
 from router.auth import Principal
-from router.models import Channel, Role, new_id
+from router.models import Channel, Reply, Role, new_id
 from router.pipeline.fanout import Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime

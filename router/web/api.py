@@ -30,6 +30,17 @@ def principal(request: web.Request, role: Role = Role.AGENT) -> Principal:
     return who
 
 
+def signed_in(route: web.RouteDef) -> web.RouteDef:
+    """`route` behind agent sign-in: how a channel's console endpoints are mounted."""
+    handler = route.handler
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        principal(request)
+        return await handler(request)
+
+    return web.RouteDef(route.method, route.path, guarded, route.kwargs)
+
+
 @routes.get("/api/v1/conversations")
 async def list_conversations(request: web.Request) -> web.Response:
     """Newest first; agents see their own, supervisors and admins see all."""

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from importlib import resources
 
 from aiohttp import WSCloseCode, web
 
 from kefu_common.errors import ProtocolError
 from router.runtime import RUNTIME, Runtime
-from router.web import api, bot_api, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
+from router.web import api, bot_api, chat_socket, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws
+from router.web.pages import CSP, page, static_dir
 from router.web.proxy import PROXIES, Proxies
 
 log = logging.getLogger("kefu.web")
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+__all__ = ["CSP", "build_app", "errors", "page", "security_headers", "static_dir"]
 
 
 @web.middleware
@@ -42,17 +41,6 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers["Server"] = SERVER
-
-
-def static_dir() -> str:
-    return str(resources.files("router").joinpath("web/static"))
-
-
-def page(name: str) -> Handler:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(f"{static_dir()}/{name}", headers={"Cache-Control": "no-cache"})
-
-    return handler
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -87,6 +75,10 @@ def build_app(rt: Runtime) -> web.Application:
     app.cleanup_ctx.append(lifecycle)
     for adapter in rt.adapters.values():
         app.router.add_routes(adapter.routes())
+        app.router.add_routes([api.signed_in(route) for route in adapter.console_routes()])
+        feed = adapter.customer_feed()
+        if feed is not None:
+            app.router.add_routes(chat_socket.routes(adapter, feed))
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

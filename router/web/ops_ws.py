@@ -7,16 +7,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kefu_common.errors import ProtocolError
 from router.ops import approvals
 from router.web import frames
 
 if TYPE_CHECKING:
-    from router.web.agent_ws import AgentSession
+    from router.auth import Principal
+    from router.runtime import Runtime
 
-Handler = Callable[["AgentSession", dict[str, Any]], Coroutine[Any, Any, dict[str, Any] | None]]
+
+class AgentSession(Protocol):
+    """What these handlers read of router.web.agent_ws.AgentSession (named here, so the two
+    modules do not import each other)."""
+
+    @property
+    def rt(self) -> Runtime: ...
+    @property
+    def who(self) -> Principal: ...
+
+
+Handler = Callable[[AgentSession, dict[str, Any]], Coroutine[Any, Any, dict[str, Any] | None]]
 
 
 async def discount_request(session: AgentSession, frame: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from adapters.webchat import customer_message
 from kefu_common.errors import AuthError, ProtocolError
 from router.runtime import RUNTIME
 from router.web.api import json_body
+from router.web.pages import CSP, static_dir
 
 routes = web.RouteTableDef()
 
@@ -32,8 +33,6 @@ def chat_csp(base: str, allowed_origins: tuple[str, ...]) -> str:
 
 @routes.get("/chat")
 async def chat_page(request: web.Request) -> web.StreamResponse:
-    from router.web.app import CSP, static_dir  # app imports this module's routes
-
     rt = request.app[RUNTIME]
     csp = chat_csp(CSP, rt.settings.channels.webchat.allowed_origins)
     return web.FileResponse(f"{static_dir()}/chat.html",

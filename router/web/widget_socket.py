@@ -1,5 +1,5 @@
 """The widget's socket frames beyond `message`: `typing` and `csat`, and the snapshot of the
-visitor's conversation that every (re)connect starts with. Used by adapters/webchat.py."""
+visitor's conversation that every (re)connect starts with. Used by router/web/chat_socket.py."""
 
 from __future__ import annotations
 

@@ -16,11 +16,11 @@ from helpers.clients import Socket, agent, customer
 from helpers.fake_telegram import FakeTelegram, blocked, server_error
 from helpers.fake_wechat import FakeWechat, safe_body, signed_query, text_xml
 
-from adapters.base import Adapter, Reply
+from adapters.base import Adapter
 from adapters.wechat_crypto import MessageCrypto
 from kefu_common.errors import PermanentChannelError, RetryableChannelError
 from router.config.settings import parse_settings
-from router.models import Channel, Message
+from router.models import Channel, Message, Reply
 from router.runtime import Runtime
 from tests.adapters.support import AES_KEY, TG_SECRET, WX_TOKEN
 

@@ -18,12 +18,11 @@ from helpers.fake_telegram import (
     too_many,
 )
 
-from adapters.base import Reply
 from adapters.telegram import TelegramAdapter, set_webhook
 from adapters.telegram_parse import parse_update
 from adapters.telegram_send import Pacer, split_text, u16
 from kefu_common.errors import ConfigError, PermanentChannelError, RetryableChannelError
-from router.models import Channel, Kind
+from router.models import Channel, Kind, Reply
 from router.pipeline.ingest import Ingestor
 from router.store import Store
 from tests.adapters.support import TG_SECRET, inbound, snapshot, tg_settings

@@ -11,11 +11,10 @@ import pytest
 from aiohttp import web
 from helpers.fake_wechat import FakeWechat, event_xml, safe_body, serve_app, signed_query, text_xml
 
-from adapters.base import Reply
 from adapters.wechat import QUOTA, WechatAdapter
 from adapters.wechat_crypto import MessageCrypto
 from kefu_common.errors import ConfigError, PermanentChannelError, RetryableChannelError
-from router.models import Channel, Kind
+from router.models import Channel, Kind, Reply
 from router.pipeline.ingest import Ingestor
 from router.store import Store
 from router.web.app import errors

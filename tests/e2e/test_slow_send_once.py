@@ -9,8 +9,7 @@ import time
 from helpers.app import basic_settings, running
 from helpers.fake_channel import ScriptedChannel
 
-from adapters.base import Reply
-from router.models import new_id
+from router.models import Reply, new_id
 from router.pipeline.outbox import Sender
 
 

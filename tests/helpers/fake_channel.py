@@ -8,9 +8,9 @@ from typing import ClassVar
 
 from aiohttp import web
 
-from adapters.base import Adapter, Limits, Reply, Sink
+from adapters.base import Adapter, Limits, Sink
 from kefu_common.errors import ChannelError
-from router.models import Channel, Message, new_id
+from router.models import Channel, Message, Reply, new_id
 
 
 class ScriptedChannel(Adapter):

@@ -1,0 +1,80 @@
+"""The Redis client: a plain one, or redis-py's cluster client that follows MOVED/ASK and failovers.
+
+Both take the same commands here. The differences that matter to callers:
+
+- Scripts go into pipelines as `execute_command("EVALSHA", ...)`: the cluster pipeline refuses its
+  `evalsha` method, yet routes the raw command by its first key like any other.
+- The cluster client raises `RedisClusterException` (slots not covered while a failover settles,
+  no node reachable), which is not a `RedisError`; loops catch `REDIS_ERRORS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import RedisClusterException, RedisError
+
+from kefu_common.errors import StoreError
+
+REDIS_ERRORS = (RedisError, RedisClusterException)
+"""What a failing Redis or Cluster raises; a loop that catches these survives a failover."""
+
+MIN_VERSION = (6, 2)
+
+
+def make_client(url: str, cluster: bool) -> Any:
+    """Typed Any on purpose: redis-py types every reply as bytes | str whatever decode_responses
+    says, and these clients always decode to str."""
+    if cluster:
+        # A failover takes the cluster a node timeout or two to settle; the client refreshes its
+        # slot map on MOVED and on connection errors and retries, so a command rides it out.
+        retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=8)
+        return RedisCluster.from_url(url, decode_responses=True, health_check_interval=30, retry=retry)
+    return aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+
+
+async def server_info(client: Any, cluster: bool) -> dict[str, Any]:
+    """INFO server and cluster of one node (the cluster client's INFO would ask every node)."""
+    if cluster:
+        node = client.get_random_node()
+        info: dict[str, Any] = await client.info("server", target_nodes=node)
+        info.update(await client.info("cluster", target_nodes=node))
+        return info
+    info = await client.info("server")
+    info.update(await client.info("cluster"))
+    if int(info.get("cluster_enabled") or 0):
+        reply = await client.execute_command("CLUSTER", "INFO")
+        if isinstance(reply, dict):
+            info.update(reply)
+        else:
+            for line in str(reply).splitlines():
+                name, sep, value = line.partition(":")
+                if sep:
+                    info[name] = value.strip()
+    return info
+
+
+def check_server(url: str, info: dict[str, Any], cluster: bool) -> None:
+    """Refuse a server this mode cannot use, in one line that says what to set."""
+    version = tuple(int(x) for x in str(info["redis_version"]).split(".")[:2])
+    if version < MIN_VERSION:
+        raise StoreError(f"Redis {info['redis_version']} is too old; kefu-router needs >= 6.2")
+    enabled = int(info.get("cluster_enabled") or 0) == 1
+    # A lone node serving every slot never redirects, so a plain client works there (the routing
+    # scripts' tests use one to meet Cluster's rules); a node with peers would answer MOVED.
+    alone = int(info.get("cluster_known_nodes") or 1) == 1
+    if enabled and not cluster and not alone:
+        raise StoreError(f"Redis at {url} is a Cluster node: set `redis: {{cluster: true}}` in the config "
+                         "or pass `kefu serve --redis-cluster`")
+    if cluster and not enabled:
+        raise StoreError(f"Redis at {url} is not a Cluster node: remove `redis.cluster` "
+                         "(and --redis-cluster) to use it as a single server")
+
+
+def server_version(info: dict[str, Any]) -> tuple[int, int]:
+    major, minor = str(info["redis_version"]).split(".")[:2]
+    return int(major), int(minor)

@@ -1,0 +1,116 @@
+"""The web chat customer's side of the server: sessions and the socket, over the web chat
+adapter's feed (adapters/webchat.py, through `CustomerFeed`).
+
+The adapter keeps what a visitor was shown; this module signs visitors in, relays their frames,
+and gives a (re)connecting page its history after `last_seen`, then live frames, each once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from adapters.base import Adapter, CustomerFeed
+from kefu_common import safejson
+from kefu_common.errors import AuthError, ProtocolError
+from router.pipeline.fanout import Tap
+from router.runtime import RUNTIME
+from router.web import frames
+from router.web.widget_socket import CustomerSide
+
+
+def routes(adapter: Adapter, feed: CustomerFeed) -> Sequence[web.RouteDef]:
+    return ChatSocket(adapter, feed).routes()
+
+
+class ChatSocket:
+    def __init__(self, adapter: Adapter, feed: CustomerFeed) -> None:
+        self.adapter = adapter
+        self.feed = feed
+        self.channel = adapter.channel
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        return [
+            web.post(f"/api/v1/{self.channel.value}/sessions", self.new_session),
+            web.get("/ws/chat", self.socket),
+        ]
+
+    async def new_session(self, request: web.Request) -> web.Response:
+        name = ""
+        if request.can_read_body:
+            with contextlib.suppress(ValueError):
+                body = safejson.loads(await request.read())
+                if isinstance(body, dict) and isinstance(body.get("name"), str):
+                    name = body["name"][:64]
+        token, visitor = request.app[RUNTIME].signer.issue()
+        return web.json_response({"session": token, "visitor": visitor, "name": name}, status=201)
+
+    async def socket(self, request: web.Request) -> web.StreamResponse:
+        rt = request.app[RUNTIME]
+        try:
+            visitor = rt.signer.verify(request.query.get("session"))
+        except AuthError as exc:
+            raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
+                                       content_type="application/json") from None
+        ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
+        await ws.prepare(request)
+        address = f"{self.channel.value}:{visitor}"
+        tap = Tap(address, ws.send_str, lambda t, after: self._replay(visitor, t, after))
+        rt.hub.add_customer(address, tap)
+        rt.sockets.add(ws)
+        side = CustomerSide(rt, visitor)
+        try:
+            tap.offer("-", await side.snapshot())  # held: sent after the replayed history
+            await self._replay_from(visitor, tap, request.query.get("last_seen"))
+            tap.go_live()
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._handle(request, ws, visitor, request.query.get("name", ""), msg.data, side)
+                elif msg.type is WSMsgType.BINARY:
+                    await ws.send_str(frames.error("bad_frame", "binary frames are not accepted"))
+        finally:
+            rt.sockets.discard(ws)
+            rt.hub.remove_customer(address, tap)
+            await tap.close()
+        return ws
+
+    async def _replay_from(self, visitor: str, tap: Tap, last_seen: str | None) -> None:
+        after = "0-0"
+        if last_seen:
+            after = await self.feed.position(visitor, last_seen) or after
+        await self._replay(visitor, tap, after)
+
+    async def _replay(self, visitor: str, tap: Tap, after: str) -> None:
+        entries = await self.feed.replay(visitor, after)
+        tap.start_at(after)
+        tap.replayed(entries)
+
+    async def _handle(self, request: web.Request, ws: web.WebSocketResponse, visitor: str, name: str,
+                      text: str, side: CustomerSide) -> None:
+        frame: dict[str, Any] = {}
+        try:
+            frame = frames.parse(text)
+            kind = frame["type"]
+            if kind == "ping":
+                await ws.send_str(frames.dump({"type": "pong"}))
+                return
+            if kind in side.kinds:
+                answer = await side.handle(frame)
+                if answer:
+                    await ws.send_str(frames.dump(answer))
+                return
+            if kind != "message":
+                raise ProtocolError("unknown_type", f"unknown frame type {kind!r}")
+            limit = request.app[RUNTIME].settings.limits.max_text_chars
+            body = frames.text_field(frame, "text", max_len=limit)
+            client_id = frames.text_field(frame, "client_msg_id")
+            accepted = await self.adapter.sink.ingest(self.feed.inbound(visitor, client_id, body, name))
+            await ws.send_str(frames.dump({"type": "ack", "client_msg_id": client_id,
+                                           "message_id": accepted.message_id}))
+        except ProtocolError as exc:
+            # Echo the client_msg_id, so the page can mark that one message as refused.
+            ref = frame.get("client_msg_id")
+            await ws.send_str(frames.error(exc.code, exc.detail, **({"ref": ref} if isinstance(ref, str) else {})))

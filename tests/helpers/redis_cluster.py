@@ -1,0 +1,166 @@
+"""A private Redis Cluster: 3 masters and 3 replicas from the machine's redis-server (>= 7) on free
+loopback ports, data dirs in tmp; never port 6379, never a shared server."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from helpers.redis_server import free_cluster_port
+from router.childproc import die_with_parent
+
+MIN_VERSION = (7, 0)
+
+
+def system_redis_server() -> tuple[str | None, str]:
+    """The machine's redis-server when it is >= 7 (the embedded 6.2 cannot shard pub/sub), else
+    None and why."""
+    path = shutil.which("redis-server")
+    if path is None:
+        return None, "no redis-server on PATH (tests/machine.sh installs Redis 7)"
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
+    m = re.search(r"v=(\d+)\.(\d+)", out)
+    if not m or (int(m.group(1)), int(m.group(2))) < MIN_VERSION:
+        return None, f"redis-server on PATH is not >= 7.0: {out.strip()}"
+    return path, ""
+
+
+class RedisCluster:
+    """`masters` masters with `replicas` replicas each. Nodes are indexed by start order; after a
+    failover, ask `master_of(slot)` rather than assume."""
+
+    def __init__(self, data_dir: Path, masters: int = 3, replicas: int = 1, node_timeout_ms: int = 1000) -> None:
+        binary, why = system_redis_server()
+        if binary is None:
+            raise RuntimeError(why)
+        self.binary = binary
+        self.data_dir = data_dir
+        self.masters = masters
+        self.replicas = replicas
+        self.node_timeout_ms = node_timeout_ms
+        self.ports: list[int] = []
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    @property
+    def url(self) -> str:
+        """The seed address: the first node's; any node would do."""
+        return f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    def urls(self) -> list[str]:
+        return [f"redis://127.0.0.1:{p}/0" for p in self.ports]
+
+    def _spawn(self, port: int) -> None:
+        node_dir = self.data_dir / str(port)
+        node_dir.mkdir(parents=True, exist_ok=True)
+        self.procs[port] = subprocess.Popen(
+            [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(node_dir),
+             "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+             "--cluster-node-timeout", str(self.node_timeout_ms),
+             "--logfile", str(node_dir / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent(),
+        )
+
+    def start(self, timeout: float = 60) -> None:
+        # Ports are picked one by one, so a port must not be picked twice before its server binds.
+        while len(self.ports) < self.masters * (1 + self.replicas):
+            port = free_cluster_port()
+            if port not in self.ports:
+                self.ports.append(port)
+        for port in self.ports:
+            self._spawn(port)
+        try:
+            deadline = time.monotonic() + timeout
+            for port in self.ports:
+                self._wait_ping(port, deadline)
+            subprocess.run(
+                [self.binary.replace("redis-server", "redis-cli"), "--cluster", "create",
+                 *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", str(self.replicas),
+                 "--cluster-yes"],
+                check=True, capture_output=True, timeout=timeout,
+            )
+            self.wait_ok(deadline)
+        except Exception:
+            self.stop()
+            raise
+
+    def _wait_ping(self, port: int, deadline: float) -> None:
+        client = redis.Redis(port=port)
+        try:
+            while True:
+                try:
+                    if client.ping():
+                        return
+                except redis.ConnectionError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"cluster node {port} did not start")
+                time.sleep(0.05)
+        finally:
+            client.close()
+
+    def wait_ok(self, deadline: float) -> None:
+        """Every live node says cluster_state:ok and agrees every slot is served by a master."""
+        while True:
+            if all(self._node_ok(p) for p in self.live_ports()):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("the cluster did not reach cluster_state:ok")
+            time.sleep(0.1)
+
+    def _node_ok(self, port: int) -> bool:
+        client = redis.Redis(port=port, decode_responses=True)
+        try:
+            info = client.execute_command("CLUSTER", "INFO")
+            text = info if isinstance(info, str) else str(info)
+            return "cluster_state:ok" in text and "cluster_slots_ok:16384" in text
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def live_ports(self) -> list[int]:
+        return [p for p, proc in self.procs.items() if proc.poll() is None]
+
+    def master_of(self, slot: int) -> int:
+        """The port of the master serving `slot`, as a live node sees it."""
+        for port in self.live_ports():
+            client = redis.Redis(port=port, decode_responses=True)
+            try:
+                for start, end, master, *_ in client.execute_command("CLUSTER", "SLOTS"):
+                    if int(start) <= slot <= int(end):
+                        return int(master[1])
+            except redis.RedisError:
+                continue
+            finally:
+                client.close()
+        raise RuntimeError(f"no live node knows slot {slot}")
+
+    def slot(self, key: str) -> int:
+        client = redis.Redis(port=self.live_ports()[0])
+        try:
+            return int(client.execute_command("CLUSTER", "KEYSLOT", key))
+        finally:
+            client.close()
+
+    def kill(self, port: int) -> None:
+        """kill -9 one node: no shutdown, no save, exactly as a crash."""
+        proc = self.procs[port]
+        proc.kill()
+        proc.wait(10)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs.clear()
