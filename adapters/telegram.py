@@ -17,7 +17,6 @@ from collections.abc import Coroutine, Sequence
 from typing import Any, ClassVar
 
 import aiohttp
-import redis.asyncio as aioredis
 from aiohttp import web
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
@@ -72,7 +71,7 @@ class TelegramAdapter(Adapter):
             raise ConfigError(f"channels.telegram bot {cfg.bot!r}: webhook mode needs secret_token "
                               "(or secret_token_env), so nobody else can post updates", source)
         self.cfg = cfg
-        self.redis: aioredis.Redis = store.client
+        self.records = store.telegram
         self.keys = store.keys
         self.bot, self._requests = make_bot(cfg)
         self.pacer = pacer or Pacer()
@@ -181,12 +180,11 @@ class TelegramAdapter(Adapter):
     async def send(self, reply: Reply) -> None:
         """Send each part not yet sent, in order; a retry resumes after the parts Telegram took."""
         parts = split_text(reply.text)
-        key = self.keys.telegram_parts(reply.id)
-        done = int(await self.redis.get(key) or 0)
-        chat = str(await self.redis.get(self.keys.telegram_migrated(self.account, reply.chat)) or reply.chat)
+        done = await self.records.parts_sent(reply.id)
+        chat = await self.records.moved_to(self.account, reply.chat) or reply.chat
         for i in range(done, len(parts)):
             chat = await self._send_part(reply.chat, chat, parts[i])
-            await self.redis.set(key, i + 1, ex=DEDUPE_TTL_S)
+            await self.records.mark_parts_sent(reply.id, i + 1, DEDUPE_TTL_S)
 
     async def _send_part(self, original: str, chat: str, text: str) -> str:
         """Send one message; returns the chat it went to (a migrated group's new id)."""
@@ -202,7 +200,7 @@ class TelegramAdapter(Adapter):
                 if not follow:
                     raise PermanentChannelError("the Telegram group moved twice while sending") from None
                 chat = str(exc.new_chat_id)
-                await self.redis.set(self.keys.telegram_migrated(self.account, original), chat)
+                await self.records.record_move(self.account, original, chat)
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
                 self.pacer.block(chat, seconds)

@@ -47,12 +47,10 @@ class WebchatAdapter(Adapter):
                                         FEED_MAXLEN, self.keys.customer_channel, f"{self.channel.value}:{reply.chat}"))
 
     async def replay(self, chat: str, after: str) -> list[tuple[str, str]]:
-        entries = await self.store.client.xrange(self.keys.feed(chat), min=f"({after}", count=FEED_MAXLEN)
-        return [(eid, fields["m"]) for eid, fields in entries]
+        return await self.store.feeds.after(chat, after, FEED_MAXLEN)
 
     async def position(self, chat: str, message_id: str) -> str | None:
-        found: str | None = await self.store.client.hget(self.keys.feed_ids(chat), message_id)
-        return found
+        return await self.store.feeds.position(chat, message_id)
 
     def inbound(self, chat: str, client_id: str, text: str, name: str = "") -> Message:
         return customer_message(chat, client_id, text, name)

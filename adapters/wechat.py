@@ -9,11 +9,9 @@ ingested, and answered `success`. Replies go later through `message/custom/send`
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import redis.asyncio as aioredis
 from aiohttp import web
 from wechatpy import parse_message
 
@@ -30,6 +28,7 @@ from kefu_common.errors import AuthError, ConfigError, PermanentChannelError, Pr
 from router.config.settings import WechatAccountSettings
 from router.models import Channel, Kind, Message, Reply, new_id
 from router.store import Store
+from router.store.calls.channels import QuotaRefund, QuotaTake
 
 QUOTA = 5
 """Replies WeChat lets an account send a customer in the window after the customer wrote."""
@@ -40,20 +39,6 @@ _KINDS = {"text": Kind.TEXT, "image": Kind.IMAGE, "voice": Kind.VOICE, "video": 
           "shortvideo": Kind.VIDEO, "location": Kind.LOCATION, "link": Kind.LINK}
 _EVENTS = {"subscribe", "subscribe_scan", "unsubscribe", "click", "scan"}
 
-# Take one reply from the quota only while the window is open; a bare HINCRBY would recreate
-# an expired hash without its TTL.
-_TAKE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local used = redis.call('HINCRBY', KEYS[1], 'used', 1)
-if used > tonumber(ARGV[1]) then redis.call('HINCRBY', KEYS[1], 'used', -1) return -2 end
-return tonumber(ARGV[1]) - used
-"""
-_REFUND = """
-if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('HGET', KEYS[1], 'used')) > 0 then
-  return redis.call('HINCRBY', KEYS[1], 'used', -1)
-end
-return 0
-"""
 
 
 class WechatAdapter(Adapter):
@@ -64,7 +49,8 @@ class WechatAdapter(Adapter):
                  source: str = "<config>") -> None:
         super().__init__(cfg.account, sink)
         self.cfg = cfg
-        self.redis: aioredis.Redis = store.client
+        self.store = store
+        self.records = store.wechat
         self.keys = store.keys
         self.crypto: MessageCrypto | None = None
         if cfg.encoding_aes_key is not None:
@@ -72,8 +58,7 @@ class WechatAdapter(Adapter):
                 self.crypto = MessageCrypto(cfg.encoding_aes_key, cfg.app_id)
             except ValueError as exc:
                 raise ConfigError(f"channels.wechat account {cfg.account!r}: {exc}", source) from None
-        self.api = WechatApi(cfg.account, cfg.app_id, cfg.app_secret, cfg.api_base,
-                             store.client, store.keys)
+        self.api = WechatApi(cfg.account, cfg.app_id, cfg.app_secret, cfg.api_base, store)
 
     def routes(self) -> Sequence[web.RouteDef]:
         # A literal path per account: several accounts side by side each get their own handler.
@@ -149,22 +134,18 @@ class WechatAdapter(Adapter):
 
     async def open_window(self, openid: str) -> None:
         """The customer wrote: a fresh 48-hour window with the full reply quota."""
-        key = self.keys.wechat_quota(self.account, openid)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"used": 0, "opened": time.time()})
-        pipe.expire(key, WINDOW_S)
-        await pipe.execute()
+        await self.records.open_window(self.account, openid, WINDOW_S)
 
     async def replies_left(self, openid: str) -> int:
         """How many replies the agent may still send this customer; 0 when the window closed."""
-        used = await self.redis.hget(self.keys.wechat_quota(self.account, openid), "used")
-        return 0 if used is None else max(0, QUOTA - int(used))
+        window = await self.records.window(self.account, openid)
+        return 0 if window is None else max(0, QUOTA - window[0])
 
     async def quota(self, request: web.Request) -> web.Response:
         """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box."""
         openid = request.match_info["openid"]
-        key = self.keys.wechat_quota(self.account, openid)
-        opened = await self.redis.hget(key, "opened")
+        window = await self.records.window(self.account, openid)
+        opened = window[1] if window else None
         return web.json_response({
             "account": self.account, "openid": openid, "quota": QUOTA,
             "quota_left": await self.replies_left(openid),
@@ -175,8 +156,7 @@ class WechatAdapter(Adapter):
     async def send(self, reply: Reply) -> None:
         if len(reply.text) > MAX_TEXT:
             raise PermanentChannelError(f"too long for WeChat: {len(reply.text)} characters, at most {MAX_TEXT}")
-        key = self.keys.wechat_quota(self.account, reply.chat)
-        left = int(await self.redis.eval(_TAKE, 1, key, QUOTA))
+        left = await self.store.run(QuotaTake(self.account, reply.chat, QUOTA))
         if left == -1:
             raise PermanentChannelError("the customer's 48-hour reply window has closed; "
                                         "they must write first (quota_left 0)")
@@ -187,14 +167,14 @@ class WechatAdapter(Adapter):
             await self.api.send_text(reply.chat, reply.text)
         except PermanentChannelError as exc:
             if "48-hour" in exc.reason:
-                await self.redis.delete(key)
+                await self.records.close_window(self.account, reply.chat)
             elif "without an answer" in exc.reason:
-                await self.redis.hset(key, "used", QUOTA)
+                await self.records.use_up(self.account, reply.chat, QUOTA)
             else:
-                await self.redis.eval(_REFUND, 1, key)
+                await self.store.run(QuotaRefund(self.account, reply.chat))
             raise
         except Exception:
-            await self.redis.eval(_REFUND, 1, key)
+            await self.store.run(QuotaRefund(self.account, reply.chat))
             raise
 
 

@@ -36,7 +36,8 @@ ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sy
 # The routing prelude: shared helpers (with policy.lua at lib's __POLICY__ line), then SLA clocks
 # and timers that build on them.
 PRELUDE = ("lib", "sla_lib")
-STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record")
+STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record", "quota_take",
+              "quota_refund", "lock_release")
 
 
 def _read(name: str) -> str:

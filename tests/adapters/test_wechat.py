@@ -17,6 +17,7 @@ from kefu_common.errors import ConfigError, PermanentChannelError, RetryableChan
 from router.models import Channel, Kind, Reply
 from router.pipeline.ingest import Ingestor
 from router.store import Store
+from router.store.channels import WechatRecords
 from router.web.app import errors
 from tests.adapters.support import AES_KEY, WX_TOKEN, inbound, snapshot, wx_settings
 
@@ -225,7 +226,7 @@ async def test_a_token_stored_while_another_reached_for_the_lock_is_used(
     wx_api.hold_tokens = asyncio.Event()
     a, b = (WechatAdapter(wx_settings(wx_api), Ingestor(store), store) for _ in range(2))
     reaching = asyncio.Event()
-    b.api.redis = LateToLock(store.client, store.keys.wechat_token_lock("shop"), reaching)
+    b.api.records = WechatRecords(LateToLock(store.client, store.keys.wechat_token_lock("shop"), reaching), store.keys)
     try:
         await a.open_window(OPENID)
         first = asyncio.create_task(a.send(reply()))

@@ -7,8 +7,8 @@ An AST walk over the product packages refuses, outside router/store/:
   or calling a script by name with positional arguments (`store.call(...)`; `store.run(call)`
   takes a typed call from router/store/calls/).
 
-The modules still on the way through the door are listed with how many such uses each has; the
-test fails if one gains a use, and also once one has fewer (so the list only shrinks).
+Checked to fail on the code before the door was built (128 uses in 33 modules, seven web handlers
+included); every module is through it now.
 """
 
 from __future__ import annotations
@@ -26,13 +26,9 @@ RAW = frozenset({"client", "scripts", "call"})
 # Names a Store goes by outside the package.
 STORE_NAMES = frozenset({"store", "_store"})
 
-NOT_YET: dict[str, int] = {
-    "adapters/telegram.py": 2,
-    "adapters/webchat.py": 2,
-    "adapters/wechat.py": 3,
-    "adapters/wechat_api.py": 1,
-}
-"""Modules that still reach Redis directly, and how many times (issue 12, "Redis behind one door")."""
+NOT_YET: dict[str, int] = {}
+"""Modules that still reach Redis directly, and how many times: none left. A module on its way
+through the door would be listed here, and the list may only shrink."""
 
 
 def _is_store(node: ast.expr) -> bool:
