@@ -16,7 +16,8 @@ from aiohttp import web
 from wechatpy import parse_message
 
 from adapters.base import Adapter, Limits, Sink, read_capped
-from adapters.wechat_api import WechatApi
+from adapters.replay import ReplayGuard
+from adapters.wechat_api import UNANSWERED_LIMIT, WINDOW_CLOSED, WechatApi
 from adapters.wechat_crypto import (
     MAX_BODY_BYTES,
     MessageCrypto,
@@ -58,7 +59,13 @@ class WechatAdapter(Adapter):
                 self.crypto = MessageCrypto(cfg.encoding_aes_key, cfg.app_id)
             except ValueError as exc:
                 raise ConfigError(f"channels.wechat account {cfg.account!r}: {exc}", source) from None
+        if cfg.mode != "plaintext" and self.crypto is None:
+            raise ConfigError(f"channels.wechat account {cfg.account!r}: encryption: {cfg.mode} needs "
+                              "encoding_aes_key", source)
         self.api = WechatApi(cfg.account, cfg.app_id, cfg.app_secret, cfg.api_base, store)
+        self.replay = ReplayGuard(
+            store.client, lambda ts, nonce: store.keys.webhook_nonce(self.channel.value, self.account, ts, nonce),
+            cfg.replay_window_s)
 
     def routes(self) -> Sequence[web.RouteDef]:
         # A literal path per account: several accounts side by side each get their own handler.
@@ -79,9 +86,11 @@ class WechatAdapter(Adapter):
 
     # -- inbound ------------------------------------------------------------------------------
     def _check_signature(self, request: web.Request) -> None:
+        """The signature, then its timestamp's age: a captured query is good for minutes only."""
         q = request.query
         if not signature_ok(q.get("signature"), self.cfg.token, q.get("timestamp", ""), q.get("nonce", "")):
             raise AuthError("bad WeChat signature", status=403)
+        self.replay.fresh(q.get("timestamp", ""))
 
     async def handshake(self, request: web.Request) -> web.Response:
         """The URL check WeChat makes when the callback is configured: echo `echostr` back."""
@@ -91,6 +100,7 @@ class WechatAdapter(Adapter):
             if not signature_ok(q["msg_signature"], self.cfg.token, q.get("timestamp", ""),
                                 q.get("nonce", ""), echostr):
                 raise AuthError("bad WeChat msg_signature", status=403)
+            self.replay.fresh(q.get("timestamp", ""))
             return web.Response(text=self.crypto.decrypt(echostr))
         self._check_signature(request)
         return web.Response(text=echostr)
@@ -102,6 +112,8 @@ class WechatAdapter(Adapter):
         self._check_signature(request)
         xml = self._plaintext(request, body)
         msg = self.parse(xml)
+        # Last of the checks, so a refused body leaves nothing behind, not even its nonce.
+        await self.replay.check(request.query.get("timestamp", ""), request.query.get("nonce", ""), body)
         accepted = await self.sink.ingest(msg)
         if not accepted.duplicate and str((msg.raw or {}).get("Event", "")).lower() != "unsubscribe":
             await self.open_window(msg.sender_ref)
@@ -109,6 +121,11 @@ class WechatAdapter(Adapter):
 
     def _plaintext(self, request: web.Request, body: bytes) -> bytes:
         if request.query.get("encrypt_type", "raw").lower() != "aes":
+            if self.cfg.mode == "safe":
+                # `signature` does not cover a plaintext body: taking one would let anyone who
+                # saw a signed query write as any customer.
+                raise ProtocolError("encryption_required", "this account is in safe mode: only encrypted "
+                                    "callbacks (encrypt_type=aes) are taken", 403)
             return body
         if self.crypto is None:
             raise ProtocolError("not_configured", "safe mode needs encoding_aes_key in the config")
@@ -166,9 +183,9 @@ class WechatAdapter(Adapter):
         try:
             await self.api.send_text(reply.chat, reply.text)
         except PermanentChannelError as exc:
-            if "48-hour" in exc.reason:
+            if exc.code == WINDOW_CLOSED:
                 await self.records.close_window(self.account, reply.chat)
-            elif "without an answer" in exc.reason:
+            elif exc.code == UNANSWERED_LIMIT:
                 await self.records.use_up(self.account, reply.chat, QUOTA)
             else:
                 await self.store.run(QuotaRefund(self.account, reply.chat))

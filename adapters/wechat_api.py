@@ -25,9 +25,13 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 """Invalid credential, invalid token, token expired: refresh once and try again."""
 DELAY_S = {45009: 300.0, 45011: 60.0}
 """Daily and per-minute API quota reached: try again later, not at once."""
+WINDOW_CLOSED = 45015
+"""The customer's 48-hour window is over: no reply goes until they write again."""
+UNANSWERED_LIMIT = 45047
+"""Too many replies since the customer's last message."""
 PERMANENT = {
-    45015: "the customer's 48-hour reply window has closed; they must write first",
-    45047: "WeChat's limit of replies without an answer from the customer is used up",
+    WINDOW_CLOSED: "the customer's 48-hour reply window has closed; they must write first",
+    UNANSWERED_LIMIT: "WeChat's limit of replies without an answer from the customer is used up",
     40003: "WeChat does not know this customer for this account (invalid openid)",
     48001: "this Official Account is not authorised to use the customer-service API",
 }
@@ -141,12 +145,12 @@ class WechatApi:
 def error_for(code: int, errmsg: str) -> RetryableChannelError | PermanentChannelError:
     """WeChat's errcode as the outbox's retry decision, with a reason an agent can read."""
     if code == -1:
-        return RetryableChannelError("WeChat is busy; trying again")
+        return RetryableChannelError("WeChat is busy; trying again", code=code)
     if code in TOKEN_ERRORS:
-        return RetryableChannelError(f"WeChat rejected a fresh access token (errcode {code})")
+        return RetryableChannelError(f"WeChat rejected a fresh access token (errcode {code})", code=code)
     if code in DELAY_S:
         return RetryableChannelError(f"WeChat API quota reached (errcode {code}); trying later",
-                                     retry_after=DELAY_S[code])
+                                     retry_after=DELAY_S[code], code=code)
     if code in PERMANENT:
-        return PermanentChannelError(PERMANENT[code])
-    return PermanentChannelError(f"WeChat refused the reply (errcode {code}: {errmsg})")
+        return PermanentChannelError(PERMANENT[code], code=code)
+    return PermanentChannelError(f"WeChat refused the reply (errcode {code}: {errmsg})", code=code)

@@ -4,8 +4,10 @@
     ├── ConfigError (ValueError)         a config, rules or data file is wrong; carries FILE:LINE:COL
     │   └── ConfigErrors                 several of them at once, each still a ConfigError
     ├── StoreError                       Redis cannot be reached or answered unexpectedly
-    │   └── EmbeddedRedisError           the embedded redis-server would not start
-    ├── IllegalTransition (ValueError)   a conversation state change the state machine refuses
+    │   ├── EmbeddedRedisError           the embedded redis-server would not start
+    │   └── StoreUnavailable             Redis is down, stalled or busy: try again after `retry_after`
+    ├── StartupError                     `kefu serve` cannot start: a busy port, an unwritable data dir
+    ├── ArchiveError                     the archive database cannot be reached or refused a write
     ├── ProtocolError (ValueError)       a client sent a frame or request we refuse; carries a code
     │   └── AuthError                    a token or signature is wrong
     └── ChannelError                     a channel API refused or failed a send
@@ -59,13 +61,25 @@ class EmbeddedRedisError(StoreError):
     """The embedded redis-server did not start."""
 
 
-class IllegalTransition(KefuError, ValueError):
-    """The conversation state machine refuses this change."""
+class StartupError(KefuError):
+    """The process cannot start as asked; the message is the one line the operator reads."""
 
-    def __init__(self, current: str, target: str) -> None:
-        super().__init__(f"illegal conversation transition {current} -> {target}")
-        self.current = current
-        self.target = target
+
+class StoreUnavailable(StoreError):
+    """Redis did not answer in time, or refused the connection; the same request may work later.
+
+    Clients see 503 with `Retry-After`, or an error frame with `retry_after`: nothing was changed
+    that a retry would duplicate, because every write behind it is idempotent.
+    """
+
+    def __init__(self, detail: str, retry_after: float = 1.0) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class ArchiveError(KefuError):
+    """The archive database (SQLite or PostgreSQL) is unreachable or refused a write."""
 
 
 class ProtocolError(KefuError, ValueError):
@@ -101,18 +115,20 @@ class AuthError(ProtocolError):
 
 
 class ChannelError(KefuError):
-    """A channel API did not take a send."""
+    """A channel API did not take a send; `code` is the API's own error code when it gave one,
+    for callers to match (never the words of `reason`, which are for people)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, code: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 class RetryableChannelError(ChannelError):
     """A send that may succeed later; `retry_after` is the API's own hint in seconds."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, retry_after: float | None = None, *, code: int | None = None) -> None:
+        super().__init__(reason, code=code)
         self.retry_after = retry_after
 
 

@@ -1,8 +1,10 @@
 """The running router: one object that owns the store, the workers and the local connections.
 
 `Runtime` is an async context manager: entering connects to Redis (starting the embedded one when
-no URL is given), loads scripts, syncs agents and pools from the config, and starts the route
-worker, the sender and the pub/sub fan-out; leaving stops them in reverse order.
+no URL is given), loads scripts, syncs agents and pools from the config, and hands the long-running
+loops (route worker, sender, fan-out, timers, rule sync, roster, bot) to one supervisor
+(router/supervisor.py); leaving stops them, then closes what was opened. A start that fails half
+way closes what it had opened before the error goes on.
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from aiohttp import web
 from adapters.base import Adapter
 from kefu_common.errors import StoreError
 from router import logsafe
+from router.archive.db import Archive, default_url
+from router.archive.retention import Retention
+from router.archive.worker import ArchiveWorker
 from router.auth import AgentTokens, Principal, SessionSigner
 from router.config.settings import Settings
 from router.models import Role, new_id
@@ -43,6 +47,7 @@ from router.rules.sync import RuleSync
 from router.store import Store
 from router.store.calls import routing as calls
 from router.store.embedded import EmbeddedRedis
+from router.supervisor import Supervisor
 
 log = logging.getLogger("kefu.runtime")
 
@@ -51,10 +56,10 @@ RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 
 class Runtime:
     def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu",
-                 extra_adapters: list[Adapter] | None = None, redis_cluster: bool = False) -> None:
+                 redis_cluster: bool = False) -> None:
         self.settings = settings
-        self.redis_url = redis_url or os.environ.get("KEFU_REDIS_URL") or settings.redis.url
-        cluster = redis_cluster or settings.redis.cluster or os.environ.get("KEFU_REDIS_CLUSTER", "") in ("1", "true")
+        self.redis_url = redis_url or settings.redis.url  # KEFU_REDIS_URL included (router/config/environment.py)
+        cluster = redis_cluster or settings.redis.cluster  # KEFU_REDIS_CLUSTER included
         if cluster and not self.redis_url:
             raise StoreError("Redis Cluster mode needs a node's address: set redis.url (or --redis-url)")
         self.data_dir = Path(data_dir)
@@ -64,17 +69,24 @@ class Runtime:
         self.disconnect_grace_s = settings.ops.disconnect_grace_s
         self.clock: Callable[[], float] = time.time
         """What the shift roster reads the time from; tests put a fixed clock here."""
-        self._tasks: list[asyncio.Task[None]] = []
+        self.supervisor = Supervisor()
+        self._background: set[asyncio.Task[None]] = set()
+        """Tasks started from callbacks (a grace period running out); awaited on stop."""
         self._grace: dict[str, asyncio.TimerHandle] = {}
         self.started = time.time()
         if not self.redis_url:
             # The embedded server's socket path is fixed, so every part can be built now.
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
-        self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster)
+        self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster, options=settings.redis)
+        self.archive = Archive(settings.archive.url or default_url(self.data_dir))
+        self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
+                                      settings.archive.claim_idle_ms)
+        self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
+                                   settings.retention.archive_days, settings.retention.sweep_interval_s)
         self.transcript = Transcript(self.store)
-        self.ingestor = Ingestor(self.store)
-        self.outbox = Outbox(self.store)
+        self.ingestor = Ingestor(self.store, settings.retention.idempotency_s)
+        self.outbox = Outbox(self.store, settings.retention.idempotency_s)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
         self.roster = Roster(self)
@@ -111,37 +123,36 @@ class Runtime:
             self._add(WechatAdapter(wx, self.ingestor, self.store, settings.source))
         for tg in settings.channels.telegram:
             self._add(TelegramAdapter(tg, self.ingestor, self.store, settings.source))
-        for adapter in extra_adapters or []:
-            self._add(adapter)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 
     async def __aenter__(self) -> Runtime:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop(deadline_s=0)
+            raise
+        return self
+
+    async def _start(self) -> None:
         if self.embedded is not None:
             await self.embedded.start()
-        try:
-            await self.store.open()
-            await self.store.sync_config(self.settings)
-            await self.sla.sync()
-            self.signer.secret = await self._webchat_secret()
-            await self.rule_sync.start()  # before the worker: it decides with Redis's version
-            await self.bot.start()
-        except BaseException:
-            await self._close_store()
-            raise
+        await self.store.open()
+        await self.store.sync_config(self.settings)
+        await self.sla.sync()
+        self.signer.secret = await self._webchat_secret()
+        await self.rule_sync.start()  # before the worker: it decides with Redis's version
+        await self.bot.start()
         for adapter in self.adapters.values():
             await adapter.start()
         self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                   bot=self.bot if self.settings.bot.enabled else None,
                                   burst_window_s=self.settings.bot.debounce_s)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
-                             self.settings.worker.claim_idle_ms)
-        for coro in (self.hub.run(), self.worker.run(), self.sender.run(), self.rule_sync.run(),
-                     self.timers.run(), self.bot.run()):
-            self._tasks.append(asyncio.create_task(coro))
-        self._tasks.append(asyncio.create_task(self.roster.run()))
+                             self.settings.worker.claim_idle_ms, self.settings.worker.max_tries)
+        self.supervisor.start([self.hub, self.worker, self.sender, self.rule_sync, self.timers, self.bot,
+                               self.roster, self.archiver, self.retention])
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
-        return self
 
     def _add(self, adapter: Adapter) -> None:
         self.adapters[(adapter.channel.value, adapter.account)] = adapter
@@ -157,20 +168,15 @@ class Runtime:
         await self.stop()
 
     async def stop(self, deadline_s: float | None = None) -> None:
-        """Stop taking work, let the current batch finish until the deadline, then close."""
+        """Stop taking work, let the current batch finish until the deadline, then close. Safe
+        on a runtime that started only in part: each step closes what exists."""
         deadline_s = self.settings.limits.shutdown_grace_s if deadline_s is None else deadline_s
         for timer in self._grace.values():
             timer.cancel()
-        for part in (getattr(self, "worker", None), getattr(self, "sender", None), self.hub, self.rule_sync,
-                     self.roster, self.timers, self.bot):
-            if part is not None:
-                part.stop()
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=deadline_s)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-        self._tasks.clear()
+        self._grace.clear()
+        await self.supervisor.stop(deadline_s)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         await self.queue_texts.close()
         await self.hub.close_all()
         await self.bot.aclose()
@@ -181,17 +187,18 @@ class Runtime:
 
     async def _close_store(self) -> None:
         await self.store.close()
+        await self.archive.aclose()
         if self.embedded is not None:
             await self.embedded.stop()
 
     @property
     def ready(self) -> tuple[bool, str]:
-        names = ("fan-out", "route worker", "sender", "rule sync", "timers", "bot", "roster")
-        for name, task in zip(names, self._tasks, strict=False):
-            if task.done():
-                return False, f"{name} stopped"
+        """Ready when every service runs and pub/sub is subscribed; else which one is not, and why."""
+        down = self.supervisor.down()
+        if down:
+            return False, "; ".join(f"{s.name} {s.reason}" for s in down)
         if not self.hub.subscribed.is_set():
-            return False, "pub/sub not subscribed"
+            return False, "fan-out: pub/sub not subscribed"
         return True, "ok"
 
     # -- operations shared by the WebSocket and the JSON API ----------------------------------
@@ -231,8 +238,13 @@ class Runtime:
         if old:
             old.cancel()
         loop = asyncio.get_running_loop()
-        self._grace[aid] = loop.call_later(
-            self.disconnect_grace_s, lambda: asyncio.ensure_future(self._maybe_offline(aid)))
+        self._grace[aid] = loop.call_later(self.disconnect_grace_s, self._spawn, self._maybe_offline, aid)
+
+    def _spawn(self, job: Callable[[str], Coroutine[Any, Any, None]], arg: str) -> None:
+        """Run `job(arg)` as a task this runtime owns: kept until done, awaited on stop."""
+        task = asyncio.get_running_loop().create_task(job(arg))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _maybe_offline(self, aid: str) -> None:
         self._grace.pop(aid, None)

@@ -55,7 +55,7 @@ class RuleSet:
     """Rules compiled once per version; `decide` never looks at YAML again."""
 
     __slots__ = (
-        "_bank", "_rules", "_table", "_tz", "default", "file", "rules", "timezone", "version",
+        "_bank", "_table", "_tz", "default", "file", "rules", "timezone", "version",
     )
 
     def __init__(
@@ -70,7 +70,6 @@ class RuleSet:
         bank: RegexBank | None = None,
     ) -> None:
         self.rules = rules
-        self._rules = rules
         self.default = default
         self.version = version
         self.timezone = timezone
@@ -107,7 +106,7 @@ class RuleSet:
         f = Facts(inp, self._table, self._tz, self._bank)
         seen: list[tuple[Rule, bool]] = []
         decider: Rule | None = None
-        for rule in self._rules:
+        for rule in self.rules:
             cond = rule.cond
             if cond is None or cond.test(f):
                 seen.append((rule, True))

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from helpers.pg import private_database
 from helpers.redis_cluster import RedisCluster, system_redis_server
 from helpers.redis_server import RedisServer
 
@@ -48,6 +49,16 @@ def routing_redis_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """One archive suite, both databases: SQLite in tmp, and a private PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'archive.db'}"
+        return
+    async with private_database() as url:
+        yield url
 
 
 class Backend:

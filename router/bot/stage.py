@@ -34,6 +34,7 @@ from router.pipeline.worker import DecisionSource
 from router.store import Store
 from router.store.calls.background import BotClose, BotDone, BotTake
 from router.store.client import REDIS_ERRORS
+from router.supervisor import Loop
 from routing_rules.intents import builtin_table, normalize
 from routing_rules.model import RuleInput
 
@@ -61,12 +62,16 @@ def load_state(raw: str) -> BotState:
     return BotState(**{k: v for k, v in d.items() if k in names})
 
 
-class BotStage:
-    """Implements router.pipeline.worker.BotStage; `run()` is the turn loop of this process."""
+class BotStage(Loop):
+    """Implements router.pipeline.worker.BotStage (`wake()`: route.lua queued new lines, look at
+    the due times again now); `run()` is the turn loop of this process."""
+
+    name = "bot"
 
     def __init__(self, store: Store, transcript: Transcript, outbox: Outbox, rules: DecisionSource,
                  settings: BotSettings, library: Library, orders: OrderService | None,
                  hours: BusinessHours | None, shop: str, pools: Sequence[str]) -> None:  # fmt: skip
+        super().__init__()
         self.store = store
         self.keys = store.keys
         self.rules = rules
@@ -81,8 +86,6 @@ class BotStage:
         self.clock: Callable[[], float] = time.time
         """The business-hours clock; tests fix it. Debounce timing always uses real time."""
         self.turns = 0
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
 
     @property
     def window_s(self) -> float:
@@ -95,14 +98,6 @@ class BotStage:
     async def aclose(self) -> None:
         if self.orders is not None:
             await self.orders.aclose()
-
-    async def handle(self, conversation_id: str, messages: Sequence[Message]) -> None:
-        """route.lua already queued the lines durably; just look at the due times again."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
 
     async def run(self) -> None:
         watcher = asyncio.create_task(self.library.watch(self._stopping))
@@ -118,12 +113,11 @@ class BotStage:
                 except REDIS_ERRORS as exc:
                     log.warning("bot: Redis error, retrying in 1s: %s", exc)
                     wait = 1.0
-                try:
-                    await asyncio.wait_for(self._wake.wait(), wait)
-                except TimeoutError:
-                    pass
+                await self.pause(wait)
         finally:
-            self._stopping.set()
+            # Cancelled, not told to stop: after a crash the supervisor runs this again, and the
+            # new run starts its own watcher.
+            watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
 
     async def flush(self) -> float:

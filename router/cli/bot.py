@@ -45,7 +45,7 @@ async def _unknown(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     data_dir = Path(args.data_dir)
     settings = resolve_settings(args.config, data_dir)
-    url = args.redis_url or os.environ.get("KEFU_REDIS_URL") or settings.redis.url
+    url = args.redis_url or settings.redis.url  # settings.redis.url includes KEFU_REDIS_URL
     embedded = EmbeddedRedis(data_dir)
     if not url and embedded.socket.exists():
         url = embedded.url  # the server is running on this data dir: ask it

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
+import tempfile
 from pathlib import Path
 
 from aiohttp import web
 
-from kefu_common.errors import ConfigError, KefuError
+from kefu_common.errors import ConfigError, KefuError, StartupError
 from router import __version__
 from router.config.resolve import resolve_settings
 from router.config.settings import Settings
@@ -54,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
 
     add_bot_parsers(bot_sub)
 
+    archive = sub.add_parser("archive", help="the archive of closed conversations (SQLite or PostgreSQL)")
+    archive_sub = archive.add_subparsers(dest="archive_command", required=True)
+    from router.cli.archive import add_archive_parsers
+
+    add_archive_parsers(archive_sub)
+
     telegram = sub.add_parser("telegram", help="Telegram bot set-up")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
     hook = telegram_sub.add_parser("set-webhook", help="point BOT's webhook at URL, with its secret token")
@@ -81,7 +90,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     install_log_masking()
     data_dir = Path(args.data_dir)
+    demo = not args.config and not Path("config/kefu.yaml").exists()
+    if demo:
+        writable(data_dir)  # the demo keeps its agents' tokens there
     settings = resolve_settings(args.config, data_dir)
+    if not (args.redis_url or settings.redis.url):
+        writable(data_dir)  # the embedded Redis keeps its AOF there
     if args.watch_rules and settings.rules_path() is None:
         print(f"kefu: --watch-rules needs routing.rules in {settings.source}", file=sys.stderr)
         return 2
@@ -115,20 +129,57 @@ def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
+def writable(data_dir: Path) -> None:
+    """Refuse, in one line, a data dir that cannot be created or written."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as exc:
+        raise StartupError(f"data dir {data_dir} is not writable: {exc.strerror or exc}") from None
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts: a busy port is a one-line
+    refusal, not a traceback after the embedded Redis and the workers are up."""
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                          flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart is not held up by TIME_WAIT
+        sock.bind(addr)
+        sock.listen(1024)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(f"port {port} is in use") from None
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
 async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None,
                 watch_rules: bool = False, redis_cluster: bool = False) -> int:
     from router.logsafe import AccessLog
     from router.runtime import Runtime
     from router.web.app import build_app
 
+    sock = listen(host, port)
     rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir, redis_cluster=redis_cluster)
     if watch_rules:
         rt.rule_sync.watch = settings.rules_path()
     app = build_app(rt)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.limits.shutdown_grace_s,
                            access_log_class=AccessLog)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    try:
+        await runner.setup()
+    except BaseException:
+        sock.close()
+        raise
+    site = web.SockSite(runner, sock)
     await site.start()
     base = f"http://{host}:{port}"
     print(f"kefu-router {__version__} serving {settings.source}", flush=True)

@@ -1,7 +1,8 @@
 """Loading the shop's YAML config: loud, positioned errors, secrets from the environment.
 
-Order of precedence, as starlette's Config: command-line flag, then `KEFU_*` environment, then the
-file, then the default here. Any key `X_env: NAME` stands for `X` read from environment variable
+Order of precedence, as starlette's Config: command-line flag, then `KEFU_*` environment
+(router/config/environment.py: `KEFU_WORKER_MAX_TRIES` is worker.max_tries), then the file, then
+the default here. Any key `X_env: NAME` stands for `X` read from environment variable
 NAME, so secrets stay out of the file. Every problem is reported as FILE:LINE:COL: message.
 """
 
@@ -18,6 +19,8 @@ import msgspec
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
+from router.config import environment
+from router.config.limits import RedisSettings, check_redis
 from router.config.ops import OpsSettings, ShiftSettings, check_ops
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
@@ -26,13 +29,6 @@ from router.pipeline.assignment import check as check_assignment
 
 class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     pass
-
-
-class RedisSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    url: str | None = None
-    namespace: str = "kefu"
-    cluster: bool = False
-    """`url` is one node of a Redis Cluster; the client follows MOVED/ASK and failovers."""
 
 
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -68,7 +64,17 @@ class WechatAccountSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_o
     app_secret: str
     token: str
     encoding_aes_key: str | None = None
+    encryption: Literal["plaintext", "compatible", "safe"] | None = None
+    """Which callbacks are taken: `safe` (the default with an AES key) only encrypted ones;
+    `compatible` also plaintext ones, while the WeChat console is switched over; `plaintext`
+    (the default without a key) plaintext ones. docs/security.md."""
+    replay_window_s: int = 300
+    """A callback whose signed timestamp is further than this from our clock is refused."""
     api_base: str = "https://api.weixin.qq.com"
+
+    @property
+    def mode(self) -> str:
+        return self.encryption or ("safe" if self.encoding_aes_key else "plaintext")
 
 
 class TelegramBotSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -100,6 +106,8 @@ class WorkerSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     """A message this soon after a close reopens the conversation; later starts a new one."""
     debug_delay_ms: int = 0
     """Slows each routed message down; for crash drills and demos only."""
+    max_tries: int = 3
+    """An inbound or outbound entry that fails this often goes to its stream's dead letters."""
 
 
 class OutboxSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -131,6 +139,28 @@ class SlaSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """How many waiting conversations per pool hear their new place when the queue moves."""
 
 
+class ArchiveSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    url: str | None = None
+    """sqlite:///PATH or postgresql://USER@HOST:PORT/DB; SQLite under the data dir when unset."""
+    batch_size: int = 50
+    """Closed conversations one archive worker turn writes (each in its own transaction)."""
+    claim_idle_ms: int = 30_000
+    """An archive entry pending this long on a consumer that died is taken back by another."""
+
+
+class RetentionSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    redis_after_close_s: float = 86400.0
+    """An archived conversation's Redis keys go this long after it closed."""
+    archive_days: float = 730.0
+    """Archive rows of conversations closed longer ago than this are pruned."""
+    sweep_interval_s: float = 60.0
+    """How often each process looks for conversations past retention."""
+    idempotency_s: int = 7 * 24 * 3600
+    """How long a channel's message id and an agent's client_msg_id are remembered, so a retry
+    or a resent reply within it has no second effect. Retention drops a conversation's own marks
+    with it; those of replies expire after this."""
+
+
 class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks (CIDR) of the TLS proxies in front of kefu; only their
@@ -160,6 +190,8 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     shifts: tuple[ShiftSettings, ...] = ()
     sla: SlaSettings = SlaSettings()
     bot: BotSettings = BotSettings()
+    archive: ArchiveSettings = ArchiveSettings()
+    retention: RetentionSettings = RetentionSettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""
@@ -218,6 +250,7 @@ def _read_doc(doc: YamlDoc, base_dir: str, unset_env: list[ConfigError] | None,
     errors: list[ConfigError] = []
     _check_keys(doc, (), Settings, errors)
     data = _resolve_env(doc, doc.data, (), errors, unset_env)
+    errors += environment.apply(data, Settings, os.environ)
     if errors:
         return None, errors
     data = {**data, "source": doc.file, "base_dir": base_dir}
@@ -351,6 +384,16 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         if not _ORIGIN.match(origin):
             errors.append(doc.error(("channels", "webchat", "allowed_origins", i),
                                     f"{origin!r} is not an origin like https://shop.example.com[:port]"))
+    for i, wx in enumerate(s.channels.wechat):
+        at: tuple[str, str, int] = ("channels", "wechat", i)
+        if wx.encryption in ("safe", "compatible") and not wx.encoding_aes_key:
+            errors.append(doc.error((*at, "encryption"),
+                                    f"encryption: {wx.encryption} needs encoding_aes_key (or encoding_aes_key_env)"))
+        if wx.encryption == "plaintext" and wx.encoding_aes_key:
+            errors.append(doc.error((*at, "encryption"), "encryption: plaintext with an encoding_aes_key: "
+                                    "say compatible to also take encrypted callbacks, or remove the key"))
+        if not 30 <= wx.replay_window_s <= 3600:
+            errors.append(doc.error((*at, "replay_window_s"), "replay_window_s: expected 30 to 3600 seconds"))
     for i, proxy in enumerate(s.web.trusted_proxies):
         try:
             ipaddress.ip_network(proxy, strict=False)
@@ -362,6 +405,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     errors.extend(check_assignment(doc, s.assignment, pool_ids))
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
+    errors.extend(check_redis(doc, s.redis, s.worker.block_ms))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:
@@ -373,7 +417,25 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     if s.sla.profiles and not (Path(s.base_dir) / s.sla.profiles).exists():
         errors.append(doc.error(("sla", "profiles"), f"SLA profiles file not found: {s.sla.profiles}"))
     errors.extend(check_bot(doc, s.bot, s.base_dir))
+    errors.extend(_check_archive(doc, s))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))
+    return errors
+
+
+def _check_archive(doc: YamlDoc, s: Settings) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    url = s.archive.url
+    if url is not None and not re.match(r"^(sqlite|postgresql|postgres)(\+\w+)?://", url):
+        errors.append(doc.error(("archive", "url"), "archive.url: expected sqlite:///PATH or "
+                                                    "postgresql://USER@HOST:PORT/DB"))
+    if s.archive.batch_size < 1:
+        errors.append(doc.error(("archive", "batch_size"), "archive.batch_size: expected at least 1"))
+    r = s.retention
+    if r.idempotency_s < 60:
+        errors.append(doc.error(("retention", "idempotency_s"), "retention.idempotency_s: expected at least 60"))
+    if r.redis_after_close_s < 0 or r.archive_days <= 0 or r.sweep_interval_s <= 0:
+        errors.append(doc.error(("retention",), "retention: redis_after_close_s must be at least 0, "
+                                                "archive_days and sweep_interval_s more than 0"))
     return errors

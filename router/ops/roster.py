@@ -94,6 +94,8 @@ class Shift:
 
 
 class Roster:
+    name = "roster"
+
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.shifts = [Shift.from_settings(s) for s in rt.settings.shifts]

@@ -97,6 +97,8 @@ class Tap:
 class Hub:
     """Local connections by address, fed from Redis pub/sub."""
 
+    name = "fan-out"
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self.agents: dict[str, set[Tap]] = defaultdict(set)

@@ -3,9 +3,10 @@ returns, the message is durable in the inbound stream and the channel may be tol
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
-from kefu_common.errors import StoreError
+from kefu_common.errors import StoreUnavailable
 from router.models import Message, encode_message
 from router.store import Store
 from router.store.calls.streams import Ingest
@@ -27,9 +28,16 @@ class Ingestor:
         self.ttl = dedupe_ttl_s
 
     async def ingest(self, msg: Message) -> Accepted:
-        """Append once per (channel, account, native id); a retry gets the first message id."""
+        """Append once per (channel, account, native id); a retry gets the first message id.
+
+        Raises StoreUnavailable when Redis does not take it within `ingest_timeout_s`. The append
+        may still land after that; the sender's retry is then a duplicate, accepted once.
+        """
         try:
-            added = await self.store.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl))
-        except REDIS_ERRORS as exc:
-            raise StoreError(f"could not enqueue message: {exc}") from exc
+            async with asyncio.timeout(self.store.options.ingest_timeout_s):
+                added = await self.store.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl))
+        except TimeoutError:
+            raise StoreUnavailable("the message queue did not answer in time; try again") from None
+        except (*REDIS_ERRORS, OSError) as exc:
+            raise StoreUnavailable(f"the message queue is unavailable; try again ({type(exc).__name__})") from exc
         return Accepted(message_id=added.id, duplicate=not added.new)

@@ -22,7 +22,7 @@ from router.config.settings import OutboxSettings
 from router.models import Channel, Direction, Message, Reply
 from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.pipeline.ingest import DEDUPE_TTL_S
-from router.pipeline.streams import Entry, GroupConsumer, keep_going
+from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
 from router.store.calls.routing import Emit
@@ -36,14 +36,15 @@ _reply_decoder = msgspec.json.Decoder(Reply)
 
 
 class Outbox:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, dedupe_ttl_s: int = DEDUPE_TTL_S) -> None:
         self.store = store
+        self.dedupe_ttl_s = dedupe_ttl_s
 
     async def enqueue(self, reply: Reply) -> tuple[str, bool]:
         """Queue a reply once per (author, client_msg_id); returns (message id, is_new)."""
         added = await self.store.run(OutboxEnqueue(reply.author, reply.client_msg_id or reply.id,
                                                    reply.conversation_id, reply.id, msgspec.json.encode(reply),
-                                                   DEDUPE_TTL_S))
+                                                   self.dedupe_ttl_s))
         return added.id, added.new
 
     async def tell(self, cid: str, key: str, text: str, *, webchat: bool = True) -> None:
@@ -75,40 +76,32 @@ def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:
     return wait
 
 
-class Sender:
+class Sender(StreamLoop):
     """Consumes the outbox and delivers each reply through its channel's adapter."""
 
-    def __init__(
-        self, store: Store, transcript: Transcript, adapters: Mapping[tuple[str, str], Adapter],
-        settings: OutboxSettings, claim_idle_ms: int = 30_000,
-    ) -> None:
-        self.store = store
-        self.keys = store.keys
-        self.transcript = transcript
-        self.adapters = adapters
-        self.settings = settings
-        self.claim_idle_ms = claim_idle_ms
-        self.group = GroupConsumer(store, self.keys.outbound, OUTBOUND_GROUP, claim_idle_ms)
-        self.running = False
+    name = "sender"
+
+    def __init__(self, store: Store, transcript: Transcript, adapters: Mapping[tuple[str, str], Adapter],
+                 settings: OutboxSettings, claim_idle_ms: int = 30_000, max_tries: int = 3) -> None:
+        k = store.keys
+        super().__init__(store, k.outbound, OUTBOUND_GROUP, claim_idle_ms,
+                         DeadLetters(k.outbound_dead_letters, k.outbound_tries, max_tries))
+        self.transcript, self.adapters, self.settings = transcript, adapters, settings
+        self.claim_idle_ms, self.max_tries = claim_idle_ms, max_tries
         self.sent = 0
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run(self) -> None:
-        await self.group.ensure()
-        self.running = True
-        self._slots = asyncio.Semaphore(self.settings.concurrency)
-        self._lanes: dict[str, asyncio.Queue[tuple[str, Reply, int]]] = {}
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._lanes: dict[str, asyncio.Queue[tuple[Entry, Reply, int]]] = {}
+        """One queue per conversation with replies in flight, drained in order by its own task."""
         self._inflight: set[str] = set()
         self._lane_tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
         keeper = asyncio.create_task(self._keep_claims())
         try:
-            await keep_going(log, "sender", self._stopping, self._turn)
+            await super().run()
         finally:
             keeper.cancel()
-            self.running = False
+            await asyncio.gather(keeper, return_exceptions=True)
 
     async def _turn(self) -> None:
         """Take back one page of a dead sender's replies when due, else read new ones."""
@@ -139,12 +132,12 @@ class Sender:
     async def dispatch(self, entries: list[Entry]) -> None:
         """Hand entries to per-conversation lanes and return at once: a reply waiting out a
         channel's Retry-After holds up its own conversation only, never the next read."""
-        for eid, fields in entries:
+        for entry in entries:
+            eid, fields = entry
             try:
                 reply = _reply_decoder.decode(fields["m"])
-            except (KeyError, msgspec.DecodeError, msgspec.ValidationError):
-                log.error("dead-lettering undecodable outbox entry %s", eid)
-                await self._finish(eid, None, 0)
+            except (KeyError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+                await self.group.failed(entry, f"undecodable: {failure(exc)}", hopeless=True)
                 continue
             await self._slots.acquire()  # back-pressure: at most `concurrency` replies in flight
             self._inflight.add(eid)
@@ -154,24 +147,46 @@ class Sender:
                 task = asyncio.create_task(self._drain_lane(reply.conversation_id, lane))
                 self._lane_tasks.add(task)
                 task.add_done_callback(self._lane_tasks.discard)
-            lane.put_nowait((eid, reply, int(fields.get("seq", 0))))
+            lane.put_nowait((entry, reply, int(fields.get("seq", 0))))
 
-    async def _drain_lane(self, cid: str, lane: asyncio.Queue[tuple[str, Reply, int]]) -> None:
+    async def _drain_lane(self, cid: str, lane: asyncio.Queue[tuple[Entry, Reply, int]]) -> None:
         """Send one conversation's replies in order; the lane ends when it runs dry."""
         try:
             while not lane.empty():
-                eid, reply, seq = lane.get_nowait()
+                entry, reply, seq = lane.get_nowait()
                 try:
                     await self._wait_turn(cid, seq)
-                    await self.deliver(eid, reply, seq)
-                except Exception:
-                    log.exception("reply %s: left pending for a retry by XAUTOCLAIM", reply.id)
+                    await self._handle(entry, reply, seq)
                 finally:
-                    self._inflight.discard(eid)
+                    self._inflight.discard(entry[0])
                     self._slots.release()
         finally:
             if self._lanes.get(cid) is lane:
                 del self._lanes[cid]
+
+    async def _handle(self, entry: Entry, reply: Reply, seq: int) -> None:
+        """Deliver; a reply whose handling raises (a bug, not a channel's refusal: `deliver`
+        handles those) is tried again here, in its lane, so the conversation's later replies
+        keep waiting behind it. At the bound it goes to the dead letters, the next reply may
+        go, and its author hears it failed."""
+        for attempt in range(self.max_tries):
+            try:
+                await self.deliver(entry[0], reply, seq)
+                return
+            except REDIS_ERRORS as exc:
+                log.warning("reply %s: Redis error, left pending for XAUTOCLAIM: %s", reply.id, exc)
+                return
+            except Exception as exc:
+                log.exception("reply %s could not be handled", reply.id)
+                reason = failure(exc)
+            try:
+                if await self.group.failed(entry, reason, also=self._finished(reply, seq)):
+                    await self._report(reply, "failed", "could not be sent; kept for an admin")
+                    return
+            except Exception:  # a Redis error, or a reply too broken even to report
+                log.exception("reply %s: failed try not recorded; left for XAUTOCLAIM", reply.id)
+                return
+            await asyncio.sleep(min(self.settings.max_delay_s, self.settings.base_delay_s * 2**attempt))
 
     async def _wait_turn(self, cid: str, seq: int) -> None:
         """Wait until the reply before this one is finished; bounded, so a lost entry can't stall
@@ -218,6 +233,11 @@ class Sender:
                 "permanent": "1" if isinstance(exc, PermanentChannelError) else "0",
             }, maxlen=100_000)
             log.warning("reply %s failed: %s", reply.id, exc.reason)
+        await self._report(reply, status, reason)
+        await self._finish(eid, reply, seq)
+
+    async def _report(self, reply: Reply, status: str, reason: str | None) -> None:
+        """The reply's delivery status in the transcript, and to its agent's consoles."""
         await self.transcript.set_delivery(reply.conversation_id, reply.id, status, reason)
         if reply.sender.value == "agent":
             frame: dict[str, Any] = {"type": "delivery", "message_id": reply.id,
@@ -225,8 +245,15 @@ class Sender:
             if reason:
                 frame["reason"] = reason
             await self.store.run(Emit(reply.author, json.dumps(frame, ensure_ascii=False)))
-        await self._finish(eid, reply, seq)
 
-    async def _finish(self, eid: str, reply: Reply | None, seq: int) -> None:
-        await self.store.streams.done(self.keys.outbound, OUTBOUND_GROUP, [eid],
-                                      finished=(reply.conversation_id, seq) if reply is not None and seq else None)
+    async def _finish(self, eid: str, reply: Reply, seq: int) -> None:
+        await self.group.ack([eid], also=self._finished(reply, seq))
+
+    def _finished(self, reply: Reply, seq: int) -> Callable[[Any], None]:
+        """Queues "reply number `seq` is finished", so the conversation's next one may go."""
+
+        def queue(pipe: Any) -> None:
+            if seq:
+                pipe.set(self.keys.outbound_done(reply.conversation_id), seq)
+
+        return queue

@@ -19,7 +19,6 @@ scheduled by another process is seen within that bound; scheduling in this proce
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -29,6 +28,7 @@ from typing import Any
 from router.store import Store
 from router.store.calls.background import TimerAck, TimerClaim
 from router.store.client import REDIS_ERRORS
+from router.supervisor import Loop
 
 log = logging.getLogger("kefu.timers")
 
@@ -36,8 +36,11 @@ Handler = Callable[[str, dict[str, Any], float], Awaitable[None]]
 """Called with (timer id, payload, now) for each claimed timer of its kind."""
 
 
-class TimerRunner:
+class TimerRunner(Loop):
+    name = "timers"
+
     def __init__(self, store: Store, *, max_sleep_s: float = 1.0, lease_s: float = 30.0, batch: int = 100) -> None:
+        super().__init__()
         self.store = store
         self.keys = store.keys
         self.max_sleep_s = max_sleep_s
@@ -45,8 +48,6 @@ class TimerRunner:
         self.batch = batch
         self.handlers: dict[str, Handler] = {}
         self.fired = 0
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
 
     def on(self, kind: str, handler: Handler) -> None:
         self.handlers[kind] = handler
@@ -58,13 +59,6 @@ class TimerRunner:
 
     async def cancel(self, tid: str) -> None:
         await self.store.timers.cancel(tid)
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
 
     async def run(self) -> None:
         while not self._stopping.is_set():
@@ -78,10 +72,7 @@ class TimerRunner:
             delay = self.max_sleep_s if next_due is None else next_due - time.time()
             self._wake.clear()
             if delay > 0:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), min(delay, self.max_sleep_s))
-                except TimeoutError:
-                    pass
+                await self.pause(min(delay, self.max_sleep_s))
 
     async def tick(self, now: float | None = None) -> tuple[float | None, bool]:
         """Claim and fire what is due; returns (next due time, whether the batch was full)."""

@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -20,10 +19,11 @@ import msgspec
 
 from router.config.settings import WorkerSettings
 from router.models import Message, decode_message, new_id
-from router.pipeline.streams import Entry, GroupConsumer, keep_going
+from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
 from router.store.calls.routing import Resolve, Route
+from router.store.client import REDIS_ERRORS
 from router.store.keys import INBOUND_GROUP
 from routing_rules.model import Decision, RuleInput
 
@@ -39,10 +39,10 @@ class Decider(Protocol):
 
 
 class BotStage(Protocol):
-    """The seam the bot plugs into: called for messages of conversations in the bot state, and
-    for a new conversation the rules sent straight to people that waits in a queue."""
+    """The seam the bot plugs into: woken when route.lua queued lines for it (they are in Redis
+    already), and told of a new conversation the rules sent straight to people that waits."""
 
-    async def handle(self, conversation_id: str, messages: Sequence[Message]) -> None: ...
+    def wake(self) -> None: ...
 
     async def queued(self, conversation_id: str, message: Message) -> None: ...
 
@@ -54,36 +54,18 @@ class DecisionSource(Protocol):
     def current(self) -> Decider: ...
 
 
-class RouteWorker:
-    def __init__(
-        self,
-        store: Store,
-        transcript: Transcript,
-        rules: DecisionSource,
-        settings: WorkerSettings,
-        bot: BotStage | None = None,
-        burst_window_s: float = 0.0,
-    ) -> None:
-        self.store = store
-        self.keys = store.keys
-        self.transcript = transcript
-        self.rules = rules
-        self.settings = settings
-        self.bot = bot
+class RouteWorker(StreamLoop):
+    name = "route worker"
+
+    def __init__(self, store: Store, transcript: Transcript, rules: DecisionSource, settings: WorkerSettings,
+                 bot: BotStage | None = None, burst_window_s: float = 0.0) -> None:
+        k = store.keys
+        super().__init__(store, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
+                         DeadLetters(k.inbound_dead_letters, k.inbound_tries, settings.max_tries))
+        self.transcript, self.rules, self.settings, self.bot = transcript, rules, settings, bot
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
-        self.group = GroupConsumer(store, self.keys.inbound, INBOUND_GROUP, settings.claim_idle_ms)
         self.routed = 0
-        self.running = False
-        self._stopping = asyncio.Event()
-
-    async def run(self) -> None:
-        await self.group.ensure()
-        self.running = True
-        try:
-            await keep_going(log, "route worker", self._stopping, self._turn)
-        finally:
-            self.running = False
 
     async def _turn(self) -> None:
         if self.group.claim_due():
@@ -91,9 +73,6 @@ class RouteWorker:
         entries = await self.group.read(self.settings.batch_size, self.settings.block_ms)
         if entries:
             await self.process(entries)
-
-    def stop(self) -> None:
-        self._stopping.set()
 
     async def _claim(self) -> None:
         """Take back entries a dead consumer left pending past the idle limit."""
@@ -107,25 +86,44 @@ class RouteWorker:
                 break
 
     async def process(self, entries: list[Entry]) -> None:
-        """Route one batch; ack only what was routed."""
+        """Route one batch; ack what was routed, count a failed try for the rest.
+
+        Failure isolation per entry (arq's per-job tries): a Redis error is the connection's, so
+        it ends the batch and the loop retries it; anything else is the entry's. Should the batch
+        as a whole raise, its entries are routed one by one, so only the culprit is charged.
+        """
+        try:
+            await self._process(entries)
+        except REDIS_ERRORS:
+            raise
+        except Exception as exc:
+            if len(entries) == 1:
+                await self.group.failed(entries[0], failure(exc))
+                return
+            log.exception("a batch of %d inbound entries failed; routing them one by one", len(entries))
+            for entry in entries:
+                await self.process([entry])
+
+    async def _process(self, entries: list[Entry]) -> None:
         msgs: list[tuple[str, Message]] = []
-        bad: list[str] = []
-        for eid, fields in entries:
+        by_id = dict(entries)
+        for entry in entries:
             try:
-                msgs.append((eid, decode_message(fields["m"])))
-            except (KeyError, msgspec.DecodeError, msgspec.ValidationError):
-                log.error("dropping undecodable inbound entry %s", eid)
-                bad.append(eid)
+                msgs.append((entry[0], decode_message(entry[1]["m"])))
+            except (KeyError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+                await self.group.failed(entry, f"undecodable: {failure(exc)}", hopeless=True)
         if self.settings.debug_delay_ms:
             for _ in msgs:  # crash drills: widen the window in which a batch is in flight
                 await asyncio.sleep(self.settings.debug_delay_ms / 1000)
-        done = bad + await self._route(msgs)
-        if done:
-            await self.store.streams.done(self.keys.inbound, INBOUND_GROUP, done)
+        done, failures = await self._route(msgs)
+        await self.group.ack(done)
+        for eid, reason in failures:
+            await self.group.failed((eid, by_id[eid]), reason)
 
-    async def _route(self, msgs: list[tuple[str, Message]]) -> list[str]:
+    async def _route(self, msgs: list[tuple[str, Message]]) -> tuple[list[str], list[tuple[str, str]]]:
+        """(entries routed or found done before, (entry, reason) for each that failed)."""
         if not msgs:
-            return []
+            return [], []
         now = time.time()
         resolved = await self.store.run_many([
             Resolve(m.id, f"{m.channel.value}:{m.account}:{m.sender_ref}", new_id("cu"), new_id("c"), now,
@@ -137,9 +135,10 @@ class RouteWorker:
         routed: list[tuple[str, Message, Decision]] = []
         fresh: set[str] = set()  # conversations this batch found new, before routing them
         done: list[str] = []
+        failures: list[tuple[str, str]] = []
         for (eid, m), res in zip(msgs, resolved, strict=True):
             if isinstance(res, Exception):
-                log.error("resolve failed for %s: %s", m.id, res)
+                failures.append((eid, f"resolve: {failure(res)}"))
                 continue
             if res.dup:
                 done.append(eid)
@@ -147,13 +146,17 @@ class RouteWorker:
             if res.state == "new":
                 fresh.add(res.cid)
             m = msgspec.structs.replace(m, conversation_id=res.cid, customer_id=res.customer)
-            decision = decider.decide(RuleInput(
-                text=m.text, channel=m.channel.value, account=m.account,
-                now=datetime.fromtimestamp(m.ts or now, UTC), kind=m.kind.value,
-                customer_tags=frozenset(res.tags), segment=res.segment,
-                message_count=res.messages + 1, reopened=res.reopened > 0,
-                previous_pool=res.previous_pool,
-            ))
+            try:
+                decision = decider.decide(RuleInput(
+                    text=m.text, channel=m.channel.value, account=m.account,
+                    now=datetime.fromtimestamp(m.ts or now, UTC), kind=m.kind.value,
+                    customer_tags=frozenset(res.tags), segment=res.segment,
+                    message_count=res.messages + 1, reopened=res.reopened > 0,
+                    previous_pool=res.previous_pool,
+                ))
+            except Exception as exc:  # this message's input, or a rule that fails on it
+                failures.append((eid, f"decide: {failure(exc)}"))
+                continue
             routed.append((eid, m, decision))
 
         results = await self.store.run_many([
@@ -164,23 +167,23 @@ class RouteWorker:
               for _, m, d in routed),
         ])
         outcomes = results[len(routed):]
-        to_bot: dict[str, list[Message]] = {}
+        to_bot = False
         to_people: dict[str, Message] = {}
         for (eid, m, _), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
             if isinstance(appended, Exception) or isinstance(res, Exception):
-                log.error("route failed for %s: %s", m.id, appended if isinstance(appended, Exception) else res)
+                failures.append((eid, f"route: {failure(appended if isinstance(appended, Exception) else res)}"))
                 continue
             done.append(eid)
             self.routed += 1
-            if res.state == "bot" and self.bot is not None and m.conversation_id:
-                to_bot.setdefault(m.conversation_id, []).append(m)
+            if res.state == "bot" and self.bot is not None:
+                to_bot = True
             elif res.state == "queued" and self.bot is not None and m.conversation_id in fresh:
                 to_people.setdefault(m.conversation_id, m)  # a burst's first line queued it
-        for cid, batch in to_bot.items():
-            await self.bot.handle(cid, batch)  # type: ignore[union-attr]
+        if to_bot and self.bot is not None:
+            self.bot.wake()
         for cid, first in to_people.items():
             await self._queued(cid, first)
-        return done
+        return done, failures
 
     async def _queued(self, cid: str, m: Message) -> None:
         """Tell the bot a new conversation waits for people (its off-hours notice). The routing

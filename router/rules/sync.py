@@ -34,6 +34,8 @@ log = logging.getLogger("kefu.rules")
 
 
 class RuleSync:
+    name = "rule sync"
+
     def __init__(self, store: Store, holder: RulesHolder, settings: Settings, poll_s: float = 5.0) -> None:
         self.store = store
         self.holder = holder

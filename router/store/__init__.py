@@ -8,12 +8,14 @@ state lives.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kefu_common.errors import ProtocolError, StoreError
+from router.config.limits import RedisSettings
 from router.store.agents import Agents
 from router.store.bot import BotRecords
 from router.store.calls import Call
@@ -40,14 +42,20 @@ R = TypeVar("R")
 class Store:
     """One Redis client for commands and scripts; pub/sub opens its own connection.
 
+    The pool blocks: at the peak a command waits (up to `pool_timeout_s`) for a free connection
+    rather than failing with "Too many connections", which redis-py's default pool does at 100.
+    Socket timeouts turn a stalled server into an error in seconds instead of a hang.
+
     `cluster=True`: `url` is any one node of a Redis Cluster (router/store/client.py)."""
 
-    def __init__(self, url: str, namespace: str = "kefu", cluster: bool = False) -> None:
+    def __init__(self, url: str, namespace: str = "kefu", cluster: bool = False,
+                 options: RedisSettings | None = None) -> None:
         self.url = url
         self.cluster = cluster
         self.keys = Keys(namespace)
         self.scripts = Scripts(self.keys)
-        self.client: Any = make_client(url, cluster)
+        self.options = options or RedisSettings()
+        self.client: Any = make_client(url, cluster, self.options)
         self.version = (0, 0)
         """The server's (major, minor), known after `open`."""
         self.conversations = Conversations(self.client, self.keys)
@@ -119,9 +127,11 @@ class Store:
         return bytes.fromhex(await self.client.get(key))
 
     async def ping(self) -> bool:
+        """Whether Redis answers within `ready_timeout_s`: a stalled server is as bad as none."""
         try:
-            return bool(await self.client.ping())
-        except REDIS_ERRORS:
+            async with asyncio.timeout(self.options.ready_timeout_s):
+                return bool(await self.client.ping())
+        except (*REDIS_ERRORS, OSError, TimeoutError):
             return False
 
     async def sync_config(self, settings: Settings) -> None:

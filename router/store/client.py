@@ -19,6 +19,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
 from kefu_common.errors import StoreError
+from router.config.limits import RedisSettings
 
 REDIS_ERRORS = (RedisError, RedisClusterException)
 """What a failing Redis or Cluster raises; a loop that catches these survives a failover."""
@@ -26,15 +27,26 @@ REDIS_ERRORS = (RedisError, RedisClusterException)
 MIN_VERSION = (6, 2)
 
 
-def make_client(url: str, cluster: bool) -> Any:
+def make_client(url: str, cluster: bool, o: RedisSettings | None = None) -> Any:
     """Typed Any on purpose: redis-py types every reply as bytes | str whatever decode_responses
-    says, and these clients always decode to str."""
+    says, and these clients always decode to str.
+
+    Socket timeouts make a stalled server an error in seconds rather than a hang. The plain
+    client's pool blocks: at the peak a command waits (up to `pool_timeout_s`) for a connection
+    instead of failing with "Too many connections" as redis-py's default pool does past 100.
+    """
+    o = o or RedisSettings()
+    timeouts = {"socket_timeout": o.socket_timeout_s, "socket_connect_timeout": o.connect_timeout_s}
     if cluster:
         # A failover takes the cluster a node timeout or two to settle; the client refreshes its
         # slot map on MOVED and on connection errors and retries, so a command rides it out.
         retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=8)
-        return RedisCluster.from_url(url, decode_responses=True, health_check_interval=30, retry=retry)
-    return aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+        return RedisCluster.from_url(url, decode_responses=True, health_check_interval=30, retry=retry,
+                                     **timeouts)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, decode_responses=True, health_check_interval=30, max_connections=o.max_connections,
+        timeout=o.pool_timeout_s, **timeouts)
+    return aioredis.Redis.from_pool(pool)
 
 
 async def server_info(client: Any, cluster: bool) -> dict[str, Any]:

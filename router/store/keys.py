@@ -13,6 +13,7 @@ Hash tags group the keys one Lua script touches, so the same scripts run on Redi
 - ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
 - ``{wx:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
 - ``{tg:<bot>}`` one Telegram bot's chat migrations.
+- ``{hook:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
 - ``{bot}`` the bot's unanswered-question counts (its turns, leases and stats live in ``{rt}``:
   a handoff moves the conversation in the same script).
 - ``{rules}`` the routing-rule versions and the pointer to the active one (one activation script).
@@ -31,6 +32,8 @@ INBOUND_GROUP = "routers"
 """Consumer group of the route workers on the inbound stream."""
 OUTBOUND_GROUP = "senders"
 """Consumer group of the senders on the outbound stream."""
+ARCHIVE_GROUP = "archivers"
+"""Consumer group of the archive workers on the archive queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,30 @@ class Keys:
     def conv_index(self) -> str:
         """Sorted set: conversation id by last update, for listing without SCAN."""
         return f"{self.rt}convs"
+
+    def conv_trail(self, cid: str) -> str:
+        """List: the conversation's assignments, queueings and transfers in order (JSON), kept
+        only until it is archived; the hash holds just the latest."""
+        return f"{self.rt}conv:{cid}:trail"
+
+    # -- the archive's queue and retention, in {rt}: a close enqueues in its own script --------
+    @property
+    def archive_queue(self) -> str:
+        """Stream: closed conversations (id, close version) waiting to be written to the archive;
+        close.lua and bot_close.lua add to it in the same step as the close."""
+        return f"{self.rt}archive:queue"
+
+    @property
+    def archive_done(self) -> str:
+        """Sorted set: archived conversation id -> its close time, what retention reads to find
+        conversations whose Redis keys may go."""
+        return f"{self.rt}archive:done"
+
+    @property
+    def archive_purging(self) -> str:
+        """Hash: conversation id -> JSON {channel, chat, closed_at}: its routing keys are gone
+        and its transcript and feed (other slots) are still to delete; a crash resumes here."""
+        return f"{self.rt}archive:purging"
 
     def customer(self, cust: str) -> str:
         """Hash: customer name, segment, tags, open conversation, last agent (stickiness)."""
@@ -263,6 +290,18 @@ class Keys:
         """String: (channel, account, native id) -> our message id, so retries are accepted once."""
         return f"{self.ns}:{{in}}:seen:{dedupe_key}"
 
+    @property
+    def inbound_tries(self) -> str:
+        """Hash: inbound entry id -> failed tries, so a poison entry is retried a bounded number
+        of times whichever process takes it back."""
+        return f"{self.ns}:{{in}}:tries"
+
+    @property
+    def inbound_dead_letters(self) -> str:
+        """Stream: inbound entries that could not be parsed or routed, with the reason; in {in},
+        so moving one there and acking it is one transaction."""
+        return f"{self.ns}:{{in}}:dead-letters"
+
     # -- outbound {out} -----------------------------------------------------------------------
     @property
     def outbound(self) -> str:
@@ -273,6 +312,17 @@ class Keys:
     def dead(self) -> str:
         """Stream: replies that ran out of attempts, for a person to look at."""
         return f"{self.ns}:{{out}}:dead"
+
+    @property
+    def outbound_tries(self) -> str:
+        """Hash: outbound entry id -> failed tries (a send that raised, not a channel refusal)."""
+        return f"{self.ns}:{{out}}:tries"
+
+    @property
+    def outbound_dead_letters(self) -> str:
+        """Stream: outbound entries that could not be parsed or handled, with the reason. Replies a
+        channel refused go to `dead`: those were handled, and the agent saw them fail."""
+        return f"{self.ns}:{{out}}:dead-letters"
 
     def outbound_seen(self, author: str, client_msg_id: str) -> str:
         """String: an author's client_msg_id -> message id, so a resent reply is accepted once."""
@@ -337,6 +387,13 @@ class Keys:
         return f"{self.ns}:{{wx:{account}}}:quota:{openid}"
 
     # -- Telegram -----------------------------------------------------------------------------
+    # -- webhook freshness {hook:<channel>:<account>} ---------------------------------------
+    def webhook_nonce(self, channel: str, account: str, timestamp: str, nonce: str) -> str:
+        """String (EX, until the timestamp leaves the replay window): SHA-256 of the body first
+        seen with this signed (timestamp, nonce), so a captured triple cannot carry another body
+        (adapters/replay.py)."""
+        return f"{self.ns}:{{hook:{channel}:{account}}}:nonce:{timestamp}:{nonce}"
+
     def telegram_parts(self, reply_id: str) -> str:
         """String: how many parts of a split reply Telegram took, so an outbox retry of the
         reply does not send those parts again."""

@@ -5,13 +5,12 @@
      │       └────────┼──┼────────┘  │(transfer)│
      └────────────────┘  └── closed  └──────────┘ reopen: closed -> new
 
-The Lua scripts that move conversations in Redis get this same table, rendered by `lua_table()`,
-so Python and Redis can never disagree about what is legal.
+The Lua scripts that move conversations in Redis get this table, rendered by `lua_table()`; they
+are the only code that moves a conversation, so this is where what is legal is said.
 """
 
 from __future__ import annotations
 
-from kefu_common.errors import IllegalTransition
 from router.models import ConversationState as S
 
 TRANSITIONS: dict[S, frozenset[S]] = {
@@ -23,16 +22,6 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.ASSIGNED: frozenset({S.ASSIGNED, S.QUEUED, S.CLOSED}),
     S.CLOSED: frozenset({S.NEW}),
 }
-
-OPEN_STATES = frozenset({S.NEW, S.BOT, S.QUEUED, S.ASSIGNED})
-
-
-def check(current: S, target: S) -> S:
-    """Return `target` when the move is legal; raise IllegalTransition otherwise."""
-    if target not in TRANSITIONS[current]:
-        raise IllegalTransition(current.value, target.value)
-    return target
-
 
 def lua_table() -> str:
     """The transition table as a Lua expression: {new={bot=true,...},...}."""

@@ -13,13 +13,14 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from kefu_common import safejson
-from kefu_common.errors import AuthError, ProtocolError
+from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.auth import Principal
 from router.models import Channel, Reply, Role, new_id
 from router.pipeline.fanout import Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.calls import routing as calls
+from router.store.client import REDIS_ERRORS
 from router.web import frames, ops_ws
 from router.web.bot_api import check_agent_text
 
@@ -144,6 +145,13 @@ class AgentSession:
                 await self.ws.send_str(frames.dump(answer))
         except ProtocolError as exc:
             await self.ws.send_str(frames.error(exc.code, exc.detail, ref=_ref(text)))
+        except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
+            # The console keeps an unacknowledged reply and sends it again; its client_msg_id
+            # makes a second arrival a no-op.
+            log.warning("agent %s frame: Redis unavailable: %s", self.who.agent_id, exc)
+            retry = exc.retry_after if isinstance(exc, StoreUnavailable) else 2.0
+            await self.ws.send_str(frames.error("unavailable", "the service is busy or restarting; try again shortly",
+                                                ref=_ref(text), retry_after=retry))
 
     # -- frame handlers: each returns the frame to answer with, or None -------------------------
     async def reply(self, frame: dict[str, Any]) -> dict[str, Any]:

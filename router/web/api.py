@@ -8,6 +8,7 @@ from aiohttp import web
 
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError
+from router.archive.db import DB_ERRORS
 from router.auth import Principal
 from router.models import Role
 from router.runtime import RUNTIME
@@ -68,13 +69,29 @@ async def get_conversation(request: web.Request) -> web.Response:
     cid = request.match_info["id"]
     conv = await rt.store.conversations.get(cid)
     if conv is None:
-        raise ProtocolError("not_found", f"no conversation {cid}", 404)
+        return await _archived_conversation(request, who, cid)
     if not who.can(Role.SUPERVISOR) and conv.agent != who.agent_id:
         raise AuthError("this conversation is not assigned to you", status=403)
     customer = await rt.store.customers.get(conv.customer_id or "")
     messages = await rt.transcript.public(cid)
-    return web.json_response({"conversation": conv.view(), "customer": customer and customer.view(),
-                              "messages": messages})
+    return web.json_response({"conversation": {**conv.view(), "archived": False},
+                              "customer": customer and customer.view(), "messages": messages, "archived": False})
+async def _archived_conversation(request: web.Request, who: Principal, cid: str) -> web.Response:
+    """Redis let go of it (retention): the archive answers, in the same shape."""
+    rt = request.app[RUNTIME]
+    try:
+        conv = await rt.archive.conversation(cid)
+    except DB_ERRORS:
+        raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
+    if conv is None:
+        raise ProtocolError("not_found", f"no conversation {cid}", 404)
+    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
+        raise AuthError("this conversation is not assigned to you", status=403)
+    messages = conv.pop("messages")
+    person = await rt.store.customers.get(conv["customer_id"])
+    customer = person.view() if person else {
+        "id": conv["customer_id"], "name": conv["customer_name"], "identities": []}
+    return web.json_response({"conversation": conv, "customer": customer, "messages": messages, "archived": True})
 
 
 @routes.get("/api/v1/agents")

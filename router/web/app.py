@@ -7,14 +7,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import WSCloseCode, web
 
-from kefu_common.errors import ProtocolError
+from kefu_common.errors import ProtocolError, StoreError, StoreUnavailable
+from router.pipeline.streams import dead_letter_counts
 from router.runtime import RUNTIME, Runtime
+from router.store.client import REDIS_ERRORS
 from router.web import api, bot_api, chat_socket, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
 from router.web.agent_ws import agent_ws
 from router.web.pages import CSP, page, static_dir
 from router.web.proxy import PROXIES, Proxies
 
 log = logging.getLogger("kefu.web")
+
+UNAVAILABLE_RETRY_S = 2.0
+"""The Retry-After of a 503 when Redis is down or stalled."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -23,11 +28,18 @@ __all__ = ["CSP", "build_app", "errors", "page", "security_headers", "static_dir
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every refusal is JSON {error, detail} with a 4xx; nothing else changes."""
+    """Every refusal is JSON {error, detail} with a 4xx; nothing else changes. Redis down or
+    stalled is 503 with Retry-After: WeChat and Telegram retry a 5xx, and ingest is idempotent."""
     try:
         return await handler(request)
     except ProtocolError as exc:
         return web.json_response({"error": exc.code, "detail": exc.detail}, status=exc.status)
+    except (StoreError, *REDIS_ERRORS) as exc:
+        retry = exc.retry_after if isinstance(exc, StoreUnavailable) else UNAVAILABLE_RETRY_S
+        log.warning("%s %s: Redis unavailable: %s", request.method, request.path, exc)
+        return web.json_response(
+            {"error": "unavailable", "detail": "the message store is unavailable; try again shortly"},
+            status=503, headers={"Retry-After": str(max(1, round(retry)))})
 
 
 SERVER = "kefu-router"
@@ -52,9 +64,10 @@ async def readyz(request: web.Request) -> web.Response:
     if not await rt.store.ping():
         return web.json_response({"status": "unavailable", "reason": "Redis does not answer"}, status=503)
     ok, reason = rt.ready
+    dead = await dead_letter_counts(rt.store)  # not a reason to be unready: the loops went on
     if not ok:
-        return web.json_response({"status": "unavailable", "reason": reason}, status=503)
-    return web.json_response({"status": "ready"})
+        return web.json_response({"status": "unavailable", "reason": reason, "dead_letters": dead}, status=503)
+    return web.json_response({"status": "ready", "dead_letters": dead})
 
 
 async def openapi_json(request: web.Request) -> web.Response:

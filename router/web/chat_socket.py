@@ -8,6 +8,7 @@ and gives a (re)connecting page its history after `last_seen`, then live frames,
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,11 +16,20 @@ from aiohttp import WSMsgType, web
 
 from adapters.base import Adapter, CustomerFeed
 from kefu_common import safejson
-from kefu_common.errors import AuthError, ProtocolError
+from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.pipeline.fanout import Tap
 from router.runtime import RUNTIME
+from router.store.client import REDIS_ERRORS
 from router.web import frames
 from router.web.widget_socket import CustomerSide
+
+log = logging.getLogger("kefu.webchat")
+
+RETRY_AFTER_S = 2.0
+"""The retry hint of an error frame when Redis is down, stalled or busy."""
+INTERNAL_RETRY_S = 5.0
+TRY_AGAIN_LATER = 1013
+"""WebSocket close code: the server cannot serve this socket now; reconnect later."""
 
 
 def routes(adapter: Adapter, feed: CustomerFeed) -> Sequence[web.RouteDef]:
@@ -63,8 +73,15 @@ class ChatSocket:
         rt.sockets.add(ws)
         side = CustomerSide(rt, visitor)
         try:
-            tap.offer("-", await side.snapshot())  # held: sent after the replayed history
-            await self._replay_from(visitor, tap, request.query.get("last_seen"))
+            try:
+                tap.offer("-", await side.snapshot())  # held: sent after the replayed history
+                await self._replay_from(visitor, tap, request.query.get("last_seen"))
+            except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
+                # Redis is down or stalled: say so and when to come back, never a bare 1006.
+                log.warning("web chat connect: Redis unavailable: %s", exc)
+                await ws.send_str(unavailable_frame())
+                await ws.close(code=TRY_AGAIN_LATER, message=b"store unavailable, reconnect later")
+                return ws
             tap.go_live()
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
@@ -112,5 +129,26 @@ class ChatSocket:
                                            "message_id": accepted.message_id}))
         except ProtocolError as exc:
             # Echo the client_msg_id, so the page can mark that one message as refused.
-            ref = frame.get("client_msg_id")
-            await ws.send_str(frames.error(exc.code, exc.detail, **({"ref": ref} if isinstance(ref, str) else {})))
+            await ws.send_str(frames.error(exc.code, exc.detail, **_ref(frame)))
+        except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
+            # Not accepted, and the page keeps the message pending: it resends after the hint,
+            # and the (visitor, client_msg_id) key makes a resend of one that did land a no-op.
+            log.warning("web chat frame from %s: Redis unavailable: %s", visitor, exc)
+            retry = exc.retry_after if isinstance(exc, StoreUnavailable) else RETRY_AFTER_S
+            await ws.send_str(unavailable_frame(retry, **_ref(frame)))
+        except Exception:
+            # A bug must not cost the customer the socket (a bare 1006) or the message: the page
+            # keeps it pending and tries again.
+            log.exception("web chat frame from %s failed", visitor)
+            await ws.send_str(frames.error("internal", "the message could not be taken; it will be sent again",
+                                           retry_after=INTERNAL_RETRY_S, **_ref(frame)))
+
+
+def _ref(frame: dict[str, Any]) -> dict[str, str]:
+    ref = frame.get("client_msg_id")
+    return {"ref": ref} if isinstance(ref, str) else {}
+
+
+def unavailable_frame(retry_after: float = RETRY_AFTER_S, **extra: str) -> str:
+    return frames.error("unavailable", "the service is busy or restarting; try again shortly",
+                        retry_after=retry_after, **extra)

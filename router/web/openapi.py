@@ -179,6 +179,11 @@ def ops_paths() -> dict[str, Any]:
             "Conversations handed over when their agent went offline, newest first (supervisor)",
             "{handovers: [...]}", params=[{"name": "since", "in": "query", "schema": {"type": "number"}},
                                           {"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
+        "/api/v1/dead-letters": {"get": _op(
+            "Stream entries that could not be parsed or handled, newest first, with the reason (admin)",
+            "{inbound: {count, entries}, outbound: {count, entries}}",
+            params=[{"name": "stream", "in": "query", "schema": {"enum": ["inbound", "outbound"]}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
         "/api/v1/approvals": {"get": _op(
             "Pending discount approvals (all for supervisors, one's own for agents)", "{approvals: [...]}")},
         "/api/v1/approvals/{id}": {"post": _op(

@@ -10,6 +10,7 @@ from aiohttp import web
 from kefu_common.errors import AuthError, ProtocolError
 from router.models import Role
 from router.ops import approvals
+from router.pipeline.streams import dead_letter_counts, dead_letters
 from router.runtime import RUNTIME, Runtime
 from router.store.calls.routing import SetCap
 from router.web.api import json_body, principal
@@ -72,7 +73,23 @@ async def overview(request: web.Request) -> web.Response:
                "pools": list(a.pools)} for a in await rt.store.agents.all()]
     pending = await rt.store.ops.approvals_pending()
     return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt),
-                              "approvals_pending": pending})
+                              "approvals_pending": pending, "dead_letters": await dead_letter_counts(rt.store)})
+
+
+@routes.get("/api/v1/dead-letters")
+async def list_dead_letters(request: web.Request) -> web.Response:
+    """Stream entries that could not be parsed or handled, newest first, with the reason (admin).
+    `stream` picks `inbound` or `outbound`; both by default."""
+    principal(request, Role.ADMIN)
+    which = request.query.get("stream")
+    store = request.app[RUNTIME].store
+    streams = {"inbound": store.keys.inbound_dead_letters, "outbound": store.keys.outbound_dead_letters}
+    if which is not None and which not in streams:
+        raise ProtocolError("bad_query", "stream must be inbound or outbound")
+    limit = _limit(request, 100, 1000)
+    counts = await dead_letter_counts(store)
+    return web.json_response({name: {"count": counts[name], "entries": await dead_letters(store, key, limit)}
+                              for name, key in streams.items() if which in (None, name)})
 
 
 async def _breaches(rt: Runtime) -> list[dict[str, Any]]:

@@ -14,9 +14,13 @@ WX_TOKEN = "wx-callback-token"
 TG_SECRET = "tg-secret_123"
 
 
-def wx_settings(api: FakeWechat, account: str = "shop", aes: bool = True) -> WechatAccountSettings:
+def wx_settings(api: FakeWechat, account: str = "shop", aes: bool = True,
+                encryption: str | None = "compatible") -> WechatAccountSettings:
+    """Compatible mode by default: most adapter tests post both plaintext and encrypted callbacks
+    (tests/security/test_wechat_safe_mode.py covers safe mode, the default with a key)."""
     return WechatAccountSettings(account=account, app_id=api.app_id, app_secret=api.app_secret,
                                  token=WX_TOKEN, encoding_aes_key=AES_KEY if aes else None,
+                                 encryption=encryption if aes else None,  # type: ignore[arg-type]
                                  api_base=api.base)
 
 

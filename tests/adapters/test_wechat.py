@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from helpers.fake_wechat import FakeWechat, event_xml, safe_body, serve_app, signed_query, text_xml
 
+from adapters import wechat_api
 from adapters.wechat import QUOTA, WechatAdapter
 from adapters.wechat_crypto import MessageCrypto
 from kefu_common.errors import ConfigError, PermanentChannelError, RetryableChannelError
@@ -261,8 +262,22 @@ async def test_send_errors(wechat: WechatAdapter, wx_api: FakeWechat, code: int,
         await wechat.send(reply())
     if retry_after is not None:
         assert isinstance(info.value, RetryableChannelError) and info.value.retry_after == retry_after
+    assert getattr(info.value, "code", None) == code
     if kind is RetryableChannelError:
         assert await wechat.replies_left(OPENID) == QUOTA  # a failed try costs no quota
+
+
+@pytest.mark.parametrize(("code", "left"), [(45015, 0), (45047, 0), (40003, QUOTA)])
+async def test_quota_follows_the_error_code_not_its_words(wechat: WechatAdapter, wx_api: FakeWechat,
+                                                          monkeypatch: pytest.MonkeyPatch, code: int,
+                                                          left: int) -> None:
+    """Reworded reasons (a translation, a clearer sentence) change nothing about the quota."""
+    monkeypatch.setitem(wechat_api.PERMANENT, code, "reworded for people")
+    await wechat.open_window(OPENID)
+    wx_api.script = [code]
+    with pytest.raises(PermanentChannelError, match="reworded for people"):
+        await wechat.send(reply())
+    assert await wechat.replies_left(OPENID) == left
 
 
 async def test_http_5xx_is_retryable(wechat: WechatAdapter, wx_api: FakeWechat) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from aiohttp import web
 
-from adapters.base import Adapter
 from router.config.settings import Settings, parse_settings
 from router.runtime import Runtime
 from router.web.app import build_app
@@ -47,10 +49,13 @@ def basic_settings(cap: int = 5) -> Settings:
 
 
 @asynccontextmanager
-async def running(settings: Settings, redis_url: str, adapters: list[Adapter] | None = None,
-                  clock: Callable[[], float] | None = None) -> AsyncIterator[tuple[Runtime, str]]:
-    """`clock` replaces the runtime's (the roster reads it) before anything starts."""
-    rt = Runtime(settings, redis_url=redis_url, extra_adapters=adapters)
+async def running(settings: Settings, redis_url: str, clock: Callable[[], float] | None = None,
+                  data_dir: Path | None = None) -> AsyncIterator[tuple[Runtime, str]]:
+    """`clock` replaces the runtime's (the roster reads it) before anything starts. The data dir
+    (the SQLite archive) is a private temporary one unless given."""
+    own = data_dir is None
+    data_dir = Path(tempfile.mkdtemp(prefix="kefu-test-")) if data_dir is None else data_dir
+    rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir)
     if clock is not None:
         rt.clock = clock
     app = build_app(rt)
@@ -63,3 +68,5 @@ async def running(settings: Settings, redis_url: str, adapters: list[Adapter] | 
         yield rt, f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+        if own:
+            shutil.rmtree(data_dir, ignore_errors=True)

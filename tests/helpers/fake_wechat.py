@@ -113,11 +113,17 @@ def event_xml(openid: str, event: str, create_time: int = 1_700_000_000, key: st
             f"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]></Event>{extra}</xml>")
 
 
-def signed_query(token: str, encrypted: str | None = None, timestamp: str = "1700000000",
-                 nonce: str = "n0nce") -> dict[str, str]:
-    """The query WeChat adds to a callback; with `encrypted`, the safe-mode fields too."""
+def signed_query(token: str, encrypted: str | None = None, timestamp: str | None = None,
+                 nonce: str | None = None) -> dict[str, str]:
+    """The query WeChat adds to a callback; with `encrypted`, the safe-mode fields too. The
+    timestamp is now and the nonce new, as WeChat's are, unless given."""
+    import time
+    import uuid
+
     from adapters.wechat_crypto import signature
 
+    timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or uuid.uuid4().hex[:10]
     q = {"signature": signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
          "openid": "x"}
     if encrypted is not None:

@@ -40,7 +40,9 @@ class Serve:
         self.proc = subprocess.Popen(args, cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT, env=env,
                                      preexec_fn=die_with_parent())
 
-    def wait_ready(self, timeout: float = 30) -> None:
+    # Generous: a cold start imports jieba, SQLAlchemy and aiohttp, which takes tens of seconds on a
+    # 2-core machine running the suite side by side; a server that fails exits, and that fails at once.
+    def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

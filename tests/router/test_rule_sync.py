@@ -25,11 +25,11 @@ async def _until(pred: object, timeout: float = 10) -> None:
 
 async def test_the_file_is_the_source_until_an_admin_activates_rules(redis_url: str, tmp_path: Path) -> None:
     cfg, rules_file = write_config(tmp_path)
-    async with Runtime(load_settings(cfg), redis_url=redis_url) as rt:
+    async with Runtime(load_settings(cfg), redis_url=redis_url, data_dir=tmp_path) as rt:
         assert rt.rules.current.version == "v1"
     # Nobody used the API yet: the file edited on disk is taken at restart, as a new version.
     rules_file.write_text(RULES_A + "# edited on disk\n", encoding="utf-8")
-    async with Runtime(load_settings(cfg), redis_url=redis_url) as rt:
+    async with Runtime(load_settings(cfg), redis_url=redis_url, data_dir=tmp_path) as rt:
         assert rt.rules.current.version == "v2"
         stored = await rt.rule_sync.versions.get("v2")
         assert stored is not None and stored["author"] == f"file:{rules_file}"
@@ -38,7 +38,7 @@ async def test_the_file_is_the_source_until_an_admin_activates_rules(redis_url: 
         await _until(lambda: rt.rules.current.version == "v3")
     # An admin activated v3: from now on Redis wins over the file, at every restart.
     rules_file.write_text(RULES_A + "# edited again\n", encoding="utf-8")
-    async with Runtime(load_settings(cfg), redis_url=redis_url) as rt:
+    async with Runtime(load_settings(cfg), redis_url=redis_url, data_dir=tmp_path) as rt:
         assert rt.rules.current.version == "v3"
         assert rt.rules.current.default.pool == "aftersale"
         assert [v["version"] for v in await rt.rule_sync.versions.history()] == ["v3", "v2", "v1"]
@@ -46,7 +46,7 @@ async def test_the_file_is_the_source_until_an_admin_activates_rules(redis_url: 
 
 async def test_first_start_without_a_rules_file_seeds_the_builtin(redis_url: str, tmp_path: Path) -> None:
     settings = parse_settings(CONFIG.replace("routing:\n  rules: {rules}\n", ""), "<test>")
-    async with Runtime(settings, redis_url=redis_url) as rt:
+    async with Runtime(settings, redis_url=redis_url, data_dir=tmp_path) as rt:
         stored = await rt.rule_sync.versions.get("v1")
         assert stored is not None and stored["author"] == "startup"
         assert rt.rules.current.version == "v1" and rt.rules.current.default.pool == "presale"
@@ -54,7 +54,7 @@ async def test_first_start_without_a_rules_file_seeds_the_builtin(redis_url: str
 
 async def test_a_lost_notice_is_healed_by_the_periodic_check(redis_url: str, tmp_path: Path) -> None:
     cfg, _ = write_config(tmp_path)
-    rt = Runtime(load_settings(cfg), redis_url=redis_url)
+    rt = Runtime(load_settings(cfg), redis_url=redis_url, data_dir=tmp_path)
     rt.rule_sync.poll_s = 0.3
     async with rt:
         keys = rt.store.keys
@@ -70,7 +70,7 @@ async def test_a_version_this_process_cannot_compile_is_left_alone(
     redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     cfg, _ = write_config(tmp_path)
-    rt = Runtime(load_settings(cfg), redis_url=redis_url)
+    rt = Runtime(load_settings(cfg), redis_url=redis_url, data_dir=tmp_path)
     rt.rule_sync.poll_s = 0.2
     async with rt:
         # Another process's config has a pool 'vip' that this one does not know.

@@ -8,7 +8,7 @@ An AST walk over the product packages refuses, outside router/store/:
   takes a typed call from router/store/calls/).
 
 Checked to fail on the code before the door was built (128 uses in 33 modules, seven web handlers
-included); every module is through it now.
+included).
 """
 
 from __future__ import annotations
@@ -26,9 +26,19 @@ RAW = frozenset({"client", "scripts", "call"})
 # Names a Store goes by outside the package.
 STORE_NAMES = frozenset({"store", "_store"})
 
-NOT_YET: dict[str, int] = {}
-"""Modules that still reach Redis directly, and how many times: none left. A module on its way
-through the door would be listed here, and the list may only shrink."""
+NOT_YET: dict[str, int] = {
+    "adapters/replay.py": 1,
+    "adapters/wechat.py": 1,
+    "router/archive/retention.py": 4,
+    "router/archive/snapshot.py": 2,
+    "router/archive/worker.py": 3,
+    "router/cli/archive.py": 3,
+    "router/ops/csat.py": 2,
+    "router/pipeline/streams.py": 8,
+}
+"""Modules that still reach Redis directly, and how many times: the ones that arrived while the
+door was being built (supervision's dead letters, the archive, webhook replay). The list may only
+shrink: the test fails when one of them gains a use, and when one has fewer."""
 
 
 def _is_store(node: ast.expr) -> bool:

@@ -71,7 +71,8 @@ async def test_a_full_run_logs_no_secret(tmp_path: Path, redis_server: RedisServ
                                         tg_secret=TG_SECRET, tg=tg.base))
         serve = Serve(config, redis_server.url, tmp_path)
         try:
-            await asyncio.to_thread(serve.wait_ready)
+            # Generous: on a shared 2-core machine a cold start takes 15-20 s.
+            await asyncio.to_thread(serve.wait_ready, 120)
             async with aiohttp.ClientSession() as http:
                 base = serve.base
                 alice = await agent(http, base, AGENT_TOKEN)

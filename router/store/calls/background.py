@@ -202,3 +202,28 @@ class BotClose(Call[bool]):
 
     def result(self, reply: Any) -> bool:
         return bool(reply[0] == "ok")
+
+
+@dataclass(frozen=True, slots=True)
+class Archived(Call[bool]):
+    """The archive holds version `v` of a conversation; True when this marked it."""
+
+    script: ClassVar[str] = "archived"
+    cid: str
+    v: int
+
+    def result(self, reply: Any) -> bool:
+        return bool(int(reply))
+
+
+@dataclass(frozen=True, slots=True)
+class Purge(Call[str]):
+    """Retention: drop an archived conversation's routing keys; 'ok', or why not ('young', 'skip',
+    'gone')."""
+
+    script: ClassVar[str] = "purge"
+    cid: str
+    closed_before: float
+
+    def result(self, reply: Any) -> str:
+        return str(reply[0])

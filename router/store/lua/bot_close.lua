@@ -16,6 +16,7 @@ redis.call('HSET', ck, 'closed_at', now, 'resolution', 'bot', 'updated', now)
 redis.call('ZADD', KEY_CONV_INDEX, now, cid)
 redis.call('ZREM', idle, cid)
 redis.call('HINCRBY', KEY_BOT_STATS, 'resolved', 1)
+archive_closed(cid, now)
 local kc = key_customer(redis.call('HGET', ck, 'customer') or '')
 if redis.call('HGET', kc, 'open') == cid then redis.call('HDEL', kc, 'open') end
 redis.call('HSET', kc, 'last_conv', cid)

@@ -32,5 +32,6 @@ if agent then
   drain_agent(agent, now)
 end
 sla_closed(cid, now)
+archive_closed(cid, now)
 emit_customer(cid, frame)
 return {'ok', agent or ''}

@@ -72,6 +72,19 @@ local function unoffer(cid)
   redis.call('HDEL', ck, 'offered')
 end
 
+-- What happened to a conversation, in order, for the archive (router/archive/snapshot.py);
+-- keys.conv_trail. The hash keeps only the latest assignment.
+local function trail(cid, entry)
+  redis.call('RPUSH', key_conv_trail(cid), cjson.encode(entry))
+end
+
+-- A close joins the archive queue (keys.archive_queue) in the same step as the close, so none is
+-- missed. Its version counts closes: a re-closed conversation's newer row wins in the archive.
+local function archive_closed(cid, now)
+  local v = redis.call('HINCRBY', key_conv(cid), 'archive_v', 1)
+  redis.call('XADD', KEY_ARCHIVE_QUEUE, '*', 'cid', cid, 'v', v, 'at', now)
+end
+
 local function enqueue(cid, pool, now, front)
   local ck = key_conv(cid)
   unoffer(cid)
@@ -79,6 +92,7 @@ local function enqueue(cid, pool, now, front)
   redis.call('HSET', ck, 'queued_at', now, 'pool', pool)
   redis.call('HDEL', ck, 'agent')
   redis.call('ZADD', key_pool_queue(pool), queue_score(prio, now, front), cid)
+  trail(cid, {kind = 'queued', pool = pool, at = now})
 end
 
 -- Estimated wait from the pool's moving average of handle time and its online capacity.
@@ -110,6 +124,7 @@ local function assign(cid, aid, now, trigger, rec)
   move(cid, 'assigned')
   write_record(cid, rec)
   redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
+  trail(cid, {kind = 'assigned', agent = aid, pool = redis.call('HGET', ck, 'pool') or '', at = now})
   redis.call('SADD', key_agent_convs(aid), cid)
   redis.call('HSET', key_agent(aid), 'last_assigned_ms', math.floor(now * 1000))
   refresh_agent(aid)

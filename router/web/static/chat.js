@@ -50,9 +50,15 @@ function markFailed(li, detail) {
 }
 
 // The server refused this message (too long, say): resending cannot help, so it stops being pending.
+// An error with `retry_after` (busy, restarting) is not a refusal: the message stays pending and
+// goes again after the hint; its client_msg_id makes a second arrival a no-op.
 function refused(f) {
   const m = state.messages.find((x) => x.pending && x.client_msg_id === f.ref);
   if (!m) return false;
+  if (f.retry_after) {
+    setTimeout(() => { if (m.pending) sendFrame(messageFrame(m)); }, f.retry_after * 1000);
+    return true;
+  }
   m.pending = false;
   m.failed = f.detail;
   save();

@@ -32,6 +32,17 @@ export function settle(clientMsgId) {
   unacked.delete(clientMsgId);
 }
 
+// The server could not take a reply yet (an error frame with `retry_after`: Redis busy or
+// restarting). It stays unacknowledged and goes again after the hint; false if it is not ours.
+export function retryLater(clientMsgId, seconds) {
+  if (!unacked.has(clientMsgId)) return false;
+  setTimeout(() => {
+    const frame = unacked.get(clientMsgId);
+    if (frame && isOpen()) ws.send(JSON.stringify(frame));
+  }, seconds * 1000);
+  return true;
+}
+
 export function connect({ onFrame, onState, onSignedOut }) {
   stopped = false;
   clearTimeout(retry);

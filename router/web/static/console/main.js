@@ -1,7 +1,7 @@
 // Console entry point: sign-in, tabs, and the frames from the server applied to the model.
 import { initActions } from "./actions.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
-import { connect, disconnect, send, settle } from "./conn.js";
+import { connect, disconnect, retryLater, send, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t } from "./i18n.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
@@ -102,6 +102,7 @@ const HANDLERS = {
   },
   approval_request(f) { approvalRequested(f.approval); },
   error(f) {
+    if (f.ref && f.retry_after && retryLater(f.ref, f.retry_after)) return;
     if (f.ref) {
       settle(f.ref);
       for (const c of state.convs.values()) {

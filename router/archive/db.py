@@ -1,0 +1,240 @@
+"""The archive database: connect, migrate, write a snapshot in one transaction, read it back.
+
+One code path for SQLite (aiosqlite) and PostgreSQL (asyncpg) through SQLAlchemy Core. A write
+is idempotent on (conversation id, version): a version older than the stored one changes
+nothing, the same or a newer one replaces the conversation's rows whole, so a re-run writes
+nothing twice and a re-closed conversation's row follows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from kefu_common.errors import ArchiveError
+from router.archive.schema import conversations, events, messages
+from router.archive.snapshot import Snapshot
+from router.store.conversations import merge_record
+
+DB_ERRORS = (DBAPIError, OperationalError, OSError, ConnectionError, TimeoutError)
+"""What a database outage looks like from here: retry later, never drop the entry."""
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy async URL for a config URL (sqlite:///PATH, postgresql://USER@HOST:PORT/DB)."""
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url[len("sqlite:"):]
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    return url
+
+
+def default_url(data_dir: str | Path) -> str:
+    return f"sqlite:///{Path(data_dir).resolve() / 'archive.db'}"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers (history, reports) go on while the worker writes; foreign keys make the
+    # cascades real; the busy timeout lets several processes share one file.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+class Archive:
+    """The archive database behind one URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.ready = asyncio.Event()
+        """Set once the schema is migrated; the worker and retention wait for it."""
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        if self.dialect == "sqlite":
+            self.engine: AsyncEngine = create_async_engine(engine_url(url))
+            sa.event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_async_engine(engine_url(url), pool_pre_ping=True, pool_size=5,
+                                              connect_args={"timeout": 10})
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (every process may do this at start)."""
+        if self.dialect == "sqlite":
+            path = self.url.split(":///", 1)[1] if ":///" in self.url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Alembic takes about a second to import on a busy machine; in a thread, so the event
+        # loop (sockets, acks) goes on meanwhile. The upgrade itself then takes milliseconds.
+        await asyncio.to_thread(importlib.import_module, "alembic.command")
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_upgrade)
+        except DB_ERRORS as exc:
+            raise ArchiveError(f"cannot migrate the archive at {self.safe_url}: {exc}") from exc
+        self.ready.set()
+
+    async def migrate_until_done(self, stopping: asyncio.Event, log: Any) -> bool:
+        """Migrate, retrying while the database is down (a process starts without it, and
+        closes queue up meanwhile); False if told to stop first."""
+        delay = 0.5
+        while not stopping.is_set():
+            try:
+                await self.migrate()
+                return True
+            except ArchiveError as exc:
+                log.warning("%s; retrying in %.0fs", exc, delay)
+            try:
+                await asyncio.wait_for(stopping.wait(), delay)
+            except TimeoutError:
+                delay = min(delay * 2, 10.0)
+        return False
+
+    @property
+    def safe_url(self) -> str:
+        return sa.engine.make_url(engine_url(self.url)).render_as_string(hide_password=True)
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+    async def write(self, snap: Snapshot) -> bool:
+        """Write one conversation in one transaction; False when a newer version is already there."""
+        for attempt in (1, 2):
+            try:
+                async with self.engine.begin() as conn:
+                    return await self._write(conn, snap)
+            except IntegrityError:
+                # Two processes inserted the same new conversation at once: the loser re-reads.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _write(self, conn: AsyncConnection, snap: Snapshot) -> bool:
+        q = sa.select(conversations.c.version).where(conversations.c.id == snap.id)
+        if self.dialect == "postgresql":
+            q = q.with_for_update()
+        stored = (await conn.execute(q)).scalar_one_or_none()
+        if stored is not None and stored > snap.version:
+            return False
+        if stored is not None:
+            await conn.execute(sa.delete(messages).where(messages.c.conversation_id == snap.id))
+            await conn.execute(sa.delete(events).where(events.c.conversation_id == snap.id))
+            await conn.execute(sa.update(conversations).where(conversations.c.id == snap.id).values(**snap.row))
+        else:
+            await conn.execute(sa.insert(conversations).values(**snap.row))
+        if snap.messages:
+            await conn.execute(sa.insert(messages), snap.messages)
+        if snap.events:
+            await conn.execute(sa.insert(events), snap.events)
+        await self.after_write(conn, snap)
+        return True
+
+    async def after_write(self, conn: AsyncConnection, snap: Snapshot) -> None:
+        """A hook inside the write's transaction (the search index uses it)."""
+
+    async def version(self, cid: str) -> int | None:
+        async with self.engine.connect() as conn:
+            q = sa.select(conversations.c.version).where(conversations.c.id == cid)
+            v: int | None = (await conn.execute(q)).scalar_one_or_none()
+            return v
+
+    async def conversation(self, cid: str) -> dict[str, Any] | None:
+        """The archived conversation in the API's shape, with `messages`; None when absent."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(conversations).where(conversations.c.id == cid))).mappings().first()
+            if row is None:
+                return None
+            msgs = (await conn.execute(sa.select(messages).where(messages.c.conversation_id == cid)
+                                       .order_by(messages.c.seq))).mappings().all()
+            evs = (await conn.execute(sa.select(events).where(events.c.conversation_id == cid)
+                                      .order_by(events.c.seq))).mappings().all()
+        return {**view(row), "messages": [message_view(m) for m in msgs],
+                "events": [json.loads(e["data"]) for e in evs]}
+
+    async def customer_conversations(self, cust: str, limit: int) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(conversations).where(conversations.c.customer_id == cust)
+                                       .order_by(conversations.c.created.desc()).limit(limit))).mappings().all()
+        return [view(r) for r in rows]
+
+    async def transcript(self, cid: str, limit: int) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(messages).where(messages.c.conversation_id == cid)
+                                       .order_by(messages.c.seq.desc()).limit(limit))).mappings().all()
+        return [message_view(m) for m in reversed(rows)]
+
+    async def count(self) -> int:
+        async with self.engine.connect() as conn:
+            n: int = (await conn.execute(sa.select(sa.func.count()).select_from(conversations))).scalar_one()
+            return n
+
+    async def prune(self, closed_before: float, batch: int = 1000) -> int:
+        """Delete conversations closed before `closed_before`, a batch per transaction."""
+        total = 0
+        while True:
+            async with self.engine.begin() as conn:
+                ids = (await conn.execute(sa.select(conversations.c.id).where(conversations.c.closed_at < closed_before)
+                                          .limit(batch))).scalars().all()
+                if not ids:
+                    return total
+                await self.before_delete(conn, ids)
+                await conn.execute(sa.delete(messages).where(messages.c.conversation_id.in_(ids)))
+                await conn.execute(sa.delete(events).where(events.c.conversation_id.in_(ids)))
+                await conn.execute(sa.delete(conversations).where(conversations.c.id.in_(ids)))
+                total += len(ids)
+
+    async def before_delete(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
+        """A hook inside a prune's transaction (the search index uses it)."""
+
+
+def _upgrade(sync_conn: sa.Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("router.archive").joinpath("migrations")))
+    cfg.attributes["connection"] = sync_conn
+    command.upgrade(cfg, "head")
+
+
+def view(r: Any) -> dict[str, Any]:
+    """An archive row in the shape of the live API's conversation (router.store._conv_view)."""
+    decision = json.loads(r["decision"]) if r["decision"] else {}
+    return {
+        "id": r["id"], "state": r["state"], "customer_id": r["customer_id"], "customer_name": r["customer_name"],
+        "channel": r["channel"], "account": r["account"], "pool": r["pool"], "agent": r["agent"],
+        "priority": r["priority"], "messages": r["messages_in"] + r["messages_out"], "reopened": r["reopened"],
+        "created": r["created"], "updated": r["closed_at"], "queued_at": r["queued_at"],
+        "assigned_at": r["assigned_at"], "first_reply_at": r["first_reply_at"], "closed_at": r["closed_at"],
+        "resolution": r["resolution"], "decision": merge_record(decision.get("decision"), decision.get("assignment")),
+        "sla": json.loads(r["sla"]) if r["sla"] else {"profile": None, "state": "none"},
+        "bot": json.loads(r["bot"]) if r["bot"] else None,
+        "csat": {"rating": r["csat_rating"], "comment": r["csat_comment"], "at": r["csat_at"]}
+        if r["csat_rating"] is not None else None,
+        "first_response_s": r["first_response_s"], "resolution_s": r["resolution_s"],
+        "version": r["version"], "archived": True,
+    }
+
+
+def message_view(m: Any) -> dict[str, Any]:
+    """An archived message in the shape of router.models.Message.public()."""
+    out: dict[str, Any] = {"id": m["id"], "from": m["sender"], "text": m["text"], "ts": m["ts"], "kind": m["kind"]}
+    if m["media"]:
+        out["media"] = m["media"]
+    if m["author"]:
+        out["agent_id"] = m["author"]
+    if m["direction"] == "note":
+        out["note"] = True
+    if m["delivery"]:
+        out["delivery"] = json.loads(m["delivery"])
+    return out

@@ -1,0 +1,108 @@
+"""Everything Redis knows about one closed conversation, as the rows the archive writes."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from router.models import Direction, Sender, decode_message
+from router.store import Store
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """One conversation's archive row, its messages and its events (column name -> value)."""
+
+    row: dict[str, Any]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return str(self.row["id"])
+
+    @property
+    def version(self) -> int:
+        return int(self.row["version"])
+
+
+def _json(raw: str | None) -> Any:
+    """A JSON field as data; kept as text if some older writer stored something else."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _num(v: str | None) -> float | None:
+    return float(v) if v not in (None, "") else None
+
+
+async def take(store: Store, cid: str) -> Snapshot | None:
+    """The conversation as the archive keeps it; None unless it exists and is closed."""
+    k = store.keys
+    pipe = store.client.pipeline(transaction=False)
+    pipe.hgetall(k.conv(cid))
+    pipe.lrange(k.conv_trail(cid), 0, -1)
+    pipe.xrange(k.transcript(cid))
+    pipe.hgetall(k.delivery(cid))
+    pipe.hget(k.csat, cid)
+    conv, trail, entries, delivery, rating = await pipe.execute()
+    if not conv or conv.get("state") != "closed":
+        return None
+    cust = conv.get("customer") or ""
+    pipe = store.client.pipeline(transaction=False)
+    pipe.hgetall(k.customer(cust))
+    pipe.smembers(k.customer_identities(cust))
+    customer, idents = await pipe.execute()
+    msgs = [decode_message(fields["m"]) for _, fields in entries]
+    rows = [{
+        "conversation_id": cid, "seq": i, "id": m.id, "direction": m.direction.value, "sender": m.sender.value,
+        "kind": m.kind.value, "author": m.agent_id, "text": m.text, "ts": m.ts, "media": m.media,
+        "delivery": delivery.get(m.id),
+    } for i, m in enumerate(msgs)]
+    events = []
+    for i, raw in enumerate(trail):
+        e = json.loads(raw)
+        events.append({"conversation_id": cid, "seq": i, "kind": str(e.get("kind", "")), "at": float(e.get("at", 0)),
+                       "agent": e.get("agent") or (e.get("to") if e.get("outcome") == "assigned" else None) or None,
+                       "pool": e.get("pool") or None, "data": raw})
+    created = _num(conv.get("created")) or 0.0
+    closed = _num(conv.get("closed_at")) or created
+    first_in = next((m.ts for m in msgs if m.direction is Direction.IN), None)
+    first_agent = next((m.ts for m in msgs if m.sender is Sender.AGENT and m.direction is Direction.OUT
+                        and first_in is not None and m.ts >= first_in), None)
+    sla = conv.get("sla")
+    sla_data = _json(sla)
+    breaches = sla_data.get("breaches") if isinstance(sla_data, dict) else None
+    bot_outcome = ("resolved" if conv.get("resolution") == "bot" else
+                   "handed_off" if conv.get("bot_reason") else None)
+    csat = _json(rating) if rating else {}
+    csat = csat if isinstance(csat, dict) else {}
+    bot = ({"reason": conv.get("bot_reason"), "intent": conv.get("bot_intent") or None,
+            "order_id": conv.get("bot_order_id") or None, "note": conv.get("bot_note") or "",
+            "handed_off_at": _num(conv.get("handed_off_at"))} if conv.get("bot_reason") else None)
+    # Kept as Redis holds them, so the archive's view merges them as the live one does.
+    decision = {"decision": conv.get("decision"), "assignment": conv.get("assignment")}
+    row = {
+        "id": cid, "version": int(conv.get("archive_v") or 1), "customer_id": cust,
+        "customer_name": customer.get("name", ""), "channel": conv.get("channel") or "",
+        "account": conv.get("account") or "", "chat": conv.get("chat") or "",
+        "identities": json.dumps(sorted(idents)), "state": "closed", "pool": conv.get("pool") or None,
+        "agent": conv.get("agent") or None, "priority": int(conv.get("priority") or 0), "created": created,
+        "queued_at": _num(conv.get("queued_at")), "assigned_at": _num(conv.get("assigned_at")),
+        "first_reply_at": _num(conv.get("first_reply_at")), "closed_at": closed,
+        "resolution": conv.get("resolution") or None, "reopened": int(conv.get("reopened") or 0),
+        "messages_in": sum(1 for m in msgs if m.direction is Direction.IN),
+        "messages_out": sum(1 for m in msgs if m.direction is Direction.OUT),
+        "first_response_s": first_agent - first_in if first_agent is not None and first_in is not None else None,
+        "resolution_s": closed - created, "sla_breaches": len(breaches) if isinstance(breaches, dict) else 0,
+        "bot_outcome": bot_outcome, "csat_rating": csat.get("rating"), "csat_comment": csat.get("comment"),
+        "csat_at": csat.get("at"), "decision": json.dumps(decision, ensure_ascii=False), "sla": sla,
+        "bot": json.dumps(bot, ensure_ascii=False) if bot else None, "archived_at": time.time(),
+    }
+    return Snapshot(row, rows, events)

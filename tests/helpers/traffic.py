@@ -1,0 +1,55 @@
+"""Whole web chat conversations at scale: a customer writes, an agent answers and closes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import aiohttp
+
+from helpers.clients import Socket, customer, msg_id
+
+
+@dataclass
+class Done:
+    cid: str
+    token: str
+    lines: list[tuple[str, str]]
+    """(from, text) as the customer and the agent saw them, in order."""
+
+
+async def conversation(http: aiohttp.ClientSession, base: str, agent: Socket, n: int,
+                       token: str | None = None) -> Done:
+    """Conversation number `n`: one order question, one answer, closed by the agent."""
+    cust, token = await customer(http, base, token)
+    try:
+        text = f"订单20241120{n:08d}还没发货，电话尾号{n % 10000:04d}"
+        await cust.send({"type": "message", "text": text, "client_msg_id": msg_id()})
+        got = await agent.expect(lambda f: f["type"] == "assigned" and any(m.get("text") == text for m in f["messages"]),
+                                 timeout=60)
+        cid = got["conversation"]["id"]
+        answer = f"亲，{n}号订单已经催仓库了"
+        await agent.send({"type": "reply", "conversation_id": cid, "text": answer, "client_msg_id": msg_id()})
+        await cust.expect(lambda f: f["type"] == "message" and f["message"]["text"] == answer, timeout=60)
+        await agent.send({"type": "close", "conversation_id": cid})
+        await cust.expect(lambda f: f["type"] == "closed" and f["conversation_id"] == cid, timeout=60)
+        return Done(cid, token, [("customer", text), ("agent", answer)])
+    finally:
+        await cust.close()
+
+
+async def many(http: aiohttp.ClientSession, base: str, agent: Socket, total: int, customers: int,
+               start: int = 0) -> list[Done]:
+    """`total` conversations from `customers` returning customers, each customer's one after the
+    other (a new conversation each time: the reopen window is 0 in these tests)."""
+    tokens: list[str | None] = [None] * customers
+    out: list[Done] = []
+
+    async def one_customer(c: int) -> None:
+        for n in range(start + c, start + total, customers):
+            done = await conversation(http, base, agent, n, tokens[c])
+            tokens[c] = done.token
+            out.append(done)
+
+    await asyncio.gather(*(one_customer(c) for c in range(customers)))
+    return out
