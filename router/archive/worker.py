@@ -56,9 +56,7 @@ class ArchiveWorker:
         entries: list[Entry] = []
         if self._retry:
             # Our own pending entries first: they failed on the database a moment ago.
-            resp = await self.store.client.xreadgroup(ARCHIVE_GROUP, self.consumer.name,
-                                                      {self.consumer.stream: "0"}, count=self.batch_size)
-            entries = [e for _, es in resp or [] for e in es if e[1]]
+            entries = await self.store.archive.own_pending(self.consumer.name, self.batch_size)
             self._retry = bool(entries)
         if not entries and self.consumer.claim_due():
             _, entries = await self.consumer.claim(self.batch_size)
@@ -86,12 +84,8 @@ class ArchiveWorker:
             if await self.archive.write(snap):
                 self.written += 1
             await self.store.run(Archived(cid, snap.version))
-        pipe = self.store.client.pipeline(transaction=False)
-        pipe.xack(self.consumer.stream, ARCHIVE_GROUP, eid)
-        pipe.xdel(self.consumer.stream, eid)
-        await pipe.execute()
+        await self.store.archive.done(eid)
 
     async def backlog(self) -> int:
         """Closed conversations waiting to be archived (acked entries are deleted)."""
-        n: int = await self.store.client.xlen(self.store.keys.archive_queue)
-        return n
+        return await self.store.archive.backlog()

@@ -75,8 +75,7 @@ class Csat:
             raise ProtocolError("already_rated", "this conversation has already been rated")
         # The archive may hold the conversation already: queue it again (same close version, so
         # the row is rewritten with the rating).
-        version = await self.store.client.hget(self.keys.conv(cid), "archive_v")
-        await self.store.client.xadd(self.keys.archive_queue, {"cid": cid, "v": version or "1", "at": r.at})
+        await self.store.archive.requeue(cid, r.at)
         return r
 
     async def rated(self, cid: str) -> bool:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from kefu_common.errors import ProtocolError, StoreError
 from router.config.limits import RedisSettings
 from router.store.agents import Agents
+from router.store.archive import ArchiveRecords
 from router.store.bot import BotRecords
 from router.store.calls import Call
 from router.store.calls.routing import AgentSync
@@ -71,6 +72,7 @@ class Store:
         self.feeds = Feeds(self.client, self.keys)
         self.wechat = WechatRecords(self.client, self.keys)
         self.telegram = TelegramRecords(self.client, self.keys)
+        self.archive = ArchiveRecords(self.client, self.keys)
 
     async def open(self) -> None:
         try:
