@@ -38,7 +38,7 @@ from typing import ClassVar, Protocol
 
 from aiohttp import web
 
-from kefu_common.errors import ProtocolError
+from kefu_common.errors import AuthError, ProtocolError
 from router.models import Channel, Message, Reply
 
 __all__ = ["Accepted", "Adapter", "Limits", "Reply", "Sink", "read_capped"]
@@ -99,7 +99,8 @@ class Adapter(abc.ABC):
 
     def console_routes(self) -> Sequence[web.RouteDef]:
         """Endpoints the agent console calls for this channel (media by file id, a reply quota).
-        router/web mounts them behind agent sign-in, so handlers here do no authentication."""
+        router/web mounts them behind agent sign-in, so handlers here do no authentication; what
+        the caller may see, each handler asks `console_access(request)` before it answers."""
         return ()
 
     def customer_feed(self) -> CustomerFeed | None:
@@ -115,6 +116,29 @@ class Adapter(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 -- optional hook
         """Close what start() opened."""
+
+
+class ConsoleAccess(Protocol):
+    """What the signed-in caller of a console route may see; router/web/access.py answers."""
+
+    async def media(self, channel: Channel, account: str, media: str) -> bool:
+        """Whether a conversation the caller may see holds this media id."""
+        ...
+
+    async def user(self, channel: Channel, account: str, user: str) -> bool:
+        """Whether the caller may see a conversation with this channel user (openid, chat id)."""
+        ...
+
+
+CONSOLE_ACCESS: web.RequestKey[ConsoleAccess] = web.RequestKey("kefu_console_access")
+
+
+def console_access(request: web.Request) -> ConsoleAccess:
+    """The caller's access, set by the sign-in guard router/web puts on console routes."""
+    try:
+        return request[CONSOLE_ACCESS]
+    except KeyError:  # mounted without the guard: see nothing rather than everything
+        raise AuthError("not signed in") from None
 
 
 async def read_capped(request: web.Request, cap: int) -> bytes:

@@ -22,7 +22,7 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from adapters.base import Adapter, Limits, Sink, read_capped
+from adapters.base import Adapter, Limits, Sink, console_access, read_capped
 from adapters.telegram_parse import ALLOWED_UPDATES, parse_update
 from adapters.telegram_send import MAX_TEXT, Pacer, channel_error, retry_seconds, split_text
 from kefu_common import safejson
@@ -155,9 +155,14 @@ class TelegramAdapter(Adapter):
                 await asyncio.sleep(1)
 
     async def file(self, request: web.Request) -> web.StreamResponse:
-        """Stream a customer's media to an agent: getFile, then the download, never the token."""
+        """Stream a customer's media to an agent: getFile, then the download, never the token.
+        Only for a file that arrived in a conversation the caller may see; any other is 404, so
+        a guessed or borrowed file id learns nothing."""
+        file_id = request.match_info["file_id"]
+        if not await console_access(request).media(self.channel, self.account, file_id):
+            raise ProtocolError("not_found", "no conversation you can see holds this file", 404)
         try:
-            tg_file = await self.bot.get_file(request.match_info["file_id"])
+            tg_file = await self.bot.get_file(file_id)
         except BadRequest:
             raise ProtocolError("not_found", "Telegram does not know this file", 404) from None
         except TelegramError as exc:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 from wechatpy import parse_message
 
-from adapters.base import Adapter, Limits, Sink, read_capped
+from adapters.base import Adapter, Limits, Sink, console_access, read_capped
 from adapters.replay import ReplayGuard
 from adapters.wechat_api import UNANSWERED_LIMIT, WINDOW_CLOSED, WechatApi
 from adapters.wechat_crypto import (
@@ -159,8 +159,12 @@ class WechatAdapter(Adapter):
         return 0 if window is None else max(0, QUOTA - window[0])
 
     async def quota(self, request: web.Request) -> web.Response:
-        """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box."""
+        """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box.
+        Only for a customer in a conversation the caller may see; any other openid is 404, which
+        says nothing about whether that person wrote lately."""
         openid = request.match_info["openid"]
+        if not await console_access(request).user(self.channel, self.account, openid):
+            raise ProtocolError("not_found", "no conversation you can see is with this openid", 404)
         window = await self.records.window(self.account, openid)
         opened = window[1] if window else None
         return web.json_response({

@@ -1,4 +1,4 @@
-"""Agent tokens and signed web chat sessions."""
+"""Agent tokens, the console's sessions, and signed web chat sessions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import hmac
 import os
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from kefu_common.errors import AuthError
 from router.config.settings import AgentSettings
@@ -50,31 +51,73 @@ class AgentTokens:
             raise AuthError("bad token")
         return found
 
-    # The console's session cookie: a signed '<agent>~<token fingerprint>' that expires, so the
-    # token itself never sits in a cookie, and changing an agent's token ends their sessions.
-    def issue_cookie(self, who: Principal, signer: SessionSigner, ttl_s: int = COOKIE_TTL_S) -> str:
-        fp = self._fingerprint(who.agent_id, signer)
-        body = _b64(f"{who.agent_id}~{fp}".encode())  # ids may hold dots
-        return _cookie_signer(signer, ttl_s).issue(body)[0]
+    def fingerprint(self, aid: str, signer: SessionSigner) -> str:
+        """The agent's current token, keyed and cut short: a session remembers it, so changing an
+        agent's token ends their sessions, and a leaked session record does not help guess a weak
+        token offline."""
+        return hmac.new(signer.secret, self._token_hash[aid], hashlib.sha256).hexdigest()[:16]
 
-    def verify_cookie(self, cookie: str | None, signer: SessionSigner) -> Principal:
+    def by_id(self, aid: str) -> Principal | None:
+        return self._by_id.get(aid)
+
+
+class Sessions:
+    """The console's sign-ins, kept in Redis so that signing out ends one at once, on every
+    process. The cookie is a signed, expiring session id ('v1.<id>.<expiry>.<hmac>'); the
+    record holds the agent and their token's fingerprint, and lives as long as the cookie."""
+
+    def __init__(self, store: SessionStore, tokens: AgentTokens, signer: SessionSigner,
+                 ttl_s: int = COOKIE_TTL_S) -> None:
+        self.store = store
+        self.tokens = tokens
+        self.signer = signer
+        self.ttl_s = ttl_s
+
+    async def open(self, who: Principal) -> str:
+        """A new session for `who`; returns the cookie value."""
+        sid = os.urandom(18).hex()
+        await self.store.session_put(sid, who.agent_id, self.tokens.fingerprint(who.agent_id, self.signer),
+                                     self.ttl_s)
+        return _cookie_signer(self.signer, self.ttl_s).issue(sid)[0]
+
+    def session_id(self, cookie: str | None) -> str:
+        """The id inside a well-signed, unexpired cookie; AuthError otherwise."""
         if not cookie:
             raise AuthError("not signed in")
         try:
-            body = _cookie_signer(signer, COOKIE_TTL_S).verify(cookie)
-            aid, _, fp = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode().partition("~")
-        except AuthError:
-            raise
-        except ValueError:  # a forged body that is not base64 or not a number
+            return _cookie_signer(self.signer, self.ttl_s).verify(cookie)
+        except ValueError:  # a forged expiry that is not a number
             raise AuthError("bad session cookie") from None
-        found = self._by_id.get(aid)
-        if found is None or not hmac.compare_digest(fp, self._fingerprint(aid, signer)):
-            raise AuthError("this session has ended; sign in again")
-        return found
 
-    def _fingerprint(self, aid: str, signer: SessionSigner) -> str:
-        """Keyed, so a cookie that leaks says nothing that helps guess a weak token offline."""
-        return hmac.new(signer.secret, self._token_hash[aid], hashlib.sha256).hexdigest()[:16]
+    async def verify(self, cookie: str | None) -> tuple[Principal, str]:
+        """Who the cookie's session belongs to, and the session id."""
+        sid = self.session_id(cookie)
+        aid, fp = await self.store.session_get(sid)
+        found = self.tokens.by_id(aid) if aid else None
+        if found is None or fp is None or not hmac.compare_digest(fp, self.tokens.fingerprint(found.agent_id,
+                                                                                                self.signer)):
+            raise AuthError("this session has ended; sign in again")
+        return found, sid
+
+    async def close(self, cookie: str | None) -> None:
+        """End the cookie's session, if it is one of ours; any other cookie is simply gone."""
+        try:
+            sid = self.session_id(cookie)
+        except AuthError:
+            return
+        await self.store.session_drop(sid)
+
+    def csrf_token(self, sid: str) -> str:
+        """For clients that send neither Origin nor Referer: proof the caller could read our answers."""
+        return _b64(hmac.new(self.signer.secret, b"csrf:" + sid.encode(), hashlib.sha256).digest())
+
+
+class SessionStore(Protocol):
+    """What sessions need from the store (router.store.Store)."""
+
+    async def session_put(self, sid: str, agent_id: str, fingerprint: str, ttl_s: int) -> None: ...
+    async def session_get(self, sid: str) -> tuple[str | None, str | None]: ...
+    async def session_drop(self, sid: str) -> None: ...
 
 
 def _cookie_signer(signer: SessionSigner, ttl_s: int) -> SessionSigner:

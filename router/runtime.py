@@ -13,10 +13,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping
-from functools import partial
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -26,12 +24,15 @@ from router import logsafe
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
-from router.auth import AgentTokens, Principal, SessionSigner
+from router.auth import AgentTokens, Sessions, SessionSigner
 from router.config.settings import Settings
-from router.models import Role, new_id
 from router.ops import promises
+from router.ops.approvals import Approvals
+from router.ops.desk import Desk
 from router.ops.handover import KINDS as HANDOVER_KINDS
 from router.ops.handover import Handovers
+from router.ops.presence import Presence
+from router.ops.promises import Promises
 from router.ops.queue_texts import TIMER_KINDS as QUEUE_TIMER_KINDS
 from router.ops.queue_texts import QueueTexter
 from router.ops.roster import Roster
@@ -45,7 +46,6 @@ from router.pipeline.worker import RouteWorker
 from router.rules.holder import RulesHolder
 from router.rules.sync import RuleSync
 from router.store import Store
-from router.store.calls import routing as calls
 from router.store.embedded import EmbeddedRedis
 from router.supervisor import Supervisor
 
@@ -66,13 +66,9 @@ class Runtime:
         self.embedded: EmbeddedRedis | None = None
         self.tokens = AgentTokens(settings.agents)
         self.sockets: set[web.WebSocketResponse] = set()
-        self.disconnect_grace_s = settings.ops.disconnect_grace_s
         self.clock: Callable[[], float] = time.time
         """What the shift roster reads the time from; tests put a fixed clock here."""
         self.supervisor = Supervisor()
-        self._background: set[asyncio.Task[None]] = set()
-        """Tasks started from callbacks (a grace period running out); awaited on stop."""
-        self._grace: dict[str, asyncio.TimerHandle] = {}
         self.started = time.time()
         if not self.redis_url:
             # The embedded server's socket path is fixed, so every part can be built now.
@@ -89,19 +85,24 @@ class Runtime:
         self.outbox = Outbox(self.store, settings.retention.idempotency_s)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
-        self.roster = Roster(self)
         self.rule_sync = RuleSync(self.store, self.rules, settings)
         self.sla = SlaService(self.store, settings)
         self.sla.check(self.rules.current)
         self.rule_sync.versions.sla_profiles = frozenset(self.sla.profiles)
         self.timers = TimerRunner(self.store, max_sleep_s=settings.sla.timer_max_sleep_s,
                                   lease_s=settings.sla.timer_lease_s)
+        # The domain operations: callers get these, not the runtime.
+        self.desk = Desk(self.store, self.transcript, self.timers)
+        self.approvals = Approvals(self.store, self.transcript, settings)
+        self.presence = Presence(self.store, self.hub.agents, self.timers, settings.ops.disconnect_grace_s)
+        self.roster = Roster(self.store, settings, self.presence, lambda: self.clock())
         for kind in TIMER_KINDS:
             self.timers.on(kind, self.sla.fire)
         self.queue_texts = QueueTexter(self.store, self.outbox, self.transcript, settings.sla)
         for kind in QUEUE_TIMER_KINDS:
             self.timers.on(kind, self.queue_texts.announce)
-        self.timers.on(promises.TIMER_KIND, partial(promises.fire, self))
+        self.promises = Promises(self.store, self.sla, self.transcript, self.outbox)
+        self.timers.on(promises.TIMER_KIND, self.promises.fire)
         self.hub.customer_watchers.append(self.queue_texts.seen)
         self.handovers = Handovers(self.store, self.transcript, self.outbox, settings.ops.agent_left_text)
         for kind in HANDOVER_KINDS:
@@ -111,6 +112,7 @@ class Runtime:
 
         self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
+        self.sessions = Sessions(self.store, self.tokens, self.signer)
         self.adapters: dict[tuple[str, str], Adapter] = {}
         from adapters.webchat import WebchatAdapter
 
@@ -162,7 +164,8 @@ class Runtime:
         if configured:
             return configured.encode()
         # One random secret for every process sharing this Redis; the first one to start sets it.
-        return await self.store.shared_secret(self.store.keys.webchat_secret)
+        key = self.store.keys.webchat_secret
+        return await self.store.shared_secret(key)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
@@ -171,12 +174,8 @@ class Runtime:
         """Stop taking work, let the current batch finish until the deadline, then close. Safe
         on a runtime that started only in part: each step closes what exists."""
         deadline_s = self.settings.limits.shutdown_grace_s if deadline_s is None else deadline_s
-        for timer in self._grace.values():
-            timer.cancel()
-        self._grace.clear()
         await self.supervisor.stop(deadline_s)
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self.presence.close()
         await self.queue_texts.close()
         await self.hub.close_all()
         await self.bot.aclose()
@@ -200,63 +199,3 @@ class Runtime:
         if not self.hub.subscribed.is_set():
             return False, "fan-out: pub/sub not subscribed"
         return True, "ok"
-
-    # -- operations shared by the WebSocket and the JSON API ----------------------------------
-    async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
-        cid = str(event["conversation_id"])
-        found = await self.store.conversations.get(cid)
-        conv = found.view() if found else {"id": cid}
-        person = await self.store.customers.get(conv.get("customer_id") or "")
-        customer = person.view() if person else {"id": conv.get("customer_id")}
-        messages = await self.transcript.public(cid)
-        trigger = event.get("message")
-        if isinstance(trigger, dict) and all(m["id"] != trigger.get("id") for m in messages):
-            messages.append(trigger)  # the transcript write may not have landed yet on a Cluster
-        return {"type": "assigned", "conversation": {**conv, "customer": customer}, "messages": messages}
-
-    async def close(self, cid: str, who: Principal, resolution: str) -> None:
-        await self.store.run(calls.Close(cid, who.agent_id, time.time(), resolution, who.can(Role.SUPERVISOR)))
-
-    async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
-        """The script moves the chat and, in the same step, owes its note (router/ops/handover.py)."""
-        moved = await self.store.run(calls.Transfer(cid, who.agent_id, who.can(Role.SUPERVISOR), kind, target,
-                                                    time.time(), note, new_id("tr")))
-        self.timers.wake()  # the note is due now
-        return {"outcome": moved.outcome, "to": moved.to}
-
-    async def set_status(self, aid: str, status: str, reason: str) -> None:
-        changed = await self.store.run(calls.Status(aid, status, time.time(), reason))
-        if changed.requeued:
-            self.timers.wake()  # the script scheduled the handovers' notes and texts: due now
-
-    def agent_left(self, aid: str, restart: bool = True) -> None:
-        """A socket closed: unless the agent comes back within the grace period, go offline."""
-        if aid in self.hub.agents or (not restart and aid in self._grace):
-            return
-        old = self._grace.pop(aid, None)
-        if old:
-            old.cancel()
-        loop = asyncio.get_running_loop()
-        self._grace[aid] = loop.call_later(self.disconnect_grace_s, self._spawn, self._maybe_offline, aid)
-
-    def _spawn(self, job: Callable[[str], Coroutine[Any, Any, None]], arg: str) -> None:
-        """Run `job(arg)` as a task this runtime owns: kept until done, awaited on stop."""
-        task = asyncio.get_running_loop().create_task(job(arg))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _maybe_offline(self, aid: str) -> None:
-        self._grace.pop(aid, None)
-        if aid in self.hub.agents:
-            return
-        presence = await self.store.agents.presence(aid)
-        now = time.time()
-        stale = [c for c, exp in presence.items() if exp < now]
-        await self.store.agents.mark_gone(aid, *stale)
-        if len(presence) > len(stale):
-            return  # connected to another process
-        agent = await self.store.agents.get(aid)
-        if agent and agent.status != "offline":
-            log.info("agent %s disconnected past the grace period: going offline", aid)
-            await self.set_status(aid, "offline", "agent_disconnected")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,10 +12,8 @@ from hypothesis import HealthCheck, settings
 sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers.pg import private_database
-from helpers.redis_cluster import RedisCluster, system_redis_server
+from helpers.redis_cluster import Backend, RedisCluster, system_redis_server
 from helpers.redis_server import RedisServer
-
-from router.store.client import make_client
 
 # Property tests check behaviour, not speed: on a busy 2-core CI machine a per-example deadline
 # only makes them flaky. Speed is measured in bench/.
@@ -59,20 +56,6 @@ async def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
         return
     async with private_database() as url:
         yield url
-
-
-class Backend:
-    """Where `kefu serve` keeps its state in a test: one plain server or a 3+3 Cluster."""
-
-    def __init__(self, kind: str, url: str, cluster: RedisCluster | None = None) -> None:
-        self.kind = kind
-        self.url = url
-        self.cluster = cluster
-        self.serve_args = ["--redis-cluster"] if cluster else []
-
-    def client(self) -> Any:
-        """A client for the test's own reads; on a Cluster, one that follows MOVED."""
-        return make_client(self.url, self.cluster is not None)
 
 
 def start_cluster(tmp_path: Path) -> RedisCluster:

@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
 
     add_archive_parsers(archive_sub)
 
+    from router.cli.migrate import add_migrate_parser
+
+    add_migrate_parser(sub)
+
     telegram = sub.add_parser("telegram", help="Telegram bot set-up")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
     hook = telegram_sub.add_parser("set-webhook", help="point BOT's webhook at URL, with its secret token")

@@ -4,6 +4,7 @@ this module alone, since settings import the store's keys."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -19,6 +20,13 @@ class RedisSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     namespace: str = "kefu"
     cluster: bool = False
     """`url` is one node of a Redis Cluster; the client follows MOVED/ASK and failovers."""
+    min_replicas_ack: int = 0
+    """> 0: ingest, the outbox and the route worker WAIT for this many replicas to have a write
+    before a channel is told "accepted" (or an entry is acked), so a master lost right after an
+    ack loses nothing (docs/operations.md, "Acknowledged means replicated")."""
+    replica_ack_timeout_ms: int = 1000
+    """How long that WAIT may take; past it the write is refused as not durable (the channel
+    retries, and idempotency makes the retry a no-op)."""
     max_connections: int = 64
     """Per process. When all are busy a command waits for one (up to `pool_timeout_s`)."""
     pool_timeout_s: float = 10.0
@@ -30,6 +38,48 @@ class RedisSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     ingest_timeout_s: float = 3.0
     """Longest a webhook or customer message waits for Redis before it is told to retry; below
     WeChat's 5 s answer deadline."""
+
+
+class Rate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A token bucket: `burst` at once, then `per_s` a second on average."""
+
+    per_s: float
+    burst: int
+
+
+class RateLimitSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Web chat limits, kept in each process (a visitor's socket lives on one process; per-address
+    limits therefore allow N processes times the rate). A refusal is an error frame or 429 with
+    the seconds to wait, and a log line."""
+
+    enabled: bool = True
+    customer_messages: Rate = Rate(per_s=1.0, burst=20)
+    """A shopper types well under one message a second; 20 at once covers pasted lines."""
+    address_messages: Rate = Rate(per_s=20.0, burst=200)
+    """One address may be a whole office or a carrier's NAT: many shoppers."""
+    address_sessions: Rate = Rate(per_s=1.0, burst=30)
+    """New web chat sessions (`POST /api/v1/webchat/sessions`) per address."""
+    customer_connects: Rate = Rate(per_s=0.5, burst=20)
+    """Socket opens per visitor; a page reconnects with backoff, far below this."""
+    exempt_addresses: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    """Peers the per-address limits skip. A proxy on this host that is not in
+    `web.trusted_proxies` would otherwise put every customer in one bucket."""
+
+
+def check_rate_limits(doc: YamlDoc, r: RateLimitSettings) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    for name in ("customer_messages", "address_messages", "address_sessions", "customer_connects"):
+        rate: Rate = getattr(r, name)
+        if rate.per_s <= 0 or rate.burst < 1:
+            errors.append(doc.error(("rate_limits", name), f"rate_limits.{name}: per_s must be more than 0 "
+                                                          "and burst at least 1"))
+    for i, net in enumerate(r.exempt_addresses):
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            errors.append(doc.error(("rate_limits", "exempt_addresses", i),
+                                    f"rate_limits.exempt_addresses: {net!r} is not an address or network"))
+    return errors
 
 
 def check_redis(doc: YamlDoc, r: RedisSettings, block_ms: int) -> list[ConfigError]:

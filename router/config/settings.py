@@ -20,7 +20,7 @@ from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
 from router.config import environment
-from router.config.limits import RedisSettings, check_redis
+from router.config.limits import RateLimitSettings, RedisSettings, check_rate_limits, check_redis
 from router.config.ops import OpsSettings, ShiftSettings, check_ops
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
@@ -170,6 +170,11 @@ class WebSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     browser used (the request's own, or a trusted proxy's X-Forwarded-Proto)."""
 
 
+class MetricsSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    token: str | None = None
+    """When set, GET /metrics needs `Authorization: Bearer TOKEN` (or token_env: NAME)."""
+
+
 class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     name: str = "kefu-router demo shop"
 
@@ -177,6 +182,7 @@ class ShopSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True)
 class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     shop: ShopSettings = ShopSettings()
     redis: RedisSettings = RedisSettings()
+    metrics: MetricsSettings = MetricsSettings()
     pools: tuple[PoolSettings, ...] = ()
     agents: tuple[AgentSettings, ...] = ()
     channels: ChannelSettings = ChannelSettings()
@@ -184,6 +190,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
     limits: LimitSettings = LimitSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
     web: WebSettings = WebSettings()
     assignment: AssignmentSettings = AssignmentSettings()
     ops: OpsSettings = OpsSettings()
@@ -350,6 +357,15 @@ def _validation_error(doc: YamlDoc, exc: msgspec.ValidationError) -> ConfigError
 def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     """What types alone cannot say: ids, references between sections, ranges."""
     errors: list[ConfigError] = []
+    if not 0 <= s.redis.min_replicas_ack <= 5:
+        errors.append(doc.error(("redis", "min_replicas_ack"), "redis.min_replicas_ack: expected 0 to 5"))
+    if not 1 <= s.redis.replica_ack_timeout_ms <= 60_000:
+        errors.append(doc.error(("redis", "replica_ack_timeout_ms"),
+                                "redis.replica_ack_timeout_ms: expected 1 to 60000"))
+    if not _ID.match(s.redis.namespace):
+        # It goes inside every hash tag ({rt:NS}); a brace or colon there would split the tag.
+        errors.append(doc.error(("redis", "namespace"),
+                                f"redis.namespace {s.redis.namespace!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
     pool_ids: set[str] = set()
     for i, p in enumerate(s.pools):
         if not _ID.match(p.id):
@@ -406,6 +422,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     if s.agents and not s.pools:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
     errors.extend(check_redis(doc, s.redis, s.worker.block_ms))
+    errors.extend(check_rate_limits(doc, s.rate_limits))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:

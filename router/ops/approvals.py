@@ -9,27 +9,22 @@ in lua/approval.lua; the transcript note follows, keyed by the approval, so it i
 
 from __future__ import annotations
 
+import json
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kefu_common.errors import AuthError, ProtocolError
 from router.auth import Principal
+from router.config.settings import Settings
 from router.models import Role, new_id
+from router.ops.desk import checked
 from router.ops.handover import note
-from router.store.calls.routing import ApprovalAnswer, ApprovalRequest
-
-if TYPE_CHECKING:
-    from router.runtime import Runtime
+from router.pipeline.transcript import Transcript
+from router.store import Store
 
 MAX_AMOUNT = 1_000_000
-
-
-def authority(rt: Runtime, aid: str) -> float:
-    for agent in rt.settings.agents:
-        if agent.id == aid and agent.discount_limit is not None:
-            return agent.discount_limit
-    return rt.settings.ops.discount_limit
+_STATUS = {"not_assigned_to_you": 403}  # unknown_* are 404 and the rest 409, as everywhere
 
 
 def parse_amount(value: Any) -> float:
@@ -44,39 +39,54 @@ def _yuan(amount: float) -> str:
     return f"¥{amount:g}"
 
 
-async def request(rt: Runtime, who: Principal, cid: str, amount: float, reason: str,
-                  client_msg_id: str) -> dict[str, Any]:
-    """Record a request (once per client_msg_id); approved at once when within authority."""
-    limit = authority(rt, who.agent_id)
-    approval = await rt.store.run(ApprovalRequest(new_id("ap"), who.agent_id, cid, f"{amount:g}", reason,
-                                                  time.time(), f"{limit:g}", client_msg_id,
-                                                  who.can(Role.SUPERVISOR)))
-    if approval["auto"]:
-        text = (f"Discount {_yuan(approval['amount'])} approved automatically (within {who.name}'s authority "
-                f"of {_yuan(limit)}). Reason: {reason or '-'}")
-        await note(rt.store, rt.transcript, cid, f"n_approval_{approval['id']}", text)
-    return approval
+class Approvals:
+    """Discount requests and their answers, for the agent socket and the JSON API."""
 
+    def __init__(self, store: Store, transcript: Transcript, settings: Settings) -> None:
+        self.store = store
+        self.transcript = transcript
+        self.settings = settings
 
-async def answer(rt: Runtime, who: Principal, apid: str, approved: bool, text: str) -> dict[str, Any]:
-    if not who.can(Role.SUPERVISOR):
-        raise AuthError("only supervisors and admins answer approval requests", status=403)
-    approval = await rt.store.run(ApprovalAnswer(apid, who.agent_id, approved, text, time.time()))
-    verdict = "approved" if approved else "rejected"
-    line = (f"Discount {_yuan(approval['amount'])} asked by {approval['agent']} "
-            f"({approval.get('reason') or 'no reason given'}): {verdict} by {who.name}")
-    await note(rt.store, rt.transcript, approval["conversation_id"], f"n_approval_{apid}",
-               line + (f": {text}" if text else "."))
-    return approval
+    def authority(self, aid: str) -> float:
+        for agent in self.settings.agents:
+            if agent.id == aid and agent.discount_limit is not None:
+                return agent.discount_limit
+        return self.settings.ops.discount_limit
 
+    async def request(self, who: Principal, cid: str, amount: float, reason: str,
+                      client_msg_id: str) -> dict[str, Any]:
+        """Record a request (once per client_msg_id); approved at once when within authority."""
+        limit = self.authority(who.agent_id)
+        force = "1" if who.can(Role.SUPERVISOR) else "0"
+        res = await checked(self.store, "approval", ["request", new_id("ap"), who.agent_id, cid, f"{amount:g}",
+                                                     reason, time.time(), f"{limit:g}", client_msg_id, force],
+                            "ask for a discount", statuses=_STATUS)
+        approval: dict[str, Any] = json.loads(res[1])
+        if approval["auto"]:
+            text = (f"Discount {_yuan(approval['amount'])} approved automatically (within {who.name}'s "
+                    f"authority of {_yuan(limit)}). Reason: {reason or '-'}")
+            await note(self.store, self.transcript, cid, f"n_approval_{approval['id']}", text)
+        return approval
 
-async def listing(rt: Runtime, who: Principal) -> list[dict[str, Any]]:
-    """Pending approvals, oldest first: all of them for supervisors, their own for agents."""
-    ids = await rt.store.ops.pending_approval_ids(1000)
-    out = []
-    for row in await rt.store.ops.approvals(ids):
-        if not who.can(Role.SUPERVISOR) and row.get("agent") != who.agent_id:
-            continue
-        out.append({**row, "amount": float(row["amount"]), "created": float(row["created"]),
-                    "limit": float(row.get("limit") or 0), "auto": row.get("auto") == "1"})
-    return out
+    async def answer(self, who: Principal, apid: str, approved: bool, text: str) -> dict[str, Any]:
+        if not who.can(Role.SUPERVISOR):
+            raise AuthError("only supervisors and admins answer approval requests", status=403)
+        res = await checked(self.store, "approval", ["answer", apid, who.agent_id, "1" if approved else "0", text,
+                                                     time.time()], f"answer {apid}", statuses=_STATUS)
+        approval: dict[str, Any] = json.loads(res[1])
+        verdict = "approved" if approved else "rejected"
+        line = (f"Discount {_yuan(approval['amount'])} asked by {approval['agent']} "
+                f"({approval.get('reason') or 'no reason given'}): {verdict} by {who.name}")
+        await note(self.store, self.transcript, approval["conversation_id"], f"n_approval_{apid}",
+                   line + (f": {text}" if text else "."))
+        return approval
+
+    async def listing(self, who: Principal) -> list[dict[str, Any]]:
+        """Pending approvals, oldest first: all of them for supervisors, their own for agents."""
+        out = []
+        for row in await self.store.ops.approvals(await self.store.ops.pending_approval_ids(1000)):
+            if not who.can(Role.SUPERVISOR) and row.get("agent") != who.agent_id:
+                continue
+            out.append({**row, "amount": float(row["amount"]), "created": float(row["created"]),
+                        "limit": float(row.get("limit") or 0), "auto": row.get("auto") == "1"})
+        return out

@@ -11,7 +11,7 @@ lost lease still sends one text.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from router.ops.sla import SlaService
@@ -20,29 +20,26 @@ if TYPE_CHECKING:
     from router.store import Store
 
 
-class Runtime(Protocol):
-    """What a promise needs of router.runtime.Runtime (named here: the runtime registers `fire`)."""
-
-    @property
-    def store(self) -> Store: ...
-    @property
-    def sla(self) -> SlaService: ...
-    @property
-    def transcript(self) -> Transcript: ...
-    @property
-    def outbox(self) -> Outbox: ...
-
 TIMER_KIND = "promise"
 
 
-async def fire(rt: Runtime, tid: str, data: dict[str, Any], now: float) -> None:
-    """Timer handler: send the conversation's promise, unless it closed first."""
-    cid = str(data.get("cid"))
-    conv = await rt.store.conversations.get(cid)
-    if conv is None or conv.state == "closed" or not conv.sla.get("profile"):
-        return
-    profile = rt.sla.profiles.get(str(conv.sla["profile"]))
-    if profile is None or profile.promise is None:
-        return  # the profile lost its promise since (a restart with new profiles)
-    text = profile.promise.text(await rt.transcript.customer_language(cid))
-    await rt.outbox.tell(cid, f"promise:{cid}", text)
+class Promises:
+    """The `promise` timer's handler, with the few parts it needs."""
+
+    def __init__(self, store: Store, sla: SlaService, transcript: Transcript, outbox: Outbox) -> None:
+        self.store = store
+        self.sla = sla
+        self.transcript = transcript
+        self.outbox = outbox
+
+    async def fire(self, tid: str, data: dict[str, Any], now: float) -> None:
+        """Timer handler: send the conversation's promise, unless it closed first."""
+        cid = str(data.get("cid"))
+        conv = await self.store.conversations.get(cid)
+        if conv is None or conv.state == "closed" or not conv.sla.get("profile"):
+            return
+        profile = self.sla.profiles.get(str(conv.sla["profile"]))
+        if profile is None or profile.promise is None:
+            return  # the profile lost its promise since (a restart with new profiles)
+        text = profile.promise.text(await self.transcript.customer_language(cid))
+        await self.outbox.tell(cid, f"promise:{cid}", text)

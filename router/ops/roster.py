@@ -11,7 +11,8 @@ entries stop being refreshed, and they go through the same grace period as a clo
 An agent the roster sets online must have a console open (on any process) within the disconnect
 grace period, or goes offline again with their chats handed over.
 
-The clock is `Runtime.clock`, so tests drive the roster with a fixed time and call `tick()`.
+The clock is given (the runtime's `clock`), so tests drive the roster with a fixed time and call
+`tick()`. Status changes go through `Presence`, as a person's would.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as dtime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from router.config.ops import DAYS, ShiftSettings, minutes
@@ -33,24 +34,9 @@ from router.store.calls.routing import Emit
 
 if TYPE_CHECKING:
     from router.config.settings import Settings
-    from router.pipeline.fanout import Hub
+    from router.ops.presence import Presence
     from router.store import Store
 
-
-class Runtime(Protocol):
-    """What the roster uses of router.runtime.Runtime: named here, so the roster does not import
-    the runtime that builds it."""
-
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def store(self) -> Store: ...
-    @property
-    def hub(self) -> Hub: ...
-    @property
-    def clock(self) -> Callable[[], float]: ...
-    async def set_status(self, aid: str, status: str, reason: str) -> None: ...
-    def agent_left(self, aid: str, restart: bool = True) -> None: ...
 
 log = logging.getLogger("kefu.roster")
 
@@ -96,16 +82,19 @@ class Shift:
 class Roster:
     name = "roster"
 
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self.shifts = [Shift.from_settings(s) for s in rt.settings.shifts]
+    def __init__(self, store: Store, settings: Settings, presence: Presence, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.settings = settings
+        self.presence = presence
+        self.clock = clock
+        self.shifts = [Shift.from_settings(s) for s in settings.shifts]
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
-        every = self.rt.settings.ops.shift_tick_s
+        every = self.settings.ops.shift_tick_s
         while not self._stopping.is_set():
             try:
                 await self.tick()
@@ -117,7 +106,7 @@ class Roster:
 
     def due(self, now: float) -> list[tuple[float, str, Shift, str]]:
         """Edges in (now - catch-up, now], oldest first, ends before starts at the same moment."""
-        ops = self.rt.settings.ops
+        ops = self.settings.ops
         since = now - max(ops.shift_catch_up_s, ops.shift_tick_s)
         edges = []
         for shift in self.shifts:
@@ -131,8 +120,8 @@ class Roster:
     async def tick(self) -> list[str]:
         """Act on every due edge this process claims; returns them as 'shift/date/edge'."""
         done = []
-        for at, edge, shift, day in self.due(self.rt.clock()):
-            if not await self.rt.store.ops.claim_shift_edge(shift.name, day, edge, at, EDGE_TTL_S):
+        for at, edge, shift, day in self.due(self.clock()):
+            if not await self.store.ops.claim_shift_edge(shift.name, day, edge, at, EDGE_TTL_S):
                 continue
             log.info("shift %s %s on %s", shift.name, edge, day)
             for aid in shift.agents:
@@ -141,30 +130,29 @@ class Roster:
         return done
 
     async def _edge(self, shift: Shift, edge: str, at: float, aid: str) -> None:
-        agent = await self.rt.store.agents.get(aid)
+        agent = await self.store.agents.get(aid)
         if agent is None:
             return
         if edge == "start":
             if agent.status == "offline":
-                await self.rt.set_status(aid, "online", "shift_start")
+                await self.presence.set_status(aid, "online", "shift_start")
                 # Without a console open anywhere by the end of the grace period, they go offline
                 # again, rather than sit on chats nobody reads.
-                self.rt.agent_left(aid, restart=False)
+                self.presence.agent_left(aid, restart=False)
         elif agent.status != "offline":
             if any(s is not shift and aid in s.agents and s.on_duty(at) for s in self.shifts):
                 return  # straight on into another shift: nothing to hand over
-            await self.rt.set_status(aid, "offline", "shift_end")
+            await self.presence.set_status(aid, "offline", "shift_end")
         frame = {"type": "shift", "shift": shift.name, "edge": edge, "at": at}
-        await self.rt.store.run(Emit(aid, json.dumps(frame)))
+        await self.store.run(Emit(aid, json.dumps(frame)))
 
     async def sweep_presence(self) -> None:
         """Agents whose every presence entry ran out (their process died): start their grace."""
-        rt = self.rt
         now = time.time()  # presence entries carry real time, whatever the roster's clock says
-        for agent in await rt.store.agents.all():
+        for agent in await self.store.agents.all():
             aid = agent.id
-            if agent.status == "offline" or aid in rt.hub.agents:
+            if agent.status == "offline" or aid in self.presence.connected:
                 continue
-            presence = await rt.store.agents.presence(aid)
+            presence = await self.store.agents.presence(aid)
             if presence and all(exp < now for exp in presence.values()):
-                rt.agent_left(aid, restart=False)
+                self.presence.agent_left(aid, restart=False)

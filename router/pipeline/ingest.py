@@ -4,6 +4,7 @@ returns, the message is durable in the inbound stream and the channel may be tol
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass
 
 from kefu_common.errors import StoreUnavailable
@@ -26,6 +27,8 @@ class Ingestor:
     def __init__(self, store: Store, dedupe_ttl_s: int = DEDUPE_TTL_S) -> None:
         self.store = store
         self.ttl = dedupe_ttl_s
+        self.accepted: Counter[str] = Counter()
+        """New messages accepted by this process, by channel (GET /metrics)."""
 
     async def ingest(self, msg: Message) -> Accepted:
         """Append once per (channel, account, native id); a retry gets the first message id.
@@ -40,4 +43,7 @@ class Ingestor:
             raise StoreUnavailable("the message queue did not answer in time; try again") from None
         except (*REDIS_ERRORS, OSError) as exc:
             raise StoreUnavailable(f"the message queue is unavailable; try again ({type(exc).__name__})") from exc
+        await self.store.replicated(self.store.keys.inbound)  # a duplicate waits too: its first WAIT may have failed
+        if added.new:
+            self.accepted[msg.channel.value] += 1
         return Accepted(message_id=added.id, duplicate=not added.new)

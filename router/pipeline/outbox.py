@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -45,6 +46,7 @@ class Outbox:
         added = await self.store.run(OutboxEnqueue(reply.author, reply.client_msg_id or reply.id,
                                                    reply.conversation_id, reply.id, msgspec.json.encode(reply),
                                                    self.dedupe_ttl_s))
+        await self.store.replicated(self.store.keys.outbound)
         return added.id, added.new
 
     async def tell(self, cid: str, key: str, text: str, *, webchat: bool = True) -> None:
@@ -60,6 +62,14 @@ class Outbox:
             channel=Channel(channel), account=account or "", chat=chat, text=text, author="system",
             sender=Author.SYSTEM, client_msg_id=key, ts=time.time(),
         ))
+
+
+def _code(exc: ChannelError) -> str:
+    """A short label for an API error: its code when the adapter gave one, else its kind."""
+    code = getattr(exc, "code", None)
+    if code is not None:
+        return str(code)
+    return "permanent" if isinstance(exc, PermanentChannelError) else "retryable"
 
 
 def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:
@@ -89,6 +99,10 @@ class Sender(StreamLoop):
         self.transcript, self.adapters, self.settings = transcript, adapters, settings
         self.claim_idle_ms, self.max_tries = claim_idle_ms, max_tries
         self.sent = 0
+        self.sent_by_channel: Counter[str] = Counter()
+        """Replies this process's sender got a channel to take, by channel (GET /metrics)."""
+        self.errors: Counter[tuple[str, str]] = Counter()
+        """Channel API errors met by this process, by (channel, code)."""
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._lanes: dict[str, asyncio.Queue[tuple[Entry, Reply, int]]] = {}
         """One queue per conversation with replies in flight, drained in order by its own task."""
@@ -223,9 +237,14 @@ class Sender(StreamLoop):
                 reraise=True,
             ):
                 with attempt:
-                    await adapter.send(reply)
+                    try:
+                        await adapter.send(reply)
+                    except ChannelError as exc:
+                        self.errors[(reply.channel.value, _code(exc))] += 1
+                        raise
             await self.store.streams.mark_sent(reply.id, DEDUPE_TTL_S)
             self.sent += 1
+            self.sent_by_channel[reply.channel.value] += 1
         except ChannelError as exc:
             status, reason = "failed", exc.reason
             await self.store.streams.dead_letter({

@@ -25,6 +25,7 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
+from kefu_common.errors import StoreError
 from router.store import Store
 from router.store.client import REDIS_ERRORS
 from router.supervisor import Loop
@@ -201,10 +202,11 @@ def failure(exc: BaseException) -> str:
 
 async def keep_going(log: logging.Logger, what: str, stopping: asyncio.Event,
                      turn: Callable[[], Awaitable[None]]) -> None:
-    """Run `turn` until `stopping` is set; a Redis error costs a second's pause, not the loop."""
+    """Run `turn` until `stopping` is set; a Redis error (or a write not yet replicated) costs a
+    second's pause, not the loop."""
     while not stopping.is_set():
         try:
             await turn()
-        except REDIS_ERRORS as exc:
+        except (*REDIS_ERRORS, StoreError) as exc:
             log.warning("%s: Redis error, retrying in 1s: %s", what, exc)
             await asyncio.sleep(1)

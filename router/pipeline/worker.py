@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -30,6 +31,8 @@ from routing_rules.model import Decision, RuleInput
 log = logging.getLogger("kefu.worker")
 
 APPLIED_TTL_S = 7 * 24 * 3600
+MEDIA_TTL_S = 90 * 24 * 3600
+"""How long the console may fetch a customer's media through its conversation."""
 
 
 class Decider(Protocol):
@@ -66,6 +69,8 @@ class RouteWorker(StreamLoop):
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
         self.routed = 0
+        self.outcomes: Counter[tuple[str, str]] = Counter()
+        """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
 
     async def _turn(self) -> None:
         if self.group.claim_due():
@@ -116,6 +121,9 @@ class RouteWorker(StreamLoop):
             for _ in msgs:  # crash drills: widen the window in which a batch is in flight
                 await asyncio.sleep(self.settings.debug_delay_ms / 1000)
         done, failures = await self._route(msgs)
+        if done:
+            # The routing effects must outlive their master before the entries that caused them go.
+            await self.store.replicated(self.keys.conv_index)
         await self.group.ack(done)
         for eid, reason in failures:
             await self.group.failed((eid, by_id[eid]), reason)
@@ -159,6 +167,8 @@ class RouteWorker(StreamLoop):
                 continue
             routed.append((eid, m, decision))
 
+        await self._index_media([m for _, m, _d in routed])
+
         results = await self.store.run_many([
             *(self.transcript.append_call(m) for _, m, _d in routed),
             *(Route(m.id, m.conversation_id or "", now, msgspec.json.encode(m.public()).decode(), d.pool,
@@ -169,12 +179,13 @@ class RouteWorker(StreamLoop):
         outcomes = results[len(routed):]
         to_bot = False
         to_people: dict[str, Message] = {}
-        for (eid, m, _), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
+        for (eid, m, d), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
             if isinstance(appended, Exception) or isinstance(res, Exception):
                 failures.append((eid, f"route: {failure(appended if isinstance(appended, Exception) else res)}"))
                 continue
             done.append(eid)
             self.routed += 1
+            self.outcomes[(d.pool, res.state)] += 1
             if res.state == "bot" and self.bot is not None:
                 to_bot = True
             elif res.state == "queued" and self.bot is not None and m.conversation_id in fresh:
@@ -184,6 +195,20 @@ class RouteWorker(StreamLoop):
         for cid, first in to_people.items():
             await self._queued(cid, first)
         return done, failures
+
+    async def _index_media(self, msgs: list[Message]) -> None:
+        """Remember which conversation each customer media id arrived in, before the message is
+        routed: the console serves a file only to staff who may see such a conversation, and an
+        entry re-read after a crash writes the same member again."""
+        with_media = [m for m in msgs if m.media and m.conversation_id]
+        if not with_media:
+            return
+        pipe = self.store.client.pipeline(transaction=False)
+        for m in with_media:
+            key = self.keys.media_convs(m.channel.value, m.account, str(m.media))
+            pipe.sadd(key, str(m.conversation_id))
+            pipe.expire(key, MEDIA_TTL_S)
+        await pipe.execute()
 
     async def _queued(self, cid: str, m: Message) -> None:
         """Tell the bot a new conversation waits for people (its off-hours notice). The routing

@@ -9,6 +9,7 @@ state lives.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -53,9 +54,12 @@ class Store:
                  options: RedisSettings | None = None) -> None:
         self.url = url
         self.cluster = cluster
+        self._node_clients: dict[str, Any] = {}
         self.keys = Keys(namespace)
         self.scripts = Scripts(self.keys)
         self.options = options or RedisSettings()
+        self.min_replicas_ack = self.options.min_replicas_ack
+        self.replica_ack_timeout_ms = self.options.replica_ack_timeout_ms
         self.client: Any = make_client(url, cluster, self.options)
         self.version = (0, 0)
         """The server's (major, minor), known after `open`."""
@@ -85,6 +89,9 @@ class Store:
             raise StoreError(f"cannot reach Redis at {self.url}: {exc}") from exc
 
     async def close(self) -> None:
+        for node in self._node_clients.values():
+            await node.aclose()
+        self._node_clients.clear()
         await self.client.aclose()
 
     async def run(self, call: Call[R]) -> R:
@@ -109,6 +116,48 @@ class Store:
             except (ProtocolError, ValueError, IndexError, TypeError) as exc:
                 out.append(exc)
         return out
+    async def replicated(self, key: str) -> None:
+        """With `min_replicas_ack`, return once that many replicas of the master holding `key`
+        have every write made to it so far; raise StoreError when they do not in time."""
+        if not self.min_replicas_ack:
+            return
+        for attempt in (1, 2):
+            client = self._client_for(key)
+            try:
+                pipe = client.pipeline(transaction=False)  # one connection: the WAIT sees the INCR
+                pipe.incr(self.keys.barrier(key))
+                pipe.execute_command("WAIT", self.min_replicas_ack, self.replica_ack_timeout_ms)
+                _, acked = await pipe.execute()
+            except REDIS_ERRORS as exc:
+                # The slot moved or its master died: learn the new map, then try once more.
+                await self._drop_node_clients()
+                if self.cluster:
+                    await self.client.nodes_manager.initialize()
+                if attempt == 2:
+                    raise StoreError(f"could not confirm replication of {key}: {exc}") from exc
+                continue
+            if int(acked) < self.min_replicas_ack:
+                raise StoreError(f"{acked} of {self.min_replicas_ack} replicas acknowledged {key} within "
+                                 f"{self.replica_ack_timeout_ms} ms")
+            return
+
+    def _client_for(self, key: str) -> Any:
+        """A plain client on the master that owns `key`: WAIT has no key for the cluster client
+        to route by, and must share a connection with the write before it."""
+        if not self.cluster:
+            return self.client
+        node = self.client.get_node_from_key(key)
+        client = self._node_clients.get(node.name)
+        if client is None:
+            client = make_client(f"redis://{node.host}:{node.port}/0", False, self.options)
+            self._node_clients[node.name] = client
+        return client
+
+    async def _drop_node_clients(self) -> None:
+        clients, self._node_clients = list(self._node_clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(*REDIS_ERRORS, OSError):
+                await client.aclose()
 
     async def call(self, name: str, args: list[Any], keys: list[str] | None = None) -> Any:
         """A script by name with positional ARGV, untyped: for tests and benchmarks that drive the
@@ -151,3 +200,32 @@ class Store:
         for agent in settings.agents:
             await self.run(AgentSync(agent.id, agent.name or agent.id, agent.role.value, agent.max_chats,
                                      tuple(agent.pools), dict(agent.skills), now))
+
+    # -- console sessions (router.auth.Sessions) ----------------------------------------------
+    async def session_put(self, sid: str, agent_id: str, fingerprint: str, ttl_s: int) -> None:
+        key = self.keys.session(sid)
+        # A transaction, so a session never exists without its expiry.
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(key, mapping={"agent": agent_id, "fp": fingerprint, "since": time.time()})
+        pipe.expire(key, ttl_s)
+        await pipe.execute()
+
+    async def session_get(self, sid: str) -> tuple[str | None, str | None]:
+        agent, fp = await self.client.hmget(self.keys.session(sid), "agent", "fp")
+        return agent, fp
+
+    async def session_drop(self, sid: str) -> None:
+        await self.client.delete(self.keys.session(sid))
+
+    # -- views as the API shows them (the structs' view()), for callers that pass dicts on ------
+    async def conversation(self, cid: str) -> dict[str, Any] | None:
+        conv = await self.conversations.get(cid)
+        return conv.view() if conv else None
+
+    async def agent(self, aid: str) -> dict[str, Any] | None:
+        agent = await self.agents.get(aid)
+        return agent.view() if agent else None
+
+    async def customer(self, cust: str) -> dict[str, Any] | None:
+        customer = await self.customers.get(cust)
+        return customer.view() if customer else None

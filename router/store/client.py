@@ -27,9 +27,9 @@ REDIS_ERRORS = (RedisError, RedisClusterException)
 MIN_VERSION = (6, 2)
 
 
-def make_client(url: str, cluster: bool, o: RedisSettings | None = None) -> Any:
+def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode: bool = True) -> Any:
     """Typed Any on purpose: redis-py types every reply as bytes | str whatever decode_responses
-    says, and these clients always decode to str.
+    says, and these clients decode to str (`decode=False`: bytes, for DUMP payloads).
 
     Socket timeouts make a stalled server an error in seconds rather than a hang. The plain
     client's pool blocks: at the peak a command waits (up to `pool_timeout_s`) for a connection
@@ -41,10 +41,12 @@ def make_client(url: str, cluster: bool, o: RedisSettings | None = None) -> Any:
         # A failover takes the cluster a node timeout or two to settle; the client refreshes its
         # slot map on MOVED and on connection errors and retries, so a command rides it out.
         retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=8)
-        return RedisCluster.from_url(url, decode_responses=True, health_check_interval=30, retry=retry,
-                                     **timeouts)
+        # Its pool does not block: past `max_connections` per node it fails at once, so it gets
+        # room for a peak's concurrent commands rather than the plain pool's blocking bound.
+        return RedisCluster.from_url(url, decode_responses=decode, health_check_interval=30, retry=retry,
+                                     max_connections=max(o.max_connections, 1000), **timeouts)
     pool = aioredis.BlockingConnectionPool.from_url(
-        url, decode_responses=True, health_check_interval=30, max_connections=o.max_connections,
+        url, decode_responses=decode, health_check_interval=30, max_connections=o.max_connections,
         timeout=o.pool_timeout_s, **timeouts)
     return aioredis.Redis.from_pool(pool)
 

@@ -1,27 +1,33 @@
 """Every Redis key and channel kefu-router uses, and why each exists.
 
-Hash tags group the keys one Lua script touches, so the same scripts run on Redis Cluster:
+Hash tags group the keys one Lua script touches, so the same scripts run on Redis Cluster. The
+namespace (the shop) is part of every tag, so several shops sharing one Cluster put their routing
+on the slots their names hash to, not all on one shard (`{rt:shopA}` and `{rt:shopB}` hash apart):
 
-- ``{rt}``  the routing domain: conversations' routing state, agents, loads, pool queues, customer
-  links. Assignment must change an agent's load and a conversation's state in one script, so all
-  of it lives in one slot. It is small (hashes and sets; message bodies only for the seconds a
-  bot turn waits out its debounce window).
-- ``{in}``  the inbound stream and its idempotency keys (one script: dedupe + XADD).
-- ``{out}`` the outbound stream (outbox), its dead letters, reply idempotency and per-conversation
-  send order.
-- ``{t:<conversation>}`` one conversation's transcript: the bulk data, spread across slots.
-- ``{f:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
-- ``{wx:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
-- ``{tg:<bot>}`` one Telegram bot's chat migrations.
-- ``{hook:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
-- ``{bot}`` the bot's unanswered-question counts (its turns, leases and stats live in ``{rt}``:
-  a handoff moves the conversation in the same script).
-- ``{rules}`` the routing-rule versions and the pointer to the active one (one activation script).
-- ``{csat}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
+- ``{rt:NS}``  the routing domain: conversations' routing state, agents, loads, pool queues,
+  customer links. Assignment must change an agent's load and a conversation's state in one
+  script, so all of it lives in one slot. It is small (hashes and sets; message bodies only for
+  the seconds a bot turn waits out its debounce window).
+- ``{in:NS}``  the inbound stream and its idempotency keys (one script: dedupe + XADD).
+- ``{out:NS}`` the outbound stream (outbox), its dead letters, reply idempotency and
+  per-conversation send order.
+- ``{t:NS:<conversation>}`` one conversation's transcript: the bulk data, spread across slots.
+- ``{f:NS:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
+- ``{wx:NS:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
+- ``{tg:NS:<bot>}`` one Telegram bot's chat migrations.
+- ``{bot:NS}`` the bot's unanswered-question counts (its turns, leases and stats live in
+  ``{rt:NS}``: a handoff moves the conversation in the same script).
+- ``{rules:NS}`` the routing-rule versions and the pointer to the active one (one activation
+  script).
+- ``{csat:NS}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
+- ``{hook:NS:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
   records a rating and its indexes together).
 
 Scripts reach keys of their own tag that they derive from ids (e.g. an agent's hash from the
 agent id); every such key shares the script's hash tag, so it is in the same slot.
+
+Until 0.1 the namespace stood before the tag (`kefu:{rt}:conv:1`); `kefu migrate` copies such keys
+to these names (router/store/migrate.py).
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ class Keys:
     @property
     def rt(self) -> str:
         """Prefix of routing keys (the Lua scripts get whole key names: router/store/lua_keys.py)."""
-        return f"{self.ns}:{{rt}}:"
+        return f"{{rt:{self.ns}}}:"
 
     def conv(self, cid: str) -> str:
         """Hash: one conversation's routing state (see router.models.Conversation)."""
@@ -273,94 +279,99 @@ class Keys:
     @property
     def bot_unknown(self) -> str:
         """Sorted set: normalised unanswered question -> times asked, so the FAQ can grow."""
-        return f"{self.ns}:{{bot}}:unknown"
+        return f"{{bot:{self.ns}}}:unknown"
 
     @property
     def bot_unknown_text(self) -> str:
         """Hash: normalised question -> the latest wording asked (PII-masked), for admins."""
-        return f"{self.ns}:{{bot}}:unknown:text"
+        return f"{{bot:{self.ns}}}:unknown:text"
 
     # -- inbound {in} -------------------------------------------------------------------------
     @property
     def inbound(self) -> str:
         """Stream: every accepted customer message, consumed by the route workers."""
-        return f"{self.ns}:{{in}}:stream"
+        return f"{{in:{self.ns}}}:stream"
 
     def inbound_seen(self, dedupe_key: str) -> str:
         """String: (channel, account, native id) -> our message id, so retries are accepted once."""
-        return f"{self.ns}:{{in}}:seen:{dedupe_key}"
+        return f"{{in:{self.ns}}}:seen:{dedupe_key}"
 
     @property
     def inbound_tries(self) -> str:
         """Hash: inbound entry id -> failed tries, so a poison entry is retried a bounded number
         of times whichever process takes it back."""
-        return f"{self.ns}:{{in}}:tries"
+        return f"{{in:{self.ns}}}:tries"
 
     @property
     def inbound_dead_letters(self) -> str:
         """Stream: inbound entries that could not be parsed or routed, with the reason; in {in},
         so moving one there and acking it is one transaction."""
-        return f"{self.ns}:{{in}}:dead-letters"
+        return f"{{in:{self.ns}}}:dead-letters"
 
     # -- outbound {out} -----------------------------------------------------------------------
     @property
     def outbound(self) -> str:
         """Stream: the outbox of replies, consumed by the senders."""
-        return f"{self.ns}:{{out}}:stream"
+        return f"{{out:{self.ns}}}:stream"
 
     @property
     def dead(self) -> str:
         """Stream: replies that ran out of attempts, for a person to look at."""
-        return f"{self.ns}:{{out}}:dead"
+        return f"{{out:{self.ns}}}:dead"
 
     @property
     def outbound_tries(self) -> str:
         """Hash: outbound entry id -> failed tries (a send that raised, not a channel refusal)."""
-        return f"{self.ns}:{{out}}:tries"
+        return f"{{out:{self.ns}}}:tries"
 
     @property
     def outbound_dead_letters(self) -> str:
         """Stream: outbound entries that could not be parsed or handled, with the reason. Replies a
         channel refused go to `dead`: those were handled, and the agent saw them fail."""
-        return f"{self.ns}:{{out}}:dead-letters"
+        return f"{{out:{self.ns}}}:dead-letters"
 
     def outbound_seen(self, author: str, client_msg_id: str) -> str:
         """String: an author's client_msg_id -> message id, so a resent reply is accepted once."""
-        return f"{self.ns}:{{out}}:seen:{author}:{client_msg_id}"
+        return f"{{out:{self.ns}}}:seen:{author}:{client_msg_id}"
 
     def outbound_seq(self, cid: str) -> str:
         """Counter: order number of the next reply in a conversation."""
-        return f"{self.ns}:{{out}}:seq:{cid}"
+        return f"{{out:{self.ns}}}:seq:{cid}"
 
     def outbound_done(self, cid: str) -> str:
         """String: highest reply order number finished (sent or dead) in a conversation."""
-        return f"{self.ns}:{{out}}:done:{cid}"
+        return f"{{out:{self.ns}}}:done:{cid}"
 
     def outbound_sent(self, mid: str) -> str:
         """String: the channel took this reply; a re-read outbox entry is not sent again."""
-        return f"{self.ns}:{{out}}:sent:{mid}"
+        return f"{{out:{self.ns}}}:sent:{mid}"
 
     # -- transcript {t:cid} -------------------------------------------------------------------
     def transcript(self, cid: str) -> str:
         """Stream: the conversation's messages in order, with notes."""
-        return f"{self.ns}:{{t:{cid}}}:log"
+        return f"{{t:{self.ns}:{cid}}}:log"
 
     def transcript_ids(self, cid: str) -> str:
         """Hash: message id -> transcript entry id, to append each message once."""
-        return f"{self.ns}:{{t:{cid}}}:ids"
+        return f"{{t:{self.ns}:{cid}}}:ids"
 
     def delivery(self, cid: str) -> str:
         """Hash: message id -> delivery status JSON (sent / failed + reason)."""
-        return f"{self.ns}:{{t:{cid}}}:delivery"
+        return f"{{t:{self.ns}:{cid}}}:delivery"
 
     # -- web chat feed {f:visitor} ------------------------------------------------------------
     def feed(self, visitor: str) -> str:
         """Stream: frames a web chat visitor is shown, replayed after `last_seen`."""
-        return f"{self.ns}:{{f:{visitor}}}:feed"
+        return f"{{f:{self.ns}:{visitor}}}:feed"
 
     def feed_ids(self, visitor: str) -> str:
         """Hash: message id -> feed entry id, to find `last_seen` and to add each message once."""
-        return f"{self.ns}:{{f:{visitor}}}:ids"
+        return f"{{f:{self.ns}:{visitor}}}:ids"
+
+    def session(self, sid: str) -> str:
+        """Hash (EX, the cookie's lifetime): one console sign-in, its agent and their token's
+        fingerprint. Deleting it signs the agent out at once, whatever the cookie still says."""
+        return f"{self.ns}:session:{sid}"
 
     @property
     def webchat_secret(self) -> str:
@@ -375,39 +386,44 @@ class Keys:
     def wechat_token(self, account: str) -> str:
         """String: the account's access token, shared by every process; each refresh invalidates
         the previous token at WeChat, so processes must not each keep their own."""
-        return f"{self.ns}:{{wx:{account}}}:token"
+        return f"{{wx:{self.ns}:{account}}}:token"
 
     def wechat_token_lock(self, account: str) -> str:
         """String (SET NX PX): held by the one process refreshing the token, so refreshes don't overlap."""
-        return f"{self.ns}:{{wx:{account}}}:token:lock"
+        return f"{{wx:{self.ns}:{account}}}:token:lock"
 
     def wechat_quota(self, account: str, openid: str) -> str:
         """Hash: replies used in the customer's 48-hour window, opened by their last message; it
         expires with the window, because WeChat allows only a few replies per window."""
-        return f"{self.ns}:{{wx:{account}}}:quota:{openid}"
+        return f"{{wx:{self.ns}:{account}}}:quota:{openid}"
 
     # -- Telegram -----------------------------------------------------------------------------
+    def media_convs(self, channel: str, account: str, media: str) -> str:
+        """Set (EX 90 days, renewed by each message): the conversations whose customer sent this
+        media id, so the console's file proxy serves a file only to who may see one of them."""
+        return f"{self.ns}:media:{channel}:{account}:{media}"
+
     # -- webhook freshness {hook:<channel>:<account>} ---------------------------------------
     def webhook_nonce(self, channel: str, account: str, timestamp: str, nonce: str) -> str:
         """String (EX, until the timestamp leaves the replay window): SHA-256 of the body first
         seen with this signed (timestamp, nonce), so a captured triple cannot carry another body
         (adapters/replay.py)."""
-        return f"{self.ns}:{{hook:{channel}:{account}}}:nonce:{timestamp}:{nonce}"
+        return f"{{hook:{self.ns}:{channel}:{account}}}:nonce:{timestamp}:{nonce}"
 
     def telegram_parts(self, reply_id: str) -> str:
         """String: how many parts of a split reply Telegram took, so an outbox retry of the
         reply does not send those parts again."""
-        return f"{self.ns}:{{out}}:tgparts:{reply_id}"
+        return f"{{out:{self.ns}}}:tgparts:{reply_id}"
 
     def telegram_migrated(self, bot: str, chat: str) -> str:
         """String: a group's new supergroup chat id after ChatMigrated; later replies go there."""
-        return f"{self.ns}:{{tg:{bot}}}:migrated:{chat}"
+        return f"{{tg:{self.ns}:{bot}}}:migrated:{chat}"
 
     # -- routing-rule versions {rules} ---------------------------------------------------------
     @property
     def rules_prefix(self) -> str:
         """Prefix of the rule-version keys."""
-        return f"{self.ns}:{{rules}}:"
+        return f"{{rules:{self.ns}}}:"
 
     @property
     def rules_active(self) -> str:
@@ -433,16 +449,25 @@ class Keys:
     @property
     def csat(self) -> str:
         """Hash: conversation id -> rating JSON; HSETNX makes a conversation's rating final."""
-        return f"{self.ns}:{{csat}}:ratings"
+        return f"{{csat:{self.ns}}}:ratings"
 
     @property
     def csat_by_time(self) -> str:
         """Sorted set: conversation id by rating time, so reports read a time range, not all."""
-        return f"{self.ns}:{{csat}}:by_time"
+        return f"{{csat:{self.ns}}}:by_time"
 
     def csat_agent(self, aid: str) -> str:
         """Sorted set: one agent's rated conversations by rating time, for per-agent reports."""
-        return f"{self.ns}:{{csat}}:agent:{aid}"
+        return f"{{csat:{self.ns}}}:agent:{aid}"
+
+    # -- replication barriers: one per tag ---------------------------------------------------
+    @staticmethod
+    def barrier(key: str) -> str:
+        """Counter: written just before a WAIT, in the slot of `key`. WAIT covers the writes of
+        its own connection; one write on that connection moves its mark to the master's offset,
+        so WAIT then covers every earlier write to that master, by any connection."""
+        start, end = key.find("{"), key.find("}")
+        return f"{key[start:end + 1]}:barrier"
 
     # -- pub/sub channels (not keys; cluster broadcasts them) ---------------------------------
     @property

@@ -16,12 +16,16 @@ from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.auth import Principal
 from router.models import Channel, Reply, Role, new_id
+from router.ops.approvals import Approvals
+from router.ops.desk import Desk
+from router.ops.presence import Presence
 from router.pipeline.fanout import Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.calls import routing as calls
 from router.store.client import REDIS_ERRORS
 from router.web import frames, ops_ws
+from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
 
 log = logging.getLogger("kefu.agent_ws")
@@ -36,14 +40,13 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         if not token and not _same_origin(request):
             # A cookie rides along on any page's WebSocket; only our own console may use it.
             raise AuthError("cross-origin WebSocket with a session cookie", status=403)
-        who = (rt.tokens.verify(token) if token
-               else rt.tokens.verify_cookie(request.cookies.get("kefu_agent"), rt.signer))
+        who = rt.tokens.verify(token) if token else (await rt.sessions.verify(request.cookies.get(SESSION_COOKIE)))[0]
     except AuthError as exc:
         raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
                                    content_type="application/json") from None
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
-    session = AgentSession(rt, who, ws)
+    session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws)
     rt.sockets.add(ws)
     try:
         await session.run()
@@ -54,8 +57,12 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 
 class AgentSession:
-    def __init__(self, rt: Runtime, who: Principal, ws: web.WebSocketResponse) -> None:
+    def __init__(self, rt: Runtime, desk: Desk, presence: Presence, approvals: Approvals, who: Principal,
+                 ws: web.WebSocketResponse) -> None:
         self.rt = rt
+        self.desk = desk
+        self.presence = presence
+        self.approvals = approvals
         self.who = who
         self.ws = ws
         self.conn_id = os.urandom(6).hex()
@@ -71,7 +78,7 @@ class AgentSession:
         if kind == "assigned":
             if event["conversation_id"] in self.shown:
                 return  # assigned while this socket connected: the snapshot already showed it
-            event = await self.rt.assigned_frame(event)
+            event = await self.desk.assigned_frame(event)
             self.shown[event["conversation"]["id"]] = {m["id"] for m in event["messages"]}
             frame = frames.dump(event)
         elif kind == "message":
@@ -111,7 +118,7 @@ class AgentSession:
         agent = await rt.store.agents.get(aid)
         status = agent.status.value if agent else "offline"
         if agent and status == "offline":
-            await rt.set_status(aid, "online", "connected")
+            await self.presence.set_status(aid, "online", "connected")
             status = "online"
         await self.ws.send_str(frames.dump({
             "type": "hello", "agent": {"id": aid, "name": self.who.name, "role": self.who.role.value,
@@ -132,7 +139,7 @@ class AgentSession:
         await self.tap.close()
         with contextlib.suppress(Exception):
             await self.rt.store.agents.mark_gone(self.who.agent_id, self.conn_id)
-        self.rt.agent_left(self.who.agent_id)
+        self.presence.agent_left(self.who.agent_id)
 
     async def _handle(self, text: str) -> None:
         try:
@@ -174,7 +181,7 @@ class AgentSession:
     async def close(self, frame: dict[str, Any]) -> None:
         cid = frames.text_field(frame, "conversation_id")
         resolution = frames.text_field(frame, "resolution", max_len=64, required=False) or "resolved"
-        await self.rt.close(cid, self.who, resolution)
+        await self.desk.close(cid, self.who, resolution)
 
     async def transfer(self, frame: dict[str, Any]) -> dict[str, Any]:
         cid = frames.text_field(frame, "conversation_id")
@@ -184,14 +191,14 @@ class AgentSession:
             raise ProtocolError("bad_frame", 'give exactly one of "to_agent" or "to_pool"')
         note = frames.text_field(frame, "note", max_len=2000, required=False)
         kind, target = ("agent", to_agent) if to_agent else ("pool", to_pool)
-        outcome = await self.rt.transfer(cid, self.who, kind, str(target), note)
+        outcome = await self.desk.transfer(cid, self.who, kind, str(target), note)
         return {"type": "transferred", "conversation_id": cid, **outcome}
 
     async def status(self, frame: dict[str, Any]) -> dict[str, Any]:
         status = frame.get("status")
         if status not in ("online", "away", "offline"):
             raise ProtocolError("bad_frame", '"status" must be online, away or offline')
-        await self.rt.set_status(self.who.agent_id, str(status), "agent_set")
+        await self.presence.set_status(self.who.agent_id, str(status), "agent_set")
         return {"type": "status", "status": status}
 
     async def ping(self, frame: dict[str, Any]) -> dict[str, Any]:

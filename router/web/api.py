@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -11,21 +12,65 @@ from kefu_common.errors import AuthError, ProtocolError
 from router.archive.db import DB_ERRORS
 from router.auth import Principal
 from router.models import Role
+from router.ops.approvals import Approvals
+from router.ops.desk import Desk
+from router.ops.presence import Presence
 from router.runtime import RUNTIME
+from router.web import access, csrf
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 routes = web.RouteTableDef()
 
+DESK: web.AppKey[Desk] = web.AppKey("desk")
+"""Close, transfer, the assigned frame: what handlers may do to a conversation."""
+PRESENCE: web.AppKey[Presence] = web.AppKey("presence")
+"""Agents' status and console presence."""
+APPROVALS: web.AppKey[Approvals] = web.AppKey("approvals")
+"""Discount requests and their answers."""
+
 SESSION_COOKIE = "kefu_agent"
-"""The console's signed session (router.auth.AgentTokens.issue_cookie), set by POST /api/v1/session."""
+"""The console's signed session id (router.auth.Sessions), set by POST /api/v1/session."""
+
+_SESSION: web.RequestKey[tuple[Principal, str] | AuthError] = web.RequestKey("kefu_session")
+"""Where `console_session` leaves the cookie's (principal, session id), or the AuthError."""
+
+
+@web.middleware
+async def console_session(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Look the session cookie up in Redis before an API handler runs, so `principal` stays a
+    plain function; pages, static files and Bearer-token calls skip the lookup."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and request.path.startswith("/api/") \
+            and not request.headers.get("Authorization", "").startswith("Bearer "):
+        try:
+            request[_SESSION] = await request.app[RUNTIME].sessions.verify(cookie)
+        except AuthError as exc:
+            request[_SESSION] = exc
+    return await handler(request)
+
+
+def cookie_session(request: web.Request) -> tuple[Principal, str]:
+    """The signed-in agent and session id behind the cookie; AuthError when there is none."""
+    found = request.get(_SESSION)
+    if isinstance(found, AuthError):
+        raise found
+    if found is None:
+        raise AuthError("not signed in")
+    who, sid = found
+    return who, sid
 
 
 def principal(request: web.Request, role: Role = Role.AGENT) -> Principal:
+    """The caller, by Bearer token or session cookie; a cookie's state change must come from our
+    own pages (router/web/csrf.py)."""
     rt = request.app[RUNTIME]
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         who = rt.tokens.verify(header[7:])
     else:
-        who = rt.tokens.verify_cookie(request.cookies.get(SESSION_COOKIE), rt.signer)
+        who, sid = cookie_session(request)
+        csrf.check(request, rt.sessions.csrf_token(sid))
     if not who.can(role):
         raise AuthError(f"needs the {role.value} role", status=403)
     return who
@@ -36,7 +81,7 @@ def signed_in(route: web.RouteDef) -> web.RouteDef:
     handler = route.handler
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        principal(request)
+        access.grant(request, request.app[RUNTIME], principal(request))
         return await handler(request)
 
     return web.RouteDef(route.method, route.path, guarded, route.kwargs)
@@ -110,7 +155,7 @@ async def set_agent_status(request: web.Request) -> web.Response:
     status = body.get("status")
     if status not in ("online", "away", "offline"):
         raise ProtocolError("bad_request", '"status" must be online, away or offline')
-    await request.app[RUNTIME].set_status(aid, str(status), "api")
+    await request.app[PRESENCE].set_status(aid, str(status), "api")
     agent = await request.app[RUNTIME].store.agents.get(aid)
     return web.json_response({"agent": agent and agent.view()})
 
@@ -120,7 +165,7 @@ async def close_conversation(request: web.Request) -> web.Response:
     who = principal(request)
     body = await json_body(request, required=False)
     resolution = str(body.get("resolution") or "resolved")[:64]
-    await request.app[RUNTIME].close(request.match_info["id"], who, resolution)
+    await request.app[DESK].close(request.match_info["id"], who, resolution)
     return web.json_response({"closed": request.match_info["id"]})
 
 

@@ -11,8 +11,21 @@ from kefu_common.errors import ProtocolError, StoreError, StoreUnavailable
 from router.pipeline.streams import dead_letter_counts
 from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
-from router.web import api, bot_api, chat_socket, console_api, openapi, ops_api, reports_api, rules_api, sla_api, widget
+from router.web import (
+    api,
+    bot_api,
+    chat_socket,
+    console_api,
+    metrics,
+    openapi,
+    ops_api,
+    reports_api,
+    rules_api,
+    sla_api,
+    widget,
+)
 from router.web.agent_ws import agent_ws
+from router.web.api import APPROVALS, DESK, PRESENCE
 from router.web.pages import CSP, page, static_dir
 from router.web.proxy import PROXIES, Proxies
 
@@ -76,8 +89,12 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 def build_app(rt: Runtime) -> web.Application:
     """An app whose runtime starts with the server and stops with it."""
-    app = web.Application(middlewares=[errors], client_max_size=rt.settings.limits.max_body_bytes)
+    app = web.Application(middlewares=[errors, api.console_session],
+                          client_max_size=rt.settings.limits.max_body_bytes)
     app[RUNTIME] = rt
+    app[DESK] = rt.desk
+    app[PRESENCE] = rt.presence
+    app[APPROVALS] = rt.approvals
     app[PROXIES] = Proxies(rt.settings.web)
     app.on_response_prepare.append(security_headers)
 
@@ -95,6 +112,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics.metrics)
     app.router.add_get("/console", page("console.html"))
     app.router.add_get("/", page("index.html"))
     app.router.add_get("/ws/agent", agent_ws)

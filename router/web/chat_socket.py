@@ -8,7 +8,9 @@ and gives a (re)connecting page its history after `last_seen`, then live frames,
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +23,8 @@ from router.pipeline.fanout import Tap
 from router.runtime import RUNTIME
 from router.store.client import REDIS_ERRORS
 from router.web import frames
+from router.web.proxy import PROXIES
+from router.web.ratelimit import ChatLimits
 from router.web.widget_socket import CustomerSide
 
 log = logging.getLogger("kefu.webchat")
@@ -41,6 +45,14 @@ class ChatSocket:
         self.adapter = adapter
         self.feed = feed
         self.channel = adapter.channel
+        self._limits: ChatLimits | None = None
+
+    def limits(self, request: web.Request) -> ChatLimits:
+        if self._limits is None:
+            r = request.app[RUNTIME].settings.rate_limits
+            self._limits = ChatLimits(r.customer_messages, r.address_messages, r.address_sessions,
+                                      r.customer_connects, enabled=r.enabled, exempt=r.exempt_addresses)
+        return self._limits
 
     def routes(self) -> Sequence[web.RouteDef]:
         return [
@@ -49,6 +61,8 @@ class ChatSocket:
         ]
 
     async def new_session(self, request: web.Request) -> web.Response:
+        _refuse_fast(self.limits(request).session(request.app[PROXIES].client_address(request)),
+                     "too many new chat sessions from this address")
         name = ""
         if request.can_read_body:
             with contextlib.suppress(ValueError):
@@ -65,11 +79,13 @@ class ChatSocket:
         except AuthError as exc:
             raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
                                        content_type="application/json") from None
+        _refuse_fast(self.limits(request).connect(visitor), "this chat reconnects too often")
+        address = request.app[PROXIES].client_address(request)
         ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
         await ws.prepare(request)
-        address = f"{self.channel.value}:{visitor}"
-        tap = Tap(address, ws.send_str, lambda t, after: self._replay(visitor, t, after))
-        rt.hub.add_customer(address, tap)
+        feed_address = f"{self.channel.value}:{visitor}"
+        tap = Tap(feed_address, ws.send_str, lambda t, after: self._replay(visitor, t, after))
+        rt.hub.add_customer(feed_address, tap)
         rt.sockets.add(ws)
         side = CustomerSide(rt, visitor)
         try:
@@ -85,12 +101,12 @@ class ChatSocket:
             tap.go_live()
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    await self._handle(request, ws, visitor, request.query.get("name", ""), msg.data, side)
+                    await self._handle(request, ws, visitor, address, request.query.get("name", ""), msg.data, side)
                 elif msg.type is WSMsgType.BINARY:
                     await ws.send_str(frames.error("bad_frame", "binary frames are not accepted"))
         finally:
             rt.sockets.discard(ws)
-            rt.hub.remove_customer(address, tap)
+            rt.hub.remove_customer(feed_address, tap)
             await tap.close()
         return ws
 
@@ -105,8 +121,8 @@ class ChatSocket:
         tap.start_at(after)
         tap.replayed(entries)
 
-    async def _handle(self, request: web.Request, ws: web.WebSocketResponse, visitor: str, name: str,
-                      text: str, side: CustomerSide) -> None:
+    async def _handle(self, request: web.Request, ws: web.WebSocketResponse, visitor: str, address: str,
+                      name: str, text: str, side: CustomerSide) -> None:
         frame: dict[str, Any] = {}
         try:
             frame = frames.parse(text)
@@ -124,6 +140,12 @@ class ChatSocket:
             limit = request.app[RUNTIME].settings.limits.max_text_chars
             body = frames.text_field(frame, "text", max_len=limit)
             client_id = frames.text_field(frame, "client_msg_id")
+            wait = self.limits(request).message(visitor, address)
+            if wait:
+                # Not taken, not stored: the page holds the message and sends it after the wait.
+                await ws.send_str(frames.error("rate_limited", "too many messages; this one goes again shortly",
+                                               retry_after=_hint(wait), ref=client_id))
+                return
             accepted = await self.adapter.sink.ingest(self.feed.inbound(visitor, client_id, body, name))
             await ws.send_str(frames.dump({"type": "ack", "client_msg_id": client_id,
                                            "message_id": accepted.message_id}))
@@ -142,6 +164,19 @@ class ChatSocket:
             log.exception("web chat frame from %s failed", visitor)
             await ws.send_str(frames.error("internal", "the message could not be taken; it will be sent again",
                                            retry_after=INTERNAL_RETRY_S, **_ref(frame)))
+
+
+def _hint(wait: float) -> float:
+    """Seconds to wait, rounded up to 10 ms: never 0, which would read as 'no hint'."""
+    return math.ceil(wait * 100) / 100
+
+
+def _refuse_fast(wait: float, why: str) -> None:
+    if wait:
+        raise web.HTTPTooManyRequests(
+            text=json.dumps({"error": "rate_limited", "detail": why, "retry_after": _hint(wait)}),
+            content_type="application/json",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
 
 def _ref(frame: dict[str, Any]) -> dict[str, str]:

@@ -10,9 +10,9 @@ from aiohttp import web
 from kefu_common.errors import AuthError, ProtocolError
 from router.auth import COOKIE_TTL_S, Principal
 from router.bot.orders import STATE_LABELS, Order, OrderService
-from router.models import Role
 from router.runtime import RUNTIME, Runtime
-from router.web.api import SESSION_COOKIE, json_body, principal
+from router.web import access, csrf
+from router.web.api import SESSION_COOKIE, cookie_session, json_body, principal
 from router.web.proxy import PROXIES
 
 routes = web.RouteTableDef()
@@ -34,19 +34,35 @@ async def sign_in(request: web.Request) -> web.Response:
     body = await json_body(request)
     token = body.get("token")
     who = rt.tokens.verify(token if isinstance(token, str) else None)
-    response = web.json_response({"agent": _me(who)})
-    response.set_cookie(SESSION_COOKIE, rt.tokens.issue_cookie(who, rt.signer), max_age=COOKIE_TTL_S,
-                        path="/", httponly=True, samesite="Strict", secure=request.app[PROXIES].cookie_secure(request))
+    cookie = await rt.sessions.open(who)
+    response = web.json_response({"agent": _me(who), "csrf": rt.sessions.csrf_token(rt.sessions.session_id(cookie))})
+    response.set_cookie(SESSION_COOKIE, cookie, max_age=COOKIE_TTL_S, path="/", httponly=True,
+                        samesite="Strict", secure=request.app[PROXIES].cookie_secure(request))
     return response
 
 
 @routes.get("/api/v1/session")
 async def whoami(request: web.Request) -> web.Response:
-    return web.json_response({"agent": _me(principal(request))})
+    """Who is signed in; with a cookie, also the session's token for `X-Kefu-CSRF`."""
+    who = principal(request)
+    answer: dict[str, Any] = {"agent": _me(who)}
+    if not request.headers.get("Authorization", "").startswith("Bearer "):
+        answer["csrf"] = request.app[RUNTIME].sessions.csrf_token(cookie_session(request)[1])
+    return web.json_response(answer)
 
 
 @routes.delete("/api/v1/session")
 async def sign_out(request: web.Request) -> web.Response:
+    """End the session in Redis, so the cookie stops working everywhere at once, not just here."""
+    rt = request.app[RUNTIME]
+    cookie = request.cookies.get(SESSION_COOKIE)
+    try:
+        _, sid = cookie_session(request)
+    except AuthError:
+        sid = None  # already ended or never ours: only the cookie is left to clear
+    if sid is not None:
+        csrf.check(request, rt.sessions.csrf_token(sid))  # another page may not sign the agent out
+        await rt.sessions.close(cookie)
     response = web.json_response({"signed_out": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
@@ -54,12 +70,8 @@ async def sign_out(request: web.Request) -> web.Response:
 
 async def _allowed(rt: Runtime, who: Principal, cust: str) -> None:
     """Agents see the customers of their own conversations; supervisors see everyone."""
-    if who.can(Role.SUPERVISOR):
-        return
-    mine = await rt.store.agents.conversation_ids(who.agent_id)
-    if any(c.customer_id == cust for c in await rt.store.conversations.many(mine)):
-        return
-    raise AuthError("this customer is not in one of your conversations", status=403)
+    if not await access.may_see_customer(rt, who, cust):
+        raise AuthError("this customer is not in one of your conversations", status=403)
 
 
 @routes.get("/api/v1/customers/{id}/history")

@@ -63,11 +63,12 @@ def spec() -> dict[str, Any]:
             "/api/v1/agents": {"get": _op("List agents with live status and load", "{agents: [...]}")},
             "/api/v1/session": {
                 "post": _op("Console sign-in: trade an agent token for an HttpOnly session cookie",
-                            "{agent}; Set-Cookie kefu_agent", auth=False,
+                            "{agent, csrf}; Set-Cookie kefu_agent", auth=False,
                             body={"type": "object", "required": ["token"],
                                   "properties": {"token": {"type": "string"}}}),
                 "get": _op("Who the session cookie (or Bearer token) belongs to", "{agent}"),
-                "delete": _op("Sign out: clear the session cookie", "{signed_out}", auth=False),
+                "delete": _op("Sign out: end the session on the server and clear the cookie", "{signed_out}",
+                              auth=False),
             },
             "/api/v1/customers/{id}/history": {"get": _op(
                 "A customer's conversations on every channel, newest first, with their messages",

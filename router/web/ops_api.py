@@ -9,11 +9,10 @@ from aiohttp import web
 
 from kefu_common.errors import AuthError, ProtocolError
 from router.models import Role
-from router.ops import approvals
 from router.pipeline.streams import dead_letter_counts, dead_letters
 from router.runtime import RUNTIME, Runtime
 from router.store.calls.routing import SetCap
-from router.web.api import json_body, principal
+from router.web.api import APPROVALS, DESK, json_body, principal
 
 routes = web.RouteTableDef()
 
@@ -133,7 +132,7 @@ async def handovers(request: web.Request) -> web.Response:
 @routes.get("/api/v1/approvals")
 async def list_approvals(request: web.Request) -> web.Response:
     who = principal(request)
-    return web.json_response({"approvals": await approvals.listing(request.app[RUNTIME], who)})
+    return web.json_response({"approvals": await request.app[APPROVALS].listing(who)})
 
 
 @routes.post("/api/v1/approvals/{id}")
@@ -147,7 +146,7 @@ async def answer_approval(request: web.Request) -> web.Response:
         raise ProtocolError("bad_request", '"approved" must be true or false')
     if not isinstance(note, str) or len(note) > 2000:
         raise ProtocolError("bad_request", '"note" must be a string of at most 2000 characters')
-    approval = await approvals.answer(request.app[RUNTIME], who, request.match_info["id"], approved, note)
+    approval = await request.app[APPROVALS].answer(who, request.match_info["id"], approved, note)
     return web.json_response({"approval": approval})
 
 
@@ -163,5 +162,5 @@ async def transfer(request: web.Request) -> web.Response:
         raise ProtocolError("bad_request", '"note" must be a string of at most 2000 characters')
     kind, target = ("agent", to_agent) if to_agent else ("pool", to_pool)
     cid = request.match_info["id"]
-    outcome = await request.app[RUNTIME].transfer(cid, who, kind, str(target), note)
+    outcome = await request.app[DESK].transfer(cid, who, kind, str(target), note)
     return web.json_response({"conversation_id": cid, **outcome})

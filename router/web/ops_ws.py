@@ -15,7 +15,7 @@ from router.web import frames
 
 if TYPE_CHECKING:
     from router.auth import Principal
-    from router.runtime import Runtime
+    from router.ops.approvals import Approvals
 
 
 class AgentSession(Protocol):
@@ -23,7 +23,7 @@ class AgentSession(Protocol):
     modules do not import each other)."""
 
     @property
-    def rt(self) -> Runtime: ...
+    def approvals(self) -> Approvals: ...
     @property
     def who(self) -> Principal: ...
 
@@ -36,7 +36,7 @@ async def discount_request(session: AgentSession, frame: dict[str, Any]) -> None
     amount = approvals.parse_amount(frame.get("amount"))
     reason = frames.text_field(frame, "reason", max_len=500, required=False)
     client_id = frames.text_field(frame, "client_msg_id")
-    await approvals.request(session.rt, session.who, cid, amount, reason, client_id)
+    await session.approvals.request(session.who, cid, amount, reason, client_id)
 
 
 async def approval_answer(session: AgentSession, frame: dict[str, Any]) -> None:
@@ -46,7 +46,7 @@ async def approval_answer(session: AgentSession, frame: dict[str, Any]) -> None:
         raise ProtocolError("bad_frame", '"approved" must be true or false')
     note = frames.text_field(frame, "note", max_len=2000, required=False)
     try:
-        await approvals.answer(session.rt, session.who, apid, approved, note)
+        await session.approvals.answer(session.who, apid, approved, note)
     except ProtocolError as exc:
         # The HTTP refusal is 403 'unauthorized'; on an open socket 'forbidden' says it better.
         raise ProtocolError("forbidden" if exc.status == 403 else exc.code, exc.detail, exc.status) from None

@@ -37,6 +37,14 @@ class Proxies:
             return given.split(",")[-1].strip().lower() == "https"
         return False
 
+    def client_address(self, request: web.Request) -> str:
+        """Who is asking, for per-address rate limits: behind a trusted proxy, the address that
+        proxy appended to X-Forwarded-For (earlier entries are the client's own claims)."""
+        given = request.headers.get("X-Forwarded-For")
+        if given and self.is_trusted(request.remote):
+            return given.split(",")[-1].strip()
+        return request.remote or "-"
+
     def cookie_secure(self, request: web.Request) -> bool:
         forced = self.settings.cookie_secure
         return self.is_https(request) if forced is None else forced

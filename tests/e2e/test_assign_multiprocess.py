@@ -20,7 +20,7 @@ CONFIG = "pools:\n  - id: presale\nagents:\n" + "".join(
     f"  - id: {a}\n    token: {a}-token-123456\n    pools: [presale]\n    max_chats: {cap}\n"
     for a, cap in CAPS.items()
 ) + "assignment:\n  policy: least_loaded\n"
-RT = "kefu:{rt}:"
+RT = "{rt:kefu}:"
 
 
 async def redis_state(r: Any) -> tuple[dict[str, dict[str, str]], dict[str, set[str]], list[str]]:

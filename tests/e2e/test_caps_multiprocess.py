@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import aiohttp
-import redis.asyncio as aioredis
 from helpers.clients import agent, customer, msg_id
 from helpers.procs import Serve
+from helpers.redis_cluster import Backend
 
 CONFIG = """
 pools:
@@ -27,20 +27,22 @@ agents:
 """
 
 
-async def test_caps_hold_across_three_processes(redis_url: str, tmp_path: Path) -> None:
+async def test_caps_hold_across_three_processes(backend: Backend, tmp_path: Path) -> None:
+    """On one Redis and on a 3+3 Cluster."""
+    redis_url = backend.url
     cfg = tmp_path / "kefu.yaml"
     cfg.write_text(CONFIG)
-    procs = [Serve(cfg, redis_url, tmp_path) for _ in range(3)]
+    procs = [Serve(cfg, redis_url, tmp_path, extra=backend.serve_args) for _ in range(3)]
     for p in procs:
         p.wait_ready()
-    r = aioredis.from_url(redis_url, decode_responses=True)
+    r = backend.client()
     max_seen = {"alice": 0, "bob": 0}
     watching = True
 
     async def watch() -> None:
         while watching:
             for a in max_seen:
-                max_seen[a] = max(max_seen[a], await r.scard(f"kefu:{{rt}}:agent:{a}:convs"))
+                max_seen[a] = max(max_seen[a], await r.scard(f"{{rt:kefu}}:agent:{a}:convs"))
             await asyncio.sleep(0.005)
 
     watcher = asyncio.create_task(watch())
@@ -54,13 +56,13 @@ async def test_caps_hold_across_three_processes(redis_url: str, tmp_path: Path) 
 
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
-                queued = await r.zcard("kefu:{rt}:pool:presale:queue")
+                queued = await r.zcard("{rt:kefu}:pool:presale:queue")
                 if queued == 46 and len(alice.of("assigned")) + len(bob.of("assigned")) == 4:
                     break
                 await asyncio.sleep(0.05)
-            assert await r.zcard("kefu:{rt}:pool:presale:queue") == 46
-            assert await r.scard("kefu:{rt}:agent:alice:convs") == 2
-            assert await r.scard("kefu:{rt}:agent:bob:convs") == 2
+            assert await r.zcard("{rt:kefu}:pool:presale:queue") == 46
+            assert await r.scard("{rt:kefu}:agent:alice:convs") == 2
+            assert await r.scard("{rt:kefu}:agent:bob:convs") == 2
             assert len(alice.of("assigned")) == 2 and len(bob.of("assigned")) == 2
             # Every customer still waiting was told their place (the frames may trail the state).
             deadline = time.monotonic() + 10
@@ -69,7 +71,7 @@ async def test_caps_hold_across_three_processes(redis_url: str, tmp_path: Path) 
             assert sum(1 for s in socks if s.of("queue")) == 46
 
             # Alice closes one: the head of the queue is hers at once, with no polling interval.
-            head = (await r.zrange("kefu:{rt}:pool:presale:queue", 0, 0))[0]
+            head = (await r.zrange("{rt:kefu}:pool:presale:queue", 0, 0))[0]
             first = alice.of("assigned")[0]["conversation"]["id"]
             t0 = time.monotonic()
             await alice.send({"type": "close", "conversation_id": first})
@@ -77,7 +79,7 @@ async def test_caps_hold_across_three_processes(redis_url: str, tmp_path: Path) 
             elapsed = time.monotonic() - t0
             assert nxt["conversation"]["agent"] == "alice"
             assert elapsed < 1.0, f"handover took {elapsed:.3f}s"
-            assert await r.zcard("kefu:{rt}:pool:presale:queue") == 45
+            assert await r.zcard("{rt:kefu}:pool:presale:queue") == 45
             for s in [alice, bob, *socks]:
                 await s.close()
     finally:

@@ -9,9 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
-import redis.asyncio as aioredis
 from helpers.clients import agent, customer, msg_id
 from helpers.procs import Serve
+from helpers.redis_cluster import Backend
 
 CONFIG = """
 pools:
@@ -28,15 +28,17 @@ worker:
 """
 
 
-async def test_sigkill_mid_batch_reclaimed_exactly_once(redis_url: str, tmp_path: Path) -> None:
+async def test_sigkill_mid_batch_reclaimed_exactly_once(backend: Backend, tmp_path: Path) -> None:
+    """On one Redis and on a 3+3 Cluster."""
+    redis_url = backend.url
     slow = tmp_path / "slow.yaml"
     slow.write_text(CONFIG.format(delay=15))  # 200 messages x 15 ms: a 3 s window to kill in
     fast = tmp_path / "fast.yaml"
     fast.write_text(CONFIG.format(delay=0))
-    r = aioredis.from_url(redis_url, decode_responses=True)
+    r = backend.client()
 
     # The survivor holds the agent socket but does not route until the victim has the batch.
-    victim = Serve(slow, redis_url, tmp_path)
+    victim = Serve(slow, redis_url, tmp_path, extra=backend.serve_args)
     victim.wait_ready()
     async with aiohttp.ClientSession() as http:
         alice = await agent(http, victim.base, "alice-token-1234")
@@ -52,17 +54,17 @@ async def test_sigkill_mid_batch_reclaimed_exactly_once(redis_url: str, tmp_path
         # Wait until the victim has read the batch and is part-way through it, then kill it.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            pending = await r.xpending("kefu:{in}:stream", "routers")
+            pending = await r.xpending("{in:kefu}:stream", "routers")
             if pending["pending"] >= 100:
                 break
             await asyncio.sleep(0.02)
         assert pending["pending"] >= 100, pending
         await alice.close()
         victim.kill()
-        left = (await r.xpending("kefu:{in}:stream", "routers"))["pending"]
+        left = (await r.xpending("{in:kefu}:stream", "routers"))["pending"]
         assert left > 0, "the victim finished before the kill; nothing to reclaim"
 
-        survivor = Serve(fast, redis_url, tmp_path)
+        survivor = Serve(fast, redis_url, tmp_path, extra=backend.serve_args)
         survivor.wait_ready()
         alice = await agent(http, survivor.base, "alice-token-1234")
         seen: Counter[str] = Counter()
@@ -83,10 +85,10 @@ async def test_sigkill_mid_batch_reclaimed_exactly_once(redis_url: str, tmp_path
         count()
         assert set(seen) == set(sent), f"missing {len(set(sent) - set(seen))}"
         assert max(seen.values()) == 1, [m for m, n in seen.items() if n > 1][:5]
-        assert (await r.xpending("kefu:{in}:stream", "routers"))["pending"] == 0
+        assert (await r.xpending("{in:kefu}:stream", "routers"))["pending"] == 0
         # Each message is in its conversation's transcript exactly once.
-        convs = await r.smembers("kefu:{rt}:agent:alice:convs")
-        total = sum([await r.xlen(f"kefu:{{t:{c}}}:log") for c in convs])
+        convs = await r.smembers("{rt:kefu}:agent:alice:convs")
+        total = sum([await r.xlen(f"{{t:kefu:{c}}}:log") for c in convs])
         assert total == 200
         await alice.close()
         for sock in customers:

@@ -85,8 +85,8 @@ async def test_a_process_killed_inside_the_window_loses_no_line(redis_url: str, 
             r = aioredis.from_url(redis_url, decode_responses=True)
             try:
                 for _ in range(100):
-                    cids = await r.zrange("kefu:{rt}:convs", 0, -1)
-                    if cids and await r.llen(f"kefu:{{rt}}:bot:{cids[0]}:pending") == 3:
+                    cids = await r.zrange("{rt:kefu}:convs", 0, -1)
+                    if cids and await r.llen(f"{{rt:kefu}}:bot:{cids[0]}:pending") == 3:
                         break
                     await asyncio.sleep(0.02)
                 else:

@@ -34,7 +34,7 @@ async def test_retryable_then_success_and_permanent_failure(redis_url: str) -> N
         assert failed["reason"] == "the customer blocked the bot"
         assert [r.text for r in chan.delivered] == ["one"]
         r = aioredis.from_url(redis_url, decode_responses=True)
-        dead = await r.xrange("kefu:{out}:dead")
+        dead = await r.xrange("{out:kefu}:dead")
         assert len(dead) == 1 and dead[0][1]["reason"] == "the customer blocked the bot"
 
         # Order is kept: three quick replies arrive in the order written, even with a retry.

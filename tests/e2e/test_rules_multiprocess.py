@@ -14,6 +14,7 @@ import aiohttp
 import redis.asyncio as aioredis
 from helpers.clients import Socket, customer, msg_id
 from helpers.procs import Serve
+from helpers.redis_cluster import Backend
 from helpers.rulesets import ADMIN, RULES_A, RULES_B, SUPERVISOR, write_config
 
 from routing_rules import RuleInput, compile_rules
@@ -38,8 +39,8 @@ async def _routed(r: Any, want: int, timeout: float = 30) -> list[dict[str, str]
     """Every conversation hash once `want` of them carry a decision record."""
     deadline = time.monotonic() + timeout
     while True:
-        ids = await r.zrange("kefu:{rt}:convs", 0, -1)
-        convs = [await r.hgetall(f"kefu:{{rt}}:conv:{cid}") for cid in ids]
+        ids = await r.zrange("{rt:kefu}:convs", 0, -1)
+        convs = [await r.hgetall(f"{{rt:kefu}}:conv:{cid}") for cid in ids]
         decided = [c for c in convs if c.get("decision")]
         if len(decided) >= want:
             return decided
@@ -48,14 +49,16 @@ async def _routed(r: Any, want: int, timeout: float = 30) -> list[dict[str, str]
 
 
 async def _first_text(r: Any, cid: str) -> str:
-    rows = await r.xrange(f"kefu:{{t:{cid}}}:log", count=1)
+    rows = await r.xrange(f"{{t:kefu:{cid}}}:log", count=1)
     return str(json.loads(rows[0][1]["m"])["text"])
 
 
-async def test_hot_swap_under_load_across_two_processes(redis_url: str, tmp_path: Path) -> None:
+async def test_hot_swap_under_load_across_two_processes(backend: Backend, tmp_path: Path) -> None:
+    """On one Redis and on a 3+3 Cluster."""
+    redis_url = backend.url
     cfg, _ = write_config(tmp_path)
-    procs = [Serve(cfg, redis_url, tmp_path) for _ in range(2)]
-    r = aioredis.from_url(redis_url, decode_responses=True)
+    procs = [Serve(cfg, redis_url, tmp_path, extra=backend.serve_args) for _ in range(2)]
+    r = backend.client()
     socks: list[Socket] = []
     try:
         for p in procs:

@@ -16,7 +16,6 @@ from helpers.app import running
 from helpers.clients import Socket, agent, customer, msg_id
 
 from router.config.settings import Settings, parse_settings
-from router.ops import promises
 from router.runtime import Runtime
 
 CONFIG = """
@@ -387,7 +386,7 @@ async def test_a_promise_tells_the_customer_when_to_expect_an_answer_once(redis_
         await shopper.send({"type": "message", "text": "#check any news?", "client_msg_id": msg_id()})
         again = await alice.expect(lambda f: f["type"] == "assigned" and f["conversation"]["reopened"] == 1)
         assert again["conversation"]["sla"]["profile"] == "checking"
-        await promises.fire(rt, f"{cid}:promise", {"kind": "promise", "cid": cid}, time.time())
+        await rt.promises.fire(f"{cid}:promise", {"kind": "promise", "cid": cid}, time.time())
         await alice.send({"type": "reply", "conversation_id": cid, "text": "checking now", "client_msg_id": msg_id()})
         await shopper.expect(lambda f: f["type"] == "message" and f["message"]["text"] == "checking now")
         assert promises_seen(shopper) == ["We will answer within 24 hours."]

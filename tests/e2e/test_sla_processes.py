@@ -62,25 +62,25 @@ async def test_timers_survive_a_killed_process_and_fire_once_across_two(redis_ur
             first.kill()
             for s in socks:
                 await s.close()
-        assert await r.hlen("kefu:{rt}:tasks") == 0  # nothing was due yet
-        assert await r.zcard("kefu:{rt}:timers:due") == 2 * N
+        assert await r.hlen("{rt:kefu}:tasks") == 0  # nothing was due yet
+        assert await r.zcard("{rt:kefu}:timers:due") == 2 * N
 
         later = [Serve(cfg, redis_url, tmp_path) for _ in range(2)]
         for p in later:
             p.wait_ready()
         deadline = time.monotonic() + 40
-        while await r.hlen("kefu:{rt}:tasks") < N:
+        while await r.hlen("{rt:kefu}:tasks") < N:
             assert time.monotonic() < deadline, "the follow-up tasks were not all created"
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.0)  # room for a second firing, if there were one
 
-        assert await r.hlen("kefu:{rt}:tasks") == N
-        assert await r.zcard("kefu:{rt}:timers:due") == 0
-        assert await r.zcard("kefu:{rt}:timers:inflight") == 0
-        waiting = await r.zrange("kefu:{rt}:pool:supervisors:queue", 0, -1)
-        assert len(waiting) == N and await r.zcard("kefu:{rt}:pool:presale:queue") == 0
+        assert await r.hlen("{rt:kefu}:tasks") == N
+        assert await r.zcard("{rt:kefu}:timers:due") == 0
+        assert await r.zcard("{rt:kefu}:timers:inflight") == 0
+        waiting = await r.zrange("{rt:kefu}:pool:supervisors:queue", 0, -1)
+        assert len(waiting) == N and await r.zcard("{rt:kefu}:pool:presale:queue") == 0
         for cid in waiting:
-            sla = json.loads(await r.hget(f"kefu:{{rt}}:conv:{cid}", "sla"))
+            sla = json.loads(await r.hget(f"{{rt:kefu}}:conv:{cid}", "sla"))
             assert sla["escalated_to"] == "supervisors"
         for p in later:
             p.stop()

@@ -8,11 +8,13 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
 
 from helpers.redis_server import free_cluster_port
 from router.childproc import die_with_parent
+from router.store.client import make_client
 
 MIN_VERSION = (7, 0)
 
@@ -154,6 +156,12 @@ class RedisCluster:
         proc.kill()
         proc.wait(10)
 
+    def restart(self, port: int) -> None:
+        """Start a killed node again on its data dir: it rejoins, as a replica of whoever took
+        its slots."""
+        self._spawn(port)
+        self._wait_ping(port, time.monotonic() + 30)
+
     def stop(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
@@ -164,3 +172,17 @@ class RedisCluster:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.procs.clear()
+
+
+class Backend:
+    """Where `kefu serve` keeps its state in a test: one plain server or a 3+3 Cluster."""
+
+    def __init__(self, kind: str, url: str, cluster: RedisCluster | None = None) -> None:
+        self.kind = kind
+        self.url = url
+        self.cluster = cluster
+        self.serve_args = ["--redis-cluster"] if cluster else []
+
+    def client(self) -> Any:
+        """A client for the test's own reads; on a Cluster, one that follows MOVED."""
+        return make_client(self.url, self.cluster is not None)

@@ -73,15 +73,15 @@ class World:
 async def snapshot(r: Redis, world: World) -> dict[str, Any]:
     pipe = r.pipeline(transaction=False)
     for cid in world.convs:
-        pipe.hgetall(f"kefu:{{rt}}:conv:{cid}")
+        pipe.hgetall(f"{{rt:kefu}}:conv:{cid}")
     for a in world.agents:
-        pipe.hgetall(f"kefu:{{rt}}:agent:{a['id']}")
-        pipe.smembers(f"kefu:{{rt}}:agent:{a['id']}:convs")
+        pipe.hgetall(f"{{rt:kefu}}:agent:{a['id']}")
+        pipe.smembers(f"{{rt:kefu}}:agent:{a['id']}:convs")
     for p in POOLS:
-        pipe.zrange(f"kefu:{{rt}}:pool:{p}:queue", 0, -1, withscores=True)
-        pipe.zrange(f"kefu:{{rt}}:pool:{p}:free", 0, -1)
+        pipe.zrange(f"{{rt:kefu}}:pool:{p}:queue", 0, -1, withscores=True)
+        pipe.zrange(f"{{rt:kefu}}:pool:{p}:free", 0, -1)
     for p in POOLS:
-        pipe.get(f"kefu:{{rt}}:pool:{p}:rr")
+        pipe.get(f"{{rt:kefu}}:pool:{p}:rr")
     out = await pipe.execute()
     n = len(world.convs)
     convs = dict(zip(world.convs, out[:n], strict=True))

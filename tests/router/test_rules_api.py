@@ -23,11 +23,11 @@ async def _decision(http: aiohttp.ClientSession, base: str, r: Any, text: str) -
     ack = await sock.expect(lambda f: f["type"] == "ack")
     await sock.close()
     for _ in range(100):
-        ids = await r.zrange("kefu:{rt}:convs", 0, -1)
+        ids = await r.zrange("{rt:kefu}:convs", 0, -1)
         for cid in ids:
-            log = await r.xrange(f"kefu:{{t:{cid}}}:log")
+            log = await r.xrange(f"{{t:kefu:{cid}}}:log")
             if any(ack["message_id"] in fields["m"] for _, fields in log):
-                raw = await r.hget(f"kefu:{{rt}}:conv:{cid}", "decision")
+                raw = await r.hget(f"{{rt:kefu}}:conv:{cid}", "decision")
                 if raw:
                     return dict(json.loads(raw))
         await asyncio.sleep(0.05)

@@ -40,11 +40,11 @@ async def test_export_trace_then_replay_reports_the_moved_count(redis_url: str, 
             await sock.expect(lambda f: f["type"] == "ack")
             await sock.close()
         deadline = time.monotonic() + 20
-        while len([c for c in await r.zrange("kefu:{rt}:convs", 0, -1)
-                   if await r.hexists(f"kefu:{{rt}}:conv:{c}", "decision")]) < len(texts):
+        while len([c for c in await r.zrange("{rt:kefu}:convs", 0, -1)
+                   if await r.hexists(f"{{rt:kefu}}:conv:{c}", "decision")]) < len(texts):
             assert time.monotonic() < deadline, "not every conversation was routed"
             await asyncio.sleep(0.05)
-        before = await r.get("kefu:{rules}:active")
+        before = await r.get("{rules:kefu}:active")
 
         trace = tmp_path / "trace.jsonl"
         done = await asyncio.to_thread(kefu, "export-trace", "--redis-url", redis_url, "--out", str(trace), cwd=tmp_path)
@@ -77,5 +77,5 @@ async def test_export_trace_then_replay_reports_the_moved_count(redis_url: str, 
         async with http.post(f"{base}/api/v1/rules/replay", json=since_later, headers=SUPERVISOR) as resp:
             assert (await resp.json())["total"] == 0
         # Replaying changed nothing live.
-        assert await r.get("kefu:{rules}:active") == before == "v1"
+        assert await r.get("{rules:kefu}:active") == before == "v1"
     await r.aclose()

@@ -18,7 +18,7 @@ async def test_refusals_have_the_headers_of_answers(redis_url: str) -> None:
             ("GET", "/api/v1/conversations", {}, 401),                      # no token
             ("GET", "/api/v1/supervisor/overview", {"Authorization": "Bearer alice-token-1234"}, 403),
             ("GET", "/no/such/page", {}, 404),
-            ("GET", "/api/v1/conversations/nope", {"Authorization": "Bearer sue-token-12345"}, 404),
+            ("GET", "/api/v1/customers/nope/history", {"Authorization": "Bearer sue-token-12345"}, 404),
             ("GET", "/ws/agent?token=wrong-token", {}, 401),
             ("GET", "/healthz", {}, 200),
         ]

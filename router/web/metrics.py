@@ -1,0 +1,150 @@
+"""GET /metrics: Prometheus text format (docs/operations.md, "Metrics"; Grafana: docs/grafana.json).
+
+Two kinds of figures. What this process did (messages in and out, routing outcomes, channel API
+errors, SLA timer outcomes, WebSocket connections) comes from counters its parts keep; Prometheus
+scrapes every process and sums them. What the shop's Redis holds (queue depth and oldest wait per
+pool, pending and lag per stream, dead letters, bot deflection) is read at scrape time, so every
+process reports the same value: aggregate those with max(), not sum().
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from kefu_common.errors import AuthError
+from router.pipeline.streams import dead_letter_counts
+
+if TYPE_CHECKING:
+    from router.runtime import Runtime
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _Fixed(Collector):
+    """The families gathered for one scrape."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.families
+
+
+def _counter(name: str, doc: str, labels: list[str], rows: Iterable[tuple[tuple[str, ...], float]]) -> Metric:
+    fam = CounterMetricFamily(name, doc, labels=labels)
+    for values, n in rows:
+        fam.add_metric(list(values), n)
+    return fam
+
+
+def _gauge(name: str, doc: str, labels: list[str], rows: Iterable[tuple[tuple[str, ...], float]]) -> Metric:
+    fam = GaugeMetricFamily(name, doc, labels=labels)
+    for values, n in rows:
+        fam.add_metric(list(values), n)
+    return fam
+
+
+async def _stream(rt: Runtime, stream: str) -> tuple[float, float]:
+    """(pending, lag) of the stream's one consumer group. Redis 7 reports the lag; on 6.2 acked
+    entries are deleted, so what is left beyond the pending ones is the lag."""
+    client = rt.store.client
+    groups = await client.xinfo_groups(stream)
+    if not groups:
+        return 0.0, float(await client.xlen(stream))
+    group = groups[0]
+    pending = float(group.get("pending") or 0)
+    lag = group.get("lag")
+    if lag is None:
+        lag = max(float(await client.xlen(stream)) - pending, 0.0)
+    return pending, float(lag)
+
+
+async def gather(rt: Runtime) -> list[Metric]:
+    keys, client, now = rt.store.keys, rt.store.client, time.time()
+    started = time.perf_counter()
+    await client.ping()
+    rtt = time.perf_counter() - started
+    families: list[Metric] = [
+        _gauge("kefu_redis_rtt_seconds", "Round trip of a PING to Redis, measured at this scrape", [], [((), rtt)]),
+        _counter("kefu_messages_in", "Customer messages this process accepted, by channel", ["channel"],
+                 [((c,), n) for c, n in rt.ingestor.accepted.items()]),
+    ]
+    worker, sender = getattr(rt, "worker", None), getattr(rt, "sender", None)
+    if worker is not None:
+        families.append(_counter("kefu_routed", "Messages this process routed, by pool and outcome "
+                                 "(assigned, queued, bot, ...)", ["pool", "outcome"],
+                                 [(k, n) for k, n in worker.outcomes.items()]))
+    if sender is not None:
+        families.append(_counter("kefu_messages_out", "Replies a channel took from this process, by channel",
+                                 ["channel"], [((c,), n) for c, n in sender.sent_by_channel.items()]))
+        families.append(_counter("kefu_channel_api_errors", "Channel API errors, by channel and code",
+                                 ["channel", "code"], [(k, n) for k, n in sender.errors.items()]))
+    families.append(_counter("kefu_sla_breaches", "SLA targets this process found breached", [],
+                             [((), float(rt.sla.fired.get("breached", 0)))]))
+    families.append(_counter("kefu_sla_timer_outcomes", "SLA timers this process fired, by outcome",
+                             ["outcome"], [((o,), n) for o, n in rt.sla.fired.items()]))
+    families.append(_gauge("kefu_websocket_connections", "Open WebSocket taps on this process", ["kind"], [
+        (("agent",), float(sum(len(t) for t in rt.hub.agents.values()))),
+        (("customer",), float(sum(len(t) for t in rt.hub.customers.values()))),
+    ]))
+
+    depth, oldest = [], []
+    for pool in rt.settings.pool_ids():
+        head = await client.zrange(keys.pool_queue(pool), 0, 0)
+        depth.append(((pool,), float(await client.zcard(keys.pool_queue(pool)))))
+        queued_at = await client.hget(keys.conv(head[0]), "queued_at") if head else None
+        oldest.append(((pool,), max(now - float(queued_at), 0.0) if queued_at else 0.0))
+    families.append(_gauge("kefu_queue_depth", "Conversations waiting in a pool's queue", ["pool"], depth))
+    families.append(_gauge("kefu_queue_oldest_wait_seconds", "How long the head of a pool's queue has waited",
+                           ["pool"], oldest))
+    pending, lag = [], []
+    for name, stream in (("inbound", keys.inbound), ("outbound", keys.outbound)):
+        p, lg = await _stream(rt, stream)
+        pending.append(((name, "0"), p))
+        lag.append(((name, "0"), lg))
+    families.append(_gauge("kefu_stream_pending", "Entries read but not acked, by stream and partition",
+                           ["stream", "partition"], pending))
+    families.append(_gauge("kefu_stream_lag", "Entries not yet read by the group, by stream and partition",
+                           ["stream", "partition"], lag))
+    families.append(_gauge("kefu_dead_letters", "Replies in the dead-letter stream", [],
+                           [((), float(await client.xlen(keys.dead)))]))
+    poisoned = await dead_letter_counts(rt.store)
+    families.append(_gauge("kefu_stream_dead_letters", "Stream entries that could not be parsed or handled, "
+                           "by stream", ["stream"], [((name,), float(n)) for name, n in poisoned.items()]))
+    states = rt.supervisor.states.values()
+    families.append(_gauge("kefu_service_up", "1 while a service of this process runs, 0 while it is down",
+                           ["service"], [((st.name,), 1.0 if st.up else 0.0) for st in states]))
+    families.append(_counter("kefu_service_crashes", "Crashes of a service of this process, each restarted",
+                             ["service"], [((st.name,), float(st.crashes)) for st in states]))
+    stats: dict[str, str] = await client.hgetall(keys.bot_stats)
+    bot = {k: float(stats.get(k) or 0) for k in ("conversations", "resolved", "handed_off")}
+    families.append(_counter("kefu_bot_conversations", "Conversations the bot took, by how they ended",
+                             ["result"], [(("all",), bot["conversations"]), (("resolved",), bot["resolved"]),
+                                          (("handed_off",), bot["handed_off"])]))
+    ended = bot["resolved"] + bot["handed_off"]
+    families.append(_gauge("kefu_bot_deflection_ratio", "Share of the bot's ended conversations it resolved",
+                           [], [((), bot["resolved"] / ended if ended else 0.0)]))
+    return families
+
+
+async def metrics(request: web.Request) -> web.Response:
+    from router.runtime import RUNTIME
+
+    rt = request.app[RUNTIME]
+    token = rt.settings.metrics.token
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise AuthError("GET /metrics needs `Authorization: Bearer` with metrics.token")
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Fixed(await gather(rt)))
+    body: Any = generate_latest(registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
