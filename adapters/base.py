@@ -4,11 +4,27 @@ An adapter translates. Inbound, it turns a channel's native request into normali
 hands them to the router's `Sink`; outbound, it turns a `Reply` into the channel's native call.
 It never routes, stores conversation state, or decides anything.
 
-Every channel implements:
+A channel is one class, registered by name in adapters/registry.py. It declares:
+
+channel, settings_type, many
+    Its name, the settings type its `channels.<name>` config is parsed with, and whether the
+    config lists several accounts (a list) or holds one (a mapping).
+capabilities
+    What it can do (live frames, media, a reply quota, split replies), so the router and the web
+    layer ask instead of testing channel names.
+validate(settings)
+    What the settings type cannot say (a key's length, a mode that needs a secret), as
+    positioned problems: `kefu check` and `kefu serve` refuse the same configs.
+from_settings(settings, deps)
+    The one constructor. `Deps` is narrow: the sink and the store, never the whole runtime.
+
+Inbound, a webhook channel (`WebhookAdapter`) fills in the steps of one `@final` method,
+`handle`: verify -> parse -> durable ingest -> ack (with `precheck` on the headers before the body
+is read, and `admit`, a check that leaves a trace, last before the ingest).
 
 verify
-    Check that a request really comes from the channel (signature, secret token, session) before
-    reading it further; a failure raises `kefu_common.errors.AuthError` and has no other effect.
+    Check that a request really comes from the channel (signature, secret token) before reading
+    it further; a failure raises `kefu_common.errors.AuthError` and has no other effect.
 parse
     Native payload to `Message`s. Unknown native types become `Kind.UNKNOWN` with the raw payload
     kept: nothing a customer sent is dropped. Hostile input raises `ProtocolError` (a 4xx).
@@ -16,15 +32,15 @@ dedupe key
     `Message.native_id` must be the channel's own stable id for the message, so that (channel,
     account, native_id) identifies a retried delivery. The router accepts it once.
 acknowledge fast
-    Answer the channel only after `Sink.ingest` returned (the message is durable), and do no slow
-    work before answering.
-send
-    Deliver one `Reply`. Raise `RetryableChannelError(reason, retry_after)` when a later try may
-    work, `PermanentChannelError(reason)` when it cannot; `reason` is read by the agent. Never
-    retry inside `send`: the outbox owns retries, backoff and dead letters.
-limits
-    `limits` says how long a text may be and how fast the channel may be called; `send` splits and
-    paces accordingly.
+    `ack` answers the channel only after `Sink.ingest` returned (the message is durable); no slow
+    work happens before it.
+
+Outbound, `send` (also `@final`) splits a reply within `limits` and hands each part, in order, to
+the channel's `send_part`. A retry of the reply resumes after the parts the channel took.
+`send_part` raises `RetryableChannelError(reason, retry_after)` when a later try may work,
+`PermanentChannelError(reason)` when it cannot; `reason` is read by the agent. It never retries
+itself: the outbox owns retries, backoff and dead letters.
+
 lifecycle
     `start()` and `close()` open and close sessions, pollers and timers.
 """
@@ -34,22 +50,34 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, final
 
 from aiohttp import web
 
+from adapters import registry
+from adapters.registry import Capabilities, Problem
+from adapters.split import split_text
 from kefu_common.errors import AuthError, ProtocolError
 from router.models import Channel, Message, Reply
+from router.pipeline.ingest import DEDUPE_TTL_S
+from router.store import Store
+from router.store.keys import Keys
 
-__all__ = ["Accepted", "Adapter", "Limits", "Reply", "Sink", "read_capped"]
+__all__ = ["Accepted", "Adapter", "Capabilities", "CustomerFeed", "Deps", "Limits", "Reply", "Sink",
+           "WebhookAdapter", "adapter_class", "read_capped"]
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What the channel allows; the outbox and `send` keep within it."""
+    """What the channel allows; `send` and the agent socket keep within it."""
 
     max_text_chars: int = 4096
+    """The longest text one message may carry, as the adapter's `measure` counts it."""
+    max_parts: int = 10
+    """The most messages one reply is split into; a longer reply can never be delivered, and the
+    agent socket refuses it."""
     per_chat_per_s: float | None = None
+    per_group_per_min: float | None = None
     overall_per_s: float | None = None
 
 
@@ -64,6 +92,22 @@ class Sink(Protocol):
     """Where adapters hand parsed messages: the router's ingest."""
 
     async def ingest(self, msg: Message) -> Accepted: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What a channel is built with: where messages go, and the store for its own state."""
+
+    sink: Sink
+    store: Store
+
+    @property
+    def keys(self) -> Keys:
+        return self.store.keys
+
+    @property
+    def redis(self) -> Any:
+        return self.store.client
 
 
 class CustomerFeed(Protocol):
@@ -87,15 +131,45 @@ class Adapter(abc.ABC):
     """Base of every channel adapter; see the module docstring for the contract."""
 
     channel: ClassVar[Channel]
+    settings_type: ClassVar[type[Any]]
+    many: ClassVar[bool] = True
+    capabilities: ClassVar[Capabilities] = Capabilities()
     limits: ClassVar[Limits] = Limits()
 
-    def __init__(self, account: str, sink: Sink) -> None:
+    def __init__(self, account: str, deps: Deps) -> None:
         self.account = account
-        self.sink = sink
+        self.deps = deps
+        self.sink = deps.sink
 
+    # -- the channel class: config and construction -------------------------------------------
+    @classmethod
     @abc.abstractmethod
+    def from_settings(cls, settings: Any, deps: Deps) -> Adapter:
+        """The adapter of one configured account."""
+
+    @classmethod
+    def default_settings(cls) -> Any:
+        """The settings of the one account used when the config names none; None: no account."""
+        return None
+
+    @classmethod
+    def account_of(cls, settings: Any) -> str:
+        return str(settings.account)
+
+    @classmethod
+    def validate(cls, settings: Any) -> list[Problem]:
+        """Problems the settings type cannot express, each at the offending key."""
+        return []
+
+    @classmethod
+    def secrets(cls, settings: Any) -> list[str]:
+        """The secrets in the settings (tokens, keys), which the logs never show."""
+        return []
+
+    # -- what the web layer mounts ------------------------------------------------------------
     def routes(self) -> Sequence[web.RouteDef]:
-        """The HTTP endpoints the channel calls (webhooks) or customers use (web chat)."""
+        """The HTTP endpoints the channel calls (webhooks)."""
+        return ()
 
     def console_routes(self) -> Sequence[web.RouteDef]:
         """Endpoints the agent console calls for this channel (media by file id, a reply quota).
@@ -107,15 +181,109 @@ class Adapter(abc.ABC):
         """This channel's customer socket, for a channel whose customers connect to us."""
         return None
 
-    @abc.abstractmethod
-    async def send(self, reply: Reply) -> None:
-        """Deliver one reply, or raise Retryable/PermanentChannelError."""
+    # -- outbound -----------------------------------------------------------------------------
+    def measure(self, text: str) -> int:
+        """Length as the channel counts it against `limits.max_text_chars`."""
+        return len(text)
 
+    def split(self, text: str) -> list[str]:
+        """The messages a reply goes out as: one when it fits or the channel does not split."""
+        if not self.capabilities.split_replies or self.measure(text) <= self.limits.max_text_chars:
+            return [text]
+        return split_text(text, self.limits.max_text_chars, self.measure)
+
+    def undeliverable(self, text: str) -> str | None:
+        """Why this channel can never deliver `text`, or None when it can."""
+        size = self.measure(text)
+        if not self.capabilities.split_replies:
+            if size > self.limits.max_text_chars:
+                return (f"too long for {self.channel}: {size} characters, "
+                        f"at most {self.limits.max_text_chars}")
+            return None
+        parts = len(self.split(text))
+        if parts > self.limits.max_parts:
+            return (f"too long for {self.channel}: it would take {parts} messages, "
+                    f"at most {self.limits.max_parts} ({self.limits.max_text_chars} characters each)")
+        return None
+
+    @final
+    async def send(self, reply: Reply) -> None:
+        """Deliver one reply, in parts within the limit and in order. A retry resumes after the
+        parts the channel already took, so a customer never gets a part twice."""
+        parts = self.split(reply.text)
+        if len(parts) == 1:
+            await self.send_part(reply, parts[0], 0)
+            return
+        key = self.deps.keys.reply_parts(reply.id)
+        done = int(await self.deps.redis.get(key) or 0)
+        for i in range(done, len(parts)):
+            await self.send_part(reply, parts[i], i)
+            await self.deps.redis.set(key, i + 1, ex=DEDUPE_TTL_S)
+
+    @abc.abstractmethod
+    async def send_part(self, reply: Reply, text: str, index: int) -> None:
+        """Deliver one message of the reply (`text`, part number `index`), or raise
+        Retryable/PermanentChannelError."""
+
+    # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:  # noqa: B027 -- optional hook, most channels need none
         """Open sessions and start pollers."""
 
     async def close(self) -> None:  # noqa: B027 -- optional hook
         """Close what start() opened."""
+
+
+class WebhookAdapter(Adapter):
+    """A channel that posts its customers' messages to us: verify -> parse -> ingest -> ack."""
+
+    max_body_bytes: ClassVar[int] = 1024 * 1024
+
+    @final
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """The one way a webhook is taken in; the channel fills in the steps."""
+        self.precheck(request)
+        body = await read_capped(request, self.max_body_bytes)
+        payload = self.verify(request, body)
+        messages = self.parse(payload)
+        await self.admit(request, body)
+        accepted = await self.take_in(messages)
+        return self.ack(request, messages, accepted)
+
+    @final
+    async def take_in(self, messages: Sequence[Message]) -> list[Accepted]:
+        """Durable ingest, then the channel's fast follow-ups; also the way a poller hands in."""
+        accepted = [await self.sink.ingest(m) for m in messages]
+        await self.ingested(messages, accepted)
+        return accepted
+
+    def precheck(self, request: web.Request) -> None:
+        """Refusals that need only the headers (a secret token, the content type), before the
+        body is read."""
+
+    @abc.abstractmethod
+    def verify(self, request: web.Request, body: bytes) -> bytes:
+        """Check the request comes from the channel; the payload to parse (decrypted if need be)."""
+
+    @abc.abstractmethod
+    def parse(self, payload: bytes) -> Sequence[Message]:
+        """The messages in a verified payload; none for updates that carry no message."""
+
+    async def admit(self, request: web.Request, body: bytes) -> None:
+        """The last check, once everything else passed: one that leaves a trace (a replay guard
+        remembering a nonce), so a refused request leaves none."""
+
+    async def ingested(self, messages: Sequence[Message], accepted: Sequence[Accepted]) -> None:
+        """After the messages are durable, before the ack: fast channel bookkeeping only."""
+
+    def ack(self, request: web.Request, messages: Sequence[Message],
+            accepted: Sequence[Accepted]) -> web.StreamResponse:
+        return web.Response(status=200)
+
+
+def adapter_class(channel: str) -> type[Adapter] | None:
+    """The adapter class registered under `channel`."""
+    cls = registry.get(channel)
+    return cls if isinstance(cls, type) and issubclass(cls, Adapter) else None
 
 
 class ConsoleAccess(Protocol):

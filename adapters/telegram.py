@@ -14,29 +14,30 @@ import hmac
 import logging
 import re
 from collections.abc import Coroutine, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import aiohttp
+import msgspec
+import redis.asyncio as aioredis
 from aiohttp import web
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from adapters.base import Adapter, Limits, Sink, console_access, read_capped
-from adapters.telegram_parse import ALLOWED_UPDATES, parse_update
-from adapters.telegram_send import MAX_TEXT, Pacer, channel_error, retry_seconds, split_text
+from adapters.base import Accepted, Capabilities, Deps, Limits, WebhookAdapter, console_access
+from adapters.registry import Problem, register
+from adapters.telegram_parse import ALLOWED_UPDATES, CHANNEL, parse_update
+from adapters.telegram_send import MAX_TEXT, Pacer, channel_error, pacer_for, retry_seconds, u16
 from kefu_common import safejson
-from kefu_common.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError, RetryableChannelError
-from router.config.settings import TelegramBotSettings
-from router.models import Channel, Reply
-from router.pipeline.ingest import DEDUPE_TTL_S
-from router.store import Store
+from kefu_common.errors import AuthError, PermanentChannelError, ProtocolError, RetryableChannelError
+from router.models import Channel, Message, Reply
 
 log = logging.getLogger("kefu.telegram")
 
 MAX_UPDATE_BYTES = 256 * 1024
 POLL_TIMEOUT_S = 25
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def make_bot(cfg: TelegramBotSettings) -> tuple[Bot, tuple[HTTPXRequest, HTTPXRequest]]:
@@ -57,30 +58,66 @@ async def set_webhook(cfg: TelegramBotSettings, url: str) -> None:
         await bot.set_webhook(url, secret_token=cfg.secret_token, allowed_updates=ALLOWED_UPDATES)
 
 
-class TelegramAdapter(Adapter):
-    channel: ClassVar[Channel] = Channel.TELEGRAM
-    limits: ClassVar[Limits] = Limits(max_text_chars=MAX_TEXT, per_chat_per_s=1.0, overall_per_s=30.0)
+class TelegramBotSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One bot under `channels.telegram` (a list: several bots side by side)."""
 
-    def __init__(self, cfg: TelegramBotSettings, sink: Sink, store: Store, source: str = "<config>",
-                 pacer: Pacer | None = None) -> None:
-        super().__init__(cfg.bot, sink)
-        if cfg.secret_token is not None and not _SECRET.match(cfg.secret_token):
-            raise ConfigError(f"channels.telegram bot {cfg.bot!r}: secret_token must be 1-256 of "
-                              "A-Z a-z 0-9 _ -", source)
-        if cfg.mode == "webhook" and not cfg.secret_token:
-            raise ConfigError(f"channels.telegram bot {cfg.bot!r}: webhook mode needs secret_token "
-                              "(or secret_token_env), so nobody else can post updates", source)
+    bot: str
+    token: str
+    secret_token: str | None = None
+    """Telegram sends it with every update; webhook mode needs it, so nobody else can post."""
+    mode: Literal["webhook", "polling"] = "webhook"
+    api_base: str = "https://api.telegram.org"
+
+
+@register
+class TelegramAdapter(WebhookAdapter):
+    channel: ClassVar[Channel] = CHANNEL
+    settings_type: ClassVar[type[Any]] = TelegramBotSettings
+    capabilities: ClassVar[Capabilities] = Capabilities(media=True)
+    limits: ClassVar[Limits] = Limits(max_text_chars=MAX_TEXT, max_parts=10, per_chat_per_s=1.0,
+                                      per_group_per_min=20, overall_per_s=30.0)
+    max_body_bytes: ClassVar[int] = MAX_UPDATE_BYTES
+
+    def __init__(self, cfg: TelegramBotSettings, deps: Deps, pacer: Pacer | None = None) -> None:
+        super().__init__(cfg.bot, deps)
         self.cfg = cfg
-        self.records = store.telegram
-        self.keys = store.keys
+        self.redis: aioredis.Redis = deps.redis
+        self.keys = deps.keys
         self.bot, self._requests = make_bot(cfg)
-        self.pacer = pacer or Pacer()
+        self.pacer = pacer or pacer_for(self.limits)
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: aiohttp.ClientSession | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Any, deps: Deps) -> TelegramAdapter:
+        return cls(settings, deps)
+
+    @classmethod
+    def account_of(cls, settings: Any) -> str:
+        return str(settings.bot)
+
+    @classmethod
+    def validate(cls, settings: Any) -> list[Problem]:
+        problems: list[Problem] = []
+        if not _ID.match(settings.bot):
+            problems.append((("bot",), f"bot {settings.bot!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
+        if settings.secret_token is not None and not _SECRET.match(settings.secret_token):
+            problems.append((("secret_token",), "secret_token must be 1-256 of A-Z a-z 0-9 _ -"))
+        if settings.mode == "webhook" and not settings.secret_token:
+            problems.append((("mode",), "webhook mode needs secret_token (or secret_token_env), "
+                                        "so nobody else can post updates"))
+        return problems
+
+    @classmethod
+    def secrets(cls, settings: Any) -> list[str]:
+        return [settings.token, settings.secret_token or ""]
+
+    def measure(self, text: str) -> int:
+        return u16(text)
+
     def routes(self) -> Sequence[web.RouteDef]:
         return [
-            web.post(f"/webhooks/telegram/{self.account}", self.webhook),
+            web.post(f"/webhooks/telegram/{self.account}", self.handle),
         ]
 
     def console_routes(self) -> Sequence[web.RouteDef]:
@@ -107,25 +144,34 @@ class TelegramAdapter(Adapter):
         task.add_done_callback(self._tasks.discard)
 
     # -- inbound ------------------------------------------------------------------------------
-    async def webhook(self, request: web.Request) -> web.Response:
+    def precheck(self, request: web.Request) -> None:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), (self.cfg.secret_token or "").encode()) or not given:
             raise AuthError("bad X-Telegram-Bot-Api-Secret-Token", status=403)
         if request.content_type != "application/json":
             raise ProtocolError("unsupported_media_type", "updates must be application/json", 415)
-        body = await read_capped(request, MAX_UPDATE_BYTES)
-        await self.accept(safejson.loads(body))
-        return web.Response(status=200)
+
+    def verify(self, request: web.Request, body: bytes) -> bytes:
+        return body  # the secret token, checked before the body was read, is the proof
+
+    def parse(self, payload: bytes) -> Sequence[Message]:
+        return self.parse_data(safejson.loads(payload))
+
+    def parse_data(self, data: object) -> Sequence[Message]:
+        msg = parse_update(self.account, data)
+        return [msg] if msg is not None else []
+
+    async def ingested(self, messages: Sequence[Message], accepted: Sequence[Accepted]) -> None:
+        """Buttons are answered once the update is durable, in the background: losing that is
+        harmless, and the ack must not wait for Telegram."""
+        for msg, acc in zip(messages, accepted, strict=True):
+            cq = msg.raw.get("callback_query") if msg.raw else None
+            if isinstance(cq, dict) and not acc.duplicate and cq.get("id"):
+                self._spawn(self._answer(str(cq["id"])))
 
     async def accept(self, data: object) -> None:
-        """Parse and ingest one update; buttons are answered after the update is durable."""
-        msg = parse_update(self.account, data)
-        if msg is None:
-            return
-        accepted = await self.sink.ingest(msg)
-        cq = msg.raw.get("callback_query") if msg.raw else None
-        if isinstance(cq, dict) and not accepted.duplicate and cq.get("id"):
-            self._spawn(self._answer(str(cq["id"])))
+        """Parse and ingest one update that arrived by polling."""
+        await self.take_in(self.parse_data(data))
 
     async def _answer(self, query_id: str) -> None:
         """Stops the spinner on the customer's button; losing this is harmless."""
@@ -182,14 +228,9 @@ class TelegramAdapter(Adapter):
             return out
 
     # -- outbound -----------------------------------------------------------------------------
-    async def send(self, reply: Reply) -> None:
-        """Send each part not yet sent, in order; a retry resumes after the parts Telegram took."""
-        parts = split_text(reply.text)
-        done = await self.records.parts_sent(reply.id)
-        chat = await self.records.moved_to(self.account, reply.chat) or reply.chat
-        for i in range(done, len(parts)):
-            chat = await self._send_part(reply.chat, chat, parts[i])
-            await self.records.mark_parts_sent(reply.id, i + 1, DEDUPE_TTL_S)
+    async def send_part(self, reply: Reply, text: str, index: int) -> None:
+        chat = str(await self.redis.get(self.keys.telegram_migrated(self.account, reply.chat)) or reply.chat)
+        await self._send_part(reply.chat, chat, text)
 
     async def _send_part(self, original: str, chat: str, text: str) -> str:
         """Send one message; returns the chat it went to (a migrated group's new id)."""
@@ -205,7 +246,7 @@ class TelegramAdapter(Adapter):
                 if not follow:
                     raise PermanentChannelError("the Telegram group moved twice while sending") from None
                 chat = str(exc.new_chat_id)
-                await self.records.record_move(self.account, original, chat)
+                await self.redis.set(self.keys.telegram_migrated(self.account, original), chat)
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
                 self.pacer.block(chat, seconds)

@@ -12,6 +12,8 @@ from typing import Any
 from kefu_common.errors import ProtocolError
 from router.models import Channel, Kind, Message, new_id
 
+CHANNEL = Channel("telegram")
+
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 """What set-webhook and polling ask for: the updates a customer's words arrive in."""
 
@@ -34,7 +36,7 @@ def parse_update(account: str, data: Any) -> Message | None:
         if chat is None:
             raise ProtocolError("bad_update", "callback_query without a user")
         return Message(
-            id=new_id("m"), channel=Channel.TELEGRAM, account=account, native_id=str(uid),
+            id=new_id("m"), channel=CHANNEL, account=account, native_id=str(uid),
             sender_ref=str(chat), kind=Kind.EVENT, text=f"[button: {cq.get('data', '')}]",
             customer_name=_name(sender), raw=data,
         )
@@ -80,7 +82,7 @@ def _message(account: str, uid: int, m: dict[str, Any], raw: dict[str, Any], edi
         text = f"(edited) {text}"
     ts = m.get("edit_date") if edited and m.get("edit_date") else m.get("date")
     return Message(
-        id=new_id("m"), channel=Channel.TELEGRAM, account=account, native_id=str(uid),
+        id=new_id("m"), channel=CHANNEL, account=account, native_id=str(uid),
         sender_ref=str(chat), kind=kind, text=text, media=str(media) if media else None,
         ts=float(ts) if isinstance(ts, int | float) else 0.0,
         customer_name=_name(_dict(m.get("from"))) or _dict(m.get("chat")).get("title"), raw=raw,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import re
 import time
 import warnings
 from collections import deque
@@ -26,7 +25,12 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from adapters.base import Limits
+from adapters.split import split_text as split
+from adapters.split import u16
 from kefu_common.errors import PermanentChannelError, RetryableChannelError
+
+__all__ = ["MAX_TEXT", "Pacer", "channel_error", "pacer_for", "retry_seconds", "split_text", "u16"]
 
 # PTB 22 warns on every RetryAfter it builds (its int time periods are deprecated) unless the
 # process opts in to the timedelta periods of its next major version; we read both forms.
@@ -38,52 +42,10 @@ MAX_TEXT = 4096
 PRUNE_AT = 10_000
 """Chats tracked before idle ones are forgotten."""
 
-_SENTENCE_END = re.compile(r"[.!?。！？…](?=\s|$)|[。！？]")
-
-
-def u16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _prefix_within(text: str, limit: int) -> int:
-    """Length in characters of the longest prefix of `text` within `limit` UTF-16 units."""
-    units = 0
-    for i, ch in enumerate(text):
-        units += 2 if ord(ch) > 0xFFFF else 1
-        if units > limit:
-            return i
-    return len(text)
-
-
-def _boundary(window: str) -> int:
-    """Where to cut: the last paragraph, line, sentence or word break past a quarter of the
-    window, in that order of preference; else the whole window."""
-    floor = len(window) // 4
-    for sep in ("\n\n", "\n"):
-        at = window.rfind(sep)
-        if at > floor:
-            return at + len(sep)
-    ends = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() > floor]
-    if ends:
-        return ends[-1]
-    at = max(window.rfind(" "), window.rfind("\t"))
-    return at + 1 if at > floor else len(window)
-
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Parts of at most `limit` UTF-16 units, cut at paragraph, then sentence, boundaries."""
-    parts: list[str] = []
-    rest = text
-    while u16(rest) > limit:
-        window = rest[: _prefix_within(rest, limit)]
-        cut = _boundary(window)
-        part = rest[:cut].rstrip()
-        if part:
-            parts.append(part)
-        rest = rest[cut:].lstrip()
-    if rest.strip() or not parts:
-        parts.append(rest)
-    return parts
+    return split(text, limit, u16)
 
 
 class Pacer:
@@ -148,6 +110,13 @@ class Pacer:
             self._locks.pop(chat, None)
         for chat in [c for c, until in self._blocked.items() if until < now]:
             del self._blocked[chat]
+
+
+def pacer_for(limits: Limits) -> Pacer:
+    """A pacer keeping the rates the adapter declares."""
+    return Pacer(per_chat_s=1.0 / (limits.per_chat_per_s or 1.0),
+                 group_per_min=int(limits.per_group_per_min or 20),
+                 overall_per_s=int(limits.overall_per_s or 30))
 
 
 def retry_seconds(exc: RetryAfter) -> float:

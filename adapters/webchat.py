@@ -11,27 +11,43 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from aiohttp import web
 
-from adapters.base import Adapter, CustomerFeed, Limits, Sink
-from router.models import Channel, Message, Reply, new_id
-from router.store import Store
-from router.store.calls.streams import AppendOnce
+from adapters.base import Adapter, Capabilities, CustomerFeed, Deps, Limits
+from adapters.registry import register
+from router.config.settings import WebchatSettings
+from router.models import WEBCHAT, Channel, Message, Reply, new_id
 
 ACCOUNT = "web"
 FEED_MAXLEN = 1000
 
 
+@register
 class WebchatAdapter(Adapter):
-    channel: ClassVar[Channel] = Channel.WEBCHAT
-    limits: ClassVar[Limits] = Limits(max_text_chars=8000)
+    channel: ClassVar[Channel] = WEBCHAT
+    settings_type: ClassVar[type[Any]] = WebchatSettings
+    many: ClassVar[bool] = False
+    capabilities: ClassVar[Capabilities] = Capabilities(live_frames=True, split_replies=False)
+    limits: ClassVar[Limits] = Limits(max_text_chars=8000, max_parts=1)
 
-    def __init__(self, sink: Sink, store: Store) -> None:
-        super().__init__(ACCOUNT, sink)
-        self.store = store
-        self.keys = store.keys
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(ACCOUNT, deps)
+        self.store = deps.store
+        self.keys = deps.keys
+
+    @classmethod
+    def from_settings(cls, settings: Any, deps: Deps) -> WebchatAdapter:
+        return cls(deps)
+
+    @classmethod
+    def default_settings(cls) -> WebchatSettings:
+        return WebchatSettings()  # on unless the config turns it off
+
+    @classmethod
+    def account_of(cls, settings: Any) -> str:
+        return ACCOUNT
 
     def routes(self) -> Sequence[web.RouteDef]:
         return ()  # the visitor's socket is served by router/web through customer_feed()
@@ -39,18 +55,23 @@ class WebchatAdapter(Adapter):
     def customer_feed(self) -> CustomerFeed:
         return self
 
-    async def send(self, reply: Reply) -> None:
+    async def send_part(self, reply: Reply, text: str, index: int) -> None:
         """Deliver to the visitor's feed: stored once by message id, published to open pages."""
         frame = json.dumps({"type": "message", "conversation_id": reply.conversation_id,
                             "message": reply.public()}, ensure_ascii=False)
-        await self.store.run(AppendOnce(self.keys.feed(reply.chat), self.keys.feed_ids(reply.chat), reply.id, frame,
-                                        FEED_MAXLEN, self.keys.customer_channel, f"{self.channel.value}:{reply.chat}"))
+        await self.store.scripts.call(
+            self.store.client, "append_once",
+            [self.keys.feed(reply.chat), self.keys.feed_ids(reply.chat)],
+            [reply.id, frame, FEED_MAXLEN, self.keys.customer_channel, f"{self.channel}:{reply.chat}"],
+        )
 
     async def replay(self, chat: str, after: str) -> list[tuple[str, str]]:
-        return await self.store.feeds.after(chat, after, FEED_MAXLEN)
+        entries = await self.store.client.xrange(self.keys.feed(chat), min=f"({after}", count=FEED_MAXLEN)
+        return [(eid, fields["m"]) for eid, fields in entries]
 
     async def position(self, chat: str, message_id: str) -> str | None:
-        return await self.store.feeds.position(chat, message_id)
+        found: str | None = await self.store.client.hget(self.keys.feed_ids(chat), message_id)
+        return found
 
     def inbound(self, chat: str, client_id: str, text: str, name: str = "") -> Message:
         return customer_message(chat, client_id, text, name)
@@ -60,7 +81,7 @@ def customer_message(visitor: str, client_id: str, text: str, name: str = "") ->
     """A visitor's message; (visitor, client_msg_id) is its idempotency key, so a page that
     resends after a reconnect is accepted once."""
     return Message(
-        id=new_id("m"), channel=Channel.WEBCHAT, account=ACCOUNT,
+        id=new_id("m"), channel=WEBCHAT, account=ACCOUNT,
         native_id=f"{visitor}:{client_id}", sender_ref=visitor, text=text, ts=time.time(),
         customer_name=name[:64] or None, raw={"text": text, "client_msg_id": client_id},
     )

@@ -9,27 +9,33 @@ ingested, and answered `success`. Replies go later through `message/custom/send`
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+import msgspec
+import redis.asyncio as aioredis
 from aiohttp import web
 from wechatpy import parse_message
 
-from adapters.base import Adapter, Limits, Sink, console_access, read_capped
+from adapters.base import Accepted, Capabilities, Deps, Limits, WebhookAdapter, console_access
+from adapters.registry import Problem, register
 from adapters.replay import ReplayGuard
 from adapters.wechat_api import UNANSWERED_LIMIT, WINDOW_CLOSED, WechatApi
 from adapters.wechat_crypto import (
     MAX_BODY_BYTES,
     MessageCrypto,
+    check_aes_key,
     parse_envelope,
     refuse_hostile,
     signature_ok,
 )
-from kefu_common.errors import AuthError, ConfigError, PermanentChannelError, ProtocolError
-from router.config.settings import WechatAccountSettings
+from kefu_common.errors import AuthError, PermanentChannelError, ProtocolError
 from router.models import Channel, Kind, Message, Reply, new_id
-from router.store import Store
-from router.store.calls.channels import QuotaRefund, QuotaTake
+
+CHANNEL = Channel("wechat")
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 QUOTA = 5
 """Replies WeChat lets an account send a customer in the window after the customer wrote."""
@@ -40,39 +46,98 @@ _KINDS = {"text": Kind.TEXT, "image": Kind.IMAGE, "voice": Kind.VOICE, "video": 
           "shortvideo": Kind.VIDEO, "location": Kind.LOCATION, "link": Kind.LINK}
 _EVENTS = {"subscribe", "subscribe_scan", "unsubscribe", "click", "scan"}
 
+# Take one reply from the quota only while the window is open; a bare HINCRBY would recreate
+# an expired hash without its TTL.
+_TAKE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local used = redis.call('HINCRBY', KEYS[1], 'used', 1)
+if used > tonumber(ARGV[1]) then redis.call('HINCRBY', KEYS[1], 'used', -1) return -2 end
+return tonumber(ARGV[1]) - used
+"""
+_REFUND = """
+if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('HGET', KEYS[1], 'used')) > 0 then
+  return redis.call('HINCRBY', KEYS[1], 'used', -1)
+end
+return 0
+"""
 
 
-class WechatAdapter(Adapter):
-    channel: ClassVar[Channel] = Channel.WECHAT
-    limits: ClassVar[Limits] = Limits(max_text_chars=MAX_TEXT)
+class WechatAccountSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One Official Account under `channels.wechat` (a list: several accounts side by side)."""
 
-    def __init__(self, cfg: WechatAccountSettings, sink: Sink, store: Store,
-                 source: str = "<config>") -> None:
-        super().__init__(cfg.account, sink)
+    account: str
+    app_id: str
+    app_secret: str
+    token: str
+    encoding_aes_key: str | None = None
+    """Safe mode's key: 43 characters from the account's console; none means plaintext mode."""
+    encryption: Literal["plaintext", "compatible", "safe"] | None = None
+    """Which callbacks are taken: `safe` (the default with an AES key) only encrypted ones;
+    `compatible` also plaintext ones, while the WeChat console is switched over; `plaintext`
+    (the default without a key) plaintext ones. docs/security.md."""
+    replay_window_s: int = 300
+    """A callback whose signed timestamp is further than this from our clock is refused."""
+    api_base: str = "https://api.weixin.qq.com"
+
+    @property
+    def mode(self) -> str:
+        return self.encryption or ("safe" if self.encoding_aes_key else "plaintext")
+
+
+@register
+class WechatAdapter(WebhookAdapter):
+    channel: ClassVar[Channel] = CHANNEL
+    settings_type: ClassVar[type[Any]] = WechatAccountSettings
+    capabilities: ClassVar[Capabilities] = Capabilities(media=True, quota=True)
+    # Each part of a split reply spends one of the window's replies, so no reply needs more.
+    limits: ClassVar[Limits] = Limits(max_text_chars=MAX_TEXT, max_parts=QUOTA)
+    max_body_bytes: ClassVar[int] = MAX_BODY_BYTES
+
+    def __init__(self, cfg: WechatAccountSettings, deps: Deps) -> None:
+        super().__init__(cfg.account, deps)
         self.cfg = cfg
-        self.store = store
-        self.records = store.wechat
-        self.keys = store.keys
-        self.crypto: MessageCrypto | None = None
-        if cfg.encoding_aes_key is not None:
-            try:
-                self.crypto = MessageCrypto(cfg.encoding_aes_key, cfg.app_id)
-            except ValueError as exc:
-                raise ConfigError(f"channels.wechat account {cfg.account!r}: {exc}", source) from None
-        if cfg.mode != "plaintext" and self.crypto is None:
-            raise ConfigError(f"channels.wechat account {cfg.account!r}: encryption: {cfg.mode} needs "
-                              "encoding_aes_key", source)
-        self.api = WechatApi(cfg.account, cfg.app_id, cfg.app_secret, cfg.api_base, store)
+        self.redis: aioredis.Redis = deps.redis
+        self.keys = deps.keys
+        self.crypto = MessageCrypto(cfg.encoding_aes_key, cfg.app_id) if cfg.encoding_aes_key is not None else None
+        self.api = WechatApi(cfg.account, cfg.app_id, cfg.app_secret, cfg.api_base, deps.redis, deps.keys)
         self.replay = ReplayGuard(
-            store.client, lambda ts, nonce: store.keys.webhook_nonce(self.channel.value, self.account, ts, nonce),
+            deps.redis, lambda ts, nonce: deps.keys.webhook_nonce(self.channel, self.account, ts, nonce),
             cfg.replay_window_s)
+
+    @classmethod
+    def from_settings(cls, settings: Any, deps: Deps) -> WechatAdapter:
+        return cls(settings, deps)
+
+    @classmethod
+    def validate(cls, settings: Any) -> list[Problem]:
+        problems: list[Problem] = []
+        if not _ID.match(settings.account):
+            problems.append((("account",), f"account {settings.account!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
+        if settings.encoding_aes_key is not None:
+            try:
+                check_aes_key(settings.encoding_aes_key)
+            except ValueError as exc:
+                problems.append((("encoding_aes_key",), str(exc)))
+        if settings.encryption in ("safe", "compatible") and not settings.encoding_aes_key:
+            problems.append((("encryption",), f"encryption: {settings.encryption} needs encoding_aes_key "
+                                              "(or encoding_aes_key_env)"))
+        if settings.encryption == "plaintext" and settings.encoding_aes_key:
+            problems.append((("encryption",), "encryption: plaintext with an encoding_aes_key: say compatible "
+                                              "to also take encrypted callbacks, or remove the key"))
+        if not 30 <= settings.replay_window_s <= 3600:
+            problems.append((("replay_window_s",), "replay_window_s: expected 30 to 3600 seconds"))
+        return problems
+
+    @classmethod
+    def secrets(cls, settings: Any) -> list[str]:
+        return [settings.app_secret, settings.token, settings.encoding_aes_key or ""]
 
     def routes(self) -> Sequence[web.RouteDef]:
         # A literal path per account: several accounts side by side each get their own handler.
         path = f"/webhooks/wechat/{self.account}"
         return [
             web.get(path, self.handshake),
-            web.post(path, self.callback),
+            web.post(path, self.handle),
         ]
 
     def console_routes(self) -> Sequence[web.RouteDef]:
@@ -105,18 +170,28 @@ class WechatAdapter(Adapter):
         self._check_signature(request)
         return web.Response(text=echostr)
 
-    async def callback(self, request: web.Request) -> web.Response:
-        """Verify, decrypt, parse, ingest; `success` only once the message is durable."""
-        body = await read_capped(request, MAX_BODY_BYTES)
+    def verify(self, request: web.Request, body: bytes) -> bytes:
+        """Size and markup first, then `signature`; in safe mode also `msg_signature`, and the
+        payload decrypted."""
         refuse_hostile(body)
         self._check_signature(request)
-        xml = self._plaintext(request, body)
-        msg = self.parse(xml)
-        # Last of the checks, so a refused body leaves nothing behind, not even its nonce.
+        return self._plaintext(request, body)
+
+    def parse(self, payload: bytes) -> Sequence[Message]:
+        return [self.parse_xml(payload)]
+
+    async def admit(self, request: web.Request, body: bytes) -> None:
+        """Last of the checks, so a refused body leaves nothing behind, not even its nonce."""
         await self.replay.check(request.query.get("timestamp", ""), request.query.get("nonce", ""), body)
-        accepted = await self.sink.ingest(msg)
-        if not accepted.duplicate and str((msg.raw or {}).get("Event", "")).lower() != "unsubscribe":
-            await self.open_window(msg.sender_ref)
+
+    async def ingested(self, messages: Sequence[Message], accepted: Sequence[Accepted]) -> None:
+        """A new message (not an unsubscribe) opens the customer's reply window."""
+        for msg, acc in zip(messages, accepted, strict=True):
+            if not acc.duplicate and str((msg.raw or {}).get("Event", "")).lower() != "unsubscribe":
+                await self.open_window(msg.sender_ref)
+
+    def ack(self, request: web.Request, messages: Sequence[Message],
+            accepted: Sequence[Accepted]) -> web.StreamResponse:
         return web.Response(text="success")
 
     def _plaintext(self, request: web.Request, body: bytes) -> bytes:
@@ -140,7 +215,7 @@ class WechatAdapter(Adapter):
         refuse_hostile(plain)
         return plain
 
-    def parse(self, xml: bytes) -> Message:
+    def parse_xml(self, xml: bytes) -> Message:
         """WeChat XML to a Message; unknown types are kept as Kind.UNKNOWN with the raw fields."""
         raw = parse_envelope(xml)
         try:
@@ -151,12 +226,16 @@ class WechatAdapter(Adapter):
 
     async def open_window(self, openid: str) -> None:
         """The customer wrote: a fresh 48-hour window with the full reply quota."""
-        await self.records.open_window(self.account, openid, WINDOW_S)
+        key = self.keys.wechat_quota(self.account, openid)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key, mapping={"used": 0, "opened": time.time()})
+        pipe.expire(key, WINDOW_S)
+        await pipe.execute()
 
     async def replies_left(self, openid: str) -> int:
         """How many replies the agent may still send this customer; 0 when the window closed."""
-        window = await self.records.window(self.account, openid)
-        return 0 if window is None else max(0, QUOTA - window[0])
+        used = await self.redis.hget(self.keys.wechat_quota(self.account, openid), "used")
+        return 0 if used is None else max(0, QUOTA - int(used))
 
     async def quota(self, request: web.Request) -> web.Response:
         """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box.
@@ -165,8 +244,8 @@ class WechatAdapter(Adapter):
         openid = request.match_info["openid"]
         if not await console_access(request).user(self.channel, self.account, openid):
             raise ProtocolError("not_found", "no conversation you can see is with this openid", 404)
-        window = await self.records.window(self.account, openid)
-        opened = window[1] if window else None
+        key = self.keys.wechat_quota(self.account, openid)
+        opened = await self.redis.hget(key, "opened")
         return web.json_response({
             "account": self.account, "openid": openid, "quota": QUOTA,
             "quota_left": await self.replies_left(openid),
@@ -174,10 +253,10 @@ class WechatAdapter(Adapter):
         })
 
     # -- outbound -----------------------------------------------------------------------------
-    async def send(self, reply: Reply) -> None:
-        if len(reply.text) > MAX_TEXT:
-            raise PermanentChannelError(f"too long for WeChat: {len(reply.text)} characters, at most {MAX_TEXT}")
-        left = await self.store.run(QuotaTake(self.account, reply.chat, QUOTA))
+    async def send_part(self, reply: Reply, text: str, index: int) -> None:
+        """One message of the reply, taking one reply from the customer's window."""
+        key = self.keys.wechat_quota(self.account, reply.chat)
+        left = int(await self.redis.eval(_TAKE, 1, key, QUOTA))
         if left == -1:
             raise PermanentChannelError("the customer's 48-hour reply window has closed; "
                                         "they must write first (quota_left 0)")
@@ -185,17 +264,17 @@ class WechatAdapter(Adapter):
             raise PermanentChannelError(f"no replies left: WeChat allows {QUOTA} replies in the 48 hours "
                                         "after the customer's last message (quota_left 0)")
         try:
-            await self.api.send_text(reply.chat, reply.text)
+            await self.api.send_text(reply.chat, text)
         except PermanentChannelError as exc:
             if exc.code == WINDOW_CLOSED:
-                await self.records.close_window(self.account, reply.chat)
+                await self.redis.delete(key)
             elif exc.code == UNANSWERED_LIMIT:
-                await self.records.use_up(self.account, reply.chat, QUOTA)
+                await self.redis.hset(key, "used", QUOTA)
             else:
-                await self.store.run(QuotaRefund(self.account, reply.chat))
+                await self.redis.eval(_REFUND, 1, key)
             raise
         except Exception:
-            await self.store.run(QuotaRefund(self.account, reply.chat))
+            await self.redis.eval(_REFUND, 1, key)
             raise
 
 
@@ -233,5 +312,5 @@ def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:
         else:
             media = str(native.media_id or "") or None
             text = str(raw.get("Recognition") or "") if mtype == "voice" else ""
-    return Message(id=new_id("m"), channel=Channel.WECHAT, account=account, native_id=native_id,
+    return Message(id=new_id("m"), channel=CHANNEL, account=account, native_id=native_id,
                    sender_ref=sender, kind=kind, text=text, media=media, ts=ts, raw=raw)

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
+from adapters import registry
 from router.config.settings import Settings
 
 REDACTED = "[redacted]"
@@ -83,10 +84,10 @@ def configured_secrets(settings: Settings) -> list[str]:
     webchat = settings.channels.webchat
     if webchat.secret:
         out.append(webchat.secret)
-    for wx in settings.channels.wechat:
-        out += [wx.app_secret, wx.token, wx.encoding_aes_key or ""]
-    for tg in settings.channels.telegram:
-        out += [tg.token, tg.secret_token or ""]
+    for name, account in settings.channels.all():
+        channel = registry.get(name)
+        if channel is not None:
+            out += channel.secrets(account)
     return [s for s in out if s]
 
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 import enum
 import os
 import time
-from typing import Any
+from typing import Any, NewType
 
 import msgspec
 
+Channel = NewType("Channel", str)
+"""A channel's name, as its adapter registers it (adapters/registry.py): an open set, so a new
+channel needs no change here."""
 
-class Channel(enum.StrEnum):
-    WEBCHAT = "webchat"
-    WECHAT = "wechat"
-    TELEGRAM = "telegram"
+WEBCHAT = Channel("webchat")
+"""The shop's own web chat, which the router serves itself (its widget, page and socket)."""
 
 
 class Direction(enum.StrEnum):
@@ -100,7 +101,7 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """The native payload, kept for audit."""
 
     def dedupe_key(self) -> str:
-        return f"{self.channel.value}:{self.account}:{self.native_id}"
+        return f"{self.channel}:{self.account}:{self.native_id}"
 
     def public(self) -> dict[str, object]:
         """The shape clients see in `message` frames."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.base import Adapter
+from adapters.base import Adapter, Deps, adapter_class
 from kefu_common.errors import StoreError
 from router import logsafe
 from router.archive.db import Archive, default_url
@@ -114,17 +114,11 @@ class Runtime:
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.sessions = Sessions(self.store, self.tokens, self.signer)
         self.adapters: dict[tuple[str, str], Adapter] = {}
-        from adapters.webchat import WebchatAdapter
-
-        if settings.channels.webchat.enabled:
-            self._add(WebchatAdapter(self.ingestor, self.store))
-        from adapters.telegram import TelegramAdapter
-        from adapters.wechat import WechatAdapter
-
-        for wx in settings.channels.wechat:
-            self._add(WechatAdapter(wx, self.ingestor, self.store, settings.source))
-        for tg in settings.channels.telegram:
-            self._add(TelegramAdapter(tg, self.ingestor, self.store, settings.source))
+        deps = Deps(sink=self.ingestor, store=self.store)
+        for name, account in settings.channels.all():
+            cls = adapter_class(name)
+            if cls is not None and getattr(account, "enabled", True):
+                self._add(cls.from_settings(account, deps))
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 
@@ -157,7 +151,7 @@ class Runtime:
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
 
     def _add(self, adapter: Adapter) -> None:
-        self.adapters[(adapter.channel.value, adapter.account)] = adapter
+        self.adapters[(adapter.channel, adapter.account)] = adapter
 
     async def _webchat_secret(self) -> bytes:
         configured = self.settings.channels.webchat.secret

@@ -39,9 +39,11 @@ def check_rules(
     *,
     pools: Collection[str] | None = None,
     skills: Collection[str] | None = None,
+    channels: Collection[str] | None = None,
 ) -> CheckResult:
-    """Check a rules text; with `pools`/`skills`, names outside them are errors."""
-    return _check(text, file, pools, skills, shadow=True)
+    """Check a rules text; with `pools`/`skills`, names outside them are errors; a channel
+    name near one of `channels` (the router's registered channels) is a warning."""
+    return _check(text, file, pools, skills, channels, shadow=True)
 
 
 def _check(
@@ -49,6 +51,7 @@ def _check(
     file: str,
     pools: Collection[str] | None,
     skills: Collection[str] | None,
+    channels: Collection[str] | None,
     *,
     shadow: bool,
 ) -> CheckResult:
@@ -56,7 +59,7 @@ def _check(
         doc = load_yaml(text, file)
     except ConfigError as exc:
         return CheckResult(errors=[exc])
-    ctx = Ctx(doc, pools, skills)
+    ctx = Ctx(doc, pools, skills, channels)
     ruleset = parse_rules(ctx, text)
     # The quadratic shadow analysis only produces warnings, so compiling for use skips it.
     if ruleset is not None and shadow:
@@ -81,9 +84,10 @@ def compile_rules(
     *,
     pools: Collection[str] | None = None,
     skills: Collection[str] | None = None,
+    channels: Collection[str] | None = None,
 ) -> RuleSet:
     """Compile a rules text once; raises ConfigErrors listing every problem."""
-    result = _check(text, file, pools, skills, shadow=False)
+    result = _check(text, file, pools, skills, channels, shadow=False)
     if result.ruleset is None:
         raise ConfigErrors(result.errors)
     return result.ruleset
@@ -94,6 +98,7 @@ def load_rules(
     *,
     pools: Collection[str] | None = None,
     skills: Collection[str] | None = None,
+    channels: Collection[str] | None = None,
 ) -> RuleSet:
     """Read and compile a rules file; raises ConfigError(s) naming FILE:LINE:COL."""
-    return compile_rules(read_text(path), str(path), pools=pools, skills=skills)
+    return compile_rules(read_text(path), str(path), pools=pools, skills=skills, channels=channels)

@@ -39,6 +39,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"; known: {', '.join(choices)}" if choices else ""
 
 
+BUILTIN_CHANNELS = ("webchat", "wechat", "telegram")
+
+
 class Ctx:
     """Collects errors and warnings for one file."""
 
@@ -47,8 +50,12 @@ class Ctx:
         doc: YamlDoc,
         pools: Collection[str] | None = None,
         skills: Collection[str] | None = None,
+        channels: Collection[str] | None = None,
     ) -> None:
         self.doc = doc
+        self.channels = BUILTIN_CHANNELS if channels is None else tuple(channels)
+        """Channel names a near miss of is worth a warning: the router passes its registered
+        channels; on its own the engine knows the ones the router ships with."""
         self.pools = None if pools is None else frozenset(pools)
         self.skills = None if skills is None else frozenset(skills)
         self.errors: list[ConfigError] = []

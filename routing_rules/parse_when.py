@@ -28,7 +28,6 @@ from routing_rules.regex import Regex, RegexBank
 from routing_rules.times import Calendar, parse_days, parse_window
 
 SEGMENTS = ("new", "returning", "vip")
-KNOWN_CHANNELS = ("webchat", "wechat", "telegram")
 COMBINATORS = ("all", "any", "not")
 _COMPARE = re.compile(r"^\s*(==|!=|<=|>=|<|>|=)?\s*(-?\d+)\s*$")
 
@@ -119,11 +118,11 @@ class WhenParser:
                     ok &= self.ctx.known(vp, v, SEGMENTS, "segment")
                 elif label == "previous pool":
                     ok &= self.ctx.known(vp, v, self.ctx.pools, "pool")
-                elif label == "channel" and v not in KNOWN_CHANNELS:
+                elif label == "channel" and v not in self.ctx.channels:
                     # Other channels may be added later, so only a near miss is worth a word.
-                    hint = did_you_mean(v, KNOWN_CHANNELS)
+                    hint = did_you_mean(v, self.ctx.channels)
                     if "did you mean" in hint:
-                        self.ctx.warn(vp, f"channel {v!r} is not a built-in channel{hint}")
+                        self.ctx.warn(vp, f"channel {v!r} is not a known channel{hint}")
             return OneOf(label, attr, values) if ok else None
 
         return leaf

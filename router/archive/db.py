@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from kefu_common.errors import ArchiveError
+from router.archive import search
 from router.archive.schema import conversations, events, messages
 from router.archive.snapshot import Snapshot
 from router.store.conversations import merge_record
@@ -119,6 +120,15 @@ class Archive:
                     raise
         raise AssertionError("unreachable")
 
+    async def write_many(self, snaps: list[Snapshot]) -> list[bool]:
+        """Write several conversations in one transaction (one commit, one fsync, for a batch);
+        each is whole either way. A race on a new row falls back to one transaction each."""
+        try:
+            async with self.engine.begin() as conn:
+                return [await self._write(conn, snap) for snap in snaps]
+        except IntegrityError:
+            return [await self.write(snap) for snap in snaps]
+
     async def _write(self, conn: AsyncConnection, snap: Snapshot) -> bool:
         q = sa.select(conversations.c.version).where(conversations.c.id == snap.id)
         if self.dialect == "postgresql":
@@ -140,7 +150,8 @@ class Archive:
         return True
 
     async def after_write(self, conn: AsyncConnection, snap: Snapshot) -> None:
-        """A hook inside the write's transaction (the search index uses it)."""
+        """Inside the write's transaction: the search index follows the row."""
+        await search.index(conn, self.dialect, snap)
 
     async def version(self, cid: str) -> int | None:
         async with self.engine.connect() as conn:
@@ -194,7 +205,13 @@ class Archive:
                 total += len(ids)
 
     async def before_delete(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
-        """A hook inside a prune's transaction (the search index uses it)."""
+        """Inside a prune's transaction: FTS5 rows have no foreign key to cascade."""
+        await search.unindex(conn, self.dialect, ids)
+
+    async def search(self, toks: list[str], agent: str | None, since: float | None, until: float | None,
+                     limit: int) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            return await search.find(conn, self.dialect, toks, agent, since, until, limit)
 
 
 def _upgrade(sync_conn: sa.Connection) -> None:

@@ -15,7 +15,7 @@ import logging
 import time
 
 from router.archive.db import DB_ERRORS, Archive
-from router.models import Channel, Direction, decode_message
+from router.models import WEBCHAT, Direction, decode_message
 from router.pipeline.streams import keep_going
 from router.store import Store
 from router.store.calls.background import Purge
@@ -106,7 +106,7 @@ class Retention:
                         pipe.delete(k.applied(m.id))
                     else:
                         pipe.delete(k.outbound_sent(m.id))
-                if info.get("channel") == Channel.WEBCHAT.value and info.get("chat"):
+                if info.get("channel") == WEBCHAT and info.get("chat"):
                     # The visitor's feed keeps later conversations' frames: trim only up to this close.
                     cut = int(float(info.get("closed_at") or 0) * 1000) + 1
                     pipe.xtrim(k.feed(info["chat"]), minid=f"{cut}-0")

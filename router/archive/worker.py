@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from router.archive.db import DB_ERRORS, Archive
-from router.archive.snapshot import take
+from router.archive.snapshot import Snapshot, take
+from router.archive.tokens import tokens
 from router.pipeline.streams import Entry, GroupConsumer, keep_going
 from router.store import Store
-from router.store.calls.background import Archived
 from router.store.keys import ARCHIVE_GROUP
 
 log = logging.getLogger("kefu.archive")
@@ -49,6 +50,7 @@ class ArchiveWorker:
         # never the router.
         if not await self.archive.migrate_until_done(self._stopping, log):
             return
+        await asyncio.to_thread(tokens, "预热")  # jieba loads its dictionary off the event loop
         await self.consumer.ensure()
         await keep_going(log, "archive worker", self._stopping, self._turn)
 
@@ -56,15 +58,17 @@ class ArchiveWorker:
         entries: list[Entry] = []
         if self._retry:
             # Our own pending entries first: they failed on the database a moment ago.
-            entries = await self.store.archive.own_pending(self.consumer.name, self.batch_size)
+            resp = await self.store.client.xreadgroup(ARCHIVE_GROUP, self.consumer.name,
+                                                      {self.consumer.stream: "0"}, count=self.batch_size)
+            entries = [e for _, es in resp or [] for e in es if e[1]]
             self._retry = bool(entries)
         if not entries and self.consumer.claim_due():
             _, entries = await self.consumer.claim(self.batch_size)
         if not entries:
             entries = await self.consumer.read(self.batch_size, self.block_ms)
         try:
-            for eid, fields in entries:
-                await self.handle(eid, fields)
+            if entries:
+                await self.handle_batch(entries)
         except DB_ERRORS as exc:
             self._retry, self.outage = True, True
             self._backoff = min(BACKOFF_MAX_S, max(0.2, self._backoff * 2))
@@ -75,17 +79,36 @@ class ArchiveWorker:
             self.outage, self._backoff = False, 0.0
 
     async def handle(self, eid: str, fields: dict[str, str]) -> None:
-        """Write one entry's conversation and ack it; a database error propagates unacked."""
-        cid = fields.get("cid", "")
-        snap = await take(self.store, cid) if cid else None
-        # None: reopened since (its next close enqueues again) or already dropped by retention
-        # (which needs it archived first). Either way this entry has nothing left to do.
-        if snap is not None:
-            if await self.archive.write(snap):
-                self.written += 1
-            await self.store.run(Archived(cid, snap.version))
-        await self.store.archive.done(eid)
+        await self.handle_batch([(eid, fields)])
+
+    async def handle_batch(self, entries: list[Entry]) -> None:
+        """Write the entries' conversations in one transaction, then mark and ack them; a
+        database error propagates with nothing acked."""
+        snaps: dict[str, Snapshot] = {}
+        for _, fields in entries:
+            cid = fields.get("cid", "")
+            # None: reopened since (its next close enqueues again) or already dropped by
+            # retention (which needs it archived first): nothing left to do for this entry.
+            snap = await take(self.store, cid) if cid and cid not in snaps else None
+            if snap is not None:
+                snaps[cid] = snap
+        if snaps:
+            self.written += sum(await self.archive.write_many(list(snaps.values())))
+        def marks(pipe: Any) -> None:
+            for cid, snap in snaps.items():
+                self.store.scripts.queue(pipe, "archived", [self.store.keys.conv_index], [cid, snap.version])
+
+        if snaps:
+            for res in await self.store.scripts.run(self.store.client, marks):
+                if isinstance(res, Exception):
+                    raise res  # unacked: the batch is written again, which changes nothing
+        ids = [eid for eid, _ in entries]
+        pipe = self.store.client.pipeline(transaction=False)
+        pipe.xack(self.consumer.stream, ARCHIVE_GROUP, *ids)
+        pipe.xdel(self.consumer.stream, *ids)
+        await pipe.execute()
 
     async def backlog(self) -> int:
         """Closed conversations waiting to be archived (acked entries are deleted)."""
-        return await self.store.archive.backlog()
+        n: int = await self.store.client.xlen(self.store.keys.archive_queue)
+        return n

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from router.bot.compliance import CompliancePolicy
 from router.bot.pii import mask_pii
-from router.models import Channel, Direction, Message, Reply, Sender
+from router.models import WEBCHAT, Channel, Direction, Message, Reply, Sender
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store
@@ -79,7 +79,7 @@ class Effects:
 
     async def off_hours(self, chat: Chat, text: str, back_at: datetime | None) -> None:
         """Tell an open web chat page when agents are back; other channels get the text only."""
-        if chat.channel != Channel.WEBCHAT.value:
+        if chat.channel != WEBCHAT:
             return
         frame = json.dumps({"type": "off_hours", "conversation_id": chat.cid, "text": text,
                             "back_at": back_at.timestamp() if back_at else None}, ensure_ascii=False)

@@ -218,7 +218,7 @@ class BotStage(Loop):
         now = self.clock()
         if self.hours is None or self.hours.is_open(now):
             return
-        chat = Chat(conversation_id, message.channel.value, message.account, message.sender_ref,
+        chat = Chat(conversation_id, message.channel, message.account, message.sender_ref,
                     message.customer_id or "")
         next_open = self.hours.next_open(now)
         text = off_hours_notice(self.config, next_open, datetime.fromtimestamp(now, UTC))

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters import registry
 from kefu_common.errors import ConfigError
 from kefu_common.yamlpos import read_text
 from router.bot.config import resolve
@@ -74,7 +75,7 @@ def _rules(r: Report, s: Settings) -> RuleSet | None:
         return None  # the settings said so at routing.rules
     pools, skills = known_names(s)
     try:
-        result = check_rules(read_text(path), str(path), pools=pools, skills=skills)
+        result = check_rules(read_text(path), str(path), pools=pools, skills=skills, channels=registry.names())
     except ConfigError as exc:
         r.collect(exc)
         return None

@@ -119,7 +119,7 @@ def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
     from adapters.telegram import set_webhook
 
     settings = resolve_settings(args.config, Path(args.data_dir))
-    bots = {b.bot: b for b in settings.channels.telegram}
+    bots = {b.bot: b for b in settings.channels.of("telegram")}
     if args.bot not in bots:
         known = ", ".join(sorted(bots)) or "none"
         print(f"kefu: no Telegram bot {args.bot!r} in {settings.source}; bots: {known}", file=sys.stderr)

@@ -17,6 +17,7 @@ from typing import Any, Union, get_args, get_origin
 
 import msgspec
 
+from adapters import registry
 from kefu_common.errors import ConfigError
 
 PREFIX = "KEFU_"
@@ -48,7 +49,14 @@ def names(root: type[msgspec.Struct]) -> dict[str, tuple[tuple[str, ...], Any]]:
         for f in msgspec.structs.fields(cls):
             here = (*path, f.name)
             section = _section(f.type)
-            if section is not None:
+            if not path and f.name == "channels":
+                # Each channel's settings type is its own (adapters/registry.py); a channel with
+                # one account (web chat) has names, one with a list of accounts has none.
+                for channel in registry.names():
+                    found = registry.get(channel)
+                    if found is not None and not found.many:
+                        walk(found.settings_type, (*here, channel))
+            elif section is not None:
                 walk(section, here)
             elif path and not _many(f.type):  # top-level values (source, base_dir) are not settings
                 name = PREFIX + "_".join(here).upper()

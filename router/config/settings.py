@@ -8,14 +8,16 @@ NAME, so secrets stay out of the file. Every problem is reported as FILE:LINE:CO
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
+from adapters import registry
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
@@ -58,37 +60,28 @@ class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Shop sites (scheme://host[:port]) that may frame /chat through the embeddable widget."""
 
 
-class WechatAccountSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    account: str
-    app_id: str
-    app_secret: str
-    token: str
-    encoding_aes_key: str | None = None
-    encryption: Literal["plaintext", "compatible", "safe"] | None = None
-    """Which callbacks are taken: `safe` (the default with an AES key) only encrypted ones;
-    `compatible` also plaintext ones, while the WeChat console is switched over; `plaintext`
-    (the default without a key) plaintext ones. docs/security.md."""
-    replay_window_s: int = 300
-    """A callback whose signed timestamp is further than this from our clock is refused."""
-    api_base: str = "https://api.weixin.qq.com"
+class ChannelAccounts(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The `channels:` section: each channel's accounts, parsed with the settings type its adapter
+    registers (adapters/registry.py). A channel the config leaves out has its default accounts
+    (web chat: one, switched on; the others: none)."""
+
+    configured: dict[str, tuple[Any, ...]] = msgspec.field(default_factory=dict)
+
+    def of(self, channel: str) -> tuple[Any, ...]:
+        if channel in self.configured:
+            return self.configured[channel]
+        cls = registry.get(channel)
+        default = cls.default_settings() if cls is not None else None
+        return () if default is None else (default,)
+
+    def all(self) -> list[tuple[str, Any]]:
+        """(channel, settings) of every account of every registered channel, in order."""
+        return [(name, acc) for name in registry.names() for acc in self.of(name)]
 
     @property
-    def mode(self) -> str:
-        return self.encryption or ("safe" if self.encoding_aes_key else "plaintext")
-
-
-class TelegramBotSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    bot: str
-    token: str
-    secret_token: str | None = None
-    mode: Literal["webhook", "polling"] = "webhook"
-    api_base: str = "https://api.telegram.org"
-
-
-class ChannelSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    webchat: WebchatSettings = WebchatSettings()
-    wechat: tuple[WechatAccountSettings, ...] = ()
-    telegram: tuple[TelegramBotSettings, ...] = ()
+    def webchat(self) -> WebchatSettings:
+        found = self.of("webchat")
+        return found[0] if found else WebchatSettings(enabled=False)
 
 
 class RoutingSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -185,7 +178,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     metrics: MetricsSettings = MetricsSettings()
     pools: tuple[PoolSettings, ...] = ()
     agents: tuple[AgentSettings, ...] = ()
-    channels: ChannelSettings = ChannelSettings()
+    channels: ChannelAccounts = ChannelAccounts()
     routing: RoutingSettings = RoutingSettings()
     worker: WorkerSettings = WorkerSettings()
     outbox: OutboxSettings = OutboxSettings()
@@ -260,12 +253,96 @@ def _read_doc(doc: YamlDoc, base_dir: str, unset_env: list[ConfigError] | None,
     errors += environment.apply(data, Settings, os.environ)
     if errors:
         return None, errors
+    raw_channels = data.pop("channels", None)
     data = {**data, "source": doc.file, "base_dir": base_dir}
     try:
         settings = msgspec.convert(data, Settings, strict=False)
     except msgspec.ValidationError as exc:
         return None, [_validation_error(doc, exc)]
-    return settings, _check_meaning(doc, settings)
+    channels = _read_channels(doc, raw_channels, errors)
+    if channels is None:
+        return None, errors
+    settings = msgspec.structs.replace(settings, channels=channels)
+    return settings, errors + _check_meaning(doc, settings)
+
+
+def _read_channels(doc: YamlDoc, raw: Any, errors: list[ConfigError]) -> ChannelAccounts | None:
+    """Each `channels.<name>` with its channel's own settings type, and its channel's checks of
+    meaning, positioned at the offending key. None when a shape is wrong."""
+    if raw is None:
+        return ChannelAccounts()
+    if not isinstance(raw, dict):
+        errors.append(doc.error(("channels",), "channels: expected a mapping of channel name to its settings"))
+        return None
+    shape_ok = True
+    configured: dict[str, tuple[Any, ...]] = {}
+    known = registry.names()
+    for name, value in raw.items():
+        where: tuple[str | int, ...] = ("channels", name)
+        cls = registry.get(str(name))
+        if cls is None:
+            hint = difflib.get_close_matches(str(name), known, n=1)
+            errors.append(doc.error(where, f"unknown channel {name!r}; " + (
+                f"did you mean {hint[0]!r}?" if hint else f"channels are: {', '.join(known)}"), key=True))
+            shape_ok = False
+            continue
+        if cls.many and not isinstance(value, list):
+            errors.append(doc.error(where, f"channels.{name}: expected a list of accounts"))
+            shape_ok = False
+            continue
+        items = list(enumerate(value)) if cls.many else [(None, {} if value is None else value)]
+        accounts: list[Any] = []
+        seen: set[str] = set()
+        for i, item in items:
+            at = where if i is None else (*where, i)
+            if not isinstance(item, dict):
+                errors.append(doc.error(at, f"channels.{name}: each account is a mapping of its settings"))
+                shape_ok = False
+                continue
+            before = len(errors)
+            if at in doc.values:  # not when the section came from KEFU_* alone
+                _check_keys(doc, at, cls.settings_type, errors)
+            if len(errors) > before:
+                shape_ok = False
+                continue
+            try:
+                acc = msgspec.convert(item, cls.settings_type, strict=False)
+            except msgspec.ValidationError as exc:
+                errors.append(_validation_error(doc, exc, at))
+                shape_ok = False
+                continue
+            for path, message in cls.validate(acc):
+                if not _placeholder(item, path):
+                    errors.append(doc.error(_key_at(doc, (*at, *path)), f"channels.{name}: {message}"))
+            account = cls.account_of(acc)
+            if account in seen:
+                errors.append(doc.error(at, f"channels.{name}: two accounts are named {account!r}"))
+            seen.add(account)
+            accounts.append(acc)
+        configured[str(name)] = tuple(accounts)
+    return ChannelAccounts(configured=configured) if shape_ok else None
+
+
+def _key_at(doc: YamlDoc, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """`path`, or its `X_env` twin when the value came from the environment."""
+    if path and isinstance(path[-1], str) and path not in doc.values:
+        twin = (*path[:-1], path[-1] + _ENV_SUFFIX)
+        if twin in doc.values:
+            return twin
+    return path
+
+
+def _placeholder(item: dict[str, Any], path: tuple[str | int, ...]) -> bool:
+    """The offending value is `kefu check`'s stand-in for an unset variable: already a warning."""
+    value: Any = item
+    for part in path:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            return False
+    return isinstance(value, str) and value.startswith("<unset ")
 
 
 def _struct_fields(tp: Any) -> dict[str, Any]:
@@ -290,7 +367,7 @@ def _check_keys(doc: YamlDoc, path: tuple[str | int, ...], tp: Any, errors: list
     for err in doc.unknown_keys(path, allowed_env):
         errors.append(err)
     for key, ftype in fields.items():
-        if key not in node:
+        if key not in node or (not path and key == "channels"):  # each channel checks its own
             continue
         sub = (*path, key)
         inner = _unwrap(ftype)
@@ -341,11 +418,12 @@ def _resolve_env(doc: YamlDoc, node: Any, path: tuple[str | int, ...], errors: l
 _PATH_RE = re.compile(r"`\$((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)`")
 
 
-def _validation_error(doc: YamlDoc, exc: msgspec.ValidationError) -> ConfigError:
+def _validation_error(doc: YamlDoc, exc: msgspec.ValidationError,
+                      prefix: tuple[str | int, ...] = ()) -> ConfigError:
     """Map msgspec's `$.agents[0].max_chats` path back to a line and column."""
     text = str(exc)
     m = _PATH_RE.search(text)
-    path: list[str | int] = []
+    path: list[str | int] = list(prefix)
     if m:
         for part in re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", m.group(1)):
             path.append(part[0] if part[0] else int(part[1]))
@@ -400,16 +478,6 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         if not _ORIGIN.match(origin):
             errors.append(doc.error(("channels", "webchat", "allowed_origins", i),
                                     f"{origin!r} is not an origin like https://shop.example.com[:port]"))
-    for i, wx in enumerate(s.channels.wechat):
-        at: tuple[str, str, int] = ("channels", "wechat", i)
-        if wx.encryption in ("safe", "compatible") and not wx.encoding_aes_key:
-            errors.append(doc.error((*at, "encryption"),
-                                    f"encryption: {wx.encryption} needs encoding_aes_key (or encoding_aes_key_env)"))
-        if wx.encryption == "plaintext" and wx.encoding_aes_key:
-            errors.append(doc.error((*at, "encryption"), "encryption: plaintext with an encoding_aes_key: "
-                                    "say compatible to also take encrypted callbacks, or remove the key"))
-        if not 30 <= wx.replay_window_s <= 3600:
-            errors.append(doc.error((*at, "replay_window_s"), "replay_window_s: expected 30 to 3600 seconds"))
     for i, proxy in enumerate(s.web.trusted_proxies):
         try:
             ipaddress.ip_network(proxy, strict=False)

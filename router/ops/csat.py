@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kefu_common.errors import ProtocolError
-from router.models import Channel
+from router.models import WEBCHAT
 from router.store import Store
 from router.store.calls.streams import CsatRecord
 
@@ -59,7 +59,7 @@ class Csat:
 
     async def customer_of(self, visitor: str) -> str | None:
         """The customer id behind a web chat visitor, once they have written."""
-        return await self.store.customers.by_identity(Channel.WEBCHAT.value, "web", visitor)
+        return await self.store.customers.by_identity(WEBCHAT, "web", visitor)
 
     async def record(self, customer: str | None, cid: str, rating: int, comment: str,
                      now: float | None = None) -> Rating:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from adapters import registry
 from router.config.settings import SlaSettings
 from router.models import Channel, Reply, Sender
 from router.pipeline.outbox import Outbox
@@ -30,7 +31,6 @@ from router.store.calls.background import QueueAnnounce, QueueMoved, QueueText
 
 log = logging.getLogger("kefu.queue_texts")
 
-TEXT_CHANNELS = ("wechat:", "telegram:")
 MOVES = ("agent", "closed", "agent_left")
 """Customer frames that mean a conversation left or re-entered a queue."""
 TIMER_KINDS = ("queue_announce", "queue_position")
@@ -63,7 +63,7 @@ class QueueTexter:
         """Hub callback for every customer frame: a queue frame for a text channel may become a
         text; a conversation leaving or re-entering a queue moves everyone behind it."""
         if '"type":"queue"' in frame:
-            if address.startswith(TEXT_CHANNELS):
+            if not registry.capabilities(address.partition(":")[0]).live_frames:
                 self._spawn(self._handle(json.loads(frame)))
         elif any(f'"type":"{kind}"' in frame for kind in MOVES):
             cid = json.loads(frame).get("conversation_id")

@@ -45,5 +45,5 @@ class Ingestor:
             raise StoreUnavailable(f"the message queue is unavailable; try again ({type(exc).__name__})") from exc
         await self.store.replicated(self.store.keys.inbound)  # a duplicate waits too: its first WAIT may have failed
         if added.new:
-            self.accepted[msg.channel.value] += 1
+            self.accepted[msg.channel] += 1
         return Accepted(message_id=added.id, duplicate=not added.new)

@@ -20,7 +20,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from adapters.base import Adapter
 from kefu_common.errors import ChannelError, PermanentChannelError, RetryableChannelError
 from router.config.settings import OutboxSettings
-from router.models import Channel, Direction, Message, Reply
+from router.models import WEBCHAT, Channel, Direction, Message, Reply
 from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.pipeline.ingest import DEDUPE_TTL_S
 from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
@@ -55,7 +55,7 @@ class Outbox:
         conv = await self.store.conversations.get(cid)
         channel, account, chat, customer = (conv.channel, conv.account, conv.chat, conv.customer_id) if conv else (
             None, None, None, None)
-        if not (channel and chat) or (channel == Channel.WEBCHAT.value and not webchat):
+        if not (channel and chat) or (channel == WEBCHAT and not webchat):
             return
         await self.enqueue(Reply(
             id=f"m_sys_{key.replace(':', '_')}", conversation_id=cid, customer_id=customer or "",
@@ -225,11 +225,11 @@ class Sender(StreamLoop):
         if await self.store.streams.was_sent(reply.id):
             await self._finish(eid, reply, seq)  # sent before a crash; do not send twice
             return
-        adapter = self.adapters.get((reply.channel.value, reply.account))
+        adapter = self.adapters.get((reply.channel, reply.account))
         status, reason = "sent", None
         try:
             if adapter is None:
-                raise PermanentChannelError(f"no {reply.channel.value} account {reply.account!r} is configured")
+                raise PermanentChannelError(f"no {reply.channel} account {reply.account!r} is configured")
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.settings.max_attempts),
                 wait=_wait(self.settings),
@@ -240,11 +240,11 @@ class Sender(StreamLoop):
                     try:
                         await adapter.send(reply)
                     except ChannelError as exc:
-                        self.errors[(reply.channel.value, _code(exc))] += 1
+                        self.errors[(reply.channel, _code(exc))] += 1
                         raise
             await self.store.streams.mark_sent(reply.id, DEDUPE_TTL_S)
             self.sent += 1
-            self.sent_by_channel[reply.channel.value] += 1
+            self.sent_by_channel[reply.channel] += 1
         except ChannelError as exc:
             status, reason = "failed", exc.reason
             await self.store.streams.dead_letter({

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from kefu_common.errors import ProtocolError
 from router.auth import Principal
-from router.models import Channel, Role
+from router.models import WEBCHAT, Role
 from router.web import frames
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ async def from_customer(rt: Runtime, visitor: str, gate: Throttle) -> None:
     if not gate.ready("customer"):
         return
     store = rt.store
-    cust = await store.customers.by_identity(Channel.WEBCHAT.value, "web", visitor)
+    cust = await store.customers.by_identity(WEBCHAT, "web", visitor)
     cid = cust and await store.customers.open_conversation(cust)
     conv = await store.conversations.get(cid) if cid else None
     if conv is not None and conv.state == "assigned" and conv.agent:
@@ -72,7 +72,7 @@ async def from_agent(rt: Runtime, who: Principal, cid: str, gate: Throttle) -> N
         raise ProtocolError("unknown_conversation", f"no conversation {cid}")
     if conv.agent != who.agent_id and not who.can(Role.SUPERVISOR):
         raise ProtocolError("not_assigned_to_you", f"{cid} is not assigned to you")
-    if conv.state != "assigned" or conv.channel != Channel.WEBCHAT.value or not conv.chat or not gate.allow(cid):
+    if conv.state != "assigned" or conv.channel != WEBCHAT or not conv.chat or not gate.allow(cid):
         return
     frame = frames.dump({"type": "typing", "from": "agent", "conversation_id": cid})
     await rt.store.publish(rt.store.keys.customer_channel, f"{conv.channel}:{conv.chat}\n-\n{frame}")

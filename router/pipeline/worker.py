@@ -134,8 +134,8 @@ class RouteWorker(StreamLoop):
             return [], []
         now = time.time()
         resolved = await self.store.run_many([
-            Resolve(m.id, f"{m.channel.value}:{m.account}:{m.sender_ref}", new_id("cu"), new_id("c"), now,
-                    self.settings.reopen_window_s, m.channel.value, m.account, m.sender_ref,
+            Resolve(m.id, f"{m.channel}:{m.account}:{m.sender_ref}", new_id("cu"), new_id("c"), now,
+                    self.settings.reopen_window_s, m.channel, m.account, m.sender_ref,
                     m.customer_name or "")
             for _, m in msgs
         ])
@@ -156,7 +156,7 @@ class RouteWorker(StreamLoop):
             m = msgspec.structs.replace(m, conversation_id=res.cid, customer_id=res.customer)
             try:
                 decision = decider.decide(RuleInput(
-                    text=m.text, channel=m.channel.value, account=m.account,
+                    text=m.text, channel=m.channel, account=m.account,
                     now=datetime.fromtimestamp(m.ts or now, UTC), kind=m.kind.value,
                     customer_tags=frozenset(res.tags), segment=res.segment,
                     message_count=res.messages + 1, reopened=res.reopened > 0,
@@ -205,7 +205,7 @@ class RouteWorker(StreamLoop):
             return
         pipe = self.store.client.pipeline(transaction=False)
         for m in with_media:
-            key = self.keys.media_convs(m.channel.value, m.account, str(m.media))
+            key = self.keys.media_convs(m.channel, m.account, str(m.media))
             pipe.sadd(key, str(m.conversation_id))
             pipe.expire(key, MEDIA_TTL_S)
         await pipe.execute()

@@ -59,7 +59,7 @@ def _record(cid: str, conv: dict[str, str], cust: list[str | None], entries: lis
     m = inbound[idx]
     segment, tags = cust[0] or "new", cust[1] or "[]"
     inp = RuleInput(
-        text=m.text, channel=m.channel.value, account=m.account, now=_stamp(m.ts or decided),
+        text=m.text, channel=m.channel, account=m.account, now=_stamp(m.ts or decided),
         kind=m.kind.value, customer_tags=frozenset(str(t) for t in json.loads(tags)),
         segment=segment, message_count=idx + 1, reopened=reopened,
         previous_pool=conv.get("prev_pool") or None,

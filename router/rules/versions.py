@@ -16,6 +16,7 @@ import time
 from collections.abc import Collection
 from typing import Any
 
+from adapters import registry
 from kefu_common.errors import ConfigError, ConfigErrors, ProtocolError
 from kefu_common.yamlpos import load_yaml
 from router.ops.sla import check_rules as check_sla
@@ -83,7 +84,7 @@ class RuleVersions:
         """Names a rule's `sla:` may use (router/ops/sla.py sets them); None checks nothing."""
 
     def check(self, source: str, file: str = "<rules>") -> CheckResult:
-        result = check_rules(source, file, pools=self.pools, skills=self.skills)
+        result = check_rules(source, file, pools=self.pools, skills=self.skills, channels=registry.names())
         if result.ruleset is not None and self.sla_profiles is not None:
             if problems := check_sla(result.ruleset, self.sla_profiles):
                 result.errors.extend(problems)

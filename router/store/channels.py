@@ -78,10 +78,10 @@ class TelegramRecords:
 
     async def parts_sent(self, reply_id: str) -> int:
         """How many parts of a split reply Telegram already took."""
-        return int(await self._r.get(self._k.telegram_parts(reply_id)) or 0)
+        return int(await self._r.get(self._k.reply_parts(reply_id)) or 0)
 
     async def mark_parts_sent(self, reply_id: str, n: int, ttl_s: int) -> None:
-        await self._r.set(self._k.telegram_parts(reply_id), n, ex=ttl_s)
+        await self._r.set(self._k.reply_parts(reply_id), n, ex=ttl_s)
 
     async def moved_to(self, bot: str, chat: str) -> str | None:
         """A group's new supergroup chat id after it migrated, if it did."""

@@ -20,6 +20,7 @@ on the slots their names hash to, not all on one shard (`{rt:shopA}` and `{rt:sh
 - ``{rules:NS}`` the routing-rule versions and the pointer to the active one (one activation
   script).
 - ``{csat:NS}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
+- ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
 - ``{hook:NS:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
   records a rating and its indexes together).
 
@@ -397,6 +398,17 @@ class Keys:
         expires with the window, because WeChat allows only a few replies per window."""
         return f"{{wx:{self.ns}:{account}}}:quota:{openid}"
 
+    def reply_parts(self, reply_id: str) -> str:
+        """String: how many parts of a split reply the channel took, so an outbox retry of the
+        reply does not send those parts again (adapters.base.Adapter.send)."""
+        return f"{{out:{self.ns}}}:parts:{reply_id}"
+
+    def channel_state(self, channel: str, account: str, *parts: str) -> str:
+        """Any key a channel keeps for itself (tokens, windows, migrations), under one tag per
+        account so one account's keys share a slot. A new channel names its keys here, through
+        this function, instead of adding methods to this module."""
+        return ":".join((f"{{ch:{self.ns}:{channel}:{account}}}", *parts))
+
     # -- Telegram -----------------------------------------------------------------------------
     def media_convs(self, channel: str, account: str, media: str) -> str:
         """Set (EX 90 days, renewed by each message): the conversations whose customer sent this
@@ -410,11 +422,7 @@ class Keys:
         (adapters/replay.py)."""
         return f"{{hook:{self.ns}:{channel}:{account}}}:nonce:{timestamp}:{nonce}"
 
-    def telegram_parts(self, reply_id: str) -> str:
-        """String: how many parts of a split reply Telegram took, so an outbox retry of the
-        reply does not send those parts again."""
-        return f"{{out:{self.ns}}}:tgparts:{reply_id}"
-
+    # -- Telegram -----------------------------------------------------------------------------
     def telegram_migrated(self, bot: str, chat: str) -> str:
         """String: a group's new supergroup chat id after ChatMigrated; later replies go there."""
         return f"{{tg:{self.ns}:{bot}}}:migrated:{chat}"

@@ -43,14 +43,14 @@ class Access:
 
     async def media(self, channel: Channel, account: str, media: str) -> bool:
         k = self.rt.store.keys
-        holders = sorted(await self.rt.store.client.smembers(k.media_convs(channel.value, account, media)))
+        holders = sorted(await self.rt.store.client.smembers(k.media_convs(channel, account, media)))
         for cid in holders:
             if await may_see_conversation(self.rt, self.who, cid):
                 return True
         return False
 
     async def user(self, channel: Channel, account: str, user: str) -> bool:
-        cust = await self.rt.store.client.get(self.rt.store.keys.identity(channel.value, account, user))
+        cust = await self.rt.store.client.get(self.rt.store.keys.identity(channel, account, user))
         return bool(cust) and await may_see_customer(self.rt, self.who, cust)
 
 

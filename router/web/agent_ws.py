@@ -166,6 +166,7 @@ class AgentSession:
         cid = frames.text_field(frame, "conversation_id")
         body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars)
         client_id = frames.text_field(frame, "client_msg_id")
+        await self._deliverable(cid, body)
         warning = check_agent_text(rt, body, client_id)  # raises in block mode: nothing is sent
         if warning:
             await self.ws.send_str(frames.dump(warning))
@@ -177,6 +178,17 @@ class AgentSession:
         )
         mid, _new = await rt.outbox.enqueue(reply)
         return {"type": "ack", "client_msg_id": client_id, "message_id": mid, "conversation_id": cid}
+
+    async def _deliverable(self, cid: str, body: str) -> None:
+        """Refuse, before anything changes, a reply the customer's channel can never deliver
+        (longer than its limit allows, even split)."""
+        conv = await self.rt.store.conversation(cid)
+        if not conv:
+            return  # the reply script says what is wrong with the conversation
+        adapter = self.rt.adapters.get((str(conv.get("channel")), str(conv.get("account"))))
+        why = adapter.undeliverable(body) if adapter is not None else None
+        if why:
+            raise ProtocolError("undeliverable", why)
 
     async def close(self, frame: dict[str, Any]) -> None:
         cid = frames.text_field(frame, "conversation_id")

@@ -87,43 +87,27 @@ def signed_in(route: web.RouteDef) -> web.RouteDef:
     return web.RouteDef(route.method, route.path, guarded, route.kwargs)
 
 
-@routes.get("/api/v1/conversations")
-async def list_conversations(request: web.Request) -> web.Response:
-    """Newest first; agents see their own, supervisors and admins see all."""
-    who = principal(request)
-    rt = request.app[RUNTIME]
-    try:
-        limit = min(int(request.query.get("limit", "50")), 500)
-    except ValueError:
-        raise ProtocolError("bad_query", "limit must be a whole number") from None
-    state = request.query.get("state")
-    if who.can(Role.SUPERVISOR):
-        ids = await rt.store.conversations.recent_ids(limit * 4)
-    else:
-        ids = await rt.store.agents.conversation_ids(who.agent_id)
-    convs = await rt.store.conversations.many(ids)
-    if state:
-        convs = [c for c in convs if c.state == state]
-    return web.json_response({"conversations": [c.view() for c in convs[:limit]]})
-
-
 @routes.get("/api/v1/conversations/{id}")
 async def get_conversation(request: web.Request) -> web.Response:
     who = principal(request)
     rt = request.app[RUNTIME]
     cid = request.match_info["id"]
-    conv = await rt.store.conversations.get(cid)
+    conv = await rt.store.conversation(cid)
     if conv is None:
         return await _archived_conversation(request, who, cid)
-    if not who.can(Role.SUPERVISOR) and conv.agent != who.agent_id:
+    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
         raise AuthError("this conversation is not assigned to you", status=403)
-    customer = await rt.store.customers.get(conv.customer_id or "")
+    customer = await rt.store.customer(conv["customer_id"] or "")
     messages = await rt.transcript.public(cid)
-    return web.json_response({"conversation": {**conv.view(), "archived": False},
-                              "customer": customer and customer.view(), "messages": messages, "archived": False})
+    return web.json_response({"conversation": {**conv, "archived": False}, "customer": customer,
+                              "messages": messages, "archived": False})
+
+
 async def _archived_conversation(request: web.Request, who: Principal, cid: str) -> web.Response:
     """Redis let go of it (retention): the archive answers, in the same shape."""
     rt = request.app[RUNTIME]
+    if not rt.archive.ready.is_set():
+        raise ProtocolError("archive_unavailable", "the archive is starting; try again", 503)
     try:
         conv = await rt.archive.conversation(cid)
     except DB_ERRORS:
@@ -133,8 +117,7 @@ async def _archived_conversation(request: web.Request, who: Principal, cid: str)
     if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
         raise AuthError("this conversation is not assigned to you", status=403)
     messages = conv.pop("messages")
-    person = await rt.store.customers.get(conv["customer_id"])
-    customer = person.view() if person else {
+    customer = await rt.store.customer(conv["customer_id"]) or {
         "id": conv["customer_id"], "name": conv["customer_name"], "identities": []}
     return web.json_response({"conversation": conv, "customer": customer, "messages": messages, "archived": True})
 
@@ -156,8 +139,7 @@ async def set_agent_status(request: web.Request) -> web.Response:
     if status not in ("online", "away", "offline"):
         raise ProtocolError("bad_request", '"status" must be online, away or offline')
     await request.app[PRESENCE].set_status(aid, str(status), "api")
-    agent = await request.app[RUNTIME].store.agents.get(aid)
-    return web.json_response({"agent": agent and agent.view()})
+    return web.json_response({"agent": await request.app[RUNTIME].store.agent(aid)})
 
 
 @routes.post("/api/v1/conversations/{id}/close")

@@ -16,6 +16,7 @@ from router.web import (
     bot_api,
     chat_socket,
     console_api,
+    history_api,
     metrics,
     openapi,
     ops_api,
@@ -124,6 +125,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(sla_api.routes)
     app.router.add_routes(widget.routes)
     app.router.add_routes(reports_api.routes)
+    app.router.add_routes(history_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)
     return app

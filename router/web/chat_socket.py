@@ -56,7 +56,7 @@ class ChatSocket:
 
     def routes(self) -> Sequence[web.RouteDef]:
         return [
-            web.post(f"/api/v1/{self.channel.value}/sessions", self.new_session),
+            web.post(f"/api/v1/{self.channel}/sessions", self.new_session),
             web.get("/ws/chat", self.socket),
         ]
 
@@ -83,7 +83,7 @@ class ChatSocket:
         address = request.app[PROXIES].client_address(request)
         ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
         await ws.prepare(request)
-        feed_address = f"{self.channel.value}:{visitor}"
+        feed_address = f"{self.channel}:{visitor}"
         tap = Tap(feed_address, ws.send_str, lambda t, after: self._replay(visitor, t, after))
         rt.hub.add_customer(feed_address, tap)
         rt.sockets.add(ws)

@@ -10,7 +10,7 @@ from aiohttp import web
 from helpers.fake_telegram import FakeTelegram, fake_telegram
 from helpers.fake_wechat import FakeWechat, fake_wechat, serve_app
 
-from adapters.base import Adapter
+from adapters.base import Adapter, Deps
 from adapters.telegram import TelegramAdapter
 from adapters.wechat import WechatAdapter
 from router.pipeline.ingest import Ingestor
@@ -43,7 +43,7 @@ async def tg_api() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def wechat(store: Store, wx_api: FakeWechat) -> AsyncIterator[WechatAdapter]:
-    adapter = WechatAdapter(wx_settings(wx_api), Ingestor(store), store)
+    adapter = WechatAdapter(wx_settings(wx_api), Deps(Ingestor(store), store))
     await adapter.start()
     try:
         yield adapter
@@ -53,7 +53,7 @@ async def wechat(store: Store, wx_api: FakeWechat) -> AsyncIterator[WechatAdapte
 
 @pytest.fixture
 async def telegram(store: Store, tg_api: FakeTelegram) -> AsyncIterator[TelegramAdapter]:
-    adapter = TelegramAdapter(tg_settings(tg_api), Ingestor(store), store)
+    adapter = TelegramAdapter(tg_settings(tg_api), Deps(Ingestor(store), store))
     await adapter.start()
     try:
         yield adapter

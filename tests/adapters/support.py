@@ -5,7 +5,8 @@ from __future__ import annotations
 from helpers.fake_telegram import FakeTelegram
 from helpers.fake_wechat import FakeWechat
 
-from router.config.settings import TelegramBotSettings, WechatAccountSettings
+from adapters.telegram import TelegramBotSettings
+from adapters.wechat import WechatAccountSettings
 from router.models import Message, decode_message
 from router.store import Store
 

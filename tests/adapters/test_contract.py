@@ -20,7 +20,7 @@ from adapters.base import Adapter
 from adapters.wechat_crypto import MessageCrypto
 from kefu_common.errors import PermanentChannelError, RetryableChannelError
 from router.config.settings import parse_settings
-from router.models import Channel, Message, Reply
+from router.models import WEBCHAT, Channel, Message, Reply
 from router.runtime import Runtime
 from tests.adapters.support import AES_KEY, TG_SECRET, WX_TOKEN
 
@@ -37,7 +37,7 @@ class Harness(abc.ABC):
 
     @property
     def adapter(self) -> Adapter:
-        return self.rt.adapters[(self.channel.value, self.account)]
+        return self.rt.adapters[(self.channel, self.account)]
 
     async def setup(self) -> None:  # noqa: B027 -- optional
         pass
@@ -58,15 +58,15 @@ class Harness(abc.ABC):
 
     def fail_next(self, permanent: bool) -> None:
         """Make the channel API refuse the next send; only channels with an API of their own."""
-        raise NotImplementedError(f"{self.channel.value} has no channel API that can refuse a send")
+        raise NotImplementedError(f"{self.channel} has no channel API that can refuse a send")
 
     def reply(self, text: str, rid: str = "r1") -> Reply:
-        return Reply(id=rid, conversation_id=f"c-{self.channel.value}", customer_id="cu",
+        return Reply(id=rid, conversation_id=f"c-{self.channel}", customer_id="cu",
                      channel=self.channel, account=self.account, chat=self.chat, text=text, author="alice")
 
 
 class WebchatHarness(Harness):
-    channel, account = Channel.WEBCHAT, "web"
+    channel, account = WEBCHAT, "web"
 
     async def setup(self) -> None:
         async with self.http.post(f"{self.base}/api/v1/webchat/sessions") as r:
@@ -91,7 +91,7 @@ class WebchatHarness(Harness):
 
 
 class WechatHarness(Harness):
-    channel, account = Channel.WECHAT, "shop"
+    channel, account = Channel("wechat"), "shop"
     api: FakeWechat
     chat = "oContractCustomer"  # type: ignore[assignment]
 
@@ -112,7 +112,7 @@ class WechatHarness(Harness):
 
 
 class TelegramHarness(Harness):
-    channel, account = Channel.TELEGRAM, "shopbot"
+    channel, account = Channel("telegram"), "shopbot"
     api: FakeTelegram
     chat = "777001"  # type: ignore[assignment]
 
@@ -204,7 +204,7 @@ async def test_dedupe_key(harness: Harness) -> None:
     msgs = await mine(harness)
     assert [m.text for m in msgs] == ["again", "new"]
     assert msgs[0].native_id == harness.native_id(102)
-    assert msgs[0].dedupe_key() == f"{harness.channel.value}:{harness.account}:{harness.native_id(102)}"
+    assert msgs[0].dedupe_key() == f"{harness.channel}:{harness.account}:{harness.native_id(102)}"
 
 
 async def test_send(harness: Harness) -> None:

@@ -159,3 +159,52 @@ async def test_a_rate_limited_chat_does_not_hold_up_another(
                        and f["conversation_id"] == conv_a, timeout=10)
     assert tg_api.sent_to(1001) == ["to A"]
     await alice.close()
+
+
+def _paragraphs(n: int, size: int) -> list[str]:
+    """n numbered paragraphs of `size` characters each, so the order of parts shows."""
+    return [f"第{i}段" + "字" * (size - len(f"第{i}段")) for i in range(n)]
+
+
+async def test_a_long_reply_reaches_wechat_and_telegram_in_order(
+        router: tuple[str, aiohttp.ClientSession], wx_api: FakeWechat, tg_api: FakeTelegram) -> None:
+    base, http = router
+    alice = await agent(http, base, "alice-token-1234")
+    assert await wechat_says(http, base, "说明书发我", 7101) == (200, "success")
+    wx_conv = await assigned(alice, "wechat")
+    assert await telegram_says(http, base, 9101, text="send me the manual") == 200
+    tg_conv = await assigned(alice, "telegram")
+
+    # 4,500 characters: over WeChat's 2,000 (it failed permanently before), under the agent box's 8,000.
+    wx_text = "\n\n".join(_paragraphs(3, 1500))
+    assert (await say(alice, wx_conv["conversation"]["id"], wx_text))["status"] == "sent"
+    got = [s["text"]["content"] for s in wx_api.sent]
+    assert got == _paragraphs(3, 1500)  # three messages, cut at the paragraphs, in order
+    assert all(len(p) <= 2000 for p in got)
+
+    tg_text = "\n\n".join(_paragraphs(3, 2500))
+    assert (await say(alice, tg_conv["conversation"]["id"], tg_text))["status"] == "sent"
+    assert tg_api.sent_to(str(CHAT)) == _paragraphs(3, 2500)
+
+
+async def test_a_reply_the_channel_can_never_deliver_is_refused_with_an_error_frame(
+        wx_api: FakeWechat, tg_api: FakeTelegram, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEFU_TEST_WX_SECRET", wx_api.app_secret)
+    monkeypatch.setenv("KEFU_TEST_TG_TOKEN", tg_api.token)
+    text = BASIC.format(cap=5) + "limits:\n  max_text_chars: 50000\n" + CHANNELS.format(
+        app_id=wx_api.app_id, wx_token=WX_TOKEN, aes=AES_KEY, wx=wx_api.base, secret=TG_SECRET, tg=tg_api.base)
+    async with running(parse_settings(text, "<test>"), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        assert await wechat_says(http, base, "在吗", 7201) == (200, "success")
+        cid = (await assigned(alice, "wechat"))["conversation"]["id"]
+        before = await rt.store.client.xlen(rt.store.keys.outbound)
+        # Six messages of 2,000: WeChat lets an account send a customer five per window.
+        await alice.send({"type": "reply", "conversation_id": cid, "text": "x" * 12_000, "client_msg_id": "long"})
+        err = await alice.expect(lambda f: f["type"] == "error")
+        assert (err["code"], err.get("ref")) == ("undeliverable", "long")
+        assert "6 messages" in err["detail"] and "at most 5" in err["detail"]
+        assert await rt.store.client.xlen(rt.store.keys.outbound) == before
+        assert (await rt.store.conversation(cid) or {}).get("first_reply_at") in (None, "", 0)
+        # Five messages' worth still goes out, in five parts.
+        assert (await say(alice, cid, "x" * 10_000))["status"] == "sent"
+        assert [len(s["text"]["content"]) for s in wx_api.sent] == [2000] * 5

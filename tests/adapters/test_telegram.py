@@ -18,10 +18,11 @@ from helpers.fake_telegram import (
     too_many,
 )
 
+from adapters.base import Deps
 from adapters.telegram import TelegramAdapter, set_webhook
 from adapters.telegram_parse import parse_update
 from adapters.telegram_send import Pacer, split_text, u16
-from kefu_common.errors import ConfigError, PermanentChannelError, RetryableChannelError
+from kefu_common.errors import PermanentChannelError, RetryableChannelError
 from router.models import Channel, Kind, Reply
 from router.pipeline.ingest import Ingestor
 from router.store import Store
@@ -38,7 +39,7 @@ def update(uid: int, text: str = "hello", chat: int = CHAT, **extra: Any) -> dic
 
 
 def reply(text: str, chat: int | str = CHAT, rid: str = "r1") -> Reply:
-    return Reply(id=rid, conversation_id=f"c{chat}", customer_id="cu", channel=Channel.TELEGRAM,
+    return Reply(id=rid, conversation_id=f"c{chat}", customer_id="cu", channel=Channel("telegram"),
                  account="shopbot", chat=str(chat), text=text, author="alice")
 
 
@@ -110,13 +111,6 @@ def test_parse_edited_and_callback() -> None:
     m = parse_update("shopbot", cq)
     assert m is not None and (m.kind, m.text, m.sender_ref) == (Kind.EVENT, "[button: order:17]", str(CHAT))
     assert parse_update("shopbot", {"update_id": 11, "my_chat_member": {}}) is None
-
-
-def test_webhook_mode_needs_a_secret(store: Store, tg_api: FakeTelegram) -> None:
-    cfg = tg_settings(tg_api)
-    no_secret = type(cfg)(bot="b", token=cfg.token, mode="webhook", api_base=cfg.api_base)
-    with pytest.raises(ConfigError, match="needs secret_token"):
-        TelegramAdapter(no_secret, Ingestor(store), store)
 
 
 # -- outbound ---------------------------------------------------------------------------------
@@ -217,7 +211,7 @@ async def test_set_webhook_sends_secret_and_allowed_updates(tg_api: FakeTelegram
 
 async def test_polling_ingests_and_confirms_updates(store: Store, tg_api: FakeTelegram) -> None:
     tg_api.updates = [update(500, "via polling"), update(501, "second")]
-    adapter = TelegramAdapter(tg_settings(tg_api, mode="polling"), Ingestor(store), store)
+    adapter = TelegramAdapter(tg_settings(tg_api, mode="polling"), Deps(Ingestor(store), store))
     await adapter.start()
     try:
         for _ in range(100):

@@ -12,13 +12,13 @@ from aiohttp import web
 from helpers.fake_wechat import FakeWechat, event_xml, safe_body, serve_app, signed_query, text_xml
 
 from adapters import wechat_api
+from adapters.base import Deps
 from adapters.wechat import QUOTA, WechatAdapter
 from adapters.wechat_crypto import MessageCrypto
-from kefu_common.errors import ConfigError, PermanentChannelError, RetryableChannelError
+from kefu_common.errors import PermanentChannelError, RetryableChannelError
 from router.models import Channel, Kind, Reply
 from router.pipeline.ingest import Ingestor
 from router.store import Store
-from router.store.channels import WechatRecords
 from router.web.app import errors
 from tests.adapters.support import AES_KEY, WX_TOKEN, inbound, snapshot, wx_settings
 
@@ -26,7 +26,7 @@ OPENID = "oCustomer123"
 
 
 def reply(text: str = "您好，已发货", chat: str = OPENID, rid: str = "r1") -> Reply:
-    return Reply(id=rid, conversation_id="c1", customer_id="cu1", channel=Channel.WECHAT,
+    return Reply(id=rid, conversation_id="c1", customer_id="cu1", channel=Channel("wechat"),
                  account="shop", chat=chat, text=text, author="alice")
 
 
@@ -91,7 +91,7 @@ async def test_each_mode_is_accepted_once_and_answered_success(
 ])
 def test_parse_normalises_every_type(wechat: WechatAdapter, xml: str, kind: Kind, text: str,
                                      media: str | None) -> None:
-    m = wechat.parse(xml.encode())
+    [m] = wechat.parse(xml.encode())
     assert (m.kind, m.text, m.media) == (kind, text, media)
     assert m.raw is not None and m.raw["FromUserName"] == "u"
 
@@ -102,12 +102,12 @@ def test_parse_normalises_every_type(wechat: WechatAdapter, xml: str, kind: Kind
     ("subscribe", "qrscene_7", "[subscribe_scan: 7]"),
 ])
 def test_events_are_deduped_by_sender_and_time(wechat: WechatAdapter, event: str, key: str, text: str) -> None:
-    m = wechat.parse(event_xml(OPENID, event, 1_700_000_123, key).encode())
+    [m] = wechat.parse(event_xml(OPENID, event, 1_700_000_123, key).encode())
     assert (m.kind, m.text, m.native_id) == (Kind.EVENT, text, f"{OPENID}:1700000123")
 
 
 def test_unknown_event_is_kept(wechat: WechatAdapter) -> None:
-    m = wechat.parse(event_xml(OPENID, "VIEW", key="http://shop").encode())
+    [m] = wechat.parse(event_xml(OPENID, "VIEW", key="http://shop").encode())
     assert m.kind is Kind.UNKNOWN and m.raw and m.raw["Event"] == "VIEW"
 
 
@@ -155,13 +155,6 @@ async def test_hostile_bodies_are_refused_and_leave_no_trace(
     assert await snapshot(store) == before
 
 
-async def test_bad_aes_key_fails_at_start_up_with_its_account(store: Store, wx_api: FakeWechat) -> None:
-    cfg = wx_settings(wx_api)
-    bad = type(cfg)(**{**{f: getattr(cfg, f) for f in cfg.__struct_fields__}, "encoding_aes_key": "short"})
-    with pytest.raises(ConfigError, match=r"'shop'.*43 characters"):
-        WechatAdapter(bad, Ingestor(store), store)
-
-
 # -- outbound ---------------------------------------------------------------------------------
 async def test_send_uses_one_token_and_utf8_json(wechat: WechatAdapter, wx_api: FakeWechat) -> None:
     await wechat.open_window(OPENID)
@@ -188,7 +181,7 @@ async def test_expired_token_is_refreshed_once(wechat: WechatAdapter, wx_api: Fa
 async def test_processes_share_one_token_refreshed_in_one_place(
         store: Store, wx_api: FakeWechat) -> None:
     wx_api.token_delay_s = 0.2
-    adapters = [WechatAdapter(wx_settings(wx_api), Ingestor(store), store) for _ in range(4)]
+    adapters = [WechatAdapter(wx_settings(wx_api), Deps(Ingestor(store), store)) for _ in range(4)]
     try:
         await adapters[0].open_window(OPENID)
         await adapters[0].open_window("o2")
@@ -225,9 +218,9 @@ async def test_a_token_stored_while_another_reached_for_the_lock_is_used(
     """B sees no token; A stores one and lets go of the lock; only then does B take the lock.
     B must use A's token, not fetch another (which at WeChat retires A's)."""
     wx_api.hold_tokens = asyncio.Event()
-    a, b = (WechatAdapter(wx_settings(wx_api), Ingestor(store), store) for _ in range(2))
+    a, b = (WechatAdapter(wx_settings(wx_api), Deps(Ingestor(store), store)) for _ in range(2))
     reaching = asyncio.Event()
-    b.api.records = WechatRecords(LateToLock(store.client, store.keys.wechat_token_lock("shop"), reaching), store.keys)
+    b.api.redis = LateToLock(store.client, store.keys.wechat_token_lock("shop"), reaching)
     try:
         await a.open_window(OPENID)
         first = asyncio.create_task(a.send(reply()))
@@ -313,18 +306,12 @@ async def test_a_customer_message_opens_the_window(wechat: WechatAdapter, wechat
     assert await wechat.replies_left(OPENID) == QUOTA
 
 
-async def test_too_long_is_permanent(wechat: WechatAdapter) -> None:
-    await wechat.open_window(OPENID)
-    with pytest.raises(PermanentChannelError, match="too long"):
-        await wechat.send(reply("字" * 2001))
-
-
 async def test_accounts_side_by_side_each_check_their_own_token(store: Store, wx_api: FakeWechat) -> None:
     other_cfg = type(wx_settings(wx_api))(account="outlet", app_id=wx_api.app_id,
                                            app_secret=wx_api.app_secret, token="outlet-token",
                                            api_base=wx_api.base)
-    shop = WechatAdapter(wx_settings(wx_api), Ingestor(store), store)
-    outlet = WechatAdapter(other_cfg, Ingestor(store), store)
+    shop = WechatAdapter(wx_settings(wx_api), Deps(Ingestor(store), store))
+    outlet = WechatAdapter(other_cfg, Deps(Ingestor(store), store))
     app = web.Application(middlewares=[errors])
     app.router.add_routes([*shop.routes(), *outlet.routes()])
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
@@ -340,14 +327,15 @@ async def test_accounts_side_by_side_each_check_their_own_token(store: Store, wx
     await outlet.close()
 
 
-async def test_runtime_refuses_a_bad_aes_key_before_serving(redis_url: str) -> None:
+def test_a_bad_aes_key_is_refused_at_its_key() -> None:
+    """In the settings layer, where `kefu check` and `kefu serve` both meet it, at the value."""
+    from kefu_common.errors import ConfigErrors
     from router.config.settings import parse_settings
-    from router.runtime import Runtime
 
-    settings = parse_settings("""
+    with pytest.raises(ConfigErrors) as info:
+        parse_settings("""
 channels:
   wechat:
     - {account: shop, app_id: wx1, app_secret: s, token: t, encoding_aes_key: "tooshort"}
 """, "kefu.yaml")
-    with pytest.raises(ConfigError, match=r"kefu.yaml.*'shop'.*43 characters"):
-        Runtime(settings, redis_url=redis_url)
+    assert str(info.value) == "kefu.yaml:4:79: channels.wechat: encoding_aes_key must be 43 characters, got 8"

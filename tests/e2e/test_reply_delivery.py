@@ -9,14 +9,15 @@ from helpers.app import basic_settings, running
 from helpers.clients import agent, msg_id
 from helpers.fake_channel import ScriptedChannel
 
+from adapters.base import Deps
 from kefu_common.errors import PermanentChannelError, RetryableChannelError
 
 
 async def test_retryable_then_success_and_permanent_failure(redis_url: str) -> None:
     settings = basic_settings()
     async with running(settings, redis_url) as (rt, base), aiohttp.ClientSession() as http:
-        chan = ScriptedChannel("fake", rt.ingestor)
-        rt.adapters[(chan.channel.value, chan.account)] = chan
+        chan = ScriptedChannel("fake", Deps(rt.ingestor, rt.store))
+        rt.adapters[(chan.channel, chan.account)] = chan
         alice = await agent(http, base, "alice-token-1234")
         await rt.ingestor.ingest(chan.inbound("chat-1", "hello"))
         assigned = await alice.expect(lambda f: f["type"] == "assigned")

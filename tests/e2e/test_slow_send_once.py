@@ -9,6 +9,7 @@ import time
 from helpers.app import basic_settings, running
 from helpers.fake_channel import ScriptedChannel
 
+from adapters.base import Deps
 from router.models import Reply, new_id
 from router.pipeline.outbox import Sender
 
@@ -18,7 +19,7 @@ class SlowChannel(ScriptedChannel):
 
     delay_s = 3.0
 
-    async def send(self, reply: Reply) -> None:
+    async def send_part(self, reply: Reply, text: str, index: int) -> None:
         self.attempts.append(reply)
         await asyncio.sleep(self.delay_s)
         self.delivered.append(reply)
@@ -27,8 +28,8 @@ class SlowChannel(ScriptedChannel):
 async def test_slow_send_is_not_taken_over_by_another_sender(redis_url: str) -> None:
     settings = basic_settings()  # claim_idle_ms: 1000, well under the 3 s send
     async with running(settings, redis_url) as (rt, _base):
-        chan = SlowChannel("slow", rt.ingestor)
-        rt.adapters[(chan.channel.value, chan.account)] = chan
+        chan = SlowChannel("slow", Deps(rt.ingestor, rt.store))
+        rt.adapters[(chan.channel, chan.account)] = chan
         other = Sender(rt.store, rt.transcript, rt.adapters, settings.outbox, settings.worker.claim_idle_ms)
         task = asyncio.create_task(other.run())
         try:

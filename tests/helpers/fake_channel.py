@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from aiohttp import web
-
-from adapters.base import Adapter, Limits, Sink
+from adapters.base import Adapter, Deps, Limits
 from kefu_common.errors import ChannelError
 from router.models import Channel, Message, Reply, new_id
 
 
 class ScriptedChannel(Adapter):
-    """Each send pops the next scripted outcome: an exception to raise, or None for success."""
+    """Each send pops the next scripted outcome: an exception to raise, or None for success.
+    Not registered: tests put it into a running router's adapters by hand."""
 
-    channel: ClassVar[Channel] = Channel.TELEGRAM
+    channel: ClassVar[Channel] = Channel("telegram")
+    settings_type: ClassVar[type[Any]] = dict
     limits: ClassVar[Limits] = Limits(max_text_chars=4096)
 
-    def __init__(self, account: str, sink: Sink) -> None:
-        super().__init__(account, sink)
+    def __init__(self, account: str, deps: Deps) -> None:
+        super().__init__(account, deps)
         self.script: list[ChannelError | None] = []
         self.attempts: list[Reply] = []
         self.delivered: list[Reply] = []
 
-    def routes(self) -> Sequence[web.RouteDef]:
-        return []
+    @classmethod
+    def from_settings(cls, settings: Any, deps: Deps) -> ScriptedChannel:
+        return cls(str(settings["account"]), deps)
 
-    async def send(self, reply: Reply) -> None:
+    async def send_part(self, reply: Reply, text: str, index: int) -> None:
         self.attempts.append(reply)
         outcome = self.script.pop(0) if self.script else None
         if outcome is not None:

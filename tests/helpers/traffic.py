@@ -53,3 +53,25 @@ async def many(http: aiohttp.ClientSession, base: str, agent: Socket, total: int
 
     await asyncio.gather(*(one_customer(c) for c in range(customers)))
     return out
+
+
+async def chat(cust: Socket, who: Socket, lines: list[str], answers: list[str]) -> str:
+    """The customer writes `lines`, `who` is assigned and answers; returns the conversation id."""
+    start = len(who.frames)
+    await cust.send({"type": "message", "text": lines[0], "client_msg_id": msg_id()})
+    cid: str = (await who.expect(lambda f: f["type"] == "assigned", start=start))["conversation"]["id"]
+    for line in lines[1:]:
+        await cust.send({"type": "message", "text": line, "client_msg_id": msg_id()})
+        await who.expect(lambda f, line=line: f["type"] == "message" and f["message"]["text"] == line)
+    for text in answers:
+        rid = msg_id()
+        await who.send({"type": "reply", "conversation_id": cid, "text": text, "client_msg_id": rid})
+        await who.expect(lambda f, rid=rid: f["type"] == "ack" and f["client_msg_id"] == rid)
+        await cust.expect(lambda f, text=text: f["type"] == "message" and f["message"]["text"] == text)
+    return cid
+
+
+async def close(who: Socket, cust: Socket, cid: str) -> None:
+    start = len(cust.frames)
+    await who.send({"type": "close", "conversation_id": cid})
+    await cust.expect(lambda f: f["type"] == "closed" and f["conversation_id"] == cid, start=start)

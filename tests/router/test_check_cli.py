@@ -101,6 +101,30 @@ def test_broken_copy_names_every_problem(tmp_path: Path) -> None:
     assert proc.stderr.strip().endswith("4 errors")
 
 
+def test_bad_channel_settings_are_refused_at_their_key(tmp_path: Path) -> None:
+    """What `kefu serve` refused at start-up as `FILE:1:1` (or not until the adapter was built),
+    `kefu check` refuses at the key: the channel's own checks run in the settings layer."""
+    config, _rules = shop_copy(tmp_path)
+    wx_line, wx_col = break_line(config, "encoding_aes_key_env: KEFU_WECHAT_FASHION_AES_KEY",
+                                 "encoding_aes_key: too-short", "too-short")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("\nrouting:\n", "\n  telegram:\n    - bot: shopbot\n      token: 123:abc\n"
+                                   "      mode: webhook\n\nrouting:\n", 1), encoding="utf-8")
+    tg_line = config.read_text(encoding="utf-8").splitlines().index("      mode: webhook") + 1
+    proc = kefu_check(config, shop_env())
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines() == [
+        f"{config}:{wx_line}:{wx_col}: channels.wechat: encoding_aes_key must be 43 characters, got 9",
+        f"{config}:{tg_line}:13: channels.telegram: webhook mode needs secret_token (or secret_token_env), "
+        "so nobody else can post updates",
+    ]
+    serve = subprocess.run([sys.executable, "-m", "router", "serve", "--config", str(config), "--port", "0",
+                            "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120,
+                           cwd=config.parent, env={**os.environ, **shop_env()})
+    assert serve.returncode == 2
+    assert serve.stderr.splitlines()[:2] == proc.stdout.splitlines()  # serve refuses exactly these
+
+
 def test_unknown_sla_profile_is_refused_at_the_rule(tmp_path: Path) -> None:
     config, rules = shop_copy(tmp_path)
     line, _ = break_line(rules, "      sla: logistics\n", "      sla: logistic\n", "logistic")

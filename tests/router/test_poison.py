@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from helpers.app import running
 from helpers.fake_channel import ScriptedChannel
 
+from adapters.base import Deps
 from router.config.settings import Settings, parse_settings
 from router.models import Channel, Message, Reply, Sender, new_id
 
@@ -42,7 +43,7 @@ async def until(check: Callable[[], bool], timeout: float = 60) -> None:
 
 async def test_poison_inbound_entries_are_dead_lettered_and_routing_goes_on(redis_url: str) -> None:
     async with running(settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
-        chan = ScriptedChannel("fake", rt.ingestor)
+        chan = ScriptedChannel("fake", Deps(rt.ingestor, rt.store))
         r = aioredis.from_url(redis_url, decode_responses=True)
         k = rt.store.keys
         for i in range(CUSTOMERS):
@@ -51,7 +52,7 @@ async def test_poison_inbound_entries_are_dead_lettered_and_routing_goes_on(redi
         await r.xadd(k.inbound, {"x": "no message field"})
         await r.xadd(k.inbound, {"m": json.dumps({"id": 5, "channel": "pigeon"})})
         # Parses, but routing it raises: its timestamp is past what a datetime holds.
-        doomed = Message(id=new_id("m"), channel=Channel.TELEGRAM, account="fake", native_id="n-doomed",
+        doomed = Message(id=new_id("m"), channel=Channel("telegram"), account="fake", native_id="n-doomed",
                          sender_ref="doomed", text="from the far future", ts=1e20)
         await r.xadd(k.inbound, {"m": msgspec.json.encode(doomed).decode()})
         for i in range(CUSTOMERS):
@@ -108,23 +109,23 @@ async def test_poison_inbound_entries_are_dead_lettered_and_routing_goes_on(redi
 class BuggyChannel(ScriptedChannel):
     """A channel whose send has a bug for one text: it raises what no channel error is."""
 
-    async def send(self, reply: Reply) -> None:
+    async def send_part(self, reply: Reply, text: str, index: int) -> None:
         if reply.text == "boom":
             self.attempts.append(reply)
             raise RuntimeError("adapter bug")
-        await super().send(reply)
+        await super().send_part(reply, text, index)
 
 
 def reply(i: int, text: str) -> Reply:
-    return Reply(id=new_id("m"), conversation_id=f"c-poison-{i}", customer_id=f"cu-{i}", channel=Channel.TELEGRAM,
+    return Reply(id=new_id("m"), conversation_id=f"c-poison-{i}", customer_id=f"cu-{i}", channel=Channel("telegram"),
                  account="fake", chat=f"chat-{i}", text=text, author="alice", sender=Sender.AGENT,
                  client_msg_id=new_id("cm"), ts=time.time())
 
 
 async def test_poison_outbound_entries_are_dead_lettered_and_sending_goes_on(redis_url: str) -> None:
     async with running(settings(), redis_url) as (rt, _base):
-        chan = BuggyChannel("fake", rt.ingestor)
-        rt.adapters[(chan.channel.value, chan.account)] = chan
+        chan = BuggyChannel("fake", Deps(rt.ingestor, rt.store))
+        rt.adapters[(chan.channel, chan.account)] = chan
         r = aioredis.from_url(redis_url, decode_responses=True)
         k = rt.store.keys
         for i in range(CUSTOMERS):

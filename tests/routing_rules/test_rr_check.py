@@ -130,7 +130,7 @@ def test_error(text: str, fragment: str, line: int, col: int) -> None:
 
 WARNINGS = [
     ("default: {pool: a}\nrules:\n  - {name: x, when: {channel: wechta}, then: {}}\n",
-     "channel 'wechta' is not a built-in channel; did you mean 'wechat'?"),
+     "channel 'wechta' is not a known channel; did you mean 'wechat'?"),
     ("intents:\n  refund: {remove_keywords: [nothing]}\ndefault: {pool: a}\n",
      "keyword 'nothing' is not in the list"),
 ]

@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from helpers.fake_wechat import FakeWechat, fake_wechat, serve_app, signed_query, text_xml
 
-from adapters.wechat import WechatAdapter
-from router.config.settings import WechatAccountSettings
+from adapters.base import Deps
+from adapters.wechat import WechatAccountSettings, WechatAdapter
 from router.pipeline.ingest import Ingestor
 from router.store import Store
 from router.web.app import errors
@@ -43,7 +43,7 @@ async def api() -> AsyncIterator[FakeWechat]:
 async def _serve(store: Store, api: FakeWechat, **extra: object) -> AsyncIterator[tuple[str, WechatAdapter]]:
     cfg = WechatAccountSettings(account="shop", app_id=api.app_id, app_secret=api.app_secret, token=TOKEN,
                                 api_base=api.base, **extra)  # type: ignore[arg-type]
-    adapter = WechatAdapter(cfg, Ingestor(store), store)
+    adapter = WechatAdapter(cfg, Deps(Ingestor(store), store))
     app = web.Application(middlewares=[errors])
     app.router.add_routes(adapter.routes())
     async with serve_app(app) as base:

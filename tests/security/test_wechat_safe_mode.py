@@ -11,10 +11,11 @@ import pytest
 from aiohttp import web
 from helpers.fake_wechat import FakeWechat, fake_wechat, safe_body, serve_app, signed_query, text_xml
 
-from adapters.wechat import WechatAdapter
+from adapters.base import Deps
+from adapters.wechat import WechatAccountSettings, WechatAdapter
 from adapters.wechat_crypto import MessageCrypto
 from kefu_common.errors import ConfigError
-from router.config.settings import WechatAccountSettings, parse_settings
+from router.config.settings import parse_settings
 from router.pipeline.ingest import Ingestor
 from router.store import Store
 from router.web.app import errors
@@ -44,7 +45,7 @@ async def _serve(store: Store, api: FakeWechat, encryption: str | None) -> Async
     cfg = WechatAccountSettings(account="shop", app_id=api.app_id, app_secret=api.app_secret, token=TOKEN,
                                 encoding_aes_key=AES_KEY, encryption=encryption,  # type: ignore[arg-type]
                                 api_base=api.base)
-    adapter = WechatAdapter(cfg, Ingestor(store), store)
+    adapter = WechatAdapter(cfg, Deps(Ingestor(store), store))
     app = web.Application(middlewares=[errors])
     app.router.add_routes(adapter.routes())
     async with serve_app(app) as base:

@@ -31,7 +31,7 @@ retention:
 """.replace("worker:\n", f"worker:\n  reopen_window_s: {reopen_window_s}\n"), "<test>")
 
 
-async def until(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+async def until(check: Callable[[], Awaitable[Any]], timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         got = await check()
