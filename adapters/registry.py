@@ -35,7 +35,9 @@ class Capabilities:
     media: bool = False
     """Customers send pictures, voice or files the console can fetch through the channel."""
     quota: bool = False
-    """The channel limits how many replies a customer may get (WeChat's 48-hour window)."""
+    """The channel limits how many replies a customer may get (WeChat's 48-hour window). Its
+    console routes then serve GET /api/v1/{channel}/{account}/quota/{chat}, which the console
+    shows beside the reply box."""
     split_replies: bool = True
     """A reply longer than the channel's text limit goes out as several messages, in order."""
 

@@ -2,7 +2,7 @@
 Redis and on a 3+3 Redis Cluster, measured in the same run.
 
     python bench/bench_cluster.py [--processes 2] [--p99-ms 1000] [--rates 20,40,80,160]
-                                  [--step-s 4] [--backends single,cluster]
+                                  [--step-s 4] [--backends single,cluster] [--scaling]
 
 For each backend it starts the store (a private redis-server, or 3 masters + 3 replicas of the
 machine's redis-server 7, as the tests do), then `--processes` real `kefu serve` processes with
@@ -16,6 +16,10 @@ machine's redis-server 7, as the tests do), then `--processes` real `kefu serve`
 A step passes when its p99 is at most `--p99-ms` and it delivered everything it sent. The figure
 per backend is the highest passing rate's delivered throughput. The summary gives the ratio
 cluster / single. Both backends run on this machine, so compare ratios, not absolutes.
+
+`--scaling`: three shops (namespaces), each with its own processes and agents, on a Cluster of one
+master and then of three (no replicas); the load is spread over the shops' processes, and the
+summary gives the ratio 3 shards / 1.
 """
 
 from __future__ import annotations
@@ -132,17 +136,22 @@ async def _step(kind: str, rate: int, step_s: float, http: aiohttp.ClientSession
 
 
 async def run_backend(name: str, url: str, serve_args: list[str], args: argparse.Namespace,
-                      tmp: Path) -> list[Step]:
-    cfg = tmp / f"{name}.yaml"
-    cfg.write_text(CONFIG)
-    procs = [Serve(cfg, url, tmp, extra=serve_args) for _ in range(args.processes)]
+                      tmp: Path, shops: int = 1) -> list[Step]:
+    """`shops` > 1: that many shops (namespaces) share the store, each with its own processes and
+    agents; the load is spread over them and the figures are their sum."""
+    procs = []
+    for shop in range(shops):
+        cfg = tmp / f"{name}-{shop}.yaml"
+        cfg.write_text((f"redis:\n  namespace: shop{shop}\n" if shops > 1 else "") + CONFIG)
+        procs += [Serve(cfg, url, tmp, extra=serve_args) for _ in range(args.processes)]
     steps: list[Step] = []
     try:
         for p in procs:
             p.wait_ready(180)
         bases = [p.base for p in procs]
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-            agents = [await agent(http, bases[i % len(bases)], f"agent-token-{i:04d}") for i in range(AGENTS)]
+            agents = [await agent(http, base, f"agent-token-{i:04d}") for base in bases[::args.processes]
+                      for i in range(AGENTS)]
             watch = Watch(agents)
             pool: list[Socket] = []
             rates = [int(r) for r in args.rates.split(",")]
@@ -178,7 +187,11 @@ async def main() -> int:
     ap.add_argument("--rates", default="20,40,80,160")
     ap.add_argument("--step-s", type=float, default=4.0)
     ap.add_argument("--backends", default="single,cluster")
+    ap.add_argument("--scaling", action="store_true",
+                    help="instead: 3 shops on a Cluster of 1 master, then of 3 masters (no replicas)")
     args = ap.parse_args()
+    if args.scaling:
+        return await scaling(args)
     results: dict[str, list[Step]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as d:
         tmp = Path(d)
@@ -210,6 +223,30 @@ async def main() -> int:
     if "single" in figures and "cluster" in figures and all(figures["single"]):
         (sn, sf), (cn, cf) = figures["single"], figures["cluster"]
         print(f"{'ratio':10} {cn / sn:>12.2f} {'':>8} {cf / sf:>13.2f}   (cluster / single)")
+    return 0
+
+
+async def scaling(args: argparse.Namespace) -> int:
+    """3 shops, each with `--processes` routers: one shard against three."""
+    results: dict[int, list[Step]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as d:
+        for masters in (1, 3):
+            cluster = RedisCluster(Path(d) / f"c{masters}", masters=masters, replicas=0)
+            cluster.start()
+            try:
+                results[masters] = await run_backend(f"{masters}-shard", cluster.url, ["--redis-cluster"], args,
+                                                     Path(d), shops=3)
+            finally:
+                cluster.stop()
+    print(f"\n3 shops x {args.processes} kefu serve processes; best rate with p99 <= {args.p99_ms:.0f} ms")
+    print(f"{'shards':8} {'new chats/s':>12} {'follow-ups/s':>13}")
+    figures = {}
+    for masters, steps in results.items():
+        new, follow = best(steps, "new chats", args.p99_ms), best(steps, "follow-ups", args.p99_ms)
+        figures[masters] = (new.throughput if new else 0.0, follow.throughput if follow else 0.0)
+        print(f"{masters:<8} {figures[masters][0]:>12.1f} {figures[masters][1]:>13.1f}")
+    if all(figures[1]):
+        print(f"{'3 / 1':8} {figures[3][0] / figures[1][0]:>12.2f} {figures[3][1] / figures[1][1]:>13.2f}")
     return 0
 
 

@@ -121,13 +121,41 @@ class Archive:
         raise AssertionError("unreachable")
 
     async def write_many(self, snaps: list[Snapshot]) -> list[bool]:
-        """Write several conversations in one transaction (one commit, one fsync, for a batch);
-        each is whole either way. A race on a new row falls back to one transaction each."""
+        """Write several conversations in one transaction, a statement per table for the whole
+        batch (a batch costs about what one conversation did); each is whole either way. A race
+        on a new row falls back to one transaction each."""
+        if not snaps:
+            return []
         try:
             async with self.engine.begin() as conn:
-                return [await self._write(conn, snap) for snap in snaps]
+                return await self._write_batch(conn, snaps)
         except IntegrityError:
             return [await self.write(snap) for snap in snaps]
+
+    async def _write_batch(self, conn: AsyncConnection, snaps: list[Snapshot]) -> list[bool]:
+        ids = [s.id for s in snaps]
+        q = sa.select(conversations.c.id, conversations.c.version).where(conversations.c.id.in_(ids))
+        if self.dialect == "postgresql":
+            q = q.with_for_update()
+        stored = {row[0]: row[1] for row in (await conn.execute(q)).all()}
+        go = [s for s in snaps if stored.get(s.id, -1) <= s.version]
+        replace = [s.id for s in go if s.id in stored]
+        if replace:
+            await conn.execute(sa.delete(messages).where(messages.c.conversation_id.in_(replace)))
+            await conn.execute(sa.delete(events).where(events.c.conversation_id.in_(replace)))
+            await conn.execute(sa.delete(conversations).where(conversations.c.id.in_(replace)))
+            await search.unindex(conn, self.dialect, replace)
+        if go:
+            await conn.execute(sa.insert(conversations), [s.row for s in go])
+            rows = [m for s in go for m in s.messages]
+            if rows:
+                await conn.execute(sa.insert(messages), rows)
+            evs = [e for s in go for e in s.events]
+            if evs:
+                await conn.execute(sa.insert(events), evs)
+            await search.index_many(conn, self.dialect, go)
+        written = {s.id for s in go}
+        return [s.id in written for s in snaps]
 
     async def _write(self, conn: AsyncConnection, snap: Snapshot) -> bool:
         q = sa.select(conversations.c.version).where(conversations.c.id == snap.id)

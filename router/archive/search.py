@@ -42,10 +42,22 @@ async def index(conn: AsyncConnection, dialect: str, snap: Snapshot) -> None:
             "ON CONFLICT (conversation_id) DO UPDATE SET tokens = excluded.tokens"), {"c": snap.id, "t": toks})
 
 
-async def unindex(conn: AsyncConnection, dialect: str, ids: Sequence[str]) -> None:
+async def index_many(conn: AsyncConnection, dialect: str, snaps: Sequence[Snapshot]) -> None:
+    """Index conversations that have no index row yet (new, or unindexed just before)."""
+    rows = [{"c": s.id, "t": " ".join(tokens(document(s)))} for s in snaps]
     if dialect == "sqlite":
-        for cid in ids:
-            await conn.execute(sa.text("DELETE FROM search_fts WHERE conversation_id = :c"), {"c": cid})
+        await conn.execute(sa.text("INSERT INTO search_fts (conversation_id, tokens) VALUES (:c, :t)"), rows)
+    else:
+        await conn.execute(sa.text("INSERT INTO search_index (conversation_id, tokens) "
+                                   "VALUES (:c, to_tsvector('simple', :t))"), rows)
+
+
+async def unindex(conn: AsyncConnection, dialect: str, ids: Sequence[str]) -> None:
+    """Drop index rows (PostgreSQL's also go by cascade when their conversation is deleted)."""
+    if dialect == "sqlite":
+        await conn.execute(sa.text("DELETE FROM search_fts WHERE conversation_id = :c"), [{"c": c} for c in ids])
+    else:
+        await conn.execute(sa.text("DELETE FROM search_index WHERE conversation_id = :c"), [{"c": c} for c in ids])
 
 
 def _fts_query(toks: list[str]) -> str:

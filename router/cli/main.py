@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
 
     add_bot_parsers(bot_sub)
 
+    from router.cli.dead_letters import add_dead_letters_parser
+
+    add_dead_letters_parser(sub)
+
     archive = sub.add_parser("archive", help="the archive of closed conversations (SQLite or PostgreSQL)")
     archive_sub = archive.add_subparsers(dest="archive_command", required=True)
     from router.cli.archive import add_archive_parsers

@@ -115,6 +115,10 @@ class LimitSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True
     max_text_chars: int = 8000
     max_body_bytes: int = 1024 * 1024
     shutdown_grace_s: float = 10.0
+    socket_queue_frames: int = 1000
+    """Frames a socket may have waiting to be sent; past this it is closed (1008, slow consumer)."""
+    socket_send_timeout_s: float = 30.0
+    """One frame not sent within this long closes the socket the same way."""
 
 
 class SlaSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -491,6 +495,9 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         errors.append(doc.error(("pools",), "at least one pool is needed when agents are configured"))
     errors.extend(check_redis(doc, s.redis, s.worker.block_ms))
     errors.extend(check_rate_limits(doc, s.rate_limits))
+    if s.limits.socket_queue_frames < 1 or s.limits.socket_send_timeout_s <= 0:
+        errors.append(doc.error(("limits",), "limits: socket_queue_frames must be at least 1 and "
+                                             "socket_send_timeout_s more than 0"))
     if s.worker.batch_size < 1 or s.worker.batch_size > 10_000:
         errors.append(doc.error(("worker", "batch_size"), "worker.batch_size: expected 1 to 10000"))
     if s.outbox.max_attempts < 1:

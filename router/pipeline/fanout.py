@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from router.store import Store
 from router.store.client import REDIS_ERRORS
@@ -25,6 +26,20 @@ Writer = Callable[[str], Awaitable[None]]
 """Sends one frame's text to the socket; may expand it first (agent 'assigned' frames)."""
 Replayer = Callable[["Tap", str], Awaitable[None]]
 """Re-reads the tap's stream after a cursor and feeds it through `Tap.offer`."""
+Stuck = Callable[[str], Awaitable[None]]
+"""Closes a socket that does not drain, with the reason; its client reconnects and replays."""
+
+
+@dataclass(frozen=True, slots=True)
+class Drain:
+    """How far a socket may fall behind before it is closed (`limits` in the config)."""
+
+    max_queued: int = 1000
+    send_timeout_s: float = 30.0
+
+
+_CLOSING: set[asyncio.Future[None]] = set()
+"""Closes of stuck sockets in flight: held so they are not collected half-way."""
 
 
 def _sid(entry_id: str) -> tuple[int, int]:
@@ -35,17 +50,24 @@ def _sid(entry_id: str) -> tuple[int, int]:
 class Tap:
     """One socket's ordered, de-duplicated view of its frames."""
 
-    def __init__(self, address: str, write: Writer, replay: Replayer | None = None) -> None:
+    def __init__(self, address: str, write: Writer, replay: Replayer | None = None,
+                 drain: Drain = Drain(), on_stuck: Stuck | None = None) -> None:
         self.address = address
         self.cursor = (0, 0)
         self._write = write
         self._replay = replay
+        self._drain = drain
+        self._on_stuck = on_stuck
+        self.stuck: str | None = None
+        """Why this socket was given up on; it takes no more frames."""
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._held: list[tuple[str, str]] | None = []  # None once live
         self._task = asyncio.create_task(self._pump())
 
     def offer(self, entry_id: str, frame: str) -> None:
         """Queue a frame unless it was already sent; '-' marks frames that are not stored."""
+        if self.stuck is not None:
+            return
         if self._held is not None:
             self._held.append((entry_id, frame))
             return
@@ -54,7 +76,25 @@ class Tap:
             if sid <= self.cursor:
                 return
             self.cursor = sid
+        if self._queue.qsize() >= self._drain.max_queued:
+            # A browser that does not read must not hold server memory without bound; stored
+            # frames come back by replay when it reconnects, and a page's state by its snapshot.
+            self._give_up(f"slow consumer: {self._queue.qsize()} frames not yet sent")
+            return
         self._queue.put_nowait(frame)
+
+    def _give_up(self, reason: str) -> None:
+        if self.stuck is not None:
+            return
+        self.stuck = reason
+        log.warning("tap %s: %s; closing it", self.address, reason)
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
+        if self._on_stuck is not None:
+            task = asyncio.ensure_future(self._on_stuck(reason))
+            _CLOSING.add(task)
+            task.add_done_callback(_CLOSING.discard)
 
     def replayed(self, entries: list[tuple[str, str]]) -> None:
         """Feed stream entries read from Redis; during the first replay they go before any live
@@ -81,7 +121,11 @@ class Tap:
     async def _pump(self) -> None:
         while (frame := await self._queue.get()) is not None:
             try:
-                await self._write(frame)
+                async with asyncio.timeout(self._drain.send_timeout_s):
+                    await self._write(frame)
+            except TimeoutError:
+                self._give_up(f"slow consumer: one frame took over {self._drain.send_timeout_s:g} s to send")
+                return
             except (ConnectionError, RuntimeError) as exc:
                 log.debug("tap %s: write failed: %s", self.address, exc)
                 return

@@ -19,12 +19,12 @@ from router.models import Channel, Reply, Role, new_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.presence import Presence
-from router.pipeline.fanout import Tap
+from router.pipeline.fanout import Stuck, Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.calls import routing as calls
 from router.store.client import REDIS_ERRORS
-from router.web import frames, ops_ws
+from router.web import frames, ops_ws, slow
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
 
@@ -46,7 +46,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
                                    content_type="application/json") from None
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
-    session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws)
+    session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws,
+                           slow.closer(ws, request))
     rt.sockets.add(ws)
     try:
         await session.run()
@@ -58,7 +59,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 class AgentSession:
     def __init__(self, rt: Runtime, desk: Desk, presence: Presence, approvals: Approvals, who: Principal,
-                 ws: web.WebSocketResponse) -> None:
+                 ws: web.WebSocketResponse, on_stuck: Stuck | None = None) -> None:
         self.rt = rt
         self.desk = desk
         self.presence = presence
@@ -66,7 +67,7 @@ class AgentSession:
         self.who = who
         self.ws = ws
         self.conn_id = os.urandom(6).hex()
-        self.tap = Tap(who.agent_id, self._write, self._replay)
+        self.tap = Tap(who.agent_id, self._write, self._replay, slow.drain(rt.settings.limits), on_stuck)
         # Message ids already shown, per conversation: an `assigned` frame carries the transcript,
         # which may already hold a message whose own `message` event is still on its way.
         self.shown: dict[str, set[str]] = {}

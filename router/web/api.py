@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -120,6 +121,21 @@ async def _archived_conversation(request: web.Request, who: Principal, cid: str)
     customer = await rt.store.customer(conv["customer_id"]) or {
         "id": conv["customer_id"], "name": conv["customer_name"], "identities": []}
     return web.json_response({"conversation": conv, "customer": customer, "messages": messages, "archived": True})
+
+
+@routes.get("/api/v1/channels")
+async def list_channels(request: web.Request) -> web.Response:
+    """The configured channels with their accounts, capabilities and limits, so the console asks
+    what a channel can do (a reply quota, live frames) instead of knowing channel names."""
+    principal(request)
+    out: dict[str, dict[str, Any]] = {}
+    for (name, account), adapter in sorted(request.app[RUNTIME].adapters.items()):
+        entry = out.setdefault(name, {"channel": name, "accounts": [],
+                                      "capabilities": dataclasses.asdict(adapter.capabilities),
+                                      "limits": {"max_text_chars": adapter.limits.max_text_chars,
+                                                 "max_parts": adapter.limits.max_parts}})
+        entry["accounts"].append(account)
+    return web.json_response({"channels": list(out.values())})
 
 
 @routes.get("/api/v1/agents")

@@ -22,7 +22,7 @@ from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavai
 from router.pipeline.fanout import Tap
 from router.runtime import RUNTIME
 from router.store.client import REDIS_ERRORS
-from router.web import frames
+from router.web import frames, slow
 from router.web.proxy import PROXIES
 from router.web.ratelimit import ChatLimits
 from router.web.widget_socket import CustomerSide
@@ -84,7 +84,8 @@ class ChatSocket:
         ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
         await ws.prepare(request)
         feed_address = f"{self.channel}:{visitor}"
-        tap = Tap(feed_address, ws.send_str, lambda t, after: self._replay(visitor, t, after))
+        tap = Tap(feed_address, ws.send_str, lambda t, after: self._replay(visitor, t, after),
+                  slow.drain(rt.settings.limits), slow.closer(ws, request))
         rt.hub.add_customer(feed_address, tap)
         rt.sockets.add(ws)
         side = CustomerSide(rt, visitor)

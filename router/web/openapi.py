@@ -61,6 +61,9 @@ def spec() -> dict[str, Any]:
                 "Close a conversation", "{closed}", params=_ID,
                 body={"type": "object", "properties": {"resolution": {"type": "string"}}})},
             "/api/v1/agents": {"get": _op("List agents with live status and load", "{agents: [...]}")},
+            "/api/v1/channels": {"get": _op(
+                "The configured channels: accounts, capabilities (live_frames, media, quota, "
+                "split_replies) and limits (max_text_chars, max_parts)", "{channels: [...]}")},
             "/api/v1/session": {
                 "post": _op("Console sign-in: trade an agent token for an HttpOnly session cookie",
                             "{agent, csrf}; Set-Cookie kefu_agent", auth=False,

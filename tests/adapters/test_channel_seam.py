@@ -109,6 +109,14 @@ async def test_a_new_channel_needs_only_its_own_class(parrot: None, redis_url: s
     async with running(settings, redis_url) as (rt, base), aiohttp.ClientSession() as http:
         adapter = rt.adapters[("parrot", "zoo")]
         assert isinstance(adapter, ParrotChannel)
+        # The console learns what the channel can do from the router, not from its name.
+        async with http.get(f"{base}/api/v1/channels", headers={"Authorization": "Bearer alice-token-1234"}) as r:
+            listed = {c["channel"]: c for c in (await r.json())["channels"]}
+        assert listed["parrot"] == {"channel": "parrot", "accounts": ["zoo"],
+                                    "capabilities": {"live_frames": False, "media": False, "quota": False,
+                                                     "split_replies": True},
+                                    "limits": {"max_text_chars": 100, "max_parts": 3}}
+        assert listed["webchat"]["capabilities"]["live_frames"] is True
         alice = await agent(http, base, "alice-token-1234")
         update = {"id": 1, "from": "polly", "text": "Polly wants a cracker"}
         async with http.post(f"{base}/webhooks/parrot/zoo", json=update) as r:

@@ -18,7 +18,7 @@ from helpers.fake_telegram import (
     too_many,
 )
 
-from adapters.base import Deps
+from adapters.base import Deps, Limits
 from adapters.telegram import TelegramAdapter, set_webhook
 from adapters.telegram_parse import parse_update
 from adapters.telegram_send import Pacer, split_text, u16
@@ -222,3 +222,16 @@ async def test_polling_ingests_and_confirms_updates(store: Store, tg_api: FakeTe
         await adapter.close()
     assert [m.text for m in await inbound(store)] == ["via polling", "second"]
     assert not tg_api.updates  # confirmed through the offset
+
+
+async def test_pacing_keeps_the_rates_the_adapter_declares(store: Store, tg_api: FakeTelegram) -> None:
+    shipped = TelegramAdapter(tg_settings(tg_api), Deps(Ingestor(store), store))
+    assert (shipped.pacer.per_chat_s, shipped.pacer.group_per_min, shipped.pacer.overall_per_s) == (1.0, 20, 30)
+
+    class Careful(TelegramAdapter):  # a bot the shop wants slower than Telegram allows
+        limits = Limits(max_text_chars=4096, per_chat_per_s=0.5, per_group_per_min=6, overall_per_s=5)
+
+    careful = Careful(tg_settings(tg_api), Deps(Ingestor(store), store))
+    assert (careful.pacer.per_chat_s, careful.pacer.group_per_min, careful.pacer.overall_per_s) == (2.0, 6, 5)
+    await shipped.close()
+    await careful.close()

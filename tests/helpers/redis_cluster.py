@@ -29,6 +29,8 @@ def system_redis_server() -> tuple[str | None, str]:
     m = re.search(r"v=(\d+)\.(\d+)", out)
     if not m or (int(m.group(1)), int(m.group(2))) < MIN_VERSION:
         return None, f"redis-server on PATH is not >= 7.0: {out.strip()}"
+    if shutil.which("redis-cli") is None:
+        return None, "no redis-cli on PATH (Debian's redis-tools) to create the cluster"
     return path, ""
 
 
@@ -80,8 +82,17 @@ class RedisCluster:
             deadline = time.monotonic() + timeout
             for port in self.ports:
                 self._wait_ping(port, deadline)
+            if self.masters == 1 and self.replicas == 0:
+                # redis-cli will not create a cluster of fewer than 3 masters; one node takes all.
+                node = redis.Redis(port=self.ports[0])
+                try:
+                    node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+                finally:
+                    node.close()
+                self.wait_ok(deadline)
+                return
             subprocess.run(
-                [self.binary.replace("redis-server", "redis-cli"), "--cluster", "create",
+                [shutil.which("redis-cli") or "redis-cli", "--cluster", "create",
                  *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", str(self.replicas),
                  "--cluster-yes"],
                 check=True, capture_output=True, timeout=timeout,

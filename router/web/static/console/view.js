@@ -105,16 +105,27 @@ function renderDecision(d) {
 
 const QUOTA_TTL_S = 10;
 
+// What each channel can do, asked once: the console never tests a channel's name.
+let channelCaps = null;
+function capabilities() {
+  channelCaps ||= api("/api/v1/channels")
+    .then((r) => Object.fromEntries(r.channels.map((c) => [c.channel, c.capabilities])))
+    .catch(() => { channelCaps = null; return {}; });
+  return channelCaps;
+}
+
 // Asked again after each delivery (a reply used one) and otherwise at most every few seconds.
 async function renderQuota(c) {
   const panel = $("quota-panel");
   const conv = c.conv;
   const chat = c.chat;
-  if (conv.channel !== "wechat" || !chat) { panel.hidden = true; return; }
   try {
+    const caps = (await capabilities())[conv.channel];
+    if (!caps?.quota || !chat) { panel.hidden = true; return; }
     const fresh = c.quota && now() - c.quota.at < QUOTA_TTL_S && c.quota.deliveries === state.deliveries.size;
     const q = fresh ? c.quota.data
-      : await api(`/api/v1/wechat/${encodeURIComponent(conv.account)}/quota/${encodeURIComponent(chat)}`);
+      : await api(`/api/v1/${encodeURIComponent(conv.channel)}/${encodeURIComponent(conv.account)}` +
+                  `/quota/${encodeURIComponent(chat)}`);
     c.quota = { at: fresh ? c.quota.at : now(), data: q, deliveries: state.deliveries.size };
     if (state.current !== conv.id) return;
     panel.hidden = false;
