@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -215,7 +216,14 @@ class Store:
         return agent, fp
 
     async def session_drop(self, sid: str) -> None:
+        """Delete the session, then tell every process, so sockets opened with it close too."""
+        agent = await self.client.hget(self.keys.session(sid), "agent")
         await self.client.delete(self.keys.session(sid))
+        if agent:
+            # On the agent channel, as an unstored frame ('-'): the process holding the agent's
+            # sockets already listens there. A lost notice is caught by the socket's own re-check.
+            notice = json.dumps({"type": "session_ended", "session": sid})
+            await self.client.publish(self.keys.agent_channel, f"{agent}\n-\n{notice}")
 
     # -- views as the API shows them (the structs' view()), for callers that pass dicts on ------
     async def conversation(self, cid: str) -> dict[str, Any] | None:

@@ -31,6 +31,10 @@ from router.web.bot_api import check_agent_text
 log = logging.getLogger("kefu.agent_ws")
 
 PRESENCE_REFRESH_S = 20
+"""Also how often a socket re-checks its sign-in, in case a sign-out notice was lost."""
+SIGNED_OUT = 4401
+"""Close code: this socket's console session ended (signed out, expired, token changed). The
+console shows its sign-in form instead of reconnecting with a dead cookie."""
 
 
 async def agent_ws(request: web.Request) -> web.StreamResponse:
@@ -40,14 +44,15 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         if not token and not _same_origin(request):
             # A cookie rides along on any page's WebSocket; only our own console may use it.
             raise AuthError("cross-origin WebSocket with a session cookie", status=403)
-        who = rt.tokens.verify(token) if token else (await rt.sessions.verify(request.cookies.get(SESSION_COOKIE)))[0]
+        who, sid = (rt.tokens.verify(token), None) if token else \
+            await rt.sessions.verify(request.cookies.get(SESSION_COOKIE))
     except AuthError as exc:
         raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
                                    content_type="application/json") from None
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
     session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws,
-                           slow.closer(ws, request))
+                           slow.closer(ws, request), sid=sid)
     rt.sockets.add(ws)
     try:
         await session.run()
@@ -59,7 +64,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 class AgentSession:
     def __init__(self, rt: Runtime, desk: Desk, presence: Presence, approvals: Approvals, who: Principal,
-                 ws: web.WebSocketResponse, on_stuck: Stuck | None = None) -> None:
+                 ws: web.WebSocketResponse, on_stuck: Stuck | None = None, *, sid: str | None = None) -> None:
         self.rt = rt
         self.desk = desk
         self.presence = presence
@@ -67,6 +72,9 @@ class AgentSession:
         self.who = who
         self.ws = ws
         self.conn_id = os.urandom(6).hex()
+        self.sid = sid
+        """The console session this socket was opened with; None for a bearer token."""
+        self._ending: asyncio.Task[bool] | None = None
         self.tap = Tap(who.agent_id, self._write, self._replay, slow.drain(rt.settings.limits), on_stuck)
         # Message ids already shown, per conversation: an `assigned` frame carries the transcript,
         # which may already hold a message whose own `message` event is still on its way.
@@ -76,6 +84,10 @@ class AgentSession:
     async def _write(self, frame: str) -> None:
         event = json.loads(frame)
         kind = event.get("type")
+        if kind == "session_ended":  # for the server, never shown; other sessions ignore it
+            if self.sid is not None and event.get("session") == self.sid:
+                self.session_ended()
+            return
         if kind == "assigned":
             if event["conversation_id"] in self.shown:
                 return  # assigned while this socket connected: the snapshot already showed it
@@ -135,8 +147,24 @@ class AgentSession:
             await asyncio.sleep(PRESENCE_REFRESH_S)
             with contextlib.suppress(Exception):
                 await agents.mark_present(aid, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
+            ended = False
+            with contextlib.suppress(Exception):  # Redis away is not a sign-out
+                ended = self.sid is not None and await self.rt.sessions.holder(self.sid) is None
+            if ended:
+                self.session_ended()
+                return
+
+    def session_ended(self) -> None:
+        """Close this socket as signed out. A task of its own: the close waits for the reader,
+        and this is called from the frame writer and the presence loop."""
+        if self._ending is None:
+            log.info("agent %s: session ended; closing its socket", self.who.agent_id)
+            self._ending = asyncio.create_task(self.ws.close(code=SIGNED_OUT, message=b"signed out"))
 
     async def end(self) -> None:
+        if self._ending is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._ending, 5)
         await self.tap.close()
         with contextlib.suppress(Exception):
             await self.rt.store.agents.mark_gone(self.who.agent_id, self.conn_id)

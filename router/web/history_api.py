@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from kefu_common.errors import ProtocolError
+from router.archive import reports
 from router.archive.db import DB_ERRORS, view
 from router.archive.schema import conversations
 from router.archive.search import snippet_of
@@ -232,3 +233,49 @@ async def _archive_page(rt: Runtime, who: Principal, view_name: str, after: str,
         return out, None
     last = rows[-1] if len(out) < limit else next(r for r in rows if r["id"] == out[-1]["id"])
     return out, f"a:{last['closed_at']!r}:{last['id']}"
+
+
+def _range(request: web.Request) -> tuple[float, float]:
+    since, until = when(request, "from"), when(request, "to")
+    if since is None or until is None:
+        raise ProtocolError("bad_query", "from and to are required (ISO 8601)")
+    if since > until:
+        raise ProtocolError("bad_query", "from is after to")
+    return since, until
+
+
+@routes.get("/api/v1/reports/summary")
+async def report_summary(request: web.Request) -> web.Response:
+    """Volumes, first response and resolution (p50, p90), SLA breaches, deflection and CSAT of
+    the archived conversations created in [from, to), with a breakdown per pool, agent, channel
+    and hour. Supervisors and admins."""
+    principal(request, Role.SUPERVISOR)
+    rt = request.app[RUNTIME]
+    since, until = _range(request)
+    q = request.query
+    if not rt.archive.ready.is_set():
+        raise ProtocolError("archive_unavailable", "the archive is starting; try again", 503)
+    try:
+        async with rt.archive.engine.connect() as conn:
+            body = await reports.summary(conn, since, until, q.get("pool") or None, q.get("agent") or None,
+                                         q.get("channel") or None)
+    except DB_ERRORS:
+        raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
+    return web.json_response({"from": since, "to": until, **body})
+
+
+@routes.get("/api/v1/reports/export.csv")
+async def report_export(request: web.Request) -> web.Response:
+    """One row per archived conversation created in [from, to), a header row first."""
+    principal(request, Role.SUPERVISOR)
+    rt = request.app[RUNTIME]
+    since, until = _range(request)
+    if not rt.archive.ready.is_set():
+        raise ProtocolError("archive_unavailable", "the archive is starting; try again", 503)
+    try:
+        async with rt.archive.engine.connect() as conn:
+            text = await reports.export_csv(conn, since, until)
+    except DB_ERRORS:
+        raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
+    return web.Response(text=text, content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="conversations.csv"'})

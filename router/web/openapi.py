@@ -49,14 +49,26 @@ def spec() -> dict[str, Any]:
             "/api/v1/webchat/sessions": {"post": _op("Start a web chat session", "{session, visitor}",
                                                      status="201", auth=False)},
             "/api/v1/conversations": {"get": _op(
-                "List conversations (an agent's own; all for supervisors)", "{conversations: [...]}",
-                params=[{"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}},
+                "One page of a view of conversations, live and archived (agents: their own)",
+                "{conversations: [...], next_cursor}",
+                params=[{"name": "view", "in": "query", "schema": {
+                            "enum": ["mine", "unassigned", "open", "closed", "all"]}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
                         {"name": "state", "in": "query", "schema": {
                             "enum": ["new", "bot", "queued", "assigned", "closed"]}}])},
+            "/api/v1/search": {"get": _op(
+                "Conversations, live and archived, holding every word of q (agents: their own)",
+                "{results: [{conversation_id, customer_id, channel, snippet, ts}]}",
+                params=[{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}}])},
             "/api/v1/conversations/{id}": {"get": _op(
                 "One conversation with its customer, messages and decision record (the rules' "
-                "decision plus candidates, chosen and policy of the choice of agent)",
-                "{conversation, customer, messages}", params=_ID)},
+                "decision plus candidates, chosen and policy of the choice of agent); from the "
+                "archive, with archived: true, once Redis has dropped it",
+                "{conversation, customer, messages, archived}", params=_ID)},
             "/api/v1/conversations/{id}/close": {"post": _op(
                 "Close a conversation", "{closed}", params=_ID,
                 body={"type": "object", "properties": {"resolution": {"type": "string"}}})},

@@ -167,3 +167,43 @@ async def test_csat_after_close_reaches_the_archive(redis_url: str, archive_url:
 async def csat_archived(rt: Runtime, cid: str) -> bool:
     row = await rt.archive.conversation(cid)
     return row is not None and row["csat"] is not None
+
+
+async def test_reports_summary_and_export(redis_url: str, archive_url: str) -> None:
+    async with running(settings(archive_url, reopen_window_s=0), redis_url) as (rt, base), \
+            aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        t0 = time.time() - 1
+        cids = []
+        for lines, answers in ((["在吗", "有M码吗"], ["有的"]), (["发货了吗"], ["已发", "单号稍后给您"])):
+            cust, _ = await customer(http, base)
+            cid = await chat(cust, alice, lines, answers)
+            await close(alice, cust, cid)
+            cids.append(cid)
+            if len(cids) == 1:
+                await cust.send({"type": "csat", "conversation_id": cid, "rating": 4})
+                await cust.expect(lambda f: f["type"] == "csat_recorded")
+        for cid in cids:
+            await until(lambda cid=cid: archived_version(rt, cid))
+        await until(lambda: csat_archived(rt, cids[0]))
+        t1 = time.time() + 1
+        q = f"from={t0}&to={t1}"
+        async with http.get(f"{base}/api/v1/reports/summary?{q}", headers=SUE) as r:
+            assert r.status == 200
+            s = await r.json()
+        assert s["conversations"] == 2 and s["messages_in"] == 3 and s["messages_out"] == 3
+        assert s["csat"] == {"count": 1, "average": 4.0} and s["sla_breaches"] == 0
+        assert s["first_response_s"]["p50"] is not None and s["resolution_s"]["p90"] is not None
+        assert [a["key"] for a in s["by"]["agent"]] == ["alice"] and s["by"]["channel"][0]["key"] == "webchat"
+        async with http.get(f"{base}/api/v1/reports/summary?{q}&agent=bob", headers=SUE) as r:
+            assert (await r.json())["conversations"] == 0
+        async with http.get(f"{base}/api/v1/reports/export.csv?{q}", headers=SUE) as r:
+            assert r.status == 200 and r.content_type == "text/csv"
+            lines = (await r.text()).strip().splitlines()
+        assert lines[0].startswith("id,customer_id,channel") and len(lines) == 3
+        assert {line.split(",")[0] for line in lines[1:]} == set(cids)
+        for bad in ("", f"from={t1}&to={t0}", "from=yesterday&to=today"):
+            async with http.get(f"{base}/api/v1/reports/summary?{bad}", headers=SUE) as r:
+                assert r.status == 400, bad
+        async with http.get(f"{base}/api/v1/reports/summary?{q}", headers=ALICE) as r:
+            assert r.status == 403
