@@ -47,8 +47,8 @@ from router.pipeline.worker import RouteWorker
 from router.rules.holder import RulesHolder
 from router.rules.sync import RuleSync
 from router.store import Store
-from router.store.embedded import EmbeddedRedis
-from router.supervisor import Supervisor
+from router.store.embedded import EmbeddedRedis, EmbeddedWatch
+from router.supervisor import Service, Supervisor
 
 log = logging.getLogger("kefu.runtime")
 
@@ -147,8 +147,11 @@ class Runtime:
                                   burst_window_s=self.settings.bot.debounce_s)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms, self.settings.worker.max_tries)
-        self.supervisor.start([self.hub, self.worker, self.sender, self.rule_sync, self.timers, self.bot,
-                               self.roster, self.archiver, self.retention])
+        services: list[Service] = [self.hub, self.worker, self.sender, self.rule_sync, self.timers, self.bot,
+                                   self.roster, self.archiver, self.retention]
+        if self.embedded is not None:
+            services.append(EmbeddedWatch(self.embedded))
+        self.supervisor.start(services)
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
 
     def _add(self, adapter: Adapter) -> None:

@@ -10,7 +10,7 @@ import os
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
@@ -55,6 +55,10 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     rt.sockets.add(ws)
     try:
         await session.run()
+    except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
+        # Redis failed the snapshot past the pool's wait: the console reconnects and gets it.
+        log.warning("agent %s: socket closed, Redis failed: %s", who.agent_id, exc)
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"store busy, reconnect")
     finally:
         rt.sockets.discard(ws)
         await session.end()
@@ -81,6 +85,8 @@ class AgentSession:
         self.typing_gate = Throttle()
 
     async def _write(self, frame: str) -> None:
+        """Send one frame. What was shown is noted only after the send, so a frame that failed
+        (Redis busy while expanding it) is not taken for shown when the tap tries it again."""
         event = json.loads(frame)
         kind = event.get("type")
         if kind == "session_ended":  # for the server, never shown; other sessions ignore it
@@ -88,17 +94,21 @@ class AgentSession:
                 self.session_ended()
             return
         if kind == "assigned":
-            if event["conversation_id"] in self.shown:
+            cid = event["conversation_id"]
+            if cid in self.shown:
                 return  # assigned while this socket connected: the snapshot already showed it
-            event = await self.desk.assigned_frame(event)
-            self.shown[event["conversation"]["id"]] = {m["id"] for m in event["messages"]}
-            frame = frames.dump(event)
-        elif kind == "message":
-            seen = self.shown.setdefault(event["conversation_id"], set())
-            if event["message"]["id"] in seen:
+            full = await self.desk.assigned_frame(event)
+            await self.ws.send_str(frames.dump(full))
+            self.shown[cid] = {m["id"] for m in full["messages"]}
+            return
+        if kind == "message":
+            cid, mid = event["conversation_id"], event["message"]["id"]
+            if mid in self.shown.get(cid, ()):
                 return
-            seen.add(event["message"]["id"])
-        elif kind in ("closed", "unassigned"):
+            await self.ws.send_str(frame)
+            self.shown.setdefault(cid, set()).add(mid)
+            return
+        if kind in ("closed", "unassigned"):
             self.shown.pop(event["conversation_id"], None)
         await self.ws.send_str(frame)
 
