@@ -116,6 +116,8 @@ async def handovers(request: web.Request) -> web.Response:
         since = float(request.query.get("since", "0"))
     except ValueError:
         raise ProtocolError("bad_query", "since must be epoch seconds") from None
+    if not 0 <= since < 1e11:  # a stream id is milliseconds in 64 bits; beyond it Redis refuses the range
+        raise ProtocolError("bad_query", "since must be epoch seconds between 0 and 1e11")
     entries = await rt.store.ops.handovers(since, _limit(request, 200, 2000))
     convs = {c.id: c for c in await rt.store.conversations.many([h.conversation_id for h in entries])}
     out = []
