@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -163,8 +162,7 @@ class Runtime:
             return configured.encode()
         # One random secret for every process sharing this Redis; the first one to start sets it.
         key = self.store.keys.webchat_secret
-        await self.store.client.set(key, os.urandom(32).hex(), nx=True)
-        return bytes.fromhex(await self.store.client.get(key))
+        return await self.store.shared_secret(key)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()

@@ -199,7 +199,7 @@ class Hub:
         k = self.store.keys
         first = True
         while not self._stopping.is_set():
-            pubsub = self.store.client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.store.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(k.agent_channel, k.customer_channel)
                 self.subscribed.set()

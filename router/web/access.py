@@ -17,8 +17,8 @@ from router.runtime import Runtime
 
 async def customers_of(rt: Runtime, who: Principal) -> set[str]:
     """The customers of the agent's open conversations."""
-    mine = sorted(await rt.store.client.smembers(rt.store.keys.agent_convs(who.agent_id)))
-    return {c["customer_id"] for c in await rt.store.conversations(mine) if c.get("customer_id")}
+    mine = await rt.store.agents.conversation_ids(who.agent_id)
+    return {c.customer_id for c in await rt.store.conversations.many(mine) if c.customer_id}
 
 
 async def may_see_customer(rt: Runtime, who: Principal, cust: str) -> bool:

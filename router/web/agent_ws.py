@@ -22,6 +22,7 @@ from router.ops.presence import Presence
 from router.pipeline.fanout import Stuck, Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
+from router.store.calls import routing as calls
 from router.store.client import REDIS_ERRORS
 from router.web import frames, ops_ws, slow
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
@@ -113,9 +114,7 @@ class AgentSession:
         await self.ws.send_str(frame)
 
     async def _replay(self, tap: Tap, after: str) -> None:
-        events = self.rt.store.keys.agent_events(self.who.agent_id)
-        entries = await self.rt.store.client.xrange(events, min=f"({after}", count=2000)
-        tap.replayed([(eid, fields["f"]) for eid, fields in entries])
+        tap.replayed(await self.rt.store.agents.events_after(self.who.agent_id, after, 2000))
 
     async def run(self) -> None:
         rt, aid = self.rt, self.who.agent_id
@@ -135,13 +134,12 @@ class AgentSession:
     async def _snapshot(self) -> None:
         """Mark this agent present, go online if offline, then send every open conversation."""
         rt, aid = self.rt, self.who.agent_id
-        k = rt.store.keys
-        await rt.store.client.hset(k.agent_presence(aid), self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
-        latest = await rt.store.client.xrevrange(k.agent_events(aid), count=1)
+        await rt.store.agents.mark_present(aid, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
+        latest = await rt.store.agents.latest_event_id(aid)
         if latest:
-            self.tap.start_at(latest[0][0])
-        agent = await rt.store.agent(aid)
-        status = agent["status"] if agent else "offline"
+            self.tap.start_at(latest)
+        agent = await rt.store.agents.get(aid)
+        status = agent.status.value if agent else "offline"
         if agent and status == "offline":
             await self.presence.set_status(aid, "online", "connected")
             status = "online"
@@ -149,16 +147,16 @@ class AgentSession:
             "type": "hello", "agent": {"id": aid, "name": self.who.name, "role": self.who.role.value,
                                        "status": status},
         }))
-        for cid in sorted(await rt.store.client.smembers(k.agent_convs(aid))):
+        for cid in await rt.store.agents.conversation_ids(aid):
             await self._write(frames.dump({"type": "assigned", "conversation_id": cid}))
         self.tap.go_live()
 
     async def _presence(self) -> None:
-        k = self.rt.store.keys.agent_presence(self.who.agent_id)
+        agents, aid = self.rt.store.agents, self.who.agent_id
         while True:
             await asyncio.sleep(PRESENCE_REFRESH_S)
             with contextlib.suppress(Exception):
-                await self.rt.store.client.hset(k, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
+                await agents.mark_present(aid, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
             ended = False
             with contextlib.suppress(Exception):  # Redis away is not a sign-out
                 ended = self.sid is not None and await self.rt.sessions.holder(self.sid) is None
@@ -179,7 +177,7 @@ class AgentSession:
                 await asyncio.wait_for(self._ending, 5)
         await self.tap.close()
         with contextlib.suppress(Exception):
-            await self.rt.store.client.hdel(self.rt.store.keys.agent_presence(self.who.agent_id), self.conn_id)
+            await self.rt.store.agents.mark_gone(self.who.agent_id, self.conn_id)
         self.presence.agent_left(self.who.agent_id)
 
     async def _handle(self, text: str) -> None:
@@ -211,14 +209,10 @@ class AgentSession:
         warning = check_agent_text(rt, body, client_id)  # raises in block mode: nothing is sent
         if warning:
             await self.ws.send_str(frames.dump(warning))
-        force = "1" if self.who.can(Role.SUPERVISOR) else "0"
-        res = await rt.store.call("reply", [cid, self.who.agent_id, time.time(), force])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], f"reply in {cid}")
-        _, channel, account, chat, customer = res
+        to = await rt.store.run(calls.Reply(cid, self.who.agent_id, time.time(), self.who.can(Role.SUPERVISOR)))
         reply = Reply(
-            id=new_id("m"), conversation_id=cid, customer_id=customer, channel=Channel(channel),
-            account=account, chat=chat, text=body, author=self.who.agent_id,
+            id=new_id("m"), conversation_id=cid, customer_id=to.customer, channel=Channel(to.channel),
+            account=to.account, chat=to.chat, text=body, author=self.who.agent_id,
             client_msg_id=client_id, ts=time.time(),
         )
         mid, _new = await rt.outbox.enqueue(reply)
