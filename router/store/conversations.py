@@ -96,6 +96,10 @@ class Conversations:
             pipe.hget(self._k.conv(cid), "queued_at")
         return [float(t) for t in await pipe.execute() if t]
 
+    async def holding_media(self, channel: str, account: str, media: str) -> list[str]:
+        """The conversations in which a media reference was sent, by id."""
+        return sorted(await self._r.smembers(self._k.media_convs(channel, account, media)))
+
     async def bot_memory(self, cid: str) -> str | None:
         """The bot's remembered state (BotState JSON) for one conversation, if it has any."""
         state: str | None = await self._r.hget(self._k.bot(cid), "state")

@@ -89,9 +89,9 @@ async def _live_matches(rt: Runtime, who: Principal, toks: list[str], since: flo
                         until: float | None) -> list[dict[str, Any]]:
     k = rt.store.keys
     if who.can(Role.SUPERVISOR):
-        ids: list[str] = await rt.store.client.zrevrange(k.conv_index, 0, LIVE_SCAN - 1)
+        ids = await rt.store.conversations.recent_ids(LIVE_SCAN)
     else:
-        ids = sorted(await rt.store.client.smembers(k.agent_convs(who.agent_id)))
+        ids = await rt.store.agents.conversation_ids(who.agent_id)
     out = []
     for conv in [c.view() for c in await rt.store.conversations.many(ids)]:
         if since is not None and (conv["updated"] or 0) < since:
