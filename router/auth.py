@@ -92,12 +92,19 @@ class Sessions:
     async def verify(self, cookie: str | None) -> tuple[Principal, str]:
         """Who the cookie's session belongs to, and the session id."""
         sid = self.session_id(cookie)
+        found = await self.holder(sid)
+        if found is None:
+            raise AuthError("this session has ended; sign in again")
+        return found, sid
+
+    async def holder(self, sid: str) -> Principal | None:
+        """Who holds the session now; None once it ended (signed out, expired, token changed)."""
         aid, fp = await self.store.session_get(sid)
         found = self.tokens.by_id(aid) if aid else None
         if found is None or fp is None or not hmac.compare_digest(fp, self.tokens.fingerprint(found.agent_id,
                                                                                                 self.signer)):
-            raise AuthError("this session has ended; sign in again")
-        return found, sid
+            return None
+        return found
 
     async def close(self, cookie: str | None) -> None:
         """End the cookie's session, if it is one of ours; any other cookie is simply gone."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import os
 import time
-from typing import NewType
+from typing import Any, NewType
 
 import msgspec
 
@@ -156,43 +156,80 @@ class Customer(msgspec.Struct, frozen=True, kw_only=True):
     identities: tuple[str, ...] = ()
     """Channel identities linked to this customer, as 'channel:account:native_user'."""
 
+    def view(self) -> dict[str, Any]:
+        """The shape the API shows."""
+        return {"id": self.id, "name": self.name, "segment": self.segment, "tags": list(self.tags),
+                "identities": list(self.identities)}
+
 
 class Conversation(msgspec.Struct, frozen=True, kw_only=True):
-    """A conversation's routing state, as stored in its Redis hash."""
+    """A conversation's routing state, as read from its Redis hash (router.store.conversations).
+
+    `decision`, `sla` and `bot` stay JSON-shaped: they are records the console shows as they are.
+    """
 
     id: str
-    customer_id: str
-    channel: Channel
-    account: str
-    chat: str
+    customer_id: str | None = None
+    channel: str | None = None
+    account: str | None = None
+    chat: str | None = None
     """Where replies go on the channel (openid, chat id, web visitor)."""
     state: ConversationState = ConversationState.NEW
     pool: str | None = None
     agent: str | None = None
     priority: int = 0
-    created: float = 0.0
-    updated: float = 0.0
+    messages: int = 0
+    reopened: int = 0
+    created: float | None = None
+    updated: float | None = None
     queued_at: float | None = None
     assigned_at: float | None = None
-    closed_at: float | None = None
     first_reply_at: float | None = None
-    reopened: int = 0
-    messages: int = 0
-    decision: dict[str, object] | None = None
+    closed_at: float | None = None
+    resolution: str | None = None
+    decision: dict[str, Any] | None = None
+    """The rules' decision merged with the latest choice of agent."""
+    sla: dict[str, Any] = msgspec.field(default_factory=dict)
+    bot: dict[str, Any] | None = None
+    """What the bot learned before it handed off; None when it never did."""
+    linked_order: str | None = None
+    """The order an agent linked to the conversation (not shown in the view)."""
+
+    def view(self) -> dict[str, Any]:
+        """The shape the API and frames show (the reply address `chat` stays inside)."""
+        return {
+            "id": self.id, "state": self.state.value, "customer_id": self.customer_id,
+            "channel": self.channel, "account": self.account, "pool": self.pool, "agent": self.agent,
+            "priority": self.priority, "messages": self.messages, "reopened": self.reopened,
+            "created": self.created, "updated": self.updated, "queued_at": self.queued_at,
+            "assigned_at": self.assigned_at, "first_reply_at": self.first_reply_at,
+            "closed_at": self.closed_at, "resolution": self.resolution, "decision": self.decision,
+            "sla": self.sla, "bot": self.bot,
+        }
 
 
 class Agent(msgspec.Struct, frozen=True, kw_only=True):
-    """An agent as configured; live load and status live in Redis."""
+    """An agent with their live status, load and cap, as read from Redis (router.store.agents)."""
 
     id: str
     name: str
     role: Role = Role.AGENT
+    status: AgentStatus = AgentStatus.OFFLINE
+    max_chats: int = 0
+    """The cap in force: a supervisor's live override, else the config's."""
+    cap_configured: int = 0
+    cap_override: int | None = None
+    load: int = 0
     pools: tuple[str, ...] = ()
     skills: dict[str, int] = msgspec.field(default_factory=dict)
     """Skill name to level, 1 (novice) to 5 (expert)."""
-    max_chats: int = 5
-    status: AgentStatus = AgentStatus.OFFLINE
-    load: int = 0
+
+    def view(self) -> dict[str, Any]:
+        """The shape the API shows."""
+        return {"id": self.id, "name": self.name, "role": self.role.value, "status": self.status.value,
+                "max_chats": self.max_chats, "cap_configured": self.cap_configured,
+                "cap_override": self.cap_override, "load": self.load, "pools": list(self.pools),
+                "skills": dict(self.skills)}
 
 
 _message_encoder = msgspec.json.Encoder()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,8 +46,8 @@ from router.pipeline.worker import RouteWorker
 from router.rules.holder import RulesHolder
 from router.rules.sync import RuleSync
 from router.store import Store
-from router.store.embedded import EmbeddedRedis
-from router.supervisor import Supervisor
+from router.store.embedded import EmbeddedRedis, EmbeddedWatch
+from router.supervisor import Service, Supervisor
 
 log = logging.getLogger("kefu.runtime")
 
@@ -147,8 +146,11 @@ class Runtime:
                                   burst_window_s=self.settings.bot.debounce_s)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms, self.settings.worker.max_tries)
-        self.supervisor.start([self.hub, self.worker, self.sender, self.rule_sync, self.timers, self.bot,
-                               self.roster, self.archiver, self.retention])
+        services: list[Service] = [self.hub, self.worker, self.sender, self.rule_sync, self.timers, self.bot,
+                                   self.roster, self.archiver, self.retention]
+        if self.embedded is not None:
+            services.append(EmbeddedWatch(self.embedded))
+        self.supervisor.start(services)
         await asyncio.wait_for(self.hub.subscribed.wait(), 10)
 
     def _add(self, adapter: Adapter) -> None:
@@ -160,8 +162,7 @@ class Runtime:
             return configured.encode()
         # One random secret for every process sharing this Redis; the first one to start sets it.
         key = self.store.keys.webchat_secret
-        await self.store.client.set(key, os.urandom(32).hex(), nx=True)
-        return bytes.fromhex(await self.store.client.get(key))
+        return await self.store.shared_secret(key)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()

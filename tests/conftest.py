@@ -11,9 +11,12 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from helpers.fake_wechat import FakeWechat, fake_wechat
 from helpers.pg import private_database
 from helpers.redis_cluster import Backend, RedisCluster, system_redis_server
 from helpers.redis_server import RedisServer
+
+from router.store import Store
 
 # Property tests check behaviour, not speed: on a busy 2-core CI machine a per-example deadline
 # only makes them flaky. Speed is measured in bench/.
@@ -34,6 +37,24 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
     yield redis_server.url
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[Store]:
+    """The router's store on this test's private Redis."""
+    s = Store(redis_url)
+    await s.open()
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+@pytest.fixture
+async def wx_api() -> AsyncIterator[FakeWechat]:
+    """A fake WeChat API (tokens, customer-service sends) on loopback."""
+    async with fake_wechat() as fake:
+        yield fake
 
 
 @pytest.fixture(params=["standalone", "cluster"])

@@ -24,7 +24,7 @@ from kefu_common.errors import ArchiveError
 from router.archive import search
 from router.archive.schema import conversations, events, messages
 from router.archive.snapshot import Snapshot
-from router.pipeline.assignment import merge_record
+from router.store.conversations import merge_record
 
 DB_ERRORS = (DBAPIError, OperationalError, OSError, ConnectionError, TimeoutError)
 """What a database outage looks like from here: retry later, never drop the entry."""

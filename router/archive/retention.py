@@ -18,6 +18,7 @@ from router.archive.db import DB_ERRORS, Archive
 from router.models import WEBCHAT, Direction, decode_message
 from router.pipeline.streams import keep_going
 from router.store import Store
+from router.store.calls.background import Purge
 
 log = logging.getLogger("kefu.retention")
 
@@ -69,8 +70,8 @@ class Retention:
             if not ids:
                 break
             for cid in ids:
-                res = await self.store.call("purge", [cid, before])
-                dropped += res[0] == "ok"
+                res = await self.store.run(Purge(cid, before))
+                dropped += res == "ok"
             await self.finish()
             if len(ids) < PAGE:
                 break

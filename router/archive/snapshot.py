@@ -44,22 +44,12 @@ def _num(v: str | None) -> float | None:
 
 async def take(store: Store, cid: str) -> Snapshot | None:
     """The conversation as the archive keeps it; None unless it exists and is closed."""
-    k = store.keys
-    pipe = store.client.pipeline(transaction=False)
-    pipe.hgetall(k.conv(cid))
-    pipe.lrange(k.conv_trail(cid), 0, -1)
-    pipe.xrange(k.transcript(cid))
-    pipe.hgetall(k.delivery(cid))
-    pipe.hget(k.csat, cid)
-    conv, trail, entries, delivery, rating = await pipe.execute()
+    conv, trail, encoded, delivery, rating = await store.archive.conversation(cid)
     if not conv or conv.get("state") != "closed":
         return None
     cust = conv.get("customer") or ""
-    pipe = store.client.pipeline(transaction=False)
-    pipe.hgetall(k.customer(cust))
-    pipe.smembers(k.customer_identities(cust))
-    customer, idents = await pipe.execute()
-    msgs = [decode_message(fields["m"]) for _, fields in entries]
+    customer, idents = await store.archive.customer(cust)
+    msgs = [decode_message(m) for m in encoded]
     rows = [{
         "conversation_id": cid, "seq": i, "id": m.id, "direction": m.direction.value, "sender": m.sender.value,
         "kind": m.kind.value, "author": m.agent_id, "text": m.text, "ts": m.ts, "media": m.media,

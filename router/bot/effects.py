@@ -20,6 +20,8 @@ from router.models import WEBCHAT, Channel, Direction, Message, Reply, Sender
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.calls.background import BotHandoff
+from router.store.calls.routing import Moved
 
 log = logging.getLogger("kefu.bot")
 
@@ -81,9 +83,9 @@ class Effects:
             return
         frame = json.dumps({"type": "off_hours", "conversation_id": chat.cid, "text": text,
                             "back_at": back_at.timestamp() if back_at else None}, ensure_ascii=False)
-        await self.store.client.publish(self.keys.customer_channel, f"{chat.channel}:{chat.chat}\n-\n{frame}")
+        await self.store.publish(self.keys.customer_channel, f"{chat.channel}:{chat.chat}\n-\n{frame}")
 
-    async def hand_off(self, chat: Chat, turn_id: str, plan: HandoffPlan, now: float) -> list[str]:
+    async def hand_off(self, chat: Chat, turn_id: str, plan: HandoffPlan, now: float) -> Moved:
         """Note what the bot learned in the transcript, then move bot -> queued (-> assigned)."""
         learned = [f"转人工原因: {plan.reason}"]
         if plan.intent:
@@ -98,11 +100,8 @@ class Effects:
             sender=Sender.BOT, text="；".join(learned), ts=now, conversation_id=chat.cid,
             customer_id=chat.customer,
         ))
-        res = await self.store.call("bot_handoff", [
-            chat.cid, now, plan.pool, plan.priority, json.dumps(list(plan.skills)), plan.min_level,
-            plan.reason, plan.intent, plan.order_id, plan.note,
-        ])
-        return [str(x) for x in res]
+        return await self.store.run(BotHandoff(chat.cid, now, plan.pool, plan.priority, tuple(plan.skills),
+                                               plan.min_level, plan.reason, plan.intent, plan.order_id, plan.note))
 
     async def unknown(self, cid: str, key: str, question: str) -> None:
         """Count a question the bot could not answer, grouped by its normalised form."""
@@ -111,10 +110,7 @@ class Effects:
         masked = mask_pii(question.strip())[:500]
         if not key:
             return
-        pipe = self.store.client.pipeline(transaction=False)
-        pipe.zincrby(self.keys.bot_unknown, 1, key)
-        pipe.hset(self.keys.bot_unknown_text, key, masked)
-        await pipe.execute()
+        await self.store.bot.unanswered(key, masked)
 
     async def count(self, field: str) -> None:
-        await self.store.client.hincrby(self.keys.bot_stats, field, 1)
+        await self.store.bot.count(field)

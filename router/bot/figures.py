@@ -10,8 +10,7 @@ from router.store import Store
 
 async def deflection(store: Store) -> dict[str, Any]:
     """Bot conversations closed without a person, out of all bot conversations."""
-    raw: dict[str, str] = await store.client.hgetall(store.keys.bot_stats)
-    n = {k: int(v) for k, v in raw.items()}
+    n = await store.bot.stats()
     total = n.get("conversations", 0)
     resolved = n.get("resolved", 0)
     handed = n.get("handed_off", 0)
@@ -30,8 +29,5 @@ async def deflection(store: Store) -> dict[str, Any]:
 
 async def unknown_questions(store: Store, top: int) -> list[dict[str, Any]]:
     """The most asked questions the bot could not answer, grouped by normalised text."""
-    k = store.keys
-    rows = await store.client.zrevrange(k.bot_unknown, 0, top - 1, withscores=True)
-    examples = await store.client.hmget(k.bot_unknown_text, [q for q, _ in rows]) if rows else []
-    return [{"question": mask_pii(q), "count": int(c), "example": ex or ""}
-            for (q, c), ex in zip(rows, examples, strict=True)]
+    return [{"question": mask_pii(q), "count": c, "example": ex}
+            for q, c, ex in await store.bot.top_unanswered(top)]

@@ -32,6 +32,7 @@ from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.pipeline.worker import DecisionSource
 from router.store import Store
+from router.store.calls.background import BotClose, BotDone, BotTake
 from router.store.client import REDIS_ERRORS
 from router.supervisor import Loop
 from routing_rules.intents import builtin_table, normalize
@@ -122,14 +123,14 @@ class BotStage(Loop):
     async def flush(self) -> float:
         """Answer every due turn; return how long to sleep until the next one is due."""
         now = time.time()
-        due = await self.store.client.zrangebyscore(self.keys.bot_due, "-inf", now, start=0, num=50)
+        due = await self.store.bot.due(now, 50)
         # Concurrently: one slow order look-up must not hold up every other customer's answer.
         await asyncio.gather(*(self._take_logged(cid) for cid in due))
-        nxt = await self.store.client.zrange(self.keys.bot_due, 0, 0, withscores=True)
-        if not nxt:
+        nxt = await self.store.bot.next_due()
+        if nxt is None:
             return 0.5
         # A due turn another process holds is looked at again shortly, not in a tight loop.
-        return min(max(float(nxt[0][1]) - time.time(), 0.05), 0.5)
+        return min(max(nxt - time.time(), 0.05), 0.5)
 
     async def _take_logged(self, cid: str) -> None:
         try:
@@ -141,21 +142,20 @@ class BotStage(Loop):
 
     async def take(self, cid: str) -> bool:
         token = os.urandom(8).hex()
-        res = await self.store.call("bot_take", [cid, time.time(), LEASE_S, token])
-        if res[0] != "ok":
+        got = await self.store.run(BotTake(cid, time.time(), LEASE_S, token))
+        if got is None:
             return False
-        state_json, human, channel, account, chat_addr, customer, pool, linked = res[1:9]
-        lines = [json.loads(x) for x in res[9:]]
-        chat = Chat(cid, channel, account, chat_addr, customer)
-        state = load_state(state_json)
-        if human == "1":
+        lines = got.lines
+        chat = Chat(cid, got.channel, got.account, got.chat, got.customer)
+        state = load_state(got.state_json)
+        if got.human_replied:
             state = dataclasses.replace(state, human_replied=True)
         text = "\n".join(str(m.get("text") or "") for m in lines if str(m.get("text") or "").strip())
         turn_id = str(lines[0]["id"])
-        new_state = await self.turn(chat, turn_id, state, text, pool, linked or None, len(lines))
-        done = await self.store.call("bot_done", [cid, token, len(lines), dump_state(new_state), time.time()])
+        new_state = await self.turn(chat, turn_id, state, text, got.pool, got.linked_order, len(lines))
+        done = await self.store.run(BotDone(cid, token, len(lines), dump_state(new_state), time.time()))
         self.turns += 1
-        return bool(done[0] == "ok")
+        return done
 
     async def turn(self, chat: Chat, turn_id: str, state: BotState, text: str, pool: str,
                    linked: str | None, lines: int) -> BotState:  # fmt: skip
@@ -167,7 +167,7 @@ class BotStage(Loop):
         within = self.hours.is_open(now) if self.hours else True
         next_open = self.hours.next_open(now) if self.hours and not within else None
         # Which orders the customer may see: those of their customer id or a linked identity.
-        idents = await self.store.client.smembers(self.keys.customer_identities(chat.customer))
+        idents = await self.store.customers.identities(chat.customer)
         ctx = BotContext(
             intents=frozenset(decision.intents) | intents, angry=angry, within_hours=within,
             next_open=next_open, now=when, linked_order_id=linked, customer_id=chat.customer,
@@ -238,9 +238,8 @@ class BotStage(Loop):
     async def close_idle(self) -> int:
         """Close bot conversations quiet for `idle_close_s`: the bot resolved them."""
         before = time.time() - self.settings.idle_close_s
-        ids = await self.store.client.zrangebyscore(self.keys.bot_idle, "-inf", before, start=0, num=100)
+        ids = await self.store.bot.idle_since(before, 100)
         closed = 0
         for cid in ids:
-            res = await self.store.call("bot_close", [cid, time.time(), before])
-            closed += res[0] == "ok"
+            closed += await self.store.run(BotClose(cid, time.time(), before))
         return closed

@@ -90,25 +90,21 @@ async def _with_parts(args: argparse.Namespace, job: Any) -> int:
 
 async def _backfill(store: Any, archive: Any, _settings: Any) -> int:
     from router.archive.snapshot import take
+    from router.store.calls.background import Archived
 
-    k = store.keys
-    total = await store.client.zcard(k.conv_index)
+    total = await store.archive.total()
     bar = Progress(total)
     done = written = 0
     cursor = 0
     while True:
-        cursor, page = await store.client.zscan(k.conv_index, cursor, count=PAGE)
-        ids = [cid for cid, _ in page]
-        pipe = store.client.pipeline(transaction=False)
-        for cid in ids:
-            pipe.hmget(k.conv(cid), "state", "archive_v", "archived_v")
-        for cid, (state, version, archived) in zip(ids, await pipe.execute(), strict=True):
+        cursor, page = await store.archive.states_page(cursor, PAGE)
+        for cid, state, version, archived in page:
             done += 1
             if state == "closed" and (archived is None or archived != (version or "1")):
                 snap = await take(store, cid)
                 if snap is not None:
                     written += await archive.write(snap)
-                    await store.call("archived", [cid, snap.version])
+                    await store.run(Archived(cid, snap.version))
             bar.show(min(done, total), written)
         if cursor == 0:
             break

@@ -71,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
 
     add_migrate_parser(sub)
 
+    from router.cli.loadgen import add_parser as add_loadgen
+
+    add_loadgen(sub)
+    from router.cli.simulate import add_parser as add_simulate
+
+    add_simulate(sub)
+
     telegram = sub.add_parser("telegram", help="Telegram bot set-up")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
     hook = telegram_sub.add_parser("set-webhook", help="point BOT's webhook at URL, with its secret token")

@@ -83,14 +83,9 @@ class Approvals:
 
     async def listing(self, who: Principal) -> list[dict[str, Any]]:
         """Pending approvals, oldest first: all of them for supervisors, their own for agents."""
-        k, client = self.store.keys, self.store.client
-        ids = await client.zrange(k.approvals_pending, 0, 999)
-        pipe = client.pipeline(transaction=False)
-        for apid in ids:
-            pipe.hgetall(k.approval(apid))
         out = []
-        for row in await pipe.execute():
-            if not row or (not who.can(Role.SUPERVISOR) and row.get("agent") != who.agent_id):
+        for row in await self.store.ops.approvals(await self.store.ops.pending_approval_ids(1000)):
+            if not who.can(Role.SUPERVISOR) and row.get("agent") != who.agent_id:
                 continue
             out.append({**row, "amount": float(row["amount"]), "created": float(row["created"]),
                         "limit": float(row.get("limit") or 0), "auto": row.get("auto") == "1"})

@@ -16,6 +16,7 @@ from typing import Any
 from kefu_common.errors import ProtocolError
 from router.models import WEBCHAT
 from router.store import Store
+from router.store.calls.streams import CsatRecord
 
 COMMENT_MAX = 1000
 REPORT_ROWS_MAX = 1000
@@ -58,48 +59,32 @@ class Csat:
 
     async def customer_of(self, visitor: str) -> str | None:
         """The customer id behind a web chat visitor, once they have written."""
-        cust: str | None = await self.store.client.get(self.keys.identity(WEBCHAT, "web", visitor))
-        return cust
+        return await self.store.customers.by_identity(WEBCHAT, "web", visitor)
 
     async def record(self, customer: str | None, cid: str, rating: int, comment: str,
                      now: float | None = None) -> Rating:
         """Store a rating for `customer`'s closed conversation; refuse anything else unchanged."""
-        state, owner, agent = await self.store.client.hmget(self.keys.conv(cid), "state", "customer", "agent")
-        if state is None or customer is None or owner != customer:
+        conv = await self.store.conversations.get(cid)
+        if conv is None or customer is None or conv.customer_id != customer:
             # The same answer whether the conversation is missing or someone else's.
             raise ProtocolError("unknown_conversation", f"no conversation {cid} of yours")
-        if state != "closed":
+        if conv.state != "closed":
             raise ProtocolError("not_closed", "a conversation can be rated once it is closed")
-        r = Rating(cid, agent or None, rating, comment, time.time() if now is None else now)
-        keys = [self.keys.csat, self.keys.csat_by_time]
-        if r.agent:
-            keys.append(self.keys.csat_agent(r.agent))
-        stored = await self.store.scripts.call(self.store.client, "csat_record", keys,
-                                               [cid, json.dumps(asdict(r), ensure_ascii=False), r.at])
-        if not stored:
+        r = Rating(cid, conv.agent, rating, comment, time.time() if now is None else now)
+        if not await self.store.run(CsatRecord(cid, r.agent, json.dumps(asdict(r), ensure_ascii=False), r.at)):
             raise ProtocolError("already_rated", "this conversation has already been rated")
         # The archive may hold the conversation already: queue it again (same close version, so
         # the row is rewritten with the rating).
-        version = await self.store.client.hget(self.keys.conv(cid), "archive_v")
-        await self.store.client.xadd(self.keys.archive_queue, {"cid": cid, "v": version or "1", "at": r.at})
+        await self.store.archive.requeue(cid, r.at)
         return r
 
     async def rated(self, cid: str) -> bool:
-        return bool(await self.store.client.hexists(self.keys.csat, cid))
+        return await self.store.ratings.rated(cid)
 
     async def ratings(self, since: float | None = None, until: float | None = None,
                       agent: str | None = None) -> list[Rating]:
         """Ratings in [since, until], oldest first, for one agent or all."""
-        index = self.keys.csat_agent(agent) if agent else self.keys.csat_by_time
-        lo = "-inf" if since is None else since
-        hi = "+inf" if until is None else until
-        ids: list[str] = await self.store.client.zrangebyscore(index, lo, hi)
-        out: list[Rating] = []
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start:start + _CHUNK]
-            rows: list[str | None] = await self.store.client.hmget(self.keys.csat, chunk)
-            out.extend(Rating(**json.loads(row)) for row in rows if row)
-        return out
+        return [Rating(**json.loads(row)) for row in await self.store.ratings.between(since, until, agent)]
 
 
 def report(ratings: list[Rating], rows: int = REPORT_ROWS_MAX) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from router.models import Channel, Direction, Message, Sender
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.calls.routing import Emit
 
 HANDOVER = "handover"
 """The timer kind status.lua schedules for each chat of an agent who went offline."""
@@ -46,8 +47,9 @@ REASONS = {
 async def note(store: Store, transcript: Transcript, cid: str, note_id: str, text: str,
                notify: str | None = None) -> dict[str, Any]:
     """Append an internal note once (by `note_id`); the first time, show it to `notify` live."""
-    conv = await store.client.hmget(store.keys.conv(cid), "channel", "account", "chat", "customer")
-    channel, account, chat, customer = conv
+    conv = await store.conversations.get(cid)
+    channel, account, chat, customer = (conv.channel, conv.account, conv.chat, conv.customer_id) if conv else (
+        None, None, None, None)
     msg = Message(
         id=note_id, channel=Channel(channel or "webchat"), account=account or "", native_id=note_id,
         sender_ref=chat or "", direction=Direction.NOTE, sender=Sender.SYSTEM, text=text,
@@ -57,7 +59,7 @@ async def note(store: Store, transcript: Transcript, cid: str, note_id: str, tex
     view = msg.public()
     if notify and new:
         frame = {"type": "message", "conversation_id": cid, "message": view}
-        await store.call("emit", [notify, json.dumps(frame, ensure_ascii=False)])
+        await store.run(Emit(notify, json.dumps(frame, ensure_ascii=False)))
     return view
 
 
@@ -102,8 +104,8 @@ class Handovers:
     async def went_offline(self, h: dict[str, Any]) -> Owed:
         """The note and text of one handover entry (status.lua): who left, why, where the chat went."""
         cid, to, hid, aid = str(h["conversation_id"]), str(h.get("to") or ""), str(h["id"]), str(h["from"])
-        agent = await self.store.agent(aid)
-        name = (agent or {}).get("name") or aid
+        agent = await self.store.agents.get(aid)
+        name = (agent and agent.name) or aid
         why = REASONS.get(str(h.get("reason")), str(h.get("reason")))
         where = f"now with {to}" if to else f"waiting at the front of the {h.get('pool')} queue"
         return Owed(cid, f"n_handover_{hid}", f"{name} {why}; the conversation was handed over, {where}.",

@@ -52,15 +52,14 @@ class Presence:
         self._grace.pop(aid, None)
         if aid in self.connected:
             return
-        presence: dict[str, str] = await self.store.client.hgetall(self.store.keys.agent_presence(aid))
+        presence = await self.store.agents.presence(aid)
         now = time.time()
-        stale = [c for c, exp in presence.items() if float(exp) < now]
-        if stale:
-            await self.store.client.hdel(self.store.keys.agent_presence(aid), *stale)
+        stale = [c for c, exp in presence.items() if exp < now]
+        await self.store.agents.mark_gone(aid, *stale)
         if len(presence) > len(stale):
             return  # connected to another process
-        agent = await self.store.agent(aid)
-        if agent and agent["status"] != "offline":
+        agent = await self.store.agents.get(aid)
+        if agent and agent.status != "offline":
             log.info("agent %s disconnected past the grace period: going offline", aid)
             await self.set_status(aid, "offline", "agent_disconnected")
 

@@ -11,7 +11,6 @@ lost lease still sends one text.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,10 +35,10 @@ class Promises:
     async def fire(self, tid: str, data: dict[str, Any], now: float) -> None:
         """Timer handler: send the conversation's promise, unless it closed first."""
         cid = str(data.get("cid"))
-        raw, state = await self.store.client.hmget(self.store.keys.conv(cid), "sla", "state")
-        if not raw or state == "closed":
+        conv = await self.store.conversations.get(cid)
+        if conv is None or conv.state == "closed" or not conv.sla.get("profile"):
             return
-        profile = self.sla.profiles.get(str(json.loads(raw).get("profile")))
+        profile = self.sla.profiles.get(str(conv.sla["profile"]))
         if profile is None or profile.promise is None:
             return  # the profile lost its promise since (a restart with new profiles)
         text = profile.promise.text(await self.transcript.customer_language(cid))

@@ -27,6 +27,7 @@ from router.models import Channel, Reply, Sender
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.calls.background import QueueAnnounce, QueueMoved, QueueText
 
 log = logging.getLogger("kefu.queue_texts")
 
@@ -67,7 +68,7 @@ class QueueTexter:
         elif any(f'"type":"{kind}"' in frame for kind in MOVES):
             cid = json.loads(frame).get("conversation_id")
             if isinstance(cid, str):
-                self._spawn(self.store.call("queue_moved", [cid, time.time(), self.announce_delay_s]))
+                self._spawn(self.store.run(QueueMoved(cid, time.time(), self.announce_delay_s)))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(self._guard(coro))
@@ -85,26 +86,27 @@ class QueueTexter:
         """Timer handler: tell a pool's waiting customers their places, or one customer whose
         throttled text is due."""
         if data.get("kind") == "queue_announce":
-            await self.store.call("queue_announce", ["pool", str(data.get("pool")), self.announce_limit])
+            await self.store.run(QueueAnnounce("pool", str(data.get("pool")), self.announce_limit))
         else:
-            await self.store.call("queue_announce", ["conv", str(data.get("cid")), 1])
+            await self.store.run(QueueAnnounce("conv", str(data.get("cid")), 1))
 
     async def _handle(self, frame: dict[str, object]) -> None:
         await self.maybe_send(str(frame["conversation_id"]), int(str(frame["position"])),
                               int(str(frame.get("eta_s", -1))))
 
     async def maybe_send(self, cid: str, position: int, eta_s: int) -> bool:
-        verdict, n = await self.store.call("queue_text", [cid, position, time.time(), self.interval_s])
-        if verdict != "send":
+        texted = await self.store.run(QueueText(cid, position, time.time(), self.interval_s))
+        n = texted.n
+        if not texted.send:
             return False
-        f = await self.store.client.hmget(self.store.keys.conv(cid), "state", "channel", "account", "chat",
-                                          "customer")
-        if f[0] != "queued":
+        conv = await self.store.conversations.get(cid)
+        if conv is None or conv.state != "queued":
             return False
         text = queue_text(position - 1, eta_s, await self.transcript.customer_language(cid))
         await self.outbox.enqueue(Reply(
-            id=f"m-q-{cid}-{n}", conversation_id=cid, customer_id=f[4] or "", channel=Channel(f[1]),
-            account=f[2], chat=f[3], text=text, author="system", sender=Sender.SYSTEM,
+            id=f"m-q-{cid}-{n}", conversation_id=cid, customer_id=conv.customer_id or "",
+            channel=Channel(conv.channel or ""), account=conv.account or "", chat=conv.chat or "", text=text,
+            author="system", sender=Sender.SYSTEM,
             client_msg_id=f"queue-{cid}-{n}", ts=time.time()))
         self.sent += 1
         return True

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from router.config.ops import DAYS, ShiftSettings, minutes
+from router.store.calls.routing import Emit
 
 if TYPE_CHECKING:
     from router.config.settings import Settings
@@ -120,8 +121,7 @@ class Roster:
         """Act on every due edge this process claims; returns them as 'shift/date/edge'."""
         done = []
         for at, edge, shift, day in self.due(self.clock()):
-            key = self.store.keys.shift_edge(shift.name, day, edge)
-            if not await self.store.client.set(key, str(at), nx=True, ex=EDGE_TTL_S):
+            if not await self.store.ops.claim_shift_edge(shift.name, day, edge, at, EDGE_TTL_S):
                 continue
             log.info("shift %s %s on %s", shift.name, edge, day)
             for aid in shift.agents:
@@ -130,29 +130,29 @@ class Roster:
         return done
 
     async def _edge(self, shift: Shift, edge: str, at: float, aid: str) -> None:
-        agent = await self.store.agent(aid)
+        agent = await self.store.agents.get(aid)
         if agent is None:
             return
         if edge == "start":
-            if agent["status"] == "offline":
+            if agent.status == "offline":
                 await self.presence.set_status(aid, "online", "shift_start")
                 # Without a console open anywhere by the end of the grace period, they go offline
                 # again, rather than sit on chats nobody reads.
                 self.presence.agent_left(aid, restart=False)
-        elif agent["status"] != "offline":
+        elif agent.status != "offline":
             if any(s is not shift and aid in s.agents and s.on_duty(at) for s in self.shifts):
                 return  # straight on into another shift: nothing to hand over
             await self.presence.set_status(aid, "offline", "shift_end")
         frame = {"type": "shift", "shift": shift.name, "edge": edge, "at": at}
-        await self.store.call("emit", [aid, json.dumps(frame)])
+        await self.store.run(Emit(aid, json.dumps(frame)))
 
     async def sweep_presence(self) -> None:
         """Agents whose every presence entry ran out (their process died): start their grace."""
         now = time.time()  # presence entries carry real time, whatever the roster's clock says
-        for agent in await self.store.agents():
-            aid = agent["id"]
-            if agent["status"] == "offline" or aid in self.presence.connected:
+        for agent in await self.store.agents.all():
+            aid = agent.id
+            if agent.status == "offline" or aid in self.presence.connected:
                 continue
-            presence: dict[str, str] = await self.store.client.hgetall(self.store.keys.agent_presence(aid))
-            if presence and all(float(exp) < now for exp in presence.values()):
+            presence = await self.store.agents.presence(aid)
+            if presence and all(exp < now for exp in presence.values()):
                 self.presence.agent_left(aid, restart=False)

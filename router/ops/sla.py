@@ -39,6 +39,7 @@ from router.config.files import config_file
 from router.config.settings import Settings
 from router.ops.sla_profiles import load_profiles
 from router.store import Store
+from router.store.calls.background import SlaFire
 from routing_rules import RuleSet
 
 log = logging.getLogger("kefu.sla")
@@ -85,17 +86,12 @@ class SlaService:
 
     async def sync(self) -> None:
         """Make Redis hold exactly these profiles (the last process to start wins, as for agents)."""
-        k = self.store.keys
-        pipe = self.store.client.pipeline(transaction=True)
-        pipe.delete(k.sla_profiles)
-        if self.profiles:
-            pipe.hset(k.sla_profiles, mapping={n: json.dumps(p.to_json()) for n, p in self.profiles.items()})
-        await pipe.execute()
+        await self.store.ops.replace_sla_profiles({n: json.dumps(p.to_json()) for n, p in self.profiles.items()})
 
     async def fire(self, tid: str, data: dict[str, Any], now: float) -> None:
         kind = str(data.get("kind"))
-        outcome, detail = await self.store.call(
-            "sla_fire", [tid, kind, str(data.get("cid")), int(data.get("n") or 0), now])
+        fired = await self.store.run(SlaFire(tid, kind, str(data.get("cid")), int(data.get("n") or 0), now))
+        outcome, detail = fired.outcome, fired.detail
         if outcome != "noop":
             log.info("timer %s (%s): %s %s", tid, kind, outcome, detail)
         self.fired[outcome] = self.fired.get(outcome, 0) + 1

@@ -26,7 +26,6 @@ so the Lua scripts read targets without a round trip.
 
 from __future__ import annotations
 
-import json
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,16 +251,3 @@ def _fields(text: str) -> set[str] | None:
         return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
     except ValueError:
         return None
-
-
-def sla_view(raw: str | None) -> dict[str, Any]:
-    """A conversation's SLA as the API and frames show it; times are epoch seconds."""
-    if not raw:
-        return {"profile": None, "state": "none"}
-    s: dict[str, Any] = json.loads(raw)
-    for key in ("first_response_due", "first_response_at", "next_response_due", "resolution_due",
-                "resolved_at", "escalate_at", "escalated_at"):
-        s.setdefault(key, None)
-    if not isinstance(s.get("breaches"), dict):
-        s["breaches"] = {}
-    return s

@@ -7,8 +7,7 @@ start, so all processes sharing a Redis choose the same way. docs/assignment.md 
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 
@@ -38,6 +37,21 @@ class AssignmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     record_candidates: int = 20
     """How many candidates a conversation's decision record lists."""
 
+    def redis_fields(self) -> dict[str, str]:
+        """The settings hash the Lua scripts read (names as in policy.lua's ASSIGN_DEFAULTS);
+        Store.sync_config writes it."""
+        out = {
+            "policy": self.policy,
+            "sticky_s": repr(float(self.sticky_window_s)),
+            "aging_s": repr(float(self.aging_s_per_priority)),
+            "weighted": "1" if self.weighted_load.enabled else "0",
+            "weight_after_s": repr(float(self.weighted_load.after_s)),
+            "weight_fraction": repr(float(self.weighted_load.fraction)),
+            "record_limit": str(self.record_candidates),
+        }
+        out.update({f"policy:{pool}": policy for pool, policy in self.pools.items()})
+        return out
+
 
 def check(doc: YamlDoc, a: AssignmentSettings, pool_ids: set[str]) -> list[ConfigError]:
     """Ranges and pool references; types and policy names are checked by msgspec."""
@@ -62,37 +76,3 @@ def check(doc: YamlDoc, a: AssignmentSettings, pool_ids: set[str]) -> list[Confi
             known = ", ".join(sorted(pool_ids)) or "none"
             errors.append(doc.error((*where, "pools", pool), f"unknown pool {pool!r}; pools are: {known}", key=True))
     return errors
-
-
-def fields(a: AssignmentSettings) -> dict[str, str]:
-    """The settings hash the Lua scripts read (names as in policy.lua's ASSIGN_DEFAULTS)."""
-    out = {
-        "policy": a.policy,
-        "sticky_s": repr(float(a.sticky_window_s)),
-        "aging_s": repr(float(a.aging_s_per_priority)),
-        "weighted": "1" if a.weighted_load.enabled else "0",
-        "weight_after_s": repr(float(a.weighted_load.after_s)),
-        "weight_fraction": repr(float(a.weighted_load.fraction)),
-        "record_limit": str(a.record_candidates),
-    }
-    out.update({f"policy:{pool}": policy for pool, policy in a.pools.items()})
-    return out
-
-
-async def publish(client: Any, key: str, a: AssignmentSettings) -> None:
-    """Replace the settings hash (Keys.assign_settings) in one transaction, so no script sees
-    half of it. Takes the key, not Keys: the store imports this module."""
-    pipe = client.pipeline(transaction=True)
-    pipe.delete(key)
-    pipe.hset(key, mapping=fields(a))
-    await pipe.execute()
-
-
-def merge_record(decision: str | None, assignment: str | None) -> dict[str, Any] | None:
-    """The decision record as clients see it: the rules' decision plus the latest choice of agent."""
-    if not decision and not assignment:
-        return None
-    out: dict[str, Any] = json.loads(decision) if decision else {}
-    if assignment:
-        out.update(json.loads(assignment))
-    return out

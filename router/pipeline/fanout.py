@@ -38,6 +38,9 @@ class Drain:
     send_timeout_s: float = 30.0
 
 
+RETRY_DELAYS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
+"""Between tries of a frame that failed: about 4 s in all, more than a burst holds the Redis pool."""
+
 _CLOSING: set[asyncio.Future[None]] = set()
 """Closes of stuck sockets in flight: held so they are not collected half-way."""
 
@@ -129,8 +132,29 @@ class Tap:
             except (ConnectionError, RuntimeError) as exc:
                 log.debug("tap %s: write failed: %s", self.address, exc)
                 return
-            except Exception:
-                log.exception("tap %s: frame dropped", self.address)
+            except Exception as exc:
+                if not await self._again(frame, exc):
+                    return
+
+    async def _again(self, frame: str, exc: Exception) -> bool:
+        """A frame the writer failed to build or send (Redis busy while an `assigned` frame is
+        expanded) is tried again; if it keeps failing the socket is closed, so its client
+        reconnects and gets it again (a page replays after `last_seen`, a console's snapshot holds
+        every open chat). It is never dropped silently. False once the socket was given up."""
+        for delay in RETRY_DELAYS_S:
+            log.warning("tap %s: a frame failed, trying again in %.2fs: %s", self.address, delay, exc)
+            await asyncio.sleep(delay)
+            try:
+                async with asyncio.timeout(self._drain.send_timeout_s):
+                    await self._write(frame)
+                return True
+            except (ConnectionError, RuntimeError, TimeoutError):
+                return False
+            except Exception as again:
+                exc = again
+        log.error("tap %s: a frame failed %d times: %s", self.address, len(RETRY_DELAYS_S) + 1, exc)
+        self._give_up(f"a frame failed {len(RETRY_DELAYS_S) + 1} times: {exc}")
+        return False
 
     async def close(self) -> None:
         self._queue.put_nowait(None)
@@ -175,7 +199,7 @@ class Hub:
         k = self.store.keys
         first = True
         while not self._stopping.is_set():
-            pubsub = self.store.client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.store.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(k.agent_channel, k.customer_channel)
                 self.subscribed.set()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from kefu_common.errors import StoreUnavailable
 from router.models import Message, encode_message
 from router.store import Store
+from router.store.calls.streams import Ingest
 from router.store.client import REDIS_ERRORS
 
 DEDUPE_TTL_S = 7 * 24 * 3600
@@ -35,19 +36,14 @@ class Ingestor:
         Raises StoreUnavailable when Redis does not take it within `ingest_timeout_s`. The append
         may still land after that; the sender's retry is then a duplicate, accepted once.
         """
-        keys = self.store.keys
         try:
             async with asyncio.timeout(self.store.options.ingest_timeout_s):
-                new, mid = await self.store.scripts.call(
-                    self.store.client, "ingest",
-                    [keys.inbound_seen(msg.dedupe_key()), keys.inbound],
-                    [msg.id, encode_message(msg), self.ttl],
-                )
+                added = await self.store.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl))
         except TimeoutError:
             raise StoreUnavailable("the message queue did not answer in time; try again") from None
         except (*REDIS_ERRORS, OSError) as exc:
             raise StoreUnavailable(f"the message queue is unavailable; try again ({type(exc).__name__})") from exc
-        await self.store.replicated(keys.inbound)  # a duplicate waits too: its first WAIT may have failed
-        if int(new):
+        await self.store.replicated(self.store.keys.inbound)  # a duplicate waits too: its first WAIT may have failed
+        if added.new:
             self.accepted[msg.channel] += 1
-        return Accepted(message_id=str(mid), duplicate=not int(new))
+        return Accepted(message_id=added.id, duplicate=not added.new)

@@ -26,6 +26,8 @@ from router.pipeline.ingest import DEDUPE_TTL_S
 from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.calls.routing import Emit
+from router.store.calls.streams import OutboxEnqueue
 from router.store.client import REDIS_ERRORS
 from router.store.keys import OUTBOUND_GROUP
 
@@ -41,21 +43,18 @@ class Outbox:
 
     async def enqueue(self, reply: Reply) -> tuple[str, bool]:
         """Queue a reply once per (author, client_msg_id); returns (message id, is_new)."""
-        k = self.store.keys
-        new, mid, _seq = await self.store.scripts.call(
-            self.store.client, "outbox_enqueue",
-            [k.outbound_seen(reply.author, reply.client_msg_id or reply.id), k.outbound,
-             k.outbound_seq(reply.conversation_id)],
-            [reply.id, msgspec.json.encode(reply), self.dedupe_ttl_s],
-        )
-        await self.store.replicated(k.outbound)
-        return str(mid), bool(int(new))
+        added = await self.store.run(OutboxEnqueue(reply.author, reply.client_msg_id or reply.id,
+                                                   reply.conversation_id, reply.id, msgspec.json.encode(reply),
+                                                   self.dedupe_ttl_s))
+        await self.store.replicated(self.store.keys.outbound)
+        return added.id, added.new
 
     async def tell(self, cid: str, key: str, text: str, *, webchat: bool = True) -> None:
         """A system text to the conversation's customer on their own channel, once per `key` (its
         client_msg_id); skipped on web chat when the page says it another way (`webchat=False`)."""
-        f = await self.store.client.hmget(self.store.keys.conv(cid), "channel", "account", "chat", "customer")
-        channel, account, chat, customer = f
+        conv = await self.store.conversations.get(cid)
+        channel, account, chat, customer = (conv.channel, conv.account, conv.chat, conv.customer_id) if conv else (
+            None, None, None, None)
         if not (channel and chat) or (channel == WEBCHAT and not webchat):
             return
         await self.enqueue(Reply(
@@ -140,8 +139,7 @@ class Sender(StreamLoop):
             if not ids:
                 continue
             try:
-                await self.store.client.xclaim(self.keys.outbound, OUTBOUND_GROUP, self.group.name,
-                                               min_idle_time=0, message_ids=ids, justid=True)
+                await self.store.streams.keep_claimed(self.keys.outbound, OUTBOUND_GROUP, self.group.name, ids)
             except REDIS_ERRORS as exc:
                 log.warning("sender: could not refresh in-flight replies: %s", exc)
 
@@ -210,14 +208,13 @@ class Sender(StreamLoop):
         deadline = time.monotonic() + 2 * self.claim_idle_ms / 1000 + 5
         delay = 0.01
         while seq > 1 and time.monotonic() < deadline:
-            done = int(await self.store.client.get(self.keys.outbound_done(cid)) or 0)
+            done = await self.store.streams.replies_finished(cid)
             if done >= seq - 1:
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)
 
     async def deliver(self, eid: str, reply: Reply, seq: int) -> None:
-        k = self.keys
         msg = Message(
             id=reply.id, channel=reply.channel, account=reply.account, native_id=reply.id,
             sender_ref=reply.chat, direction=Direction.OUT, sender=reply.sender, text=reply.text,
@@ -225,7 +222,7 @@ class Sender(StreamLoop):
             agent_id=reply.author if reply.sender.value == "agent" else None,
         )
         await self.transcript.append(msg)
-        if await self.store.client.exists(k.outbound_sent(reply.id)):
+        if await self.store.streams.was_sent(reply.id):
             await self._finish(eid, reply, seq)  # sent before a crash; do not send twice
             return
         adapter = self.adapters.get((reply.channel, reply.account))
@@ -245,15 +242,15 @@ class Sender(StreamLoop):
                     except ChannelError as exc:
                         self.errors[(reply.channel, _code(exc))] += 1
                         raise
-            await self.store.client.set(k.outbound_sent(reply.id), "1", ex=DEDUPE_TTL_S)
+            await self.store.streams.mark_sent(reply.id, DEDUPE_TTL_S)
             self.sent += 1
             self.sent_by_channel[reply.channel] += 1
         except ChannelError as exc:
             status, reason = "failed", exc.reason
-            await self.store.client.xadd(k.dead, {
+            await self.store.streams.dead_letter({
                 "m": msgspec.json.encode(reply).decode(), "reason": exc.reason,
                 "permanent": "1" if isinstance(exc, PermanentChannelError) else "0",
-            }, maxlen=100_000, approximate=True)
+            }, maxlen=100_000)
             log.warning("reply %s failed: %s", reply.id, exc.reason)
         await self._report(reply, status, reason)
         await self._finish(eid, reply, seq)
@@ -266,7 +263,7 @@ class Sender(StreamLoop):
                                      "conversation_id": reply.conversation_id, "status": status}
             if reason:
                 frame["reason"] = reason
-            await self.store.call("emit", [reply.author, json.dumps(frame, ensure_ascii=False)])
+            await self.store.run(Emit(reply.author, json.dumps(frame, ensure_ascii=False)))
 
     async def _finish(self, eid: str, reply: Reply, seq: int) -> None:
         await self.group.ack([eid], also=self._finished(reply, seq))

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from router.store import Store
+from router.store.calls.background import TimerAck, TimerClaim
 from router.store.client import REDIS_ERRORS
 from router.supervisor import Loop
 
@@ -53,17 +54,11 @@ class TimerRunner(Loop):
 
     async def schedule(self, tid: str, due: float, kind: str, **data: Any) -> None:
         """Create or move a timer (Python callers; the Lua scripts schedule their own)."""
-        pipe = self.store.client.pipeline(transaction=True)
-        pipe.zadd(self.keys.timers_due, {tid: due})
-        pipe.hset(self.keys.timers_data, tid, json.dumps({"kind": kind, **data}))
-        await pipe.execute()
+        await self.store.timers.schedule(tid, due, {"kind": kind, **data})
         self._wake.set()
 
     async def cancel(self, tid: str) -> None:
-        pipe = self.store.client.pipeline(transaction=True)
-        pipe.zrem(self.keys.timers_due, tid)
-        pipe.hdel(self.keys.timers_data, tid)
-        await pipe.execute()
+        await self.store.timers.cancel(tid)
 
     async def run(self) -> None:
         while not self._stopping.is_set():
@@ -82,9 +77,8 @@ class TimerRunner(Loop):
     async def tick(self, now: float | None = None) -> tuple[float | None, bool]:
         """Claim and fire what is due; returns (next due time, whether the batch was full)."""
         now = time.time() if now is None else now
-        res = await self.store.call("timer_claim", [now, self.lease_s, self.batch])
-        next_due = float(res[0]) if res[0] else None
-        claimed = list(zip(res[1::2], res[2::2], strict=True))
+        got = await self.store.run(TimerClaim(now, self.lease_s, self.batch))
+        next_due, claimed = got.next_due, got.timers
         done: list[str] = []
         for tid, raw in claimed:
             if not raw:
@@ -105,5 +99,5 @@ class TimerRunner(Loop):
             self.fired += 1
             done.append(tid)
         if done:
-            await self.store.call("timer_ack", done)
+            await self.store.run(TimerAck(tuple(done)))
         return next_due, len(claimed) >= self.batch

@@ -7,6 +7,7 @@ from typing import Any
 
 from router.models import Message, Sender, decode_message, encode_message
 from router.store import Store
+from router.store.calls.streams import AppendOnce
 from routing_rules.intents import detect_language, normalize
 
 
@@ -16,25 +17,19 @@ class Transcript:
         self.keys = store.keys
         self.max_messages = max_messages
 
-    def queue_append(self, pipe: Any, msg: Message) -> None:
-        """Append `msg` to its conversation's transcript in `pipe`, once by message id."""
+    def append_call(self, msg: Message) -> AppendOnce:
+        """The call that appends `msg` to its conversation's transcript, once by message id."""
         assert msg.conversation_id
         cid = msg.conversation_id
-        self.store.scripts.queue(
-            pipe, "append_once", [self.keys.transcript(cid), self.keys.transcript_ids(cid)],
-            [msg.id, encode_message(msg), self.max_messages, "", ""],
-        )
+        return AppendOnce(self.keys.transcript(cid), self.keys.transcript_ids(cid), msg.id, encode_message(msg),
+                          self.max_messages)
 
     async def append(self, msg: Message) -> bool:
         """Append once; True the first time. Raises when the write failed."""
-        res = (await self.store.scripts.run(self.store.client, lambda p: self.queue_append(p, msg)))[0]
-        if isinstance(res, Exception):
-            raise res
-        return bool(int(res[0]))
+        return (await self.store.run(self.append_call(msg))).new
 
     async def messages(self, cid: str, limit: int = 500) -> list[Message]:
-        rows = await self.store.client.xrevrange(self.keys.transcript(cid), count=limit)
-        return [decode_message(fields["m"]) for _, fields in reversed(rows)]
+        return [decode_message(m) for m in await self.store.transcripts.latest(cid, limit)]
 
     async def customer_language(self, cid: str) -> str:
         """'en' or 'zh': the customer's, from their latest message; Chinese unless it reads as
@@ -47,7 +42,7 @@ class Transcript:
     async def public(self, cid: str, limit: int = 500) -> list[dict[str, Any]]:
         """Messages as agents see them, each with its delivery status when it has one."""
         msgs = await self.messages(cid, limit)
-        status: dict[str, str] = await self.store.client.hgetall(self.keys.delivery(cid))
+        status = await self.store.transcripts.deliveries(cid)
         out = []
         for m in msgs:
             view = m.public()
@@ -60,4 +55,4 @@ class Transcript:
         value: dict[str, str] = {"status": status}
         if reason:
             value["reason"] = reason
-        await self.store.client.hset(self.keys.delivery(cid), mid, json.dumps(value))
+        await self.store.transcripts.set_delivery(cid, mid, json.dumps(value))

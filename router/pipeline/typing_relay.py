@@ -54,28 +54,25 @@ async def from_customer(rt: Runtime, visitor: str, gate: Throttle) -> None:
     silence the first keystrokes after."""
     if not gate.ready("customer"):
         return
-    k = rt.store.keys
-    cust = await rt.store.client.get(k.identity(WEBCHAT, "web", visitor))
-    cid = cust and await rt.store.client.hget(k.customer(cust), "open")
-    if not cid:
-        return
-    state, agent = await rt.store.client.hmget(k.conv(cid), "state", "agent")
-    if state == "assigned" and agent:
+    store = rt.store
+    cust = await store.customers.by_identity(WEBCHAT, "web", visitor)
+    cid = cust and await store.customers.open_conversation(cust)
+    conv = await store.conversations.get(cid) if cid else None
+    if conv is not None and conv.state == "assigned" and conv.agent:
         gate.mark("customer")
-        frame = frames.dump({"type": "typing", "conversation_id": cid})
-        await rt.store.client.publish(k.agent_channel, f"{agent}\n-\n{frame}")
+        frame = frames.dump({"type": "typing", "conversation_id": conv.id})
+        await store.publish(store.keys.agent_channel, f"{conv.agent}\n-\n{frame}")
 
 
 async def from_agent(rt: Runtime, who: Principal, cid: str, gate: Throttle) -> None:
     """An agent is typing in `cid`: tell the web chat customer. Other channels have no indicator
     we can drive, so the frame is accepted and goes nowhere."""
-    k = rt.store.keys
-    state, agent, channel, chat = await rt.store.client.hmget(k.conv(cid), "state", "agent", "channel", "chat")
-    if state is None:
+    conv = await rt.store.conversations.get(cid)
+    if conv is None:
         raise ProtocolError("unknown_conversation", f"no conversation {cid}")
-    if agent != who.agent_id and not who.can(Role.SUPERVISOR):
+    if conv.agent != who.agent_id and not who.can(Role.SUPERVISOR):
         raise ProtocolError("not_assigned_to_you", f"{cid} is not assigned to you")
-    if state != "assigned" or channel != WEBCHAT or not chat or not gate.allow(cid):
+    if conv.state != "assigned" or conv.channel != WEBCHAT or not conv.chat or not gate.allow(cid):
         return
     frame = frames.dump({"type": "typing", "from": "agent", "conversation_id": cid})
-    await rt.store.client.publish(k.customer_channel, f"{channel}:{chat}\n-\n{frame}")
+    await rt.store.publish(rt.store.keys.customer_channel, f"{conv.channel}:{conv.chat}\n-\n{frame}")

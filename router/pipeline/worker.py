@@ -23,6 +23,7 @@ from router.models import Message, decode_message, new_id
 from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.calls.routing import Resolve, Route
 from router.store.client import REDIS_ERRORS
 from router.store.keys import INBOUND_GROUP
 from routing_rules.model import Decision, RuleInput
@@ -132,17 +133,12 @@ class RouteWorker(StreamLoop):
         if not msgs:
             return [], []
         now = time.time()
-        scripts = self.store.scripts
-
-        def resolve(pipe: Any) -> None:
-            for _, m in msgs:
-                scripts.queue(pipe, "resolve", [self.keys.conv_index], [
-                    m.id, f"{m.channel}:{m.account}:{m.sender_ref}", new_id("cu"),
-                    new_id("c"), now, self.settings.reopen_window_s, m.channel, m.account,
-                    m.sender_ref, m.customer_name or "",
-                ])
-
-        resolved = await scripts.run(self.store.client, resolve)
+        resolved = await self.store.run_many([
+            Resolve(m.id, f"{m.channel}:{m.account}:{m.sender_ref}", new_id("cu"), new_id("c"), now,
+                    self.settings.reopen_window_s, m.channel, m.account, m.sender_ref,
+                    m.customer_name or "")
+            for _, m in msgs
+        ])
         decider = self.rules.current  # one whole rule version for the whole batch
         routed: list[tuple[str, Message, Decision]] = []
         fresh: set[str] = set()  # conversations this batch found new, before routing them
@@ -152,20 +148,19 @@ class RouteWorker(StreamLoop):
             if isinstance(res, Exception):
                 failures.append((eid, f"resolve: {failure(res)}"))
                 continue
-            if res[0] == "dup":
+            if res.dup:
                 done.append(eid)
                 continue
-            _, cust, cid, state, count, reopened, prev_pool, segment, tags = res
-            if state == "new":
-                fresh.add(cid)
-            m = msgspec.structs.replace(m, conversation_id=cid, customer_id=cust)
+            if res.state == "new":
+                fresh.add(res.cid)
+            m = msgspec.structs.replace(m, conversation_id=res.cid, customer_id=res.customer)
             try:
                 decision = decider.decide(RuleInput(
                     text=m.text, channel=m.channel, account=m.account,
                     now=datetime.fromtimestamp(m.ts or now, UTC), kind=m.kind.value,
-                    customer_tags=frozenset(json.loads(tags or "[]")), segment=segment,
-                    message_count=int(count) + 1, reopened=int(reopened) > 0,
-                    previous_pool=prev_pool or None,
+                    customer_tags=frozenset(res.tags), segment=res.segment,
+                    message_count=res.messages + 1, reopened=res.reopened > 0,
+                    previous_pool=res.previous_pool,
                 ))
             except Exception as exc:  # this message's input, or a rule that fails on it
                 failures.append((eid, f"decide: {failure(exc)}"))
@@ -174,18 +169,13 @@ class RouteWorker(StreamLoop):
 
         await self._index_media([m for _, m, _d in routed])
 
-        def route(pipe: Any) -> None:
-            for _, m, _d in routed:
-                self.transcript.queue_append(pipe, m)
-            for _, m, d in routed:
-                scripts.queue(pipe, "route", [self.keys.conv_index], [
-                    m.id, m.conversation_id, now, msgspec.json.encode(m.public()).decode(),
-                    d.pool, d.priority, json.dumps(list(d.skills)), d.min_level,
-                    "1" if (d.bot_first and self.bot) else "0", json.dumps(decision_record(d)),
-                    APPLIED_TTL_S, self.burst_window_s,
-                ])
-
-        results = await scripts.run(self.store.client, route)
+        results = await self.store.run_many([
+            *(self.transcript.append_call(m) for _, m, _d in routed),
+            *(Route(m.id, m.conversation_id or "", now, msgspec.json.encode(m.public()).decode(), d.pool,
+                    d.priority, tuple(d.skills), d.min_level, bool(d.bot_first and self.bot),
+                    json.dumps(decision_record(d)), APPLIED_TTL_S, self.burst_window_s)
+              for _, m, d in routed),
+        ])
         outcomes = results[len(routed):]
         to_bot = False
         to_people: dict[str, Message] = {}
@@ -195,10 +185,10 @@ class RouteWorker(StreamLoop):
                 continue
             done.append(eid)
             self.routed += 1
-            self.outcomes[(d.pool, str(res[1]))] += 1
-            if res[1] == "bot" and self.bot is not None:
+            self.outcomes[(d.pool, res.state)] += 1
+            if res.state == "bot" and self.bot is not None:
                 to_bot = True
-            elif res[1] == "queued" and self.bot is not None and m.conversation_id in fresh:
+            elif res.state == "queued" and self.bot is not None and m.conversation_id in fresh:
                 to_people.setdefault(m.conversation_id, m)  # a burst's first line queued it
         if to_bot and self.bot is not None:
             self.bot.wake()

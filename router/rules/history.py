@@ -73,7 +73,7 @@ def _record(cid: str, conv: dict[str, str], cust: list[str | None], entries: lis
 
 async def candidates(store: Store, since: float | None) -> int:
     """How many conversations were active since `since`: the bound of a progress bar."""
-    return int(await store.client.zcount(store.keys.conv_index, since if since is not None else "-inf", "+inf"))
+    return await store.rules.active_since(since)
 
 
 async def records(
@@ -89,26 +89,15 @@ async def records(
     The conversation index is scored by last activity, which is never before the decision, so
     conversations idle since before `since` are not even read.
     """
-    keys, client = store.keys, store.client
-    low = since if since is not None else "-inf"
     seen = found = 0
     total = await candidates(store, since)
     for offset in range(0, total + PAGE, PAGE):  # bounded by the count taken at the start
-        ids: list[str] = await client.zrangebyscore(keys.conv_index, low, "+inf", start=offset, num=PAGE)
-        if not ids:
+        page = await store.rules.decided_page(since, offset, PAGE, MAX_TRANSCRIPT)
+        if not page:
             break
-        pipe = client.pipeline(transaction=False)
-        for cid in ids:
-            pipe.hgetall(keys.conv(cid))
-        convs: list[dict[str, str]] = await pipe.execute()
-        pipe = client.pipeline(transaction=False)
-        for conv in convs:
-            pipe.hmget(keys.customer(conv.get("customer") or "-"), "segment", "tags")
-            pipe.xrange(keys.transcript(conv.get("id") or "-"), count=MAX_TRANSCRIPT)
-        rows = await pipe.execute()
-        for i, (cid, conv) in enumerate(zip(ids, convs, strict=True)):
+        for cid, conv, customer, transcript in page:
             seen += 1
-            rec = _record(cid, conv, rows[2 * i], rows[2 * i + 1]) if conv else None
+            rec = _record(cid, conv, customer, transcript) if conv else None
             if rec is not None and _within(rec.ts.timestamp(), since, until):
                 found += 1
                 yield seen, rec

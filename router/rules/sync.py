@@ -129,7 +129,7 @@ class RuleSync:
             await self._unsubscribe()
 
     async def _subscribe(self) -> None:
-        pubsub = self.store.client.pubsub()
+        pubsub = self.store.pubsub()
         await pubsub.subscribe(self.store.keys.rules_channel)
         self._pubsub = pubsub
 

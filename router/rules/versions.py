@@ -21,6 +21,7 @@ from kefu_common.errors import ConfigError, ConfigErrors, ProtocolError
 from kefu_common.yamlpos import load_yaml
 from router.ops.sla import check_rules as check_sla
 from router.store import Store
+from router.store.calls.streams import RulesActivate
 from routing_rules import CheckResult, RuleSet, check_rules, compile_rules
 
 
@@ -99,10 +100,10 @@ class RuleVersions:
 
     async def active_id(self) -> str:
         """The active version id, '' before the first activation."""
-        return str(await self.store.client.get(self.keys.rules_active) or "")
+        return await self.store.rules.active_id()
 
     async def get(self, vid: str) -> dict[str, Any] | None:
-        data: dict[str, str] = await self.store.client.hgetall(self.keys.rules_version(vid))
+        data = await self.store.rules.version(vid)
         if not data:
             return None
         return {
@@ -117,14 +118,10 @@ class RuleVersions:
 
     async def history(self, limit: int = 200) -> list[dict[str, Any]]:
         """Newest first, without sources and diffs."""
-        ids: list[str] = await self.store.client.zrevrange(self.keys.rules_log, 0, limit - 1)
-        pipe = self.store.client.pipeline(transaction=False)
-        for vid in ids:
-            pipe.hmget(self.keys.rules_version(vid), "author", "at", "summary")
-        rows = await pipe.execute()
+        rows = await self.store.rules.log(limit)
         active = await self.active_id()
-        return [{"version": vid, "author": r[0] or "", "at": float(r[1] or 0), "summary": r[2] or "",
-                 "active": vid == active} for vid, r in zip(ids, rows, strict=True)]
+        return [{"version": vid, "author": author, "at": at, "summary": summary, "active": vid == active}
+                for vid, author, at, summary in rows]
 
     async def activate(self, source: str, author: str, expected: str, *, note: str = "",
                        file: str = "<rules>", checked: CheckResult | None = None) -> RuleSet:
@@ -150,13 +147,10 @@ class RuleVersions:
         summary = summarize(old_source, source, diff)
         if note:
             summary = f"{note}; {summary}"
-        res = await self.store.scripts.call(
-            self.store.client, "rules_activate",
-            [self.keys.rules_active, self.keys.rules_seq, self.keys.rules_log],
-            [expected, source, author, time.time(), diff, summary, result.ruleset.version,
-             self.keys.rules_prefix, self.keys.rules_channel])
-        if res[0] != "ok":
-            raise StaleVersion(expected, str(res[1]))
+        done = await self.store.run(RulesActivate(expected, source, author, time.time(), diff, summary,
+                                                  result.ruleset.version))
+        if not done.ok:
+            raise StaleVersion(expected, done.version)
         rs = result.ruleset
-        rs.version = str(res[1])
+        rs.version = done.version
         return rs

@@ -1,23 +1,45 @@
-"""The Redis connection, its scripts and the reads many parts share."""
+"""The one door to Redis: the connection, its scripts, and typed repositories.
+
+Nothing outside this package holds the client. Reads return the model structs
+(router.models.Conversation, Agent, Customer) or small structs of their own; every change to
+routing state goes through a script (router.store.scripts). docs/store.md says where each kind of
+state lives.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import os
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from kefu_common.errors import StoreError
+from kefu_common.errors import ProtocolError, StoreError
 from router.config.limits import RedisSettings
-from router.ops.sla_profiles import sla_view
-from router.pipeline.assignment import merge_record, publish
+from router.store.agents import Agents
+from router.store.archive import ArchiveRecords
+from router.store.bot import BotRecords
+from router.store.calls import Call
+from router.store.calls.routing import AgentSync
+from router.store.channels import Feeds, TelegramRecords, WechatRecords
 from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version
+from router.store.conversations import Conversations
+from router.store.csat import Ratings
+from router.store.customers import Customers
 from router.store.keys import Keys
+from router.store.ops import OpsRecords
+from router.store.rules import RuleRecords
 from router.store.scripts import Scripts
+from router.store.streams import Streams
+from router.store.timers import TimerRecords
+from router.store.transcripts import Transcripts
 
 if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
     from router.config.settings import Settings
+
+R = TypeVar("R")
 
 
 class Store:
@@ -42,6 +64,20 @@ class Store:
         self.client: Any = make_client(url, cluster, self.options)
         self.version = (0, 0)
         """The server's (major, minor), known after `open`."""
+        self.conversations = Conversations(self.client, self.keys)
+        self.agents = Agents(self.client, self.keys)
+        self.customers = Customers(self.client, self.keys)
+        self.ops = OpsRecords(self.client, self.keys)
+        self.ratings = Ratings(self.client, self.keys)
+        self.streams = Streams(self.client, self.keys)
+        self.transcripts = Transcripts(self.client, self.keys)
+        self.timers = TimerRecords(self.client, self.keys)
+        self.bot = BotRecords(self.client, self.keys)
+        self.rules = RuleRecords(self.client, self.keys)
+        self.feeds = Feeds(self.client, self.keys)
+        self.wechat = WechatRecords(self.client, self.keys)
+        self.telegram = TelegramRecords(self.client, self.keys)
+        self.archive = ArchiveRecords(self.client, self.keys)
 
     async def open(self) -> None:
         try:
@@ -59,6 +95,28 @@ class Store:
         self._node_clients.clear()
         await self.client.aclose()
 
+    async def run(self, call: Call[R]) -> R:
+        """Run one typed script call (router.store.calls); a refusal raises ProtocolError."""
+        reply = await self.scripts.call(self.client, call.script, call.keys(self.keys), call.argv())
+        return call.decode(reply)
+
+    async def run_many(self, calls: Sequence[Call[Any]]) -> list[Any]:
+        """The calls in one pipeline; per call its result, or its error (a refusal or a Redis
+        error) as a value, so one bad entry does not fail its batch."""
+        def build(pipe: Any) -> None:
+            for c in calls:
+                self.scripts.queue(pipe, c.script, c.keys(self.keys), c.argv())
+
+        out: list[Any] = []
+        for c, reply in zip(calls, await self.scripts.run(self.client, build), strict=True):
+            if isinstance(reply, Exception):
+                out.append(reply)
+                continue
+            try:
+                out.append(c.decode(reply))
+            except (ProtocolError, ValueError, IndexError, TypeError) as exc:
+                out.append(exc)
+        return out
     async def replicated(self, key: str) -> None:
         """With `min_replicas_ack`, return once that many replicas of the master holding `key`
         have every write made to it so far; raise StoreError when they do not in time."""
@@ -103,8 +161,22 @@ class Store:
                 await client.aclose()
 
     async def call(self, name: str, args: list[Any], keys: list[str] | None = None) -> Any:
-        """Run a routing-domain script; KEYS[1] is the {rt} anchor so Cluster routes it."""
+        """A script by name with positional ARGV, untyped: for tests and benchmarks that drive the
+        scripts directly. The product uses `run` (tests/router/test_store_door.py checks)."""
         return await self.scripts.call(self.client, name, keys or [self.keys.conv_index], args)
+
+    def pubsub(self, ignore_subscribe_messages: bool = False) -> Any:
+        """A subscription on a connection of its own (redis-py's PubSub)."""
+        return self.client.pubsub(ignore_subscribe_messages=ignore_subscribe_messages)
+
+    async def publish(self, channel: str, message: str) -> None:
+        """A frame to whichever process holds its socket (the agent or customer channel)."""
+        await self.client.publish(channel, message)
+
+    async def shared_secret(self, key: str) -> bytes:
+        """A random secret every process sharing this Redis agrees on; the first one sets it."""
+        await self.client.set(key, os.urandom(32).hex(), nx=True)
+        return bytes.fromhex(await self.client.get(key))
 
     async def ping(self) -> bool:
         """Whether Redis answers within `ready_timeout_s`: a stalled server is as bad as none."""
@@ -118,15 +190,17 @@ class Store:
         """Make Redis agree with the config's pools and agents; live status, load and cap
         overrides stay."""
         now = time.time()
-        await publish(self.client, self.keys.assign_settings, settings.assignment)  # before agents: it orders free sets
+        # Before the agents, since it orders the free sets; in one transaction, so no script sees
+        # half of it.
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self.keys.assign_settings)
+        pipe.hset(self.keys.assign_settings, mapping=settings.assignment.redis_fields())
+        await pipe.execute()
         for pool in settings.pools:
             await self.client.sadd(self.keys.pools, pool.id)
         for agent in settings.agents:
-            await self.call(
-                "agent_sync",
-                [agent.id, agent.name or agent.id, agent.role.value, agent.max_chats,
-                 json.dumps(list(agent.pools)), json.dumps(agent.skills), now],
-            )
+            await self.run(AgentSync(agent.id, agent.name or agent.id, agent.role.value, agent.max_chats,
+                                     tuple(agent.pools), dict(agent.skills), now))
 
     # -- console sessions (router.auth.Sessions) ----------------------------------------------
     async def session_put(self, sid: str, agent_id: str, fingerprint: str, ttl_s: int) -> None:
@@ -142,99 +216,24 @@ class Store:
         return agent, fp
 
     async def session_drop(self, sid: str) -> None:
+        """Delete the session, then tell every process, so sockets opened with it close too."""
+        agent = await self.client.hget(self.keys.session(sid), "agent")
         await self.client.delete(self.keys.session(sid))
+        if agent:
+            # On the agent channel, as an unstored frame ('-'): the process holding the agent's
+            # sockets already listens there. A lost notice is caught by the socket's own re-check.
+            notice = json.dumps({"type": "session_ended", "session": sid})
+            await self.client.publish(self.keys.agent_channel, f"{agent}\n-\n{notice}")
 
-    # -- shared reads -------------------------------------------------------------------------
+    # -- views as the API shows them (the structs' view()), for callers that pass dicts on ------
     async def conversation(self, cid: str) -> dict[str, Any] | None:
-        data: dict[str, str] = await self.client.hgetall(self.keys.conv(cid))
-        return _conv_view(data) if data else None
-
-    async def conversations(self, ids: list[str]) -> list[dict[str, Any]]:
-        pipe = self.client.pipeline(transaction=False)
-        for cid in ids:
-            pipe.hgetall(self.keys.conv(cid))
-        rows: list[dict[str, str]] = await pipe.execute()
-        return [_conv_view(r) for r in rows if r]
+        conv = await self.conversations.get(cid)
+        return conv.view() if conv else None
 
     async def agent(self, aid: str) -> dict[str, Any] | None:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hgetall(self.keys.agent(aid))
-        pipe.hget(self.keys.cap_overrides, aid)
-        data, override = await pipe.execute()
-        return _agent_view(data, override) if data else None
-
-    async def agents(self) -> list[dict[str, Any]]:
-        ids = sorted(await self.client.smembers(self.keys.agents))
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hgetall(self.keys.cap_overrides)
-        for aid in ids:
-            pipe.hgetall(self.keys.agent(aid))
-        overrides, *rows = await pipe.execute()
-        return [_agent_view(r, overrides.get(r.get("id"))) for r in rows if r]
+        agent = await self.agents.get(aid)
+        return agent.view() if agent else None
 
     async def customer(self, cust: str) -> dict[str, Any] | None:
-        data: dict[str, str] = await self.client.hgetall(self.keys.customer(cust))
-        if not data:
-            return None
-        idents = sorted(await self.client.smembers(self.keys.customer_identities(cust)))
-        return {
-            "id": cust,
-            "name": data.get("name", ""),
-            "segment": data.get("segment", "new"),
-            "tags": json.loads(data.get("tags") or "[]"),
-            "identities": idents,
-        }
-
-
-def _num(v: str | None) -> float | None:
-    return float(v) if v not in (None, "") else None
-
-
-def _conv_view(d: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": d.get("id"),
-        "state": d.get("state"),
-        "customer_id": d.get("customer"),
-        "channel": d.get("channel"),
-        "account": d.get("account"),
-        "pool": d.get("pool") or None,
-        "agent": d.get("agent") or None,
-        "priority": int(d.get("priority") or 0),
-        "messages": int(d.get("messages") or 0),
-        "reopened": int(d.get("reopened") or 0),
-        "created": _num(d.get("created")),
-        "updated": _num(d.get("updated")),
-        "queued_at": _num(d.get("queued_at")),
-        "assigned_at": _num(d.get("assigned_at")),
-        "first_reply_at": _num(d.get("first_reply_at")),
-        "closed_at": _num(d.get("closed_at")),
-        "resolution": d.get("resolution") or None,
-        "decision": merge_record(d.get("decision"), d.get("assignment")),
-        "sla": sla_view(d.get("sla")),
-        "bot": _bot_view(d),
-    }
-
-
-def _bot_view(d: dict[str, str]) -> dict[str, Any] | None:
-    """What the bot learned before it handed off; None when it never did."""
-    if not d.get("bot_reason"):
-        return None
-    return {"reason": d["bot_reason"], "intent": d.get("bot_intent") or None,
-            "order_id": d.get("bot_order_id") or None, "note": d.get("bot_note") or "",
-            "handed_off_at": _num(d.get("handed_off_at"))}
-
-
-def _agent_view(d: dict[str, str], override: str | None) -> dict[str, Any]:
-    """`max_chats` is the cap in force: a supervisor's live override, else the config's."""
-    return {
-        "id": d.get("id"),
-        "name": d.get("name"),
-        "role": d.get("role"),
-        "status": d.get("status", "offline"),
-        "max_chats": int(d.get("cap") or 0),
-        "cap_configured": int(d.get("cap_config") or d.get("cap") or 0),
-        "cap_override": int(override) if override is not None else None,
-        "load": int(d.get("load") or 0),
-        "pools": json.loads(d.get("pools") or "[]"),
-        "skills": json.loads(d.get("skills") or "{}"),
-    }
+        customer = await self.customers.get(cust)
+        return customer.view() if customer else None

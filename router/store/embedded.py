@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -21,6 +22,9 @@ import redis.asyncio as aioredis
 
 from kefu_common.errors import EmbeddedRedisError
 from router.childproc import die_with_parent
+from router.supervisor import Loop
+
+log = logging.getLogger("kefu.embedded")
 
 MIN_VERSION = (6, 2)
 
@@ -106,6 +110,19 @@ class EmbeddedRedis:
         await self.stop()
         raise EmbeddedRedisError(f"redis-server did not answer on {self.socket} within {wait_s}s")
 
+    def exited(self) -> int | None:
+        """The exit code of a server we started that has since exited; None while it runs."""
+        return self._proc.poll() if self._proc is not None else None
+
+    def last_words(self, lines: int = 6) -> str:
+        """The end of redis.log: why the server stopped (an AOF write error on a full disk, say)."""
+        log_file = self.data_dir / "redis.log"
+        try:
+            tail = log_file.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return "(no redis.log)"
+        return " | ".join(line.strip() for line in tail if line.strip()) or "(redis.log is empty)"
+
     async def answers(self) -> bool:
         """Whether a server (ours or another process's) already listens on the socket."""
         return await self._answers()
@@ -145,6 +162,44 @@ class EmbeddedRedis:
             await loop.run_in_executor(None, proc.wait)
         if proc.stderr:
             proc.stderr.close()
+
+
+class EmbeddedWatch(Loop):
+    """Brings the embedded server back after it exits (kill -9, an AOF write error on a full
+    disk): the reason from its log, then restarts with a backoff that doubles up to a ceiling,
+    until one succeeds. The Redis client reconnects by itself; /readyz is 503 meanwhile."""
+
+    name = "embedded redis"
+
+    def __init__(self, server: EmbeddedRedis, check_s: float = 0.5, max_backoff_s: float = 30.0) -> None:
+        super().__init__()
+        self.server = server
+        self.check_s = check_s
+        self.max_backoff_s = max_backoff_s
+        self.restarts = 0
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            await self.pause(self.check_s)
+            code = self.server.exited()
+            if code is None or self._stopping.is_set():
+                continue
+            log.error("embedded redis-server exited with code %s: %s", code, self.server.last_words())
+            await self._restart()
+
+    async def _restart(self) -> None:
+        backoff = self.check_s
+        while not self._stopping.is_set():
+            try:
+                await self.server.start()
+            except EmbeddedRedisError as exc:
+                log.error("embedded redis-server did not restart: %s; trying again in %g s", exc, backoff)
+                await self.pause(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+                continue
+            self.restarts += 1
+            log.warning("embedded redis-server restarted (%d so far)", self.restarts)
+            return
 
 
 @contextlib.asynccontextmanager

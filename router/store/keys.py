@@ -52,7 +52,7 @@ class Keys:
     # -- routing domain {rt} ------------------------------------------------------------------
     @property
     def rt(self) -> str:
-        """Prefix of routing keys; the Lua scripts build per-id keys from it."""
+        """Prefix of routing keys (the Lua scripts get whole key names: router/store/lua_keys.py)."""
         return f"{{rt:{self.ns}}}:"
 
     def conv(self, cid: str) -> str:
@@ -103,7 +103,11 @@ class Keys:
 
     def identity(self, channel: str, account: str, user: str) -> str:
         """String: channel identity -> customer id. One customer, many channels."""
-        return f"{self.rt}ident:{channel}:{account}:{user}"
+        return self.identity_of(f"{channel}:{account}:{user}")
+
+    def identity_of(self, ident: str) -> str:
+        """The same key, from the identity as resolve.lua gets it ('channel:account:user')."""
+        return f"{self.rt}ident:{ident}"
 
     def agent(self, aid: str) -> str:
         """Hash: agent's live status, cap, load, idle-since, pools and skills; each skill's level
@@ -160,6 +164,11 @@ class Keys:
         """Sorted set: waiting conversations, scored by arrival minus priority's worth in seconds
         (aging), requeues and transfers ahead of the rest."""
         return f"{self.rt}pool:{pool}:queue"
+
+    def pool_stats(self, pool: str) -> str:
+        """Hash: a pool's moving average of handle time (avg_handle_s), kept by close.lua, for the
+        wait estimate in queue frames."""
+        return f"{self.rt}pool:{pool}"
 
     def pool_rr_cursor(self, pool: str) -> str:
         """String: the agent round robin chose last in a pool; the next choice starts after it."""
@@ -421,7 +430,7 @@ class Keys:
     # -- routing-rule versions {rules} ---------------------------------------------------------
     @property
     def rules_prefix(self) -> str:
-        """Prefix of the rule-version keys; rules_activate.lua builds a version's hash from it."""
+        """Prefix of the rule-version keys."""
         return f"{{rules:{self.ns}}}:"
 
     @property

@@ -24,6 +24,7 @@ from typing import Any
 
 from redis.exceptions import NoScriptError
 
+from router.store import lua_keys
 from router.store.keys import Keys
 from router.store.lifecycle import lua_table
 
@@ -35,7 +36,8 @@ ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sy
 # The routing prelude: shared helpers (with policy.lua at lib's __POLICY__ line), then SLA clocks
 # and timers that build on them.
 PRELUDE = ("lib", "sla_lib")
-STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record")
+STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record", "quota_take",
+              "quota_refund", "lock_release")
 
 
 def _read(name: str) -> str:
@@ -85,16 +87,19 @@ def _split(prelude: str) -> list[_Unit]:
 
 
 @cache
-def _prelude_units(rt: str, agent_channel: str, customer_channel: str) -> tuple[_Unit, ...]:
+def _prelude_units(keys: Keys) -> tuple[_Unit, ...]:
+    """The key names (rendered from Keys), then lib.lua with policy.lua, then sla_lib.lua."""
     prelude = (
         "\n".join(_read(part) for part in PRELUDE)
         .replace("__POLICY__", _read("policy"))
-        .replace("__RT__", rt)
         .replace("__TRANSITIONS__", lua_table())
-        .replace("__AGENT_CH__", agent_channel)
-        .replace("__CUST_CH__", customer_channel)
     )
-    return tuple(_split(prelude))
+    return tuple(_split(lua_keys.render(keys) + prelude))
+
+
+@cache
+def _key_units(keys: Keys) -> tuple[_Unit, ...]:
+    return tuple(_split(lua_keys.render(keys)))
 
 
 def _reachable(units: tuple[_Unit, ...], body: str) -> str:
@@ -116,12 +121,17 @@ def _reachable(units: tuple[_Unit, ...], body: str) -> str:
 
 def assemble(body: str, keys: Keys) -> str:
     """A routing-domain script: `body` after the part of the prelude it uses."""
-    units = _prelude_units(keys.rt, keys.agent_channel, keys.customer_channel)
-    return _reachable(units, body) + "\n" + body
+    return _reachable(_prelude_units(keys), body) + "\n" + body
 
 
 def render(name: str, keys: Keys) -> str:
-    return assemble(_read(name), keys) if name in ROUTING else _read(name)
+    """A script as loaded: a routing script after the prelude it uses; a standalone one after the
+    key names it uses, if any."""
+    body = _read(name)
+    if name in ROUTING:
+        return assemble(body, keys)
+    head = _reachable(_key_units(keys), body)
+    return head + "\n" + body if head else body
 
 
 class Scripts:

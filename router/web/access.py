@@ -17,8 +17,8 @@ from router.runtime import Runtime
 
 async def customers_of(rt: Runtime, who: Principal) -> set[str]:
     """The customers of the agent's open conversations."""
-    mine = sorted(await rt.store.client.smembers(rt.store.keys.agent_convs(who.agent_id)))
-    return {c["customer_id"] for c in await rt.store.conversations(mine) if c.get("customer_id")}
+    mine = await rt.store.agents.conversation_ids(who.agent_id)
+    return {c.customer_id for c in await rt.store.conversations.many(mine) if c.customer_id}
 
 
 async def may_see_customer(rt: Runtime, who: Principal, cust: str) -> bool:
@@ -42,16 +42,14 @@ class Access:
         self.who = who
 
     async def media(self, channel: Channel, account: str, media: str) -> bool:
-        k = self.rt.store.keys
-        holders = sorted(await self.rt.store.client.smembers(k.media_convs(channel, account, media)))
-        for cid in holders:
+        for cid in await self.rt.store.conversations.holding_media(channel, account, media):
             if await may_see_conversation(self.rt, self.who, cid):
                 return True
         return False
 
     async def user(self, channel: Channel, account: str, user: str) -> bool:
-        cust = await self.rt.store.client.get(self.rt.store.keys.identity(channel, account, user))
-        return bool(cust) and await may_see_customer(self.rt, self.who, cust)
+        cust = await self.rt.store.customers.by_identity(channel, account, user)
+        return cust is not None and cust != "" and await may_see_customer(self.rt, self.who, cust)
 
 
 def grant(request: web.Request, rt: Runtime, who: Principal) -> None:

@@ -10,7 +10,7 @@ import os
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
@@ -22,6 +22,7 @@ from router.ops.presence import Presence
 from router.pipeline.fanout import Stuck, Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
+from router.store.calls import routing as calls
 from router.store.client import REDIS_ERRORS
 from router.web import frames, ops_ws, slow
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
@@ -30,6 +31,10 @@ from router.web.bot_api import check_agent_text
 log = logging.getLogger("kefu.agent_ws")
 
 PRESENCE_REFRESH_S = 20
+"""Also how often a socket re-checks its sign-in, in case a sign-out notice was lost."""
+SIGNED_OUT = 4401
+"""Close code: this socket's console session ended (signed out, expired, token changed). The
+console shows its sign-in form instead of reconnecting with a dead cookie."""
 
 
 async def agent_ws(request: web.Request) -> web.StreamResponse:
@@ -39,17 +44,22 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         if not token and not _same_origin(request):
             # A cookie rides along on any page's WebSocket; only our own console may use it.
             raise AuthError("cross-origin WebSocket with a session cookie", status=403)
-        who = rt.tokens.verify(token) if token else (await rt.sessions.verify(request.cookies.get(SESSION_COOKIE)))[0]
+        who, sid = (rt.tokens.verify(token), None) if token else \
+            await rt.sessions.verify(request.cookies.get(SESSION_COOKIE))
     except AuthError as exc:
         raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
                                    content_type="application/json") from None
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
     session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws,
-                           slow.closer(ws, request))
+                           slow.closer(ws, request), sid=sid)
     rt.sockets.add(ws)
     try:
         await session.run()
+    except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
+        # Redis failed the snapshot past the pool's wait: the console reconnects and gets it.
+        log.warning("agent %s: socket closed, Redis failed: %s", who.agent_id, exc)
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"store busy, reconnect")
     finally:
         rt.sockets.discard(ws)
         await session.end()
@@ -58,7 +68,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 class AgentSession:
     def __init__(self, rt: Runtime, desk: Desk, presence: Presence, approvals: Approvals, who: Principal,
-                 ws: web.WebSocketResponse, on_stuck: Stuck | None = None) -> None:
+                 ws: web.WebSocketResponse, on_stuck: Stuck | None = None, *, sid: str | None = None) -> None:
         self.rt = rt
         self.desk = desk
         self.presence = presence
@@ -66,6 +76,9 @@ class AgentSession:
         self.who = who
         self.ws = ws
         self.conn_id = os.urandom(6).hex()
+        self.sid = sid
+        """The console session this socket was opened with; None for a bearer token."""
+        self._ending: asyncio.Task[bool] | None = None
         self.tap = Tap(who.agent_id, self._write, self._replay, slow.drain(rt.settings.limits), on_stuck)
         # Message ids already shown, per conversation: an `assigned` frame carries the transcript,
         # which may already hold a message whose own `message` event is still on its way.
@@ -73,27 +86,35 @@ class AgentSession:
         self.typing_gate = Throttle()
 
     async def _write(self, frame: str) -> None:
+        """Send one frame. What was shown is noted only after the send, so a frame that failed
+        (Redis busy while expanding it) is not taken for shown when the tap tries it again."""
         event = json.loads(frame)
         kind = event.get("type")
+        if kind == "session_ended":  # for the server, never shown; other sessions ignore it
+            if self.sid is not None and event.get("session") == self.sid:
+                self.session_ended()
+            return
         if kind == "assigned":
-            if event["conversation_id"] in self.shown:
+            cid = event["conversation_id"]
+            if cid in self.shown:
                 return  # assigned while this socket connected: the snapshot already showed it
-            event = await self.desk.assigned_frame(event)
-            self.shown[event["conversation"]["id"]] = {m["id"] for m in event["messages"]}
-            frame = frames.dump(event)
-        elif kind == "message":
-            seen = self.shown.setdefault(event["conversation_id"], set())
-            if event["message"]["id"] in seen:
+            full = await self.desk.assigned_frame(event)
+            await self.ws.send_str(frames.dump(full))
+            self.shown[cid] = {m["id"] for m in full["messages"]}
+            return
+        if kind == "message":
+            cid, mid = event["conversation_id"], event["message"]["id"]
+            if mid in self.shown.get(cid, ()):
                 return
-            seen.add(event["message"]["id"])
-        elif kind in ("closed", "unassigned"):
+            await self.ws.send_str(frame)
+            self.shown.setdefault(cid, set()).add(mid)
+            return
+        if kind in ("closed", "unassigned"):
             self.shown.pop(event["conversation_id"], None)
         await self.ws.send_str(frame)
 
     async def _replay(self, tap: Tap, after: str) -> None:
-        events = self.rt.store.keys.agent_events(self.who.agent_id)
-        entries = await self.rt.store.client.xrange(events, min=f"({after}", count=2000)
-        tap.replayed([(eid, fields["f"]) for eid, fields in entries])
+        tap.replayed(await self.rt.store.agents.events_after(self.who.agent_id, after, 2000))
 
     async def run(self) -> None:
         rt, aid = self.rt, self.who.agent_id
@@ -113,13 +134,12 @@ class AgentSession:
     async def _snapshot(self) -> None:
         """Mark this agent present, go online if offline, then send every open conversation."""
         rt, aid = self.rt, self.who.agent_id
-        k = rt.store.keys
-        await rt.store.client.hset(k.agent_presence(aid), self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
-        latest = await rt.store.client.xrevrange(k.agent_events(aid), count=1)
+        await rt.store.agents.mark_present(aid, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
+        latest = await rt.store.agents.latest_event_id(aid)
         if latest:
-            self.tap.start_at(latest[0][0])
-        agent = await rt.store.agent(aid)
-        status = agent["status"] if agent else "offline"
+            self.tap.start_at(latest)
+        agent = await rt.store.agents.get(aid)
+        status = agent.status.value if agent else "offline"
         if agent and status == "offline":
             await self.presence.set_status(aid, "online", "connected")
             status = "online"
@@ -127,21 +147,37 @@ class AgentSession:
             "type": "hello", "agent": {"id": aid, "name": self.who.name, "role": self.who.role.value,
                                        "status": status},
         }))
-        for cid in sorted(await rt.store.client.smembers(k.agent_convs(aid))):
+        for cid in await rt.store.agents.conversation_ids(aid):
             await self._write(frames.dump({"type": "assigned", "conversation_id": cid}))
         self.tap.go_live()
 
     async def _presence(self) -> None:
-        k = self.rt.store.keys.agent_presence(self.who.agent_id)
+        agents, aid = self.rt.store.agents, self.who.agent_id
         while True:
             await asyncio.sleep(PRESENCE_REFRESH_S)
             with contextlib.suppress(Exception):
-                await self.rt.store.client.hset(k, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
+                await agents.mark_present(aid, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
+            ended = False
+            with contextlib.suppress(Exception):  # Redis away is not a sign-out
+                ended = self.sid is not None and await self.rt.sessions.holder(self.sid) is None
+            if ended:
+                self.session_ended()
+                return
+
+    def session_ended(self) -> None:
+        """Close this socket as signed out. A task of its own: the close waits for the reader,
+        and this is called from the frame writer and the presence loop."""
+        if self._ending is None:
+            log.info("agent %s: session ended; closing its socket", self.who.agent_id)
+            self._ending = asyncio.create_task(self.ws.close(code=SIGNED_OUT, message=b"signed out"))
 
     async def end(self) -> None:
+        if self._ending is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._ending, 5)
         await self.tap.close()
         with contextlib.suppress(Exception):
-            await self.rt.store.client.hdel(self.rt.store.keys.agent_presence(self.who.agent_id), self.conn_id)
+            await self.rt.store.agents.mark_gone(self.who.agent_id, self.conn_id)
         self.presence.agent_left(self.who.agent_id)
 
     async def _handle(self, text: str) -> None:
@@ -173,14 +209,10 @@ class AgentSession:
         warning = check_agent_text(rt, body, client_id)  # raises in block mode: nothing is sent
         if warning:
             await self.ws.send_str(frames.dump(warning))
-        force = "1" if self.who.can(Role.SUPERVISOR) else "0"
-        res = await rt.store.call("reply", [cid, self.who.agent_id, time.time(), force])
-        if res[0] != "ok":
-            raise ProtocolError.refusal(res[1], f"reply in {cid}")
-        _, channel, account, chat, customer = res
+        to = await rt.store.run(calls.Reply(cid, self.who.agent_id, time.time(), self.who.can(Role.SUPERVISOR)))
         reply = Reply(
-            id=new_id("m"), conversation_id=cid, customer_id=customer, channel=Channel(channel),
-            account=account, chat=chat, text=body, author=self.who.agent_id,
+            id=new_id("m"), conversation_id=cid, customer_id=to.customer, channel=Channel(to.channel),
+            account=to.account, chat=to.chat, text=body, author=self.who.agent_id,
             client_msg_id=client_id, ts=time.time(),
         )
         mid, _new = await rt.outbox.enqueue(reply)

@@ -141,7 +141,7 @@ async def list_channels(request: web.Request) -> web.Response:
 @routes.get("/api/v1/agents")
 async def list_agents(request: web.Request) -> web.Response:
     principal(request)
-    return web.json_response({"agents": await request.app[RUNTIME].store.agents()})
+    return web.json_response({"agents": [a.view() for a in await request.app[RUNTIME].store.agents.all()]})
 
 
 @routes.post("/api/v1/agents/{id}/status")

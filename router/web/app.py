@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import WSCloseCode, web
+from redis.exceptions import ResponseError
 
 from kefu_common.errors import ProtocolError, StoreError, StoreUnavailable
 from router.pipeline.streams import dead_letter_counts
@@ -49,6 +50,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except ProtocolError as exc:
         return web.json_response({"error": exc.code, "detail": exc.detail}, status=exc.status)
     except (StoreError, *REDIS_ERRORS) as exc:
+        if isinstance(exc, ResponseError):
+            raise  # Redis refused the command itself: a bug to fix, not a store to wait for
         retry = exc.retry_after if isinstance(exc, StoreUnavailable) else UNAVAILABLE_RETRY_S
         log.warning("%s %s: Redis unavailable: %s", request.method, request.path, exc)
         return web.json_response(

@@ -41,16 +41,16 @@ async def _placeholders(rt: Runtime, cid: str, who: Principal) -> dict[str, str 
     values: dict[str, str | None] = {"agent_name": who.name, "shop": rt.settings.shop.name}
     if not cid:
         return values
-    conv = await rt.store.conversation(cid)
+    conv = await rt.store.conversations.get(cid)
     if conv is None:
         raise ProtocolError("not_found", f"no conversation {cid}", 404)
-    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
+    if not who.can(Role.SUPERVISOR) and conv.agent != who.agent_id:
         raise AuthError("this conversation is not assigned to you", status=403)
-    customer = await rt.store.customer(conv["customer_id"] or "") or {}
-    values["customer_name"] = customer.get("name") or None
-    bot = conv.get("bot") or {}
-    linked = await rt.store.client.hget(rt.store.keys.conv(cid), "linked_order")
-    state = await rt.store.client.hget(rt.store.keys.bot(cid), "state")
+    customer = await rt.store.customers.get(conv.customer_id or "")
+    values["customer_name"] = (customer and customer.name) or None
+    bot = conv.bot or {}
+    linked = conv.linked_order
+    state = await rt.store.conversations.bot_memory(cid)
     remembered = None
     if state:
         from router.bot.stage import load_state

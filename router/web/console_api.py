@@ -80,27 +80,17 @@ async def history(request: web.Request) -> web.Response:
     who = principal(request)
     rt = request.app[RUNTIME]
     cust = request.match_info["id"]
-    customer = await rt.store.customer(cust)
+    customer = await rt.store.customers.get(cust)
     if customer is None:
         raise ProtocolError("not_found", f"no customer {cust}", 404)
     await _allowed(rt, who, cust)
-    k = rt.store.keys
-    ids: list[str] = await rt.store.client.zrevrange(k.customer_convs(cust), 0, HISTORY_CONVERSATIONS - 1)
-    # Conversations opened before the index existed are still linked from the customer's hash.
-    for extra in await rt.store.client.hmget(k.customer(cust), "open", "last_conv"):
-        if extra and extra not in ids:
-            ids.append(extra)
-    pipe = rt.store.client.pipeline(transaction=False)
-    for cid in ids:
-        pipe.hget(k.conv(cid), "chat")
-    chats = await pipe.execute()
+    ids = await rt.store.customers.conversation_ids(cust, HISTORY_CONVERSATIONS)
     out = []
-    for conv, chat in zip(await rt.store.conversations(ids), chats, strict=False):
-        conv["chat"] = chat
-        conv["transcript"] = await rt.transcript.public(conv["id"], HISTORY_MESSAGES)
-        out.append(conv)
+    for conv in await rt.store.conversations.many(ids):
+        out.append({**conv.view(), "chat": conv.chat,
+                    "transcript": await rt.transcript.public(conv.id, HISTORY_MESSAGES)})
     out.sort(key=lambda c: c.get("created") or 0, reverse=True)
-    return web.json_response({"customer": customer, "conversations": out})
+    return web.json_response({"customer": customer.view(), "conversations": out})
 
 
 def order_service(rt: Runtime) -> OrderService | None:

@@ -89,11 +89,11 @@ async def _live_matches(rt: Runtime, who: Principal, toks: list[str], since: flo
                         until: float | None) -> list[dict[str, Any]]:
     k = rt.store.keys
     if who.can(Role.SUPERVISOR):
-        ids: list[str] = await rt.store.client.zrevrange(k.conv_index, 0, LIVE_SCAN - 1)
+        ids = await rt.store.conversations.recent_ids(LIVE_SCAN)
     else:
-        ids = sorted(await rt.store.client.smembers(k.agent_convs(who.agent_id)))
+        ids = await rt.store.agents.conversation_ids(who.agent_id)
     out = []
-    for conv in await rt.store.conversations(ids):
+    for conv in [c.view() for c in await rt.store.conversations.many(ids)]:
         if since is not None and (conv["updated"] or 0) < since:
             continue
         if until is not None and (conv["created"] or 0) > until:
@@ -170,7 +170,8 @@ async def _redis_page(rt: Runtime, who: Principal, view_name: str, after: str,
         # from the archive, where it is within a second of the close.
         if view_name == "unassigned":
             return [], None
-        mine = await rt.store.conversations(sorted(await rt.store.client.smembers(k.agent_convs(who.agent_id))))
+        own = await rt.store.agents.conversation_ids(who.agent_id)
+        mine = [c.view() for c in await rt.store.conversations.many(own)]
         mine.sort(key=lambda c: c["updated"] or 0, reverse=True)
         return [{**c, "archived": False} for c in mine if _fits(who, view_name, c)], None
     hi = "+inf"
@@ -190,7 +191,7 @@ async def _redis_page(rt: Runtime, who: Principal, view_name: str, after: str,
             return out, None
         offset += len(page)
         scores = dict(page)
-        for conv in await rt.store.conversations([cid for cid, _ in page]):
+        for conv in [c.view() for c in await rt.store.conversations.many([cid for cid, _ in page])]:
             if after and scores[conv["id"]] == float(hi) and conv["id"] >= skip_id:
                 continue
             if _fits(who, view_name, conv):

@@ -11,6 +11,7 @@ from kefu_common.errors import AuthError, ProtocolError
 from router.models import Role
 from router.pipeline.streams import dead_letter_counts, dead_letters
 from router.runtime import RUNTIME, Runtime
+from router.store.calls.routing import SetCap
 from router.web.api import APPROVALS, DESK, json_body, principal
 
 routes = web.RouteTableDef()
@@ -37,23 +38,22 @@ async def set_cap(request: web.Request) -> web.Response:
     cap = body["cap"]
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or not 0 <= cap <= MAX_CAP):
         raise ProtocolError("bad_request", f'"cap" must be a whole number from 0 to {MAX_CAP}, or null')
-    return await _cap(request, "" if cap is None else str(cap))
+    return await _cap(request, cap)
 
 
 @routes.delete("/api/v1/agents/{id}/cap")
 async def clear_cap(request: web.Request) -> web.Response:
     """Clear a live cap: the config's `max_chats` is in force again (a raise drains at once)."""
     principal(request, Role.SUPERVISOR)
-    return await _cap(request, "")
+    return await _cap(request, None)
 
 
-async def _cap(request: web.Request, cap: str) -> web.Response:
+async def _cap(request: web.Request, cap: int | None) -> web.Response:
     rt = request.app[RUNTIME]
     aid = request.match_info["id"]
-    res = await rt.store.call("set_cap", [aid, cap, time.time()])
-    if res[0] != "ok":
-        raise ProtocolError("unknown_agent", f"no agent {aid}", 404)
-    return web.json_response({"agent": await rt.store.agent(aid)})
+    await rt.store.run(SetCap(aid, cap, time.time()))
+    agent = await rt.store.agents.get(aid)
+    return web.json_response({"agent": agent and agent.view()})
 
 
 @routes.get("/api/v1/supervisor/overview")
@@ -61,24 +61,16 @@ async def overview(request: web.Request) -> web.Response:
     """Queues per pool, agents with status and load, and SLA breaches of open conversations."""
     principal(request, Role.SUPERVISOR)
     rt = request.app[RUNTIME]
-    k, client, now = rt.store.keys, rt.store.client, time.time()
-    pool_ids = sorted(await client.smembers(k.pools))
-    pipe = client.pipeline(transaction=False)
-    for pool in pool_ids:
-        pipe.zcard(k.pool_queue(pool))
-        pipe.zrange(k.pool_queue(pool), 0, 499)
-        pipe.zcard(k.pool_free(pool))
-    rows = await pipe.execute()
+    now = time.time()
     pools = []
-    for i, pool in enumerate(pool_ids):
-        queued, ids, free = rows[3 * i: 3 * i + 3]
-        waits = [float(t) for t in await _queued_at(rt, ids) if t]
-        pools.append({"id": pool, "queued": queued, "free_agents": free,
+    for q in await rt.store.ops.pool_queues(first=500):
+        waits = await rt.store.conversations.queued_since(list(q.waiting))
+        pools.append({"id": q.id, "queued": q.queued, "free_agents": q.free_agents,
                       "longest_wait_s": round(now - min(waits), 1) if waits else 0.0})
-    agents = [{"id": a["id"], "name": a["name"], "role": a["role"], "status": a["status"], "load": a["load"],
-               "cap": a["max_chats"], "cap_configured": a["cap_configured"], "cap_override": a["cap_override"],
-               "pools": a["pools"]} for a in await rt.store.agents()]
-    pending = await client.zcard(k.approvals_pending)
+    agents = [{"id": a.id, "name": a.name, "role": a.role.value, "status": a.status.value, "load": a.load,
+               "cap": a.max_chats, "cap_configured": a.cap_configured, "cap_override": a.cap_override,
+               "pools": list(a.pools)} for a in await rt.store.agents.all()]
+    pending = await rt.store.ops.approvals_pending()
     return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt),
                               "approvals_pending": pending, "dead_letters": await dead_letter_counts(rt.store)})
 
@@ -99,26 +91,18 @@ async def list_dead_letters(request: web.Request) -> web.Response:
                               for name, key in streams.items() if which in (None, name)})
 
 
-async def _queued_at(rt: Runtime, ids: list[str]) -> list[str | None]:
-    pipe = rt.store.client.pipeline(transaction=False)
-    for cid in ids:
-        pipe.hget(rt.store.keys.conv(cid), "queued_at")
-    return list(await pipe.execute()) if ids else []
-
-
 async def _breaches(rt: Runtime) -> list[dict[str, Any]]:
     """Open conversations whose SLA state says breached. The SLA view may be missing entirely
     (SLA profiles not configured): then there is nothing to report."""
-    ids = await rt.store.client.zrevrange(rt.store.keys.conv_index, 0, 999)
     out = []
-    for conv in await rt.store.conversations(ids):
-        sla = conv.get("sla")
-        if conv.get("state") == "closed" or not isinstance(sla, dict):
+    for conv in await rt.store.conversations.many(await rt.store.conversations.recent_ids(1000)):
+        sla = conv.sla
+        if conv.state == "closed" or not isinstance(sla, dict):
             continue
         if sla.get("state") != "breached" and not sla.get("breaches"):
             continue
-        out.append({"conversation_id": conv["id"], "agent": conv.get("agent"), "pool": conv.get("pool"),
-                    "state": conv.get("state"), "sla": sla})
+        out.append({"conversation_id": conv.id, "agent": conv.agent, "pool": conv.pool,
+                    "state": conv.state.value, "sla": sla})
     return out
 
 
@@ -132,16 +116,18 @@ async def handovers(request: web.Request) -> web.Response:
         since = float(request.query.get("since", "0"))
     except ValueError:
         raise ProtocolError("bad_query", "since must be epoch seconds") from None
-    entries = await rt.store.client.xrevrange(rt.store.keys.handovers, min=f"{int(since * 1000)}",
-                                              count=_limit(request, 200, 2000))
-    convs = {c["id"]: c for c in await rt.store.conversations([f["conversation_id"] for _, f in entries])}
+    if not 0 <= since < 1e11:  # a stream id is milliseconds in 64 bits; beyond it Redis refuses the range
+        raise ProtocolError("bad_query", "since must be epoch seconds between 0 and 1e11")
+    entries = await rt.store.ops.handovers(since, _limit(request, 200, 2000))
+    convs = {c.id: c for c in await rt.store.conversations.many([h.conversation_id for h in entries])}
     out = []
-    for eid, f in entries:
-        now = convs.get(f["conversation_id"]) or {}
-        out.append({"id": eid, "conversation_id": f["conversation_id"], "from": f["from"], "pool": f["pool"],
-                    "to": f.get("to") or None, "reason": f["reason"], "at": float(f["at"]),
-                    "now": {"state": now.get("state"), "agent": now.get("agent"), "pool": now.get("pool")},
-                    "cleared": now.get("state") == "closed" or bool(now.get("agent"))})
+    for h in entries:
+        now = convs.get(h.conversation_id)
+        out.append({"id": h.id, "conversation_id": h.conversation_id, "from": h.from_agent, "pool": h.pool,
+                    "to": h.to, "reason": h.reason, "at": h.at,
+                    "now": {"state": now and now.state.value, "agent": now and now.agent,
+                            "pool": now and now.pool},
+                    "cleared": now is not None and (now.state == "closed" or bool(now.agent))})
     return web.json_response({"handovers": out})
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
 
 from aiohttp import web
 
@@ -30,9 +28,7 @@ async def list_tasks(request: web.Request) -> web.Response:
     state = request.query.get("state")
     if state is not None and state not in TASK_STATES:
         raise ProtocolError("bad_query", f"state must be one of {', '.join(TASK_STATES)}")
-    ids = await store.client.zrevrange(store.keys.tasks_index, 0, (limit * 4 if state else limit) - 1)
-    raw = await store.client.hmget(store.keys.tasks, ids) if ids else []
-    tasks: list[dict[str, Any]] = [json.loads(t) for t in raw if t]
+    tasks = await store.ops.tasks(limit * 4 if state else limit)
     if state:
         tasks = [t for t in tasks if t.get("state") == state]
     return web.json_response({"tasks": tasks[:limit]})
@@ -43,11 +39,10 @@ async def finish_task(request: web.Request) -> web.Response:
     who = principal(request, Role.SUPERVISOR)
     store = request.app[RUNTIME].store
     tid = request.match_info["id"]
-    raw = await store.client.hget(store.keys.tasks, tid)
-    if raw is None:
+    task = await store.ops.task(tid)
+    if task is None:
         raise ProtocolError("not_found", f"no task {tid}", 404)
-    task: dict[str, Any] = json.loads(raw)
     if task.get("state") != "done":
         task.update(state="done", done_by=who.agent_id, done_at=time.time())
-        await store.client.hset(store.keys.tasks, tid, json.dumps(task, ensure_ascii=False))
+        await store.ops.save_task(tid, task)
     return web.json_response({"task": task})

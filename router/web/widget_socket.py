@@ -3,11 +3,11 @@ visitor's conversation that every (re)connect starts with. Used by router/web/ch
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from router.ops.csat import Csat, parse_frame
 from router.pipeline.typing_relay import Throttle, from_customer
+from router.store.calls.background import QueuePlace
 from router.web import frames
 
 if TYPE_CHECKING:
@@ -41,22 +41,20 @@ class CustomerSide:
         frames while away (they are not stored) still shows the agent's name, the rating form or
         its place in line (`queue`: {position, eta_s} while waiting, as the `queue` frame has them,
         else null)."""
-        k = self.rt.store.keys
+        store = self.rt.store
         view: dict[str, Any] | None = None
         cust = await self.csat.customer_of(self.visitor)
-        if cust:
-            open_cid, last = await self.rt.store.client.hmget(k.customer(cust), "open", "last_conv")
-            cid = open_cid or last
-            if cid:
-                state, aid = await self.rt.store.client.hmget(k.conv(cid), "state", "agent")
-                agent = None
-                if aid:
-                    agent = {"id": aid, "name": await self.rt.store.client.hget(k.agent(aid), "name") or aid}
-                view = {"id": cid, "state": state, "agent": agent,
-                        "rated": state == "closed" and await self.csat.rated(cid), "queue": None}
-                if state == "queued":
-                    frame = await self.rt.store.call("queue_announce", ["peek", cid, 1])
-                    if frame:
-                        place = json.loads(frame)
-                        view["queue"] = {"position": place["position"], "eta_s": place["eta_s"]}
+        cid = await store.customers.current_conversation(cust) if cust else None
+        conv = await store.conversations.get(cid) if cid else None
+        if cid and conv:
+            agent = None
+            if conv.agent:
+                agent = {"id": conv.agent, "name": await store.agents.name(conv.agent)}
+            state = conv.state.value
+            view = {"id": cid, "state": state, "agent": agent,
+                    "rated": state == "closed" and await self.csat.rated(cid), "queue": None}
+            if state == "queued":
+                place = await store.run(QueuePlace(cid))
+                if place:
+                    view["queue"] = {"position": place["position"], "eta_s": place["eta_s"]}
         return frames.dump({"type": "conversation", "conversation": view})

@@ -145,9 +145,11 @@ def _hostile() -> list[tuple[str, str | bytes, dict[str, str], int]]:
     ]
 
 
-@pytest.mark.parametrize(("name", "body", "query", "status"), _hostile(), ids=[h[0] for h in _hostile()])
-async def test_hostile_bodies_are_refused_and_leave_no_trace(
-        name: str, body: str, query: dict[str, str], status: int, wechat_base: str, store: Store) -> None:
+# Parametrised by name only: the bodies are signed when the test runs, since a signature made at
+# collection would be older than the replay window by the time a long parallel run reaches it.
+@pytest.mark.parametrize("name", [h[0] for h in _hostile()])
+async def test_hostile_bodies_are_refused_and_leave_no_trace(name: str, wechat_base: str, store: Store) -> None:
+    _, body, query, status = next(h for h in _hostile() if h[0] == name)
     before = await snapshot(store)
     got, text = await post(wechat_base, body, query)
     assert got == status, text

@@ -98,8 +98,8 @@ async def test_flow1_customer_writes_agent_answers_closes_and_gets_rated(
         await agent.locator("#close-form button[type=submit]").click()
         await expect(agent.locator("#convs .conv")).to_have_count(0)
         await expect(agent.locator("#empty")).to_be_visible()
-        [conv] = await rt.store.conversations(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1))
-        assert conv["state"] == "closed" and conv["resolution"] == "presale_question"
+        [conv] = await rt.store.conversations.many(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1))
+        assert conv.state == "closed" and conv.resolution == "presale_question"
 
         # The customer rates five stars; the rating is in the CSAT report, under Alice.
         await chat.locator("label[for=star-5]").click()
@@ -275,7 +275,7 @@ async def test_conversation_side_panels_history_orders_and_why(
         await expect(row).to_have_count(0)
 
         # What a shop's CRM import would set: the customer's name and segment.
-        cust = (await rt.store.conversation(str(cid)) or {})["customer_id"]
+        cust = (await rt.store.conversations.get(str(cid))).customer_id
         await rt.store.client.hset(rt.store.keys.customer(cust), mapping={"name": "林小姐", "segment": "vip"})
         orders = tmp_path / "orders.yaml"
         orders.write_text(
@@ -342,13 +342,13 @@ async def test_supervisor_answers_a_discount_request_sets_a_cap_and_takes_over(
         await sue.get_by_label("Cap Alice").fill("3")
         await sue.get_by_label("Cap Alice").locator("xpath=..").get_by_role("button", name="Save").click()
         await expect(sue.locator(".toast").last).to_contain_text("alice: Cap 3. Saved.")
-        assert (await rt.store.agent("alice") or {})["max_chats"] == 3
+        assert (await rt.store.agents.get("alice")).max_chats == 3
         # It overrides the config's cap until cleared: the page shows both and goes back on request.
         await expect(sue.get_by_label("Cap Alice").locator("xpath=..")).to_contain_text("config 5")
         await sue.get_by_role("button", name="Use config Alice").click()
         await expect(sue.get_by_label("Cap Alice")).to_have_value("5")
         await expect(sue.get_by_role("button", name="Use config Alice")).to_have_count(0)
-        assert (await rt.store.agent("alice") or {})["cap_override"] is None
+        assert (await rt.store.agents.get("alice")).cap_override is None
 
         await sue.keyboard.press("Alt+2")
         await sue.locator("#sv-convs").get_by_role("button", name="Take over").click()

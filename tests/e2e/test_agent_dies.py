@@ -59,7 +59,7 @@ async def test_dropped_past_grace_goes_to_another_agent_with_note_and_customer_t
         body = await get(http, f"{base}/api/v1/conversations/{cid}")
         notes = [m for m in body["messages"] if m.get("note")]
         assert len(notes) == 1 and "Alice lost connection" in notes[0]["text"] and "bob" in notes[0]["text"]
-        assert (await rt.store.agent("alice"))["status"] == "offline"  # type: ignore[index]
+        assert (await rt.store.agents.get("alice")).status == "offline"  # type: ignore[union-attr]
 
         handovers = (await get(http, f"{base}/api/v1/handovers"))["handovers"]
         assert [(h["conversation_id"], h["from"], h["to"], h["reason"], h["cleared"]) for h in handovers] == [
@@ -87,9 +87,9 @@ async def test_reconnect_within_grace_keeps_the_chats(redis_url: str) -> None:
         snap = await again.expect(lambda f: f["type"] == "assigned")
         assert snap["conversation"]["id"] == cid
         await asyncio.sleep(2.0)  # well past the grace of the first socket
-        conv = await rt.store.conversation(cid)
-        assert conv and conv["agent"] == "alice" and conv["state"] == "assigned"
-        assert (await rt.store.agent("alice"))["status"] == "online"  # type: ignore[index]
+        conv = await rt.store.conversations.get(cid)
+        assert conv and conv.agent == "alice" and conv.state == "assigned"
+        assert (await rt.store.agents.get("alice")).status == "online"  # type: ignore[union-attr]
         assert not cust.of("agent_left") and not again.of("unassigned")
         assert (await get(http, f"{base}/api/v1/handovers"))["handovers"] == []
         await again.close()
@@ -106,15 +106,15 @@ async def test_agent_on_another_process_is_not_taken_offline(redis_url: str) -> 
         await there.expect(lambda f: f["type"] == "assigned" and f["conversation"]["id"] == cid)
         await here.close()
         await asyncio.sleep(1.5)
-        conv = await rt1.store.conversation(cid)
-        assert conv and conv["agent"] == "alice"
-        assert (await rt1.store.agent("alice"))["status"] == "online"  # type: ignore[index]
+        conv = await rt1.store.conversations.get(cid)
+        assert conv and conv.agent == "alice"
+        assert (await rt1.store.agents.get("alice")).status == "online"  # type: ignore[union-attr]
         assert not cust.of("agent_left")
         # The last socket going too does end it, from whichever process held it.
         await there.close()
         await cust.expect(lambda f: f["type"] == "agent_left", timeout=5)
-        conv = await rt1.store.conversation(cid)
-        assert conv and conv["state"] == "queued" and conv["agent"] is None
+        conv = await rt1.store.conversations.get(cid)
+        assert conv and conv.state == "queued" and conv.agent is None
         await cust.close()
 
 
@@ -168,10 +168,10 @@ async def test_agent_whose_process_died_is_handed_over_after_the_grace(redis_url
         await rt.store.client.hset(k, "deadprocess", time.time() + 0.2)
         await rt.roster.sweep_presence()  # not yet stale: nothing starts
         await asyncio.sleep(0.6)
-        conv = await rt.store.conversation(cid)
-        assert conv and conv["agent"] == "alice"
+        conv = await rt.store.conversations.get(cid)
+        assert conv and conv.agent == "alice"
         await rt.roster.sweep_presence()  # stale now: the grace starts, then the handover
         await cust.expect(lambda f: f["type"] == "agent_left", timeout=5)
-        assert (await rt.store.agent("alice") or {})["status"] == "offline"
+        assert (await rt.store.agents.get("alice")).status == "offline"
         await alice.close()
         await cust.close()

@@ -96,12 +96,12 @@ async def test_bot_silent_after_a_supervisor_steps_into_a_bot_conversation(redis
         await say(cust, "包邮吗")
         # The conversation goes to people without another word from the bot.
         for _ in range(100):
-            conv = await rt.store.conversation(cid)
-            if conv and conv["state"] != "bot":
+            conv = await rt.store.conversations.get(cid)
+            if conv and conv.state != "bot":
                 break
             await asyncio.sleep(0.05)
-        assert conv is not None and conv["state"] in ("queued", "assigned")
-        assert conv["bot"]["reason"] == "human_replied"
+        assert conv is not None and conv.state in ("queued", "assigned")
+        assert conv.bot["reason"] == "human_replied"
         await asyncio.sleep(0.5)
         assert len(bot_texts(cust)) == before
         for s in (cust, sue):

@@ -42,8 +42,8 @@ async def test_off_hours_reply_then_the_next_shift_takes_the_conversation(redis_
         said = await cust.expect(lambda f: f["type"] == "message" and f["message"]["from"] == "bot")
         assert said["message"]["text"] == off["text"]  # every channel gets the text itself
         cid = off["conversation_id"]
-        conv = await rt.store.conversation(cid)
-        assert conv is not None and conv["state"] == "queued" and conv["bot"]["reason"] == "off_hours"
+        conv = await rt.store.conversations.get(cid)
+        assert conv is not None and conv.state == "queued" and conv.bot["reason"] == "off_hours"
 
         # Another line in the night waits with it; the bot does not answer again.
         await cust.send({"type": "message", "text": "明天记得回我", "client_msg_id": msg_id()})
@@ -102,8 +102,8 @@ async def test_off_hours_notice_when_the_rules_send_it_straight_to_people(redis_
         said = await cust.expect(lambda f: f["type"] == "message" and f["message"]["from"] == "bot")
         assert said["message"]["text"] == off["text"]  # the bot-first path's wording, word for word
         cid = off["conversation_id"]
-        conv = await rt.store.conversation(cid)
-        assert conv is not None and conv["state"] == "queued" and conv["bot"] is None  # never the bot's
+        conv = await rt.store.conversations.get(cid)
+        assert conv is not None and conv.state == "queued" and conv.bot is None  # never the bot's
 
         # Once per conversation: the next line waits with it, without a second notice.
         await cust.send({"type": "message", "text": "是同城的地址", "client_msg_id": msg_id()})

@@ -67,8 +67,8 @@ async def test_a_stranger_is_asked_to_verify_and_learns_nothing(redis_url: str, 
         # One and the same question for an order of someone else's and for no order at all.
         assert replies == [TEXTS.verify_ask.format(order_id=o) for o in (SHIPPED, PAID, NOBODYS)]
         # Cancellation asked for verification too: the conversation is still the bot's.
-        conv = (await rt.store.conversations(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1)))[0]
-        assert conv["state"] == "bot" and conv["bot"] is None
+        conv = (await rt.store.conversations.many(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1)))[0]
+        assert conv.state == "bot" and conv.bot is None
         await cust.close()
 
 

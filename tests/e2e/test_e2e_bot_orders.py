@@ -28,8 +28,8 @@ async def test_where_is_my_order_answers_status_and_latest_tracking(redis_url: s
         got = await cust.expect(lambda f: f["type"] == "message" and "北京转运中心" in f["message"]["text"])
         assert got["message"]["from"] == "bot"
         assert "已发货" in got["message"]["text"] or "发货" in got["message"]["text"]
-        convs = await rt.store.conversations(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1))
-        assert [c["state"] for c in convs] == ["bot"]
+        convs = await rt.store.conversations.many(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1))
+        assert [c.state for c in convs] == ["bot"]
         await cust.close()
 
 
@@ -60,8 +60,8 @@ async def test_cancel_unpaid_explains_self_service_and_keeps_the_bot(redis_url: 
         cust, _ = await customer(http, base, owner_token(rt))
         await say(cust, "我想取消订单 2024111500045601")
         await cust.expect(lambda f: f["type"] == "message" and "还没有付款" in f["message"]["text"])
-        conv = (await rt.store.conversations(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1)))[0]
-        assert conv["state"] == "bot" and conv["bot"] is None
+        conv = (await rt.store.conversations.many(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1)))[0]
+        assert conv.state == "bot" and conv.bot is None
         await cust.close()
 
 
@@ -73,6 +73,6 @@ async def test_the_demo_answers_order_questions_with_the_bot(redis_url: str, tmp
         await say(cust, "我的快递到哪了 2024111100012301")
         got = await cust.expect(lambda f: f["type"] == "message" and "北京转运中心" in f["message"]["text"])
         assert got["message"]["from"] == "bot"
-        conv = (await rt.store.conversations(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1)))[0]
-        assert conv["decision"]["rule"] in ("logistics", "order-status")
+        conv = (await rt.store.conversations.many(await rt.store.client.zrange(rt.store.keys.conv_index, 0, -1)))[0]
+        assert conv.decision["rule"] in ("logistics", "order-status")
         await cust.close()

@@ -110,8 +110,8 @@ async def test_a_live_cap_survives_a_restart_until_cleared(redis_url: str) -> No
         await alice.close()
     async with running(basic_settings(cap=2), redis_url) as (rt, _base):
         for aid in ("alice", "bob"):
-            view = await rt.store.agent(aid)
-            assert view is not None and caps(view) == (2, 2, None)
+            view = await rt.store.agents.get(aid)
+            assert view is not None and caps(view.view()) == (2, 2, None)
 
 
 async def test_overview_shows_queues_agents_and_a_supervisor_takes_over(redis_url: str) -> None:
@@ -175,9 +175,9 @@ async def test_status_api_role_rules_and_offline_hands_over(redis_url: str) -> N
         bob = {"Authorization": "Bearer bob-token-12345"}
         status, body = await call(http, "POST", f"{base}/api/v1/agents/alice/status", bob, {"status": "offline"})
         assert (status, body["error"]) == (403, "unauthorized")
-        assert (await rt.store.agent("alice") or {})["status"] == "online"
+        assert (await rt.store.agents.get("alice")).status == "online"
         status, _ = await call(http, "POST", f"{base}/api/v1/agents/bob/status", bob, {"status": "away"})
-        assert status == 200 and (await rt.store.agent("bob") or {})["status"] == "away"
+        assert status == 200 and (await rt.store.agents.get("bob")).status == "away"
         status, body = await call(http, "POST", f"{base}/api/v1/agents/alice/status", SUE, {"status": "offline"})
         assert status == 200 and body["agent"]["status"] == "offline" and body["agent"]["load"] == 0
         _, listed = await call(http, "GET", f"{base}/api/v1/handovers", SUE)

@@ -43,7 +43,7 @@ async def test_shift_edges_once_across_two_processes_with_handover(redis_url: st
     async with running(s, redis_url, clock=lambda: now[0]) as (rt1, base), \
             running(s, redis_url, clock=lambda: now[0]) as (rt2, _), aiohttp.ClientSession() as http:
         async def status(aid: str) -> str:
-            return str((await rt1.store.agent(aid) or {})["status"])
+            return str((await rt1.store.agents.get(aid)).status)
 
         assert await rt1.roster.tick() == [] and await status("alice") == "offline"
 
@@ -65,8 +65,8 @@ async def test_shift_edges_once_across_two_processes_with_handover(redis_url: st
         assert [await status(a) for a in ("alice", "bob", "sue")] == ["offline", "online", "online"]
         await alice.expect(lambda f: f["type"] == "shift" and f["edge"] == "end")
         await alice.expect(lambda f: f["type"] == "unassigned" and f["reason"] == "shift_end")
-        conv = await rt1.store.conversation(cid)
-        assert conv and conv["agent"] == "bob"
+        conv = await rt1.store.conversations.get(cid)
+        assert conv and conv.agent == "bob"
         await cust.expect(lambda f: f["type"] == "agent_left" and f["reason"] == "shift_end")
 
         # Nothing fires twice, whoever ticks again.
@@ -90,13 +90,13 @@ async def test_a_restart_after_an_edge_still_acts_on_it_within_catch_up(redis_ur
     s = parse_settings(BASIC.format(cap=3) + ROSTER, "<test>")
     async with running(s, redis_url, clock=lambda: now[0]) as (rt, _):
         for _ in range(50):
-            if (await rt.store.agent("alice") or {})["status"] == "online":
+            if (await rt.store.agents.get("alice")).status == "online":
                 break
             await asyncio.sleep(0.05)
-        assert (await rt.store.agent("alice") or {})["status"] == "online"
+        assert (await rt.store.agents.get("alice")).status == "online"
         now[0] = at(22, 0) + 3600  # an hour after the day ended is too late to act on it
         assert await rt.roster.tick() == []
-        assert (await rt.store.agent("alice") or {})["status"] == "online"
+        assert (await rt.store.agents.get("alice")).status == "online"
 
 
 async def test_an_agent_without_a_console_at_shift_start_goes_offline_after_the_grace(redis_url: str) -> None:
@@ -107,11 +107,11 @@ async def test_an_agent_without_a_console_at_shift_start_goes_offline_after_the_
         sue = await agent(http, base, "sue-token-12345")  # Sue's console is open; Alice's is not
         now[0] = at(9, 0) + 1
         assert "day/2026-03-02/start" in await rt.roster.tick()
-        assert (await rt.store.agent("alice") or {})["status"] == "online"
+        assert (await rt.store.agents.get("alice")).status == "online"
         for _ in range(40):
-            if (await rt.store.agent("alice") or {})["status"] == "offline":
+            if (await rt.store.agents.get("alice")).status == "offline":
                 break
             await asyncio.sleep(0.05)
-        assert (await rt.store.agent("alice") or {})["status"] == "offline"
-        assert (await rt.store.agent("sue") or {})["status"] == "online"
+        assert (await rt.store.agents.get("alice")).status == "offline"
+        assert (await rt.store.agents.get("sue")).status == "online"
         await sue.close()

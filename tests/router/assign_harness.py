@@ -84,9 +84,9 @@ class Harness:
         return data
 
     async def record(self, cid: str) -> dict[str, Any]:
-        view = await self.store.conversation(cid)
-        assert view is not None and view["decision"] is not None
-        return dict(view["decision"])
+        view = await self.store.conversations.get(cid)
+        assert view is not None and view.decision is not None
+        return dict(view.decision)
 
     async def agent_of(self, cid: str) -> str | None:
         agent: str | None = await self.store.client.hget(self.store.keys.conv(cid), "agent")

@@ -19,8 +19,8 @@ def defined(src: str) -> set[str]:
 
 def test_a_script_gets_what_it_reaches_and_no_more() -> None:
     choose = defined(render("choose", KEYS))
-    # choose -> scan_ordered -> break_tie -> read_levels -> skill_key: reached through other units.
-    assert {"choose", "scan_ordered", "break_tie", "read_levels", "skill_key", "record_json"} <= choose
+    # choose -> scan_ordered -> break_tie -> read_levels -> key_skill_levels: reached through other units.
+    assert {"choose", "scan_ordered", "break_tie", "read_levels", "key_skill_levels", "record_json"} <= choose
     # The SLA clocks and the assignment side effects are not reached from a dry run.
     assert not {"sla_start", "assign", "emit", "drain_pool"} & choose
     route = defined(render("route", KEYS))
@@ -30,14 +30,14 @@ def test_a_script_gets_what_it_reaches_and_no_more() -> None:
 def test_order_is_kept_so_every_local_is_defined_above_its_use() -> None:
     src = render("route", KEYS)
     names = DEFINED.findall(src)
-    for a, b in (("conv_key", "move"), ("choose", "assign"), ("assign", "queue_and_offer")):
+    for a, b in (("key_conv", "move"), ("choose", "assign"), ("assign", "queue_and_offer")):
         assert names.index(a) < names.index(b)
 
 
 def test_words_in_strings_and_comments_pull_nothing_in() -> None:
     src = assemble("-- assign emit drain_pool\nreturn {'sla_start', \"queue_frame\"}", KEYS)
     assert defined(src) == set()
-    assert defined(assemble("return conv_key('x')", KEYS)) == {"conv_key"}
+    assert defined(assemble("return key_conv('x')", KEYS)) == {"key_conv"}
 
 
 def test_scripts_are_much_smaller_than_the_whole_prelude() -> None:

@@ -11,55 +11,19 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
-from helpers.fake_wechat import FakeWechat, fake_wechat, serve_app, signed_query, text_xml
+from helpers.fake_wechat import FakeWechat, signed_query, text_xml
+from helpers.webhooks import WECHAT_HOOK, post_webhook, wechat_account
 
-from adapters.base import Deps
-from adapters.wechat import WechatAccountSettings, WechatAdapter
-from router.pipeline.ingest import Ingestor
+from adapters.wechat import WechatAdapter
 from router.store import Store
-from router.web.app import errors
 
 TOKEN = "wx-replay-token"
-HOOK = "/webhooks/wechat/shop"
 
 
 @pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[Store]:
-    s = Store(redis_url)
-    await s.open()
-    try:
-        yield s
-    finally:
-        await s.close()
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeWechat]:
-    async with fake_wechat() as fake:
-        yield fake
-
-
-async def _serve(store: Store, api: FakeWechat, **extra: object) -> AsyncIterator[tuple[str, WechatAdapter]]:
-    cfg = WechatAccountSettings(account="shop", app_id=api.app_id, app_secret=api.app_secret, token=TOKEN,
-                                api_base=api.base, **extra)  # type: ignore[arg-type]
-    adapter = WechatAdapter(cfg, Deps(Ingestor(store), store))
-    app = web.Application(middlewares=[errors])
-    app.router.add_routes(adapter.routes())
-    async with serve_app(app) as base:
-        yield base, adapter
-    await adapter.close()
-
-
-@pytest.fixture
-async def plaintext(store: Store, api: FakeWechat) -> AsyncIterator[tuple[str, WechatAdapter]]:
-    async for pair in _serve(store, api):
+async def plaintext(store: Store, wx_api: FakeWechat) -> AsyncIterator[tuple[str, WechatAdapter]]:
+    async with wechat_account(store, wx_api, TOKEN) as pair:
         yield pair
-
-
-async def _post(base: str, body: str, query: dict[str, str]) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as http, http.post(base + HOOK, data=body.encode(), params=query) as r:
-        return r.status, await r.text()
 
 
 async def _inbound_senders(store: Store) -> list[str]:
@@ -73,7 +37,7 @@ async def test_a_triple_captured_in_2023_is_refused_with_any_body(
     captured = signed_query(TOKEN, timestamp="1700000000", nonce="n0nce")
     forged = text_xml("oInventedSender", "refund me", 1, int(time.time()))
     before = await store.client.dbsize()
-    status, text = await _post(base, forged, captured)
+    status, text = await post_webhook(base + WECHAT_HOOK, forged, captured)
     assert status == 403 and "timestamp" in text, text
     assert await store.client.dbsize() == before
     assert await adapter.replies_left("oInventedSender") == 0  # no reply window was opened
@@ -84,7 +48,7 @@ async def test_timestamps_outside_five_minutes_are_refused(
         plaintext: tuple[str, WechatAdapter], store: Store, skew: int) -> None:
     base, _ = plaintext
     q = signed_query(TOKEN, timestamp=str(int(time.time()) + skew))
-    status, _text = await _post(base, text_xml("oA", "hi", 2, int(time.time())), q)
+    status, _text = await post_webhook(base + WECHAT_HOOK, text_xml("oA", "hi", 2, int(time.time())), q)
     assert status == 403
     assert await _inbound_senders(store) == []
 
@@ -95,11 +59,11 @@ async def test_the_channels_retry_is_answered_once_and_a_new_body_is_a_forgery(
     q = signed_query(TOKEN)
     genuine = text_xml("oRealCustomer", "在吗", 7001, int(time.time()))
     for _ in range(3):  # WeChat's own retries: the same query and body
-        assert await _post(base, genuine, q) == (200, "success")
+        assert await post_webhook(base + WECHAT_HOOK, genuine, q) == (200, "success")
     assert len(await _inbound_senders(store)) == 1
 
     forged = text_xml("oInventedSender", "refund me", 7002, int(time.time()))
-    status, text = await _post(base, forged, q)
+    status, text = await post_webhook(base + WECHAT_HOOK, forged, q)
     assert status == 403 and "another body" in text, text
     assert len(await _inbound_senders(store)) == 1
     assert await adapter.replies_left("oInventedSender") == 0
@@ -108,13 +72,13 @@ async def test_the_channels_retry_is_answered_once_and_a_new_body_is_a_forgery(
     assert 0 < ttl <= 301
 
 
-async def test_the_window_is_configurable(store: Store, api: FakeWechat) -> None:
-    async for base, _ in _serve(store, api, replay_window_s=60):
+async def test_the_window_is_configurable(store: Store, wx_api: FakeWechat) -> None:
+    async with wechat_account(store, wx_api, TOKEN, replay_window_s=60) as (base, _):
         old = str(int(time.time()) - 120)
-        status, _text = await _post(base, text_xml("oA", "hi", 3, int(time.time())),
+        status, _text = await post_webhook(base + WECHAT_HOOK, text_xml("oA", "hi", 3, int(time.time())),
                                     signed_query(TOKEN, timestamp=old))
         assert status == 403
-        status, _text = await _post(base, text_xml("oA", "hi", 4, int(time.time())), signed_query(TOKEN))
+        status, _text = await post_webhook(base + WECHAT_HOOK, text_xml("oA", "hi", 4, int(time.time())), signed_query(TOKEN))
         assert status == 200
 
 
@@ -122,9 +86,9 @@ async def test_the_url_check_refuses_a_stale_signature(plaintext: tuple[str, Wec
     base, _ = plaintext
     async with aiohttp.ClientSession() as http:
         q = {**signed_query(TOKEN, timestamp="1700000000"), "echostr": "e1"}
-        async with http.get(base + HOOK, params=q) as r:
+        async with http.get(base + WECHAT_HOOK, params=q) as r:
             assert r.status == 403
-        async with http.get(base + HOOK, params={**signed_query(TOKEN), "echostr": "e2"}) as r:
+        async with http.get(base + WECHAT_HOOK, params={**signed_query(TOKEN), "echostr": "e2"}) as r:
             assert (r.status, await r.text()) == (200, "e2")
 
 

@@ -2,17 +2,17 @@
 -- lease. Lines that arrived meanwhile stay, with their own due time, for the next turn.
 -- KEYS[1] anchor. ARGV: cid, token, taken, state_json, now. Returns {'ok'|'lost'}.
 local cid, token, taken, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
-local bk = RT .. 'bot:' .. cid
-local lease = bk .. ':lease'
+local bk = key_bot(cid)
+local lease = key_bot_lease(cid)
 if redis.call('GET', lease) ~= token then return {'lost'} end
-local pk = bk .. ':pending'
+local pk = key_bot_pending(cid)
 redis.call('LTRIM', pk, taken, -1)
 redis.call('HSET', bk, 'state', ARGV[4], 'last_turn', now)
 redis.call('DEL', lease)
-if redis.call('LLEN', pk) == 0 then redis.call('ZREM', RT .. 'bot:due', cid) end
-if redis.call('HGET', conv_key(cid), 'state') == 'bot' then
-  redis.call('ZADD', RT .. 'bot:idle', now, cid)
+if redis.call('LLEN', pk) == 0 then redis.call('ZREM', KEY_BOT_DUE, cid) end
+if redis.call('HGET', key_conv(cid), 'state') == 'bot' then
+  redis.call('ZADD', KEY_BOT_IDLE, now, cid)
 else
-  redis.call('ZREM', RT .. 'bot:idle', cid)
+  redis.call('ZREM', KEY_BOT_IDLE, cid)
 end
 return {'ok'}

@@ -5,14 +5,14 @@
 -- Returns {'ok', bot_state_json, human_replied, channel, account, chat, customer, pool,
 -- linked_order, line...} or {'wait'|'busy'|'empty'|'gone', state}.
 local cid, now = ARGV[1], tonumber(ARGV[2])
-local due = RT .. 'bot:due'
+local due = KEY_BOT_DUE
 local score = redis.call('ZSCORE', due, cid)
 if not score or tonumber(score) > now then return {'wait', ''} end
-local bk = RT .. 'bot:' .. cid
-local lease = bk .. ':lease'
+local bk = key_bot(cid)
+local lease = key_bot_lease(cid)
 if redis.call('EXISTS', lease) == 1 then return {'busy', ''} end
-local pk = bk .. ':pending'
-local f = redis.call('HMGET', conv_key(cid), 'state', 'human_replied', 'channel', 'account', 'chat',
+local pk = key_bot_pending(cid)
+local f = redis.call('HMGET', key_conv(cid), 'state', 'human_replied', 'channel', 'account', 'chat',
   'customer', 'pool', 'linked_order')
 if f[1] ~= 'bot' then
   -- Handed off or closed: the lines are in the transcript, and the agent got them with it.

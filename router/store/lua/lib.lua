@@ -1,25 +1,10 @@
--- Shared prelude of the routing-domain scripts. Rendered by router/store/scripts.py, which fills in:
---   __RT__          key prefix of the {rt} slot (router/store/keys.py)
+-- Shared prelude of the routing-domain scripts. Rendered by router/store/scripts.py, which fills in
 --   __TRANSITIONS__ the conversation state machine (router/store/lifecycle.py)
---   __AGENT_CH__ / __CUST_CH__  pub/sub channels for agent and customer events
--- Every key below carries the {rt} hash tag, so one script stays in one Cluster slot.
-local RT = '__RT__'
+-- and puts in front of it the key names the script uses (KEY_* constants and key_*() functions),
+-- rendered from router/store/keys.py by router/store/lua_keys.py: no script spells a key itself.
+-- Every routing key carries the {rt} hash tag, so one script stays in one Cluster slot.
 local TRANSITIONS = __TRANSITIONS__
-local AGENT_CH = '__AGENT_CH__'
-local CUST_CH = '__CUST_CH__'
 local EVENTS_MAXLEN = 2000
-
-local function conv_key(cid) return RT .. 'conv:' .. cid end
-local function agent_key(aid) return RT .. 'agent:' .. aid end
-local function agent_convs_key(aid) return RT .. 'agent:' .. aid .. ':convs' end
-local function agent_events_key(aid) return RT .. 'agent:' .. aid .. ':events' end
-local function cust_key(cust) return RT .. 'cust:' .. cust end
-local function pool_free_key(pool) return RT .. 'pool:' .. pool .. ':free' end
-local function pool_queue_key(pool) return RT .. 'pool:' .. pool .. ':queue' end
-local function pool_key(pool) return RT .. 'pool:' .. pool end
-local function cap_overrides_key() return RT .. 'caps:override' end
-local function skill_key(skill) return RT .. 'skill:' .. skill end
-local AGENT_SLOTS = RT .. 'agents:slots'
 
 -- Moves a conversation, refusing what the state machine forbids. Callers check before any write,
 -- because Redis does not roll back a script's earlier writes when it errors.
@@ -27,24 +12,24 @@ local function can_move(cur, to)
   return TRANSITIONS[cur] ~= nil and TRANSITIONS[cur][to] == true
 end
 local function move(cid, to)
-  local cur = redis.call('HGET', conv_key(cid), 'state') or 'new'
+  local cur = redis.call('HGET', key_conv(cid), 'state') or 'new'
   if not can_move(cur, to) then
     error('ILLEGAL_TRANSITION ' .. cur .. ' -> ' .. to)
   end
-  redis.call('HSET', conv_key(cid), 'state', to)
+  redis.call('HSET', key_conv(cid), 'state', to)
 end
 
 -- Frames for an agent go to a capped stream (replay) and to pub/sub (live), together.
 local function emit(aid, frame)
-  local id = redis.call('XADD', agent_events_key(aid), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'f', frame)
-  redis.call('PUBLISH', AGENT_CH, aid .. '\n' .. id .. '\n' .. frame)
+  local id = redis.call('XADD', key_agent_events(aid), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'f', frame)
+  redis.call('PUBLISH', KEY_AGENT_CHANNEL, aid .. '\n' .. id .. '\n' .. frame)
   return id
 end
 -- Customer frames that are not stored (queue position, assignment notices), addressed to the
 -- conversation's reply address 'channel:chat', which is what a customer's socket knows.
 local function emit_customer(cid, frame)
-  local f = redis.call('HMGET', RT .. 'conv:' .. cid, 'channel', 'chat')
-  if f[1] and f[2] then redis.call('PUBLISH', CUST_CH, f[1] .. ':' .. f[2] .. '\n-\n' .. frame) end
+  local f = redis.call('HMGET', key_conv(cid), 'channel', 'chat')
+  if f[1] and f[2] then redis.call('PUBLISH', KEY_CUSTOMER_CHANNEL, f[1] .. ':' .. f[2] .. '\n-\n' .. frame) end
 end
 
 -- Agent choice, queue order and the decision record: router/store/lua/policy.lua, rendered here.
@@ -53,19 +38,19 @@ __POLICY__
 -- An agent is in a pool's free set iff online and under cap. Called after every change to status,
 -- cap or load, so the free sets are never stale.
 local function refresh_agent(aid)
-  local ak = agent_key(aid)
+  local ak = key_agent(aid)
   local f = redis.call('HMGET', ak, 'status', 'cap', 'last_assigned_ms', 'pools')
-  local load = redis.call('SCARD', agent_convs_key(aid))
+  local load = redis.call('SCARD', key_agent_convs(aid))
   redis.call('HSET', ak, 'load', load)
-  redis.call('HSET', AGENT_SLOTS, aid, load .. '/' .. (f[2] or '0'))
+  redis.call('HSET', KEY_AGENT_SLOTS, aid, load .. '/' .. (f[2] or '0'))
   local pools = cjson.decode(f[4] or '[]')
   local free = f[1] == 'online' and load < tonumber(f[2] or '0')
   local last_ms = tonumber(f[3] or '0')
   for _, pool in ipairs(pools) do
     if free then
-      redis.call('ZADD', pool_free_key(pool), free_score(pool, load, last_ms), aid)
+      redis.call('ZADD', key_pool_free(pool), free_score(pool, load, last_ms), aid)
     else
-      redis.call('ZREM', pool_free_key(pool), aid)
+      redis.call('ZREM', key_pool_free(pool), aid)
     end
   end
   return load
@@ -78,52 +63,52 @@ end
 -- The fallback ladder (sla_lib.lua) may offer a waiting conversation to several pools; whichever
 -- pool's agent takes it, or wherever it is requeued, it leaves every queue at once.
 local function unoffer(cid)
-  local ck = conv_key(cid)
+  local ck = key_conv(cid)
   local offered = redis.call('HGET', ck, 'offered')
   if not offered then return end
-  for _, p in ipairs(cjson.decode(offered)) do redis.call('ZREM', pool_queue_key(p), cid) end
+  for _, p in ipairs(cjson.decode(offered)) do redis.call('ZREM', key_pool_queue(p), cid) end
   local pool = redis.call('HGET', ck, 'pool')
-  if pool then redis.call('ZREM', pool_queue_key(pool), cid) end
+  if pool then redis.call('ZREM', key_pool_queue(pool), cid) end
   redis.call('HDEL', ck, 'offered')
 end
 
 -- What happened to a conversation, in order, for the archive (router/archive/snapshot.py);
 -- keys.conv_trail. The hash keeps only the latest assignment.
 local function trail(cid, entry)
-  redis.call('RPUSH', conv_key(cid) .. ':trail', cjson.encode(entry))
+  redis.call('RPUSH', key_conv_trail(cid), cjson.encode(entry))
 end
 
 -- A close joins the archive queue (keys.archive_queue) in the same step as the close, so none is
 -- missed. Its version counts closes: a re-closed conversation's newer row wins in the archive.
 local function archive_closed(cid, now)
-  local v = redis.call('HINCRBY', conv_key(cid), 'archive_v', 1)
-  redis.call('XADD', RT .. 'archive:queue', '*', 'cid', cid, 'v', v, 'at', now)
+  local v = redis.call('HINCRBY', key_conv(cid), 'archive_v', 1)
+  redis.call('XADD', KEY_ARCHIVE_QUEUE, '*', 'cid', cid, 'v', v, 'at', now)
 end
 
 local function enqueue(cid, pool, now, front)
-  local ck = conv_key(cid)
+  local ck = key_conv(cid)
   unoffer(cid)
   local prio = tonumber(redis.call('HGET', ck, 'priority') or '0')
   redis.call('HSET', ck, 'queued_at', now, 'pool', pool)
   redis.call('HDEL', ck, 'agent')
-  redis.call('ZADD', pool_queue_key(pool), queue_score(prio, now, front), cid)
+  redis.call('ZADD', key_pool_queue(pool), queue_score(prio, now, front), cid)
   trail(cid, {kind = 'queued', pool = pool, at = now})
 end
 
 -- Estimated wait from the pool's moving average of handle time and its online capacity.
 -- A pool's recent handle time and the chats its online members can hold at once.
 local function pool_capacity(pool)
-  local avg = tonumber(redis.call('HGET', pool_key(pool), 'avg_handle_s') or '180')
+  local avg = tonumber(redis.call('HGET', key_pool_stats(pool), 'avg_handle_s') or '180')
   local slots = 0
-  for _, aid in ipairs(redis.call('SMEMBERS', RT .. 'pool:' .. pool .. ':agents')) do
-    local f = redis.call('HMGET', agent_key(aid), 'status', 'cap')
+  for _, aid in ipairs(redis.call('SMEMBERS', key_pool_agents(pool))) do
+    local f = redis.call('HMGET', key_agent(aid), 'status', 'cap')
     if f[1] == 'online' then slots = slots + tonumber(f[2] or '0') end
   end
   return avg, slots
 end
 
 local function queue_frame(cid, pool)
-  local rank = redis.call('ZRANK', pool_queue_key(pool), cid)
+  local rank = redis.call('ZRANK', key_pool_queue(pool), cid)
   if not rank then return nil end
   local avg, slots = pool_capacity(pool)
   local eta = -1
@@ -134,19 +119,19 @@ end
 
 -- `rec` is the choice's record (policy.lua): every caller has one, from choose() or single_record().
 local function assign(cid, aid, now, trigger, rec)
-  local ck = conv_key(cid)
+  local ck = key_conv(cid)
   unoffer(cid)
   move(cid, 'assigned')
   write_record(cid, rec)
   redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
   trail(cid, {kind = 'assigned', agent = aid, pool = redis.call('HGET', ck, 'pool') or '', at = now})
-  redis.call('SADD', agent_convs_key(aid), cid)
-  redis.call('HSET', agent_key(aid), 'last_assigned_ms', math.floor(now * 1000))
+  redis.call('SADD', key_agent_convs(aid), cid)
+  redis.call('HSET', key_agent(aid), 'last_assigned_ms', math.floor(now * 1000))
   refresh_agent(aid)
   local frame = '{"type":"assigned","conversation_id":"' .. cid .. '"'
   if trigger then frame = frame .. ',"message":' .. trigger end
   emit(aid, frame .. '}')
-  local name = redis.call('HGET', agent_key(aid), 'name') or aid
+  local name = redis.call('HGET', key_agent(aid), 'name') or aid
   emit_customer(cid, cjson.encode({type = 'agent', conversation_id = cid, agent = {id = aid, name = name}}))
 end
 
@@ -164,10 +149,10 @@ local DRAIN_PAGE = 200
 -- A page of the queue from rank `start`: the conversation ids, and their needs as one flat list
 -- (skills JSON, level, skills JSON, level, ...).
 local function queue_needs(pool, start)
-  local ids = redis.call('ZRANGE', pool_queue_key(pool), start, start + DRAIN_PAGE - 1)
+  local ids = redis.call('ZRANGE', key_pool_queue(pool), start, start + DRAIN_PAGE - 1)
   local f = {}
   for i, cid in ipairs(ids) do
-    local v = redis.call('HMGET', conv_key(cid), 'skills', 'min_level')
+    local v = redis.call('HMGET', key_conv(cid), 'skills', 'min_level')
     f[2 * i - 1], f[2 * i] = v[1], v[2]
   end
   return f, ids
@@ -204,7 +189,7 @@ end
 -- take stays so for the rest of the drain (handing out only uses capacity up), and so does every
 -- conversation with the same need, which is then passed over without asking the policy again.
 local function drain_pool(pool, now)
-  local key, free_key = pool_queue_key(pool), pool_free_key(pool)
+  local key, free_key = key_pool_queue(pool), key_pool_free(pool)
   local assigned, start, hopeless = 0, 0, {}
   while redis.call('ZCARD', free_key) > 0 do
     local f, ids = queue_needs(pool, start)
@@ -237,8 +222,8 @@ local function drain_agent(aid, now)
   local n = 0
   local from, verdicts = {}, {}  -- per pool the rank to resume at (false: nothing there fits)
   while true do
-    local f = redis.call('HMGET', agent_key(aid), 'status', 'cap', 'pools')
-    local load = redis.call('SCARD', agent_convs_key(aid))
+    local f = redis.call('HMGET', key_agent(aid), 'status', 'cap', 'pools')
+    local load = redis.call('SCARD', key_agent_convs(aid))
     if f[1] ~= 'online' or load >= tonumber(f[2] or '0') then break end
     local best, best_score, best_pool = nil, nil, nil
     for _, pool in ipairs(cjson.decode(f[3] or '[]')) do
@@ -246,14 +231,14 @@ local function drain_agent(aid, now)
         local rank = first_for_agent(pool, aid, from[pool] or 0, verdicts)
         from[pool] = rank or false
         if rank then
-          local e = redis.call('ZRANGE', pool_queue_key(pool), rank, rank, 'WITHSCORES')
+          local e = redis.call('ZRANGE', key_pool_queue(pool), rank, rank, 'WITHSCORES')
           local score = tonumber(e[2])
           if best_score == nil or score < best_score then best, best_score, best_pool = e[1], score, pool end
         end
       end
     end
     if not best then break end
-    redis.call('ZREM', pool_queue_key(best_pool), best)
+    redis.call('ZREM', key_pool_queue(best_pool), best)
     assign(best, aid, now, nil, single_record(aid, best_pool, 'agent_free', now))
     n = n + 1
   end
@@ -269,7 +254,7 @@ local function queue_and_offer(cid, pool, skills_json, min_level, now, why, trig
   enqueue(cid, pool, now, false)
   local aid, rec = choose(cid, pool, skills_json, min_level, now, why)
   if aid then
-    redis.call('ZREM', pool_queue_key(pool), cid)
+    redis.call('ZREM', key_pool_queue(pool), cid)
     assign(cid, aid, now, trigger, rec)
     return ''
   end

@@ -20,7 +20,7 @@ local function cfg()
   if _cfg then return _cfg end
   local c = {}
   for k, v in pairs(ASSIGN_DEFAULTS) do c[k] = v end
-  local raw = redis.call('HGETALL', RT .. 'assign:settings')
+  local raw = redis.call('HGETALL', KEY_ASSIGN_SETTINGS)
   for i = 1, #raw, 2 do c[raw[i]] = raw[i + 1] end
   _cfg = c
   return c
@@ -63,7 +63,7 @@ end
 local function inspect(aid, need, min_level)
   local fields = {'load', 'cap', 'status'}
   for _, s in ipairs(need) do fields[#fields + 1] = 'sk:' .. s end
-  local v = redis.call('HMGET', agent_key(aid), unpack(fields))
+  local v = redis.call('HMGET', key_agent(aid), unpack(fields))
   local info = {load = tonumber(v[1] or '0'), cap = tonumber(v[2] or '0'), status = v[3] or 'offline', level = 0}
   for i, s in ipairs(need) do
     local l = tonumber(v[3 + i])
@@ -80,7 +80,7 @@ end
 -- the free set means online and under cap (refresh_agent keeps it so), so status is not read.
 local function read_levels(aids, need)
   local levels = {}
-  for j = 1, #need do levels[j] = redis.call('HMGET', skill_key(need[j]), unpack(aids)) end
+  for j = 1, #need do levels[j] = redis.call('HMGET', key_skill_levels(need[j]), unpack(aids)) end
   return levels
 end
 
@@ -96,7 +96,7 @@ local function page_verdict(levels, i, need, min_level)
   return nil, sum
 end
 
--- An AGENT_SLOTS entry, 'load/cap'.
+-- An KEY_AGENT_SLOTS entry, 'load/cap'.
 local function parse_slots(v)
   local load, cap = string.match(v or '', '^(%d+)/(%d+)$')
   return tonumber(load) or 0, tonumber(cap) or 0
@@ -115,8 +115,8 @@ local function weighted_load(aid, load, now)
   local c = cfg()
   local after, frac = tonumber(c.weight_after_s), tonumber(c.weight_fraction)
   local eff = 0
-  for _, cid in ipairs(redis.call('SMEMBERS', agent_convs_key(aid))) do
-    local f = redis.call('HMGET', conv_key(cid), 'waiting_on', 'last_out_at')
+  for _, cid in ipairs(redis.call('SMEMBERS', key_agent_convs(aid))) do
+    local f = redis.call('HMGET', key_conv(cid), 'waiting_on', 'last_out_at')
     if f[1] == 'customer' and now - tonumber(f[2] or now) > after then eff = eff + frac else eff = eff + 1 end
   end
   if eff == 0 then return load end
@@ -147,7 +147,7 @@ local function fill_slots(rec)
     end
   end
   if #aids == 0 then return end
-  local slots = redis.call('HMGET', AGENT_SLOTS, unpack(aids))
+  local slots = redis.call('HMGET', KEY_AGENT_SLOTS, unpack(aids))
   for i, c in ipairs(at) do c.load, c.cap = parse_slots(slots[i]) end
 end
 
@@ -162,9 +162,9 @@ end
 local function try_sticky(rec, cid, pool, need, min_level, now)
   local window = tonumber(cfg().sticky_s)
   if window <= 0 then return nil end
-  local cust = redis.call('HGET', conv_key(cid), 'customer')
+  local cust = redis.call('HGET', key_conv(cid), 'customer')
   if not cust then return nil end
-  local s = redis.call('HMGET', cust_key(cust), 'last_agent', 'last_agent_at')
+  local s = redis.call('HMGET', key_customer(cust), 'last_agent', 'last_agent_at')
   local aid = s[1]
   if not aid then return nil end
   if now - tonumber(s[2] or '0') > window then
@@ -173,7 +173,7 @@ local function try_sticky(rec, cid, pool, need, min_level, now)
   end
   local info = inspect(aid, need, min_level)
   local reason = info.reason or unavailable_reason(info)
-  if not reason and not redis.call('ZSCORE', pool_free_key(pool), aid) then reason = 'not_in_pool' end
+  if not reason and not redis.call('ZSCORE', key_pool_free(pool), aid) then reason = 'not_in_pool' end
   rec.sticky = {agent = aid, outcome = reason or 'chosen'}
   note(rec, aid, reason == nil, reason or 'sticky', info.load, info.cap)
   if reason then return nil end
@@ -215,7 +215,7 @@ end
 -- Least loaded / longest idle: the free set is already in the policy's order, so the first agent
 -- with the skills is the choice (ties aside).
 local function scan_ordered(rec, pool, need, min_level)
-  local key = pool_free_key(pool)
+  local key = key_pool_free(pool)
   for page in free_pages(key, false) do
     local levels = read_levels(page, need)
     for i, aid in ipairs(page) do
@@ -234,14 +234,14 @@ end
 -- best; ties go to the longer idle, then the higher level. At most WEIGHT_SCAN eligible agents
 -- are weighed, because weighing reads each one's open conversations.
 local function scan_weighted(rec, pool, need, min_level, now)
-  local key = pool_free_key(pool)
+  local key = key_pool_free(pool)
   local frac = tonumber(cfg().weight_fraction)
   local best, best_eff, best_idle, best_level, eligible = nil, nil, nil, -1, 0
   for page in free_pages(key, true) do
     local aids = {}
     for i = 1, #page, 2 do aids[#aids + 1] = page[i] end
     local levels = read_levels(aids, need)
-    local slots = redis.call('HMGET', AGENT_SLOTS, unpack(aids))
+    local slots = redis.call('HMGET', KEY_AGENT_SLOTS, unpack(aids))
     for i, aid in ipairs(aids) do
       local score = tonumber(page[2 * i])
       if best_eff and math.floor(score / IDLE_SPAN) * frac > best_eff then return best end
@@ -268,7 +268,7 @@ end
 
 -- Round robin: the next free agent by id after the pool's cursor, wrapping once.
 local function scan_round_robin(rec, pool, need, min_level)
-  local key, cursor_key = pool_free_key(pool), pool_key(pool) .. ':rr'
+  local key, cursor_key = key_pool_free(pool), key_pool_rr_cursor(pool)
   local cursor = redis.call('GET', cursor_key)
   local ranges = {{'-', '+'}}
   if cursor then ranges = {{'(' .. cursor, '+'}, {'-', '[' .. cursor}} end
@@ -344,9 +344,9 @@ end
 local function record_json(rec)
   fill_slots(rec)
   local pool = rec.pool
-  local members_key = RT .. 'pool:' .. pool .. ':agents'
+  local members_key = key_pool_agents(pool)
   local members = redis.call('SCARD', members_key)
-  local free = redis.call('ZCARD', pool_free_key(pool))
+  local free = redis.call('ZCARD', key_pool_free(pool))
   if members <= rec.limit - #rec.candidates then
     local rest = redis.call('SMEMBERS', members_key)
     table.sort(rest)
@@ -368,5 +368,5 @@ local function record_json(rec)
 end
 
 local function write_record(cid, rec)
-  redis.call('HSET', conv_key(cid), 'assignment', record_json(rec))
+  redis.call('HSET', key_conv(cid), 'assignment', record_json(rec))
 end

@@ -5,8 +5,8 @@
 -- delete next; a crash in between leaves them there to resume.
 -- KEYS[1] anchor. ARGV: cid, closed_before. Returns {'ok'|'young'|'skip'|'gone', state}.
 local cid, before = ARGV[1], tonumber(ARGV[2])
-local ck = conv_key(cid)
-local done = RT .. 'archive:done'
+local ck = key_conv(cid)
+local done = KEY_ARCHIVE_DONE
 local f = redis.call('HMGET', ck, 'state', 'closed_at', 'archive_v', 'archived_v', 'channel', 'chat',
   'customer', 'account')
 if not f[1] then
@@ -19,13 +19,13 @@ if f[1] ~= 'closed' or f[3] ~= f[4] then
   return {'skip', f[1]}
 end
 if tonumber(f[2] or '0') > before then return {'young', f[1]} end
-local bk = RT .. 'bot:' .. cid
-redis.call('DEL', ck, ck .. ':trail', bk, bk .. ':pending', bk .. ':lease', RT .. 'qtext:' .. cid)
-redis.call('ZREM', RT .. 'convs', cid)
-redis.call('ZREM', RT .. 'bot:idle', cid)
-redis.call('ZREM', RT .. 'bot:due', cid)
-if f[7] then redis.call('ZREM', cust_key(f[7]) .. ':convs', cid) end
-redis.call('HSET', RT .. 'archive:purging', cid,
+local bk = key_bot(cid)
+redis.call('DEL', ck, key_conv_trail(cid), bk, key_bot_pending(cid), key_bot_lease(cid), key_queue_text(cid))
+redis.call('ZREM', KEY_CONV_INDEX, cid)
+redis.call('ZREM', KEY_BOT_IDLE, cid)
+redis.call('ZREM', KEY_BOT_DUE, cid)
+if f[7] then redis.call('ZREM', key_customer_convs(f[7]), cid) end
+redis.call('HSET', KEY_ARCHIVE_PURGING, cid,
   cjson.encode({channel = f[5] or '', account = f[8] or '', chat = f[6] or '', closed_at = tonumber(f[2] or '0')}))
 redis.call('ZREM', done, cid)
 return {'ok', 'closed'}

@@ -7,50 +7,50 @@ local now, window = tonumber(ARGV[5]), tonumber(ARGV[6])
 local channel, account, chat, name = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 
 -- A re-read entry that was already routed must not reopen or create anything.
-if redis.call('EXISTS', RT .. 'applied:' .. mid) == 1 then return {'dup'} end
+if redis.call('EXISTS', key_applied(mid)) == 1 then return {'dup'} end
 
-local ik = RT .. 'ident:' .. ident
+local ik = key_identity_of(ident)
 local cust = redis.call('GET', ik)
 if not cust then
   cust = new_cust
   redis.call('SET', ik, cust)
-  redis.call('HSET', cust_key(cust), 'id', cust, 'created', now, 'segment', 'new')
+  redis.call('HSET', key_customer(cust), 'id', cust, 'created', now, 'segment', 'new')
 end
-local kc = cust_key(cust)
-redis.call('SADD', kc .. ':idents', ident)
+local kc = key_customer(cust)
+redis.call('SADD', key_customer_identities(cust), ident)
 if name ~= '' then redis.call('HSET', kc, 'name', name) end
 
 local cid = redis.call('HGET', kc, 'open')
 if cid then
-  local st = redis.call('HGET', conv_key(cid), 'state')
+  local st = redis.call('HGET', key_conv(cid), 'state')
   if not st or st == 'closed' then cid = nil end
 end
 if not cid then
   local last = redis.call('HGET', kc, 'last_conv')
   local last_state, closed_at, last_pool = nil, 0, nil
   if last then
-    local f = redis.call('HMGET', conv_key(last), 'state', 'closed_at', 'pool')
+    local f = redis.call('HMGET', key_conv(last), 'state', 'closed_at', 'pool')
     last_state, closed_at, last_pool = f[1], tonumber(f[2] or '0'), f[3]
   end
   if last and last_state == 'closed' and now - closed_at <= window then
     cid = last
     move(cid, 'new')
-    redis.call('HINCRBY', conv_key(cid), 'reopened', 1)
-    redis.call('HSET', conv_key(cid), 'prev_pool', last_pool or '')
-    redis.call('HDEL', conv_key(cid), 'closed_at', 'agent', 'resolution', 'first_reply_at',
+    redis.call('HINCRBY', key_conv(cid), 'reopened', 1)
+    redis.call('HSET', key_conv(cid), 'prev_pool', last_pool or '')
+    redis.call('HDEL', key_conv(cid), 'closed_at', 'agent', 'resolution', 'first_reply_at',
       'human_replied', 'queued_at', 'assigned_at')
   else
     cid = new_cid
-    redis.call('HSET', conv_key(cid), 'id', cid, 'customer', cust, 'state', 'new',
+    redis.call('HSET', key_conv(cid), 'id', cid, 'customer', cust, 'state', 'new',
       'created', now, 'messages', 0, 'reopened', 0, 'prev_pool', last_pool or '')
     if redis.call('HGET', kc, 'segment') == 'new' and last then
       redis.call('HSET', kc, 'segment', 'returning')
     end
   end
   redis.call('HSET', kc, 'open', cid)
-  redis.call('ZADD', kc .. ':convs', 'NX', now, cid)  -- keys.customer_convs: the console's history
+  redis.call('ZADD', key_customer_convs(cust), 'NX', now, cid)  -- keys.customer_convs: the console's history
 end
-local ck = conv_key(cid)
+local ck = key_conv(cid)
 redis.call('HSET', ck, 'channel', channel, 'account', account, 'chat', chat, 'updated', now)
 local f = redis.call('HMGET', ck, 'state', 'messages', 'reopened', 'prev_pool')
 local c = redis.call('HMGET', kc, 'segment', 'tags')

@@ -4,16 +4,16 @@
 -- min_level, bot_first, decision_json, applied_ttl, bot_window_s.
 -- Returns {status, state, agent, queue_frame}.
 local mid, cid, now, msg = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local applied = RT .. 'applied:' .. mid
+local applied = key_applied(mid)
 if redis.call('EXISTS', applied) == 1 then return {'dup', '', '', ''} end
-local ck = conv_key(cid)
+local ck = key_conv(cid)
 local st = redis.call('HGET', ck, 'state')
 if not st then return redis.error_reply('NO_CONVERSATION ' .. cid) end
 
 local prev_in = tonumber(redis.call('HGET', ck, 'last_in_at') or '0')
 redis.call('HINCRBY', ck, 'messages', 1)
 redis.call('HSET', ck, 'updated', now, 'last_in_at', now, 'waiting_on', 'agent')
-redis.call('ZADD', RT .. 'convs', now, cid)
+redis.call('ZADD', KEY_CONV_INDEX, now, cid)
 
 local qframe = ''
 if st == 'new' then
@@ -23,9 +23,9 @@ if st == 'new' then
   if ARGV[9] == '1' then
     move(cid, 'bot')
     -- A reopened conversation meets the bot afresh: nothing it remembered from before counts.
-    redis.call('DEL', RT .. 'bot:' .. cid, RT .. 'bot:' .. cid .. ':pending')
+    redis.call('DEL', key_bot(cid), key_bot_pending(cid))
     redis.call('HDEL', ck, 'bot_reason', 'bot_intent', 'bot_order_id', 'bot_note', 'handed_off_at')
-    redis.call('HINCRBY', RT .. 'bot:stats', 'conversations', 1)
+    redis.call('HINCRBY', KEY_BOT_STATS, 'conversations', 1)
   else
     -- Try the new conversation first so that its trigger message rides on the assigned frame.
     local f = redis.call('HMGET', ck, 'skills', 'min_level')
@@ -51,17 +51,17 @@ if redis.call('HGET', ck, 'state') == 'bot' then
   -- BURST_MAX_WINDOWS windows after its first line. Lines arriving while a turn is being answered
   -- (leased) start the next turn, with a window of their own.
   local BURST_MAX_WINDOWS = 4
-  local pending = RT .. 'bot:' .. cid .. ':pending'
+  local pending = key_bot_pending(cid)
   local window = tonumber(ARGV[12] or '0')
   local due = now + window
   local first = redis.call('LINDEX', pending, 0)
-  if first and redis.call('EXISTS', RT .. 'bot:' .. cid .. ':lease') == 0 then
+  if first and redis.call('EXISTS', key_bot_lease(cid)) == 0 then
     local ok, line = pcall(cjson.decode, first)
     local started = ok and type(line) == 'table' and tonumber(line.ts) or nil
     if started then due = math.min(due, math.max(started + BURST_MAX_WINDOWS * window, now)) end
   end
   redis.call('RPUSH', pending, msg)
-  redis.call('ZADD', RT .. 'bot:due', due, cid)
+  redis.call('ZADD', KEY_BOT_DUE, due, cid)
 end
 redis.call('SET', applied, '1', 'EX', ARGV[11])
 local s = redis.call('HMGET', ck, 'state', 'agent')

@@ -4,7 +4,7 @@
 -- KEYS[1] anchor. ARGV: timer id, kind, cid, n, now. Returns {outcome, detail}.
 local tid, kind, cid, n, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 timer_ack(tid)
-local ck = conv_key(cid)
+local ck = key_conv(cid)
 local c = redis.call('HMGET', ck, 'state', 'agent', 'pool', 'queued_at', 'customer')
 local st, agent, pool = c[1], c[2], c[3]
 if not st then return {'gone', ''} end
@@ -12,7 +12,7 @@ local EPS = 0.001
 
 -- Hand an assigned conversation from `agent` to `to`, as transfer.lua does; `rec` is the choice.
 local function handover(to, rec)
-  redis.call('SREM', agent_convs_key(agent), cid)
+  redis.call('SREM', key_agent_convs(agent), cid)
   refresh_agent(agent)
   emit(agent, cjson.encode({type = 'unassigned', conversation_id = cid, reason = 'sla_reassigned'}))
   assign(cid, to, now, nil, rec)
@@ -42,14 +42,14 @@ local function escalate(s, p, reason)
   local moved = 'kept'
   local mine = false
   if agent then
-    for _, ap in ipairs(cjson.decode(redis.call('HGET', agent_key(agent), 'pools') or '[]')) do
+    for _, ap in ipairs(cjson.decode(redis.call('HGET', key_agent(agent), 'pools') or '[]')) do
       if ap == target then mine = true end
     end
   end
-  if redis.call('SISMEMBER', RT .. 'pools', target) == 1 and not mine and (st == 'queued' or st == 'assigned') then
-    if st == 'queued' and pool then redis.call('ZREM', pool_queue_key(pool), cid) end
+  if redis.call('SISMEMBER', KEY_POOLS, target) == 1 and not mine and (st == 'queued' or st == 'assigned') then
+    if st == 'queued' and pool then redis.call('ZREM', key_pool_queue(pool), cid) end
     if agent then
-      redis.call('SREM', agent_convs_key(agent), cid)
+      redis.call('SREM', key_agent_convs(agent), cid)
       refresh_agent(agent)
       emit(agent, cjson.encode({type = 'unassigned', conversation_id = cid, reason = 'escalated'}))
       move(cid, 'queued')
@@ -87,7 +87,7 @@ if kind == 'fallback' then
   end
   local widen = {}
   if step.pool == nil or step.pool == cjson.null then
-    widen = redis.call('SMEMBERS', RT .. 'pools')
+    widen = redis.call('SMEMBERS', KEY_POOLS)
     redis.call('HSET', ck, 'skills', '[]')
   else
     widen = {step.pool}
@@ -96,13 +96,13 @@ if kind == 'fallback' then
   local offered = cjson.decode(redis.call('HGET', ck, 'offered') or '[]')
   local have = {[pool] = true}
   for _, p in ipairs(offered) do have[p] = true end
-  local score = redis.call('ZSCORE', pool_queue_key(pool), cid) or
+  local score = redis.call('ZSCORE', key_pool_queue(pool), cid) or
     queue_score(tonumber(redis.call('HGET', ck, 'priority') or '0'), tonumber(c[4] or now), false)
   for _, p in ipairs(widen) do
-    if not have[p] and redis.call('SISMEMBER', RT .. 'pools', p) == 1 then
+    if not have[p] and redis.call('SISMEMBER', KEY_POOLS, p) == 1 then
       have[p] = true
       offered[#offered + 1] = p
-      redis.call('ZADD', pool_queue_key(p), score, cid)
+      redis.call('ZADD', key_pool_queue(p), score, cid)
     end
   end
   if #offered > 0 then redis.call('HSET', ck, 'offered', cjson.encode(offered)) end
@@ -125,8 +125,8 @@ if kind == 'follow_up' then
   local id = 'task-' .. cid .. '-' .. n
   local task = cjson.encode({id = id, kind = f.task or 'follow_up', note = f.note or '', conversation_id = cid,
     customer_id = c[5], agent = agent, profile = s.profile, created_at = now, state = 'open'})
-  if redis.call('HSETNX', RT .. 'tasks', id, task) == 1 then
-    redis.call('ZADD', RT .. 'tasks:index', now, id)
+  if redis.call('HSETNX', KEY_TASKS, id, task) == 1 then
+    redis.call('ZADD', KEY_TASKS_INDEX, now, id)
     tell_supervisors(cjson.encode({type = 'task', task = cjson.decode(task)}))
   end
   return {'task', id}

@@ -1,18 +1,15 @@
 -- SLA clocks, durable timers and the fallback ladder: the second part of the routing prelude,
 -- after lib.lua (router/store/scripts.py joins them). router/ops/sla.py describes the behaviour.
 -- A conversation's SLA record is one JSON field, `sla`, of its hash; every due time is also a
--- timer in TIMERS_DUE, named '<cid>:<kind>', and the fire script re-checks the record, so a
+-- timer in KEY_TIMERS_DUE, named '<cid>:<kind>', and the fire script re-checks the record, so a
 -- stale or repeated timer changes nothing.
-local TIMERS_DUE = RT .. 'timers:due'
-local TIMERS_FLY = RT .. 'timers:inflight'
-local TIMERS_DATA = RT .. 'timers:data'
 
 -- `more` (optional): further fields of the payload, for kinds whose handler needs them.
 local function timer_at(tid, due, kind, cid, n, more)
   local data = more or {}
   data.kind, data.cid, data.n = kind, cid, n or 0
-  redis.call('ZADD', TIMERS_DUE, due, tid)
-  redis.call('HSET', TIMERS_DATA, tid, cjson.encode(data))
+  redis.call('ZADD', KEY_TIMERS_DUE, due, tid)
+  redis.call('HSET', KEY_TIMERS_DATA, tid, cjson.encode(data))
 end
 
 -- A step that hands a chat on (status.lua: its agent went offline; transfer.lua) owes it a note,
@@ -25,14 +22,14 @@ local function owe_followup(kind, entry, now)
 end
 
 local function timer_cancel(tid)
-  redis.call('ZREM', TIMERS_DUE, tid)
-  redis.call('HDEL', TIMERS_DATA, tid)
+  redis.call('ZREM', KEY_TIMERS_DUE, tid)
+  redis.call('HDEL', KEY_TIMERS_DATA, tid)
 end
 
 -- The ack: a timer rescheduled while it was in flight keeps its data for the next firing.
 local function timer_ack(tid)
-  redis.call('ZREM', TIMERS_FLY, tid)
-  if not redis.call('ZSCORE', TIMERS_DUE, tid) then redis.call('HDEL', TIMERS_DATA, tid) end
+  redis.call('ZREM', KEY_TIMERS_INFLIGHT, tid)
+  if not redis.call('ZSCORE', KEY_TIMERS_DUE, tid) then redis.call('HDEL', KEY_TIMERS_DATA, tid) end
 end
 
 -- JSON null and absent both mean "not set".
@@ -42,13 +39,13 @@ local function num(v)
 end
 
 local function sla_profile(name)
-  local raw = redis.call('HGET', RT .. 'sla:profiles', name)
+  local raw = redis.call('HGET', KEY_SLA_PROFILES, name)
   if raw then return cjson.decode(raw) end
   return nil
 end
 
 local function sla_load(cid)
-  local raw = redis.call('HGET', conv_key(cid), 'sla')
+  local raw = redis.call('HGET', key_conv(cid), 'sla')
   if not raw then return nil end
   local s = cjson.decode(raw)
   if type(s.breaches) ~= 'table' then s.breaches = {} end
@@ -69,7 +66,7 @@ end
 
 local function sla_save(cid, s)
   s.state = sla_state(s)
-  redis.call('HSET', conv_key(cid), 'sla', cjson.encode(s))
+  redis.call('HSET', key_conv(cid), 'sla', cjson.encode(s))
 end
 
 local function sla_frame(cid, s, event, target)
@@ -77,14 +74,14 @@ local function sla_frame(cid, s, event, target)
 end
 
 local function tell_agent(cid, s, event, target)
-  local aid = redis.call('HGET', conv_key(cid), 'agent')
+  local aid = redis.call('HGET', key_conv(cid), 'agent')
   if aid then emit(aid, sla_frame(cid, s, event, target)) end
 end
 
 -- Supervisors and admins who are not offline; bounded by the configured agents.
 local function tell_supervisors(frame)
-  for _, aid in ipairs(redis.call('SMEMBERS', RT .. 'agents')) do
-    local f = redis.call('HMGET', agent_key(aid), 'role', 'status')
+  for _, aid in ipairs(redis.call('SMEMBERS', KEY_AGENTS)) do
+    local f = redis.call('HMGET', key_agent(aid), 'role', 'status')
     if (f[1] == 'supervisor' or f[1] == 'admin') and f[2] ~= 'offline' then emit(aid, frame) end
   end
 end
@@ -92,7 +89,7 @@ end
 -- Start the clocks of a conversation that has just gone to a human queue: SLA targets from its
 -- decision's profile, and one timer per rung of its fallback ladder.
 local function sla_start(cid, now)
-  local ck = conv_key(cid)
+  local ck = key_conv(cid)
   local dec = cjson.decode(redis.call('HGET', ck, 'decision') or '{}')
   if type(dec.fallback) == 'table' then
     for i, step in ipairs(dec.fallback) do

@@ -7,7 +7,7 @@
 -- KEYS[1] anchor. ARGV: aid, status, now, reason.
 -- Returns {status, previous, requeued_count, handovers_json} (a list of handover entries).
 local aid, status, now, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local ak = agent_key(aid)
+local ak = key_agent(aid)
 if redis.call('EXISTS', ak) == 0 then return {'err', 'unknown_agent', 0} end
 local prev = redis.call('HGET', ak, 'status') or 'offline'
 redis.call('HSET', ak, 'status', status, 'status_at', now)
@@ -15,12 +15,12 @@ local requeued = 0
 local moved = {}
 if status == 'offline' then
   local pools = {}
-  for _, cid in ipairs(redis.call('SMEMBERS', agent_convs_key(aid))) do
-    local ck = conv_key(cid)
+  for _, cid in ipairs(redis.call('SMEMBERS', key_agent_convs(aid))) do
+    local ck = key_conv(cid)
     local pool = redis.call('HGET', ck, 'pool')
     move(cid, 'queued')
     enqueue(cid, pool, now, true)
-    redis.call('SREM', agent_convs_key(aid), cid)
+    redis.call('SREM', key_agent_convs(aid), cid)
     emit(aid, cjson.encode({type = 'unassigned', conversation_id = cid, reason = reason}))
     emit_customer(cid, cjson.encode({type = 'agent_left', conversation_id = cid, reason = reason}))
     pools[pool] = true
@@ -35,8 +35,8 @@ else
 end
 local out = {}
 for i, m in ipairs(moved) do
-  local to = redis.call('HGET', conv_key(m[1]), 'agent') or ''
-  local id = redis.call('XADD', RT .. 'handovers', 'MAXLEN', '~', 10000, '*', 'conversation_id', m[1],
+  local to = redis.call('HGET', key_conv(m[1]), 'agent') or ''
+  local id = redis.call('XADD', KEY_HANDOVERS, 'MAXLEN', '~', 10000, '*', 'conversation_id', m[1],
     'from', aid, 'pool', m[2], 'to', to, 'reason', reason, 'at', now)
   out[i] = {id = id, conversation_id = m[1], from = aid, pool = m[2], to = to, reason = reason, at = now}
   owe_followup('handover', out[i], now)

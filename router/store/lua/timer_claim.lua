@@ -6,23 +6,23 @@
 local now, lease, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {''}
 local function take(tid)
-  redis.call('ZADD', TIMERS_FLY, now + lease, tid)
+  redis.call('ZADD', KEY_TIMERS_INFLIGHT, now + lease, tid)
   out[#out + 1] = tid
-  out[#out + 1] = redis.call('HGET', TIMERS_DATA, tid) or ''
+  out[#out + 1] = redis.call('HGET', KEY_TIMERS_DATA, tid) or ''
 end
-for _, tid in ipairs(redis.call('ZRANGEBYSCORE', TIMERS_FLY, '-inf', now, 'LIMIT', 0, limit)) do
+for _, tid in ipairs(redis.call('ZRANGEBYSCORE', KEY_TIMERS_INFLIGHT, '-inf', now, 'LIMIT', 0, limit)) do
   take(tid)
 end
 local room = limit - (#out - 1) / 2
 if room > 0 then
-  for _, tid in ipairs(redis.call('ZRANGEBYSCORE', TIMERS_DUE, '-inf', now, 'LIMIT', 0, room)) do
-    redis.call('ZREM', TIMERS_DUE, tid)
+  for _, tid in ipairs(redis.call('ZRANGEBYSCORE', KEY_TIMERS_DUE, '-inf', now, 'LIMIT', 0, room)) do
+    redis.call('ZREM', KEY_TIMERS_DUE, tid)
     take(tid)
   end
 end
 -- When to look again: the next due timer or the next lease to run out, whichever is first.
 local nxt = nil
-for _, key in ipairs({TIMERS_DUE, TIMERS_FLY}) do
+for _, key in ipairs({KEY_TIMERS_DUE, KEY_TIMERS_INFLIGHT}) do
   local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
   if first[2] and (nxt == nil or tonumber(first[2]) < nxt) then nxt = tonumber(first[2]) end
 end

@@ -11,7 +11,7 @@ local cid, actor, force, kind, target, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4],
 local note_text, id = ARGV[7] or '', ARGV[8]
 -- Checked before any write: Redis does not roll back a script that errors halfway.
 if not id or id == '' then return {'err', 'missing transfer id', ''} end
-local ck = conv_key(cid)
+local ck = key_conv(cid)
 local f = redis.call('HMGET', ck, 'state', 'agent', 'pool')
 local st, from, pool = f[1], f[2], f[3]
 if not st then return {'err', 'unknown_conversation', ''} end
@@ -20,28 +20,28 @@ if force ~= '1' and from ~= actor then return {'err', 'not_assigned_to_you', ''}
 
 local to_pool = target
 if kind == 'agent' then
-  local tk = agent_key(target)
+  local tk = key_agent(target)
   if redis.call('EXISTS', tk) == 0 then return {'err', 'unknown_agent', ''} end
   if target == from then return {'err', 'already assigned to ' .. target, ''} end
   local tp = cjson.decode(redis.call('HGET', tk, 'pools') or '[]')
   to_pool = tp[1] or pool
 else
-  if redis.call('SISMEMBER', RT .. 'pools', target) == 0 then return {'err', 'unknown_pool', ''} end
+  if redis.call('SISMEMBER', KEY_POOLS, target) == 0 then return {'err', 'unknown_pool', ''} end
 end
 if not can_move(st, 'queued') and not can_move(st, 'assigned') then
   return {'err', 'cannot transfer in state ' .. st, ''}
 end
 
-if st == 'queued' then redis.call('ZREM', pool_queue_key(pool), cid) end
+if st == 'queued' then redis.call('ZREM', key_pool_queue(pool), cid) end
 if from then
-  redis.call('SREM', agent_convs_key(from), cid)
+  redis.call('SREM', key_agent_convs(from), cid)
   refresh_agent(from)
   emit(from, cjson.encode({type = 'unassigned', conversation_id = cid, reason = 'transferred'}))
 end
 
 local outcome, who = 'queued', to_pool
-local tf = kind == 'agent' and redis.call('HMGET', agent_key(target), 'status', 'cap') or nil
-if tf and tf[1] == 'online' and redis.call('SCARD', agent_convs_key(target)) < tonumber(tf[2] or '0') then
+local tf = kind == 'agent' and redis.call('HMGET', key_agent(target), 'status', 'cap') or nil
+if tf and tf[1] == 'online' and redis.call('SCARD', key_agent_convs(target)) < tonumber(tf[2] or '0') then
   redis.call('HSET', ck, 'pool', to_pool)
   -- queued -> assigned, or assigned -> assigned (a handover)
   assign(cid, target, now, nil, single_record(target, to_pool, 'transfer', now))

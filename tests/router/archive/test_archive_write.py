@@ -88,8 +88,8 @@ async def test_a_close_is_archived_whole_and_served_after_redis_lets_go(redis_ur
         assert [e["kind"] for e in row["events"]][-1] == "assigned"
         assert row["first_response_s"] is not None and row["first_response_s"] >= 0
         assert row["decision"]["pool"] == "presale"
-        live = await rt.store.conversation(cid)
-        assert live is not None and live["closed_at"] == row["closed_at"]
+        live = await rt.store.conversations.get(cid)
+        assert live is not None and live.closed_at == row["closed_at"]
 
         # Retention: Redis drops everything about it but the customer and their last agent.
         k = rt.store.keys

@@ -6,6 +6,7 @@ import { api } from "./dom.js";
 const PING_EVERY_MS = 15000;
 const PONG_WITHIN_MS = 8000;
 const MAX_BACKOFF_MS = 15000;
+const SIGNED_OUT = 4401; // close code: this socket's console session ended
 
 let ws = null;
 let backoff = 500;
@@ -69,11 +70,13 @@ export function connect({ onFrame, onState, onSignedOut }) {
     if (frame.type === "ack" && frame.client_msg_id) settle(frame.client_msg_id);
     onFrame(frame);
   };
-  sock.onclose = async () => {
+  sock.onclose = async (e) => {
     clearInterval(pingTimer);
     clearTimeout(pongTimer);
     if (ws !== sock || stopped) return;
     onState("offline");
+    // The server ended this session (signed out here or elsewhere): reconnecting cannot help.
+    if (e.code === SIGNED_OUT) { onSignedOut(); return; }
     // A handshake refused for a dead session looks like any drop; ask the API which it was.
     try {
       await api("/api/v1/session");

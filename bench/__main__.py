@@ -1,0 +1,61 @@
+"""`python -m bench [latency] [--quick] [--json FILE]`: the benchmark suite, with progress and a
+summary table. Every figure is a ratio against a baseline measured in the same run
+(docs/performance.md); none of it is a pass/fail test."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import latency
+from bench.common import Row
+
+SUITES = ("latency",)
+
+
+def say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "load_average": [round(x, 1) for x in os.getloadavg()]}
+
+
+def table(rows: list[Row]) -> str:
+    head = f"{'benchmark':<18} {'kefu':<28} {'baseline (same run)':<36} {'ratio':>6}  goal"
+    lines = [head, "-" * len(head)]
+    lines += [f"{r.name:<18} {r.figure:<28} {r.baseline:<36} {r.ratio:>6.2f}  {r.goal}" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("suites", nargs="*", choices=SUITES, help="default: all")
+    parser.add_argument("--quick", action="store_true", help="shorter runs, for a first look")
+    parser.add_argument("--json", metavar="FILE", help="also write every figure and the machine as JSON")
+    args = parser.parse_args()
+    chosen = args.suites or list(SUITES)
+    rows: list[Row] = []
+    before = machine()
+    if "latency" in chosen:
+        rates = [500.0, 1000.0] if args.quick else [500.0, 1000.0, 2000.0]
+        rows += latency.measure(rates, 5.0 if args.quick else 10.0, say)
+    print(table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": before, "rows": [r.__dict__ for r in rows]},
+                                              indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

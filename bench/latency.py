@@ -1,0 +1,155 @@
+"""Customer -> agent latency at a rate, against two floors measured in the same run.
+
+    python -m bench latency [--quick]
+
+- floor: Redis alone, XADD then XREADGROUP (BLOCK) on one stream, at the same rate;
+- relay: a bare aiohttp WebSocket relay (bench/relay_server.py) driven by `kefu loadgen`'s engine,
+  so the clients and the timing are the same as for kefu;
+- kefu: one `kefu serve` on a private redis-server, driven the same way.
+
+Goal (issue 21): at 1,000 msg/s, kefu p99 <= 2 x relay p99 + 3 x floor p99.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from bench.common import Row, free_port, start_redis
+from router.childproc import die_with_parent
+from router.loadgen import Plan, run
+from router.loadgen.tally import percentile
+
+ROOT = Path(__file__).resolve().parents[1]
+AGENTS = 20
+CUSTOMERS = 200
+
+
+async def floor(url: str, rate: float, duration_s: float) -> list[float]:
+    """Milliseconds from XADD to the XREADGROUP that returns the entry."""
+    r = aioredis.from_url(url)
+    reader = aioredis.from_url(url)
+    stream = f"bench:floor:{rate}"
+    await r.xgroup_create(stream, "g", id="$", mkstream=True)
+    got: list[float] = []
+    total = int(rate * duration_s)
+
+    async def consume() -> None:
+        while len(got) < total:
+            res = await reader.xreadgroup("g", "c", {stream: ">"}, count=500, block=1000)
+            now = time.time()
+            for _, entries in res or []:
+                for eid, fields in entries:
+                    got.append((now - float(fields[b"t"])) * 1000)
+                    await reader.xack(stream, "g", eid)
+
+    task = asyncio.create_task(consume())
+    start = time.monotonic()
+    for n in range(total):
+        await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
+        await r.xadd(stream, {"t": repr(time.time())})
+    await asyncio.wait_for(task, 30)
+    await r.delete(stream)
+    await r.aclose()
+    await reader.aclose()
+    return got
+
+
+def wait_http(url: str, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in {timeout_s}s")
+
+
+def wait_port(port: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def serve_config(path: Path) -> list[str]:
+    tokens = [f"bench-agent-{i:04d}" for i in range(AGENTS)]
+    path.write_text("pools:\n  - id: presale\nagents:\n" + "".join(
+        f"  - id: a{i}\n    token: {tok}\n    pools: [presale]\n    max_chats: {CUSTOMERS}\n"
+        for i, tok in enumerate(tokens)))
+    return tokens
+
+
+async def drive(base: str, tokens: list[str], rate: float, duration_s: float) -> dict[str, Any]:
+    plan = Plan(bases=(base,), agent_tokens=tuple(tokens), customers=CUSTOMERS, rate=rate, duration_s=duration_s,
+                script=("在吗", "有货吗", "什么时候发货", "谢谢"), drain_s=30, answer=False)
+    report, _ = await run(plan, progress=False)
+    return report
+
+
+def measure(rates: list[float], duration_s: float, say: Any) -> list[Row]:
+    """Start Redis, the relay and `kefu serve`, then measure each rate against both floors."""
+    with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
+        work = Path(tmp)
+        redis_proc, url = start_redis(work / "redis")
+        relay_port, kefu_port = free_port(), free_port()
+        relay = subprocess.Popen([sys.executable, str(ROOT / "bench" / "relay_server.py"), str(relay_port)],
+                                 preexec_fn=die_with_parent())
+        tokens = serve_config(work / "kefu.yaml")
+        log = (work / "serve.log").open("wb")
+        kefu = subprocess.Popen([sys.executable, "-m", "router", "serve", "--port", str(kefu_port), "--config",
+                                 str(work / "kefu.yaml"), "--redis-url", url, "--log-level", "WARNING"],
+                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent(),
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            wait_http(f"http://127.0.0.1:{kefu_port}/readyz")
+            wait_port(relay_port)
+            return asyncio.run(_rates(rates, duration_s, url, relay_port, kefu_port, tokens, say))
+        finally:
+            for p in (kefu, relay):
+                p.terminate()
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            log.close()
+            redis_proc.terminate()
+            redis_proc.wait(10)
+
+
+async def _rates(rates: list[float], duration_s: float, url: str, relay_port: int, kefu_port: int,
+                 tokens: list[str], say: Any) -> list[Row]:
+    rows: list[Row] = []
+    for rate in rates:
+        say(f"latency at {rate:.0f} msg/s: Redis floor")
+        fl = await floor(url, rate, duration_s)
+        say(f"latency at {rate:.0f} msg/s: bare WebSocket relay")
+        rl = await drive(f"http://127.0.0.1:{relay_port}", [f"r{i}" for i in range(AGENTS)], rate, duration_s)
+        say(f"latency at {rate:.0f} msg/s: kefu")
+        kf = await drive(f"http://127.0.0.1:{kefu_port}", tokens, rate, duration_s)
+        fp99 = percentile(fl, 99)
+        goal = 2 * rl["customer_to_agent_ms"]["p99"] + 3 * fp99
+        k = kf["customer_to_agent_ms"]
+        rows.append(Row(
+            f"latency {rate:.0f}/s", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
+            f"relay p99 {rl['customer_to_agent_ms']['p99']:.1f}, floor p99 {fp99:.1f} ms",
+            k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
+            {"rate": rate, "kefu": kf, "relay": rl, "floor_ms": {"p50": percentile(fl, 50), "p99": fp99},
+             "late_or_lost": kf["lost_to_agent"]}))
+    return rows

@@ -1,0 +1,76 @@
+"""Agents as the API and the socket read them: live status, load and cap, their open
+conversations, their event stream and their presence across processes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from router.models import Agent, AgentStatus, Role
+from router.store.keys import Keys
+
+
+def agent(d: dict[str, str], override: str | None) -> Agent:
+    """`max_chats` is the cap in force: a supervisor's live override, else the config's."""
+    return Agent(
+        id=d.get("id") or "", name=d.get("name") or "", role=Role(d.get("role") or Role.AGENT),
+        status=AgentStatus(d.get("status") or AgentStatus.OFFLINE),
+        max_chats=int(d.get("cap") or 0), cap_configured=int(d.get("cap_config") or d.get("cap") or 0),
+        cap_override=int(override) if override is not None else None, load=int(d.get("load") or 0),
+        pools=tuple(json.loads(d.get("pools") or "[]")), skills=json.loads(d.get("skills") or "{}"),
+    )
+
+
+class Agents:
+    """Reads of agents and the small writes that are theirs alone (presence)."""
+
+    def __init__(self, client: Any, keys: Keys) -> None:
+        self._r = client
+        self._k = keys
+
+    async def get(self, aid: str) -> Agent | None:
+        pipe = self._r.pipeline(transaction=False)
+        pipe.hgetall(self._k.agent(aid))
+        pipe.hget(self._k.cap_overrides, aid)
+        data, override = await pipe.execute()
+        return agent(data, override) if data else None
+
+    async def all(self) -> list[Agent]:
+        """Every configured agent, by id."""
+        ids = sorted(await self._r.smembers(self._k.agents))
+        pipe = self._r.pipeline(transaction=False)
+        pipe.hgetall(self._k.cap_overrides)
+        for aid in ids:
+            pipe.hgetall(self._k.agent(aid))
+        overrides, *rows = await pipe.execute()
+        return [agent(r, overrides.get(r.get("id"))) for r in rows if r]
+
+    async def name(self, aid: str) -> str:
+        """The agent's display name, or the id when none is set."""
+        return str(await self._r.hget(self._k.agent(aid), "name") or aid)
+
+    async def conversation_ids(self, aid: str) -> list[str]:
+        """The agent's open conversations, sorted by id."""
+        return sorted(await self._r.smembers(self._k.agent_convs(aid)))
+
+    async def latest_event_id(self, aid: str) -> str | None:
+        latest = await self._r.xrevrange(self._k.agent_events(aid), count=1)
+        return str(latest[0][0]) if latest else None
+
+    async def events_after(self, aid: str, after: str, count: int) -> list[tuple[str, str]]:
+        """(event id, frame JSON) of the agent's events after `after`, oldest first."""
+        entries = await self._r.xrange(self._k.agent_events(aid), min=f"({after}", count=count)
+        return [(eid, fields["f"]) for eid, fields in entries]
+
+    async def mark_present(self, aid: str, conn_id: str, until: float) -> None:
+        """One console connection is alive until `until` (epoch s); refreshed while it lasts."""
+        await self._r.hset(self._k.agent_presence(aid), conn_id, until)
+
+    async def mark_gone(self, aid: str, *conn_ids: str) -> None:
+        if conn_ids:
+            await self._r.hdel(self._k.agent_presence(aid), *conn_ids)
+
+    async def presence(self, aid: str) -> dict[str, float]:
+        """Connection id -> until when it counts as alive, across every process."""
+        raw: dict[str, str] = await self._r.hgetall(self._k.agent_presence(aid))
+        return {conn: float(until) for conn, until in raw.items()}

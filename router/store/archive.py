@@ -1,0 +1,70 @@
+"""What the archive reads of a closed conversation, and its queue in Redis ({rt}: close.lua and
+bot_close.lua enqueue in the same step as the close; archived.lua and purge.lua finish)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from router.store.keys import ARCHIVE_GROUP, Keys
+
+
+class ArchiveRecords:
+    def __init__(self, client: Any, keys: Keys) -> None:
+        self._r = client
+        self._k = keys
+
+    async def conversation(self, cid: str) -> tuple[dict[str, str], list[str], list[str], dict[str, str],
+                                                    str | None]:
+        """(hash, trail entries, encoded messages, delivery statuses, rating JSON) of one
+        conversation, read in one round trip."""
+        pipe = self._r.pipeline(transaction=False)
+        pipe.hgetall(self._k.conv(cid))
+        pipe.lrange(self._k.conv_trail(cid), 0, -1)
+        pipe.xrange(self._k.transcript(cid))
+        pipe.hgetall(self._k.delivery(cid))
+        pipe.hget(self._k.csat, cid)
+        conv, trail, entries, delivery, rating = await pipe.execute()
+        return conv, trail, [fields["m"] for _, fields in entries], delivery, rating
+
+    async def customer(self, cust: str) -> tuple[dict[str, str], set[str]]:
+        """(the customer's hash, their channel identities)."""
+        pipe = self._r.pipeline(transaction=False)
+        pipe.hgetall(self._k.customer(cust))
+        pipe.smembers(self._k.customer_identities(cust))
+        customer, idents = await pipe.execute()
+        return customer, set(idents)
+
+    async def requeue(self, cid: str, at: float) -> None:
+        """Write the conversation again (e.g. rated after it was archived), at its close version."""
+        version = await self._r.hget(self._k.conv(cid), "archive_v")
+        await self._r.xadd(self._k.archive_queue, {"cid": cid, "v": version or "1", "at": at})
+
+    async def own_pending(self, consumer: str, count: int) -> list[tuple[str, dict[str, str]]]:
+        """This consumer's entries read but not acked (they failed on the database)."""
+        resp = await self._r.xreadgroup(ARCHIVE_GROUP, consumer, {self._k.archive_queue: "0"}, count=count)
+        return [e for _, es in resp or [] for e in es if e[1]]
+
+    async def done(self, eid: str) -> None:
+        pipe = self._r.pipeline(transaction=False)
+        pipe.xack(self._k.archive_queue, ARCHIVE_GROUP, eid)
+        pipe.xdel(self._k.archive_queue, eid)
+        await pipe.execute()
+
+    async def backlog(self) -> int:
+        """Closed conversations waiting to be archived (acked entries are deleted)."""
+        return int(await self._r.xlen(self._k.archive_queue))
+
+    async def states_page(self, cursor: int, count: int) -> tuple[int, list[tuple[str, str | None, str | None,
+                                                                               str | None]]]:
+        """One ZSCAN page of all conversations: (next cursor, [(id, state, close version,
+        archived version)])."""
+        cursor, page = await self._r.zscan(self._k.conv_index, cursor, count=count)
+        ids = [cid for cid, _ in page]
+        pipe = self._r.pipeline(transaction=False)
+        for cid in ids:
+            pipe.hmget(self._k.conv(cid), "state", "archive_v", "archived_v")
+        rows = await pipe.execute() if ids else []
+        return int(cursor), [(cid, *row) for cid, row in zip(ids, rows, strict=True)]
+
+    async def total(self) -> int:
+        return int(await self._r.zcard(self._k.conv_index))

@@ -1,0 +1,61 @@
+"""Calls of the scripts the channel adapters need: a WeChat customer's reply quota, and the
+release of a lock held under a token (the WeChat access-token refresh)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from router.store.calls import Call
+from router.store.keys import Keys
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaTake(Call[int]):
+    """Replies left after this one; -1 when the window has closed, -2 when none are left."""
+
+    script: ClassVar[str] = "quota_take"
+    account: str
+    openid: str
+    quota: int
+
+    def keys(self, k: Keys) -> list[str]:
+        return [k.wechat_quota(self.account, self.openid)]
+
+    def argv(self) -> list[Any]:
+        return [self.quota]
+
+    def result(self, reply: Any) -> int:
+        return int(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaRefund(Call[int]):
+    script: ClassVar[str] = "quota_refund"
+    account: str
+    openid: str
+
+    def keys(self, k: Keys) -> list[str]:
+        return [k.wechat_quota(self.account, self.openid)]
+
+    def argv(self) -> list[Any]:
+        return []
+
+    def result(self, reply: Any) -> int:
+        return int(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class LockRelease(Call[bool]):
+    script: ClassVar[str] = "lock_release"
+    lock: str
+    token: str
+
+    def keys(self, k: Keys) -> list[str]:
+        return [self.lock]
+
+    def argv(self) -> list[Any]:
+        return [self.token]
+
+    def result(self, reply: Any) -> bool:
+        return bool(reply)

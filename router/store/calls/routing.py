@@ -1,0 +1,298 @@
+"""Calls of the scripts that move conversations and agents (router/store/lua/*.lua, {rt} slot)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from router.store.calls import Call, opt, text
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The customer and open conversation of one inbound message; `dup` when already routed."""
+
+    dup: bool
+    customer: str = ""
+    cid: str = ""
+    state: str = ""
+    messages: int = 0
+    reopened: int = 0
+    previous_pool: str | None = None
+    segment: str = "new"
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Resolve(Call[Resolved]):
+    script: ClassVar[str] = "resolve"
+    mid: str
+    ident: str
+    """'channel:account:user'."""
+    new_customer: str
+    new_cid: str
+    now: float
+    reopen_window_s: float
+    channel: str
+    account: str
+    chat: str
+    name: str
+
+    def result(self, reply: Any) -> Resolved:
+        if reply[0] == "dup":
+            return Resolved(dup=True)
+        _, cust, cid, state, count, reopened, prev_pool, segment, tags = reply
+        return Resolved(False, str(cust), str(cid), str(state), int(count), int(reopened), opt(prev_pool),
+                        str(segment), tuple(json.loads(tags or "[]")))
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """Where a conversation is after a script moved it, and the queue frame its customer got."""
+
+    status: str
+    state: str = ""
+    agent: str | None = None
+    queue_frame: str = ""
+
+
+def _moved(reply: Any) -> Moved:
+    return Moved(str(reply[0]), text(reply[1]), opt(reply[2]) if len(reply) > 2 else None,
+                 text(reply[3]) if len(reply) > 3 else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Route(Call[Moved]):
+    """Apply one routed message; status 'dup' when it already was."""
+
+    script: ClassVar[str] = "route"
+    mid: str
+    cid: str
+    now: float
+    message_json: str
+    pool: str
+    priority: int
+    skills: tuple[str, ...]
+    min_level: int
+    bot_first: bool
+    decision_json: str
+    applied_ttl_s: int
+    bot_window_s: float
+
+    def result(self, reply: Any) -> Moved:
+        return _moved(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class Close(Call[str | None]):
+    """Close a conversation; the result is the agent it had."""
+
+    script: ClassVar[str] = "close"
+    cid: str
+    actor: str
+    now: float
+    resolution: str
+    force: bool
+
+    def refusal(self) -> str:
+        return f"close {self.cid}"
+
+    def result(self, reply: Any) -> str | None:
+        return opt(reply[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Transferred:
+    outcome: str
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer(Call[Transferred]):
+    """To an agent or a pool (`kind`); the script owes the transfer note under `id`."""
+
+    script: ClassVar[str] = "transfer"
+    cid: str
+    actor: str
+    force: bool
+    kind: str
+    target: str
+    now: float
+    note: str
+    id: str
+
+    def refusal(self) -> str:
+        return f"transfer {self.cid}"
+
+    def result(self, reply: Any) -> Transferred:
+        return Transferred(text(reply[1]), text(reply[2]))
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTo:
+    """Where an agent's reply goes."""
+
+    channel: str
+    account: str
+    chat: str
+    customer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply(Call[ReplyTo]):
+    """An agent may reply: stamps the first response (SLA) and quiets the bot."""
+
+    script: ClassVar[str] = "reply"
+    cid: str
+    actor: str
+    now: float
+    force: bool
+
+    def refusal(self) -> str:
+        return f"reply in {self.cid}"
+
+    def result(self, reply: Any) -> ReplyTo:
+        return ReplyTo(text(reply[1]), text(reply[2]), text(reply[3]), text(reply[4]))
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    previous: str
+    requeued: int
+    """How many conversations went back to queues (each with a handover entry)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Status(Call[StatusChanged]):
+    script: ClassVar[str] = "status"
+    refused_status: ClassVar[int] = 404
+    aid: str
+    status: str
+    now: float
+    reason: str
+
+    def refusal(self) -> str:
+        return "set status"
+
+    def result(self, reply: Any) -> StatusChanged:
+        return StatusChanged(text(reply[1]), int(reply[2]))
+
+
+@dataclass(frozen=True, slots=True)
+class SetCap(Call[int]):
+    """A live cap (None clears it); the result is the agent's load."""
+
+    script: ClassVar[str] = "set_cap"
+    aid: str
+    cap: int | None
+    now: float
+
+    def refusal(self) -> str:
+        return "set the cap"
+
+    def result(self, reply: Any) -> int:
+        return int(reply[1])
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSync(Call[int]):
+    """Make one agent's configuration current; the result is how many chats it then took."""
+
+    script: ClassVar[str] = "agent_sync"
+    aid: str
+    name: str
+    role: str
+    cap: int
+    pools: tuple[str, ...]
+    skills: dict[str, int]
+    now: float
+
+    def result(self, reply: Any) -> int:
+        return int(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class Emit(Call[str]):
+    """A frame for an agent (event stream and pub/sub); the result is the event id."""
+
+    script: ClassVar[str] = "emit"
+    aid: str
+    frame_json: str
+
+    def result(self, reply: Any) -> str:
+        return str(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    agent: str | None
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Choose(Call[Choice]):
+    """A dry run of the pool's policy: who would get the conversation, and why."""
+
+    script: ClassVar[str] = "choose"
+    cid: str
+    pool: str
+    skills: tuple[str, ...]
+    min_level: int
+    now: float
+
+    def result(self, reply: Any) -> Choice:
+        return Choice(opt(reply[0]), json.loads(reply[1]))
+
+
+_APPROVAL_STATUS = {"not_assigned_to_you": 403}
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest(Call[dict[str, Any]]):
+    """A discount request, approved at once within `limit`; the result is the approval."""
+
+    script: ClassVar[str] = "approval"
+    statuses: ClassVar[dict[str, int]] = _APPROVAL_STATUS
+    op: ClassVar[str] = "request"
+    apid: str
+    aid: str
+    cid: str
+    amount: str
+    reason: str
+    now: float
+    limit: str
+    client_msg_id: str
+    force: bool
+
+    def argv(self) -> list[Any]:
+        return [self.op, *Call.argv(self)]
+
+    def refusal(self) -> str:
+        return "ask for a discount"
+
+    def result(self, reply: Any) -> dict[str, Any]:
+        out: dict[str, Any] = json.loads(reply[1])
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalAnswer(Call[dict[str, Any]]):
+    script: ClassVar[str] = "approval"
+    statuses: ClassVar[dict[str, int]] = _APPROVAL_STATUS
+    op: ClassVar[str] = "answer"
+    apid: str
+    actor: str
+    approved: bool
+    note: str
+    now: float
+
+    def argv(self) -> list[Any]:
+        return [self.op, *Call.argv(self)]
+
+    def refusal(self) -> str:
+        return f"answer {self.apid}"
+
+    def result(self, reply: Any) -> dict[str, Any]:
+        out: dict[str, Any] = json.loads(reply[1])
+        return out

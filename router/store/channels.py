@@ -1,0 +1,92 @@
+"""What the channel adapters keep in Redis: the web chat feed a page replays, a WeChat account's
+shared access token and its customers' reply quotas, Telegram's split replies and moved groups."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from router.store.keys import Keys
+
+
+class Feeds:
+    """Web chat feeds ({f:<visitor>}): what each visitor was shown, for replay on reconnect.
+    Entries are added by append_once.lua (calls.streams.AppendOnce)."""
+
+    def __init__(self, client: Any, keys: Keys) -> None:
+        self._r = client
+        self._k = keys
+
+    async def after(self, visitor: str, after: str, count: int) -> list[tuple[str, str]]:
+        """(entry id, frame) shown after entry `after`, oldest first."""
+        entries = await self._r.xrange(self._k.feed(visitor), min=f"({after}", count=count)
+        return [(eid, fields["m"]) for eid, fields in entries]
+
+    async def position(self, visitor: str, message_id: str) -> str | None:
+        """The feed entry of a message, if the feed still has it."""
+        found: str | None = await self._r.hget(self._k.feed_ids(visitor), message_id)
+        return found
+
+
+class WechatRecords:
+    """One Redis for every process: the access token (each refresh retires the last one at WeChat,
+    so processes must share it), its refresh lock, and the 48-hour reply windows."""
+
+    def __init__(self, client: Any, keys: Keys) -> None:
+        self._r = client
+        self._k = keys
+
+    async def token(self, account: str) -> str | None:
+        found = await self._r.get(self._k.wechat_token(account))
+        return str(found) if found else None
+
+    async def store_token(self, account: str, token: str, ttl_s: int) -> None:
+        await self._r.set(self._k.wechat_token(account), token, ex=ttl_s)
+
+    async def lock(self, account: str, holder: str, lease_ms: int) -> bool:
+        """Take the token-refresh lock for `lease_ms`; False when another process holds it.
+        Release it with calls.channels.LockRelease."""
+        return bool(await self._r.set(self._k.wechat_token_lock(account), holder, nx=True, px=lease_ms))
+
+    async def open_window(self, account: str, openid: str, window_s: int) -> None:
+        """The customer wrote: a fresh window with the full quota, expiring with the window."""
+        key = self._k.wechat_quota(account, openid)
+        pipe = self._r.pipeline(transaction=True)
+        pipe.hset(key, mapping={"used": 0, "opened": time.time()})
+        pipe.expire(key, window_s)
+        await pipe.execute()
+
+    async def window(self, account: str, openid: str) -> tuple[int, float] | None:
+        """(replies used, when the window opened), or None when it has closed."""
+        used, opened = await self._r.hmget(self._k.wechat_quota(account, openid), "used", "opened")
+        if used is None:
+            return None
+        return int(used), float(opened or 0)
+
+    async def close_window(self, account: str, openid: str) -> None:
+        await self._r.delete(self._k.wechat_quota(account, openid))
+
+    async def use_up(self, account: str, openid: str, quota: int) -> None:
+        """WeChat says no more replies until the customer answers, whatever we counted."""
+        await self._r.hset(self._k.wechat_quota(account, openid), "used", quota)
+
+
+class TelegramRecords:
+    def __init__(self, client: Any, keys: Keys) -> None:
+        self._r = client
+        self._k = keys
+
+    async def parts_sent(self, reply_id: str) -> int:
+        """How many parts of a split reply Telegram already took."""
+        return int(await self._r.get(self._k.reply_parts(reply_id)) or 0)
+
+    async def mark_parts_sent(self, reply_id: str, n: int, ttl_s: int) -> None:
+        await self._r.set(self._k.reply_parts(reply_id), n, ex=ttl_s)
+
+    async def moved_to(self, bot: str, chat: str) -> str | None:
+        """A group's new supergroup chat id after it migrated, if it did."""
+        found = await self._r.get(self._k.telegram_migrated(bot, chat))
+        return str(found) if found else None
+
+    async def record_move(self, bot: str, chat: str, new_chat: str) -> None:
+        await self._r.set(self._k.telegram_migrated(bot, chat), new_chat)

@@ -1,0 +1,106 @@
+"""Conversations as the API reads them: one hash per conversation, listed by index sets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from router.models import Conversation, ConversationState
+from router.store.keys import Keys
+
+
+def num(v: str | None) -> float | None:
+    return float(v) if v not in (None, "") else None
+
+
+def merge_record(decision: str | None, assignment: str | None) -> dict[str, Any] | None:
+    """The decision record as clients see it: the rules' decision plus the latest choice of agent."""
+    if not decision and not assignment:
+        return None
+    out: dict[str, Any] = json.loads(decision) if decision else {}
+    if assignment:
+        out.update(json.loads(assignment))
+    return out
+
+
+def sla_view(raw: str | None) -> dict[str, Any]:
+    """A conversation's SLA as the API and frames show it; times are epoch seconds."""
+    if not raw:
+        return {"profile": None, "state": "none"}
+    s: dict[str, Any] = json.loads(raw)
+    for key in ("first_response_due", "first_response_at", "next_response_due", "resolution_due",
+                "resolved_at", "escalate_at", "escalated_at"):
+        s.setdefault(key, None)
+    if not isinstance(s.get("breaches"), dict):
+        s["breaches"] = {}
+    return s
+
+
+def _bot(d: dict[str, str]) -> dict[str, Any] | None:
+    if not d.get("bot_reason"):
+        return None
+    return {"reason": d["bot_reason"], "intent": d.get("bot_intent") or None,
+            "order_id": d.get("bot_order_id") or None, "note": d.get("bot_note") or "",
+            "handed_off_at": num(d.get("handed_off_at"))}
+
+
+def conversation(d: dict[str, str]) -> Conversation:
+    """A conversation from its hash (the fields route.lua, resolve.lua and the others write)."""
+    return Conversation(
+        id=d.get("id") or "", customer_id=d.get("customer"), channel=d.get("channel"),
+        account=d.get("account"), chat=d.get("chat"),
+        state=ConversationState(d.get("state") or ConversationState.NEW),
+        pool=d.get("pool") or None, agent=d.get("agent") or None,
+        priority=int(d.get("priority") or 0), messages=int(d.get("messages") or 0),
+        reopened=int(d.get("reopened") or 0), created=num(d.get("created")), updated=num(d.get("updated")),
+        queued_at=num(d.get("queued_at")), assigned_at=num(d.get("assigned_at")),
+        first_reply_at=num(d.get("first_reply_at")), closed_at=num(d.get("closed_at")),
+        resolution=d.get("resolution") or None,
+        decision=merge_record(d.get("decision"), d.get("assignment")),
+        sla=sla_view(d.get("sla")), bot=_bot(d), linked_order=d.get("linked_order") or None,
+    )
+
+
+class Conversations:
+    """Reads of conversations' routing state; every change goes through a script."""
+
+    def __init__(self, client: Any, keys: Keys) -> None:
+        self._r = client
+        self._k = keys
+
+    async def get(self, cid: str) -> Conversation | None:
+        data: dict[str, str] = await self._r.hgetall(self._k.conv(cid))
+        return conversation(data) if data else None
+
+    async def many(self, ids: list[str]) -> list[Conversation]:
+        """The ones that exist, in the order asked."""
+        if not ids:
+            return []
+        pipe = self._r.pipeline(transaction=False)
+        for cid in ids:
+            pipe.hgetall(self._k.conv(cid))
+        rows: list[dict[str, str]] = await pipe.execute()
+        return [conversation(r) for r in rows if r]
+
+    async def recent_ids(self, count: int) -> list[str]:
+        """The `count` most recently updated conversation ids, newest first."""
+        ids: list[str] = await self._r.zrevrange(self._k.conv_index, 0, count - 1)
+        return ids
+
+    async def queued_since(self, ids: list[str]) -> list[float]:
+        """When each of these waiting conversations joined its queue (those that say)."""
+        if not ids:
+            return []
+        pipe = self._r.pipeline(transaction=False)
+        for cid in ids:
+            pipe.hget(self._k.conv(cid), "queued_at")
+        return [float(t) for t in await pipe.execute() if t]
+
+    async def holding_media(self, channel: str, account: str, media: str) -> list[str]:
+        """The conversations in which a media reference was sent, by id."""
+        return sorted(await self._r.smembers(self._k.media_convs(channel, account, media)))
+
+    async def bot_memory(self, cid: str) -> str | None:
+        """The bot's remembered state (BotState JSON) for one conversation, if it has any."""
+        state: str | None = await self._r.hget(self._k.bot(cid), "state")
+        return state

@@ -1,0 +1,63 @@
+"""A socket writer that fails is never a frame dropped silently: the tap tries the frame again,
+and when it keeps failing it closes the socket so the client reconnects and replays."""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from router.pipeline import fanout
+from router.pipeline.fanout import Tap
+
+
+class Flaky:
+    """A writer that fails its first `fails` calls the way a busy Redis pool does."""
+
+    def __init__(self, fails: int) -> None:
+        self.fails = fails
+        self.sent: list[str] = []
+        self.closed: list[str] = []
+
+    async def write(self, frame: str) -> None:
+        if self.fails:
+            self.fails -= 1
+            raise RedisConnectionError("No connection available.")
+        self.sent.append(frame)
+
+    async def close(self, reason: str) -> None:
+        self.closed.append(reason)
+
+
+async def wait_for(cond: object, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not cond():  # type: ignore[operator]
+            await asyncio.sleep(0.01)
+
+
+async def test_a_failed_frame_is_tried_again_in_order(monkeypatch: object) -> None:
+    fanout_delays = (0.01, 0.01, 0.01, 0.01, 0.01)
+    monkeypatch.setattr(fanout, "RETRY_DELAYS_S", fanout_delays)  # type: ignore[attr-defined]
+    w = Flaky(fails=3)
+    tap = Tap("agent-a", w.write, on_stuck=w.close)
+    tap.go_live()
+    for i in range(1, 4):
+        tap.offer(f"1-{i}", f"frame {i}")
+    await wait_for(lambda: len(w.sent) == 3)
+    assert w.sent == ["frame 1", "frame 2", "frame 3"] and w.closed == [] and tap.stuck is None
+    await tap.close()
+
+
+async def test_a_frame_that_keeps_failing_closes_the_socket(monkeypatch: object) -> None:
+    monkeypatch.setattr(fanout, "RETRY_DELAYS_S", (0.01, 0.01))  # type: ignore[attr-defined]
+    w = Flaky(fails=100)
+    tap = Tap("agent-a", w.write, on_stuck=w.close)
+    tap.go_live()
+    tap.offer("1-1", "assigned")
+    tap.offer("1-2", "message")
+    await wait_for(lambda: w.closed)
+    assert tap.stuck is not None and w.sent == [] and "failed" in w.closed[0]
+    tap.offer("1-3", "later")  # nothing more goes out on a socket that is being closed
+    await asyncio.sleep(0.05)
+    assert w.sent == [] and len(w.closed) == 1
+    await tap.close()
