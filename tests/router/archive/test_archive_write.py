@@ -12,7 +12,8 @@ from typing import Any
 
 import aiohttp
 from helpers.app import BASIC, running
-from helpers.clients import Socket, agent, customer, msg_id
+from helpers.clients import agent, customer, msg_id
+from helpers.traffic import chat, close
 
 from router.config.settings import Settings, parse_settings
 from router.runtime import Runtime
@@ -40,28 +41,6 @@ async def until(check: Callable[[], Awaitable[Any]], timeout: float = 60.0) -> A
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
-
-
-async def chat(cust: Socket, who: Socket, lines: list[str], answers: list[str]) -> str:
-    """The customer writes, `who` is assigned and answers; returns the conversation id."""
-    start = len(who.frames)
-    await cust.send({"type": "message", "text": lines[0], "client_msg_id": msg_id()})
-    cid: str = (await who.expect(lambda f: f["type"] == "assigned", start=start))["conversation"]["id"]
-    for line in lines[1:]:
-        await cust.send({"type": "message", "text": line, "client_msg_id": msg_id()})
-        await who.expect(lambda f, line=line: f["type"] == "message" and f["message"]["text"] == line)
-    for text in answers:
-        rid = msg_id()
-        await who.send({"type": "reply", "conversation_id": cid, "text": text, "client_msg_id": rid})
-        await who.expect(lambda f, rid=rid: f["type"] == "ack" and f["client_msg_id"] == rid)
-        await cust.expect(lambda f, text=text: f["type"] == "message" and f["message"]["text"] == text)
-    return cid
-
-
-async def close(who: Socket, cust: Socket, cid: str) -> None:
-    start = len(cust.frames)
-    await who.send({"type": "close", "conversation_id": cid})
-    await cust.expect(lambda f: f["type"] == "closed" and f["conversation_id"] == cid, start=start)
 
 
 async def archived_version(rt: Runtime, cid: str) -> int | None:
