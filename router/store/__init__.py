@@ -23,7 +23,7 @@ from router.store.archive import ArchiveRecords
 from router.store.bot import BotRecords
 from router.store.calls import Call
 from router.store.calls.routing import AgentSync
-from router.store.channels import Feeds, TelegramRecords, WechatRecords
+from router.store.channels import ChannelRecords, Feeds, TelegramRecords, WechatRecords
 from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
@@ -74,6 +74,7 @@ class Store:
         self.timers = TimerRecords(self.client, self.keys)
         self.bot = BotRecords(self.client, self.keys)
         self.rules = RuleRecords(self.client, self.keys)
+        self.channels = ChannelRecords(self.client, self.keys)
         self.feeds = Feeds(self.client, self.keys)
         self.wechat = WechatRecords(self.client, self.keys)
         self.telegram = TelegramRecords(self.client, self.keys)
