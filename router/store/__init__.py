@@ -178,6 +178,12 @@ class Store:
         await self.client.set(key, os.urandom(32).hex(), nx=True)
         return bytes.fromhex(await self.client.get(key))
 
+    async def round_trip(self) -> float:
+        """Seconds one PING takes now; a Redis that does not answer raises."""
+        started = time.perf_counter()
+        await self.client.ping()
+        return time.perf_counter() - started
+
     async def ping(self) -> bool:
         """Whether Redis answers within `ready_timeout_s`: a stalled server is as bad as none."""
         try:

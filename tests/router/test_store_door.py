@@ -38,8 +38,6 @@ NOT_YET: dict[str, int] = {
     "router/pipeline/streams.py": 8,
     "router/pipeline/worker.py": 1,
     "router/simulate/engine.py": 11,
-    "router/web/history_api.py": 3,
-    "router/web/metrics.py": 2,
 }
 """Modules that still reach Redis directly, and how many times: the ones that arrived while the
 door was being built (the channel adapters as the registry rebuilt them, supervision's dead letters, the ops desk,
