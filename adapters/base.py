@@ -58,6 +58,7 @@ from adapters import registry
 from adapters.registry import Capabilities, Problem
 from adapters.split import split_text
 from kefu_common.errors import AuthError, ProtocolError
+from router.media.base import MediaStore
 from router.models import Channel, Message, Reply
 from router.pipeline.ingest import DEDUPE_TTL_S
 from router.store import Store
@@ -96,10 +97,13 @@ class Sink(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Deps:
-    """What a channel is built with: where messages go, and the store for its own state."""
+    """What a channel is built with: where messages go, the store for its own state, and the
+    media store for the files its customers send and its agents attach (router/media/base.py)."""
 
     sink: Sink
     store: Store
+    media: MediaStore | None = None
+    """None only in tests that build an adapter without files; the runtime always gives one."""
 
     @property
     def keys(self) -> Keys:

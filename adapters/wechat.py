@@ -289,4 +289,4 @@ def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:
             media = str(native.media_id or "") or None
             text = str(raw.get("Recognition") or "") if mtype == "voice" else ""
     return Message(id=new_id("m"), channel=CHANNEL, account=account, native_id=native_id,
-                   sender_ref=sender, kind=kind, text=text, media=media, ts=ts, raw=raw)
+                   sender_ref=sender, kind=kind, text=text, native_media=media, ts=ts, raw=raw)

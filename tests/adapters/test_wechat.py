@@ -92,7 +92,7 @@ async def test_each_mode_is_accepted_once_and_answered_success(
 def test_parse_normalises_every_type(wechat: WechatAdapter, xml: str, kind: Kind, text: str,
                                      media: str | None) -> None:
     [m] = wechat.parse(xml.encode())
-    assert (m.kind, m.text, m.media) == (kind, text, media)
+    assert (m.kind, m.text, m.native_media) == (kind, text, media)
     assert m.raw is not None and m.raw["FromUserName"] == "u"
 
 
