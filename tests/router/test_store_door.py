@@ -31,7 +31,6 @@ NOT_YET: dict[str, int] = {
     "router/archive/worker.py": 6,
     "router/pipeline/streams.py": 8,
     "router/pipeline/worker.py": 1,
-    "router/simulate/engine.py": 11,
 }
 """Modules that still reach Redis directly, and how many times: the ones that arrived while the
 door was being built (the channel adapters as the registry rebuilt them, supervision's dead letters, the ops desk,
