@@ -23,7 +23,7 @@ from router.store.archive import ArchiveRecords
 from router.store.bot import BotRecords
 from router.store.calls import Call
 from router.store.calls.routing import AgentSync
-from router.store.channels import Feeds, TelegramRecords, WechatRecords
+from router.store.channels import ChannelRecords, Feeds, TelegramRecords, WechatRecords
 from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
@@ -74,6 +74,7 @@ class Store:
         self.timers = TimerRecords(self.client, self.keys)
         self.bot = BotRecords(self.client, self.keys)
         self.rules = RuleRecords(self.client, self.keys)
+        self.channels = ChannelRecords(self.client, self.keys)
         self.feeds = Feeds(self.client, self.keys)
         self.wechat = WechatRecords(self.client, self.keys)
         self.telegram = TelegramRecords(self.client, self.keys)
@@ -177,6 +178,12 @@ class Store:
         """A random secret every process sharing this Redis agrees on; the first one sets it."""
         await self.client.set(key, os.urandom(32).hex(), nx=True)
         return bytes.fromhex(await self.client.get(key))
+
+    async def round_trip(self) -> float:
+        """Seconds one PING takes now; a Redis that does not answer raises."""
+        started = time.perf_counter()
+        await self.client.ping()
+        return time.perf_counter() - started
 
     async def ping(self) -> bool:
         """Whether Redis answers within `ready_timeout_s`: a stalled server is as bad as none."""
