@@ -109,10 +109,6 @@ class Deps:
     def keys(self) -> Keys:
         return self.store.keys
 
-    @property
-    def redis(self) -> Any:
-        return self.store.client
-
 
 class CustomerFeed(Protocol):
     """A channel whose customers hold a socket to this router (web chat). router/web serves the
@@ -219,11 +215,10 @@ class Adapter(abc.ABC):
         if len(parts) == 1:
             await self.send_part(reply, parts[0], 0)
             return
-        key = self.deps.keys.reply_parts(reply.id)
-        done = int(await self.deps.redis.get(key) or 0)
-        for i in range(done, len(parts)):
+        records = self.deps.store.channels
+        for i in range(await records.parts_sent(reply.id), len(parts)):
             await self.send_part(reply, parts[i], i)
-            await self.deps.redis.set(key, i + 1, ex=DEDUPE_TTL_S)
+            await records.mark_parts_sent(reply.id, i + 1, DEDUPE_TTL_S)
 
     @abc.abstractmethod
     async def send_part(self, reply: Reply, text: str, index: int) -> None:
