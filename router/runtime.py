@@ -145,7 +145,7 @@ class Runtime:
             await adapter.start()
         self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                   bot=self.bot if self.settings.bot.enabled else None,
-                                  burst_window_s=self.settings.bot.debounce_s)
+                                  burst_window_s=self.settings.bot.debounce_s, media=self.media)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms, self.settings.worker.max_tries)
         services: list[Service] = [self.hub, self.worker, self.sender, self.rule_sync, self.timers, self.bot,
