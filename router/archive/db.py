@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -24,6 +25,7 @@ from kefu_common.errors import ArchiveError
 from router.archive import search
 from router.archive.schema import conversations, events, messages
 from router.archive.snapshot import Snapshot
+from router.models import MediaRef
 from router.store.conversations import merge_record
 
 DB_ERRORS = (DBAPIError, OperationalError, OSError, ConnectionError, TimeoutError)
@@ -217,8 +219,14 @@ class Archive:
             n: int = (await conn.execute(sa.select(sa.func.count()).select_from(conversations))).scalar_one()
             return n
 
-    async def prune(self, closed_before: float, batch: int = 1000) -> int:
-        """Delete conversations closed before `closed_before`, a batch per transaction."""
+    async def prune(self, closed_before: float, batch: int = 1000,
+                    files: Callable[[Sequence[str]], Awaitable[object]] | None = None) -> int:
+        """Delete conversations closed before `closed_before`, a batch per transaction.
+
+        `files` deletes the batch's media first (router/media: retention follows the
+        conversation's): should it fail, the rows stay and the next prune tries the batch again;
+        should the rows' delete fail after it, the next prune finds them and the files already gone.
+        """
         total = 0
         while True:
             async with self.engine.begin() as conn:
@@ -226,6 +234,8 @@ class Archive:
                                           .limit(batch))).scalars().all()
                 if not ids:
                     return total
+                if files is not None:
+                    await files(ids)
                 await self.before_delete(conn, ids)
                 await conn.execute(sa.delete(messages).where(messages.c.conversation_id.in_(ids)))
                 await conn.execute(sa.delete(events).where(events.c.conversation_id.in_(ids)))
@@ -271,11 +281,19 @@ def view(r: Any) -> dict[str, Any]:
     }
 
 
+def archived_media(text: str) -> object:
+    """The `media` column: a MediaRef as JSON, or (archived before the media store) the channel's
+    own reference string, shown as it is."""
+    if text.startswith("{"):
+        return msgspec.json.decode(text, type=MediaRef).public()
+    return text
+
+
 def message_view(m: Any) -> dict[str, Any]:
     """An archived message in the shape of router.models.Message.public()."""
     out: dict[str, Any] = {"id": m["id"], "from": m["sender"], "text": m["text"], "ts": m["ts"], "kind": m["kind"]}
     if m["media"]:
-        out["media"] = m["media"]
+        out["media"] = archived_media(m["media"])
     if m["author"]:
         out["agent_id"] = m["author"]
     if m["direction"] == "note":
