@@ -8,7 +8,7 @@ the sends WeChat took, in `sent`.
 Media as at WeChat: `add_media` puts a customer's file where `media/get` serves it (a video as
 JSON with a `video_url` to download, everything else as bytes with `Content-Disposition`); an
 error is a JSON body sent as `text/plain`. `get_script` answers the next gets with errcodes or
-HTTP statuses (ints >= 100 are statuses). `media/upload` keeps what it took in `uploaded`, and
+HTTP statuses (100 to 599 are statuses). `media/upload` keeps what it took in `uploaded`, and
 `custom/send` of an image, voice or video refuses a media id that was not uploaded (40007).
 """
 
@@ -117,7 +117,7 @@ class FakeWechat:
         self.gets.append(media_id)
         if self.get_script:
             code = self.get_script.pop(0)
-            if code >= 100:
+            if 100 <= code < 600:
                 return web.Response(status=code, text="busy")
             return self._error(code, f"scripted {code}")
         if request.query.get("access_token", "") not in self.valid_tokens:
