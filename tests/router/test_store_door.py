@@ -33,8 +33,6 @@ NOT_YET: dict[str, int] = {
     "adapters/webchat.py": 4,
     "adapters/wechat.py": 1,
     "adapters/wechat_api.py": 1,
-    "router/archive/retention.py": 4,
-    "router/archive/worker.py": 6,
     "router/ops/desk.py": 1,
     "router/pipeline/streams.py": 8,
     "router/pipeline/worker.py": 1,
