@@ -58,6 +58,7 @@ from adapters import registry
 from adapters.registry import Capabilities, Problem
 from adapters.split import split_text
 from kefu_common.errors import AuthError, ProtocolError
+from router.media.base import MediaStore
 from router.models import Channel, Message, Reply
 from router.pipeline.ingest import DEDUPE_TTL_S
 from router.store import Store
@@ -96,18 +97,17 @@ class Sink(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Deps:
-    """What a channel is built with: where messages go, and the store for its own state."""
+    """What a channel is built with: where messages go, the store for its own state, and the
+    media store for the files its customers send and its agents attach (router/media/base.py)."""
 
     sink: Sink
     store: Store
+    media: MediaStore | None = None
+    """None only in tests that build an adapter without files; the runtime always gives one."""
 
     @property
     def keys(self) -> Keys:
         return self.store.keys
-
-    @property
-    def redis(self) -> Any:
-        return self.store.client
 
 
 class CustomerFeed(Protocol):
@@ -214,11 +214,10 @@ class Adapter(abc.ABC):
         if len(parts) == 1:
             await self.send_part(reply, parts[0], 0)
             return
-        key = self.deps.keys.reply_parts(reply.id)
-        done = int(await self.deps.redis.get(key) or 0)
-        for i in range(done, len(parts)):
+        records = self.deps.store.channels
+        for i in range(await records.parts_sent(reply.id), len(parts)):
             await self.send_part(reply, parts[i], i)
-            await self.deps.redis.set(key, i + 1, ex=DEDUPE_TTL_S)
+            await records.mark_parts_sent(reply.id, i + 1, DEDUPE_TTL_S)
 
     @abc.abstractmethod
     async def send_part(self, reply: Reply, text: str, index: int) -> None:

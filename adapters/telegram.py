@@ -18,7 +18,6 @@ from typing import Any, ClassVar, Literal
 
 import aiohttp
 import msgspec
-import redis.asyncio as aioredis
 from aiohttp import web
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
@@ -81,8 +80,7 @@ class TelegramAdapter(WebhookAdapter):
     def __init__(self, cfg: TelegramBotSettings, deps: Deps, pacer: Pacer | None = None) -> None:
         super().__init__(cfg.bot, deps)
         self.cfg = cfg
-        self.redis: aioredis.Redis = deps.redis
-        self.keys = deps.keys
+        self.moves = deps.store.telegram
         self.bot, self._requests = make_bot(cfg)
         self.pacer = pacer or pacer_for(self.limits)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -229,7 +227,7 @@ class TelegramAdapter(WebhookAdapter):
 
     # -- outbound -----------------------------------------------------------------------------
     async def send_part(self, reply: Reply, text: str, index: int) -> None:
-        chat = str(await self.redis.get(self.keys.telegram_migrated(self.account, reply.chat)) or reply.chat)
+        chat = await self.moves.moved_to(self.account, reply.chat) or reply.chat
         await self._send_part(reply.chat, chat, text)
 
     async def _send_part(self, original: str, chat: str, text: str) -> str:
@@ -246,7 +244,7 @@ class TelegramAdapter(WebhookAdapter):
                 if not follow:
                     raise PermanentChannelError("the Telegram group moved twice while sending") from None
                 chat = str(exc.new_chat_id)
-                await self.redis.set(self.keys.telegram_migrated(self.account, original), chat)
+                await self.moves.record_move(self.account, original, chat)
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
                 self.pacer.block(chat, seconds)

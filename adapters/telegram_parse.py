@@ -83,7 +83,7 @@ def _message(account: str, uid: int, m: dict[str, Any], raw: dict[str, Any], edi
     ts = m.get("edit_date") if edited and m.get("edit_date") else m.get("date")
     return Message(
         id=new_id("m"), channel=CHANNEL, account=account, native_id=str(uid),
-        sender_ref=str(chat), kind=kind, text=text, media=str(media) if media else None,
+        sender_ref=str(chat), kind=kind, text=text, native_media=str(media) if media else None,
         ts=float(ts) if isinstance(ts, int | float) else 0.0,
         customer_name=_name(_dict(m.get("from"))) or _dict(m.get("chat")).get("title"), raw=raw,
     )

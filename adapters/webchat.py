@@ -19,6 +19,7 @@ from adapters.base import Adapter, Capabilities, CustomerFeed, Deps, Limits
 from adapters.registry import register
 from router.config.settings import WebchatSettings
 from router.models import WEBCHAT, Channel, Message, Reply, new_id
+from router.store.calls.streams import AppendOnce
 
 ACCOUNT = "web"
 FEED_MAXLEN = 1000
@@ -59,19 +60,14 @@ class WebchatAdapter(Adapter):
         """Deliver to the visitor's feed: stored once by message id, published to open pages."""
         frame = json.dumps({"type": "message", "conversation_id": reply.conversation_id,
                             "message": reply.public()}, ensure_ascii=False)
-        await self.store.scripts.call(
-            self.store.client, "append_once",
-            [self.keys.feed(reply.chat), self.keys.feed_ids(reply.chat)],
-            [reply.id, frame, FEED_MAXLEN, self.keys.customer_channel, f"{self.channel}:{reply.chat}"],
-        )
+        await self.store.run(AppendOnce(self.keys.feed(reply.chat), self.keys.feed_ids(reply.chat), reply.id, frame,
+                                        FEED_MAXLEN, self.keys.customer_channel, f"{self.channel}:{reply.chat}"))
 
     async def replay(self, chat: str, after: str) -> list[tuple[str, str]]:
-        entries = await self.store.client.xrange(self.keys.feed(chat), min=f"({after}", count=FEED_MAXLEN)
-        return [(eid, fields["m"]) for eid, fields in entries]
+        return await self.store.feeds.after(chat, after, FEED_MAXLEN)
 
     async def position(self, chat: str, message_id: str) -> str | None:
-        found: str | None = await self.store.client.hget(self.keys.feed_ids(chat), message_id)
-        return found
+        return await self.store.feeds.position(chat, message_id)
 
     def inbound(self, chat: str, client_id: str, text: str, name: str = "") -> Message:
         return customer_message(chat, client_id, text, name)

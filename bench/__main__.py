@@ -14,10 +14,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import latency
+from bench import latency, startup
 from bench.common import Row
 
-SUITES = ("latency",)
+SUITES = ("startup", "latency")
 
 
 def say(text: str) -> None:
@@ -47,6 +47,8 @@ def main() -> int:
     chosen = args.suites or list(SUITES)
     rows: list[Row] = []
     before = machine()
+    if "startup" in chosen:
+        rows += startup.measure(3 if args.quick else 5, say)
     if "latency" in chosen:
         rates = [500.0, 1000.0] if args.quick else [500.0, 1000.0, 2000.0]
         rows += latency.measure(rates, 5.0 if args.quick else 10.0, say)

@@ -19,13 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from bench.common import Row, free_port, start_redis
+from bench.startup import wait_ready
 from router.childproc import die_with_parent
 from router.loadgen import Plan, run
 from router.loadgen.tally import percentile
@@ -63,17 +63,6 @@ async def floor(url: str, rate: float, duration_s: float) -> list[float]:
     await r.aclose()
     await reader.aclose()
     return got
-
-
-def wait_http(url: str, timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer in {timeout_s}s")
 
 
 def wait_port(port: int, timeout_s: float = 30) -> None:
@@ -118,7 +107,7 @@ def measure(rates: list[float], duration_s: float, say: Any) -> list[Row]:
                                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent(),
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
         try:
-            wait_http(f"http://127.0.0.1:{kefu_port}/readyz")
+            wait_ready(kefu, f"http://127.0.0.1:{kefu_port}/readyz", say, "kefu serve")
             wait_port(relay_port)
             return asyncio.run(_rates(rates, duration_s, url, relay_port, kefu_port, tokens, say))
         finally:

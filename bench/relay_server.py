@@ -54,8 +54,13 @@ async def agent(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+async def ready(request: web.Request) -> web.Response:
+    return web.Response(text="ready")
+
+
 def main() -> None:
     app = web.Application()
+    app.router.add_get("/ready", ready)
     app.router.add_post("/api/v1/webchat/sessions", session)
     app.router.add_get("/ws/chat", chat)
     app.router.add_get("/ws/agent", agent)

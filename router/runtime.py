@@ -26,6 +26,7 @@ from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
 from router.auth import AgentTokens, Sessions, SessionSigner
 from router.config.settings import Settings
+from router.media import build_store
 from router.ops import promises
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
@@ -114,7 +115,8 @@ class Runtime:
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.sessions = Sessions(self.store, self.tokens, self.signer)
         self.adapters: dict[tuple[str, str], Adapter] = {}
-        deps = Deps(sink=self.ingestor, store=self.store)
+        self.media = build_store(settings.media, self.data_dir)
+        deps = Deps(sink=self.ingestor, store=self.store, media=self.media)
         for name, account in settings.channels.all():
             cls = adapter_class(name)
             if cls is not None and getattr(account, "enabled", True):
@@ -182,6 +184,7 @@ class Runtime:
         await self._close_store()
 
     async def _close_store(self) -> None:
+        await self.media.aclose()
         await self.store.close()
         await self.archive.aclose()
         if self.embedded is not None:

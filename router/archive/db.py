@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -24,6 +25,7 @@ from kefu_common.errors import ArchiveError
 from router.archive import search
 from router.archive.schema import conversations, events, messages
 from router.archive.snapshot import Snapshot
+from router.models import MediaRef
 from router.store.conversations import merge_record
 
 DB_ERRORS = (DBAPIError, OperationalError, OSError, ConnectionError, TimeoutError)
@@ -303,11 +305,19 @@ def view(r: Any) -> dict[str, Any]:
     }
 
 
+def archived_media(text: str) -> object:
+    """The `media` column: a MediaRef as JSON, or (archived before the media store) the channel's
+    own reference string, shown as it is."""
+    if text.startswith("{"):
+        return msgspec.json.decode(text, type=MediaRef).public()
+    return text
+
+
 def message_view(m: Any) -> dict[str, Any]:
     """An archived message in the shape of router.models.Message.public()."""
     out: dict[str, Any] = {"id": m["id"], "from": m["sender"], "text": m["text"], "ts": m["ts"], "kind": m["kind"]}
     if m["media"]:
-        out["media"] = m["media"]
+        out["media"] = archived_media(m["media"])
     if m["author"]:
         out["agent_id"] = m["author"]
     if m["direction"] == "note":

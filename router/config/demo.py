@@ -1,5 +1,5 @@
 """The built-in demo: web chat, pools `presale` and `aftersale`, agents alice and bob, and the
-bot answering order and logistics questions from config/orders-demo.yaml.
+bot taking the first turn (FAQ, and orders from config/orders-demo.yaml).
 
 Tokens are random per data dir and kept there, so a browser stays signed in across restarts.
 The demo routes with the default rule set that ships in config/ (packaged as `kefu_config`).
@@ -49,8 +49,8 @@ def demo_settings(data_dir: Path) -> Settings:
                           pools=("aftersale",), skills={"aftersale": 3}, max_chats=5),
         ),
         routing=RoutingSettings(rules=str(rules) if rules else None, default_pool="presale"),
-        # The rules send logistics and order-status questions to the bot first (and everything
-        # off hours); its hours match the rules' `business` calendar.
+        # The rules let the bot take the first turn of every conversation except complaints,
+        # requests for a person, refunds and returns; its hours match the rules' `business` calendar.
         bot=BotSettings(orders=str(orders) if (orders := config_file("orders-demo.yaml")) else None,
                         hours=HoursSettings(timezone="Asia/Shanghai", days="mon-sun", hours="09:00-22:00")),
         source="<demo>",

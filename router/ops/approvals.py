@@ -9,7 +9,6 @@ in lua/approval.lua; the transcript note follows, keyed by the approval, so it i
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from typing import Any
@@ -18,13 +17,12 @@ from kefu_common.errors import AuthError, ProtocolError
 from router.auth import Principal
 from router.config.settings import Settings
 from router.models import Role, new_id
-from router.ops.desk import checked
 from router.ops.handover import note
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.calls.routing import ApprovalAnswer, ApprovalRequest
 
 MAX_AMOUNT = 1_000_000
-_STATUS = {"not_assigned_to_you": 403}  # unknown_* are 404 and the rest 409, as everywhere
 
 
 def parse_amount(value: Any) -> float:
@@ -57,11 +55,9 @@ class Approvals:
                       client_msg_id: str) -> dict[str, Any]:
         """Record a request (once per client_msg_id); approved at once when within authority."""
         limit = self.authority(who.agent_id)
-        force = "1" if who.can(Role.SUPERVISOR) else "0"
-        res = await checked(self.store, "approval", ["request", new_id("ap"), who.agent_id, cid, f"{amount:g}",
-                                                     reason, time.time(), f"{limit:g}", client_msg_id, force],
-                            "ask for a discount", statuses=_STATUS)
-        approval: dict[str, Any] = json.loads(res[1])
+        approval = await self.store.run(ApprovalRequest(new_id("ap"), who.agent_id, cid, f"{amount:g}", reason,
+                                                        time.time(), f"{limit:g}", client_msg_id,
+                                                        who.can(Role.SUPERVISOR)))
         if approval["auto"]:
             text = (f"Discount {_yuan(approval['amount'])} approved automatically (within {who.name}'s "
                     f"authority of {_yuan(limit)}). Reason: {reason or '-'}")
@@ -71,9 +67,7 @@ class Approvals:
     async def answer(self, who: Principal, apid: str, approved: bool, text: str) -> dict[str, Any]:
         if not who.can(Role.SUPERVISOR):
             raise AuthError("only supervisors and admins answer approval requests", status=403)
-        res = await checked(self.store, "approval", ["answer", apid, who.agent_id, "1" if approved else "0", text,
-                                                     time.time()], f"answer {apid}", statuses=_STATUS)
-        approval: dict[str, Any] = json.loads(res[1])
+        approval = await self.store.run(ApprovalAnswer(apid, who.agent_id, approved, text, time.time()))
         verdict = "approved" if approved else "rejected"
         line = (f"Discount {_yuan(approval['amount'])} asked by {approval['agent']} "
                 f"({approval.get('reason') or 'no reason given'}): {verdict} by {who.name}")

@@ -11,27 +11,17 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from kefu_common.errors import ProtocolError
 from router.auth import Principal
 from router.models import Role, new_id
 from router.pipeline.transcript import Transcript
 from router.store import Store
+from router.store.calls.routing import Close, Transfer
 
 
 class Waker(Protocol):
     """The timer runner, as the operations that schedule a timer due now see it."""
 
     def wake(self) -> None: ...
-
-
-async def checked(store: Store, script: str, args: list[Any], doing: str, *, default: int = 409,
-                  statuses: Mapping[str, int] | None = None) -> list[Any]:
-    """Run a routing script that answers {'ok', ...} or {'err', reason}; a refusal raises
-    (ProtocolError.refusal: `statuses` by code, else `default`)."""
-    res: list[Any] = await store.call(script, args)
-    if res[0] != "ok":
-        raise ProtocolError.refusal(res[1], doing, statuses, default=default)
-    return res
 
 
 class Desk:
@@ -52,13 +42,11 @@ class Desk:
         return {"type": "assigned", "conversation": {**conv, "customer": customer}, "messages": messages}
 
     async def close(self, cid: str, who: Principal, resolution: str) -> None:
-        force = "1" if who.can(Role.SUPERVISOR) else "0"
-        await checked(self.store, "close", [cid, who.agent_id, time.time(), resolution, force], f"close {cid}")
+        await self.store.run(Close(cid, who.agent_id, time.time(), resolution, who.can(Role.SUPERVISOR)))
 
     async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
         """The script moves the chat and, in the same step, owes its note (router/ops/handover.py)."""
-        force = "1" if who.can(Role.SUPERVISOR) else "0"
-        res = await checked(self.store, "transfer", [cid, who.agent_id, force, kind, target, time.time(), note,
-                                                     new_id("tr")], f"transfer {cid}")
+        moved = await self.store.run(Transfer(cid, who.agent_id, who.can(Role.SUPERVISOR), kind, target,
+                                              time.time(), note, new_id("tr")))
         self.timers.wake()  # the note is due now
-        return {"outcome": str(res[1]), "to": str(res[2])}
+        return {"outcome": moved.outcome, "to": moved.to}

@@ -12,8 +12,9 @@ import logging
 import time
 from collections.abc import Container
 
-from router.ops.desk import Waker, checked
+from router.ops.desk import Waker
 from router.store import Store
+from router.store.calls.routing import Status
 
 log = logging.getLogger("kefu.presence")
 
@@ -29,8 +30,8 @@ class Presence:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def set_status(self, aid: str, status: str, reason: str) -> None:
-        res = await checked(self.store, "status", [aid, status, time.time(), reason], "set status", default=404)
-        if int(res[2]):
+        changed = await self.store.run(Status(aid, status, time.time(), reason))
+        if changed.requeued:
             self.timers.wake()  # the script scheduled the handovers' notes and texts: due now
 
     def agent_left(self, aid: str, restart: bool = True) -> None:

@@ -200,12 +200,12 @@ class RouteWorker(StreamLoop):
         """Remember which conversation each customer media id arrived in, before the message is
         routed: the console serves a file only to staff who may see such a conversation, and an
         entry re-read after a crash writes the same member again."""
-        with_media = [m for m in msgs if m.media and m.conversation_id]
+        with_media = [m for m in msgs if m.native_media and m.conversation_id]
         if not with_media:
             return
         pipe = self.store.client.pipeline(transaction=False)
         for m in with_media:
-            key = self.keys.media_convs(m.channel, m.account, str(m.media))
+            key = self.keys.media_convs(m.channel, m.account, str(m.native_media))
             pipe.sadd(key, str(m.conversation_id))
             pipe.expire(key, MEDIA_TTL_S)
         await pipe.execute()

@@ -82,6 +82,22 @@ class Conversations:
         rows: list[dict[str, str]] = await pipe.execute()
         return [conversation(r) for r in rows if r]
 
+    async def updated_before(self, before: str, offset: int, count: int) -> list[tuple[str, float]]:
+        """(id, last update) of conversations updated at or before `before` (epoch s, or '+inf'),
+        newest first, skipping the first `offset`: the listing's pages walk the index by score."""
+        page: list[tuple[str, float]] = await self._r.zrevrangebyscore(
+            self._k.conv_index, before, "-inf", start=offset, num=count, withscores=True)
+        return page
+
+    async def held(self, ids: list[str]) -> list[bool]:
+        """Whether Redis still holds each conversation (the archive lists those it no longer does)."""
+        if not ids:
+            return []
+        pipe = self._r.pipeline(transaction=False)
+        for cid in ids:
+            pipe.exists(self._k.conv(cid))
+        return [bool(n) for n in await pipe.execute()]
+
     async def recent_ids(self, count: int) -> list[str]:
         """The `count` most recently updated conversation ids, newest first."""
         ids: list[str] = await self._r.zrevrange(self._k.conv_index, 0, count - 1)

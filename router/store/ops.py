@@ -52,6 +52,13 @@ class OpsRecords:
         return [PoolQueue(id=pool, queued=rows[3 * i], waiting=tuple(rows[3 * i + 1]), free_agents=rows[3 * i + 2])
                 for i, pool in enumerate(pool_ids)]
 
+    async def queue_head(self, pool: str) -> tuple[int, float | None]:
+        """How many wait in a pool's queue, and since when its head has waited (None: nobody)."""
+        head = await self._r.zrange(self._k.pool_queue(pool), 0, 0)
+        depth = await self._r.zcard(self._k.pool_queue(pool))
+        queued_at = await self._r.hget(self._k.conv(head[0]), "queued_at") if head else None
+        return int(depth), float(queued_at) if queued_at else None
+
     async def approvals_pending(self) -> int:
         return int(await self._r.zcard(self._k.approvals_pending))
 

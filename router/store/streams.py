@@ -62,5 +62,20 @@ class Streams:
     async def mark_sent(self, mid: str, ttl_s: int) -> None:
         await self._r.set(self._k.outbound_sent(mid), "1", ex=ttl_s)
 
+    async def length(self, stream: str) -> int:
+        return int(await self._r.xlen(stream))
+
+    async def backlog(self, stream: str) -> tuple[int, int]:
+        """(pending, lag) of the stream's one consumer group. Redis 7 reports the lag; on 6.2
+        acked entries are deleted, so what is left beyond the pending ones is the lag."""
+        groups = await self._r.xinfo_groups(stream)
+        if not groups:
+            return 0, await self.length(stream)
+        pending = int(groups[0].get("pending") or 0)
+        lag = groups[0].get("lag")
+        if lag is None:
+            return pending, max(await self.length(stream) - pending, 0)
+        return pending, int(lag)
+
     async def dead_letter(self, fields: dict[str, Any], maxlen: int) -> None:
         await self._r.xadd(self._k.dead, fields, maxlen=maxlen, approximate=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from router.models import Message, decode_message
 from router.store.keys import Keys
 
 
@@ -17,6 +18,11 @@ class Transcripts:
         """The encoded messages (the entries' 'm' field) of the last `limit`, oldest first."""
         rows = await self._r.xrevrange(self._k.transcript(cid), count=limit)
         return [fields["m"] for _, fields in reversed(rows)]
+
+    async def messages(self, cid: str) -> list[Message]:
+        """The whole transcript, oldest first."""
+        rows = await self._r.xrange(self._k.transcript(cid))
+        return [decode_message(fields["m"]) for _, fields in rows]
 
     async def deliveries(self, cid: str) -> dict[str, str]:
         """Message id -> delivery status JSON."""

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from kefu_common.errors import AuthError, ProtocolError
+from router.archive.db import DB_ERRORS
 from router.auth import COOKIE_TTL_S, Principal
 from router.bot.orders import STATE_LABELS, Order, OrderService
 from router.runtime import RUNTIME, Runtime
@@ -87,10 +88,29 @@ async def history(request: web.Request) -> web.Response:
     ids = await rt.store.customers.conversation_ids(cust, HISTORY_CONVERSATIONS)
     out = []
     for conv in await rt.store.conversations.many(ids):
-        out.append({**conv.view(), "chat": conv.chat,
+        out.append({**conv.view(), "chat": conv.chat, "archived": False,
                     "transcript": await rt.transcript.public(conv.id, HISTORY_MESSAGES)})
-    out.sort(key=lambda c: c.get("created") or 0, reverse=True)
-    return web.json_response({"customer": customer.view(), "conversations": out})
+    archived, archive_state = await _archived_history(rt, cust, {c["id"] for c in out})
+    out = sorted(out + archived, key=lambda c: c.get("created") or 0, reverse=True)[:HISTORY_CONVERSATIONS]
+    return web.json_response({"customer": customer.view(), "conversations": out, "archive": archive_state})
+
+
+async def _archived_history(rt: Runtime, cust: str, live: set[str]) -> tuple[list[dict[str, Any]], str]:
+    """The customer's conversations only the archive holds now (retention dropped them from
+    Redis), so months-old chats show beside today's. The panel still answers from Redis while
+    the archive is starting or unreachable, and says so ("starting" / "unavailable")."""
+    if not rt.archive.ready.is_set():
+        return [], "starting"
+    try:
+        rows = await rt.archive.customer_conversations(cust, HISTORY_CONVERSATIONS)
+        out = []
+        for row in rows:
+            if row["id"] in live:
+                continue
+            out.append({**row, "transcript": await rt.archive.transcript(row["id"], HISTORY_MESSAGES)})
+    except DB_ERRORS:
+        return [], "unavailable"
+    return out, "ok"
 
 
 def order_service(rt: Runtime) -> OrderService | None:

@@ -16,7 +16,7 @@ from router.archive.schema import conversations
 from router.archive.search import snippet_of
 from router.archive.tokens import query_tokens
 from router.auth import Principal
-from router.models import Role, decode_message
+from router.models import Role
 from router.runtime import RUNTIME, Runtime
 from router.web.api import principal
 
@@ -87,7 +87,6 @@ async def search(request: web.Request) -> web.Response:
 
 async def _live_matches(rt: Runtime, who: Principal, toks: list[str], since: float | None,
                         until: float | None) -> list[dict[str, Any]]:
-    k = rt.store.keys
     if who.can(Role.SUPERVISOR):
         ids = await rt.store.conversations.recent_ids(LIVE_SCAN)
     else:
@@ -100,8 +99,7 @@ async def _live_matches(rt: Runtime, who: Principal, toks: list[str], since: flo
             continue
         if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
             continue
-        entries = await rt.store.client.xrange(k.transcript(conv["id"]))
-        msgs = [decode_message(f["m"]) for _, f in entries]
+        msgs = await rt.store.transcripts.messages(conv["id"])
         customer = await rt.store.customer(conv["customer_id"] or "") or {}
         hay = "\n".join([m.text for m in msgs] + [customer.get("name", "")] + customer.get("identities", [])).lower()
         if all(t in hay for t in toks):
@@ -164,7 +162,6 @@ def _fits(who: Principal, view_name: str, c: dict[str, Any]) -> bool:
 async def _redis_page(rt: Runtime, who: Principal, view_name: str, after: str,
                       limit: int) -> tuple[list[dict[str, Any]], str | None]:
     """Conversations Redis holds, by last update; the cursor is 'r:SCORE:ID' of the last one."""
-    k = rt.store.keys
     if not who.can(Role.SUPERVISOR):
         # An agent's live conversations are their open set (small); what they closed is read
         # from the archive, where it is within a second of the close.
@@ -185,8 +182,7 @@ async def _redis_page(rt: Runtime, who: Principal, view_name: str, after: str,
     out: list[dict[str, Any]] = []
     offset = 0
     while len(out) < limit:
-        page: list[tuple[str, float]] = await rt.store.client.zrevrangebyscore(
-            k.conv_index, hi, "-inf", start=offset, num=limit * 2, withscores=True)
+        page = await rt.store.conversations.updated_before(hi, offset, limit * 2)
         if not page:
             return out, None
         offset += len(page)
@@ -224,10 +220,8 @@ async def _archive_page(rt: Runtime, who: Principal, view_name: str, after: str,
     except DB_ERRORS:
         raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
     # For supervisors the Redis phase listed every conversation Redis still holds.
-    pipe = rt.store.client.pipeline(transaction=False)
-    for r in rows:
-        pipe.exists(rt.store.keys.conv(r["id"]))
-    live = await pipe.execute() if who.can(Role.SUPERVISOR) else [0] * len(rows)
+    live = await rt.store.conversations.held([r["id"] for r in rows]) if who.can(Role.SUPERVISOR) \
+        else [False] * len(rows)
     out = [view(r) for r, in_redis in zip(rows, live, strict=True) if not in_redis and r["id"] not in shown][:limit]
     if len(rows) < limit * 2 and len(out) < limit:
         return out, None

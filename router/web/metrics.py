@@ -52,26 +52,9 @@ def _gauge(name: str, doc: str, labels: list[str], rows: Iterable[tuple[tuple[st
     return fam
 
 
-async def _stream(rt: Runtime, stream: str) -> tuple[float, float]:
-    """(pending, lag) of the stream's one consumer group. Redis 7 reports the lag; on 6.2 acked
-    entries are deleted, so what is left beyond the pending ones is the lag."""
-    client = rt.store.client
-    groups = await client.xinfo_groups(stream)
-    if not groups:
-        return 0.0, float(await client.xlen(stream))
-    group = groups[0]
-    pending = float(group.get("pending") or 0)
-    lag = group.get("lag")
-    if lag is None:
-        lag = max(float(await client.xlen(stream)) - pending, 0.0)
-    return pending, float(lag)
-
-
 async def gather(rt: Runtime) -> list[Metric]:
-    keys, client, now = rt.store.keys, rt.store.client, time.time()
-    started = time.perf_counter()
-    await client.ping()
-    rtt = time.perf_counter() - started
+    store, now = rt.store, time.time()
+    rtt = await store.round_trip()
     families: list[Metric] = [
         _gauge("kefu_redis_rtt_seconds", "Round trip of a PING to Redis, measured at this scrape", [], [((), rtt)]),
         _counter("kefu_messages_in", "Customer messages this process accepted, by channel", ["channel"],
@@ -98,25 +81,24 @@ async def gather(rt: Runtime) -> list[Metric]:
 
     depth, oldest = [], []
     for pool in rt.settings.pool_ids():
-        head = await client.zrange(keys.pool_queue(pool), 0, 0)
-        depth.append(((pool,), float(await client.zcard(keys.pool_queue(pool)))))
-        queued_at = await client.hget(keys.conv(head[0]), "queued_at") if head else None
-        oldest.append(((pool,), max(now - float(queued_at), 0.0) if queued_at else 0.0))
+        waiting, queued_at = await store.ops.queue_head(pool)
+        depth.append(((pool,), float(waiting)))
+        oldest.append(((pool,), max(now - queued_at, 0.0) if queued_at is not None else 0.0))
     families.append(_gauge("kefu_queue_depth", "Conversations waiting in a pool's queue", ["pool"], depth))
     families.append(_gauge("kefu_queue_oldest_wait_seconds", "How long the head of a pool's queue has waited",
                            ["pool"], oldest))
     pending, lag = [], []
-    for name, stream in (("inbound", keys.inbound), ("outbound", keys.outbound)):
-        p, lg = await _stream(rt, stream)
-        pending.append(((name, "0"), p))
-        lag.append(((name, "0"), lg))
+    for name, stream in (("inbound", store.keys.inbound), ("outbound", store.keys.outbound)):
+        p, lg = await store.streams.backlog(stream)
+        pending.append(((name, "0"), float(p)))
+        lag.append(((name, "0"), float(lg)))
     families.append(_gauge("kefu_stream_pending", "Entries read but not acked, by stream and partition",
                            ["stream", "partition"], pending))
     families.append(_gauge("kefu_stream_lag", "Entries not yet read by the group, by stream and partition",
                            ["stream", "partition"], lag))
     families.append(_gauge("kefu_dead_letters", "Replies in the dead-letter stream", [],
-                           [((), float(await client.xlen(keys.dead)))]))
-    poisoned = await dead_letter_counts(rt.store)
+                           [((), float(await store.streams.length(store.keys.dead)))]))
+    poisoned = await dead_letter_counts(store)
     families.append(_gauge("kefu_stream_dead_letters", "Stream entries that could not be parsed or handled, "
                            "by stream", ["stream"], [((name,), float(n)) for name, n in poisoned.items()]))
     states = rt.supervisor.states.values()
@@ -124,7 +106,7 @@ async def gather(rt: Runtime) -> list[Metric]:
                            ["service"], [((st.name,), 1.0 if st.up else 0.0) for st in states]))
     families.append(_counter("kefu_service_crashes", "Crashes of a service of this process, each restarted",
                              ["service"], [((st.name,), float(st.crashes)) for st in states]))
-    stats: dict[str, str] = await client.hgetall(keys.bot_stats)
+    stats = await store.bot.stats()
     bot = {k: float(stats.get(k) or 0) for k in ("conversations", "resolved", "handed_off")}
     families.append(_counter("kefu_bot_conversations", "Conversations the bot took, by how they ended",
                              ["result"], [(("all",), bot["conversations"]), (("resolved",), bot["resolved"]),

@@ -86,8 +86,10 @@ def spec() -> dict[str, Any]:
                               auth=False),
             },
             "/api/v1/customers/{id}/history": {"get": _op(
-                "A customer's conversations on every channel, newest first, with their messages",
-                "{customer, conversations: [...]}; 403 unless one of your conversations is theirs", params=_ID)},
+                "A customer's conversations on every channel, newest first, with their messages: live ones "
+                "from Redis and those retention left only in the archive (\"archived\": true)",
+                "{customer, conversations: [...], archive: ok|starting|unavailable}; 403 unless one of your "
+                "conversations is theirs", params=_ID)},
             "/api/v1/customers/{id}/orders": {"get": _op(
                 "A customer's orders from the shop's OrderService", "{orders: [...]}; 404 no_order_service",
                 params=_ID)},

@@ -98,7 +98,7 @@ async def test_bad_json_and_missing_update_id_are_400(telegram_base: str, store:
 def test_parse_kinds(extra: dict[str, Any], kind: Kind, text: str, media: str | None) -> None:
     m = parse_update("shopbot", update(5, **extra))
     assert m is not None
-    assert (m.kind, m.text, m.media, m.native_id, m.customer_name) == (kind, text, media, "5", "Ivan P")
+    assert (m.kind, m.text, m.native_media, m.native_id, m.customer_name) == (kind, text, media, "5", "Ivan P")
     assert m.raw == update(5, **extra)
 
 

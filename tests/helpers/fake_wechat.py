@@ -1,8 +1,15 @@
-"""A fake WeChat API on loopback: `cgi-bin/token` and `cgi-bin/message/custom/send`.
+"""A fake WeChat API on loopback: `cgi-bin/token`, `cgi-bin/message/custom/send`, and the
+temporary media of `cgi-bin/media/get` and `cgi-bin/media/upload`.
 
 Scriptable: push errcodes onto `script` and the next sends answer them in order (0 is
 success); `status_script` answers HTTP statuses instead. Every attempt is kept in `attempts`;
 the sends WeChat took, in `sent`.
+
+Media as at WeChat: `add_media` puts a customer's file where `media/get` serves it (a video as
+JSON with a `video_url` to download, everything else as bytes with `Content-Disposition`); an
+error is a JSON body sent as `text/plain`. `get_script` answers the next gets with errcodes or
+HTTP statuses (100 to 599 are statuses). `media/upload` keeps what it took in `uploaded`, and
+`custom/send` of an image, voice or video refuses a media id that was not uploaded (40007).
 """
 
 from __future__ import annotations
@@ -12,9 +19,22 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+UPLOAD_LIMITS = {"image": 10 * 1024 * 1024, "voice": 2 * 1024 * 1024, "video": 10 * 1024 * 1024,
+                 "thumb": 64 * 1024}
+"""Temporary media WeChat takes, by type: bytes at most."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    type: str
+    filename: str
+    content_type: str
+    data: bytes
 
 
 class FakeWechat:
@@ -31,6 +51,11 @@ class FakeWechat:
         self.hold_tokens: asyncio.Event | None = None
         """When set to an Event, token answers wait for it: a test orders processes' steps."""
         self.valid_tokens: set[str] = set()
+        self.media: dict[str, tuple[str, str, bytes]] = {}
+        """media id -> (content type, file name, bytes): what customers sent, for media/get."""
+        self.get_script: list[int] = []
+        self.gets: list[str] = []
+        self.uploaded: dict[str, Upload] = {}
         self._n = itertools.count(1)
         self.base = ""
 
@@ -38,6 +63,9 @@ class FakeWechat:
         app = web.Application()
         app.router.add_get("/cgi-bin/token", self.token)
         app.router.add_post("/cgi-bin/message/custom/send", self.send)
+        app.router.add_get("/cgi-bin/media/get", self.media_get)
+        app.router.add_post("/cgi-bin/media/upload", self.media_upload)
+        app.router.add_get("/video/{media_id}", self.video_download)
         return app
 
     async def token(self, request: web.Request) -> web.Response:
@@ -66,9 +94,70 @@ class FakeWechat:
         if token not in self.valid_tokens:
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
         code = self.script.pop(0) if self.script else 0
+        mtype = body.get("msgtype")
+        if code == 0 and mtype in ("image", "voice", "video") and \
+                body.get(mtype, {}).get("media_id") not in self.uploaded:
+            code = 40007
         if code == 0:
             self.sent.append(body)
         return web.json_response({"errcode": code, "errmsg": "ok" if code == 0 else f"scripted {code}"})
+
+    def add_media(self, data: bytes, content_type: str, name: str = "") -> str:
+        """A file a customer sent; returns the media id a callback would carry."""
+        media_id = f"MEDIA_{next(self._n)}_{len(self.media)}"
+        self.media[media_id] = (content_type, name or media_id, data)
+        return media_id
+
+    def _error(self, code: int, msg: str) -> web.Response:
+        # WeChat answers media errors as JSON labelled text/plain.
+        return web.Response(text=json.dumps({"errcode": code, "errmsg": msg}), content_type="text/plain")
+
+    async def media_get(self, request: web.Request) -> web.StreamResponse:
+        media_id = request.query.get("media_id", "")
+        self.gets.append(media_id)
+        if self.get_script:
+            code = self.get_script.pop(0)
+            if 100 <= code < 600:
+                return web.Response(status=code, text="busy")
+            return self._error(code, f"scripted {code}")
+        if request.query.get("access_token", "") not in self.valid_tokens:
+            return self._error(40001, "invalid credential")
+        if media_id not in self.media:
+            return self._error(40007, "invalid media_id")
+        ctype, name, data = self.media[media_id]
+        if ctype.startswith("video/"):
+            return web.json_response({"video_url": f"{self.base}/video/{media_id}"})
+        return web.Response(body=data, headers={
+            "Content-Type": ctype, "Content-Disposition": f'attachment; filename="{name}"'})
+
+    async def video_download(self, request: web.Request) -> web.Response:
+        found = self.media.get(request.match_info["media_id"])
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[2], content_type=found[0])
+
+    async def media_upload(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token", "") not in self.valid_tokens:
+            return self._error(40001, "invalid credential")
+        mtype = request.query.get("type", "")
+        limit = UPLOAD_LIMITS.get(mtype)
+        if limit is None:
+            return self._error(40004, "invalid media type")
+        form = await request.post()
+        field = form.get("media")
+        if not isinstance(field, web.FileField):
+            return self._error(41005, "media data missing")
+        data = field.file.read()
+        if not data or len(data) > limit:
+            return self._error(40006, "invalid media size")
+        media_id = f"UP_{mtype}_{next(self._n)}"
+        self.uploaded[media_id] = Upload(mtype, field.filename, field.content_type, data)
+        return web.json_response({"type": mtype, "media_id": media_id, "created_at": 1_700_000_000})
+
+    def sent_media(self, openid: str) -> list[Upload]:
+        """What the customer was sent as image, voice or video, in order, as uploaded."""
+        return [self.uploaded[m[m["msgtype"]]["media_id"]] for m in self.sent
+                if m["touser"] == openid and m["msgtype"] in ("image", "voice", "video")]
 
     def expire_tokens(self) -> None:
         """As if WeChat expired every token (42001 follows for the cached one)."""
@@ -103,6 +192,20 @@ def text_xml(openid: str, content: str, msg_id: int, create_time: int = 1_700_00
     return (f"<xml><ToUserName><![CDATA[{to}]]></ToUserName>"
             f"<FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{create_time}</CreateTime>"
             f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>"
+            f"<MsgId>{msg_id}</MsgId></xml>")
+
+
+def media_xml(openid: str, mtype: str, media_id: str, msg_id: int, create_time: int = 1_700_000_000,
+              recognition: str = "") -> str:
+    """An image, voice, video or shortvideo callback, as WeChat posts it."""
+    extra = {"image": f"<PicUrl><![CDATA[http://mmbiz.example/{media_id}]]></PicUrl>",
+             "voice": "<Format><![CDATA[amr]]></Format>" + (
+                 f"<Recognition><![CDATA[{recognition}]]></Recognition>" if recognition else ""),
+             "video": "<ThumbMediaId><![CDATA[THUMB]]></ThumbMediaId>",
+             "shortvideo": "<ThumbMediaId><![CDATA[THUMB]]></ThumbMediaId>"}[mtype]
+    return (f"<xml><ToUserName><![CDATA[gh_shop]]></ToUserName>"
+            f"<FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{create_time}</CreateTime>"
+            f"<MsgType><![CDATA[{mtype}]]></MsgType><MediaId><![CDATA[{media_id}]]></MediaId>{extra}"
             f"<MsgId>{msg_id}</MsgId></xml>")
 
 

@@ -140,3 +140,18 @@ def test_group_key_merges_trivial_differences(a: str, b: str) -> None:
 def test_group_key_keeps_different_questions_apart() -> None:
     assert group_key("衣服起球怎么办") != group_key("衣服缩水怎么办")
     assert group_key("吗") != ""
+
+
+def test_a_kb_tokenizer_copies_the_shared_dictionary_and_keeps_its_words_to_itself() -> None:
+    """The FAQ's tokenizer starts from jieba's loaded dictionary (no second load at start-up)
+    and its KB words never reach the shared one the archive's search tokens use."""
+    import jieba
+
+    from router.bot.text import tokenizer
+
+    word = "蛋蛋包邮码测"
+    tk = tokenizer(frozenset({word}))
+    assert tk.initialized and tk.FREQ is not jieba.dt.FREQ
+    assert word in tk.lcut(f"{word}好", HMM=False)
+    assert word not in jieba.dt.FREQ and word not in jieba.lcut(f"{word}好", HMM=False)
+    assert tk.FREQ["发票"] == jieba.dt.FREQ["发票"]  # the same dictionary underneath
