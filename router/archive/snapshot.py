@@ -40,19 +40,18 @@ def _json(raw: str | None) -> Any:
         return raw
 
 
-<<<<<<< HEAD
 def _text(s: str | None) -> str:
     """Text as both databases keep it: PostgreSQL's text cannot hold NUL, which a customer can
     send; U+FFFD stands in for it, as for any character that cannot be shown."""
     return (s or "").replace("\x00", "\ufffd")
-=======
+
+
 def _media(m: Message) -> str | None:
     """The media ref as JSON (the archive's `media` column is text); a message from before the
     media store keeps the channel's reference string."""
     if m.media is not None:
         return msgspec.json.encode(m.media).decode()
     return m.native_media
->>>>>>> main
 
 
 def _num(v: str | None) -> float | None:
@@ -69,11 +68,7 @@ async def take(store: Store, cid: str) -> Snapshot | None:
     msgs = [decode_message(m) for m in encoded]
     rows = [{
         "conversation_id": cid, "seq": i, "id": m.id, "direction": m.direction.value, "sender": m.sender.value,
-<<<<<<< HEAD
-        "kind": m.kind.value, "author": m.agent_id, "text": _text(m.text), "ts": m.ts, "media": m.media,
-=======
-        "kind": m.kind.value, "author": m.agent_id, "text": m.text, "ts": m.ts, "media": _media(m),
->>>>>>> main
+        "kind": m.kind.value, "author": m.agent_id, "text": _text(m.text), "ts": m.ts, "media": _media(m),
         "delivery": delivery.get(m.id),
     } for i, m in enumerate(msgs)]
     events = []
