@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -251,8 +251,14 @@ class Archive:
             n: int = (await conn.execute(sa.select(sa.func.count()).select_from(conversations))).scalar_one()
             return n
 
-    async def prune(self, closed_before: float, batch: int = 1000) -> int:
-        """Delete conversations closed before `closed_before`, a batch per transaction."""
+    async def prune(self, closed_before: float, batch: int = 1000,
+                    files: Callable[[Sequence[str]], Awaitable[object]] | None = None) -> int:
+        """Delete conversations closed before `closed_before`, a batch per transaction.
+
+        `files` deletes the batch's media first (router/media: retention follows the
+        conversation's): should it fail, the rows stay and the next prune tries the batch again;
+        should the rows' delete fail after it, the next prune finds them and the files already gone.
+        """
         total = 0
         while True:
             async with self.engine.begin() as conn:
@@ -260,6 +266,8 @@ class Archive:
                                           .limit(batch))).scalars().all()
                 if not ids:
                     return total
+                if files is not None:
+                    await files(ids)
                 await self.before_delete(conn, ids)
                 await conn.execute(sa.delete(messages).where(messages.c.conversation_id.in_(ids)))
                 await conn.execute(sa.delete(events).where(events.c.conversation_id.in_(ids)))

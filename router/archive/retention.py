@@ -4,7 +4,9 @@ A conversation's Redis keys go `redis_after_close_s` after it closed, and only o
 holds its latest close (purge.lua checks both in the same step as the deletes). The customer,
 their channel identities and their last agent (sticky routing) stay in Redis. The per-message
 idempotency marks of its messages go too: a channel retries a webhook for minutes, not for the
-retention time. Archive rows older than `archive_days` are pruned.
+retention time. Archive rows older than `archive_days` are pruned, and the conversation's files
+in the media store with them (a file lives as long as the history that shows it); uploads a web
+chat customer never sent go after `media.pending_s`.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 
 from router.archive.db import DB_ERRORS, Archive
+from router.media.base import MediaStore
 from router.pipeline.streams import keep_going
 from router.store import Store
 from router.store.calls.background import Purge
@@ -28,9 +32,11 @@ class Retention:
     name = "retention"
 
     def __init__(self, store: Store, archive: Archive, redis_after_close_s: float, archive_days: float,
-                 interval_s: float = 60.0) -> None:
+                 interval_s: float = 60.0, media: MediaStore | None = None, pending_s: float = 86400.0) -> None:
         self.store = store
         self.archive = archive
+        self.media = media
+        self.pending_s = pending_s
         self.after_s = redis_after_close_s
         self.archive_days = archive_days
         self.interval_s = interval_s
@@ -77,13 +83,20 @@ class Retention:
         if now - self._last_prune >= PRUNE_EVERY_S:
             self._last_prune = now
             try:
-                pruned = await self.archive.prune(now - self.archive_days * 86400)
+                pruned = await self.archive.prune(now - self.archive_days * 86400, files=self._delete_files)
                 if pruned:
                     log.info("archive: pruned %d conversations closed more than %g days ago", pruned, self.archive_days)
-            except DB_ERRORS as exc:
+                if self.media is not None:
+                    await self.media.sweep_pending(now - self.pending_s)
+            except (*DB_ERRORS, OSError) as exc:
                 self._last_prune = 0.0
                 log.warning("archive prune failed, will retry: %s", exc)
         return dropped
+
+    async def _delete_files(self, ids: Sequence[str]) -> None:
+        if self.media is not None:
+            for cid in ids:
+                await self.media.delete_conversation(cid)
 
     async def finish(self) -> None:
         """Delete the transcript, feed entries and message marks of conversations whose routing
