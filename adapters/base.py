@@ -128,10 +128,6 @@ class Deps:
     def keys(self) -> Keys:
         return self.store.keys
 
-    @property
-    def redis(self) -> Any:
-        return self.store.client
-
 
 class CustomerFeed(Protocol):
     """A channel whose customers hold a socket to this router (web chat). router/web serves the
@@ -145,8 +141,9 @@ class CustomerFeed(Protocol):
         """The feed entry of a message the page says it saw last, if the feed still has it."""
         ...
 
-    def inbound(self, chat: str, client_id: str, text: str, name: str = "") -> Message:
-        """A message the customer typed into the socket, keyed by (chat, client_id)."""
+    def inbound(self, chat: str, client_id: str, text: str, name: str = "", media: MediaRef | None = None) -> Message:
+        """A message the customer typed into the socket, keyed by (chat, client_id), with the
+        file they uploaded (already checked to be theirs) when it carries one."""
         ...
 
 
@@ -239,8 +236,8 @@ class Adapter(abc.ABC):
         if total == 1 and not with_file:
             await self.send_part(reply, parts[0], 0)
             return
-        key = self.deps.keys.reply_parts(reply.id)
-        done = int(await self.deps.redis.get(key) or 0)
+        records = self.deps.store.channels
+        done = await records.parts_sent(reply.id)
         if done == 0:
             await self.check_parts(reply, total)
         for i in range(done, total):
@@ -249,7 +246,7 @@ class Adapter(abc.ABC):
             else:
                 assert reply.media is not None
                 await self.send_media(reply, reply.media, i)
-            await self.deps.redis.set(key, i + 1, ex=DEDUPE_TTL_S)
+            await records.mark_parts_sent(reply.id, i + 1, DEDUPE_TTL_S)
 
     async def check_parts(self, reply: Reply, parts: int) -> None:  # noqa: B027 -- optional hook
         """Refuse (PermanentChannelError) a reply of `parts` messages the channel cannot take

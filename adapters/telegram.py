@@ -18,7 +18,6 @@ from typing import Any, ClassVar, Literal
 
 import aiohttp
 import msgspec
-import redis.asyncio as aioredis
 from aiohttp import web
 from telegram import Bot, InputFile
 from telegram import Message as TgMessage
@@ -86,8 +85,7 @@ class TelegramAdapter(WebhookAdapter):
     def __init__(self, cfg: TelegramBotSettings, deps: Deps, pacer: Pacer | None = None) -> None:
         super().__init__(cfg.bot, deps)
         self.cfg = cfg
-        self.redis: aioredis.Redis = deps.redis
-        self.keys = deps.keys
+        self.moves = deps.store.telegram
         self.bot, self._requests = make_bot(cfg)
         self.pacer = pacer or pacer_for(self.limits)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -250,15 +248,14 @@ class TelegramAdapter(WebhookAdapter):
 
     # -- outbound -----------------------------------------------------------------------------
     async def send_part(self, reply: Reply, text: str, index: int) -> None:
-        chat = str(await self.redis.get(self.keys.telegram_migrated(self.account, reply.chat)) or reply.chat)
+        chat = await self.moves.moved_to(self.account, reply.chat) or reply.chat
         await self._send_part(reply.chat, chat, lambda to: self.bot.send_message(chat_id=_chat_id(to), text=text))
 
     async def send_media(self, reply: Reply, media: MediaRef, index: int) -> None:
         """The file by the file_id Telegram gave it the last time this bot sent it, else its bytes
         (sendPhoto for pictures, sendVoice, sendVideo, sendDocument for the rest)."""
-        chat = str(await self.redis.get(self.keys.telegram_migrated(self.account, reply.chat)) or reply.chat)
-        records = self.deps.store.telegram
-        known = await records.file_id(self.account, media.id)
+        chat = await self.moves.moved_to(self.account, reply.chat) or reply.chat
+        known = await self.moves.file_id(self.account, media.id)
         method, field = _send_method(media)
         payload: str | InputFile = known if known else InputFile(
             await self.media_bytes(media), filename=media.name or f"{media.kind.value}")
@@ -266,7 +263,7 @@ class TelegramAdapter(WebhookAdapter):
             chat_id=_chat_id(to), **{field: payload}))
         file_id = _file_id(sent, field)
         if file_id and file_id != known:
-            await records.remember_file_id(self.account, media.id, file_id, FILE_ID_TTL_S)
+            await self.moves.remember_file_id(self.account, media.id, file_id, FILE_ID_TTL_S)
 
     async def _send_part(self, original: str, chat: str,
                          call: Callable[[str], Awaitable[TgMessage]]) -> TgMessage:
@@ -283,7 +280,7 @@ class TelegramAdapter(WebhookAdapter):
                 if not follow:
                     raise PermanentChannelError("the Telegram group moved twice while sending") from None
                 chat = str(exc.new_chat_id)
-                await self.redis.set(self.keys.telegram_migrated(self.account, original), chat)
+                await self.moves.record_move(self.account, original, chat)
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
                 self.pacer.block(chat, seconds)

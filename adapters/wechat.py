@@ -10,12 +10,10 @@ ingested, and answered `success`. Replies go later through `message/custom/send`
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Coroutine, Sequence
 from typing import Any, ClassVar, Literal
 
 import msgspec
-import redis.asyncio as aioredis
 from aiohttp import web
 from wechatpy import parse_message
 
@@ -33,6 +31,7 @@ from adapters.wechat_crypto import (
 )
 from kefu_common.errors import AuthError, PermanentChannelError, ProtocolError
 from router.models import Channel, Kind, MediaRef, Message, Reply, new_id
+from router.store.calls.channels import QuotaRefund, QuotaTake
 
 CHANNEL = Channel("wechat")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -54,22 +53,6 @@ _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "audio/amr"
         "video/mp4": "mp4"}
 UPLOAD_TTL_S = 2 * 86400
 """How long an uploaded file's WeChat media id is reused: WeChat keeps temporary media 3 days."""
-
-# Take one reply from the quota only while the window is open; a bare HINCRBY would recreate
-# an expired hash without its TTL.
-_TAKE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local used = redis.call('HINCRBY', KEYS[1], 'used', 1)
-if used > tonumber(ARGV[1]) then redis.call('HINCRBY', KEYS[1], 'used', -1) return -2 end
-return tonumber(ARGV[1]) - used
-"""
-_REFUND = """
-if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('HGET', KEYS[1], 'used')) > 0 then
-  return redis.call('HINCRBY', KEYS[1], 'used', -1)
-end
-return 0
-"""
-
 
 class WechatAccountSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """One Official Account under `channels.wechat` (a list: several accounts side by side)."""
@@ -105,12 +88,11 @@ class WechatAdapter(WebhookAdapter):
     def __init__(self, cfg: WechatAccountSettings, deps: Deps) -> None:
         super().__init__(cfg.account, deps)
         self.cfg = cfg
-        self.redis: aioredis.Redis = deps.redis
-        self.keys = deps.keys
+        self.store = deps.store
         self.crypto = MessageCrypto(cfg.encoding_aes_key, cfg.app_id) if cfg.encoding_aes_key is not None else None
-        self.api = WechatApi(cfg.account, cfg.app_id, cfg.app_secret, cfg.api_base, deps.redis, deps.keys)
+        self.api = WechatApi(cfg.account, cfg.app_id, cfg.app_secret, cfg.api_base, deps.store)
         self.replay = ReplayGuard(
-            deps.redis, lambda ts, nonce: deps.keys.webhook_nonce(self.channel, self.account, ts, nonce),
+            deps.store.channels, lambda ts, nonce: deps.keys.webhook_nonce(self.channel, self.account, ts, nonce),
             cfg.replay_window_s)
 
     @classmethod
@@ -235,16 +217,11 @@ class WechatAdapter(WebhookAdapter):
 
     async def open_window(self, openid: str) -> None:
         """The customer wrote: a fresh 48-hour window with the full reply quota."""
-        key = self.keys.wechat_quota(self.account, openid)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"used": 0, "opened": time.time()})
-        pipe.expire(key, WINDOW_S)
-        await pipe.execute()
+        await self.store.wechat.open_window(self.account, openid, WINDOW_S)
 
     async def replies_left(self, openid: str) -> int:
         """How many replies the agent may still send this customer; 0 when the window closed."""
-        used = await self.redis.hget(self.keys.wechat_quota(self.account, openid), "used")
-        return 0 if used is None else max(0, QUOTA - int(used))
+        return _left(await self.store.wechat.window(self.account, openid))
 
     async def quota(self, request: web.Request) -> web.Response:
         """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box.
@@ -253,12 +230,11 @@ class WechatAdapter(WebhookAdapter):
         openid = request.match_info["openid"]
         if not await console_access(request).user(self.channel, self.account, openid):
             raise ProtocolError("not_found", "no conversation you can see is with this openid", 404)
-        key = self.keys.wechat_quota(self.account, openid)
-        opened = await self.redis.hget(key, "opened")
+        window = await self.store.wechat.window(self.account, openid)
         return web.json_response({
             "account": self.account, "openid": openid, "quota": QUOTA,
-            "quota_left": await self.replies_left(openid),
-            "window_ends": float(opened) + WINDOW_S if opened else None,
+            "quota_left": _left(window),
+            "window_ends": window[1] + WINDOW_S if window is not None and window[1] else None,
         })
 
     # -- media ----------------------------------------------------------------------------------
@@ -288,20 +264,18 @@ class WechatAdapter(WebhookAdapter):
             raise PermanentChannelError(
                 f"WeChat Official Accounts cannot send this file ({media.mime}) to customers; "
                 "they take pictures (JPEG, PNG, GIF), voice notes (AMR, MP3) and MP4 videos")
-        records = self.deps.store.wechat
-        wechat_id = await records.uploaded(self.account, media.id)
+        wechat_id = await self.store.wechat.uploaded(self.account, media.id)
         if wechat_id is None:
             data = await self.media_bytes(media)
             wechat_id = await self.api.upload(msgtype, data, media.name or f"{media.id}.{_EXT[media.mime]}",
                                               media.mime)
-            await records.remember_upload(self.account, media.id, wechat_id, UPLOAD_TTL_S)
+            await self.store.wechat.remember_upload(self.account, media.id, wechat_id, UPLOAD_TTL_S)
         await self._spend(reply.chat, self.api.send_media(reply.chat, msgtype, wechat_id, media.name or ""))
 
     async def _spend(self, openid: str, send: Coroutine[Any, Any, None]) -> None:
         """Run one send within the customer's window, taking one reply from it (given back when
         the send fails in a way that did not use it)."""
-        key = self.keys.wechat_quota(self.account, openid)
-        left = int(await self.redis.eval(_TAKE, 1, key, QUOTA))
+        left = await self.store.run(QuotaTake(self.account, openid, QUOTA))
         if left < 0:
             send.close()  # never awaited: nothing went out
         if left == -1:
@@ -314,15 +288,20 @@ class WechatAdapter(WebhookAdapter):
             await send
         except PermanentChannelError as exc:
             if exc.code == WINDOW_CLOSED:
-                await self.redis.delete(key)
+                await self.store.wechat.close_window(self.account, openid)
             elif exc.code == UNANSWERED_LIMIT:
-                await self.redis.hset(key, "used", QUOTA)
+                await self.store.wechat.use_up(self.account, openid, QUOTA)
             else:
-                await self.redis.eval(_REFUND, 1, key)
+                await self.store.run(QuotaRefund(self.account, openid))
             raise
         except Exception:
-            await self.redis.eval(_REFUND, 1, key)
+            await self.store.run(QuotaRefund(self.account, openid))
             raise
+
+
+def _left(window: tuple[int, float] | None) -> int:
+    """Replies left in a window (replies used, when it opened); 0 once it has closed."""
+    return 0 if window is None else max(0, QUOTA - window[0])
 
 
 def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:

@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-import redis.asyncio as aioredis
 
 from kefu_common.errors import PermanentChannelError, RetryableChannelError
-from router.store.keys import Keys
+from router.store import Store
+from router.store.calls.channels import LockRelease
 
 log = logging.getLogger("kefu.wechat")
 
@@ -50,23 +50,18 @@ LOCK_MS = 10_000
 TOKEN_MARGIN_S = 300
 """Drop the cached token this much before WeChat's expiry, so no call uses a dying token."""
 
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
 class WechatApi:
     """One account's API: token shared across processes through Redis, refreshed in one place."""
 
     def __init__(self, account: str, app_id: str, app_secret: str, api_base: str,
-                 redis: aioredis.Redis, keys: Keys) -> None:
+                 store: Store) -> None:
         self.account = account
         self.app_id = app_id
         self.app_secret = app_secret
         self.api_base = api_base.rstrip("/")
-        self.redis = redis
-        self.keys = keys
+        self.store = store
+        self.records = store.wechat
+        """The shared token and its refresh lock (router.store.channels.WechatRecords)."""
         self.session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -94,8 +89,7 @@ class WechatApi:
 
     async def token(self) -> str:
         """The shared token, fetching one if there is none."""
-        cached = await self.redis.get(self.keys.wechat_token(self.account))
-        return str(cached) if cached else await self._refresh(stale=None)
+        return await self.records.token(self.account) or await self._refresh(stale=None)
 
     async def _refresh(self, stale: str | None) -> str:
         """Fetch a token while holding the lock; others wait for the token it stores.
@@ -103,29 +97,28 @@ class WechatApi:
         `stale` is the token an API call rejected: only that one is discarded, so a process
         that saw an old token does not throw away the fresh token another process just got.
         """
-        key, lock = self.keys.wechat_token(self.account), self.keys.wechat_token_lock(self.account)
         deadline = asyncio.get_running_loop().time() + LOCK_MS / 1000
         while True:
-            if current := await self._usable(key, stale):
+            if current := await self._usable(stale):
                 return current
             me = secrets.token_hex(8)
-            if await self.redis.set(lock, me, nx=True, px=LOCK_MS):
+            if await self.records.lock(self.account, me, LOCK_MS):
                 try:
                     # Look again now that we hold the lock: the process that held it before may
                     # have stored its token after our look. Fetching anyway would cost a call and,
                     # at WeChat, retire the token that process's sends are using.
-                    return await self._usable(key, stale) or await self._fetch(key)
+                    return await self._usable(stale) or await self._fetch()
                 finally:
-                    await self.redis.eval(_RELEASE, 1, lock, me)
+                    await self.store.run(LockRelease(self.store.keys.wechat_token_lock(self.account), me))
             if asyncio.get_running_loop().time() > deadline:
                 raise RetryableChannelError("another process is still refreshing the access token")
             await asyncio.sleep(0.05)
 
-    async def _usable(self, key: str, stale: str | None) -> str | None:
-        current = await self.redis.get(key)
-        return str(current) if current and current != stale else None
+    async def _usable(self, stale: str | None) -> str | None:
+        current = await self.records.token(self.account)
+        return current if current and current != stale else None
 
-    async def _fetch(self, key: str) -> str:
+    async def _fetch(self) -> str:
         body = await self._call("GET", "token", params={
             "grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret})
         token = body.get("access_token")
@@ -137,7 +130,7 @@ class WechatApi:
                 f"WeChat refused the app id and secret of account {self.account!r} "
                 f"(errcode {code}: {body.get('errmsg', '')})")
         expires = int(body.get("expires_in") or 7200)
-        await self.redis.set(key, token, ex=max(60, expires - TOKEN_MARGIN_S))
+        await self.records.store_token(self.account, token, max(60, expires - TOKEN_MARGIN_S))
         log.info("wechat %s: new access token", self.account)
         return token
 
