@@ -78,7 +78,7 @@ class Runtime:
         self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster, options=settings.redis)
         self.archive = Archive(settings.archive.url or default_url(self.data_dir))
         self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
-                                      settings.archive.claim_idle_ms)
+                                      settings.archive.claim_idle_ms, max_tries=settings.archive.max_tries)
         self.media = build_store(settings.media, self.data_dir)
         self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
                                    settings.retention.archive_days, settings.retention.sweep_interval_s,

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from kefu_common.errors import ArchiveError
@@ -30,6 +30,19 @@ from router.store.conversations import merge_record
 
 DB_ERRORS = (DBAPIError, OperationalError, OSError, ConnectionError, TimeoutError)
 """What a database outage looks like from here: retry later, never drop the entry."""
+
+WRITE_ERRORS = (*DB_ERRORS, SQLAlchemyError)
+"""What a write may raise: an outage, or a row the database refuses (DataError, a value that
+will not bind); which one it was, `refused` and `Archive.answers` tell."""
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether a failed write was the database refusing this row rather than being unreachable:
+    connection, lock and disk errors (OperationalError, InterfaceError, sockets, timeouts, a
+    connection found dead) are an outage, whatever the row."""
+    if isinstance(exc, (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)):
+        return False
+    return not (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 def engine_url(url: str) -> str:
@@ -54,6 +67,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def reason(exc: BaseException) -> str:
+    """A failed write as a dead letter's reason: the database's own message, without the
+    statement and its parameters (long, and the customer's words)."""
+    orig = getattr(exc, "orig", None) if isinstance(exc, DBAPIError) else None
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
 class Archive:
@@ -102,6 +123,17 @@ class Archive:
             except TimeoutError:
                 delay = min(delay * 2, 10.0)
         return False
+
+    async def answers(self, timeout_s: float = 5.0) -> bool:
+        """Whether the database answers a trivial query now; PostgreSQL shutting down reports its
+        refusals as plain errors, so a failed write alone does not tell an outage from a bad row."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                async with self.engine.connect() as conn:
+                    await conn.execute(sa.text("SELECT 1"))
+            return True
+        except (*WRITE_ERRORS, TimeoutError):
+            return False
 
     @property
     def safe_url(self) -> str:

@@ -12,14 +12,12 @@ chat customer never sent go after `media.pending_s`.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Sequence
 
 from router.archive.db import DB_ERRORS, Archive
 from router.media.base import MediaStore
-from router.models import WEBCHAT, Direction, decode_message
 from router.pipeline.streams import keep_going
 from router.store import Store
 from router.store.calls.background import Purge
@@ -71,8 +69,7 @@ class Retention:
         before = now - self.after_s
         dropped = 0
         while not self._stopping.is_set():
-            ids: list[str] = await self.store.client.zrangebyscore(self.store.keys.archive_done, "-inf", before,
-                                                                   start=0, num=PAGE)
+            ids = await self.store.archive.due(before, PAGE)
             if not ids:
                 break
             for cid in ids:
@@ -104,31 +101,10 @@ class Retention:
     async def finish(self) -> None:
         """Delete the transcript, feed entries and message marks of conversations whose routing
         keys are gone (keys.archive_purging); safe to repeat after a crash."""
-        k = self.store.keys
         cursor = 0
         while True:
-            cursor, todo = await self.store.client.hscan(k.archive_purging, cursor, count=PAGE)
-            for cid, raw in todo.items():
-                info = json.loads(raw)
-                entries = await self.store.client.xrange(k.transcript(cid))
-                msgs = [decode_message(f["m"]) for _, f in entries]
-                pipe = self.store.client.pipeline(transaction=False)
-                for m in msgs:
-                    if m.direction is Direction.IN:
-                        pipe.delete(k.inbound_seen(m.dedupe_key()))
-                        pipe.delete(k.applied(m.id))
-                    else:
-                        pipe.delete(k.outbound_sent(m.id))
-                if info.get("channel") == WEBCHAT and info.get("chat"):
-                    # The visitor's feed keeps later conversations' frames: trim only up to this close.
-                    cut = int(float(info.get("closed_at") or 0) * 1000) + 1
-                    pipe.xtrim(k.feed(info["chat"]), minid=f"{cut}-0")
-                    if msgs:
-                        pipe.hdel(k.feed_ids(info["chat"]), *[m.id for m in msgs])
-                for key in (k.transcript(cid), k.transcript_ids(cid), k.delivery(cid), k.outbound_seq(cid),
-                            k.outbound_done(cid)):
-                    pipe.delete(key)
-                pipe.hdel(k.archive_purging, cid)
-                await pipe.execute()
+            cursor, todo = await self.store.archive.purging_page(cursor, PAGE)
+            for cid, info in todo.items():
+                await self.store.archive.finish_purge(cid, info)
             if cursor == 0:
                 return

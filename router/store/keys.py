@@ -97,6 +97,18 @@ class Keys:
         return f"{self.rt}archive:done"
 
     @property
+    def archive_tries(self) -> str:
+        """Hash: archive queue entry id -> failed tries while the database answered, so a poison
+        conversation is retried a bounded number of times whichever process takes it back."""
+        return f"{self.rt}archive:tries"
+
+    @property
+    def archive_dead_letters(self) -> str:
+        """Stream: archive queue entries that failed `max_tries` times with the database up, with
+        the reason; in {rt} with the queue, so moving one there and acking it is one transaction."""
+        return f"{self.rt}archive:dead-letters"
+
+    @property
     def archive_purging(self) -> str:
         """Hash: conversation id -> JSON {channel, chat, closed_at}: its routing keys are gone
         and its transcript and feed (other slots) are still to delete; a crash resumes here."""

@@ -200,8 +200,8 @@ def ops_paths() -> dict[str, Any]:
                                           {"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
         "/api/v1/dead-letters": {"get": _op(
             "Stream entries that could not be parsed or handled, newest first, with the reason (admin)",
-            "{inbound: {count, entries}, outbound: {count, entries}}",
-            params=[{"name": "stream", "in": "query", "schema": {"enum": ["inbound", "outbound"]}},
+            "{inbound: {count, entries}, outbound: {count, entries}, archive: {count, entries}}",
+            params=[{"name": "stream", "in": "query", "schema": {"enum": ["inbound", "outbound", "archive"]}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
         "/api/v1/approvals": {"get": _op(
             "Pending discount approvals (all for supervisors, one's own for agents)", "{approvals: [...]}")},

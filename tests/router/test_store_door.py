@@ -31,8 +31,6 @@ CLIENT_FREE = frozenset({"REDIS_ERRORS"})
 STORE_NAMES = frozenset({"store", "_store"})
 
 NOT_YET: dict[str, int] = {
-    "router/archive/retention.py": 4,
-    "router/archive/worker.py": 6,
     "router/pipeline/streams.py": 8,
     "router/pipeline/worker.py": 1,
 }
