@@ -11,6 +11,7 @@ from helpers.shots import screenshot_path
 from PIL import Image
 from playwright.async_api import Browser, Locator, expect
 
+
 async def loaded(img: Locator) -> None:
     await expect(img).to_be_visible()
     await img.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=await img.element_handle(),
