@@ -212,8 +212,7 @@ class WechatAdapter(WebhookAdapter):
 
     async def replies_left(self, openid: str) -> int:
         """How many replies the agent may still send this customer; 0 when the window closed."""
-        window = await self.store.wechat.window(self.account, openid)
-        return 0 if window is None else max(0, QUOTA - window[0])
+        return _left(await self.store.wechat.window(self.account, openid))
 
     async def quota(self, request: web.Request) -> web.Response:
         """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box.
@@ -225,7 +224,7 @@ class WechatAdapter(WebhookAdapter):
         window = await self.store.wechat.window(self.account, openid)
         return web.json_response({
             "account": self.account, "openid": openid, "quota": QUOTA,
-            "quota_left": 0 if window is None else max(0, QUOTA - window[0]),
+            "quota_left": _left(window),
             "window_ends": window[1] + WINDOW_S if window is not None and window[1] else None,
         })
 
@@ -252,6 +251,11 @@ class WechatAdapter(WebhookAdapter):
         except Exception:
             await self.store.run(QuotaRefund(self.account, reply.chat))
             raise
+
+
+def _left(window: tuple[int, float] | None) -> int:
+    """Replies left in a window (replies used, when it opened); 0 once it has closed."""
+    return 0 if window is None else max(0, QUOTA - window[0])
 
 
 def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:

@@ -1,6 +1,9 @@
 // UI strings in English and Chinese. The language follows the browser unless the agent picks one.
 const STRINGS = {
   en: {
+    open_photo: "Open the photo", photo: "Photo", file: "File", handed_photo: "The bot handed over this photo:",
+    uploading: "Upload progress", upload_failed: "Upload failed", retry: "Retry", attach: "Attach a photo or file", attach_short: "Attach",
+    zoom_in: "Zoom in", zoom_out: "Zoom out", zoom_fit: "Actual size", download: "Download", close_photo: "Close",
     title: "kefu console", signin: "Sign in", token: "Agent token", bad_token: "That token was not accepted.",
     inbox: "Inbox", supervisor: "Supervisor", rules: "Rules", team: "Team", status: "Status",
     online: "online", away: "away", offline: "offline, reconnecting…", connecting: "connecting…", sign_out: "Sign out",
@@ -60,6 +63,9 @@ const STRINGS = {
     res_p50: "Resolution p50", csat_avg: "CSAT",
   },
   zh: {
+    open_photo: "查看图片", photo: "图片", file: "文件", handed_photo: "机器人转交的图片：",
+    uploading: "上传进度", upload_failed: "上传失败", retry: "重试", attach: "发送图片或文件", attach_short: "附件",
+    zoom_in: "放大", zoom_out: "缩小", zoom_fit: "原始大小", download: "下载", close_photo: "关闭",
     title: "客服工作台", signin: "登录", token: "坐席令牌", bad_token: "令牌无效。",
     inbox: "会话", supervisor: "主管", rules: "路由规则", team: "团队", status: "状态",
     online: "在线", away: "离开", offline: "已断开，正在重连…", connecting: "连接中…", sign_out: "退出",
