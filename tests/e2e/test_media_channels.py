@@ -360,3 +360,55 @@ async def test_many_customers_send_photos_at_once(router: Router) -> None:
     assert not [f for f in alice.of("media") if "media_error" in f]
     assert sorted(router.wx.gets) == sorted(ids)  # each fetched once
     await alice.close()
+
+
+# -- a return with a photo, end to end, through the public doors only --------------------------
+@pytest.mark.parametrize("channel", ["wechat", "telegram"])
+async def test_a_return_with_a_photo_end_to_end(router: Router, channel: str) -> None:
+    """The customer sends a photo of the torn seam; the agent sees it, downloads it through
+    GET /api/v1/media/{id}, uploads the return label and replies with text and the label; the
+    channel's API receives both."""
+    alice = await agent(router.http, router.base, "alice-token-1234")
+    auth = {"Authorization": "Bearer alice-token-1234"}
+    torn = jpeg(800, 600, seed=21)
+    if channel == "wechat":
+        media_id = router.wx.add_media(torn, "image/jpeg", "seam.jpg")
+        assert (await router.wechat(media_xml(OPENID, "image", media_id, router.next_no())))[:2] == (200, "success")
+    else:
+        fid = router.tg.add_file(torn, "photos/seam.jpg")
+        assert await router.telegram(4242, photo=[{"file_id": fid, "width": 800, "height": 600}]) == 200
+    conv = await assigned(alice, channel)
+    cid, first = conv["conversation"]["id"], conv["messages"][0]
+    photo = (await media_frame(alice, first["id"]))["media"]
+    async with router.http.get(f"{router.base}{photo['url']}", headers=auth) as r:
+        assert r.status == 200
+        assert pixels(await r.read()) == ("JPEG", (800, 600))
+    async with router.http.get(f"{router.base}{photo['url']}") as r:
+        assert r.status == 401
+    async with router.http.get(f"{router.base}{photo['url']}", headers={"Authorization": "Bearer bob-token-12345"}) as r:
+        assert r.status == 404  # bob may not see alice's conversation
+
+    form = aiohttp.FormData()
+    form.add_field("conversation_id", cid)
+    form.add_field("file", png(500, 300, seed=22), filename="return-label.png", content_type="image/png")
+    async with router.http.post(f"{router.base}/api/v1/media", data=form, headers=auth) as r:
+        assert r.status == 201, await r.text()
+        label_id = (await r.json())["media_id"]
+    await alice.send({"type": "reply", "conversation_id": cid, "text": "Print this label, please",
+                      "media_id": label_id, "client_msg_id": "label-1"})
+    ack = await alice.expect(lambda f: f["type"] == "ack" and f["client_msg_id"] == "label-1")
+    delivered = await alice.expect(lambda f: f["type"] == "delivery" and f["message_id"] == ack["message_id"],
+                                   timeout=20)
+    assert delivered["status"] == "sent"
+    if channel == "wechat":
+        assert [m["msgtype"] for m in router.wx.sent] == ["text", "image"]
+        [upload] = router.wx.sent_media(OPENID)
+        assert (upload.filename, pixels(upload.data)) == ("return-label.png", ("PNG", (500, 300)))
+    else:
+        assert router.tg.sent_to(CHAT) == ["Print this label, please"]
+        [sent] = router.tg.sent_media
+        assert (sent.field, sent.name, pixels(sent.data)) == ("photo", "return-label.png", ("PNG", (500, 300)))
+    # The transcript shows both files as the console reads it.
+    lines = await router.rt.transcript.public(cid)
+    assert [line.get("media", {}).get("id") for line in lines] == [photo["id"], label_id]
+    await alice.close()
