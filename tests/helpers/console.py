@@ -8,10 +8,11 @@ DIALOG_FREE: list[str] = []
 """Messages of any JS dialog a page opened; a flow asserts none did (customer text stays text)."""
 
 UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea, button')]
-  .filter((e) => e.offsetParent !== null)
+  .filter((e) => e.offsetParent !== null && !e.closest('[aria-hidden="true"]'))
   .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
   .map((e) => e.id || e.outerHTML.slice(0, 60))"""
-"""Visible controls with no accessible name; a page evaluates this and expects []."""
+"""Visible controls with no accessible name; a page evaluates this and expects []. A control kept
+out of the accessibility tree (aria-hidden, e.g. a file input behind a labelled button) needs none."""
 
 
 def page_errors(page: Page) -> list[str]:
