@@ -141,6 +141,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """The file in the media store, once it is there (router/media)."""
     native_media: str | None = None
     """The channel's own reference to fetch the file (WeChat media_id, Telegram file_id)."""
+    native_name: str | None = None
+    """The file's name as the channel gave it (a Telegram document's), kept for the download."""
     ts: float = 0.0
     conversation_id: str | None = None
     customer_id: str | None = None
