@@ -42,7 +42,7 @@ async def leave_history(redis_url: str) -> tuple[list[str], list[str], dict[str,
     """Conversations closed and open in Redis with no archive, then made to look like an earlier
     version's: no archive queue and no close versions."""
     settings = parse_settings(config(UNREACHABLE), "<test>")
-    async with running(settings, redis_url) as (rt, base), aiohttp.ClientSession() as http:
+    async with running(settings, redis_url) as (_, base), aiohttp.ClientSession() as http:
         alice = await agent(http, base, "alice-token-1234")
         done = await many(http, base, alice, CLOSED, 30)
         open_ids = []
