@@ -1,5 +1,6 @@
 """Turn handling through a real `kefu serve`: two questions in one burst, the FAQ against the
-order flow (both measures in the conversation's record), and one product's stock."""
+order flow (both measures in the conversation's record), one product's stock, and a line sent
+just after a close."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any
 
 import aiohttp
 from helpers.bot_app import REPO, bot_config
-from helpers.clients import Socket, customer, msg_id
+from helpers.clients import Socket, agent, customer, msg_id
 from helpers.procs import Serve
+from helpers.traffic import close
 
 SUE = "sue-token-12345"
 SHIPPED = "2024111100012301"
@@ -114,5 +116,49 @@ async def test_a_burst_hands_on_the_question_the_bot_cannot_answer(redis_url: st
             assert conv["bot"]["reason"] == "product_question"
             assert "羽绒服有黑色吗" in conv["bot"]["note"] and "机器人已答复" in conv["bot"]["note"]
             await sock.close()
+    finally:
+        proc.stop()
+
+
+async def test_a_line_soon_after_a_close_reopens_in_context(redis_url: str, tmp_path: Path) -> None:
+    proc = serve(tmp_path, redis_url, "  idle_close_s: 1\n")
+    try:
+        async with aiohttp.ClientSession() as http:
+            # The bot answered and the conversation closed as resolved by the bot.
+            cust, _ = await customer(http, proc.base)
+            await say(cust, "包邮吗")
+            said = await settled(cust, lambda t: "包邮" in t)
+            assert sum("欢迎光临" in t for t in said) == 1
+            cid = next(f["conversation_id"] for f in cust.frames if f.get("conversation_id"))
+            await cust.expect(lambda f: f["type"] == "closed", timeout=20)
+            before = len(bot_said(cust))
+            # "还有个问题" just after: the same conversation, no second greeting, no guessed entry.
+            await say(cust, "还有个问题")
+            said = await settled(cust, lambda t: "还有什么可以帮您" in t)
+            assert not any("欢迎光临" in t for t in said[before:]), said[before:]
+            assert not any("照片" in t or "拍" in t for t in said[before:]), said[before:]
+            conv = await conversation_of(proc.base, cust)
+            assert conv["id"] == cid and conv["reopened"] == 1 and conv["state"] == "bot"
+            await say(cust, "发票怎么开")
+            said = await settled(cust, lambda t: "发票" in t)
+            assert sum("欢迎光临" in t for t in said) == 1, said  # still only the first one
+            await cust.close()
+
+            # A conversation a person held goes back to that person, not to the bot.
+            alice = await agent(http, proc.base, "alice-token-1234")
+            second, _ = await customer(http, proc.base)
+            await say(second, "转人工")
+            assigned = await alice.expect(lambda f: f["type"] == "assigned", timeout=20)
+            cid2 = assigned["conversation"]["id"]
+            await close(alice, second, cid2)
+            n_bot = len(bot_said(second))
+            start = len(alice.frames)
+            await say(second, "还有个问题")
+            again = await alice.expect(lambda f: f["type"] == "assigned", timeout=20, start=start)
+            assert again["conversation"]["id"] == cid2 and again["conversation"]["reopened"] == 1
+            await asyncio.sleep(1.5)  # past the debounce window: a bot turn would have answered
+            assert len(bot_said(second)) == n_bot, bot_said(second)[n_bot:]
+            await second.close()
+            await alice.close()
     finally:
         proc.stop()
