@@ -11,6 +11,17 @@ from router.store.calls.streams import AppendOnce
 from routing_rules.intents import detect_language, normalize
 
 
+def public_views(msgs: list[Message], status: dict[str, str]) -> list[dict[str, Any]]:
+    """Messages as agents see them, each with its delivery status (message id -> JSON) when it has one."""
+    out = []
+    for m in msgs:
+        view = m.public()
+        if m.id in status:
+            view["delivery"] = json.loads(status[m.id])
+        out.append(view)
+    return out
+
+
 class Transcript:
     def __init__(self, store: Store, max_messages: int = 0) -> None:
         self.store = store
@@ -41,15 +52,7 @@ class Transcript:
 
     async def public(self, cid: str, limit: int = 500) -> list[dict[str, Any]]:
         """Messages as agents see them, each with its delivery status when it has one."""
-        msgs = await self.messages(cid, limit)
-        status = await self.store.transcripts.deliveries(cid)
-        out = []
-        for m in msgs:
-            view = m.public()
-            if m.id in status:
-                view["delivery"] = json.loads(status[m.id])
-            out.append(view)
-        return out
+        return public_views(await self.messages(cid, limit), await self.store.transcripts.deliveries(cid))
 
     async def set_delivery(self, cid: str, mid: str, status: str, reason: str | None = None) -> None:
         value: dict[str, str] = {"status": status}
