@@ -11,6 +11,8 @@ COPY config ./config
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
+# ffmpeg converts WeChat's AMR voice notes into MP3 that browsers play (router/media/voice.py).
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home /data kefu && mkdir -p /data && chown kefu /data
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels

@@ -20,9 +20,8 @@ import hashlib
 import time
 from collections.abc import Callable
 
-import redis.asyncio as aioredis
-
 from kefu_common.errors import AuthError, ProtocolError
+from router.store.channels import ChannelRecords
 
 DEFAULT_WINDOW_S = 300
 
@@ -30,9 +29,9 @@ _MAX_NONCE = 64
 
 
 class ReplayGuard:
-    def __init__(self, redis: aioredis.Redis, key: Callable[[str, str], str], window_s: float = DEFAULT_WINDOW_S,
+    def __init__(self, records: ChannelRecords, key: Callable[[str, str], str], window_s: float = DEFAULT_WINDOW_S,
                  clock: Callable[[], float] = time.time) -> None:
-        self.redis = redis
+        self.records = records
         self.key = key
         """(timestamp, nonce) -> the Redis key remembering that pair's body."""
         self.window_s = window_s
@@ -58,9 +57,9 @@ class ReplayGuard:
         key = self.key(timestamp, nonce)
         # Kept while the timestamp is still inside the window; after that `fresh` refuses it.
         ttl = max(1, int(ts + self.window_s - self.clock()) + 1)
-        if await self.redis.set(key, digest, nx=True, ex=ttl):
+        first, seen = await self.records.first_body(key, digest, ttl)
+        if first:
             return True
-        seen = await self.redis.get(key)
         if seen is not None and seen != digest:
             raise AuthError("this timestamp and nonce were already used with another body", status=403)
         return False

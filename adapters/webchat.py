@@ -18,7 +18,8 @@ from aiohttp import web
 from adapters.base import Adapter, Capabilities, CustomerFeed, Deps, Limits
 from adapters.registry import register
 from router.config.settings import WebchatSettings
-from router.models import WEBCHAT, Channel, Message, Reply, new_id
+from router.models import WEBCHAT, Channel, Kind, MediaRef, Message, Reply, new_id
+from router.store.calls.streams import AppendOnce
 
 ACCOUNT = "web"
 FEED_MAXLEN = 1000
@@ -29,7 +30,7 @@ class WebchatAdapter(Adapter):
     channel: ClassVar[Channel] = WEBCHAT
     settings_type: ClassVar[type[Any]] = WebchatSettings
     many: ClassVar[bool] = False
-    capabilities: ClassVar[Capabilities] = Capabilities(live_frames=True, split_replies=False)
+    capabilities: ClassVar[Capabilities] = Capabilities(live_frames=True, split_replies=False, media=True)
     limits: ClassVar[Limits] = Limits(max_text_chars=8000, max_parts=1)
 
     def __init__(self, deps: Deps) -> None:
@@ -59,29 +60,28 @@ class WebchatAdapter(Adapter):
         """Deliver to the visitor's feed: stored once by message id, published to open pages."""
         frame = json.dumps({"type": "message", "conversation_id": reply.conversation_id,
                             "message": reply.public()}, ensure_ascii=False)
-        await self.store.scripts.call(
-            self.store.client, "append_once",
-            [self.keys.feed(reply.chat), self.keys.feed_ids(reply.chat)],
-            [reply.id, frame, FEED_MAXLEN, self.keys.customer_channel, f"{self.channel}:{reply.chat}"],
-        )
+        await self.store.run(AppendOnce(self.keys.feed(reply.chat), self.keys.feed_ids(reply.chat), reply.id, frame,
+                                        FEED_MAXLEN, self.keys.customer_channel, f"{self.channel}:{reply.chat}"))
 
     async def replay(self, chat: str, after: str) -> list[tuple[str, str]]:
-        entries = await self.store.client.xrange(self.keys.feed(chat), min=f"({after}", count=FEED_MAXLEN)
-        return [(eid, fields["m"]) for eid, fields in entries]
+        return await self.store.feeds.after(chat, after, FEED_MAXLEN)
 
     async def position(self, chat: str, message_id: str) -> str | None:
-        found: str | None = await self.store.client.hget(self.keys.feed_ids(chat), message_id)
-        return found
+        return await self.store.feeds.position(chat, message_id)
 
-    def inbound(self, chat: str, client_id: str, text: str, name: str = "") -> Message:
-        return customer_message(chat, client_id, text, name)
+    def inbound(self, chat: str, client_id: str, text: str, name: str = "", media: MediaRef | None = None) -> Message:
+        return customer_message(chat, client_id, text, name, media)
 
 
-def customer_message(visitor: str, client_id: str, text: str, name: str = "") -> Message:
+def customer_message(visitor: str, client_id: str, text: str, name: str = "",
+                     media: MediaRef | None = None) -> Message:
     """A visitor's message; (visitor, client_msg_id) is its idempotency key, so a page that
     resends after a reconnect is accepted once."""
+    raw: dict[str, object] = {"text": text, "client_msg_id": client_id}
+    if media is not None:
+        raw["media_id"] = media.id
     return Message(
         id=new_id("m"), channel=WEBCHAT, account=ACCOUNT,
         native_id=f"{visitor}:{client_id}", sender_ref=visitor, text=text, ts=time.time(),
-        customer_name=name[:64] or None, raw={"text": text, "client_msg_id": client_id},
+        customer_name=name[:64] or None, raw=raw, kind=media.kind if media is not None else Kind.TEXT, media=media,
     )

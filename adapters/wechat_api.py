@@ -1,5 +1,6 @@
-"""The WeChat API calls the adapter makes, with aiohttp: the shared access token and
-`message/custom/send`, with WeChat's error codes mapped onto the channel errors.
+"""The WeChat API calls the adapter makes, with aiohttp: the shared access token,
+`message/custom/send`, and temporary media (`media/get` for what customers send, `media/upload`
+for what agents attach), with WeChat's error codes mapped onto the channel errors.
 
 wechatpy's client is synchronous and refreshes tokens against the hard-coded real host, so it
 is not used here; only `api_base` is called, which tests point at a fake.
@@ -11,13 +12,14 @@ import asyncio
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-import redis.asyncio as aioredis
 
 from kefu_common.errors import PermanentChannelError, RetryableChannelError
-from router.store.keys import Keys
+from router.store import Store
+from router.store.calls.channels import LockRelease
 
 log = logging.getLogger("kefu.wechat")
 
@@ -29,34 +31,37 @@ WINDOW_CLOSED = 45015
 """The customer's 48-hour window is over: no reply goes until they write again."""
 UNANSWERED_LIMIT = 45047
 """Too many replies since the customer's last message."""
+MEDIA_GONE = 40007
+"""media/get: the media id is unknown or past WeChat's 3 days."""
+MAX_MEDIA_BYTES = 25 * 1024 * 1024
+"""A download is cut off past this: WeChat's own limits are 10 MB for images and videos."""
 PERMANENT = {
     WINDOW_CLOSED: "the customer's 48-hour reply window has closed; they must write first",
     UNANSWERED_LIMIT: "WeChat's limit of replies without an answer from the customer is used up",
     40003: "WeChat does not know this customer for this account (invalid openid)",
     48001: "this Official Account is not authorised to use the customer-service API",
+    MEDIA_GONE: "WeChat no longer has this file (its media id is unknown or older than 3 days)",
+    40004: "WeChat does not take this type of file",
+    40005: "WeChat does not take this file format",
+    40006: "the file is over WeChat's size limit for its type",
 }
 LOCK_MS = 10_000
 """How long one process may take to refresh the token before another may try."""
 TOKEN_MARGIN_S = 300
 """Drop the cached token this much before WeChat's expiry, so no call uses a dying token."""
 
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
 class WechatApi:
     """One account's API: token shared across processes through Redis, refreshed in one place."""
 
     def __init__(self, account: str, app_id: str, app_secret: str, api_base: str,
-                 redis: aioredis.Redis, keys: Keys) -> None:
+                 store: Store) -> None:
         self.account = account
         self.app_id = app_id
         self.app_secret = app_secret
         self.api_base = api_base.rstrip("/")
-        self.redis = redis
-        self.keys = keys
+        self.store = store
+        self.records = store.wechat
+        """The shared token and its refresh lock (router.store.channels.WechatRecords)."""
         self.session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -84,8 +89,7 @@ class WechatApi:
 
     async def token(self) -> str:
         """The shared token, fetching one if there is none."""
-        cached = await self.redis.get(self.keys.wechat_token(self.account))
-        return str(cached) if cached else await self._refresh(stale=None)
+        return await self.records.token(self.account) or await self._refresh(stale=None)
 
     async def _refresh(self, stale: str | None) -> str:
         """Fetch a token while holding the lock; others wait for the token it stores.
@@ -93,29 +97,28 @@ class WechatApi:
         `stale` is the token an API call rejected: only that one is discarded, so a process
         that saw an old token does not throw away the fresh token another process just got.
         """
-        key, lock = self.keys.wechat_token(self.account), self.keys.wechat_token_lock(self.account)
         deadline = asyncio.get_running_loop().time() + LOCK_MS / 1000
         while True:
-            if current := await self._usable(key, stale):
+            if current := await self._usable(stale):
                 return current
             me = secrets.token_hex(8)
-            if await self.redis.set(lock, me, nx=True, px=LOCK_MS):
+            if await self.records.lock(self.account, me, LOCK_MS):
                 try:
                     # Look again now that we hold the lock: the process that held it before may
                     # have stored its token after our look. Fetching anyway would cost a call and,
                     # at WeChat, retire the token that process's sends are using.
-                    return await self._usable(key, stale) or await self._fetch(key)
+                    return await self._usable(stale) or await self._fetch()
                 finally:
-                    await self.redis.eval(_RELEASE, 1, lock, me)
+                    await self.store.run(LockRelease(self.store.keys.wechat_token_lock(self.account), me))
             if asyncio.get_running_loop().time() > deadline:
                 raise RetryableChannelError("another process is still refreshing the access token")
             await asyncio.sleep(0.05)
 
-    async def _usable(self, key: str, stale: str | None) -> str | None:
-        current = await self.redis.get(key)
-        return str(current) if current and current != stale else None
+    async def _usable(self, stale: str | None) -> str | None:
+        current = await self.records.token(self.account)
+        return current if current and current != stale else None
 
-    async def _fetch(self, key: str) -> str:
+    async def _fetch(self) -> str:
         body = await self._call("GET", "token", params={
             "grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret})
         token = body.get("access_token")
@@ -127,26 +130,101 @@ class WechatApi:
                 f"WeChat refused the app id and secret of account {self.account!r} "
                 f"(errcode {code}: {body.get('errmsg', '')})")
         expires = int(body.get("expires_in") or 7200)
-        await self.redis.set(key, token, ex=max(60, expires - TOKEN_MARGIN_S))
+        await self.records.store_token(self.account, token, max(60, expires - TOKEN_MARGIN_S))
         log.info("wechat %s: new access token", self.account)
         return token
 
     async def send_text(self, openid: str, text: str) -> None:
+        """`message/custom/send` of a text."""
+        await self._send({"touser": openid, "msgtype": "text", "text": {"content": text}})
+
+    async def send_media(self, openid: str, msgtype: str, media_id: str, title: str = "") -> None:
+        """`message/custom/send` of an uploaded image, voice note or video."""
+        content: dict[str, str] = {"media_id": media_id}
+        if msgtype == "video":
+            content["title"] = title
+        await self._send({"touser": openid, "msgtype": msgtype, msgtype: content})
+
+    async def _send(self, message: dict[str, Any]) -> None:
         """`message/custom/send`, refreshing the token once if WeChat says it is bad."""
-        payload = json.dumps({"touser": openid, "msgtype": "text", "text": {"content": text}},
-                             ensure_ascii=False).encode()
+        payload = json.dumps(message, ensure_ascii=False).encode()
+        await self._with_token(lambda token: self._call(
+            "POST", "message/custom/send", params={"access_token": token}, data=payload,
+            headers={"Content-Type": "application/json; charset=utf-8"}))
+
+    async def _with_token(self, call: Callable[[str], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """Run an API call with the shared token, refreshing it once if WeChat says it is bad; the
+        answer when errcode is 0, else the error as a channel error."""
         token = await self.token()
         for attempt in (1, 2):
-            body = await self._call("POST", "message/custom/send", params={"access_token": token},
-                                    data=payload,
-                                    headers={"Content-Type": "application/json; charset=utf-8"})
+            body = await call(token)
             code = int(body.get("errcode") or 0)
             if code == 0:
-                return
+                return body
             if code in TOKEN_ERRORS and attempt == 1:
                 token = await self._refresh(stale=token)
                 continue
             raise error_for(code, str(body.get("errmsg", "")))
+        raise AssertionError("unreachable")
+
+    async def upload(self, media_type: str, data: bytes, filename: str, mime: str) -> str:
+        """`media/upload` of a temporary file (image, voice, video or thumb); its media id,
+        good for 3 days."""
+        async def call(token: str) -> dict[str, Any]:
+            form = aiohttp.FormData()
+            form.add_field("media", data, filename=filename, content_type=mime)
+            return await self._call("POST", "media/upload", params={"access_token": token, "type": media_type},
+                                    data=form)
+
+        body = await self._with_token(call)
+        media_id = body.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise RetryableChannelError("WeChat's media/upload answered without a media_id")
+        return media_id
+
+    async def download(self, media_id: str) -> tuple[bytes, str | None]:
+        """`media/get`: a customer's file and the name WeChat gives it. A video comes as a
+        `video_url`, fetched in turn. Errors arrive as JSON, whatever the Content-Type says."""
+        await self.start()
+        assert self.session is not None
+        token = await self.token()
+        for attempt in (1, 2):
+            data, name = await self._get_bytes(f"{self.api_base}/cgi-bin/media/get",
+                                               {"access_token": token, "media_id": media_id})
+            if not data.lstrip().startswith(b"{"):
+                return data, name
+            try:
+                body = json.loads(data)
+            except ValueError:
+                return data, name  # bytes that happen to start with a brace
+            if isinstance(body, dict) and isinstance(body.get("video_url"), str):
+                return (await self._get_bytes(body["video_url"], {}))[0], name
+            code = int(body.get("errcode") or 0) if isinstance(body, dict) else -1
+            if code in TOKEN_ERRORS and attempt == 1:
+                token = await self._refresh(stale=token)
+                continue
+            raise error_for(code, str(body.get("errmsg", "") if isinstance(body, dict) else ""))
+        raise AssertionError("unreachable")
+
+    async def _get_bytes(self, url: str, params: dict[str, str]) -> tuple[bytes, str | None]:
+        assert self.session is not None
+        try:
+            async with self.session.get(url, params=params,
+                                        timeout=aiohttp.ClientTimeout(total=120)) as r:
+                if r.status >= 500 or r.status == 429:
+                    raise RetryableChannelError(f"WeChat answered HTTP {r.status} to a media download")
+                if r.status != 200:
+                    raise PermanentChannelError(f"WeChat refused the media download (HTTP {r.status})")
+                data = bytearray()
+                async for chunk in r.content.iter_chunked(64 * 1024):
+                    data += chunk
+                    if len(data) > MAX_MEDIA_BYTES:
+                        raise PermanentChannelError(
+                            f"the file is over {MAX_MEDIA_BYTES // (1024 * 1024)} MB; it was not kept")
+                disposition = r.content_disposition
+                return bytes(data), disposition.filename if disposition is not None else None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RetryableChannelError(f"WeChat did not answer a media download: {exc!r}") from None
 
 
 def error_for(code: int, errmsg: str) -> RetryableChannelError | PermanentChannelError:

@@ -9,7 +9,11 @@
     ├── StartupError                     `kefu serve` cannot start: a busy port, an unwritable data dir
     ├── ArchiveError                     the archive database cannot be reached or refused a write
     ├── ProtocolError (ValueError)       a client sent a frame or request we refuse; carries a code
-    │   └── AuthError                    a token or signature is wrong
+    │   ├── AuthError                    a token or signature is wrong
+    │   └── MediaRefused                 a file the media store will not take (stores nothing)
+    │       ├── MediaTooLarge            over the size limit of its kind: 413
+    │       ├── MediaTypeRefused         the bytes are not a type the channel allows: 415
+    │       └── MediaInvalid             empty, truncated, undecodable or a decompression bomb: 422
     └── ChannelError                     a channel API refused or failed a send
         ├── RetryableChannelError        try again, after `retry_after` seconds when the API said so
         └── PermanentChannelError        trying again cannot help; `reason` is for a person to read
@@ -112,6 +116,27 @@ class AuthError(ProtocolError):
 
     def __init__(self, detail: str = "bad or missing token", status: int = 401) -> None:
         super().__init__("unauthorized", detail, status)
+
+
+class MediaRefused(ProtocolError):
+    """The media store refused a file before writing anything; `code` says why."""
+
+
+class MediaTooLarge(MediaRefused):
+    def __init__(self, detail: str, limit: int) -> None:
+        super().__init__("too_large", detail, 413)
+        self.limit = limit
+
+
+class MediaTypeRefused(MediaRefused):
+    def __init__(self, detail: str, mime: str | None = None) -> None:
+        super().__init__("unsupported_media_type", detail, 415)
+        self.mime = mime
+
+
+class MediaInvalid(MediaRefused):
+    def __init__(self, detail: str) -> None:
+        super().__init__("invalid_media", detail, 422)
 
 
 class ChannelError(KefuError):

@@ -70,6 +70,53 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+class MediaRef(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A file in the media store (router/media): what a message carries in place of, or beside,
+    its text. The bytes stay in the store; anyone holding a ref still passes the access check of
+    `GET /api/v1/media/{id}` to read them."""
+
+    id: str
+    """The store's id: derived from the content hash and the owner, so the same bytes stored
+    twice for one conversation are one file."""
+    kind: Kind
+    mime: str
+    """Sniffed from the bytes, never taken from a name or header."""
+    size: int
+    name: str | None = None
+    """The name the sender gave, for a download; never used to decide the type."""
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    """Seconds, for voice and video when known."""
+    conversation: str = ""
+    """The owner: the conversation it was sent in (or, for a web chat upload not yet sent, the
+    visitor's chat address `webchat:web:VISITOR` until the message is routed)."""
+    channel: str = ""
+    """The channel it came in on or is meant for; its allow-list admitted it."""
+    thumb: bool = False
+    """Whether the store holds a thumbnail (images)."""
+    original: str | None = None
+    """The id of the file this one was converted from (a WeChat AMR voice note kept beside its
+    browser-playable copy)."""
+    created: float = 0.0
+
+    def url(self) -> str:
+        """Where a signed-in client reads the bytes (credentials still needed: router/web/media_api.py)."""
+        return f"/api/v1/media/{self.id}"
+
+    def public(self) -> dict[str, object]:
+        """The shape clients see inside message objects (docs/protocol.md, Media)."""
+        out: dict[str, object] = {"id": self.id, "url": self.url(), "mime": self.mime, "size": self.size,
+                                  "name": self.name or ""}
+        for key in ("width", "height", "duration"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.thumb:
+            out["thumb_url"] = self.url() + "?thumb=1"
+        return out
+
+
 def new_id(prefix: str) -> str:
     """Time-ordered, collision-safe id: sortable by creation, readable in logs."""
     return f"{prefix}_{time.time_ns() // 1000:x}{os.urandom(5).hex()}"
@@ -90,8 +137,12 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     sender: Sender = Sender.CUSTOMER
     kind: Kind = Kind.TEXT
     text: str = ""
-    media: str | None = None
-    """A reference to fetch the media on demand (WeChat media_id, Telegram file_id)."""
+    media: MediaRef | None = None
+    """The file in the media store, once it is there (router/media)."""
+    native_media: str | None = None
+    """The channel's own reference to fetch the file (WeChat media_id, Telegram file_id)."""
+    native_name: str | None = None
+    """The file's name as the channel gave it (a Telegram document's), kept for the download."""
     ts: float = 0.0
     conversation_id: str | None = None
     customer_id: str | None = None
@@ -112,8 +163,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
             "ts": self.ts,
             "kind": self.kind.value,
         }
-        if self.media:
-            out["media"] = self.media
+        if self.media is not None:
+            out["media"] = self.media.public()
         if self.agent_id:
             out["agent_id"] = self.agent_id
         if self.direction is Direction.NOTE:
@@ -137,10 +188,15 @@ class Reply(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     sender: Sender = Sender.AGENT
     client_msg_id: str | None = None
     kind: Kind = Kind.TEXT
+    media: MediaRef | None = None
+    """A file from the media store sent with (or instead of) the text; its channel sends both."""
     ts: float = 0.0
 
     def public(self) -> dict[str, object]:
-        out: dict[str, object] = {"id": self.id, "from": self.sender.value, "text": self.text, "ts": self.ts}
+        out: dict[str, object] = {"id": self.id, "from": self.sender.value, "text": self.text, "ts": self.ts,
+                                  "kind": self.kind.value}
+        if self.media is not None:
+            out["media"] = self.media.public()
         if self.sender is Sender.AGENT:
             out["agent_id"] = self.author
         return out
@@ -192,6 +248,9 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
     sla: dict[str, Any] = msgspec.field(default_factory=dict)
     bot: dict[str, Any] | None = None
     """What the bot learned before it handed off; None when it never did."""
+    bot_turn: dict[str, Any] | None = None
+    """The bot's record of its latest turn: topic, FAQ-vs-order arbitration (intent margin and
+    FAQ confidence), the parts of a multi-question turn."""
     linked_order: str | None = None
     """The order an agent linked to the conversation (not shown in the view)."""
 
@@ -204,7 +263,7 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
             "created": self.created, "updated": self.updated, "queued_at": self.queued_at,
             "assigned_at": self.assigned_at, "first_reply_at": self.first_reply_at,
             "closed_at": self.closed_at, "resolution": self.resolution, "decision": self.decision,
-            "sla": self.sla, "bot": self.bot,
+            "sla": self.sla, "bot": self.bot, "bot_turn": self.bot_turn,
         }
 
 
@@ -240,5 +299,24 @@ def encode_message(msg: Message) -> bytes:
     return _message_encoder.encode(msg)
 
 
+class _LegacyMessage(msgspec.Struct, kw_only=True):
+    """The one field whose type changed: before the media store, `media` held the channel's
+    reference as a string."""
+
+    media: str | None = None
+
+
+_legacy_decoder = msgspec.json.Decoder(_LegacyMessage)
+
+
 def decode_message(data: bytes | str) -> Message:
-    return _message_decoder.decode(data)
+    try:
+        return _message_decoder.decode(data)
+    except msgspec.ValidationError:
+        # A message written before media refs: its string `media` is the channel's reference.
+        legacy = _legacy_decoder.decode(data)
+        if legacy.media is None:
+            raise
+        raw = msgspec.json.decode(data)
+        raw["native_media"] = raw.pop("media")
+        return msgspec.convert(raw, Message)

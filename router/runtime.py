@@ -26,6 +26,7 @@ from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
 from router.auth import AgentTokens, Sessions, SessionSigner
 from router.config.settings import Settings
+from router.media import build_store
 from router.ops import promises
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
@@ -39,6 +40,7 @@ from router.ops.roster import Roster
 from router.ops.sla import TIMER_KINDS, SlaService
 from router.pipeline.fanout import Hub
 from router.pipeline.ingest import Ingestor
+from router.pipeline.media_fetch import MediaFetcher
 from router.pipeline.outbox import Outbox, Sender
 from router.pipeline.timers import TimerRunner
 from router.pipeline.transcript import Transcript
@@ -77,9 +79,11 @@ class Runtime:
         self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster, options=settings.redis)
         self.archive = Archive(settings.archive.url or default_url(self.data_dir))
         self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
-                                      settings.archive.claim_idle_ms)
+                                      settings.archive.claim_idle_ms, max_tries=settings.archive.max_tries)
+        self.media = build_store(settings.media, self.data_dir)
         self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
-                                   settings.retention.archive_days, settings.retention.sweep_interval_s)
+                                   settings.retention.archive_days, settings.retention.sweep_interval_s,
+                                   media=self.media, pending_s=settings.media.pending_s)
         self.transcript = Transcript(self.store)
         self.ingestor = Ingestor(self.store, settings.retention.idempotency_s)
         self.outbox = Outbox(self.store, settings.retention.idempotency_s)
@@ -114,11 +118,12 @@ class Runtime:
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.sessions = Sessions(self.store, self.tokens, self.signer)
         self.adapters: dict[tuple[str, str], Adapter] = {}
-        deps = Deps(sink=self.ingestor, store=self.store)
+        deps = Deps(sink=self.ingestor, store=self.store, media=self.media)
         for name, account in settings.channels.all():
             cls = adapter_class(name)
             if cls is not None and getattr(account, "enabled", True):
                 self._add(cls.from_settings(account, deps))
+        self.fetcher = MediaFetcher(self.store, self.media, self.adapters, self.timers)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 
@@ -143,7 +148,8 @@ class Runtime:
             await adapter.start()
         self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                   bot=self.bot if self.settings.bot.enabled else None,
-                                  burst_window_s=self.settings.bot.debounce_s)
+                                  burst_window_s=self.settings.bot.debounce_s, media=self.media,
+                                  fetches=self.fetcher)
         self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                              self.settings.worker.claim_idle_ms, self.settings.worker.max_tries)
         services: list[Service] = [self.hub, self.worker, self.sender, self.rule_sync, self.timers, self.bot,
@@ -176,12 +182,14 @@ class Runtime:
         await self.queue_texts.close()
         await self.hub.close_all()
         await self.bot.aclose()
+        await self.fetcher.close()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.close()
         await self._close_store()
 
     async def _close_store(self) -> None:
+        await self.media.aclose()
         await self.store.close()
         await self.archive.aclose()
         if self.embedded is not None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the test suite needs from the machine beyond Python packages, installed only when missing:
 # Debian's Chromium and CJK fonts (browser tests), redis-server >= 7 (the private servers and the
-# 3+3 Cluster the tests start), and a PostgreSQL on 127.0.0.1:5432 with trust auth for user
+# 3+3 Cluster the tests start), ffmpeg (WeChat voice notes are converted from AMR for browsers), and a PostgreSQL on 127.0.0.1:5432 with trust auth for user
 # postgres (the archive tests make and drop their own database). Needs root where one is missing.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ apt_install() {
 }
 
 command -v chromium >/dev/null || apt_install chromium fonts-noto-cjk
+command -v ffmpeg >/dev/null || apt_install ffmpeg
 
 redis_major() { redis-server --version 2>/dev/null | sed -n 's/.* v=\([0-9]*\)\..*/\1/p'; }
 if [ "$(redis_major || true)" = "" ] || [ "$(redis_major)" -lt 7 ]; then

@@ -10,12 +10,12 @@ from typing import Any
 
 from router.cli.server_store import add_store_args, server_store
 
-STREAMS = ("inbound", "outbound")
+STREAMS = ("inbound", "outbound", "archive")
 
 
 def add_dead_letters_parser(sub: Any) -> None:
     p = sub.add_parser("dead-letters", help="stream entries moved aside as poison, newest first, with the reason")
-    p.add_argument("--stream", choices=STREAMS, help="one stream; both by default")
+    p.add_argument("--stream", choices=STREAMS, help="one stream; all by default")
     p.add_argument("--limit", type=int, default=20, help="entries per stream (default 20, at most 1000)")
     p.add_argument("--json", action="store_true", help="print JSON instead of lines")
     add_store_args(p)
@@ -39,10 +39,10 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 
 
 async def _read(args: argparse.Namespace) -> dict[str, tuple[int, list[dict[str, Any]]]]:
-    from router.pipeline.streams import dead_letter_counts, dead_letters
+    from router.pipeline.streams import dead_letter_counts, dead_letter_streams, dead_letters
 
     async with server_store(args) as store:
         counts = await dead_letter_counts(store)
-        keys = {"inbound": store.keys.inbound_dead_letters, "outbound": store.keys.outbound_dead_letters}
+        keys = dead_letter_streams(store.keys)
         return {name: (counts[name], await dead_letters(store, keys[name], args.limit))
                 for name in STREAMS if args.stream in (None, name)}

@@ -23,6 +23,7 @@ from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import BotSettings, check_bot
 from router.config import environment
 from router.config.limits import RateLimitSettings, RedisSettings, check_rate_limits, check_redis
+from router.config.media import MediaSettings, check_media
 from router.config.ops import OpsSettings, ShiftSettings, check_ops
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
@@ -143,6 +144,9 @@ class ArchiveSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Closed conversations one archive worker turn writes (each in its own transaction)."""
     claim_idle_ms: int = 30_000
     """An archive entry pending this long on a consumer that died is taken back by another."""
+    max_tries: int = 5
+    """A conversation the database refuses this often while it answers (a poison row) goes to the
+    archive's dead letters; an outage never counts."""
 
 
 class RetentionSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -196,6 +200,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     bot: BotSettings = BotSettings()
     archive: ArchiveSettings = ArchiveSettings()
     retention: RetentionSettings = RetentionSettings()
+    media: MediaSettings = MediaSettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""
@@ -510,6 +515,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
         errors.append(doc.error(("sla", "profiles"), f"SLA profiles file not found: {s.sla.profiles}"))
     errors.extend(check_bot(doc, s.bot, s.base_dir))
     errors.extend(_check_archive(doc, s))
+    errors.extend(check_media(doc, s.media))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))
@@ -524,6 +530,8 @@ def _check_archive(doc: YamlDoc, s: Settings) -> list[ConfigError]:
                                                     "postgresql://USER@HOST:PORT/DB"))
     if s.archive.batch_size < 1:
         errors.append(doc.error(("archive", "batch_size"), "archive.batch_size: expected at least 1"))
+    if s.archive.max_tries < 1:
+        errors.append(doc.error(("archive", "max_tries"), "archive.max_tries: expected at least 1"))
     r = s.retention
     if r.idempotency_s < 60:
         errors.append(doc.error(("retention", "idempotency_s"), "retention.idempotency_s: expected at least 60"))

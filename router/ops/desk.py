@@ -36,7 +36,7 @@ class Desk:
         seen = await self.store.assigned_view(cid, str(event.get("customer_id") or ""))
         conv = seen.conversation.view() if seen.conversation else {"id": cid}
         customer = seen.customer.view() if seen.customer else {"id": conv.get("customer_id")}
-        messages = public_views([decode_message(m) for m in seen.messages], seen.deliveries)
+        messages = public_views([decode_message(m) for m in seen.messages], seen.deliveries, seen.attachments)
         trigger = event.get("message")
         if isinstance(trigger, dict) and all(m["id"] != trigger.get("id") for m in messages):
             messages.append(trigger)  # the transcript write may not have landed yet on a Cluster

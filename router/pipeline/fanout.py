@@ -175,6 +175,9 @@ class Hub:
         """Called with (address, frame) for every customer frame, socket or not (queue texts)."""
         self.subscribed = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._ever_subscribed = False
+        """Held by the hub, not by `run`: after a crash the supervisor calls `run` again, and
+        frames published while it was down reach the taps only by their replay."""
 
     def add_agent(self, aid: str, tap: Tap) -> None:
         self.agents[aid].add(tap)
@@ -197,15 +200,14 @@ class Hub:
 
     async def run(self) -> None:
         k = self.store.keys
-        first = True
         while not self._stopping.is_set():
             pubsub = self.store.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(k.agent_channel, k.customer_channel)
                 self.subscribed.set()
-                if not first:
+                if self._ever_subscribed:
                     await self._resync_all()
-                first = False
+                self._ever_subscribed = True
                 while not self._stopping.is_set():
                     msg = await pubsub.get_message(timeout=1.0)
                     if msg is not None:

@@ -28,6 +28,7 @@ from redis.exceptions import ResponseError
 from kefu_common.errors import StoreError
 from router.store import Store
 from router.store.client import REDIS_ERRORS
+from router.store.keys import Keys
 from router.supervisor import Loop
 
 Entry = tuple[str, dict[str, str]]
@@ -146,13 +147,19 @@ class GroupConsumer:
         return True
 
 
+def dead_letter_streams(keys: Keys) -> dict[str, str]:
+    """Each stream's name, as the API and `kefu dead-letters` say it, and its dead letters' key."""
+    return {"inbound": keys.inbound_dead_letters, "outbound": keys.outbound_dead_letters,
+            "archive": keys.archive_dead_letters}
+
+
 async def dead_letter_counts(store: Store) -> dict[str, int]:
     """How many dead letters each stream holds: /readyz and the overview show them."""
+    streams = dead_letter_streams(store.keys)
     pipe = store.client.pipeline(transaction=False)
-    pipe.xlen(store.keys.inbound_dead_letters)
-    pipe.xlen(store.keys.outbound_dead_letters)
-    inbound, outbound = await pipe.execute()
-    return {"inbound": int(inbound), "outbound": int(outbound)}
+    for key in streams.values():
+        pipe.xlen(key)
+    return {name: int(n) for name, n in zip(streams, await pipe.execute(), strict=True)}
 
 
 async def dead_letters(store: Store, stream: str, count: int = 100) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""A conversation's transcript: every message once, in order, with its delivery status."""
+"""A conversation's transcript: every message once, in order, with its delivery status and the
+files fetched for customers' messages since (router/pipeline/media_fetch.py)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,24 @@ from typing import Any
 from router.models import Message, Sender, decode_message, encode_message
 from router.store import Store
 from router.store.calls.streams import AppendOnce
+from router.store.transcripts import with_attachments
 from routing_rules.intents import detect_language, normalize
 
 
-def public_views(msgs: list[Message], status: dict[str, str]) -> list[dict[str, Any]]:
-    """Messages as agents see them, each with its delivery status (message id -> JSON) when it has one."""
+def public_views(raw: list[Message], status: dict[str, str], records: dict[str, str]) -> list[dict[str, Any]]:
+    """Messages as agents see them: with their delivery status (message id -> JSON) when they have
+    one, and for a customer's file not fetched (yet), `media_status` pending or failed with
+    `media_error` (`records`: message id -> attachment JSON)."""
     out = []
-    for m in msgs:
+    for m in with_attachments(raw, records):
         view = m.public()
         if m.id in status:
             view["delivery"] = json.loads(status[m.id])
+        if m.native_media and m.media is None:
+            error = json.loads(records[m.id]).get("error") if m.id in records else None
+            view["media_status"] = "failed" if error else "pending"
+            if error:
+                view["media_error"] = error
         out.append(view)
     return out
 
@@ -40,7 +49,11 @@ class Transcript:
         return (await self.store.run(self.append_call(msg))).new
 
     async def messages(self, cid: str, limit: int = 500) -> list[Message]:
-        return [decode_message(m) for m in await self.store.transcripts.latest(cid, limit)]
+        """The latest messages, each with the file fetched for it when there is one."""
+        msgs = [decode_message(m) for m in await self.store.transcripts.latest(cid, limit)]
+        if not any(m.native_media for m in msgs):
+            return msgs
+        return with_attachments(msgs, await self.store.transcripts.attachments(cid))
 
     async def customer_language(self, cid: str) -> str:
         """'en' or 'zh': the customer's, from their latest message; Chinese unless it reads as
@@ -51,11 +64,15 @@ class Transcript:
         return "zh"
 
     async def public(self, cid: str, limit: int = 500) -> list[dict[str, Any]]:
-        """Messages as agents see them, each with its delivery status when it has one."""
-        return public_views(await self.messages(cid, limit), await self.store.transcripts.deliveries(cid))
+        """Messages as agents see them, each with its delivery status when it has one, and for a
+        customer's file not fetched (yet), `media_status` pending or failed with `media_error`."""
+        raw = [decode_message(m) for m in await self.store.transcripts.latest(cid, limit)]
+        records = await self.store.transcripts.attachments(cid) if any(m.native_media for m in raw) else {}
+        return public_views(raw, await self.store.transcripts.deliveries(cid), records)
 
     async def set_delivery(self, cid: str, mid: str, status: str, reason: str | None = None) -> None:
         value: dict[str, str] = {"status": status}
         if reason:
             value["reason"] = reason
         await self.store.transcripts.set_delivery(cid, mid, json.dumps(value))
+

@@ -13,12 +13,14 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import msgspec
 
 from router.config.settings import WorkerSettings
+from router.media.base import MediaNotFound, MediaStore
 from router.models import Message, decode_message, new_id
 from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
@@ -50,6 +52,13 @@ class BotStage(Protocol):
     async def queued(self, conversation_id: str, message: Message) -> None: ...
 
 
+class MediaJobs(Protocol):
+    """The seam the media fetcher plugs into (router/pipeline/media_fetch.py): customers' files
+    the channel only referenced are fetched in the background once their conversation is known."""
+
+    async def schedule(self, msgs: Sequence[Message]) -> None: ...
+
+
 class DecisionSource(Protocol):
     """Hands out the current decider; swapping it is how a new rule version goes live."""
 
@@ -61,13 +70,16 @@ class RouteWorker(StreamLoop):
     name = "route worker"
 
     def __init__(self, store: Store, transcript: Transcript, rules: DecisionSource, settings: WorkerSettings,
-                 bot: BotStage | None = None, burst_window_s: float = 0.0) -> None:
+                 bot: BotStage | None = None, burst_window_s: float = 0.0, media: MediaStore | None = None,
+                 fetches: MediaJobs | None = None) -> None:
         k = store.keys
         super().__init__(store, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
                          DeadLetters(k.inbound_dead_letters, k.inbound_tries, settings.max_tries))
         self.transcript, self.rules, self.settings, self.bot = transcript, rules, settings, bot
+        self.media = media
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
+        self.fetches = fetches
         self.routed = 0
         self.outcomes: Counter[tuple[str, str]] = Counter()
         """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
@@ -154,6 +166,7 @@ class RouteWorker(StreamLoop):
             if res.state == "new":
                 fresh.add(res.cid)
             m = msgspec.structs.replace(m, conversation_id=res.cid, customer_id=res.customer)
+            m = await self._claim_media(m)
             try:
                 decision = decider.decide(RuleInput(
                     text=m.text, channel=m.channel, account=m.account,
@@ -168,6 +181,10 @@ class RouteWorker(StreamLoop):
             routed.append((eid, m, decision))
 
         await self._index_media([m for _, m, _d in routed])
+        if self.fetches is not None:
+            # Before the route, which marks the entry applied: a crash between the two fetches
+            # when the entry is read again, never not at all.
+            await self.fetches.schedule([m for _, m, _d in routed])
 
         results = await self.store.run_many([
             *(self.transcript.append_call(m) for _, m, _d in routed),
@@ -196,16 +213,30 @@ class RouteWorker(StreamLoop):
             await self._queued(cid, first)
         return done, failures
 
+    async def _claim_media(self, m: Message) -> Message:
+        """A web chat upload is its visitor's until the message carrying it is routed: from now on
+        the conversation owns it (its staff may read it, its retention deletes it). Claiming is
+        idempotent, so an entry routed again after a crash claims again harmlessly."""
+        ref = m.media
+        if ref is None or self.media is None or ":" not in ref.conversation or not m.conversation_id:
+            return m
+        try:
+            claimed = await self.media.claim(ref.id, m.conversation_id)
+        except MediaNotFound:
+            log.warning("message %s names media %s, which is gone (never sent for a day?)", m.id, ref.id)
+            return m
+        return msgspec.structs.replace(m, media=claimed)
+
     async def _index_media(self, msgs: list[Message]) -> None:
         """Remember which conversation each customer media id arrived in, before the message is
         routed: the console serves a file only to staff who may see such a conversation, and an
         entry re-read after a crash writes the same member again."""
-        with_media = [m for m in msgs if m.media and m.conversation_id]
+        with_media = [m for m in msgs if m.native_media and m.conversation_id]
         if not with_media:
             return
         pipe = self.store.client.pipeline(transaction=False)
         for m in with_media:
-            key = self.keys.media_convs(m.channel, m.account, str(m.media))
+            key = self.keys.media_convs(m.channel, m.account, str(m.native_media))
             pipe.sadd(key, str(m.conversation_id))
             pipe.expire(key, MEDIA_TTL_S)
         await pipe.execute()

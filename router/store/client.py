@@ -43,8 +43,13 @@ def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode:
         retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=8)
         # Its pool does not block: past `max_connections` per node it fails at once, so it gets
         # room for a peak's concurrent commands rather than the plain pool's blocking bound.
+        # reinitialize_steps=0: a MOVED patches the one slot it names. redis-py's default (a full
+        # refresh every 5th MOVED) closes every node's connections, including those other tasks
+        # are using at that moment; while a slot is resharded under load they then fail with
+        # AttributeError, which is no Redis error, and services crash and frames are dropped.
         return RedisCluster.from_url(url, decode_responses=decode, health_check_interval=30, retry=retry,
-                                     max_connections=max(o.max_connections, 1000), **timeouts)
+                                     max_connections=max(o.max_connections, 1000), reinitialize_steps=0,
+                                     **timeouts)
     pool = aioredis.BlockingConnectionPool.from_url(
         url, decode_responses=decode, health_check_interval=30, max_connections=o.max_connections,
         timeout=o.pool_timeout_s, **timeouts)

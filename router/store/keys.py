@@ -43,6 +43,20 @@ ARCHIVE_GROUP = "archivers"
 """Consumer group of the archive workers on the archive queue."""
 
 
+def in_namespace(key: str, ns: str) -> bool:
+    """Whether `key` belongs to namespace `ns`: its hash tag names it second (`{rt:NS}`,
+    `{t:NS:cid}`), or, untagged, it starts with `NS:` (sessions, shift edges, and the keys of the
+    layout before 0.1). A namespace has no ':' (the settings check), so this is exact. A function,
+    not a `Keys` method: every method there is a key name the Lua scripts get (lua_keys.py)."""
+    if key.startswith(f"{ns}:"):
+        return True
+    end = key.find("}")
+    if not key.startswith("{") or end < 0:
+        return False
+    parts = key[1:end].split(":")
+    return len(parts) >= 2 and parts[1] == ns
+
+
 @dataclass(frozen=True, slots=True)
 class Keys:
     """Key names under one namespace, so several shops can share a Redis."""
@@ -81,6 +95,18 @@ class Keys:
         """Sorted set: archived conversation id -> its close time, what retention reads to find
         conversations whose Redis keys may go."""
         return f"{self.rt}archive:done"
+
+    @property
+    def archive_tries(self) -> str:
+        """Hash: archive queue entry id -> failed tries while the database answered, so a poison
+        conversation is retried a bounded number of times whichever process takes it back."""
+        return f"{self.rt}archive:tries"
+
+    @property
+    def archive_dead_letters(self) -> str:
+        """Stream: archive queue entries that failed `max_tries` times with the database up, with
+        the reason; in {rt} with the queue, so moving one there and acking it is one transaction."""
+        return f"{self.rt}archive:dead-letters"
 
     @property
     def archive_purging(self) -> str:
@@ -360,6 +386,12 @@ class Keys:
         """Hash: message id -> delivery status JSON (sent / failed + reason)."""
         return f"{{t:{self.ns}:{cid}}}:delivery"
 
+    def attachments(self, cid: str) -> str:
+        """Hash: message id -> the file fetched for a customer's message (a MediaRef as JSON), or
+        why it could not be (`{"error": ...}`). Beside the stream, since a stream entry cannot be
+        changed, and the fetch ends after the message was appended (router/pipeline/media_fetch.py)."""
+        return f"{{t:{self.ns}:{cid}}}:media"
+
     # -- web chat feed {f:visitor} ------------------------------------------------------------
     def feed(self, visitor: str) -> str:
         """Stream: frames a web chat visitor is shown, replayed after `last_seen`."""
@@ -423,6 +455,16 @@ class Keys:
         return f"{{hook:{self.ns}:{channel}:{account}}}:nonce:{timestamp}:{nonce}"
 
     # -- Telegram -----------------------------------------------------------------------------
+    def wechat_upload(self, account: str, media_id: str) -> str:
+        """String: the WeChat media id of one of our files uploaded to this account, so a retried
+        reply sends it without a second upload; it expires before WeChat's three days do."""
+        return f"{{wx:{self.ns}:{account}}}:upload:{media_id}"
+
+    def telegram_file(self, bot: str, media_id: str) -> str:
+        """String: the file_id Telegram gave one of our files when this bot first sent it; sending
+        by file_id again costs no upload."""
+        return f"{{tg:{self.ns}:{bot}}}:file:{media_id}"
+
     def telegram_migrated(self, bot: str, chat: str) -> str:
         """String: a group's new supergroup chat id after ChatMigrated; later replies go there."""
         return f"{{tg:{self.ns}:{bot}}}:migrated:{chat}"

@@ -1,7 +1,7 @@
 """Reads that gather what one frame shows from several keys in one round trip.
 
 An agent is sent an `assigned` frame for every conversation it is given: the conversation, its
-customer and the transcript with delivery states. Read one await at a time that was five round
+customer and the transcript with delivery states and fetched files. Read one await at a time that was five round
 trips per new chat, the most of any step of routing one (bench/roundtrips.py); pipelined it is
 one. The customer's id comes with the event (lib.lua's assign), so the customer's keys go in the
 same pipeline; an event without it (a process of an earlier version emitted it) costs a second.
@@ -26,6 +26,8 @@ class AssignedView:
     """The transcript's encoded messages, oldest first (the last `limit`)."""
     deliveries: dict[str, str]
     """Message id -> delivery status JSON."""
+    attachments: dict[str, str]
+    """Message id -> the file fetched for a customer's message (JSON)."""
 
 
 async def assigned_view(client: Any, keys: Keys, cid: str, customer_hint: str, limit: int) -> AssignedView:
@@ -33,6 +35,7 @@ async def assigned_view(client: Any, keys: Keys, cid: str, customer_hint: str, l
     pipe.hgetall(keys.conv(cid))
     pipe.xrevrange(keys.transcript(cid), count=limit)
     pipe.hgetall(keys.delivery(cid))
+    pipe.hgetall(keys.attachments(cid))
     if customer_hint:
         pipe.hgetall(keys.customer(customer_hint))
         pipe.smembers(keys.customer_identities(customer_hint))
@@ -42,11 +45,11 @@ async def assigned_view(client: Any, keys: Keys, cid: str, customer_hint: str, l
     cust_id = (conv.customer_id if conv else None) or customer_hint
     cust: Customer | None = None
     if cust_id and cust_id == customer_hint:
-        cust = customer(cust_id, res[3], res[4]) if res[3] else None
+        cust = customer(cust_id, res[4], res[5]) if res[4] else None
     elif cust_id:
         pipe = client.pipeline(transaction=False)
         pipe.hgetall(keys.customer(cust_id))
         pipe.smembers(keys.customer_identities(cust_id))
         data, idents = await pipe.execute()
         cust = customer(cust_id, data, idents) if data else None
-    return AssignedView(conv, cust, messages, res[2])
+    return AssignedView(conv, cust, messages, res[2], res[3])

@@ -3,7 +3,7 @@
 `ParrotChannel` lives only in this file: its adapter class, its settings type and its checks. It
 is registered, configured in YAML under `channels.parrot`, receives a webhook, the customer is
 routed to an agent, and the agent's reply goes back through its `send_part`, split within its
-limit. Nothing in the product knows its name.
+limit, and it keeps a count of its own through the store. Nothing in the product knows its name.
 """
 
 from __future__ import annotations
@@ -83,6 +83,10 @@ class ParrotChannel(WebhookAdapter):
 
     async def send_part(self, reply: Reply, text: str, index: int) -> None:
         self.sent.append((reply.chat, index, text))
+        # State of its own, through the store's door: a count of messages each bird was sent.
+        state = self.deps.store.channels
+        heard = int(await state.state(self.channel, self.account, "heard", reply.chat) or 0)
+        await state.keep_state(str(heard + 1), self.channel, self.account, "heard", reply.chat, ttl_s=3600)
 
 
 CONFIG = BASIC.format(cap=5) + f"""
@@ -114,7 +118,7 @@ async def test_a_new_channel_needs_only_its_own_class(parrot: None, redis_url: s
             listed = {c["channel"]: c for c in (await r.json())["channels"]}
         assert listed["parrot"] == {"channel": "parrot", "accounts": ["zoo"],
                                     "capabilities": {"live_frames": False, "media": False, "quota": False,
-                                                     "split_replies": True},
+                                                     "split_replies": True, "media_messages": False},
                                     "limits": {"max_text_chars": 100, "max_parts": 3}}
         assert listed["webchat"]["capabilities"]["live_frames"] is True
         alice = await agent(http, base, "alice-token-1234")
@@ -146,6 +150,7 @@ async def test_a_new_channel_needs_only_its_own_class(parrot: None, redis_url: s
         err = await alice.expect(lambda f: f["type"] == "error" and f.get("ref") == "too-long")
         assert err["code"] == "undeliverable"
         assert len(adapter.sent) == 3
+        assert await rt.store.channels.state("parrot", "zoo", "heard", "polly") == "3"
 
 
 def test_its_settings_are_checked_where_kefu_check_sees_them(parrot: None, tmp_path: Path) -> None:

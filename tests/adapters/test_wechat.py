@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import aiohttp
 import pytest
@@ -19,6 +18,7 @@ from kefu_common.errors import PermanentChannelError, RetryableChannelError
 from router.models import Channel, Kind, Reply
 from router.pipeline.ingest import Ingestor
 from router.store import Store
+from router.store.channels import WechatRecords
 from router.web.app import errors
 from tests.adapters.support import AES_KEY, WX_TOKEN, inbound, snapshot, wx_settings
 
@@ -92,7 +92,7 @@ async def test_each_mode_is_accepted_once_and_answered_success(
 def test_parse_normalises_every_type(wechat: WechatAdapter, xml: str, kind: Kind, text: str,
                                      media: str | None) -> None:
     [m] = wechat.parse(xml.encode())
-    assert (m.kind, m.text, m.media) == (kind, text, media)
+    assert (m.kind, m.text, m.native_media) == (kind, text, media)
     assert m.raw is not None and m.raw["FromUserName"] == "u"
 
 
@@ -195,24 +195,21 @@ async def test_processes_share_one_token_refreshed_in_one_place(
             await a.close()
 
 
-class LateToLock:
-    """A process's Redis client that reaches for the token lock only once the holder has let go:
+class LateToLock(WechatRecords):
+    """A process's token records that reach for the refresh lock only once the holder has let go:
     the gap between looking for a token and taking the lock, as load stretches it."""
 
-    def __init__(self, client: Any, lock: str, reaching: asyncio.Event) -> None:
-        self._client, self._lock, self._reaching = client, lock, reaching
+    def __init__(self, store: Store, reaching: asyncio.Event) -> None:
+        super().__init__(store.client, store.keys)
+        self._store, self._reaching = store, reaching
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-    async def set(self, key: str, *args: Any, **kw: Any) -> Any:
-        if key == self._lock:
-            self._reaching.set()
-            for _ in range(200):  # bounded: 10 s
-                if not await self._client.exists(key):
-                    break
-                await asyncio.sleep(0.05)
-        return await self._client.set(key, *args, **kw)
+    async def lock(self, account: str, holder: str, lease_ms: int) -> bool:
+        self._reaching.set()
+        for _ in range(200):  # bounded: 10 s
+            if not await self._store.client.exists(self._store.keys.wechat_token_lock(account)):
+                break
+            await asyncio.sleep(0.05)
+        return await super().lock(account, holder, lease_ms)
 
 
 async def test_a_token_stored_while_another_reached_for_the_lock_is_used(
@@ -222,7 +219,7 @@ async def test_a_token_stored_while_another_reached_for_the_lock_is_used(
     wx_api.hold_tokens = asyncio.Event()
     a, b = (WechatAdapter(wx_settings(wx_api), Deps(Ingestor(store), store)) for _ in range(2))
     reaching = asyncio.Event()
-    b.api.redis = LateToLock(store.client, store.keys.wechat_token_lock("shop"), reaching)
+    b.api.records = LateToLock(store, reaching)
     try:
         await a.open_window(OPENID)
         first = asyncio.create_task(a.send(reply()))

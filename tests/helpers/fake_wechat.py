@@ -8,7 +8,7 @@ the sends WeChat took, in `sent`.
 Media as at WeChat: `add_media` puts a customer's file where `media/get` serves it (a video as
 JSON with a `video_url` to download, everything else as bytes with `Content-Disposition`); an
 error is a JSON body sent as `text/plain`. `get_script` answers the next gets with errcodes or
-HTTP statuses (ints >= 100 are statuses). `media/upload` keeps what it took in `uploaded`, and
+HTTP statuses (100 to 599 are statuses). `media/upload` keeps what it took in `uploaded`, and
 `custom/send` of an image, voice or video refuses a media id that was not uploaded (40007).
 """
 
@@ -55,6 +55,8 @@ class FakeWechat:
         """media id -> (content type, file name, bytes): what customers sent, for media/get."""
         self.get_script: list[int] = []
         self.gets: list[str] = []
+        self.get_gate: asyncio.Event | None = None
+        """When set to an Event, media/get answers wait for it: a test holds a download open."""
         self.uploaded: dict[str, Upload] = {}
         self._n = itertools.count(1)
         self.base = ""
@@ -115,9 +117,11 @@ class FakeWechat:
     async def media_get(self, request: web.Request) -> web.StreamResponse:
         media_id = request.query.get("media_id", "")
         self.gets.append(media_id)
+        if self.get_gate is not None:
+            await asyncio.wait_for(self.get_gate.wait(), 30)
         if self.get_script:
             code = self.get_script.pop(0)
-            if code >= 100:
+            if 100 <= code < 600:
                 return web.Response(status=code, text="busy")
             return self._error(code, f"scripted {code}")
         if request.query.get("access_token", "") not in self.valid_tokens:

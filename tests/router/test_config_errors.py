@@ -18,6 +18,12 @@ CASES = [
     ("pools:\n  - id: p\nagents:\n  - id: alice\n    token_env: KEFU_TEST_NOT_SET\n", 5, 16, "KEFU_TEST_NOT_SET is not set"),
     ("redis:\n  url: [1, 2\n", 3, 1, "YAML syntax"),
     ("pools:\n  - id: p\n  - id: p\n", 3, 9, "duplicate pool id"),
+    ("media:\n  store: ftp\n", 2, 10, "media.store: expected dir or s3"),
+    ("media:\n  store: s3\n", 2, 10, "no media.s3 section"),
+    ("media:\n  limits:\n    image: 0\n", 3, 12, "media.limits.image"),
+    ("media:\n  allow:\n    webchat: [image/jpeg, jpg]\n", 3, 27, "'jpg' is not a MIME type"),
+    ("media:\n  limit: {image: 5}\n", 2, 3, "unknown key 'limit'"),
+    ("media:\n  s3: {bucket: B_ad}\n", 2, 16, "media.s3.bucket"),
 ]
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from router.pipeline import fanout
-from router.pipeline.fanout import Tap
+from router.pipeline.fanout import Hub, Tap
+from router.store import Store
 
 
 class Flaky:
@@ -61,3 +63,35 @@ async def test_a_frame_that_keeps_failing_closes_the_socket(monkeypatch: object)
     await asyncio.sleep(0.05)
     assert w.sent == [] and len(w.closed) == 1
     await tap.close()
+
+
+async def test_a_restarted_hub_replays_its_taps(store: Store) -> None:
+    """The supervisor restarts a crashed fan-out by calling `run` again; frames published while it
+    was down reach its sockets only by replay, so the new run replays every tap from its cursor."""
+    hub = Hub(store)
+    replays: list[str] = []
+
+    async def replay(tap: Tap, after: str) -> None:
+        replays.append(after)
+
+    w = Flaky(fails=0)
+    tap = Tap("agent-a", w.write, replay=replay)
+    tap.go_live()
+    tap.offer("5-1", "frame")
+    hub.add_agent("agent-a", tap)
+    first = asyncio.create_task(hub.run())
+    await asyncio.wait_for(hub.subscribed.wait(), 5)
+    assert replays == []  # a first subscription has nothing to catch up on
+    await store.publish(store.keys.agent_channel, "not a frame")  # no address line: run raises
+    with pytest.raises(ValueError):
+        await asyncio.wait_for(first, 5)
+    hub.subscribed.clear()
+    second = asyncio.create_task(hub.run())
+    try:
+        await asyncio.wait_for(hub.subscribed.wait(), 5)
+        await wait_for(lambda: replays)
+        assert replays == ["5-1"]
+    finally:
+        hub.stop()
+        await asyncio.wait_for(second, 5)
+        await tap.close()

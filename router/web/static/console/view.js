@@ -2,14 +2,21 @@
 // chat came here, their orders, their history on every channel and the WeChat reply quota.
 import { $, api, clock, duration, el, now } from "./dom.js";
 import { t } from "./i18n.js";
+import { mediaNode, renderPinned } from "./media.js";
 import { customerName, state } from "./state.js";
 
 const sideCache = new Map(); // customer id -> {at, history, orders}
 const SIDE_TTL_S = 30;
 
-function messageItem(m) {
+let openPast = () => {};
+// How a past conversation in the history panel opens (read-only, in the records tab).
+export function onOpenPast(fn) { openPast = fn; }
+
+export function messageItem(m) {
   const li = el("li", `msg from-${m.from}${m.note ? " note" : ""}`, undefined, { "data-id": m.id });
-  li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
+  const file = mediaNode(m);
+  if (m.text || !file) li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
+  if (file) li.append(file);
   const meta = el("div", "meta");
   meta.append(el("time", "", clock(m.ts)));
   if (m.from === "agent" && m.agent_id && m.agent_id !== state.me?.id) meta.append(` · ${m.agent_id}`);
@@ -59,6 +66,7 @@ export function renderCurrent() {
   const log = $("messages");
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   syncMessages(log, c);
+  renderPinned(c);
   if (atBottom) log.scrollTop = log.scrollHeight;
   $("typing").hidden = c.typingUntil < now();
   renderDecision(conv.decision);
@@ -201,15 +209,20 @@ function renderHistory(data, currentId) {
   box.replaceChildren();
   const past = data.conversations.filter((h) => h.id !== currentId);
   if (!past.length) { box.append(el("p", "muted", t("no_history"))); return; }
+  if (data.archive === "unavailable") box.append(el("p", "muted", t("archive_down")));
   for (const h of past) {
-    const d = el("details", "past");
+    const d = el("details", "past", undefined, { "data-id": h.id });
     const sum = el("summary");
     sum.append(el("span", `chan chan-${h.channel}`, h.channel), ` ${clock(h.created)} · ${h.resolution || h.state}` +
       (h.agent ? ` · ${h.agent}` : ""));
+    if (h.archived) sum.append(el("span", "badge", t("archived")));
     d.append(sum);
     const ol = el("ol", "log small");
     for (const m of h.transcript || []) ol.append(messageItem(m));
-    d.append(ol);
+    const open = el("button", "small secondary", t("open_record"), { type: "button" });
+    open.addEventListener("click", () => openPast(h.id, { conversation: h, messages: h.transcript || [],
+      customer: data.customer }));
+    d.append(ol, open);
     box.append(d);
   }
 }
