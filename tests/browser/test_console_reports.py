@@ -96,6 +96,7 @@ async def test_reports_page_draws_the_summary_and_agents_cannot_reach_it(
         await vary(rt)
 
         _, sue = await ui.console(browser, base, "sue-token-12345", width=1400)
+        errors = ui.page_errors(sue)
         await sue.get_by_role("tab", name="Reports").click()
         await expect(sue.locator("#rp-body")).to_be_visible()
         href = await sue.locator("#rp-csv").get_attribute("href") or ""
@@ -107,6 +108,7 @@ async def test_reports_page_draws_the_summary_and_agents_cannot_reach_it(
         assert s["conversations"] == SEEDED and s["sla_breaches"] > 0 and s["csat"]["count"] > 0
         assert len(s["by"]["hour"]) >= 24  # spread over a day
         await check_page_matches_api(sue, s)
+        assert await sue.evaluate(ui.UNNAMED_CONTROLS) == []
         await sue.set_viewport_size({"width": 1400, "height": 900})  # the agent table in the picture too
         await sue.screenshot(path=screenshot_path("console-reports.png"))
 
@@ -133,6 +135,7 @@ async def test_reports_page_draws_the_summary_and_agents_cannot_reach_it(
         await expect(sue.locator("#ch-volume .sum")).to_have_text(f"{SEEDED} 个会话")
         await sue.screenshot(path=screenshot_path("console-reports-zh.png"))
         await sue.locator("#lang").click()
+        assert errors == []  # no script error, no CSP refusal of the vendored charts
 
         # An agent has no Reports tab; the page's address shows why; the server refuses the data.
         _, alice = await ui.console(browser, base, "alice-token-1234")
