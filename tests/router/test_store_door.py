@@ -34,7 +34,6 @@ STORE_NAMES = frozenset({"store", "_store"})
 
 NOT_YET: dict[str, int] = {
     "router/pipeline/streams.py": 8,
-    "router/pipeline/worker.py": 1,
 }
 """Modules that still reach Redis directly, and how many times: the ones that arrived while the
 door was being built (the channel adapters as the registry rebuilt them, supervision's dead letters, the ops desk,
