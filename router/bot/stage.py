@@ -42,6 +42,8 @@ from routing_rules.model import RuleInput
 
 log = logging.getLogger("kefu.bot")
 
+FILE_KINDS = ("image", "video", "file")
+"""Kinds of line the bot never answers itself: it hands them to a person (reason `media`)."""
 LEASE_S = 30.0
 IDLE_SWEEP_S = 5.0
 _TABLE = builtin_table()
@@ -158,14 +160,16 @@ class BotStage(Loop):
             state = dataclasses.replace(state, human_replied=True)
         text = "\n".join(str(m.get("text") or "") for m in lines if str(m.get("text") or "").strip())
         turn_id = str(lines[0]["id"])
-        new_state, record = await self.turn(chat, turn_id, state, text, got.pool, got.linked_order, len(lines))
+        files = sum(1 for m in lines if m.get("kind") in FILE_KINDS)
+        new_state, record = await self.turn(chat, turn_id, state, text, got.pool, got.linked_order, len(lines),
+                                            files=files)
         done = await self.store.run(BotDone(cid, token, len(lines), dump_state(new_state), time.time(),
                                             json.dumps(record, ensure_ascii=False) if record else ""))
         self.turns += 1
         return done
 
     async def turn(self, chat: Chat, turn_id: str, state: BotState, text: str, pool: str,
-                   linked: str | None, lines: int) -> tuple[BotState, dict[str, Any]]:  # fmt: skip
+                   linked: str | None, lines: int, files: int = 0) -> tuple[BotState, dict[str, Any]]:  # fmt: skip
         """One turn's effects; returns the bot's new memory and the turn's record."""
         now = self.clock()
         when = datetime.fromtimestamp(now, UTC)
@@ -190,8 +194,13 @@ class BotStage(Loop):
             plan = dataclasses.replace(base, reason="human_replied")
             await self.effects.hand_off(chat, turn_id, plan, time.time())
             return dataclasses.replace(state, handed_off=True), {"topic": "human_replied"}
-        if not text:  # a photo or voice only: a person should look at it
-            plan = dataclasses.replace(base, reason="media")
+        if files or not text:
+            # A photo, video or file is for a person to look at, whatever its caption asks: the
+            # FAQ's answer to "the seam is torn, how do I return it?" is "send us a photo", which
+            # the customer just did. Likewise a voice note without words.
+            said = f"；客户附言: {text[:200]}" if text else ""
+            note = f"客户发来 {files} 个图片/文件{said}" if files else ""
+            plan = dataclasses.replace(base, reason="media", note=note)
             await self.effects.say(chat, turn_id, (self.config.texts.handoff,), self.library.compliance)
             await self.effects.hand_off(chat, turn_id, plan, time.time())
             return dataclasses.replace(state, handed_off=True), {"topic": "media"}

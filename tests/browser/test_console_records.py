@@ -65,6 +65,14 @@ async def test_views_page_through_hundreds_and_search_opens_a_closed_one_read_on
         ids = await rows.evaluate_all("bs => bs.map(b => b.dataset.id)")
         assert sorted(ids) == sorted(d.cid for d in done)  # each once, none missing
 
+        # A word every conversation has: the first 50, and a hint to narrow it (search has no cursor).
+        await sue.get_by_label("Search", exact=True).fill("发货")
+        await sue.get_by_label("Search", exact=True).press("Enter")
+        await expect(rows).to_have_count(50)
+        await expect(sue.locator("#rec-status")).to_have_text(
+            "50 found for “发货” · the newest first; add words to narrow it")
+        await expect(sue.locator("#rec-views [aria-pressed=true]")).to_have_count(0)
+
         # Search by the order number of a conversation only the archive holds now.
         target = by_n[7]
         await sue.get_by_label("Search", exact=True).fill("2024112000000007")
@@ -107,6 +115,15 @@ async def test_views_page_through_hundreds_and_search_opens_a_closed_one_read_on
         await expect(bob.locator("#rec-status")).to_have_text(
             "No conversation matches “2024112000000007”. Agents see only their own conversations.")
         await expect(bob.locator("#rec-list li")).to_have_count(0)
+        # A link to someone else's conversation opens the reader with the refusal, and nothing of it.
+        await bob.goto(f"{base}/console#records/{target.cid}")
+        await expect(bob.locator("#rec-title")).to_have_text(
+            "This conversation is not yours: agents see only their own.")
+        await expect(bob.locator("#rec-messages .msg")).to_have_count(0)
+        # The same link works for a supervisor (the reader puts it in the address).
+        assert sue.url.endswith(f"#records/{live_closed.cid}")
+        await sue.goto(f"{base}/console#records/{target.cid}")
+        await expect(sue.locator("#rec-messages .msg .body")).to_have_text([text for _, text in target.lines])
         # And a conversation of someone else's, asked for directly, is refused.
         async with http.get(f"{base}/api/v1/conversations/{target.cid}",
                             headers={"Authorization": "Bearer bob-token-12345"}) as r:
