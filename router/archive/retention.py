@@ -100,20 +100,22 @@ class Retention:
                 entries = await self.store.client.xrange(k.transcript(cid))
                 msgs = [decode_message(f["m"]) for _, f in entries]
                 pipe = self.store.client.pipeline(transaction=False)
+                out = k.partition(self.store.outbound_partition(cid))  # where its replies' marks are
                 for m in msgs:
                     if m.direction is Direction.IN:
-                        pipe.delete(k.inbound_seen(m.dedupe_key()))
+                        part = self.store.inbound_partition(f"{m.channel}:{m.account}:{m.sender_ref}")
+                        pipe.delete(k.partition(part).inbound_seen(m.dedupe_key()))
                         pipe.delete(k.applied(m.id))
                     else:
-                        pipe.delete(k.outbound_sent(m.id))
+                        pipe.delete(out.outbound_sent(m.id))
                 if info.get("channel") == WEBCHAT and info.get("chat"):
                     # The visitor's feed keeps later conversations' frames: trim only up to this close.
                     cut = int(float(info.get("closed_at") or 0) * 1000) + 1
                     pipe.xtrim(k.feed(info["chat"]), minid=f"{cut}-0")
                     if msgs:
                         pipe.hdel(k.feed_ids(info["chat"]), *[m.id for m in msgs])
-                for key in (k.transcript(cid), k.transcript_ids(cid), k.delivery(cid), k.outbound_seq(cid),
-                            k.outbound_done(cid)):
+                for key in (k.transcript(cid), k.transcript_ids(cid), k.delivery(cid), out.outbound_seq(cid),
+                            out.outbound_done(cid)):
                     pipe.delete(key)
                 pipe.hdel(k.archive_purging, cid)
                 await pipe.execute()

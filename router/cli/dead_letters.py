@@ -43,6 +43,5 @@ async def _read(args: argparse.Namespace) -> dict[str, tuple[int, list[dict[str,
 
     async with server_store(args) as store:
         counts = await dead_letter_counts(store)
-        keys = {"inbound": store.keys.inbound_dead_letters, "outbound": store.keys.outbound_dead_letters}
-        return {name: (counts[name], await dead_letters(store, keys[name], args.limit))
+        return {name: (counts[name], await dead_letters(store, name, args.limit))
                 for name in STREAMS if args.stream in (None, name)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from router.models import Conversation, ConversationState
@@ -111,6 +112,18 @@ class Conversations:
         for cid in ids:
             pipe.hget(self._k.conv(cid), "queued_at")
         return [float(t) for t in await pipe.execute() if t]
+
+    async def index_media(self, sent: Sequence[tuple[str, str, str, str]], ttl_s: int) -> None:
+        """Remember in which conversation each (channel, account, media id, conversation id) was
+        sent, for `ttl_s` from now; writing one again renews it."""
+        if not sent:
+            return
+        pipe = self._r.pipeline(transaction=False)
+        for channel, account, media, cid in sent:
+            key = self._k.media_convs(channel, account, media)
+            pipe.sadd(key, cid)
+            pipe.expire(key, ttl_s)
+        await pipe.execute()
 
     async def holding_media(self, channel: str, account: str, media: str) -> list[str]:
         """The conversations in which a media reference was sent, by id."""

@@ -82,13 +82,13 @@ async def list_dead_letters(request: web.Request) -> web.Response:
     principal(request, Role.ADMIN)
     which = request.query.get("stream")
     store = request.app[RUNTIME].store
-    streams = {"inbound": store.keys.inbound_dead_letters, "outbound": store.keys.outbound_dead_letters}
+    streams = ("inbound", "outbound")
     if which is not None and which not in streams:
         raise ProtocolError("bad_query", "stream must be inbound or outbound")
     limit = _limit(request, 100, 1000)
     counts = await dead_letter_counts(store)
-    return web.json_response({name: {"count": counts[name], "entries": await dead_letters(store, key, limit)}
-                              for name, key in streams.items() if which in (None, name)})
+    return web.json_response({name: {"count": counts[name], "entries": await dead_letters(store, name, limit)}
+                              for name in streams if which in (None, name)})
 
 
 async def _breaches(rt: Runtime) -> list[dict[str, Any]]:

@@ -29,8 +29,6 @@ STORE_NAMES = frozenset({"store", "_store"})
 NOT_YET: dict[str, int] = {
     "router/archive/retention.py": 4,
     "router/archive/worker.py": 6,
-    "router/pipeline/streams.py": 8,
-    "router/pipeline/worker.py": 1,
     "router/simulate/engine.py": 11,
 }
 """Modules that still reach Redis directly, and how many times: the ones that arrived while the

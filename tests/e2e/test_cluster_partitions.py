@@ -1,0 +1,91 @@
+"""Partitioned streams on a 3+3 Cluster: `redis.partitions: 3` puts each partition of the inbound
+and outbound streams on its own master, every process consumes every partition, and each
+conversation's lines reach its agent in the order the customer sent them, under hundreds of
+customers writing at once through two processes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import redis
+from helpers.clients import Frame, Socket, agent, customer, msg_id
+from helpers.procs import Serve
+from helpers.redis_cluster import RedisCluster
+
+from router.store.keys import INBOUND_GROUP, OUTBOUND_GROUP, Keys
+
+PARTITIONS = 3
+CUSTOMERS = 240
+LINES = 6
+AGENTS = ("alice", "bob", "carol")
+CONFIG = f"redis:\n  partitions: {PARTITIONS}\npools:\n  - id: presale\nagents:\n" + "".join(
+    f"  - id: {a}\n    token: {a}-token-123456\n    pools: [presale]\n    max_chats: 100\n" for a in AGENTS)
+
+
+def customer_lines(sockets: list[Socket]) -> dict[str, list[str]]:
+    """Per conversation, the customer lines agents were shown, in the order they were shown."""
+    out: dict[str, list[str]] = {}
+    for sock in sockets:
+        for f in sock.frames:
+            if f["type"] == "assigned":
+                out.setdefault(f["conversation"]["id"], []).extend(
+                    m["text"] for m in f["messages"] if m.get("from") == "customer")
+            elif f["type"] == "message" and f["message"].get("from") == "customer":
+                out.setdefault(f["conversation_id"], []).append(f["message"]["text"])
+    return out
+
+
+async def test_partitions_spread_and_keep_each_conversation_in_order(redis_cluster: RedisCluster,
+                                                                      tmp_path: Path) -> None:
+    keys = [Keys("kefu").partition(p) for p in range(PARTITIONS)]
+    for name in ("inbound", "outbound"):
+        masters = {redis_cluster.master_of(redis_cluster.slot(getattr(k, name))) for k in keys}
+        assert len(masters) == PARTITIONS, f"{name} partitions on {masters}"
+    cfg = tmp_path / "kefu.yaml"
+    cfg.write_text(CONFIG)
+    procs = [Serve(cfg, redis_cluster.url, tmp_path, extra=["--redis-cluster"]) for _ in range(2)]
+    try:
+        for p in procs:
+            p.wait_ready(120)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            agents = [await agent(http, procs[i % 2].base, f"{a}-token-123456") for i, a in enumerate(AGENTS)]
+            socks = [(await customer(http, procs[i % 2].base))[0] for i in range(CUSTOMERS)]
+
+            async def write(i: int, sock: Socket) -> None:
+                # A burst: every line sent before any ack, so a customer's lines are in the
+                # streams together and any process may read any of them.
+                ids = [msg_id() for _ in range(LINES)]
+                for n, cmid in enumerate(ids):
+                    await sock.send({"type": "message", "text": f"c{i} line {n}", "client_msg_id": cmid})
+                for cmid in ids:
+                    ack: Frame = await sock.expect(lambda f, c=cmid: c in (f.get("client_msg_id"), f.get("ref")),  # type: ignore[misc]
+                                                   timeout=60)
+                    assert ack["type"] == "ack", ack
+
+            await asyncio.gather(*(write(i, s) for i, s in enumerate(socks)))
+            for _ in range(600):
+                if sum(len(v) for v in customer_lines(agents).values()) >= CUSTOMERS * LINES:
+                    break
+                await asyncio.sleep(0.2)
+            seen = customer_lines(agents)
+            assert len(seen) == CUSTOMERS and sum(len(v) for v in seen.values()) == CUSTOMERS * LINES
+            for lines in seen.values():
+                who = lines[0].split()[0]
+                assert lines == [f"{who} line {n}" for n in range(LINES)], lines
+
+        # Every process has a consumer in every partition's groups.
+        node = redis.RedisCluster.from_url(redis_cluster.url, decode_responses=True)
+        try:
+            for k in keys:
+                for stream, group in ((k.inbound, INBOUND_GROUP), (k.outbound, OUTBOUND_GROUP)):
+                    consumers = node.xinfo_consumers(stream, group)
+                    assert len(consumers) == 2, (stream, consumers)
+        finally:
+            node.close()
+        for s in [*agents, *socks]:
+            await s.close()
+    finally:
+        for p in procs:
+            p.stop()
