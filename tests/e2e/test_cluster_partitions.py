@@ -53,15 +53,23 @@ async def test_partitions_spread_and_keep_each_conversation_in_order(redis_clust
             socks = [(await customer(http, procs[i % 2].base))[0] for i in range(CUSTOMERS)]
 
             async def write(i: int, sock: Socket) -> None:
-                # A burst: every line sent before any ack, so a customer's lines are in the
-                # streams together and any process may read any of them.
-                ids = [msg_id() for _ in range(LINES)]
-                for n, cmid in enumerate(ids):
-                    await sock.send({"type": "message", "text": f"c{i} line {n}", "client_msg_id": cmid})
-                for cmid in ids:
-                    ack: Frame = await sock.expect(lambda f, c=cmid: c in (f.get("client_msg_id"), f.get("ref")),  # type: ignore[misc]
-                                                   timeout=60)
-                    assert ack["type"] == "ack", ack
+                # Each line right after the previous one's ack, as a page sends them: the previous
+                # line is then usually still in the stream, and either process may read the next.
+                # A line refused under load ('unavailable') is sent again, as a page does.
+                for n in range(LINES):
+                    cmid = msg_id()
+                    for _ in range(20):
+                        start = len(sock.frames)
+                        await sock.send({"type": "message", "text": f"c{i} line {n}", "client_msg_id": cmid})
+                        ack: Frame = await sock.expect(
+                            lambda f, c=cmid: c in (f.get("client_msg_id"), f.get("ref")),  # type: ignore[misc]
+                            timeout=60, start=start)
+                        if ack["type"] == "ack":
+                            break
+                        assert ack.get("code") == "unavailable", ack
+                        await asyncio.sleep(float(ack.get("retry_after") or 1))
+                    else:
+                        raise AssertionError(f"c{i} line {n} refused 20 times")
 
             await asyncio.gather(*(write(i, s) for i, s in enumerate(socks)))
             for _ in range(600):
