@@ -59,7 +59,7 @@ from adapters.registry import Capabilities, Problem
 from adapters.split import split_text
 from kefu_common.errors import AuthError, ProtocolError
 from router.media.base import MediaStore
-from router.models import Channel, Message, Reply
+from router.models import Channel, MediaRef, Message, Reply
 from router.pipeline.ingest import DEDUPE_TTL_S
 from router.store import Store
 from router.store.keys import Keys
@@ -122,8 +122,9 @@ class CustomerFeed(Protocol):
         """The feed entry of a message the page says it saw last, if the feed still has it."""
         ...
 
-    def inbound(self, chat: str, client_id: str, text: str, name: str = "") -> Message:
-        """A message the customer typed into the socket, keyed by (chat, client_id)."""
+    def inbound(self, chat: str, client_id: str, text: str, name: str = "", media: MediaRef | None = None) -> Message:
+        """A message the customer typed into the socket, keyed by (chat, client_id), with the
+        file they uploaded (already checked to be theirs) when it carries one."""
         ...
 
 

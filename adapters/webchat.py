@@ -18,7 +18,7 @@ from aiohttp import web
 from adapters.base import Adapter, Capabilities, CustomerFeed, Deps, Limits
 from adapters.registry import register
 from router.config.settings import WebchatSettings
-from router.models import WEBCHAT, Channel, Message, Reply, new_id
+from router.models import WEBCHAT, Channel, Kind, MediaRef, Message, Reply, new_id
 from router.store.calls.streams import AppendOnce
 
 ACCOUNT = "web"
@@ -30,7 +30,7 @@ class WebchatAdapter(Adapter):
     channel: ClassVar[Channel] = WEBCHAT
     settings_type: ClassVar[type[Any]] = WebchatSettings
     many: ClassVar[bool] = False
-    capabilities: ClassVar[Capabilities] = Capabilities(live_frames=True, split_replies=False)
+    capabilities: ClassVar[Capabilities] = Capabilities(live_frames=True, split_replies=False, media=True)
     limits: ClassVar[Limits] = Limits(max_text_chars=8000, max_parts=1)
 
     def __init__(self, deps: Deps) -> None:
@@ -70,15 +70,19 @@ class WebchatAdapter(Adapter):
     async def position(self, chat: str, message_id: str) -> str | None:
         return await self.store.feeds.position(chat, message_id)
 
-    def inbound(self, chat: str, client_id: str, text: str, name: str = "") -> Message:
-        return customer_message(chat, client_id, text, name)
+    def inbound(self, chat: str, client_id: str, text: str, name: str = "", media: MediaRef | None = None) -> Message:
+        return customer_message(chat, client_id, text, name, media)
 
 
-def customer_message(visitor: str, client_id: str, text: str, name: str = "") -> Message:
+def customer_message(visitor: str, client_id: str, text: str, name: str = "",
+                     media: MediaRef | None = None) -> Message:
     """A visitor's message; (visitor, client_msg_id) is its idempotency key, so a page that
     resends after a reconnect is accepted once."""
+    raw: dict[str, object] = {"text": text, "client_msg_id": client_id}
+    if media is not None:
+        raw["media_id"] = media.id
     return Message(
         id=new_id("m"), channel=WEBCHAT, account=ACCOUNT,
         native_id=f"{visitor}:{client_id}", sender_ref=visitor, text=text, ts=time.time(),
-        customer_name=name[:64] or None, raw={"text": text, "client_msg_id": client_id},
+        customer_name=name[:64] or None, raw=raw, kind=media.kind if media is not None else Kind.TEXT, media=media,
     )

@@ -78,9 +78,11 @@ class Runtime:
         self.store = Store(self.redis_url, settings.redis.namespace, cluster=cluster, options=settings.redis)
         self.archive = Archive(settings.archive.url or default_url(self.data_dir))
         self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
-                                      settings.archive.claim_idle_ms)
+                                      settings.archive.claim_idle_ms, max_tries=settings.archive.max_tries)
+        self.media = build_store(settings.media, self.data_dir)
         self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
-                                   settings.retention.archive_days, settings.retention.sweep_interval_s)
+                                   settings.retention.archive_days, settings.retention.sweep_interval_s,
+                                   media=self.media, pending_s=settings.media.pending_s)
         self.transcript = Transcript(self.store)
         self.ingestor = Ingestor(self.store, settings.retention.idempotency_s)
         self.outbox = Outbox(self.store, settings.retention.idempotency_s)
@@ -115,7 +117,6 @@ class Runtime:
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.sessions = Sessions(self.store, self.tokens, self.signer)
         self.adapters: dict[tuple[str, str], Adapter] = {}
-        self.media = build_store(settings.media, self.data_dir)
         deps = Deps(sink=self.ingestor, store=self.store, media=self.media)
         for name, account in settings.channels.all():
             cls = adapter_class(name)
@@ -148,7 +149,7 @@ class Runtime:
         parts = range(self.store.partitions)
         self.workers = [RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                     bot=self.bot if self.settings.bot.enabled else None,
-                                    burst_window_s=self.settings.bot.debounce_s, part=p) for p in parts]
+                                    burst_window_s=self.settings.bot.debounce_s, media=self.media, part=p) for p in parts]
         self.senders = [Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                                self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)
                         for p in parts]

@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from kefu_common.errors import ArchiveError
@@ -30,6 +30,19 @@ from router.store.conversations import merge_record
 
 DB_ERRORS = (DBAPIError, OperationalError, OSError, ConnectionError, TimeoutError)
 """What a database outage looks like from here: retry later, never drop the entry."""
+
+WRITE_ERRORS = (*DB_ERRORS, SQLAlchemyError)
+"""What a write may raise: an outage, or a row the database refuses (DataError, a value that
+will not bind); which one it was, `refused` and `Archive.answers` tell."""
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether a failed write was the database refusing this row rather than being unreachable:
+    connection, lock and disk errors (OperationalError, InterfaceError, sockets, timeouts, a
+    connection found dead) are an outage, whatever the row."""
+    if isinstance(exc, (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)):
+        return False
+    return not (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 def engine_url(url: str) -> str:
@@ -54,6 +67,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def reason(exc: BaseException) -> str:
+    """A failed write as a dead letter's reason: the database's own message, without the
+    statement and its parameters (long, and the customer's words)."""
+    orig = getattr(exc, "orig", None) if isinstance(exc, DBAPIError) else None
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
 class Archive:
@@ -102,6 +123,17 @@ class Archive:
             except TimeoutError:
                 delay = min(delay * 2, 10.0)
         return False
+
+    async def answers(self, timeout_s: float = 5.0) -> bool:
+        """Whether the database answers a trivial query now; PostgreSQL shutting down reports its
+        refusals as plain errors, so a failed write alone does not tell an outage from a bad row."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                async with self.engine.connect() as conn:
+                    await conn.execute(sa.text("SELECT 1"))
+            return True
+        except (*WRITE_ERRORS, TimeoutError):
+            return False
 
     @property
     def safe_url(self) -> str:
@@ -219,8 +251,14 @@ class Archive:
             n: int = (await conn.execute(sa.select(sa.func.count()).select_from(conversations))).scalar_one()
             return n
 
-    async def prune(self, closed_before: float, batch: int = 1000) -> int:
-        """Delete conversations closed before `closed_before`, a batch per transaction."""
+    async def prune(self, closed_before: float, batch: int = 1000,
+                    files: Callable[[Sequence[str]], Awaitable[object]] | None = None) -> int:
+        """Delete conversations closed before `closed_before`, a batch per transaction.
+
+        `files` deletes the batch's media first (router/media: retention follows the
+        conversation's): should it fail, the rows stay and the next prune tries the batch again;
+        should the rows' delete fail after it, the next prune finds them and the files already gone.
+        """
         total = 0
         while True:
             async with self.engine.begin() as conn:
@@ -228,6 +266,8 @@ class Archive:
                                           .limit(batch))).scalars().all()
                 if not ids:
                     return total
+                if files is not None:
+                    await files(ids)
                 await self.before_delete(conn, ids)
                 await conn.execute(sa.delete(messages).where(messages.c.conversation_id.in_(ids)))
                 await conn.execute(sa.delete(events).where(events.c.conversation_id.in_(ids)))

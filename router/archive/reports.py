@@ -6,6 +6,7 @@ the range's values, which both databases return in one indexed scan.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 from typing import Any
@@ -33,6 +34,18 @@ def _where(since: float, until: float, pool: str | None, agent: str | None, chan
     return cond
 
 
+FIRST_RESPONSE_BUCKETS = (15, 30, 60, 120, 300, 600, 1800)
+"""Upper edges (seconds, inclusive) of the first-response distribution; a last bucket holds the rest."""
+
+
+def histogram(values: list[float], edges: tuple[int, ...] = FIRST_RESPONSE_BUCKETS) -> list[dict[str, Any]]:
+    """Counts per bucket: [{"le": 15, "count": n}, ..., {"le": None, "count": n}] (None: above the last edge)."""
+    counts = [0] * (len(edges) + 1)
+    for v in values:
+        counts[bisect.bisect_left(edges, v)] += 1
+    return [{"le": le, "count": n} for le, n in zip((*edges, None), counts, strict=True)]
+
+
 def pct(values: list[float], p: float) -> float | None:
     if not values:
         return None
@@ -49,6 +62,7 @@ async def summary(conn: AsyncConnection, since: float, until: float, pool: str |
         c.pool, c.agent, c.channel, c.created, c.messages_in, c.messages_out, c.first_response_s,
         c.resolution_s, c.sla_breaches, c.bot_outcome, c.csat_rating).where(*cond))).all()
     out = _figures(rows)
+    out["first_response_hist"] = histogram([r.first_response_s for r in rows if r.first_response_s is not None])
     by: dict[str, dict[str, list[Any]]] = {"pool": {}, "agent": {}, "channel": {}, "hour": {}}
     for r in rows:
         by["pool"].setdefault(r.pool or "", []).append(r)
@@ -65,6 +79,7 @@ def _figures(rows: Any) -> dict[str, Any]:
     res = [r.resolution_s for r in rows if r.resolution_s is not None]
     bot = [r for r in rows if r.bot_outcome is not None]
     csat = [r.csat_rating for r in rows if r.csat_rating is not None]
+    resolved = sum(1 for r in bot if r.bot_outcome == "resolved")
     return {
         "conversations": len(rows),
         "messages_in": sum(r.messages_in for r in rows),
@@ -72,7 +87,9 @@ def _figures(rows: Any) -> dict[str, Any]:
         "first_response_s": {"p50": pct(fr, 50), "p90": pct(fr, 90)},
         "resolution_s": {"p50": pct(res, 50), "p90": pct(res, 90)},
         "sla_breaches": sum(1 for r in rows if r.sla_breaches),
-        "deflection_rate": round(sum(1 for r in bot if r.bot_outcome == "resolved") / len(bot), 4) if bot else None,
+        "deflection_rate": round(resolved / len(bot), 4) if bot else None,
+        "bot_conversations": len(bot),
+        "bot_resolved": resolved,
         "csat": {"count": len(csat), "average": round(sum(csat) / len(csat), 2) if csat else None},
     }
 

@@ -4,18 +4,20 @@ A conversation's Redis keys go `redis_after_close_s` after it closed, and only o
 holds its latest close (purge.lua checks both in the same step as the deletes). The customer,
 their channel identities and their last agent (sticky routing) stay in Redis. The per-message
 idempotency marks of its messages go too: a channel retries a webhook for minutes, not for the
-retention time. Archive rows older than `archive_days` are pruned.
+retention time. Archive rows older than `archive_days` are pruned, and the conversation's files
+in the media store with them (a file lives as long as the history that shows it); uploads a web
+chat customer never sent go after `media.pending_s`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
+from collections.abc import Sequence
 
 from router.archive.db import DB_ERRORS, Archive
-from router.models import WEBCHAT, Direction, decode_message
+from router.media.base import MediaStore
 from router.pipeline.streams import keep_going
 from router.store import Store
 from router.store.calls.background import Purge
@@ -30,9 +32,11 @@ class Retention:
     name = "retention"
 
     def __init__(self, store: Store, archive: Archive, redis_after_close_s: float, archive_days: float,
-                 interval_s: float = 60.0) -> None:
+                 interval_s: float = 60.0, media: MediaStore | None = None, pending_s: float = 86400.0) -> None:
         self.store = store
         self.archive = archive
+        self.media = media
+        self.pending_s = pending_s
         self.after_s = redis_after_close_s
         self.archive_days = archive_days
         self.interval_s = interval_s
@@ -65,8 +69,7 @@ class Retention:
         before = now - self.after_s
         dropped = 0
         while not self._stopping.is_set():
-            ids: list[str] = await self.store.client.zrangebyscore(self.store.keys.archive_done, "-inf", before,
-                                                                   start=0, num=PAGE)
+            ids = await self.store.archive.due(before, PAGE)
             if not ids:
                 break
             for cid in ids:
@@ -80,44 +83,28 @@ class Retention:
         if now - self._last_prune >= PRUNE_EVERY_S:
             self._last_prune = now
             try:
-                pruned = await self.archive.prune(now - self.archive_days * 86400)
+                pruned = await self.archive.prune(now - self.archive_days * 86400, files=self._delete_files)
                 if pruned:
                     log.info("archive: pruned %d conversations closed more than %g days ago", pruned, self.archive_days)
-            except DB_ERRORS as exc:
+                if self.media is not None:
+                    await self.media.sweep_pending(now - self.pending_s)
+            except (*DB_ERRORS, OSError) as exc:
                 self._last_prune = 0.0
                 log.warning("archive prune failed, will retry: %s", exc)
         return dropped
 
+    async def _delete_files(self, ids: Sequence[str]) -> None:
+        if self.media is not None:
+            for cid in ids:
+                await self.media.delete_conversation(cid)
+
     async def finish(self) -> None:
         """Delete the transcript, feed entries and message marks of conversations whose routing
         keys are gone (keys.archive_purging); safe to repeat after a crash."""
-        k = self.store.keys
         cursor = 0
         while True:
-            cursor, todo = await self.store.client.hscan(k.archive_purging, cursor, count=PAGE)
-            for cid, raw in todo.items():
-                info = json.loads(raw)
-                entries = await self.store.client.xrange(k.transcript(cid))
-                msgs = [decode_message(f["m"]) for _, f in entries]
-                pipe = self.store.client.pipeline(transaction=False)
-                out = k.partition(self.store.outbound_partition(cid))  # where its replies' marks are
-                for m in msgs:
-                    if m.direction is Direction.IN:
-                        part = self.store.inbound_partition(f"{m.channel}:{m.account}:{m.sender_ref}")
-                        pipe.delete(k.partition(part).inbound_seen(m.dedupe_key()))
-                        pipe.delete(k.applied(m.id))
-                    else:
-                        pipe.delete(out.outbound_sent(m.id))
-                if info.get("channel") == WEBCHAT and info.get("chat"):
-                    # The visitor's feed keeps later conversations' frames: trim only up to this close.
-                    cut = int(float(info.get("closed_at") or 0) * 1000) + 1
-                    pipe.xtrim(k.feed(info["chat"]), minid=f"{cut}-0")
-                    if msgs:
-                        pipe.hdel(k.feed_ids(info["chat"]), *[m.id for m in msgs])
-                for key in (k.transcript(cid), k.transcript_ids(cid), k.delivery(cid), out.outbound_seq(cid),
-                            out.outbound_done(cid)):
-                    pipe.delete(key)
-                pipe.hdel(k.archive_purging, cid)
-                await pipe.execute()
+            cursor, todo = await self.store.archive.purging_page(cursor, PAGE)
+            for cid, info in todo.items():
+                await self.store.archive.finish_purge(cid, info)
             if cursor == 0:
                 return

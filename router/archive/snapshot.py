@@ -40,6 +40,12 @@ def _json(raw: str | None) -> Any:
         return raw
 
 
+def _text(s: str | None) -> str:
+    """Text as both databases keep it: PostgreSQL's text cannot hold NUL, which a customer can
+    send; U+FFFD stands in for it, as for any character that cannot be shown."""
+    return (s or "").replace("\x00", "\ufffd")
+
+
 def _media(m: Message) -> str | None:
     """The media ref as JSON (the archive's `media` column is text); a message from before the
     media store keeps the channel's reference string."""
@@ -62,7 +68,7 @@ async def take(store: Store, cid: str) -> Snapshot | None:
     msgs = [decode_message(m) for m in encoded]
     rows = [{
         "conversation_id": cid, "seq": i, "id": m.id, "direction": m.direction.value, "sender": m.sender.value,
-        "kind": m.kind.value, "author": m.agent_id, "text": m.text, "ts": m.ts, "media": _media(m),
+        "kind": m.kind.value, "author": m.agent_id, "text": _text(m.text), "ts": m.ts, "media": _media(m),
         "delivery": delivery.get(m.id),
     } for i, m in enumerate(msgs)]
     events = []
@@ -90,7 +96,7 @@ async def take(store: Store, cid: str) -> Snapshot | None:
     decision = {"decision": conv.get("decision"), "assignment": conv.get("assignment")}
     row = {
         "id": cid, "version": int(conv.get("archive_v") or 1), "customer_id": cust,
-        "customer_name": customer.get("name", ""), "channel": conv.get("channel") or "",
+        "customer_name": _text(customer.get("name")), "channel": conv.get("channel") or "",
         "account": conv.get("account") or "", "chat": conv.get("chat") or "",
         "identities": json.dumps(sorted(idents)), "state": "closed", "pool": conv.get("pool") or None,
         "agent": conv.get("agent") or None, "priority": int(conv.get("priority") or 0), "created": created,
@@ -101,7 +107,8 @@ async def take(store: Store, cid: str) -> Snapshot | None:
         "messages_out": sum(1 for m in msgs if m.direction is Direction.OUT),
         "first_response_s": first_agent - first_in if first_agent is not None and first_in is not None else None,
         "resolution_s": closed - created, "sla_breaches": len(breaches) if isinstance(breaches, dict) else 0,
-        "bot_outcome": bot_outcome, "csat_rating": csat.get("rating"), "csat_comment": csat.get("comment"),
+        "bot_outcome": bot_outcome, "csat_rating": csat.get("rating"),
+        "csat_comment": None if csat.get("comment") is None else _text(csat.get("comment")),
         "csat_at": csat.get("at"), "decision": json.dumps(decision, ensure_ascii=False), "sla": sla,
         "bot": json.dumps(bot, ensure_ascii=False) if bot else None, "archived_at": time.time(),
     }

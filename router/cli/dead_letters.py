@@ -10,12 +10,12 @@ from typing import Any
 
 from router.cli.server_store import add_store_args, server_store
 
-STREAMS = ("inbound", "outbound")
+STREAMS = ("inbound", "outbound", "archive")
 
 
 def add_dead_letters_parser(sub: Any) -> None:
     p = sub.add_parser("dead-letters", help="stream entries moved aside as poison, newest first, with the reason")
-    p.add_argument("--stream", choices=STREAMS, help="one stream; both by default")
+    p.add_argument("--stream", choices=STREAMS, help="one stream; all by default")
     p.add_argument("--limit", type=int, default=20, help="entries per stream (default 20, at most 1000)")
     p.add_argument("--json", action="store_true", help="print JSON instead of lines")
     add_store_args(p)

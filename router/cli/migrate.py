@@ -32,17 +32,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 async def _run(url: str | None, namespace: str, cluster: bool, data_dir: Path, dry_run: bool) -> int:
-    from router.store.client import make_client
     from router.store.embedded import redis_url_for
-    from router.store.migrate import migrate
+    from router.store.migrate import migrate_at
 
     async with redis_url_for(url, data_dir) as live:
-        raw = make_client(live, cluster and live == url, decode=False)
-        try:
-            report = await migrate(raw, namespace, dry_run,
-                                   progress=lambda n: print(f"  {n} keys ...", flush=True))
-        finally:
-            await raw.aclose()
+        report = await migrate_at(live, cluster and live == url, namespace, dry_run,
+                                  progress=lambda n: print(f"  {n} keys ...", flush=True))
     verb = "would move" if dry_run else "moved"
     print(f"namespace {namespace}: {verb} {report.moved} keys to the new names", flush=True)
     if report.gone:

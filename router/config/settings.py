@@ -144,6 +144,9 @@ class ArchiveSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Closed conversations one archive worker turn writes (each in its own transaction)."""
     claim_idle_ms: int = 30_000
     """An archive entry pending this long on a consumer that died is taken back by another."""
+    max_tries: int = 5
+    """A conversation the database refuses this often while it answers (a poison row) goes to the
+    archive's dead letters; an outage never counts."""
 
 
 class RetentionSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -527,6 +530,8 @@ def _check_archive(doc: YamlDoc, s: Settings) -> list[ConfigError]:
                                                     "postgresql://USER@HOST:PORT/DB"))
     if s.archive.batch_size < 1:
         errors.append(doc.error(("archive", "batch_size"), "archive.batch_size: expected at least 1"))
+    if s.archive.max_tries < 1:
+        errors.append(doc.error(("archive", "max_tries"), "archive.max_tries: expected at least 1"))
     r = s.retention
     if r.idempotency_s < 60:
         errors.append(doc.error(("retention", "idempotency_s"), "retention.idempotency_s: expected at least 60"))

@@ -221,7 +221,8 @@ class Sender(StreamLoop):
         msg = Message(
             id=reply.id, channel=reply.channel, account=reply.account, native_id=reply.id,
             sender_ref=reply.chat, direction=Direction.OUT, sender=reply.sender, text=reply.text,
-            ts=reply.ts, conversation_id=reply.conversation_id, customer_id=reply.customer_id,
+            kind=reply.kind, media=reply.media, ts=reply.ts, conversation_id=reply.conversation_id,
+            customer_id=reply.customer_id,
             agent_id=reply.author if reply.sender.value == "agent" else None,
         )
         await self.transcript.append(msg)

@@ -119,29 +119,33 @@ class GroupConsumer:
         return True
 
 
-def _dead_key(keys: Keys, name: str) -> str:
-    return keys.inbound_dead_letters if name == "inbound" else keys.outbound_dead_letters
+DEAD_LETTER_STREAMS = ("inbound", "outbound", "archive")
+"""The streams with dead letters, as the API and `kefu dead-letters` name them."""
+
+
+def _dead_keys(store: Store, name: str) -> list[tuple[Streams, str]]:
+    """Where a stream's dead letters are: one key per partition of the inbound and outbound
+    streams, and the archive queue's one."""
+    if name == "archive":
+        return [(store.streams, store.keys.archive_dead_letters)]
+    parts = [store.streams_of(p) for p in range(store.partitions)]
+    return [(part, part.keys.inbound_dead_letters if name == "inbound" else part.keys.outbound_dead_letters)
+            for part in parts]
 
 
 async def dead_letter_counts(store: Store) -> dict[str, int]:
     """How many dead letters each stream holds, over all its partitions: /readyz and the
     overview show them."""
-    out = {}
-    for name in ("inbound", "outbound"):
-        out[name] = 0
-        for p in range(store.partitions):
-            part = store.streams_of(p)
-            out[name] += await part.length(_dead_key(part.keys, name))
-    return out
+    return {name: sum([await streams.length(key) for streams, key in _dead_keys(store, name)])
+            for name in DEAD_LETTER_STREAMS}
 
 
 async def dead_letters(store: Store, name: str, count: int = 100) -> list[dict[str, Any]]:
-    """The newest dead letters of the `name` stream ('inbound' or 'outbound') over all its
+    """The newest dead letters of the `name` stream (DEAD_LETTER_STREAMS) over all its
     partitions, newest first, as an admin reads them."""
     rows: list[Entry] = []
-    for p in range(store.partitions):
-        part = store.streams_of(p)
-        rows += await part.newest(_dead_key(part.keys, name), count)
+    for streams, key in _dead_keys(store, name):
+        rows += await streams.newest(key, count)
     out = []
     for lid, f in rows:
         try:

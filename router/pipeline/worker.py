@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import msgspec
 
 from router.config.settings import WorkerSettings
+from router.media.base import MediaNotFound, MediaStore
 from router.models import Message, decode_message, new_id
 from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
@@ -64,11 +65,13 @@ class RouteWorker(StreamLoop):
     name = "route worker"
 
     def __init__(self, store: Store, transcript: Transcript, rules: DecisionSource, settings: WorkerSettings,
-                 bot: BotStage | None = None, burst_window_s: float = 0.0, part: int = 0) -> None:
+                 bot: BotStage | None = None, burst_window_s: float = 0.0, media: MediaStore | None = None,
+                 part: int = 0) -> None:
         k = store.keys.partition(part)
         super().__init__(store, part, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
                          DeadLetters(k.inbound_dead_letters, k.inbound_tries, settings.max_tries))
         self.transcript, self.rules, self.settings, self.bot = transcript, rules, settings, bot
+        self.media = media
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
         self.routed = 0
@@ -210,6 +213,7 @@ class RouteWorker(StreamLoop):
             if res.state == "new":
                 fresh.add(res.cid)
             m = msgspec.structs.replace(m, conversation_id=res.cid, customer_id=res.customer)
+            m = await self._claim_media(m)
             try:
                 decision = decider.decide(RuleInput(
                     text=m.text, channel=m.channel, account=m.account,
@@ -251,6 +255,20 @@ class RouteWorker(StreamLoop):
         for cid, first in to_people.items():
             await self._queued(cid, first)
         return done, failures
+
+    async def _claim_media(self, m: Message) -> Message:
+        """A web chat upload is its visitor's until the message carrying it is routed: from now on
+        the conversation owns it (its staff may read it, its retention deletes it). Claiming is
+        idempotent, so an entry routed again after a crash claims again harmlessly."""
+        ref = m.media
+        if ref is None or self.media is None or ":" not in ref.conversation or not m.conversation_id:
+            return m
+        try:
+            claimed = await self.media.claim(ref.id, m.conversation_id)
+        except MediaNotFound:
+            log.warning("message %s names media %s, which is gone (never sent for a day?)", m.id, ref.id)
+            return m
+        return msgspec.structs.replace(m, media=claimed)
 
     async def _index_media(self, msgs: list[Message]) -> None:
         """Remember which conversation each customer media id arrived in, before the message is

@@ -18,6 +18,7 @@ from router.models import new_id
 from router.simulate.erlang import erlang_a
 from router.simulate.workload import Draws, Need, SimPlan
 from router.store import Store
+from router.store.calls.routing import Close, Resolve, Route, Status
 
 T0 = 1_800_000_000.0
 """Virtual epoch: the scripts see T0 + simulated seconds."""
@@ -78,29 +79,17 @@ class Simulation:
         self._held: dict[str, set[str]] = {}
         self._waiting = 0
 
-    async def _forget(self) -> None:
-        """Start from nothing: drop an earlier run's keys, only the simulation's namespace."""
-        batch: list[str] = []
-        async for key in self.store.client.scan_iter(match=f"{NAMESPACE}:*", count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
-                await self.store.client.unlink(*batch)
-                batch.clear()
-        if batch:
-            await self.store.client.unlink(*batch)
-
     def _at(self, t: float, kind: str, ref: str = "") -> None:
         heapq.heappush(self._events, (t, next(self._seq), kind, ref))
 
     async def run(self) -> Outcome:
         await self.store.open()
         try:
-            await self._forget()
-            await self.store.scripts.load(self.store.client)
+            await self.store.forget()  # start from nothing: an earlier run's keys, in this namespace only
             await self.store.sync_config(self.settings)
             takers = [a for a in self.settings.agents if a.max_chats > 0]
             for a in takers:
-                await self.store.call("status", [a.id, "online", T0, "simulate"])
+                await self.store.run(Status(a.id, "online", T0, "simulate"))
                 self._held[a.id] = set()
             self.out.levels = {a.id: dict(a.skills) for a in takers}
             end = self.plan.hours * 3600
@@ -136,18 +125,17 @@ class Simulation:
         pool = need.pool if need else "sim"
         skills = [need.skill] if need and need.skill else []
         mid, user = new_id("m"), new_id("u")
-        res = await self.store.call("resolve", [mid, f"webchat:sim:{user}", new_id("cu"), new_id("c"), T0 + t, 600,
-                                                "webchat", "sim", user, ""])
-        cid = str(res[2])
+        resolved = await self.store.run(Resolve(mid, f"webchat:sim:{user}", new_id("cu"), new_id("c"), T0 + t, 600,
+                                                "webchat", "sim", user, ""))
+        cid = resolved.cid
         decision = {"pool": pool, "priority": 10, "skills": skills, "sla_profile": None}
-        out = await self.store.call("route", [mid, cid, T0 + t, json.dumps({"id": mid, "text": "在吗"}), pool, 10,
-                                              json.dumps(skills), 1, "0", json.dumps(decision), 3600])
+        moved = await self.store.run(Route(mid, cid, T0 + t, json.dumps({"id": mid, "text": "在吗"}), pool, 10,
+                                           tuple(skills), 1, False, json.dumps(decision), 3600, 0))
         chat = Chat(arrived=t, need=need)
         self.out.chats[cid] = chat
         self._hour(t).offered += 1
-        agent = str(out[2] or "")
-        if agent:
-            self._start(t, cid, agent)
+        if moved.agent:
+            self._start(t, cid, moved.agent)
         else:
             self._queue_changed(t, +1)
             patience = self.draws.patience()
@@ -167,10 +155,10 @@ class Simulation:
     async def _end(self, t: float, cid: str) -> None:
         chat = self.out.chats[cid]
         agent = str(chat.agent)
-        await self.store.call("close", [cid, agent, T0 + t, "resolved", "1"])
+        await self.store.run(Close(cid, agent, T0 + t, "resolved", True))
         self._held[agent].discard(cid)
         # The close hands the freed seat to whoever waits longest that this agent fits.
-        now_held = set(await self.store.client.smembers(self.store.keys.agent_convs(agent)))
+        now_held = set(await self.store.agents.conversation_ids(agent))
         for taken in now_held - self._held[agent]:
             self._queue_changed(t, -1)
             self._start(t, taken, agent)
@@ -182,7 +170,7 @@ class Simulation:
         chat.gone = True
         self._hour(chat.arrived).abandoned += 1
         self._queue_changed(t, -1)
-        await self.store.call("close", [cid, "sim", T0 + t, "abandoned", "1"])
+        await self.store.run(Close(cid, "sim", T0 + t, "abandoned", True))
 
     def _hour(self, t: float) -> Hour:
         return self.out.hours[min(int(t // 3600), len(self.out.hours) - 1)]

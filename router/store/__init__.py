@@ -30,7 +30,7 @@ from router.store.client import REDIS_ERRORS, check_server, make_client, server_
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
 from router.store.customers import Customers
-from router.store.keys import Keys
+from router.store.keys import Keys, in_namespace
 from router.store.ops import OpsRecords
 from router.store.pubsub import SHARDED_SINCE, Subscription
 from router.store.rules import RuleRecords
@@ -87,7 +87,7 @@ class Store:
         self.feeds = Feeds(self.client, self.keys)
         self.wechat = WechatRecords(self.client, self.keys)
         self.telegram = TelegramRecords(self.client, self.keys)
-        self.archive = ArchiveRecords(self.client, self.keys)
+        self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
 
     def streams_of(self, part: int) -> Streams:
         """The streams of one partition (0 <= part < partitions)."""
@@ -243,6 +243,30 @@ class Store:
         """A random secret every process sharing this Redis agrees on; the first one sets it."""
         await self.client.set(key, os.urandom(32).hex(), nx=True)
         return bytes.fromhex(await self.client.get(key))
+
+    async def forget(self) -> int:
+        """Delete every key of this namespace (keys.in_namespace), and only those; how many went. For a
+        scratch namespace such as the simulator's: a shop's namespace holds its conversations."""
+        gone = 0
+        batch: list[str] = []
+        for pattern in (f"{self.keys.ns}:*", "{*"):
+            async for key in self.client.scan_iter(match=pattern, count=1000):
+                if in_namespace(key, self.keys.ns):
+                    batch.append(key)
+                if len(batch) >= 1000:
+                    gone += await self._unlink(batch)
+        return gone + await self._unlink(batch)
+
+    async def _unlink(self, batch: list[str]) -> int:
+        # One key per command in one pipeline: on a Cluster the batch's keys live in many slots.
+        if not batch:
+            return 0
+        pipe = self.client.pipeline(transaction=False)
+        for key in batch:
+            pipe.unlink(key)
+        gone = sum(int(n) for n in await pipe.execute())
+        batch.clear()
+        return gone
 
     async def round_trip(self) -> float:
         """Seconds one PING takes now; a Redis that does not answer raises."""

@@ -1,17 +1,22 @@
 """What the archive reads of a closed conversation, and its queue in Redis ({rt}: close.lua and
-bot_close.lua enqueue in the same step as the close; archived.lua and purge.lua finish)."""
+bot_close.lua enqueue in the same step as the close; archived.lua and purge.lua finish), and what
+retention deletes after purge.lua (the keys in other slots)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from router.models import WEBCHAT, Direction, decode_message
 from router.store.keys import ARCHIVE_GROUP, Keys
 
 
 class ArchiveRecords:
-    def __init__(self, client: Any, keys: Keys) -> None:
+    def __init__(self, client: Any, keys: Keys, partitions: int = 1) -> None:
         self._r = client
         self._k = keys
+        self._partitions = partitions
+        """Of the inbound and outbound streams: where the messages' marks are (Keys.partition)."""
 
     async def conversation(self, cid: str) -> tuple[dict[str, str], list[str], list[str], dict[str, str],
                                                     str | None]:
@@ -68,3 +73,42 @@ class ArchiveRecords:
 
     async def total(self) -> int:
         return int(await self._r.zcard(self._k.conv_index))
+
+    async def due(self, closed_before: float, count: int) -> list[str]:
+        """Archived conversations closed before `closed_before`, oldest first, at most `count`."""
+        ids: list[str] = await self._r.zrangebyscore(self._k.archive_done, "-inf", closed_before, start=0, num=count)
+        return ids
+
+    async def purging_page(self, cursor: int, count: int) -> tuple[int, dict[str, dict[str, Any]]]:
+        """One HSCAN page of conversations whose routing keys purge.lua dropped and whose other
+        keys are still to go: (next cursor, {id: {channel, chat, closed_at}})."""
+        cursor, page = await self._r.hscan(self._k.archive_purging, cursor, count=count)
+        return int(cursor), {cid: json.loads(raw) for cid, raw in page.items()}
+
+    async def finish_purge(self, cid: str, info: dict[str, Any]) -> None:
+        """Delete the transcript, delivery statuses, reply bookkeeping, web chat feed entries up to
+        the close and the messages' idempotency marks of a conversation purge.lua dropped, then
+        forget it from keys.archive_purging; safe to repeat after a crash."""
+        k = self._k
+        entries = await self._r.xrange(k.transcript(cid))
+        msgs = [decode_message(f["m"]) for _, f in entries]
+        pipe = self._r.pipeline(transaction=False)
+        out = k.partition(Keys.partition_of(cid, self._partitions))  # where its replies' marks are
+        for m in msgs:
+            if m.direction is Direction.IN:
+                part = Keys.partition_of(f"{m.channel}:{m.account}:{m.sender_ref}", self._partitions)
+                pipe.delete(k.partition(part).inbound_seen(m.dedupe_key()))
+                pipe.delete(k.applied(m.id))
+            else:
+                pipe.delete(out.outbound_sent(m.id))
+        if info.get("channel") == WEBCHAT and info.get("chat"):
+            # The visitor's feed keeps later conversations' frames: trim only up to this close.
+            cut = int(float(info.get("closed_at") or 0) * 1000) + 1
+            pipe.xtrim(k.feed(info["chat"]), minid=f"{cut}-0")
+            if msgs:
+                pipe.hdel(k.feed_ids(info["chat"]), *[m.id for m in msgs])
+        for key in (k.transcript(cid), k.transcript_ids(cid), k.delivery(cid), out.outbound_seq(cid),
+                    out.outbound_done(cid)):
+            pipe.delete(key)
+        pipe.hdel(k.archive_purging, cid)
+        await pipe.execute()

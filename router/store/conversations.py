@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from router.models import Conversation, ConversationState
@@ -69,18 +69,23 @@ class Conversations:
         self._r = client
         self._k = keys
 
+    async def _each(self, ids: list[str], command: Callable[[Any, str], Any]) -> list[Any]:
+        """One command per conversation hash, in one round trip; the replies in the order asked."""
+        if not ids:
+            return []
+        pipe = self._r.pipeline(transaction=False)
+        for cid in ids:
+            command(pipe, self._k.conv(cid))
+        replies: list[Any] = await pipe.execute()
+        return replies
+
     async def get(self, cid: str) -> Conversation | None:
         data: dict[str, str] = await self._r.hgetall(self._k.conv(cid))
         return conversation(data) if data else None
 
     async def many(self, ids: list[str]) -> list[Conversation]:
         """The ones that exist, in the order asked."""
-        if not ids:
-            return []
-        pipe = self._r.pipeline(transaction=False)
-        for cid in ids:
-            pipe.hgetall(self._k.conv(cid))
-        rows: list[dict[str, str]] = await pipe.execute()
+        rows: list[dict[str, str]] = await self._each(ids, lambda pipe, key: pipe.hgetall(key))
         return [conversation(r) for r in rows if r]
 
     async def updated_before(self, before: str, offset: int, count: int) -> list[tuple[str, float]]:
@@ -92,12 +97,7 @@ class Conversations:
 
     async def held(self, ids: list[str]) -> list[bool]:
         """Whether Redis still holds each conversation (the archive lists those it no longer does)."""
-        if not ids:
-            return []
-        pipe = self._r.pipeline(transaction=False)
-        for cid in ids:
-            pipe.exists(self._k.conv(cid))
-        return [bool(n) for n in await pipe.execute()]
+        return [bool(n) for n in await self._each(ids, lambda pipe, key: pipe.exists(key))]
 
     async def recent_ids(self, count: int) -> list[str]:
         """The `count` most recently updated conversation ids, newest first."""
@@ -106,12 +106,7 @@ class Conversations:
 
     async def queued_since(self, ids: list[str]) -> list[float]:
         """When each of these waiting conversations joined its queue (those that say)."""
-        if not ids:
-            return []
-        pipe = self._r.pipeline(transaction=False)
-        for cid in ids:
-            pipe.hget(self._k.conv(cid), "queued_at")
-        return [float(t) for t in await pipe.execute() if t]
+        return [float(t) for t in await self._each(ids, lambda pipe, key: pipe.hget(key, "queued_at")) if t]
 
     async def index_media(self, sent: Sequence[tuple[str, str, str, str]], ttl_s: int) -> None:
         """Remember in which conversation each (channel, account, media id, conversation id) was

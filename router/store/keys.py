@@ -48,6 +48,20 @@ ARCHIVE_GROUP = "archivers"
 """Consumer group of the archive workers on the archive queue."""
 
 
+def in_namespace(key: str, ns: str) -> bool:
+    """Whether `key` belongs to namespace `ns`: its hash tag names it second (`{rt:NS}`,
+    `{t:NS:cid}`), or, untagged, it starts with `NS:` (sessions, shift edges, and the keys of the
+    layout before 0.1). A namespace has no ':' (the settings check), so this is exact. A function,
+    not a `Keys` method: every method there is a key name the Lua scripts get (lua_keys.py)."""
+    if key.startswith(f"{ns}:"):
+        return True
+    end = key.find("}")
+    if not key.startswith("{") or end < 0:
+        return False
+    parts = key[1:end].split(":")
+    return len(parts) >= 2 and parts[1] == ns
+
+
 @dataclass(frozen=True, slots=True)
 class Keys:
     """Key names under one namespace, so several shops can share a Redis."""
@@ -106,6 +120,18 @@ class Keys:
         """Sorted set: archived conversation id -> its close time, what retention reads to find
         conversations whose Redis keys may go."""
         return f"{self.rt}archive:done"
+
+    @property
+    def archive_tries(self) -> str:
+        """Hash: archive queue entry id -> failed tries while the database answered, so a poison
+        conversation is retried a bounded number of times whichever process takes it back."""
+        return f"{self.rt}archive:tries"
+
+    @property
+    def archive_dead_letters(self) -> str:
+        """Stream: archive queue entries that failed `max_tries` times with the database up, with
+        the reason; in {rt} with the queue, so moving one there and acking it is one transaction."""
+        return f"{self.rt}archive:dead-letters"
 
     @property
     def archive_purging(self) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
+from router.store.client import make_client
+
 TAGS = ("rt", "in", "out", "bot", "rules", "csat", "t", "f", "wx", "tg", "hook")
 """The tags the old layout used; `t`, `f`, `wx`, `tg` and `hook` carried ids after a colon."""
 
@@ -73,3 +75,14 @@ async def migrate(raw: Any, namespace: str, dry_run: bool = False,
         await raw.delete(key)
         report.moved += 1
     return report
+
+
+async def migrate_at(url: str, cluster: bool, namespace: str, dry_run: bool = False,
+                     progress: Callable[[int], None] | None = None) -> Report:
+    """`migrate` on a connection of its own to `url`, one that does not decode replies (DUMP
+    payloads are bytes), closed when done."""
+    raw = make_client(url, cluster, decode=False)
+    try:
+        return await migrate(raw, namespace, dry_run, progress)
+    finally:
+        await raw.aclose()

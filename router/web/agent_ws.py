@@ -15,7 +15,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.auth import Principal
-from router.models import Channel, Reply, Role, new_id
+from router.media.base import media_kind
+from router.models import Channel, MediaRef, Reply, Role, new_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.presence import Presence
@@ -203,9 +204,11 @@ class AgentSession:
     async def reply(self, frame: dict[str, Any]) -> dict[str, Any]:
         rt = self.rt
         cid = frames.text_field(frame, "conversation_id")
-        body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars)
+        media_id = frames.text_field(frame, "media_id", max_len=64, required=False)
+        body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars, required=not media_id)
         client_id = frames.text_field(frame, "client_msg_id")
-        await self._deliverable(cid, body)
+        media = await self._attachment(cid, media_id) if media_id else None
+        await self._deliverable(cid, body, media is not None)
         warning = check_agent_text(rt, body, client_id)  # raises in block mode: nothing is sent
         if warning:
             await self.ws.send_str(frames.dump(warning))
@@ -213,19 +216,29 @@ class AgentSession:
         reply = Reply(
             id=new_id("m"), conversation_id=cid, customer_id=to.customer, channel=Channel(to.channel),
             account=to.account, chat=to.chat, text=body, author=self.who.agent_id,
-            client_msg_id=client_id, ts=time.time(),
+            client_msg_id=client_id, ts=time.time(), kind=media_kind(media), media=media,
         )
         mid, _new = await rt.outbox.enqueue(reply)
         return {"type": "ack", "client_msg_id": client_id, "message_id": mid, "conversation_id": cid}
 
-    async def _deliverable(self, cid: str, body: str) -> None:
+    async def _attachment(self, cid: str, media_id: str) -> MediaRef:
+        """The file a reply attaches: uploaded for this conversation (POST /api/v1/media) or sent
+        in it; any other id is unknown here, forged or not."""
+        ref = await self.rt.media.ref(media_id)
+        if ref is None or ref.conversation != cid:
+            raise ProtocolError("unknown_media", f"no file {media_id} in conversation {cid}; upload it first", 404)
+        return ref
+
+    async def _deliverable(self, cid: str, body: str, with_media: bool = False) -> None:
         """Refuse, before anything changes, a reply the customer's channel can never deliver
-        (longer than its limit allows, even split)."""
+        (longer than its limit allows, even split; a file where it takes none)."""
         conv = await self.rt.store.conversation(cid)
         if not conv:
             return  # the reply script says what is wrong with the conversation
         adapter = self.rt.adapters.get((str(conv.get("channel")), str(conv.get("account"))))
         why = adapter.undeliverable(body) if adapter is not None else None
+        if with_media and adapter is not None and not adapter.capabilities.media:
+            why = f"{adapter.channel} cannot carry files"
         if why:
             raise ProtocolError("undeliverable", why)
 

@@ -18,6 +18,7 @@ from router.web import (
     chat_socket,
     console_api,
     history_api,
+    media_api,
     metrics,
     openapi,
     ops_api,
@@ -130,6 +131,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(reports_api.routes)
     app.router.add_routes(history_api.routes)
     app.router.add_routes(bot_api.routes)
+    app.router.add_routes(media_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)
     return app
 

@@ -22,7 +22,7 @@ from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavai
 from router.pipeline.fanout import Tap
 from router.runtime import RUNTIME
 from router.store.client import REDIS_ERRORS
-from router.web import frames, slow
+from router.web import frames, media_api, slow
 from router.web.proxy import PROXIES
 from router.web.ratelimit import ChatLimits
 from router.web.widget_socket import CustomerSide
@@ -57,6 +57,7 @@ class ChatSocket:
     def routes(self) -> Sequence[web.RouteDef]:
         return [
             web.post(f"/api/v1/{self.channel}/sessions", self.new_session),
+            web.post(f"/api/v1/{self.channel}/uploads", self.upload),
             web.get("/ws/chat", self.socket),
         ]
 
@@ -71,6 +72,13 @@ class ChatSocket:
                     name = body["name"][:64]
         token, visitor = request.app[RUNTIME].signer.issue()
         return web.json_response({"session": token, "visitor": visitor, "name": name}, status=201)
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """A photo or file to send in a message frame (`media_id`); counted as a message by the
+        customer's rate limit."""
+        visitor = media_api.customer_visitor(request)
+        wait = self.limits(request).message(visitor, request.app[PROXIES].client_address(request))
+        return await media_api.webchat_upload(request, self.channel, wait)
 
     async def socket(self, request: web.Request) -> web.StreamResponse:
         rt = request.app[RUNTIME]
@@ -138,16 +146,19 @@ class ChatSocket:
                 return
             if kind != "message":
                 raise ProtocolError("unknown_type", f"unknown frame type {kind!r}")
-            limit = request.app[RUNTIME].settings.limits.max_text_chars
-            body = frames.text_field(frame, "text", max_len=limit)
+            rt = request.app[RUNTIME]
+            media_id = frames.text_field(frame, "media_id", max_len=64, required=False)
+            body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars,
+                                     required=not media_id)
             client_id = frames.text_field(frame, "client_msg_id")
+            media = await media_api.customer_owns(rt.media, rt, visitor, media_id) if media_id else None
             wait = self.limits(request).message(visitor, address)
             if wait:
                 # Not taken, not stored: the page holds the message and sends it after the wait.
                 await ws.send_str(frames.error("rate_limited", "too many messages; this one goes again shortly",
                                                retry_after=_hint(wait), ref=client_id))
                 return
-            accepted = await self.adapter.sink.ingest(self.feed.inbound(visitor, client_id, body, name))
+            accepted = await self.adapter.sink.ingest(self.feed.inbound(visitor, client_id, body, name, media))
             await ws.send_str(frames.dump({"type": "ack", "client_msg_id": client_id,
                                            "message_id": accepted.message_id}))
         except ProtocolError as exc:

@@ -138,6 +138,7 @@ def spec() -> dict[str, Any]:
                                      "message": {"type": "string"}, "client_msg_id": {"type": "string"}}})},
             **_rules_paths(),
             **ops_paths(),
+            **media_paths(),
         },
     }
 
@@ -199,8 +200,8 @@ def ops_paths() -> dict[str, Any]:
                                           {"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
         "/api/v1/dead-letters": {"get": _op(
             "Stream entries that could not be parsed or handled, newest first, with the reason (admin)",
-            "{inbound: {count, entries}, outbound: {count, entries}}",
-            params=[{"name": "stream", "in": "query", "schema": {"enum": ["inbound", "outbound"]}},
+            "{inbound: {count, entries}, outbound: {count, entries}, archive: {count, entries}}",
+            params=[{"name": "stream", "in": "query", "schema": {"enum": ["inbound", "outbound", "archive"]}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
         "/api/v1/approvals": {"get": _op(
             "Pending discount approvals (all for supervisors, one's own for agents)", "{approvals: [...]}")},
@@ -213,3 +214,30 @@ def ops_paths() -> dict[str, Any]:
             params=_ID, body={"type": "object", "properties": {
                 "to_agent": {"type": "string"}, "to_pool": {"type": "string"}, **note}})},
     }
+
+
+_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"}, "conversation_id": {"type": "string"}}}}}}
+_UPLOADED = ("{media_id, kind, mime, size, name, width, height, url, thumb_url, media}; 413 over the size limit, "
+             "415 a type the channel does not take (sniffed from the bytes), 422 empty, truncated or a "
+             "decompression bomb")
+
+
+def media_paths() -> dict[str, Any]:
+    """Photos, voice notes and files (docs/protocol.md, Media)."""
+    customer = _op("Upload a file to send in the web chat (Authorization: Bearer SESSION)", _UPLOADED, status="201")
+    customer["requestBody"] = _UPLOAD
+    agent = _op("Upload a file to send in a conversation you may see (field conversation_id)", _UPLOADED,
+                status="201")
+    agent["requestBody"] = _UPLOAD
+    for op in (customer, agent):
+        op["responses"].update({"413": _ERR, "415": _ERR, "422": _ERR})
+    read = _op("The file's bytes, to its conversation's customer and staff who may see it; 404 to anyone else",
+               "the bytes", params=[*_ID, _q("thumb"), _q("download"), _q("exp"), _q("sig")])
+    read["responses"]["404"] = _ERR
+    link = _op("A short-lived signed URL of the file for an <img> tag", "{url, thumb_url, expires_in, media}",
+               params=_ID)
+    link["responses"]["404"] = _ERR
+    return {"/api/v1/webchat/uploads": {"post": customer}, "/api/v1/media": {"post": agent},
+            "/api/v1/media/{id}": {"get": read}, "/api/v1/media/{id}/link": {"get": link}}

@@ -402,7 +402,7 @@ async def test_keyboard_help_drafts_languages_and_labels(redis_url: str, browser
         # Chinese at a click, remembered; then back.
         await page.get_by_role("button", name="中文").click()
         await expect(page.locator("#conn")).to_have_text("在线")
-        await expect(page.get_by_role("tab", name="会话")).to_be_visible()
+        await expect(page.get_by_role("tab", name="会话", exact=True)).to_be_visible()
         assert await page.evaluate("document.documentElement.lang") == "zh-CN"
         await page.get_by_role("button", name="English").click()
         await expect(page.locator("#conn")).to_have_text("online")

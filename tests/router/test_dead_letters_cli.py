@@ -39,7 +39,7 @@ def test_lists_dead_letters_newest_first(redis_server: RedisServer, tmp_path: Pa
     lines = out.splitlines()
     assert lines[0] == "inbound: 2 dead letters"
     assert lines[1].endswith("tries 1  undecodable: {]") and lines[2].endswith("tries 1  undecodable: not json")
-    assert lines[3] == "outbound: 0 dead letters"
+    assert lines[3] == "outbound: 0 dead letters" and lines[4] == "archive: 0 dead letters"
 
     got = json.loads(subprocess.run([*args, "--json", "--stream", "outbound"], env=env, cwd=tmp_path,
                                     capture_output=True, text=True, timeout=60, check=True).stdout)

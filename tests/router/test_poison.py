@@ -102,7 +102,7 @@ async def test_poison_inbound_entries_are_dead_lettered_and_routing_goes_on(redi
             assert resp.status == 400 and (await resp.json())["error"] == "bad_query"
         async with http.get(f"{base}/readyz") as resp:
             assert resp.status == 200
-            assert (await resp.json())["dead_letters"] == {"inbound": 4, "outbound": 0}
+            assert (await resp.json())["dead_letters"] == {"inbound": 4, "outbound": 0, "archive": 0}
         await r.aclose()
 
 

@@ -90,7 +90,7 @@ async def test_readyz_names_the_crashed_service_then_recovers(redis_url: str) ->
     async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
         async with http.get(f"{base}/readyz") as resp:
             assert resp.status == 200
-            assert (await resp.json()) == {"status": "ready", "dead_letters": {"inbound": 0, "outbound": 0}}
+            assert (await resp.json()) == {"status": "ready", "dead_letters": {"inbound": 0, "outbound": 0, "archive": 0}}
         rt.supervisor.backoff_s = 0.5
         real_read = rt.worker.group.read
 

@@ -1,6 +1,6 @@
 """Retention at scale and the archive through an outage: hundreds of conversations are archived,
-their Redis keys go and memory is freed; with the database away the queue grows, then drains,
-and nothing is lost."""
+their Redis keys go and memory is freed; with the database away for 20 s the queue grows, then
+drains, nothing is lost and nothing is dead-lettered."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from router.runtime import Runtime
 
 CONVERSATIONS = 300
 CUSTOMERS = 60
+OUTAGE_S = 20.0
 
 
 def settings(archive_url: str, sweep_s: float = 3600) -> Settings:
@@ -26,6 +27,7 @@ def settings(archive_url: str, sweep_s: float = 3600) -> Settings:
 archive:
   url: {archive_url}
   claim_idle_ms: 2000
+  max_tries: 2
 retention:
   redis_after_close_s: 1
   sweep_interval_s: {sweep_s}
@@ -38,6 +40,10 @@ async def wait_archived(rt: Runtime, n: int, timeout: float = 120) -> None:
     while await rt.archive.count() < n:
         assert time.monotonic() < deadline, f"{await rt.archive.count()} of {n} archived"
         await asyncio.sleep(0.2)
+
+
+async def r_len(rt: Runtime, stream: str) -> int:
+    return int(await rt.store.client.xlen(stream))
 
 
 async def count_keys(rt: Runtime, pattern: str) -> int:
@@ -101,12 +107,15 @@ async def test_postgresql_away_mid_run_delays_archiving_and_loses_nothing(redis_
                 first = await many(http, base, alice, 60, 20)
                 await wait_archived(rt, 60)
 
-                await proxy.stop()  # the database goes away
+                await proxy.stop()  # the database goes away, for 20 s
+                away = time.monotonic()
                 second = await many(http, base, alice, 120, 40, start=1000)
                 backlog = await rt.archiver.backlog()
                 assert backlog > 0 and rt.archiver.outage
-                await asyncio.sleep(3)
+                await asyncio.sleep(max(0.0, away + OUTAGE_S - time.monotonic()))
                 assert await rt.archiver.backlog() >= backlog  # nothing was dropped meanwhile
+                # Every try failed, many more than max_tries times: an outage is nobody's poison.
+                assert await r_len(rt, rt.store.keys.archive_dead_letters) == 0
                 # Retention never lets go of what the archive does not hold.
                 assert await count_keys(rt, rt.store.keys.conv("*")) >= 120
 
@@ -118,6 +127,8 @@ async def test_postgresql_away_mid_run_delays_archiving_and_loses_nothing(redis_
                     await asyncio.sleep(0.2)
                 await check_transcripts(rt, first + second)
                 assert not rt.archiver.outage
+                assert await r_len(rt, rt.store.keys.archive_dead_letters) == 0
+                assert not await rt.store.client.exists(rt.store.keys.archive_tries)
                 await alice.close()
         finally:
             await proxy.stop()

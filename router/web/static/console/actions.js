@@ -18,7 +18,7 @@ export const SHORTCUTS = [
   { keys: "Alt+E", en: "Close with a resolution", zh: "结束会话", alt: "KeyE" },
   { keys: "Alt+D", en: "Request a discount approval", zh: "申请优惠审批", alt: "KeyD" },
   { keys: "Alt+F", en: "Search the FAQ", zh: "搜索知识库", alt: "KeyF" },
-  { keys: "Alt+1…4", en: "Inbox, supervisor, rules, team", zh: "会话、主管、规则、团队" },
+  { keys: "Alt+1…6", en: "Inbox, supervisor, rules, team, records, reports", zh: "会话、主管、规则、团队、会话记录、报表" },
   { keys: "?", en: "This help", zh: "显示本帮助" },
   { keys: "Esc", en: "Close a dialog or the quick replies", zh: "关闭对话框或快捷回复" },
 ];
@@ -108,7 +108,8 @@ export function initActions({ select, showTab }) {
   document.addEventListener("keydown", (e) => {
     if (document.querySelector("dialog[open]") || $("app").hidden) return;
     if (e.altKey && !e.ctrlKey && !e.metaKey) {
-      const tabs = { Digit1: "inbox", Digit2: "supervisor", Digit3: "rules", Digit4: "team" };
+      const tabs = { Digit1: "inbox", Digit2: "supervisor", Digit3: "rules", Digit4: "team", Digit5: "records",
+        Digit6: "reports" };
       const actions = {
         ArrowDown: () => { const id = neighbour(1); if (id) select(id); },
         ArrowUp: () => { const id = neighbour(-1); if (id) select(id); },

@@ -37,6 +37,27 @@ const STRINGS = {
     res_spam: "Spam", res_duplicate: "Duplicate", name: "Name", segment: "Segment", tags: "Tags",
     new_chat: "New conversation", language: "中文", taken: "Conversation taken over.",
     transferred: "Transferred.", closed: "Closed.", visitor: "Visitor", reload: "Reload active rules", author: "by",
+    records: "Records", reports: "Reports", search: "Search", search_ph: "Order number, phone tail, words…",
+    views: "Views", v_mine: "Mine", v_unassigned: "Unassigned", v_open: "Open", v_closed: "Closed", v_all: "All",
+    load_more: "Load more", rec_pick: "Pick a conversation to read it.", open_in_inbox: "Open in inbox",
+    shown: "{n} shown", more_left: "more to load", results: "{n} found for “{q}”",
+    no_results: "No conversation matches “{q}”.", no_convs: "No conversations in this view.",
+    own_only: "Agents see only their own conversations.", sup_only_view: "Unassigned chats are for supervisors to see.",
+    st_closed_ro: "Closed — read only", st_open_ro: "Open · with {agent} — read only",
+    st_waiting_ro: "Waiting for an agent — read only", archived: "archived", from_archive: "from the archive",
+    not_yours: "This conversation is not yours: agents see only their own.", not_found: "No such conversation.",
+    archive_down: "The archive is not reachable now; showing what Redis holds.", open_record: "Open",
+    loading: "Loading…", forbidden_page: "This page is for supervisors and admins.",
+    from: "From", to: "To", any: "All", apply: "Apply", export_csv: "Export CSV",
+    ch_volume: "Volume by hour of day", ch_frt: "First response", ch_sla: "SLA breaches by day",
+    ch_deflection: "Bot deflection by day", bot_total: "bot conversations", ch_csat: "CSAT trend", agent_table: "Agents",
+    k_conversations: "Conversations", k_messages: "Messages in / out", k_frt: "First response p50 / p90",
+    k_resolution: "Resolution p50 / p90", k_sla: "SLA breaches", k_deflection: "Bot deflection", k_csat: "CSAT",
+    conversations: "conversations", answered: "answered", breaches_n: "breaches", ratings: "ratings",
+    resolved_n: "resolved by the bot", handed_n: "handed to a person", average: "average", within: "≤ {t}", over: "> {t}",
+    no_data: "No archived conversations in this range.", range_bad: "Pick a start date on or before the end date.",
+    messages_in: "In", messages_out: "Out", frt_p50: "First response p50", frt_p90: "First response p90",
+    res_p50: "Resolution p50", csat_avg: "CSAT",
   },
   zh: {
     title: "客服工作台", signin: "登录", token: "坐席令牌", bad_token: "令牌无效。",
@@ -75,12 +96,35 @@ const STRINGS = {
     res_spam: "垃圾消息", res_duplicate: "重复会话", name: "姓名", segment: "客户分层", tags: "标签",
     new_chat: "新会话", language: "English", taken: "已接管会话。",
     transferred: "已转接。", closed: "已结束。", visitor: "访客", reload: "重新加载当前规则", author: "作者",
+    records: "会话记录", reports: "报表", search: "搜索", search_ph: "订单号、手机尾号、关键词…",
+    views: "视图", v_mine: "我的", v_unassigned: "待分配", v_open: "进行中", v_closed: "已结束", v_all: "全部",
+    load_more: "加载更多", rec_pick: "选择一个会话查看记录。", open_in_inbox: "在会话中打开",
+    shown: "已显示 {n} 条", more_left: "还有更多", results: "“{q}” 找到 {n} 个会话",
+    no_results: "没有与 “{q}” 匹配的会话。", no_convs: "此视图中没有会话。",
+    own_only: "坐席只能查看自己的会话。", sup_only_view: "待分配会话仅主管可见。",
+    st_closed_ro: "已结束 — 只读", st_open_ro: "进行中 · 由 {agent} 接待 — 只读",
+    st_waiting_ro: "等待分配 — 只读", archived: "已归档", from_archive: "来自归档",
+    not_yours: "这不是你的会话：坐席只能查看自己的会话。", not_found: "没有这个会话。",
+    archive_down: "归档暂时无法访问，仅显示 Redis 中的会话。", open_record: "打开",
+    loading: "加载中…", forbidden_page: "此页面仅主管和管理员可见。",
+    from: "开始", to: "结束", any: "全部", apply: "查询", export_csv: "导出 CSV",
+    ch_volume: "各时段会话量", ch_frt: "首次响应时间分布", ch_sla: "每日超时数",
+    ch_deflection: "每日机器人拦截", bot_total: "机器人会话", ch_csat: "满意度趋势", agent_table: "坐席绩效",
+    k_conversations: "会话数", k_messages: "消息 收 / 发", k_frt: "首次响应 p50 / p90",
+    k_resolution: "解决时长 p50 / p90", k_sla: "超时会话", k_deflection: "机器人拦截率", k_csat: "满意度",
+    conversations: "个会话", answered: "个已响应", breaches_n: "个超时", ratings: "个评价",
+    resolved_n: "机器人解决", handed_n: "转人工", average: "平均", within: "≤ {t}", over: "> {t}",
+    no_data: "此时间范围内没有归档会话。", range_bad: "开始日期不能晚于结束日期。",
+    messages_in: "收", messages_out: "发", frt_p50: "首次响应 p50", frt_p90: "首次响应 p90",
+    res_p50: "解决时长 p50", csat_avg: "满意度",
   },
 };
 
 let lang = localStorage.getItem("kefu.lang") || ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en");
 
 export const t = (key) => STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
+// A string with {name} slots filled: tf("results", {n: 3, q: "退款"}).
+export const tf = (key, vars) => t(key).replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
 export const currentLang = () => lang;
 
 export function setLang(next) {

@@ -5,6 +5,8 @@ import { connect, disconnect, retryLater, send, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t } from "./i18n.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
+import { initRecords, openRecord, showRecords } from "./records.js";
+import { initReports, showReports } from "./reports.js";
 import { initRules, loadRules } from "./rules.js";
 import {
   ackMessage, addMessage, changed, customerName, isSupervisor, onChange, removeConversation, setDelivery, state,
@@ -12,7 +14,7 @@ import {
 } from "./state.js";
 import { approvalRequested, approvalUpdated, hideSupervisor, showSupervisor } from "./supervisor.js";
 import { loadTeam } from "./team.js";
-import { loadSide, renderCurrent } from "./view.js";
+import { loadSide, onOpenPast, renderCurrent } from "./view.js";
 
 let connectedOnce = false;
 
@@ -128,18 +130,28 @@ function onState(s) {
   document.body.classList.toggle("offline", s === "offline");
 }
 
-function showTab(name) {
+// `fromLink`: the page was opened at /console#NAME. A supervisors' page asked for that way by an
+// agent says it is not for them; a shortcut (Alt+2) for an agent does nothing.
+function showTab(name, fromLink = false) {
   const wanted = document.querySelector(`[data-tab="${name}"]`);
-  if (wanted.classList.contains("sup-only") && !isSupervisor()) return; // Alt+2 for an agent
+  if (!wanted) { if (name !== "inbox") showTab("inbox"); return; }
+  const refused = wanted.classList.contains("sup-only") && !isSupervisor();
+  if (refused && !fromLink) return;
   for (const tab of document.querySelectorAll("[data-tab]")) {
-    const on = tab.dataset.tab === name;
+    const on = tab.dataset.tab === name && !refused;
     tab.setAttribute("aria-selected", String(on));
     tab.tabIndex = on ? 0 : -1;
     $(`tab-${tab.dataset.tab}`).hidden = !on;
   }
+  $("tab-forbidden").hidden = !refused;
+  if (refused) return;
+  // The address names the tab, so a reload or a shared link comes back to it.
+  history.replaceState(null, "", name === "inbox" ? location.pathname : `#${name}`);
   if (name === "supervisor") showSupervisor(); else hideSupervisor();
   if (name === "rules") loadRules();
   if (name === "team") loadTeam();
+  if (name === "records") showRecords();
+  if (name === "reports") showReports();
 }
 
 function enter(agent) {
@@ -149,7 +161,7 @@ function enter(agent) {
   $("me").textContent = agent.name;
   document.body.classList.toggle("is-supervisor", isSupervisor());
   document.body.classList.toggle("is-admin", agent.role === "admin");
-  showTab("inbox");
+  showTab(location.hash.slice(1) || "inbox", true);
   connect({ onFrame, onState, onSignedOut: signedOut });
 }
 
@@ -189,12 +201,16 @@ function boot() {
     showTab(next.dataset.tab);
     next.focus();
   });
+  window.addEventListener("hashchange", () => { if (!$("app").hidden) showTab(location.hash.slice(1) || "inbox", true); });
   document.addEventListener("pointerdown", unlockAudio, { once: true });
   document.addEventListener("visibilitychange", updateTitle);
   initQueue(select);
   initComposer();
   initActions({ select, showTab });
   initRules();
+  initRecords(select);
+  initReports();
+  onOpenPast((id, data) => { showTab("records"); openRecord(id, data); });
   // A live session cookie skips the sign-in form.
   api("/api/v1/session").then((d) => enter(d.agent), () => { $("signin").hidden = false; $("token").focus(); });
 }

@@ -7,7 +7,11 @@ import { customerName, state } from "./state.js";
 const sideCache = new Map(); // customer id -> {at, history, orders}
 const SIDE_TTL_S = 30;
 
-function messageItem(m) {
+let openPast = () => {};
+// How a past conversation in the history panel opens (read-only, in the records tab).
+export function onOpenPast(fn) { openPast = fn; }
+
+export function messageItem(m) {
   const li = el("li", `msg from-${m.from}${m.note ? " note" : ""}`, undefined, { "data-id": m.id });
   li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
   const meta = el("div", "meta");
@@ -201,15 +205,20 @@ function renderHistory(data, currentId) {
   box.replaceChildren();
   const past = data.conversations.filter((h) => h.id !== currentId);
   if (!past.length) { box.append(el("p", "muted", t("no_history"))); return; }
+  if (data.archive === "unavailable") box.append(el("p", "muted", t("archive_down")));
   for (const h of past) {
-    const d = el("details", "past");
+    const d = el("details", "past", undefined, { "data-id": h.id });
     const sum = el("summary");
     sum.append(el("span", `chan chan-${h.channel}`, h.channel), ` ${clock(h.created)} · ${h.resolution || h.state}` +
       (h.agent ? ` · ${h.agent}` : ""));
+    if (h.archived) sum.append(el("span", "badge", t("archived")));
     d.append(sum);
     const ol = el("ol", "log small");
     for (const m of h.transcript || []) ol.append(messageItem(m));
-    d.append(ol);
+    const open = el("button", "small secondary", t("open_record"), { type: "button" });
+    open.addEventListener("click", () => openPast(h.id, { conversation: h, messages: h.transcript || [],
+      customer: data.customer }));
+    d.append(ol, open);
     box.append(d);
   }
 }
