@@ -149,7 +149,8 @@ class Runtime:
         parts = range(self.store.partitions)
         self.workers = [RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                     bot=self.bot if self.settings.bot.enabled else None,
-                                    burst_window_s=self.settings.bot.debounce_s, media=self.media, part=p) for p in parts]
+                                    burst_window_s=self.settings.bot.debounce_s, media=self.media, part=p)
+                        for p in parts]
         self.senders = [Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                                self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)
                         for p in parts]

@@ -26,7 +26,6 @@ from typing import Any
 from kefu_common.errors import StoreError
 from router.store import Store
 from router.store.client import REDIS_ERRORS
-from router.store.keys import Keys
 from router.store.streams import Entry as Entry
 from router.store.streams import Finished, Streams
 from router.supervisor import Loop
