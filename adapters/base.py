@@ -36,10 +36,18 @@ acknowledge fast
     work happens before it.
 
 Outbound, `send` (also `@final`) splits a reply within `limits` and hands each part, in order, to
-the channel's `send_part`. A retry of the reply resumes after the parts the channel took.
-`send_part` raises `RetryableChannelError(reason, retry_after)` when a later try may work,
-`PermanentChannelError(reason)` when it cannot; `reason` is read by the agent. It never retries
-itself: the outbox owns retries, backoff and dead letters.
+the channel's `send_part`; a channel with `capabilities.media_messages` gets the reply's file
+last, as one more part, through `send_media` (with its bytes from the media store). `check_parts`
+sees the number of parts first, so a channel that counts messages (WeChat) refuses a reply that
+cannot go whole before any of it goes. A retry of the reply resumes after the parts the channel
+took. `send_part` and `send_media` raise `RetryableChannelError(reason, retry_after)` when a later
+try may work, `PermanentChannelError(reason)` when it cannot; `reason` is read by the agent. They
+never retry themselves: the outbox owns retries, backoff and dead letters.
+
+media
+    `fetch_media(reference)` downloads a file a customer sent, by the channel's own reference
+    (`Message.native_media`), raising the same two errors; router/pipeline/media_fetch.py calls it
+    off the webhook path and keeps the bytes in the media store.
 
 lifecycle
     `start()` and `close()` open and close sessions, pollers and timers.
@@ -57,14 +65,14 @@ from aiohttp import web
 from adapters import registry
 from adapters.registry import Capabilities, Problem
 from adapters.split import split_text
-from kefu_common.errors import AuthError, ProtocolError
+from kefu_common.errors import AuthError, PermanentChannelError, ProtocolError
 from router.media.base import MediaStore
 from router.models import Channel, MediaRef, Message, Reply
 from router.pipeline.ingest import DEDUPE_TTL_S
 from router.store import Store
 from router.store.keys import Keys
 
-__all__ = ["Accepted", "Adapter", "Capabilities", "CustomerFeed", "Deps", "Limits", "Reply", "Sink",
+__all__ = ["Accepted", "Adapter", "Capabilities", "CustomerFeed", "Deps", "Fetched", "Limits", "Reply", "Sink",
            "WebhookAdapter", "adapter_class", "read_capped"]
 
 
@@ -80,6 +88,17 @@ class Limits:
     per_chat_per_s: float | None = None
     per_group_per_min: float | None = None
     overall_per_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A file downloaded from a channel; the media store decides what it is."""
+
+    data: bytes
+    name: str | None = None
+    """The name the channel gave, if any."""
+    duration: float | None = None
+    """Seconds of a voice note or video, when the channel said."""
 
 
 class Accepted(Protocol):
@@ -209,21 +228,52 @@ class Adapter(abc.ABC):
 
     @final
     async def send(self, reply: Reply) -> None:
-        """Deliver one reply, in parts within the limit and in order. A retry resumes after the
-        parts the channel already took, so a customer never gets a part twice."""
-        parts = self.split(reply.text)
-        if len(parts) == 1:
+        """Deliver one reply, in parts within the limit and in order, its file last. A retry
+        resumes after the parts the channel already took, so a customer never gets a part twice."""
+        with_file = reply.media is not None and self.capabilities.media_messages
+        parts = self.split(reply.text) if reply.text or not with_file else []
+        total = len(parts) + (1 if with_file else 0)
+        if total == 1 and not with_file:
             await self.send_part(reply, parts[0], 0)
             return
         records = self.deps.store.channels
-        for i in range(await records.parts_sent(reply.id), len(parts)):
-            await self.send_part(reply, parts[i], i)
+        done = await records.parts_sent(reply.id)
+        if done == 0:
+            await self.check_parts(reply, total)
+        for i in range(done, total):
+            if i < len(parts):
+                await self.send_part(reply, parts[i], i)
+            else:
+                assert reply.media is not None
+                await self.send_media(reply, reply.media, i)
             await records.mark_parts_sent(reply.id, i + 1, DEDUPE_TTL_S)
+
+    async def check_parts(self, reply: Reply, parts: int) -> None:  # noqa: B027 -- optional hook
+        """Refuse (PermanentChannelError) a reply of `parts` messages the channel cannot take
+        whole, before its first part goes."""
 
     @abc.abstractmethod
     async def send_part(self, reply: Reply, text: str, index: int) -> None:
         """Deliver one message of the reply (`text`, part number `index`), or raise
         Retryable/PermanentChannelError."""
+
+    async def send_media(self, reply: Reply, media: MediaRef, index: int) -> None:
+        """Deliver the reply's file as a message of its own (channels with `media_messages`)."""
+        raise PermanentChannelError(f"{self.channel} cannot send files")
+
+    async def media_bytes(self, media: MediaRef) -> bytes:
+        """The bytes of a file to send, from the media store."""
+        if self.deps.media is None:
+            raise PermanentChannelError("no media store is configured")
+        try:
+            return (await self.deps.media.get(media.id))[1]
+        except ProtocolError:
+            raise PermanentChannelError("the file is no longer in the media store") from None
+
+    # -- media in -----------------------------------------------------------------------------
+    async def fetch_media(self, reference: str) -> Fetched:
+        """Download a file a customer sent, by the channel's reference (`Message.native_media`)."""
+        raise PermanentChannelError(f"{self.channel} has no files to fetch")
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:  # noqa: B027 -- optional hook, most channels need none

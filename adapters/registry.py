@@ -40,6 +40,10 @@ class Capabilities:
     shows beside the reply box."""
     split_replies: bool = True
     """A reply longer than the channel's text limit goes out as several messages, in order."""
+    media_messages: bool = False
+    """A reply's file goes as a message of its own, after its text (`Adapter.send_media`), as on
+    WeChat and Telegram; without it, `send_part` carries the whole reply, file and all (a web chat
+    frame)."""
 
 
 class ChannelType(Protocol):

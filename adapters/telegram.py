@@ -13,27 +13,32 @@ import contextlib
 import hmac
 import logging
 import re
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, ClassVar, Literal
 
 import aiohttp
 import msgspec
 from aiohttp import web
-from telegram import Bot
+from telegram import Bot, InputFile
+from telegram import Message as TgMessage
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from adapters.base import Accepted, Capabilities, Deps, Limits, WebhookAdapter, console_access
+from adapters.base import Accepted, Capabilities, Deps, Fetched, Limits, WebhookAdapter, console_access
 from adapters.registry import Problem, register
 from adapters.telegram_parse import ALLOWED_UPDATES, CHANNEL, parse_update
 from adapters.telegram_send import MAX_TEXT, Pacer, channel_error, pacer_for, retry_seconds, u16
 from kefu_common import safejson
 from kefu_common.errors import AuthError, PermanentChannelError, ProtocolError, RetryableChannelError
-from router.models import Channel, Message, Reply
+from router.models import Channel, Kind, MediaRef, Message, Reply
 
 log = logging.getLogger("kefu.telegram")
 
 MAX_UPDATE_BYTES = 256 * 1024
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+"""The Bot API lets a bot download files up to 20 MB."""
+FILE_ID_TTL_S = 30 * 86400
+"""A sent file's file_id stays good for the bot; kept a month, then sent as bytes again."""
 POLL_TIMEOUT_S = 25
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -72,7 +77,7 @@ class TelegramBotSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=Tru
 class TelegramAdapter(WebhookAdapter):
     channel: ClassVar[Channel] = CHANNEL
     settings_type: ClassVar[type[Any]] = TelegramBotSettings
-    capabilities: ClassVar[Capabilities] = Capabilities(media=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(media=True, media_messages=True)
     limits: ClassVar[Limits] = Limits(max_text_chars=MAX_TEXT, max_parts=10, per_chat_per_s=1.0,
                                       per_group_per_min=20, overall_per_s=30.0)
     max_body_bytes: ClassVar[int] = MAX_UPDATE_BYTES
@@ -225,21 +230,52 @@ class TelegramAdapter(WebhookAdapter):
             await out.write_eof()
             return out
 
+    async def fetch_media(self, reference: str) -> Fetched:
+        """A customer's file by its file_id: getFile, then the download, before its URL expires."""
+        try:
+            tg_file = await self.bot.get_file(reference)
+            if tg_file.file_size is not None and tg_file.file_size > MAX_DOWNLOAD_BYTES:
+                raise PermanentChannelError("the file is over Telegram's 20 MB limit for bots; it was not kept")
+            data = bytes(await tg_file.download_as_bytearray())
+        except BadRequest as exc:  # "file is too big", "invalid file_id": asking again cannot help
+            raise PermanentChannelError(f"Telegram cannot give this file: {exc.message}") from None
+        except TelegramError as exc:
+            raise channel_error(exc) from None
+        except RuntimeError:  # PTB: a File without a file_path cannot be downloaded
+            raise PermanentChannelError("Telegram has no download for this file") from None
+        name = tg_file.file_path.rsplit("/", 1)[-1] if tg_file.file_path else None
+        return Fetched(data, name)
+
     # -- outbound -----------------------------------------------------------------------------
     async def send_part(self, reply: Reply, text: str, index: int) -> None:
         chat = await self.moves.moved_to(self.account, reply.chat) or reply.chat
-        await self._send_part(reply.chat, chat, text)
+        await self._send_part(reply.chat, chat, lambda to: self.bot.send_message(chat_id=_chat_id(to), text=text))
 
-    async def _send_part(self, original: str, chat: str, text: str) -> str:
-        """Send one message; returns the chat it went to (a migrated group's new id)."""
+    async def send_media(self, reply: Reply, media: MediaRef, index: int) -> None:
+        """The file by the file_id Telegram gave it the last time this bot sent it, else its bytes
+        (sendPhoto for pictures, sendVoice, sendVideo, sendDocument for the rest)."""
+        chat = await self.moves.moved_to(self.account, reply.chat) or reply.chat
+        known = await self.moves.file_id(self.account, media.id)
+        method, field = _send_method(media)
+        payload: str | InputFile = known if known else InputFile(
+            await self.media_bytes(media), filename=media.name or f"{media.kind.value}")
+        sent = await self._send_part(reply.chat, chat, lambda to: getattr(self.bot, method)(
+            chat_id=_chat_id(to), **{field: payload}))
+        file_id = _file_id(sent, field)
+        if file_id and file_id != known:
+            await self.moves.remember_file_id(self.account, media.id, file_id, FILE_ID_TTL_S)
+
+    async def _send_part(self, original: str, chat: str,
+                         call: Callable[[str], Awaitable[TgMessage]]) -> TgMessage:
+        """Send one message to `chat`, following a group that migrated; returns what Telegram
+        made of it."""
         for follow in (True, False):
             left = self.pacer.blocked_for(chat)
             if left > 0:
                 raise RetryableChannelError("Telegram asked us to slow down in this chat", retry_after=left)
             await self.pacer.wait(chat)
             try:
-                await self.bot.send_message(chat_id=_chat_id(chat), text=text)
-                return chat
+                return await call(chat)
             except ChatMigrated as exc:
                 if not follow:
                     raise PermanentChannelError("the Telegram group moved twice while sending") from None
@@ -257,3 +293,23 @@ class TelegramAdapter(WebhookAdapter):
 
 def _chat_id(chat: str) -> int | str:
     return int(chat) if chat.lstrip("-").isdigit() else chat
+
+
+def _send_method(media: MediaRef) -> tuple[str, str]:
+    """The Bot method and its file parameter for a file: Telegram shows photos, voice notes and
+    videos inline only when sent as such."""
+    if media.kind is Kind.IMAGE and media.mime in ("image/jpeg", "image/png", "image/webp"):
+        return "send_photo", "photo"
+    if media.kind is Kind.VOICE and media.mime in ("audio/ogg", "audio/mpeg"):
+        return "send_voice", "voice"
+    if media.kind is Kind.VIDEO and media.mime == "video/mp4":
+        return "send_video", "video"
+    return "send_document", "document"
+
+
+def _file_id(sent: TgMessage, field: str) -> str | None:
+    """The file_id Telegram gave what it took (a photo's largest size)."""
+    if field == "photo":
+        return sent.photo[-1].file_id if sent.photo else None
+    attachment = getattr(sent, field, None) or sent.document
+    return str(attachment.file_id) if attachment is not None else None

@@ -57,17 +57,20 @@ def _message(account: str, uid: int, m: dict[str, Any], raw: dict[str, Any], edi
     if not isinstance(chat, int | str):
         raise ProtocolError("bad_update", "a message needs chat.id")
     caption = str(m.get("caption") or "")
-    kind, text, media = Kind.UNKNOWN, "", None
+    kind, text, media, name = Kind.UNKNOWN, "", None, None
+    attached = next((f for f in _FILES if isinstance(m.get(f), dict)), None)
     if isinstance(m.get("text"), str):
         kind, text = Kind.TEXT, m["text"]
     elif isinstance(m.get("photo"), list) and m["photo"]:
         # Sizes come smallest first; the agent gets the largest.
         kind, text, media = Kind.IMAGE, caption, _dict(m["photo"][-1]).get("file_id")
-    elif isinstance(m.get("voice"), dict):
-        kind, text, media = Kind.VOICE, caption, m["voice"].get("file_id")
-    elif isinstance(m.get("document"), dict):
-        doc = m["document"]
-        kind, text, media = Kind.FILE, caption or str(doc.get("file_name") or ""), doc.get("file_id")
+    elif attached is not None:
+        found = m[attached]
+        kind, media = _FILES[attached], found.get("file_id")
+        name = str(found.get("file_name") or "") or None
+        text = caption or (f"[sticker {found.get('emoji', '')}]".replace(" ]", "]") if attached == "sticker" else "")
+        if attached == "document":
+            text = caption or name or ""
     elif isinstance(m.get("location"), dict):
         loc = m["location"]
         kind, text = Kind.LOCATION, f"{loc.get('latitude')}, {loc.get('longitude')}"
@@ -83,11 +86,15 @@ def _message(account: str, uid: int, m: dict[str, Any], raw: dict[str, Any], edi
     ts = m.get("edit_date") if edited and m.get("edit_date") else m.get("date")
     return Message(
         id=new_id("m"), channel=CHANNEL, account=account, native_id=str(uid),
-        sender_ref=str(chat), kind=kind, text=text, native_media=str(media) if media else None,
+        sender_ref=str(chat), kind=kind, text=text, native_media=str(media) if media else None, native_name=name,
         ts=float(ts) if isinstance(ts, int | float) else 0.0,
         customer_name=_name(_dict(m.get("from"))) or _dict(m.get("chat")).get("title"), raw=raw,
     )
 
+
+_FILES = {"voice": Kind.VOICE, "audio": Kind.VOICE, "video": Kind.VIDEO, "video_note": Kind.VIDEO,
+          "animation": Kind.VIDEO, "sticker": Kind.IMAGE, "document": Kind.FILE}
+"""Attachments other than photos, in the order tried: an animation also carries a `document`."""
 
 _META = {"message_id", "from", "chat", "date", "edit_date", "sender_chat", "message_thread_id",
          "forward_origin", "reply_to_message", "entities", "caption_entities", "caption",

@@ -10,14 +10,14 @@ ingested, and answered `success`. Replies go later through `message/custom/send`
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any, ClassVar, Literal
 
 import msgspec
 from aiohttp import web
 from wechatpy import parse_message
 
-from adapters.base import Accepted, Capabilities, Deps, Limits, WebhookAdapter, console_access
+from adapters.base import Accepted, Capabilities, Deps, Fetched, Limits, WebhookAdapter, console_access
 from adapters.registry import Problem, register
 from adapters.replay import ReplayGuard
 from adapters.wechat_api import UNANSWERED_LIMIT, WINDOW_CLOSED, WechatApi
@@ -30,7 +30,7 @@ from adapters.wechat_crypto import (
     signature_ok,
 )
 from kefu_common.errors import AuthError, PermanentChannelError, ProtocolError
-from router.models import Channel, Kind, Message, Reply, new_id
+from router.models import Channel, Kind, MediaRef, Message, Reply, new_id
 from router.store.calls.channels import QuotaRefund, QuotaTake
 
 CHANNEL = Channel("wechat")
@@ -42,8 +42,17 @@ WINDOW_S = 48 * 3600
 MAX_TEXT = 2000
 
 _KINDS = {"text": Kind.TEXT, "image": Kind.IMAGE, "voice": Kind.VOICE, "video": Kind.VIDEO,
-          "shortvideo": Kind.VIDEO, "location": Kind.LOCATION, "link": Kind.LINK}
+          "shortvideo": Kind.VIDEO, "location": Kind.LOCATION, "link": Kind.LINK, "file": Kind.FILE}
 _EVENTS = {"subscribe", "subscribe_scan", "unsubscribe", "click", "scan"}
+
+_OUT_TYPES = {"image": "image", "voice": "voice", "video": "video"}
+"""What an agent's file goes out as, by its kind; WeChat's customer-service API has no file message."""
+_OUT_MIMES = {"image": ("image/jpeg", "image/png", "image/gif"), "voice": ("audio/amr", "audio/mpeg"),
+              "video": ("video/mp4",)}
+_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "audio/amr": "amr", "audio/mpeg": "mp3",
+        "video/mp4": "mp4"}
+UPLOAD_TTL_S = 2 * 86400
+"""How long an uploaded file's WeChat media id is reused: WeChat keeps temporary media 3 days."""
 
 class WechatAccountSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """One Official Account under `channels.wechat` (a list: several accounts side by side)."""
@@ -71,7 +80,7 @@ class WechatAccountSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=T
 class WechatAdapter(WebhookAdapter):
     channel: ClassVar[Channel] = CHANNEL
     settings_type: ClassVar[type[Any]] = WechatAccountSettings
-    capabilities: ClassVar[Capabilities] = Capabilities(media=True, quota=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(media=True, quota=True, media_messages=True)
     # Each part of a split reply spends one of the window's replies, so no reply needs more.
     limits: ClassVar[Limits] = Limits(max_text_chars=MAX_TEXT, max_parts=QUOTA)
     max_body_bytes: ClassVar[int] = MAX_BODY_BYTES
@@ -212,8 +221,7 @@ class WechatAdapter(WebhookAdapter):
 
     async def replies_left(self, openid: str) -> int:
         """How many replies the agent may still send this customer; 0 when the window closed."""
-        window = await self.store.wechat.window(self.account, openid)
-        return 0 if window is None else max(0, QUOTA - window[0])
+        return _left(await self.store.wechat.window(self.account, openid))
 
     async def quota(self, request: web.Request) -> web.Response:
         """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box.
@@ -225,14 +233,51 @@ class WechatAdapter(WebhookAdapter):
         window = await self.store.wechat.window(self.account, openid)
         return web.json_response({
             "account": self.account, "openid": openid, "quota": QUOTA,
-            "quota_left": 0 if window is None else max(0, QUOTA - window[0]),
+            "quota_left": _left(window),
             "window_ends": window[1] + WINDOW_S if window is not None and window[1] else None,
         })
 
+    # -- media ----------------------------------------------------------------------------------
+    async def fetch_media(self, reference: str) -> Fetched:
+        """A customer's image, voice note, video or file, by its media id (good for 3 days)."""
+        data, name = await self.api.download(reference)
+        return Fetched(data, name)
+
     # -- outbound -----------------------------------------------------------------------------
+    async def check_parts(self, reply: Reply, parts: int) -> None:
+        """A reply of text and a picture is two messages, each one of the window's replies: with
+        fewer left, none of it goes (a closed window is said by the first send)."""
+        left = await self.replies_left(reply.chat)
+        if 0 < left < parts:
+            raise PermanentChannelError(f"this reply takes {parts} messages, but only {left} of WeChat's {QUOTA} "
+                                        "replies are left until the customer writes again; send less")
+
     async def send_part(self, reply: Reply, text: str, index: int) -> None:
         """One message of the reply, taking one reply from the customer's window."""
-        left = await self.store.run(QuotaTake(self.account, reply.chat, QUOTA))
+        await self._spend(reply.chat, self.api.send_text(reply.chat, text))
+
+    async def send_media(self, reply: Reply, media: MediaRef, index: int) -> None:
+        """Upload the file (once per file and account, while WeChat keeps it), then send it as an
+        image, voice or video message, taking one reply from the window."""
+        msgtype = _OUT_TYPES.get(media.kind.value)
+        if msgtype is None or media.mime not in _OUT_MIMES[msgtype]:
+            raise PermanentChannelError(
+                f"WeChat Official Accounts cannot send this file ({media.mime}) to customers; "
+                "they take pictures (JPEG, PNG, GIF), voice notes (AMR, MP3) and MP4 videos")
+        wechat_id = await self.store.wechat.uploaded(self.account, media.id)
+        if wechat_id is None:
+            data = await self.media_bytes(media)
+            wechat_id = await self.api.upload(msgtype, data, media.name or f"{media.id}.{_EXT[media.mime]}",
+                                              media.mime)
+            await self.store.wechat.remember_upload(self.account, media.id, wechat_id, UPLOAD_TTL_S)
+        await self._spend(reply.chat, self.api.send_media(reply.chat, msgtype, wechat_id, media.name or ""))
+
+    async def _spend(self, openid: str, send: Coroutine[Any, Any, None]) -> None:
+        """Run one send within the customer's window, taking one reply from it (given back when
+        the send fails in a way that did not use it)."""
+        left = await self.store.run(QuotaTake(self.account, openid, QUOTA))
+        if left < 0:
+            send.close()  # never awaited: nothing went out
         if left == -1:
             raise PermanentChannelError("the customer's 48-hour reply window has closed; "
                                         "they must write first (quota_left 0)")
@@ -240,18 +285,23 @@ class WechatAdapter(WebhookAdapter):
             raise PermanentChannelError(f"no replies left: WeChat allows {QUOTA} replies in the 48 hours "
                                         "after the customer's last message (quota_left 0)")
         try:
-            await self.api.send_text(reply.chat, text)
+            await send
         except PermanentChannelError as exc:
             if exc.code == WINDOW_CLOSED:
-                await self.store.wechat.close_window(self.account, reply.chat)
+                await self.store.wechat.close_window(self.account, openid)
             elif exc.code == UNANSWERED_LIMIT:
-                await self.store.wechat.use_up(self.account, reply.chat, QUOTA)
+                await self.store.wechat.use_up(self.account, openid, QUOTA)
             else:
-                await self.store.run(QuotaRefund(self.account, reply.chat))
+                await self.store.run(QuotaRefund(self.account, openid))
             raise
         except Exception:
-            await self.store.run(QuotaRefund(self.account, reply.chat))
+            await self.store.run(QuotaRefund(self.account, openid))
             raise
+
+
+def _left(window: tuple[int, float] | None) -> int:
+    """Replies left in a window (replies used, when it opened); 0 once it has closed."""
+    return 0 if window is None else max(0, QUOTA - window[0])
 
 
 def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:
@@ -268,7 +318,7 @@ def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:
     # Messages are retried with the same MsgId; events have none, and WeChat's own advice is
     # FromUserName + CreateTime.
     native_id = str(msg_id) if mtype != "event" and msg_id else f"{sender}:{created}"
-    kind, text, media = Kind.UNKNOWN, f"[{mtype or 'unknown'}]", None
+    kind, text, media, name = Kind.UNKNOWN, f"[{mtype or 'unknown'}]", None, None
     if mtype == "event":
         event = str(getattr(native, "event", "") or raw.get("Event", "")).lower()
         if event in _EVENTS:
@@ -285,8 +335,13 @@ def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:
             text = f"{native.label or ''} ({native.location_x}, {native.location_y})".strip()
         elif mtype == "link":
             text = f"{native.title or ''}\n{native.url or ''}".strip()
+        elif mtype == "file":  # wechatpy has no type for it: the raw fields
+            media = str(raw.get("MediaId") or "") or None
+            name = str(raw.get("Title") or raw.get("FileName") or "") or None
+            text = name or ""
         else:
             media = str(native.media_id or "") or None
             text = str(raw.get("Recognition") or "") if mtype == "voice" else ""
     return Message(id=new_id("m"), channel=CHANNEL, account=account, native_id=native_id,
-                   sender_ref=sender, kind=kind, text=text, native_media=media, ts=ts, raw=raw)
+                   sender_ref=sender, kind=kind, text=text, native_media=media, native_name=name, ts=ts,
+                   raw=raw)

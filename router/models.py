@@ -141,6 +141,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """The file in the media store, once it is there (router/media)."""
     native_media: str | None = None
     """The channel's own reference to fetch the file (WeChat media_id, Telegram file_id)."""
+    native_name: str | None = None
+    """The file's name as the channel gave it (a Telegram document's), kept for the download."""
     ts: float = 0.0
     conversation_id: str | None = None
     customer_id: str | None = None
@@ -246,6 +248,9 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
     sla: dict[str, Any] = msgspec.field(default_factory=dict)
     bot: dict[str, Any] | None = None
     """What the bot learned before it handed off; None when it never did."""
+    bot_turn: dict[str, Any] | None = None
+    """The bot's record of its latest turn: topic, FAQ-vs-order arbitration (intent margin and
+    FAQ confidence), the parts of a multi-question turn."""
     linked_order: str | None = None
     """The order an agent linked to the conversation (not shown in the view)."""
 
@@ -258,7 +263,7 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
             "created": self.created, "updated": self.updated, "queued_at": self.queued_at,
             "assigned_at": self.assigned_at, "first_reply_at": self.first_reply_at,
             "closed_at": self.closed_at, "resolution": self.resolution, "decision": self.decision,
-            "sla": self.sla, "bot": self.bot,
+            "sla": self.sla, "bot": self.bot, "bot_turn": self.bot_turn,
         }
 
 

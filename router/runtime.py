@@ -40,6 +40,7 @@ from router.ops.roster import Roster
 from router.ops.sla import TIMER_KINDS, SlaService
 from router.pipeline.fanout import Hub
 from router.pipeline.ingest import Ingestor
+from router.pipeline.media_fetch import MediaFetcher
 from router.pipeline.outbox import Outbox, Sender
 from router.pipeline.timers import TimerRunner
 from router.pipeline.transcript import Transcript
@@ -122,6 +123,7 @@ class Runtime:
             cls = adapter_class(name)
             if cls is not None and getattr(account, "enabled", True):
                 self._add(cls.from_settings(account, deps))
+        self.fetcher = MediaFetcher(self.store, self.media, self.adapters, self.timers)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 
@@ -149,7 +151,8 @@ class Runtime:
         parts = range(self.store.partitions)
         self.workers = [RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                     bot=self.bot if self.settings.bot.enabled else None,
-                                    burst_window_s=self.settings.bot.debounce_s, media=self.media, part=p)
+                                    burst_window_s=self.settings.bot.debounce_s, media=self.media,
+                                    fetches=self.fetcher, part=p)
                         for p in parts]
         self.senders = [Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                                self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)
@@ -185,6 +188,7 @@ class Runtime:
         await self.queue_texts.close()
         await self.hub.close_all()
         await self.bot.aclose()
+        await self.fetcher.close()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.close()

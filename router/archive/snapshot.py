@@ -11,6 +11,7 @@ import msgspec
 
 from router.models import Direction, Message, Sender, decode_message
 from router.store import Store
+from router.store.transcripts import with_attachments
 
 
 @dataclass(slots=True)
@@ -65,7 +66,8 @@ async def take(store: Store, cid: str) -> Snapshot | None:
         return None
     cust = conv.get("customer") or ""
     customer, idents = await store.archive.customer(cust)
-    msgs = [decode_message(m) for m in encoded]
+    # With the files fetched for customers' messages since they were appended.
+    msgs = with_attachments([decode_message(m) for m in encoded], await store.transcripts.attachments(cid))
     rows = [{
         "conversation_id": cid, "seq": i, "id": m.id, "direction": m.direction.value, "sender": m.sender.value,
         "kind": m.kind.value, "author": m.agent_id, "text": _text(m.text), "ts": m.ts, "media": _media(m),

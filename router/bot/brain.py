@@ -10,31 +10,39 @@ hand off at once; a phone-digits answer to the bot's ownership question; cancell
 answered by order state; refunds and returns go to
 after-sale; "where is my order" answers with status and latest tracking, asking for the
 number once (details of an order only to its owner, or after the last four digits of the
-buyer's phone); then the FAQ; two unanswered turns in a row hand off. Off hours, anything that
-needs a person gets the "we are back at ..." reply and is queued for the next shift.
+buyer's phone) when the line is about *this* order rather than the shop's policy (arbiter.py);
+one product's stock, colour or size goes to the product look-up or a person; then the FAQ; two
+unanswered turns in a row hand off. Off hours, anything that needs a person gets the "we are back
+at ..." reply and is queued for the next shift. A turn holding several questions is split into
+parts (parts.py) and each is decided on its own.
 """
 
 from __future__ import annotations
 
-import hmac
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from router.bot.arbiter import Arbitration, arbitrate, best, confident, is_product_question, named_attributes
 from router.bot.brain_types import (
     BotAction,
     BotConfig,
     BotContext,
     BotState,
-    Handoff,
     HandoffReason,
     OrderLookup,
     Pending,
 )
 from router.bot.faq_match import FaqIndex
-from router.bot.orders import STATE_LABELS, Order, OrderService, OrderState
+from router.bot.handoff import handoff, off_hours, off_hours_notice, when_back
+from router.bot.order_flow import CODE, extract_order_id, order_flow, verify
+from router.bot.orders import OrderService, OrderState
+from router.bot.parts import split_parts
+from router.bot.products import ProductAnswer, ProductQuery, ProductService
 from router.bot.text import group_key, normalise
+
+__all__ = ["decide", "extract_order_id", "fetch_lookup", "needs_order", "off_hours_notice", "respond", "when_back"]
 
 _HUMAN = re.compile(r"人工|真人|活人|real person|\bhuman\b|\bagent\b", re.I)
 _CANCEL = re.compile(
@@ -45,13 +53,19 @@ _CANCEL = re.compile(
 # The rule engine detects order_status; these catch the plainest phrasings if it did not.
 _WHERE = re.compile(
     r"到哪了|到哪里了|查(?:一下|下)?(?:物流|快递|订单)|物流(?:信息|到哪)|怎么还没(?:到|发|收到)"
+    r"|(?:货|快递|包裹|订单|衣服)(?:发|寄)(?:出)?了(?:吗|没|么)"
     r"|where\s+is\s+my\s+(?:order|parcel|package)|track(?:ing)?\s+(?:my\s+)?order",
     re.I,
 )
-# The last four digits of a phone, alone among other characters (an order number is longer).
-_CODE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _GREETING = re.compile(r"(?:亲|你好|您好|在吗|在不在|有人吗|有人在吗|hi|hello|嗨|哈喽|客服)+")
-_ORDER_INTENTS = frozenset({"order_status", "logistics"})
+# "I have another question": no question yet, and no FAQ entry should answer it.
+_MORE = re.compile(
+    r"^(?:我)?(?:还|另外|再)?(?:有|想|要)?(?:问|咨询)?(?:一|几|两)?个?(?:小)?(?:问题|事情?)(?:想|要)?(?:问|咨询)?(?:一下|下)?$"
+    r"|^(?:我)?(?:想|再|还想)?(?:问|咨询)(?:一下|下)?$|^one more (?:question|thing)$"
+)
+# Asking the customer for a picture: left out where the channel cannot send one.
+_PHOTO_ASK = re.compile(
+    r"[^。；！]*(?:拍(?:照|下|张|个照)|照片|图片)[^。；！]*(?:发给|联系|上传|提供)[^。；！]*[。；！]?")
 DEFAULT_CONFIG = BotConfig()
 
 
@@ -67,21 +81,22 @@ class _Topic(StrEnum):
     REFUND = "refund"
     RETURN = "return_exchange"
     ORDER = "order_status"
+    PRODUCT = "product"
     GREETING = "greeting"
+    MORE = "more"
     OTHER = "other"
 
 
-def extract_order_id(text: str, config: BotConfig = DEFAULT_CONFIG) -> str | None:
-    """The first order number in `text` by the shop's pattern, or None."""
-    m = config.order_id_pattern.search(text)
-    return m.group(0) if m else None
+_EXCEPTIONS = frozenset({_Topic.ASKED, _Topic.ANGRY, _Topic.COMPLAINT, _Topic.HUMAN, _Topic.VERIFY,
+                         _Topic.CANCEL, _Topic.REFUND, _Topic.RETURN})  # fmt: skip
 
 
-def needs_order(state: BotState, text: str, ctx: BotContext, config: BotConfig = DEFAULT_CONFIG) -> str | None:
+def needs_order(state: BotState, text: str, ctx: BotContext, config: BotConfig = DEFAULT_CONFIG,
+                faq: FaqIndex | None = None) -> str | None:  # fmt: skip
     """The order id `decide` will want an OrderLookup for on this turn, if any."""
     if state.human_replied or state.handed_off:
         return None
-    topic = _topic(state, text, ctx, config)
+    topic, _ = _topic(state, text, ctx, config, faq)
     if topic is _Topic.VERIFY:
         return state.verify_order
     if topic not in (_Topic.CANCEL, _Topic.ORDER):
@@ -96,13 +111,28 @@ def decide(
     *,
     faq: FaqIndex | None = None,
     lookup: OrderLookup | None = None,
+    product: ProductAnswer | None = None,
     config: BotConfig = DEFAULT_CONFIG,
 ) -> BotAction:
-    """The bot's action for one (debounced) customer turn. Pure."""
+    """The bot's action for one (debounced) customer turn, or one part of it. Pure."""
     if state.human_replied or state.handed_off:
         return BotAction(state)
     t = config.texts
-    topic = _topic(state, text, ctx, config)
+    topic, arb = _topic(state, text, ctx, config, faq)
+    trace: dict[str, Any] = {"topic": topic.value}
+    if arb is not None:
+        trace["arbitration"] = arb.record()
+    action = _decide(state, text, ctx, faq, lookup, product, config, topic)
+    if action.faq_id:
+        trace["faq_id"], trace["faq_score"] = action.faq_id, action.faq_score
+    if not ctx.can_send_photos:
+        action = replace(action, replies=tuple(_no_photo(r, t.describe_instead) for r in action.replies))
+    return replace(action, trace=trace)
+
+
+def _decide(state: BotState, text: str, ctx: BotContext, faq: FaqIndex | None, lookup: OrderLookup | None,
+            product: ProductAnswer | None, config: BotConfig, topic: _Topic) -> BotAction:  # fmt: skip
+    t = config.texts
     st = replace(state, order_id=extract_order_id(text, config) or state.order_id)
     opening: tuple[str, ...] = ()
     if not st.greeted:
@@ -111,35 +141,42 @@ def decide(
             opening = (t.greeting.format(shop=config.shop),)
 
     if topic is _Topic.ASKED:
-        return _handoff(st, ctx, config, opening, HandoffReason.CUSTOMER_ASKED, t.handoff, text)
+        return handoff(st, ctx, config, opening, HandoffReason.CUSTOMER_ASKED, t.handoff, text)
     if topic is _Topic.ANGRY:
-        return _handoff(st, ctx, config, (), HandoffReason.ANGRY, t.handoff_sorry, text)
+        return handoff(st, ctx, config, (), HandoffReason.ANGRY, t.handoff_sorry, text)
     if topic is _Topic.COMPLAINT:
-        return _handoff(st, ctx, config, (), HandoffReason.COMPLAINT, t.handoff_sorry, text)
+        return handoff(st, ctx, config, (), HandoffReason.COMPLAINT, t.handoff_sorry, text)
     if topic is _Topic.HUMAN:
-        return _handoff(st, ctx, config, opening, HandoffReason.HUMAN_REQUEST, t.handoff, text)
+        return handoff(st, ctx, config, opening, HandoffReason.HUMAN_REQUEST, t.handoff, text)
     if topic is _Topic.VERIFY:
-        return _verify(st, text, ctx, config, opening, lookup)
+        return verify(st, text, ctx, config, opening, lookup)
     if topic in (_Topic.CANCEL, _Topic.ORDER):
-        return _order_flow(st, text, ctx, config, opening, topic, lookup)
+        kind = Pending.CANCEL if topic is _Topic.CANCEL else Pending.ORDER_STATUS
+        return order_flow(st, text, ctx, config, opening, kind, lookup)
     if topic is _Topic.REFUND:
-        return _handoff(st, ctx, config, opening, HandoffReason.REFUND, t.handoff_aftersale, text)
+        return handoff(st, ctx, config, opening, HandoffReason.REFUND, t.handoff_aftersale, text)
     if topic is _Topic.RETURN:
         reason = HandoffReason.RETURN_EXCHANGE
-        return _handoff(st, ctx, config, opening, reason, t.handoff_aftersale, text)
+        return handoff(st, ctx, config, opening, reason, t.handoff_aftersale, text)
+    if topic is _Topic.PRODUCT:
+        if product is not None:
+            return BotAction(replace(st, unanswered=0), (*opening, product.text))
+        return handoff(st, ctx, config, opening, HandoffReason.PRODUCT_QUESTION, t.product_handoff, text)
     if topic is _Topic.GREETING:
         if not ctx.within_hours:
-            return _off_hours(st, ctx, config, (), None)
+            return off_hours(st, ctx, config, (), None)
         return BotAction(st, opening or (t.greeting.format(shop=config.shop),))
+    if topic is _Topic.MORE:
+        return BotAction(st, opening or (t.go_on,))
 
-    hit = faq.match(text) if faq is not None else None
-    if hit is not None:
+    hit = best(faq, text)
+    if faq is not None and hit is not None and confident(faq, hit, text):
         st = replace(st, unanswered=0)
         return BotAction(st, (*opening, hit.entry.answer), faq_id=hit.entry.id, faq_score=hit.score)
     st = replace(st, unanswered=st.unanswered + 1)
     key = group_key(text)
     if st.unanswered >= config.max_unanswered:
-        action = _handoff(st, ctx, config, opening, HandoffReason.UNANSWERED, t.unanswered_handoff, text)
+        action = handoff(st, ctx, config, opening, HandoffReason.UNANSWERED, t.unanswered_handoff, text)
         return replace(action, unanswered_key=key)
     return BotAction(st, (*opening, t.unanswered), unanswered_key=key)
 
@@ -152,13 +189,52 @@ async def respond(
     *,
     faq: FaqIndex | None = None,
     config: BotConfig = DEFAULT_CONFIG,
+    products: ProductService | None = None,
 ) -> BotAction:
-    """`decide` after fetching the order it needs; a failing service means a handoff."""
+    """`decide` after fetching what it needs (the order, the product answer); a failing service
+    means a handoff. A turn holding several questions is answered part by part: each part gets
+    its answer, and what the bot cannot answer is handed on, never dropped."""
+    topic, _ = _topic(state, text, ctx, config, faq)
+    parts = [] if topic in _EXCEPTIONS or state.handed_off or state.human_replied else split_parts(text, faq, config)
+    if len(parts) < 2:
+        return await _respond_one(state, text, ctx, orders, faq, config, products)
+    replies: list[str] = []
+    done: list[BotAction] = []
+    st = state
+    for part in parts:
+        sub = await _respond_one(st, part.text, replace(ctx, intents=part.intents), orders, faq, config, products)
+        done.append(sub)
+        replies.extend(r for r in sub.replies if r not in replies)
+        # Each part is decided as if it came alone; a handoff waits for the end of the turn.
+        st = replace(sub.state, handed_off=False)
+    handed = [(p, a.handoff) for p, a in zip(parts, done, strict=True) if a.handoff is not None]
+    trace = {"topic": "parts", "parts": [{"text": p.text[:80], **a.trace} for p, a in zip(parts, done, strict=True)]}
+    answered = next((a for a in done if a.faq_id), None)
+    if not handed:
+        return BotAction(st, tuple(replies), faq_id=answered.faq_id if answered else None,
+                         faq_score=answered.faq_score if answered else None, trace=trace)
+    first = handed[0][1]
+    assert first is not None
+    others = "；".join(p.text.strip()[:40] for p, a in zip(parts, done, strict=True) if a.handoff is None)
+    note = f"{first.note}（机器人已答复：{others}）" if others else first.note
+    # Answers first, then the word that a person takes over, which ends the bot's part.
+    closing = [r for a in done if a.handoff is not None for r in a.replies[-1:]]
+    replies = [r for r in replies if r not in closing] + list(dict.fromkeys(closing))
+    return BotAction(replace(st, handed_off=True, pending=None), tuple(replies), replace(first, note=note),
+                     queue_for_next_shift=any(a.queue_for_next_shift for a in done),
+                     faq_id=answered.faq_id if answered else None,
+                     faq_score=answered.faq_score if answered else None, trace=trace)
+
+
+async def _respond_one(state: BotState, text: str, ctx: BotContext, orders: OrderService | None,
+                       faq: FaqIndex | None, config: BotConfig,
+                       products: ProductService | None) -> BotAction:  # fmt: skip
+    topic, _ = _topic(state, text, ctx, config, faq)
     if (
         orders is not None
         and ctx.linked_order_id is None
         and ctx.customer_id
-        and _topic(state, text, ctx, config) in (_Topic.CANCEL, _Topic.ORDER)
+        and topic in (_Topic.CANCEL, _Topic.ORDER)
         and not extract_order_id(text, config)
         and state.order_id is None
     ):
@@ -170,11 +246,16 @@ async def respond(
         open_ = [o for o in mine if o.state is not OrderState.CLOSED]
         if open_:
             ctx = replace(ctx, linked_order_id=open_[0].id)
-    oid = needs_order(state, text, ctx, config)
-    lookup = None
-    if oid is not None:
-        lookup = await fetch_lookup(orders, oid)
-    return decide(state, text, ctx, faq=faq, lookup=lookup, config=config)
+    oid = needs_order(state, text, ctx, config, faq)
+    lookup = await fetch_lookup(orders, oid) if oid is not None else None
+    product = None
+    if topic is _Topic.PRODUCT and products is not None:
+        query = ProductQuery(text, named_attributes(text), ctx.customer_id, state.order_id or ctx.linked_order_id)
+        try:
+            product = await products.answer(query)
+        except Exception:  # like orders: any transport failure means a person answers
+            product = None
+    return decide(state, text, ctx, faq=faq, lookup=lookup, product=product, config=config)
 
 
 async def fetch_lookup(orders: OrderService | None, order_id: str) -> OrderLookup:
@@ -189,189 +270,41 @@ async def fetch_lookup(orders: OrderService | None, order_id: str) -> OrderLooku
     return OrderLookup(order_id, order, tuple(events))
 
 
-def _topic(state: BotState, text: str, ctx: BotContext, config: BotConfig) -> _Topic:
+def _topic(state: BotState, text: str, ctx: BotContext, config: BotConfig,
+           faq: FaqIndex | None) -> tuple[_Topic, Arbitration | None]:  # fmt: skip
     intents = ctx.intents
     has_id = extract_order_id(text, config) is not None
     if ctx.handoff_requested:
-        return _Topic.ASKED
+        return _Topic.ASKED, None
     if ctx.angry:
-        return _Topic.ANGRY
+        return _Topic.ANGRY, None
     if "complaint" in intents:
-        return _Topic.COMPLAINT
+        return _Topic.COMPLAINT, None
     if "human_request" in intents or _HUMAN.search(text):
-        return _Topic.HUMAN
-    if state.verify_order and not has_id and _CODE.search(text):
-        return _Topic.VERIFY
+        return _Topic.HUMAN, None
+    if state.verify_order and not has_id and CODE.search(text):
+        return _Topic.VERIFY, None
     if _CANCEL.search(text) or (state.pending is Pending.CANCEL and has_id):
-        return _Topic.CANCEL
+        return _Topic.CANCEL, None
     if "refund" in intents:
-        return _Topic.REFUND
+        return _Topic.REFUND, None
     if "return_exchange" in intents:
-        return _Topic.RETURN
-    if intents & _ORDER_INTENTS or _WHERE.search(text):
-        return _Topic.ORDER
-    if state.pending is Pending.ORDER_STATUS and has_id:
-        return _Topic.ORDER
+        return _Topic.RETURN, None
+    where = frozenset({"order_status"}) if _WHERE.search(text) else frozenset()
+    arb = arbitrate(text, intents | where, has_id, state.pending is Pending.ORDER_STATUS, faq)
+    if arb is not None and arb.choice == "order" and (has_id or not is_product_question(text)):
+        return _Topic.ORDER, arb
+    if is_product_question(text):
+        return _Topic.PRODUCT, arb
     bare = _GREETING.sub("", normalise(text).replace(" ", ""))
     if not bare or bare in {"吗", "呢", "啊", "呀"}:
-        return _Topic.GREETING
-    return _Topic.OTHER
+        return _Topic.GREETING, arb
+    if _MORE.match(bare):
+        return _Topic.MORE, arb
+    return _Topic.OTHER, arb
 
 
-def _order_flow(
-    st: BotState, text: str, ctx: BotContext, config: BotConfig, opening: tuple[str, ...],
-    topic: _Topic, lookup: OrderLookup | None,
-) -> BotAction:  # fmt: skip
-    t = config.texts
-    kind = Pending.CANCEL if topic is _Topic.CANCEL else Pending.ORDER_STATUS
-    oid = extract_order_id(text, config) or st.order_id or ctx.linked_order_id
-    if oid is None:
-        if st.asked_order_id:
-            reason = HandoffReason.ORDER_ID_MISSING
-            return _handoff(st, ctx, config, opening, reason, t.no_order_id, text, kind)
-        st = replace(st, asked_order_id=True, pending=kind)
-        return BotAction(st, (*opening, t.ask_order_id))
-    lookup = _checked(lookup, oid)
-    st = replace(st, order_id=oid, pending=None)
-    if lookup.failed:
-        reason = HandoffReason.ORDER_LOOKUP_FAILED
-        return _handoff(st, ctx, config, opening, reason, t.lookup_failed, text, kind)
-    order = lookup.order
-    if order is None or not (oid in st.verified or order.owned_by(ctx.customer_id, ctx.identities)):
-        # Someone else's order, or none: the same question either way, so that a guessed number
-        # tells nothing, not even whether the order exists.
-        st = replace(st, verify_order=oid, verify_kind=kind)
-        return BotAction(st, (*opening, t.verify_ask.format(order_id=oid)))
-    return _answer(st, ctx, config, opening, kind, order, lookup, text)
-
-
-def _verify(
-    st: BotState, text: str, ctx: BotContext, config: BotConfig, opening: tuple[str, ...],
-    lookup: OrderLookup | None,
-) -> BotAction:  # fmt: skip
-    """The customer answered the ownership question: unlock the order, or count a wrong answer."""
-    t = config.texts
-    oid, kind = st.verify_order or "", st.verify_kind or Pending.ORDER_STATUS
-    lookup = _checked(lookup, oid)
-    if lookup.failed:
-        reason = HandoffReason.ORDER_LOOKUP_FAILED
-        return _handoff(st, ctx, config, opening, reason, t.lookup_failed, text, kind)
-    order, code = lookup.order, _CODE.search(text)
-    tail = order.phone_tail() if order is not None else None
-    if order is not None and code and tail and hmac.compare_digest(code.group(0), tail):
-        st = replace(st, order_id=oid, pending=None, verify_order=None, verify_kind=None,
-                     verified=(*st.verified, oid))
-        return _answer(st, ctx, config, opening, kind, order, lookup, text)
-    # Attempts count per conversation, not per order: naming another order does not reset them.
-    st = replace(st, verify_attempts=st.verify_attempts + 1)
-    left = config.max_verify_attempts - st.verify_attempts
-    if left <= 0:
-        return _handoff(st, ctx, config, opening, HandoffReason.ORDER_UNVERIFIED, t.verify_failed, text, kind)
-    return BotAction(st, (*opening, t.verify_wrong.format(left=left)))
-
-
-def _checked(lookup: OrderLookup | None, oid: str) -> OrderLookup:
-    if lookup is None or lookup.order_id != oid:
-        raise ValueError(f"decide() needs the OrderLookup for order {oid!r}: see needs_order()")
-    return lookup
-
-
-def _answer(
-    st: BotState, ctx: BotContext, config: BotConfig, opening: tuple[str, ...], kind: Pending,
-    order: Order, lookup: OrderLookup, text: str,
-) -> BotAction:  # fmt: skip
-    """Status and tracking, or the cancellation answer, for an order the customer may see."""
-    t, oid = config.texts, lookup.order_id
-    if kind is Pending.ORDER_STATUS:
-        lines = [t.order_status.format(order_id=oid, state=STATE_LABELS[order.state])]
-        if lookup.events:
-            ev = lookup.events[-1]
-            lines.append(
-                t.order_tracking.format(
-                    courier=" ".join(x for x in (order.courier, order.tracking_no) if x) or "快递",
-                    when=ev.at.strftime("%m-%d %H:%M"),
-                    where=f"{ev.location} " if ev.location else "",
-                    status=ev.status,
-                )
-            )
-        elif order.state is OrderState.PAID:
-            lines.append(t.order_no_tracking)
-        return BotAction(replace(st, unanswered=0), (*opening, "".join(lines)))
-    fmt = {"order_id": oid}
-    if order.state is OrderState.UNPAID:
-        return BotAction(replace(st, unanswered=0), (*opening, t.cancel_unpaid.format(**fmt)))
-    if order.state is OrderState.CLOSED:
-        return BotAction(replace(st, unanswered=0), (*opening, t.cancel_closed.format(**fmt)))
-    if order.state is OrderState.REFUNDING:
-        return BotAction(replace(st, unanswered=0), (*opening, t.cancel_refunding.format(**fmt)))
-    if order.state is OrderState.PAID:
-        reason, msg = HandoffReason.CANCEL_NOT_SHIPPED, t.cancel_not_shipped
-    elif order.state is OrderState.SHIPPED:
-        reason, msg = HandoffReason.CANCEL_SHIPPED, t.cancel_shipped
-    else:
-        reason, msg = HandoffReason.CANCEL_SHIPPED, t.cancel_delivered
-    return _handoff(st, ctx, config, opening, reason, msg.format(**fmt), text, kind)
-
-
-_AFTERSALE = frozenset({
-    HandoffReason.REFUND, HandoffReason.RETURN_EXCHANGE, HandoffReason.CANCEL_NOT_SHIPPED,
-    HandoffReason.CANCEL_SHIPPED,
-})  # fmt: skip
-
-
-def _handoff(
-    st: BotState, ctx: BotContext, config: BotConfig, opening: tuple[str, ...],
-    reason: HandoffReason, message: str, text: str, kind: Pending | None = None,
-) -> BotAction:  # fmt: skip
-    intent = (
-        {
-            HandoffReason.REFUND: "refund",
-            HandoffReason.RETURN_EXCHANGE: "return_exchange",
-            HandoffReason.COMPLAINT: "complaint",
-            HandoffReason.HUMAN_REQUEST: "human_request",
-        }.get(reason)
-        or (kind.value if kind else None)
-        or min(ctx.intents, default=None)
-    )
-    handoff = Handoff(
-        reason=reason,
-        team="aftersale" if reason in _AFTERSALE or kind is Pending.CANCEL else "general",
-        order_id=st.order_id or ctx.linked_order_id,
-        intent=intent,
-        note=f"{reason.value}: {text.strip()[:80]}",
-    )
-    st = replace(st, handed_off=True, pending=None)
-    if not ctx.within_hours:
-        return _off_hours(st, ctx, config, (), handoff)
-    return BotAction(st, (*opening, message), handoff)
-
-
-def _off_hours(
-    st: BotState, ctx: BotContext, config: BotConfig, opening: tuple[str, ...],
-    handoff: Handoff | None,
-) -> BotAction:  # fmt: skip
-    """Nobody is there to take it: say when agents are back and park it for the next shift."""
-    msg = off_hours_notice(config, ctx.next_open, ctx.now)
-    if st.off_hours_notified:
-        msg = config.texts.queued
-    st = replace(st, off_hours_notified=True)
-    return BotAction(st, (*opening, msg), handoff, queue_for_next_shift=True)
-
-
-def off_hours_notice(config: BotConfig, next_open: datetime | None, now: datetime | None) -> str:
-    """ "人工客服将于明天 09:00 上线...": what a customer hears when nobody is in to take it."""
-    return config.texts.off_hours.format(back=when_back(next_open, now), shop=config.shop)
-
-
-def when_back(next_open: datetime | None, now: datetime | None) -> str:
-    """ "今天 09:00", "明天 09:00" or "11月25日 09:00" (in next_open's time zone)."""
-    if next_open is None:
-        return "工作时间"
-    hm = next_open.strftime("%H:%M")
-    if now is not None:
-        local_now = now.astimezone(next_open.tzinfo) if next_open.tzinfo else now
-        if next_open.date() == local_now.date():
-            return f"今天 {hm}"
-        if next_open.date() == local_now.date() + timedelta(days=1):
-            return f"明天 {hm}"
-    return f"{next_open.month}月{next_open.day}日 {hm}"
+def _no_photo(reply: str, instead: str) -> str:
+    """The reply without its request for a photo (the channel cannot send one), and what to do instead."""
+    cut = _PHOTO_ASK.sub("", reply)
+    return reply if cut == reply else f"{cut}{instead}"

@@ -38,4 +38,7 @@ class BotTexts:
     cancel_closed: str = "订单{order_id}已经关闭，无需再取消。"
     cancel_refunding: str = "订单{order_id}的售后正在处理中，售后客服会尽快联系您。"
     unanswered: str = "抱歉，这个问题我暂时回答不了，您可以换个说法，或回复“人工”转接客服。"
+    product_handoff: str = "这款商品的颜色、尺码和库存需要人工客服为您确认，已为您转接，请稍候。"
+    go_on: str = "好的，请问还有什么可以帮您？"
+    describe_instead: str = "请用文字描述一下具体情况，或回复“人工”由客服为您处理。"
     unanswered_handoff: str = "抱歉没能解答您的问题，正在为您转接人工客服，请稍候。"

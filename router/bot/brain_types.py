@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from router.bot.brain_texts import BotTexts
 from router.bot.orders import Order, TrackingEvent
@@ -26,6 +27,7 @@ class HandoffReason(StrEnum):
     ORDER_UNVERIFIED = "order_unverified"  # not the customer's order (or none such), not verified
     ORDER_LOOKUP_FAILED = "order_lookup_failed"
     UNANSWERED = "unanswered"  # too many turns in a row the bot could not answer
+    PRODUCT_QUESTION = "product_question"  # one product's stock, colour or size, and no look-up knew
 
 
 class Pending(StrEnum):
@@ -66,6 +68,7 @@ class BotContext:
     customer_id: str | None = None
     identities: frozenset[str] = frozenset()  # the customer's channel identities ('channel:account:user')
     handoff_requested: bool = False  # an explicit request from the channel or UI
+    can_send_photos: bool = True  # the channel lets customers send pictures (adapters' `media`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,8 @@ class BotAction:
     faq_id: str | None = None
     faq_score: float | None = None
     unanswered_key: str | None = None
+    trace: dict[str, Any] = field(default_factory=dict)
+    """What decided the turn (topic, FAQ-vs-order arbitration, parts): the turn's record."""
 
     @property
     def silent(self) -> bool:

@@ -46,6 +46,11 @@ class BotSettings(_Part, frozen=True, forbid_unknown_fields=True, kw_only=True):
     order_service: str | None = None
     """Your own OrderService as "package.module:Class"; takes `order_service_args`."""
     order_service_args: dict[str, str] = msgspec.field(default_factory=dict)
+    products: str | None = None
+    """Demo-style YAML product stock file read by FileProductService."""
+    product_service: str | None = None
+    """Your own ProductService as "package.module:Class"; takes `product_service_args`."""
+    product_service_args: dict[str, str] = msgspec.field(default_factory=dict)
     order_id_pattern: str | None = None
     """Regular expression of the shop's order numbers."""
     debounce_s: float = 1.5
@@ -84,7 +89,7 @@ def check_bot(doc: YamlDoc, s: BotSettings, base_dir: str) -> list[ConfigError]:
             BusinessHours.from_settings(s.hours)
         except ValueError as exc:
             errors.append(doc.error(("bot", "hours"), f"bot.hours: {exc}"))
-    for key in ("faq", "quick_replies", "compliance", "orders"):
+    for key in ("faq", "quick_replies", "compliance", "orders", "products"):
         path = resolve(base_dir, getattr(s, key))
         if path is not None and not path.exists():
             errors.append(doc.error(("bot", key), f"bot.{key}: file not found: {path}"))

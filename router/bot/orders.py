@@ -10,7 +10,6 @@ Every shop's order system differs, so the bot talks to an `OrderService`:
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any, Self
 
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import load_yaml_file
+from router.bot.plugins import import_subclass
 
 
 class OrderState(StrEnum):
@@ -281,13 +281,5 @@ def load_order_service(spec: str, *args: Any, **kwargs: Any) -> OrderService:
 
 def order_service_class(spec: str) -> type[OrderService]:
     """The OrderService subclass `spec` names, imported but not built (`kefu check` stops here)."""
-    module_name, _, cls_name = spec.partition(":") if ":" in spec else spec.rpartition(".")
-    if not module_name or not cls_name:
-        raise ConfigError(f"order service {spec!r}: expected 'package.module:ClassName'")
-    try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"order service {spec!r} cannot be imported: {exc}") from None
-    if not (isinstance(cls, type) and issubclass(cls, OrderService)):
-        raise ConfigError(f"order service {spec!r} is not a subclass of OrderService")
+    cls: type[OrderService] = import_subclass(spec, OrderService, "order service")
     return cls

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.registry import capabilities
 from router.bot.brain import off_hours_notice, respond
 from router.bot.brain_types import DEFAULT_ORDER_ID, BotAction, BotConfig, BotContext, BotState, Pending
 from router.bot.config import BotSettings
@@ -27,6 +28,7 @@ from router.bot.effects import Chat, Effects, HandoffPlan
 from router.bot.hours import BusinessHours
 from router.bot.library import Library
 from router.bot.orders import OrderService
+from router.bot.products import ProductService
 from router.models import Message
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
@@ -70,7 +72,8 @@ class BotStage(Loop):
 
     def __init__(self, store: Store, transcript: Transcript, outbox: Outbox, rules: DecisionSource,
                  settings: BotSettings, library: Library, orders: OrderService | None,
-                 hours: BusinessHours | None, shop: str, pools: Sequence[str]) -> None:  # fmt: skip
+                 hours: BusinessHours | None, shop: str, pools: Sequence[str],
+                 products: ProductService | None = None) -> None:  # fmt: skip
         super().__init__()
         self.store = store
         self.keys = store.keys
@@ -78,6 +81,7 @@ class BotStage(Loop):
         self.settings = settings
         self.library = library
         self.orders = orders
+        self.products = products
         self.hours = hours
         self.pools = frozenset(pools)
         self.effects = Effects(store, transcript, outbox)
@@ -98,6 +102,8 @@ class BotStage(Loop):
     async def aclose(self) -> None:
         if self.orders is not None:
             await self.orders.aclose()
+        if self.products is not None:
+            await self.products.aclose()
 
     async def run(self) -> None:
         watcher = asyncio.create_task(self.library.watch(self._stopping))
@@ -152,13 +158,15 @@ class BotStage(Loop):
             state = dataclasses.replace(state, human_replied=True)
         text = "\n".join(str(m.get("text") or "") for m in lines if str(m.get("text") or "").strip())
         turn_id = str(lines[0]["id"])
-        new_state = await self.turn(chat, turn_id, state, text, got.pool, got.linked_order, len(lines))
-        done = await self.store.run(BotDone(cid, token, len(lines), dump_state(new_state), time.time()))
+        new_state, record = await self.turn(chat, turn_id, state, text, got.pool, got.linked_order, len(lines))
+        done = await self.store.run(BotDone(cid, token, len(lines), dump_state(new_state), time.time(),
+                                            json.dumps(record, ensure_ascii=False) if record else ""))
         self.turns += 1
         return done
 
     async def turn(self, chat: Chat, turn_id: str, state: BotState, text: str, pool: str,
-                   linked: str | None, lines: int) -> BotState:  # fmt: skip
+                   linked: str | None, lines: int) -> tuple[BotState, dict[str, Any]]:  # fmt: skip
+        """One turn's effects; returns the bot's new memory and the turn's record."""
         now = self.clock()
         when = datetime.fromtimestamp(now, UTC)
         decision = self.rules.current.decide(RuleInput(
@@ -171,7 +179,7 @@ class BotStage(Loop):
         ctx = BotContext(
             intents=frozenset(decision.intents) | intents, angry=angry, within_hours=within,
             next_open=next_open, now=when, linked_order_id=linked, customer_id=chat.customer,
-            identities=frozenset(idents),
+            identities=frozenset(idents), can_send_photos=capabilities(chat.channel).media,
         )
         base = HandoffPlan(pool=decision.pool if decision.pool in self.pools else pool,
                            priority=decision.priority, skills=decision.skills,
@@ -181,13 +189,14 @@ class BotStage(Loop):
             # and gives the conversation to people, so the customer is not left with no one.
             plan = dataclasses.replace(base, reason="human_replied")
             await self.effects.hand_off(chat, turn_id, plan, time.time())
-            return dataclasses.replace(state, handed_off=True)
+            return dataclasses.replace(state, handed_off=True), {"topic": "human_replied"}
         if not text:  # a photo or voice only: a person should look at it
             plan = dataclasses.replace(base, reason="media")
             await self.effects.say(chat, turn_id, (self.config.texts.handoff,), self.library.compliance)
             await self.effects.hand_off(chat, turn_id, plan, time.time())
-            return dataclasses.replace(state, handed_off=True)
-        action = await respond(state, text, ctx, self.orders, faq=self.library.faq, config=self.config)
+            return dataclasses.replace(state, handed_off=True), {"topic": "media"}
+        action = await respond(state, text, ctx, self.orders, faq=self.library.faq, config=self.config,
+                               products=self.products)
         if not within and action.unanswered_key is not None and action.handoff is None:
             # Nobody can help tonight either: say when agents are back rather than "rephrase".
             back = off_hours_notice(self.config, next_open, when)
@@ -209,8 +218,8 @@ class BotStage(Loop):
             await self.effects.hand_off(chat, turn_id, plan, time.time())
             if action.queue_for_next_shift and action.replies:  # after the move: it is queued now
                 await self.effects.off_hours(chat, action.replies[-1], next_open)
-            return dataclasses.replace(action.state, handed_off=True)
-        return action.state
+            return dataclasses.replace(action.state, handed_off=True), action.trace
+        return action.state, action.trace
 
     async def queued(self, conversation_id: str, message: Message) -> None:
         """A new conversation went straight to people and waits in a queue: outside business

@@ -52,6 +52,7 @@ def demo_settings(data_dir: Path) -> Settings:
         # The rules let the bot take the first turn of every conversation except complaints,
         # requests for a person, refunds and returns; its hours match the rules' `business` calendar.
         bot=BotSettings(orders=str(orders) if (orders := config_file("orders-demo.yaml")) else None,
+                        products=str(stock) if (stock := config_file("products-demo.yaml")) else None,
                         hours=HoursSettings(timezone="Asia/Shanghai", days="mon-sun", hours="09:00-22:00")),
         source="<demo>",
     )

@@ -17,6 +17,12 @@ def build_store(settings: MediaSettings, data_dir: str | Path) -> MediaStore:
     """The store `media.store` names: a folder under the data dir, or an S3-compatible bucket."""
     policy = MediaPolicy(settings)
     if settings.store == "s3":
-        raise StartupError("media.store: s3 is not available in this build yet")
+        if settings.s3 is None:  # the config check refuses this; a hand-built Settings may not
+            raise StartupError("media.store is s3 but media.s3 (bucket, endpoint_url, ...) is missing")
+        try:
+            from router.media.s3 import S3Store  # only an S3 shop needs the client library
+        except ImportError:
+            raise StartupError("media.store: s3 needs aiobotocore: pip install 'kefu-router[s3]'") from None
+        return S3Store(settings.s3, policy)
     root = Path(settings.path)
     return DirectoryStore(root if root.is_absolute() else Path(data_dir) / root, policy)

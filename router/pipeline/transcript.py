@@ -1,4 +1,5 @@
-"""A conversation's transcript: every message once, in order, with its delivery status."""
+"""A conversation's transcript: every message once, in order, with its delivery status and the
+files fetched for customers' messages since (router/pipeline/media_fetch.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from router.models import Message, Sender, decode_message, encode_message
 from router.store import Store
 from router.store.calls.streams import AppendOnce
+from router.store.transcripts import with_attachments
 from routing_rules.intents import detect_language, normalize
 
 
@@ -29,7 +31,11 @@ class Transcript:
         return (await self.store.run(self.append_call(msg))).new
 
     async def messages(self, cid: str, limit: int = 500) -> list[Message]:
-        return [decode_message(m) for m in await self.store.transcripts.latest(cid, limit)]
+        """The latest messages, each with the file fetched for it when there is one."""
+        msgs = [decode_message(m) for m in await self.store.transcripts.latest(cid, limit)]
+        if not any(m.native_media for m in msgs):
+            return msgs
+        return with_attachments(msgs, await self.store.transcripts.attachments(cid))
 
     async def customer_language(self, cid: str) -> str:
         """'en' or 'zh': the customer's, from their latest message; Chinese unless it reads as
@@ -40,14 +46,21 @@ class Transcript:
         return "zh"
 
     async def public(self, cid: str, limit: int = 500) -> list[dict[str, Any]]:
-        """Messages as agents see them, each with its delivery status when it has one."""
-        msgs = await self.messages(cid, limit)
+        """Messages as agents see them, each with its delivery status when it has one, and for a
+        customer's file not fetched (yet), `media_status` pending or failed with `media_error`."""
+        raw = [decode_message(m) for m in await self.store.transcripts.latest(cid, limit)]
+        records = await self.store.transcripts.attachments(cid) if any(m.native_media for m in raw) else {}
         status = await self.store.transcripts.deliveries(cid)
         out = []
-        for m in msgs:
+        for m in with_attachments(raw, records):
             view = m.public()
             if m.id in status:
                 view["delivery"] = json.loads(status[m.id])
+            if m.native_media and m.media is None:
+                error = json.loads(records[m.id]).get("error") if m.id in records else None
+                view["media_status"] = "failed" if error else "pending"
+                if error:
+                    view["media_error"] = error
             out.append(view)
         return out
 
@@ -56,3 +69,4 @@ class Transcript:
         if reason:
             value["reason"] = reason
         await self.store.transcripts.set_delivery(cid, mid, json.dumps(value))
+

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -54,6 +55,13 @@ class BotStage(Protocol):
     async def queued(self, conversation_id: str, message: Message) -> None: ...
 
 
+class MediaJobs(Protocol):
+    """The seam the media fetcher plugs into (router/pipeline/media_fetch.py): customers' files
+    the channel only referenced are fetched in the background once their conversation is known."""
+
+    async def schedule(self, msgs: Sequence[Message]) -> None: ...
+
+
 class DecisionSource(Protocol):
     """Hands out the current decider; swapping it is how a new rule version goes live."""
 
@@ -66,7 +74,7 @@ class RouteWorker(StreamLoop):
 
     def __init__(self, store: Store, transcript: Transcript, rules: DecisionSource, settings: WorkerSettings,
                  bot: BotStage | None = None, burst_window_s: float = 0.0, media: MediaStore | None = None,
-                 part: int = 0) -> None:
+                 fetches: MediaJobs | None = None, part: int = 0) -> None:
         k = store.keys.partition(part)
         super().__init__(store, part, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
                          DeadLetters(k.inbound_dead_letters, k.inbound_tries, settings.max_tries))
@@ -74,6 +82,7 @@ class RouteWorker(StreamLoop):
         self.media = media
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
+        self.fetches = fetches
         self.routed = 0
         self.outcomes: Counter[tuple[str, str]] = Counter()
         """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
@@ -228,6 +237,10 @@ class RouteWorker(StreamLoop):
             routed.append((eid, m, decision))
 
         await self._index_media([m for _, m, _d in routed])
+        if self.fetches is not None:
+            # Before the route, which marks the entry applied: a crash between the two fetches
+            # when the entry is read again, never not at all.
+            await self.fetches.schedule([m for _, m, _d in routed])
 
         results = await self.store.run_many([
             *(self.transcript.append_call(m) for _, m, _d in routed),

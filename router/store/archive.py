@@ -107,8 +107,8 @@ class ArchiveRecords:
             pipe.xtrim(k.feed(info["chat"]), minid=f"{cut}-0")
             if msgs:
                 pipe.hdel(k.feed_ids(info["chat"]), *[m.id for m in msgs])
-        for key in (k.transcript(cid), k.transcript_ids(cid), k.delivery(cid), out.outbound_seq(cid),
-                    out.outbound_done(cid)):
+        for key in (k.transcript(cid), k.transcript_ids(cid), k.delivery(cid), k.attachments(cid),
+                    out.outbound_seq(cid), out.outbound_done(cid)):
             pipe.delete(key)
         pipe.hdel(k.archive_purging, cid)
         await pipe.execute()

@@ -101,6 +101,14 @@ class WechatRecords:
     async def close_window(self, account: str, openid: str) -> None:
         await self._r.delete(self._k.wechat_quota(account, openid))
 
+    async def uploaded(self, account: str, media_id: str) -> str | None:
+        """The WeChat media id our file got when uploaded to this account, while it is good."""
+        found = await self._r.get(self._k.wechat_upload(account, media_id))
+        return str(found) if found else None
+
+    async def remember_upload(self, account: str, media_id: str, wechat_id: str, ttl_s: int) -> None:
+        await self._r.set(self._k.wechat_upload(account, media_id), wechat_id, ex=ttl_s)
+
     async def use_up(self, account: str, openid: str, quota: int) -> None:
         """WeChat says no more replies until the customer answers, whatever we counted."""
         await self._r.hset(self._k.wechat_quota(account, openid), "used", quota)
@@ -120,3 +128,11 @@ class TelegramRecords:
 
     async def record_move(self, bot: str, chat: str, new_chat: str) -> None:
         await self._r.set(self._k.telegram_migrated(bot, chat), new_chat)
+
+    async def file_id(self, bot: str, media_id: str) -> str | None:
+        """The file_id Telegram gave our file when this bot sent it before."""
+        found = await self._r.get(self._k.telegram_file(bot, media_id))
+        return str(found) if found else None
+
+    async def remember_file_id(self, bot: str, media_id: str, file_id: str, ttl_s: int) -> None:
+        await self._r.set(self._k.telegram_file(bot, media_id), file_id, ex=ttl_s)

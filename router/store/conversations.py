@@ -45,6 +45,13 @@ def _bot(d: dict[str, str]) -> dict[str, Any] | None:
             "handed_off_at": num(d.get("handed_off_at"))}
 
 
+def _json(raw: str | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    out: dict[str, Any] = json.loads(raw)
+    return out
+
+
 def conversation(d: dict[str, str]) -> Conversation:
     """A conversation from its hash (the fields route.lua, resolve.lua and the others write)."""
     return Conversation(
@@ -59,6 +66,7 @@ def conversation(d: dict[str, str]) -> Conversation:
         resolution=d.get("resolution") or None,
         decision=merge_record(d.get("decision"), d.get("assignment")),
         sla=sla_view(d.get("sla")), bot=_bot(d), linked_order=d.get("linked_order") or None,
+        bot_turn=_json(d.get("bot_turn")),
     )
 
 

@@ -428,6 +428,12 @@ class Keys:
         """Hash: message id -> delivery status JSON (sent / failed + reason)."""
         return f"{{t:{self.ns}:{cid}}}:delivery"
 
+    def attachments(self, cid: str) -> str:
+        """Hash: message id -> the file fetched for a customer's message (a MediaRef as JSON), or
+        why it could not be (`{"error": ...}`). Beside the stream, since a stream entry cannot be
+        changed, and the fetch ends after the message was appended (router/pipeline/media_fetch.py)."""
+        return f"{{t:{self.ns}:{cid}}}:media"
+
     # -- web chat feed {f:visitor} ------------------------------------------------------------
     def feed(self, visitor: str) -> str:
         """Stream: frames a web chat visitor is shown, replayed after `last_seen`."""
@@ -491,6 +497,16 @@ class Keys:
         return f"{{hook:{self.ns}:{channel}:{account}}}:nonce:{timestamp}:{nonce}"
 
     # -- Telegram -----------------------------------------------------------------------------
+    def wechat_upload(self, account: str, media_id: str) -> str:
+        """String: the WeChat media id of one of our files uploaded to this account, so a retried
+        reply sends it without a second upload; it expires before WeChat's three days do."""
+        return f"{{wx:{self.ns}:{account}}}:upload:{media_id}"
+
+    def telegram_file(self, bot: str, media_id: str) -> str:
+        """String: the file_id Telegram gave one of our files when this bot first sent it; sending
+        by file_id again costs no upload."""
+        return f"{{tg:{self.ns}:{bot}}}:file:{media_id}"
+
     def telegram_migrated(self, bot: str, chat: str) -> str:
         """String: a group's new supergroup chat id after ChatMigrated; later replies go there."""
         return f"{{tg:{self.ns}:{bot}}}:migrated:{chat}"

@@ -1,11 +1,14 @@
-"""Transcripts ({t:<conversation>} slots): each conversation's messages in order, and the
-delivery status of its replies. Appends go through append_once.lua (calls.streams.AppendOnce)."""
+"""Transcripts ({t:<conversation>} slots): each conversation's messages in order, the delivery
+status of its replies, and the files fetched for its customers' messages. Appends go through
+append_once.lua (calls.streams.AppendOnce)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from router.models import Message, decode_message
+import msgspec
+
+from router.models import MediaRef, Message, decode_message
 from router.store.keys import Keys
 
 
@@ -31,3 +34,31 @@ class Transcripts:
 
     async def set_delivery(self, cid: str, mid: str, status_json: str) -> None:
         await self._r.hset(self._k.delivery(cid), mid, status_json)
+
+    async def attach(self, cid: str, mid: str, record_json: str) -> None:
+        """The file fetched for a message, or why it could not be (keys.attachments)."""
+        await self._r.hset(self._k.attachments(cid), mid, record_json)
+
+    async def attachments(self, cid: str) -> dict[str, str]:
+        """Message id -> attachment JSON."""
+        out: dict[str, str] = await self._r.hgetall(self._k.attachments(cid))
+        return out
+
+
+class _Attachment(msgspec.Struct):
+    media: MediaRef | None = None
+    error: str | None = None
+
+
+def with_attachments(msgs: list[Message], records: dict[str, str]) -> list[Message]:
+    """The messages, each carrying the file fetched for it since it was appended (`attachments`);
+    a record of a failed fetch leaves its message without one."""
+    out = []
+    for m in msgs:
+        raw = records.get(m.id)
+        if raw is not None and m.media is None:
+            ref = msgspec.json.decode(raw, type=_Attachment).media
+            if ref is not None:
+                m = msgspec.structs.replace(m, media=ref)
+        out.append(m)
+    return out

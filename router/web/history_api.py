@@ -4,6 +4,7 @@ with cursor paging (`mine`, `unassigned`, `open`, `closed`, `all`)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,9 +36,13 @@ def when(request: web.Request, name: str) -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        at = float(raw)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(at):
+            raise ProtocolError("bad_query", f"{name} must be a finite time")
+        return at
     try:
         t = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:

@@ -122,6 +122,18 @@ def spec() -> dict[str, Any]:
             "/api/v1/bot/reload": {"post": _op(
                 "Reload the FAQ, quick-reply and compliance files (admins); 422 if one is broken",
                 "{reloaded, faq_version}")},
+            "/api/v1/reports/summary": {"get": _op(
+                "Figures of the archived conversations created in [from, to), optionally of one pool, agent "
+                "or channel (supervisor, admin)",
+                "{conversations, messages_in, messages_out, first_response_s: {p50, p90}, resolution_s: {p50, p90}, "
+                "sla_breaches, deflection_rate, bot_conversations, bot_resolved, csat: {count, average}, "
+                "first_response_hist: [{le, count}], by: {pool, agent, channel, hour: [{key, ...}]}}; "
+                "403 for agents; 503 archive_unavailable",
+                params=[_q("from", required=True), _q("to", required=True), _q("pool"), _q("agent"), _q("channel")])},
+            "/api/v1/reports/export.csv": {"get": _op(
+                "One CSV row per archived conversation created in [from, to), a header row first (supervisor, admin)",
+                "text/csv; 403 for agents; 503 archive_unavailable",
+                params=[_q("from", required=True), _q("to", required=True)])},
             "/api/v1/reports/csat": {"get": _op(
                 "Customer satisfaction overall, per agent and per conversation (supervisor, admin)",
                 "{overall: {count, avg}, agents: [{agent, count, avg}], "

@@ -14,6 +14,7 @@ from helpers.app import BASIC, running
 from helpers.clients import Socket, agent, msg_id
 from helpers.fake_telegram import FakeTelegram, too_many
 from helpers.fake_wechat import FakeWechat, safe_body, signed_query, text_xml
+from helpers.media_samples import jpeg
 
 from adapters.wechat_crypto import MessageCrypto
 from router.config.settings import Settings, parse_settings
@@ -123,16 +124,20 @@ async def test_wechat_and_telegram_customers_reach_one_agent(
 
 async def test_agent_fetches_telegram_media_by_file_id(
         router: tuple[str, aiohttp.ClientSession], tg_api: FakeTelegram) -> None:
+    """The photo is kept in the media store (tests/e2e/test_media_channels.py); the file proxy by
+    file_id still answers staff who may see the conversation, and nobody else."""
     base, http = router
-    tg_api.files["PHOTO-1"] = ("photos/file_1.jpg", b"\xff\xd8jpeg-bytes")
+    photo = jpeg(seed=11)
+    tg_api.files["PHOTO-1"] = ("photos/file_1.jpg", photo)
     alice = await agent(http, base, "alice-token-1234")
     assert await telegram_says(http, base, 9100, photo=[{"file_id": "PHOTO-1", "width": 800}]) == 200
     conv = await assigned(alice, "telegram")
-    media = conv["messages"][0]["media"]
-    assert media == "PHOTO-1"
-    url = f"{base}/api/v1/telegram/shopbot/files/{media}"
+    mid = conv["messages"][0]["id"]
+    stored = await alice.expect(lambda f: f["type"] == "media" and f["message_id"] == mid)
+    assert stored["media"]["mime"] == "image/jpeg"
+    url = f"{base}/api/v1/telegram/shopbot/files/PHOTO-1"
     async with http.get(url, headers=ALICE) as r:
-        assert r.status == 200 and await r.read() == b"\xff\xd8jpeg-bytes"
+        assert r.status == 200 and await r.read() == photo
     async with http.get(url) as r:
         assert r.status == 401
     async with http.get(f"{base}/api/v1/telegram/shopbot/files/NOPE", headers=ALICE) as r:

@@ -93,7 +93,13 @@ async def test_bad_json_and_missing_update_id_are_400(telegram_base: str, store:
     ({"document": {"file_id": "d1", "file_name": "invoice.pdf"}}, Kind.FILE, "invoice.pdf", "d1"),
     ({"location": {"latitude": 55.75, "longitude": 37.61}}, Kind.LOCATION, "55.75, 37.61", None),
     ({"contact": {"phone_number": "+7123", "first_name": "Ivan"}}, Kind.TEXT, "[contact] Ivan +7123", None),
-    ({"sticker": {"file_id": "s1"}}, Kind.UNKNOWN, "[sticker]", None),
+    ({"sticker": {"file_id": "s1", "emoji": "😢"}}, Kind.IMAGE, "[sticker 😢]", "s1"),
+    ({"sticker": {"file_id": "s2"}}, Kind.IMAGE, "[sticker]", "s2"),
+    ({"video": {"file_id": "vid", "duration": 4}, "caption": "see"}, Kind.VIDEO, "see", "vid"),
+    ({"video_note": {"file_id": "round"}}, Kind.VIDEO, "", "round"),
+    ({"audio": {"file_id": "a1", "file_name": "a.mp3"}}, Kind.VOICE, "", "a1"),
+    ({"animation": {"file_id": "gif"}, "document": {"file_id": "gif"}}, Kind.VIDEO, "", "gif"),
+    ({"poll": {"id": "p"}}, Kind.UNKNOWN, "[poll]", None),
 ])
 def test_parse_kinds(extra: dict[str, Any], kind: Kind, text: str, media: str | None) -> None:
     m = parse_update("shopbot", update(5, **extra))

@@ -358,12 +358,6 @@ async def test_supervisor_answers_a_discount_request_sets_a_cap_and_takes_over(
         await shopper.close()
 
 
-UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea, button')]
-  .filter((e) => e.offsetParent !== null)
-  .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
-  .map((e) => e.id || e.outerHTML.slice(0, 60))"""
-
-
 async def test_keyboard_help_drafts_languages_and_labels(redis_url: str, browser: Browser) -> None:
     async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
         _, page = await ui.console(browser, base, "alice-token-1234")
@@ -373,7 +367,7 @@ async def test_keyboard_help_drafts_languages_and_labels(redis_url: str, browser
             await sock.send({"type": "message", "text": text, "client_msg_id": msg_id()})
             socks.append(sock)
         await expect(page.locator("#convs .conv")).to_have_count(2)
-        assert await page.evaluate(UNNAMED_CONTROLS) == []
+        assert await page.evaluate(ui.UNNAMED_CONTROLS) == []
 
         # `?` outside a text field opens the shortcut overlay; Esc closes it.
         await page.locator("#messages").click()

@@ -50,6 +50,7 @@ async def test_views_page_through_hundreds_and_search_opens_a_closed_one_read_on
         assert not await rt.store.client.exists(rt.store.keys.conv(by_n[7].cid))
 
         _, sue = await ui.console(browser, base, "sue-token-12345")
+        errors = ui.page_errors(sue)
         await sue.get_by_role("tab", name="Records").click()
         await expect(sue.locator("#rec-views [aria-pressed=true]")).to_have_text("All")
         await sue.get_by_role("button", name="Closed", exact=True).click()
@@ -63,6 +64,14 @@ async def test_views_page_through_hundreds_and_search_opens_a_closed_one_read_on
         await expect(sue.locator("#rec-status")).to_have_text(f"{SEEDED} shown")
         ids = await rows.evaluate_all("bs => bs.map(b => b.dataset.id)")
         assert sorted(ids) == sorted(d.cid for d in done)  # each once, none missing
+
+        # A word every conversation has: the first 50, and a hint to narrow it (search has no cursor).
+        await sue.get_by_label("Search", exact=True).fill("发货")
+        await sue.get_by_label("Search", exact=True).press("Enter")
+        await expect(rows).to_have_count(50)
+        await expect(sue.locator("#rec-status")).to_have_text(
+            "50 found for “发货” · the newest first; add words to narrow it")
+        await expect(sue.locator("#rec-views [aria-pressed=true]")).to_have_count(0)
 
         # Search by the order number of a conversation only the archive holds now.
         target = by_n[7]
@@ -82,6 +91,7 @@ async def test_views_page_through_hundreds_and_search_opens_a_closed_one_read_on
         await expect(sue.locator("#reply-text")).to_be_hidden()
         await expect(sue.locator("#rec-to-inbox")).to_be_hidden()
         await sue.screenshot(path=screenshot_path("console-search.png"))
+        assert await sue.evaluate(ui.UNNAMED_CONTROLS) == []
 
         # A phone tail finds a conversation Redis still holds; opened, it is just as read-only.
         live_closed = by_n[PURGED + 3]
@@ -92,6 +102,7 @@ async def test_views_page_through_hundreds_and_search_opens_a_closed_one_read_on
         await sue.locator(f"#rec-list button[data-id='{live_closed.cid}']").click()
         await expect(sue.locator("#rec-state")).to_have_text("Closed — read only · Resolved")
         await expect(log.first).to_have_text(live_closed.lines[0][1])
+        assert errors == []
 
         # Bob is an agent who served none of them: his search and views say why they are empty.
         _, bob = await ui.console(browser, base, "bob-token-12345")

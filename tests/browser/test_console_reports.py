@@ -4,6 +4,7 @@ filters narrow them, the CSV link downloads the range, and an agent cannot reach
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -41,9 +42,12 @@ async def vary(rt: Runtime) -> None:
     c = conversations.c
     async with rt.archive.engine.begin() as conn:
         rows = (await conn.execute(sa.select(c.id, c.created).order_by(c.created))).all()
+        rng = random.Random(11)
         for n, (cid, created) in enumerate(rows):
+            # Every hour of the last day has some (n % 24), busier a few hours back.
+            back = n % 24 if n < 48 else int(rng.triangular(0, 24, 5))
             await conn.execute(sa.update(conversations).where(c.id == cid).values(
-                created=created - (n % 24) * 3600,
+                created=created - back * 3600,
                 first_response_s=None if n % 10 == 9 else float((n * 37) % 2400),
                 sla_breaches=1 if n % 7 == 0 else 0,
                 bot_outcome=("resolved", "handoff", None)[n % 3],
@@ -92,6 +96,7 @@ async def test_reports_page_draws_the_summary_and_agents_cannot_reach_it(
         await vary(rt)
 
         _, sue = await ui.console(browser, base, "sue-token-12345", width=1400)
+        errors = ui.page_errors(sue)
         await sue.get_by_role("tab", name="Reports").click()
         await expect(sue.locator("#rp-body")).to_be_visible()
         href = await sue.locator("#rp-csv").get_attribute("href") or ""
@@ -103,7 +108,9 @@ async def test_reports_page_draws_the_summary_and_agents_cannot_reach_it(
         assert s["conversations"] == SEEDED and s["sla_breaches"] > 0 and s["csat"]["count"] > 0
         assert len(s["by"]["hour"]) >= 24  # spread over a day
         await check_page_matches_api(sue, s)
-        await sue.screenshot(path=screenshot_path("console-reports.png"), full_page=True)
+        assert await sue.evaluate(ui.UNNAMED_CONTROLS) == []
+        await sue.set_viewport_size({"width": 1400, "height": 900})  # the agent table in the picture too
+        await sue.screenshot(path=screenshot_path("console-reports.png"))
 
         # The CSV link downloads the same range with the console's own session.
         got = await sue.request.get(f"{base}{href}")
@@ -126,8 +133,9 @@ async def test_reports_page_draws_the_summary_and_agents_cannot_reach_it(
         await expect(sue.get_by_role("tab", name="报表")).to_have_attribute("aria-selected", "true")
         await expect(sue.locator("#ch-volume figcaption")).to_have_text("各时段会话量")
         await expect(sue.locator("#ch-volume .sum")).to_have_text(f"{SEEDED} 个会话")
-        await sue.screenshot(path=screenshot_path("console-reports-zh.png"), full_page=True)
+        await sue.screenshot(path=screenshot_path("console-reports-zh.png"))
         await sue.locator("#lang").click()
+        assert errors == []  # no script error, no CSP refusal of the vendored charts
 
         # An agent has no Reports tab; the page's address shows why; the server refuses the data.
         _, alice = await ui.console(browser, base, "alice-token-1234")

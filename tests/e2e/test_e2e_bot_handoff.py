@@ -8,8 +8,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 from helpers.app import running
-from helpers.bot_app import bot_settings, owner_token
+from helpers.bot_app import bot_config, bot_settings, owner_token
 from helpers.clients import Socket, agent, customer, msg_id
+
+from router.config.settings import parse_settings
 
 
 async def say(sock: Socket, text: str) -> None:
@@ -56,8 +58,11 @@ async def test_handoff_trigger(redis_url: str, tmp_path: Path, lines: list[str],
 
 
 async def test_bot_silent_after_a_human_reply_until_the_conversation_closes(redis_url: str, tmp_path: Path) -> None:
-    async with running(bot_settings(tmp_path, "  idle_close_s: 3600\n"), redis_url) as (rt, base), \
-            aiohttp.ClientSession() as http:
+    # A reopen window of 4 s: a line within it continues the conversation, a later one starts anew.
+    text = bot_config(tmp_path, "  idle_close_s: 3600\n").replace(
+        "  claim_idle_ms: 1000\n", "  claim_idle_ms: 1000\n  reopen_window_s: 4\n")
+    settings = parse_settings(text, "<bot-test>", base_dir=str(tmp_path))
+    async with running(settings, redis_url) as (rt, base), aiohttp.ClientSession() as http:
         alice = await agent(http, base, "alice-token-1234")
         cust, _ = await customer(http, base, owner_token(rt))
         await say(cust, "转人工")
@@ -74,9 +79,21 @@ async def test_bot_silent_after_a_human_reply_until_the_conversation_closes(redi
         assert len(bot_texts(cust)) == before
         assert await rt.store.client.zcard(rt.store.keys.bot_due) == 0
 
-        # Closed, then the customer comes back: a fresh conversation turn meets the bot again.
+        # Closed, and a line at once: the same conversation goes back to Alice, not to the bot.
         await alice.send({"type": "close", "conversation_id": cid})
         await cust.expect(lambda f: f["type"] == "closed")
+        start = len(alice.frames)
+        await say(cust, "还有个问题")
+        again = await alice.expect(lambda f: f["type"] == "assigned", timeout=15, start=start)
+        assert again["conversation"]["id"] == cid
+        await asyncio.sleep(1.0)
+        assert len(bot_texts(cust)) == before
+
+        # Closed again, and back after the reopen window: a new conversation meets the bot again.
+        start = len(cust.frames)
+        await alice.send({"type": "close", "conversation_id": cid})
+        await cust.expect(lambda f: f["type"] == "closed", start=start)
+        await asyncio.sleep(4.5)
         await say(cust, "我的快递到哪了 2024111100012301")
         await cust.expect(lambda f: f["type"] == "message" and "北京转运中心" in f["message"]["text"])
         for s in (cust, alice):

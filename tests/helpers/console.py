@@ -7,6 +7,21 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 DIALOG_FREE: list[str] = []
 """Messages of any JS dialog a page opened; a flow asserts none did (customer text stays text)."""
 
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((e) => e.offsetParent !== null && !e.closest('[aria-hidden="true"]'))
+  .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+  .map((e) => e.id || e.outerHTML.slice(0, 60))"""
+"""Visible controls with no accessible name; a page evaluates this and expects []. A control kept
+out of the accessibility tree (aria-hidden, e.g. a file input behind a labelled button) needs none."""
+
+
+def page_errors(page: Page) -> list[str]:
+    """Script errors and console errors (a CSP refusal among them) the page reports from now on."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return errors
+
 
 async def console(browser: Browser, base: str, token: str, *, width: int = 1280) -> tuple[BrowserContext, Page]:
     ctx = await browser.new_context(locale="en-US", viewport={"width": width, "height": 760})

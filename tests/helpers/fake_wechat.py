@@ -55,6 +55,8 @@ class FakeWechat:
         """media id -> (content type, file name, bytes): what customers sent, for media/get."""
         self.get_script: list[int] = []
         self.gets: list[str] = []
+        self.get_gate: asyncio.Event | None = None
+        """When set to an Event, media/get answers wait for it: a test holds a download open."""
         self.uploaded: dict[str, Upload] = {}
         self._n = itertools.count(1)
         self.base = ""
@@ -115,6 +117,8 @@ class FakeWechat:
     async def media_get(self, request: web.Request) -> web.StreamResponse:
         media_id = request.query.get("media_id", "")
         self.gets.append(media_id)
+        if self.get_gate is not None:
+            await asyncio.wait_for(self.get_gate.wait(), 30)
         if self.get_script:
             code = self.get_script.pop(0)
             if 100 <= code < 600:

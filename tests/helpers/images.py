@@ -77,3 +77,27 @@ def big_file(size: int = 30 * 1024 * 1024) -> bytes:
     """A PDF-looking file of `size` bytes (30 MB by default: over every kind's limit)."""
     head = pdf()
     return head + b"0" * (size - len(head))
+
+
+def product_photo(width: int = 1600, height: int = 1200) -> bytes:
+    """A JPEG that looks like a customer's photo of a torn shirt (for screenshots), GPS included."""
+    from PIL import ImageDraw
+
+    img = Image.new("RGB", (width, height), (228, 222, 212))
+    draw = ImageDraw.Draw(img)
+    for y in range(0, height, 6):  # a wooden table, roughly
+        shade = 200 + (y * 7 % 30)
+        draw.line([(0, y), (width, y)], fill=(shade, shade - 30, shade - 70), width=6)
+    w, h = width, height
+    shirt = [(w * .28, h * .12), (w * .42, h * .08), (w * .58, h * .08), (w * .72, h * .12), (w * .9, h * .3),
+             (w * .8, h * .42), (w * .7, h * .34), (w * .7, h * .92), (w * .3, h * .92), (w * .3, h * .34),
+             (w * .2, h * .42), (w * .1, h * .3)]
+    draw.polygon(shirt, fill=(44, 92, 160), outline=(30, 60, 110))
+    draw.line([(w * .44, h * .5), (w * .5, h * .58), (w * .47, h * .66), (w * .53, h * .74)],
+              fill=(240, 240, 235), width=max(4, w // 200))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[GPS_IFD] = HOME
+    out = io.BytesIO()
+    img.save(out, format="JPEG", exif=exif.tobytes(), quality=88)
+    return out.getvalue()

@@ -3,6 +3,7 @@ tests/fixtures/media (made by the script there with real encoders)."""
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 
@@ -41,8 +42,9 @@ def mp4() -> bytes:
     return (FIXTURES / "clip.mp4").read_bytes()
 
 
+@functools.cache
 def pdf() -> bytes:
-    """A one-page PDF, for files and documents."""
+    """A one-page PDF, for files and documents (made once: Pillow stamps the time in it)."""
     out = io.BytesIO()
     Image.new("RGB", (200, 100), (255, 255, 255)).save(out, "PDF")
     return out.getvalue()

@@ -6,7 +6,9 @@ An AST walk over the product packages refuses, outside router/store/:
   `REDIS_ERRORS` (its `make_client` is a connection too);
 - reaching into a Store for its client or its scripts (`store.client`, `rt.store.scripts`, ...),
   or calling a script by name with positional arguments (`store.call(...)`; `store.run(call)`
-  takes a typed call from router/store/calls/).
+  takes a typed call from router/store/calls/);
+- a Store under another name than `store` (a parameter, an annotated name, an assignment from
+  a store), where the attribute check above would not see it.
 
 Checked to fail on the code before the door was built (128 uses in 33 modules, seven web handlers
 included).
@@ -43,6 +45,34 @@ def _is_store(node: ast.expr) -> bool:
     return isinstance(node, ast.Attribute) and node.attr in STORE_NAMES
 
 
+def _is_store_type(node: ast.expr | None) -> bool:
+    """`Store`, `router.store.Store`, or either in a union (`Store | None`)."""
+    if isinstance(node, ast.BinOp):
+        return _is_store_type(node.left) or _is_store_type(node.right)
+    return (isinstance(node, ast.Name) and node.id == "Store") or (
+        isinstance(node, ast.Attribute) and node.attr == "Store")
+
+
+def _name_of(target: ast.expr) -> str | None:
+    if isinstance(target, ast.Name):
+        return target.id
+    return target.attr if isinstance(target, ast.Attribute) else None
+
+
+def _aliases(node: ast.AST) -> list[tuple[int, str]]:
+    """A Store under a name the walk does not know (`db: Store`, `self.db = rt.store`) would
+    hide its client from the check below, so the name itself counts as a raw use."""
+    if isinstance(node, ast.arg) and _is_store_type(node.annotation) and node.arg not in STORE_NAMES:
+        return [(node.lineno, f"a Store named {node.arg}")]
+    if isinstance(node, ast.AnnAssign) and _is_store_type(node.annotation):
+        name = _name_of(node.target)
+        return [(node.lineno, f"a Store named {name}")] if name not in STORE_NAMES else []
+    if isinstance(node, ast.Assign) and _is_store(node.value):
+        return [(node.lineno, f"a Store named {name}") for name in map(_name_of, node.targets)
+                if name not in STORE_NAMES]
+    return []
+
+
 def raw_uses(tree: ast.AST) -> list[str]:
     """What in one module's tree talks to Redis past the store, as 'line: what'."""
     found: list[tuple[int, str]] = []
@@ -62,6 +92,7 @@ def raw_uses(tree: ast.AST) -> list[str]:
                           if a.name not in CLIENT_FREE]
         elif isinstance(node, ast.Attribute) and node.attr in RAW and _is_store(node.value):
             found.append((node.lineno, ast.unparse(node)))
+        found += _aliases(node)
     return [f"{line}: {what}" for line, what in sorted(found)]
 
 
@@ -101,9 +132,15 @@ def test_the_walk_sees_each_kind_of_raw_use() -> None:
         "z = store.client",
         "ok = rt.store.conversations.get('c1')",
         "fine = http.client",
+        "def f(db: Store, store: Store) -> None: pass",
+        "self.db = rt.store",
+        "self.store = rt.store",
+        "cache: Store | None = None",
+        "other: router.store.Store = make()",
     ])
     assert [u.split(": ", 1)[1] for u in raw_uses(ast.parse(code))] == [
         "import redis.asyncio", "from redis.asyncio.client import ...",
         "from router.store.client import make_client", "import router.store.client",
         "from router.store import client", "rt.store.client",
-        "self.store.scripts", "rt.store.call", "store.client"]
+        "self.store.scripts", "rt.store.call", "store.client", "a Store named db", "a Store named db",
+        "a Store named cache", "a Store named other"]

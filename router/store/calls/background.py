@@ -166,6 +166,9 @@ class BotDone(Call[bool]):
     taken: int
     state_json: str
     now: float
+    turn_json: str = ""
+    """The turn's record (topic, FAQ-vs-order arbitration, parts), kept as the conversation's
+    `bot_turn`; empty keeps the previous one."""
 
     def result(self, reply: Any) -> bool:
         return bool(reply[0] == "ok")

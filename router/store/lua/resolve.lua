@@ -36,7 +36,9 @@ if not cid then
     cid = last
     move(cid, 'new')
     redis.call('HINCRBY', key_conv(cid), 'reopened', 1)
-    redis.call('HSET', key_conv(cid), 'prev_pool', last_pool or '')
+    -- Who held it before the close: a reopen goes back to that person (if free), not to the bot.
+    local held = redis.call('HGET', key_conv(cid), 'agent') or ''
+    redis.call('HSET', key_conv(cid), 'prev_pool', last_pool or '', 'prev_agent', held)
     redis.call('HDEL', key_conv(cid), 'closed_at', 'agent', 'resolution', 'first_reply_at',
       'human_replied', 'queued_at', 'assigned_at')
   else

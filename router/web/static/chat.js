@@ -1,6 +1,7 @@
 // The customer web chat: session and history in localStorage, resumed with last_seen; every
 // message shown once (deduped by id); customer, agent and bot text always rendered as text.
 import { applyStrings, fmt, loadStrings, pickLanguage } from "./chat-i18n.js";
+import { Attachments } from "./chat-media.js";
 import { Panels } from "./chat-panels.js";
 
 const KEY = "kefu.chat.v1";
@@ -14,7 +15,7 @@ const state = JSON.parse(localStorage.getItem(KEY) || "null") || {};
 state.messages ||= [];
 state.rated ||= {};
 const seen = new Set(state.messages.map((m) => m.id || m.client_msg_id));
-let T, panels, ws = null, backoff = 500, lastTypingSent = 0, typingTimer = 0, refusedInARow = 0;
+let T, panels, files, ws = null, backoff = 500, lastTypingSent = 0, typingTimer = 0, refusedInARow = 0;
 
 function save() {
   state.messages = state.messages.slice(-300);
@@ -33,7 +34,8 @@ function render(m) {
     const body = document.createElement("div");
     body.className = "body";
     body.textContent = m.text;
-    li.append(body);
+    if (m.text || !(m.media || m.upload)) li.append(body);
+    files.show(m, li);
     if (m.failed) markFailed(li, m.failed);
   }
   $("log").append(li);
@@ -175,7 +177,7 @@ async function connect() {
     backoff = 500;
     $("conn").textContent = T.online;
     $("conn").className = "conn online";
-    for (const m of state.messages.filter((x) => x.pending)) sendFrame(messageFrame(m));
+    for (const m of state.messages.filter((x) => x.pending && !x.upload)) sendFrame(messageFrame(m));
   };
   ws.onmessage = (e) => onFrame(JSON.parse(e.data));
   ws.onclose = async () => {
@@ -202,7 +204,8 @@ function retry() {
   backoff = Math.min(backoff * 2, 10000);
 }
 
-const messageFrame = (m) => ({ type: "message", text: m.text, client_msg_id: m.client_msg_id });
+const messageFrame = (m) => ({ type: "message", text: m.text, client_msg_id: m.client_msg_id,
+                                ...(m.media_id ? { media_id: m.media_id } : {}) });
 
 function sendFrame(frame) {
   if (!ws || ws.readyState !== WebSocket.OPEN) return false;
@@ -255,6 +258,14 @@ async function start() {
     send: sendFrame, sendMessage,
     onRated: (cid, how) => { if (cid) { state.rated[cid] = how; save(); } },
   });
+  files = new Attachments(T, {
+    session: () => state.session,
+    sent: (m) => sendFrame(messageFrame(m)),
+    update: () => save(),
+  });
+  files.onAdd = (m) => { seen.add(m.client_msg_id); state.messages.push(m); save(); render(m); };
+  files.wire({ button: $("attach"), input: $("file"), dropTarget: document.body, pasteTarget: $("text"),
+               phone: matchMedia("(max-width: 480px), (pointer: coarse)").matches });
   wire();
   state.messages.forEach(render);
   connect().catch(retry);

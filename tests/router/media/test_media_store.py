@@ -5,22 +5,36 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from helpers import images
+from helpers.s3 import MotoServer, moto_server
 from PIL import Image
 
 from kefu_common.errors import MediaInvalid, MediaRefused, MediaTooLarge, MediaTypeRefused
 from router.config.media import MediaSettings
 from router.media import DirectoryStore, MediaNotFound, MediaPolicy, MediaStore, pending_owner
+from router.media.s3 import S3Store
 from router.models import Kind
 
 
-@pytest.fixture(params=["dir"])
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    with moto_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["dir", "s3"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[MediaStore]:
-    built = DirectoryStore(tmp_path / "media", MediaPolicy(MediaSettings()))
+    """One contract, every backend: a folder, and a bucket on moto's S3 server."""
+    policy = MediaPolicy(MediaSettings())
+    built: MediaStore
+    if request.param == "s3":
+        built = S3Store(request.getfixturevalue("moto").bucket(), policy)
+    else:
+        built = DirectoryStore(tmp_path / "media", policy)
     yield built
     await built.aclose()
 

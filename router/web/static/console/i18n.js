@@ -1,6 +1,9 @@
 // UI strings in English and Chinese. The language follows the browser unless the agent picks one.
 const STRINGS = {
   en: {
+    open_photo: "Open the photo", photo: "Photo", file: "File", handed_photo: "The bot handed over this photo:",
+    uploading: "Upload progress", upload_failed: "Upload failed", retry: "Retry", attach: "Attach a photo or file", attach_short: "Attach",
+    zoom_in: "Zoom in", zoom_out: "Zoom out", zoom_fit: "Actual size", download: "Download", close_photo: "Close",
     title: "kefu console", signin: "Sign in", token: "Agent token", bad_token: "That token was not accepted.",
     inbox: "Inbox", supervisor: "Supervisor", rules: "Rules", team: "Team", status: "Status",
     online: "online", away: "away", offline: "offline, reconnecting…", connecting: "connecting…", sign_out: "Sign out",
@@ -39,7 +42,7 @@ const STRINGS = {
     transferred: "Transferred.", closed: "Closed.", visitor: "Visitor", reload: "Reload active rules", author: "by",
     records: "Records", reports: "Reports", search: "Search", search_ph: "Order number, phone tail, words…",
     views: "Views", v_mine: "Mine", v_unassigned: "Unassigned", v_open: "Open", v_closed: "Closed", v_all: "All",
-    load_more: "Load more", rec_pick: "Pick a conversation to read it.", open_in_inbox: "Open in inbox",
+    load_more: "Load more", narrow: "the newest first; add words to narrow it", rec_pick: "Pick a conversation to read it.", open_in_inbox: "Open in inbox",
     shown: "{n} shown", more_left: "more to load", results: "{n} found for “{q}”",
     no_results: "No conversation matches “{q}”.", no_convs: "No conversations in this view.",
     own_only: "Agents see only their own conversations.", sup_only_view: "Unassigned chats are for supervisors to see.",
@@ -60,6 +63,9 @@ const STRINGS = {
     res_p50: "Resolution p50", csat_avg: "CSAT",
   },
   zh: {
+    open_photo: "查看图片", photo: "图片", file: "文件", handed_photo: "机器人转交的图片：",
+    uploading: "上传进度", upload_failed: "上传失败", retry: "重试", attach: "发送图片或文件", attach_short: "附件",
+    zoom_in: "放大", zoom_out: "缩小", zoom_fit: "原始大小", download: "下载", close_photo: "关闭",
     title: "客服工作台", signin: "登录", token: "坐席令牌", bad_token: "令牌无效。",
     inbox: "会话", supervisor: "主管", rules: "路由规则", team: "团队", status: "状态",
     online: "在线", away: "离开", offline: "已断开，正在重连…", connecting: "连接中…", sign_out: "退出",
@@ -98,7 +104,7 @@ const STRINGS = {
     transferred: "已转接。", closed: "已结束。", visitor: "访客", reload: "重新加载当前规则", author: "作者",
     records: "会话记录", reports: "报表", search: "搜索", search_ph: "订单号、手机尾号、关键词…",
     views: "视图", v_mine: "我的", v_unassigned: "待分配", v_open: "进行中", v_closed: "已结束", v_all: "全部",
-    load_more: "加载更多", rec_pick: "选择一个会话查看记录。", open_in_inbox: "在会话中打开",
+    load_more: "加载更多", narrow: "仅显示最新的，可加关键词缩小范围", rec_pick: "选择一个会话查看记录。", open_in_inbox: "在会话中打开",
     shown: "已显示 {n} 条", more_left: "还有更多", results: "“{q}” 找到 {n} 个会话",
     no_results: "没有与 “{q}” 匹配的会话。", no_convs: "此视图中没有会话。",
     own_only: "坐席只能查看自己的会话。", sup_only_view: "待分配会话仅主管可见。",

@@ -4,6 +4,7 @@ import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, send, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t } from "./i18n.js";
+import { initMedia } from "./media.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
@@ -206,6 +207,7 @@ function boot() {
   document.addEventListener("visibilitychange", updateTitle);
   initQueue(select);
   initComposer();
+  initMedia();
   initActions({ select, showTab });
   initRules();
   initRecords(select);

@@ -84,7 +84,9 @@ async function search(q) {
     const data = await api(`/api/v1/search?q=${encodeURIComponent(q)}&limit=${PAGE}`);
     if (list.query !== q) return;
     for (const r of data.results) $("rec-list").append(row(r.conversation_id, r, data.tokens || []));
-    setStatus(data.results.length ? tf("results", { n: data.results.length, q })
+    const n = data.results.length;
+    // Search has no cursor: at the limit, say that more words (or an order number) narrow it.
+    setStatus(n ? `${tf("results", { n, q })}${n >= PAGE ? ` · ${t("narrow")}` : ""}`
       : `${tf("no_results", { q })}${isSupervisor() ? "" : ` ${t("own_only")}`}`);
   } catch (err) {
     setStatus(err.message, true);

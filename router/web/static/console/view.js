@@ -2,6 +2,7 @@
 // chat came here, their orders, their history on every channel and the WeChat reply quota.
 import { $, api, clock, duration, el, now } from "./dom.js";
 import { t } from "./i18n.js";
+import { mediaNode, renderPinned } from "./media.js";
 import { customerName, state } from "./state.js";
 
 const sideCache = new Map(); // customer id -> {at, history, orders}
@@ -13,7 +14,9 @@ export function onOpenPast(fn) { openPast = fn; }
 
 export function messageItem(m) {
   const li = el("li", `msg from-${m.from}${m.note ? " note" : ""}`, undefined, { "data-id": m.id });
-  li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
+  const file = mediaNode(m);
+  if (m.text || !file) li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
+  if (file) li.append(file);
   const meta = el("div", "meta");
   meta.append(el("time", "", clock(m.ts)));
   if (m.from === "agent" && m.agent_id && m.agent_id !== state.me?.id) meta.append(` · ${m.agent_id}`);
@@ -63,6 +66,7 @@ export function renderCurrent() {
   const log = $("messages");
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   syncMessages(log, c);
+  renderPinned(c);
   if (atBottom) log.scrollTop = log.scrollHeight;
   $("typing").hidden = c.typingUntil < now();
   renderDecision(conv.decision);
