@@ -14,10 +14,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import latency, startup
+from bench import ingest, latency, roundtrips, soak, startup
 from bench.common import Row
 
-SUITES = ("startup", "latency")
+SUITES = ("startup", "ingest", "roundtrips", "latency", "soak")
 
 
 def say(text: str) -> None:
@@ -42,6 +42,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("suites", nargs="*", choices=SUITES, help="default: all")
     parser.add_argument("--quick", action="store_true", help="shorter runs, for a first look")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy samples of kefu's hot path, kept in DIR")
+    parser.add_argument("--png-dir", metavar="DIR", help="write the plots (the soak's memory) into DIR")
     parser.add_argument("--json", metavar="FILE", help="also write every figure and the machine as JSON")
     args = parser.parse_args()
     chosen = args.suites or list(SUITES)
@@ -49,9 +51,17 @@ def main() -> int:
     before = machine()
     if "startup" in chosen:
         rows += startup.measure(3 if args.quick else 5, say)
+    if "ingest" in chosen:
+        rows += ingest.measure(5.0 if args.quick else 10.0, 1 if args.quick else 3, say,
+                              Path(args.profile) if args.profile else None)
+    if "roundtrips" in chosen:
+        rows += roundtrips.measure(100 if args.quick else roundtrips.BATCH, say)
     if "latency" in chosen:
         rates = [500.0, 1000.0] if args.quick else [500.0, 1000.0, 2000.0]
         rows += latency.measure(rates, 5.0 if args.quick else 10.0, say)
+    if "soak" in chosen:
+        png = Path(args.png_dir) / "soak-rss.png" if args.png_dir else None
+        rows += soak.measure(2.0 if args.quick else 10.0, say, png)
     print(table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": before, "rows": [r.__dict__ for r in rows]},

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,3 +55,13 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.05)
     client.close()
     return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def py_spy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+    """Start sampling `pid` with py-spy for `seconds` into `out` (collapsed stacks, one line per
+    stack with its count: what bench/profile.py sums up). Wait on the returned process."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([exe, "record", "-p", str(pid), "-d", str(max(1, round(seconds))), "-r", "100",
+                             "-f", "raw", "-o", str(out), "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent())

@@ -27,6 +27,8 @@ from router.bot.config import BotSettings
 from router.bot.effects import Chat, Effects, HandoffPlan
 from router.bot.hours import BusinessHours
 from router.bot.library import Library
+from router.bot.llm import LlmClient, LlmTurn
+from router.bot.llm_step import with_model
 from router.bot.orders import OrderService
 from router.bot.products import ProductService
 from router.models import Message
@@ -42,6 +44,8 @@ from routing_rules.model import RuleInput
 
 log = logging.getLogger("kefu.bot")
 
+FILE_KINDS = ("image", "video", "file")
+"""Kinds of line the bot never answers itself: it hands them to a person (reason `media`)."""
 LEASE_S = 30.0
 IDLE_SWEEP_S = 5.0
 _TABLE = builtin_table()
@@ -73,7 +77,7 @@ class BotStage(Loop):
     def __init__(self, store: Store, transcript: Transcript, outbox: Outbox, rules: DecisionSource,
                  settings: BotSettings, library: Library, orders: OrderService | None,
                  hours: BusinessHours | None, shop: str, pools: Sequence[str],
-                 products: ProductService | None = None) -> None:  # fmt: skip
+                 products: ProductService | None = None, llm: LlmClient | None = None) -> None:  # fmt: skip
         super().__init__()
         self.store = store
         self.keys = store.keys
@@ -82,6 +86,7 @@ class BotStage(Loop):
         self.library = library
         self.orders = orders
         self.products = products
+        self.llm = llm
         self.hours = hours
         self.pools = frozenset(pools)
         self.effects = Effects(store, transcript, outbox)
@@ -104,6 +109,8 @@ class BotStage(Loop):
             await self.orders.aclose()
         if self.products is not None:
             await self.products.aclose()
+        if self.llm is not None:
+            await self.llm.aclose()
 
     async def run(self) -> None:
         watcher = asyncio.create_task(self.library.watch(self._stopping))
@@ -158,14 +165,16 @@ class BotStage(Loop):
             state = dataclasses.replace(state, human_replied=True)
         text = "\n".join(str(m.get("text") or "") for m in lines if str(m.get("text") or "").strip())
         turn_id = str(lines[0]["id"])
-        new_state, record = await self.turn(chat, turn_id, state, text, got.pool, got.linked_order, len(lines))
+        files = sum(1 for m in lines if m.get("kind") in FILE_KINDS)
+        new_state, record = await self.turn(chat, turn_id, state, text, got.pool, got.linked_order, len(lines),
+                                            files=files)
         done = await self.store.run(BotDone(cid, token, len(lines), dump_state(new_state), time.time(),
                                             json.dumps(record, ensure_ascii=False) if record else ""))
         self.turns += 1
         return done
 
     async def turn(self, chat: Chat, turn_id: str, state: BotState, text: str, pool: str,
-                   linked: str | None, lines: int) -> tuple[BotState, dict[str, Any]]:  # fmt: skip
+                   linked: str | None, lines: int, files: int = 0) -> tuple[BotState, dict[str, Any]]:  # fmt: skip
         """One turn's effects; returns the bot's new memory and the turn's record."""
         now = self.clock()
         when = datetime.fromtimestamp(now, UTC)
@@ -190,13 +199,22 @@ class BotStage(Loop):
             plan = dataclasses.replace(base, reason="human_replied")
             await self.effects.hand_off(chat, turn_id, plan, time.time())
             return dataclasses.replace(state, handed_off=True), {"topic": "human_replied"}
-        if not text:  # a photo or voice only: a person should look at it
-            plan = dataclasses.replace(base, reason="media")
+        if files or not text:
+            # A photo, video or file is for a person to look at, whatever its caption asks: the
+            # FAQ's answer to "the seam is torn, how do I return it?" is "send us a photo", which
+            # the customer just did. Likewise a voice note without words.
+            said = f"；客户附言: {text[:200]}" if text else ""
+            note = f"客户发来 {files} 个图片/文件{said}" if files else ""
+            plan = dataclasses.replace(base, reason="media", note=note)
             await self.effects.say(chat, turn_id, (self.config.texts.handoff,), self.library.compliance)
             await self.effects.hand_off(chat, turn_id, plan, time.time())
             return dataclasses.replace(state, handed_off=True), {"topic": "media"}
         action = await respond(state, text, ctx, self.orders, faq=self.library.faq, config=self.config,
                                products=self.products)
+        if self.llm is not None and action.unanswered_key is not None:
+            action, asked = await with_model(self.llm, action, text, ctx, self.config, self.library.faq,
+                                             self.library.compliance, self.orders)
+            await self._count_llm(asked)
         if not within and action.unanswered_key is not None and action.handoff is None:
             # Nobody can help tonight either: say when agents are back rather than "rephrase".
             back = off_hours_notice(self.config, next_open, when)
@@ -234,6 +252,14 @@ class BotStage(Loop):
         # The reply id follows the message that queued it, so a retry is accepted once.
         await self.effects.say(chat, f"oh_{message.id}", (text,), self.library.compliance)
         await self.effects.off_hours(chat, text, next_open)
+
+    async def _count_llm(self, asked: LlmTurn) -> None:
+        await self.effects.count(f"llm:{asked.outcome}")
+        await self.effects.count("llm_prompt_tokens", asked.prompt_tokens)
+        await self.effects.count("llm_completion_tokens", asked.completion_tokens)
+        await self.effects.count("llm_latency_ms", asked.latency_ms)
+        log.info("bot model %s: %s in %d ms (%d prompt chars, %d+%d tokens)", asked.model, asked.outcome,
+                 asked.latency_ms, asked.prompt_chars, asked.prompt_tokens, asked.completion_tokens)
 
     async def _count(self, chat: Chat, action: BotAction, text: str, lines: int) -> None:
         if lines > 1:

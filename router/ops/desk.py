@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from router.auth import Principal
-from router.models import Role, new_id
-from router.pipeline.transcript import Transcript
+from router.models import Role, decode_message, new_id
+from router.pipeline.transcript import Transcript, public_views
 from router.store import Store
 from router.store.calls.routing import Close, Transfer
 
@@ -33,9 +33,10 @@ class Desk:
     async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
         cid = str(event["conversation_id"])
-        conv = await self.store.conversation(cid) or {"id": cid}
-        customer = await self.store.customer(conv.get("customer_id") or "") or {"id": conv.get("customer_id")}
-        messages = await self.transcript.public(cid)
+        seen = await self.store.assigned_view(cid, str(event.get("customer_id") or ""))
+        conv = seen.conversation.view() if seen.conversation else {"id": cid}
+        customer = seen.customer.view() if seen.customer else {"id": conv.get("customer_id")}
+        messages = public_views([decode_message(m) for m in seen.messages], seen.deliveries, seen.attachments)
         trigger = event.get("message")
         if isinstance(trigger, dict) and all(m["id"] != trigger.get("id") for m in messages):
             messages.append(trigger)  # the transcript write may not have landed yet on a Cluster

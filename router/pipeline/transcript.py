@@ -13,6 +13,24 @@ from router.store.transcripts import with_attachments
 from routing_rules.intents import detect_language, normalize
 
 
+def public_views(raw: list[Message], status: dict[str, str], records: dict[str, str]) -> list[dict[str, Any]]:
+    """Messages as agents see them: with their delivery status (message id -> JSON) when they have
+    one, and for a customer's file not fetched (yet), `media_status` pending or failed with
+    `media_error` (`records`: message id -> attachment JSON)."""
+    out = []
+    for m in with_attachments(raw, records):
+        view = m.public()
+        if m.id in status:
+            view["delivery"] = json.loads(status[m.id])
+        if m.native_media and m.media is None:
+            error = json.loads(records[m.id]).get("error") if m.id in records else None
+            view["media_status"] = "failed" if error else "pending"
+            if error:
+                view["media_error"] = error
+        out.append(view)
+    return out
+
+
 class Transcript:
     def __init__(self, store: Store, max_messages: int = 0) -> None:
         self.store = store
@@ -50,19 +68,7 @@ class Transcript:
         customer's file not fetched (yet), `media_status` pending or failed with `media_error`."""
         raw = [decode_message(m) for m in await self.store.transcripts.latest(cid, limit)]
         records = await self.store.transcripts.attachments(cid) if any(m.native_media for m in raw) else {}
-        status = await self.store.transcripts.deliveries(cid)
-        out = []
-        for m in with_attachments(raw, records):
-            view = m.public()
-            if m.id in status:
-                view["delivery"] = json.loads(status[m.id])
-            if m.native_media and m.media is None:
-                error = json.loads(records[m.id]).get("error") if m.id in records else None
-                view["media_status"] = "failed" if error else "pending"
-                if error:
-                    view["media_error"] = error
-            out.append(view)
-        return out
+        return public_views(raw, await self.store.transcripts.deliveries(cid), records)
 
     async def set_delivery(self, cid: str, mid: str, status: str, reason: str | None = None) -> None:
         value: dict[str, str] = {"status": status}

@@ -38,6 +38,7 @@ from router.store.scripts import Scripts
 from router.store.streams import Streams
 from router.store.timers import TimerRecords
 from router.store.transcripts import Transcripts
+from router.store.views import AssignedView, assigned_view
 
 if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
     from router.config.settings import Settings
@@ -320,6 +321,10 @@ class Store:
             # sockets already listens there. A lost notice is caught by the socket's own re-check.
             notice = json.dumps({"type": "session_ended", "session": sid})
             await self.publish(self.keys.agent_channel, f"{agent}\n-\n{notice}")
+
+    async def assigned_view(self, cid: str, customer_hint: str = "", limit: int = 500) -> AssignedView:
+        """What an `assigned` frame shows, in one round trip (router/store/views.py)."""
+        return await assigned_view(self.client, self.keys, cid, customer_hint, limit)
 
     # -- views as the API shows them (the structs' view()), for callers that pass dicts on ------
     async def conversation(self, cid: str) -> dict[str, Any] | None:

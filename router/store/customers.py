@@ -9,6 +9,12 @@ from router.models import Customer
 from router.store.keys import Keys
 
 
+def customer(cust: str, data: dict[str, str], identities: set[str]) -> Customer:
+    """The struct from the customer's hash and identity set, as read."""
+    return Customer(id=cust, name=data.get("name", ""), segment=data.get("segment", "new"),
+                    tags=tuple(json.loads(data.get("tags") or "[]")), identities=tuple(sorted(identities)))
+
+
 class Customers:
     """Reads of customers; resolve.lua creates and links them."""
 
@@ -20,9 +26,7 @@ class Customers:
         data: dict[str, str] = await self._r.hgetall(self._k.customer(cust))
         if not data:
             return None
-        idents = sorted(await self._r.smembers(self._k.customer_identities(cust)))
-        return Customer(id=cust, name=data.get("name", ""), segment=data.get("segment", "new"),
-                        tags=tuple(json.loads(data.get("tags") or "[]")), identities=tuple(idents))
+        return customer(cust, data, await self._r.smembers(self._k.customer_identities(cust)))
 
     async def by_identity(self, channel: str, account: str, user: str) -> str | None:
         """The customer id behind a channel identity, once they have written."""

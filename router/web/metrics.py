@@ -117,6 +117,14 @@ async def gather(rt: Runtime) -> list[Metric]:
     families.append(_counter("kefu_bot_conversations", "Conversations the bot took, by how they ended",
                              ["result"], [(("all",), bot["conversations"]), (("resolved",), bot["resolved"]),
                                           (("handed_off",), bot["handed_off"])]))
+    llm = sorted((k[4:], float(v)) for k, v in stats.items() if k.startswith("llm:"))
+    families.append(_counter("kefu_bot_llm_turns", "Turns the bot asked its language model about, by outcome",
+                             ["outcome"], [((o,), n) for o, n in llm]))
+    families.append(_counter("kefu_bot_llm_tokens", "Tokens the bot's language model reported, by kind",
+                             ["kind"], [((k,), float(stats.get(f"llm_{k}_tokens") or 0))
+                                        for k in ("prompt", "completion")]))
+    families.append(_counter("kefu_bot_llm_latency_seconds", "Time spent waiting for the language model",
+                             [], [((), float(stats.get("llm_latency_ms") or 0) / 1000)]))
     ended = bot["resolved"] + bot["handed_off"]
     families.append(_gauge("kefu_bot_deflection_ratio", "Share of the bot's ended conversations it resolved",
                            [], [((), bot["resolved"] / ended if ended else 0.0)]))

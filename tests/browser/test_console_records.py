@@ -115,6 +115,15 @@ async def test_views_page_through_hundreds_and_search_opens_a_closed_one_read_on
         await expect(bob.locator("#rec-status")).to_have_text(
             "No conversation matches “2024112000000007”. Agents see only their own conversations.")
         await expect(bob.locator("#rec-list li")).to_have_count(0)
+        # A link to someone else's conversation opens the reader with the refusal, and nothing of it.
+        await bob.goto(f"{base}/console#records/{target.cid}")
+        await expect(bob.locator("#rec-title")).to_have_text(
+            "This conversation is not yours: agents see only their own.")
+        await expect(bob.locator("#rec-messages .msg")).to_have_count(0)
+        # The same link works for a supervisor (the reader puts it in the address).
+        assert sue.url.endswith(f"#records/{live_closed.cid}")
+        await sue.goto(f"{base}/console#records/{target.cid}")
+        await expect(sue.locator("#rec-messages .msg .body")).to_have_text([text for _, text in target.lines])
         # And a conversation of someone else's, asked for directly, is refused.
         async with http.get(f"{base}/api/v1/conversations/{target.cid}",
                             headers={"Authorization": "Bearer bob-token-12345"}) as r:

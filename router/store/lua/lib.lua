@@ -128,7 +128,9 @@ local function assign(cid, aid, now, trigger, rec)
   redis.call('SADD', key_agent_convs(aid), cid)
   redis.call('HSET', key_agent(aid), 'last_assigned_ms', math.floor(now * 1000))
   refresh_agent(aid)
-  local frame = '{"type":"assigned","conversation_id":"' .. cid .. '"'
+  -- The customer's id rides along, so the frame's expansion reads their keys in the same round trip.
+  local frame = '{"type":"assigned","conversation_id":"' .. cid .. '","customer_id":"' ..
+    (redis.call('HGET', ck, 'customer') or '') .. '"'
   if trigger then frame = frame .. ',"message":' .. trigger end
   emit(aid, frame .. '}')
   local name = redis.call('HGET', key_agent(aid), 'name') or aid

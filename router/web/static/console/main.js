@@ -132,8 +132,10 @@ function onState(s) {
 }
 
 // `fromLink`: the page was opened at /console#NAME. A supervisors' page asked for that way by an
-// agent says it is not for them; a shortcut (Alt+2) for an agent does nothing.
-function showTab(name, fromLink = false) {
+// agent says it is not for them; a shortcut (Alt+2) for an agent does nothing. `records/ID`
+// opens that conversation in the reader (a link one person can send another).
+function showTab(link, fromLink = false) {
+  const [name, arg] = link.split("/", 2);
   const wanted = document.querySelector(`[data-tab="${name}"]`);
   if (!wanted) { if (name !== "inbox") showTab("inbox"); return; }
   const refused = wanted.classList.contains("sup-only") && !isSupervisor();
@@ -151,7 +153,7 @@ function showTab(name, fromLink = false) {
   if (name === "supervisor") showSupervisor(); else hideSupervisor();
   if (name === "rules") loadRules();
   if (name === "team") loadTeam();
-  if (name === "records") showRecords();
+  if (name === "records") { showRecords(); if (arg) openRecord(decodeURIComponent(arg)); }
   if (name === "reports") showReports();
 }
 

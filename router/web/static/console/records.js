@@ -147,6 +147,7 @@ function markActive(id) {
 export async function openRecord(id, preloaded = null) {
   markActive(id);
   if (!preloaded && state.convs.has(id)) { openInInbox(id); return; }
+  history.replaceState(null, "", `#records/${encodeURIComponent(id)}`);
   $("rec-empty").hidden = true;
   $("rec-current").hidden = false;
   $("rec-current").dataset.id = id;

@@ -1,0 +1,55 @@
+"""Reads that gather what one frame shows from several keys in one round trip.
+
+An agent is sent an `assigned` frame for every conversation it is given: the conversation, its
+customer and the transcript with delivery states and fetched files. Read one await at a time that was five round
+trips per new chat, the most of any step of routing one (bench/roundtrips.py); pipelined it is
+one. The customer's id comes with the event (lib.lua's assign), so the customer's keys go in the
+same pipeline; an event without it (a process of an earlier version emitted it) costs a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from router.models import Conversation, Customer
+from router.store.conversations import conversation
+from router.store.customers import customer
+from router.store.keys import Keys
+
+
+@dataclass(frozen=True, slots=True)
+class AssignedView:
+    conversation: Conversation | None
+    customer: Customer | None
+    messages: list[str]
+    """The transcript's encoded messages, oldest first (the last `limit`)."""
+    deliveries: dict[str, str]
+    """Message id -> delivery status JSON."""
+    attachments: dict[str, str]
+    """Message id -> the file fetched for a customer's message (JSON)."""
+
+
+async def assigned_view(client: Any, keys: Keys, cid: str, customer_hint: str, limit: int) -> AssignedView:
+    pipe = client.pipeline(transaction=False)
+    pipe.hgetall(keys.conv(cid))
+    pipe.xrevrange(keys.transcript(cid), count=limit)
+    pipe.hgetall(keys.delivery(cid))
+    pipe.hgetall(keys.attachments(cid))
+    if customer_hint:
+        pipe.hgetall(keys.customer(customer_hint))
+        pipe.smembers(keys.customer_identities(customer_hint))
+    res = await pipe.execute()
+    conv = conversation(res[0]) if res[0] else None
+    messages = [fields["m"] for _, fields in reversed(res[1])]
+    cust_id = (conv.customer_id if conv else None) or customer_hint
+    cust: Customer | None = None
+    if cust_id and cust_id == customer_hint:
+        cust = customer(cust_id, res[4], res[5]) if res[4] else None
+    elif cust_id:
+        pipe = client.pipeline(transaction=False)
+        pipe.hgetall(keys.customer(cust_id))
+        pipe.smembers(keys.customer_identities(cust_id))
+        data, idents = await pipe.execute()
+        cust = customer(cust_id, data, idents) if data else None
+    return AssignedView(conv, cust, messages, res[2], res[3])
