@@ -71,6 +71,17 @@ class ArchiveRecords:
         rows = await pipe.execute() if ids else []
         return int(cursor), [(cid, *row) for cid, row in zip(ids, rows, strict=True)]
 
+    async def unarchived_since(self, since: float, limit: int) -> list[str]:
+        """Conversations updated at or after `since` whose latest state the archive lacks: open
+        ones, and closed ones not yet written (or reopened since). At most `limit`, newest first."""
+        ids: list[str] = await self._r.zrevrangebyscore(self._k.conv_index, "+inf", since, start=0, num=limit)
+        pipe = self._r.pipeline(transaction=False)
+        for cid in ids:
+            pipe.hmget(self._k.conv(cid), "state", "archive_v", "archived_v")
+        rows = await pipe.execute() if ids else []
+        return [cid for cid, (state, version, archived) in zip(ids, rows, strict=True)
+                if state is not None and (state != "closed" or archived != (version or "1"))]
+
     async def total(self) -> int:
         return int(await self._r.zcard(self._k.conv_index))
 
