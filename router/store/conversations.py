@@ -116,10 +116,6 @@ class Conversations:
         """When each of these waiting conversations joined its queue (those that say)."""
         return [float(t) for t in await self._each(ids, lambda pipe, key: pipe.hget(key, "queued_at")) if t]
 
-    async def holding_media(self, channel: str, account: str, media: str) -> list[str]:
-        """The conversations in which a media reference was sent, by id."""
-        return sorted(await self._r.smembers(self._k.media_convs(channel, account, media)))
-
     async def bot_memory(self, cid: str) -> str | None:
         """The bot's remembered state (BotState JSON) for one conversation, if it has any."""
         state: str | None = await self._r.hget(self._k.bot(cid), "state")
