@@ -151,6 +151,7 @@ async def test_a_line_soon_after_a_close_reopens_in_context(redis_url: str, tmp_
             await say(second, "转人工")
             assigned = await alice.expect(lambda f: f["type"] == "assigned", timeout=20)
             cid2 = assigned["conversation"]["id"]
+            await second.expect(lambda f: f["type"] == "message" and "转接" in f["message"]["text"], timeout=15)
             await close(alice, second, cid2)
             n_bot = len(bot_said(second))
             start = len(alice.frames)
