@@ -36,14 +36,20 @@ class Ingestor:
         Raises StoreUnavailable when Redis does not take it within `ingest_timeout_s`. The append
         may still land after that; the sender's retry is then a duplicate, accepted once.
         """
+        # One customer's lines, hence one conversation's, share a partition: the route worker
+        # resolves the conversation from this same identity.
+        ident = f"{msg.channel}:{msg.account}:{msg.sender_ref}"
+        part = self.store.inbound_partition(ident)
         try:
             async with asyncio.timeout(self.store.options.ingest_timeout_s):
-                added = await self.store.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl))
+                added = await self.store.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl, ident,
+                                                            part))
         except TimeoutError:
             raise StoreUnavailable("the message queue did not answer in time; try again") from None
         except (*REDIS_ERRORS, OSError) as exc:
             raise StoreUnavailable(f"the message queue is unavailable; try again ({type(exc).__name__})") from exc
-        await self.store.replicated(self.store.keys.inbound)  # a duplicate waits too: its first WAIT may have failed
+        # A duplicate waits too: its first WAIT may have failed.
+        await self.store.replicated(self.store.keys.partition(part).inbound)
         if added.new:
             self.accepted[msg.channel] += 1
         return Accepted(message_id=added.id, duplicate=not added.new)

@@ -12,9 +12,11 @@ from router.store.keys import ARCHIVE_GROUP, Keys
 
 
 class ArchiveRecords:
-    def __init__(self, client: Any, keys: Keys) -> None:
+    def __init__(self, client: Any, keys: Keys, partitions: int = 1) -> None:
         self._r = client
         self._k = keys
+        self._partitions = partitions
+        """Of the inbound and outbound streams: where the messages' marks are (Keys.partition)."""
 
     async def conversation(self, cid: str) -> tuple[dict[str, str], list[str], list[str], dict[str, str],
                                                     str | None]:
@@ -102,12 +104,14 @@ class ArchiveRecords:
         entries = await self._r.xrange(k.transcript(cid))
         msgs = [decode_message(f["m"]) for _, f in entries]
         pipe = self._r.pipeline(transaction=False)
+        out = k.partition(Keys.partition_of(cid, self._partitions))  # where its replies' marks are
         for m in msgs:
             if m.direction is Direction.IN:
-                pipe.delete(k.inbound_seen(m.dedupe_key()))
+                part = Keys.partition_of(f"{m.channel}:{m.account}:{m.sender_ref}", self._partitions)
+                pipe.delete(k.partition(part).inbound_seen(m.dedupe_key()))
                 pipe.delete(k.applied(m.id))
             else:
-                pipe.delete(k.outbound_sent(m.id))
+                pipe.delete(out.outbound_sent(m.id))
         if info.get("channel") == WEBCHAT and info.get("chat"):
             # The visitor's feed keeps later conversations' frames: trim only up to this close.
             cut = int(float(info.get("closed_at") or 0) * 1000) + 1
@@ -115,7 +119,7 @@ class ArchiveRecords:
             if msgs:
                 pipe.hdel(k.feed_ids(info["chat"]), *[m.id for m in msgs])
         for key in (k.transcript(cid), k.transcript_ids(cid), k.delivery(cid), k.attachments(cid),
-                    k.outbound_seq(cid), k.outbound_done(cid)):
+                    out.outbound_seq(cid), out.outbound_done(cid)):
             pipe.delete(key)
         pipe.hdel(k.archive_purging, cid)
         await pipe.execute()

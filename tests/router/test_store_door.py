@@ -32,10 +32,7 @@ CLIENT_FREE = frozenset({"REDIS_ERRORS"})
 # Names a Store goes by outside the package.
 STORE_NAMES = frozenset({"store", "_store"})
 
-NOT_YET: dict[str, int] = {
-    "router/pipeline/streams.py": 8,
-    "router/pipeline/worker.py": 1,
-}
+NOT_YET: dict[str, int] = {}
 """Modules that still reach Redis directly, and how many times: the ones that arrived while the
 door was being built (the channel adapters as the registry rebuilt them, supervision's dead letters, the ops desk,
 metrics, media access, history, the archive, the simulator). The list may only
