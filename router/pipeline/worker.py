@@ -36,8 +36,6 @@ log = logging.getLogger("kefu.worker")
 APPLIED_TTL_S = 7 * 24 * 3600
 HOLD_S = 5.0
 """Longest a customer's line waits for their previous one to be routed by another process."""
-MEDIA_TTL_S = 90 * 24 * 3600
-"""How long the console may fetch a customer's media through its conversation."""
 
 
 class Decider(Protocol):
@@ -255,7 +253,6 @@ class RouteWorker(StreamLoop):
                 continue
             routed.append((eid, m, decision))
 
-        await self._index_media([m for _, m, _d in routed])
         if self.fetches is not None:
             # Before the route, which marks the entry applied: a crash between the two fetches
             # when the entry is read again, never not at all.
@@ -301,14 +298,6 @@ class RouteWorker(StreamLoop):
             log.warning("message %s names media %s, which is gone (never sent for a day?)", m.id, ref.id)
             return m
         return msgspec.structs.replace(m, media=claimed)
-
-    async def _index_media(self, msgs: list[Message]) -> None:
-        """Remember which conversation each customer media id arrived in, before the message is
-        routed: the console serves a file only to staff who may see such a conversation, and an
-        entry re-read after a crash writes the same member again."""
-        sent = [(m.channel, m.account, str(m.native_media), str(m.conversation_id))
-                for m in msgs if m.native_media and m.conversation_id]
-        await self.store.conversations.index_media(sent, MEDIA_TTL_S)
 
     async def _queued(self, cid: str, m: Message) -> None:
         """Tell the bot a new conversation waits for people (its off-hours notice). The routing

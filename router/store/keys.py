@@ -483,12 +483,6 @@ class Keys:
         this function, instead of adding methods to this module."""
         return ":".join((f"{{ch:{self.ns}:{channel}:{account}}}", *parts))
 
-    # -- Telegram -----------------------------------------------------------------------------
-    def media_convs(self, channel: str, account: str, media: str) -> str:
-        """Set (EX 90 days, renewed by each message): the conversations whose customer sent this
-        media id, so the console's file proxy serves a file only to who may see one of them."""
-        return f"{self.ns}:media:{channel}:{account}:{media}"
-
     # -- webhook freshness {hook:<channel>:<account>} ---------------------------------------
     def webhook_nonce(self, channel: str, account: str, timestamp: str, nonce: str) -> str:
         """String (EX, until the timestamp leaves the replay window): SHA-256 of the body first
