@@ -25,6 +25,7 @@ from router.store.calls import Call
 from router.store.calls.routing import AgentSync
 from router.store.channels import ChannelRecords, Feeds, TelegramRecords, WechatRecords
 from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version
+from router.store.coalesce import Coalescer
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
 from router.store.customers import Customers
@@ -72,6 +73,8 @@ class Store:
         self.ratings = Ratings(self.client, self.keys)
         self.streams = Streams(self.client, self.keys)
         self.transcripts = Transcripts(self.client, self.keys)
+        self.batched = Coalescer(self.run_many)
+        """`await store.batched.run(call)`: like `run`, in one pipeline with the calls made at the same moment."""
         self.timers = TimerRecords(self.client, self.keys)
         self.bot = BotRecords(self.client, self.keys)
         self.rules = RuleRecords(self.client, self.keys)
