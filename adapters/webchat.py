@@ -60,8 +60,9 @@ class WebchatAdapter(Adapter):
         """Deliver to the visitor's feed: stored once by message id, published to open pages."""
         frame = json.dumps({"type": "message", "conversation_id": reply.conversation_id,
                             "message": reply.public()}, ensure_ascii=False)
-        await self.store.run(AppendOnce(self.keys.feed(reply.chat), self.keys.feed_ids(reply.chat), reply.id, frame,
-                                        FEED_MAXLEN, self.keys.customer_channel, f"{self.channel}:{reply.chat}"))
+        await self.store.append_published(AppendOnce(
+            self.keys.feed(reply.chat), self.keys.feed_ids(reply.chat), reply.id, frame, FEED_MAXLEN,
+            self.keys.customer_channel, f"{self.channel}:{reply.chat}"))
 
     async def replay(self, chat: str, after: str) -> list[tuple[str, str]]:
         return await self.store.feeds.after(chat, after, FEED_MAXLEN)

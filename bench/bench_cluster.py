@@ -2,7 +2,8 @@
 Redis and on a 3+3 Redis Cluster, measured in the same run.
 
     python bench/bench_cluster.py [--processes 2] [--p99-ms 1000] [--rates 20,40,80,160]
-                                  [--step-s 4] [--backends single,cluster] [--scaling]
+                                  [--step-s 4] [--backends single,cluster] [--partitions 1]
+                                  [--scaling [--shops 3]]
 
 For each backend it starts the store (a private redis-server, or 3 masters + 3 replicas of the
 machine's redis-server 7, as the tests do), then `--processes` real `kefu serve` processes with
@@ -17,9 +18,12 @@ A step passes when its p99 is at most `--p99-ms` and it delivered everything it 
 per backend is the highest passing rate's delivered throughput. The summary gives the ratio
 cluster / single. Both backends run on this machine, so compare ratios, not absolutes.
 
-`--scaling`: three shops (namespaces), each with its own processes and agents, on a Cluster of one
-master and then of three (no replicas); the load is spread over the shops' processes, and the
-summary gives the ratio 3 shards / 1.
+`--scaling`: `--shops` shops (namespaces, 3 by default), each with its own processes and agents,
+on a Cluster of one master and then of three (no replicas); the load is spread over the shops'
+processes, and the summary gives the ratio 3 shards / 1.
+
+`--partitions N` sets `redis.partitions` for every shop on every backend: with `--scaling
+--shops 1 --partitions 3` one shop's streams spread over the three masters.
 """
 
 from __future__ import annotations
@@ -142,7 +146,9 @@ async def run_backend(name: str, url: str, serve_args: list[str], args: argparse
     procs = []
     for shop in range(shops):
         cfg = tmp / f"{name}-{shop}.yaml"
-        cfg.write_text((f"redis:\n  namespace: shop{shop}\n" if shops > 1 else "") + CONFIG)
+        redis = (f"  namespace: shop{shop}\n" if shops > 1 else "") + (
+            f"  partitions: {args.partitions}\n" if args.partitions > 1 else "")
+        cfg.write_text((f"redis:\n{redis}" if redis else "") + CONFIG)
         procs += [Serve(cfg, url, tmp, extra=serve_args) for _ in range(args.processes)]
     steps: list[Step] = []
     try:
@@ -187,8 +193,10 @@ async def main() -> int:
     ap.add_argument("--rates", default="20,40,80,160")
     ap.add_argument("--step-s", type=float, default=4.0)
     ap.add_argument("--backends", default="single,cluster")
+    ap.add_argument("--partitions", type=int, default=1, help="redis.partitions of every shop")
     ap.add_argument("--scaling", action="store_true",
-                    help="instead: 3 shops on a Cluster of 1 master, then of 3 masters (no replicas)")
+                    help="instead: --shops shops on a Cluster of 1 master, then of 3 masters (no replicas)")
+    ap.add_argument("--shops", type=int, default=3, help="with --scaling: how many shops")
     args = ap.parse_args()
     if args.scaling:
         return await scaling(args)
@@ -210,7 +218,8 @@ async def main() -> int:
                     results[name] = await run_backend(name, cluster.url, ["--redis-cluster"], args, tmp)
                 finally:
                     cluster.stop()
-    print(f"\n{args.processes} kefu serve processes, {AGENTS} agents; best rate with p99 <= {args.p99_ms:.0f} ms")
+    print(f"\n{args.processes} kefu serve processes, {AGENTS} agents, {args.partitions} partition(s); "
+          f"best rate with p99 <= {args.p99_ms:.0f} ms")
     print(f"{'backend':10} {'new chats/s':>12} {'p99 ms':>8} {'follow-ups/s':>13} {'p99 ms':>8}")
     figures: dict[str, tuple[float, float]] = {}
     for name, steps in results.items():
@@ -227,7 +236,7 @@ async def main() -> int:
 
 
 async def scaling(args: argparse.Namespace) -> int:
-    """3 shops, each with `--processes` routers: one shard against three."""
+    """`--shops` shops, each with `--processes` routers: one shard against three."""
     results: dict[int, list[Step]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as d:
         for masters in (1, 3):
@@ -235,10 +244,11 @@ async def scaling(args: argparse.Namespace) -> int:
             cluster.start()
             try:
                 results[masters] = await run_backend(f"{masters}-shard", cluster.url, ["--redis-cluster"], args,
-                                                     Path(d), shops=3)
+                                                     Path(d), shops=args.shops)
             finally:
                 cluster.stop()
-    print(f"\n3 shops x {args.processes} kefu serve processes; best rate with p99 <= {args.p99_ms:.0f} ms")
+    print(f"\n{args.shops} shop(s) x {args.processes} kefu serve processes, {args.partitions} partition(s); "
+          f"best rate with p99 <= {args.p99_ms:.0f} ms")
     print(f"{'shards':8} {'new chats/s':>12} {'follow-ups/s':>13}")
     figures = {}
     for masters, steps in results.items():

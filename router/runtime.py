@@ -139,6 +139,7 @@ class Runtime:
         if self.embedded is not None:
             await self.embedded.start()
         await self.store.open()
+        await self.store.settle_partitions()  # before any stream is read or written
         await self.store.sync_config(self.settings)
         await self.sla.sync()
         self.signer.secret = await self._webchat_secret()
@@ -146,13 +147,18 @@ class Runtime:
         await self.bot.start()
         for adapter in self.adapters.values():
             await adapter.start()
-        self.worker = RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
-                                  bot=self.bot if self.settings.bot.enabled else None,
-                                  burst_window_s=self.settings.bot.debounce_s, media=self.media,
-                                  fetches=self.fetcher)
-        self.sender = Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
-                             self.settings.worker.claim_idle_ms, self.settings.worker.max_tries)
-        services: list[Service] = [self.hub, self.worker, self.sender, self.rule_sync, self.timers, self.bot,
+        # Every process consumes every partition: one route worker and one sender each.
+        parts = range(self.store.partitions)
+        self.workers = [RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
+                                    bot=self.bot if self.settings.bot.enabled else None,
+                                    burst_window_s=self.settings.bot.debounce_s, media=self.media,
+                                    fetches=self.fetcher, part=p)
+                        for p in parts]
+        self.senders = [Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
+                               self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)
+                        for p in parts]
+        self.worker, self.sender = self.workers[0], self.senders[0]
+        services: list[Service] = [self.hub, *self.workers, *self.senders, self.rule_sync, self.timers, self.bot,
                                    self.roster, self.archiver, self.retention]
         if self.embedded is not None:
             services.append(EmbeddedWatch(self.embedded))

@@ -59,11 +59,13 @@ def _num(v: str | None) -> float | None:
     return float(v) if v not in (None, "") else None
 
 
-async def take(store: Store, cid: str) -> Snapshot | None:
-    """The conversation as the archive keeps it; None unless it exists and is closed."""
+async def take(store: Store, cid: str, *, live: bool = False) -> Snapshot | None:
+    """The conversation as the archive keeps it; None unless it exists and is closed. `live`:
+    an open one too, as the reports count it for today (no close time, no resolution time)."""
     conv, trail, encoded, delivery, rating = await store.archive.conversation(cid)
-    if not conv or conv.get("state") != "closed":
+    if not conv or (conv.get("state") != "closed" and not live):
         return None
+    is_closed = conv.get("state") == "closed"
     cust = conv.get("customer") or ""
     customer, idents = await store.archive.customer(cust)
     # With the files fetched for customers' messages since they were appended.
@@ -80,7 +82,7 @@ async def take(store: Store, cid: str) -> Snapshot | None:
                        "agent": e.get("agent") or (e.get("to") if e.get("outcome") == "assigned" else None) or None,
                        "pool": e.get("pool") or None, "data": raw})
     created = _num(conv.get("created")) or 0.0
-    closed = _num(conv.get("closed_at")) or created
+    closed = (_num(conv.get("closed_at")) or created) if is_closed else None
     first_in = next((m.ts for m in msgs if m.direction is Direction.IN), None)
     first_agent = next((m.ts for m in msgs if m.sender is Sender.AGENT and m.direction is Direction.OUT
                         and first_in is not None and m.ts >= first_in), None)
@@ -100,7 +102,8 @@ async def take(store: Store, cid: str) -> Snapshot | None:
         "id": cid, "version": int(conv.get("archive_v") or 1), "customer_id": cust,
         "customer_name": _text(customer.get("name")), "channel": conv.get("channel") or "",
         "account": conv.get("account") or "", "chat": conv.get("chat") or "",
-        "identities": json.dumps(sorted(idents)), "state": "closed", "pool": conv.get("pool") or None,
+        "identities": json.dumps(sorted(idents)), "state": conv.get("state") or "closed",
+        "pool": conv.get("pool") or None,
         "agent": conv.get("agent") or None, "priority": int(conv.get("priority") or 0), "created": created,
         "queued_at": _num(conv.get("queued_at")), "assigned_at": _num(conv.get("assigned_at")),
         "first_reply_at": _num(conv.get("first_reply_at")), "closed_at": closed,
@@ -108,7 +111,8 @@ async def take(store: Store, cid: str) -> Snapshot | None:
         "messages_in": sum(1 for m in msgs if m.direction is Direction.IN),
         "messages_out": sum(1 for m in msgs if m.direction is Direction.OUT),
         "first_response_s": first_agent - first_in if first_agent is not None and first_in is not None else None,
-        "resolution_s": closed - created, "sla_breaches": len(breaches) if isinstance(breaches, dict) else 0,
+        "resolution_s": closed - created if closed is not None else None,
+        "sla_breaches": len(breaches) if isinstance(breaches, dict) else 0,
         "bot_outcome": bot_outcome, "csat_rating": csat.get("rating"),
         "csat_comment": None if csat.get("comment") is None else _text(csat.get("comment")),
         "csat_at": csat.get("at"), "decision": json.dumps(decision, ensure_ascii=False), "sla": sla,

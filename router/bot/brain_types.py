@@ -28,6 +28,7 @@ class HandoffReason(StrEnum):
     ORDER_LOOKUP_FAILED = "order_lookup_failed"
     UNANSWERED = "unanswered"  # too many turns in a row the bot could not answer
     PRODUCT_QUESTION = "product_question"  # one product's stock, colour or size, and no look-up knew
+    LLM_WITHHELD = "llm_withheld"  # the model's answer broke a guardrail and was not sent
 
 
 class Pending(StrEnum):

@@ -15,6 +15,7 @@ import msgspec
 from kefu_common.errors import ConfigError
 from kefu_common.yamlpos import YamlDoc
 from router.bot.hours import BusinessHours
+from router.bot.llm import LlmSettings
 from router.config.files import config_file
 
 
@@ -62,6 +63,8 @@ class BotSettings(_Part, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Where after-sale handoffs go (cancellations, refunds, returns) when that pool exists."""
     hours: HoursSettings | None = None
     """Business hours; none means always open."""
+    llm: LlmSettings | None = None
+    """An OpenAI-compatible model behind the FAQ and for the agents' copilot (router/bot/llm.py)."""
     reload_s: float = 2.0
     """How often the FAQ, quick-reply and compliance files are checked for changes."""
 
@@ -97,6 +100,10 @@ def check_bot(doc: YamlDoc, s: BotSettings, base_dir: str) -> list[ConfigError]:
         errors.append(doc.error(("bot", "debounce_s"), "bot.debounce_s: expected 0 to 60 seconds"))
     if s.max_unanswered < 1:
         errors.append(doc.error(("bot", "max_unanswered"), "bot.max_unanswered: expected at least 1"))
+    if s.llm is not None and not 0.5 <= s.llm.timeout_s <= 60:
+        errors.append(doc.error(("bot", "llm", "timeout_s"), "bot.llm.timeout_s: expected 0.5 to 60 seconds"))
+    if s.llm is not None and not s.llm.base_url.startswith(("http://", "https://")):
+        errors.append(doc.error(("bot", "llm", "base_url"), "bot.llm.base_url: expected an http(s) URL"))
     if s.faq_threshold is not None and not 0 <= s.faq_threshold <= 1:
         errors.append(doc.error(("bot", "faq_threshold"), "bot.faq_threshold: expected 0 to 1"))
     return errors

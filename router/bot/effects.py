@@ -112,5 +112,5 @@ class Effects:
             return
         await self.store.bot.unanswered(key, masked)
 
-    async def count(self, field: str) -> None:
-        await self.store.bot.count(field)
+    async def count(self, field: str, n: int = 1) -> None:
+        await self.store.bot.count(field, n)

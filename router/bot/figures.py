@@ -24,6 +24,12 @@ async def deflection(store: Store) -> dict[str, Any]:
         "answered_faq": n.get("answered_faq", 0),
         "unanswered": n.get("unanswered", 0),
         "bursts": n.get("bursts", 0),
+        "llm": {
+            "turns": {k[4:]: v for k, v in sorted(n.items()) if k.startswith("llm:")},
+            "prompt_tokens": n.get("llm_prompt_tokens", 0),
+            "completion_tokens": n.get("llm_completion_tokens", 0),
+            "latency_ms_total": n.get("llm_latency_ms", 0),
+        },
     }
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from router.bot.config import resolve
 from router.bot.hours import BusinessHours
 from router.bot.library import Library
+from router.bot.llm import LlmClient
 from router.bot.orders import FileOrderService, OrderService, load_order_service
 from router.bot.products import FileProductService, ProductService, load_product_service
 from router.bot.stage import BotStage
@@ -36,4 +37,4 @@ def build_bot(settings: Settings, store: Store, transcript: Transcript, outbox: 
     hours = BusinessHours.from_settings(s.hours) if s.hours is not None else None
     library = Library(s, settings.base_dir)
     return BotStage(store, transcript, outbox, rules, s, library, orders, hours, settings.shop.name,
-                    settings.pool_ids(), products=products)
+                    settings.pool_ids(), products=products, llm=LlmClient(s.llm) if s.llm else None)

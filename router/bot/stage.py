@@ -27,6 +27,8 @@ from router.bot.config import BotSettings
 from router.bot.effects import Chat, Effects, HandoffPlan
 from router.bot.hours import BusinessHours
 from router.bot.library import Library
+from router.bot.llm import LlmClient, LlmTurn
+from router.bot.llm_step import with_model
 from router.bot.orders import OrderService
 from router.bot.products import ProductService
 from router.models import Message
@@ -75,7 +77,7 @@ class BotStage(Loop):
     def __init__(self, store: Store, transcript: Transcript, outbox: Outbox, rules: DecisionSource,
                  settings: BotSettings, library: Library, orders: OrderService | None,
                  hours: BusinessHours | None, shop: str, pools: Sequence[str],
-                 products: ProductService | None = None) -> None:  # fmt: skip
+                 products: ProductService | None = None, llm: LlmClient | None = None) -> None:  # fmt: skip
         super().__init__()
         self.store = store
         self.keys = store.keys
@@ -84,6 +86,7 @@ class BotStage(Loop):
         self.library = library
         self.orders = orders
         self.products = products
+        self.llm = llm
         self.hours = hours
         self.pools = frozenset(pools)
         self.effects = Effects(store, transcript, outbox)
@@ -106,6 +109,8 @@ class BotStage(Loop):
             await self.orders.aclose()
         if self.products is not None:
             await self.products.aclose()
+        if self.llm is not None:
+            await self.llm.aclose()
 
     async def run(self) -> None:
         watcher = asyncio.create_task(self.library.watch(self._stopping))
@@ -206,6 +211,10 @@ class BotStage(Loop):
             return dataclasses.replace(state, handed_off=True), {"topic": "media"}
         action = await respond(state, text, ctx, self.orders, faq=self.library.faq, config=self.config,
                                products=self.products)
+        if self.llm is not None and action.unanswered_key is not None:
+            action, asked = await with_model(self.llm, action, text, ctx, self.config, self.library.faq,
+                                             self.library.compliance, self.orders)
+            await self._count_llm(asked)
         if not within and action.unanswered_key is not None and action.handoff is None:
             # Nobody can help tonight either: say when agents are back rather than "rephrase".
             back = off_hours_notice(self.config, next_open, when)
@@ -243,6 +252,14 @@ class BotStage(Loop):
         # The reply id follows the message that queued it, so a retry is accepted once.
         await self.effects.say(chat, f"oh_{message.id}", (text,), self.library.compliance)
         await self.effects.off_hours(chat, text, next_open)
+
+    async def _count_llm(self, asked: LlmTurn) -> None:
+        await self.effects.count(f"llm:{asked.outcome}")
+        await self.effects.count("llm_prompt_tokens", asked.prompt_tokens)
+        await self.effects.count("llm_completion_tokens", asked.completion_tokens)
+        await self.effects.count("llm_latency_ms", asked.latency_ms)
+        log.info("bot model %s: %s in %d ms (%d prompt chars, %d+%d tokens)", asked.model, asked.outcome,
+                 asked.latency_ms, asked.prompt_chars, asked.prompt_tokens, asked.completion_tokens)
 
     async def _count(self, chat: Chat, action: BotAction, text: str, lines: int) -> None:
         if lines > 1:

@@ -39,10 +39,9 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 
 
 async def _read(args: argparse.Namespace) -> dict[str, tuple[int, list[dict[str, Any]]]]:
-    from router.pipeline.streams import dead_letter_counts, dead_letter_streams, dead_letters
+    from router.pipeline.streams import dead_letter_counts, dead_letters
 
     async with server_store(args) as store:
         counts = await dead_letter_counts(store)
-        keys = dead_letter_streams(store.keys)
-        return {name: (counts[name], await dead_letters(store, keys[name], args.limit))
+        return {name: (counts[name], await dead_letters(store, name, args.limit))
                 for name in STREAMS if args.stream in (None, name)}

@@ -34,7 +34,8 @@ async def server_store(args: argparse.Namespace) -> AsyncIterator[Store]:
     if not url and embedded.socket.exists():
         url = embedded.url  # the server is running on this data dir: ask it
     async with redis_url_for(url, data_dir) as resolved:
-        store = Store(resolved, settings.redis.namespace, cluster=settings.redis.cluster and resolved == url)
+        store = Store(resolved, settings.redis.namespace, cluster=settings.redis.cluster and resolved == url,
+                      options=settings.redis)
         try:
             yield store
         finally:

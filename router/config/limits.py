@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from kefu_common.yamlpos import YamlDoc
 
 
+MAX_PARTITIONS = 64
+
+
 class RedisSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     url: str | None = None
     namespace: str = "kefu"
@@ -27,6 +30,10 @@ class RedisSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     replica_ack_timeout_ms: int = 1000
     """How long that WAIT may take; past it the write is refused as not durable (the channel
     retries, and idempotency makes the retry a no-op)."""
+    partitions: int = 1
+    """How many partitions the inbound and outbound streams have: one stream, consumer group and
+    hash tag each, so on a Cluster they spread over the masters. Every process consumes every
+    partition. Change it only with both streams drained (`kefu serve` refuses otherwise)."""
     max_connections: int = 64
     """Per process. When all are busy a command waits for one (up to `pool_timeout_s`)."""
     pool_timeout_s: float = 20.0
@@ -91,6 +98,13 @@ def check_rate_limits(doc: YamlDoc, r: RateLimitSettings) -> list[ConfigError]:
 
 def check_redis(doc: YamlDoc, r: RedisSettings, block_ms: int) -> list[ConfigError]:
     errors: list[ConfigError] = []
+    if not 1 <= r.partitions <= MAX_PARTITIONS:
+        errors.append(doc.error(("redis", "partitions"), f"redis.partitions: expected 1 to {MAX_PARTITIONS}"))
+    elif r.partitions * 2 + 8 > r.max_connections and not r.cluster:
+        # Each partition's route worker and sender hold a connection in XREADGROUP BLOCK.
+        errors.append(doc.error(("redis", "partitions"), f"redis.partitions: {r.partitions} partitions block "
+                                f"{r.partitions * 2} connections; raise redis.max_connections above "
+                                f"{r.partitions * 2 + 8}"))
     if not 1 <= r.max_connections <= 10_000:
         errors.append(doc.error(("redis", "max_connections"), "redis.max_connections: expected 1 to 10000"))
     for name in ("pool_timeout_s", "socket_timeout_s", "connect_timeout_s", "ready_timeout_s", "ingest_timeout_s",

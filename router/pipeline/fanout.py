@@ -201,24 +201,24 @@ class Hub:
     async def run(self) -> None:
         k = self.store.keys
         while not self._stopping.is_set():
-            pubsub = self.store.pubsub(ignore_subscribe_messages=True)
+            sub = None
             try:
-                await pubsub.subscribe(k.agent_channel, k.customer_channel)
+                sub = await self.store.subscribe(k.agent_channel, k.customer_channel)
                 self.subscribed.set()
                 if self._ever_subscribed:
                     await self._resync_all()
                 self._ever_subscribed = True
                 while not self._stopping.is_set():
-                    msg = await pubsub.get_message(timeout=1.0)
+                    msg = await sub.next(wait_s=1.0)
                     if msg is not None:
-                        self._dispatch(msg["channel"], msg["data"])
+                        self._dispatch(*msg)
             except (*REDIS_ERRORS, ConnectionError) as exc:
                 self.subscribed.clear()
                 log.warning("pub/sub dropped, resubscribing: %s", exc)
                 await asyncio.sleep(0.5)
             finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                if sub is not None:
+                    await sub.close()
 
     def _dispatch(self, channel: str, data: str) -> None:
         address, entry_id, frame = data.split("\n", 2)

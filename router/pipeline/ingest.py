@@ -38,15 +38,21 @@ class Ingestor:
         customer's message (no deadline; a refusal is a resend, which adds load at the peak). The
         append may still land after that; the sender's retry is then a duplicate, accepted once.
         """
+        # One customer's lines, hence one conversation's, share a partition: the route worker
+        # resolves the conversation from this same identity.
+        ident = f"{msg.channel}:{msg.account}:{msg.sender_ref}"
+        part = self.store.inbound_partition(ident)
         o = self.store.options
         try:
             async with asyncio.timeout(o.chat_ingest_timeout_s if msg.channel == WEBCHAT else o.ingest_timeout_s):
-                added = await self.store.batched.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl))
+                added = await self.store.batched.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl,
+                                                            ident, part))
         except TimeoutError:
             raise StoreUnavailable("the message queue did not answer in time; try again") from None
         except (*REDIS_ERRORS, OSError) as exc:
             raise StoreUnavailable(f"the message queue is unavailable; try again ({type(exc).__name__})") from exc
-        await self.store.replicated(self.store.keys.inbound)  # a duplicate waits too: its first WAIT may have failed
+        # A duplicate waits too: its first WAIT may have failed.
+        await self.store.replicated(self.store.keys.partition(part).inbound)
         if added.new:
             self.accepted[msg.channel] += 1
         return Accepted(message_id=added.id, duplicate=not added.new)

@@ -98,27 +98,31 @@ class MediaFetcher:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, tid: str, job: dict[str, Any]) -> None:
-        async with self._slots:
-            try:
-                ref = await self.fetch(job)
-            except (PermanentChannelError, MediaRefused) as exc:
-                await self._give_up(tid, job, _reason(exc))
-            except Exception as exc:  # retryable: the channel, the network, the store's disk
-                reason = _reason(exc)
-                tries, since = int(job["n"]), float(job.get("since", 0))
-                wait = DELAYS_S[min(tries - 1, len(DELAYS_S) - 1)]
-                if tries > len(DELAYS_S) or time.time() + wait - since > GIVE_UP_AFTER_S:
-                    await self._give_up(tid, job, f"{reason} (gave up after {tries} tries)")
-                    return
-                log.info("media %s: try %d failed, again in %.0f s: %s", job["mid"], tries, wait, reason)
-                try:
-                    await self.store.timers.schedule(tid, time.time() + wait, job)
-                except Exception:  # Redis down: the lease brings the timer back anyway
-                    log.exception("media %s: could not reschedule; its lease will", job["mid"])
-            else:
-                await self._record(job, {"media": msgspec.to_builtins(ref)}, {"media": ref.public()})
-                await self.store.timers.cancel(tid)
-                self.fetched += 1
+        try:
+            async with self._slots:
+                await self._attempt(tid, job)
+        except Exception:  # Redis down while recording: the timer's lease brings the job back
+            log.exception("media %s: fetch not recorded; its lease will try again", job["mid"])
+
+    async def _attempt(self, tid: str, job: dict[str, Any]) -> None:
+        try:
+            ref = await self.fetch(job)
+        except (PermanentChannelError, MediaRefused) as exc:
+            await self._give_up(tid, job, _reason(exc))
+            return
+        except Exception as exc:  # retryable: the channel, the network, the store's disk
+            reason = _reason(exc)
+            tries, since = int(job["n"]), float(job.get("since", 0))
+            wait = DELAYS_S[min(tries - 1, len(DELAYS_S) - 1)]
+            if tries > len(DELAYS_S) or time.time() + wait - since > GIVE_UP_AFTER_S:
+                await self._give_up(tid, job, f"{reason} (gave up after {tries} tries)")
+                return
+            log.info("media %s: try %d failed, again in %.0f s: %s", job["mid"], tries, wait, reason)
+            await self.store.timers.schedule(tid, time.time() + wait, job)
+            return
+        await self._record(job, {"media": msgspec.to_builtins(ref)}, {"media": ref.public()})
+        await self.store.timers.cancel(tid)
+        self.fetched += 1
 
     async def fetch(self, job: dict[str, Any]) -> MediaRef:
         """Download the file and keep it; the ref the message carries (for AMR, the MP3 copy)."""

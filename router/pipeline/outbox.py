@@ -30,6 +30,7 @@ from router.store.calls.routing import Emit
 from router.store.calls.streams import OutboxEnqueue
 from router.store.client import REDIS_ERRORS
 from router.store.keys import OUTBOUND_GROUP
+from router.store.streams import Finished
 
 log = logging.getLogger("kefu.outbox")
 
@@ -43,10 +44,11 @@ class Outbox:
 
     async def enqueue(self, reply: Reply) -> tuple[str, bool]:
         """Queue a reply once per (author, client_msg_id); returns (message id, is_new)."""
+        part = self.store.outbound_partition(reply.conversation_id)
         added = await self.store.run(OutboxEnqueue(reply.author, reply.client_msg_id or reply.id,
                                                    reply.conversation_id, reply.id, msgspec.json.encode(reply),
-                                                   self.dedupe_ttl_s))
-        await self.store.replicated(self.store.keys.outbound)
+                                                   self.dedupe_ttl_s, part))
+        await self.store.replicated(self.store.keys.partition(part).outbound)
         return added.id, added.new
 
     async def tell(self, cid: str, key: str, text: str, *, webchat: bool = True) -> None:
@@ -87,14 +89,15 @@ def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:
 
 
 class Sender(StreamLoop):
-    """Consumes the outbox and delivers each reply through its channel's adapter."""
+    """Consumes one partition of the outbox and delivers each reply through its channel's
+    adapter; every process runs one per partition. A conversation's replies are all in one."""
 
     name = "sender"
 
     def __init__(self, store: Store, transcript: Transcript, adapters: Mapping[tuple[str, str], Adapter],
-                 settings: OutboxSettings, claim_idle_ms: int = 30_000, max_tries: int = 3) -> None:
-        k = store.keys
-        super().__init__(store, k.outbound, OUTBOUND_GROUP, claim_idle_ms,
+                 settings: OutboxSettings, claim_idle_ms: int = 30_000, max_tries: int = 3, part: int = 0) -> None:
+        k = store.keys.partition(part)
+        super().__init__(store, part, k.outbound, OUTBOUND_GROUP, claim_idle_ms,
                          DeadLetters(k.outbound_dead_letters, k.outbound_tries, max_tries))
         self.transcript, self.adapters, self.settings = transcript, adapters, settings
         self.claim_idle_ms, self.max_tries = claim_idle_ms, max_tries
@@ -139,7 +142,7 @@ class Sender(StreamLoop):
             if not ids:
                 continue
             try:
-                await self.store.streams.keep_claimed(self.keys.outbound, OUTBOUND_GROUP, self.group.name, ids)
+                await self.group.keep_claimed(ids)
             except REDIS_ERRORS as exc:
                 log.warning("sender: could not refresh in-flight replies: %s", exc)
 
@@ -194,7 +197,7 @@ class Sender(StreamLoop):
                 log.exception("reply %s could not be handled", reply.id)
                 reason = failure(exc)
             try:
-                if await self.group.failed(entry, reason, also=self._finished(reply, seq)):
+                if await self.group.failed(entry, reason, finished=_finished(reply, seq)):
                     await self._report(reply, "failed", "could not be sent; kept for an admin")
                     return
             except Exception:  # a Redis error, or a reply too broken even to report
@@ -208,7 +211,7 @@ class Sender(StreamLoop):
         deadline = time.monotonic() + 2 * self.claim_idle_ms / 1000 + 5
         delay = 0.01
         while seq > 1 and time.monotonic() < deadline:
-            done = await self.store.streams.replies_finished(cid)
+            done = await self.streams.replies_finished(cid)
             if done >= seq - 1:
                 return
             await asyncio.sleep(delay)
@@ -223,7 +226,7 @@ class Sender(StreamLoop):
             agent_id=reply.author if reply.sender.value == "agent" else None,
         )
         await self.transcript.append(msg)
-        if await self.store.streams.was_sent(reply.id):
+        if await self.streams.was_sent(reply.id):
             await self._finish(eid, reply, seq)  # sent before a crash; do not send twice
             return
         adapter = self.adapters.get((reply.channel, reply.account))
@@ -243,12 +246,12 @@ class Sender(StreamLoop):
                     except ChannelError as exc:
                         self.errors[(reply.channel, _code(exc))] += 1
                         raise
-            await self.store.streams.mark_sent(reply.id, DEDUPE_TTL_S)
+            await self.streams.mark_sent(reply.id, DEDUPE_TTL_S)
             self.sent += 1
             self.sent_by_channel[reply.channel] += 1
         except ChannelError as exc:
             status, reason = "failed", exc.reason
-            await self.store.streams.dead_letter({
+            await self.streams.dead_letter({
                 "m": msgspec.json.encode(reply).decode(), "reason": exc.reason,
                 "permanent": "1" if isinstance(exc, PermanentChannelError) else "0",
             }, maxlen=100_000)
@@ -267,13 +270,10 @@ class Sender(StreamLoop):
             await self.store.run(Emit(reply.author, json.dumps(frame, ensure_ascii=False)))
 
     async def _finish(self, eid: str, reply: Reply, seq: int) -> None:
-        await self.group.ack([eid], also=self._finished(reply, seq))
+        await self.group.ack([eid], finished=_finished(reply, seq))
 
-    def _finished(self, reply: Reply, seq: int) -> Callable[[Any], None]:
-        """Queues "reply number `seq` is finished", so the conversation's next one may go."""
 
-        def queue(pipe: Any) -> None:
-            if seq:
-                pipe.set(self.keys.outbound_done(reply.conversation_id), seq)
-
-        return queue
+def _finished(reply: Reply, seq: int) -> Finished | None:
+    """"Reply number `seq` is finished", so the conversation's next one may go (none for a reply
+    queued without a number)."""
+    return (reply.conversation_id, seq) if seq else None

@@ -19,37 +19,22 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from redis.exceptions import ResponseError
 
 from kefu_common.errors import StoreError
 from router.store import Store
 from router.store.client import REDIS_ERRORS
-from router.store.keys import Keys
+from router.store.streams import Entry as Entry
+from router.store.streams import Finished, Streams
 from router.supervisor import Loop
-
-Entry = tuple[str, dict[str, str]]
-"""A stream entry: its id and its fields."""
-
-DEAD_LETTERS_MAXLEN = 10_000
-"""Dead letters kept per stream; they are for a person to read, not an archive."""
 
 log = logging.getLogger("kefu.streams")
 
 
 def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(3).hex()}"
-
-
-async def ensure_group(store: Store, stream: str, group: str) -> None:
-    try:
-        await store.client.xgroup_create(stream, group, id="0", mkstream=True)
-    except ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +48,12 @@ class DeadLetters:
 
 
 class GroupConsumer:
-    """This process's consumer in `group` on `stream`, under a name of its own."""
+    """This process's consumer in `group` on `stream`, under a name of its own. `streams` is the
+    store's view of the partition the stream belongs to (the store's first by default)."""
 
     def __init__(self, store: Store, stream: str, group: str, claim_idle_ms: int,
-                 dead: DeadLetters | None = None) -> None:
-        self.store = store
+                 dead: DeadLetters | None = None, streams: Streams | None = None) -> None:
+        self.streams = streams or store.streams
         self.stream = stream
         self.group = group
         self.claim_idle_ms = claim_idle_ms
@@ -77,7 +63,7 @@ class GroupConsumer:
         self._last_claim = 0.0
 
     async def ensure(self) -> None:
-        await ensure_group(self.store, self.stream, self.group)
+        await self.streams.ensure_group(self.stream, self.group)
 
     def claim_due(self) -> bool:
         """True at most once every half claim-idle period: a dead consumer's entries are taken back
@@ -91,80 +77,74 @@ class GroupConsumer:
     async def claim(self, count: int, start: str = "0-0") -> tuple[str, list[Entry]]:
         """One XAUTOCLAIM page of entries idle past the limit: (where the next page starts, or
         "0-0" at the end; the entries that still exist)."""
-        start, entries, *_ = await self.store.client.xautoclaim(
-            self.stream, self.group, self.name, min_idle_time=self.claim_idle_ms, start_id=start, count=count,
-        )
-        return start, [(eid, fields) for eid, fields in entries if fields]  # deleted since: no fields
+        return await self.streams.claim_idle(self.stream, self.group, self.name, self.claim_idle_ms, start, count)
 
     async def read(self, count: int, block_ms: int) -> list[Entry]:
         """New entries for this consumer, waiting up to `block_ms` for the first."""
-        resp = await self.store.client.xreadgroup(self.group, self.name, {self.stream: ">"},
-                                                  count=count, block=block_ms)
-        return [entry for _, entries in resp or [] for entry in entries]
+        return await self.streams.read_new(self.stream, self.group, self.name, count, block_ms)
 
-    async def ack(self, ids: Sequence[str], also: Callable[[Any], None] | None = None) -> None:
-        """The entries' effects are in Redis: forget them, and any failed tries they had. `also`
-        queues more commands into the same round trip."""
+    async def keep_claimed(self, ids: list[str]) -> None:
+        await self.streams.keep_claimed(self.stream, self.group, self.name, ids)
+
+    async def ack(self, ids: Sequence[str], finished: Finished | None = None,
+                  routed: Mapping[str, int] | None = None, routed_ttl_s: int = 0) -> None:
+        """The entries' effects are in Redis: forget them, and any failed tries they had;
+        `finished` and `routed` go into the same round trip (router.store.streams.Streams.done)."""
         if not ids:
             return
-        pipe = self.store.client.pipeline(transaction=False)
-        if also is not None:
-            also(pipe)
-        pipe.xack(self.stream, self.group, *ids)
-        pipe.xdel(self.stream, *ids)
-        if self.dead is not None:
-            pipe.hdel(self.dead.tries, *ids)
-        await pipe.execute()
+        await self.streams.done(self.stream, self.group, ids, tries=self.dead.tries if self.dead else None,
+                                finished=finished, routed=routed, routed_ttl_s=routed_ttl_s)
 
     async def failed(self, entry: Entry, reason: str, *, hopeless: bool = False,
-                     also: Callable[[Any], None] | None = None) -> bool:
+                     finished: Finished | None = None) -> bool:
         """Count a failed try of `entry`; True when that moved it to the dead letters.
 
-        `hopeless`: trying again cannot help (it does not parse), so it moves now. `also` queues
-        more commands, on keys of the stream's hash tag, into the transaction that moves it.
+        `hopeless`: trying again cannot help (it does not parse), so it moves now. `finished` is
+        written in the transaction that moves it.
         """
         if self.dead is None:
             raise TypeError(f"{self.stream}: no dead letters were given to this consumer")
-        eid, fields = entry
-        tries = 1 if hopeless else int(await self.store.client.hincrby(self.dead.tries, eid, 1))
+        eid, _ = entry
+        tries = 1 if hopeless else await self.streams.count_try(self.dead.tries, eid)
         if not hopeless and tries < self.dead.max_tries:
             log.warning("%s entry %s failed (try %d of %d): %s", self.stream, eid, tries, self.dead.max_tries,
                         reason)
             return False
-        pipe = self.store.client.pipeline(transaction=True)
-        pipe.xadd(self.dead.stream, {
-            "entry": eid, "fields": json.dumps(fields, ensure_ascii=False), "reason": reason[:2000],
-            "tries": tries, "at": time.time(), "consumer": self.name,
-        }, maxlen=DEAD_LETTERS_MAXLEN, approximate=True)
-        pipe.xack(self.stream, self.group, eid)
-        pipe.xdel(self.stream, eid)
-        pipe.hdel(self.dead.tries, eid)
-        if also is not None:
-            also(pipe)
-        await pipe.execute()
+        await self.streams.move_to_dead_letters(
+            self.stream, self.group, self.dead.stream, self.dead.tries, entry,
+            {"reason": reason[:2000], "tries": tries, "consumer": self.name}, finished)
         self.dead_lettered += 1
         log.error("%s entry %s moved to the dead letters after %d tries: %s", self.stream, eid, tries, reason)
         return True
 
 
-def dead_letter_streams(keys: Keys) -> dict[str, str]:
-    """Each stream's name, as the API and `kefu dead-letters` say it, and its dead letters' key."""
-    return {"inbound": keys.inbound_dead_letters, "outbound": keys.outbound_dead_letters,
-            "archive": keys.archive_dead_letters}
+DEAD_LETTER_STREAMS = ("inbound", "outbound", "archive")
+"""The streams with dead letters, as the API and `kefu dead-letters` name them."""
+
+
+def _dead_keys(store: Store, name: str) -> list[tuple[Streams, str]]:
+    """Where a stream's dead letters are: one key per partition of the inbound and outbound
+    streams, and the archive queue's one."""
+    if name == "archive":
+        return [(store.streams, store.keys.archive_dead_letters)]
+    parts = [store.streams_of(p) for p in range(store.partitions)]
+    return [(part, part.keys.inbound_dead_letters if name == "inbound" else part.keys.outbound_dead_letters)
+            for part in parts]
 
 
 async def dead_letter_counts(store: Store) -> dict[str, int]:
-    """How many dead letters each stream holds: /readyz and the overview show them."""
-    streams = dead_letter_streams(store.keys)
-    pipe = store.client.pipeline(transaction=False)
-    for key in streams.values():
-        pipe.xlen(key)
-    return {name: int(n) for name, n in zip(streams, await pipe.execute(), strict=True)}
+    """How many dead letters each stream holds, over all its partitions: /readyz and the
+    overview show them."""
+    return {name: sum([await streams.length(key) for streams, key in _dead_keys(store, name)])
+            for name in DEAD_LETTER_STREAMS}
 
 
-async def dead_letters(store: Store, stream: str, count: int = 100) -> list[dict[str, Any]]:
-    """The newest dead letters of `stream`, newest first, as an admin reads them."""
-    rows = await store.client.xrevrange(stream, count=count)
+async def dead_letters(store: Store, name: str, count: int = 100) -> list[dict[str, Any]]:
+    """The newest dead letters of the `name` stream (DEAD_LETTER_STREAMS) over all its
+    partitions, newest first, as an admin reads them."""
+    rows: list[Entry] = []
+    for streams, key in _dead_keys(store, name):
+        rows += await streams.newest(key, count)
     out = []
     for lid, f in rows:
         try:
@@ -173,22 +153,29 @@ async def dead_letters(store: Store, stream: str, count: int = 100) -> list[dict
             fields = {"raw": f.get("fields")}
         out.append({"id": lid, "entry": f.get("entry"), "reason": f.get("reason"),
                     "tries": int(f.get("tries") or 0), "at": float(f.get("at") or 0), "fields": fields})
-    return out
+    out.sort(key=lambda d: d["at"], reverse=True)
+    return out[:count]
 
 
 class StreamLoop(Loop):
-    """A service that consumes one stream's group in turns: the route worker and the sender.
+    """A service that consumes one partition of a stream's group in turns: the route worker and
+    the sender, one of each per partition in every process.
 
     It owns this process's consumer, with its dead letters, and runs `_turn` until stopped,
-    riding out Redis errors; what a turn does is the subclass's.
+    riding out Redis errors; what a turn does is the subclass's. `self.keys` are the partition's.
     """
 
-    def __init__(self, store: Store, stream: str, group: str, claim_idle_ms: int, dead: DeadLetters) -> None:
+    def __init__(self, store: Store, part: int, stream: str, group: str, claim_idle_ms: int,
+                 dead: DeadLetters) -> None:
         super().__init__()
         self.store = store
-        self.keys = store.keys
-        self.group = GroupConsumer(store, stream, group, claim_idle_ms, dead)
+        self.part = part
+        self.streams = store.streams_of(part)
+        self.keys = self.streams.keys
+        self.group = GroupConsumer(store, stream, group, claim_idle_ms, dead, self.streams)
         self.running = False
+        if store.partitions > 1:
+            self.name = f"{type(self).name} {part}"  # each partition's loop is supervised on its own
 
     async def run(self) -> None:
         await self.group.ensure()

@@ -1,4 +1,5 @@
-"""The route worker: reads the inbound stream in batches and routes each message.
+"""The route worker: reads one partition of the inbound stream in batches and routes each message.
+Every process runs one per partition (`redis.partitions`).
 
 A batch costs three round trips whatever its size: resolve (customer and conversation), then
 transcript appends and route scripts together, then XACK+XDEL. Deciding happens in between, in
@@ -33,6 +34,8 @@ from routing_rules.model import Decision, RuleInput
 log = logging.getLogger("kefu.worker")
 
 APPLIED_TTL_S = 7 * 24 * 3600
+HOLD_S = 5.0
+"""Longest a customer's line waits for their previous one to be routed by another process."""
 MEDIA_TTL_S = 90 * 24 * 3600
 """How long the console may fetch a customer's media through its conversation."""
 
@@ -71,9 +74,9 @@ class RouteWorker(StreamLoop):
 
     def __init__(self, store: Store, transcript: Transcript, rules: DecisionSource, settings: WorkerSettings,
                  bot: BotStage | None = None, burst_window_s: float = 0.0, media: MediaStore | None = None,
-                 fetches: MediaJobs | None = None) -> None:
-        k = store.keys
-        super().__init__(store, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
+                 fetches: MediaJobs | None = None, part: int = 0) -> None:
+        k = store.keys.partition(part)
+        super().__init__(store, part, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
                          DeadLetters(k.inbound_dead_letters, k.inbound_tries, settings.max_tries))
         self.transcript, self.rules, self.settings, self.bot = transcript, rules, settings, bot
         self.media = media
@@ -83,19 +86,33 @@ class RouteWorker(StreamLoop):
         self.routed = 0
         self.outcomes: Counter[tuple[str, str]] = Counter()
         """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
+        self._held: dict[str, tuple[Entry, float]] = {}
+        """Entries read whose sender's previous line is not routed yet (another process has it),
+        by entry id, with when they were first held. They stay pending, and go in a later turn."""
+        self._held_since: dict[str, float] = {}
+        self.hold_s = min(HOLD_S, settings.claim_idle_ms / 4000)
+        """Longest a line waits for its predecessor: less than the claim-idle time, so nobody
+        takes it back meanwhile. A predecessor that long away went with a dead process; its
+        line then comes back by XAUTOCLAIM after this one."""
 
     async def _turn(self) -> None:
         if self.group.claim_due():
             await self._claim()
-        entries = await self.group.read(self.settings.batch_size, self.settings.block_ms)
-        if entries:
-            await self.process(entries)
+        # While lines wait for their predecessors, look again soon rather than block for long.
+        block_ms = min(self.settings.block_ms, 50) if self._held else self.settings.block_ms
+        entries = await self.group.read(self.settings.batch_size, block_ms)
+        held = [entry for entry, _ in self._held.values()]
+        self._held_since = {eid: since for eid, (_, since) in self._held.items()}
+        self._held.clear()
+        if entries or held:
+            await self.process(sorted([*held, *entries], key=lambda e: _sid(e[0])))
 
     async def _claim(self) -> None:
         """Take back entries a dead consumer left pending past the idle limit."""
         start = "0-0"
         for _ in range(100):  # bounded: at most 100 x batch entries per sweep
             start, live = await self.group.claim(self.settings.batch_size, start)
+            live = [e for e in live if e[0] not in self._held]
             if live:
                 log.info("reclaimed %d pending inbound entries", len(live))
                 await self.process(live)
@@ -129,16 +146,55 @@ class RouteWorker(StreamLoop):
                 msgs.append((entry[0], decode_message(entry[1]["m"])))
             except (KeyError, msgspec.DecodeError, msgspec.ValidationError) as exc:
                 await self.group.failed(entry, f"undecodable: {failure(exc)}", hopeless=True)
+        msgs, lines = await self._in_order(msgs, by_id)
         if self.settings.debug_delay_ms:
             for _ in msgs:  # crash drills: widen the window in which a batch is in flight
                 await asyncio.sleep(self.settings.debug_delay_ms / 1000)
         done, failures = await self._route(msgs)
         if done:
             # The routing effects must outlive their master before the entries that caused them go.
-            await self.store.replicated(self.keys.conv_index)
-        await self.group.ack(done)
+            await self.store.replicated(self.store.keys.conv_index)
+        routed: dict[str, int] = {}
+        for eid in done:
+            if eid in lines:
+                ident, n = lines[eid]
+                routed[ident] = max(routed.get(ident, 0), n)
+        await self.group.ack(done, routed=routed, routed_ttl_s=APPLIED_TTL_S)
         for eid, reason in failures:
             await self.group.failed((eid, by_id[eid]), reason)
+
+    async def _in_order(self, msgs: list[tuple[str, Message]], by_id: dict[str, dict[str, str]]
+                        ) -> tuple[list[tuple[str, Message]], dict[str, tuple[str, int]]]:
+        """The lines that may be routed now, in stream order, and each numbered line's (sender
+        identity, number). Line n of a sender goes once line n-1 is routed, by this batch or
+        before; the rest are held for a later turn (up to `hold_s`). Several processes read
+        one partition, so a sender's consecutive lines may be read by different ones; this keeps
+        the conversation in the order the customer wrote it."""
+        lines: dict[str, tuple[str, int]] = {}
+        for eid, m in msgs:
+            number = by_id[eid].get("n")
+            if number:  # entries accepted before lines were numbered go as they come
+                lines[eid] = (f"{m.channel}:{m.account}:{m.sender_ref}", int(number))
+        if not lines:
+            return msgs, lines
+        upto = await self.streams.routed_upto(sorted({ident for ident, _ in lines.values()}))
+        now = time.monotonic()
+        ready = []
+        for eid, m in msgs:
+            if eid not in lines:
+                ready.append((eid, m))
+                continue
+            ident, n = lines[eid]
+            since = self._held_since.get(eid, now)
+            if n <= upto[ident] + 1 or now - since >= self.hold_s:
+                if n > upto[ident] + 1:
+                    log.warning("line %d of %s waited %.1fs for line %d; routing it now", n, ident, now - since,
+                                upto[ident] + 1)
+                upto[ident] = max(upto[ident], n)
+                ready.append((eid, m))
+            else:
+                self._held[eid] = ((eid, by_id[eid]), since)
+        return ready, lines
 
     async def _route(self, msgs: list[tuple[str, Message]]) -> tuple[list[str], list[tuple[str, str]]]:
         """(entries routed or found done before, (entry, reason) for each that failed)."""
@@ -231,15 +287,9 @@ class RouteWorker(StreamLoop):
         """Remember which conversation each customer media id arrived in, before the message is
         routed: the console serves a file only to staff who may see such a conversation, and an
         entry re-read after a crash writes the same member again."""
-        with_media = [m for m in msgs if m.native_media and m.conversation_id]
-        if not with_media:
-            return
-        pipe = self.store.client.pipeline(transaction=False)
-        for m in with_media:
-            key = self.keys.media_convs(m.channel, m.account, str(m.native_media))
-            pipe.sadd(key, str(m.conversation_id))
-            pipe.expire(key, MEDIA_TTL_S)
-        await pipe.execute()
+        sent = [(m.channel, m.account, str(m.native_media), str(m.conversation_id))
+                for m in msgs if m.native_media and m.conversation_id]
+        await self.store.conversations.index_media(sent, MEDIA_TTL_S)
 
     async def _queued(self, cid: str, m: Message) -> None:
         """Tell the bot a new conversation waits for people (its off-hours notice). The routing
@@ -248,6 +298,11 @@ class RouteWorker(StreamLoop):
             await self.bot.queued(cid, m)  # type: ignore[union-attr]
         except Exception:
             log.exception("off-hours notice for %s failed", cid)
+
+
+def _sid(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def decision_record(d: Decision) -> dict[str, Any]:

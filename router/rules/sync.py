@@ -114,7 +114,7 @@ class RuleSync:
                 try:
                     if self._pubsub is None:
                         await self._subscribe()
-                    notice = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    notice = await self._pubsub.next(wait_s=1.0)
                     if notice is not None or time.monotonic() >= next_poll:
                         next_poll = time.monotonic() + self.poll_s
                         await self.refresh()
@@ -129,15 +129,12 @@ class RuleSync:
             await self._unsubscribe()
 
     async def _subscribe(self) -> None:
-        pubsub = self.store.pubsub()
-        await pubsub.subscribe(self.store.keys.rules_channel)
-        self._pubsub = pubsub
+        self._pubsub = await self.store.subscribe(self.store.keys.rules_channel)
 
     async def _unsubscribe(self) -> None:
-        pubsub, self._pubsub = self._pubsub, None
-        if pubsub is not None:
-            with contextlib.suppress(*REDIS_ERRORS, OSError):
-                await pubsub.aclose()
+        sub, self._pubsub = self._pubsub, None
+        if sub is not None:
+            await sub.close()
 
     # -- --watch-rules -----------------------------------------------------------------------
     def _stamp(self) -> tuple[int, int] | None:

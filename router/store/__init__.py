@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import time
@@ -23,6 +24,7 @@ from router.store.archive import ArchiveRecords
 from router.store.bot import BotRecords
 from router.store.calls import Call
 from router.store.calls.routing import AgentSync
+from router.store.calls.streams import Added, AppendOnce
 from router.store.channels import ChannelRecords, Feeds, TelegramRecords, WechatRecords
 from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version
 from router.store.coalesce import Coalescer
@@ -31,6 +33,7 @@ from router.store.csat import Ratings
 from router.store.customers import Customers
 from router.store.keys import Keys, in_namespace
 from router.store.ops import OpsRecords
+from router.store.pubsub import SHARDED_SINCE, Subscription
 from router.store.rules import RuleRecords
 from router.store.scripts import Scripts
 from router.store.streams import Streams
@@ -66,12 +69,18 @@ class Store:
         self.client: Any = make_client(url, cluster, self.options)
         self.version = (0, 0)
         """The server's (major, minor), known after `open`."""
+        self.sharded_pubsub = False
+        """Frames travel on shard channels (Redis >= 7), known after `open` (router/store/pubsub.py)."""
         self.conversations = Conversations(self.client, self.keys)
         self.agents = Agents(self.client, self.keys)
         self.customers = Customers(self.client, self.keys)
         self.ops = OpsRecords(self.client, self.keys)
         self.ratings = Ratings(self.client, self.keys)
-        self.streams = Streams(self.client, self.keys)
+        self.partitions = self.options.partitions
+        """How many partitions the inbound and outbound streams have (Keys.partition)."""
+        self._streams = [Streams(self.client, self.keys.partition(p)) for p in range(self.partitions)]
+        self.streams = self._streams[0]
+        """Partition 0's streams, and the archive queue's consumer group."""
         self.transcripts = Transcripts(self.client, self.keys)
         self.batched = Coalescer(self.run_many)
         """`await store.batched.run(call)`: like `run`, in one pipeline with the calls made at the same moment."""
@@ -82,7 +91,20 @@ class Store:
         self.feeds = Feeds(self.client, self.keys)
         self.wechat = WechatRecords(self.client, self.keys)
         self.telegram = TelegramRecords(self.client, self.keys)
-        self.archive = ArchiveRecords(self.client, self.keys)
+        self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
+
+    def streams_of(self, part: int) -> Streams:
+        """The streams of one partition (0 <= part < partitions)."""
+        return self._streams[part]
+
+    def inbound_partition(self, ident: str) -> int:
+        """Where a customer identity's ('channel:account:user') messages go: all of one
+        conversation's lines in one partition, in the order they were accepted."""
+        return Keys.partition_of(ident, self.partitions)
+
+    def outbound_partition(self, cid: str) -> int:
+        """Where a conversation's replies go: one partition, so they are sent in order."""
+        return Keys.partition_of(cid, self.partitions)
 
     async def open(self) -> None:
         try:
@@ -90,9 +112,31 @@ class Store:
             info = await server_info(self.client, self.cluster)
             check_server(self.url, info, self.cluster)
             self.version = server_version(info)
+            self.sharded_pubsub = self.version >= SHARDED_SINCE
             await self.scripts.load(self.client)
         except REDIS_ERRORS as exc:
             raise StoreError(f"cannot reach Redis at {self.url}: {exc}") from exc
+
+    async def settle_partitions(self) -> None:
+        """Record `partitions` as the streams' count, or refuse in one line: with another count
+        than the one they were written with, a conversation's waiting entries would be read out
+        of order, or by nobody."""
+        key = self.keys.stream_partitions
+        recorded = await self.client.get(key)
+        old = int(recorded) if recorded else 1  # never recorded: the one stream there always was
+        if old == self.partitions:
+            return
+        waiting = 0
+        for p in range(old):
+            part = Streams(self.client, self.keys.partition(p))
+            for stream in (part.keys.inbound, part.keys.outbound):
+                state = await part.group_state(stream)
+                waiting += state.pending + state.lag
+        if waiting:
+            raise StoreError(f"redis.partitions is {self.partitions} but the streams still hold {waiting} "
+                             f"entries written with {old}: run with redis.partitions: {old} until they are "
+                             "drained (docs/operations.md, \"Partitions\")")
+        await self.client.set(key, self.partitions)
 
     async def close(self) -> None:
         for node in self._node_clients.values():
@@ -170,13 +214,34 @@ class Store:
         scripts directly. The product uses `run` (tests/router/test_store_door.py checks)."""
         return await self.scripts.call(self.client, name, keys or [self.keys.conv_index], args)
 
-    def pubsub(self, ignore_subscribe_messages: bool = False) -> Any:
-        """A subscription on a connection of its own (redis-py's PubSub)."""
-        return self.client.pubsub(ignore_subscribe_messages=ignore_subscribe_messages)
+    async def subscribe(self, *channels: str) -> Subscription:
+        """A subscription to `channels` on a connection of its own: shard channels on Redis >= 7."""
+        sub = Subscription(self.client, channels, self.sharded_pubsub, self.cluster)
+        try:
+            await sub.open()
+        except BaseException:
+            await sub.close()
+            raise
+        return sub
 
     async def publish(self, channel: str, message: str) -> None:
         """A frame to whichever process holds its socket (the agent or customer channel)."""
-        await self.client.publish(channel, message)
+        if self.sharded_pubsub:
+            await self.client.spublish(channel, message)
+        else:
+            await self.client.publish(channel, message)
+
+    async def append_published(self, call: AppendOnce) -> Added:
+        """Append once and publish the entry on `call.channel`. On shard channels the stream and
+        the channel are in different slots, so the publish follows the script, and is repeated
+        for an entry already there: a retry after a crash between the two still reaches open
+        pages, and pages drop an entry id they already have."""
+        if not (self.sharded_pubsub and call.channel):
+            return await self.run(call)
+        added = await self.run(dataclasses.replace(call, channel=""))
+        payload = call.payload.decode() if isinstance(call.payload, bytes) else call.payload
+        await self.publish(call.channel, f"{call.address}\n{added.id}\n{payload}")
+        return added
 
     async def shared_secret(self, key: str) -> bytes:
         """A random secret every process sharing this Redis agrees on; the first one sets it."""
@@ -258,7 +323,7 @@ class Store:
             # On the agent channel, as an unstored frame ('-'): the process holding the agent's
             # sockets already listens there. A lost notice is caught by the socket's own re-check.
             notice = json.dumps({"type": "session_ended", "session": sid})
-            await self.client.publish(self.keys.agent_channel, f"{agent}\n-\n{notice}")
+            await self.publish(self.keys.agent_channel, f"{agent}\n-\n{notice}")
 
     async def assigned_view(self, cid: str, customer_hint: str = "", limit: int = 500) -> AssignedView:
         """What an `assigned` frame shows, in one round trip (router/store/views.py)."""

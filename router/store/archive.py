@@ -12,9 +12,11 @@ from router.store.keys import ARCHIVE_GROUP, Keys
 
 
 class ArchiveRecords:
-    def __init__(self, client: Any, keys: Keys) -> None:
+    def __init__(self, client: Any, keys: Keys, partitions: int = 1) -> None:
         self._r = client
         self._k = keys
+        self._partitions = partitions
+        """Of the inbound and outbound streams: where the messages' marks are (Keys.partition)."""
 
     async def conversation(self, cid: str) -> tuple[dict[str, str], list[str], list[str], dict[str, str],
                                                     str | None]:
@@ -69,6 +71,17 @@ class ArchiveRecords:
         rows = await pipe.execute() if ids else []
         return int(cursor), [(cid, *row) for cid, row in zip(ids, rows, strict=True)]
 
+    async def unarchived_since(self, since: float, limit: int) -> list[str]:
+        """Conversations updated at or after `since` whose latest state the archive lacks: open
+        ones, and closed ones not yet written (or reopened since). At most `limit`, newest first."""
+        ids: list[str] = await self._r.zrevrangebyscore(self._k.conv_index, "+inf", since, start=0, num=limit)
+        pipe = self._r.pipeline(transaction=False)
+        for cid in ids:
+            pipe.hmget(self._k.conv(cid), "state", "archive_v", "archived_v")
+        rows = await pipe.execute() if ids else []
+        return [cid for cid, (state, version, archived) in zip(ids, rows, strict=True)
+                if state is not None and (state != "closed" or archived != (version or "1"))]
+
     async def total(self) -> int:
         return int(await self._r.zcard(self._k.conv_index))
 
@@ -91,12 +104,14 @@ class ArchiveRecords:
         entries = await self._r.xrange(k.transcript(cid))
         msgs = [decode_message(f["m"]) for _, f in entries]
         pipe = self._r.pipeline(transaction=False)
+        out = k.partition(Keys.partition_of(cid, self._partitions))  # where its replies' marks are
         for m in msgs:
             if m.direction is Direction.IN:
-                pipe.delete(k.inbound_seen(m.dedupe_key()))
+                part = Keys.partition_of(f"{m.channel}:{m.account}:{m.sender_ref}", self._partitions)
+                pipe.delete(k.partition(part).inbound_seen(m.dedupe_key()))
                 pipe.delete(k.applied(m.id))
             else:
-                pipe.delete(k.outbound_sent(m.id))
+                pipe.delete(out.outbound_sent(m.id))
         if info.get("channel") == WEBCHAT and info.get("chat"):
             # The visitor's feed keeps later conversations' frames: trim only up to this close.
             cut = int(float(info.get("closed_at") or 0) * 1000) + 1
@@ -104,7 +119,7 @@ class ArchiveRecords:
             if msgs:
                 pipe.hdel(k.feed_ids(info["chat"]), *[m.id for m in msgs])
         for key in (k.transcript(cid), k.transcript_ids(cid), k.delivery(cid), k.attachments(cid),
-                    k.outbound_seq(cid), k.outbound_done(cid)):
+                    out.outbound_seq(cid), out.outbound_done(cid)):
             pipe.delete(key)
         pipe.hdel(k.archive_purging, cid)
         await pipe.execute()

@@ -27,8 +27,8 @@ class BotRecords:
         ids: list[str] = await self._r.zrangebyscore(self._k.bot_idle, "-inf", before, start=0, num=count)
         return ids
 
-    async def count(self, field: str) -> None:
-        await self._r.hincrby(self._k.bot_stats, field, 1)
+    async def count(self, field: str, n: int = 1) -> None:
+        await self._r.hincrby(self._k.bot_stats, field, n)
 
     async def stats(self) -> dict[str, int]:
         raw: dict[str, str] = await self._r.hgetall(self._k.bot_stats)

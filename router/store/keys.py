@@ -11,6 +11,10 @@ on the slots their names hash to, not all on one shard (`{rt:shopA}` and `{rt:sh
 - ``{in:NS}``  the inbound stream and its idempotency keys (one script: dedupe + XADD).
 - ``{out:NS}`` the outbound stream (outbox), its dead letters, reply idempotency and
   per-conversation send order.
+- ``{in:NS:P}``, ``{out:NS:P}`` the same for partition P >= 1 when `redis.partitions` is N > 1
+  (`Keys.partition(P)`; partition 0 keeps the names above). A conversation's messages always go
+  to one partition (`partition_of`), so its order holds; each partition is its own slot and
+  consumer group, so on a Cluster the streams spread over the masters.
 - ``{t:NS:<conversation>}`` one conversation's transcript: the bulk data, spread across slots.
 - ``{f:NS:<customer>}`` one web chat customer's feed: what the chat page replays after `last_seen`.
 - ``{wx:NS:<account>}`` one WeChat account's access token, its refresh lock and reply quotas.
@@ -33,7 +37,8 @@ to these names (router/store/migrate.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 
 INBOUND_GROUP = "routers"
 """Consumer group of the route workers on the inbound stream."""
@@ -62,6 +67,26 @@ class Keys:
     """Key names under one namespace, so several shops can share a Redis."""
 
     ns: str = "kefu"
+    part: int = 0
+    """Which partition of the inbound and outbound streams the {in} and {out} keys name."""
+
+    def partition(self, part: int) -> Keys:
+        """These keys with {in} and {out} keys of partition `part` (0: the unpartitioned names)."""
+        return self if part == self.part else replace(self, part=part)
+
+    @staticmethod
+    def partition_of(ref: str, partitions: int) -> int:
+        """The partition of a conversation's (or a customer identity's) stream entries: a hash
+        every process computes alike (CRC-32, not Python's salted hash), so its order holds."""
+        return zlib.crc32(ref.encode()) % partitions if partitions > 1 else 0
+
+    @property
+    def _in(self) -> str:
+        return f"{{in:{self.ns}}}" if self.part == 0 else f"{{in:{self.ns}:{self.part}}}"
+
+    @property
+    def _out(self) -> str:
+        return f"{{out:{self.ns}}}" if self.part == 0 else f"{{out:{self.ns}:{self.part}}}"
 
     # -- routing domain {rt} ------------------------------------------------------------------
     @property
@@ -317,61 +342,78 @@ class Keys:
     @property
     def inbound(self) -> str:
         """Stream: every accepted customer message, consumed by the route workers."""
-        return f"{{in:{self.ns}}}:stream"
+        return f"{self._in}:stream"
 
     def inbound_seen(self, dedupe_key: str) -> str:
         """String: (channel, account, native id) -> our message id, so retries are accepted once."""
-        return f"{{in:{self.ns}}}:seen:{dedupe_key}"
+        return f"{self._in}:seen:{dedupe_key}"
+
+    def inbound_line(self, ident: str) -> str:
+        """Counter: lines accepted from one customer identity ('channel:account:user'); ingest
+        numbers each entry with it, so the route workers route a conversation's lines in order
+        whichever process reads which."""
+        return f"{self._in}:n:{ident}"
+
+    def inbound_routed(self, ident: str) -> str:
+        """String: the number of the identity's last line routed; line n waits for n-1."""
+        return f"{self._in}:routed:{ident}"
 
     @property
     def inbound_tries(self) -> str:
         """Hash: inbound entry id -> failed tries, so a poison entry is retried a bounded number
         of times whichever process takes it back."""
-        return f"{{in:{self.ns}}}:tries"
+        return f"{self._in}:tries"
 
     @property
     def inbound_dead_letters(self) -> str:
         """Stream: inbound entries that could not be parsed or routed, with the reason; in {in},
         so moving one there and acking it is one transaction."""
-        return f"{{in:{self.ns}}}:dead-letters"
+        return f"{self._in}:dead-letters"
+
+    @property
+    def stream_partitions(self) -> str:
+        """String: how many partitions the streams were last consumed as (`redis.partitions`); a
+        process with another count refuses to start while entries wait in the old ones. Absent
+        until the count first differs from 1."""
+        return f"{{in:{self.ns}}}:partitions"
 
     # -- outbound {out} -----------------------------------------------------------------------
     @property
     def outbound(self) -> str:
         """Stream: the outbox of replies, consumed by the senders."""
-        return f"{{out:{self.ns}}}:stream"
+        return f"{self._out}:stream"
 
     @property
     def dead(self) -> str:
         """Stream: replies that ran out of attempts, for a person to look at."""
-        return f"{{out:{self.ns}}}:dead"
+        return f"{self._out}:dead"
 
     @property
     def outbound_tries(self) -> str:
         """Hash: outbound entry id -> failed tries (a send that raised, not a channel refusal)."""
-        return f"{{out:{self.ns}}}:tries"
+        return f"{self._out}:tries"
 
     @property
     def outbound_dead_letters(self) -> str:
         """Stream: outbound entries that could not be parsed or handled, with the reason. Replies a
         channel refused go to `dead`: those were handled, and the agent saw them fail."""
-        return f"{{out:{self.ns}}}:dead-letters"
+        return f"{self._out}:dead-letters"
 
     def outbound_seen(self, author: str, client_msg_id: str) -> str:
         """String: an author's client_msg_id -> message id, so a resent reply is accepted once."""
-        return f"{{out:{self.ns}}}:seen:{author}:{client_msg_id}"
+        return f"{self._out}:seen:{author}:{client_msg_id}"
 
     def outbound_seq(self, cid: str) -> str:
         """Counter: order number of the next reply in a conversation."""
-        return f"{{out:{self.ns}}}:seq:{cid}"
+        return f"{self._out}:seq:{cid}"
 
     def outbound_done(self, cid: str) -> str:
         """String: highest reply order number finished (sent or dead) in a conversation."""
-        return f"{{out:{self.ns}}}:done:{cid}"
+        return f"{self._out}:done:{cid}"
 
     def outbound_sent(self, mid: str) -> str:
         """String: the channel took this reply; a re-read outbox entry is not sent again."""
-        return f"{{out:{self.ns}}}:sent:{mid}"
+        return f"{self._out}:sent:{mid}"
 
     # -- transcript {t:cid} -------------------------------------------------------------------
     def transcript(self, cid: str) -> str:
@@ -433,7 +475,7 @@ class Keys:
     def reply_parts(self, reply_id: str) -> str:
         """String: how many parts of a split reply the channel took, so an outbox retry of the
         reply does not send those parts again (adapters.base.Adapter.send)."""
-        return f"{{out:{self.ns}}}:parts:{reply_id}"
+        return f"{self._out}:parts:{reply_id}"
 
     def channel_state(self, channel: str, account: str, *parts: str) -> str:
         """Any key a channel keeps for itself (tokens, windows, migrations), under one tag per
@@ -519,18 +561,20 @@ class Keys:
         start, end = key.find("{"), key.find("}")
         return f"{key[start:end + 1]}:barrier"
 
-    # -- pub/sub channels (not keys; cluster broadcasts them) ---------------------------------
+    # -- pub/sub channels: tagged like the keys of the scripts that publish on them -------------
+    # On Redis >= 7 they are shard channels, served by the node that owns their slot
+    # (router/store/pubsub.py); before 7, classic channels of the same names.
     @property
     def agent_channel(self) -> str:
         """Pub/sub: agent events, for whichever process holds the agent's WebSocket."""
-        return f"{self.ns}:events:agent"
+        return f"{self.rt}events:agent"
 
     @property
     def customer_channel(self) -> str:
         """Pub/sub: customer events, addressed 'channel:chat' (feed entries, queue position)."""
-        return f"{self.ns}:events:customer"
+        return f"{self.rt}events:customer"
 
     @property
     def rules_channel(self) -> str:
         """Pub/sub: a new rule version was activated; each process loads it (and also polls)."""
-        return f"{self.ns}:events:rules"
+        return f"{self.rules_prefix}events"

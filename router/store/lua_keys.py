@@ -14,8 +14,9 @@ import re
 
 from router.store.keys import Keys
 
-# Prefixes, not keys: a script that used them would be spelling a key by hand again.
-_NOT_KEYS = frozenset({"ns", "rt", "rules_prefix"})
+# Prefixes, not keys: a script that used them would be spelling a key by hand again; and the
+# partition switch, since scripts get a partition's stream keys in KEYS.
+_NOT_KEYS = frozenset({"ns", "rt", "rules_prefix", "part", "partition", "partition_of"})
 _MARK = "\x00"
 
 
@@ -57,6 +58,9 @@ def lua_name(name: str, params: list[str]) -> str:
 def render(keys: Keys) -> str:
     """One `local` per key, in name order (none uses another)."""
     lines = ["-- Key names, rendered from router/store/keys.py by router/store/lua_keys.py."]
+    # Frames go on shard channels where the server has them (>= 7: REDIS_VERSION_NUM is new in 7.0),
+    # as router/store/pubsub.py subscribes; the channels are tagged like the keys published beside.
+    lines.append("local PUBLISH = (redis.REDIS_VERSION_NUM or 0) >= 0x070000 and 'SPUBLISH' or 'PUBLISH'")
     for name, params in names(keys).items():
         if params:
             template = getattr(keys, name)(*(f"{_MARK}{p}{_MARK}" for p in params))

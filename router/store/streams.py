@@ -1,8 +1,17 @@
 """The inbound and outbound streams as consumer groups see them, and the outbox's bookkeeping:
-per-conversation send order, sent marks and dead letters ({in} and {out} slots)."""
+per-conversation send order, sent marks and dead letters ({in} and {out} slots).
+
+One `Streams` speaks for one partition: its keys are `Keys.partition(P)`, so every key a
+transaction of it touches (the stream, its tries, its dead letters, a conversation's send order)
+is in that partition's slot. The archive queue ({rt}) is consumed through the same calls.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import ResponseError
@@ -12,11 +21,32 @@ from router.store.keys import Keys
 Entry = tuple[str, dict[str, str]]
 """A stream entry: its id and its fields."""
 
+DEAD_LETTERS_MAXLEN = 10_000
+"""Dead letters kept per stream; they are for a person to read, not an archive."""
+
+Finished = tuple[str, int]
+"""(conversation id, reply number): that conversation's reply is finished (sent or dead), so its
+next one may go. Written in the same round trip that acks the reply's entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupState:
+    """What a stream's consumer group has not finished, as /metrics shows it."""
+
+    pending: int
+    """Read by a consumer, not yet acked."""
+    lag: int
+    """Not yet read by any consumer."""
+
 
 class Streams:
     def __init__(self, client: Any, keys: Keys) -> None:
         self._r = client
         self._k = keys
+
+    @property
+    def keys(self) -> Keys:
+        return self._k
 
     async def ensure_group(self, stream: str, group: str) -> None:
         """Create the consumer group (and the stream) unless it exists."""
@@ -42,15 +72,73 @@ class Streams:
         """Reset the idle clock of entries this consumer still works on, so nobody claims them."""
         await self._r.xclaim(stream, group, consumer, min_idle_time=0, message_ids=ids, justid=True)
 
-    async def done(self, stream: str, group: str, ids: list[str], *, finished: tuple[str, int] | None = None) -> None:
-        """Ack and delete entries whose effect is in Redis; with `finished` (conversation id,
-        reply number), also record that conversation's reply as finished, in the same round trip."""
+    async def done(self, stream: str, group: str, ids: Sequence[str], *, tries: str | None = None,
+                   finished: Finished | None = None, routed: Mapping[str, int] | None = None,
+                   routed_ttl_s: int = 0) -> None:
+        """Ack and delete entries whose effect is in Redis, and forget their failed `tries`; with
+        `finished`, also record that conversation's reply as finished, and with `routed`, each
+        sender identity's last routed line number, in the same round trip."""
         pipe = self._r.pipeline(transaction=False)
         if finished is not None:
             pipe.set(self._k.outbound_done(finished[0]), finished[1])
+        for ident, n in (routed or {}).items():
+            pipe.set(self._k.inbound_routed(ident), n, ex=routed_ttl_s or None)
         pipe.xack(stream, group, *ids)
         pipe.xdel(stream, *ids)
+        if tries is not None:
+            pipe.hdel(tries, *ids)
         await pipe.execute()
+
+    async def routed_upto(self, idents: Sequence[str]) -> dict[str, int]:
+        """Each sender identity's last routed line number (0: none yet)."""
+        if not idents:
+            return {}
+        pipe = self._r.pipeline(transaction=False)
+        for ident in idents:
+            pipe.get(self._k.inbound_routed(ident))
+        return {ident: int(v or 0) for ident, v in zip(idents, await pipe.execute(), strict=True)}
+
+    async def count_try(self, tries: str, eid: str) -> int:
+        """One more failed try of an entry; how many it has had."""
+        return int(await self._r.hincrby(tries, eid, 1))
+
+    async def move_to_dead_letters(self, stream: str, group: str, dead: str, tries: str, entry: Entry,
+                                   record: dict[str, Any], finished: Finished | None = None) -> None:
+        """Move an entry to the stream's dead letters with `record` (reason, tries, ...), acking
+        and deleting it in the same transaction: it is in one place or the other, never both."""
+        eid, fields = entry
+        pipe = self._r.pipeline(transaction=True)
+        pipe.xadd(dead, {"entry": eid, "fields": json.dumps(fields, ensure_ascii=False), "at": time.time(),
+                         **record}, maxlen=DEAD_LETTERS_MAXLEN, approximate=True)
+        pipe.xack(stream, group, eid)
+        pipe.xdel(stream, eid)
+        pipe.hdel(tries, eid)
+        if finished is not None:
+            pipe.set(self._k.outbound_done(finished[0]), finished[1])
+        await pipe.execute()
+
+    async def group_state(self, stream: str) -> GroupState:
+        """Pending and lag of the stream's consumer group. Redis 7 reports the lag; on 6.2 acked
+        entries are deleted, so what is left beyond the pending ones is the lag."""
+        try:
+            groups = await self._r.xinfo_groups(stream)
+        except ResponseError as exc:
+            if "no such key" not in str(exc).lower():
+                raise
+            return GroupState(0, 0)
+        if not groups:
+            return GroupState(0, int(await self._r.xlen(stream)))
+        pending = int(groups[0].get("pending") or 0)
+        lag = groups[0].get("lag")
+        if lag is None:
+            lag = max(int(await self._r.xlen(stream)) - pending, 0)
+        return GroupState(pending, int(lag))
+
+    async def length(self, stream: str) -> int:
+        return int(await self._r.xlen(stream))
+
+    async def newest(self, stream: str, count: int) -> list[Entry]:
+        return [(eid, fields) for eid, fields in await self._r.xrevrange(stream, count=count)]
 
     async def replies_finished(self, cid: str) -> int:
         """The highest reply number finished (sent or dead) in a conversation."""
@@ -61,21 +149,6 @@ class Streams:
 
     async def mark_sent(self, mid: str, ttl_s: int) -> None:
         await self._r.set(self._k.outbound_sent(mid), "1", ex=ttl_s)
-
-    async def length(self, stream: str) -> int:
-        return int(await self._r.xlen(stream))
-
-    async def backlog(self, stream: str) -> tuple[int, int]:
-        """(pending, lag) of the stream's one consumer group. Redis 7 reports the lag; on 6.2
-        acked entries are deleted, so what is left beyond the pending ones is the lag."""
-        groups = await self._r.xinfo_groups(stream)
-        if not groups:
-            return 0, await self.length(stream)
-        pending = int(groups[0].get("pending") or 0)
-        lag = groups[0].get("lag")
-        if lag is None:
-            return pending, max(await self.length(stream) - pending, 0)
-        return pending, int(lag)
 
     async def dead_letter(self, fields: dict[str, Any], maxlen: int) -> None:
         await self._r.xadd(self._k.dead, fields, maxlen=maxlen, approximate=True)

@@ -246,18 +246,20 @@ def _range(request: web.Request) -> tuple[float, float]:
 @routes.get("/api/v1/reports/summary")
 async def report_summary(request: web.Request) -> web.Response:
     """Volumes, first response and resolution (p50, p90), SLA breaches, deflection and CSAT of
-    the archived conversations created in [from, to), with a breakdown per pool, agent, channel
-    and hour. Supervisors and admins."""
+    the conversations created in [from, to): the archived ones, and from Redis those the archive
+    does not hold yet (`live` counts them), with a breakdown per pool, agent, channel and hour.
+    Supervisors and admins."""
     principal(request, Role.SUPERVISOR)
     rt = request.app[RUNTIME]
     since, until = _range(request)
     q = request.query
     if not rt.archive.ready.is_set():
         raise ProtocolError("archive_unavailable", "the archive is starting; try again", 503)
+    live = await reports.live_rows(rt.store, since, until)
     try:
         async with rt.archive.engine.connect() as conn:
             body = await reports.summary(conn, since, until, q.get("pool") or None, q.get("agent") or None,
-                                         q.get("channel") or None)
+                                         q.get("channel") or None, live=live)
     except DB_ERRORS:
         raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
     return web.json_response({"from": since, "to": until, **body})

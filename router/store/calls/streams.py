@@ -27,9 +27,14 @@ class Ingest(Call[Added]):
     mid: str
     payload: bytes
     ttl_s: int
+    ident: str
+    """The sender's identity 'channel:account:user': its lines are numbered in order."""
+    part: int = 0
+    """The inbound partition (Store.inbound_partition): its stream and its idempotency keys."""
 
     def keys(self, k: Keys) -> list[str]:
-        return [k.inbound_seen(self.dedupe_key), k.inbound]
+        k = k.partition(self.part)
+        return [k.inbound_seen(self.dedupe_key), k.inbound, k.inbound_line(self.ident)]
 
     def argv(self) -> list[Any]:
         return [self.mid, self.payload, self.ttl_s]
@@ -49,8 +54,11 @@ class OutboxEnqueue(Call[Added]):
     mid: str
     payload: bytes
     ttl_s: int
+    part: int = 0
+    """The conversation's outbound partition (Store.outbound_partition)."""
 
     def keys(self, k: Keys) -> list[str]:
+        k = k.partition(self.part)
         return [k.outbound_seen(self.author, self.client_msg_id), k.outbound, k.outbound_seq(self.cid)]
 
     def argv(self) -> list[Any]:

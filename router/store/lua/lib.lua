@@ -22,14 +22,14 @@ end
 -- Frames for an agent go to a capped stream (replay) and to pub/sub (live), together.
 local function emit(aid, frame)
   local id = redis.call('XADD', key_agent_events(aid), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'f', frame)
-  redis.call('PUBLISH', KEY_AGENT_CHANNEL, aid .. '\n' .. id .. '\n' .. frame)
+  redis.call(PUBLISH, KEY_AGENT_CHANNEL, aid .. '\n' .. id .. '\n' .. frame)
   return id
 end
 -- Customer frames that are not stored (queue position, assignment notices), addressed to the
 -- conversation's reply address 'channel:chat', which is what a customer's socket knows.
 local function emit_customer(cid, frame)
   local f = redis.call('HMGET', key_conv(cid), 'channel', 'chat')
-  if f[1] and f[2] then redis.call('PUBLISH', KEY_CUSTOMER_CHANNEL, f[1] .. ':' .. f[2] .. '\n-\n' .. frame) end
+  if f[1] and f[2] then redis.call(PUBLISH, KEY_CUSTOMER_CHANNEL, f[1] .. ':' .. f[2] .. '\n-\n' .. frame) end
 end
 
 -- Agent choice, queue order and the decision record: router/store/lua/policy.lua, rendered here.

@@ -12,5 +12,5 @@ redis.call('HSET', key_rules_version(vid), 'version', vid, 'source', ARGV[2], 'a
   'at', ARGV[4], 'diff', ARGV[5], 'summary', ARGV[6], 'hash', ARGV[7], 'previous', cur)
 redis.call('ZADD', KEYS[3], n, vid)
 redis.call('SET', KEYS[1], vid)
-redis.call('PUBLISH', KEY_RULES_CHANNEL, vid)
+redis.call(PUBLISH, KEY_RULES_CHANNEL, vid)
 return {'ok', vid}

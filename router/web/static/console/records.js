@@ -4,6 +4,7 @@
 import { $, api, clock, el, marked } from "./dom.js";
 import { t, tf } from "./i18n.js";
 import { customerName, isSupervisor, state } from "./state.js";
+import { takeOverButton } from "./supervisor.js";
 import { messageItem } from "./view.js";
 
 const PAGE = 50;
@@ -173,6 +174,16 @@ export async function openRecord(id, preloaded = null) {
   renderRecord(conv, messages || [], customer);
 }
 
+const TAKE_WAIT_MS = 10000;
+
+// After a take-over, the inbox shows the conversation once its `assigned` frame has come.
+function whenMine(id) {
+  const until = Date.now() + TAKE_WAIT_MS;
+  const timer = setInterval(() => {
+    if (state.convs.has(id)) { clearInterval(timer); openInInbox(id); } else if (Date.now() > until) clearInterval(timer);
+  }, 200);
+}
+
 function renderRecord(conv, messages, customer) {
   const title = $("rec-title");
   const name = customer?.name || conv.customer_name || customerName(conv, t("visitor"));
@@ -184,8 +195,15 @@ function renderRecord(conv, messages, customer) {
   st.className = `readonly ${closed ? "closed" : "open"}`;
   st.textContent = closed ? t("st_closed_ro") + (conv.resolution ? ` · ${t(`res_${conv.resolution}`)}` : "")
     : conv.agent ? tf("st_open_ro", { agent: conv.agent }) : t("st_waiting_ro");
-  // Mine and still open: the inbox is where it can be answered.
+  // Mine and still open: the inbox is where it can be answered. Someone else's and open: a
+  // supervisor may take it over, and it then opens in their inbox once assigned.
   $("rec-to-inbox").hidden = closed || !state.convs.has(conv.id);
+  $("rec-take")?.remove();
+  if (!closed && conv.agent && conv.agent !== state.me?.id && isSupervisor()) {
+    const take = takeOverButton(conv.id, () => whenMine(conv.id));
+    take.id = "rec-take";
+    $("rec-to-inbox").after(take);
+  }
   const log = $("rec-messages");
   log.replaceChildren(...messages.map((m) => messageItem(m)));
   log.scrollTop = 0;

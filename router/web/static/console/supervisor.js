@@ -37,11 +37,13 @@ function loadBar(load, cap) {
   return span;
 }
 
-function takeOverButton(cid) {
+// `then` runs after the transfer is sent (the records reader opens the chat in the inbox).
+export function takeOverButton(cid, then = () => {}) {
   const b = el("button", "small", t("take_over"), { type: "button" });
   b.addEventListener("click", () => {
     if (send({ type: "transfer", conversation_id: cid, to_agent: state.me.id, note: "supervisor took over" })) {
       toast(t("taken"));
+      then();
     }
   });
   return b;
