@@ -192,7 +192,8 @@ class Adapter(abc.ABC):
         return ()
 
     def console_routes(self) -> Sequence[web.RouteDef]:
-        """Endpoints the agent console calls for this channel (media by file id, a reply quota).
+        """Endpoints the agent console calls for this channel (a reply quota; files are read
+        through the media store's GET /api/v1/media/{id}).
         router/web mounts them behind agent sign-in, so handlers here do no authentication; what
         the caller may see, each handler asks `console_access(request)` before it answers."""
         return ()
@@ -338,10 +339,6 @@ def adapter_class(channel: str) -> type[Adapter] | None:
 
 class ConsoleAccess(Protocol):
     """What the signed-in caller of a console route may see; router/web/access.py answers."""
-
-    async def media(self, channel: Channel, account: str, media: str) -> bool:
-        """Whether a conversation the caller may see holds this media id."""
-        ...
 
     async def user(self, channel: Channel, account: str, user: str) -> bool:
         """Whether the caller may see a conversation with this channel user (openid, chat id)."""
