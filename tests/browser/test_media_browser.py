@@ -4,9 +4,11 @@ sees its thumbnail, opens the lightbox and zooms, and replies with an image the 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from helpers import images
 from helpers.app import basic_settings, running
+from helpers.bot_app import bot_settings
 from helpers.shots import screenshot_path
 from PIL import Image
 from playwright.async_api import Browser, Locator, expect
@@ -85,3 +87,29 @@ async def test_a_photo_from_the_phone_to_the_console_and_an_image_back(redis_url
         await phone.close()
         await desk.close()
         assert len(await rt.media._list("refs/")) == 2
+
+
+async def test_the_bots_photo_handoff_pins_the_photo_above_the_thread(redis_url: str, browser: Browser,
+                                                                      tmp_path: Path) -> None:
+    """A photo alone goes from the bot to a person (reason `media`); the console keeps it in view."""
+    async with running(bot_settings(tmp_path, cap=5), redis_url) as (_rt, base):
+        phone = await browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 780}, is_mobile=True,
+                                          has_touch=True)
+        desk = await browser.new_context(locale="en-US", viewport={"width": 1200, "height": 760})
+        chat = await phone.new_page()
+        console = await desk.new_page()
+        await console.goto(f"{base}/console")
+        await console.get_by_label("Agent token").fill("alice-token-1234")
+        await console.get_by_role("button", name="Sign in").click()
+        await expect(console.locator("#conn")).to_have_text("online")
+        await chat.goto(f"{base}/chat")
+        await expect(chat.locator("#conn")).to_have_text("已连接")
+        await chat.locator("#file").set_input_files(
+            files=[{"name": "seam.jpg", "mimeType": "image/jpeg", "buffer": images.product_photo(800, 600)}])
+        await console.locator(".conv").first.click()
+        pinned = console.locator("#pinned")
+        await expect(pinned).to_be_visible(timeout=20_000)
+        await loaded(pinned.locator("img"))
+        await expect(pinned).to_contain_text("The bot handed over this photo")
+        await phone.close()
+        await desk.close()
