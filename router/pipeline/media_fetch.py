@@ -120,9 +120,9 @@ class MediaFetcher:
             log.info("media %s: try %d failed, again in %.0f s: %s", job["mid"], tries, wait, reason)
             await self.store.timers.schedule(tid, time.time() + wait, job)
             return
+        self.fetched += 1  # counted before the frame goes, so whoever sees the frame sees the count
         await self._record(job, {"media": msgspec.to_builtins(ref)}, {"media": ref.public()})
         await self.store.timers.cancel(tid)
-        self.fetched += 1
 
     async def fetch(self, job: dict[str, Any]) -> MediaRef:
         """Download the file and keep it; the ref the message carries (for AMR, the MP3 copy)."""
@@ -149,9 +149,9 @@ class MediaFetcher:
 
     async def _give_up(self, tid: str, job: dict[str, Any], reason: str) -> None:
         log.warning("media %s in %s: not fetched: %s", job["mid"], job["cid"], reason)
+        self.failed += 1
         await self._record(job, failure_record(reason), {"media_error": reason})
         await self.store.timers.cancel(tid)
-        self.failed += 1
 
     async def _record(self, job: dict[str, Any], record: dict[str, Any], frame_part: dict[str, Any]) -> None:
         """The attachment beside the transcript, then a frame to the conversation's agent (the

@@ -60,6 +60,13 @@ class MediaJobs(Protocol):
     async def schedule(self, msgs: Sequence[Message]) -> None: ...
 
 
+class RatingReplies(Protocol):
+    """The seam CSAT on WeChat and Telegram plugs into (router/ops/csat.py): a customer's bare
+    1-5 after the rating prompt is their rating, recorded there and not routed."""
+
+    async def answer(self, m: Message) -> bool: ...
+
+
 class DecisionSource(Protocol):
     """Hands out the current decider; swapping it is how a new rule version goes live."""
 
@@ -72,12 +79,14 @@ class RouteWorker(StreamLoop):
 
     def __init__(self, store: Store, transcript: Transcript, rules: DecisionSource, settings: WorkerSettings,
                  bot: BotStage | None = None, burst_window_s: float = 0.0, media: MediaStore | None = None,
-                 fetches: MediaJobs | None = None, part: int = 0) -> None:
+                 fetches: MediaJobs | None = None, part: int = 0,
+                 ratings: RatingReplies | None = None) -> None:
         k = store.keys.partition(part)
         super().__init__(store, part, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
                          DeadLetters(k.inbound_dead_letters, k.inbound_tries, settings.max_tries))
         self.transcript, self.rules, self.settings, self.bot = transcript, rules, settings, bot
         self.media = media
+        self.ratings = ratings
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
         self.fetches = fetches
@@ -148,7 +157,17 @@ class RouteWorker(StreamLoop):
         if self.settings.debug_delay_ms:
             for _ in msgs:  # crash drills: widen the window in which a batch is in flight
                 await asyncio.sleep(self.settings.debug_delay_ms / 1000)
+        rated: list[str] = []
+        if self.ratings is not None:
+            rest: list[tuple[str, Message]] = []
+            for eid, m in msgs:
+                if await self.ratings.answer(m):
+                    rated.append(eid)
+                else:
+                    rest.append((eid, m))
+            msgs = rest
         done, failures = await self._route(msgs)
+        done += rated
         if done:
             # The routing effects must outlive their master before the entries that caused them go.
             await self.store.replicated(self.store.keys.conv_index)

@@ -542,6 +542,11 @@ class Keys:
         """Sorted set: conversation id by rating time, so reports read a time range, not all."""
         return f"{{csat:{self.ns}}}:by_time"
 
+    def csat_asked(self, identity: str) -> str:
+        """String: a WeChat or Telegram chat (channel:account:chat) -> the conversation it was
+        asked to rate after the close; expires after csat.window_s."""
+        return f"{{csat:{self.ns}}}:asked:{identity}"
+
     def csat_agent(self, aid: str) -> str:
         """Sorted set: one agent's rated conversations by rating time, for per-agent reports."""
         return f"{{csat:{self.ns}}}:agent:{aid}"
