@@ -204,6 +204,10 @@ async def test_a_busy_channel_is_tried_again_until_the_file_comes(router: Router
     while router.rt.fetcher.fetched < 1 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert (router.rt.fetcher.fetched, router.rt.fetcher.failed) == (1, 0)
+    async with router.http.get(f"{router.base}/metrics") as r:
+        text = await r.text()
+    assert 'kefu_media_fetches_total{channel="wechat",outcome="fetched"} 1.0' in text
+    assert 'kefu_media_fetches_total{channel="wechat",outcome="retried"} 2.0' in text
     await alice.close()
 
 
