@@ -200,7 +200,14 @@ async def test_a_busy_channel_is_tried_again_until_the_file_comes(router: Router
     got = await media_frame(alice, conv["messages"][0]["id"])
     assert (await router.stored(got["media"]))[0].mime == "image/png"
     assert router.wx.gets == [media_id] * 3
-    assert router.rt.fetcher.fetched == 1 and router.rt.fetcher.failed == 0
+    deadline = time.monotonic() + 10  # counted just after the frame went
+    while router.rt.fetcher.fetched < 1 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert (router.rt.fetcher.fetched, router.rt.fetcher.failed) == (1, 0)
+    async with router.http.get(f"{router.base}/metrics") as r:
+        text = await r.text()
+    assert 'kefu_media_fetches_total{channel="wechat",outcome="fetched"} 1.0' in text
+    assert 'kefu_media_fetches_total{channel="wechat",outcome="retried"} 2.0' in text
     await alice.close()
 
 
@@ -312,6 +319,13 @@ async def test_wechat_refuses_a_file_it_cannot_send(router: Router) -> None:
     async with router.http.get(f"{router.base}/api/v1/wechat/shop/quota/{OPENID}",
                                headers={"Authorization": "Bearer alice-token-1234"}) as r:
         assert (await r.json())["quota_left"] == 5  # a refusal costs none of the quota
+    # The agent socket refuses it before anything is queued, saying why.
+    await alice.send({"type": "reply", "conversation_id": cid, "text": "发票在这里", "media_id": doc.id,
+                      "client_msg_id": "pdf-1"})
+    error = await alice.expect(lambda f: f["type"] == "error" and f.get("code") == "undeliverable")
+    assert "cannot send this file (application/pdf)" in error["detail"]
+    assert not [f for f in alice.of("ack") if f["client_msg_id"] == "pdf-1"]
+    assert router.wx.sent == []
     await alice.close()
 
 
