@@ -192,7 +192,8 @@ class Adapter(abc.ABC):
         return ()
 
     def console_routes(self) -> Sequence[web.RouteDef]:
-        """Endpoints the agent console calls for this channel (media by file id, a reply quota).
+        """Endpoints the agent console calls for this channel (a reply quota; files are read
+        through the media store's GET /api/v1/media/{id}).
         router/web mounts them behind agent sign-in, so handlers here do no authentication; what
         the caller may see, each handler asks `console_access(request)` before it answers."""
         return ()
@@ -225,6 +226,10 @@ class Adapter(abc.ABC):
             return (f"too long for {self.channel}: it would take {parts} messages, "
                     f"at most {self.limits.max_parts} ({self.limits.max_text_chars} characters each)")
         return None
+
+    def undeliverable_file(self, media: MediaRef) -> str | None:
+        """Why this channel can never send this file to a customer, or None when it can."""
+        return None if self.capabilities.media else f"{self.channel} cannot carry files"
 
     @final
     async def send(self, reply: Reply) -> None:
@@ -338,10 +343,6 @@ def adapter_class(channel: str) -> type[Adapter] | None:
 
 class ConsoleAccess(Protocol):
     """What the signed-in caller of a console route may see; router/web/access.py answers."""
-
-    async def media(self, channel: Channel, account: str, media: str) -> bool:
-        """Whether a conversation the caller may see holds this media id."""
-        ...
 
     async def user(self, channel: Channel, account: str, user: str) -> bool:
         """Whether the caller may see a conversation with this channel user (openid, chat id)."""

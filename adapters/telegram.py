@@ -1,5 +1,5 @@
 """Telegram bots: the webhook (or long polling in development), replies through
-python-telegram-bot's `Bot`, and agents' access to media by file id.
+python-telegram-bot's `Bot`, and customers' files fetched into the media store (router/media).
 
 Updates are parsed by adapters.telegram_parse; sending is split and paced by
 adapters.telegram_send. Parts of a split reply that Telegram took are remembered in Redis per
@@ -24,7 +24,7 @@ from telegram import Message as TgMessage
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from adapters.base import Accepted, Capabilities, Deps, Fetched, Limits, WebhookAdapter, console_access
+from adapters.base import Accepted, Capabilities, Deps, Fetched, Limits, WebhookAdapter
 from adapters.registry import Problem, register
 from adapters.telegram_parse import ALLOWED_UPDATES, CHANNEL, parse_update
 from adapters.telegram_send import MAX_TEXT, Pacer, channel_error, pacer_for, retry_seconds, u16
@@ -123,9 +123,6 @@ class TelegramAdapter(WebhookAdapter):
             web.post(f"/webhooks/telegram/{self.account}", self.handle),
         ]
 
-    def console_routes(self) -> Sequence[web.RouteDef]:
-        return [web.get(f"/api/v1/telegram/{self.account}/files/{{file_id}}", self.file)]
-
     async def start(self) -> None:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
         if self.cfg.mode == "polling":
@@ -202,33 +199,6 @@ class TelegramAdapter(WebhookAdapter):
             except Exception as exc:  # Telegram or Redis down: keep polling, never die quietly
                 log.warning("telegram %s: polling failed, retrying: %s", self.account, exc)
                 await asyncio.sleep(1)
-
-    async def file(self, request: web.Request) -> web.StreamResponse:
-        """Stream a customer's media to an agent: getFile, then the download, never the token.
-        Only for a file that arrived in a conversation the caller may see; any other is 404, so
-        a guessed or borrowed file id learns nothing."""
-        file_id = request.match_info["file_id"]
-        if not await console_access(request).media(self.channel, self.account, file_id):
-            raise ProtocolError("not_found", "no conversation you can see holds this file", 404)
-        try:
-            tg_file = await self.bot.get_file(file_id)
-        except BadRequest:
-            raise ProtocolError("not_found", "Telegram does not know this file", 404) from None
-        except TelegramError as exc:
-            raise ProtocolError("upstream", f"Telegram did not answer: {exc}", 502) from None
-        if not tg_file.file_path or self._http is None:
-            raise ProtocolError("not_found", "Telegram has no download for this file", 404)
-        async with self._http.get(tg_file.file_path) as upstream:
-            if upstream.status != 200:
-                raise ProtocolError("upstream", f"file download failed: HTTP {upstream.status}", 502)
-            out = web.StreamResponse(headers={
-                "Content-Type": upstream.headers.get("Content-Type", "application/octet-stream"),
-                "Cache-Control": "private, max-age=300"})
-            await out.prepare(request)
-            async for chunk in upstream.content.iter_chunked(64 * 1024):
-                await out.write(chunk)
-            await out.write_eof()
-            return out
 
     async def fetch_media(self, reference: str) -> Fetched:
         """A customer's file by its file_id: getFile, then the download, before its URL expires."""

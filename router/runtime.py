@@ -29,6 +29,7 @@ from router.config.settings import Settings
 from router.media import build_store
 from router.ops import promises
 from router.ops.approvals import Approvals
+from router.ops.csat import ChannelCsat
 from router.ops.desk import Desk
 from router.ops.handover import KINDS as HANDOVER_KINDS
 from router.ops.handover import Handovers
@@ -96,7 +97,8 @@ class Runtime:
         self.timers = TimerRunner(self.store, max_sleep_s=settings.sla.timer_max_sleep_s,
                                   lease_s=settings.sla.timer_lease_s)
         # The domain operations: callers get these, not the runtime.
-        self.desk = Desk(self.store, self.transcript, self.timers)
+        self.channel_csat = ChannelCsat(self.store, self.outbox, settings.csat)
+        self.desk = Desk(self.store, self.transcript, self.timers, csat=self.channel_csat)
         self.approvals = Approvals(self.store, self.transcript, settings)
         self.presence = Presence(self.store, self.hub.agents, self.timers, settings.ops.disconnect_grace_s)
         self.roster = Roster(self.store, settings, self.presence, lambda: self.clock())
@@ -152,7 +154,7 @@ class Runtime:
         self.workers = [RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                     bot=self.bot if self.settings.bot.enabled else None,
                                     burst_window_s=self.settings.bot.debounce_s, media=self.media,
-                                    fetches=self.fetcher, part=p)
+                                    fetches=self.fetcher, ratings=self.channel_csat, part=p)
                         for p in parts]
         self.senders = [Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                                self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)

@@ -149,6 +149,16 @@ class ArchiveSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     archive's dead letters; an outage never counts."""
 
 
+class CsatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    ask_on_channels: bool = True
+    """After an agent closes a WeChat or Telegram conversation, ask for a rating by text."""
+    window_s: float = 3600.0
+    """A bare 1-5 the customer sends within this long after the prompt is their rating; later,
+    or anything else, is routed as a message."""
+    prompt: str = "请为本次服务打分，回复数字：5 非常满意，4 满意，3 一般，2 不满意，1 非常不满意"
+    thanks: str = "感谢您的评价！"
+
+
 class RetentionSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     redis_after_close_s: float = 86400.0
     """An archived conversation's Redis keys go this long after it closed."""
@@ -200,6 +210,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     bot: BotSettings = BotSettings()
     archive: ArchiveSettings = ArchiveSettings()
     retention: RetentionSettings = RetentionSettings()
+    csat: CsatSettings = CsatSettings()
     media: MediaSettings = MediaSettings()
     source: str = "<builtin>"
     base_dir: str = "."
@@ -530,6 +541,8 @@ def _check_archive(doc: YamlDoc, s: Settings) -> list[ConfigError]:
                                                     "postgresql://USER@HOST:PORT/DB"))
     if s.archive.batch_size < 1:
         errors.append(doc.error(("archive", "batch_size"), "archive.batch_size: expected at least 1"))
+    if s.csat.window_s <= 0:
+        errors.append(doc.error(("csat", "window_s"), "csat.window_s: expected more than 0"))
     if s.archive.max_tries < 1:
         errors.append(doc.error(("archive", "max_tries"), "archive.max_tries: expected at least 1"))
     r = s.retention

@@ -9,14 +9,19 @@ it was rated keeps that rating.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kefu_common.errors import ProtocolError
-from router.models import WEBCHAT
+from router.models import WEBCHAT, Message
 from router.store import Store
 from router.store.calls.streams import CsatRecord
+
+if TYPE_CHECKING:
+    from router.config.settings import CsatSettings
+    from router.pipeline.outbox import Outbox
 
 COMMENT_MAX = 1000
 REPORT_ROWS_MAX = 1000
@@ -103,3 +108,65 @@ def report(ratings: list[Rating], rows: int = REPORT_ROWS_MAX) -> dict[str, Any]
 
 def _summary(values: list[int]) -> dict[str, Any]:
     return {"count": len(values), "avg": round(sum(values) / len(values), 2) if values else None}
+
+
+ASKED_CHANNELS = frozenset({"wechat", "telegram"})
+"""Channels without a rating widget, whose customers are asked by text (web chat has its own)."""
+
+_RATING = re.compile(r"\s*([1-5１-５])\s*(?:分|星)?\s*")
+
+
+def rating_of(text: str) -> int | None:
+    """A bare 1-5 (ASCII or full-width, optionally 分 or 星 after it) as a rating; else None."""
+    m = _RATING.fullmatch(text or "")
+    if m is None:
+        return None
+    d = m.group(1)
+    return int(d) if d.isascii() else ord(d) - ord("０")
+
+
+class ChannelCsat:
+    """CSAT on WeChat and Telegram: a numbered text prompt after an agent's close, and the
+    customer's bare 1-5 within `window_s` recorded as the rating instead of routed.
+
+    Anything else the customer sends is routed as usual, and so is a number once the window has
+    passed or once the conversation was reopened. The prompt is the outbox's (once per close);
+    a crash between the close and the prompt loses the prompt, never a message."""
+
+    def __init__(self, store: Store, outbox: Outbox, settings: CsatSettings) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.settings = settings
+        self.csat = Csat(store)
+
+    async def ask(self, cid: str) -> None:
+        """After a close: prompt a WeChat or Telegram customer for a rating."""
+        if not self.settings.ask_on_channels:
+            return
+        conv = await self.store.conversations.get(cid)
+        if conv is None or conv.channel not in ASKED_CHANNELS or not conv.chat or conv.state != "closed":
+            return
+        if await self.csat.rated(cid):
+            return
+        await self.store.ratings.ask(f"{conv.channel}:{conv.account or ''}:{conv.chat}", cid, self.settings.window_s)
+        await self.outbox.tell(cid, f"csat-ask:{cid}:{int(conv.closed_at or 0)}", self.settings.prompt)
+
+    async def answer(self, m: Message) -> bool:
+        """True when `m` was the customer's rating (recorded, thanked, not to be routed)."""
+        if m.channel not in ASKED_CHANNELS:
+            return False
+        rating = rating_of(m.text)
+        if rating is None:
+            return False
+        cid = await self.store.ratings.take_asked(f"{m.channel}:{m.account}:{m.sender_ref}")
+        if cid is None:
+            return False
+        conv = await self.store.conversations.get(cid)
+        try:
+            await self.csat.record(conv.customer_id if conv else None, cid, rating, "", now=m.ts or None)
+        except ProtocolError as exc:
+            if exc.code != "already_rated":
+                return False  # reopened since, or gone: the number is a message again
+            return True
+        await self.outbox.tell(cid, f"csat-thanks:{cid}", self.settings.thanks)
+        return True

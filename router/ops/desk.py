@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from router.auth import Principal
 from router.models import Role, decode_message, new_id
+from router.ops.csat import ChannelCsat
 from router.pipeline.transcript import Transcript, public_views
 from router.store import Store
 from router.store.calls.routing import Close, Transfer
@@ -25,10 +26,11 @@ class Waker(Protocol):
 
 
 class Desk:
-    def __init__(self, store: Store, transcript: Transcript, timers: Waker) -> None:
+    def __init__(self, store: Store, transcript: Transcript, timers: Waker, csat: ChannelCsat | None = None) -> None:
         self.store = store
         self.transcript = transcript
         self.timers = timers
+        self.csat = csat
 
     async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
@@ -44,6 +46,8 @@ class Desk:
 
     async def close(self, cid: str, who: Principal, resolution: str) -> None:
         await self.store.run(Close(cid, who.agent_id, time.time(), resolution, who.can(Role.SUPERVISOR)))
+        if self.csat is not None:
+            await self.csat.ask(cid)  # WeChat and Telegram customers are asked for a rating by text
 
     async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
         """The script moves the chat and, in the same step, owes its note (router/ops/handover.py)."""

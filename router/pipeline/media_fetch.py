@@ -27,6 +27,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,6 +76,8 @@ class MediaFetcher:
         self.timers = timers
         self.fetched = 0
         self.failed = 0
+        self.outcomes: Counter[tuple[str, str]] = Counter()
+        """Tries this process made, by (channel, outcome: fetched, retried, failed), for /metrics."""
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._tasks: set[asyncio.Task[None]] = set()
         timers.on(TIMER_KIND, self.fire)
@@ -98,27 +101,33 @@ class MediaFetcher:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, tid: str, job: dict[str, Any]) -> None:
-        async with self._slots:
-            try:
-                ref = await self.fetch(job)
-            except (PermanentChannelError, MediaRefused) as exc:
-                await self._give_up(tid, job, _reason(exc))
-            except Exception as exc:  # retryable: the channel, the network, the store's disk
-                reason = _reason(exc)
-                tries, since = int(job["n"]), float(job.get("since", 0))
-                wait = DELAYS_S[min(tries - 1, len(DELAYS_S) - 1)]
-                if tries > len(DELAYS_S) or time.time() + wait - since > GIVE_UP_AFTER_S:
-                    await self._give_up(tid, job, f"{reason} (gave up after {tries} tries)")
-                    return
-                log.info("media %s: try %d failed, again in %.0f s: %s", job["mid"], tries, wait, reason)
-                try:
-                    await self.store.timers.schedule(tid, time.time() + wait, job)
-                except Exception:  # Redis down: the lease brings the timer back anyway
-                    log.exception("media %s: could not reschedule; its lease will", job["mid"])
-            else:
-                await self._record(job, {"media": msgspec.to_builtins(ref)}, {"media": ref.public()})
-                await self.store.timers.cancel(tid)
-                self.fetched += 1
+        try:
+            async with self._slots:
+                await self._attempt(tid, job)
+        except Exception:  # Redis down while recording: the timer's lease brings the job back
+            log.exception("media %s: fetch not recorded; its lease will try again", job["mid"])
+
+    async def _attempt(self, tid: str, job: dict[str, Any]) -> None:
+        try:
+            ref = await self.fetch(job)
+        except (PermanentChannelError, MediaRefused) as exc:
+            await self._give_up(tid, job, _reason(exc))
+            return
+        except Exception as exc:  # retryable: the channel, the network, the store's disk
+            reason = _reason(exc)
+            tries, since = int(job["n"]), float(job.get("since", 0))
+            wait = DELAYS_S[min(tries - 1, len(DELAYS_S) - 1)]
+            if tries > len(DELAYS_S) or time.time() + wait - since > GIVE_UP_AFTER_S:
+                await self._give_up(tid, job, f"{reason} (gave up after {tries} tries)")
+                return
+            log.info("media %s: try %d failed, again in %.0f s: %s", job["mid"], tries, wait, reason)
+            self.outcomes[(str(job["channel"]), "retried")] += 1
+            await self.store.timers.schedule(tid, time.time() + wait, job)
+            return
+        self.fetched += 1  # counted before the frame goes, so whoever sees the frame sees the count
+        self.outcomes[(str(job["channel"]), "fetched")] += 1
+        await self._record(job, {"media": msgspec.to_builtins(ref)}, {"media": ref.public()})
+        await self.store.timers.cancel(tid)
 
     async def fetch(self, job: dict[str, Any]) -> MediaRef:
         """Download the file and keep it; the ref the message carries (for AMR, the MP3 copy)."""
@@ -145,9 +154,10 @@ class MediaFetcher:
 
     async def _give_up(self, tid: str, job: dict[str, Any], reason: str) -> None:
         log.warning("media %s in %s: not fetched: %s", job["mid"], job["cid"], reason)
+        self.failed += 1
+        self.outcomes[(str(job["channel"]), "failed")] += 1
         await self._record(job, failure_record(reason), {"media_error": reason})
         await self.store.timers.cancel(tid)
-        self.failed += 1
 
     async def _record(self, job: dict[str, Any], record: dict[str, Any], frame_part: dict[str, Any]) -> None:
         """The attachment beside the transcript, then a frame to the conversation's agent (the

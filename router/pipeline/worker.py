@@ -36,8 +36,6 @@ log = logging.getLogger("kefu.worker")
 APPLIED_TTL_S = 7 * 24 * 3600
 HOLD_S = 5.0
 """Longest a customer's line waits for their previous one to be routed by another process."""
-MEDIA_TTL_S = 90 * 24 * 3600
-"""How long the console may fetch a customer's media through its conversation."""
 
 
 class Decider(Protocol):
@@ -62,6 +60,13 @@ class MediaJobs(Protocol):
     async def schedule(self, msgs: Sequence[Message]) -> None: ...
 
 
+class RatingReplies(Protocol):
+    """The seam CSAT on WeChat and Telegram plugs into (router/ops/csat.py): a customer's bare
+    1-5 after the rating prompt is their rating, recorded there and not routed."""
+
+    async def answer(self, m: Message) -> bool: ...
+
+
 class DecisionSource(Protocol):
     """Hands out the current decider; swapping it is how a new rule version goes live."""
 
@@ -74,12 +79,14 @@ class RouteWorker(StreamLoop):
 
     def __init__(self, store: Store, transcript: Transcript, rules: DecisionSource, settings: WorkerSettings,
                  bot: BotStage | None = None, burst_window_s: float = 0.0, media: MediaStore | None = None,
-                 fetches: MediaJobs | None = None, part: int = 0) -> None:
+                 fetches: MediaJobs | None = None, part: int = 0,
+                 ratings: RatingReplies | None = None) -> None:
         k = store.keys.partition(part)
         super().__init__(store, part, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
                          DeadLetters(k.inbound_dead_letters, k.inbound_tries, settings.max_tries))
         self.transcript, self.rules, self.settings, self.bot = transcript, rules, settings, bot
         self.media = media
+        self.ratings = ratings
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
         self.fetches = fetches
@@ -150,7 +157,17 @@ class RouteWorker(StreamLoop):
         if self.settings.debug_delay_ms:
             for _ in msgs:  # crash drills: widen the window in which a batch is in flight
                 await asyncio.sleep(self.settings.debug_delay_ms / 1000)
+        rated: list[str] = []
+        if self.ratings is not None:
+            rest: list[tuple[str, Message]] = []
+            for eid, m in msgs:
+                if await self.ratings.answer(m):
+                    rated.append(eid)
+                else:
+                    rest.append((eid, m))
+            msgs = rest
         done, failures = await self._route(msgs)
+        done += rated
         if done:
             # The routing effects must outlive their master before the entries that caused them go.
             await self.store.replicated(self.store.keys.conv_index)
@@ -236,7 +253,6 @@ class RouteWorker(StreamLoop):
                 continue
             routed.append((eid, m, decision))
 
-        await self._index_media([m for _, m, _d in routed])
         if self.fetches is not None:
             # Before the route, which marks the entry applied: a crash between the two fetches
             # when the entry is read again, never not at all.
@@ -282,14 +298,6 @@ class RouteWorker(StreamLoop):
             log.warning("message %s names media %s, which is gone (never sent for a day?)", m.id, ref.id)
             return m
         return msgspec.structs.replace(m, media=claimed)
-
-    async def _index_media(self, msgs: list[Message]) -> None:
-        """Remember which conversation each customer media id arrived in, before the message is
-        routed: the console serves a file only to staff who may see such a conversation, and an
-        entry re-read after a crash writes the same member again."""
-        sent = [(m.channel, m.account, str(m.native_media), str(m.conversation_id))
-                for m in msgs if m.native_media and m.conversation_id]
-        await self.store.conversations.index_media(sent, MEDIA_TTL_S)
 
     async def _queued(self, cid: str, m: Message) -> None:
         """Tell the bot a new conversation waits for people (its off-hours notice). The routing

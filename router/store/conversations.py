@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from router.models import Conversation, ConversationState
@@ -115,22 +115,6 @@ class Conversations:
     async def queued_since(self, ids: list[str]) -> list[float]:
         """When each of these waiting conversations joined its queue (those that say)."""
         return [float(t) for t in await self._each(ids, lambda pipe, key: pipe.hget(key, "queued_at")) if t]
-
-    async def index_media(self, sent: Sequence[tuple[str, str, str, str]], ttl_s: int) -> None:
-        """Remember in which conversation each (channel, account, media id, conversation id) was
-        sent, for `ttl_s` from now; writing one again renews it."""
-        if not sent:
-            return
-        pipe = self._r.pipeline(transaction=False)
-        for channel, account, media, cid in sent:
-            key = self._k.media_convs(channel, account, media)
-            pipe.sadd(key, cid)
-            pipe.expire(key, ttl_s)
-        await pipe.execute()
-
-    async def holding_media(self, channel: str, account: str, media: str) -> list[str]:
-        """The conversations in which a media reference was sent, by id."""
-        return sorted(await self._r.smembers(self._k.media_convs(channel, account, media)))
 
     async def bot_memory(self, cid: str) -> str | None:
         """The bot's remembered state (BotState JSON) for one conversation, if it has any."""

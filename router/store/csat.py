@@ -29,3 +29,16 @@ class Ratings:
             rows: list[str | None] = await self._r.hmget(self._k.csat, ids[start:start + _CHUNK])
             out.extend(row for row in rows if row)
         return out
+
+    async def ask(self, identity: str, cid: str, ttl_s: float) -> None:
+        """Remember that `identity` was asked to rate `cid`, for `ttl_s`."""
+        await self._r.set(self._k.csat_asked(identity), cid, px=max(1, int(ttl_s * 1000)))
+
+    async def take_asked(self, identity: str) -> str | None:
+        """The conversation `identity` was asked to rate, if the prompt is still open; the
+        prompt is answered by this (GETDEL), so one reply counts."""
+        cid: str | None = await self._r.getdel(self._k.csat_asked(identity))
+        return cid
+
+    async def asked(self, identity: str) -> bool:
+        return bool(await self._r.exists(self._k.csat_asked(identity)))

@@ -483,12 +483,6 @@ class Keys:
         this function, instead of adding methods to this module."""
         return ":".join((f"{{ch:{self.ns}:{channel}:{account}}}", *parts))
 
-    # -- Telegram -----------------------------------------------------------------------------
-    def media_convs(self, channel: str, account: str, media: str) -> str:
-        """Set (EX 90 days, renewed by each message): the conversations whose customer sent this
-        media id, so the console's file proxy serves a file only to who may see one of them."""
-        return f"{self.ns}:media:{channel}:{account}:{media}"
-
     # -- webhook freshness {hook:<channel>:<account>} ---------------------------------------
     def webhook_nonce(self, channel: str, account: str, timestamp: str, nonce: str) -> str:
         """String (EX, until the timestamp leaves the replay window): SHA-256 of the body first
@@ -547,6 +541,11 @@ class Keys:
     def csat_by_time(self) -> str:
         """Sorted set: conversation id by rating time, so reports read a time range, not all."""
         return f"{{csat:{self.ns}}}:by_time"
+
+    def csat_asked(self, identity: str) -> str:
+        """String: a WeChat or Telegram chat (channel:account:chat) -> the conversation it was
+        asked to rate after the close; expires after csat.window_s."""
+        return f"{{csat:{self.ns}}}:asked:{identity}"
 
     def csat_agent(self, aid: str) -> str:
         """Sorted set: one agent's rated conversations by rating time, for per-agent reports."""

@@ -1,5 +1,5 @@
 """Who may see what in the console: one answer for the API, the history panel and the channels'
-console routes (media by file id, a WeChat reply quota).
+console routes (a WeChat reply quota) and the media store's files (router/web/media_api.py).
 
 A supervisor or admin may see every conversation. An agent may see the conversations of the
 customers they are serving now, earlier ones included, since the history panel shows those.
@@ -40,12 +40,6 @@ class Access:
     def __init__(self, rt: Runtime, who: Principal) -> None:
         self.rt = rt
         self.who = who
-
-    async def media(self, channel: Channel, account: str, media: str) -> bool:
-        for cid in await self.rt.store.conversations.holding_media(channel, account, media):
-            if await may_see_conversation(self.rt, self.who, cid):
-                return True
-        return False
 
     async def user(self, channel: Channel, account: str, user: str) -> bool:
         cust = await self.rt.store.customers.by_identity(channel, account, user)

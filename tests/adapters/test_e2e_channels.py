@@ -124,8 +124,8 @@ async def test_wechat_and_telegram_customers_reach_one_agent(
 
 async def test_agent_fetches_telegram_media_by_file_id(
         router: tuple[str, aiohttp.ClientSession], tg_api: FakeTelegram) -> None:
-    """The photo is kept in the media store (tests/e2e/test_media_channels.py); the file proxy by
-    file_id still answers staff who may see the conversation, and nobody else."""
+    """The photo is kept in the media store (tests/e2e/test_media_channels.py) and read through
+    GET /api/v1/media/{id}; the old proxy by file_id is gone."""
     base, http = router
     photo = jpeg(seed=11)
     tg_api.files["PHOTO-1"] = ("photos/file_1.jpg", photo)
@@ -135,12 +135,12 @@ async def test_agent_fetches_telegram_media_by_file_id(
     mid = conv["messages"][0]["id"]
     stored = await alice.expect(lambda f: f["type"] == "media" and f["message_id"] == mid)
     assert stored["media"]["mime"] == "image/jpeg"
-    url = f"{base}/api/v1/telegram/shopbot/files/PHOTO-1"
+    url = f"{base}/api/v1/media/{stored['media']['id']}"
     async with http.get(url, headers=ALICE) as r:
-        assert r.status == 200 and await r.read() == photo
+        assert r.status == 200 and r.content_type == "image/jpeg"
     async with http.get(url) as r:
         assert r.status == 401
-    async with http.get(f"{base}/api/v1/telegram/shopbot/files/NOPE", headers=ALICE) as r:
+    async with http.get(f"{base}/api/v1/telegram/shopbot/files/PHOTO-1", headers=ALICE) as r:
         assert r.status == 404
     await alice.close()
 
