@@ -58,7 +58,7 @@ def main() -> int:
         rows += roundtrips.measure(100 if args.quick else roundtrips.BATCH, say)
     if "latency" in chosen:
         rates = [500.0, 1000.0] if args.quick else [500.0, 1000.0, 2000.0]
-        rows += latency.measure(rates, 5.0 if args.quick else 10.0, say)
+        rows += latency.measure(rates, 5.0 if args.quick else 10.0, say, Path(args.profile) if args.profile else None)
     if "soak" in chosen:
         png = Path(args.png_dir) / "soak-rss.png" if args.png_dir else None
         rows += soak.measure(2.0 if args.quick else 10.0, say, png)

@@ -24,7 +24,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bench.common import Row, free_port, start_redis
+from bench.common import Row, free_port, py_spy, start_redis
 from bench.startup import wait_ready
 from router.childproc import die_with_parent
 from router.loadgen import Plan, run
@@ -92,8 +92,9 @@ async def drive(base: str, tokens: list[str], rate: float, duration_s: float) ->
     return report
 
 
-def measure(rates: list[float], duration_s: float, say: Any) -> list[Row]:
-    """Start Redis, the relay and `kefu serve`, then measure each rate against both floors."""
+def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path | None = None) -> list[Row]:
+    """Start Redis, the relay and `kefu serve`, then measure each rate against both floors;
+    `profile_dir`: py-spy samples kefu at 1,000 msg/s into profile_dir/latency-1000.txt."""
     with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
         work = Path(tmp)
         redis_proc, url = start_redis(work / "redis")
@@ -109,7 +110,8 @@ def measure(rates: list[float], duration_s: float, say: Any) -> list[Row]:
         try:
             wait_ready(kefu, f"http://127.0.0.1:{kefu_port}/readyz", say, "kefu serve")
             wait_port(relay_port)
-            return asyncio.run(_rates(rates, duration_s, url, relay_port, kefu_port, tokens, say))
+            return asyncio.run(_rates(rates, duration_s, url, relay_port, kefu_port, tokens, say,
+                                      (kefu.pid, profile_dir) if profile_dir else None))
         finally:
             for p in (kefu, relay):
                 p.terminate()
@@ -123,7 +125,7 @@ def measure(rates: list[float], duration_s: float, say: Any) -> list[Row]:
 
 
 async def _rates(rates: list[float], duration_s: float, url: str, relay_port: int, kefu_port: int,
-                 tokens: list[str], say: Any) -> list[Row]:
+                 tokens: list[str], say: Any, spy: tuple[int, Path] | None = None) -> list[Row]:
     rows: list[Row] = []
     for rate in rates:
         say(f"latency at {rate:.0f} msg/s: Redis floor")
@@ -131,7 +133,10 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay_port: in
         say(f"latency at {rate:.0f} msg/s: bare WebSocket relay")
         rl = await drive(f"http://127.0.0.1:{relay_port}", [f"r{i}" for i in range(AGENTS)], rate, duration_s)
         say(f"latency at {rate:.0f} msg/s: kefu")
+        sampler = py_spy(spy[0], duration_s, spy[1] / "latency-1000.txt") if spy and rate == 1000 else None
         kf = await drive(f"http://127.0.0.1:{kefu_port}", tokens, rate, duration_s)
+        if sampler is not None:
+            await asyncio.to_thread(sampler.wait)
         fp99 = percentile(fl, 99)
         goal = 2 * rl["customer_to_agent_ms"]["p99"] + 3 * fp99
         k = kf["customer_to_agent_ms"]

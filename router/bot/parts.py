@@ -21,6 +21,8 @@ from router.bot.text import tokenizer
 from routing_rules.intents import builtin_table, normalize
 
 _TABLE: Final = builtin_table()
+_LEADING_JOINER: Final = re.compile(
+    r"^(?:另外|顺便问一下|顺便问下|顺便|再问一下|再问下|以及|还想问|对了|还有个问题|另外问一下)[，,\s]*")
 _SPLIT: Final = re.compile(r"[\n。？！?!；;，,、~～]+")
 # Not 还有 alone: "还有货吗" is one question.
 _JOINERS: Final = frozenset({"另外", "顺便", "顺便问一下", "顺便问下", "再问一下", "再问下", "以及",
@@ -97,7 +99,8 @@ def _ask(clause: str, faq: FaqIndex | None, config: BotConfig) -> str | None:
     if is_product_question(clause):
         return "product"
     if faq is not None and _QUESTION.search(clause):
-        hit = best(faq, clause)
-        if hit is not None and confident(faq, hit, clause):
+        bare = _LEADING_JOINER.sub("", clause) or clause  # "另外发票怎么开": the joiner is no topic
+        hit = best(faq, bare)
+        if hit is not None and confident(faq, hit, bare):
             return f"faq:{hit.entry.id}"
     return None

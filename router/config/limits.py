@@ -36,15 +36,22 @@ class RedisSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     partition. Change it only with both streams drained (`kefu serve` refuses otherwise)."""
     max_connections: int = 64
     """Per process. When all are busy a command waits for one (up to `pool_timeout_s`)."""
-    pool_timeout_s: float = 10.0
+    pool_timeout_s: float = 20.0
+    """Not below `chat_ingest_timeout_s`: a waiting chat message would otherwise be cut short here."""
     socket_timeout_s: float = 5.0
     """A command with no answer this long fails (a stalled server); above `worker.block_ms`."""
     connect_timeout_s: float = 10.0
     ready_timeout_s: float = 1.0
     """`/readyz` answers 503 when a PING takes longer than this."""
     ingest_timeout_s: float = 3.0
-    """Longest a webhook or customer message waits for Redis before it is told to retry; below
-    WeChat's 5 s answer deadline."""
+    """Longest a webhook waits for Redis before it is answered 503 and retried; below WeChat's
+    5 s answer deadline."""
+    chat_ingest_timeout_s: float = 20.0
+    """Longest a web chat customer's message waits for Redis before the page is told to send it
+    again. No platform deadline binds a socket, and each refusal is a resend that adds load: at
+    3 s, 3,000 customers over three processes on a 2-core machine spent the burst on 14,496
+    refusals and resends and did not finish in 600 s; at 20 s the same run was clean in 279 s
+    (docs/performance.md)."""
 
 
 class Rate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -100,7 +107,8 @@ def check_redis(doc: YamlDoc, r: RedisSettings, block_ms: int) -> list[ConfigErr
                                 f"{r.partitions * 2 + 8}"))
     if not 1 <= r.max_connections <= 10_000:
         errors.append(doc.error(("redis", "max_connections"), "redis.max_connections: expected 1 to 10000"))
-    for name in ("pool_timeout_s", "socket_timeout_s", "connect_timeout_s", "ready_timeout_s", "ingest_timeout_s"):
+    for name in ("pool_timeout_s", "socket_timeout_s", "connect_timeout_s", "ready_timeout_s", "ingest_timeout_s",
+                 "chat_ingest_timeout_s"):
         if getattr(r, name) <= 0:
             errors.append(doc.error(("redis", name), f"redis.{name}: expected more than 0"))
     # XREADGROUP BLOCK waits on the same sockets: a shorter socket timeout would fail every idle read.

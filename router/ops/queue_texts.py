@@ -68,7 +68,7 @@ class QueueTexter:
         elif any(f'"type":"{kind}"' in frame for kind in MOVES):
             cid = json.loads(frame).get("conversation_id")
             if isinstance(cid, str):
-                self._spawn(self.store.run(QueueMoved(cid, time.time(), self.announce_delay_s)))
+                self._spawn(self.store.batched.run(QueueMoved(cid, time.time(), self.announce_delay_s)))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(self._guard(coro))
@@ -95,7 +95,7 @@ class QueueTexter:
                               int(str(frame.get("eta_s", -1))))
 
     async def maybe_send(self, cid: str, position: int, eta_s: int) -> bool:
-        texted = await self.store.run(QueueText(cid, position, time.time(), self.interval_s))
+        texted = await self.store.batched.run(QueueText(cid, position, time.time(), self.interval_s))
         n = texted.n
         if not texted.send:
             return False

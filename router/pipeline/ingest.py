@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from kefu_common.errors import StoreUnavailable
-from router.models import Message, encode_message
+from router.models import WEBCHAT, Message, encode_message
 from router.store import Store
 from router.store.calls.streams import Ingest
 from router.store.client import REDIS_ERRORS
@@ -33,17 +33,20 @@ class Ingestor:
     async def ingest(self, msg: Message) -> Accepted:
         """Append once per (channel, account, native id); a retry gets the first message id.
 
-        Raises StoreUnavailable when Redis does not take it within `ingest_timeout_s`. The append
-        may still land after that; the sender's retry is then a duplicate, accepted once.
+        Raises StoreUnavailable when Redis does not take it in time: `ingest_timeout_s` for a
+        webhook (the channel's answer deadline), `chat_ingest_timeout_s` for a web chat
+        customer's message (no deadline; a refusal is a resend, which adds load at the peak). The
+        append may still land after that; the sender's retry is then a duplicate, accepted once.
         """
         # One customer's lines, hence one conversation's, share a partition: the route worker
         # resolves the conversation from this same identity.
         ident = f"{msg.channel}:{msg.account}:{msg.sender_ref}"
         part = self.store.inbound_partition(ident)
+        o = self.store.options
         try:
-            async with asyncio.timeout(self.store.options.ingest_timeout_s):
-                added = await self.store.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl, ident,
-                                                            part))
+            async with asyncio.timeout(o.chat_ingest_timeout_s if msg.channel == WEBCHAT else o.ingest_timeout_s):
+                added = await self.store.batched.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl,
+                                                            ident, part))
         except TimeoutError:
             raise StoreUnavailable("the message queue did not answer in time; try again") from None
         except (*REDIS_ERRORS, OSError) as exc:

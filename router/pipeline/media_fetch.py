@@ -27,6 +27,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,6 +76,8 @@ class MediaFetcher:
         self.timers = timers
         self.fetched = 0
         self.failed = 0
+        self.outcomes: Counter[tuple[str, str]] = Counter()
+        """Tries this process made, by (channel, outcome: fetched, retried, failed), for /metrics."""
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._tasks: set[asyncio.Task[None]] = set()
         timers.on(TIMER_KIND, self.fire)
@@ -118,11 +121,13 @@ class MediaFetcher:
                 await self._give_up(tid, job, f"{reason} (gave up after {tries} tries)")
                 return
             log.info("media %s: try %d failed, again in %.0f s: %s", job["mid"], tries, wait, reason)
+            self.outcomes[(str(job["channel"]), "retried")] += 1
             await self.store.timers.schedule(tid, time.time() + wait, job)
             return
+        self.fetched += 1  # counted before the frame goes, so whoever sees the frame sees the count
+        self.outcomes[(str(job["channel"]), "fetched")] += 1
         await self._record(job, {"media": msgspec.to_builtins(ref)}, {"media": ref.public()})
         await self.store.timers.cancel(tid)
-        self.fetched += 1
 
     async def fetch(self, job: dict[str, Any]) -> MediaRef:
         """Download the file and keep it; the ref the message carries (for AMR, the MP3 copy)."""
@@ -149,9 +154,10 @@ class MediaFetcher:
 
     async def _give_up(self, tid: str, job: dict[str, Any], reason: str) -> None:
         log.warning("media %s in %s: not fetched: %s", job["mid"], job["cid"], reason)
+        self.failed += 1
+        self.outcomes[(str(job["channel"]), "failed")] += 1
         await self._record(job, failure_record(reason), {"media_error": reason})
         await self.store.timers.cancel(tid)
-        self.failed += 1
 
     async def _record(self, job: dict[str, Any], record: dict[str, Any], frame_part: dict[str, Any]) -> None:
         """The attachment beside the transcript, then a frame to the conversation's agent (the

@@ -27,6 +27,7 @@ from router.store.calls.routing import AgentSync
 from router.store.calls.streams import Added, AppendOnce
 from router.store.channels import ChannelRecords, Feeds, TelegramRecords, WechatRecords
 from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version
+from router.store.coalesce import Coalescer
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
 from router.store.customers import Customers
@@ -81,6 +82,8 @@ class Store:
         self.streams = self._streams[0]
         """Partition 0's streams, and the archive queue's consumer group."""
         self.transcripts = Transcripts(self.client, self.keys)
+        self.batched = Coalescer(self.run_many)
+        """`await store.batched.run(call)`: like `run`, in one pipeline with the calls made at the same moment."""
         self.timers = TimerRecords(self.client, self.keys)
         self.bot = BotRecords(self.client, self.keys)
         self.rules = RuleRecords(self.client, self.keys)

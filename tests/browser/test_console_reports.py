@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from helpers import console as ui
 from helpers.app import BASIC, running
 from helpers.archive import wait_archived
-from helpers.clients import agent
+from helpers.clients import agent, customer
 from helpers.shots import screenshot_path
-from helpers.traffic import many
+from helpers.traffic import chat, many
 from playwright.async_api import Browser, Page, expect
 
 from router.archive.schema import conversations
@@ -145,6 +145,19 @@ async def test_reports_page_draws_the_summary_and_agents_cannot_reach_it(
         await sue.screenshot(path=screenshot_path("console-reports-zh.png"))
         await sue.locator("#lang").click()
         assert errors == []  # no script error, no CSP refusal of the vendored charts
+
+        # A conversation still open counts too, read from Redis, and the page says so.
+        alice_ws = await agent(http, base, "alice-token-1234")
+        cust, _ = await customer(http, base)
+        await chat(cust, alice_ws, ["今天刚来问：有没有大码"], [])
+        await sue.get_by_role("button", name="Apply").click()
+        await expect(sue.locator("#rp-status")).to_have_text(
+            "Includes 1 not archived yet (open or just closed), read from Redis.")
+        await expect(sue.locator("#ch-volume .sum")).to_have_text(f"{SEEDED + 1} conversations")
+        async with http.get(f"{base}/api/v1/reports/summary?{rng}", headers=SUE) as r:
+            await check_page_matches_api(sue, await r.json())
+        await cust.close()
+        await alice_ws.close()
 
         # An agent has no Reports tab; the page's address shows why; the server refuses the data.
         _, alice = await ui.console(browser, base, "alice-token-1234")

@@ -71,7 +71,8 @@ async function load() {
   try {
     const s = await api(`/api/v1/reports/summary?${q}`);
     last = { s, from, to };
-    status(s.conversations ? "" : t("no_data"));
+    // Open conversations and those closed seconds ago come from Redis; say how many.
+    status(!s.conversations ? t("no_data") : s.live ? tf("live_n", { n: s.live }) : "");
     $("rp-body").hidden = false;
     draw(last);
   } catch (err) {

@@ -1,0 +1,74 @@
+"""Calls made at nearly the same moment go to Redis in one pipeline.
+
+At the peak many coroutines each run one script call: every web chat line its ingest, every
+assignment its queue-moved notice. One await each is one write and one read on a socket each:
+the largest single item of a profile at the peak (docs/performance.md). A `Coalescer` holds
+the calls that arrive while the event loop is busy with other work and sends them together
+once the loop comes round to it; a caller still gets its own result or its own error. When
+calls come one at a time nothing waits: the batch is that one call, sent on the next turn of
+the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from router.store.calls import Call
+
+R = TypeVar("R")
+
+MAX_BATCH = 256
+"""Longer batches are split: one huge pipeline would hold a connection and Redis for longer
+than the callers at its end gain."""
+
+
+class Coalescer:
+    def __init__(self, run_many: Callable[[Sequence[Call[Any]]], Awaitable[list[Any]]]) -> None:
+        self._run_many = run_many
+        self._pending: list[tuple[Call[Any], asyncio.Future[Any]]] = []
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.batches = 0
+        self.calls = 0
+
+    async def run(self, call: Call[R]) -> R:
+        """The call's result, as `Store.run` gives it; its refusal or Redis error is raised."""
+        fut: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((call, fut))
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        return await fut
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            task = asyncio.create_task(self._send(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, batch: list[tuple[Call[Any], asyncio.Future[Any]]]) -> None:
+        live = [(c, f) for c, f in batch if not f.done()]  # a caller that timed out no longer waits
+        if not live:
+            return
+        self.batches += 1
+        self.calls += len(live)
+        try:
+            results = await self._run_many([c for c, _ in live])
+        except BaseException as exc:  # the whole pipeline failed (connection, pool timeout): each caller's error
+            for _, f in live:
+                if not f.done():
+                    f.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, f), res in zip(live, results, strict=True):
+            if f.done():
+                continue
+            if isinstance(res, Exception):
+                f.set_exception(res)
+            else:
+                f.set_result(res)
