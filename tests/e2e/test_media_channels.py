@@ -426,3 +426,47 @@ async def test_a_return_with_a_photo_end_to_end(router: Router, channel: str) ->
     lines = await router.rt.transcript.public(cid)
     assert [line.get("media", {}).get("id") for line in lines] == [photo["id"], label_id]
     await alice.close()
+
+
+async def test_archived_conversations_keep_the_fetched_files(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file fetched after the message was appended goes to the archive with the message, so a
+    conversation Redis has dropped still shows its customer's photo."""
+    async with fake_wechat() as wx, fake_telegram() as tg:
+        text = BASIC.format(cap=100) + CHANNELS.format(
+            app_id=wx.app_id, secret=wx.app_secret, wx_token=WX_TOKEN, wx=wx.base, tg_token=tg.token,
+            tg_secret=TG_SECRET, tg=tg.base) + "retention:\n  redis_after_close_s: 1\n  sweep_interval_s: 3600\n"
+        async with running(parse_settings(text, "<test>"), redis_url) as (rt, base), \
+                aiohttp.ClientSession() as http:
+            router = Router(rt, base, http, wx, tg)
+            alice = await agent(http, base, "alice-token-1234")
+            photos: dict[str, str] = {}
+            for i in range(20):  # ten conversations on each channel, each with a photo
+                start = len(alice.frames)
+                if i % 2:
+                    fid = tg.add_file(jpeg(64, 48, seed=200 + i), f"photos/{i}.jpg")
+                    await router.telegram(5000 + i, chat=CHAT + 1000 + i, photo=[{"file_id": fid, "width": 64}])
+                else:
+                    mid = wx.add_media(jpeg(64, 48, seed=200 + i), "image/jpeg")
+                    await router.wechat(media_xml(f"oArch{i}", "image", mid, router.next_no()))
+                conv = await alice.expect(lambda f: f["type"] == "assigned", start=start)
+                cid, line = conv["conversation"]["id"], conv["messages"][0]
+                photos[cid] = line["media"]["id"] if "media" in line else (
+                    await media_frame(alice, line["id"]))["media"]["id"]
+                await alice.send({"type": "close", "conversation_id": cid})
+            await rt.archive.ready.wait()
+            deadline = time.monotonic() + 60
+            while await rt.archive.count() < len(photos):
+                assert time.monotonic() < deadline, "the closed conversations were not archived"
+                await asyncio.sleep(0.2)
+            await rt.retention.sweep(now=time.time() + 5)
+            for cid, media_id in list(photos.items())[::3]:
+                async with http.get(f"{base}/api/v1/conversations/{cid}",
+                                    headers={"Authorization": "Bearer sue-token-12345"}) as r:
+                    body = await r.json()
+                assert body["archived"] is True
+                [photo] = [m for m in body["messages"] if m["kind"] == "image"]
+                assert photo["media"]["id"] == media_id
+                async with http.get(f"{base}{photo['media']['url']}",
+                                    headers={"Authorization": "Bearer sue-token-12345"}) as r:
+                    assert r.status == 200 and r.content_type == "image/jpeg"
+            await alice.close()
