@@ -227,6 +227,10 @@ class Adapter(abc.ABC):
                     f"at most {self.limits.max_parts} ({self.limits.max_text_chars} characters each)")
         return None
 
+    def undeliverable_file(self, media: MediaRef) -> str | None:
+        """Why this channel can never send this file to a customer, or None when it can."""
+        return None if self.capabilities.media else f"{self.channel} cannot carry files"
+
     @final
     async def send(self, reply: Reply) -> None:
         """Deliver one reply, in parts within the limit and in order, its file last. A retry

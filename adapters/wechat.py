@@ -256,14 +256,20 @@ class WechatAdapter(WebhookAdapter):
         """One message of the reply, taking one reply from the customer's window."""
         await self._spend(reply.chat, self.api.send_text(reply.chat, text))
 
+    def undeliverable_file(self, media: MediaRef) -> str | None:
+        msgtype = _OUT_TYPES.get(media.kind.value)
+        if msgtype is None or media.mime not in _OUT_MIMES[msgtype]:
+            return (f"WeChat Official Accounts cannot send this file ({media.mime}) to customers; "
+                    "they take pictures (JPEG, PNG, GIF), voice notes (AMR, MP3) and MP4 videos")
+        return None
+
     async def send_media(self, reply: Reply, media: MediaRef, index: int) -> None:
         """Upload the file (once per file and account, while WeChat keeps it), then send it as an
         image, voice or video message, taking one reply from the window."""
-        msgtype = _OUT_TYPES.get(media.kind.value)
-        if msgtype is None or media.mime not in _OUT_MIMES[msgtype]:
-            raise PermanentChannelError(
-                f"WeChat Official Accounts cannot send this file ({media.mime}) to customers; "
-                "they take pictures (JPEG, PNG, GIF), voice notes (AMR, MP3) and MP4 videos")
+        refused = self.undeliverable_file(media)
+        if refused is not None:
+            raise PermanentChannelError(refused)
+        msgtype = _OUT_TYPES[media.kind.value]
         wechat_id = await self.store.wechat.uploaded(self.account, media.id)
         if wechat_id is None:
             data = await self.media_bytes(media)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import csv
 import io
+import math
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from router.archive import reports_pg
 from router.archive.schema import conversations
 from router.archive.snapshot import take
 from router.store import Store
@@ -59,10 +61,12 @@ def histogram(values: list[float], edges: tuple[int, ...] = FIRST_RESPONSE_BUCKE
 
 
 def pct(values: list[float], p: float) -> float | None:
+    """The nearest-rank percentile: the smallest value at least `p`% of them do not exceed
+    (PostgreSQL's percentile_disc, which router/archive/reports_pg.py uses)."""
     if not values:
         return None
     values = sorted(values)
-    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    k = min(len(values) - 1, max(0, math.ceil(p / 100 * len(values)) - 1))
     return round(values[k], 3)
 
 
@@ -80,15 +84,20 @@ async def live_rows(store: Store, since: float, until: float) -> list[dict[str, 
 async def summary(conn: AsyncConnection, since: float, until: float, pool: str | None = None,
                   agent: str | None = None, channel: str | None = None,
                   live: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    newer = {r["id"] for r in live}
+    wanted = {"pool": pool, "agent": agent, "channel": channel}
+    fresh = [r for r in live if all(not v or r[k] == v for k, v in wanted.items())]
+    if conn.dialect.name == "postgresql":
+        out = await reports_pg.summary(conn, since, until, wanted, fresh, newer, FIRST_RESPONSE_BUCKETS)
+        if "by" not in out or "first_response_hist" not in out:
+            out = {**_figures([]), "first_response_hist": histogram([]), "by": out.get("by", {})}
+        return {**out, "live": len(fresh)}
     c = conversations.c
     cond = _where(since, until, pool, agent, channel)
     archived = (await conn.execute(sa.select(
         c.id, c.pool, c.agent, c.channel, c.created, c.messages_in, c.messages_out, c.first_response_s,
         c.resolution_s, c.sla_breaches, c.bot_outcome, c.csat_rating).where(*cond))).all()
-    newer = {r["id"] for r in live}
-    wanted = {"pool": pool, "agent": agent, "channel": channel}
-    fresh = [SimpleNamespace(**r) for r in live if all(not v or r[k] == v for k, v in wanted.items())]
-    rows: list[Any] = [r for r in archived if r.id not in newer] + fresh
+    rows: list[Any] = [r for r in archived if r.id not in newer] + [SimpleNamespace(**r) for r in fresh]
     out = _figures(rows)
     out["live"] = len(fresh)
     out["first_response_hist"] = histogram([r.first_response_s for r in rows if r.first_response_s is not None])

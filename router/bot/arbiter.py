@@ -15,22 +15,24 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from router.bot.faq_match import FaqIndex, FaqMatch
+from routing_rules.intents import builtin_table, normalize
 
 # Cues that a line is about one order the customer has: each counts 1.
 _THIS_ORDER: Final = tuple(re.compile(p, re.I) for p in (
-    r"我(?:的|买的|家的|拍的|下的)(?:快递|订单|包裹|货|单子|衣服|东西|件|裙子|外套)",
+    r"我(?:的|买的|家的|拍的|下的)(?:快递|订单|包裹|货|单子|衣服|东西|件|裙子|外套|物流)",
     r"到哪(?:了|里了|儿了)?|在哪(?:了|里了)|到了没|啥时候到|什么时候(?:能)?到(?!货)",
     r"查(?:一下|下)?(?:物流|快递|订单|单号)",
     r"还没(?:有)?(?:到|收到|发|送到|动|更新)|没收到|收不到|一直没(?:到|发|动)",
     r"(?:发货|发出|寄出|发)了(?:吗|没|么)|(?:发货|寄出)没",
     r"签收|派送中|物流(?:信息|一直|不动|没更新|停)|催(?:一下)?(?:发货|快递)",
+    r"(?:好几天|几天|一直|还|都)没(?:有)?(?:更新|动静|动)",
     r"where\s+is\s+my|my\s+(?:order|parcel|package)|track(?:ing)?\s+(?:my\s+)?order",
 ))  # fmt: skip
 # Cues that a line asks about the shop's delivery policy: each counts 1.
 _POLICY: Final = tuple(re.compile(p, re.I) for p in (
     r"(?:什么|啥|哪家|哪个|哪种|哪些)(?:快递|物流)|用的.{0,4}快递|默认.{0,4}快递",
     r"(?:能|可以|能不能|可不可以|支持)(?:发|走|用|指定|改发)(?:顺丰|中通|圆通|韵达|申通|邮政|ems|京东|极兔|快递)",
-    r"一般|多久|几天|多长时间|包邮|运费|邮费|指定快递|偏远",
+    r"一般|多久|几天(?:能|可以|就)?(?:到|发|送达)|多长时间|包邮|运费|邮费|指定快递|偏远",
     r"which\s+courier|how\s+long|do\s+you\s+ship",
 ))  # fmt: skip
 _ORDER_INTENTS: Final = frozenset({"order_status", "logistics"})
@@ -38,7 +40,8 @@ ORDER_SURE: Final = 1.5  # a margin at or above this is about this order whateve
 FAQ_SURE_EXTRA: Final = 0.1  # in between, the FAQ must clear its threshold by this much
 
 # One product's stock, colour or size availability: "有黑色吗", "还有货吗", "M码还有吗".
-_COLOUR: Final = r"(?:黑|白|红|蓝|绿|黄|灰|粉|紫|棕|咖|卡其|驼|米|杏|藏青|酒红|军绿|墨绿|奶白|浅|深)[色]?"
+_COLOUR: Final = (r"(?:[深浅亮暗]?(?:黑|白|红|蓝|绿|黄|灰|粉|紫|棕|咖|卡其|驼|米|杏|藏青|酒红|军绿|墨绿"
+                   r"|橘|橙|银|金)){1,2}色?")
 _SIZE: Final = r"(?:xxxl|xxl|xl|xs|[sml]|[2-5]xl|均码|大码|小码|\d{2,3})\s*(?:码|号)?"
 _PRODUCT: Final = tuple(re.compile(p, re.I) for p in (
     r"(?:还)?有(?:没有)?货(?:吗|没|么|嘛)?|有没有货|还有没有|库存|现货吗|缺货吗|卖完了?吗|断货",
@@ -51,6 +54,10 @@ _PRODUCT: Final = tuple(re.compile(p, re.I) for p in (
 # Attributes of one product a customer names: colours and sizes.
 _ATTRIBUTE: Final = re.compile(
     rf"{_COLOUR}色|(?<![a-z0-9]){_SIZE}(?:码|号)|(?<![a-z0-9])(?:xxxl|xxl|xl|xs)(?![a-z])", re.I)
+# Topical intents whose keyword an answer must share (an invoice question is not answered with
+# the returns entry because both say 申请).
+_TABLE: Final = builtin_table()
+_TOPICAL: Final = ("invoice", "cross_border")
 ATTRIBUTE_BAR: Final = 0.2  # extra confidence needed when the entry does not name the attribute
 
 
@@ -115,13 +122,20 @@ def named_attributes(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.group(0).lower().replace(" ", "") for m in _ATTRIBUTE.finditer(text)))
 
 
+def named_topics(text: str) -> tuple[str, ...]:
+    """The keyword of each topical intent the question names (发票, 清关...), normalised."""
+    norm = normalize(text)
+    found = (lx.hit(norm) for lx in (_TABLE.lexicon(n) for n in _TOPICAL) if lx is not None)
+    return tuple(k for k in found if k)
+
+
 def confident(faq: FaqIndex, hit: FaqMatch | None, text: str) -> bool:
     """Whether `hit` may be answered: the threshold, raised when the question names a colour or
-    size that the entry's wording and answer do not."""
+    size, or a topic keyword (发票, 清关), that the entry's wording and answer do not."""
     if hit is None:
         return False
     bar = faq.threshold
-    named = named_attributes(text)
+    named = named_attributes(text) + named_topics(text)
     if named:
         e = hit.entry
         body = " ".join((e.question, *e.variants, *e.tags, e.answer)).lower()

@@ -52,7 +52,7 @@ _CANCEL = re.compile(
 )
 # The rule engine detects order_status; these catch the plainest phrasings if it did not.
 _WHERE = re.compile(
-    r"到哪了|到哪里了|查(?:一下|下)?(?:物流|快递|订单)|物流(?:信息|到哪)|怎么还没(?:到|发|收到)"
+    r"到哪了|到哪里了|查(?:一下|下)?(?:我的)?(?:物流|快递|订单|单子|单号)|物流(?:信息|到哪)|怎么还没(?:到|发|收到)"
     r"|(?:货|快递|包裹|订单|衣服)(?:发|寄)(?:出)?了(?:吗|没|么)"
     r"|where\s+is\s+my\s+(?:order|parcel|package)|track(?:ing)?\s+(?:my\s+)?order",
     re.I,
@@ -63,6 +63,11 @@ _MORE = re.compile(
     r"^(?:我)?(?:还|另外|再)?(?:有|想|要)?(?:问|咨询)?(?:一|几|两)?个?(?:小)?(?:问题|事情?)(?:想|要)?(?:问|咨询)?(?:一下|下)?$"
     r"|^(?:我)?(?:想|再|还想)?(?:问|咨询)(?:一下|下)?$|^one more (?:question|thing)$"
 )
+# Thanks and acknowledgements: nothing to look up.
+_ACK = re.compile(r"^(?:好的?|好滴|好嘞|嗯+|哦+|ok|okay|谢谢|多谢|感谢|知道了|明白了?|收到|了解|行|可以|没问题|辛苦了)+"
+                  r"(?:亲|啦|了|哈|呀|啊|你|您)*$")
+# A damaged or faulty item is an after-sale case (return or exchange), whatever words it takes.
+_DAMAGED = re.compile(r"是破的|破了|有(?:个|一个)?洞|开线|脱线|掉扣子?|坏了|质量(?:有)?问题|瑕疵|有污渍|脏了")
 # Asking the customer for a picture: left out where the channel cannot send one.
 _PHOTO_ASK = re.compile(
     r"[^。；！]*(?:拍(?:照|下|张|个照)|照片|图片)[^。；！]*(?:发给|联系|上传|提供)[^。；！]*[。；！]?")
@@ -210,9 +215,10 @@ async def respond(
     handed = [(p, a.handoff) for p, a in zip(parts, done, strict=True) if a.handoff is not None]
     trace = {"topic": "parts", "parts": [{"text": p.text[:80], **a.trace} for p, a in zip(parts, done, strict=True)]}
     answered = next((a for a in done if a.faq_id), None)
+    missed = next((a.unanswered_key for a in done if a.unanswered_key), None)  # counted for the FAQ's to-do
     if not handed:
         return BotAction(st, tuple(replies), faq_id=answered.faq_id if answered else None,
-                         faq_score=answered.faq_score if answered else None, trace=trace)
+                         faq_score=answered.faq_score if answered else None, unanswered_key=missed, trace=trace)
     first = handed[0][1]
     assert first is not None
     others = "；".join(p.text.strip()[:40] for p, a in zip(parts, done, strict=True) if a.handoff is None)
@@ -223,7 +229,7 @@ async def respond(
     return BotAction(replace(st, handed_off=True, pending=None), tuple(replies), replace(first, note=note),
                      queue_for_next_shift=any(a.queue_for_next_shift for a in done),
                      faq_id=answered.faq_id if answered else None,
-                     faq_score=answered.faq_score if answered else None, trace=trace)
+                     faq_score=answered.faq_score if answered else None, unanswered_key=missed, trace=trace)
 
 
 async def _respond_one(state: BotState, text: str, ctx: BotContext, orders: OrderService | None,
@@ -288,7 +294,7 @@ def _topic(state: BotState, text: str, ctx: BotContext, config: BotConfig,
         return _Topic.CANCEL, None
     if "refund" in intents:
         return _Topic.REFUND, None
-    if "return_exchange" in intents:
+    if "return_exchange" in intents or _DAMAGED.search(text):
         return _Topic.RETURN, None
     where = frozenset({"order_status"}) if _WHERE.search(text) else frozenset()
     arb = arbitrate(text, intents | where, has_id, state.pending is Pending.ORDER_STATUS, faq)
@@ -299,7 +305,7 @@ def _topic(state: BotState, text: str, ctx: BotContext, config: BotConfig,
     bare = _GREETING.sub("", normalise(text).replace(" ", ""))
     if not bare or bare in {"吗", "呢", "啊", "呀"}:
         return _Topic.GREETING, arb
-    if _MORE.match(bare):
+    if _MORE.match(bare) or _ACK.match(bare):
         return _Topic.MORE, arb
     return _Topic.OTHER, arb
 

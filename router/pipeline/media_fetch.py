@@ -27,6 +27,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -53,6 +54,9 @@ GIVE_UP_AFTER_S = 3 * 86400 - 600
 """WeChat's media ids live three days; past that (less a margin), a try cannot work."""
 CONCURRENCY = 8
 """Downloads one process runs at once; more wait their turn."""
+BACKLOG = 64
+"""Downloads one process holds at once, running or waiting for a slot; later jobs stay timers."""
+BUSY_WAIT_S = 2.0
 
 
 def timer_id(message_id: str) -> str:
@@ -75,6 +79,8 @@ class MediaFetcher:
         self.timers = timers
         self.fetched = 0
         self.failed = 0
+        self.outcomes: Counter[tuple[str, str]] = Counter()
+        """Tries this process made, by (channel, outcome: fetched, retried, failed), for /metrics."""
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._tasks: set[asyncio.Task[None]] = set()
         timers.on(TIMER_KIND, self.fire)
@@ -90,7 +96,12 @@ class MediaFetcher:
                     account=m.account, native=m.native_media, name=m.native_name or "", since=now, n=0)
 
     async def fire(self, tid: str, data: dict[str, Any], now: float) -> None:
-        """The timer's handler: take a lease, then download in the background."""
+        """The timer's handler: take a lease, then download in the background. With `BACKLOG`
+        downloads already waiting here, the job is left for a moment (no try spent), so none waits
+        in this process past its lease while another process could take it."""
+        if len(self._tasks) >= BACKLOG:
+            await self.store.timers.schedule(tid, now + BUSY_WAIT_S, data)
+            return
         tries = int(data.get("n", 0)) + 1
         await self.store.timers.schedule(tid, now + LEASE_S, {**data, "n": tries})
         task = asyncio.create_task(self._run(tid, {**data, "n": tries}))
@@ -118,11 +129,13 @@ class MediaFetcher:
                 await self._give_up(tid, job, f"{reason} (gave up after {tries} tries)")
                 return
             log.info("media %s: try %d failed, again in %.0f s: %s", job["mid"], tries, wait, reason)
+            self.outcomes[(str(job["channel"]), "retried")] += 1
             await self.store.timers.schedule(tid, time.time() + wait, job)
             return
+        self.fetched += 1  # counted before the frame goes, so whoever sees the frame sees the count
+        self.outcomes[(str(job["channel"]), "fetched")] += 1
         await self._record(job, {"media": msgspec.to_builtins(ref)}, {"media": ref.public()})
         await self.store.timers.cancel(tid)
-        self.fetched += 1
 
     async def fetch(self, job: dict[str, Any]) -> MediaRef:
         """Download the file and keep it; the ref the message carries (for AMR, the MP3 copy)."""
@@ -149,9 +162,10 @@ class MediaFetcher:
 
     async def _give_up(self, tid: str, job: dict[str, Any], reason: str) -> None:
         log.warning("media %s in %s: not fetched: %s", job["mid"], job["cid"], reason)
+        self.failed += 1
+        self.outcomes[(str(job["channel"]), "failed")] += 1
         await self._record(job, failure_record(reason), {"media_error": reason})
         await self.store.timers.cancel(tid)
-        self.failed += 1
 
     async def _record(self, job: dict[str, Any], record: dict[str, Any], frame_part: dict[str, Any]) -> None:
         """The attachment beside the transcript, then a frame to the conversation's agent (the

@@ -208,7 +208,7 @@ class AgentSession:
         body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars, required=not media_id)
         client_id = frames.text_field(frame, "client_msg_id")
         media = await self._attachment(cid, media_id) if media_id else None
-        await self._deliverable(cid, body, media is not None)
+        await self._deliverable(cid, body, media)
         warning = check_agent_text(rt, body, client_id)  # raises in block mode: nothing is sent
         if warning:
             await self.ws.send_str(frames.dump(warning))
@@ -229,16 +229,16 @@ class AgentSession:
             raise ProtocolError("unknown_media", f"no file {media_id} in conversation {cid}; upload it first", 404)
         return ref
 
-    async def _deliverable(self, cid: str, body: str, with_media: bool = False) -> None:
+    async def _deliverable(self, cid: str, body: str, media: MediaRef | None = None) -> None:
         """Refuse, before anything changes, a reply the customer's channel can never deliver
-        (longer than its limit allows, even split; a file where it takes none)."""
+        (longer than its limit allows, even split; a file it cannot send)."""
         conv = await self.rt.store.conversation(cid)
         if not conv:
             return  # the reply script says what is wrong with the conversation
         adapter = self.rt.adapters.get((str(conv.get("channel")), str(conv.get("account"))))
         why = adapter.undeliverable(body) if adapter is not None else None
-        if with_media and adapter is not None and not adapter.capabilities.media:
-            why = f"{adapter.channel} cannot carry files"
+        if media is not None and adapter is not None:
+            why = why or adapter.undeliverable_file(media)
         if why:
             raise ProtocolError("undeliverable", why)
 

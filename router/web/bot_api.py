@@ -9,7 +9,10 @@ from aiohttp import web
 
 from kefu_common.errors import AuthError, ConfigError, ProtocolError
 from router.auth import Principal
+from router.bot.brain_types import BotContext
 from router.bot.figures import deflection, unknown_questions
+from router.bot.llm import build_prompt
+from router.bot.llm_step import order_facts
 from router.models import Role
 from router.runtime import RUNTIME, Runtime
 from router.web.api import json_body, principal
@@ -149,3 +152,46 @@ def check_agent_text(rt: Runtime, text: str, client_msg_id: str) -> dict[str, An
         raise ProtocolError("compliance_blocked", f"the reply uses banned terms: {', '.join(terms)}")
     return {"type": "warning", "code": "compliance", "client_msg_id": client_msg_id, "terms": terms,
             "findings": [{"term": f.term, "start": f.start, "end": f.end} for f in result.findings]}
+
+
+@routes.post("/api/v1/conversations/{id}/suggestion")
+async def suggest_reply(request: web.Request) -> web.Response:
+    """The copilot: a reply the model drafts for the conversation's latest customer lines, with the
+    bot's grounding (FAQ entries, policies, the order's facts for its owner) and its guardrails.
+    Only shown to the agent, who edits and sends it; nothing is ever sent from here."""
+    who = principal(request)
+    rt = request.app[RUNTIME]
+    client = rt.bot.llm
+    if client is None:
+        raise ProtocolError("no_model", "no language model is configured (bot.llm)", 404)
+    cid = request.match_info["id"]
+    conv = await rt.store.conversation(cid)
+    if conv is None:
+        raise ProtocolError("not_found", f"no conversation {cid}", 404)
+    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
+        raise AuthError("this conversation is not assigned to you", status=403)
+    question = _latest_customer_lines(await rt.transcript.public(cid))
+    if not question:
+        raise ProtocolError("nothing_to_answer", "the customer has not written anything yet", 409)
+    customer = conv["customer_id"] or ""
+    ctx = BotContext(customer_id=customer, identities=frozenset(await rt.store.customers.identities(customer)))
+    facts = await order_facts(rt.bot.orders, (conv.get("bot") or {}).get("order_id"), ctx, ())
+    prompt = build_prompt(client.settings, rt.bot.config.shop, question, rt.bot.library.faq, facts, role="agent")
+    turn = await client.ask(prompt, rt.bot.library.compliance)
+    return web.json_response({"suggestion": turn.text if turn.answered else None, "question": question,
+                              "faq_ids": list(prompt.faq_ids), **turn.record()})
+
+
+def _latest_customer_lines(messages: list[dict[str, Any]], most: int = 3) -> str:
+    """The customer's lines since anyone else last wrote (at most `most`), oldest first."""
+    lines: list[str] = []
+    for m in reversed(messages):
+        if m.get("from") in ("agent", "bot"):
+            if lines:
+                break
+            continue
+        if m.get("from") == "customer" and str(m.get("text") or "").strip():
+            lines.append(str(m["text"]).strip())
+            if len(lines) >= most:
+                break
+    return "\n".join(reversed(lines))

@@ -73,6 +73,9 @@ async def gather(rt: Runtime) -> list[Metric]:
                                  ["channel"], [((c,), n) for c, n in sent.items()]))
         families.append(_counter("kefu_channel_api_errors", "Channel API errors, by channel and code",
                                  ["channel", "code"], list(errors.items())))
+    families.append(_counter("kefu_media_fetches", "Downloads of customers' files from their channel by this "
+                             "process, by channel and outcome (fetched, retried, failed)", ["channel", "outcome"],
+                             list(rt.fetcher.outcomes.items())))
     families.append(_counter("kefu_sla_breaches", "SLA targets this process found breached", [],
                              [((), float(rt.sla.fired.get("breached", 0)))]))
     families.append(_counter("kefu_sla_timer_outcomes", "SLA timers this process fired, by outcome",

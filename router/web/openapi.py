@@ -113,6 +113,11 @@ def spec() -> dict[str, Any]:
             "/api/v1/compliance/check": {"post": _op(
                 "Check a text against the banned advertising terms", "{mode, findings: [{term, start, end}]}",
                 body={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})},
+            "/api/v1/conversations/{id}/suggestion": {"post": _op(
+                "The copilot: a reply drafted by the language model for the latest customer lines, "
+                "grounded and guarded like the bot's; never sent (404 no_model without bot.llm)",
+                "{suggestion, question, faq_ids, model, outcome, prompt_chars, latency_ms, prompt_tokens, "
+                "completion_tokens}", params=_ID)},
             "/api/v1/bot/stats": {"get": _op(
                 "Bot deflection: resolved without a person / all bot conversations; handoff reasons (supervisors)",
                 "{conversations, resolved_by_bot, handed_off, deflection_rate, handoff_reasons, ...}")},

@@ -11,7 +11,7 @@ from helpers.app import basic_settings, running
 from helpers.bot_app import bot_settings
 from helpers.shots import screenshot_path
 from PIL import Image
-from playwright.async_api import Browser, Locator, expect
+from playwright.async_api import Browser, Locator, Route, expect
 
 
 async def loaded(img: Locator) -> None:
@@ -113,3 +113,59 @@ async def test_the_bots_photo_handoff_pins_the_photo_above_the_thread(redis_url:
         await expect(pinned).to_contain_text("The bot handed over this photo")
         await phone.close()
         await desk.close()
+
+
+PNG_FILE_JS = """([selector, bytes, name, kind]) => {
+    const file = new File([new Uint8Array(bytes)], name, {type: "image/png"});
+    const data = new DataTransfer();
+    data.items.add(file);
+    const target = document.querySelector(selector);
+    const event = kind === "paste" ? new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true})
+                                   : new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true});
+    target.dispatchEvent(event);
+}"""
+
+
+async def test_drop_retry_and_a_pasted_screenshot(redis_url: str, browser: Browser) -> None:
+    """The customer drops an image whose first upload the network loses, and retries it; the agent
+    pastes a screenshot into the reply box."""
+    async with running(basic_settings(), redis_url) as (rt, base):
+        desk = await browser.new_context(locale="en-US", viewport={"width": 1200, "height": 760})
+        laptop = await browser.new_context(locale="en-US", viewport={"width": 900, "height": 760})
+        console = await desk.new_page()
+        chat = await laptop.new_page()
+        await console.goto(f"{base}/console")
+        await console.get_by_label("Agent token").fill("alice-token-1234")
+        await console.get_by_role("button", name="Sign in").click()
+        await expect(console.locator("#conn")).to_have_text("online")
+        await chat.goto(f"{base}/chat")
+        await expect(chat.locator("#conn")).to_have_text("Connected")
+        # On a desktop the paperclip offers photos and files, without forcing the camera.
+        assert await chat.locator("#file").get_attribute("capture") is None
+
+        lost: list[str] = []
+
+        async def lose_first(route: Route) -> None:
+            if not lost:
+                lost.append(route.request.url)
+                await route.abort()
+            else:
+                await route.continue_()
+
+        await chat.route("**/api/v1/webchat/uploads", lose_first)
+        await chat.evaluate(PNG_FILE_JS, ["body", list(images.png(200, 150)), "dropped.png", "drop"])
+        failed = chat.locator(".msg.from-customer .upload-error")
+        await expect(failed).to_be_visible()
+        await failed.get_by_role("button").click()
+        await loaded(chat.locator(".msg.from-customer figure.media img"))
+        await expect(chat.locator(".upload-error")).to_have_count(0)
+        assert len(lost) == 1
+
+        await loaded(console.locator("#messages .msg.from-customer figure.media img"))
+        await console.locator("#reply-text").fill("收到，这是处理流程截图")
+        await console.evaluate(PNG_FILE_JS, ["#reply-text", list(images.png(320, 200, alpha=True)), "shot.png", "paste"])
+        await loaded(chat.locator(".msg.from-agent figure.media img"))
+        await expect(chat.locator(".msg.from-agent .body")).to_have_text("收到，这是处理流程截图")
+        assert len(await rt.media._list("refs/")) == 2
+        await desk.close()
+        await laptop.close()

@@ -97,6 +97,9 @@ async def test_partitions_spread_and_keep_each_conversation_in_order(redis_clust
                 for n in range(PARTITIONS):
                     for service in ("route worker", "sender"):
                         assert f'kefu_service_up{{service="{service} {n}"}} 1.0' in text, (service, n)
+                    for stream in ("inbound", "outbound"):  # pending and lag per partition
+                        for gauge in ("kefu_stream_pending", "kefu_stream_lag"):
+                            assert f'{gauge}{{partition="{n}",stream="{stream}"}}' in text, (gauge, n, stream)
 
         for s in [*agents, *socks]:
             await s.close()

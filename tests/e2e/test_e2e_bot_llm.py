@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 from helpers.app import running
 from helpers.bot_app import bot_settings
-from helpers.clients import Socket, customer, msg_id
+from helpers.clients import Socket, agent, customer, msg_id
 from helpers.fake_llm import fake_llm
 
 SUE = {"Authorization": "Bearer sue-token-12345"}
@@ -81,3 +81,34 @@ async def test_a_stalled_model_leaves_no_silence(redis_url: str, tmp_path: Path)
         assert len(fake.requests) == 1
         await asyncio.sleep(0.2)
         await cust.close()
+
+
+async def test_the_copilot_drafts_for_the_assigned_agent_only(redis_url: str, tmp_path: Path) -> None:
+    rules = "default: {pool: presale}\n"  # straight to people: the copilot is for agents
+    async with fake_llm() as fake, \
+            running(bot_settings(tmp_path, llm_section(fake.base), rules_text=rules), redis_url) as (_rt, base), \
+            aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        cust, _ = await customer(http, base)
+        await say(cust, "羊绒围巾掉毛严重吗")
+        cid = (await alice.expect(lambda f: f["type"] == "assigned", timeout=15))["conversation"]["id"]
+        url = f"{base}/api/v1/conversations/{cid}/suggestion"
+        async with http.post(url, headers={"Authorization": "Bearer alice-token-1234"}) as r:
+            assert r.status == 200
+            body = await r.json()
+        assert "起球" in body["suggestion"] and body["outcome"] == "answered" and body["model"] == "qwen-plus"
+        assert body["question"] == "羊绒围巾掉毛严重吗" and "pilling" in body["faq_ids"]
+        async with http.post(url, headers={"Authorization": "Bearer bob-token-12345"}) as r:
+            assert r.status == 403  # not Bob's conversation
+        async with http.post(url, headers=SUE) as r:
+            assert r.status == 200  # a supervisor may look
+        async with http.post(f"{base}/api/v1/conversations/c_nope/suggestion", headers=SUE) as r:
+            assert r.status == 404
+        fake.mode = "banned"
+        async with http.post(url, headers={"Authorization": "Bearer alice-token-1234"}) as r:
+            body = await r.json()
+        assert body["suggestion"] is None and body["outcome"] == "withheld_compliance"
+        await asyncio.sleep(0.3)
+        assert not [f for f in cust.of("message") if f["message"]["from"] != "customer"]  # nothing was sent
+        await cust.close()
+        await alice.close()

@@ -138,7 +138,8 @@ async def test_a_line_soon_after_a_close_reopens_in_context(redis_url: str, tmp_
             assert not any("欢迎光临" in t for t in said[before:]), said[before:]
             assert not any("照片" in t or "拍" in t for t in said[before:]), said[before:]
             conv = await conversation_of(proc.base, cust)
-            assert conv["id"] == cid and conv["reopened"] == 1 and conv["state"] == "bot"
+            # (it may have closed again already: quiet for idle_close_s)
+            assert conv["id"] == cid and conv["reopened"] >= 1 and conv["bot_turn"]["topic"] == "more"
             await say(cust, "发票怎么开")
             said = await settled(cust, lambda t: "发票" in t)
             assert sum("欢迎光临" in t for t in said) == 1, said  # still only the first one
@@ -150,6 +151,7 @@ async def test_a_line_soon_after_a_close_reopens_in_context(redis_url: str, tmp_
             await say(second, "转人工")
             assigned = await alice.expect(lambda f: f["type"] == "assigned", timeout=20)
             cid2 = assigned["conversation"]["id"]
+            await second.expect(lambda f: f["type"] == "message" and "转接" in f["message"]["text"], timeout=15)
             await close(alice, second, cid2)
             n_bot = len(bot_said(second))
             start = len(alice.frames)

@@ -200,7 +200,14 @@ async def test_a_busy_channel_is_tried_again_until_the_file_comes(router: Router
     got = await media_frame(alice, conv["messages"][0]["id"])
     assert (await router.stored(got["media"]))[0].mime == "image/png"
     assert router.wx.gets == [media_id] * 3
-    assert router.rt.fetcher.fetched == 1 and router.rt.fetcher.failed == 0
+    deadline = time.monotonic() + 10  # counted just after the frame went
+    while router.rt.fetcher.fetched < 1 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert (router.rt.fetcher.fetched, router.rt.fetcher.failed) == (1, 0)
+    async with router.http.get(f"{router.base}/metrics") as r:
+        text = await r.text()
+    assert 'kefu_media_fetches_total{channel="wechat",outcome="fetched"} 1.0' in text
+    assert 'kefu_media_fetches_total{channel="wechat",outcome="retried"} 2.0' in text
     await alice.close()
 
 
@@ -312,6 +319,13 @@ async def test_wechat_refuses_a_file_it_cannot_send(router: Router) -> None:
     async with router.http.get(f"{router.base}/api/v1/wechat/shop/quota/{OPENID}",
                                headers={"Authorization": "Bearer alice-token-1234"}) as r:
         assert (await r.json())["quota_left"] == 5  # a refusal costs none of the quota
+    # The agent socket refuses it before anything is queued, saying why.
+    await alice.send({"type": "reply", "conversation_id": cid, "text": "发票在这里", "media_id": doc.id,
+                      "client_msg_id": "pdf-1"})
+    error = await alice.expect(lambda f: f["type"] == "error" and f.get("code") == "undeliverable")
+    assert "cannot send this file (application/pdf)" in error["detail"]
+    assert not [f for f in alice.of("ack") if f["client_msg_id"] == "pdf-1"]
+    assert router.wx.sent == []
     await alice.close()
 
 
@@ -412,3 +426,47 @@ async def test_a_return_with_a_photo_end_to_end(router: Router, channel: str) ->
     lines = await router.rt.transcript.public(cid)
     assert [line.get("media", {}).get("id") for line in lines] == [photo["id"], label_id]
     await alice.close()
+
+
+async def test_archived_conversations_keep_the_fetched_files(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file fetched after the message was appended goes to the archive with the message, so a
+    conversation Redis has dropped still shows its customer's photo."""
+    async with fake_wechat() as wx, fake_telegram() as tg:
+        text = BASIC.format(cap=100) + CHANNELS.format(
+            app_id=wx.app_id, secret=wx.app_secret, wx_token=WX_TOKEN, wx=wx.base, tg_token=tg.token,
+            tg_secret=TG_SECRET, tg=tg.base) + "retention:\n  redis_after_close_s: 1\n  sweep_interval_s: 3600\n"
+        async with running(parse_settings(text, "<test>"), redis_url) as (rt, base), \
+                aiohttp.ClientSession() as http:
+            router = Router(rt, base, http, wx, tg)
+            alice = await agent(http, base, "alice-token-1234")
+            photos: dict[str, str] = {}
+            for i in range(20):  # ten conversations on each channel, each with a photo
+                start = len(alice.frames)
+                if i % 2:
+                    fid = tg.add_file(jpeg(64, 48, seed=200 + i), f"photos/{i}.jpg")
+                    await router.telegram(5000 + i, chat=CHAT + 1000 + i, photo=[{"file_id": fid, "width": 64}])
+                else:
+                    mid = wx.add_media(jpeg(64, 48, seed=200 + i), "image/jpeg")
+                    await router.wechat(media_xml(f"oArch{i}", "image", mid, router.next_no()))
+                conv = await alice.expect(lambda f: f["type"] == "assigned", start=start)
+                cid, line = conv["conversation"]["id"], conv["messages"][0]
+                photos[cid] = line["media"]["id"] if "media" in line else (
+                    await media_frame(alice, line["id"]))["media"]["id"]
+                await alice.send({"type": "close", "conversation_id": cid})
+            await rt.archive.ready.wait()
+            deadline = time.monotonic() + 60
+            while await rt.archive.count() < len(photos):
+                assert time.monotonic() < deadline, "the closed conversations were not archived"
+                await asyncio.sleep(0.2)
+            await rt.retention.sweep(now=time.time() + 5)
+            for cid, media_id in list(photos.items())[::3]:
+                async with http.get(f"{base}/api/v1/conversations/{cid}",
+                                    headers={"Authorization": "Bearer sue-token-12345"}) as r:
+                    body = await r.json()
+                assert body["archived"] is True
+                [photo] = [m for m in body["messages"] if m["kind"] == "image"]
+                assert photo["media"]["id"] == media_id
+                async with http.get(f"{base}{photo['media']['url']}",
+                                    headers={"Authorization": "Bearer sue-token-12345"}) as r:
+                    assert r.status == 200 and r.content_type == "image/jpeg"
+            await alice.close()

@@ -124,3 +124,6 @@ async def test_bad_uploads_are_refused_and_store_nothing(redis_url: str) -> None
             assert r.status == 404
         for prefix in ("blobs/", "refs/", "owners/"):
             assert await rt.media._list(prefix) == []
+        # The limit is the kind's, not the JSON API's 1 MB body limit: a 6 MB PDF is taken.
+        status, body = await upload(http, base, session, images.big_file(6 * 1024 * 1024), name="manual.pdf")
+        assert (status, body["kind"], body["size"]) == (201, "file", 6 * 1024 * 1024)

@@ -24,6 +24,8 @@ CASES = [
     ("media:\n  allow:\n    webchat: [image/jpeg, jpg]\n", 3, 27, "'jpg' is not a MIME type"),
     ("media:\n  limit: {image: 5}\n", 2, 3, "unknown key 'limit'"),
     ("media:\n  s3: {bucket: B_ad}\n", 2, 16, "media.s3.bucket"),
+    ("redis:\n  partitions: 0\n", 2, 15, "redis.partitions: expected 1 to 64"),
+    ("redis:\n  partitions: 40\n", 2, 15, "raise redis.max_connections above 88"),
 ]
 
 

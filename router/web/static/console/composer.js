@@ -2,7 +2,7 @@
 // you type, compliance findings show before sending, and each conversation keeps its draft.
 import { send } from "./conn.js";
 import { $, api, el, marked, now, toast } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, tf } from "./i18n.js";
 import { changed, state } from "./state.js";
 
 const features = { quickReplies: true, compliance: true, faq: true, typing: true };
@@ -168,6 +168,32 @@ export function initComposer() {
   });
   $("reply").addEventListener("submit", (e) => { e.preventDefault(); submit(); });
   initFaq();
+  $("suggest-btn").addEventListener("click", suggest);
+}
+
+// -- copilot ----------------------------------------------------------------------------------------
+// The language model drafts a reply into the box; the agent edits it and sends it. Nothing is sent
+// from here. Without a model configured (404) the button goes away.
+async function suggest() {
+  const cid = state.current;
+  if (!cid) return;
+  const btn = $("suggest-btn");
+  btn.disabled = true;
+  toast(t("suggest_busy"));
+  try {
+    const data = await api(`/api/v1/conversations/${encodeURIComponent(cid)}/suggestion`, { method: "POST", body: {} });
+    if (state.current !== cid) return;  // the agent moved on meanwhile
+    if (!data.suggestion) { toast(tf("suggest_none", { outcome: data.outcome }), "error"); return; }
+    box().value = box().value ? `${box().value}\n${data.suggestion}` : data.suggestion;
+    saveDraft();
+    scheduleCheck();
+    box().focus();
+  } catch (err) {
+    if (err.status === 404 && err.body?.error === "no_model") btn.hidden = true;
+    else toast(err.message, "error");
+  } finally {
+    btn.disabled = false;
+  }
 }
 
 // -- FAQ search -----------------------------------------------------------------------------------
