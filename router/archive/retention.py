@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
 
 from router.archive.db import DB_ERRORS, Archive
 from router.media.base import MediaStore
@@ -83,7 +82,8 @@ class Retention:
         if now - self._last_prune >= PRUNE_EVERY_S:
             self._last_prune = now
             try:
-                pruned = await self.archive.prune(now - self.archive_days * 86400, files=self._delete_files)
+                files = self.media.delete_conversations if self.media is not None else None
+                pruned = await self.archive.prune(now - self.archive_days * 86400, files=files)
                 if pruned:
                     log.info("archive: pruned %d conversations closed more than %g days ago", pruned, self.archive_days)
                 if self.media is not None:
@@ -92,11 +92,6 @@ class Retention:
                 self._last_prune = 0.0
                 log.warning("archive prune failed, will retry: %s", exc)
         return dropped
-
-    async def _delete_files(self, ids: Sequence[str]) -> None:
-        if self.media is not None:
-            for cid in ids:
-                await self.media.delete_conversation(cid)
 
     async def finish(self) -> None:
         """Delete the transcript, feed entries and message marks of conversations whose routing

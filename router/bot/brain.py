@@ -215,9 +215,10 @@ async def respond(
     handed = [(p, a.handoff) for p, a in zip(parts, done, strict=True) if a.handoff is not None]
     trace = {"topic": "parts", "parts": [{"text": p.text[:80], **a.trace} for p, a in zip(parts, done, strict=True)]}
     answered = next((a for a in done if a.faq_id), None)
+    missed = next((a.unanswered_key for a in done if a.unanswered_key), None)  # counted for the FAQ's to-do
     if not handed:
         return BotAction(st, tuple(replies), faq_id=answered.faq_id if answered else None,
-                         faq_score=answered.faq_score if answered else None, trace=trace)
+                         faq_score=answered.faq_score if answered else None, unanswered_key=missed, trace=trace)
     first = handed[0][1]
     assert first is not None
     others = "；".join(p.text.strip()[:40] for p, a in zip(parts, done, strict=True) if a.handoff is None)
@@ -228,7 +229,7 @@ async def respond(
     return BotAction(replace(st, handed_off=True, pending=None), tuple(replies), replace(first, note=note),
                      queue_for_next_shift=any(a.queue_for_next_shift for a in done),
                      faq_id=answered.faq_id if answered else None,
-                     faq_score=answered.faq_score if answered else None, trace=trace)
+                     faq_score=answered.faq_score if answered else None, unanswered_key=missed, trace=trace)
 
 
 async def _respond_one(state: BotState, text: str, ctx: BotContext, orders: OrderService | None,

@@ -33,12 +33,17 @@ _QUESTION: Final = re.compile(
     r"支持|可以|能否|how|what|which|when|can|do you|is it", re.I)
 
 
+# A clause put as a whole question (ending in a question particle, or asking how/why/which), so
+# that it is not a fragment of the next one ("洗了会不会" / "起球啊").
+_OPEN: Final = re.compile(r"..[吗呢么嘛?？]$|(?:怎么|如何|为什么|为啥|多少|哪里|哪个|什么).{2,}")
+
+
 @dataclass(frozen=True, slots=True)
 class Part:
     """One question of a turn: its text (with the context clauses before it) and its intents."""
 
     text: str
-    key: str  # "order", "product" or "faq:<entry id>"
+    key: str  # "order", "product", "faq:<entry id>", or "open:<n>" for a question none of those answers
     intents: frozenset[str]
 
 
@@ -65,8 +70,10 @@ def split_parts(text: str, faq: FaqIndex | None, config: BotConfig) -> list[Part
         return []
     parts: list[Part] = []
     loose: list[str] = []
-    for c in cs:
+    for n, c in enumerate(cs):
         key = _ask(c, faq, config)
+        if key is None and _OPEN.search(c):
+            key = f"open:{n}"  # a question nothing here answers: decided on its own, never dropped
         if key is None:
             loose.append(c)
             continue
@@ -82,7 +89,9 @@ def split_parts(text: str, faq: FaqIndex | None, config: BotConfig) -> list[Part
         last = parts[-1]
         joined = " ".join([last.text, *loose])
         parts[-1] = Part(joined, last.key, _intents(joined))
-    return parts if len(parts) >= 2 else []
+    if len(parts) < 2 or all(p.key.startswith("open:") for p in parts):
+        return []
+    return parts
 
 
 def _intents(text: str) -> frozenset[str]:

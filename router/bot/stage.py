@@ -211,11 +211,14 @@ class BotStage(Loop):
             return dataclasses.replace(state, handed_off=True), {"topic": "media"}
         action = await respond(state, text, ctx, self.orders, faq=self.library.faq, config=self.config,
                                products=self.products)
-        if self.llm is not None and action.unanswered_key is not None:
+        # One question the FAQ missed: the model may answer it. (A turn of several parts keeps the
+        # parts' own replies: the miss among them was already said to the customer.)
+        whole = action.trace.get("topic") != "parts"
+        if self.llm is not None and action.unanswered_key is not None and whole:
             action, asked = await with_model(self.llm, action, text, ctx, self.config, self.library.faq,
                                              self.library.compliance, self.orders)
             await self._count_llm(asked)
-        if not within and action.unanswered_key is not None and action.handoff is None:
+        if not within and action.unanswered_key is not None and action.handoff is None and whole:
             # Nobody can help tonight either: say when agents are back rather than "rephrase".
             back = off_hours_notice(self.config, next_open, when)
             action = dataclasses.replace(action, replies=(back,), queue_for_next_shift=True,

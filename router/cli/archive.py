@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import sys
 import time
@@ -60,7 +61,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    return asyncio.run(_with_parts(args, _prune))
+    return asyncio.run(_with_parts(args, functools.partial(_prune, data_dir=Path(args.data_dir))))
 
 
 async def _with_parts(args: argparse.Namespace, job: Any) -> int:
@@ -114,8 +115,16 @@ async def _backfill(store: Any, archive: Any, _settings: Any) -> int:
     return 0
 
 
-async def _prune(_store: Any, archive: Any, settings: Any) -> int:
+async def _prune(_store: Any, archive: Any, settings: Any, data_dir: Path) -> int:
+    """The archive rows and, as the running sweep does, the conversations' files (docs/media.md)."""
+    from router.media import build_store
+
     days = settings.retention.archive_days
-    n = await archive.prune(time.time() - days * 86400)
-    print(f"prune: {n} conversations closed more than {days:g} days ago deleted from the archive", flush=True)
+    media = build_store(settings.media, data_dir)
+    try:
+        n = await archive.prune(time.time() - days * 86400, files=media.delete_conversations)
+    finally:
+        await media.aclose()
+    print(f"prune: {n} conversations closed more than {days:g} days ago deleted from the archive "
+          "(their files with them)", flush=True)
     return 0

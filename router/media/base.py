@@ -36,6 +36,7 @@ import re
 import time
 import urllib.parse
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import final
 
 import msgspec
@@ -144,6 +145,10 @@ class MediaStore(ABC):
             await self._delete([f"refs/{media_id}.json"])
             await self._delete([f"blobs/{media_id}", f"blobs/{media_id}.thumb", prefix + media_id])
         return len(ids)
+
+    async def delete_conversations(self, conversations: Sequence[str]) -> int:
+        """delete_conversation for each (the archive prune's batch); returns how many files went."""
+        return sum([await self.delete_conversation(cid) for cid in conversations])
 
     async def sweep_pending(self, older_than: float) -> int:
         """Delete uploads still owned by a chat address (never sent) and created before `older_than`."""

@@ -54,6 +54,9 @@ GIVE_UP_AFTER_S = 3 * 86400 - 600
 """WeChat's media ids live three days; past that (less a margin), a try cannot work."""
 CONCURRENCY = 8
 """Downloads one process runs at once; more wait their turn."""
+BACKLOG = 64
+"""Downloads one process holds at once, running or waiting for a slot; later jobs stay timers."""
+BUSY_WAIT_S = 2.0
 
 
 def timer_id(message_id: str) -> str:
@@ -93,7 +96,12 @@ class MediaFetcher:
                     account=m.account, native=m.native_media, name=m.native_name or "", since=now, n=0)
 
     async def fire(self, tid: str, data: dict[str, Any], now: float) -> None:
-        """The timer's handler: take a lease, then download in the background."""
+        """The timer's handler: take a lease, then download in the background. With `BACKLOG`
+        downloads already waiting here, the job is left for a moment (no try spent), so none waits
+        in this process past its lease while another process could take it."""
+        if len(self._tasks) >= BACKLOG:
+            await self.store.timers.schedule(tid, now + BUSY_WAIT_S, data)
+            return
         tries = int(data.get("n", 0)) + 1
         await self.store.timers.schedule(tid, now + LEASE_S, {**data, "n": tries})
         task = asyncio.create_task(self._run(tid, {**data, "n": tries}))

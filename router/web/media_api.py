@@ -25,6 +25,7 @@ from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from kefu_common.errors import AuthError, MediaTooLarge, ProtocolError
+from router.archive.db import DB_ERRORS
 from router.auth import Principal
 from router.media import MediaNotFound, MediaStore, pending_owner
 from router.models import WEBCHAT, MediaRef, Role
@@ -190,7 +191,16 @@ async def _staff_may_read(rt: Runtime, who: Principal, ref: MediaRef) -> bool:
         return False  # an upload its customer has not sent: theirs alone
     if who.can(Role.SUPERVISOR):
         return True
-    return await access.may_see_conversation(rt, who, ref.conversation)
+    if await rt.store.conversations.get(ref.conversation) is not None:
+        return await access.may_see_conversation(rt, who, ref.conversation)
+    # Retention dropped it from Redis: the history panel still shows it to the agent serving its
+    # customer now, so its photos follow the same rule, the customer read from the archive.
+    try:
+        archived = await rt.archive.conversation(ref.conversation) if rt.archive.ready.is_set() else None
+    except DB_ERRORS:
+        return False
+    cust = (archived or {}).get("customer_id")
+    return bool(cust) and await access.may_see_customer(rt, who, str(cust))
 
 
 async def _customer_may_read(rt: Runtime, visitor: str, ref: MediaRef) -> bool:

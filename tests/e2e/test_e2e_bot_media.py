@@ -22,8 +22,9 @@ from tests.adapters.support import TG_SECRET, WX_TOKEN
 
 CHAT = 880001
 OPENID = "oBotPhoto"
-RETURN_FAQ = "请拍下问题部位和吊牌的照片发给客服"
-"""The FAQ's answer to a torn seam: asking for the photo the customer may just have sent."""
+SHIPPING_FAQ = "全店满99元包邮"
+"""The start of the FAQ's answer to 包邮吗, which the bot gives to the words alone."""
+HANDOFF = "好的，正在为您转接人工客服，请稍候。"
 
 
 def channels(wx: FakeWechat, tg: FakeTelegram) -> str:
@@ -76,14 +77,14 @@ async def handed(sock: Socket, channel: str) -> dict[str, Any]:
 async def test_a_captioned_photo_goes_to_a_person_not_the_faq(env: Env) -> None:
     sue = await agent(env.http, env.base, "alice-token-1234")  # presale, where the rules send it
     fid = env.tg.add_file(jpeg(seed=30), "photos/seam.jpg")
-    await env.telegram(1, photo=[{"file_id": fid, "width": 320, "height": 240}], caption="衣服开线了")
+    await env.telegram(1, photo=[{"file_id": fid, "width": 320, "height": 240}], caption="这件包邮吗")
     conv = await handed(sue, "telegram")
     assert conv["conversation"]["bot"]["reason"] == "media"
     [note] = [m for m in conv["messages"] if m.get("note")]
-    assert "media" in note["text"] and "客户附言: 衣服开线了" in note["text"]
+    assert "media" in note["text"] and "客户附言: 这件包邮吗" in note["text"]
     said = bot_said(env.tg, CHAT)
-    assert said == ["好的，正在为您转接人工客服，请稍候。"]
-    assert not any(RETURN_FAQ in s for s in said)
+    assert said == [HANDOFF]
+    assert not any(SHIPPING_FAQ in s for s in said)
     # The photo itself reaches the agent (in the transcript, or in a media frame right after).
     photo_line = next(m for m in conv["messages"] if m["kind"] == "image")
     if "media" not in photo_line:
@@ -92,11 +93,11 @@ async def test_a_captioned_photo_goes_to_a_person_not_the_faq(env: Env) -> None:
 
 
 async def test_the_same_words_without_a_photo_get_the_faq(env: Env) -> None:
-    await env.telegram(2, chat=CHAT + 1, text="衣服开线了")
+    await env.telegram(2, chat=CHAT + 1, text="这件包邮吗")
     deadline = time.monotonic() + 20
-    while not any(RETURN_FAQ in s for s in bot_said(env.tg, CHAT + 1)) and time.monotonic() < deadline:
+    while not any(SHIPPING_FAQ in s for s in bot_said(env.tg, CHAT + 1)) and time.monotonic() < deadline:
         await _tick()
-    assert any(RETURN_FAQ in s for s in bot_said(env.tg, CHAT + 1)), bot_said(env.tg, CHAT + 1)
+    assert any(SHIPPING_FAQ in s for s in bot_said(env.tg, CHAT + 1)), bot_said(env.tg, CHAT + 1)
 
 
 async def test_photos_files_and_videos_from_many_customers_all_go_to_people(env: Env) -> None:
@@ -116,7 +117,7 @@ async def test_photos_files_and_videos_from_many_customers_all_go_to_people(env:
     frames = await _assigned_count(alice, sue, 40)
     assert {f["conversation"]["bot"]["reason"] for f in frames} == {"media"}
     texts = [m["text"] for m in env.tg.sent]
-    assert texts and set(texts) == {"好的，正在为您转接人工客服，请稍候。"}  # never the shipping FAQ
+    assert texts and set(texts) == {HANDOFF}  # never the shipping FAQ
     await alice.close()
     await sue.close()
 

@@ -30,12 +30,14 @@ media:
     async with running(settings, redis_url) as (rt, base), aiohttp.ClientSession() as http:
         alice = await agent(http, base, "alice-token-1234")
         closed: list[tuple[str, str]] = []
+        first_session = ""
         for i in range(CLOSED + 1):
             cust, session = await customer(http, base)
             _, up = await upload(http, base, session, images.png(16 + i, 16))
             start = len(alice.frames)
             await send_photo(cust, up["media_id"], f"photo {i}")
             cid = (await alice.expect(lambda f: f["type"] == "assigned", start=start))["conversation"]["id"]
+            first_session = first_session or session
             if i < CLOSED:
                 await close(alice, cust, cid)
                 closed.append((cid, up["media_id"]))
@@ -58,6 +60,19 @@ media:
         assert body["archived"] is True and body["messages"][0]["media"]["id"] == mid
         async with http.get(f"{base}/api/v1/media/{mid}", headers={"Authorization": "Bearer sue-token-12345"}) as r:
             assert r.status == 200
+        assert await rt.store.conversations.get(cid) is None
+        async with http.get(f"{base}/api/v1/media/{mid}", headers={"Authorization": "Bearer alice-token-1234"}) as r:
+            assert r.status == 404  # alice serves that customer no more
+        # The customer comes back: alice serves them again, so their archived photo is hers to see.
+        back, _ = await customer(http, base, token=first_session)
+        start = len(alice.frames)
+        await back.send({"type": "message", "text": "还是上次那件", "client_msg_id": "back-1"})
+        await alice.expect(lambda f: f["type"] == "assigned", start=start)
+        async with http.get(f"{base}/api/v1/media/{mid}", headers={"Authorization": "Bearer alice-token-1234"}) as r:
+            assert r.status == 200
+        async with http.get(f"{base}/api/v1/media/{mid}", headers={"Authorization": "Bearer bob-token-12345"}) as r:
+            assert r.status == 404
+        await back.close()
 
         # Past archive_days, the prune takes the rows and the files; the open one stays.
         rt.retention._last_prune = 0.0

@@ -1,5 +1,6 @@
 """`kefu serve` refuses what it cannot do in one line and a non-zero exit, before it starts
-anything: a busy port, a data dir it cannot write."""
+anything: a busy port, a data dir it cannot write, a partition count the streams were not
+written with."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ import sys
 from pathlib import Path
 
 from helpers.redis_server import free_port
+
+from router.models import WEBCHAT, Message
+from router.pipeline.ingest import Ingestor
+from router.store import Store
+from router.store.keys import INBOUND_GROUP
 
 
 def serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -46,3 +52,24 @@ def test_read_only_data_dir_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("kefu: data dir /proc/kefu-data is not writable: ")
     assert done.stderr.count("\n") == 1
+
+
+async def test_another_partition_count_while_entries_wait_is_one_line(tmp_path: Path, redis_url: str) -> None:
+    """A line accepted with one stream, not yet routed: `redis.partitions: 3` is refused in one
+    line that says what to do, and the waiting line is still there."""
+    store = Store(redis_url)
+    await store.open()
+    try:
+        await store.streams.ensure_group(store.keys.inbound, INBOUND_GROUP)
+        await Ingestor(store).ingest(Message(id="m1", channel=WEBCHAT, account="web", native_id="n1",
+                                             sender_ref="v1", text="你好"))
+        cfg = tmp_path / "kefu.yaml"
+        cfg.write_text("redis:\n  partitions: 3\n")
+        done = serve(tmp_path, "--port", str(free_port()), "--config", str(cfg), "--redis-url", redis_url)
+        assert done.returncode == 1
+        assert done.stderr == ("kefu: redis.partitions is 3 but the streams still hold 1 entries written with 1: "
+                               'run with redis.partitions: 1 until they are drained (docs/operations.md, '
+                               '"Partitions")\n')
+        assert await store.client.xlen(store.keys.inbound) == 1
+    finally:
+        await store.close()

@@ -56,6 +56,8 @@ class FakeWechat:
         self.get_script: list[int] = []
         self.gets: list[str] = []
         self.get_gate: asyncio.Event | None = None
+        self.get_delay_s = 0.0
+        """Seconds every media/get waits before answering: a slow media server."""
         """When set to an Event, media/get answers wait for it: a test holds a download open."""
         self.uploaded: dict[str, Upload] = {}
         self._n = itertools.count(1)
@@ -119,6 +121,8 @@ class FakeWechat:
         self.gets.append(media_id)
         if self.get_gate is not None:
             await asyncio.wait_for(self.get_gate.wait(), 30)
+        if self.get_delay_s:
+            await asyncio.sleep(self.get_delay_s)
         if self.get_script:
             code = self.get_script.pop(0)
             if 100 <= code < 600:

@@ -157,6 +157,15 @@ async def test_a_turn_with_two_questions_answers_both_or_hands_one_on(
         assert "转接" in a.replies[-1]  # the customer hears that a person takes the rest
 
 
+async def test_a_question_the_bot_cannot_answer_is_not_dropped_from_a_burst(faq: FaqIndex,
+                                                                             orders: FileOrderService) -> None:
+    a = await ask("包邮吗？\n紫色蝴蝶结代表什么意思？", faq, orders)
+    assert a.trace["topic"] == "parts" and [p["topic"] for p in a.trace["parts"]] == ["other", "other"]
+    assert any("满99元包邮" in r for r in a.replies)
+    assert any("暂时回答不了" in r for r in a.replies), a.replies  # said so, not silently skipped
+    assert a.unanswered_key == "紫色蝴蝶结代表什么意思"  # counted among the questions the FAQ lacks
+
+
 async def test_fragments_of_one_question_stay_one_question(faq: FaqIndex, orders: FileOrderService) -> None:
     a = await ask("亲\n请问一下\n这件毛衣\n洗了会不会\n起球啊", faq, orders)
     assert a.faq_id == "pilling" and len(a.replies) == 1 and a.trace["topic"] != "parts"
