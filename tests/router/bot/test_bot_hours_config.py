@@ -51,6 +51,10 @@ def test_never_open_has_no_next_opening() -> None:
     ("  debounce_s: -1\n", "bot.debounce_s"),
     ("  faq: nowhere.yaml\n", "bot.faq: file not found"),
     ("  debounse_s: 1\n", "debounce_s"),
+    ("  products: nowhere.yaml\n", "bot.products: file not found"),
+    ("  llm: {base_url: 'ftp://x', model: m}\n", "bot.llm.base_url"),
+    ("  llm: {base_url: 'http://x', model: m, timeout_s: 600}\n", "bot.llm.timeout_s"),
+    ("  llm: {base_url: 'http://x'}\n", "model"),
 ])
 def test_bot_section_errors_name_the_line(section: str, message: str) -> None:
     text = "pools: [{id: presale}]\nbot:\n" + section
