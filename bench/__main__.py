@@ -9,6 +9,7 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,24 +50,30 @@ def main() -> int:
     chosen = args.suites or list(SUITES)
     rows: list[Row] = []
     before = machine()
-    if "startup" in chosen:
-        rows += startup.measure(3 if args.quick else 5, say)
-    if "ingest" in chosen:
-        rows += ingest.measure(5.0 if args.quick else 10.0, 1 if args.quick else 3, say,
-                              Path(args.profile) if args.profile else None)
-    if "roundtrips" in chosen:
-        rows += roundtrips.measure(100 if args.quick else roundtrips.BATCH, say)
-    if "latency" in chosen:
-        rates = [500.0, 1000.0] if args.quick else [500.0, 1000.0, 2000.0]
-        rows += latency.measure(rates, 5.0 if args.quick else 10.0, say, Path(args.profile) if args.profile else None)
-    if "soak" in chosen:
-        png = Path(args.png_dir) / "soak-rss.png" if args.png_dir else None
-        rows += soak.measure(2.0 if args.quick else 10.0, say, png)
+    profile = Path(args.profile) if args.profile else None
+    png = Path(args.png_dir) / "soak-rss.png" if args.png_dir else None
+    parts: dict[str, Callable[[], list[Row]]] = {
+        "startup": lambda: startup.measure(3 if args.quick else 5, say),
+        "ingest": lambda: ingest.measure(5.0 if args.quick else 10.0, 1 if args.quick else 3, say, profile),
+        "roundtrips": lambda: roundtrips.measure(100 if args.quick else roundtrips.BATCH, say),
+        "latency": lambda: latency.measure([500.0, 1000.0] if args.quick else [500.0, 1000.0, 2000.0],
+                                           5.0 if args.quick else 10.0, say, profile),
+        "soak": lambda: soak.measure(2.0 if args.quick else 10.0, say, png),
+    }
+    failed = []
+    for name in SUITES:
+        if name not in chosen:
+            continue
+        try:
+            rows += parts[name]()
+        except Exception as exc:  # one part failing does not cost the figures of the others
+            failed.append(name)
+            say(f"{name} failed: {type(exc).__name__}: {exc}")
     print(table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": before, "rows": [r.__dict__ for r in rows]},
                                               indent=2, ensure_ascii=False, default=str))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

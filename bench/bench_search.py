@@ -8,8 +8,10 @@ Generates conversations from customer-service lines, each line labelled with wha
 right answers: the conversations holding a line about what the query asks for. Both indexes are
 built in one private database (dropped afterwards):
 
-- tsvector: `to_tsvector('simple', jieba tokens)` under GIN, queried with
-  `plainto_tsquery('simple', query tokens)`, as router/archive/search.py does;
+- tsvector: `to_tsvector('simple', jieba tokens)` under GIN, queried as router/archive/search.py
+  does (`to_tsquery` of router.archive.tokens.query_clauses: per word, its tokens, or itself
+  whole, or the dictionary words covering it), and, as it did before, with every query token
+  required (`plainto_tsquery`, `tsvector_and`);
 - pg_trgm: the text under a GIN `gin_trgm_ops` index, queried with `text LIKE '%word%'` for each
   word of the query (what pg_trgm can accelerate; similarity ranking would only reorder these).
 
@@ -33,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
 
-from router.archive.tokens import query_tokens, tokens
+from router.archive.search import _ts_query
+from router.archive.tokens import query_clauses, query_tokens, tokens
 
 # Lines customers and agents write, by what they are about. Some share characters with another
 # topic's words on purpose: 订单号 (order number) holds 单号 (tracking number), 开发 holds 发,
@@ -124,16 +127,19 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         rows = []
         for q, topics in QUERIES:
             right = set().union(*(about[t] for t in topics))
-            ts_s, ts_found = await timed(conn, "SELECT id FROM ts WHERE tokens @@ plainto_tsquery('simple', $1)",
-                                         " ".join(query_tokens(q)), args.runs)
+            and_s, and_found = await timed(conn, "SELECT id FROM ts WHERE tokens @@ plainto_tsquery('simple', $1)",
+                                           " ".join(query_tokens(q)), args.runs)
+            ts_s, ts_found = await timed(conn, "SELECT id FROM ts WHERE tokens @@ to_tsquery('simple', $1)",
+                                         _ts_query(query_clauses(q)), args.runs)
             tg_s, tg_found = await timed(conn, "SELECT id FROM tg WHERE body LIKE $1", f"%{q}%", args.runs)
             row: dict[str, object] = {"query": q, "right": len(right)}
-            for label, found, secs in (("tsvector", ts_found, ts_s), ("trgm", tg_found, tg_s)):
+            for label, found, secs in (("tsvector_and", and_found, and_s), ("tsvector", ts_found, ts_s),
+                                       ("trgm", tg_found, tg_s)):
                 hit = len(found & right)
                 row[label] = {"found": len(found), "precision": round(hit / len(found), 3) if found else None,
                               "recall": round(hit / len(right), 3) if right else None, "ms": round(secs * 1000, 2)}
             rows.append(row)
-            print(f"  {q}: tsvector {row['tsvector']}  trgm {row['trgm']}", flush=True)
+            print(f"  {q}: AND {row['tsvector_and']}  clauses {row['tsvector']}  trgm {row['trgm']}", flush=True)
         def mean(label: str, key: str) -> float:
             vals = [float(r[label][key]) for r in rows if r[label][key] is not None]  # type: ignore[index]
             return round(sum(vals) / len(vals), 3)
@@ -141,7 +147,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         return {"conversations": len(docs), "build_s": round(build_s, 1), "baseline_pk_ms": round(base * 1000, 3),
                 "load_average": os.getloadavg(),
                 "mean": {label: {k: mean(label, k) for k in ("precision", "recall", "ms")}
-                         for label in ("tsvector", "trgm")},
+                         for label in ("tsvector_and", "tsvector", "trgm")},
                 "queries": rows}
     finally:
         await conn.close()

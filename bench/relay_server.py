@@ -49,8 +49,13 @@ async def agent(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     await ws.send_str(json.dumps({"type": "hello", "agent": {"id": f"r{len(AGENTS)}"}}))
     AGENTS.append(ws)
-    async for _ in ws:
-        pass
+    try:
+        async for _ in ws:
+            pass
+    finally:
+        AGENTS.remove(ws)  # the next run's customers go to its own agents, not to closed sockets
+        for visitor in [v for v, owner in OWNER.items() if owner is ws]:
+            del OWNER[visitor]
     return ws
 
 

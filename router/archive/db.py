@@ -25,6 +25,7 @@ from kefu_common.errors import ArchiveError
 from router.archive import search
 from router.archive.schema import conversations, events, messages
 from router.archive.snapshot import Snapshot
+from router.archive.tokens import Clauses
 from router.models import MediaRef
 from router.store.conversations import merge_record
 
@@ -279,9 +280,9 @@ class Archive:
         await search.unindex(conn, self.dialect, ids)
 
     async def search(self, toks: list[str], agent: str | None, since: float | None, until: float | None,
-                     limit: int) -> list[dict[str, Any]]:
+                     limit: int, clauses: Clauses | None = None) -> list[dict[str, Any]]:
         async with self.engine.connect() as conn:
-            return await search.find(conn, self.dialect, toks, agent, since, until, limit)
+            return await search.find(conn, self.dialect, toks, agent, since, until, limit, clauses)
 
 
 def _upgrade(sync_conn: sa.Connection) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from router.archive.schema import conversations, messages
 from router.archive.snapshot import Snapshot
-from router.archive.tokens import tokens
+from router.archive.tokens import Clauses, tokens
 
 SNIPPET_CHARS = 80
 
@@ -60,23 +60,37 @@ async def unindex(conn: AsyncConnection, dialect: str, ids: Sequence[str]) -> No
         await conn.execute(sa.text("DELETE FROM search_index WHERE conversation_id = :c"), [{"c": c} for c in ids])
 
 
-def _fts_query(toks: list[str]) -> str:
-    return " AND ".join('"' + t.replace('"', '""') + '"' for t in toks)
+def _fts_query(clauses: Clauses) -> str:
+    def tok(t: str) -> str:
+        return '"' + t.replace('"', '""') + '"'
+    return " AND ".join("(" + " OR ".join("(" + " AND ".join(tok(t) for t in alt) + ")" for alt in alts) + ")"
+                        for alts in clauses)
+
+
+def _ts_query(clauses: Clauses) -> str:
+    """For to_tsquery('simple', ...): each token quoted as one lexeme."""
+    def tok(t: str) -> str:
+        return "'" + t.replace("\\", "\\\\").replace("'", "''") + "'"
+    return " & ".join("(" + " | ".join("(" + " & ".join(tok(t) for t in alt) + ")" for alt in alts) + ")"
+                      for alts in clauses)
 
 
 async def find(conn: AsyncConnection, dialect: str, toks: list[str], agent: str | None,
-               since: float | None, until: float | None, limit: int) -> list[dict[str, Any]]:
-    """Archived conversations holding every token, newest first; `agent` narrows to theirs."""
+               since: float | None, until: float | None, limit: int,
+               clauses: Clauses | None = None) -> list[dict[str, Any]]:
+    """Archived conversations holding every token (or, with `clauses`, matching them: see
+    router.archive.tokens.query_clauses), newest first; `agent` narrows to theirs."""
     if not toks:
         return []
+    match = clauses if clauses else [[[t]] for t in toks]
     c = conversations.c
     hits: sa.Select[Any]
     if dialect == "sqlite":
         hits = sa.select(sa.column("conversation_id")).select_from(sa.table("search_fts")).where(
-            sa.text("search_fts MATCH :q")).params(q=_fts_query(toks))
+            sa.text("search_fts MATCH :q")).params(q=_fts_query(match))
     else:
         hits = sa.select(sa.column("conversation_id")).select_from(sa.table("search_index")).where(
-            sa.text("tokens @@ plainto_tsquery('simple', :q)")).params(q=" ".join(toks))
+            sa.text("tokens @@ to_tsquery('simple', :q)")).params(q=_ts_query(match))
     q = sa.select(c.id, c.customer_id, c.customer_name, c.channel, c.agent, c.closed_at, c.created).where(
         c.id.in_(hits.scalar_subquery()))
     if agent is not None:

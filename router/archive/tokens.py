@@ -50,3 +50,41 @@ def query_tokens(q: str) -> list[str]:
         if w and _WORD.search(w):
             out[w] = None
     return list(out)
+
+
+Clauses = list[list[list[str]]]
+"""A query as the archive matches it: every clause must hold; a clause holds when one of its
+alternatives does; an alternative holds when all its tokens are there."""
+
+
+def query_clauses(q: str) -> Clauses:
+    """The query as alternatives per word, so a word jieba cuts differently alone than in a
+    sentence still matches: alone, 单号 is cut into 单 + 号 and 快递单号 into 快递 + 单 + 号, while
+    in 快递单号是多少 jieba keeps 快递 and 单号. Each whitespace-separated part of the query matches
+    as its cut-for-search tokens, or as itself whole, or as the dictionary words (two or three
+    characters) that cover it. Digits are looked up as typed (bench/bench_search.py measured)."""
+    t = normalise(q)
+    clauses: Clauses = [[[d]] for d in dict.fromkeys(re.findall(r"[0-9]+", t))]
+    words = _dictionary()
+    for part in re.sub(r"[0-9]+", " ", t).split():
+        pieces = [w.strip() for w in _jieba().cut_for_search(part)]  # type: ignore[attr-defined]
+        pieces = list(dict.fromkeys(w for w in pieces if w and _WORD.search(w)))
+        if not pieces:
+            continue
+        alternatives = [pieces]
+        if len(part) >= 2 and [part] != pieces:
+            alternatives.append([part])
+        cover = [part[i:i + n] for n in (2, 3) for i in range(len(part) - n + 1) if words.get(part[i:i + n])]
+        covered = {i + k for w in cover for i in [part.find(w)] for k in range(len(w))}
+        if cover and covered == set(range(len(part))) and sorted(cover) not in (sorted(a) for a in alternatives):
+            alternatives.append(list(dict.fromkeys(cover)))
+        clauses.append(alternatives)
+    return clauses
+
+
+def _dictionary() -> dict[str, int]:
+    """jieba's word frequencies (loaded with its dictionary)."""
+    dt = _jieba().dt  # type: ignore[attr-defined]
+    dt.check_initialized()
+    freq: dict[str, int] = dt.FREQ
+    return freq

@@ -8,9 +8,10 @@ timers_due, timers_data). Scheduling the same id again moves it. Each process ru
    processes never claim the same timer; a lease that runs out (the process died between claim
    and ack) is claimed again by whoever looks next. Timers survive restarts because they live
    only in Redis.
-2. The handler for the payload's kind runs. It must be idempotent by timer id: the SLA handler
-   acks and acts in one Lua script and re-checks the conversation, so a repeated firing does
-   nothing.
+2. The handler for the payload's kind runs. It must be idempotent by timer id: a slow process
+   can outlive its lease, so two processes may run the handler for one claim. The SLA handler
+   acks and acts in one Lua script only while the timer is still in flight (or due), so the
+   second claimant does nothing and reports nothing.
 3. `timer_ack.lua` forgets the timer, unless it was rescheduled while in flight.
 
 The runner sleeps until the next due time or lease expiry, at most `max_sleep_s`, so a timer

@@ -15,7 +15,7 @@ from router.archive import reports
 from router.archive.db import DB_ERRORS, view
 from router.archive.schema import conversations
 from router.archive.search import snippet_of
-from router.archive.tokens import query_tokens
+from router.archive.tokens import query_clauses, query_tokens
 from router.auth import Principal
 from router.models import Role
 from router.runtime import RUNTIME, Runtime
@@ -82,7 +82,8 @@ async def search(request: web.Request) -> web.Response:
     live = await _live_matches(rt, who, toks, since, until)
     try:
         # Until the archive is migrated (the first seconds after a start) only live ones count.
-        archived = await rt.archive.search(toks, mine, since, until, limit) if rt.archive.ready.is_set() else []
+        archived = await rt.archive.search(toks, mine, since, until, limit, query_clauses(q)) \
+            if rt.archive.ready.is_set() else []
     except DB_ERRORS:
         raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
     seen = {r["conversation_id"] for r in live}

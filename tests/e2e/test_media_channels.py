@@ -470,3 +470,21 @@ async def test_archived_conversations_keep_the_fetched_files(redis_url: str, mon
                                     headers={"Authorization": "Bearer sue-token-12345"}) as r:
                     assert r.status == 200 and r.content_type == "image/jpeg"
             await alice.close()
+
+
+async def test_a_retried_reply_sends_its_picture_once_and_its_text_once(router: Router) -> None:
+    """WeChat is busy when the picture goes (errcode -1): the outbox retries the reply, which
+    resumes after the text the customer already has; the busy try costs no reply of the quota."""
+    alice = await agent(router.http, router.base, "alice-token-1234")
+    await router.wechat(text_xml(OPENID, "面单呢", router.next_no(), int(time.time())))
+    cid = (await assigned(alice, "wechat"))["conversation"]["id"]
+    label = await router.rt.media.put(png(200, 100, seed=31), conversation=cid, channel="wechat", name="l.png")
+    router.wx.script = [0, -1]  # the text goes; the picture's first send meets a busy WeChat
+    assert (await send(router, alice, cid, "wechat", OPENID, "面单如下", label))["status"] == "sent"
+    assert [m["msgtype"] for m in router.wx.sent] == ["text", "image"]
+    assert [a["msgtype"] for a in router.wx.attempts] == ["text", "image", "image"]
+    assert len(router.wx.uploaded) == 1  # the retry reused the upload
+    async with router.http.get(f"{router.base}/api/v1/wechat/shop/quota/{OPENID}",
+                               headers={"Authorization": "Bearer alice-token-1234"}) as r:
+        assert (await r.json())["quota_left"] == 3
+    await alice.close()

@@ -3,7 +3,12 @@
 -- re-checks the conversation, so a timer that outlived its reason does nothing.
 -- KEYS[1] anchor. ARGV: timer id, kind, cid, n, now. Returns {outcome, detail}.
 local tid, kind, cid, n, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+-- A claim whose lease ran out while its process was slow is claimed again by another process, and
+-- both then get here. The first to arrive acks; a later one finds the timer neither in flight nor
+-- due, and does nothing, so it neither acts nor reports a second firing.
+local live = redis.call('ZSCORE', KEY_TIMERS_INFLIGHT, tid) or redis.call('ZSCORE', KEY_TIMERS_DUE, tid)
 timer_ack(tid)
+if not live then return {'noop', 'fired elsewhere'} end
 local ck = key_conv(cid)
 local c = redis.call('HMGET', ck, 'state', 'agent', 'pool', 'queued_at', 'customer')
 local st, agent, pool = c[1], c[2], c[3]

@@ -51,6 +51,7 @@ async def test_search_and_views(redis_url: str, archive_url: str) -> None:
             "order": (["订单2024112000012345还没发货"], ["亲，马上催"]),
             "phone": (["我的手机号13912348837，请回电"], ["好的"]),
             "broken": (["快递到了，杯子破损了"], ["给您补发"]),
+            "tracking": (["快递单号是多少"], ["稍等"]),
         }
         for name, (lines, answers) in talks.items():
             cust, _ = await customer(http, base)
@@ -64,9 +65,9 @@ async def test_search_and_views(redis_url: str, archive_url: str) -> None:
         closed["refund"] = await chat(cust, bob, ["我要退款，订单2024112000099999"], ["已受理"])
         await close(bob, cust, closed["refund"])
         await bob.close()
-        await archived(rt, 4)
-        # Two of them leave Redis; the archive answers for those.
-        for cid in (closed["order"], closed["phone"]):
+        await archived(rt, 5)
+        # Three of them leave Redis; the archive answers for those.
+        for cid in (closed["order"], closed["phone"], closed["tracking"]):
             await rt.store.call("purge", [cid, time.time() + 1])
         await rt.retention.finish()
         assert not await rt.store.client.exists(rt.store.keys.conv(closed["order"]))
@@ -85,6 +86,9 @@ async def test_search_and_views(redis_url: str, archive_url: str) -> None:
         assert await ids("破损", SUE) == [closed["broken"]]
         assert await ids("杯子 破损", SUE) == [closed["broken"]]
         assert await ids("破损 退款", SUE) == []
+        # Alone, jieba cuts 快递单号 into 快递 + 单 + 号, in the sentence into 快递 + 单号: still found.
+        assert await ids("快递单号", SUE) == [closed["tracking"]]
+        assert await ids("单号", SUE) == [closed["tracking"]]
         assert await ids("退款", SUE) == [closed["refund"]]
         assert await ids("退款", ALICE) == []  # bob's, not hers
         assert await ids("发票", ALICE) == [live]
@@ -109,7 +113,7 @@ async def test_search_and_views(redis_url: str, archive_url: str) -> None:
         assert sorted(seen) == sorted(closed.values()), seen
         status, body = await get(http, f"{base}/api/v1/conversations?view=mine&limit=50", ALICE)
         mine = [c["id"] for c in body["conversations"]]
-        assert mine[0] == live and sorted(mine[1:]) == sorted(closed[n] for n in ("order", "phone", "broken"))
+        assert mine[0] == live and sorted(mine[1:]) == sorted(closed[n] for n in ("order", "phone", "broken", "tracking"))
         status, body = await get(http, f"{base}/api/v1/conversations?view=open", SUE)
         assert [c["id"] for c in body["conversations"]] == [live]
         status, body = await get(http, f"{base}/api/v1/conversations?view=unassigned", SUE)
