@@ -16,7 +16,7 @@ Figures per set and pass:
 * faq_right: FAQ-answerable lines answered with the expected entry (target >= 60 %);
 * wrong: lines that got an FAQ answer other than the expected one, out of all lines (<= 5 %);
 * must_handoff: complaints, anger, requests for a person, refunds and returns handed to people
-  (>= 95 %);
+  (>= 95 %); also apart for the first lines and for the lines marked `added` (written later);
 * order / product / burst: order questions sent to the order flow, product-stock questions to the
   product look-up (or a person), bursts with every question answered or handed on.
 """
@@ -76,6 +76,7 @@ class Line:
     kind: str
     expected: str
     text: str
+    added: bool = False  # one of the must-handoff lines written after the first held-out run
 
     @property
     def lines(self) -> list[str]:
@@ -84,7 +85,7 @@ class Line:
 
 def load(which: str) -> list[Line]:
     data = yaml.safe_load(LINES.read_text(encoding="utf-8"))
-    return [Line(str(k), str(e), str(t)) for k, e, t in data[which]]
+    return [Line(str(row[0]), str(row[1]), str(row[2]), added=row[3:] == ["added"]) for row in data[which]]
 
 
 async def one(http: aiohttp.ClientSession, base: str, rt: Runtime, line: Line) -> dict[str, Any]:
@@ -138,8 +139,9 @@ def judge(line: Line, conv: dict[str, Any]) -> dict[str, bool]:
 
 
 def figures(lines: list[Line], results: list[dict[str, bool]]) -> dict[str, Any]:
-    def rate(kind: str | None, key: str) -> float | None:
-        rows = [r for ln, r in zip(lines, results, strict=True) if kind is None or ln.kind == kind]
+    def rate(kind: str | None, key: str, added: bool | None = None) -> float | None:
+        rows = [r for ln, r in zip(lines, results, strict=True)
+                if (kind is None or ln.kind == kind) and (added is None or ln.added == added)]
         return round(sum(r[key] for r in rows) / len(rows), 4) if rows else None
 
     return {
@@ -148,6 +150,8 @@ def figures(lines: list[Line], results: list[dict[str, bool]]) -> dict[str, Any]
         "faq_right": rate("faq", "right"),
         "wrong": rate(None, "wrong"),
         "must_handoff": rate("handoff", "right"),
+        "must_handoff_first": rate("handoff", "right", added=False),
+        "must_handoff_added": rate("handoff", "right", added=True),
         "order": rate("order", "right"),
         "product": rate("product", "right"),
         "burst": rate("burst", "right"),
@@ -216,7 +220,8 @@ async def main() -> int:
                 fig, rows = await run_pass(demo, url, lines, clock, args.concurrency, f"{which}/{when}")
                 report[f"{which}/{when}"] = fig
                 print(f"{which}/{when}: deflection {fig['deflection']:.1%}; {verdict(fig)}; order {fig['order']:.0%}"
-                      f", product {fig['product']:.0%}, burst {fig['burst']:.0%}", flush=True)
+                      f", product {fig['product']:.0%}, burst {fig['burst']:.0%}; must_handoff first lines"
+                      f" {fig['must_handoff_first']:.1%}, added lines {fig['must_handoff_added']:.1%}", flush=True)
                 if args.misses and which == "dev":
                     for ln, r in rows:
                         if not r["right"] or r["wrong"]:

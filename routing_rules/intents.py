@@ -58,19 +58,22 @@ BUILTIN_INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "漏发|破损|坏了|质量问题|瑕疵|寄回|return|exchange|send back|wrong item|wrong size|"
             "damaged|broken|defective|missing item|doesn't fit"
         ),
-        (),
+        # Wanting to send back one's own purchase: "我要退这件衣服", "帮我退了吧".
+        (r"(?:我|帮我|给我)(?:要|想|得)?退(?:掉|了|这|那|回|货)",),
     ),
     "refund": (
         _kw(
             "退款|退钱|退差价|仅退款|没退|钱什么时候到|价保|refund|money back|reimburse|"
             "chargeback"
         ),
-        (),
+        # A refund verb about the customer's own money, however it is put: "钱什么时候退给我",
+        # "快点把钱退给我", "退的钱多久到账", "我已经退回去了钱呢", "什么时候退回来".
+        (r"钱.{0,8}退|退.{0,4}钱|退.{0,6}到账|退(?:给|还给?)我|退回来",),
     ),
     "complaint": (
         _kw(
             "投诉|差评|举报|12315|消协|曝光|维权|态度差|骗子|欺诈|假货|货不对板|描述不符|"
-            "与描述不符|complain|bad review|negative review|report you|scam|fraud|fake|"
+            "与描述不符|凭什么|骗人|太过分|complain|bad review|negative review|report you|scam|fraud|fake|"
             "not as described|terrible service"
         ),
         (),
@@ -91,7 +94,7 @@ BUILTIN_INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "human_request": (
         _kw(
-            "转人工|人工|真人|找客服|有人吗|活人|不要机器人|human|real person|operator|"
+            "转人工|人工|真人|找客服|有人吗|活人|不要机器人|店长|负责人|主管|human|real person|operator|"
             "speak to someone|talk to someone|talk to an agent|speak to an agent"
         ),
         (),
@@ -100,7 +103,7 @@ BUILTIN_INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 BUILTIN_ANGRY: tuple[tuple[str, ...], tuple[str, ...]] = (
     _kw(
-        "投诉|差评|垃圾|骗子|欺骗|坑人|坑爹|气死|恶心|什么玩意|太差了|态度差|忍无可忍|12315|"
+        "投诉|差评|垃圾|骗子|欺骗|骗人|坑人|坑爹|气死|生气|太过分|恶心|什么玩意|太差了|态度差|忍无可忍|12315|"
         "scam|scammer|fraud|furious|outraged|ridiculous|disgusting|worst|terrible|"
         "unacceptable|wtf|rip-off|rip off"
     ),

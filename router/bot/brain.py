@@ -11,8 +11,9 @@ answered by order state; refunds and returns go to
 after-sale; "where is my order" answers with status and latest tracking, asking for the
 number once (details of an order only to its owner, or after the last four digits of the
 buyer's phone) when the line is about *this* order rather than the shop's policy (arbiter.py);
-one product's stock, colour or size goes to the product look-up or a person; then the FAQ; two
-unanswered turns in a row hand off. Off hours, anything that needs a person gets the "we are back
+one product's stock, colour or size goes to the product look-up or a person; then the FAQ; a
+question it cannot answer is handed on at once with what the bot learned (`max_unanswered` 1;
+a shop may raise it to ask for a rephrasing first). Off hours, anything that needs a person gets the "we are back
 at ..." reply and is queued for the next shift. A turn holding several questions is split into
 parts (parts.py) and each is decided on its own.
 """
@@ -182,7 +183,9 @@ def _decide(state: BotState, text: str, ctx: BotContext, faq: FaqIndex | None, l
     key = group_key(text)
     if st.unanswered >= config.max_unanswered:
         action = handoff(st, ctx, config, opening, HandoffReason.UNANSWERED, t.unanswered_handoff, text)
-        return replace(action, unanswered_key=key)
+        assert action.handoff is not None
+        learned = replace(action.handoff, note=learned_note(text, ctx, faq))
+        return replace(action, handoff=learned, unanswered_key=key)
     return BotAction(st, (*opening, t.unanswered), unanswered_key=key)
 
 
@@ -308,6 +311,15 @@ def _topic(state: BotState, text: str, ctx: BotContext, config: BotConfig,
     if _MORE.match(bare) or _ACK.match(bare):
         return _Topic.MORE, arb
     return _Topic.OTHER, arb
+
+
+def learned_note(text: str, ctx: BotContext, faq: FaqIndex | None, top: int = 3) -> str:
+    """What an agent taking an unanswered question is told: the question, the intents the rules
+    saw, and the FAQ entries that came closest with their confidence (none was sure enough)."""
+    near = faq.search(text, top) if faq is not None else []
+    cands = "，".join(f"{m.entry.id} {m.score:.2f}" for m in near) or "无"
+    intents = "、".join(sorted(ctx.intents)) or "无"
+    return f"{HandoffReason.UNANSWERED.value}: {text.strip()[:80]}；意图: {intents}；FAQ候选: {cands}"
 
 
 def _no_photo(reply: str, instead: str) -> str:

@@ -126,6 +126,6 @@ class BotConfig:
 
     shop: str = "本店"
     order_id_pattern: re.Pattern[str] = DEFAULT_ORDER_ID
-    max_unanswered: int = 2
+    max_unanswered: int = 1  # a shop may let the bot ask for a rephrasing first
     max_verify_attempts: int = 3  # wrong phone digits before a person takes over
     texts: BotTexts = field(default_factory=BotTexts)

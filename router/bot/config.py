@@ -56,7 +56,9 @@ class BotSettings(_Part, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Regular expression of the shop's order numbers."""
     debounce_s: float = 1.5
     """Lines a customer sends within this many seconds of each other are one turn."""
-    max_unanswered: int = 2
+    max_unanswered: int = 1
+    """Turns in a row the FAQ cannot answer before a person takes over. 1 (the default) hands on at
+    once, with what the bot learned; 2 or more first ask the customer to put it another way."""
     idle_close_s: float = 1800.0
     """A bot conversation quiet this long is closed as resolved by the bot."""
     aftersale_pool: str | None = "aftersale"

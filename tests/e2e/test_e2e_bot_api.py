@@ -36,7 +36,7 @@ async def ask(sock: Socket, text: str) -> None:
 
 async def test_unknown_questions_and_deflection(redis_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "kefu.yaml"
-    config.write_text(bot_config(tmp_path, "  idle_close_s: 1\n"))
+    config.write_text(bot_config(tmp_path, "  idle_close_s: 1\n  max_unanswered: 2\n"))
     settings = parse_settings(config.read_text(), str(config), base_dir=str(tmp_path))
     async with running(settings, redis_url) as (_rt, base), aiohttp.ClientSession() as http:
         first, _ = await customer(http, base)

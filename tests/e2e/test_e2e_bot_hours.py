@@ -43,7 +43,10 @@ async def test_off_hours_reply_then_the_next_shift_takes_the_conversation(redis_
         assert said["message"]["text"] == off["text"]  # every channel gets the text itself
         cid = off["conversation_id"]
         conv = await rt.store.conversations.get(cid)
-        assert conv is not None and conv.state == "queued" and conv.bot["reason"] == "off_hours"
+        # The FAQ cannot answer it: handed on at once (the shipped default), parked for the next
+        # shift with what the bot learned.
+        assert conv is not None and conv.state == "queued" and conv.bot["reason"] == "unanswered"
+        assert "FAQ候选" in conv.bot["note"]
 
         # Another line in the night waits with it; the bot does not answer again.
         await cust.send({"type": "message", "text": "明天记得回我", "client_msg_id": msg_id()})

@@ -6,7 +6,7 @@ import pytest
 from rr_helpers import inp
 
 from routing_rules import builtin_default, compile_rules
-from routing_rules.intents import detect_language, normalize
+from routing_rules.intents import builtin_table, detect_language, normalize
 
 DETECT = [
     ("这件衣服有M码吗", {"presale"}),
@@ -99,3 +99,41 @@ def test_angry_override_replaces_builtin_list() -> None:
                                             "then: {pool: calm}}"))
     assert rules.decide(inp("气死了")).pool == "calm"
     assert rules.decide(inp("垃圾！！！")).pool == "p"  # built-ins were replaced
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # A refund verb about the customer's own money, without the word 退款 (issue 18).
+        ("钱什么时候退给我", "refund"),
+        ("快点把钱退给我", "refund"),
+        ("退的钱多久到账", "refund"),
+        ("我已经退回去了钱呢", "refund"),
+        ("钱还没退回来", "refund"),
+        # Sending back one's own purchase.
+        ("我要退这件衣服", "return_exchange"),
+        ("帮我退掉吧", "return_exchange"),
+        # Disputes, anger and the person in charge.
+        ("运费凭什么要我出", "complaint"),
+        ("你们就是骗人的", "complaint"),
+        ("叫你们店长出来", "human_request"),
+    ],
+)
+def test_own_money_and_disputes_are_detected(text: str, intent: str) -> None:
+    assert intent in builtin_table().detect(normalize(text))
+
+
+@pytest.mark.parametrize("text", ["我很生气", "太过分了吧", "你们就是骗人的"])
+def test_anger_words(text: str) -> None:
+    assert builtin_table().scan(normalize(text))[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    # A policy question about a deposit, and questions without a refund verb about one's own
+    # money or order, are not refunds or returns.
+    ["预售付的定金能退吗", "这款适合送人吗", "包邮吗", "这件有黑色吗", "积分能抵钱吗", "多少钱"],
+)
+def test_own_money_rule_leaves_other_questions_alone(text: str) -> None:
+    found = builtin_table().detect(normalize(text))
+    assert "return_exchange" not in found and "refund" not in found

@@ -10,7 +10,7 @@ import pytest
 
 from router.bot.brain import decide, needs_order, respond, when_back
 from router.bot.brain_texts import BotTexts
-from router.bot.brain_types import BotAction, BotContext, BotState, HandoffReason, OrderLookup
+from router.bot.brain_types import BotAction, BotConfig, BotContext, BotState, HandoffReason, OrderLookup
 from router.bot.faq_match import FaqIndex
 from router.bot.orders import FileOrderService, Order, OrderService, TrackingEvent
 
@@ -84,18 +84,37 @@ async def test_anger_beats_a_matching_faq(faq: FaqIndex, orders: FileOrderServic
     assert a.handoff is not None and a.handoff.reason is HandoffReason.ANGRY and a.faq_id is None
 
 
-async def test_two_unanswered_turns_hand_off(faq: FaqIndex, orders: FileOrderService) -> None:
-    a = await turn(GREETED, "你们老板是哪里人", IN_HOURS, orders, faq)
+async def test_a_question_the_faq_cannot_answer_is_handed_on_at_once(faq: FaqIndex,
+                                                                    orders: FileOrderService) -> None:
+    """The shipped default: no "please rephrase"; the agent is told what the bot learned."""
+    ctx = replace(IN_HOURS, intents=frozenset({"presale"}))
+    a = await turn(GREETED, "你们老板是哪里人", ctx, orders, faq)
+    assert a.handoff is not None and a.handoff.reason is HandoffReason.UNANSWERED
+    assert a.replies == (IN_HOURS_TEXTS.unanswered_handoff,) and a.unanswered_key == "你们老板是哪里人"
+    near = faq.search("你们老板是哪里人", 3)
+    assert near, "the note should name candidates; pick a question with some overlap"
+    note = a.handoff.note
+    assert note.startswith("unanswered: 你们老板是哪里人") and "意图: presale" in note
+    for m in near:
+        assert f"{m.entry.id} {m.score:.2f}" in note
+
+
+async def test_two_unanswered_turns_hand_off_when_the_shop_allows_a_rephrasing(
+        faq: FaqIndex, orders: FileOrderService) -> None:
+    two = BotConfig(max_unanswered=2)
+    a = await respond(GREETED, "你们老板是哪里人", IN_HOURS, orders, faq=faq, config=two)
     assert a.handoff is None and a.state.unanswered == 1 and a.unanswered_key == "你们老板是哪里人"
-    b = await turn(a.state, "模特穿的鞋子有链接吗", IN_HOURS, orders, faq)
+    assert a.replies == (IN_HOURS_TEXTS.unanswered,)
+    b = await respond(a.state, "模特穿的鞋子有链接吗", IN_HOURS, orders, faq=faq, config=two)
     assert b.handoff is not None and b.handoff.reason is HandoffReason.UNANSWERED
-    assert b.unanswered_key is not None
+    assert b.unanswered_key is not None and "FAQ候选" in b.handoff.note
 
 
 async def test_an_answer_resets_the_unanswered_count(faq: FaqIndex, orders: FileOrderService) -> None:
-    a = await turn(GREETED, "你们老板是哪里人", IN_HOURS, orders, faq)
-    b = await turn(a.state, "包邮吗", IN_HOURS, orders, faq)
-    c = await turn(b.state, "模特穿的鞋子有链接吗", IN_HOURS, orders, faq)
+    two = BotConfig(max_unanswered=2)
+    a = await respond(GREETED, "你们老板是哪里人", IN_HOURS, orders, faq=faq, config=two)
+    b = await respond(a.state, "包邮吗", IN_HOURS, orders, faq=faq, config=two)
+    c = await respond(b.state, "模特穿的鞋子有链接吗", IN_HOURS, orders, faq=faq, config=two)
     assert b.state.unanswered == 0 and c.handoff is None and c.state.unanswered == 1
 
 

@@ -162,7 +162,10 @@ async def test_a_question_the_bot_cannot_answer_is_not_dropped_from_a_burst(faq:
     a = await ask("包邮吗？\n紫色蝴蝶结代表什么意思？", faq, orders)
     assert a.trace["topic"] == "parts" and [p["topic"] for p in a.trace["parts"]] == ["other", "other"]
     assert any("满99元包邮" in r for r in a.replies)
-    assert any("暂时回答不了" in r for r in a.replies), a.replies  # said so, not silently skipped
+    # Handed on (the shipped default), not silently skipped; the agent sees the missed question.
+    assert a.handoff is not None and a.handoff.reason is HandoffReason.UNANSWERED, a
+    assert "紫色蝴蝶结" in a.handoff.note and "机器人已答复" in a.handoff.note
+    assert "转接" in a.replies[-1], a.replies
     assert a.unanswered_key == "紫色蝴蝶结代表什么意思"  # counted among the questions the FAQ lacks
 
 
@@ -202,3 +205,18 @@ def test_product_file_errors_name_file_line_and_column(tmp_path: Path) -> None:
     text = str(info.value)
     assert f"{bad}:3:" in text and "title must be a non-empty string" in text
     assert f"{bad}:4:" in text and "stock maps 'colour/size'" in text
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("钱什么时候退给我", HandoffReason.REFUND),
+    ("退的钱多久到账", HandoffReason.REFUND),
+    ("我要退这件衣服", HandoffReason.RETURN_EXCHANGE),
+    ("运费凭什么要我出", HandoffReason.COMPLAINT),
+])  # fmt: skip
+async def test_own_refunds_returns_and_disputes_go_to_people_not_the_faq(
+        text: str, reason: HandoffReason, faq: FaqIndex, orders: FileOrderService) -> None:
+    """The refund-time and return FAQ entries match these well; the customer's own money or
+    order is still an after-sale case for a person."""
+    assert faq.match(text) is not None, "the FAQ would have answered: the rule is what stops it"
+    a = await ask(text, faq, orders)
+    assert a.handoff is not None and a.handoff.reason is reason and a.faq_id is None, a
