@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import time
 from typing import Any, NewType
 
@@ -120,6 +121,16 @@ class MediaRef(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 def new_id(prefix: str) -> str:
     """Time-ordered, collision-safe id: sortable by creation, readable in logs."""
     return f"{prefix}_{time.time_ns() // 1000:x}{os.urandom(5).hex()}"
+
+
+_ID_BODY = re.compile(r"[0-9a-f]{16,32}")
+
+
+def could_be_id(prefix: str, value: str) -> bool:
+    """Whether `value` has the shape new_id(prefix) gives, so a store could hold it: what never
+    had that shape is unknown everywhere, without asking a store that may be down."""
+    head, sep, body = value.partition("_")
+    return head == prefix and sep == "_" and _ID_BODY.fullmatch(body) is not None
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

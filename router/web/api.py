@@ -12,7 +12,7 @@ from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError
 from router.archive.db import DB_ERRORS
 from router.auth import Principal
-from router.models import Role
+from router.models import Role, could_be_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.presence import Presence
@@ -105,8 +105,11 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 
 async def _archived_conversation(request: web.Request, who: Principal, cid: str) -> web.Response:
-    """Redis let go of it (retention): the archive answers, in the same shape."""
+    """Redis let go of it (retention): the archive answers, in the same shape. An id no
+    conversation could have is unknown at once: 503 only when the archive might hold it."""
     rt = request.app[RUNTIME]
+    if not could_be_id("c", cid):
+        raise ProtocolError("not_found", f"no conversation {cid}", 404)
     if not rt.archive.ready.is_set():
         raise ProtocolError("archive_unavailable", "the archive is starting; try again", 503)
     try:
