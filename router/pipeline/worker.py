@@ -258,17 +258,25 @@ class RouteWorker(StreamLoop):
             # when the entry is read again, never not at all.
             await self.fetches.schedule([m for _, m, _d in routed])
 
-        results = await self.store.run_many([
-            *(self.transcript.append_call(m) for _, m, _d in routed),
-            *(Route(m.id, m.conversation_id or "", now, msgspec.json.encode(m.public()).decode(), d.pool,
-                    d.priority, tuple(d.skills), d.min_level, bool(d.bot_first and self.bot),
-                    json.dumps(decision_record(d)), APPLIED_TTL_S, self.burst_window_s)
-              for _, m, d in routed),
-        ])
-        outcomes = results[len(routed):]
+        appends = [self.transcript.append_call(m) for _, m, _d in routed]
+        routes = [Route(m.id, m.conversation_id or "", now, msgspec.json.encode(m.public()).decode(), d.pool,
+                        d.priority, tuple(d.skills), d.min_level, bool(d.bot_first and self.bot),
+                        json.dumps(decision_record(d)), APPLIED_TTL_S, self.burst_window_s)
+                  for _, m, d in routed]
+        if self.store.cluster:
+            # The transcript and the agent's events live on different masters, and a cluster
+            # pipeline runs its nodes' parts side by side: the `message` event could then reach a
+            # console whose snapshot read the transcript a moment before the line landed, and the
+            # console would show the message in neither. The line lands first; then the route.
+            lines = await self.store.run_many(appends)
+            outcomes = await self.store.run_many(routes)
+        else:
+            # One server runs a pipeline in order: the appends land before the routes' events.
+            results = await self.store.run_many([*appends, *routes])
+            lines, outcomes = results[: len(routed)], results[len(routed):]
         to_bot = False
         to_people: dict[str, Message] = {}
-        for (eid, m, d), appended, res in zip(routed, results[: len(routed)], outcomes, strict=True):
+        for (eid, m, d), appended, res in zip(routed, lines, outcomes, strict=True):
             if isinstance(appended, Exception) or isinstance(res, Exception):
                 failures.append((eid, f"route: {failure(appended if isinstance(appended, Exception) else res)}"))
                 continue

@@ -206,33 +206,46 @@ async def _redis_page(rt: Runtime, who: Principal, view_name: str, after: str,
 
 async def _archive_page(rt: Runtime, who: Principal, view_name: str, after: str, limit: int,
                         shown: set[str]) -> tuple[list[dict[str, Any]], str | None]:
-    """Closed conversations only the archive holds now, by close time; cursor 'a:CLOSED_AT:ID'."""
+    """Closed conversations only the archive holds now, by close time; cursor 'a:CLOSED_AT:ID'.
+
+    Rows Redis still holds were listed by the Redis phase and are skipped here, so the archive is
+    read batch after batch until the page is full: a page is short only at the end of the view."""
     if view_name in ("unassigned", "open") or limit <= 0 or not rt.archive.ready.is_set():
         return [], None
     c = conversations.c
-    q = sa.select(conversations).order_by(c.closed_at.desc(), c.id.desc()).limit(limit * 2)
+    base = sa.select(conversations).order_by(c.closed_at.desc(), c.id.desc()).limit(limit * 2)
     if not who.can(Role.SUPERVISOR) or view_name == "mine":
-        q = q.where(c.agent == who.agent_id)
+        base = base.where(c.agent == who.agent_id)
+    at: float | None = None
+    last_id = ""
     if after:
         score, _, last_id = after.partition(":")
         try:
             at = float(score)
         except ValueError:
             raise ProtocolError("bad_query", "cursor is not one this API gave") from None
-        q = q.where(sa.or_(c.closed_at < at, sa.and_(c.closed_at == at, c.id < last_id)))
-    try:
-        async with rt.archive.engine.connect() as conn:
-            rows = (await conn.execute(q)).mappings().all()
-    except DB_ERRORS:
-        raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
-    # For supervisors the Redis phase listed every conversation Redis still holds.
-    live = await rt.store.conversations.held([r["id"] for r in rows]) if who.can(Role.SUPERVISOR) \
-        else [False] * len(rows)
-    out = [view(r) for r, in_redis in zip(rows, live, strict=True) if not in_redis and r["id"] not in shown][:limit]
-    if len(rows) < limit * 2 and len(out) < limit:
-        return out, None
-    last = rows[-1] if len(out) < limit else next(r for r in rows if r["id"] == out[-1]["id"])
-    return out, f"a:{last['closed_at']!r}:{last['id']}"
+    out: list[dict[str, Any]] = []
+    while True:
+        q = base if at is None else base.where(
+            sa.or_(c.closed_at < at, sa.and_(c.closed_at == at, c.id < last_id)))
+        try:
+            async with rt.archive.engine.connect() as conn:
+                rows = (await conn.execute(q)).mappings().all()
+        except DB_ERRORS:
+            raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again",
+                                503) from None
+        # For supervisors the Redis phase listed every conversation Redis still holds.
+        live = await rt.store.conversations.held([r["id"] for r in rows]) if who.can(Role.SUPERVISOR) \
+            else [False] * len(rows)
+        for r, in_redis in zip(rows, live, strict=True):
+            at, last_id = r["closed_at"], r["id"]
+            if in_redis or r["id"] in shown:
+                continue
+            out.append(view(r))
+            if len(out) == limit:
+                return out, f"a:{at!r}:{last_id}"
+        if len(rows) < limit * 2:
+            return out, None
 
 
 def _range(request: web.Request) -> tuple[float, float]:
