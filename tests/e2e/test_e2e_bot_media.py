@@ -82,6 +82,11 @@ async def test_a_captioned_photo_goes_to_a_person_not_the_faq(env: Env) -> None:
     assert conv["conversation"]["bot"]["reason"] == "media"
     [note] = [m for m in conv["messages"] if m.get("note")]
     assert "media" in note["text"] and "客户附言: 这件包邮吗" in note["text"]
+    # The handoff words go out through the outbox, which may reach the channel after the agent
+    # was told: wait for them, then check they are all the bot said.
+    deadline = time.monotonic() + 20
+    while not bot_said(env.tg, CHAT) and time.monotonic() < deadline:
+        await _tick()
     said = bot_said(env.tg, CHAT)
     assert said == [HANDOFF]
     assert not any(SHIPPING_FAQ in s for s in said)
