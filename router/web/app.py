@@ -17,6 +17,7 @@ from router.web import (
     bot_api,
     chat_socket,
     console_api,
+    customers_api,
     history_api,
     media_api,
     metrics,
@@ -124,6 +125,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_routes(api.routes)
     app.router.add_routes(console_api.routes)
+    app.router.add_routes(customers_api.routes)
     app.router.add_routes(ops_api.routes)
     app.router.add_routes(rules_api.routes)
     app.router.add_routes(sla_api.routes)
