@@ -109,6 +109,12 @@ def build_app(rt: Runtime) -> web.Application:
             yield
 
     app.cleanup_ctx.append(lifecycle)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics.metrics)
+    if rt.role == "worker":
+        # A worker takes no webhooks and holds no sockets: a load balancer must not send it any.
+        return app
     for adapter in rt.adapters.values():
         app.router.add_routes(adapter.routes())
         app.router.add_routes([api.signed_in(route) for route in adapter.console_routes()])
@@ -116,9 +122,6 @@ def build_app(rt: Runtime) -> web.Application:
         if feed is not None:
             app.router.add_routes(chat_socket.routes(adapter, feed))
     app.on_shutdown.append(_close_sockets)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics.metrics)
     app.router.add_get("/console", page("console.html"))
     app.router.add_get("/", page("index.html"))
     app.router.add_get("/ws/agent", agent_ws)
