@@ -21,6 +21,7 @@ from aiohttp import web
 from adapters.base import Adapter, Deps, adapter_class
 from kefu_common.errors import StoreError
 from router import logsafe
+from router.archive.audit import AuditCopier
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
@@ -29,6 +30,7 @@ from router.config.settings import Settings
 from router.media import build_store
 from router.ops import promises
 from router.ops.approvals import Approvals
+from router.ops.audit import Audit
 from router.ops.csat import ChannelCsat
 from router.ops.desk import Desk
 from router.ops.handover import KINDS as HANDOVER_KINDS
@@ -82,6 +84,10 @@ class Runtime:
         self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
                                       settings.archive.claim_idle_ms, max_tries=settings.archive.max_tries)
         self.media = build_store(settings.media, self.data_dir)
+        self.audit = Audit(self.store, self.archive)
+        """Every change a person makes (router/ops/audit.py); the copier keeps it in the archive."""
+        self.audit_copier = AuditCopier(self.store, self.archive)
+        self.audit.on_record.append(self.audit_copier.wake)
         self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
                                    settings.retention.archive_days, settings.retention.sweep_interval_s,
                                    media=self.media, pending_s=settings.media.pending_s)
@@ -98,8 +104,8 @@ class Runtime:
                                   lease_s=settings.sla.timer_lease_s)
         # The domain operations: callers get these, not the runtime.
         self.channel_csat = ChannelCsat(self.store, self.outbox, settings.csat)
-        self.desk = Desk(self.store, self.transcript, self.timers, csat=self.channel_csat)
-        self.approvals = Approvals(self.store, self.transcript, settings)
+        self.desk = Desk(self.store, self.transcript, self.timers, csat=self.channel_csat, audit=self.audit)
+        self.approvals = Approvals(self.store, self.transcript, settings, audit=self.audit)
         self.presence = Presence(self.store, self.hub.agents, self.timers, settings.ops.disconnect_grace_s)
         self.roster = Roster(self.store, settings, self.presence, lambda: self.clock())
         for kind in TIMER_KINDS:
@@ -161,7 +167,7 @@ class Runtime:
                         for p in parts]
         self.worker, self.sender = self.workers[0], self.senders[0]
         services: list[Service] = [self.hub, *self.workers, *self.senders, self.rule_sync, self.timers, self.bot,
-                                   self.roster, self.archiver, self.retention]
+                                   self.roster, self.archiver, self.audit_copier, self.retention]
         if self.embedded is not None:
             services.append(EmbeddedWatch(self.embedded))
         self.supervisor.start(services)
