@@ -25,8 +25,9 @@ on the slots their names hash to, not all on one shard (`{rt:shopA}` and `{rt:sh
   script).
 - ``{csat:NS}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
 - ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
-- ``{hook:NS:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
   records a rating and its indexes together).
+- ``{hook:NS:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
+- ``{audit:NS}`` the audit log: who changed what, read by admins and copied to the archive.
 
 Scripts reach keys of their own tag that they derive from ids (e.g. an agent's hash from the
 agent id); every such key shares the script's hash tag, so it is in the same slot.
@@ -151,6 +152,16 @@ class Keys:
         """Sorted set: the customer's conversations by creation time, so the console can show
         their history across channels without scanning every conversation."""
         return f"{self.rt}cust:{cust}:convs"
+
+    def customer_merge(self, cust: str) -> str:
+        """String: JSON of what merging this customer into another moved (its identities and
+        conversations, the fields it filled), so an unmerge can put each back."""
+        return f"{self.rt}cust:{cust}:merge"
+
+    def customer_merged(self, cust: str) -> str:
+        """Set: the customers merged into this one, whose archived conversations its history
+        reads too (the archive keeps the id a conversation was created under)."""
+        return f"{self.rt}cust:{cust}:merged"
 
     def identity(self, channel: str, account: str, user: str) -> str:
         """String: channel identity -> customer id. One customer, many channels."""
@@ -449,6 +460,12 @@ class Keys:
         return f"{self.ns}:session:{sid}"
 
     @property
+    def phone_secret(self) -> str:
+        """String: the key of the digests phone numbers are linked by (router/ops/profiles.py),
+        shared by all processes, so a number is never stored and still finds its customer."""
+        return f"{self.rt}phone:secret"
+
+    @property
     def webchat_secret(self) -> str:
         """String: the session-signing secret shared by all processes when the config has none."""
         return f"{self.rt}webchat:secret"
@@ -550,6 +567,14 @@ class Keys:
     def csat_agent(self, aid: str) -> str:
         """Sorted set: one agent's rated conversations by rating time, for per-agent reports."""
         return f"{{csat:{self.ns}}}:agent:{aid}"
+
+    # -- the audit log {audit} --------------------------------------------------------------------
+    @property
+    def audit_log(self) -> str:
+        """Stream: the audit log, one entry per change a person made (who, when, from where,
+        before and after; router/ops/audit.py). Capped (`audit.redis_max_entries`, approximate
+        trim); the archive keeps every entry for good (router/archive/audit.py)."""
+        return f"{{audit:{self.ns}}}:log"
 
     # -- replication barriers: one per tag ---------------------------------------------------
     @staticmethod

@@ -14,9 +14,11 @@ from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
 from router.web import (
     api,
+    audit_api,
     bot_api,
     chat_socket,
     console_api,
+    customers_api,
     history_api,
     media_api,
     metrics,
@@ -127,6 +129,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_routes(api.routes)
     app.router.add_routes(console_api.routes)
+    app.router.add_routes(customers_api.routes)
     app.router.add_routes(ops_api.routes)
     app.router.add_routes(rules_api.routes)
     app.router.add_routes(sla_api.routes)
@@ -135,6 +138,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(history_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_routes(media_api.routes)
+    app.router.add_routes(audit_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)
     return app
 
