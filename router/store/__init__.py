@@ -89,9 +89,9 @@ class Store:
         self.timers = TimerRecords(self.client, self.keys)
         self.bot = BotRecords(self.client, self.keys)
         self.rules = RuleRecords(self.client, self.keys)
-        self.channels = ChannelRecords(self.client, self.keys)
+        self.channels = ChannelRecords(self.client, self.keys, self.batched)
         self.feeds = Feeds(self.client, self.keys)
-        self.wechat = WechatRecords(self.client, self.keys)
+        self.wechat = WechatRecords(self.client, self.keys, self.batched)
         self.telegram = TelegramRecords(self.client, self.keys)
         self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
 
