@@ -5,6 +5,11 @@ no URL is given), loads scripts, syncs agents and pools from the config, and han
 loops (route worker, sender, fan-out, timers, rule sync, roster, bot) to one supervisor
 (router/supervisor.py); leaving stops them, then closes what was opened. A start that fails half
 way closes what it had opened before the error goes on.
+
+A process has a role (`kefu serve --role`, docs/operations.md): `all` runs everything; `web` takes
+webhooks and sockets and ingests, but routes nothing; `worker` runs the loops that move what was
+taken (route workers, senders, timers, bot, archive) and holds no sockets. At the peak a few web
+processes and a worker share one Redis, so a burst of webhooks does not wait behind the routing.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal, get_args
 
 from aiohttp import web
 
 from adapters.base import Adapter, Deps, adapter_class
-from kefu_common.errors import StoreError
+from kefu_common.errors import StartupError, StoreError
 from router import logsafe
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
@@ -59,10 +65,16 @@ log = logging.getLogger("kefu.runtime")
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 
+Role = Literal["all", "web", "worker"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
 
 class Runtime:
     def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu",
-                 redis_cluster: bool = False) -> None:
+                 redis_cluster: bool = False, role: Role = "all") -> None:
+        if role not in ROLES:
+            raise StartupError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+        self.role = role
         self.settings = settings
         self.redis_url = redis_url or settings.redis.url  # KEFU_REDIS_URL included (router/config/environment.py)
         cluster = redis_cluster or settings.redis.cluster  # KEFU_REDIS_CLUSTER included
@@ -77,6 +89,10 @@ class Runtime:
         self.supervisor = Supervisor()
         self.started = time.time()
         if not self.redis_url:
+            if role != "all":
+                # Its socket lives in this process's data dir: no other process could share it.
+                raise StartupError(f"--role {role} needs a Redis the other processes share: set redis.url "
+                                   "or --redis-url (the embedded one serves a single `--role all` process)")
             # The embedded server's socket path is fixed, so every part can be built now.
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
@@ -112,7 +128,9 @@ class Runtime:
             self.timers.on(kind, self.queue_texts.announce)
         self.promises = Promises(self.store, self.sla, self.transcript, self.outbox)
         self.timers.on(promises.TIMER_KIND, self.promises.fire)
-        self.hub.customer_watchers.append(self.queue_texts.seen)
+        if role != "web":
+            # Every process sees every customer frame; the web ones leave the texts to the workers.
+            self.hub.customer_watchers.append(self.queue_texts.seen)
         self.handovers = Handovers(self.store, self.transcript, self.outbox, settings.ops.agent_left_text)
         for kind in HANDOVER_KINDS:
             self.timers.on(kind, self.handovers.fire)
@@ -167,8 +185,10 @@ class Runtime:
                                self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)
                         for p in parts]
         self.worker, self.sender = self.workers[0], self.senders[0]
-        services: list[Service] = [self.hub, *self.workers, *self.senders, self.rule_sync, self.timers, self.bot,
-                                   self.roster, self.archiver, self.retention, self.hook_fanout, self.hook_sender]
+        services: list[Service] = [self.hub, self.rule_sync]  # sockets (web) and queue texts (worker)
+        if self.role != "web":
+            services += [*self.workers, *self.senders, self.timers, self.bot, self.roster, self.archiver,
+                         self.retention, self.hook_fanout, self.hook_sender]
         if self.embedded is not None:
             services.append(EmbeddedWatch(self.embedded))
         self.supervisor.start(services)

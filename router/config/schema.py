@@ -50,6 +50,11 @@ class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     title: str = ""
     allowed_origins: tuple[str, ...] = ()
     """Shop sites (scheme://host[:port]) that may frame /chat through the embeddable widget."""
+    identify_secret: str | None = None
+    """The HMAC key of kefu('identify', ...): the shop's backend signs the profile with it
+    (docs/widget.md, "Who the customer is"). Without one, identify calls are refused."""
+    identify_max_age_s: int = 24 * 3600
+    """How old a signed profile's `ts` may be; an older one is refused (a replayed page)."""
 
 
 class ChannelAccounts(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):

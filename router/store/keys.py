@@ -155,6 +155,16 @@ class Keys:
         their history across channels without scanning every conversation."""
         return f"{self.rt}cust:{cust}:convs"
 
+    def customer_merge(self, cust: str) -> str:
+        """String: JSON of what merging this customer into another moved (its identities and
+        conversations, the fields it filled), so an unmerge can put each back."""
+        return f"{self.rt}cust:{cust}:merge"
+
+    def customer_merged(self, cust: str) -> str:
+        """Set: the customers merged into this one, whose archived conversations its history
+        reads too (the archive keeps the id a conversation was created under)."""
+        return f"{self.rt}cust:{cust}:merged"
+
     def identity(self, channel: str, account: str, user: str) -> str:
         """String: channel identity -> customer id. One customer, many channels."""
         return self.identity_of(f"{channel}:{account}:{user}")
@@ -450,6 +460,12 @@ class Keys:
         """Hash (EX, the cookie's lifetime): one console sign-in, its agent and their token's
         fingerprint. Deleting it signs the agent out at once, whatever the cookie still says."""
         return f"{self.ns}:session:{sid}"
+
+    @property
+    def phone_secret(self) -> str:
+        """String: the key of the digests phone numbers are linked by (router/ops/profiles.py),
+        shared by all processes, so a number is never stored and still finds its customer."""
+        return f"{self.rt}phone:secret"
 
     @property
     def webchat_secret(self) -> str:

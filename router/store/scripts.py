@@ -32,7 +32,8 @@ from router.store.lifecycle import lua_table
 ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sync", "set_cap", "emit",
            "approval", "timer_claim", "timer_ack", "sla_fire", "queue_text", "queue_moved",
            "queue_announce",
-           "choose", "bot_take", "bot_done", "bot_handoff", "bot_close", "purge", "archived", "hook_emit")
+           "choose", "bot_take", "bot_done", "bot_handoff", "bot_close", "purge", "archived",
+           "customer_link", "hook_emit")
 # The routing prelude: shared helpers (with policy.lua at lib's __POLICY__ line), then SLA clocks
 # and timers that build on them.
 PRELUDE = ("lib", "sla_lib")
