@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from router.store.calls import Call, background, channels, hooks, routing, streams
+from router.store.calls import Call, background, channels, customers, hooks, routing, streams
 from router.store.keys import Keys
 from router.store.scripts import ROUTING, STANDALONE, _read
 
 CALLS: list[type[Call[object]]] = [
-    c for module in (routing, background, streams, channels, hooks) for c in vars(module).values()
+    c for module in (routing, background, streams, channels, customers, hooks) for c in vars(module).values()
     if isinstance(c, type) and issubclass(c, Call) and c is not Call
 ]
 
