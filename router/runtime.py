@@ -27,6 +27,7 @@ from aiohttp import web
 from adapters.base import Adapter, Deps, adapter_class
 from kefu_common.errors import StartupError, StoreError
 from router import logsafe
+from router.archive.audit import AuditCopier
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
@@ -38,6 +39,7 @@ from router.hooks.fanout import Fanout
 from router.media import build_store
 from router.ops import promises
 from router.ops.approvals import Approvals
+from router.ops.audit import Audit
 from router.ops.csat import ChannelCsat
 from router.ops.desk import Desk
 from router.ops.handover import KINDS as HANDOVER_KINDS
@@ -101,6 +103,10 @@ class Runtime:
         self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
                                       settings.archive.claim_idle_ms, max_tries=settings.archive.max_tries)
         self.media = build_store(settings.media, self.data_dir)
+        self.audit = Audit(self.store, self.archive)
+        """Every change a person makes (router/ops/audit.py); the copier keeps it in the archive."""
+        self.audit_copier = AuditCopier(self.store, self.archive)
+        self.audit.on_record.append(self.audit_copier.wake)
         self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
                                    settings.retention.archive_days, settings.retention.sweep_interval_s,
                                    media=self.media, pending_s=settings.media.pending_s)
@@ -117,8 +123,8 @@ class Runtime:
                                   lease_s=settings.sla.timer_lease_s)
         # The domain operations: callers get these, not the runtime.
         self.channel_csat = ChannelCsat(self.store, self.outbox, settings.csat)
-        self.desk = Desk(self.store, self.transcript, self.timers, csat=self.channel_csat)
-        self.approvals = Approvals(self.store, self.transcript, settings)
+        self.desk = Desk(self.store, self.transcript, self.timers, csat=self.channel_csat, audit=self.audit)
+        self.approvals = Approvals(self.store, self.transcript, settings, audit=self.audit)
         self.presence = Presence(self.store, self.hub.agents, self.timers, settings.ops.disconnect_grace_s)
         self.roster = Roster(self.store, settings, self.presence, lambda: self.clock())
         for kind in TIMER_KINDS:
@@ -188,7 +194,7 @@ class Runtime:
         services: list[Service] = [self.hub, self.rule_sync]  # sockets (web) and queue texts (worker)
         if self.role != "web":
             services += [*self.workers, *self.senders, self.timers, self.bot, self.roster, self.archiver,
-                         self.retention, self.hook_fanout, self.hook_sender]
+                         self.audit_copier, self.retention, self.hook_fanout, self.hook_sender]
         if self.embedded is not None:
             services.append(EmbeddedWatch(self.embedded))
         self.supervisor.start(services)

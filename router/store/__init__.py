@@ -21,6 +21,7 @@ from kefu_common.errors import ProtocolError, StoreError
 from router.config.limits import RedisSettings
 from router.store.agents import Agents
 from router.store.archive import ArchiveRecords
+from router.store.audit import AuditRecords
 from router.store.bot import BotRecords
 from router.store.calls import Call
 from router.store.calls.routing import AgentSync
@@ -77,6 +78,7 @@ class Store:
         self.customers = Customers(self.client, self.keys)
         self.ops = OpsRecords(self.client, self.keys)
         self.ratings = Ratings(self.client, self.keys)
+        self.audit = AuditRecords(self.client, self.keys)
         self.partitions = self.options.partitions
         """How many partitions the inbound and outbound streams have (Keys.partition)."""
         self._streams = [Streams(self.client, self.keys.partition(p)) for p in range(self.partitions)]

@@ -24,12 +24,13 @@ on the slots their names hash to, not all on one shard (`{rt:shopA}` and `{rt:sh
 - ``{rules:NS}`` the routing-rule versions and the pointer to the active one (one activation
   script).
 - ``{csat:NS}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
-- ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
   records a rating and its indexes together).
+- ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
 - ``{hook:NS:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
 - ``{wh:NS}`` outbound webhooks (router/hooks/): the admins' webhooks, the delivery stream, each
   delivery's record and log, and per-conversation delivery order. What happened (the events
   they are made from) is on a stream in ``{rt:NS}``, written by the routing scripts themselves.
+- ``{audit:NS}`` the audit log: who changed what, read by admins and copied to the archive.
 
 Scripts reach keys of their own tag that they derive from ids (e.g. an agent's hash from the
 agent id); every such key shares the script's hash tag, so it is in the same slot.
@@ -636,6 +637,14 @@ class Keys:
     def csat_agent(self, aid: str) -> str:
         """Sorted set: one agent's rated conversations by rating time, for per-agent reports."""
         return f"{{csat:{self.ns}}}:agent:{aid}"
+
+    # -- the audit log {audit} --------------------------------------------------------------------
+    @property
+    def audit_log(self) -> str:
+        """Stream: the audit log, one entry per change a person made (who, when, from where,
+        before and after; router/ops/audit.py). Capped (`audit.redis_max_entries`, approximate
+        trim); the archive keeps every entry for good (router/archive/audit.py)."""
+        return f"{{audit:{self.ns}}}:log"
 
     # -- replication barriers: one per tag ---------------------------------------------------
     @staticmethod
