@@ -39,8 +39,8 @@ def test_a_call_passes_what_its_script_reads(cls: type[Call[object]]) -> None:
     if cls is routing.ApprovalAnswer:  # the 'answer' branch reads fewer than the 'request' one
         assert call.argv()[0] == "answer" and len(call.argv()) == 6
         return
-    if cls.script == "customer_link":  # one script, three operations; `link` reads the most ARGV
-        assert call.argv()[0] in ("link", "merge", "unmerge") and len(call.argv()) <= argv_read(cls.script)
+    if cls.script == "customer_link":  # one script, several operations; `link` reads the most ARGV
+        assert call.argv()[0] in ("link", "merge", "unmerge", "claim") and len(call.argv()) <= argv_read(cls.script)
         return
     assert len(call.argv()) == argv_read(cls.script)
     assert call.keys(Keys())  # every script gets its slot's keys (the {rt} anchor or its own)
