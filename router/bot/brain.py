@@ -7,7 +7,7 @@ to look up first, and `respond` does both steps against an `OrderService`.
 Rules, first match wins (docs/bot.md has the full table):
 silent once a human replied or after a handoff; explicit request, anger, complaint, 转人工
 hand off at once; a phone-digits answer to the bot's ownership question; cancellation is
-answered by order state; refunds and returns go to
+answered by order state; refunds, returns and payment or account trouble go to
 after-sale; "where is my order" answers with status and latest tracking, asking for the
 number once (details of an order only to its owner, or after the last four digits of the
 buyer's phone) when the line is about *this* order rather than the shop's policy (arbiter.py);
