@@ -105,12 +105,12 @@ def _alembic(sync_conn: Any, target: str, down: bool = False) -> None:
 
 
 async def test_an_archive_from_before_the_record_is_migrated_in_place(archive_url: str) -> None:
-    """Migration 0003 on a database at 0002 holding a conversation: the row stays and reads with
+    """Migration 0004 on a database at 0003 holding a conversation: the row stays and reads with
     no record; new rows keep theirs; downgrade drops the column again."""
     old = Archive(archive_url)
     try:
         async with old.engine.begin() as conn:
-            await conn.run_sync(_alembic, "0002")
+            await conn.run_sync(_alembic, "0003")
             await conn.execute(sa.text(
                 "INSERT INTO conversations (id, version, customer_id, channel, state, created, closed_at, archived_at,"
                 " bot) VALUES ('c_old', 1, 'u1', 'webchat', 'closed', 1, 2, 3, '{\"reason\": \"refund\"}')"))
@@ -126,7 +126,7 @@ async def test_an_archive_from_before_the_record_is_migrated_in_place(archive_ur
         row = await archive.conversation("c_old")
         assert row is not None and row["bot_turn"] == {"topic": "refund"}
         async with archive.engine.begin() as conn:
-            await conn.run_sync(_alembic, "0002", True)
+            await conn.run_sync(_alembic, "0003", True)
             cols = await conn.run_sync(lambda c: [x["name"] for x in sa.inspect(c).get_columns("conversations")])
         assert "bot_turn" not in cols and "bot" in cols
     finally:
