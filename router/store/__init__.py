@@ -32,6 +32,7 @@ from router.store.coalesce import Coalescer
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
 from router.store.customers import Customers
+from router.store.hooks import HookRecords
 from router.store.keys import Keys, in_namespace
 from router.store.ops import OpsRecords
 from router.store.pubsub import SHARDED_SINCE, Subscription
@@ -93,6 +94,7 @@ class Store:
         self.feeds = Feeds(self.client, self.keys)
         self.wechat = WechatRecords(self.client, self.keys, self.batched)
         self.telegram = TelegramRecords(self.client, self.keys)
+        self.hooks = HookRecords(self.client, self.keys)
         self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
 
     def streams_of(self, part: int) -> Streams:
