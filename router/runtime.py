@@ -33,6 +33,9 @@ from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
 from router.auth import AgentTokens, Sessions, SessionSigner
 from router.config.settings import Settings
+from router.hooks import admin as hook_admin
+from router.hooks.delivery import HookSender
+from router.hooks.fanout import Fanout
 from router.live.apply import Applier
 from router.live.sync import LiveSync, config_seeds
 from router.media import build_store
@@ -154,6 +157,9 @@ class Runtime:
             cls = adapter_class(name)
             if cls is not None and getattr(account, "enabled", True):
                 self._add(cls.from_settings(account, deps))
+        self.hook_fanout = Fanout(self.store, settings.webhook_delivery)
+        self.hook_sender = HookSender(self.store, settings.webhook_delivery, settings.worker.claim_idle_ms,
+                                      settings.worker.max_tries)
         self.fetcher = MediaFetcher(self.store, self.media, self.adapters, self.timers)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
@@ -173,6 +179,7 @@ class Runtime:
         await self.store.settle_partitions()  # before any stream is read or written
         await self.store.sync_config(self.settings)
         await self.sla.sync()
+        await hook_admin.sync_config(self.store, self.settings.webhooks)
         self.signer.secret = await self._webchat_secret()
         await self.rule_sync.start()  # before the worker: it decides with Redis's version
         await self.bot.start()
@@ -193,7 +200,7 @@ class Runtime:
         services: list[Service] = [self.hub, self.rule_sync, self.live]  # sockets (web) and queue texts (worker)
         if self.role != "web":
             services += [*self.workers, *self.senders, self.timers, self.bot, self.roster, self.archiver,
-                         self.audit_copier, self.retention]
+                         self.audit_copier, self.retention, self.hook_fanout, self.hook_sender]
         if self.embedded is not None:
             services.append(EmbeddedWatch(self.embedded))
         self.supervisor.start(services)

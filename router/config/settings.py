@@ -43,6 +43,7 @@ from router.config.schema import (
     WebSettings,
     WorkerSettings,
 )
+from router.config.webhooks import check_webhooks
 from router.pipeline.assignment import check as check_assignment
 
 __all__ = [
@@ -370,6 +371,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     errors.extend(check_bot(doc, s.bot, s.base_dir))
     errors.extend(_check_archive(doc, s))
     errors.extend(check_media(doc, s.media))
+    errors.extend(check_webhooks(doc, s.webhooks, s.webhook_delivery))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))

@@ -32,6 +32,7 @@ from router.store.coalesce import Coalescer
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
 from router.store.customers import Customers
+from router.store.hooks import HookRecords
 from router.store.keys import Keys, in_namespace
 from router.store.live import LiveRecords
 from router.store.ops import OpsRecords
@@ -91,10 +92,11 @@ class Store:
         self.timers = TimerRecords(self.client, self.keys)
         self.bot = BotRecords(self.client, self.keys)
         self.rules = RuleRecords(self.client, self.keys)
-        self.channels = ChannelRecords(self.client, self.keys)
+        self.channels = ChannelRecords(self.client, self.keys, self.batched)
         self.feeds = Feeds(self.client, self.keys)
-        self.wechat = WechatRecords(self.client, self.keys)
+        self.wechat = WechatRecords(self.client, self.keys, self.batched)
         self.telegram = TelegramRecords(self.client, self.keys)
+        self.hooks = HookRecords(self.client, self.keys)
         self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
 
     def streams_of(self, part: int) -> Streams:

@@ -24,10 +24,13 @@ on the slots their names hash to, not all on one shard (`{rt:shopA}` and `{rt:sh
 - ``{rules:NS}`` the routing-rule versions and the pointer to the active one (one activation
   script).
 - ``{csat:NS}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
-- ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
   records a rating and its indexes together).
+- ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
 - ``{hook:NS:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
 - ``{cfg:NS}`` the versions of what admins edit live: pools, hours, shifts, quick replies, FAQ.
+- ``{wh:NS}`` outbound webhooks (router/hooks/): the admins' webhooks, the delivery stream, each
+  delivery's record and log, and per-conversation delivery order. What happened (the events
+  they are made from) is on a stream in ``{rt:NS}``, written by the routing scripts themselves.
 - ``{audit:NS}`` the audit log: who changed what, read by admins and copied to the archive.
 
 Scripts reach keys of their own tag that they derive from ids (e.g. an agent's hash from the
@@ -507,6 +510,73 @@ class Keys:
         seen with this signed (timestamp, nonce), so a captured triple cannot carry another body
         (adapters/replay.py)."""
         return f"{{hook:{self.ns}:{channel}:{account}}}:nonce:{timestamp}:{nonce}"
+
+    # -- outbound webhooks: events {rt}, deliveries {wh} ---------------------------------------
+    @property
+    def hook_on(self) -> str:
+        """String, present while some webhook is enabled: the routing scripts write events to
+        `hook_events` only then, so a shop without webhooks pays nothing for them."""
+        return f"{self.rt}hook:on"
+
+    @property
+    def hook_events(self) -> str:
+        """Stream (capped): what happened (conversation.created, message.created, ...), written in
+        the same script step as the effect; its entry id is the event's id."""
+        return f"{self.rt}hook:events"
+
+    def hook_seen(self, event_key: str) -> str:
+        """String (EX): an event emitted from Python (a reply sent, a rating) was written once,
+        so the retry of the step that emitted it does not write it twice."""
+        return f"{self.rt}hook:seen:{event_key}"
+
+    @property
+    def hook_cursor(self) -> str:
+        """String: the last `hook_events` entry turned into deliveries."""
+        return f"{{wh:{self.ns}}}:cursor"
+
+    @property
+    def hook_lease(self) -> str:
+        """String (PX): the process that turns events into deliveries, one at a time, so each
+        conversation's deliveries are numbered in the order its events happened."""
+        return f"{{wh:{self.ns}}}:lease"
+
+    @property
+    def webhooks(self) -> str:
+        """Hash: webhook id -> its settings (JSON: url, secret, events, enabled, source)."""
+        return f"{{wh:{self.ns}}}:hooks"
+
+    @property
+    def hook_deliveries(self) -> str:
+        """Stream: deliveries to make (webhook id, delivery id, number in its conversation)."""
+        return f"{{wh:{self.ns}}}:deliveries"
+
+    @property
+    def hook_tries(self) -> str:
+        """Hash: delivery entry id -> failed handling tries (a bug, not a receiver's refusal)."""
+        return f"{{wh:{self.ns}}}:tries"
+
+    @property
+    def hook_dead_letters(self) -> str:
+        """Stream (capped): deliveries given up after `webhook_delivery.max_attempts`."""
+        return f"{{wh:{self.ns}}}:dead"
+
+    def hook_delivery(self, hook: str, event: str) -> str:
+        """Hash (EX a week): one event's delivery to one webhook: its body, status, attempts and
+        last error, for the delivery log and redelivery."""
+        return f"{{wh:{self.ns}}}:d:{hook}:{event}"
+
+    def hook_log(self, hook: str) -> str:
+        """Sorted set: one webhook's delivery ids by time, newest kept (the delivery log)."""
+        return f"{{wh:{self.ns}}}:log:{hook}"
+
+    def hook_seq(self, hook: str, cid: str) -> str:
+        """Counter: deliveries numbered per (webhook, conversation), so they go in order."""
+        return f"{{wh:{self.ns}}}:seq:{hook}:{cid}"
+
+    def hook_done(self, hook: str, cid: str) -> str:
+        """String: the highest delivery number finished (delivered or dead) per (webhook,
+        conversation); number n goes after n-1 is finished."""
+        return f"{{wh:{self.ns}}}:done:{hook}:{cid}"
 
     # -- Telegram -----------------------------------------------------------------------------
     def wechat_upload(self, account: str, media_id: str) -> str:

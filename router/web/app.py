@@ -28,6 +28,7 @@ from router.web import (
     reports_api,
     rules_api,
     sla_api,
+    webhooks_api,
     widget,
 )
 from router.web.agent_ws import agent_ws
@@ -139,6 +140,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(history_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_routes(media_api.routes)
+    app.router.add_routes(webhooks_api.routes)
     app.router.add_routes(audit_api.routes)
     app.router.add_routes(admin_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)

@@ -48,6 +48,8 @@ if not cid then
     cid = new_cid
     redis.call('HSET', key_conv(cid), 'id', cid, 'customer', cust, 'state', 'new',
       'created', now, 'messages', 0, 'reopened', 0, 'prev_pool', last_pool or '')
+    hook_event(cid, 'conversation.created', cjson.encode({conversation_id = cid, customer_id = cust,
+      channel = channel, account = account, chat = chat}), now)
     if redis.call('HGET', kc, 'segment') == 'new' and last then
       redis.call('HSET', kc, 'segment', 'returning')
     end
