@@ -12,6 +12,7 @@ import aiohttp
 from helpers.app import BASIC, running
 from helpers.clients import Socket, agent, customer, msg_id
 
+from router.archive.audit import AuditFilter
 from router.config.settings import parse_settings
 from router.ops.profiles import signature_of
 from router.runtime import Runtime
@@ -226,6 +227,10 @@ async def test_merge_shows_one_history_and_unmerge_puts_everything_back(redis_ur
         assert (await rt.store.conversation(conv_b["id"]) or {})["customer_id"] == other
         async with s.get(f"{base}/api/v1/customers/{keep}/history", headers=SUE) as r:
             assert {c["id"] for c in (await r.json())["conversations"]} == {conv_a["id"]}
+        # Who did what, in the audit log: the edit, the merge and its undoing.
+        entries, _, _ = await rt.audit.query(AuditFilter(action="customer.*"))
+        assert [(e["action"], e["actor"], e["target"]) for e in reversed(entries)] == [
+            ("customer.edit", "sue", other), ("customer.merge", "alice", keep), ("customer.unmerge", "alice", other)]
         for sock in (a, b, alice):
             await sock.close()
 
