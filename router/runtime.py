@@ -21,6 +21,9 @@ from aiohttp import web
 from adapters.base import Adapter, Deps, adapter_class
 from kefu_common.errors import StoreError
 from router import logsafe
+from router.accounts.audit import AccountAudit
+from router.accounts.service import Accounts
+from router.accounts.team import Team
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
@@ -119,6 +122,11 @@ class Runtime:
         self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.sessions = Sessions(self.store, self.tokens, self.signer)
+        self.account_audit = AccountAudit()
+        """Where account events go; the audit log's `record` once there is one (router/accounts/audit.py)."""
+        self.accounts = Accounts(self.store, settings.accounts, self.tokens, self.sessions, self.account_audit,
+                                 lambda: self.clock())
+        self.team = Team(self.store, self.accounts, self.presence)
         self.adapters: dict[tuple[str, str], Adapter] = {}
         deps = Deps(sink=self.ingestor, store=self.store, media=self.media)
         for name, account in settings.channels.all():

@@ -45,11 +45,13 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         if not token and not _same_origin(request):
             # A cookie rides along on any page's WebSocket; only our own console may use it.
             raise AuthError("cross-origin WebSocket with a session cookie", status=403)
-        who, sid = (rt.tokens.verify(token), None) if token else \
+        who, sid = (await rt.accounts.bearer(token), None) if token else \
             await rt.sessions.verify(request.cookies.get(SESSION_COOKIE))
+        if who.pending:
+            raise AuthError("set up two-factor sign-in first", status=403)
     except AuthError as exc:
-        raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
-                                   content_type="application/json") from None
+        refusal = web.HTTPForbidden if exc.status == 403 else web.HTTPUnauthorized
+        raise refusal(text=frames.error("unauthorized", exc.detail), content_type="application/json") from None
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
     session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws,
@@ -92,7 +94,7 @@ class AgentSession:
         event = json.loads(frame)
         kind = event.get("type")
         if kind == "session_ended":  # for the server, never shown; other sessions ignore it
-            if self.sid is not None and event.get("session") == self.sid:
+            if event.get("agent_disabled") or (self.sid is not None and event.get("session") == self.sid):
                 self.session_ended()
             return
         if kind == "assigned":
