@@ -33,9 +33,9 @@ def machine() -> dict[str, Any]:
 
 
 def table(rows: list[Row]) -> str:
-    head = f"{'benchmark':<18} {'kefu':<28} {'baseline (same run)':<36} {'ratio':>6}  goal"
+    head = f"{'benchmark':<32} {'kefu':<28} {'baseline (same run)':<36} {'ratio':>6}  goal"
     lines = [head, "-" * len(head)]
-    lines += [f"{r.name:<18} {r.figure:<28} {r.baseline:<36} {r.ratio:>6.2f}  {r.goal}" for r in rows]
+    lines += [f"{r.name:<32} {r.figure:<28} {r.baseline:<36} {r.ratio:>6.2f}  {r.goal}" for r in rows]
     return "\n".join(lines)
 
 

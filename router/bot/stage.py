@@ -223,24 +223,45 @@ class BotStage(Loop):
             back = off_hours_notice(self.config, next_open, when)
             action = dataclasses.replace(action, replies=(back,), queue_for_next_shift=True,
                                          state=dataclasses.replace(action.state, off_hours_notified=True))
+        if action.queue_for_next_shift:
+            return await self._after_hours(chat, turn_id, action, base, text, lines, next_open)
         await self.effects.say(chat, turn_id, action.replies, self.library.compliance)
         await self._count(chat, action, text, lines)
-        handoff = action.handoff
-        if handoff is not None or action.queue_for_next_shift:
-            plan = dataclasses.replace(
-                base,
-                reason=handoff.reason.value if handoff else "off_hours",
-                intent=(handoff.intent or "") if handoff else "",
-                order_id=(handoff.order_id or "") if handoff else (action.state.order_id or ""),
-                note=handoff.note if handoff else "",
-            )
-            if handoff and handoff.team == "aftersale" and self.settings.aftersale_pool in self.pools:
-                plan = dataclasses.replace(plan, pool=str(self.settings.aftersale_pool))
-            await self.effects.hand_off(chat, turn_id, plan, time.time())
-            if action.queue_for_next_shift and action.replies:  # after the move: it is queued now
-                await self.effects.off_hours(chat, action.replies[-1], next_open)
+        if action.handoff is not None:
+            await self.effects.hand_off(chat, turn_id, self._plan(action, base), time.time())
             return dataclasses.replace(action.state, handed_off=True), action.trace
         return action.state, action.trace
+
+    def _plan(self, action: BotAction, base: HandoffPlan) -> HandoffPlan:
+        """Where and why the bot hands this action's conversation to people."""
+        handoff = action.handoff
+        plan = dataclasses.replace(
+            base,
+            reason=handoff.reason.value if handoff else "off_hours",
+            intent=(handoff.intent or "") if handoff else "",
+            order_id=(handoff.order_id or "") if handoff else (action.state.order_id or ""),
+            note=handoff.note if handoff else "",
+        )
+        if handoff and handoff.team == "aftersale" and self.settings.aftersale_pool in self.pools:
+            plan = dataclasses.replace(plan, pool=str(self.settings.aftersale_pool))
+        return plan
+
+    async def _after_hours(self, chat: Chat, turn_id: str, action: BotAction, base: HandoffPlan, text: str,
+                           lines: int, next_open: datetime | None) -> tuple[BotState, dict[str, Any]]:
+        """Outside business hours the conversation is parked for people, but an agent may still be
+        in (working late): move it first, and speak of off hours only when it waits. A customer an
+        agent took gets no "we are closed" and no leave-a-message form after "客服 Alice 已接入"
+        (issue 19)."""
+        moved = await self.effects.hand_off(chat, turn_id, self._plan(action, base), time.time())
+        taken = moved.state == "assigned"
+        replies = action.replies
+        if taken and replies:
+            replies = (*replies[:-1], self.config.texts.handoff)  # the last reply is the off-hours notice
+        await self.effects.say(chat, turn_id, replies, self.library.compliance)
+        await self._count(chat, action, text, lines)
+        if not taken and action.replies:
+            await self.effects.off_hours(chat, action.replies[-1], next_open)
+        return dataclasses.replace(action.state, handed_off=True), action.trace
 
     async def queued(self, conversation_id: str, message: Message) -> None:
         """A new conversation went straight to people and waits in a queue: outside business

@@ -17,6 +17,7 @@ from router.config.accounts import AccountSettings
 from router.config.limits import RateLimitSettings, RedisSettings
 from router.config.media import MediaSettings
 from router.config.ops import OpsSettings, ShiftSettings
+from router.config.webhooks import WebhookDeliverySettings, WebhookSettings
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
 
@@ -53,6 +54,11 @@ class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     title: str = ""
     allowed_origins: tuple[str, ...] = ()
     """Shop sites (scheme://host[:port]) that may frame /chat through the embeddable widget."""
+    identify_secret: str | None = None
+    """The HMAC key of kefu('identify', ...): the shop's backend signs the profile with it
+    (docs/widget.md, "Who the customer is"). Without one, identify calls are refused."""
+    identify_max_age_s: int = 24 * 3600
+    """How old a signed profile's `ts` may be; an older one is refused (a replayed page)."""
 
 
 class ChannelAccounts(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -207,6 +213,8 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     csat: CsatSettings = CsatSettings()
     media: MediaSettings = MediaSettings()
     accounts: AccountSettings = AccountSettings()
+    webhooks: tuple[WebhookSettings, ...] = ()
+    webhook_delivery: WebhookDeliverySettings = WebhookDeliverySettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""

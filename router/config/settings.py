@@ -44,6 +44,7 @@ from router.config.schema import (
     WebSettings,
     WorkerSettings,
 )
+from router.config.webhooks import check_webhooks
 from router.pipeline.assignment import check as check_assignment
 
 __all__ = [
@@ -372,6 +373,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     errors.extend(_check_archive(doc, s))
     errors.extend(check_media(doc, s.media))
     errors.extend(check_accounts(doc, s.accounts))
+    errors.extend(check_webhooks(doc, s.webhooks, s.webhook_delivery))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))

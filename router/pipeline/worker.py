@@ -221,7 +221,7 @@ class RouteWorker(StreamLoop):
         resolved = await self.store.run_many([
             Resolve(m.id, f"{m.channel}:{m.account}:{m.sender_ref}", new_id("cu"), new_id("c"), now,
                     self.settings.reopen_window_s, m.channel, m.account, m.sender_ref,
-                    m.customer_name or "")
+                    m.customer_name or "", m.customer_avatar or "")
             for _, m in msgs
         ])
         decider = self.rules.current  # one whole rule version for the whole batch

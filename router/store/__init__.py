@@ -22,6 +22,7 @@ from router.config.limits import RedisSettings
 from router.store.accounts import AccountRecords
 from router.store.agents import Agents
 from router.store.archive import ArchiveRecords
+from router.store.audit import AuditRecords
 from router.store.bot import BotRecords
 from router.store.calls import Call
 from router.store.calls.routing import AgentSync
@@ -32,6 +33,7 @@ from router.store.coalesce import Coalescer
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
 from router.store.customers import Customers
+from router.store.hooks import HookRecords
 from router.store.keys import Keys, in_namespace
 from router.store.ops import OpsRecords
 from router.store.pubsub import SHARDED_SINCE, Subscription
@@ -78,6 +80,7 @@ class Store:
         self.customers = Customers(self.client, self.keys)
         self.ops = OpsRecords(self.client, self.keys)
         self.ratings = Ratings(self.client, self.keys)
+        self.audit = AuditRecords(self.client, self.keys)
         self.partitions = self.options.partitions
         """How many partitions the inbound and outbound streams have (Keys.partition)."""
         self._streams = [Streams(self.client, self.keys.partition(p)) for p in range(self.partitions)]
@@ -89,10 +92,11 @@ class Store:
         self.timers = TimerRecords(self.client, self.keys)
         self.bot = BotRecords(self.client, self.keys)
         self.rules = RuleRecords(self.client, self.keys)
-        self.channels = ChannelRecords(self.client, self.keys)
+        self.channels = ChannelRecords(self.client, self.keys, self.batched)
         self.feeds = Feeds(self.client, self.keys)
-        self.wechat = WechatRecords(self.client, self.keys)
+        self.wechat = WechatRecords(self.client, self.keys, self.batched)
         self.telegram = TelegramRecords(self.client, self.keys)
+        self.hooks = HookRecords(self.client, self.keys)
         self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
 
     def streams_of(self, part: int) -> Streams:

@@ -19,15 +19,17 @@ from router.media.base import media_kind
 from router.models import Channel, MediaRef, Reply, Role, new_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
+from router.ops.notes import Notes
 from router.ops.presence import Presence
 from router.pipeline.fanout import Stuck, Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.calls import routing as calls
 from router.store.client import REDIS_ERRORS
-from router.web import frames, ops_ws, slow
+from router.web import access, frames, ops_ws, slow
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
+from router.web.proxy import client
 
 log = logging.getLogger("kefu.agent_ws")
 
@@ -55,7 +57,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
     session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws,
-                           slow.closer(ws, request), sid=sid)
+                           slow.closer(ws, request), sid=sid, addr=client(request))
     rt.sockets.add(ws)
     try:
         await session.run()
@@ -71,7 +73,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 class AgentSession:
     def __init__(self, rt: Runtime, desk: Desk, presence: Presence, approvals: Approvals, who: Principal,
-                 ws: web.WebSocketResponse, on_stuck: Stuck | None = None, *, sid: str | None = None) -> None:
+                 ws: web.WebSocketResponse, on_stuck: Stuck | None = None, *, sid: str | None = None,
+                 addr: str = "") -> None:
         self.rt = rt
         self.desk = desk
         self.presence = presence
@@ -80,6 +83,8 @@ class AgentSession:
         self.ws = ws
         self.conn_id = os.urandom(6).hex()
         self.sid = sid
+        self.addr = addr
+        """Where the socket was opened from, for the audit log (router/web/proxy.py)."""
         """The console session this socket was opened with; None for a bearer token."""
         self._ending: asyncio.Task[bool] | None = None
         self.tap = Tap(who.agent_id, self._write, self._replay, slow.drain(rt.settings.limits), on_stuck)
@@ -247,7 +252,7 @@ class AgentSession:
     async def close(self, frame: dict[str, Any]) -> None:
         cid = frames.text_field(frame, "conversation_id")
         resolution = frames.text_field(frame, "resolution", max_len=64, required=False) or "resolved"
-        await self.desk.close(cid, self.who, resolution)
+        await self.desk.close(cid, self.who, resolution, addr=self.addr)
 
     async def transfer(self, frame: dict[str, Any]) -> dict[str, Any]:
         cid = frames.text_field(frame, "conversation_id")
@@ -257,7 +262,7 @@ class AgentSession:
             raise ProtocolError("bad_frame", 'give exactly one of "to_agent" or "to_pool"')
         note = frames.text_field(frame, "note", max_len=2000, required=False)
         kind, target = ("agent", to_agent) if to_agent else ("pool", to_pool)
-        outcome = await self.desk.transfer(cid, self.who, kind, str(target), note)
+        outcome = await self.desk.transfer(cid, self.who, kind, str(target), note, addr=self.addr)
         return {"type": "transferred", "conversation_id": cid, **outcome}
 
     async def status(self, frame: dict[str, Any]) -> dict[str, Any]:
@@ -266,6 +271,20 @@ class AgentSession:
             raise ProtocolError("bad_frame", '"status" must be online, away or offline')
         await self.presence.set_status(self.who.agent_id, str(status), "agent_set")
         return {"type": "status", "status": status}
+
+    async def note(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """A private note (router/ops/notes.py): into the transcript for staff, never out."""
+        rt = self.rt
+        cid = frames.text_field(frame, "conversation_id")
+        body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars)
+        client_id = frames.text_field(frame, "client_msg_id")
+        if not await access.may_see_conversation(rt, self.who, cid):
+            if await rt.store.conversation(cid) is None:
+                raise ProtocolError("unknown_conversation", f"no conversation {cid}")
+            raise ProtocolError("forbidden", "only staff who may see this conversation write notes in it")
+        written = await Notes(rt.store, rt.transcript).write(cid, self.who, body, client_id)
+        return {"type": "ack", "client_msg_id": client_id, "message_id": written.message["id"],
+                "conversation_id": cid, "note": True, "mentioned": list(written.mentioned)}
 
     async def ping(self, frame: dict[str, Any]) -> dict[str, Any]:
         return {"type": "pong"}
@@ -294,6 +313,7 @@ HANDLERS = {
     "transfer": AgentSession.transfer,
     "status": AgentSession.status,
     "ping": AgentSession.ping,
+    "note": AgentSession.note,
     "typing": AgentSession.typing,
 }
 HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py

@@ -18,6 +18,7 @@ from router.ops.desk import Desk
 from router.ops.presence import Presence
 from router.runtime import RUNTIME
 from router.web import access, csrf
+from router.web.proxy import client
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -185,7 +186,7 @@ async def close_conversation(request: web.Request) -> web.Response:
     who = principal(request)
     body = await json_body(request, required=False)
     resolution = str(body.get("resolution") or "resolved")[:64]
-    await request.app[DESK].close(request.match_info["id"], who, resolution)
+    await request.app[DESK].close(request.match_info["id"], who, resolution, addr=client(request))
     return web.json_response({"closed": request.match_info["id"]})
 
 

@@ -16,9 +16,11 @@ from router.store.client import REDIS_ERRORS
 from router.web import (
     accounts_api,
     api,
+    audit_api,
     bot_api,
     chat_socket,
     console_api,
+    customers_api,
     history_api,
     media_api,
     metrics,
@@ -27,6 +29,7 @@ from router.web import (
     reports_api,
     rules_api,
     sla_api,
+    webhooks_api,
     widget,
 )
 from router.web.agent_ws import agent_ws
@@ -113,6 +116,12 @@ def build_app(rt: Runtime) -> web.Application:
             yield
 
     app.cleanup_ctx.append(lifecycle)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics.metrics)
+    if rt.role == "worker":
+        # A worker takes no webhooks and holds no sockets: a load balancer must not send it any.
+        return app
     for adapter in rt.adapters.values():
         app.router.add_routes(adapter.routes())
         app.router.add_routes([api.signed_in(route) for route in adapter.console_routes()])
@@ -120,9 +129,6 @@ def build_app(rt: Runtime) -> web.Application:
         if feed is not None:
             app.router.add_routes(chat_socket.routes(adapter, feed))
     app.on_shutdown.append(_close_sockets)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics.metrics)
     app.router.add_get("/console", page("console.html"))
     app.router.add_get("/", page("index.html"))
     app.router.add_get("/ws/agent", agent_ws)
@@ -130,6 +136,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(api.routes)
     app.router.add_routes(console_api.routes)
     app.router.add_routes(accounts_api.routes)
+    app.router.add_routes(customers_api.routes)
     app.router.add_routes(ops_api.routes)
     app.router.add_routes(rules_api.routes)
     app.router.add_routes(sla_api.routes)
@@ -138,6 +145,8 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(history_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_routes(media_api.routes)
+    app.router.add_routes(webhooks_api.routes)
+    app.router.add_routes(audit_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)
     return app
 

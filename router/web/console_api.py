@@ -116,7 +116,11 @@ async def _archived_history(rt: Runtime, cust: str, live: set[str]) -> tuple[lis
     if not rt.archive.ready.is_set():
         return [], "starting"
     try:
-        rows = await rt.archive.customer_conversations(cust, HISTORY_CONVERSATIONS)
+        # The archive keeps the customer a conversation was created under: a merged-in
+        # customer's archived conversations are this one's history too.
+        rows = []
+        for one in [cust, *sorted(await rt.store.customers.merged_ids(cust))]:
+            rows += await rt.archive.customer_conversations(one, HISTORY_CONVERSATIONS)
         out = []
         for row in rows:
             if row["id"] in live:

@@ -141,6 +141,14 @@ def spec() -> dict[str, Any]:
                 "One CSV row per archived conversation created in [from, to), a header row first (supervisor, admin)",
                 "text/csv; 403 for agents; 503 archive_unavailable",
                 params=[_q("from", required=True), _q("to", required=True)])},
+            "/api/v1/audit": {"get": _op(
+                "The audit log, newest first: every change a person made, with who, when, from where, "
+                "before and after; secrets never appear (admin). `action` and `target` ending in * match "
+                "a prefix (rules.*); `cursor` is the previous page's next_cursor",
+                "{entries: [{id, at, actor, actor_name, role, action, target, addr, before, after, detail}], "
+                "next_cursor, archive}; 403 for agents and supervisors",
+                params=[_q("actor"), _q("action"), _q("target"), _q("since"), _q("until"), _q("cursor"),
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}}])},
             "/api/v1/reports/csat": {"get": _op(
                 "Customer satisfaction overall, per agent and per conversation (supervisor, admin)",
                 "{overall: {count, avg}, agents: [{agent, count, avg}], "

@@ -13,6 +13,7 @@ from router.pipeline.streams import DEAD_LETTER_STREAMS, dead_letter_counts, dea
 from router.runtime import RUNTIME, Runtime
 from router.store.calls.routing import SetCap
 from router.web.api import APPROVALS, DESK, json_body, principal
+from router.web.proxy import client
 
 routes = web.RouteTableDef()
 
@@ -148,7 +149,8 @@ async def answer_approval(request: web.Request) -> web.Response:
         raise ProtocolError("bad_request", '"approved" must be true or false')
     if not isinstance(note, str) or len(note) > 2000:
         raise ProtocolError("bad_request", '"note" must be a string of at most 2000 characters')
-    approval = await request.app[APPROVALS].answer(who, request.match_info["id"], approved, note)
+    approval = await request.app[APPROVALS].answer(who, request.match_info["id"], approved, note,
+                                                   addr=client(request))
     return web.json_response({"approval": approval})
 
 
@@ -164,5 +166,5 @@ async def transfer(request: web.Request) -> web.Response:
         raise ProtocolError("bad_request", '"note" must be a string of at most 2000 characters')
     kind, target = ("agent", to_agent) if to_agent else ("pool", to_pool)
     cid = request.match_info["id"]
-    outcome = await request.app[DESK].transfer(cid, who, kind, str(target), note)
+    outcome = await request.app[DESK].transfer(cid, who, kind, str(target), note, addr=client(request))
     return web.json_response({"conversation_id": cid, **outcome})

@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from kefu_common.errors import ConfigError, ProtocolError
+from router.auth import Principal
 from router.models import Role
 from router.rules.history import records
 from router.rules.versions import RuleVersions, StaleVersion
 from router.runtime import RUNTIME
 from router.web.api import json_body, principal
+from router.web.proxy import client
 from routing_rules import CheckResult, RuleInput, RuleSet
 from routing_rules.replay import replay
 
@@ -118,10 +120,11 @@ async def get_rules(request: web.Request) -> web.Response:
 async def put_rules(request: web.Request) -> web.Response:
     who = principal(request, Role.ADMIN)
     expected = _if_match(request)
-    return await _activate(request, await _source(request), who.agent_id, expected)
+    return await _activate(request, await _source(request), who, expected)
 
 
-async def _activate(request: web.Request, source: str, author: str, expected: str, note: str = "") -> web.Response:
+async def _activate(request: web.Request, source: str, who: Principal, expected: str, note: str = "",
+                    action: str = "rules.activate") -> web.Response:
     versions = _versions(request)
     current = await versions.active_id()
     if current != expected:
@@ -129,16 +132,24 @@ async def _activate(request: web.Request, source: str, author: str, expected: st
     result = await asyncio.to_thread(versions.check, source)
     if result.ruleset is None:
         return _invalid(result)
-    rs = await versions.activate(source, author, expected, note=note, checked=result)
-    request.app[RUNTIME].rule_sync.install(rs)
+    rs = await versions.activate(source, who.agent_id, expected, note=note, checked=result)
+    rt = request.app[RUNTIME]
+    rt.rule_sync.install(rs)
+    stored = await versions.get(rs.version)
+    await rt.audit.record(who, action, "rules", before={"version": expected or None},
+                          after={"version": rs.version}, addr=client(request),
+                          detail={"summary": stored["summary"] if stored else "",
+                                  "diff": (stored["diff"] if stored else "")[:20_000]})
     return web.json_response({"version": rs.version, "problems": _problems([], result.warnings)},
                              headers={"ETag": f'"{rs.version}"'})
 
 
 @routes.post("/api/v1/rules/validate")
 async def validate(request: web.Request) -> web.Response:
-    principal(request, Role.SUPERVISOR)
+    who = principal(request, Role.SUPERVISOR)
     result = await asyncio.to_thread(_versions(request).check, await _source(request))
+    await request.app[RUNTIME].audit.record(who, "rules.validate", "rules", addr=client(request), detail={
+        "ok": result.ok, "errors": len(result.errors), "warnings": len(result.warnings)})
     return web.json_response({"ok": result.ok, "problems": _problems(result.errors, result.warnings)})
 
 
@@ -223,4 +234,5 @@ async def rollback(request: web.Request) -> web.Response:
         raise ProtocolError("not_found", f"no rule version {target}", 404)
     expected = request.headers.get("If-Match", "").strip()
     expected = expected.removeprefix("W/").strip('"') if expected else await _versions(request).active_id()
-    return await _activate(request, stored["source"], who.agent_id, expected, note=f"rollback to {target}")
+    return await _activate(request, stored["source"], who, expected, note=f"rollback to {target}",
+                           action="rules.rollback")

@@ -39,6 +39,7 @@ class Resolve(Call[Resolved]):
     account: str
     chat: str
     name: str
+    avatar: str = ""
 
     def result(self, reply: Any) -> Resolved:
         if reply[0] == "dup":
