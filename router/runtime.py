@@ -149,8 +149,7 @@ class Runtime:
         self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.sessions = Sessions(self.store, self.tokens, self.signer)
-        self.account_audit = AccountAudit()
-        """Where account events go; the audit log's `record` once there is one (router/accounts/audit.py)."""
+        self.account_audit = AccountAudit(self.audit.record)
         self.accounts = Accounts(self.store, settings.accounts, self.tokens, self.sessions, self.account_audit,
                                  lambda: self.clock())
         self.team = Team(self.store, self.accounts, self.presence)

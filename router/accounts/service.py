@@ -75,7 +75,7 @@ class Accounts:
             await self._failed(aid, address, "password")
             raise AuthError("wrong id or password")
         if live.get("disabled") == "1":
-            await self.audit("login_refused", aid, address, aid, reason="disabled")
+            await self.audit("login.refused", None, address, aid, reason="disabled")
             raise AuthError("this account is disabled", status=403)
         secret = rec.get("totp")
         if secret:
@@ -88,14 +88,15 @@ class Accounts:
         await self.throttle.succeeded(aid)
         role = Role(live.get("role") or Role.AGENT)
         pending = "enrol" if not secret and role.value in await self.required_2fa() else ""
-        await self.audit("login", aid, address, aid, method="password", two_factor=bool(secret))
-        return Principal(aid, live.get("name") or aid, role, via="session", pending=pending), rec.get("epoch", "")
+        who = Principal(aid, live.get("name") or aid, role, via="session", pending=pending)
+        await self.audit("login", who, address, aid, method="password", two_factor=bool(secret))
+        return who, rec.get("epoch", "")
 
     async def _failed(self, aid: str, address: str, what: str) -> None:
         locked = await self.throttle.failed(aid, address)
-        await self.audit("login_failed", aid, address, aid, failed=what)
+        await self.audit("login.failed", None, address, aid, failed=what)
         for kind in locked:
-            await self.audit("login_locked", None, address, address if kind == ADDRESS else aid, locked=kind,
+            await self.audit("login.locked", None, address, address if kind == ADDRESS else aid, locked=kind,
                              lockout_s=self.settings.lockout_s)
         if locked:
             raise SignInLocked(f"too many failed sign-ins: locked for {self.settings.lockout_s} s",
@@ -113,7 +114,7 @@ class Accounts:
             raise ProtocolError("bad_request", '"require_2fa" must be a list of roles (agent, supervisor, admin)')
         before = await self.required_2fa()
         await self.records.set_policy([str(r) for r in roles])
-        await self.audit("policy_changed", actor.agent_id, address, "require_2fa", before={"require_2fa": before},
+        await self.audit("accounts.policy", actor, address, "require_2fa", before={"require_2fa": before},
                          after={"require_2fa": sorted(roles)})
         return sorted(str(r) for r in roles)
 
@@ -128,7 +129,7 @@ class Accounts:
             raise AuthError("the current password is wrong", status=403)
         await self.set_password(who.agent_id, passwords.check_strength(new, self.settings.password_min_length,
                                                                        who.agent_id))
-        await self.audit("password_changed", who.agent_id, address, who.agent_id)
+        await self.audit("account.password", who, address, who.agent_id)
 
     async def totp_begin(self, who: Principal) -> dict[str, str]:
         """A new secret to enrol (not in force until confirmed with a code): the otpauth URI,
@@ -150,7 +151,7 @@ class Accounts:
         await self.records.drop_fields(who.agent_id, "totp_pending")
         if sid is not None:
             await self.store.session_settle(sid)
-        await self.audit("totp_enrolled", who.agent_id, address, who.agent_id)
+        await self.audit("account.totp_enrol", who, address, who.agent_id)
 
     async def totp_state(self, aid: str) -> dict[str, Any]:
         rec = await self.records.get(aid)
@@ -168,7 +169,7 @@ class Accounts:
         text = label if isinstance(label, str) else ""
         kid, key = apikeys.new_key()
         await self.records.key_add(apikeys.digest(key), kid, who.agent_id, scope.value, text[:80])
-        await self.audit("api_key_created", who.agent_id, address, who.agent_id, key_id=kid, role=scope.value,
+        await self.audit("account.key_create", who, address, who.agent_id, key_id=kid, role=scope.value,
                          label=text[:80])
         return {"id": kid, "key": key, "role": scope.value, "label": text[:80]}
 
@@ -183,5 +184,5 @@ class Accounts:
         row = await self.records.key_revoke(kid)
         if row is None:
             raise ProtocolError("not_found", f"no API key {kid}", 404)
-        await self.audit("api_key_revoked", who.agent_id, address, row.get("agent"), key_id=kid)
+        await self.audit("account.key_revoke", who, address, row.get("agent") or "", key_id=kid)
 

@@ -48,7 +48,7 @@ class Team:
         await self._sync(aid, fields)
         await self.accounts.set_password(aid, password)
         after = await self._view(aid)
-        await self.accounts.audit("agent_created", actor.agent_id, address, aid, after=after)
+        await self.accounts.audit("agent.create", actor, address, aid, after=after)
         out: dict[str, Any] = {"agent": after}
         if given is None:
             out["password"] = password  # shown once, to hand on; the agent changes it
@@ -68,7 +68,7 @@ class Team:
         if "max_chats" in body and current.cap_override is not None:
             await self.store.run(SetCap(aid, None, time.time()))  # the new cap is the one in force
         after = await self._view(aid)
-        await self.accounts.audit("agent_changed", actor.agent_id, address, aid, before=_editable(before),
+        await self.accounts.audit("agent.update", actor, address, aid, before=_editable(before),
                                   after=_editable(after))
         return {"agent": after}
 
@@ -82,7 +82,7 @@ class Team:
         if disabled:
             handed = await self._hand_on(aid)
             await self.end_sessions(aid)
-        await self.accounts.audit("agent_disabled" if disabled else "agent_enabled", actor.agent_id, address, aid,
+        await self.accounts.audit("agent.disable" if disabled else "agent.enable", actor, address, aid,
                                   chats_handed_on=handed)
         return {"agent": await self._view(aid), "chats_handed_on": handed}
 
@@ -106,13 +106,13 @@ class Team:
             if given is not None else passwords.new_password()
         await self.accounts.set_password(aid, password)  # a new epoch: their password sessions end
         await self.store.accounts.unlock("acct", aid)
-        await self.accounts.audit("password_reset", actor.agent_id, address, aid)
+        await self.accounts.audit("agent.password_reset", actor, address, aid)
         return {"agent": aid, **({"password": password} if given is None else {})}
 
     async def reset_totp(self, actor: Principal, aid: str, address: str) -> None:
         await self._get(aid)
         await self.store.accounts.drop_fields(aid, "totp", "totp_pending")
-        await self.accounts.audit("totp_reset", actor.agent_id, address, aid)
+        await self.accounts.audit("agent.totp_reset", actor, address, aid)
 
     async def _get(self, aid: str) -> Agent:
         found = await self.store.agents.get(aid)

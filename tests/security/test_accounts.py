@@ -18,8 +18,11 @@ from helpers.app import running
 def _recorder(rt: Any) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
 
-    async def record(**event: Any) -> None:
-        events.append(event)
+    real = rt.account_audit.record
+
+    async def record(who: Any, action: str, target: str, **kw: Any) -> None:
+        events.append({"who": who, "action": action, "target": target, **kw})
+        await real(who, action, target, **kw)
 
     rt.account_audit.record = record
     return events
@@ -82,7 +85,7 @@ async def test_failed_sign_ins_are_slowed_then_locked_with_retry_after(redis_url
         await asyncio.sleep(max(0.0, 2.05 - (time.monotonic() - locked_at)))
         status, _, data = await login(http, base, "ada", ADMIN_PASSWORD)
         assert status == 200, data
-        locks = [e for e in events if e["action"] == "login_locked"]
+        locks = [e for e in events if e["action"] == "login.locked"]
         assert len(locks) == 1 and locks[0]["target"] == "ada" and locks[0]["detail"]["locked"] == "acct"
         # A success starts the count again: one more failure is not a lock.
         assert (await login(http, base, "ada", "wrong-4"))[0] == 401
@@ -98,7 +101,7 @@ async def test_one_address_guessing_many_accounts_is_locked(redis_url: str) -> N
         assert status == 429 and data["error"] == "locked" and int(headers["Retry-After"]) == 60
         status, _, data = await login(http, base, "ada", ADMIN_PASSWORD)  # from the same address
         assert status == 429 and "address" in data["detail"]
-        assert [e["detail"]["locked"] for e in events if e["action"] == "login_locked"] == ["addr"]
+        assert [e["detail"]["locked"] for e in events if e["action"] == "login.locked"] == ["addr"]
 
 
 async def test_totp_enrolment_and_sign_in_with_a_fixed_clock(redis_url: str) -> None:
