@@ -39,6 +39,8 @@ from router.config.settings import Settings
 from router.hooks import admin as hook_admin
 from router.hooks.delivery import HookSender
 from router.hooks.fanout import Fanout
+from router.live.apply import Applier
+from router.live.sync import LiveSync, config_seeds
 from router.media import build_store
 from router.ops import promises
 from router.ops.approvals import Approvals
@@ -147,6 +149,9 @@ class Runtime:
         from router.bot.setup import build_bot  # imported here: it loads jieba only when used
 
         self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
+        self.live = LiveSync(self.store, Applier(self.store, self.bot, self.roster, self.rule_sync),
+                             config_seeds(settings, self.bot.library))
+        """Pools, hours, shifts, quick replies and the FAQ as admins edit them (router/live)."""
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.sessions = Sessions(self.store, self.tokens, self.signer)
         self.account_audit = AccountAudit(self.audit.record)
@@ -185,6 +190,7 @@ class Runtime:
         self.signer.secret = await self._webchat_secret()
         await self.rule_sync.start()  # before the worker: it decides with Redis's version
         await self.bot.start()
+        await self.live.start()  # after the bot loaded its files: Redis's versions win
         for adapter in self.adapters.values():
             await adapter.start()
         # Every process consumes every partition: one route worker and one sender each.
@@ -198,7 +204,7 @@ class Runtime:
                                self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)
                         for p in parts]
         self.worker, self.sender = self.workers[0], self.senders[0]
-        services: list[Service] = [self.hub, self.rule_sync]  # sockets (web) and queue texts (worker)
+        services: list[Service] = [self.hub, self.rule_sync, self.live]  # sockets (web) and queue texts (worker)
         if self.role != "web":
             services += [*self.workers, *self.senders, self.timers, self.bot, self.roster, self.archiver,
                          self.audit_copier, self.retention, self.hook_fanout, self.hook_sender]

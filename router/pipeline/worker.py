@@ -247,6 +247,8 @@ class RouteWorker(StreamLoop):
                     customer_tags=frozenset(res.tags), segment=res.segment,
                     message_count=res.messages + 1, reopened=res.reopened > 0,
                     previous_pool=res.previous_pool,
+                    product_id=str(res.product["id"]) if res.product and "id" in res.product else None,
+                    product_title=str((res.product or {}).get("title", "")),
                 ))
             except Exception as exc:  # this message's input, or a rule that fails on it
                 failures.append((eid, f"decide: {failure(exc)}"))

@@ -15,6 +15,7 @@ from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
 from router.web import (
     accounts_api,
+    admin_api,
     api,
     audit_api,
     bot_api,
@@ -147,6 +148,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(media_api.routes)
     app.router.add_routes(webhooks_api.routes)
     app.router.add_routes(audit_api.routes)
+    app.router.add_routes(admin_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)
     return app
 

@@ -1,6 +1,7 @@
 // The customer web chat: session and history in localStorage, resumed with last_seen; every
 // message shown once (deduped by id); customer, agent and bot text always rendered as text.
 import { applyStrings, fmt, loadStrings, pickLanguage } from "./chat-i18n.js";
+import { listenToShop } from "./chat-embed.js";
 import { Attachments } from "./chat-media.js";
 import { Panels } from "./chat-panels.js";
 
@@ -313,4 +314,5 @@ async function start() {
 // Asking for focus is all a framing page can do, so it needs no check of who asks. Listening
 // before start() awaits anything, so the widget's first request (on the frame's load) is heard.
 if (embedded) window.addEventListener("message", (e) => { if (e.source === parent && e.data?.kefu === "focus") $("text").focus(); });
+if (embedded) listenToShop(() => state.session);
 start();
