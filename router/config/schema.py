@@ -28,6 +28,8 @@ class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     id: str
     name: str = ""
+    skills: tuple[str, ...] = ()
+    """Skills the pool's conversations may ask for: names a rule may use beside the agents' own."""
 
 
 class AgentSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -10,6 +10,7 @@ whichever process makes them, and every attempt carries the same body and event 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import random
 import time
@@ -58,7 +59,8 @@ class HookSender(StreamLoop):
         """Failed attempts by webhook id (GET /metrics)."""
         self.dead = 0
         self._slots = asyncio.Semaphore(settings.concurrency)
-        self._lanes: dict[tuple[str, str], asyncio.Queue[tuple[Entry, str, str, int]]] = {}
+        self._lanes: dict[tuple[str, str], list[tuple[int, str, Entry, str, str]]] = {}
+        """Per (webhook, conversation): a heap of (number, entry id, entry, webhook, delivery)."""
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._hooks: dict[str, dict[str, Any]] = {}
@@ -101,11 +103,11 @@ class HookSender(StreamLoop):
             key = (hid, cid if seq else f"again:{did}")
             lane = self._lanes.get(key)
             if lane is None:
-                lane = self._lanes[key] = asyncio.Queue()
+                lane = self._lanes[key] = []
                 task = asyncio.create_task(self._drain(key, lane))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            lane.put_nowait((entry, hid, did, seq))
+            heapq.heappush(lane, (seq, eid, entry, hid, did))
 
     async def _keep_claims(self) -> None:
         """Keep in-flight entries ours while their retries wait (see outbox.Sender._keep_claims)."""
@@ -118,25 +120,33 @@ class HookSender(StreamLoop):
                 except REDIS_ERRORS as exc:
                     log.warning("webhook sender: could not refresh in-flight deliveries: %s", exc)
 
-    async def _drain(self, key: tuple[str, str], lane: asyncio.Queue[tuple[Entry, str, str, int]]) -> None:
+    async def _drain(self, key: tuple[str, str], lane: list[tuple[int, str, Entry, str, str]]) -> None:
+        """Deliver a lane's entries, lowest number first. An entry taken back from a dead process
+        (XAUTOCLAIM) may join the lane after a later one: the later one steps aside for it."""
         try:
-            while not lane.empty():
-                entry, hid, did, seq = lane.get_nowait()
-                try:
-                    await self._handle(entry, hid, did, seq)
-                finally:
-                    self._inflight.discard(entry[0])
-                    self._slots.release()
+            while lane:
+                item = heapq.heappop(lane)
+                seq, eid, entry, hid, did = item
+                if not await self._handle(entry, hid, did, seq, lane):
+                    heapq.heappush(lane, item)  # an earlier one arrived while this one waited
+                    continue
+                self._inflight.discard(eid)
+                self._slots.release()
         finally:
+            for _seq, eid, _entry, _hid, _did in lane:  # cancelled: left pending for XAUTOCLAIM
+                self._inflight.discard(eid)
+                self._slots.release()
             if self._lanes.get(key) is lane:
                 del self._lanes[key]
 
-    async def _handle(self, entry: Entry, hid: str, did: str, seq: int) -> None:
+    async def _handle(self, entry: Entry, hid: str, did: str, seq: int,
+                      lane: list[tuple[int, str, Entry, str, str]]) -> bool:
+        """Deliver one entry and ack it; False when an earlier entry of the lane came first."""
         try:
             rec = await self.store.hooks.record(hid, did)
             cid = rec.get("cid", "")
-            if rec and seq:
-                await self._wait_turn(hid, cid, seq)
+            if rec and seq and not await self._wait_turn(hid, cid, seq, lane):
+                return False
             if rec:
                 await self.deliver(hid, did, rec, redelivery=not seq)
             await self.store.hooks.finish(hid, cid, seq, self.settings.record_ttl_s)
@@ -151,17 +161,22 @@ class HookSender(StreamLoop):
                 await self.group.failed(entry, failure(exc))
             except REDIS_ERRORS:
                 pass
+        return True
 
-    async def _wait_turn(self, hid: str, cid: str, seq: int) -> None:
-        """Until delivery seq-1 of the conversation is finished; bounded as the outbox's is, so a
-        lost entry cannot stall the conversation (XAUTOCLAIM returns a dead process's sooner)."""
+    async def _wait_turn(self, hid: str, cid: str, seq: int, lane: list[tuple[int, str, Entry, str, str]]) -> bool:
+        """Until delivery seq-1 of the conversation is finished (True), or an earlier entry joins
+        this lane (False). Bounded as the outbox's is, so a lost entry cannot stall the
+        conversation for ever (XAUTOCLAIM returns a dead process's entries much sooner)."""
         deadline = time.monotonic() + 2 * self.claim_idle_ms / 1000 + 5
         delay = 0.01
         while seq > 1 and time.monotonic() < deadline and not self._stopping.is_set():
             if await self.store.hooks.finished_upto(hid, cid) >= seq - 1:
-                return
+                return True
+            if lane and lane[0][0] < seq:
+                return False
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)
+        return True
 
     async def hooks(self) -> dict[str, dict[str, Any]]:
         if time.monotonic() - self._hooks_at > HOOKS_TTL_S:

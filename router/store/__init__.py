@@ -34,6 +34,7 @@ from router.store.csat import Ratings
 from router.store.customers import Customers
 from router.store.hooks import HookRecords
 from router.store.keys import Keys, in_namespace
+from router.store.live import LiveRecords
 from router.store.ops import OpsRecords
 from router.store.pubsub import SHARDED_SINCE, Subscription
 from router.store.rules import RuleRecords
@@ -79,6 +80,7 @@ class Store:
         self.ops = OpsRecords(self.client, self.keys)
         self.ratings = Ratings(self.client, self.keys)
         self.audit = AuditRecords(self.client, self.keys)
+        self.live = LiveRecords(self.client, self.keys)
         self.partitions = self.options.partitions
         """How many partitions the inbound and outbound streams have (Keys.partition)."""
         self._streams = [Streams(self.client, self.keys.partition(p)) for p in range(self.partitions)]

@@ -27,6 +27,7 @@ on the slots their names hash to, not all on one shard (`{rt:shopA}` and `{rt:sh
   records a rating and its indexes together).
 - ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
 - ``{hook:NS:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
+- ``{cfg:NS}`` the versions of what admins edit live: pools, hours, shifts, quick replies, FAQ.
 - ``{wh:NS}`` outbound webhooks (router/hooks/): the admins' webhooks, the delivery stream, each
   delivery's record and log, and per-conversation delivery order. What happened (the events
   they are made from) is on a stream in ``{rt:NS}``, written by the routing scripts themselves.
@@ -165,6 +166,11 @@ class Keys:
         """Set: the customers merged into this one, whose archived conversations its history
         reads too (the archive keeps the id a conversation was created under)."""
         return f"{self.rt}cust:{cust}:merged"
+
+    def profile_asked(self, ident: str) -> str:
+        """String with a TTL: the channel was asked for this identity's profile lately (WeChat
+        user/info), so the processes ask once a day, not once per message."""
+        return f"{self.rt}ident:{ident}:asked"
 
     def identity(self, channel: str, account: str, user: str) -> str:
         """String: channel identity -> customer id. One customer, many channels."""
@@ -638,6 +644,27 @@ class Keys:
         """Sorted set: one agent's rated conversations by rating time, for per-agent reports."""
         return f"{{csat:{self.ns}}}:agent:{aid}"
 
+    # -- live configuration documents {cfg} ------------------------------------------------------
+    # Pools, business hours, shifts, quick replies and the FAQ, edited in the console: each kind
+    # (router/live/kinds.py) is versioned like the rules, and one activation script
+    # (live_activate.lua) compares, numbers, stores and points in one step.
+    def live_active(self, kind: str) -> str:
+        """String: the active version id of one kind ('v3'); every process follows it."""
+        return f"{{cfg:{self.ns}}}:{kind}:active"
+
+    def live_seq(self, kind: str) -> str:
+        """Counter: number of one kind's last version, so its ids only ever grow."""
+        return f"{{cfg:{self.ns}}}:{kind}:seq"
+
+    def live_log(self, kind: str) -> str:
+        """Sorted set: one kind's version ids scored by number, for its history."""
+        return f"{{cfg:{self.ns}}}:{kind}:log"
+
+    def live_version(self, kind: str, vid: str) -> str:
+        """Hash: one version's YAML source, author, time, diff and summary; kept for ever, so any
+        version can be read back, compared and rolled back to."""
+        return f"{{cfg:{self.ns}}}:{kind}:v:{vid}"
+
     # -- the audit log {audit} --------------------------------------------------------------------
     @property
     def audit_log(self) -> str:
@@ -667,6 +694,12 @@ class Keys:
     def customer_channel(self) -> str:
         """Pub/sub: customer events, addressed 'channel:chat' (feed entries, queue position)."""
         return f"{self.rt}events:customer"
+
+    @property
+    def live_channel(self) -> str:
+        """Pub/sub: a live configuration document has a new version ('kind vid'); every process
+        applies it (and also polls)."""
+        return f"{{cfg:{self.ns}}}:events"
 
     @property
     def rules_channel(self) -> str:

@@ -38,7 +38,8 @@ ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sy
 # and timers that build on them.
 PRELUDE = ("lib", "sla_lib")
 STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record", "quota_take",
-              "quota_refund", "lock_release", "nonce_first", "window_open", "hook_enqueue")
+              "quota_refund", "lock_release", "nonce_first", "window_open", "hook_enqueue",
+              "live_activate")
 
 
 def _read(name: str) -> str:

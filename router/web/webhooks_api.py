@@ -10,6 +10,7 @@ from router.hooks import admin
 from router.models import Role
 from router.runtime import RUNTIME
 from router.web.api import json_body, principal
+from router.web.proxy import client
 
 routes = web.RouteTableDef()
 
@@ -24,9 +25,10 @@ async def list_hooks(request: web.Request) -> web.Response:
 @routes.post("/api/v1/webhooks")
 async def create_hook(request: web.Request) -> web.Response:
     """`{url, secret?, events?, enabled?, id?}`; the answer carries the secret, this once."""
-    principal(request, Role.ADMIN)
+    who = principal(request, Role.ADMIN)
     rt = request.app[RUNTIME]
     made = await admin.create(rt.store, await json_body(request), rt.settings.webhook_delivery)
+    await rt.audit.record(who, "webhook.create", f"webhook:{made['id']}", after=made, addr=client(request))
     return web.json_response({"webhook": made}, status=201)
 
 
@@ -41,17 +43,25 @@ async def get_hook(request: web.Request) -> web.Response:
 
 @routes.patch("/api/v1/webhooks/{id}")
 async def update_hook(request: web.Request) -> web.Response:
-    principal(request, Role.ADMIN)
+    who = principal(request, Role.ADMIN)
     rt = request.app[RUNTIME]
-    changed = await admin.update(rt.store, request.match_info["id"], await json_body(request),
-                                 rt.settings.webhook_delivery)
+    hid = request.match_info["id"]
+    before = await rt.store.hooks.get(hid)
+    changed = await admin.update(rt.store, hid, await json_body(request), rt.settings.webhook_delivery)
+    await rt.audit.record(who, "webhook.update", f"webhook:{hid}", before=before and admin.view(before),
+                          after=changed, addr=client(request))
     return web.json_response({"webhook": changed})
 
 
 @routes.delete("/api/v1/webhooks/{id}")
 async def delete_hook(request: web.Request) -> web.Response:
-    principal(request, Role.ADMIN)
-    await admin.delete(request.app[RUNTIME].store, request.match_info["id"])
+    who = principal(request, Role.ADMIN)
+    rt = request.app[RUNTIME]
+    hid = request.match_info["id"]
+    before = await rt.store.hooks.get(hid)
+    await admin.delete(rt.store, hid)
+    await rt.audit.record(who, "webhook.delete", f"webhook:{hid}", before=before and admin.view(before),
+                          addr=client(request))
     return web.json_response({"deleted": request.match_info["id"]})
 
 
@@ -91,7 +101,7 @@ def _row(r: dict[str, str]) -> dict[str, object]:
 @routes.post("/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver")
 async def redeliver(request: web.Request) -> web.Response:
     """Send a delivery again with the same body and event id (its attempts start over)."""
-    principal(request, Role.ADMIN)
+    who = principal(request, Role.ADMIN)
     store = request.app[RUNTIME].store
     hid, did = request.match_info["id"], request.match_info["delivery"]
     if await store.hooks.get(hid) is None:
@@ -99,4 +109,6 @@ async def redeliver(request: web.Request) -> web.Response:
     if not await store.hooks.redeliver(hid, did):
         raise ProtocolError("not_found", f"no delivery {did!r} of webhook {hid!r} (kept for "
                             f"{request.app[RUNTIME].settings.webhook_delivery.record_ttl_s // 86400} days)", 404)
+    await request.app[RUNTIME].audit.record(who, "webhook.redeliver", f"webhook:{hid}", detail={"delivery": did},
+                                            addr=client(request))
     return web.json_response({"redelivering": did}, status=202)

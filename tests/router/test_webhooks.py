@@ -186,4 +186,10 @@ async def test_admin_api_and_ssrf_refusals(redis_url: str) -> None:
                 assert r.status == 200
             async with http.delete(f"{base}/api/v1/webhooks/crm", headers=root) as r:
                 assert r.status == 404
+            # Each change is in the audit log, the secret never.
+            async with http.get(f"{base}/api/v1/audit", headers=root) as r:
+                entries = (await r.json())["entries"]
+            actions = [e["action"] for e in entries if e["target"] == "webhook:crm"]
+            assert actions == ["webhook.delete", "webhook.update", "webhook.update", "webhook.create"], actions
+            assert made["secret"] not in str(entries)
 
