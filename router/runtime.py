@@ -56,6 +56,7 @@ from router.pipeline.fanout import Hub
 from router.pipeline.ingest import Ingestor
 from router.pipeline.media_fetch import MediaFetcher
 from router.pipeline.outbox import Outbox, Sender
+from router.pipeline.profile_fetch import ProfileFetcher
 from router.pipeline.timers import TimerRunner
 from router.pipeline.transcript import Transcript
 from router.pipeline.worker import RouteWorker
@@ -161,6 +162,7 @@ class Runtime:
         self.hook_sender = HookSender(self.store, settings.webhook_delivery, settings.worker.claim_idle_ms,
                                       settings.worker.max_tries)
         self.fetcher = MediaFetcher(self.store, self.media, self.adapters, self.timers)
+        self.profile_fetcher = ProfileFetcher(self.store, self.adapters)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 
@@ -191,7 +193,8 @@ class Runtime:
         self.workers = [RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                     bot=self.bot if self.settings.bot.enabled else None,
                                     burst_window_s=self.settings.bot.debounce_s, media=self.media,
-                                    fetches=self.fetcher, ratings=self.channel_csat, part=p)
+                                    fetches=self.fetcher, ratings=self.channel_csat, part=p,
+                                    profiles=self.profile_fetcher)
                         for p in parts]
         self.senders = [Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                                self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)
@@ -230,6 +233,7 @@ class Runtime:
         await self.hub.close_all()
         await self.bot.aclose()
         await self.fetcher.close()
+        await self.profile_fetcher.close()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.close()

@@ -167,6 +167,11 @@ class Keys:
         reads too (the archive keeps the id a conversation was created under)."""
         return f"{self.rt}cust:{cust}:merged"
 
+    def profile_asked(self, ident: str) -> str:
+        """String with a TTL: the channel was asked for this identity's profile lately (WeChat
+        user/info), so the processes ask once a day, not once per message."""
+        return f"{self.rt}ident:{ident}:asked"
+
     def identity(self, channel: str, account: str, user: str) -> str:
         """String: channel identity -> customer id. One customer, many channels."""
         return self.identity_of(f"{channel}:{account}:{user}")

@@ -242,7 +242,7 @@ function retry() {
 }
 
 const messageFrame = (m) => ({ type: "message", text: m.text, client_msg_id: m.client_msg_id,
-                                ...(m.media_id ? { media_id: m.media_id } : {}) });
+                                ...(m.media_id ? { media_id: m.media_id } : {}), ...(m.name ? { name: m.name } : {}) });
 
 function sendFrame(frame) {
   if (!ws || ws.readyState !== WebSocket.OPEN) return false;
@@ -251,8 +251,10 @@ function sendFrame(frame) {
 }
 
 // Kept as pending until acked; a reconnect sends it again and the server accepts it once.
-function sendMessage(text) {
-  const m = { client_msg_id: crypto.randomUUID(), from: "customer", text, ts: Date.now() / 1000, pending: true };
+// `name`: what the customer typed as their name in a form, for the agents to call them by.
+function sendMessage(text, name) {
+  const m = { client_msg_id: crypto.randomUUID(), from: "customer", text, ts: Date.now() / 1000, pending: true,
+              ...(name ? { name } : {}) };
   seen.add(m.client_msg_id);
   state.messages.push(m);
   save();
