@@ -118,7 +118,8 @@ def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path |
                 redis.Redis.from_url(url).flushall()  # each shape starts from an empty store
                 with start(shape, work / "kefu.yaml", url, work / shape.name, say, log=log,
                            log_level="WARNING") as kefu:
-                    rows += asyncio.run(_rates(rates, duration_s, url, relay_port, kefu, tokens, say, profile_dir))
+                    rows += asyncio.run(_rates(rates, duration_s, url, (relay_port, relay.pid), kefu, tokens, say,
+                                               profile_dir))
             return rows
         finally:
             relay.terminate()
@@ -131,16 +132,19 @@ def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path |
             redis_proc.wait(10)
 
 
-async def _rates(rates: list[float], duration_s: float, url: str, relay_port: int, kefu: Running,
+async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[int, int], kefu: Running,
                  tokens: list[str], say: Any, profile_dir: Path | None) -> list[Row]:
     rows: list[Row] = []
+    relay_port, relay_pid = relay
     shape = kefu.shape.name
     suffix = "" if kefu.shape == ALL_IN_ONE else f"-{shape.replace('+', '-')}"
     for rate in rates:
         say(f"latency at {rate:.0f} msg/s: Redis floor (load average {os.getloadavg()[0]:.1f})")
         fl = await floor(url, rate, duration_s)
         say(f"latency at {rate:.0f} msg/s: bare WebSocket relay")
+        relay_before = cpu_s([relay_pid])
         rl = await drive([f"http://127.0.0.1:{relay_port}"], [f"r{i}" for i in range(AGENTS)], rate, duration_s)
+        relay_ms = (cpu_s([relay_pid]) - relay_before) * 1000 / max(int(rl["sent"]), 1)
         say(f"latency at {rate:.0f} msg/s: kefu {shape}")
         sampler = (py_spy(kefu.front_pids[0], duration_s, profile_dir / f"latency-1000{suffix}.txt")
                    if profile_dir is not None and rate == 1000 else None)
@@ -162,5 +166,8 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay_port: in
             k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
             {"rate": rate, "shape": shape, "kefu": kf, "relay": rl,
              "floor_ms": {"p50": percentile(fl, 50), "p99": fp99}, "late_or_lost": kf["lost_to_agent"],
-             "cpu_ms_per_line": round(cpu_ms, 3), "load_average": [round(x, 1) for x in os.getloadavg()]}))
+             "cpu_ms_per_line": round(cpu_ms, 3), "relay_cpu_ms_per_line": round(relay_ms, 3),
+             "load_average": [round(x, 1) for x in os.getloadavg()]}))
+        rows.append(Row("  CPU per line", f"{cpu_ms:.2f} ms", f"relay {relay_ms:.2f} ms",
+                        relay_ms / cpu_ms if cpu_ms else 0.0, "relay / kefu", {}))
     return rows

@@ -37,6 +37,7 @@ class Shape:
 ALL_IN_ONE = Shape("all-in-one", ("all",))
 WEB_WORKER = Shape("web+worker", ("web", "worker"))
 SHAPES = (ALL_IN_ONE, WEB_WORKER)
+BY_NAME = {s.name: s for s in SHAPES}
 
 
 @dataclass
@@ -77,7 +78,10 @@ def start(shape: Shape, config: Path, redis_url: str, data_dir: Path, say: Any,
         for i, role in enumerate(shape.roles):
             port = free_port()
             ports.append(port)
-            proc = subprocess.Popen([sys.executable, "-m", "router", "serve", "--role", role, "--port", str(port),
+            # `all` is the default: left out, the all-in-one shape also runs against a build that
+            # predates --role, for a before/after in one sitting.
+            args = ["--role", role] if role != "all" else []
+            proc = subprocess.Popen([sys.executable, "-m", "router", "serve", *args, "--port", str(port),
                                      "--config", str(config), "--redis-url", redis_url, "--log-level", log_level,
                                      "--data-dir", str(data_dir / f"{role}-{i}")],
                                     cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,

@@ -5,6 +5,7 @@ import { connect, disconnect, retryLater, send, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t } from "./i18n.js";
 import { initMedia } from "./media.js";
+import { mentioned } from "./notes.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
@@ -83,6 +84,7 @@ const HANDLERS = {
   unassigned(f) { removeConversation(f.conversation_id); changed("list"); restoreDraft(); },
   closed(f) { removeConversation(f.conversation_id); changed("list"); restoreDraft(); toast(t("closed")); },
   transferred() { toast(t("transferred")); },
+  mention(f) { mentioned(f); },
   status(f) { $("status").value = f.status === "away" ? "away" : "online"; },
   sla(f) {
     const c = state.convs.get(f.conversation_id);

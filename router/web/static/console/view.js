@@ -3,6 +3,8 @@
 import { $, api, clock, duration, el, now } from "./dom.js";
 import { t } from "./i18n.js";
 import { mediaNode, renderPinned } from "./media.js";
+import { noteLabel } from "./notes.js";
+import { renderProfile } from "./profile.js";
 import { customerName, state } from "./state.js";
 
 const sideCache = new Map(); // customer id -> {at, history, orders}
@@ -14,6 +16,7 @@ export function onOpenPast(fn) { openPast = fn; }
 
 export function messageItem(m) {
   const li = el("li", `msg from-${m.from}${m.note ? " note" : ""}`, undefined, { "data-id": m.id });
+  if (m.note && m.from === "agent") li.append(noteLabel()); // a colleague's private note, not a reply
   const file = mediaNode(m);
   if (m.text || !file) li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
   if (file) li.append(file);
@@ -21,7 +24,7 @@ export function messageItem(m) {
   meta.append(el("time", "", clock(m.ts)));
   if (m.from === "agent" && m.agent_id && m.agent_id !== state.me?.id) meta.append(` · ${m.agent_id}`);
   li.append(meta);
-  if (m.from === "agent" || m.from === "bot") {
+  if ((m.from === "agent" || m.from === "bot") && !m.note) {
     const d = m.delivery || {};
     const st = d.status || "";
     const span = el("span", `delivery ${st}`, st === "failed" ? `${t("failed")}: ${d.reason || ""}` : st ? t(st) : "");
@@ -58,8 +61,9 @@ export function renderCurrent() {
   const conv = c.conv;
   const cust = conv.customer || {};
   const title = $("conv-title");
-  title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ",
-    el("span", "", customerName(conv, t("visitor"))));
+  title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ");
+  if (/^https:\/\//.test(cust.avatar || "")) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
+  title.append(el("span", "", customerName(conv, t("visitor"))));
   if (cust.segment === "vip") title.append(" ", el("span", "badge vip", t("vip")));
   $("conv-meta").textContent = [conv.id, conv.pool && `${t("pool")} ${conv.pool}`, cust.segment]
     .filter(Boolean).join(" · ");
@@ -171,15 +175,7 @@ export async function loadSide(force = false) {
 }
 
 function renderCustomer(cust) {
-  const box = $("cust");
-  box.replaceChildren();
-  if (!cust) return;
-  const dl = el("dl", "facts");
-  row(dl, "name", cust.name || cust.id);
-  row(dl, "segment", cust.segment);
-  row(dl, "channel", (cust.identities || []).map((i) => i.split(":").slice(0, 2).join(":")));
-  row(dl, "tags", cust.tags);
-  box.append(dl);
+  renderProfile($("cust"), cust, () => loadSide(true)); // console/profile.js
 }
 
 function renderOrders(data) {
