@@ -205,6 +205,7 @@ function renderRecord(conv, messages, customer) {
     $("rec-to-inbox").after(take);
   }
   const log = $("rec-messages");
-  log.replaceChildren(...messages.map((m) => messageItem(m)));
+  const named = { ...conv, customer: { ...(conv.customer || {}), name } };
+  log.replaceChildren(...messages.map((m) => messageItem(m, named)));
   log.scrollTop = 0;
 }

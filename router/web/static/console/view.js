@@ -1,7 +1,7 @@
 // The open conversation: its messages with delivery status, and beside it the customer, why the
 // chat came here, their orders, their history on every channel and the WeChat reply quota.
 import { $, api, clock, duration, el, now } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, tf } from "./i18n.js";
 import { mediaNode, renderPinned } from "./media.js";
 import { customerName, state } from "./state.js";
 
@@ -12,14 +12,30 @@ let openPast = () => {};
 // How a past conversation in the history panel opens (read-only, in the records tab).
 export function onOpenPast(fn) { openPast = fn; }
 
-export function messageItem(m) {
+// Who wrote a message, in words: the customer's name, "Bot", "Alice (you)", another agent's name,
+// or an internal note. Bot and agent bubbles differ by more than their tint (issue 19).
+export function senderLabel(m, conv = null, live = false) {
+  if (m.note) return m.from === "bot" ? t("note_bot") : t("note_system");
+  if (m.from === "customer") return conv ? customerName(conv, t("visitor")) : t("customer");
+  if (m.from === "bot") return t("bot");
+  if (m.from === "agent") {
+    const id = m.agent_id || (live ? state.me?.id : null); // our own copy before the server's
+    if (!id) return t("agent");
+    const name = id === state.me?.id ? state.me.name : state.agents.find((a) => a.id === id)?.name;
+    return id === state.me?.id ? tf("you_agent", { name: name || id }) : name || id;
+  }
+  return t("system");
+}
+
+// `conv` names the customer; `live` is the inbox's own thread, where an unacked reply is ours.
+export function messageItem(m, conv = null, live = false) {
   const li = el("li", `msg from-${m.from}${m.note ? " note" : ""}`, undefined, { "data-id": m.id });
+  li.append(el("div", "who", senderLabel(m, conv, live)));
   const file = mediaNode(m);
   if (m.text || !file) li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
   if (file) li.append(file);
   const meta = el("div", "meta");
   meta.append(el("time", "", clock(m.ts)));
-  if (m.from === "agent" && m.agent_id && m.agent_id !== state.me?.id) meta.append(` · ${m.agent_id}`);
   li.append(meta);
   if (m.from === "agent" || m.from === "bot") {
     const d = m.delivery || {};
@@ -38,7 +54,7 @@ function syncMessages(log, c) {
   [...c.messages.values()].forEach((m, i) => {
     const sig = `${m.delivery?.status}|${m.delivery?.reason}`;
     if (!m.node || m.sig !== sig) {
-      const li = messageItem(m);
+      const li = messageItem(m, c.conv, true);
       if (m.node) m.node.replaceWith(li);
       Object.defineProperties(m, { node: { value: li, writable: true, configurable: true },
         sig: { value: sig, writable: true, configurable: true } }); // not enumerable: never sent
@@ -218,7 +234,7 @@ function renderHistory(data, currentId) {
     if (h.archived) sum.append(el("span", "badge", t("archived")));
     d.append(sum);
     const ol = el("ol", "log small");
-    for (const m of h.transcript || []) ol.append(messageItem(m));
+    for (const m of h.transcript || []) ol.append(messageItem(m, { ...h, customer: data.customer }));
     const open = el("button", "small secondary", t("open_record"), { type: "button" });
     open.addEventListener("click", () => openPast(h.id, { conversation: h, messages: h.transcript || [],
       customer: data.customer }));
