@@ -6,10 +6,12 @@ preview against the current version."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import aiohttp
 from helpers import console as ui
 from helpers.app import basic_settings, running
+from helpers.bot_app import bot_settings
 from playwright.async_api import Browser, expect
 
 
@@ -117,3 +119,26 @@ async def test_who_said_what_in_the_thread(redis_url: str, browser: Browser) -> 
         await agent.locator("#reply-text").press("Enter")
         await expect(agent.locator("#messages .msg.from-agent .who")).to_have_text(["Alice (you)"])
         await expect(agent.locator("#messages .msg.from-customer .who")).to_have_text([re.compile(r"^Visitor ")])
+
+
+async def test_side_panels_agree_with_the_header_and_the_bot(redis_url: str, browser: Browser, tmp_path: Path) -> None:
+    """Item 4: the pool in the header and in "why", and the order the bot verified in this chat."""
+    async with running(bot_settings(tmp_path), redis_url) as (_rt, base):
+        _, bob = await ui.console(browser, base, "bob-token-12345")
+        _, chat = await ui.chat(browser, base)
+        await ui.customer_says(chat, "我的快递到哪了 2024111100012301")
+        await expect(chat.locator(".msg.from-bot .body").last).to_contain_text("后4位")
+        await ui.customer_says(chat, "尾号1234")
+        await expect(chat.locator(".msg.from-bot .body").last).to_contain_text("已发货")
+        await ui.customer_says(chat, "我要退款")
+        await expect(bob.locator("#convs .conv")).to_have_count(1, timeout=15000)
+        await expect(bob.locator("#conv-meta")).to_contain_text("Pool aftersale")
+        facts = bob.locator("#why dl.facts")
+        await expect(facts.locator("dt:has-text('Pool') + dd").first).to_have_text("aftersale")
+        await expect(facts.locator("dt:has-text('Pool the rules chose') + dd")).to_have_text("presale")
+        await expect(facts.locator("dt:has-text('Moved because') + dd")).to_have_text("the bot handed it over: refund")
+        order = bob.locator("#orders .order")
+        await expect(order).to_have_count(1)
+        await expect(order.locator(".order-head")).to_contain_text("2024111100012301")
+        await expect(order.locator(".order-head")).to_contain_text("verified in this chat")
+        await expect(order.locator(".order-head")).to_contain_text("shipped")

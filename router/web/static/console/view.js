@@ -85,7 +85,7 @@ export function renderCurrent() {
   renderPinned(c);
   if (atBottom) log.scrollTop = log.scrollHeight;
   $("typing").hidden = c.typingUntil < now();
-  renderDecision(conv.decision);
+  renderDecision(conv.decision, conv);
   renderQuota(c);
 }
 
@@ -94,16 +94,24 @@ function row(dl, key, value) {
   dl.append(el("dt", "", t(key)), el("dd", "", Array.isArray(value) ? value.join(", ") : value));
 }
 
-function renderDecision(d) {
+// The pool is where the chat is now, as the header says; when the rules chose another one, the
+// panel says so and why it moved (the bot's handoff, a transfer, an SLA escalation), instead of
+// the header and the panel naming two pools without a word (issue 19).
+function renderDecision(d, conv) {
   const box = $("why");
   box.replaceChildren();
   $("why-panel").hidden = !d;
   if (!d) return;
   const dl = el("dl", "facts");
-  row(dl, "pool", d.pool);
-  row(dl, "rule", d.rule || "default");
+  const now = conv?.pool || d.assignment?.pool || d.pool;
+  row(dl, "pool", now);
+  if (d.pool && now && d.pool !== now) {
+    row(dl, "rule_pool", d.pool);
+    row(dl, "moved_why", movedWhy(d, conv));
+  }
+  row(dl, "rule", d.rule || t("rule_default"));
   row(dl, "version", d.version);
-  row(dl, "policy", d.policy);
+  row(dl, "policy", word("pol_", d.policy));
   row(dl, "chosen", d.chosen);
   box.append(dl);
   if (d.conditions?.length) {
@@ -120,11 +128,43 @@ function renderDecision(d) {
     for (const cand of d.candidates) {
       const tr = el("tr", cand.agent === d.chosen ? "chosen" : "");
       tr.append(el("td", "", cand.agent), el("td", "", cand.eligible ? "✓" : "✗"),
-        el("td", "", `${cand.load ?? "?"}/${cand.cap ?? "?"}`), el("td", "", cand.reason || ""));
+        el("td", "", `${cand.load ?? "?"}/${cand.cap ?? "?"}`), el("td", "", candidateReason(cand.reason)));
       table.append(tr);
     }
     box.append(table);
   }
+}
+
+// Why a chat is in another pool than the rules chose, in words.
+function movedWhy(d, conv) {
+  const trigger = d.assignment?.trigger;
+  if (trigger === "transfer" || trigger === "sla_reassign") return t(`moved_${trigger}`);
+  if (conv?.bot?.reason) return tf("moved_bot", { reason: handoffReason(conv.bot.reason) });
+  return t("moved_other");
+}
+
+// A code from the server (a policy, a status) as words in the console's language; an unknown code
+// stays as it is, so a new one shows rather than vanishes.
+export function word(prefix, code) {
+  if (!code) return code;
+  const key = `${prefix}${code}`;
+  const text = t(key);
+  return text === key ? code : text;
+}
+
+// Why a candidate was or was not chosen: "at_cap", "missing_skill:refund", ...
+export function candidateReason(reason) {
+  if (!reason) return "";
+  const [code, skill] = String(reason).split(":", 2);
+  if (skill !== undefined) return tf(`cr_${code}`, { skill }) === `cr_${code}` ? reason : tf(`cr_${code}`, { skill });
+  return word("cr_", code);
+}
+
+// A handoff reason code (human_request, refund, ...) as words; an unknown code stays as it is.
+export function handoffReason(code) {
+  const key = `hr_${code}`;
+  const text = t(key);
+  return text === key ? code : text;
 }
 
 const QUOTA_TTL_S = 10;
@@ -167,16 +207,18 @@ export async function loadSide(force = false) {
   if (!c) return;
   const cust = c.conv.customer_id;
   if (!cust) return;
-  let entry = sideCache.get(cust);
+  const cacheKey = `${cust} ${c.conv.id}`;
+  let entry = sideCache.get(cacheKey);
   const stale = !entry || now() - entry.at > SIDE_TTL_S ||
     !entry.history?.conversations?.some((h) => h.id === c.conv.id); // a new chat since
   if (force || stale) {
     const [history, orders] = await Promise.allSettled([
       api(`/api/v1/customers/${encodeURIComponent(cust)}/history`),
-      api(`/api/v1/customers/${encodeURIComponent(cust)}/orders`),
+      // With the conversation: orders the customer proved to the bot here are listed too.
+      api(`/api/v1/customers/${encodeURIComponent(cust)}/orders?conversation=${encodeURIComponent(c.conv.id)}`),
     ]);
     entry = { at: now(), history: history.value || null, orders: orders.value || null };
-    sideCache.set(cust, entry);
+    sideCache.set(cacheKey, entry);
   }
   if (state.current !== c.conv.id) return;
   const self = entry.history?.conversations?.find((h) => h.id === c.conv.id);
@@ -208,13 +250,20 @@ function renderOrders(data) {
   for (const o of data.orders) {
     const li = el("li", "order");
     const head = el("div", "order-head");
-    head.append(el("strong", "", o.id), el("span", `badge state-${o.state}`, o.state_label || o.state),
+    head.append(el("strong", "", o.id), el("span", `badge state-${o.state}`, orderState(o)),
       el("span", "money", `¥${o.total}`));
+    if (o.verified_in_chat) head.append(el("span", "badge", t("verified_in_chat")));
     li.append(head);
     li.append(el("div", "muted", o.items.map((i) => `${i.title} ×${i.quantity}`).join("; ")));
     if (o.tracking_no) li.append(el("div", "muted", `${o.courier || ""} ${o.tracking_no}`));
     ul.append(li);
   }
+}
+
+// The server's label is Chinese; the console says the state in its own language.
+function orderState(o) {
+  const key = `os_${o.state}`;
+  return t(key) === key ? o.state_label || o.state : t(key);
 }
 
 function renderHistory(data, currentId) {
