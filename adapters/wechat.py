@@ -17,7 +17,16 @@ import msgspec
 from aiohttp import web
 from wechatpy import parse_message
 
-from adapters.base import Accepted, Capabilities, Deps, Fetched, Limits, WebhookAdapter, console_access
+from adapters.base import (
+    Accepted,
+    Capabilities,
+    ChannelProfile,
+    Deps,
+    Fetched,
+    Limits,
+    WebhookAdapter,
+    console_access,
+)
 from adapters.registry import Problem, register
 from adapters.replay import ReplayGuard
 from adapters.wechat_api import UNANSWERED_LIMIT, WINDOW_CLOSED, WechatApi
@@ -214,6 +223,13 @@ class WechatAdapter(WebhookAdapter):
         except Exception:  # wechatpy assumes well-formed input and raises whatever it hits
             raise ProtocolError("bad_xml", "not a WeChat message") from None
         return normalise(self.account, native, raw)
+
+    async def profile(self, user: str) -> ChannelProfile | None:
+        info = await self.api.user_info(user)
+        avatar = str(info.get("headimgurl") or "")
+        return ChannelProfile(name=str(info.get("nickname") or "")[:64],
+                              avatar=avatar if avatar.startswith("https://") else "",
+                              union_id=str(info.get("unionid") or ""))
 
     async def open_window(self, openid: str) -> None:
         """The customer wrote: a fresh 48-hour window with the full reply quota."""

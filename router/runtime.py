@@ -33,6 +33,11 @@ from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
 from router.auth import AgentTokens, Sessions, SessionSigner
 from router.config.settings import Settings
+from router.hooks import admin as hook_admin
+from router.hooks.delivery import HookSender
+from router.hooks.fanout import Fanout
+from router.live.apply import Applier
+from router.live.sync import LiveSync, config_seeds
 from router.media import build_store
 from router.ops import promises
 from router.ops.approvals import Approvals
@@ -51,6 +56,7 @@ from router.pipeline.fanout import Hub
 from router.pipeline.ingest import Ingestor
 from router.pipeline.media_fetch import MediaFetcher
 from router.pipeline.outbox import Outbox, Sender
+from router.pipeline.profile_fetch import ProfileFetcher
 from router.pipeline.timers import TimerRunner
 from router.pipeline.transcript import Transcript
 from router.pipeline.worker import RouteWorker
@@ -141,6 +147,9 @@ class Runtime:
         from router.bot.setup import build_bot  # imported here: it loads jieba only when used
 
         self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
+        self.live = LiveSync(self.store, Applier(self.store, self.bot, self.roster, self.rule_sync),
+                             config_seeds(settings, self.bot.library))
+        """Pools, hours, shifts, quick replies and the FAQ as admins edit them (router/live)."""
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.sessions = Sessions(self.store, self.tokens, self.signer)
         self.adapters: dict[tuple[str, str], Adapter] = {}
@@ -149,7 +158,11 @@ class Runtime:
             cls = adapter_class(name)
             if cls is not None and getattr(account, "enabled", True):
                 self._add(cls.from_settings(account, deps))
+        self.hook_fanout = Fanout(self.store, settings.webhook_delivery)
+        self.hook_sender = HookSender(self.store, settings.webhook_delivery, settings.worker.claim_idle_ms,
+                                      settings.worker.max_tries)
         self.fetcher = MediaFetcher(self.store, self.media, self.adapters, self.timers)
+        self.profile_fetcher = ProfileFetcher(self.store, self.adapters)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 
@@ -168,9 +181,11 @@ class Runtime:
         await self.store.settle_partitions()  # before any stream is read or written
         await self.store.sync_config(self.settings)
         await self.sla.sync()
+        await hook_admin.sync_config(self.store, self.settings.webhooks)
         self.signer.secret = await self._webchat_secret()
         await self.rule_sync.start()  # before the worker: it decides with Redis's version
         await self.bot.start()
+        await self.live.start()  # after the bot loaded its files: Redis's versions win
         for adapter in self.adapters.values():
             await adapter.start()
         # Every process consumes every partition: one route worker and one sender each.
@@ -178,16 +193,17 @@ class Runtime:
         self.workers = [RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                     bot=self.bot if self.settings.bot.enabled else None,
                                     burst_window_s=self.settings.bot.debounce_s, media=self.media,
-                                    fetches=self.fetcher, ratings=self.channel_csat, part=p)
+                                    fetches=self.fetcher, ratings=self.channel_csat, part=p,
+                                    profiles=self.profile_fetcher)
                         for p in parts]
         self.senders = [Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                                self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)
                         for p in parts]
         self.worker, self.sender = self.workers[0], self.senders[0]
-        services: list[Service] = [self.hub, self.rule_sync]  # sockets (web) and queue texts (worker)
+        services: list[Service] = [self.hub, self.rule_sync, self.live]  # sockets (web) and queue texts (worker)
         if self.role != "web":
             services += [*self.workers, *self.senders, self.timers, self.bot, self.roster, self.archiver,
-                         self.audit_copier, self.retention]
+                         self.audit_copier, self.retention, self.hook_fanout, self.hook_sender]
         if self.embedded is not None:
             services.append(EmbeddedWatch(self.embedded))
         self.supervisor.start(services)
@@ -217,6 +233,7 @@ class Runtime:
         await self.hub.close_all()
         await self.bot.aclose()
         await self.fetcher.close()
+        await self.profile_fetcher.close()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.close()

@@ -43,6 +43,7 @@ conversations = sa.Table(
     sa.Column("decision", sa.Text),
     sa.Column("sla", sa.Text),
     sa.Column("bot", sa.Text),
+    sa.Column("bot_turn", sa.Text),  # the bot's last turn record (migration 0004)
     sa.Column("archived_at", sa.Float, nullable=False),
     # Reports filter a time range, often narrowed to one pool, agent or channel.
     sa.Index("ix_conversations_closed_at", "closed_at"),
@@ -80,7 +81,7 @@ events = sa.Table(
     sa.Column("pool", sa.String(64)),
     sa.Column("data", sa.Text, nullable=False),
 )
-"""Assignments, queueings and transfers in order (keys.conv_trail)."""
+"""Assignments, queueings, transfers and the bot's turn records in order (keys.conv_trail)."""
 
 audit = sa.Table(
     "audit", metadata,

@@ -37,6 +37,7 @@ from router.pipeline.transcript import Transcript
 from router.pipeline.worker import DecisionSource
 from router.store import Store
 from router.store.calls.background import BotClose, BotDone, BotTake
+from router.store.calls.customers import Link
 from router.store.client import REDIS_ERRORS
 from router.supervisor import Loop
 from routing_rules.intents import builtin_table, normalize
@@ -218,6 +219,7 @@ class BotStage(Loop):
             action, asked = await with_model(self.llm, action, text, ctx, self.config, self.library.faq,
                                              self.library.compliance, self.orders)
             await self._count_llm(asked)
+        await self._link_verified(chat, state, action.state)
         if not within and action.unanswered_key is not None and action.handoff is None and whole:
             # Nobody can help tonight either: say when agents are back rather than "rephrase".
             back = off_hours_notice(self.config, next_open, when)
@@ -231,6 +233,18 @@ class BotStage(Loop):
             await self.effects.hand_off(chat, turn_id, self._plan(action, base), time.time())
             return dataclasses.replace(action.state, handed_off=True), action.trace
         return action.state, action.trace
+
+    async def _link_verified(self, chat: Chat, before: BotState, after: BotState) -> None:
+        """An order whose buyer's phone digits the customer just gave names them: whoever else
+        verified it before is the same person (customer_link.lua merges, reversibly)."""
+        for oid in after.verified:
+            if oid in before.verified:
+                continue
+            try:
+                await self.store.run(Link(f"{chat.channel}:{chat.account}:{chat.chat}", f"order::{oid}",
+                                          chat.customer, time.time(), "order"))
+            except REDIS_ERRORS as exc:  # the answer still goes; the link waits for the next proof
+                log.warning("order %s not linked to %s: %r", oid, chat.customer, exc)
 
     def _plan(self, action: BotAction, base: HandoffPlan) -> HandoffPlan:
         """Where and why the bot hands this action's conversation to people."""

@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 
     add_archive_parsers(archive_sub)
 
+    from router.cli.export_config import add_parser as add_export_config
+
+    add_export_config(sub)
     from router.cli.migrate import add_migrate_parser
 
     add_migrate_parser(sub)

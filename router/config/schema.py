@@ -16,6 +16,7 @@ from router.bot.config import BotSettings
 from router.config.limits import RateLimitSettings, RedisSettings
 from router.config.media import MediaSettings
 from router.config.ops import OpsSettings, ShiftSettings
+from router.config.webhooks import WebhookDeliverySettings, WebhookSettings
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
 
@@ -27,6 +28,8 @@ class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     id: str
     name: str = ""
+    skills: tuple[str, ...] = ()
+    """Skills the pool's conversations may ask for: names a rule may use beside the agents' own."""
 
 
 class AgentSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -207,6 +210,8 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     retention: RetentionSettings = RetentionSettings()
     csat: CsatSettings = CsatSettings()
     media: MediaSettings = MediaSettings()
+    webhooks: tuple[WebhookSettings, ...] = ()
+    webhook_delivery: WebhookDeliverySettings = WebhookDeliverySettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""

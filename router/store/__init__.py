@@ -32,7 +32,9 @@ from router.store.coalesce import Coalescer
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
 from router.store.customers import Customers
+from router.store.hooks import HookRecords
 from router.store.keys import Keys, in_namespace
+from router.store.live import LiveRecords
 from router.store.ops import OpsRecords
 from router.store.pubsub import SHARDED_SINCE, Subscription
 from router.store.rules import RuleRecords
@@ -78,6 +80,7 @@ class Store:
         self.ops = OpsRecords(self.client, self.keys)
         self.ratings = Ratings(self.client, self.keys)
         self.audit = AuditRecords(self.client, self.keys)
+        self.live = LiveRecords(self.client, self.keys)
         self.partitions = self.options.partitions
         """How many partitions the inbound and outbound streams have (Keys.partition)."""
         self._streams = [Streams(self.client, self.keys.partition(p)) for p in range(self.partitions)]
@@ -89,10 +92,11 @@ class Store:
         self.timers = TimerRecords(self.client, self.keys)
         self.bot = BotRecords(self.client, self.keys)
         self.rules = RuleRecords(self.client, self.keys)
-        self.channels = ChannelRecords(self.client, self.keys)
+        self.channels = ChannelRecords(self.client, self.keys, self.batched)
         self.feeds = Feeds(self.client, self.keys)
-        self.wechat = WechatRecords(self.client, self.keys)
+        self.wechat = WechatRecords(self.client, self.keys, self.batched)
         self.telegram = TelegramRecords(self.client, self.keys)
+        self.hooks = HookRecords(self.client, self.keys)
         self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
 
     def streams_of(self, part: int) -> Streams:

@@ -55,6 +55,18 @@ class Customers:
             pipe.hset(key, "name_locked", "1")
         await pipe.execute()
 
+    async def profile_due(self, ident: str, every_s: int) -> bool:
+        """True for the one caller that should ask the channel for this identity's profile now."""
+        return bool(await self._r.set(self._k.profile_asked(ident), "1", nx=True, ex=every_s))
+
+    async def channel_profile(self, cust: str, name: str, avatar: str) -> None:
+        """What the channel calls the customer: the name unless a person or the shop set one."""
+        key = self._k.customer(cust)
+        if name and await self._r.hget(key, "name_locked") != "1":
+            await self._r.hset(key, "name", name)
+        if avatar:
+            await self._r.hset(key, "avatar", avatar)
+
     async def merged_ids(self, cust: str) -> set[str]:
         """The customers merged into this one (their archived conversations are this one's too)."""
         return set(await self._r.smembers(self._k.customer_merged(cust)))

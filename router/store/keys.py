@@ -24,9 +24,13 @@ on the slots their names hash to, not all on one shard (`{rt:shopA}` and `{rt:sh
 - ``{rules:NS}`` the routing-rule versions and the pointer to the active one (one activation
   script).
 - ``{csat:NS}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
-- ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
   records a rating and its indexes together).
+- ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
 - ``{hook:NS:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
+- ``{cfg:NS}`` the versions of what admins edit live: pools, hours, shifts, quick replies, FAQ.
+- ``{wh:NS}`` outbound webhooks (router/hooks/): the admins' webhooks, the delivery stream, each
+  delivery's record and log, and per-conversation delivery order. What happened (the events
+  they are made from) is on a stream in ``{rt:NS}``, written by the routing scripts themselves.
 - ``{audit:NS}`` the audit log: who changed what, read by admins and copied to the archive.
 
 Scripts reach keys of their own tag that they derive from ids (e.g. an agent's hash from the
@@ -162,6 +166,11 @@ class Keys:
         """Set: the customers merged into this one, whose archived conversations its history
         reads too (the archive keeps the id a conversation was created under)."""
         return f"{self.rt}cust:{cust}:merged"
+
+    def profile_asked(self, ident: str) -> str:
+        """String with a TTL: the channel was asked for this identity's profile lately (WeChat
+        user/info), so the processes ask once a day, not once per message."""
+        return f"{self.rt}ident:{ident}:asked"
 
     def identity(self, channel: str, account: str, user: str) -> str:
         """String: channel identity -> customer id. One customer, many channels."""
@@ -507,6 +516,73 @@ class Keys:
         (adapters/replay.py)."""
         return f"{{hook:{self.ns}:{channel}:{account}}}:nonce:{timestamp}:{nonce}"
 
+    # -- outbound webhooks: events {rt}, deliveries {wh} ---------------------------------------
+    @property
+    def hook_on(self) -> str:
+        """String, present while some webhook is enabled: the routing scripts write events to
+        `hook_events` only then, so a shop without webhooks pays nothing for them."""
+        return f"{self.rt}hook:on"
+
+    @property
+    def hook_events(self) -> str:
+        """Stream (capped): what happened (conversation.created, message.created, ...), written in
+        the same script step as the effect; its entry id is the event's id."""
+        return f"{self.rt}hook:events"
+
+    def hook_seen(self, event_key: str) -> str:
+        """String (EX): an event emitted from Python (a reply sent, a rating) was written once,
+        so the retry of the step that emitted it does not write it twice."""
+        return f"{self.rt}hook:seen:{event_key}"
+
+    @property
+    def hook_cursor(self) -> str:
+        """String: the last `hook_events` entry turned into deliveries."""
+        return f"{{wh:{self.ns}}}:cursor"
+
+    @property
+    def hook_lease(self) -> str:
+        """String (PX): the process that turns events into deliveries, one at a time, so each
+        conversation's deliveries are numbered in the order its events happened."""
+        return f"{{wh:{self.ns}}}:lease"
+
+    @property
+    def webhooks(self) -> str:
+        """Hash: webhook id -> its settings (JSON: url, secret, events, enabled, source)."""
+        return f"{{wh:{self.ns}}}:hooks"
+
+    @property
+    def hook_deliveries(self) -> str:
+        """Stream: deliveries to make (webhook id, delivery id, number in its conversation)."""
+        return f"{{wh:{self.ns}}}:deliveries"
+
+    @property
+    def hook_tries(self) -> str:
+        """Hash: delivery entry id -> failed handling tries (a bug, not a receiver's refusal)."""
+        return f"{{wh:{self.ns}}}:tries"
+
+    @property
+    def hook_dead_letters(self) -> str:
+        """Stream (capped): deliveries given up after `webhook_delivery.max_attempts`."""
+        return f"{{wh:{self.ns}}}:dead"
+
+    def hook_delivery(self, hook: str, event: str) -> str:
+        """Hash (EX a week): one event's delivery to one webhook: its body, status, attempts and
+        last error, for the delivery log and redelivery."""
+        return f"{{wh:{self.ns}}}:d:{hook}:{event}"
+
+    def hook_log(self, hook: str) -> str:
+        """Sorted set: one webhook's delivery ids by time, newest kept (the delivery log)."""
+        return f"{{wh:{self.ns}}}:log:{hook}"
+
+    def hook_seq(self, hook: str, cid: str) -> str:
+        """Counter: deliveries numbered per (webhook, conversation), so they go in order."""
+        return f"{{wh:{self.ns}}}:seq:{hook}:{cid}"
+
+    def hook_done(self, hook: str, cid: str) -> str:
+        """String: the highest delivery number finished (delivered or dead) per (webhook,
+        conversation); number n goes after n-1 is finished."""
+        return f"{{wh:{self.ns}}}:done:{hook}:{cid}"
+
     # -- Telegram -----------------------------------------------------------------------------
     def wechat_upload(self, account: str, media_id: str) -> str:
         """String: the WeChat media id of one of our files uploaded to this account, so a retried
@@ -568,6 +644,27 @@ class Keys:
         """Sorted set: one agent's rated conversations by rating time, for per-agent reports."""
         return f"{{csat:{self.ns}}}:agent:{aid}"
 
+    # -- live configuration documents {cfg} ------------------------------------------------------
+    # Pools, business hours, shifts, quick replies and the FAQ, edited in the console: each kind
+    # (router/live/kinds.py) is versioned like the rules, and one activation script
+    # (live_activate.lua) compares, numbers, stores and points in one step.
+    def live_active(self, kind: str) -> str:
+        """String: the active version id of one kind ('v3'); every process follows it."""
+        return f"{{cfg:{self.ns}}}:{kind}:active"
+
+    def live_seq(self, kind: str) -> str:
+        """Counter: number of one kind's last version, so its ids only ever grow."""
+        return f"{{cfg:{self.ns}}}:{kind}:seq"
+
+    def live_log(self, kind: str) -> str:
+        """Sorted set: one kind's version ids scored by number, for its history."""
+        return f"{{cfg:{self.ns}}}:{kind}:log"
+
+    def live_version(self, kind: str, vid: str) -> str:
+        """Hash: one version's YAML source, author, time, diff and summary; kept for ever, so any
+        version can be read back, compared and rolled back to."""
+        return f"{{cfg:{self.ns}}}:{kind}:v:{vid}"
+
     # -- the audit log {audit} --------------------------------------------------------------------
     @property
     def audit_log(self) -> str:
@@ -597,6 +694,12 @@ class Keys:
     def customer_channel(self) -> str:
         """Pub/sub: customer events, addressed 'channel:chat' (feed entries, queue position)."""
         return f"{self.rt}events:customer"
+
+    @property
+    def live_channel(self) -> str:
+        """Pub/sub: a live configuration document has a new version ('kind vid'); every process
+        applies it (and also polls)."""
+        return f"{{cfg:{self.ns}}}:events"
 
     @property
     def rules_channel(self) -> str:

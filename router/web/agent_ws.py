@@ -19,13 +19,14 @@ from router.media.base import media_kind
 from router.models import Channel, MediaRef, Reply, Role, new_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
+from router.ops.notes import Notes
 from router.ops.presence import Presence
 from router.pipeline.fanout import Stuck, Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.calls import routing as calls
 from router.store.client import REDIS_ERRORS
-from router.web import frames, ops_ws, slow
+from router.web import access, frames, ops_ws, slow
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
 from router.web.proxy import client
@@ -269,6 +270,20 @@ class AgentSession:
         await self.presence.set_status(self.who.agent_id, str(status), "agent_set")
         return {"type": "status", "status": status}
 
+    async def note(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """A private note (router/ops/notes.py): into the transcript for staff, never out."""
+        rt = self.rt
+        cid = frames.text_field(frame, "conversation_id")
+        body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars)
+        client_id = frames.text_field(frame, "client_msg_id")
+        if not await access.may_see_conversation(rt, self.who, cid):
+            if await rt.store.conversation(cid) is None:
+                raise ProtocolError("unknown_conversation", f"no conversation {cid}")
+            raise ProtocolError("forbidden", "only staff who may see this conversation write notes in it")
+        written = await Notes(rt.store, rt.transcript).write(cid, self.who, body, client_id)
+        return {"type": "ack", "client_msg_id": client_id, "message_id": written.message["id"],
+                "conversation_id": cid, "note": True, "mentioned": list(written.mentioned)}
+
     async def ping(self, frame: dict[str, Any]) -> dict[str, Any]:
         return {"type": "pong"}
 
@@ -296,6 +311,7 @@ HANDLERS = {
     "transfer": AgentSession.transfer,
     "status": AgentSession.status,
     "ping": AgentSession.ping,
+    "note": AgentSession.note,
     "typing": AgentSession.typing,
 }
 HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py

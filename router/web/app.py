@@ -13,6 +13,7 @@ from router.pipeline.streams import dead_letter_counts
 from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
 from router.web import (
+    admin_api,
     api,
     audit_api,
     bot_api,
@@ -27,6 +28,7 @@ from router.web import (
     reports_api,
     rules_api,
     sla_api,
+    webhooks_api,
     widget,
 )
 from router.web.agent_ws import agent_ws
@@ -138,7 +140,9 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(history_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_routes(media_api.routes)
+    app.router.add_routes(webhooks_api.routes)
     app.router.add_routes(audit_api.routes)
+    app.router.add_routes(admin_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)
     return app
 

@@ -4,7 +4,6 @@ history across channels and their orders beside the conversation."""
 from __future__ import annotations
 
 import json
-
 from typing import Any
 
 from aiohttp import web

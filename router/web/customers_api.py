@@ -19,7 +19,7 @@ from router.runtime import RUNTIME, Runtime
 from router.store.calls.customers import Claim, Link, Merge, Unmerge
 from router.web import access
 from router.web.api import json_body, principal
-from router.web.proxy import PROXIES
+from router.web.proxy import client
 
 routes = web.RouteTableDef()
 
@@ -30,11 +30,9 @@ async def phone_key(rt: Runtime) -> bytes:
 
 async def audit(request: web.Request, who: Principal | None, action: str, target: str, *,
                 before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
-    """Into the audit log (router/ops/audit.py) when this build has one."""
-    log = getattr(request.app[RUNTIME], "audit", None)
-    if log is not None:
-        await log.record(who, action, target, before=before, after=after,
-                         addr=request.app[PROXIES].client_address(request))
+    """Into the audit log (router/ops/audit.py): who, from where, before and after."""
+    await request.app[RUNTIME].audit.record(who, action, target, before=before, after=after,
+                                            addr=client(request))
 
 
 async def _customer(rt: Runtime, who: Principal, cust: str) -> dict[str, Any]:

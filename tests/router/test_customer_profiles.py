@@ -12,6 +12,7 @@ import aiohttp
 from helpers.app import BASIC, running
 from helpers.clients import Socket, agent, customer, msg_id
 
+from router.archive.audit import AuditFilter
 from router.config.settings import parse_settings
 from router.ops.profiles import signature_of
 from router.runtime import Runtime
@@ -25,6 +26,9 @@ rules:
   - name: wholesale
     when: {tag: wholesale}
     then: {pool: aftersale, tags: [wholesale]}
+  - name: down-jackets
+    when: {product_title: 羽绒服}
+    then: {pool: aftersale, tags: [down]}
 """
 SECRET = "shop-identify-secret-0123456789"
 SUE = {"Authorization": "Bearer sue-token-12345"}
@@ -226,6 +230,10 @@ async def test_merge_shows_one_history_and_unmerge_puts_everything_back(redis_ur
         assert (await rt.store.conversation(conv_b["id"]) or {})["customer_id"] == other
         async with s.get(f"{base}/api/v1/customers/{keep}/history", headers=SUE) as r:
             assert {c["id"] for c in (await r.json())["conversations"]} == {conv_a["id"]}
+        # Who did what, in the audit log: the edit, the merge and its undoing.
+        entries, _, _ = await rt.audit.query(AuditFilter(action="customer.*"))
+        assert [(e["action"], e["actor"], e["target"]) for e in reversed(entries)] == [
+            ("customer.edit", "sue", other), ("customer.merge", "alice", keep), ("customer.unmerge", "alice", other)]
         for sock in (a, b, alice):
             await sock.close()
 
@@ -242,3 +250,30 @@ async def test_profile_reads_survive_a_restart_of_the_runtime(redis_url: str, tm
         await alice.close()
     async with Runtime(settings(tmp_path), redis_url=redis_url, data_dir=tmp_path) as rt:
         assert (await rt.store.customer(cust_id) or {})["segment"] == "returning"
+
+
+async def test_the_product_on_the_page_reaches_the_agent_and_the_rules(redis_url: str, tmp_path: Path) -> None:
+    async with running(settings(tmp_path), redis_url) as (_rt, base), aiohttp.ClientSession() as s:
+        token = await _session(s, base)
+        url = f"{base}/api/v1/webchat/context"
+        for bad in ({"product": "sku"}, {"product": {"id": "1"}}, {"product": {"id": "1", "title": "x", "price": -1}},
+                    {"product": {"id": "1", "title": "x", "image": "javascript:alert(1)"}},
+                    {"product": {"id": "1", "title": "x", "color": "red"}}):
+            async with s.post(url, json={**bad, "session": token}) as r:
+                assert r.status == 400, bad
+        async with s.post(url, json={"product": {"id": "1"}, "session": "forged"}) as r:
+            assert r.status == 401
+        product = {"id": "sku-1001", "title": "加厚羽绒服 黑色 M", "price": "599", "image": "https://img.example/1.jpg",
+                   "url": "https://shop.example/p/1001"}
+        async with s.post(url, json={"product": product, "session": token}) as r:
+            assert r.status == 200
+            assert (await r.json())["product"]["price"] == 599.0
+        bob = await agent(s, base, "bob-token-12345")
+        cust, _ = await _write(s, base, "这件有货吗", token)
+        frame = await _assigned(bob)
+        assert frame["conversation"]["customer"]["product"]["title"] == "加厚羽绒服 黑色 M"
+        decision = (await _conv(s, base, frame["conversation"]["id"]))["conversation"]["decision"]
+        assert decision["rule"] == "down-jackets"
+        assert any("product title contains '羽绒服'" in c for c in decision["conditions"])
+        await cust.close()
+        await bob.close()

@@ -22,6 +22,8 @@ class Resolved:
     previous_pool: str | None = None
     segment: str = "new"
     tags: tuple[str, ...] = ()
+    product: dict[str, Any] | None = None
+    """What the customer's page shows (kefu('context', ...)), for rules' `product:`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +45,11 @@ class Resolve(Call[Resolved]):
     def result(self, reply: Any) -> Resolved:
         if reply[0] == "dup":
             return Resolved(dup=True)
-        _, cust, cid, state, count, reopened, prev_pool, segment, tags = reply
+        _, cust, cid, state, count, reopened, prev_pool, segment, tags, *rest = reply
+        product = json.loads(rest[0]) if rest and rest[0] else None
         return Resolved(False, str(cust), str(cid), str(state), int(count), int(reopened), opt(prev_pool),
-                        str(segment), tuple(json.loads(tags or "[]")))
+                        str(segment), tuple(json.loads(tags or "[]")),
+                        product if isinstance(product, dict) else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,16 @@ local function move(cid, to)
   redis.call('HSET', key_conv(cid), 'state', to)
 end
 
+-- Outbound webhooks (router/hooks/): what happened to a conversation goes on one capped stream in
+-- the same step as the change itself, so no event is lost or made up; only while some webhook is
+-- enabled (keys.hook_on). `data` is a JSON object's text; the entry id becomes the event's id.
+local HOOK_EVENTS_MAXLEN = 100000
+local function hook_event(cid, etype, data, now)
+  if redis.call('EXISTS', KEY_HOOK_ON) == 0 then return end
+  redis.call('XADD', KEY_HOOK_EVENTS, 'MAXLEN', '~', HOOK_EVENTS_MAXLEN, '*', 'type', etype, 'cid', cid,
+    'ts', tostring(now), 'data', data)
+end
+
 -- Frames for an agent go to a capped stream (replay) and to pub/sub (live), together.
 local function emit(aid, frame)
   local id = redis.call('XADD', key_agent_events(aid), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'f', frame)
@@ -83,6 +93,9 @@ end
 local function archive_closed(cid, now)
   local v = redis.call('HINCRBY', key_conv(cid), 'archive_v', 1)
   redis.call('XADD', KEY_ARCHIVE_QUEUE, '*', 'cid', cid, 'v', v, 'at', now)
+  local f = redis.call('HMGET', key_conv(cid), 'agent', 'resolution', 'pool', 'customer')
+  hook_event(cid, 'conversation.closed', cjson.encode({conversation_id = cid, agent_id = f[1] or '',
+    resolution = f[2] or '', pool = f[3] or '', customer_id = f[4] or ''}), now)
 end
 
 local function enqueue(cid, pool, now, front)
@@ -125,7 +138,10 @@ local function assign(cid, aid, now, trigger, rec)
   write_record(cid, rec)
   redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
   redis.call('HDEL', ck, 'avoid') -- a transfer's "not back to its sender" ends once someone has it
-  trail(cid, {kind = 'assigned', agent = aid, pool = redis.call('HGET', ck, 'pool') or '', at = now})
+  local assigned_pool = redis.call('HGET', ck, 'pool') or ''
+  trail(cid, {kind = 'assigned', agent = aid, pool = assigned_pool, at = now})
+  hook_event(cid, 'conversation.assigned', cjson.encode({conversation_id = cid, agent_id = aid,
+    pool = assigned_pool, customer_id = redis.call('HGET', ck, 'customer') or ''}), now)
   redis.call('SADD', key_agent_convs(aid), cid)
   redis.call('HSET', key_agent(aid), 'last_assigned_ms', math.floor(now * 1000))
   refresh_agent(aid)

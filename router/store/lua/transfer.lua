@@ -60,6 +60,8 @@ end
 if from then drain_agent(from, now) end
 trail(cid, {kind = 'transfer', from = from or '', by = actor, to_kind = kind, target = target,
   outcome = outcome, to = who, at = now})
+hook_event(cid, 'conversation.transferred', cjson.encode({conversation_id = cid, from_agent = from or '',
+  by = actor, to_kind = kind, target = target, outcome = outcome, to = who or ''}), now)
 owe_followup('transfer', {id = id, conversation_id = cid, by = actor, outcome = outcome, to = who,
   note = note_text}, now)
 return {'ok', outcome, who}

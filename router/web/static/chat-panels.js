@@ -144,7 +144,8 @@ export class Panels {
     const problem = checkLeaveMessage(this.T, fields);
     $("lm-error").textContent = problem;
     if (problem) return;
-    const sent = this.sendMessage(leaveMessageText(fields.name.trim(), fields.contact.trim(), fields.message.trim()));
+    const sent = this.sendMessage(leaveMessageText(fields.name.trim(), fields.contact.trim(), fields.message.trim()),
+                                  fields.name.trim());
     $("leave").reset();
     $("offhours").hidden = true;
     this.confirm(`left:${sent}`, this.T.leave_sent);

@@ -1,6 +1,7 @@
 // The customer web chat: session and history in localStorage, resumed with last_seen; every
 // message shown once (deduped by id); customer, agent and bot text always rendered as text.
 import { applyStrings, fmt, loadStrings, pickLanguage } from "./chat-i18n.js";
+import { listenToShop } from "./chat-embed.js";
 import { Attachments } from "./chat-media.js";
 import { Panels } from "./chat-panels.js";
 
@@ -241,7 +242,7 @@ function retry() {
 }
 
 const messageFrame = (m) => ({ type: "message", text: m.text, client_msg_id: m.client_msg_id,
-                                ...(m.media_id ? { media_id: m.media_id } : {}) });
+                                ...(m.media_id ? { media_id: m.media_id } : {}), ...(m.name ? { name: m.name } : {}) });
 
 function sendFrame(frame) {
   if (!ws || ws.readyState !== WebSocket.OPEN) return false;
@@ -250,8 +251,10 @@ function sendFrame(frame) {
 }
 
 // Kept as pending until acked; a reconnect sends it again and the server accepts it once.
-function sendMessage(text) {
-  const m = { client_msg_id: crypto.randomUUID(), from: "customer", text, ts: Date.now() / 1000, pending: true };
+// `name`: what the customer typed as their name in a form, for the agents to call them by.
+function sendMessage(text, name) {
+  const m = { client_msg_id: crypto.randomUUID(), from: "customer", text, ts: Date.now() / 1000, pending: true,
+              ...(name ? { name } : {}) };
   seen.add(m.client_msg_id);
   state.messages.push(m);
   save();
@@ -313,4 +316,5 @@ async function start() {
 // Asking for focus is all a framing page can do, so it needs no check of who asks. Listening
 // before start() awaits anything, so the widget's first request (on the frame's load) is heard.
 if (embedded) window.addEventListener("message", (e) => { if (e.source === parent && e.data?.kefu === "focus") $("text").focus(); });
+if (embedded) listenToShop(() => state.session);
 start();
