@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from kefu_common.errors import AuthError, ProtocolError
+from router.accounts import apikeys
 from router.archive.db import DB_ERRORS
 from router.auth import COOKIE_TTL_S, Principal
 from router.bot.orders import STATE_LABELS, Order, OrderService
@@ -35,9 +36,18 @@ async def sign_in(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     body = await json_body(request)
     token = body.get("token")
-    who = rt.tokens.verify(token if isinstance(token, str) else None)
-    cookie = await rt.sessions.open(who)
-    response = web.json_response({"agent": _me(who), "csrf": rt.sessions.csrf_token(rt.sessions.session_id(cookie))})
+    if not isinstance(token, str) or apikeys.looks_like(token) or token.startswith("v1."):
+        raise AuthError("bad or missing token")  # the config's agent token only: a key stays a key
+    who = await rt.accounts.bearer(token)
+    return await signed_in_answer(request, who, await rt.sessions.open(who))
+
+
+async def signed_in_answer(request: web.Request, who: Principal, cookie: str) -> web.Response:
+    """The answer to a sign-in: who, the CSRF token, the session token (a Bearer token for
+    scripts), and the HttpOnly cookie the console uses."""
+    rt = request.app[RUNTIME]
+    response = web.json_response({"agent": _me(who), "token": cookie, "pending": who.pending or None,
+                                  "csrf": rt.sessions.csrf_token(rt.sessions.session_id(cookie))})
     response.set_cookie(SESSION_COOKIE, cookie, max_age=COOKIE_TTL_S, path="/", httponly=True,
                         samesite="Strict", secure=request.app[PROXIES].cookie_secure(request))
     return response
@@ -47,7 +57,7 @@ async def sign_in(request: web.Request) -> web.Response:
 async def whoami(request: web.Request) -> web.Response:
     """Who is signed in; with a cookie, also the session's token for `X-Kefu-CSRF`."""
     who = principal(request)
-    answer: dict[str, Any] = {"agent": _me(who)}
+    answer: dict[str, Any] = {"agent": _me(who), "pending": who.pending or None}
     if not request.headers.get("Authorization", "").startswith("Bearer "):
         answer["csrf"] = request.app[RUNTIME].sessions.csrf_token(cookie_session(request)[1])
     return web.json_response(answer)
@@ -57,6 +67,10 @@ async def whoami(request: web.Request) -> web.Response:
 async def sign_out(request: web.Request) -> web.Response:
     """End the session in Redis, so the cookie stops working everywhere at once, not just here."""
     rt = request.app[RUNTIME]
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer v1."):  # a script signs its own login token out
+        await rt.sessions.close(header[7:])
+        return web.json_response({"signed_out": True})
     cookie = request.cookies.get(SESSION_COOKIE)
     try:
         _, sid = cookie_session(request)

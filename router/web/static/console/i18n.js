@@ -201,6 +201,10 @@ const STRINGS = {
 let lang = localStorage.getItem("kefu.lang") || ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en");
 
 export const t = (key) => STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
+// A module's own strings ({en: {...}, zh: {...}}), so a feature keeps its words beside its code.
+export function addStrings(table) {
+  for (const [code, strings] of Object.entries(table)) Object.assign(STRINGS[code] ||= {}, strings);
+}
 // A string with {name} slots filled: tf("results", {n: 3, q: "退款"}).
 export const tf = (key, vars) => t(key).replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
 export const currentLang = () => lang;

@@ -6,6 +6,7 @@ import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t, tf } from "./i18n.js";
 import { initMedia } from "./media.js";
 import { autoOpen, firstHeard, giveUpRestore, loadPlace, markRead, rememberCurrent, unreadSinceRead } from "./place.js";
+import { mentioned } from "./notes.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
@@ -108,6 +109,7 @@ const HANDLERS = {
     toast(f.outcome === "assigned" ? tf("transferred_to", { name: who?.name || f.to })
       : tf("transferred_queued", { pool: f.to }));
   },
+  mention(f) { mentioned(f); },
   status(f) { $("status").value = f.status === "away" ? "away" : "online"; },
   sla(f) {
     const c = state.convs.get(f.conversation_id);

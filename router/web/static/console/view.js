@@ -3,6 +3,8 @@
 import { $, api, clock, duration, el, now } from "./dom.js";
 import { t, tf } from "./i18n.js";
 import { mediaNode, renderPinned } from "./media.js";
+import { noteLabel } from "./notes.js";
+import { renderProfile } from "./profile.js";
 import { customerName, state } from "./state.js";
 
 const sideCache = new Map(); // customer id -> {at, history, orders}
@@ -30,14 +32,16 @@ export function senderLabel(m, conv = null, live = false) {
 // `conv` names the customer; `live` is the inbox's own thread, where an unacked reply is ours.
 export function messageItem(m, conv = null, live = false) {
   const li = el("li", `msg from-${m.from}${m.note ? " note" : ""}`, undefined, { "data-id": m.id });
-  li.append(el("div", "who", senderLabel(m, conv, live)));
+  // A colleague's private note keeps its own label; everything else says who wrote it.
+  if (m.note && m.from === "agent") li.append(noteLabel(), el("div", "who", senderLabel({ ...m, note: false }, conv, live)));
+  else li.append(el("div", "who", senderLabel(m, conv, live)));
   const file = mediaNode(m);
   if (m.text || !file) li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
   if (file) li.append(file);
   const meta = el("div", "meta");
   meta.append(el("time", "", clock(m.ts)));
   li.append(meta);
-  if (m.from === "agent" || m.from === "bot") {
+  if ((m.from === "agent" || m.from === "bot") && !m.note) {
     const d = m.delivery || {};
     const st = d.status || "";
     const span = el("span", `delivery ${st}`, st === "failed" ? `${t("failed")}: ${d.reason || ""}` : st ? t(st) : "");
@@ -74,8 +78,9 @@ export function renderCurrent() {
   const conv = c.conv;
   const cust = conv.customer || {};
   const title = $("conv-title");
-  title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ",
-    el("span", "", customerName(conv, t("visitor"))));
+  title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ");
+  if (/^https:\/\//.test(cust.avatar || "")) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
+  title.append(el("span", "", customerName(conv, t("visitor"))));
   if (cust.segment === "vip") title.append(" ", el("span", "badge vip", t("vip")));
   $("conv-meta").textContent = [conv.id, conv.pool && `${t("pool")} ${conv.pool}`, cust.segment]
     .filter(Boolean).join(" · ");
@@ -229,15 +234,7 @@ export async function loadSide(force = false) {
 }
 
 function renderCustomer(cust) {
-  const box = $("cust");
-  box.replaceChildren();
-  if (!cust) return;
-  const dl = el("dl", "facts");
-  row(dl, "name", cust.name || cust.id);
-  row(dl, "segment", cust.segment);
-  row(dl, "channel", (cust.identities || []).map((i) => i.split(":").slice(0, 2).join(":")));
-  row(dl, "tags", cust.tags);
-  box.append(dl);
+  renderProfile($("cust"), cust, () => loadSide(true)); // console/profile.js
 }
 
 function renderOrders(data) {
