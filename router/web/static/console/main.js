@@ -11,6 +11,7 @@ import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
 import { initRules, loadRules } from "./rules.js";
+import { initAdmin, loadAudit, loadSetup } from "./admin.js";
 import {
   ackMessage, addMessage, changed, customerName, isSupervisor, onChange, removeConversation, setDelivery, sorted,
   state, upsertConversation,
@@ -166,7 +167,8 @@ function showTab(link, fromLink = false) {
   const [name, arg] = link.split("/", 2);
   const wanted = document.querySelector(`[data-tab="${name}"]`);
   if (!wanted) { if (name !== "inbox") showTab("inbox"); return; }
-  const refused = wanted.classList.contains("sup-only") && !isSupervisor();
+  const refused = (wanted.classList.contains("sup-only") && !isSupervisor()) ||
+    (wanted.classList.contains("admin-only") && state.me?.role !== "admin");
   if (refused && !fromLink) return;
   for (const tab of document.querySelectorAll("[data-tab]")) {
     const on = tab.dataset.tab === name && !refused;
@@ -180,6 +182,8 @@ function showTab(link, fromLink = false) {
   history.replaceState(null, "", name === "inbox" ? location.pathname : `#${name}`);
   if (name === "supervisor") showSupervisor(); else hideSupervisor();
   if (name === "rules") loadRules();
+  if (name === "setup") loadSetup().catch((err) => toast(err.message, "error"));
+  if (name === "audit") loadAudit();
   if (name === "team") loadTeam();
   if (name === "records") { showRecords(); if (arg) openRecord(decodeURIComponent(arg)); }
   if (name === "reports") showReports();
@@ -245,6 +249,7 @@ function boot() {
   initMedia();
   initActions({ select, showTab });
   initRules();
+  initAdmin();
   initRecords(select);
   initReports();
   onOpenPast((id, data) => { showTab("records"); openRecord(id, data); });
