@@ -1,4 +1,5 @@
 // Console entry point: sign-in, tabs, and the frames from the server applied to the model.
+import { initAccounts } from "./accounts.js";
 import { initActions } from "./actions.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, send, settle } from "./conn.js";
@@ -253,6 +254,7 @@ function boot() {
   initRecords(select);
   initReports();
   onOpenPast((id, data) => { showTab("records"); openRecord(id, data); });
+  initAccounts(enter); // password sign-in, and adding agents for admins (console/accounts.js)
   // A live session cookie skips the sign-in form.
   api("/api/v1/session").then((d) => enter(d.agent), () => { $("signin").hidden = false; $("token").focus(); });
 }
