@@ -211,6 +211,10 @@ async function suggest() {
 // -- FAQ search -----------------------------------------------------------------------------------
 function initFaq() {
   let timer = null;
+  // A search box eats the first Esc to clear itself; in this dialog one Esc closes it (issue 19).
+  $("faq-q").addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); $("faq-dlg").close(); box().focus(); }
+  });
   $("faq-q").addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {

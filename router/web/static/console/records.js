@@ -206,7 +206,8 @@ function renderRecord(conv, messages, customer) {
     $("rec-to-inbox").after(take);
   }
   const log = $("rec-messages");
-  log.replaceChildren(...messages.map((m) => messageItem(m)));
+  const named = { ...conv, customer: { ...(conv.customer || {}), name } };
+  log.replaceChildren(...messages.map((m) => messageItem(m, named)));
   log.scrollTop = 0;
   // Who the customer is, editable by those who may (console/profile.js): a supervisor reading any
   // conversation can set a segment or merge a duplicate without it being in their inbox.
