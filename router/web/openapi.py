@@ -91,6 +91,36 @@ def spec() -> dict[str, Any]:
                 "from Redis and those retention left only in the archive (\"archived\": true)",
                 "{customer, conversations: [...], archive: ok|starting|unavailable}; 403 unless one of your "
                 "conversations is theirs", params=_ID)},
+            "/api/v1/customers/{id}": {
+                "get": _op("A customer's profile: name, masked phone, segment, tags, attributes, avatar, the "
+                           "product on their page, identities, and the customers merged into them",
+                           "{customer}; 403 unless one of your conversations is theirs", params=_ID),
+                "patch": _op("Edit a customer's profile; the next message is routed with it (segment, tags)",
+                             "{customer[, same_phone_as]}; 400 with the reason, nothing written", params=_ID,
+                             body={"type": "object", "properties": {
+                                 "name": {"type": "string"}, "phone": {"type": "string"},
+                                 "segment": {"enum": ["new", "returning", "vip"]},
+                                 "tags": {"type": "array", "items": {"type": "string"}},
+                                 "attributes": {"type": "object"}}}),
+            },
+            "/api/v1/customers/{id}/merge": {"post": _op(
+                "Merge customer `other` into this one (identities, conversations, empty fields, tags); audited",
+                "{customer, merged}; 409 already_merged", params=_ID,
+                body={"type": "object", "required": ["other"], "properties": {"other": {"type": "string"}}})},
+            "/api/v1/customers/{id}/unmerge": {"post": _op(
+                "Undo the merge of this customer into another; audited", "{customer, unmerged_from}; 409 not_merged",
+                params=_ID)},
+            "/api/v1/webchat/identify": {"post": _op(
+                "kefu('identify'): a profile the shop's backend signed (HMAC-SHA256 of the string with "
+                "channels.webchat.identify_secret) names the web chat visitor", "{customer, merged}; 401 bad "
+                "or stale signature; 404 not_configured", auth=False,
+                body={"type": "object", "required": ["session", "profile", "signature"], "properties": {
+                    "session": {"type": "string"}, "profile": {"type": "string"}, "signature": {"type": "string"}}})},
+            "/api/v1/webchat/context": {"post": _op(
+                "kefu('context'): the product on the visitor's page, for the agent's card and rules' product:",
+                "{product}", auth=False,
+                body={"type": "object", "required": ["session", "product"], "properties": {
+                    "session": {"type": "string"}, "product": {"type": "object"}}})},
             "/api/v1/customers/{id}/orders": {"get": _op(
                 "A customer's orders from the shop's OrderService", "{orders: [...]}; 404 no_order_service",
                 params=_ID)},
