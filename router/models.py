@@ -307,13 +307,15 @@ class Agent(msgspec.Struct, frozen=True, kw_only=True):
     pools: tuple[str, ...] = ()
     skills: dict[str, int] = msgspec.field(default_factory=dict)
     """Skill name to level, 1 (novice) to 5 (expert)."""
+    disabled: bool = False
+    """The account is disabled: no sign-in, never online (router/accounts/)."""
 
     def view(self) -> dict[str, Any]:
         """The shape the API shows."""
         return {"id": self.id, "name": self.name, "role": self.role.value, "status": self.status.value,
                 "max_chats": self.max_chats, "cap_configured": self.cap_configured,
                 "cap_override": self.cap_override, "load": self.load, "pools": list(self.pools),
-                "skills": dict(self.skills)}
+                "skills": dict(self.skills), "disabled": self.disabled}
 
 
 _message_encoder = msgspec.json.Encoder()

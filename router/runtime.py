@@ -27,6 +27,10 @@ from aiohttp import web
 from adapters.base import Adapter, Deps, adapter_class
 from kefu_common.errors import StartupError, StoreError
 from router import logsafe
+from router.accounts.audit import AccountAudit
+from router.accounts.oidc import Oidc
+from router.accounts.service import Accounts
+from router.accounts.team import Team
 from router.archive.audit import AuditCopier
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
@@ -152,6 +156,11 @@ class Runtime:
         """Pools, hours, shifts, quick replies and the FAQ as admins edit them (router/live)."""
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.sessions = Sessions(self.store, self.tokens, self.signer)
+        self.account_audit = AccountAudit(self.audit.record)
+        self.accounts = Accounts(self.store, settings.accounts, self.tokens, self.sessions, self.account_audit,
+                                 lambda: self.clock())
+        self.team = Team(self.store, self.accounts, self.presence)
+        self.oidc = Oidc(settings.accounts.oidc, self.store.accounts) if settings.accounts.oidc else None
         self.adapters: dict[tuple[str, str], Adapter] = {}
         deps = Deps(sink=self.ingestor, store=self.store, media=self.media)
         for name, account in settings.channels.all():

@@ -13,6 +13,7 @@ import msgspec
 
 from adapters import registry
 from router.bot.config import BotSettings
+from router.config.accounts import AccountSettings
 from router.config.limits import RateLimitSettings, RedisSettings
 from router.config.media import MediaSettings
 from router.config.ops import OpsSettings, ShiftSettings
@@ -40,6 +41,9 @@ class AgentSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True
     pools: tuple[str, ...] = ()
     skills: dict[str, int] = msgspec.field(default_factory=dict)
     max_chats: int = 5
+    password_hash: str = ""
+    """An argon2 hash (`kefu passwd`): the agent may sign in with id and password; set only
+    when the account has no password yet, so a password changed in the console stays."""
     discount_limit: float | None = None
     """Yuan this agent may grant without a supervisor; `ops.discount_limit` when unset."""
 
@@ -210,6 +214,7 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     retention: RetentionSettings = RetentionSettings()
     csat: CsatSettings = CsatSettings()
     media: MediaSettings = MediaSettings()
+    accounts: AccountSettings = AccountSettings()
     webhooks: tuple[WebhookSettings, ...] = ()
     webhook_delivery: WebhookDeliverySettings = WebhookDeliverySettings()
     source: str = "<builtin>"

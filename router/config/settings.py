@@ -22,6 +22,7 @@ from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import check_bot
 from router.config import environment
+from router.config.accounts import check_accounts
 from router.config.limits import check_rate_limits, check_redis
 from router.config.media import check_media
 from router.config.ops import check_ops
@@ -371,6 +372,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     errors.extend(check_bot(doc, s.bot, s.base_dir))
     errors.extend(_check_archive(doc, s))
     errors.extend(check_media(doc, s.media))
+    errors.extend(check_accounts(doc, s.accounts))
     errors.extend(check_webhooks(doc, s.webhooks, s.webhook_delivery))
     rules = s.rules_path()
     if rules is not None and not rules.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
+from router.accounts.service import ORDER as ROLE_ORDER
 from router.auth import Principal
 from router.media.base import media_kind
 from router.models import Channel, MediaRef, Reply, Role, new_id
@@ -47,11 +49,13 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         if not token and not _same_origin(request):
             # A cookie rides along on any page's WebSocket; only our own console may use it.
             raise AuthError("cross-origin WebSocket with a session cookie", status=403)
-        who, sid = (rt.tokens.verify(token), None) if token else \
+        who, sid = (await rt.accounts.bearer(token), None) if token else \
             await rt.sessions.verify(request.cookies.get(SESSION_COOKIE))
+        if who.pending:
+            raise AuthError("set up two-factor sign-in first", status=403)
     except AuthError as exc:
-        raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
-                                   content_type="application/json") from None
+        refusal = web.HTTPForbidden if exc.status == 403 else web.HTTPUnauthorized
+        raise refusal(text=frames.error("unauthorized", exc.detail), content_type="application/json") from None
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
     session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws,
@@ -97,7 +101,7 @@ class AgentSession:
         event = json.loads(frame)
         kind = event.get("type")
         if kind == "session_ended":  # for the server, never shown; other sessions ignore it
-            if self.sid is not None and event.get("session") == self.sid:
+            if event.get("agent_disabled") or (self.sid is not None and event.get("session") == self.sid):
                 self.session_ended()
             return
         if kind == "assigned":
@@ -165,10 +169,24 @@ class AgentSession:
                 await agents.mark_present(aid, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
             ended = False
             with contextlib.suppress(Exception):  # Redis away is not a sign-out
-                ended = self.sid is not None and await self.rt.sessions.holder(self.sid) is None
+                ended = not await self._still_signed_in()
             if ended:
                 self.session_ended()
                 return
+
+    async def _still_signed_in(self) -> bool:
+        """Whether the socket's sign-in still holds; a role an admin changed since applies to
+        this socket's frames from now on."""
+        try:
+            now = await self.rt.sessions.holder(self.sid) if self.sid is not None else \
+                await self.rt.accounts.live(self.who.agent_id, self.who.via)
+        except AuthError:  # disabled, or no longer an agent
+            return False
+        if now is not None:
+            # An API key's socket keeps its key's scope: never more than the key, nor the owner now.
+            self.who = now if self.who.via != "key" else dataclasses.replace(
+                now, role=min(now.role, self.who.role, key=ROLE_ORDER.index), via="key", key_id=self.who.key_id)
+        return now is not None
 
     def session_ended(self) -> None:
         """Close this socket as signed out. A task of its own: the close waits for the reader,
@@ -192,6 +210,9 @@ class AgentSession:
             handler = HANDLERS.get(frame["type"])
             if handler is None:
                 raise ProtocolError("unknown_type", f"unknown frame type {frame['type']!r}")
+            needs = FRAME_ROLES.get(frame["type"], Role.AGENT)
+            if not self.who.can(needs):
+                raise ProtocolError("forbidden", f"a {frame['type']} frame needs the {needs.value} role", 403)
             answer = await handler(self, frame)
             if answer:
                 await self.ws.send_str(frames.dump(answer))
@@ -315,3 +336,7 @@ HANDLERS = {
     "typing": AgentSession.typing,
 }
 HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py
+
+FRAME_ROLES: dict[str, Role] = {"approval_answer": Role.SUPERVISOR}
+"""The least role each frame type needs, checked before its handler runs (every other frame:
+any agent; what a frame may touch, e.g. only one's own chats, each handler checks)."""

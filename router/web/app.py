@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import WSCloseCode, web
 from redis.exceptions import ResponseError
 
-from kefu_common.errors import ProtocolError, StoreError, StoreUnavailable
+from kefu_common.errors import ProtocolError, SignInLocked, StoreError, StoreUnavailable
 from router.pipeline.streams import dead_letter_counts
 from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
 from router.web import (
+    accounts_api,
     admin_api,
     api,
     audit_api,
@@ -52,6 +54,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     stalled is 503 with Retry-After: WeChat and Telegram retry a 5xx, and ingest is idempotent."""
     try:
         return await handler(request)
+    except SignInLocked as exc:
+        return web.json_response({"error": exc.code, "detail": exc.detail, "retry_after": math.ceil(exc.retry_after)},
+                                 status=exc.status, headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))})
     except ProtocolError as exc:
         return web.json_response({"error": exc.code, "detail": exc.detail}, status=exc.status)
     except (StoreError, *REDIS_ERRORS) as exc:
@@ -131,6 +136,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_routes(api.routes)
     app.router.add_routes(console_api.routes)
+    app.router.add_routes(accounts_api.routes)
     app.router.add_routes(customers_api.routes)
     app.router.add_routes(ops_api.routes)
     app.router.add_routes(rules_api.routes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -172,6 +173,7 @@ class StatusChanged:
 class Status(Call[StatusChanged]):
     script: ClassVar[str] = "status"
     refused_status: ClassVar[int] = 404
+    statuses: ClassVar[Mapping[str, int]] = {"agent_disabled": 409}
     aid: str
     status: str
     now: float
