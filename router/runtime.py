@@ -28,6 +28,7 @@ from adapters.base import Adapter, Deps, adapter_class
 from kefu_common.errors import StartupError, StoreError
 from router import logsafe
 from router.accounts.audit import AccountAudit
+from router.accounts.oidc import Oidc
 from router.accounts.service import Accounts
 from router.accounts.team import Team
 from router.archive.audit import AuditCopier
@@ -159,6 +160,7 @@ class Runtime:
         self.accounts = Accounts(self.store, settings.accounts, self.tokens, self.sessions, self.account_audit,
                                  lambda: self.clock())
         self.team = Team(self.store, self.accounts, self.presence)
+        self.oidc = Oidc(settings.accounts.oidc, self.store.accounts) if settings.accounts.oidc else None
         self.adapters: dict[tuple[str, str], Adapter] = {}
         deps = Deps(sink=self.ingestor, store=self.store, media=self.media)
         for name, account in settings.channels.all():

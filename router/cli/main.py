@@ -221,6 +221,10 @@ async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_
     if settings.source == "<demo>":
         for agent in settings.agents:
             print(f"agent {agent.id} token {agent.token}", flush=True)
+        from router.config.demo import demo_tokens
+
+        password = demo_tokens(Path(data_dir)).get("admin_password")
+        print(f"admin sign-in: id admin password {password} (console, then Team to add agents)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

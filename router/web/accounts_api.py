@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from kefu_common.errors import ProtocolError
+from kefu_common.errors import AuthError, ProtocolError
 from router.accounts.team import require_admin
 from router.models import Role
 from router.runtime import RUNTIME
@@ -38,6 +38,47 @@ async def login_options(request: web.Request) -> web.Response:
     """What the sign-in page offers: passwords, and an identity provider when one is set up."""
     oidc = request.app[RUNTIME].settings.accounts.oidc
     return web.json_response({"password": True, "oidc": {"label": oidc.label} if oidc else None})
+
+
+@routes.get("/api/v1/oidc/start")
+async def oidc_start(request: web.Request) -> web.Response:
+    """Send the browser to the shop's identity provider."""
+    rt = request.app[RUNTIME]
+    if rt.oidc is None:
+        raise ProtocolError("not_found", "no identity provider is configured", 404)
+    raise web.HTTPFound(await rt.oidc.start(_callback_url(request)))
+
+
+@routes.get("/api/v1/oidc/callback")
+async def oidc_callback(request: web.Request) -> web.Response:
+    """The provider sends the browser back here: check the id_token, sign the agent in, and go
+    on to the console. The agent must exist here and be enabled."""
+    rt = request.app[RUNTIME]
+    if rt.oidc is None:
+        raise ProtocolError("not_found", "no identity provider is configured", 404)
+    address = _address(request)
+    if request.query.get("error"):
+        raise AuthError(f"the identity provider refused: {request.query['error'][:80]}")
+    aid, claims = await rt.oidc.finish(request.query.get("state", ""), request.query.get("code", ""))
+    try:
+        who = await rt.accounts.live(aid, "session")
+    except AuthError:
+        await rt.account_audit("login.failed", None, address, aid[:64], failed="oidc", subject=str(claims.get("sub")))
+        raise
+    await rt.account_audit("login", who, address, aid, method="oidc", subject=str(claims.get("sub")))
+    cookie = await rt.sessions.open(who, epoch=await rt.accounts.epoch(aid))
+    answer = await signed_in_answer(request, who, cookie)
+    answer.set_status(302)
+    answer.headers["Location"] = "/console"
+    return answer
+
+
+def _callback_url(request: web.Request) -> str:
+    configured = request.app[RUNTIME].settings.accounts.oidc
+    if configured is not None and configured.redirect_url:
+        return configured.redirect_url
+    scheme = "https" if request.app[PROXIES].is_https(request) else "http"
+    return f"{scheme}://{request.host}/api/v1/oidc/callback"
 
 
 @routes.get("/api/v1/account")

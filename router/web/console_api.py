@@ -3,6 +3,7 @@ history across channels and their orders beside the conversation."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -163,8 +164,39 @@ async def orders(request: web.Request) -> web.Response:
     service = ORDER_SERVICE(rt)
     if service is None:
         raise ProtocolError("no_order_service", "no order service is configured", 404)
+    proved, talked = await _chat_order_ids(rt, cust, request.query.get("conversation", ""))
+    known = await rt.store.customers.get(cust)
+    identities = frozenset(known.identities) if known else frozenset()
     try:
         found = await service.list_orders(cust)
+        listed = {o.id for o in found}
+        extra = []
+        for oid in dict.fromkeys([*proved, *talked]):
+            order = None if oid in listed else await service.get_order(oid)
+            # An order only talked about shows when it is the customer's own (by a channel
+            # identity the service's listing by customer id does not see).
+            if order is not None and (oid in proved or order.owned_by(cust, identities)):
+                extra.append(order)
     except Exception as exc:  # the contract: any failure means "could not look it up"
         raise ProtocolError("orders_unavailable", f"the order service failed: {type(exc).__name__}", 503) from None
-    return web.json_response({"orders": [_order_view(o) for o in found[:50]]})
+    views = [{**_order_view(o), "verified_in_chat": True} for o in extra] + [_order_view(o) for o in found]
+    return web.json_response({"orders": views[:50]})
+
+
+async def _chat_order_ids(rt: Runtime, cust: str, cid: str) -> tuple[list[str], list[str]]:
+    """The orders of this conversation: those the customer proved (the buyer's phone digits to
+    the bot) or the router tied to it, and the one the bot last talked about. The service may not
+    list them as this customer's (a web visitor is known by a channel identity, not by id), and
+    the panel should not say "no orders" beside the bot's answer about one (issue 19). Only for a
+    conversation of this customer."""
+    if not cid:
+        return [], []
+    conv = await rt.store.conversations.get(cid)
+    if conv is None or conv.customer_id != cust:
+        raise ProtocolError("bad_request", "that conversation is not this customer's", 400)
+    memory = json.loads(await rt.store.bot.memory(cid) or "{}")
+    proved = [str(o) for o in memory.get("verified") or []]
+    if conv.linked_order:
+        proved.append(conv.linked_order)
+    talked = [str(memory["order_id"])] if memory.get("order_id") else []
+    return proved, talked

@@ -48,7 +48,11 @@ async def _customer(rt: Runtime, who: Principal, cust: str) -> dict[str, Any]:
 async def get_customer(request: web.Request) -> web.Response:
     who = principal(request)
     rt = request.app[RUNTIME]
-    return web.json_response({"customer": await _customer(rt, who, request.match_info["id"])})
+    cust = request.match_info["id"]
+    found = await _customer(rt, who, cust)
+    # The customers merged into this one, each of which an unmerge can split off again.
+    found["merged"] = sorted(await rt.store.customers.merged_ids(cust))
+    return web.json_response({"customer": found})
 
 
 @routes.patch("/api/v1/customers/{id}")

@@ -137,6 +137,7 @@ local function assign(cid, aid, now, trigger, rec)
   move(cid, 'assigned')
   write_record(cid, rec)
   redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
+  redis.call('HDEL', ck, 'avoid') -- a transfer's "not back to its sender" ends once someone has it
   local assigned_pool = redis.call('HGET', ck, 'pool') or ''
   trail(cid, {kind = 'assigned', agent = aid, pool = assigned_pool, at = now})
   hook_event(cid, 'conversation.assigned', cjson.encode({conversation_id = cid, agent_id = aid,
@@ -191,11 +192,14 @@ end
 local function first_for_agent(pool, aid, from, verdicts)
   local start = from
   while true do
-    local f = queue_needs(pool, start)
+    local f, ids = queue_needs(pool, start)
     for i = 1, #f, 2 do
       local t, level = need_slot(verdicts, f[i], f[i + 1])
       if t[level] == nil then t[level] = has_skills(aid, f[i], tonumber(level)) end
-      if t[level] then return start + (i - 1) / 2 end
+      -- A conversation this agent transferred away waits for someone else (transfer.lua).
+      if t[level] and redis.call('HGET', key_conv(ids[(i + 1) / 2]), 'avoid') ~= aid then
+        return start + (i - 1) / 2
+      end
     end
     if #f < 2 * DRAIN_PAGE then return nil end
     start = start + DRAIN_PAGE
@@ -216,13 +220,17 @@ local function drain_pool(pool, now)
       local t, level = need_slot(hopeless, f[i], f[i + 1])
       if not t[level] then
         local cid = ids[(i + 1) / 2]
-        local aid, rec = choose(cid, pool, f[i], tonumber(level), now, 'queue')
+        -- A transferred conversation passes over its sender (transfer.lua sets `avoid`); its
+        -- "nobody" says nothing about others with the same need, so it is not remembered.
+        local avoid = redis.call('HGET', key_conv(cid), 'avoid')
+        local opts = avoid and {exclude = avoid, exclude_reason = 'transferred_away', sticky = false} or nil
+        local aid, rec = choose(cid, pool, f[i], tonumber(level), now, 'queue', opts)
         if aid then
           redis.call('ZREM', key, cid)
           assign(cid, aid, now, nil, rec)
           assigned, taken = assigned + 1, taken + 1
           if redis.call('ZCARD', free_key) == 0 then return assigned end
-        else
+        elseif not avoid then
           t[level] = true
         end
       end

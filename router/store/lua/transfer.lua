@@ -48,6 +48,9 @@ if tf and tf[1] == 'online' and redis.call('SCARD', key_agent_convs(target)) < t
   outcome, who = 'assigned', target
 else
   if st ~= 'queued' then move(cid, 'queued') end
+  -- Nobody named could take it: it waits in the pool for someone other than its sender, who chose
+  -- to hand it on (issue 19: a transfer came straight back to the sender as their slot freed).
+  if from then redis.call('HSET', ck, 'avoid', from) end
   enqueue(cid, to_pool, now, true)
   drain_pool(to_pool, now)
   if redis.call('HGET', ck, 'state') == 'assigned' then

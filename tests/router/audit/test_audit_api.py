@@ -12,6 +12,8 @@ from helpers.app import BASIC, running
 from helpers.clients import agent, customer, msg_id
 from helpers.rulesets import RULES_B
 
+from router.archive import audit as archived
+from router.archive.audit import AuditFilter
 from router.config.settings import Settings, parse_settings
 
 ADA = {"Authorization": "Bearer ada-admin-token-1"}
@@ -109,6 +111,15 @@ async def test_changes_are_audited_with_who_where_before_and_after(redis_url: st
             second = await r.json()
         assert [e["action"] for e in first["entries"] + second["entries"]] == actions[:6]
 
+        # The process's own copier has put every entry in the archive, under the same ids.
+        async def archived_ids() -> list[str]:
+            return [e["id"] for e in await archived.page(rt.archive, AuditFilter(), None, 100)]
+        for _ in range(100):
+            if await archived_ids() == [e["id"] for e in entries]:
+                break
+            await asyncio.sleep(0.1)
+        assert await archived_ids() == [e["id"] for e in entries]
+
         # Admins only; bad queries change nothing and say why.
         for who in (SUE, {"Authorization": "Bearer alice-token-1234"}):
             async with http.get(f"{base}/api/v1/audit", headers=who) as r:
@@ -121,3 +132,26 @@ async def test_changes_are_audited_with_who_where_before_and_after(redis_url: st
         await cust.close()
         await sue.close()
         await alice.close()
+
+
+async def test_caps_statuses_and_reloads_by_others_are_audited(redis_url: str) -> None:
+    async with running(settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        async with http.put(f"{base}/api/v1/agents/alice/cap", json={"cap": 2}, headers=SUE) as r:
+            assert r.status == 200
+        async with http.delete(f"{base}/api/v1/agents/alice/cap", headers=SUE) as r:
+            assert r.status == 200
+        async with http.post(f"{base}/api/v1/agents/alice/status", json={"status": "away"}, headers=SUE) as r:
+            assert r.status == 200
+        async with http.post(f"{base}/api/v1/agents/sue/status", json={"status": "away"}, headers=SUE) as r:
+            assert r.status == 200  # one's own status is not a change to anyone else
+        async with http.post(f"{base}/api/v1/bot/reload", headers=ADA) as r:
+            assert r.status == 200
+        entries = await audit(http, base)
+        assert [(e["action"], e["target"], e["actor"]) for e in entries] == [
+            ("bot.reload", "bot", "ada"), ("agent.status", "alice", "sue"), ("agent.cap", "alice", "sue"),
+            ("agent.cap", "alice", "sue")]
+        assert entries[1]["before"] == {"status": "offline"} and entries[1]["after"] == {"status": "away"}
+        raised, cleared = entries[3], entries[2]
+        assert raised["before"] == {"cap_override": None, "max_chats": 5}
+        assert raised["after"] == {"cap_override": 2, "max_chats": 2}
+        assert cleared["after"] == {"cap_override": None, "max_chats": 5}
