@@ -194,6 +194,7 @@ def spec() -> dict[str, Any]:
                                      "contact": {"type": "string", "maxLength": 128},
                                      "message": {"type": "string"}, "client_msg_id": {"type": "string"}}})},
             **_rules_paths(),
+            **_live_paths(),
             **ops_paths(),
             **media_paths(),
         },
@@ -298,3 +299,37 @@ def media_paths() -> dict[str, Any]:
     link["responses"]["404"] = _ERR
     return {"/api/v1/webchat/uploads": {"post": customer}, "/api/v1/media": {"post": agent},
             "/api/v1/media/{id}": {"get": read}, "/api/v1/media/{id}/link": {"get": link}}
+
+
+_KIND = [{"name": "kind", "in": "path", "required": True,
+          "schema": {"type": "string", "enum": ["pools", "hours", "shifts", "quick_replies", "faq"]}}]
+
+
+def _live_paths() -> dict[str, Any]:
+    """What admins edit live (docs/admin.md): supervisors read and validate, admins activate."""
+    pool = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                                             "skills": {"type": "array", "items": {"type": "string"}}}}
+    return {
+        "/api/v1/admin/{kind}": {
+            "get": _op("The active version of a live document; ETag is the version",
+                       "{kind, version, source, activated_at, activated_by, summary, in_use}", params=_KIND),
+            "put": _op("Activate a new version (admin; If-Match: the version replaced; body YAML or {source})",
+                       "{kind, version}; 422 {error, detail, problems: [{file, line, col, message}]}, 412, 428",
+                       params=_KIND, body=_SOURCE)},
+        "/api/v1/admin/{kind}/validate": {"post": _op("Check a document without activating", "{ok, problems}",
+                                                      params=_KIND, body=_SOURCE)},
+        "/api/v1/admin/{kind}/versions": {"get": _op("Versions, newest first",
+                                                     "[{version, author, at, summary, active}]", params=_KIND)},
+        "/api/v1/admin/{kind}/versions/{v}": {"get": _op("One version with its source and diff",
+                                                         "{kind, version, source, diff, author, at, summary}",
+                                                         params=_KIND + _V)},
+        "/api/v1/admin/{kind}/rollback/{v}": {"post": _op(
+            "Activate an old version's source as a new version (admin)", "{kind, version}", params=_KIND + _V)},
+        "/api/v1/pools": {
+            "get": _op("The live pools", "{version, pools: [{id, name, skills}]}"),
+            "post": _op("Create a pool (admin)", "201 {pool}; 409 exists; 422 {problems: [{field, message}]}",
+                        body={**pool, "required": ["id"]})},
+        "/api/v1/pools/{id}": {"patch": _op(
+            "Edit a pool's name or skills (admin)", "{pool}; 404; 422 {problems: [{field, message}]}",
+            params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}], body=pool)},
+    }
