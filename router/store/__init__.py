@@ -40,6 +40,7 @@ from router.store.streams import Streams
 from router.store.timers import TimerRecords
 from router.store.transcripts import Transcripts
 from router.store.views import AssignedView, assigned_view
+from router.store.wecom import WecomRecords
 
 if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
     from router.config.settings import Settings
@@ -91,6 +92,7 @@ class Store:
         self.feeds = Feeds(self.client, self.keys)
         self.wechat = WechatRecords(self.client, self.keys)
         self.telegram = TelegramRecords(self.client, self.keys)
+        self.wecom = WecomRecords(self.client, self.keys)
         self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
 
     def streams_of(self, part: int) -> Streams:

@@ -37,7 +37,7 @@ ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sy
 # and timers that build on them.
 PRELUDE = ("lib", "sla_lib")
 STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record", "quota_take",
-              "quota_refund", "lock_release")
+              "quota_refund", "lock_release", "compare_set")
 
 
 def _read(name: str) -> str:
