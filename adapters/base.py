@@ -90,6 +90,17 @@ class Limits:
     overall_per_s: float | None = None
 
 
+
+@dataclass(frozen=True, slots=True)
+class ChannelProfile:
+    """A channel user's profile as the channel gives it; empty strings for what it does not."""
+
+    name: str = ""
+    avatar: str = ""
+    """An image URL the agent's browser may load."""
+    union_id: str = ""
+    """One id for the user across the shop's accounts of this channel (WeChat's unionid)."""
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """A file downloaded from a channel; the media store decides what it is."""
@@ -279,6 +290,13 @@ class Adapter(abc.ABC):
     async def fetch_media(self, reference: str) -> Fetched:
         """Download a file a customer sent, by the channel's reference (`Message.native_media`)."""
         raise PermanentChannelError(f"{self.channel} has no files to fetch")
+
+    # -- who the customer is -------------------------------------------------------------------
+    async def profile(self, user: str) -> ChannelProfile | None:
+        """What the channel says about one of its users beyond their messages (a WeChat user's
+        nickname, avatar and unionid); None when it says nothing. Called after routing, never
+        before the ack; a failure only means the customer keeps the name they had."""
+        return None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:  # noqa: B027 -- optional hook, most channels need none

@@ -145,6 +145,17 @@ class WechatApi:
             content["title"] = title
         await self._send({"touser": openid, "msgtype": msgtype, msgtype: content})
 
+    async def user_info(self, openid: str) -> dict[str, Any]:
+        """`user/info`: a follower's nickname, headimgurl and (when the account is bound to the
+        shop's Open Platform) unionid."""
+        return await self._with_token(lambda token: self._call(
+            "GET", "user/info", params={"access_token": token, "openid": openid, "lang": "zh_CN"}))
+
+    async def send_card(self, openid: str, title: str, pagepath: str, thumb_media_id: str) -> None:
+        """`message/custom/send` of a mini program page card (mini programs' customer service)."""
+        await self._send({"touser": openid, "msgtype": "miniprogrampage", "miniprogrampage": {
+            "title": title, "pagepath": pagepath, "thumb_media_id": thumb_media_id}})
+
     async def _send(self, message: dict[str, Any]) -> None:
         """`message/custom/send`, refreshing the token once if WeChat says it is bad."""
         payload = json.dumps(message, ensure_ascii=False).encode()

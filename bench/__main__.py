@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import ingest, latency, roundtrips, soak, startup
 from bench.common import Row
+from bench.shapes import BY_NAME, SHAPES
 
 SUITES = ("startup", "ingest", "roundtrips", "latency", "soak")
 
@@ -33,9 +34,9 @@ def machine() -> dict[str, Any]:
 
 
 def table(rows: list[Row]) -> str:
-    head = f"{'benchmark':<18} {'kefu':<28} {'baseline (same run)':<36} {'ratio':>6}  goal"
+    head = f"{'benchmark':<32} {'kefu':<28} {'baseline (same run)':<36} {'ratio':>6}  goal"
     lines = [head, "-" * len(head)]
-    lines += [f"{r.name:<18} {r.figure:<28} {r.baseline:<36} {r.ratio:>6.2f}  {r.goal}" for r in rows]
+    lines += [f"{r.name:<32} {r.figure:<28} {r.baseline:<36} {r.ratio:>6.2f}  {r.goal}" for r in rows]
     return "\n".join(lines)
 
 
@@ -46,7 +47,11 @@ def main() -> int:
     parser.add_argument("--profile", metavar="DIR", help="py-spy samples of kefu's hot path, kept in DIR")
     parser.add_argument("--png-dir", metavar="DIR", help="write the plots (the soak's memory) into DIR")
     parser.add_argument("--json", metavar="FILE", help="also write every figure and the machine as JSON")
+    parser.add_argument("--shape", action="append", choices=list(BY_NAME),
+                        help="the deployment shapes ingest and latency measure kefu in (bench/shapes.py); "
+                             "repeat for several; default: all of them")
     args = parser.parse_args()
+    shapes = tuple(BY_NAME[n] for n in args.shape) if args.shape else SHAPES
     chosen = args.suites or list(SUITES)
     rows: list[Row] = []
     before = machine()
@@ -54,10 +59,10 @@ def main() -> int:
     png = Path(args.png_dir) / "soak-rss.png" if args.png_dir else None
     parts: dict[str, Callable[[], list[Row]]] = {
         "startup": lambda: startup.measure(3 if args.quick else 5, say),
-        "ingest": lambda: ingest.measure(5.0 if args.quick else 10.0, 1 if args.quick else 3, say, profile),
+        "ingest": lambda: ingest.measure(5.0 if args.quick else 10.0, 1 if args.quick else 3, say, profile, shapes),
         "roundtrips": lambda: roundtrips.measure(100 if args.quick else roundtrips.BATCH, say),
         "latency": lambda: latency.measure([500.0, 1000.0] if args.quick else [500.0, 1000.0, 2000.0],
-                                           5.0 if args.quick else 10.0, say, profile),
+                                           5.0 if args.quick else 10.0, say, profile, shapes),
         "soak": lambda: soak.measure(2.0 if args.quick else 10.0, say, png),
     }
     failed = []

@@ -16,7 +16,7 @@ Figures per set and pass:
 * faq_right: FAQ-answerable lines answered with the expected entry (target >= 60 %);
 * wrong: lines that got an FAQ answer other than the expected one, out of all lines (<= 5 %);
 * must_handoff: complaints, anger, requests for a person, refunds and returns handed to people
-  (>= 95 %); also apart for the first lines and for the lines marked `added` (written later);
+  (>= 95 %); also apart per batch: the first lines, the `added` ones and `round3` (written later);
 * order / product / burst: order questions sent to the order flow, product-stock questions to the
   product look-up (or a person), bursts with every question answered or handed on.
 """
@@ -76,7 +76,9 @@ class Line:
     kind: str
     expected: str
     text: str
-    added: bool = False  # one of the must-handoff lines written after the first held-out run
+    # "first" (written with the first held-out run), "added" (the 34 must-handoff lines written
+    # after it) or "round3" (the third batch: must-handoff, FAQ and chat lines, written together).
+    batch: str = "first"
 
     @property
     def lines(self) -> list[str]:
@@ -85,7 +87,8 @@ class Line:
 
 def load(which: str) -> list[Line]:
     data = yaml.safe_load(LINES.read_text(encoding="utf-8"))
-    return [Line(str(row[0]), str(row[1]), str(row[2]), added=row[3:] == ["added"]) for row in data[which]]
+    return [Line(str(row[0]), str(row[1]), str(row[2]), batch=str(row[3]) if row[3:] else "first")
+            for row in data[which]]
 
 
 async def one(http: aiohttp.ClientSession, base: str, rt: Runtime, line: Line) -> dict[str, Any]:
@@ -139,10 +142,14 @@ def judge(line: Line, conv: dict[str, Any]) -> dict[str, bool]:
 
 
 def figures(lines: list[Line], results: list[dict[str, bool]]) -> dict[str, Any]:
-    def rate(kind: str | None, key: str, added: bool | None = None) -> float | None:
+    def rate(kind: str | None, key: str, batch: str | None = None) -> float | None:
         rows = [r for ln, r in zip(lines, results, strict=True)
-                if (kind is None or ln.kind == kind) and (added is None or ln.added == added)]
+                if (kind is None or ln.kind == kind) and (batch is None or ln.batch == batch)]
         return round(sum(r[key] for r in rows) / len(rows), 4) if rows else None
+
+    def count(kind: str, key: str, batch: str) -> str:
+        rows = [r for ln, r in zip(lines, results, strict=True) if ln.kind == kind and ln.batch == batch]
+        return f"{sum(r[key] for r in rows)}/{len(rows)}"
 
     return {
         "lines": len(lines),
@@ -150,8 +157,14 @@ def figures(lines: list[Line], results: list[dict[str, bool]]) -> dict[str, Any]
         "faq_right": rate("faq", "right"),
         "wrong": rate(None, "wrong"),
         "must_handoff": rate("handoff", "right"),
-        "must_handoff_first": rate("handoff", "right", added=False),
-        "must_handoff_added": rate("handoff", "right", added=True),
+        "must_handoff_first": rate("handoff", "right", batch="first"),
+        "must_handoff_added": rate("handoff", "right", batch="added"),
+        "must_handoff_round3": rate("handoff", "right", batch="round3"),
+        "faq_right_round3": rate("faq", "right", batch="round3"),
+        "wrong_round3": rate(None, "wrong", batch="round3"),
+        "counts": {f"{kind}/{batch}": count(kind, "right", batch) for kind in ("handoff", "faq")
+                   for batch in ("first", "added", "round3") if any(ln.kind == kind and ln.batch == batch
+                                                                    for ln in lines)},
         "order": rate("order", "right"),
         "product": rate("product", "right"),
         "burst": rate("burst", "right"),
@@ -221,7 +234,9 @@ async def main() -> int:
                 report[f"{which}/{when}"] = fig
                 print(f"{which}/{when}: deflection {fig['deflection']:.1%}; {verdict(fig)}; order {fig['order']:.0%}"
                       f", product {fig['product']:.0%}, burst {fig['burst']:.0%}; must_handoff first lines"
-                      f" {fig['must_handoff_first']:.1%}, added lines {fig['must_handoff_added']:.1%}", flush=True)
+                      f" {fig['must_handoff_first']:.1%}, added lines {fig['must_handoff_added']:.1%}, round3"
+                      f" {fig['must_handoff_round3']:.1%}; round3 faq_right {fig['faq_right_round3']:.1%}, wrong"
+                      f" {fig['wrong_round3']:.1%}", flush=True)
                 if args.misses and which == "dev":
                     for ln, r in rows:
                         if not r["right"] or r["wrong"]:

@@ -5,7 +5,9 @@
 - floor: Redis alone, XADD then XREADGROUP (BLOCK) on one stream, at the same rate;
 - relay: a bare aiohttp WebSocket relay (bench/relay_server.py) driven by `kefu loadgen`'s engine,
   so the clients and the timing are the same as for kefu;
-- kefu: one `kefu serve` on a private redis-server, driven the same way.
+- kefu: on a private redis-server, driven the same way, in each shape of bench/shapes.py (one
+  all-in-one `kefu serve`; a web process holding the sockets beside a worker routing), with the
+  floors taken again beside each shape. CPU per line is summed over the shape's processes.
 
 Goal (issue 21): at 1,000 msg/s, kefu p99 <= 2 x relay p99 + 3 x floor p99.
 """
@@ -22,10 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import redis
 import redis.asyncio as aioredis
 
 from bench.common import Row, free_port, py_spy, start_redis
-from bench.startup import wait_ready
+from bench.shapes import ALL_IN_ONE, SHAPES, Running, Shape, cpu_s, start
 from router.childproc import die_with_parent
 from router.loadgen import Plan, run
 from router.loadgen.tally import percentile
@@ -88,65 +91,83 @@ def serve_config(path: Path) -> list[str]:
     return tokens
 
 
-async def drive(base: str, tokens: list[str], rate: float, duration_s: float) -> dict[str, Any]:
-    plan = Plan(bases=(base,), agent_tokens=tuple(tokens), customers=CUSTOMERS, rate=rate, duration_s=duration_s,
+async def drive(bases: list[str], tokens: list[str], rate: float, duration_s: float) -> dict[str, Any]:
+    plan = Plan(bases=tuple(bases), agent_tokens=tuple(tokens), customers=CUSTOMERS, rate=rate, duration_s=duration_s,
                 script=("在吗", "有货吗", "什么时候发货", "谢谢"), drain_s=30, answer=False)
     report, _ = await run(plan, progress=False)
     return report
 
 
-def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path | None = None) -> list[Row]:
-    """Start Redis, the relay and `kefu serve`, then measure each rate against both floors;
-    `profile_dir`: py-spy samples kefu at 1,000 msg/s into profile_dir/latency-1000.txt."""
+def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path | None = None,
+            shapes: tuple[Shape, ...] = SHAPES) -> list[Row]:
+    """Start Redis and the relay, then for each shape of kefu (bench/shapes.py) measure each rate
+    against both floors, taken again beside it; `profile_dir`: py-spy samples the process taking
+    the sockets at 1,000 msg/s into profile_dir/latency-1000[-SHAPE].txt."""
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
         work = Path(tmp)
         redis_proc, url = start_redis(work / "redis")
-        relay_port, kefu_port = free_port(), free_port()
+        relay_port = free_port()
         relay = subprocess.Popen([sys.executable, str(ROOT / "bench" / "relay_server.py"), str(relay_port)],
                                  preexec_fn=die_with_parent())
         tokens = serve_config(work / "kefu.yaml")
         log = (work / "serve.log").open("wb")
-        kefu = subprocess.Popen([sys.executable, "-m", "router", "serve", "--port", str(kefu_port), "--config",
-                                 str(work / "kefu.yaml"), "--redis-url", url, "--log-level", "WARNING"],
-                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent(),
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
         try:
-            wait_ready(kefu, f"http://127.0.0.1:{kefu_port}/readyz", say, "kefu serve")
             wait_port(relay_port)
-            return asyncio.run(_rates(rates, duration_s, url, relay_port, kefu_port, tokens, say,
-                                      (kefu.pid, profile_dir) if profile_dir else None))
+            for shape in shapes:
+                redis.Redis.from_url(url).flushall()  # each shape starts from an empty store
+                with start(shape, work / "kefu.yaml", url, work / shape.name, say, log=log,
+                           log_level="WARNING") as kefu:
+                    rows += asyncio.run(_rates(rates, duration_s, url, (relay_port, relay.pid), kefu, tokens, say,
+                                               profile_dir))
+            return rows
         finally:
-            for p in (kefu, relay):
-                p.terminate()
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            relay.terminate()
+            try:
+                relay.wait(20)
+            except subprocess.TimeoutExpired:
+                relay.kill()
             log.close()
             redis_proc.terminate()
             redis_proc.wait(10)
 
 
-async def _rates(rates: list[float], duration_s: float, url: str, relay_port: int, kefu_port: int,
-                 tokens: list[str], say: Any, spy: tuple[int, Path] | None = None) -> list[Row]:
+async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[int, int], kefu: Running,
+                 tokens: list[str], say: Any, profile_dir: Path | None) -> list[Row]:
     rows: list[Row] = []
+    relay_port, relay_pid = relay
+    shape = kefu.shape.name
+    suffix = "" if kefu.shape == ALL_IN_ONE else f"-{shape.replace('+', '-')}"
     for rate in rates:
-        say(f"latency at {rate:.0f} msg/s: Redis floor")
+        say(f"latency at {rate:.0f} msg/s: Redis floor (load average {os.getloadavg()[0]:.1f})")
         fl = await floor(url, rate, duration_s)
         say(f"latency at {rate:.0f} msg/s: bare WebSocket relay")
-        rl = await drive(f"http://127.0.0.1:{relay_port}", [f"r{i}" for i in range(AGENTS)], rate, duration_s)
-        say(f"latency at {rate:.0f} msg/s: kefu")
-        sampler = py_spy(spy[0], duration_s, spy[1] / "latency-1000.txt") if spy and rate == 1000 else None
-        kf = await drive(f"http://127.0.0.1:{kefu_port}", tokens, rate, duration_s)
+        relay_before = cpu_s([relay_pid])
+        rl = await drive([f"http://127.0.0.1:{relay_port}"], [f"r{i}" for i in range(AGENTS)], rate, duration_s)
+        relay_ms = (cpu_s([relay_pid]) - relay_before) * 1000 / max(int(rl["sent"]), 1)
+        say(f"latency at {rate:.0f} msg/s: kefu {shape}")
+        sampler = (py_spy(kefu.front_pids[0], duration_s, profile_dir / f"latency-1000{suffix}.txt")
+                   if profile_dir is not None and rate == 1000 else None)
+        cpu_before = cpu_s(kefu.pids)
+        kf = await drive(kefu.bases, tokens, rate, duration_s)
+        cpu = cpu_s(kefu.pids) - cpu_before
         if sampler is not None:
             await asyncio.to_thread(sampler.wait)
         fp99 = percentile(fl, 99)
         goal = 2 * rl["customer_to_agent_ms"]["p99"] + 3 * fp99
         k = kf["customer_to_agent_ms"]
+        lines = max(int(kf["sent"]), 1)
+        cpu_ms = cpu * 1000 / lines
+        say(f"  kefu {shape}: p50 {k['p50']:.1f} ms, p99 {k['p99']:.1f} ms; {cpu_ms:.2f} CPU ms per line "
+            f"(all its processes, the drain included)")
         rows.append(Row(
-            f"latency {rate:.0f}/s", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
+            f"latency {rate:.0f}/s {shape}", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
             f"relay p99 {rl['customer_to_agent_ms']['p99']:.1f}, floor p99 {fp99:.1f} ms",
             k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
-            {"rate": rate, "kefu": kf, "relay": rl, "floor_ms": {"p50": percentile(fl, 50), "p99": fp99},
-             "late_or_lost": kf["lost_to_agent"]}))
+            {"rate": rate, "shape": shape, "kefu": kf, "relay": rl,
+             "floor_ms": {"p50": percentile(fl, 50), "p99": fp99}, "late_or_lost": kf["lost_to_agent"],
+             "cpu_ms_per_line": round(cpu_ms, 3), "relay_cpu_ms_per_line": round(relay_ms, 3),
+             "load_average": [round(x, 1) for x in os.getloadavg()]}))
+        rows.append(Row("  CPU per line", f"{cpu_ms:.2f} ms", f"relay {relay_ms:.2f} ms",
+                        relay_ms / cpu_ms if cpu_ms else 0.0, "relay / kefu", {}))
     return rows

@@ -10,6 +10,7 @@
     ├── ArchiveError                     the archive database cannot be reached or refused a write
     ├── ProtocolError (ValueError)       a client sent a frame or request we refuse; carries a code
     │   ├── AuthError                    a token or signature is wrong
+    │   │   └── SignInLocked             too many failed sign-ins: 429, try again after `retry_after`
     │   └── MediaRefused                 a file the media store will not take (stores nothing)
     │       ├── MediaTooLarge            over the size limit of its kind: 413
     │       ├── MediaTypeRefused         the bytes are not a type the channel allows: 415
@@ -116,6 +117,17 @@ class AuthError(ProtocolError):
 
     def __init__(self, detail: str = "bad or missing token", status: int = 401) -> None:
         super().__init__("unauthorized", detail, status)
+
+
+class SignInLocked(AuthError):
+    """Sign-in refused without checking the password: the account or address failed too often
+    (locked) or too recently (slowed). Clients see 429 with `Retry-After`."""
+
+    def __init__(self, detail: str, retry_after: float, locked: bool) -> None:
+        super().__init__(detail, status=429)
+        self.code = "locked" if locked else "slow_down"
+        self.retry_after = retry_after
+        self.locked = locked
 
 
 class MediaRefused(ProtocolError):

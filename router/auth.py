@@ -13,6 +13,7 @@ from typing import Protocol
 from kefu_common.errors import AuthError
 from router.config.settings import AgentSettings
 from router.models import Role
+from router.store.accounts import AccountRecords
 
 COOKIE_TTL_S = 12 * 3600
 """An agent's shift: a console session lasts this long after sign-in."""
@@ -25,6 +26,11 @@ class Principal:
     agent_id: str
     name: str
     role: Role
+    via: str = "token"
+    """How they proved it: 'token' (the config's), 'session' (a sign-in), 'key' (an API key)."""
+    pending: str = ""
+    """What the session must do before anything else ('enrol': two-factor, which the role requires)."""
+    key_id: str = ""
 
     def can(self, role: Role) -> bool:
         order = [Role.AGENT, Role.SUPERVISOR, Role.ADMIN]
@@ -60,6 +66,11 @@ class AgentTokens:
     def by_id(self, aid: str) -> Principal | None:
         return self._by_id.get(aid)
 
+    def epoch_fingerprint(self, aid: str, epoch: str, signer: SessionSigner) -> str:
+        """A password sign-in's mark: the account's credential epoch, which a password reset
+        renews, so every session opened before it ends."""
+        return hmac.new(signer.secret, f"epoch:{aid}:{epoch}".encode(), hashlib.sha256).hexdigest()[:16]
+
 
 class Sessions:
     """The console's sign-ins, kept in Redis so that signing out ends one at once, on every
@@ -73,11 +84,14 @@ class Sessions:
         self.signer = signer
         self.ttl_s = ttl_s
 
-    async def open(self, who: Principal) -> str:
-        """A new session for `who`; returns the cookie value."""
+    async def open(self, who: Principal, epoch: str | None = None, pending: str = "") -> str:
+        """A new session for `who`; returns the cookie value. With `epoch` (a password, OIDC or
+        any sign-in without the config token) the session is bound to the account's credential
+        epoch; without, to the agent's config token."""
         sid = os.urandom(18).hex()
-        await self.store.session_put(sid, who.agent_id, self.tokens.fingerprint(who.agent_id, self.signer),
-                                     self.ttl_s)
+        fp = self.tokens.epoch_fingerprint(who.agent_id, epoch, self.signer) if epoch is not None \
+            else self.tokens.fingerprint(who.agent_id, self.signer)
+        await self.store.session_put(sid, who.agent_id, fp, self.ttl_s, pending)
         return _cookie_signer(self.signer, self.ttl_s).issue(sid)[0]
 
     def session_id(self, cookie: str | None) -> str:
@@ -98,13 +112,22 @@ class Sessions:
         return found, sid
 
     async def holder(self, sid: str) -> Principal | None:
-        """Who holds the session now; None once it ended (signed out, expired, token changed)."""
+        """Who holds the session now, with their live name and role; None once it ended (signed
+        out, expired, token or password changed, account disabled)."""
         aid, fp = await self.store.session_get(sid)
-        found = self.tokens.by_id(aid) if aid else None
-        if found is None or fp is None or not hmac.compare_digest(fp, self.tokens.fingerprint(found.agent_id,
-                                                                                                self.signer)):
+        if not aid or fp is None:
             return None
-        return found
+        live = await self.store.accounts.live(aid)
+        if not live or live.get("disabled") == "1":
+            return None
+        marks = [self.tokens.epoch_fingerprint(aid, (await self.store.accounts.get(aid)).get("epoch", ""),
+                                               self.signer)]
+        if self.tokens.by_id(aid) is not None:
+            marks.append(self.tokens.fingerprint(aid, self.signer))
+        if not any(hmac.compare_digest(fp, m) for m in marks):
+            return None
+        return Principal(aid, live.get("name") or aid, Role(live.get("role") or Role.AGENT), via="session",
+                         pending=await self.store.session_pending(sid))
 
     async def close(self, cookie: str | None) -> None:
         """End the cookie's session, if it is one of ours; any other cookie is simply gone."""
@@ -122,8 +145,12 @@ class Sessions:
 class SessionStore(Protocol):
     """What sessions need from the store (router.store.Store)."""
 
-    async def session_put(self, sid: str, agent_id: str, fingerprint: str, ttl_s: int) -> None: ...
+    @property
+    def accounts(self) -> AccountRecords: ...
+    async def session_put(self, sid: str, agent_id: str, fingerprint: str, ttl_s: int,
+                          pending: str = "") -> None: ...
     async def session_get(self, sid: str) -> tuple[str | None, str | None]: ...
+    async def session_pending(self, sid: str) -> str: ...
     async def session_drop(self, sid: str) -> None: ...
 
 

@@ -88,6 +88,7 @@ def configured_secrets(settings: Settings) -> list[str]:
         channel = registry.get(name)
         if channel is not None:
             out += channel.secrets(account)
+    out += [h.secret for h in settings.webhooks]
     return [s for s in out if s]
 
 

@@ -159,6 +159,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     customer_id: str | None = None
     agent_id: str | None = None
     customer_name: str | None = None
+    customer_avatar: str | None = None
+    """An image URL of the customer the channel gave (WeChat headimgurl, a Telegram photo)."""
     raw: dict[str, object] | None = None
     """The native payload, kept for audit."""
 
@@ -221,12 +223,24 @@ class Customer(msgspec.Struct, frozen=True, kw_only=True):
     segment: str = "new"
     tags: tuple[str, ...] = ()
     identities: tuple[str, ...] = ()
-    """Channel identities linked to this customer, as 'channel:account:native_user'."""
+    """Channel identities linked to this customer, as 'channel:account:native_user', and the
+    anchors that linked them ('phone::DIGEST', 'user:web:ID', 'unionid:wechat:ID', 'order::NO')."""
+    phone: str = ""
+    """Masked for display ('138****5678'); the number itself is kept only as a digest to link by."""
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    """Free attributes a shop sets (member level, city, ...), shown in the side panel."""
+    avatar: str = ""
+    """An image URL from the channel (WeChat headimgurl, a Telegram profile photo) or the shop."""
+    product: dict[str, Any] | None = None
+    """What the customer was looking at on the shop's page (kefu('context', ...))."""
+    merged_into: str = ""
+    """Set when this customer was merged into another (reversible: POST .../unmerge)."""
 
     def view(self) -> dict[str, Any]:
         """The shape the API shows."""
         return {"id": self.id, "name": self.name, "segment": self.segment, "tags": list(self.tags),
-                "identities": list(self.identities)}
+                "identities": list(self.identities), "phone": self.phone, "attributes": dict(self.attributes),
+                "avatar": self.avatar, "product": self.product, "merged_into": self.merged_into or None}
 
 
 class Conversation(msgspec.Struct, frozen=True, kw_only=True):
@@ -293,13 +307,15 @@ class Agent(msgspec.Struct, frozen=True, kw_only=True):
     pools: tuple[str, ...] = ()
     skills: dict[str, int] = msgspec.field(default_factory=dict)
     """Skill name to level, 1 (novice) to 5 (expert)."""
+    disabled: bool = False
+    """The account is disabled: no sign-in, never online (router/accounts/)."""
 
     def view(self) -> dict[str, Any]:
         """The shape the API shows."""
         return {"id": self.id, "name": self.name, "role": self.role.value, "status": self.status.value,
                 "max_chats": self.max_chats, "cap_configured": self.cap_configured,
                 "cap_override": self.cap_override, "load": self.load, "pools": list(self.pools),
-                "skills": dict(self.skills)}
+                "skills": dict(self.skills), "disabled": self.disabled}
 
 
 _message_encoder = msgspec.json.Encoder()

@@ -5,6 +5,11 @@ no URL is given), loads scripts, syncs agents and pools from the config, and han
 loops (route worker, sender, fan-out, timers, rule sync, roster, bot) to one supervisor
 (router/supervisor.py); leaving stops them, then closes what was opened. A start that fails half
 way closes what it had opened before the error goes on.
+
+A process has a role (`kefu serve --role`, docs/operations.md): `all` runs everything; `web` takes
+webhooks and sockets and ingests, but routes nothing; `worker` runs the loops that move what was
+taken (route workers, senders, timers, bot, archive) and holds no sockets. At the peak a few web
+processes and a worker share one Redis, so a burst of webhooks does not wait behind the routing.
 """
 
 from __future__ import annotations
@@ -15,20 +20,32 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal, get_args
 
 from aiohttp import web
 
 from adapters.base import Adapter, Deps, adapter_class
-from kefu_common.errors import StoreError
+from kefu_common.errors import StartupError, StoreError
 from router import logsafe
+from router.accounts.audit import AccountAudit
+from router.accounts.oidc import Oidc
+from router.accounts.service import Accounts
+from router.accounts.team import Team
+from router.archive.audit import AuditCopier
 from router.archive.db import Archive, default_url
 from router.archive.retention import Retention
 from router.archive.worker import ArchiveWorker
 from router.auth import AgentTokens, Sessions, SessionSigner
 from router.config.settings import Settings
+from router.hooks import admin as hook_admin
+from router.hooks.delivery import HookSender
+from router.hooks.fanout import Fanout
+from router.live.apply import Applier
+from router.live.sync import LiveSync, config_seeds
 from router.media import build_store
 from router.ops import promises
 from router.ops.approvals import Approvals
+from router.ops.audit import Audit
 from router.ops.csat import ChannelCsat
 from router.ops.desk import Desk
 from router.ops.handover import KINDS as HANDOVER_KINDS
@@ -43,6 +60,7 @@ from router.pipeline.fanout import Hub
 from router.pipeline.ingest import Ingestor
 from router.pipeline.media_fetch import MediaFetcher
 from router.pipeline.outbox import Outbox, Sender
+from router.pipeline.profile_fetch import ProfileFetcher
 from router.pipeline.timers import TimerRunner
 from router.pipeline.transcript import Transcript
 from router.pipeline.worker import RouteWorker
@@ -56,10 +74,16 @@ log = logging.getLogger("kefu.runtime")
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 
+Role = Literal["all", "web", "worker"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
 
 class Runtime:
     def __init__(self, settings: Settings, redis_url: str | None = None, data_dir: str | Path = ".kefu",
-                 redis_cluster: bool = False) -> None:
+                 redis_cluster: bool = False, role: Role = "all") -> None:
+        if role not in ROLES:
+            raise StartupError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+        self.role = role
         self.settings = settings
         self.redis_url = redis_url or settings.redis.url  # KEFU_REDIS_URL included (router/config/environment.py)
         cluster = redis_cluster or settings.redis.cluster  # KEFU_REDIS_CLUSTER included
@@ -74,6 +98,10 @@ class Runtime:
         self.supervisor = Supervisor()
         self.started = time.time()
         if not self.redis_url:
+            if role != "all":
+                # Its socket lives in this process's data dir: no other process could share it.
+                raise StartupError(f"--role {role} needs a Redis the other processes share: set redis.url "
+                                   "or --redis-url (the embedded one serves a single `--role all` process)")
             # The embedded server's socket path is fixed, so every part can be built now.
             self.embedded = EmbeddedRedis(self.data_dir)
             self.redis_url = self.embedded.url
@@ -82,6 +110,10 @@ class Runtime:
         self.archiver = ArchiveWorker(self.store, self.archive, settings.archive.batch_size,
                                       settings.archive.claim_idle_ms, max_tries=settings.archive.max_tries)
         self.media = build_store(settings.media, self.data_dir)
+        self.audit = Audit(self.store, self.archive)
+        """Every change a person makes (router/ops/audit.py); the copier keeps it in the archive."""
+        self.audit_copier = AuditCopier(self.store, self.archive)
+        self.audit.on_record.append(self.audit_copier.wake)
         self.retention = Retention(self.store, self.archive, settings.retention.redis_after_close_s,
                                    settings.retention.archive_days, settings.retention.sweep_interval_s,
                                    media=self.media, pending_s=settings.media.pending_s)
@@ -98,8 +130,8 @@ class Runtime:
                                   lease_s=settings.sla.timer_lease_s)
         # The domain operations: callers get these, not the runtime.
         self.channel_csat = ChannelCsat(self.store, self.outbox, settings.csat)
-        self.desk = Desk(self.store, self.transcript, self.timers, csat=self.channel_csat)
-        self.approvals = Approvals(self.store, self.transcript, settings)
+        self.desk = Desk(self.store, self.transcript, self.timers, csat=self.channel_csat, audit=self.audit)
+        self.approvals = Approvals(self.store, self.transcript, settings, audit=self.audit)
         self.presence = Presence(self.store, self.hub.agents, self.timers, settings.ops.disconnect_grace_s)
         self.roster = Roster(self.store, settings, self.presence, lambda: self.clock())
         for kind in TIMER_KINDS:
@@ -109,7 +141,9 @@ class Runtime:
             self.timers.on(kind, self.queue_texts.announce)
         self.promises = Promises(self.store, self.sla, self.transcript, self.outbox)
         self.timers.on(promises.TIMER_KIND, self.promises.fire)
-        self.hub.customer_watchers.append(self.queue_texts.seen)
+        if role != "web":
+            # Every process sees every customer frame; the web ones leave the texts to the workers.
+            self.hub.customer_watchers.append(self.queue_texts.seen)
         self.handovers = Handovers(self.store, self.transcript, self.outbox, settings.ops.agent_left_text)
         for kind in HANDOVER_KINDS:
             self.timers.on(kind, self.handovers.fire)
@@ -117,15 +151,27 @@ class Runtime:
         from router.bot.setup import build_bot  # imported here: it loads jieba only when used
 
         self.bot = build_bot(settings, self.store, self.transcript, self.outbox, self.rules)
+        self.live = LiveSync(self.store, Applier(self.store, self.bot, self.roster, self.rule_sync),
+                             config_seeds(settings, self.bot.library))
+        """Pools, hours, shifts, quick replies and the FAQ as admins edit them (router/live)."""
         self.signer = SessionSigner(b"", settings.channels.webchat.session_ttl_s)
         self.sessions = Sessions(self.store, self.tokens, self.signer)
+        self.account_audit = AccountAudit(self.audit.record)
+        self.accounts = Accounts(self.store, settings.accounts, self.tokens, self.sessions, self.account_audit,
+                                 lambda: self.clock())
+        self.team = Team(self.store, self.accounts, self.presence)
+        self.oidc = Oidc(settings.accounts.oidc, self.store.accounts) if settings.accounts.oidc else None
         self.adapters: dict[tuple[str, str], Adapter] = {}
         deps = Deps(sink=self.ingestor, store=self.store, media=self.media)
         for name, account in settings.channels.all():
             cls = adapter_class(name)
             if cls is not None and getattr(account, "enabled", True):
                 self._add(cls.from_settings(account, deps))
+        self.hook_fanout = Fanout(self.store, settings.webhook_delivery)
+        self.hook_sender = HookSender(self.store, settings.webhook_delivery, settings.worker.claim_idle_ms,
+                                      settings.worker.max_tries)
         self.fetcher = MediaFetcher(self.store, self.media, self.adapters, self.timers)
+        self.profile_fetcher = ProfileFetcher(self.store, self.adapters)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 
@@ -144,9 +190,11 @@ class Runtime:
         await self.store.settle_partitions()  # before any stream is read or written
         await self.store.sync_config(self.settings)
         await self.sla.sync()
+        await hook_admin.sync_config(self.store, self.settings.webhooks)
         self.signer.secret = await self._webchat_secret()
         await self.rule_sync.start()  # before the worker: it decides with Redis's version
         await self.bot.start()
+        await self.live.start()  # after the bot loaded its files: Redis's versions win
         for adapter in self.adapters.values():
             await adapter.start()
         # Every process consumes every partition: one route worker and one sender each.
@@ -154,14 +202,17 @@ class Runtime:
         self.workers = [RouteWorker(self.store, self.transcript, self.rules, self.settings.worker,
                                     bot=self.bot if self.settings.bot.enabled else None,
                                     burst_window_s=self.settings.bot.debounce_s, media=self.media,
-                                    fetches=self.fetcher, ratings=self.channel_csat, part=p)
+                                    fetches=self.fetcher, ratings=self.channel_csat, part=p,
+                                    profiles=self.profile_fetcher)
                         for p in parts]
         self.senders = [Sender(self.store, self.transcript, self.adapters, self.settings.outbox,
                                self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)
                         for p in parts]
         self.worker, self.sender = self.workers[0], self.senders[0]
-        services: list[Service] = [self.hub, *self.workers, *self.senders, self.rule_sync, self.timers, self.bot,
-                                   self.roster, self.archiver, self.retention]
+        services: list[Service] = [self.hub, self.rule_sync, self.live]  # sockets (web) and queue texts (worker)
+        if self.role != "web":
+            services += [*self.workers, *self.senders, self.timers, self.bot, self.roster, self.archiver,
+                         self.audit_copier, self.retention, self.hook_fanout, self.hook_sender]
         if self.embedded is not None:
             services.append(EmbeddedWatch(self.embedded))
         self.supervisor.start(services)
@@ -191,6 +242,7 @@ class Runtime:
         await self.hub.close_all()
         await self.bot.aclose()
         await self.fetcher.close()
+        await self.profile_fetcher.close()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.close()

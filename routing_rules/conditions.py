@@ -175,6 +175,29 @@ class Contains(Cond):
         return f"text contains none of {_list(self.words)}"
 
 
+class ProductTitle(Cond):
+    """The title of the product on the customer's page contains any of the words."""
+
+    __slots__ = ("key", "words")
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = tuple(dict.fromkeys(normalize(w) for w in words))
+        self.key = ("product_title", frozenset(self.words))
+
+    def test(self, f: Facts) -> bool:
+        title = normalize(f.inp.product_title)
+        return bool(title) and any(w in title for w in self.words)
+
+    def why(self, f: Facts, held: bool) -> str:
+        if not f.inp.product_title:
+            return "no product on the customer's page"
+        title = normalize(f.inp.product_title)
+        found = tuple(w for w in self.words if w in title)
+        if held:
+            return f"product title contains {_list(found)}"
+        return f"product title {f.inp.product_title!r} contains none of {_list(self.words)}"
+
+
 class Matches(Cond):
     """The normalized text matches an re2 regex (number `index` in the rule set's bank)."""
 

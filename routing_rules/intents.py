@@ -55,7 +55,7 @@ BUILTIN_INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "return_exchange": (
         _kw(
             "退货|换货|退换|七天无理由|7天无理由|换个尺码|换一个|尺码不合适|不合适|发错|少发|"
-            "漏发|破损|坏了|质量问题|瑕疵|寄回|return|exchange|send back|wrong item|wrong size|"
+            "漏发|破损|坏了|质量问题|瑕疵|寄回|申请售后|售后申请|return|exchange|send back|wrong item|wrong size|"
             "damaged|broken|defective|missing item|doesn't fit"
         ),
         # Wanting to send back one's own purchase: "我要退这件衣服", "帮我退了吧".
@@ -73,10 +73,14 @@ BUILTIN_INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "complaint": (
         _kw(
             "投诉|差评|举报|12315|消协|曝光|维权|态度差|骗子|欺诈|假货|货不对板|描述不符|"
-            "与描述不符|凭什么|骗人|太过分|complain|bad review|negative review|report you|scam|fraud|fake|"
-            "not as described|terrible service"
+            "与描述不符|凭什么|骗人|太过分|虚假宣传|不满意|律师|起诉|法院|消费者协会|工商局|"
+            "complain|bad review|negative review|report you|scam|fraud|fake|not as described|"
+            "terrible service|lawyer|sue you"
         ),
-        (),
+        # Nobody answering ("申请售后三天了没人理", "客服一直不回消息"), and a loss the customer
+        # holds the shop to ("包裹弄丢了你们负责吗", "谁来赔"): a person settles these.
+        (r"没人(?:理|管|回|处理|接)|不理人|(?:一直|还|都)?不回(?:消息|复|我)|不给(?:处理|解决)"
+         r"|(?:弄|搞|寄)丢|丢件|(?:包裹|快递|货|件)(?:被)?丢了|(?:你们|谁)(?:来)?(?:负责|赔)",),
     ),
     "invoice": (
         _kw(
@@ -91,6 +95,16 @@ BUILTIN_INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "cross border"
         ),
         (),
+    ),
+    "payment_issue": (
+        # Money taken without the order to show for it, or an account the customer cannot use:
+        # neither is a policy question, and only a person can look into the payment or account.
+        _kw(
+            "重复扣款|多扣|扣了两次|扣两次|付了两次|重复支付|订单没生成|没有生成订单|显示未支付|支付失败|"
+            "账号被盗|被盗号|盗号|登不上|登录不了|登陆不了|账号异常|账号被封|封号|charged twice|"
+            "double charged|account hacked|can't log in|cannot log in"
+        ),
+        (r"扣了(?:款|钱|我)|扣款了|被扣(?:了)?(?:款|钱)|(?:付款|支付|付钱)(?:成功|了)[^。！？?!]{0,8}(?:未支付|没(?:有)?(?:生成|订单|到账)|待付款)",),
     ),
     "human_request": (
         _kw(

@@ -29,6 +29,9 @@ class RuleInput:
     """Messages in the conversation so far, this one included."""
     reopened: bool = False
     previous_pool: str | None = None
+    product_id: str | None = None
+    """The product the customer is looking at on the shop's page (kefu('context', ...)), if any."""
+    product_title: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from routing_rules.conditions import (
     Matches,
     Not,
     OneOf,
+    ProductTitle,
     SetAny,
     TimeIn,
 )
@@ -47,6 +48,8 @@ class WhenParser:
             "language": self._one_of("language", "language"),
             "kind": self._one_of("kind", "inp.kind"),
             "previous_pool": self._one_of("previous pool", "inp.previous_pool"),
+            "product": self._one_of("product", "inp.product_id"),
+            "product_title": self._product_title,
             "intent": self._intent,
             "tag": self._tags(need_all=False),
             "tags_all": self._tags(need_all=True),
@@ -152,6 +155,10 @@ class WhenParser:
             return Contains(values, need_all) if values is not None else None
 
         return leaf
+
+    def _product_title(self, path: Path_, value: Any) -> Cond | None:
+        words = self.ctx.strings(path, value, "word of a product title")
+        return ProductTitle(words) if words is not None else None
 
     def _matches(self, path: Path_, value: Any) -> Cond | None:
         patterns = self.ctx.strings(path, value, "regex")

@@ -71,6 +71,9 @@ def encode_record(rec: TraceRecord) -> str:
         "reopened": i.reopened,
         "previous_pool": i.previous_pool,
     }
+    if i.product_id is not None:
+        obj["input"]["product_id"] = i.product_id
+        obj["input"]["product_title"] = i.product_title
     obj["decision"] = {
         "pool": d.pool,
         "priority": d.priority,
@@ -129,6 +132,8 @@ def decode_record(line: str, file: str = "<trace>", lineno: int = 1) -> TraceRec
             message_count=_get(raw_in, "message_count", int, 1),
             reopened=_get(raw_in, "reopened", bool, False),
             previous_pool=_get(raw_in, "previous_pool", (str, type(None)), None),
+            product_id=_get(raw_in, "product_id", (str, type(None)), None),
+            product_title=_get(raw_in, "product_title", str, ""),
         )
         if not isinstance(raw_d.get("pool"), str):
             raise ValueError("decision.'pool': expected a string")

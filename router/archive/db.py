@@ -307,11 +307,22 @@ def view(r: Any) -> dict[str, Any]:
         "resolution": r["resolution"], "decision": merge_record(decision.get("decision"), decision.get("assignment")),
         "sla": json.loads(r["sla"]) if r["sla"] else {"profile": None, "state": "none"},
         "bot": json.loads(r["bot"]) if r["bot"] else None,
+        "bot_turn": _json_or_text(r["bot_turn"]),
         "csat": {"rating": r["csat_rating"], "comment": r["csat_comment"], "at": r["csat_at"]}
         if r["csat_rating"] is not None else None,
         "first_response_s": r["first_response_s"], "resolution_s": r["resolution_s"],
         "version": r["version"], "archived": True,
     }
+
+
+def _json_or_text(raw: str | None) -> Any:
+    """A JSON column as data; text some other writer stored stays text rather than failing the view."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
 
 
 def archived_media(text: str) -> object:

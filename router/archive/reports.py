@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import csv
 import io
+import json
 import math
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
@@ -132,12 +133,34 @@ def _figures(rows: Any) -> dict[str, Any]:
     }
 
 
+BOT_COLUMNS = ("bot_reason", "bot_topic", "bot_faq_id", "bot_faq_score")
+"""Why the bot answered or handed on, from its last turn's record (flat, for a spreadsheet)."""
+
+
+def bot_fields(bot: str | None, turn: str | None) -> tuple[str, str, str, str]:
+    """(handoff reason, topic, FAQ entry, FAQ score) of the bot's last turn; a turn of several
+    parts gives each part's topic and entry, joined with "+"."""
+    def load(raw: str | None) -> dict[str, Any]:
+        try:
+            got = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        return got if isinstance(got, dict) else {}
+
+    record, handoff = load(turn), load(bot)
+    parts = [p for p in record.get("parts") or [] if isinstance(p, dict)] or ([record] if record else [])
+    topics = "+".join(str(p.get("topic") or "") for p in parts)
+    faq_ids = "+".join(str(p["faq_id"]) for p in parts if p.get("faq_id"))
+    scores = "+".join(f"{float(p['faq_score']):.2f}" for p in parts if p.get("faq_score") is not None)
+    return str(handoff.get("reason") or ""), topics, faq_ids, scores
+
+
 async def export_csv(conn: AsyncConnection, since: float, until: float) -> str:
     c = conversations.c
-    rows = (await conn.execute(sa.select(*[getattr(c, n) for n in EXPORT_COLUMNS])
+    rows = (await conn.execute(sa.select(*[getattr(c, n) for n in EXPORT_COLUMNS], c.bot, c.bot_turn)
                                .where(*_where(since, until, None, None, None)).order_by(c.created))).all()
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(EXPORT_COLUMNS)
-    w.writerows(rows)
+    w.writerow((*EXPORT_COLUMNS, *BOT_COLUMNS))
+    w.writerows((*r[:-2], *bot_fields(r[-2], r[-1])) for r in rows)
     return buf.getvalue()

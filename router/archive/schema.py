@@ -43,6 +43,7 @@ conversations = sa.Table(
     sa.Column("decision", sa.Text),
     sa.Column("sla", sa.Text),
     sa.Column("bot", sa.Text),
+    sa.Column("bot_turn", sa.Text),  # the bot's last turn record (migration 0004)
     sa.Column("archived_at", sa.Float, nullable=False),
     # Reports filter a time range, often narrowed to one pool, agent or channel.
     sa.Index("ix_conversations_closed_at", "closed_at"),
@@ -80,4 +81,29 @@ events = sa.Table(
     sa.Column("pool", sa.String(64)),
     sa.Column("data", sa.Text, nullable=False),
 )
-"""Assignments, queueings and transfers in order (keys.conv_trail)."""
+"""Assignments, queueings, transfers and the bot's turn records in order (keys.conv_trail)."""
+
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("id", sa.String(48), primary_key=True),
+    sa.Column("ms", sa.BigInteger, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False, server_default=""),
+    sa.Column("actor_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("role", sa.String(16), nullable=False, server_default=""),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(256), nullable=False, server_default=""),
+    sa.Column("addr", sa.String(64), nullable=False, server_default=""),
+    sa.Column("before", sa.Text),
+    sa.Column("after", sa.Text),
+    sa.Column("detail", sa.Text),
+    # The log reads newest first, often narrowed to one person, one kind of change or one thing.
+    sa.Index("ix_audit_ms", "ms", "seq"),
+    sa.Index("ix_audit_at", "at"),
+    sa.Index("ix_audit_actor", "actor", "ms"),
+    sa.Index("ix_audit_action", "action", "ms"),
+    sa.Index("ix_audit_target", "target", "ms"),
+)
+"""The audit log (router/ops/audit.py): the Redis stream's entries, copied by
+router/archive/audit.py under their stream ids, so a copy made twice is one row."""

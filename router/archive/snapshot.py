@@ -116,6 +116,7 @@ async def take(store: Store, cid: str, *, live: bool = False) -> Snapshot | None
         "bot_outcome": bot_outcome, "csat_rating": csat.get("rating"),
         "csat_comment": None if csat.get("comment") is None else _text(csat.get("comment")),
         "csat_at": csat.get("at"), "decision": json.dumps(decision, ensure_ascii=False), "sla": sla,
-        "bot": json.dumps(bot, ensure_ascii=False) if bot else None, "archived_at": time.time(),
+        "bot": json.dumps(bot, ensure_ascii=False) if bot else None,
+        "bot_turn": conv.get("bot_turn") or None, "archived_at": time.time(),
     }
     return Snapshot(row, rows, events)

@@ -112,6 +112,16 @@ def best(faq: FaqIndex | None, text: str) -> FaqMatch | None:
     return found[0] if found else None
 
 
+def answerable(faq: FaqIndex | None, text: str, top: int = 3) -> FaqMatch | None:
+    """The best entry the bot may answer with: the first of the `top` nearest that is `confident`.
+    The nearest can fail only by not naming the question's topic or attribute ("发票在哪里申请"
+    comes nearest to the returns entry, which says 申请售后 but not 发票); the next one that does
+    name it, and clears the threshold on its own, is the answer."""
+    if faq is None:
+        return None
+    return next((m for m in faq.search(text, top) if confident(faq, m, text)), None)
+
+
 def is_product_question(text: str) -> bool:
     """A question about one product's stock, colour or size availability."""
     return any(rx.search(text) for rx in _PRODUCT)

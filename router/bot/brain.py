@@ -7,7 +7,7 @@ to look up first, and `respond` does both steps against an `OrderService`.
 Rules, first match wins (docs/bot.md has the full table):
 silent once a human replied or after a handoff; explicit request, anger, complaint, 转人工
 hand off at once; a phone-digits answer to the bot's ownership question; cancellation is
-answered by order state; refunds and returns go to
+answered by order state; refunds, returns and payment or account trouble go to
 after-sale; "where is my order" answers with status and latest tracking, asking for the
 number once (details of an order only to its owner, or after the last four digits of the
 buyer's phone) when the line is about *this* order rather than the shop's policy (arbiter.py);
@@ -25,7 +25,7 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
-from router.bot.arbiter import Arbitration, arbitrate, best, confident, is_product_question, named_attributes
+from router.bot.arbiter import Arbitration, answerable, arbitrate, is_product_question, named_attributes
 from router.bot.brain_types import (
     BotAction,
     BotConfig,
@@ -58,7 +58,8 @@ _WHERE = re.compile(
     r"|where\s+is\s+my\s+(?:order|parcel|package)|track(?:ing)?\s+(?:my\s+)?order",
     re.I,
 )
-_GREETING = re.compile(r"(?:亲|你好|您好|在吗|在不在|有人吗|有人在吗|hi|hello|嗨|哈喽|客服)+")
+_GREETING = re.compile(r"(?:亲|你好|您好|在吗|在不在|有人吗|有人在吗|hi|hello|嗨|哈喽|客服"
+                       r"|(?:早上|上午|中午|下午|晚上)好|早安|晚安|good ?(?:morning|afternoon|evening))+")
 # "I have another question": no question yet, and no FAQ entry should answer it.
 _MORE = re.compile(
     r"^(?:我)?(?:还|另外|再)?(?:有|想|要)?(?:问|咨询)?(?:一|几|两)?个?(?:小)?(?:问题|事情?)(?:想|要)?(?:问|咨询)?(?:一下|下)?$"
@@ -86,6 +87,7 @@ class _Topic(StrEnum):
     CANCEL = "cancel"
     REFUND = "refund"
     RETURN = "return_exchange"
+    PAYMENT = "payment_issue"
     ORDER = "order_status"
     PRODUCT = "product"
     GREETING = "greeting"
@@ -94,7 +96,7 @@ class _Topic(StrEnum):
 
 
 _EXCEPTIONS = frozenset({_Topic.ASKED, _Topic.ANGRY, _Topic.COMPLAINT, _Topic.HUMAN, _Topic.VERIFY,
-                         _Topic.CANCEL, _Topic.REFUND, _Topic.RETURN})  # fmt: skip
+                         _Topic.CANCEL, _Topic.REFUND, _Topic.RETURN, _Topic.PAYMENT})  # fmt: skip
 
 
 def needs_order(state: BotState, text: str, ctx: BotContext, config: BotConfig = DEFAULT_CONFIG,
@@ -164,6 +166,8 @@ def _decide(state: BotState, text: str, ctx: BotContext, faq: FaqIndex | None, l
     if topic is _Topic.RETURN:
         reason = HandoffReason.RETURN_EXCHANGE
         return handoff(st, ctx, config, opening, reason, t.handoff_aftersale, text)
+    if topic is _Topic.PAYMENT:
+        return handoff(st, ctx, config, opening, HandoffReason.PAYMENT_ISSUE, t.handoff_aftersale, text)
     if topic is _Topic.PRODUCT:
         if product is not None:
             return BotAction(replace(st, unanswered=0), (*opening, product.text))
@@ -175,8 +179,8 @@ def _decide(state: BotState, text: str, ctx: BotContext, faq: FaqIndex | None, l
     if topic is _Topic.MORE:
         return BotAction(st, opening or (t.go_on,))
 
-    hit = best(faq, text)
-    if faq is not None and hit is not None and confident(faq, hit, text):
+    hit = answerable(faq, text)
+    if hit is not None:
         st = replace(st, unanswered=0)
         return BotAction(st, (*opening, hit.entry.answer), faq_id=hit.entry.id, faq_score=hit.score)
     st = replace(st, unanswered=st.unanswered + 1)
@@ -299,6 +303,8 @@ def _topic(state: BotState, text: str, ctx: BotContext, config: BotConfig,
         return _Topic.REFUND, None
     if "return_exchange" in intents or _DAMAGED.search(text):
         return _Topic.RETURN, None
+    if "payment_issue" in intents:
+        return _Topic.PAYMENT, None
     where = frozenset({"order_status"}) if _WHERE.search(text) else frozenset()
     arb = arbitrate(text, intents | where, has_id, state.pending is Pending.ORDER_STATUS, faq)
     if arb is not None and arb.choice == "order" and (has_id or not is_product_question(text)):

@@ -82,7 +82,10 @@ class Effects:
         if chat.channel != WEBCHAT:
             return
         frame = json.dumps({"type": "off_hours", "conversation_id": chat.cid, "text": text,
-                            "back_at": back_at.timestamp() if back_at else None}, ensure_ascii=False)
+                            "back_at": back_at.timestamp() if back_at else None,
+                            # The page says "today 09:00" in the shop's zone, not the browser's.
+                            "timezone": getattr(back_at.tzinfo, "key", None) if back_at else None},
+                           ensure_ascii=False)
         await self.store.publish(self.keys.customer_channel, f"{chat.channel}:{chat.chat}\n-\n{frame}")
 
     async def hand_off(self, chat: Chat, turn_id: str, plan: HandoffPlan, now: float) -> Moved:

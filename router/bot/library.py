@@ -40,6 +40,9 @@ class Library:
         self.quick: QuickReplies = QuickReplies((), ())
         self.compliance = CompliancePolicy(mode=self._mode(None))
         self._mtimes: dict[str, float] = {}
+        self.pinned: set[str] = set()
+        """Files an admin has since edited in the console (router/live): Redis holds them now,
+        and a change to the file no longer replaces them."""
 
     def _mode(self, policy: CompliancePolicy | None) -> ComplianceMode:
         if self.settings.compliance_mode:
@@ -55,7 +58,7 @@ class Library:
         done: list[str] = []
         for name in ("faq", "quick_replies", "compliance"):
             path: Path | None = getattr(self.paths, name)
-            if path is None:
+            if path is None or name in self.pinned:
                 continue
             try:
                 mtime = path.stat().st_mtime

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from router.bot.arbiter import ORDER_SURE, arbitrate, best, confident, is_product_question
+from router.bot.arbiter import ORDER_SURE, answerable, arbitrate, is_product_question
 from router.bot.brain_types import BotConfig
 from router.bot.faq_match import FaqIndex
 from router.bot.order_flow import extract_order_id
@@ -109,7 +109,7 @@ def _ask(clause: str, faq: FaqIndex | None, config: BotConfig) -> str | None:
         return "product"
     if faq is not None and _QUESTION.search(clause):
         bare = _LEADING_JOINER.sub("", clause) or clause  # "另外发票怎么开": the joiner is no topic
-        hit = best(faq, bare)
-        if hit is not None and confident(faq, hit, bare):
+        hit = answerable(faq, bare)
+        if hit is not None:
             return f"faq:{hit.entry.id}"
     return None

@@ -37,6 +37,7 @@ from router.pipeline.transcript import Transcript
 from router.pipeline.worker import DecisionSource
 from router.store import Store
 from router.store.calls.background import BotClose, BotDone, BotTake
+from router.store.calls.customers import Link
 from router.store.client import REDIS_ERRORS
 from router.supervisor import Loop
 from routing_rules.intents import builtin_table, normalize
@@ -218,29 +219,63 @@ class BotStage(Loop):
             action, asked = await with_model(self.llm, action, text, ctx, self.config, self.library.faq,
                                              self.library.compliance, self.orders)
             await self._count_llm(asked)
+        await self._link_verified(chat, state, action.state)
         if not within and action.unanswered_key is not None and action.handoff is None and whole:
             # Nobody can help tonight either: say when agents are back rather than "rephrase".
             back = off_hours_notice(self.config, next_open, when)
             action = dataclasses.replace(action, replies=(back,), queue_for_next_shift=True,
                                          state=dataclasses.replace(action.state, off_hours_notified=True))
+        if action.queue_for_next_shift:
+            return await self._after_hours(chat, turn_id, action, base, text, lines, next_open)
         await self.effects.say(chat, turn_id, action.replies, self.library.compliance)
         await self._count(chat, action, text, lines)
-        handoff = action.handoff
-        if handoff is not None or action.queue_for_next_shift:
-            plan = dataclasses.replace(
-                base,
-                reason=handoff.reason.value if handoff else "off_hours",
-                intent=(handoff.intent or "") if handoff else "",
-                order_id=(handoff.order_id or "") if handoff else (action.state.order_id or ""),
-                note=handoff.note if handoff else "",
-            )
-            if handoff and handoff.team == "aftersale" and self.settings.aftersale_pool in self.pools:
-                plan = dataclasses.replace(plan, pool=str(self.settings.aftersale_pool))
-            await self.effects.hand_off(chat, turn_id, plan, time.time())
-            if action.queue_for_next_shift and action.replies:  # after the move: it is queued now
-                await self.effects.off_hours(chat, action.replies[-1], next_open)
+        if action.handoff is not None:
+            await self.effects.hand_off(chat, turn_id, self._plan(action, base), time.time())
             return dataclasses.replace(action.state, handed_off=True), action.trace
         return action.state, action.trace
+
+    async def _link_verified(self, chat: Chat, before: BotState, after: BotState) -> None:
+        """An order whose buyer's phone digits the customer just gave names them: whoever else
+        verified it before is the same person (customer_link.lua merges, reversibly)."""
+        for oid in after.verified:
+            if oid in before.verified:
+                continue
+            try:
+                await self.store.run(Link(f"{chat.channel}:{chat.account}:{chat.chat}", f"order::{oid}",
+                                          chat.customer, time.time(), "order"))
+            except REDIS_ERRORS as exc:  # the answer still goes; the link waits for the next proof
+                log.warning("order %s not linked to %s: %r", oid, chat.customer, exc)
+
+    def _plan(self, action: BotAction, base: HandoffPlan) -> HandoffPlan:
+        """Where and why the bot hands this action's conversation to people."""
+        handoff = action.handoff
+        plan = dataclasses.replace(
+            base,
+            reason=handoff.reason.value if handoff else "off_hours",
+            intent=(handoff.intent or "") if handoff else "",
+            order_id=(handoff.order_id or "") if handoff else (action.state.order_id or ""),
+            note=handoff.note if handoff else "",
+        )
+        if handoff and handoff.team == "aftersale" and self.settings.aftersale_pool in self.pools:
+            plan = dataclasses.replace(plan, pool=str(self.settings.aftersale_pool))
+        return plan
+
+    async def _after_hours(self, chat: Chat, turn_id: str, action: BotAction, base: HandoffPlan, text: str,
+                           lines: int, next_open: datetime | None) -> tuple[BotState, dict[str, Any]]:
+        """Outside business hours the conversation is parked for people, but an agent may still be
+        in (working late): move it first, and speak of off hours only when it waits. A customer an
+        agent took gets no "we are closed" and no leave-a-message form after "客服 Alice 已接入"
+        (issue 19)."""
+        moved = await self.effects.hand_off(chat, turn_id, self._plan(action, base), time.time())
+        taken = moved.state == "assigned"
+        replies = action.replies
+        if taken and replies:
+            replies = (*replies[:-1], self.config.texts.handoff)  # the last reply is the off-hours notice
+        await self.effects.say(chat, turn_id, replies, self.library.compliance)
+        await self._count(chat, action, text, lines)
+        if not taken and action.replies:
+            await self.effects.off_hours(chat, action.replies[-1], next_open)
+        return dataclasses.replace(action.state, handed_off=True), action.trace
 
     async def queued(self, conversation_id: str, message: Message) -> None:
         """A new conversation went straight to people and waits in a queue: outside business

@@ -12,6 +12,7 @@ import socket
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -19,6 +20,9 @@ from kefu_common.errors import ConfigError, KefuError, StartupError
 from router import __version__
 from router.config.resolve import resolve_settings
 from router.config.settings import Settings
+
+if TYPE_CHECKING:
+    from router.runtime import Role
 
 log = logging.getLogger("kefu")
 
@@ -37,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--redis-cluster", action="store_true",
                        help="the Redis URL is one node of a Redis Cluster (as redis.cluster: true)")
     serve.add_argument("--log-level", default=os.environ.get("KEFU_LOG_LEVEL", "INFO"))
+    serve.add_argument("--role", choices=("all", "web", "worker"), default=os.environ.get("KEFU_ROLE", "all"),
+                       help="all (default): everything in one process; web: webhooks, web chat and console "
+                            "sockets, ingest; worker: routing, outbox, timers, bot, archive (docs/operations.md)")
     serve.add_argument("--watch-rules", action="store_true",
                        help="activate the rules file as a new version whenever it changes")
     serve.set_defaults(func=cmd_serve)
@@ -67,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 
     add_archive_parsers(archive_sub)
 
+    from router.cli.export_config import add_parser as add_export_config
+
+    add_export_config(sub)
     from router.cli.migrate import add_migrate_parser
 
     add_migrate_parser(sub)
@@ -115,7 +125,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"kefu: --watch-rules needs routing.rules in {settings.source}", file=sys.stderr)
         return 2
     return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url, args.watch_rules,
-                             redis_cluster=args.redis_cluster))
+                             redis_cluster=args.redis_cluster, role=args.role))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -177,13 +187,17 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_url: str | None,
-                watch_rules: bool = False, redis_cluster: bool = False) -> int:
+                watch_rules: bool = False, redis_cluster: bool = False, role: Role = "all") -> int:
     from router.logsafe import AccessLog
     from router.runtime import Runtime
     from router.web.app import build_app
 
     sock = listen(host, port)
-    rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir, redis_cluster=redis_cluster)
+    try:
+        rt = Runtime(settings, redis_url=redis_url, data_dir=data_dir, redis_cluster=redis_cluster, role=role)
+    except BaseException:
+        sock.close()
+        raise
     if watch_rules:
         rt.rule_sync.watch = settings.rules_path()
     app = build_app(rt)
@@ -197,12 +211,20 @@ async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_
     site = web.SockSite(runner, sock)
     await site.start()
     base = f"http://{host}:{port}"
-    print(f"kefu-router {__version__} serving {settings.source}", flush=True)
-    print(f"chat page: {base}/chat", flush=True)
-    print(f"console:   {base}/console", flush=True)
+    print(f"kefu-router {__version__} serving {settings.source}" + (f" as {role}" if role != "all" else ""),
+          flush=True)
+    if role == "worker":
+        print(f"health:    {base}/readyz (a worker takes no webhooks and no sockets)", flush=True)
+    else:
+        print(f"chat page: {base}/chat", flush=True)
+        print(f"console:   {base}/console", flush=True)
     if settings.source == "<demo>":
         for agent in settings.agents:
             print(f"agent {agent.id} token {agent.token}", flush=True)
+        from router.config.demo import demo_tokens
+
+        password = demo_tokens(Path(data_dir)).get("admin_password")
+        print(f"admin sign-in: id admin password {password} (console, then Team to add agents)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

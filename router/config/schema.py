@@ -13,9 +13,11 @@ import msgspec
 
 from adapters import registry
 from router.bot.config import BotSettings
+from router.config.accounts import AccountSettings
 from router.config.limits import RateLimitSettings, RedisSettings
 from router.config.media import MediaSettings
 from router.config.ops import OpsSettings, ShiftSettings
+from router.config.webhooks import WebhookDeliverySettings, WebhookSettings
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
 
@@ -27,6 +29,8 @@ class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
 class PoolSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     id: str
     name: str = ""
+    skills: tuple[str, ...] = ()
+    """Skills the pool's conversations may ask for: names a rule may use beside the agents' own."""
 
 
 class AgentSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -37,6 +41,9 @@ class AgentSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True
     pools: tuple[str, ...] = ()
     skills: dict[str, int] = msgspec.field(default_factory=dict)
     max_chats: int = 5
+    password_hash: str = ""
+    """An argon2 hash (`kefu passwd`): the agent may sign in with id and password; set only
+    when the account has no password yet, so a password changed in the console stays."""
     discount_limit: float | None = None
     """Yuan this agent may grant without a supervisor; `ops.discount_limit` when unset."""
 
@@ -49,6 +56,11 @@ class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     title: str = ""
     allowed_origins: tuple[str, ...] = ()
     """Shop sites (scheme://host[:port]) that may frame /chat through the embeddable widget."""
+    identify_secret: str | None = None
+    """The HMAC key of kefu('identify', ...): the shop's backend signs the profile with it
+    (docs/widget.md, "Who the customer is"). Without one, identify calls are refused."""
+    identify_max_age_s: int = 24 * 3600
+    """How old a signed profile's `ts` may be; an older one is refused (a replayed page)."""
 
 
 class ChannelAccounts(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -202,6 +214,9 @@ class Settings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
     retention: RetentionSettings = RetentionSettings()
     csat: CsatSettings = CsatSettings()
     media: MediaSettings = MediaSettings()
+    accounts: AccountSettings = AccountSettings()
+    webhooks: tuple[WebhookSettings, ...] = ()
+    webhook_delivery: WebhookDeliverySettings = WebhookDeliverySettings()
     source: str = "<builtin>"
     base_dir: str = "."
     """Directory relative paths in the file are resolved against."""

@@ -22,6 +22,7 @@ from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YamlDoc, load_yaml, load_yaml_file
 from router.bot.config import check_bot
 from router.config import environment
+from router.config.accounts import check_accounts
 from router.config.limits import check_rate_limits, check_redis
 from router.config.media import check_media
 from router.config.ops import check_ops
@@ -43,6 +44,7 @@ from router.config.schema import (
     WebSettings,
     WorkerSettings,
 )
+from router.config.webhooks import check_webhooks
 from router.pipeline.assignment import check as check_assignment
 
 __all__ = [
@@ -121,7 +123,7 @@ def _read_doc(doc: YamlDoc, base_dir: str, unset_env: list[ConfigError] | None,
     try:
         settings = msgspec.convert(data, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        return None, [_validation_error(doc, exc)]
+        return None, [validation_error(doc, exc)]
     channels = _read_channels(doc, raw_channels, errors)
     if channels is None:
         return None, errors
@@ -171,7 +173,7 @@ def _read_channels(doc: YamlDoc, raw: Any, errors: list[ConfigError]) -> Channel
             try:
                 acc = msgspec.convert(item, cls.settings_type, strict=False)
             except msgspec.ValidationError as exc:
-                errors.append(_validation_error(doc, exc, at))
+                errors.append(validation_error(doc, exc, at))
                 shape_ok = False
                 continue
             for path, message in cls.validate(acc):
@@ -281,7 +283,7 @@ def _resolve_env(doc: YamlDoc, node: Any, path: tuple[str | int, ...], errors: l
 _PATH_RE = re.compile(r"`\$((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)`")
 
 
-def _validation_error(doc: YamlDoc, exc: msgspec.ValidationError,
+def validation_error(doc: YamlDoc, exc: msgspec.ValidationError,
                       prefix: tuple[str | int, ...] = ()) -> ConfigError:
     """Map msgspec's `$.agents[0].max_chats` path back to a line and column."""
     text = str(exc)
@@ -370,6 +372,8 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     errors.extend(check_bot(doc, s.bot, s.base_dir))
     errors.extend(_check_archive(doc, s))
     errors.extend(check_media(doc, s.media))
+    errors.extend(check_accounts(doc, s.accounts))
+    errors.extend(check_webhooks(doc, s.webhooks, s.webhook_delivery))
     rules = s.rules_path()
     if rules is not None and not rules.exists():
         errors.append(doc.error(("routing", "rules"), f"rules file not found: {rules}"))

@@ -17,6 +17,7 @@ from kefu_common.errors import AuthError, ProtocolError
 from router.auth import Principal
 from router.config.settings import Settings
 from router.models import Role, new_id
+from router.ops.audit import Audit
 from router.ops.handover import note
 from router.pipeline.transcript import Transcript
 from router.store import Store
@@ -40,10 +41,12 @@ def _yuan(amount: float) -> str:
 class Approvals:
     """Discount requests and their answers, for the agent socket and the JSON API."""
 
-    def __init__(self, store: Store, transcript: Transcript, settings: Settings) -> None:
+    def __init__(self, store: Store, transcript: Transcript, settings: Settings, audit: Audit | None = None) -> None:
         self.store = store
         self.transcript = transcript
         self.settings = settings
+        self.audit = audit
+        """Where answers (and approvals within an agent's own authority) are recorded."""
 
     def authority(self, aid: str) -> float:
         for agent in self.settings.agents:
@@ -52,7 +55,7 @@ class Approvals:
         return self.settings.ops.discount_limit
 
     async def request(self, who: Principal, cid: str, amount: float, reason: str,
-                      client_msg_id: str) -> dict[str, Any]:
+                      client_msg_id: str, addr: str = "") -> dict[str, Any]:
         """Record a request (once per client_msg_id); approved at once when within authority."""
         limit = self.authority(who.agent_id)
         approval = await self.store.run(ApprovalRequest(new_id("ap"), who.agent_id, cid, f"{amount:g}", reason,
@@ -62,9 +65,14 @@ class Approvals:
             text = (f"Discount {_yuan(approval['amount'])} approved automatically (within {who.name}'s "
                     f"authority of {_yuan(limit)}). Reason: {reason or '-'}")
             await note(self.store, self.transcript, cid, f"n_approval_{approval['id']}", text)
+            if self.audit is not None:
+                await self.audit.record(who, "discount.auto_approve", approval["id"], before=None,
+                                        after={"status": "approved", "amount": float(approval["amount"])},
+                                        addr=addr, detail={"conversation_id": cid, "reason": reason,
+                                                           "limit": limit})
         return approval
 
-    async def answer(self, who: Principal, apid: str, approved: bool, text: str) -> dict[str, Any]:
+    async def answer(self, who: Principal, apid: str, approved: bool, text: str, addr: str = "") -> dict[str, Any]:
         if not who.can(Role.SUPERVISOR):
             raise AuthError("only supervisors and admins answer approval requests", status=403)
         approval = await self.store.run(ApprovalAnswer(apid, who.agent_id, approved, text, time.time()))
@@ -73,6 +81,12 @@ class Approvals:
                 f"({approval.get('reason') or 'no reason given'}): {verdict} by {who.name}")
         await note(self.store, self.transcript, approval["conversation_id"], f"n_approval_{apid}",
                    line + (f": {text}" if text else "."))
+        if self.audit is not None:
+            await self.audit.record(who, "discount.approve" if approved else "discount.reject", apid,
+                                    before={"status": "pending"}, after={"status": verdict},
+                                    addr=addr, detail={"conversation_id": approval["conversation_id"],
+                                                       "agent": approval["agent"],
+                                                       "amount": float(approval["amount"]), "note": text})
         return approval
 
     async def listing(self, who: Principal) -> list[dict[str, Any]]:

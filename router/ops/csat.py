@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from kefu_common.errors import ProtocolError
+from router.hooks import emit as hooks
 from router.models import WEBCHAT, Message
 from router.store import Store
 from router.store.calls.streams import CsatRecord
@@ -81,6 +82,7 @@ class Csat:
         # The archive may hold the conversation already: queue it again (same close version, so
         # the row is rewritten with the rating).
         await self.store.archive.requeue(cid, r.at)
+        await hooks.emit(self.store, f"csat:{cid}", "csat.created", cid, {"conversation_id": cid, **asdict(r)})
         return r
 
     async def rated(self, cid: str) -> bool:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from router.auth import Principal
 from router.models import Role, decode_message, new_id
+from router.ops.audit import Audit
 from router.ops.csat import ChannelCsat
 from router.pipeline.transcript import Transcript, public_views
 from router.store import Store
@@ -26,11 +27,15 @@ class Waker(Protocol):
 
 
 class Desk:
-    def __init__(self, store: Store, transcript: Transcript, timers: Waker, csat: ChannelCsat | None = None) -> None:
+    def __init__(self, store: Store, transcript: Transcript, timers: Waker, csat: ChannelCsat | None = None,
+                 audit: Audit | None = None) -> None:
         self.store = store
         self.transcript = transcript
         self.timers = timers
         self.csat = csat
+        self.audit = audit
+        """Where a supervisor's moves of other people's chats are recorded (takeovers, transfers,
+        closes); an agent's moves of their own chats are the work itself, not changes to audit."""
 
     async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
@@ -44,14 +49,35 @@ class Desk:
             messages.append(trigger)  # the transcript write may not have landed yet on a Cluster
         return {"type": "assigned", "conversation": {**conv, "customer": customer}, "messages": messages}
 
-    async def close(self, cid: str, who: Principal, resolution: str) -> None:
+    async def close(self, cid: str, who: Principal, resolution: str, addr: str = "") -> None:
+        before = await self._others(cid, who)
         await self.store.run(Close(cid, who.agent_id, time.time(), resolution, who.can(Role.SUPERVISOR)))
+        if before is not None and self.audit is not None:
+            await self.audit.record(who, "conversation.close", cid, before=before,
+                                    after={"state": "closed", "resolution": resolution}, addr=addr)
         if self.csat is not None:
             await self.csat.ask(cid)  # WeChat and Telegram customers are asked for a rating by text
 
-    async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str) -> dict[str, Any]:
+    async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str,
+                       addr: str = "") -> dict[str, Any]:
         """The script moves the chat and, in the same step, owes its note (router/ops/handover.py)."""
+        before = await self._others(cid, who)
         moved = await self.store.run(Transfer(cid, who.agent_id, who.can(Role.SUPERVISOR), kind, target,
                                               time.time(), note, new_id("tr")))
         self.timers.wake()  # the note is due now
+        if before is not None and self.audit is not None:
+            takeover = kind == "agent" and target == who.agent_id
+            await self.audit.record(who, "conversation.takeover" if takeover else "conversation.transfer", cid,
+                                    before=before, after={kind: target, "outcome": moved.outcome, "to": moved.to},
+                                    addr=addr, detail={"note": note} if note else None)
         return {"outcome": moved.outcome, "to": moved.to}
+
+    async def _others(self, cid: str, who: Principal) -> dict[str, Any] | None:
+        """Where the chat is now, when a supervisor is about to move one that is not theirs
+        (what the audit log records as before); None otherwise."""
+        if self.audit is None or not who.can(Role.SUPERVISOR):
+            return None
+        conv = await self.store.conversations.get(cid)
+        if conv is None or conv.agent == who.agent_id:
+            return None
+        return {"agent": conv.agent, "pool": conv.pool, "state": conv.state.value}

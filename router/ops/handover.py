@@ -41,6 +41,7 @@ REASONS = {
     "shift_end": "shift ended",
     "agent_set": "went offline",
     "api": "set offline",
+    "disabled": "account disabled",
 }
 
 

@@ -6,6 +6,12 @@ process text each change: only when the position differs from the last text, and
 per `sla.queue_text_interval_s` (a change that comes too soon is sent when the interval ends, by
 a durable timer). The estimate is the frame's, from the pool's recent handle times.
 
+At the peak a queued customer who writes again makes a `queue` frame with the position they
+already had, on every process. Each process remembers the position Redis settled on per
+conversation (`LAST_KNOWN` of them) and makes no call for the same one again: every process sees
+the same frames in the same order, so what it remembers is what the script would answer 'same'
+to. A text that must wait for the interval is forgotten, so its timer's frame goes through.
+
 Positions change when someone ahead leaves the queue: an `agent`, `closed` or `agent_left` frame
 schedules one announcement per pool (`queue_moved.lua`, a durable timer that coalesces a burst),
 which sends fresh `queue` frames to the first `sla.queue_announce_limit` waiting conversations.
@@ -34,6 +40,8 @@ log = logging.getLogger("kefu.queue_texts")
 MOVES = ("agent", "closed", "agent_left")
 """Customer frames that mean a conversation left or re-entered a queue."""
 TIMER_KINDS = ("queue_announce", "queue_position")
+LAST_KNOWN = 20_000
+"""Conversations whose settled position a process remembers; the oldest are forgotten first."""
 
 
 def queue_text(ahead: int, eta_s: int, language: str) -> str:
@@ -57,6 +65,13 @@ class QueueTexter:
         self.announce_delay_s = settings.queue_announce_delay_s
         self.announce_limit = settings.queue_announce_limit
         self.sent = 0
+        self.skipped = 0
+        """Queue frames with the position Redis already settled on: no call made."""
+        self._settled: dict[str, int] = {}
+        self._asked: dict[str, int] = {}
+        """The latest call in flight per conversation, by its serial: only its answer may settle
+        (two pipelines on two connections may answer out of order)."""
+        self._serial = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     def seen(self, address: str, frame: str) -> None:
@@ -64,7 +79,15 @@ class QueueTexter:
         text; a conversation leaving or re-entering a queue moves everyone behind it."""
         if '"type":"queue"' in frame:
             if not registry.capabilities(address.partition(":")[0]).live_frames:
-                self._spawn(self._handle(json.loads(frame)))
+                parsed = json.loads(frame)
+                cid, position = str(parsed["conversation_id"]), int(parsed["position"])
+                if self._settled.get(cid) == position:
+                    self.skipped += 1
+                    return
+                self._settled.pop(cid, None)  # re-inserted when settled: the newest stay longest
+                self._serial += 1
+                self._asked[cid] = self._serial
+                self._spawn(self._handle(parsed, self._serial))
         elif any(f'"type":"{kind}"' in frame for kind in MOVES):
             cid = json.loads(frame).get("conversation_id")
             if isinstance(cid, str):
@@ -90,12 +113,23 @@ class QueueTexter:
         else:
             await self.store.run(QueueAnnounce("conv", str(data.get("cid")), 1))
 
-    async def _handle(self, frame: dict[str, object]) -> None:
-        await self.maybe_send(str(frame["conversation_id"]), int(str(frame["position"])),
-                              int(str(frame.get("eta_s", -1))))
+    async def _handle(self, frame: dict[str, object], serial: int) -> None:
+        cid = str(frame["conversation_id"])
+        try:
+            await self.maybe_send(cid, int(str(frame["position"])), int(str(frame.get("eta_s", -1))), serial)
+        finally:
+            if self._asked.get(cid) == serial:
+                del self._asked[cid]
 
-    async def maybe_send(self, cid: str, position: int, eta_s: int) -> bool:
+    async def maybe_send(self, cid: str, position: int, eta_s: int, serial: int | None = None) -> bool:
         texted = await self.store.batched.run(QueueText(cid, position, time.time(), self.interval_s))
+        if serial is not None and self._asked.get(cid) == serial:
+            if texted.settled:
+                self._settled[cid] = position
+                if len(self._settled) > LAST_KNOWN:
+                    del self._settled[next(iter(self._settled))]
+            else:
+                self._settled.pop(cid, None)
         n = texted.n
         if not texted.send:
             return False

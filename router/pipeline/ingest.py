@@ -3,7 +3,6 @@ returns, the message is durable in the inbound stream and the channel may be tol
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from dataclasses import dataclass
 
@@ -43,10 +42,11 @@ class Ingestor:
         ident = f"{msg.channel}:{msg.account}:{msg.sender_ref}"
         part = self.store.inbound_partition(ident)
         o = self.store.options
+        limit = o.chat_ingest_timeout_s if msg.channel == WEBCHAT else o.ingest_timeout_s
         try:
-            async with asyncio.timeout(o.chat_ingest_timeout_s if msg.channel == WEBCHAT else o.ingest_timeout_s):
-                added = await self.store.batched.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl,
-                                                            ident, part))
+            # The limit is kept by the coalescer, one timer per batch rather than one per message.
+            added = await self.store.batched.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl,
+                                                        ident, part), timeout_s=limit)
         except TimeoutError:
             raise StoreUnavailable("the message queue did not answer in time; try again") from None
         except (*REDIS_ERRORS, OSError) as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from router.hooks import emit as hooks
 from router.models import Message, Sender, decode_message, encode_message
 from router.store import Store
 from router.store.calls.streams import AppendOnce
@@ -46,7 +47,10 @@ class Transcript:
 
     async def append(self, msg: Message) -> bool:
         """Append once; True the first time. Raises when the write failed."""
-        return (await self.store.run(self.append_call(msg))).new
+        new = (await self.store.run(self.append_call(msg))).new
+        # Also when not new: the step may be a retry after a crash before the event was written.
+        await hooks.message_created(self.store, msg)
+        return new
 
     async def messages(self, cid: str, limit: int = 500) -> list[Message]:
         """The latest messages, each with the file fetched for it when there is one."""

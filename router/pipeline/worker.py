@@ -53,6 +53,12 @@ class BotStage(Protocol):
     async def queued(self, conversation_id: str, message: Message) -> None: ...
 
 
+class ProfileJobs(Protocol):
+    """The seam the channel-profile fetcher plugs into (router/pipeline/profile_fetch.py)."""
+
+    def schedule(self, msgs: Sequence[Message]) -> None: ...
+
+
 class MediaJobs(Protocol):
     """The seam the media fetcher plugs into (router/pipeline/media_fetch.py): customers' files
     the channel only referenced are fetched in the background once their conversation is known."""
@@ -80,7 +86,7 @@ class RouteWorker(StreamLoop):
     def __init__(self, store: Store, transcript: Transcript, rules: DecisionSource, settings: WorkerSettings,
                  bot: BotStage | None = None, burst_window_s: float = 0.0, media: MediaStore | None = None,
                  fetches: MediaJobs | None = None, part: int = 0,
-                 ratings: RatingReplies | None = None) -> None:
+                 ratings: RatingReplies | None = None, profiles: ProfileJobs | None = None) -> None:
         k = store.keys.partition(part)
         super().__init__(store, part, k.inbound, INBOUND_GROUP, settings.claim_idle_ms,
                          DeadLetters(k.inbound_dead_letters, k.inbound_tries, settings.max_tries))
@@ -90,6 +96,7 @@ class RouteWorker(StreamLoop):
         self.burst_window_s = burst_window_s
         """Lines this close together are one turn for the bot and one notification for agents."""
         self.fetches = fetches
+        self.profiles = profiles
         self.routed = 0
         self.outcomes: Counter[tuple[str, str]] = Counter()
         """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
@@ -221,7 +228,7 @@ class RouteWorker(StreamLoop):
         resolved = await self.store.run_many([
             Resolve(m.id, f"{m.channel}:{m.account}:{m.sender_ref}", new_id("cu"), new_id("c"), now,
                     self.settings.reopen_window_s, m.channel, m.account, m.sender_ref,
-                    m.customer_name or "")
+                    m.customer_name or "", m.customer_avatar or "")
             for _, m in msgs
         ])
         decider = self.rules.current  # one whole rule version for the whole batch
@@ -247,6 +254,8 @@ class RouteWorker(StreamLoop):
                     customer_tags=frozenset(res.tags), segment=res.segment,
                     message_count=res.messages + 1, reopened=res.reopened > 0,
                     previous_pool=res.previous_pool,
+                    product_id=str(res.product["id"]) if res.product and "id" in res.product else None,
+                    product_title=str((res.product or {}).get("title", "")),
                 ))
             except Exception as exc:  # this message's input, or a rule that fails on it
                 failures.append((eid, f"decide: {failure(exc)}"))
@@ -287,6 +296,8 @@ class RouteWorker(StreamLoop):
                 to_bot = True
             elif res.state == "queued" and self.bot is not None and m.conversation_id in fresh:
                 to_people.setdefault(m.conversation_id, m)  # a burst's first line queued it
+        if self.profiles is not None:
+            self.profiles.schedule([m for eid, m, _d in routed if eid in done])
         if to_bot and self.bot is not None:
             self.bot.wake()
         for cid, first in to_people.items():

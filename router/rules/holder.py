@@ -15,7 +15,7 @@ from routing_rules import RuleSet, builtin_default, load_rules
 def known_names(settings: Settings) -> tuple[set[str] | None, set[str] | None]:
     """The configured pools and skills a rule may name; None when the config names none."""
     pools = set(settings.pool_ids())
-    skills = {s for a in settings.agents for s in a.skills}
+    skills = {s for a in settings.agents for s in a.skills} | {s for p in settings.pools for s in p.skills}
     return pools or None, skills or None
 
 

@@ -78,6 +78,10 @@ class RuleSync:
             rs = await self.versions.activate(source, author, expected=active, file=author.removeprefix("file:"))
             log.info("rules: %s activated from %s", rs.version, author)
 
+    def forget_failures(self) -> None:
+        """Try again versions this process could not compile: the pools it knows just changed."""
+        self._failed.clear()
+
     def install(self, rs: RuleSet) -> None:
         """Use a version this process just activated, unless a newer one is already live."""
         if version_number(rs.version) > version_number(self.holder.current.version):

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kefu_common.errors import ProtocolError, StoreError
 from router.config.limits import RedisSettings
+from router.store.accounts import AccountRecords
 from router.store.agents import Agents
 from router.store.archive import ArchiveRecords
+from router.store.audit import AuditRecords
 from router.store.bot import BotRecords
 from router.store.calls import Call
 from router.store.calls.routing import AgentSync
@@ -31,7 +33,9 @@ from router.store.coalesce import Coalescer
 from router.store.conversations import Conversations
 from router.store.csat import Ratings
 from router.store.customers import Customers
+from router.store.hooks import HookRecords
 from router.store.keys import Keys, in_namespace
+from router.store.live import LiveRecords
 from router.store.ops import OpsRecords
 from router.store.pubsub import SHARDED_SINCE, Subscription
 from router.store.rules import RuleRecords
@@ -74,9 +78,12 @@ class Store:
         """Frames travel on shard channels (Redis >= 7), known after `open` (router/store/pubsub.py)."""
         self.conversations = Conversations(self.client, self.keys)
         self.agents = Agents(self.client, self.keys)
+        self.accounts = AccountRecords(self.client, self.keys)
         self.customers = Customers(self.client, self.keys)
         self.ops = OpsRecords(self.client, self.keys)
         self.ratings = Ratings(self.client, self.keys)
+        self.audit = AuditRecords(self.client, self.keys)
+        self.live = LiveRecords(self.client, self.keys)
         self.partitions = self.options.partitions
         """How many partitions the inbound and outbound streams have (Keys.partition)."""
         self._streams = [Streams(self.client, self.keys.partition(p)) for p in range(self.partitions)]
@@ -88,10 +95,11 @@ class Store:
         self.timers = TimerRecords(self.client, self.keys)
         self.bot = BotRecords(self.client, self.keys)
         self.rules = RuleRecords(self.client, self.keys)
-        self.channels = ChannelRecords(self.client, self.keys)
+        self.channels = ChannelRecords(self.client, self.keys, self.batched)
         self.feeds = Feeds(self.client, self.keys)
-        self.wechat = WechatRecords(self.client, self.keys)
+        self.wechat = WechatRecords(self.client, self.keys, self.batched)
         self.telegram = TelegramRecords(self.client, self.keys)
+        self.hooks = HookRecords(self.client, self.keys)
         self.wecom = WecomRecords(self.client, self.keys)
         self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
 
@@ -301,21 +309,36 @@ class Store:
         for pool in settings.pools:
             await self.client.sadd(self.keys.pools, pool.id)
         for agent in settings.agents:
+            if (await self.accounts.live(agent.id)).get("edited"):
+                continue  # changed in the console since: Redis holds the truth for this agent now
             await self.run(AgentSync(agent.id, agent.name or agent.id, agent.role.value, agent.max_chats,
                                      tuple(agent.pools), dict(agent.skills), now))
+            if agent.password_hash:
+                await self.accounts.put_new(agent.id, "password", agent.password_hash)
+        await self.accounts.set_policy([r.value for r in settings.accounts.require_2fa], only_if_unset=True)
 
     # -- console sessions (router.auth.Sessions) ----------------------------------------------
-    async def session_put(self, sid: str, agent_id: str, fingerprint: str, ttl_s: int) -> None:
+    async def session_put(self, sid: str, agent_id: str, fingerprint: str, ttl_s: int, pending: str = "") -> None:
+        """`pending`: what the session must do before it may do anything else ('enrol': set up
+        two-factor sign-in, which the agent's role requires)."""
         key = self.keys.session(sid)
         # A transaction, so a session never exists without its expiry.
         pipe = self.client.pipeline(transaction=True)
-        pipe.hset(key, mapping={"agent": agent_id, "fp": fingerprint, "since": time.time()})
+        pipe.hset(key, mapping={"agent": agent_id, "fp": fingerprint, "since": time.time(), "pending": pending})
         pipe.expire(key, ttl_s)
         await pipe.execute()
+        await self.accounts.add_session(agent_id, sid, ttl_s)
 
     async def session_get(self, sid: str) -> tuple[str | None, str | None]:
         agent, fp = await self.client.hmget(self.keys.session(sid), "agent", "fp")
         return agent, fp
+
+    async def session_pending(self, sid: str) -> str:
+        return str(await self.client.hget(self.keys.session(sid), "pending") or "")
+
+    async def session_settle(self, sid: str) -> None:
+        """The session did what it had to (enrolled): it may do the rest now."""
+        await self.client.hset(self.keys.session(sid), "pending", "")
 
     async def session_drop(self, sid: str) -> None:
         """Delete the session, then tell every process, so sockets opened with it close too."""
@@ -326,6 +349,13 @@ class Store:
             # sockets already listens there. A lost notice is caught by the socket's own re-check.
             notice = json.dumps({"type": "session_ended", "session": sid})
             await self.publish(self.keys.agent_channel, f"{agent}\n-\n{notice}")
+
+    async def agent_notice(self, aid: str, notice: dict[str, Any]) -> None:
+        """An unstored frame ('-') for the server side of the agent's sockets on every process."""
+        await self.publish(self.keys.agent_channel, f"{aid}\n-\n{json.dumps(notice)}")
+
+    async def pool_ids(self) -> list[str]:
+        return sorted(await self.client.smembers(self.keys.pools))
 
     async def assigned_view(self, cid: str, customer_hint: str = "", limit: int = 500) -> AssignedView:
         """What an `assigned` frame shows, in one round trip (router/store/views.py)."""

@@ -18,6 +18,7 @@ def agent(d: dict[str, str], override: str | None) -> Agent:
         max_chats=int(d.get("cap") or 0), cap_configured=int(d.get("cap_config") or d.get("cap") or 0),
         cap_override=int(override) if override is not None else None, load=int(d.get("load") or 0),
         pools=tuple(json.loads(d.get("pools") or "[]")), skills=json.loads(d.get("skills") or "{}"),
+        disabled=d.get("disabled") == "1",
     )
 
 

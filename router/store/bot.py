@@ -27,6 +27,11 @@ class BotRecords:
         ids: list[str] = await self._r.zrangebyscore(self._k.bot_idle, "-inf", before, start=0, num=count)
         return ids
 
+    async def memory(self, cid: str) -> str:
+        """The bot's memory of one conversation (JSON, router.bot.stage.dump_state), or ""."""
+        raw: str | None = await self._r.hget(self._k.bot(cid), "state")
+        return raw or ""
+
     async def count(self, field: str, n: int = 1) -> None:
         await self._r.hincrby(self._k.bot_stats, field, n)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from router.store.calls.channels import NonceFirst, WindowOpen
+from router.store.coalesce import Coalescer
 from router.store.keys import Keys
 
 
@@ -14,9 +16,10 @@ class ChannelRecords:
     """What any channel keeps: how far a split reply got, and the bodies signed webhook requests
     came with (adapters/replay.py)."""
 
-    def __init__(self, client: Any, keys: Keys) -> None:
+    def __init__(self, client: Any, keys: Keys, batched: Coalescer | None = None) -> None:
         self._r = client
         self._k = keys
+        self._batched = batched
 
     async def parts_sent(self, reply_id: str) -> int:
         """How many parts of a split reply the channel already took."""
@@ -37,11 +40,13 @@ class ChannelRecords:
     async def first_body(self, key: str, digest: str, ttl_s: int) -> tuple[bool, str | None]:
         """Remember `digest` under `key` (Keys.webhook_nonce) for `ttl_s` unless one is remembered:
         (True, None) when this is the first, else (False, the digest remembered, None if it just
-        lapsed)."""
-        if await self._r.set(key, digest, nx=True, ex=ttl_s):
-            return True, None
-        seen: str | None = await self._r.get(key)
-        return False, seen
+        lapsed). One script call, in the pipeline of the calls made at the same moment."""
+        if self._batched is None:
+            if await self._r.set(key, digest, nx=True, ex=ttl_s):
+                return True, None
+            seen: str | None = await self._r.get(key)
+            return False, seen
+        return await self._batched.run(NonceFirst(key, digest, ttl_s))
 
 
 class Feeds:
@@ -67,9 +72,10 @@ class WechatRecords:
     """One Redis for every process: the access token (each refresh retires the last one at WeChat,
     so processes must share it), its refresh lock, and the 48-hour reply windows."""
 
-    def __init__(self, client: Any, keys: Keys) -> None:
+    def __init__(self, client: Any, keys: Keys, batched: Coalescer | None = None) -> None:
         self._r = client
         self._k = keys
+        self._batched = batched
 
     async def token(self, account: str) -> str | None:
         found = await self._r.get(self._k.wechat_token(account))
@@ -84,7 +90,11 @@ class WechatRecords:
         return bool(await self._r.set(self._k.wechat_token_lock(account), holder, nx=True, px=lease_ms))
 
     async def open_window(self, account: str, openid: str, window_s: int) -> None:
-        """The customer wrote: a fresh window with the full quota, expiring with the window."""
+        """The customer wrote: a fresh window with the full quota, expiring with the window. On
+        the webhook path: one script call in the pipeline of the calls made at the same moment."""
+        if self._batched is not None:
+            await self._batched.run(WindowOpen(account, openid, time.time(), window_s))
+            return
         key = self._k.wechat_quota(account, openid)
         pipe = self._r.pipeline(transaction=True)
         pipe.hset(key, mapping={"used": 0, "opened": time.time()})

@@ -24,9 +24,16 @@ on the slots their names hash to, not all on one shard (`{rt:shopA}` and `{rt:sh
 - ``{rules:NS}`` the routing-rule versions and the pointer to the active one (one activation
   script).
 - ``{csat:NS}`` customer satisfaction ratings and their per-agent and by-time indexes (one script
-- ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
-- ``{hook:NS:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
   records a rating and its indexes together).
+- ``{ch:NS:<channel>:<account>}`` whatever another channel keeps per account (`channel_state`).
+- ``{acct:NS}`` agent accounts: password hashes, TOTP secrets, API key digests, sign-in
+  failures and locks (router/store/accounts.py).
+- ``{hook:NS:<channel>:<account>}`` the signed (timestamp, nonce) pairs one webhook has seen lately.
+- ``{cfg:NS}`` the versions of what admins edit live: pools, hours, shifts, quick replies, FAQ.
+- ``{wh:NS}`` outbound webhooks (router/hooks/): the admins' webhooks, the delivery stream, each
+  delivery's record and log, and per-conversation delivery order. What happened (the events
+  they are made from) is on a stream in ``{rt:NS}``, written by the routing scripts themselves.
+- ``{audit:NS}`` the audit log: who changed what, read by admins and copied to the archive.
 
 Scripts reach keys of their own tag that they derive from ids (e.g. an agent's hash from the
 agent id); every such key shares the script's hash tag, so it is in the same slot.
@@ -151,6 +158,21 @@ class Keys:
         """Sorted set: the customer's conversations by creation time, so the console can show
         their history across channels without scanning every conversation."""
         return f"{self.rt}cust:{cust}:convs"
+
+    def customer_merge(self, cust: str) -> str:
+        """String: JSON of what merging this customer into another moved (its identities and
+        conversations, the fields it filled), so an unmerge can put each back."""
+        return f"{self.rt}cust:{cust}:merge"
+
+    def customer_merged(self, cust: str) -> str:
+        """Set: the customers merged into this one, whose archived conversations its history
+        reads too (the archive keeps the id a conversation was created under)."""
+        return f"{self.rt}cust:{cust}:merged"
+
+    def profile_asked(self, ident: str) -> str:
+        """String with a TTL: the channel was asked for this identity's profile lately (WeChat
+        user/info), so the processes ask once a day, not once per message."""
+        return f"{self.rt}ident:{ident}:asked"
 
     def identity(self, channel: str, account: str, user: str) -> str:
         """String: channel identity -> customer id. One customer, many channels."""
@@ -449,6 +471,12 @@ class Keys:
         return f"{self.ns}:session:{sid}"
 
     @property
+    def phone_secret(self) -> str:
+        """String: the key of the digests phone numbers are linked by (router/ops/profiles.py),
+        shared by all processes, so a number is never stored and still finds its customer."""
+        return f"{self.rt}phone:secret"
+
+    @property
     def webchat_secret(self) -> str:
         """String: the session-signing secret shared by all processes when the config has none."""
         return f"{self.rt}webchat:secret"
@@ -456,6 +484,56 @@ class Keys:
     def agent_presence(self, aid: str) -> str:
         """Hash: connection id -> expiry, across processes; empty past the grace means offline."""
         return f"{self.rt}agent:{aid}:presence"
+
+    # -- agent accounts {acct:NS}: credentials and sign-in throttling (router/store/accounts.py) --
+    # Apart from {rt}: no routing script reads them, and a password check should not queue behind
+    # assignment on the routing slot.
+    @property
+    def _acct(self) -> str:
+        return f"{{acct:{self.ns}}}:"
+
+    def account(self, aid: str) -> str:
+        """Hash: one agent's credentials: argon2 password hash, TOTP secret (and one being
+        enrolled), the last TOTP step used (no replay), the credential epoch sessions are bound to."""
+        return f"{self._acct}agent:{aid}"
+
+    def account_sessions(self, aid: str) -> str:
+        """Set: the agent's console session ids, so disabling them ends every one at once."""
+        return f"{self._acct}agent:{aid}:sessions"
+
+    def api_key(self, digest: str) -> str:
+        """Hash: an API key by the SHA-256 of its secret (never the secret): owner, role, label."""
+        return f"{self._acct}key:{digest}"
+
+    def api_keys_of(self, aid: str) -> str:
+        """Hash: key id -> digest, an agent's API keys, to list and revoke them by id."""
+        return f"{self._acct}agent:{aid}:keys"
+
+    @property
+    def api_key_ids(self) -> str:
+        """Hash: key id -> digest, every key, so an admin revokes one by id alone."""
+        return f"{self._acct}keys"
+
+    def login_failures(self, kind: str, who: str) -> str:
+        """String (EX failure window): failed sign-ins in a row of an account or an address."""
+        return f"{self._acct}fail:{kind}:{who}"
+
+    def login_wait(self, kind: str, who: str) -> str:
+        """String (PX): present while the next try must wait; its TTL is the Retry-After."""
+        return f"{self._acct}wait:{kind}:{who}"
+
+    def login_lock(self, kind: str, who: str) -> str:
+        """String (EX lockout): present while the account or address is locked."""
+        return f"{self._acct}lock:{kind}:{who}"
+
+    @property
+    def account_policy(self) -> str:
+        """Hash: live account policy (require_2fa: JSON list of roles); the config seeds it."""
+        return f"{self._acct}policy"
+
+    def oidc_state(self, state: str) -> str:
+        """String (EX 10 min): an OIDC sign-in under way, its nonce; taken once by the callback."""
+        return f"{self._acct}oidc:{state}"
 
     # -- WeChat {wx:<account>} ---------------------------------------------------------------
     def wechat_token(self, account: str) -> str:
@@ -489,6 +567,73 @@ class Keys:
         seen with this signed (timestamp, nonce), so a captured triple cannot carry another body
         (adapters/replay.py)."""
         return f"{{hook:{self.ns}:{channel}:{account}}}:nonce:{timestamp}:{nonce}"
+
+    # -- outbound webhooks: events {rt}, deliveries {wh} ---------------------------------------
+    @property
+    def hook_on(self) -> str:
+        """String, present while some webhook is enabled: the routing scripts write events to
+        `hook_events` only then, so a shop without webhooks pays nothing for them."""
+        return f"{self.rt}hook:on"
+
+    @property
+    def hook_events(self) -> str:
+        """Stream (capped): what happened (conversation.created, message.created, ...), written in
+        the same script step as the effect; its entry id is the event's id."""
+        return f"{self.rt}hook:events"
+
+    def hook_seen(self, event_key: str) -> str:
+        """String (EX): an event emitted from Python (a reply sent, a rating) was written once,
+        so the retry of the step that emitted it does not write it twice."""
+        return f"{self.rt}hook:seen:{event_key}"
+
+    @property
+    def hook_cursor(self) -> str:
+        """String: the last `hook_events` entry turned into deliveries."""
+        return f"{{wh:{self.ns}}}:cursor"
+
+    @property
+    def hook_lease(self) -> str:
+        """String (PX): the process that turns events into deliveries, one at a time, so each
+        conversation's deliveries are numbered in the order its events happened."""
+        return f"{{wh:{self.ns}}}:lease"
+
+    @property
+    def webhooks(self) -> str:
+        """Hash: webhook id -> its settings (JSON: url, secret, events, enabled, source)."""
+        return f"{{wh:{self.ns}}}:hooks"
+
+    @property
+    def hook_deliveries(self) -> str:
+        """Stream: deliveries to make (webhook id, delivery id, number in its conversation)."""
+        return f"{{wh:{self.ns}}}:deliveries"
+
+    @property
+    def hook_tries(self) -> str:
+        """Hash: delivery entry id -> failed handling tries (a bug, not a receiver's refusal)."""
+        return f"{{wh:{self.ns}}}:tries"
+
+    @property
+    def hook_dead_letters(self) -> str:
+        """Stream (capped): deliveries given up after `webhook_delivery.max_attempts`."""
+        return f"{{wh:{self.ns}}}:dead"
+
+    def hook_delivery(self, hook: str, event: str) -> str:
+        """Hash (EX a week): one event's delivery to one webhook: its body, status, attempts and
+        last error, for the delivery log and redelivery."""
+        return f"{{wh:{self.ns}}}:d:{hook}:{event}"
+
+    def hook_log(self, hook: str) -> str:
+        """Sorted set: one webhook's delivery ids by time, newest kept (the delivery log)."""
+        return f"{{wh:{self.ns}}}:log:{hook}"
+
+    def hook_seq(self, hook: str, cid: str) -> str:
+        """Counter: deliveries numbered per (webhook, conversation), so they go in order."""
+        return f"{{wh:{self.ns}}}:seq:{hook}:{cid}"
+
+    def hook_done(self, hook: str, cid: str) -> str:
+        """String: the highest delivery number finished (delivered or dead) per (webhook,
+        conversation); number n goes after n-1 is finished."""
+        return f"{{wh:{self.ns}}}:done:{hook}:{cid}"
 
     # -- Telegram -----------------------------------------------------------------------------
     def wechat_upload(self, account: str, media_id: str) -> str:
@@ -551,6 +696,35 @@ class Keys:
         """Sorted set: one agent's rated conversations by rating time, for per-agent reports."""
         return f"{{csat:{self.ns}}}:agent:{aid}"
 
+    # -- live configuration documents {cfg} ------------------------------------------------------
+    # Pools, business hours, shifts, quick replies and the FAQ, edited in the console: each kind
+    # (router/live/kinds.py) is versioned like the rules, and one activation script
+    # (live_activate.lua) compares, numbers, stores and points in one step.
+    def live_active(self, kind: str) -> str:
+        """String: the active version id of one kind ('v3'); every process follows it."""
+        return f"{{cfg:{self.ns}}}:{kind}:active"
+
+    def live_seq(self, kind: str) -> str:
+        """Counter: number of one kind's last version, so its ids only ever grow."""
+        return f"{{cfg:{self.ns}}}:{kind}:seq"
+
+    def live_log(self, kind: str) -> str:
+        """Sorted set: one kind's version ids scored by number, for its history."""
+        return f"{{cfg:{self.ns}}}:{kind}:log"
+
+    def live_version(self, kind: str, vid: str) -> str:
+        """Hash: one version's YAML source, author, time, diff and summary; kept for ever, so any
+        version can be read back, compared and rolled back to."""
+        return f"{{cfg:{self.ns}}}:{kind}:v:{vid}"
+
+    # -- the audit log {audit} --------------------------------------------------------------------
+    @property
+    def audit_log(self) -> str:
+        """Stream: the audit log, one entry per change a person made (who, when, from where,
+        before and after; router/ops/audit.py). Capped (`audit.redis_max_entries`, approximate
+        trim); the archive keeps every entry for good (router/archive/audit.py)."""
+        return f"{{audit:{self.ns}}}:log"
+
     # -- replication barriers: one per tag ---------------------------------------------------
     @staticmethod
     def barrier(key: str) -> str:
@@ -572,6 +746,12 @@ class Keys:
     def customer_channel(self) -> str:
         """Pub/sub: customer events, addressed 'channel:chat' (feed entries, queue position)."""
         return f"{self.rt}events:customer"
+
+    @property
+    def live_channel(self) -> str:
+        """Pub/sub: a live configuration document has a new version ('kind vid'); every process
+        applies it (and also polls)."""
+        return f"{{cfg:{self.ns}}}:events"
 
     @property
     def rules_channel(self) -> str:

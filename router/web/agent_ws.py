@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -14,20 +15,23 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
+from router.accounts.service import ORDER as ROLE_ORDER
 from router.auth import Principal
 from router.media.base import media_kind
 from router.models import Channel, MediaRef, Reply, Role, new_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
+from router.ops.notes import Notes
 from router.ops.presence import Presence
 from router.pipeline.fanout import Stuck, Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.calls import routing as calls
 from router.store.client import REDIS_ERRORS
-from router.web import frames, ops_ws, slow
+from router.web import access, frames, ops_ws, slow
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
+from router.web.proxy import client
 
 log = logging.getLogger("kefu.agent_ws")
 
@@ -45,15 +49,17 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         if not token and not _same_origin(request):
             # A cookie rides along on any page's WebSocket; only our own console may use it.
             raise AuthError("cross-origin WebSocket with a session cookie", status=403)
-        who, sid = (rt.tokens.verify(token), None) if token else \
+        who, sid = (await rt.accounts.bearer(token), None) if token else \
             await rt.sessions.verify(request.cookies.get(SESSION_COOKIE))
+        if who.pending:
+            raise AuthError("set up two-factor sign-in first", status=403)
     except AuthError as exc:
-        raise web.HTTPUnauthorized(text=frames.error("unauthorized", exc.detail),
-                                   content_type="application/json") from None
+        refusal = web.HTTPForbidden if exc.status == 403 else web.HTTPUnauthorized
+        raise refusal(text=frames.error("unauthorized", exc.detail), content_type="application/json") from None
     ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
     await ws.prepare(request)
     session = AgentSession(rt, request.app[DESK], request.app[PRESENCE], request.app[APPROVALS], who, ws,
-                           slow.closer(ws, request), sid=sid)
+                           slow.closer(ws, request), sid=sid, addr=client(request))
     rt.sockets.add(ws)
     try:
         await session.run()
@@ -69,7 +75,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 class AgentSession:
     def __init__(self, rt: Runtime, desk: Desk, presence: Presence, approvals: Approvals, who: Principal,
-                 ws: web.WebSocketResponse, on_stuck: Stuck | None = None, *, sid: str | None = None) -> None:
+                 ws: web.WebSocketResponse, on_stuck: Stuck | None = None, *, sid: str | None = None,
+                 addr: str = "") -> None:
         self.rt = rt
         self.desk = desk
         self.presence = presence
@@ -78,6 +85,8 @@ class AgentSession:
         self.ws = ws
         self.conn_id = os.urandom(6).hex()
         self.sid = sid
+        self.addr = addr
+        """Where the socket was opened from, for the audit log (router/web/proxy.py)."""
         """The console session this socket was opened with; None for a bearer token."""
         self._ending: asyncio.Task[bool] | None = None
         self.tap = Tap(who.agent_id, self._write, self._replay, slow.drain(rt.settings.limits), on_stuck)
@@ -92,7 +101,7 @@ class AgentSession:
         event = json.loads(frame)
         kind = event.get("type")
         if kind == "session_ended":  # for the server, never shown; other sessions ignore it
-            if self.sid is not None and event.get("session") == self.sid:
+            if event.get("agent_disabled") or (self.sid is not None and event.get("session") == self.sid):
                 self.session_ended()
             return
         if kind == "assigned":
@@ -160,10 +169,24 @@ class AgentSession:
                 await agents.mark_present(aid, self.conn_id, time.time() + 2 * PRESENCE_REFRESH_S)
             ended = False
             with contextlib.suppress(Exception):  # Redis away is not a sign-out
-                ended = self.sid is not None and await self.rt.sessions.holder(self.sid) is None
+                ended = not await self._still_signed_in()
             if ended:
                 self.session_ended()
                 return
+
+    async def _still_signed_in(self) -> bool:
+        """Whether the socket's sign-in still holds; a role an admin changed since applies to
+        this socket's frames from now on."""
+        try:
+            now = await self.rt.sessions.holder(self.sid) if self.sid is not None else \
+                await self.rt.accounts.live(self.who.agent_id, self.who.via)
+        except AuthError:  # disabled, or no longer an agent
+            return False
+        if now is not None:
+            # An API key's socket keeps its key's scope: never more than the key, nor the owner now.
+            self.who = now if self.who.via != "key" else dataclasses.replace(
+                now, role=min(now.role, self.who.role, key=ROLE_ORDER.index), via="key", key_id=self.who.key_id)
+        return now is not None
 
     def session_ended(self) -> None:
         """Close this socket as signed out. A task of its own: the close waits for the reader,
@@ -187,6 +210,9 @@ class AgentSession:
             handler = HANDLERS.get(frame["type"])
             if handler is None:
                 raise ProtocolError("unknown_type", f"unknown frame type {frame['type']!r}")
+            needs = FRAME_ROLES.get(frame["type"], Role.AGENT)
+            if not self.who.can(needs):
+                raise ProtocolError("forbidden", f"a {frame['type']} frame needs the {needs.value} role", 403)
             answer = await handler(self, frame)
             if answer:
                 await self.ws.send_str(frames.dump(answer))
@@ -245,7 +271,7 @@ class AgentSession:
     async def close(self, frame: dict[str, Any]) -> None:
         cid = frames.text_field(frame, "conversation_id")
         resolution = frames.text_field(frame, "resolution", max_len=64, required=False) or "resolved"
-        await self.desk.close(cid, self.who, resolution)
+        await self.desk.close(cid, self.who, resolution, addr=self.addr)
 
     async def transfer(self, frame: dict[str, Any]) -> dict[str, Any]:
         cid = frames.text_field(frame, "conversation_id")
@@ -255,7 +281,7 @@ class AgentSession:
             raise ProtocolError("bad_frame", 'give exactly one of "to_agent" or "to_pool"')
         note = frames.text_field(frame, "note", max_len=2000, required=False)
         kind, target = ("agent", to_agent) if to_agent else ("pool", to_pool)
-        outcome = await self.desk.transfer(cid, self.who, kind, str(target), note)
+        outcome = await self.desk.transfer(cid, self.who, kind, str(target), note, addr=self.addr)
         return {"type": "transferred", "conversation_id": cid, **outcome}
 
     async def status(self, frame: dict[str, Any]) -> dict[str, Any]:
@@ -264,6 +290,20 @@ class AgentSession:
             raise ProtocolError("bad_frame", '"status" must be online, away or offline')
         await self.presence.set_status(self.who.agent_id, str(status), "agent_set")
         return {"type": "status", "status": status}
+
+    async def note(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """A private note (router/ops/notes.py): into the transcript for staff, never out."""
+        rt = self.rt
+        cid = frames.text_field(frame, "conversation_id")
+        body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars)
+        client_id = frames.text_field(frame, "client_msg_id")
+        if not await access.may_see_conversation(rt, self.who, cid):
+            if await rt.store.conversation(cid) is None:
+                raise ProtocolError("unknown_conversation", f"no conversation {cid}")
+            raise ProtocolError("forbidden", "only staff who may see this conversation write notes in it")
+        written = await Notes(rt.store, rt.transcript).write(cid, self.who, body, client_id)
+        return {"type": "ack", "client_msg_id": client_id, "message_id": written.message["id"],
+                "conversation_id": cid, "note": True, "mentioned": list(written.mentioned)}
 
     async def ping(self, frame: dict[str, Any]) -> dict[str, Any]:
         return {"type": "pong"}
@@ -292,6 +332,11 @@ HANDLERS = {
     "transfer": AgentSession.transfer,
     "status": AgentSession.status,
     "ping": AgentSession.ping,
+    "note": AgentSession.note,
     "typing": AgentSession.typing,
 }
 HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py
+
+FRAME_ROLES: dict[str, Role] = {"approval_answer": Role.SUPERVISOR}
+"""The least role each frame type needs, checked before its handler runs (every other frame:
+any agent; what a frame may touch, e.g. only one's own chats, each handler checks)."""

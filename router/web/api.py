@@ -18,6 +18,7 @@ from router.ops.desk import Desk
 from router.ops.presence import Presence
 from router.runtime import RUNTIME
 from router.web import access, csrf
+from router.web.proxy import client
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -33,45 +34,64 @@ APPROVALS: web.AppKey[Approvals] = web.AppKey("approvals")
 SESSION_COOKIE = "kefu_agent"
 """The console's signed session id (router.auth.Sessions), set by POST /api/v1/session."""
 
-_SESSION: web.RequestKey[tuple[Principal, str] | AuthError] = web.RequestKey("kefu_session")
-"""Where `console_session` leaves the cookie's (principal, session id), or the AuthError."""
+_CALLER: web.RequestKey[tuple[Principal, str | None] | AuthError] = web.RequestKey("kefu_caller")
+"""Where `console_session` leaves the caller (principal, the cookie's session id or None for a
+Bearer credential), or the AuthError."""
+
+PENDING_OK = frozenset({"/api/v1/session", "/api/v1/account", "/api/v1/account/totp",
+                        "/api/v1/account/totp/confirm"})
+"""What a session that must first set up two-factor sign-in may call."""
 
 
 @web.middleware
 async def console_session(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Look the session cookie up in Redis before an API handler runs, so `principal` stays a
-    plain function; pages, static files and Bearer-token calls skip the lookup."""
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie and request.path.startswith("/api/") \
-            and not request.headers.get("Authorization", "").startswith("Bearer "):
+    """Look the caller up in Redis before an API handler runs, so `principal` stays a plain
+    function: a Bearer credential (API key, sign-in token, config token) or the session cookie.
+    Pages and static files skip the lookup."""
+    if request.path.startswith("/api/"):
+        rt = request.app[RUNTIME]
+        header = request.headers.get("Authorization", "")
+        cookie = request.cookies.get(SESSION_COOKIE)
         try:
-            request[_SESSION] = await request.app[RUNTIME].sessions.verify(cookie)
+            if header.startswith("Bearer "):
+                request[_CALLER] = (await rt.accounts.bearer(header[7:]), None)
+            elif cookie:
+                request[_CALLER] = await rt.sessions.verify(cookie)
         except AuthError as exc:
-            request[_SESSION] = exc
+            request[_CALLER] = exc
     return await handler(request)
+
+
+def caller(request: web.Request) -> Principal | AuthError | None:
+    """The resolved caller without any check: None when no credential came."""
+    found: tuple[Principal, str | None] | AuthError | None = request.get(_CALLER)
+    return found if found is None or isinstance(found, AuthError) else found[0]
 
 
 def cookie_session(request: web.Request) -> tuple[Principal, str]:
     """The signed-in agent and session id behind the cookie; AuthError when there is none."""
-    found = request.get(_SESSION)
+    found: tuple[Principal, str | None] | AuthError | None = request.get(_CALLER)
     if isinstance(found, AuthError):
         raise found
-    if found is None:
+    if found is None or found[1] is None:
         raise AuthError("not signed in")
-    who, sid = found
-    return who, sid
+    return found[0], found[1]
 
 
 def principal(request: web.Request, role: Role = Role.AGENT) -> Principal:
-    """The caller, by Bearer token or session cookie; a cookie's state change must come from our
-    own pages (router/web/csrf.py)."""
+    """The caller, by Bearer credential or session cookie, checked for `role` on the server; a
+    cookie's state change must come from our own pages (router/web/csrf.py)."""
     rt = request.app[RUNTIME]
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        who = rt.tokens.verify(header[7:])
-    else:
-        who, sid = cookie_session(request)
+    found: tuple[Principal, str | None] | AuthError | None = request.get(_CALLER)
+    if isinstance(found, AuthError):
+        raise found
+    if found is None:
+        raise AuthError("missing token" if not request.cookies.get(SESSION_COOKIE) else "not signed in")
+    who, sid = found
+    if sid is not None:
         csrf.check(request, rt.sessions.csrf_token(sid))
+    if who.pending and request.path not in PENDING_OK:
+        raise ProtocolError("enrol_2fa", "your role requires two-factor sign-in: set it up first", 403)
     if not who.can(role):
         raise AuthError(f"needs the {role.value} role", status=403)
     return who
@@ -157,8 +177,13 @@ async def set_agent_status(request: web.Request) -> web.Response:
     status = body.get("status")
     if status not in ("online", "away", "offline"):
         raise ProtocolError("bad_request", '"status" must be online, away or offline')
+    rt = request.app[RUNTIME]
+    was = await rt.store.agents.get(aid) if aid != who.agent_id else None
     await request.app[PRESENCE].set_status(aid, str(status), "api")
-    return web.json_response({"agent": await request.app[RUNTIME].store.agent(aid)})
+    if was is not None:  # a supervisor moving someone else; one's own status is one's work
+        await rt.audit.record(who, "agent.status", aid, before={"status": was.status.value},
+                              after={"status": status}, addr=client(request))
+    return web.json_response({"agent": await rt.store.agent(aid)})
 
 
 @routes.post("/api/v1/conversations/{id}/close")
@@ -166,7 +191,7 @@ async def close_conversation(request: web.Request) -> web.Response:
     who = principal(request)
     body = await json_body(request, required=False)
     resolution = str(body.get("resolution") or "resolved")[:64]
-    await request.app[DESK].close(request.match_info["id"], who, resolution)
+    await request.app[DESK].close(request.match_info["id"], who, resolution, addr=client(request))
     return web.json_response({"closed": request.match_info["id"]})
 
 

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import WSCloseCode, web
 from redis.exceptions import ResponseError
 
-from kefu_common.errors import ProtocolError, StoreError, StoreUnavailable
+from kefu_common.errors import ProtocolError, SignInLocked, StoreError, StoreUnavailable
 from router.pipeline.streams import dead_letter_counts
 from router.runtime import RUNTIME, Runtime
 from router.store.client import REDIS_ERRORS
 from router.web import (
+    accounts_api,
+    admin_api,
     api,
+    audit_api,
     bot_api,
     chat_socket,
     console_api,
+    customers_api,
     history_api,
     media_api,
     metrics,
@@ -25,6 +30,7 @@ from router.web import (
     reports_api,
     rules_api,
     sla_api,
+    webhooks_api,
     widget,
 )
 from router.web.agent_ws import agent_ws
@@ -48,6 +54,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     stalled is 503 with Retry-After: WeChat and Telegram retry a 5xx, and ingest is idempotent."""
     try:
         return await handler(request)
+    except SignInLocked as exc:
+        return web.json_response({"error": exc.code, "detail": exc.detail, "retry_after": math.ceil(exc.retry_after)},
+                                 status=exc.status, headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))})
     except ProtocolError as exc:
         return web.json_response({"error": exc.code, "detail": exc.detail}, status=exc.status)
     except (StoreError, *REDIS_ERRORS) as exc:
@@ -108,6 +117,12 @@ def build_app(rt: Runtime) -> web.Application:
             yield
 
     app.cleanup_ctx.append(lifecycle)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics.metrics)
+    if rt.role == "worker":
+        # A worker takes no webhooks and holds no sockets: a load balancer must not send it any.
+        return app
     for adapter in rt.adapters.values():
         app.router.add_routes(adapter.routes())
         app.router.add_routes([api.signed_in(route) for route in adapter.console_routes()])
@@ -115,15 +130,14 @@ def build_app(rt: Runtime) -> web.Application:
         if feed is not None:
             app.router.add_routes(chat_socket.routes(adapter, feed))
     app.on_shutdown.append(_close_sockets)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics.metrics)
     app.router.add_get("/console", page("console.html"))
     app.router.add_get("/", page("index.html"))
     app.router.add_get("/ws/agent", agent_ws)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_routes(api.routes)
     app.router.add_routes(console_api.routes)
+    app.router.add_routes(accounts_api.routes)
+    app.router.add_routes(customers_api.routes)
     app.router.add_routes(ops_api.routes)
     app.router.add_routes(rules_api.routes)
     app.router.add_routes(sla_api.routes)
@@ -132,6 +146,9 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(history_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_routes(media_api.routes)
+    app.router.add_routes(webhooks_api.routes)
+    app.router.add_routes(audit_api.routes)
+    app.router.add_routes(admin_api.routes)
     app.router.add_static("/static", static_dir(), append_version=False)
     return app
 

@@ -151,6 +151,8 @@ class ChatSocket:
             body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars,
                                      required=not media_id)
             client_id = frames.text_field(frame, "client_msg_id")
+            # The name the customer typed into a form (leave a message): the agents' name for them.
+            name = frames.text_field(frame, "name", max_len=64, required=False).strip() or name
             media = await media_api.customer_owns(rt.media, rt, visitor, media_id) if media_id else None
             wait = self.limits(request).message(visitor, address)
             if wait:

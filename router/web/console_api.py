@@ -3,11 +3,13 @@ history across channels and their orders beside the conversation."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
 
 from kefu_common.errors import AuthError, ProtocolError
+from router.accounts import apikeys
 from router.archive.db import DB_ERRORS
 from router.auth import COOKIE_TTL_S, Principal
 from router.bot.orders import STATE_LABELS, Order, OrderService
@@ -34,9 +36,18 @@ async def sign_in(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     body = await json_body(request)
     token = body.get("token")
-    who = rt.tokens.verify(token if isinstance(token, str) else None)
-    cookie = await rt.sessions.open(who)
-    response = web.json_response({"agent": _me(who), "csrf": rt.sessions.csrf_token(rt.sessions.session_id(cookie))})
+    if not isinstance(token, str) or apikeys.looks_like(token) or token.startswith("v1."):
+        raise AuthError("bad or missing token")  # the config's agent token only: a key stays a key
+    who = await rt.accounts.bearer(token)
+    return await signed_in_answer(request, who, await rt.sessions.open(who))
+
+
+async def signed_in_answer(request: web.Request, who: Principal, cookie: str) -> web.Response:
+    """The answer to a sign-in: who, the CSRF token, the session token (a Bearer token for
+    scripts), and the HttpOnly cookie the console uses."""
+    rt = request.app[RUNTIME]
+    response = web.json_response({"agent": _me(who), "token": cookie, "pending": who.pending or None,
+                                  "csrf": rt.sessions.csrf_token(rt.sessions.session_id(cookie))})
     response.set_cookie(SESSION_COOKIE, cookie, max_age=COOKIE_TTL_S, path="/", httponly=True,
                         samesite="Strict", secure=request.app[PROXIES].cookie_secure(request))
     return response
@@ -46,7 +57,7 @@ async def sign_in(request: web.Request) -> web.Response:
 async def whoami(request: web.Request) -> web.Response:
     """Who is signed in; with a cookie, also the session's token for `X-Kefu-CSRF`."""
     who = principal(request)
-    answer: dict[str, Any] = {"agent": _me(who)}
+    answer: dict[str, Any] = {"agent": _me(who), "pending": who.pending or None}
     if not request.headers.get("Authorization", "").startswith("Bearer "):
         answer["csrf"] = request.app[RUNTIME].sessions.csrf_token(cookie_session(request)[1])
     return web.json_response(answer)
@@ -56,6 +67,10 @@ async def whoami(request: web.Request) -> web.Response:
 async def sign_out(request: web.Request) -> web.Response:
     """End the session in Redis, so the cookie stops working everywhere at once, not just here."""
     rt = request.app[RUNTIME]
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer v1."):  # a script signs its own login token out
+        await rt.sessions.close(header[7:])
+        return web.json_response({"signed_out": True})
     cookie = request.cookies.get(SESSION_COOKIE)
     try:
         _, sid = cookie_session(request)
@@ -102,7 +117,11 @@ async def _archived_history(rt: Runtime, cust: str, live: set[str]) -> tuple[lis
     if not rt.archive.ready.is_set():
         return [], "starting"
     try:
-        rows = await rt.archive.customer_conversations(cust, HISTORY_CONVERSATIONS)
+        # The archive keeps the customer a conversation was created under: a merged-in
+        # customer's archived conversations are this one's history too.
+        rows = []
+        for one in [cust, *sorted(await rt.store.customers.merged_ids(cust))]:
+            rows += await rt.archive.customer_conversations(one, HISTORY_CONVERSATIONS)
         out = []
         for row in rows:
             if row["id"] in live:
@@ -145,8 +164,39 @@ async def orders(request: web.Request) -> web.Response:
     service = ORDER_SERVICE(rt)
     if service is None:
         raise ProtocolError("no_order_service", "no order service is configured", 404)
+    proved, talked = await _chat_order_ids(rt, cust, request.query.get("conversation", ""))
+    known = await rt.store.customers.get(cust)
+    identities = frozenset(known.identities) if known else frozenset()
     try:
         found = await service.list_orders(cust)
+        listed = {o.id for o in found}
+        extra = []
+        for oid in dict.fromkeys([*proved, *talked]):
+            order = None if oid in listed else await service.get_order(oid)
+            # An order only talked about shows when it is the customer's own (by a channel
+            # identity the service's listing by customer id does not see).
+            if order is not None and (oid in proved or order.owned_by(cust, identities)):
+                extra.append(order)
     except Exception as exc:  # the contract: any failure means "could not look it up"
         raise ProtocolError("orders_unavailable", f"the order service failed: {type(exc).__name__}", 503) from None
-    return web.json_response({"orders": [_order_view(o) for o in found[:50]]})
+    views = [{**_order_view(o), "verified_in_chat": True} for o in extra] + [_order_view(o) for o in found]
+    return web.json_response({"orders": views[:50]})
+
+
+async def _chat_order_ids(rt: Runtime, cust: str, cid: str) -> tuple[list[str], list[str]]:
+    """The orders of this conversation: those the customer proved (the buyer's phone digits to
+    the bot) or the router tied to it, and the one the bot last talked about. The service may not
+    list them as this customer's (a web visitor is known by a channel identity, not by id), and
+    the panel should not say "no orders" beside the bot's answer about one (issue 19). Only for a
+    conversation of this customer."""
+    if not cid:
+        return [], []
+    conv = await rt.store.conversations.get(cid)
+    if conv is None or conv.customer_id != cust:
+        raise ProtocolError("bad_request", "that conversation is not this customer's", 400)
+    memory = json.loads(await rt.store.bot.memory(cid) or "{}")
+    proved = [str(o) for o in memory.get("verified") or []]
+    if conv.linked_order:
+        proved.append(conv.linked_order)
+    talked = [str(memory["order_id"])] if memory.get("order_id") else []
+    return proved, talked

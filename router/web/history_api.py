@@ -20,6 +20,7 @@ from router.auth import Principal
 from router.models import Role
 from router.runtime import RUNTIME, Runtime
 from router.web.api import principal
+from router.web.proxy import client
 
 routes = web.RouteTableDef()
 
@@ -149,6 +150,11 @@ async def list_conversations(request: web.Request) -> web.Response:
         out += more
     if state:
         out = [c for c in out if c["state"] == state]
+    # The name the customer gave, for rows Redis answered (archived rows carry theirs).
+    names = await rt.store.customers.names([c["customer_id"] for c in out if not c.get("customer_name")])
+    for c in out:
+        if not c.get("customer_name") and c.get("customer_id") in names:
+            c["customer_name"] = names[c["customer_id"]]
     return web.json_response({"conversations": out, "next_cursor": next_cursor})
 
 
@@ -282,7 +288,7 @@ async def report_summary(request: web.Request) -> web.Response:
 @routes.get("/api/v1/reports/export.csv")
 async def report_export(request: web.Request) -> web.Response:
     """One row per archived conversation created in [from, to), a header row first."""
-    principal(request, Role.SUPERVISOR)
+    who = principal(request, Role.SUPERVISOR)
     rt = request.app[RUNTIME]
     since, until = _range(request)
     if not rt.archive.ready.is_set():
@@ -292,5 +298,8 @@ async def report_export(request: web.Request) -> web.Response:
             text = await reports.export_csv(conn, since, until)
     except DB_ERRORS:
         raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
+    # Who took the shop's conversations away, and which: exports leave the system for good.
+    await rt.audit.record(who, "export.conversations_csv", "reports", addr=client(request),
+                          detail={"from": since, "to": until, "rows": max(0, text.count("\n") - 1)})
     return web.Response(text=text, content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": 'attachment; filename="conversations.csv"'})

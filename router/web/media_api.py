@@ -31,6 +31,7 @@ from router.media import MediaNotFound, MediaStore, pending_owner
 from router.models import WEBCHAT, MediaRef, Role
 from router.runtime import RUNTIME, Runtime
 from router.web import access
+from router.web.api import caller as api_caller
 from router.web.api import principal
 
 routes = web.RouteTableDef()
@@ -171,11 +172,8 @@ def caller(request: web.Request) -> Principal | str:
     session as the bearer token). AuthError (401) when there is no good credential."""
     rt = request.app[RUNTIME]
     header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        try:
-            return rt.tokens.verify(header[7:])
-        except AuthError:
-            return rt.signer.verify(header[7:])  # a customer's session, else 401
+    if header.startswith("Bearer ") and isinstance(api_caller(request), AuthError):
+        return rt.signer.verify(header[7:])  # a customer's session, else 401
     return principal(request)
 
 

@@ -13,6 +13,7 @@ from router.pipeline.streams import DEAD_LETTER_STREAMS, dead_letter_counts, dea
 from router.runtime import RUNTIME, Runtime
 from router.store.calls.routing import SetCap
 from router.web.api import APPROVALS, DESK, json_body, principal
+from router.web.proxy import client
 
 routes = web.RouteTableDef()
 
@@ -51,8 +52,14 @@ async def clear_cap(request: web.Request) -> web.Response:
 async def _cap(request: web.Request, cap: int | None) -> web.Response:
     rt = request.app[RUNTIME]
     aid = request.match_info["id"]
+    was = await rt.store.agents.get(aid)
     await rt.store.run(SetCap(aid, cap, time.time()))
     agent = await rt.store.agents.get(aid)
+    await rt.audit.record(principal(request, Role.SUPERVISOR), "agent.cap", aid,
+                          before={"cap_override": was.cap_override if was else None,
+                                  "max_chats": was.max_chats if was else None},
+                          after={"cap_override": cap, "max_chats": agent.max_chats if agent else None},
+                          addr=client(request))
     return web.json_response({"agent": agent and agent.view()})
 
 
@@ -148,7 +155,8 @@ async def answer_approval(request: web.Request) -> web.Response:
         raise ProtocolError("bad_request", '"approved" must be true or false')
     if not isinstance(note, str) or len(note) > 2000:
         raise ProtocolError("bad_request", '"note" must be a string of at most 2000 characters')
-    approval = await request.app[APPROVALS].answer(who, request.match_info["id"], approved, note)
+    approval = await request.app[APPROVALS].answer(who, request.match_info["id"], approved, note,
+                                                   addr=client(request))
     return web.json_response({"approval": approval})
 
 
@@ -164,5 +172,5 @@ async def transfer(request: web.Request) -> web.Response:
         raise ProtocolError("bad_request", '"note" must be a string of at most 2000 characters')
     kind, target = ("agent", to_agent) if to_agent else ("pool", to_pool)
     cid = request.match_info["id"]
-    outcome = await request.app[DESK].transfer(cid, who, kind, str(target), note)
+    outcome = await request.app[DESK].transfer(cid, who, kind, str(target), note, addr=client(request))
     return web.json_response({"conversation_id": cid, **outcome})

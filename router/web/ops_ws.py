@@ -26,6 +26,8 @@ class AgentSession(Protocol):
     def approvals(self) -> Approvals: ...
     @property
     def who(self) -> Principal: ...
+    @property
+    def addr(self) -> str: ...
 
 
 Handler = Callable[[AgentSession, dict[str, Any]], Coroutine[Any, Any, dict[str, Any] | None]]
@@ -36,7 +38,7 @@ async def discount_request(session: AgentSession, frame: dict[str, Any]) -> None
     amount = approvals.parse_amount(frame.get("amount"))
     reason = frames.text_field(frame, "reason", max_len=500, required=False)
     client_id = frames.text_field(frame, "client_msg_id")
-    await session.approvals.request(session.who, cid, amount, reason, client_id)
+    await session.approvals.request(session.who, cid, amount, reason, client_id, addr=session.addr)
 
 
 async def approval_answer(session: AgentSession, frame: dict[str, Any]) -> None:
@@ -46,7 +48,7 @@ async def approval_answer(session: AgentSession, frame: dict[str, Any]) -> None:
         raise ProtocolError("bad_frame", '"approved" must be true or false')
     note = frames.text_field(frame, "note", max_len=2000, required=False)
     try:
-        await session.approvals.answer(session.who, apid, approved, note)
+        await session.approvals.answer(session.who, apid, approved, note, addr=session.addr)
     except ProtocolError as exc:
         # The HTTP refusal is 403 'unauthorized'; on an open socket 'forbidden' says it better.
         raise ProtocolError("forbidden" if exc.status == 403 else exc.code, exc.detail, exc.status) from None

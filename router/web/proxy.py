@@ -56,3 +56,9 @@ def _networks(items: Iterable[str]) -> Iterable[Network]:
 
 
 PROXIES: web.AppKey[Proxies] = web.AppKey("proxies")
+
+
+def client(request: web.Request) -> str:
+    """Where a request came from, as the audit log records it: the peer, or behind a trusted proxy
+    the address it forwarded (anyone else's X-Forwarded-For is the client's own claim)."""
+    return request.app[PROXIES].client_address(request)

@@ -10,6 +10,7 @@ line and column, and change nothing. The refusal shape is the usual {error, deta
 from __future__ import annotations
 
 import asyncio
+import difflib
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,11 +18,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from kefu_common.errors import ConfigError, ProtocolError
+from router.auth import Principal
 from router.models import Role
 from router.rules.history import records
 from router.rules.versions import RuleVersions, StaleVersion
 from router.runtime import RUNTIME
 from router.web.api import json_body, principal
+from router.web.proxy import client
 from routing_rules import CheckResult, RuleInput, RuleSet
 from routing_rules.replay import replay
 
@@ -101,7 +104,7 @@ def _get(body: dict[str, Any], key: str, kind: type | tuple[type, ...], default:
 
 @routes.get("/api/v1/rules")
 async def get_rules(request: web.Request) -> web.Response:
-    principal(request, Role.SUPERVISOR)
+    who = principal(request, Role.SUPERVISOR)
     versions = _versions(request)
     stored = await versions.get(await versions.active_id())
     if stored is None:
@@ -111,17 +114,33 @@ async def get_rules(request: web.Request) -> web.Response:
         return web.Response(status=304, headers={"ETag": etag})  # an editor polling for changes
     return web.json_response({"version": stored["version"], "source": stored["source"],
                               "activated_at": stored["at"], "activated_by": stored["author"],
-                              "summary": stored["summary"]}, headers={"ETag": etag})
+                              "summary": stored["summary"], "can_activate": _may_edit(request, who)},
+                             headers={"ETag": etag})
+
+
+def _may_edit(request: web.Request, who: Principal) -> bool:
+    """What _editor would let through: the console shows Activate and roll back only to them, so a
+    supervisor is not offered a button that only earns a 403 (issue 19)."""
+    grant = request.app[RUNTIME].settings.accounts.supervisors_edit_rules
+    return who.can(Role.SUPERVISOR if grant else Role.ADMIN)
+
+
+def _editor(request: web.Request) -> Principal:
+    """Who may activate rules: admins, and supervisors when the shop grants it
+    (accounts.supervisors_edit_rules)."""
+    grant = request.app[RUNTIME].settings.accounts.supervisors_edit_rules
+    return principal(request, Role.SUPERVISOR if grant else Role.ADMIN)
 
 
 @routes.put("/api/v1/rules")
 async def put_rules(request: web.Request) -> web.Response:
-    who = principal(request, Role.ADMIN)
+    who = _editor(request)
     expected = _if_match(request)
-    return await _activate(request, await _source(request), who.agent_id, expected)
+    return await _activate(request, await _source(request), who, expected)
 
 
-async def _activate(request: web.Request, source: str, author: str, expected: str, note: str = "") -> web.Response:
+async def _activate(request: web.Request, source: str, who: Principal, expected: str, note: str = "",
+                    action: str = "rules.activate") -> web.Response:
     versions = _versions(request)
     current = await versions.active_id()
     if current != expected:
@@ -129,16 +148,24 @@ async def _activate(request: web.Request, source: str, author: str, expected: st
     result = await asyncio.to_thread(versions.check, source)
     if result.ruleset is None:
         return _invalid(result)
-    rs = await versions.activate(source, author, expected, note=note, checked=result)
-    request.app[RUNTIME].rule_sync.install(rs)
+    rs = await versions.activate(source, who.agent_id, expected, note=note, checked=result)
+    rt = request.app[RUNTIME]
+    rt.rule_sync.install(rs)
+    stored = await versions.get(rs.version)
+    await rt.audit.record(who, action, "rules", before={"version": expected or None},
+                          after={"version": rs.version}, addr=client(request),
+                          detail={"summary": stored["summary"] if stored else "",
+                                  "diff": (stored["diff"] if stored else "")[:20_000]})
     return web.json_response({"version": rs.version, "problems": _problems([], result.warnings)},
                              headers={"ETag": f'"{rs.version}"'})
 
 
 @routes.post("/api/v1/rules/validate")
 async def validate(request: web.Request) -> web.Response:
-    principal(request, Role.SUPERVISOR)
+    who = principal(request, Role.SUPERVISOR)
     result = await asyncio.to_thread(_versions(request).check, await _source(request))
+    await request.app[RUNTIME].audit.record(who, "rules.validate", "rules", addr=client(request), detail={
+        "ok": result.ok, "errors": len(result.errors), "warnings": len(result.warnings)})
     return web.json_response({"ok": result.ok, "problems": _problems(result.errors, result.warnings)})
 
 
@@ -207,20 +234,30 @@ async def list_versions(request: web.Request) -> web.Response:
 @routes.get("/api/v1/rules/versions/{v}")
 async def get_version(request: web.Request) -> web.Response:
     principal(request, Role.SUPERVISOR)
-    stored = await _versions(request).get(request.match_info["v"])
+    versions = _versions(request)
+    stored = await versions.get(request.match_info["v"])
     if stored is None:
         raise ProtocolError("not_found", f"no rule version {request.match_info['v']}", 404)
-    return web.json_response(stored)
+    # `diff` is against the version before it; `rollback_diff` against the active version, which
+    # is what rolling back to it would change (issue 19: the preview diffed against nothing).
+    current_id = await versions.active_id()
+    current = await versions.get(current_id) if current_id else None
+    rollback_diff = "".join(difflib.unified_diff(
+        (current["source"] if current else "").splitlines(keepends=True),
+        str(stored["source"]).splitlines(keepends=True),
+        fromfile=current_id or "(none)", tofile=str(stored["version"])))
+    return web.json_response({**stored, "current": current_id, "rollback_diff": rollback_diff[:20_000]})
 
 
 @routes.post("/api/v1/rules/rollback/{v}")
 async def rollback(request: web.Request) -> web.Response:
     """The old source becomes a new version: history only grows."""
-    who = principal(request, Role.ADMIN)
+    who = _editor(request)
     target = request.match_info["v"]
     stored = await _versions(request).get(target)
     if stored is None:
         raise ProtocolError("not_found", f"no rule version {target}", 404)
     expected = request.headers.get("If-Match", "").strip()
     expected = expected.removeprefix("W/").strip('"') if expected else await _versions(request).active_id()
-    return await _activate(request, stored["source"], who.agent_id, expected, note=f"rollback to {target}")
+    return await _activate(request, stored["source"], who, expected, note=f"rollback to {target}",
+                           action="rules.rollback")

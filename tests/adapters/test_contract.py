@@ -1,4 +1,4 @@
-"""One adapter contract suite, run for web chat, WeChat and Telegram (see adapters/base.py):
+"""One adapter contract suite, run for web chat, WeChat, Telegram, mini programs and the API channel (see adapters/base.py):
 parse, dedupe key, send, permanent versus retryable errors, limits."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from helpers.app import BASIC, running
 from helpers.clients import Socket, agent, customer
 from helpers.fake_telegram import FakeTelegram, blocked, server_error
 from helpers.fake_wechat import FakeWechat, safe_body, signed_query, text_xml
+from helpers.hook_receiver import Receiver, receiver
 
 from adapters.base import Adapter
 from adapters.wechat_crypto import MessageCrypto
@@ -133,39 +134,94 @@ class TelegramHarness(Harness):
         self.api.script[self.chat] = [blocked() if permanent else server_error()]
 
 
+class MiniProgramHarness(WechatHarness):
+    """A mini program's push in JSON, encrypted: the Official Account's code with another token."""
+
+    channel, account = Channel("miniprogram"), "mp"
+    chat = "oMiniCustomer"  # type: ignore[assignment]
+
+    async def deliver(self, n: int, text: str) -> None:
+        plain = json.dumps({"ToUserName": "gh_mp", "FromUserName": self.chat, "CreateTime": int(time.time()),
+                            "MsgType": "text", "Content": text, "MsgId": n}, ensure_ascii=False)
+        enc = MessageCrypto(AES_KEY, self.api.app_id).encrypt(plain)
+        async with self.http.post(f"{self.base}/webhooks/miniprogram/mp", json={"ToUserName": "gh_mp", "Encrypt": enc},
+                                  params=signed_query(WX_TOKEN, enc)) as r:
+            assert (r.status, await r.text()) == (200, "success")
+
+
+class ApiHarness(Harness):
+    """A bridge on the generic API channel; its reply URL is a receiver on loopback."""
+
+    channel, account = Channel("api"), "bridge"
+    api: Receiver
+    chat = "buyer-contract"  # type: ignore[assignment]
+
+    async def deliver(self, n: int, text: str) -> None:
+        async with self.http.post(f"{self.base}/api/v1/channels/api/bridge/messages",
+                                  json={"customer_ref": self.chat, "native_id": str(n), "text": text},
+                                  headers={"Authorization": f"Bearer {API_KEY}"}) as r:
+            assert r.status in (200, 202), await r.text()
+
+    def native_id(self, n: int) -> str:
+        return str(n)
+
+    async def received(self) -> list[str]:
+        return [b["data"]["text"] for b in self.api.taken if b["data"]["customer_ref"] == self.chat]
+
+    def fail_next(self, permanent: bool) -> None:
+        self.api.fail_first, self.api.fail_status = 1, (400 if permanent else 503)
+
+
+API_KEY = "contract-key-0123456789"
+
 CHANNELS = """
 channels:
   wechat:
     - {{account: shop, app_id: {app_id}, app_secret: {secret}, token: {token}, encoding_aes_key: {aes}, api_base: "{wx}"}}
   telegram:
     - {{bot: shopbot, token: "{tg_token}", secret_token: {tg_secret}, api_base: "{tg}"}}
+  miniprogram:
+    - {{account: mp, app_id: {app_id}, app_secret: {secret}, token: {token}, encoding_aes_key: {aes}, api_base: "{wx}"}}
+  api:
+    - {{account: bridge, api_key: {api_key}, reply_url: "{bridge}", reply_secret: {bridge_secret},
+       allow_private_networks: true}}
 """
 
 
-@pytest.fixture(params=[WebchatHarness, WechatHarness, TelegramHarness], ids=["webchat", "wechat", "telegram"])
+@pytest.fixture
+async def bridge() -> AsyncIterator[Receiver]:
+    async with receiver() as rec:
+        yield rec
+
+
+@pytest.fixture(params=[WebchatHarness, WechatHarness, TelegramHarness, MiniProgramHarness, ApiHarness],
+                ids=["webchat", "wechat", "telegram", "miniprogram", "api"])
 async def harness(request: pytest.FixtureRequest, redis_url: str, wx_api: FakeWechat,
-                  tg_api: FakeTelegram) -> AsyncIterator[Harness]:
-    async for h in _harness(request.param, redis_url, wx_api, tg_api):
+                  tg_api: FakeTelegram, bridge: Receiver) -> AsyncIterator[Harness]:
+    async for h in _harness(request.param, redis_url, wx_api, tg_api, bridge):
         yield h
 
 
 # Web chat has no channel API of its own that could refuse a send, so the error cases run on
 # the channels that have one, rather than being skipped for web chat.
-@pytest.fixture(params=[WechatHarness, TelegramHarness], ids=["wechat", "telegram"])
+@pytest.fixture(params=[WechatHarness, TelegramHarness, MiniProgramHarness, ApiHarness],
+                ids=["wechat", "telegram", "miniprogram", "api"])
 async def api_harness(request: pytest.FixtureRequest, redis_url: str, wx_api: FakeWechat,
-                      tg_api: FakeTelegram) -> AsyncIterator[Harness]:
-    async for h in _harness(request.param, redis_url, wx_api, tg_api):
+                      tg_api: FakeTelegram, bridge: Receiver) -> AsyncIterator[Harness]:
+    async for h in _harness(request.param, redis_url, wx_api, tg_api, bridge):
         yield h
 
 
 async def _harness(cls: type[Harness], redis_url: str, wx_api: FakeWechat,
-                   tg_api: FakeTelegram) -> AsyncIterator[Harness]:
+                   tg_api: FakeTelegram, bridge: Receiver) -> AsyncIterator[Harness]:
     text = BASIC.format(cap=5) + CHANNELS.format(
         app_id=wx_api.app_id, secret=wx_api.app_secret, token=WX_TOKEN, aes=AES_KEY, wx=wx_api.base,
-        tg_token=tg_api.token, tg_secret=TG_SECRET, tg=tg_api.base)
+        tg_token=tg_api.token, tg_secret=TG_SECRET, tg=tg_api.base, api_key=API_KEY, bridge=bridge.url,
+        bridge_secret=bridge.secret)
     async with running(parse_settings(text, "<test>"), redis_url) as (rt, base), aiohttp.ClientSession() as http:
         h: Harness = cls(rt, base, http)
-        h.api = wx_api if isinstance(h, WechatHarness) else tg_api  # type: ignore[attr-defined]
+        h.api = {WechatHarness: wx_api, TelegramHarness: tg_api, MiniProgramHarness: wx_api,  # type: ignore[attr-defined]
+                 ApiHarness: bridge}.get(cls)
         # Record what the adapters hand to ingest: the route worker consumes the stream itself.
         real = rt.ingestor.ingest
 

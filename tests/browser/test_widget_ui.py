@@ -93,7 +93,8 @@ async def test_english_typing_agent_name_and_rating_by_keyboard(redis_url: str, 
         # After a reload: the same history and notices once each, and no second question.
         await chat.reload()
         await expect(chat.locator("#conn")).to_have_text("Connected")
-        await expect(chat.locator(".notice")).to_have_text(["Alice joined the chat", "This conversation is closed. Thank you!"])
+        await expect(chat.locator(".notice")).to_have_text(
+            ["Alice joined the chat", "This conversation is closed. Thank you!", "Thank you for your rating!"])
         await expect(chat.locator("#csat")).to_be_hidden()
         await alice.close()
         await ctx.close()
@@ -235,8 +236,8 @@ async def test_a_reloaded_page_still_shows_its_place_in_line(redis_url: str, bro
         ctx = await browser.new_context(locale="en-US")
         chat = await ctx.new_page()
         # Queue frames are not replayed: after the reload the place comes from the snapshot.
-        await write_and_reload(chat, base, "Is this in stock?",
-                               expect(chat.locator("#status")).to_have_text("You are next, no agent is online yet"))
-        await expect(chat.locator("#status")).to_have_text("You are next, no agent is online yet")
+        nobody = "No agent is online right now. Leave us a message and we will answer as soon as someone is in"
+        await write_and_reload(chat, base, "Is this in stock?", expect(chat.locator("#status")).to_have_text(nobody))
+        await expect(chat.locator("#status")).to_have_text(nobody)
         await alice.close()
         await ctx.close()

@@ -48,11 +48,11 @@ async def test_the_model_answers_what_the_faq_lacks_and_is_counted(redis_url: st
         await cust.close()
 
 
-async def test_complaints_anger_and_human_requests_never_reach_the_model(redis_url: str, tmp_path: Path) -> None:
+async def test_complaints_anger_human_requests_and_payment_trouble_never_reach_the_model(redis_url: str, tmp_path: Path) -> None:
     async with fake_llm() as fake, \
             running(bot_settings(tmp_path, llm_section(fake.base)), redis_url) as (_rt, base), \
             aiohttp.ClientSession() as http:
-        lines = ["我要投诉你们的服务", "什么垃圾东西！！！", "转人工", "我要找真人", "我要退款"]
+        lines = ["我要投诉你们的服务", "什么垃圾东西！！！", "转人工", "我要找真人", "我要退款", "付了钱订单显示未支付"]
         socks = []
         for line in lines:
             sock, _ = await customer(http, base)

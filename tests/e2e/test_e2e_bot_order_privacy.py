@@ -102,3 +102,26 @@ async def test_wrong_digits_run_out_and_a_person_takes_over(redis_url: str, tmp_
         assert leaked(cust) == []
         await cust.close()
         await bob.close()
+
+
+async def test_two_chats_that_verify_one_order_are_one_customer(redis_url: str, tmp_path: Path) -> None:
+    """The buyer's phone digits prove who wrote: a second device that verifies the same order is
+    linked to the first one's customer (issue 16), and the link can be undone like any merge."""
+    async with running(bot_settings(tmp_path), redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        ids = []
+        for _ in range(2):
+            cust, token = await customer(http, base)
+            await say(cust, f"我的快递到哪了 {SHIPPED}")
+            assert "后4位" in await next_bot_line(cust)
+            await say(cust, "尾号1234")
+            assert "已发货" in await next_bot_line(cust)
+            visitor = rt.signer.verify(token)
+            ids.append(await rt.store.customers.by_identity("webchat", "web", visitor))
+            await cust.close()
+        first, second = ids
+        assert first and second and first == second
+        found = await rt.store.customer(first) or {}
+        assert f"order::{SHIPPED}" in found["identities"] and len(
+            [i for i in found["identities"] if i.startswith("webchat:")]) == 2
+        merged = await rt.store.customers.merged_ids(first)
+        assert len(merged) == 1  # the second device's own customer, kept for an unmerge

@@ -60,6 +60,9 @@ class FakeWechat:
         """Seconds every media/get waits before answering: a slow media server."""
         """When set to an Event, media/get answers wait for it: a test holds a download open."""
         self.uploaded: dict[str, Upload] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        """openid -> what user/info answers (nickname, headimgurl, unionid); unknown: errcode 40003."""
+        self.user_info_calls: list[str] = []
         self._n = itertools.count(1)
         self.base = ""
 
@@ -68,6 +71,7 @@ class FakeWechat:
         app.router.add_get("/cgi-bin/token", self.token)
         app.router.add_post("/cgi-bin/message/custom/send", self.send)
         app.router.add_get("/cgi-bin/media/get", self.media_get)
+        app.router.add_get("/cgi-bin/user/info", self.user_info)
         app.router.add_post("/cgi-bin/media/upload", self.media_upload)
         app.router.add_get("/video/{media_id}", self.video_download)
         return app
@@ -105,6 +109,15 @@ class FakeWechat:
         if code == 0:
             self.sent.append(body)
         return web.json_response({"errcode": code, "errmsg": "ok" if code == 0 else f"scripted {code}"})
+
+    async def user_info(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token", "") not in self.valid_tokens:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        openid = request.query.get("openid", "")
+        self.user_info_calls.append(openid)
+        if openid not in self.users:
+            return web.json_response({"errcode": 40003, "errmsg": "invalid openid"})
+        return web.json_response({"subscribe": 1, "openid": openid, **self.users[openid]})
 
     def add_media(self, data: bytes, content_type: str, name: str = "") -> str:
         """A file a customer sent; returns the media id a callback would carry."""

@@ -194,10 +194,13 @@ def check(world: World, before: dict[str, Any], now: dict[str, Any], named: set[
     front_before = {cid for entries in before["queues"].values() for cid, score in entries if score < -1e12}
     for entries in now["queues"].values():
         waiting = [(cid, score, now["convs"][cid]) for cid, score in entries]
-        # Nothing waits while someone who could take it is free.
+        # Nothing waits while someone who could take it is free, except for the agent who
+        # transferred it away (transfer.lua's `avoid`: never back to its sender, issue 19).
         for cid, _, conv in waiting:
             for aid, (info, members) in now["agents"].items():
                 free = info["status"] == "online" and len(members) < int(info["cap"])
+                if conv.get("avoid") == aid:
+                    continue
                 assert not (free and qualifies(specs[aid], conv)), f"{cid} waits while {aid} is free"
         # First come first served within one priority (requeues and transfers go ahead).
         ordinary = [(c, float(conv["queued_at"]), int(conv["priority"])) for c, s, conv in waiting if s > -1e12]

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -59,3 +60,44 @@ async def test_a_lone_call_is_sent_at_once_and_a_failed_pipeline_fails_its_calle
     res = await asyncio.gather(*(broken.run(Ingest(f"k{n}", f"m{n}", b"x", 60, "webchat:web:v")) for n in range(5)),
                                return_exceptions=True)
     assert sent == [5] and all(isinstance(r, RedisConnectionError) for r in res)
+
+
+async def test_time_limits_are_kept_per_batch_not_per_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 callers, two limits and none: each limited caller gets TimeoutError when its limit
+    passes (the pipeline goes on), the others their results; two timers in all, not 300."""
+    release = asyncio.Event()
+
+    async def slow(calls: Sequence[Call[Any]]) -> list[Any]:
+        await release.wait()
+        return list(calls)  # each caller gets its own call back, as a stand-in result
+
+    loop = asyncio.get_running_loop()
+    timers: list[float] = []
+    real_call_later = loop.call_later
+
+    def counting(delay: float, *args: Any) -> asyncio.TimerHandle:
+        timers.append(delay)
+        return real_call_later(delay, *args)
+
+    monkeypatch.setattr(loop, "call_later", counting)
+    batch = Coalescer(slow)
+
+    def call(n: int) -> Ingest:
+        return Ingest(f"k{n}", f"m{n}", b"x", 60, "webchat:web:v")
+
+    short = [asyncio.ensure_future(batch.run(call(n), timeout_s=0.05)) for n in range(100)]
+    longer = [asyncio.ensure_future(batch.run(call(n), timeout_s=0.3)) for n in range(100, 200)]
+    mine = [call(n) for n in range(200, 300)]
+    unlimited = [asyncio.ensure_future(batch.run(c)) for c in mine]
+    for _ in range(5):  # the flush, then each batch's send, which sets its timers
+        await asyncio.sleep(0)
+    monkeypatch.undo()
+    assert sorted(timers) == [0.05, 0.3]  # 256 a batch: the first holds both limits, the second none
+    await asyncio.sleep(0.15)
+    assert all(f.done() and isinstance(f.exception(), TimeoutError) for f in short)
+    assert not any(f.done() for f in longer + unlimited)
+    await asyncio.sleep(0.3)
+    assert all(f.done() and isinstance(f.exception(), TimeoutError) for f in longer)
+    release.set()
+    assert await asyncio.gather(*unlimited) == mine
+    assert batch.calls == 300

@@ -43,6 +43,12 @@ CASES: list[tuple[str, str, dict[str, Any], bool]] = [
     ("{tags_all: [vip, wholesale]}", "hi", {"customer_tags": {"vip"}}, False),
     ("{tags_all: [vip, wholesale]}", "hi", {"customer_tags": {"vip", "wholesale"}}, True),
     ("{segment: vip}", "hi", {"segment": "vip"}, True),
+    ("{product: sku-1001}", "hi", {"product_id": "sku-1001", "product_title": "羽绒服"}, True),
+    ("{product: [sku-1, sku-2]}", "hi", {"product_id": "sku-3"}, False),
+    ("{product: sku-1001}", "hi", {}, False),  # no product on the page
+    ("{product_title: [羽绒服, down]}", "hi", {"product_id": "p1", "product_title": "Down Jacket 黑色"}, True),
+    ("{product_title: 羽绒服}", "hi", {"product_id": "p1", "product_title": "连衣裙"}, False),
+    ("{product_title: 羽绒服}", "hi", {}, False),
     ("{segment: [new, returning]}", "hi", {"segment": "vip"}, False),
     ("{language: en}", "where is my parcel", {}, True),
     ("{language: en}", "我的包裹在哪里", {}, False),

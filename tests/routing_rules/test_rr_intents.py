@@ -137,3 +137,41 @@ def test_anger_words(text: str) -> None:
 def test_own_money_rule_leaves_other_questions_alone(text: str) -> None:
     found = builtin_table().detect(normalize(text))
     assert "return_exchange" not in found and "refund" not in found
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Payment or account trouble (issue 18, third round).
+        ("扣了两次款是怎么回事", "payment_issue"),
+        ("付款成功了订单却显示未支付", "payment_issue"),
+        ("微信支付扣款了订单没生成", "payment_issue"),
+        ("账号被盗了有人用我的号下单", "payment_issue"),
+        ("会员账号登不上去了", "payment_issue"),
+        ("I was charged twice", "payment_issue"),
+        # An after-sale request by its name, neglect, a loss held against the shop, the law.
+        ("我要申请售后", "return_exchange"),
+        ("申请售后三天了没人理", "complaint"),
+        ("客服一直不回消息", "complaint"),
+        ("包裹被你们弄丢了", "complaint"),
+        ("快递丢件了谁负责", "complaint"),
+        ("我要找律师起诉你们", "complaint"),
+        ("我要打电话给消费者协会", "complaint"),
+        ("你们这是虚假宣传", "complaint"),
+        ("对这次购物非常不满意", "complaint"),
+    ],
+)
+def test_payment_trouble_and_disputes_are_detected(text: str, intent: str) -> None:
+    assert intent in builtin_table().detect(normalize(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    # How to pay, when a balance or an instalment is taken, points as money, a lost invoice: FAQ
+    # questions, not trouble with a payment or a dispute.
+    ["怎么付款", "尾款什么时候扣", "分期每个月几号扣款", "积分能抵钱吗", "支持花呗分期吗", "发票丢了能补开吗",
+     "可以用银行卡付款吗", "付款后多久发货"],
+)
+def test_payment_rule_leaves_payment_questions_alone(text: str) -> None:
+    found = builtin_table().detect(normalize(text))
+    assert "payment_issue" not in found and "complaint" not in found, found

@@ -67,6 +67,9 @@ class Texted:
     """This process should send the text (the position changed and the interval passed)."""
     n: int
     """The number of the text in this conversation, for its idempotent reply id."""
+    settled: bool = False
+    """Redis now holds this position as the last one texted (sent now or before): the same
+    position again needs no call. False when the text waits for the interval to end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ class QueueText(Call[Texted]):
     interval_s: float
 
     def result(self, reply: Any) -> Texted:
-        return Texted(reply[0] == "send", int(reply[1]))
+        return Texted(reply[0] == "send", int(reply[1]), reply[0] in ("send", "same"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,7 @@
-"""Calls of the scripts the channel adapters need: a WeChat customer's reply quota, and the
-release of a lock held under a token (the WeChat access-token refresh)."""
+"""Calls of the scripts the channel adapters need: a WeChat customer's reply quota and window,
+a signed webhook's nonce, and the release of a lock held under a token (the WeChat access-token
+refresh). The webhook path's calls are scripts so that they share a pipeline with the ingests
+made at the same moment (router/store/coalesce.py)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,49 @@ class QuotaTake(Call[int]):
 
     def result(self, reply: Any) -> int:
         return int(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowOpen(Call[None]):
+    """The customer wrote: a fresh window with the full quota."""
+
+    script: ClassVar[str] = "window_open"
+    account: str
+    openid: str
+    now: float
+    window_s: int
+
+    def keys(self, k: Keys) -> list[str]:
+        return [k.wechat_quota(self.account, self.openid)]
+
+    def argv(self) -> list[Any]:
+        return [self.now, self.window_s]
+
+    def result(self, reply: Any) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class NonceFirst(Call[tuple[bool, str | None]]):
+    """(True, None) for the first body under the nonce key; else (False, the digest remembered,
+    None if it just lapsed)."""
+
+    script: ClassVar[str] = "nonce_first"
+    key: str
+    digest: str
+    ttl_s: int
+
+    def keys(self, k: Keys) -> list[str]:
+        return [self.key]
+
+    def argv(self) -> list[Any]:
+        return [self.digest, self.ttl_s]
+
+    def result(self, reply: Any) -> tuple[bool, str | None]:
+        if int(reply[0]) == 1:
+            return True, None
+        seen = reply[1] if len(reply) > 1 else None
+        return False, (str(seen) if seen else None)
 
 
 @dataclass(frozen=True, slots=True)

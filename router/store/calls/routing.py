@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -22,6 +23,8 @@ class Resolved:
     previous_pool: str | None = None
     segment: str = "new"
     tags: tuple[str, ...] = ()
+    product: dict[str, Any] | None = None
+    """What the customer's page shows (kefu('context', ...)), for rules' `product:`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +41,16 @@ class Resolve(Call[Resolved]):
     account: str
     chat: str
     name: str
+    avatar: str = ""
 
     def result(self, reply: Any) -> Resolved:
         if reply[0] == "dup":
             return Resolved(dup=True)
-        _, cust, cid, state, count, reopened, prev_pool, segment, tags = reply
+        _, cust, cid, state, count, reopened, prev_pool, segment, tags, *rest = reply
+        product = json.loads(rest[0]) if rest and rest[0] else None
         return Resolved(False, str(cust), str(cid), str(state), int(count), int(reopened), opt(prev_pool),
-                        str(segment), tuple(json.loads(tags or "[]")))
+                        str(segment), tuple(json.loads(tags or "[]")),
+                        product if isinstance(product, dict) else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +173,7 @@ class StatusChanged:
 class Status(Call[StatusChanged]):
     script: ClassVar[str] = "status"
     refused_status: ClassVar[int] = 404
+    statuses: ClassVar[Mapping[str, int]] = {"agent_disabled": 409}
     aid: str
     status: str
     now: float

@@ -121,6 +121,26 @@ class RulesActivate(Call[Activated]):
 
 
 @dataclass(frozen=True, slots=True)
+class LiveActivate(Call[Activated]):
+    """A new version of one live configuration document (router/live), if `expected` is active."""
+
+    script: ClassVar[str] = "live_activate"
+    kind: str
+    expected: str
+    source: str
+    author: str
+    at: float
+    diff: str
+    summary: str
+
+    def keys(self, k: Keys) -> list[str]:
+        return [k.live_active(self.kind), k.live_seq(self.kind), k.live_log(self.kind)]
+
+    def result(self, reply: Any) -> Activated:
+        return Activated(reply[0] == "ok", str(reply[1]))
+
+
+@dataclass(frozen=True, slots=True)
 class CsatRecord(Call[bool]):
     """Record a rating and its indexes; False when the conversation was already rated."""
 

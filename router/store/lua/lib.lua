@@ -19,6 +19,16 @@ local function move(cid, to)
   redis.call('HSET', key_conv(cid), 'state', to)
 end
 
+-- Outbound webhooks (router/hooks/): what happened to a conversation goes on one capped stream in
+-- the same step as the change itself, so no event is lost or made up; only while some webhook is
+-- enabled (keys.hook_on). `data` is a JSON object's text; the entry id becomes the event's id.
+local HOOK_EVENTS_MAXLEN = 100000
+local function hook_event(cid, etype, data, now)
+  if redis.call('EXISTS', KEY_HOOK_ON) == 0 then return end
+  redis.call('XADD', KEY_HOOK_EVENTS, 'MAXLEN', '~', HOOK_EVENTS_MAXLEN, '*', 'type', etype, 'cid', cid,
+    'ts', tostring(now), 'data', data)
+end
+
 -- Frames for an agent go to a capped stream (replay) and to pub/sub (live), together.
 local function emit(aid, frame)
   local id = redis.call('XADD', key_agent_events(aid), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'f', frame)
@@ -83,6 +93,9 @@ end
 local function archive_closed(cid, now)
   local v = redis.call('HINCRBY', key_conv(cid), 'archive_v', 1)
   redis.call('XADD', KEY_ARCHIVE_QUEUE, '*', 'cid', cid, 'v', v, 'at', now)
+  local f = redis.call('HMGET', key_conv(cid), 'agent', 'resolution', 'pool', 'customer')
+  hook_event(cid, 'conversation.closed', cjson.encode({conversation_id = cid, agent_id = f[1] or '',
+    resolution = f[2] or '', pool = f[3] or '', customer_id = f[4] or ''}), now)
 end
 
 local function enqueue(cid, pool, now, front)
@@ -124,7 +137,11 @@ local function assign(cid, aid, now, trigger, rec)
   move(cid, 'assigned')
   write_record(cid, rec)
   redis.call('HSET', ck, 'agent', aid, 'assigned_at', now)
-  trail(cid, {kind = 'assigned', agent = aid, pool = redis.call('HGET', ck, 'pool') or '', at = now})
+  redis.call('HDEL', ck, 'avoid') -- a transfer's "not back to its sender" ends once someone has it
+  local assigned_pool = redis.call('HGET', ck, 'pool') or ''
+  trail(cid, {kind = 'assigned', agent = aid, pool = assigned_pool, at = now})
+  hook_event(cid, 'conversation.assigned', cjson.encode({conversation_id = cid, agent_id = aid,
+    pool = assigned_pool, customer_id = redis.call('HGET', ck, 'customer') or ''}), now)
   redis.call('SADD', key_agent_convs(aid), cid)
   redis.call('HSET', key_agent(aid), 'last_assigned_ms', math.floor(now * 1000))
   refresh_agent(aid)
@@ -175,11 +192,14 @@ end
 local function first_for_agent(pool, aid, from, verdicts)
   local start = from
   while true do
-    local f = queue_needs(pool, start)
+    local f, ids = queue_needs(pool, start)
     for i = 1, #f, 2 do
       local t, level = need_slot(verdicts, f[i], f[i + 1])
       if t[level] == nil then t[level] = has_skills(aid, f[i], tonumber(level)) end
-      if t[level] then return start + (i - 1) / 2 end
+      -- A conversation this agent transferred away waits for someone else (transfer.lua).
+      if t[level] and redis.call('HGET', key_conv(ids[(i + 1) / 2]), 'avoid') ~= aid then
+        return start + (i - 1) / 2
+      end
     end
     if #f < 2 * DRAIN_PAGE then return nil end
     start = start + DRAIN_PAGE
@@ -200,13 +220,17 @@ local function drain_pool(pool, now)
       local t, level = need_slot(hopeless, f[i], f[i + 1])
       if not t[level] then
         local cid = ids[(i + 1) / 2]
-        local aid, rec = choose(cid, pool, f[i], tonumber(level), now, 'queue')
+        -- A transferred conversation passes over its sender (transfer.lua sets `avoid`); its
+        -- "nobody" says nothing about others with the same need, so it is not remembered.
+        local avoid = redis.call('HGET', key_conv(cid), 'avoid')
+        local opts = avoid and {exclude = avoid, exclude_reason = 'transferred_away', sticky = false} or nil
+        local aid, rec = choose(cid, pool, f[i], tonumber(level), now, 'queue', opts)
         if aid then
           redis.call('ZREM', key, cid)
           assign(cid, aid, now, nil, rec)
           assigned, taken = assigned + 1, taken + 1
           if redis.call('ZCARD', free_key) == 0 then return assigned end
-        else
+        elseif not avoid then
           t[level] = true
         end
       end

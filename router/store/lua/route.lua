@@ -9,6 +9,7 @@ if redis.call('EXISTS', applied) == 1 then return {'dup', '', '', ''} end
 local ck = key_conv(cid)
 local st = redis.call('HGET', ck, 'state')
 if not st then return redis.error_reply('NO_CONVERSATION ' .. cid) end
+hook_event(cid, 'message.created', '{"conversation_id":"' .. cid .. '","direction":"in","message":' .. msg .. '}', now)
 
 local prev_in = tonumber(redis.call('HGET', ck, 'last_in_at') or '0')
 redis.call('HINCRBY', ck, 'messages', 1)

@@ -175,6 +175,8 @@ if clock then
   end
   if now + EPS < due or (not once and (s.breaches[target] or 0) >= due) then return {'noop', 'early'} end
   s.breaches[target] = now
+  hook_event(cid, 'sla.breached', cjson.encode({conversation_id = cid, target = target, agent_id = agent or '',
+    due = due}), now)
   local outcome = 'breached'
   if target == 'first_response' and reassign() then outcome = 'reassigned' end
   sla_save(cid, s)

@@ -9,6 +9,8 @@
 local aid, status, now, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local ak = key_agent(aid)
 if redis.call('EXISTS', ak) == 0 then return {'err', 'unknown_agent', 0} end
+-- A disabled account stays offline, whoever asks (their console, the roster, a supervisor).
+if status ~= 'offline' and redis.call('HGET', ak, 'disabled') == '1' then return {'err', 'agent_disabled', 0} end
 local prev = redis.call('HGET', ak, 'status') or 'offline'
 redis.call('HSET', ak, 'status', status, 'status_at', now)
 local requeued = 0

@@ -48,6 +48,9 @@ if tf and tf[1] == 'online' and redis.call('SCARD', key_agent_convs(target)) < t
   outcome, who = 'assigned', target
 else
   if st ~= 'queued' then move(cid, 'queued') end
+  -- Nobody named could take it: it waits in the pool for someone other than its sender, who chose
+  -- to hand it on (issue 19: a transfer came straight back to the sender as their slot freed).
+  if from then redis.call('HSET', ck, 'avoid', from) end
   enqueue(cid, to_pool, now, true)
   drain_pool(to_pool, now)
   if redis.call('HGET', ck, 'state') == 'assigned' then
@@ -57,6 +60,8 @@ end
 if from then drain_agent(from, now) end
 trail(cid, {kind = 'transfer', from = from or '', by = actor, to_kind = kind, target = target,
   outcome = outcome, to = who, at = now})
+hook_event(cid, 'conversation.transferred', cjson.encode({conversation_id = cid, from_agent = from or '',
+  by = actor, to_kind = kind, target = target, outcome = outcome, to = who or ''}), now)
 owe_followup('transfer', {id = id, conversation_id = cid, by = actor, outcome = outcome, to = who,
   note = note_text}, now)
 return {'ok', outcome, who}

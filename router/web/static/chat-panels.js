@@ -20,14 +20,32 @@ export function checkLeaveMessage(T, fields) {
   return "";
 }
 
+// When the shop is back, in the shop's own time zone and in words a customer reads: "今天 09:00",
+// "明天 09:00", else the date. The browser may be anywhere; the bot's message says the same.
+export function backText(T, ts, timeZone, nowMs = Date.now()) {
+  const zone = timeZone ? { timeZone } : {};
+  const parts = (d) => Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    ...zone, year: "numeric", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).formatToParts(d).map((p) => [p.type, p.value]));
+  const at = parts(new Date(ts * 1000));
+  const day = (p) => `${p.year}-${p.month}-${p.day}`;
+  const time = `${at.hour}:${at.minute}`;
+  if (day(at) === day(parts(new Date(nowMs)))) return fmt(T.back_today, { time });
+  if (day(at) === day(parts(new Date(nowMs + 86400000)))) return fmt(T.back_tomorrow, { time });
+  return fmt(T.back_date, { month: at.month, day: at.day, time });
+}
+
 export class Panels {
   // send(frame) -> bool writes to the socket; sendMessage(text) queues a customer message;
-  // onRated(cid, how) records that a conversation needs no more asking.
-  constructor(T, { send, sendMessage, onRated }) {
+  // onRated(cid, how) records that a conversation needs no more asking; confirm(key, text) puts a
+  // confirmation in the history, so every form says what it did.
+  constructor(T, { send, sendMessage, onRated, confirm, onLeft }) {
+    this.onLeft = onLeft;
     this.T = T;
     this.send = send;
     this.sendMessage = sendMessage;
     this.onRated = onRated;
+    this.confirm = confirm;
     this.cid = null;
     this.buildStars();
     $("csat-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitRating(); });
@@ -54,6 +72,7 @@ export class Panels {
 
   light(n) {
     document.querySelectorAll("#stars label").forEach((l, i) => l.classList.toggle("lit", i < n));
+    if (n) $("csat-error").textContent = ""; // "please pick a rating" is answered
   }
 
   askRating(cid) {
@@ -78,7 +97,11 @@ export class Panels {
   }
 
   // Server answers: csat_recorded, or an error frame whose code starts a rating-specific reason.
-  rated(cid) { this.onRated(cid, "rated"); if (cid === this.cid) this.hideRating(); }
+  rated(cid) {
+    this.onRated(cid, "rated");
+    if (cid === this.cid) this.hideRating();
+    this.confirm(`rated:${cid}`, this.T.csat_done);
+  }
   ratingRefused(f) {
     if (f.code === "already_rated") { this.rated(this.cid); return true; }
     if (!this.cid || $("csat").hidden || !["bad_rating", "not_closed", "too_long", "unknown_conversation"].includes(f.code)) return false;
@@ -88,12 +111,29 @@ export class Panels {
 
   // The bot also sends the notice as a message; the panel repeats it only until that arrives.
   offHours(f, shown) {
+    $("offhours-title").textContent = this.T.offhours_title;
     $("offhours-text").textContent = shown(f.text) ? "" : f.text || "";
     const back = Number(f.back_at);
-    $("offhours-back").textContent = back > 0 ? fmt(this.T.back_at, { time: new Date(back * 1000).toLocaleString(this.T.lang) }) : "";
+    $("offhours-back").textContent = back > 0 ? fmt(this.T.back_at, { time: backText(this.T, back, f.timezone) }) : "";
+    this.showLeave();
+  }
+
+  // In hours with nobody online: the same form, offered with what is true now.
+  nobodyOnline() {
+    if (!$("offhours").hidden) return;
+    $("offhours-title").textContent = this.T.away_title;
+    $("offhours-text").textContent = this.T.away_text;
+    $("offhours-back").textContent = "";
+    this.showLeave();
+  }
+
+  showLeave() {
     $("offhours").hidden = false;
     $("offhours").scrollIntoView({ block: "nearest" });
   }
+
+  // An agent took the chat: "we are closed" and the form are no longer true.
+  hideLeave() { $("offhours").hidden = true; $("lm-error").textContent = ""; }
 
   noticeShown(text) {
     if ($("offhours-text").textContent === text) $("offhours-text").textContent = "";
@@ -104,9 +144,12 @@ export class Panels {
     const problem = checkLeaveMessage(this.T, fields);
     $("lm-error").textContent = problem;
     if (problem) return;
-    this.sendMessage(leaveMessageText(fields.name.trim(), fields.contact.trim(), fields.message.trim()));
+    const sent = this.sendMessage(leaveMessageText(fields.name.trim(), fields.contact.trim(), fields.message.trim()),
+                                  fields.name.trim());
     $("leave").reset();
     $("offhours").hidden = true;
+    this.confirm(`left:${sent}`, this.T.leave_sent);
+    this.onLeft();
     return true;
   }
 }

@@ -1,6 +1,7 @@
 // The customer web chat: session and history in localStorage, resumed with last_seen; every
 // message shown once (deduped by id); customer, agent and bot text always rendered as text.
 import { applyStrings, fmt, loadStrings, pickLanguage } from "./chat-i18n.js";
+import { listenToShop } from "./chat-embed.js";
 import { Attachments } from "./chat-media.js";
 import { Panels } from "./chat-panels.js";
 
@@ -14,6 +15,7 @@ const embedded = params.get("embed") === "1";
 const state = JSON.parse(localStorage.getItem(KEY) || "null") || {};
 state.messages ||= [];
 state.rated ||= {};
+state.agents ||= {}; // agent id -> name, from `agent` frames, so each bubble says who wrote it
 const seen = new Set(state.messages.map((m) => m.id || m.client_msg_id));
 let T, panels, files, ws = null, backoff = 500, lastTypingSent = 0, typingTimer = 0, refusedInARow = 0;
 
@@ -34,12 +36,33 @@ function render(m) {
     const body = document.createElement("div");
     body.className = "body";
     body.textContent = m.text;
+    li.append(senderLine(m));
     if (m.text || !(m.media || m.upload)) li.append(body);
     files.show(m, li);
     if (m.failed) markFailed(li, m.failed);
   }
   $("log").append(li);
   li.scrollIntoView({ block: "end" });
+}
+
+// Who wrote a bubble and when: "客服 Alice · 10:02", "智能助手 · 10:01", "我 · 10:00".
+function senderLine(m) {
+  const who = m.from === "customer" ? T.you : m.from === "bot" ? T.bot_name
+    : m.from === "agent" ? fmt(T.agent_name, { name: state.agents[m.agent_id] || state.conv?.agent?.name || T.agent_word })
+      : T.system_name;
+  const line = document.createElement("div");
+  line.className = "sender";
+  const name = document.createElement("span");
+  name.className = "who";
+  name.textContent = who;
+  line.append(name);
+  if (m.ts) {
+    const time = document.createElement("time");
+    time.dateTime = new Date(m.ts * 1000).toISOString();
+    time.textContent = new Date(m.ts * 1000).toLocaleTimeString(T.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    line.append(" · ", time);
+  }
+  return line;
 }
 
 function markFailed(li, detail) {
@@ -85,14 +108,24 @@ function showStatus(text) {
 }
 
 function queueText(f) {
+  if (f.eta_s < 0) return T.queue_nobody; // nobody online: no "you are next" beside it
   const head = f.position <= 1 ? T.queue_next : fmt(T.queue_ahead, { ahead: f.position - 1 });
-  const tail = f.eta_s > 0 ? fmt(T.queue_eta, { min: Math.ceil(f.eta_s / 60) }) : f.eta_s < 0 ? T.queue_nobody : "";
+  const tail = f.eta_s > 0 ? fmt(T.queue_eta, { min: Math.ceil(f.eta_s / 60) }) : "";
   return head + tail;
+}
+
+// The queue line, and with nobody online (in hours) the leave-a-message form.
+function showQueue(f) {
+  showStatus(queueText(f));
+  if (f.eta_s < 0 && !state.leftMessage) panels.nobodyOnline(); // asked once: a message left is enough
 }
 
 function setAgent(cid, agent) {
   state.conv = { id: cid, state: "assigned", agent };
+  state.agents[agent.id] = agent.name;
+  state.leftMessage = false;
   save();
+  panels.hideLeave();
   showStatus(fmt(T.agent, { name: agent.name }));
   notice(`agent:${cid}:${agent.id}`, fmt(T.agent_joined, { name: agent.name }));
 }
@@ -137,11 +170,12 @@ function onFrame(f) {
       if (!c) break;
       if (c.state === "closed") { if (c.rated) state.rated[c.id] ||= "rated"; closed(c.id); }
       else if (c.state === "assigned" && c.agent) setAgent(c.id, c.agent);
-      else if (c.state === "queued" && c.queue) showStatus(queueText(c.queue)); // queue frames are not replayed
+      else if (c.state === "queued" && c.queue) showQueue(c.queue); // queue frames are not replayed
       break;
     }
     case "queue":
-      showStatus(queueText(f));
+      state.conv = { id: f.conversation_id, state: "queued" };
+      showQueue(f);
       if (f.conversation_id === panels.cid) panels.hideRating(); // reopened before it was rated
       break;
     case "agent": panels.hideRating(); setAgent(f.conversation_id, f.agent); break;
@@ -155,7 +189,10 @@ function onFrame(f) {
       typingTimer = setTimeout(hideTyping, TYPING_SHOW_MS);
       break;
     }
-    case "off_hours": panels.offHours(f, (text) => state.messages.some((m) => m.from === "bot" && m.text === text)); break;
+    case "off_hours":
+      // Said before an agent took the chat (a frame in flight): no longer true, so not shown.
+      if (state.conv?.state === "assigned" && state.conv.id === f.conversation_id) break;
+      panels.offHours(f, (text) => state.messages.some((m) => m.from === "bot" && m.text === text)); break;
     case "csat_recorded": panels.rated(f.conversation_id); save(); break;
     case "error": if (!refused(f)) panels.ratingRefused(f); break;
   }
@@ -205,7 +242,7 @@ function retry() {
 }
 
 const messageFrame = (m) => ({ type: "message", text: m.text, client_msg_id: m.client_msg_id,
-                                ...(m.media_id ? { media_id: m.media_id } : {}) });
+                                ...(m.media_id ? { media_id: m.media_id } : {}), ...(m.name ? { name: m.name } : {}) });
 
 function sendFrame(frame) {
   if (!ws || ws.readyState !== WebSocket.OPEN) return false;
@@ -214,13 +251,16 @@ function sendFrame(frame) {
 }
 
 // Kept as pending until acked; a reconnect sends it again and the server accepts it once.
-function sendMessage(text) {
-  const m = { client_msg_id: crypto.randomUUID(), from: "customer", text, ts: Date.now() / 1000, pending: true };
+// `name`: what the customer typed as their name in a form, for the agents to call them by.
+function sendMessage(text, name) {
+  const m = { client_msg_id: crypto.randomUUID(), from: "customer", text, ts: Date.now() / 1000, pending: true,
+              ...(name ? { name } : {}) };
   seen.add(m.client_msg_id);
   state.messages.push(m);
   save();
   render(m);
   sendFrame(messageFrame(m));
+  return m.client_msg_id;
 }
 
 function wire() {
@@ -257,6 +297,8 @@ async function start() {
   panels = new Panels(T, {
     send: sendFrame, sendMessage,
     onRated: (cid, how) => { if (cid) { state.rated[cid] = how; save(); } },
+    confirm: notice,
+    onLeft: () => { state.leftMessage = true; save(); },
   });
   files = new Attachments(T, {
     session: () => state.session,
@@ -274,4 +316,5 @@ async function start() {
 // Asking for focus is all a framing page can do, so it needs no check of who asks. Listening
 // before start() awaits anything, so the widget's first request (on the frame's load) is heard.
 if (embedded) window.addEventListener("message", (e) => { if (e.source === parent && e.data?.kefu === "focus") $("text").focus(); });
+if (embedded) listenToShop(() => state.session);
 start();

@@ -2,6 +2,11 @@
 //   <script src="https://KEFU-HOST/static/widget.js" data-title="Shop name" async></script>
 // and gets a floating chat button that opens /chat in an iframe. The kefu host must list the
 // shop's origin in channels.webchat.allowed_origins, or the browser refuses to frame the chat.
+// The page may also tell the chat who the customer is and what they are looking at:
+//   kefu('identify', {profile: "<JSON the shop's backend signed>", signature: "<hex HMAC>"});
+//   kefu('context', {product: {id, title, price, image, url}});
+// Calls made before this script loaded wait in kefu.q (the snippet in docs/widget.md); the chat
+// gets the latest of each when it opens, and at once while it is open.
 (() => {
   const script = document.currentScript;
   if (!script || window.__kefuWidget) return;
@@ -31,6 +36,19 @@
   button.append(dot);
 
   let frame = null;
+  let loaded = false;
+  const told = {}; // the latest identify and context, given to the chat whenever it (re)loads
+  const tell = (kind) => {
+    if (frame && loaded && told[kind]) frame.contentWindow.postMessage({ kefu: kind, data: told[kind] }, origin);
+  };
+  const command = (kind, data) => {
+    if ((kind !== "identify" && kind !== "context") || !data || typeof data !== "object") return;
+    told[kind] = data;
+    tell(kind);
+  };
+  const queued = (window.kefu && window.kefu.q) || [];
+  window.kefu = command;
+  queued.forEach((args) => command(args[0], args[1]));
   const small = () => window.matchMedia("(max-width: 480px)").matches;
   function place() {
     if (!frame) return;
@@ -44,7 +62,12 @@
       frame.title = label;
       frame.src = `${origin}/chat?embed=1&title=${encodeURIComponent(title)}`;
       set(frame, { position: "fixed", zIndex: "2147483001", border: "0", background: "#fff", boxShadow: "0 8px 30px rgba(0,0,0,.3)" });
-      frame.addEventListener("load", () => frame.contentWindow.postMessage({ kefu: "focus" }, origin));
+      frame.addEventListener("load", () => {
+        loaded = true;
+        tell("identify");
+        tell("context");
+        frame.contentWindow.postMessage({ kefu: "focus" }, origin);
+      });
       document.body.append(frame);
       window.addEventListener("resize", place);
     }

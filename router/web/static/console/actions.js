@@ -1,7 +1,7 @@
 // Transfer, close and discount requests, and the keyboard shortcuts (listed in the `?` overlay).
 import { send } from "./conn.js";
 import { $, api, el, toast } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, tf } from "./i18n.js";
 import { openFaq } from "./composer.js";
 import { neighbour } from "./queue.js";
 import { state } from "./state.js";
@@ -28,6 +28,8 @@ function needConversation() {
   return true;
 }
 
+// Agents who can take a chat now are offered; the others are listed, greyed, with their status,
+// so "transferred" never means "it stayed with me" (issue 19). Pools say who is in.
 async function fillTargets() {
   try {
     state.agents = (await api("/api/v1/agents")).agents || [];
@@ -36,12 +38,25 @@ async function fillTargets() {
   agents.replaceChildren(el("option", "", "—", { value: "" }));
   for (const a of state.agents) {
     if (a.id === state.me.id) continue;
-    agents.append(el("option", "", `${a.name || a.id} (${a.status}, ${a.load}/${a.max_chats})`, { value: a.id }));
+    const full = a.load >= a.max_chats;
+    const status = full && a.status === "online" ? t("st_full") : t(`st_${a.status}`);
+    const opt = el("option", "", tf("transfer_agent_opt", { name: a.name || a.id, status, load: a.load, cap: a.max_chats }),
+      { value: a.id });
+    opt.disabled = a.status !== "online" || full;
+    agents.append(opt);
   }
-  const pools = new Set(state.agents.flatMap((a) => a.pools || []));
+  const pools = new Map();
+  for (const a of state.agents) {
+    for (const p of a.pools || []) {
+      const others = a.id !== state.me.id && a.status === "online" && a.load < a.max_chats;
+      pools.set(p, (pools.get(p) || 0) + (others ? 1 : 0));
+    }
+  }
   const sel = $("transfer-pool");
   sel.replaceChildren(el("option", "", "—", { value: "" }));
-  for (const p of [...pools].sort()) sel.append(el("option", "", p, { value: p }));
+  for (const [p, n] of [...pools].sort()) {
+    sel.append(el("option", "", n ? tf("transfer_pool_opt", { pool: p, n }) : tf("transfer_pool_wait", { pool: p }), { value: p }));
+  }
 }
 
 export async function openTransfer() {
@@ -85,7 +100,8 @@ export function initActions({ select, showTab }) {
     e.preventDefault();
     const to_agent = $("transfer-agent").value;
     const to_pool = $("transfer-pool").value;
-    if (!to_agent === !to_pool) { $("transfer-error").textContent = t("to_agent") + " / " + t("to_pool"); return; }
+    if (!to_agent === !to_pool) { $("transfer-error").textContent = t("transfer_pick"); return; }
+    $("transfer-error").textContent = "";
     const frame = { type: "transfer", conversation_id: state.current, note: $("transfer-note").value.trim() };
     if (to_agent) frame.to_agent = to_agent; else frame.to_pool = to_pool;
     if (!send(frame)) return offline();

@@ -3,6 +3,7 @@
 import { send } from "./conn.js";
 import { $, api, el, marked, now, toast } from "./dom.js";
 import { t, tf } from "./i18n.js";
+import { initNotes, noteFrame, noteMode } from "./notes.js";
 import { changed, state } from "./state.js";
 
 const features = { quickReplies: true, compliance: true, faq: true, typing: true };
@@ -122,6 +123,7 @@ async function submit() {
   const text = box().value.trim();
   const cid = state.current;
   if (!text || !cid) return;
+  if (noteMode()) { sendNote(cid, text); return; } // staff only: no compliance check, no channel
   const result = await check(text);
   if (result?.mode === "block" && result.findings?.length) { toast(t("blocked"), "error"); return; }
   const client_msg_id = crypto.randomUUID();
@@ -138,6 +140,15 @@ async function submit() {
   changed("messages", cid);
 }
 
+function sendNote(cid, text) {
+  const { frame, message } = noteFrame(cid, text, crypto.randomUUID(), state.me?.id);
+  send(frame);
+  state.convs.get(cid).messages.set(message.id, message);
+  box().value = "";
+  saveDraft();
+  changed("messages", cid);
+}
+
 function sendTyping() {
   if (!features.typing || !state.current || Date.now() - typingSent < 3000) return;
   typingSent = Date.now();
@@ -146,6 +157,7 @@ function sendTyping() {
 
 export function initComposer() {
   const ta = box();
+  initNotes();
   ta.addEventListener("input", () => {
     saveDraft();
     const v = ta.value.trimStart();
@@ -199,6 +211,10 @@ async function suggest() {
 // -- FAQ search -----------------------------------------------------------------------------------
 function initFaq() {
   let timer = null;
+  // A search box eats the first Esc to clear itself; in this dialog one Esc closes it (issue 19).
+  $("faq-q").addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); $("faq-dlg").close(); box().focus(); }
+  });
   $("faq-q").addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {

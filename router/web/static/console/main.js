@@ -1,17 +1,21 @@
 // Console entry point: sign-in, tabs, and the frames from the server applied to the model.
+import { initAccounts } from "./accounts.js";
 import { initActions } from "./actions.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, send, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
-import { applyI18n, currentLang, setLang, t } from "./i18n.js";
+import { applyI18n, currentLang, setLang, t, tf } from "./i18n.js";
 import { initMedia } from "./media.js";
+import { autoOpen, firstHeard, giveUpRestore, loadPlace, markRead, rememberCurrent, unreadSinceRead } from "./place.js";
+import { mentioned } from "./notes.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
 import { initRules, loadRules } from "./rules.js";
+import { initAdmin, loadAudit, loadSetup } from "./admin.js";
 import {
-  ackMessage, addMessage, changed, customerName, isSupervisor, onChange, removeConversation, setDelivery, state,
-  upsertConversation,
+  ackMessage, addMessage, changed, customerName, isSupervisor, onChange, removeConversation, setDelivery, sorted,
+  state, upsertConversation,
 } from "./state.js";
 import { approvalRequested, approvalUpdated, hideSupervisor, showSupervisor } from "./supervisor.js";
 import { loadTeam } from "./team.js";
@@ -23,7 +27,8 @@ let connectedOnce = false;
 function select(id, byAgent = true) {
   state.current = id;
   const c = state.convs.get(id);
-  if (c) c.unread = 0;
+  if (c) { c.unread = 0; markRead(c); }
+  rememberCurrent(id);
   restoreDraft();
   renderQueue();
   renderCurrent();
@@ -37,6 +42,19 @@ onChange((what, id) => {
   renderQueue();
   if (!id || id === state.current) renderCurrent();
 });
+
+// After a reload the chat that was open may come after others: wait for it briefly, then open the
+// most urgent one if it never comes (it was closed or moved meanwhile).
+let restoreTimer = 0;
+function waitForRestore() {
+  if (restoreTimer) return;
+  restoreTimer = setTimeout(() => {
+    restoreTimer = 0;
+    giveUpRestore();
+    const first = sorted()[0];
+    if (!state.current && first) select(first.conv.id, false);
+  }, 1500);
+}
 
 function notifyNew(conv) {
   beep();
@@ -65,15 +83,21 @@ const HANDLERS = {
     connectedOnce = true;
   },
   assigned(f) {
+    const id = f.conversation.id;
     const fresh = upsertConversation(f.conversation, f.messages || []);
-    if (!state.current) select(f.conversation.id, false);
-    else changed("conv", f.conversation.id);
-    if (fresh) notifyNew(f.conversation);
+    if (fresh) { const n = unreadSinceRead(state.convs.get(id)); if (n !== null) state.convs.get(id).unread = n; }
+    if (!state.current && autoOpen(id) === "open") select(id, false);
+    else if (!state.current) waitForRestore();
+    else changed("conv", id);
+    if (fresh && firstHeard(id)) notifyNew(f.conversation);
   },
   message(f) {
     if (addMessage(f.conversation_id, f.message)) {
       if (f.message.from === "customer" && (document.hidden || f.conversation_id !== state.current)) beep();
-      if (f.conversation_id === state.current && !document.hidden) state.convs.get(state.current).unread = 0;
+      if (f.conversation_id === state.current && !document.hidden) {
+        state.convs.get(state.current).unread = 0;
+        markRead(state.convs.get(state.current));
+      }
       changed("messages", f.conversation_id);
     }
   },
@@ -81,7 +105,13 @@ const HANDLERS = {
   delivery(f) { changed("messages", setDelivery(f.message_id, { status: f.status, reason: f.reason })); },
   unassigned(f) { removeConversation(f.conversation_id); changed("list"); restoreDraft(); },
   closed(f) { removeConversation(f.conversation_id); changed("list"); restoreDraft(); toast(t("closed")); },
-  transferred() { toast(t("transferred")); },
+  // What the server did, not what was asked: with an agent now, or waiting in a pool's queue.
+  transferred(f) {
+    const who = state.agents.find((a) => a.id === f.to);
+    toast(f.outcome === "assigned" ? tf("transferred_to", { name: who?.name || f.to })
+      : tf("transferred_queued", { pool: f.to }));
+  },
+  mention(f) { mentioned(f); },
   status(f) { $("status").value = f.status === "away" ? "away" : "online"; },
   sla(f) {
     const c = state.convs.get(f.conversation_id);
@@ -138,7 +168,8 @@ function showTab(link, fromLink = false) {
   const [name, arg] = link.split("/", 2);
   const wanted = document.querySelector(`[data-tab="${name}"]`);
   if (!wanted) { if (name !== "inbox") showTab("inbox"); return; }
-  const refused = wanted.classList.contains("sup-only") && !isSupervisor();
+  const refused = (wanted.classList.contains("sup-only") && !isSupervisor()) ||
+    (wanted.classList.contains("admin-only") && state.me?.role !== "admin");
   if (refused && !fromLink) return;
   for (const tab of document.querySelectorAll("[data-tab]")) {
     const on = tab.dataset.tab === name && !refused;
@@ -152,6 +183,8 @@ function showTab(link, fromLink = false) {
   history.replaceState(null, "", name === "inbox" ? location.pathname : `#${name}`);
   if (name === "supervisor") showSupervisor(); else hideSupervisor();
   if (name === "rules") loadRules();
+  if (name === "setup") loadSetup().catch((err) => toast(err.message, "error"));
+  if (name === "audit") loadAudit();
   if (name === "team") loadTeam();
   if (name === "records") { showRecords(); if (arg) openRecord(decodeURIComponent(arg)); }
   if (name === "reports") showReports();
@@ -159,6 +192,7 @@ function showTab(link, fromLink = false) {
 
 function enter(agent) {
   state.me = agent;
+  loadPlace(agent.id);
   $("signin").hidden = true;
   $("app").hidden = false;
   $("me").textContent = agent.name;
@@ -206,15 +240,21 @@ function boot() {
   });
   window.addEventListener("hashchange", () => { if (!$("app").hidden) showTab(location.hash.slice(1) || "inbox", true); });
   document.addEventListener("pointerdown", unlockAudio, { once: true });
-  document.addEventListener("visibilitychange", updateTitle);
+  document.addEventListener("visibilitychange", () => {
+    const c = state.current && state.convs.get(state.current);
+    if (c && !document.hidden) { c.unread = 0; markRead(c); }
+    updateTitle();
+  });
   initQueue(select);
   initComposer();
   initMedia();
   initActions({ select, showTab });
   initRules();
+  initAdmin();
   initRecords(select);
   initReports();
   onOpenPast((id, data) => { showTab("records"); openRecord(id, data); });
+  initAccounts(enter); // password sign-in, and adding agents for admins (console/accounts.js)
   // A live session cookie skips the sign-in form.
   api("/api/v1/session").then((d) => enter(d.agent), () => { $("signin").hidden = false; $("token").focus(); });
 }

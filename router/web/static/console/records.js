@@ -3,6 +3,7 @@
 // (agents: their own); this page only says so when a list comes back empty or a read is refused.
 import { $, api, clock, el, marked } from "./dom.js";
 import { t, tf } from "./i18n.js";
+import { renderProfile } from "./profile.js";
 import { customerName, isSupervisor, state } from "./state.js";
 import { takeOverButton } from "./supervisor.js";
 import { messageItem } from "./view.js";
@@ -205,6 +206,16 @@ function renderRecord(conv, messages, customer) {
     $("rec-to-inbox").after(take);
   }
   const log = $("rec-messages");
-  log.replaceChildren(...messages.map((m) => messageItem(m)));
+  const named = { ...conv, customer: { ...(conv.customer || {}), name } };
+  log.replaceChildren(...messages.map((m) => messageItem(m, named)));
   log.scrollTop = 0;
+  // Who the customer is, editable by those who may (console/profile.js): a supervisor reading any
+  // conversation can set a segment or merge a duplicate without it being in their inbox.
+  let side = $("rec-cust");
+  if (!side) {
+    side = el("section", "rec-cust", undefined, { id: "rec-cust", "aria-label": t("customer") });
+    $("rec-state").after(side);
+  }
+  const again = () => renderProfile(side, customer, again);
+  if (customer?.id) again(); else side.replaceChildren();
 }

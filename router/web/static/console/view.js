@@ -1,8 +1,10 @@
 // The open conversation: its messages with delivery status, and beside it the customer, why the
 // chat came here, their orders, their history on every channel and the WeChat reply quota.
 import { $, api, clock, duration, el, now } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, tf } from "./i18n.js";
 import { mediaNode, renderPinned } from "./media.js";
+import { noteLabel } from "./notes.js";
+import { renderProfile } from "./profile.js";
 import { customerName, state } from "./state.js";
 
 const sideCache = new Map(); // customer id -> {at, history, orders}
@@ -12,16 +14,34 @@ let openPast = () => {};
 // How a past conversation in the history panel opens (read-only, in the records tab).
 export function onOpenPast(fn) { openPast = fn; }
 
-export function messageItem(m) {
+// Who wrote a message, in words: the customer's name, "Bot", "Alice (you)", another agent's name,
+// or an internal note. Bot and agent bubbles differ by more than their tint (issue 19).
+export function senderLabel(m, conv = null, live = false) {
+  if (m.note) return m.from === "bot" ? t("note_bot") : t("note_system");
+  if (m.from === "customer") return conv ? customerName(conv, t("visitor")) : t("customer");
+  if (m.from === "bot") return t("bot");
+  if (m.from === "agent") {
+    const id = m.agent_id || (live ? state.me?.id : null); // our own copy before the server's
+    if (!id) return t("agent");
+    const name = id === state.me?.id ? state.me.name : state.agents.find((a) => a.id === id)?.name;
+    return id === state.me?.id ? tf("you_agent", { name: name || id }) : name || id;
+  }
+  return t("system");
+}
+
+// `conv` names the customer; `live` is the inbox's own thread, where an unacked reply is ours.
+export function messageItem(m, conv = null, live = false) {
   const li = el("li", `msg from-${m.from}${m.note ? " note" : ""}`, undefined, { "data-id": m.id });
+  // A colleague's private note keeps its own label; everything else says who wrote it.
+  if (m.note && m.from === "agent") li.append(noteLabel(), el("div", "who", senderLabel({ ...m, note: false }, conv, live)));
+  else li.append(el("div", "who", senderLabel(m, conv, live)));
   const file = mediaNode(m);
   if (m.text || !file) li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
   if (file) li.append(file);
   const meta = el("div", "meta");
   meta.append(el("time", "", clock(m.ts)));
-  if (m.from === "agent" && m.agent_id && m.agent_id !== state.me?.id) meta.append(` · ${m.agent_id}`);
   li.append(meta);
-  if (m.from === "agent" || m.from === "bot") {
+  if ((m.from === "agent" || m.from === "bot") && !m.note) {
     const d = m.delivery || {};
     const st = d.status || "";
     const span = el("span", `delivery ${st}`, st === "failed" ? `${t("failed")}: ${d.reason || ""}` : st ? t(st) : "");
@@ -38,7 +58,7 @@ function syncMessages(log, c) {
   [...c.messages.values()].forEach((m, i) => {
     const sig = `${m.delivery?.status}|${m.delivery?.reason}`;
     if (!m.node || m.sig !== sig) {
-      const li = messageItem(m);
+      const li = messageItem(m, c.conv, true);
       if (m.node) m.node.replaceWith(li);
       Object.defineProperties(m, { node: { value: li, writable: true, configurable: true },
         sig: { value: sig, writable: true, configurable: true } }); // not enumerable: never sent
@@ -58,8 +78,9 @@ export function renderCurrent() {
   const conv = c.conv;
   const cust = conv.customer || {};
   const title = $("conv-title");
-  title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ",
-    el("span", "", customerName(conv, t("visitor"))));
+  title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ");
+  if (/^https:\/\//.test(cust.avatar || "")) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
+  title.append(el("span", "", customerName(conv, t("visitor"))));
   if (cust.segment === "vip") title.append(" ", el("span", "badge vip", t("vip")));
   $("conv-meta").textContent = [conv.id, conv.pool && `${t("pool")} ${conv.pool}`, cust.segment]
     .filter(Boolean).join(" · ");
@@ -69,7 +90,7 @@ export function renderCurrent() {
   renderPinned(c);
   if (atBottom) log.scrollTop = log.scrollHeight;
   $("typing").hidden = c.typingUntil < now();
-  renderDecision(conv.decision);
+  renderDecision(conv.decision, conv);
   renderQuota(c);
 }
 
@@ -78,16 +99,24 @@ function row(dl, key, value) {
   dl.append(el("dt", "", t(key)), el("dd", "", Array.isArray(value) ? value.join(", ") : value));
 }
 
-function renderDecision(d) {
+// The pool is where the chat is now, as the header says; when the rules chose another one, the
+// panel says so and why it moved (the bot's handoff, a transfer, an SLA escalation), instead of
+// the header and the panel naming two pools without a word (issue 19).
+function renderDecision(d, conv) {
   const box = $("why");
   box.replaceChildren();
   $("why-panel").hidden = !d;
   if (!d) return;
   const dl = el("dl", "facts");
-  row(dl, "pool", d.pool);
-  row(dl, "rule", d.rule || "default");
+  const now = conv?.pool || d.assignment?.pool || d.pool;
+  row(dl, "pool", now);
+  if (d.pool && now && d.pool !== now) {
+    row(dl, "rule_pool", d.pool);
+    row(dl, "moved_why", movedWhy(d, conv));
+  }
+  row(dl, "rule", d.rule || t("rule_default"));
   row(dl, "version", d.version);
-  row(dl, "policy", d.policy);
+  row(dl, "policy", word("pol_", d.policy));
   row(dl, "chosen", d.chosen);
   box.append(dl);
   if (d.conditions?.length) {
@@ -104,11 +133,43 @@ function renderDecision(d) {
     for (const cand of d.candidates) {
       const tr = el("tr", cand.agent === d.chosen ? "chosen" : "");
       tr.append(el("td", "", cand.agent), el("td", "", cand.eligible ? "✓" : "✗"),
-        el("td", "", `${cand.load ?? "?"}/${cand.cap ?? "?"}`), el("td", "", cand.reason || ""));
+        el("td", "", `${cand.load ?? "?"}/${cand.cap ?? "?"}`), el("td", "", candidateReason(cand.reason)));
       table.append(tr);
     }
     box.append(table);
   }
+}
+
+// Why a chat is in another pool than the rules chose, in words.
+function movedWhy(d, conv) {
+  const trigger = d.assignment?.trigger;
+  if (trigger === "transfer" || trigger === "sla_reassign") return t(`moved_${trigger}`);
+  if (conv?.bot?.reason) return tf("moved_bot", { reason: handoffReason(conv.bot.reason) });
+  return t("moved_other");
+}
+
+// A code from the server (a policy, a status) as words in the console's language; an unknown code
+// stays as it is, so a new one shows rather than vanishes.
+export function word(prefix, code) {
+  if (!code) return code;
+  const key = `${prefix}${code}`;
+  const text = t(key);
+  return text === key ? code : text;
+}
+
+// Why a candidate was or was not chosen: "at_cap", "missing_skill:refund", ...
+export function candidateReason(reason) {
+  if (!reason) return "";
+  const [code, skill] = String(reason).split(":", 2);
+  if (skill !== undefined) return tf(`cr_${code}`, { skill }) === `cr_${code}` ? reason : tf(`cr_${code}`, { skill });
+  return word("cr_", code);
+}
+
+// A handoff reason code (human_request, refund, ...) as words; an unknown code stays as it is.
+export function handoffReason(code) {
+  const key = `hr_${code}`;
+  const text = t(key);
+  return text === key ? code : text;
 }
 
 const QUOTA_TTL_S = 10;
@@ -151,16 +212,18 @@ export async function loadSide(force = false) {
   if (!c) return;
   const cust = c.conv.customer_id;
   if (!cust) return;
-  let entry = sideCache.get(cust);
+  const cacheKey = `${cust} ${c.conv.id}`;
+  let entry = sideCache.get(cacheKey);
   const stale = !entry || now() - entry.at > SIDE_TTL_S ||
     !entry.history?.conversations?.some((h) => h.id === c.conv.id); // a new chat since
   if (force || stale) {
     const [history, orders] = await Promise.allSettled([
       api(`/api/v1/customers/${encodeURIComponent(cust)}/history`),
-      api(`/api/v1/customers/${encodeURIComponent(cust)}/orders`),
+      // With the conversation: orders the customer proved to the bot here are listed too.
+      api(`/api/v1/customers/${encodeURIComponent(cust)}/orders?conversation=${encodeURIComponent(c.conv.id)}`),
     ]);
     entry = { at: now(), history: history.value || null, orders: orders.value || null };
-    sideCache.set(cust, entry);
+    sideCache.set(cacheKey, entry);
   }
   if (state.current !== c.conv.id) return;
   const self = entry.history?.conversations?.find((h) => h.id === c.conv.id);
@@ -171,15 +234,7 @@ export async function loadSide(force = false) {
 }
 
 function renderCustomer(cust) {
-  const box = $("cust");
-  box.replaceChildren();
-  if (!cust) return;
-  const dl = el("dl", "facts");
-  row(dl, "name", cust.name || cust.id);
-  row(dl, "segment", cust.segment);
-  row(dl, "channel", (cust.identities || []).map((i) => i.split(":").slice(0, 2).join(":")));
-  row(dl, "tags", cust.tags);
-  box.append(dl);
+  renderProfile($("cust"), cust, () => loadSide(true)); // console/profile.js
 }
 
 function renderOrders(data) {
@@ -192,13 +247,20 @@ function renderOrders(data) {
   for (const o of data.orders) {
     const li = el("li", "order");
     const head = el("div", "order-head");
-    head.append(el("strong", "", o.id), el("span", `badge state-${o.state}`, o.state_label || o.state),
+    head.append(el("strong", "", o.id), el("span", `badge state-${o.state}`, orderState(o)),
       el("span", "money", `¥${o.total}`));
+    if (o.verified_in_chat) head.append(el("span", "badge", t("verified_in_chat")));
     li.append(head);
     li.append(el("div", "muted", o.items.map((i) => `${i.title} ×${i.quantity}`).join("; ")));
     if (o.tracking_no) li.append(el("div", "muted", `${o.courier || ""} ${o.tracking_no}`));
     ul.append(li);
   }
+}
+
+// The server's label is Chinese; the console says the state in its own language.
+function orderState(o) {
+  const key = `os_${o.state}`;
+  return t(key) === key ? o.state_label || o.state : t(key);
 }
 
 function renderHistory(data, currentId) {
@@ -218,7 +280,7 @@ function renderHistory(data, currentId) {
     if (h.archived) sum.append(el("span", "badge", t("archived")));
     d.append(sum);
     const ol = el("ol", "log small");
-    for (const m of h.transcript || []) ol.append(messageItem(m));
+    for (const m of h.transcript || []) ol.append(messageItem(m, { ...h, customer: data.customer }));
     const open = el("button", "small secondary", t("open_record"), { type: "button" });
     open.addEventListener("click", () => openPast(h.id, { conversation: h, messages: h.transcript || [],
       customer: data.customer }));

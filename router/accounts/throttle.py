@@ -1,0 +1,53 @@
+"""Failed sign-ins, slowed and then locked, per account and per address.
+
+After the n-th failure in a row the next try must wait `slow_base_s * 2^(n-1)` (at most
+`slow_max_s`); a try during the wait is refused without checking the password (429, Retry-After).
+At `max_failures` for an account, or `address_max_failures` for an address, it is locked for
+`lockout_s`. The counts, waits and locks are Redis keys with expiries, so every process sees the
+same, and the time left is the key's TTL. A success clears the account's count (not the
+address's: one good password from an address guessing others should not reset it)."""
+
+from __future__ import annotations
+
+import math
+
+from kefu_common.errors import SignInLocked
+from router.config.accounts import AccountSettings
+from router.store.accounts import LOCK, WAIT, AccountRecords
+
+ACCOUNT, ADDRESS = "acct", "addr"
+
+
+class Throttle:
+    def __init__(self, records: AccountRecords, settings: AccountSettings) -> None:
+        self.records = records
+        self.s = settings
+
+    async def check(self, aid: str, address: str) -> None:
+        """Raise SignInLocked while the account or the address must not try."""
+        for kind, who in ((ACCOUNT, aid), (ADDRESS, address)):
+            held = await self.records.blocked_for(kind, who)
+            if held is None:
+                continue
+            what, left = held
+            subject = "this account" if kind == ACCOUNT else "this address"
+            if what == LOCK:
+                raise SignInLocked(f"{subject} is locked after too many failed sign-ins; try again in "
+                                   f"{math.ceil(left)} s", left, locked=True)
+            raise SignInLocked(f"too many failed sign-ins; wait {left:.1f} s", left, locked=False)
+
+    async def failed(self, aid: str, address: str) -> list[str]:
+        """Count a failure against both; the kinds ('acct', 'addr') this failure locked."""
+        locked = []
+        for kind, who, limit in ((ACCOUNT, aid, self.s.max_failures),
+                                 (ADDRESS, address, self.s.address_max_failures)):
+            n = await self.records.failed(kind, who, self.s.failure_window_s)
+            if n >= limit:
+                await self.records.hold(kind, who, LOCK, self.s.lockout_s)
+                locked.append(kind)
+            elif self.s.slow_base_s > 0:
+                await self.records.hold(kind, who, WAIT, min(self.s.slow_max_s, self.s.slow_base_s * 2 ** (n - 1)))
+        return locked
+
+    async def succeeded(self, aid: str) -> None:
+        await self.records.succeeded(ACCOUNT, aid)

@@ -1,0 +1,69 @@
+"""What a channel knows about a customer beyond their messages (a WeChat follower's nickname,
+avatar and unionid), asked once a day per customer identity, after routing and never before the
+ack. A unionid links the customer across the shop's WeChat accounts (customer_link.lua).
+
+Each look-up is a task this fetcher owns; `close` cancels and awaits them. A failure is logged
+and leaves the customer as they were: their name is a nicety, not a message."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+
+from adapters.base import Adapter
+from router.models import Message, new_id
+from router.store import Store
+from router.store.calls.customers import Link
+
+log = logging.getLogger("kefu.profiles")
+
+REFRESH_S = 24 * 3600
+"""How long a channel's answer is taken as current (a nickname or avatar changes rarely)."""
+BACKLOG = 200
+"""Look-ups in flight at most; past it, the next message asks again."""
+
+
+class ProfileFetcher:
+    def __init__(self, store: Store, adapters: Mapping[tuple[str, str], Adapter]) -> None:
+        self.store = store
+        self.adapters = adapters
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._asked: dict[str, float] = {}
+        """Identity -> when this process last asked: a burst of lines asks once."""
+
+    def schedule(self, msgs: Sequence[Message]) -> None:
+        now = time.time()
+        for m in msgs:
+            ident = f"{m.channel}:{m.account}:{m.sender_ref}"
+            adapter = self.adapters.get((str(m.channel), m.account))
+            if adapter is None or type(adapter).profile is Adapter.profile or not m.customer_id:
+                continue
+            if now - self._asked.get(ident, 0.0) < REFRESH_S or len(self._tasks) >= BACKLOG:
+                continue
+            self._asked[ident] = now
+            task = asyncio.create_task(self._run(adapter, m, ident))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, adapter: Adapter, m: Message, ident: str) -> None:
+        try:
+            if not await self.store.customers.profile_due(ident, REFRESH_S):
+                return
+            found = await adapter.profile(m.sender_ref)
+            if found is None:
+                return
+            cust = m.customer_id or ""
+            if found.union_id:
+                linked = await self.store.run(Link(ident, f"unionid:{m.channel}:{found.union_id}", new_id("cu"),
+                                                   time.time(), "unionid"))
+                cust = linked.customer
+            await self.store.customers.channel_profile(cust, found.name, found.avatar)
+        except Exception as exc:
+            log.warning("profile of %s not fetched: %r", ident, exc)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
