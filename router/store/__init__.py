@@ -44,6 +44,7 @@ from router.store.streams import Streams
 from router.store.timers import TimerRecords
 from router.store.transcripts import Transcripts
 from router.store.views import AssignedView, assigned_view
+from router.store.wecom import WecomRecords
 
 if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
     from router.config.settings import Settings
@@ -99,6 +100,7 @@ class Store:
         self.wechat = WechatRecords(self.client, self.keys, self.batched)
         self.telegram = TelegramRecords(self.client, self.keys)
         self.hooks = HookRecords(self.client, self.keys)
+        self.wecom = WecomRecords(self.client, self.keys)
         self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
 
     def streams_of(self, part: int) -> Streams:
