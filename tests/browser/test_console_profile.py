@@ -66,7 +66,9 @@ async def test_note_in_note_mode_and_vip_from_the_side_panel(redis_url: str, bro
         # The supervisor opens the conversation in the records and makes the customer a VIP.
         _, sue = await ui.console(browser, base, "sue-token-12345")
         await sue.get_by_role("tab", name="Records").click()
-        await sue.get_by_role("button", name="Closed", exact=True).click()
+        # The supervisor's default view (All) lists the one conversation, closed.
+        await expect(sue.locator("#rec-views [aria-pressed=true]")).to_have_text("All")
+        await expect(sue.locator("#rec-list button.rec")).to_have_count(1)
         await sue.locator("#rec-list button.rec").first.click()
         panel = sue.locator("#rec-cust")
         await expect(panel.locator(".cust-name")).to_be_visible()

@@ -88,7 +88,9 @@ async def test_admin_adds_an_agent_who_notes_and_the_supervisor_makes_a_vip(
         # The supervisor makes the customer a VIP from the records reader.
         _, sue = await ui.console(browser, base, SUE_TOKEN)
         await sue.get_by_role("tab", name="Records").click()
-        await sue.get_by_role("button", name="Closed", exact=True).click()
+        # The supervisor's default view (All) lists the one conversation, closed.
+        await expect(sue.locator("#rec-views [aria-pressed=true]")).to_have_text("All")
+        await expect(sue.locator("#rec-list button.rec")).to_have_count(1)
         await sue.locator("#rec-list button.rec").first.click()
         panel = sue.locator("#rec-cust")
         await panel.get_by_role("button", name="Edit profile").click()

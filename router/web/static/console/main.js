@@ -7,7 +7,7 @@ import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t, tf } from "./i18n.js";
 import { initMedia } from "./media.js";
 import { autoOpen, firstHeard, giveUpRestore, loadPlace, markRead, rememberCurrent, unreadSinceRead } from "./place.js";
-import { mentioned } from "./notes.js";
+import { dropPendingNote, mentioned } from "./notes.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
@@ -92,6 +92,7 @@ const HANDLERS = {
     if (fresh && firstHeard(id)) notifyNew(f.conversation);
   },
   message(f) {
+    dropPendingNote(f.conversation_id, f.message);
     if (addMessage(f.conversation_id, f.message)) {
       if (f.message.from === "customer" && (document.hidden || f.conversation_id !== state.current)) beep();
       if (f.conversation_id === state.current && !document.hidden) {

@@ -2,6 +2,7 @@
 // never gets it), notes show highlighted in the thread, and a `mention` frame (@id) is a toast.
 import { $, beep, el, toast } from "./dom.js";
 import { addStrings, t } from "./i18n.js";
+import { state } from "./state.js";
 
 addStrings({
   en: { note_mode: "Note", note_mode_title: "Write a private note: staff see it, the customer never does",
@@ -49,7 +50,7 @@ export function noteFrame(cid, text, clientMsgId, me) {
   return {
     frame: { type: "note", conversation_id: cid, text, client_msg_id: clientMsgId },
     message: { id: clientMsgId, client_msg_id: clientMsgId, from: "agent", text, note: true,
-               agent_id: me, ts: Date.now() / 1000 },
+               agent_id: me, ts: Date.now() / 1000, pendingNote: true },
   };
 }
 
@@ -61,4 +62,14 @@ export function mentioned(f) {
   beep();
   const who = f.by_name || f.by;
   toast(`${t("mentioned_you").replace("{by}", who)}: ${f.message?.text || ""}`, "warn");
+}
+
+// The server's copy of our own note can come (as a `message` frame) before the ack that renames
+// ours; then ours goes at once, so the thread never shows the note twice, not even for a moment.
+export function dropPendingNote(cid, m) {
+  const c = state.convs.get(cid);
+  if (!c || !m.note || m.agent_id !== state.me?.id) return;
+  for (const [key, mine] of c.messages) {
+    if (mine.pendingNote && mine.text === m.text && key !== m.id) { c.messages.delete(key); return; }
+  }
 }
