@@ -69,6 +69,17 @@ def test_explain_prints_decision_and_every_miss(capsys: pytest.CaptureFixture[st
     assert len(why) == 9  # the seven earlier rules, one line each, then the decider
 
 
+def test_explain_sees_the_product_on_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "r.yaml"
+    rules.write_text("default: {pool: presale}\nrules:\n  - name: down\n    when: {product_title: 羽绒服}\n"
+                     "    then: {pool: aftersale}\n", encoding="utf-8")
+    assert main(["explain", str(rules), "--text", "有货吗", "--product", "sku-1", "--product-title", "加厚羽绒服"]) == 0
+    out = capsys.readouterr().out
+    assert "rule: down\n" in out and "product title contains '羽绒服'" in out
+    assert main(["explain", str(rules), "--text", "有货吗"]) == 0
+    assert "no product on the customer's page" in capsys.readouterr().out
+
+
 def test_explain_invalid_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", str(BROKEN / "bad_regex.yaml"), "--text", "x"]) == 1
     assert "invalid regex" in capsys.readouterr().out
