@@ -21,7 +21,6 @@ from helpers.fake_wecom import (
     encrypted_callback,
     entry,
     event,
-    fake_wecom,
     text,
 )
 from helpers.webhooks import serve_adapter
@@ -49,12 +48,6 @@ def settings(api: FakeWecom, **extra: Any) -> WecomAccountSettings:
                             "encoding_aes_key": AES_KEY, "api_base": api.base, "sweep_interval_s": 0.2,
                             "pull_lease_s": 2.0}
     return WecomAccountSettings(**{**base, **extra})
-
-
-@pytest.fixture
-async def wc_api() -> AsyncIterator[FakeWecom]:
-    async with fake_wecom() as fake:
-        yield fake
 
 
 @asynccontextmanager
