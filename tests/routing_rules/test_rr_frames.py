@@ -90,3 +90,16 @@ def test_shipped_rules_send_cases_to_people_and_policy_to_the_bot(text: str, poo
     rules = load_rules(ROOT / "config" / "routing.yaml")
     d = rules.decide(inp(text))
     assert (d.pool, d.bot_first, d.rule) == (pool, bot, rule), d.explanation
+
+
+@pytest.mark.parametrize(("text", "intent", "present"), [
+    ("帮我叫一下你们的售后", "human_request", True),     # calling a person in, however named
+    ("这个问题你解决不了，换个人来", "human_request", True),
+    ("麻烦安排个客服跟进一下", "human_request", True),
+    ("可以换个颜色吗", "human_request", False),          # 换个 + a colour is an exchange question
+    ("售后服务怎么样", "human_request", False),
+    ("东西收到了不太喜欢，怎么把它退了", "return_exchange", True),
+    ("把这件退掉", "return_exchange", True),
+])  # fmt: skip
+def test_constructions_for_a_person_and_a_return(text: str, intent: str, present: bool) -> None:
+    assert (intent in builtin_table().detect(normalize(text))) is present
