@@ -18,6 +18,8 @@ import {
 } from "./state.js";
 import { approvalRequested, approvalUpdated, hideSupervisor, showSupervisor } from "./supervisor.js";
 import { loadTeam } from "./team.js";
+import { initTeamAdmin } from "./team_admin.js";
+import { enrol, focusSignIn, initAccount, initSignIn, loadAccount } from "./accounts.js";
 import { loadSide, onOpenPast, renderCurrent } from "./view.js";
 
 let connectedOnce = false;
@@ -184,7 +186,7 @@ function showTab(link, fromLink = false) {
   if (name === "rules") loadRules();
   if (name === "setup") loadSetup().catch((err) => toast(err.message, "error"));
   if (name === "audit") loadAudit();
-  if (name === "team") loadTeam();
+  if (name === "team") { loadTeam(); loadAccount(() => { $("app").hidden = false; showTab("team"); }); }
   if (name === "records") { showRecords(); if (arg) openRecord(decodeURIComponent(arg)); }
   if (name === "reports") showReports();
 }
@@ -208,23 +210,15 @@ function signedOut() {
   connectedOnce = false;
   $("app").hidden = true;
   $("signin").hidden = false;
-  $("token").focus();
-}
-
-async function signIn(token) {
-  $("signin-error").textContent = "";
-  try {
-    const data = await api("/api/v1/session", { method: "POST", body: { token } });
-    $("token").value = "";
-    enter(data.agent);
-  } catch {
-    $("signin-error").textContent = t("bad_token");
-  }
+  focusSignIn();
 }
 
 function boot() {
   applyI18n(document);
-  $("signin").addEventListener("submit", (e) => { e.preventDefault(); unlockAudio(); signIn($("token").value.trim()); });
+  $("signin").addEventListener("submit", unlockAudio);
+  initSignIn(enter);
+  initAccount();
+  initTeamAdmin(loadTeam);
   $("status").addEventListener("change", () => { if (!send({ type: "status", status: $("status").value })) toast(t("offline"), "error"); });
   $("signout").addEventListener("click", async () => { await api("/api/v1/session", { method: "DELETE" }).catch(() => {}); signedOut(); });
   $("lang").addEventListener("click", () => { setLang(currentLang() === "zh" ? "en" : "zh"); renderQueue(); renderCurrent(); });
@@ -254,7 +248,8 @@ function boot() {
   initReports();
   onOpenPast((id, data) => { showTab("records"); openRecord(id, data); });
   // A live session cookie skips the sign-in form.
-  api("/api/v1/session").then((d) => enter(d.agent), () => { $("signin").hidden = false; $("token").focus(); });
+  api("/api/v1/session").then((d) => (d.pending === "enrol" ? enrol(() => enter(d.agent)) : enter(d.agent)),
+    () => { $("signin").hidden = false; focusSignIn(); });
 }
 
 boot();
