@@ -1,6 +1,10 @@
 """WeChat Official Account: the callback (plaintext, compatible and safe mode) and replies through
 the customer-service API.
 
+The mini program's customer service (adapters/wechat_miniprogram.py) is this adapter with another
+token, its own payloads (JSON or XML) and card type: it subclasses `WechatAdapter`, which names
+the parts that differ (`route_name`, `records_name`, `out_types`, `parse`), and shares the rest.
+
 Inbound, every callback is checked (size, markup declarations, `signature`, and in safe mode
 `msg_signature` and the AES payload) before anything is stored; then it is parsed with wechatpy,
 ingested, and answered `success`. Replies go later through `message/custom/send`
@@ -94,12 +98,19 @@ class WechatAdapter(WebhookAdapter):
     limits: ClassVar[Limits] = Limits(max_text_chars=MAX_TEXT, max_parts=QUOTA)
     max_body_bytes: ClassVar[int] = MAX_BODY_BYTES
 
+    out_types: ClassVar[dict[str, tuple[str, ...]]] = _OUT_MIMES
+    """What an agent's file may go out as: WeChat message type -> the types it takes."""
+    product: ClassVar[str] = "WeChat Official Accounts"
+    takes: ClassVar[str] = "pictures (JPEG, PNG, GIF), voice notes (AMR, MP3) and MP4 videos"
+
     def __init__(self, cfg: WechatAccountSettings, deps: Deps) -> None:
         super().__init__(cfg.account, deps)
         self.cfg = cfg
         self.store = deps.store
         self.crypto = MessageCrypto(cfg.encoding_aes_key, cfg.app_id) if cfg.encoding_aes_key is not None else None
-        self.api = WechatApi(cfg.account, cfg.app_id, cfg.app_secret, cfg.api_base, deps.store)
+        self.records_name = self.records_of(cfg.account)
+        """The name its token, quotas and uploads are kept under in Redis ({wx:NS:<name>})."""
+        self.api = WechatApi(self.records_name, cfg.app_id, cfg.app_secret, cfg.api_base, deps.store)
         self.replay = ReplayGuard(
             deps.store.channels, lambda ts, nonce: deps.keys.webhook_nonce(self.channel, self.account, ts, nonce),
             cfg.replay_window_s)
@@ -107,6 +118,11 @@ class WechatAdapter(WebhookAdapter):
     @classmethod
     def from_settings(cls, settings: Any, deps: Deps) -> WechatAdapter:
         return cls(settings, deps)
+
+    @classmethod
+    def records_of(cls, account: str) -> str:
+        """An Official Account's records are under its own name."""
+        return account
 
     @classmethod
     def validate(cls, settings: Any) -> list[Problem]:
@@ -134,14 +150,14 @@ class WechatAdapter(WebhookAdapter):
 
     def routes(self) -> Sequence[web.RouteDef]:
         # A literal path per account: several accounts side by side each get their own handler.
-        path = f"/webhooks/wechat/{self.account}"
+        path = f"/webhooks/{self.channel}/{self.account}"
         return [
             web.get(path, self.handshake),
             web.post(path, self.handle),
         ]
 
     def console_routes(self) -> Sequence[web.RouteDef]:
-        return [web.get(f"/api/v1/wechat/{self.account}/quota/{{openid}}", self.quota)]
+        return [web.get(f"/api/v1/{self.channel}/{self.account}/quota/{{openid}}", self.quota)]
 
     async def start(self) -> None:
         await self.api.start()
@@ -180,6 +196,10 @@ class WechatAdapter(WebhookAdapter):
     def parse(self, payload: bytes) -> Sequence[Message]:
         return [self.parse_xml(payload)]
 
+    def encrypted_field(self, body: bytes) -> object:
+        """Safe mode's `Encrypt` from the body's envelope."""
+        return parse_envelope(body).get("Encrypt")
+
     async def admit(self, request: web.Request, body: bytes) -> None:
         """Last of the checks, so a refused body leaves nothing behind, not even its nonce."""
         await self.replay.check(request.query.get("timestamp", ""), request.query.get("nonce", ""), body)
@@ -204,7 +224,7 @@ class WechatAdapter(WebhookAdapter):
             return body
         if self.crypto is None:
             raise ProtocolError("not_configured", "safe mode needs encoding_aes_key in the config")
-        encrypted = parse_envelope(body).get("Encrypt")
+        encrypted = self.encrypted_field(body)
         if not isinstance(encrypted, str):
             raise ProtocolError("bad_xml", "safe mode body without <Encrypt>")
         q = request.query
@@ -233,11 +253,11 @@ class WechatAdapter(WebhookAdapter):
 
     async def open_window(self, openid: str) -> None:
         """The customer wrote: a fresh 48-hour window with the full reply quota."""
-        await self.store.wechat.open_window(self.account, openid, WINDOW_S)
+        await self.store.wechat.open_window(self.records_name, openid, WINDOW_S)
 
     async def replies_left(self, openid: str) -> int:
         """How many replies the agent may still send this customer; 0 when the window closed."""
-        return _left(await self.store.wechat.window(self.account, openid))
+        return _left(await self.store.wechat.window(self.records_name, openid))
 
     async def quota(self, request: web.Request) -> web.Response:
         """GET /api/v1/wechat/{account}/quota/{openid}: what the console shows next to the reply box.
@@ -246,7 +266,7 @@ class WechatAdapter(WebhookAdapter):
         openid = request.match_info["openid"]
         if not await console_access(request).user(self.channel, self.account, openid):
             raise ProtocolError("not_found", "no conversation you can see is with this openid", 404)
-        window = await self.store.wechat.window(self.account, openid)
+        window = await self.store.wechat.window(self.records_name, openid)
         return web.json_response({
             "account": self.account, "openid": openid, "quota": QUOTA,
             "quota_left": _left(window),
@@ -274,9 +294,9 @@ class WechatAdapter(WebhookAdapter):
 
     def undeliverable_file(self, media: MediaRef) -> str | None:
         msgtype = _OUT_TYPES.get(media.kind.value)
-        if msgtype is None or media.mime not in _OUT_MIMES[msgtype]:
-            return (f"WeChat Official Accounts cannot send this file ({media.mime}) to customers; "
-                    "they take pictures (JPEG, PNG, GIF), voice notes (AMR, MP3) and MP4 videos")
+        if msgtype is None or media.mime not in self.out_types.get(msgtype, ()):
+            return (f"{self.product} cannot send this file ({media.mime}) to customers; "
+                    f"they take {self.takes}")
         return None
 
     async def send_media(self, reply: Reply, media: MediaRef, index: int) -> None:
@@ -286,18 +306,18 @@ class WechatAdapter(WebhookAdapter):
         if refused is not None:
             raise PermanentChannelError(refused)
         msgtype = _OUT_TYPES[media.kind.value]
-        wechat_id = await self.store.wechat.uploaded(self.account, media.id)
+        wechat_id = await self.store.wechat.uploaded(self.records_name, media.id)
         if wechat_id is None:
             data = await self.media_bytes(media)
             wechat_id = await self.api.upload(msgtype, data, media.name or f"{media.id}.{_EXT[media.mime]}",
                                               media.mime)
-            await self.store.wechat.remember_upload(self.account, media.id, wechat_id, UPLOAD_TTL_S)
+            await self.store.wechat.remember_upload(self.records_name, media.id, wechat_id, UPLOAD_TTL_S)
         await self._spend(reply.chat, self.api.send_media(reply.chat, msgtype, wechat_id, media.name or ""))
 
     async def _spend(self, openid: str, send: Coroutine[Any, Any, None]) -> None:
         """Run one send within the customer's window, taking one reply from it (given back when
         the send fails in a way that did not use it)."""
-        left = await self.store.run(QuotaTake(self.account, openid, QUOTA))
+        left = await self.store.run(QuotaTake(self.records_name, openid, QUOTA))
         if left < 0:
             send.close()  # never awaited: nothing went out
         if left == -1:
@@ -310,14 +330,14 @@ class WechatAdapter(WebhookAdapter):
             await send
         except PermanentChannelError as exc:
             if exc.code == WINDOW_CLOSED:
-                await self.store.wechat.close_window(self.account, openid)
+                await self.store.wechat.close_window(self.records_name, openid)
             elif exc.code == UNANSWERED_LIMIT:
-                await self.store.wechat.use_up(self.account, openid, QUOTA)
+                await self.store.wechat.use_up(self.records_name, openid, QUOTA)
             else:
-                await self.store.run(QuotaRefund(self.account, openid))
+                await self.store.run(QuotaRefund(self.records_name, openid))
             raise
         except Exception:
-            await self.store.run(QuotaRefund(self.account, openid))
+            await self.store.run(QuotaRefund(self.records_name, openid))
             raise
 
 

@@ -151,6 +151,11 @@ class WechatApi:
         return await self._with_token(lambda token: self._call(
             "GET", "user/info", params={"access_token": token, "openid": openid, "lang": "zh_CN"}))
 
+    async def send_card(self, openid: str, title: str, pagepath: str, thumb_media_id: str) -> None:
+        """`message/custom/send` of a mini program page card (mini programs' customer service)."""
+        await self._send({"touser": openid, "msgtype": "miniprogrampage", "miniprogrampage": {
+            "title": title, "pagepath": pagepath, "thumb_media_id": thumb_media_id}})
+
     async def _send(self, message: dict[str, Any]) -> None:
         """`message/custom/send`, refreshing the token once if WeChat says it is bad."""
         payload = json.dumps(message, ensure_ascii=False).encode()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import getpass
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -121,6 +122,11 @@ async def _export(args: argparse.Namespace, where: tuple[str | None, str, bool],
             out.write(encode_record(dataclasses.replace(rec, input=masked)) + "\n")
             written += 1
         bar.close()
+        # Customers' words leave the router: on the record (docs/admin.md).
+        from router.ops.audit import Audit
+
+        await Audit(store).record(None, "export.decision_trace", args.out or "-", addr="cli", detail={
+            "by": getpass.getuser(), "since": since, "until": until, "decisions": written})
     return written
 
 

@@ -67,6 +67,16 @@ class Customers:
         if avatar:
             await self._r.hset(key, "avatar", avatar)
 
+    async def names(self, custs: list[str]) -> dict[str, str]:
+        """Customer id -> name, for lists (one round trip); customers without one are left out."""
+        ids = sorted({c for c in custs if c})
+        if not ids:
+            return {}
+        pipe = self._r.pipeline(transaction=False)
+        for cust in ids:
+            pipe.hget(self._k.customer(cust), "name")
+        return {cust: name for cust, name in zip(ids, await pipe.execute(), strict=True) if name}
+
     async def merged_ids(self, cust: str) -> set[str]:
         """The customers merged into this one (their archived conversations are this one's too)."""
         return set(await self._r.smembers(self._k.customer_merged(cust)))

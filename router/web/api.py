@@ -177,8 +177,13 @@ async def set_agent_status(request: web.Request) -> web.Response:
     status = body.get("status")
     if status not in ("online", "away", "offline"):
         raise ProtocolError("bad_request", '"status" must be online, away or offline')
+    rt = request.app[RUNTIME]
+    was = await rt.store.agents.get(aid) if aid != who.agent_id else None
     await request.app[PRESENCE].set_status(aid, str(status), "api")
-    return web.json_response({"agent": await request.app[RUNTIME].store.agent(aid)})
+    if was is not None:  # a supervisor moving someone else; one's own status is one's work
+        await rt.audit.record(who, "agent.status", aid, before={"status": was.status.value},
+                              after={"status": status}, addr=client(request))
+    return web.json_response({"agent": await rt.store.agent(aid)})
 
 
 @routes.post("/api/v1/conversations/{id}/close")

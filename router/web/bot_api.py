@@ -16,6 +16,7 @@ from router.bot.llm_step import order_facts
 from router.models import Role
 from router.runtime import RUNTIME, Runtime
 from router.web.api import json_body, principal
+from router.web.proxy import client
 
 routes = web.RouteTableDef()
 
@@ -132,12 +133,14 @@ async def bot_unknown(request: web.Request) -> web.Response:
 @routes.post("/api/v1/bot/reload")
 async def bot_reload(request: web.Request) -> web.Response:
     """Reload FAQ, quick replies and compliance now; a broken file changes nothing (422)."""
-    principal(request, Role.ADMIN)
+    who = principal(request, Role.ADMIN)
     lib = request.app[RUNTIME].bot.library
     try:
         done = lib.reload()
     except ConfigError as exc:
         raise ProtocolError("invalid_file", str(exc), 422) from None
+    await request.app[RUNTIME].audit.record(who, "bot.reload", "bot", addr=client(request),
+                                            detail={"reloaded": done})
     return web.json_response({"reloaded": done, "faq_version": lib.faq.version if lib.faq else None})
 
 

@@ -150,6 +150,11 @@ async def list_conversations(request: web.Request) -> web.Response:
         out += more
     if state:
         out = [c for c in out if c["state"] == state]
+    # The name the customer gave, for rows Redis answered (archived rows carry theirs).
+    names = await rt.store.customers.names([c["customer_id"] for c in out if not c.get("customer_name")])
+    for c in out:
+        if not c.get("customer_name") and c.get("customer_id") in names:
+            c["customer_name"] = names[c["customer_id"]]
     return web.json_response({"conversations": out, "next_cursor": next_cursor})
 
 

@@ -91,6 +91,36 @@ def spec() -> dict[str, Any]:
                 "from Redis and those retention left only in the archive (\"archived\": true)",
                 "{customer, conversations: [...], archive: ok|starting|unavailable}; 403 unless one of your "
                 "conversations is theirs", params=_ID)},
+            "/api/v1/customers/{id}": {
+                "get": _op("A customer's profile: name, masked phone, segment, tags, attributes, avatar, the "
+                           "product on their page, identities, and the customers merged into them",
+                           "{customer}; 403 unless one of your conversations is theirs", params=_ID),
+                "patch": _op("Edit a customer's profile; the next message is routed with it (segment, tags)",
+                             "{customer[, same_phone_as]}; 400 with the reason, nothing written", params=_ID,
+                             body={"type": "object", "properties": {
+                                 "name": {"type": "string"}, "phone": {"type": "string"},
+                                 "segment": {"enum": ["new", "returning", "vip"]},
+                                 "tags": {"type": "array", "items": {"type": "string"}},
+                                 "attributes": {"type": "object"}}}),
+            },
+            "/api/v1/customers/{id}/merge": {"post": _op(
+                "Merge customer `other` into this one (identities, conversations, empty fields, tags); audited",
+                "{customer, merged}; 409 already_merged", params=_ID,
+                body={"type": "object", "required": ["other"], "properties": {"other": {"type": "string"}}})},
+            "/api/v1/customers/{id}/unmerge": {"post": _op(
+                "Undo the merge of this customer into another; audited", "{customer, unmerged_from}; 409 not_merged",
+                params=_ID)},
+            "/api/v1/webchat/identify": {"post": _op(
+                "kefu('identify'): a profile the shop's backend signed (HMAC-SHA256 of the string with "
+                "channels.webchat.identify_secret) names the web chat visitor", "{customer, merged}; 401 bad "
+                "or stale signature; 404 not_configured", auth=False,
+                body={"type": "object", "required": ["session", "profile", "signature"], "properties": {
+                    "session": {"type": "string"}, "profile": {"type": "string"}, "signature": {"type": "string"}}})},
+            "/api/v1/webchat/context": {"post": _op(
+                "kefu('context'): the product on the visitor's page, for the agent's card and rules' product:",
+                "{product}", auth=False,
+                body={"type": "object", "required": ["session", "product"], "properties": {
+                    "session": {"type": "string"}, "product": {"type": "object"}}})},
             "/api/v1/customers/{id}/orders": {"get": _op(
                 "A customer's orders from the shop's OrderService", "{orders: [...]}; 404 no_order_service",
                 params=_ID)},
@@ -164,6 +194,7 @@ def spec() -> dict[str, Any]:
                                      "contact": {"type": "string", "maxLength": 128},
                                      "message": {"type": "string"}, "client_msg_id": {"type": "string"}}})},
             **_rules_paths(),
+            **_live_paths(),
             **ops_paths(),
             **media_paths(),
         },
@@ -268,3 +299,37 @@ def media_paths() -> dict[str, Any]:
     link["responses"]["404"] = _ERR
     return {"/api/v1/webchat/uploads": {"post": customer}, "/api/v1/media": {"post": agent},
             "/api/v1/media/{id}": {"get": read}, "/api/v1/media/{id}/link": {"get": link}}
+
+
+_KIND = [{"name": "kind", "in": "path", "required": True,
+          "schema": {"type": "string", "enum": ["pools", "hours", "shifts", "quick_replies", "faq"]}}]
+
+
+def _live_paths() -> dict[str, Any]:
+    """What admins edit live (docs/admin.md): supervisors read and validate, admins activate."""
+    pool = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                                             "skills": {"type": "array", "items": {"type": "string"}}}}
+    return {
+        "/api/v1/admin/{kind}": {
+            "get": _op("The active version of a live document; ETag is the version",
+                       "{kind, version, source, activated_at, activated_by, summary, in_use}", params=_KIND),
+            "put": _op("Activate a new version (admin; If-Match: the version replaced; body YAML or {source})",
+                       "{kind, version}; 422 {error, detail, problems: [{file, line, col, message}]}, 412, 428",
+                       params=_KIND, body=_SOURCE)},
+        "/api/v1/admin/{kind}/validate": {"post": _op("Check a document without activating", "{ok, problems}",
+                                                      params=_KIND, body=_SOURCE)},
+        "/api/v1/admin/{kind}/versions": {"get": _op("Versions, newest first",
+                                                     "[{version, author, at, summary, active}]", params=_KIND)},
+        "/api/v1/admin/{kind}/versions/{v}": {"get": _op("One version with its source and diff",
+                                                         "{kind, version, source, diff, author, at, summary}",
+                                                         params=_KIND + _V)},
+        "/api/v1/admin/{kind}/rollback/{v}": {"post": _op(
+            "Activate an old version's source as a new version (admin)", "{kind, version}", params=_KIND + _V)},
+        "/api/v1/pools": {
+            "get": _op("The live pools", "{version, pools: [{id, name, skills}]}"),
+            "post": _op("Create a pool (admin)", "201 {pool}; 409 exists; 422 {problems: [{field, message}]}",
+                        body={**pool, "required": ["id"]})},
+        "/api/v1/pools/{id}": {"patch": _op(
+            "Edit a pool's name or skills (admin)", "{pool}; 404; 422 {problems: [{field, message}]}",
+            params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}], body=pool)},
+    }

@@ -52,8 +52,14 @@ async def clear_cap(request: web.Request) -> web.Response:
 async def _cap(request: web.Request, cap: int | None) -> web.Response:
     rt = request.app[RUNTIME]
     aid = request.match_info["id"]
+    was = await rt.store.agents.get(aid)
     await rt.store.run(SetCap(aid, cap, time.time()))
     agent = await rt.store.agents.get(aid)
+    await rt.audit.record(principal(request, Role.SUPERVISOR), "agent.cap", aid,
+                          before={"cap_override": was.cap_override if was else None,
+                                  "max_chats": was.max_chats if was else None},
+                          after={"cap_override": cap, "max_chats": agent.max_chats if agent else None},
+                          addr=client(request))
     return web.json_response({"agent": agent and agent.view()})
 
 

@@ -10,6 +10,7 @@ line and column, and change nothing. The refusal shape is the usual {error, deta
 from __future__ import annotations
 
 import asyncio
+import difflib
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -103,7 +104,7 @@ def _get(body: dict[str, Any], key: str, kind: type | tuple[type, ...], default:
 
 @routes.get("/api/v1/rules")
 async def get_rules(request: web.Request) -> web.Response:
-    principal(request, Role.SUPERVISOR)
+    who = principal(request, Role.SUPERVISOR)
     versions = _versions(request)
     stored = await versions.get(await versions.active_id())
     if stored is None:
@@ -113,7 +114,15 @@ async def get_rules(request: web.Request) -> web.Response:
         return web.Response(status=304, headers={"ETag": etag})  # an editor polling for changes
     return web.json_response({"version": stored["version"], "source": stored["source"],
                               "activated_at": stored["at"], "activated_by": stored["author"],
-                              "summary": stored["summary"]}, headers={"ETag": etag})
+                              "summary": stored["summary"], "can_activate": _may_edit(request, who)},
+                             headers={"ETag": etag})
+
+
+def _may_edit(request: web.Request, who: Principal) -> bool:
+    """What _editor would let through: the console shows Activate and roll back only to them, so a
+    supervisor is not offered a button that only earns a 403 (issue 19)."""
+    grant = request.app[RUNTIME].settings.accounts.supervisors_edit_rules
+    return who.can(Role.SUPERVISOR if grant else Role.ADMIN)
 
 
 def _editor(request: web.Request) -> Principal:
@@ -225,10 +234,19 @@ async def list_versions(request: web.Request) -> web.Response:
 @routes.get("/api/v1/rules/versions/{v}")
 async def get_version(request: web.Request) -> web.Response:
     principal(request, Role.SUPERVISOR)
-    stored = await _versions(request).get(request.match_info["v"])
+    versions = _versions(request)
+    stored = await versions.get(request.match_info["v"])
     if stored is None:
         raise ProtocolError("not_found", f"no rule version {request.match_info['v']}", 404)
-    return web.json_response(stored)
+    # `diff` is against the version before it; `rollback_diff` against the active version, which
+    # is what rolling back to it would change (issue 19: the preview diffed against nothing).
+    current_id = await versions.active_id()
+    current = await versions.get(current_id) if current_id else None
+    rollback_diff = "".join(difflib.unified_diff(
+        (current["source"] if current else "").splitlines(keepends=True),
+        str(stored["source"]).splitlines(keepends=True),
+        fromfile=current_id or "(none)", tofile=str(stored["version"])))
+    return web.json_response({**stored, "current": current_id, "rollback_diff": rollback_diff[:20_000]})
 
 
 @routes.post("/api/v1/rules/rollback/{v}")

@@ -1,4 +1,4 @@
-"""One adapter contract suite, run for web chat, WeChat, Telegram and the API channel (see adapters/base.py):
+"""One adapter contract suite, run for web chat, WeChat, Telegram, mini programs and the API channel (see adapters/base.py):
 parse, dedupe key, send, permanent versus retryable errors, limits."""
 
 from __future__ import annotations
@@ -134,6 +134,21 @@ class TelegramHarness(Harness):
         self.api.script[self.chat] = [blocked() if permanent else server_error()]
 
 
+class MiniProgramHarness(WechatHarness):
+    """A mini program's push in JSON, encrypted: the Official Account's code with another token."""
+
+    channel, account = Channel("miniprogram"), "mp"
+    chat = "oMiniCustomer"  # type: ignore[assignment]
+
+    async def deliver(self, n: int, text: str) -> None:
+        plain = json.dumps({"ToUserName": "gh_mp", "FromUserName": self.chat, "CreateTime": int(time.time()),
+                            "MsgType": "text", "Content": text, "MsgId": n}, ensure_ascii=False)
+        enc = MessageCrypto(AES_KEY, self.api.app_id).encrypt(plain)
+        async with self.http.post(f"{self.base}/webhooks/miniprogram/mp", json={"ToUserName": "gh_mp", "Encrypt": enc},
+                                  params=signed_query(WX_TOKEN, enc)) as r:
+            assert (r.status, await r.text()) == (200, "success")
+
+
 class ApiHarness(Harness):
     """A bridge on the generic API channel; its reply URL is a receiver on loopback."""
 
@@ -165,6 +180,8 @@ channels:
     - {{account: shop, app_id: {app_id}, app_secret: {secret}, token: {token}, encoding_aes_key: {aes}, api_base: "{wx}"}}
   telegram:
     - {{bot: shopbot, token: "{tg_token}", secret_token: {tg_secret}, api_base: "{tg}"}}
+  miniprogram:
+    - {{account: mp, app_id: {app_id}, app_secret: {secret}, token: {token}, encoding_aes_key: {aes}, api_base: "{wx}"}}
   api:
     - {{account: bridge, api_key: {api_key}, reply_url: "{bridge}", reply_secret: {bridge_secret},
        allow_private_networks: true}}
@@ -177,8 +194,8 @@ async def bridge() -> AsyncIterator[Receiver]:
         yield rec
 
 
-@pytest.fixture(params=[WebchatHarness, WechatHarness, TelegramHarness, ApiHarness],
-                ids=["webchat", "wechat", "telegram", "api"])
+@pytest.fixture(params=[WebchatHarness, WechatHarness, TelegramHarness, MiniProgramHarness, ApiHarness],
+                ids=["webchat", "wechat", "telegram", "miniprogram", "api"])
 async def harness(request: pytest.FixtureRequest, redis_url: str, wx_api: FakeWechat,
                   tg_api: FakeTelegram, bridge: Receiver) -> AsyncIterator[Harness]:
     async for h in _harness(request.param, redis_url, wx_api, tg_api, bridge):
@@ -187,7 +204,8 @@ async def harness(request: pytest.FixtureRequest, redis_url: str, wx_api: FakeWe
 
 # Web chat has no channel API of its own that could refuse a send, so the error cases run on
 # the channels that have one, rather than being skipped for web chat.
-@pytest.fixture(params=[WechatHarness, TelegramHarness, ApiHarness], ids=["wechat", "telegram", "api"])
+@pytest.fixture(params=[WechatHarness, TelegramHarness, MiniProgramHarness, ApiHarness],
+                ids=["wechat", "telegram", "miniprogram", "api"])
 async def api_harness(request: pytest.FixtureRequest, redis_url: str, wx_api: FakeWechat,
                       tg_api: FakeTelegram, bridge: Receiver) -> AsyncIterator[Harness]:
     async for h in _harness(request.param, redis_url, wx_api, tg_api, bridge):
@@ -202,7 +220,8 @@ async def _harness(cls: type[Harness], redis_url: str, wx_api: FakeWechat,
         bridge_secret=bridge.secret)
     async with running(parse_settings(text, "<test>"), redis_url) as (rt, base), aiohttp.ClientSession() as http:
         h: Harness = cls(rt, base, http)
-        h.api = {WechatHarness: wx_api, TelegramHarness: tg_api, ApiHarness: bridge}.get(cls)  # type: ignore[attr-defined]
+        h.api = {WechatHarness: wx_api, TelegramHarness: tg_api, MiniProgramHarness: wx_api,  # type: ignore[attr-defined]
+                 ApiHarness: bridge}.get(cls)
         # Record what the adapters hand to ingest: the route worker consumes the stream itself.
         real = rt.ingestor.ingest
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import aiohttp
 from helpers import console as ui
-from helpers.app import basic_settings, running
+from helpers.app import BASIC, basic_settings, running
 from helpers.bot_app import bot_settings
 from playwright.async_api import Browser, expect
+
+from router.config.settings import parse_settings
 
 
 async def test_transfer_offers_who_can_take_it_says_where_it_went_and_dialogs_close(
@@ -142,3 +144,64 @@ async def test_side_panels_agree_with_the_header_and_the_bot(redis_url: str, bro
         await expect(order.locator(".order-head")).to_contain_text("2024111100012301")
         await expect(order.locator(".order-head")).to_contain_text("verified in this chat")
         await expect(order.locator(".order-head")).to_contain_text("shipped")
+
+
+ADMIN = """
+  - id: ada
+    name: Ada
+    token: ada-admin-token-1
+    role: admin
+    pools: [aftersale]
+"""
+NEW_RULES = """timezone: Asia/Shanghai
+default:
+  pool: presale
+rules:
+  - name: refunds
+    when: {intent: refund}
+    then: {pool: aftersale}
+"""
+
+
+async def test_rollback_preview_is_against_the_current_version_and_only_editors_see_activate(
+        redis_url: str, browser: Browser) -> None:
+    """Items 9 and 10."""
+    settings = parse_settings(BASIC.format(cap=5).replace("worker:", ADMIN.strip("\n") + "\nworker:"), "<test>")
+    async with running(settings, redis_url) as (rt, base), aiohttp.ClientSession() as http:
+        first = rt.rules.current.version
+        original = str((await rt.rule_sync.versions.get(first) or {})["source"])
+        admin_auth = {"Authorization": "Bearer ada-admin-token-1"}
+        async with http.get(f"{base}/api/v1/rules", headers=admin_auth) as r:
+            etag = r.headers["ETag"]
+        async with http.put(f"{base}/api/v1/rules", json={"source": NEW_RULES},
+                            headers={**admin_auth, "If-Match": etag}) as r:
+            assert r.status == 200, await r.text()
+        current = rt.rules.current.version
+
+        _, admin = await ui.console(browser, base, "ada-admin-token-1")
+        await admin.keyboard.press("Alt+3")
+        await expect(admin.get_by_role("button", name="Activate")).to_be_visible()
+        versions = admin.locator("#rules-versions li")
+        await expect(versions).to_have_count(2)
+        await versions.last.get_by_role("button", name=first).click()
+        await expect(admin.locator("#rules-diff-title")).to_have_text(
+            f"Changes if you roll back to {first} (against the current version {current})")
+        # Lines both versions share are context, not "added": only what a rollback changes is marked.
+        await expect(admin.locator("#rules-diff-text .del", has_text="name: refunds")).to_have_count(1)
+        added = await admin.locator("#rules-diff-text .add").count()
+        assert 0 < added < len(original.splitlines()), added
+        await expect(admin.get_by_role("button", name="Roll back to this version")).to_be_visible()
+        await versions.first.get_by_role("button", name=current).click()
+        await expect(admin.locator("#rules-diff-title")).to_have_text("This is the current version.")
+        await expect(admin.get_by_role("button", name="Roll back to this version")).to_be_hidden()
+
+        # A supervisor reads the rules, validates and explains, but is offered no Activate.
+        _, sue = await ui.console(browser, base, "sue-token-12345")
+        await sue.keyboard.press("Alt+3")
+        await expect(sue.locator("#rules-src")).not_to_have_value("")
+        await expect(sue.get_by_role("button", name="Validate")).to_be_visible()
+        await expect(sue.locator("#rules-activate")).to_be_hidden()
+        await expect(sue.locator("#rules-readonly")).to_be_visible()
+        await sue.locator("#rules-versions li").last.get_by_role("button").click()
+        await expect(sue.locator("#rules-diff")).to_be_visible()
+        await expect(sue.locator("#rules-rollback")).to_be_hidden()

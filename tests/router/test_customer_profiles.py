@@ -79,6 +79,10 @@ async def test_a_supervisor_sets_vip_and_the_next_message_is_routed_by_the_vip_r
             body = (await r.json())["customer"]
         assert body["segment"] == "vip" and body["name"] == "王小姐" and body["phone"] == "138****5678"
         assert body["tags"] == ["wholesale"] and body["attributes"] == {"会员等级": "金卡", "orders": "12"}
+        # Lists show the name too (the records' views), not "访客 xxxxxx".
+        async with s.get(f"{base}/api/v1/conversations?view=all", headers=SUE) as r:
+            rows = (await r.json())["conversations"]
+        assert [c.get("customer_name") for c in rows if c["customer_id"] == cust_id] == ["王小姐"]
 
         bob = await agent(s, base, "bob-token-12345")  # aftersale: the VIP rule's pool
         await cust.send({"type": "message", "text": "又来问一下", "client_msg_id": msg_id()})

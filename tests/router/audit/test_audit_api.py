@@ -121,3 +121,26 @@ async def test_changes_are_audited_with_who_where_before_and_after(redis_url: st
         await cust.close()
         await sue.close()
         await alice.close()
+
+
+async def test_caps_statuses_and_reloads_by_others_are_audited(redis_url: str) -> None:
+    async with running(settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        async with http.put(f"{base}/api/v1/agents/alice/cap", json={"cap": 2}, headers=SUE) as r:
+            assert r.status == 200
+        async with http.delete(f"{base}/api/v1/agents/alice/cap", headers=SUE) as r:
+            assert r.status == 200
+        async with http.post(f"{base}/api/v1/agents/alice/status", json={"status": "away"}, headers=SUE) as r:
+            assert r.status == 200
+        async with http.post(f"{base}/api/v1/agents/sue/status", json={"status": "away"}, headers=SUE) as r:
+            assert r.status == 200  # one's own status is not a change to anyone else
+        async with http.post(f"{base}/api/v1/bot/reload", headers=ADA) as r:
+            assert r.status == 200
+        entries = await audit(http, base)
+        assert [(e["action"], e["target"], e["actor"]) for e in entries] == [
+            ("bot.reload", "bot", "ada"), ("agent.status", "alice", "sue"), ("agent.cap", "alice", "sue"),
+            ("agent.cap", "alice", "sue")]
+        assert entries[1]["before"] == {"status": "offline"} and entries[1]["after"] == {"status": "away"}
+        raised, cleared = entries[3], entries[2]
+        assert raised["before"] == {"cap_override": None, "max_chats": 5}
+        assert raised["after"] == {"cap_override": 2, "max_chats": 2}
+        assert cleared["after"] == {"cap_override": None, "max_chats": 5}

@@ -31,6 +31,8 @@ function fillRow(li, c, at) {
   const chan = conv.channel || "webchat";
   parts.push(el("span", `chan chan-${chan}`, chan, { title: `${chan}${conv.account ? ` · ${conv.account}` : ""}` }));
   const who = el("span", "who", customerName(conv, t("visitor")));
+  // The channel's picture of the customer, when it gave one (WeChat); decoration, so no alt text.
+  if (/^https:\/\//.test(cust.avatar || "")) who.prepend(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
   if (cust.segment === "vip") who.append(el("span", "badge vip", t("vip")));
   parts.push(who);
   const timers = el("span", "timers");

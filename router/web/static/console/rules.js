@@ -1,9 +1,10 @@
 // The routing-rules editor: line numbers, problems at their line, explain a test message,
 // replay recent traffic, activate with If-Match, and the version history with diff and rollback.
 import { $, api, clock, el, toast } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, tf } from "./i18n.js";
 
 let etag = null;
+let canActivate = false;
 let version = null;
 let problemLines = new Map(); // line -> message
 
@@ -80,6 +81,11 @@ export async function loadRules() {
     const data = await r.json();
     etag = r.headers.get("ETag") || `"${data.version}"`;
     version = data.version;
+    // Only those the server lets activate see Activate and roll back (a supervisor without the
+    // shop's grant used to get a button that only earned a 403); the server still checks.
+    canActivate = data.can_activate !== false;
+    $("rules-activate").hidden = !canActivate;
+    $("rules-readonly").hidden = canActivate;
     $("rules-src").value = data.source || "";
     $("rules-version").textContent = `${t("version")} ${version}` +
       (data.activated_by ? ` · ${t("author")} ${data.activated_by}` : "") +
@@ -144,19 +150,22 @@ async function loadVersions() {
   }
 }
 
+// The preview is what a rollback would change: the active version against the chosen one.
 async function showVersion(v) {
   const data = await api(`/api/v1/rules/versions/${encodeURIComponent(v)}`);
   const box = $("rules-diff");
   box.hidden = false;
-  $("rules-diff-title").textContent = `${v} · ${t("diff")}`;
+  const cur = data.current || version;
+  $("rules-diff-title").textContent = v === cur ? t("diff_same") : tf("diff_current", { v, cur });
   const pre = $("rules-diff-text");
   pre.replaceChildren();
-  for (const line of String(data.diff || "").split("\n")) {
+  const diff = data.rollback_diff ?? data.diff ?? "";
+  for (const line of String(v === cur ? "" : diff).split("\n")) {
     const cls = line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : "";
     pre.append(el("span", cls, `${line}\n`));
   }
   const rb = $("rules-rollback");
-  rb.hidden = v === version;
+  rb.hidden = v === cur || !canActivate;
   rb.onclick = () => run(rb, async () => {
     const res = await api(`/api/v1/rules/rollback/${encodeURIComponent(v)}`, { method: "POST", headers: { "If-Match": etag } });
     toast(`${t("rolled_back")} ${res.version}`);

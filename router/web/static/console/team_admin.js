@@ -12,7 +12,7 @@ addStrings({
     agent_added: "{id} added.", agent_saved: "{id} saved.", agent_disabled: "{id} disabled; {n} chats handed on.",
     agent_enabled: "{id} enabled.", one_time: "One-time password for {id} (shown this once; hand it on, they change it): {password}",
     confirm_disable: "Disable {id}? Their chats go back to the queue and they are signed out everywhere.",
-    skills_bad: "Skills: name:level pairs, level 1 to 5.",
+    skills_bad: "Skills: name:level pairs, level 1 to 5.", password_hint: "leave empty for a generated one",
   },
   zh: {
     add_agent: "添加坐席", edit_agent: "保存对 {id} 的修改", cancel_edit: "取消", agent_id: "账号", role: "角色",
@@ -21,7 +21,7 @@ addStrings({
     agent_added: "已添加 {id}。", agent_saved: "已保存 {id}。", agent_disabled: "已停用 {id}，{n} 个会话已转出。",
     agent_enabled: "已启用 {id}。", one_time: "{id} 的一次性密码（仅显示这一次，请转交本人并让其修改）：{password}",
     confirm_disable: "停用 {id}？其会话将回到队列，且所有登录立即失效。",
-    skills_bad: "技能格式：名称:等级，等级 1 到 5。",
+    skills_bad: "技能格式：名称:等级，等级 1 到 5。", password_hint: "留空则自动生成",
   },
 });
 
@@ -54,6 +54,7 @@ function stopEditing() {
   const f = $("team-add");
   f.reset();
   f.id.disabled = false;
+  $("team-add-password").hidden = false;
   f.querySelector("button[type=submit]").textContent = t("add_agent");
   $("team-cancel")?.remove();
 }
@@ -63,6 +64,7 @@ function startEditing(a) {
   const f = $("team-add");
   f.id.value = a.id;
   f.id.disabled = true;
+  $("team-add-password").hidden = true; // a password is reset with its own button
   f.name.value = a.name;
   f.role.value = a.role;
   f.pools.value = (a.pools || []).join(", ");
@@ -91,7 +93,8 @@ export function initTeamAdmin(load) {
         toast(tf("agent_saved", { id }));
       } else {
         const id = f.id.value.trim();
-        const made = await api("/api/v1/agents", { method: "POST", body: { id, ...body } });
+        const made = await api("/api/v1/agents", { method: "POST",
+          body: { id, ...body, ...(f.password.value ? { password: f.password.value } : {}) } });
         toast(tf("agent_added", { id }));
         if (made.password) showSecret(id, made.password);
       }
