@@ -87,6 +87,9 @@ async def test_admin_adds_an_agent_who_notes_and_the_supervisor_makes_a_vip(
         # The supervisor makes the customer a VIP from the records reader.
         _, sue = await ui.console(browser, base, SUE_TOKEN)
         await sue.get_by_role("tab", name="Records").click()
+        # The tab's first view (all) must have loaded: records.js drops a view switch made while
+        # a page is still loading (loadPage returns when busy).
+        await expect(sue.locator("#rec-list button.rec")).not_to_have_count(0)
         await sue.get_by_role("button", name="Closed", exact=True).click()
         await sue.locator("#rec-list button.rec").first.click()
         panel = sue.locator("#rec-cust")

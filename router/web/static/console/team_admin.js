@@ -12,7 +12,7 @@ addStrings({
     agent_added: "{id} added.", agent_saved: "{id} saved.", agent_disabled: "{id} disabled; {n} chats handed on.",
     agent_enabled: "{id} enabled.", one_time: "One-time password for {id} (shown this once; hand it on, they change it): {password}",
     confirm_disable: "Disable {id}? Their chats go back to the queue and they are signed out everywhere.",
-    skills_bad: "Skills: name:level pairs, level 1 to 5.", password_hint: "leave empty for a generated one",
+    skills_bad: "Skills: name:level pairs, level 1 to 5.", password_hint: "leave empty for a generated one", initial_password: "Initial password",
   },
   zh: {
     add_agent: "添加坐席", edit_agent: "保存对 {id} 的修改", cancel_edit: "取消", agent_id: "账号", role: "角色",
@@ -21,7 +21,7 @@ addStrings({
     agent_added: "已添加 {id}。", agent_saved: "已保存 {id}。", agent_disabled: "已停用 {id}，{n} 个会话已转出。",
     agent_enabled: "已启用 {id}。", one_time: "{id} 的一次性密码（仅显示这一次，请转交本人并让其修改）：{password}",
     confirm_disable: "停用 {id}？其会话将回到队列，且所有登录立即失效。",
-    skills_bad: "技能格式：名称:等级，等级 1 到 5。", password_hint: "留空则自动生成",
+    skills_bad: "技能格式：名称:等级，等级 1 到 5。", password_hint: "留空则自动生成", initial_password: "初始密码",
   },
 });
 
