@@ -31,7 +31,7 @@ from adapters.registry import Problem, register
 from kefu_common import safejson
 from kefu_common.errors import AuthError, PermanentChannelError, ProtocolError, RetryableChannelError
 from router.hooks.events import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, body, sign
-from router.hooks.ssrf import GuardedResolver, check_url
+from router.hooks.ssrf import GuardedResolver, RefusedAddress, check_url
 from router.models import Channel, Kind, MediaRef, Message, Reply, new_id
 
 CHANNEL = Channel("api")
@@ -239,6 +239,10 @@ class ApiAdapter(WebhookAdapter):
                                          timeout=aiohttp.ClientTimeout(total=self.cfg.timeout_s)) as r:
                 await r.read()
                 status = r.status
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, RefusedAddress):
+                raise PermanentChannelError(str(exc.os_error)) from None
+            raise RetryableChannelError(f"the bridge did not take the reply: {exc}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise RetryableChannelError(f"the bridge did not take the reply: {exc or type(exc).__name__}") from None
         if 200 <= status < 300:

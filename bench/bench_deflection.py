@@ -16,7 +16,7 @@ Figures per set and pass:
 * faq_right: FAQ-answerable lines answered with the expected entry (target >= 60 %);
 * wrong: lines that got an FAQ answer other than the expected one, out of all lines (<= 5 %);
 * must_handoff: complaints, anger, requests for a person, refunds and returns handed to people
-  (>= 95 %); also apart per batch: the first lines, the `added` ones and `round3` (written later);
+  (>= 95 %); also apart per batch: the first lines, the `added` ones, `round3` and `round4`;
 * order / product / burst: order questions sent to the order flow, product-stock questions to the
   product look-up (or a person), bursts with every question answered or handed on.
 """
@@ -77,7 +77,8 @@ class Line:
     expected: str
     text: str
     # "first" (written with the first held-out run), "added" (the 34 must-handoff lines written
-    # after it) or "round3" (the third batch: must-handoff, FAQ and chat lines, written together).
+    # after it), "round3" (the third batch: must-handoff, FAQ and chat lines, written together) or
+    # "round4" (the fourth: must-handoff lines and the policy questions next to them).
     batch: str = "first"
 
     @property
@@ -162,8 +163,11 @@ def figures(lines: list[Line], results: list[dict[str, bool]]) -> dict[str, Any]
         "must_handoff_round3": rate("handoff", "right", batch="round3"),
         "faq_right_round3": rate("faq", "right", batch="round3"),
         "wrong_round3": rate(None, "wrong", batch="round3"),
+        "must_handoff_round4": rate("handoff", "right", batch="round4"),
+        "faq_right_round4": rate("faq", "right", batch="round4"),
+        "wrong_round4": rate(None, "wrong", batch="round4"),
         "counts": {f"{kind}/{batch}": count(kind, "right", batch) for kind in ("handoff", "faq")
-                   for batch in ("first", "added", "round3") if any(ln.kind == kind and ln.batch == batch
+                   for batch in ("first", "added", "round3", "round4") if any(ln.kind == kind and ln.batch == batch
                                                                     for ln in lines)},
         "order": rate("order", "right"),
         "product": rate("product", "right"),
@@ -205,6 +209,10 @@ async def run_pass(settings: Settings, redis_url: str, lines: list[Line], clock:
     return figures(lines, results), [(ln, {**c, **j}) for ln, c, j in zip(lines, convs, results, strict=True)]
 
 
+def pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1%}"
+
+
 def verdict(fig: dict[str, Any]) -> str:
     out = []
     for key, (op, goal) in TARGETS.items():
@@ -236,7 +244,8 @@ async def main() -> int:
                       f", product {fig['product']:.0%}, burst {fig['burst']:.0%}; must_handoff first lines"
                       f" {fig['must_handoff_first']:.1%}, added lines {fig['must_handoff_added']:.1%}, round3"
                       f" {fig['must_handoff_round3']:.1%}; round3 faq_right {fig['faq_right_round3']:.1%}, wrong"
-                      f" {fig['wrong_round3']:.1%}", flush=True)
+                      f" {fig['wrong_round3']:.1%}; round4 must_handoff {pct(fig['must_handoff_round4'])}, faq_right"
+                      f" {pct(fig['faq_right_round4'])}, wrong {pct(fig['wrong_round4'])}", flush=True)
                 if args.misses and which == "dev":
                     for ln, r in rows:
                         if not r["right"] or r["wrong"]:

@@ -182,6 +182,10 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
             out["agent_id"] = self.agent_id
         if self.direction is Direction.NOTE:
             out["note"] = True
+            if self.raw and isinstance(self.raw.get("event"), dict):
+                # What the note records, as data: the console words it in its own language
+                # (issue 19); `text` stays for search, the archive and older consoles.
+                out["event"] = self.raw["event"]
         return out
 
 

@@ -79,6 +79,8 @@ def add_rules_parsers(subparsers: Any, history: HistoryReplay | None = None) -> 
     p.add_argument("--message-count", type=int, default=1)
     p.add_argument("--reopened", action="store_true")
     p.add_argument("--previous-pool", default=None)
+    p.add_argument("--product", default=None, help="id of the product on the customer's page")
+    p.add_argument("--product-title", default="", help="its title")
     p.add_argument("--kind", default="text")
     p.add_argument(
         "--at", type=iso, default=None, help="message time (ISO 8601; no offset: rules' zone)"
@@ -178,6 +180,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         message_count=args.message_count,
         reopened=args.reopened,
         previous_pool=args.previous_pool,
+        product_id=args.product,
+        product_title=args.product_title,
     )
     print(f"message at {now.astimezone(ZoneInfo(rules.timezone)).isoformat()} ({rules.timezone})")
     for line in format_decision(rules.explain(inp)):

@@ -14,6 +14,7 @@ from typing import Any
 
 import re2
 
+from routing_rules.frames import FRAME_INTENTS, frames
 from routing_rules.regex import Regex, options
 
 
@@ -58,8 +59,8 @@ BUILTIN_INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "漏发|破损|坏了|质量问题|瑕疵|寄回|申请售后|售后申请|return|exchange|send back|wrong item|wrong size|"
             "damaged|broken|defective|missing item|doesn't fit"
         ),
-        # Wanting to send back one's own purchase: "我要退这件衣服", "帮我退了吧".
-        (r"(?:我|帮我|给我)(?:要|想|得)?退(?:掉|了|这|那|回|货)",),
+        # Wanting to send back one's own purchase: "我要退这件衣服", "帮我退了吧", "怎么把它退了".
+        (r"(?:我|帮我|给我)(?:要|想|得)?退(?:掉|了|这|那|回|货)|把(?:它|这|那)?.{0,6}退(?:了|掉|回去)",),
     ),
     "refund": (
         _kw(
@@ -111,7 +112,9 @@ BUILTIN_INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "转人工|人工|真人|找客服|有人吗|活人|不要机器人|店长|负责人|主管|human|real person|operator|"
             "speak to someone|talk to someone|talk to an agent|speak to an agent"
         ),
-        (),
+        # Calling a person in, however named: "帮我叫一下你们的售后", "换个人来", "安排个客服跟进".
+        (r"(?:叫|找|安排|派|让)(?:一下|一个|个|下)?(?:你们)?(?:的)?(?:售后|客服|经理|同事|专员|能做主的)"
+         r"|换(?:一)?个(?:人|客服)",),
     ),
 }
 
@@ -154,7 +157,9 @@ class IntentTable:
     """All intents in canonical order plus the angry lexicon, matched in one re2 pass.
 
     An RE2::Set reports every keyword and pattern that occurs, overlapping ones included, so a
-    message costs one scan however many keywords the shop configures.
+    message costs one scan however many keywords the shop configures. The frames (frames.py:
+    `grievance`, `policy_question`) come after the keyword intents, derived from how the line is
+    put rather than from a lexicon.
     """
 
     __slots__ = ("_owner", "_set", "angry", "intents", "names")
@@ -162,7 +167,8 @@ class IntentTable:
     def __init__(self, intents: tuple[Lexicon, ...], angry: Lexicon) -> None:
         self.intents = intents
         self.angry = angry
-        self.names = tuple(lx.name for lx in intents)
+        own = tuple(lx.name for lx in intents)
+        self.names = own + tuple(f for f in FRAME_INTENTS if f not in own)
         self._owner: list[int] = []  # Set index -> position in (*intents, angry)
         rset: Any = re2.Set.SearchSet(options())
         for pos, lx in enumerate((*intents, angry)):
@@ -181,11 +187,9 @@ class IntentTable:
             found = {i for i, lx in enumerate((*self.intents, self.angry)) if lx.hit(norm)}
         else:
             hits = self._set.Match(norm)
-            if not hits:
-                return frozenset(), False
-            found = {self._owner[i] for i in hits}
+            found = {self._owner[i] for i in hits} if hits else set()
         n = len(self.intents)
-        return frozenset(self.names[p] for p in found if p < n), n in found
+        return frozenset(self.intents[p].name for p in found if p < n) | frames(norm), n in found
 
     def detect(self, norm: str) -> tuple[str, ...]:
         """Names of every intent whose keywords or patterns occur, in canonical order."""

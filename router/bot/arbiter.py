@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from router.bot.faq_match import FaqIndex, FaqMatch
+from routing_rules.frames import reproach
 from routing_rules.intents import builtin_table, normalize
 
 # Cues that a line is about one order the customer has: each counts 1.
@@ -59,6 +60,10 @@ _ATTRIBUTE: Final = re.compile(
 _TABLE: Final = builtin_table()
 _TOPICAL: Final = ("invoice", "cross_border")
 ATTRIBUTE_BAR: Final = 0.2  # extra confidence needed when the entry does not name the attribute
+# Extra confidence needed on a line of rhetorical blame (到底, 说好的, 就是这么...): an FAQ entry that
+# is merely near ("我已经等了三天了，到底有没有人管" came near the dated-shipping entry) answers
+# the words, not the customer, who wants someone to look into their case.
+GRIEVANCE_BAR: Final = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,34 @@ def named_attributes(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.group(0).lower().replace(" ", "") for m in _ATTRIBUTE.finditer(text)))
 
 
+def names_all(hit: FaqMatch, words: tuple[str, ...]) -> bool:
+    """Whether the entry's wording or answer holds every one of `words`."""
+    e = hit.entry
+    body = " ".join((e.question, *e.variants, *e.tags, e.answer)).lower()
+    return all(w in body for w in words)
+
+
+def after_sale_words(text: str) -> tuple[str, ...]:
+    """Every refund or return keyword the line names (退款, 仅退款, 退货, 价保...), normalised."""
+    norm = normalize(text)
+    out: list[str] = []
+    for name in ("refund", "return_exchange"):
+        lx = _TABLE.lexicon(name)
+        if lx is not None:
+            out.extend(k for k in lx.keywords if k in norm)
+    return tuple(dict.fromkeys(out))
+
+
+def policy_answer(faq: FaqIndex | None, text: str, top: int = 3) -> FaqMatch | None:
+    """The FAQ answer to a question about the refund or returns policy: the first of the `top`
+    nearest that is `confident` and names every refund or return word the question does, so
+    that "仅退款可以吗" is not answered with the refund-time entry, which never says 仅退款."""
+    if faq is None:
+        return None
+    words = after_sale_words(text)
+    return next((m for m in faq.search(text, top) if confident(faq, m, text) and names_all(m, words)), None)
+
+
 def named_topics(text: str) -> tuple[str, ...]:
     """The keyword of each topical intent the question names (发票, 清关...), normalised."""
     norm = normalize(text)
@@ -140,15 +173,37 @@ def named_topics(text: str) -> tuple[str, ...]:
 
 
 def confident(faq: FaqIndex, hit: FaqMatch | None, text: str) -> bool:
-    """Whether `hit` may be answered: the threshold, raised when the question names a colour or
-    size, or a topic keyword (发票, 清关), that the entry's wording and answer do not."""
+    """Whether `hit` may be answered: its score reaches `bar`."""
     if hit is None:
         return False
-    bar = faq.threshold
+    return hit.score >= bar(faq, hit, text)[0]
+
+
+def bar(faq: FaqIndex, hit: FaqMatch, text: str) -> tuple[float, tuple[str, ...]]:
+    """The confidence `hit` needs, and why it is above the threshold: raised when the question
+    names a colour or size, or a topic keyword (发票, 清关), that the entry's wording and answer do
+    not, and when the line is one of rhetorical blame (GRIEVANCE_BAR)."""
+    level = faq.threshold
+    why: list[str] = []
     named = named_attributes(text) + named_topics(text)
     if named:
         e = hit.entry
         body = " ".join((e.question, *e.variants, *e.tags, e.answer)).lower()
-        if any(a not in body for a in named):
-            bar += ATTRIBUTE_BAR
-    return hit.score >= bar
+        missing = [a for a in named if a not in body]
+        if missing:
+            level += ATTRIBUTE_BAR
+            why.append(f"attribute: {missing[0]}")
+    blame = reproach(normalize(text))
+    if blame:
+        level += GRIEVANCE_BAR
+        why.append(f"reproach: {blame}")
+    return round(level, 4), tuple(why)
+
+
+def bar_record(faq: FaqIndex | None, text: str) -> dict[str, Any] | None:
+    """For the turn's record: the bar the nearest entry had to clear, when it was raised."""
+    hit = best(faq, text)
+    if faq is None or hit is None:
+        return None
+    level, why = bar(faq, hit, text)
+    return {"faq_id": hit.entry.id, "faq_score": hit.score, "bar": level, "raised_for": list(why)} if why else None

@@ -25,7 +25,15 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
-from router.bot.arbiter import Arbitration, answerable, arbitrate, is_product_question, named_attributes
+from router.bot.arbiter import (
+    Arbitration,
+    answerable,
+    arbitrate,
+    bar_record,
+    is_product_question,
+    named_attributes,
+    policy_answer,
+)
 from router.bot.brain_types import (
     BotAction,
     BotConfig,
@@ -42,6 +50,8 @@ from router.bot.orders import OrderService, OrderState
 from router.bot.parts import split_parts
 from router.bot.products import ProductAnswer, ProductQuery, ProductService
 from router.bot.text import group_key, normalise
+from routing_rules.frames import GRIEVANCE, POLICY_QUESTION, frames
+from routing_rules.intents import normalize
 
 __all__ = ["decide", "extract_order_id", "fetch_lookup", "needs_order", "off_hours_notice", "respond", "when_back"]
 
@@ -88,6 +98,8 @@ class _Topic(StrEnum):
     REFUND = "refund"
     RETURN = "return_exchange"
     PAYMENT = "payment_issue"
+    GRIEVANCE = "grievance"
+    POLICY = "policy"  # a question about the refund or returns policy the FAQ answers
     ORDER = "order_status"
     PRODUCT = "product"
     GREETING = "greeting"
@@ -96,7 +108,8 @@ class _Topic(StrEnum):
 
 
 _EXCEPTIONS = frozenset({_Topic.ASKED, _Topic.ANGRY, _Topic.COMPLAINT, _Topic.HUMAN, _Topic.VERIFY,
-                         _Topic.CANCEL, _Topic.REFUND, _Topic.RETURN, _Topic.PAYMENT})  # fmt: skip
+                         _Topic.CANCEL, _Topic.REFUND, _Topic.RETURN, _Topic.PAYMENT,
+                         _Topic.GRIEVANCE})  # fmt: skip
 
 
 def needs_order(state: BotState, text: str, ctx: BotContext, config: BotConfig = DEFAULT_CONFIG,
@@ -130,6 +143,10 @@ def decide(
     trace: dict[str, Any] = {"topic": topic.value}
     if arb is not None:
         trace["arbitration"] = arb.record()
+    if topic in (_Topic.OTHER, _Topic.POLICY):
+        raised = bar_record(faq, text)
+        if raised is not None:
+            trace["faq_bar"] = raised  # why a near entry did not answer, or had to clear more
     action = _decide(state, text, ctx, faq, lookup, product, config, topic)
     if action.faq_id:
         trace["faq_id"], trace["faq_score"] = action.faq_id, action.faq_score
@@ -168,6 +185,8 @@ def _decide(state: BotState, text: str, ctx: BotContext, faq: FaqIndex | None, l
         return handoff(st, ctx, config, opening, reason, t.handoff_aftersale, text)
     if topic is _Topic.PAYMENT:
         return handoff(st, ctx, config, opening, HandoffReason.PAYMENT_ISSUE, t.handoff_aftersale, text)
+    if topic is _Topic.GRIEVANCE:
+        return handoff(st, ctx, config, opening, HandoffReason.GRIEVANCE, t.handoff_sorry, text)
     if topic is _Topic.PRODUCT:
         if product is not None:
             return BotAction(replace(st, unanswered=0), (*opening, product.text))
@@ -179,7 +198,7 @@ def _decide(state: BotState, text: str, ctx: BotContext, faq: FaqIndex | None, l
     if topic is _Topic.MORE:
         return BotAction(st, opening or (t.go_on,))
 
-    hit = answerable(faq, text)
+    hit = policy_answer(faq, text) if topic is _Topic.POLICY else answerable(faq, text)
     if hit is not None:
         st = replace(st, unanswered=0)
         return BotAction(st, (*opening, hit.entry.answer), faq_id=hit.entry.id, faq_score=hit.score)
@@ -285,7 +304,9 @@ async def fetch_lookup(orders: OrderService | None, order_id: str) -> OrderLooku
 
 def _topic(state: BotState, text: str, ctx: BotContext, config: BotConfig,
            faq: FaqIndex | None) -> tuple[_Topic, Arbitration | None]:  # fmt: skip
-    intents = ctx.intents
+    # The frames (grievance, policy question) are derived from the text; the router passes them
+    # in ctx.intents, a caller that builds the context by hand may not.
+    intents = ctx.intents | frames(normalize(text))
     has_id = extract_order_id(text, config) is not None
     if ctx.handoff_requested:
         return _Topic.ASKED, None
@@ -299,10 +320,18 @@ def _topic(state: BotState, text: str, ctx: BotContext, config: BotConfig,
         return _Topic.VERIFY, None
     if _CANCEL.search(text) or (state.pending is Pending.CANCEL and has_id):
         return _Topic.CANCEL, None
-    if "refund" in intents:
-        return _Topic.REFUND, None
-    if "return_exchange" in intents or _DAMAGED.search(text):
-        return _Topic.RETURN, None
+    if GRIEVANCE in intents:
+        # The customer's own case gone wrong is a person's job, even when an FAQ entry is near
+        # ("包裹里只有一双袜子，我买的外套呢" is not an order look-up, nor the wrong-item entry).
+        return _Topic.GRIEVANCE, None
+    after_sale = _Topic.REFUND if "refund" in intents else (
+        _Topic.RETURN if "return_exchange" in intents or _DAMAGED.search(text) else None)
+    if after_sale is not None:
+        # How refunds or returns work here ("退款一般几天到账") is the FAQ's, when it is sure;
+        # anything else about them goes to after-sale as before.
+        if POLICY_QUESTION in intents and policy_answer(faq, text) is not None:
+            return _Topic.POLICY, None
+        return after_sale, None
     if "payment_issue" in intents:
         return _Topic.PAYMENT, None
     where = frozenset({"order_status"}) if _WHERE.search(text) else frozenset()

@@ -22,6 +22,7 @@ class HandoffReason(StrEnum):
     REFUND = "refund"
     RETURN_EXCHANGE = "return_exchange"
     PAYMENT_ISSUE = "payment_issue"  # charged without an order, charged twice, an account lost
+    GRIEVANCE = "grievance"  # the customer's own case gone wrong: damaged, wrong or missing goods, money, fraud
     CANCEL_NOT_SHIPPED = "cancel_not_shipped"
     CANCEL_SHIPPED = "cancel_shipped"  # shipped or delivered: refusal or return
     ORDER_ID_MISSING = "order_id_missing"  # asked once for the number, still none

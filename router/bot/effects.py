@@ -102,6 +102,9 @@ class Effects:
             native_id=f"n_bot_{turn_id}", sender_ref=chat.chat, direction=Direction.NOTE,
             sender=Sender.BOT, text="；".join(learned), ts=now, conversation_id=chat.cid,
             customer_id=chat.customer,
+            # The reason and intent as codes: the console words them in its language (issue 19).
+            raw={"event": {"kind": "bot_handoff", "reason": plan.reason, "intent": plan.intent,
+                           "order_id": plan.order_id, "note": plan.note}},
         ))
         return await self.store.run(BotHandoff(chat.cid, now, plan.pool, plan.priority, tuple(plan.skills),
                                                plan.min_level, plan.reason, plan.intent, plan.order_id, plan.note))

@@ -10,7 +10,7 @@ from router.bot.brain_types import BotAction, BotConfig, BotContext, BotState, H
 
 _AFTERSALE = frozenset({
     HandoffReason.REFUND, HandoffReason.RETURN_EXCHANGE, HandoffReason.CANCEL_NOT_SHIPPED,
-    HandoffReason.CANCEL_SHIPPED, HandoffReason.PAYMENT_ISSUE,
+    HandoffReason.CANCEL_SHIPPED, HandoffReason.PAYMENT_ISSUE, HandoffReason.GRIEVANCE,
 })  # fmt: skip
 
 
@@ -23,6 +23,7 @@ def handoff(
             HandoffReason.REFUND: "refund",
             HandoffReason.RETURN_EXCHANGE: "return_exchange",
             HandoffReason.PAYMENT_ISSUE: "payment_issue",
+            HandoffReason.GRIEVANCE: "grievance",
             HandoffReason.COMPLAINT: "complaint",
             HandoffReason.HUMAN_REQUEST: "human_request",
         }.get(reason)

@@ -21,7 +21,7 @@ import aiohttp
 
 from router.config.webhooks import WebhookDeliverySettings
 from router.hooks.events import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, sign
-from router.hooks.ssrf import GuardedResolver, check_url
+from router.hooks.ssrf import GuardedResolver, RefusedAddress, check_url
 from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.store import Store
 from router.store.client import REDIS_ERRORS
@@ -240,6 +240,10 @@ class HookSender(StreamLoop):
                 raise Failed(f"the receiver answered HTTP {r.status}", r.status)
         except TimeoutError:
             raise Failed(f"no answer within {self.settings.timeout_s:g}s") from None
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, RefusedAddress):  # the resolver's refusal, said as it is
+                raise Failed(str(exc.os_error)) from None
+            raise Failed(f"could not reach the receiver: {exc}") from None
         except aiohttp.ClientError as exc:
             raise Failed(f"could not reach the receiver: {exc}") from None
         except OSError as exc:  # a refused address (ssrf.RefusedAddress)

@@ -64,7 +64,9 @@ class Approvals:
         if approval["auto"]:
             text = (f"Discount {_yuan(approval['amount'])} approved automatically (within {who.name}'s "
                     f"authority of {_yuan(limit)}). Reason: {reason or '-'}")
-            await note(self.store, self.transcript, cid, f"n_approval_{approval['id']}", text)
+            await note(self.store, self.transcript, cid, f"n_approval_{approval['id']}", text,
+                       event={"kind": "approval", "state": "auto", "amount": approval["amount"],
+                              "agent": who.name, "limit": f"{limit:g}", "reason": reason, "by": "", "note": ""})
             if self.audit is not None:
                 await self.audit.record(who, "discount.auto_approve", approval["id"], before=None,
                                         after={"status": "approved", "amount": float(approval["amount"])},
@@ -80,7 +82,10 @@ class Approvals:
         line = (f"Discount {_yuan(approval['amount'])} asked by {approval['agent']} "
                 f"({approval.get('reason') or 'no reason given'}): {verdict} by {who.name}")
         await note(self.store, self.transcript, approval["conversation_id"], f"n_approval_{apid}",
-                   line + (f": {text}" if text else "."))
+                   line + (f": {text}" if text else "."),
+                   event={"kind": "approval", "state": verdict, "amount": approval["amount"],
+                          "agent": approval["agent"], "reason": approval.get("reason") or "", "by": who.name,
+                          "note": text})
         if self.audit is not None:
             await self.audit.record(who, "discount.approve" if approved else "discount.reject", apid,
                                     before={"status": "pending"}, after={"status": verdict},

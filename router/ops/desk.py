@@ -18,6 +18,7 @@ from router.ops.csat import ChannelCsat
 from router.pipeline.transcript import Transcript, public_views
 from router.store import Store
 from router.store.calls.routing import Close, Transfer
+from router.store.views import AssignedView
 
 
 class Waker(Protocol):
@@ -41,6 +42,15 @@ class Desk:
         """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
         cid = str(event["conversation_id"])
         seen = await self.store.assigned_view(cid, str(event.get("customer_id") or ""))
+        return self._assigned(cid, seen, event)
+
+    async def assigned_frames(self, cids: list[str]) -> list[dict[str, Any]]:
+        """The `assigned` frames of many conversations (a console's snapshot), read together."""
+        views = await self.store.assigned_views(cids)
+        return [self._assigned(cid, seen, {}) for cid, seen in zip(cids, views, strict=True)]
+
+    @staticmethod
+    def _assigned(cid: str, seen: AssignedView, event: Mapping[str, Any]) -> dict[str, Any]:
         conv = seen.conversation.view() if seen.conversation else {"id": cid}
         customer = seen.customer.view() if seen.customer else {"id": conv.get("customer_id")}
         messages = public_views([decode_message(m) for m in seen.messages], seen.deliveries, seen.attachments)

@@ -46,15 +46,16 @@ REASONS = {
 
 
 async def note(store: Store, transcript: Transcript, cid: str, note_id: str, text: str,
-               notify: str | None = None) -> dict[str, Any]:
-    """Append an internal note once (by `note_id`); the first time, show it to `notify` live."""
+               notify: str | None = None, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Append an internal note once (by `note_id`); the first time, show it to `notify` live.
+    `event` is what happened as data (a `kind` and its fields), for consoles to put in words."""
     conv = await store.conversations.get(cid)
     channel, account, chat, customer = (conv.channel, conv.account, conv.chat, conv.customer_id) if conv else (
         None, None, None, None)
     msg = Message(
         id=note_id, channel=Channel(channel or "webchat"), account=account or "", native_id=note_id,
         sender_ref=chat or "", direction=Direction.NOTE, sender=Sender.SYSTEM, text=text,
-        ts=time.time(), conversation_id=cid, customer_id=customer,
+        ts=time.time(), conversation_id=cid, customer_id=customer, raw={"event": event} if event else None,
     )
     new = await transcript.append(msg)
     view = msg.public()
@@ -74,6 +75,7 @@ class Owed:
     text: str
     notify: str | None
     customer_key: str | None = None
+    event: dict[str, Any] | None = None
 
 
 def transferred(t: dict[str, Any]) -> Owed:
@@ -81,7 +83,9 @@ def transferred(t: dict[str, Any]) -> Owed:
     to, assigned = str(t["to"]), t["outcome"] == "assigned"
     where = f"to {to}" if assigned else f"to the {to} queue"
     text = f"{t['by']} transferred this conversation {where}" + (f": {t['note']}" if t.get("note") else "")
-    return Owed(str(t["conversation_id"]), f"n_transfer_{t['id']}", text, to if assigned else None)
+    event = {"kind": "transfer", "by": str(t["by"]), "to": to, "outcome": str(t["outcome"]),
+             "note": str(t.get("note") or "")}
+    return Owed(str(t["conversation_id"]), f"n_transfer_{t['id']}", text, to if assigned else None, event=event)
 
 
 class Handovers:
@@ -97,7 +101,8 @@ class Handovers:
         """Raises when a write fails, so the runner leaves the timer to fire again."""
         kind = str(data["kind"])
         owed = await self.went_offline(data[kind]) if kind == HANDOVER else transferred(data[kind])
-        await note(self.store, self.transcript, owed.cid, owed.note_id, owed.text, notify=owed.notify)
+        await note(self.store, self.transcript, owed.cid, owed.note_id, owed.text, notify=owed.notify,
+                   event=owed.event)
         if owed.customer_key:
             # Not on web chat: the page shows the agent_left frame (see above).
             await self.outbox.tell(owed.cid, owed.customer_key, self.left_text, webchat=False)
@@ -109,5 +114,7 @@ class Handovers:
         name = (agent and agent.name) or aid
         why = REASONS.get(str(h.get("reason")), str(h.get("reason")))
         where = f"now with {to}" if to else f"waiting at the front of the {h.get('pool')} queue"
+        event = {"kind": "handover", "name": name, "reason": str(h.get("reason") or ""), "to": to,
+                 "pool": str(h.get("pool") or "")}
         return Owed(cid, f"n_handover_{hid}", f"{name} {why}; the conversation was handed over, {where}.",
-                    to or None, f"handover:{hid}")
+                    to or None, f"handover:{hid}", event=event)

@@ -43,7 +43,8 @@ from router.store.scripts import Scripts
 from router.store.streams import Streams
 from router.store.timers import TimerRecords
 from router.store.transcripts import Transcripts
-from router.store.views import AssignedView, assigned_view
+from router.store.views import AssignedView, assigned_view, assigned_views
+from router.store.wecom import WecomRecords
 
 if TYPE_CHECKING:  # only annotated: settings import store.keys, which runs this package
     from router.config.settings import Settings
@@ -99,6 +100,7 @@ class Store:
         self.wechat = WechatRecords(self.client, self.keys, self.batched)
         self.telegram = TelegramRecords(self.client, self.keys)
         self.hooks = HookRecords(self.client, self.keys)
+        self.wecom = WecomRecords(self.client, self.keys)
         self.archive = ArchiveRecords(self.client, self.keys, self.partitions)
 
     def streams_of(self, part: int) -> Streams:
@@ -358,6 +360,10 @@ class Store:
     async def assigned_view(self, cid: str, customer_hint: str = "", limit: int = 500) -> AssignedView:
         """What an `assigned` frame shows, in one round trip (router/store/views.py)."""
         return await assigned_view(self.client, self.keys, cid, customer_hint, limit)
+
+    async def assigned_views(self, cids: list[str], limit: int = 500) -> list[AssignedView]:
+        """The same for many conversations, in two round trips (router/store/views.py)."""
+        return await assigned_views(self.client, self.keys, cids, limit)
 
     # -- views as the API shows them (the structs' view()), for callers that pass dicts on ------
     async def conversation(self, cid: str) -> dict[str, Any] | None:

@@ -84,7 +84,7 @@ class HookRecords:
         await self._r.set(self._k.hook_cursor, to)
 
     async def events_after(self, after: str, count: int, block_ms: int) -> list[Entry]:
-        resp = await self._r.xread({self._k.hook_events: after}, count=count, block=block_ms)
+        resp = await self._r.xread({self._k.hook_events: after}, count=count, block=block_ms or None)  # 0: no wait
         return [entry for _, entries in resp or [] for entry in entries]
 
     # -- deliveries ---------------------------------------------------------------------------

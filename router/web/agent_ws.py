@@ -73,6 +73,10 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+SNAPSHOT_BATCH = 50
+"""Open conversations whose `assigned` frames a snapshot reads in one go (an agent's cap is at most 100)."""
+
+
 class AgentSession:
     def __init__(self, rt: Runtime, desk: Desk, presence: Presence, approvals: Approvals, who: Principal,
                  ws: web.WebSocketResponse, on_stuck: Stuck | None = None, *, sid: str | None = None,
@@ -157,8 +161,13 @@ class AgentSession:
             "type": "hello", "agent": {"id": aid, "name": self.who.name, "role": self.who.role.value,
                                        "status": status},
         }))
-        for cid in await rt.store.agents.conversation_ids(aid):
-            await self._write(frames.dump({"type": "assigned", "conversation_id": cid}))
+        cids = [cid for cid in await rt.store.agents.conversation_ids(aid) if cid not in self.shown]
+        for start in range(0, len(cids), SNAPSHOT_BATCH):
+            # Read together, sent in order: two round trips a batch, not two per conversation.
+            part = cids[start:start + SNAPSHOT_BATCH]
+            for cid, full in zip(part, await self.desk.assigned_frames(part), strict=True):
+                await self.ws.send_str(frames.dump(full))
+                self.shown[cid] = {m["id"] for m in full["messages"]}
         self.tap.go_live()
 
     async def _presence(self) -> None:

@@ -79,13 +79,14 @@ async def quick_replies(request: web.Request) -> web.Response:
             raise ProtocolError("bad_query", f"unknown category {category!r}; known: {', '.join(stages)}")
     values = await _placeholders(rt, _query(request, "conversation_id"), who)
     items: list[dict[str, Any]] = []
+    titles = dict(lib.stages)  # the stage's name as the file gives it (欢迎语), not its id (issue 19)
     for r in lib.search(_query(request, "q"), stage=category, limit=_limit(request, 20)):
         try:
             rendered: str | None = r.render(values)
         except ValueError:
             rendered = None  # needs an order number this conversation does not have
-        items.append({"id": r.id, "category": r.stage, "title": r.title, "text": r.text,
-                      "rendered": rendered})
+        items.append({"id": r.id, "category": r.stage, "category_title": titles.get(r.stage, r.stage),
+                      "title": r.title, "text": r.text, "rendered": rendered})
     return web.json_response({"items": items})
 
 

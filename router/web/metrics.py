@@ -76,6 +76,13 @@ async def gather(rt: Runtime) -> list[Metric]:
     families.append(_counter("kefu_media_fetches", "Downloads of customers' files from their channel by this "
                              "process, by channel and outcome (fetched, retried, failed)", ["channel", "outcome"],
                              list(rt.fetcher.outcomes.items())))
+    hooks = rt.hook_sender
+    families.append(_counter("kefu_webhook_deliveries", "Webhook deliveries this process finished, by outcome "
+                             "(delivered, dead) and failed attempts", ["outcome"], [
+                                 (("delivered",), float(hooks.delivered)), (("dead",), float(hooks.dead)),
+                                 (("failed_attempt",), float(sum(hooks.failures.values())))]))
+    families.append(_counter("kefu_webhook_events", "Events this process turned into webhook deliveries", [],
+                             [((), float(rt.hook_fanout.events))]))
     families.append(_counter("kefu_sla_breaches", "SLA targets this process found breached", [],
                              [((), float(rt.sla.fired.get("breached", 0)))]))
     families.append(_counter("kefu_sla_timer_outcomes", "SLA timers this process fired, by outcome",

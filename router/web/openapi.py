@@ -261,6 +261,7 @@ def ops_paths() -> dict[str, Any]:
             "{inbound: {count, entries}, outbound: {count, entries}, archive: {count, entries}}",
             params=[{"name": "stream", "in": "query", "schema": {"enum": ["inbound", "outbound", "archive"]}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
+        **_webhooks(),
         "/api/v1/approvals": {"get": _op(
             "Pending discount approvals (all for supervisors, one's own for agents)", "{approvals: [...]}")},
         "/api/v1/approvals/{id}": {"post": _op(
@@ -332,4 +333,32 @@ def _live_paths() -> dict[str, Any]:
         "/api/v1/pools/{id}": {"patch": _op(
             "Edit a pool's name or skills (admin)", "{pool}; 404; 422 {problems: [{field, message}]}",
             params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}], body=pool)},
+    }
+
+
+def _webhooks() -> dict[str, Any]:
+    """Outbound webhooks (admin; docs/channels.md, "Outbound webhooks")."""
+    hook = {"type": "object", "properties": {
+        "url": {"type": "string"}, "secret": {"type": "string", "minLength": 16},
+        "events": {"type": "array", "items": {"enum": ["conversation.created", "conversation.assigned",
+                                                       "conversation.transferred", "conversation.closed",
+                                                       "message.created", "csat.created", "sla.breached"]}},
+        "enabled": {"type": "boolean"}, "id": {"type": "string"}}}
+    delivery = [*_ID, {"name": "delivery", "in": "path", "required": True, "schema": {"type": "string"}}]
+    return {
+        "/api/v1/webhooks": {
+            "get": _op("Every webhook, without its secret (admin)", "{webhooks: [...]}"),
+            "post": _op("Make a webhook; the answer shows its secret this once (admin); a URL on an internal "
+                        "address is 400 url_refused", "{webhook}", body={**hook, "required": ["url"]},
+                        status="201")},
+        "/api/v1/webhooks/{id}": {
+            "get": _op("One webhook (admin)", "{webhook}", params=_ID),
+            "patch": _op("Change url, events, secret or enabled (admin); a config webhook is 409", "{webhook}",
+                         params=_ID, body=hook),
+            "delete": _op("Delete a webhook (admin); a config webhook is 409", "{deleted}", params=_ID)},
+        "/api/v1/webhooks/{id}/deliveries": {"get": _op(
+            "The delivery log, newest first: status, attempts, last error (admin)", "{webhook, deliveries}",
+            params=[*_ID, _q("limit", "integer"), _q("before", "number")])},
+        "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver": {"post": _op(
+            "Send a delivery again, same id and body (admin)", "{redelivering}", params=delivery, status="202")},
     }

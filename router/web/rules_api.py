@@ -187,6 +187,7 @@ async def explain(request: web.Request) -> web.Response:
         segment=_get(body, "segment", str, "new"), language=_get(body, "language", str, None),
         message_count=_get(body, "message_count", int, 1), reopened=bool(body.get("reopened", False)),
         previous_pool=_get(body, "previous_pool", str, None),
+        product_id=_get(body, "product_id", str, None), product_title=_get(body, "product_title", str, ""),
     ))
     decision = {
         "pool": d.pool, "priority": d.priority, "skills": list(d.skills), "min_level": d.min_level,

@@ -70,3 +70,35 @@ async def test_hundreds_of_assigned_frames_match_the_one_by_one_reads(redis_url:
             await c.close()
         await alice.close()
         await bob.close()
+
+
+async def test_a_console_snapshot_reads_its_open_chats_together(redis_url: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agent with 80 open chats opens a second console: its snapshot is 80 `assigned` frames,
+    the same as each read on its own, in a handful of round trips rather than two per chat."""
+    writes = Writes(monkeypatch)
+    async with (running(basic_settings(cap=100), redis_url) as (rt, base),
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http):
+        alice = await agent(http, base, "alice-token-1234")
+        custs = [await customer(http, base) for _ in range(80)]
+        await asyncio.gather(*(c.send({"type": "message", "text": f"第{i}单发货了吗", "client_msg_id": msg_id()})
+                               for i, (c, _) in enumerate(custs)))
+        async with asyncio.timeout(60):
+            while len(alice.of("assigned")) < 80:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # the lines' own `message` events have landed too
+        before = writes.n
+        second = await agent(http, base, "alice-token-1234")
+        async with asyncio.timeout(30):
+            while len(second.of("assigned")) < 80:
+                await asyncio.sleep(0.02)
+        took = writes.n - before
+        assert took < 30, f"{took} round trips for a snapshot of 80 chats"
+        shown = {f["conversation"]["id"]: f for f in second.of("assigned")}
+        assert len(shown) == 80
+        for cid, frame in list(shown.items())[:20]:
+            assert frame == await rt.desk.assigned_frame({"type": "assigned", "conversation_id": cid})
+        for c, _ in custs:
+            await c.close()
+        await alice.close()
+        await second.close()

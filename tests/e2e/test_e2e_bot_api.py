@@ -86,7 +86,7 @@ async def test_quick_replies_search_and_render(redis_url: str, tmp_path: Path) -
 
         async with http.get(f"{base}/api/v1/quick-replies", params={"q": "th"}, headers=ALICE) as r:
             items = (await r.json())["items"]
-        assert items and all(set(i) == {"id", "category", "title", "text", "rendered"} for i in items)
+        assert items and all(set(i) == {"id", "category", "category_title", "title", "text", "rendered"} for i in items)
         assert any("退" in i["title"] for i in items)  # pinyin initials: th -> 退货
 
         async with http.get(f"{base}/api/v1/quick-replies", params={"category": "logistics"}, headers=ALICE) as r:

@@ -29,7 +29,7 @@ def test_check_valid_file(capsys: pytest.CaptureFixture[str]) -> None:
                  "--skills", "english"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "ok, 10 rules, version " in out
+    assert "ok, 12 rules, version " in out
 
 
 def test_check_invalid_file_prints_positions(capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,7 +66,18 @@ def test_explain_prints_decision_and_every_miss(capsys: pytest.CaptureFixture[st
     why = out.split("why:\n", 1)[1].splitlines()
     assert why[0] == "  rule 'vip-boost' did not match: segment is 'new', not 'vip'"
     assert why[-1] == "  rule 'logistics' decided: intent 'logistics' detected"
-    assert len(why) == 7  # the five earlier rules, one line each, then the decider
+    assert len(why) == 9  # the seven earlier rules, one line each, then the decider
+
+
+def test_explain_sees_the_product_on_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "r.yaml"
+    rules.write_text("default: {pool: presale}\nrules:\n  - name: down\n    when: {product_title: 羽绒服}\n"
+                     "    then: {pool: aftersale}\n", encoding="utf-8")
+    assert main(["explain", str(rules), "--text", "有货吗", "--product", "sku-1", "--product-title", "加厚羽绒服"]) == 0
+    out = capsys.readouterr().out
+    assert "rule: down\n" in out and "product title contains '羽绒服'" in out
+    assert main(["explain", str(rules), "--text", "有货吗"]) == 0
+    assert "no product on the customer's page" in capsys.readouterr().out
 
 
 def test_explain_invalid_rules(capsys: pytest.CaptureFixture[str]) -> None:

@@ -30,6 +30,9 @@ ADMIN_ONLY = [
     ("DELETE", "/api/v1/agents/alice/totp", None),
     ("PUT", "/api/v1/accounts/policy", {"require_2fa": []}),
     ("GET", "/api/v1/audit", None),
+    ("GET", "/api/v1/webhooks", None),
+    ("POST", "/api/v1/webhooks", {"url": "https://hooks.example.com/in"}),
+    ("GET", "/api/v1/webhooks/x1/deliveries", None),
 ]
 
 

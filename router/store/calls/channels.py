@@ -104,3 +104,59 @@ class LockRelease(Call[bool]):
 
     def result(self, reply: Any) -> bool:
         return bool(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class CompareSet(Call[bool]):
+    """Move `key` from `expected` ('' when absent) to `new` ('' deletes it); False when another
+    process moved it first. The WeCom sync cursor and its pending-pull marker."""
+
+    script: ClassVar[str] = "compare_set"
+    key: str
+    expected: str
+    new: str
+
+    def keys(self, k: Keys) -> list[str]:
+        return [self.key]
+
+    def argv(self) -> list[Any]:
+        return [self.expected, self.new]
+
+    def result(self, reply: Any) -> bool:
+        return bool(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowTake(Call[int]):
+    """quota_take.lua on any channel's window hash (WeCom's, under Keys.channel_state): replies
+    left after this one, -1 when the window has closed, -2 when none are left."""
+
+    script: ClassVar[str] = "quota_take"
+    key: str
+    quota: int
+
+    def keys(self, k: Keys) -> list[str]:
+        return [self.key]
+
+    def argv(self) -> list[Any]:
+        return [self.quota]
+
+    def result(self, reply: Any) -> int:
+        return int(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRefund(Call[int]):
+    """quota_refund.lua on any channel's window hash."""
+
+    script: ClassVar[str] = "quota_refund"
+    key: str
+
+    def keys(self, k: Keys) -> list[str]:
+        return [self.key]
+
+    def argv(self) -> list[Any]:
+        return []
+
+    def result(self, reply: Any) -> int:
+        return int(reply)

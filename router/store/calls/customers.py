@@ -61,6 +61,7 @@ class Unmerge(Call[str]):
     """Undo the merge of `source`; the result is the customer it had been merged into."""
 
     script: ClassVar[str] = "customer_link"
+    statuses: ClassVar[dict[str, int]] = {"not_merged": 409, "target_merged": 409}
     source: str
 
     def argv(self) -> list[Any]:

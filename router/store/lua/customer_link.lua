@@ -57,6 +57,7 @@ local function merge(from, into, now, by)
       table.insert(rec.filled, f)
     end
   end
+  rec.tags_raw = redis.call('HGET', ki, 'tags') or ''
   local tags = cjson.decode(redis.call('HGET', ki, 'tags') or '[]')
   local have = {}
   for _, t in ipairs(tags) do have[t] = true end
@@ -79,6 +80,8 @@ local function unmerge(from)
   local rec = cjson.decode(raw)
   local into = rec.into
   local kf, ki = key_customer(from), key_customer(into)
+  -- Merges undo in reverse order: what moved into `into` has moved on with it since.
+  if redis.call('HEXISTS', ki, 'merged_into') == 1 then return {'err', 'target_merged'} end
   for _, ident in ipairs(rec.idents or {}) do
     if redis.call('GET', key_identity_of(ident)) == into then redis.call('SET', key_identity_of(ident), from) end
     redis.call('SREM', key_customer_identities(into), ident)
@@ -100,7 +103,15 @@ local function unmerge(from)
     for _, t in ipairs(cjson.decode(redis.call('HGET', ki, 'tags') or '[]')) do
       if not drop[t] then table.insert(kept, t) end
     end
-    redis.call('HSET', ki, 'tags', #kept > 0 and cjson.encode(kept) or '[]')
+    -- The tags as they were, byte for byte, when nobody changed them since.
+    local was = rec.tags_raw or ''
+    if cjson.encode(kept) == cjson.encode(cjson.decode(was ~= '' and was or '[]')) then
+      if was ~= '' then redis.call('HSET', ki, 'tags', was) else redis.call('HDEL', ki, 'tags') end
+    elseif #kept > 0 then
+      redis.call('HSET', ki, 'tags', cjson.encode(kept))
+    else
+      redis.call('HDEL', ki, 'tags')
+    end
   end
   if redis.call('HGET', ki, 'segment') == (redis.call('HGET', kf, 'segment') or 'new') then
     redis.call('HSET', ki, 'segment', rec.segment_was)

@@ -12,6 +12,8 @@ from helpers.app import BASIC, running
 from helpers.clients import agent, customer, msg_id
 from helpers.rulesets import RULES_B
 
+from router.archive import audit as archived
+from router.archive.audit import AuditFilter
 from router.config.settings import Settings, parse_settings
 
 ADA = {"Authorization": "Bearer ada-admin-token-1"}
@@ -108,6 +110,15 @@ async def test_changes_are_audited_with_who_where_before_and_after(redis_url: st
                             headers=ADA) as r:
             second = await r.json()
         assert [e["action"] for e in first["entries"] + second["entries"]] == actions[:6]
+
+        # The process's own copier has put every entry in the archive, under the same ids.
+        async def archived_ids() -> list[str]:
+            return [e["id"] for e in await archived.page(rt.archive, AuditFilter(), None, 100)]
+        for _ in range(100):
+            if await archived_ids() == [e["id"] for e in entries]:
+                break
+            await asyncio.sleep(0.1)
+        assert await archived_ids() == [e["id"] for e in entries]
 
         # Admins only; bad queries change nothing and say why.
         for who in (SUE, {"Authorization": "Bearer alice-token-1234"}):

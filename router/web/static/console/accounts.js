@@ -21,7 +21,6 @@ addStrings({
     api_keys: "API keys", key_label: "Label", key_create: "Create a key", key_revoke: "Revoke",
     key_shown_once: "Your new key (shown this once; copy it now): {key}", key_none: "No API keys.",
     key_row: "{label} · {role} · made {made} · last used {used}", never: "never",
-    role_agent: "agent", role_supervisor: "supervisor", role_admin: "admin",
   },
   zh: {
     signin_id: "坐席账号", password: "密码", otp: "验证器应用中的动态码",
@@ -39,7 +38,6 @@ addStrings({
     api_keys: "API 密钥", key_label: "名称", key_create: "创建密钥", key_revoke: "吊销",
     key_shown_once: "新密钥（仅显示这一次，请立即复制）：{key}", key_none: "暂无 API 密钥。",
     key_row: "{label} · {role} · 创建于 {made} · 最近使用 {used}", never: "从未",
-    role_agent: "坐席", role_supervisor: "主管", role_admin: "管理员",
   },
 });
 

@@ -59,7 +59,7 @@ function showQuickReplies(items) {
   if (!qrItems.length) { list.append(el("li", "muted", t("qr_none"))); return; }
   qrItems.forEach((item, i) => {
     const li = el("li", "qr", undefined, { role: "option", id: `qr-${i}` });
-    li.append(el("strong", "", item.title || item.id), el("span", "muted", ` ${item.category || ""}`),
+    li.append(el("strong", "", item.title || item.id), el("span", "muted", ` ${item.category_title || item.category || ""}`),
       el("div", "qr-text", item.rendered || item.text));
     li.addEventListener("mousedown", (e) => { e.preventDefault(); pickQuickReply(i); });
     list.append(li);

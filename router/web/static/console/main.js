@@ -194,6 +194,8 @@ function showTab(link, fromLink = false) {
 function enter(agent) {
   state.me = agent;
   loadPlace(agent.id);
+  // Names for ids in notes and the thread ("Alice transferred ... to Bob").
+  api("/api/v1/agents").then((d) => { state.agents = d.agents || state.agents; renderCurrent(); }, () => {});
   $("signin").hidden = true;
   $("app").hidden = false;
   $("me").textContent = agent.name;
@@ -221,7 +223,16 @@ function boot() {
   initTeamAdmin(loadTeam);
   $("status").addEventListener("change", () => { if (!send({ type: "status", status: $("status").value })) toast(t("offline"), "error"); });
   $("signout").addEventListener("click", async () => { await api("/api/v1/session", { method: "DELETE" }).catch(() => {}); signedOut(); });
-  $("lang").addEventListener("click", () => { setLang(currentLang() === "zh" ? "en" : "zh"); renderQueue(); renderCurrent(); });
+  // Everything drawn from data is drawn again in the new language: the side panel too (issue 19).
+  $("lang").addEventListener("click", () => {
+    setLang(currentLang() === "zh" ? "en" : "zh");
+    for (const c of state.convs.values()) for (const m of c.messages.values()) if (m.node) m.sig = null; // redraw
+    renderQueue();
+    renderCurrent();
+    loadSide();
+    const shown = document.querySelector('[role=tab][aria-selected="true"]')?.dataset.tab;
+    if (shown && shown !== "inbox") showTab(shown);
+  });
   for (const tab of document.querySelectorAll("[data-tab]")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
   // Arrow keys move between tabs, as in any tab list; only the selected tab is in the Tab order.
   document.querySelector("[role=tablist]").addEventListener("keydown", (e) => {

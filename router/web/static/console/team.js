@@ -2,7 +2,7 @@
 // (PUT /api/v1/agents/{id}/cap); a live cap overrides the config's until cleared
 // (DELETE), so the config's is shown beside it with a button to go back to it.
 import { $, api, el, toast } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, tf } from "./i18n.js";
 import { isSupervisor, state } from "./state.js";
 import { adminCell } from "./team_admin.js";
 
@@ -25,7 +25,7 @@ export async function loadTeam() {
   tbl.append(head);
   for (const a of agents) {
     const tr = el("tr");
-    const who = el("td", "", `${a.name || a.id} (${a.id}) · ${a.role}`);
+    const who = el("td", "", `${a.name || a.id} (${a.id}) · ${t(`role_${a.role}`)}`);
     if (a.disabled) { tr.classList.add("disabled"); who.append(" ", el("span", "badge", t("disabled_badge"))); }
     tr.append(who, el("td", `st st-${a.status}`, t(`st_${a.status}`)),
       el("td", "", (a.pools || []).join(", ")), el("td", "", String(a.load)));
@@ -70,7 +70,7 @@ export async function loadTeam() {
   for (const [p, members] of [...pools].sort()) {
     const online = members.filter((a) => a.status === "online");
     const free = online.reduce((n, a) => n + Math.max(0, a.max_chats - a.load), 0);
-    ul.append(el("li", "", `${p}: ${members.map((a) => a.id).join(", ")} · ${t("online")} ${online.length} · free ${free}`));
+    ul.append(el("li", "", tf("pool_line", { pool: p, members: members.map((a) => a.id).join(", "), online: online.length, free })));
   }
   $("team-pools").replaceChildren(ul);
 }

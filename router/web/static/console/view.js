@@ -36,7 +36,8 @@ export function messageItem(m, conv = null, live = false) {
   if (m.note && m.from === "agent") li.append(noteLabel(), el("div", "who", senderLabel({ ...m, note: false }, conv, live)));
   else li.append(el("div", "who", senderLabel(m, conv, live)));
   const file = mediaNode(m);
-  if (m.text || !file) li.append(el("div", "body", m.text || (m.media ? `[${m.kind || "media"}]` : "")));
+  const text = (m.event && noteText(m.event)) || m.text;
+  if (text || !file) li.append(el("div", "body", text || (m.media ? `[${m.kind || "media"}]` : "")));
   if (file) li.append(file);
   const meta = el("div", "meta");
   meta.append(el("time", "", clock(m.ts)));
@@ -82,7 +83,7 @@ export function renderCurrent() {
   if (/^https:\/\//.test(cust.avatar || "")) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
   title.append(el("span", "", customerName(conv, t("visitor"))));
   if (cust.segment === "vip") title.append(" ", el("span", "badge vip", t("vip")));
-  $("conv-meta").textContent = [conv.id, conv.pool && `${t("pool")} ${conv.pool}`, cust.segment]
+  $("conv-meta").textContent = [conv.id, conv.pool && `${t("pool")} ${conv.pool}`, word("seg_", cust.segment)]
     .filter(Boolean).join(" · ");
   const log = $("messages");
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
@@ -146,6 +147,38 @@ function movedWhy(d, conv) {
   if (trigger === "transfer" || trigger === "sla_reassign") return t(`moved_${trigger}`);
   if (conv?.bot?.reason) return tf("moved_bot", { reason: handoffReason(conv.bot.reason) });
   return t("moved_other");
+}
+
+const agentName = (id) => state.agents.find((a) => a.id === id)?.name || (id === state.me?.id ? state.me.name : id);
+
+// A note the router wrote (a transfer, a handover, the bot's handoff, a discount answer), from its
+// event, in the console's language; null for a kind this console does not know (the text shows).
+export function noteText(e) {
+  const extra = (s) => (s ? `: ${s}` : "");
+  if (e.kind === "transfer") {
+    return (e.outcome === "assigned" ? tf("n_transfer_agent", { by: agentName(e.by), to: agentName(e.to) })
+      : tf("n_transfer_queue", { by: agentName(e.by), to: e.to })) + extra(e.note);
+  }
+  if (e.kind === "handover") {
+    const why = word("why_", e.reason);
+    return e.to ? tf("n_handover_to", { name: e.name, why, to: agentName(e.to) })
+      : tf("n_handover_queue", { name: e.name, why, pool: e.pool });
+  }
+  if (e.kind === "bot_handoff") {
+    const parts = [tf("n_bot", { reason: handoffReason(e.reason) })];
+    if (e.intent && e.intent !== e.reason) parts.push(tf("n_intent", { intent: handoffReason(e.intent) }));
+    if (e.order_id) parts.push(tf("n_order", { order: e.order_id }));
+    // The bot's own note starts with its reason code ("refund: ..."): the words above say it.
+    const note = String(e.note || "").replace(new RegExp(`^${e.reason}: `), "");
+    if (note) parts.push(note);
+    return parts.join(t("list_sep"));
+  }
+  if (e.kind === "approval") {
+    if (e.state === "auto") return tf("n_approval_auto", { amount: e.amount, agent: e.agent, reason: e.reason || "—" });
+    return tf("n_approval", { amount: e.amount, agent: e.agent, reason: e.reason || "—", by: e.by,
+      verdict: t(e.state === "approved" ? "approved" : "rejected") }) + extra(e.note);
+  }
+  return null;
 }
 
 // A code from the server (a policy, a status) as words in the console's language; an unknown code
