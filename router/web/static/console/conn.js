@@ -23,7 +23,9 @@ export function isOpen() {
 // Replies are kept until acknowledged and sent again after a reconnect; other frames (close,
 // transfer, status, requests) are sent only while connected, and the caller says so otherwise.
 export function send(frame) {
-  if (frame.type === "reply") unacked.set(frame.client_msg_id, frame);
+  // A note too: the server writes one per client_msg_id, and an unacked copy would otherwise
+  // stay on screen beside the server's after a drop.
+  if (frame.type === "reply" || frame.type === "note") unacked.set(frame.client_msg_id, frame);
   if (!isOpen()) return false;
   ws.send(JSON.stringify(frame));
   return true;
