@@ -156,6 +156,8 @@ const agentName = (id) => state.agents.find((a) => a.id === id)?.name || (id ===
 export function noteText(e) {
   const extra = (s) => (s ? `: ${s}` : "");
   if (e.kind === "transfer") {
+    // A transfer to oneself is a take-over (the supervisor page's button).
+    if (e.outcome === "assigned" && e.by === e.to) return tf("n_taken", { by: agentName(e.by) }) + extra(e.note);
     return (e.outcome === "assigned" ? tf("n_transfer_agent", { by: agentName(e.by), to: agentName(e.to) })
       : tf("n_transfer_queue", { by: agentName(e.by), to: e.to })) + extra(e.note);
   }
