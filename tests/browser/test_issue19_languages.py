@@ -32,7 +32,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3001-\u3011]")
 # Names, ids and codes from the config and the data, and technical words both languages use.
 DATA_WORDS = {"kefu", "VIP", "SLA", "FAQ", "CSV", "webchat", "wechat", "telegram", "presale", "aftersale",
               "Alice", "Bob", "Sue", "alice", "bob", "sue", "Enter", "Shift", "Alt", "Esc", "English", "JSON",
-              "Tab", "default", "returns", "Redis", "uPlot", "p", "min", "s", "m", "h", "AM", "PM"}
+              "Tab", "default", "returns", "Redis", "uPlot", "API", "p", "min", "s", "m", "h", "AM", "PM"}
 
 
 async def visible_text(page: Page) -> list[str]:
