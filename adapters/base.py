@@ -37,7 +37,8 @@ acknowledge fast
 
 Outbound, `send` (also `@final`) splits a reply within `limits` and hands each part, in order, to
 the channel's `send_part`; a channel with `capabilities.media_messages` gets the reply's file
-last, as one more part, through `send_media` (with its bytes from the media store). `check_parts`
+after them, as one more part, through `send_media` (with its bytes from the media store), and a
+page card goes last through `send_card` (`capabilities.page_cards`). `check_parts`
 sees the number of parts first, so a channel that counts messages (WeChat) refuses a reply that
 cannot go whole before any of it goes. A retry of the reply resumes after the parts the channel
 took. `send_part` and `send_media` raise `RetryableChannelError(reason, retry_after)` when a later
@@ -67,7 +68,7 @@ from adapters.registry import Capabilities, Problem
 from adapters.split import split_text
 from kefu_common.errors import AuthError, PermanentChannelError, ProtocolError
 from router.media.base import MediaStore
-from router.models import Channel, MediaRef, Message, Reply
+from router.models import Channel, MediaRef, Message, PageCard, Reply
 from router.pipeline.ingest import DEDUPE_TTL_S
 from router.store import Store
 from router.store.keys import Keys
@@ -247,9 +248,10 @@ class Adapter(abc.ABC):
         """Deliver one reply, in parts within the limit and in order, its file last. A retry
         resumes after the parts the channel already took, so a customer never gets a part twice."""
         with_file = reply.media is not None and self.capabilities.media_messages
-        parts = self.split(reply.text) if reply.text or not with_file else []
-        total = len(parts) + (1 if with_file else 0)
-        if total == 1 and not with_file:
+        with_card = reply.card is not None
+        parts = self.split(reply.text) if reply.text or not (with_file or with_card) else []
+        total = len(parts) + (1 if with_file else 0) + (1 if with_card else 0)
+        if total == 1 and parts:
             await self.send_part(reply, parts[0], 0)
             return
         records = self.deps.store.channels
@@ -259,9 +261,12 @@ class Adapter(abc.ABC):
         for i in range(done, total):
             if i < len(parts):
                 await self.send_part(reply, parts[i], i)
-            else:
+            elif with_file and i == len(parts):
                 assert reply.media is not None
                 await self.send_media(reply, reply.media, i)
+            else:
+                assert reply.card is not None
+                await self.send_card(reply, reply.card, i)
             await records.mark_parts_sent(reply.id, i + 1, DEDUPE_TTL_S)
 
     async def check_parts(self, reply: Reply, parts: int) -> None:  # noqa: B027 -- optional hook
@@ -276,6 +281,10 @@ class Adapter(abc.ABC):
     async def send_media(self, reply: Reply, media: MediaRef, index: int) -> None:
         """Deliver the reply's file as a message of its own (channels with `media_messages`)."""
         raise PermanentChannelError(f"{self.channel} cannot send files")
+
+    async def send_card(self, reply: Reply, card: PageCard, index: int) -> None:
+        """Deliver a mini program page card as a message of its own (channels with `page_cards`)."""
+        raise PermanentChannelError(f"{self.channel} cannot send page cards")
 
     async def media_bytes(self, media: MediaRef) -> bytes:
         """The bytes of a file to send, from the media store."""

@@ -44,6 +44,9 @@ class Capabilities:
     """A reply's file goes as a message of its own, after its text (`Adapter.send_media`), as on
     WeChat and Telegram; without it, `send_part` carries the whole reply, file and all (a web chat
     frame)."""
+    page_cards: bool = False
+    """An agent may send a mini program page card (`Adapter.send_card`), after the reply's text;
+    the agent socket refuses a card for any other channel before anything is stored."""
 
 
 class ChannelType(Protocol):

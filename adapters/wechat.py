@@ -306,13 +306,19 @@ class WechatAdapter(WebhookAdapter):
         if refused is not None:
             raise PermanentChannelError(refused)
         msgtype = _OUT_TYPES[media.kind.value]
+        wechat_id = await self.uploaded(media, msgtype)
+        await self._spend(reply.chat, self.api.send_media(reply.chat, msgtype, wechat_id, media.name or ""))
+
+    async def uploaded(self, media: MediaRef, msgtype: str) -> str:
+        """WeChat's media id for a file of ours: uploaded once per file and account, while WeChat
+        keeps it (3 days; we forget it sooner)."""
         wechat_id = await self.store.wechat.uploaded(self.records_name, media.id)
         if wechat_id is None:
             data = await self.media_bytes(media)
             wechat_id = await self.api.upload(msgtype, data, media.name or f"{media.id}.{_EXT[media.mime]}",
                                               media.mime)
             await self.store.wechat.remember_upload(self.records_name, media.id, wechat_id, UPLOAD_TTL_S)
-        await self._spend(reply.chat, self.api.send_media(reply.chat, msgtype, wechat_id, media.name or ""))
+        return wechat_id
 
     async def _spend(self, openid: str, send: Coroutine[Any, Any, None]) -> None:
         """Run one send within the customer's window, taking one reply from it (given back when

@@ -15,12 +15,12 @@ import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from adapters.base import ChannelProfile
+from adapters.base import Capabilities, ChannelProfile
 from adapters.registry import register
 from adapters.wechat import WechatAccountSettings, WechatAdapter
 from adapters.wechat_crypto import parse_envelope
-from kefu_common.errors import ProtocolError
-from router.models import Channel, Kind, Message, new_id
+from kefu_common.errors import PermanentChannelError, ProtocolError
+from router.models import Channel, Kind, Message, PageCard, Reply, new_id
 
 CHANNEL = Channel("miniprogram")
 
@@ -34,6 +34,8 @@ class MiniProgramSettings(WechatAccountSettings, frozen=True, forbid_unknown_fie
 class MiniProgramAdapter(WechatAdapter):
     channel: ClassVar[Channel] = CHANNEL
     settings_type: ClassVar[type[Any]] = MiniProgramSettings
+    capabilities: ClassVar[Capabilities] = Capabilities(media=True, quota=True, media_messages=True,
+                                                        page_cards=True)
     out_types: ClassVar[dict[str, tuple[str, ...]]] = {"image": ("image/jpeg", "image/png", "image/gif")}
     product: ClassVar[str] = "WeChat mini programs"
     takes: ClassVar[str] = "pictures (JPEG, PNG, GIF)"
@@ -55,6 +57,21 @@ class MiniProgramAdapter(WechatAdapter):
 
     async def profile(self, user: str) -> ChannelProfile | None:
         return None  # a mini program has no user/info: the shop identifies its users itself
+
+    async def send_card(self, reply: Reply, card: PageCard, index: int) -> None:
+        """A page card: its thumbnail uploaded first when it is a file of ours (as an image, the
+        type the card's thumb_media_id takes), then sent, taking one reply from the window like
+        any other message."""
+        thumb = card.thumb_media_id
+        if card.thumb_media:
+            ref = await self.deps.media.ref(card.thumb_media) if self.deps.media is not None else None
+            if ref is None:
+                raise PermanentChannelError("the card's thumbnail is no longer in the media store")
+            refused = self.undeliverable_file(ref)
+            if refused is not None:
+                raise PermanentChannelError(refused)
+            thumb = await self.uploaded(ref, "image")
+        await self._spend(reply.chat, self.api.send_card(reply.chat, card.title, card.pagepath, thumb))
 
 
 def _json(body: bytes) -> dict[str, Any]:

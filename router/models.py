@@ -133,6 +133,29 @@ def could_be_id(prefix: str, value: str) -> bool:
     return head == prefix and sep == "_" and _ID_BODY.fullmatch(body) is not None
 
 
+class PageCard(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A mini program page card an agent sends (WeChat's `miniprogrampage`): a title, the page it
+    opens, and its thumbnail, either a file in our media store (`thumb_media`, uploaded through
+    POST /api/v1/media) or a media id the channel already holds (`thumb_media_id`)."""
+
+    title: str
+    pagepath: str
+    thumb_media: str = ""
+    thumb_media_id: str = ""
+
+    def public(self) -> dict[str, object]:
+        out: dict[str, object] = {"title": self.title, "pagepath": self.pagepath}
+        if self.thumb_media:
+            out["thumb_url"] = f"/api/v1/media/{self.thumb_media}"
+        if self.thumb_media_id:
+            out["thumb_media_id"] = self.thumb_media_id
+        return out
+
+    def summary(self) -> str:
+        """The card as text, for search, the archive and clients that do not draw cards."""
+        return f"{self.title}\n{self.pagepath}"
+
+
 class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One message in or out of a conversation, whatever the channel."""
 
@@ -150,6 +173,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     text: str = ""
     media: MediaRef | None = None
     """The file in the media store, once it is there (router/media)."""
+    card: PageCard | None = None
+    """A page card an agent sent (mini programs)."""
     native_media: str | None = None
     """The channel's own reference to fetch the file (WeChat media_id, Telegram file_id)."""
     native_name: str | None = None
@@ -178,6 +203,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         }
         if self.media is not None:
             out["media"] = self.media.public()
+        if self.card is not None:
+            out["card"] = self.card.public()
         if self.agent_id:
             out["agent_id"] = self.agent_id
         if self.direction is Direction.NOTE:
@@ -207,6 +234,8 @@ class Reply(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     kind: Kind = Kind.TEXT
     media: MediaRef | None = None
     """A file from the media store sent with (or instead of) the text; its channel sends both."""
+    card: PageCard | None = None
+    """A page card sent after the text, on channels with `capabilities.page_cards`."""
     ts: float = 0.0
 
     def public(self) -> dict[str, object]:
@@ -214,6 +243,8 @@ class Reply(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
                                   "kind": self.kind.value}
         if self.media is not None:
             out["media"] = self.media.public()
+        if self.card is not None:
+            out["card"] = self.card.public()
         if self.sender is Sender.AGENT:
             out["agent_id"] = self.author
         return out

@@ -210,7 +210,11 @@ class Runtime:
                         for p in parts]
         self.worker, self.sender = self.workers[0], self.senders[0]
         services: list[Service] = [self.hub, self.rule_sync, self.live]  # sockets (web) and queue texts (worker)
-        if self.role != "web":
+        if self.role == "web":
+            from router.bot.library import LibraryWatch  # here, as build_bot: jieba loads only when used
+
+            services.append(LibraryWatch(self.bot.library))  # the bot stage reloads them elsewhere
+        else:
             services += [*self.workers, *self.senders, self.timers, self.bot, self.roster, self.archiver,
                          self.audit_copier, self.retention, self.hook_fanout, self.hook_sender]
         if self.embedded is not None:

@@ -89,7 +89,12 @@ def grievance(norm: str) -> bool:
 
 def policy_question(norm: str) -> bool:
     """A question about how things work here, with no case of the customer's own in it."""
-    if not _GENERAL.search(norm) or grievance(norm) or reproach(norm):
+    return not grievance(norm) and _general(norm)
+
+
+def _general(norm: str) -> bool:
+    # policy_question without the grievance test, which `frames` has already made
+    if not _GENERAL.search(norm) or reproach(norm):
         return False
     return not _CASE.search(norm) or bool(_SUPPOSE.search(norm))
 
@@ -100,11 +105,13 @@ def reproach(norm: str) -> str | None:
     return m.group(0) if m else None
 
 
+_GRIEVANCE_ONLY: Final = frozenset({GRIEVANCE})
+_POLICY_ONLY: Final = frozenset({POLICY_QUESTION})
+_NONE: Final = frozenset[str]()
+
+
 def frames(norm: str) -> frozenset[str]:
-    """The derived intents of normalized text."""
-    out = set()
+    """The derived intents of normalized text (at most one: a grievance is never a policy question)."""
     if grievance(norm):
-        out.add(GRIEVANCE)
-    elif policy_question(norm):
-        out.add(POLICY_QUESTION)
-    return frozenset(out)
+        return _GRIEVANCE_ONLY
+    return _POLICY_ONLY if _general(norm) else _NONE

@@ -17,6 +17,7 @@ from router.bot.compliance import ComplianceMode, CompliancePolicy, load_complia
 from router.bot.config import BotSettings, resolve
 from router.bot.faq_match import FaqIndex
 from router.bot.quick_replies import QuickReplies, load_quick_replies
+from router.supervisor import Loop
 
 log = logging.getLogger("kefu.bot")
 
@@ -99,3 +100,18 @@ class Library:
                 await asyncio.wait_for(stop.wait(), self.settings.reload_s)
             except TimeoutError:
                 await asyncio.to_thread(self.reload, False, True)
+
+
+class LibraryWatch(Loop):
+    """A web process (`kefu serve --role web`) runs no bot turns, so not the bot stage that
+    reloads these files; but it checks agents' replies against the compliance list and serves
+    quick replies, so it reloads them itself."""
+
+    name = "bot library"
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+
+    async def run(self) -> None:
+        await self.library.watch(self._stopping)

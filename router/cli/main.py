@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     from router.cli.export_config import add_parser as add_export_config
 
     add_export_config(sub)
+    from router.cli.passwd import add_parser as add_passwd
+
+    add_passwd(sub)
     from router.cli.migrate import add_migrate_parser
 
     add_migrate_parser(sub)

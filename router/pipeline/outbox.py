@@ -220,8 +220,9 @@ class Sender(StreamLoop):
     async def deliver(self, eid: str, reply: Reply, seq: int) -> None:
         msg = Message(
             id=reply.id, channel=reply.channel, account=reply.account, native_id=reply.id,
-            sender_ref=reply.chat, direction=Direction.OUT, sender=reply.sender, text=reply.text,
-            kind=reply.kind, media=reply.media, ts=reply.ts, conversation_id=reply.conversation_id,
+            sender_ref=reply.chat, direction=Direction.OUT, sender=reply.sender,
+            text=reply.text or (reply.card.summary() if reply.card else ""),
+            kind=reply.kind, media=reply.media, card=reply.card, ts=reply.ts, conversation_id=reply.conversation_id,
             customer_id=reply.customer_id,
             agent_id=reply.author if reply.sender.value == "agent" else None,
         )

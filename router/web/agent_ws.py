@@ -18,7 +18,7 @@ from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavai
 from router.accounts.service import ORDER as ROLE_ORDER
 from router.auth import Principal
 from router.media.base import media_kind
-from router.models import Channel, MediaRef, Reply, Role, new_id
+from router.models import Channel, Kind, MediaRef, PageCard, Reply, Role, new_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.notes import Notes
@@ -31,6 +31,7 @@ from router.store.client import REDIS_ERRORS
 from router.web import access, frames, ops_ws, slow
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
+from router.web.cards import page_card
 from router.web.proxy import client
 
 log = logging.getLogger("kefu.agent_ws")
@@ -240,10 +241,14 @@ class AgentSession:
         rt = self.rt
         cid = frames.text_field(frame, "conversation_id")
         media_id = frames.text_field(frame, "media_id", max_len=64, required=False)
-        body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars, required=not media_id)
+        card = page_card(frame)
+        body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars,
+                                 required=not (media_id or card))
         client_id = frames.text_field(frame, "client_msg_id")
         media = await self._attachment(cid, media_id) if media_id else None
         await self._deliverable(cid, body, media)
+        if card is not None:
+            await self._card_deliverable(cid, card)
         warning = check_agent_text(rt, body, client_id)  # raises in block mode: nothing is sent
         if warning:
             await self.ws.send_str(frames.dump(warning))
@@ -251,7 +256,8 @@ class AgentSession:
         reply = Reply(
             id=new_id("m"), conversation_id=cid, customer_id=to.customer, channel=Channel(to.channel),
             account=to.account, chat=to.chat, text=body, author=self.who.agent_id,
-            client_msg_id=client_id, ts=time.time(), kind=media_kind(media), media=media,
+            client_msg_id=client_id, ts=time.time(), kind=Kind.LINK if card else media_kind(media), media=media,
+            card=card,
         )
         mid, _new = await rt.outbox.enqueue(reply)
         return {"type": "ack", "client_msg_id": client_id, "message_id": mid, "conversation_id": cid}
@@ -276,6 +282,21 @@ class AgentSession:
             why = why or adapter.undeliverable_file(media)
         if why:
             raise ProtocolError("undeliverable", why)
+
+    async def _card_deliverable(self, cid: str, card: PageCard) -> None:
+        """Refuse a page card the conversation's channel cannot send, or whose thumbnail is not an
+        image uploaded for this conversation, before anything changes."""
+        conv = await self.rt.store.conversation(cid)
+        if not conv:
+            return  # the reply script says what is wrong with the conversation
+        channel = str(conv.get("channel"))
+        adapter = self.rt.adapters.get((channel, str(conv.get("account"))))
+        if adapter is None or not adapter.capabilities.page_cards:
+            raise ProtocolError("undeliverable", f"{channel} cannot send page cards; only mini programs can")
+        if card.thumb_media:
+            why = adapter.undeliverable_file(await self._attachment(cid, card.thumb_media))
+            if why:
+                raise ProtocolError("undeliverable", f"the card's thumbnail: {why}")
 
     async def close(self, frame: dict[str, Any]) -> None:
         cid = frames.text_field(frame, "conversation_id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from router import __version__
+from router.web.openapi_accounts import accounts_paths, create_agent_op
 
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 _ERR = {"description": "refused, with {error, detail}",
@@ -34,6 +35,7 @@ def _q(name: str, kind: str = "string", required: bool = False) -> dict[str, Any
 
 
 def spec() -> dict[str, Any]:
+
     return {
         "openapi": "3.1.0",
         "info": {"title": "kefu-router", "version": __version__,
@@ -73,7 +75,8 @@ def spec() -> dict[str, Any]:
             "/api/v1/conversations/{id}/close": {"post": _op(
                 "Close a conversation", "{closed}", params=_ID,
                 body={"type": "object", "properties": {"resolution": {"type": "string"}}})},
-            "/api/v1/agents": {"get": _op("List agents with live status and load", "{agents: [...]}")},
+            "/api/v1/agents": {"get": _op("List agents with live status and load", "{agents: [...]}"),
+                               "post": create_agent_op(_op)},
             "/api/v1/channels": {"get": _op(
                 "The configured channels: accounts, capabilities (live_frames, media, quota, "
                 "split_replies) and limits (max_text_chars, max_parts)", "{channels: [...]}")},
@@ -196,6 +199,7 @@ def spec() -> dict[str, Any]:
             **_rules_paths(),
             **_live_paths(),
             **ops_paths(),
+            **accounts_paths(_op),
             **media_paths(),
         },
     }

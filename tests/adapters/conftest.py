@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from helpers.fake_telegram import FakeTelegram, fake_telegram
 from helpers.fake_wechat import FakeWechat
+from helpers.fake_wecom import FakeWecom, fake_wecom
 from helpers.webhooks import serve_adapter
 
 from adapters.base import Deps
@@ -17,6 +18,12 @@ from router.store import Store
 from tests.adapters.support import tg_settings, wx_settings
 
 # `store` (the router's store on a private Redis) and `wx_api` come from tests/conftest.py.
+
+
+@pytest.fixture
+async def wc_api() -> AsyncIterator[FakeWecom]:
+    async with fake_wecom() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ async def test_a_new_channel_needs_only_its_own_class(parrot: None, redis_url: s
             listed = {c["channel"]: c for c in (await r.json())["channels"]}
         assert listed["parrot"] == {"channel": "parrot", "accounts": ["zoo"],
                                     "capabilities": {"live_frames": False, "media": False, "quota": False,
-                                                     "split_replies": True, "media_messages": False},
+                                                     "split_replies": True, "media_messages": False, "page_cards": False},
                                     "limits": {"max_text_chars": 100, "max_parts": 3}}
         assert listed["webchat"]["capabilities"]["live_frames"] is True
         alice = await agent(http, base, "alice-token-1234")

@@ -4,6 +4,7 @@ parse, dedupe key, send, permanent versus retryable errors, limits."""
 from __future__ import annotations
 
 import abc
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -15,6 +16,10 @@ from helpers.app import BASIC, running
 from helpers.clients import Socket, agent, customer
 from helpers.fake_telegram import FakeTelegram, blocked, server_error
 from helpers.fake_wechat import FakeWechat, safe_body, signed_query, text_xml
+from helpers.fake_wecom import AES_KEY as WC_AES_KEY
+from helpers.fake_wecom import CB_TOKEN as WC_TOKEN
+from helpers.fake_wecom import KFID, FakeWecom, callback_xml, encrypted_callback
+from helpers.fake_wecom import text as wecom_text
 from helpers.hook_receiver import Receiver, receiver
 
 from adapters.base import Adapter
@@ -172,6 +177,36 @@ class ApiHarness(Harness):
         self.api.fail_first, self.api.fail_status = 1, (400 if permanent else 503)
 
 
+class WecomHarness(Harness):
+    """A WeCom 微信客服 customer: the message waits at the fake sync_msg, the callback says to pull."""
+
+    channel, account = Channel("wecom"), "corp"
+    api: FakeWecom
+    chat = f"wmContract@{KFID}"  # type: ignore[assignment]
+
+    async def deliver(self, n: int, text: str) -> None:
+        seen = sum(1 for m, _ in self.ingested if m.native_id == self.native_id(n))
+        self.api.push(KFID, wecom_text("wmContract", text, msgid=self.native_id(n)))
+        body, q = encrypted_callback(callback_xml(KFID, self.api.callback_token()))
+        async with self.http.post(f"{self.base}/webhooks/wecom/corp", data=body.encode(), params=q) as r:
+            assert (r.status, await r.text()) == (200, "success")
+        # Acked first, pulled after: the message is in once the pull handed it to ingest.
+        for _ in range(500):
+            if sum(1 for m, _ in self.ingested if m.native_id == self.native_id(n)) > seen:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"message {n} was not pulled")
+
+    def native_id(self, n: int) -> str:
+        return f"wcmsg{n}"
+
+    async def received(self) -> list[str]:
+        return self.api.texts_to("wmContract")
+
+    def fail_next(self, permanent: bool) -> None:
+        self.api.script = [95001 if permanent else -1]
+
+
 API_KEY = "contract-key-0123456789"
 
 CHANNELS = """
@@ -182,6 +217,9 @@ channels:
     - {{bot: shopbot, token: "{tg_token}", secret_token: {tg_secret}, api_base: "{tg}"}}
   miniprogram:
     - {{account: mp, app_id: {app_id}, app_secret: {secret}, token: {token}, encoding_aes_key: {aes}, api_base: "{wx}"}}
+  wecom:
+    - {{account: corp, corp_id: {wc_corp}, secret: {wc_secret}, token: {wc_token}, encoding_aes_key: {wc_aes},
+       api_base: "{wc}"}}
   api:
     - {{account: bridge, api_key: {api_key}, reply_url: "{bridge}", reply_secret: {bridge_secret},
        allow_private_networks: true}}
@@ -194,34 +232,36 @@ async def bridge() -> AsyncIterator[Receiver]:
         yield rec
 
 
-@pytest.fixture(params=[WebchatHarness, WechatHarness, TelegramHarness, MiniProgramHarness, ApiHarness],
-                ids=["webchat", "wechat", "telegram", "miniprogram", "api"])
+@pytest.fixture(params=[WebchatHarness, WechatHarness, TelegramHarness, MiniProgramHarness, ApiHarness,
+                        WecomHarness],
+                ids=["webchat", "wechat", "telegram", "miniprogram", "api", "wecom"])
 async def harness(request: pytest.FixtureRequest, redis_url: str, wx_api: FakeWechat,
-                  tg_api: FakeTelegram, bridge: Receiver) -> AsyncIterator[Harness]:
-    async for h in _harness(request.param, redis_url, wx_api, tg_api, bridge):
+                  tg_api: FakeTelegram, bridge: Receiver, wc_api: FakeWecom) -> AsyncIterator[Harness]:
+    async for h in _harness(request.param, redis_url, wx_api, tg_api, bridge, wc_api):
         yield h
 
 
 # Web chat has no channel API of its own that could refuse a send, so the error cases run on
 # the channels that have one, rather than being skipped for web chat.
-@pytest.fixture(params=[WechatHarness, TelegramHarness, MiniProgramHarness, ApiHarness],
-                ids=["wechat", "telegram", "miniprogram", "api"])
+@pytest.fixture(params=[WechatHarness, TelegramHarness, MiniProgramHarness, ApiHarness, WecomHarness],
+                ids=["wechat", "telegram", "miniprogram", "api", "wecom"])
 async def api_harness(request: pytest.FixtureRequest, redis_url: str, wx_api: FakeWechat,
-                      tg_api: FakeTelegram, bridge: Receiver) -> AsyncIterator[Harness]:
-    async for h in _harness(request.param, redis_url, wx_api, tg_api, bridge):
+                      tg_api: FakeTelegram, bridge: Receiver, wc_api: FakeWecom) -> AsyncIterator[Harness]:
+    async for h in _harness(request.param, redis_url, wx_api, tg_api, bridge, wc_api):
         yield h
 
 
 async def _harness(cls: type[Harness], redis_url: str, wx_api: FakeWechat,
-                   tg_api: FakeTelegram, bridge: Receiver) -> AsyncIterator[Harness]:
+                   tg_api: FakeTelegram, bridge: Receiver, wc_api: FakeWecom) -> AsyncIterator[Harness]:
     text = BASIC.format(cap=5) + CHANNELS.format(
         app_id=wx_api.app_id, secret=wx_api.app_secret, token=WX_TOKEN, aes=AES_KEY, wx=wx_api.base,
         tg_token=tg_api.token, tg_secret=TG_SECRET, tg=tg_api.base, api_key=API_KEY, bridge=bridge.url,
-        bridge_secret=bridge.secret)
+        bridge_secret=bridge.secret, wc_corp=wc_api.corp_id, wc_secret=wc_api.secret, wc_token=WC_TOKEN,
+        wc_aes=WC_AES_KEY, wc=wc_api.base)
     async with running(parse_settings(text, "<test>"), redis_url) as (rt, base), aiohttp.ClientSession() as http:
         h: Harness = cls(rt, base, http)
         h.api = {WechatHarness: wx_api, TelegramHarness: tg_api, MiniProgramHarness: wx_api,  # type: ignore[attr-defined]
-                 ApiHarness: bridge}.get(cls)
+                 ApiHarness: bridge, WecomHarness: wc_api}.get(cls)
         # Record what the adapters hand to ingest: the route worker consumes the stream itself.
         real = rt.ingestor.ingest
 

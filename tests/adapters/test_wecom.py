@@ -5,12 +5,15 @@ window, the welcome, the kf session state and the shared token."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import xmltodict  # type: ignore[import-untyped]
 from helpers.fake_wecom import (
     AES_KEY,
     CB_TOKEN,
@@ -21,16 +24,16 @@ from helpers.fake_wecom import (
     encrypted_callback,
     entry,
     event,
-    fake_wecom,
     text,
 )
 from helpers.webhooks import serve_adapter
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from adapters.base import Deps
+from adapters.wechat_crypto import MessageCrypto, signature
 from adapters.wecom import QUOTA, WecomAccountSettings, WecomAdapter
 from adapters.wecom_parse import chat_of
-from kefu_common.errors import ConfigError, PermanentChannelError, RetryableChannelError
+from kefu_common.errors import ConfigError, PermanentChannelError, ProtocolError, RetryableChannelError
 from router.config.media import MediaSettings
 from router.config.settings import load_settings
 from router.media.directory import DirectoryStore
@@ -49,12 +52,6 @@ def settings(api: FakeWecom, **extra: Any) -> WecomAccountSettings:
                             "encoding_aes_key": AES_KEY, "api_base": api.base, "sweep_interval_s": 0.2,
                             "pull_lease_s": 2.0}
     return WecomAccountSettings(**{**base, **extra})
-
-
-@pytest.fixture
-async def wc_api() -> AsyncIterator[FakeWecom]:
-    async with fake_wecom() as fake:
-        yield fake
 
 
 @asynccontextmanager
@@ -110,7 +107,6 @@ async def test_url_check_echoes_the_decrypted_echostr(wecom: tuple[str, WecomAda
     base, _ = wecom
     crypto = WeChatCrypto(CB_TOKEN, AES_KEY, CORP_ID)
     body, q = encrypted_callback("8837492019", nonce="n1")
-    import xmltodict  # type: ignore[import-untyped]
     echostr = xmltodict.parse(body)["xml"]["Encrypt"]
     # wechatpy, checking the same query as WeCom would, gets the same answer we give.
     assert crypto.check_signature(q["msg_signature"], q["timestamp"], q["nonce"], echostr) == "8837492019"
@@ -457,3 +453,28 @@ def test_config_errors_are_positioned(tmp_path: Any) -> None:
     text_ = str(info.value)
     assert f"{path}:7:25" in text_ and "encoding_aes_key must be 43 characters" in text_
     assert f"{path}:8:19" in text_ and "sync_limit" in text_
+
+
+# -- crypto: WeCom's scheme, checked against wechatpy's own implementation --------------------------
+def test_the_wecom_url_vector_with_ours_and_wechatpy() -> None:
+    v = json.loads((Path(__file__).parents[1] / "fixtures" / "wechat_vectors.json").read_text("utf-8"))[
+        "wecom_url_verify"]
+    assert signature(v["token"], v["timestamp"], v["nonce"], v["echostr"]) == v["msg_signature"]
+    assert MessageCrypto(v["encoding_aes_key"], v["corp_id"]).decrypt(v["echostr"]) == v["expected_plain"]
+    theirs = WeChatCrypto(v["token"], v["encoding_aes_key"], v["corp_id"])
+    assert theirs.check_signature(v["msg_signature"], v["timestamp"], v["nonce"], v["echostr"]) == v["expected_plain"]
+
+
+@pytest.mark.parametrize("plain", ["<xml><Event>kf_msg_or_event</Event></xml>", "中文 and 😀", "x" * 5000])
+def test_wechatpy_and_ours_read_each_others_payloads(plain: str) -> None:
+    theirs = WeChatCrypto(CB_TOKEN, AES_KEY, CORP_ID)
+    ours = MessageCrypto(AES_KEY, CORP_ID)
+    body, _q = encrypted_callback(plain, nonce="n-1", timestamp="1700000000")
+    encrypted = xmltodict.parse(body)["xml"]["Encrypt"]
+    assert ours.decrypt(encrypted) == plain  # wechatpy encrypted, we decrypt
+    mine = ours.encrypt(plain)
+    sig = signature(CB_TOKEN, "1700000000", "n-1", mine)
+    wrapped = f"<xml><Encrypt><![CDATA[{mine}]]></Encrypt></xml>"
+    assert theirs.decrypt_message(wrapped, sig, "1700000000", "n-1") == plain  # and the other way
+    with pytest.raises(ProtocolError):
+        MessageCrypto(AES_KEY, "wwanothercorp").decrypt(encrypted)  # another receive id

@@ -186,7 +186,7 @@ async def test_a_supervisor_reads_an_open_conversation_then_takes_it_over(
         await expect(sue.locator("#tab-inbox")).to_be_visible()
         await expect(sue.locator("#reply-text")).to_be_visible()
         await expect(sue.locator("#messages .msg .body")).to_have_text(
-            ["这件大衣能开发票吗", "可以的亲", "sue transferred this conversation to sue: supervisor took over"])
+            ["这件大衣能开发票吗", "可以的亲", "Sue took over this conversation"])  # the note's event, in words (issue 19)
         await alice.expect(lambda f: f["type"] == "unassigned" and f["conversation_id"] == cid)
         await cust.close()
         await alice.close()

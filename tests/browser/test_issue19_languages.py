@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page, expect
 # What the customer, the shop's data and the config wrote: shown as it is, in either language.
 CONTENT = ("#lang, #messages .body, .msg .who, #convs .who, #convs .preview, #conv-title, #cust, "
            "#orders .muted, #history, .qr-text, #rec-list, #rec-messages, #rec-title, .toast, #why .conditions, "
-           "#sv-unknown, #sv-convs, #rules-versions, #rules-version, #rules-diff-text, #rules-result")
+           "#sv-unknown, #sv-convs, #rules-versions, #rules-version, #rules-diff-text")
 VISIBLE_TEXT = """(skip) => {
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -32,7 +32,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3001-\u3011]")
 # Names, ids and codes from the config and the data, and technical words both languages use.
 DATA_WORDS = {"kefu", "VIP", "SLA", "FAQ", "CSV", "webchat", "wechat", "telegram", "presale", "aftersale",
               "Alice", "Bob", "Sue", "alice", "bob", "sue", "Enter", "Shift", "Alt", "Esc", "English", "JSON",
-              "Tab", "default", "returns", "Redis", "uPlot", "p", "min", "s", "m", "h", "AM", "PM"}
+              "Tab", "default", "returns", "Redis", "uPlot", "API", "p", "min", "s", "m", "h", "AM", "PM"}
 
 
 async def visible_text(page: Page) -> list[str]:
@@ -91,7 +91,16 @@ async def test_every_page_speaks_one_language(redis_url: str, browser: Browser, 
         await sue.locator("#token").fill("sue-token-12345")
         await sue.locator("#signin button[type=submit]").click()
         await expect(sue.locator("#conn")).to_have_text("在线")
-        sup = []
+        # Explain and replay answer in Chinese too (the engine's own trace stays folded).
+        await sue.keyboard.press("Alt+3")
+        await sue.locator("#rules-text").fill("我要退款")
+        await sue.locator("#rules-explain").click()
+        await expect(sue.locator("#rules-result h3")).to_have_text("试算")
+        await expect(sue.locator("#rules-result dl.facts")).to_contain_text("退款")
+        sup = [f"explain: {t}" for t in english_in(await visible_text(sue))]
+        await sue.locator("#rules-replay").click()
+        await expect(sue.locator("#rules-result dl.facts")).to_contain_text("回放")
+        sup += [f"replay: {t}" for t in english_in(await visible_text(sue))]
         for tab in ("Alt+2", "Alt+3", "Alt+4", "Alt+6"):
             await sue.keyboard.press(tab)
             await sue.wait_for_timeout(1200)

@@ -45,6 +45,10 @@ class FakeWecom:
         """(open_kfid, cursor, sync token) of every sync_msg served."""
         self.sync_tokens: set[str] = set()
         self.sync_delay_s = 0.0
+        self.sync_gate: asyncio.Event | None = None
+        """When set to an Event, sync_msg answers wait for it: a test holds a pull open."""
+        self.syncs_started: list[tuple[str, str]] = []
+        self.served_to: dict[str, int] = {}
         self.sync_script: list[int] = []
         self.script: list[int] = []
         self.sent: list[dict[str, Any]] = []
@@ -103,6 +107,9 @@ class FakeWecom:
             return self._err(95007, "invalid msg token")
         if self.sync_script:
             return self._err(self.sync_script.pop(0))
+        self.syncs_started.append((kfid, cursor))
+        if self.sync_gate is not None:
+            await asyncio.wait_for(self.sync_gate.wait(), 60)
         if self.sync_delay_s:
             await asyncio.sleep(self.sync_delay_s)
         self.syncs.append((kfid, cursor, token))
@@ -111,8 +118,13 @@ class FakeWecom:
         entries = self.queue.get(kfid, [])
         page = entries[start:start + limit]
         end = start + len(page)
+        self.served_to[kfid] = max(self.served_to.get(kfid, 0), end)
         return web.json_response({"errcode": 0, "errmsg": "ok", "next_cursor": f"c{end}",
                                   "has_more": 1 if end < len(entries) else 0, "msg_list": page})
+
+    def queue_left(self, kfid: str) -> int:
+        """Entries of `kfid` that no sync_msg has served yet."""
+        return len(self.queue.get(kfid, [])) - self.served_to.get(kfid, 0)
 
     def pages_read(self) -> list[tuple[str, str]]:
         return [(k, c) for k, c, _ in self.syncs]

@@ -1,22 +1,25 @@
 """Issue 16, Security: passwords, TOTP secrets and codes, and API keys never appear in the log,
-the audit log (Redis and its API), or what the API shows of agents; Redis holds no password or
-key in the clear (a TOTP secret must stay readable to check codes)."""
+the audit log (Redis and its API), `kefu export-config`'s files, or what the API shows of agents;
+Redis holds no password or key in the clear (a TOTP secret must stay readable to check codes)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 
 import aiohttp
 import pyotp
 import pytest
-from helpers.accounts import ADMIN_PASSWORD, ADMIN_TOKEN, call, create_agent, login, shop_settings
+from helpers.accounts import ADMIN_PASSWORD, ADMIN_TOKEN, call, create_agent, login, shop_settings, shop_yaml
 from helpers.app import running
 
 from router.archive.audit import AuditFilter
+from router.cli.main import main
 
 
-async def test_no_secret_reaches_the_log_the_audit_log_or_the_api(redis_url: str,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_secret_reaches_the_log_the_audit_log_the_export_or_the_api(
+        redis_url: str, caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
     caplog.set_level(logging.DEBUG)
     t0 = 1_800_000_000.0
     secrets: list[str] = [ADMIN_PASSWORD]
@@ -59,6 +62,14 @@ async def test_no_secret_reaches_the_log_the_audit_log_or_the_api(redis_url: str
                 stored.append(str(await rt.store.client.get(name)))
             elif kind == "stream":
                 stored.append(str(await rt.store.client.xrange(name)))
+    cfg = tmp_path / "kefu.yaml"
+    cfg.write_text(shop_yaml("accounts:\n  slow_base_s: 0\n"))
+    out = tmp_path / "export"
+    assert await asyncio.to_thread(main, ["export-config", "--config", str(cfg), "--redis-url", redis_url,
+                                          "--out", str(out)]) == 0
+    exported = "\n".join(f.read_text() for f in sorted(out.iterdir()))
+    assert "carol" in exported and "$argon2" not in exported  # not even the config's seed hash
+    shown.append(exported)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for secret in secrets:
         assert secret not in logged, f"a secret reached the log: {secret[:4]}…"

@@ -1,101 +1,180 @@
-// People in the console: signing in with an agent id and password (POST /api/v1/login) beside
-// the token form, and, for admins, adding an agent in the Team tab (POST /api/v1/agents). The
-// server checks every field and role; this page says what it answered.
-import { $, api, el } from "./dom.js";
-import { addStrings, t } from "./i18n.js";
-import { loadTeam } from "./team.js";
+// Signing in (id + password + code, an agent token, or the shop's identity provider), setting up
+// two-factor sign-in with the QR code the server draws, and the agent's own account: password and
+// API keys. The server checks every call; this only asks and shows.
+import { $, api, clock, el, toast } from "./dom.js";
+import { addStrings, t, tf } from "./i18n.js";
 
 addStrings({
-  en: { pw_title: "Or sign in with your password", pw_signin: "Continue with password", agent_id: "Agent id", password: "Password", otp: "Code from your app",
-        bad_login: "That id and password were not accepted.", add_agent: "Add an agent", role: "Role",
-        role_agent: "agent", role_supervisor: "supervisor", role_admin: "admin", max_chats: "Chats at once",
-        pools_hint: "pools, separated by commas", agent_added: "Agent {id} added.", password_once: "Their password (shown once): {pw}",
-        password_hint: "leave empty for a generated one" },
-  zh: { pw_title: "或用密码登录", pw_signin: "密码进入", agent_id: "工号", password: "密码", otp: "验证器中的动态码",
-        bad_login: "工号或密码不正确。", add_agent: "添加客服", role: "角色",
-        role_agent: "客服", role_supervisor: "主管", role_admin: "管理员", max_chats: "同时接待数",
-        pools_hint: "技能组，用逗号分隔", agent_added: "已添加客服 {id}。", password_once: "初始密码（只显示这一次）：{pw}",
-        password_hint: "留空则自动生成" },
+  en: {
+    signin_id: "Agent ID", password: "Password", otp: "Code from your authenticator app",
+    use_token: "Or sign in with an agent token",
+    bad_login: "Wrong ID or password.", bad_otp: "Wrong or already used code.", need_otp: "Enter the code from your authenticator app.",
+    slow_down: "Too many failed sign-ins. Try again in {s} s.", locked: "Locked after too many failed sign-ins. Try again in {s} s.",
+    disabled: "This account is disabled.", sso: "Sign in with {label}",
+    enrol_title: "Set up two-factor sign-in", enrol_secret: "Or type the key by hand —", enrol_confirm: "Confirm",
+    enrol_text: "Scan the QR code with an authenticator app, then enter the code it shows.",
+    enrol_start: "Set up two-factor sign-in", enrol_again: "Set up again", enrol_done: "Two-factor sign-in is on.",
+    twofa_on: "Two-factor sign-in: on", twofa_off: "Two-factor sign-in: off", twofa_required: "(required for your role)",
+    qr_alt: "QR code for your authenticator app",
+    my_account: "My account", old_password: "Current password", new_password: "New password",
+    change_password: "Change password", password_changed: "Password changed. Other sign-ins with the old one have ended.",
+    api_keys: "API keys", key_label: "Label", key_create: "Create a key", key_revoke: "Revoke",
+    key_shown_once: "Your new key (shown this once; copy it now): {key}", key_none: "No API keys.",
+    key_row: "{label} · {role} · made {made} · last used {used}", never: "never",
+  },
+  zh: {
+    signin_id: "坐席账号", password: "密码", otp: "验证器应用中的动态码",
+    use_token: "或使用坐席令牌登录",
+    bad_login: "账号或密码错误。", bad_otp: "动态码错误或已使用。", need_otp: "请输入验证器应用中的动态码。",
+    slow_down: "登录失败次数过多，请 {s} 秒后再试。", locked: "登录失败次数过多，账号已锁定，请 {s} 秒后再试。",
+    disabled: "此账号已停用。", sso: "使用 {label} 登录",
+    enrol_title: "设置两步验证", enrol_secret: "或手动输入密钥 —", enrol_confirm: "确认",
+    enrol_text: "请用验证器应用扫描二维码，然后输入应用显示的动态码。",
+    enrol_start: "设置两步验证", enrol_again: "重新设置", enrol_done: "两步验证已开启。",
+    twofa_on: "两步验证：已开启", twofa_off: "两步验证：未开启", twofa_required: "（您的角色必须开启）",
+    qr_alt: "验证器应用的二维码",
+    my_account: "我的账号", old_password: "当前密码", new_password: "新密码",
+    change_password: "修改密码", password_changed: "密码已修改，使用旧密码的其他登录已失效。",
+    api_keys: "API 密钥", key_label: "名称", key_create: "创建密钥", key_revoke: "吊销",
+    key_shown_once: "新密钥（仅显示这一次，请立即复制）：{key}", key_none: "暂无 API 密钥。",
+    key_row: "{label} · {role} · 创建于 {made} · 最近使用 {used}", never: "从未",
+  },
 });
 
-function labelled(form, key, input, hint) {
-  input.id ||= `acc-${key}`;
-  form.append(el("label", "", t(key), { for: input.id, "data-i18n": key }), input);
-  if (hint) form.append(el("small", "muted", hint));
-  return input;
+let tokenMode = false;
+
+function refusal(err) {
+  const code = err.body?.error;
+  const s = err.body?.retry_after ?? "";
+  if (code === "slow_down") return tf("slow_down", { s });
+  if (code === "locked") return tf("locked", { s });
+  if (code === "otp_required") return t("need_otp");
+  if (err.status === 403) return t("disabled");
+  if (err.status === 401 && !$("signin-otp-row").hidden) return t("bad_otp");
+  return tokenMode ? t("bad_token") : t("bad_login");
 }
 
-// A second form beside the token one, shown and hidden with it.
-function passwordSignIn(enter) {
-  const tokenForm = $("signin");
-  const form = el("form", "signin signin-pw", undefined, { id: "signin-pw" });
-  form.append(el("h2", "", t("pw_title"), { "data-i18n": "pw_title" }));
-  const id = labelled(form, "agent_id", el("input", "", undefined, { id: "pw-id", autocomplete: "username", required: "" }));
-  const pw = labelled(form, "password", el("input", "", undefined,
-    { id: "pw-password", type: "password", autocomplete: "current-password", required: "" }));
-  const otp = labelled(form, "otp", el("input", "", undefined, { id: "pw-otp", inputmode: "numeric", autocomplete: "one-time-code" }));
-  form.append(el("button", "", t("pw_signin"), { type: "submit", "data-i18n": "pw_signin" }));
-  const error = el("p", "error", "", { role: "alert", id: "signin-pw-error" });
-  form.append(error);
-  form.addEventListener("submit", async (e) => {
+export function focusSignIn() {
+  $("signin-id").focus();
+}
+
+// `enter(agent)` opens the console; a role that requires two-factor sign-in enrols first.
+export function initSignIn(enter) {
+  $("signin").addEventListener("submit", async (e) => {
     e.preventDefault();
-    error.textContent = "";
-    const body = { id: id.value.trim(), password: pw.value };
-    if (otp.value.trim()) body.otp = otp.value.trim();
+    $("signin-error").textContent = "";
+    tokenMode = $("token").value.trim() !== ""; // a token, when given, is what signs in
     try {
-      const data = await api("/api/v1/login", { method: "POST", body });
-      pw.value = "";
-      otp.value = "";
-      enter(data.agent);
+      const data = tokenMode
+        ? await api("/api/v1/session", { method: "POST", body: { token: $("token").value.trim() } })
+        : await api("/api/v1/login", { method: "POST", body: {
+          id: $("signin-id").value.trim(), password: $("signin-pass").value,
+          ...($("signin-otp").value.trim() ? { otp: $("signin-otp").value.trim() } : {}) } });
+      for (const id of ["token", "signin-pass", "signin-otp"]) $(id).value = "";
+      $("signin-otp-row").hidden = true;
+      if (data.pending === "enrol") await enrol(() => enter(data.agent));
+      else enter(data.agent);
     } catch (err) {
-      error.textContent = err.status === 429 || err.body?.error === "otp_required" ? err.message : t("bad_login");
+      if (err.body?.error === "otp_required") { $("signin-otp-row").hidden = false; $("signin-otp").focus(); }
+      $("signin-error").textContent = refusal(err);
     }
   });
-  tokenForm.after(form);
-  const follow = () => { form.hidden = tokenForm.hidden; };
-  new MutationObserver(follow).observe(tokenForm, { attributes: true, attributeFilter: ["hidden"] });
-  follow();
-}
-
-function addAgentForm() {
-  const page = $("tab-team");
-  if (!page || $("add-agent")) return;
-  const section = el("section", "admin-only", undefined, { id: "add-agent" });
-  section.append(el("h2", "", t("add_agent"), { "data-i18n": "add_agent" }));
-  const form = el("form", "profile-form");
-  const id = labelled(form, "agent_id", el("input", "", undefined, { id: "new-agent-id", required: "", maxlength: "64" }));
-  const name = labelled(form, "name", el("input", "", undefined, { id: "new-agent-name", maxlength: "64" }));
-  const role = labelled(form, "role", el("select", "", undefined, { id: "new-agent-role" }));
-  for (const r of ["agent", "supervisor", "admin"]) role.append(el("option", "", t(`role_${r}`), { value: r }));
-  const pools = labelled(form, "pools", el("input", "", undefined, { id: "new-agent-pools" }), t("pools_hint"));
-  const cap = labelled(form, "max_chats", el("input", "", undefined,
-    { id: "new-agent-cap", type: "number", min: "0", max: "100", value: "5" }));
-  const pw = labelled(form, "password", el("input", "", undefined,
-    { id: "new-agent-password", type: "password", autocomplete: "new-password" }), t("password_hint"));
-  form.append(el("button", "", t("add_agent"), { type: "submit" }));
-  const status = el("p", "", "", { role: "status", id: "add-agent-status" });
-  form.addEventListener("submit", async (e) => {
+  $("enrol").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const body = { id: id.value.trim(), name: name.value.trim() || id.value.trim(), role: role.value,
-                   pools: pools.value.split(/[,，\s]+/).filter(Boolean), max_chats: Number(cap.value) };
-    if (pw.value) body.password = pw.value;
+    $("enrol-error").textContent = "";
     try {
-      const answer = await api("/api/v1/agents", { method: "POST", body });
-      status.className = "ok";
-      status.textContent = t("agent_added").replace("{id}", answer.agent?.id || body.id) +
-        (answer.password ? ` ${t("password_once").replace("{pw}", answer.password)}` : "");
-      form.reset();
-      await loadTeam();
+      await api("/api/v1/account/totp/confirm", { method: "POST", body: { otp: $("enrol-otp").value.trim() } });
+      $("enrol-otp").value = "";
+      $("enrol").hidden = true;
+      toast(t("enrol_done"));
+      const done = enrolDone;
+      enrolDone = null;
+      done?.();
     } catch (err) {
-      status.className = "error";
-      status.textContent = err.message;
+      $("enrol-error").textContent = err.body?.detail || err.message;
     }
   });
-  section.append(form, status);
-  page.prepend(section);
+  api("/api/v1/login/options").then((o) => {
+    if (!o.oidc) return;
+    const sso = $("signin-sso");
+    sso.textContent = tf("sso", { label: o.oidc.label });
+    sso.hidden = false;
+    sso.addEventListener("click", () => { location.href = "/api/v1/oidc/start"; });
+  }, () => {});
 }
 
-export function initAccounts(enter) {
-  passwordSignIn(enter);
-  addAgentForm();
+let enrolDone = null;
+
+// Show the QR code and wait for a code; `done` runs once it is confirmed.
+export async function enrol(done) {
+  const made = await api("/api/v1/account/totp", { method: "POST" });
+  const img = el("img", "", undefined, { src: `data:image/svg+xml;base64,${btoa(made.qr_svg)}`, alt: t("qr_alt"), width: "180" });
+  $("enrol-qr").replaceChildren(img);
+  $("enrol-secret").textContent = made.secret;
+  enrolDone = done;
+  $("signin").hidden = true;
+  $("app").hidden = true;
+  $("enrol").hidden = false;
+  $("enrol-otp").focus();
+}
+
+export async function loadAccount(reenter) {
+  let me;
+  try {
+    me = await api("/api/v1/account");
+  } catch {
+    return;
+  }
+  const tf2 = me.two_factor;
+  $("account-2fa").textContent = `${t(tf2.enrolled ? "twofa_on" : "twofa_off")} ${tf2.required ? t("twofa_required") : ""}`;
+  $("account-2fa-btn").textContent = t(tf2.enrolled ? "enrol_again" : "enrol_start");
+  $("account-2fa-btn").onclick = () => enrol(reenter).catch((err) => toast(err.message, "error"));
+  $("account-password").hidden = !tf2.password;
+  await loadKeys();
+}
+
+async function loadKeys() {
+  const { keys } = await api("/api/v1/account/keys");
+  const ul = $("account-keys");
+  ul.replaceChildren();
+  if (!keys.length) ul.append(el("li", "muted", t("key_none")));
+  for (const k of keys) {
+    const li = el("li", "", tf("key_row", { label: k.label || k.id, role: t(`role_${k.role}`),
+      made: clock(k.created), used: k.used ? clock(k.used) : t("never") }));
+    const revoke = el("button", "small secondary", t("key_revoke"), { type: "button" });
+    revoke.addEventListener("click", async () => {
+      try { await api(`/api/v1/account/keys/${encodeURIComponent(k.id)}`, { method: "DELETE" }); await loadKeys(); }
+      catch (err) { toast(err.body?.detail || err.message, "error"); }
+    });
+    li.append(" ", revoke);
+    ul.append(li);
+  }
+}
+
+export function initAccount() {
+  $("account-password").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    try {
+      await api("/api/v1/account/password", { method: "POST", body: { old: f.old.value, new: f.new.value } });
+      f.reset();
+      toast(t("password_changed"));
+    } catch (err) {
+      toast(err.body?.detail || err.message, "error");
+    }
+  });
+  $("account-key").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    try {
+      const made = await api("/api/v1/account/keys", { method: "POST", body: { label: f.label.value, role: f.role.value } });
+      f.reset();
+      const p = $("account-key-new");
+      p.textContent = tf("key_shown_once", { key: made.key });
+      p.hidden = false;
+      await loadKeys();
+    } catch (err) {
+      toast(err.body?.detail || err.message, "error");
+    }
+  });
 }

@@ -1,10 +1,10 @@
 // Console entry point: sign-in, tabs, and the frames from the server applied to the model.
-import { initAccounts } from "./accounts.js";
 import { initActions } from "./actions.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, send, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t, tf } from "./i18n.js";
+import { initCards } from "./cards.js";
 import { initMedia } from "./media.js";
 import { autoOpen, firstHeard, giveUpRestore, loadPlace, markRead, rememberCurrent, unreadSinceRead } from "./place.js";
 import { dropPendingNote, mentioned } from "./notes.js";
@@ -19,6 +19,8 @@ import {
 } from "./state.js";
 import { approvalRequested, approvalUpdated, hideSupervisor, showSupervisor } from "./supervisor.js";
 import { loadTeam } from "./team.js";
+import { initTeamAdmin } from "./team_admin.js";
+import { enrol, focusSignIn, initAccount, initSignIn, loadAccount } from "./accounts.js";
 import { loadSide, onOpenPast, renderCurrent } from "./view.js";
 
 let connectedOnce = false;
@@ -186,7 +188,7 @@ function showTab(link, fromLink = false) {
   if (name === "rules") loadRules();
   if (name === "setup") loadSetup().catch((err) => toast(err.message, "error"));
   if (name === "audit") loadAudit();
-  if (name === "team") loadTeam();
+  if (name === "team") { loadTeam(); loadAccount(() => { $("app").hidden = false; showTab("team"); }); }
   if (name === "records") { showRecords(); if (arg) openRecord(decodeURIComponent(arg)); }
   if (name === "reports") showReports();
 }
@@ -212,23 +214,15 @@ function signedOut() {
   connectedOnce = false;
   $("app").hidden = true;
   $("signin").hidden = false;
-  $("token").focus();
-}
-
-async function signIn(token) {
-  $("signin-error").textContent = "";
-  try {
-    const data = await api("/api/v1/session", { method: "POST", body: { token } });
-    $("token").value = "";
-    enter(data.agent);
-  } catch {
-    $("signin-error").textContent = t("bad_token");
-  }
+  focusSignIn();
 }
 
 function boot() {
   applyI18n(document);
-  $("signin").addEventListener("submit", (e) => { e.preventDefault(); unlockAudio(); signIn($("token").value.trim()); });
+  $("signin").addEventListener("submit", unlockAudio);
+  initSignIn(enter);
+  initAccount();
+  initTeamAdmin(loadTeam);
   $("status").addEventListener("change", () => { if (!send({ type: "status", status: $("status").value })) toast(t("offline"), "error"); });
   $("signout").addEventListener("click", async () => { await api("/api/v1/session", { method: "DELETE" }).catch(() => {}); signedOut(); });
   // Everything drawn from data is drawn again in the new language: the side panel too (issue 19).
@@ -260,15 +254,16 @@ function boot() {
   initQueue(select);
   initComposer();
   initMedia();
+  initCards();
   initActions({ select, showTab });
   initRules();
   initAdmin();
   initRecords(select);
   initReports();
   onOpenPast((id, data) => { showTab("records"); openRecord(id, data); });
-  initAccounts(enter); // password sign-in, and adding agents for admins (console/accounts.js)
   // A live session cookie skips the sign-in form.
-  api("/api/v1/session").then((d) => enter(d.agent), () => { $("signin").hidden = false; $("token").focus(); });
+  api("/api/v1/session").then((d) => (d.pending === "enrol" ? enrol(() => enter(d.agent)) : enter(d.agent)),
+    () => { $("signin").hidden = false; focusSignIn(); });
 }
 
 boot();

@@ -2,6 +2,7 @@
 // replay recent traffic, activate with If-Match, and the version history with diff and rollback.
 import { $, api, clock, el, toast } from "./dom.js";
 import { t, tf } from "./i18n.js";
+import { word } from "./view.js";
 
 let etag = null;
 let canActivate = false;
@@ -56,18 +57,41 @@ function showProblems(problems) {
   drawGutter();
 }
 
+// Explain and replay in the console's language, from the answer's fields; the rule engine's own
+// trace (its wording, quoting the rules) stays folded below, and the raw JSON after it.
 function showResult(title, data) {
   const box = $("rules-result");
   box.replaceChildren(el("h3", "", title));
-  const d = data.decision || data;
-  if (d && (d.pool || d.rule)) {
-    box.append(el("p", "", `${t("pool")}: ${d.pool ?? "—"} · ${t("rule")}: ${d.rule ?? "default"}`));
+  const facts = el("dl", "facts");
+  const fact = (key, value) => { if (value !== undefined && value !== null && value !== "") facts.append(el("dt", "", t(key)), el("dd", "", String(value))); };
+  const d = data.decision;
+  if (d) {
+    fact("pool", d.pool);
+    fact("rule", d.rule || t("rule_default"));
+    fact("priority", d.priority);
+    fact("bot_first", d.bot_first ? t("yes") : t("no"));
+    fact("sla_profile", d.sla_profile);
+    fact("intents", (d.intents || []).map((i) => word("hr_", i)).join(t("list_sep")));
+    fact("skills", (d.skills || []).join(", "));
   }
-  const why = data.explanation || data.lines || d?.explanation;
-  if (Array.isArray(why)) {
+  if (typeof data.total === "number") {
+    const pct = (k) => (data.total ? `${k} (${Math.round((1000 * k) / data.total) / 10}%)` : String(k));
+    fact("rp_total", tf("rp_total_v", { n: data.total, v: data.new_version }));
+    fact("rp_pool", pct(data.pool_changed));
+    fact("rp_priority", pct(data.priority_changed));
+    fact("rp_bot", pct(data.bot_changed));
+    fact("rp_any", pct(data.any_changed));
+    fact("rp_moves", (data.moves || []).map((m) => `${m.from} → ${m.to}: ${m.count}`).join(t("list_sep")));
+    fact("rp_fires", (data.fires || []).map((f) => tf("rp_fire", { rule: f.rule, old: f.old, new: f.new })).join(t("list_sep")));
+  }
+  box.append(facts);
+  const why = data.explanation || data.lines;
+  if (Array.isArray(why) && why.length) {
+    const trace = el("details", "raw");
     const ol = el("ol", "why");
     for (const w of why) ol.append(el("li", "", typeof w === "string" ? w : JSON.stringify(w)));
-    box.append(ol);
+    trace.append(el("summary", "", t("rule_trace")), ol);
+    box.append(trace);
   }
   const raw = el("details", "raw");
   raw.append(el("summary", "", "JSON"), el("pre", "", JSON.stringify(data, null, 2)));

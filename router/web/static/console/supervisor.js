@@ -41,7 +41,7 @@ function loadBar(load, cap) {
 export function takeOverButton(cid, then = () => {}) {
   const b = el("button", "small", t("take_over"), { type: "button" });
   b.addEventListener("click", () => {
-    if (send({ type: "transfer", conversation_id: cid, to_agent: state.me.id, note: "supervisor took over" })) {
+    if (send({ type: "transfer", conversation_id: cid, to_agent: state.me.id, note: "" })) {
       toast(t("taken"));
       then();
     }

@@ -4,6 +4,7 @@
 import { $, api, el, toast } from "./dom.js";
 import { t, tf } from "./i18n.js";
 import { isSupervisor, state } from "./state.js";
+import { adminCell } from "./team_admin.js";
 
 export async function loadTeam() {
   let agents;
@@ -17,11 +18,16 @@ export async function loadTeam() {
   const admin = isSupervisor(); // supervisors and admins set caps
   const tbl = el("table", "grid");
   const head = el("tr");
-  for (const h of ["agent", "status", "pools", "load", "cap"]) head.append(el("th", "", t(h), { scope: "col" }));
+  const isAdmin = state.me?.role === "admin"; // the admin's own buttons (team_admin.js)
+  for (const h of ["agent", "status", "pools", "load", "cap", ...(isAdmin ? ["actions"] : [])]) {
+    head.append(el("th", "", t(h), { scope: "col" }));
+  }
   tbl.append(head);
   for (const a of agents) {
     const tr = el("tr");
-    tr.append(el("td", "", `${a.name || a.id} (${a.id}) · ${t(`role_${a.role}`)}`), el("td", `st st-${a.status}`, t(`st_${a.status}`)),
+    const who = el("td", "", `${a.name || a.id} (${a.id}) · ${t(`role_${a.role}`)}`);
+    if (a.disabled) { tr.classList.add("disabled"); who.append(" ", el("span", "badge", t("disabled_badge"))); }
+    tr.append(who, el("td", `st st-${a.status}`, t(`st_${a.status}`)),
       el("td", "", (a.pools || []).join(", ")), el("td", "", String(a.load)));
     const td = el("td");
     if (admin) {
@@ -54,6 +60,7 @@ export async function loadTeam() {
       td.textContent = String(a.max_chats);
     }
     tr.append(td);
+    if (isAdmin) tr.append(adminCell(a, state.me.id));
     tbl.append(tr);
   }
   $("team-agents").replaceChildren(tbl);
