@@ -153,11 +153,16 @@ function mergeBox(cust, status, done) {
 }
 
 // `reload()` fetches the side panel again after a change (the history grows after a merge).
+const drawing = new WeakMap(); // box -> the latest render asked for; an older one that ends later is dropped
+
 export async function renderProfile(box, cust, reload) {
-  box.replaceChildren();
-  if (!cust) return;
+  const ticket = {};
+  drawing.set(box, ticket);
+  if (!cust) { box.replaceChildren(); return; }
   let full = cust;
   try { full = (await api(`/api/v1/customers/${encodeURIComponent(cust.id)}`)).customer; } catch { /* shown as read */ }
+  if (drawing.get(box) !== ticket) return; // the panel was asked for again meanwhile
+  box.replaceChildren();
   const head = el("div", "cust-head");
   if (safeImage(full.avatar)) head.append(el("img", "avatar", undefined, { src: full.avatar, alt: t("avatar") }));
   head.append(el("strong", "cust-name", full.name || full.id));
