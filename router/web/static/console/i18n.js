@@ -3,6 +3,8 @@ const STRINGS = {
   en: {
     open_photo: "Open the photo", photo: "Photo", file: "File", handed_photo: "The bot handed over this photo:",
     uploading: "Upload progress", upload_failed: "Upload failed", retry: "Retry", attach: "Attach a photo or file", attach_short: "Attach",
+    card_send: "Send page card", card_title: "Title", card_path: "Page path", card_thumb: "Thumbnail",
+    card_label: "Mini program page", card_missing: "A card needs a title, a page path and a thumbnail.",
     zoom_in: "Zoom in", zoom_out: "Zoom out", zoom_fit: "Actual size", download: "Download", close_photo: "Close",
     title: "kefu console", signin: "Sign in", token: "Agent token", bad_token: "That token was not accepted.",
     inbox: "Inbox", supervisor: "Supervisor", rules: "Rules", team: "Team", status: "Status",
@@ -115,6 +117,8 @@ const STRINGS = {
   zh: {
     open_photo: "查看图片", photo: "图片", file: "文件", handed_photo: "机器人转交的图片：",
     uploading: "上传进度", upload_failed: "上传失败", retry: "重试", attach: "发送图片或文件", attach_short: "附件",
+    card_send: "发送小程序卡片", card_title: "标题", card_path: "页面路径", card_thumb: "缩略图",
+    card_label: "小程序页面", card_missing: "卡片需要标题、页面路径和缩略图。",
     zoom_in: "放大", zoom_out: "缩小", zoom_fit: "原始大小", download: "下载", close_photo: "关闭",
     title: "客服工作台", signin: "登录", token: "坐席令牌", bad_token: "令牌无效。",
     inbox: "会话", supervisor: "主管", rules: "路由规则", team: "团队", status: "状态",

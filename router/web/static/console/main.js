@@ -4,6 +4,7 @@ import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, send, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t, tf } from "./i18n.js";
+import { initCards } from "./cards.js";
 import { initMedia } from "./media.js";
 import { autoOpen, firstHeard, giveUpRestore, loadPlace, markRead, rememberCurrent, unreadSinceRead } from "./place.js";
 import { mentioned } from "./notes.js";
@@ -252,6 +253,7 @@ function boot() {
   initQueue(select);
   initComposer();
   initMedia();
+  initCards();
   initActions({ select, showTab });
   initRules();
   initAdmin();

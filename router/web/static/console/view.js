@@ -2,6 +2,7 @@
 // chat came here, their orders, their history on every channel and the WeChat reply quota.
 import { $, api, clock, duration, el, now } from "./dom.js";
 import { t, tf } from "./i18n.js";
+import { cardNode } from "./cards.js";
 import { mediaNode, renderPinned } from "./media.js";
 import { noteLabel } from "./notes.js";
 import { renderProfile } from "./profile.js";
@@ -39,6 +40,8 @@ export function messageItem(m, conv = null, live = false) {
   const text = (m.event && noteText(m.event)) || m.text;
   if (text || !file) li.append(el("div", "body", text || (m.media ? `[${m.kind || "media"}]` : "")));
   if (file) li.append(file);
+  const card = cardNode(m);
+  if (card) li.append(card);
   const meta = el("div", "meta");
   meta.append(el("time", "", clock(m.ts)));
   li.append(meta);
@@ -225,6 +228,7 @@ async function renderQuota(c) {
   const chat = c.chat;
   try {
     const caps = (await capabilities())[conv.channel];
+    if (state.current === conv.id) $("card-btn").hidden = !caps?.page_cards;
     if (!caps?.quota || !chat) { panel.hidden = true; return; }
     const fresh = c.quota && now() - c.quota.at < QUOTA_TTL_S && c.quota.deliveries === state.deliveries.size;
     const q = fresh ? c.quota.data
@@ -238,6 +242,7 @@ async function renderQuota(c) {
     $("quota").className = q.quota_left ? "" : "bad";
   } catch {
     panel.hidden = true;
+    $("card-btn").hidden = true;
   }
 }
 
