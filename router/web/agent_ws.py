@@ -52,6 +52,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
             raise AuthError("cross-origin WebSocket with a session cookie", status=403)
         who, sid = (await rt.accounts.bearer(token), None) if token else \
             await rt.sessions.verify(request.cookies.get(SESSION_COOKIE))
+        if token and who.via == "session":
+            sid = rt.sessions.session_id(token)  # a login token: the socket ends with its session
         if who.pending:
             raise AuthError("set up two-factor sign-in first", status=403)
     except AuthError as exc:

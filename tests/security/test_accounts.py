@@ -13,6 +13,9 @@ import aiohttp
 import pyotp
 from helpers.accounts import ADMIN_PASSWORD, ADMIN_TOKEN, ALICE_TOKEN, call, create_agent, login, shop_settings
 from helpers.app import running
+from helpers.clients import agent
+
+from router.web.agent_ws import SIGNED_OUT
 
 
 def _recorder(rt: Any) -> list[dict[str, Any]]:
@@ -48,9 +51,17 @@ async def test_password_sign_in_returns_a_token_and_a_cookie_and_sign_out_ends_i
                 assert r.status == 200
         finally:
             await jar_http.close()
-        # Sign-out ends it on the server: the same token is refused at once.
+        # Sign-out ends it on the server: the same token is refused at once, and a socket opened
+        # with it is closed as signed out.
+        sock = await agent(http, base, token)
         status, _, _ = await call(http, "DELETE", f"{base}/api/v1/session", token)
         assert status == 200
+        for _ in range(100):
+            if sock.ws.closed:
+                break
+            await asyncio.sleep(0.1)
+        assert sock.ws.close_code == SIGNED_OUT
+        await sock.close()
         status, _, refused = await call(http, "GET", f"{base}/api/v1/session", token)
         assert status == 401, refused
         # A wrong password and an unknown id get the same answer.
