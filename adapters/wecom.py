@@ -232,7 +232,7 @@ class WecomAdapter(WebhookAdapter):
                 except ChannelError as exc:  # the code lives 20 s; a late or refused welcome is only logged
                     log.warning("wecom %s: welcome not sent: %s", self.account, exc)
         elif etype == "session_status_change" and event.get("change_type") == 3:
-            await self.records.keep_service_state(self.account, msg.sender_ref, str(STATE_ENDED), WINDOW_S)
+            await self.records.keep_service_state(self.account, msg.sender_ref, f"{STATE_ENDED}:", WINDOW_S)
 
     # -- the window -----------------------------------------------------------------------------
     async def replies_left(self, chat: str) -> int:

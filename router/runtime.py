@@ -25,6 +25,7 @@ from typing import Literal, get_args
 from aiohttp import web
 
 from adapters.base import Adapter, Deps, adapter_class
+from adapters.wecom_state import StateSync
 from kefu_common.errors import StartupError, StoreError
 from router import logsafe
 from router.accounts.audit import AccountAudit
@@ -168,6 +169,8 @@ class Runtime:
             if cls is not None and getattr(account, "enabled", True):
                 self._add(cls.from_settings(account, deps))
         self.hook_fanout = Fanout(self.store, settings.webhook_delivery)
+        self.wecom_state = StateSync.of(self.store, self.adapters.values())
+        """Moves WeCom kf session states at assignment and close (None without a WeCom account)."""
         self.hook_sender = HookSender(self.store, settings.webhook_delivery, settings.worker.claim_idle_ms,
                                       settings.worker.max_tries)
         self.fetcher = MediaFetcher(self.store, self.media, self.adapters, self.timers)
@@ -190,6 +193,8 @@ class Runtime:
         await self.store.settle_partitions()  # before any stream is read or written
         await self.store.sync_config(self.settings)
         await self.sla.sync()
+        if self.wecom_state is not None:
+            await self.wecom_state.keep_on()  # before the webhooks' sync, which would clear hook_on
         await hook_admin.sync_config(self.store, self.settings.webhooks)
         self.signer.secret = await self._webchat_secret()
         await self.rule_sync.start()  # before the worker: it decides with Redis's version
@@ -217,6 +222,8 @@ class Runtime:
         else:
             services += [*self.workers, *self.senders, self.timers, self.bot, self.roster, self.archiver,
                          self.audit_copier, self.retention, self.hook_fanout, self.hook_sender]
+            if self.wecom_state is not None:
+                services.append(self.wecom_state)
         if self.embedded is not None:
             services.append(EmbeddedWatch(self.embedded))
         self.supervisor.start(services)

@@ -47,13 +47,50 @@ class HookRecords:
         return gone
 
     async def refresh_on(self) -> bool:
-        """Set keys.hook_on while some webhook is enabled, clear it when none is."""
+        """Set keys.hook_on while some webhook is enabled, clear it when none is, unless a channel
+        reader still wants the events (keys.hook_keep: the WeCom session state)."""
         on = any(h.get("enabled", True) for h in (await self.all()).values())
-        if on:
+        if on or await self._r.exists(self._k.hook_keep):
             await self._r.set(self._k.hook_on, "1")
         else:
             await self._r.delete(self._k.hook_on)
         return on
+
+    async def keep_on(self, ttl_ms: int) -> None:
+        """A channel reader needs the events with or without webhooks: set keys.hook_on, and
+        keys.hook_keep for `ttl_ms` so removing the last webhook does not clear it."""
+        pipe = self._r.pipeline(transaction=False)
+        pipe.set(self._k.hook_keep, "1", px=ttl_ms)
+        pipe.set(self._k.hook_on, "1")
+        await pipe.execute()
+
+    # -- a channel's own reader of the events (one process at a time, its own cursor) ----------
+    async def reader_lease(self, reader: str, holder: str, ttl_ms: int) -> bool:
+        key = self._k.hook_reader_lease(reader)
+        if await self._r.set(key, holder, nx=True, px=ttl_ms):
+            return True
+        if await self._r.get(key) == holder:
+            await self._r.pexpire(key, ttl_ms)
+            return True
+        return False
+
+    async def reader_release(self, reader: str, holder: str) -> None:
+        key = self._k.hook_reader_lease(reader)
+        if await self._r.get(key) == holder:
+            await self._r.delete(key)
+
+    async def reader_cursor(self, reader: str) -> str:
+        """Where `reader` is on the event stream; at first, the newest event there is."""
+        key = self._k.hook_reader_cursor(reader)
+        cur: str | None = await self._r.get(key)
+        if cur:
+            return cur
+        newest = await self._r.xrevrange(self._k.hook_events, count=1)
+        await self._r.set(key, newest[0][0] if newest else "0-0", nx=True)
+        return str(await self._r.get(key))
+
+    async def move_reader_cursor(self, reader: str, to: str) -> None:
+        await self._r.set(self._k.hook_reader_cursor(reader), to)
 
     # -- events, turned into deliveries by one process at a time -------------------------------
     async def lease(self, holder: str, ttl_ms: int) -> bool:

@@ -598,6 +598,20 @@ class Keys:
         return f"{{wh:{self.ns}}}:lease"
 
     @property
+    def hook_keep(self) -> str:
+        """String (PX): present while a process reads `hook_events` for a channel of its own (the
+        WeCom session state, adapters/wecom_state.py); `hook_on` is not cleared while it is."""
+        return f"{self.rt}hook:keep"
+
+    def hook_reader_cursor(self, reader: str) -> str:
+        """String: the last `hook_events` entry one channel reader (e.g. `wecom`) handled."""
+        return f"{self.rt}hook:reader:{reader}:cursor"
+
+    def hook_reader_lease(self, reader: str) -> str:
+        """String (PX): the one process at a time that runs the channel reader `reader`."""
+        return f"{self.rt}hook:reader:{reader}:lease"
+
+    @property
     def webhooks(self) -> str:
         """Hash: webhook id -> its settings (JSON: url, secret, events, enabled, source)."""
         return f"{{wh:{self.ns}}}:hooks"

@@ -56,6 +56,8 @@ class FakeWecom:
         self.on_event: list[dict[str, Any]] = []
         self.welcome_codes: set[str] = set()
         self.trans: list[dict[str, Any]] = []
+        self.trans_script: list[int] = []
+        """errcodes the next service_state/trans calls answer (0: taken)."""
         self.media: dict[str, tuple[str, str, bytes]] = {}
         self.uploaded: dict[str, tuple[str, bytes]] = {}
         self._n = itertools.count(1)
@@ -167,6 +169,9 @@ class FakeWecom:
         body = await request.json()
         if body.get("service_state") == 3 and not body.get("servicer_userid"):
             return self._err(95014, "servicer_userid needed")
+        code = self.trans_script.pop(0) if self.trans_script else 0
+        if code:
+            return self._err(code)
         self.trans.append(body)
         return web.json_response({"errcode": 0, "errmsg": "ok", "msg_code": ""})
 
