@@ -103,6 +103,9 @@ async def test_text_and_photo_reach_the_agent_once_across_a_kill(
         conv = await alice.expect(lambda f: f["type"] == "assigned", timeout=60)
         cid = conv["conversation"]["id"]
         assert any("scene_param=20241111-0001" in m["text"] for m in conv["messages"])  # shown to the agent
+        # Assigned, and before anyone writes the customer's WeChat shows a person serving them.
+        await until(lambda: any(t["service_state"] == 3 for t in api.trans), timeout=30)
+        assert api.trans[-1].get("servicer_userid") == "kefu01" and not api.sent
 
         def texts() -> Counter[str]:
             seen: Counter[str] = Counter()
@@ -128,6 +131,10 @@ async def test_text_and_photo_reach_the_agent_once_across_a_kill(
         assert (sent["touser"], sent["open_kfid"]) == (USER, KFID)
         assert api.trans and api.trans[-1]["service_state"] == 3  # shown as served by a person
         assert api.texts_to(USER).count("非常抱歉，马上为您换新") == 1
+        assert [t["service_state"] for t in api.trans] == [3]  # moved once, at the assignment
+        # The agent closes the conversation: the session ends on WeCom's side too.
+        await alice.send({"type": "close", "conversation_id": cid})
+        await until(lambda: api.trans[-1]["service_state"] == 4, timeout=30)
         await alice.close()
         second.stop()
 
