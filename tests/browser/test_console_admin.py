@@ -46,7 +46,7 @@ async def test_admin_edits_and_reads_the_audit_log(redis_url: str, browser: Brow
 
         await page.get_by_label("Document").select_option("pools")
         await page.get_by_label("Pool id").fill("vip")
-        await page.get_by_label("Name", exact=True).fill("贵宾")
+        await page.locator("#pool-name").fill("贵宾")
         await page.get_by_label("Skills (comma-separated)").fill("vip_care, 7x24")
         await page.get_by_role("button", name="Save").click()
         await expect(page.locator("#setup-src")).to_have_value(

@@ -63,7 +63,7 @@ def test_example_passes(tmp_path: Path) -> None:
     assert "pools: 9 (presale, aftersale, complaints, supervisors, general, night, clothing, 3c, mother_baby)" in out
     assert "agents: 16 (admin 1, agent 13, supervisor 2)" in out
     assert "shifts: day 09:00-22:00 (11); night 22:00-11:00 (3)" in out
-    assert "rules: 18 from " in out and "routing-full.yaml" in out
+    assert "rules: 20 from " in out and "routing-full.yaml" in out
     assert "SLA profiles: 5 (complaint, logistics, needs_checking, presale, return_exchange)" in out
     assert proc.stderr == ""
 
