@@ -8,20 +8,16 @@ is not used here; only `api_base` is called, which tests point at a fake.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
+from adapters.token_api import LOCK_MS, TokenApi
 from kefu_common.errors import PermanentChannelError, RetryableChannelError
 from router.store import Store
 from router.store.calls.channels import LockRelease
-
-log = logging.getLogger("kefu.wechat")
+from router.store.channels import WechatRecords
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 """Invalid credential, invalid token, token expired: refresh once and try again."""
@@ -45,94 +41,33 @@ PERMANENT = {
     40005: "WeChat does not take this file format",
     40006: "the file is over WeChat's size limit for its type",
 }
-LOCK_MS = 10_000
-"""How long one process may take to refresh the token before another may try."""
-TOKEN_MARGIN_S = 300
-"""Drop the cached token this much before WeChat's expiry, so no call uses a dying token."""
 
-class WechatApi:
+class WechatApi(TokenApi):
     """One account's API: token shared across processes through Redis, refreshed in one place."""
+
+    label = "WeChat"
+    token_errors = TOKEN_ERRORS
 
     def __init__(self, account: str, app_id: str, app_secret: str, api_base: str,
                  store: Store) -> None:
-        self.account = account
+        super().__init__(account, api_base, store)
         self.app_id = app_id
         self.app_secret = app_secret
-        self.api_base = api_base.rstrip("/")
-        self.store = store
-        self.records = store.wechat
-        """The shared token and its refresh lock (router.store.channels.WechatRecords)."""
-        self.session: aiohttp.ClientSession | None = None
+        self.records: WechatRecords = store.wechat
+        """The shared token and its refresh lock."""
 
-    async def start(self) -> None:
-        if self.session is None:
-            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+    def token_request(self) -> tuple[str, dict[str, str], str]:
+        return "token", {"grant_type": "client_credential", "appid": self.app_id,
+                         "secret": self.app_secret}, "app id and secret"
 
-    async def close(self) -> None:
-        if self.session is not None:
-            await self.session.close()
-            self.session = None
+    async def take_lock(self, holder: str) -> bool:
+        return await self.records.lock(self.account, holder, LOCK_MS)
 
-    async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
-        await self.start()
-        assert self.session is not None
-        try:
-            async with self.session.request(method, f"{self.api_base}/cgi-bin/{path}", **kw) as r:
-                if r.status >= 500:
-                    raise RetryableChannelError(f"WeChat answered HTTP {r.status}")
-                body = await r.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise RetryableChannelError(f"WeChat did not answer: {exc!r}") from None
-        if not isinstance(body, dict):
-            raise RetryableChannelError("WeChat answered something that is not a JSON object")
-        return body
+    async def release_lock(self, holder: str) -> None:
+        await self.store.run(LockRelease(self.store.keys.wechat_token_lock(self.account), holder))
 
-    async def token(self) -> str:
-        """The shared token, fetching one if there is none."""
-        return await self.records.token(self.account) or await self._refresh(stale=None)
-
-    async def _refresh(self, stale: str | None) -> str:
-        """Fetch a token while holding the lock; others wait for the token it stores.
-
-        `stale` is the token an API call rejected: only that one is discarded, so a process
-        that saw an old token does not throw away the fresh token another process just got.
-        """
-        deadline = asyncio.get_running_loop().time() + LOCK_MS / 1000
-        while True:
-            if current := await self._usable(stale):
-                return current
-            me = secrets.token_hex(8)
-            if await self.records.lock(self.account, me, LOCK_MS):
-                try:
-                    # Look again now that we hold the lock: the process that held it before may
-                    # have stored its token after our look. Fetching anyway would cost a call and,
-                    # at WeChat, retire the token that process's sends are using.
-                    return await self._usable(stale) or await self._fetch()
-                finally:
-                    await self.store.run(LockRelease(self.store.keys.wechat_token_lock(self.account), me))
-            if asyncio.get_running_loop().time() > deadline:
-                raise RetryableChannelError("another process is still refreshing the access token")
-            await asyncio.sleep(0.05)
-
-    async def _usable(self, stale: str | None) -> str | None:
-        current = await self.records.token(self.account)
-        return current if current and current != stale else None
-
-    async def _fetch(self) -> str:
-        body = await self._call("GET", "token", params={
-            "grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret})
-        token = body.get("access_token")
-        if not isinstance(token, str) or not token:
-            code = body.get("errcode")
-            if code == -1:
-                raise RetryableChannelError("WeChat is busy (getting the access token)")
-            raise PermanentChannelError(
-                f"WeChat refused the app id and secret of account {self.account!r} "
-                f"(errcode {code}: {body.get('errmsg', '')})")
-        expires = int(body.get("expires_in") or 7200)
-        await self.records.store_token(self.account, token, max(60, expires - TOKEN_MARGIN_S))
-        log.info("wechat %s: new access token", self.account)
-        return token
+    def error(self, code: int, errmsg: str) -> RetryableChannelError | PermanentChannelError:
+        return error_for(code, errmsg)
 
     async def send_text(self, openid: str, text: str) -> None:
         """`message/custom/send` of a text."""
@@ -162,21 +97,6 @@ class WechatApi:
         await self._with_token(lambda token: self._call(
             "POST", "message/custom/send", params={"access_token": token}, data=payload,
             headers={"Content-Type": "application/json; charset=utf-8"}))
-
-    async def _with_token(self, call: Callable[[str], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-        """Run an API call with the shared token, refreshing it once if WeChat says it is bad; the
-        answer when errcode is 0, else the error as a channel error."""
-        token = await self.token()
-        for attempt in (1, 2):
-            body = await call(token)
-            code = int(body.get("errcode") or 0)
-            if code == 0:
-                return body
-            if code in TOKEN_ERRORS and attempt == 1:
-                token = await self._refresh(stale=token)
-                continue
-            raise error_for(code, str(body.get("errmsg", "")))
-        raise AssertionError("unreachable")
 
     async def upload(self, media_type: str, data: bytes, filename: str, mime: str) -> str:
         """`media/upload` of a temporary file (image, voice, video or thumb); its media id,

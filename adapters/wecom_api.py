@@ -8,20 +8,16 @@ Only `api_base` is called (https://qyapi.weixin.qq.com by default), which tests 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import logging
-import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
+from adapters.token_api import LOCK_MS, TokenApi
 from kefu_common.errors import PermanentChannelError, RetryableChannelError
 from router.store import Store
-
-log = logging.getLogger("kefu.wecom")
+from router.store.wecom import WecomRecords
 
 TOKEN_ERRORS = frozenset({40014, 42001, 41001})
 """Invalid, expired or missing access_token: refresh once and try again."""
@@ -53,8 +49,6 @@ PERMANENT = {
 }
 DELAY_S = {45009: 300.0, 45033: 60.0, 45011: 60.0}
 """Frequency limits: try again later, not at once."""
-LOCK_MS = 10_000
-TOKEN_MARGIN_S = 300
 MAX_MEDIA_BYTES = 25 * 1024 * 1024
 DEFAULT_BASE = "https://qyapi.weixin.qq.com"
 
@@ -80,96 +74,29 @@ def client_msgid(reply_id: str, index: int) -> str:
     return hashlib.sha256(f"{reply_id}:{index}".encode()).hexdigest()[:32]
 
 
-class WecomApi:
+class WecomApi(TokenApi):
     """One account's API: the token shared across processes through Redis, refreshed in one place."""
 
+    label = "WeCom"
+    token_errors = TOKEN_ERRORS
+
     def __init__(self, account: str, corp_id: str, secret: str, api_base: str, store: Store) -> None:
-        self.account = account
+        super().__init__(account, api_base, store)
         self.corp_id = corp_id
         self.secret = secret
-        self.api_base = api_base.rstrip("/")
-        self.store = store
-        self.records = store.wecom
-        self.session: aiohttp.ClientSession | None = None
+        self.records: WecomRecords = store.wecom
 
-    async def start(self) -> None:
-        if self.session is None:
-            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+    def token_request(self) -> tuple[str, dict[str, str], str]:
+        return "gettoken", {"corpid": self.corp_id, "corpsecret": self.secret}, "corp id and secret"
 
-    async def close(self) -> None:
-        if self.session is not None:
-            await self.session.close()
-            self.session = None
+    async def take_lock(self, holder: str) -> bool:
+        return await self.records.lock(self.account, "token:lock", holder, LOCK_MS)
 
-    async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
-        await self.start()
-        assert self.session is not None
-        try:
-            async with self.session.request(method, f"{self.api_base}/cgi-bin/{path}", **kw) as r:
-                if r.status >= 500 or r.status == 429:
-                    raise RetryableChannelError(f"WeCom answered HTTP {r.status}")
-                body = await r.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise RetryableChannelError(f"WeCom did not answer: {exc!r}") from None
-        if not isinstance(body, dict):
-            raise RetryableChannelError("WeCom answered something that is not a JSON object")
-        return body
+    async def release_lock(self, holder: str) -> None:
+        await self.store.run(self.records.release(self.account, "token:lock", holder))
 
-    # -- the access token -----------------------------------------------------------------------
-    async def token(self) -> str:
-        return await self.records.token(self.account) or await self._refresh(stale=None)
-
-    async def _refresh(self, stale: str | None) -> str:
-        """Fetch a token while holding the lock; others wait for the token it stores. Only the
-        token a call rejected (`stale`) is discarded, never a fresh one another process got."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + LOCK_MS / 1000
-        while True:
-            if current := await self._usable(stale):
-                return current
-            me = secrets.token_hex(8)
-            if await self.records.lock(self.account, "token:lock", me, LOCK_MS):
-                try:
-                    return await self._usable(stale) or await self._fetch()
-                finally:
-                    await self.store.run(self.records.release(self.account, "token:lock", me))
-            if loop.time() > deadline:
-                raise RetryableChannelError("another process is still refreshing the WeCom access token")
-            await asyncio.sleep(0.05)
-
-    async def _usable(self, stale: str | None) -> str | None:
-        current = await self.records.token(self.account)
-        return current if current and current != stale else None
-
-    async def _fetch(self) -> str:
-        body = await self._call("GET", "gettoken", params={"corpid": self.corp_id, "corpsecret": self.secret})
-        token = body.get("access_token")
-        if not isinstance(token, str) or not token:
-            code = body.get("errcode")
-            if code == -1:
-                raise RetryableChannelError("WeCom is busy (getting the access token)")
-            raise PermanentChannelError(
-                f"WeCom refused the corp id and secret of account {self.account!r} "
-                f"(errcode {code}: {body.get('errmsg', '')})")
-        expires = int(body.get("expires_in") or 7200)
-        await self.records.store_token(self.account, token, max(60, expires - TOKEN_MARGIN_S))
-        log.info("wecom %s: new access token", self.account)
-        return token
-
-    async def _with_token(self, call: Callable[[str], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-        """Run a call with the shared token, refreshing it once if WeCom says it is bad; the body
-        when errcode is 0, else the error as a channel error."""
-        token = await self.token()
-        for attempt in (1, 2):
-            body = await call(token)
-            code = int(body.get("errcode") or 0)
-            if code == 0:
-                return body
-            if code in TOKEN_ERRORS and attempt == 1:
-                token = await self._refresh(stale=token)
-                continue
-            raise error_for(code, str(body.get("errmsg", "")))
-        raise AssertionError("unreachable")
+    def error(self, code: int, errmsg: str) -> RetryableChannelError | PermanentChannelError:
+        return error_for(code, errmsg)
 
     async def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         data = json.dumps(payload, ensure_ascii=False).encode()
