@@ -128,7 +128,10 @@ async def test_a_refused_change_is_logged_and_the_next_goes(h: Harness, wc_api: 
 
 
 async def test_one_process_at_a_time_moves_the_states(h: Harness, wc_api: FakeWecom) -> None:
-    async with syncing(h, wc_api), syncing(h, wc_api):
+    # Bounded as a whole: once in a clean-clone CI run this test hung for 15 minutes (both loops'
+    # adapters still sweeping, one loop still reading); a hang now fails with the stack of the
+    # await it was stuck in, instead of stalling the suite.
+    async with asyncio.timeout(60), syncing(h, wc_api), syncing(h, wc_api):
         await h.set_cap("alice", 50)
         await h.status("alice", "online")
         for i in range(30):
