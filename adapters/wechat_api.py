@@ -98,21 +98,6 @@ class WechatApi(TokenApi):
             "POST", "message/custom/send", params={"access_token": token}, data=payload,
             headers={"Content-Type": "application/json; charset=utf-8"}))
 
-    async def upload(self, media_type: str, data: bytes, filename: str, mime: str) -> str:
-        """`media/upload` of a temporary file (image, voice, video or thumb); its media id,
-        good for 3 days."""
-        async def call(token: str) -> dict[str, Any]:
-            form = aiohttp.FormData()
-            form.add_field("media", data, filename=filename, content_type=mime)
-            return await self._call("POST", "media/upload", params={"access_token": token, "type": media_type},
-                                    data=form)
-
-        body = await self._with_token(call)
-        media_id = body.get("media_id")
-        if not isinstance(media_id, str) or not media_id:
-            raise RetryableChannelError("WeChat's media/upload answered without a media_id")
-        return media_id
-
     async def download(self, media_id: str) -> tuple[bytes, str | None]:
         """`media/get`: a customer's file and the name WeChat gives it. A video comes as a
         `video_url`, fetched in turn. Errors arrive as JSON, whatever the Content-Type says."""
