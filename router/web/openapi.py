@@ -54,7 +54,13 @@ def spec() -> dict[str, Any]:
                 "One page of a view of conversations, live and archived (agents: their own)",
                 "{conversations: [...], next_cursor}",
                 params=[{"name": "view", "in": "query", "schema": {
-                            "enum": ["mine", "unassigned", "open", "closed", "all"]}},
+                            "enum": ["mine", "unassigned", "open", "closed", "recent", "all"]}},
+                        {"name": "pool", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+                        {"name": "channel", "in": "query", "schema": {"type": "string"}},
+                        {"name": "tag", "in": "query", "description": "one of the routing decision's tags",
+                         "schema": {"type": "string", "maxLength": 64}},
+                        {"name": "days", "in": "query", "description": "view=recent: closed within this many days",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 365, "default": 7}},
                         {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
                         {"name": "state", "in": "query", "schema": {
