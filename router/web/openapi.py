@@ -136,7 +136,9 @@ def spec() -> dict[str, Any]:
             "/api/v1/agents/{id}/status": {"post": _op(
                 "Set an agent's status", "{agent}", params=_ID,
                 body={"type": "object", "required": ["status"],
-                      "properties": {"status": {"enum": ["online", "away", "offline"]}}})},
+                      "properties": {"status": {"enum": ["online", "away", "offline"]},
+                                     "reason": {"type": "string", "description":
+                                                "with away: busy, break, training or an ops.away_reasons id"}}})},
             "/api/v1/tasks": {"get": _op(
                 "Follow-up tasks created by SLA timers, newest first (supervisor)", "{tasks: [...]}",
                 params=[{"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
