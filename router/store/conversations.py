@@ -96,11 +96,13 @@ class Conversations:
         rows: list[dict[str, str]] = await self._each(ids, lambda pipe, key: pipe.hgetall(key))
         return [conversation(r) for r in rows if r]
 
-    async def updated_before(self, before: str, offset: int, count: int) -> list[tuple[str, float]]:
-        """(id, last update) of conversations updated at or before `before` (epoch s, or '+inf'),
-        newest first, skipping the first `offset`: the listing's pages walk the index by score."""
+    async def updated_before(self, before: str, offset: int, count: int,
+                             lowest: str = "-inf") -> list[tuple[str, float]]:
+        """(id, last update) of conversations updated at or before `before` (epoch s, or '+inf')
+        and at or after `lowest`, newest first, skipping the first `offset`: the listing's pages
+        walk the index by score."""
         page: list[tuple[str, float]] = await self._r.zrevrangebyscore(
-            self._k.conv_index, before, "-inf", start=offset, num=count, withscores=True)
+            self._k.conv_index, before, lowest, start=offset, num=count, withscores=True)
         return page
 
     async def held(self, ids: list[str]) -> list[bool]:
