@@ -248,6 +248,14 @@ def _rules_paths() -> dict[str, Any]:
             body={"type": "object", "required": ["source"], "properties": {
                 "source": {"type": "string"}, "since": {"type": "string"}, "until": {"type": "string"},
                 "limit": {"type": "integer"}}})},
+        "/api/v1/rules/builder/read": {"post": _op(
+            "The rules as the rule builder's form rows; nothing is stored",
+            "{rules: [row], choices}; 422 {error, detail, problems: [{line, col, message}]}", body=_SOURCE)},
+        "/api/v1/rules/builder": {"post": _op(
+            "Form rows written into the rules YAML (comments and other rules kept); nothing is stored",
+            "{source, ok, problems, spans}; 422 {error, detail, problems: [{rule, field, line, col, message}]}",
+            body={"type": "object", "required": ["source", "rules"], "properties": {
+                "source": {"type": "string"}, "rules": {"type": "array", "items": {"type": "object"}}}})},
         "/api/v1/rules/versions": {"get": _op("Every version, newest first",
                                               "[{version, author, at, summary, active}]")},
         "/api/v1/rules/versions/{v}": {"get": _op("One version with its source and diff",
