@@ -23,6 +23,7 @@ from router.config.settings import OutboxSettings
 from router.models import WEBCHAT, Channel, Direction, Message, Reply
 from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.pipeline.ingest import DEDUPE_TTL_S
+from router.pipeline.lanes import Earlier, Lanes
 from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
@@ -106,11 +107,8 @@ class Sender(StreamLoop):
         """Replies this process's sender got a channel to take, by channel (GET /metrics)."""
         self.errors: Counter[tuple[str, str]] = Counter()
         """Channel API errors met by this process, by (channel, code)."""
-        self._slots = asyncio.Semaphore(settings.concurrency)
-        self._lanes: dict[str, asyncio.Queue[tuple[Entry, Reply, int]]] = {}
-        """One queue per conversation with replies in flight, drained in order by its own task."""
-        self._inflight: set[str] = set()
-        self._lane_tasks: set[asyncio.Task[None]] = set()
+        self._lanes: Lanes[tuple[Entry, Reply]] = Lanes(settings.concurrency, self._handle)
+        """One lane per conversation with replies in flight, lowest number first."""
 
     async def run(self) -> None:
         keeper = asyncio.create_task(self._keep_claims())
@@ -119,13 +117,14 @@ class Sender(StreamLoop):
         finally:
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
+            await self._lanes.close()
 
     async def _turn(self) -> None:
         """Take back one page of a dead sender's replies when due, else read new ones."""
         entries: list[Entry] = []
         if self.group.claim_due():
             _, claimed = await self.group.claim(self.settings.concurrency)
-            entries = [(eid, fields) for eid, fields in claimed if eid not in self._inflight]
+            entries = [(eid, fields) for eid, fields in claimed if eid not in self._lanes.inflight]
         if not entries:
             entries = await self.group.read(self.settings.concurrency, block_ms=2000)
         await self.dispatch(entries)
@@ -138,7 +137,7 @@ class Sender(StreamLoop):
         period = max(self.claim_idle_ms / 3000, 0.05)
         while True:
             await asyncio.sleep(period)
-            ids = list(self._inflight)
+            ids = list(self._lanes.inflight)
             if not ids:
                 continue
             try:
@@ -156,36 +155,23 @@ class Sender(StreamLoop):
             except (KeyError, msgspec.DecodeError, msgspec.ValidationError) as exc:
                 await self.group.failed(entry, f"undecodable: {failure(exc)}", hopeless=True)
                 continue
-            await self._slots.acquire()  # back-pressure: at most `concurrency` replies in flight
-            self._inflight.add(eid)
-            lane = self._lanes.get(reply.conversation_id)
-            if lane is None:
-                lane = self._lanes[reply.conversation_id] = asyncio.Queue()
-                task = asyncio.create_task(self._drain_lane(reply.conversation_id, lane))
-                self._lane_tasks.add(task)
-                task.add_done_callback(self._lane_tasks.discard)
-            lane.put_nowait((entry, reply, int(fields.get("seq", 0))))
+            await self._lanes.add(reply.conversation_id, int(fields.get("seq", 0)), eid, (entry, reply))
 
-    async def _drain_lane(self, cid: str, lane: asyncio.Queue[tuple[Entry, Reply, int]]) -> None:
-        """Send one conversation's replies in order; the lane ends when it runs dry."""
-        try:
-            while not lane.empty():
-                entry, reply, seq = lane.get_nowait()
-                try:
-                    await self._wait_turn(cid, seq)
-                    await self._handle(entry, reply, seq)
-                finally:
-                    self._inflight.discard(entry[0])
-                    self._slots.release()
-        finally:
-            if self._lanes.get(cid) is lane:
-                del self._lanes[cid]
+    async def _handle(self, item: tuple[Entry, Reply], seq: int, earlier: Earlier) -> bool:
+        """Deliver once its turn comes, in one of the sending slots; False when an earlier reply
+        of the conversation joined the lane while this one waited."""
+        entry, reply = item
+        if not await self._wait_turn(reply.conversation_id, seq, earlier):
+            return False
+        async with self._lanes.sending:
+            await self._send(entry, reply, seq)
+        return True
 
-    async def _handle(self, entry: Entry, reply: Reply, seq: int) -> None:
-        """Deliver; a reply whose handling raises (a bug, not a channel's refusal: `deliver`
-        handles those) is tried again here, in its lane, so the conversation's later replies
-        keep waiting behind it. At the bound it goes to the dead letters, the next reply may
-        go, and its author hears it failed."""
+    async def _send(self, entry: Entry, reply: Reply, seq: int) -> None:
+        """A reply whose handling raises (a bug, not a channel's refusal: `deliver` handles those)
+        is tried again here, in its lane, so the conversation's later replies keep waiting behind
+        it. At the bound it goes to the dead letters, the next reply may go, and its author hears
+        it failed."""
         for attempt in range(self.max_tries):
             try:
                 await self.deliver(entry[0], reply, seq)
@@ -205,17 +191,20 @@ class Sender(StreamLoop):
                 return
             await asyncio.sleep(min(self.settings.max_delay_s, self.settings.base_delay_s * 2**attempt))
 
-    async def _wait_turn(self, cid: str, seq: int) -> None:
-        """Wait until the reply before this one is finished; bounded, so a lost entry can't stall
-        the conversation forever (XAUTOCLAIM brings a dead sender's entry back long before)."""
+    async def _wait_turn(self, cid: str, seq: int, earlier: Earlier) -> bool:
+        """Until reply seq-1 is finished (True), or an earlier reply joins this lane (False).
+        Bounded, so a lost entry can't stall the conversation forever (XAUTOCLAIM brings a dead
+        sender's entry back long before)."""
         deadline = time.monotonic() + 2 * self.claim_idle_ms / 1000 + 5
         delay = 0.01
         while seq > 1 and time.monotonic() < deadline:
-            done = await self.streams.replies_finished(cid)
-            if done >= seq - 1:
-                return
+            if await self.streams.replies_finished(cid) >= seq - 1:
+                return True
+            if earlier():
+                return False
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)
+        return True
 
     async def deliver(self, eid: str, reply: Reply, seq: int) -> None:
         msg = Message(

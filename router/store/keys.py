@@ -191,6 +191,12 @@ class Keys:
         """Set: the agent's open conversations; its size is the agent's load."""
         return f"{self.rt}agent:{aid}:convs"
 
+    def agent_away_time(self, aid: str, day: str) -> str:
+        """Hash: away reason ('away' when none was given) -> seconds spent in it on one day
+        (YYYY-MM-DD, UTC, counted when the agent leaves that state); expires after 40 days.
+        Written by status.lua, read beside the agent for the Team tab."""
+        return f"{self.rt}agent:{aid}:away:{day}"
+
     def agent_events(self, aid: str) -> str:
         """Stream: frames for the agent, so a reconnecting or remote console misses nothing."""
         return f"{self.rt}agent:{aid}:events"

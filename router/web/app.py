@@ -29,6 +29,7 @@ from router.web import (
     ops_api,
     reports_api,
     rules_api,
+    rules_builder_api,
     sla_api,
     webhooks_api,
     widget,
@@ -140,6 +141,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(customers_api.routes)
     app.router.add_routes(ops_api.routes)
     app.router.add_routes(rules_api.routes)
+    app.router.add_routes(rules_builder_api.routes)
     app.router.add_routes(sla_api.routes)
     app.router.add_routes(widget.routes)
     app.router.add_routes(reports_api.routes)

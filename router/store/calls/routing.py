@@ -178,6 +178,11 @@ class Status(Call[StatusChanged]):
     status: str
     now: float
     reason: str
+    """Why, for the handover entries of an agent going offline (connected, shift_end, ...)."""
+    away_reason: str = ""
+    """Why an agent is away (busy, break, a configured reason); '' for none."""
+    day: str = ""
+    """The UTC day the time spent away is counted under (keys.agent_away_time)."""
 
     def refusal(self) -> str:
         return "set status"

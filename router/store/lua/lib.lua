@@ -84,8 +84,18 @@ end
 
 -- What happened to a conversation, in order, for the archive (router/archive/snapshot.py);
 -- keys.conv_trail. The hash keeps only the latest assignment.
+-- Capped: a customer who keeps the bot talking for hours must not grow one key without bound.
+-- Past the cap the oldest entries go, and the conversation's hash counts how many did.
+local TRAIL_MAX = 1000
+local function trail_text(cid, text)
+  local n = redis.call('RPUSH', key_conv_trail(cid), text)
+  if n > TRAIL_MAX then
+    redis.call('LTRIM', key_conv_trail(cid), n - TRAIL_MAX, -1)
+    redis.call('HINCRBY', key_conv(cid), 'trail_dropped', n - TRAIL_MAX)
+  end
+end
 local function trail(cid, entry)
-  redis.call('RPUSH', key_conv_trail(cid), cjson.encode(entry))
+  trail_text(cid, cjson.encode(entry))
 end
 
 -- A close joins the archive queue (keys.archive_queue) in the same step as the close, so none is

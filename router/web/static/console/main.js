@@ -1,7 +1,7 @@
 // Console entry point: sign-in, tabs, and the frames from the server applied to the model.
 import { initActions } from "./actions.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
-import { connect, disconnect, retryLater, send, settle } from "./conn.js";
+import { connect, disconnect, retryLater, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t, tf } from "./i18n.js";
 import { initCards } from "./cards.js";
@@ -19,6 +19,7 @@ import {
 } from "./state.js";
 import { approvalRequested, approvalUpdated, hideSupervisor, showSupervisor } from "./supervisor.js";
 import { loadTeam } from "./team.js";
+import { applyStatus, drawStatus, initStatus } from "./status.js";
 import { initTeamAdmin } from "./team_admin.js";
 import { enrol, focusSignIn, initAccount, initSignIn, loadAccount } from "./accounts.js";
 import { loadSide, onOpenPast, renderCurrent } from "./view.js";
@@ -78,7 +79,7 @@ const HANDLERS = {
   hello(f) {
     state.me = { ...state.me, ...f.agent };
     $("me").textContent = f.agent.name;
-    $("status").value = f.agent.status === "away" ? "away" : "online";
+    applyStatus(f.agent.status, f.agent.reason, f.away_reasons);
     document.body.classList.toggle("is-supervisor", isSupervisor());
     document.body.classList.toggle("is-admin", f.agent.role === "admin");
     if (connectedOnce) { const at = now(); setTimeout(() => reconcile(at), 1500); }
@@ -115,7 +116,7 @@ const HANDLERS = {
       : tf("transferred_queued", { pool: f.to }));
   },
   mention(f) { mentioned(f); },
-  status(f) { $("status").value = f.status === "away" ? "away" : "online"; },
+  status(f) { applyStatus(f.status, f.reason); },
   sla(f) {
     const c = state.convs.get(f.conversation_id);
     if (!c) return;
@@ -223,11 +224,12 @@ function boot() {
   initSignIn(enter);
   initAccount();
   initTeamAdmin(loadTeam);
-  $("status").addEventListener("change", () => { if (!send({ type: "status", status: $("status").value })) toast(t("offline"), "error"); });
+  initStatus();
   $("signout").addEventListener("click", async () => { await api("/api/v1/session", { method: "DELETE" }).catch(() => {}); signedOut(); });
   // Everything drawn from data is drawn again in the new language: the side panel too (issue 19).
   $("lang").addEventListener("click", () => {
     setLang(currentLang() === "zh" ? "en" : "zh");
+    drawStatus();
     for (const c of state.convs.values()) for (const m of c.messages.values()) if (m.node) m.sig = null; // redraw
     renderQueue();
     renderCurrent();
