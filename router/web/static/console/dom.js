@@ -61,8 +61,9 @@ let audio = null;
 export function unlockAudio() {
   if (!audio && window.AudioContext) audio = new AudioContext();
 }
+// The header's Sound switch (console/notify.js) keeps its choice under this key.
 export function beep() {
-  if (!audio) return;
+  if (!audio || localStorage.getItem("kefu.sound") === "off") return;
   const t0 = audio.currentTime;
   for (const [freq, at] of [[880, 0], [1320, 0.12]]) {
     const osc = audio.createOscillator();
