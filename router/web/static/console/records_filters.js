@@ -7,12 +7,12 @@ import { addStrings, t, tf } from "./i18n.js";
 import { recordsPlace, rememberRecords } from "./place.js";
 
 addStrings({
-  en: { v_recent: "Recent", rec_filters: "Filters", f_pool: "Pool", f_channel: "Channel", f_tag: "Tag",
-        f_days: "Closed within", f_any_pool: "All pools", f_any_channel: "All channels", f_tag_ph: "e.g. vip",
-        f_days_n: "{n} days", f_day_1: "1 day", f_clear: "Clear filters", f_bad_tag: "A tag is one word: letters, digits, _ . -" },
-  zh: { v_recent: "最近结束", rec_filters: "筛选", f_pool: "队列", f_channel: "渠道", f_tag: "标签",
-        f_days: "结束于", f_any_pool: "全部队列", f_any_channel: "全部渠道", f_tag_ph: "如 vip",
-        f_days_n: "{n} 天内", f_day_1: "1 天内", f_clear: "清除筛选", f_bad_tag: "标签是一个词：字母、数字、_ . -" },
+  en: { v_recent: "Recent", rec_filters: "Filters", rf_pool: "Pool", rf_channel: "Channel", rf_tag: "Tag",
+        rf_days: "Closed within", rf_any_pool: "All pools", rf_any_channel: "All channels", rf_tag_ph: "e.g. vip",
+        rf_days_n: "{n} days", rf_day_1: "1 day", rf_clear: "Clear filters", rf_bad_tag: "A tag is one word: letters, digits, _ . -" },
+  zh: { v_recent: "最近结束", rec_filters: "筛选", rf_pool: "队列", rf_channel: "渠道", rf_tag: "标签",
+        rf_days: "结束于", rf_any_pool: "全部队列", rf_any_channel: "全部渠道", rf_tag_ph: "如 vip",
+        rf_days_n: "{n} 天内", rf_day_1: "1 天内", rf_clear: "清除筛选", rf_bad_tag: "标签是一个词：字母、数字、_ . -" },
 });
 
 const DAYS = [1, 7, 30, 90];
@@ -34,7 +34,7 @@ function option(value, key, text) {
 }
 
 function dayOptions(select) {
-  select.replaceChildren(...DAYS.map((n) => el("option", "", n === 1 ? t("f_day_1") : tf("f_days_n", { n }), { value: String(n) })));
+  select.replaceChildren(...DAYS.map((n) => el("option", "", n === 1 ? t("rf_day_1") : tf("rf_days_n", { n }), { value: String(n) })));
   select.value = String(filters.days);
 }
 
@@ -45,12 +45,12 @@ async function loadChoices() {
     api("/api/v1/channels").catch(() => ({ channels: [] }))]);
   const pools = [...new Set((agents.agents || []).flatMap((a) => a.pools || []))].sort();
   const pool = $("rec-pool");
-  pool.replaceChildren(option("", "f_any_pool"), ...pools.map((p) => option(p, null, p)));
+  pool.replaceChildren(option("", "rf_any_pool"), ...pools.map((p) => option(p, null, p)));
   if (filters.pool && !pools.includes(filters.pool)) pool.append(option(filters.pool, null, filters.pool));
   pool.value = filters.pool;
   const chans = (channels.channels || []).map((c) => c.channel).sort();
   const channel = $("rec-channel");
-  channel.replaceChildren(option("", "f_any_channel"), ...chans.map((c) => option(c, null, c)));
+  channel.replaceChildren(option("", "rf_any_channel"), ...chans.map((c) => option(c, null, c)));
   if (filters.channel && !chans.includes(filters.channel)) channel.append(option(filters.channel, null, filters.channel));
   channel.value = filters.channel;
 }
@@ -74,14 +74,14 @@ export function initFilters(onChange) {
   const form = el("form", "rec-filters", undefined, { id: "rec-filters", "aria-label": t("rec_filters"), "data-i18n-label": "rec_filters" });
   const pool = el("select", "", undefined, { id: "rec-pool" });
   const channel = el("select", "", undefined, { id: "rec-channel" });
-  const tag = el("input", "", undefined, { id: "rec-tag", type: "text", maxlength: "64", placeholder: t("f_tag_ph"),
-    "data-i18n-ph": "f_tag_ph", autocomplete: "off", spellcheck: "false" });
+  const tag = el("input", "", undefined, { id: "rec-tag", type: "text", maxlength: "64", placeholder: t("rf_tag_ph"),
+    "data-i18n-ph": "rf_tag_ph", autocomplete: "off", spellcheck: "false" });
   const days = el("select", "", undefined, { id: "rec-days" });
-  const daysLabel = labelled("f_days", days);
+  const daysLabel = labelled("rf_days", days);
   daysLabel.id = "rec-days-label";
   daysLabel.hidden = true;
-  const clear = el("button", "small secondary", t("f_clear"), { type: "button", id: "rec-clear", "data-i18n": "f_clear", hidden: "" });
-  form.append(labelled("f_pool", pool), labelled("f_channel", channel), labelled("f_tag", tag), daysLabel, clear);
+  const clear = el("button", "small secondary", t("rf_clear"), { type: "button", id: "rec-clear", "data-i18n": "rf_clear", hidden: "" });
+  form.append(labelled("rf_pool", pool), labelled("rf_channel", channel), labelled("rf_tag", tag), daysLabel, clear);
   $("rec-views").after(form);
   pool.addEventListener("change", () => set("pool", pool.value));
   channel.addEventListener("change", () => set("channel", channel.value));
@@ -89,7 +89,7 @@ export function initFilters(onChange) {
   // A tag applies on Enter or when the box is left, not on every keystroke.
   const applyTag = () => {
     const value = tag.value.trim();
-    if (value && !TAG.test(value)) { tag.setAttribute("aria-invalid", "true"); tag.title = t("f_bad_tag"); return; }
+    if (value && !TAG.test(value)) { tag.setAttribute("aria-invalid", "true"); tag.title = t("rf_bad_tag"); return; }
     tag.removeAttribute("aria-invalid");
     tag.title = "";
     if (value !== filters.tag) set("tag", value);
