@@ -2,6 +2,7 @@
 import { initA11y } from "./a11y.js";
 import { initActions } from "./actions.js";
 import { initBulk } from "./bulk.js";
+import { drawWaitButton, initWaiting, waitingFrame } from "./waiting.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
@@ -38,6 +39,7 @@ function select(id, byAgent = true) {
   restoreDraft();
   renderQueue();
   renderCurrent();
+  drawWaitButton();
   loadSide();
   if (!byAgent) return;
   showTab("inbox");
@@ -46,7 +48,7 @@ function select(id, byAgent = true) {
 
 onChange((what, id) => {
   renderQueue();
-  if (!id || id === state.current) renderCurrent();
+  if (!id || id === state.current) { renderCurrent(); drawWaitButton(); }
 });
 
 // After a reload the chat that was open may come after others: wait for it briefly, then open the
@@ -126,6 +128,7 @@ const HANDLERS = {
       : tf("transferred_queued", { pool: f.to }));
   },
   mention(f) { mentioned(f); },
+  waiting(f) { waitingFrame(f); },
   status(f) { applyStatus(f.status, f.reason); },
   sla(f) {
     const c = state.convs.get(f.conversation_id);
@@ -272,6 +275,7 @@ function boot() {
   initCards();
   initActions({ select, showTab });
   initBulk();
+  initWaiting();
   initRules();
   initAdmin();
   initRecords(select);
