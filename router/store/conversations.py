@@ -91,6 +91,11 @@ class Conversations:
         data: dict[str, str] = await self._r.hgetall(self._k.conv(cid))
         return conversation(data) if data else None
 
+    async def read_mark(self, cid: str) -> str | None:
+        """The newest message id the conversation's agent has seen (read_mark.lua), or None."""
+        mark = await self._r.hget(self._k.conv(cid), "read")
+        return str(mark) if mark else None
+
     async def many(self, ids: list[str]) -> list[Conversation]:
         """The ones that exist, in the order asked."""
         rows: list[dict[str, str]] = await self._each(ids, lambda pipe, key: pipe.hgetall(key))
