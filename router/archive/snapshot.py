@@ -76,7 +76,8 @@ async def take(store: Store, cid: str, *, live: bool = False) -> Snapshot | None
         "delivery": delivery.get(m.id),
     } for i, m in enumerate(msgs)]
     events = []
-    for i, raw in enumerate(trail):
+    dropped = int(conv.get("trail_dropped") or 0)  # the trail is capped; its numbers stay true
+    for i, raw in enumerate(trail, start=dropped):
         e = json.loads(raw)
         events.append({"conversation_id": cid, "seq": i, "kind": str(e.get("kind", "")), "at": float(e.get("at", 0)),
                        "agent": e.get("agent") or (e.get("to") if e.get("outcome") == "assigned" else None) or None,

@@ -22,6 +22,19 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
+BUILTIN_AWAY_REASONS = ("busy", "break", "training")
+"""Why an agent is away, always offered; the console words them itself (zh and en)."""
+_REASON_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+class AwayReason(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A shop's own reason to be away (a meeting, the phones): shown in both languages."""
+
+    id: str
+    zh: str
+    en: str
+
+
 class OpsSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     disconnect_grace_s: float = 60.0
     """An agent whose sockets all closed is set offline after this, unless one reconnects."""
@@ -31,6 +44,8 @@ class OpsSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     """How often each process looks for shift starts and ends."""
     shift_catch_up_s: float = 300.0
     """A shift edge this recent that no process acted on (all were down) is still acted on."""
+    away_reasons: tuple[AwayReason, ...] = ()
+    """Reasons to be away beyond busy, break and training, each with its zh and en label."""
     agent_left_text: str = "您好，刚才为您服务的客服已离开，正在为您转接其他客服，请稍候。"
     """Sent to WeChat and Telegram customers whose agent went offline mid-conversation (web chat
     pages show the `agent_left` frame in their own language instead)."""
@@ -77,6 +92,7 @@ def check_ops(doc: YamlDoc, ops: OpsSettings, shifts: Sequence[ShiftSettings],
         errors.append(doc.error(("ops", "discount_limit"), "ops.discount_limit: expected >= 0"))
     if ops.shift_tick_s <= 0:
         errors.append(doc.error(("ops", "shift_tick_s"), "ops.shift_tick_s: expected > 0"))
+    errors.extend(_check_away_reasons(doc, ops.away_reasons))
     agents = {a.id for a in agent_list}
     names: set[str] = set()
     for i, shift in enumerate(shifts):
@@ -107,4 +123,24 @@ def check_ops(doc: YamlDoc, ops: OpsSettings, shifts: Sequence[ShiftSettings],
     for i, agent in enumerate(agent_list):
         if agent.discount_limit is not None and agent.discount_limit < 0:
             errors.append(doc.error(("agents", i, "discount_limit"), "agents.discount_limit: expected >= 0"))
+    return errors
+
+
+def _check_away_reasons(doc: YamlDoc, reasons: Sequence[AwayReason]) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    seen: set[str] = set(BUILTIN_AWAY_REASONS)
+    for i, reason in enumerate(reasons):
+        where = ("ops", "away_reasons", i)
+        if not _REASON_ID.match(reason.id):
+            errors.append(doc.error((*where, "id"), f"away reason id {reason.id!r} must be 1-32 of a-z 0-9 _ -, "
+                                    "starting with a letter"))
+        elif reason.id in seen:
+            what = "is built in" if reason.id in BUILTIN_AWAY_REASONS else "is listed twice"
+            errors.append(doc.error((*where, "id"), f"away reason {reason.id!r} {what}"))
+        seen.add(reason.id)
+        for lang in ("zh", "en"):
+            label = getattr(reason, lang)
+            if not label.strip() or len(label) > 40:
+                errors.append(doc.error((*where, lang),
+                                        f"ops.away_reasons.{lang}: expected a label of 1-40 characters"))
     return errors

@@ -10,13 +10,40 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Container
+from collections.abc import Container, Mapping
+from typing import Any
 
+from kefu_common.errors import ProtocolError
+from router.config.ops import BUILTIN_AWAY_REASONS, OpsSettings
 from router.ops.desk import Waker
 from router.store import Store
 from router.store.calls.routing import Status
 
 log = logging.getLogger("kefu.presence")
+
+STATUSES = ("online", "away", "offline")
+
+
+def away_reasons(ops: OpsSettings) -> list[dict[str, str]]:
+    """The reasons an agent may give for being away: the built-in ones (the console words them)
+    and the shop's own with their labels."""
+    return [{"id": r} for r in BUILTIN_AWAY_REASONS] + [{"id": r.id, "zh": r.zh, "en": r.en} for r in ops.away_reasons]
+
+
+def requested_status(body: Mapping[str, Any], ops: OpsSettings) -> tuple[str, str]:
+    """(status, away reason) of a status frame or request, refused with the reason when wrong."""
+    status = body.get("status")
+    if status not in STATUSES:
+        raise ProtocolError("bad_frame", '"status" must be online, away or offline')
+    reason = body.get("reason")
+    if reason is None or reason == "":
+        return str(status), ""
+    if status != "away":
+        raise ProtocolError("bad_frame", '"reason" goes only with "status": "away"')
+    known = [r["id"] for r in away_reasons(ops)]
+    if not isinstance(reason, str) or reason not in known:
+        raise ProtocolError("bad_frame", f'"reason" must be one of {", ".join(known)}')
+    return "away", reason
 
 
 class Presence:
@@ -29,8 +56,12 @@ class Presence:
         self._grace: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def set_status(self, aid: str, status: str, reason: str) -> None:
-        changed = await self.store.run(Status(aid, status, time.time(), reason))
+    async def set_status(self, aid: str, status: str, reason: str, away_reason: str = "") -> None:
+        """`away_reason` says why an agent is away (router/ops/away.py); the status script adds
+        up the time spent in the reason being left, under today's UTC date."""
+        now = time.time()
+        day = time.strftime("%Y-%m-%d", time.gmtime(now))
+        changed = await self.store.run(Status(aid, status, now, reason, away_reason, day))
         if changed.requeued:
             self.timers.wake()  # the script scheduled the handovers' notes and texts: due now
 

@@ -4,17 +4,29 @@ conversations, their event stream and their presence across processes."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from router.models import Agent, AgentStatus, Role
 from router.store.keys import Keys
 
 
-def agent(d: dict[str, str], override: str | None) -> Agent:
-    """`max_chats` is the cap in force: a supervisor's live override, else the config's."""
+def agent(d: dict[str, str], override: str | None, away: dict[str, str] | None = None,
+          now: float | None = None) -> Agent:
+    """`max_chats` is the cap in force: a supervisor's live override, else the config's.
+    `away` is today's seconds per away reason (keys.agent_away_time); the span still running
+    is added, so a supervisor sees it grow."""
+    status = AgentStatus(d.get("status") or AgentStatus.OFFLINE)
+    since = float(d.get("status_at") or 0)
+    reason = d.get("away_reason") or ""
+    today = {k: round(float(v), 1) for k, v in (away or {}).items()}
+    if status is AgentStatus.AWAY and since and now is not None and time.gmtime(since)[:3] == time.gmtime(now)[:3]:
+        key = reason or "away"
+        today[key] = round(today.get(key, 0.0) + max(0.0, now - since), 1)
     return Agent(
         id=d.get("id") or "", name=d.get("name") or "", role=Role(d.get("role") or Role.AGENT),
-        status=AgentStatus(d.get("status") or AgentStatus.OFFLINE),
+        status=status, away_reason=reason if status is AgentStatus.AWAY else "", status_since=since,
+        away_today=today,
         max_chats=int(d.get("cap") or 0), cap_configured=int(d.get("cap_config") or d.get("cap") or 0),
         cap_override=int(override) if override is not None else None, load=int(d.get("load") or 0),
         pools=tuple(json.loads(d.get("pools") or "[]")), skills=json.loads(d.get("skills") or "{}"),
@@ -30,21 +42,26 @@ class Agents:
         self._k = keys
 
     async def get(self, aid: str) -> Agent | None:
+        now = time.time()
         pipe = self._r.pipeline(transaction=False)
         pipe.hgetall(self._k.agent(aid))
         pipe.hget(self._k.cap_overrides, aid)
-        data, override = await pipe.execute()
-        return agent(data, override) if data else None
+        pipe.hgetall(self._k.agent_away_time(aid, _day(now)))
+        data, override, away = await pipe.execute()
+        return agent(data, override, away, now) if data else None
 
     async def all(self) -> list[Agent]:
-        """Every configured agent, by id."""
+        """Every configured agent, by id, with today's time away per reason."""
         ids = sorted(await self._r.smembers(self._k.agents))
+        now = time.time()
         pipe = self._r.pipeline(transaction=False)
         pipe.hgetall(self._k.cap_overrides)
         for aid in ids:
             pipe.hgetall(self._k.agent(aid))
+            pipe.hgetall(self._k.agent_away_time(aid, _day(now)))
         overrides, *rows = await pipe.execute()
-        return [agent(r, overrides.get(r.get("id"))) for r in rows if r]
+        return [agent(r, overrides.get(r.get("id")), away, now)
+                for r, away in zip(rows[::2], rows[1::2], strict=True) if r]
 
     async def name(self, aid: str) -> str:
         """The agent's display name, or the id when none is set."""
@@ -75,3 +92,8 @@ class Agents:
         """Connection id -> until when it counts as alive, across every process."""
         raw: dict[str, str] = await self._r.hgetall(self._k.agent_presence(aid))
         return {conn: float(until) for conn, until in raw.items()}
+
+
+def _day(now: float) -> str:
+    """The UTC day time away is counted under (router/ops/presence.py writes with the same)."""
+    return time.strftime("%Y-%m-%d", time.gmtime(now))

@@ -70,6 +70,10 @@ def conversation(d: dict[str, str]) -> Conversation:
     )
 
 
+READING_KEPT = 200
+"""Conversations kept per agent in keys.agent_reading: older mentions no longer open customers."""
+
+
 class Conversations:
     """Reads of conversations' routing state; every change goes through a script."""
 
@@ -96,16 +100,38 @@ class Conversations:
         mark = await self._r.hget(self._k.conv(cid), "read")
         return str(mark) if mark else None
 
+    async def add_readers(self, cid: str, agent_ids: tuple[str, ...], now: float) -> None:
+        """Let agents named in a note read the conversation (keys.conv_readers, and each agent's
+        keys.agent_reading). No routing script reads these keys, so plain writes do; a repeat
+        changes nothing but the time."""
+        if not agent_ids:
+            return
+        pipe = self._r.pipeline(transaction=False)
+        pipe.sadd(self._k.conv_readers(cid), *agent_ids)
+        for aid in agent_ids:
+            pipe.zadd(self._k.agent_reading(aid), {cid: now})
+            pipe.zremrangebyrank(self._k.agent_reading(aid), 0, -(READING_KEPT + 1))
+        await pipe.execute()
+
+    async def reading(self, aid: str) -> list[str]:
+        """Conversations a note named the agent in, newest first (some may be gone since)."""
+        return list(await self._r.zrevrange(self._k.agent_reading(aid), 0, -1))
+
+    async def is_reader(self, cid: str, agent_id: str) -> bool:
+        return bool(await self._r.sismember(self._k.conv_readers(cid), agent_id))
+
     async def many(self, ids: list[str]) -> list[Conversation]:
         """The ones that exist, in the order asked."""
         rows: list[dict[str, str]] = await self._each(ids, lambda pipe, key: pipe.hgetall(key))
         return [conversation(r) for r in rows if r]
 
-    async def updated_before(self, before: str, offset: int, count: int) -> list[tuple[str, float]]:
-        """(id, last update) of conversations updated at or before `before` (epoch s, or '+inf'),
-        newest first, skipping the first `offset`: the listing's pages walk the index by score."""
+    async def updated_before(self, before: str, offset: int, count: int,
+                             lowest: str = "-inf") -> list[tuple[str, float]]:
+        """(id, last update) of conversations updated at or before `before` (epoch s, or '+inf')
+        and at or after `lowest`, newest first, skipping the first `offset`: the listing's pages
+        walk the index by score."""
         page: list[tuple[str, float]] = await self._r.zrevrangebyscore(
-            self._k.conv_index, before, "-inf", start=offset, num=count, withscores=True)
+            self._k.conv_index, before, lowest, start=offset, num=count, withscores=True)
         return page
 
     async def held(self, ids: list[str]) -> list[bool]:

@@ -22,7 +22,7 @@ from router.models import Channel, Kind, MediaRef, PageCard, Reply, Role, new_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.notes import Notes
-from router.ops.presence import Presence
+from router.ops.presence import Presence, away_reasons, requested_status
 from router.pipeline import read_receipts
 from router.pipeline.fanout import Stuck, Tap
 from router.pipeline.typing_relay import Throttle, from_agent
@@ -163,7 +163,8 @@ class AgentSession:
             status = "online"
         await self.ws.send_str(frames.dump({
             "type": "hello", "agent": {"id": aid, "name": self.who.name, "role": self.who.role.value,
-                                       "status": status},
+                                       "status": status, "reason": agent.away_reason if agent else ""},
+            "away_reasons": away_reasons(rt.settings.ops),
         }))
         cids = [cid for cid in await rt.store.agents.conversation_ids(aid) if cid not in self.shown]
         for start in range(0, len(cids), SNAPSHOT_BATCH):
@@ -318,11 +319,9 @@ class AgentSession:
         return {"type": "transferred", "conversation_id": cid, **outcome}
 
     async def status(self, frame: dict[str, Any]) -> dict[str, Any]:
-        status = frame.get("status")
-        if status not in ("online", "away", "offline"):
-            raise ProtocolError("bad_frame", '"status" must be online, away or offline')
-        await self.presence.set_status(self.who.agent_id, str(status), "agent_set")
-        return {"type": "status", "status": status}
+        status, reason = requested_status(frame, self.rt.settings.ops)
+        await self.presence.set_status(self.who.agent_id, status, "agent_set", reason)
+        return {"type": "status", "status": status, "reason": reason}
 
     async def note(self, frame: dict[str, Any]) -> dict[str, Any]:
         """A private note (router/ops/notes.py): into the transcript for staff, never out."""

@@ -15,7 +15,7 @@ from router.auth import Principal
 from router.models import Role, could_be_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
-from router.ops.presence import Presence
+from router.ops.presence import Presence, requested_status
 from router.runtime import RUNTIME
 from router.web import access, csrf
 from router.web.proxy import client
@@ -116,8 +116,9 @@ async def get_conversation(request: web.Request) -> web.Response:
     conv = await rt.store.conversation(cid)
     if conv is None:
         return await _archived_conversation(request, who, cid)
-    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
-        raise AuthError("this conversation is not assigned to you", status=403)
+    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id \
+            and not await rt.store.conversations.is_reader(cid, who.agent_id):
+        raise AuthError("this conversation is not assigned to you, and no note named you in it", status=403)
     customer = await rt.store.customer(conv["customer_id"] or "")
     messages = await rt.transcript.public(cid)
     return web.json_response({"conversation": {**conv, "archived": False}, "customer": customer,
@@ -174,15 +175,16 @@ async def set_agent_status(request: web.Request) -> web.Response:
     if aid != who.agent_id and not who.can(Role.SUPERVISOR):
         raise AuthError("only supervisors set another agent's status", status=403)
     body = await json_body(request)
-    status = body.get("status")
-    if status not in ("online", "away", "offline"):
-        raise ProtocolError("bad_request", '"status" must be online, away or offline')
     rt = request.app[RUNTIME]
+    try:
+        status, reason = requested_status(body, rt.settings.ops)
+    except ProtocolError as exc:
+        raise ProtocolError("bad_request", exc.detail) from None
     was = await rt.store.agents.get(aid) if aid != who.agent_id else None
-    await request.app[PRESENCE].set_status(aid, str(status), "api")
+    await request.app[PRESENCE].set_status(aid, status, "api", reason)
     if was is not None:  # a supervisor moving someone else; one's own status is one's work
-        await rt.audit.record(who, "agent.status", aid, before={"status": was.status.value},
-                              after={"status": status}, addr=client(request))
+        await rt.audit.record(who, "agent.status", aid, before={"status": was.status.value, "reason": was.away_reason},
+                              after={"status": status, "reason": reason}, addr=client(request))
     return web.json_response({"agent": await rt.store.agent(aid)})
 
 

@@ -1,5 +1,6 @@
 """History for people: search across archived and live conversations, and conversation views
-with cursor paging (`mine`, `unassigned`, `open`, `closed`, `all`)."""
+with cursor paging (`mine`, `unassigned`, `open`, `closed`, `recent`, `all`) and filters
+(router/web/view_filters.py)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ from router.models import Role
 from router.runtime import RUNTIME, Runtime
 from router.web.api import principal
 from router.web.proxy import client
+from router.web.view_filters import Filters
+from router.web.view_filters import parse as parse_filters
 
 routes = web.RouteTableDef()
 
-VIEWS = ("mine", "unassigned", "open", "closed", "all")
+VIEWS = ("mine", "unassigned", "open", "closed", "recent", "all")
 OPEN_STATES = ("new", "bot", "queued", "assigned")
 LIVE_SCAN = 500
 """Live conversations a search reads (newest first); older ones are in the archive."""
@@ -124,8 +127,10 @@ async def list_conversations(request: web.Request) -> web.Response:
 
     mine: the caller's open conversations and those they closed; unassigned: waiting for a
     person (new, bot, queued); open: every conversation not closed; closed: closed ones, from
-    Redis while it holds them, then from the archive; all: open and closed. Agents see only
-    their own conversations in every view. ?state= narrows further."""
+    Redis while it holds them, then from the archive; recent: closed in the last `days` (7);
+    all: open and closed. Agents see only their own conversations in every view. ?pool=,
+    ?channel=, ?tag= (the routing decision's tags) and ?state= narrow further; pass them again
+    with each cursor."""
     who = principal(request)
     rt = request.app[RUNTIME]
     default = "all" if who.can(Role.SUPERVISOR) else "mine"
@@ -133,6 +138,7 @@ async def list_conversations(request: web.Request) -> web.Response:
     if view_name not in VIEWS:
         raise ProtocolError("bad_query", f"view must be one of {', '.join(VIEWS)}")
     limit = _limit(request)
+    filters = parse_filters(request, view_name)
     cursor = request.query.get("cursor") or ""
     phase, _, rest = cursor.partition(":")
     if cursor and phase not in ("r", "a"):
@@ -141,12 +147,12 @@ async def list_conversations(request: web.Request) -> web.Response:
     out: list[dict[str, Any]] = []
     next_cursor: str | None = None
     if phase in ("", "r"):
-        out, next_cursor = await _redis_page(rt, who, view_name, rest if phase == "r" else "", limit)
-        if next_cursor is None and view_name in ("closed", "all", "mine"):
+        out, next_cursor = await _redis_page(rt, who, view_name, rest if phase == "r" else "", limit, filters)
+        if next_cursor is None and view_name in ("closed", "recent", "all", "mine"):
             next_cursor = "a:"
     if phase == "a" or (next_cursor == "a:" and len(out) < limit):
         more, next_cursor = await _archive_page(rt, who, view_name, rest if phase == "a" else "", limit - len(out),
-                                                {c["id"] for c in out})
+                                                {c["id"] for c in out}, filters)
         out += more
     if state:
         out = [c for c in out if c["state"] == state]
@@ -155,24 +161,27 @@ async def list_conversations(request: web.Request) -> web.Response:
     for c in out:
         if not c.get("customer_name") and c.get("customer_id") in names:
             c["customer_name"] = names[c["customer_id"]]
-    return web.json_response({"conversations": out, "next_cursor": next_cursor})
+    return web.json_response({"conversations": out, "next_cursor": next_cursor, "filters": filters.query()})
 
 
-def _fits(who: Principal, view_name: str, c: dict[str, Any]) -> bool:
+def _fits(who: Principal, view_name: str, c: dict[str, Any], filters: Filters) -> bool:
     own = c["agent"] == who.agent_id
     if not who.can(Role.SUPERVISOR) and not own and view_name != "unassigned":
+        return False
+    if not filters.fits(c):
         return False
     return bool({
         "mine": own,
         "unassigned": c["state"] in ("new", "bot", "queued"),
         "open": c["state"] in OPEN_STATES,
         "closed": c["state"] == "closed",
+        "recent": c["state"] == "closed",
         "all": True,
     }[view_name])
 
 
 async def _redis_page(rt: Runtime, who: Principal, view_name: str, after: str,
-                      limit: int) -> tuple[list[dict[str, Any]], str | None]:
+                      limit: int, filters: Filters) -> tuple[list[dict[str, Any]], str | None]:
     """Conversations Redis holds, by last update; the cursor is 'r:SCORE:ID' of the last one."""
     if not who.can(Role.SUPERVISOR):
         # An agent's live conversations are their open set (small); what they closed is read
@@ -182,7 +191,7 @@ async def _redis_page(rt: Runtime, who: Principal, view_name: str, after: str,
         own = await rt.store.agents.conversation_ids(who.agent_id)
         mine = [c.view() for c in await rt.store.conversations.many(own)]
         mine.sort(key=lambda c: c["updated"] or 0, reverse=True)
-        return [{**c, "archived": False} for c in mine if _fits(who, view_name, c)], None
+        return [{**c, "archived": False} for c in mine if _fits(who, view_name, c, filters)], None
     hi = "+inf"
     skip_id = ""
     if after:
@@ -194,7 +203,11 @@ async def _redis_page(rt: Runtime, who: Principal, view_name: str, after: str,
     out: list[dict[str, Any]] = []
     offset = 0
     while len(out) < limit:
-        page = await rt.store.conversations.updated_before(hi, offset, limit * 2)
+        # A close is an update: nothing updated before the recent view's start closed after it.
+        lowest = "-inf" if filters.closed_since is None else str(filters.closed_since)
+        # Filters skip rows: read bigger batches then, so a rare pool or tag costs fewer trips.
+        batch = max(limit * 2, 200) if filters.any else limit * 2
+        page = await rt.store.conversations.updated_before(hi, offset, batch, lowest)
         if not page:
             return out, None
         offset += len(page)
@@ -202,7 +215,7 @@ async def _redis_page(rt: Runtime, who: Principal, view_name: str, after: str,
         for conv in [c.view() for c in await rt.store.conversations.many([cid for cid, _ in page])]:
             if after and scores[conv["id"]] == float(hi) and conv["id"] >= skip_id:
                 continue
-            if _fits(who, view_name, conv):
+            if _fits(who, view_name, conv, filters):
                 out.append({**conv, "archived": False})
                 if len(out) == limit:
                     last = out[-1]["id"]
@@ -211,7 +224,7 @@ async def _redis_page(rt: Runtime, who: Principal, view_name: str, after: str,
 
 
 async def _archive_page(rt: Runtime, who: Principal, view_name: str, after: str, limit: int,
-                        shown: set[str]) -> tuple[list[dict[str, Any]], str | None]:
+                        shown: set[str], filters: Filters) -> tuple[list[dict[str, Any]], str | None]:
     """Closed conversations only the archive holds now, by close time; cursor 'a:CLOSED_AT:ID'.
 
     Rows Redis still holds were listed by the Redis phase and are skipped here, so the archive is
@@ -222,6 +235,8 @@ async def _archive_page(rt: Runtime, who: Principal, view_name: str, after: str,
     base = sa.select(conversations).order_by(c.closed_at.desc(), c.id.desc()).limit(limit * 2)
     if not who.can(Role.SUPERVISOR) or view_name == "mine":
         base = base.where(c.agent == who.agent_id)
+    for cond in filters.where(c):
+        base = base.where(cond)
     at: float | None = None
     last_id = ""
     if after:
@@ -247,7 +262,10 @@ async def _archive_page(rt: Runtime, who: Principal, view_name: str, after: str,
             at, last_id = r["closed_at"], r["id"]
             if in_redis or r["id"] in shown:
                 continue
-            out.append(view(r))
+            row = view(r)
+            if not filters.fits(row):
+                continue  # the SQL narrowed by tag with LIKE; this is the exact check
+            out.append(row)
             if len(out) == limit:
                 return out, f"a:{at!r}:{last_id}"
         if len(rows) < limit * 2:

@@ -54,7 +54,13 @@ def spec() -> dict[str, Any]:
                 "One page of a view of conversations, live and archived (agents: their own)",
                 "{conversations: [...], next_cursor}",
                 params=[{"name": "view", "in": "query", "schema": {
-                            "enum": ["mine", "unassigned", "open", "closed", "all"]}},
+                            "enum": ["mine", "unassigned", "open", "closed", "recent", "all"]}},
+                        {"name": "pool", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+                        {"name": "channel", "in": "query", "schema": {"type": "string"}},
+                        {"name": "tag", "in": "query", "description": "one of the routing decision's tags",
+                         "schema": {"type": "string", "maxLength": 64}},
+                        {"name": "days", "in": "query", "description": "view=recent: closed within this many days",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 365, "default": 7}},
                         {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
                         {"name": "state", "in": "query", "schema": {
@@ -130,7 +136,9 @@ def spec() -> dict[str, Any]:
             "/api/v1/agents/{id}/status": {"post": _op(
                 "Set an agent's status", "{agent}", params=_ID,
                 body={"type": "object", "required": ["status"],
-                      "properties": {"status": {"enum": ["online", "away", "offline"]}}})},
+                      "properties": {"status": {"enum": ["online", "away", "offline"]},
+                                     "reason": {"type": "string", "description":
+                                                "with away: busy, break, training or an ops.away_reasons id"}}})},
             "/api/v1/tasks": {"get": _op(
                 "Follow-up tasks created by SLA timers, newest first (supervisor)", "{tasks: [...]}",
                 params=[{"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
@@ -239,6 +247,14 @@ def _rules_paths() -> dict[str, Any]:
             body={"type": "object", "required": ["source"], "properties": {
                 "source": {"type": "string"}, "since": {"type": "string"}, "until": {"type": "string"},
                 "limit": {"type": "integer"}}})},
+        "/api/v1/rules/builder/read": {"post": _op(
+            "The rules as the rule builder's form rows; nothing is stored",
+            "{rules: [row], choices}; 422 {error, detail, problems: [{line, col, message}]}", body=_SOURCE)},
+        "/api/v1/rules/builder": {"post": _op(
+            "Form rows written into the rules YAML (comments and other rules kept); nothing is stored",
+            "{source, ok, problems, spans}; 422 {error, detail, problems: [{rule, field, line, col, message}]}",
+            body={"type": "object", "required": ["source", "rules"], "properties": {
+                "source": {"type": "string"}, "rules": {"type": "array", "items": {"type": "object"}}}})},
         "/api/v1/rules/versions": {"get": _op("Every version, newest first",
                                               "[{version, author, at, summary, active}]")},
         "/api/v1/rules/versions/{v}": {"get": _op("One version with its source and diff",

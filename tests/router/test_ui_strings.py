@@ -8,26 +8,24 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
+
+from helpers.js_tables import console_table_sources, duplicates, object_tables
 
 STATIC = Path(__file__).resolve().parents[2] / "router" / "web" / "static"
-KEY = re.compile(r"(?:^|[\s,{])([a-z][a-z0-9_]*):\s*\"", re.M)
+
+
+def console_sources() -> dict[str, str]:
+    return {js.name: js.read_text() for js in sorted((STATIC / "console").glob("*.js"))}
 
 
 def console_tables() -> dict[str, set[str]]:
     """The main table, plus what each module adds with addStrings({en: {...}, zh: {...}})."""
-    src = (STATIC / "console" / "i18n.js").read_text()
-    body = src[src.index("const STRINGS = {"):src.index("\n};\n")]
-    blocks = [body]
-    for js in sorted((STATIC / "console").glob("*.js")):
-        text = js.read_text()
-        for m in re.finditer(r"addStrings\(\{", text):
-            blocks.append(text[m.start():text.index("\n});", m.start())])
     out: dict[str, set[str]] = {"en": set(), "zh": set()}
-    for block in blocks:
-        en, zh = re.search(r"\ben:\s*\{", block), re.search(r"\bzh:\s*\{", block)
-        assert en and zh, block[:80]
-        out["en"] |= set(KEY.findall(block[en.end():zh.start()] if en.start() < zh.start() else block[en.end():]))
-        out["zh"] |= set(KEY.findall(block[zh.end():] if en.start() < zh.start() else block[zh.end():en.start()]))
+    for _where, table in console_table_sources(console_sources()):
+        assert set(table) == {"en", "zh"}, _where
+        for lang, keys in table.items():
+            out[lang] |= set(keys)
     return out
 
 
@@ -73,3 +71,44 @@ def test_a_missing_key_is_caught() -> None:
     used = used_by_console()
     used["no_such_string_anywhere"] = {"probe.js"}
     assert [k for k in used if k not in tables["en"]] == ["no_such_string_anywhere"]
+
+
+def test_no_console_string_is_defined_twice() -> None:
+    """A key written twice in one language is one string silently replacing another: within
+    i18n.js's table, or across it and a module's addStrings (which wins depends on import order)."""
+    assert duplicates(console_table_sources(console_sources())) == {}
+
+
+def test_a_duplicate_key_is_caught_and_a_colon_in_a_value_is_not_a_key() -> None:
+    src = """const STRINGS = {
+      en: { photo: "Photo", handed: "The bot handed over this photo:", 'quoted': "x", // sending: "no"
+            /* sending: "no" */ sending: `a, b: "c"`, photo: "Picture" },
+      zh: { photo: "图片", handed: "机器人转交的图片：", quoted: "x", sending: "发送中" },
+    };"""
+    tables = object_tables(src, src.index("{"))
+    assert tables == {"en": ["photo", "handed", "quoted", "sending", "photo"],
+                      "zh": ["photo", "handed", "quoted", "sending"]}
+    other = "addStrings({\n  en: { sending: \"sending\" },\n  zh: { sending: \"发送中\" },\n});"
+    found = console_table_sources({"i18n.js": src, "m.js": other})
+    assert duplicates(found) == {
+        "en": {"photo": ["i18n.js STRINGS", "i18n.js STRINGS"], "sending": ["i18n.js STRINGS", "m.js addStrings@1"]},
+        "zh": {"sending": ["i18n.js STRINGS", "m.js addStrings@1"]},
+    }
+
+
+def _no_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    assert twice == [], f"defined twice: {twice}"
+    return dict(pairs)
+
+
+def test_no_widget_string_is_defined_twice() -> None:
+    """json.loads keeps the last of two equal keys without a word; this hook refuses them."""
+    json.loads((STATIC / "i18n.json").read_text(), object_pairs_hook=_no_twice)
+    try:
+        json.loads('{"en": {"send": "Send", "send": "Post"}}', object_pairs_hook=_no_twice)
+    except AssertionError as exc:
+        assert "send" in str(exc)
+    else:
+        raise AssertionError("a duplicate widget key went unnoticed")

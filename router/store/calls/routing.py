@@ -85,6 +85,9 @@ class Route(Call[Moved]):
     decision_json: str
     applied_ttl_s: int
     bot_window_s: float
+    plain: bool = False
+    """No file of the channel's still to fetch: as the transcript shows the message, so does the
+    event (a new chat's `assigned` event may then carry what its frame shows, lib.lua)."""
 
     def result(self, reply: Any) -> Moved:
         return _moved(reply)
@@ -178,6 +181,11 @@ class Status(Call[StatusChanged]):
     status: str
     now: float
     reason: str
+    """Why, for the handover entries of an agent going offline (connected, shift_end, ...)."""
+    away_reason: str = ""
+    """Why an agent is away (busy, break, a configured reason); '' for none."""
+    day: str = ""
+    """The UTC day the time spent away is counted under (keys.agent_away_time)."""
 
     def refusal(self) -> str:
         return "set status"

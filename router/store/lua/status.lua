@@ -4,15 +4,33 @@
 -- gets a `handover` timer, due now, carrying that entry: its handler (router/ops/handover.py) writes
 -- the transcript note and the customer's text, which live in other slots than this script's. The
 -- timer is durable, so a crash after this step delays them but cannot lose them.
--- KEYS[1] anchor. ARGV: aid, status, now, reason.
+-- Away may carry why (away_reason: busy, break, training or one from ops.away_reasons); the time spent
+-- away is added up per reason and per day when the agent leaves that state (keys.agent_away_time),
+-- so a report reads one small hash instead of replaying every change.
+-- KEYS[1] anchor. ARGV: aid, status, now, reason (of a handover), away_reason, day (YYYY-MM-DD).
 -- Returns {status, previous, requeued_count, handovers_json} (a list of handover entries).
 local aid, status, now, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local away_reason, day = ARGV[5] or '', ARGV[6] or ''
 local ak = key_agent(aid)
 if redis.call('EXISTS', ak) == 0 then return {'err', 'unknown_agent', 0} end
 -- A disabled account stays offline, whoever asks (their console, the roster, a supervisor).
 if status ~= 'offline' and redis.call('HGET', ak, 'disabled') == '1' then return {'err', 'agent_disabled', 0} end
-local prev = redis.call('HGET', ak, 'status') or 'offline'
+local was = redis.call('HMGET', ak, 'status', 'status_at', 'away_reason')
+local prev = was[1] or 'offline'
+if prev == 'away' and day ~= '' then
+  local spent = now - tonumber(was[2] or now)
+  if spent > 0 then
+    local tk = key_agent_away_time(aid, day)
+    redis.call('HINCRBYFLOAT', tk, (was[3] and was[3] ~= '') and was[3] or 'away', spent)
+    redis.call('EXPIRE', tk, 40 * 86400)
+  end
+end
 redis.call('HSET', ak, 'status', status, 'status_at', now)
+if status == 'away' and away_reason ~= '' then
+  redis.call('HSET', ak, 'away_reason', away_reason)
+else
+  redis.call('HDEL', ak, 'away_reason')
+end
 local requeued = 0
 local moved = {}
 if status == 'offline' then

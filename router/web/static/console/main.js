@@ -1,11 +1,13 @@
 // Console entry point: sign-in, tabs, and the frames from the server applied to the model.
+import { initA11y } from "./a11y.js";
 import { initActions } from "./actions.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
-import { connect, disconnect, retryLater, send, settle } from "./conn.js";
+import { connect, disconnect, retryLater, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t, tf } from "./i18n.js";
 import { initCards } from "./cards.js";
 import { initMedia } from "./media.js";
+import { initNotify, notifyMessage, notifyNewChat, redrawNotify } from "./notify.js";
 import { autoOpen, firstHeard, giveUpRestore, loadPlace, markRead, rememberCurrent, unreadSinceRead } from "./place.js";
 import { dropPendingNote, mentioned } from "./notes.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
@@ -20,6 +22,7 @@ import {
 } from "./state.js";
 import { approvalRequested, approvalUpdated, hideSupervisor, showSupervisor } from "./supervisor.js";
 import { loadTeam } from "./team.js";
+import { applyStatus, drawStatus, initStatus } from "./status.js";
 import { initTeamAdmin } from "./team_admin.js";
 import { enrol, focusSignIn, initAccount, initSignIn, loadAccount } from "./accounts.js";
 import { loadSide, onOpenPast, renderCurrent } from "./view.js";
@@ -60,9 +63,12 @@ function waitForRestore() {
   }, 1500);
 }
 
-function notifyNew(conv) {
+function notifyNew(conv, messages) {
   beep();
-  if (document.hidden || state.current !== conv.id) toast(`${t("new_chat")}: ${customerName(conv, t("visitor"))}`);
+  const name = customerName(conv, t("visitor"));
+  if (document.hidden || state.current !== conv.id) toast(`${t("new_chat")}: ${name}`);
+  const last = (messages || []).filter((m) => m.from === "customer").at(-1);
+  notifyNewChat(name, last?.text || "", conv.id);
 }
 
 // After a reconnect the server sends every open conversation again; the ones it no longer
@@ -80,7 +86,7 @@ const HANDLERS = {
   hello(f) {
     state.me = { ...state.me, ...f.agent };
     $("me").textContent = f.agent.name;
-    $("status").value = f.agent.status === "away" ? "away" : "online";
+    applyStatus(f.agent.status, f.agent.reason, f.away_reasons);
     document.body.classList.toggle("is-supervisor", isSupervisor());
     document.body.classList.toggle("is-admin", f.agent.role === "admin");
     if (connectedOnce) { const at = now(); setTimeout(() => reconcile(at), 1500); }
@@ -93,12 +99,16 @@ const HANDLERS = {
     if (!state.current && autoOpen(id) === "open") select(id, false);
     else if (!state.current) waitForRestore();
     else changed("conv", id);
-    if (fresh && firstHeard(id)) notifyNew(f.conversation);
+    if (fresh && firstHeard(id)) notifyNew(f.conversation, f.messages);
   },
   message(f) {
     dropPendingNote(f.conversation_id, f.message);
     if (addMessage(f.conversation_id, f.message)) {
-      if (f.message.from === "customer" && (document.hidden || f.conversation_id !== state.current)) beep();
+      if (f.message.from === "customer" && (document.hidden || f.conversation_id !== state.current)) {
+        beep();
+        const c = state.convs.get(f.conversation_id);
+        if (c) notifyMessage(customerName(c.conv, t("visitor")), f.message.text || `[${f.message.kind || "media"}]`, c.conv.id);
+      }
       if (f.conversation_id === state.current && !document.hidden) {
         state.convs.get(state.current).unread = 0;
         markRead(state.convs.get(state.current));
@@ -117,7 +127,7 @@ const HANDLERS = {
       : tf("transferred_queued", { pool: f.to }));
   },
   mention(f) { mentioned(f); },
-  status(f) { $("status").value = f.status === "away" ? "away" : "online"; },
+  status(f) { applyStatus(f.status, f.reason); },
   sla(f) {
     const c = state.convs.get(f.conversation_id);
     if (!c) return;
@@ -221,15 +231,18 @@ function signedOut() {
 
 function boot() {
   applyI18n(document);
+  initA11y();
   $("signin").addEventListener("submit", unlockAudio);
   initSignIn(enter);
   initAccount();
   initTeamAdmin(loadTeam);
-  $("status").addEventListener("change", () => { if (!send({ type: "status", status: $("status").value })) toast(t("offline"), "error"); });
+  initStatus();
   $("signout").addEventListener("click", async () => { await api("/api/v1/session", { method: "DELETE" }).catch(() => {}); signedOut(); });
   // Everything drawn from data is drawn again in the new language: the side panel too (issue 19).
   $("lang").addEventListener("click", () => {
     setLang(currentLang() === "zh" ? "en" : "zh");
+    redrawNotify();
+    drawStatus();
     for (const c of state.convs.values()) for (const m of c.messages.values()) if (m.node) m.sig = null; // redraw
     renderQueue();
     renderCurrent();
@@ -255,6 +268,7 @@ function boot() {
     updateTitle();
   });
   initQueue(select);
+  initNotify((id) => { if (state.convs.has(id)) select(id); });
   initComposer();
   initMedia();
   initCards();

@@ -7,13 +7,13 @@ import { changed, state } from "./state.js";
 
 addStrings({
   en: { phone: "Phone", attributes: "Attributes", edit_profile: "Edit profile", profile_saved: "Profile saved.",
-        seg_new: "new", seg_returning: "returning", seg_vip: "VIP", tags_hint: "separated by commas",
+        tags_hint: "separated by commas",
         attrs_hint: "one per line: name: value", product: "Looking at", price: "Price", open_product: "Open the page",
         merge_title: "Same person as another customer?", merge_id: "Other customer's id", merge_btn: "Merge into this customer",
         merged_ok: "Merged: their conversations are in this history.", merged_in: "Merged in",
         unmerge: "Undo merge", unmerged_ok: "Merge undone.", channels: "Channels", avatar: "Avatar" },
   zh: { phone: "电话", attributes: "属性", edit_profile: "编辑资料", profile_saved: "资料已保存。",
-        seg_new: "新客", seg_returning: "老客", seg_vip: "VIP", tags_hint: "用逗号分隔",
+        tags_hint: "用逗号分隔",
         attrs_hint: "每行一项：名称: 值", product: "正在看", price: "价格", open_product: "打开商品页",
         merge_title: "和另一位客户是同一个人？", merge_id: "另一位客户的编号", merge_btn: "合并到当前客户",
         merged_ok: "已合并：对方的会话已并入历史。", merged_in: "已并入",

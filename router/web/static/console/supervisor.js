@@ -4,8 +4,17 @@ import { send } from "./conn.js";
 import { $, api, clock, duration, el, now, toast } from "./dom.js";
 import { t } from "./i18n.js";
 import { state } from "./state.js";
+import { reasonLabel } from "./status.js";
 
 const REFRESH_MS = 5000;
+
+// Away with its reason and how long so far (status.js words the reason).
+function agentStatus(a) {
+  const span = el("span", `st st-${a.status}`, t(`st_${a.status}`));
+  if (a.status === "away" && a.away_reason) span.append(` · ${reasonLabel(a.away_reason)}`);
+  if (a.status === "away" && a.status_since) span.append(` · ${duration(now() - a.status_since)}`);
+  return span;
+}
 const approvals = new Map(); // id -> approval
 const notes = new Map(); // approval id -> the note being typed
 let timer = null;
@@ -62,7 +71,7 @@ async function refresh() {
     $("sv-pools").replaceChildren(table(["pool", "queued", "longest_wait"],
       (o.pools || []).map((p) => [p.id, String(p.queued), duration(p.longest_wait_s || 0)])));
     $("sv-agents").replaceChildren(table(["agent", "status", "load"],
-      (o.agents || []).map((a) => [a.name || a.id, el("span", `st st-${a.status}`, t(`st_${a.status}`)), loadBar(a.load, a.cap)])));
+      (o.agents || []).map((a) => [a.name || a.id, agentStatus(a), loadBar(a.load, a.cap)])));
     const breaches = o.breaches || [];
     $("sv-breaches").replaceChildren(breaches.length ? table(["agent", "pool", "sla_breached", ""],
       breaches.map((b) => [b.agent || "—", b.pool || "—", overdue(b.sla || {}),

@@ -1,10 +1,27 @@
 // Agents, their pools and caps. Supervisors and admins change a cap in place
 // (PUT /api/v1/agents/{id}/cap); a live cap overrides the config's until cleared
 // (DELETE), so the config's is shown beside it with a button to go back to it.
-import { $, api, el, toast } from "./dom.js";
+import { $, api, clock, duration, el, toast } from "./dom.js";
+import { reasonLabel } from "./status.js";
 import { t, tf } from "./i18n.js";
 import { isSupervisor, state } from "./state.js";
 import { adminCell } from "./team_admin.js";
+
+// Away says why and since when, so a supervisor sees who is on a break and for how long.
+function statusCell(a) {
+  const td = el("td", `st st-${a.status}`, t(`st_${a.status}`));
+  if (a.status === "away") {
+    if (a.away_reason) td.append(" · ", el("span", "reason", reasonLabel(a.away_reason)));
+    if (a.status_since) td.append(" · ", el("span", "muted", tf("away_since", { time: clock(a.status_since) })));
+  }
+  return td;
+}
+
+function awayCell(a) {
+  const parts = Object.entries(a.away_today || {}).filter(([, s]) => s >= 1)
+    .map(([r, s]) => `${reasonLabel(r)} ${duration(s)}`);
+  return el("td", "away-today", parts.join(", "));
+}
 
 export async function loadTeam() {
   let agents;
@@ -19,7 +36,7 @@ export async function loadTeam() {
   const tbl = el("table", "grid");
   const head = el("tr");
   const isAdmin = state.me?.role === "admin"; // the admin's own buttons (team_admin.js)
-  for (const h of ["agent", "status", "pools", "load", "cap", ...(isAdmin ? ["actions"] : [])]) {
+  for (const h of ["agent", "status", "away_today", "pools", "load", "cap", ...(isAdmin ? ["actions"] : [])]) {
     head.append(el("th", "", t(h), { scope: "col" }));
   }
   tbl.append(head);
@@ -27,7 +44,7 @@ export async function loadTeam() {
     const tr = el("tr");
     const who = el("td", "", `${a.name || a.id} (${a.id}) · ${t(`role_${a.role}`)}`);
     if (a.disabled) { tr.classList.add("disabled"); who.append(" ", el("span", "badge", t("disabled_badge"))); }
-    tr.append(who, el("td", `st st-${a.status}`, t(`st_${a.status}`)),
+    tr.append(who, statusCell(a), awayCell(a),
       el("td", "", (a.pools || []).join(", ")), el("td", "", String(a.load)));
     const td = el("td");
     if (admin) {

@@ -7,7 +7,7 @@ import { addStrings, t, tf } from "./i18n.js";
 addStrings({
   en: {
     add_agent: "Add an agent", edit_agent: "Save changes to {id}", cancel_edit: "Cancel", agent_id: "ID", role: "Role",
-    skills: "Skills", pools_ph: "presale, aftersale", skills_ph: "presale:4, english:3", actions: "Actions",
+    pools_ph: "presale, aftersale", skills_ph: "presale:4, english:3", actions: "Actions",
     edit: "Edit", disable: "Disable", enable: "Enable", reset_password: "Reset password", disabled_badge: "disabled",
     agent_added: "{id} added.", agent_saved: "{id} saved.", agent_disabled: "{id} disabled; {n} chats handed on.",
     agent_enabled: "{id} enabled.", one_time: "One-time password for {id} (shown this once; hand it on, they change it): {password}",
@@ -16,7 +16,7 @@ addStrings({
   },
   zh: {
     add_agent: "添加坐席", edit_agent: "保存对 {id} 的修改", cancel_edit: "取消", agent_id: "账号", role: "角色",
-    skills: "技能", pools_ph: "presale, aftersale", skills_ph: "presale:4, english:3", actions: "操作",
+    pools_ph: "presale, aftersale", skills_ph: "presale:4, english:3", actions: "操作",
     edit: "编辑", disable: "停用", enable: "启用", reset_password: "重置密码", disabled_badge: "已停用",
     agent_added: "已添加 {id}。", agent_saved: "已保存 {id}。", agent_disabled: "已停用 {id}，{n} 个会话已转出。",
     agent_enabled: "已启用 {id}。", one_time: "{id} 的一次性密码（仅显示这一次，请转交本人并让其修改）：{password}",
