@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiohttp
 from helpers.app import BASIC, running
+from helpers.axe import assert_no_serious_violations
 from helpers.bot_app import bot_config
 from helpers.clients import agent
 from helpers.console import UNNAMED_CONTROLS, console, page_errors
@@ -76,6 +77,7 @@ async def test_welcome_card_in_the_shops_colours_until_the_first_message(
         assert await chat.locator("#send").evaluate(CONTRAST) >= 4.5
         assert await chat.locator("#welcome .band").evaluate(CONTRAST) >= 4.5
         assert await chat.evaluate(UNNAMED_CONTROLS) == []
+        await assert_no_serious_violations(chat, where="welcome card (zh)")
 
         await say(chat, "你好")
         await expect(chat.locator(".msg.from-customer")).to_have_count(1)
@@ -122,6 +124,7 @@ async def test_emoji_picker_by_keyboard_inserts_at_the_caret(redis_url: str, bro
         await expect(pop.get_by_role("button", name="😅")).to_be_focused()
         await chat.keyboard.press("Tab")  # focus stays in the open picker
         await expect(pop.get_by_role("button", name="😅")).to_be_focused()
+        await assert_no_serious_violations(chat, where="emoji picker open")
         await chat.keyboard.press("Enter")
         await expect(pop).to_be_hidden()
         await expect(text).to_be_focused()
@@ -167,6 +170,7 @@ async def test_handoff_button_asks_for_a_person_and_says_what_happened(
         await expect(bubble.locator(".sender")).to_have_text(re.compile(r"^客服 Alice · \d\d:\d\d$"))
         await expect(bubble.locator(".avatar")).to_have_text("A")
         assert await bubble.locator(".avatar").evaluate(CONTRAST) >= 4.5
+        await assert_no_serious_violations(chat, where="with an agent, the 转人工 button disabled")
 
         # Closed: a new conversation may ask again.
         await alice.send({"type": "close", "conversation_id": cid})
@@ -231,6 +235,7 @@ async def test_read_receipts_follow_what_the_agents_console_shows(
         await expect(second.locator("#conn")).to_have_text("已连接")
         await expect(second.locator(".msg.from-customer .receipt")).to_have_text(["已读"])
         assert await second.evaluate(UNNAMED_CONTROLS) == []
+        await assert_no_serious_violations(second, where="read receipts")
 
 
 async def test_away_mode_offers_the_form_before_any_message_and_the_console_gets_it(
@@ -241,6 +246,7 @@ async def test_away_mode_offers_the_form_before_any_message_and_the_console_gets
         await expect(chat.locator("#welcome")).to_be_visible()
         await expect(chat.locator("#offhours-title")).to_have_text("暂时没有客服在线")
         await expect(chat.locator(".msg")).to_have_count(0)
+        await assert_no_serious_violations(chat, where="away mode with the welcome card")
         await chat.get_by_label("您的称呼").fill("王女士")
         await chat.get_by_label("联系方式（手机或邮箱）").fill("wang@example.com")
         await chat.get_by_label("留言内容").fill("想问下羽绒服什么时候补货")
