@@ -21,8 +21,8 @@ import aiohttp
 from router.config.webhooks import WebhookDeliverySettings
 from router.hooks.events import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, sign
 from router.hooks.ssrf import GuardedResolver, RefusedAddress, check_url
-from router.pipeline.lanes import Earlier, Lanes
-from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
+from router.pipeline.lanes import Earlier, LaneSender
+from router.pipeline.streams import DeadLetters, Entry, failure
 from router.store import Store
 from router.store.client import REDIS_ERRORS
 
@@ -44,22 +44,20 @@ class Failed(Exception):
         self.status = status
 
 
-class HookSender(StreamLoop):
+class HookSender(LaneSender[tuple[Entry, str, str]]):
     name = "webhook sender"
+    block_ms = 1000
 
     def __init__(self, store: Store, settings: WebhookDeliverySettings, claim_idle_ms: int = 30_000,
                  max_tries: int = 3) -> None:
         k = store.keys
         super().__init__(store, 0, k.hook_deliveries, HOOK_GROUP, claim_idle_ms,
-                         DeadLetters(k.hook_dead_letters, k.hook_tries, max_tries))
+                         DeadLetters(k.hook_dead_letters, k.hook_tries, max_tries), settings.concurrency)
         self.settings = settings
-        self.claim_idle_ms = claim_idle_ms
         self.delivered = 0
         self.failures: Counter[str] = Counter()
         """Failed attempts by webhook id (GET /metrics)."""
         self.dead = 0
-        self._lanes: Lanes[tuple[Entry, str, str]] = Lanes(settings.concurrency, self._handle)
-        """Per (webhook, conversation): (entry, webhook, delivery), lowest number first."""
         self._hooks: dict[str, dict[str, Any]] = {}
         self._hooks_at = 0.0
         self._session: aiohttp.ClientSession | None = None
@@ -67,22 +65,13 @@ class HookSender(StreamLoop):
     async def run(self) -> None:
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(
             resolver=GuardedResolver(self.settings.allow_private_networks), limit=self.settings.concurrency))
-        keeper = asyncio.create_task(self._keep_claims())
         try:
             await super().run()
         finally:
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
-            await self._lanes.close()
             await self._session.close()
 
-    async def _turn(self) -> None:
-        entries: list[Entry] = []
-        if self.group.claim_due():
-            _, claimed = await self.group.claim(self.settings.concurrency)
-            entries = [(eid, f) for eid, f in claimed if eid not in self._lanes.inflight]
-        if not entries:
-            entries = await self.group.read(self.settings.concurrency, block_ms=1000)
+    async def dispatch(self, entries: list[Entry]) -> None:
+        """Each (webhook, conversation) in a lane of its own."""
         for entry in entries:
             eid, fields = entry
             hid, did, cid = fields.get("hook", ""), fields.get("d", ""), fields.get("cid", "")
@@ -95,17 +84,6 @@ class HookSender(StreamLoop):
                 continue
             # A redelivery (seq 0) has a lane of its own: it is not in its conversation's order.
             await self._lanes.add((hid, cid if seq else f"again:{did}"), seq, eid, (entry, hid, did))
-
-    async def _keep_claims(self) -> None:
-        """Keep in-flight entries ours while their retries wait (see outbox.Sender._keep_claims)."""
-        while True:
-            await asyncio.sleep(max(self.claim_idle_ms / 3000, 0.05))
-            ids = list(self._lanes.inflight)
-            if ids:
-                try:
-                    await self.group.keep_claimed(ids)
-                except REDIS_ERRORS as exc:
-                    log.warning("webhook sender: could not refresh in-flight deliveries: %s", exc)
 
     async def _handle(self, item: tuple[Entry, str, str], seq: int, earlier: Earlier) -> bool:
         """Deliver one entry and ack it; False when an earlier entry of the lane came first."""

@@ -18,8 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
+
+from router.pipeline.streams import DeadLetters, Entry, StreamLoop
+from router.store import Store
+from router.store.client import REDIS_ERRORS
+
+log = logging.getLogger("kefu.lanes")
 
 T = TypeVar("T")
 
@@ -84,6 +91,61 @@ class Lanes(Generic[T]):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class LaneSender(StreamLoop, Generic[T]):
+    """A stream consumer that hands each entry to its lane: takes back a dead process's entries
+    when due, else reads new ones, and keeps the claims of the entries it holds fresh. A
+    subclass says how an entry becomes a lane item (`dispatch`) and how an item is handled."""
+
+    block_ms = 2000
+
+    def __init__(self, store: Store, part: int, stream: str, group: str, claim_idle_ms: int,
+                 dead: DeadLetters, concurrency: int) -> None:
+        super().__init__(store, part, stream, group, claim_idle_ms, dead)
+        self.claim_idle_ms = claim_idle_ms
+        self.page = concurrency
+        self._lanes: Lanes[T] = Lanes(concurrency, self._handle)
+
+    async def _handle(self, item: T, seq: int, earlier: Earlier) -> bool:
+        raise NotImplementedError
+
+    async def dispatch(self, entries: list[Entry]) -> None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        keeper = asyncio.create_task(self._keep_claims())
+        try:
+            await super().run()
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+            await self._lanes.close()
+
+    async def _turn(self) -> None:
+        entries: list[Entry] = []
+        if self.group.claim_due():
+            _, claimed = await self.group.claim(self.page)
+            entries = [(eid, fields) for eid, fields in claimed if eid not in self._lanes.inflight]
+        if not entries:
+            entries = await self.group.read(self.page, block_ms=self.block_ms)
+        await self.dispatch(entries)
+
+    async def _keep_claims(self) -> None:
+        """Keep the held entries ours. A send can take longer than the claim idle time (backoff,
+        Retry-After, a slow channel, waiting for its turn); without this, another process would
+        XAUTOCLAIM it while this one still works on it, and it would go twice. XCLAIM to
+        ourselves with no minimum idle resets the entry's idle clock and changes nothing else."""
+        period = max(self.claim_idle_ms / 3000, 0.05)
+        while True:
+            await asyncio.sleep(period)
+            ids = list(self._lanes.inflight)
+            if not ids:
+                continue
+            try:
+                await self.group.keep_claimed(ids)
+            except REDIS_ERRORS as exc:
+                log.warning("%s: could not refresh held entries: %s", self.name, exc)
 
 
 def _earlier_than(lane: list[tuple[int, str, T]], seq: int) -> Earlier:

@@ -23,8 +23,8 @@ from router.config.settings import OutboxSettings
 from router.models import WEBCHAT, Channel, Direction, Message, Reply
 from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.pipeline.ingest import DEDUPE_TTL_S
-from router.pipeline.lanes import Earlier, Lanes
-from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
+from router.pipeline.lanes import Earlier, LaneSender
+from router.pipeline.streams import DeadLetters, Entry, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
 from router.store.calls.routing import Emit
@@ -89,7 +89,7 @@ def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:
     return wait
 
 
-class Sender(StreamLoop):
+class Sender(LaneSender[tuple[Entry, Reply]]):
     """Consumes one partition of the outbox and delivers each reply through its channel's
     adapter; every process runs one per partition. A conversation's replies are all in one."""
 
@@ -99,51 +99,14 @@ class Sender(StreamLoop):
                  settings: OutboxSettings, claim_idle_ms: int = 30_000, max_tries: int = 3, part: int = 0) -> None:
         k = store.keys.partition(part)
         super().__init__(store, part, k.outbound, OUTBOUND_GROUP, claim_idle_ms,
-                         DeadLetters(k.outbound_dead_letters, k.outbound_tries, max_tries))
+                         DeadLetters(k.outbound_dead_letters, k.outbound_tries, max_tries), settings.concurrency)
         self.transcript, self.adapters, self.settings = transcript, adapters, settings
-        self.claim_idle_ms, self.max_tries = claim_idle_ms, max_tries
+        self.max_tries = max_tries
         self.sent = 0
         self.sent_by_channel: Counter[str] = Counter()
         """Replies this process's sender got a channel to take, by channel (GET /metrics)."""
         self.errors: Counter[tuple[str, str]] = Counter()
         """Channel API errors met by this process, by (channel, code)."""
-        self._lanes: Lanes[tuple[Entry, Reply]] = Lanes(settings.concurrency, self._handle)
-        """One lane per conversation with replies in flight, lowest number first."""
-
-    async def run(self) -> None:
-        keeper = asyncio.create_task(self._keep_claims())
-        try:
-            await super().run()
-        finally:
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
-            await self._lanes.close()
-
-    async def _turn(self) -> None:
-        """Take back one page of a dead sender's replies when due, else read new ones."""
-        entries: list[Entry] = []
-        if self.group.claim_due():
-            _, claimed = await self.group.claim(self.settings.concurrency)
-            entries = [(eid, fields) for eid, fields in claimed if eid not in self._lanes.inflight]
-        if not entries:
-            entries = await self.group.read(self.settings.concurrency, block_ms=2000)
-        await self.dispatch(entries)
-
-    async def _keep_claims(self) -> None:
-        """Keep our in-flight entries fresh. A reply can take longer than the claim idle time
-        (backoff, Retry-After, a slow channel); without this, another sender would XAUTOCLAIM it
-        while we still work on it, and the customer would get it twice. XCLAIM to ourselves with
-        no minimum idle resets the entry's idle clock and changes nothing else."""
-        period = max(self.claim_idle_ms / 3000, 0.05)
-        while True:
-            await asyncio.sleep(period)
-            ids = list(self._lanes.inflight)
-            if not ids:
-                continue
-            try:
-                await self.group.keep_claimed(ids)
-            except REDIS_ERRORS as exc:
-                log.warning("sender: could not refresh in-flight replies: %s", exc)
 
     async def dispatch(self, entries: list[Entry]) -> None:
         """Hand entries to per-conversation lanes and return at once: a reply waiting out a

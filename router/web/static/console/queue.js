@@ -5,10 +5,27 @@ import { customerName, slaDue, slaLevel, sorted, state, waitingSince } from "./s
 
 const rows = new Map(); // conversation id -> <li>, reused so focus survives a re-render
 let onSelect = () => {};
+// The one row in the Tab order (a roving tabindex): Tab passes the list in one step however long
+// it is, and the arrow keys move within it. It follows the keyboard, else the open chat.
+let roving = null;
 
 export function initQueue(select) {
   onSelect = select;
   setInterval(renderQueue, 1000);
+  const ul = $("convs");
+  ul.addEventListener("keydown", (e) => {
+    const buttons = [...ul.querySelectorAll("button.conv")];
+    const i = buttons.indexOf(e.target);
+    if (i < 0 || e.altKey || e.ctrlKey || e.metaKey) return;
+    const to = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: buttons.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const next = buttons[Math.max(0, Math.min(buttons.length - 1, to))];
+    roving = next.dataset.id;
+    for (const b of buttons) b.tabIndex = b === next ? 0 : -1;
+    next.focus();
+  });
+  ul.addEventListener("focusin", (e) => { if (e.target.dataset?.id) roving = e.target.dataset.id; });
 }
 
 function lastText(c) {
@@ -51,6 +68,7 @@ function fillRow(li, c, at) {
     parts.push(el("span", "unread", String(c.unread), { "aria-label": `${c.unread} ${t("unread")}` }));
   }
   parts.push(el("span", "preview", lastText(c)));
+  btn.tabIndex = conv.id === roving ? 0 : -1;
   if (conv.id === state.current) btn.setAttribute("aria-current", "true");
   else btn.removeAttribute("aria-current");
   li.className = conv.id === state.current ? "active" : "";
@@ -62,6 +80,9 @@ export function renderQueue() {
   if (!ul) return;
   const at = now();
   const order = sorted(at);
+  if (!state.convs.has(roving) || !$("convs").contains(document.activeElement)) {
+    roving = state.convs.has(state.current) ? state.current : order[0]?.conv.id ?? null;
+  }
   for (const id of [...rows.keys()]) {
     if (!state.convs.has(id)) { rows.get(id).remove(); rows.delete(id); }
   }
