@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 from helpers.app import running
+from helpers.axe import assert_no_serious_violations
 from helpers.console import console
 from helpers.fake_telegram import FakeTelegram, fake_telegram
 from helpers.images import jpeg
@@ -135,6 +136,7 @@ async def test_telegram_avatars_come_from_our_media_store_never_with_the_token(
             await expect(panel).to_have_accessible_name("Avatar")
             for img in (head, panel):  # loaded, at the size kept
                 await until(lambda img=img: img.evaluate("i => i.complete && i.naturalWidth === 96"), 10)
+            await assert_no_serious_violations(page)
             # The customer without a photo: a name and no broken image.
             await page.locator("#convs .conv", has_text=f"Ivan{NO_PHOTO} Petrov").click()
             await expect(page.locator("#conv-title img")).to_have_count(0)
