@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as aioredis
 from helpers.app import running
-from helpers.clients import customer, msg_id
 from helpers.axe import assert_no_serious_violations
+from helpers.clients import customer, msg_id
 from helpers.console import UNNAMED_CONTROLS
 from helpers.rulesets import write_config
 from playwright.async_api import Browser, Page, expect
