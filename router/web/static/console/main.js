@@ -15,6 +15,7 @@ import { dropPendingNote, mentioned } from "./notes.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
+import { tellRead } from "./receipts.js";
 import { initRules, loadRules } from "./rules.js";
 import { initAdmin, loadAudit, loadSetup } from "./admin.js";
 import {
@@ -40,6 +41,7 @@ function select(id, byAgent = true) {
   renderQueue();
   renderCurrent();
   drawWaitButton();
+  tellRead();
   loadSide();
   if (!byAgent) return;
   showTab("inbox");
@@ -48,7 +50,7 @@ function select(id, byAgent = true) {
 
 onChange((what, id) => {
   renderQueue();
-  if (!id || id === state.current) { renderCurrent(); drawWaitButton(); }
+  if (!id || id === state.current) { renderCurrent(); drawWaitButton(); tellRead(); }
 });
 
 // After a reload the chat that was open may come after others: wait for it briefly, then open the
@@ -266,6 +268,7 @@ function boot() {
   document.addEventListener("visibilitychange", () => {
     const c = state.current && state.convs.get(state.current);
     if (c && !document.hidden) { c.unread = 0; markRead(c); }
+    tellRead();
     updateTitle();
   });
   initQueue(select);
