@@ -87,7 +87,8 @@ def spec() -> dict[str, Any]:
                 "customer; audited. 403 for agents, 409 closed / no_agent / own_conversation",
                 "{message}", status="201", params=_ID,
                 body={"type": "object", "required": ["text", "client_msg_id"],
-                      "properties": {"text": {"type": "string"}, "client_msg_id": {"type": "string", "maxLength": 128}}})},
+                      "properties": {"text": {"type": "string"},
+                                     "client_msg_id": {"type": "string", "maxLength": 128}}})},
             "/api/v1/conversations/{id}/close": {"post": _op(
                 "Close a conversation", "{closed}", params=_ID,
                 body={"type": "object", "properties": {"resolution": {"type": "string"}}})},
