@@ -2,6 +2,7 @@
 import { $, duration, el, now } from "./dom.js";
 import { t } from "./i18n.js";
 import { customerName, slaDue, slaLevel, sorted, state, waitingSince } from "./state.js";
+import { drawBar, pickBox } from "./bulk.js";
 
 const rows = new Map(); // conversation id -> <li>, reused so focus survives a re-render
 let onSelect = () => {};
@@ -38,12 +39,13 @@ function lastText(c) {
 function fillRow(li, c, at) {
   const conv = c.conv;
   const cust = conv.customer || {};
-  let btn = li.firstElementChild;
+  let btn = li.querySelector("button.conv");
   if (!btn) {
     btn = el("button", "conv", undefined, { type: "button", "data-id": conv.id });
     btn.addEventListener("click", () => onSelect(conv.id));
-    li.append(btn);
+    li.prepend(btn);
   }
+  pickBox(li, conv, conv.id === roving);
   const parts = [];
   const chan = conv.channel || "webchat";
   parts.push(el("span", `chan chan-${chan}`, chan, { title: `${chan}${conv.account ? ` · ${conv.account}` : ""}` }));
@@ -93,6 +95,7 @@ export function renderQueue() {
     if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] || null);
   });
   $("queue-empty").hidden = order.length > 0;
+  drawBar();
   updateTitle();
 }
 
