@@ -18,7 +18,7 @@ from router.ops.csat import ChannelCsat
 from router.pipeline.transcript import Transcript, public_views
 from router.store import Store
 from router.store.calls.routing import Close, Transfer
-from router.store.views import AssignedView
+from router.store.views import AssignedView, published_view
 
 
 class Waker(Protocol):
@@ -41,7 +41,9 @@ class Desk:
     async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
         cid = str(event["conversation_id"])
-        seen = await self.store.assigned_view(cid, str(event.get("customer_id") or ""))
+        seen = published_view(dict(event)) if isinstance(event.get("message"), dict) else None
+        if seen is None:
+            seen = await self.store.assigned_view(cid, str(event.get("customer_id") or ""))
         return self._assigned(cid, seen, event)
 
     async def assigned_frames(self, cids: list[str]) -> list[dict[str, Any]]:

@@ -116,8 +116,9 @@ async def get_conversation(request: web.Request) -> web.Response:
     conv = await rt.store.conversation(cid)
     if conv is None:
         return await _archived_conversation(request, who, cid)
-    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
-        raise AuthError("this conversation is not assigned to you", status=403)
+    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id \
+            and not await rt.store.conversations.is_reader(cid, who.agent_id):
+        raise AuthError("this conversation is not assigned to you, and no note named you in it", status=403)
     customer = await rt.store.customer(conv["customer_id"] or "")
     messages = await rt.transcript.public(cid)
     return web.json_response({"conversation": {**conv, "archived": False}, "customer": customer,

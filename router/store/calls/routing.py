@@ -85,6 +85,9 @@ class Route(Call[Moved]):
     decision_json: str
     applied_ttl_s: int
     bot_window_s: float
+    plain: bool = False
+    """No file of the channel's still to fetch: as the transcript shows the message, so does the
+    event (a new chat's `assigned` event may then carry what its frame shows, lib.lua)."""
 
     def result(self, reply: Any) -> Moved:
         return _moved(reply)
