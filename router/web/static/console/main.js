@@ -1,6 +1,7 @@
 // Console entry point: sign-in, tabs, and the frames from the server applied to the model.
 import { initA11y } from "./a11y.js";
 import { initActions } from "./actions.js";
+import { initBulk } from "./bulk.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
@@ -270,6 +271,7 @@ function boot() {
   initMedia();
   initCards();
   initActions({ select, showTab });
+  initBulk();
   initRules();
   initAdmin();
   initRecords(select);

@@ -1,7 +1,8 @@
 // The unified queue: every channel in one list, most urgent first, with timers that tick.
-import { $, duration, el, now } from "./dom.js";
+import { $, duration, el, isAvatar, now } from "./dom.js";
 import { t } from "./i18n.js";
 import { customerName, slaDue, slaLevel, sorted, state, waitingSince } from "./state.js";
+import { drawBar, pickBox } from "./bulk.js";
 
 const rows = new Map(); // conversation id -> <li>, reused so focus survives a re-render
 let onSelect = () => {};
@@ -38,18 +39,19 @@ function lastText(c) {
 function fillRow(li, c, at) {
   const conv = c.conv;
   const cust = conv.customer || {};
-  let btn = li.firstElementChild;
+  let btn = li.querySelector("button.conv");
   if (!btn) {
     btn = el("button", "conv", undefined, { type: "button", "data-id": conv.id });
     btn.addEventListener("click", () => onSelect(conv.id));
-    li.append(btn);
+    li.prepend(btn);
   }
+  pickBox(li, conv, conv.id === roving);
   const parts = [];
   const chan = conv.channel || "webchat";
   parts.push(el("span", `chan chan-${chan}`, chan, { title: `${chan}${conv.account ? ` · ${conv.account}` : ""}` }));
   const who = el("span", "who", customerName(conv, t("visitor")));
   // The channel's picture of the customer, when it gave one (WeChat); decoration, so no alt text.
-  if (/^https:\/\//.test(cust.avatar || "")) who.prepend(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
+  if (isAvatar(cust.avatar)) who.prepend(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
   if (cust.segment === "vip") who.append(el("span", "badge vip", t("vip")));
   parts.push(who);
   const timers = el("span", "timers");
@@ -93,6 +95,7 @@ export function renderQueue() {
     if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] || null);
   });
   $("queue-empty").hidden = order.length > 0;
+  drawBar();
   updateTitle();
 }
 

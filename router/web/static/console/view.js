@@ -1,6 +1,6 @@
 // The open conversation: its messages with delivery status, and beside it the customer, why the
 // chat came here, their orders, their history on every channel and the WeChat reply quota.
-import { $, api, clock, duration, el, now } from "./dom.js";
+import { $, api, clock, duration, el, isAvatar, now } from "./dom.js";
 import { t, tf } from "./i18n.js";
 import { cardNode } from "./cards.js";
 import { mediaNode, renderPinned } from "./media.js";
@@ -83,7 +83,7 @@ export function renderCurrent() {
   const cust = conv.customer || {};
   const title = $("conv-title");
   title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ");
-  if (/^https:\/\//.test(cust.avatar || "")) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
+  if (isAvatar(cust.avatar)) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
   title.append(el("span", "", customerName(conv, t("visitor"))));
   if (cust.segment === "vip") title.append(" ", el("span", "badge vip", t("vip")));
   $("conv-meta").textContent = [conv.id, conv.pool && `${t("pool")} ${conv.pool}`, word("seg_", cust.segment)]
