@@ -59,8 +59,9 @@ async def test_an_agent_works_a_crowded_queue_with_the_keyboard_alone(redis_url:
         rows = page.locator("#convs button.conv")
         await expect(rows).to_have_count(CAP, timeout=60000)
 
-        # The first Tab on the page shows the skip link; Enter on it lands in the main content, and the next Tab
-        # is the conversation list: one stop for 100 rows, the one after it leaves the list.
+        # The first Tab on the page shows the skip link; Enter on it lands in the main content. Then
+        # come the bulk bar and the conversation list: one stop for 100 rows (and that row's tick
+        # box), then out of it.
         # (A reload starts the Tab order at the top of the page; the session cookie keeps her in.)
         await page.reload()
         await expect(page.locator("#conn")).to_have_text("online")
@@ -71,11 +72,16 @@ async def test_an_agent_works_a_crowded_queue_with_the_keyboard_alone(redis_url:
         await page.keyboard.press("Enter")
         await expect(page.locator("#main")).to_be_focused()
         await page.keyboard.press("Tab")
+        await expect(page.locator("#select-all")).to_be_focused()  # the bulk bar above the list
+        await page.keyboard.press("Tab")
         at = await focused(page)
         assert "conv" in at["cls"] and at["data"], at
         assert await page.locator("#convs button.conv[tabindex='0']").count() == 1
+        await page.keyboard.press("Tab")  # that row's bulk-close tick box, then out of the list
+        assert (await focused(page))["cls"] == "pick"
         await page.keyboard.press("Tab")
         assert (await focused(page))["id"] == "transfer-btn"
+        await page.keyboard.press("Shift+Tab")
         await page.keyboard.press("Shift+Tab")
         assert "conv" in (await focused(page))["cls"]
 
