@@ -133,6 +133,8 @@ def build_app(rt: Runtime) -> web.Application:
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/console", page("console.html"))
     app.router.add_get("/", page("index.html"))
+    # Browsers ask for it on every page; without it each page logs a 404.
+    app.router.add_get("/favicon.ico", page("favicon.svg"))
     app.router.add_get("/ws/agent", agent_ws)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_routes(api.routes)

@@ -81,6 +81,13 @@ def spec() -> dict[str, Any]:
             "/api/v1/conversations/{id}/close": {"post": _op(
                 "Close a conversation", "{closed}", params=_ID,
                 body={"type": "object", "properties": {"resolution": {"type": "string"}}})},
+            "/api/v1/conversations/bulk-close": {"post": _op(
+                "Close several conversations, each once as a single close would; a result per chat "
+                "(ok, or error: unknown_conversation, already_closed, not_assigned_to_you, ...)",
+                "{results: [{id, ok, error, detail}], closed, failed}",
+                body={"type": "object", "required": ["ids"],
+                      "properties": {"ids": {"type": "array", "items": {"type": "string"}, "maxItems": 500},
+                                     "resolution": {"type": "string"}}})},
             "/api/v1/agents": {"get": _op("List agents with live status and load", "{agents: [...]}"),
                                "post": create_agent_op(_op)},
             "/api/v1/channels": {"get": _op(
