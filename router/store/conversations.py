@@ -95,6 +95,11 @@ class Conversations:
         data: dict[str, str] = await self._r.hgetall(self._k.conv(cid))
         return conversation(data) if data else None
 
+    async def read_mark(self, cid: str) -> str | None:
+        """The newest message id the conversation's agent has seen (read_mark.lua), or None."""
+        mark = await self._r.hget(self._k.conv(cid), "read")
+        return str(mark) if mark else None
+
     async def add_readers(self, cid: str, agent_ids: tuple[str, ...], now: float) -> None:
         """Let agents named in a note read the conversation (keys.conv_readers, and each agent's
         keys.agent_reading). No routing script reads these keys, so plain writes do; a repeat

@@ -23,6 +23,7 @@ from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.notes import Notes
 from router.ops.presence import Presence, away_reasons, requested_status
+from router.pipeline import read_receipts
 from router.pipeline.fanout import Stuck, Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
@@ -343,6 +344,13 @@ class AgentSession:
         """Relayed to a web chat customer (router/pipeline/typing_relay.py); never stored."""
         await from_agent(self.rt, self.who, frames.text_field(frame, "conversation_id"), self.typing_gate)
 
+    async def read(self, frame: dict[str, Any]) -> None:
+        """The console shows `conversation_id` up to `message_id`: the customer's page marks its
+        messages read (router/pipeline/read_receipts.py). No answer: the console sends it again
+        whenever it shows more."""
+        await read_receipts.from_agent(self.rt, self.who, frames.text_field(frame, "conversation_id"),
+                                       frames.text_field(frame, "message_id", max_len=64))
+
 
 def _same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
@@ -365,6 +373,7 @@ HANDLERS = {
     "ping": AgentSession.ping,
     "note": AgentSession.note,
     "typing": AgentSession.typing,
+    "read": AgentSession.read,
 }
 HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py
 

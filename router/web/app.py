@@ -145,7 +145,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(rules_api.routes)
     app.router.add_routes(rules_builder_api.routes)
     app.router.add_routes(sla_api.routes)
-    app.router.add_routes(widget.routes)
+    widget.setup(app)
     app.router.add_routes(reports_api.routes)
     app.router.add_routes(history_api.routes)
     app.router.add_routes(bot_api.routes)

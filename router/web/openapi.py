@@ -204,6 +204,12 @@ def spec() -> dict[str, Any]:
                 params=[{"name": n, "in": "query", "schema": {"type": "number"}} for n in ("since", "until")]
                 + [{"name": "agent", "in": "query", "schema": {"type": "string"}},
                    {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}}])},
+            "/api/v1/webchat/widget": {"get": _op(
+                "What the chat page starts from: the welcome card and whether any agent is online",
+                "{welcome: {name, logo, colour, text_colour, greeting: {zh, en}}, online}", auth=False)},
+            "/api/v1/webchat/logo": {"get": _op(
+                "The shop's logo for the welcome card (channels.webchat.welcome.logo)", "the image; 404 when none",
+                auth=False)},
             "/api/v1/webchat/leave-message": {"post": _op(
                 "Leave a message off hours; it is queued like any web chat message", "{message_id}",
                 status="201", auth=False,

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as aioredis
 from helpers.app import running
+from helpers.axe import assert_no_serious_violations
 from helpers.clients import customer, msg_id
 from helpers.console import UNNAMED_CONTROLS
 from helpers.rulesets import write_config
@@ -146,6 +147,7 @@ async def test_explain_and_replay_speak_the_consoles_language(redis_url: str, br
         ])
         await expect(steps.last.locator("code.v")).to_have_text(["refund-calm", "退款"])
         assert await page.evaluate(UNNAMED_CONTROLS) == []
+        await assert_no_serious_violations(page, "#tab-rules")  # the values' contrast among them
 
         # One click to English: the same answers, worded again, with no Chinese but the shop's.
         await page.locator("#lang").click()

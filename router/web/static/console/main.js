@@ -14,6 +14,7 @@ import { dropPendingNote, mentioned } from "./notes.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
+import { tellRead } from "./receipts.js";
 import { initRules, loadRules } from "./rules.js";
 import { initAdmin, loadAudit, loadSetup } from "./admin.js";
 import {
@@ -38,6 +39,7 @@ function select(id, byAgent = true) {
   restoreDraft();
   renderQueue();
   renderCurrent();
+  tellRead();
   loadSide();
   if (!byAgent) return;
   showTab("inbox");
@@ -46,7 +48,7 @@ function select(id, byAgent = true) {
 
 onChange((what, id) => {
   renderQueue();
-  if (!id || id === state.current) renderCurrent();
+  if (!id || id === state.current) { renderCurrent(); tellRead(); }
 });
 
 // After a reload the chat that was open may come after others: wait for it briefly, then open the
@@ -263,6 +265,7 @@ function boot() {
   document.addEventListener("visibilitychange", () => {
     const c = state.current && state.convs.get(state.current);
     if (c && !document.hidden) { c.unread = 0; markRead(c); }
+    tellRead();
     updateTitle();
   });
   initQueue(select);

@@ -1,5 +1,5 @@
 // The unified queue: every channel in one list, most urgent first, with timers that tick.
-import { $, duration, el, now } from "./dom.js";
+import { $, duration, el, isAvatar, now } from "./dom.js";
 import { t } from "./i18n.js";
 import { customerName, slaDue, slaLevel, sorted, state, waitingSince } from "./state.js";
 import { drawBar, pickBox } from "./bulk.js";
@@ -51,7 +51,7 @@ function fillRow(li, c, at) {
   parts.push(el("span", `chan chan-${chan}`, chan, { title: `${chan}${conv.account ? ` · ${conv.account}` : ""}` }));
   const who = el("span", "who", customerName(conv, t("visitor")));
   // The channel's picture of the customer, when it gave one (WeChat); decoration, so no alt text.
-  if (/^https:\/\//.test(cust.avatar || "")) who.prepend(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
+  if (isAvatar(cust.avatar)) who.prepend(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
   if (cust.segment === "vip") who.append(el("span", "badge vip", t("vip")));
   parts.push(who);
   const timers = el("span", "timers");
