@@ -2,6 +2,7 @@
 // replay recent traffic, activate with If-Match, and the version history with diff and rollback.
 import { $, api, clock, el, toast } from "./dom.js";
 import { t, tf } from "./i18n.js";
+import { flushForm, initBuilder, refreshForm } from "./rules_builder.js";
 import { word } from "./view.js";
 
 let etag = null;
@@ -119,6 +120,7 @@ export async function loadRules() {
     showProblems([]);
     $("rules-status").textContent = "";
     loadVersions();
+    await refreshForm();
   } catch (err) {
     $("rules-editor").hidden = true;
     $("rules-missing").hidden = false;
@@ -136,12 +138,14 @@ async function run(button, job) {
 }
 
 async function validate() {
+  await flushForm(); // the form's rows into the YAML first, when the form is the view in use
   const res = await api("/api/v1/rules/validate", { method: "POST", body: { source: $("rules-src").value } });
   showProblems(res.problems || []);
   return res.ok;
 }
 
 async function activate() {
+  await flushForm();
   try {
     const res = await api("/api/v1/rules", { method: "PUT", headers: { "If-Match": etag }, body: { source: $("rules-src").value } });
     showProblems([]);
@@ -200,6 +204,7 @@ async function showVersion(v) {
 }
 
 export function initRules() {
+  initBuilder({ showProblems, goTo });
   const src = $("rules-src");
   src.addEventListener("input", () => { problemLines.clear(); drawGutter(); });
   src.addEventListener("scroll", () => { $("rules-gutter").scrollTop = src.scrollTop; });
@@ -207,11 +212,13 @@ export function initRules() {
   $("rules-activate").addEventListener("click", (e) => run(e.currentTarget, activate));
   $("rules-reload").addEventListener("click", (e) => run(e.currentTarget, loadRules));
   $("rules-explain").addEventListener("click", (e) => run(e.currentTarget, async () => {
+    await flushForm();
     const body = { text: $("rules-text").value, source: src.value };
     if ($("rules-channel").value) body.channel = $("rules-channel").value;
     showResult(t("explain"), await api("/api/v1/rules/explain", { method: "POST", body }));
   }));
   $("rules-replay").addEventListener("click", (e) => run(e.currentTarget, async () => {
+    await flushForm();
     $("rules-result").replaceChildren(el("p", "muted", `${t("replay")}…`, { role: "status" }));
     showResult(t("replay"), await api("/api/v1/rules/replay", { method: "POST", body: { source: src.value } }));
   }));
