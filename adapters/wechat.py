@@ -19,7 +19,8 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 from aiohttp import web
-from wechatpy import parse_message
+from wechatpy.events import EVENT_TYPES
+from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 
 from adapters.base import (
     Accepted,
@@ -239,7 +240,7 @@ class WechatAdapter(WebhookAdapter):
         """WeChat XML to a Message; unknown types are kept as Kind.UNKNOWN with the raw fields."""
         raw = parse_envelope(xml)
         try:
-            native = parse_message(xml.decode())
+            native = native_message(raw)
         except Exception:  # wechatpy assumes well-formed input and raises whatever it hits
             raise ProtocolError("bad_xml", "not a WeChat message") from None
         return normalise(self.account, native, raw)
@@ -350,6 +351,29 @@ class WechatAdapter(WebhookAdapter):
 def _left(window: tuple[int, float] | None) -> int:
     """Replies left in a window (replies used, when it opened); 0 once it has closed."""
     return 0 if window is None else max(0, QUOTA - window[0])
+
+
+def native_message(raw: dict[str, Any]) -> Any:
+    """wechatpy's message or event for the fields parse_envelope read: what its `parse_message`
+    makes of the same XML, without parsing it a second time (that was 5% of a callback's CPU).
+    `raw` itself is left as it came."""
+    fields = dict(raw)  # wechatpy rewrites Event and EventKey of a scan-to-subscribe
+    mtype = fields["MsgType"].lower()
+    if mtype != "event" and not mtype.startswith("device_"):
+        return MESSAGE_TYPES.get(mtype, UnknownMessage)(fields)
+    event = fields["Event"].lower() if "Event" in fields else None
+    if event is None and mtype.startswith("device_"):
+        event = mtype
+    elif mtype.startswith("device_"):
+        event = f"device_{event}"
+    key = fields.get("EventKey")
+    if event == "subscribe" and key:
+        if key.startswith(("scanbarcode|", "scanimage|")):
+            event = fields["Event"] = "subscribe_scan_product"
+        elif key.startswith("qrscene_"):
+            event = fields["Event"] = "subscribe_scan"
+            fields["EventKey"] = key[len("qrscene_"):]
+    return EVENT_TYPES.get(event, UnknownMessage)(fields)
 
 
 def normalise(account: str, native: Any, raw: dict[str, Any]) -> Message:

@@ -9,12 +9,17 @@
   all-in-one `kefu serve`; a web process holding the sockets beside a worker routing), with the
   floors taken again beside each shape. CPU per line is summed over the shape's processes.
 
+The agents only read. After each rate they close every chat it opened and kefu is let settle, so
+each rate starts with no chat open, as the first did (before, each rate's agents reconnected to
+every chat the earlier rates left open and paid for their snapshots).
+
 Goal (issue 21): at 1,000 msg/s, kefu p99 <= 2 x relay p99 + 3 x floor p99.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -24,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import redis
 import redis.asyncio as aioredis
 
@@ -98,6 +104,50 @@ async def drive(bases: list[str], tokens: list[str], rate: float, duration_s: fl
     return report
 
 
+async def close_all(base: str, tokens: list[str], timeout_s: float = 60) -> int:
+    """Every agent closes every chat it holds, as a console would; returns how many. The
+    agents of `drive` never close, so without this each rate would start with the earlier rates'
+    chats open on every console (snapshots, loads, queue scans): a fair rate starts empty."""
+    ws_base = base.replace("http", "ws", 1)
+
+    async def one(http: aiohttp.ClientSession, token: str) -> int:
+        async with http.ws_connect(f"{ws_base}/ws/agent?token={token}") as ws:
+            open_: set[str] = set()
+            closed, snapshot_sent = 0, False
+            async with asyncio.timeout(timeout_s):
+                async for msg in ws:
+                    frame = json.loads(msg.data)
+                    kind = frame.get("type")
+                    if kind == "hello":
+                        await ws.send_json({"type": "ping"})  # answered once the snapshot is sent
+                    elif kind == "assigned":
+                        open_.add(frame["conversation"]["id"])
+                        await ws.send_json({"type": "close", "conversation_id": frame["conversation"]["id"]})
+                    elif kind in ("closed", "unassigned") and frame.get("conversation_id") in open_:
+                        open_.discard(frame["conversation_id"])
+                        closed += 1
+                    elif kind == "pong":
+                        snapshot_sent = True
+                    if snapshot_sent and not open_:
+                        return closed
+            return closed
+
+    async with aiohttp.ClientSession() as http:
+        closed = await asyncio.gather(*(one(http, t) for t in tokens))
+    return sum(closed)
+
+
+async def settle(pids: list[int], timeout_s: float = 30) -> None:
+    """Wait until the processes are about idle (the closes archived), so that the next rate's CPU
+    is its own."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = cpu_s(pids)
+        await asyncio.sleep(0.5)
+        if cpu_s(pids) - before < 0.05:
+            return
+
+
 def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path | None = None,
             shapes: tuple[Shape, ...] = SHAPES) -> list[Row]:
     """Start Redis and the relay, then for each shape of kefu (bench/shapes.py) measure each rate
@@ -153,6 +203,9 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[i
         cpu = cpu_s(kefu.pids) - cpu_before
         if sampler is not None:
             await asyncio.to_thread(sampler.wait)
+        closed = await close_all(kefu.bases[0], tokens)
+        await settle(kefu.pids)
+        say(f"  closed the {closed} chats of this rate; the next starts with none open")
         fp99 = percentile(fl, 99)
         goal = 2 * rl["customer_to_agent_ms"]["p99"] + 3 * fp99
         k = kf["customer_to_agent_ms"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +64,6 @@ class Decision:
     """The rule-set version that made this decision."""
     explanation: tuple[str, ...] = field(default=())
     """One line per rule evaluated: why it matched or did not."""
+    steps: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+    """The same lines as codes and parameters (routing_rules/reasons.py), for a reader who words
+    them in another language."""

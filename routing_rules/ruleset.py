@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from routing_rules.conditions import Cond, Facts
 from routing_rules.intents import IntentTable, builtin_table
 from routing_rules.model import Decision, FallbackStep, RuleInput
+from routing_rules.reasons import step
 from routing_rules.regex import RegexBank
 
 PRIORITY_NAMES = {"low": 0, "normal": 10, "high": 20, "urgent": 30}
@@ -119,7 +121,13 @@ class RuleSet:
         tags: list[str] = []
         boost = 0
         lines: list[str] = []
+        steps: list[dict[str, Any]] = []
         for rule, held in seen:
+            if held or explain:  # what `decide` already words in `lines`, and no more
+                outcome = "missed" if not held else "matched" if rule.is_continue else "decided"
+                steps.append(step(rule.name, outcome, rule.cond, f, held))
+                if held and rule.is_continue:
+                    steps[-1].update(boost=rule.boost, tags=list(rule.tags))
             if not held:
                 assert rule.cond is not None
                 lines.append(f"rule {rule.name!r} did not match: {rule.cond.why(f, False)}")
@@ -136,6 +144,7 @@ class RuleSet:
                 lines.append(f"rule {rule.name!r} decided: {what}")
         if decider is None:
             lines.append(f"no rule decided: default applies (pool {action.pool!r})")
+            steps.append({"rule": None, "outcome": "default", "pool": action.pool})
         tags.extend(action.tags)
         return Decision(
             pool=action.pool,
@@ -150,6 +159,7 @@ class RuleSet:
             rule=decider.name if decider else None,
             version=self.version,
             explanation=tuple(lines),
+            steps=tuple(steps),
         )
 
 

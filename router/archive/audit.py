@@ -126,11 +126,18 @@ class AuditCopier(Loop):
 
     name = "audit copier"
 
-    def __init__(self, store: Store, archive: Archive, poll_s: float = 1.0) -> None:
+    def __init__(self, store: Store, archive: Archive, poll_s: float = 1.0, max_poll_s: float = 30.0) -> None:
         super().__init__()
         self.store = store
         self.archive = archive
         self.poll_s = poll_s
+        self.max_poll_s = max_poll_s
+        """An idle copier looks half as often each time it finds nothing, down to this: a record
+        made in this process wakes it at once, and what another process's copier missed (it died
+        first) is copied within this long. Polling every second was 3% of a busy process's samples."""
+        self._idle_s = poll_s
+        self._mark: str | None = None
+        """The newest entry this copier knows the archive holds; None: ask the archive."""
         self.copied = 0
 
     async def run(self) -> None:
@@ -141,20 +148,33 @@ class AuditCopier(Loop):
         await keep_going(log, "audit copier", self._stopping, self._turn)
 
     async def _turn(self) -> None:
+        woken = self._wake.is_set()
         self._wake.clear()  # before looking: an entry added meanwhile wakes the next look
         try:
+            copied_before = self.copied
             more = await self.copy_once()
         except DB_ERRORS as exc:
+            self._mark = None  # what the archive holds is asked again once it answers
             log.warning("audit copier: the archive did not answer, retrying in 5s: %s", exc)
             await self.pause(5.0)
             return
-        if not more:
-            await self.pause(self.poll_s)
+        if more:
+            return
+        if woken or self.copied > copied_before:
+            self._idle_s = self.poll_s
+        else:
+            self._idle_s = min(self._idle_s * 2, self.max_poll_s)
+        await self.pause(self._idle_s)
 
     async def copy_once(self) -> bool:
-        """Copy the next batch; True when there may be more right away."""
-        mark = await newest_id(self.archive)
-        rows = await self.store.audit.after(mark, BATCH)
+        """Copy the next batch; True when there may be more right away. The archive is asked for
+        its newest entry once; after that this copier goes on from what it wrote (another copier's
+        rows after it are written again, which changes nothing)."""
+        if self._mark is None:
+            self._mark = await newest_id(self.archive)
+        rows = await self.store.audit.after(self._mark, BATCH)
         await write(self.archive, [row_of(eid, fields) for eid, fields in rows])
+        if rows:
+            self._mark = rows[-1][0]
         self.copied += len(rows)
         return len(rows) == BATCH

@@ -55,6 +55,12 @@ def _media(m: Message) -> str | None:
     return m.native_media
 
 
+def _direction(m: Message) -> str:
+    """The `direction` column: a supervisor's whisper (router/ops/supervise.py) is kept apart from
+    other notes, since only supervisors read it once archived."""
+    return "whisper" if m.whisper_to() is not None else m.direction.value
+
+
 def _num(v: str | None) -> float | None:
     return float(v) if v not in (None, "") else None
 
@@ -71,12 +77,13 @@ async def take(store: Store, cid: str, *, live: bool = False) -> Snapshot | None
     # With the files fetched for customers' messages since they were appended.
     msgs = with_attachments([decode_message(m) for m in encoded], await store.transcripts.attachments(cid))
     rows = [{
-        "conversation_id": cid, "seq": i, "id": m.id, "direction": m.direction.value, "sender": m.sender.value,
+        "conversation_id": cid, "seq": i, "id": m.id, "direction": _direction(m), "sender": m.sender.value,
         "kind": m.kind.value, "author": m.agent_id, "text": _text(m.text), "ts": m.ts, "media": _media(m),
         "delivery": delivery.get(m.id),
     } for i, m in enumerate(msgs)]
     events = []
-    for i, raw in enumerate(trail):
+    dropped = int(conv.get("trail_dropped") or 0)  # the trail is capped; its numbers stay true
+    for i, raw in enumerate(trail, start=dropped):
         e = json.loads(raw)
         events.append({"conversation_id": cid, "seq": i, "kind": str(e.get("kind", "")), "at": float(e.get("at", 0)),
                        "agent": e.get("agent") or (e.get("to") if e.get("outcome") == "assigned" else None) or None,

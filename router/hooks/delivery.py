@@ -10,7 +10,6 @@ whichever process makes them, and every attempt carries the same body and event 
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 import random
 import time
@@ -22,7 +21,8 @@ import aiohttp
 from router.config.webhooks import WebhookDeliverySettings
 from router.hooks.events import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, sign
 from router.hooks.ssrf import GuardedResolver, RefusedAddress, check_url
-from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
+from router.pipeline.lanes import Earlier, LaneSender
+from router.pipeline.streams import DeadLetters, Entry, failure
 from router.store import Store
 from router.store.client import REDIS_ERRORS
 
@@ -44,25 +44,20 @@ class Failed(Exception):
         self.status = status
 
 
-class HookSender(StreamLoop):
+class HookSender(LaneSender[tuple[Entry, str, str]]):
     name = "webhook sender"
+    block_ms = 1000
 
     def __init__(self, store: Store, settings: WebhookDeliverySettings, claim_idle_ms: int = 30_000,
                  max_tries: int = 3) -> None:
         k = store.keys
         super().__init__(store, 0, k.hook_deliveries, HOOK_GROUP, claim_idle_ms,
-                         DeadLetters(k.hook_dead_letters, k.hook_tries, max_tries))
+                         DeadLetters(k.hook_dead_letters, k.hook_tries, max_tries), settings.concurrency)
         self.settings = settings
-        self.claim_idle_ms = claim_idle_ms
         self.delivered = 0
         self.failures: Counter[str] = Counter()
         """Failed attempts by webhook id (GET /metrics)."""
         self.dead = 0
-        self._slots = asyncio.Semaphore(settings.concurrency)
-        self._lanes: dict[tuple[str, str], list[tuple[int, str, Entry, str, str]]] = {}
-        """Per (webhook, conversation): a heap of (number, entry id, entry, webhook, delivery)."""
-        self._inflight: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
         self._hooks: dict[str, dict[str, Any]] = {}
         self._hooks_at = 0.0
         self._session: aiohttp.ClientSession | None = None
@@ -70,23 +65,13 @@ class HookSender(StreamLoop):
     async def run(self) -> None:
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(
             resolver=GuardedResolver(self.settings.allow_private_networks), limit=self.settings.concurrency))
-        keeper = asyncio.create_task(self._keep_claims())
         try:
             await super().run()
         finally:
-            keeper.cancel()
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(keeper, *self._tasks, return_exceptions=True)
             await self._session.close()
 
-    async def _turn(self) -> None:
-        entries: list[Entry] = []
-        if self.group.claim_due():
-            _, claimed = await self.group.claim(self.settings.concurrency)
-            entries = [(eid, f) for eid, f in claimed if eid not in self._inflight]
-        if not entries:
-            entries = await self.group.read(self.settings.concurrency, block_ms=1000)
+    async def dispatch(self, entries: list[Entry]) -> None:
+        """Each (webhook, conversation) in a lane of its own."""
         for entry in entries:
             eid, fields = entry
             hid, did, cid = fields.get("hook", ""), fields.get("d", ""), fields.get("cid", "")
@@ -97,58 +82,20 @@ class HookSender(StreamLoop):
             if not hid or not did or seq < 0:
                 await self.group.failed(entry, "not a delivery entry", hopeless=True)
                 continue
-            await self._slots.acquire()  # at most `concurrency` deliveries in flight
-            self._inflight.add(eid)
             # A redelivery (seq 0) has a lane of its own: it is not in its conversation's order.
-            key = (hid, cid if seq else f"again:{did}")
-            lane = self._lanes.get(key)
-            if lane is None:
-                lane = self._lanes[key] = []
-                task = asyncio.create_task(self._drain(key, lane))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-            heapq.heappush(lane, (seq, eid, entry, hid, did))
+            await self._lanes.add((hid, cid if seq else f"again:{did}"), seq, eid, (entry, hid, did))
 
-    async def _keep_claims(self) -> None:
-        """Keep in-flight entries ours while their retries wait (see outbox.Sender._keep_claims)."""
-        while True:
-            await asyncio.sleep(max(self.claim_idle_ms / 3000, 0.05))
-            ids = list(self._inflight)
-            if ids:
-                try:
-                    await self.group.keep_claimed(ids)
-                except REDIS_ERRORS as exc:
-                    log.warning("webhook sender: could not refresh in-flight deliveries: %s", exc)
-
-    async def _drain(self, key: tuple[str, str], lane: list[tuple[int, str, Entry, str, str]]) -> None:
-        """Deliver a lane's entries, lowest number first. An entry taken back from a dead process
-        (XAUTOCLAIM) may join the lane after a later one: the later one steps aside for it."""
-        try:
-            while lane:
-                item = heapq.heappop(lane)
-                seq, eid, entry, hid, did = item
-                if not await self._handle(entry, hid, did, seq, lane):
-                    heapq.heappush(lane, item)  # an earlier one arrived while this one waited
-                    continue
-                self._inflight.discard(eid)
-                self._slots.release()
-        finally:
-            for _seq, eid, _entry, _hid, _did in lane:  # cancelled: left pending for XAUTOCLAIM
-                self._inflight.discard(eid)
-                self._slots.release()
-            if self._lanes.get(key) is lane:
-                del self._lanes[key]
-
-    async def _handle(self, entry: Entry, hid: str, did: str, seq: int,
-                      lane: list[tuple[int, str, Entry, str, str]]) -> bool:
+    async def _handle(self, item: tuple[Entry, str, str], seq: int, earlier: Earlier) -> bool:
         """Deliver one entry and ack it; False when an earlier entry of the lane came first."""
+        entry, hid, did = item
         try:
             rec = await self.store.hooks.record(hid, did)
             cid = rec.get("cid", "")
-            if rec and seq and not await self._wait_turn(hid, cid, seq, lane):
+            if rec and seq and not await self._wait_turn(hid, cid, seq, earlier):
                 return False
             if rec:
-                await self.deliver(hid, did, rec, redelivery=not seq)
+                async with self._lanes.sending:
+                    await self.deliver(hid, did, rec, redelivery=not seq)
             await self.store.hooks.finish(hid, cid, seq, self.settings.record_ttl_s)
             await self.group.ack([entry[0]])
         except asyncio.CancelledError:
@@ -163,16 +110,16 @@ class HookSender(StreamLoop):
                 pass
         return True
 
-    async def _wait_turn(self, hid: str, cid: str, seq: int, lane: list[tuple[int, str, Entry, str, str]]) -> bool:
+    async def _wait_turn(self, hid: str, cid: str, seq: int, earlier: Earlier) -> bool:
         """Until delivery seq-1 of the conversation is finished (True), or an earlier entry joins
         this lane (False). Bounded as the outbox's is, so a lost entry cannot stall the
         conversation for ever (XAUTOCLAIM returns a dead process's entries much sooner)."""
         deadline = time.monotonic() + 2 * self.claim_idle_ms / 1000 + 5
         delay = 0.01
-        while seq > 1 and time.monotonic() < deadline and not self._stopping.is_set():
+        while seq > 1 and time.monotonic() < deadline:
             if await self.store.hooks.finished_upto(hid, cid) >= seq - 1:
                 return True
-            if lane and lane[0][0] < seq:
+            if earlier():
                 return False
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)

@@ -10,8 +10,6 @@ activation notices and, because pub/sub may drop one, re-reads the pointers ever
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +24,7 @@ from router.live.kinds import KINDS, hours_source, pools_source, shifts_source
 from router.live.versions import LiveVersions
 from router.rules.versions import StaleVersion
 from router.store import Store
-from router.store.client import REDIS_ERRORS
+from router.store.follow import Follower
 
 log = logging.getLogger("kefu.live")
 
@@ -38,24 +36,20 @@ def by_person(author: str) -> bool:
     return not (author.startswith("file:") or author == "config")
 
 
-class LiveSync:
+class LiveSync(Follower):
     name = "live config sync"
 
     def __init__(self, store: Store, applier: Applier, seeds: dict[str, Seed], poll_s: float = 2.0) -> None:
-        self.store = store
+        super().__init__(store, store.keys.live_channel, poll_s)
         self.versions = LiveVersions(store)
         self.applier = applier
         self.seeds = seeds
-        self.poll_s = poll_s
         self.current: dict[str, str] = {}
         """The version of each kind this process uses."""
         self._failed: set[tuple[str, str]] = set()
-        self._stop = asyncio.Event()
-        self._pubsub: Any = None
 
     async def start(self) -> None:
-        """Subscribe first, so no notice falls between reading the pointers and listening."""
-        await self._subscribe()
+        await self.subscribe()
         for kind in KINDS:
             await self._adopt(kind)
         await self.refresh()
@@ -112,36 +106,6 @@ class LiveSync:
         await self.applier.apply(kind, value, by_person(author))
         self.current[kind] = vid
 
-    def stop(self) -> None:
-        self._stop.set()
-
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_poll = loop.time() + self.poll_s
-        try:
-            while not self._stop.is_set():
-                try:
-                    if self._pubsub is None:
-                        await self._subscribe()
-                    notice = await self._pubsub.next(wait_s=1.0)
-                    if notice is not None or loop.time() >= next_poll:
-                        next_poll = loop.time() + self.poll_s
-                        await self.refresh()
-                except REDIS_ERRORS as exc:
-                    log.warning("live config: Redis error, retrying in 1s: %s", exc)
-                    await self._unsubscribe()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stop.wait(), 1.0)
-        finally:
-            await self._unsubscribe()
-
-    async def _subscribe(self) -> None:
-        self._pubsub = await self.store.subscribe(self.store.keys.live_channel)
-
-    async def _unsubscribe(self) -> None:
-        sub, self._pubsub = self._pubsub, None
-        if sub is not None:
-            await sub.close()
 
 
 def config_seeds(settings: Settings, library: Library) -> dict[str, Seed]:

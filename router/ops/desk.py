@@ -11,14 +11,15 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from kefu_common.errors import ProtocolError
 from router.auth import Principal
-from router.models import Role, decode_message, new_id
+from router.models import ConversationState, Role, decode_message, new_id
 from router.ops.audit import Audit
 from router.ops.csat import ChannelCsat
 from router.pipeline.transcript import Transcript, public_views
 from router.store import Store
 from router.store.calls.routing import Close, Transfer
-from router.store.views import AssignedView
+from router.store.views import AssignedView, published_view
 
 
 class Waker(Protocol):
@@ -41,7 +42,9 @@ class Desk:
     async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
         cid = str(event["conversation_id"])
-        seen = await self.store.assigned_view(cid, str(event.get("customer_id") or ""))
+        seen = published_view(dict(event)) if isinstance(event.get("message"), dict) else None
+        if seen is None:
+            seen = await self.store.assigned_view(cid, str(event.get("customer_id") or ""))
         return self._assigned(cid, seen, event)
 
     async def assigned_frames(self, cids: list[str]) -> list[dict[str, Any]]:
@@ -59,14 +62,43 @@ class Desk:
             messages.append(trigger)  # the transcript write may not have landed yet on a Cluster
         return {"type": "assigned", "conversation": {**conv, "customer": customer}, "messages": messages}
 
-    async def close(self, cid: str, who: Principal, resolution: str, addr: str = "") -> None:
+    async def close(self, cid: str, who: Principal, resolution: str, addr: str = "") -> bool:
+        """Whether this call closed it (False: it was closed already)."""
         before = await self._others(cid, who)
-        await self.store.run(Close(cid, who.agent_id, time.time(), resolution, who.can(Role.SUPERVISOR)))
-        if before is not None and self.audit is not None:
+        closed = await self.store.run(Close(cid, who.agent_id, time.time(), resolution, who.can(Role.SUPERVISOR)))
+        if before is not None and self.audit is not None and not closed.already:
             await self.audit.record(who, "conversation.close", cid, before=before,
                                     after={"state": "closed", "resolution": resolution}, addr=addr)
         if self.csat is not None:
-            await self.csat.ask(cid)  # WeChat and Telegram customers are asked for a rating by text
+            # WeChat and Telegram customers are asked for a rating by text; asking again after a
+            # close that was already done repeats nothing (the outbox key is the close's), and
+            # finishes a close whose ask a crash cut off.
+            await self.csat.ask(cid)
+        return not closed.already
+
+    async def close_many(self, cids: list[str], who: Principal, resolution: str,
+                         addr: str = "") -> list[dict[str, Any]]:
+        """Close each of `cids` once, as a single close would (its rating request, its audit),
+        and say per chat what happened; one refused chat does not stop the others."""
+        known = {c.id: c for c in await self.store.conversations.many(cids)}
+        out: list[dict[str, Any]] = []
+        for cid in cids:
+            conv = known.get(cid)
+            if conv is None:
+                out.append({"id": cid, "ok": False, "error": "unknown_conversation",
+                            "detail": f"no conversation {cid}"})
+                continue
+            if conv.state is ConversationState.CLOSED:
+                out.append({"id": cid, "ok": False, "error": "already_closed", "detail": "it was closed already"})
+                continue
+            try:
+                fresh = await self.close(cid, who, resolution, addr)
+            except ProtocolError as exc:
+                out.append({"id": cid, "ok": False, "error": exc.code, "detail": exc.detail})
+                continue
+            out.append({"id": cid, "ok": True} if fresh else
+                       {"id": cid, "ok": False, "error": "already_closed", "detail": "it was closed already"})
+        return out
 
     async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str,
                        addr: str = "") -> dict[str, Any]:

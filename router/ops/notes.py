@@ -4,7 +4,8 @@ A note is a transcript line with direction `note` (like the router's own transfe
 is shown wherever staff read the conversation, live, in the history panel and in the archive,
 and nowhere else: it never enters the outbox, so no channel and no web chat page can get one.
 The assigned agent and the note's author see it live; each agent named as `@id` gets a
-`mention` frame, whether or not the conversation is theirs.
+`mention` frame, whether or not the conversation is theirs, and from then on may read the
+conversation and write notes in it (router/web/access.py), though not reply to the customer.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class Notes:
             ts=time.time(), conversation_id=cid, customer_id=conv.customer_id, agent_id=who.agent_id,
         )
         new = await self.transcript.append(msg)
+        # Before they are told: a mentioned agent who opens the link at once may read it.
+        await self.store.conversations.add_readers(cid, named, msg.ts)
         view = msg.public()
         if named:
             view["mentions"] = list(named)

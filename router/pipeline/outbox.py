@@ -23,7 +23,8 @@ from router.config.settings import OutboxSettings
 from router.models import WEBCHAT, Channel, Direction, Message, Reply
 from router.models import Sender as Author  # this module's Sender is the delivery loop
 from router.pipeline.ingest import DEDUPE_TTL_S
-from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
+from router.pipeline.lanes import Earlier, LaneSender
+from router.pipeline.streams import DeadLetters, Entry, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
 from router.store.calls.routing import Emit
@@ -88,7 +89,7 @@ def _wait(settings: OutboxSettings) -> Callable[[RetryCallState], float]:
     return wait
 
 
-class Sender(StreamLoop):
+class Sender(LaneSender[tuple[Entry, Reply]]):
     """Consumes one partition of the outbox and delivers each reply through its channel's
     adapter; every process runs one per partition. A conversation's replies are all in one."""
 
@@ -98,53 +99,14 @@ class Sender(StreamLoop):
                  settings: OutboxSettings, claim_idle_ms: int = 30_000, max_tries: int = 3, part: int = 0) -> None:
         k = store.keys.partition(part)
         super().__init__(store, part, k.outbound, OUTBOUND_GROUP, claim_idle_ms,
-                         DeadLetters(k.outbound_dead_letters, k.outbound_tries, max_tries))
+                         DeadLetters(k.outbound_dead_letters, k.outbound_tries, max_tries), settings.concurrency)
         self.transcript, self.adapters, self.settings = transcript, adapters, settings
-        self.claim_idle_ms, self.max_tries = claim_idle_ms, max_tries
+        self.max_tries = max_tries
         self.sent = 0
         self.sent_by_channel: Counter[str] = Counter()
         """Replies this process's sender got a channel to take, by channel (GET /metrics)."""
         self.errors: Counter[tuple[str, str]] = Counter()
         """Channel API errors met by this process, by (channel, code)."""
-        self._slots = asyncio.Semaphore(settings.concurrency)
-        self._lanes: dict[str, asyncio.Queue[tuple[Entry, Reply, int]]] = {}
-        """One queue per conversation with replies in flight, drained in order by its own task."""
-        self._inflight: set[str] = set()
-        self._lane_tasks: set[asyncio.Task[None]] = set()
-
-    async def run(self) -> None:
-        keeper = asyncio.create_task(self._keep_claims())
-        try:
-            await super().run()
-        finally:
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
-
-    async def _turn(self) -> None:
-        """Take back one page of a dead sender's replies when due, else read new ones."""
-        entries: list[Entry] = []
-        if self.group.claim_due():
-            _, claimed = await self.group.claim(self.settings.concurrency)
-            entries = [(eid, fields) for eid, fields in claimed if eid not in self._inflight]
-        if not entries:
-            entries = await self.group.read(self.settings.concurrency, block_ms=2000)
-        await self.dispatch(entries)
-
-    async def _keep_claims(self) -> None:
-        """Keep our in-flight entries fresh. A reply can take longer than the claim idle time
-        (backoff, Retry-After, a slow channel); without this, another sender would XAUTOCLAIM it
-        while we still work on it, and the customer would get it twice. XCLAIM to ourselves with
-        no minimum idle resets the entry's idle clock and changes nothing else."""
-        period = max(self.claim_idle_ms / 3000, 0.05)
-        while True:
-            await asyncio.sleep(period)
-            ids = list(self._inflight)
-            if not ids:
-                continue
-            try:
-                await self.group.keep_claimed(ids)
-            except REDIS_ERRORS as exc:
-                log.warning("sender: could not refresh in-flight replies: %s", exc)
 
     async def dispatch(self, entries: list[Entry]) -> None:
         """Hand entries to per-conversation lanes and return at once: a reply waiting out a
@@ -156,36 +118,23 @@ class Sender(StreamLoop):
             except (KeyError, msgspec.DecodeError, msgspec.ValidationError) as exc:
                 await self.group.failed(entry, f"undecodable: {failure(exc)}", hopeless=True)
                 continue
-            await self._slots.acquire()  # back-pressure: at most `concurrency` replies in flight
-            self._inflight.add(eid)
-            lane = self._lanes.get(reply.conversation_id)
-            if lane is None:
-                lane = self._lanes[reply.conversation_id] = asyncio.Queue()
-                task = asyncio.create_task(self._drain_lane(reply.conversation_id, lane))
-                self._lane_tasks.add(task)
-                task.add_done_callback(self._lane_tasks.discard)
-            lane.put_nowait((entry, reply, int(fields.get("seq", 0))))
+            await self._lanes.add(reply.conversation_id, int(fields.get("seq", 0)), eid, (entry, reply))
 
-    async def _drain_lane(self, cid: str, lane: asyncio.Queue[tuple[Entry, Reply, int]]) -> None:
-        """Send one conversation's replies in order; the lane ends when it runs dry."""
-        try:
-            while not lane.empty():
-                entry, reply, seq = lane.get_nowait()
-                try:
-                    await self._wait_turn(cid, seq)
-                    await self._handle(entry, reply, seq)
-                finally:
-                    self._inflight.discard(entry[0])
-                    self._slots.release()
-        finally:
-            if self._lanes.get(cid) is lane:
-                del self._lanes[cid]
+    async def _handle(self, item: tuple[Entry, Reply], seq: int, earlier: Earlier) -> bool:
+        """Deliver once its turn comes, in one of the sending slots; False when an earlier reply
+        of the conversation joined the lane while this one waited."""
+        entry, reply = item
+        if not await self._wait_turn(reply.conversation_id, seq, earlier):
+            return False
+        async with self._lanes.sending:
+            await self._send(entry, reply, seq)
+        return True
 
-    async def _handle(self, entry: Entry, reply: Reply, seq: int) -> None:
-        """Deliver; a reply whose handling raises (a bug, not a channel's refusal: `deliver`
-        handles those) is tried again here, in its lane, so the conversation's later replies
-        keep waiting behind it. At the bound it goes to the dead letters, the next reply may
-        go, and its author hears it failed."""
+    async def _send(self, entry: Entry, reply: Reply, seq: int) -> None:
+        """A reply whose handling raises (a bug, not a channel's refusal: `deliver` handles those)
+        is tried again here, in its lane, so the conversation's later replies keep waiting behind
+        it. At the bound it goes to the dead letters, the next reply may go, and its author hears
+        it failed."""
         for attempt in range(self.max_tries):
             try:
                 await self.deliver(entry[0], reply, seq)
@@ -205,17 +154,20 @@ class Sender(StreamLoop):
                 return
             await asyncio.sleep(min(self.settings.max_delay_s, self.settings.base_delay_s * 2**attempt))
 
-    async def _wait_turn(self, cid: str, seq: int) -> None:
-        """Wait until the reply before this one is finished; bounded, so a lost entry can't stall
-        the conversation forever (XAUTOCLAIM brings a dead sender's entry back long before)."""
+    async def _wait_turn(self, cid: str, seq: int, earlier: Earlier) -> bool:
+        """Until reply seq-1 is finished (True), or an earlier reply joins this lane (False).
+        Bounded, so a lost entry can't stall the conversation forever (XAUTOCLAIM brings a dead
+        sender's entry back long before)."""
         deadline = time.monotonic() + 2 * self.claim_idle_ms / 1000 + 5
         delay = 0.01
         while seq > 1 and time.monotonic() < deadline:
-            done = await self.streams.replies_finished(cid)
-            if done >= seq - 1:
-                return
+            if await self.streams.replies_finished(cid) >= seq - 1:
+                return True
+            if earlier():
+                return False
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)
+        return True
 
     async def deliver(self, eid: str, reply: Reply, seq: int) -> None:
         msg = Message(

@@ -4,6 +4,7 @@ files fetched for customers' messages since (router/pipeline/media_fetch.py)."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from router.hooks import emit as hooks
@@ -32,11 +33,20 @@ def public_views(raw: list[Message], status: dict[str, str], records: dict[str, 
     return out
 
 
+LANGUAGE_TTL_S = 60.0
+"""How long a conversation's customer language is remembered: queue texts and promises word every
+text in it, and reading the latest messages each time was a read per text at the peak; a customer
+who switches language is followed within this long."""
+LANGUAGES_KEPT = 20_000
+
+
 class Transcript:
     def __init__(self, store: Store, max_messages: int = 0) -> None:
         self.store = store
         self.keys = store.keys
         self.max_messages = max_messages
+        self._languages: dict[str, tuple[str, float]] = {}
+        """Conversation id -> (language, when it was read), oldest first."""
 
     def append_call(self, msg: Message) -> AppendOnce:
         """The call that appends `msg` to its conversation's transcript, once by message id."""
@@ -61,11 +71,21 @@ class Transcript:
 
     async def customer_language(self, cid: str) -> str:
         """'en' or 'zh': the customer's, from their latest message; Chinese unless it reads as
-        English, since most customers write Chinese."""
+        English, since most customers write Chinese. Remembered for LANGUAGE_TTL_S."""
+        now = time.monotonic()
+        known = self._languages.get(cid)
+        if known is not None and now - known[1] < LANGUAGE_TTL_S:
+            return known[0]
+        language = "zh"
         for m in reversed(await self.messages(cid, limit=5)):
             if m.sender is Sender.CUSTOMER and m.text:
-                return "en" if detect_language(normalize(m.text)) == "en" else "zh"
-        return "zh"
+                language = "en" if detect_language(normalize(m.text)) == "en" else "zh"
+                break
+        self._languages.pop(cid, None)  # re-inserted last: the oldest go first
+        self._languages[cid] = (language, now)
+        if len(self._languages) > LANGUAGES_KEPT:
+            del self._languages[next(iter(self._languages))]
+        return language
 
     async def public(self, cid: str, limit: int = 500) -> list[dict[str, Any]]:
         """Messages as agents see them, each with its delivery status when it has one, and for a

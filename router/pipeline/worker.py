@@ -270,7 +270,8 @@ class RouteWorker(StreamLoop):
         appends = [self.transcript.append_call(m) for _, m, _d in routed]
         routes = [Route(m.id, m.conversation_id or "", now, msgspec.json.encode(m.public()).decode(), d.pool,
                         d.priority, tuple(d.skills), d.min_level, bool(d.bot_first and self.bot),
-                        json.dumps(decision_record(d)), APPLIED_TTL_S, self.burst_window_s)
+                        json.dumps(decision_record(d)), APPLIED_TTL_S, self.burst_window_s,
+                        plain=m.native_media is None)
                   for _, m, d in routed]
         if self.store.cluster:
             # The transcript and the agent's events live on different masters, and a cluster
@@ -347,5 +348,6 @@ def decision_record(d: Decision) -> dict[str, Any]:
         "intents": list(d.intents),
         "fallback": [{"after_s": f.after_s, "pool": f.pool, "min_level": f.min_level} for f in d.fallback],
         "conditions": list(d.explanation),
+        "steps": list(d.steps),  # the conditions as codes: the console words them (routing_rules/reasons.py)
         "decided_at": time.time(),
     }

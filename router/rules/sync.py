@@ -17,9 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import time
 from pathlib import Path
-from typing import Any
 
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import read_text
@@ -27,32 +25,28 @@ from router.config.settings import Settings
 from router.rules.holder import RulesHolder, initial_source, known_names
 from router.rules.versions import RuleVersions, StaleVersion, version_number
 from router.store import Store
-from router.store.client import REDIS_ERRORS
+from router.store.follow import Follower
 from routing_rules import RuleSet
 
 log = logging.getLogger("kefu.rules")
 
 
-class RuleSync:
+class RuleSync(Follower):
     name = "rule sync"
 
     def __init__(self, store: Store, holder: RulesHolder, settings: Settings, poll_s: float = 5.0) -> None:
-        self.store = store
+        super().__init__(store, store.keys.rules_channel, poll_s)
         self.holder = holder
         self.settings = settings
         self.versions = RuleVersions(store, *known_names(settings))
-        self.poll_s = poll_s
         self.watch: Path | None = None
         """The rules file to follow, when `kefu serve --watch-rules` asked for it."""
-        self._stop = asyncio.Event()
-        self._pubsub: Any = None
         self._failed: set[str] = set()
         self._file_stamp: tuple[int, int] | None = None
         self._file_hash = ""
 
     async def start(self) -> None:
-        """Subscribe first, so no notice falls between reading the pointer and listening."""
-        await self._subscribe()
+        await self.subscribe()
         await self._adopt_file()
         await self.refresh()
         if self.watch is not None:
@@ -108,37 +102,9 @@ class RuleSync:
         old = self.holder.swap(rs)
         log.info("rules: now deciding with %s (was %s)", vid, old.version)
 
-    def stop(self) -> None:
-        self._stop.set()
-
-    async def run(self) -> None:
-        next_poll = time.monotonic() + self.poll_s
-        try:
-            while not self._stop.is_set():
-                try:
-                    if self._pubsub is None:
-                        await self._subscribe()
-                    notice = await self._pubsub.next(wait_s=1.0)
-                    if notice is not None or time.monotonic() >= next_poll:
-                        next_poll = time.monotonic() + self.poll_s
-                        await self.refresh()
-                    if self.watch is not None:
-                        await self.check_file()
-                except REDIS_ERRORS as exc:
-                    log.warning("rules: Redis error, retrying in 1s: %s", exc)
-                    await self._unsubscribe()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stop.wait(), 1.0)
-        finally:
-            await self._unsubscribe()
-
-    async def _subscribe(self) -> None:
-        self._pubsub = await self.store.subscribe(self.store.keys.rules_channel)
-
-    async def _unsubscribe(self) -> None:
-        sub, self._pubsub = self._pubsub, None
-        if sub is not None:
-            await sub.close()
+    async def tick(self) -> None:
+        if self.watch is not None:
+            await self.check_file()
 
     # -- --watch-rules -----------------------------------------------------------------------
     def _stamp(self) -> tuple[int, int] | None:

@@ -70,6 +70,10 @@ def conversation(d: dict[str, str]) -> Conversation:
     )
 
 
+READING_KEPT = 200
+"""Conversations kept per agent in keys.agent_reading: older mentions no longer open customers."""
+
+
 class Conversations:
     """Reads of conversations' routing state; every change goes through a script."""
 
@@ -90,6 +94,31 @@ class Conversations:
     async def get(self, cid: str) -> Conversation | None:
         data: dict[str, str] = await self._r.hgetall(self._k.conv(cid))
         return conversation(data) if data else None
+
+    async def read_mark(self, cid: str) -> str | None:
+        """The newest message id the conversation's agent has seen (read_mark.lua), or None."""
+        mark = await self._r.hget(self._k.conv(cid), "read")
+        return str(mark) if mark else None
+
+    async def add_readers(self, cid: str, agent_ids: tuple[str, ...], now: float) -> None:
+        """Let agents named in a note read the conversation (keys.conv_readers, and each agent's
+        keys.agent_reading). No routing script reads these keys, so plain writes do; a repeat
+        changes nothing but the time."""
+        if not agent_ids:
+            return
+        pipe = self._r.pipeline(transaction=False)
+        pipe.sadd(self._k.conv_readers(cid), *agent_ids)
+        for aid in agent_ids:
+            pipe.zadd(self._k.agent_reading(aid), {cid: now})
+            pipe.zremrangebyrank(self._k.agent_reading(aid), 0, -(READING_KEPT + 1))
+        await pipe.execute()
+
+    async def reading(self, aid: str) -> list[str]:
+        """Conversations a note named the agent in, newest first (some may be gone since)."""
+        return list(await self._r.zrevrange(self._k.agent_reading(aid), 0, -1))
+
+    async def is_reader(self, cid: str, agent_id: str) -> bool:
+        return bool(await self._r.sismember(self._k.conv_readers(cid), agent_id))
 
     async def many(self, ids: list[str]) -> list[Conversation]:
         """The ones that exist, in the order asked."""

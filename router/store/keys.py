@@ -115,6 +115,11 @@ class Keys:
         only until it is archived; the hash holds just the latest."""
         return f"{self.rt}conv:{cid}:trail"
 
+    def conv_readers(self, cid: str) -> str:
+        """Set: agents named with @ in the conversation's notes, who may read it (and write notes
+        in it) though it is not theirs; dropped with the conversation at retention."""
+        return f"{self.rt}conv:{cid}:readers"
+
     # -- the archive's queue and retention, in {rt}: a close enqueues in its own script --------
     @property
     def archive_queue(self) -> str:
@@ -190,6 +195,11 @@ class Keys:
     def agent_convs(self, aid: str) -> str:
         """Set: the agent's open conversations; its size is the agent's load."""
         return f"{self.rt}agent:{aid}:convs"
+
+    def agent_reading(self, aid: str) -> str:
+        """Sorted set: conversations whose notes named the agent (keys.conv_readers), by when;
+        the newest 200 kept. Lets the agent read those conversations' customers too."""
+        return f"{self.rt}agent:{aid}:reading"
 
     def agent_away_time(self, aid: str, day: str) -> str:
         """Hash: away reason ('away' when none was given) -> seconds spent in it on one day

@@ -39,7 +39,7 @@ ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sy
 PRELUDE = ("lib", "sla_lib")
 STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record", "quota_take",
               "quota_refund", "lock_release", "nonce_first", "window_open", "hook_enqueue",
-              "live_activate", "totp_step", "compare_set")
+              "live_activate", "totp_step", "compare_set", "read_mark")
 
 
 def _read(name: str) -> str:

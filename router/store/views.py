@@ -5,6 +5,11 @@ customer and the transcript with delivery states and fetched files. Read one awa
 trips per new chat, the most of any step of routing one (bench/roundtrips.py); pipelined it is
 one. The customer's id comes with the event (lib.lua's assign), so the customer's keys go in the
 same pipeline; an event without it (a process of an earlier version emitted it) costs a second.
+
+A new chat's first line needs no read at all: its transcript is that line, which rides on the
+event, and route.lua puts the conversation and customer hashes on the published copy of the event
+(lib.lua's `assigned_view`); `published_view` takes them from there. The stored copy has no view,
+so a replayed event is read as above.
 """
 
 from __future__ import annotations
@@ -28,6 +33,31 @@ class AssignedView:
     """Message id -> delivery status JSON."""
     attachments: dict[str, str]
     """Message id -> the file fetched for a customer's message (JSON)."""
+
+
+def _flat(pairs: object) -> dict[str, str]:
+    """A hash as HGETALL gives it inside a script (name, value, ...); cjson writes an empty one as {}."""
+    if not isinstance(pairs, list):
+        return {}
+    return {str(k): str(v) for k, v in zip(pairs[::2], pairs[1::2], strict=False)}
+
+
+def published_view(event: dict[str, Any]) -> AssignedView | None:
+    """The view an `assigned` event brought along from pub/sub, or None when it has none (a
+    replay, a conversation with history) and must be read. Its messages are empty: the event's
+    trigger is the whole transcript."""
+    view = event.get("view")
+    if not isinstance(view, dict):
+        return None
+    conv = _flat(view.get("conv"))
+    if not conv:
+        return None
+    cust_id = conv.get("customer") or ""
+    data = _flat(view.get("customer"))
+    idents = view.get("idents")
+    cust = customer(cust_id, data, {str(i) for i in idents} if isinstance(idents, list) else set()) \
+        if cust_id and data else None
+    return AssignedView(conversation(conv), cust, [], {}, {})
 
 
 async def assigned_view(client: Any, keys: Keys, cid: str, customer_hint: str, limit: int) -> AssignedView:

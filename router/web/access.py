@@ -2,7 +2,8 @@
 console routes (a WeChat reply quota) and the media store's files (router/web/media_api.py).
 
 A supervisor or admin may see every conversation. An agent may see the conversations of the
-customers they are serving now, earlier ones included, since the history panel shows those.
+customers they are serving now, earlier ones included, since the history panel shows those, and
+a conversation whose notes named them with @ (router/ops/notes.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from router.runtime import Runtime
 
 
 async def customers_of(rt: Runtime, who: Principal) -> set[str]:
-    """The customers of the agent's open conversations."""
-    mine = await rt.store.agents.conversation_ids(who.agent_id)
-    return {c.customer_id for c in await rt.store.conversations.many(mine) if c.customer_id}
+    """The customers of the agent's open conversations, and of those a note named them in."""
+    ids = await rt.store.agents.conversation_ids(who.agent_id) + await rt.store.conversations.reading(who.agent_id)
+    return {c.customer_id for c in await rt.store.conversations.many(ids) if c.customer_id}
 
 
 async def may_see_customer(rt: Runtime, who: Principal, cust: str) -> bool:
@@ -30,6 +31,8 @@ async def may_see_conversation(rt: Runtime, who: Principal, cid: str) -> bool:
     if conv is None:
         return False
     if who.can(Role.SUPERVISOR) or conv.get("agent") == who.agent_id:
+        return True
+    if await rt.store.conversations.is_reader(cid, who.agent_id):
         return True
     return bool(conv.get("customer_id")) and conv["customer_id"] in await customers_of(rt, who)
 

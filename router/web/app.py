@@ -31,6 +31,7 @@ from router.web import (
     rules_api,
     rules_builder_api,
     sla_api,
+    supervise_api,
     webhooks_api,
     widget,
 )
@@ -133,6 +134,8 @@ def build_app(rt: Runtime) -> web.Application:
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/console", page("console.html"))
     app.router.add_get("/", page("index.html"))
+    # Browsers ask for it on every page; without it each page logs a 404.
+    app.router.add_get("/favicon.ico", page("favicon.svg"))
     app.router.add_get("/ws/agent", agent_ws)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_routes(api.routes)
@@ -143,9 +146,10 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(rules_api.routes)
     app.router.add_routes(rules_builder_api.routes)
     app.router.add_routes(sla_api.routes)
-    app.router.add_routes(widget.routes)
+    widget.setup(app)
     app.router.add_routes(reports_api.routes)
     app.router.add_routes(history_api.routes)
+    app.router.add_routes(supervise_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_routes(media_api.routes)
     app.router.add_routes(webhooks_api.routes)

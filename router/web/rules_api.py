@@ -26,7 +26,7 @@ from router.runtime import RUNTIME
 from router.web.api import json_body, principal
 from router.web.proxy import client
 from routing_rules import CheckResult, RuleInput, RuleSet
-from routing_rules.replay import replay
+from routing_rules.replay import DEFAULT_LABEL, replay
 
 routes = web.RouteTableDef()
 
@@ -195,8 +195,10 @@ async def explain(request: web.Request) -> web.Response:
         "intents": list(d.intents), "rule": d.rule, "version": d.version,
         "fallback": [{"after_s": f.after_s, "pool": f.pool, "min_level": f.min_level} for f in d.fallback],
     }
+    # `explanation` is the engine's English (the CLI's words, kept for API clients); `steps` is the
+    # same as codes and parameters, which the console words in the agent's language.
     return web.json_response({"version": rules.version, "at": now.isoformat(), "decision": decision,
-                              "explanation": list(d.explanation)})
+                              "explanation": list(d.explanation), "steps": list(d.steps)})
 
 
 @routes.post("/api/v1/rules/replay")
@@ -220,7 +222,7 @@ async def replay_history(request: web.Request) -> web.Response:
         "bot_changed": rep.bot_changed, "any_changed": rep.any_changed, "new_version": rules.version,
         "old_versions": sorted(rep.old_version), "truncated": len(recs) >= limit,
         "moves": [{"from": a, "to": b, "count": k} for (a, b), k in rep.moves.most_common()],
-        "fires": [{"rule": n, "old": rep.old_fires[n], "new": rep.new_fires[n]}
+        "fires": [{"rule": n, "old": rep.old_fires[n], "new": rep.new_fires[n], "default": n == DEFAULT_LABEL}
                   for n in sorted(set(rep.old_fires) | set(rep.new_fires))],
         "lines": rep.lines(),
     })

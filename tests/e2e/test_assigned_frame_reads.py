@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,9 @@ import pytest
 from helpers.app import basic_settings, running
 from helpers.clients import agent, customer, msg_id
 from redis.asyncio.connection import AbstractConnection
+
+from router.config.settings import parse_settings
+from router.store.views import AssignedView
 
 
 class Writes:
@@ -102,3 +106,78 @@ async def test_a_console_snapshot_reads_its_open_chats_together(redis_url: str,
             await c.close()
         await alice.close()
         await second.close()
+
+
+SLA_CONFIG = """
+pools:
+  - id: presale
+agents:
+  - {id: alice, name: Alice, token: alice-token-1234, pools: [presale], max_chats: 100}
+  - {id: bob, name: Bob, token: bob-token-12345, pools: [presale], max_chats: 100}
+  - {id: carol, name: Carol, token: carol-token-1234, pools: [presale], max_chats: 100}
+routing:
+  rules: rules.yaml
+sla:
+  profiles: sla.yaml
+worker:
+  claim_idle_ms: 1000
+  reopen_window_s: 60
+"""
+
+
+async def test_new_chats_are_shown_from_the_published_event_without_a_read(
+        redis_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """300 new chats reach their agents with no read of Redis on the agent's socket: the route
+    script publishes what the frame shows beside the event. The frames are the same as read one
+    by one (the SLA the route started included). A reopened chat has history, so its frame is
+    read, and shows the earlier lines too."""
+    (tmp_path / "rules.yaml").write_text("default: {pool: presale, sla: std}\n")
+    (tmp_path / "sla.yaml").write_text("profiles:\n  std:\n    first_response: 10m\n")
+    settings = parse_settings(SLA_CONFIG, "<test>", base_dir=str(tmp_path))
+    async with (running(settings, redis_url) as (rt, base),
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http):
+        reads: list[str] = []
+        read = rt.store.assigned_view
+
+        async def counted(cid: str, customer_hint: str = "", limit: int = 500) -> AssignedView:
+            reads.append(cid)
+            return await read(cid, customer_hint, limit)
+
+        monkeypatch.setattr(rt.store, "assigned_view", counted)
+        alice = await agent(http, base, "alice-token-1234")
+        bob = await agent(http, base, "bob-token-12345")
+        carol = await agent(http, base, "carol-token-1234")
+        custs = [await customer(http, base) for _ in range(300)]
+        texts = [f"第{i}件羽绒服有黑色吗" for i in range(300)]
+        await asyncio.gather(*(c.send({"type": "message", "text": t, "client_msg_id": msg_id()})
+                               for (c, _), t in zip(custs, texts, strict=True)))
+        async with asyncio.timeout(180):
+            while len(alice.of("assigned")) + len(bob.of("assigned")) + len(carol.of("assigned")) < 300:
+                await asyncio.sleep(0.05)
+        frames = alice.of("assigned") + bob.of("assigned") + carol.of("assigned")
+        assert reads == [], f"{len(reads)} of 300 new chats' frames were read from Redis"
+        assert sorted(m["text"] for f in frames for m in f["messages"]) == sorted(texts)
+        for f in frames[:60]:
+            read_now = await rt.desk.assigned_frame({"type": "assigned", "conversation_id": f["conversation"]["id"]})
+            assert f == read_now
+            assert f["conversation"]["sla"]["profile"] == "std"
+
+        # Closed and written to again within the reopen window: the same conversation, with history.
+        first = frames[0]
+        cid = first["conversation"]["id"]
+        holder = next(a for a in (alice, bob, carol) if first in a.of("assigned"))
+        await holder.send({"type": "close", "conversation_id": cid})
+        await holder.expect(lambda f: f["type"] == "closed" and f["conversation_id"] == cid)
+        sock = next(c for (c, _), t in zip(custs, texts, strict=True) if t == first["messages"][0]["text"])
+        seen = len(holder.frames)
+        reads.clear()  # the comparisons above read
+        await sock.send({"type": "message", "text": "还在吗", "client_msg_id": msg_id()})
+        again = await holder.expect(lambda f: f["type"] == "assigned" and f["conversation"]["id"] == cid,
+                                    timeout=30, start=seen)
+        assert [m["text"] for m in again["messages"] if m["from"] == "customer"] == [
+            first["messages"][0]["text"], "还在吗"]
+        assert reads == [cid]
+        for c, _ in custs:
+            await c.close()
+        for a in (alice, bob, carol):
+            await a.close()

@@ -155,3 +155,35 @@ async def test_notes_are_refused_to_staff_who_may_not_see_the_conversation(route
     assert shown["message"]["agent_id"] == "sue"
     for sock in (alice, bob, sue, web_customer):
         await sock.close()
+
+
+async def test_an_agent_named_in_a_note_may_read_the_conversation_and_answer_in_notes(router: Any) -> None:
+    """@bob in alice's note lets bob open the conversation (the toast's link) and write notes in it;
+    he still cannot reply to the customer, and before the note he could not read it."""
+    rt, base, http, _wx, _tg = router
+    alice = await agent(http, base, "alice-token-1234")
+    web_customer, _ = await customer(http, base)
+    await web_customer.send({"type": "message", "text": "尺码怎么选", "client_msg_id": msg_id()})
+    cid = (await alice.expect(lambda f: f["type"] == "assigned"))["conversation"]["id"]
+    bob = await agent(http, base, "bob-token-12345")
+    bob_auth = {"Authorization": "Bearer bob-token-12345"}
+    async with http.get(f"{base}/api/v1/conversations/{cid}", headers=bob_auth) as r:
+        assert r.status == 403
+    await alice.send({"type": "note", "conversation_id": cid, "text": "@bob 你熟悉尺码表，帮忙看看",
+                      "client_msg_id": "n1"})
+    await bob.expect(lambda f: f["type"] == "mention" and f["conversation_id"] == cid)
+    async with http.get(f"{base}/api/v1/conversations/{cid}", headers=bob_auth) as r:
+        assert r.status == 200
+        body = await r.json()
+    assert [m["text"] for m in body["messages"]][:1] == ["尺码怎么选"]
+    assert any(m.get("note") and "@bob" in m["text"] for m in body["messages"])
+    await bob.send({"type": "note", "conversation_id": cid, "text": "选大一码", "client_msg_id": "b1"})
+    assert (await bob.expect(lambda f: f["type"] == "ack" and f["client_msg_id"] == "b1"))["note"] is True
+    await alice.expect(lambda f: f["type"] == "message" and f["message"].get("text") == "选大一码")
+    await bob.send({"type": "reply", "conversation_id": cid, "text": "直接回客户", "client_msg_id": "b2"})
+    assert (await bob.expect(lambda f: f["type"] == "error" and f.get("ref") == "b2"))["code"] != "ok"
+    await asyncio.sleep(0.3)
+    assert not any("直接回客户" in str(f) or "选大一码" in str(f) for f in web_customer.frames)
+    assert await rt.store.client.sismember(rt.store.keys.conv_readers(cid), "bob")
+    for sock in (alice, bob, web_customer):
+        await sock.close()

@@ -118,6 +118,12 @@ async def test_explain_live_and_candidate(redis_url: str, tmp_path: Path) -> Non
         assert live["version"] == "v1" and live["decision"]["pool"] == "presale"
         assert live["decision"]["rule"] is None
         assert live["explanation"][0].startswith("rule 'refund' did not match")
+        # The same steps as codes, for the console to word (issue 19, item 8).
+        assert live["steps"] == [
+            {"rule": "refund", "outcome": "missed",
+             "reason": {"code": "has", "field": "intent", "all": False, "values": ["refund"], "present": [],
+                        "hits": [], "held": False}},
+            {"rule": None, "outcome": "default", "pool": "presale"}]
         async with http.post(url, json={"text": "我要退款", "source": RULES_B}, headers=SUPERVISOR) as resp:
             cand = await resp.json()
         assert cand["decision"]["pool"] == "presale" and cand["decision"]["rule"] == "refund"

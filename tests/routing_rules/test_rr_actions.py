@@ -118,6 +118,7 @@ def _fields(d: Any, explanation: bool = True) -> dict[str, Any]:
     out = {k: getattr(d, k) for k in d.__slots__}
     if not explanation:
         out.pop("explanation")
+        out.pop("steps")  # the explanation as codes (routing_rules/reasons.py)
     return out
 
 

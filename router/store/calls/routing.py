@@ -85,14 +85,25 @@ class Route(Call[Moved]):
     decision_json: str
     applied_ttl_s: int
     bot_window_s: float
+    plain: bool = False
+    """No file of the channel's still to fetch: as the transcript shows the message, so does the
+    event (a new chat's `assigned` event may then carry what its frame shows, lib.lua)."""
 
     def result(self, reply: Any) -> Moved:
         return _moved(reply)
 
 
 @dataclass(frozen=True, slots=True)
-class Close(Call[str | None]):
-    """Close a conversation; the result is the agent it had."""
+class Closed:
+    agent: str | None
+    """The agent it had."""
+    already: bool
+    """It was closed before this call, which changed nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Close(Call[Closed]):
+    """Close a conversation (again, harmlessly, when it is closed already)."""
 
     script: ClassVar[str] = "close"
     cid: str
@@ -104,8 +115,8 @@ class Close(Call[str | None]):
     def refusal(self) -> str:
         return f"close {self.cid}"
 
-    def result(self, reply: Any) -> str | None:
-        return opt(reply[1])
+    def result(self, reply: Any) -> Closed:
+        return Closed(opt(reply[1]), len(reply) > 2 and text(reply[2]) == "1")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ if ARGV[6] and ARGV[6] ~= '' then
   -- Every turn's record, in order in the trail, so the archive keeps why the bot answered or
   -- handed on at each turn (the hash keeps only the last). Spliced as text: the record stays
   -- byte for byte what the bot wrote (cjson would turn an empty list into an object).
-  redis.call('RPUSH', key_conv_trail(cid),
+  trail_text(cid,
     '{"kind":"bot_turn","at":' .. string.format('%.3f', now) .. ',"turn":' .. ARGV[6] .. '}')
 end
 if redis.call('LLEN', pk) == 0 then redis.call('ZREM', KEY_BOT_DUE, cid) end

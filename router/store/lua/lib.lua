@@ -29,9 +29,12 @@ local function hook_event(cid, etype, data, now)
     'ts', tostring(now), 'data', data)
 end
 
--- Frames for an agent go to a capped stream (replay) and to pub/sub (live), together.
-local function emit(aid, frame)
+-- Frames for an agent go to a capped stream (replay) and to pub/sub (live), together. `live`, a
+-- JSON member ('"name":value'), rides only on the published copy: what spares the socket a read
+-- (assign's view), which a replay from the stream does without and reads instead.
+local function emit(aid, frame, live)
   local id = redis.call('XADD', key_agent_events(aid), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'f', frame)
+  if live then frame = string.sub(frame, 1, -2) .. ',' .. live .. '}' end
   redis.call(PUBLISH, KEY_AGENT_CHANNEL, aid .. '\n' .. id .. '\n' .. frame)
   return id
 end
@@ -84,8 +87,18 @@ end
 
 -- What happened to a conversation, in order, for the archive (router/archive/snapshot.py);
 -- keys.conv_trail. The hash keeps only the latest assignment.
+-- Capped: a customer who keeps the bot talking for hours must not grow one key without bound.
+-- Past the cap the oldest entries go, and the conversation's hash counts how many did.
+local TRAIL_MAX = 1000
+local function trail_text(cid, text)
+  local n = redis.call('RPUSH', key_conv_trail(cid), text)
+  if n > TRAIL_MAX then
+    redis.call('LTRIM', key_conv_trail(cid), n - TRAIL_MAX, -1)
+    redis.call('HINCRBY', key_conv(cid), 'trail_dropped', n - TRAIL_MAX)
+  end
+end
 local function trail(cid, entry)
-  redis.call('RPUSH', key_conv_trail(cid), cjson.encode(entry))
+  trail_text(cid, cjson.encode(entry))
 end
 
 -- A close joins the archive queue (keys.archive_queue) in the same step as the close, so none is
@@ -130,8 +143,24 @@ local function queue_frame(cid, pool)
     ',"ahead":' .. rank .. ',"eta_s":' .. eta .. '}'
 end
 
+-- What an `assigned` frame shows of a conversation whose transcript is its trigger alone (a new
+-- chat's first line): the conversation and customer hashes and the customer's identities, flat as
+-- HGETALL gives them. The socket then builds the frame without reading Redis (router/ops/desk.py):
+-- one round trip less per new chat. The transcript itself lives in another slot, so a conversation
+-- with history gets no view and is read as before.
+local function assigned_view(cid)
+  local cust = redis.call('HGET', key_conv(cid), 'customer') or ''
+  local view = {conv = redis.call('HGETALL', key_conv(cid))}
+  if cust ~= '' then
+    view.customer = redis.call('HGETALL', key_customer(cust))
+    view.idents = redis.call('SMEMBERS', key_customer_identities(cust))
+  end
+  return '"view":' .. cjson.encode(view)
+end
+
 -- `rec` is the choice's record (policy.lua): every caller has one, from choose() or single_record().
-local function assign(cid, aid, now, trigger, rec)
+-- `fresh`: the transcript holds only `trigger`, so the published frame may carry the view.
+local function assign(cid, aid, now, trigger, rec, fresh)
   local ck = key_conv(cid)
   unoffer(cid)
   move(cid, 'assigned')
@@ -149,7 +178,7 @@ local function assign(cid, aid, now, trigger, rec)
   local frame = '{"type":"assigned","conversation_id":"' .. cid .. '","customer_id":"' ..
     (redis.call('HGET', ck, 'customer') or '') .. '"'
   if trigger then frame = frame .. ',"message":' .. trigger end
-  emit(aid, frame .. '}')
+  emit(aid, frame .. '}', (trigger and fresh) and assigned_view(cid) or nil)
   local name = redis.call('HGET', key_agent(aid), 'name') or aid
   emit_customer(cid, cjson.encode({type = 'agent', conversation_id = cid, agent = {id = aid, name = name}}))
 end
@@ -273,15 +302,15 @@ end
 
 -- A conversation that has just become people's (a new one, or the bot handing off): queue it, and
 -- give it at once to the agent the policy chooses; otherwise tell the customer their place.
--- `trigger` is the message JSON that rides on the assigned frame (or nil). Returns the queue frame
--- sent, or ''.
-local function queue_and_offer(cid, pool, skills_json, min_level, now, why, trigger)
+-- `trigger` is the message JSON that rides on the assigned frame (or nil); `fresh`: it is the
+-- whole transcript (assign). Returns the queue frame sent, or ''.
+local function queue_and_offer(cid, pool, skills_json, min_level, now, why, trigger, fresh)
   move(cid, 'queued')
   enqueue(cid, pool, now, false)
   local aid, rec = choose(cid, pool, skills_json, min_level, now, why)
   if aid then
     redis.call('ZREM', key_pool_queue(pool), cid)
-    assign(cid, aid, now, trigger, rec)
+    assign(cid, aid, now, trigger, rec, fresh)
     return ''
   end
   write_record(cid, rec)

@@ -20,7 +20,7 @@ if f[1] ~= 'closed' or f[3] ~= f[4] then
 end
 if tonumber(f[2] or '0') > before then return {'young', f[1]} end
 local bk = key_bot(cid)
-redis.call('DEL', ck, key_conv_trail(cid), bk, key_bot_pending(cid), key_bot_lease(cid), key_queue_text(cid))
+redis.call('DEL', ck, key_conv_trail(cid), key_conv_readers(cid), bk, key_bot_pending(cid), key_bot_lease(cid), key_queue_text(cid))
 redis.call('ZREM', KEY_CONV_INDEX, cid)
 redis.call('ZREM', KEY_BOT_IDLE, cid)
 redis.call('ZREM', KEY_BOT_DUE, cid)

@@ -1,7 +1,8 @@
 -- Apply one routed message: count it, decide a new conversation (queue, then assign if an agent is
 -- free), or hand it to the assigned agent. Idempotent per message id.
 -- KEYS[1] anchor ({rt}). ARGV: mid, cid, now, message_json, pool, priority, skills_json,
--- min_level, bot_first, decision_json, applied_ttl, bot_window_s.
+-- min_level, bot_first, decision_json, applied_ttl, bot_window_s, plain (the message has no file
+-- still to fetch, so the transcript shows it as the frame does).
 -- Returns {status, state, agent, queue_frame}.
 local mid, cid, now, msg = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local applied = key_applied(mid)
@@ -12,7 +13,7 @@ if not st then return redis.error_reply('NO_CONVERSATION ' .. cid) end
 hook_event(cid, 'message.created', '{"conversation_id":"' .. cid .. '","direction":"in","message":' .. msg .. '}', now)
 
 local prev_in = tonumber(redis.call('HGET', ck, 'last_in_at') or '0')
-redis.call('HINCRBY', ck, 'messages', 1)
+local count = redis.call('HINCRBY', ck, 'messages', 1)
 redis.call('HSET', ck, 'updated', now, 'last_in_at', now, 'waiting_on', 'agent')
 redis.call('ZADD', KEY_CONV_INDEX, now, cid)
 
@@ -45,10 +46,13 @@ if st == 'new' then
     redis.call('HDEL', ck, 'bot_reason', 'bot_intent', 'bot_order_id', 'bot_note', 'handed_off_at')
     redis.call('HINCRBY', KEY_BOT_STATS, 'conversations', 1)
   else
-    -- Try the new conversation first so that its trigger message rides on the assigned frame.
-    local f = redis.call('HMGET', ck, 'skills', 'min_level')
-    qframe = queue_and_offer(cid, pool, f[1], tonumber(f[2] or '1'), now, 'arrival', msg)
+    -- Try the new conversation first so that its trigger message rides on the assigned frame;
+    -- a first line of a conversation that is not a reopened one is its whole transcript.
+    -- The SLA starts first, so that the conversation the assigned frame shows has it.
     sla_start(cid, now)
+    local f = redis.call('HMGET', ck, 'skills', 'min_level')
+    local fresh = count == 1 and not reopened and ARGV[13] == '1'
+    qframe = queue_and_offer(cid, pool, f[1], tonumber(f[2] or '1'), now, 'arrival', msg, fresh)
   end
 elseif st == 'assigned' then
   sla_customer_message(cid, now)

@@ -3,7 +3,11 @@ paging newest first from the Redis stream on into the archive once Redis has tri
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
+
+import pytest
 
 from router.archive import audit as archived
 from router.archive.audit import AuditCopier, AuditFilter
@@ -103,4 +107,47 @@ async def test_copier_writes_each_entry_once_when_two_race(store: Store, archive
         rows = await archived.page(archive, AuditFilter(), None, 100)
         assert len(rows) == 30 and rows[0]["target"] == "agent-29" and rows[0]["actor"] == ""
     finally:
+        await archive.aclose()
+
+
+async def test_an_idle_copier_looks_less_often_and_a_record_wakes_it(store: Store, archive_url: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing to copy: each look waits twice as long as the last, up to the most. A record made in
+    this process wakes it at once all the same; the archive's newest entry is asked once, not on
+    every look."""
+    archive = Archive(archive_url)
+    await archive.migrate()
+    audit = Audit(store, archive)
+    copier = AuditCopier(store, archive, poll_s=0.05, max_poll_s=0.8)
+    audit.on_record.append(copier.wake)
+    looks: list[float] = []
+    asked: list[str] = []
+    copy_once, newest = copier.copy_once, archived.newest_id
+
+    async def counted() -> bool:
+        looks.append(time.monotonic())
+        return await copy_once()
+
+    async def newest_counted(a: Archive) -> str:
+        asked.append("newest")
+        return await newest(a)
+
+    monkeypatch.setattr(copier, "copy_once", counted)
+    monkeypatch.setattr(archived, "newest_id", newest_counted)
+    task = asyncio.create_task(copier.run())
+    try:
+        await asyncio.sleep(3.0)
+        # 0.05 + 0.1 + 0.2 + 0.4 + 0.8 + 0.8 + ...: about 6 looks in 3 s; every 0.05 s would be 60.
+        assert 4 <= len(looks) <= 9, looks
+        gaps = [b - a for a, b in itertools.pairwise(looks)]
+        assert gaps[-1] >= 0.7
+        await audit.record(ADA, "pool.update", "pool-1", before={"cap": 1}, after={"cap": 2})
+        async with asyncio.timeout(0.5):  # woken: well before the 0.8 s look
+            while copier.copied < 1:
+                await asyncio.sleep(0.01)
+        assert (await archived.page(archive, AuditFilter(), None, 10))[0]["target"] == "pool-1"
+        assert asked == ["newest"]
+    finally:
+        copier.stop()
+        await task
         await archive.aclose()

@@ -11,6 +11,7 @@ const RESOLUTIONS = ["resolved", "order_issue", "refund", "presale_question", "n
 // Shortcut table: the overlay is drawn from it, so the help never drifts from what works.
 export const SHORTCUTS = [
   { keys: "Alt+↓ / Alt+↑", en: "Next / previous conversation", zh: "下一个 / 上一个会话", alt: "ArrowDown" },
+  { keys: "↑ / ↓, Home / End, Enter", en: "Move in the conversation list, open one", zh: "在会话列表中移动，打开会话" },
   { keys: "Alt+R", en: "Focus the reply box", zh: "聚焦回复框", alt: "KeyR" },
   { keys: "/", en: "Quick replies (in the reply box)", zh: "快捷回复（在回复框中）" },
   { keys: "Enter / Shift+Enter", en: "Send / new line", zh: "发送 / 换行" },
@@ -21,6 +22,7 @@ export const SHORTCUTS = [
   { keys: "Alt+1…6", en: "Inbox, supervisor, rules, team, records, reports", zh: "会话、主管、规则、团队、会话记录、报表" },
   { keys: "?", en: "This help", zh: "显示本帮助" },
   { keys: "Esc", en: "Close a dialog or the quick replies", zh: "关闭对话框或快捷回复" },
+  { keys: "Tab / Shift+Tab", en: "Next / previous control (stays inside an open dialog)", zh: "下一个 / 上一个控件（对话框打开时留在对话框内）" },
 ];
 
 function needConversation() {

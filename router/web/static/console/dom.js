@@ -1,6 +1,11 @@
 // Small DOM and HTTP helpers. Text always goes in through textContent: customer text is data.
 export const $ = (id) => document.getElementById(id);
 
+// A customer's avatar the console may show: a channel's https picture (WeChat), or one the router
+// keeps in its media store (Telegram's, whose own URL would carry the bot token).
+export const isAvatar = (url) => typeof url === "string" &&
+  (/^https:\/\//.test(url) || /^\/api\/v1\/media\/md_[0-9a-f]{32}$/.test(url));
+
 export function el(tag, cls, text, attrs) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -49,9 +54,11 @@ export function clock(ts) {
 
 export const now = () => Date.now() / 1000;
 
-export function toast(text, kind = "info") {
+// `link` ({href, label}): one place the toast offers to go, e.g. the conversation it is about.
+export function toast(text, kind = "info", link = null) {
   const box = $("toasts");
   const item = el("div", `toast ${kind}`, text, { role: kind === "error" ? "alert" : "status" });
+  if (link) item.append(" ", el("a", "toast-link", link.label, { href: link.href }));
   box.append(item);
   setTimeout(() => item.remove(), 5000);
 }
@@ -61,8 +68,9 @@ let audio = null;
 export function unlockAudio() {
   if (!audio && window.AudioContext) audio = new AudioContext();
 }
+// The header's Sound switch (console/notify.js) keeps its choice under this key.
 export function beep() {
-  if (!audio) return;
+  if (!audio || localStorage.getItem("kefu.sound") === "off") return;
   const t0 = audio.currentTime;
   for (const [freq, at] of [[880, 0], [1320, 0.12]]) {
     const osc = audio.createOscillator();

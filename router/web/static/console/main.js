@@ -1,16 +1,20 @@
 // Console entry point: sign-in, tabs, and the frames from the server applied to the model.
+import { initA11y } from "./a11y.js";
 import { initActions } from "./actions.js";
+import { initBulk } from "./bulk.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t, tf } from "./i18n.js";
 import { initCards } from "./cards.js";
 import { initMedia } from "./media.js";
+import { initNotify, notifyMessage, notifyNewChat, redrawNotify } from "./notify.js";
 import { autoOpen, firstHeard, giveUpRestore, loadPlace, markRead, rememberCurrent, unreadSinceRead } from "./place.js";
 import { dropPendingNote, mentioned } from "./notes.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
+import { tellRead } from "./receipts.js";
 import { initRules, loadRules } from "./rules.js";
 import { initAdmin, loadAudit, loadSetup } from "./admin.js";
 import {
@@ -35,6 +39,7 @@ function select(id, byAgent = true) {
   restoreDraft();
   renderQueue();
   renderCurrent();
+  tellRead();
   loadSide();
   if (!byAgent) return;
   showTab("inbox");
@@ -43,7 +48,7 @@ function select(id, byAgent = true) {
 
 onChange((what, id) => {
   renderQueue();
-  if (!id || id === state.current) renderCurrent();
+  if (!id || id === state.current) { renderCurrent(); tellRead(); }
 });
 
 // After a reload the chat that was open may come after others: wait for it briefly, then open the
@@ -59,9 +64,12 @@ function waitForRestore() {
   }, 1500);
 }
 
-function notifyNew(conv) {
+function notifyNew(conv, messages) {
   beep();
-  if (document.hidden || state.current !== conv.id) toast(`${t("new_chat")}: ${customerName(conv, t("visitor"))}`);
+  const name = customerName(conv, t("visitor"));
+  if (document.hidden || state.current !== conv.id) toast(`${t("new_chat")}: ${name}`);
+  const last = (messages || []).filter((m) => m.from === "customer").at(-1);
+  notifyNewChat(name, last?.text || "", conv.id);
 }
 
 // After a reconnect the server sends every open conversation again; the ones it no longer
@@ -92,12 +100,16 @@ const HANDLERS = {
     if (!state.current && autoOpen(id) === "open") select(id, false);
     else if (!state.current) waitForRestore();
     else changed("conv", id);
-    if (fresh && firstHeard(id)) notifyNew(f.conversation);
+    if (fresh && firstHeard(id)) notifyNew(f.conversation, f.messages);
   },
   message(f) {
     dropPendingNote(f.conversation_id, f.message);
     if (addMessage(f.conversation_id, f.message)) {
-      if (f.message.from === "customer" && (document.hidden || f.conversation_id !== state.current)) beep();
+      if (f.message.from === "customer" && (document.hidden || f.conversation_id !== state.current)) {
+        beep();
+        const c = state.convs.get(f.conversation_id);
+        if (c) notifyMessage(customerName(c.conv, t("visitor")), f.message.text || `[${f.message.kind || "media"}]`, c.conv.id);
+      }
       if (f.conversation_id === state.current && !document.hidden) {
         state.convs.get(state.current).unread = 0;
         markRead(state.convs.get(state.current));
@@ -220,6 +232,7 @@ function signedOut() {
 
 function boot() {
   applyI18n(document);
+  initA11y();
   $("signin").addEventListener("submit", unlockAudio);
   initSignIn(enter);
   initAccount();
@@ -229,6 +242,7 @@ function boot() {
   // Everything drawn from data is drawn again in the new language: the side panel too (issue 19).
   $("lang").addEventListener("click", () => {
     setLang(currentLang() === "zh" ? "en" : "zh");
+    redrawNotify();
     drawStatus();
     for (const c of state.convs.values()) for (const m of c.messages.values()) if (m.node) m.sig = null; // redraw
     renderQueue();
@@ -251,13 +265,16 @@ function boot() {
   document.addEventListener("visibilitychange", () => {
     const c = state.current && state.convs.get(state.current);
     if (c && !document.hidden) { c.unread = 0; markRead(c); }
+    tellRead();
     updateTitle();
   });
   initQueue(select);
+  initNotify((id) => { if (state.convs.has(id)) select(id); });
   initComposer();
   initMedia();
   initCards();
   initActions({ select, showTab });
+  initBulk();
   initRules();
   initAdmin();
   initRecords(select);

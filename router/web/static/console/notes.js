@@ -7,10 +7,10 @@ import { state } from "./state.js";
 addStrings({
   en: { note_mode: "Note", note_mode_title: "Write a private note: staff see it, the customer never does",
         note_ph: "Private note… the customer never sees it. @id notifies a colleague.", note_label: "Private note",
-        mentioned_you: "{by} mentioned you" },
+        mentioned_you: "{by} mentioned you", mention_open: "Open the conversation" },
   zh: { note_mode: "备注", note_mode_title: "写内部备注：同事可见，客户永远看不到",
         note_ph: "内部备注……客户看不到。@工号 可提醒同事。", note_label: "内部备注",
-        mentioned_you: "{by} 在备注中提到了你" },
+        mentioned_you: "{by} 在备注中提到了你", mention_open: "打开会话" },
 });
 
 let on = false;
@@ -61,7 +61,9 @@ export function noteLabel() {
 export function mentioned(f) {
   beep();
   const who = f.by_name || f.by;
-  toast(`${t("mentioned_you").replace("{by}", who)}: ${f.message?.text || ""}`, "warn");
+  // The link opens it in the reader: a conversation that is not ours is readable once a note names us.
+  toast(`${t("mentioned_you").replace("{by}", who)}: ${f.message?.text || ""}`, "warn",
+    { href: `#records/${encodeURIComponent(f.conversation_id)}`, label: t("mention_open") });
 }
 
 // The server's copy of our own note can come (as a `message` frame) before the ack that renames

@@ -1,7 +1,8 @@
 // The agent's place across reloads (issue 19): the chat they had open, how far they have read each
 // chat, and which chats they were already told about. A reload gets every open chat again from
 // the server; without this the oldest would open, read chats would count as unread, and the
-// "new conversation" toast would fire again. Kept per agent in localStorage (ids and times only).
+// "new conversation" toast would fire again. Kept per agent in localStorage (ids and times only,
+// and the records tab's view and filters).
 const LIMIT = 300; // chats remembered; the oldest are forgotten first
 let key = null;
 let place = { current: null, read: {}, known: [] };
@@ -57,6 +58,16 @@ export function unreadSinceRead(c) {
   let n = 0;
   for (const m of c.messages.values()) if (m.from === "customer" && m.ts > read) n += 1;
   return n;
+}
+
+// The records tab's view and its filters (records_filters.js), so a reload lists the same.
+export function recordsPlace() {
+  return place.records && typeof place.records === "object" ? place.records : null;
+}
+
+export function rememberRecords(records) {
+  place.records = records;
+  save();
 }
 
 // True the first time this console hears of a chat, across reloads.

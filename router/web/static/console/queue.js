@@ -1,14 +1,32 @@
 // The unified queue: every channel in one list, most urgent first, with timers that tick.
-import { $, duration, el, now } from "./dom.js";
+import { $, duration, el, isAvatar, now } from "./dom.js";
 import { t } from "./i18n.js";
 import { customerName, slaDue, slaLevel, sorted, state, waitingSince } from "./state.js";
+import { drawBar, pickBox } from "./bulk.js";
 
 const rows = new Map(); // conversation id -> <li>, reused so focus survives a re-render
 let onSelect = () => {};
+// The one row in the Tab order (a roving tabindex): Tab passes the list in one step however long
+// it is, and the arrow keys move within it. It follows the keyboard, else the open chat.
+let roving = null;
 
 export function initQueue(select) {
   onSelect = select;
   setInterval(renderQueue, 1000);
+  const ul = $("convs");
+  ul.addEventListener("keydown", (e) => {
+    const buttons = [...ul.querySelectorAll("button.conv")];
+    const i = buttons.indexOf(e.target);
+    if (i < 0 || e.altKey || e.ctrlKey || e.metaKey) return;
+    const to = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: buttons.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const next = buttons[Math.max(0, Math.min(buttons.length - 1, to))];
+    roving = next.dataset.id;
+    for (const b of buttons) b.tabIndex = b === next ? 0 : -1;
+    next.focus();
+  });
+  ul.addEventListener("focusin", (e) => { if (e.target.dataset?.id) roving = e.target.dataset.id; });
 }
 
 function lastText(c) {
@@ -21,18 +39,19 @@ function lastText(c) {
 function fillRow(li, c, at) {
   const conv = c.conv;
   const cust = conv.customer || {};
-  let btn = li.firstElementChild;
+  let btn = li.querySelector("button.conv");
   if (!btn) {
     btn = el("button", "conv", undefined, { type: "button", "data-id": conv.id });
     btn.addEventListener("click", () => onSelect(conv.id));
-    li.append(btn);
+    li.prepend(btn);
   }
+  pickBox(li, conv, conv.id === roving);
   const parts = [];
   const chan = conv.channel || "webchat";
   parts.push(el("span", `chan chan-${chan}`, chan, { title: `${chan}${conv.account ? ` · ${conv.account}` : ""}` }));
   const who = el("span", "who", customerName(conv, t("visitor")));
   // The channel's picture of the customer, when it gave one (WeChat); decoration, so no alt text.
-  if (/^https:\/\//.test(cust.avatar || "")) who.prepend(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
+  if (isAvatar(cust.avatar)) who.prepend(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
   if (cust.segment === "vip") who.append(el("span", "badge vip", t("vip")));
   parts.push(who);
   const timers = el("span", "timers");
@@ -51,6 +70,7 @@ function fillRow(li, c, at) {
     parts.push(el("span", "unread", String(c.unread), { "aria-label": `${c.unread} ${t("unread")}` }));
   }
   parts.push(el("span", "preview", lastText(c)));
+  btn.tabIndex = conv.id === roving ? 0 : -1;
   if (conv.id === state.current) btn.setAttribute("aria-current", "true");
   else btn.removeAttribute("aria-current");
   li.className = conv.id === state.current ? "active" : "";
@@ -62,6 +82,9 @@ export function renderQueue() {
   if (!ul) return;
   const at = now();
   const order = sorted(at);
+  if (!state.convs.has(roving) || !$("convs").contains(document.activeElement)) {
+    roving = state.convs.has(state.current) ? state.current : order[0]?.conv.id ?? null;
+  }
   for (const id of [...rows.keys()]) {
     if (!state.convs.has(id)) { rows.get(id).remove(); rows.delete(id); }
   }
@@ -72,6 +95,7 @@ export function renderQueue() {
     if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] || null);
   });
   $("queue-empty").hidden = order.length > 0;
+  drawBar();
   updateTitle();
 }
 

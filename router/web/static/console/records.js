@@ -1,16 +1,19 @@
 // Conversation records: search (live and archived), the views mine / unassigned / open /
-// closed / all with cursor paging, and a read-only reader. The server decides who sees what
+// closed / recent / all with cursor paging and filters (records_filters.js), and a read-only reader. The server decides who sees what
 // (agents: their own); this page only says so when a list comes back empty or a read is refused.
 import { $, api, clock, el, marked } from "./dom.js";
 import { t, tf } from "./i18n.js";
 import { renderProfile } from "./profile.js";
+import { filterQuery, initFilters, remember, savedView, showFilters } from "./records_filters.js";
 import { customerName, isSupervisor, state } from "./state.js";
 import { takeOverButton } from "./supervisor.js";
 import { messageItem } from "./view.js";
 
 const PAGE = 50;
 const SHORT_PAGE_ASKS = 10;
-const list = { view: null, cursor: null, query: "", busy: false, count: 0 };
+// `gen` counts listings: a view switch or a search starts a new one, and a page still loading for
+// an older one is dropped when it comes (a click during the first page's load used to be lost).
+const list = { view: null, cursor: null, query: "", busy: null, count: 0, gen: 0 };
 let openInInbox = () => {};
 
 export function initRecords(select) {
@@ -21,16 +24,23 @@ export function initRecords(select) {
   for (const b of $("rec-views").querySelectorAll("[data-view]")) b.addEventListener("click", () => showView(b.dataset.view));
   $("rec-more").addEventListener("click", () => loadPage());
   $("rec-to-inbox").addEventListener("click", () => openInInbox($("rec-current").dataset.id));
+  initFilters(() => showView(list.view || defaultView()));
 }
 
+const defaultView = () => (isSupervisor() ? "all" : "mine");
+
 export function showRecords() {
+  if (!list.view) list.view = savedView();
   if (list.query) search(list.query);
-  else showView(list.view || (isSupervisor() ? "all" : "mine"));
+  else showView(list.view || defaultView());
 }
 
 function showView(name) {
   list.view = name;
   list.query = "";
+  list.gen += 1;
+  remember(name);
+  showFilters(name);
   $("rec-q").value = "";
   for (const b of $("rec-views").querySelectorAll("[data-view]")) b.setAttribute("aria-pressed", String(b.dataset.view === name));
   list.cursor = null;
@@ -40,8 +50,9 @@ function showView(name) {
 }
 
 async function loadPage() {
-  if (list.busy) return;
-  list.busy = true;
+  const gen = list.gen;
+  if (list.busy === gen) return; // this listing's next page is already on its way
+  list.busy = gen;
   const view = list.view;
   $("rec-more").disabled = true;
   setStatus(t("loading"));
@@ -51,8 +62,8 @@ async function loadPage() {
     let got = 0;
     for (let asks = 0; asks < SHORT_PAGE_ASKS && got < PAGE; asks++) {
       const cursor = list.cursor ? `&cursor=${encodeURIComponent(list.cursor)}` : "";
-      const data = await api(`/api/v1/conversations?view=${view}&limit=${PAGE - got}${cursor}`);
-      if (list.view !== view || list.query) return; // the agent moved on meanwhile
+      const data = await api(`/api/v1/conversations?view=${view}&limit=${PAGE - got}${cursor}${filterQuery(view)}`);
+      if (list.gen !== gen) return; // the agent moved on meanwhile
       for (const c of data.conversations) $("rec-list").append(row(c.id, c, null));
       got += data.conversations.length;
       list.cursor = data.next_cursor;
@@ -63,10 +74,12 @@ async function loadPage() {
     if (list.count) setStatus(`${tf("shown", { n: list.count })}${list.cursor ? ` · ${t("more_left")}` : ""}`);
     else setStatus(emptyText(view));
   } catch (err) {
-    setStatus(err.message, true);
+    if (list.gen === gen) setStatus(err.message, true);
   } finally {
-    list.busy = false;
-    $("rec-more").disabled = false;
+    if (list.busy === gen) {
+      list.busy = null;
+      $("rec-more").disabled = false;
+    }
   }
 }
 
@@ -76,8 +89,9 @@ function emptyText(view) {
 }
 
 async function search(q) {
-  if (!q) { list.query = ""; showView(list.view || (isSupervisor() ? "all" : "mine")); return; }
+  if (!q) { list.query = ""; showView(list.view || defaultView()); return; }
   list.query = q;
+  list.gen += 1;
   for (const b of $("rec-views").querySelectorAll("[data-view]")) b.setAttribute("aria-pressed", "false");
   $("rec-more").hidden = true;
   $("rec-list").replaceChildren();

@@ -3,12 +3,15 @@
 import { $, api, clock, el, toast } from "./dom.js";
 import { t, tf } from "./i18n.js";
 import { flushForm, initBuilder, refreshForm } from "./rules_builder.js";
+import { fill, renderSteps, v } from "./rules_why.js";
 import { word } from "./view.js";
 
 let etag = null;
 let canActivate = false;
 let version = null;
 let problemLines = new Map(); // line -> message
+let loaded = null; // the source as last loaded, to tell an edit in progress from the live rules
+let shown = null; // the last explain or replay answer, drawn again when the language changes
 
 function lines() {
   return $("rules-src").value.split("\n").length;
@@ -58,39 +61,50 @@ function showProblems(problems) {
   drawGutter();
 }
 
-// Explain and replay in the console's language, from the answer's fields; the rule engine's own
-// trace (its wording, quoting the rules) stays folded below, and the raw JSON after it.
-function showResult(title, data) {
+// Explain and replay in the console's language, from the answer's fields and codes: the decision,
+// then each rule's step worded by rules_why.js; the shop's own values (rules, pools, keywords)
+// stay as written in <code class="v">. The raw JSON, with the engine's English, is folded last.
+function showResult(kind, data) {
+  shown = { kind, data };
   const box = $("rules-result");
-  box.replaceChildren(el("h3", "", title));
+  box.replaceChildren(el("h3", "", t(kind)));
   const facts = el("dl", "facts");
-  const fact = (key, value) => { if (value !== undefined && value !== null && value !== "") facts.append(el("dt", "", t(key)), el("dd", "", String(value))); };
+  const fact = (key, value) => {
+    if (value === undefined || value === null || value === "" || (Array.isArray(value) && !value.length)) return;
+    const dd = el("dd");
+    dd.append(...(Array.isArray(value) ? value : [value instanceof Node ? value : String(value)]));
+    facts.append(el("dt", "", t(key)), dd);
+  };
+  const joined = (items, one) => items.flatMap((x, i) => (i ? [t("list_sep"), ...[one(x)].flat()] : [one(x)].flat()));
   const d = data.decision;
   if (d) {
-    fact("pool", d.pool);
-    fact("rule", d.rule || t("rule_default"));
+    fact("pool", v(d.pool));
+    fact("rule", d.rule ? v(d.rule) : t("rule_default"));
     fact("priority", d.priority);
     fact("bot_first", d.bot_first ? t("yes") : t("no"));
-    fact("sla_profile", d.sla_profile);
-    fact("intents", (d.intents || []).map((i) => word("hr_", i)).join(t("list_sep")));
-    fact("skills", (d.skills || []).join(", "));
+    fact("sla_profile", d.sla_profile ? v(d.sla_profile) : null);
+    fact("intents", joined(d.intents || [], (i) => v(word("hr_", i))));
+    fact("skills", joined(d.skills || [], v));
   }
   if (typeof data.total === "number") {
     const pct = (k) => (data.total ? `${k} (${Math.round((1000 * k) / data.total) / 10}%)` : String(k));
-    fact("rp_total", tf("rp_total_v", { n: data.total, v: data.new_version }));
+    fact("rp_total", fill("rp_total_v", { n: String(data.total), v: v(data.new_version) }));
     fact("rp_pool", pct(data.pool_changed));
     fact("rp_priority", pct(data.priority_changed));
     fact("rp_bot", pct(data.bot_changed));
     fact("rp_any", pct(data.any_changed));
-    fact("rp_moves", (data.moves || []).map((m) => `${m.from} → ${m.to}: ${m.count}`).join(t("list_sep")));
-    fact("rp_fires", (data.fires || []).map((f) => tf("rp_fire", { rule: f.rule, old: f.old, new: f.new })).join(t("list_sep")));
+    fact("rp_moves", joined(data.moves || [], (m) => fill("rp_move", { from: v(m.from), to: v(m.to), n: String(m.count) })));
+    fact("rp_fires", joined(data.fires || [], (f) => fill("rp_fire", {
+      rule: f.default ? t("rule_default") : v(f.rule), old: String(f.old), new: String(f.new) })));
   }
   box.append(facts);
-  const why = data.explanation || data.lines;
-  if (Array.isArray(why) && why.length) {
+  if (Array.isArray(data.steps) && data.steps.length) {
+    box.append(el("h4", "", t("why_steps")), renderSteps(data.steps));
+  } else if (Array.isArray(data.explanation) && data.explanation.length) {
+    // A server without steps: its English trace, folded.
     const trace = el("details", "raw");
     const ol = el("ol", "why");
-    for (const w of why) ol.append(el("li", "", typeof w === "string" ? w : JSON.stringify(w)));
+    for (const w of data.explanation) ol.append(el("li", "", String(w)));
     trace.append(el("summary", "", t("rule_trace")), ol);
     box.append(trace);
   }
@@ -99,8 +113,11 @@ function showResult(title, data) {
   box.append(raw);
 }
 
-export async function loadRules() {
+// Coming back to the tab (or switching languages, which redraws it) keeps an edit in progress
+// when the live version is still the one it started from; Reload, activate and roll back don't.
+export async function loadRules(keepEdits = true) {
   try {
+    const before = version;
     const r = await api("/api/v1/rules", { raw: true });
     if (!r.ok) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status });
     const data = await r.json();
@@ -111,7 +128,9 @@ export async function loadRules() {
     canActivate = data.can_activate !== false;
     $("rules-activate").hidden = !canActivate;
     $("rules-readonly").hidden = canActivate;
-    $("rules-src").value = data.source || "";
+    const edited = keepEdits && loaded !== null && $("rules-src").value !== loaded && before === version;
+    loaded = data.source || "";
+    if (!edited) $("rules-src").value = loaded;
     $("rules-version").textContent = `${t("version")} ${version}` +
       (data.activated_by ? ` · ${t("author")} ${data.activated_by}` : "") +
       (data.activated_at ? ` · ${clock(data.activated_at)}` : "");
@@ -120,7 +139,7 @@ export async function loadRules() {
     showProblems([]);
     $("rules-status").textContent = "";
     loadVersions();
-    await refreshForm();
+    await refreshForm(!keepEdits || before !== version); // unsaved rows in the form stay, as edits do
   } catch (err) {
     $("rules-editor").hidden = true;
     $("rules-missing").hidden = false;
@@ -150,7 +169,7 @@ async function activate() {
     const res = await api("/api/v1/rules", { method: "PUT", headers: { "If-Match": etag }, body: { source: $("rules-src").value } });
     showProblems([]);
     toast(`${t("activated")} ${res.version}`);
-    await loadRules();
+    await loadRules(false);
     $("rules-status").textContent = `${t("activated")} ${res.version}`;
   } catch (err) {
     if (err.status === 422) { showProblems(err.body?.problems || []); return; }
@@ -198,7 +217,7 @@ async function showVersion(v) {
     const res = await api(`/api/v1/rules/rollback/${encodeURIComponent(v)}`, { method: "POST", headers: { "If-Match": etag } });
     toast(`${t("rolled_back")} ${res.version}`);
     box.hidden = true;
-    await loadRules();
+    await loadRules(false);
     $("rules-status").textContent = `${t("rolled_back")} ${res.version}`;
   });
 }
@@ -210,16 +229,18 @@ export function initRules() {
   src.addEventListener("scroll", () => { $("rules-gutter").scrollTop = src.scrollTop; });
   $("rules-validate").addEventListener("click", (e) => run(e.currentTarget, validate));
   $("rules-activate").addEventListener("click", (e) => run(e.currentTarget, activate));
-  $("rules-reload").addEventListener("click", (e) => run(e.currentTarget, loadRules));
+  $("rules-reload").addEventListener("click", (e) => run(e.currentTarget, () => loadRules(false)));
+  // main.js's handler (registered first) has switched the language by now.
+  $("lang").addEventListener("click", () => { if (shown && !$("tab-rules").hidden) showResult(shown.kind, shown.data); });
   $("rules-explain").addEventListener("click", (e) => run(e.currentTarget, async () => {
     await flushForm();
     const body = { text: $("rules-text").value, source: src.value };
     if ($("rules-channel").value) body.channel = $("rules-channel").value;
-    showResult(t("explain"), await api("/api/v1/rules/explain", { method: "POST", body }));
+    showResult("explain", await api("/api/v1/rules/explain", { method: "POST", body }));
   }));
   $("rules-replay").addEventListener("click", (e) => run(e.currentTarget, async () => {
     await flushForm();
     $("rules-result").replaceChildren(el("p", "muted", `${t("replay")}…`, { role: "status" }));
-    showResult(t("replay"), await api("/api/v1/rules/replay", { method: "POST", body: { source: src.value } }));
+    showResult("replay", await api("/api/v1/rules/replay", { method: "POST", body: { source: src.value } }));
   }));
 }

@@ -122,9 +122,10 @@ function markRows(problems) {
   }
 }
 
-// Called when the YAML is (re)loaded from the server while the form shows.
-export async function refreshForm() {
-  if (showing) await read();
+// Called when the YAML is (re)loaded from the server: the form shows it, unless it holds rows
+// not yet written into the YAML and the caller keeps edits in progress.
+export async function refreshForm(force) {
+  if (showing && (force || !dirty)) await read();
 }
 
 function field(label, control) {
