@@ -6,6 +6,7 @@ import { cardNode } from "./cards.js";
 import { mediaNode, renderPinned } from "./media.js";
 import { noteLabel } from "./notes.js";
 import { renderProfile } from "./profile.js";
+import { renderSteps } from "./rules_why.js";
 import { customerName, state } from "./state.js";
 
 const sideCache = new Map(); // customer id -> {at, history, orders}
@@ -123,7 +124,8 @@ function renderDecision(d, conv) {
   row(dl, "policy", word("pol_", d.policy));
   row(dl, "chosen", d.chosen);
   box.append(dl);
-  if (d.conditions?.length) {
+  if (d.steps?.length) box.append(renderSteps(d.steps)); // in the console's language (rules_why.js)
+  else if (d.conditions?.length) {
     const ul = el("ul", "conditions");
     for (const line of d.conditions) ul.append(el("li", "", line));
     box.append(ul);
