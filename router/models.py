@@ -332,6 +332,11 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
     FAQ confidence), the parts of a multi-question turn."""
     linked_order: str | None = None
     """The order an agent linked to the conversation (not shown in the view)."""
+    waiting: bool = False
+    """Its agent parked it waiting for the customer (wait.lua): out of their active list, its
+    response clocks paused, still theirs and still on their load."""
+    waiting_until: float | None = None
+    """When it wakes by itself; None: when the customer writes (or the agent takes it back)."""
 
     def view(self) -> dict[str, Any]:
         """The shape the API and frames show (the reply address `chat` stays inside)."""
@@ -343,6 +348,7 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
             "assigned_at": self.assigned_at, "first_reply_at": self.first_reply_at,
             "closed_at": self.closed_at, "resolution": self.resolution, "decision": self.decision,
             "sla": self.sla, "bot": self.bot, "bot_turn": self.bot_turn,
+            "waiting": self.waiting, "waiting_until": self.waiting_until,
         }
 
 

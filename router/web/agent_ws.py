@@ -80,6 +80,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 
 SNAPSHOT_BATCH = 50
+MAX_WAIT_S = 30 * 86400
+"""The furthest a chat may be parked waiting for the customer: past that it is not waiting."""
 """Open conversations whose `assigned` frames a snapshot reads in one go (an agent's cap is at most 100)."""
 
 
@@ -326,6 +328,18 @@ class AgentSession:
         resolution = frames.text_field(frame, "resolution", max_len=64, required=False) or "resolved"
         await self.desk.close(cid, self.who, resolution, addr=self.addr)
 
+    async def wait(self, frame: dict[str, Any]) -> None:
+        """Park a chat waiting for the customer; the script's `waiting` frame reaches every console."""
+        cid = frames.text_field(frame, "conversation_id")
+        until = frame.get("until")
+        if until is not None and (isinstance(until, bool) or not isinstance(until, int | float)
+                                  or not time.time() < until <= time.time() + MAX_WAIT_S):
+            raise ProtocolError("bad_frame", '"until" must be a time (epoch seconds) in the next 30 days, or null')
+        await self.desk.wait(cid, self.who, None if until is None else float(until))
+
+    async def unwait(self, frame: dict[str, Any]) -> None:
+        await self.desk.wait(frames.text_field(frame, "conversation_id"), self.who, None, park=False)
+
     async def transfer(self, frame: dict[str, Any]) -> dict[str, Any]:
         cid = frames.text_field(frame, "conversation_id")
         to_agent = frame.get("to_agent")
@@ -392,6 +406,8 @@ HANDLERS = {
     "ping": AgentSession.ping,
     "note": AgentSession.note,
     "typing": AgentSession.typing,
+    "wait": AgentSession.wait,
+    "unwait": AgentSession.unwait,
     "read": AgentSession.read,
 }
 HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py

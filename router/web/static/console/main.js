@@ -2,6 +2,7 @@
 import { initA11y } from "./a11y.js";
 import { initActions } from "./actions.js";
 import { initBulk } from "./bulk.js";
+import { drawWaitButton, initWaiting, waitingFrame } from "./waiting.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
@@ -39,6 +40,7 @@ function select(id, byAgent = true) {
   restoreDraft();
   renderQueue();
   renderCurrent();
+  drawWaitButton();
   tellRead();
   loadSide();
   if (!byAgent) return;
@@ -48,7 +50,7 @@ function select(id, byAgent = true) {
 
 onChange((what, id) => {
   renderQueue();
-  if (!id || id === state.current) { renderCurrent(); tellRead(); }
+  if (!id || id === state.current) { renderCurrent(); drawWaitButton(); tellRead(); }
 });
 
 // After a reload the chat that was open may come after others: wait for it briefly, then open the
@@ -128,6 +130,7 @@ const HANDLERS = {
       : tf("transferred_queued", { pool: f.to }));
   },
   mention(f) { mentioned(f); },
+  waiting(f) { waitingFrame(f); },
   status(f) { applyStatus(f.status, f.reason); },
   sla(f) {
     const c = state.convs.get(f.conversation_id);
@@ -275,6 +278,7 @@ function boot() {
   initCards();
   initActions({ select, showTab });
   initBulk();
+  initWaiting();
   initRules();
   initAdmin();
   initRecords(select);
