@@ -41,7 +41,7 @@ function render(m) {
     const body = document.createElement("div");
     body.className = "body";
     body.textContent = m.text;
-    if (m.from === "agent") li.append(avatar(m.agent_id));
+    if (m.from === "agent") li.append(avatar(m));
     li.append(senderLine(m));
     if (m.text || !(m.media || m.upload)) li.append(body);
     files.show(m, li);
@@ -74,9 +74,9 @@ function senderLine(m) {
 
 // The agent's picture when they have one, else their initials ("A", "王"); the name beside it
 // says who it is, so the picture itself is decoration for a screen reader.
-function avatar(agentId) {
-  const url = state.avatars[agentId];
-  const name = state.agents[agentId] || state.conv?.agent?.name || "";
+function avatar(m) {
+  const url = state.avatars[m.agent_id];
+  const name = m.agent_name || state.agents[m.agent_id] || state.conv?.agent?.name || "";
   const el = document.createElement(url ? "img" : "span");
   el.className = "avatar";
   el.setAttribute("aria-hidden", "true");
