@@ -32,6 +32,8 @@ OPEN_STATES = ("new", "bot", "queued", "assigned")
 LIVE_SCAN = 500
 """Live conversations a search reads (newest first); older ones are in the archive."""
 PAGE_MAX = 200
+MATCH_SCAN = 500
+"""Conversations a view's ?q= reads from search before the view and filters narrow them."""
 
 
 def when(request: web.Request, name: str) -> float | None:
@@ -73,12 +75,19 @@ async def search(request: web.Request) -> web.Response:
     q = request.query.get("q", "").strip()
     if not q:
         raise ProtocolError("bad_query", "q is required")
-    if len(q) > 200:
-        raise ProtocolError("bad_query", "q is longer than 200 characters")
     since, until = when(request, "from"), when(request, "to")
     if since is not None and until is not None and since > until:
         raise ProtocolError("bad_query", "from is after to")
     limit = _limit(request)
+    toks, results = await _matches(rt, who, q, since, until, limit)
+    return web.json_response({"results": results, "tokens": toks})
+
+
+async def _matches(rt: Runtime, who: Principal, q: str, since: float | None, until: float | None,
+                   limit: int) -> tuple[list[str], list[dict[str, Any]]]:
+    """The words of `q`, and the conversations holding all of them: live first, then archived."""
+    if len(q) > 200:
+        raise ProtocolError("bad_query", "q is longer than 200 characters")
     toks = query_tokens(q)
     if not toks:
         raise ProtocolError("bad_query", "q has no word to look for")
@@ -91,8 +100,7 @@ async def search(request: web.Request) -> web.Response:
     except DB_ERRORS:
         raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
     seen = {r["conversation_id"] for r in live}
-    results = (live + [r for r in archived if r["conversation_id"] not in seen])[:limit]
-    return web.json_response({"results": results, "tokens": toks})
+    return toks, (live + [r for r in archived if r["conversation_id"] not in seen])[:limit]
 
 
 async def _live_matches(rt: Runtime, who: Principal, toks: list[str], since: float | None,
@@ -131,7 +139,7 @@ async def list_conversations(request: web.Request) -> web.Response:
     Redis while it holds them, then from the archive; recent: closed in the last `days` (7);
     all: open and closed. Agents see only their own conversations in every view. ?pool=,
     ?channel=, ?tag= (the routing decision's tags) and ?state= narrow further; pass them again
-    with each cursor."""
+    with each cursor. ?q= keeps those holding every word of q (as /api/v1/search), one page."""
     who = principal(request)
     rt = request.app[RUNTIME]
     default = "all" if who.can(Role.SUPERVISOR) else "mine"
@@ -140,6 +148,11 @@ async def list_conversations(request: web.Request) -> web.Response:
         raise ProtocolError("bad_query", f"view must be one of {', '.join(VIEWS)}")
     limit = _limit(request)
     filters = parse_filters(request, view_name)
+    q = request.query.get("q", "").strip()
+    if q:
+        return web.json_response({"conversations": await _view_matches(rt, who, view_name, q, limit, filters,
+                                                                       request.query.get("state")),
+                                  "next_cursor": None, "filters": filters.query()})
     cursor = request.query.get("cursor") or ""
     phase, _, rest = cursor.partition(":")
     if cursor and phase not in ("r", "a"):
@@ -157,12 +170,41 @@ async def list_conversations(request: web.Request) -> web.Response:
         out += more
     if state:
         out = [c for c in out if c["state"] == state]
-    # The name the customer gave, for rows Redis answered (archived rows carry theirs).
-    names = await rt.store.customers.names([c["customer_id"] for c in out if not c.get("customer_name")])
-    for c in out:
+    await _named(rt, out)
+    return web.json_response({"conversations": out, "next_cursor": next_cursor, "filters": filters.query()})
+
+
+async def _view_matches(rt: Runtime, who: Principal, view_name: str, q: str, limit: int, filters: Filters,
+                        state: str | None) -> list[dict[str, Any]]:
+    """?q=: the view's conversations that hold every word of q, as search finds them (live
+    first, then archived, newest first), in one page: a search has no cursor; more words narrow
+    it."""
+    _toks, found = await _matches(rt, who, q, None, None, MATCH_SCAN)
+    ids = [r["conversation_id"] for r in found]
+    rows = {c["id"]: {**c, "archived": False} for c in (v.view() for v in await rt.store.conversations.many(ids))}
+    rest = [cid for cid in ids if cid not in rows]
+    if rest and rt.archive.ready.is_set():
+        try:
+            async with rt.archive.engine.connect() as conn:
+                asked = sa.select(conversations).where(conversations.c.id.in_(rest))
+                got = (await conn.execute(asked)).mappings().all()
+        except DB_ERRORS:
+            raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again",
+                                503) from None
+        rows.update({r["id"]: view(r) for r in got})
+    out = [rows[cid] for cid in ids if cid in rows and _fits(who, view_name, rows[cid], filters)
+           and (not state or rows[cid]["state"] == state)]
+    out = out[:limit]
+    await _named(rt, out)
+    return out
+
+
+async def _named(rt: Runtime, rows: list[dict[str, Any]]) -> None:
+    """The name the customer gave, for rows Redis answered (archived rows carry theirs)."""
+    names = await rt.store.customers.names([c["customer_id"] for c in rows if not c.get("customer_name")])
+    for c in rows:
         if not c.get("customer_name") and c.get("customer_id") in names:
             c["customer_name"] = names[c["customer_id"]]
-    return web.json_response({"conversations": out, "next_cursor": next_cursor, "filters": filters.query()})
 
 
 def _fits(who: Principal, view_name: str, c: dict[str, Any], filters: Filters) -> bool:

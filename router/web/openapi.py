@@ -56,6 +56,8 @@ def spec() -> dict[str, Any]:
                 params=[{"name": "view", "in": "query", "schema": {
                             "enum": ["mine", "unassigned", "open", "closed", "recent", "all"]}},
                         {"name": "pool", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+                        {"name": "q", "in": "query", "description": "words to search the view for (one page)",
+                         "schema": {"type": "string", "maxLength": 200}},
                         {"name": "channel", "in": "query", "schema": {"type": "string"}},
                         {"name": "tag", "in": "query", "description": "one of the routing decision's tags",
                          "schema": {"type": "string", "maxLength": 64}},
