@@ -99,6 +99,9 @@ class ChannelProfile:
     name: str = ""
     avatar: str = ""
     """An image URL the agent's browser may load."""
+    photo: bytes = b""
+    """The user's picture itself, for a channel whose image URLs carry a secret (Telegram's carry
+    the bot token): the router keeps it in the media store and serves it from there instead."""
     union_id: str = ""
     """One id for the user across the shop's accounts of this channel (WeChat's unionid)."""
 

@@ -24,7 +24,7 @@ from telegram import Message as TgMessage
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from adapters.base import Accepted, Capabilities, Deps, Fetched, Limits, WebhookAdapter
+from adapters.base import Accepted, Capabilities, ChannelProfile, Deps, Fetched, Limits, WebhookAdapter
 from adapters.registry import Problem, register
 from adapters.telegram_parse import ALLOWED_UPDATES, CHANNEL, parse_update
 from adapters.telegram_send import MAX_TEXT, Pacer, channel_error, pacer_for, retry_seconds, u16
@@ -40,6 +40,9 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 FILE_ID_TTL_S = 30 * 86400
 """A sent file's file_id stays good for the bot; kept a month, then sent as bytes again."""
 POLL_TIMEOUT_S = 25
+AVATAR_MIN_PX = 64
+"""The console shows avatars at 32-48 CSS px: 64 px stays sharp on a 2x screen."""
+MAX_AVATAR_BYTES = 1024 * 1024
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -215,6 +218,30 @@ class TelegramAdapter(WebhookAdapter):
             raise PermanentChannelError("Telegram has no download for this file") from None
         name = tg_file.file_path.rsplit("/", 1)[-1] if tg_file.file_path else None
         return Fetched(data, name)
+
+    # -- who the customer is -------------------------------------------------------------------
+    async def profile(self, user: str) -> ChannelProfile | None:
+        """A private chat's user's current profile photo, as bytes: the smallest size at least
+        AVATAR_MIN_PX on its short side (else the largest). Its download URL carries the bot token,
+        so it never reaches a browser; the router keeps the bytes in the media store. The name
+        comes with every message already. None for groups and users without a photo."""
+        if not user.isdigit():  # a group (negative id) or a channel name: no user to ask about
+            return None
+        try:
+            found = await self.bot.get_user_profile_photos(int(user), limit=1)
+            if not found.photos or not found.photos[0]:
+                return None
+            sizes = sorted(found.photos[0], key=lambda p: min(p.width, p.height))
+            size = next((p for p in sizes if min(p.width, p.height) >= AVATAR_MIN_PX), sizes[-1])
+            if size.file_size is not None and size.file_size > MAX_AVATAR_BYTES:
+                return None
+            tg_file = await self.bot.get_file(size.file_id)
+            data = bytes(await tg_file.download_as_bytearray())
+        except BadRequest:  # the user is gone or never wrote to this bot: nothing to show
+            return None
+        except TelegramError as exc:
+            raise channel_error(exc) from None
+        return ChannelProfile(photo=data) if len(data) <= MAX_AVATAR_BYTES else None
 
     # -- outbound -----------------------------------------------------------------------------
     async def send_part(self, reply: Reply, text: str, index: int) -> None:

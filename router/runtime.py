@@ -174,7 +174,7 @@ class Runtime:
         self.hook_sender = HookSender(self.store, settings.webhook_delivery, settings.worker.claim_idle_ms,
                                       settings.worker.max_tries)
         self.fetcher = MediaFetcher(self.store, self.media, self.adapters, self.timers)
-        self.profile_fetcher = ProfileFetcher(self.store, self.adapters)
+        self.profile_fetcher = ProfileFetcher(self.store, self.adapters, self.media)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 

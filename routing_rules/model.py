@@ -65,5 +65,5 @@ class Decision:
     explanation: tuple[str, ...] = field(default=())
     """One line per rule evaluated: why it matched or did not."""
     steps: tuple[dict[str, Any], ...] = field(default=(), compare=False)
-    """With `explain` only: the same lines as codes and parameters (routing_rules/reasons.py),
-    for a reader who words them in another language."""
+    """The same lines as codes and parameters (routing_rules/reasons.py), for a reader who words
+    them in another language."""

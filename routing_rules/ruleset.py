@@ -123,7 +123,7 @@ class RuleSet:
         lines: list[str] = []
         steps: list[dict[str, Any]] = []
         for rule, held in seen:
-            if explain:
+            if held or explain:  # what `decide` already words in `lines`, and no more
                 outcome = "missed" if not held else "matched" if rule.is_continue else "decided"
                 steps.append(step(rule.name, outcome, rule.cond, f, held))
                 if held and rule.is_continue:
@@ -144,8 +144,7 @@ class RuleSet:
                 lines.append(f"rule {rule.name!r} decided: {what}")
         if decider is None:
             lines.append(f"no rule decided: default applies (pool {action.pool!r})")
-            if explain:
-                steps.append({"rule": None, "outcome": "default", "pool": action.pool})
+            steps.append({"rule": None, "outcome": "default", "pool": action.pool})
         tags.extend(action.tags)
         return Decision(
             pool=action.pool,

@@ -18,6 +18,7 @@ from router.config.limits import RateLimitSettings, RedisSettings
 from router.config.media import MediaSettings
 from router.config.ops import OpsSettings, ShiftSettings
 from router.config.webhooks import WebhookDeliverySettings, WebhookSettings
+from router.config.widget import WelcomeSettings
 from router.models import Role
 from router.pipeline.assignment import AssignmentSettings
 
@@ -61,6 +62,8 @@ class WebchatSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     (docs/widget.md, "Who the customer is"). Without one, identify calls are refused."""
     identify_max_age_s: int = 24 * 3600
     """How old a signed profile's `ts` may be; an older one is refused (a replayed page)."""
+    welcome: WelcomeSettings = WelcomeSettings()
+    """The card before the first message: name, logo, colour, greeting (router/config/widget.py)."""
 
 
 class ChannelAccounts(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -45,6 +45,7 @@ from router.config.schema import (
     WorkerSettings,
 )
 from router.config.webhooks import check_webhooks
+from router.config.widget import check_welcome
 from router.pipeline.assignment import check as check_assignment
 
 __all__ = [
@@ -372,6 +373,7 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     errors.extend(check_bot(doc, s.bot, s.base_dir))
     errors.extend(_check_archive(doc, s))
     errors.extend(check_media(doc, s.media))
+    errors.extend(check_welcome(doc, s.channels.webchat.welcome, s.base_dir))
     errors.extend(check_accounts(doc, s.accounts))
     errors.extend(check_webhooks(doc, s.webhooks, s.webhook_delivery))
     rules = s.rules_path()

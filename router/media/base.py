@@ -65,6 +65,21 @@ def pending_owner(channel: str, account: str, chat: str) -> str:
     return f"{channel}:{account}:{chat}"
 
 
+AVATAR_OWNER = "avatar."
+"""Owners of customers' pictures: `avatar.CUSTOMER_ID`. No colon, so the pending sweep leaves
+them; no conversation, so retention does too (a picture is the customer's, not a chat's)."""
+
+
+def avatar_owner(customer: str) -> str:
+    """The owner of a customer's picture kept from their channel (a Telegram profile photo)."""
+    return AVATAR_OWNER + customer
+
+
+def avatar_customer(owner: str) -> str | None:
+    """The customer a picture belongs to, when `owner` is an avatar's; else None."""
+    return owner[len(AVATAR_OWNER):] or None if owner.startswith(AVATAR_OWNER) else None
+
+
 class MediaStore(ABC):
     """Files owned by conversations. Build one with `router.media.build_store(settings, data_dir)`.
 

@@ -11,13 +11,14 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from kefu_common.errors import ProtocolError
 from router.auth import Principal
-from router.models import Role, decode_message, new_id
+from router.models import ConversationState, Role, decode_message, new_id
 from router.ops.audit import Audit
 from router.ops.csat import ChannelCsat
 from router.pipeline.transcript import Transcript, public_views
 from router.store import Store
-from router.store.calls.routing import Close, Transfer
+from router.store.calls.routing import Close, Transfer, Wait
 from router.store.views import AssignedView, published_view
 
 
@@ -61,14 +62,50 @@ class Desk:
             messages.append(trigger)  # the transcript write may not have landed yet on a Cluster
         return {"type": "assigned", "conversation": {**conv, "customer": customer}, "messages": messages}
 
-    async def close(self, cid: str, who: Principal, resolution: str, addr: str = "") -> None:
+    async def close(self, cid: str, who: Principal, resolution: str, addr: str = "") -> bool:
+        """Whether this call closed it (False: it was closed already)."""
         before = await self._others(cid, who)
-        await self.store.run(Close(cid, who.agent_id, time.time(), resolution, who.can(Role.SUPERVISOR)))
-        if before is not None and self.audit is not None:
+        closed = await self.store.run(Close(cid, who.agent_id, time.time(), resolution, who.can(Role.SUPERVISOR)))
+        if before is not None and self.audit is not None and not closed.already:
             await self.audit.record(who, "conversation.close", cid, before=before,
                                     after={"state": "closed", "resolution": resolution}, addr=addr)
         if self.csat is not None:
-            await self.csat.ask(cid)  # WeChat and Telegram customers are asked for a rating by text
+            # WeChat and Telegram customers are asked for a rating by text; asking again after a
+            # close that was already done repeats nothing (the outbox key is the close's), and
+            # finishes a close whose ask a crash cut off.
+            await self.csat.ask(cid)
+        return not closed.already
+
+    async def wait(self, cid: str, who: Principal, until: float | None, park: bool = True) -> str:
+        """Park one's own chat waiting for the customer, or take it back (wait.lua)."""
+        outcome = await self.store.run(Wait(cid, who.agent_id, time.time(), until, park))
+        if until is not None:
+            self.timers.wake()  # the runner sleeps until its next due timer; this one may be sooner
+        return outcome
+
+    async def close_many(self, cids: list[str], who: Principal, resolution: str,
+                         addr: str = "") -> list[dict[str, Any]]:
+        """Close each of `cids` once, as a single close would (its rating request, its audit),
+        and say per chat what happened; one refused chat does not stop the others."""
+        known = {c.id: c for c in await self.store.conversations.many(cids)}
+        out: list[dict[str, Any]] = []
+        for cid in cids:
+            conv = known.get(cid)
+            if conv is None:
+                out.append({"id": cid, "ok": False, "error": "unknown_conversation",
+                            "detail": f"no conversation {cid}"})
+                continue
+            if conv.state is ConversationState.CLOSED:
+                out.append({"id": cid, "ok": False, "error": "already_closed", "detail": "it was closed already"})
+                continue
+            try:
+                fresh = await self.close(cid, who, resolution, addr)
+            except ProtocolError as exc:
+                out.append({"id": cid, "ok": False, "error": exc.code, "detail": exc.detail})
+                continue
+            out.append({"id": cid, "ok": True} if fresh else
+                       {"id": cid, "ok": False, "error": "already_closed", "detail": "it was closed already"})
+        return out
 
     async def transfer(self, cid: str, who: Principal, kind: str, target: str, note: str,
                        addr: str = "") -> dict[str, Any]:

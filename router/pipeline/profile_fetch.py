@@ -1,6 +1,8 @@
 """What a channel knows about a customer beyond their messages (a WeChat follower's nickname,
-avatar and unionid), asked once a day per customer identity, after routing and never before the
-ack. A unionid links the customer across the shop's WeChat accounts (customer_link.lua).
+avatar and unionid, a Telegram user's profile photo), asked once a day per customer identity,
+after routing and never before the ack. A unionid links the customer across the shop's WeChat
+accounts (customer_link.lua). A photo the channel hands over as bytes (its URL would carry a
+secret) is kept in the media store, owned by the customer, and the avatar is our own URL for it.
 
 Each look-up is a task this fetcher owns; `close` cancels and awaits them. A failure is logged
 and leaves the customer as they were: their name is a nicety, not a message."""
@@ -13,6 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from adapters.base import Adapter
+from router.media import MediaStore, avatar_owner
 from router.models import Message, new_id
 from router.store import Store
 from router.store.calls.customers import Link
@@ -26,9 +29,11 @@ BACKLOG = 200
 
 
 class ProfileFetcher:
-    def __init__(self, store: Store, adapters: Mapping[tuple[str, str], Adapter]) -> None:
+    def __init__(self, store: Store, adapters: Mapping[tuple[str, str], Adapter],
+                 media: MediaStore | None = None) -> None:
         self.store = store
         self.adapters = adapters
+        self.media = media
         self._tasks: set[asyncio.Task[None]] = set()
         self._asked: dict[str, float] = {}
         """Identity -> when this process last asked: a burst of lines asks once."""
@@ -59,7 +64,12 @@ class ProfileFetcher:
                 linked = await self.store.run(Link(ident, f"unionid:{m.channel}:{found.union_id}", new_id("cu"),
                                                    time.time(), "unionid"))
                 cust = linked.customer
-            await self.store.customers.channel_profile(cust, found.name, found.avatar)
+            avatar = found.avatar
+            if found.photo and self.media is not None:
+                ref = await self.media.put(found.photo, conversation=avatar_owner(cust), channel=str(m.channel),
+                                           name="avatar")
+                avatar = f"/api/v1/media/{ref.id}"
+            await self.store.customers.channel_profile(cust, found.name, avatar)
         except Exception as exc:
             log.warning("profile of %s not fetched: %r", ident, exc)
 

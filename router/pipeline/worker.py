@@ -350,5 +350,6 @@ def decision_record(d: Decision) -> dict[str, Any]:
         "intents": list(d.intents),
         "fallback": [{"after_s": f.after_s, "pool": f.pool, "min_level": f.min_level} for f in d.fallback],
         "conditions": list(d.explanation),
+        "steps": list(d.steps),  # the conditions as codes: the console words them (routing_rules/reasons.py)
         "decided_at": time.time(),
     }

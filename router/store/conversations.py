@@ -67,6 +67,7 @@ def conversation(d: dict[str, str]) -> Conversation:
         decision=merge_record(d.get("decision"), d.get("assignment")),
         sla=sla_view(d.get("sla")), bot=_bot(d), linked_order=d.get("linked_order") or None,
         bot_turn=_json(d.get("bot_turn")),
+        waiting=d.get("waiting") == "1", waiting_until=num(d.get("waiting_until")),
     )
 
 
@@ -94,6 +95,11 @@ class Conversations:
     async def get(self, cid: str) -> Conversation | None:
         data: dict[str, str] = await self._r.hgetall(self._k.conv(cid))
         return conversation(data) if data else None
+
+    async def read_mark(self, cid: str) -> str | None:
+        """The newest message id the conversation's agent has seen (read_mark.lua), or None."""
+        mark = await self._r.hget(self._k.conv(cid), "read")
+        return str(mark) if mark else None
 
     async def add_readers(self, cid: str, agent_ids: tuple[str, ...], now: float) -> None:
         """Let agents named in a note read the conversation (keys.conv_readers, and each agent's

@@ -33,13 +33,13 @@ ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sy
            "approval", "timer_claim", "timer_ack", "sla_fire", "queue_text", "queue_moved",
            "queue_announce",
            "choose", "bot_take", "bot_done", "bot_handoff", "bot_close", "purge", "archived",
-           "customer_link", "hook_emit")
+           "customer_link", "hook_emit", "wait")
 # The routing prelude: shared helpers (with policy.lua at lib's __POLICY__ line), then SLA clocks
 # and timers that build on them.
 PRELUDE = ("lib", "sla_lib")
 STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record", "quota_take",
               "quota_refund", "lock_release", "nonce_first", "window_open", "hook_enqueue",
-              "live_activate", "totp_step", "compare_set")
+              "live_activate", "totp_step", "compare_set", "read_mark")
 
 
 def _read(name: str) -> str:

@@ -31,6 +31,7 @@ from router.web import (
     rules_api,
     rules_builder_api,
     sla_api,
+    supervise_api,
     webhooks_api,
     widget,
 )
@@ -145,9 +146,10 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(rules_api.routes)
     app.router.add_routes(rules_builder_api.routes)
     app.router.add_routes(sla_api.routes)
-    app.router.add_routes(widget.routes)
+    widget.setup(app)
     app.router.add_routes(reports_api.routes)
     app.router.add_routes(history_api.routes)
+    app.router.add_routes(supervise_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_routes(media_api.routes)
     app.router.add_routes(webhooks_api.routes)

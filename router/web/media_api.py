@@ -27,7 +27,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from kefu_common.errors import AuthError, MediaTooLarge, ProtocolError
 from router.archive.db import DB_ERRORS
 from router.auth import Principal
-from router.media import MediaNotFound, MediaStore, pending_owner
+from router.media import MediaNotFound, MediaStore, avatar_customer, pending_owner
 from router.models import WEBCHAT, MediaRef, Role
 from router.runtime import RUNTIME, Runtime
 from router.web import access
@@ -185,6 +185,9 @@ async def may_read(rt: Runtime, who: Principal | str, ref: MediaRef) -> bool:
 
 
 async def _staff_may_read(rt: Runtime, who: Principal, ref: MediaRef) -> bool:
+    cust = avatar_customer(ref.conversation)
+    if cust is not None:  # a customer's picture: whoever may see the customer
+        return await access.may_see_customer(rt, who, cust)
     if ":" in ref.conversation:
         return False  # an upload its customer has not sent: theirs alone
     if who.can(Role.SUPERVISOR):

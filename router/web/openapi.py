@@ -78,9 +78,27 @@ def spec() -> dict[str, Any]:
                 "archive, with archived: true, once Redis has dropped it; 404 not_found, or 503 "
                 "archive_unavailable while the archive is down and the id could be in it",
                 "{conversation, customer, messages, archived}", params=_ID)},
+            "/api/v1/conversations/{id}/join": {"post": _op(
+                "Supervisors: join someone's open conversation (the customer and the agent are told once; "
+                "reply with the socket's reply frame); audited. 403 for agents, 409 closed",
+                "{joined, agent, new}", params=_ID)},
+            "/api/v1/conversations/{id}/whisper": {"post": _op(
+                "Supervisors: a note only the conversation's agent (and supervisors) see, never sent to the "
+                "customer; audited. 403 for agents, 409 closed / no_agent / own_conversation",
+                "{message}", status="201", params=_ID,
+                body={"type": "object", "required": ["text", "client_msg_id"],
+                      "properties": {"text": {"type": "string"},
+                                     "client_msg_id": {"type": "string", "maxLength": 128}}})},
             "/api/v1/conversations/{id}/close": {"post": _op(
                 "Close a conversation", "{closed}", params=_ID,
                 body={"type": "object", "properties": {"resolution": {"type": "string"}}})},
+            "/api/v1/conversations/bulk-close": {"post": _op(
+                "Close several conversations, each once as a single close would; a result per chat "
+                "(ok, or error: unknown_conversation, already_closed, not_assigned_to_you, ...)",
+                "{results: [{id, ok, error, detail}], closed, failed}",
+                body={"type": "object", "required": ["ids"],
+                      "properties": {"ids": {"type": "array", "items": {"type": "string"}, "maxItems": 500},
+                                     "resolution": {"type": "string"}}})},
             "/api/v1/agents": {"get": _op("List agents with live status and load", "{agents: [...]}"),
                                "post": create_agent_op(_op)},
             "/api/v1/channels": {"get": _op(
@@ -197,6 +215,12 @@ def spec() -> dict[str, Any]:
                 params=[{"name": n, "in": "query", "schema": {"type": "number"}} for n in ("since", "until")]
                 + [{"name": "agent", "in": "query", "schema": {"type": "string"}},
                    {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}}])},
+            "/api/v1/webchat/widget": {"get": _op(
+                "What the chat page starts from: the welcome card and whether any agent is online",
+                "{welcome: {name, logo, colour, text_colour, greeting: {zh, en}}, online}", auth=False)},
+            "/api/v1/webchat/logo": {"get": _op(
+                "The shop's logo for the welcome card (channels.webchat.welcome.logo)", "the image; 404 when none",
+                auth=False)},
             "/api/v1/webchat/leave-message": {"post": _op(
                 "Leave a message off hours; it is queued like any web chat message", "{message_id}",
                 status="201", auth=False,

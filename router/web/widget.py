@@ -1,5 +1,6 @@
-"""The customer widget's HTTP side: the /chat page and the off-hours leave-a-message endpoint
-(its socket frames are in router/web/widget_socket.py).
+"""The customer widget's HTTP side: the /chat page, what the page starts from (the welcome card
+and whether anyone is online), the shop's logo, and the leave-a-message endpoint (its socket
+frames are in router/web/widget_socket.py).
 
 The /chat page may be framed by the shop's own sites (the embeddable /static/widget.js opens it
 in an iframe), so its Content-Security-Policy names `channels.webchat.allowed_origins` in
@@ -8,13 +9,16 @@ in an iframe), so its Content-Security-Policy names `channels.webchat.allowed_or
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
 
 from adapters.webchat import customer_message
 from kefu_common.errors import AuthError, ProtocolError
-from router.runtime import RUNTIME
+from router.config.widget import LOGO_TYPES, logo_file, text_colour
+from router.models import AgentStatus
+from router.runtime import RUNTIME, Runtime
 from router.web.api import json_body
 from router.web.pages import CSP, static_dir
 
@@ -37,6 +41,61 @@ async def chat_page(request: web.Request) -> web.StreamResponse:
     csp = chat_csp(CSP, rt.settings.channels.webchat.allowed_origins)
     return web.FileResponse(f"{static_dir()}/chat.html",
                             headers={"Cache-Control": "no-cache", "Content-Security-Policy": csp})
+
+
+ONLINE_CACHE_S = 3.0
+"""How long one process reuses its answer to "is anyone online": every page load asks, and a
+peak's thousands of loads a minute need not each read every agent."""
+LOGO_PATH = "/api/v1/webchat/logo"
+
+
+class _Online:
+    def __init__(self) -> None:
+        self.at = float("-inf")
+        self.value = False
+
+    async def get(self, rt: Runtime) -> bool:
+        now = time.monotonic()
+        if now - self.at > ONLINE_CACHE_S:
+            agents = await rt.store.agents.all()
+            self.value = any(a.status == AgentStatus.ONLINE and not a.disabled and a.max_chats > 0 for a in agents)
+            self.at = now
+        return self.value
+
+
+ONLINE: web.AppKey[_Online] = web.AppKey("webchat_online")
+
+
+def setup(app: web.Application) -> None:
+    app[ONLINE] = _Online()
+    app.router.add_routes(routes)
+
+
+@routes.get("/api/v1/webchat/widget")
+async def widget_start(request: web.Request) -> web.Response:
+    """What the chat page draws before its socket opens: the welcome card (name, logo, colour and
+    the text colour that reads on it, greeting by language) and `online`, whether any agent is
+    online now (no: the page offers the leave-a-message form at once, in hours or not)."""
+    rt = request.app[RUNTIME]
+    if not rt.settings.channels.webchat.enabled:
+        raise ProtocolError("not_found", "web chat is not enabled", 404)
+    w = rt.settings.channels.webchat.welcome
+    logo = w.logo if w.logo.startswith("https://") else (LOGO_PATH if w.logo else None)
+    welcome = {"name": w.name or rt.settings.shop.name, "logo": logo, "colour": w.colour,
+               "text_colour": text_colour(w.colour), "greeting": dict(w.greeting)}
+    return web.json_response({"welcome": welcome, "online": await request.app[ONLINE].get(rt)},
+                             headers={"Cache-Control": "no-store"})
+
+
+@routes.get(LOGO_PATH)
+async def logo(request: web.Request) -> web.StreamResponse:
+    rt = request.app[RUNTIME]
+    path = logo_file(rt.settings.channels.webchat.welcome, rt.settings.base_dir)
+    if path is None or not path.is_file():
+        raise ProtocolError("not_found", "no logo is configured", 404)
+    return web.FileResponse(path, headers={"Content-Type": LOGO_TYPES[path.suffix.lower()],
+                                           "Cache-Control": "public, max-age=300",
+                                           "X-Content-Type-Options": "nosniff"})
 
 
 def leave_message_text(name: str, contact: str, message: str) -> str:

@@ -36,11 +36,11 @@ class CustomerSide:
         return {"type": "csat_recorded", "conversation_id": r.conversation_id, "rating": r.rating}
 
     async def snapshot(self) -> str:
-        """{"type": "conversation", "conversation": {id, state, agent, rated, queue} | null}: the
+        """{"type": "conversation", "conversation": {id, state, agent, rated, queue, read} | null}: the
         open conversation, else the last one, so a page that missed `agent`, `closed` or `queue`
         frames while away (they are not stored) still shows the agent's name, the rating form or
         its place in line (`queue`: {position, eta_s} while waiting, as the `queue` frame has them,
-        else null)."""
+        else null; `read`: the newest message id its agent has seen, or null)."""
         store = self.rt.store
         view: dict[str, Any] | None = None
         cust = await self.csat.customer_of(self.visitor)
@@ -52,7 +52,8 @@ class CustomerSide:
                 agent = {"id": conv.agent, "name": await store.agents.name(conv.agent)}
             state = conv.state.value
             view = {"id": cid, "state": state, "agent": agent,
-                    "rated": state == "closed" and await self.csat.rated(cid), "queue": None}
+                    "rated": state == "closed" and await self.csat.rated(cid), "queue": None,
+                    "read": await store.conversations.read_mark(cid)}
             if state == "queued":
                 place = await store.run(QueuePlace(cid))
                 if place:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
 from helpers import console as ui
 from helpers.app import BASIC, running
 from helpers.axe import assert_no_serious_violations
 from helpers.bot_app import bot_settings
+from helpers.clients import agent, msg_id
 from playwright.async_api import Browser, Page, expect
 
 from router.config.settings import Settings, parse_settings
@@ -76,9 +78,17 @@ async def test_inbox_thread_side_panels_and_dialogs(redis_url: str, browser: Bro
 
 async def test_every_tab_for_an_admin_in_both_languages(redis_url: str, browser: Browser, tmp_path: Path) -> None:
     async with running(admin_settings(tmp_path), redis_url) as (_rt, base):
+        _, ada = await ui.console(browser, base, ADMIN_TOKEN)
+        # One closed conversation for the records reader, one open in the inbox.
+        _, earlier = await ui.chat(browser, base)
+        await ui.customer_says(earlier, "上周的问题")
+        await expect(ada.locator("#convs .conv")).to_have_count(1)
+        closed_id = await ada.locator("#convs .conv").get_attribute("data-id")
+        await ada.locator("#close-btn").click()
+        await ada.locator("#close-dlg button[type=submit]").click()
+        await expect(ada.locator("#convs .conv")).to_have_count(0)
         _, chat = await ui.chat(browser, base)
         await ui.customer_says(chat, "你好")
-        _, ada = await ui.console(browser, base, ADMIN_TOKEN)
         await expect(ada.locator("#convs .conv")).to_have_count(1)
         for lang, tabs in (("en", TABS), ("zh", TABS_ZH)):
             for name in tabs:
@@ -86,12 +96,18 @@ async def test_every_tab_for_an_admin_in_both_languages(redis_url: str, browser:
                 await expect(ada.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
                 await ada.wait_for_timeout(400)  # the tab's data is drawn
                 await check(ada, f"{name} tab ({lang})")
+                if name in ("Records", "会话记录"):  # and a conversation open in the reader
+                    await ada.locator(f"#rec-list button[data-id='{closed_id}']").click()
+                    await expect(ada.locator("#rec-current")).to_be_visible()
+                    await expect(ada.locator("#rec-messages .msg").first).to_be_visible()
+                    await check(ada, f"records reader ({lang})")
             await ada.get_by_role("tab", name="Inbox" if lang == "en" else "会话", exact=True).click()
             await ada.locator("#lang").click()
 
 
 async def test_widget_on_a_phone_in_english(redis_url: str, browser: Browser, tmp_path: Path) -> None:
-    async with running(admin_settings(tmp_path), redis_url) as (_rt, base):
+    async with running(admin_settings(tmp_path), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
         ctx = await browser.new_context(locale="en-US", viewport={"width": 390, "height": 780})
         page = await ctx.new_page()
         await page.goto(f"{base}/chat")
@@ -100,7 +116,14 @@ async def test_widget_on_a_phone_in_english(redis_url: str, browser: Browser, tm
         await page.locator("#text").fill("hello")
         await page.locator("#text").press("Enter")
         await expect(page.locator(".msg.from-customer")).to_have_count(1)
-        await check(page, "widget with a message (en)")
+        cid = (await alice.expect(lambda f: f["type"] == "assigned"))["conversation"]["id"]
+        await alice.send({"type": "reply", "conversation_id": cid, "text": "Hello, how can I help?", "client_msg_id": msg_id()})
+        await expect(page.locator(".msg.from-agent")).to_have_count(1)
+        await check(page, "widget with a conversation (en)")
+        await alice.send({"type": "close", "conversation_id": cid})
+        await expect(page.locator("#csat")).to_be_visible()
+        await check(page, "widget's rating form (en)")
+        await alice.close()
 
 
 async def test_the_check_itself_fails_on_an_unnamed_button_and_low_contrast(browser: Browser) -> None:

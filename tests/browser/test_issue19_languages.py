@@ -15,7 +15,7 @@ from playwright.async_api import Browser, Page, expect
 
 # What the customer, the shop's data and the config wrote: shown as it is, in either language.
 CONTENT = ("#lang, #messages .body, .msg .who, #convs .who, #convs .preview, #conv-title, #cust, "
-           "#orders .muted, #history, .qr-text, #rec-list, #rec-messages, #rec-title, .toast, #why .conditions, "
+           "#orders .muted, #history, .qr-text, #rec-list, #rec-messages, #rec-title, .toast, #why .conditions, code.v, "
            "#sv-unknown, #sv-convs, #rules-versions, #rules-version, #rules-diff-text")
 VISIBLE_TEXT = """(skip) => {
   const out = [];
@@ -77,6 +77,8 @@ async def test_every_page_speaks_one_language(redis_url: str, browser: Browser, 
         await expect(note).to_have_text([re.compile(r"^机器人转人工：退款")])
         await expect(bob.locator("#why-panel h3")).to_have_text("分配原因")
         await expect(bob.locator("#why dl.facts dt").first).to_have_text("队列")
+        # Why the rules sent it here, worded in Chinese too (the shop's values aside).
+        await expect(bob.locator("#why ol.steps li").first).to_contain_text(re.compile("规则"))
         zh = []
         for tab in ("Alt+1", "Alt+5", "Alt+4"):
             await bob.keyboard.press(tab)

@@ -1,5 +1,6 @@
 """A fake Telegram Bot API on loopback: getMe, sendMessage, sendPhoto, sendDocument, sendVoice,
-sendVideo, getFile, file download, setWebhook, deleteWebhook, getUpdates and answerCallbackQuery.
+sendVideo, getFile, file download, getUserProfilePhotos, setWebhook, deleteWebhook, getUpdates and
+answerCallbackQuery.
 
 PTB 22 posts `application/x-www-form-urlencoded` bodies whose values are JSON-encoded unless
 they are strings already (chat_id 42 arrives as "42", allowed_updates as '["message", ...]'), so
@@ -13,6 +14,7 @@ Files as at Telegram: `add_file` puts a customer's file where getFile and the do
 `file_script` answers the next getFile calls (an `Answer`, or `DOWNLOAD_FAILS` for a getFile that
 works and a download that answers 500). A media send takes the bytes (multipart) or a file_id it
 knows (a string); `sent_media` keeps both, and the file it answers with can be fetched again.
+`add_profile_photo` gives a user a profile photo in several sizes, each a file getFile serves.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ class FakeTelegram:
         self.file_script: list[Answer] = []
         self.sent_media: list[SentMedia] = []
         self.updates: list[dict[str, Any]] = []
+        self.profile_photos: dict[int, list[list[dict[str, Any]]]] = defaultdict(list)
+        """user id -> their photos, newest first, each its sizes smallest first."""
         self.webhook: dict[str, Any] | None = None
         self._ids = itertools.count(1)
         self.base = ""
@@ -191,6 +195,24 @@ class FakeTelegram:
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
         path, data = self.files[fid]
         return 200, {"file_id": fid, "file_unique_id": fid[::-1], "file_size": len(data), "file_path": path}
+
+    def add_profile_photo(self, user: int, sizes: list[tuple[int, int, bytes]]) -> list[str]:
+        """A new profile photo for `user`, as (width, height, jpeg bytes) sizes; their file_ids."""
+        photo = []
+        for w, h, data in sorted(sizes, key=lambda s: s[0] * s[1]):
+            fid = self.add_file(data, f"profile_photos/{user}_{w}x{h}.jpg", "image/jpeg")
+            photo.append({"file_id": fid, "file_unique_id": fid[::-1], "width": w, "height": h,
+                          "file_size": len(data)})
+        self.profile_photos[user].insert(0, photo)
+        return [p["file_id"] for p in photo]
+
+    async def _getUserProfilePhotos(self, p: dict[str, Any]) -> Answer:
+        user = int(p["user_id"])
+        if user <= 0:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: user not found"}
+        photos = self.profile_photos.get(user, [])
+        offset, limit = int(p.get("offset") or 0), int(p.get("limit") or 100)
+        return 200, {"total_count": len(photos), "photos": photos[offset:offset + limit]}
 
     async def _setWebhook(self, p: dict[str, Any]) -> Answer:
         self.webhook = p

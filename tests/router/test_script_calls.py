@@ -53,7 +53,7 @@ def test_a_call_passes_what_its_script_reads(cls: type[Call[object]]) -> None:
 
 def test_a_refusal_is_decoded_in_one_place() -> None:
     close = routing.Close("c1", "alice", 1.0, "done", False)
-    assert close.decode(["ok", "alice"]) == "alice"
+    assert close.decode(["ok", "alice", "0"]) == routing.Closed("alice", False)
     with pytest.raises(Exception) as caught:
         close.decode(["err", "not_assigned_to_you"])
     assert (caught.value.code, caught.value.status) == ("not_assigned_to_you", 409)  # type: ignore[attr-defined]

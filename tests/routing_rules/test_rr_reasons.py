@@ -87,9 +87,12 @@ rules:
     assert [i["code"] for i in hit.steps[-1]["reason"]["items"]] == ["is", "contains"]
 
 
-def test_steps_are_made_only_when_explaining_and_never_change_equality() -> None:
-    rules = one_rule("{contains: 退款}")
+def test_decide_gives_the_steps_of_its_lines_and_steps_never_change_equality() -> None:
+    rules = compile_rules("default: {pool: miss}\nrules:\n  - name: a\n    when: {contains: 发票}\n"
+                          "    then: {pool: hit}\n  - name: b\n    when: {contains: 退款}\n    then: {pool: hit}\n")
     plain, explained = rules.decide(inp("我要退款")), rules.explain(inp("我要退款"))
-    assert plain.steps == () and explained.steps
+    assert [s["rule"] for s in plain.steps] == ["b"] and len(plain.steps) == len(plain.explanation)
+    assert [s["rule"] for s in explained.steps] == ["a", "b"]
+    assert rules.decide(inp("你好")).steps == ({"rule": None, "outcome": "default", "pool": "miss"},)
     assert replace(explained, explanation=plain.explanation) == plain
     assert hash(explained) == hash(replace(explained, steps=()))

@@ -127,6 +127,25 @@ class CompareSet(Call[bool]):
 
 
 @dataclass(frozen=True, slots=True)
+class ReadMark(Call[bool]):
+    """Move a conversation's read mark (the newest message its agent has seen) forward to
+    `message_id`; False when it was already there or past it, or the conversation is gone."""
+
+    script: ClassVar[str] = "read_mark"
+    conversation_id: str
+    message_id: str
+
+    def keys(self, k: Keys) -> list[str]:
+        return [k.conv(self.conversation_id)]
+
+    def argv(self) -> list[Any]:
+        return [self.message_id]
+
+    def result(self, reply: Any) -> bool:
+        return bool(reply)
+
+
+@dataclass(frozen=True, slots=True)
 class WindowTake(Call[int]):
     """quota_take.lua on any channel's window hash (WeCom's, under Keys.channel_state): replies
     left after this one, -1 when the window has closed, -2 when none are left."""

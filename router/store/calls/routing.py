@@ -94,8 +94,16 @@ class Route(Call[Moved]):
 
 
 @dataclass(frozen=True, slots=True)
-class Close(Call[str | None]):
-    """Close a conversation; the result is the agent it had."""
+class Closed:
+    agent: str | None
+    """The agent it had."""
+    already: bool
+    """It was closed before this call, which changed nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Close(Call[Closed]):
+    """Close a conversation (again, harmlessly, when it is closed already)."""
 
     script: ClassVar[str] = "close"
     cid: str
@@ -107,8 +115,27 @@ class Close(Call[str | None]):
     def refusal(self) -> str:
         return f"close {self.cid}"
 
-    def result(self, reply: Any) -> str | None:
-        return opt(reply[1])
+    def result(self, reply: Any) -> Closed:
+        return Closed(opt(reply[1]), len(reply) > 2 and text(reply[2]) == "1")
+
+
+@dataclass(frozen=True, slots=True)
+class Wait(Call[str]):
+    """Park a chat waiting for the customer (until a time, or None: until they write), or take it
+    back (`park` False); the result is 'waiting', 'woken' or 'active'."""
+
+    script: ClassVar[str] = "wait"
+    cid: str
+    aid: str
+    now: float
+    until: float | None
+    park: bool
+
+    def refusal(self) -> str:
+        return f"change waiting of {self.cid}"
+
+    def result(self, reply: Any) -> str:
+        return text(reply[1])
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,13 @@
 -- Close a conversation; the agent's slot frees and goes at once to the most urgent waiting one.
--- KEYS[1] anchor. ARGV: cid, actor, now, resolution, force. Returns {status, agent|reason}.
+-- KEYS[1] anchor. ARGV: cid, actor, now, resolution, force. Returns {status, agent|reason, already}:
+-- `already` is '1' when it was closed before this call (nothing changed), so a bulk close can say
+-- which of two overlapping requests closed a chat.
 local cid, actor, now, resolution, force = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local ck = key_conv(cid)
 local f = redis.call('HMGET', ck, 'state', 'agent', 'pool', 'customer', 'assigned_at')
 local st, agent, pool, cust = f[1], f[2], f[3], f[4]
 if not st then return {'err', 'unknown_conversation'} end
-if st == 'closed' then return {'ok', agent or ''} end
+if st == 'closed' then return {'ok', agent or '', '1'} end
 if force ~= '1' and agent ~= actor then return {'err', 'not_assigned_to_you'} end
 if not can_move(st, 'closed') then return {'err', 'cannot close a conversation in state ' .. st} end
 if st == 'queued' and pool then redis.call('ZREM', key_pool_queue(pool), cid) end
@@ -34,4 +36,4 @@ end
 sla_closed(cid, now)
 archive_closed(cid, now)
 emit_customer(cid, frame)
-return {'ok', agent or ''}
+return {'ok', agent or '', '0'}

@@ -2,8 +2,10 @@
 // message shown once (deduped by id); customer, agent and bot text always rendered as text.
 import { applyStrings, fmt, loadStrings, pickLanguage } from "./chat-i18n.js";
 import { listenToShop } from "./chat-embed.js";
+import { EmojiPicker } from "./chat-emoji.js";
 import { Attachments } from "./chat-media.js";
 import { Panels } from "./chat-panels.js";
+import { brand, handoffButton, hideWelcome, loadStart, showWelcome } from "./chat-welcome.js";
 
 const KEY = "kefu.chat.v1";
 const TYPING_SEND_MS = 3000; // a `typing` frame at most this often while the customer types
@@ -16,8 +18,10 @@ const state = JSON.parse(localStorage.getItem(KEY) || "null") || {};
 state.messages ||= [];
 state.rated ||= {};
 state.agents ||= {}; // agent id -> name, from `agent` frames, so each bubble says who wrote it
+state.avatars ||= {}; // agent id -> picture URL, for agents who have one (else their initials)
 const seen = new Set(state.messages.map((m) => m.id || m.client_msg_id));
 let T, panels, files, ws = null, backoff = 500, lastTypingSent = 0, typingTimer = 0, refusedInARow = 0;
+let askingForPerson = false; // 转人工 was pressed and no queue or agent frame has answered yet
 
 function save() {
   state.messages = state.messages.slice(-300);
@@ -30,12 +34,14 @@ function render(m) {
     li.className = "notice";
     li.textContent = m.text;
   } else {
+    hideWelcome(); // the card is for before the first message
     li.className = `msg from-${m.from}`;
     if (m.pending) li.classList.add("pending");
     li.dataset.id = m.id || m.client_msg_id;
     const body = document.createElement("div");
     body.className = "body";
     body.textContent = m.text;
+    if (m.from === "agent") li.append(avatar(m.agent_id));
     li.append(senderLine(m));
     if (m.text || !(m.media || m.upload)) li.append(body);
     files.show(m, li);
@@ -62,8 +68,54 @@ function senderLine(m) {
     time.textContent = new Date(m.ts * 1000).toLocaleTimeString(T.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
     line.append(" · ", time);
   }
+  if (m.from === "customer" && isRead(m)) line.append(receipt());
   return line;
 }
+
+// The agent's picture when they have one, else their initials ("A", "王"); the name beside it
+// says who it is, so the picture itself is decoration for a screen reader.
+function avatar(agentId) {
+  const url = state.avatars[agentId];
+  const name = state.agents[agentId] || state.conv?.agent?.name || "";
+  const el = document.createElement(url ? "img" : "span");
+  el.className = "avatar";
+  el.setAttribute("aria-hidden", "true");
+  if (url) { el.src = url; el.alt = ""; } else el.textContent = initials(name || T.agent_word);
+  return el;
+}
+
+function initials(name) {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  if (!words.length) return "?";
+  if (/^[\p{Script=Han}]/u.test(words[0])) return [...words[0]][0];
+  return words.slice(0, 2).map((w) => [...w][0].toUpperCase()).join("");
+}
+
+// Read receipts: the agent's console saw every customer message up to `state.read` (message ids
+// grow with time, so one id says it for all before it). Pending messages have no server id yet.
+function isRead(m) {
+  return Boolean(state.read && m.id && !m.pending && m.id.startsWith("m_") && m.id <= state.read);
+}
+
+function receipt() {
+  const r = document.createElement("span");
+  r.className = "receipt";
+  r.textContent = T.read;
+  return r;
+}
+
+function markRead(upTo) {
+  if (!upTo || (state.read && upTo <= state.read)) return;
+  state.read = upTo;
+  save();
+  for (const m of state.messages) {
+    if (m.from !== "customer" || !isRead(m)) continue;
+    const line = document.querySelector(`.msg[data-id="${CSS.escape(m.id)}"] .sender`);
+    if (line && !line.querySelector(".receipt")) line.append(receipt());
+  }
+}
+
+function conversationChanged() { handoffButton(T, state.conv, askingForPerson); }
 
 function markFailed(li, detail) {
   li.classList.remove("pending");
@@ -123,10 +175,13 @@ function showQueue(f) {
 function setAgent(cid, agent) {
   state.conv = { id: cid, state: "assigned", agent };
   state.agents[agent.id] = agent.name;
+  if (agent.avatar) state.avatars[agent.id] = agent.avatar;
   state.leftMessage = false;
+  askingForPerson = false;
   save();
   panels.hideLeave();
   showStatus(fmt(T.agent, { name: agent.name }));
+  conversationChanged();
   notice(`agent:${cid}:${agent.id}`, fmt(T.agent_joined, { name: agent.name }));
 }
 
@@ -135,6 +190,7 @@ function closed(cid) {
   save();
   showStatus("");
   hideTyping();
+  conversationChanged();
   notice(`closed:${cid}`, T.closed);
   if (!state.rated[cid]) panels.askRating(cid);
 }
@@ -146,6 +202,7 @@ function onFrame(f) {
     case "ack": {
       const m = state.messages.find((x) => x.client_msg_id === f.client_msg_id);
       if (m) { m.id = f.message_id; m.pending = false; save(); }
+      if (m && isRead(m)) document.querySelector(`[data-id="${CSS.escape(f.client_msg_id)}"] .sender`)?.append(receipt());
       const li = document.querySelector(`[data-id="${CSS.escape(f.client_msg_id)}"]`);
       if (li) { li.classList.remove("pending"); li.dataset.id = f.message_id; }
       seen.add(f.message_id);
@@ -168,13 +225,17 @@ function onFrame(f) {
     case "conversation": {
       const c = f.conversation;
       if (!c) break;
+      markRead(c.read);
       if (c.state === "closed") { if (c.rated) state.rated[c.id] ||= "rated"; closed(c.id); }
       else if (c.state === "assigned" && c.agent) setAgent(c.id, c.agent);
       else if (c.state === "queued" && c.queue) showQueue(c.queue); // queue frames are not replayed
+      if (c.state === "queued" || c.state === "bot") { state.conv = { id: c.id, state: c.state }; save(); conversationChanged(); }
       break;
     }
     case "queue":
       state.conv = { id: f.conversation_id, state: "queued" };
+      askingForPerson = false;
+      conversationChanged();
       showQueue(f);
       if (f.conversation_id === panels.cid) panels.hideRating(); // reopened before it was rated
       break;
@@ -193,6 +254,7 @@ function onFrame(f) {
       // Said before an agent took the chat (a frame in flight): no longer true, so not shown.
       if (state.conv?.state === "assigned" && state.conv.id === f.conversation_id) break;
       panels.offHours(f, (text) => state.messages.some((m) => m.from === "bot" && m.text === text)); break;
+    case "read": markRead(f.message_id); break;
     case "csat_recorded": panels.rated(f.conversation_id); save(); break;
     case "error": if (!refused(f)) panels.ratingRefused(f); break;
   }
@@ -279,6 +341,13 @@ function wire() {
     if (!$("text").value.trim() || Date.now() - lastTypingSent < TYPING_SEND_MS) return;
     if (sendFrame({ type: "typing" })) lastTypingSent = Date.now();
   });
+  new EmojiPicker($("emoji"), $("emoji-pop"), $("text"));
+  // The same request as typing 转人工: the bot hands off, the rules route it to a person.
+  $("handoff").addEventListener("click", () => {
+    askingForPerson = true;
+    conversationChanged();
+    sendMessage(T.handoff_text);
+  });
   if (embedded) {
     document.body.classList.add("embed");
     $("minimise").hidden = false;
@@ -309,7 +378,14 @@ async function start() {
   files.wire({ button: $("attach"), input: $("file"), dropTarget: document.body, pasteTarget: $("text"),
                phone: matchMedia("(max-width: 480px), (pointer: coarse)").matches });
   wire();
+  const shop = await loadStart();
+  if (shop) brand(shop.welcome);
+  if (shop && !state.messages.some((m) => !m.notice)) showWelcome(T, shop.welcome);
   state.messages.forEach(render);
+  conversationChanged();
+  // Away mode: nobody online, in hours or not; offer the form now rather than a queue with no end.
+  const waiting = ["queued", "assigned"].includes(state.conv?.state);
+  if (shop && !shop.online && !state.leftMessage && !waiting) panels.nobodyOnline();
   connect().catch(retry);
 }
 

@@ -1,6 +1,11 @@
 // Small DOM and HTTP helpers. Text always goes in through textContent: customer text is data.
 export const $ = (id) => document.getElementById(id);
 
+// A customer's avatar the console may show: a channel's https picture (WeChat), or one the router
+// keeps in its media store (Telegram's, whose own URL would carry the bot token).
+export const isAvatar = (url) => typeof url === "string" &&
+  (/^https:\/\//.test(url) || /^\/api\/v1\/media\/md_[0-9a-f]{32}$/.test(url));
+
 export function el(tag, cls, text, attrs) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;

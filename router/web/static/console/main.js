@@ -1,6 +1,8 @@
 // Console entry point: sign-in, tabs, and the frames from the server applied to the model.
 import { initA11y } from "./a11y.js";
 import { initActions } from "./actions.js";
+import { initBulk } from "./bulk.js";
+import { drawWaitButton, initWaiting, waitingFrame } from "./waiting.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
@@ -13,6 +15,7 @@ import { dropPendingNote, mentioned } from "./notes.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
+import { tellRead } from "./receipts.js";
 import { initRules, loadRules } from "./rules.js";
 import { initAdmin, loadAudit, loadSetup } from "./admin.js";
 import {
@@ -37,6 +40,8 @@ function select(id, byAgent = true) {
   restoreDraft();
   renderQueue();
   renderCurrent();
+  drawWaitButton();
+  tellRead();
   loadSide();
   if (!byAgent) return;
   showTab("inbox");
@@ -45,7 +50,7 @@ function select(id, byAgent = true) {
 
 onChange((what, id) => {
   renderQueue();
-  if (!id || id === state.current) renderCurrent();
+  if (!id || id === state.current) { renderCurrent(); drawWaitButton(); tellRead(); }
 });
 
 // After a reload the chat that was open may come after others: wait for it briefly, then open the
@@ -125,6 +130,7 @@ const HANDLERS = {
       : tf("transferred_queued", { pool: f.to }));
   },
   mention(f) { mentioned(f); },
+  waiting(f) { waitingFrame(f); },
   status(f) { applyStatus(f.status, f.reason); },
   sla(f) {
     const c = state.convs.get(f.conversation_id);
@@ -262,6 +268,7 @@ function boot() {
   document.addEventListener("visibilitychange", () => {
     const c = state.current && state.convs.get(state.current);
     if (c && !document.hidden) { c.unread = 0; markRead(c); }
+    tellRead();
     updateTitle();
   });
   initQueue(select);
@@ -270,6 +277,8 @@ function boot() {
   initMedia();
   initCards();
   initActions({ select, showTab });
+  initBulk();
+  initWaiting();
   initRules();
   initAdmin();
   initRecords(select);

@@ -1,7 +1,7 @@
 // The customer in the side panel: who they are (name, avatar, masked phone, segment, tags,
 // attributes), the product on their page, an edit form (PATCH /api/v1/customers/{id}), and
 // merging another customer in or undoing it. The server checks every field and every role.
-import { api, el } from "./dom.js";
+import { api, el, isAvatar } from "./dom.js";
 import { addStrings, t } from "./i18n.js";
 import { changed, state } from "./state.js";
 
@@ -164,7 +164,7 @@ export async function renderProfile(box, cust, reload) {
   if (drawing.get(box) !== ticket) return; // the panel was asked for again meanwhile
   box.replaceChildren();
   const head = el("div", "cust-head");
-  if (safeImage(full.avatar)) head.append(el("img", "avatar", undefined, { src: full.avatar, alt: t("avatar") }));
+  if (isAvatar(full.avatar)) head.append(el("img", "avatar", undefined, { src: full.avatar, alt: t("avatar") }));
   head.append(el("strong", "cust-name", full.name || full.id));
   if (full.segment === "vip") head.append(el("span", "badge vip", t("vip")));
   box.append(head);

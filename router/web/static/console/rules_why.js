@@ -4,7 +4,6 @@
 // reader (and the language test) can tell the console's words from the shop's.
 import { el } from "./dom.js";
 import { addStrings, t } from "./i18n.js";
-import { word } from "./view.js";
 
 addStrings({
   en: {
@@ -62,6 +61,9 @@ addStrings({
     rp_move: "{from} → {to}：{n}",
   },
 });
+
+// A code's word when the table has one (view.js has the same; importing it would be a cycle).
+const word = (prefix, code) => { const text = t(`${prefix}${code}`); return text === `${prefix}${code}` ? code : text; };
 
 const OPS = { "==": "=", "!=": "≠", "<=": "≤", ">=": "≥", "<": "<", ">": ">" };
 

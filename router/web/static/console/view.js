@@ -1,11 +1,12 @@
 // The open conversation: its messages with delivery status, and beside it the customer, why the
 // chat came here, their orders, their history on every channel and the WeChat reply quota.
-import { $, api, clock, duration, el, now } from "./dom.js";
+import { $, api, clock, duration, el, isAvatar, now } from "./dom.js";
 import { t, tf } from "./i18n.js";
 import { cardNode } from "./cards.js";
 import { mediaNode, renderPinned } from "./media.js";
 import { noteLabel } from "./notes.js";
 import { renderProfile } from "./profile.js";
+import { renderSteps } from "./rules_why.js";
 import { customerName, state } from "./state.js";
 
 const sideCache = new Map(); // customer id -> {at, history, orders}
@@ -83,7 +84,7 @@ export function renderCurrent() {
   const cust = conv.customer || {};
   const title = $("conv-title");
   title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ");
-  if (/^https:\/\//.test(cust.avatar || "")) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
+  if (isAvatar(cust.avatar)) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
   title.append(el("span", "", customerName(conv, t("visitor"))));
   if (cust.segment === "vip") title.append(" ", el("span", "badge vip", t("vip")));
   $("conv-meta").textContent = [conv.id, conv.pool && `${t("pool")} ${conv.pool}`, word("seg_", cust.segment)]
@@ -123,7 +124,8 @@ function renderDecision(d, conv) {
   row(dl, "policy", word("pol_", d.policy));
   row(dl, "chosen", d.chosen);
   box.append(dl);
-  if (d.conditions?.length) {
+  if (d.steps?.length) box.append(renderSteps(d.steps)); // in the console's language (rules_why.js)
+  else if (d.conditions?.length) {
     const ul = el("ul", "conditions");
     for (const line of d.conditions) ul.append(el("li", "", line));
     box.append(ul);
