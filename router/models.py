@@ -195,6 +195,14 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     def dedupe_key(self) -> str:
         return f"{self.channel}:{self.account}:{self.native_id}"
 
+    def whisper_to(self) -> str | None:
+        """The agent a supervisor's whisper is for (router/ops/supervise.py); None for any other
+        message. Only that agent and supervisors see it."""
+        if self.direction is not Direction.NOTE or not self.raw:
+            return None
+        whisper = self.raw.get("whisper")
+        return str(whisper.get("to") or "") if isinstance(whisper, dict) else None
+
     def public(self) -> dict[str, object]:
         """The shape clients see in `message` frames."""
         out: dict[str, object] = {
@@ -212,6 +220,10 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
             out["agent_id"] = self.agent_id
         if self.direction is Direction.NOTE:
             out["note"] = True
+            to = self.whisper_to()
+            if to is not None:
+                out["whisper"] = True
+                out["whisper_to"] = to
             if self.raw and isinstance(self.raw.get("event"), dict):
                 # What the note records, as data: the console words it in its own language
                 # (issue 19); `text` stays for search, the archive and older consoles.
@@ -232,6 +244,8 @@ class Reply(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     text: str
     author: str
     """The agent id, or 'bot' / 'system'."""
+    author_name: str = ""
+    """The agent's name, for the customer's page: a supervisor who joined answers under their own."""
     sender: Sender = Sender.AGENT
     client_msg_id: str | None = None
     kind: Kind = Kind.TEXT
@@ -250,6 +264,8 @@ class Reply(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
             out["card"] = self.card.public()
         if self.sender is Sender.AGENT:
             out["agent_id"] = self.author
+            if self.author_name:
+                out["agent_name"] = self.author_name
         return out
 
 
@@ -316,6 +332,11 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
     FAQ confidence), the parts of a multi-question turn."""
     linked_order: str | None = None
     """The order an agent linked to the conversation (not shown in the view)."""
+    waiting: bool = False
+    """Its agent parked it waiting for the customer (wait.lua): out of their active list, its
+    response clocks paused, still theirs and still on their load."""
+    waiting_until: float | None = None
+    """When it wakes by itself; None: when the customer writes (or the agent takes it back)."""
 
     def view(self) -> dict[str, Any]:
         """The shape the API and frames show (the reply address `chat` stays inside)."""
@@ -327,6 +348,7 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
             "assigned_at": self.assigned_at, "first_reply_at": self.first_reply_at,
             "closed_at": self.closed_at, "resolution": self.resolution, "decision": self.decision,
             "sla": self.sla, "bot": self.bot, "bot_turn": self.bot_turn,
+            "waiting": self.waiting, "waiting_until": self.waiting_until,
         }
 
 

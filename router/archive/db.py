@@ -340,8 +340,10 @@ def message_view(m: Any) -> dict[str, Any]:
         out["media"] = archived_media(m["media"])
     if m["author"]:
         out["agent_id"] = m["author"]
-    if m["direction"] == "note":
+    if m["direction"] in ("note", "whisper"):
         out["note"] = True
+    if m["direction"] == "whisper":
+        out["whisper"] = True  # for whom is not kept: archived, supervisors alone read it
     if m["delivery"]:
         out["delivery"] = json.loads(m["delivery"])
     return out

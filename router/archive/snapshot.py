@@ -55,6 +55,12 @@ def _media(m: Message) -> str | None:
     return m.native_media
 
 
+def _direction(m: Message) -> str:
+    """The `direction` column: a supervisor's whisper (router/ops/supervise.py) is kept apart from
+    other notes, since only supervisors read it once archived."""
+    return "whisper" if m.whisper_to() is not None else m.direction.value
+
+
 def _num(v: str | None) -> float | None:
     return float(v) if v not in (None, "") else None
 
@@ -71,7 +77,7 @@ async def take(store: Store, cid: str, *, live: bool = False) -> Snapshot | None
     # With the files fetched for customers' messages since they were appended.
     msgs = with_attachments([decode_message(m) for m in encoded], await store.transcripts.attachments(cid))
     rows = [{
-        "conversation_id": cid, "seq": i, "id": m.id, "direction": m.direction.value, "sender": m.sender.value,
+        "conversation_id": cid, "seq": i, "id": m.id, "direction": _direction(m), "sender": m.sender.value,
         "kind": m.kind.value, "author": m.agent_id, "text": _text(m.text), "ts": m.ts, "media": _media(m),
         "delivery": delivery.get(m.id),
     } for i, m in enumerate(msgs)]

@@ -18,7 +18,7 @@ from router.ops.audit import Audit
 from router.ops.csat import ChannelCsat
 from router.pipeline.transcript import Transcript, public_views
 from router.store import Store
-from router.store.calls.routing import Close, Transfer
+from router.store.calls.routing import Close, Transfer, Wait
 from router.store.views import AssignedView, published_view
 
 
@@ -75,6 +75,13 @@ class Desk:
             # finishes a close whose ask a crash cut off.
             await self.csat.ask(cid)
         return not closed.already
+
+    async def wait(self, cid: str, who: Principal, until: float | None, park: bool = True) -> str:
+        """Park one's own chat waiting for the customer, or take it back (wait.lua)."""
+        outcome = await self.store.run(Wait(cid, who.agent_id, time.time(), until, park))
+        if until is not None:
+            self.timers.wake()  # the runner sleeps until its next due timer; this one may be sooner
+        return outcome
 
     async def close_many(self, cids: list[str], who: Principal, resolution: str,
                          addr: str = "") -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ from routing_rules import RuleSet
 log = logging.getLogger("kefu.sla")
 
 TIMER_KINDS = ("fallback", "first_response", "first_response_warn", "next_response", "next_response_warn",
-               "resolution", "resolution_warn", "escalate", "follow_up")
+               "resolution", "resolution_warn", "escalate", "follow_up", "wake")
 
 
 def profiles_path(settings: Settings) -> Path | None:

@@ -67,6 +67,7 @@ def conversation(d: dict[str, str]) -> Conversation:
         decision=merge_record(d.get("decision"), d.get("assignment")),
         sla=sla_view(d.get("sla")), bot=_bot(d), linked_order=d.get("linked_order") or None,
         bot_turn=_json(d.get("bot_turn")),
+        waiting=d.get("waiting") == "1", waiting_until=num(d.get("waiting_until")),
     )
 
 

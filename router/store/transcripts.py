@@ -22,6 +22,23 @@ class Transcripts:
         rows = await self._r.xrevrange(self._k.transcript(cid), count=limit)
         return [fields["m"] for _, fields in reversed(rows)]
 
+    async def after(self, cid: str, entry_id: str, count: int) -> list[tuple[str, str]]:
+        """(entry id, encoded message) of up to `count` entries after `entry_id` ('0': from the
+        start), oldest first: what a supervisor reading the conversation has not seen yet."""
+        start = "-" if entry_id in ("", "0") else f"({entry_id}"
+        rows = await self._r.xrange(self._k.transcript(cid), min=start, count=count)
+        return [(eid, fields["m"]) for eid, fields in rows]
+
+    async def entry_of(self, cid: str, mid: str) -> str | None:
+        """The transcript entry id of message `mid`, if it is in the transcript."""
+        entry: str | None = await self._r.hget(self._k.transcript_ids(cid), mid)
+        return entry
+
+    async def last_entry(self, cid: str) -> str:
+        """The newest entry id of the transcript ('0' when empty)."""
+        rows = await self._r.xrevrange(self._k.transcript(cid), count=1)
+        return str(rows[0][0]) if rows else "0"
+
     async def messages(self, cid: str) -> list[Message]:
         """The whole transcript, oldest first."""
         rows = await self._r.xrange(self._k.transcript(cid))

@@ -23,13 +23,15 @@ from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.notes import Notes
 from router.ops.presence import Presence, away_reasons, requested_status
+from router.ops.supervise import visible_to
 from router.pipeline import read_receipts
 from router.pipeline.fanout import Stuck, Tap
 from router.pipeline.typing_relay import Throttle, from_agent
 from router.runtime import RUNTIME, Runtime
 from router.store.calls import routing as calls
+from router.store.calls.routing import Emit
 from router.store.client import REDIS_ERRORS
-from router.web import access, frames, ops_ws, slow
+from router.web import access, frames, ops_ws, slow, watch_ws
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
 from router.web.cards import page_card
@@ -78,6 +80,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 
 SNAPSHOT_BATCH = 50
+MAX_WAIT_S = 30 * 86400
+"""The furthest a chat may be parked waiting for the customer: past that it is not waiting."""
 """Open conversations whose `assigned` frames a snapshot reads in one go (an agent's cap is at most 100)."""
 
 
@@ -102,6 +106,8 @@ class AgentSession:
         # which may already hold a message whose own `message` event is still on its way.
         self.shown: dict[str, set[str]] = {}
         self.typing_gate = Throttle()
+        self.watching: asyncio.Task[None] | None = None
+        """The conversation a supervisor reads live (router/web/watch_ws.py)."""
 
     async def _write(self, frame: str) -> None:
         """Send one frame. What was shown is noted only after the send, so a frame that failed
@@ -117,6 +123,7 @@ class AgentSession:
             if cid in self.shown:
                 return  # assigned while this socket connected: the snapshot already showed it
             full = await self.desk.assigned_frame(event)
+            full["messages"] = visible_to(full["messages"], self.who)  # a whisper for the agent before
             await self.ws.send_str(frames.dump(full))
             self.shown[cid] = {m["id"] for m in full["messages"]}
             return
@@ -171,6 +178,7 @@ class AgentSession:
             # Read together, sent in order: two round trips a batch, not two per conversation.
             part = cids[start:start + SNAPSHOT_BATCH]
             for cid, full in zip(part, await self.desk.assigned_frames(part), strict=True):
+                full["messages"] = visible_to(full["messages"], self.who)
                 await self.ws.send_str(frames.dump(full))
                 self.shown[cid] = {m["id"] for m in full["messages"]}
         self.tap.go_live()
@@ -210,6 +218,7 @@ class AgentSession:
             self._ending = asyncio.create_task(self.ws.close(code=SIGNED_OUT, message=b"signed out"))
 
     async def end(self) -> None:
+        watch_ws.stop(self)
         if self._ending is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._ending, 5)
@@ -261,10 +270,22 @@ class AgentSession:
             id=new_id("m"), conversation_id=cid, customer_id=to.customer, channel=Channel(to.channel),
             account=to.account, chat=to.chat, text=body, author=self.who.agent_id,
             client_msg_id=client_id, ts=time.time(), kind=Kind.LINK if card else media_kind(media), media=media,
-            card=card,
+            card=card, author_name=self.who.name,
         )
-        mid, _new = await rt.outbox.enqueue(reply)
+        mid, new = await rt.outbox.enqueue(reply)
+        if new and self.who.can(Role.SUPERVISOR):
+            await self._tell_assigned(reply)
         return {"type": "ack", "client_msg_id": client_id, "message_id": mid, "conversation_id": cid}
+
+    async def _tell_assigned(self, reply: Reply) -> None:
+        """A supervisor answered in someone else's conversation (joined it): its agent sees the
+        answer in their thread, as they see their own."""
+        conv = await self.rt.store.conversations.get(reply.conversation_id)
+        if conv is None or not conv.agent or conv.agent == self.who.agent_id:
+            return
+        message = {**reply.public(), "ts": reply.ts}
+        await self.rt.store.run(Emit(conv.agent, frames.dump(
+            {"type": "message", "conversation_id": reply.conversation_id, "message": message})))
 
     async def _attachment(self, cid: str, media_id: str) -> MediaRef:
         """The file a reply attaches: uploaded for this conversation (POST /api/v1/media) or sent
@@ -306,6 +327,18 @@ class AgentSession:
         cid = frames.text_field(frame, "conversation_id")
         resolution = frames.text_field(frame, "resolution", max_len=64, required=False) or "resolved"
         await self.desk.close(cid, self.who, resolution, addr=self.addr)
+
+    async def wait(self, frame: dict[str, Any]) -> None:
+        """Park a chat waiting for the customer; the script's `waiting` frame reaches every console."""
+        cid = frames.text_field(frame, "conversation_id")
+        until = frame.get("until")
+        if until is not None and (isinstance(until, bool) or not isinstance(until, int | float)
+                                  or not time.time() < until <= time.time() + MAX_WAIT_S):
+            raise ProtocolError("bad_frame", '"until" must be a time (epoch seconds) in the next 30 days, or null')
+        await self.desk.wait(cid, self.who, None if until is None else float(until))
+
+    async def unwait(self, frame: dict[str, Any]) -> None:
+        await self.desk.wait(frames.text_field(frame, "conversation_id"), self.who, None, park=False)
 
     async def transfer(self, frame: dict[str, Any]) -> dict[str, Any]:
         cid = frames.text_field(frame, "conversation_id")
@@ -373,10 +406,14 @@ HANDLERS = {
     "ping": AgentSession.ping,
     "note": AgentSession.note,
     "typing": AgentSession.typing,
+    "wait": AgentSession.wait,
+    "unwait": AgentSession.unwait,
     "read": AgentSession.read,
 }
 HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py
+HANDLERS.update(watch_ws.HANDLERS)  # supervisors reading a conversation live: router/web/watch_ws.py
 
-FRAME_ROLES: dict[str, Role] = {"approval_answer": Role.SUPERVISOR}
+FRAME_ROLES: dict[str, Role] = {"approval_answer": Role.SUPERVISOR, "watch": Role.SUPERVISOR,
+                                "unwatch": Role.SUPERVISOR}
 """The least role each frame type needs, checked before its handler runs (every other frame:
 any agent; what a frame may touch, e.g. only one's own chats, each handler checks)."""

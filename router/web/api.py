@@ -16,6 +16,7 @@ from router.models import Role, could_be_id
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
 from router.ops.presence import Presence, requested_status
+from router.ops.supervise import visible_to
 from router.runtime import RUNTIME
 from router.web import access, csrf
 from router.web.proxy import client
@@ -120,7 +121,7 @@ async def get_conversation(request: web.Request) -> web.Response:
             and not await rt.store.conversations.is_reader(cid, who.agent_id):
         raise AuthError("this conversation is not assigned to you, and no note named you in it", status=403)
     customer = await rt.store.customer(conv["customer_id"] or "")
-    messages = await rt.transcript.public(cid)
+    messages = visible_to(await rt.transcript.public(cid), who)
     return web.json_response({"conversation": {**conv, "archived": False}, "customer": customer,
                               "messages": messages, "archived": False})
 
@@ -141,7 +142,7 @@ async def _archived_conversation(request: web.Request, who: Principal, cid: str)
         raise ProtocolError("not_found", f"no conversation {cid}", 404)
     if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
         raise AuthError("this conversation is not assigned to you", status=403)
-    messages = conv.pop("messages")
+    messages = visible_to(conv.pop("messages"), who)
     customer = await rt.store.customer(conv["customer_id"]) or {
         "id": conv["customer_id"], "name": conv["customer_name"], "identities": []}
     return web.json_response({"conversation": conv, "customer": customer, "messages": messages, "archived": True})

@@ -31,6 +31,7 @@ from router.web import (
     rules_api,
     rules_builder_api,
     sla_api,
+    supervise_api,
     webhooks_api,
     widget,
 )
@@ -148,6 +149,7 @@ def build_app(rt: Runtime) -> web.Application:
     widget.setup(app)
     app.router.add_routes(reports_api.routes)
     app.router.add_routes(history_api.routes)
+    app.router.add_routes(supervise_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_routes(media_api.routes)
     app.router.add_routes(webhooks_api.routes)

@@ -13,6 +13,7 @@ from router.accounts import apikeys
 from router.archive.db import DB_ERRORS
 from router.auth import COOKIE_TTL_S, Principal
 from router.bot.orders import STATE_LABELS, Order, OrderService
+from router.ops.supervise import visible_to
 from router.runtime import RUNTIME, Runtime
 from router.web import access, csrf
 from router.web.api import SESSION_COOKIE, cookie_session, json_body, principal
@@ -104,13 +105,14 @@ async def history(request: web.Request) -> web.Response:
     out = []
     for conv in await rt.store.conversations.many(ids):
         out.append({**conv.view(), "chat": conv.chat, "archived": False,
-                    "transcript": await rt.transcript.public(conv.id, HISTORY_MESSAGES)})
-    archived, archive_state = await _archived_history(rt, cust, {c["id"] for c in out})
+                    "transcript": visible_to(await rt.transcript.public(conv.id, HISTORY_MESSAGES), who)})
+    archived, archive_state = await _archived_history(rt, who, cust, {c["id"] for c in out})
     out = sorted(out + archived, key=lambda c: c.get("created") or 0, reverse=True)[:HISTORY_CONVERSATIONS]
     return web.json_response({"customer": customer.view(), "conversations": out, "archive": archive_state})
 
 
-async def _archived_history(rt: Runtime, cust: str, live: set[str]) -> tuple[list[dict[str, Any]], str]:
+async def _archived_history(rt: Runtime, who: Principal, cust: str,
+                            live: set[str]) -> tuple[list[dict[str, Any]], str]:
     """The customer's conversations only the archive holds now (retention dropped them from
     Redis), so months-old chats show beside today's. The panel still answers from Redis while
     the archive is starting or unreachable, and says so ("starting" / "unavailable")."""
@@ -126,7 +128,7 @@ async def _archived_history(rt: Runtime, cust: str, live: set[str]) -> tuple[lis
         for row in rows:
             if row["id"] in live:
                 continue
-            out.append({**row, "transcript": await rt.archive.transcript(row["id"], HISTORY_MESSAGES)})
+            out.append({**row, "transcript": visible_to(await rt.archive.transcript(row["id"], HISTORY_MESSAGES), who)})
     except DB_ERRORS:
         return [], "unavailable"
     return out, "ok"

@@ -109,7 +109,8 @@ async def _live_matches(rt: Runtime, who: Principal, toks: list[str], since: flo
             continue
         if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
             continue
-        msgs = await rt.store.transcripts.messages(conv["id"])
+        msgs = [m for m in await rt.store.transcripts.messages(conv["id"])
+                if who.can(Role.SUPERVISOR) or m.whisper_to() in (None, who.agent_id)]
         customer = await rt.store.customer(conv["customer_id"] or "") or {}
         hay = "\n".join([m.text for m in msgs] + [customer.get("name", "")] + customer.get("identities", [])).lower()
         if all(t in hay for t in toks):

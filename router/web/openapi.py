@@ -78,6 +78,17 @@ def spec() -> dict[str, Any]:
                 "archive, with archived: true, once Redis has dropped it; 404 not_found, or 503 "
                 "archive_unavailable while the archive is down and the id could be in it",
                 "{conversation, customer, messages, archived}", params=_ID)},
+            "/api/v1/conversations/{id}/join": {"post": _op(
+                "Supervisors: join someone's open conversation (the customer and the agent are told once; "
+                "reply with the socket's reply frame); audited. 403 for agents, 409 closed",
+                "{joined, agent, new}", params=_ID)},
+            "/api/v1/conversations/{id}/whisper": {"post": _op(
+                "Supervisors: a note only the conversation's agent (and supervisors) see, never sent to the "
+                "customer; audited. 403 for agents, 409 closed / no_agent / own_conversation",
+                "{message}", status="201", params=_ID,
+                body={"type": "object", "required": ["text", "client_msg_id"],
+                      "properties": {"text": {"type": "string"},
+                                     "client_msg_id": {"type": "string", "maxLength": 128}}})},
             "/api/v1/conversations/{id}/close": {"post": _op(
                 "Close a conversation", "{closed}", params=_ID,
                 body={"type": "object", "properties": {"resolution": {"type": "string"}}})},

@@ -71,7 +71,7 @@ async def read(request: web.Request) -> web.Response:
     principal(request, Role.SUPERVISOR)
     source = _source(await json_body(request))
     try:
-        rows = read_form(source)
+        rows = await asyncio.to_thread(read_form, source)
     except ConfigErrors as exc:
         return _refusal(exc.errors)
     except ConfigError as exc:
@@ -85,7 +85,7 @@ async def write(request: web.Request) -> web.Response:
     body = await json_body(request)
     source = _source(body)
     try:
-        written = write_form(source, body.get("rules"))
+        written = await asyncio.to_thread(write_form, source, body.get("rules"))
     except ConfigErrors as exc:
         return _refusal(exc.errors)
     except ConfigError as exc:

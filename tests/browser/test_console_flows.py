@@ -332,6 +332,7 @@ async def test_supervisor_answers_a_discount_request_sets_a_cap_and_takes_over(
         item = sue.locator("#sv-approvals .approval")
         await expect(item).to_contain_text("¥35")
         await expect(item).to_contain_text("袖口脱线补偿")
+        await sue.screenshot(path=screenshot_path("console-supervisor.png"))
         await item.get_by_label("Note to the agent").fill("同意，下次注意质检")
         await item.get_by_role("button", name="Approve").click()
         await expect(alice.locator(".toast").last).to_contain_text("¥35: approved — 同意，下次注意质检")

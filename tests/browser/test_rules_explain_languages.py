@@ -18,6 +18,7 @@ from helpers.axe import assert_no_serious_violations
 from helpers.clients import customer, msg_id
 from helpers.console import UNNAMED_CONTROLS
 from helpers.rulesets import write_config
+from helpers.shots import screenshot_path
 from playwright.async_api import Browser, Page, expect
 
 from router.config.settings import load_settings
@@ -114,7 +115,7 @@ async def test_explain_and_replay_speak_the_consoles_language(redis_url: str, br
     cfg, _ = write_config(tmp_path)
     async with running(load_settings(cfg), redis_url) as (_rt, base):
         await seed(base, redis_url, 300)
-        ctx = await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        ctx = await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
         page = await ctx.new_page()
         await page.goto(f"{base}/console")
         await page.locator("#token").fill("sue-super-token-1")
@@ -146,6 +147,8 @@ async def test_explain_and_replay_speak_the_consoles_language(redis_url: str, br
             "规则 refund-calm 命中并决定分配：检测到意图 退款，并且客户情绪平稳。",
         ])
         await expect(steps.last.locator("code.v")).to_have_text(["refund-calm", "退款"])
+        await page.locator("#rules-result ol.steps").scroll_into_view_if_needed()
+        await page.screenshot(path=screenshot_path("rules-explain-zh.png"))
         assert await page.evaluate(UNNAMED_CONTROLS) == []
         await assert_no_serious_violations(page, "#tab-rules")  # the values' contrast among them
 

@@ -120,6 +120,25 @@ class Close(Call[Closed]):
 
 
 @dataclass(frozen=True, slots=True)
+class Wait(Call[str]):
+    """Park a chat waiting for the customer (until a time, or None: until they write), or take it
+    back (`park` False); the result is 'waiting', 'woken' or 'active'."""
+
+    script: ClassVar[str] = "wait"
+    cid: str
+    aid: str
+    now: float
+    until: float | None
+    park: bool
+
+    def refusal(self) -> str:
+        return f"change waiting of {self.cid}"
+
+    def result(self, reply: Any) -> str:
+        return text(reply[1])
+
+
+@dataclass(frozen=True, slots=True)
 class Transferred:
     outcome: str
     to: str

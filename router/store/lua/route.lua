@@ -55,6 +55,7 @@ if st == 'new' then
     qframe = queue_and_offer(cid, pool, f[1], tonumber(f[2] or '1'), now, 'arrival', msg, fresh)
   end
 elseif st == 'assigned' then
+  wake_waiting(cid, now, 'customer')
   sla_customer_message(cid, now)
   local aid = redis.call('HGET', ck, 'agent')
   -- Every line of a burst is shown, but only its first asks for the agent's attention.

@@ -15,6 +15,14 @@ local st, agent, pool = c[1], c[2], c[3]
 if not st then return {'gone', ''} end
 local EPS = 0.001
 
+-- A waiting chat's time came (wait.lua); a chat woken or parked again since has no such due time.
+if kind == 'wake' then
+  local due = tonumber(redis.call('HGET', ck, 'waiting_until') or '')
+  if st ~= 'assigned' or not due or due > now + EPS then return {'noop', 'not waiting'} end
+  wake_waiting(cid, now, 'timer')
+  return {'woken', ''}
+end
+
 -- Hand an assigned conversation from `agent` to `to`, as transfer.lua does; `rec` is the choice.
 local function handover(to, rec)
   redis.call('SREM', key_agent_convs(agent), cid)

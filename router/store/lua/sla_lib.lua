@@ -56,6 +56,7 @@ end
 local function sla_state(s)
   if s.unknown then return 'none' end
   if next(s.breaches) ~= nil then return 'breached' end
+  if s.paused_at then return 'paused' end
   if s.closed_at then return 'met' end
   if (s.first_response_due and not s.first_response_at) or s.next_response_due
     or (s.resolution_due and not s.resolved_at) then
@@ -158,6 +159,7 @@ end
 local function sla_replied(cid, aid, now)
   local s = sla_load(cid)
   if not s or s.unknown or s.closed_at then return end
+  if s.paused_at then s.paused = {} end  -- answered while waiting: nothing to resume
   local met = nil
   if s.first_response_due and not s.first_response_at then
     s.first_response_at = now
@@ -189,4 +191,64 @@ local function sla_closed(cid, now)
     timer_cancel(cid .. ':' .. kind)
   end
   sla_save(cid, s)
+end
+
+-- Waiting for the customer (wait.lua): the first- and next-response clocks stop, keeping what was
+-- left of each, and go on with that when the chat wakes. Resolution and follow-ups keep running.
+local function sla_pause(cid, now)
+  local s = sla_load(cid)
+  if not s or s.unknown or s.closed_at or s.paused_at then return end
+  local left = {}
+  if s.first_response_due and not s.first_response_at then
+    left.first = math.max(0, s.first_response_due - now)
+    s.first_response_due = nil
+  end
+  if s.next_response_due then
+    left.next = math.max(0, s.next_response_due - now)
+    s.next_response_due = nil
+  end
+  for _, kind in ipairs({'first', 'first_warn', 'next', 'next_warn'}) do timer_cancel(cid .. ':' .. kind) end
+  s.paused, s.paused_at = left, now
+  sla_save(cid, s)
+end
+
+local function sla_resume(cid, now)
+  local s = sla_load(cid)
+  if not s or not s.paused_at then return end
+  local left = type(s.paused) == 'table' and s.paused or {}
+  local p = sla_profile(s.profile) or {}
+  local warn = num(p.warn_at)
+  local clocks = {{'first', 'first_response', 'first_response_due'}, {'next', 'next_response', 'next_response_due'}}
+  local target = nil
+  for _, c in ipairs(clocks) do
+    local rest = num(left[c[1]])
+    if rest and not (c[1] == 'first' and s.first_response_at) then
+      local due = now + rest
+      s[c[3]] = due
+      timer_at(cid .. ':' .. c[1], due, c[2], cid)
+      local full = num(p[c[2]])
+      if warn and full and due - full * (1 - warn) > now then
+        timer_at(cid .. ':' .. c[1] .. '_warn', due - full * (1 - warn), c[2] .. '_warn', cid)
+      end
+      target = target or c[2]
+    end
+  end
+  s.paused, s.paused_at = nil, nil
+  sla_save(cid, s)
+  if target then tell_agent(cid, s, 'due', target) end
+end
+
+-- A waiting chat wakes: the customer wrote, its time came, its agent took it back, or it left
+-- them. Its agent hears `waiting` false with why. Returns whether it was waiting.
+local function wake_waiting(cid, now, why)
+  local ck = key_conv(cid)
+  if redis.call('HGET', ck, 'waiting') ~= '1' then return false end
+  redis.call('HDEL', ck, 'waiting', 'waiting_until', 'waiting_since')
+  timer_cancel(cid .. ':wake')
+  sla_resume(cid, now)
+  local aid = redis.call('HGET', ck, 'agent')
+  if aid then
+    emit(aid, cjson.encode({type = 'waiting', conversation_id = cid, waiting = false, reason = why}))
+  end
+  return true
 end

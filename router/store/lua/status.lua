@@ -38,6 +38,7 @@ if status == 'offline' then
   for _, cid in ipairs(redis.call('SMEMBERS', key_agent_convs(aid))) do
     local ck = key_conv(cid)
     local pool = redis.call('HGET', ck, 'pool')
+    wake_waiting(cid, now, 'requeued')  -- its clocks run again for whoever takes it
     move(cid, 'queued')
     enqueue(cid, pool, now, true)
     redis.call('SREM', key_agent_convs(aid), cid)

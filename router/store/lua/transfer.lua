@@ -34,6 +34,7 @@ end
 
 if st == 'queued' then redis.call('ZREM', key_pool_queue(pool), cid) end
 if from then
+  wake_waiting(cid, now, 'transferred')  -- the next agent gets it active, its clocks running
   redis.call('SREM', key_agent_convs(from), cid)
   refresh_agent(from)
   emit(from, cjson.encode({type = 'unassigned', conversation_id = cid, reason = 'transferred'}))

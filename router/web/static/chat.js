@@ -41,7 +41,7 @@ function render(m) {
     const body = document.createElement("div");
     body.className = "body";
     body.textContent = m.text;
-    if (m.from === "agent") li.append(avatar(m.agent_id));
+    if (m.from === "agent") li.append(avatar(m));
     li.append(senderLine(m));
     if (m.text || !(m.media || m.upload)) li.append(body);
     files.show(m, li);
@@ -54,7 +54,7 @@ function render(m) {
 // Who wrote a bubble and when: "客服 Alice · 10:02", "智能助手 · 10:01", "我 · 10:00".
 function senderLine(m) {
   const who = m.from === "customer" ? T.you : m.from === "bot" ? T.bot_name
-    : m.from === "agent" ? fmt(T.agent_name, { name: state.agents[m.agent_id] || state.conv?.agent?.name || T.agent_word })
+    : m.from === "agent" ? fmt(T.agent_name, { name: m.agent_name || state.agents[m.agent_id] || state.conv?.agent?.name || T.agent_word })
       : T.system_name;
   const line = document.createElement("div");
   line.className = "sender";
@@ -74,9 +74,9 @@ function senderLine(m) {
 
 // The agent's picture when they have one, else their initials ("A", "王"); the name beside it
 // says who it is, so the picture itself is decoration for a screen reader.
-function avatar(agentId) {
-  const url = state.avatars[agentId];
-  const name = state.agents[agentId] || state.conv?.agent?.name || "";
+function avatar(m) {
+  const url = state.avatars[m.agent_id];
+  const name = m.agent_name || state.agents[m.agent_id] || state.conv?.agent?.name || "";
   const el = document.createElement(url ? "img" : "span");
   el.className = "avatar";
   el.setAttribute("aria-hidden", "true");
@@ -240,6 +240,12 @@ function onFrame(f) {
       if (f.conversation_id === panels.cid) panels.hideRating(); // reopened before it was rated
       break;
     case "agent": panels.hideRating(); setAgent(f.conversation_id, f.agent); break;
+    // A supervisor joined beside the agent: their bubbles carry their own name (agent_name).
+    case "agent_joined":
+      state.agents[f.agent.id] = f.agent.name;
+      save();
+      notice(`joined:${f.conversation_id}:${f.agent.id}`, fmt(T.supervisor_joined, { name: f.agent.name }));
+      break;
     case "agent_left": hideTyping(); notice(`left:${f.conversation_id}:${Date.now()}`, T.agent_left); showStatus(T.agent_left); break;
     case "closed": closed(f.conversation_id); break;
     case "typing": {

@@ -2,6 +2,7 @@
 import { initA11y } from "./a11y.js";
 import { initActions } from "./actions.js";
 import { initBulk } from "./bulk.js";
+import { drawWaitButton, initWaiting, waitingFrame } from "./waiting.js";
 import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
@@ -11,6 +12,7 @@ import { initMedia } from "./media.js";
 import { initNotify, notifyMessage, notifyNewChat, redrawNotify } from "./notify.js";
 import { autoOpen, firstHeard, giveUpRestore, loadPlace, markRead, rememberCurrent, unreadSinceRead } from "./place.js";
 import { dropPendingNote, mentioned } from "./notes.js";
+import { onWatched, rewatch } from "./oversee.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
@@ -39,6 +41,7 @@ function select(id, byAgent = true) {
   restoreDraft();
   renderQueue();
   renderCurrent();
+  drawWaitButton();
   tellRead();
   loadSide();
   if (!byAgent) return;
@@ -48,7 +51,7 @@ function select(id, byAgent = true) {
 
 onChange((what, id) => {
   renderQueue();
-  if (!id || id === state.current) { renderCurrent(); tellRead(); }
+  if (!id || id === state.current) { renderCurrent(); drawWaitButton(); tellRead(); }
 });
 
 // After a reload the chat that was open may come after others: wait for it briefly, then open the
@@ -90,7 +93,7 @@ const HANDLERS = {
     applyStatus(f.agent.status, f.agent.reason, f.away_reasons);
     document.body.classList.toggle("is-supervisor", isSupervisor());
     document.body.classList.toggle("is-admin", f.agent.role === "admin");
-    if (connectedOnce) { const at = now(); setTimeout(() => reconcile(at), 1500); }
+    if (connectedOnce) { const at = now(); setTimeout(() => reconcile(at), 1500); rewatch(); }
     connectedOnce = true;
   },
   assigned(f) {
@@ -128,6 +131,8 @@ const HANDLERS = {
       : tf("transferred_queued", { pool: f.to }));
   },
   mention(f) { mentioned(f); },
+  watched(f) { onWatched(f); },
+  waiting(f) { waitingFrame(f); },
   status(f) { applyStatus(f.status, f.reason); },
   sla(f) {
     const c = state.convs.get(f.conversation_id);
@@ -275,6 +280,7 @@ function boot() {
   initCards();
   initActions({ select, showTab });
   initBulk();
+  initWaiting();
   initRules();
   initAdmin();
   initRecords(select);

@@ -3,6 +3,7 @@ import { $, duration, el, isAvatar, now } from "./dom.js";
 import { t } from "./i18n.js";
 import { customerName, slaDue, slaLevel, sorted, state, waitingSince } from "./state.js";
 import { drawBar, pickBox } from "./bulk.js";
+import { isWaiting, waitingText } from "./waiting.js";
 
 const rows = new Map(); // conversation id -> <li>, reused so focus survives a re-render
 let onSelect = () => {};
@@ -36,7 +37,8 @@ function lastText(c) {
   return last.text || (last.media ? `[${last.kind || "media"}]` : "");
 }
 
-function fillRow(li, c, at) {
+// `tabbable`: the active list has one Tab stop (roving); the waiting list, short, has each row.
+function fillRow(li, c, at, tabbable) {
   const conv = c.conv;
   const cust = conv.customer || {};
   let btn = li.querySelector("button.conv");
@@ -45,7 +47,7 @@ function fillRow(li, c, at) {
     btn.addEventListener("click", () => onSelect(conv.id));
     li.prepend(btn);
   }
-  pickBox(li, conv, conv.id === roving);
+  pickBox(li, conv, tabbable);
   const parts = [];
   const chan = conv.channel || "webchat";
   parts.push(el("span", `chan chan-${chan}`, chan, { title: `${chan}${conv.account ? ` · ${conv.account}` : ""}` }));
@@ -55,9 +57,10 @@ function fillRow(li, c, at) {
   if (cust.segment === "vip") who.append(el("span", "badge vip", t("vip")));
   parts.push(who);
   const timers = el("span", "timers");
-  const since = waitingSince(c);
+  const since = isWaiting(c) ? 0 : waitingSince(c);
   if (since) timers.append(el("span", "wait", `${t("waiting")} ${duration(at - since)}`));
-  const level = slaLevel(conv, at);
+  if (isWaiting(c)) timers.append(el("span", "parked", waitingText(conv)));
+  const level = isWaiting(c) ? null : slaLevel(conv, at);
   if (level) {
     const due = slaDue(conv);
     const text = level === "met" ? t("sla_met")
@@ -70,7 +73,7 @@ function fillRow(li, c, at) {
     parts.push(el("span", "unread", String(c.unread), { "aria-label": `${c.unread} ${t("unread")}` }));
   }
   parts.push(el("span", "preview", lastText(c)));
-  btn.tabIndex = conv.id === roving ? 0 : -1;
+  btn.tabIndex = tabbable ? 0 : -1;
   if (conv.id === state.current) btn.setAttribute("aria-current", "true");
   else btn.removeAttribute("aria-current");
   li.className = conv.id === state.current ? "active" : "";
@@ -88,13 +91,19 @@ export function renderQueue() {
   for (const id of [...rows.keys()]) {
     if (!state.convs.has(id)) { rows.get(id).remove(); rows.delete(id); }
   }
-  order.forEach((c, i) => {
+  const active = order.filter((c) => !isWaiting(c));
+  const parked = order.filter(isWaiting);
+  if (roving && isWaiting(state.convs.get(roving))) roving = active[0]?.conv.id ?? null;
+  const place = (list, into, tabbable) => list.forEach((c, i) => {
     let li = rows.get(c.conv.id);
     if (!li) { li = el("li"); rows.set(c.conv.id, li); }
-    fillRow(li, c, at);
-    if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] || null);
+    fillRow(li, c, at, tabbable(c));
+    if (into.children[i] !== li) into.insertBefore(li, into.children[i] || null);
   });
-  $("queue-empty").hidden = order.length > 0;
+  place(active, ul, (c) => c.conv.id === roving);
+  place(parked, $("waiting-convs"), () => true);
+  $("waiting-section").hidden = parked.length === 0;
+  $("queue-empty").hidden = active.length > 0;
   drawBar();
   updateTitle();
 }

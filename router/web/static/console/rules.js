@@ -2,6 +2,7 @@
 // replay recent traffic, activate with If-Match, and the version history with diff and rollback.
 import { $, api, clock, el, toast } from "./dom.js";
 import { t, tf } from "./i18n.js";
+import { flushForm, initBuilder, refreshForm } from "./rules_builder.js";
 import { fill, renderSteps, v } from "./rules_why.js";
 import { word } from "./view.js";
 
@@ -138,6 +139,7 @@ export async function loadRules(keepEdits = true) {
     showProblems([]);
     $("rules-status").textContent = "";
     loadVersions();
+    await refreshForm(!keepEdits || before !== version); // unsaved rows in the form stay, as edits do
   } catch (err) {
     $("rules-editor").hidden = true;
     $("rules-missing").hidden = false;
@@ -155,12 +157,14 @@ async function run(button, job) {
 }
 
 async function validate() {
+  await flushForm(); // the form's rows into the YAML first, when the form is the view in use
   const res = await api("/api/v1/rules/validate", { method: "POST", body: { source: $("rules-src").value } });
   showProblems(res.problems || []);
   return res.ok;
 }
 
 async function activate() {
+  await flushForm();
   try {
     const res = await api("/api/v1/rules", { method: "PUT", headers: { "If-Match": etag }, body: { source: $("rules-src").value } });
     showProblems([]);
@@ -219,6 +223,7 @@ async function showVersion(v) {
 }
 
 export function initRules() {
+  initBuilder({ showProblems, goTo });
   const src = $("rules-src");
   src.addEventListener("input", () => { problemLines.clear(); drawGutter(); });
   src.addEventListener("scroll", () => { $("rules-gutter").scrollTop = src.scrollTop; });
@@ -228,11 +233,13 @@ export function initRules() {
   // main.js's handler (registered first) has switched the language by now.
   $("lang").addEventListener("click", () => { if (shown && !$("tab-rules").hidden) showResult(shown.kind, shown.data); });
   $("rules-explain").addEventListener("click", (e) => run(e.currentTarget, async () => {
+    await flushForm();
     const body = { text: $("rules-text").value, source: src.value };
     if ($("rules-channel").value) body.channel = $("rules-channel").value;
     showResult("explain", await api("/api/v1/rules/explain", { method: "POST", body }));
   }));
   $("rules-replay").addEventListener("click", (e) => run(e.currentTarget, async () => {
+    await flushForm();
     $("rules-result").replaceChildren(el("p", "muted", `${t("replay")}…`, { role: "status" }));
     showResult("replay", await api("/api/v1/rules/replay", { method: "POST", body: { source: src.value } }));
   }));
