@@ -10,6 +10,7 @@ import { brand, handoffButton, hideWelcome, loadStart, showWelcome } from "./cha
 const KEY = "kefu.chat.v1";
 const TYPING_SEND_MS = 3000; // a `typing` frame at most this often while the customer types
 const TYPING_SHOW_MS = 6000; // the agent's indicator fades this long after their last frame
+const HANDOFF_WAIT_MS = 15000; // 转人工 waits this long for a queue or agent frame before it is offered again
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const embedded = params.get("embed") === "1";
@@ -353,6 +354,8 @@ function wire() {
     askingForPerson = true;
     conversationChanged();
     sendMessage(T.handoff_text);
+    // No answer (the message refused, the socket down): the button is offered again.
+    setTimeout(() => { if (askingForPerson) { askingForPerson = false; conversationChanged(); } }, HANDOFF_WAIT_MS);
   });
   if (embedded) {
     document.body.classList.add("embed");
