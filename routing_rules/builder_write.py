@@ -214,25 +214,32 @@ def write_form(text: str, rows: Any, file: str = "<rules>") -> Written:
         raise ConfigError('"rules" must be the list of the form\'s rows', file)
     errors: list[FormError] = []
     clean = [clean_row(i, r, len(old_rules), errors) for i, r in enumerate(rows)]
-    seen: dict[int, int] = {}
+    seen: set[int] = set()
     for i, row in enumerate(clean):
-        if row is None or row["ref"] is None:
-            continue
-        if row["ref"] in seen:
-            errors.append(FormError(f"rule #{row['ref']} appears twice in the form", i, "ref"))
-        seen[row["ref"]] = i
-    raise_form_errors(errors)
-    if not rows and layout.rules_key is None:
-        return Written(text, [])
-    sp = _Splicer(layout)
+        if row is not None and row["ref"] is not None:
+            if row["ref"] in seen:
+                errors.append(FormError(f"rule #{row['ref']} appears twice in the form", i, "ref"))
+            seen.add(row["ref"])
     olds = [rule_row(j, body, node.start_mark.line + 1) for j, (body, node)
             in enumerate(zip(old_rules, layout.items, strict=True))]
     for i, row in enumerate(clean):
-        assert row is not None
-        if (row["ref"] is None or olds[row["ref"]]["editable"]) and not row["name"]:
+        if row is not None and (row["ref"] is None or olds[row["ref"]]["editable"]) and not row["name"]:
             errors.append(FormError("name: a rule needs a name", i, "name"))
+    _place(errors, clean, layout, file)
     raise_form_errors(errors)
-    return _assemble(sp, layout, olds, [r for r in clean if r is not None])
+    if not rows and layout.rules_key is None:
+        return Written(text, [])
+    return _assemble(_Splicer(layout), layout, olds, [r for r in clean if r is not None])
+
+
+def _place(errors: list[FormError], clean: list[dict[str, Any] | None], layout: Layout, file: str) -> None:
+    """A refused row that came from the YAML also points at its rule's line there."""
+    for e in errors:
+        row = clean[e.rule] if 0 <= e.rule < len(clean) else None
+        e.file = file
+        if row is not None and row["ref"] is not None:
+            node = layout.items[row["ref"]]
+            e.line, e.col = node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def _assemble(sp: _Splicer, layout: Layout, olds: list[dict[str, Any]], rows: list[dict[str, Any]]) -> Written:

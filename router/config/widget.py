@@ -6,7 +6,7 @@ settings.py calls the check.
 channels:
   webchat:
     welcome:
-      name: 云裳                       # default: shop.name
+      name: 云裳                       # default: channels.webchat.title, else shop.name
       logo: branding/logo.png          # PNG, JPEG, WebP or GIF next to the config, or https://...
       colour: "#7c3aed"                # header and send button; text on it is picked for contrast
       greeting: {zh: 您好，有什么可以帮您？, en: Hi! How can we help?}
@@ -39,7 +39,7 @@ _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 class WelcomeSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     name: str = ""
-    """The name on the card; `shop.name` when empty."""
+    """The name on the card; the web chat's `title`, else `shop.name`, when empty."""
     logo: str = ""
     """An image file (relative to the config file) the router serves, or an https:// URL."""
     colour: str = "#0a66c2"

@@ -151,6 +151,16 @@ class MediaStore(ABC):
         await self._delete([_owner_key(ref.conversation, media_id)])
         return moved
 
+    async def delete(self, media_id: str) -> bool:
+        """Delete one file (a customer's picture replaced by a newer one); False when it was not
+        there. Safe to repeat."""
+        ref = await self.ref(media_id)
+        if ref is None:
+            return False
+        await self._delete([f"refs/{media_id}.json"])  # first, as in delete_conversation
+        await self._delete([f"blobs/{media_id}", f"blobs/{media_id}.thumb", _owner_key(ref.conversation, media_id)])
+        return True
+
     async def delete_conversation(self, conversation: str) -> int:
         """Delete every file `conversation` owns; returns how many. Safe to repeat."""
         prefix = _owner_prefix(conversation)

@@ -24,6 +24,8 @@ log = logging.getLogger("kefu.profiles")
 
 REFRESH_S = 24 * 3600
 """How long a channel's answer is taken as current (a nickname or avatar changes rarely)."""
+AVATAR_PATH = "/api/v1/media/"
+"""Where the console reads a picture the router keeps (router/web/media_api.py)."""
 BACKLOG = 200
 """Look-ups in flight at most; past it, the next message asks again."""
 
@@ -64,12 +66,19 @@ class ProfileFetcher:
                 linked = await self.store.run(Link(ident, f"unionid:{m.channel}:{found.union_id}", new_id("cu"),
                                                    time.time(), "unionid"))
                 cust = linked.customer
-            avatar = found.avatar
+            avatar, replaced = found.avatar, ""
             if found.photo and self.media is not None:
                 ref = await self.media.put(found.photo, conversation=avatar_owner(cust), channel=str(m.channel),
                                            name="avatar")
-                avatar = f"/api/v1/media/{ref.id}"
+                avatar = f"{AVATAR_PATH}{ref.id}"
+                before = str((await self.store.customer(cust) or {}).get("avatar") or "")
+                replaced = before.removeprefix(AVATAR_PATH) if before.startswith(AVATAR_PATH) else ""
             await self.store.customers.channel_profile(cust, found.name, avatar)
+            if replaced and self.media is not None and avatar != f"{AVATAR_PATH}{replaced}":
+                # A new photo: the old one is nobody's any more (same bytes keep the same id).
+                old = await self.media.ref(replaced)
+                if old is not None and old.conversation == avatar_owner(cust):
+                    await self.media.delete(replaced)
         except Exception as exc:
             log.warning("profile of %s not fetched: %r", ident, exc)
 

@@ -100,6 +100,14 @@ async def gather(rt: Runtime) -> list[Metric]:
     families.append(_gauge("kefu_queue_depth", "Conversations waiting in a pool's queue", ["pool"], depth))
     families.append(_gauge("kefu_queue_oldest_wait_seconds", "How long the head of a pool's queue has waited",
                            ["pool"], oldest))
+    # Who can take chats and why the others cannot: away by reason (busy, break, training, ...).
+    by_status: dict[tuple[str, str], float] = {}
+    for a in await store.agents.all():
+        if not a.disabled:
+            key = (a.status.value, a.away_reason)
+            by_status[key] = by_status.get(key, 0.0) + 1
+    families.append(_gauge("kefu_agents", "Agents by status, and away ones by reason ('' for none)",
+                           ["status", "reason"], sorted(by_status.items())))
     pending, lag, refused = [], [], 0
     for p in range(store.partitions):
         part = store.streams_of(p)

@@ -81,7 +81,8 @@ async def widget_start(request: web.Request) -> web.Response:
         raise ProtocolError("not_found", "web chat is not enabled", 404)
     w = rt.settings.channels.webchat.welcome
     logo = w.logo if w.logo.startswith("https://") else (LOGO_PATH if w.logo else None)
-    welcome = {"name": w.name or rt.settings.shop.name, "logo": logo, "colour": w.colour,
+    name = w.name or rt.settings.channels.webchat.title or rt.settings.shop.name
+    welcome = {"name": name, "logo": logo, "colour": w.colour,
                "text_colour": text_colour(w.colour), "greeting": dict(w.greeting)}
     return web.json_response({"welcome": welcome, "online": await request.app[ONLINE].get(rt)},
                              headers={"Cache-Control": "no-store"})

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from helpers import console as ui
 from helpers.app import BASIC, running
+from helpers.shots import screenshot_path
 from playwright.async_api import Browser, Page, expect
 
 from router.config.settings import parse_settings
@@ -91,6 +92,8 @@ async def test_a_keyword_rule_built_in_the_form_routes_a_customer(redis_url: str
         await admin.keyboard.press("Enter")
         await expect(cards.nth(0).locator("legend")).to_have_text("Rule 1: wholesale")
         await expect(cards.nth(0).get_by_role("button", name="Move wholesale up")).to_be_disabled()
+        await admin.locator("#rb-rules").evaluate("e => { e.scrollTop = 0; }")
+        await admin.locator("#rules-builder").screenshot(path=screenshot_path("rules-builder.png"))
 
         # The YAML shows the form's result; its comments and the read-only rule are untouched.
         await admin.get_by_role("button", name="YAML", exact=True).click()
@@ -209,7 +212,7 @@ async def test_two_hundred_rules_read_and_write_back_whole(redis_url: str, brows
         await admin.get_by_role("button", name="Form", exact=True).click()
         cards = admin.locator("#rb-rules > li")
         await expect(cards).to_have_count(200, timeout=30000)
-        await expect(admin.locator("#rb-rules > li.readonly")).to_have_count(50)
+        await expect(admin.locator("#rb-rules > li.rb-readonly")).to_have_count(50)
         last = cards.nth(199)
         await last.get_by_label("Pool").select_option("presale")
         # Two hundred rules are written, checked and read back, under a second on a quiet machine;

@@ -14,6 +14,7 @@ from helpers.bot_app import bot_config
 from helpers.clients import agent
 from helpers.console import UNNAMED_CONTROLS, console, page_errors
 from helpers.images import png
+from helpers.shots import screenshot_path
 from playwright.async_api import Browser, Page, expect
 
 from router.config.settings import Settings, parse_settings
@@ -171,6 +172,7 @@ async def test_handoff_button_asks_for_a_person_and_says_what_happened(
         await expect(bubble.locator(".avatar")).to_have_text("A")
         assert await bubble.locator(".avatar").evaluate(CONTRAST) >= 4.5
         await assert_no_serious_violations(chat, where="with an agent, the 转人工 button disabled")
+        await chat.screenshot(path=screenshot_path("chat-agent.png"))
 
         # Closed: a new conversation may ask again.
         await alice.send({"type": "close", "conversation_id": cid})
@@ -247,6 +249,7 @@ async def test_away_mode_offers_the_form_before_any_message_and_the_console_gets
         await expect(chat.locator("#offhours-title")).to_have_text("暂时没有客服在线")
         await expect(chat.locator(".msg")).to_have_count(0)
         await assert_no_serious_violations(chat, where="away mode with the welcome card")
+        await chat.screenshot(path=screenshot_path("chat-welcome.png"))
         await chat.get_by_label("您的称呼").fill("王女士")
         await chat.get_by_label("联系方式（手机或邮箱）").fill("wang@example.com")
         await chat.get_by_label("留言内容").fill("想问下羽绒服什么时候补货")

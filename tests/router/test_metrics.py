@@ -16,7 +16,7 @@ WANTED = {
     "kefu_messages_in", "kefu_messages_out", "kefu_routed", "kefu_queue_depth", "kefu_queue_oldest_wait_seconds",
     "kefu_stream_pending", "kefu_stream_lag", "kefu_dead_letters", "kefu_sla_breaches",
     "kefu_bot_deflection_ratio", "kefu_channel_api_errors", "kefu_redis_rtt_seconds", "kefu_websocket_connections",
-    "kefu_stream_dead_letters", "kefu_service_up", "kefu_service_crashes",
+    "kefu_stream_dead_letters", "kefu_service_up", "kefu_service_crashes", "kefu_agents",
 }
 
 
@@ -41,6 +41,8 @@ async def test_metrics_after_traffic(redis_url: str) -> None:
         await bob.expect_count(lambda f: f["type"] == "assigned", 2)
         first = alice.of("assigned")[0]["conversation"]["id"]
         await alice.send({"type": "reply", "conversation_id": first, "text": "您好", "client_msg_id": msg_id()})
+        await bob.send({"type": "status", "status": "away", "reason": "break"})
+        await bob.expect(lambda f: f["type"] == "status" and f["reason"] == "break")
         await asyncio.sleep(1.0)
         async with http.get(f"{base}/metrics") as r:
             assert r.status == 200
@@ -59,6 +61,9 @@ async def test_metrics_after_traffic(redis_url: str) -> None:
         assert got[("kefu_websocket_connections", (("kind", "agent"),))] == 2
         assert got[("kefu_websocket_connections", (("kind", "customer"),))] == 150
         assert got[("kefu_redis_rtt_seconds", ())] > 0
+        assert got[("kefu_agents", (("reason", ""), ("status", "online")))] == 1
+        assert got[("kefu_agents", (("reason", "break"), ("status", "away")))] == 1
+        assert got[("kefu_agents", (("reason", ""), ("status", "offline")))] == 1  # sue
         assert got[("kefu_service_up", (("service", "route worker"),))] == 1
         assert got[("kefu_service_crashes_total", (("service", "sender"),))] == 0
         assert got[("kefu_stream_dead_letters", (("stream", "inbound"),))] == 0

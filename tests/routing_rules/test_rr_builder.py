@@ -179,16 +179,13 @@ def test_bad_rows_are_refused_at_their_field() -> None:
     with pytest.raises(ConfigErrors) as exc:
         write_form(SHOP, rows)
     got = [(e.rule, e.field) for e in exc.value.errors if isinstance(e, FormError)]
-    assert got == [(1, "priority"), (4, "ref")]
+    assert got == [(1, "priority"), (4, "ref"), (3, "name")]  # every problem at once
     rows.pop()
-    with pytest.raises(ConfigErrors) as exc:
-        write_form(SHOP, rows)
-    assert [(e.rule, e.field) for e in exc.value.errors if isinstance(e, FormError)] == [(1, "priority")]
     rows[1]["priority"] = "high"
     with pytest.raises(ConfigErrors) as exc:
         write_form(SHOP, rows)
-    assert [(e.rule, e.field, e.message) for e in exc.value.errors if isinstance(e, FormError)] == [
-        (3, "name", "name: a rule needs a name")]
+    assert [(e.rule, e.field, e.message, e.line, e.col) for e in exc.value.errors if isinstance(e, FormError)] == [
+        (3, "name", "name: a rule needs a name", 32, 5)]  # the row, and its rule's line in the YAML
     for bad in ([{"ref": 1}, {"ref": 1}], [{"name": "x", "keywords": "退款"}], [{"name": "x", "bot": "yes"}],
                 [{"name": "x", "colour": "red"}], ["x"]):
         with pytest.raises(ConfigErrors):

@@ -10,6 +10,7 @@ import { brand, handoffButton, hideWelcome, loadStart, showWelcome } from "./cha
 const KEY = "kefu.chat.v1";
 const TYPING_SEND_MS = 3000; // a `typing` frame at most this often while the customer types
 const TYPING_SHOW_MS = 6000; // the agent's indicator fades this long after their last frame
+const HANDOFF_WAIT_MS = 15000; // 转人工 waits this long for a queue or agent frame before it is offered again
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const embedded = params.get("embed") === "1";
@@ -41,7 +42,7 @@ function render(m) {
     const body = document.createElement("div");
     body.className = "body";
     body.textContent = m.text;
-    if (m.from === "agent") li.append(avatar(m.agent_id));
+    if (m.from === "agent") li.append(avatar(m));
     li.append(senderLine(m));
     if (m.text || !(m.media || m.upload)) li.append(body);
     files.show(m, li);
@@ -54,7 +55,7 @@ function render(m) {
 // Who wrote a bubble and when: "客服 Alice · 10:02", "智能助手 · 10:01", "我 · 10:00".
 function senderLine(m) {
   const who = m.from === "customer" ? T.you : m.from === "bot" ? T.bot_name
-    : m.from === "agent" ? fmt(T.agent_name, { name: state.agents[m.agent_id] || state.conv?.agent?.name || T.agent_word })
+    : m.from === "agent" ? fmt(T.agent_name, { name: m.agent_name || state.agents[m.agent_id] || state.conv?.agent?.name || T.agent_word })
       : T.system_name;
   const line = document.createElement("div");
   line.className = "sender";
@@ -74,9 +75,9 @@ function senderLine(m) {
 
 // The agent's picture when they have one, else their initials ("A", "王"); the name beside it
 // says who it is, so the picture itself is decoration for a screen reader.
-function avatar(agentId) {
-  const url = state.avatars[agentId];
-  const name = state.agents[agentId] || state.conv?.agent?.name || "";
+function avatar(m) {
+  const url = state.avatars[m.agent_id];
+  const name = m.agent_name || state.agents[m.agent_id] || state.conv?.agent?.name || "";
   const el = document.createElement(url ? "img" : "span");
   el.className = "avatar";
   el.setAttribute("aria-hidden", "true");
@@ -240,6 +241,12 @@ function onFrame(f) {
       if (f.conversation_id === panels.cid) panels.hideRating(); // reopened before it was rated
       break;
     case "agent": panels.hideRating(); setAgent(f.conversation_id, f.agent); break;
+    // A supervisor joined beside the agent: their bubbles carry their own name (agent_name).
+    case "agent_joined":
+      state.agents[f.agent.id] = f.agent.name;
+      save();
+      notice(`joined:${f.conversation_id}:${f.agent.id}`, fmt(T.supervisor_joined, { name: f.agent.name }));
+      break;
     case "agent_left": hideTyping(); notice(`left:${f.conversation_id}:${Date.now()}`, T.agent_left); showStatus(T.agent_left); break;
     case "closed": closed(f.conversation_id); break;
     case "typing": {
@@ -347,6 +354,8 @@ function wire() {
     askingForPerson = true;
     conversationChanged();
     sendMessage(T.handoff_text);
+    // No answer (the message refused, the socket down): the button is offered again.
+    setTimeout(() => { if (askingForPerson) { askingForPerson = false; conversationChanged(); } }, HANDOFF_WAIT_MS);
   });
   if (embedded) {
     document.body.classList.add("embed");

@@ -12,6 +12,7 @@ import { initMedia } from "./media.js";
 import { initNotify, notifyMessage, notifyNewChat, redrawNotify } from "./notify.js";
 import { autoOpen, firstHeard, giveUpRestore, loadPlace, markRead, rememberCurrent, unreadSinceRead } from "./place.js";
 import { dropPendingNote, mentioned } from "./notes.js";
+import { onWatched, rewatch } from "./oversee.js";
 import { initQueue, renderQueue, updateTitle } from "./queue.js";
 import { initRecords, openRecord, showRecords } from "./records.js";
 import { initReports, showReports } from "./reports.js";
@@ -92,7 +93,7 @@ const HANDLERS = {
     applyStatus(f.agent.status, f.agent.reason, f.away_reasons);
     document.body.classList.toggle("is-supervisor", isSupervisor());
     document.body.classList.toggle("is-admin", f.agent.role === "admin");
-    if (connectedOnce) { const at = now(); setTimeout(() => reconcile(at), 1500); }
+    if (connectedOnce) { const at = now(); setTimeout(() => reconcile(at), 1500); rewatch(); }
     connectedOnce = true;
   },
   assigned(f) {
@@ -130,6 +131,7 @@ const HANDLERS = {
       : tf("transferred_queued", { pool: f.to }));
   },
   mention(f) { mentioned(f); },
+  watched(f) { onWatched(f); },
   waiting(f) { waitingFrame(f); },
   status(f) { applyStatus(f.status, f.reason); },
   sla(f) {
@@ -247,6 +249,7 @@ function boot() {
     setLang(currentLang() === "zh" ? "en" : "zh");
     redrawNotify();
     drawStatus();
+    drawWaitButton();
     for (const c of state.convs.values()) for (const m of c.messages.values()) if (m.node) m.sig = null; // redraw
     renderQueue();
     renderCurrent();

@@ -3,6 +3,7 @@
 // (agents: their own); this page only says so when a list comes back empty or a read is refused.
 import { $, api, clock, el, marked } from "./dom.js";
 import { t, tf } from "./i18n.js";
+import { oversee, stop as stopOversee } from "./oversee.js";
 import { renderProfile } from "./profile.js";
 import { filterQuery, initFilters, remember, savedView, showFilters } from "./records_filters.js";
 import { customerName, isSupervisor, state } from "./state.js";
@@ -223,6 +224,17 @@ function renderRecord(conv, messages, customer) {
   const named = { ...conv, customer: { ...(conv.customer || {}), name } };
   log.replaceChildren(...messages.map((m) => messageItem(m, named)));
   log.scrollTop = 0;
+  // Someone else's open conversation, for a supervisor: read live, join, whisper (oversee.js).
+  $("ov-panel")?.remove();
+  stopOversee();
+  if (!closed && !conv.archived && isSupervisor() && conv.agent !== state.me?.id && !state.convs.has(conv.id)) {
+    const shown = new Set(messages.map((m) => m.id));
+    const draw = (m) => {
+      log.append(messageItem(m, named));
+      log.scrollTop = log.scrollHeight;
+    };
+    log.after(oversee(conv, shown, draw));
+  }
   // Who the customer is, editable by those who may (console/profile.js): a supervisor reading any
   // conversation can set a segment or merge a duplicate without it being in their inbox.
   let side = $("rec-cust");

@@ -206,9 +206,10 @@ function editableCard(row, i) {
   return fs;
 }
 
-function readonlyCard(row) {
+function readonlyCard(row, i) {
   const box = el("div");
-  box.append(el("p", "", `${row.name || "?"} ${row.enabled === false ? t("rb_disabled") : ""}`.trim(), { class: "rb-ro-name" }));
+  const title = tf("rb_rule_n", { n: i + 1, name: row.name || "?" }) + (row.enabled === false ? ` ${t("rb_disabled")}` : "");
+  box.append(el("p", "", title, { class: "rb-ro-name" }));
   box.append(el("p", "muted", tf(`rb_ro_${row.reason}`, { key: row.key || "" })));
   box.append(el("pre", "", row.text || ""));
   return box;
@@ -219,9 +220,9 @@ function draw() {
   ol.replaceChildren();
   rows.forEach((row, i) => {
     const editable = row.editable !== false;
-    const li = el("li", `rb-rule${editable ? "" : " readonly"}`);
+    const li = el("li", `rb-rule${editable ? "" : " rb-readonly"}`);
     li.dataset.name = row.name || "";
-    li.append(editable ? editableCard(row, i) : readonlyCard(row));
+    li.append(editable ? editableCard(row, i) : readonlyCard(row, i));
     li.append(el("p", "rb-problem", "", { "aria-live": "polite" }));
     const name = row.name || t("rb_new");
     const tools = el("div", "rb-tools");

@@ -5,6 +5,7 @@ import { t, tf } from "./i18n.js";
 import { cardNode } from "./cards.js";
 import { mediaNode, renderPinned } from "./media.js";
 import { noteLabel } from "./notes.js";
+import { whisperLabel } from "./oversee.js";
 import { renderProfile } from "./profile.js";
 import { renderSteps } from "./rules_why.js";
 import { customerName, state } from "./state.js";
@@ -33,10 +34,12 @@ export function senderLabel(m, conv = null, live = false) {
 
 // `conv` names the customer; `live` is the inbox's own thread, where an unacked reply is ours.
 export function messageItem(m, conv = null, live = false) {
-  const li = el("li", `msg from-${m.from}${m.note ? " note" : ""}`, undefined, { "data-id": m.id });
-  // A colleague's private note keeps its own label; everything else says who wrote it.
-  if (m.note && m.from === "agent") li.append(noteLabel(), el("div", "who", senderLabel({ ...m, note: false }, conv, live)));
-  else li.append(el("div", "who", senderLabel(m, conv, live)));
+  const li = el("li", `msg from-${m.from}${m.note ? " note" : ""}${m.whisper ? " whisper" : ""}`, undefined, { "data-id": m.id });
+  // A colleague's private note keeps its own label (a supervisor's whisper its own); everything
+  // else says who wrote it.
+  if (m.note && m.from === "agent") {
+    li.append(m.whisper ? whisperLabel(m) : noteLabel(), el("div", "who", senderLabel({ ...m, note: false }, conv, live)));
+  } else li.append(el("div", "who", senderLabel(m, conv, live)));
   const file = mediaNode(m);
   const text = (m.event && noteText(m.event)) || m.text;
   if (text || !file) li.append(el("div", "body", text || (m.media ? `[${m.kind || "media"}]` : "")));
@@ -180,6 +183,7 @@ export function noteText(e) {
     if (note) parts.push(note);
     return parts.join(t("list_sep"));
   }
+  if (e.kind === "joined") return tf("n_joined", { by: e.by_name || agentName(e.by) });
   if (e.kind === "approval") {
     if (e.state === "auto") return tf("n_approval_auto", { amount: e.amount, agent: e.agent, reason: e.reason || "—" });
     return tf("n_approval", { amount: e.amount, agent: e.agent, reason: e.reason || "—", by: e.by,
