@@ -104,6 +104,13 @@ async def test_every_tab_for_an_admin_in_both_languages(redis_url: str, browser:
                 await expect(ada.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
                 await ada.wait_for_timeout(400)  # the tab's data is drawn
                 await check(ada, f"{name} tab ({lang})")
+                if name in ("Rules", "路由规则"):  # and the rule builder's form
+                    await ada.locator("#rb-show-form").click()
+                    await expect(ada.locator("#rules-builder")).to_be_visible()
+                    await ada.wait_for_timeout(400)
+                    await check(ada, f"rule builder ({lang})")
+                    await ada.locator("#rb-show-yaml").click()
+                    await expect(ada.locator("#rules-builder")).to_be_hidden()
                 if name in ("Records", "会话记录"):  # and a conversation open in the reader
                     await ada.locator(f"#rec-list button[data-id='{closed_id}']").click()
                     await expect(ada.locator("#rec-current")).to_be_visible()
