@@ -152,3 +152,23 @@ async def test_the_check_itself_fails_on_an_unnamed_button_and_low_contrast(brow
     else:
         raise AssertionError("axe passed a page with an unnamed button")
     await page.close()
+
+
+async def test_a_supervisor_overseeing_a_live_chat(redis_url: str, browser: Browser, tmp_path: Path) -> None:
+    """The supervise panel in the records reader (a supervisor in an agent's open chat), both languages."""
+    async with running(admin_settings(tmp_path), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        _, chat = await ui.chat(browser, base)
+        await ui.customer_says(chat, "我要投诉")
+        cid = (await alice.expect(lambda f: f["type"] == "assigned"))["conversation"]["id"]
+        await alice.send({"type": "reply", "conversation_id": cid, "text": "您好，请讲", "client_msg_id": msg_id()})
+        _, sue = await ui.console(browser, base, "sue-token-12345")
+        await sue.goto(f"{base}/console#records/{cid}")
+        panel = sue.get_by_role("region", name="Supervise this conversation")
+        await expect(panel).to_be_visible()
+        await expect(sue.locator("#rec-messages .msg.from-agent")).to_have_count(1)
+        await check(sue, "supervise panel (en)")
+        await sue.locator("#lang").click()
+        await expect(sue.locator("#lang")).to_have_text("English")
+        await check(sue, "supervise panel (zh)")
+        await alice.close()
