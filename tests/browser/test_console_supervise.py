@@ -10,6 +10,7 @@ import asyncio
 import aiohttp
 from helpers import console as ui
 from helpers.app import basic_settings, running
+from helpers.axe import assert_no_serious_violations
 from helpers.clients import agent, customer, msg_id
 from playwright.async_api import Browser, expect
 
@@ -77,6 +78,8 @@ async def test_join_and_whisper(redis_url: str, browser: Browser) -> None:
         await expect(alice.locator("#messages .msg.from-agent:not(.note) .body")).to_have_text("您好，我是主管，马上为您查物流")
         await expect(log.locator(".msg.from-agent:not(.note) .body")).to_have_text("您好，我是主管，马上为您查物流")
         assert await sue.evaluate(ui.UNNAMED_CONTROLS) == []
+        await assert_no_serious_violations(sue, "#tab-records")
+        await assert_no_serious_violations(alice, "#messages")
 
         # The customer's page never had the whisper, nor has it after a reload (its history).
         await asyncio.sleep(1)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from helpers import console as ui
 from helpers.app import BASIC, running
+from helpers.axe import assert_no_serious_violations
 from helpers.views import DAY, matching, plan, seed_archived, seed_live
 from playwright.async_api import Browser, Route, expect
 
@@ -97,6 +98,7 @@ async def test_views_and_filters_over_hundreds(redis_url: str, browser: Browser,
         want = matching(plans, "recent", since=now - DAY, pool="presale")
         await expect(rows).to_have_count(len(want))
         assert await sue.evaluate(ui.UNNAMED_CONTROLS) == []
+        await assert_no_serious_violations(sue, "#tab-records")
 
         # A reload keeps the view and the filters, and lists the same.
         await sue.unroute("**/api/v1/conversations?*")

@@ -249,6 +249,7 @@ function boot() {
     setLang(currentLang() === "zh" ? "en" : "zh");
     redrawNotify();
     drawStatus();
+    drawWaitButton();
     for (const c of state.convs.values()) for (const m of c.messages.values()) if (m.node) m.sig = null; // redraw
     renderQueue();
     renderCurrent();
