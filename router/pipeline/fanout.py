@@ -221,15 +221,25 @@ class Hub:
                     await sub.close()
 
     def _dispatch(self, channel: str, data: str) -> None:
-        address, entry_id, frame = data.split("\n", 2)
-        table = self.agents if channel == self.store.keys.agent_channel else self.customers
-        if table is self.customers:
+        # Every process gets every frame: the address comes first, so a frame for nobody here is
+        # dropped before the rest of it is split or copied (most, with several web processes).
+        address, _, rest = data.partition("\n")
+        if channel == self.store.keys.agent_channel:
+            taps = self.agents.get(address)
+            if not taps:
+                return
+        else:
+            taps = self.customers.get(address)
+            if not taps and not self.customer_watchers:
+                return
+        entry_id, _, frame = rest.partition("\n")
+        if channel != self.store.keys.agent_channel:
             for watch in self.customer_watchers:
                 try:
                     watch(address, frame)
                 except Exception:
                     log.exception("customer watcher failed on %s", address)
-        for tap in list(table.get(address, ())):
+        for tap in list(taps or ()):
             tap.offer(entry_id, frame)
 
     async def _resync_all(self) -> None:

@@ -268,9 +268,11 @@ class RouteWorker(StreamLoop):
             await self.fetches.schedule([m for _, m, _d in routed])
 
         appends = [self.transcript.append_call(m) for _, m, _d in routed]
+        # The decision record only where route.lua keeps it: a conversation resolve found new.
         routes = [Route(m.id, m.conversation_id or "", now, msgspec.json.encode(m.public()).decode(), d.pool,
                         d.priority, tuple(d.skills), d.min_level, bool(d.bot_first and self.bot),
-                        json.dumps(decision_record(d)), APPLIED_TTL_S, self.burst_window_s,
+                        json.dumps(decision_record(d)) if m.conversation_id in fresh else "",
+                        APPLIED_TTL_S, self.burst_window_s,
                         plain=m.native_media is None)
                   for _, m, d in routed]
         if self.store.cluster:

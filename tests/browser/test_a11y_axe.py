@@ -67,6 +67,14 @@ async def test_inbox_thread_side_panels_and_dialogs(redis_url: str, browser: Bro
                 await check(bob, f"{dialog} ({lang})", include=dialog)
                 await bob.keyboard.press("Escape")
                 await expect(bob.locator(dialog)).to_be_hidden()
+            # Bulk close's confirmation, over one ticked row.
+            await bob.locator("#convs input.pick").check()
+            await bob.locator("#bulk-close-btn").click()
+            await expect(bob.locator("#bulk-close-dlg")).to_be_visible()
+            await check(bob, f"#bulk-close-dlg ({lang})", include="#bulk-close-dlg")
+            await bob.keyboard.press("Escape")
+            await expect(bob.locator("#bulk-close-dlg")).to_be_hidden()
+            await bob.locator("#convs input.pick").uncheck()
             await bob.locator("#reply-text").fill("/")
             await expect(bob.locator("#qr-list")).to_be_visible()
             await check(bob, f"quick replies ({lang})")
@@ -96,6 +104,13 @@ async def test_every_tab_for_an_admin_in_both_languages(redis_url: str, browser:
                 await expect(ada.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
                 await ada.wait_for_timeout(400)  # the tab's data is drawn
                 await check(ada, f"{name} tab ({lang})")
+                if name in ("Rules", "路由规则"):  # and the rule builder's form
+                    await ada.locator("#rb-show-form").click()
+                    await expect(ada.locator("#rules-builder")).to_be_visible()
+                    await ada.wait_for_timeout(400)
+                    await check(ada, f"rule builder ({lang})")
+                    await ada.locator("#rb-show-yaml").click()
+                    await expect(ada.locator("#rules-builder")).to_be_hidden()
                 if name in ("Records", "会话记录"):  # and a conversation open in the reader
                     await ada.locator(f"#rec-list button[data-id='{closed_id}']").click()
                     await expect(ada.locator("#rec-current")).to_be_visible()
@@ -137,3 +152,23 @@ async def test_the_check_itself_fails_on_an_unnamed_button_and_low_contrast(brow
     else:
         raise AssertionError("axe passed a page with an unnamed button")
     await page.close()
+
+
+async def test_a_supervisor_overseeing_a_live_chat(redis_url: str, browser: Browser, tmp_path: Path) -> None:
+    """The supervise panel in the records reader (a supervisor in an agent's open chat), both languages."""
+    async with running(admin_settings(tmp_path), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        alice = await agent(http, base, "alice-token-1234")
+        _, chat = await ui.chat(browser, base)
+        await ui.customer_says(chat, "我要投诉")
+        cid = (await alice.expect(lambda f: f["type"] == "assigned"))["conversation"]["id"]
+        await alice.send({"type": "reply", "conversation_id": cid, "text": "您好，请讲", "client_msg_id": msg_id()})
+        _, sue = await ui.console(browser, base, "sue-token-12345")
+        await sue.goto(f"{base}/console#records/{cid}")
+        panel = sue.get_by_role("region", name="Supervise this conversation")
+        await expect(panel).to_be_visible()
+        await expect(sue.locator("#rec-messages .msg.from-agent")).to_have_count(1)
+        await check(sue, "supervise panel (en)")
+        await sue.locator("#lang").click()
+        await expect(sue.locator("#lang")).to_have_text("English")
+        await check(sue, "supervise panel (zh)")
+        await alice.close()

@@ -118,7 +118,7 @@ async def test_report_per_agent_with_filters(redis_url: str) -> None:
         again, _ = await customer(http, base, token=token1)
         snap = await again.expect(lambda f: f["type"] == "conversation")
         assert snap["conversation"] == {"id": cid1, "state": "closed", "rated": True,
-                                        "agent": {"id": "alice", "name": "Alice"}, "queue": None}
+                                        "agent": {"id": "alice", "name": "Alice"}, "queue": None, "read": None}
         for s in (alice, bob, c1, c2, c3, again):
             await s.close()
 

@@ -82,7 +82,9 @@ async def test_a_restarted_hub_replays_its_taps(store: Store) -> None:
     first = asyncio.create_task(hub.run())
     await asyncio.wait_for(hub.subscribed.wait(), 5)
     assert replays == []  # a first subscription has nothing to catch up on
-    await store.publish(store.keys.agent_channel, "not a frame")  # no address line: run raises
+    # A payload for a held address without its entry id: run raises. (One for an address nobody
+    # here holds is dropped unread.)
+    await store.publish(store.keys.agent_channel, "agent-a")
     with pytest.raises(ValueError):
         await asyncio.wait_for(first, 5)
     hub.subscribed.clear()

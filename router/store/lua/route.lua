@@ -10,6 +10,10 @@ if redis.call('EXISTS', applied) == 1 then return {'dup', '', '', ''} end
 local ck = key_conv(cid)
 local st = redis.call('HGET', ck, 'state')
 if not st then return redis.error_reply('NO_CONVERSATION ' .. cid) end
+-- The decision record comes only with lines whose resolve found the conversation new (the rest
+-- would only be dropped here). One that was reopened since its resolve is tried again, before any
+-- write: the next resolve sees it new and the record comes along.
+if st == 'new' and ARGV[10] == '' then return redis.error_reply('REOPENED_SINCE_RESOLVE ' .. cid) end
 hook_event(cid, 'message.created', '{"conversation_id":"' .. cid .. '","direction":"in","message":' .. msg .. '}', now)
 
 local prev_in = tonumber(redis.call('HGET', ck, 'last_in_at') or '0')
