@@ -184,9 +184,14 @@ async def set_agent_status(request: web.Request) -> web.Response:
     was = await rt.store.agents.get(aid) if aid != who.agent_id else None
     await request.app[PRESENCE].set_status(aid, status, "api", reason)
     if was is not None:  # a supervisor moving someone else; one's own status is one's work
-        await rt.audit.record(who, "agent.status", aid, before={"status": was.status.value, "reason": was.away_reason},
-                              after={"status": status, "reason": reason}, addr=client(request))
+        await rt.audit.record(who, "agent.status", aid, before=_status_of(was.status.value, was.away_reason),
+                              after=_status_of(status, reason), addr=client(request))
     return web.json_response({"agent": await rt.store.agent(aid)})
+
+
+def _status_of(status: str, reason: str | None) -> dict[str, str]:
+    """A status as the audit log keeps it: the reason only where there is one (away)."""
+    return {"status": status, "reason": reason} if reason else {"status": status}
 
 
 @routes.post("/api/v1/conversations/{id}/close")
