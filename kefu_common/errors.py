@@ -26,6 +26,7 @@ still sees bad input.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class KefuError(Exception):
@@ -35,12 +36,17 @@ class KefuError(Exception):
 class ConfigError(KefuError, ValueError):
     """A file we load is wrong at a known place."""
 
-    def __init__(self, message: str, file: str = "<config>", line: int = 1, col: int = 1) -> None:
+    def __init__(self, message: str, file: str = "<config>", line: int = 1, col: int = 1, *,
+                 code: str = "", params: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.file = file
         self.line = line
         self.col = col
+        # A stable name for the kind of problem and the values in `message`, so that a console
+        # can word it in its own language; "" for problems that have no code yet.
+        self.code = code
+        self.params: dict[str, Any] = dict(params or {})
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}: {self.message}"

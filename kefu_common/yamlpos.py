@@ -7,7 +7,7 @@ Config, rules, FAQ and quick-reply files all load through `load_yaml`. Lines and
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,10 @@ class YamlDoc:
             p = p[:-1]
         return self.values.get((), (1, 1))
 
-    def error(self, path: Path_, message: str, *, key: bool = False) -> ConfigError:
+    def error(self, path: Path_, message: str, *, key: bool = False, code: str = "",
+              params: Mapping[str, Any] | None = None) -> ConfigError:
         line, col = self.where(path, key=key)
-        return ConfigError(message, self.file, line, col)
+        return ConfigError(message, self.file, line, col, code=code, params=params)
 
     def unknown_keys(self, path: Path_, allowed: Iterable[str]) -> list[ConfigError]:
         """One error per key of the mapping at `path` that is not in `allowed`, with a hint."""
@@ -56,7 +57,8 @@ class YamlDoc:
                 hint = difflib.get_close_matches(str(k), allowed, n=1)
                 msg = f"unknown key {k!r}"
                 msg += f"; did you mean {hint[0]!r}?" if hint else f"; expected one of {', '.join(allowed)}"
-                out.append(self.error((*path, k), msg, key=True))
+                params = {"key": str(k), "suggestion": hint[0]} if hint else {"key": str(k), "expected": allowed}
+                out.append(self.error((*path, k), msg, key=True, code="unknown_key", params=params))
         return out
 
     def item(self, path: Path_, allowed: Iterable[str], required: Sequence[str], noun: str,
@@ -98,11 +100,12 @@ def load_yaml(text: str, file: str = "<string>") -> YamlDoc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"YAML syntax: {problem}", file, line, col) from None
+        raise ConfigError(f"YAML syntax: {problem}", file, line, col, code="yaml_syntax",
+                          params={"problem": problem}) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"YAML: {exc}", file) from None
+        raise ConfigError(f"YAML: {exc}", file, code="yaml_error", params={"problem": str(exc)}) from None
     except RecursionError:  # PyYAML composes nested collections recursively
-        raise ConfigError("YAML nested too deeply", file) from None
+        raise ConfigError("YAML nested too deeply", file, code="yaml_too_deep") from None
     doc = YamlDoc(data=None, file=file)
     if root is None:
         doc.data = {}
@@ -110,7 +113,7 @@ def load_yaml(text: str, file: str = "<string>") -> YamlDoc:
     try:
         doc.data = _build(root, (), doc)
     except RecursionError:
-        raise ConfigError("YAML nested too deeply", file) from None
+        raise ConfigError("YAML nested too deeply", file, code="yaml_too_deep") from None
     return doc
 
 
@@ -143,13 +146,16 @@ def _build(node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
         out: dict[Any, Any] = {}
         for knode, vnode in node.value:
             if knode.tag == "tag:yaml.org,2002:merge":
-                raise ConfigError("YAML merge keys (<<) are not supported", doc.file, *_mark(knode))
+                raise ConfigError("YAML merge keys (<<) are not supported", doc.file, *_mark(knode),
+                              code="yaml_merge_key")
             key = _constructor.construct_object(knode, deep=True)
             if not isinstance(key, str | int | float | bool):
-                raise ConfigError("mapping keys must be plain scalars", doc.file, *_mark(knode))
+                raise ConfigError("mapping keys must be plain scalars", doc.file, *_mark(knode),
+                              code="yaml_complex_key")
             skey = str(key)
             if skey in out:
-                raise ConfigError(f"duplicate key {skey!r}", doc.file, *_mark(knode))
+                raise ConfigError(f"duplicate key {skey!r}", doc.file, *_mark(knode),
+                              code="duplicate_key", params={"key": skey})
             doc.keys[(*path, skey)] = _mark(knode)
             out[skey] = _build(vnode, (*path, skey), doc)
         return out

@@ -73,9 +73,11 @@ def compose(text: str, file: str = "<rules>") -> tuple[Any, Layout]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ConfigError(f"YAML syntax: {exc.problem or exc.context or 'invalid YAML'}", file, line, col) from None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"YAML syntax: {problem}", file, line, col, code="yaml_syntax",
+                          params={"problem": problem}) from None
     except (yaml.YAMLError, RecursionError) as exc:
-        raise ConfigError(f"YAML: {exc}", file) from None
+        raise ConfigError(f"YAML: {exc}", file, code="yaml_error", params={"problem": str(exc)}) from None
     layout = Layout(text, None, None, None, [])
     if isinstance(root, yaml.MappingNode):
         layout.root = root
@@ -85,7 +87,8 @@ def compose(text: str, file: str = "<rules>") -> tuple[Any, Layout]:
                 if isinstance(vnode, yaml.SequenceNode):
                     layout.items = list(vnode.value)
     if data is not None and not isinstance(data, dict):
-        raise ConfigError("the rules file must be a mapping (timezone, default, rules ...)", file)
+        raise ConfigError("the rules file must be a mapping (timezone, default, rules ...)", file,
+                          code="rules_file_not_mapping")
     return data or {}, layout
 
 
@@ -175,10 +178,11 @@ def read_form(text: str, file: str = "<rules>") -> list[dict[str, Any]]:
     if rules is None:
         return []
     if not isinstance(rules, list):
-        raise ConfigError("rules: expected a list of rules", file, *_pos(layout.rules))
+        raise ConfigError("rules: expected a list of rules", file, *_pos(layout.rules),
+                          code="form_rules_not_list")
     if rules and isinstance(layout.rules, yaml.SequenceNode) and layout.rules.flow_style:
         raise ConfigError("the form edits rules written one per '- name:' item; these are in a "
-                          "[...] list: edit them in YAML", file, *_pos(layout.rules))
+                          "[...] list: edit them in YAML", file, *_pos(layout.rules), code="form_shape")
     rows = []
     for i, (body, node) in enumerate(zip(rules, layout.items, strict=True)):
         row = rule_row(i, body, node.start_mark.line + 1)

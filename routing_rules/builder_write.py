@@ -209,9 +209,9 @@ def write_form(text: str, rows: Any, file: str = "<rules>") -> Written:
     if not isinstance(old_rules, list) or (old_rules and getattr(layout.rules, "flow_style", False)):
         line, col = (layout.rules.start_mark.line + 1, layout.rules.start_mark.column + 1) if layout.rules else (1, 1)
         raise ConfigError("the form edits rules written one per '- name:' item: edit these in YAML",
-                          file, line, col)
+                          file, line, col, code="form_shape")
     if not isinstance(rows, list):
-        raise ConfigError('"rules" must be the list of the form\'s rows', file)
+        raise ConfigError('"rules" must be the list of the form\'s rows', file, code="form_rows_not_list")
     errors: list[FormError] = []
     clean = [clean_row(i, r, len(old_rules), errors) for i, r in enumerate(rows)]
     seen: set[int] = set()

@@ -73,6 +73,8 @@ def _check(
                 ("rules", later.index),
                 f"rule {later.name!r} can never match: earlier rule {earlier.name!r} "
                 f"(line {earlier.line}) {why}",
+                "shadowed_rule", rule=later.name, earlier=earlier.name, line=earlier.line,
+                always=earlier.cond is None,
             )
     errors = sorted(ctx.errors, key=lambda e: (e.line, e.col))
     return CheckResult(errors, ctx.warnings, ruleset if not errors else None)

@@ -12,6 +12,7 @@ from typing import Any
 
 from kefu_common.errors import ConfigError
 from kefu_common.yamlpos import Path_, YamlDoc
+from routing_rules.problems import PROBLEMS, kind_code
 
 
 def kind_of(value: Any) -> str:
@@ -32,11 +33,16 @@ def kind_of(value: Any) -> str:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    return _hint(word, choices)[0]
+
+
+def _hint(word: str, choices: Iterable[str]) -> tuple[str, dict[str, Any]]:
+    """The English suffix and the params it names: a suggestion, else the known names."""
     choices = sorted(set(choices))
     hint = difflib.get_close_matches(word, choices, n=1)
     if hint:
-        return f"; did you mean {hint[0]!r}?"
-    return f"; known: {', '.join(choices)}" if choices else ""
+        return f"; did you mean {hint[0]!r}?", {"suggestion": hint[0]}
+    return (f"; known: {', '.join(choices)}", {"known": choices}) if choices else ("", {})
 
 
 BUILTIN_CHANNELS = ("webchat", "wechat", "telegram")
@@ -61,12 +67,16 @@ class Ctx:
         self.errors: list[ConfigError] = []
         self.warnings: list[ConfigError] = []
 
-    def err(self, path: Path_, message: str, *, key: bool = False) -> None:
-        self.errors.append(self.doc.error(path, message, key=key))
+    def err(self, path: Path_, message: str, code: str, *, key: bool = False,
+            **params: Any) -> None:
+        """One error at `path`: `message` in English, `code` (listed in problems.PROBLEMS) and
+        `params` (the values the message names) for a console to word it in its language."""
+        self.errors.append(self.doc.error(path, message, key=key, code=_listed(code), params=params))
 
-    def warn(self, path: Path_, message: str, *, key: bool = False) -> None:
+    def warn(self, path: Path_, message: str, code: str, **params: Any) -> None:
         # The prefix lives in the message so that str() prints FILE:LINE:COL: warning: ...
-        self.warnings.append(self.doc.error(path, f"warning: {message}", key=key))
+        self.warnings.append(self.doc.error(path, f"warning: {message}", code=_listed(code),
+                                            params=params))
 
     def line_of(self, path: Path_) -> int:
         return self.doc.where(path)[0]
@@ -77,17 +87,20 @@ class Ctx:
     def mapping(self, path: Path_, value: Any, what: str) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
-        self.err(path, f"{what}: expected a mapping, got {kind_of(value)}")
+        self.err(path, f"{what}: expected a mapping, got {kind_of(value)}", "expected_mapping",
+                 what=what, got=kind_code(value))
         return None
 
     def string(self, path: Path_, value: Any, what: str) -> str | None:
         if isinstance(value, str) and value.strip():
             return value
         got = "an empty string" if isinstance(value, str) else kind_of(value)
+        kind = "empty_string" if isinstance(value, str) else kind_code(value)
         if isinstance(value, bool):
             # YAML 1.1 reads yes/no/on/off as booleans, a classic surprise for names.
             got += " (YAML reads yes, no, on and off as booleans; put the name in quotes)"
-        self.err(path, f"{what}: expected a string, got {got}")
+        self.err(path, f"{what}: expected a string, got {got}", "expected_string", what=what,
+                 got=kind, yes_no=isinstance(value, bool))
         return None
 
     def strings(self, path: Path_, value: Any, what: str) -> tuple[str, ...] | None:
@@ -103,19 +116,22 @@ class Ctx:
                 out.append(s)
             return tuple(out)
         got = "an empty list" if value == [] else kind_of(value)
-        self.err(path, f"{what}: expected a string or a list of strings, got {got}")
+        self.err(path, f"{what}: expected a string or a list of strings, got {got}",
+                 "expected_strings", what=what, got="empty_list" if value == [] else kind_code(value))
         return None
 
     def boolean(self, path: Path_, value: Any, what: str) -> bool | None:
         if isinstance(value, bool):
             return value
-        self.err(path, f"{what}: expected true or false, got {kind_of(value)}")
+        self.err(path, f"{what}: expected true or false, got {kind_of(value)}", "expected_boolean",
+                 what=what, got=kind_code(value))
         return None
 
     def integer(self, path: Path_, value: Any, what: str) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        self.err(path, f"{what}: expected an integer, got {kind_of(value)}")
+        self.err(path, f"{what}: expected an integer, got {kind_of(value)}", "expected_integer",
+                 what=what, got=kind_code(value))
         return None
 
     def known(
@@ -124,5 +140,13 @@ class Ctx:
         """True when `known` is None (not checked) or holds `name`; else an error."""
         if known is None or name in known:
             return True
-        self.err(path, f"unknown {what} {name!r}{did_you_mean(name, known)}")
+        suffix, hint = _hint(name, known)
+        self.err(path, f"unknown {what} {name!r}{suffix}", "unknown_name", what=what, name=name, **hint)
         return False
+
+
+def _listed(code: str) -> str:
+    # A code the console's tables cannot know would show in English in every language.
+    if code not in PROBLEMS:
+        raise KeyError(f"problem code {code!r} is not listed in routing_rules/problems.py")
+    return code

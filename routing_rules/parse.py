@@ -15,6 +15,7 @@ from routing_rules.ctx import Ctx, kind_of
 from routing_rules.intents import BUILTIN_ANGRY, BUILTIN_INTENTS, builtin_table
 from routing_rules.model import FallbackStep
 from routing_rules.parse_when import WhenParser
+from routing_rules.problems import kind_code, shown
 from routing_rules.regex import Regex
 from routing_rules.ruleset import DEFAULT_TIMEZONE, PRIORITY_NAMES, Action, Rule, RuleSet
 from routing_rules.times import Calendar, parse_days, parse_duration, parse_window
@@ -68,7 +69,7 @@ def _timezone(ctx: Ctx, root: dict[str, Any]) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         ctx.err(("timezone",), f"unknown timezone {name!r}; expected an IANA name such as "
-                "Asia/Shanghai or Europe/Berlin")
+                "Asia/Shanghai or Europe/Berlin", "unknown_timezone", name=name)
         return DEFAULT_TIMEZONE
     return name
 
@@ -87,7 +88,7 @@ def _calendars(ctx: Ctx, value: Any) -> dict[str, Calendar]:
         try:
             days = parse_days(body.get("days", "all"))
         except (ValueError, TypeError) as exc:
-            ctx.err((*path, "days"), f"days: {exc}")
+            ctx.err((*path, "days"), f"days: {exc}", "bad_days", detail=str(exc))
             continue
         windows = ctx.strings((*path, "hours"), body.get("hours"), "hours (HH:MM-HH:MM)")
         if windows is None:
@@ -98,7 +99,7 @@ def _calendars(ctx: Ctx, value: Any) -> dict[str, Calendar]:
                 parsed.append(parse_window(w))
             except ValueError as exc:
                 wp = (*path, "hours", i) if isinstance(body["hours"], list) else (*path, "hours")
-                ctx.err(wp, f"hours: {exc}")
+                ctx.err(wp, f"hours: {exc}", "bad_hours", detail=str(exc))
         closed = _dates(ctx, (*path, "closed"), body.get("closed", []))
         if len(parsed) == len(windows) and closed is not None:
             out[name] = Calendar(name, days, tuple(parsed), closed)
@@ -107,14 +108,16 @@ def _calendars(ctx: Ctx, value: Any) -> dict[str, Calendar]:
 
 def _dates(ctx: Ctx, path: Path_, value: Any) -> frozenset[date] | None:
     if not isinstance(value, list):
-        ctx.err(path, f"closed: expected a list of dates (YYYY-MM-DD), got {kind_of(value)}")
+        ctx.err(path, f"closed: expected a list of dates (YYYY-MM-DD), got {kind_of(value)}",
+                "closed_not_list", got=kind_code(value))
         return None
     out = set()
     for i, item in enumerate(value):
         try:
             out.add(item if isinstance(item, date) else date.fromisoformat(str(item)))
         except ValueError:
-            ctx.err((*path, i), f"closed: expected a date as YYYY-MM-DD, got {item!r}")
+            ctx.err((*path, i), f"closed: expected a date as YYYY-MM-DD, got {item!r}",
+                    "closed_bad_date", value=shown(item))
             return None
     return frozenset(out)
 
@@ -140,7 +143,8 @@ def _lexicon(
         if kw in keywords:
             keywords = [k for k in keywords if k != kw]
         else:
-            ctx.warn((*path, "remove_keywords", i), f"keyword {kw!r} is not in the list")
+            ctx.warn((*path, "remove_keywords", i), f"keyword {kw!r} is not in the list",
+                     "keyword_not_in_list", keyword=kw)
     patterns = []
     if "patterns" not in lists:
         patterns = [Regex.compile(p) for p in base[1]]
@@ -150,9 +154,10 @@ def _lexicon(
                 patterns.append(Regex.compile(source))
             except ConfigError as exc:
                 where = (*path, key, i) if isinstance(body[key], list) else (*path, key)
-                ctx.err(where, exc.message)
+                ctx.err(where, exc.message, "bad_pattern", detail=exc.message)
     if not keywords and not patterns:
-        ctx.err(path, "no keywords or patterns left: the intent could never be detected")
+        ctx.err(path, "no keywords or patterns left: the intent could never be detected",
+                "intent_never_detected")
         return None
     return tuple(keywords), tuple(patterns)
 
@@ -163,7 +168,8 @@ def _intents(ctx: Ctx, root: dict[str, Any]) -> Any:
     for name, spec in (node or {}).items():
         path: Path_ = ("intents", name)
         if name not in BUILTIN_INTENTS and not _NAME.match(name):
-            ctx.err(path, f"intent name {name!r}: use lower case letters, digits and _", key=True)
+            ctx.err(path, f"intent name {name!r}: use lower case letters, digits and _",
+                    "bad_intent_name", key=True, name=name)
             continue
         merged = _lexicon(ctx, path, spec, BUILTIN_INTENTS.get(name, ((), ())))
         if merged is not None:
@@ -177,13 +183,13 @@ def _intents(ctx: Ctx, root: dict[str, Any]) -> Any:
 def _default(ctx: Ctx, root: dict[str, Any]) -> Action | None:
     if "default" not in root:
         ctx.err((), "missing 'default': the decision when no rule matches, "
-                "e.g. default: {pool: presale}")
+                "e.g. default: {pool: presale}", "missing_default")
         return None
     body = ctx.mapping(("default",), root["default"], "default")
     if body is None:
         return None
     if "pool" not in body:
-        ctx.err(("default",), "default: missing 'pool'")
+        ctx.err(("default",), "default: missing 'pool'", "default_missing_pool")
     allowed = tuple(k for k in ACTION_KEYS if k != "boost")
     return _action(ctx, ("default",), body, allowed, base=None)
 
@@ -216,7 +222,8 @@ def _action(
         bot_first = bool(bot)
     if "human" in body and ctx.boolean((*path, "human"), human, "human") is not None:
         if "bot" in body and bool(bot) == bool(human):
-            ctx.err((*path, "human"), "give either bot: true or human: true, not both")
+            ctx.err((*path, "human"), "give either bot: true or human: true, not both",
+                    "bot_and_human")
         bot_first = not human
     fallback = base.fallback if base else ()
     if "fallback" in body:
@@ -243,21 +250,22 @@ def _priority(ctx: Ctx, path: Path_, value: Any) -> int:
         return value
     names = ", ".join(f"{k} ({v})" for k, v in PRIORITY_NAMES.items())
     ctx.err(path, f"priority: expected an integer or one of {names}, got {kind_of(value)} "
-            f"{value!r}")
+            f"{value!r}", "bad_priority", names=list(PRIORITY_NAMES), got=kind_code(value),
+            value=shown(value))
     return 0
 
 
 def _level(ctx: Ctx, path: Path_, value: Any) -> int:
     level = ctx.integer(path, value, "min_level")
     if level is not None and not 1 <= level <= 5:
-        ctx.err(path, f"min_level: expected 1 to 5, got {level}")
+        ctx.err(path, f"min_level: expected 1 to 5, got {level}", "min_level_range", level=level)
     return level or 1
 
 
 def _fallback(ctx: Ctx, path: Path_, value: Any) -> tuple[FallbackStep, ...]:
     if not isinstance(value, list):
         ctx.err(path, f"fallback: expected a list of steps like {{after: 60s, pool: general}}, "
-                f"got {kind_of(value)}")
+                f"got {kind_of(value)}", "fallback_not_list", got=kind_code(value))
         return ()
     steps: list[FallbackStep] = []
     for i, item in enumerate(value):
@@ -269,11 +277,13 @@ def _fallback(ctx: Ctx, path: Path_, value: Any) -> tuple[FallbackStep, ...]:
         try:
             after = parse_duration(body.get("after"))
         except ValueError as exc:
-            ctx.err((*sp, "after") if "after" in body else sp, f"fallback after: {exc}")
+            ctx.err((*sp, "after") if "after" in body else sp, f"fallback after: {exc}",
+                    "bad_fallback_after", detail=str(exc))
             continue
         pool = None
         if ("pool" in body) == bool(body.get("any_agent")):
-            ctx.err(sp, "fallback step: give either pool: NAME or any_agent: true")
+            ctx.err(sp, "fallback step: give either pool: NAME or any_agent: true",
+                    "fallback_step_target")
             continue
         if "pool" in body:
             pool = ctx.string((*sp, "pool"), body["pool"], "pool")
@@ -281,7 +291,8 @@ def _fallback(ctx: Ctx, path: Path_, value: Any) -> tuple[FallbackStep, ...]:
                 continue
         level = _level(ctx, (*sp, "min_level"), body["min_level"]) if "min_level" in body else None
         if steps and after <= steps[-1].after_s:
-            ctx.err((*sp, "after"), "fallback steps must be in increasing order of 'after'")
+            ctx.err((*sp, "after"), "fallback steps must be in increasing order of 'after'",
+                    "fallback_order")
         steps.append(FallbackStep(after, pool, level))
     return tuple(steps)
 
@@ -292,7 +303,8 @@ def _rules(
     if value is None:
         return ()
     if not isinstance(value, list):
-        ctx.err(("rules",), f"rules: expected a list of rules, got {kind_of(value)}")
+        ctx.err(("rules",), f"rules: expected a list of rules, got {kind_of(value)}", "rules_not_list",
+                got=kind_code(value))
         return None
     base = default or Action(pool="")
     out: list[Rule] = []
@@ -305,7 +317,8 @@ def _rules(
         ctx.unknown_keys(path, RULE_KEYS)
         name = ctx.string((*path, "name"), body.get("name"), "rule name")
         if name and name in names:
-            ctx.err((*path, "name"), f"duplicate rule name {name!r} (first at line {names[name]})")
+            ctx.err((*path, "name"), f"duplicate rule name {name!r} (first at line {names[name]})",
+                    "duplicate_rule", name=name, line=names[name])
         elif name:
             names[name] = ctx.line_of((*path, "name"))
         cont = bool(body.get("continue", False))
@@ -316,7 +329,7 @@ def _rules(
             enabled = ctx.boolean((*path, "enabled"), body["enabled"], "enabled") is not False
         cond = when.parse((*path, "when"), body.get("when"))
         if "then" not in body:
-            ctx.err(path, f"rule {name or i + 1!r}: missing 'then'")
+            ctx.err(path, f"rule {name or i + 1!r}: missing 'then'", "missing_then", rule=name or i + 1)
             continue
         then = ctx.mapping((*path, "then"), body["then"], "then")
         if then is None:
@@ -338,7 +351,8 @@ def _rule(
         for key in then:
             if key not in CONTINUE_KEYS and key in ACTION_KEYS:
                 ctx.err((*path, key), f"{key!r} in a continue rule: a continue rule only adds "
-                        "tags and boost; move it to a rule without continue", key=True)
+                        "tags and boost; move it to a rule without continue", "continue_rule_key",
+                        key=True, field=key)
         ctx.unknown_keys(path, ACTION_KEYS)
         return Rule(name, cond, None, tags, boost)
     action = _action(ctx, path, then, ACTION_KEYS, base)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,7 +25,8 @@ from routing_rules.conditions import (
     SetAny,
     TimeIn,
 )
-from routing_rules.ctx import Ctx, did_you_mean, kind_of
+from routing_rules.ctx import Ctx, kind_of
+from routing_rules.problems import kind_code, shown
 from routing_rules.regex import Regex, RegexBank
 from routing_rules.times import Calendar, parse_days, parse_window
 
@@ -92,19 +94,22 @@ class WhenParser:
     def _combinator(self, path: Path_, key: str, value: Any) -> Cond | None:
         if key == "not":
             if not isinstance(value, dict) or not value:
-                self.ctx.err(path, f"not: expected a mapping of conditions, got {kind_of(value)}")
+                self.ctx.err(path, f"not: expected a mapping of conditions, got {kind_of(value)}",
+                             "not_mapping", got=kind_code(value))
                 return None
             inner = self.parse(path, value)
             return Not(inner) if inner is not None else None
         if not isinstance(value, list) or not value:
             got = "an empty list" if value == [] else kind_of(value)
-            self.ctx.err(path, f"{key}: expected a non-empty list of conditions, got {got}")
+            self.ctx.err(path, f"{key}: expected a non-empty list of conditions, got {got}",
+                         "combinator_list", field=key, got="empty_list" if value == [] else kind_code(value))
             return None
         parts = [self.parse((*path, i), item) for i, item in enumerate(value)]
         if any(p is None for p in parts):
             for i, item in enumerate(value):
                 if item is None or item == {}:
-                    self.ctx.err((*path, i), f"{key}: an empty condition is not allowed here")
+                    self.ctx.err((*path, i), f"{key}: an empty condition is not allowed here",
+                                 "empty_condition", field=key)
             return None
         conds = tuple(p for p in parts if p is not None)
         return All(conds) if key == "all" else AnyOf(conds)
@@ -123,9 +128,10 @@ class WhenParser:
                     ok &= self.ctx.known(vp, v, self.ctx.pools, "pool")
                 elif label == "channel" and v not in self.ctx.channels:
                     # Other channels may be added later, so only a near miss is worth a word.
-                    hint = did_you_mean(v, self.ctx.channels)
-                    if "did you mean" in hint:
-                        self.ctx.warn(vp, f"channel {v!r} is not a known channel{hint}")
+                    hint = difflib.get_close_matches(v, sorted(set(self.ctx.channels)), n=1)
+                    if hint:
+                        self.ctx.warn(vp, f"channel {v!r} is not a known channel; did you mean {hint[0]!r}?",
+                                      "channel_near_miss", channel=v, suggestion=hint[0])
             return OneOf(label, attr, values) if ok else None
 
         return leaf
@@ -170,7 +176,8 @@ class WhenParser:
                 rx = Regex.compile(pat)
                 conds.append(Matches(rx, self.bank.add(rx)))
             except ConfigError as exc:
-                self.ctx.err((*path, i) if isinstance(value, list) else path, exc.message)
+                self.ctx.err((*path, i) if isinstance(value, list) else path, exc.message,
+                             "bad_pattern", detail=exc.message)
         if len(conds) != len(patterns):
             return None
         return conds[0] if len(conds) == 1 else AnyOf(tuple(conds))
@@ -200,13 +207,14 @@ class WhenParser:
                     parts.append(Compare(label, attr, op, n))
             if set(value) - {"min", "max"} or not parts:
                 if not parts:
-                    self.ctx.err(path, "message_count: give min, max or both")
+                    self.ctx.err(path, "message_count: give min, max or both", "message_count_bounds")
                 return None
             return parts[0] if len(parts) == 1 else All(tuple(parts))
         self.ctx.err(
             path,
             "message_count: expected an integer, a quoted comparison like \">= 3\", "
             f"or {{min: N, max: M}}, got {kind_of(value)} {value!r}",
+            "bad_message_count", got=kind_code(value), value=shown(value),
         )
         return None
 
@@ -219,7 +227,8 @@ class WhenParser:
             try:
                 out.append(parse_window(w))
             except ValueError as exc:
-                self.ctx.err((*path, i) if isinstance(value, list) else path, f"time: {exc}")
+                self.ctx.err((*path, i) if isinstance(value, list) else path, f"time: {exc}",
+                             "bad_time", detail=str(exc))
         return TimeIn(tuple(out)) if len(out) == len(windows) else None
 
     def _days(self, path: Path_, value: Any) -> Cond | None:
@@ -228,7 +237,7 @@ class WhenParser:
         try:
             return DaysIn(parse_days(value))
         except ValueError as exc:
-            self.ctx.err(path, f"days: {exc}")
+            self.ctx.err(path, f"days: {exc}", "bad_days", detail=str(exc))
             return None
 
     def _calendar(self, *, want: bool) -> Callable[[Path_, Any], Cond | None]:

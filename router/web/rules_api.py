@@ -26,6 +26,7 @@ from router.runtime import RUNTIME
 from router.web.api import json_body, principal
 from router.web.proxy import client
 from routing_rules import CheckResult, RuleInput, RuleSet
+from routing_rules.problems import as_json
 from routing_rules.replay import DEFAULT_LABEL, replay
 
 routes = web.RouteTableDef()
@@ -41,7 +42,7 @@ def _versions(request: web.Request) -> RuleVersions:
 def _problems(errors: list[ConfigError], warnings: list[ConfigError]) -> list[dict[str, Any]]:
     tagged = [(e, "error") for e in errors] + [(w, "warning") for w in warnings]
     tagged.sort(key=lambda t: (t[0].line, t[0].col))
-    return [{"line": e.line, "col": e.col, "message": e.message, "severity": s} for e, s in tagged]
+    return [as_json(e, s) for e, s in tagged]
 
 
 def _invalid(result: CheckResult) -> web.Response:

@@ -27,6 +27,7 @@ from routing_rules.builder import FormError, read_form
 from routing_rules.builder_write import write_form
 from routing_rules.frames import FRAME_INTENTS
 from routing_rules.intents import BUILTIN_INTENTS
+from routing_rules.problems import as_json
 
 routes = web.RouteTableDef()
 
@@ -34,7 +35,7 @@ routes = web.RouteTableDef()
 def _refusal(errors: list[ConfigError]) -> web.Response:
     problems = []
     for e in errors:
-        p: dict[str, Any] = {"line": e.line, "col": e.col, "message": e.message, "severity": "error"}
+        p = as_json(e, "error")
         if isinstance(e, FormError):
             p.update(rule=e.rule, field=e.field)
         problems.append(p)
@@ -95,7 +96,6 @@ async def write(request: web.Request) -> web.Response:
     result = await asyncio.to_thread(request.app[RUNTIME].rule_sync.versions.check, written.text)
     tagged = [(e, "error") for e in result.errors] + [(w, "warning") for w in result.warnings]
     tagged.sort(key=lambda t: (t[0].line, t[0].col))
-    problems = [{"line": e.line, "col": e.col, "message": e.message, "severity": s,
-                 "rule": written.rule_at(e.line)} for e, s in tagged]
+    problems = [{**as_json(e, s), "rule": written.rule_at(e.line)} for e, s in tagged]
     return web.json_response({"source": written.text, "ok": result.ok, "problems": problems,
                               "spans": written.spans})

@@ -3,6 +3,7 @@
 import { $, api, clock, el, toast } from "./dom.js";
 import { t, tf } from "./i18n.js";
 import { flushForm, initBuilder, refreshForm } from "./rules_builder.js";
+import { problemNodes, problemText } from "./rules_problems.js";
 import { fill, renderSteps, v } from "./rules_why.js";
 import { word } from "./view.js";
 
@@ -10,6 +11,7 @@ let etag = null;
 let canActivate = false;
 let version = null;
 let problemLines = new Map(); // line -> message
+let problemsShown = null; // the last problems, drawn again when the language changes
 let loaded = null; // the source as last loaded, to tell an edit in progress from the live rules
 let shown = null; // the last explain or replay answer, drawn again when the language changes
 
@@ -46,15 +48,18 @@ function goTo(line, col) {
 }
 
 function showProblems(problems) {
+  problemsShown = problems;
   problemLines = new Map();
   const ul = $("rules-problems");
   ul.replaceChildren();
   for (const p of problems || []) {
-    if (p.line) problemLines.set(p.line, p.message);
+    if (p.line) problemLines.set(p.line, problemText(p));
     const li = el("li", `problem ${p.severity || "error"}`);
-    const b = el("button", "link", `${p.line ?? "?"}:${p.col ?? "?"}`, { type: "button", "aria-label": `line ${p.line}` });
+    const b = el("button", "link", `${p.line ?? "?"}:${p.col ?? "?"}`, { type: "button", "aria-label": tf("rp_line_l", { n: p.line ?? "?" }) });
     b.addEventListener("click", () => goTo(p.line, p.col));
-    li.append(b, " ", el("span", "", p.message));
+    const text = el("span");
+    text.append(...problemNodes(p));
+    li.append(b, " ", text);
     ul.append(li);
   }
   $("rules-status").textContent = problems?.length ? "" : t("valid");
@@ -231,7 +236,11 @@ export function initRules() {
   $("rules-activate").addEventListener("click", (e) => run(e.currentTarget, activate));
   $("rules-reload").addEventListener("click", (e) => run(e.currentTarget, () => loadRules(false)));
   // main.js's handler (registered first) has switched the language by now.
-  $("lang").addEventListener("click", () => { if (shown && !$("tab-rules").hidden) showResult(shown.kind, shown.data); });
+  $("lang").addEventListener("click", () => {
+    if ($("tab-rules").hidden) return;
+    if (shown) showResult(shown.kind, shown.data);
+    if (problemsShown?.length) showProblems(problemsShown);
+  });
   $("rules-explain").addEventListener("click", (e) => run(e.currentTarget, async () => {
     await flushForm();
     const body = { text: $("rules-text").value, source: src.value };

@@ -5,6 +5,7 @@
 // Rules the form cannot show are read-only cards with their YAML and an "Edit in YAML" link.
 import { $, api, el } from "./dom.js";
 import { addStrings, t, tf } from "./i18n.js";
+import { problemText } from "./rules_problems.js";
 
 addStrings({
   en: {
@@ -118,7 +119,7 @@ function markRows(problems) {
     const box = li?.querySelector(".rb-problem");
     if (!box) continue;
     li.classList.add("has-problem");
-    box.textContent = `${box.textContent ? `${box.textContent} ` : ""}${p.message}`;
+    box.textContent = `${box.textContent ? `${box.textContent} ` : ""}${problemText(p)}`;
   }
 }
 

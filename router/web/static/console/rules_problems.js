@@ -1,0 +1,193 @@
+// Rule-file problems (Validate, a refused Activate, the form's write) in the console's language.
+// The server sends each problem's English `message` with a stable `code` and its `params`
+// (routing_rules/problems.py lists every code); here each code has a template per language.
+// The shop's values (rule names, pools, keys) and the YAML words a person types (`days`, `pool`)
+// stay as written in <code class="v">. A problem without a code, or with a code this table does
+// not know yet, shows the English message.
+import { el } from "./dom.js";
+import { addStrings, t } from "./i18n.js";
+
+addStrings({
+  en: {
+    rp_line_l: "line {n}", rp_kind_null: "nothing (null)", rp_kind_boolean: "a boolean", rp_kind_number: "a number",
+    rp_kind_string: "a string", rp_kind_list: "a list", rp_kind_mapping: "a mapping",
+    rp_kind_empty_string: "an empty string", rp_kind_empty_list: "an empty list",
+    rp_kind_other: "another kind of value",
+    rp_did_you_mean: "; did you mean {suggestion}?", rp_known: "; known: {known}",
+    rp_expected_one_of: "; expected one of {expected}",
+    rp_yes_no: " (YAML reads `yes`, `no`, `on` and `off` as booleans; put the name in quotes)",
+    rpw_rule_name: "rule name", rpw_rule_n: "rule #{n}", rpw_calendar_named: "calendar {name}",
+    rpw_calendar_name: "calendar name", rpw_calendar: "calendar", rpw_customer_tag: "customer tag",
+    rpw_fallback_step: "fallback step", rpw_intent: "intent", rpw_regex: "regex", rpw_segment: "segment",
+    rpw_skill: "skill", rpw_pool: "pool", rpw_previous_pool: "previous pool",
+    rpw_text_to_look_for: "text to look for", rpw_word_of_a_product_title: "word of a product title",
+    rpw_sla_profile_name: "SLA profile name",
+    rp_yaml_syntax: "YAML syntax: {problem}", rp_yaml_error: "YAML: {problem}",
+    rp_yaml_too_deep: "YAML nested too deeply", rp_yaml_merge_key: "YAML merge keys (<<) are not supported",
+    rp_yaml_complex_key: "mapping keys must be plain scalars", rp_duplicate_key: "duplicate key {key}",
+    rp_unknown_key: "unknown key {key}",
+    rp_expected_mapping: "{what}: expected a mapping, got {got}",
+    rp_expected_string: "{what}: expected a string, got {got}",
+    rp_expected_strings: "{what}: expected a string or a list of strings, got {got}",
+    rp_expected_boolean: "{what}: expected `true` or `false`, got {got}",
+    rp_expected_integer: "{what}: expected an integer, got {got}",
+    rp_unknown_name: "unknown {what} {name}",
+    rp_unknown_timezone: "unknown timezone {name}; expected an IANA name such as `Asia/Shanghai` or `Europe/Berlin`",
+    rp_bad_days: "`days`: {detail}", rp_bad_hours: "`hours`: {detail}", rp_bad_time: "`time`: {detail}",
+    rp_closed_not_list: "`closed`: expected a list of dates (`YYYY-MM-DD`), got {got}",
+    rp_closed_bad_date: "`closed`: expected a date as `YYYY-MM-DD`, got {value}",
+    rp_bad_pattern: "{detail}",
+    rp_intent_never_detected: "no keywords or patterns left: the intent could never be detected",
+    rp_bad_intent_name: "intent name {name}: use lower case letters, digits and _",
+    rp_missing_default: "missing `default`: the decision when no rule matches, e.g. `default: {pool: presale}`",
+    rp_default_missing_pool: "`default`: missing `pool`",
+    rp_bot_and_human: "give either `bot: true` or `human: true`, not both",
+    rp_bad_priority: "`priority`: expected an integer or one of {names}, got {got} {value}",
+    rp_min_level_range: "`min_level`: expected 1 to 5, got {level}",
+    rp_fallback_not_list: "`fallback`: expected a list of steps like `{after: 60s, pool: general}`, got {got}",
+    rp_bad_fallback_after: "`fallback` `after`: {detail}",
+    rp_fallback_step_target: "fallback step: give either `pool: NAME` or `any_agent: true`",
+    rp_fallback_order: "fallback steps must be in increasing order of `after`",
+    rp_rules_not_list: "`rules`: expected a list of rules, got {got}",
+    rp_duplicate_rule: "duplicate rule name {name} (first at line {line})",
+    rp_missing_then: "rule {rule}: missing `then`",
+    rp_continue_rule_key: "{field} in a continue rule: a continue rule only adds `tags` and `boost`; move it to a rule without `continue`",
+    rp_not_mapping: "`not`: expected a mapping of conditions, got {got}",
+    rp_combinator_list: "{field}: expected a non-empty list of conditions, got {got}",
+    rp_empty_condition: "{field}: an empty condition is not allowed here",
+    rp_message_count_bounds: "`message_count`: give `min`, `max` or both",
+    rp_bad_message_count: "`message_count`: expected an integer, a quoted comparison like `\">= 3\"`, or `{min: N, max: M}`, got {got} {value}",
+    rp_keyword_not_in_list: "keyword {keyword} is not in the list",
+    rp_channel_near_miss: "channel {channel} is not a known channel; did you mean {suggestion}?",
+    rp_shadowed_rule: "rule {rule} can never match: earlier rule {earlier} (line {line}) matches every message this rule matches",
+    rp_shadowed_rule_always: "rule {rule} can never match: earlier rule {earlier} (line {line}) has no conditions and decides every message",
+    rp_rules_file_not_mapping: "the rules file must be a mapping (`timezone`, `default`, `rules` ...)",
+    rp_form_rules_not_list: "`rules`: expected a list of rules",
+    rp_form_shape: "the form edits rules written one per `- name:` item: edit these in YAML",
+    rp_form_rows_not_list: "the form's rows must be a list",
+  },
+  zh: {
+    rp_line_l: "第 {n} 行", rp_kind_null: "空值", rp_kind_boolean: "布尔值", rp_kind_number: "数字",
+    rp_kind_string: "字符串", rp_kind_list: "列表", rp_kind_mapping: "映射（键值对）",
+    rp_kind_empty_string: "空字符串", rp_kind_empty_list: "空列表", rp_kind_other: "其他类型的值",
+    rp_did_you_mean: "；是不是想写 {suggestion}？", rp_known: "；已有：{known}",
+    rp_expected_one_of: "；应为以下之一：{expected}",
+    rp_yes_no: "（YAML 会把 `yes`、`no`、`on`、`off` 读作布尔值，名称请加引号）",
+    rpw_rule_name: "规则名称", rpw_rule_n: "第 {n} 条规则", rpw_calendar_named: "日历 {name}",
+    rpw_calendar_name: "日历名称", rpw_calendar: "日历", rpw_customer_tag: "客户标签",
+    rpw_fallback_step: "兜底步骤", rpw_intent: "意图", rpw_regex: "正则表达式", rpw_segment: "客户分层",
+    rpw_skill: "技能", rpw_pool: "技能组", rpw_previous_pool: "上次的技能组",
+    rpw_text_to_look_for: "要查找的文字", rpw_word_of_a_product_title: "商品标题中的词",
+    rpw_sla_profile_name: "SLA 方案名称",
+    rp_yaml_syntax: "YAML 语法错误：{problem}", rp_yaml_error: "YAML 无法读取：{problem}",
+    rp_yaml_too_deep: "YAML 嵌套层数过多", rp_yaml_merge_key: "不支持 YAML 合并键（<<）",
+    rp_yaml_complex_key: "映射的键必须是简单的值", rp_duplicate_key: "重复的键 {key}",
+    rp_unknown_key: "未知的键 {key}",
+    rp_expected_mapping: "{what}：应为映射（键值对），实际是{got}",
+    rp_expected_string: "{what}：应为字符串，实际是{got}",
+    rp_expected_strings: "{what}：应为字符串或字符串列表，实际是{got}",
+    rp_expected_boolean: "{what}：应为 `true` 或 `false`，实际是{got}",
+    rp_expected_integer: "{what}：应为整数，实际是{got}",
+    rp_unknown_name: "未知的{what} {name}",
+    rp_unknown_timezone: "未知的时区 {name}；应为标准时区名，例如 `Asia/Shanghai` 或 `Europe/Berlin`",
+    rp_bad_days: "`days`：{detail}", rp_bad_hours: "`hours`：{detail}", rp_bad_time: "`time`：{detail}",
+    rp_closed_not_list: "`closed`：应为日期列表（`YYYY-MM-DD`），实际是{got}",
+    rp_closed_bad_date: "`closed`：日期应写作 `YYYY-MM-DD`，实际是 {value}",
+    rp_bad_pattern: "正则表达式不可用：{detail}",
+    rp_intent_never_detected: "关键词和正则都已清空：这个意图永远不会被识别",
+    rp_bad_intent_name: "意图名称 {name}：只能用小写字母、数字和下划线",
+    rp_missing_default: "缺少 `default`：没有规则匹配时的分配，例如 `default: {pool: presale}`",
+    rp_default_missing_pool: "`default`：缺少 `pool`",
+    rp_bot_and_human: "`bot: true` 和 `human: true` 只能写一个",
+    rp_bad_priority: "`priority`：应为整数或 {names} 之一，实际是{got} {value}",
+    rp_min_level_range: "`min_level`：应为 1 到 5，实际是 {level}",
+    rp_fallback_not_list: "`fallback`：应为步骤列表，例如 `{after: 60s, pool: general}`，实际是{got}",
+    rp_bad_fallback_after: "`fallback` 的 `after`：{detail}",
+    rp_fallback_step_target: "兜底步骤：`pool: NAME` 和 `any_agent: true` 必须且只能写一个",
+    rp_fallback_order: "兜底步骤必须按 `after` 从小到大排列",
+    rp_rules_not_list: "`rules`：应为规则列表，实际是{got}",
+    rp_duplicate_rule: "规则名称 {name} 重复（第一次出现在第 {line} 行）",
+    rp_missing_then: "规则 {rule}：缺少 `then`",
+    rp_continue_rule_key: "继续匹配的规则里不能写 {field}：这种规则只能添加 `tags` 和 `boost`；请移到没有 `continue` 的规则",
+    rp_not_mapping: "`not`：应为条件的映射，实际是{got}",
+    rp_combinator_list: "{field}：应为非空的条件列表，实际是{got}",
+    rp_empty_condition: "{field}：这里不能有空条件",
+    rp_message_count_bounds: "`message_count`：请给出 `min`、`max` 或两者",
+    rp_bad_message_count: "`message_count`：应为整数、加引号的比较（如 `\">= 3\"`）或 `{min: N, max: M}`，实际是{got} {value}",
+    rp_keyword_not_in_list: "关键词 {keyword} 不在列表中",
+    rp_channel_near_miss: "渠道 {channel} 不是已知渠道；是不是想写 {suggestion}？",
+    rp_shadowed_rule: "规则 {rule} 永远不会匹配：前面的规则 {earlier}（第 {line} 行）已匹配它能匹配的所有消息",
+    rp_shadowed_rule_always: "规则 {rule} 永远不会匹配：前面的规则 {earlier}（第 {line} 行）没有条件，所有消息都由它决定",
+    rp_rules_file_not_mapping: "规则文件必须是映射（`timezone`、`default`、`rules` 等）",
+    rp_form_rules_not_list: "`rules`：应为规则列表",
+    rp_form_shape: "表单只能编辑逐条以 `- name:` 书写的规则：请在文本中编辑这些规则",
+    rp_form_rows_not_list: "表单的规则行必须是列表",
+  },
+});
+
+const v = (x) => el("code", "v", String(x));
+const has = (key) => t(key) !== key;
+
+function list(values) {
+  const out = [];
+  for (const x of values || []) out.push(...(out.length ? [t("r_list")] : []), v(x));
+  return out;
+}
+
+// The field a reader names: a phrase from the table, else the YAML key as written.
+function what(label) {
+  const s = String(label);
+  let m = s.match(/^rule #(\d+)$/);
+  if (m) return words("rpw_rule_n", { n: m[1] });
+  m = s.match(/^calendar '(.*)'$/);
+  if (m) return words("rpw_calendar_named", { name: v(m[1]) });
+  const key = `rpw_${s.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "")}`;
+  return has(key) ? [t(key)] : [v(s)];
+}
+
+// A template's {slots} filled from `vars` and its `quoted` YAML words as values.
+function words(key, vars) {
+  const out = [];
+  t(key).split(/(\{\w+\}|`[^`]+`)/).forEach((part) => {
+    if (!part) return;
+    if (part.startsWith("`")) { out.push(v(part.slice(1, -1))); return; }
+    const slot = part.match(/^\{(\w+)\}$/);
+    if (!slot || !(slot[1] in vars)) { out.push(part); return; }
+    const x = vars[slot[1]];
+    out.push(...(Array.isArray(x) ? x : [x]));
+  });
+  return out;
+}
+
+const PLAIN = new Set(["line", "level", "n"]);
+const TEXT = new Set(["detail", "problem"]); // the engine's or PyYAML's own words, not the shop's
+
+function slots(params) {
+  const out = {};
+  for (const [k, x] of Object.entries(params || {})) {
+    if (k === "got") out.got = [t(`rp_kind_${x}`)];
+    else if (k === "what") out.what = what(x);
+    else if (Array.isArray(x)) out[k] = list(x);
+    else if (PLAIN.has(k) || TEXT.has(k)) out[k] = [String(x)];
+    else out[k] = [v(x)];
+  }
+  return out;
+}
+
+// The problem as nodes (text and <code class="v">), in the console's language.
+export function problemNodes(p) {
+  const params = p.params || {};
+  let key = `rp_${p.code}`;
+  if (p.code === "shadowed_rule" && params.always) key = "rp_shadowed_rule_always";
+  if (!p.code || !has(key)) return [p.message];
+  const vars = slots(params);
+  const out = words(key, vars);
+  if (params.suggestion !== undefined && p.code !== "channel_near_miss") out.push(...words("rp_did_you_mean", vars));
+  else if (params.known?.length) out.push(...words("rp_known", vars));
+  else if (params.expected?.length) out.push(...words("rp_expected_one_of", vars));
+  if (params.yes_no) out.push(...words("rp_yes_no", vars));
+  return out;
+}
+
+// The same as one line of text, for a tooltip.
+export const problemText = (p) => problemNodes(p).map((n) => (typeof n === "string" ? n : n.textContent)).join("");

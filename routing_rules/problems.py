@@ -1,0 +1,108 @@
+"""Every kind of problem a rules file can have, by a stable code, with its English template.
+
+A problem keeps its English `message` (the CLI and `kefu check` print it as before) and gains a
+`code` and `params` (the values the message names: a rule, a pool, a key, the kind of value that
+was written, a did-you-mean). The console words a problem from its code in the agent's language
+(console/rules_problems.js); a test checks that every code here has an English and a Chinese
+entry there. `Ctx.err` refuses a code that is not listed, so none escapes the tables.
+
+The templates say which params a code carries; `{got}` is a kind of YAML value (see `KINDS`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kefu_common.errors import ConfigError
+
+PROBLEMS: dict[str, str] = {
+    # YAML itself (kefu_common/yamlpos.py, routing_rules/builder.py)
+    "yaml_syntax": "YAML syntax: {problem}",
+    "yaml_error": "YAML: {problem}",
+    "yaml_too_deep": "YAML nested too deeply",
+    "yaml_merge_key": "YAML merge keys (<<) are not supported",
+    "yaml_complex_key": "mapping keys must be plain scalars",
+    "duplicate_key": "duplicate key {key!r}",
+    "unknown_key": "unknown key {key!r}; did you mean {suggestion!r}? (or: expected one of {expected})",
+    # Typed readers (routing_rules/ctx.py); {what} is the field, {yes_no} marks an unquoted yes/no
+    "expected_mapping": "{what}: expected a mapping, got {got}",
+    "expected_string": "{what}: expected a string, got {got}",
+    "expected_strings": "{what}: expected a string or a list of strings, got {got}",
+    "expected_boolean": "{what}: expected true or false, got {got}",
+    "expected_integer": "{what}: expected an integer, got {got}",
+    "unknown_name": "unknown {what} {name!r}; did you mean {suggestion!r}? (or: known: {known})",
+    # The file's sections (routing_rules/parse.py)
+    "unknown_timezone": "unknown timezone {name!r}; expected an IANA name such as Asia/Shanghai",
+    "bad_days": "days: {detail}",
+    "bad_hours": "hours: {detail}",
+    "bad_time": "time: {detail}",
+    "closed_not_list": "closed: expected a list of dates (YYYY-MM-DD), got {got}",
+    "closed_bad_date": "closed: expected a date as YYYY-MM-DD, got {value!r}",
+    "bad_pattern": "{detail}",
+    "intent_never_detected": "no keywords or patterns left: the intent could never be detected",
+    "bad_intent_name": "intent name {name!r}: use lower case letters, digits and _",
+    "missing_default": "missing 'default': the decision when no rule matches",
+    "default_missing_pool": "default: missing 'pool'",
+    "bot_and_human": "give either bot: true or human: true, not both",
+    "bad_priority": "priority: expected an integer or one of {names}, got {got} {value!r}",
+    "min_level_range": "min_level: expected 1 to 5, got {level}",
+    "fallback_not_list": "fallback: expected a list of steps like {{after: 60s, pool: general}}, got {got}",
+    "bad_fallback_after": "fallback after: {detail}",
+    "fallback_step_target": "fallback step: give either pool: NAME or any_agent: true",
+    "fallback_order": "fallback steps must be in increasing order of 'after'",
+    "rules_not_list": "rules: expected a list of rules, got {got}",
+    "duplicate_rule": "duplicate rule name {name!r} (first at line {line})",
+    "missing_then": "rule {rule!r}: missing 'then'",
+    "continue_rule_key": "{field!r} in a continue rule: a continue rule only adds tags and boost",
+    # Conditions (routing_rules/parse_when.py)
+    "not_mapping": "not: expected a mapping of conditions, got {got}",
+    "combinator_list": "{field}: expected a non-empty list of conditions, got {got}",
+    "empty_condition": "{field}: an empty condition is not allowed here",
+    "message_count_bounds": "message_count: give min, max or both",
+    "bad_message_count": "message_count: expected an integer, a comparison or {{min: N, max: M}}, "
+                         "got {got} {value!r}",
+    # Warnings
+    "keyword_not_in_list": "keyword {keyword!r} is not in the list",
+    "channel_near_miss": "channel {channel!r} is not a known channel; did you mean {suggestion!r}?",
+    "shadowed_rule": "rule {rule!r} can never match: earlier rule {earlier!r} (line {line}) "
+                     "has no conditions / matches every message this rule matches ({always})",
+    # The form (routing_rules/builder.py, builder_write.py)
+    "rules_file_not_mapping": "the rules file must be a mapping (timezone, default, rules ...)",
+    "form_rules_not_list": "rules: expected a list of rules",
+    "form_shape": "the form edits rules written one per '- name:' item",
+    "form_rows_not_list": '"rules" must be the list of the form\'s rows',
+}
+
+KINDS = ("null", "boolean", "number", "string", "list", "mapping", "empty_string", "empty_list",
+         "other")
+"""The values of a `got` param: how the YAML value written was read."""
+
+
+def kind_code(value: Any) -> str:
+    """The `got` param for `value`, matching ctx.kind_of's English words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return "other"
+
+
+def shown(value: Any) -> Any:
+    """A value as a JSON answer can carry it: YAML also reads dates and times, which it cannot."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def as_json(e: ConfigError, severity: str) -> dict[str, Any]:
+    """One problem as the rules API answers it: where, the English message, and code + params."""
+    return {"line": e.line, "col": e.col, "message": e.message, "severity": severity,
+            "code": e.code, "params": e.params}

@@ -1,0 +1,121 @@
+"""Every rule-file problem has a stable code and params (issue 19, item 8), and every code the
+engine can produce has an English and a Chinese entry in the console's table
+(console/rules_problems.js), so the Chinese console never falls back to the English message."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+from helpers.js_tables import console_table_sources
+
+from kefu_common.errors import ConfigError
+from kefu_common.yamlpos import load_yaml
+from routing_rules import check_rules
+from routing_rules.ctx import Ctx
+from routing_rules.problems import KINDS, PROBLEMS
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = ROOT / "router" / "web" / "static" / "console" / "rules_problems.js"
+BROKEN = sorted((Path(__file__).parent / "broken").glob("*.yaml"))
+SOURCES = [*sorted((ROOT / "routing_rules").glob("*.py")), ROOT / "kefu_common" / "yamlpos.py"]
+
+
+def table_keys() -> dict[str, set[str]]:
+    tables = console_table_sources({TABLE.name: TABLE.read_text(encoding="utf-8")})
+    assert len(tables) == 1
+    return {lang: set(keys) for lang, keys in tables[0][1].items()}
+
+
+def codes_in_source() -> dict[str, str]:
+    """Each code literal the engine passes, to Ctx.err/warn (third argument) or as `code=`."""
+    found: dict[str, str] = {}
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            args: list[ast.expr] = [k.value for k in node.keywords if k.arg == "code"]
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("err", "warn") and len(node.args) >= 3:
+                args.append(node.args[2])
+            for a in args:
+                if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value:
+                    found[a.value] = f"{path.name}:{node.lineno}"
+    return found
+
+
+def test_the_engine_names_many_codes_and_each_is_listed() -> None:
+    used = codes_in_source()
+    assert len(used) >= 45, sorted(used)
+    assert {c: where for c, where in used.items() if c not in PROBLEMS} == {}
+    # A listed code nothing produces is a table entry nobody reads.
+    assert sorted(set(PROBLEMS) - set(used)) == []
+
+
+def test_every_code_has_an_english_and_a_chinese_entry() -> None:
+    keys = table_keys()
+    for lang in ("en", "zh"):
+        missing = sorted(c for c in PROBLEMS if f"rp_{c}" not in keys[lang])
+        assert missing == [], f"{lang}: no entry for {missing}"
+        kinds = sorted(k for k in KINDS if f"rp_kind_{k}" not in keys[lang])
+        assert kinds == [], f"{lang}: no word for {kinds}"
+
+
+def test_a_missing_entry_is_caught() -> None:
+    keys = table_keys()
+    keys["zh"].discard("rp_duplicate_rule")
+    assert "rp_duplicate_rule" not in keys["zh"] and "duplicate_rule" in PROBLEMS
+
+
+def test_an_unlisted_code_is_refused() -> None:
+    ctx = Ctx(load_yaml("a: 1"))
+    with pytest.raises(KeyError, match="no_such_problem"):
+        ctx.err(("a",), "whatever", "no_such_problem")
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
+def test_every_problem_of_the_broken_files_has_a_listed_code(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    pools = re.search(r"^# pools: (.*)$", text, re.M)
+    result = check_rules(text, str(path), pools=set(pools.group(1).split(",")) if pools else None)
+    problems = result.errors + result.warnings
+    assert problems
+    for e in problems:
+        assert e.code in PROBLEMS, (str(e), e.code)
+        json.dumps(e.params)  # the rules API sends them as they are
+
+
+def test_params_carry_the_values_the_message_names() -> None:
+    text = """\
+default: {pool: presale}
+rules:
+  - name: vip
+    when: {segment: vip}
+    then: {pool: presle, priority: urgentt, min_level: 9}
+  - name: vip
+    then: {pool: aftersale}
+    colour: red
+"""
+    result = check_rules(text, "r.yaml", pools={"presale", "aftersale"})
+    got = {e.code: (e.line, e.col, e.params) for e in result.errors}
+    assert got["unknown_name"] == (5, 18, {"what": "pool", "name": "presle", "suggestion": "presale"})
+    assert got["bad_priority"][2] == {"names": ["low", "normal", "high", "urgent"], "got": "string",
+                                      "value": "urgentt"}
+    assert got["min_level_range"][2] == {"level": 9}
+    assert got["duplicate_rule"][2] == {"name": "vip", "line": 3}
+    assert got["unknown_key"][2] == {"key": "colour", "expected": [
+        "name", "description", "when", "then", "continue", "enabled"]}
+    # The English message is the one the CLI printed before codes existed.
+    messages = [e.message for e in result.errors]
+    assert "unknown pool 'presle'; did you mean 'presale'?" in messages
+    assert "duplicate rule name 'vip' (first at line 3)" in messages
+
+
+def test_a_yaml_syntax_error_has_a_code() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_yaml("a: [1, 2\nb: 3\n")
+    assert caught.value.code == "yaml_syntax"
+    assert caught.value.params["problem"]
