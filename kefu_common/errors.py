@@ -52,6 +52,16 @@ class ConfigError(KefuError, ValueError):
         return f"{self.file}:{self.line}:{self.col}: {self.message}"
 
 
+class ValueProblem(KefuError, ValueError):
+    """A value read from a file is wrong, before its place is known: str() is the English words;
+    `code` and `params` name the kind and the values, for a console to word in its language."""
+
+    def __init__(self, message: str, *, code: str, **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
 class ConfigErrors(ConfigError):
     """Every problem found in one pass, so that a user fixes them all at once."""
 

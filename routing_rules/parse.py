@@ -15,7 +15,7 @@ from routing_rules.ctx import Ctx, kind_of
 from routing_rules.intents import BUILTIN_ANGRY, BUILTIN_INTENTS, builtin_table
 from routing_rules.model import FallbackStep
 from routing_rules.parse_when import WhenParser
-from routing_rules.problems import kind_code, shown
+from routing_rules.problems import kind_code, reason_of, shown
 from routing_rules.regex import Regex
 from routing_rules.ruleset import DEFAULT_TIMEZONE, PRIORITY_NAMES, Action, Rule, RuleSet
 from routing_rules.times import Calendar, parse_days, parse_duration, parse_window
@@ -88,7 +88,7 @@ def _calendars(ctx: Ctx, value: Any) -> dict[str, Calendar]:
         try:
             days = parse_days(body.get("days", "all"))
         except (ValueError, TypeError) as exc:
-            ctx.err((*path, "days"), f"days: {exc}", "bad_days", detail=str(exc))
+            ctx.err((*path, "days"), f"days: {exc}", "bad_days", detail=str(exc), **reason_of(exc))
             continue
         windows = ctx.strings((*path, "hours"), body.get("hours"), "hours (HH:MM-HH:MM)")
         if windows is None:
@@ -99,7 +99,7 @@ def _calendars(ctx: Ctx, value: Any) -> dict[str, Calendar]:
                 parsed.append(parse_window(w))
             except ValueError as exc:
                 wp = (*path, "hours", i) if isinstance(body["hours"], list) else (*path, "hours")
-                ctx.err(wp, f"hours: {exc}", "bad_hours", detail=str(exc))
+                ctx.err(wp, f"hours: {exc}", "bad_hours", detail=str(exc), **reason_of(exc))
         closed = _dates(ctx, (*path, "closed"), body.get("closed", []))
         if len(parsed) == len(windows) and closed is not None:
             out[name] = Calendar(name, days, tuple(parsed), closed)
@@ -278,7 +278,7 @@ def _fallback(ctx: Ctx, path: Path_, value: Any) -> tuple[FallbackStep, ...]:
             after = parse_duration(body.get("after"))
         except ValueError as exc:
             ctx.err((*sp, "after") if "after" in body else sp, f"fallback after: {exc}",
-                    "bad_fallback_after", detail=str(exc))
+                    "bad_fallback_after", detail=str(exc), **reason_of(exc))
             continue
         pool = None
         if ("pool" in body) == bool(body.get("any_agent")):

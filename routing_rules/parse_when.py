@@ -26,7 +26,7 @@ from routing_rules.conditions import (
     TimeIn,
 )
 from routing_rules.ctx import Ctx, kind_of
-from routing_rules.problems import kind_code, shown
+from routing_rules.problems import kind_code, reason_of, shown
 from routing_rules.regex import Regex, RegexBank
 from routing_rules.times import Calendar, parse_days, parse_window
 
@@ -228,7 +228,7 @@ class WhenParser:
                 out.append(parse_window(w))
             except ValueError as exc:
                 self.ctx.err((*path, i) if isinstance(value, list) else path, f"time: {exc}",
-                             "bad_time", detail=str(exc))
+                             "bad_time", detail=str(exc), **reason_of(exc))
         return TimeIn(tuple(out)) if len(out) == len(windows) else None
 
     def _days(self, path: Path_, value: Any) -> Cond | None:
@@ -237,7 +237,7 @@ class WhenParser:
         try:
             return DaysIn(parse_days(value))
         except ValueError as exc:
-            self.ctx.err(path, f"days: {exc}", "bad_days", detail=str(exc))
+            self.ctx.err(path, f"days: {exc}", "bad_days", detail=str(exc), **reason_of(exc))
             return None
 
     def _calendar(self, *, want: bool) -> Callable[[Path_, Any], Cond | None]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kefu_common.errors import ConfigError
+from kefu_common.errors import ConfigError, ValueProblem
 
 PROBLEMS: dict[str, str] = {
     # YAML itself (kefu_common/yamlpos.py, routing_rules/builder.py)
@@ -61,6 +61,15 @@ PROBLEMS: dict[str, str] = {
     "message_count_bounds": "message_count: give min, max or both",
     "bad_message_count": "message_count: expected an integer, a comparison or {{min: N, max: M}}, "
                          "got {got} {value!r}",
+    # Why a day, time window or duration was refused (routing_rules/times.py), given as the
+    # `reason` of bad_days, bad_hours, bad_time and bad_fallback_after, its params beside it
+    "time_format": "expected a time as HH:MM, got {value!r}",
+    "time_range": "time {value!r} is out of range 00:00-24:00",
+    "window_format": "expected a window as HH:MM-HH:MM, got {value!r}",
+    "window_empty": "window {value!r} is empty; use 00:00-24:00 for the whole day",
+    "unknown_day": "unknown day {value!r}; expected one of {expected}",
+    "duration_format": "expected a duration like 60s, 5m or 1h, got {got} {value!r}",
+    "duration_negative": "a duration cannot be negative",
     # Warnings
     "keyword_not_in_list": "keyword {keyword!r} is not in the list",
     "channel_near_miss": "channel {channel!r} is not a known channel; did you mean {suggestion!r}?",
@@ -100,6 +109,13 @@ def shown(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def reason_of(exc: Exception) -> dict[str, Any]:
+    """The params naming why a value was refused: {"reason": code, ...} when it says."""
+    if isinstance(exc, ValueProblem):
+        return {"reason": exc.code, **exc.params}
+    return {}
 
 
 def as_json(e: ConfigError, severity: str) -> dict[str, Any]:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kefu_common.errors import ValueProblem
+
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_ALIASES = {
     **{d: i for i, d in enumerate(DAY_NAMES)},
@@ -29,10 +31,10 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$")
 def parse_hhmm(text: str) -> int:
     m = _HHMM.match(text)
     if not m:
-        raise ValueError(f"expected a time as HH:MM, got {text!r}")
+        raise ValueProblem(f"expected a time as HH:MM, got {text!r}", code="time_format", value=text)
     h, mi = int(m.group(1)), int(m.group(2))
     if h > 24 or mi > 59 or (h == 24 and mi):
-        raise ValueError(f"time {text!r} is out of range 00:00-24:00")
+        raise ValueProblem(f"time {text!r} is out of range 00:00-24:00", code="time_range", value=text)
     return h * 60 + mi
 
 
@@ -65,10 +67,12 @@ def parse_window(text: str) -> Window:
     # An en dash often comes along when hours are pasted from a document.
     parts = text.replace("\u2013", "-").split("-")
     if len(parts) != 2:
-        raise ValueError(f"expected a window as HH:MM-HH:MM, got {text!r}")
+        raise ValueProblem(f"expected a window as HH:MM-HH:MM, got {text!r}", code="window_format",
+                           value=text)
     start, end = parse_hhmm(parts[0]), parse_hhmm(parts[1])
     if start == end and start != 0:
-        raise ValueError(f"window {text!r} is empty; use 00:00-24:00 for the whole day")
+        raise ValueProblem(f"window {text!r} is empty; use 00:00-24:00 for the whole day",
+                           code="window_empty", value=text)
     if start == 0 and end in (0, 1440):
         return Window(0, 1440)
     return Window(start, end % 1440 if end == 1440 else end)
@@ -77,7 +81,8 @@ def parse_window(text: str) -> Window:
 def _one_day(text: str) -> int:
     key = text.strip().lower()
     if key not in _DAY_ALIASES:
-        raise ValueError(f"unknown day {text!r}; expected one of {', '.join(DAY_NAMES)}")
+        raise ValueProblem(f"unknown day {text!r}; expected one of {', '.join(DAY_NAMES)}",
+                           code="unknown_day", value=text, expected=list(DAY_NAMES))
     return _DAY_ALIASES[key]
 
 
@@ -106,17 +111,19 @@ def days_text(days: frozenset[int]) -> str:
 def parse_duration(value: object) -> float:
     """Seconds from 60, "60s", "5m", "1h" or "1.5h"."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration like 60s, 5m or 1h, got a boolean")
+        raise ValueProblem("expected a duration like 60s, 5m or 1h, got a boolean",
+                           code="duration_format", got="boolean")
     if isinstance(value, int | float):
         secs = float(value)
     else:
         m = _DURATION.match(str(value))
         if not m:
-            raise ValueError(f"expected a duration like 60s, 5m or 1h, got {value!r}")
+            raise ValueProblem(f"expected a duration like 60s, 5m or 1h, got {value!r}",
+                               code="duration_format", got="string", value=str(value))
         unit = {"ms": 0.001, "s": 1, None: 1, "m": 60, "min": 60, "h": 3600}[m.group(2)]
         secs = float(m.group(1)) * unit
     if secs < 0:
-        raise ValueError("a duration cannot be negative")
+        raise ValueProblem("a duration cannot be negative", code="duration_negative")
     return secs
 
 

@@ -114,6 +114,26 @@ rules:
     assert "duplicate rule name 'vip' (first at line 3)" in messages
 
 
+def test_why_a_day_or_window_was_refused_is_named_too() -> None:
+    text = """\
+default: {pool: presale}
+calendars:
+  shop: {days: mon-fry, hours: "09:00-18:00"}
+rules:
+  - name: late
+    when: {time: "9-18"}
+    then: {pool: presale, fallback: [{after: soon, pool: presale}]}
+"""
+    result = check_rules(text, "r.yaml", pools={"presale"})
+    got = {e.code: e.params for e in result.errors}
+    assert got["bad_days"] == {"detail": "unknown day 'fry'; expected one of mon, tue, wed, thu, fri, sat, sun",
+                               "reason": "unknown_day", "value": "fry",
+                               "expected": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
+    assert got["bad_time"]["reason"] == "time_format" and got["bad_time"]["value"] == "9"
+    assert got["bad_fallback_after"]["reason"] == "duration_format"
+    assert "time: expected a time as HH:MM, got '9'" in [e.message for e in result.errors]
+
+
 def test_a_yaml_syntax_error_has_a_code() -> None:
     with pytest.raises(ConfigError) as caught:
         load_yaml("a: [1, 2\nb: 3\n")

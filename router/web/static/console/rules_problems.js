@@ -57,6 +57,13 @@ addStrings({
     rp_empty_condition: "{field}: an empty condition is not allowed here",
     rp_message_count_bounds: "`message_count`: give `min`, `max` or both",
     rp_bad_message_count: "`message_count`: expected an integer, a quoted comparison like `\">= 3\"`, or `{min: N, max: M}`, got {got} {value}",
+    rp_time_format: "expected a time as `HH:MM`, got {value}",
+    rp_time_range: "time {value} is out of range `00:00-24:00`",
+    rp_window_format: "expected a window as `HH:MM-HH:MM`, got {value}",
+    rp_window_empty: "window {value} is empty; use `00:00-24:00` for the whole day",
+    rp_unknown_day: "unknown day {value}",
+    rp_duration_format: "expected a duration like `60s`, `5m` or `1h`, got {got} {value}",
+    rp_duration_negative: "a duration cannot be negative",
     rp_keyword_not_in_list: "keyword {keyword} is not in the list",
     rp_channel_near_miss: "channel {channel} is not a known channel; did you mean {suggestion}?",
     rp_shadowed_rule: "rule {rule} can never match: earlier rule {earlier} (line {line}) matches every message this rule matches",
@@ -114,6 +121,13 @@ addStrings({
     rp_empty_condition: "{field}：这里不能有空条件",
     rp_message_count_bounds: "`message_count`：请给出 `min`、`max` 或两者",
     rp_bad_message_count: "`message_count`：应为整数、加引号的比较（如 `\">= 3\"`）或 `{min: N, max: M}`，实际是{got} {value}",
+    rp_time_format: "时间应写作 `HH:MM`，实际是 {value}",
+    rp_time_range: "时间 {value} 超出 `00:00-24:00` 的范围",
+    rp_window_format: "时间段应写作 `HH:MM-HH:MM`，实际是 {value}",
+    rp_window_empty: "时间段 {value} 是空的；全天请写 `00:00-24:00`",
+    rp_unknown_day: "未知的星期 {value}",
+    rp_duration_format: "时长应写作 `60s`、`5m` 或 `1h`，实际是{got} {value}",
+    rp_duration_negative: "时长不能是负数",
     rp_keyword_not_in_list: "关键词 {keyword} 不在列表中",
     rp_channel_near_miss: "渠道 {channel} 不是已知渠道；是不是想写 {suggestion}？",
     rp_shadowed_rule: "规则 {rule} 永远不会匹配：前面的规则 {earlier}（第 {line} 行）已匹配它能匹配的所有消息",
@@ -171,6 +185,8 @@ function slots(params) {
     else if (PLAIN.has(k) || TEXT.has(k)) out[k] = [String(x)];
     else out[k] = [v(x)];
   }
+  // Why a day, time window or duration was refused, worded too when the table knows it.
+  if (params?.reason && has(`rp_${params.reason}`)) out.detail = words(`rp_${params.reason}`, out);
   return out;
 }
 
