@@ -154,7 +154,7 @@ def _lexicon(
                 patterns.append(Regex.compile(source))
             except ConfigError as exc:
                 where = (*path, key, i) if isinstance(body[key], list) else (*path, key)
-                ctx.err(where, exc.message, "bad_pattern", detail=exc.message)
+                ctx.err(where, exc.message, "bad_pattern", detail=exc.message, **reason_of(exc))
     if not keywords and not patterns:
         ctx.err(path, "no keywords or patterns left: the intent could never be detected",
                 "intent_never_detected")

@@ -177,7 +177,7 @@ class WhenParser:
                 conds.append(Matches(rx, self.bank.add(rx)))
             except ConfigError as exc:
                 self.ctx.err((*path, i) if isinstance(value, list) else path, exc.message,
-                             "bad_pattern", detail=exc.message)
+                             "bad_pattern", detail=exc.message, **reason_of(exc))
         if len(conds) != len(patterns):
             return None
         return conds[0] if len(conds) == 1 else AnyOf(tuple(conds))

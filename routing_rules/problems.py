@@ -70,6 +70,16 @@ PROBLEMS: dict[str, str] = {
     "unknown_day": "unknown day {value!r}; expected one of {expected}",
     "duration_format": "expected a duration like 60s, 5m or 1h, got {got} {value!r}",
     "duration_negative": "a duration cannot be negative",
+    # What re2 refused in a regex (routing_rules/regex.py), the `reason` of bad_pattern
+    "regex_backreference": "regex {pattern!r} refused by re2: backreferences are not supported ({raw})",
+    "regex_named_group": "regex {pattern!r} refused by re2: use (?P<name>...) for named groups ({raw})",
+    "regex_lookahead": "regex {pattern!r} refused by re2: lookahead (?=...) is not supported ({raw})",
+    "regex_negative_lookahead": "regex {pattern!r} refused by re2: negative lookahead is not supported",
+    "regex_lookbehind": "regex {pattern!r} refused by re2: lookbehind is not supported ({raw})",
+    "regex_atomic_group": "regex {pattern!r} refused by re2: atomic groups are not supported ({raw})",
+    "regex_nested_repetition": "regex {pattern!r} refused by re2: nested repetition is not supported",
+    "regex_repetition_size": "regex {pattern!r} refused by re2: repetition counts above 1000",
+    "regex_invalid": "invalid regex {pattern!r}: {raw} (checked with re2)",
     # Warnings
     "keyword_not_in_list": "keyword {keyword!r} is not in the list",
     "channel_near_miss": "channel {channel!r} is not a known channel; did you mean {suggestion!r}?",
@@ -113,7 +123,7 @@ def shown(value: Any) -> Any:
 
 def reason_of(exc: Exception) -> dict[str, Any]:
     """The params naming why a value was refused: {"reason": code, ...} when it says."""
-    if isinstance(exc, ValueProblem):
+    if isinstance(exc, ValueProblem | ConfigError) and exc.code:
         return {"reason": exc.code, **exc.params}
     return {}
 

@@ -16,17 +16,21 @@ from kefu_common.errors import ConfigError
 # A pattern whose compiled program needs more than this is refused, so one rule cannot eat memory.
 MAX_MEM = 8 << 20
 
+# (what re2 says, the problem code, the hint in English)
 _REFUSED_HINTS = (
-    ("invalid escape sequence: \\1", "backreferences (\\1) are not supported"),
-    ("invalid escape sequence: \\2", "backreferences are not supported"),
-    ("invalid named capture group", "use (?P<name>...) for named groups"),
-    ("invalid perl operator: (?=", "lookahead (?=...) is not supported"),
-    ("invalid perl operator: (?!", "negative lookahead (?!...) is not supported"),
-    ("invalid perl operator: (?<", "lookbehind (?<=...) / (?<!...) is not supported"),
-    ("invalid perl operator: (?>", "atomic groups (?>...) are not supported"),
-    ("bad repetition operator", "nested repetition like a{1000}{1000} is not supported"),
-    ("invalid repetition size", "repetition counts above 1000 are not supported"),
+    ("invalid escape sequence: \\1", "regex_backreference", "backreferences (\\1) are not supported"),
+    ("invalid escape sequence: \\2", "regex_backreference", "backreferences are not supported"),
+    ("invalid named capture group", "regex_named_group", "use (?P<name>...) for named groups"),
+    ("invalid perl operator: (?=", "regex_lookahead", "lookahead (?=...) is not supported"),
+    ("invalid perl operator: (?!", "regex_negative_lookahead", "negative lookahead (?!...) is not supported"),
+    ("invalid perl operator: (?<", "regex_lookbehind", "lookbehind (?<=...) / (?<!...) is not supported"),
+    ("invalid perl operator: (?>", "regex_atomic_group", "atomic groups (?>...) are not supported"),
+    ("bad repetition operator", "regex_nested_repetition",
+     "nested repetition like a{1000}{1000} is not supported"),
+    ("invalid repetition size", "regex_repetition_size", "repetition counts above 1000 are not supported"),
 )
+REFUSAL_CODES = frozenset({"regex_invalid", *(code for _, code, _ in _REFUSED_HINTS)})
+"""Every code a refused pattern can have (routing_rules/problems.py lists them)."""
 
 
 def options() -> Any:
@@ -44,12 +48,15 @@ _WHY_RE2 = (
 )
 
 
-def explain_refusal(pattern: str, raw: str) -> str:
-    """A message that says re2 is used and why it refused `pattern`."""
-    hint = next((h for needle, h in _REFUSED_HINTS if needle in raw), None)
+def refusal(pattern: str, raw: str) -> ConfigError:
+    """Why re2 refused `pattern`, in English, with a code naming the construct it lacks."""
+    code, hint = next(((c, h) for needle, c, h in _REFUSED_HINTS if needle in raw), ("regex_invalid", ""))
+    params = {"pattern": pattern, "raw": raw}
     if hint:
-        return f"regex '{pattern}' refused by re2: {hint} ({raw}); {_WHY_RE2}"
-    return f"invalid regex '{pattern}': {raw} (checked with re2: {_WHY_RE2})"
+        return ConfigError(f"regex '{pattern}' refused by re2: {hint} ({raw}); {_WHY_RE2}", code=code,
+                           params=params)
+    return ConfigError(f"invalid regex '{pattern}': {raw} (checked with re2: {_WHY_RE2})", code=code,
+                       params=params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +73,7 @@ class Regex:
         except re2.error as exc:
             raw = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
             # No position here: the parser re-raises it at the pattern's FILE:LINE:COL.
-            raise ConfigError(explain_refusal(pattern, raw)) from None
+            raise refusal(pattern, raw) from None
         return cls(pattern, rx)
 
     def search(self, text: str) -> bool:

@@ -17,6 +17,7 @@ from kefu_common.yamlpos import load_yaml
 from routing_rules import check_rules
 from routing_rules.ctx import Ctx
 from routing_rules.problems import KINDS, PROBLEMS
+from routing_rules.regex import REFUSAL_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "router" / "web" / "static" / "console" / "rules_problems.js"
@@ -44,6 +45,8 @@ def codes_in_source() -> dict[str, str]:
             for a in args:
                 if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value:
                     found[a.value] = f"{path.name}:{node.lineno}"
+    # re2's refusals are looked up in a table of (what re2 says, code, hint).
+    found.update(dict.fromkeys(REFUSAL_CODES, "regex.py"))
     return found
 
 
@@ -132,6 +135,24 @@ rules:
     assert got["bad_time"]["reason"] == "time_format" and got["bad_time"]["value"] == "9"
     assert got["bad_fallback_after"]["reason"] == "duration_format"
     assert "time: expected a time as HH:MM, got '9'" in [e.message for e in result.errors]
+
+
+def test_what_re2_refused_is_named() -> None:
+    text = """\
+default: {pool: presale}
+rules:
+  - name: echo
+    when: {matches: '(a)\\1'}
+    then: {pool: presale}
+  - name: ahead
+    when: {matches: ['x(?=y)', '[']}
+    then: {pool: presale}
+"""
+    result = check_rules(text, "r.yaml", pools={"presale"})
+    reasons = [(e.line, e.params["reason"], e.params["pattern"]) for e in result.errors]
+    assert reasons == [(4, "regex_backreference", "(a)\\1"), (7, "regex_lookahead", "x(?=y)"),
+                       (7, "regex_invalid", "[")]
+    assert all(e.message.startswith(("regex '", "invalid regex '")) for e in result.errors)
 
 
 def test_a_yaml_syntax_error_has_a_code() -> None:

@@ -57,6 +57,15 @@ addStrings({
     rp_empty_condition: "{field}: an empty condition is not allowed here",
     rp_message_count_bounds: "`message_count`: give `min`, `max` or both",
     rp_bad_message_count: "`message_count`: expected an integer, a quoted comparison like `\">= 3\"`, or `{min: N, max: M}`, got {got} {value}",
+    rp_regex_backreference: "regex {pattern}: backreferences (`\\1`) are not supported by `re2`",
+    rp_regex_named_group: "regex {pattern}: use `(?P<name>...)` for named groups",
+    rp_regex_lookahead: "regex {pattern}: lookahead `(?=...)` is not supported by `re2`",
+    rp_regex_negative_lookahead: "regex {pattern}: negative lookahead `(?!...)` is not supported by `re2`",
+    rp_regex_lookbehind: "regex {pattern}: lookbehind `(?<=...)` / `(?<!...)` is not supported by `re2`",
+    rp_regex_atomic_group: "regex {pattern}: atomic groups `(?>...)` are not supported by `re2`",
+    rp_regex_nested_repetition: "regex {pattern}: nested repetition like `a{1000}{1000}` is not supported by `re2`",
+    rp_regex_repetition_size: "regex {pattern}: repetition counts above 1000 are not supported by `re2`",
+    rp_regex_invalid: "invalid regex {pattern}: {raw} (checked with `re2`)",
     rp_time_format: "expected a time as `HH:MM`, got {value}",
     rp_time_range: "time {value} is out of range `00:00-24:00`",
     rp_window_format: "expected a window as `HH:MM-HH:MM`, got {value}",
@@ -100,7 +109,7 @@ addStrings({
     rp_bad_days: "`days`：{detail}", rp_bad_hours: "`hours`：{detail}", rp_bad_time: "`time`：{detail}",
     rp_closed_not_list: "`closed`：应为日期列表（`YYYY-MM-DD`），实际是{got}",
     rp_closed_bad_date: "`closed`：日期应写作 `YYYY-MM-DD`，实际是 {value}",
-    rp_bad_pattern: "正则表达式不可用：{detail}",
+    rp_bad_pattern: "{detail}",
     rp_intent_never_detected: "关键词和正则都已清空：这个意图永远不会被识别",
     rp_bad_intent_name: "意图名称 {name}：只能用小写字母、数字和下划线",
     rp_missing_default: "缺少 `default`：没有规则匹配时的分配，例如 `default: {pool: presale}`",
@@ -121,6 +130,15 @@ addStrings({
     rp_empty_condition: "{field}：这里不能有空条件",
     rp_message_count_bounds: "`message_count`：请给出 `min`、`max` 或两者",
     rp_bad_message_count: "`message_count`：应为整数、加引号的比较（如 `\">= 3\"`）或 `{min: N, max: M}`，实际是{got} {value}",
+    rp_regex_backreference: "正则 {pattern}：`re2` 不支持反向引用（`\\1`）",
+    rp_regex_named_group: "正则 {pattern}：命名分组请写作 `(?P<name>...)`",
+    rp_regex_lookahead: "正则 {pattern}：`re2` 不支持向前查找 `(?=...)`",
+    rp_regex_negative_lookahead: "正则 {pattern}：`re2` 不支持否定向前查找 `(?!...)`",
+    rp_regex_lookbehind: "正则 {pattern}：`re2` 不支持向后查找 `(?<=...)` / `(?<!...)`",
+    rp_regex_atomic_group: "正则 {pattern}：`re2` 不支持原子分组 `(?>...)`",
+    rp_regex_nested_repetition: "正则 {pattern}：`re2` 不支持嵌套重复，例如 `a{1000}{1000}`",
+    rp_regex_repetition_size: "正则 {pattern}：`re2` 不支持超过 1000 的重复次数",
+    rp_regex_invalid: "正则 {pattern} 无效：{raw}（由 `re2` 检查）",
     rp_time_format: "时间应写作 `HH:MM`，实际是 {value}",
     rp_time_range: "时间 {value} 超出 `00:00-24:00` 的范围",
     rp_window_format: "时间段应写作 `HH:MM-HH:MM`，实际是 {value}",
@@ -174,7 +192,7 @@ function words(key, vars) {
 }
 
 const PLAIN = new Set(["line", "level", "n"]);
-const TEXT = new Set(["detail", "problem"]); // the engine's or PyYAML's own words, not the shop's
+const TEXT = new Set(["detail", "problem", "raw"]); // the engine's or PyYAML's own words, not the shop's
 
 function slots(params) {
   const out = {};
