@@ -67,6 +67,30 @@ def test_every_code_has_an_english_and_a_chinese_entry() -> None:
         assert kinds == [], f"{lang}: no word for {kinds}"
 
 
+def phrases_in_source() -> set[str]:
+    """The `what` labels the readers are given that are words, not a YAML key (a space in them)."""
+    found = set()
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("mapping", "string", "strings", "boolean", "integer", "known")
+                    and node.args and isinstance(node.args[-1], ast.Constant)
+                    and isinstance(node.args[-1].value, str) and " " in node.args[-1].value):
+                found.add(node.args[-1].value)
+    return found
+
+
+def test_every_field_named_in_words_has_an_entry() -> None:
+    """The console looks a phrase up as rpw_ + its letters and digits joined by _ (a key such
+    as `pool` shows as written)."""
+    keys = table_keys()
+    phrases = phrases_in_source()
+    assert len(phrases) >= 8, phrases
+    slugs = {p: "rpw_" + re.sub(r"[^a-z0-9]+", "_", p.lower()).strip("_") for p in phrases}
+    for lang in ("en", "zh"):
+        assert sorted(p for p, k in slugs.items() if k not in keys[lang]) == [], lang
+
+
 def test_a_missing_entry_is_caught() -> None:
     keys = table_keys()
     keys["zh"].discard("rp_duplicate_rule")

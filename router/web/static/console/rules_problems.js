@@ -22,6 +22,9 @@ addStrings({
     rpw_skill: "skill", rpw_pool: "pool", rpw_previous_pool: "previous pool",
     rpw_text_to_look_for: "text to look for", rpw_word_of_a_product_title: "word of a product title",
     rpw_sla_profile_name: "SLA profile name",
+    rpw_rules_file: "the rules file", rpw_conditions_e_g_intent_refund_or_all_any_not: "conditions (e.g. `{intent: refund}`, or `all`/`any`/`not`)", rpw_hours_hh_mm_hh_mm: "hours (`HH:MM-HH:MM`)", rpw_time_window_hh_mm_hh_mm: "time window (`HH:MM-HH:MM`)",
+    rpw_days_e_g_mon_fri_or_sat_sun: "days (e.g. `mon-fri` or `[sat, sun]`)",
+    rpw_intent_lists_keywords_add_keywords_patterns: "intent lists (`keywords`, `add_keywords`, `patterns` ...)",
     rp_yaml_syntax: "YAML syntax: {problem}", rp_yaml_error: "YAML: {problem}",
     rp_yaml_too_deep: "YAML nested too deeply", rp_yaml_merge_key: "YAML merge keys (<<) are not supported",
     rp_yaml_complex_key: "mapping keys must be plain scalars", rp_duplicate_key: "duplicate key {key}",
@@ -95,6 +98,9 @@ addStrings({
     rpw_skill: "技能", rpw_pool: "技能组", rpw_previous_pool: "上次的技能组",
     rpw_text_to_look_for: "要查找的文字", rpw_word_of_a_product_title: "商品标题中的词",
     rpw_sla_profile_name: "SLA 方案名称",
+    rpw_rules_file: "规则文件", rpw_conditions_e_g_intent_refund_or_all_any_not: "条件（如 `{intent: refund}`，或 `all`/`any`/`not`）", rpw_hours_hh_mm_hh_mm: "营业时间（`HH:MM-HH:MM`）", rpw_time_window_hh_mm_hh_mm: "时间段（`HH:MM-HH:MM`）",
+    rpw_days_e_g_mon_fri_or_sat_sun: "星期（如 `mon-fri` 或 `[sat, sun]`）",
+    rpw_intent_lists_keywords_add_keywords_patterns: "意图词表（`keywords`、`add_keywords`、`patterns` 等）",
     rp_yaml_syntax: "YAML 语法错误：{problem}", rp_yaml_error: "YAML 无法读取：{problem}",
     rp_yaml_too_deep: "YAML 嵌套层数过多", rp_yaml_merge_key: "不支持 YAML 合并键（<<）",
     rp_yaml_complex_key: "映射的键必须是简单的值", rp_duplicate_key: "重复的键 {key}",
@@ -174,7 +180,7 @@ function what(label) {
   m = s.match(/^calendar '(.*)'$/);
   if (m) return words("rpw_calendar_named", { name: v(m[1]) });
   const key = `rpw_${s.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "")}`;
-  return has(key) ? [t(key)] : [v(s)];
+  return has(key) ? words(key, {}) : [v(s)];
 }
 
 // A template's {slots} filled from `vars` and its `quoted` YAML words as values.
@@ -184,8 +190,8 @@ function words(key, vars) {
     if (!part) return;
     if (part.startsWith("`")) { out.push(v(part.slice(1, -1))); return; }
     const slot = part.match(/^\{(\w+)\}$/);
-    if (!slot || !(slot[1] in vars)) { out.push(part); return; }
-    const x = vars[slot[1]];
+    if (!slot) { out.push(part); return; }
+    const x = vars[slot[1]] ?? []; // a value the problem does not have (a duration given as true)
     out.push(...(Array.isArray(x) ? x : [x]));
   });
   return out;
