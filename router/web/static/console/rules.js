@@ -55,7 +55,7 @@ function showProblems(problems) {
   for (const p of problems || []) {
     if (p.line) problemLines.set(p.line, problemText(p));
     const li = el("li", `problem ${p.severity || "error"}`);
-    const b = el("button", "link", `${p.line ?? "?"}:${p.col ?? "?"}`, { type: "button", "aria-label": tf("rp_line_l", { n: p.line ?? "?" }) });
+    const b = el("button", "link", `${p.line ?? "?"}:${p.col ?? "?"}`, { type: "button", "aria-label": tf("rp_line_l", { line: p.line ?? "?", col: p.col ?? "?" }) });
     b.addEventListener("click", () => goTo(p.line, p.col));
     const text = el("span");
     text.append(...problemNodes(p));
@@ -141,7 +141,8 @@ export async function loadRules(keepEdits = true) {
       (data.activated_at ? ` · ${clock(data.activated_at)}` : "");
     $("rules-editor").hidden = false;
     $("rules-missing").hidden = true;
-    showProblems([]);
+    // An edit kept keeps its problems, drawn again (in the language just chosen, say).
+    showProblems(edited ? problemsShown || [] : []);
     $("rules-status").textContent = "";
     loadVersions();
     await refreshForm(!keepEdits || before !== version); // unsaved rows in the form stay, as edits do

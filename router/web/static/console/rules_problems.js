@@ -9,7 +9,7 @@ import { addStrings, t } from "./i18n.js";
 
 addStrings({
   en: {
-    rp_line_l: "line {n}", rp_kind_null: "nothing (null)", rp_kind_boolean: "a boolean", rp_kind_number: "a number",
+    rp_line_l: "{line}:{col} (line {line}, column {col})", rp_kind_null: "nothing (null)", rp_kind_boolean: "a boolean", rp_kind_number: "a number",
     rp_kind_string: "a string", rp_kind_list: "a list", rp_kind_mapping: "a mapping",
     rp_kind_empty_string: "an empty string", rp_kind_empty_list: "an empty list",
     rp_kind_other: "another kind of value",
@@ -86,7 +86,7 @@ addStrings({
     rp_form_rows_not_list: "the form's rows must be a list",
   },
   zh: {
-    rp_line_l: "第 {n} 行", rp_kind_null: "空值", rp_kind_boolean: "布尔值", rp_kind_number: "数字",
+    rp_line_l: "{line}:{col}（第 {line} 行第 {col} 列）", rp_kind_null: "空值", rp_kind_boolean: "布尔值", rp_kind_number: "数字",
     rp_kind_string: "字符串", rp_kind_list: "列表", rp_kind_mapping: "映射（键值对）",
     rp_kind_empty_string: "空字符串", rp_kind_empty_list: "空列表", rp_kind_other: "其他类型的值",
     rp_did_you_mean: "；是不是想写 {suggestion}？", rp_known: "；已有：{known}",
