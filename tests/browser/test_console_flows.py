@@ -192,7 +192,7 @@ async def test_flow5_admin_fixes_a_rule_at_its_line_activates_and_rolls_back(red
         problem = admin.locator("#rules-problems .problem")
         await expect(problem).to_have_count(1)
         await expect(problem).to_contain_text("7:5")
-        await expect(problem).to_contain_text("did you mean 'when'")
+        await expect(problem).to_contain_text("did you mean when?")  # the value in <code>, no quotes
         await expect(admin.locator("#rules-gutter .bad")).to_have_text("7")
         await admin.get_by_label("Test message").fill("我要退款")
         await admin.screenshot(path=screenshot_path("rules-editor.png"))
