@@ -18,6 +18,28 @@ from kefu_common.errors import ConfigError
 
 Path_ = tuple[str | int, ...]
 
+# PyYAML's (and libyaml's) words for a syntax error, and the code a console words it by.
+_SYNTAX = (
+    ("mapping values are not allowed here", "yaml_mapping_values"),
+    ("expected <block end>", "yaml_bad_indent"),
+    ("that cannot start any token", "yaml_bad_character"),
+    ("',' or ']'", "yaml_unclosed_list"),
+    ("',' or '}'", "yaml_unclosed_mapping"),
+    ("unexpected end of stream", "yaml_unexpected_end"),
+    ("unknown escape character", "yaml_bad_escape"),
+    ("undefined alias", "yaml_undefined_alias"),
+    ("could not find expected ':'", "yaml_expected_colon"),
+    ("did not find expected key", "yaml_expected_key"),
+    ("did not find expected '-' indicator", "yaml_expected_dash"),
+)
+YAML_SYNTAX_CODES = frozenset(code for _, code in _SYNTAX)
+
+
+def syntax_params(problem: str) -> dict[str, Any]:
+    """The params of a `yaml_syntax` problem: PyYAML's words, and their `reason` when known."""
+    reason = next((code for needle, code in _SYNTAX if needle in problem), None)
+    return {"problem": problem, **({"reason": reason} if reason else {})}
+
 
 @dataclass(slots=True)
 class YamlDoc:
@@ -101,7 +123,7 @@ def load_yaml(text: str, file: str = "<string>") -> YamlDoc:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(f"YAML syntax: {problem}", file, line, col, code="yaml_syntax",
-                          params={"problem": problem}) from None
+                          params=syntax_params(problem)) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML: {exc}", file, code="yaml_error", params={"problem": str(exc)}) from None
     except RecursionError:  # PyYAML composes nested collections recursively

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from kefu_common.errors import ConfigError, ConfigErrors
+from kefu_common.yamlpos import syntax_params
 from routing_rules.ruleset import PRIORITY_NAMES
 
 FORM_RULE_KEYS = ("name", "description", "when", "then", "enabled")
@@ -75,7 +76,7 @@ def compose(text: str, file: str = "<rules>") -> tuple[Any, Layout]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(f"YAML syntax: {problem}", file, line, col, code="yaml_syntax",
-                          params={"problem": problem}) from None
+                          params=syntax_params(problem)) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise ConfigError(f"YAML: {exc}", file, code="yaml_error", params={"problem": str(exc)}) from None
     layout = Layout(text, None, None, None, [])

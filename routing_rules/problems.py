@@ -23,6 +23,18 @@ PROBLEMS: dict[str, str] = {
     "yaml_merge_key": "YAML merge keys (<<) are not supported",
     "yaml_complex_key": "mapping keys must be plain scalars",
     "duplicate_key": "duplicate key {key!r}",
+    # What a YAML syntax error is (kefu_common/yamlpos.py), the `reason` of yaml_syntax
+    "yaml_mapping_values": "mapping values are not allowed here",
+    "yaml_bad_indent": "expected <block end>, but found ...",
+    "yaml_bad_character": "found character '\\t' that cannot start any token",
+    "yaml_unclosed_list": "expected ',' or ']'",
+    "yaml_unclosed_mapping": "expected ',' or '}'",
+    "yaml_unexpected_end": "found unexpected end of stream",
+    "yaml_bad_escape": "found unknown escape character",
+    "yaml_undefined_alias": "found undefined alias",
+    "yaml_expected_colon": "could not find expected ':'",
+    "yaml_expected_key": "did not find expected key",
+    "yaml_expected_dash": "did not find expected '-' indicator",
     "unknown_key": "unknown key {key!r}; did you mean {suggestion!r}? (or: expected one of {expected})",
     # Typed readers (routing_rules/ctx.py); {what} is the field, {yes_no} marks an unquoted yes/no
     "expected_mapping": "{what}: expected a mapping, got {got}",

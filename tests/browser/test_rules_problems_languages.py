@@ -154,4 +154,14 @@ async def test_validate_words_every_problem_in_the_consoles_language(redis_url: 
         assert any(t.endswith("min_level: expected 1 to 5, got 9") for t in texts)
         assert any(t.endswith("days: unknown day fry; expected one of mon, tue, wed, thu, fri, sat, sun")
                    for t in texts)
+
+        # A YAML syntax error says what it is, in words, in either language.
+        await page.locator("#rules-src").fill("default:\n  pool: presale\nrules:\n\t- name: x\n")
+        await validate(page, 1)
+        await expect(items).to_have_text(re.compile(r"^4:1 YAML syntax: a character that cannot start "
+                                                    r"anything here \(often a tab: indent with spaces\)$"))
+        await page.locator("#lang").click()
+        await expect(page.locator("#conn")).to_have_text("在线")
+        await expect(items).to_have_text("4:1 YAML 语法错误：这里有不能出现的字符（常见的是制表符：缩进请用空格）")
+        assert english_words(list(await page.evaluate(PROBLEM_TEXT))) == []
         await ctx.close()

@@ -13,7 +13,7 @@ import pytest
 from helpers.js_tables import console_table_sources
 
 from kefu_common.errors import ConfigError
-from kefu_common.yamlpos import load_yaml
+from kefu_common.yamlpos import YAML_SYNTAX_CODES, load_yaml
 from routing_rules import check_rules
 from routing_rules.ctx import Ctx
 from routing_rules.problems import KINDS, PROBLEMS
@@ -47,6 +47,7 @@ def codes_in_source() -> dict[str, str]:
                     found[a.value] = f"{path.name}:{node.lineno}"
     # re2's refusals are looked up in a table of (what re2 says, code, hint).
     found.update(dict.fromkeys(REFUSAL_CODES, "regex.py"))
+    found.update(dict.fromkeys(YAML_SYNTAX_CODES, "yamlpos.py"))
     return found
 
 
@@ -179,8 +180,16 @@ rules:
     assert all(e.message.startswith(("regex '", "invalid regex '")) for e in result.errors)
 
 
-def test_a_yaml_syntax_error_has_a_code() -> None:
+@pytest.mark.parametrize(("text", "reason"), [
+    ("a: b: c", "yaml_mapping_values"), ("a:\n  - x\n b: 1", "yaml_bad_indent"),
+    ("a:\n\t- x", "yaml_bad_character"), ("a: [1, 2\nb: 3", "yaml_unclosed_list"),
+    ("a: {x: 1\nb: 2", "yaml_unclosed_mapping"), ("a: 'abc", "yaml_unexpected_end"),
+    ('a: "x\\q"', "yaml_bad_escape"), ("a: *nope", "yaml_undefined_alias"),
+    ("a: b\n:c", "yaml_expected_colon"),
+])
+def test_a_yaml_syntax_error_has_a_code_and_says_what_it_is(text: str, reason: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_yaml("a: [1, 2\nb: 3\n")
+        load_yaml(text)
     assert caught.value.code == "yaml_syntax"
-    assert caught.value.params["problem"]
+    assert caught.value.params["reason"] == reason
+    assert caught.value.message == f"YAML syntax: {caught.value.params['problem']}"

@@ -26,6 +26,17 @@ addStrings({
     rpw_days_e_g_mon_fri_or_sat_sun: "days (e.g. `mon-fri` or `[sat, sun]`)",
     rpw_intent_lists_keywords_add_keywords_patterns: "intent lists (`keywords`, `add_keywords`, `patterns` ...)",
     rp_yaml_syntax: "YAML syntax: {problem}", rp_yaml_error: "YAML: {problem}",
+    rp_yaml_mapping_values: "a key and value are not allowed here (often a colon in an unquoted value, or the indentation)",
+    rp_yaml_bad_indent: "the indentation or the brackets do not match here",
+    rp_yaml_bad_character: "a character that cannot start anything here (often a tab: indent with spaces)",
+    rp_yaml_unclosed_list: "a `[...]` list is not closed: a `,` or `]` is missing",
+    rp_yaml_unclosed_mapping: "a `{...}` mapping is not closed: a `,` or `}` is missing",
+    rp_yaml_unexpected_end: "the file ends too early (often a quote that is not closed)",
+    rp_yaml_bad_escape: "an unknown escape in a double-quoted string (write a backslash twice, or use single quotes)",
+    rp_yaml_undefined_alias: "an alias (`*`) to an anchor that is not defined",
+    rp_yaml_expected_colon: "a `:` is missing after a key",
+    rp_yaml_expected_key: "a key was expected here (often the indentation)",
+    rp_yaml_expected_dash: "a list item `-` was expected here (often the indentation)",
     rp_yaml_too_deep: "YAML nested too deeply", rp_yaml_merge_key: "YAML merge keys (<<) are not supported",
     rp_yaml_complex_key: "mapping keys must be plain scalars", rp_duplicate_key: "duplicate key {key}",
     rp_unknown_key: "unknown key {key}",
@@ -102,6 +113,17 @@ addStrings({
     rpw_days_e_g_mon_fri_or_sat_sun: "星期（如 `mon-fri` 或 `[sat, sun]`）",
     rpw_intent_lists_keywords_add_keywords_patterns: "意图词表（`keywords`、`add_keywords`、`patterns` 等）",
     rp_yaml_syntax: "YAML 语法错误：{problem}", rp_yaml_error: "YAML 无法读取：{problem}",
+    rp_yaml_mapping_values: "这里不能写键值（常见原因：值里有未加引号的冒号，或缩进不对）",
+    rp_yaml_bad_indent: "这里的缩进或括号对不上",
+    rp_yaml_bad_character: "这里有不能出现的字符（常见的是制表符：缩进请用空格）",
+    rp_yaml_unclosed_list: "`[...]` 列表没有闭合：缺少 `,` 或 `]`",
+    rp_yaml_unclosed_mapping: "`{...}` 映射没有闭合：缺少 `,` 或 `}`",
+    rp_yaml_unexpected_end: "文件提前结束（常见原因：引号没有闭合）",
+    rp_yaml_bad_escape: "双引号字符串里有未知的转义（反斜杠请写两次，或改用单引号）",
+    rp_yaml_undefined_alias: "引用（`*`）了未定义的锚点",
+    rp_yaml_expected_colon: "键后面缺少 `:`",
+    rp_yaml_expected_key: "这里应当是一个键（常见原因：缩进不对）",
+    rp_yaml_expected_dash: "这里应当是列表项 `-`（常见原因：缩进不对）",
     rp_yaml_too_deep: "YAML 嵌套层数过多", rp_yaml_merge_key: "不支持 YAML 合并键（<<）",
     rp_yaml_complex_key: "映射的键必须是简单的值", rp_duplicate_key: "重复的键 {key}",
     rp_unknown_key: "未知的键 {key}",
@@ -210,7 +232,11 @@ function slots(params) {
     else out[k] = [v(x)];
   }
   // Why a day, time window or duration was refused, worded too when the table knows it.
-  if (params?.reason && has(`rp_${params.reason}`)) out.detail = words(`rp_${params.reason}`, out);
+  // So is what a YAML syntax error is, in place of PyYAML's words.
+  if (params?.reason && has(`rp_${params.reason}`)) {
+    out.detail = words(`rp_${params.reason}`, out);
+    out.problem = words(`rp_${params.reason}`, out);
+  }
   return out;
 }
 
