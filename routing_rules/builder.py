@@ -29,6 +29,7 @@ import yaml
 
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import syntax_params
+from routing_rules.problems import shown
 from routing_rules.ruleset import PRIORITY_NAMES
 
 FORM_RULE_KEYS = ("name", "description", "when", "then", "enabled")
@@ -45,8 +46,8 @@ class FormError(ConfigError):
     row came from the YAML)."""
 
     def __init__(self, message: str, rule: int, field: str, file: str = "<rules>", line: int = 1,
-                 col: int = 1) -> None:
-        super().__init__(message, file, line, col)
+                 col: int = 1, *, code: str, **params: Any) -> None:
+        super().__init__(message, file, line, col, code=code, params=params)
         self.rule = rule
         self.field = field
 
@@ -224,42 +225,46 @@ def _strings(errors: list[FormError], i: int, field: str, value: Any) -> list[st
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors.append(FormError(f"{field}: expected a list of texts", i, field))
+        errors.append(FormError(f"{field}: expected a list of texts", i, field, code="form_not_texts",
+                                key=field))
         return []
     out = [v.strip() for v in value if v.strip()]
     if any("\n" in v for v in out):
-        errors.append(FormError(f"{field}: one line each", i, field))
+        errors.append(FormError(f"{field}: one line each", i, field, code="form_one_line", key=field))
     return out
 
 
 def clean_row(i: int, row: Any, n_rules: int, errors: list[FormError]) -> dict[str, Any] | None:
     """The form's row `i` checked and normalised; problems go to `errors` with their field."""
     if not isinstance(row, dict):
-        errors.append(FormError("each rule is an object", i, ""))
+        errors.append(FormError("each rule is an object", i, "", code="form_row_not_object"))
         return None
     for key in row:
         if key not in ROW_FIELDS and key not in ECHO_FIELDS:
-            errors.append(FormError(f"unknown field {key!r}", i, str(key)))
+            errors.append(FormError(f"unknown field {key!r}", i, str(key), code="form_unknown_field",
+                                    key=str(key)))
     ref = row.get("ref")
     if ref is not None and (not isinstance(ref, int) or isinstance(ref, bool) or not 0 <= ref < n_rules):
-        errors.append(FormError(f"ref: no rule #{ref} in the YAML the form was read from", i, "ref"))
+        errors.append(FormError(f"ref: no rule #{ref} in the YAML the form was read from", i, "ref",
+                                code="form_bad_ref", ref=shown(ref)))
         return None
     out: dict[str, Any] = {"ref": ref}
     name = row.get("name")
     if name is not None and (not isinstance(name, str) or "\n" in name):
-        errors.append(FormError("name: a rule needs a name (one line)", i, "name"))
+        errors.append(FormError("name: a rule needs a name (one line)", i, "name", code="form_needs_name"))
     out["name"] = name.strip() if isinstance(name, str) else ""
     for field in LIST_FIELDS:
         out[field] = _strings(errors, i, field, row.get(field))
     for field in ("pool", "sla"):
         value = row.get(field)
         if value is not None and (not isinstance(value, str) or "\n" in value):
-            errors.append(FormError(f"{field}: expected a name", i, field))
+            errors.append(FormError(f"{field}: expected a name", i, field, code="form_expected_name",
+                                    key=field))
         out[field] = value.strip() or None if isinstance(value, str) else None
     out["priority"] = _priority(errors, i, row.get("priority"))
     bot = row.get("bot")
     if bot is not None and not isinstance(bot, bool):
-        errors.append(FormError("bot: expected true, false or null", i, "bot"))
+        errors.append(FormError("bot: expected true, false or null", i, "bot", code="form_bad_bot"))
     out["bot"] = bot if isinstance(bot, bool) else None
     return out
 
@@ -275,7 +280,8 @@ def _priority(errors: list[FormError], i: int, value: Any) -> int | str | None:
         return value
     names = ", ".join(PRIORITY_NAMES)
     errors.append(FormError(f"priority: expected a whole number or one of {names}, got {value!r}", i,
-                            "priority"))
+                            "priority", code="form_bad_priority", names=list(PRIORITY_NAMES),
+                            value=shown(value)))
     return None
 
 

@@ -218,13 +218,14 @@ def write_form(text: str, rows: Any, file: str = "<rules>") -> Written:
     for i, row in enumerate(clean):
         if row is not None and row["ref"] is not None:
             if row["ref"] in seen:
-                errors.append(FormError(f"rule #{row['ref']} appears twice in the form", i, "ref"))
+                errors.append(FormError(f"rule #{row['ref']} appears twice in the form", i, "ref",
+                                        code="form_ref_twice", ref=row["ref"]))
             seen.add(row["ref"])
     olds = [rule_row(j, body, node.start_mark.line + 1) for j, (body, node)
             in enumerate(zip(old_rules, layout.items, strict=True))]
     for i, row in enumerate(clean):
         if row is not None and (row["ref"] is None or olds[row["ref"]]["editable"]) and not row["name"]:
-            errors.append(FormError("name: a rule needs a name", i, "name"))
+            errors.append(FormError("name: a rule needs a name", i, "name", code="form_needs_name"))
     _place(errors, clean, layout, file)
     raise_form_errors(errors)
     if not rows and layout.rules_key is None:

@@ -102,6 +102,17 @@ PROBLEMS: dict[str, str] = {
     "form_rules_not_list": "rules: expected a list of rules",
     "form_shape": "the form edits rules written one per '- name:' item",
     "form_rows_not_list": '"rules" must be the list of the form\'s rows',
+    # A row of the form (routing_rules/builder.py FormError), at its rule and field
+    "form_not_texts": "{key}: expected a list of texts",
+    "form_one_line": "{key}: one line each",
+    "form_row_not_object": "each rule is an object",
+    "form_unknown_field": "unknown field {key!r}",
+    "form_bad_ref": "ref: no rule #{ref} in the YAML the form was read from",
+    "form_ref_twice": "rule #{ref} appears twice in the form",
+    "form_needs_name": "name: a rule needs a name",
+    "form_expected_name": "{key}: expected a name",
+    "form_bad_bot": "bot: expected true, false or null",
+    "form_bad_priority": "priority: expected a whole number or one of {names}, got {value!r}",
 }
 
 KINDS = ("null", "boolean", "number", "string", "list", "mapping", "empty_string", "empty_list",

@@ -8,13 +8,15 @@ import ast
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.js_tables import console_table_sources
 
-from kefu_common.errors import ConfigError
+from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YAML_SYNTAX_CODES, load_yaml
 from routing_rules import check_rules
+from routing_rules.builder_write import write_form
 from routing_rules.ctx import Ctx
 from routing_rules.problems import KINDS, PROBLEMS
 from routing_rules.regex import REFUSAL_CODES
@@ -193,3 +195,17 @@ def test_a_yaml_syntax_error_has_a_code_and_says_what_it_is(text: str, reason: s
     assert caught.value.code == "yaml_syntax"
     assert caught.value.params["reason"] == reason
     assert caught.value.message == f"YAML syntax: {caught.value.params['problem']}"
+
+
+@pytest.mark.parametrize("rows", [
+    [{"ref": 0}, {"ref": 0}], [{"name": "x", "keywords": "退款"}], [{"name": "x", "keywords": ["a\nb"]}],
+    [{"name": "x", "bot": "yes"}], [{"name": "x", "colour": "red"}], ["x"], [{"ref": 9}],
+    [{"name": "x", "pool": 3}], [{"name": "x", "priority": "very high"}], [{"name": " "}],
+    [{"name": "a\nb"}],
+], ids=str)
+def test_every_refused_row_of_the_form_has_a_listed_code(rows: list[Any]) -> None:
+    with pytest.raises(ConfigErrors) as caught:
+        write_form("default: {pool: presale}\nrules:\n  - name: a\n    then: {pool: presale}\n", rows)
+    for e in caught.value.errors:
+        assert e.code in PROBLEMS and e.code.startswith("form_"), (e.message, e.code)
+        json.dumps(e.params)

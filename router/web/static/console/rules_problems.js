@@ -95,6 +95,12 @@ addStrings({
     rp_form_rules_not_list: "`rules`: expected a list of rules",
     rp_form_shape: "the form edits rules written one per `- name:` item: edit these in YAML",
     rp_form_rows_not_list: "the form's rows must be a list",
+    rp_form_not_texts: "{key}: expected a list of texts", rp_form_one_line: "{key}: one line each",
+    rp_form_row_not_object: "each rule must be an object", rp_form_unknown_field: "unknown field {key}",
+    rp_form_bad_ref: "no rule #{ref} in the rules the form was read from",
+    rp_form_ref_twice: "rule #{ref} appears twice in the form", rp_form_needs_name: "a rule needs a name (one line)",
+    rp_form_expected_name: "{key}: expected a name", rp_form_bad_bot: "`bot`: expected `true`, `false` or nothing",
+    rp_form_bad_priority: "`priority`: expected a whole number or one of {names}, got {value}",
   },
   zh: {
     rp_line_l: "{line}:{col}（第 {line} 行第 {col} 列）", rp_kind_null: "空值", rp_kind_boolean: "布尔值", rp_kind_number: "数字",
@@ -182,6 +188,12 @@ addStrings({
     rp_form_rules_not_list: "`rules`：应为规则列表",
     rp_form_shape: "表单只能编辑逐条以 `- name:` 书写的规则：请在文本中编辑这些规则",
     rp_form_rows_not_list: "表单的规则行必须是列表",
+    rp_form_not_texts: "{key}：应为文字列表", rp_form_one_line: "{key}：每项只能一行",
+    rp_form_row_not_object: "每条规则必须是一个对象", rp_form_unknown_field: "未知的字段 {key}",
+    rp_form_bad_ref: "表单读取的规则中没有第 {ref} 条",
+    rp_form_ref_twice: "第 {ref} 条规则在表单中出现了两次", rp_form_needs_name: "规则需要一个名称（一行）",
+    rp_form_expected_name: "{key}：应为名称", rp_form_bad_bot: "`bot`：应为 `true`、`false` 或留空",
+    rp_form_bad_priority: "`priority`：应为整数或 {names} 之一，实际是 {value}",
   },
 });
 
