@@ -164,4 +164,14 @@ async def test_validate_words_every_problem_in_the_consoles_language(redis_url: 
         await expect(page.locator("#conn")).to_have_text("在线")
         await expect(items).to_have_text("4:1 YAML 语法错误：这里有不能出现的字符（常见的是制表符：缩进请用空格）")
         assert english_words(list(await page.evaluate(PROBLEM_TEXT))) == []
+
+        # A row the form refuses is worded on its card too.
+        await page.locator("#rules-src").fill(
+            "default:\n  pool: presale\nrules:\n  - name: a\n    when: {contains: 退款}\n    then: {pool: aftersale}\n")
+        await page.get_by_role("button", name="表单", exact=True).click()
+        cards = page.locator("#rb-rules > li")
+        await expect(cards).to_have_count(1)
+        await cards.first.get_by_label("名称").fill("")
+        await page.locator("#rules-validate").click()
+        await expect(cards.first.locator(".rb-problem")).to_have_text("规则需要一个名称（一行）")
         await ctx.close()
