@@ -9,7 +9,10 @@ in an iframe), so its Content-Security-Policy names `channels.webchat.allowed_or
 
 from __future__ import annotations
 
+import functools
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -99,10 +102,19 @@ async def logo(request: web.Request) -> web.StreamResponse:
                                            "X-Content-Type-Options": "nosniff"})
 
 
-def leave_message_text(name: str, contact: str, message: str) -> str:
-    """One plain message the agents on the next shift read like any other; the widget's
-    off-hours form writes the same shape."""
-    return f"[留言 / message left]\n姓名 / name: {name}\n联系 / contact: {contact}\n\n{message}"
+@functools.cache
+def _widget_strings() -> dict[str, dict[str, str]]:
+    strings: dict[str, dict[str, str]] = json.loads(Path(static_dir(), "i18n.json").read_text(encoding="utf-8"))
+    return strings
+
+
+def leave_message_text(name: str, contact: str, message: str, lang: str = "zh") -> str:
+    """One plain message the agents on the next shift read like any other, labelled in the
+    customer's language (zh unless `lang` is en); the widget's form writes the same shape from
+    the same strings (static/i18n.json)."""
+    t = _widget_strings()["en" if lang == "en" else "zh"]
+    return (f"{t['leave_record']}\n{t['leave_record_name']}{name}\n{t['leave_record_contact']}{contact}"
+            f"\n\n{message}")
 
 
 def _field(body: dict[str, Any], name: str, max_len: int) -> str:
@@ -128,7 +140,8 @@ async def leave_message(request: web.Request) -> web.Response:
         raise ProtocolError("unauthorized", exc.detail, 401) from None
     name = _field(body, "name", NAME_MAX)
     contact = _field(body, "contact", CONTACT_MAX)
-    text = leave_message_text(name, contact, _field(body, "message", rt.settings.limits.max_text_chars))
+    text = leave_message_text(name, contact, _field(body, "message", rt.settings.limits.max_text_chars),
+                              str(body.get("lang") or "zh"))
     if len(text) > rt.settings.limits.max_text_chars:
         raise ProtocolError("too_long", "the message is too long")
     client_id = body.get("client_msg_id")

@@ -124,7 +124,7 @@ async def test_chinese_off_hours_form_then_rating_screenshot(redis_url: str, bro
         await chat.get_by_role("button", name="提交留言").click()
         await expect(chat.locator("#offhours")).to_be_hidden()
         await expect(chat.locator(".msg.from-customer:not(.pending) .body")).to_have_text(
-            ["在吗，我想问下衣服的事", "[留言 / message left]\n姓名 / name: 王女士\n联系 / contact: 138 0000 0000\n\n明天能发货吗"])
+            ["在吗，我想问下衣服的事", "[留言]\n称呼：王女士\n联系方式：138 0000 0000\n\n明天能发货吗"])
 
         # The next shift signs in and gets it; then a normal exchange and the rating.
         alice = await agent(http, base, "alice-token-1234")

@@ -72,8 +72,14 @@ async def test_leave_message_is_validated_then_queued_once(redis_url: str) -> No
         # An agent coming online gets it like any queued message, the text as written.
         alice = await agent(http, base, "alice-token-1234")
         assigned = await alice.expect(lambda f: f["type"] == "assigned")
-        assert [m["text"] for m in assigned["messages"]] == [leave_message_text("王女士", "138 0000 0000", "<b>明天</b>能发货吗")]
+        assert [m["text"] for m in assigned["messages"]] == ["[留言]\n称呼：王女士\n联系方式：138 0000 0000\n\n<b>明天</b>能发货吗"]
         await alice.close()
+
+
+def test_a_message_left_is_labelled_in_the_customers_language() -> None:
+    assert leave_message_text("Ann", "ann@example.com", "Is it in stock?", "en") == \
+        "[Message left]\nName: Ann\nContact: ann@example.com\n\nIs it in stock?"
+    assert leave_message_text("王女士", "138", "在吗", "fr").startswith("[留言]\n称呼：王女士\n")
 
 
 def test_both_languages_have_every_string() -> None:
@@ -90,11 +96,15 @@ def test_both_languages_have_every_string() -> None:
 
 
 def test_leave_message_text_is_the_same_on_both_sides() -> None:
+    """The widget fills the template from the i18n.json strings the server reads too."""
     js = (STATIC / "chat-panels.js").read_text()
-    template = re.search(r"return `(\[留言[^`]+)`", js)
+    template = re.search(r"return `(\$\{T\.leave_record\}[^`]+)`", js)
     assert template is not None
-    filled = template.group(1).replace("${name}", "N").replace("${contact}", "C").replace("${message}", "M")
-    assert filled.replace("\\n", "\n") == leave_message_text("N", "C", "M")
+    strings = json.loads((STATIC / "i18n.json").read_text(encoding="utf-8"))
+    for lang in ("zh", "en"):
+        filled = re.sub(r"\$\{T\.(\w+)\}", lambda m, t=strings[lang]: t[m.group(1)], template.group(1))
+        filled = filled.replace("${name}", "N").replace("${contact}", "C").replace("${message}", "M")
+        assert filled.replace("\\n", "\n") == leave_message_text("N", "C", "M", lang)
 
 
 async def test_a_refused_message_names_its_client_msg_id(redis_url: str) -> None:

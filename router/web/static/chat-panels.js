@@ -4,9 +4,10 @@ import { fmt } from "./chat-i18n.js";
 const $ = (id) => document.getElementById(id);
 export const LIMITS = { name: 64, contact: 128, message: 4000, comment: 1000 };
 
-// Agents on the next shift read this like any message; router/web/widget.py writes the same shape.
-export function leaveMessageText(name, contact, message) {
-  return `[留言 / message left]\n姓名 / name: ${name}\n联系 / contact: ${contact}\n\n${message}`;
+// Agents on the next shift read this like any message, in the customer's words and language;
+// router/web/widget.py writes the same shape from the same strings (i18n.json).
+export function leaveMessageText(T, name, contact, message) {
+  return `${T.leave_record}\n${T.leave_record_name}${name}\n${T.leave_record_contact}${contact}\n\n${message}`;
 }
 
 // Returns an error text, or "" when every field is filled and within its limit.
@@ -144,7 +145,7 @@ export class Panels {
     const problem = checkLeaveMessage(this.T, fields);
     $("lm-error").textContent = problem;
     if (problem) return;
-    const sent = this.sendMessage(leaveMessageText(fields.name.trim(), fields.contact.trim(), fields.message.trim()),
+    const sent = this.sendMessage(leaveMessageText(this.T, fields.name.trim(), fields.contact.trim(), fields.message.trim()),
                                   fields.name.trim());
     $("leave").reset();
     $("offhours").hidden = true;
