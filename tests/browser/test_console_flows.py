@@ -352,6 +352,11 @@ async def test_supervisor_answers_a_discount_request_sets_a_cap_and_takes_over(
         assert (await rt.store.agents.get("alice")).cap_override is None
 
         await sue.keyboard.press("Alt+2")
+        # The open conversation names its customer and agent as people read them, not by ids.
+        row = sue.locator("#sv-convs tr").nth(1)
+        await expect(row).to_contain_text("Alice")
+        await expect(row).to_contain_text(re.compile(r"Visitor [0-9a-f]{6}"))
+        await expect(row).not_to_contain_text("cu_")
         await sue.locator("#sv-convs").get_by_role("button", name="Take over").click()
         await expect(alice.locator("#convs .conv")).to_have_count(0)
         await sue.keyboard.press("Alt+1")

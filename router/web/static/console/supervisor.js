@@ -3,7 +3,7 @@
 import { send } from "./conn.js";
 import { $, api, clock, duration, el, now, toast } from "./dom.js";
 import { t } from "./i18n.js";
-import { state } from "./state.js";
+import { customerName, state } from "./state.js";
 import { reasonLabel } from "./status.js";
 
 const REFRESH_MS = 5000;
@@ -65,8 +65,10 @@ function overdue(sla) {
 
 async function refresh() {
   if ($("tab-supervisor").hidden) return;
+  let agents = [];
   try {
     const o = await api("/api/v1/supervisor/overview");
+    agents = o.agents || [];
     $("sv-overview").hidden = false;
     $("sv-pools").replaceChildren(table(["pool", "queued", "longest_wait"],
       (o.pools || []).map((p) => [p.id, String(p.queued), duration(p.longest_wait_s || 0)])));
@@ -83,7 +85,9 @@ async function refresh() {
     const data = await api("/api/v1/conversations?state=assigned&limit=100");
     const convs = data.conversations || [];
     $("sv-convs").replaceChildren(convs.length ? table(["customer", "channel", "agent", "updated", ""],
-      convs.map((c) => [c.customer_id || "", c.channel || "", c.agent || "—", clock(c.updated),
+      // People by the names they gave and have (issue 19 item 12), not their ids.
+      convs.map((c) => [c.customer_name || customerName(c, t("visitor")), c.channel || "",
+        agents.find((a) => a.id === c.agent)?.name || c.agent || "—", clock(c.updated),
         c.agent === state.me.id ? "" : takeOverButton(c.id)])) : el("p", "muted", t("none")));
   } catch { /* shown again on the next refresh */ }
   await loadApprovals();
