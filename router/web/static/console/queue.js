@@ -23,11 +23,17 @@ export function initQueue(select) {
     if (to === undefined) return;
     e.preventDefault();
     const next = buttons[Math.max(0, Math.min(buttons.length - 1, to))];
-    roving = next.dataset.id;
-    for (const b of buttons) b.tabIndex = b === next ? 0 : -1;
+    rove(ul, next.dataset.id);
     next.focus();
   });
-  ul.addEventListener("focusin", (e) => { if (e.target.dataset?.id) roving = e.target.dataset.id; });
+  ul.addEventListener("focusin", (e) => { if (e.target.dataset?.id) rove(ul, e.target.dataset.id); });
+}
+
+// Move the Tab stop to a row and its tick box at once, not at the next render: a Tab pressed
+// right after focusing a row must reach that row's box.
+function rove(ul, id) {
+  roving = id;
+  for (const x of ul.querySelectorAll("button.conv, input.pick")) x.tabIndex = x.dataset.id === id ? 0 : -1;
 }
 
 function lastText(c) {
