@@ -132,6 +132,8 @@ class AgentSession:
             await self.ws.send_str(frame)
             self.shown.setdefault(cid, set()).add(mid)
             return
+        if kind == "agent_status" and not self.who.can(Role.SUPERVISOR):
+            return  # a teammate's status is for the supervisor's floor view only
         if kind in ("closed", "unassigned"):
             self.shown.pop(event["conversation_id"], None)
         await self.ws.send_str(frame)
