@@ -24,7 +24,8 @@ from routing_rules.regex import REFUSAL_CODES
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "router" / "web" / "static" / "console" / "rules_problems.js"
 BROKEN = sorted((Path(__file__).parent / "broken").glob("*.yaml"))
-SOURCES = [*sorted((ROOT / "routing_rules").glob("*.py")), ROOT / "kefu_common" / "yamlpos.py"]
+SOURCES = [*sorted((ROOT / "routing_rules").glob("*.py")), ROOT / "kefu_common" / "yamlpos.py",
+           ROOT / "kefu_common" / "yaml_syntax.py"]
 
 
 def table_keys() -> dict[str, set[str]]:
@@ -178,7 +179,7 @@ rules:
     result = check_rules(text, "r.yaml", pools={"presale"})
     reasons = [(e.line, e.params["reason"], e.params["pattern"]) for e in result.errors]
     assert reasons == [(4, "regex_backreference", "(a)\\1"), (7, "regex_lookahead", "x(?=y)"),
-                       (7, "regex_invalid", "[")]
+                       (7, "regex_missing_bracket", "[")]
     assert all(e.message.startswith(("regex '", "invalid regex '")) for e in result.errors)
 
 
