@@ -13,6 +13,7 @@ wraps each send in `asyncio.wait_for`, a new task per command, and arms a timer 
 even the 40th reply of a pipeline that one socket read already brought. Here a send waits under
 a timer only when the kernel did not take all of it, and a reply that is already whole in the
 parser's buffer is taken without one: neither can stall, so the timeout guards every wait that can.
+And commands are packed by hiredis in C, byte for byte what redis-py's Python packer makes.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import hiredis
 import redis.asyncio as aioredis
 from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import DataError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.utils import HIREDIS_AVAILABLE
 
@@ -89,6 +91,18 @@ class _Parser(_AsyncHiredisParser):
 
 class _Connection(aioredis.Connection):
     """redis-py's TCP connection with the cheaper timeouts the module docstring describes."""
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        name = args[0]
+        if isinstance(name, str):  # "CONFIG GET" is two words to the server
+            args = (*name.encode().split(), *args[1:])
+        elif b" " in name:
+            args = (*name.split(), *args[1:])
+        try:
+            return [hiredis.pack_command(tuple(bytes(a) if isinstance(a, bytearray | memoryview) else a  # type: ignore[arg-type]
+                                               for a in args))]
+        except TypeError as exc:  # None, a bool, a list: what redis-py's encoder refuses too
+            raise DataError(str(exc)) from exc
 
     async def read_response(self, disable_decoding: bool = False, timeout: float | None = None, *,  # noqa: ASYNC109
                             disconnect_on_error: bool = True, push_request: bool | None = False) -> Any:
