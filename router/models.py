@@ -376,6 +376,8 @@ class Agent(msgspec.Struct, frozen=True, kw_only=True):
     """When the status (and reason) last changed, epoch seconds."""
     away_today: dict[str, float] = msgspec.field(default_factory=dict)
     """Seconds away today (UTC) per reason, 'away' for none, the running span included."""
+    avatar: str = ""
+    """The agent's profile picture, `/api/v1/media/{id}`, or '' (initials are drawn instead)."""
 
     def view(self) -> dict[str, Any]:
         """The shape the API shows."""
@@ -383,7 +385,7 @@ class Agent(msgspec.Struct, frozen=True, kw_only=True):
                 "max_chats": self.max_chats, "cap_configured": self.cap_configured,
                 "cap_override": self.cap_override, "load": self.load, "pools": list(self.pools),
                 "skills": dict(self.skills), "disabled": self.disabled, "away_reason": self.away_reason,
-                "status_since": self.status_since, "away_today": dict(self.away_today)}
+                "status_since": self.status_since, "away_today": dict(self.away_today), "avatar": self.avatar or None}
 
 
 _message_encoder = msgspec.json.Encoder()
