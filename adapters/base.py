@@ -58,108 +58,33 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, final
+from typing import Any, ClassVar, final
 
 from aiohttp import web
 
 from adapters import registry
 from adapters.registry import Capabilities, Problem
 from adapters.split import split_text
-from kefu_common.errors import AuthError, PermanentChannelError, ProtocolError
-from router.media.base import MediaStore
+from adapters.values import (
+    CONSOLE_ACCESS,
+    Accepted,
+    ChannelProfile,
+    ConsoleAccess,
+    CustomerFeed,
+    Deps,
+    Fetched,
+    Limits,
+    Sink,
+    console_access,
+)
+from kefu_common.errors import PermanentChannelError, ProtocolError
 from router.models import Channel, MediaRef, Message, PageCard, Reply
 from router.pipeline.ingest import DEDUPE_TTL_S
-from router.store import Store
-from router.store.keys import Keys
 
-__all__ = ["Accepted", "Adapter", "Capabilities", "CustomerFeed", "Deps", "Fetched", "Limits", "Reply", "Sink",
-           "WebhookAdapter", "adapter_class", "read_capped"]
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """What the channel allows; `send` and the agent socket keep within it."""
-
-    max_text_chars: int = 4096
-    """The longest text one message may carry, as the adapter's `measure` counts it."""
-    max_parts: int = 10
-    """The most messages one reply is split into; a longer reply can never be delivered, and the
-    agent socket refuses it."""
-    per_chat_per_s: float | None = None
-    per_group_per_min: float | None = None
-    overall_per_s: float | None = None
-
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelProfile:
-    """A channel user's profile as the channel gives it; empty strings for what it does not."""
-
-    name: str = ""
-    avatar: str = ""
-    """An image URL the agent's browser may load."""
-    photo: bytes = b""
-    """The user's picture itself, for a channel whose image URLs carry a secret (Telegram's carry
-    the bot token): the router keeps it in the media store and serves it from there instead."""
-    union_id: str = ""
-    """One id for the user across the shop's accounts of this channel (WeChat's unionid)."""
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """A file downloaded from a channel; the media store decides what it is."""
-
-    data: bytes
-    name: str | None = None
-    """The name the channel gave, if any."""
-    duration: float | None = None
-    """Seconds of a voice note or video, when the channel said."""
-
-
-class Accepted(Protocol):
-    @property
-    def message_id(self) -> str: ...
-    @property
-    def duplicate(self) -> bool: ...
-
-
-class Sink(Protocol):
-    """Where adapters hand parsed messages: the router's ingest."""
-
-    async def ingest(self, msg: Message) -> Accepted: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Deps:
-    """What a channel is built with: where messages go, the store for its own state, and the
-    media store for the files its customers send and its agents attach (router/media/base.py)."""
-
-    sink: Sink
-    store: Store
-    media: MediaStore | None = None
-    """None only in tests that build an adapter without files; the runtime always gives one."""
-
-    @property
-    def keys(self) -> Keys:
-        return self.store.keys
-
-
-class CustomerFeed(Protocol):
-    """A channel whose customers hold a socket to this router (web chat). router/web serves the
-    socket, its sign-in and its live frames; the adapter keeps what the customer was shown."""
-
-    async def replay(self, chat: str, after: str) -> list[tuple[str, str]]:
-        """(entry id, frame) of everything the customer was shown after entry `after`."""
-        ...
-
-    async def position(self, chat: str, message_id: str) -> str | None:
-        """The feed entry of a message the page says it saw last, if the feed still has it."""
-        ...
-
-    def inbound(self, chat: str, client_id: str, text: str, name: str = "", media: MediaRef | None = None) -> Message:
-        """A message the customer typed into the socket, keyed by (chat, client_id), with the
-        file they uploaded (already checked to be theirs) when it carries one."""
-        ...
+# The value types and protocols live in adapters/values.py; channels import them from here.
+__all__ = ["CONSOLE_ACCESS", "Accepted", "Adapter", "Capabilities", "ChannelProfile", "ConsoleAccess", "CustomerFeed",
+           "Deps", "Fetched", "Limits", "Problem", "Reply", "Sink", "WebhookAdapter", "adapter_class",
+           "console_access", "read_capped"]
 
 
 class Adapter(abc.ABC):
@@ -369,25 +294,6 @@ def adapter_class(channel: str) -> type[Adapter] | None:
     """The adapter class registered under `channel`."""
     cls = registry.get(channel)
     return cls if isinstance(cls, type) and issubclass(cls, Adapter) else None
-
-
-class ConsoleAccess(Protocol):
-    """What the signed-in caller of a console route may see; router/web/access.py answers."""
-
-    async def user(self, channel: Channel, account: str, user: str) -> bool:
-        """Whether the caller may see a conversation with this channel user (openid, chat id)."""
-        ...
-
-
-CONSOLE_ACCESS: web.RequestKey[ConsoleAccess] = web.RequestKey("kefu_console_access")
-
-
-def console_access(request: web.Request) -> ConsoleAccess:
-    """The caller's access, set by the sign-in guard router/web puts on console routes."""
-    try:
-        return request[CONSOLE_ACCESS]
-    except KeyError:  # mounted without the guard: see nothing rather than everything
-        raise AuthError("not signed in") from None
 
 
 async def read_capped(request: web.Request, cap: int) -> bytes:

@@ -15,31 +15,11 @@ from typing import Any
 import yaml
 
 from kefu_common.errors import ConfigError
+from kefu_common.yaml_syntax import YAML_SYNTAX_CODES, bad_tagged_value, syntax_error, syntax_params
+
+__all__ = ["YAML_SYNTAX_CODES", "YamlDoc", "load_yaml", "load_yaml_file", "read_text", "syntax_params"]
 
 Path_ = tuple[str | int, ...]
-
-# PyYAML's (and libyaml's) words for a syntax error, and the code a console words it by.
-_SYNTAX = (
-    ("mapping values are not allowed here", "yaml_mapping_values"),
-    ("expected <block end>", "yaml_bad_indent"),
-    ("that cannot start any token", "yaml_bad_character"),
-    ("',' or ']'", "yaml_unclosed_list"),
-    ("',' or '}'", "yaml_unclosed_mapping"),
-    ("unexpected end of stream", "yaml_unexpected_end"),
-    ("unknown escape character", "yaml_bad_escape"),
-    ("undefined alias", "yaml_undefined_alias"),
-    ("could not find expected ':'", "yaml_expected_colon"),
-    ("did not find expected key", "yaml_expected_key"),
-    ("did not find expected '-' indicator", "yaml_expected_dash"),
-)
-YAML_SYNTAX_CODES = frozenset(code for _, code in _SYNTAX)
-
-
-def syntax_params(problem: str) -> dict[str, Any]:
-    """The params of a `yaml_syntax` problem: PyYAML's words, and their `reason` when known."""
-    reason = next((code for needle, code in _SYNTAX if needle in problem), None)
-    return {"problem": problem, **({"reason": reason} if reason else {})}
-
 
 @dataclass(slots=True)
 class YamlDoc:
@@ -120,12 +100,8 @@ def load_yaml(text: str, file: str = "<string>") -> YamlDoc:
     """Parse `text`; a syntax error becomes a ConfigError at the place YAML points to."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"YAML syntax: {problem}", file, line, col, code="yaml_syntax",
-                          params=syntax_params(problem)) from None
+    except (yaml.MarkedYAMLError, yaml.reader.ReaderError) as exc:
+        raise syntax_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML: {exc}", file, code="yaml_error", params={"problem": str(exc)}) from None
     except RecursionError:  # PyYAML composes nested collections recursively
@@ -136,6 +112,8 @@ def load_yaml(text: str, file: str = "<string>") -> YamlDoc:
         return doc
     try:
         doc.data = _build(root, (), doc)
+    except yaml.MarkedYAMLError as exc:  # a key the constructor refuses (`? !!omap {a: 1}`)
+        raise syntax_error(exc, text, file) from None
     except RecursionError:
         raise ConfigError("YAML nested too deeply", file, code="yaml_too_deep") from None
     return doc
@@ -172,7 +150,7 @@ def _build(node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
             if knode.tag == "tag:yaml.org,2002:merge":
                 raise ConfigError("YAML merge keys (<<) are not supported", doc.file, *_mark(knode),
                               code="yaml_merge_key")
-            key = _constructor.construct_object(knode, deep=True)
+            key = _construct(knode, doc)
             if not isinstance(key, str | int | float | bool):
                 raise ConfigError("mapping keys must be plain scalars", doc.file, *_mark(knode),
                               code="yaml_complex_key")
@@ -185,4 +163,15 @@ def _build(node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), doc) for i, item in enumerate(node.value)]
-    return _constructor.construct_object(node, deep=True)
+    return _construct(node, doc)
+
+
+def _construct(node: yaml.Node, doc: YamlDoc) -> Any:
+    try:
+        return _constructor.construct_object(node, deep=True)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        # An explicit tag its value does not fit (`!!int abc`, `!!timestamp soon`): PyYAML's
+        # constructors raise these rather than a YAMLError.
+        if isinstance(node, yaml.ScalarNode):
+            raise bad_tagged_value(node, doc.file) from None
+        raise

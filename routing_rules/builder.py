@@ -28,7 +28,8 @@ from typing import Any
 import yaml
 
 from kefu_common.errors import ConfigError, ConfigErrors
-from kefu_common.yamlpos import syntax_params
+from kefu_common.yaml_syntax import syntax_error
+from kefu_common.yamlpos import load_yaml
 from routing_rules.problems import shown
 from routing_rules.ruleset import PRIORITY_NAMES
 
@@ -72,12 +73,12 @@ def compose(text: str, file: str = "<rules>") -> tuple[Any, Layout]:
     try:
         root = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader) if root is not None else None  # the safe loader, with libyaml
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"YAML syntax: {problem}", file, line, col, code="yaml_syntax",
-                          params=syntax_params(problem)) from None
+    except (yaml.MarkedYAMLError, yaml.reader.ReaderError) as exc:
+        raise syntax_error(exc, text, file) from None
+    except (ValueError, TypeError, AttributeError, KeyError):
+        # A tag its value does not fit (`!!int abc`): libyaml gives no place; the pure loader does.
+        load_yaml(text, file)
+        raise
     except (yaml.YAMLError, RecursionError) as exc:
         raise ConfigError(f"YAML: {exc}", file, code="yaml_error", params={"problem": str(exc)}) from None
     layout = Layout(text, None, None, None, [])

@@ -190,7 +190,7 @@ def _identities(d: Mapping[str, Any], fail: Fail) -> tuple[str, ...]:
     if not isinstance(raw, list):
         raise fail(("identities",), "identities must be a list of 'channel:account:user'")
     for i, v in enumerate(raw):
-        # The router keys customers by exactly this shape (router/store/keys.py, Keys.identity).
+        # The router keys customers by exactly this shape (router/store/keys/customers.py, Keys.identity).
         if not isinstance(v, str) or v.count(":") < 2 or not all(v.split(":", 2)):
             raise fail(("identities", i), f"an identity is 'channel:account:user', not {v!r}")
     return tuple(raw)

@@ -41,6 +41,10 @@ class Drain:
 RETRY_DELAYS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
 """Between tries of a frame that failed: about 4 s in all, more than a burst holds the Redis pool."""
 
+EVERY_AGENT = "*"
+"""The agent channel's address of a frame for every agent socket (a teammate's status: status.lua);
+not stored, so never replayed; each socket decides whether its agent may see it."""
+
 _CLOSING: set[asyncio.Future[None]] = set()
 """Closes of stuck sockets in flight: held so they are not collected half-way."""
 
@@ -224,6 +228,12 @@ class Hub:
         # Every process gets every frame: the address comes first, so a frame for nobody here is
         # dropped before the rest of it is split or copied (most, with several web processes).
         address, _, rest = data.partition("\n")
+        if channel == self.store.keys.agent_channel and address == EVERY_AGENT:
+            frame = rest.partition("\n")[2]
+            for held in list(self.agents.values()):
+                for tap in list(held):
+                    tap.offer("-", frame)
+            return
         if channel == self.store.keys.agent_channel:
             taps = self.agents.get(address)
             if not taps:

@@ -1,6 +1,6 @@
 """Durable timers: a sorted set by due time in Redis, fired once across any number of processes.
 
-A timer is an id, a due time and a small JSON payload `{kind, cid, n, ...}` (router/store/keys.py:
+A timer is an id, a due time and a small JSON payload `{kind, cid, n, ...}` (router/store/keys/ops.py:
 timers_due, timers_data). Scheduling the same id again moves it. Each process runs one
 `TimerRunner`:
 

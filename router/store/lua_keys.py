@@ -4,7 +4,7 @@ Every `Keys` property becomes a Lua constant and every method a Lua function of 
 arguments, named after it: `keys.conv(cid)` is `key_conv(cid)` and `keys.conv_index` is
 `KEY_CONV_INDEX`. Scripts never spell a key themselves; scripts.py puts the ones a script reaches
 in front of its body, as it does with the rest of the prelude. A change to a key's name or hash
-tag in keys.py is a change to every script that uses it.
+tag in router/store/keys/ is a change to every script that uses it.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def lua_name(name: str, params: list[str]) -> str:
 
 def render(keys: Keys) -> str:
     """One `local` per key, in name order (none uses another)."""
-    lines = ["-- Key names, rendered from router/store/keys.py by router/store/lua_keys.py."]
+    lines = ["-- Key names, rendered from router/store/keys/ by router/store/lua_keys.py."]
     # Frames go on shard channels where the server has them (>= 7: REDIS_VERSION_NUM is new in 7.0),
     # as router/store/pubsub.py subscribes; the channels are tagged like the keys published beside.
     lines.append("local PUBLISH = (redis.REDIS_VERSION_NUM or 0) >= 0x070000 and 'SPUBLISH' or 'PUBLISH'")

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -24,14 +25,13 @@ from router.ops.desk import Desk
 from router.ops.notes import Notes
 from router.ops.presence import Presence, away_reasons, requested_status
 from router.ops.supervise import visible_to
-from router.pipeline import read_receipts
 from router.pipeline.fanout import Stuck, Tap
-from router.pipeline.typing_relay import Throttle, from_agent
+from router.pipeline.typing_relay import Throttle
 from router.runtime import RUNTIME, Runtime
 from router.store.calls import routing as calls
 from router.store.calls.routing import Emit
 from router.store.client import REDIS_ERRORS
-from router.web import access, frames, ops_ws, slow, watch_ws
+from router.web import access, desk_ws, frames, ops_ws, signals_ws, slow, watch_ws
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
 from router.web.bot_api import check_agent_text
 from router.web.cards import page_card
@@ -80,8 +80,6 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
 
 SNAPSHOT_BATCH = 50
-MAX_WAIT_S = 30 * 86400
-"""The furthest a chat may be parked waiting for the customer: past that it is not waiting."""
 """Open conversations whose `assigned` frames a snapshot reads in one go (an agent's cap is at most 100)."""
 
 
@@ -134,6 +132,8 @@ class AgentSession:
             await self.ws.send_str(frame)
             self.shown.setdefault(cid, set()).add(mid)
             return
+        if kind == "agent_status" and not self.who.can(Role.SUPERVISOR):
+            return  # a teammate's status is for the supervisor's floor view only
         if kind in ("closed", "unassigned"):
             self.shown.pop(event["conversation_id"], None)
         await self.ws.send_str(frame)
@@ -323,34 +323,6 @@ class AgentSession:
             if why:
                 raise ProtocolError("undeliverable", f"the card's thumbnail: {why}")
 
-    async def close(self, frame: dict[str, Any]) -> None:
-        cid = frames.text_field(frame, "conversation_id")
-        resolution = frames.text_field(frame, "resolution", max_len=64, required=False) or "resolved"
-        await self.desk.close(cid, self.who, resolution, addr=self.addr)
-
-    async def wait(self, frame: dict[str, Any]) -> None:
-        """Park a chat waiting for the customer; the script's `waiting` frame reaches every console."""
-        cid = frames.text_field(frame, "conversation_id")
-        until = frame.get("until")
-        if until is not None and (isinstance(until, bool) or not isinstance(until, int | float)
-                                  or not time.time() < until <= time.time() + MAX_WAIT_S):
-            raise ProtocolError("bad_frame", '"until" must be a time (epoch seconds) in the next 30 days, or null')
-        await self.desk.wait(cid, self.who, None if until is None else float(until))
-
-    async def unwait(self, frame: dict[str, Any]) -> None:
-        await self.desk.wait(frames.text_field(frame, "conversation_id"), self.who, None, park=False)
-
-    async def transfer(self, frame: dict[str, Any]) -> dict[str, Any]:
-        cid = frames.text_field(frame, "conversation_id")
-        to_agent = frame.get("to_agent")
-        to_pool = frame.get("to_pool")
-        if bool(to_agent) == bool(to_pool) or not isinstance(to_agent or to_pool, str):
-            raise ProtocolError("bad_frame", 'give exactly one of "to_agent" or "to_pool"')
-        note = frames.text_field(frame, "note", max_len=2000, required=False)
-        kind, target = ("agent", to_agent) if to_agent else ("pool", to_pool)
-        outcome = await self.desk.transfer(cid, self.who, kind, str(target), note, addr=self.addr)
-        return {"type": "transferred", "conversation_id": cid, **outcome}
-
     async def status(self, frame: dict[str, Any]) -> dict[str, Any]:
         status, reason = requested_status(frame, self.rt.settings.ops)
         await self.presence.set_status(self.who.agent_id, status, "agent_set", reason)
@@ -373,17 +345,6 @@ class AgentSession:
     async def ping(self, frame: dict[str, Any]) -> dict[str, Any]:
         return {"type": "pong"}
 
-    async def typing(self, frame: dict[str, Any]) -> None:
-        """Relayed to a web chat customer (router/pipeline/typing_relay.py); never stored."""
-        await from_agent(self.rt, self.who, frames.text_field(frame, "conversation_id"), self.typing_gate)
-
-    async def read(self, frame: dict[str, Any]) -> None:
-        """The console shows `conversation_id` up to `message_id`: the customer's page marks its
-        messages read (router/pipeline/read_receipts.py). No answer: the console sends it again
-        whenever it shows more."""
-        await read_receipts.from_agent(self.rt, self.who, frames.text_field(frame, "conversation_id"),
-                                       frames.text_field(frame, "message_id", max_len=64))
-
 
 def _same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
@@ -398,18 +359,14 @@ def _ref(text: str) -> str | None:
     return None
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[[AgentSession, dict[str, Any]], Coroutine[Any, Any, dict[str, Any] | None]]] = {
     "reply": AgentSession.reply,
-    "close": AgentSession.close,
-    "transfer": AgentSession.transfer,
     "status": AgentSession.status,
     "ping": AgentSession.ping,
     "note": AgentSession.note,
-    "typing": AgentSession.typing,
-    "wait": AgentSession.wait,
-    "unwait": AgentSession.unwait,
-    "read": AgentSession.read,
 }
+HANDLERS.update(desk_ws.HANDLERS)  # close, wait, unwait, transfer: router/web/desk_ws.py
+HANDLERS.update(signals_ws.HANDLERS)  # typing and read, for the customer's page: router/web/signals_ws.py
 HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py
 HANDLERS.update(watch_ws.HANDLERS)  # supervisors reading a conversation live: router/web/watch_ws.py
 

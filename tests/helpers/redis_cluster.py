@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 
+from helpers.ending import end_process
 from helpers.redis_server import free_cluster_port
 from router.childproc import die_with_parent
 from router.store.client import make_client
@@ -59,6 +60,9 @@ class RedisCluster:
         return [f"redis://127.0.0.1:{p}/0" for p in self.ports]
 
     def _spawn(self, port: int) -> None:
+        old = self.procs.get(port)
+        if old is not None:
+            end_process(old)  # a restart: reap the old process before its Popen is dropped
         node_dir = self.data_dir / str(port)
         node_dir.mkdir(parents=True, exist_ok=True)
         self.procs[port] = subprocess.Popen(
@@ -212,14 +216,12 @@ class RedisCluster:
         self._wait_ping(port, time.monotonic() + 30)
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        # Replicas first: a master stopped while its replicas run waits for them to catch up
+        # (Redis 7's shutdown-timeout) instead of exiting at once.
+        for port in reversed(self.ports):
+            proc = self.procs.pop(port, None)
+            if proc is not None:
+                end_process(proc)
         self.procs.clear()
 
 

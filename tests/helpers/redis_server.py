@@ -9,6 +9,7 @@ from pathlib import Path
 
 import redis
 
+from helpers.ending import end_process
 from router.childproc import die_with_parent
 from router.store.embedded import find_redis_server
 
@@ -94,9 +95,5 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            end_process(self.proc)
             self.proc = None

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from helpers.ending import end_process
 from helpers.redis_server import free_port
 from router.childproc import die_with_parent
 from router.config.media import S3Settings
@@ -38,12 +39,7 @@ class MotoServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            end_process(self.proc)
 
     def bucket(self) -> S3Settings:
         """A new, empty bucket of its own: tests sharing one server never see each other's files."""

@@ -25,7 +25,8 @@ from routing_rules.regex import REFUSAL_CODES
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "router" / "web" / "static" / "console" / "rules_problems.js"
 BROKEN = sorted((Path(__file__).parent / "broken").glob("*.yaml"))
-SOURCES = [*sorted((ROOT / "routing_rules").glob("*.py")), ROOT / "kefu_common" / "yamlpos.py"]
+SOURCES = [*sorted((ROOT / "routing_rules").glob("*.py")), ROOT / "kefu_common" / "yamlpos.py",
+           ROOT / "kefu_common" / "yaml_syntax.py"]
 
 
 def table_keys() -> dict[str, set[str]]:

@@ -1,7 +1,7 @@
 -- Shared prelude of the routing-domain scripts. Rendered by router/store/scripts.py, which fills in
 --   __TRANSITIONS__ the conversation state machine (router/store/lifecycle.py)
 -- and puts in front of it the key names the script uses (KEY_* constants and key_*() functions),
--- rendered from router/store/keys.py by router/store/lua_keys.py: no script spells a key itself.
+-- rendered from router/store/keys/ by router/store/lua_keys.py: no script spells a key itself.
 -- Every routing key carries the {rt} hash tag, so one script stays in one Cluster slot.
 local TRANSITIONS = __TRANSITIONS__
 local EVENTS_MAXLEN = 2000

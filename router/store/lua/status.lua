@@ -26,6 +26,15 @@ if prev == 'away' and day ~= '' then
   end
 end
 redis.call('HSET', ak, 'status', status, 'status_at', now)
+local shown = status == 'away' and away_reason or ''
+if prev ~= status or (was[3] or '') ~= shown then
+  -- Every console of this agent (other tabs, other devices, other processes) shows the change, and
+  -- every supervisor's floor view: '*' addresses every agent socket, and a socket passes
+  -- `agent_status` on only to staff who may see the team (router/web/agent_ws.py).
+  emit(aid, cjson.encode({type = 'status', status = status, reason = shown, why = reason}))
+  redis.call(PUBLISH, KEY_AGENT_CHANNEL, '*\n-\n' .. cjson.encode({type = 'agent_status', agent = aid,
+    status = status, reason = shown, since = now}))
+end
 if status == 'away' and away_reason ~= '' then
   redis.call('HSET', ak, 'away_reason', away_reason)
 else

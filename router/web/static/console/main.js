@@ -23,8 +23,8 @@ import {
   ackMessage, addMessage, changed, customerName, isSupervisor, onChange, removeConversation, setDelivery, sorted,
   state, upsertConversation,
 } from "./state.js";
-import { approvalRequested, approvalUpdated, hideSupervisor, showSupervisor } from "./supervisor.js";
-import { loadTeam } from "./team.js";
+import { agentStatusChanged, approvalRequested, approvalUpdated, hideSupervisor, showSupervisor } from "./supervisor.js";
+import { loadTeam, teamStatusChanged } from "./team.js";
 import { applyStatus, drawStatus, initStatus } from "./status.js";
 import { initTeamAdmin } from "./team_admin.js";
 import { enrol, focusSignIn, initAccount, initSignIn, loadAccount } from "./accounts.js";
@@ -133,7 +133,9 @@ const HANDLERS = {
   mention(f) { mentioned(f); },
   watched(f) { onWatched(f); },
   waiting(f) { waitingFrame(f); },
+  // Ours, set here or in another tab or device of ours: every console shows what is true.
   status(f) { applyStatus(f.status, f.reason); },
+  agent_status(f) { if (isSupervisor()) { agentStatusChanged(f); teamStatusChanged(f); } },
   sla(f) {
     const c = state.convs.get(f.conversation_id);
     if (!c) return;

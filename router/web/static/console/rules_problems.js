@@ -39,6 +39,29 @@ addStrings({
     rp_yaml_expected_colon: "a `:` is missing after a key",
     rp_yaml_expected_key: "a key was expected here (often the indentation)",
     rp_yaml_expected_dash: "a list item `-` was expected here (often the indentation)",
+    rp_yaml_dash_not_allowed: "a list item `-` is not allowed here (a list starts on the line after its key)",
+    rp_yaml_key_not_allowed: "a `?` key is not allowed here",
+    rp_yaml_block_indicator: "after `|` or `>` only `-`, `+` or an indentation from 1 to 9 may follow; found {found}",
+    rp_yaml_block_header: "after `|` or `>` the line must end (or hold a `#` comment); found {found}",
+    rp_yaml_bad_hex_escape: "a `\\x`, `\\u` or `\\U` escape in a double-quoted string needs hexadecimal digits; found {found}",
+    rp_yaml_quoted_separator: "a quoted text runs into a `---` line (often a quote that is not closed)",
+    rp_yaml_expected_document_start: "a `---` line is expected after the `%` directives; found {found}",
+    rp_yaml_bad_directive: "a `%` directive line that cannot be read at {found} (a rules file needs none: delete it)",
+    rp_yaml_bad_tag: "a tag (`!`) that cannot be read at {found} (a rules file needs no tags: delete it)",
+    rp_yaml_bad_anchor_name: "an anchor (`&`) or alias (`*`) needs a name of letters and digits; found {found}",
+    rp_yaml_expected_value: "a value was expected here; found {found}",
+    rp_yaml_multiple_documents: "the file holds more than one document: the `---` here starts a second one (keep one)",
+    rp_yaml_duplicate_anchor: "an anchor (`&`) is defined twice; each anchor needs its own name",
+    rp_yaml_recursive_alias: "an alias (`*`) points into the anchor it stands in",
+    rp_yaml_tag_mismatch: "a tag (`!!str`, `!!seq`, `!!map`) that does not fit its value: {found}",
+    rp_yaml_bad_binary: "a `!!binary` value that is not valid `base64`",
+    rp_yaml_bad_pairs: "an `!!omap` or `!!pairs` value must be a list of one-key mappings",
+    rp_yaml_unknown_tag: "an unknown tag at {found} (a rules file needs no tags: delete it)",
+    rp_yaml_special_character: "a control character {found} is not allowed (delete it)",
+    rp_yaml_bad_tagged_value: "the value {found} cannot be read as {tag}",
+    rp_yaml_unreadable: "cannot read line {line}, column {col}: found {found}",
+    rp_yaml_end_line: "the end of the line", rp_yaml_end_file: "the end of the file",
+    rp_yaml_char_tab: "a tab", rp_yaml_char_space: "a space",
     rp_yaml_too_deep: "YAML nested too deeply", rp_yaml_merge_key: "YAML merge keys (<<) are not supported",
     rp_yaml_complex_key: "mapping keys must be plain scalars", rp_duplicate_key: "duplicate key {key}",
     rp_unknown_key: "unknown key {key}",
@@ -120,7 +143,7 @@ addStrings({
     rpw_rules_file: "规则文件", rpw_conditions_e_g_intent_refund_or_all_any_not: "条件（如 `{intent: refund}`，或 `all`/`any`/`not`）", rpw_hours_hh_mm_hh_mm: "营业时间（`HH:MM-HH:MM`）", rpw_time_window_hh_mm_hh_mm: "时间段（`HH:MM-HH:MM`）",
     rpw_days_e_g_mon_fri_or_sat_sun: "星期（如 `mon-fri` 或 `[sat, sun]`）",
     rpw_intent_lists_keywords_add_keywords_patterns: "意图词表（`keywords`、`add_keywords`、`patterns` 等）",
-    rp_yaml_syntax: "YAML 语法错误：{problem}", rp_yaml_error: "YAML 无法读取：{problem}",
+    rp_yaml_syntax: "YAML 语法错误：{problem}", rp_yaml_error: "无法按 YAML 读取这个文件",
     rp_yaml_mapping_values: "这里不能写键值（常见原因：值里有未加引号的冒号，或缩进不对）",
     rp_yaml_bad_indent: "这里的缩进或括号对不上",
     rp_yaml_bad_character: "这里有不能出现的字符（常见的是制表符：缩进请用空格）",
@@ -132,6 +155,29 @@ addStrings({
     rp_yaml_expected_colon: "键后面缺少 `:`",
     rp_yaml_expected_key: "这里应当是一个键（常见原因：缩进不对）",
     rp_yaml_expected_dash: "这里应当是列表项 `-`（常见原因：缩进不对）",
+    rp_yaml_dash_not_allowed: "这里不能写列表项 `-`（列表要从键的下一行开始）",
+    rp_yaml_key_not_allowed: "这里不能写 `?` 开头的键",
+    rp_yaml_block_indicator: "`|` 或 `>` 后面只能跟 `-`、`+` 或 1 到 9 的缩进数字，这里是 {found}",
+    rp_yaml_block_header: "`|` 或 `>` 之后这一行应当结束（或只写 `#` 注释），这里是 {found}",
+    rp_yaml_bad_hex_escape: "双引号字符串里的 `\\x`、`\\u` 或 `\\U` 转义后面应是十六进制数字，这里是 {found}",
+    rp_yaml_quoted_separator: "带引号的文字一直延续到了 `---` 行（常见原因：引号没有闭合）",
+    rp_yaml_expected_document_start: "`%` 指令行之后应当有一行 `---`，这里是 {found}",
+    rp_yaml_bad_directive: "无法读取的 `%` 指令行，位于 {found}（规则文件不需要指令行：请删除）",
+    rp_yaml_bad_tag: "无法读取的标签（`!`），位于 {found}（规则文件不需要标签：请删除）",
+    rp_yaml_bad_anchor_name: "锚点（`&`）或引用（`*`）需要由字母和数字组成的名称，这里是 {found}",
+    rp_yaml_expected_value: "这里应当写一个值，却遇到 {found}",
+    rp_yaml_multiple_documents: "文件里有多个文档：这里的 `---` 开始了第二个文档（只能保留一个）",
+    rp_yaml_duplicate_anchor: "同一个锚点（`&`）定义了两次，每个锚点的名称必须不同",
+    rp_yaml_recursive_alias: "引用（`*`）指向了包含它自己的锚点",
+    rp_yaml_tag_mismatch: "标签（`!!str`、`!!seq`、`!!map`）与它的值不符：{found}",
+    rp_yaml_bad_binary: "`!!binary` 的值不是有效的 `base64` 编码",
+    rp_yaml_bad_pairs: "`!!omap` 或 `!!pairs` 的值必须是每项只有一个键的列表",
+    rp_yaml_unknown_tag: "未知的标签，位于 {found}（规则文件不需要标签：请删除）",
+    rp_yaml_special_character: "不允许出现控制字符 {found}（请删除）",
+    rp_yaml_bad_tagged_value: "值 {found} 无法按 {tag} 读取",
+    rp_yaml_unreadable: "第 {line} 行第 {col} 列无法读取：遇到 {found}",
+    rp_yaml_end_line: "行尾", rp_yaml_end_file: "文件末尾",
+    rp_yaml_char_tab: "制表符", rp_yaml_char_space: "空格",
     rp_yaml_too_deep: "YAML 嵌套层数过多", rp_yaml_merge_key: "不支持 YAML 合并键（<<）",
     rp_yaml_complex_key: "映射的键必须是简单的值", rp_duplicate_key: "重复的键 {key}",
     rp_unknown_key: "未知的键 {key}",
@@ -233,7 +279,7 @@ function words(key, vars) {
   return out;
 }
 
-const PLAIN = new Set(["line", "level", "n", "limit", "first"]);
+const PLAIN = new Set(["line", "col", "level", "n", "limit", "first"]);
 const TEXT = new Set(["detail", "problem", "raw"]); // the engine's or PyYAML's own words, not the shop's
 
 function slots(params) {
@@ -242,6 +288,9 @@ function slots(params) {
     if (k === "got") out.got = [t(`rp_kind_${x}`)];
     else if (k === "kinds") out.kinds = [(x || []).map((kind) => t(`rp_kind_${kind}`)).join(t("rp_or"))];
     else if (k === "noun") out.noun = [t(`lpn_${x}`)];
+    // What stands where YAML stopped, when it is not text to show as written.
+    else if (k === "end") out.found = [t(`rp_yaml_end_${x}`)];
+    else if (k === "found_char") out.found = [t(`rp_yaml_char_${x}`)];
     else if (k === "what") out.what = what(x);
     else if (Array.isArray(x)) out[k] = list(x);
     else if (PLAIN.has(k) || TEXT.has(k)) out[k] = [String(x)];

@@ -15,6 +15,21 @@ function agentStatus(a) {
   if (a.status === "away" && a.status_since) span.append(` · ${duration(now() - a.status_since)}`);
   return span;
 }
+let team = []; // the overview's agents, kept current between refreshes by `agent_status` frames
+
+function drawAgents() {
+  $("sv-agents").replaceChildren(table(["agent", "status", "load"],
+    team.map((a) => [a.name || a.id, agentStatus(a), loadBar(a.load, a.cap)])));
+}
+
+// A teammate's status changed (status.lua pushes it to every supervisor's socket): shown at once,
+// not at the next refresh.
+export function agentStatusChanged(f) {
+  const a = team.find((x) => x.id === f.agent);
+  if (!a) return;
+  Object.assign(a, { status: f.status, away_reason: f.reason || "", status_since: f.since });
+  if (!$("tab-supervisor").hidden) drawAgents();
+}
 const approvals = new Map(); // id -> approval
 const notes = new Map(); // approval id -> the note being typed
 let timer = null;
@@ -72,8 +87,8 @@ async function refresh() {
     $("sv-overview").hidden = false;
     $("sv-pools").replaceChildren(table(["pool", "queued", "longest_wait"],
       (o.pools || []).map((p) => [p.id, String(p.queued), duration(p.longest_wait_s || 0)])));
-    $("sv-agents").replaceChildren(table(["agent", "status", "load"],
-      (o.agents || []).map((a) => [a.name || a.id, agentStatus(a), loadBar(a.load, a.cap)])));
+    team = agents;
+    drawAgents();
     const breaches = o.breaches || [];
     $("sv-breaches").replaceChildren(breaches.length ? table(["agent", "pool", "sla_breached", ""],
       breaches.map((b) => [b.agent || "—", b.pool || "—", overdue(b.sla || {}),

@@ -23,6 +23,15 @@ function awayCell(a) {
   return el("td", "away-today", parts.join(", "));
 }
 
+// A teammate's status changed (pushed, status.lua): their row says so at once.
+export function teamStatusChanged(f) {
+  const a = (state.agents || []).find((x) => x.id === f.agent);
+  if (!a) return;
+  Object.assign(a, { status: f.status, away_reason: f.reason || "", status_since: f.since });
+  const cell = document.querySelector(`#team-agents tr[data-agent="${CSS.escape(f.agent)}"] td.st`);
+  cell?.replaceWith(statusCell(a));
+}
+
 export async function loadTeam() {
   let agents;
   try {
@@ -41,7 +50,7 @@ export async function loadTeam() {
   }
   tbl.append(head);
   for (const a of agents) {
-    const tr = el("tr");
+    const tr = el("tr", "", undefined, { "data-agent": a.id });
     const who = el("td", "", `${a.name || a.id} (${a.id}) · ${t(`role_${a.role}`)}`);
     if (a.disabled) { tr.classList.add("disabled"); who.append(" ", el("span", "badge", t("disabled_badge"))); }
     tr.append(who, statusCell(a), awayCell(a),
