@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = ROOT / "router" / "web" / "static" / "console"
 SOURCES = [ROOT / p for p in ("router/live/kinds.py", "router/config/ops.py", "router/config/settings.py",
                               "router/bot/faq_kb.py", "router/bot/quick_replies.py", "router/bot/hours.py",
-                              "kefu_common/yamlpos.py")]
+                              "kefu_common/yamlpos.py", "kefu_common/yaml_syntax.py")]
 # What msgspec says of a refused value, one of each kind it words.
 MSGSPEC = ["Expected `int`, got `str`", "Expected `str`, got `int`", "Expected `bool`, got `null`",
            "Expected `object`, got `array`", "Expected `float`, got `str`", "Expected `array`, got `object`",

@@ -81,7 +81,7 @@ addStrings({
     lp_faq_not_mapping: "常见问题文档必须是映射，包含 `entries` 列表",
     lp_faq_threshold: "`threshold` 必须是 0 到 1 之间的数字",
     lp_faq_entries_empty: "`entries` 必须是非空列表",
-    lp_faq_duplicate_id: "编号 {id} 重复（第一次出现在第 {first} 个条目）",
+    lp_faq_duplicate_id: "编号 {id} 重复（第一次出现在条目 {first}）",
     lp_synonyms_not_mapping: "`synonyms` 应把一个词映射到与它同义的词列表",
     lp_synonym_twice: "{word} 已经是 {canonical} 的同义词",
     lp_replies_not_mapping: "快捷回复文档必须是映射，包含 `stages` 和 `replies`",
