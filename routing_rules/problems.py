@@ -112,7 +112,20 @@ PROBLEMS: dict[str, str] = {
     "regex_lookbehind": "regex {pattern!r} refused by re2: lookbehind is not supported ({raw})",
     "regex_atomic_group": "regex {pattern!r} refused by re2: atomic groups are not supported ({raw})",
     "regex_nested_repetition": "regex {pattern!r} refused by re2: nested repetition is not supported",
-    "regex_repetition_size": "regex {pattern!r} refused by re2: repetition counts above 1000",
+    "regex_repetition_size": "regex {pattern!r} refused by re2: repetition counts are at most 1000, "
+                             "the smaller number first ({raw})",
+    # Plain mistakes re2 names; {found} is the part of the pattern it stopped at
+    "regex_bad_group": "invalid regex {pattern!r}: a (?...) group re2 does not know ({raw})",
+    "regex_repeat_argument": "invalid regex {pattern!r}: a repetition with nothing to repeat ({raw})",
+    "regex_missing_paren": "invalid regex {pattern!r}: a ( is not closed ({raw})",
+    "regex_missing_bracket": "invalid regex {pattern!r}: a [ is not closed ({raw})",
+    "regex_unexpected_paren": "invalid regex {pattern!r}: a ) without its ( ({raw})",
+    "regex_trailing_backslash": "invalid regex {pattern!r}: a lone \\ at the end ({raw})",
+    "regex_bad_escape": "invalid regex {pattern!r}: an unknown escape ({raw})",
+    "regex_bad_class_range": "invalid regex {pattern!r}: a character range or class that is not valid ({raw})",
+    "regex_bad_class": "invalid regex {pattern!r}: a character class that is not valid ({raw})",
+    "regex_bad_utf8": "invalid regex {pattern!r}: not valid UTF-8 text ({raw})",
+    "regex_too_large": "invalid regex {pattern!r}: too large once compiled ({raw})",
     "regex_invalid": "invalid regex {pattern!r}: {raw} (checked with re2)",
     # Warnings
     "keyword_not_in_list": "keyword {keyword!r} is not in the list",

@@ -6,6 +6,7 @@ ever. re2 has no backtracking, which is why it refuses backreferences and lookar
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +17,9 @@ from kefu_common.errors import ConfigError
 # A pattern whose compiled program needs more than this is refused, so one rule cannot eat memory.
 MAX_MEM = 8 << 20
 
-# (what re2 says, the problem code, the hint in English)
+# (what re2 says, the problem code, the hint in English). re2 names its error kind, then ": " and
+# the part of the pattern it stopped at (re2/re2.h, RE2::ErrorCode); the first match wins.
 _REFUSED_HINTS = (
-    ("invalid escape sequence: \\1", "regex_backreference", "backreferences (\\1) are not supported"),
-    ("invalid escape sequence: \\2", "regex_backreference", "backreferences are not supported"),
     ("invalid named capture group", "regex_named_group", "use (?P<name>...) for named groups"),
     ("invalid perl operator: (?=", "regex_lookahead", "lookahead (?=...) is not supported"),
     ("invalid perl operator: (?!", "regex_negative_lookahead", "negative lookahead (?!...) is not supported"),
@@ -27,9 +27,26 @@ _REFUSED_HINTS = (
     ("invalid perl operator: (?>", "regex_atomic_group", "atomic groups (?>...) are not supported"),
     ("bad repetition operator", "regex_nested_repetition",
      "nested repetition like a{1000}{1000} is not supported"),
-    ("invalid repetition size", "regex_repetition_size", "repetition counts above 1000 are not supported"),
+    ("invalid repetition size", "regex_repetition_size",
+     "repetition counts are at most 1000, the smaller number first"),
 )
-REFUSAL_CODES = frozenset({"regex_invalid", *(code for _, code, _ in _REFUSED_HINTS)})
+# Plain mistakes in a pattern rather than constructs re2 lacks: no sermon about linear time.
+_MISTAKES = (
+    ("invalid perl operator", "regex_bad_group", "a (?...) group re2 does not know"),
+    ("no argument for repetition operator", "regex_repeat_argument", "a repetition with nothing to repeat"),
+    ("missing )", "regex_missing_paren", "a ( is not closed"),
+    ("missing ]", "regex_missing_bracket", "a [ is not closed"),
+    ("unexpected )", "regex_unexpected_paren", "a ) without its ("),
+    ("trailing \\", "regex_trailing_backslash", "a lone \\ at the end"),
+    ("invalid escape sequence", "regex_bad_escape", "an unknown escape"),
+    ("invalid character class range", "regex_bad_class_range", "a character range or class that is not valid"),
+    ("invalid character class", "regex_bad_class", "a character class that is not valid"),
+    ("invalid UTF-8", "regex_bad_utf8", "not valid UTF-8 text"),
+    ("pattern too large", "regex_too_large", "too large once compiled"),
+)
+_BACKREFERENCE = re.compile(r"invalid escape sequence: \\[1-9]")
+REFUSAL_CODES = frozenset({"regex_invalid", "regex_backreference",
+                           *(code for _, code, _ in (*_REFUSED_HINTS, *_MISTAKES))})
 """Every code a refused pattern can have (routing_rules/problems.py lists them)."""
 
 
@@ -49,14 +66,26 @@ _WHY_RE2 = (
 
 
 def refusal(pattern: str, raw: str) -> ConfigError:
-    """Why re2 refused `pattern`, in English, with a code naming the construct it lacks."""
-    code, hint = next(((c, h) for needle, c, h in _REFUSED_HINTS if needle in raw), ("regex_invalid", ""))
-    params = {"pattern": pattern, "raw": raw}
-    if hint:
-        return ConfigError(f"regex '{pattern}' refused by re2: {hint} ({raw}); {_WHY_RE2}", code=code,
-                           params=params)
-    return ConfigError(f"invalid regex '{pattern}': {raw} (checked with re2: {_WHY_RE2})", code=code,
-                       params=params)
+    """Why re2 refused `pattern`, in English, with a code naming the kind of error; `found` is
+    the part of the pattern re2 stopped at, when it says."""
+    shown = pattern.encode("utf-8", "backslashreplace").decode()  # a lone surrogate, as written
+    params = {"pattern": shown, "raw": raw}
+    found = raw.partition(": ")[2]
+    if found:
+        params["found"] = found
+    if _BACKREFERENCE.match(raw):
+        return ConfigError(f"regex '{shown}' refused by re2: backreferences (\\1) are not supported "
+                           f"({raw}); {_WHY_RE2}", code="regex_backreference", params=params)
+    for needle, code, hint in _REFUSED_HINTS:
+        if needle in raw:
+            return ConfigError(f"regex '{shown}' refused by re2: {hint} ({raw}); {_WHY_RE2}", code=code,
+                               params=params)
+    for needle, code, hint in _MISTAKES:
+        if raw.startswith(needle):
+            return ConfigError(f"invalid regex '{shown}': {hint} ({raw}, checked with re2)", code=code,
+                               params=params)
+    return ConfigError(f"invalid regex '{shown}': {raw} (checked with re2: {_WHY_RE2})",
+                       code="regex_invalid", params=params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +99,8 @@ class Regex:
     def compile(cls, pattern: str) -> Regex:
         try:
             rx = re2.compile(pattern, options())
+        except UnicodeEncodeError:  # a lone surrogate ("\\ud800" in a double-quoted YAML string)
+            raise refusal(pattern, "invalid UTF-8") from None
         except re2.error as exc:
             raw = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
             # No position here: the parser re-raises it at the pattern's FILE:LINE:COL.

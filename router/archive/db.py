@@ -232,8 +232,9 @@ class Archive:
                                        .order_by(messages.c.seq))).mappings().all()
             evs = (await conn.execute(sa.select(events).where(events.c.conversation_id == cid)
                                       .order_by(events.c.seq))).mappings().all()
-        return {**view(row), "messages": [message_view(m) for m in msgs],
-                "events": [json.loads(e["data"]) for e in evs]}
+        trail = [json.loads(e["data"]) for e in evs]
+        return {**view(row), "messages": [message_view(m) for m in msgs], "events": trail,
+                "readers": _readers(row, trail)}
 
     async def customer_conversations(self, cust: str, limit: int) -> list[dict[str, Any]]:
         async with self.engine.connect() as conn:
@@ -313,6 +314,15 @@ def view(r: Any) -> dict[str, Any]:
         "first_response_s": r["first_response_s"], "resolution_s": r["resolution_s"],
         "version": r["version"], "archived": True,
     }
+
+
+def _readers(row: Any, trail: list[dict[str, Any]]) -> list[str]:
+    """Who besides supervisors may read it (snapshot.readers_of); a row archived before the
+    column has its agent and those who transferred it away, from its events."""
+    if row["readers"]:
+        return list(json.loads(row["readers"]))
+    froms = {str(e["from"]) for e in trail if isinstance(e, dict) and e.get("kind") == "transfer" and e.get("from")}
+    return sorted(froms | ({row["agent"]} if row["agent"] else set()))
 
 
 def _json_or_text(raw: str | None) -> Any:

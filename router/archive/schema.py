@@ -44,6 +44,8 @@ conversations = sa.Table(
     sa.Column("sla", sa.Text),
     sa.Column("bot", sa.Text),
     sa.Column("bot_turn", sa.Text),  # the bot's last turn record (migration 0004)
+    # Who besides supervisors may read it: JSON list of agent ids (migration 0005).
+    sa.Column("readers", sa.Text),
     sa.Column("archived_at", sa.Float, nullable=False),
     # Reports filter a time range, often narrowed to one pool, agent or channel.
     sa.Index("ix_conversations_closed_at", "closed_at"),

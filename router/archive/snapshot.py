@@ -65,10 +65,22 @@ def _num(v: str | None) -> float | None:
     return float(v) if v not in (None, "") else None
 
 
+def readers_of(agent: str | None, named: set[str], trail: list[str]) -> set[str]:
+    """Who besides supervisors may read the conversation once archived, as they could while it was
+    live: its agent, the agents its notes named, and those who transferred it away (also from the
+    trail, for transfers made before transfer.lua kept them as readers)."""
+    out = set(named) | ({agent} if agent else set())
+    for raw in trail:
+        e = json.loads(raw)
+        if e.get("kind") == "transfer" and e.get("from"):
+            out.add(str(e["from"]))
+    return out
+
+
 async def take(store: Store, cid: str, *, live: bool = False) -> Snapshot | None:
     """The conversation as the archive keeps it; None unless it exists and is closed. `live`:
     an open one too, as the reports count it for today (no close time, no resolution time)."""
-    conv, trail, encoded, delivery, rating = await store.archive.conversation(cid)
+    conv, trail, encoded, delivery, rating, readers = await store.archive.conversation(cid)
     if not conv or (conv.get("state") != "closed" and not live):
         return None
     is_closed = conv.get("state") == "closed"
@@ -125,5 +137,6 @@ async def take(store: Store, cid: str, *, live: bool = False) -> Snapshot | None
         "csat_at": csat.get("at"), "decision": json.dumps(decision, ensure_ascii=False), "sla": sla,
         "bot": json.dumps(bot, ensure_ascii=False) if bot else None,
         "bot_turn": conv.get("bot_turn") or None, "archived_at": time.time(),
+        "readers": json.dumps(sorted(readers_of(conv.get("agent"), readers, trail))),
     }
     return Snapshot(row, rows, events)

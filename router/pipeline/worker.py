@@ -2,7 +2,9 @@
 Every process runs one per partition (`redis.partitions`).
 
 A batch costs three round trips whatever its size: resolve (customer and conversation), then
-transcript appends and route scripts together, then XACK+XDEL. Deciding happens in between, in
+transcript appends and route scripts together, then XACK+XDEL. The in-order check asks Redis
+only about senders whose previous line this process did not route itself (`_in_order`): with one
+worker process, or a sender whose lines keep reaching the same one, that is none. Deciding happens in between, in
 process, by the rule engine. An entry is acked only after its effects are in Redis; a re-read
 entry (crash, XAUTOCLAIM) meets the `applied` marker and has no second effect.
 """
@@ -36,6 +38,8 @@ log = logging.getLogger("kefu.worker")
 APPLIED_TTL_S = 7 * 24 * 3600
 HOLD_S = 5.0
 """Longest a customer's line waits for their previous one to be routed by another process."""
+ROUTED_HERE_MAX = 100_000
+"""Senders whose last routed line this process remembers (a few MB); the least recent go first."""
 
 
 class Decider(Protocol):
@@ -104,6 +108,11 @@ class RouteWorker(StreamLoop):
         """Entries read whose sender's previous line is not routed yet (another process has it),
         by entry id, with when they were first held. They stay pending, and go in a later turn."""
         self._held_since: dict[str, float] = {}
+        self._routed_here: dict[str, int] = {}
+        """Sender identity -> the highest line number this process routed and acked, least recent
+        first. Every line up to it is routed, so the sender's next line may go without asking
+        Redis; a line after a gap, or of a sender not here (new, forgotten, another process's,
+        or this process restarted), asks Redis as before."""
         self.hold_s = min(HOLD_S, settings.claim_idle_ms / 4000)
         """Longest a line waits for its predecessor: less than the claim-idle time, so nobody
         takes it back meanwhile. A predecessor that long away went with a dead process; its
@@ -184,6 +193,7 @@ class RouteWorker(StreamLoop):
                 ident, n = lines[eid]
                 routed[ident] = max(routed.get(ident, 0), n)
         await self.group.ack(done, routed=routed, routed_ttl_s=APPLIED_TTL_S)
+        self._remember(routed)
         for eid, reason in failures:
             await self.group.failed((eid, by_id[eid]), reason)
 
@@ -201,7 +211,14 @@ class RouteWorker(StreamLoop):
                 lines[eid] = (f"{m.channel}:{m.account}:{m.sender_ref}", int(number))
         if not lines:
             return msgs, lines
-        upto = await self.streams.routed_upto(sorted({ident for ident, _ in lines.values()}))
+        first: dict[str, int] = {}
+        for ident, n in lines.values():
+            first[ident] = min(n, first.get(ident, n))
+        here = self._routed_here
+        upto = {ident: here[ident] for ident, n in first.items() if ident in here and n <= here[ident] + 1}
+        ask = sorted(ident for ident in first if ident not in upto)
+        if ask:
+            upto.update(await self.streams.routed_upto(ask))
         now = time.monotonic()
         ready = []
         for eid, m in msgs:
@@ -219,6 +236,16 @@ class RouteWorker(StreamLoop):
             else:
                 self._held[eid] = ((eid, by_id[eid]), since)
         return ready, lines
+
+    def _remember(self, routed: dict[str, int]) -> None:
+        """Note the lines this process just acked (`_routed_here`), forgetting the least recent
+        senders past ROUTED_HERE_MAX."""
+        here = self._routed_here
+        for ident, n in routed.items():
+            n = max(n, here.pop(ident, 0))
+            here[ident] = n
+        while len(here) > ROUTED_HERE_MAX:
+            del here[next(iter(here))]
 
     async def _route(self, msgs: list[tuple[str, Message]]) -> tuple[list[str], list[tuple[str, str]]]:
         """(entries routed or found done before, (entry, reason) for each that failed)."""

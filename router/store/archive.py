@@ -19,8 +19,8 @@ class ArchiveRecords:
         """Of the inbound and outbound streams: where the messages' marks are (Keys.partition)."""
 
     async def conversation(self, cid: str) -> tuple[dict[str, str], list[str], list[str], dict[str, str],
-                                                    str | None]:
-        """(hash, trail entries, encoded messages, delivery statuses, rating JSON) of one
+                                                    str | None, set[str]]:
+        """(hash, trail entries, encoded messages, delivery statuses, rating JSON, readers) of one
         conversation, read in one round trip."""
         pipe = self._r.pipeline(transaction=False)
         pipe.hgetall(self._k.conv(cid))
@@ -28,8 +28,9 @@ class ArchiveRecords:
         pipe.xrange(self._k.transcript(cid))
         pipe.hgetall(self._k.delivery(cid))
         pipe.hget(self._k.csat, cid)
-        conv, trail, entries, delivery, rating = await pipe.execute()
-        return conv, trail, [fields["m"] for _, fields in entries], delivery, rating
+        pipe.smembers(self._k.conv_readers(cid))
+        conv, trail, entries, delivery, rating, readers = await pipe.execute()
+        return conv, trail, [fields["m"] for _, fields in entries], delivery, rating, set(readers)
 
     async def customer(self, cust: str) -> tuple[dict[str, str], set[str]]:
         """(the customer's hash, their channel identities)."""

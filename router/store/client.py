@@ -6,17 +6,34 @@ Both take the same commands here. The differences that matter to callers:
   `evalsha` method, yet routes the raw command by its first key like any other.
 - The cluster client raises `RedisClusterException` (slots not covered while a failover settles,
   no node reachable), which is not a `RedisError`; loops catch `REDIS_ERRORS`.
+
+The plain client's connections (`_Connection`) keep redis-py's socket timeouts at a lower cost,
+which the latency profile showed on every command (docs/performance.md, "Session 8"): redis-py
+wraps each send in `asyncio.wait_for`, a new task per command, and arms a timer for each reply,
+even the 40th reply of a pipeline, or the 40th pub/sub frame, that one socket read already
+brought. Here a send waits under
+a timer only when the kernel did not take all of it, and a reply that is already whole in the
+parser's buffer is taken without one: neither can stall, so the timeout guards every wait that can.
+And commands are packed by hiredis in C, byte for byte what redis-py's Python packer makes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
+from collections.abc import Iterable
 from typing import Any
 
+import hiredis
 import redis.asyncio as aioredis
+from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import DataError, RedisClusterException, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.utils import HIREDIS_AVAILABLE
 
 from kefu_common.errors import StoreError
 from router.config.limits import RedisSettings
@@ -25,6 +42,115 @@ REDIS_ERRORS = (RedisError, RedisClusterException)
 """What a failing Redis or Cluster raises; a loop that catches these survives a failover."""
 
 MIN_VERSION = (6, 2)
+
+_NOTHING = object()
+
+
+class _Peekable:
+    """A hiredis reader that can be asked whether a whole reply is buffered without losing it:
+    the reply it parsed to answer is handed out by the next `gets`."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._next: Any = _NOTHING
+
+    def peek(self, raw: bool) -> Any:
+        """The next reply, kept for `gets`; NOT_ENOUGH_DATA (not kept) when it is not whole yet."""
+        if self._next is _NOTHING:
+            reply = self._reader.gets(False) if raw else self._reader.gets()
+            if reply is NOT_ENOUGH_DATA:
+                return reply
+            self._next = reply
+        return self._next
+
+    def gets(self, *args: Any) -> Any:
+        if self._next is not _NOTHING:
+            reply, self._next = self._next, _NOTHING
+            return reply
+        return self._reader.gets(*args)
+
+    def has_data(self) -> bool:
+        return self._next is not _NOTHING or bool(self._reader.has_data())
+
+    def __getattr__(self, name: str) -> Any:  # feed, len, ...: the reader's own
+        return getattr(self._reader, name)
+
+
+class _Parser(_AsyncHiredisParser):
+    """redis-py's hiredis parser over a `_Peekable` reader."""
+
+    def on_connect(self, connection: Any) -> None:
+        super().on_connect(connection)  # type: ignore[no-untyped-call]
+        self._reader = _Peekable(self._reader)  # type: ignore[assignment]
+
+    def reply_buffered(self, raw: bool, push_request: bool) -> bool:
+        """True when the next reply is whole in the buffer and is the one asked for: a push
+        (a pub/sub frame) when not asked for makes redis-py read on past it."""
+        reader = self._reader
+        if not self._connected or not isinstance(reader, _Peekable):
+            return False
+        reply = reader.peek(raw)
+        push = self._hiredis_PushNotificationType
+        return reply is not NOT_ENOUGH_DATA and (push_request or push is None or not isinstance(reply, push))
+
+
+class _Connection(aioredis.Connection):
+    """redis-py's TCP connection with the cheaper timeouts the module docstring describes."""
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        name = args[0]
+        if isinstance(name, str):  # "CONFIG GET" is two words to the server
+            args = (*name.encode().split(), *args[1:])
+        elif b" " in name:
+            args = (*name.split(), *args[1:])
+        try:
+            return [hiredis.pack_command(tuple(bytes(a) if isinstance(a, bytearray | memoryview) else a  # type: ignore[arg-type]
+                                               for a in args))]
+        except TypeError as exc:  # None, a bool, a list: what redis-py's encoder refuses too
+            raise DataError(str(exc)) from exc
+
+    async def read_response(self, disable_decoding: bool = False, timeout: float | None = None, *,  # noqa: ASYNC109
+                            disconnect_on_error: bool = True, push_request: bool | None = False) -> Any:
+        parser = self._parser
+        if isinstance(parser, _Parser) and parser.reply_buffered(disable_decoding, bool(push_request)):
+            # redis-py's "no timer": the reply is here, so neither the socket timeout nor a
+            # caller's wait (pub/sub's get_message) can run out.
+            timeout = math.inf
+        return await super().read_response(disable_decoding, timeout, disconnect_on_error=disconnect_on_error,
+                                           push_request=push_request)
+
+    async def send_packed_command(self, command: bytes | str | Iterable[bytes], check_health: bool = True) -> None:
+        if not self.socket_timeout:
+            await super().send_packed_command(command, check_health)
+            return
+        if not self.is_connected:
+            await self.connect_check_health(check_health=False)
+        if check_health:
+            await self.check_health()  # type: ignore[no-untyped-call]
+        if isinstance(command, str):
+            command = command.encode()
+        if isinstance(command, bytes):
+            command = [command]
+        writer = self._writer
+        assert writer is not None  # connected above
+        try:
+            writer.writelines(command)
+            if writer.transport.get_write_buffer_size():
+                # The kernel's buffer is full: wait for room, but not past the socket timeout.
+                async with asyncio.timeout(self.socket_timeout):
+                    await writer.drain()
+            else:
+                await writer.drain()  # does not wait; raises if the connection was lost
+        except TimeoutError:
+            await self.disconnect(nowait=True)
+            raise RedisTimeoutError("Timeout writing to socket") from None
+        except OSError as exc:
+            await self.disconnect(nowait=True)
+            raise RedisConnectionError(f"Error while writing to socket: {exc}") from exc
+        except BaseException:
+            # A send cut short leaves the stream mid-command: the connection cannot be reused.
+            await self.disconnect(nowait=True)
+            raise
 
 
 def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode: bool = True) -> Any:
@@ -50,9 +176,12 @@ def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode:
         return RedisCluster.from_url(url, decode_responses=decode, health_check_interval=30, retry=retry,
                                      max_connections=max(o.max_connections, 1000), reinitialize_steps=0,
                                      **timeouts)
+    # Plain TCP only: rediss:// and unix:// keep redis-py's own connection classes.
+    ours: dict[str, Any] = {"connection_class": _Connection, "parser_class": _Parser} if (
+        HIREDIS_AVAILABLE and url.startswith("redis://")) else {}
     pool = aioredis.BlockingConnectionPool.from_url(
         url, decode_responses=decode, health_check_interval=30, max_connections=o.max_connections,
-        timeout=o.pool_timeout_s, **timeouts)
+        timeout=o.pool_timeout_s, **timeouts, **ours)
     return aioredis.Redis.from_pool(pool)
 
 

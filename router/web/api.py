@@ -140,8 +140,10 @@ async def _archived_conversation(request: web.Request, who: Principal, cid: str)
         raise ProtocolError("archive_unavailable", "the archive database is not reachable; try again", 503) from None
     if conv is None:
         raise ProtocolError("not_found", f"no conversation {cid}", 404)
-    if not who.can(Role.SUPERVISOR) and conv["agent"] != who.agent_id:
-        raise AuthError("this conversation is not assigned to you", status=403)
+    readers = conv.pop("readers")
+    if not who.can(Role.SUPERVISOR) and who.agent_id not in readers:
+        # The same people as while it was live: its agent, agents a note named, those who handed it on.
+        raise AuthError("this conversation is not assigned to you, and no note named you in it", status=403)
     messages = visible_to(conv.pop("messages"), who)
     customer = await rt.store.customer(conv["customer_id"]) or {
         "id": conv["customer_id"], "name": conv["customer_name"], "identities": []}

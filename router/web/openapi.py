@@ -77,7 +77,8 @@ def spec() -> dict[str, Any]:
             "/api/v1/conversations/{id}": {"get": _op(
                 "One conversation with its customer, messages and decision record (the rules' "
                 "decision plus candidates, chosen and policy of the choice of agent); from the "
-                "archive, with archived: true, once Redis has dropped it; 404 not_found, or 503 "
+                "archive, with archived: true, once Redis has dropped it; 403 unless it is yours, a note named "
+                "you in it or you transferred it away (live or archived alike); 404 not_found, or 503 "
                 "archive_unavailable while the archive is down and the id could be in it",
                 "{conversation, customer, messages, archived}", params=_ID)},
             "/api/v1/conversations/{id}/join": {"post": _op(

@@ -182,7 +182,7 @@ rules:
     result = check_rules(text, "r.yaml", pools={"presale"})
     reasons = [(e.line, e.params["reason"], e.params["pattern"]) for e in result.errors]
     assert reasons == [(4, "regex_backreference", "(a)\\1"), (7, "regex_lookahead", "x(?=y)"),
-                       (7, "regex_invalid", "[")]
+                       (7, "regex_missing_bracket", "[")]
     assert all(e.message.startswith(("regex '", "invalid regex '")) for e in result.errors)
 
 

@@ -34,7 +34,7 @@ REFUSED = [
     ("(?!x)y", "negative lookahead"),
     ("(?<=x)y", "lookbehind"),
     ("(?>a+)", "atomic groups"),
-    ("a{2000}", "repetition counts above 1000"),
+    ("a{2000}", "repetition counts are at most 1000"),
 ]
 
 

@@ -27,8 +27,9 @@ class ConversationKeys(KeysBase):
         return f"{self.rt}conv:{cid}:trail"
 
     def conv_readers(self, cid: str) -> str:
-        """Set: agents named with @ in the conversation's notes, who may read it (and write notes
-        in it) though it is not theirs; dropped with the conversation at retention."""
+        """Set: agents named with @ in the conversation's notes, and agents who transferred it
+        away, who may read it (and write notes in it) though it is not theirs; dropped with the
+        conversation at retention, kept by the archive (its `readers` column)."""
         return f"{self.rt}conv:{cid}:readers"
 
     def applied(self, mid: str) -> str:

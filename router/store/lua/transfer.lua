@@ -58,7 +58,12 @@ else
     outcome, who = 'assigned', redis.call('HGET', ck, 'agent')
   end
 end
-if from then drain_agent(from, now) end
+if from then
+  drain_agent(from, now)
+  -- The giver may still read what they handed on (a note, a follow-up): with the agents a note
+  -- named, and kept with the archived conversation (router/archive/snapshot.py).
+  redis.call('SADD', key_conv_readers(cid), from)
+end
 trail(cid, {kind = 'transfer', from = from or '', by = actor, to_kind = kind, target = target,
   outcome = outcome, to = who, at = now})
 hook_event(cid, 'conversation.transferred', cjson.encode({conversation_id = cid, from_agent = from or '',

@@ -1,0 +1,177 @@
+"""The plain client's connection (router/store/client.py): cheaper socket timeouts (a pipeline's
+replies that one read brought are taken without a timer each, yet a server that stalls mid-reply
+or stops reading still fails the command within the socket timeout instead of hanging), and
+commands packed by hiredis byte for byte as redis-py packs them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio.connection as redis_connection
+from hypothesis import given
+from hypothesis import strategies as st
+from redis.exceptions import DataError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from router.config.limits import RedisSettings
+from router.store.client import _Connection, make_client
+
+ARG = st.one_of(st.text(), st.binary(), st.integers(), st.floats(allow_nan=False), st.binary().map(bytearray),
+                st.binary().map(memoryview))
+
+
+@given(st.sampled_from(["SET", "EVALSHA", "CONFIG GET", b"XADD", b"CLIENT SETINFO"]), st.lists(ARG, max_size=8))
+def test_commands_are_packed_as_redis_py_packs_them(name: str | bytes, args: list[Any]) -> None:
+    ours, theirs = _Connection(), redis_connection.Connection()
+    assert b"".join(ours.pack_command(name, *args)) == b"".join(
+        bytes(p) for p in theirs.pack_command(name, *args))
+    commands = [(name, *args), ("GET", "k")] * 3
+    assert b"".join(ours.pack_commands(commands)) == b"".join(bytes(p) for p in theirs.pack_commands(commands))
+
+
+@pytest.mark.parametrize("bad", [None, True, [1], {"a": 1}])
+def test_what_redis_py_refuses_to_pack_is_refused(bad: object) -> None:
+    for conn in (_Connection(), redis_connection.Connection()):
+        with pytest.raises(DataError):
+            conn.pack_command("SET", "k", bad)
+
+
+async def _command(reader: asyncio.StreamReader) -> list[bytes]:
+    """One RESP array command as the client sends it."""
+    head = await reader.readline()
+    if not head.startswith(b"*"):
+        raise ConnectionError("not a command")
+    parts = []
+    for _ in range(int(head[1:])):
+        size = int((await reader.readline())[1:])
+        parts.append((await reader.readexactly(size + 2))[:-2])
+    return parts
+
+
+@contextlib.asynccontextmanager
+async def fake_server(on_get: bytes | None) -> AsyncIterator[str]:
+    """Answers +OK to everything but GET, which gets `on_get` and then nothing more (a stall);
+    `on_get=None`: it stops reading at SET, as a server whose socket buffer is full."""
+
+    handlers: list[tuple[asyncio.Task[Any] | None, asyncio.StreamWriter]] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append((asyncio.current_task(), writer))
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                head = await reader.readline()
+                if on_get is None and head.startswith(b"*3"):  # SET k v: stop reading from here
+                    await asyncio.sleep(60)
+                reader._buffer[0:0] = head  # type: ignore[attr-defined]  # put it back for _command
+                cmd = await _command(reader)
+                if cmd[0].upper() == b"GET":
+                    writer.write(on_get or b"")
+                    await writer.drain()
+                    await asyncio.sleep(60)
+                writer.write(b"+PONG\r\n" if cmd[0].upper() == b"PING" else b"+OK\r\n")
+                await writer.drain()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.close()
+        for task, writer in handlers:
+            writer.close()
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(t for t, _ in handlers if t is not None), return_exceptions=True)
+
+
+FAST = RedisSettings(socket_timeout_s=0.5, connect_timeout_s=2.0)
+
+
+async def test_a_reply_stalled_half_way_times_out() -> None:
+    async with fake_server(b"$10\r\nabc") as url:
+        client = make_client(url, cluster=False, o=FAST)
+        started = time.monotonic()
+        with pytest.raises(RedisTimeoutError):
+            await client.get("k")
+        assert time.monotonic() - started < 3
+        await client.aclose()
+
+
+async def test_a_server_that_stops_reading_times_the_send_out() -> None:
+    async with fake_server(None) as url:
+        client = make_client(url, cluster=False, o=FAST)
+        started = time.monotonic()
+        with pytest.raises(RedisTimeoutError):
+            await client.set("k", b"x" * (64 << 20))  # far more than loopback's socket buffers
+        assert time.monotonic() - started < 5
+        await client.aclose()
+
+
+async def test_a_pipeline_reads_its_buffered_replies_without_a_timer_each(redis_url: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    client = make_client(redis_url, cluster=False)
+    await client.ping()  # connected: the handshake's reads are not counted
+    armed = 0
+    real = redis_connection.async_timeout
+
+    def counting(delay: Any) -> Any:
+        nonlocal armed
+        armed += 1
+        return real(delay)
+
+    monkeypatch.setattr(redis_connection, "async_timeout", counting)
+    pipe = client.pipeline(transaction=False)
+    for i in range(300):
+        pipe.set(f"k{i}", str(i))
+        pipe.get(f"k{i}")
+    replies = await pipe.execute()
+    assert replies == [x for i in range(300) for x in (True, str(i))]
+    # redis-py arms one per reply (600); ours only for the reads that had to wait for the socket.
+    assert armed < 60, armed
+    await client.aclose()
+
+
+async def test_replies_keep_their_order_across_many_commands(redis_url: str) -> None:
+    client = make_client(redis_url, cluster=False)
+    values = await asyncio.gather(*(client.incr("n") for _ in range(500)))
+    assert sorted(values) == list(range(1, 501))
+    pipe = client.pipeline(transaction=False)
+    for i in range(200):
+        pipe.rpush("l", i)
+    pipe.lrange("l", 0, -1)
+    *lengths, items = await pipe.execute()
+    assert lengths == list(range(1, 201)) and items == [str(i) for i in range(200)]
+    await client.aclose()
+
+
+async def test_pub_sub_frames_already_read_are_taken_without_a_timer_each(redis_url: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    client = make_client(redis_url, cluster=False)
+    sub = client.pubsub()
+    await sub.subscribe("ch")
+    assert (await sub.get_message(timeout=1.0))["type"] == "subscribe"
+    pipe = client.pipeline(transaction=False)
+    for i in range(300):
+        pipe.publish("ch", f"frame {i}")
+    await pipe.execute()
+    await asyncio.sleep(0.2)  # they are on the socket by now, most in the first read
+    armed = 0
+    real = redis_connection.async_timeout
+
+    def counting(delay: Any) -> Any:
+        nonlocal armed
+        armed += 1
+        return real(delay)
+
+    monkeypatch.setattr(redis_connection, "async_timeout", counting)
+    got = [(await sub.get_message(timeout=1.0)) for _ in range(300)]
+    assert [m["data"] for m in got if m] == [f"frame {i}" for i in range(300)]
+    assert armed < 30, armed
+    assert await sub.get_message(timeout=0.2) is None  # nothing buffered: the wait still ends
+    await sub.aclose()
+    await client.aclose()
