@@ -12,6 +12,7 @@ import re
 
 from helpers.app import BASIC, running
 from helpers.axe import assert_no_serious_violations
+from helpers.console import PROBLEM_TEXT
 from helpers.shots import screenshot_path
 from playwright.async_api import Browser, Page, expect
 
@@ -70,16 +71,6 @@ EN = {
     "faq": ["threshold must be a number from 0 to 1", "unknown key tag; did you mean tags?"],
 }
 
-# Text nodes of #setup-problems, except the places and values (<code class="v">).
-PROBLEM_TEXT = """() => {
-  const out = [];
-  const walker = document.createTreeWalker(document.getElementById('setup-problems'), NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (!n.textContent.trim() || n.parentElement.closest('code.v')) continue;
-    out.push(n.textContent.trim());
-  }
-  return out;
-}"""
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3001-\u3011]")
 
 
@@ -128,7 +119,7 @@ async def test_setup_problems_are_worded_in_the_consoles_language(redis_url: str
 
         for kind in DOCS:
             texts = await validate(page, kind, problems[kind])
-            zh = list(await page.evaluate(PROBLEM_TEXT))
+            zh = list(await page.evaluate(PROBLEM_TEXT, "setup-problems"))
             assert english_words(zh) == [], (kind, sorted(set(english_words(zh))))
             for w in ZH[kind]:
                 assert any(t.endswith(w) for t in texts), (kind, w, texts[:6])
@@ -141,7 +132,7 @@ async def test_setup_problems_are_worded_in_the_consoles_language(redis_url: str
         await expect(page.locator("#conn")).to_have_text("online")
         for kind in DOCS:
             texts = await validate(page, kind, problems[kind])
-            en = list(await page.evaluate(PROBLEM_TEXT))
+            en = list(await page.evaluate(PROBLEM_TEXT, "setup-problems"))
             assert [t for t in en if CJK.search(t)] == [], kind
             for w in EN[kind]:
                 assert any(t.endswith(w) for t in texts), (kind, w, texts[:6])
