@@ -26,6 +26,7 @@ from router.config.accounts import check_accounts
 from router.config.limits import check_rate_limits, check_redis
 from router.config.media import check_media
 from router.config.ops import check_ops
+from router.config.problems import msgspec_problem
 from router.config.schema import (
     AgentSettings,
     ArchiveSettings,
@@ -203,7 +204,8 @@ def validation_error(doc: YamlDoc, exc: msgspec.ValidationError,
             path.append(part[0] if part[0] else int(part[1]))
     msg = _PATH_RE.sub("", text).replace(" - at ", "").strip()
     key = ".".join(str(p) for p in path)
-    return doc.error(tuple(path), f"{key}: {msg}" if key else msg)
+    code, params = msgspec_problem(msg, key)
+    return doc.error(tuple(path), f"{key}: {msg}" if key else msg, code=code, params=params)
 
 
 def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
@@ -221,9 +223,11 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     pool_ids: set[str] = set()
     for i, p in enumerate(s.pools):
         if not _ID.match(p.id):
-            errors.append(doc.error(("pools", i, "id"), f"pool id {p.id!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
+            errors.append(doc.error(("pools", i, "id"), f"pool id {p.id!r} must be 1-64 of A-Z a-z 0-9 _ . -",
+                                    code="bad_pool_id", params={"value": p.id}))
         if p.id in pool_ids:
-            errors.append(doc.error(("pools", i, "id"), f"duplicate pool id {p.id!r}"))
+            errors.append(doc.error(("pools", i, "id"), f"duplicate pool id {p.id!r}",
+                                    code="duplicate_pool_id", params={"value": p.id}))
         pool_ids.add(p.id)
     seen_agents: set[str] = set()
     seen_tokens: set[str] = set()
