@@ -77,6 +77,19 @@ async def test_chinese_console_words_broken_yaml_and_bad_regexes_without_english
             assert latin_words(words, {"YAML"}) == [], (reason, words)
             assert any("语法错误" in w for w in words), (reason, words)
 
+        # A text no entry knows (a later PyYAML), or a reason this console's table does not know
+        # yet, is worded too, with the place and what stands there.
+        worded = await page.evaluate("""async () => {
+          const m = await import('/static/console/rules_problems.js');
+          const p = (params) => m.problemText({code: 'yaml_syntax', message: 'YAML syntax: x', params});
+          return [p({problem: 'a new sentence', reason: 'yaml_unreadable', line: 2, col: 4, found: '~~~'}),
+                  p({problem: 'a new sentence', reason: 'yaml_not_in_table', line: 3, col: 1, end: 'file'}),
+                  p({problem: 'a new sentence', reason: 'yaml_unreadable', line: 1, col: 1, found_char: 'tab'})];
+        }""")
+        assert worded == ["YAML 语法错误：第 2 行第 4 列无法读取：遇到 ~~~",
+                          "YAML 语法错误：第 3 行第 1 列无法读取：遇到 文件末尾",
+                          "YAML 语法错误：第 1 行第 1 列无法读取：遇到 制表符"], worded
+
         # Every kind of re2 error at once, one rule each.
         rules = ["default: {pool: presale}", "rules:"]
         for i, (pattern, _code, _found) in enumerate(KINDS):
