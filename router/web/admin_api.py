@@ -27,6 +27,7 @@ from router.runtime import RUNTIME
 from router.web.api import json_body, principal
 from router.web.proxy import client
 from router.web.rules_api import YAML_TYPES
+from routing_rules.problems import as_json
 
 routes = web.RouteTableDef()
 
@@ -38,8 +39,9 @@ def _versions(request: web.Request) -> LiveVersions:
 
 
 def _problems(exc: ConfigErrors) -> list[dict[str, Any]]:
-    return [{"line": e.line, "col": e.col, "message": e.message, "severity": "error", "file": e.file}
-            for e in sorted(exc.errors, key=lambda e: (e.line, e.col))]
+    # As the rules API: the English message, and code + params for the console to word it by
+    # (router/config/problems.py lists the codes).
+    return [{**as_json(e, "error"), "file": e.file} for e in sorted(exc.errors, key=lambda e: (e.line, e.col))]
 
 
 def _invalid(kind: str, exc: ConfigErrors) -> web.Response:

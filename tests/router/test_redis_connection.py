@@ -147,3 +147,31 @@ async def test_replies_keep_their_order_across_many_commands(redis_url: str) -> 
     *lengths, items = await pipe.execute()
     assert lengths == list(range(1, 201)) and items == [str(i) for i in range(200)]
     await client.aclose()
+
+
+async def test_pub_sub_frames_already_read_are_taken_without_a_timer_each(redis_url: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    client = make_client(redis_url, cluster=False)
+    sub = client.pubsub()
+    await sub.subscribe("ch")
+    assert (await sub.get_message(timeout=1.0))["type"] == "subscribe"
+    pipe = client.pipeline(transaction=False)
+    for i in range(300):
+        pipe.publish("ch", f"frame {i}")
+    await pipe.execute()
+    await asyncio.sleep(0.2)  # they are on the socket by now, most in the first read
+    armed = 0
+    real = redis_connection.async_timeout
+
+    def counting(delay: Any) -> Any:
+        nonlocal armed
+        armed += 1
+        return real(delay)
+
+    monkeypatch.setattr(redis_connection, "async_timeout", counting)
+    got = [(await sub.get_message(timeout=1.0)) for _ in range(300)]
+    assert [m["data"] for m in got if m] == [f"frame {i}" for i in range(300)]
+    assert armed < 30, armed
+    assert await sub.get_message(timeout=0.2) is None  # nothing buffered: the wait still ends
+    await sub.aclose()
+    await client.aclose()
