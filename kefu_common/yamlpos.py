@@ -68,7 +68,8 @@ class YamlDoc:
         """One item of a list of records (a FAQ entry, a quick reply): None when it is not a
         mapping, else its `required` texts as `texts` gives them; unknown keys add errors too."""
         if not isinstance(self.get(path), dict):
-            errors.append(self.error(path, f"each {noun} is a mapping with {', '.join(required)}"))
+            errors.append(self.error(path, f"each {noun} is a mapping with {', '.join(required)}",
+                                     code="item_not_mapping", params={"noun": noun, "required": list(required)}))
             return None
         errors += self.unknown_keys(path, allowed)
         return self.texts(path, required, errors)
@@ -84,7 +85,8 @@ class YamlDoc:
                 out[key] = value.strip()
             else:
                 errors.append(self.error((*path, key) if key in node else path,
-                                         f"{key!r} must be a non-empty string"))
+                                         f"{key!r} must be a non-empty string", code="required_text",
+                                         params={"key": key}))
         return out
 
     def get(self, path: Path_) -> Any:

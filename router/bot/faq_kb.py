@@ -49,20 +49,20 @@ def parse_faq(text: str, file: str = "<faq>") -> FaqKb:
     doc = load_yaml(text, file)
     errors: list[ConfigError] = []
     if not isinstance(doc.data, dict):
-        raise doc.error((), "a FAQ file is a mapping with an 'entries' list")
+        raise doc.error((), "a FAQ file is a mapping with an 'entries' list", code="faq_not_mapping")
     errors += doc.unknown_keys((), _TOP_KEYS)
     threshold = doc.data.get("threshold")
     if threshold is not None and (
         isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1
     ):
-        errors.append(doc.error(("threshold",), "threshold must be a number in [0, 1]"))
+        errors.append(doc.error(("threshold",), "threshold must be a number in [0, 1]", code="faq_threshold"))
         threshold = None
     synonyms = _synonyms(doc, errors)
     words = tuple(_str_list(doc, ("words",), errors))
     entries: list[FaqEntry] = []
     raw = doc.data.get("entries")
     if not isinstance(raw, list) or not raw:
-        errors.append(doc.error(("entries",), "'entries' must be a non-empty list"))
+        errors.append(doc.error(("entries",), "'entries' must be a non-empty list", code="faq_entries_empty"))
         raw = []
     seen: dict[str, int] = {}
     for i in range(len(raw)):
@@ -74,6 +74,7 @@ def parse_faq(text: str, file: str = "<faq>") -> FaqKb:
                 doc.error(
                     ("entries", i, "id"),
                     f"duplicate id {entry.id!r} (first at entry {seen[entry.id]})",
+                    code="faq_duplicate_id", params={"id": entry.id, "first": seen[entry.id]},
                 )
             )
             continue
@@ -112,14 +113,14 @@ def _str_list(doc: YamlDoc, path: tuple[str | int, ...], errors: list[ConfigErro
     if node is None:
         return []
     if not isinstance(node, list):
-        errors.append(doc.error(path, "expected a list of strings"))
+        errors.append(doc.error(path, "expected a list of strings", code="expected_string_list"))
         return []
     out = []
     for j, v in enumerate(node):
         if isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip():
             out.append(str(v).strip())
         else:
-            errors.append(doc.error((*path, j), "expected a non-empty string"))
+            errors.append(doc.error((*path, j), "expected a non-empty string", code="expected_nonempty_string"))
     return out
 
 
@@ -128,12 +129,14 @@ def _synonyms(doc: YamlDoc, errors: list[ConfigError]) -> tuple[tuple[str, str],
     if node is None:
         return ()
     if not isinstance(node, dict):
-        errors.append(doc.error(("synonyms",), "synonyms map a canonical word to a list of words"))
+        errors.append(doc.error(("synonyms",), "synonyms map a canonical word to a list of words",
+                                code="synonyms_not_mapping"))
         return ()
     pairs: dict[str, str] = {}
     for canon in node:
         for w in _str_list(doc, ("synonyms", canon), errors):
             if w in pairs and pairs[w] != canon:
-                errors.append(doc.error(("synonyms", canon), f"{w!r} is already a synonym of {pairs[w]!r}"))
+                errors.append(doc.error(("synonyms", canon), f"{w!r} is already a synonym of {pairs[w]!r}",
+                                        code="synonym_twice", params={"word": w, "canonical": pairs[w]}))
             pairs[w] = canon
     return tuple(sorted(pairs.items()))

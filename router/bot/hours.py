@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from kefu_common.errors import ValueProblem
 from routing_rules.times import Calendar, parse_days, parse_window
 
 
@@ -24,6 +25,14 @@ class HoursSettings(Protocol):
     def closed(self) -> Sequence[str]: ...
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        # date's own words ("month must be in 1..12"), with the code a console words it by.
+        raise ValueProblem(str(exc), code="closed_bad_date", value=text) from None
+
+
 _LOOKAHEAD_DAYS = 31  # holidays longer than a month are not business hours worth announcing
 
 
@@ -36,13 +45,14 @@ class BusinessHours:
     def from_settings(cls, s: HoursSettings) -> BusinessHours:
         """Raises ValueError (with the problem) on a bad day, window, date or time zone."""
         windows = [s.hours] if isinstance(s.hours, str) else list(s.hours)
-        closed = frozenset(date.fromisoformat(d) for d in s.closed)
+        closed = frozenset(_date(d) for d in s.closed)
         days = s.days if isinstance(s.days, str) else list(s.days)
         cal = Calendar("business", parse_days(days), tuple(parse_window(w) for w in windows), closed)
         try:
             return cls(cal, s.timezone)
         except (KeyError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {s.timezone!r}") from exc
+            raise ValueProblem(f"unknown time zone {s.timezone!r}", code="unknown_timezone",
+                               name=s.timezone) from exc
 
     def is_open(self, ts: float) -> bool:
         return self.calendar.is_open(datetime.fromtimestamp(ts, self.tz))

@@ -108,17 +108,17 @@ def parse_quick_replies(text: str, file: str = "<quick_replies>") -> QuickReplie
     doc = load_yaml(text, file)
     lines = text.splitlines()
     if not isinstance(doc.data, dict):
-        raise doc.error((), "a quick-reply file is a mapping with 'stages' and 'replies'")
+        raise doc.error((), "a quick-reply file is a mapping with 'stages' and 'replies'", code="replies_not_mapping")
     errors: list[ConfigError] = doc.unknown_keys((), ("stages", "replies"))
     raw_stages = doc.data.get("stages")
     stages: dict[str, str] = {}
     if not isinstance(raw_stages, dict) or not raw_stages:
-        errors.append(doc.error(("stages",), "'stages' must map a stage id to its title"))
+        errors.append(doc.error(("stages",), "'stages' must map a stage id to its title", code="stages_not_mapping"))
     else:
         stages = {str(k): str(v) for k, v in raw_stages.items()}
     raw = doc.data.get("replies")
     if not isinstance(raw, list):
-        errors.append(doc.error(("replies",), "'replies' must be a list"))
+        errors.append(doc.error(("replies",), "'replies' must be a list", code="replies_not_list"))
         raw = []
     replies: list[QuickReply] = []
     seen: set[str] = set()
@@ -127,7 +127,8 @@ def parse_quick_replies(text: str, file: str = "<quick_replies>") -> QuickReplie
         if r is None:
             continue
         if r.id in seen:
-            errors.append(doc.error(("replies", i, "id"), f"duplicate id {r.id!r}"))
+            errors.append(doc.error(("replies", i, "id"), f"duplicate id {r.id!r}", code="reply_duplicate_id",
+                                    params={"id": r.id}))
         seen.add(r.id)
         replies.append(r)
     if errors:
@@ -147,10 +148,12 @@ def _reply(
     if "stage" in f and stages and f["stage"] not in stages:
         hint = difflib.get_close_matches(f["stage"], list(stages), n=1)
         more = f"; did you mean {hint[0]!r}?" if hint else f"; stages are {', '.join(stages)}"
-        errors.append(doc.error((*path, "stage"), f"unknown stage {f['stage']!r}{more}"))
+        params = {"name": f["stage"], **({"suggestion": hint[0]} if hint else {"known": list(stages)})}
+        errors.append(doc.error((*path, "stage"), f"unknown stage {f['stage']!r}{more}", code="unknown_stage",
+                                params=params))
     kw = doc.get(path).get("keywords") or []
     if not isinstance(kw, list) or not all(isinstance(k, str) for k in kw):
-        errors.append(doc.error((*path, "keywords"), "keywords must be a list of strings"))
+        errors.append(doc.error((*path, "keywords"), "keywords must be a list of strings", code="keywords_not_strings"))
         kw = []
     names = _placeholders(doc, lines, (*path, "text"), f.get("text", ""), errors)
     if len(errors) > before:
@@ -170,7 +173,8 @@ def _placeholders(
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
-        errors.append(doc.error(path, f"bad placeholder syntax: {exc} (write {{{{ for a brace)"))
+        errors.append(doc.error(path, f"bad placeholder syntax: {exc} (write {{{{ for a brace)",
+                                code="placeholder_syntax", params={"detail": str(exc)}))
         return set()
     names: set[str] = set()
     for _, name, spec, conv in parsed:
@@ -180,7 +184,9 @@ def _placeholders(
             hint = difflib.get_close_matches(name, PLACEHOLDERS, n=1)
             more = f"; did you mean {{{hint[0]}}}?" if hint else f"; use {_known()}"
             line, col = _locate(doc, lines, path, "{" + name)
-            errors.append(ConfigError(f"unknown placeholder {{{name}}}{more}", doc.file, line, col))
+            params = {"name": name, **({"suggestion": hint[0]} if hint else {"known": list(PLACEHOLDERS)})}
+            errors.append(ConfigError(f"unknown placeholder {{{name}}}{more}", doc.file, line, col,
+                                      code="unknown_placeholder", params=params))
             continue
         names.add(name)
     return names

@@ -87,43 +87,56 @@ def check_ops(doc: YamlDoc, ops: OpsSettings, shifts: Sequence[ShiftSettings],
               agent_list: Sequence[_Agent]) -> list[ConfigError]:
     errors: list[ConfigError] = []
     if ops.disconnect_grace_s < 0:
-        errors.append(doc.error(("ops", "disconnect_grace_s"), "ops.disconnect_grace_s: expected >= 0"))
+        errors.append(_below_zero(doc, ("ops", "disconnect_grace_s")))
     if ops.discount_limit < 0:
-        errors.append(doc.error(("ops", "discount_limit"), "ops.discount_limit: expected >= 0"))
+        errors.append(_below_zero(doc, ("ops", "discount_limit")))
     if ops.shift_tick_s <= 0:
-        errors.append(doc.error(("ops", "shift_tick_s"), "ops.shift_tick_s: expected > 0"))
+        errors.append(doc.error(("ops", "shift_tick_s"), "ops.shift_tick_s: expected > 0", code="not_positive",
+                                params={"what": "ops.shift_tick_s"}))
     errors.extend(_check_away_reasons(doc, ops.away_reasons))
     agents = {a.id for a in agent_list}
     names: set[str] = set()
     for i, shift in enumerate(shifts):
         where = ("shifts", i)
         if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", shift.name):
-            errors.append(doc.error((*where, "name"), f"shift name {shift.name!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
+            errors.append(doc.error((*where, "name"), f"shift name {shift.name!r} must be 1-64 of A-Z a-z 0-9 _ . -",
+                                    code="bad_shift_name", params={"value": shift.name}))
         if shift.name in names:
-            errors.append(doc.error((*where, "name"), f"duplicate shift name {shift.name!r}"))
+            errors.append(doc.error((*where, "name"), f"duplicate shift name {shift.name!r}",
+                                    code="duplicate_shift_name", params={"value": shift.name}))
         names.add(shift.name)
         for edge in ("start", "end"):
             if minutes(getattr(shift, edge)) is None:
-                errors.append(doc.error((*where, edge), f"shifts.{edge}: expected a time 'HH:MM' (00:00 to 23:59)"))
+                errors.append(doc.error((*where, edge), f"shifts.{edge}: expected a time 'HH:MM' (00:00 to 23:59)",
+                                        code="bad_shift_time", params={"edge": edge}))
         for j, day in enumerate(shift.days):
             if day not in DAYS:
-                errors.append(doc.error((*where, "days", j), f"unknown day {day!r}; days are: {', '.join(DAYS)}"))
+                errors.append(doc.error((*where, "days", j), f"unknown day {day!r}; days are: {', '.join(DAYS)}",
+                                        code="unknown_day", params={"value": day, "expected": list(DAYS)}))
         try:
             ZoneInfo(shift.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            errors.append(doc.error((*where, "timezone"), f"unknown timezone {shift.timezone!r}"))
+            errors.append(doc.error((*where, "timezone"), f"unknown timezone {shift.timezone!r}",
+                                    code="unknown_timezone", params={"name": shift.timezone}))
         seen: set[str] = set()
         for j, aid in enumerate(shift.agents):
             if aid not in agents:
                 known = ", ".join(sorted(agents)) or "none"
-                errors.append(doc.error((*where, "agents", j), f"unknown agent {aid!r}; agents are: {known}"))
+                errors.append(doc.error((*where, "agents", j), f"unknown agent {aid!r}; agents are: {known}",
+                                        code="unknown_agent", params={"name": aid, "known": sorted(agents)}))
             elif aid in seen:
-                errors.append(doc.error((*where, "agents", j), f"agent {aid!r} is listed twice"))
+                errors.append(doc.error((*where, "agents", j), f"agent {aid!r} is listed twice",
+                                        code="agent_listed_twice", params={"name": aid}))
             seen.add(aid)
     for i, agent in enumerate(agent_list):
         if agent.discount_limit is not None and agent.discount_limit < 0:
-            errors.append(doc.error(("agents", i, "discount_limit"), "agents.discount_limit: expected >= 0"))
+            errors.append(_below_zero(doc, ("agents", i, "discount_limit"), "agents.discount_limit"))
     return errors
+
+
+def _below_zero(doc: YamlDoc, path: tuple[str | int, ...], what: str = "") -> ConfigError:
+    what = what or ".".join(str(p) for p in path)
+    return doc.error(path, f"{what}: expected >= 0", code="below_zero", params={"what": what})
 
 
 def _check_away_reasons(doc: YamlDoc, reasons: Sequence[AwayReason]) -> list[ConfigError]:
@@ -133,14 +146,17 @@ def _check_away_reasons(doc: YamlDoc, reasons: Sequence[AwayReason]) -> list[Con
         where = ("ops", "away_reasons", i)
         if not _REASON_ID.match(reason.id):
             errors.append(doc.error((*where, "id"), f"away reason id {reason.id!r} must be 1-32 of a-z 0-9 _ -, "
-                                    "starting with a letter"))
+                                    "starting with a letter", code="bad_away_reason_id", params={"value": reason.id}))
+        elif reason.id in BUILTIN_AWAY_REASONS:
+            errors.append(doc.error((*where, "id"), f"away reason {reason.id!r} is built in",
+                                    code="away_reason_builtin", params={"value": reason.id}))
         elif reason.id in seen:
-            what = "is built in" if reason.id in BUILTIN_AWAY_REASONS else "is listed twice"
-            errors.append(doc.error((*where, "id"), f"away reason {reason.id!r} {what}"))
+            errors.append(doc.error((*where, "id"), f"away reason {reason.id!r} is listed twice",
+                                    code="away_reason_twice", params={"value": reason.id}))
         seen.add(reason.id)
         for lang in ("zh", "en"):
             label = getattr(reason, lang)
             if not label.strip() or len(label) > 40:
-                errors.append(doc.error((*where, lang),
-                                        f"ops.away_reasons.{lang}: expected a label of 1-40 characters"))
+                errors.append(doc.error((*where, lang), f"ops.away_reasons.{lang}: expected a label of 1-40 characters",
+                                        code="away_reason_label", params={"lang": lang}))
     return errors

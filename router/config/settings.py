@@ -26,6 +26,7 @@ from router.config.accounts import check_accounts
 from router.config.limits import check_rate_limits, check_redis
 from router.config.media import check_media
 from router.config.ops import check_ops
+from router.config.problems import msgspec_problem
 from router.config.schema import (
     AgentSettings,
     ArchiveSettings,
@@ -44,6 +45,7 @@ from router.config.schema import (
     WebSettings,
     WorkerSettings,
 )
+from router.config.shape import check_keys, key_at, placeholder, resolve_env
 from router.config.webhooks import check_webhooks
 from router.config.widget import check_welcome
 from router.pipeline.assignment import check as check_assignment
@@ -72,7 +74,6 @@ __all__ = [
 """The structs are re-exported: callers import a section and the loader from one place."""
 
 
-_ENV_SUFFIX = "_env"
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?$")
 
@@ -114,8 +115,8 @@ def _read_doc(doc: YamlDoc, base_dir: str, unset_env: list[ConfigError] | None,
     if not isinstance(doc.data, dict):
         return None, [doc.error((), "the config must be a mapping of sections")]
     errors: list[ConfigError] = []
-    _check_keys(doc, (), Settings, errors)
-    data = _resolve_env(doc, doc.data, (), errors, unset_env)
+    check_keys(doc, (), Settings, errors)
+    data = resolve_env(doc, doc.data, (), errors, unset_env)
     errors += environment.apply(data, Settings, os.environ)
     if errors:
         return None, errors
@@ -167,7 +168,7 @@ def _read_channels(doc: YamlDoc, raw: Any, errors: list[ConfigError]) -> Channel
                 continue
             before = len(errors)
             if at in doc.values:  # not when the section came from KEFU_* alone
-                _check_keys(doc, at, cls.settings_type, errors)
+                check_keys(doc, at, cls.settings_type, errors)
             if len(errors) > before:
                 shape_ok = False
                 continue
@@ -178,8 +179,8 @@ def _read_channels(doc: YamlDoc, raw: Any, errors: list[ConfigError]) -> Channel
                 shape_ok = False
                 continue
             for path, message in cls.validate(acc):
-                if not _placeholder(item, path):
-                    errors.append(doc.error(_key_at(doc, (*at, *path)), f"channels.{name}: {message}"))
+                if not placeholder(item, path):
+                    errors.append(doc.error(key_at(doc, (*at, *path)), f"channels.{name}: {message}"))
             account = cls.account_of(acc)
             if account in seen:
                 errors.append(doc.error(at, f"channels.{name}: two accounts are named {account!r}"))
@@ -187,98 +188,6 @@ def _read_channels(doc: YamlDoc, raw: Any, errors: list[ConfigError]) -> Channel
             accounts.append(acc)
         configured[str(name)] = tuple(accounts)
     return ChannelAccounts(configured=configured) if shape_ok else None
-
-
-def _key_at(doc: YamlDoc, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    """`path`, or its `X_env` twin when the value came from the environment."""
-    if path and isinstance(path[-1], str) and path not in doc.values:
-        twin = (*path[:-1], path[-1] + _ENV_SUFFIX)
-        if twin in doc.values:
-            return twin
-    return path
-
-
-def _placeholder(item: dict[str, Any], path: tuple[str | int, ...]) -> bool:
-    """The offending value is `kefu check`'s stand-in for an unset variable: already a warning."""
-    value: Any = item
-    for part in path:
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
-            value = value[part]
-        else:
-            return False
-    return isinstance(value, str) and value.startswith("<unset ")
-
-
-def _struct_fields(tp: Any) -> dict[str, Any]:
-    info = msgspec.inspect.type_info(tp)
-    assert isinstance(info, msgspec.inspect.StructType)
-    return {f.name: f.type for f in info.fields}
-
-
-def _check_keys(doc: YamlDoc, path: tuple[str | int, ...], tp: Any, errors: list[ConfigError]) -> None:
-    """Unknown keys anywhere in the tree, with did-you-mean; walks struct and list types."""
-    node = doc.get(path)
-    if isinstance(tp, msgspec.inspect.StructType):
-        fields = {f.name: f.type for f in tp.fields}
-    elif isinstance(tp, type) and issubclass(tp, msgspec.Struct):
-        fields = _struct_fields(tp)
-    else:
-        return
-    if not isinstance(node, dict):
-        return
-    allowed = [f for f in fields if f not in ("source", "base_dir")]
-    allowed_env = allowed + [f + _ENV_SUFFIX for f in allowed]
-    for err in doc.unknown_keys(path, allowed_env):
-        errors.append(err)
-    for key, ftype in fields.items():
-        if key not in node or (not path and key == "channels"):  # each channel checks its own
-            continue
-        sub = (*path, key)
-        inner = _unwrap(ftype)
-        if isinstance(inner, msgspec.inspect.StructType):
-            _check_keys(doc, sub, inner, errors)
-        elif isinstance(inner, msgspec.inspect.ListType | msgspec.inspect.VarTupleType):
-            item = _unwrap(inner.item_type)
-            if isinstance(item, msgspec.inspect.StructType) and isinstance(node[key], list):
-                for i in range(len(node[key])):
-                    _check_keys(doc, (*sub, i), item, errors)
-
-
-def _unwrap(t: Any) -> Any:
-    if isinstance(t, msgspec.inspect.UnionType):
-        non_none = [x for x in t.types if not isinstance(x, msgspec.inspect.NoneType)]
-        return non_none[0] if len(non_none) == 1 else t
-    return t
-
-
-def _resolve_env(doc: YamlDoc, node: Any, path: tuple[str | int, ...], errors: list[ConfigError],
-                 unset: list[ConfigError] | None) -> Any:
-    """Replace every `X_env: NAME` with `X: os.environ[NAME]`."""
-    if isinstance(node, list):
-        return [_resolve_env(doc, v, (*path, i), errors, unset) for i, v in enumerate(node)]
-    if not isinstance(node, dict):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key.endswith(_ENV_SUFFIX) and isinstance(value, str):
-            base = key[: -len(_ENV_SUFFIX)]
-            if base in node:
-                errors.append(doc.error((*path, key), f"give either {base!r} or {key!r}, not both", key=True))
-                continue
-            if value in os.environ:
-                out[base] = os.environ[value]
-            elif unset is None:
-                errors.append(doc.error((*path, key), f"environment variable {value} is not set"))
-            else:
-                unset.append(doc.error((*path, key), f"warning: environment variable {value} is not set"))
-                # One per variable, and long enough for a token: the checks after this still
-                # see two agents that name one variable as sharing a token.
-                out[base] = f"<unset {value}>"
-        else:
-            out[key] = _resolve_env(doc, value, (*path, key), errors, unset)
-    return out
 
 
 _PATH_RE = re.compile(r"`\$((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)`")
@@ -295,7 +204,8 @@ def validation_error(doc: YamlDoc, exc: msgspec.ValidationError,
             path.append(part[0] if part[0] else int(part[1]))
     msg = _PATH_RE.sub("", text).replace(" - at ", "").strip()
     key = ".".join(str(p) for p in path)
-    return doc.error(tuple(path), f"{key}: {msg}" if key else msg)
+    code, params = msgspec_problem(msg, key)
+    return doc.error(tuple(path), f"{key}: {msg}" if key else msg, code=code, params=params)
 
 
 def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
@@ -313,9 +223,11 @@ def _check_meaning(doc: YamlDoc, s: Settings) -> list[ConfigError]:
     pool_ids: set[str] = set()
     for i, p in enumerate(s.pools):
         if not _ID.match(p.id):
-            errors.append(doc.error(("pools", i, "id"), f"pool id {p.id!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
+            errors.append(doc.error(("pools", i, "id"), f"pool id {p.id!r} must be 1-64 of A-Z a-z 0-9 _ . -",
+                                    code="bad_pool_id", params={"value": p.id}))
         if p.id in pool_ids:
-            errors.append(doc.error(("pools", i, "id"), f"duplicate pool id {p.id!r}"))
+            errors.append(doc.error(("pools", i, "id"), f"duplicate pool id {p.id!r}",
+                                    code="duplicate_pool_id", params={"value": p.id}))
         pool_ids.add(p.id)
     seen_agents: set[str] = set()
     seen_tokens: set[str] = set()

@@ -25,6 +25,7 @@ from router.bot.quick_replies import QuickReplies, parse_quick_replies
 from router.config.ops import OpsSettings, ShiftSettings, check_ops, minutes
 from router.config.schema import PoolSettings
 from router.config.settings import validation_error
+from routing_rules.problems import reason_of
 
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -63,7 +64,7 @@ def _doc(source: str, file: str) -> YamlDoc:
 
 def _convert(doc: YamlDoc, typ: type[Any]) -> Any:
     if not isinstance(doc.data, dict):
-        raise ConfigErrors([doc.error((), "expected a mapping")])
+        raise ConfigErrors([doc.error((), "expected a mapping", code="document_not_mapping")])
     try:
         return msgspec.convert(doc.data, typ)
     except msgspec.ValidationError as exc:
@@ -77,18 +78,22 @@ def check_pools(source: str, ctx: Context, file: str = "pools.yaml") -> tuple[Po
     seen: set[str] = set()
     for i, p in enumerate(pools):
         if not _ID.match(p.id):
-            errors.append(doc.error(("pools", i, "id"), f"pool id {p.id!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
+            errors.append(doc.error(("pools", i, "id"), f"pool id {p.id!r} must be 1-64 of A-Z a-z 0-9 _ . -",
+                                    code="bad_pool_id", params={"value": p.id}))
         if p.id in seen:
-            errors.append(doc.error(("pools", i, "id"), f"duplicate pool id {p.id!r}"))
+            errors.append(doc.error(("pools", i, "id"), f"duplicate pool id {p.id!r}",
+                                    code="duplicate_pool_id", params={"value": p.id}))
         seen.add(p.id)
         if len(p.name) > 200:
-            errors.append(doc.error(("pools", i, "name"), "pools.name: at most 200 characters"))
+            errors.append(doc.error(("pools", i, "name"), "pools.name: at most 200 characters",
+                                    code="pool_name_too_long", params={"limit": 200}))
         for j, skill in enumerate(p.skills):
             if not _ID.match(skill):
                 errors.append(doc.error(("pools", i, "skills", j),
-                                        f"skill {skill!r} must be 1-64 of A-Z a-z 0-9 _ . -"))
+                                        f"skill {skill!r} must be 1-64 of A-Z a-z 0-9 _ . -",
+                                        code="bad_skill_id", params={"value": skill}))
     if not pools:
-        errors.append(doc.error((), "pools: at least one pool is needed"))
+        errors.append(doc.error((), "pools: at least one pool is needed", code="no_pools"))
     if errors:
         raise ConfigErrors(errors)
     return pools
@@ -101,7 +106,9 @@ def check_hours(source: str, ctx: Context, file: str = "hours.yaml") -> HoursSet
         try:
             BusinessHours.from_settings(hours)
         except ValueError as exc:
-            raise ConfigErrors([doc.error(("hours",), f"hours: {exc}")]) from None
+            # Why, as the rules' `hours:` problem has it: a day, a window, a date, a time zone.
+            raise ConfigErrors([doc.error(("hours",), f"hours: {exc}", code="bad_hours",
+                                          params={"detail": str(exc), **reason_of(exc)})]) from None
     return hours
 
 

@@ -6,12 +6,20 @@ from pathlib import Path
 
 from kefu_common.errors import StartupError
 from router.config.media import MediaSettings
-from router.media.base import MediaNotFound, MediaStore, avatar_customer, avatar_owner, pending_owner
+from router.media.base import (
+    MediaNotFound,
+    MediaStore,
+    agent_avatar_owner,
+    avatar_customer,
+    avatar_owner,
+    pending_owner,
+    public_picture,
+)
 from router.media.directory import DirectoryStore
 from router.media.policy import MediaPolicy
 
-__all__ = ["DirectoryStore", "MediaNotFound", "MediaPolicy", "MediaStore", "avatar_customer", "avatar_owner",
-           "build_store", "pending_owner"]
+__all__ = ["DirectoryStore", "MediaNotFound", "MediaPolicy", "MediaStore", "agent_avatar_owner", "avatar_customer",
+           "avatar_owner", "build_store", "pending_owner", "public_picture"]
 
 
 def build_store(settings: MediaSettings, data_dir: str | Path) -> MediaStore:

@@ -80,6 +80,25 @@ def avatar_customer(owner: str) -> str | None:
     return owner[len(AVATAR_OWNER):] or None if owner.startswith(AVATAR_OWNER) else None
 
 
+AGENT_AVATAR_OWNER = "agent_avatar."
+"""Owners of agents' profile pictures: `agent_avatar.AGENT_ID` (agent ids hold no colon, so the
+pending sweep leaves them, and no conversation, so retention does too)."""
+SHOP_LOGO_OWNER = "shop.logo"
+"""The owner of the welcome card's logo an admin uploaded (router/ops/pictures.py)."""
+
+
+def agent_avatar_owner(aid: str) -> str:
+    """The owner of an agent's profile picture, uploaded in the console."""
+    return AGENT_AVATAR_OWNER + aid
+
+
+def public_picture(owner: str) -> bool:
+    """Whether a file is one anybody may read: an agent's picture or the shop's logo. Both are
+    shown to every customer of the shop on the chat page, before and without any sign-in, so
+    guarding them would guard nothing; their ids still cannot be guessed (see `put`)."""
+    return owner.startswith(AGENT_AVATAR_OWNER) or owner == SHOP_LOGO_OWNER
+
+
 class MediaStore(ABC):
     """Files owned by conversations. Build one with `router.media.build_store(settings, data_dir)`.
 

@@ -30,7 +30,7 @@ def agent(d: dict[str, str], override: str | None, away: dict[str, str] | None =
         max_chats=int(d.get("cap") or 0), cap_configured=int(d.get("cap_config") or d.get("cap") or 0),
         cap_override=int(override) if override is not None else None, load=int(d.get("load") or 0),
         pools=tuple(json.loads(d.get("pools") or "[]")), skills=json.loads(d.get("skills") or "{}"),
-        disabled=d.get("disabled") == "1",
+        disabled=d.get("disabled") == "1", avatar=d.get("avatar") or "",
     )
 
 
@@ -66,6 +66,23 @@ class Agents:
     async def name(self, aid: str) -> str:
         """The agent's display name, or the id when none is set."""
         return str(await self._r.hget(self._k.agent(aid), "name") or aid)
+
+    async def face(self, aid: str) -> tuple[str, str]:
+        """The agent's display name (the id when none is set) and picture URL ('' when none)."""
+        name, avatar = await self._r.hmget(self._k.agent(aid), "name", "avatar")
+        return str(name or aid), str(avatar or "")
+
+    async def set_avatar(self, aid: str, url: str) -> str:
+        """Make `url` the agent's picture ('' removes it); returns the one it replaced. One
+        transaction, so of two uploads at once each learns the picture it really replaced."""
+        pipe = self._r.pipeline(transaction=True)
+        pipe.hget(self._k.agent(aid), "avatar")
+        if url:
+            pipe.hset(self._k.agent(aid), "avatar", url)
+        else:
+            pipe.hdel(self._k.agent(aid), "avatar")
+        before, _ = await pipe.execute()
+        return str(before or "")
 
     async def conversation_ids(self, aid: str) -> list[str]:
         """The agent's open conversations, sorted by id."""

@@ -10,9 +10,11 @@ Both take the same commands here. The differences that matter to callers:
 The plain client's connections (`_Connection`) keep redis-py's socket timeouts at a lower cost,
 which the latency profile showed on every command (docs/performance.md, "Session 8"): redis-py
 wraps each send in `asyncio.wait_for`, a new task per command, and arms a timer for each reply,
-even the 40th reply of a pipeline that one socket read already brought. Here a send waits under
+even the 40th reply of a pipeline, or the 40th pub/sub frame, that one socket read already
+brought. Here a send waits under
 a timer only when the kernel did not take all of it, and a reply that is already whole in the
 parser's buffer is taken without one: neither can stall, so the timeout guards every wait that can.
+And commands are packed by hiredis in C, byte for byte what redis-py's Python packer makes.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import hiredis
 import redis.asyncio as aioredis
 from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import DataError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.utils import HIREDIS_AVAILABLE
 
@@ -52,8 +55,12 @@ class _Peekable:
         self._next: Any = _NOTHING
 
     def peek(self, raw: bool) -> Any:
+        """The next reply, kept for `gets`; NOT_ENOUGH_DATA (not kept) when it is not whole yet."""
         if self._next is _NOTHING:
-            self._next = self._reader.gets(False) if raw else self._reader.gets()
+            reply = self._reader.gets(False) if raw else self._reader.gets()
+            if reply is NOT_ENOUGH_DATA:
+                return reply
+            self._next = reply
         return self._next
 
     def gets(self, *args: Any) -> Any:
@@ -76,25 +83,43 @@ class _Parser(_AsyncHiredisParser):
         super().on_connect(connection)  # type: ignore[no-untyped-call]
         self._reader = _Peekable(self._reader)  # type: ignore[assignment]
 
-    def reply_buffered(self, raw: bool) -> bool:
-        """True when the next reply is whole in the buffer and is a plain reply (RESP3 pushes
-        make redis-py read on past them)."""
+    def reply_buffered(self, raw: bool, push_request: bool) -> bool:
+        """True when the next reply is whole in the buffer and is the one asked for: a push
+        (a pub/sub frame) when not asked for makes redis-py read on past it."""
         reader = self._reader
         if not self._connected or not isinstance(reader, _Peekable):
             return False
         reply = reader.peek(raw)
         push = self._hiredis_PushNotificationType
-        return reply is not NOT_ENOUGH_DATA and not (push is not None and isinstance(reply, push))
+        return reply is not NOT_ENOUGH_DATA and (push_request or push is None or not isinstance(reply, push))
 
 
 class _Connection(aioredis.Connection):
     """redis-py's TCP connection with the cheaper timeouts the module docstring describes."""
 
+    def pack_command(self, *args: Any) -> list[bytes]:
+        name = args[0]
+        if isinstance(name, str):  # "CONFIG GET" is two words to the server
+            args = (*name.encode().split(), *args[1:])
+        elif b" " in name:
+            args = (*name.split(), *args[1:])
+        try:
+            return [hiredis.pack_command(args)]
+        except TypeError:  # a bytearray (redis-py takes it, hiredis not), or what neither takes
+            pass
+        try:
+            return [hiredis.pack_command(tuple(bytes(a) if isinstance(a, bytearray | memoryview) else a  # type: ignore[arg-type]
+                                               for a in args))]
+        except TypeError as exc:  # None, a bool, a list: what redis-py's encoder refuses too
+            raise DataError(str(exc)) from exc
+
     async def read_response(self, disable_decoding: bool = False, timeout: float | None = None, *,  # noqa: ASYNC109
                             disconnect_on_error: bool = True, push_request: bool | None = False) -> Any:
         parser = self._parser
-        if timeout is None and isinstance(parser, _Parser) and parser.reply_buffered(disable_decoding):
-            timeout = math.inf  # redis-py's "no timer": the reply is here, nothing can stall
+        if isinstance(parser, _Parser) and parser.reply_buffered(disable_decoding, bool(push_request)):
+            # redis-py's "no timer": the reply is here, so neither the socket timeout nor a
+            # caller's wait (pub/sub's get_message) can run out.
+            timeout = math.inf
         return await super().read_response(disable_decoding, timeout, disconnect_on_error=disconnect_on_error,
                                            push_request=push_request)
 

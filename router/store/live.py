@@ -14,6 +14,21 @@ class LiveRecords:
         self._r = client
         self._k = keys
 
+    async def logo(self) -> str:
+        """The URL of the welcome card's logo an admin uploaded; '' when none."""
+        return str(await self._r.get(self._k.webchat_logo) or "")
+
+    async def set_logo(self, url: str) -> str:
+        """Make `url` the uploaded logo ('' removes it); returns the one it replaced."""
+        pipe = self._r.pipeline(transaction=True)
+        pipe.get(self._k.webchat_logo)
+        if url:
+            pipe.set(self._k.webchat_logo, url)
+        else:
+            pipe.delete(self._k.webchat_logo)
+        before, _ = await pipe.execute()
+        return str(before or "")
+
     async def active_id(self, kind: str) -> str:
         """The active version id of `kind`, '' before the first activation."""
         return str(await self._r.get(self._k.live_active(kind)) or "")

@@ -27,6 +27,7 @@ from router.web import (
     metrics,
     openapi,
     ops_api,
+    pictures_api,
     reports_api,
     rules_api,
     rules_builder_api,
@@ -152,6 +153,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_routes(supervise_api.routes)
     app.router.add_routes(bot_api.routes)
     app.router.add_routes(media_api.routes)
+    app.router.add_routes(pictures_api.routes)
     app.router.add_routes(webhooks_api.routes)
     app.router.add_routes(audit_api.routes)
     app.router.add_routes(admin_api.routes)

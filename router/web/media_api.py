@@ -27,7 +27,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from kefu_common.errors import AuthError, MediaTooLarge, ProtocolError
 from router.archive.db import DB_ERRORS
 from router.auth import Principal
-from router.media import MediaNotFound, MediaStore, avatar_customer, pending_owner
+from router.media import MediaNotFound, MediaStore, avatar_customer, pending_owner, public_picture
 from router.models import WEBCHAT, MediaRef, Role
 from router.runtime import RUNTIME, Runtime
 from router.web import access
@@ -227,9 +227,15 @@ async def get_media(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME]
     media_id = request.match_info["id"]
     thumb = request.query.get("thumb") == "1"
+    public = False
     if "sig" in request.query:
         _signed_ok(request, media_id, thumb)
         ref, data = await rt.media.get(media_id, thumb=thumb)
+    elif (found := await rt.media.ref(media_id)) is not None and public_picture(found.conversation):
+        # An agent's picture or the shop's logo: every customer's chat page shows it, with no
+        # credential an <img> could send (router/media/base.py, public_picture).
+        ref, data = await rt.media.get(media_id, thumb=thumb)
+        public = True
     else:
         who = caller(request)  # 401 first: a forged id tells a stranger nothing either way
         found = await rt.media.ref(media_id)
@@ -242,7 +248,8 @@ async def get_media(request: web.Request) -> web.StreamResponse:
     inline = ref.mime.split("/")[0] in ("image", "audio", "video") and request.query.get("download") != "1"
     filename = urllib.parse.quote(ref.name or ref.id)
     headers = {
-        "Cache-Control": "private, max-age=300",
+        # A public picture's id changes with its bytes (a new upload is a new URL), so a day is safe.
+        "Cache-Control": "public, max-age=86400" if public else "private, max-age=300",
         # Served bytes never run as a page of ours, whatever a PDF or an SVG-like file may hold.
         "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; sandbox",
         "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{filename}",

@@ -6,6 +6,7 @@ from typing import Any
 
 from router import __version__
 from router.web.openapi_accounts import accounts_paths, create_agent_op
+from router.web.openapi_admin import live_paths, rules_paths, webhooks_paths
 
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 _ERR = {"description": "refused, with {error, detail}",
@@ -221,9 +222,14 @@ def spec() -> dict[str, Any]:
             "/api/v1/webchat/widget": {"get": _op(
                 "What the chat page starts from: the welcome card and whether any agent is online",
                 "{welcome: {name, logo, colour, text_colour, greeting: {zh, en}}, online}", auth=False)},
-            "/api/v1/webchat/logo": {"get": _op(
-                "The shop's logo for the welcome card (channels.webchat.welcome.logo)", "the image; 404 when none",
-                auth=False)},
+            "/api/v1/webchat/logo": {
+                "get": _op("The shop's logo for the welcome card (channels.webchat.welcome.logo)",
+                           "the image; 404 when none", auth=False),
+                "put": _op("Upload the welcome card's logo (admin; multipart `file`, PNG, JPEG or WebP up to "
+                           "512 KB); it wins over the config's while set", "{logo}"),
+                "delete": _op("Remove the uploaded logo: the config's again (admin)", "{logo: null}")},
+            "/api/v1/webchat/logo/uploaded": {"get": _op(
+                "The uploaded logo's URL and the config's (admin)", "{logo, configured}")},
             "/api/v1/webchat/leave-message": {"post": _op(
                 "Leave a message off hours; it is queued like any web chat message", "{message_id}",
                 status="201", auth=False,
@@ -231,8 +237,8 @@ def spec() -> dict[str, Any]:
                       "properties": {"session": {"type": "string"}, "name": {"type": "string", "maxLength": 64},
                                      "contact": {"type": "string", "maxLength": 128},
                                      "message": {"type": "string"}, "client_msg_id": {"type": "string"}}})},
-            **_rules_paths(),
-            **_live_paths(),
+            **rules_paths(_op),
+            **live_paths(_op),
             **ops_paths(),
             **accounts_paths(_op),
             **media_paths(),
@@ -240,55 +246,15 @@ def spec() -> dict[str, Any]:
     }
 
 
-_V = [{"name": "v", "in": "path", "required": True, "schema": {"type": "string"}}]
-_SOURCE = {"type": "object", "required": ["source"], "properties": {"source": {"type": "string"}}}
-
-
-def _rules_paths() -> dict[str, Any]:
-    """Routing rules (docs/rules.md): supervisors read, admins activate."""
-    put = _op("Activate new rules (admin; If-Match: the version replaced; body YAML or {source})",
-              "{version, problems}; 422 {error, detail, problems: [{line, col, message, severity}]}, "
-              "412 stale If-Match, 428 no If-Match", body=_SOURCE)
-    return {
-        "/api/v1/rules": {"get": _op("The active rules; ETag is the version",
-                                     "{version, source, activated_at, activated_by, summary}"),
-                          "put": put},
-        "/api/v1/rules/validate": {"post": _op("Check rules without activating", "{ok, problems}",
-                                               body=_SOURCE)},
-        "/api/v1/rules/explain": {"post": _op(
-            "Decide one message and say why each earlier rule did not match",
-            "{version, at, decision, explanation}",
-            body={"type": "object", "required": ["text"], "properties": {
-                "text": {"type": "string"}, "channel": {"type": "string"}, "account": {"type": "string"},
-                "tags": {"type": "array", "items": {"type": "string"}}, "segment": {"type": "string"},
-                "at": {"type": "string"}, "source": {"type": "string"}}})},
-        "/api/v1/rules/replay": {"post": _op(
-            "Re-decide recorded conversations with candidate rules; nothing live changes",
-            "{total, pool_changed, priority_changed, bot_changed, any_changed, moves, fires, lines}",
-            body={"type": "object", "required": ["source"], "properties": {
-                "source": {"type": "string"}, "since": {"type": "string"}, "until": {"type": "string"},
-                "limit": {"type": "integer"}}})},
-        "/api/v1/rules/builder/read": {"post": _op(
-            "The rules as the rule builder's form rows; nothing is stored",
-            "{rules: [row], choices}; 422 {error, detail, problems: [{line, col, message}]}", body=_SOURCE)},
-        "/api/v1/rules/builder": {"post": _op(
-            "Form rows written into the rules YAML (comments and other rules kept); nothing is stored",
-            "{source, ok, problems, spans}; 422 {error, detail, problems: [{rule, field, line, col, message}]}",
-            body={"type": "object", "required": ["source", "rules"], "properties": {
-                "source": {"type": "string"}, "rules": {"type": "array", "items": {"type": "object"}}}})},
-        "/api/v1/rules/versions": {"get": _op("Every version, newest first",
-                                              "[{version, author, at, summary, active}]")},
-        "/api/v1/rules/versions/{v}": {"get": _op("One version with its source and diff",
-                                                  "{version, source, diff, author, at, summary}", params=_V)},
-        "/api/v1/rules/rollback/{v}": {"post": _op(
-            "Activate an old version's source as a new version (admin)", "{version}", params=_V)},
-    }
-
-
 def ops_paths() -> dict[str, Any]:
     """Caps, the supervisor overview, handovers, approvals and transfer (router/web/ops_api.py)."""
     note = {"note": {"type": "string", "maxLength": 2000}}
     return {
+        "/api/v1/agents/{id}/avatar": {
+            "put": _op("Set an agent's profile picture (their own, or anyone's for an admin; multipart `file`, "
+                       "PNG, JPEG or WebP up to 2 MB); the one it replaces is deleted", "{agent, avatar}",
+                       params=_ID),
+            "delete": _op("Remove an agent's profile picture (initials again)", "{agent, avatar: null}", params=_ID)},
         "/api/v1/agents/{id}/cap": {
             "put": _op(
                 "Change an agent's cap live (supervisor); a raise takes waiting work at once. It overrides "
@@ -308,7 +274,7 @@ def ops_paths() -> dict[str, Any]:
             "{inbound: {count, entries}, outbound: {count, entries}, archive: {count, entries}}",
             params=[{"name": "stream", "in": "query", "schema": {"enum": ["inbound", "outbound", "archive"]}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
-        **_webhooks(),
+        **webhooks_paths(_op, _q),
         "/api/v1/approvals": {"get": _op(
             "Pending discount approvals (all for supervisors, one's own for agents)", "{approvals: [...]}")},
         "/api/v1/approvals/{id}": {"post": _op(
@@ -347,65 +313,3 @@ def media_paths() -> dict[str, Any]:
     link["responses"]["404"] = _ERR
     return {"/api/v1/webchat/uploads": {"post": customer}, "/api/v1/media": {"post": agent},
             "/api/v1/media/{id}": {"get": read}, "/api/v1/media/{id}/link": {"get": link}}
-
-
-_KIND = [{"name": "kind", "in": "path", "required": True,
-          "schema": {"type": "string", "enum": ["pools", "hours", "shifts", "quick_replies", "faq"]}}]
-
-
-def _live_paths() -> dict[str, Any]:
-    """What admins edit live (docs/admin.md): supervisors read and validate, admins activate."""
-    pool = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
-                                             "skills": {"type": "array", "items": {"type": "string"}}}}
-    return {
-        "/api/v1/admin/{kind}": {
-            "get": _op("The active version of a live document; ETag is the version",
-                       "{kind, version, source, activated_at, activated_by, summary, in_use}", params=_KIND),
-            "put": _op("Activate a new version (admin; If-Match: the version replaced; body YAML or {source})",
-                       "{kind, version}; 422 {error, detail, problems: [{file, line, col, message}]}, 412, 428",
-                       params=_KIND, body=_SOURCE)},
-        "/api/v1/admin/{kind}/validate": {"post": _op("Check a document without activating", "{ok, problems}",
-                                                      params=_KIND, body=_SOURCE)},
-        "/api/v1/admin/{kind}/versions": {"get": _op("Versions, newest first",
-                                                     "[{version, author, at, summary, active}]", params=_KIND)},
-        "/api/v1/admin/{kind}/versions/{v}": {"get": _op("One version with its source and diff",
-                                                         "{kind, version, source, diff, author, at, summary}",
-                                                         params=_KIND + _V)},
-        "/api/v1/admin/{kind}/rollback/{v}": {"post": _op(
-            "Activate an old version's source as a new version (admin)", "{kind, version}", params=_KIND + _V)},
-        "/api/v1/pools": {
-            "get": _op("The live pools", "{version, pools: [{id, name, skills}]}"),
-            "post": _op("Create a pool (admin)", "201 {pool}; 409 exists; 422 {problems: [{field, message}]}",
-                        body={**pool, "required": ["id"]})},
-        "/api/v1/pools/{id}": {"patch": _op(
-            "Edit a pool's name or skills (admin)", "{pool}; 404; 422 {problems: [{field, message}]}",
-            params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}], body=pool)},
-    }
-
-
-def _webhooks() -> dict[str, Any]:
-    """Outbound webhooks (admin; docs/channels.md, "Outbound webhooks")."""
-    hook = {"type": "object", "properties": {
-        "url": {"type": "string"}, "secret": {"type": "string", "minLength": 16},
-        "events": {"type": "array", "items": {"enum": ["conversation.created", "conversation.assigned",
-                                                       "conversation.transferred", "conversation.closed",
-                                                       "message.created", "csat.created", "sla.breached"]}},
-        "enabled": {"type": "boolean"}, "id": {"type": "string"}}}
-    delivery = [*_ID, {"name": "delivery", "in": "path", "required": True, "schema": {"type": "string"}}]
-    return {
-        "/api/v1/webhooks": {
-            "get": _op("Every webhook, without its secret (admin)", "{webhooks: [...]}"),
-            "post": _op("Make a webhook; the answer shows its secret this once (admin); a URL on an internal "
-                        "address is 400 url_refused", "{webhook}", body={**hook, "required": ["url"]},
-                        status="201")},
-        "/api/v1/webhooks/{id}": {
-            "get": _op("One webhook (admin)", "{webhook}", params=_ID),
-            "patch": _op("Change url, events, secret or enabled (admin); a config webhook is 409", "{webhook}",
-                         params=_ID, body=hook),
-            "delete": _op("Delete a webhook (admin); a config webhook is 409", "{deleted}", params=_ID)},
-        "/api/v1/webhooks/{id}/deliveries": {"get": _op(
-            "The delivery log, newest first: status, attempts, last error (admin)", "{webhook, deliveries}",
-            params=[*_ID, _q("limit", "integer"), _q("before", "number")])},
-        "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver": {"post": _op(
-            "Send a delivery again, same id and body (admin)", "{redelivering}", params=delivery, status="202")},
-    }

@@ -77,7 +77,8 @@ async def widget_start(request: web.Request) -> web.Response:
     if not rt.settings.channels.webchat.enabled:
         raise ProtocolError("not_found", "web chat is not enabled", 404)
     w = rt.settings.channels.webchat.welcome
-    logo = w.logo if w.logo.startswith("https://") else (LOGO_PATH if w.logo else None)
+    # An admin's upload (the console's set-up tab) wins over the config's file or URL.
+    logo = await rt.store.live.logo() or (w.logo if w.logo.startswith("https://") else (LOGO_PATH if w.logo else None))
     name = w.name or rt.settings.channels.webchat.title or rt.settings.shop.name
     welcome = {"name": name, "logo": logo, "colour": w.colour,
                "text_colour": text_colour(w.colour), "greeting": dict(w.greeting)}

@@ -49,7 +49,8 @@ class CustomerSide:
         if cid and conv:
             agent = None
             if conv.agent:
-                agent = {"id": conv.agent, "name": await store.agents.name(conv.agent)}
+                name, avatar = await store.agents.face(conv.agent)
+                agent = {"id": conv.agent, "name": name, **({"avatar": avatar} if avatar else {})}
             state = conv.state.value
             view = {"id": cid, "state": state, "agent": agent,
                     "rated": state == "closed" and await self.csat.rated(cid), "queue": None,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from helpers.app import running
 from helpers.axe import assert_no_serious_violations
-from helpers.console import UNNAMED_CONTROLS
+from helpers.console import PROBLEM_TEXT, UNNAMED_CONTROLS
 from helpers.rulesets import write_config
 from helpers.shots import screenshot_path
 from playwright.async_api import Browser, Page, expect
@@ -52,17 +52,6 @@ def mistakes_file() -> str:
 
 SOURCE = mistakes_file()
 
-# Text nodes inside #rules-problems, except the values (<code class="v">).
-PROBLEM_TEXT = """() => {
-  const out = [];
-  const root = document.getElementById('rules-problems');
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (!n.textContent.trim() || n.parentElement.closest('code.v')) continue;
-    out.push(n.textContent.trim());
-  }
-  return out;
-}"""
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3001-\u3011]")
 TECHNICAL = {"YAML"}
 
@@ -98,7 +87,7 @@ async def test_validate_words_every_problem_in_the_consoles_language(redis_url: 
 
         items = page.locator("#rules-problems > li")
         await expect(items.locator("button")).to_have_text(places)
-        zh = list(await page.evaluate(PROBLEM_TEXT))
+        zh = list(await page.evaluate(PROBLEM_TEXT, "rules-problems"))
         assert english_words(zh) == [], sorted(set(english_words(zh)))
         # Each kind, worded; the shop's values as written.
         texts = await items.all_inner_texts()
@@ -145,7 +134,7 @@ async def test_validate_words_every_problem_in_the_consoles_language(redis_url: 
         await expect(page.locator("#conn")).to_have_text("online")
         await expect(items.filter(has_text="presle").first).to_contain_text(
             "unknown pool presle; did you mean presale?")
-        en = list(await page.evaluate(PROBLEM_TEXT))
+        en = list(await page.evaluate(PROBLEM_TEXT, "rules-problems"))
         assert [t for t in en if CJK.search(t)] == []
         await validate(page, len(problems))
         texts = await items.all_inner_texts()
@@ -163,7 +152,7 @@ async def test_validate_words_every_problem_in_the_consoles_language(redis_url: 
         await page.locator("#lang").click()
         await expect(page.locator("#conn")).to_have_text("在线")
         await expect(items).to_have_text("4:1 YAML 语法错误：这里有不能出现的字符（常见的是制表符：缩进请用空格）")
-        assert english_words(list(await page.evaluate(PROBLEM_TEXT))) == []
+        assert english_words(list(await page.evaluate(PROBLEM_TEXT, "rules-problems"))) == []
 
         # A row the form refuses is worded on its card too.
         await page.locator("#rules-src").fill(

@@ -46,3 +46,16 @@ async def chat(browser: Browser, base: str) -> tuple[BrowserContext, Page]:
 async def customer_says(page: Page, text: str) -> None:
     await page.locator("#text").fill(text)
     await page.locator("#text").press("Enter")
+
+
+# The text nodes inside the element with the id given, except the values (<code class="v">): what
+# a problem list says in the console's own words.
+PROBLEM_TEXT = """(id) => {
+  const out = [];
+  const walker = document.createTreeWalker(document.getElementById(id), NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.textContent.trim() || n.parentElement.closest('code.v')) continue;
+    out.push(n.textContent.trim());
+  }
+  return out;
+}"""

@@ -15,6 +15,7 @@ from helpers.js_tables import console_table_sources
 
 from kefu_common.errors import ConfigError, ConfigErrors
 from kefu_common.yamlpos import YAML_SYNTAX_CODES, load_yaml
+from router.config.problems import PROBLEMS as SETUP_PROBLEMS
 from routing_rules import check_rules
 from routing_rules.builder_write import write_form
 from routing_rules.ctx import Ctx
@@ -55,7 +56,9 @@ def codes_in_source() -> dict[str, str]:
 
 
 def test_the_engine_names_many_codes_and_each_is_listed() -> None:
-    used = codes_in_source()
+    # yamlpos also reads the set-up documents' lists of records (FAQ entries, quick replies),
+    # whose problems are in that catalogue (router/config/problems.py), not this one.
+    used = {c: where for c, where in codes_in_source().items() if c not in SETUP_PROBLEMS}
     assert len(used) >= 45, sorted(used)
     assert {c: where for c, where in used.items() if c not in PROBLEMS} == {}
     # A listed code nothing produces is a table entry nobody reads.

@@ -33,6 +33,9 @@ ADMIN_ONLY = [
     ("GET", "/api/v1/webhooks", None),
     ("POST", "/api/v1/webhooks", {"url": "https://hooks.example.com/in"}),
     ("GET", "/api/v1/webhooks/x1/deliveries", None),
+    ("PUT", "/api/v1/webchat/logo", None),
+    ("DELETE", "/api/v1/webchat/logo", None),
+    ("GET", "/api/v1/webchat/logo/uploaded", None),
 ]
 
 

@@ -55,6 +55,12 @@ class CustomerKeys(KeysBase):
         return f"{self.rt}phone:secret"
 
     @property
+    def webchat_logo(self) -> str:
+        """String: the URL of the welcome card's logo an admin uploaded (`/api/v1/media/{id}`); it
+        wins over channels.webchat.welcome.logo while it is set (router/ops/pictures.py)."""
+        return f"{self.rt}webchat:logo"
+
+    @property
     def webchat_secret(self) -> str:
         """String: the session-signing secret shared by all processes when the config has none."""
         return f"{self.rt}webchat:secret"

@@ -179,8 +179,11 @@ local function assign(cid, aid, now, trigger, rec, fresh)
     (redis.call('HGET', ck, 'customer') or '') .. '"'
   if trigger then frame = frame .. ',"message":' .. trigger end
   emit(aid, frame .. '}', (trigger and fresh) and assigned_view(cid) or nil)
-  local name = redis.call('HGET', key_agent(aid), 'name') or aid
-  emit_customer(cid, cjson.encode({type = 'agent', conversation_id = cid, agent = {id = aid, name = name}}))
+  -- The picture only when the agent has one (router/ops/pictures.py): the widget draws initials otherwise.
+  local face = redis.call('HMGET', key_agent(aid), 'name', 'avatar')
+  local agent = {id = aid, name = face[1] or aid}
+  if face[2] and face[2] ~= '' then agent.avatar = face[2] end
+  emit_customer(cid, cjson.encode({type = 'agent', conversation_id = cid, agent = agent}))
 end
 
 -- Draining considers the whole queue, so that conversations needing a skill nobody free has never

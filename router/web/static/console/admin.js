@@ -3,6 +3,8 @@
 // of every call; these tabs are hidden from everyone else only to keep the console tidy.
 import { $, api, clock, el, toast } from "./dom.js";
 import { t } from "./i18n.js";
+import { problemNodes } from "./rules_problems.js";
+import "./setup_problems.js";
 
 let kind = "pools";
 let etag = null;
@@ -13,12 +15,16 @@ async function run(button, job) {
   try { await job(); } catch (err) { toast(err.body?.detail || err.message, "error"); } finally { button.disabled = false; }
 }
 
+// Each problem at its place, worded from its code in the console's language (the English
+// message when it has none); the place and the shop's values are <code class="v">.
 function showProblems(problems) {
   const ul = $("setup-problems");
   ul.replaceChildren();
   for (const p of problems || []) {
     const where = p.field ? p.field : `${p.file || kind}:${p.line ?? "?"}:${p.col ?? "?"}`;
-    ul.append(el("li", "problem error", `${where}: ${p.message}`));
+    const li = el("li", "problem error");
+    li.append(el("code", "v", where), t("lp_sep"), ...problemNodes(p));
+    ul.append(li);
   }
   $("setup-status").textContent = problems?.length ? "" : t("valid");
 }

@@ -3,7 +3,9 @@
 // (routing_rules/problems.py lists every code); here each code has a template per language.
 // The shop's values (rule names, pools, keys) and the YAML words a person types (`days`, `pool`)
 // stay as written in <code class="v">. A problem without a code, or with a code this table does
-// not know yet, shows the English message.
+// not know yet, shows the English message. The set-up documents' own codes (pools, hours, shifts,
+// the FAQ, quick replies: router/config/problems.py) are worded in setup_problems.js as `lp_`
+// entries; the codes they share with rules files are worded here, once.
 import { el } from "./dom.js";
 import { addStrings, t } from "./i18n.js";
 
@@ -13,7 +15,7 @@ addStrings({
     rp_kind_string: "a string", rp_kind_list: "a list", rp_kind_mapping: "a mapping",
     rp_kind_empty_string: "an empty string", rp_kind_empty_list: "an empty list",
     rp_kind_other: "another kind of value",
-    rp_did_you_mean: "; did you mean {suggestion}?", rp_known: "; known: {known}",
+    rp_or: " or ", rp_did_you_mean: "; did you mean {suggestion}?", rp_known: "; known: {known}",
     rp_expected_one_of: "; expected one of {expected}",
     rp_yes_no: " (YAML reads `yes`, `no`, `on` and `off` as booleans; put the name in quotes)",
     rpw_rule_name: "rule name", rpw_rule_n: "rule #{n}", rpw_calendar_named: "calendar {name}",
@@ -140,7 +142,7 @@ addStrings({
     rp_line_l: "{line}:{col}（第 {line} 行第 {col} 列）", rp_kind_null: "空值", rp_kind_boolean: "布尔值", rp_kind_number: "数字",
     rp_kind_string: "字符串", rp_kind_list: "列表", rp_kind_mapping: "映射（键值对）",
     rp_kind_empty_string: "空字符串", rp_kind_empty_list: "空列表", rp_kind_other: "其他类型的值",
-    rp_did_you_mean: "；是不是想写 {suggestion}？", rp_known: "；已有：{known}",
+    rp_or: "或", rp_did_you_mean: "；是不是想写 {suggestion}？", rp_known: "；已有：{known}",
     rp_expected_one_of: "；应为以下之一：{expected}",
     rp_yes_no: "（YAML 会把 `yes`、`no`、`on`、`off` 读作布尔值，名称请加引号）",
     rpw_rule_name: "规则名称", rpw_rule_n: "第 {n} 条规则", rpw_calendar_named: "日历 {name}",
@@ -299,13 +301,15 @@ function words(key, vars) {
   return out;
 }
 
-const PLAIN = new Set(["line", "col", "level", "n"]);
+const PLAIN = new Set(["line", "col", "level", "n", "limit", "first"]);
 const TEXT = new Set(["detail", "problem", "raw"]); // the engine's or PyYAML's own words, not the shop's
 
 function slots(params) {
   const out = {};
   for (const [k, x] of Object.entries(params || {})) {
     if (k === "got") out.got = [t(`rp_kind_${x}`)];
+    else if (k === "kinds") out.kinds = [(x || []).map((kind) => t(`rp_kind_${kind}`)).join(t("rp_or"))];
+    else if (k === "noun") out.noun = [t(`lpn_${x}`)];
     // What stands where YAML stopped, when it is not text to show as written.
     else if (k === "end") out.found = [t(`rp_yaml_end_${x}`)];
     else if (k === "found_char") out.found = [t(`rp_yaml_char_${x}`)];
@@ -316,9 +320,12 @@ function slots(params) {
   }
   // Why a day, time window or duration was refused, worded too when the table knows it.
   // So is what a YAML syntax error is, in place of PyYAML's words.
-  if (params?.reason && has(`rp_${params.reason}`)) {
-    out.detail = words(`rp_${params.reason}`, out);
-    out.problem = words(`rp_${params.reason}`, out);
+  // A YAML reason this table does not know yet (a newer server) still gets words, not PyYAML's.
+  const reason = params?.reason && (has(`rp_${params.reason}`) ? `rp_${params.reason}`
+    : params.reason.startsWith("yaml_") && params.line ? "rp_yaml_unreadable" : "");
+  if (reason) {
+    out.detail = words(reason, out);
+    out.problem = words(reason, out);
   }
   return out;
 }
@@ -326,7 +333,7 @@ function slots(params) {
 // The problem as nodes (text and <code class="v">), in the console's language.
 export function problemNodes(p) {
   const params = p.params || {};
-  let key = `rp_${p.code}`;
+  let key = has(`rp_${p.code}`) ? `rp_${p.code}` : `lp_${p.code}`;
   if (p.code === "shadowed_rule" && params.always) key = "rp_shadowed_rule_always";
   if (!p.code || !has(key)) return [p.message];
   const vars = slots(params);

@@ -1,6 +1,7 @@
-"""The plain client's cheaper socket timeouts (router/store/client.py): a pipeline's replies that
-one read brought are taken without a timer each, yet a server that stalls mid-reply or stops
-reading still fails the command within the socket timeout instead of hanging."""
+"""The plain client's connection (router/store/client.py): cheaper socket timeouts (a pipeline's
+replies that one read brought are taken without a timer each, yet a server that stalls mid-reply
+or stops reading still fails the command within the socket timeout instead of hanging), and
+commands packed by hiredis byte for byte as redis-py packs them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,32 @@ from typing import Any
 
 import pytest
 import redis.asyncio.connection as redis_connection
+from hypothesis import given
+from hypothesis import strategies as st
+from redis.exceptions import DataError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.config.limits import RedisSettings
-from router.store.client import make_client
+from router.store.client import _Connection, make_client
+
+ARG = st.one_of(st.text(), st.binary(), st.integers(), st.floats(allow_nan=False), st.binary().map(bytearray),
+                st.binary().map(memoryview))
+
+
+@given(st.sampled_from(["SET", "EVALSHA", "CONFIG GET", b"XADD", b"CLIENT SETINFO"]), st.lists(ARG, max_size=8))
+def test_commands_are_packed_as_redis_py_packs_them(name: str | bytes, args: list[Any]) -> None:
+    ours, theirs = _Connection(), redis_connection.Connection()
+    assert b"".join(ours.pack_command(name, *args)) == b"".join(
+        bytes(p) for p in theirs.pack_command(name, *args))
+    commands = [(name, *args), ("GET", "k")] * 3
+    assert b"".join(ours.pack_commands(commands)) == b"".join(bytes(p) for p in theirs.pack_commands(commands))
+
+
+@pytest.mark.parametrize("bad", [None, True, [1], {"a": 1}])
+def test_what_redis_py_refuses_to_pack_is_refused(bad: object) -> None:
+    for conn in (_Connection(), redis_connection.Connection()):
+        with pytest.raises(DataError):
+            conn.pack_command("SET", "k", bad)
 
 
 async def _command(reader: asyncio.StreamReader) -> list[bytes]:
@@ -123,4 +146,32 @@ async def test_replies_keep_their_order_across_many_commands(redis_url: str) -> 
     pipe.lrange("l", 0, -1)
     *lengths, items = await pipe.execute()
     assert lengths == list(range(1, 201)) and items == [str(i) for i in range(200)]
+    await client.aclose()
+
+
+async def test_pub_sub_frames_already_read_are_taken_without_a_timer_each(redis_url: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    client = make_client(redis_url, cluster=False)
+    sub = client.pubsub()
+    await sub.subscribe("ch")
+    assert (await sub.get_message(timeout=1.0))["type"] == "subscribe"
+    pipe = client.pipeline(transaction=False)
+    for i in range(300):
+        pipe.publish("ch", f"frame {i}")
+    await pipe.execute()
+    await asyncio.sleep(0.2)  # they are on the socket by now, most in the first read
+    armed = 0
+    real = redis_connection.async_timeout
+
+    def counting(delay: Any) -> Any:
+        nonlocal armed
+        armed += 1
+        return real(delay)
+
+    monkeypatch.setattr(redis_connection, "async_timeout", counting)
+    got = [(await sub.get_message(timeout=1.0)) for _ in range(300)]
+    assert [m["data"] for m in got if m] == [f"frame {i}" for i in range(300)]
+    assert armed < 30, armed
+    assert await sub.get_message(timeout=0.2) is None  # nothing buffered: the wait still ends
+    await sub.aclose()
     await client.aclose()
