@@ -37,6 +37,7 @@ from router.config.settings import parse_settings
 from router.loadgen.clients import Agent, Customer
 from router.loadgen.tally import Tally
 from router.runtime import Runtime
+from router.store.client import _Connection
 from router.web.app import build_app
 
 AGENTS = 20
@@ -58,6 +59,15 @@ class Counter:
             await original(self, command, check_health)
 
         AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+        # The plain client's connection class sends by itself when a socket timeout is set (always
+        # here): count its sends too, once each.
+        mine = _Connection.send_packed_command
+
+        async def counted_mine(self: _Connection, command: Any, check_health: bool = True) -> None:
+            cls.writes += 1
+            await mine(self, command, check_health)
+
+        _Connection.send_packed_command = counted_mine  # type: ignore[method-assign]
 
 
 def config(batch: int) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from kefu_common.errors import ArchiveError
 from router.archive import search
 from router.archive.schema import conversations, events, messages
-from router.archive.snapshot import Snapshot
+from router.archive.snapshot import Snapshot, json_or_text
 from router.archive.tokens import Clauses
 from router.models import MediaRef
 from router.store.conversations import merge_record
@@ -308,7 +308,7 @@ def view(r: Any) -> dict[str, Any]:
         "resolution": r["resolution"], "decision": merge_record(decision.get("decision"), decision.get("assignment")),
         "sla": json.loads(r["sla"]) if r["sla"] else {"profile": None, "state": "none"},
         "bot": json.loads(r["bot"]) if r["bot"] else None,
-        "bot_turn": _json_or_text(r["bot_turn"]),
+        "bot_turn": json_or_text(r["bot_turn"]),
         "csat": {"rating": r["csat_rating"], "comment": r["csat_comment"], "at": r["csat_at"]}
         if r["csat_rating"] is not None else None,
         "first_response_s": r["first_response_s"], "resolution_s": r["resolution_s"],
@@ -323,16 +323,6 @@ def _readers(row: Any, trail: list[dict[str, Any]]) -> list[str]:
         return list(json.loads(row["readers"]))
     froms = {str(e["from"]) for e in trail if isinstance(e, dict) and e.get("kind") == "transfer" and e.get("from")}
     return sorted(froms | ({row["agent"]} if row["agent"] else set()))
-
-
-def _json_or_text(raw: str | None) -> Any:
-    """A JSON column as data; text some other writer stored stays text rather than failing the view."""
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 def archived_media(text: str) -> object:

@@ -31,8 +31,9 @@ class Snapshot:
         return int(self.row["version"])
 
 
-def _json(raw: str | None) -> Any:
-    """A JSON field as data; kept as text if some older writer stored something else."""
+def json_or_text(raw: str | None) -> Any:
+    """A JSON field as data; kept as text if some older writer stored something else (also the
+    archive's JSON columns: router/archive/db.py), rather than failing the whole view."""
     if not raw:
         return None
     try:
@@ -106,11 +107,11 @@ async def take(store: Store, cid: str, *, live: bool = False) -> Snapshot | None
     first_agent = next((m.ts for m in msgs if m.sender is Sender.AGENT and m.direction is Direction.OUT
                         and first_in is not None and m.ts >= first_in), None)
     sla = conv.get("sla")
-    sla_data = _json(sla)
+    sla_data = json_or_text(sla)
     breaches = sla_data.get("breaches") if isinstance(sla_data, dict) else None
     bot_outcome = ("resolved" if conv.get("resolution") == "bot" else
                    "handed_off" if conv.get("bot_reason") else None)
-    csat = _json(rating) if rating else {}
+    csat = json_or_text(rating) if rating else {}
     csat = csat if isinstance(csat, dict) else {}
     bot = ({"reason": conv.get("bot_reason"), "intent": conv.get("bot_intent") or None,
             "order_id": conv.get("bot_order_id") or None, "note": conv.get("bot_note") or "",

@@ -228,6 +228,10 @@ async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_
 
         password = demo_tokens(Path(data_dir)).get("admin_password")
         print(f"admin sign-in: id admin password {password} (console, then Team to add agents)", flush=True)
+    # Serving from here on: what start-up built is set aside from the collector's full walks.
+    from router import heap
+
+    heap.settle()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -104,6 +104,10 @@ class _Connection(aioredis.Connection):
         elif b" " in name:
             args = (*name.split(), *args[1:])
         try:
+            return [hiredis.pack_command(args)]
+        except TypeError:  # a bytearray (redis-py takes it, hiredis not), or what neither takes
+            pass
+        try:
             return [hiredis.pack_command(tuple(bytes(a) if isinstance(a, bytearray | memoryview) else a  # type: ignore[arg-type]
                                                for a in args))]
         except TypeError as exc:  # None, a bool, a list: what redis-py's encoder refuses too

@@ -26,7 +26,7 @@ from router.rules.versions import StaleVersion
 from router.runtime import RUNTIME
 from router.web.api import json_body, principal
 from router.web.proxy import client
-from router.web.rules_api import YAML_TYPES
+from router.web.versioned import if_match, source_of
 from routing_rules.problems import as_json
 
 routes = web.RouteTableDef()
@@ -48,28 +48,6 @@ def _invalid(kind: str, exc: ConfigErrors) -> web.Response:
     n = len(exc.errors)
     return web.json_response({"error": "invalid_document", "detail": f"{n} problem{'s' * (n != 1)} in {kind}",
                               "problems": _problems(exc)}, status=422)
-
-
-async def _source(request: web.Request) -> str:
-    if request.content_type == "application/json":
-        source = (await json_body(request)).get("source")
-    elif request.content_type in YAML_TYPES or not request.content_type:
-        source = await request.text()
-    else:
-        raise ProtocolError("bad_request", "send YAML text or JSON {\"source\": ...}", 415)
-    if not isinstance(source, str):
-        raise ProtocolError("bad_request", '"source" must be the YAML text')
-    return source
-
-
-def _if_match(request: web.Request, required: bool = True) -> str | None:
-    raw = request.headers.get("If-Match", "").strip()
-    if not raw:
-        if required:
-            raise ProtocolError("precondition_required", "If-Match with the version you edited (the ETag of GET) "
-                                "is required", 428)
-        return None
-    return raw.removeprefix("W/").strip('"')
 
 
 async def activate(request: web.Request, who: Principal, kind: str, source: str, expected: str, *,
@@ -111,8 +89,8 @@ async def get_document(request: web.Request) -> web.Response:
 async def put_document(request: web.Request) -> web.Response:
     who = principal(request, Role.ADMIN)
     kind = kind_of(request.match_info["kind"]).name
-    expected = _if_match(request) or ""
-    source = await _source(request)
+    expected = if_match(request) or ""
+    source = await source_of(request)
     try:
         vid = await activate(request, who, kind, source, expected, action=f"{kind}.update")
     except ConfigErrors as exc:
@@ -125,7 +103,7 @@ async def validate_document(request: web.Request) -> web.Response:
     principal(request, Role.SUPERVISOR)
     kind = kind_of(request.match_info["kind"]).name
     try:
-        await _versions(request).check(kind, await _source(request))
+        await _versions(request).check(kind, await source_of(request))
     except ConfigErrors as exc:
         return web.json_response({"ok": False, "problems": _problems(exc)})
     return web.json_response({"ok": True, "problems": []})
@@ -157,7 +135,7 @@ async def rollback(request: web.Request) -> web.Response:
     stored = await versions.get(kind, target)
     if stored is None:
         raise ProtocolError("not_found", f"no {kind} version {target}", 404)
-    expected = _if_match(request, required=False) or await versions.active_id(kind)
+    expected = if_match(request, required=False) or await versions.active_id(kind)
     try:
         vid = await activate(request, who, kind, stored["source"], expected, action=f"{kind}.rollback",
                              note=f"rollback to {target}")

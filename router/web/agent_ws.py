@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 import os
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from kefu_common import safejson
@@ -110,7 +110,7 @@ class AgentSession:
     async def _write(self, frame: str) -> None:
         """Send one frame. What was shown is noted only after the send, so a frame that failed
         (Redis busy while expanding it) is not taken for shown when the tap tries it again."""
-        event = json.loads(frame)
+        event = msgspec.json.decode(frame)  # every frame, every agent: a third of json.loads's time
         kind = event.get("type")
         if kind == "session_ended":  # for the server, never shown; other sessions ignore it
             if event.get("agent_disabled") or (self.sid is not None and event.get("session") == self.sid):

@@ -25,6 +25,7 @@ from router.rules.versions import RuleVersions, StaleVersion
 from router.runtime import RUNTIME
 from router.web.api import json_body, principal
 from router.web.proxy import client
+from router.web.versioned import if_match, source_of
 from routing_rules import CheckResult, RuleInput, RuleSet
 from routing_rules.problems import as_json
 from routing_rules.replay import DEFAULT_LABEL, replay
@@ -32,7 +33,6 @@ from routing_rules.replay import DEFAULT_LABEL, replay
 routes = web.RouteTableDef()
 
 REPLAY_LIMIT = 20000
-YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 
 
 def _versions(request: web.Request) -> RuleVersions:
@@ -51,25 +51,8 @@ def _invalid(result: CheckResult) -> web.Response:
                               "problems": _problems(result.errors, result.warnings)}, status=422)
 
 
-def _if_match(request: web.Request) -> str:
-    raw = request.headers.get("If-Match", "").strip()
-    if not raw:
-        raise ProtocolError("precondition_required",
-                            "If-Match with the version you edited (the ETag of GET /api/v1/rules) is required", 428)
-    return raw.removeprefix("W/").strip('"')
-
-
 async def _source(request: web.Request) -> str:
-    """A JSON body {"source": ...} or the YAML text itself."""
-    if request.content_type == "application/json":
-        source = (await json_body(request)).get("source")
-    elif request.content_type in YAML_TYPES or not request.content_type:
-        source = await request.text()
-    else:
-        raise ProtocolError("bad_request", "send YAML text or JSON {\"source\": ...}", 415)
-    if not isinstance(source, str) or not source.strip():
-        raise ProtocolError("bad_request", '"source" must be the rules YAML text')
-    return source
+    return await source_of(request, what="the rules YAML text", blank=False)
 
 
 async def _candidate(request: web.Request, body: dict[str, Any]) -> RuleSet | web.Response:
@@ -136,7 +119,7 @@ def _editor(request: web.Request) -> Principal:
 @routes.put("/api/v1/rules")
 async def put_rules(request: web.Request) -> web.Response:
     who = _editor(request)
-    expected = _if_match(request)
+    expected = if_match(request, etag_of="GET /api/v1/rules") or ""  # required: never None here
     return await _activate(request, await _source(request), who, expected)
 
 

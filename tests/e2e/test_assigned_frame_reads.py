@@ -17,6 +17,7 @@ from helpers.clients import agent, customer, msg_id
 from redis.asyncio.connection import AbstractConnection
 
 from router.config.settings import parse_settings
+from router.store.client import _Connection
 from router.store.views import AssignedView
 
 
@@ -32,6 +33,15 @@ class Writes:
             await original(conn, command, check_health)
 
         monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+        # The plain client's own connection class sends by itself (it calls redis-py's only
+        # without a socket timeout, which these settings always have).
+        mine = _Connection.send_packed_command
+
+        async def counted_mine(conn: _Connection, command: Any, check_health: bool = True) -> None:
+            self.n += 1
+            await mine(conn, command, check_health)
+
+        monkeypatch.setattr(_Connection, "send_packed_command", counted_mine)
 
 
 async def test_hundreds_of_assigned_frames_match_the_one_by_one_reads(redis_url: str,

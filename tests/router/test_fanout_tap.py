@@ -97,3 +97,59 @@ async def test_a_restarted_hub_replays_its_taps(store: Store) -> None:
         hub.stop()
         await asyncio.wait_for(second, 5)
         await tap.close()
+
+
+async def test_a_frame_past_the_send_timeout_gives_the_socket_up() -> None:
+    sent: list[str] = []
+    closed: list[str] = []
+    stall = asyncio.Event()
+
+    async def write(frame: str) -> None:
+        if frame == "f3":
+            await stall.wait()  # a browser that stopped reading
+        sent.append(frame)
+
+    async def on_stuck(reason: str) -> None:
+        closed.append(reason)
+
+    tap = Tap("agent:a", write, drain=fanout.Drain(send_timeout_s=0.3), on_stuck=on_stuck)
+    tap.go_live()
+    for i in range(1, 6):
+        tap.offer(f"1-{i}", f"f{i}")
+    await wait_for(lambda: closed, timeout=3)
+    assert sent == ["f1", "f2"]
+    assert closed == ["slow consumer: one frame took over 0.3 s to send"] and tap.stuck == closed[0]
+    await tap.close()
+
+
+async def test_slow_frames_each_within_the_bound_all_go_and_arm_few_timers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of frames over several times the bound, each one quick enough: none is given up,
+    and the watchdog is armed about once per bound, not once per frame."""
+    sent: list[str] = []
+
+    async def write(frame: str) -> None:
+        await asyncio.sleep(0.002)
+        sent.append(frame)
+
+    loop = asyncio.get_running_loop()
+    armed = 0
+    real = loop.call_at
+
+    def counting(when: float, callback: object, *args: object, **kw: object) -> asyncio.TimerHandle:
+        nonlocal armed
+        if getattr(callback, "__name__", "") == "_check":
+            armed += 1
+        return real(when, callback, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop, "call_at", counting)
+    tap = Tap("agent:b", write, drain=fanout.Drain(send_timeout_s=0.2))
+    tap.go_live()
+    frames = [f"g{i}" for i in range(300)]
+    for i, frame in enumerate(frames):
+        tap.offer(f"1-{i + 1}", frame)
+        if i % 50 == 49:
+            await asyncio.sleep(0.15)  # idle gaps: the watchdog lapses and is armed again
+    await wait_for(lambda: len(sent) == len(frames), timeout=10)
+    assert sent == frames and tap.stuck is None
+    assert 1 <= armed < 40, armed
+    await tap.close()

@@ -33,7 +33,8 @@ def used_by_console() -> dict[str, set[str]]:
     """Keys named literally: t("x"), tf("x", ...), and data-i18n / -label / -ph attributes."""
     used: dict[str, set[str]] = {}
     for js in sorted((STATIC / "console").glob("*.js")):
-        for key in re.findall(r"\btf?\(\s*\"([a-z][a-z0-9_]*)\"", js.read_text()):
+        # ... and the help overlay's rows (actions.js SHORTCUTS), each `say: "key"`.
+        for key in re.findall(r"\b(?:tf?\(|say:)\s*\"([a-z][a-z0-9_]*)\"", js.read_text()):
             used.setdefault(key, set()).add(js.name)
     html = (STATIC / "console.html").read_text()
     for key in re.findall(r'data-i18n(?:-label|-ph)?="([a-z][a-z0-9_]*)"', html):

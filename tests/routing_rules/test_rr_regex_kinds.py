@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.broken_texts import RE2_KINDS as KINDS
 from helpers.js_tables import console_table_sources
 
 from routing_rules import check_rules
@@ -16,32 +17,6 @@ from routing_rules.regex import REFUSAL_CODES, refusal
 
 TABLE = Path(__file__).resolve().parents[2] / "router" / "web" / "static" / "console" / "rules_problems.js"
 
-# (pattern, code, what re2 stopped at): every RE2::ErrorCode a pattern can cause.
-KINDS = [
-    ("(a", "regex_missing_paren", "(a"),
-    ("a)", "regex_unexpected_paren", "a)"),
-    ("[a", "regex_missing_bracket", "[a"),
-    ("a\\", "regex_trailing_backslash", None),
-    ("\\q", "regex_bad_escape", "\\q"),
-    ("(a)\\1", "regex_backreference", "\\1"),
-    ("a**", "regex_nested_repetition", "**"),
-    ("a{1000}{1000}", "regex_nested_repetition", "{1000}{1000}"),
-    ("*a", "regex_repeat_argument", "*"),
-    ("x{2,1}", "regex_repetition_size", "{2,1}"),
-    ("a{1001}", "regex_repetition_size", "{1001}"),
-    ("[z-a]", "regex_bad_class_range", "z-a"),
-    ("[[:foo:]]", "regex_bad_class_range", "[:foo:]"),
-    ("\\p{Foo}", "regex_bad_class_range", "\\p{Foo}"),
-    ("(?P<a-b>x)", "regex_named_group", "(?P<a-b>"),
-    ("(?z)", "regex_bad_group", "(?z"),
-    ("(?P=n)", "regex_bad_group", "(?P"),
-    ("x(?=y)", "regex_lookahead", "(?="),
-    ("x(?!y)", "regex_negative_lookahead", "(?!"),
-    ("(?<=x)y", "regex_lookbehind", "(?<="),
-    ("(?>a+)", "regex_atomic_group", "(?>"),
-    ("\\pL{1000}", "regex_too_large", None),
-    ("a\ud800", "regex_bad_utf8", None),
-]
 
 
 def rules_with(pattern: str) -> str:

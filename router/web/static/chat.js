@@ -34,6 +34,7 @@ function render(m) {
   if (m.notice) {
     li.className = "notice";
     li.textContent = m.text;
+    if (m.agent_id) { li.classList.add("with-agent"); li.prepend(avatar(m)); } // "客服 X 已接入" with their face
   } else {
     hideWelcome(); // the card is for before the first message
     li.className = `msg from-${m.from}`;
@@ -81,7 +82,13 @@ function avatar(m) {
   const el = document.createElement(url ? "img" : "span");
   el.className = "avatar";
   el.setAttribute("aria-hidden", "true");
-  if (url) { el.src = url; el.alt = ""; } else el.textContent = initials(name || T.agent_word);
+  if (m.agent_id) el.dataset.agent = m.agent_id;
+  if (url) {
+    el.src = url;
+    el.alt = "";
+    // A picture removed since (its file is gone): the initials, as for an agent without one.
+    el.addEventListener("error", () => { delete state.avatars[m.agent_id]; save(); el.replaceWith(avatar(m)); }, { once: true });
+  } else el.textContent = initials(name || T.agent_word);
   return el;
 }
 
@@ -146,10 +153,10 @@ function refused(f) {
 }
 
 // A notice is kept with the history, once per key, so a reload shows the same story.
-function notice(key, text) {
+function notice(key, text, extra = {}) {
   if (seen.has(key)) return;
   seen.add(key);
-  const m = { id: key, notice: true, text, ts: Date.now() / 1000 };
+  const m = { id: key, notice: true, text, ts: Date.now() / 1000, ...extra };
   state.messages.push(m);
   save();
   render(m);
@@ -176,14 +183,22 @@ function showQueue(f) {
 function setAgent(cid, agent) {
   state.conv = { id: cid, state: "assigned", agent };
   state.agents[agent.id] = agent.name;
-  if (agent.avatar) state.avatars[agent.id] = agent.avatar;
+  if ((state.avatars[agent.id] || "") !== (agent.avatar || "")) {
+    // A new picture, or one removed since (initials again): every face of theirs on the page
+    // follows, also those drawn from history before this frame came.
+    if (agent.avatar) state.avatars[agent.id] = agent.avatar;
+    else delete state.avatars[agent.id];
+    for (const old of document.querySelectorAll(`#log .avatar[data-agent="${CSS.escape(agent.id)}"]`)) {
+      old.replaceWith(avatar({ agent_id: agent.id, agent_name: agent.name }));
+    }
+  }
   state.leftMessage = false;
   askingForPerson = false;
   save();
   panels.hideLeave();
   showStatus(fmt(T.agent, { name: agent.name }));
   conversationChanged();
-  notice(`agent:${cid}:${agent.id}`, fmt(T.agent_joined, { name: agent.name }));
+  notice(`agent:${cid}:${agent.id}`, fmt(T.agent_joined, { name: agent.name }), { agent_id: agent.id, agent_name: agent.name });
 }
 
 function closed(cid) {

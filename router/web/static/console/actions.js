@@ -1,29 +1,47 @@
 // Transfer, close and discount requests, and the keyboard shortcuts (listed in the `?` overlay).
 import { send } from "./conn.js";
 import { $, api, el, toast } from "./dom.js";
-import { t, tf } from "./i18n.js";
+import { addStrings, t, tf } from "./i18n.js";
 import { openFaq } from "./composer.js";
 import { neighbour } from "./queue.js";
 import { state } from "./state.js";
 
 const RESOLUTIONS = ["resolved", "order_issue", "refund", "presale_question", "no_response", "spam", "duplicate"];
 
-// Shortcut table: the overlay is drawn from it, so the help never drifts from what works.
+// Shortcut table: the overlay is drawn from it, so the help never drifts from what works. `say`
+// is the row's words in the console's tables (one language at a time); `keys` are key names.
 export const SHORTCUTS = [
-  { keys: "Alt+↓ / Alt+↑", en: "Next / previous conversation", zh: "下一个 / 上一个会话", alt: "ArrowDown" },
-  { keys: "↑ / ↓, Home / End, Enter", en: "Move in the conversation list, open one", zh: "在会话列表中移动，打开会话" },
-  { keys: "Alt+R", en: "Focus the reply box", zh: "聚焦回复框", alt: "KeyR" },
-  { keys: "/", en: "Quick replies (in the reply box)", zh: "快捷回复（在回复框中）" },
-  { keys: "Enter / Shift+Enter", en: "Send / new line", zh: "发送 / 换行" },
-  { keys: "Alt+T", en: "Transfer", zh: "转接", alt: "KeyT" },
-  { keys: "Alt+E", en: "Close with a resolution", zh: "结束会话", alt: "KeyE" },
-  { keys: "Alt+D", en: "Request a discount approval", zh: "申请优惠审批", alt: "KeyD" },
-  { keys: "Alt+F", en: "Search the FAQ", zh: "搜索知识库", alt: "KeyF" },
-  { keys: "Alt+1…6", en: "Inbox, supervisor, rules, team, records, reports", zh: "会话、主管、规则、团队、会话记录、报表" },
-  { keys: "?", en: "This help", zh: "显示本帮助" },
-  { keys: "Esc", en: "Close a dialog or the quick replies", zh: "关闭对话框或快捷回复" },
-  { keys: "Tab / Shift+Tab", en: "Next / previous control (stays inside an open dialog)", zh: "下一个 / 上一个控件（对话框打开时留在对话框内）" },
+  { keys: "Alt+↓ / Alt+↑", say: "hk_next_prev", alt: "ArrowDown" },
+  { keys: "↑ / ↓, Home / End, Enter", say: "hk_list" },
+  { keys: "Alt+R", say: "hk_reply", alt: "KeyR" },
+  { keys: "/", say: "hk_quick" },
+  { keys: "Enter / Shift+Enter", say: "hk_send" },
+  { keys: "Alt+T", say: "hk_transfer", alt: "KeyT" },
+  { keys: "Alt+E", say: "hk_close", alt: "KeyE" },
+  { keys: "Alt+D", say: "hk_discount", alt: "KeyD" },
+  { keys: "Alt+F", say: "hk_faq", alt: "KeyF" },
+  { keys: "Alt+1…6", say: "hk_tabs" },
+  { keys: "?", say: "hk_help" },
+  { keys: "Esc", say: "hk_esc" },
+  { keys: "Tab / Shift+Tab", say: "hk_tab" },
 ];
+
+addStrings({
+  en: {
+    hk_next_prev: "Next / previous conversation", hk_list: "Move in the conversation list, open one",
+    hk_reply: "Focus the reply box", hk_quick: "Quick replies (in the reply box)", hk_send: "Send / new line",
+    hk_transfer: "Transfer", hk_close: "Close with a resolution", hk_discount: "Request a discount approval",
+    hk_faq: "Search the FAQ", hk_tabs: "Inbox, supervisor, rules, team, records, reports", hk_help: "This help",
+    hk_esc: "Close a dialog or the quick replies", hk_tab: "Next / previous control (stays inside an open dialog)",
+  },
+  zh: {
+    hk_next_prev: "下一个 / 上一个会话", hk_list: "在会话列表中移动，打开会话",
+    hk_reply: "聚焦回复框", hk_quick: "快捷回复（在回复框中）", hk_send: "发送 / 换行",
+    hk_transfer: "转接", hk_close: "结束会话", hk_discount: "申请优惠审批",
+    hk_faq: "搜索知识库", hk_tabs: "会话、主管、规则、团队、会话记录、报表", hk_help: "显示本帮助",
+    hk_esc: "关闭对话框或快捷回复", hk_tab: "下一个 / 上一个控件（对话框打开时留在对话框内）",
+  },
+});
 
 function needConversation() {
   if (!state.current) return false;
@@ -147,7 +165,8 @@ function drawHelp() {
   tbody.replaceChildren();
   for (const s of SHORTCUTS) {
     const tr = el("tr");
-    tr.append(el("th", "", s.keys, { scope: "row" }), el("td", "", document.documentElement.lang.startsWith("zh") ? s.zh : s.en));
+    // data-i18n: switching the language rewords an open overlay too.
+    tr.append(el("th", "", s.keys, { scope: "row" }), el("td", "", t(s.say), { "data-i18n": s.say }));
     tbody.append(tr);
   }
 }

@@ -320,9 +320,12 @@ function slots(params) {
   }
   // Why a day, time window or duration was refused, worded too when the table knows it.
   // So is what a YAML syntax error is, in place of PyYAML's words.
-  if (params?.reason && has(`rp_${params.reason}`)) {
-    out.detail = words(`rp_${params.reason}`, out);
-    out.problem = words(`rp_${params.reason}`, out);
+  // A YAML reason this table does not know yet (a newer server) still gets words, not PyYAML's.
+  const reason = params?.reason && (has(`rp_${params.reason}`) ? `rp_${params.reason}`
+    : params.reason.startsWith("yaml_") && params.line ? "rp_yaml_unreadable" : "");
+  if (reason) {
+    out.detail = words(reason, out);
+    out.problem = words(reason, out);
   }
   return out;
 }
