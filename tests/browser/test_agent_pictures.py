@@ -5,6 +5,7 @@ uploads the welcome card's logo in Shop set-up and a new customer's card shows i
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from helpers import console as ui
@@ -13,15 +14,28 @@ from helpers.accounts import ADMIN_TOKEN, shop_settings
 from helpers.app import basic_settings, running
 from helpers.axe import assert_no_serious_violations
 from helpers.shots import screenshot_path
+from PIL import Image, ImageDraw
 from playwright.async_api import Browser, expect
 
 PICTURE = r"^/api/v1/media/md_[0-9a-f]{32}$"
 
 
+def portrait() -> bytes:
+    """A drawn head and shoulders, so the screenshot shows a picture and not a plain square."""
+    img = Image.new("RGB", (160, 160), (191, 219, 254))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((22, 104, 138, 220), fill=(30, 64, 175))  # shoulders
+    draw.ellipse((48, 30, 112, 94), fill=(253, 224, 196))  # face
+    draw.chord((44, 22, 116, 76), 180, 360, fill=(55, 38, 28))  # hair
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
 async def test_an_agents_picture_shows_in_the_console_and_the_customers_widget(
         redis_url: str, browser: Browser, tmp_path: Path) -> None:
     face = tmp_path / "alice.png"
-    face.write_bytes(images.png(160, 160))
+    face.write_bytes(portrait())
     async with running(basic_settings(), redis_url) as (rt, base):
         _, alice = await ui.console(browser, base, "alice-token-1234")
         errors = ui.page_errors(alice)

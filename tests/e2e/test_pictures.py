@@ -140,6 +140,14 @@ async def test_the_customer_sees_the_agents_picture_in_frames(redis_url: str) ->
         joined = await cust.expect(lambda f: f["type"] == "agent")
         assert joined["agent"] == {"id": "alice", "name": "Alice", "avatar": body["avatar"]}
         assert (await fetch(http, base + body["avatar"]))[0] == 200  # the widget's <img> needs no credential
+
+        # A supervisor with a picture joins beside her: their notice carries theirs.
+        status, sues = await put_picture(http, f"{base}/api/v1/agents/sue/avatar", "sue-token-12345", images.png(50, 50))
+        assert status == 200, sues
+        async with http.post(f"{base}/api/v1/conversations/{cid}/join", headers=bearer("sue-token-12345")) as r:
+            assert r.status == 200, await r.text()
+        beside = await cust.expect(lambda f: f["type"] == "agent_joined")
+        assert beside["agent"] == {"id": "sue", "name": "Sue", "avatar": sues["avatar"]}
         await cust.close()
 
         # A page that reconnects learns it from the snapshot.

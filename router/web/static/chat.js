@@ -259,8 +259,10 @@ function onFrame(f) {
     // A supervisor joined beside the agent: their bubbles carry their own name (agent_name).
     case "agent_joined":
       state.agents[f.agent.id] = f.agent.name;
+      if (f.agent.avatar) state.avatars[f.agent.id] = f.agent.avatar;
       save();
-      notice(`joined:${f.conversation_id}:${f.agent.id}`, fmt(T.supervisor_joined, { name: f.agent.name }));
+      notice(`joined:${f.conversation_id}:${f.agent.id}`, fmt(T.supervisor_joined, { name: f.agent.name }),
+        { agent_id: f.agent.id, agent_name: f.agent.name });
       break;
     case "agent_left": hideTyping(); notice(`left:${f.conversation_id}:${Date.now()}`, T.agent_left); showStatus(T.agent_left); break;
     case "closed": closed(f.conversation_id); break;
