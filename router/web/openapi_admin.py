@@ -68,7 +68,8 @@ def live_paths(_op: Op) -> dict[str, Any]:
             "get": _op("The active version of a live document; ETag is the version",
                        "{kind, version, source, activated_at, activated_by, summary, in_use}", params=_KIND),
             "put": _op("Activate a new version (admin; If-Match: the version replaced; body YAML or {source})",
-                       "{kind, version}; 422 {error, detail, problems: [{file, line, col, message}]}, 412, 428",
+                       "{kind, version}; 422 {error, detail, problems: [{file, line, col, message, code, params}]}, "
+                       "412, 428",
                        params=_KIND, body=_SOURCE)},
         "/api/v1/admin/{kind}/validate": {"post": _op("Check a document without activating", "{ok, problems}",
                                                       params=_KIND, body=_SOURCE)},
