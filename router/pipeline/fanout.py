@@ -212,6 +212,9 @@ class Hub:
         self.customers: dict[str, set[Tap]] = defaultdict(set)
         self.customer_watchers: list[Callable[[str, str], None]] = []
         """Called with (address, frame) for every customer frame, socket or not (queue texts)."""
+        self.team_watchers: list[Callable[[str], None]] = []
+        """Called with every frame addressed to every agent (a status change: the widgets'
+        availability, router/web/availability.py)."""
         self.subscribed = asyncio.Event()
         self._stopping = asyncio.Event()
         self._ever_subscribed = False
@@ -265,6 +268,11 @@ class Hub:
         address, _, rest = data.partition("\n")
         if channel == self.store.keys.agent_channel and address == EVERY_AGENT:
             frame = rest.partition("\n")[2]
+            for heard in self.team_watchers:
+                try:
+                    heard(frame)
+                except Exception:
+                    log.exception("team watcher failed")
             for held in list(self.agents.values()):
                 for tap in list(held):
                     tap.offer("-", frame)

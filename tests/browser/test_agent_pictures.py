@@ -94,6 +94,24 @@ async def test_an_agents_picture_shows_in_the_console_and_the_customers_widget(
         await ctx.close()
 
 
+async def test_an_admin_sets_and_removes_an_agents_picture_in_the_team_tab(
+        redis_url: str, browser: Browser, tmp_path: Path) -> None:
+    face = tmp_path / "alice.png"
+    face.write_bytes(portrait())
+    async with running(shop_settings(), redis_url) as (rt, base):
+        _, ada = await ui.console(browser, base, ADMIN_TOKEN)
+        await ada.get_by_role("tab", name="Team").click()
+        row = ada.locator('#team-agents tr[data-agent="alice"]')
+        await expect(row.locator("span.avatar.initials")).to_have_text("A")
+        await row.get_by_label("Picture for Alice").set_input_files(str(face))
+        await expect(row.locator("img.avatar")).to_have_attribute("src", _re(PICTURE))
+        assert (await rt.store.agents.get("alice")).avatar == await row.locator("img.avatar").get_attribute("src")  # type: ignore[union-attr]
+        await assert_no_serious_violations(ada, "#tab-team", "team tab, an agent with a picture")
+        await row.get_by_role("button", name="Remove picture of Alice").click()
+        await expect(row.locator("span.avatar.initials")).to_have_text("A")
+        assert (await rt.store.agents.get("alice")).avatar == ""  # type: ignore[union-attr]
+
+
 async def test_an_admin_uploads_the_welcome_logo_and_the_card_shows_it(
         redis_url: str, browser: Browser, tmp_path: Path) -> None:
     logo = tmp_path / "logo.png"
