@@ -90,8 +90,9 @@ class Supervise:
             if isinstance(result, Exception):
                 raise result
         if conv.channel and conv.chat:
-            notice = json.dumps({"type": "agent_joined", "conversation_id": cid,
-                                 "agent": {"id": who.agent_id, "name": who.name or who.agent_id}}, ensure_ascii=False)
+            _, avatar = await self.store.agents.face(who.agent_id)
+            joined = {"id": who.agent_id, "name": who.name or who.agent_id, **({"avatar": avatar} if avatar else {})}
+            notice = json.dumps({"type": "agent_joined", "conversation_id": cid, "agent": joined}, ensure_ascii=False)
             await self.store.publish(self.store.keys.customer_channel, f"{conv.channel}:{conv.chat}\n-\n{notice}")
             lang = await self.transcript.customer_language(cid)
             await self.outbox.tell(cid, f"joined:{cid}:{who.agent_id}",

@@ -222,9 +222,14 @@ def spec() -> dict[str, Any]:
             "/api/v1/webchat/widget": {"get": _op(
                 "What the chat page starts from: the welcome card and whether any agent is online",
                 "{welcome: {name, logo, colour, text_colour, greeting: {zh, en}}, online}", auth=False)},
-            "/api/v1/webchat/logo": {"get": _op(
-                "The shop's logo for the welcome card (channels.webchat.welcome.logo)", "the image; 404 when none",
-                auth=False)},
+            "/api/v1/webchat/logo": {
+                "get": _op("The shop's logo for the welcome card (channels.webchat.welcome.logo)",
+                           "the image; 404 when none", auth=False),
+                "put": _op("Upload the welcome card's logo (admin; multipart `file`, PNG, JPEG or WebP up to "
+                           "512 KB); it wins over the config's while set", "{logo}"),
+                "delete": _op("Remove the uploaded logo: the config's again (admin)", "{logo: null}")},
+            "/api/v1/webchat/logo/uploaded": {"get": _op(
+                "The uploaded logo's URL and the config's (admin)", "{logo, configured}")},
             "/api/v1/webchat/leave-message": {"post": _op(
                 "Leave a message off hours; it is queued like any web chat message", "{message_id}",
                 status="201", auth=False,
@@ -245,6 +250,11 @@ def ops_paths() -> dict[str, Any]:
     """Caps, the supervisor overview, handovers, approvals and transfer (router/web/ops_api.py)."""
     note = {"note": {"type": "string", "maxLength": 2000}}
     return {
+        "/api/v1/agents/{id}/avatar": {
+            "put": _op("Set an agent's profile picture (their own, or anyone's for an admin; multipart `file`, "
+                       "PNG, JPEG or WebP up to 2 MB); the one it replaces is deleted", "{agent, avatar}",
+                       params=_ID),
+            "delete": _op("Remove an agent's profile picture (initials again)", "{agent, avatar: null}", params=_ID)},
         "/api/v1/agents/{id}/cap": {
             "put": _op(
                 "Change an agent's cap live (supervisor); a raise takes waiting work at once. It overrides "

@@ -68,7 +68,8 @@ def live_paths(_op: Op) -> dict[str, Any]:
             "get": _op("The active version of a live document; ETag is the version",
                        "{kind, version, source, activated_at, activated_by, summary, in_use}", params=_KIND),
             "put": _op("Activate a new version (admin; If-Match: the version replaced; body YAML or {source})",
-                       "{kind, version}; 422 {error, detail, problems: [{file, line, col, message}]}, 412, 428",
+                       "{kind, version}; 422 {error, detail, problems: [{file, line, col, message, code, params}]}, "
+                       "412, 428",
                        params=_KIND, body=_SOURCE)},
         "/api/v1/admin/{kind}/validate": {"post": _op("Check a document without activating", "{ok, problems}",
                                                       params=_KIND, body=_SOURCE)},
@@ -81,10 +82,11 @@ def live_paths(_op: Op) -> dict[str, Any]:
             "Activate an old version's source as a new version (admin)", "{kind, version}", params=_KIND + _V)},
         "/api/v1/pools": {
             "get": _op("The live pools", "{version, pools: [{id, name, skills}]}"),
-            "post": _op("Create a pool (admin)", "201 {pool}; 409 exists; 422 {problems: [{field, message}]}",
+            "post": _op("Create a pool (admin)",
+                        "201 {pool}; 409 exists; 422 {problems: [{field, message, code, params}]}",
                         body={**pool, "required": ["id"]})},
         "/api/v1/pools/{id}": {"patch": _op(
-            "Edit a pool's name or skills (admin)", "{pool}; 404; 422 {problems: [{field, message}]}",
+            "Edit a pool's name or skills (admin)", "{pool}; 404; 422 {problems: [{field, message, code, params}]}",
             params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}], body=pool)},
     }
 

@@ -76,8 +76,8 @@ async def overview(request: web.Request) -> web.Response:
                       "longest_wait_s": round(now - min(waits), 1) if waits else 0.0})
     agents = [{"id": a.id, "name": a.name, "role": a.role.value, "status": a.status.value, "load": a.load,
                "cap": a.max_chats, "cap_configured": a.cap_configured, "cap_override": a.cap_override,
-               "pools": list(a.pools), "away_reason": a.away_reason, "status_since": a.status_since,
-               "away_today": a.away_today} for a in await rt.store.agents.all()]
+               "pools": list(a.pools), "avatar": a.avatar or None, "away_reason": a.away_reason,
+               "status_since": a.status_since, "away_today": a.away_today} for a in await rt.store.agents.all()]
     pending = await rt.store.ops.approvals_pending()
     return web.json_response({"pools": pools, "agents": agents, "breaches": await _breaches(rt),
                               "approvals_pending": pending, "dead_letters": await dead_letter_counts(rt.store)})

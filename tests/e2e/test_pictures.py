@@ -5,6 +5,7 @@ customer's chat page gets the agent's picture in its frames and can read it with
 from __future__ import annotations
 
 import io
+import time
 from typing import Any
 
 import aiohttp
@@ -140,6 +141,14 @@ async def test_the_customer_sees_the_agents_picture_in_frames(redis_url: str) ->
         joined = await cust.expect(lambda f: f["type"] == "agent")
         assert joined["agent"] == {"id": "alice", "name": "Alice", "avatar": body["avatar"]}
         assert (await fetch(http, base + body["avatar"]))[0] == 200  # the widget's <img> needs no credential
+
+        # A supervisor with a picture joins beside her: their notice carries theirs.
+        status, sues = await put_picture(http, f"{base}/api/v1/agents/sue/avatar", "sue-token-12345", images.png(50, 50))
+        assert status == 200, sues
+        async with http.post(f"{base}/api/v1/conversations/{cid}/join", headers=bearer("sue-token-12345")) as r:
+            assert r.status == 200, await r.text()
+        beside = await cust.expect(lambda f: f["type"] == "agent_joined")
+        assert beside["agent"] == {"id": "sue", "name": "Sue", "avatar": sues["avatar"]}
         await cust.close()
 
         # A page that reconnects learns it from the snapshot.
@@ -193,6 +202,11 @@ async def test_an_uploaded_logo_wins_over_the_config_and_removing_it_goes_back(r
         status, body = await put_picture(http, url, ADMIN_TOKEN, images.jpeg(300, 100, gps=False))
         assert status == 200 and await widget_logo(http, base) == body["logo"]
         assert await rt.media.ref(media_id(first)) is None  # the replaced logo is deleted
+        # Neither the logo nor an agent's picture is an unsent upload: the pending sweep leaves them.
+        alice = (await put_picture(http, f"{base}/api/v1/agents/alice/avatar", ALICE_TOKEN, images.png()))[1]
+        assert await rt.media.sweep_pending(time.time() + 3600) == 0
+        assert await rt.media.ref(media_id(body["logo"])) is not None
+        assert await rt.media.ref(media_id(alice["avatar"])) is not None
 
         big = b"\x89PNG\r\n\x1a\n" + b"\0" * LOGO_MAX_BYTES
         assert (await put_picture(http, url, ADMIN_TOKEN, big))[0] == 413

@@ -34,6 +34,7 @@ function render(m) {
   if (m.notice) {
     li.className = "notice";
     li.textContent = m.text;
+    if (m.agent_id) { li.classList.add("with-agent"); li.prepend(avatar(m)); } // "客服 X 已接入" with their face
   } else {
     hideWelcome(); // the card is for before the first message
     li.className = `msg from-${m.from}`;
@@ -81,7 +82,13 @@ function avatar(m) {
   const el = document.createElement(url ? "img" : "span");
   el.className = "avatar";
   el.setAttribute("aria-hidden", "true");
-  if (url) { el.src = url; el.alt = ""; } else el.textContent = initials(name || T.agent_word);
+  if (m.agent_id) el.dataset.agent = m.agent_id;
+  if (url) {
+    el.src = url;
+    el.alt = "";
+    // A picture removed since (its file is gone): the initials, as for an agent without one.
+    el.addEventListener("error", () => { delete state.avatars[m.agent_id]; save(); el.replaceWith(avatar(m)); }, { once: true });
+  } else el.textContent = initials(name || T.agent_word);
   return el;
 }
 
@@ -146,10 +153,10 @@ function refused(f) {
 }
 
 // A notice is kept with the history, once per key, so a reload shows the same story.
-function notice(key, text) {
+function notice(key, text, extra = {}) {
   if (seen.has(key)) return;
   seen.add(key);
-  const m = { id: key, notice: true, text, ts: Date.now() / 1000 };
+  const m = { id: key, notice: true, text, ts: Date.now() / 1000, ...extra };
   state.messages.push(m);
   save();
   render(m);
@@ -176,14 +183,22 @@ function showQueue(f) {
 function setAgent(cid, agent) {
   state.conv = { id: cid, state: "assigned", agent };
   state.agents[agent.id] = agent.name;
-  if (agent.avatar) state.avatars[agent.id] = agent.avatar;
+  if ((state.avatars[agent.id] || "") !== (agent.avatar || "")) {
+    // A new picture, or one removed since (initials again): every face of theirs on the page
+    // follows, also those drawn from history before this frame came.
+    if (agent.avatar) state.avatars[agent.id] = agent.avatar;
+    else delete state.avatars[agent.id];
+    for (const old of document.querySelectorAll(`#log .avatar[data-agent="${CSS.escape(agent.id)}"]`)) {
+      old.replaceWith(avatar({ agent_id: agent.id, agent_name: agent.name }));
+    }
+  }
   state.leftMessage = false;
   askingForPerson = false;
   save();
   panels.hideLeave();
   showStatus(fmt(T.agent, { name: agent.name }));
   conversationChanged();
-  notice(`agent:${cid}:${agent.id}`, fmt(T.agent_joined, { name: agent.name }));
+  notice(`agent:${cid}:${agent.id}`, fmt(T.agent_joined, { name: agent.name }), { agent_id: agent.id, agent_name: agent.name });
 }
 
 function closed(cid) {
@@ -194,6 +209,27 @@ function closed(cid) {
   conversationChanged();
   notice(`closed:${cid}`, T.closed);
   if (!state.rated[cid]) panels.askRating(cid);
+}
+
+// Whether anyone can answer now: the page starts from GET /api/v1/webchat/widget and the socket
+// pushes each change. Nobody (in hours or not): the leave-a-message form, with a notice; someone
+// again: the form goes, with a notice. Never the form while an agent has the chat (issue 19).
+let available = null;
+function availabilityChanged(now) {
+  const was = available;
+  available = now;
+  if (was === null || was === now) return; // what the page already shows
+  const withAgent = state.conv?.state === "assigned";
+  if (now === "online") {
+    if (!withAgent) panels.hideLeave();
+    if (state.conv?.state === "queued") showStatus(T.avail_online);
+    if (!withAgent) notice(`avail:${Date.now()}`, T.avail_online);
+    return;
+  }
+  if (withAgent) return; // their agent is still here; if they leave, `agent_left` says so first
+  if (state.conv?.state === "queued") showStatus(T.queue_nobody);
+  notice(`avail:${Date.now()}`, now === "off_hours" ? T.avail_off_hours : T.avail_nobody);
+  if (!state.leftMessage) panels.nobodyOnline(now === "off_hours");
 }
 
 function hideTyping() { clearTimeout(typingTimer); $("typing").hidden = true; }
@@ -244,10 +280,20 @@ function onFrame(f) {
     // A supervisor joined beside the agent: their bubbles carry their own name (agent_name).
     case "agent_joined":
       state.agents[f.agent.id] = f.agent.name;
+      if (f.agent.avatar) state.avatars[f.agent.id] = f.agent.avatar;
       save();
-      notice(`joined:${f.conversation_id}:${f.agent.id}`, fmt(T.supervisor_joined, { name: f.agent.name }));
+      notice(`joined:${f.conversation_id}:${f.agent.id}`, fmt(T.supervisor_joined, { name: f.agent.name }),
+        { agent_id: f.agent.id, agent_name: f.agent.name });
       break;
-    case "agent_left": hideTyping(); notice(`left:${f.conversation_id}:${Date.now()}`, T.agent_left); showStatus(T.agent_left); break;
+    case "agent_left":
+      hideTyping();
+      // Back in the queue: no agent has it now, so the page may offer the form again.
+      if (state.conv?.id === f.conversation_id) { state.conv = { id: f.conversation_id, state: "queued" }; save(); conversationChanged(); }
+      notice(`left:${f.conversation_id}:${Date.now()}`, T.agent_left);
+      showStatus(T.agent_left);
+      if (available && available !== "online" && !state.leftMessage) panels.nobodyOnline(available === "off_hours");
+      break;
+    case "availability": availabilityChanged(f.availability); break;
     case "closed": closed(f.conversation_id); break;
     case "typing": {
       const name = state.conv?.agent?.name;
@@ -394,7 +440,8 @@ async function start() {
   conversationChanged();
   // Away mode: nobody online, in hours or not; offer the form now rather than a queue with no end.
   const waiting = ["queued", "assigned"].includes(state.conv?.state);
-  if (shop && !shop.online && !state.leftMessage && !waiting) panels.nobodyOnline();
+  available = shop ? shop.availability || (shop.online ? "online" : "nobody") : null;
+  if (shop && !shop.online && !state.leftMessage && !waiting) panels.nobodyOnline(available === "off_hours");
   connect().catch(retry);
 }
 

@@ -28,6 +28,7 @@ import { loadTeam, teamStatusChanged } from "./team.js";
 import { applyStatus, drawStatus, initStatus } from "./status.js";
 import { initTeamAdmin } from "./team_admin.js";
 import { enrol, focusSignIn, initAccount, initSignIn, loadAccount } from "./accounts.js";
+import { initLogo, loadLogo, loadMyPicture } from "./pictures.js";
 import { loadSide, onOpenPast, renderCurrent } from "./view.js";
 
 let connectedOnce = false;
@@ -206,9 +207,9 @@ function showTab(link, fromLink = false) {
   history.replaceState(null, "", name === "inbox" ? location.pathname : `#${name}`);
   if (name === "supervisor") showSupervisor(); else hideSupervisor();
   if (name === "rules") loadRules();
-  if (name === "setup") loadSetup().catch((err) => toast(err.message, "error"));
+  if (name === "setup") { loadSetup().catch((err) => toast(err.message, "error")); loadLogo(); }
   if (name === "audit") loadAudit();
-  if (name === "team") { loadTeam(); loadAccount(() => { $("app").hidden = false; showTab("team"); }); }
+  if (name === "team") { loadTeam(); loadAccount(() => { $("app").hidden = false; showTab("team"); }); loadMyPicture(loadTeam); }
   if (name === "records") { showRecords(); if (arg) openRecord(decodeURIComponent(arg)); }
   if (name === "reports") showReports();
 }
@@ -244,6 +245,7 @@ function boot() {
   initSignIn(enter);
   initAccount();
   initTeamAdmin(loadTeam);
+  initLogo();
   initStatus();
   $("signout").addEventListener("click", async () => { await api("/api/v1/session", { method: "DELETE" }).catch(() => {}); signedOut(); });
   // Everything drawn from data is drawn again in the new language: the side panel too (issue 19).

@@ -3,6 +3,7 @@
 import { send } from "./conn.js";
 import { $, api, clock, duration, el, now, toast } from "./dom.js";
 import { t } from "./i18n.js";
+import { face } from "./pictures.js";
 import { customerName, state } from "./state.js";
 import { reasonLabel } from "./status.js";
 
@@ -19,7 +20,7 @@ let team = []; // the overview's agents, kept current between refreshes by `agen
 
 function drawAgents() {
   $("sv-agents").replaceChildren(table(["agent", "status", "load"],
-    team.map((a) => [a.name || a.id, agentStatus(a), loadBar(a.load, a.cap)])));
+    team.map((a) => [named(a), agentStatus(a), loadBar(a.load, a.cap)])));
 }
 
 // A teammate's status changed (status.lua pushes it to every supervisor's socket): shown at once,
@@ -45,6 +46,13 @@ function table(headers, rows) {
     tbl.append(tr);
   }
   return tbl;
+}
+
+// An agent's face and name, as the Team tab and the thread show them.
+function named(a) {
+  const span = el("span", "named");
+  span.append(face(a), " ", a.name || a.id);
+  return span;
 }
 
 function wrap(node) {
@@ -102,7 +110,7 @@ async function refresh() {
     $("sv-convs").replaceChildren(convs.length ? table(["customer", "channel", "agent", "updated", ""],
       // People by the names they gave and have (issue 19 item 12), not their ids.
       convs.map((c) => [c.customer_name || customerName(c, t("visitor")), c.channel || "",
-        agents.find((a) => a.id === c.agent)?.name || c.agent || "—", clock(c.updated),
+        c.agent ? named(agents.find((a) => a.id === c.agent) || { id: c.agent }) : "—", clock(c.updated),
         c.agent === state.me.id ? "" : takeOverButton(c.id)])) : el("p", "muted", t("none")));
   } catch { /* shown again on the next refresh */ }
   await loadApprovals();

@@ -5,6 +5,7 @@ import { $, api, clock, duration, el, toast } from "./dom.js";
 import { reasonLabel } from "./status.js";
 import { t, tf } from "./i18n.js";
 import { isSupervisor, state } from "./state.js";
+import { face } from "./pictures.js";
 import { adminCell } from "./team_admin.js";
 
 // Away says why and since when, so a supervisor sees who is on a break and for how long.
@@ -52,6 +53,7 @@ export async function loadTeam() {
   for (const a of agents) {
     const tr = el("tr", "", undefined, { "data-agent": a.id });
     const who = el("td", "", `${a.name || a.id} (${a.id}) · ${t(`role_${a.role}`)}`);
+    who.prepend(face(a), " ");
     if (a.disabled) { tr.classList.add("disabled"); who.append(" ", el("span", "badge", t("disabled_badge"))); }
     tr.append(who, statusCell(a), awayCell(a),
       el("td", "", (a.pools || []).join(", ")), el("td", "", String(a.load)));

@@ -3,6 +3,7 @@
 // server refuses anyone but an admin, whatever this page shows.
 import { $, api, el, toast } from "./dom.js";
 import { addStrings, t, tf } from "./i18n.js";
+import { pictureControls } from "./pictures.js";
 
 addStrings({
   en: {
@@ -111,7 +112,7 @@ export function adminCell(a, me) {
   const td = el("td", "row-actions");
   const edit = el("button", "small secondary", t("edit"), { type: "button", "aria-label": `${t("edit")} ${a.id}` });
   edit.addEventListener("click", () => startEditing(a));
-  td.append(edit);
+  td.append(edit, " ", pictureControls(a, () => reload()));
   if (a.id === me) return td; // no disabling or resetting yourself here
   const toggle = el("button", "small secondary", t(a.disabled ? "enable" : "disable"),
     { type: "button", "aria-label": `${t(a.disabled ? "enable" : "disable")} ${a.id}` });

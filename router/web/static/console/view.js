@@ -6,6 +6,7 @@ import { cardNode } from "./cards.js";
 import { mediaNode, renderPinned } from "./media.js";
 import { noteLabel } from "./notes.js";
 import { whisperLabel } from "./oversee.js";
+import { agentById, face } from "./pictures.js";
 import { renderProfile } from "./profile.js";
 import { renderSteps } from "./rules_why.js";
 import { customerName, state } from "./state.js";
@@ -39,7 +40,12 @@ export function messageItem(m, conv = null, live = false) {
   // else says who wrote it.
   if (m.note && m.from === "agent") {
     li.append(m.whisper ? whisperLabel(m) : noteLabel(), el("div", "who", senderLabel({ ...m, note: false }, conv, live)));
-  } else li.append(el("div", "who", senderLabel(m, conv, live)));
+  } else {
+    const who = el("div", "who", senderLabel(m, conv, live));
+    // An agent's bubble shows their face (picture or initials) beside the name (issue 19).
+    if (m.from === "agent") who.prepend(face(agentById(m.agent_id || (live ? state.me?.id : null))), " ");
+    li.append(who);
+  }
   const file = mediaNode(m);
   const text = (m.event && noteText(m.event)) || m.text;
   if (text || !file) li.append(el("div", "body", text || (m.media ? `[${m.kind || "media"}]` : "")));
