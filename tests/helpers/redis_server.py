@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from helpers.ending import end_process
 from router.childproc import die_with_parent
@@ -39,8 +41,9 @@ def wait_own_server(proc: subprocess.Popen[bytes], port: int, log: Path, deadlin
     A reply on the port is not enough: when another worker's server holds the port, it answers,
     and a test would run against that server. So the answer must come from `proc` (INFO's
     process_id)."""
-    # A timeout: whatever holds the port may accept and never answer (a bare listening socket).
-    client = redis.Redis(port=port, socket_timeout=1, socket_connect_timeout=1)
+    # A short timeout and no retries: whatever holds the port may accept and never answer (a bare
+    # listening socket), and redis-py's default retries made each such try last 16 s.
+    client = redis.Redis(port=port, socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
     try:
         while True:
             code = proc.poll()
