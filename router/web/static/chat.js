@@ -1,6 +1,6 @@
 // The customer web chat: session and history in localStorage, resumed with last_seen; every
 // message shown once (deduped by id); customer, agent and bot text always rendered as text.
-import { applyStrings, fmt, loadStrings, pickLanguage } from "./chat-i18n.js";
+import { applyStrings, fmt, loadStrings, pickLanguage, refusalText } from "./chat-i18n.js";
 import { listenToShop } from "./chat-embed.js";
 import { EmojiPicker } from "./chat-emoji.js";
 import { Attachments } from "./chat-media.js";
@@ -145,10 +145,10 @@ function refused(f) {
     return true;
   }
   m.pending = false;
-  m.failed = f.detail;
+  m.failed = refusalText(T, f, f.detail);
   save();
   const li = document.querySelector(`[data-id="${CSS.escape(f.ref)}"]`);
-  if (li) markFailed(li, f.detail);
+  if (li) markFailed(li, m.failed);
   return true;
 }
 
