@@ -223,8 +223,8 @@ async def _channels(kefu: Running, bare: tuple[str, int], duration_s: float, rou
     servers = {"bare": (bare[0], [bare[1]]), "kefu": (kefu.bases[0], kefu.pids)}
     for name, make in (("wechat", wechat_requests()), ("telegram", telegram_requests())):
         got: dict[str, list[dict[str, Any]]] = {"bare": [], "kefu": []}
-        say(f"ingest {name}, kefu {shape}: warming up both, each of the {CUSTOMERS} customers writes once "
-            f"(not counted)")
+        say(f"ingest {name}, kefu {shape}: warming up both: each of the {CUSTOMERS} customers writes "
+            f"(not counted; kefu {WARMUP_PASSES} times)")
         await first_contacts(servers["bare"][0], make)
         for n in range(WARMUP_PASSES):
             await first_contacts(servers["kefu"][0], make)

@@ -212,6 +212,12 @@ class Hub:
         self.customers: dict[str, set[Tap]] = defaultdict(set)
         self.customer_watchers: list[Callable[[str, str], None]] = []
         """Called with (address, frame) for every customer frame, socket or not (queue texts)."""
+        self.transcript_watchers: dict[str, set[asyncio.Event]] = defaultdict(set)
+        """Set when a line lands in the conversation's transcript (supervisors following it:
+        router/web/watch_ws.py); all of them after a resubscribe, which may have lost some."""
+        self.team_watchers: list[Callable[[str], None]] = []
+        """Called with every frame addressed to every agent (a status change: the widgets'
+        availability, router/web/availability.py)."""
         self.subscribed = asyncio.Event()
         self._stopping = asyncio.Event()
         self._ever_subscribed = False
@@ -242,7 +248,7 @@ class Hub:
         while not self._stopping.is_set():
             sub = None
             try:
-                sub = await self.store.subscribe(k.agent_channel, k.customer_channel)
+                sub = await self.store.subscribe(k.agent_channel, k.customer_channel, k.transcript_channel)
                 self.subscribed.set()
                 if self._ever_subscribed:
                     await self._resync_all()
@@ -263,8 +269,17 @@ class Hub:
         # Every process gets every frame: the address comes first, so a frame for nobody here is
         # dropped before the rest of it is split or copied (most, with several web processes).
         address, _, rest = data.partition("\n")
+        if channel == self.store.keys.transcript_channel:
+            for landed in self.transcript_watchers.get(address, ()):
+                landed.set()
+            return
         if channel == self.store.keys.agent_channel and address == EVERY_AGENT:
             frame = rest.partition("\n")[2]
+            for heard in self.team_watchers:
+                try:
+                    heard(frame)
+                except Exception:
+                    log.exception("team watcher failed")
             for held in list(self.agents.values()):
                 for tap in list(held):
                     tap.offer("-", frame)
@@ -287,7 +302,18 @@ class Hub:
         for tap in list(taps or ()):
             tap.offer(entry_id, frame)
 
+    def watch_transcript(self, cid: str, landed: asyncio.Event) -> None:
+        self.transcript_watchers[cid].add(landed)
+
+    def unwatch_transcript(self, cid: str, landed: asyncio.Event) -> None:
+        self.transcript_watchers[cid].discard(landed)
+        if not self.transcript_watchers[cid]:
+            del self.transcript_watchers[cid]
+
     async def _resync_all(self) -> None:
+        for watchers in self.transcript_watchers.values():
+            for landed in watchers:
+                landed.set()
         for taps in [*self.agents.values(), *self.customers.values()]:
             for tap in list(taps):
                 await tap.resync()

@@ -49,15 +49,28 @@ class Transcript:
         """Conversation id -> (language, when it was read), oldest first."""
 
     def append_call(self, msg: Message) -> AppendOnce:
-        """The call that appends `msg` to its conversation's transcript, once by message id."""
+        """The call that appends `msg` to its conversation's transcript, once by message id, and
+        says so on keys.transcript_channel (for supervisors following it: router/web/watch_ws.py).
+        On shard channels the channel is in another slot: `announce` says it after the script."""
         assert msg.conversation_id
         cid = msg.conversation_id
+        channel = "" if self.store.sharded_pubsub else self.keys.transcript_channel
         return AppendOnce(self.keys.transcript(cid), self.keys.transcript_ids(cid), msg.id, encode_message(msg),
-                          self.max_messages)
+                          self.max_messages, channel, cid, bare=True)
+
+    async def announce(self, lines: list[tuple[str, str]]) -> None:
+        """(conversation id, entry id) of lines appended with append_call, said on shard channels,
+        where the script could not; a no-op on classic channels, where it did."""
+        if self.store.sharded_pubsub:
+            for cid, entry in lines:
+                await self.store.publish(self.keys.transcript_channel, f"{cid}\n{entry}\n")
 
     async def append(self, msg: Message) -> bool:
         """Append once; True the first time. Raises when the write failed."""
-        new = (await self.store.run(self.append_call(msg))).new
+        added = await self.store.run(self.append_call(msg))
+        new = added.new
+        if new:
+            await self.announce([(msg.conversation_id or "", added.id)])
         # Also when not new: the step may be a retry after a crash before the event was written.
         await hooks.message_created(self.store, msg)
         return new

@@ -313,6 +313,9 @@ class RouteWorker(StreamLoop):
             # One server runs a pipeline in order: the appends land before the routes' events.
             results = await self.store.run_many([*appends, *routes])
             lines, outcomes = results[: len(routed)], results[len(routed):]
+        await self.transcript.announce([(m.conversation_id or "", a.id)
+                                        for (_, m, _d), a in zip(routed, lines, strict=True)
+                                        if not isinstance(a, BaseException) and a.new])
         to_bot = False
         to_people: dict[str, Message] = {}
         for (eid, m, d), appended, res in zip(routed, lines, outcomes, strict=True):

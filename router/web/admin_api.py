@@ -27,7 +27,7 @@ from router.runtime import RUNTIME
 from router.web.api import json_body, principal
 from router.web.proxy import client
 from router.web.versioned import if_match, source_of
-from routing_rules.problems import as_json
+from routing_rules.problems import as_json, kind_code, shown
 
 routes = web.RouteTableDef()
 
@@ -150,32 +150,39 @@ def _pool_view(p: PoolSettings) -> dict[str, Any]:
 
 
 def _pool_fields(body: dict[str, Any], partial: bool) -> dict[str, Any]:
-    """The fields given, checked; a refusal names the field (`skills[1]`) and changes nothing."""
-    problems: list[dict[str, str]] = []
+    """The fields given, checked; a refusal names the field (`skills[1]`) and changes nothing.
+    Each problem has the code and params of the pools document's (router/config/problems.py),
+    for the console to word it in its language."""
+    problems: list[dict[str, Any]] = []
+
+    def refuse(field: str, message: str, code: str, **params: Any) -> None:
+        problems.append({"field": field, "message": message, "code": code, "params": params})
+
     out: dict[str, Any] = {}
     allowed = ("name", "skills") if partial else ("id", "name", "skills")
     for key in body:
         if key not in allowed:
-            problems.append({"field": key, "message": f"unknown field; expected one of {', '.join(allowed)}"})
+            refuse(key, f"unknown field; expected one of {', '.join(allowed)}", "unknown_key",
+                   key=key, expected=list(allowed))
     if not partial:
         pid = body.get("id")
         if not isinstance(pid, str) or not _ID.match(pid):
-            problems.append({"field": "id", "message": "required: 1-64 of A-Z a-z 0-9 _ . -"})
+            refuse("id", "required: 1-64 of A-Z a-z 0-9 _ . -", "bad_pool_id", value=shown(pid))
         else:
             out["id"] = pid
     if "name" in body:
         if not isinstance(body["name"], str) or len(body["name"]) > 200:
-            problems.append({"field": "name", "message": "a string of at most 200 characters"})
+            refuse("name", "a string of at most 200 characters", "pool_name_too_long", limit=200)
         else:
             out["name"] = body["name"]
     if "skills" in body:
         skills = body["skills"]
         if not isinstance(skills, list):
-            problems.append({"field": "skills", "message": "a list of skill names"})
+            refuse("skills", "a list of skill names", "expected_list", what="skills", got=kind_code(skills))
         else:
             for i, s in enumerate(skills):
                 if not isinstance(s, str) or not _ID.match(s):
-                    problems.append({"field": f"skills[{i}]", "message": "1-64 of A-Z a-z 0-9 _ . -"})
+                    refuse(f"skills[{i}]", "1-64 of A-Z a-z 0-9 _ . -", "bad_skill_id", value=shown(s))
             out["skills"] = tuple(dict.fromkeys(s for s in skills if isinstance(s, str)))
     if problems:
         raise _PoolRefused(problems)
@@ -183,7 +190,7 @@ def _pool_fields(body: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 
 class _PoolRefused(ProtocolError):
-    def __init__(self, problems: list[dict[str, str]]) -> None:
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
         super().__init__("invalid_pool", "; ".join(f"{p['field']}: {p['message']}" for p in problems), 422)
         self.problems = problems
 

@@ -25,6 +25,7 @@ from router.store.client import REDIS_ERRORS
 from router.web import frames, media_api, slow
 from router.web.proxy import PROXIES
 from router.web.ratelimit import ChatLimits
+from router.web.widget import AVAILABILITY
 from router.web.widget_socket import CustomerSide
 
 log = logging.getLogger("kefu.webchat")
@@ -100,6 +101,9 @@ class ChatSocket:
         try:
             try:
                 tap.offer("-", await side.snapshot())  # held: sent after the replayed history
+                # Whether anyone can answer now; from here on each change comes as it happens.
+                availability = request.app[AVAILABILITY]
+                tap.offer("-", availability.told(tap, await availability.current()))
                 await self._replay_from(visitor, tap, request.query.get("last_seen"))
             except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
                 # Redis is down or stalled: say so and when to come back, never a bare 1006.

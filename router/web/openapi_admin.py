@@ -82,10 +82,11 @@ def live_paths(_op: Op) -> dict[str, Any]:
             "Activate an old version's source as a new version (admin)", "{kind, version}", params=_KIND + _V)},
         "/api/v1/pools": {
             "get": _op("The live pools", "{version, pools: [{id, name, skills}]}"),
-            "post": _op("Create a pool (admin)", "201 {pool}; 409 exists; 422 {problems: [{field, message}]}",
+            "post": _op("Create a pool (admin)",
+                        "201 {pool}; 409 exists; 422 {problems: [{field, message, code, params}]}",
                         body={**pool, "required": ["id"]})},
         "/api/v1/pools/{id}": {"patch": _op(
-            "Edit a pool's name or skills (admin)", "{pool}; 404; 422 {problems: [{field, message}]}",
+            "Edit a pool's name or skills (admin)", "{pool}; 404; 422 {problems: [{field, message, code, params}]}",
             params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}], body=pool)},
     }
 

@@ -2,11 +2,13 @@
 
 `{"type": "watch", "conversation_id", "after"?}` follows one conversation's transcript from the
 message `after` (its id; absent or unknown: from the start) and sends what is new as
-`{"type": "watched", "conversation_id", "messages": [...]}`, about once a second while anything
-arrives: the customer's messages, the agent's and the bot's replies, notes and whispers. One
-conversation per socket; a new `watch` replaces it, `{"type": "unwatch"}` ends it. Supervisors
-and admins only (agent_ws.FRAME_ROLES). The transcript is the source, so every process serves
-it the same, whichever process routed the messages.
+`{"type": "watched", "conversation_id", "messages": [...]}` as it lands: the customer's
+messages, the agent's and the bot's replies, notes and whispers. Pushed, as the agent's thread
+is by its events: each line appended says so on keys.transcript_channel, and this process's hub
+wakes the sockets following that conversation; nothing reads on a timer. One conversation per
+socket; a new `watch` replaces it, `{"type": "unwatch"}` ends it. Supervisors and admins only
+(agent_ws.FRAME_ROLES). The transcript is the source, so every process serves it the same,
+whichever process routed the messages.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kefu.watch")
 
-POLL_S = 0.5
-"""How often a followed transcript is read for new entries."""
+RETRY_S = 1.0
+"""How soon a read that Redis failed is tried again."""
 BATCH = 200
 
 
@@ -67,21 +69,30 @@ def stop(session: AgentSession) -> None:
 
 
 async def _follow(session: AgentSession, cid: str, entry: str) -> None:
-    transcripts = session.rt.store.transcripts
-    while not session.ws.closed:
-        try:
-            rows = await transcripts.after(cid, entry, BATCH)
-        except REDIS_ERRORS as exc:  # Redis away: try again on the next tick
-            log.warning("watch %s: %s", cid, exc)
-            rows = []
-        if rows:
-            entry = rows[-1][0]
-            messages = [decode_message(m).public() for _, m in rows]
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await session.ws.send_str(frames.dump({"type": "watched", "conversation_id": cid,
-                                                       "messages": messages}))
-        if len(rows) < BATCH:
-            await asyncio.sleep(POLL_S)
+    """Read what is new whenever a line lands (the hub's transcript notices), never on a timer:
+    the notice is cleared before each read, so a line that lands during a read is read next."""
+    rt = session.rt
+    landed = asyncio.Event()
+    rt.hub.watch_transcript(cid, landed)
+    try:
+        while not session.ws.closed:
+            landed.clear()
+            try:
+                rows = await rt.store.transcripts.after(cid, entry, BATCH)
+            except REDIS_ERRORS as exc:  # Redis away: try again shortly
+                log.warning("watch %s: %s", cid, exc)
+                await asyncio.sleep(RETRY_S)
+                continue
+            if rows:
+                entry = rows[-1][0]
+                messages = [decode_message(m).public() for _, m in rows]
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await session.ws.send_str(frames.dump({"type": "watched", "conversation_id": cid,
+                                                           "messages": messages}))
+            if len(rows) < BATCH:
+                await landed.wait()
+    finally:
+        rt.hub.unwatch_transcript(cid, landed)
 
 
 HANDLERS = {"watch": watch, "unwatch": unwatch}

@@ -9,9 +9,10 @@ in an iframe), so its Content-Security-Policy names `channels.webchat.allowed_or
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
-import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,9 @@ from aiohttp import web
 from adapters.webchat import customer_message
 from kefu_common.errors import AuthError, ProtocolError
 from router.config.widget import LOGO_TYPES, logo_file, text_colour
-from router.models import AgentStatus
-from router.runtime import RUNTIME, Runtime
+from router.runtime import RUNTIME
 from router.web.api import json_body
+from router.web.availability import Availability
 from router.web.pages import CSP, static_dir
 
 routes = web.RouteTableDef()
@@ -46,31 +47,22 @@ async def chat_page(request: web.Request) -> web.StreamResponse:
                             headers={"Cache-Control": "no-cache", "Content-Security-Policy": csp})
 
 
-ONLINE_CACHE_S = 3.0
-"""How long one process reuses its answer to "is anyone online": every page load asks, and a
-peak's thousands of loads a minute need not each read every agent."""
 LOGO_PATH = "/api/v1/webchat/logo"
-
-
-class _Online:
-    def __init__(self) -> None:
-        self.at = float("-inf")
-        self.value = False
-
-    async def get(self, rt: Runtime) -> bool:
-        now = time.monotonic()
-        if now - self.at > ONLINE_CACHE_S:
-            agents = await rt.store.agents.all()
-            self.value = any(a.status == AgentStatus.ONLINE and not a.disabled and a.max_chats > 0 for a in agents)
-            self.at = now
-        return self.value
-
-
-ONLINE: web.AppKey[_Online] = web.AppKey("webchat_online")
+AVAILABILITY: web.AppKey[Availability] = web.AppKey("webchat_availability")
 
 
 def setup(app: web.Application) -> None:
-    app[ONLINE] = _Online()
+    rt = app[RUNTIME]
+    app[AVAILABILITY] = availability = Availability(rt.store, rt.hub, lambda: rt.bot.hours, lambda: rt.bot.clock())
+
+    async def pushing(app: web.Application) -> AsyncIterator[None]:
+        # After the runtime's own context (app.py): the hub is subscribed by then.
+        task = asyncio.create_task(availability.run())
+        yield
+        availability.stop()
+        await asyncio.gather(task, return_exceptions=True)
+
+    app.cleanup_ctx.append(pushing)
     app.router.add_routes(routes)
 
 
@@ -78,7 +70,9 @@ def setup(app: web.Application) -> None:
 async def widget_start(request: web.Request) -> web.Response:
     """What the chat page draws before its socket opens: the welcome card (name, logo, colour and
     the text colour that reads on it, greeting by language) and `online`, whether any agent is
-    online now (no: the page offers the leave-a-message form at once, in hours or not)."""
+    online now (no: the page offers the leave-a-message form at once, in hours or not), and
+    `availability`: online, nobody or off_hours, as the socket's `availability` frames say it
+    when it changes (router/web/availability.py)."""
     rt = request.app[RUNTIME]
     if not rt.settings.channels.webchat.enabled:
         raise ProtocolError("not_found", "web chat is not enabled", 404)
@@ -88,7 +82,8 @@ async def widget_start(request: web.Request) -> web.Response:
     name = w.name or rt.settings.channels.webchat.title or rt.settings.shop.name
     welcome = {"name": name, "logo": logo, "colour": w.colour,
                "text_colour": text_colour(w.colour), "greeting": dict(w.greeting)}
-    return web.json_response({"welcome": welcome, "online": await request.app[ONLINE].get(rt)},
+    now = await request.app[AVAILABILITY].current()
+    return web.json_response({"welcome": welcome, "online": now == "online", "availability": now},
                              headers={"Cache-Control": "no-store"})
 
 

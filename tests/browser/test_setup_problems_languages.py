@@ -123,6 +123,16 @@ async def test_setup_problems_are_worded_in_the_consoles_language(redis_url: str
             assert english_words(zh) == [], (kind, sorted(set(english_words(zh))))
             for w in ZH[kind]:
                 assert any(t.endswith(w) for t in texts), (kind, w, texts[:6])
+        # The pool form's refusals are worded too, at the field they name.
+        await page.locator("#setup-kind").select_option("pools")
+        await page.locator("#pool-id").fill("bad id")
+        await page.locator("#pool-skills").fill("vip, 售前")
+        await page.locator("#pool-form button[type=submit]").click()
+        items = page.locator("#setup-problems > li")
+        await expect(items).to_have_text(["id：技能组编号 bad id：只能用 1 到 64 个 A-Z a-z 0-9 _ . - 字符",
+                                          "skills[1]：技能 售前：只能用 1 到 64 个 A-Z a-z 0-9 _ . - 字符"])
+        assert english_words(list(await page.evaluate(PROBLEM_TEXT, "setup-problems"))) == []
+        await validate(page, "faq", problems["faq"])
         await page.locator("#setup-problems").scroll_into_view_if_needed()
         await page.screenshot(path=screenshot_path("setup-problems-zh.png"))
         await assert_no_serious_violations(page, "#tab-setup")

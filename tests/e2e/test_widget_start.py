@@ -19,7 +19,7 @@ async def test_defaults_then_someone_comes_online(redis_url: str) -> None:
             assert r.status == 200
             assert r.headers["Cache-Control"] == "no-store"
             body = await r.json()
-        assert body == {"online": False, "welcome": {"name": "kefu-router demo shop", "logo": None,
+        assert body == {"online": False, "availability": "nobody", "welcome": {"name": "kefu-router demo shop", "logo": None,
                                                      "colour": "#0a66c2", "text_colour": "#ffffff", "greeting": {}}}
         async with http.get(f"{base}/api/v1/webchat/logo") as r:
             assert r.status == 404

@@ -263,3 +263,17 @@ async def test_the_admin_api_sends_code_and_params_with_each_problem(redis_url: 
         assert [(p["line"], p["code"]) for p in refused["problems"]] == [(5 + 10 * i, "bad_pool_id") for i in range(10)]
         async with http.get(f"{base}/api/v1/admin/pools") as r:
             assert r.headers["ETag"] == etag  # nothing stored
+        # The JSON pool routes name the field, with the document's codes.
+        body = {"id": "bad id", "name": "长" * 201, "skills": ["ok", "no way", 7], "colour": "red"}
+        async with http.post(f"{base}/api/v1/pools", json=body) as r:
+            assert r.status == 422
+            refused = await r.json()
+        assert [(p["field"], p["code"], p["params"]) for p in refused["problems"]] == [
+            ("colour", "unknown_key", {"key": "colour", "expected": ["id", "name", "skills"]}),
+            ("id", "bad_pool_id", {"value": "bad id"}), ("name", "pool_name_too_long", {"limit": 200}),
+            ("skills[1]", "bad_skill_id", {"value": "no way"}), ("skills[2]", "bad_skill_id", {"value": 7})]
+        async with http.patch(f"{base}/api/v1/pools/presale", json={"skills": "vip"}) as r:
+            assert r.status == 422
+            (p,) = (await r.json())["problems"]
+        assert (p["code"], p["params"]) == ("expected_list", {"what": "skills", "got": "string"})
+        assert all(p["code"] in PROBLEMS or p["code"] in SHARED for p in refused["problems"])

@@ -83,12 +83,14 @@ class AppendOnce(Call[Added]):
     channel: str = ""
     address: str = ""
     """Published as 'address\\nentry id\\npayload' on `channel`, when one is given."""
+    bare: bool = False
+    """Publish 'address\\nentry id\\n' only: that a line landed, not the line."""
 
     def keys(self, k: Keys) -> list[str]:
         return [self.stream, self.ids]
 
     def argv(self) -> list[Any]:
-        return [self.mid, self.payload, self.maxlen, self.channel, self.address]
+        return [self.mid, self.payload, self.maxlen, self.channel, self.address, "1" if self.bare else "0"]
 
     def result(self, reply: Any) -> Added:
         return Added(bool(int(reply[0])), str(reply[1]))

@@ -74,6 +74,12 @@ class ConversationKeys(KeysBase):
         """Stream: the conversation's messages in order, with notes."""
         return f"{{t:{self.ns}:{cid}}}:log"
 
+    @property
+    def transcript_channel(self) -> str:
+        """Pub/sub: 'conversation id\nentry id\n' as a line lands in a transcript, so a supervisor
+        following it live reads it at once instead of asking again and again (watch_ws.py)."""
+        return f"{self.rt}events:transcript"
+
     def transcript_ids(self, cid: str) -> str:
         """Hash: message id -> transcript entry id, to append each message once."""
         return f"{{t:{self.ns}:{cid}}}:ids"

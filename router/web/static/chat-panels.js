@@ -119,10 +119,10 @@ export class Panels {
     this.showLeave();
   }
 
-  // In hours with nobody online: the same form, offered with what is true now.
-  nobodyOnline() {
+  // Nobody online, in hours or (offHours) not: the same form, offered with what is true now.
+  nobodyOnline(offHours = false) {
     if (!$("offhours").hidden) return;
-    $("offhours-title").textContent = this.T.away_title;
+    $("offhours-title").textContent = offHours ? this.T.offhours_title : this.T.away_title;
     $("offhours-text").textContent = this.T.away_text;
     $("offhours-back").textContent = "";
     this.showLeave();

@@ -216,6 +216,27 @@ function closed(cid) {
   if (!state.rated[cid]) panels.askRating(cid);
 }
 
+// Whether anyone can answer now: the page starts from GET /api/v1/webchat/widget and the socket
+// pushes each change. Nobody (in hours or not): the leave-a-message form, with a notice; someone
+// again: the form goes, with a notice. Never the form while an agent has the chat (issue 19).
+let available = null;
+function availabilityChanged(now) {
+  const was = available;
+  available = now;
+  if (was === null || was === now) return; // what the page already shows
+  const withAgent = state.conv?.state === "assigned";
+  if (now === "online") {
+    if (!withAgent) panels.hideLeave();
+    if (state.conv?.state === "queued") showStatus(T.avail_online);
+    if (!withAgent) notice(`avail:${Date.now()}`, T.avail_online);
+    return;
+  }
+  if (withAgent) return; // their agent is still here; if they leave, `agent_left` says so first
+  if (state.conv?.state === "queued") showStatus(T.queue_nobody);
+  notice(`avail:${Date.now()}`, now === "off_hours" ? T.avail_off_hours : T.avail_nobody);
+  if (!state.leftMessage) panels.nobodyOnline(now === "off_hours");
+}
+
 function hideTyping() { clearTimeout(typingTimer); $("typing").hidden = true; }
 
 function onFrame(f) {
@@ -269,7 +290,15 @@ function onFrame(f) {
       notice(`joined:${f.conversation_id}:${f.agent.id}`, fmt(T.supervisor_joined, { name: f.agent.name }),
         { agent_id: f.agent.id, agent_name: f.agent.name });
       break;
-    case "agent_left": hideTyping(); notice(`left:${f.conversation_id}:${Date.now()}`, T.agent_left); showStatus(T.agent_left); break;
+    case "agent_left":
+      hideTyping();
+      // Back in the queue: no agent has it now, so the page may offer the form again.
+      if (state.conv?.id === f.conversation_id) { state.conv = { id: f.conversation_id, state: "queued" }; save(); conversationChanged(); }
+      notice(`left:${f.conversation_id}:${Date.now()}`, T.agent_left);
+      showStatus(T.agent_left);
+      if (available && available !== "online" && !state.leftMessage) panels.nobodyOnline(available === "off_hours");
+      break;
+    case "availability": availabilityChanged(f.availability); break;
     case "closed": closed(f.conversation_id); break;
     case "typing": {
       const name = state.conv?.agent?.name;
@@ -416,7 +445,8 @@ async function start() {
   conversationChanged();
   // Away mode: nobody online, in hours or not; offer the form now rather than a queue with no end.
   const waiting = ["queued", "assigned"].includes(state.conv?.state);
-  if (shop && !shop.online && !state.leftMessage && !waiting) panels.nobodyOnline();
+  available = shop ? shop.availability || (shop.online ? "online" : "nobody") : null;
+  if (shop && !shop.online && !state.leftMessage && !waiting) panels.nobodyOnline(available === "off_hours");
   connect().catch(retry);
 }
 
