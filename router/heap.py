@@ -3,9 +3,9 @@
 CPython's collector walks every object it tracks on each full (oldest-generation) collection.
 After start-up a `kefu serve` tracks some 350,000 objects that never become garbage (modules,
 classes and functions, wechatpy, python-telegram-bot, the compiled rules), and each full
-collection walked them all: 110 CPU ms on the development machine, and in the ingest
-benchmark's all-in-one profile 16% of one round's samples ended in whatever allocation set one
-off (docs/performance.md, "Session 8"). `settle` collects once, then moves what survived into the
+collection walked them all: 110 CPU ms on the development machine. Counted in the ingest
+benchmark's all-in-one run, full collections took 141 CPU ms each before and 57 after
+(docs/performance.md, "Session 8: ingest"). `settle` collects once, then moves what survived into the
 permanent generation (`gc.freeze`), which later collections skip; what the server allocates
 afterwards (requests, messages, conversations) is collected as before. A start-up object that
 only later becomes part of a garbage cycle is not reclaimed: start-up objects live as long as
