@@ -104,13 +104,20 @@ class ArchiveError(KefuError):
 
 
 class ProtocolError(KefuError, ValueError):
-    """A client's frame or request is refused; `code` is stable, `detail` is for people."""
+    """A client's frame or request is refused; `code` is stable, `detail` is for people.
 
-    def __init__(self, code: str, detail: str, status: int = 400) -> None:
+    `params` are the values in `detail` a person needs (a limit, a field's name): the JSON answer
+    and the error frame carry them beside `error`/`code`, so a console words the refusal in its
+    own language with them instead of showing the English `detail`.
+    """
+
+    def __init__(self, code: str, detail: str, status: int = 400,
+                 params: Mapping[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.status = status
+        self.params: dict[str, Any] = dict(params or {})
 
     @classmethod
     def refusal(cls, reason: object, doing: str, statuses: Mapping[str, int] | None = None,
@@ -152,7 +159,7 @@ class MediaRefused(ProtocolError):
 
 class MediaTooLarge(MediaRefused):
     def __init__(self, detail: str, limit: int) -> None:
-        super().__init__("too_large", detail, 413)
+        super().__init__("too_large", detail, 413, {"limit": limit})
         self.limit = limit
 
 

@@ -23,11 +23,13 @@ def hash_password(password: str) -> str:
 def check_strength(password: object, min_length: int, who: str) -> str:
     """The password when it is acceptable; a 400 saying why otherwise (never echoing it)."""
     if not isinstance(password, str) or len(password) < min_length:
-        raise ProtocolError("weak_password", f"a password must be at least {min_length} characters")
+        raise ProtocolError("weak_password", f"a password must be at least {min_length} characters",
+                            params={"rule": "short", "limit": min_length})
     if len(password) > 1024:
-        raise ProtocolError("weak_password", "a password must be at most 1024 characters")
+        raise ProtocolError("weak_password", "a password must be at most 1024 characters",
+                            params={"rule": "long", "limit": 1024})
     if password.lower() in (who.lower(), "password", "1234567890", "12345678") or len(set(password)) < 4:
-        raise ProtocolError("weak_password", "this password is too easy to guess")
+        raise ProtocolError("weak_password", "this password is too easy to guess", params={"rule": "common"})
     return password
 
 

@@ -211,6 +211,11 @@ async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_
     except BaseException:
         sock.close()
         raise
+    # Started: what start-up built is set aside from the collector's full walks, before the
+    # listener opens, so no request waits on the one collection this takes.
+    from router import heap
+
+    heap.settle()
     site = web.SockSite(runner, sock)
     await site.start()
     base = f"http://{host}:{port}"
@@ -228,10 +233,6 @@ async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_
 
         password = demo_tokens(Path(data_dir)).get("admin_password")
         print(f"admin sign-in: id admin password {password} (console, then Team to add agents)", flush=True)
-    # Serving from here on: what start-up built is set aside from the collector's full walks.
-    from router import heap
-
-    heap.settle()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -52,7 +52,8 @@ def parse_frame(frame: dict[str, Any]) -> tuple[str, int, str]:
     if not isinstance(comment, str):
         raise ProtocolError("bad_frame", '"comment" must be a string')
     if len(comment) > COMMENT_MAX:
-        raise ProtocolError("too_long", f'"comment" is longer than {COMMENT_MAX} characters')
+        raise ProtocolError("too_long", f'"comment" is longer than {COMMENT_MAX} characters',
+                            params={"field": "comment", "limit": COMMENT_MAX})
     return cid, rating, comment.strip()
 
 

@@ -80,7 +80,8 @@ def _text(body: dict[str, Any], name: str, max_len: int) -> str:
         raise ProtocolError("bad_request", f'"{name}" must be a string')
     value = value.strip()
     if len(value) > max_len:
-        raise ProtocolError("too_long", f'"{name}" is longer than {max_len} characters')
+        raise ProtocolError("too_long", f'"{name}" is longer than {max_len} characters',
+                            params={"field": name, "limit": max_len})
     return value
 
 

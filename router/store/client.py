@@ -90,7 +90,7 @@ class _Parser(_AsyncHiredisParser):
         if not self._connected or not isinstance(reader, _Peekable):
             return False
         reply = reader.peek(raw)
-        push = self._hiredis_PushNotificationType
+        push = getattr(self, "_hiredis_PushNotificationType", None)  # redis-py >= 6 (RESP3 pushes)
         return reply is not NOT_ENOUGH_DATA and (push_request or push is None or not isinstance(reply, push))
 
 
@@ -124,19 +124,19 @@ class _Connection(aioredis.Connection):
                                            push_request=push_request)
 
     async def send_packed_command(self, command: bytes | str | Iterable[bytes], check_health: bool = True) -> None:
-        if not self.socket_timeout:
+        if check_health and self.socket_timeout and self.is_connected:
+            await self.check_health()  # type: ignore[no-untyped-call]
+            check_health = False
+        if not self.socket_timeout or not self.is_connected:
+            # No bound to keep, or a connect first (and its handshake): redis-py's own way.
             await super().send_packed_command(command, check_health)
             return
-        if not self.is_connected:
-            await self.connect_check_health(check_health=False)
-        if check_health:
-            await self.check_health()  # type: ignore[no-untyped-call]
         if isinstance(command, str):
             command = command.encode()
         if isinstance(command, bytes):
             command = [command]
         writer = self._writer
-        assert writer is not None  # connected above
+        assert writer is not None  # is_connected
         try:
             writer.writelines(command)
             if writer.transport.get_write_buffer_size():

@@ -240,7 +240,7 @@ class AgentSession:
             if answer:
                 await self.ws.send_str(frames.dump(answer))
         except ProtocolError as exc:
-            await self.ws.send_str(frames.error(exc.code, exc.detail, ref=_ref(text)))
+            await self.ws.send_str(frames.error(exc.code, exc.detail, **exc.params, ref=_ref(text)))
         except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
             # The console keeps an unacknowledged reply and sends it again; its client_msg_id
             # makes a second arrival a no-op.

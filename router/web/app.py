@@ -58,10 +58,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except SignInLocked as exc:
-        return web.json_response({"error": exc.code, "detail": exc.detail, "retry_after": math.ceil(exc.retry_after)},
-                                 status=exc.status, headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))})
+        body = {**exc.params, "error": exc.code, "detail": exc.detail, "retry_after": math.ceil(exc.retry_after)}
+        return web.json_response(body, status=exc.status,
+                                 headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))})
     except ProtocolError as exc:
-        return web.json_response({"error": exc.code, "detail": exc.detail}, status=exc.status)
+        return web.json_response({**exc.params, "error": exc.code, "detail": exc.detail}, status=exc.status)
     except (StoreError, *REDIS_ERRORS) as exc:
         if isinstance(exc, ResponseError):
             raise  # Redis refused the command itself: a bug to fix, not a store to wait for

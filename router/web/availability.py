@@ -55,8 +55,6 @@ class Availability:
         """What each open page was last told."""
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
-        self.pushed = 0
-        """Frames sent to pages because the answer changed (for tests and metrics)."""
         hub.team_watchers.append(self._heard)
 
     def _heard(self, frame: str) -> None:
@@ -94,7 +92,6 @@ class Availability:
                 self._told[tap] = value
                 tap.offer("-", frame(value))
                 sent += 1
-        self.pushed += sent
         return sent
 
     async def run(self) -> None:

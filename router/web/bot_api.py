@@ -111,7 +111,8 @@ async def compliance_check(request: web.Request) -> web.Response:
     if not isinstance(text, str):
         raise ProtocolError("bad_request", '"text" must be a string')
     if len(text) > rt.settings.limits.max_text_chars:
-        raise ProtocolError("too_long", f'"text" is longer than {rt.settings.limits.max_text_chars} characters')
+        raise ProtocolError("too_long", f'"text" is longer than {rt.settings.limits.max_text_chars} characters',
+                            params={"field": "text", "limit": rt.settings.limits.max_text_chars})
     result = rt.bot.library.compliance.check(text)
     return web.json_response({"mode": result.mode.value, "findings": [
         {"term": f.term, "start": f.start, "end": f.end} for f in result.findings]})

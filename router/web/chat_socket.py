@@ -169,7 +169,7 @@ class ChatSocket:
                                            "message_id": accepted.message_id}))
         except ProtocolError as exc:
             # Echo the client_msg_id, so the page can mark that one message as refused.
-            await ws.send_str(frames.error(exc.code, exc.detail, **_ref(frame)))
+            await ws.send_str(frames.error(exc.code, exc.detail, **exc.params, **_ref(frame)))
         except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
             # Not accepted, and the page keeps the message pending: it resends after the hint,
             # and the (visitor, client_msg_id) key makes a resend of one that did land a no-op.

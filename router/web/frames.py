@@ -26,14 +26,16 @@ def text_field(frame: dict[str, Any], name: str, *, max_len: int = 128, required
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise ProtocolError("bad_frame", f'"{name}" must be a non-empty string')
+        raise ProtocolError("bad_frame", f'"{name}" must be a non-empty string', params={"field": name})
     if len(value) > max_len:
-        raise ProtocolError("too_long", f'"{name}" is longer than {max_len} characters')
+        raise ProtocolError("too_long", f'"{name}" is longer than {max_len} characters',
+                            params={"field": name, "limit": max_len})
     return value
 
 
 def error(code: str, detail: str, **extra: Any) -> str:
-    return json.dumps({"type": "error", "code": code, "detail": detail, **extra}, ensure_ascii=False)
+    """An error frame; `extra` are the refusal's params (limit, field) and the frame's `ref`."""
+    return json.dumps({**extra, "type": "error", "code": code, "detail": detail}, ensure_ascii=False)
 
 
 def dump(frame: dict[str, Any]) -> str:

@@ -118,7 +118,8 @@ def _field(body: dict[str, Any], name: str, max_len: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ProtocolError("bad_request", f'"{name}" must be a non-empty string')
     if len(value) > max_len:
-        raise ProtocolError("too_long", f'"{name}" is longer than {max_len} characters')
+        raise ProtocolError("too_long", f'"{name}" is longer than {max_len} characters',
+                            params={"field": name, "limit": max_len})
     return value.strip()
 
 
@@ -139,7 +140,8 @@ async def leave_message(request: web.Request) -> web.Response:
     text = leave_message_text(name, contact, _field(body, "message", rt.settings.limits.max_text_chars),
                               str(body.get("lang") or "zh"))
     if len(text) > rt.settings.limits.max_text_chars:
-        raise ProtocolError("too_long", "the message is too long")
+        raise ProtocolError("too_long", "the message is too long",
+                            params={"limit": rt.settings.limits.max_text_chars})
     client_id = body.get("client_msg_id")
     if not isinstance(client_id, str) or not 0 < len(client_id) <= 128:
         raise ProtocolError("bad_request", '"client_msg_id" must be a string of 1-128 characters')

@@ -77,7 +77,7 @@ async def test_an_agents_picture_shows_in_the_console_and_the_customers_widget(
         await shopper.screenshot(path=screenshot_path("chat-agent-picture.png"))
 
         # The console's own thread shows her face beside her name.
-        mine_in_thread = alice.locator("#messages .msg.from-agent .who img.avatar")
+        mine_in_thread = alice.locator("#messages .msg.from-agent .who-row img.avatar")
         await expect(mine_in_thread).to_have_attribute("src", url or "")
         await assert_no_serious_violations(alice, None, "console thread with the agent's picture")
 

@@ -16,7 +16,8 @@ from playwright.async_api import Browser, Page, expect
 # What the customer, the shop's data and the config wrote: shown as it is, in either language.
 CONTENT = ("#lang, #messages .body, .msg .who, #convs .who, #convs .preview, #conv-title, #cust, "
            "#orders .muted, #history, .qr-text, #rec-list, #rec-messages, #rec-title, .toast, #why .conditions, code.v, "
-           "#sv-unknown, #sv-convs, #rules-versions, #rules-version, #rules-diff-text")
+           "#sv-unknown, #sv-convs, #rules-versions, #rules-version, #rules-diff-text, "
+           ".avatar.initials")  # an agent's initials are their name's, "A" for Alice
 VISIBLE_TEXT = """(skip) => {
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

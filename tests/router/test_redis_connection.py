@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio.connection as redis_connection
 from hypothesis import given
 from hypothesis import strategies as st
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -175,3 +176,18 @@ async def test_pub_sub_frames_already_read_are_taken_without_a_timer_each(redis_
     assert await sub.get_message(timeout=0.2) is None  # nothing buffered: the wait still ends
     await sub.aclose()
     await client.aclose()
+
+
+async def test_a_connection_the_server_closed_is_opened_again(redis_url: str) -> None:
+    client = make_client(redis_url, cluster=False)
+    killer = make_client(redis_url, cluster=False)
+    await client.set("k", "v")
+    for _ in range(3):
+        await killer.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        # The pooled connection is dead: the command that finds out fails, as with redis-py's
+        # own connection; the next ones connect again (through redis-py's send) and answer.
+        with contextlib.suppress(RedisConnectionError):
+            await client.get("k")
+        assert [await client.get("k") for _ in range(50)] == ["v"] * 50
+    await client.aclose()
+    await killer.aclose()

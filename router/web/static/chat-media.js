@@ -2,7 +2,7 @@
 // image; it uploads with a progress bar under its preview, then goes as a message frame carrying
 // `media_id`. A failed upload keeps its preview and offers a retry. Files shown in the log are
 // read through short-lived signed links (an <img> cannot send the session as a bearer token).
-import { fmt } from "./chat-i18n.js";
+import { fmt, refusalText } from "./chat-i18n.js";
 
 const LINK_TTL_MS = 240_000; // under the server's media.signed_url_s (300 s by default)
 const links = new Map(); // media id -> {at, url, thumb_url}
@@ -82,7 +82,7 @@ export class Attachments {
       }
       // 413/415/422 say why the file is refused; anything else may pass on a second try.
       const refused = [413, 415, 422].includes(xhr.status);
-      this.failed(entry, li, body?.detail || `HTTP ${xhr.status}`, !refused);
+      this.failed(entry, li, refusalText(this.T, body, `HTTP ${xhr.status}`), !refused);
     };
     xhr.onerror = () => this.failed(entry, li, this.T.upload_network, true);
     xhr.send(form);

@@ -1,5 +1,5 @@
 // The widget's two forms: the rating after a conversation closes, and leaving a message off hours.
-import { fmt } from "./chat-i18n.js";
+import { fmt, refusalText } from "./chat-i18n.js";
 
 const $ = (id) => document.getElementById(id);
 export const LIMITS = { name: 64, contact: 128, message: 4000, comment: 1000 };
@@ -106,7 +106,7 @@ export class Panels {
   ratingRefused(f) {
     if (f.code === "already_rated") { this.rated(this.cid); return true; }
     if (!this.cid || $("csat").hidden || !["bad_rating", "not_closed", "too_long", "unknown_conversation"].includes(f.code)) return false;
-    $("csat-error").textContent = fmt(this.T.error, { detail: f.detail });
+    $("csat-error").textContent = fmt(this.T.error, { detail: refusalText(this.T, f, f.detail) });
     return true;
   }
 

@@ -1,6 +1,6 @@
 // The customer web chat: session and history in localStorage, resumed with last_seen; every
 // message shown once (deduped by id); customer, agent and bot text always rendered as text.
-import { applyStrings, fmt, loadStrings, pickLanguage } from "./chat-i18n.js";
+import { applyStrings, fmt, loadStrings, pickLanguage, refusalText } from "./chat-i18n.js";
 import { listenToShop } from "./chat-embed.js";
 import { EmojiPicker } from "./chat-emoji.js";
 import { Attachments } from "./chat-media.js";
@@ -34,7 +34,10 @@ function render(m) {
   if (m.notice) {
     li.className = "notice";
     li.textContent = m.text;
-    if (m.agent_id) { li.classList.add("with-agent"); li.prepend(avatar(m)); } // "客服 X 已接入" with their face
+    if (m.agent_id) { // "客服 X 已接入" with their face
+      li.classList.add("with-agent");
+      li.prepend(avatar(m, true));
+    }
   } else {
     hideWelcome(); // the card is for before the first message
     li.className = `msg from-${m.from}`;
@@ -76,7 +79,8 @@ function senderLine(m) {
 
 // The agent's picture when they have one, else their initials ("A", "王"); the name beside it
 // says who it is, so the picture itself is decoration for a screen reader.
-function avatar(m) {
+// `quiet`: initials drawn by CSS (data-initials), so a notice's text stays its sentence alone.
+function avatar(m, quiet = false) {
   const url = state.avatars[m.agent_id];
   const name = m.agent_name || state.agents[m.agent_id] || state.conv?.agent?.name || "";
   const el = document.createElement(url ? "img" : "span");
@@ -87,8 +91,9 @@ function avatar(m) {
     el.src = url;
     el.alt = "";
     // A picture removed since (its file is gone): the initials, as for an agent without one.
-    el.addEventListener("error", () => { delete state.avatars[m.agent_id]; save(); el.replaceWith(avatar(m)); }, { once: true });
-  } else el.textContent = initials(name || T.agent_word);
+    el.addEventListener("error", () => { delete state.avatars[m.agent_id]; save(); el.replaceWith(avatar(m, quiet)); }, { once: true });
+  } else if (quiet) el.dataset.initials = initials(name || T.agent_word);
+  else el.textContent = initials(name || T.agent_word);
   return el;
 }
 
@@ -145,10 +150,10 @@ function refused(f) {
     return true;
   }
   m.pending = false;
-  m.failed = f.detail;
+  m.failed = refusalText(T, f, f.detail);
   save();
   const li = document.querySelector(`[data-id="${CSS.escape(f.ref)}"]`);
-  if (li) markFailed(li, f.detail);
+  if (li) markFailed(li, m.failed);
   return true;
 }
 
@@ -189,7 +194,7 @@ function setAgent(cid, agent) {
     if (agent.avatar) state.avatars[agent.id] = agent.avatar;
     else delete state.avatars[agent.id];
     for (const old of document.querySelectorAll(`#log .avatar[data-agent="${CSS.escape(agent.id)}"]`)) {
-      old.replaceWith(avatar({ agent_id: agent.id, agent_name: agent.name }));
+      old.replaceWith(avatar({ agent_id: agent.id, agent_name: agent.name }, old.parentElement?.classList.contains("notice")));
     }
   }
   state.leftMessage = false;

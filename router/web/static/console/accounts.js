@@ -3,6 +3,7 @@
 // API keys. The server checks every call; this only asks and shows.
 import { $, api, clock, el, toast } from "./dom.js";
 import { addStrings, t, tf } from "./i18n.js";
+import { refusal as refused } from "./refusals.js";
 
 addStrings({
   en: {
@@ -91,7 +92,7 @@ export function initSignIn(enter) {
       enrolDone = null;
       done?.();
     } catch (err) {
-      $("enrol-error").textContent = err.body?.detail || err.message;
+      $("enrol-error").textContent = refused(err);
     }
   });
   api("/api/v1/login/options").then((o) => {
@@ -144,7 +145,7 @@ async function loadKeys() {
     const revoke = el("button", "small secondary", t("key_revoke"), { type: "button" });
     revoke.addEventListener("click", async () => {
       try { await api(`/api/v1/account/keys/${encodeURIComponent(k.id)}`, { method: "DELETE" }); await loadKeys(); }
-      catch (err) { toast(err.body?.detail || err.message, "error"); }
+      catch (err) { toast(refused(err), "error"); }
     });
     li.append(" ", revoke);
     ul.append(li);
@@ -160,7 +161,7 @@ export function initAccount() {
       f.reset();
       toast(t("password_changed"));
     } catch (err) {
-      toast(err.body?.detail || err.message, "error");
+      toast(refused(err), "error");
     }
   });
   $("account-key").addEventListener("submit", async (e) => {
@@ -174,7 +175,7 @@ export function initAccount() {
       p.hidden = false;
       await loadKeys();
     } catch (err) {
-      toast(err.body?.detail || err.message, "error");
+      toast(refused(err), "error");
     }
   });
 }

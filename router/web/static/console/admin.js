@@ -3,6 +3,7 @@
 // of every call; these tabs are hidden from everyone else only to keep the console tidy.
 import { $, api, clock, el, toast } from "./dom.js";
 import { t } from "./i18n.js";
+import { refusal } from "./refusals.js";
 import { problemNodes } from "./rules_problems.js";
 import "./setup_problems.js";
 
@@ -12,7 +13,7 @@ let version = null;
 
 async function run(button, job) {
   button.disabled = true;
-  try { await job(); } catch (err) { toast(err.body?.detail || err.message, "error"); } finally { button.disabled = false; }
+  try { await job(); } catch (err) { toast(refusal(err), "error"); } finally { button.disabled = false; }
 }
 
 // Each problem at its place, worded from its code in the console's language (the English
@@ -156,7 +157,7 @@ export async function loadAudit(more = false) {
     $("audit-status").textContent = rows.childElementCount ? "" : t("audit_none");
     if (data.archive === false) $("audit-status").textContent = t("audit_partial");
   } catch (err) {
-    $("audit-status").textContent = err.body?.detail || err.message;
+    $("audit-status").textContent = refusal(err);
   }
 }
 
@@ -165,7 +166,7 @@ export function initAdmin() {
   $("setup-reload").addEventListener("click", (e) => run(e.currentTarget, loadSetup));
   $("setup-validate").addEventListener("click", (e) => run(e.currentTarget, validate));
   $("setup-save").addEventListener("click", (e) => run(e.currentTarget, save));
-  $("pool-form").addEventListener("submit", (e) => savePool(e).catch((err) => toast(err.body?.detail || err.message, "error")));
+  $("pool-form").addEventListener("submit", (e) => savePool(e).catch((err) => toast(refusal(err), "error")));
   $("audit-form").addEventListener("submit", (e) => { e.preventDefault(); loadAudit(); });
   $("audit-more").addEventListener("click", () => loadAudit(true));
 }

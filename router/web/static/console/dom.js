@@ -1,4 +1,6 @@
 // Small DOM and HTTP helpers. Text always goes in through textContent: customer text is data.
+import { refusalText } from "./refusals.js";
+
 export const $ = (id) => document.getElementById(id);
 
 // A customer's avatar the console may show: a channel's https picture (WeChat), or one the router
@@ -14,9 +16,10 @@ export function el(tag, cls, text, attrs) {
   return e;
 }
 
+// Its message is the refusal in the console's language, so every `toast(err.message)` is too.
 export class HttpError extends Error {
   constructor(status, body) {
-    super(body?.detail || `HTTP ${status}`);
+    super(refusalText(body, `HTTP ${status}`));
     this.status = status;
     this.body = body;
   }

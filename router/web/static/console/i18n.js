@@ -233,6 +233,8 @@ const STRINGS = {
 let lang = localStorage.getItem("kefu.lang") || ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en");
 
 export const t = (key) => STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
+// Whether the console's language has its own entry (t() falls back to English).
+export const has = (key) => key in (STRINGS[lang] || {});
 // A module's own strings ({en: {...}, zh: {...}}), so a feature keeps its words beside its code.
 export function addStrings(table) {
   for (const [code, strings] of Object.entries(table)) Object.assign(STRINGS[code] ||= {}, strings);

@@ -7,6 +7,7 @@ import { disableFeature, initComposer, restoreDraft } from "./composer.js";
 import { connect, disconnect, retryLater, settle } from "./conn.js";
 import { $, api, beep, now, toast, unlockAudio } from "./dom.js";
 import { applyI18n, currentLang, setLang, t, tf } from "./i18n.js";
+import { refusalText } from "./refusals.js";
 import { initCards } from "./cards.js";
 import { initMedia } from "./media.js";
 import { initNotify, notifyMessage, notifyNewChat, redrawNotify } from "./notify.js";
@@ -164,12 +165,12 @@ const HANDLERS = {
       settle(f.ref);
       for (const c of state.convs.values()) {
         const m = c.messages.get(f.ref);
-        if (m) { m.delivery = { status: "failed", reason: f.detail }; changed("messages", c.conv.id); }
+        if (m) { m.delivery = { status: "failed", reason: refusalText(f) }; changed("messages", c.conv.id); }
       }
     }
     // Features this server does not have yet stay quiet: the console simply stops using them.
     if (f.code === "unknown_type") { disableFeature("typing"); if (!f.ref) return; }
-    toast(f.detail, "error");
+    toast(refusalText(f), "error");
   },
 };
 

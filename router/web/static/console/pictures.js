@@ -4,6 +4,7 @@
 // size and role; a refusal's reason is shown as it says it.
 import { $, api, el, toast } from "./dom.js";
 import { addStrings, t, tf } from "./i18n.js";
+import { refusal } from "./refusals.js";
 import { state } from "./state.js";
 
 addStrings({
@@ -59,7 +60,7 @@ async function send(path, file) {
   // The browser's Origin header is what the server's CSRF check reads (router/web/csrf.py).
   const r = await fetch(path, { method: "PUT", body: form, credentials: "same-origin" });
   const body = r.headers.get("Content-Type")?.includes("json") ? await r.json() : null;
-  if (!r.ok) throw new Error(body?.detail || `HTTP ${r.status}`);
+  if (!r.ok) throw Object.assign(new Error(body?.detail || `HTTP ${r.status}`), { body });
   return body;
 }
 
@@ -77,7 +78,7 @@ async function removePicture(id, done) {
     await api(`/api/v1/agents/${encodeURIComponent(id)}/avatar`, { method: "DELETE" });
     toast(t("picture_removed"));
     done(null);
-  } catch (err) { toast(err.body?.detail || err.message, "error"); }
+  } catch (err) { toast(refusal(err), "error"); }
 }
 
 function remember(id, url) {
@@ -154,7 +155,7 @@ export function initLogo() {
     try {
       await api("/api/v1/webchat/logo", { method: "DELETE" });
       toast(t("logo_removed"));
-    } catch (err) { toast(err.body?.detail || err.message, "error"); }
+    } catch (err) { toast(refusal(err), "error"); }
     await loadLogo();
   });
 }

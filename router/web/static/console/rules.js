@@ -2,6 +2,7 @@
 // replay recent traffic, activate with If-Match, and the version history with diff and rollback.
 import { $, api, clock, el, toast } from "./dom.js";
 import { t, tf } from "./i18n.js";
+import { refusal } from "./refusals.js";
 import { flushForm, initBuilder, refreshForm } from "./rules_builder.js";
 import { problemNodes, problemText } from "./rules_problems.js";
 import { fill, renderSteps, v } from "./rules_why.js";
@@ -156,7 +157,7 @@ export async function loadRules(keepEdits = true) {
 async function run(button, job) {
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
-  try { await job(); } catch (err) { toast(err.body?.detail || err.message, "error"); } finally {
+  try { await job(); } catch (err) { toast(refusal(err), "error"); } finally {
     button.disabled = false;
     button.removeAttribute("aria-busy");
   }

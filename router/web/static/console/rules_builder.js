@@ -5,6 +5,7 @@
 // Rules the form cannot show are read-only cards with their YAML and an "Edit in YAML" link.
 import { $, api, el } from "./dom.js";
 import { addStrings, t, tf } from "./i18n.js";
+import { refusal } from "./refusals.js";
 import { problemText } from "./rules_problems.js";
 
 addStrings({
@@ -273,7 +274,7 @@ export function initBuilder(given) {
   const guard = (job) => async (e) => {
     const b = e.currentTarget;
     b.disabled = true;
-    try { await job(); } catch (err) { $("rb-error").textContent = err.body?.detail || err.message; } finally { b.disabled = false; }
+    try { await job(); } catch (err) { $("rb-error").textContent = refusal(err); } finally { b.disabled = false; }
   };
   $("rb-show-yaml").addEventListener("click", guard(showYaml));
   $("rb-show-form").addEventListener("click", guard(showForm));

@@ -3,6 +3,7 @@
 // server refuses anyone but an admin, whatever this page shows.
 import { $, api, el, toast } from "./dom.js";
 import { addStrings, t, tf } from "./i18n.js";
+import { refusal } from "./refusals.js";
 import { pictureControls } from "./pictures.js";
 
 addStrings({
@@ -102,7 +103,7 @@ export function initTeamAdmin(load) {
       stopEditing();
       await reload();
     } catch (err) {
-      toast(err.body?.detail || err.message, "error");
+      toast(refusal(err), "error");
     }
   });
 }
@@ -123,7 +124,7 @@ export function adminCell(a, me) {
       toast(a.disabled ? tf("agent_enabled", { id: a.id }) : tf("agent_disabled", { id: a.id, n: done.chats_handed_on }));
       await reload();
     } catch (err) {
-      toast(err.body?.detail || err.message, "error");
+      toast(refusal(err), "error");
     }
   });
   const reset = el("button", "small secondary", t("reset_password"), { type: "button", "aria-label": `${t("reset_password")} ${a.id}` });
@@ -132,7 +133,7 @@ export function adminCell(a, me) {
       const done = await api(`/api/v1/agents/${encodeURIComponent(a.id)}/password`, { method: "POST", body: {} });
       showSecret(a.id, done.password);
     } catch (err) {
-      toast(err.body?.detail || err.message, "error");
+      toast(refusal(err), "error");
     }
   });
   td.append(" ", toggle, " ", reset);

@@ -42,9 +42,13 @@ export function messageItem(m, conv = null, live = false) {
     li.append(m.whisper ? whisperLabel(m) : noteLabel(), el("div", "who", senderLabel({ ...m, note: false }, conv, live)));
   } else {
     const who = el("div", "who", senderLabel(m, conv, live));
-    // An agent's bubble shows their face (picture or initials) beside the name (issue 19).
-    if (m.from === "agent") who.prepend(face(agentById(m.agent_id || (live ? state.me?.id : null))), " ");
-    li.append(who);
+    if (m.from === "agent") {
+      // An agent's bubble shows their face (picture or initials) beside the name (issue 19); the
+      // name keeps its own element, so it reads as it did.
+      const row = el("div", "who-row");
+      row.append(face(agentById(m.agent_id || (live ? state.me?.id : null))), who);
+      li.append(row);
+    } else li.append(who);
   }
   const file = mediaNode(m);
   const text = (m.event && noteText(m.event)) || m.text;
