@@ -26,8 +26,10 @@ def _cycle() -> weakref.ref[_Node]:
 
 @pytest.fixture(autouse=True)
 def _unfreeze() -> Iterator[None]:
+    before = gc.get_threshold()
     yield
     gc.unfreeze()  # the test process goes on collecting as it did
+    gc.set_threshold(*before)
 
 
 def test_settle_collects_garbage_then_freezes_the_survivors() -> None:
@@ -45,3 +47,10 @@ def test_what_is_allocated_later_is_still_collected() -> None:
     later = [_cycle() for _ in range(300)]
     gc.collect()
     assert all(ref() is None for ref in later)
+
+
+def test_the_young_generation_is_collected_less_often() -> None:
+    _, middle, oldest = gc.get_threshold()
+    heap.settle()
+    assert gc.get_threshold() == (heap.YOUNG, middle, oldest)
+    assert heap.YOUNG > 700  # CPython's default, a collection every webhook or two
