@@ -59,9 +59,11 @@ async def test_three_console_refusals_read_in_chinese(redis_url: str, browser: B
         await form.locator("[name=new]").fill("aaaaaaaaaaaa")
         await form.locator("button[type=submit]").click()
         await error_toast(page, "这个密码太容易被猜到")
-        # A pool that does not exist: bad_request; nothing was added.
-        await add_agent(page, "dora", "vip")
-        await error_toast(page, "请求不正确")
+        # A pool that does not exist: bad_request naming the pool; nothing was added.
+        await add_agent(page, "dora", "x1")
+        await error_toast(page, "没有客服组 x1")
+        await add_agent(page, "dora", "presale, x1, y2")
+        await error_toast(page, "没有客服组 x1, y2")
         assert await rt.store.agent("dora") is None
         await assert_no_serious_violations(page, where="Chinese console with refusal toasts")
 
