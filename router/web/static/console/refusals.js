@@ -48,7 +48,8 @@ addStrings({
     re_unavailable: "The service is busy or restarting; try again shortly.",
     re_undeliverable: "It cannot be sent to this customer now.", re_unknown_conversation: "No such conversation.",
     re_unknown_media: "No such file.", re_unknown_type: "This server does not know that request.",
-    re_unsupported_media_type: "This kind of file is not allowed here.", re_url_refused: "That address is not allowed.",
+    re_unsupported_media_type: "This kind of file is not allowed here.",
+    re_unsupported_media_type__mime: "This kind of file ({mime}) is not allowed here.", re_url_refused: "That address is not allowed.",
     re_weak_password: "The password is too weak.", re_weak_password__short: "A password needs at least {limit} characters.",
     re_weak_password__long: "A password may have at most {limit} characters.",
     re_weak_password__common: "That password is too easy to guess.", re_wrong_code: "That code is not right.",
@@ -103,7 +104,8 @@ addStrings({
     re_unavailable: "服务繁忙或正在重启，请稍后再试",
     re_undeliverable: "现在无法发送给这位客户", re_unknown_conversation: "没有这个会话",
     re_unknown_media: "没有这个文件", re_unknown_type: "服务器不支持这个请求",
-    re_unsupported_media_type: "这里不允许此类文件", re_url_refused: "不允许使用这个地址",
+    re_unsupported_media_type: "这里不允许此类文件",
+    re_unsupported_media_type__mime: "这里不允许此类文件（{mime}）", re_url_refused: "不允许使用这个地址",
     re_weak_password: "密码强度不够", re_weak_password__short: "密码至少需要 {limit} 个字符",
     re_weak_password__long: "密码最多 {limit} 个字符",
     re_weak_password__common: "这个密码太容易被猜到", re_wrong_code: "验证码不正确",
@@ -142,12 +144,16 @@ export function refusalText(body, fallback = "") {
   const tries = [];
   if (body.rule) tries.push(`re_${code}__${body.rule}`);
   if (body.field && has(`re_field_${body.field}`)) tries.push(`re_${code}__field`);
+  if (body.mime) tries.push(`re_${code}__mime`);
   if (body.limit != null) tries.push(`re_${code}__limit`);
   if (body.retry_after != null) tries.push(`re_${code}__wait`);
   tries.push(`re_${code}`);
   const key = tries.find((k) => has(k));
   return key ? tf(key, vars) : tf("re_fallback", vars);
 }
+
+// An answer with no refusal body (a proxy's 502, a page's 404) by its HTTP status alone.
+export const statusText = (status) => tf("re_fallback", { code: currentLang() === "zh" ? status : `HTTP ${status}` });
 
 // A caught error in the console's words: an HttpError's body, else its message (a network error).
 export const refusal = (err) => refusalText(err?.body, err?.message || String(err));
