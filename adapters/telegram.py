@@ -272,7 +272,10 @@ class TelegramAdapter(WebhookAdapter):
                 raise RetryableChannelError("Telegram asked us to slow down in this chat", retry_after=left)
             await self.pacer.wait(chat)
             try:
-                return await call(chat)
+                try:
+                    return await call(chat)
+                finally:
+                    self.pacer.answered(chat)
             except ChatMigrated as exc:
                 if not follow:
                     raise PermanentChannelError("the Telegram group moved twice while sending") from None

@@ -102,6 +102,15 @@ class Pacer:
             if len(self._last) > PRUNE_AT:
                 self._prune(now)
 
+    def answered(self, chat: str) -> None:
+        """Telegram answered a send to `chat`: the next one waits a full spacing from now.
+
+        Counting from the send's start alone let latency eat the spacing: a request slow to
+        arrive, followed by a prompt one, reached Telegram less than a second apart (under load
+        the 10,000-character reply's parts did). Telegram has a message by the time it answers,
+        so spacing from the answer holds at Telegram's end whatever the latency."""
+        self._last[chat] = max(self._last.get(chat, -1e9), time.monotonic())
+
     def _prune(self, now: float) -> None:
         """Forget chats idle for a minute, so a bot with many customers keeps a small table."""
         for chat in [c for c, t in self._last.items() if t < now - 60 and not self._locks[c].locked()]:

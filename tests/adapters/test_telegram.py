@@ -144,6 +144,18 @@ async def test_ten_thousand_chars_arrive_as_three_ordered_messages(
     assert all(g >= 0.9 for g in gaps)  # one message per second per chat
 
 
+async def test_a_part_slow_to_arrive_does_not_shorten_the_spacing_at_telegram(
+        telegram: TelegramAdapter, tg_api: FakeTelegram) -> None:
+    """Spacing counted from each send's start let a part that arrived late sit closer than the
+    spacing to the next, prompt one (the 10,000-character test failed so under load 28)."""
+    telegram.pacer = Pacer(per_chat_s=0.5)
+    tg_api.arrival_delays = [0.4, 0, 0.4, 0]
+    await telegram.send(reply("\n\n".join(c * 4000 for c in "abcde")))
+    assert [p[0] for p in tg_api.sent_to(CHAT)] == list("abcde")
+    gaps = [b - a for a, b in zip(tg_api.sent_at, tg_api.sent_at[1:], strict=False)]
+    assert min(gaps) >= 0.49, gaps
+
+
 async def test_a_split_reply_failing_midway_resumes_without_resending(
         telegram: TelegramAdapter, tg_api: FakeTelegram) -> None:
     telegram.pacer = Pacer(per_chat_s=0)

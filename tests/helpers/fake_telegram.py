@@ -85,6 +85,8 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[dict[str, Any]] = []
         self.sent_at: list[float] = []
+        self.arrival_delays: list[float] = []
+        """Seconds each next sendMessage takes to arrive (a loaded machine, a slow network)."""
         self.files: dict[str, tuple[str, bytes]] = {}
         """file_id -> (file path, bytes)."""
         self.file_types: dict[str, str] = {}
@@ -139,6 +141,8 @@ class FakeTelegram:
         return 200, {"id": 123, "is_bot": True, "first_name": "Shop", "username": "shop_bot"}
 
     async def _sendMessage(self, p: dict[str, Any]) -> Answer:
+        if self.arrival_delays:
+            await asyncio.sleep(self.arrival_delays.pop(0))
         chat = str(p["chat_id"])
         if self.script[chat]:
             status, body = self.script[chat].pop(0)

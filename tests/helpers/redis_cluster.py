@@ -13,7 +13,7 @@ from typing import Any
 import redis
 
 from helpers.ending import end_process
-from helpers.redis_server import free_cluster_port
+from helpers.redis_server import PORT_ATTEMPTS, PortTaken, free_cluster_port, log_size, wait_own_server
 from router.childproc import die_with_parent
 from router.store.client import make_client
 
@@ -50,6 +50,8 @@ class RedisCluster:
         self.node_timeout_ms = node_timeout_ms
         self.ports: list[int] = []
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        self.log_from: dict[int, int] = {}
+        """Where each node's latest start begins in its log (a restart appends)."""
 
     @property
     def url(self) -> str:
@@ -59,67 +61,79 @@ class RedisCluster:
     def urls(self) -> list[str]:
         return [f"redis://127.0.0.1:{p}/0" for p in self.ports]
 
+    def _log(self, port: int) -> Path:
+        return self.data_dir / str(port) / "redis.log"
+
     def _spawn(self, port: int) -> None:
         old = self.procs.get(port)
         if old is not None:
             end_process(old)  # a restart: reap the old process before its Popen is dropped
         node_dir = self.data_dir / str(port)
         node_dir.mkdir(parents=True, exist_ok=True)
+        self.log_from[port] = log_size(self._log(port))
         self.procs[port] = subprocess.Popen(
             [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(node_dir),
              "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
              "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
              "--cluster-node-timeout", str(self.node_timeout_ms),
-             "--logfile", str(node_dir / "redis.log")],
+             "--logfile", str(self._log(port))],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent(),
         )
 
     def start(self, timeout: float = 60) -> None:
+        """Ports are picked free, then bound by servers started later; under `pytest -n 3` another
+        worker's server can take one in between. Then the node exits ("Address already in use"
+        in its log) and the whole start is tried again on fresh ports."""
+        for attempt in range(PORT_ATTEMPTS):
+            self._pick_ports()
+            try:
+                self._start_once(timeout)
+                return
+            except PortTaken:
+                self.stop()
+                for port in self.ports:  # nothing of the lost attempt is kept
+                    shutil.rmtree(self.data_dir / str(port), ignore_errors=True)
+                if attempt == PORT_ATTEMPTS - 1:
+                    raise
+            except Exception:
+                self.stop()
+                raise
+
+    def _pick_ports(self) -> None:
         # Ports are picked one by one, so a port must not be picked twice before its server binds.
+        self.ports = []
         while len(self.ports) < self.masters * (1 + self.replicas):
             port = free_cluster_port()
             if port not in self.ports:
                 self.ports.append(port)
+
+    def _start_once(self, timeout: float) -> None:
         for port in self.ports:
             self._spawn(port)
-        try:
-            deadline = time.monotonic() + timeout
-            for port in self.ports:
-                self._wait_ping(port, deadline)
-            if self.masters == 1 and self.replicas == 0:
-                # redis-cli will not create a cluster of fewer than 3 masters; one node takes all.
-                node = redis.Redis(port=self.ports[0])
-                try:
-                    node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-                finally:
-                    node.close()
-                self.wait_ok(deadline)
-                return
-            subprocess.run(
-                [shutil.which("redis-cli") or "redis-cli", "--cluster", "create",
-                 *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", str(self.replicas),
-                 "--cluster-yes"],
-                check=True, capture_output=True, timeout=timeout,
-            )
+        deadline = time.monotonic() + timeout
+        for port in self.ports:
+            self._wait_ping(port, deadline)
+        if self.masters == 1 and self.replicas == 0:
+            # redis-cli will not create a cluster of fewer than 3 masters; one node takes all.
+            node = redis.Redis(port=self.ports[0])
+            try:
+                node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+            finally:
+                node.close()
             self.wait_ok(deadline)
-        except Exception:
-            self.stop()
-            raise
+            return
+        subprocess.run(
+            [shutil.which("redis-cli") or "redis-cli", "--cluster", "create",
+             *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", str(self.replicas),
+             "--cluster-yes"],
+            check=True, capture_output=True, timeout=timeout,
+        )
+        self.wait_ok(deadline)
 
     def _wait_ping(self, port: int, deadline: float) -> None:
-        client = redis.Redis(port=port)
-        try:
-            while True:
-                try:
-                    if client.ping():
-                        return
-                except redis.ConnectionError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"cluster node {port} did not start")
-                time.sleep(0.05)
-        finally:
-            client.close()
+        """Until this node's own server answers (not another worker's on a port it took)."""
+        wait_own_server(self.procs[port], port, self._log(port), deadline, self.log_from.get(port, 0),
+                        what="cluster node")
 
     def wait_ok(self, deadline: float) -> None:
         """Every live node says cluster_state:ok and agrees every slot is served by a master."""

@@ -12,6 +12,8 @@ addStrings({
     re_field_text: "the message", re_field_comment: "the comment", re_field_name: "the name",
     re_field_contact: "the contact", re_field_message: "the message", re_field_note: "the note",
     re_field_reason: "the reason", re_field_password: "the password", re_field_q: "the search",
+    re_field_id: "the ID", re_field_role: "the role", re_field_pools: "the pools", re_field_skills: "the skills",
+    re_field_max_chats: "the cap", re_bad_request__field: "Check {field}.", re_bad_request__unknown_pool: "No pool {value}.",
     re_already_closed: "It was closed already.", re_already_rated: "It was rated already.",
     re_archive_unavailable: "The history archive is unavailable; try again shortly.",
     re_bad_frame: "The request was malformed.", re_bad_json: "The request was not valid JSON.",
@@ -65,6 +67,8 @@ addStrings({
     re_field_text: "消息", re_field_comment: "评价", re_field_name: "名称",
     re_field_contact: "联系方式", re_field_message: "留言", re_field_note: "备注",
     re_field_reason: "原因", re_field_password: "密码", re_field_q: "搜索词",
+    re_field_id: "账号", re_field_role: "角色", re_field_pools: "客服组", re_field_skills: "技能",
+    re_field_max_chats: "接待上限", re_bad_request__field: "请检查{field}", re_bad_request__unknown_pool: "没有客服组 {value}",
     re_already_closed: "会话已经结束了", re_already_rated: "已经评价过了",
     re_archive_unavailable: "历史存档暂时无法访问，请稍后再试",
     re_bad_frame: "请求格式不正确", re_bad_json: "请求内容格式不正确",
@@ -137,7 +141,7 @@ export function refusalText(body, fallback = "") {
   }
   const tries = [];
   if (body.rule) tries.push(`re_${code}__${body.rule}`);
-  if (body.field && has(`re_field_${body.field}`) && body.limit != null) tries.push(`re_${code}__field`);
+  if (body.field && has(`re_field_${body.field}`)) tries.push(`re_${code}__field`);
   if (body.limit != null) tries.push(`re_${code}__limit`);
   if (body.retry_after != null) tries.push(`re_${code}__wait`);
   tries.push(`re_${code}`);
