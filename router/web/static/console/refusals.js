@@ -123,7 +123,7 @@ addStrings({
 
 // Codes a Lua script builds from a sentence and a value ("already assigned to bob").
 const PREFIXES = ["already_assigned_to_", "cannot_close_a_conversation_in_state_", "cannot_transfer_in_state_"];
-const STATES = { zh: { queued: "排队中", bot: "机器人接待", assigned: "处理中", closed: "已结束", waiting: "等待中" } };
+const STATES = { zh: { new: "刚开始", queued: "排队中", bot: "机器人接待", assigned: "处理中", closed: "已结束", waiting: "等待中" } };
 
 const size = (n) => (n >= 1048576 ? `${Math.round(n / 104857.6) / 10} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} B`);
 
