@@ -165,7 +165,7 @@ class MediaTooLarge(MediaRefused):
 
 class MediaTypeRefused(MediaRefused):
     def __init__(self, detail: str, mime: str | None = None) -> None:
-        super().__init__("unsupported_media_type", detail, 415)
+        super().__init__("unsupported_media_type", detail, 415, {"mime": mime} if mime else None)
         self.mime = mime
 
 

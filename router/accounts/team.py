@@ -38,7 +38,7 @@ class Team:
         aid = body.get("id")
         if not isinstance(aid, str) or not AGENT_ID.match(aid):
             raise ProtocolError("bad_request", '"id": 1-64 lower-case letters, digits and . _ @ -, starting with '
-                                               'a letter or digit')
+                                               'a letter or digit', params={"field": "id"})
         if await self.store.agents.get(aid) is not None:
             raise ProtocolError("exists", f"agent {aid} already exists", 409)
         fields = await self._fields(body, Agent(id=aid, name=aid, max_chats=5))
@@ -132,32 +132,34 @@ class Team:
         if "name" in body:
             name = body["name"]
             if not isinstance(name, str) or not name.strip() or len(name) > 64:
-                raise ProtocolError("bad_request", '"name": 1-64 characters')
+                raise ProtocolError("bad_request", '"name": 1-64 characters', params={"field": "name"})
             out["name"] = name.strip()
         if "role" in body:
             if body["role"] not in [r.value for r in Role]:
-                raise ProtocolError("bad_request", '"role": agent, supervisor or admin')
+                raise ProtocolError("bad_request", '"role": agent, supervisor or admin', params={"field": "role"})
             out["role"] = body["role"]
         if "pools" in body:
             pools = body["pools"]
             known = set(await self.store.pool_ids())
             if not isinstance(pools, list) or not all(isinstance(p, str) for p in pools):
-                raise ProtocolError("bad_request", '"pools": a list of pool ids')
+                raise ProtocolError("bad_request", '"pools": a list of pool ids', params={"field": "pools"})
             missing = sorted(set(pools) - known)
             if missing:
-                raise ProtocolError("bad_request", f'"pools": no pool {", ".join(missing)}')
+                raise ProtocolError("bad_request", f'"pools": no pool {", ".join(missing)}',
+                                    params={"field": "pools", "rule": "unknown_pool", "value": ", ".join(missing)})
             out["pools"] = list(dict.fromkeys(pools))
         if "skills" in body:
             skills = body["skills"]
             if not isinstance(skills, dict) or len(skills) > 50 or not all(
                     isinstance(k, str) and 0 < len(k) <= 40 and type(v) is int and 1 <= v <= 5
                     for k, v in skills.items()):
-                raise ProtocolError("bad_request", '"skills": skill name -> level 1 to 5')
+                raise ProtocolError("bad_request", '"skills": skill name -> level 1 to 5', params={"field": "skills"})
             out["skills"] = dict(skills)
         if "max_chats" in body:
             cap = body["max_chats"]
             if type(cap) is not int or not 0 <= cap <= 100:
-                raise ProtocolError("bad_request", '"max_chats": a whole number from 0 to 100')
+                raise ProtocolError("bad_request", '"max_chats": a whole number from 0 to 100',
+                                    params={"field": "max_chats"})
             out["max_chats"] = cap
         return out
 

@@ -79,10 +79,11 @@ async def test_a_photo_from_the_phone_to_the_console_and_an_image_back(redis_url
         await expect(chat.locator(".msg.from-agent .body")).to_have_text("是这个颜色吗？")
         await console.screenshot(path=screenshot_path("console-photo.png"))
 
-        # A file the store refuses is shown as refused on the phone, with the reason.
+        # A file the store refuses is shown as refused on the phone, with the reason in Chinese and
+        # the type the bytes turned out to be.
         await chat.locator("#file").set_input_files(
             files=[{"name": "invoice.jpg", "mimeType": "image/jpeg", "buffer": images.exe_as_jpg()}])
-        await expect(chat.locator(".upload-error")).to_contain_text("application/x-msdownload")
+        await expect(chat.locator(".upload-error")).to_contain_text("不支持这种文件（application/x-msdownload）")
         assert errors == []
         await phone.close()
         await desk.close()

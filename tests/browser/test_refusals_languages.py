@@ -1,15 +1,18 @@
 """Refusals in the person's language (issue 19, item 8): the server's `detail` is English, and a
 Chinese agent or shopper must not read it. In the Chinese console an admin meets three real
-refusals (an account id that exists, a password too easy to guess, a pool that does not exist);
-each toast is worded from its code, with no English word in it. In a Chinese widget on a phone a
-message over the length limit fails with the limit, in Chinese, under it. axe is clean on both."""
+refusals (an account id that exists, a password too easy to guess, a pool that does not exist)
+and an agent a fourth (a transfer of a conversation closed meanwhile); each toast is worded from
+its code, with no English word in it. In a Chinese widget on a phone a message over the length
+limit fails with the limit, in Chinese, under it. axe is clean on each."""
 
 from __future__ import annotations
 
 import re
 
+import aiohttp
+from helpers import console as ui
 from helpers.accounts import ADMIN_PASSWORD, ADMIN_TOKEN, shop_settings
-from helpers.app import BASIC, running
+from helpers.app import BASIC, basic_settings, running
 from helpers.axe import assert_no_serious_violations
 from playwright.async_api import Browser, Locator, Page, expect
 
@@ -59,9 +62,11 @@ async def test_three_console_refusals_read_in_chinese(redis_url: str, browser: B
         await form.locator("[name=new]").fill("aaaaaaaaaaaa")
         await form.locator("button[type=submit]").click()
         await error_toast(page, "这个密码太容易被猜到")
-        # A pool that does not exist: bad_request; nothing was added.
-        await add_agent(page, "dora", "vip")
-        await error_toast(page, "请求不正确")
+        # A pool that does not exist: bad_request naming the pool; nothing was added.
+        await add_agent(page, "dora", "x1")
+        await error_toast(page, "没有客服组 x1")
+        await add_agent(page, "dora", "presale, x1, y2")
+        await error_toast(page, "没有客服组 x1, y2")
         assert await rt.store.agent("dora") is None
         await assert_no_serious_violations(page, where="Chinese console with refusal toasts")
 
@@ -93,3 +98,26 @@ async def test_a_message_over_the_limit_fails_with_a_chinese_reason_on_a_phone(
         await chat.reload()
         await expect(chat.locator(".msg.failed")).to_contain_text(f"最多 {LIMIT} 个字")
         await assert_no_serious_violations(chat, where="Chinese widget with a failed message")
+
+
+async def test_a_transfer_of_a_conversation_closed_meanwhile_is_refused_in_chinese(
+        redis_url: str, browser: Browser) -> None:
+    """The agent socket's error frame: the transfer dialog is open when the conversation is closed
+    elsewhere (a bulk close through the API); the transfer is refused, and the toast is Chinese."""
+    async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        _, agent = await ui.console(browser, base, "alice-token-1234")
+        await agent.locator("#lang").click()  # to Chinese
+        _, chat = await ui.chat(browser, base)
+        await ui.customer_says(chat, "我要转给别人")
+        conv = agent.locator("#convs .conv")
+        await expect(conv).to_have_count(1)
+        cid = await conv.first.get_attribute("data-id")
+        await agent.locator("#transfer-btn").click()
+        await agent.locator("#transfer-pool").select_option("presale")
+        async with http.post(f"{base}/api/v1/conversations/{cid}/close", json={},
+                             headers={"Authorization": "Bearer alice-token-1234"}) as r:
+            assert r.status == 200, await r.text()
+        await agent.locator("#transfer-dlg button[type=submit]").click()
+        # conversation_is_closed, "cannot transfer: conversation is closed" in English.
+        await error_toast(agent, "会话已结束")
+        await assert_no_serious_violations(agent, where="Chinese console with a refused transfer")

@@ -5,9 +5,10 @@ Which codes reach whom, decided by the modules that raise them:
   router/ (and kefu_common/, whose errors the web layer passes on) is reachable from it, and so
   is every Lua script's refusal (router/store/lua, via ProtocolError.refusal), the sentence-built
   ones ("already assigned to bob") as prefixes. refusals.js must word each as `re_<code>`.
-- The widget talks to the chat socket (chat_socket.py, frames.py, safejson), the widget's own
-  routes (widget.py), uploads (media_api.py and the media policy), ratings (ops/csat.py) and the
-  exceptions in kefu_common/errors.py; i18n.json must word each of those codes, zh and en.
+- The widget talks to the chat socket (chat_socket.py, widget_socket.py, frames.py, safejson),
+  the widget's own routes (widget.py), uploads (media_api.py and the media policy), ratings
+  (ops/csat.py) and the exceptions in kefu_common/errors.py; i18n.json must word each of those
+  codes, zh and en.
 - adapters/ answer channel servers (WeChat, Telegram, a shop's bridge), never a person's page,
   so their codes are in neither table; the scan still reads them, to show what it leaves out.
 """
@@ -21,8 +22,8 @@ from helpers.js_tables import console_table_sources
 from helpers.refusal_codes import ROOT, codes_under, lua_refusals
 
 STATIC = ROOT / "router" / "web" / "static"
-WIDGET_MODULES = ("router/web/chat_socket.py", "router/web/widget.py", "router/web/frames.py",
-                  "router/web/media_api.py", "router/media/policy.py", "router/ops/csat.py",
+WIDGET_MODULES = ("router/web/chat_socket.py", "router/web/widget_socket.py", "router/web/frames.py",
+                  "router/web/widget.py", "router/web/media_api.py", "router/media/policy.py", "router/ops/csat.py",
                   "kefu_common/safejson.py", "kefu_common/errors.py")
 # Named in the scope's list of codes a customer can meet, though raised elsewhere.
 WIDGET_EXTRA = {"busy", "closed"}

@@ -35,7 +35,8 @@ export function refusalText(T, body, fallback = "") {
   const vars = { ...body, code };
   if (typeof body.limit === "number" && code === "too_large") vars.limit = size(body.limit);
   if (body.retry_after != null) vars.retry_after = Math.max(1, Math.ceil(Number(body.retry_after)));
-  const tries = [body.limit != null && `re_${code}__limit`, body.retry_after != null && `re_${code}__wait`, `re_${code}`];
+  const tries = [body.mime && `re_${code}__mime`, body.limit != null && `re_${code}__limit`,
+    body.retry_after != null && `re_${code}__wait`, `re_${code}`];
   const key = tries.find((k) => k && k in T);
   return fmt(T[key || "re_fallback"], vars);
 }

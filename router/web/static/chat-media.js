@@ -82,7 +82,7 @@ export class Attachments {
       }
       // 413/415/422 say why the file is refused; anything else may pass on a second try.
       const refused = [413, 415, 422].includes(xhr.status);
-      this.failed(entry, li, refusalText(this.T, body, `HTTP ${xhr.status}`), !refused);
+      this.failed(entry, li, refusalText(this.T, body, fmt(this.T.re_fallback, { code: xhr.status })), !refused);
     };
     xhr.onerror = () => this.failed(entry, li, this.T.upload_network, true);
     xhr.send(form);

@@ -79,8 +79,13 @@ async function fillTargets() {
   }
 }
 
+// The conversation the open transfer dialog is about: if it is closed or moved elsewhere while the
+// dialog is open, the server refuses the transfer by name (会话已结束), not a frame without an id.
+let transferring = null;
+
 export async function openTransfer() {
   if (!needConversation()) return;
+  transferring = state.current;
   await fillTargets();
   $("transfer-note").value = "";
   $("transfer-dlg").showModal();
@@ -122,7 +127,7 @@ export function initActions({ select, showTab }) {
     const to_pool = $("transfer-pool").value;
     if (!to_agent === !to_pool) { $("transfer-error").textContent = t("transfer_pick"); return; }
     $("transfer-error").textContent = "";
-    const frame = { type: "transfer", conversation_id: state.current, note: $("transfer-note").value.trim() };
+    const frame = { type: "transfer", conversation_id: transferring || state.current, note: $("transfer-note").value.trim() };
     if (to_agent) frame.to_agent = to_agent; else frame.to_pool = to_pool;
     if (!send(frame)) return offline();
     $("transfer-dlg").close();

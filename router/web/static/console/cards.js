@@ -4,7 +4,7 @@
 import { send } from "./conn.js";
 import { $, el, now } from "./dom.js";
 import { t } from "./i18n.js";
-import { refusalText } from "./refusals.js";
+import { refusalText, statusText } from "./refusals.js";
 import { changed, state } from "./state.js";
 
 // The node that shows a message's page card, or null when it carries none.
@@ -39,7 +39,7 @@ async function submit(e) {
   try {
     const r = await fetch("/api/v1/media", { method: "POST", body: form, credentials: "same-origin" });
     body = await r.json().catch(() => null);
-    if (r.status !== 201 || !body) { fail(`${t("upload_failed")}: ${refusalText(body, String(r.status))}`); return; }
+    if (r.status !== 201 || !body) { fail(`${t("upload_failed")}: ${refusalText(body, statusText(r.status))}`); return; }
   } catch {
     fail(t("upload_failed"));
     return;

@@ -1,5 +1,5 @@
 // Small DOM and HTTP helpers. Text always goes in through textContent: customer text is data.
-import { refusalText } from "./refusals.js";
+import { refusalText, statusText } from "./refusals.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -19,7 +19,7 @@ export function el(tag, cls, text, attrs) {
 // Its message is the refusal in the console's language, so every `toast(err.message)` is too.
 export class HttpError extends Error {
   constructor(status, body) {
-    super(refusalText(body, `HTTP ${status}`));
+    super(refusalText(body, statusText(status)));
     this.status = status;
     this.body = body;
   }

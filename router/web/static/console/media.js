@@ -5,7 +5,7 @@
 import { send } from "./conn.js";
 import { $, el, now, toast } from "./dom.js";
 import { t } from "./i18n.js";
-import { refusalText } from "./refusals.js";
+import { refusalText, statusText } from "./refusals.js";
 import { changed, state } from "./state.js";
 
 const src = (media, extra = "") => `/api/v1/media/${encodeURIComponent(media.id)}${extra}`;
@@ -89,8 +89,8 @@ function upload(file) {
     let body = null;
     try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
     if (xhr.status !== 201 || !body) {
-      status.replaceChildren(el("span", "bad", `${t("upload_failed")}: ${refusalText(body, String(xhr.status))}`));
-      toast(`${t("upload_failed")}: ${refusalText(body, String(xhr.status))}`, "error");
+      status.replaceChildren(el("span", "bad", `${t("upload_failed")}: ${refusalText(body, statusText(xhr.status))}`));
+      toast(`${t("upload_failed")}: ${refusalText(body, statusText(xhr.status))}`, "error");
       return;
     }
     status.hidden = true;

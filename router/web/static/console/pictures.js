@@ -4,7 +4,7 @@
 // size and role; a refusal's reason is shown as it says it.
 import { $, api, el, toast } from "./dom.js";
 import { addStrings, t, tf } from "./i18n.js";
-import { refusal } from "./refusals.js";
+import { refusal, refusalText, statusText } from "./refusals.js";
 import { state } from "./state.js";
 
 addStrings({
@@ -60,7 +60,7 @@ async function send(path, file) {
   // The browser's Origin header is what the server's CSRF check reads (router/web/csrf.py).
   const r = await fetch(path, { method: "PUT", body: form, credentials: "same-origin" });
   const body = r.headers.get("Content-Type")?.includes("json") ? await r.json() : null;
-  if (!r.ok) throw Object.assign(new Error(body?.detail || `HTTP ${r.status}`), { body });
+  if (!r.ok) throw Object.assign(new Error(refusalText(body, statusText(r.status))), { body });
   return body;
 }
 

@@ -12,6 +12,8 @@ addStrings({
     re_field_text: "the message", re_field_comment: "the comment", re_field_name: "the name",
     re_field_contact: "the contact", re_field_message: "the message", re_field_note: "the note",
     re_field_reason: "the reason", re_field_password: "the password", re_field_q: "the search",
+    re_field_id: "the ID", re_field_role: "the role", re_field_pools: "the pools", re_field_skills: "the skills",
+    re_field_max_chats: "the cap", re_bad_request__field: "Check {field}.", re_bad_request__unknown_pool: "No pool {value}.",
     re_already_closed: "It was closed already.", re_already_rated: "It was rated already.",
     re_archive_unavailable: "The history archive is unavailable; try again shortly.",
     re_bad_frame: "The request was malformed.", re_bad_json: "The request was not valid JSON.",
@@ -46,7 +48,8 @@ addStrings({
     re_unavailable: "The service is busy or restarting; try again shortly.",
     re_undeliverable: "It cannot be sent to this customer now.", re_unknown_conversation: "No such conversation.",
     re_unknown_media: "No such file.", re_unknown_type: "This server does not know that request.",
-    re_unsupported_media_type: "This kind of file is not allowed here.", re_url_refused: "That address is not allowed.",
+    re_unsupported_media_type: "This kind of file is not allowed here.",
+    re_unsupported_media_type__mime: "This kind of file ({mime}) is not allowed here.", re_url_refused: "That address is not allowed.",
     re_weak_password: "The password is too weak.", re_weak_password__short: "A password needs at least {limit} characters.",
     re_weak_password__long: "A password may have at most {limit} characters.",
     re_weak_password__common: "That password is too easy to guess.", re_wrong_code: "That code is not right.",
@@ -65,6 +68,8 @@ addStrings({
     re_field_text: "消息", re_field_comment: "评价", re_field_name: "名称",
     re_field_contact: "联系方式", re_field_message: "留言", re_field_note: "备注",
     re_field_reason: "原因", re_field_password: "密码", re_field_q: "搜索词",
+    re_field_id: "账号", re_field_role: "角色", re_field_pools: "客服组", re_field_skills: "技能",
+    re_field_max_chats: "接待上限", re_bad_request__field: "请检查{field}", re_bad_request__unknown_pool: "没有客服组 {value}",
     re_already_closed: "会话已经结束了", re_already_rated: "已经评价过了",
     re_archive_unavailable: "历史存档暂时无法访问，请稍后再试",
     re_bad_frame: "请求格式不正确", re_bad_json: "请求内容格式不正确",
@@ -99,7 +104,8 @@ addStrings({
     re_unavailable: "服务繁忙或正在重启，请稍后再试",
     re_undeliverable: "现在无法发送给这位客户", re_unknown_conversation: "没有这个会话",
     re_unknown_media: "没有这个文件", re_unknown_type: "服务器不支持这个请求",
-    re_unsupported_media_type: "这里不允许此类文件", re_url_refused: "不允许使用这个地址",
+    re_unsupported_media_type: "这里不允许此类文件",
+    re_unsupported_media_type__mime: "这里不允许此类文件（{mime}）", re_url_refused: "不允许使用这个地址",
     re_weak_password: "密码强度不够", re_weak_password__short: "密码至少需要 {limit} 个字符",
     re_weak_password__long: "密码最多 {limit} 个字符",
     re_weak_password__common: "这个密码太容易被猜到", re_wrong_code: "验证码不正确",
@@ -117,7 +123,7 @@ addStrings({
 
 // Codes a Lua script builds from a sentence and a value ("already assigned to bob").
 const PREFIXES = ["already_assigned_to_", "cannot_close_a_conversation_in_state_", "cannot_transfer_in_state_"];
-const STATES = { zh: { queued: "排队中", bot: "机器人接待", assigned: "处理中", closed: "已结束", waiting: "等待中" } };
+const STATES = { zh: { new: "刚开始", queued: "排队中", bot: "机器人接待", assigned: "处理中", closed: "已结束", waiting: "等待中" } };
 
 const size = (n) => (n >= 1048576 ? `${Math.round(n / 104857.6) / 10} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} B`);
 
@@ -137,13 +143,17 @@ export function refusalText(body, fallback = "") {
   }
   const tries = [];
   if (body.rule) tries.push(`re_${code}__${body.rule}`);
-  if (body.field && has(`re_field_${body.field}`) && body.limit != null) tries.push(`re_${code}__field`);
+  if (body.field && has(`re_field_${body.field}`)) tries.push(`re_${code}__field`);
+  if (body.mime) tries.push(`re_${code}__mime`);
   if (body.limit != null) tries.push(`re_${code}__limit`);
   if (body.retry_after != null) tries.push(`re_${code}__wait`);
   tries.push(`re_${code}`);
   const key = tries.find((k) => has(k));
   return key ? tf(key, vars) : tf("re_fallback", vars);
 }
+
+// An answer with no refusal body (a proxy's 502, a page's 404) by its HTTP status alone.
+export const statusText = (status) => tf("re_fallback", { code: currentLang() === "zh" ? status : `HTTP ${status}` });
 
 // A caught error in the console's words: an HttpError's body, else its message (a network error).
 export const refusal = (err) => refusalText(err?.body, err?.message || String(err));
