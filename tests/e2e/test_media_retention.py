@@ -61,8 +61,12 @@ media:
         async with http.get(f"{base}/api/v1/media/{mid}", headers={"Authorization": "Bearer sue-token-12345"}) as r:
             assert r.status == 200
         assert await rt.store.conversations.get(cid) is None
+        # The archive keeps who may read a conversation (docs/archive.md): alice handled it, so she
+        # still sees its photo; bob never served that customer.
         async with http.get(f"{base}/api/v1/media/{mid}", headers={"Authorization": "Bearer alice-token-1234"}) as r:
-            assert r.status == 404  # alice serves that customer no more
+            assert r.status == 200
+        async with http.get(f"{base}/api/v1/media/{mid}", headers={"Authorization": "Bearer bob-token-12345"}) as r:
+            assert r.status == 404
         # The customer comes back: alice serves them again, so their archived photo is hers to see.
         back, _ = await customer(http, base, token=first_session)
         start = len(alice.frames)
