@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from helpers.ending import end_process
 from helpers.redis_server import free_port
 from router.childproc import die_with_parent
 
@@ -66,13 +67,7 @@ class Serve:
         self._out.close()
 
     def stop(self, timeout: float = 20) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        end_process(self.proc, grace=timeout)
         if not self._out.closed:
             self._out.close()
         return int(self.proc.returncode)
