@@ -13,16 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass
+from typing import Any
 
 from router.store import Store
 from router.store.client import REDIS_ERRORS
 
 log = logging.getLogger("kefu.fanout")
 
-Writer = Callable[[str], Awaitable[None]]
+Writer = Callable[[str], Coroutine[Any, Any, None]]
 """Sends one frame's text to the socket; may expand it first (agent 'assigned' frames)."""
 Replayer = Callable[["Tap", str], Awaitable[None]]
 """Re-reads the tap's stream after a cursor and feeds it through `Tap.offer`."""
@@ -55,7 +56,14 @@ def _sid(entry_id: str) -> tuple[int, int]:
 
 
 class Tap:
-    """One socket's ordered, de-duplicated view of its frames."""
+    """One socket's ordered, de-duplicated view of its frames.
+
+    A frame offered to an idle socket is written at once, in the offering task (the hub's): a
+    WebSocket send almost never has to wait, and a task of its own per socket cost every frame a
+    turn of the event loop (a wake-up, a select call) on top of its write, a fifth of the CPU per
+    frame in bench/bench_fanout.py. A write that does have to wait (a socket whose buffer is full,
+    an `assigned` frame read from Redis first) is finished by the socket's pump task, and frames
+    offered meanwhile queue behind it, so each socket's order holds and the hub never waits."""
 
     def __init__(self, address: str, write: Writer, replay: Replayer | None = None,
                  drain: Drain = Drain(), on_stuck: Stuck | None = None) -> None:
@@ -67,17 +75,25 @@ class Tap:
         self._on_stuck = on_stuck
         self.stuck: str | None = None
         """Why this socket was given up on; it takes no more frames."""
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._queue: deque[str] = deque()
+        """Frames waiting behind a write in progress (the pump's)."""
+        self._pump_task: asyncio.Task[None] | None = None
+        """Runs while a write waits or frames queue behind it; None when the socket is idle."""
+        self._writing = False
+        """A write runs in the offering task now: an offer from inside it queues."""
+        self._ended = False
+        """A write failed with the connection: nothing more is written (frames queue up to the
+        bound, as behind a socket that stopped reading, until the socket's handler ends)."""
+        self._closed = False
         self._held: list[tuple[str, str]] | None = []  # None once live
         self._sending_since: float | None = None
-        """When the frame being written now began (loop time); None between frames."""
+        """When the write in progress began (loop time); None between writes."""
         self._watch: asyncio.TimerHandle | None = None
         self._overdue = False
-        self._task = asyncio.create_task(self._pump())
 
     def offer(self, entry_id: str, frame: str) -> None:
-        """Queue a frame unless it was already sent; '-' marks frames that are not stored."""
-        if self.stuck is not None:
+        """Send a frame unless it was already sent; '-' marks frames that are not stored."""
+        if self.stuck is not None or self._closed:
             return
         if self._held is not None:
             self._held.append((entry_id, frame))
@@ -87,21 +103,55 @@ class Tap:
             if sid <= self.cursor:
                 return
             self.cursor = sid
-        if self._queue.qsize() >= self._drain.max_queued:
+        if self._pump_task is None and not self._writing and not self._ended:
+            self._write_now(frame)
+            return
+        if len(self._queue) >= self._drain.max_queued:
             # A browser that does not read must not hold server memory without bound; stored
             # frames come back by replay when it reconnects, and a page's state by its snapshot.
-            self._give_up(f"slow consumer: {self._queue.qsize()} frames not yet sent")
+            self._give_up(f"slow consumer: {len(self._queue)} frames not yet sent")
             return
-        self._queue.put_nowait(frame)
+        self._queue.append(frame)
+
+    def _write_now(self, frame: str) -> None:
+        """Write in this task as far as the write goes without waiting; the rest of it, and the
+        frames queued meanwhile, go to the pump task."""
+        self._writing = True
+        try:
+            while True:
+                coro = self._write(frame)
+                try:
+                    waiting_on = coro.send(None)
+                except StopIteration:
+                    pass
+                except (ConnectionError, RuntimeError) as exc:
+                    self._end(exc)
+                    return
+                except Exception as exc:
+                    self._start_pump(frame, self._again(frame, exc), retrying=True)
+                    return
+                else:
+                    self._start_pump(frame, _Rest(coro, waiting_on), retrying=False)
+                    return
+                if not self._queue or self.stuck is not None:
+                    return
+                frame = self._queue.popleft()  # offered from inside the write
+        finally:
+            self._writing = False
+
+    def _start_pump(self, frame: str, step: Awaitable[bool | None], retrying: bool) -> None:
+        self._pump_task = asyncio.ensure_future(self._pump(frame, step, retrying))
+
+    def _end(self, exc: BaseException) -> None:
+        log.debug("tap %s: write failed: %s", self.address, exc)
+        self._ended = True
 
     def _give_up(self, reason: str) -> None:
         if self.stuck is not None:
             return
         self.stuck = reason
         log.warning("tap %s: %s; closing it", self.address, reason)
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(None)
+        self._queue.clear()
         if self._on_stuck is not None:
             task = asyncio.ensure_future(self._on_stuck(reason))
             _CLOSING.add(task)
@@ -129,33 +179,40 @@ class Tap:
         if self._replay is not None:
             await self._replay(self, f"{self.cursor[0]}-{self.cursor[1]}")
 
-    async def _pump(self) -> None:
-        """Write the queued frames in order. A frame that takes over `send_timeout_s` gives the
-        socket up. The bound is kept by one watchdog timer per tap (`_check`), armed when a write
-        starts and none is pending, rather than an `asyncio.timeout` per frame: a timer made and
-        cancelled for every frame of every socket showed in the latency profile."""
+    async def _pump(self, frame: str, step: Awaitable[bool | None], retrying: bool) -> None:
+        """Finish `step` (the rest of `frame`'s write, or its retries), then write the frames
+        queued behind it, in order, until none is left. A write that takes over `send_timeout_s`
+        gives the socket up. The bound is kept by one watchdog timer per tap (`_check`), armed
+        when a write starts and none is pending, rather than an `asyncio.timeout` per frame: a
+        timer made and cancelled for every frame of every socket showed in the latency profile."""
         loop = asyncio.get_running_loop()
         try:
-            while (frame := await self._queue.get()) is not None:
-                self._sending_since = loop.time()
-                if self._watch is None:
-                    self._watch = loop.call_at(self._sending_since + self._drain.send_timeout_s, self._check)
+            while True:
+                if not retrying:  # the retries keep their own time bound
+                    self._sending_since = loop.time()
+                    if self._watch is None:
+                        self._watch = loop.call_at(self._sending_since + self._drain.send_timeout_s, self._check)
                 try:
-                    await self._write(frame)
+                    if await step is False:  # the retries gave the socket up, or it is gone
+                        return
                 except (ConnectionError, RuntimeError) as exc:
-                    log.debug("tap %s: write failed: %s", self.address, exc)
+                    self._end(exc)
                     return
                 except Exception as exc:
-                    self._sending_since = None  # the retries keep their own time bound
-                    if not await self._again(frame, exc):
-                        return
+                    step, retrying = self._again(frame, exc), True
+                    continue
                 finally:
                     self._sending_since = None
+                if not self._queue or self.stuck is not None or self._ended:
+                    return
+                frame = self._queue.popleft()
+                step, retrying = self._write(frame), False
         except asyncio.CancelledError:
             if not self._overdue:
                 raise
             self._give_up(f"slow consumer: one frame took over {self._drain.send_timeout_s:g} s to send")
         finally:
+            self._pump_task = None
             if self._watch is not None:
                 self._watch.cancel()
                 self._watch = None
@@ -165,13 +222,14 @@ class Tap:
         progress (if any) to reach it. Idle, it lapses, and the next write arms it again."""
         self._watch = None
         since = self._sending_since
-        if since is None or self._task.done():
+        task = self._pump_task
+        if since is None or task is None or task.done():
             return
         loop = asyncio.get_running_loop()
         due = since + self._drain.send_timeout_s
         if loop.time() >= due:
             self._overdue = True
-            self._task.cancel()
+            task.cancel()
         else:
             self._watch = loop.call_at(due, self._check)
 
@@ -187,7 +245,8 @@ class Tap:
                 async with asyncio.timeout(self._drain.send_timeout_s):
                     await self._write(frame)
                 return True
-            except (ConnectionError, RuntimeError, TimeoutError):
+            except (ConnectionError, RuntimeError, TimeoutError) as again:
+                self._end(again)
                 return False
             except Exception as again:
                 exc = again
@@ -196,9 +255,41 @@ class Tap:
         return False
 
     async def close(self) -> None:
-        self._queue.put_nowait(None)
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(self._task, 2)
+        """Let the frames already taken go out (for up to 2 s), then take no more."""
+        task = self._pump_task
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(task), 2)
+            task.cancel()
+        self._closed = True
+        self._queue.clear()
+
+
+class _Rest:
+    """The rest of a write coroutine that `Tap._write_now` started by hand and that stopped on
+    `waiting_on`: awaited in the pump task, it hands the task what the coroutine waits on, and
+    passes the task's wake-up (or its cancellation) back into it, as if the task had run it from
+    the start."""
+
+    def __init__(self, coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+        self._coro = coro
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coro, waiting_on = self._coro, self._waiting_on
+        while True:
+            try:
+                sent = yield waiting_on
+            except BaseException as exc:  # the task's cancellation, thrown in at the wait
+                try:
+                    waiting_on = coro.throw(exc)
+                except StopIteration:
+                    return
+                continue
+            try:
+                waiting_on = coro.send(sent)
+            except StopIteration:
+                return
 
 
 class Hub:
@@ -254,9 +345,10 @@ class Hub:
                     await self._resync_all()
                 self._ever_subscribed = True
                 while not self._stopping.is_set():
-                    msg = await sub.next(wait_s=1.0)
-                    if msg is not None:
-                        self._dispatch(*msg)
+                    # A burst comes in one piece (router/store/pubsub.py); its frames are queued
+                    # for their sockets before any socket's writer runs.
+                    for channel, data in await sub.batch(wait_s=1.0):
+                        self._dispatch(channel, data)
             except (*REDIS_ERRORS, ConnectionError) as exc:
                 self.subscribed.clear()
                 log.warning("pub/sub dropped, resubscribing: %s", exc)

@@ -79,6 +79,37 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+class _MessageHead(msgspec.Struct):
+    id: str = ""
+
+
+class _Head(msgspec.Struct):
+    """What the socket's writer reads of a frame: every frame, every agent, so not the message
+    text, the transcript of an `assigned` frame or anything else it passes on untouched. msgspec
+    skips unknown fields without building them (a `message` frame decoded in full to a dict cost
+    the writer as much as its socket write, bench/bench_fanout.py)."""
+
+    type: str = ""
+    conversation_id: str = ""
+    message: _MessageHead | None = None
+    agent_disabled: bool = False
+    session: str | None = None
+
+
+_HEAD = msgspec.json.Decoder(_Head)
+
+
+def _head(frame: str) -> _Head:
+    try:
+        return _HEAD.decode(frame)
+    except msgspec.ValidationError:
+        # A field of another shape than the writer's frames have (a `message` that is text):
+        # the writer only needs the type, and passes the frame on as it is.
+        event = msgspec.json.decode(frame)
+        kind = event.get("type") if isinstance(event, dict) else None
+        return _Head(type=kind if isinstance(kind, str) and kind != "message" else "")
+
+
 SNAPSHOT_BATCH = 50
 """Open conversations whose `assigned` frames a snapshot reads in one go (an agent's cap is at most 100)."""
 
@@ -110,23 +141,23 @@ class AgentSession:
     async def _write(self, frame: str) -> None:
         """Send one frame. What was shown is noted only after the send, so a frame that failed
         (Redis busy while expanding it) is not taken for shown when the tap tries it again."""
-        event = msgspec.json.decode(frame)  # every frame, every agent: a third of json.loads's time
-        kind = event.get("type")
+        head = _head(frame)
+        kind = head.type
         if kind == "session_ended":  # for the server, never shown; other sessions ignore it
-            if event.get("agent_disabled") or (self.sid is not None and event.get("session") == self.sid):
+            if head.agent_disabled or (self.sid is not None and head.session == self.sid):
                 self.session_ended()
             return
         if kind == "assigned":
-            cid = event["conversation_id"]
+            cid = head.conversation_id
             if cid in self.shown:
                 return  # assigned while this socket connected: the snapshot already showed it
-            full = await self.desk.assigned_frame(event)
+            full = await self.desk.assigned_frame(msgspec.json.decode(frame))
             full["messages"] = visible_to(full["messages"], self.who)  # a whisper for the agent before
             await self.ws.send_str(frames.dump(full))
             self.shown[cid] = {m["id"] for m in full["messages"]}
             return
-        if kind == "message":
-            cid, mid = event["conversation_id"], event["message"]["id"]
+        if kind == "message" and head.message is not None:
+            cid, mid = head.conversation_id, head.message.id
             if mid in self.shown.get(cid, ()):
                 return
             await self.ws.send_str(frame)
@@ -135,7 +166,7 @@ class AgentSession:
         if kind == "agent_status" and not self.who.can(Role.SUPERVISOR):
             return  # a teammate's status is for the supervisor's floor view only
         if kind in ("closed", "unassigned"):
-            self.shown.pop(event["conversation_id"], None)
+            self.shown.pop(head.conversation_id, None)
         await self.ws.send_str(frame)
 
     async def _replay(self, tap: Tap, after: str) -> None:

@@ -153,3 +153,68 @@ async def test_slow_frames_each_within_the_bound_all_go_and_arm_few_timers(monke
     assert sent == frames and tap.stuck is None
     assert 1 <= armed < 40, armed
     await tap.close()
+
+
+async def test_an_idle_socket_is_written_in_the_offering_task() -> None:
+    """No task and no turn of the event loop between a frame and its socket when the socket is idle."""
+    sent: list[str] = []
+
+    async def write(frame: str) -> None:
+        sent.append(frame)
+
+    tap = Tap("agent:c", write)
+    tap.go_live()
+    tap.offer("1-1", "f1")
+    assert sent == ["f1"]  # before this test awaited anything
+    tap.offer("1-1", "again")  # the same entry: already sent
+    tap.offer("-", "f2")
+    assert sent == ["f1", "f2"] and tap._pump_task is None
+    await tap.close()
+
+
+async def test_frames_offered_while_a_write_waits_go_after_it_in_order() -> None:
+    """A write that has to wait (a full socket buffer, an `assigned` frame read from Redis) does not
+    hold up the offering task; frames offered meanwhile follow it, and a failure after its wait is
+    tried again like any other."""
+    sent: list[str] = []
+    gate = asyncio.Event()
+    failed: list[str] = []
+
+    async def write(frame: str) -> None:
+        if frame == "f2":
+            await gate.wait()
+        if frame == "f4" and not failed:
+            await asyncio.sleep(0)
+            failed.append(frame)
+            raise RedisConnectionError("No connection available.")
+        sent.append(frame)
+
+    tap = Tap("agent:d", write)
+    tap.go_live()
+    for i in range(1, 6):
+        tap.offer(f"1-{i}", f"f{i}")  # returns at once although f2 waits
+    assert sent == ["f1"] and tap._pump_task is not None
+    gate.set()
+    await wait_for(lambda: len(sent) == 5)
+    assert sent == ["f1", "f2", "f3", "f4", "f5"] and failed == ["f4"] and tap.stuck is None
+    await wait_for(lambda: tap._pump_task is None)
+    tap.offer("1-6", "f6")  # idle again: written in this task
+    assert sent[-1] == "f6"
+    await tap.close()
+
+
+async def test_close_lets_queued_frames_go_then_takes_no_more() -> None:
+    sent: list[str] = []
+
+    async def write(frame: str) -> None:
+        await asyncio.sleep(0.01)
+        sent.append(frame)
+
+    tap = Tap("agent:e", write)
+    tap.go_live()
+    for i in range(1, 4):
+        tap.offer(f"1-{i}", f"f{i}")
+    await tap.close()
+    tap.offer("1-4", "f4")
+    await asyncio.sleep(0.05)
+    assert sent == ["f1", "f2", "f3"]
