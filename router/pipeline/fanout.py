@@ -299,6 +299,10 @@ class Hub:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # The channels' names, built once: each is a property that formats its name on every call,
+        # and `_dispatch` compares every frame's channel with them.
+        self._agent_channel = store.keys.agent_channel
+        self._transcript_channel = store.keys.transcript_channel
         self.agents: dict[str, set[Tap]] = defaultdict(set)
         self.customers: dict[str, set[Tap]] = defaultdict(set)
         self.customer_watchers: list[Callable[[str, str], None]] = []
@@ -361,11 +365,12 @@ class Hub:
         # Every process gets every frame: the address comes first, so a frame for nobody here is
         # dropped before the rest of it is split or copied (most, with several web processes).
         address, _, rest = data.partition("\n")
-        if channel == self.store.keys.transcript_channel:
+        if channel == self._transcript_channel:
             for landed in self.transcript_watchers.get(address, ()):
                 landed.set()
             return
-        if channel == self.store.keys.agent_channel and address == EVERY_AGENT:
+        agent = channel == self._agent_channel
+        if agent and address == EVERY_AGENT:
             frame = rest.partition("\n")[2]
             for heard in self.team_watchers:
                 try:
@@ -376,7 +381,7 @@ class Hub:
                 for tap in list(held):
                     tap.offer("-", frame)
             return
-        if channel == self.store.keys.agent_channel:
+        if agent:
             taps = self.agents.get(address)
             if not taps:
                 return
@@ -385,7 +390,7 @@ class Hub:
             if not taps and not self.customer_watchers:
                 return
         entry_id, _, frame = rest.partition("\n")
-        if channel != self.store.keys.agent_channel:
+        if not agent:
             for watch in self.customer_watchers:
                 try:
                     watch(address, frame)
