@@ -85,9 +85,9 @@ class _MessageHead(msgspec.Struct):
 
 class _Head(msgspec.Struct):
     """What the socket's writer reads of a frame: every frame, every agent, so not the message
-    text, the transcript of an `assigned` frame or anything else it passes on untouched. msgspec
-    skips unknown fields without building them (a `message` frame decoded in full to a dict cost
-    the writer as much as its socket write, bench/bench_fanout.py)."""
+    text, the transcript of an `assigned` frame or anything else it passes on untouched: msgspec
+    skips the fields a struct does not name without building them (a customer's `message` frame,
+    430 bytes: 0.9 us for its head, 2.2 us decoded in full to a dict)."""
 
     type: str = ""
     conversation_id: str = ""
