@@ -2,7 +2,7 @@
 a bare aiohttp subscriber -> socket relay in the same run.
 
     python bench/bench_fanout.py [--rate 1000] [--seconds 8] [--agents 50] [--rounds 3]
-                                 [--build DIR ...] [--profile DIR]
+                                 [--burst 1] [--build DIR ...] [--profile DIR]
 
 A private redis-server; frames are published as route.lua's `emit` publishes them
 (`agent-id \\n entry-id \\n frame`, a customer's `message` frame of a realistic size) at a steady
@@ -240,7 +240,7 @@ async def _drive(proc: subprocess.Popen[bytes], port: int, url: str, args: argpa
         ms = int(time.time() * 1000)
         sent = 0
         while sent < total:
-            due = min(total, int((time.monotonic() - start) * args.rate) + 1)
+            due = min(total, (int((time.monotonic() - start) * args.rate / args.burst) + 1) * args.burst)
             if due > sent:
                 pipe = client.pipeline(transaction=False)
                 for n in range(sent, due):
@@ -293,7 +293,7 @@ async def main(args: argparse.Namespace) -> None:
                         name = Path(build).name if build else "this"
                         profile = Path(args.profile) / f"fanout-{name}-{r}.txt"
                     result = await one_round(kind, build, url, args, profile)
-                    result.update(round=r, server=label, rate=args.rate, agents=args.agents)
+                    result.update(round=r, server=label, rate=args.rate, burst=args.burst, agents=args.agents)
                     print(json.dumps(result), flush=True)
                     print(f"round {r} {label}: {result['cpu_ms_per_frame']:.3f} CPU ms/frame, "
                           f"p50 {result['p50_ms']} / p99 {result['p99_ms']} ms, "
@@ -311,6 +311,8 @@ def cli() -> None:
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rate", type=float, default=1000.0, help="frames per second, over all agents")
+    p.add_argument("--burst", type=int, default=1,
+                   help="frames published together, as one route worker's batch publishes them")
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--agents", type=int, default=50)
     p.add_argument("--rounds", type=int, default=3)

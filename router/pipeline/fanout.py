@@ -59,11 +59,12 @@ class Tap:
     """One socket's ordered, de-duplicated view of its frames.
 
     A frame offered to an idle socket is written at once, in the offering task (the hub's): a
-    WebSocket send almost never has to wait, and a task of its own per socket cost every frame a
-    turn of the event loop (a wake-up, a select call) on top of its write, a fifth of the CPU per
-    frame in bench/bench_fanout.py. A write that does have to wait (a socket whose buffer is full,
-    an `assigned` frame read from Redis first) is finished by the socket's pump task, and frames
-    offered meanwhile queue behind it, so each socket's order holds and the hub never waits."""
+    WebSocket send almost never has to wait, and handing every frame to a task of the socket's own
+    cost it a turn of the event loop (a wake-up, a select call) on top of its write (the delivery
+    benchmark, bench/bench_fanout.py, in docs/performance.md). A write that does have to wait (a
+    socket whose buffer is full, an `assigned` frame read from Redis first) is finished by the
+    socket's pump task, and frames offered meanwhile queue behind it, so each socket's order holds
+    and the hub never waits."""
 
     def __init__(self, address: str, write: Writer, replay: Replayer | None = None,
                  drain: Drain = Drain(), on_stuck: Stuck | None = None) -> None:
