@@ -23,8 +23,20 @@ from router.store.client import REDIS_ERRORS
 
 log = logging.getLogger("kefu.fanout")
 
-Writer = Callable[[str], Coroutine[Any, Any, None]]
-"""Sends one frame's text to the socket; may expand it first (agent 'assigned' frames)."""
+Writer = Callable[[str], "str | Awaitable[None] | None"]
+"""What one frame becomes, decided at once: the text to send on the socket (a str), nothing (None:
+a frame shown already, or one for the server), or the writer's own work that may wait (an agent's
+`assigned` frame expanded from Redis), which sends what it sends itself and runs in the socket's
+pump task."""
+Send = Callable[[str], Coroutine[Any, Any, None]]
+"""The socket's send (aiohttp's `send_str`). The tap starts it in the offering task and its pump
+finishes it if it has to wait, so it must not enter anything bound to the task it began in (an
+`asyncio.timeout`) before its first wait; aiohttp's does not (a drain, a compression lock)."""
+
+
+def as_is(frame: str) -> str:
+    """The writer of a socket that gets every frame as published (the web chat's)."""
+    return frame
 Replayer = Callable[["Tap", str], Awaitable[None]]
 """Re-reads the tap's stream after a cursor and feeds it through `Tap.offer`."""
 Stuck = Callable[[str], Awaitable[None]]
@@ -66,11 +78,12 @@ class Tap:
     socket's pump task, and frames offered meanwhile queue behind it, so each socket's order holds
     and the hub never waits."""
 
-    def __init__(self, address: str, write: Writer, replay: Replayer | None = None,
+    def __init__(self, address: str, write: Writer, send: Send, replay: Replayer | None = None,
                  drain: Drain = Drain(), on_stuck: Stuck | None = None) -> None:
         self.address = address
         self.cursor = (0, 0)
         self._write = write
+        self._send = send
         self._replay = replay
         self._drain = drain
         self._on_stuck = on_stuck
@@ -115,33 +128,43 @@ class Tap:
         self._queue.append(frame)
 
     def _write_now(self, frame: str) -> None:
-        """Write in this task as far as the write goes without waiting; the rest of it, and the
-        frames queued meanwhile, go to the pump task."""
+        """Send in this task as far as the send goes without waiting; the rest of it, a writer's
+        own work, and the frames queued meanwhile go to the pump task."""
         self._writing = True
         try:
             while True:
-                coro = self._write(frame)
                 try:
-                    waiting_on = coro.send(None)
-                except StopIteration:
-                    pass
-                except (ConnectionError, RuntimeError) as exc:
-                    self._end(exc)
-                    return
+                    out = self._write(frame)
                 except Exception as exc:
-                    self._start_pump(frame, self._again(frame, exc), retrying=True)
+                    self._start_pump(frame, self._again(frame, None, exc), retrying=True)
                     return
-                else:
-                    self._start_pump(frame, _Rest(coro, waiting_on), retrying=False)
+                if out is not None and not isinstance(out, str):
+                    self._start_pump(frame, out, retrying=False)
                     return
+                if out is not None:
+                    coro = self._send(out)
+                    try:
+                        waiting_on = coro.send(None)
+                    except StopIteration:
+                        pass
+                    except (ConnectionError, RuntimeError) as exc:
+                        self._end(exc)
+                        return
+                    except Exception as exc:
+                        self._start_pump(frame, self._again(frame, out, exc), retrying=True, text=out)
+                        return
+                    else:
+                        self._start_pump(frame, _Rest(coro, waiting_on), retrying=False, text=out)
+                        return
                 if not self._queue or self.stuck is not None:
                     return
                 frame = self._queue.popleft()  # offered from inside the write
         finally:
             self._writing = False
 
-    def _start_pump(self, frame: str, step: Awaitable[bool | None], retrying: bool) -> None:
-        self._pump_task = asyncio.ensure_future(self._pump(frame, step, retrying))
+    def _start_pump(self, frame: str, step: Awaitable[bool | None], retrying: bool,
+                    text: str | None = None) -> None:
+        self._pump_task = asyncio.ensure_future(self._pump(frame, step, retrying, text))
 
     def _end(self, exc: BaseException) -> None:
         log.debug("tap %s: write failed: %s", self.address, exc)
@@ -180,12 +203,13 @@ class Tap:
         if self._replay is not None:
             await self._replay(self, f"{self.cursor[0]}-{self.cursor[1]}")
 
-    async def _pump(self, frame: str, step: Awaitable[bool | None], retrying: bool) -> None:
-        """Finish `step` (the rest of `frame`'s write, or its retries), then write the frames
-        queued behind it, in order, until none is left. A write that takes over `send_timeout_s`
-        gives the socket up. The bound is kept by one watchdog timer per tap (`_check`), armed
-        when a write starts and none is pending, rather than an `asyncio.timeout` per frame: a
-        timer made and cancelled for every frame of every socket showed in the latency profile."""
+    async def _pump(self, frame: str, step: Awaitable[bool | None] | None, retrying: bool, text: str | None) -> None:
+        """Finish `step` (the rest of `frame`'s write, or its retries; `text`, what it sends), then
+        write the frames queued behind it, in order, until none is left. A write that takes over
+        `send_timeout_s` gives the socket up. The bound is kept by one watchdog timer per tap
+        (`_check`), armed when a write starts and none is pending, rather than an `asyncio.timeout`
+        per frame: a timer made and cancelled for every frame of every socket showed in the
+        latency profile."""
         loop = asyncio.get_running_loop()
         try:
             while True:
@@ -194,20 +218,28 @@ class Tap:
                     if self._watch is None:
                         self._watch = loop.call_at(self._sending_since + self._drain.send_timeout_s, self._check)
                 try:
-                    if await step is False:  # the retries gave the socket up, or it is gone
+                    if step is not None and await step is False:  # the retries gave the socket up
                         return
                 except (ConnectionError, RuntimeError) as exc:
                     self._end(exc)
                     return
                 except Exception as exc:
-                    step, retrying = self._again(frame, exc), True
+                    step, retrying = self._again(frame, text, exc), True
                     continue
                 finally:
                     self._sending_since = None
                 if not self._queue or self.stuck is not None or self._ended:
                     return
-                frame = self._queue.popleft()
-                step, retrying = self._write(frame), False
+                frame, text, retrying = self._queue.popleft(), None, False
+                try:
+                    out = self._write(frame)
+                except Exception as exc:
+                    step, retrying = self._again(frame, None, exc), True
+                    continue
+                if isinstance(out, str):
+                    text, step = out, self._send(out)
+                else:
+                    step = out
         except asyncio.CancelledError:
             if not self._overdue:
                 raise
@@ -234,17 +266,27 @@ class Tap:
         else:
             self._watch = loop.call_at(due, self._check)
 
-    async def _again(self, frame: str, exc: Exception) -> bool:
+    async def _again(self, frame: str, text: str | None, exc: Exception) -> bool:
         """A frame the writer failed to build or send (Redis busy while an `assigned` frame is
         expanded) is tried again; if it keeps failing the socket is closed, so its client
         reconnects and gets it again (a page replays after `last_seen`, a console's snapshot holds
-        every open chat). It is never dropped silently. False once the socket was given up."""
+        every open chat). It is never dropped silently. `text`: the writer had made the frame into
+        this text and its send failed: only the send is tried again (the writer took the frame
+        for shown). False once the socket was given up."""
         for delay in RETRY_DELAYS_S:
             log.warning("tap %s: a frame failed, trying again in %.2fs: %s", self.address, delay, exc)
             await asyncio.sleep(delay)
             try:
                 async with asyncio.timeout(self._drain.send_timeout_s):
-                    await self._write(frame)
+                    if text is None:
+                        out = self._write(frame)
+                        if out is None:
+                            return True
+                        if not isinstance(out, str):
+                            await out
+                            return True
+                        text = out  # taken for shown now: from here on only its send is tried
+                    await self._send(text)
                 return True
             except (ConnectionError, RuntimeError, TimeoutError) as again:
                 self._end(again)
