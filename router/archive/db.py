@@ -36,6 +36,11 @@ WRITE_ERRORS = (*DB_ERRORS, SQLAlchemyError)
 """What a write may raise: an outage, or a row the database refuses (DataError, a value that
 will not bind); which one it was, `refused` and `Archive.answers` tell."""
 
+PRUNE_BATCH = 250
+"""Conversations per prune transaction. Each of its statements names them all (IN, an unindex
+executemany), which SQLAlchemy and asyncpg bind and prepare on the event loop: 1,000 held it
+6-7 ms of CPU on PostgreSQL, 250 under 2 ms (pruning 2,000 took 0.17 s, now 0.3 s, hourly)."""
+
 
 def refused(exc: BaseException) -> bool:
     """Whether a failed write was the database refusing this row rather than being unreachable:
@@ -254,7 +259,7 @@ class Archive:
             n: int = (await conn.execute(sa.select(sa.func.count()).select_from(conversations))).scalar_one()
             return n
 
-    async def prune(self, closed_before: float, batch: int = 1000,
+    async def prune(self, closed_before: float, batch: int = PRUNE_BATCH,
                     files: Callable[[Sequence[str]], Awaitable[object]] | None = None) -> int:
         """Delete conversations closed before `closed_before`, a batch per transaction.
 
