@@ -58,7 +58,7 @@ from router.ops.queue_texts import QueueTexter
 from router.ops.roster import Roster
 from router.ops.sla import TIMER_KINDS, SlaService
 from router.pipeline.fanout import Hub
-from router.pipeline.ingest import Ingestor
+from router.pipeline.ingest import Direct, Ingestor
 from router.pipeline.media_fetch import MediaFetcher
 from router.pipeline.outbox import Outbox, Sender
 from router.pipeline.profile_fetch import ProfileFetcher
@@ -119,7 +119,9 @@ class Runtime:
                                    settings.retention.archive_days, settings.retention.sweep_interval_s,
                                    media=self.media, pending_s=settings.media.pending_s)
         self.transcript = Transcript(self.store)
-        self.ingestor = Ingestor(self.store, settings.retention.idempotency_s)
+        direct = (Direct(settings.bot.debounce_s, self.transcript.max_messages)
+                  if settings.worker.direct_follow_ups else None)
+        self.ingestor = Ingestor(self.store, settings.retention.idempotency_s, direct)
         self.outbox = Outbox(self.store, settings.retention.idempotency_s)
         self.hub = Hub(self.store)
         self.rules = RulesHolder.from_settings(settings)
