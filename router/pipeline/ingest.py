@@ -110,6 +110,6 @@ class Ingestor:
         if not tail:
             return plain
         return IngestDirect(plain.dedupe_key, msg.id, plain.payload, self.ttl, plain.ident, msg.ts,
-                            msgspec.json.encode(msg.public()).decode(), (head, middle, tail),
+                            msgspec.json.encode(msg.public()).decode(), head, middle, tail,
                             self.direct.burst_window_s, APPLIED_TTL_S, self.direct.transcript_max,
                             msg.customer_name or "", plain.part)

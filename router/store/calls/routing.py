@@ -368,9 +368,11 @@ class IngestDirect(Call[Taken]):
     now: float
     message_json: str
     """The message as agents see it (Message.public)."""
-    line: tuple[str, str, str]
+    line_head: str
     """The transcript line around the conversation's and the customer's ids, which only the
-    script knows: line[0] + cid + line[1] + customer + line[2]."""
+    script knows: line_head + cid + line_middle + customer + line_tail."""
+    line_middle: str
+    line_tail: str
     window_s: float
     applied_ttl_s: int
     transcript_max: int
@@ -383,8 +385,9 @@ class IngestDirect(Call[Taken]):
                 p.inbound_routed(self.ident)]
 
     def argv(self) -> list[Any]:
-        return [self.mid, self.payload, self.ttl_s, self.ident, self.now, self.message_json, *self.line,
-                self.window_s, self.applied_ttl_s, self.transcript_max, self.name]
+        # All but `part`, which picks the keys.
+        return [self.mid, self.payload, self.ttl_s, self.ident, self.now, self.message_json, self.line_head,
+                self.line_middle, self.line_tail, self.window_s, self.applied_ttl_s, self.transcript_max, self.name]
 
     def result(self, reply: Any) -> Taken:
         if not int(reply[0]):
