@@ -2,8 +2,8 @@
 returns, the message is durable (in the inbound stream, or already routed) and the channel may be
 told "accepted".
 
-A web chat customer's follow-up to a conversation someone holds needs no decision, so on one
-Redis server it is routed in the same script that takes it in (router/store/lua/ingest_direct.lua):
+A customer's text follow-up to a conversation someone holds needs no decision, so on one Redis
+server it is routed in the same script that takes it in (router/store/lua/ingest_direct.lua):
 the agent sees it without the route worker's wake-up and four round trips. Every other line, and
 every line on a Cluster, goes through the inbound stream to the route worker."""
 
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import msgspec
 
@@ -38,6 +40,18 @@ APPLIED_TTL_S = 7 * 24 * 3600
 are kept."""
 
 
+DIRECT_CHANNELS = frozenset({WEBCHAT, "wechat", "telegram"})
+"""Channels whose text lines the route worker does nothing else with once their conversation is
+held (WeCom's kf sessions have states of their own to keep)."""
+
+
+class ProfileJobs(Protocol):
+    """As the route worker's seam (router/pipeline/profile_fetch.py): a customer's channel profile
+    is refreshed now and then as their lines are routed."""
+
+    def schedule(self, msgs: Sequence[Message]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Direct:
     """How follow-ups are routed at ingest (WorkerSettings.direct_follow_ups)."""
@@ -46,6 +60,10 @@ class Direct:
     """As the route worker's: lines this close together ask for the agent's attention once."""
     transcript_max: int = 0
     """As Transcript.max_messages: a cap on a transcript stream's length (0: none)."""
+    held_back: Callable[[Message], bool] | None = None
+    """Lines another stage of the route worker may take instead of routing them (a WeChat or
+    Telegram customer's bare 1-5 after the rating prompt): they go through the stream."""
+    profiles: ProfileJobs | None = None
 
 
 class Ingestor:
@@ -88,15 +106,22 @@ class Ingestor:
         if added.new:
             self.accepted[msg.channel] += 1
             if isinstance(added, Taken) and added.state:
-                self.routed[(added.pool, added.state)] += 1
+                self._routed(msg, added)
         return Accepted(message_id=added.id, duplicate=not added.new)
 
     def _may_route(self, msg: Message) -> bool:
-        """A web chat text line (a file is claimed by the route worker, a WeChat or Telegram
-        line may be a rating), on one server (the script's keys span slots)."""
-        return (self.direct is not None and msg.channel == WEBCHAT and msg.kind is Kind.TEXT
+        """A plain text line (a file is fetched or claimed by the route worker, a card may
+        change what the rules know), on one server (the script's keys span slots)."""
+        d = self.direct
+        return (d is not None and msg.channel in DIRECT_CHANNELS and msg.kind is Kind.TEXT
                 and msg.media is None and msg.card is None and msg.native_media is None
-                and not self.store.cluster)
+                and not self.store.cluster and not (d.held_back is not None and d.held_back(msg)))
+
+    def _routed(self, msg: Message, taken: Taken) -> None:
+        self.routed[(taken.pool, taken.state)] += 1
+        profiles = self.direct.profiles if self.direct is not None else None
+        if profiles is not None and msg.channel != WEBCHAT:  # web chat has no channel profile
+            profiles.schedule([msgspec.structs.replace(msg, conversation_id=taken.cid, customer_id=taken.customer)])
 
     def _direct_call(self, msg: Message, plain: Ingest) -> Ingest | IngestDirect:
         assert self.direct is not None

@@ -1,11 +1,11 @@
-"""Web chat follow-ups routed as they are taken in (router/store/lua/ingest_direct.lua): a line to a
-conversation someone holds has the same effects as through the inbound stream and the route
-worker, in the customer's order; every other line still goes through the stream."""
+"""Follow-ups routed as they are taken in (router/store/lua/ingest_direct.lua): a customer's text
+line to a conversation someone holds has the same effects as through the inbound stream and the
+route worker, in the customer's order; every other line still goes through the stream."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import msgspec
@@ -15,6 +15,7 @@ from assign_harness import Harness
 from router.config.schema import WorkerSettings
 from router.config.settings import parse_settings
 from router.models import WEBCHAT, Message, decode_message
+from router.ops.csat import may_be_rating
 from router.pipeline.ingest import Direct, Ingestor
 from router.pipeline.transcript import Transcript
 from router.pipeline.worker import RouteWorker
@@ -192,3 +193,39 @@ async def test_a_resent_line_is_taken_once(h: Harness, worker: RouteWorker) -> N
     assert [f["message"]["id"] for f in (await agent_frames(h))[cid]] == ["m-d-2"]
     assert (await h.conv(cid))["messages"] == "2"
     assert await route_all(worker) == 0
+
+
+class Profiles:
+    def __init__(self) -> None:
+        self.scheduled: list[Message] = []
+
+    def schedule(self, msgs: Sequence[Message]) -> None:
+        self.scheduled += msgs
+
+
+async def test_wechat_and_telegram_follow_ups_go_direct_but_a_possible_rating_does_not(
+        h: Harness, worker: RouteWorker) -> None:
+    profiles = Profiles()
+    direct = Ingestor(h.store, direct=Direct(held_back=may_be_rating, profiles=profiles))
+
+    def msg(channel: str, user: str, n: int, text: str) -> Message:
+        return Message(id=f"m-{channel}-{user}-{n}", channel=channel, account="shop", native_id=f"{user}-{n}",
+                       sender_ref=user, text=text, ts=1_800_000_000.0 + n)
+
+    users = [(ch, f"{ch[0]}{i}") for ch in ("wechat", "telegram") for i in range(50)]
+    for ch, u in users:
+        await direct.ingest(msg(ch, u, 1, "有M码吗"))
+    assert await route_all(worker) == len(users)
+    for ch, u in users:
+        await direct.ingest(msg(ch, u, 2, "还有L码吗"))
+        await direct.ingest(msg(ch, u, 3, "５分"))  # would be a rating after the prompt: the worker decides
+    assert direct.routed == {("presale", "assigned"): len(users)}
+    assert await route_all(worker) == len(users)
+    r, k = h.store.client, h.store.keys
+    for ch, u in users:
+        cust = await r.get(k.identity_of(f"{ch}:shop:{u}"))
+        cid = await r.hget(k.customer(cust), "open")
+        assert [m.text for m in await transcript(h, cid)] == ["有M码吗", "还有L码吗", "５分"]
+    # The channel profile is refreshed as the route worker would, with the line's conversation.
+    assert sorted(m.id for m in profiles.scheduled) == sorted(f"m-{ch}-{u}-2" for ch, u in users)
+    assert all(m.conversation_id and m.customer_id for m in profiles.scheduled)

@@ -351,11 +351,13 @@ class Taken:
     id: str
     state: str = ""
     pool: str = ""
+    cid: str = ""
+    customer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class IngestDirect(Call[Taken]):
-    """Take in a web chat line, routing a follow-up to a held conversation at once
+    """Take in a customer's text line, routing a follow-up to a held conversation at once
     (ingest_direct.lua); one server only, as its keys span slots."""
 
     script: ClassVar[str] = "ingest_direct"
@@ -392,4 +394,6 @@ class IngestDirect(Call[Taken]):
     def result(self, reply: Any) -> Taken:
         if not int(reply[0]):
             return Taken(False, str(reply[1]))
-        return Taken(True, str(reply[1]), text(reply[2]), text(reply[3]))
+        if not reply[2]:
+            return Taken(True, str(reply[1]))
+        return Taken(True, str(reply[1]), *(str(v) for v in reply[2:6]))

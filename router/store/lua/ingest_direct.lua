@@ -1,4 +1,4 @@
--- Take in a web chat customer's line and, when it needs no decision, route it in the same step.
+-- Take in a customer's text line and, when it needs no decision, route it in the same step.
 -- A follow-up to a conversation someone already holds (assigned, or waiting in a queue) goes to
 -- its holder here: through the inbound stream it would cost a wake-up of the route worker and
 -- four more round trips (read, resolve, route, ack) before the agent sees it. Anything else
@@ -11,8 +11,8 @@
 -- ARGV: mid, stream payload, ttl_s, ident, now, message_json (as agents see it), the transcript
 -- line in three parts (it is part1 .. cid .. part2 .. customer .. part3: only the script knows
 -- them), burst window_s, applied ttl_s, transcript maxlen (0: no cap), name.
--- Returns {1, mid, state, pool} routed here; {1, mid, '', ''} put in the stream; {0, first_mid}
--- for a duplicate.
+-- Returns {1, mid, state, pool, cid, customer} routed here; {1, mid, ''} put in the stream;
+-- {0, first_mid} for a duplicate.
 local mid, ttl = ARGV[1], ARGV[3]
 local first = redis.call('GET', KEYS[2])
 if first then return {0, first} end
@@ -22,7 +22,7 @@ redis.call('EXPIRE', KEYS[4], ttl)
 local function to_stream()
   redis.call('XADD', KEYS[3], '*', 'm', ARGV[2], 'n', n)
   redis.call('SET', KEYS[2], mid, 'EX', ttl)
-  return {1, mid, '', ''}
+  return {1, mid, ''}
 end
 
 if tonumber(redis.call('GET', KEYS[5]) or '0') ~= n - 1 then return to_stream() end
@@ -62,4 +62,4 @@ line_to_holder(cid, st, msg, now, prev_in, tonumber(ARGV[10]))
 redis.call('SET', key_applied(mid), '1', 'EX', ARGV[11])
 redis.call('SET', KEYS[5], n, 'EX', ARGV[11])
 redis.call('SET', KEYS[2], mid, 'EX', ttl)
-return {1, mid, st, redis.call('HGET', ck, 'pool') or ''}
+return {1, mid, st, redis.call('HGET', ck, 'pool') or '', cid, cust}
