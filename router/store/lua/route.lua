@@ -14,12 +14,7 @@ if not st then return redis.error_reply('NO_CONVERSATION ' .. cid) end
 -- would only be dropped here). One that was reopened since its resolve is tried again, before any
 -- write: the next resolve sees it new and the record comes along.
 if st == 'new' and ARGV[10] == '' then return redis.error_reply('REOPENED_SINCE_RESOLVE ' .. cid) end
-hook_event(cid, 'message.created', '{"conversation_id":"' .. cid .. '","direction":"in","message":' .. msg .. '}', now)
-
-local prev_in = tonumber(redis.call('HGET', ck, 'last_in_at') or '0')
-local count = redis.call('HINCRBY', ck, 'messages', 1)
-redis.call('HSET', ck, 'updated', now, 'last_in_at', now, 'waiting_on', 'agent')
-redis.call('ZADD', KEY_CONV_INDEX, now, cid)
+local prev_in, count = count_line(cid, msg, now)
 
 local qframe = ''
 if st == 'new' then
@@ -58,19 +53,8 @@ if st == 'new' then
     local fresh = count == 1 and not reopened and ARGV[13] == '1'
     qframe = queue_and_offer(cid, pool, f[1], tonumber(f[2] or '1'), now, 'arrival', msg, fresh)
   end
-elseif st == 'assigned' then
-  wake_waiting(cid, now, 'customer')
-  sla_customer_message(cid, now)
-  local aid = redis.call('HGET', ck, 'agent')
-  -- Every line of a burst is shown, but only its first asks for the agent's attention.
-  local notify = 'true'
-  if now - prev_in <= tonumber(ARGV[12] or '0') then notify = 'false' end
-  emit(aid, '{"type":"message","conversation_id":"' .. cid .. '","message":' .. msg ..
-    ',"notify":' .. notify .. '}')
-elseif st == 'queued' then
-  sla_customer_message(cid, now)
-  qframe = queue_frame(cid, redis.call('HGET', ck, 'pool')) or ''
-  if qframe ~= '' then emit_customer(cid, qframe) end
+else
+  qframe = line_to_holder(cid, st, msg, now, prev_in, tonumber(ARGV[12] or '0'))
 end
 if redis.call('HGET', ck, 'state') == 'bot' then
   -- The bot's turn waits here, durably, until the customer pauses (the debounce window slides).
