@@ -5,12 +5,16 @@ route worker, in the customer's order; every other line still goes through the s
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 from assign_harness import Harness
+from helpers.redis_cluster import system_redis_server
+from helpers.redis_server import RedisServer
 
 from router.config.schema import WorkerSettings
 from router.config.settings import parse_settings
@@ -35,15 +39,28 @@ def line(user: str, n: int, text: str | None = None) -> Message:
                    sender_ref=user, text=text if text is not None else TEXTS[n % len(TEXTS)], ts=1_800_000_000.0 + n)
 
 
-@pytest.fixture
-async def h(redis_url: str) -> AsyncIterator[Harness]:
+@pytest.fixture(params=["6.2", "7"])
+async def h(request: pytest.FixtureRequest, redis_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
+    """On the embedded server (6.2, classic channels) and on the machine's Redis 7, where frames
+    go on shard channels: the script publishes on channels outside its keys' slots, which one
+    server allows."""
+    server = None
+    if request.param == "7":
+        binary, why = system_redis_server()
+        assert binary is not None, why
+        server = RedisServer(tmp_path / "redis7", appendonly=False, binary=binary)
+        server.start()
+        redis_url = server.url
     harness = await Harness(redis_url, parse_settings(CONFIG, "<test>")).open()
     try:
+        assert harness.store.sharded_pubsub == (request.param == "7")
         for i in range(AGENTS):
             await harness.status(f"a{i}", "online")
         yield harness
     finally:
         await harness.close()
+        if server is not None:
+            server.stop()
 
 
 @pytest.fixture
@@ -89,6 +106,7 @@ async def test_follow_ups_routed_at_ingest_have_the_stream_paths_effects(h: Harn
         assert not (await direct.ingest(line(u, 1))).duplicate
     assert await route_all(worker) == CUSTOMERS
     fast, slow = users[::2], users[1::2]
+    watch = await h.store.subscribe(h.store.keys.transcript_channel)  # as a supervisor's page follows lines
     for n in (2, 3, 4):
         for u in fast:
             await direct.ingest(line(u, n))
@@ -119,6 +137,22 @@ async def test_follow_ups_routed_at_ingest_have_the_stream_paths_effects(h: Harn
     a, b = [await r.hgetall(k.conv(await open_conversation(h, u))) for u in (fast[0], slow[0])]
     assert sorted(a) == sorted(b)
     assert await r.xlen(k.inbound) == 0
+    # Every follow-up was announced to watchers once, whichever way it went.
+    announced: list[str] = []
+    deadline = time.monotonic() + 20
+    try:
+        while time.monotonic() < deadline:  # until a quiet half second after the first
+            got = await watch.next(wait_s=0.5)
+            if got is None and announced:
+                break
+            if got is not None:
+                announced.append(got[1])
+    finally:
+        await watch.close()
+    entries = [f"{cid}\n{eid}\n" for u in users
+               for cid in [await open_conversation(h, u)]
+               for eid, _ in (await r.xrange(k.transcript(cid)))[1:]]
+    assert sorted(announced) == sorted(entries)
 
 
 async def test_a_line_behind_one_still_in_the_stream_waits_its_turn(h: Harness, worker: RouteWorker) -> None:
