@@ -178,7 +178,8 @@ class Runtime:
         if settings.worker.direct_follow_ups:
             # Here: the profile fetcher needs the adapters, which need the ingestor.
             self.ingestor.direct = Direct(settings.bot.debounce_s, self.transcript.max_messages,
-                                          held_back=may_be_rating, profiles=self.profile_fetcher)
+                                          held_back=may_be_rating, profiles=self.profile_fetcher,
+                                          bot_wake=self.bot.wake if settings.bot.enabled and role != "web" else None)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 

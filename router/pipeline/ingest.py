@@ -2,10 +2,11 @@
 returns, the message is durable (in the inbound stream, or already routed) and the channel may be
 told "accepted".
 
-A customer's text follow-up to a conversation someone holds needs no decision, so on one Redis
-server it is routed in the same script that takes it in (router/store/lua/ingest_direct.lua):
-the agent sees it without the route worker's wake-up and four round trips. Every other line, and
-every line on a Cluster, goes through the inbound stream to the route worker."""
+A customer's text follow-up to a conversation someone holds (an agent, a queue, the bot) needs no
+decision, so on one Redis server it is routed in the same script that takes it in
+(router/store/lua/ingest_direct.lua): the agent sees it without the route worker's wake-up and
+four round trips. Every other line, and every line on a Cluster, goes through the inbound stream
+to the route worker."""
 
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ class Direct:
     """Lines another stage of the route worker may take instead of routing them (a WeChat or
     Telegram customer's bare 1-5 after the rating prompt): they go through the stream."""
     profiles: ProfileJobs | None = None
+    bot_wake: Callable[[], None] | None = None
+    """Tell this process's bot a line waits for its turn, as the route worker does; None where
+    the bot runs in another process (`--role web`): it looks at due turns twice a second anyway."""
 
 
 class Ingestor:
@@ -118,10 +122,14 @@ class Ingestor:
                 and not self.store.cluster and not (d.held_back is not None and d.held_back(msg)))
 
     def _routed(self, msg: Message, taken: Taken) -> None:
+        """What the route worker does after routing a line it read."""
         self.routed[(taken.pool, taken.state)] += 1
-        profiles = self.direct.profiles if self.direct is not None else None
-        if profiles is not None and msg.channel != WEBCHAT:  # web chat has no channel profile
-            profiles.schedule([msgspec.structs.replace(msg, conversation_id=taken.cid, customer_id=taken.customer)])
+        d = self.direct
+        assert d is not None
+        if taken.state == "bot" and d.bot_wake is not None:
+            d.bot_wake()
+        if d.profiles is not None and msg.channel != WEBCHAT:  # web chat has no channel profile
+            d.profiles.schedule([msgspec.structs.replace(msg, conversation_id=taken.cid, customer_id=taken.customer)])
 
     def _direct_call(self, msg: Message, plain: Ingest) -> Ingest | IngestDirect:
         assert self.direct is not None

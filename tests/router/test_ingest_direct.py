@@ -24,7 +24,7 @@ from router.pipeline.ingest import Direct, Ingestor
 from router.pipeline.transcript import Transcript
 from router.pipeline.worker import RouteWorker
 from router.rules.holder import RulesHolder
-from routing_rules.ruleset import builtin_default
+from routing_rules.ruleset import Action, RuleSet, builtin_default
 
 AGENTS = 30
 CUSTOMERS = 300
@@ -263,3 +263,50 @@ async def test_wechat_and_telegram_follow_ups_go_direct_but_a_possible_rating_do
     # The channel profile is refreshed as the route worker would, with the line's conversation.
     assert sorted(m.id for m in profiles.scheduled) == sorted(f"m-{ch}-{u}-2" for ch, u in users)
     assert all(m.conversation_id and m.customer_id for m in profiles.scheduled)
+
+
+class Bot:
+    """The route worker's bot seam: counts wake-ups."""
+
+    def __init__(self) -> None:
+        self.woken = 0
+
+    def wake(self) -> None:
+        self.woken += 1
+
+    async def queued(self, conversation_id: str, message: Message) -> None:
+        pass
+
+
+async def test_a_line_to_the_bot_waits_for_its_turn_as_through_the_stream(h: Harness) -> None:
+    """The bot's pending lines and due time, the same by either door; its stage is woken."""
+    bot = Bot()
+    worker = RouteWorker(h.store, Transcript(h.store), RulesHolder(RuleSet((), Action(pool="presale", bot_first=True), version="bot-first")),
+                         WorkerSettings(block_ms=10, claim_idle_ms=60_000), bot=bot, burst_window_s=30.0)
+    await worker.group.ensure()
+    direct = Ingestor(h.store, direct=Direct(burst_window_s=30.0, bot_wake=bot.wake))
+    plain = Ingestor(h.store)
+    users = [f"b{i}" for i in range(100)]
+    for u in users:
+        await direct.ingest(line(u, 1))
+    assert await route_all(worker) == len(users)
+    woken = bot.woken
+    fast, slow = users[::2], users[1::2]
+    for n in (2, 3):
+        for u in fast:
+            await direct.ingest(line(u, n))
+        for u in slow:
+            await plain.ingest(line(u, n))
+    assert await route_all(worker) == 2 * len(slow)
+    assert direct.routed == {("presale", "bot"): 2 * len(fast)}
+    assert bot.woken - woken >= 2 * len(fast)
+    r, k = h.store.client, h.store.keys
+    for u in users:
+        cid = await open_conversation(h, u)
+        assert (await h.conv(cid))["state"] == "bot"
+        pending = [json.loads(p)["id"] for p in await r.lrange(k.bot_pending(cid), 0, -1)]
+        assert pending == [f"m-{u}-{n}" for n in (1, 2, 3)], u
+        # Due a window after its first line at the latest (the burst's cap), never later.
+        due = await r.zscore(k.bot_due, cid)
+        assert due is not None and due <= line(u, 1).ts + 4 * 30.0
+        assert [m.id for m in await transcript(h, cid)] == [f"m-{u}-{n}" for n in (1, 2, 3)]

@@ -1,9 +1,9 @@
 -- Take in a customer's text line and, when it needs no decision, route it in the same step.
--- A follow-up to a conversation someone already holds (assigned, or waiting in a queue) goes to
--- its holder here: through the inbound stream it would cost a wake-up of the route worker and
--- four more round trips (read, resolve, route, ack) before the agent sees it. Anything else
--- goes into the inbound stream exactly as ingest.lua puts it there: a new or closed conversation
--- to decide, the bot's, or a sender whose earlier line is still in the stream (order: line n
+-- A follow-up to a conversation someone already holds (assigned, waiting in a queue, or the
+-- bot's) goes to its holder here: through the inbound stream it would cost a wake-up of the route
+-- worker and four more round trips (read, resolve, route, ack) before the agent sees it.
+-- Anything else goes into the inbound stream exactly as ingest.lua puts it there: a new or closed
+-- conversation to decide, or a sender whose earlier line is still in the stream (order: line n
 -- goes here only when line n-1 is routed). One server only: the line's keys and the
 -- conversation's are in different slots (Ingestor decides).
 -- KEYS[1] anchor ({rt}), KEYS[2] seen key, KEYS[3] inbound stream, KEYS[4] the sender's line
@@ -34,7 +34,7 @@ local cid = redis.call('HGET', kc, 'open')
 if not cid then return to_stream() end
 local ck = key_conv(cid)
 local st = redis.call('HGET', ck, 'state')
-if st ~= 'assigned' and st ~= 'queued' then return to_stream() end
+if st ~= 'assigned' and st ~= 'queued' and st ~= 'bot' then return to_stream() end
 
 -- What resolve.lua does for an open conversation.
 local now = tonumber(ARGV[5])
@@ -58,7 +58,11 @@ redis.call(PUBLISH, KEY_TRANSCRIPT_CHANNEL, cid .. '\n' .. entry .. '\n')
 -- What route.lua does for it.
 local msg = ARGV[6]
 local prev_in = count_line(cid, msg, now)
-line_to_holder(cid, st, msg, now, prev_in, tonumber(ARGV[10]))
+if st == 'bot' then
+  line_to_bot(cid, msg, now, tonumber(ARGV[10]))
+else
+  line_to_holder(cid, st, msg, now, prev_in, tonumber(ARGV[10]))
+end
 redis.call('SET', key_applied(mid), '1', 'EX', ARGV[11])
 redis.call('SET', KEYS[5], n, 'EX', ARGV[11])
 redis.call('SET', KEYS[2], mid, 'EX', ttl)

@@ -1,6 +1,6 @@
--- A customer's line in a conversation that needs no decision: one already someone's (assigned)
--- or waiting in a queue. Shared by route.lua and ingest_direct.lua, so a line taken either way
--- has the same effects.
+-- A customer's line in a conversation that needs no decision: one already someone's (assigned),
+-- waiting in a queue, or the bot's. Shared by route.lua and ingest_direct.lua, so a line taken
+-- either way has the same effects.
 
 -- Count the line on its conversation (hooks, message count, the clocks' last customer line, the
 -- recency index). Returns when the previous customer line came (for the burst window) and the
@@ -35,4 +35,22 @@ local function line_to_holder(cid, st, msg, now, prev_in, window)
     return qframe
   end
   return ''
+end
+
+-- The bot's turn waits here, durably, until the customer pauses (the debounce window slides).
+-- The window slides, but a customer who keeps typing is still answered: a turn is due at most
+-- BURST_MAX_WINDOWS windows after its first line. Lines arriving while a turn is being answered
+-- (leased) start the next turn, with a window of their own.
+local BURST_MAX_WINDOWS = 4
+local function line_to_bot(cid, msg, now, window)
+  local pending = key_bot_pending(cid)
+  local due = now + window
+  local first = redis.call('LINDEX', pending, 0)
+  if first and redis.call('EXISTS', key_bot_lease(cid)) == 0 then
+    local ok, line = pcall(cjson.decode, first)
+    local started = ok and type(line) == 'table' and tonumber(line.ts) or nil
+    if started then due = math.min(due, math.max(started + BURST_MAX_WINDOWS * window, now)) end
+  end
+  redis.call('RPUSH', pending, msg)
+  redis.call('ZADD', KEY_BOT_DUE, due, cid)
 end

@@ -56,24 +56,7 @@ if st == 'new' then
 else
   qframe = line_to_holder(cid, st, msg, now, prev_in, tonumber(ARGV[12] or '0'))
 end
-if redis.call('HGET', ck, 'state') == 'bot' then
-  -- The bot's turn waits here, durably, until the customer pauses (the debounce window slides).
-  -- The window slides, but a customer who keeps typing is still answered: a turn is due at most
-  -- BURST_MAX_WINDOWS windows after its first line. Lines arriving while a turn is being answered
-  -- (leased) start the next turn, with a window of their own.
-  local BURST_MAX_WINDOWS = 4
-  local pending = key_bot_pending(cid)
-  local window = tonumber(ARGV[12] or '0')
-  local due = now + window
-  local first = redis.call('LINDEX', pending, 0)
-  if first and redis.call('EXISTS', key_bot_lease(cid)) == 0 then
-    local ok, line = pcall(cjson.decode, first)
-    local started = ok and type(line) == 'table' and tonumber(line.ts) or nil
-    if started then due = math.min(due, math.max(started + BURST_MAX_WINDOWS * window, now)) end
-  end
-  redis.call('RPUSH', pending, msg)
-  redis.call('ZADD', KEY_BOT_DUE, due, cid)
-end
+if redis.call('HGET', ck, 'state') == 'bot' then line_to_bot(cid, msg, now, tonumber(ARGV[12] or '0')) end
 redis.call('SET', applied, '1', 'EX', ARGV[11])
 local s = redis.call('HMGET', ck, 'state', 'agent')
 return {'ok', s[1], s[2] or '', qframe}
