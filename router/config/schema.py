@@ -108,8 +108,9 @@ class WorkerSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     max_tries: int = 3
     """An inbound or outbound entry that fails this often goes to its stream's dead letters."""
     direct_follow_ups: bool = True
-    """A web chat customer's line to a conversation someone holds is routed as it is taken in,
-    not through the inbound stream (router/pipeline/ingest.py); ignored on a Redis Cluster."""
+    """A customer's text line to a conversation someone holds (an agent, a queue, the bot) is
+    routed as it is taken in, not through the inbound stream (router/pipeline/ingest.py); ignored
+    on a Redis Cluster."""
 
 
 class OutboxSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):
