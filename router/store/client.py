@@ -114,8 +114,9 @@ class _Connection(aioredis.Connection):
 
     def pack_command(self, *args: Any) -> list[bytes]:
         name = args[0]
-        if isinstance(name, str):  # "CONFIG GET" is two words to the server
-            args = (*name.encode().split(), *args[1:])
+        if isinstance(name, str):
+            if " " in name:  # "CONFIG GET" is two words to the server
+                args = (*name.encode().split(), *args[1:])
         elif b" " in name:
             args = (*name.split(), *args[1:])
         try:
@@ -127,6 +128,11 @@ class _Connection(aioredis.Connection):
                                                for a in args))]
         except TypeError as exc:  # None, a bool, a list: what redis-py's encoder refuses too
             raise DataError(str(exc)) from exc
+
+    def pack_commands(self, commands: Iterable[Iterable[Any]]) -> list[bytes]:
+        # One buffer, joined in C: redis-py's loop over each command's chunks (to keep large
+        # values out of the join) has nothing to do with hiredis's one chunk per command.
+        return [b"".join([self.pack_command(*c)[0] for c in commands])]
 
     async def read_response(self, disable_decoding: bool = False, timeout: float | None = None, *,  # noqa: ASYNC109
                             disconnect_on_error: bool = True, push_request: bool | None = False) -> Any:
