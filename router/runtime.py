@@ -47,7 +47,7 @@ from router.media import build_store
 from router.ops import promises
 from router.ops.approvals import Approvals
 from router.ops.audit import Audit
-from router.ops.csat import ChannelCsat
+from router.ops.csat import ChannelCsat, may_be_rating
 from router.ops.desk import Desk
 from router.ops.handover import KINDS as HANDOVER_KINDS
 from router.ops.handover import Handovers
@@ -58,7 +58,7 @@ from router.ops.queue_texts import QueueTexter
 from router.ops.roster import Roster
 from router.ops.sla import TIMER_KINDS, SlaService
 from router.pipeline.fanout import Hub
-from router.pipeline.ingest import Ingestor
+from router.pipeline.ingest import Direct, Ingestor
 from router.pipeline.media_fetch import MediaFetcher
 from router.pipeline.outbox import Outbox, Sender
 from router.pipeline.profile_fetch import ProfileFetcher
@@ -175,6 +175,11 @@ class Runtime:
                                       settings.worker.max_tries)
         self.fetcher = MediaFetcher(self.store, self.media, self.adapters, self.timers)
         self.profile_fetcher = ProfileFetcher(self.store, self.adapters, self.media)
+        if settings.worker.direct_follow_ups:
+            # Here: the profile fetcher needs the adapters, which need the ingestor.
+            self.ingestor.direct = Direct(settings.bot.debounce_s, self.transcript.max_messages,
+                                          held_back=may_be_rating, profiles=self.profile_fetcher,
+                                          bot_wake=self.bot.wake if settings.bot.enabled and role != "web" else None)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 

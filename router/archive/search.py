@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from router.archive.schema import conversations, messages
 from router.archive.snapshot import Snapshot
-from router.archive.tokens import Clauses, tokens
+from router.archive.tokens import Clauses, Pacer, tokens_paced
 
 SNIPPET_CHARS = 80
 
@@ -30,21 +30,27 @@ def document(snap: Snapshot) -> str:
     return "\n".join(parts)
 
 
-async def index(conn: AsyncConnection, dialect: str, snap: Snapshot) -> None:
-    toks = " ".join(tokens(document(snap)))
+async def index_text(snap: Snapshot, pacer: Pacer) -> str:
+    """The conversation's index row: its tokens joined by spaces. Cut before the write's
+    transaction opens (a SQLite write holds the file's lock), giving way to the loop meanwhile."""
+    return " ".join(await tokens_paced(document(snap), pacer))
+
+
+async def index(conn: AsyncConnection, dialect: str, cid: str, text: str) -> None:
+    """Index one conversation (`text` from index_text), replacing its row if it has one."""
     if dialect == "sqlite":
-        await conn.execute(sa.text("DELETE FROM search_fts WHERE conversation_id = :c"), {"c": snap.id})
+        await conn.execute(sa.text("DELETE FROM search_fts WHERE conversation_id = :c"), {"c": cid})
         await conn.execute(sa.text("INSERT INTO search_fts (conversation_id, tokens) VALUES (:c, :t)"),
-                           {"c": snap.id, "t": toks})
+                           {"c": cid, "t": text})
     else:
         await conn.execute(sa.text(
             "INSERT INTO search_index (conversation_id, tokens) VALUES (:c, to_tsvector('simple', :t)) "
-            "ON CONFLICT (conversation_id) DO UPDATE SET tokens = excluded.tokens"), {"c": snap.id, "t": toks})
+            "ON CONFLICT (conversation_id) DO UPDATE SET tokens = excluded.tokens"), {"c": cid, "t": text})
 
 
-async def index_many(conn: AsyncConnection, dialect: str, snaps: Sequence[Snapshot]) -> None:
-    """Index conversations that have no index row yet (new, or unindexed just before)."""
-    rows = [{"c": s.id, "t": " ".join(tokens(document(s)))} for s in snaps]
+async def index_many(conn: AsyncConnection, dialect: str, texts: Sequence[tuple[str, str]]) -> None:
+    """Index conversations (id, index_text) that have no index row yet (new, or unindexed just before)."""
+    rows = [{"c": cid, "t": text} for cid, text in texts]
     if dialect == "sqlite":
         await conn.execute(sa.text("INSERT INTO search_fts (conversation_id, tokens) VALUES (:c, :t)"), rows)
     else:

@@ -279,7 +279,12 @@ class Agent(_Socket):
         if key not in t.delivered:
             t.delivered.add(key)
             if key in t.sent_at:
-                t.to_agent_ms.append((time.time() - t.sent_at[key]) * 1000)
+                ms = (time.time() - t.sent_at[key]) * 1000
+                t.to_agent_ms.append(ms)
+                # A chat starts with a customer's first line, and after each close (answering
+                # agents close after the script's last line).
+                starts = key[1] == 0 or (self.answer and key[1] % self.script_len == 0)
+                (t.first_to_agent_ms if starts else t.follow_up_to_agent_ms).append(ms)
         if not self.answer or key in t.replied_at:
             return
         t.replied_at[key] = time.time()

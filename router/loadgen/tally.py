@@ -31,6 +31,11 @@ class Tally:
     answered: set[Key] = field(default_factory=set)
     """Agent answers the customer's socket showed."""
     to_agent_ms: list[float] = field(default_factory=list)
+    first_to_agent_ms: list[float] = field(default_factory=list)
+    """The same, of the lines that start a chat (decided and assigned): a customer's first, and
+    the first after a close."""
+    follow_up_to_agent_ms: list[float] = field(default_factory=list)
+    """The same, of the other lines: to a chat someone holds already."""
     to_customer_ms: list[float] = field(default_factory=list)
     duplicates_agent: int = 0
     duplicates_customer: int = 0
@@ -55,7 +60,7 @@ class Tally:
         """The JSON report: counts, losses, duplicates and latency percentiles in milliseconds."""
         def pct(xs: list[float]) -> dict[str, float]:
             return {f"p{q}": round(percentile(xs, q), 2) for q in (50, 90, 99)} | {
-                "max": round(max(xs), 2) if xs else math.nan}
+                "max": round(max(xs), 2) if xs else math.nan, "n": len(xs)}
 
         return {
             "elapsed_s": round(elapsed_s, 2),
@@ -73,6 +78,8 @@ class Tally:
             "connect_failures": self.connect_failures,
             "errors": dict(sorted(self.errors.items())),
             "customer_to_agent_ms": pct(self.to_agent_ms),
+            "first_line_to_agent_ms": pct(self.first_to_agent_ms),
+            "follow_up_to_agent_ms": pct(self.follow_up_to_agent_ms),
             "agent_to_customer_ms": pct(self.to_customer_ms),
         }
 
@@ -80,12 +87,15 @@ class Tally:
 def render(report: dict[str, Any]) -> str:
     """The report as a few lines a person reads."""
     c2a, a2c = report["customer_to_agent_ms"], report["agent_to_customer_ms"]
+    first, follow = report["first_line_to_agent_ms"], report["follow_up_to_agent_ms"]
     lines = [
         f"lines sent {report['sent']}, acked {report['acked']}, reached an agent {report['delivered_to_agent']}"
         f" (lost {report['lost_to_agent']}, duplicates {report['duplicates_at_agent']})",
         f"answers sent {report['answers_sent']}, reached the customer {report['answers_delivered']}"
         f" (lost {report['lost_to_customer']}, duplicates {report['duplicates_at_customer']})",
         f"customer -> agent ms: p50 {c2a['p50']}  p90 {c2a['p90']}  p99 {c2a['p99']}  max {c2a['max']}",
+        f"  a new chat's first line: p50 {first['p50']}  p99 {first['p99']};"
+        f" follow-ups: p50 {follow['p50']}  p99 {follow['p99']}",
         f"agent -> customer ms: p50 {a2c['p50']}  p90 {a2c['p90']}  p99 {a2c['p99']}  max {a2c['max']}",
         f"conversations assigned {report['conversations_assigned']}, reconnects {report['reconnects']},"
         f" connect failures {report['connect_failures']}, error frames {report['errors'] or 0}",

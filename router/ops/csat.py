@@ -128,6 +128,11 @@ def rating_of(text: str) -> int | None:
     return int(d) if d.isascii() else ord(d) - ord("０")
 
 
+def may_be_rating(m: Message) -> bool:
+    """A line `ChannelCsat.answer` might take as a rating: the route worker must see it."""
+    return m.channel in ASKED_CHANNELS and rating_of(m.text) is not None
+
+
 class ChannelCsat:
     """CSAT on WeChat and Telegram: a numbered text prompt after an agent's close, and the
     customer's bare 1-5 within `window_s` recorded as the rating instead of routed.

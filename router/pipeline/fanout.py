@@ -13,17 +13,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass
+from typing import Any
 
 from router.store import Store
 from router.store.client import REDIS_ERRORS
 
 log = logging.getLogger("kefu.fanout")
 
-Writer = Callable[[str], Awaitable[None]]
-"""Sends one frame's text to the socket; may expand it first (agent 'assigned' frames)."""
+Writer = Callable[[str], "str | Awaitable[None] | None"]
+"""What one frame becomes, decided at once: the text to send on the socket (a str), nothing (None:
+a frame shown already, or one for the server), or the writer's own work that may wait (an agent's
+`assigned` frame expanded from Redis), which sends what it sends itself and runs in the socket's
+pump task."""
+Send = Callable[[str], Coroutine[Any, Any, None]]
+"""The socket's send (aiohttp's `send_str`). The tap starts it in the offering task and its pump
+finishes it if it has to wait, so it must not enter anything bound to the task it began in (an
+`asyncio.timeout`) before its first wait; aiohttp's does not (a drain, a compression lock)."""
+
+
+def as_is(frame: str) -> str:
+    """The writer of a socket that gets every frame as published (the web chat's)."""
+    return frame
 Replayer = Callable[["Tap", str], Awaitable[None]]
 """Re-reads the tap's stream after a cursor and feeds it through `Tap.offer`."""
 Stuck = Callable[[str], Awaitable[None]]
@@ -55,29 +68,46 @@ def _sid(entry_id: str) -> tuple[int, int]:
 
 
 class Tap:
-    """One socket's ordered, de-duplicated view of its frames."""
+    """One socket's ordered, de-duplicated view of its frames.
 
-    def __init__(self, address: str, write: Writer, replay: Replayer | None = None,
+    A frame offered to an idle socket is written at once, in the offering task (the hub's): a
+    WebSocket send almost never has to wait, and handing every frame to a task of the socket's own
+    cost it a turn of the event loop (a wake-up, a select call) on top of its write (the delivery
+    benchmark, bench/bench_fanout.py, in docs/performance.md). A write that does have to wait (a
+    socket whose buffer is full, an `assigned` frame read from Redis first) is finished by the
+    socket's pump task, and frames offered meanwhile queue behind it, so each socket's order holds
+    and the hub never waits."""
+
+    def __init__(self, address: str, write: Writer, send: Send, replay: Replayer | None = None,
                  drain: Drain = Drain(), on_stuck: Stuck | None = None) -> None:
         self.address = address
         self.cursor = (0, 0)
         self._write = write
+        self._send = send
         self._replay = replay
         self._drain = drain
         self._on_stuck = on_stuck
         self.stuck: str | None = None
         """Why this socket was given up on; it takes no more frames."""
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._queue: deque[str] = deque()
+        """Frames waiting behind a write in progress (the pump's)."""
+        self._pump_task: asyncio.Task[None] | None = None
+        """Runs while a write waits or frames queue behind it; None when the socket is idle."""
+        self._writing = False
+        """A write runs in the offering task now: an offer from inside it queues."""
+        self._ended = False
+        """A write failed with the connection: nothing more is written (frames queue up to the
+        bound, as behind a socket that stopped reading, until the socket's handler ends)."""
+        self._closed = False
         self._held: list[tuple[str, str]] | None = []  # None once live
         self._sending_since: float | None = None
-        """When the frame being written now began (loop time); None between frames."""
+        """When the write in progress began (loop time); None between writes."""
         self._watch: asyncio.TimerHandle | None = None
         self._overdue = False
-        self._task = asyncio.create_task(self._pump())
 
     def offer(self, entry_id: str, frame: str) -> None:
-        """Queue a frame unless it was already sent; '-' marks frames that are not stored."""
-        if self.stuck is not None:
+        """Send a frame unless it was already sent; '-' marks frames that are not stored."""
+        if self.stuck is not None or self._closed:
             return
         if self._held is not None:
             self._held.append((entry_id, frame))
@@ -87,21 +117,65 @@ class Tap:
             if sid <= self.cursor:
                 return
             self.cursor = sid
-        if self._queue.qsize() >= self._drain.max_queued:
+        if self._pump_task is None and not self._writing and not self._ended:
+            self._write_now(frame)
+            return
+        if len(self._queue) >= self._drain.max_queued:
             # A browser that does not read must not hold server memory without bound; stored
             # frames come back by replay when it reconnects, and a page's state by its snapshot.
-            self._give_up(f"slow consumer: {self._queue.qsize()} frames not yet sent")
+            self._give_up(f"slow consumer: {len(self._queue)} frames not yet sent")
             return
-        self._queue.put_nowait(frame)
+        self._queue.append(frame)
+
+    def _write_now(self, frame: str) -> None:
+        """Send in this task as far as the send goes without waiting; the rest of it, a writer's
+        own work, and the frames queued meanwhile go to the pump task."""
+        self._writing = True
+        try:
+            while True:
+                try:
+                    out = self._write(frame)
+                except Exception as exc:
+                    self._start_pump(frame, self._again(frame, None, exc), retrying=True)
+                    return
+                if out is not None and not isinstance(out, str):
+                    self._start_pump(frame, out, retrying=False)
+                    return
+                if out is not None:
+                    coro = self._send(out)
+                    try:
+                        waiting_on = coro.send(None)
+                    except StopIteration:
+                        pass
+                    except (ConnectionError, RuntimeError) as exc:
+                        self._end(exc)
+                        return
+                    except Exception as exc:
+                        self._start_pump(frame, self._again(frame, out, exc), retrying=True, text=out)
+                        return
+                    else:
+                        self._start_pump(frame, _Rest(coro, waiting_on), retrying=False, text=out)
+                        return
+                if not self._queue or self.stuck is not None:
+                    return
+                frame = self._queue.popleft()  # offered from inside the write
+        finally:
+            self._writing = False
+
+    def _start_pump(self, frame: str, step: Awaitable[bool | None], retrying: bool,
+                    text: str | None = None) -> None:
+        self._pump_task = asyncio.ensure_future(self._pump(frame, step, retrying, text))
+
+    def _end(self, exc: BaseException) -> None:
+        log.debug("tap %s: write failed: %s", self.address, exc)
+        self._ended = True
 
     def _give_up(self, reason: str) -> None:
         if self.stuck is not None:
             return
         self.stuck = reason
         log.warning("tap %s: %s; closing it", self.address, reason)
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(None)
+        self._queue.clear()
         if self._on_stuck is not None:
             task = asyncio.ensure_future(self._on_stuck(reason))
             _CLOSING.add(task)
@@ -129,33 +203,49 @@ class Tap:
         if self._replay is not None:
             await self._replay(self, f"{self.cursor[0]}-{self.cursor[1]}")
 
-    async def _pump(self) -> None:
-        """Write the queued frames in order. A frame that takes over `send_timeout_s` gives the
-        socket up. The bound is kept by one watchdog timer per tap (`_check`), armed when a write
-        starts and none is pending, rather than an `asyncio.timeout` per frame: a timer made and
-        cancelled for every frame of every socket showed in the latency profile."""
+    async def _pump(self, frame: str, step: Awaitable[bool | None] | None, retrying: bool, text: str | None) -> None:
+        """Finish `step` (the rest of `frame`'s write, or its retries; `text`, what it sends), then
+        write the frames queued behind it, in order, until none is left. A write that takes over
+        `send_timeout_s` gives the socket up. The bound is kept by one watchdog timer per tap
+        (`_check`), armed when a write starts and none is pending, rather than an `asyncio.timeout`
+        per frame: a timer made and cancelled for every frame of every socket showed in the
+        latency profile."""
         loop = asyncio.get_running_loop()
         try:
-            while (frame := await self._queue.get()) is not None:
-                self._sending_since = loop.time()
-                if self._watch is None:
-                    self._watch = loop.call_at(self._sending_since + self._drain.send_timeout_s, self._check)
+            while True:
+                if not retrying:  # the retries keep their own time bound
+                    self._sending_since = loop.time()
+                    if self._watch is None:
+                        self._watch = loop.call_at(self._sending_since + self._drain.send_timeout_s, self._check)
                 try:
-                    await self._write(frame)
+                    if step is not None and await step is False:  # the retries gave the socket up
+                        return
                 except (ConnectionError, RuntimeError) as exc:
-                    log.debug("tap %s: write failed: %s", self.address, exc)
+                    self._end(exc)
                     return
                 except Exception as exc:
-                    self._sending_since = None  # the retries keep their own time bound
-                    if not await self._again(frame, exc):
-                        return
+                    step, retrying = self._again(frame, text, exc), True
+                    continue
                 finally:
                     self._sending_since = None
+                if not self._queue or self.stuck is not None or self._ended:
+                    return
+                frame, text, retrying = self._queue.popleft(), None, False
+                try:
+                    out = self._write(frame)
+                except Exception as exc:
+                    step, retrying = self._again(frame, None, exc), True
+                    continue
+                if isinstance(out, str):
+                    text, step = out, self._send(out)
+                else:
+                    step = out
         except asyncio.CancelledError:
             if not self._overdue:
                 raise
             self._give_up(f"slow consumer: one frame took over {self._drain.send_timeout_s:g} s to send")
         finally:
+            self._pump_task = None
             if self._watch is not None:
                 self._watch.cancel()
                 self._watch = None
@@ -165,29 +255,41 @@ class Tap:
         progress (if any) to reach it. Idle, it lapses, and the next write arms it again."""
         self._watch = None
         since = self._sending_since
-        if since is None or self._task.done():
+        task = self._pump_task
+        if since is None or task is None or task.done():
             return
         loop = asyncio.get_running_loop()
         due = since + self._drain.send_timeout_s
         if loop.time() >= due:
             self._overdue = True
-            self._task.cancel()
+            task.cancel()
         else:
             self._watch = loop.call_at(due, self._check)
 
-    async def _again(self, frame: str, exc: Exception) -> bool:
+    async def _again(self, frame: str, text: str | None, exc: Exception) -> bool:
         """A frame the writer failed to build or send (Redis busy while an `assigned` frame is
         expanded) is tried again; if it keeps failing the socket is closed, so its client
         reconnects and gets it again (a page replays after `last_seen`, a console's snapshot holds
-        every open chat). It is never dropped silently. False once the socket was given up."""
+        every open chat). It is never dropped silently. `text`: the writer had made the frame into
+        this text and its send failed: only the send is tried again (the writer took the frame
+        for shown). False once the socket was given up."""
         for delay in RETRY_DELAYS_S:
             log.warning("tap %s: a frame failed, trying again in %.2fs: %s", self.address, delay, exc)
             await asyncio.sleep(delay)
             try:
                 async with asyncio.timeout(self._drain.send_timeout_s):
-                    await self._write(frame)
+                    if text is None:
+                        out = self._write(frame)
+                        if out is None:
+                            return True
+                        if not isinstance(out, str):
+                            await out
+                            return True
+                        text = out  # taken for shown now: from here on only its send is tried
+                    await self._send(text)
                 return True
-            except (ConnectionError, RuntimeError, TimeoutError):
+            except (ConnectionError, RuntimeError, TimeoutError) as again:
+                self._end(again)
                 return False
             except Exception as again:
                 exc = again
@@ -196,9 +298,41 @@ class Tap:
         return False
 
     async def close(self) -> None:
-        self._queue.put_nowait(None)
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(self._task, 2)
+        """Let the frames already taken go out (for up to 2 s), then take no more."""
+        task = self._pump_task
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(task), 2)
+            task.cancel()
+        self._closed = True
+        self._queue.clear()
+
+
+class _Rest:
+    """The rest of a write coroutine that `Tap._write_now` started by hand and that stopped on
+    `waiting_on`: awaited in the pump task, it hands the task what the coroutine waits on, and
+    passes the task's wake-up (or its cancellation) back into it, as if the task had run it from
+    the start."""
+
+    def __init__(self, coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+        self._coro = coro
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coro, waiting_on = self._coro, self._waiting_on
+        while True:
+            try:
+                sent = yield waiting_on
+            except BaseException as exc:  # the task's cancellation, thrown in at the wait
+                try:
+                    waiting_on = coro.throw(exc)
+                except StopIteration:
+                    return
+                continue
+            try:
+                waiting_on = coro.send(sent)
+            except StopIteration:
+                return
 
 
 class Hub:
@@ -208,6 +342,10 @@ class Hub:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # The channels' names, built once: each is a property that formats its name on every call,
+        # and `_dispatch` compares every frame's channel with them.
+        self._agent_channel = store.keys.agent_channel
+        self._transcript_channel = store.keys.transcript_channel
         self.agents: dict[str, set[Tap]] = defaultdict(set)
         self.customers: dict[str, set[Tap]] = defaultdict(set)
         self.customer_watchers: list[Callable[[str, str], None]] = []
@@ -254,9 +392,10 @@ class Hub:
                     await self._resync_all()
                 self._ever_subscribed = True
                 while not self._stopping.is_set():
-                    msg = await sub.next(wait_s=1.0)
-                    if msg is not None:
-                        self._dispatch(*msg)
+                    # A burst comes in one piece (router/store/pubsub.py); its frames are queued
+                    # for their sockets before any socket's writer runs.
+                    for channel, data in await sub.batch(wait_s=1.0):
+                        self._dispatch(channel, data)
             except (*REDIS_ERRORS, ConnectionError) as exc:
                 self.subscribed.clear()
                 log.warning("pub/sub dropped, resubscribing: %s", exc)
@@ -269,11 +408,12 @@ class Hub:
         # Every process gets every frame: the address comes first, so a frame for nobody here is
         # dropped before the rest of it is split or copied (most, with several web processes).
         address, _, rest = data.partition("\n")
-        if channel == self.store.keys.transcript_channel:
+        if channel == self._transcript_channel:
             for landed in self.transcript_watchers.get(address, ()):
                 landed.set()
             return
-        if channel == self.store.keys.agent_channel and address == EVERY_AGENT:
+        agent = channel == self._agent_channel
+        if agent and address == EVERY_AGENT:
             frame = rest.partition("\n")[2]
             for heard in self.team_watchers:
                 try:
@@ -284,7 +424,7 @@ class Hub:
                 for tap in list(held):
                     tap.offer("-", frame)
             return
-        if channel == self.store.keys.agent_channel:
+        if agent:
             taps = self.agents.get(address)
             if not taps:
                 return
@@ -293,7 +433,7 @@ class Hub:
             if not taps and not self.customer_watchers:
                 return
         entry_id, _, frame = rest.partition("\n")
-        if channel != self.store.keys.agent_channel:
+        if not agent:
             for watch in self.customer_watchers:
                 try:
                     watch(address, frame)

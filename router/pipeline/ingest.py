@@ -1,15 +1,29 @@
 """Ingest: the one door into the router. An adapter hands over a parsed message; once this
-returns, the message is durable in the inbound stream and the channel may be told "accepted"."""
+returns, the message is durable (in the inbound stream, or already routed) and the channel may be
+told "accepted".
+
+A customer's text follow-up to a conversation someone holds (an agent, a queue, the bot) needs no
+decision, so on one Redis server it is routed in the same script that takes it in
+(router/store/lua/ingest_direct.lua): the agent sees it without the route worker's wake-up and
+four round trips. Every other line, and every line on a Cluster, goes through the inbound stream
+to the route worker."""
 
 from __future__ import annotations
 
+import random
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+import msgspec
 
 from kefu_common.errors import StoreUnavailable
-from router.models import WEBCHAT, Message, encode_message
+from router.models import WEBCHAT, Kind, Message, encode_message
 from router.store import Store
-from router.store.calls.streams import Ingest
+from router.store.calls import Call
+from router.store.calls.routing import IngestDirect, Taken
+from router.store.calls.streams import Added, Ingest
 from router.store.client import REDIS_ERRORS
 
 DEDUPE_TTL_S = 7 * 24 * 3600
@@ -22,12 +36,51 @@ class Accepted:
     duplicate: bool
 
 
+APPLIED_TTL_S = 7 * 24 * 3600
+"""As the route worker's: how long a routed line's marks (applied, the sender's last routed line)
+are kept."""
+
+
+DIRECT_CHANNELS = frozenset({WEBCHAT, "wechat", "telegram"})
+"""Channels whose text lines the route worker does nothing else with once their conversation is
+held (WeCom's kf sessions have states of their own to keep)."""
+
+
+class ProfileJobs(Protocol):
+    """As the route worker's seam (router/pipeline/profile_fetch.py): a customer's channel profile
+    is refreshed now and then as their lines are routed."""
+
+    def schedule(self, msgs: Sequence[Message]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Direct:
+    """How follow-ups are routed at ingest (WorkerSettings.direct_follow_ups)."""
+
+    burst_window_s: float = 0.0
+    """As the route worker's: lines this close together ask for the agent's attention once."""
+    transcript_max: int = 0
+    """As Transcript.max_messages: a cap on a transcript stream's length (0: none)."""
+    held_back: Callable[[Message], bool] | None = None
+    """Lines another stage of the route worker may take instead of routing them (a WeChat or
+    Telegram customer's bare 1-5 after the rating prompt): they go through the stream."""
+    profiles: ProfileJobs | None = None
+    bot_wake: Callable[[], None] | None = None
+    """Tell this process's bot a line waits for its turn, as the route worker does; None where
+    the bot runs in another process (`--role web`): it looks at due turns twice a second anyway."""
+
+
 class Ingestor:
-    def __init__(self, store: Store, dedupe_ttl_s: int = DEDUPE_TTL_S) -> None:
+    def __init__(self, store: Store, dedupe_ttl_s: int = DEDUPE_TTL_S, direct: Direct | None = None) -> None:
         self.store = store
         self.ttl = dedupe_ttl_s
+        self.direct = direct
+        """None: every line goes through the inbound stream."""
         self.accepted: Counter[str] = Counter()
         """New messages accepted by this process, by channel (GET /metrics)."""
+        self.routed: Counter[tuple[str, str]] = Counter()
+        """Follow-ups this process routed at ingest, by (pool, state): GET /metrics adds them to
+        the route workers' counts."""
 
     async def ingest(self, msg: Message) -> Accepted:
         """Append once per (channel, account, native id); a retry gets the first message id.
@@ -43,10 +96,11 @@ class Ingestor:
         part = self.store.inbound_partition(ident)
         o = self.store.options
         limit = o.chat_ingest_timeout_s if msg.channel == WEBCHAT else o.ingest_timeout_s
+        plain = Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl, ident, part)
+        call: Call[Added | Taken] = self._direct_call(msg, plain) if self._may_route(msg) else plain
         try:
             # The limit is kept by the coalescer, one timer per batch rather than one per message.
-            added = await self.store.batched.run(Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl,
-                                                        ident, part), timeout_s=limit)
+            added: Added | Taken = await self.store.batched.run(call, timeout_s=limit)
         except TimeoutError:
             raise StoreUnavailable("the message queue did not answer in time; try again") from None
         except (*REDIS_ERRORS, OSError) as exc:
@@ -55,4 +109,40 @@ class Ingestor:
         await self.store.replicated(self.store.keys.partition(part).inbound)
         if added.new:
             self.accepted[msg.channel] += 1
+            if isinstance(added, Taken) and added.state:
+                self._routed(msg, added)
         return Accepted(message_id=added.id, duplicate=not added.new)
+
+    def _may_route(self, msg: Message) -> bool:
+        """A plain text line (a file is fetched or claimed by the route worker, a card may
+        change what the rules know), on one server (the script's keys span slots)."""
+        d = self.direct
+        return (d is not None and msg.channel in DIRECT_CHANNELS and msg.kind is Kind.TEXT
+                and msg.media is None and msg.card is None and msg.native_media is None
+                and not self.store.cluster and not (d.held_back is not None and d.held_back(msg)))
+
+    def _routed(self, msg: Message, taken: Taken) -> None:
+        """What the route worker does after routing a line it read."""
+        self.routed[(taken.pool, taken.state)] += 1
+        d = self.direct
+        assert d is not None
+        if taken.state == "bot" and d.bot_wake is not None:
+            d.bot_wake()
+        if d.profiles is not None and msg.channel != WEBCHAT:  # web chat has no channel profile
+            d.profiles.schedule([msgspec.structs.replace(msg, conversation_id=taken.cid, customer_id=taken.customer)])
+
+    def _direct_call(self, msg: Message, plain: Ingest) -> Ingest | IngestDirect:
+        assert self.direct is not None
+        # The transcript line holds the conversation's and the customer's ids, which only the
+        # script learns: the line is encoded with a mark for each, unguessable so a customer's
+        # own text never matches, and cut at them.
+        mark = f"@{random.getrandbits(64):016x}"
+        line = encode_message(msgspec.structs.replace(msg, conversation_id=mark + "c", customer_id=mark + "u"))
+        head, _, rest = line.decode().partition(mark + "c")
+        middle, _, tail = rest.partition(mark + "u")
+        if not tail:
+            return plain
+        return IngestDirect(plain.dedupe_key, msg.id, plain.payload, self.ttl, plain.ident, msg.ts,
+                            msgspec.json.encode(msg.public()).decode(), head, middle, tail,
+                            self.direct.burst_window_s, APPLIED_TTL_S, self.direct.transcript_max,
+                            msg.customer_name or "", plain.part)

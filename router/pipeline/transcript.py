@@ -51,17 +51,18 @@ class Transcript:
     def append_call(self, msg: Message) -> AppendOnce:
         """The call that appends `msg` to its conversation's transcript, once by message id, and
         says so on keys.transcript_channel (for supervisors following it: router/web/watch_ws.py).
-        On shard channels the channel is in another slot: `announce` says it after the script."""
+        On a Cluster's shard channels the channel is in another slot: `announce` says it after
+        the script."""
         assert msg.conversation_id
         cid = msg.conversation_id
-        channel = "" if self.store.sharded_pubsub else self.keys.transcript_channel
+        channel = "" if self.store.slotted_channels else self.keys.transcript_channel
         return AppendOnce(self.keys.transcript(cid), self.keys.transcript_ids(cid), msg.id, encode_message(msg),
                           self.max_messages, channel, cid, bare=True)
 
     async def announce(self, lines: list[tuple[str, str]]) -> None:
-        """(conversation id, entry id) of lines appended with append_call, said on shard channels,
-        where the script could not; a no-op on classic channels, where it did."""
-        if self.store.sharded_pubsub:
+        """(conversation id, entry id) of lines appended with append_call, said on a Cluster's
+        shard channels, where the script could not; a no-op elsewhere, where it did."""
+        if self.store.slotted_channels:
             for cid, entry in lines:
                 await self.store.publish(self.keys.transcript_channel, f"{cid}\n{entry}\n")
 

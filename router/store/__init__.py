@@ -234,6 +234,13 @@ class Store:
             raise
         return sub
 
+    @property
+    def slotted_channels(self) -> bool:
+        """A script may not publish on a channel outside its keys' slot: shard channels on a
+        Cluster. One server checks no slots, so its scripts publish wherever, saving the round
+        trip of a publish after the script."""
+        return self.sharded_pubsub and self.cluster
+
     async def publish(self, channel: str, message: str) -> None:
         """A frame to whichever process holds its socket (the agent or customer channel)."""
         if self.sharded_pubsub:
@@ -242,11 +249,11 @@ class Store:
             await self.client.publish(channel, message)
 
     async def append_published(self, call: AppendOnce) -> Added:
-        """Append once and publish the entry on `call.channel`. On shard channels the stream and
-        the channel are in different slots, so the publish follows the script, and is repeated
-        for an entry already there: a retry after a crash between the two still reaches open
-        pages, and pages drop an entry id they already have."""
-        if not (self.sharded_pubsub and call.channel):
+        """Append once and publish the entry on `call.channel`. On a Cluster's shard channels the
+        stream and the channel are in different slots, so the publish follows the script, and is
+        repeated for an entry already there: a retry after a crash between the two still reaches
+        open pages, and pages drop an entry id they already have."""
+        if not (self.slotted_channels and call.channel):
             return await self.run(call)
         added = await self.run(dataclasses.replace(call, channel=""))
         payload = call.payload.decode() if isinstance(call.payload, bytes) else call.payload

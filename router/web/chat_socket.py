@@ -19,7 +19,7 @@ from aiohttp import WSMsgType, web
 from adapters.base import Adapter, CustomerFeed
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
-from router.pipeline.fanout import Tap
+from router.pipeline.fanout import Tap, as_is
 from router.runtime import RUNTIME
 from router.store.client import REDIS_ERRORS
 from router.web import frames, media_api, slow
@@ -93,7 +93,7 @@ class ChatSocket:
         ws = web.WebSocketResponse(max_msg_size=rt.settings.limits.max_frame_bytes, heartbeat=30)
         await ws.prepare(request)
         feed_address = f"{self.channel}:{visitor}"
-        tap = Tap(feed_address, ws.send_str, lambda t, after: self._replay(visitor, t, after),
+        tap = Tap(feed_address, as_is, ws.send_str, lambda t, after: self._replay(visitor, t, after),
                   slow.drain(rt.settings.limits), slow.closer(ws, request))
         rt.hub.add_customer(feed_address, tap)
         rt.sockets.add(ws)

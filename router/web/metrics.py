@@ -62,8 +62,9 @@ async def gather(rt: Runtime) -> list[Metric]:
                  [((c,), n) for c, n in rt.ingestor.accepted.items()]),
     ]
     workers, senders = getattr(rt, "workers", []), getattr(rt, "senders", [])
-    if workers:
-        outcomes: Counter[tuple[str, str]] = sum((w.outcomes for w in workers), Counter())
+    if workers or rt.ingestor.routed:
+        # Follow-ups routed as they were taken in count with the route workers' (ingest.py).
+        outcomes: Counter[tuple[str, str]] = sum((w.outcomes for w in workers), Counter(rt.ingestor.routed))
         families.append(_counter("kefu_routed", "Messages this process routed, by pool and outcome "
                                  "(assigned, queued, bot, ...)", ["pool", "outcome"], list(outcomes.items())))
     if senders:

@@ -12,6 +12,7 @@ import pytest
 from helpers.procs import Serve
 
 from router.cli.main import main
+from router.loadgen.tally import render
 
 CONFIG = ("pools:\n  - id: presale\nagents:\n"
           + "".join(f"  - id: a{i}\n    token: a{i}-token-123456\n    pools: [presale]\n    max_chats: 10\n"
@@ -40,6 +41,9 @@ def test_loadgen_reports_latency_and_no_loss(redis_url: str, tmp_path: Path) -> 
         assert report["conversations_assigned"] == 40
         c2a = report["customer_to_agent_ms"]
         assert 0 < c2a["p50"] <= c2a["p90"] <= c2a["p99"] <= c2a["max"]
+        # A new chat's first line (decided, assigned) apart from the follow-ups (held already).
+        assert (report["first_line_to_agent_ms"]["n"], report["follow_up_to_agent_ms"]["n"]) == (40, 80)
+        assert "a new chat's first line: p50" in render(report)
         assert "lines" in out.stderr  # progress
     finally:
         proc.stop()

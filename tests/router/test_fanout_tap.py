@@ -9,7 +9,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from router.pipeline import fanout
-from router.pipeline.fanout import Hub, Tap
+from router.pipeline.fanout import Hub, Tap, as_is
 from router.store import Store
 
 
@@ -31,6 +31,10 @@ class Flaky:
         self.closed.append(reason)
 
 
+async def unused(text: str) -> None:
+    raise AssertionError("the writer sends its frames itself")
+
+
 async def wait_for(cond: object, timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not cond():  # type: ignore[operator]
@@ -41,7 +45,7 @@ async def test_a_failed_frame_is_tried_again_in_order(monkeypatch: object) -> No
     fanout_delays = (0.01, 0.01, 0.01, 0.01, 0.01)
     monkeypatch.setattr(fanout, "RETRY_DELAYS_S", fanout_delays)  # type: ignore[attr-defined]
     w = Flaky(fails=3)
-    tap = Tap("agent-a", w.write, on_stuck=w.close)
+    tap = Tap("agent-a", w.write, unused, on_stuck=w.close)
     tap.go_live()
     for i in range(1, 4):
         tap.offer(f"1-{i}", f"frame {i}")
@@ -53,7 +57,7 @@ async def test_a_failed_frame_is_tried_again_in_order(monkeypatch: object) -> No
 async def test_a_frame_that_keeps_failing_closes_the_socket(monkeypatch: object) -> None:
     monkeypatch.setattr(fanout, "RETRY_DELAYS_S", (0.01, 0.01))  # type: ignore[attr-defined]
     w = Flaky(fails=100)
-    tap = Tap("agent-a", w.write, on_stuck=w.close)
+    tap = Tap("agent-a", w.write, unused, on_stuck=w.close)
     tap.go_live()
     tap.offer("1-1", "assigned")
     tap.offer("1-2", "message")
@@ -75,7 +79,7 @@ async def test_a_restarted_hub_replays_its_taps(store: Store) -> None:
         replays.append(after)
 
     w = Flaky(fails=0)
-    tap = Tap("agent-a", w.write, replay=replay)
+    tap = Tap("agent-a", w.write, unused, replay=replay)
     tap.go_live()
     tap.offer("5-1", "frame")
     hub.add_agent("agent-a", tap)
@@ -112,7 +116,7 @@ async def test_a_frame_past_the_send_timeout_gives_the_socket_up() -> None:
     async def on_stuck(reason: str) -> None:
         closed.append(reason)
 
-    tap = Tap("agent:a", write, drain=fanout.Drain(send_timeout_s=0.3), on_stuck=on_stuck)
+    tap = Tap("agent:a", as_is, write, drain=fanout.Drain(send_timeout_s=0.3), on_stuck=on_stuck)
     tap.go_live()
     for i in range(1, 6):
         tap.offer(f"1-{i}", f"f{i}")
@@ -142,7 +146,7 @@ async def test_slow_frames_each_within_the_bound_all_go_and_arm_few_timers(monke
         return real(when, callback, *args, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(loop, "call_at", counting)
-    tap = Tap("agent:b", write, drain=fanout.Drain(send_timeout_s=0.2))
+    tap = Tap("agent:b", as_is, write, drain=fanout.Drain(send_timeout_s=0.2))
     tap.go_live()
     frames = [f"g{i}" for i in range(300)]
     for i, frame in enumerate(frames):
@@ -152,4 +156,99 @@ async def test_slow_frames_each_within_the_bound_all_go_and_arm_few_timers(monke
     await wait_for(lambda: len(sent) == len(frames), timeout=10)
     assert sent == frames and tap.stuck is None
     assert 1 <= armed < 40, armed
+    await tap.close()
+
+
+async def test_an_idle_socket_is_written_in_the_offering_task() -> None:
+    """No task and no turn of the event loop between a frame and its socket when the socket is idle."""
+    sent: list[str] = []
+
+    async def send(frame: str) -> None:
+        sent.append(frame)
+
+    tap = Tap("agent:c", as_is, send)
+    tap.go_live()
+    tap.offer("1-1", "f1")
+    assert sent == ["f1"]  # before this test awaited anything
+    tap.offer("1-1", "again")  # the same entry: already sent
+    tap.offer("-", "f2")
+    assert sent == ["f1", "f2"] and tap._pump_task is None
+    await tap.close()
+
+
+async def test_frames_offered_while_a_write_waits_go_after_it_in_order() -> None:
+    """A write that has to wait (a full socket buffer, an `assigned` frame read from Redis) does not
+    hold up the offering task; frames offered meanwhile follow it, and a failure after its wait is
+    tried again like any other."""
+    sent: list[str] = []
+    gate = asyncio.Event()
+    failed: list[str] = []
+
+    async def send(frame: str) -> None:
+        if frame == "f2":
+            await gate.wait()
+        if frame == "f4" and not failed:
+            await asyncio.sleep(0)
+            failed.append(frame)
+            raise RedisConnectionError("No connection available.")
+        sent.append(frame)
+
+    tap = Tap("agent:d", as_is, send)
+    tap.go_live()
+    for i in range(1, 6):
+        tap.offer(f"1-{i}", f"f{i}")  # returns at once although f2 waits
+    assert sent == ["f1"] and tap._pump_task is not None
+    gate.set()
+    await wait_for(lambda: len(sent) == 5)
+    assert sent == ["f1", "f2", "f3", "f4", "f5"] and failed == ["f4"] and tap.stuck is None
+    await wait_for(lambda: tap._pump_task is None)
+    tap.offer("1-6", "f6")  # idle again: written in this task
+    assert sent[-1] == "f6"
+    await tap.close()
+
+
+async def test_close_lets_queued_frames_go_then_takes_no_more() -> None:
+    sent: list[str] = []
+
+    async def send(frame: str) -> None:
+        await asyncio.sleep(0.01)
+        sent.append(frame)
+
+    tap = Tap("agent:e", as_is, send)
+    tap.go_live()
+    for i in range(1, 4):
+        tap.offer(f"1-{i}", f"f{i}")
+    await tap.close()
+    tap.offer("1-4", "f4")
+    await asyncio.sleep(0.05)
+    assert sent == ["f1", "f2", "f3"]
+
+
+async def test_a_failed_send_of_a_frame_the_writer_took_for_shown_is_sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The agent socket's writer notes a message as shown when it hands its text over; if the send
+    then fails, the tap sends that text again rather than asking the writer, which would now
+    skip it: the frame is not dropped."""
+    monkeypatch.setattr(fanout, "RETRY_DELAYS_S", (0.01, 0.01))
+    shown: set[str] = set()
+    sent: list[str] = []
+    fails = [2]
+
+    def write(frame: str) -> str | None:
+        if frame in shown:
+            return None
+        shown.add(frame)
+        return frame
+
+    async def send(text: str) -> None:
+        if text == "m2" and fails[0]:
+            fails[0] -= 1
+            raise RedisConnectionError("No connection available.")
+        sent.append(text)
+
+    tap = Tap("agent:f", write, send)
+    tap.go_live()
+    for i in range(1, 4):
+        tap.offer(f"1-{i}", f"m{i}")
+    await wait_for(lambda: len(sent) == 3)
+    assert sent == ["m1", "m2", "m3"] and tap.stuck is None
     await tap.close()

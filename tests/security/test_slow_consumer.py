@@ -113,7 +113,7 @@ async def test_a_socket_that_never_reads_is_closed_and_the_console_loses_nothing
 
 async def test_the_close_carries_code_and_reason(stack: Stack) -> None:
     """A socket whose queue overflows but whose close frame still fits gets 1008 and the reason."""
-    from router.pipeline.fanout import Drain, Tap
+    from router.pipeline.fanout import Drain, Tap, as_is
 
     closed: list[str] = []
 
@@ -123,7 +123,7 @@ async def test_the_close_carries_code_and_reason(stack: Stack) -> None:
     async def on_stuck(reason: str) -> None:
         closed.append(reason)
 
-    tap = Tap("agent:x", never_done, drain=Drain(max_queued=3, send_timeout_s=60), on_stuck=on_stuck)
+    tap = Tap("agent:x", as_is, never_done, drain=Drain(max_queued=3, send_timeout_s=60), on_stuck=on_stuck)
     tap.go_live()
     for i in range(10):
         tap.offer(f"1-{i + 1}", json.dumps({"n": i}))

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from kefu_common.errors import ProtocolError
 from router.store.keys import Keys
 
-R = TypeVar("R")
+R = TypeVar("R", covariant=True)  # a call is read for its result only: Call[Added] is a Call[Added | Taken]
 
 
 def _arg(value: Any) -> Any:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from router.store.calls import Call, opt, text
+from router.store.keys import Keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,3 +339,61 @@ class ApprovalAnswer(Call[dict[str, Any]]):
     def result(self, reply: Any) -> dict[str, Any]:
         out: dict[str, Any] = json.loads(reply[1])
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A line taken in by `IngestDirect`: `new` the first time (`id` is the first time's message
+    id either way); `state` the conversation's when the line was routed in the same step
+    (assigned or queued), '' when it went into the inbound stream."""
+
+    new: bool
+    id: str
+    state: str = ""
+    pool: str = ""
+    cid: str = ""
+    customer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestDirect(Call[Taken]):
+    """Take in a customer's text line, routing a follow-up to a held conversation at once
+    (ingest_direct.lua); one server only, as its keys span slots."""
+
+    script: ClassVar[str] = "ingest_direct"
+    dedupe_key: str
+    mid: str
+    payload: bytes
+    """The inbound stream's entry, as `Ingest` writes it."""
+    ttl_s: int
+    ident: str
+    now: float
+    message_json: str
+    """The message as agents see it (Message.public)."""
+    line_head: str
+    """The transcript line around the conversation's and the customer's ids, which only the
+    script knows: line_head + cid + line_middle + customer + line_tail."""
+    line_middle: str
+    line_tail: str
+    window_s: float
+    applied_ttl_s: int
+    transcript_max: int
+    name: str
+    part: int = 0
+
+    def keys(self, k: Keys) -> list[str]:
+        p = k.partition(self.part)
+        return [k.conv_index, p.inbound_seen(self.dedupe_key), p.inbound, p.inbound_line(self.ident),
+                p.inbound_routed(self.ident)]
+
+    def argv(self) -> list[Any]:
+        # All but `part`, which picks the keys.
+        return [self.mid, self.payload, self.ttl_s, self.ident, self.now, self.message_json, self.line_head,
+                self.line_middle, self.line_tail, self.window_s, self.applied_ttl_s, self.transcript_max, self.name]
+
+    def result(self, reply: Any) -> Taken:
+        if not int(reply[0]):
+            return Taken(False, str(reply[1]))
+        if not reply[2]:
+            return Taken(True, str(reply[1]))
+        return Taken(True, str(reply[1]), *(str(v) for v in reply[2:6]))

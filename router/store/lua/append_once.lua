@@ -2,7 +2,7 @@
 -- publish it. KEYS[1] stream, KEYS[2] ids hash. ARGV: mid, json, maxlen (0: no cap), channel,
 -- publish_prefix, bare ('1': publish only that a line landed, not the line: a transcript's watchers
 -- read it themselves). Returns {1, entry_id} when appended, {0, entry_id} when already there.
--- The channel is in another slot than the stream; on shard channels (Redis >= 7) the caller
+-- The channel is in another slot than the stream; on a Cluster's shard channels the caller
 -- publishes after the script instead (Store.append_published), so this gets no channel there.
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then return {0, existing} end

@@ -14,12 +14,7 @@ if not st then return redis.error_reply('NO_CONVERSATION ' .. cid) end
 -- would only be dropped here). One that was reopened since its resolve is tried again, before any
 -- write: the next resolve sees it new and the record comes along.
 if st == 'new' and ARGV[10] == '' then return redis.error_reply('REOPENED_SINCE_RESOLVE ' .. cid) end
-hook_event(cid, 'message.created', '{"conversation_id":"' .. cid .. '","direction":"in","message":' .. msg .. '}', now)
-
-local prev_in = tonumber(redis.call('HGET', ck, 'last_in_at') or '0')
-local count = redis.call('HINCRBY', ck, 'messages', 1)
-redis.call('HSET', ck, 'updated', now, 'last_in_at', now, 'waiting_on', 'agent')
-redis.call('ZADD', KEY_CONV_INDEX, now, cid)
+local prev_in, count = count_line(cid, msg, now)
 
 local qframe = ''
 if st == 'new' then
@@ -58,38 +53,10 @@ if st == 'new' then
     local fresh = count == 1 and not reopened and ARGV[13] == '1'
     qframe = queue_and_offer(cid, pool, f[1], tonumber(f[2] or '1'), now, 'arrival', msg, fresh)
   end
-elseif st == 'assigned' then
-  wake_waiting(cid, now, 'customer')
-  sla_customer_message(cid, now)
-  local aid = redis.call('HGET', ck, 'agent')
-  -- Every line of a burst is shown, but only its first asks for the agent's attention.
-  local notify = 'true'
-  if now - prev_in <= tonumber(ARGV[12] or '0') then notify = 'false' end
-  emit(aid, '{"type":"message","conversation_id":"' .. cid .. '","message":' .. msg ..
-    ',"notify":' .. notify .. '}')
-elseif st == 'queued' then
-  sla_customer_message(cid, now)
-  qframe = queue_frame(cid, redis.call('HGET', ck, 'pool')) or ''
-  if qframe ~= '' then emit_customer(cid, qframe) end
+else
+  qframe = line_to_holder(cid, st, msg, now, prev_in, tonumber(ARGV[12] or '0'))
 end
-if redis.call('HGET', ck, 'state') == 'bot' then
-  -- The bot's turn waits here, durably, until the customer pauses (the debounce window slides).
-  -- The window slides, but a customer who keeps typing is still answered: a turn is due at most
-  -- BURST_MAX_WINDOWS windows after its first line. Lines arriving while a turn is being answered
-  -- (leased) start the next turn, with a window of their own.
-  local BURST_MAX_WINDOWS = 4
-  local pending = key_bot_pending(cid)
-  local window = tonumber(ARGV[12] or '0')
-  local due = now + window
-  local first = redis.call('LINDEX', pending, 0)
-  if first and redis.call('EXISTS', key_bot_lease(cid)) == 0 then
-    local ok, line = pcall(cjson.decode, first)
-    local started = ok and type(line) == 'table' and tonumber(line.ts) or nil
-    if started then due = math.min(due, math.max(started + BURST_MAX_WINDOWS * window, now)) end
-  end
-  redis.call('RPUSH', pending, msg)
-  redis.call('ZADD', KEY_BOT_DUE, due, cid)
-end
+if redis.call('HGET', ck, 'state') == 'bot' then line_to_bot(cid, msg, now, tonumber(ARGV[12] or '0')) end
 redis.call('SET', applied, '1', 'EX', ARGV[11])
 local s = redis.call('HMGET', ck, 'state', 'agent')
 return {'ok', s[1], s[2] or '', qframe}
