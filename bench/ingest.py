@@ -118,14 +118,20 @@ def telegram_requests() -> Callable[[], Request]:
     return make
 
 
-async def drive(base: str, make: Callable[[], Request], duration_s: float, pids: list[int]) -> dict[str, Any]:
+async def drive(base: str, make: Callable[[], Request], duration_s: float, pids: list[int],
+                redis_pid: int | None = None) -> dict[str, Any]:
     """Acks per second over `duration_s` with CONNECTIONS requests in flight, and the server's
     CPU milliseconds per ack until it is idle again, summed over `pids` (every process of the
     shape: the worker's routing counts too): on a machine shared with other work the throughput follows the share of
     the CPU the server gets, its CPU per ack much less so. `cpu_ms_per_ack_front` is the first
-    process's alone (the one taking the webhooks)."""
+    process's alone (the one taking the webhooks). On the 2-core machine the server shares the
+    CPU with Redis and with this driver, so their CPU per ack is given beside it
+    (`redis_cpu_ms_per_ack`, `driver_cpu_ms_per_ack`): what the server makes Redis do counts
+    against its acks per second as much as its own work."""
     statuses: Counter[int] = Counter()
     cpu_before = [cpu_s([pid]) for pid in pids]
+    redis_before = cpu_s([redis_pid]) if redis_pid is not None else 0.0
+    driver_before = time.process_time()
     deadline = time.monotonic() + duration_s
 
     async def one_connection(http: aiohttp.ClientSession) -> None:
@@ -142,14 +148,18 @@ async def drive(base: str, make: Callable[[], Request], duration_s: float, pids:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONNECTIONS)) as http:
         await asyncio.gather(*(one_connection(http) for _ in range(CONNECTIONS)))
     took = time.monotonic() - started
+    driver = time.process_time() - driver_before
     # The CPU counted runs until the server is idle again: the routing and texts a round's
     # messages cause count to it even when a worker finishes them after the round.
     drained = await settle(pids)
     cpu = [cpu_s([pid]) - b for pid, b in zip(pids, cpu_before, strict=True)]
+    redis_cpu = cpu_s([redis_pid]) - redis_before if redis_pid is not None else 0.0
     acks = max(statuses[200], 1)
     return {"acks_per_s": statuses[200] / took, "seconds": round(took, 1), "drained_s": round(drained, 1),
             "cpu_ms_per_ack": round(sum(cpu) * 1000 / acks, 3),
             "cpu_ms_per_ack_front": round(cpu[0] * 1000 / acks, 3),
+            "redis_cpu_ms_per_ack": round(redis_cpu * 1000 / acks, 3),
+            "driver_cpu_ms_per_ack": round(driver * 1000 / acks, 3),
             "statuses": {str(k): v for k, v in sorted(statuses.items())}}
 
 
@@ -203,7 +213,7 @@ def measure(duration_s: float, rounds: int, say: Any, profile_dir: Path | None =
                 redis.Redis.from_url(url).flushall()
                 with start(shape, work / "kefu.yaml", url, work / shape.name, say) as kefu:
                     rows += asyncio.run(_channels(kefu, (f"http://127.0.0.1:{bport}", bare.pid), duration_s, rounds,
-                                                  say, profile_dir))
+                                                  say, profile_dir, redis_proc.pid))
             return rows
         finally:
             bare.terminate()
@@ -216,7 +226,7 @@ def measure(duration_s: float, rounds: int, say: Any, profile_dir: Path | None =
 
 
 async def _channels(kefu: Running, bare: tuple[str, int], duration_s: float, rounds: int, say: Any,
-                    profile_dir: Path | None) -> list[Row]:
+                    profile_dir: Path | None, redis_pid: int | None = None) -> list[Row]:
     rows: list[Row] = []
     shape = kefu.shape.name
     suffix = "" if kefu.shape == ALL_IN_ONE else f"-{shape.replace('+', '-')}"
@@ -237,12 +247,13 @@ async def _channels(kefu: Running, bare: tuple[str, int], duration_s: float, rou
                     f"({duration_s:.0f} s, {CONNECTIONS} connections, load average {os.getloadavg()[0]:.1f})")
                 spy = (py_spy(kefu.front_pids[0], duration_s, profile_dir / f"ingest-{name}{suffix}.txt")
                        if profile_dir is not None and who == "kefu" and i == 0 else None)
-                res = await drive(base, make, duration_s, pids)
+                res = await drive(base, make, duration_s, pids, redis_pid)
                 if spy is not None:
                     await asyncio.to_thread(spy.wait)
                 split = (f" ({res['cpu_ms_per_ack_front']:.2f} in the web process)"
                          if who == "kefu" and len(pids) > 1 else "")
                 say(f"  {res['acks_per_s']:.0f} acks/s, {res['cpu_ms_per_ack']:.2f} CPU ms per ack{split}, "
+                    f"Redis {res['redis_cpu_ms_per_ack']:.2f}, driver {res['driver_cpu_ms_per_ack']:.2f}, "
                     f"answers {res['statuses']}")
                 got[who].append(res)
         k, b = _median(got["kefu"], "acks_per_s"), _median(got["bare"], "acks_per_s")

@@ -130,6 +130,12 @@ def install(settings: Settings) -> SecretFilter:
 class AccessLog(AbstractAccessLogger):
     """`peer "METHOD /path HTTP/x.y" status bytes seconds`: the path without its query."""
 
+    @property
+    def enabled(self) -> bool:
+        # As aiohttp's own access logger: below INFO no line is made at all (aiohttp asks once
+        # per connection), rather than one made per answer for `info` to drop.
+        return self.logger.isEnabledFor(logging.INFO)
+
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         v = request.version
         self.logger.info('%s "%s %s HTTP/%d.%d" %d %d %.3fs', request.remote or "-", request.method,

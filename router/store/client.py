@@ -15,23 +15,32 @@ brought. Here a send waits under
 a timer only when the kernel did not take all of it, and a reply that is already whole in the
 parser's buffer is taken without one: neither can stall, so the timeout guards every wait that can.
 And commands are packed by hiredis in C, byte for byte what redis-py's Python packer makes.
+
+A plain pipeline (no MULTI, no WATCH) is executed by `_Pipeline`: the same bytes and replies as
+redis-py's, without the steps kefu never uses and pays for on every batch (a scan for HIMPORT
+commands, the observability hooks, four coroutine levels per reply). Every coalesced batch and
+every route worker turn is such a pipeline, so that path is most of a webhook's Redis CPU on our
+side (docs/performance.md, "Session 9: ingest").
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import hiredis
 import redis.asyncio as aioredis
 from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
+from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import DataError, RedisClusterException, RedisError
+from redis.exceptions import DataError, RedisClusterException, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.utils import HIREDIS_AVAILABLE
 
@@ -93,14 +102,21 @@ class _Parser(_AsyncHiredisParser):
         push = getattr(self, "_hiredis_PushNotificationType", None)  # redis-py >= 6 (RESP3 pushes)
         return reply is not NOT_ENOUGH_DATA and (push_request or push is None or not isinstance(reply, push))
 
+    def take(self) -> Any:
+        """The reply `reply_buffered` found."""
+        reader = self._reader
+        assert isinstance(reader, _Peekable)
+        return reader.gets()
+
 
 class _Connection(aioredis.Connection):
     """redis-py's TCP connection with the cheaper timeouts the module docstring describes."""
 
     def pack_command(self, *args: Any) -> list[bytes]:
         name = args[0]
-        if isinstance(name, str):  # "CONFIG GET" is two words to the server
-            args = (*name.encode().split(), *args[1:])
+        if isinstance(name, str):
+            if " " in name:  # "CONFIG GET" is two words to the server
+                args = (*name.encode().split(), *args[1:])
         elif b" " in name:
             args = (*name.split(), *args[1:])
         try:
@@ -113,10 +129,29 @@ class _Connection(aioredis.Connection):
         except TypeError as exc:  # None, a bool, a list: what redis-py's encoder refuses too
             raise DataError(str(exc)) from exc
 
+    def pack_commands(self, commands: Iterable[Iterable[Any]]) -> list[bytes]:
+        # One buffer, joined in C: redis-py's loop over each command's chunks (to keep large
+        # values out of the join) has nothing to do with hiredis's one chunk per command.
+        return [b"".join([self.pack_command(*c)[0] for c in commands])]
+
     async def read_response(self, disable_decoding: bool = False, timeout: float | None = None, *,  # noqa: ASYNC109
                             disconnect_on_error: bool = True, push_request: bool | None = False) -> Any:
         parser = self._parser
         if isinstance(parser, _Parser) and parser.reply_buffered(disable_decoding, bool(push_request)):
+            if not push_request:
+                # The reply is whole and no push: taken here, what redis-py's three coroutine
+                # levels below would do with it, without them (a pipeline's replies come here).
+                reply = parser.take()
+                if isinstance(reply, RedisConnectionError) or (
+                        isinstance(reply, list) and reply and isinstance(reply[0], RedisConnectionError)):
+                    if disconnect_on_error:
+                        await self.disconnect(nowait=True)
+                    raise reply if isinstance(reply, RedisConnectionError) else reply[0]
+                if self.health_check_interval:
+                    self.next_health_check = asyncio.get_running_loop().time() + self.health_check_interval
+                if isinstance(reply, ResponseError):
+                    raise reply from None
+                return reply
             # redis-py's "no timer": the reply is here, so neither the socket timeout nor a
             # caller's wait (pub/sub's get_message) can run out.
             timeout = math.inf
@@ -157,6 +192,57 @@ class _Connection(aioredis.Connection):
             raise
 
 
+class _Pipeline(Pipeline):
+    """redis-py's pipeline; a plain one is sent and read by `_run` (see the module docstring).
+    What redis-py does around it stays: the pool's bounded wait for a connection, its retry
+    policy on a connection error (disconnect, back off, send the whole batch again), the release
+    shielded from cancellation, and each reply's callback and error as redis-py gives them."""
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        stack = self.command_stack
+        if (not stack or self.is_transaction or self.explicit_transaction or self.watching or self.scripts
+                or self.connection is not None):
+            return await super().execute(raise_on_error)
+        pool = self.connection_pool
+        conn: Any = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            response: list[Any] = await conn.retry.call_with_retry(
+                lambda: self._run(conn, stack), lambda error: conn.disconnect(error=error))
+        finally:
+            self.command_stack = []
+            await asyncio.shield(pool.release(conn))
+        if raise_on_error:
+            self.raise_first_error(stack, response)
+        return response
+
+    async def _run(self, conn: Any, stack: Sequence[tuple[tuple[Any, ...], Mapping[str, Any]]]) -> list[Any]:
+        await conn.send_packed_command(conn.pack_commands([args for args, _ in stack]))
+        callbacks = self.response_callbacks
+        out: list[Any] = []
+        for args, options in stack:
+            try:
+                reply = await conn.read_response(disable_decoding=NEVER_DECODE in options)
+            except ResponseError as exc:
+                out.append(options[EMPTY_RESPONSE] if EMPTY_RESPONSE in options else exc)
+                continue
+            callback = callbacks.get(args[0])
+            if callback is not None:
+                # As redis-py's parse_response: the callback gets the options but these three.
+                reply = callback(reply, **{k: v for k, v in options.items()
+                                           if k not in (NEVER_DECODE, EMPTY_RESPONSE, "keys")})
+                if inspect.isawaitable(reply):
+                    reply = await reply
+            out.append(reply)
+        return out
+
+
+class _Redis(aioredis.Redis):
+    """The plain client, whose pipelines are `_Pipeline`s."""
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        return _Pipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+
+
 def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode: bool = True) -> Any:
     """Typed Any on purpose: redis-py types every reply as bytes | str whatever decode_responses
     says, and these clients decode to str (`decode=False`: bytes, for DUMP payloads).
@@ -186,7 +272,7 @@ def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode:
     pool = aioredis.BlockingConnectionPool.from_url(
         url, decode_responses=decode, health_check_interval=30, max_connections=o.max_connections,
         timeout=o.pool_timeout_s, **timeouts, **ours)
-    return aioredis.Redis.from_pool(pool)
+    return (_Redis if ours else aioredis.Redis).from_pool(pool)
 
 
 async def server_info(client: Any, cluster: bool) -> dict[str, Any]:

@@ -191,3 +191,52 @@ async def test_a_connection_the_server_closed_is_opened_again(redis_url: str) ->
         assert [await client.get("k") for _ in range(50)] == ["v"] * 50
     await client.aclose()
     await killer.aclose()
+
+
+def _mixed(pipe: Any, tag: str) -> None:
+    """Commands whose replies redis-py turns into other values (some by the options given), a
+    missing key, and one that Redis refuses."""
+    pipe.hset(f"{tag}:h", mapping={"a": "1", "b": "2"})
+    pipe.hgetall(f"{tag}:h")
+    pipe.set(f"{tag}:s", "x", nx=True)
+    pipe.set(f"{tag}:s", "y", nx=True)
+    pipe.incr(f"{tag}:s")  # not a number: refused
+    pipe.zadd(f"{tag}:z", {"m1": 1.5, "m2": 2})
+    pipe.zrange(f"{tag}:z", 0, -1, withscores=True)
+    pipe.xadd(f"{tag}:x", {"f": "v"}, id="1-1")
+    pipe.xrange(f"{tag}:x")
+    pipe.get(f"{tag}:missing")
+    pipe.exists(f"{tag}:h", f"{tag}:s")
+
+
+async def test_a_plain_pipeline_answers_as_redis_pys_own(redis_url: str) -> None:
+    """Our plain pipeline (`_Pipeline`) gives what redis-py's gives, value for value, refusals
+    as values or raised first, the same way."""
+    import redis.asyncio as aioredis
+
+    ours = make_client(redis_url, cluster=False)
+    theirs = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    assert type(ours.pipeline(transaction=False)).__name__ == "_Pipeline"
+    replies = []
+    for client, tag in ((ours, "a"), (theirs, "b")):
+        pipe = client.pipeline(transaction=False)
+        _mixed(pipe, tag)
+        replies.append(await pipe.execute(raise_on_error=False))
+    got, want = replies
+    assert [type(r) for r in got] == [type(r) for r in want]
+    assert [str(r) for r in got] == [str(r) for r in want]
+    assert got[1] == {"a": "1", "b": "2"} and got[6] == [("m1", 1.5), ("m2", 2.0)] and got[8][0][1] == {"f": "v"}
+    errors = []
+    for client, tag in ((ours, "c"), (theirs, "d")):
+        pipe = client.pipeline(transaction=False)
+        _mixed(pipe, tag)
+        with pytest.raises(Exception) as raised:
+            await pipe.execute()
+        errors.append(str(raised.value).replace(f"{tag}:", ""))
+    assert errors[0] == errors[1] and "Command # 5" in errors[0]
+    pipe = ours.pipeline(transaction=False)
+    assert await pipe.execute() == []
+    pipe.get("a:s")
+    assert await pipe.execute() == ["x"]  # the stack was emptied: the pipeline is reusable
+    await ours.aclose()
+    await theirs.aclose()

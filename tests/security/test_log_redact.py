@@ -90,3 +90,18 @@ def test_another_filter_still_redacts_a_record_the_first_passed() -> None:
     record = logging.LogRecord("kefu.x", logging.INFO, __file__, 1, "%s and %s", (SECRETS[0], SECRETS[2]), None)
     assert first.filter(record) and second.filter(record)
     assert record.getMessage() == f"{REDACTED} and {REDACTED}"
+
+
+def test_the_access_logger_makes_lines_only_when_info_is_on() -> None:
+    """aiohttp asks `enabled` before it times and logs an answer: below INFO (`--log-level ERROR`)
+    no access line is made at all; at INFO each answer still gets its line."""
+    from router.logsafe import AccessLog
+
+    logger = logging.getLogger(f"kefu.test.access.{uuid.uuid4().hex}")
+    try:
+        logger.setLevel(logging.ERROR)
+        assert AccessLog(logger, "").enabled is False
+        logger.setLevel(logging.INFO)
+        assert AccessLog(logger, "").enabled is True
+    finally:
+        logging.root.manager.loggerDict.pop(logger.name, None)
