@@ -11,6 +11,7 @@ to the route worker."""
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -142,7 +143,9 @@ class Ingestor:
         middle, _, tail = rest.partition(mark + "u")
         if not tail:
             return plain
-        return IngestDirect(plain.dedupe_key, msg.id, plain.payload, self.ttl, plain.ident, msg.ts,
+        # Now, not the line's own time, as the route worker routes with (a channel's timestamp
+        # may be coarse, late or missing): the conversation's clocks and order run on the router's.
+        return IngestDirect(plain.dedupe_key, msg.id, plain.payload, self.ttl, plain.ident, time.time(),
                             msgspec.json.encode(msg.public()).decode(), head, middle, tail,
                             self.direct.burst_window_s, APPLIED_TTL_S, self.direct.transcript_max,
                             msg.customer_name or "", plain.part)

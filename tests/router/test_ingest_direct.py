@@ -310,3 +310,18 @@ async def test_a_line_to_the_bot_waits_for_its_turn_as_through_the_stream(h: Har
         due = await r.zscore(k.bot_due, cid)
         assert due is not None and due <= line(u, 1).ts + 4 * 30.0
         assert [m.id for m in await transcript(h, cid)] == [f"m-{u}-{n}" for n in (1, 2, 3)]
+
+
+async def test_the_conversations_clocks_run_on_the_routers_time_not_the_lines(
+        h: Harness, worker: RouteWorker) -> None:
+    """A channel's timestamp may be coarse, late or missing: the route worker routes with its own
+    clock, and so does the script at ingest."""
+    direct = Ingestor(h.store, direct=Direct())
+    await direct.ingest(line("t", 1))
+    await route_all(worker)
+    before = time.time()
+    await direct.ingest(msgspec.structs.replace(line("t", 2), ts=0.0))
+    assert direct.routed == {("presale", "assigned"): 1}
+    conv = await h.conv(await open_conversation(h, "t"))
+    assert before <= float(conv["last_in_at"]) <= time.time()
+    assert before <= float(conv["updated"]) <= time.time()
