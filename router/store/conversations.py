@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from router.models import Conversation, ConversationState
 from router.store.keys import Keys
+
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 
 def num(v: str | None) -> float | None:
@@ -18,9 +21,11 @@ def merge_record(decision: str | None, assignment: str | None) -> dict[str, Any]
     """The decision record as clients see it: the rules' decision plus the latest choice of agent."""
     if not decision and not assignment:
         return None
-    out: dict[str, Any] = json.loads(decision) if decision else {}
+    # msgspec, not json: every `assigned` frame and conversation read decodes both (the
+    # assignment record lists each agent examined: a KB or two with 20 free), a few times faster.
+    out: dict[str, Any] = _decode(decision) if decision else {}
     if assignment:
-        out.update(json.loads(assignment))
+        out.update(_decode(assignment))
     return out
 
 
@@ -28,7 +33,7 @@ def sla_view(raw: str | None) -> dict[str, Any]:
     """A conversation's SLA as the API and frames show it; times are epoch seconds."""
     if not raw:
         return {"profile": None, "state": "none"}
-    s: dict[str, Any] = json.loads(raw)
+    s: dict[str, Any] = _decode(raw)
     for key in ("first_response_due", "first_response_at", "next_response_due", "resolution_due",
                 "resolved_at", "escalate_at", "escalated_at"):
         s.setdefault(key, None)
@@ -48,7 +53,7 @@ def _bot(d: dict[str, str]) -> dict[str, Any] | None:
 def _json(raw: str | None) -> dict[str, Any] | None:
     if not raw:
         return None
-    out: dict[str, Any] = json.loads(raw)
+    out: dict[str, Any] = _decode(raw)
     return out
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import msgspec
 
 from kefu_common import safejson
 from kefu_common.errors import ProtocolError
@@ -35,8 +36,14 @@ def text_field(frame: dict[str, Any], name: str, *, max_len: int = 128, required
 
 def error(code: str, detail: str, **extra: Any) -> str:
     """An error frame; `extra` are the refusal's params (limit, field) and the frame's `ref`."""
-    return json.dumps({**extra, "type": "error", "code": code, "detail": detail}, ensure_ascii=False)
+    return dump({**extra, "type": "error", "code": code, "detail": detail})
+
+
+_ENCODER = msgspec.json.Encoder()
 
 
 def dump(frame: dict[str, Any]) -> str:
-    return json.dumps(frame, ensure_ascii=False)
+    """A frame's text. msgspec rather than json.dumps: an `assigned` frame with its transcript and
+    decision record is a few KB, and every socket frame of a new chat goes through here; the
+    output is the same JSON (UTF-8 as it is, as ensure_ascii=False gave), a few times faster."""
+    return _ENCODER.encode(frame).decode()

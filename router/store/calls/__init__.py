@@ -32,6 +32,18 @@ def _arg(value: Any) -> Any:
     return value
 
 
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    """A call class's field names in order, looked up once: `dataclasses.fields` builds its
+    tuple anew on every call, and every script call of every line asked for it."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 @dataclass(frozen=True, slots=True)
 class Call(Generic[R]):
     """One run of one script. Subclasses name the script and decode its reply."""
@@ -46,7 +58,7 @@ class Call(Generic[R]):
         return [k.conv_index]
 
     def argv(self) -> list[Any]:
-        return [_arg(getattr(self, f.name)) for f in fields(self)]
+        return [_arg(getattr(self, name)) for name in _names(type(self))]
 
     def refusal(self) -> str | None:
         """What the call was doing, for a refusal's message; None when the script never refuses."""
