@@ -16,6 +16,10 @@ every chat the earlier rates left open and paid for their snapshots).
 Goal (issue 21): at 1,000 msg/s, kefu p99 <= 2 x relay p99 + 3 x floor p99. Each rate starts
 with every customer's first line, 200 new chats in a fifth of a second, each decided and assigned;
 the rest are follow-ups to chats their agents hold. Both are reported apart beside the whole.
+
+At 1,000 msg/s the run is made once more with the customers joining over RAMP_S seconds (100 new
+chats a second, then the full rate: `kefu loadgen --ramp`), against the same baselines: how a
+peak that builds up as shoppers arrive fares, beside the opening burst the goal row keeps.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from router.loadgen.tally import percentile
 ROOT = Path(__file__).resolve().parents[1]
 AGENTS = 20
 CUSTOMERS = 200
+RAMP_S = 2.0
 
 
 async def floor(url: str, rate: float, duration_s: float) -> list[float]:
@@ -99,9 +104,10 @@ def serve_config(path: Path) -> list[str]:
     return tokens
 
 
-async def drive(bases: list[str], tokens: list[str], rate: float, duration_s: float) -> dict[str, Any]:
+async def drive(bases: list[str], tokens: list[str], rate: float, duration_s: float,
+                ramp_s: float = 0.0) -> dict[str, Any]:
     plan = Plan(bases=tuple(bases), agent_tokens=tuple(tokens), customers=CUSTOMERS, rate=rate, duration_s=duration_s,
-                script=("在吗", "有货吗", "什么时候发货", "谢谢"), drain_s=30, answer=False)
+                script=("在吗", "有货吗", "什么时候发货", "谢谢"), drain_s=30, answer=False, ramp_s=ramp_s)
     report, _ = await run(plan, progress=False)
     return report
 
@@ -239,4 +245,22 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[i
                         follow["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1", {}))
         rows.append(Row("  CPU per line", f"{cpu_ms:.2f} ms", f"relay {relay_ms:.2f} ms",
                         relay_ms / cpu_ms if cpu_ms else 0.0, "relay / kefu", {}))
+        if rate == 1000:
+            rows.append(await _ramped(kefu, tokens, rate, duration_s, goal, say))
     return rows
+
+
+async def _ramped(kefu: Running, tokens: list[str], rate: float, duration_s: float, goal: float, say: Any) -> Row:
+    """The same rate with the customers joining over RAMP_S (module doc), measured against the
+    goal of the burst run just before it."""
+    say(f"latency at {rate:.0f} msg/s: kefu {kefu.shape.name}, customers joining over {RAMP_S:.0f} s")
+    kf = await drive(kefu.bases, tokens, rate, duration_s, RAMP_S)
+    await close_all(kefu.bases[0], tokens)
+    await settle(kefu.pids)
+    k, first = kf["customer_to_agent_ms"], kf["first_line_to_agent_ms"]
+    say(f"  kefu {kefu.shape.name}, joining over {RAMP_S:.0f} s: p50 {k['p50']:.1f} ms, p99 {k['p99']:.1f} ms; "
+        f"the {first['n']} new chats' first lines p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms")
+    return Row(f"  joining over {RAMP_S:.0f} s", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
+               f"new chats p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms",
+               k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
+               {"ramp_s": RAMP_S, "kefu": kf, "late_or_lost": kf["lost_to_agent"]})

@@ -27,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--rate", type=float, default=50.0,
                    help="customer lines per second over all customers; 0: every customer writes its script at once")
     p.add_argument("--duration", type=float, default=10.0, help="seconds of writing at --rate")
+    p.add_argument("--ramp", type=float, default=0.0, metavar="SECONDS",
+                   help="customers join evenly over this many seconds, each writing at rate/customers from then "
+                        "on (default 0: every customer opens its chat in the first round)")
     p.add_argument("--script", metavar="FILE", help="the customer's lines, one a line (default: a short pre-sale chat)")
     p.add_argument("--drain", type=float, default=60.0, help="seconds to wait for what is still on its way")
     p.add_argument("--no-answer", action="store_true", help="agents only read; nothing is answered or closed")
@@ -65,9 +68,13 @@ def plan_from(args: argparse.Namespace) -> Plan:
         raise refuse("--customers must be at least 1")
     if args.rate < 0 or args.duration <= 0 or args.drain < 0:
         raise refuse("--rate must be >= 0, --duration > 0 and --drain >= 0")
+    if args.ramp < 0 or args.ramp >= args.duration:
+        raise refuse("--ramp must be >= 0 and shorter than --duration")
+    if args.ramp and args.rate == 0:
+        raise refuse("--ramp needs a --rate: at rate 0 every customer writes its script at once")
     return Plan(bases=tuple(u.rstrip("/") for u in args.url), agent_tokens=tuple(tokens),
                 customers=args.customers, rate=args.rate, duration_s=args.duration, script=script,
-                drain_s=args.drain, answer=not args.no_answer)
+                drain_s=args.drain, answer=not args.no_answer, ramp_s=args.ramp)
 
 
 def cmd_loadgen(args: argparse.Namespace) -> int:

@@ -29,6 +29,10 @@ class Plan:
     duration_s: float = 10.0
     """How long to write at `rate` (ignored at rate 0)."""
     script: tuple[str, ...] = SCRIPT
+    ramp_s: float = 0.0
+    """Customers join over this many seconds, evenly, each writing at rate / customers from when
+    it joins (a peak that builds up as shoppers arrive); 0: all from the start, so the run opens
+    with every customer's first line, one new chat each, at the full rate."""
     drain_s: float = 60.0
     """How long to wait after the last line for lines and answers still on their way."""
     answer: bool = True
@@ -68,7 +72,28 @@ async def run(plan: Plan, *, progress: bool = True, during: Hook | None = None) 
 def _total(plan: Plan) -> int:
     if plan.rate <= 0:
         return plan.customers * len(plan.script)
-    return int(plan.rate * plan.duration_s)
+    if plan.ramp_s <= 0:
+        return int(plan.rate * plan.duration_s)
+    return len(schedule(plan))
+
+
+def schedule(plan: Plan) -> list[tuple[float, int, int]]:
+    """(seconds from the start, customer, line number) of every line, in time order. Customer i
+    writes its line k at i * gap + k * customers / rate, where gap spreads the first lines over
+    `ramp_s` (without a ramp, one rate's interval: the lines go round the customers in turn)."""
+    every = plan.customers / plan.rate
+    gap = plan.ramp_s / plan.customers if plan.ramp_s > 0 else 1 / plan.rate
+    if plan.ramp_s <= 0:
+        total = int(plan.rate * plan.duration_s)
+        return [(n / plan.rate, n % plan.customers, n // plan.customers) for n in range(total)]
+    lines = []
+    for i in range(plan.customers):
+        k = 0
+        while (at := i * gap + k * every) < plan.duration_s:
+            lines.append((at, i, k))
+            k += 1
+    lines.sort()
+    return lines
 
 
 async def _connect(socks: list[Agent] | list[Customer], concurrency: int, bar: Progress) -> None:
@@ -97,16 +122,18 @@ async def _write(plan: Plan, customers: list[Customer], tally: Tally, bar: Progr
         await asyncio.gather(*(script(c) for c in customers))
         bar.done(total)
         return
+    lines = schedule(plan)
     start = time.monotonic()
     n = 0
     while n < total:
-        due = min(total, int((time.monotonic() - start) * plan.rate) + 1)
-        while n < due:
-            c = customers[n % len(customers)]
-            await c.write(n // len(customers))
+        now = time.monotonic() - start
+        while n < total and lines[n][0] <= now:
+            _, idx, seq = lines[n]
+            await customers[idx].write(seq)
             n += 1
         bar.show(n, f"acked {len(tally.acked)} at agents {len(tally.delivered)}")
-        await asyncio.sleep(max(0.0, start + n / plan.rate - time.monotonic()))
+        if n < total:
+            await asyncio.sleep(max(0.0, start + lines[n][0] - time.monotonic()))
     bar.done(n)
 
 

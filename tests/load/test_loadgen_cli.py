@@ -3,6 +3,7 @@ refusals for arguments it cannot use."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 from helpers.procs import Serve
 
 from router.cli.main import main
+from router.loadgen.run import Plan, schedule
 from router.loadgen.tally import render
 
 CONFIG = ("pools:\n  - id: presale\nagents:\n"
@@ -45,8 +47,39 @@ def test_loadgen_reports_latency_and_no_loss(redis_url: str, tmp_path: Path) -> 
         assert (report["first_line_to_agent_ms"]["n"], report["follow_up_to_agent_ms"]["n"]) == (40, 80)
         assert "a new chat's first line: p50" in render(report)
         assert "lines" in out.stderr  # progress
+
+        # Customers joining over a second: each opens its chat when it joins, none is lost.
+        out = subprocess.run(
+            [sys.executable, "-m", "router", "loadgen", proc.base, *tokens, "--customers", "20", "--rate", "40",
+             "--duration", "2", "--ramp", "1", "--script", str(script), "--drain", "300", "--json", "--quiet"],
+            capture_output=True, text=True, timeout=600, check=False)
+        assert out.returncode == 0, out.stderr[-2000:]
+        report = json.loads(out.stdout)
+        lines = schedule(Plan(bases=("x",), agent_tokens=("t",), customers=20, rate=40, duration_s=2, ramp_s=1))
+        assert report["sent"] == report["delivered_to_agent"] == len(lines) and report["lost_to_agent"] == 0
+        # Every customer opened a chat; one that wrote a fourth line opened another (closed after three).
+        assert {i for _, i, seq in lines if seq == 0} == set(range(20))
+        assert report["first_line_to_agent_ms"]["n"] == sum(1 for _, _, seq in lines if seq % 3 == 0)
     finally:
         proc.stop()
+
+
+def test_ramp_spreads_the_first_lines_and_keeps_each_customers_pace() -> None:
+    plan = Plan(bases=("x",), agent_tokens=("t",), customers=200, rate=1000, duration_s=10, ramp_s=2)
+    lines = schedule(plan)
+    assert [at for at, _, _ in lines] == sorted(at for at, _, _ in lines)
+    firsts = {i: at for at, i, seq in lines if seq == 0}
+    assert len(firsts) == 200 and firsts[0] == 0 and firsts[199] == pytest.approx(1.99)
+    assert all(firsts[i] < firsts[i + 1] for i in range(199))  # one new chat every 10 ms
+    for i in (0, 57, 199):  # each customer writes every customers / rate = 0.2 s once it joined
+        own = [at for at, c, _ in lines if c == i]
+        assert all(b - a == pytest.approx(0.2) for a, b in itertools.pairwise(own))
+    late = [at for at, _, _ in lines if at >= 2]
+    assert len(late) == pytest.approx(8000, abs=2)  # the full rate once all have joined
+    # Without a ramp: the lines go round the customers at the rate, every first line first.
+    flat = schedule(Plan(bases=("x",), agent_tokens=("t",), customers=200, rate=1000, duration_s=10))
+    assert len(flat) == 10_000 and flat[:200] == [(n / 1000, n, 0) for n in range(200)]
+    assert flat[200] == (0.2, 0, 1)
 
 
 @pytest.mark.parametrize(("args", "says"), [
@@ -55,6 +88,9 @@ def test_loadgen_reports_latency_and_no_loss(redis_url: str, tmp_path: Path) -> 
     (["http://127.0.0.1:1", "--agent-token", "t", "--customers", "0"], "--customers must be at least 1"),
     (["http://127.0.0.1:1", "--agent-token", "t", "--rate", "-1"], "--rate must be >= 0"),
     (["http://127.0.0.1:1", "--agent-tokens-file", "/nonexistent/tokens"], "cannot read /nonexistent/tokens"),
+    (["http://127.0.0.1:1", "--agent-token", "t", "--ramp", "-1"], "--ramp must be >= 0"),
+    (["http://127.0.0.1:1", "--agent-token", "t", "--duration", "5", "--ramp", "5"], "shorter than --duration"),
+    (["http://127.0.0.1:1", "--agent-token", "t", "--rate", "0", "--ramp", "1"], "--ramp needs a --rate"),
 ])
 def test_loadgen_refuses_bad_arguments(args: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
