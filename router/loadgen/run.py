@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
+import math
 import os
 import time
 from collections.abc import Callable, Coroutine
@@ -78,20 +80,30 @@ def _total(plan: Plan) -> int:
 
 
 def schedule(plan: Plan) -> list[tuple[float, int, int]]:
-    """(seconds from the start, customer, line number) of every line, in time order. Customer i
-    writes its line k at i * gap + k * customers / rate, where gap spreads the first lines over
-    `ramp_s` (without a ramp, one rate's interval: the lines go round the customers in turn)."""
-    every = plan.customers / plan.rate
-    gap = plan.ramp_s / plan.customers if plan.ramp_s > 0 else 1 / plan.rate
+    """(seconds from the start, customer, line number) of every line, in time order.
+
+    Time runs in ticks of 1 / rate, and each customer owns one tick in every `customers`: it
+    writes every customers / rate seconds, and no two write in the same instant. Without a ramp
+    customer i owns tick i, so the lines go round the customers in turn. With one, customer i
+    joins at i * ramp_s / customers and takes the first tick not yet owned from there on: the
+    first lines spread evenly over the ramp, and once all have joined one line comes every tick."""
+    n = plan.customers
     if plan.ramp_s <= 0:
         total = int(plan.rate * plan.duration_s)
-        return [(n / plan.rate, n % plan.customers, n // plan.customers) for n in range(total)]
+        return [(t / plan.rate, t % n, t // n) for t in range(total)]
+    free = list(range(n))  # ticks modulo n nobody owns yet, in order
     lines = []
-    for i in range(plan.customers):
-        k = 0
-        while (at := i * gap + k * every) < plan.duration_s:
-            lines.append((at, i, k))
-            k += 1
+    for i in range(n):
+        join = math.ceil(i * plan.ramp_s / n * plan.rate - 1e-9)
+        at = bisect.bisect_left(free, join % n)
+        own = free.pop(at if at < len(free) else 0)
+        first = join - join % n + own
+        if first < join:
+            first += n
+        seq = 0
+        while (t := first + seq * n) < plan.duration_s * plan.rate:
+            lines.append((t / plan.rate, i, seq))
+            seq += 1
     lines.sort()
     return lines
 
