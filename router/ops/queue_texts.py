@@ -12,9 +12,10 @@ conversation (`LAST_KNOWN` of them) and makes no call for the same one again: ev
 the same frames in the same order, so what it remembers is what the script would answer 'same'
 to. A text that must wait for the interval is forgotten, so its timer's frame goes through.
 
-Positions change when someone ahead leaves the queue: an `agent`, `closed` or `agent_left` frame
-schedules one announcement per pool (`queue_moved.lua`, a durable timer that coalesces a burst),
-which sends fresh `queue` frames to the first `sla.queue_announce_limit` waiting conversations.
+Positions change when someone ahead leaves the queue: the script that assigns, closes or requeues
+a conversation schedules one announcement per pool in the same step (lib.lua's `queue_moved`, a
+durable timer that coalesces a burst), which sends fresh `queue` frames to the first
+`sla.queue_announce_limit` waiting conversations.
 """
 
 from __future__ import annotations
@@ -33,12 +34,10 @@ from router.models import Channel, Reply, Sender
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store
-from router.store.calls.background import QueueAnnounce, QueueMoved, QueueText
+from router.store.calls.background import QueueAnnounce, QueueText
 
 log = logging.getLogger("kefu.queue_texts")
 
-MOVES = ("agent", "closed", "agent_left")
-"""Customer frames that mean a conversation left or re-entered a queue."""
 TIMER_KINDS = ("queue_announce", "queue_position")
 LAST_KNOWN = 20_000
 """Conversations whose settled position a process remembers; the oldest are forgotten first."""
@@ -62,7 +61,6 @@ class QueueTexter:
         self.outbox = outbox
         self.transcript = transcript
         self.interval_s = settings.queue_text_interval_s
-        self.announce_delay_s = settings.queue_announce_delay_s
         self.announce_limit = settings.queue_announce_limit
         self.sent = 0
         self.skipped = 0
@@ -75,8 +73,7 @@ class QueueTexter:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def seen(self, address: str, frame: str) -> None:
-        """Hub callback for every customer frame: a queue frame for a text channel may become a
-        text; a conversation leaving or re-entering a queue moves everyone behind it."""
+        """Hub callback for every customer frame: a queue frame for a text channel may become a text."""
         if '"type":"queue"' in frame:
             if not registry.capabilities(address.partition(":")[0]).live_frames:
                 parsed = json.loads(frame)
@@ -88,10 +85,6 @@ class QueueTexter:
                 self._serial += 1
                 self._asked[cid] = self._serial
                 self._spawn(self._handle(parsed, self._serial))
-        elif any(f'"type":"{kind}"' in frame for kind in MOVES):
-            cid = json.loads(frame).get("conversation_id")
-            if isinstance(cid, str):
-                self._spawn(self.store.batched.run(QueueMoved(cid, time.time(), self.announce_delay_s)))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(self._guard(coro))

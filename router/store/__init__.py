@@ -311,7 +311,10 @@ class Store:
         # half of it.
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(self.keys.assign_settings)
-        pipe.hset(self.keys.assign_settings, mapping=settings.assignment.redis_fields())
+        # The queue announcement's delay rides along: lib.lua's queue_moved reads it there.
+        pipe.hset(self.keys.assign_settings, mapping={
+            **settings.assignment.redis_fields(),
+            "announce_delay_s": repr(float(settings.sla.queue_announce_delay_s))})
         await pipe.execute()
         for pool in settings.pools:
             await self.client.sadd(self.keys.pools, pool.id)

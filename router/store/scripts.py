@@ -30,7 +30,7 @@ from router.store.lifecycle import lua_table
 
 # Scripts that work in the {rt} slot get the shared prelude; the others stand alone.
 ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sync", "set_cap", "emit",
-           "approval", "timer_claim", "timer_ack", "sla_fire", "queue_text", "queue_moved",
+           "approval", "timer_claim", "timer_ack", "sla_fire", "queue_text",
            "queue_announce",
            "choose", "bot_take", "bot_done", "bot_handoff", "bot_close", "purge", "archived",
            "customer_link", "hook_emit", "wait", "ingest_direct")

@@ -86,18 +86,6 @@ class QueueText(Call[Texted]):
         return Texted(reply[0] == "send", int(reply[1]), reply[0] in ("send", "same"))
 
 
-@dataclass(frozen=True, slots=True)
-class QueueMoved(Call[bool]):
-    """A queue moved: schedule one announcement to its pool; True if this call scheduled it."""
-
-    script: ClassVar[str] = "queue_moved"
-    cid: str
-    now: float
-    delay_s: float
-
-    def result(self, reply: Any) -> bool:
-        return bool(int(reply))
-
 
 @dataclass(frozen=True, slots=True)
 class QueueAnnounce(Call[int]):

@@ -21,4 +21,5 @@ local kc = key_customer(redis.call('HGET', ck, 'customer') or '')
 if redis.call('HGET', kc, 'open') == cid then redis.call('HDEL', kc, 'open') end
 redis.call('HSET', kc, 'last_conv', cid)
 emit_customer(cid, '{"type":"closed","conversation_id":"' .. cid .. '"}')
+queue_moved(cid, now)
 return {'ok', 'closed'}

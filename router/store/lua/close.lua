@@ -36,4 +36,5 @@ end
 sla_closed(cid, now)
 archive_closed(cid, now)
 emit_customer(cid, frame)
+queue_moved(cid, now)
 return {'ok', agent or '', '0'}

@@ -48,6 +48,21 @@ end
 -- Agent choice, queue order and the decision record: router/store/lua/policy.lua, rendered here.
 __POLICY__
 
+-- A conversation left or re-entered its pool's queue (assigned, closed, requeued): the customers
+-- behind it have new places. One announcement per pool is scheduled `announce_delay_s` from now
+-- (router/ops/queue_texts.py sends it): ZADD NX coalesces a burst of moves into one timer. Done
+-- here, in the step that moved the conversation, rather than by every process that saw its frame
+-- (which made a call per process per move, most of them finding the queue empty).
+local function queue_moved(cid, now)
+  local pool = redis.call('HGET', key_conv(cid), 'pool')
+  if not pool or redis.call('ZCARD', key_pool_queue(pool)) == 0 then return end
+  local tid = 'announce:' .. pool
+  local delay = tonumber(cfg().announce_delay_s) or 0.5
+  if redis.call('ZADD', KEY_TIMERS_DUE, 'NX', now + delay, tid) == 1 then
+    redis.call('HSET', KEY_TIMERS_DATA, tid, cjson.encode({kind = 'queue_announce', pool = pool}))
+  end
+end
+
 -- An agent is in a pool's free set iff online and under cap. Called after every change to status,
 -- cap or load, so the free sets are never stale.
 local function refresh_agent(aid)
@@ -184,6 +199,7 @@ local function assign(cid, aid, now, trigger, rec, fresh)
   local agent = {id = aid, name = face[1] or aid}
   if face[2] and face[2] ~= '' then agent.avatar = face[2] end
   emit_customer(cid, cjson.encode({type = 'agent', conversation_id = cid, agent = agent}))
+  queue_moved(cid, now)
 end
 
 -- Draining considers the whole queue, so that conversations needing a skill nobody free has never

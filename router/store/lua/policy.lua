@@ -4,7 +4,7 @@
 -- (router/pipeline/assignment.py); a field missing there falls back to the default below.
 local ASSIGN_DEFAULTS = {
   policy = 'least_loaded', sticky_s = '172800', aging_s = '6', weighted = '0',
-  weight_after_s = '600', weight_fraction = '0.5', record_limit = '20',
+  weight_after_s = '600', weight_fraction = '0.5', record_limit = '20', announce_delay_s = '0.5',
 }
 local IDLE_SPAN = 4398046511104 -- 2^42: milliseconds fit below it, load goes above
 local FRONT = 1e13              -- requeues and transfers sit ahead of every ordinary entry

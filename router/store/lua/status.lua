@@ -53,6 +53,7 @@ if status == 'offline' then
     redis.call('SREM', key_agent_convs(aid), cid)
     emit(aid, cjson.encode({type = 'unassigned', conversation_id = cid, reason = reason}))
     emit_customer(cid, cjson.encode({type = 'agent_left', conversation_id = cid, reason = reason}))
+    queue_moved(cid, now)
     pools[pool] = true
     requeued = requeued + 1
     moved[requeued] = {cid, pool}
