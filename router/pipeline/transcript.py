@@ -56,8 +56,14 @@ class Transcript:
         assert msg.conversation_id
         cid = msg.conversation_id
         channel = "" if self.store.slotted_channels else self.keys.transcript_channel
-        return AppendOnce(self.keys.transcript(cid), self.keys.transcript_ids(cid), msg.id, encode_message(msg),
+        return AppendOnce(self.keys.transcript(cid), self.keys.transcript_ids(cid), msg.id, self.line(msg),
                           self.max_messages, channel, cid, bare=True)
+
+    @staticmethod
+    def line(msg: Message) -> bytes:
+        """`msg` as its transcript entry holds it (what append_call appends; route.lua appends
+        the same on one server)."""
+        return encode_message(msg)
 
     async def announce(self, lines: list[tuple[str, str]]) -> None:
         """(conversation id, entry id) of lines appended with append_call, said on a Cluster's

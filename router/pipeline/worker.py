@@ -297,25 +297,29 @@ class RouteWorker(StreamLoop):
             # when the entry is read again, never not at all.
             await self.fetches.schedule([m for _, m, _d in routed])
 
-        appends = [self.transcript.append_call(m) for _, m, _d in routed]
+        # One server: each route script appends its transcript line first (route.lua), one call a
+        # line instead of an append and a route. A Cluster keeps them apart (other slots).
+        folded = not self.store.cluster
         # The decision record only where route.lua keeps it: a conversation resolve found new.
         routes = [Route(m.id, m.conversation_id or "", now, msgspec.json.encode(m.public()).decode(), d.pool,
                         d.priority, tuple(d.skills), d.min_level, bool(d.bot_first and self.bot),
                         _RECORD.encode(decision_record(d)).decode() if m.conversation_id in fresh else "",
                         APPLIED_TTL_S, self.burst_window_s,
-                        plain=m.native_media is None)
+                        plain=m.native_media is None, line=self.transcript.line(m) if folded else "",
+                        transcript_max=self.transcript.max_messages)
                   for _, m, d in routed]
-        if self.store.cluster:
+        lines: list[Any]
+        if folded:
+            outcomes = await self.store.run_many(routes)
+            lines = [o if isinstance(o, BaseException) else o.appended for o in outcomes]
+        else:
+            appends = [self.transcript.append_call(m) for _, m, _d in routed]
             # The transcript and the agent's events live on different masters, and a cluster
             # pipeline runs its nodes' parts side by side: the `message` event could then reach a
             # console whose snapshot read the transcript a moment before the line landed, and the
             # console would show the message in neither. The line lands first; then the route.
             lines = await self.store.run_many(appends)
             outcomes = await self.store.run_many(routes)
-        else:
-            # One server runs a pipeline in order: the appends land before the routes' events.
-            results = await self.store.run_many([*appends, *routes])
-            lines, outcomes = results[: len(routed)], results[len(routed):]
         await self.transcript.announce([(m.conversation_id or "", a.id)
                                         for (_, m, _d), a in zip(routed, lines, strict=True)
                                         if not isinstance(a, BaseException) and a.new])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from router.store.calls import Call, opt, text
+from router.store.calls.streams import Added
 from router.store.keys import Keys
 
 
@@ -64,13 +65,20 @@ class Moved:
     queue_frame: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Routed(Moved):
+    """A route's outcome, and its transcript append when the route made it (`Route.line`)."""
+
+    appended: Added | None = None
+
+
 def _moved(reply: Any) -> Moved:
     return Moved(str(reply[0]), text(reply[1]), opt(reply[2]) if len(reply) > 2 else None,
                  text(reply[3]) if len(reply) > 3 else "")
 
 
 @dataclass(frozen=True, slots=True)
-class Route(Call[Moved]):
+class Route(Call["Routed"]):
     """Apply one routed message; status 'dup' when it already was."""
 
     script: ClassVar[str] = "route"
@@ -89,9 +97,15 @@ class Route(Call[Moved]):
     plain: bool = False
     """No file of the channel's still to fetch: as the transcript shows the message, so does the
     event (a new chat's `assigned` event may then carry what its frame shows, lib.lua)."""
+    line: str | bytes = ""
+    """The transcript entry, appended first in the same script (one server only: the transcript
+    is in another slot); the reply then says what `AppendOnce` would (`Routed.appended`)."""
+    transcript_max: int = 0
 
-    def result(self, reply: Any) -> Moved:
-        return _moved(reply)
+    def result(self, reply: Any) -> Routed:
+        moved = _moved(reply)
+        appended = Added(reply[4] == "1", text(reply[5])) if len(reply) > 5 and self.line else None
+        return Routed(moved.status, moved.state, moved.agent, moved.queue_frame, appended)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,29 @@
 -- free), or hand it to the assigned agent. Idempotent per message id.
 -- KEYS[1] anchor ({rt}). ARGV: mid, cid, now, message_json, pool, priority, skills_json,
 -- min_level, bot_first, decision_json, applied_ttl, bot_window_s, plain (the message has no file
--- still to fetch, so the transcript shows it as the frame does).
--- Returns {status, state, agent, queue_frame}.
+-- still to fetch, so the transcript shows it as the frame does), line, transcript maxlen.
+-- `line`, on one server only (its keys are in other slots), is the transcript entry to append
+-- first, once by message id, as append_once.lua does: the route worker's append and route in one
+-- script instead of two. Returns {status, state, agent, queue_frame}, and with a line
+-- {..., appended ('1' the first time), transcript entry id}.
 local mid, cid, now, msg = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local line, added, entry = ARGV[14] or '', '0', ''
+if line ~= '' then
+  entry = redis.call('HGET', key_transcript_ids(cid), mid)
+  if not entry then
+    local maxlen = tonumber(ARGV[15] or '0')
+    if maxlen > 0 then
+      entry = redis.call('XADD', key_transcript(cid), 'MAXLEN', '~', maxlen, '*', 'm', line)
+    else
+      entry = redis.call('XADD', key_transcript(cid), '*', 'm', line)
+    end
+    redis.call('HSET', key_transcript_ids(cid), mid, entry)
+    redis.call(PUBLISH, KEY_TRANSCRIPT_CHANNEL, cid .. '\n' .. entry .. '\n')
+    added = '1'
+  end
+end
 local applied = key_applied(mid)
-if redis.call('EXISTS', applied) == 1 then return {'dup', '', '', ''} end
+if redis.call('EXISTS', applied) == 1 then return {'dup', '', '', '', added, entry} end
 local ck = key_conv(cid)
 local st = redis.call('HGET', ck, 'state')
 if not st then return redis.error_reply('NO_CONVERSATION ' .. cid) end
@@ -59,4 +77,4 @@ end
 if redis.call('HGET', ck, 'state') == 'bot' then line_to_bot(cid, msg, now, tonumber(ARGV[12] or '0')) end
 redis.call('SET', applied, '1', 'EX', ARGV[11])
 local s = redis.call('HMGET', ck, 'state', 'agent')
-return {'ok', s[1], s[2] or '', qframe}
+return {'ok', s[1], s[2] or '', qframe, added, entry}
