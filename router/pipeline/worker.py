@@ -2,7 +2,8 @@
 Every process runs one per partition (`redis.partitions`).
 
 A batch costs three round trips whatever its size: resolve (customer and conversation), then
-transcript appends and route scripts together, then XACK+XDEL. The in-order check asks Redis
+the route scripts (each appending its line to the transcript first on one server; on a Cluster
+the appends go before them, in another slot), then XACK+XDEL. The in-order check asks Redis
 only about senders whose previous line this process did not route itself (`_in_order`): with one
 worker process, or a sender whose lines keep reaching the same one, that is none. Deciding happens in between, in
 process, by the rule engine. An entry is acked only after its effects are in Redis; a re-read
