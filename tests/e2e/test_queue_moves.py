@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import aiohttp
 from helpers.app import basic_settings, running
-from helpers.clients import Socket, agent, customer, msg_id
+from helpers.clients import Socket, agent, customer_writes
 
 
 async def test_a_move_ahead_pushes_the_new_place_and_an_empty_queue_schedules_nothing(redis_url: str) -> None:
@@ -15,9 +15,7 @@ async def test_a_move_ahead_pushes_the_new_place_and_an_empty_queue_schedules_no
         alice = await agent(http, base, "alice-token-1234")
         socks: list[Socket] = []
         for text in ("第一位", "第二位", "第三位"):
-            sock, _ = await customer(http, base)
-            await sock.send({"type": "message", "text": text, "client_msg_id": msg_id()})
-            await sock.expect(lambda f: f["type"] in ("agent", "queue"))
+            sock, _ = await customer_writes(http, base, text)
             socks.append(sock)
             if len(socks) == 1:
                 # Assigned at once, nobody waiting: no announcement is owed.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 from helpers.app import basic_settings, running
-from helpers.clients import Socket, agent, customer, msg_id
+from helpers.clients import Socket, agent, customer, customer_writes
 
 
 async def snapshot(http: aiohttp.ClientSession, base: str, token: str) -> dict[str, object]:
@@ -23,9 +23,7 @@ async def test_a_reconnecting_page_learns_its_place_in_line(redis_url: str) -> N
         socks: list[Socket] = []
         tokens: list[str] = []
         for text in ("第一位", "第二位", "第三位"):
-            sock, token = await customer(http, base)
-            await sock.send({"type": "message", "text": text, "client_msg_id": msg_id()})
-            await sock.expect(lambda f: f["type"] in ("agent", "queue"))
+            sock, token = await customer_writes(http, base, text)
             socks.append(sock)
             tokens.append(token)
         first = (await alice.expect(lambda f: f["type"] == "assigned"))["conversation"]["id"]

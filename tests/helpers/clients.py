@@ -83,6 +83,14 @@ async def customer(session: aiohttp.ClientSession, base: str, token: str | None 
     return Socket(await session.ws_connect(url)), token
 
 
+async def customer_writes(session: aiohttp.ClientSession, base: str, text: str) -> tuple[Socket, str]:
+    """A new web chat customer who writes `text` and is told an agent has it or their place."""
+    sock, token = await customer(session, base)
+    await sock.send({"type": "message", "text": text, "client_msg_id": msg_id()})
+    await sock.expect(lambda f: f["type"] in ("agent", "queue"))
+    return sock, token
+
+
 async def agent(session: aiohttp.ClientSession, base: str, token: str) -> Socket:
     sock = Socket(await session.ws_connect(f"{base}/ws/agent?token={token}"))
     await sock.expect(lambda f: f["type"] == "hello")

@@ -44,16 +44,7 @@ if name ~= '' and redis.call('HGET', kc, 'name_locked') ~= '1' then redis.call('
 redis.call('HSET', ck, 'updated', now)
 
 -- The transcript line (append_once.lua), announced to its watchers.
-local line = ARGV[7] .. cid .. ARGV[8] .. cust .. ARGV[9]
-local maxlen = tonumber(ARGV[12])
-local entry
-if maxlen > 0 then
-  entry = redis.call('XADD', key_transcript(cid), 'MAXLEN', '~', maxlen, '*', 'm', line)
-else
-  entry = redis.call('XADD', key_transcript(cid), '*', 'm', line)
-end
-redis.call('HSET', key_transcript_ids(cid), mid, entry)
-redis.call(PUBLISH, KEY_TRANSCRIPT_CHANNEL, cid .. '\n' .. entry .. '\n')
+append_line(cid, mid, ARGV[7] .. cid .. ARGV[8] .. cust .. ARGV[9], tonumber(ARGV[12]))
 
 -- What route.lua does for it.
 local msg = ARGV[6]

@@ -2,6 +2,21 @@
 -- waiting in a queue, or the bot's. Shared by route.lua and ingest_direct.lua, so a line taken
 -- either way has the same effects.
 
+-- Append the line to its conversation's transcript and tell its watchers (append_once.lua's work,
+-- for the scripts that take a line on one server, where the transcript's slot may be reached).
+-- Returns the entry id.
+local function append_line(cid, mid, line, maxlen)
+  local entry
+  if maxlen > 0 then
+    entry = redis.call('XADD', key_transcript(cid), 'MAXLEN', '~', maxlen, '*', 'm', line)
+  else
+    entry = redis.call('XADD', key_transcript(cid), '*', 'm', line)
+  end
+  redis.call('HSET', key_transcript_ids(cid), mid, entry)
+  redis.call(PUBLISH, KEY_TRANSCRIPT_CHANNEL, cid .. '\n' .. entry .. '\n')
+  return entry
+end
+
 -- Count the line on its conversation (hooks, message count, the clocks' last customer line, the
 -- recency index). Returns when the previous customer line came (for the burst window) and the
 -- conversation's message count with this line.

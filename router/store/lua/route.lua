@@ -12,14 +12,7 @@ local line, added, entry = ARGV[14] or '', '0', ''
 if line ~= '' then
   entry = redis.call('HGET', key_transcript_ids(cid), mid)
   if not entry then
-    local maxlen = tonumber(ARGV[15] or '0')
-    if maxlen > 0 then
-      entry = redis.call('XADD', key_transcript(cid), 'MAXLEN', '~', maxlen, '*', 'm', line)
-    else
-      entry = redis.call('XADD', key_transcript(cid), '*', 'm', line)
-    end
-    redis.call('HSET', key_transcript_ids(cid), mid, entry)
-    redis.call(PUBLISH, KEY_TRANSCRIPT_CHANNEL, cid .. '\n' .. entry .. '\n')
+    entry = append_line(cid, mid, line, tonumber(ARGV[15] or '0'))
     added = '1'
   end
 end
