@@ -165,3 +165,42 @@ async def test_an_agent_works_a_crowded_queue_with_the_keyboard_alone(redis_url:
         assert after["tag"] != "BODY" and not after["inDialog"], after
         for c in customers:
             await c.close()
+
+
+async def test_focus_stays_usable_when_the_open_chat_is_closed_from_elsewhere(redis_url: str,
+                                                                              browser: Browser) -> None:
+    """The open chat's `closed` frame hides its composer. Whether it comes from the close dialog
+    after the dialog already gave focus back (a slow server) or from another tab or the API, the
+    agent's keyboard focus goes to the list or the main area, never to the page body."""
+    async with running(basic_settings(cap=5), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        ctx = await browser.new_context(locale="en-US", viewport={"width": 1280, "height": 760})
+        page = await ctx.new_page()
+        await page.goto(f"{base}/console")
+        await page.locator("#signin-id").fill("alice")
+        await page.locator("#token").fill("alice-token-1234")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#conn")).to_have_text("online")
+        await crowd(http, base, 2)
+        rows = page.locator("#convs button.conv")
+        await expect(rows).to_have_count(2, timeout=30000)
+        await rows.nth(0).click()
+        cid = await rows.nth(0).get_attribute("data-id")
+        send = page.locator("#reply button[type=submit]")
+        await send.focus()
+        assert (await focused(page))["tag"] == "BUTTON"
+
+        async with http.post(f"{base}/api/v1/conversations/{cid}/close", json={"resolution": "resolved"},
+                             headers={"Authorization": "Bearer alice-token-1234"}) as r:
+            assert r.status == 200, await r.text()
+        await expect(page.locator(f"#convs button[data-id='{cid}']")).to_have_count(0)
+        await expect(rows).to_have_count(1)
+        await page.wait_for_timeout(200)
+        after = await focused(page)
+        assert after["tag"] != "BODY" and not after["inDialog"], after
+        # A click on a blank spot is the agent's own choice: a later frame does not move it.
+        await page.mouse.click(5, 700)
+        before = await focused(page)
+        await crowd(http, base, 1)
+        await expect(rows).to_have_count(2, timeout=30000)
+        assert (await focused(page))["tag"] == before["tag"]
+        await ctx.close()

@@ -43,6 +43,21 @@ function restore() {
   target?.focus();
 }
 
+// A frame may take away the element that has focus: a chat's `closed` frame hides its reply box,
+// also when it comes after the close dialog has already given focus back to the Send button (a
+// slow server), or when the chat was closed elsewhere. The browser then leaves focus on the page
+// body, where a keyboard user is lost; it goes to the reply box, the list or the main area instead.
+// Only when focus was in the page and its element went away: a click on a blank spot stays put.
+export function refocus() {
+  if (document.querySelector("dialog[open]")) return;
+  const now = document.activeElement;
+  // The browser moves focus off a hidden element only at its next style update, so the element
+  // that lost its place may still be the active one here.
+  const gone = now && now !== document.body ? !(now.isConnected && usable(now))
+    : !!opener && !(opener.isConnected && usable(opener));
+  if (gone) restore();
+}
+
 export function initA11y() {
   document.addEventListener("focusin", (e) => {
     if (!e.target.closest?.("dialog")) opener = e.target;

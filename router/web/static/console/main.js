@@ -1,5 +1,5 @@
 // Console entry point: sign-in, tabs, and the frames from the server applied to the model.
-import { initA11y } from "./a11y.js";
+import { initA11y, refocus } from "./a11y.js";
 import { initActions } from "./actions.js";
 import { initBulk } from "./bulk.js";
 import { drawWaitButton, initWaiting, waitingFrame } from "./waiting.js";
@@ -54,6 +54,7 @@ function select(id, byAgent = true) {
 onChange((what, id) => {
   renderQueue();
   if (!id || id === state.current) { renderCurrent(); drawWaitButton(); tellRead(); }
+  refocus();
 });
 
 // After a reload the chat that was open may come after others: wait for it briefly, then open the
