@@ -157,7 +157,10 @@ class ChannelCsat:
         if await self.csat.rated(cid):
             return
         await self.store.ratings.ask(f"{conv.channel}:{conv.account or ''}:{conv.chat}", cid, self.settings.window_s)
-        await self.outbox.tell(cid, f"csat-ask:{cid}:{int(conv.closed_at or 0)}", self.settings.prompt)
+        # The close's own key (its time to the millisecond): asking again for the same close repeats
+        # nothing, and a chat closed, reopened and closed again within one second is asked twice.
+        close_ms = int((conv.closed_at or 0) * 1000)
+        await self.outbox.tell(cid, f"csat-ask:{cid}:{close_ms}", self.settings.prompt)
 
     async def answer(self, m: Message) -> bool:
         """True when `m` was the customer's rating (recorded, thanked, not to be routed)."""

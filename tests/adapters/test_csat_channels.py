@@ -143,3 +143,39 @@ async def test_telegram_words_and_late_numbers_are_routed_as_usual(
 
 async def not_asked(rt: Runtime, identity: str) -> bool:
     return not await rt.store.ratings.asked(identity)
+
+
+class _SameSecond:
+    """Stands in for the `time` module in router.ops.desk: every close happens within the
+    current second, as a quick close, reopen and close again can."""
+
+    def __init__(self) -> None:
+        self.second = float(int(time.time()))
+        self.n = 0
+
+    def time(self) -> float:
+        self.n += 1
+        return self.second + self.n / 100
+
+
+async def test_a_chat_closed_twice_within_a_second_is_asked_twice(
+        live: tuple[Runtime, str, aiohttp.ClientSession], tg_api: FakeTelegram,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rt, base, http = live
+    alice = await agent(http, base, "alice-token-1234")
+    assert await telegram_says(http, base, 9201, text="Where is my parcel?") == 200
+    cid = (await assigned(alice, "telegram"))["conversation"]["id"]
+    monkeypatch.setattr("router.ops.desk.time", _SameSecond())
+    await close(alice, cid)
+    await until(lambda: asyncio.sleep(0, texts(tg_api).count(PROMPT) == 1))
+    start = len(alice.frames)
+    assert await telegram_says(http, base, 9202, text="还有一个问题") == 200  # reopens it
+    await alice.expect(lambda f: f["type"] == "assigned" and f["conversation"]["id"] == cid, start=start)
+    await close(alice, cid)
+    conv = await rt.store.conversations.get(cid)
+    assert conv is not None and conv.reopened == 1 and conv.closed_at is not None
+    # Two closes in one second are two closes: each is asked for its rating once.
+    await until(lambda: asyncio.sleep(0, texts(tg_api).count(PROMPT) == 2))
+    await asyncio.sleep(0.5)
+    assert texts(tg_api).count(PROMPT) == 2
+    await alice.close()
