@@ -78,7 +78,7 @@ def _moved(reply: Any) -> Moved:
 
 
 @dataclass(frozen=True, slots=True)
-class Route(Call["Routed"]):
+class Route(Call[Routed]):
     """Apply one routed message; status 'dup' when it already was."""
 
     script: ClassVar[str] = "route"
