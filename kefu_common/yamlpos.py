@@ -111,7 +111,7 @@ def load_yaml(text: str, file: str = "<string>") -> YamlDoc:
         doc.data = {}
         return doc
     try:
-        doc.data = _build(root, (), doc)
+        doc.data = _build(root, (), doc, _constructor())
     except yaml.MarkedYAMLError as exc:  # a key the constructor refuses (`? !!omap {a: 1}`)
         raise syntax_error(exc, text, file) from None
     except RecursionError:
@@ -138,11 +138,16 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-_constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)
-yaml.constructor.SafeConstructor.__init__(_constructor)
+def _constructor() -> yaml.constructor.SafeConstructor:
+    """A constructor for one document. It remembers every node it built (PyYAML's own loader
+    drops them when the document is done); one kept for the process held every config, rules
+    and FAQ text ever loaded, with their marks, for good (over a million objects in a test run)."""
+    made = yaml.SafeLoader.__new__(yaml.SafeLoader)
+    yaml.constructor.SafeConstructor.__init__(made)
+    return made
 
 
-def _build(node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
+def _build(node: yaml.Node, path: Path_, doc: YamlDoc, make: yaml.constructor.SafeConstructor) -> Any:
     doc.values[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -150,7 +155,7 @@ def _build(node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
             if knode.tag == "tag:yaml.org,2002:merge":
                 raise ConfigError("YAML merge keys (<<) are not supported", doc.file, *_mark(knode),
                               code="yaml_merge_key")
-            key = _construct(knode, doc)
+            key = _construct(knode, doc, make)
             if not isinstance(key, str | int | float | bool):
                 raise ConfigError("mapping keys must be plain scalars", doc.file, *_mark(knode),
                               code="yaml_complex_key")
@@ -159,16 +164,16 @@ def _build(node: yaml.Node, path: Path_, doc: YamlDoc) -> Any:
                 raise ConfigError(f"duplicate key {skey!r}", doc.file, *_mark(knode),
                               code="duplicate_key", params={"key": skey})
             doc.keys[(*path, skey)] = _mark(knode)
-            out[skey] = _build(vnode, (*path, skey), doc)
+            out[skey] = _build(vnode, (*path, skey), doc, make)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), doc) for i, item in enumerate(node.value)]
-    return _construct(node, doc)
+        return [_build(item, (*path, i), doc, make) for i, item in enumerate(node.value)]
+    return _construct(node, doc, make)
 
 
-def _construct(node: yaml.Node, doc: YamlDoc) -> Any:
+def _construct(node: yaml.Node, doc: YamlDoc, make: yaml.constructor.SafeConstructor) -> Any:
     try:
-        return _constructor.construct_object(node, deep=True)
+        return make.construct_object(node, deep=True)
     except (ValueError, TypeError, AttributeError, KeyError):
         # An explicit tag its value does not fit (`!!int abc`, `!!timestamp soon`): PyYAML's
         # constructors raise these rather than a YAMLError.

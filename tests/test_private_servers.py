@@ -1,18 +1,22 @@
-"""The tests' private Redis servers survive losing a port race.
+"""The tests' private servers (Redis, `kefu serve`) survive losing a port race.
 
 A port is picked free and bound later by a server we start; under `pytest -n 3` another worker's
-server can take it in between ("cluster node NNNNN did not start" failed a CI run). Here the race
-is lost on purpose: the picker hands out a port that something already holds."""
+server can take it in between ("cluster node NNNNN did not start" failed a CI run; a migrate test
+once read another test's `kefu serve`, which answered /readyz on the port its own server lost).
+Here the race is lost on purpose: the picker hands out a port that something already holds."""
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
-from helpers import redis_cluster, redis_server
+from helpers import procs, redis_cluster, redis_server
 from helpers.redis_cluster import RedisCluster, system_redis_server
 from helpers.redis_server import CLUSTER_BUS_OFFSET, PortTaken, RedisServer
 
@@ -153,3 +157,36 @@ def test_a_full_cluster_survives_one_of_its_six_ports_taken(tmp_path: Path, monk
             assert len(cluster.master_ports()) == 3
         finally:
             cluster.stop()
+
+
+class _Ready(http.server.BaseHTTPRequestHandler):
+    """Another test's server: it answers /readyz, and nothing of ours is behind it."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"status": "ready", "decoy": true}')
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_serve_whose_port_another_server_answers_on_starts_again_on_a_fresh_port(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    decoy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ready)
+    taken = decoy.server_address[1]
+    threading.Thread(target=decoy.serve_forever, daemon=True).start()
+    monkeypatch.setattr(procs, "free_port", picker(taken, redis_server.free_port))
+    server = procs.Serve(None, None, tmp_path, data_dir=tmp_path / "data")
+    try:
+        assert server.port == taken
+        server.wait_ready()
+        assert server.port != taken and server.base.endswith(f":{server.port}")
+        assert procs.listens(server.proc.pid, server.port) and not procs.listens(server.proc.pid, taken)
+        with urllib.request.urlopen(f"{server.base}/readyz", timeout=5) as r:
+            assert b"decoy" not in r.read()
+    finally:
+        server.stop()
+        decoy.shutdown()
+        decoy.server_close()

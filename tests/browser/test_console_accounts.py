@@ -5,13 +5,14 @@ code the server drew, and the next sign-in asks for the code."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pyotp
 from helpers.accounts import ADMIN_PASSWORD, shop_settings
 from helpers.app import running
 from helpers.console import UNNAMED_CONTROLS, page_errors
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 
 async def _sign_in(page: Page, base: str, aid: str, password: str) -> None:
@@ -96,4 +97,32 @@ async def test_two_factor_enrolment_shows_a_qr_code_and_sign_in_then_asks_for_th
         await page.get_by_label("密码", exact=True).fill(ADMIN_PASSWORD)
         await page.get_by_role("button", name="登录", exact=True).click()
         await expect(page.locator("#conn")).to_have_text("在线")
+        await ctx.close()
+
+
+async def test_the_two_factor_button_works_before_the_account_has_loaded(redis_url: str, browser: Browser) -> None:
+    """The button is on the page from the start; it used to be wired only once the account had
+    loaded, so a click before that did nothing (a CI run on a busy machine met it)."""
+    async with running(shop_settings("accounts:\n  slow_base_s: 0\n"), redis_url) as (_rt, base):
+        ctx = await browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+        page = await ctx.new_page()
+        held: list[Route] = []
+
+        async def hold(route: Route) -> None:
+            held.append(route)  # answered after the click
+
+        await _sign_in(page, base, "ada", ADMIN_PASSWORD)
+        await expect(page.locator("#conn")).to_have_text("online")
+        await page.route(re.compile(r".*/api/v1/account$"), hold)
+        await page.get_by_role("tab", name="Team").click()
+        for _ in range(100):
+            if held:
+                break
+            await asyncio.sleep(0.05)
+        assert held, "the Team tab did not ask for the account"
+        await page.get_by_role("button", name="Set up two-factor sign-in").click()
+        await expect(page.locator("#enrol-qr img")).to_be_visible()
+        await expect(page.locator("#enrol-otp")).to_be_focused()
+        for route in held:
+            await route.continue_()
         await ctx.close()

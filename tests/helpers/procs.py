@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from helpers.ending import end_process
-from helpers.redis_server import free_port
+from helpers.redis_server import PORT_ATTEMPTS, free_port
 from router.childproc import die_with_parent
 
 
@@ -21,36 +21,50 @@ class Serve:
 
     def __init__(self, config: Path | None, redis_url: str | None, cwd: Path, data_dir: Path | None = None,
                  extra: list[str] | None = None, port: int | None = None) -> None:
-        self.port = port or free_port()  # a given port: a restart that clients reconnect to
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.picked = port is None  # a given port: a restart that clients reconnect to, kept
         self.cwd = cwd
-        args = [sys.executable, "-m", "router", "serve", "--port", str(self.port)]
+        self.args = [sys.executable, "-m", "router", "serve"]
         if config:
-            args += ["--config", str(config)]
+            self.args += ["--config", str(config)]
         if redis_url:
-            args += ["--redis-url", redis_url]
+            self.args += ["--redis-url", redis_url]
         if data_dir:
-            args += ["--data-dir", str(data_dir)]
-        args += extra or []
-        self.log = cwd / f"serve-{self.port}.log"
+            self.args += ["--data-dir", str(data_dir)]
+        self.args += extra or []
+        self._spawn(port or free_port())
+
+    def _spawn(self, port: int) -> None:
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = self.cwd / f"serve-{port}.log"
         self._out = self.log.open("wb")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("KEFU_REDIS_URL", None)
         # SIGTERM when the test run dies, so a killed pytest leaves no server (and its embedded
         # redis) behind. Tests build Serve on the main thread, which lives as long as the run.
-        self.proc = subprocess.Popen(args, cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT, env=env,
-                                     preexec_fn=die_with_parent())
+        self.proc = subprocess.Popen([*self.args, "--port", str(port)], cwd=self.cwd, stdout=self._out,
+                                     stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent())
 
     # Generous: a cold start imports jieba, SQLAlchemy and aiohttp, which takes tens of seconds on a
     # 2-core machine running the suite side by side; a server that fails exits, and that fails at once.
     def wait_ready(self, timeout: float = 120) -> None:
+        """Until this process answers /readyz. An answer on the port is not enough: another
+        worker's server may have bound the port between our pick and our start (ours then exits
+        on the bind), and a test would run against that one; so the listening socket must be
+        ours. A lost race starts again on a fresh port, unless the port was given."""
         deadline = time.monotonic() + timeout
+        races = 0
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if self.picked and races < PORT_ATTEMPTS and f"port {self.port} is in use" in self.output():
+                    races += 1
+                    self._out.close()
+                    self._spawn(free_port())
+                    continue
                 raise AssertionError(f"kefu serve exited {self.proc.returncode}: {self.output()}")
             try:
                 with urllib.request.urlopen(f"{self.base}/readyz", timeout=1) as r:
-                    if r.status == 200:
+                    if r.status == 200 and listens(self.proc.pid, self.port):
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
@@ -85,6 +99,23 @@ def children(pid: int) -> dict[int, str]:
         if int(ppid) == pid and state != "Z":
             found[int(stat.parent.name)] = head.partition("(")[2]
     return found
+
+
+def listens(pid: int, port: int) -> bool:
+    """Linux: whether `pid` or one of its children holds the socket listening on `port`."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for owner in (pid, *children(pid)):
+        try:
+            if any(os.readlink(fd) in inodes for fd in Path(f"/proc/{owner}/fd").iterdir()):
+                return True
+        except OSError:
+            continue  # it exited, or closed that descriptor, while we looked
+    return False
 
 
 def gone(pid: int, timeout: float = 10) -> bool:

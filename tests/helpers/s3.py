@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,7 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from helpers.ending import end_process
-from helpers.redis_server import free_port
+from helpers.procs import listens
+from helpers.redis_server import PORT_ATTEMPTS, free_port
 from router.childproc import die_with_parent
 from router.config.media import S3Settings
 
@@ -23,18 +23,21 @@ class MotoServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent())
+        """Until this moto listens. Another worker's server may take the port between our pick
+        and moto's bind (moto then exits): start again on a fresh port."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"moto server exited with {self.proc.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+        for _ in range(PORT_ATTEMPTS):
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent())
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                if listens(self.proc.pid, self.port):
                     return
-            except OSError:
                 time.sleep(0.1)
+            if self.proc.poll() is None:
+                break
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
         raise RuntimeError(f"moto server did not listen on {self.port} within {timeout}s")
 
     def stop(self) -> None:

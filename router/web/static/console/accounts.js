@@ -119,7 +119,7 @@ export async function enrol(done) {
   $("enrol-otp").focus();
 }
 
-export async function loadAccount(reenter) {
+export async function loadAccount() {
   let me;
   try {
     me = await api("/api/v1/account");
@@ -129,7 +129,6 @@ export async function loadAccount(reenter) {
   const tf2 = me.two_factor;
   $("account-2fa").textContent = `${t(tf2.enrolled ? "twofa_on" : "twofa_off")} ${tf2.required ? t("twofa_required") : ""}`;
   $("account-2fa-btn").textContent = t(tf2.enrolled ? "enrol_again" : "enrol_start");
-  $("account-2fa-btn").onclick = () => enrol(reenter).catch((err) => toast(err.message, "error"));
   $("account-password").hidden = !tf2.password;
   await loadKeys();
 }
@@ -152,7 +151,10 @@ async function loadKeys() {
   }
 }
 
-export function initAccount() {
+// `reenter`: back to the console once a code is confirmed. The button is wired here, once, not
+// when the account has loaded: it shows from the start, and a click before that load did nothing.
+export function initAccount(reenter) {
+  $("account-2fa-btn").addEventListener("click", () => enrol(reenter).catch((err) => toast(err.message, "error")));
   $("account-password").addEventListener("submit", async (e) => {
     e.preventDefault();
     const f = e.target;

@@ -211,7 +211,7 @@ function showTab(link, fromLink = false) {
   if (name === "rules") loadRules();
   if (name === "setup") { loadSetup().catch((err) => toast(err.message, "error")); loadLogo(); }
   if (name === "audit") loadAudit();
-  if (name === "team") { loadTeam(); loadAccount(() => { $("app").hidden = false; showTab("team"); }); loadMyPicture(loadTeam); }
+  if (name === "team") { loadTeam(); loadAccount(); loadMyPicture(loadTeam); }
   if (name === "records") { showRecords(); if (arg) openRecord(decodeURIComponent(arg)); }
   if (name === "reports") showReports();
 }
@@ -245,7 +245,7 @@ function boot() {
   initA11y();
   $("signin").addEventListener("submit", unlockAudio);
   initSignIn(enter);
-  initAccount();
+  initAccount(() => { $("app").hidden = false; showTab("team"); });
   initTeamAdmin(loadTeam);
   initLogo();
   initStatus();
