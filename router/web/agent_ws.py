@@ -25,7 +25,7 @@ from router.ops.desk import Desk
 from router.ops.notes import Notes
 from router.ops.presence import Presence, away_reasons, requested_status
 from router.ops.supervise import visible_to
-from router.pipeline.fanout import Stuck, Tap
+from router.pipeline.tap import Stuck, Tap
 from router.pipeline.typing_relay import Throttle
 from router.runtime import RUNTIME, Runtime
 from router.store.calls import routing as calls
@@ -139,7 +139,7 @@ class AgentSession:
         """The conversation a supervisor reads live (router/web/watch_ws.py)."""
 
     def _write(self, frame: str) -> str | Awaitable[None] | None:
-        """What one frame becomes on this socket (router/pipeline/fanout.py, `Writer`): the text to
+        """What one frame becomes on this socket (router/pipeline/tap.py, `Writer`): the text to
         send, nothing, or the expansion of an `assigned` frame, which waits on Redis."""
         head = _head(frame)
         kind = head.type
