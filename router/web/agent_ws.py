@@ -29,7 +29,7 @@ from router.pipeline.tap import Stuck, Tap
 from router.pipeline.typing_relay import Throttle
 from router.runtime import RUNTIME, Runtime
 from router.store.calls import routing as calls
-from router.store.calls.routing import Emit
+from router.store.calls.agents import Emit
 from router.store.client import REDIS_ERRORS
 from router.web import access, desk_ws, frames, ops_ws, signals_ws, slow, watch_ws
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
