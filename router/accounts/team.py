@@ -20,7 +20,7 @@ from router.auth import Principal
 from router.models import Agent, Role
 from router.ops.presence import Presence
 from router.store import Store
-from router.store.calls.routing import AgentSync, SetCap
+from router.store.calls.agents import AgentSync, SetCap
 
 AGENT_ID = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 EDITABLE = ("name", "role", "pools", "skills", "max_chats")

@@ -21,7 +21,7 @@ from router.ops.audit import Audit
 from router.ops.handover import note
 from router.pipeline.transcript import Transcript
 from router.store import Store
-from router.store.calls.routing import ApprovalAnswer, ApprovalRequest
+from router.store.calls.agents import ApprovalAnswer, ApprovalRequest
 
 MAX_AMOUNT = 1_000_000
 

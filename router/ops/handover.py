@@ -28,7 +28,7 @@ from router.models import Channel, Direction, Message, Sender
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store
-from router.store.calls.routing import Emit
+from router.store.calls.agents import Emit
 
 HANDOVER = "handover"
 """The timer kind status.lua schedules for each chat of an agent who went offline."""

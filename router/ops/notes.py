@@ -22,7 +22,7 @@ from router.auth import Principal
 from router.models import Channel, Direction, Kind, Message, Sender
 from router.pipeline.transcript import Transcript
 from router.store import Store
-from router.store.calls.routing import Emit
+from router.store.calls.agents import Emit
 
 MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
 """`@alice` at a word's start; an e-mail address's '@' is not one."""

@@ -17,7 +17,7 @@ from kefu_common.errors import ProtocolError
 from router.config.ops import BUILTIN_AWAY_REASONS, OpsSettings
 from router.ops.desk import Waker
 from router.store import Store
-from router.store.calls.routing import Status
+from router.store.calls.agents import Status
 
 log = logging.getLogger("kefu.presence")
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from router.config.ops import DAYS, ShiftSettings, minutes
-from router.store.calls.routing import Emit
+from router.store.calls.agents import Emit
 
 if TYPE_CHECKING:
     from router.config.settings import Settings

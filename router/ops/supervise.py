@@ -29,7 +29,7 @@ from router.ops.audit import Audit
 from router.pipeline.outbox import Outbox
 from router.pipeline.transcript import Transcript
 from router.store import Store
-from router.store.calls.routing import Emit
+from router.store.calls.agents import Emit
 
 JOINED_TEXT = {"zh": "主管{name}加入了对话。", "en": "{name}, a supervisor, joined the conversation."}
 """What a customer on a channel without the web chat page's notice reads when a supervisor joins."""

@@ -40,7 +40,7 @@ from router.media.voice import amr_seconds, amr_to_mp3
 from router.models import MediaRef, Message
 from router.pipeline.timers import TimerRunner
 from router.store import Store
-from router.store.calls.routing import Emit
+from router.store.calls.agents import Emit
 
 log = logging.getLogger("kefu.media")
 

@@ -27,7 +27,7 @@ from router.pipeline.lanes import Earlier, LaneSender
 from router.pipeline.streams import DeadLetters, Entry, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
-from router.store.calls.routing import Emit
+from router.store.calls.agents import Emit
 from router.store.calls.streams import OutboxEnqueue
 from router.store.client import REDIS_ERRORS
 from router.store.keys import OUTBOUND_GROUP

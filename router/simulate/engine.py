@@ -18,7 +18,8 @@ from router.models import new_id
 from router.simulate.erlang import erlang_a
 from router.simulate.workload import Draws, Need, SimPlan
 from router.store import Store
-from router.store.calls.routing import Close, Resolve, Route, Status
+from router.store.calls.agents import Status
+from router.store.calls.routing import Close, Resolve, Route
 
 T0 = 1_800_000_000.0
 """Virtual epoch: the scripts see T0 + simulated seconds."""

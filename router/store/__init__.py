@@ -25,7 +25,7 @@ from router.store.archive import ArchiveRecords
 from router.store.audit import AuditRecords
 from router.store.bot import BotRecords
 from router.store.calls import Call
-from router.store.calls.routing import AgentSync
+from router.store.calls.agents import AgentSync
 from router.store.calls.streams import Added, AppendOnce
 from router.store.channels import ChannelRecords, Feeds, TelegramRecords, WechatRecords
 from router.store.client import REDIS_ERRORS, check_server, make_client, server_info, server_version

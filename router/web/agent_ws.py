@@ -1,4 +1,6 @@
-"""The agent WebSocket: `assigned`, `message`, `delivery` frames out; replies and actions in."""
+"""The agent WebSocket: `assigned`, `message`, `delivery` frames out; replies and actions in (each
+kind of frame in is handled here or in a module of its own: reply_ws, desk_ws, signals_ws, ops_ws,
+watch_ws)."""
 
 from __future__ import annotations
 
@@ -18,23 +20,17 @@ from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
 from router.accounts.service import ORDER as ROLE_ORDER
 from router.auth import Principal
-from router.media.base import media_kind
-from router.models import Channel, Kind, MediaRef, PageCard, Reply, Role, new_id
+from router.models import Role
 from router.ops.approvals import Approvals
 from router.ops.desk import Desk
-from router.ops.notes import Notes
 from router.ops.presence import Presence, away_reasons, requested_status
 from router.ops.supervise import visible_to
-from router.pipeline.fanout import Stuck, Tap
+from router.pipeline.tap import Stuck, Tap
 from router.pipeline.typing_relay import Throttle
 from router.runtime import RUNTIME, Runtime
-from router.store.calls import routing as calls
-from router.store.calls.routing import Emit
 from router.store.client import REDIS_ERRORS
-from router.web import access, desk_ws, frames, ops_ws, signals_ws, slow, watch_ws
+from router.web import desk_ws, frames, ops_ws, reply_ws, signals_ws, slow, watch_ws
 from router.web.api import APPROVALS, DESK, PRESENCE, SESSION_COOKIE
-from router.web.bot_api import check_agent_text
-from router.web.cards import page_card
 from router.web.proxy import client
 
 log = logging.getLogger("kefu.agent_ws")
@@ -139,7 +135,7 @@ class AgentSession:
         """The conversation a supervisor reads live (router/web/watch_ws.py)."""
 
     def _write(self, frame: str) -> str | Awaitable[None] | None:
-        """What one frame becomes on this socket (router/pipeline/fanout.py, `Writer`): the text to
+        """What one frame becomes on this socket (router/pipeline/tap.py, `Writer`): the text to
         send, nothing, or the expansion of an `assigned` frame, which waits on Redis."""
         head = _head(frame)
         kind = head.type
@@ -286,97 +282,10 @@ class AgentSession:
                                                 ref=_ref(text), retry_after=retry))
 
     # -- frame handlers: each returns the frame to answer with, or None -------------------------
-    async def reply(self, frame: dict[str, Any]) -> dict[str, Any]:
-        rt = self.rt
-        cid = frames.text_field(frame, "conversation_id")
-        media_id = frames.text_field(frame, "media_id", max_len=64, required=False)
-        card = page_card(frame)
-        body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars,
-                                 required=not (media_id or card))
-        client_id = frames.text_field(frame, "client_msg_id")
-        media = await self._attachment(cid, media_id) if media_id else None
-        await self._deliverable(cid, body, media)
-        if card is not None:
-            await self._card_deliverable(cid, card)
-        warning = check_agent_text(rt, body, client_id)  # raises in block mode: nothing is sent
-        if warning:
-            await self.ws.send_str(frames.dump(warning))
-        to = await rt.store.run(calls.Reply(cid, self.who.agent_id, time.time(), self.who.can(Role.SUPERVISOR)))
-        reply = Reply(
-            id=new_id("m"), conversation_id=cid, customer_id=to.customer, channel=Channel(to.channel),
-            account=to.account, chat=to.chat, text=body, author=self.who.agent_id,
-            client_msg_id=client_id, ts=time.time(), kind=Kind.LINK if card else media_kind(media), media=media,
-            card=card, author_name=self.who.name,
-        )
-        mid, new = await rt.outbox.enqueue(reply)
-        if new and self.who.can(Role.SUPERVISOR):
-            await self._tell_assigned(reply)
-        return {"type": "ack", "client_msg_id": client_id, "message_id": mid, "conversation_id": cid}
-
-    async def _tell_assigned(self, reply: Reply) -> None:
-        """A supervisor answered in someone else's conversation (joined it): its agent sees the
-        answer in their thread, as they see their own."""
-        conv = await self.rt.store.conversations.get(reply.conversation_id)
-        if conv is None or not conv.agent or conv.agent == self.who.agent_id:
-            return
-        message = {**reply.public(), "ts": reply.ts}
-        await self.rt.store.run(Emit(conv.agent, frames.dump(
-            {"type": "message", "conversation_id": reply.conversation_id, "message": message})))
-
-    async def _attachment(self, cid: str, media_id: str) -> MediaRef:
-        """The file a reply attaches: uploaded for this conversation (POST /api/v1/media) or sent
-        in it; any other id is unknown here, forged or not."""
-        ref = await self.rt.media.ref(media_id)
-        if ref is None or ref.conversation != cid:
-            raise ProtocolError("unknown_media", f"no file {media_id} in conversation {cid}; upload it first", 404)
-        return ref
-
-    async def _deliverable(self, cid: str, body: str, media: MediaRef | None = None) -> None:
-        """Refuse, before anything changes, a reply the customer's channel can never deliver
-        (longer than its limit allows, even split; a file it cannot send)."""
-        conv = await self.rt.store.conversation(cid)
-        if not conv:
-            return  # the reply script says what is wrong with the conversation
-        adapter = self.rt.adapters.get((str(conv.get("channel")), str(conv.get("account"))))
-        why = adapter.undeliverable(body) if adapter is not None else None
-        if media is not None and adapter is not None:
-            why = why or adapter.undeliverable_file(media)
-        if why:
-            raise ProtocolError("undeliverable", why)
-
-    async def _card_deliverable(self, cid: str, card: PageCard) -> None:
-        """Refuse a page card the conversation's channel cannot send, or whose thumbnail is not an
-        image uploaded for this conversation, before anything changes."""
-        conv = await self.rt.store.conversation(cid)
-        if not conv:
-            return  # the reply script says what is wrong with the conversation
-        channel = str(conv.get("channel"))
-        adapter = self.rt.adapters.get((channel, str(conv.get("account"))))
-        if adapter is None or not adapter.capabilities.page_cards:
-            raise ProtocolError("undeliverable", f"{channel} cannot send page cards; only mini programs can")
-        if card.thumb_media:
-            why = adapter.undeliverable_file(await self._attachment(cid, card.thumb_media))
-            if why:
-                raise ProtocolError("undeliverable", f"the card's thumbnail: {why}")
-
     async def status(self, frame: dict[str, Any]) -> dict[str, Any]:
         status, reason = requested_status(frame, self.rt.settings.ops)
         await self.presence.set_status(self.who.agent_id, status, "agent_set", reason)
         return {"type": "status", "status": status, "reason": reason}
-
-    async def note(self, frame: dict[str, Any]) -> dict[str, Any]:
-        """A private note (router/ops/notes.py): into the transcript for staff, never out."""
-        rt = self.rt
-        cid = frames.text_field(frame, "conversation_id")
-        body = frames.text_field(frame, "text", max_len=rt.settings.limits.max_text_chars)
-        client_id = frames.text_field(frame, "client_msg_id")
-        if not await access.may_see_conversation(rt, self.who, cid):
-            if await rt.store.conversation(cid) is None:
-                raise ProtocolError("unknown_conversation", f"no conversation {cid}")
-            raise ProtocolError("forbidden", "only staff who may see this conversation write notes in it")
-        written = await Notes(rt.store, rt.transcript).write(cid, self.who, body, client_id)
-        return {"type": "ack", "client_msg_id": client_id, "message_id": written.message["id"],
-                "conversation_id": cid, "note": True, "mentioned": list(written.mentioned)}
 
     async def ping(self, frame: dict[str, Any]) -> dict[str, Any]:
         return {"type": "pong"}
@@ -396,11 +305,10 @@ def _ref(text: str) -> str | None:
 
 
 HANDLERS: dict[str, Callable[[AgentSession, dict[str, Any]], Coroutine[Any, Any, dict[str, Any] | None]]] = {
-    "reply": AgentSession.reply,
     "status": AgentSession.status,
     "ping": AgentSession.ping,
-    "note": AgentSession.note,
 }
+HANDLERS.update(reply_ws.HANDLERS)  # reply and note: router/web/reply_ws.py
 HANDLERS.update(desk_ws.HANDLERS)  # close, wait, unwait, transfer: router/web/desk_ws.py
 HANDLERS.update(signals_ws.HANDLERS)  # typing and read, for the customer's page: router/web/signals_ws.py
 HANDLERS.update(ops_ws.HANDLERS)  # discount approvals: router/web/ops_ws.py

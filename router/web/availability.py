@@ -24,7 +24,8 @@ from collections.abc import Callable
 
 from router.bot.hours import BusinessHours
 from router.models import AgentStatus
-from router.pipeline.fanout import Hub, Tap
+from router.pipeline.fanout import Hub
+from router.pipeline.tap import Tap
 from router.store import Store
 from router.store.client import REDIS_ERRORS
 from router.web import frames

@@ -19,7 +19,7 @@ from aiohttp import WSMsgType, web
 from adapters.base import Adapter, CustomerFeed
 from kefu_common import safejson
 from kefu_common.errors import AuthError, ProtocolError, StoreError, StoreUnavailable
-from router.pipeline.fanout import Tap, as_is
+from router.pipeline.tap import Tap, as_is
 from router.runtime import RUNTIME
 from router.store.client import REDIS_ERRORS
 from router.web import frames, media_api, slow

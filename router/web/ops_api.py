@@ -11,7 +11,7 @@ from kefu_common.errors import AuthError, ProtocolError
 from router.models import Role
 from router.pipeline.streams import DEAD_LETTER_STREAMS, dead_letter_counts, dead_letters
 from router.runtime import RUNTIME, Runtime
-from router.store.calls.routing import SetCap
+from router.store.calls.agents import SetCap
 from router.web.api import APPROVALS, DESK, json_body, principal
 from router.web.proxy import client
 

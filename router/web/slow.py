@@ -11,7 +11,7 @@ import logging
 from aiohttp import web
 
 from router.config.settings import LimitSettings
-from router.pipeline.fanout import Drain, Stuck
+from router.pipeline.tap import Drain, Stuck
 
 log = logging.getLogger("kefu.web")
 

@@ -12,11 +12,11 @@ from helpers.app import basic_settings, running
 from helpers.clients import agent, customer, msg_id
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from router.pipeline import fanout
+from router.pipeline import tap as fanout_tap
 
 
 async def test_assigned_that_failed_to_build_comes_on_reconnect(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fanout, "RETRY_DELAYS_S", (0.01, 0.02))
+    monkeypatch.setattr(fanout_tap, "RETRY_DELAYS_S", (0.01, 0.02))
     async with running(basic_settings(), redis_url) as (rt, base), aiohttp.ClientSession() as http:
         real = rt.desk.assigned_frame
         tries = 0

@@ -13,7 +13,7 @@ from kefu_common.errors import ConfigErrors, ProtocolError
 from router.config.settings import parse_settings
 from router.models import ConversationState
 from router.ops.presence import requested_status
-from router.store.calls.routing import Status
+from router.store.calls.agents import Status
 
 AGENTS = 20
 CONFIG = "pools:\n  - id: p\nagents:\n" + "".join(

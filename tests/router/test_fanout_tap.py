@@ -8,8 +8,9 @@ import asyncio
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from router.pipeline import fanout
-from router.pipeline.fanout import Hub, Tap, as_is
+from router.pipeline import tap as fanout_tap
+from router.pipeline.fanout import Hub
+from router.pipeline.tap import Tap, as_is
 from router.store import Store
 
 
@@ -43,7 +44,7 @@ async def wait_for(cond: object, timeout: float = 5.0) -> None:
 
 async def test_a_failed_frame_is_tried_again_in_order(monkeypatch: object) -> None:
     fanout_delays = (0.01, 0.01, 0.01, 0.01, 0.01)
-    monkeypatch.setattr(fanout, "RETRY_DELAYS_S", fanout_delays)  # type: ignore[attr-defined]
+    monkeypatch.setattr(fanout_tap, "RETRY_DELAYS_S", fanout_delays)
     w = Flaky(fails=3)
     tap = Tap("agent-a", w.write, unused, on_stuck=w.close)
     tap.go_live()
@@ -55,7 +56,7 @@ async def test_a_failed_frame_is_tried_again_in_order(monkeypatch: object) -> No
 
 
 async def test_a_frame_that_keeps_failing_closes_the_socket(monkeypatch: object) -> None:
-    monkeypatch.setattr(fanout, "RETRY_DELAYS_S", (0.01, 0.01))  # type: ignore[attr-defined]
+    monkeypatch.setattr(fanout_tap, "RETRY_DELAYS_S", (0.01, 0.01))
     w = Flaky(fails=100)
     tap = Tap("agent-a", w.write, unused, on_stuck=w.close)
     tap.go_live()
@@ -116,7 +117,7 @@ async def test_a_frame_past_the_send_timeout_gives_the_socket_up() -> None:
     async def on_stuck(reason: str) -> None:
         closed.append(reason)
 
-    tap = Tap("agent:a", as_is, write, drain=fanout.Drain(send_timeout_s=0.3), on_stuck=on_stuck)
+    tap = Tap("agent:a", as_is, write, drain=fanout_tap.Drain(send_timeout_s=0.3), on_stuck=on_stuck)
     tap.go_live()
     for i in range(1, 6):
         tap.offer(f"1-{i}", f"f{i}")
@@ -146,7 +147,7 @@ async def test_slow_frames_each_within_the_bound_all_go_and_arm_few_timers(monke
         return real(when, callback, *args, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(loop, "call_at", counting)
-    tap = Tap("agent:b", as_is, write, drain=fanout.Drain(send_timeout_s=0.2))
+    tap = Tap("agent:b", as_is, write, drain=fanout_tap.Drain(send_timeout_s=0.2))
     tap.go_live()
     frames = [f"g{i}" for i in range(300)]
     for i, frame in enumerate(frames):
@@ -228,7 +229,7 @@ async def test_a_failed_send_of_a_frame_the_writer_took_for_shown_is_sent_again(
     """The agent socket's writer notes a message as shown when it hands its text over; if the send
     then fails, the tap sends that text again rather than asking the writer, which would now
     skip it: the frame is not dropped."""
-    monkeypatch.setattr(fanout, "RETRY_DELAYS_S", (0.01, 0.01))
+    monkeypatch.setattr(fanout_tap, "RETRY_DELAYS_S", (0.01, 0.01))
     shown: set[str] = set()
     sent: list[str] = []
     fails = [2]

@@ -16,7 +16,7 @@ from helpers.redis_cluster import RedisCluster, system_redis_server
 from helpers.redis_server import RedisServer
 
 from router.store import Store
-from router.store.calls.routing import Emit
+from router.store.calls.agents import Emit
 from router.store.calls.streams import AppendOnce
 
 FRAME = json.dumps({"type": "ping"})

@@ -113,7 +113,7 @@ async def test_a_socket_that_never_reads_is_closed_and_the_console_loses_nothing
 
 async def test_the_close_carries_code_and_reason(stack: Stack) -> None:
     """A socket whose queue overflows but whose close frame still fits gets 1008 and the reason."""
-    from router.pipeline.fanout import Drain, Tap, as_is
+    from router.pipeline.tap import Drain, Tap, as_is
 
     closed: list[str] = []
 
