@@ -10,7 +10,7 @@ import re
 import pytest
 
 import router.store.calls
-from router.store.calls import Call, routing
+from router.store.calls import Call, agents, routing
 from router.store.keys import Keys
 from router.store.scripts import ROUTING, STANDALONE, _read
 
@@ -41,7 +41,7 @@ def test_a_call_passes_what_its_script_reads(cls: type[Call[object]]) -> None:
     if cls.script == "timer_ack":  # reads every ARGV: the timer ids
         assert call.argv() == ["1"]
         return
-    if cls is routing.ApprovalAnswer:  # the 'answer' branch reads fewer than the 'request' one
+    if cls is agents.ApprovalAnswer:  # the 'answer' branch reads fewer than the 'request' one
         assert call.argv()[0] == "answer" and len(call.argv()) == 6
         return
     if cls.script == "customer_link":  # one script, several operations; `link` reads the most ARGV
@@ -58,7 +58,7 @@ def test_a_refusal_is_decoded_in_one_place() -> None:
         close.decode(["err", "not_assigned_to_you"])
     assert (caught.value.code, caught.value.status) == ("not_assigned_to_you", 409)  # type: ignore[attr-defined]
     with pytest.raises(Exception) as caught:
-        routing.Status("bob", "online", 1.0, "api").decode(["err", "unknown_agent", 0])
+        agents.Status("bob", "online", 1.0, "api").decode(["err", "unknown_agent", 0])
     assert caught.value.status == 404  # type: ignore[attr-defined]
     # Scripts whose other answers are not refusals pass them through.
     assert routing.Route(*("1" for _ in range(12))).decode(["dup", "", "", ""]).status == "dup"  # type: ignore[arg-type]
