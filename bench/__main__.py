@@ -16,7 +16,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import ingest, latency, roundtrips, soak, startup
-from bench.common import Row
+from bench.common import REDIS_SERVER_ENV, Row, redis_server, redis_version
 from bench.shapes import BY_NAME, SHAPES
 
 SUITES = ("startup", "ingest", "roundtrips", "latency", "soak")
@@ -30,7 +30,7 @@ def machine() -> dict[str, Any]:
     import os
 
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "load_average": [round(x, 1) for x in os.getloadavg()]}
+            "load_average": [round(x, 1) for x in os.getloadavg()], "redis_server": redis_version(redis_server())}
 
 
 def table(rows: list[Row]) -> str:
@@ -50,11 +50,19 @@ def main() -> int:
     parser.add_argument("--shape", action="append", choices=list(BY_NAME),
                         help="the deployment shapes ingest and latency measure kefu in (bench/shapes.py); "
                              "repeat for several; default: all of them")
+    parser.add_argument("--redis-server", metavar="PATH",
+                        help="the redis-server binary every part starts (the floors' and kefu's alike); "
+                             "default: the embedded one kefu serve would start")
     args = parser.parse_args()
+    if args.redis_server:
+        import os
+
+        os.environ[REDIS_SERVER_ENV] = args.redis_server  # read where each part starts its server
     shapes = tuple(BY_NAME[n] for n in args.shape) if args.shape else SHAPES
     chosen = args.suites or list(SUITES)
     rows: list[Row] = []
     before = machine()
+    say(f"redis-server: {before['redis_server']}")
     profile = Path(args.profile) if args.profile else None
     png = Path(args.png_dir) / "soak-rss.png" if args.png_dir else None
     parts: dict[str, Callable[[], list[Row]]] = {

