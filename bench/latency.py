@@ -44,11 +44,13 @@ from bench.shapes import ALL_IN_ONE, SHAPES, Running, Shape, cpu_s, start
 from router.childproc import die_with_parent
 from router.loadgen import Plan, run
 from router.loadgen.tally import percentile
+from router.store.keys import Keys
 
 ROOT = Path(__file__).resolve().parents[1]
 AGENTS = 20
 CUSTOMERS = 200
 RAMP_S = 2.0
+ARCHIVE_QUEUE = Keys().archive_queue  # serve_config's shop: the default namespace
 
 
 async def floor(url: str, rate: float, duration_s: float) -> list[float]:
@@ -153,15 +155,20 @@ async def close_all(base: str, tokens: list[str], timeout_s: float = 60) -> int:
     return sum(closed)
 
 
-async def settle(pids: list[int], timeout_s: float = 30) -> None:
-    """Wait until the processes are about idle (the closes archived), so that the next rate's CPU
-    is its own."""
+async def settle(pids: list[int], url: str, timeout_s: float = 60) -> None:
+    """Wait until the rate's closes are archived and the processes are about idle, so that the
+    next rate's CPU is its own. Quiet alone was not enough: the archive worker could still be
+    writing the closed chats when the next rate began (a stall in its follow-ups, session 10)."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        before = cpu_s(pids)
-        await asyncio.sleep(0.5)
-        if cpu_s(pids) - before < 0.05:
-            return
+    client = aioredis.Redis.from_url(url)
+    try:
+        while time.monotonic() < deadline:
+            before = cpu_s(pids)
+            await asyncio.sleep(0.5)
+            if cpu_s(pids) - before < 0.05 and not await client.xlen(ARCHIVE_QUEUE):
+                return
+    finally:
+        await client.aclose()
 
 
 def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path | None = None,
@@ -220,7 +227,7 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[i
         if sampler is not None:
             await asyncio.to_thread(sampler.wait)
         closed = await close_all(kefu.bases[0], tokens)
-        await settle(kefu.pids)
+        await settle(kefu.pids, url)
         say(f"  closed the {closed} chats of this rate; the next starts with none open")
         fp99 = percentile(fl, 99)
         goal = 2 * rl["customer_to_agent_ms"]["p99"] + 3 * fp99
@@ -246,17 +253,18 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[i
         rows.append(Row("  CPU per line", f"{cpu_ms:.2f} ms", f"relay {relay_ms:.2f} ms",
                         relay_ms / cpu_ms if cpu_ms else 0.0, "relay / kefu", {}))
         if rate == 1000:
-            rows.append(await _ramped(kefu, tokens, rate, duration_s, goal, say))
+            rows.append(await _ramped(kefu, tokens, rate, duration_s, goal, say, url))
     return rows
 
 
-async def _ramped(kefu: Running, tokens: list[str], rate: float, duration_s: float, goal: float, say: Any) -> Row:
+async def _ramped(kefu: Running, tokens: list[str], rate: float, duration_s: float, goal: float, say: Any,
+                  url: str) -> Row:
     """The same rate with the customers joining over RAMP_S (module doc), measured against the
     goal of the burst run just before it."""
     say(f"latency at {rate:.0f} msg/s: kefu {kefu.shape.name}, customers joining over {RAMP_S:.0f} s")
     kf = await drive(kefu.bases, tokens, rate, duration_s, RAMP_S)
     await close_all(kefu.bases[0], tokens)
-    await settle(kefu.pids)
+    await settle(kefu.pids, url)
     k, first = kf["customer_to_agent_ms"], kf["first_line_to_agent_ms"]
     say(f"  kefu {kefu.shape.name}, joining over {RAMP_S:.0f} s: p50 {k['p50']:.1f} ms, p99 {k['p99']:.1f} ms; "
         f"the {first['n']} new chats' first lines p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms")
