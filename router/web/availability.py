@@ -52,6 +52,10 @@ class Availability:
         self.clock = clock
         self._online = False
         self._read_at = float("-inf")
+        self._changes = 0
+        """Status changes heard so far."""
+        self._reading: tuple[int, asyncio.Future[bool]] | None = None
+        """The read of every agent in flight, which askers share, with the changes heard when it began."""
         self._told: weakref.WeakKeyDictionary[Tap, str] = weakref.WeakKeyDictionary()
         """What each open page was last told."""
         self._changed = asyncio.Event()
@@ -60,15 +64,34 @@ class Availability:
 
     def _heard(self, frame: str) -> None:
         if '"agent_status"' in frame:
+            self._changes += 1
             self._read_at = float("-inf")
             self._changed.set()
 
     async def anyone_online(self) -> bool:
-        if time.monotonic() - self._read_at > ONLINE_CACHE_S:
+        if time.monotonic() - self._read_at <= ONLINE_CACHE_S:
+            return self._online
+        # One read for everyone asking meanwhile: at a peak, the pages connecting in the moment
+        # the answer runs out would each read every agent (two commands an agent) otherwise. A
+        # read begun before a status change is not joined after it: it may have missed it.
+        reading = self._reading
+        if reading is None or reading[0] != self._changes:
+            reading = (self._changes, asyncio.ensure_future(self._read(self._changes)))
+            # Its failure is each asker's; retrieved here too, for when every asker has gone.
+            reading[1].add_done_callback(lambda f: f.cancelled() or f.exception())
+            self._reading = reading
+        return await asyncio.shield(reading[1])
+
+    async def _read(self, changes: int) -> bool:
+        try:
             agents = await self.store.agents.all()
-            self._online = any(a.status == AgentStatus.ONLINE and not a.disabled and a.max_chats > 0 for a in agents)
-            self._read_at = time.monotonic()
-        return self._online
+        finally:
+            if self._reading is not None and self._reading[0] == changes:
+                self._reading = None
+        online = any(a.status == AgentStatus.ONLINE and not a.disabled and a.max_chats > 0 for a in agents)
+        if changes == self._changes:  # else a status change came while reading: the next asker reads again
+            self._online, self._read_at = online, time.monotonic()
+        return online
 
     async def current(self) -> str:
         if await self.anyone_online():
