@@ -52,7 +52,7 @@ def main() -> int:
                              "repeat for several; default: all of them")
     parser.add_argument("--redis-server", metavar="PATH",
                         help="the redis-server binary every part starts (the floors' and kefu's alike); "
-                             "default: the embedded one kefu serve would start")
+                             "default: the machine's redis-server (>= 6.2), else the embedded one")
     args = parser.parse_args()
     if args.redis_server:
         import os

