@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -48,11 +49,16 @@ def redis_server() -> str:
     return find_redis_server()
 
 
-def _version(binary: str) -> tuple[int, ...]:
+@functools.cache
+def _about(binary: str) -> dict[str, str]:
+    """`redis-server --version`'s fields (v=7.0.15 malloc=jemalloc-5.3.0 ...), read once a binary."""
     out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
-    fields = dict(f.split("=", 1) for f in out.split() if "=" in f)
+    return dict(f.split("=", 1) for f in out.split() if "=" in f)
+
+
+def _version(binary: str) -> tuple[int, ...]:
     try:
-        return tuple(int(p) for p in fields.get("v", "0").split(".")[:2])
+        return tuple(int(p) for p in _about(binary).get("v", "0").split(".")[:2])
     except ValueError:
         return (0,)
 
@@ -60,8 +66,7 @@ def _version(binary: str) -> tuple[int, ...]:
 def redis_version(binary: str) -> str:
     """`redis-server --version`'s version and allocator, for the report: the same kefu runs
     differently on a 6.2 built with libc malloc and on a 7 with jemalloc (docs/performance.md)."""
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
-    fields = dict(f.split("=", 1) for f in out.split() if "=" in f)
+    fields = _about(binary)
     return f"{fields.get('v', '?')} ({fields.get('malloc', '?')}) {binary}"
 
 
