@@ -4,10 +4,13 @@ English and Chinese; a supervisor sees neither page."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 import aiohttp
 from helpers import console as ui
 from helpers.app import BASIC, running
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 
 from router.config.settings import Settings, parse_settings
 
@@ -84,3 +87,51 @@ async def test_admin_edits_and_reads_the_audit_log(redis_url: str, browser: Brow
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{base}/api/v1/audit", headers={"Authorization": "Bearer sue-token-12345"}) as r:
                 assert r.status == 403
+
+
+async def test_a_document_loads_read_only_and_only_the_latest_load_fills_the_editor(
+        redis_url: str, browser: Browser) -> None:
+    """CI met this on a busy machine: the admin typed into the editor while the chosen document
+    was still loading, the source arrived and replaced the typing, and Activate saved the shop's
+    old text as v2. A slow answer for the document chosen before must not fill the editor either,
+    or Activate would save one document's text under another's name."""
+    async with running(settings(), redis_url) as (_rt, base):
+        ctx, page = await ui.console(browser, base, ADMIN_TOKEN)
+        errors = ui.page_errors(page)
+        held: dict[str, Route] = {}
+
+        async def hold(route: Route) -> None:
+            held[route.request.url.rsplit("/", 1)[1]] = route  # answered when the test says
+
+        docs = re.compile(r".*/api/v1/admin/(pools|quick_replies)$")
+        await page.route(docs, hold)
+        await page.get_by_role("tab", name="Shop set-up").click()
+        await page.get_by_label("Document").select_option("quick_replies")
+        for _ in range(100):
+            if len(held) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(held) == ["pools", "quick_replies"]
+        src = page.locator("#setup-src")
+        await expect(src).to_have_value("")
+        await expect(src).not_to_be_editable()
+        await expect(page.get_by_role("button", name="Activate")).to_be_disabled()
+        await expect(page.get_by_role("button", name="Validate")).to_be_disabled()
+
+        await held["quick_replies"].continue_()
+        await expect(src).to_have_value(re.compile(r"^# Quick replies"))
+        await expect(src).to_be_editable()
+        await expect(page.locator("#setup-versions li")).to_have_count(1)
+        await expect(page.locator("#setup-versions li")).to_contain_text("quick_replies.yaml")
+        await held["pools"].continue_()  # the answer for the document chosen before, late
+        await page.wait_for_timeout(300)
+        await expect(src).to_have_value(re.compile(r"^# Quick replies"))
+        await expect(page.locator("#setup-versions li")).to_contain_text("quick_replies.yaml")
+        await page.unroute(docs)
+
+        await src.fill(QUICK.replace("{shoop}", "{shop}"))
+        await page.get_by_role("button", name="Activate").click()
+        await expect(page.locator("#setup-status")).to_have_text("Activated version v2")
+        await expect(src).to_have_value(QUICK.replace("{shoop}", "{shop}"))
+        assert errors == []
+        await ctx.close()

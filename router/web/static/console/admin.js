@@ -30,20 +30,43 @@ function showProblems(problems) {
   $("setup-status").textContent = problems?.length ? "" : t("valid");
 }
 
+// A document loads read-only and empty: text typed into the previous document (or into this one
+// before its source arrived) would be overwritten by the answer, and Activate would then save the
+// shop's old text as a "new" version. Only the latest load may fill the editor, so switching
+// documents quickly never shows one document under another's name.
+let loads = 0;
+
+function busy(on) {
+  const src = $("setup-src");
+  src.readOnly = on;
+  src.setAttribute("aria-busy", String(on));
+  $("setup-validate").disabled = on;
+  $("setup-save").disabled = on;
+}
+
 export async function loadSetup() {
+  const mine = ++loads;
   kind = $("setup-kind").value;
   $("setup-pools").hidden = kind !== "pools";
   $("setup-diff").hidden = true;
   showProblems([]);
   $("setup-status").textContent = "";
-  const r = await api(`/api/v1/admin/${kind}`, { raw: true });
-  if (!r.ok) { $("setup-src").value = ""; $("setup-version").textContent = t("unavailable"); return; }
-  const data = await r.json();
-  etag = r.headers.get("ETag") || `"${data.version}"`;
-  version = data.version;
-  $("setup-src").value = data.source || "";
-  $("setup-version").textContent = `${version} · ${t("author")} ${data.activated_by || "—"} · ${clock(data.activated_at)}`;
-  await loadVersions();
+  $("setup-src").value = "";
+  busy(true);
+  try {
+    const r = await api(`/api/v1/admin/${kind}`, { raw: true });
+    if (mine !== loads) return;
+    if (!r.ok) { $("setup-version").textContent = t("unavailable"); return; }
+    const data = await r.json();
+    if (mine !== loads) return;
+    etag = r.headers.get("ETag") || `"${data.version}"`;
+    version = data.version;
+    $("setup-src").value = data.source || "";
+    $("setup-version").textContent = `${version} · ${t("author")} ${data.activated_by || "—"} · ${clock(data.activated_at)}`;
+  } finally {
+    if (mine === loads) busy(false);
+  }
+  await loadVersions(mine);
 }
 
 async function validate() {
@@ -64,8 +87,9 @@ async function save() {
   }
 }
 
-async function loadVersions() {
+async function loadVersions(mine) {
   const list = await api(`/api/v1/admin/${kind}/versions`);
+  if (mine !== loads) return; // a later load draws its own document's list
   const ul = $("setup-versions");
   ul.replaceChildren();
   for (const v of list) {
