@@ -38,6 +38,7 @@ from typing import Any
 import aiohttp
 import redis
 import redis.asyncio as aioredis
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.common import Row, free_port, py_spy, start_redis
 from bench.shapes import ALL_IN_ONE, SHAPES, Running, Shape, cpu_s, start
@@ -155,6 +156,48 @@ async def close_all(base: str, tokens: list[str], timeout_s: float = 60) -> int:
     return sum(closed)
 
 
+async def scrape_stalls(urls: list[str]) -> dict[str, float]:
+    """The processes' loop-lag and GC-pause histograms (router/stalls.py) from /metrics, summed
+    over the processes: sample name and labels -> value."""
+    out: dict[str, float] = {}
+    async with aiohttp.ClientSession() as http:
+        for url in urls:
+            async with http.get(f"{url}/metrics") as r:
+                for key, value in parse_stalls(await r.text()).items():
+                    out[key] = out.get(key, 0.0) + value
+    return out
+
+
+def parse_stalls(text: str) -> dict[str, float]:
+    """The loop-lag and GC-pause samples of one /metrics text: "name,label=value" -> value."""
+    out: dict[str, float] = {}
+    for fam in text_string_to_metric_families(text):
+        if fam.name in ("kefu_event_loop_lag_seconds", "kefu_gc_pause_seconds"):
+            for s in fam.samples:
+                out[s.name + "".join(f",{k}={v}" for k, v in sorted(s.labels.items()))] = s.value
+    return out
+
+
+def stalls_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """What the loop went through between two scrapes: the lag timer's runs late by more than
+    5 and 25 ms, and the collections' number and pause time (ms) by generation."""
+    def d(key: str) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    ticks = d("kefu_event_loop_lag_seconds_count")
+    out = {"lag_over_5ms": ticks - d("kefu_event_loop_lag_seconds_bucket,le=0.005"),
+           "lag_over_25ms": ticks - d("kefu_event_loop_lag_seconds_bucket,le=0.025")}
+    for gen in range(3):
+        out[f"gc{gen}_n"] = d(f"kefu_gc_pause_seconds_count,generation={gen}")
+        out[f"gc{gen}_ms"] = round(d(f"kefu_gc_pause_seconds_sum,generation={gen}") * 1000, 1)
+    return out
+
+
+def say_stalls(s: dict[str, float]) -> str:
+    return (f"loop held > 5 ms {s['lag_over_5ms']:.0f} times (> 25 ms {s['lag_over_25ms']:.0f}); collections "
+            + ", ".join(f"gen {g} {s[f'gc{g}_n']:.0f} ({s[f'gc{g}_ms']:.1f} ms)" for g in range(3)))
+
+
 async def settle(pids: list[int], url: str, timeout_s: float = 60) -> None:
     """Wait until the rate's closes are archived and the processes are about idle, so that the
     next rate's CPU is its own. Quiet alone was not enough: the archive worker could still be
@@ -221,9 +264,10 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[i
         say(f"latency at {rate:.0f} msg/s: kefu {shape}")
         sampler = (py_spy(kefu.front_pids[0], duration_s, profile_dir / f"latency-1000{suffix}.txt")
                    if profile_dir is not None and rate == 1000 else None)
-        cpu_before = cpu_s(kefu.pids)
+        cpu_before, loop_before = cpu_s(kefu.pids), await scrape_stalls(kefu.urls)
         kf = await drive(kefu.bases, tokens, rate, duration_s)
         cpu = cpu_s(kefu.pids) - cpu_before
+        held = stalls_between(loop_before, await scrape_stalls(kefu.urls))
         if sampler is not None:
             await asyncio.to_thread(sampler.wait)
         closed = await close_all(kefu.bases[0], tokens)
@@ -238,14 +282,14 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[i
         say(f"  kefu {shape}: p50 {k['p50']:.1f} ms, p99 {k['p99']:.1f} ms; {cpu_ms:.2f} CPU ms per line "
             f"(all its processes, the drain included); the {first['n']} new chats' first lines p50 "
             f"{first['p50']:.1f} / p99 {first['p99']:.1f} ms, the {follow['n']} follow-ups p50 "
-            f"{follow['p50']:.1f} / p99 {follow['p99']:.1f} ms")
+            f"{follow['p50']:.1f} / p99 {follow['p99']:.1f} ms; {say_stalls(held)}")
         rows.append(Row(
             f"latency {rate:.0f}/s {shape}", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
             f"relay p99 {rl['customer_to_agent_ms']['p99']:.1f}, floor p99 {fp99:.1f} ms",
             k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
             {"rate": rate, "shape": shape, "kefu": kf, "relay": rl,
              "floor_ms": {"p50": percentile(fl, 50), "p99": fp99}, "late_or_lost": kf["lost_to_agent"],
-             "cpu_ms_per_line": round(cpu_ms, 3), "relay_cpu_ms_per_line": round(relay_ms, 3),
+             "cpu_ms_per_line": round(cpu_ms, 3), "relay_cpu_ms_per_line": round(relay_ms, 3), "stalls": held,
              "load_average": [round(x, 1) for x in os.getloadavg()]}))
         rows.append(Row("  follow-ups only", f"p50 {follow['p50']:.1f} / p99 {follow['p99']:.1f} ms",
                         f"new chats p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms",
@@ -262,13 +306,16 @@ async def _ramped(kefu: Running, tokens: list[str], rate: float, duration_s: flo
     """The same rate with the customers joining over RAMP_S (module doc), measured against the
     goal of the burst run just before it."""
     say(f"latency at {rate:.0f} msg/s: kefu {kefu.shape.name}, customers joining over {RAMP_S:.0f} s")
+    loop_before = await scrape_stalls(kefu.urls)
     kf = await drive(kefu.bases, tokens, rate, duration_s, RAMP_S)
+    held = stalls_between(loop_before, await scrape_stalls(kefu.urls))
     await close_all(kefu.bases[0], tokens)
     await settle(kefu.pids, url)
     k, first = kf["customer_to_agent_ms"], kf["first_line_to_agent_ms"]
     say(f"  kefu {kefu.shape.name}, joining over {RAMP_S:.0f} s: p50 {k['p50']:.1f} ms, p99 {k['p99']:.1f} ms; "
-        f"the {first['n']} new chats' first lines p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms")
+        f"the {first['n']} new chats' first lines p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms; "
+        f"{say_stalls(held)}")
     return Row(f"  joining over {RAMP_S:.0f} s", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
                f"new chats p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms",
                k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
-               {"ramp_s": RAMP_S, "kefu": kf, "late_or_lost": kf["lost_to_agent"]})
+               {"ramp_s": RAMP_S, "kefu": kf, "late_or_lost": kf["lost_to_agent"], "stalls": held})

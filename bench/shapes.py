@@ -46,6 +46,8 @@ class Running:
     procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     bases: list[str] = field(default_factory=list)
     """The URLs of the processes that take traffic."""
+    urls: list[str] = field(default_factory=list)
+    """Every process's URL (a worker answers /metrics too)."""
 
     @property
     def pids(self) -> list[int]:
@@ -87,6 +89,7 @@ def start(shape: Shape, config: Path, redis_url: str, data_dir: Path, say: Any,
                                     cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
                                     preexec_fn=die_with_parent())
             running.procs.append((role, proc))
+            running.urls.append(f"http://127.0.0.1:{port}")
             if role != "worker":
                 running.bases.append(f"http://127.0.0.1:{port}")
         for (role, proc), port in zip(running.procs, ports, strict=True):  # cold starts side by side

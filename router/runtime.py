@@ -67,6 +67,7 @@ from router.pipeline.transcript import Transcript
 from router.pipeline.worker import RouteWorker
 from router.rules.holder import RulesHolder
 from router.rules.sync import RuleSync
+from router.stalls import Stalls
 from router.store import Store
 from router.store.embedded import EmbeddedRedis, EmbeddedWatch
 from router.supervisor import Service, Supervisor
@@ -97,6 +98,8 @@ class Runtime:
         self.clock: Callable[[], float] = time.time
         """What the shift roster reads the time from; tests put a fixed clock here."""
         self.supervisor = Supervisor()
+        self.stalls = Stalls()
+        """How long this process's event loop was held (/metrics)."""
         self.started = time.time()
         if not self.redis_url:
             if role != "all":
@@ -219,7 +222,8 @@ class Runtime:
                                self.settings.worker.claim_idle_ms, self.settings.worker.max_tries, part=p)
                         for p in parts]
         self.worker, self.sender = self.workers[0], self.senders[0]
-        services: list[Service] = [self.hub, self.rule_sync, self.live]  # sockets (web) and queue texts (worker)
+        # Sockets (web) and queue texts (worker); the loop's stalls in every process.
+        services: list[Service] = [self.hub, self.rule_sync, self.live, self.stalls]
         if self.role == "web":
             from router.bot.library import LibraryWatch  # here, as build_bot: jieba loads only when used
 

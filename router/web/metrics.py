@@ -147,6 +147,7 @@ async def gather(rt: Runtime) -> list[Metric]:
     ended = bot["resolved"] + bot["handed_off"]
     families.append(_gauge("kefu_bot_deflection_ratio", "Share of the bot's ended conversations it resolved",
                            [], [((), bot["resolved"] / ended if ended else 0.0)]))
+    families += rt.stalls.families()
     return families
 
 
