@@ -134,4 +134,20 @@ async def test_a_document_loads_read_only_and_only_the_latest_load_fills_the_edi
         await expect(page.locator("#setup-status")).to_have_text("Activated version v2")
         await expect(src).to_have_value(QUICK.replace("{shoop}", "{shop}"))
         assert errors == []
+
+        # A document that fails to load leaves the editor shut, Activate too, until Reload works.
+        faq = re.compile(r".*/api/v1/admin/faq$")
+        await page.route(faq, lambda route: route.fulfill(status=503, body="{}"))
+        await page.get_by_label("Document").select_option("faq")
+        await expect(page.locator("#setup-version")).to_have_text("Could not load this document (503); Reload to try again.")
+        await expect(src).to_have_value("")
+        await expect(src).not_to_be_editable()
+        await page.get_by_role("button", name="Reload").click()
+        await expect(page.get_by_role("button", name="Activate")).to_be_disabled()
+        await expect(page.get_by_role("button", name="Validate")).to_be_disabled()
+        await page.unroute(faq)
+        await page.get_by_role("button", name="Reload").click()
+        await expect(src).not_to_have_value("")
+        await expect(src).to_be_editable()
+        await expect(page.get_by_role("button", name="Activate")).to_be_enabled()
         await ctx.close()

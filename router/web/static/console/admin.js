@@ -2,7 +2,7 @@
 // and versioned like the rules) and the audit log with its filters. The server checks the role
 // of every call; these tabs are hidden from everyone else only to keep the console tidy.
 import { $, api, clock, el, toast } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, tf } from "./i18n.js";
 import { refusal } from "./refusals.js";
 import { problemNodes } from "./rules_problems.js";
 import "./setup_problems.js";
@@ -13,7 +13,10 @@ let version = null;
 
 async function run(button, job) {
   button.disabled = true;
-  try { await job(); } catch (err) { toast(refusal(err), "error"); } finally { button.disabled = false; }
+  try { await job(); } catch (err) { toast(refusal(err), "error"); } finally {
+    // Validate and Activate stay off while no document is in the editor (loading, or it failed).
+    button.disabled = !editable && (button.id === "setup-validate" || button.id === "setup-save");
+  }
 }
 
 // Each problem at its place, worded from its code in the console's language (the English
@@ -35,9 +38,11 @@ function showProblems(problems) {
 // shop's old text as a "new" version. Only the latest load may fill the editor, so switching
 // documents quickly never shows one document under another's name.
 let loads = 0;
+let editable = false;
 
 function busy(on) {
   const src = $("setup-src");
+  editable = !on;
   src.readOnly = on;
   src.setAttribute("aria-busy", String(on));
   $("setup-validate").disabled = on;
@@ -53,18 +58,25 @@ export async function loadSetup() {
   $("setup-status").textContent = "";
   $("setup-src").value = "";
   busy(true);
+  let loaded = false;
   try {
     const r = await api(`/api/v1/admin/${kind}`, { raw: true });
     if (mine !== loads) return;
-    if (!r.ok) { $("setup-version").textContent = t("unavailable"); return; }
+    if (!r.ok) {
+      $("setup-version").textContent = r.status === 404 ? t("unavailable") : tf("setup_load_failed", { status: r.status });
+      return;
+    }
     const data = await r.json();
     if (mine !== loads) return;
     etag = r.headers.get("ETag") || `"${data.version}"`;
     version = data.version;
     $("setup-src").value = data.source || "";
     $("setup-version").textContent = `${version} · ${t("author")} ${data.activated_by || "—"} · ${clock(data.activated_at)}`;
+    loaded = true;
   } finally {
-    if (mine === loads) busy(false);
+    // A failed load leaves the editor shut (Reload tries again): an Activate of the empty box
+    // would only meet the previous document's version.
+    if (mine === loads) busy(!loaded);
   }
   await loadVersions(mine);
 }
