@@ -182,7 +182,8 @@ class Runtime:
             # Here: the profile fetcher needs the adapters, which need the ingestor.
             self.ingestor.direct = Direct(settings.bot.debounce_s, self.transcript.max_messages,
                                           held_back=may_be_rating, profiles=self.profile_fetcher,
-                                          bot_wake=self.bot.wake if settings.bot.enabled and role != "web" else None)
+                                          bot_wake=self.bot.wake if settings.bot.enabled and role != "web" else None,
+                                          reopen_window_s=settings.worker.reopen_window_s)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 

@@ -20,7 +20,7 @@ from typing import Protocol
 import msgspec
 
 from kefu_common.errors import StoreUnavailable
-from router.models import WEBCHAT, Kind, Message, encode_message
+from router.models import WEBCHAT, Kind, Message, encode_message, new_id
 from router.store import Store
 from router.store.calls import Call
 from router.store.calls.routing import IngestDirect, Taken
@@ -69,6 +69,9 @@ class Direct:
     bot_wake: Callable[[], None] | None = None
     """Tell this process's bot a line waits for its turn, as the route worker does; None where
     the bot runs in another process (`--role web`): it looks at due turns twice a second anyway."""
+    reopen_window_s: float = 600.0
+    """As the route worker's: a line this soon after a close reopens the conversation. A line that
+    opens a conversation is resolved at ingest (ingest_direct.lua), so it needs the same window."""
 
 
 class Ingestor:
@@ -148,4 +151,5 @@ class Ingestor:
         return IngestDirect(plain.dedupe_key, msg.id, plain.payload, self.ttl, plain.ident, time.time(),
                             msgspec.json.encode(msg.public()).decode(), head, middle, tail,
                             self.direct.burst_window_s, APPLIED_TTL_S, self.direct.transcript_max,
-                            msg.customer_name or "", plain.part)
+                            msg.customer_name or "", new_id("cu"), new_id("c"), self.direct.reopen_window_s,
+                            msg.channel, msg.account, msg.sender_ref, msg.customer_avatar or "", plain.part)

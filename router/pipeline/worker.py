@@ -28,7 +28,7 @@ from router.models import Message, decode_message, new_id
 from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
-from router.store.calls.routing import Resolve, Route
+from router.store.calls.routing import Resolve, Resolved, Route, resolved
 from router.store.client import REDIS_ERRORS
 from router.store.keys import INBOUND_GROUP
 from routing_rules.model import Decision, RuleInput
@@ -186,7 +186,7 @@ class RouteWorker(StreamLoop):
                 else:
                     rest.append((eid, m))
             msgs = rest
-        done, failures = await self._route(msgs)
+        done, failures = await self._route(msgs, {eid: by_id[eid]["r"] for eid, _ in msgs if "r" in by_id[eid]})
         done += rated
         if done:
             # The routing effects must outlive their master before the entries that caused them go.
@@ -254,23 +254,34 @@ class RouteWorker(StreamLoop):
         while len(here) > ROUTED_HERE_MAX:
             del here[next(iter(here))]
 
-    async def _route(self, msgs: list[tuple[str, Message]]) -> tuple[list[str], list[tuple[str, str]]]:
-        """(entries routed or found done before, (entry, reason) for each that failed)."""
+    async def _route(self, msgs: list[tuple[str, Message]], carried: dict[str, str]
+                     ) -> tuple[list[str], list[tuple[str, str]]]:
+        """(entries routed or found done before, (entry, reason) for each that failed).
+        `carried`: the resolve an entry brought from its ingest (field `r`: ingest_direct.lua
+        resolved a line that opens a conversation); the others are resolved here. A carried
+        resolve holds until the route, however late: it found the conversation new, and nothing
+        but the route moves a conversation out of new (router/store/lifecycle.py)."""
         if not msgs:
             return [], []
         now = time.time()
-        resolved = await self.store.run_many([
-            Resolve(m.id, f"{m.channel}:{m.account}:{m.sender_ref}", new_id("cu"), new_id("c"), now,
-                    self.settings.reopen_window_s, m.channel, m.account, m.sender_ref,
-                    m.customer_name or "", m.customer_avatar or "")
-            for _, m in msgs
-        ])
+        known: dict[str, Resolved] = {}
+        for eid, text in carried.items():
+            try:
+                known[eid] = resolved(msgspec.json.decode(text))
+            except (msgspec.DecodeError, ValueError, TypeError, IndexError):
+                log.warning("inbound entry %s carries a resolve that does not read; resolving it again", eid)
+        calls = [Resolve(m.id, f"{m.channel}:{m.account}:{m.sender_ref}", new_id("cu"), new_id("c"), now,
+                         self.settings.reopen_window_s, m.channel, m.account, m.sender_ref,
+                         m.customer_name or "", m.customer_avatar or "")
+                 for eid, m in msgs if eid not in known]
+        answers = iter(await self.store.run_many(calls) if calls else [])
+        resolved_ = [known[eid] if eid in known else next(answers) for eid, _ in msgs]
         decider = self.rules.current  # one whole rule version for the whole batch
         routed: list[tuple[str, Message, Decision]] = []
         fresh: set[str] = set()  # conversations this batch found new, before routing them
         done: list[str] = []
         failures: list[tuple[str, str]] = []
-        for (eid, m), res in zip(msgs, resolved, strict=True):
+        for (eid, m), res in zip(msgs, resolved_, strict=True):
             if isinstance(res, Exception):
                 failures.append((eid, f"resolve: {failure(res)}"))
                 continue
@@ -334,6 +345,8 @@ class RouteWorker(StreamLoop):
                 failures.append((eid, f"route: {failure(appended if isinstance(appended, Exception) else res)}"))
                 continue
             done.append(eid)
+            if res.status == "dup":
+                continue  # routed before: an entry read again after a crash, nothing new to count or tell
             self.routed += 1
             self.outcomes[(d.pool, res.state)] += 1
             if res.state == "bot" and self.bot is not None:

@@ -325,3 +325,66 @@ async def test_the_conversations_clocks_run_on_the_routers_time_not_the_lines(
     conv = await h.conv(await open_conversation(h, "t"))
     assert before <= float(conv["last_in_at"]) <= time.time()
     assert before <= float(conv["updated"]) <= time.time()
+
+
+async def test_a_line_that_opens_a_conversation_is_resolved_at_ingest(
+        h: Harness, worker: RouteWorker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its resolve rides in the stream entry (field `r`), so the route worker only decides and
+    routes it: no resolve script, one round trip fewer a turn. A line with one of its sender's
+    still in the stream is resolved by the worker after that one, as before."""
+    direct = Ingestor(h.store, direct=Direct())
+    k, r = h.store.keys, h.store.client
+    users = [f"n{i}" for i in range(CUSTOMERS)]
+    for u in users:
+        await direct.ingest(line(u, 1))
+    await direct.ingest(line(users[0], 2))  # behind its first line, still in the stream
+    entries = await r.xrange(k.inbound)
+    assert len(entries) == CUSTOMERS + 1
+    for _, fields in entries[:CUSTOMERS]:
+        ok, cust, cid, state, messages, *_ = json.loads(fields["r"])
+        assert (ok, state, messages) == ("ok", "new", "0")
+        assert await r.hget(k.conv(cid), "customer") == cust  # there before any worker saw it
+    assert "r" not in entries[-1][1]
+
+    calls: list[str] = []
+    run_many = h.store.run_many
+
+    async def counted(batch: Sequence[Any]) -> list[Any]:
+        calls.extend(type(c).__name__ for c in batch)
+        return await run_many(batch)
+
+    monkeypatch.setattr(h.store, "run_many", counted)
+    assert await route_all(worker) == CUSTOMERS + 1
+    assert calls.count("Resolve") == 1 and calls.count("Route") == CUSTOMERS + 1
+    for u in users:
+        conv = await h.conv(await open_conversation(h, u))
+        assert (conv["state"], conv["messages"]) == ("assigned", "2" if u == users[0] else "1"), u
+    assert [m.id for m in await transcript(h, await open_conversation(h, users[0]))] == [
+        f"m-{users[0]}-1", f"m-{users[0]}-2"]
+
+
+async def test_a_carried_resolve_holds_until_the_route(h: Harness, worker: RouteWorker) -> None:
+    """Read again after it was routed (a crash before its ack), the line is a duplicate, counted
+    once. And what the resolve found, a conversation in `new`, cannot change before the route:
+    nothing else moves a conversation out of `new` (router/store/lifecycle.py), not a close."""
+    direct = Ingestor(h.store, direct=Direct())
+    await direct.ingest(line("again", 1))
+    entries = await worker.group.read(10, 10)
+    assert "r" in entries[0][1]
+    await worker.process(entries)
+    routed, outcomes = worker.routed, dict(worker.outcomes)
+    assert routed == 1
+    await worker.process(entries)  # the same entry once more
+    assert (worker.routed, dict(worker.outcomes)) == (routed, outcomes)
+    cid = await open_conversation(h, "again")
+    assert (await h.conv(cid))["messages"] == "1" and len(await transcript(h, cid)) == 1
+
+    await direct.ingest(line("late", 1))
+    entries = await worker.group.read(10, 10)
+    _, cust, late, state, *_ = json.loads(entries[0][1]["r"])
+    assert state == "new"
+    refused = await h.close_conv(late)  # a supervisor's close while the line waits in the stream
+    assert refused[0] == "err" and (await h.conv(late))["state"] == "new"
+    await worker.process(entries)
+    conv = await h.conv(late)
+    assert (conv["state"], conv["customer"], conv["messages"]) == ("assigned", cust, "1")

@@ -45,13 +45,19 @@ class Resolve(Call[Resolved]):
     avatar: str = ""
 
     def result(self, reply: Any) -> Resolved:
-        if reply[0] == "dup":
-            return Resolved(dup=True)
-        _, cust, cid, state, count, reopened, prev_pool, segment, tags, *rest = reply
-        product = json.loads(rest[0]) if rest and rest[0] else None
-        return Resolved(False, str(cust), str(cid), str(state), int(count), int(reopened), opt(prev_pool),
-                        str(segment), tuple(json.loads(tags or "[]")),
-                        product if isinstance(product, dict) else None)
+        return resolved(reply)
+
+
+def resolved(reply: Any) -> Resolved:
+    """resolve_line's answer (line_lib.lua): resolve.lua's reply, or the JSON an inbound entry
+    carries when ingest_direct.lua resolved its line."""
+    if reply[0] == "dup":
+        return Resolved(dup=True)
+    _, cust, cid, state, count, reopened, prev_pool, segment, tags, *rest = reply
+    product = json.loads(rest[0]) if rest and rest[0] else None
+    return Resolved(False, str(cust), str(cid), str(state), int(count), int(reopened), opt(prev_pool),
+                    str(segment), tuple(json.loads(tags or "[]")),
+                    product if isinstance(product, dict) else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +250,14 @@ class IngestDirect(Call[Taken]):
     applied_ttl_s: int
     transcript_max: int
     name: str
+    new_customer: str
+    """For a line that opens a conversation, resolved here (Resolve's fields from here on)."""
+    new_cid: str
+    reopen_window_s: float
+    channel: str
+    account: str
+    chat: str
+    avatar: str = ""
     part: int = 0
 
     def keys(self, k: Keys) -> list[str]:
@@ -254,7 +268,9 @@ class IngestDirect(Call[Taken]):
     def argv(self) -> list[Any]:
         # All but `part`, which picks the keys.
         return [self.mid, self.payload, self.ttl_s, self.ident, self.now, self.message_json, self.line_head,
-                self.line_middle, self.line_tail, self.window_s, self.applied_ttl_s, self.transcript_max, self.name]
+                self.line_middle, self.line_tail, self.window_s, self.applied_ttl_s, self.transcript_max, self.name,
+                self.new_customer, self.new_cid, self.reopen_window_s, self.channel, self.account, self.chat,
+                self.avatar]
 
     def result(self, reply: Any) -> Taken:
         if not int(reply[0]):

@@ -10,9 +10,11 @@
 -- counter, KEYS[5] the sender's last routed line.
 -- ARGV: mid, stream payload, ttl_s, ident, now, message_json (as agents see it), the transcript
 -- line in three parts (it is part1 .. cid .. part2 .. customer .. part3: only the script knows
--- them), burst window_s, applied ttl_s, transcript maxlen (0: no cap), name.
--- Returns {1, mid, state, pool, cid, customer} routed here; {1, mid, ''} put in the stream;
--- {0, first_mid} for a duplicate.
+-- them), burst window_s, applied ttl_s, transcript maxlen (0: no cap), name; then for a line that
+-- opens a conversation (resolve_line): new customer id, new conversation id, reopen window_s,
+-- channel, account, chat, avatar.
+-- Returns {1, mid, state, pool, cid, customer} routed here; {1, mid, ''} put in the stream (with
+-- field `r`, resolve_line's answer as JSON, when resolved here); {0, first_mid} for a duplicate.
 local mid, ttl = ARGV[1], ARGV[3]
 local first = redis.call('GET', KEYS[2])
 if first then return {0, first} end
@@ -25,13 +27,25 @@ local function to_stream()
   return {1, mid, ''}
 end
 
+-- A line that opens a conversation (a new customer's, or the first after a close) with nothing
+-- of its sender's before it in the stream: its resolve is done here and rides with it, so the
+-- route worker only decides and routes it (one round trip and one turn of its loop fewer). With
+-- a line pending before it, the worker resolves it after that one, as it sees the counts then.
+local function resolved_to_stream()
+  local r = resolve_line(mid, ARGV[4], ARGV[14], ARGV[15], tonumber(ARGV[5]), tonumber(ARGV[16]), ARGV[17],
+    ARGV[18], ARGV[19], ARGV[13], ARGV[20])
+  redis.call('XADD', KEYS[3], '*', 'm', ARGV[2], 'n', n, 'r', cjson.encode(r))
+  redis.call('SET', KEYS[2], mid, 'EX', ttl)
+  return {1, mid, ''}
+end
+
 if tonumber(redis.call('GET', KEYS[5]) or '0') ~= n - 1 then return to_stream() end
 local ident = ARGV[4]
 local cust = redis.call('GET', key_identity_of(ident))
-if not cust then return to_stream() end
+if not cust then return resolved_to_stream() end
 local kc = key_customer(cust)
 local cid = redis.call('HGET', kc, 'open')
-if not cid then return to_stream() end
+if not cid then return resolved_to_stream() end
 local ck = key_conv(cid)
 local st = redis.call('HGET', ck, 'state')
 if st ~= 'assigned' and st ~= 'queued' and st ~= 'bot' then return to_stream() end

@@ -1,6 +1,7 @@
 -- A customer's line in a conversation that needs no decision: one already someone's (assigned),
 -- waiting in a queue, or the bot's. Shared by route.lua and ingest_direct.lua, so a line taken
--- either way has the same effects.
+-- either way has the same effects. And the resolve of a line that needs one (resolve.lua), which
+-- ingest_direct.lua runs for a line that opens a conversation.
 
 -- Append the line to its conversation's transcript and tell its watchers (append_once.lua's work,
 -- for the scripts that take a line on one server, where the transcript's slot may be reached).
@@ -68,4 +69,67 @@ local function line_to_bot(cid, msg, now, window)
   end
   redis.call('RPUSH', pending, msg)
   redis.call('ZADD', KEY_BOT_DUE, due, cid)
+end
+
+-- Find or create the customer and their open conversation for one inbound message, and return
+-- what the rules need to decide it (resolve.lua; ingest_direct.lua for a sender's line that opens
+-- a conversation). Reopens a conversation closed within the reopen window. Returns {status, cust,
+-- cid, state, messages, reopened, prev_pool, segment, tags, product (JSON or '')}, or {'dup'} for a
+-- message already routed.
+local function resolve_line(mid, ident, new_cust, new_cid, now, window, channel, account, chat, name, avatar)
+  -- A re-read entry that was already routed must not reopen or create anything.
+  if redis.call('EXISTS', key_applied(mid)) == 1 then return {'dup'} end
+
+  local ik = key_identity_of(ident)
+  local cust = redis.call('GET', ik)
+  if not cust then
+    cust = new_cust
+    redis.call('SET', ik, cust)
+    redis.call('HSET', key_customer(cust), 'id', cust, 'created', now, 'segment', 'new')
+  end
+  local kc = key_customer(cust)
+  redis.call('SADD', key_customer_identities(cust), ident)
+  -- The channel's profile name (or the name typed in a form), unless a person or the shop set one.
+  if name ~= '' and redis.call('HGET', kc, 'name_locked') ~= '1' then redis.call('HSET', kc, 'name', name) end
+  if avatar ~= '' then redis.call('HSET', kc, 'avatar', avatar) end
+
+  local cid = redis.call('HGET', kc, 'open')
+  if cid then
+    local st = redis.call('HGET', key_conv(cid), 'state')
+    if not st or st == 'closed' then cid = nil end
+  end
+  if not cid then
+    local last = redis.call('HGET', kc, 'last_conv')
+    local last_state, closed_at, last_pool = nil, 0, nil
+    if last then
+      local f = redis.call('HMGET', key_conv(last), 'state', 'closed_at', 'pool')
+      last_state, closed_at, last_pool = f[1], tonumber(f[2] or '0'), f[3]
+    end
+    if last and last_state == 'closed' and now - closed_at <= window then
+      cid = last
+      move(cid, 'new')
+      redis.call('HINCRBY', key_conv(cid), 'reopened', 1)
+      -- Who held it before the close: a reopen goes back to that person (if free), not to the bot.
+      local held = redis.call('HGET', key_conv(cid), 'agent') or ''
+      redis.call('HSET', key_conv(cid), 'prev_pool', last_pool or '', 'prev_agent', held)
+      redis.call('HDEL', key_conv(cid), 'closed_at', 'agent', 'resolution', 'first_reply_at',
+        'human_replied', 'queued_at', 'assigned_at')
+    else
+      cid = new_cid
+      redis.call('HSET', key_conv(cid), 'id', cid, 'customer', cust, 'state', 'new',
+        'created', now, 'messages', 0, 'reopened', 0, 'prev_pool', last_pool or '')
+      hook_event(cid, 'conversation.created', cjson.encode({conversation_id = cid, customer_id = cust,
+        channel = channel, account = account, chat = chat}), now)
+      if redis.call('HGET', kc, 'segment') == 'new' and last then
+        redis.call('HSET', kc, 'segment', 'returning')
+      end
+    end
+    redis.call('HSET', kc, 'open', cid)
+    redis.call('ZADD', key_customer_convs(cust), 'NX', now, cid)  -- keys.customer_convs: the console's history
+  end
+  local ck = key_conv(cid)
+  redis.call('HSET', ck, 'channel', channel, 'account', account, 'chat', chat, 'updated', now)
+  local f = redis.call('HMGET', ck, 'state', 'messages', 'reopened', 'prev_pool')
+  local c = redis.call('HMGET', kc, 'segment', 'tags', 'product')
+  return {'ok', cust, cid, f[1], f[2] or '0', f[3] or '0', f[4] or '', c[1] or 'new', c[2] or '[]', c[3] or ''}
 end
