@@ -1,13 +1,13 @@
 """The route worker: reads one partition of the inbound stream in batches and routes each message.
 Every process runs one per partition (`redis.partitions`).
 
-A batch costs three round trips whatever its size: resolve (customer and conversation), then
-the route scripts (each appending its line to the transcript first on one server; on a Cluster
-the appends go before them, in another slot), then XACK+XDEL. The in-order check asks Redis
-only about senders whose previous line this process did not route itself (`_in_order`): with one
-worker process, or a sender whose lines keep reaching the same one, that is none. Deciding happens in between, in
-process, by the rule engine. An entry is acked only after its effects are in Redis; a re-read
-entry (crash, XAUTOCLAIM) meets the `applied` marker and has no second effect.
+A batch costs three round trips whatever its size: resolve (customer and conversation; none for
+lines whose ingest resolved them, on one server), then the route scripts (each appending its
+line to the transcript first on one server; on a Cluster the appends go before them, in another
+slot), then XACK+XDEL. The in-order check asks Redis only about senders whose previous line this
+process did not route itself (line_order.py). Deciding happens in between, in process, by the
+rule engine. An entry is acked only after its effects are in Redis; a re-read entry (crash,
+XAUTOCLAIM) meets the `applied` marker and has no second effect.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import msgspec
 from router.config.settings import WorkerSettings
 from router.media.base import MediaNotFound, MediaStore
 from router.models import Message, decode_message, new_id
+from router.pipeline.line_order import LineOrder
 from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
 from router.store import Store
@@ -36,10 +37,6 @@ from routing_rules.model import Decision, RuleInput
 log = logging.getLogger("kefu.worker")
 
 APPLIED_TTL_S = 7 * 24 * 3600
-HOLD_S = 5.0
-"""Longest a customer's line waits for their previous one to be routed by another process."""
-ROUTED_HERE_MAX = 100_000
-"""Senders whose last routed line this process remembers (a few MB); the least recent go first."""
 
 
 _RECORD = msgspec.json.Encoder()
@@ -108,29 +105,15 @@ class RouteWorker(StreamLoop):
         self.routed = 0
         self.outcomes: Counter[tuple[str, str]] = Counter()
         """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
-        self._held: dict[str, tuple[Entry, float]] = {}
-        """Entries read whose sender's previous line is not routed yet (another process has it),
-        by entry id, with when they were first held. They stay pending, and go in a later turn."""
-        self._held_since: dict[str, float] = {}
-        self._routed_here: dict[str, int] = {}
-        """Sender identity -> the highest line number this process routed and acked, least recent
-        first. Every line up to it is routed, so the sender's next line may go without asking
-        Redis; a line after a gap, or of a sender not here (new, forgotten, another process's,
-        or this process restarted), asks Redis as before."""
-        self.hold_s = min(HOLD_S, settings.claim_idle_ms / 4000)
-        """Longest a line waits for its predecessor: less than the claim-idle time, so nobody
-        takes it back meanwhile. A predecessor that long away went with a dead process; its
-        line then comes back by XAUTOCLAIM after this one."""
+        self.order = LineOrder(self.streams, settings.claim_idle_ms)
 
     async def _turn(self) -> None:
         if self.group.claim_due():
             await self._claim()
         # While lines wait for their predecessors, look again soon rather than block for long.
-        block_ms = min(self.settings.block_ms, 50) if self._held else self.settings.block_ms
+        block_ms = min(self.settings.block_ms, 50) if self.order.held else self.settings.block_ms
         entries = await self.group.read(self.settings.batch_size, block_ms)
-        held = [entry for entry, _ in self._held.values()]
-        self._held_since = {eid: since for eid, (_, since) in self._held.items()}
-        self._held.clear()
+        held = self.order.take_held()
         if entries or held:
             await self.process(sorted([*held, *entries], key=lambda e: _sid(e[0])))
 
@@ -139,7 +122,7 @@ class RouteWorker(StreamLoop):
         start = "0-0"
         for _ in range(100):  # bounded: at most 100 x batch entries per sweep
             start, live = await self.group.claim(self.settings.batch_size, start)
-            live = [e for e in live if e[0] not in self._held]
+            live = [e for e in live if e[0] not in self.order.held]
             if live:
                 log.info("reclaimed %d pending inbound entries", len(live))
                 await self.process(live)
@@ -173,7 +156,7 @@ class RouteWorker(StreamLoop):
                 msgs.append((entry[0], decode_message(entry[1]["m"])))
             except (KeyError, msgspec.DecodeError, msgspec.ValidationError) as exc:
                 await self.group.failed(entry, f"undecodable: {failure(exc)}", hopeless=True)
-        msgs, lines = await self._in_order(msgs, by_id)
+        msgs, lines = await self.order.ready(msgs, by_id)
         if self.settings.debug_delay_ms:
             for _ in msgs:  # crash drills: widen the window in which a batch is in flight
                 await asyncio.sleep(self.settings.debug_delay_ms / 1000)
@@ -197,62 +180,9 @@ class RouteWorker(StreamLoop):
                 ident, n = lines[eid]
                 routed[ident] = max(routed.get(ident, 0), n)
         await self.group.ack(done, routed=routed, routed_ttl_s=APPLIED_TTL_S)
-        self._remember(routed)
+        self.order.remember(routed)
         for eid, reason in failures:
             await self.group.failed((eid, by_id[eid]), reason)
-
-    async def _in_order(self, msgs: list[tuple[str, Message]], by_id: dict[str, dict[str, str]]
-                        ) -> tuple[list[tuple[str, Message]], dict[str, tuple[str, int]]]:
-        """The lines that may be routed now, in stream order, and each numbered line's (sender
-        identity, number). Line n of a sender goes once line n-1 is routed, by this batch or
-        before; the rest are held for a later turn (up to `hold_s`). Several processes read
-        one partition, so a sender's consecutive lines may be read by different ones; this keeps
-        the conversation in the order the customer wrote it."""
-        lines: dict[str, tuple[str, int]] = {}
-        for eid, m in msgs:
-            number = by_id[eid].get("n")
-            if number:  # entries accepted before lines were numbered go as they come
-                lines[eid] = (f"{m.channel}:{m.account}:{m.sender_ref}", int(number))
-        if not lines:
-            return msgs, lines
-        first: dict[str, int] = {}
-        for ident, n in lines.values():
-            first[ident] = min(n, first.get(ident, n))
-        here = self._routed_here
-        upto = {ident: here[ident] for ident, n in first.items() if ident in here and n <= here[ident] + 1}
-        # A sender's line 1 waits for nothing (a new customer's first line: most of a peak's new
-        # chats), so only senders with an earlier line are asked about: one round trip fewer.
-        upto.update((ident, 0) for ident, n in first.items() if n == 1 and ident not in upto)
-        ask = sorted(ident for ident in first if ident not in upto)
-        if ask:
-            upto.update(await self.streams.routed_upto(ask))
-        now = time.monotonic()
-        ready = []
-        for eid, m in msgs:
-            if eid not in lines:
-                ready.append((eid, m))
-                continue
-            ident, n = lines[eid]
-            since = self._held_since.get(eid, now)
-            if n <= upto[ident] + 1 or now - since >= self.hold_s:
-                if n > upto[ident] + 1:
-                    log.warning("line %d of %s waited %.1fs for line %d; routing it now", n, ident, now - since,
-                                upto[ident] + 1)
-                upto[ident] = max(upto[ident], n)
-                ready.append((eid, m))
-            else:
-                self._held[eid] = ((eid, by_id[eid]), since)
-        return ready, lines
-
-    def _remember(self, routed: dict[str, int]) -> None:
-        """Note the lines this process just acked (`_routed_here`), forgetting the least recent
-        senders past ROUTED_HERE_MAX."""
-        here = self._routed_here
-        for ident, n in routed.items():
-            n = max(n, here.pop(ident, 0))
-            here[ident] = n
-        while len(here) > ROUTED_HERE_MAX:
-            del here[next(iter(here))]
 
     async def _route(self, msgs: list[tuple[str, Message]], carried: dict[str, str]
                      ) -> tuple[list[str], list[tuple[str, str]]]:

@@ -1,4 +1,4 @@
-"""The route worker's in-order check (router/pipeline/worker.py, `_in_order`): a sender's next
+"""The route worker's in-order check (router/pipeline/line_order.py): a sender's next
 line after one this process routed goes without asking Redis, as does a sender's line 1 (a new
 chat's first line: nothing comes before it); a later line of a sender this process has not
 routed, or one after a gap, still asks, and one whose predecessor is routed nowhere waits."""
@@ -93,7 +93,7 @@ async def test_a_line_after_a_gap_asks_and_waits_for_its_predecessor(store: Stor
     assert await route_all(worker) == 1
     assert asked.idents == ["webchat:web:v1"]  # line 3 does not follow line 1: ask
     assert worker.routed == 1  # held: its predecessor is routed nowhere yet
-    assert list(worker._held) != []
+    assert list(worker.order.held) != []
 
 
 async def test_a_sender_another_process_routed_is_asked_about(store: Store, worker: RouteWorker) -> None:

@@ -21,20 +21,19 @@ if first then return {0, first} end
 local n = redis.call('INCR', KEYS[4])
 redis.call('EXPIRE', KEYS[4], ttl)
 
-local function to_stream()
-  redis.call('XADD', KEYS[3], '*', 'm', ARGV[2], 'n', n)
-  redis.call('SET', KEYS[2], mid, 'EX', ttl)
-  return {1, mid, ''}
-end
-
--- A line that opens a conversation (a new customer's, or the first after a close) with nothing
--- of its sender's before it in the stream: its resolve is done here and rides with it, so the
--- route worker only decides and routes it (one round trip and one turn of its loop fewer). With
--- a line pending before it, the worker resolves it after that one, as it sees the counts then.
-local function resolved_to_stream()
-  local r = resolve_line(mid, ARGV[4], ARGV[14], ARGV[15], tonumber(ARGV[5]), tonumber(ARGV[16]), ARGV[17],
-    ARGV[18], ARGV[19], ARGV[13], ARGV[20])
-  redis.call('XADD', KEYS[3], '*', 'm', ARGV[2], 'n', n, 'r', cjson.encode(r))
+-- `resolve`: a line that opens a conversation (a new customer's, or the first after a close)
+-- with nothing of its sender's before it in the stream. Its resolve is done here and rides with
+-- it (field `r`), so the route worker only decides and routes it (one round trip and one turn of
+-- its loop fewer). With a line pending before it, the worker resolves it after that one, as it
+-- sees the counts then.
+local function to_stream(resolve)
+  if resolve then
+    local r = resolve_line(mid, ARGV[4], ARGV[14], ARGV[15], tonumber(ARGV[5]), tonumber(ARGV[16]), ARGV[17],
+      ARGV[18], ARGV[19], ARGV[13], ARGV[20])
+    redis.call('XADD', KEYS[3], '*', 'm', ARGV[2], 'n', n, 'r', cjson.encode(r))
+  else
+    redis.call('XADD', KEYS[3], '*', 'm', ARGV[2], 'n', n)
+  end
   redis.call('SET', KEYS[2], mid, 'EX', ttl)
   return {1, mid, ''}
 end
@@ -42,10 +41,10 @@ end
 if tonumber(redis.call('GET', KEYS[5]) or '0') ~= n - 1 then return to_stream() end
 local ident = ARGV[4]
 local cust = redis.call('GET', key_identity_of(ident))
-if not cust then return resolved_to_stream() end
+if not cust then return to_stream(true) end
 local kc = key_customer(cust)
 local cid = redis.call('HGET', kc, 'open')
-if not cid then return resolved_to_stream() end
+if not cid then return to_stream(true) end
 local ck = key_conv(cid)
 local st = redis.call('HGET', ck, 'state')
 if st ~= 'assigned' and st ~= 'queued' and st ~= 'bot' then return to_stream() end
