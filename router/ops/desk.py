@@ -41,11 +41,18 @@ class Desk:
 
     async def assigned_frame(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Expand an 'assigned' event into the full frame: conversation, customer, messages."""
+        full = self.published_frame(event)
+        if full is not None:
+            return full
         cid = str(event["conversation_id"])
-        seen = published_view(dict(event)) if isinstance(event.get("message"), dict) else None
-        if seen is None:
-            seen = await self.store.assigned_view(cid, str(event.get("customer_id") or ""))
+        seen = await self.store.assigned_view(cid, str(event.get("customer_id") or ""))
         return self._assigned(cid, seen, event)
+
+    def published_frame(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The full frame of an 'assigned' event that brought its view along (a new conversation's
+        first line: route.lua publishes it), with no read; None when it must be read."""
+        seen = published_view(dict(event)) if isinstance(event.get("message"), dict) else None
+        return None if seen is None else self._assigned(str(event["conversation_id"]), seen, event)
 
     async def assigned_frames(self, cids: list[str]) -> list[dict[str, Any]]:
         """The `assigned` frames of many conversations (a console's snapshot), read together."""

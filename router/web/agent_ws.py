@@ -144,9 +144,17 @@ class AgentSession:
                 self.session_ended()
             return None
         if kind == "assigned":
-            if head.conversation_id in self.shown:
+            cid = head.conversation_id
+            if cid in self.shown:
                 return None  # assigned while this socket connected: the snapshot already showed it
-            return self._assigned(head.conversation_id, frame)
+            event = msgspec.json.decode(frame)
+            full = self.desk.published_frame(event)
+            if full is None:
+                return self._assigned(cid, event)
+            # A new chat's frame needs no read, so it goes out in the hub's task like any other:
+            # no pump task, no extra turn of the loop on a new chat's way to its agent. Taken for
+            # shown as it goes, as a `message` frame is (the tap retries its text if the send fails).
+            return self._show(cid, full)
         if kind == "message" and head.message is not None:
             cid, mid = head.conversation_id, head.message.id
             if mid in self.shown.get(cid, ()):
@@ -161,14 +169,19 @@ class AgentSession:
             self.shown.pop(head.conversation_id, None)
         return frame
 
-    async def _assigned(self, cid: str, frame: str) -> None:
+    async def _assigned(self, cid: str, event: dict[str, Any]) -> None:
         """Send an `assigned` frame with its conversation read from Redis. What was shown is noted
         only after the send, so a frame that failed (Redis busy while expanding it) is not taken
         for shown when the tap tries it again."""
-        full = await self.desk.assigned_frame(msgspec.json.decode(frame))
+        full = await self.desk.assigned_frame(event)
         full["messages"] = visible_to(full["messages"], self.who)  # a whisper for the agent before
         await self.ws.send_str(frames.dump(full))
         self.shown[cid] = {m["id"] for m in full["messages"]}
+
+    def _show(self, cid: str, full: dict[str, Any]) -> str:
+        full["messages"] = visible_to(full["messages"], self.who)
+        self.shown[cid] = {m["id"] for m in full["messages"]}
+        return frames.dump(full)
 
     async def _replay(self, tap: Tap, after: str) -> None:
         tap.replayed(await self.rt.store.agents.events_after(self.who.agent_id, after, 2000))
