@@ -51,6 +51,10 @@ class HookRecords:
         reader still wants the events (keys.hook_keep: the WeCom session state)."""
         on = any(h.get("enabled", True) for h in (await self.all()).values())
         if on or await self._r.exists(self._k.hook_keep):
+            # The fan-out's cursor is placed before the scripts start writing events: placed by
+            # the fan-out's first turn instead, an event written in between (a chat opened the
+            # moment the process started) was taken for one from before the webhook, and lost.
+            await self.cursor()
             await self._r.set(self._k.hook_on, "1")
         else:
             await self._r.delete(self._k.hook_on)
@@ -59,6 +63,7 @@ class HookRecords:
     async def keep_on(self, ttl_ms: int) -> None:
         """A channel reader needs the events with or without webhooks: set keys.hook_on, and
         keys.hook_keep for `ttl_ms` so removing the last webhook does not clear it."""
+        await self.cursor()  # as in refresh_on
         pipe = self._r.pipeline(transaction=False)
         pipe.set(self._k.hook_keep, "1", px=ttl_ms)
         pipe.set(self._k.hook_on, "1")
@@ -108,7 +113,8 @@ class HookRecords:
 
     async def cursor(self) -> str:
         """The last event turned into deliveries; at first, the newest event there is (events
-        from before the first webhook are not delivered)."""
+        from before the first webhook are not delivered). Placed when events are turned on
+        (`refresh_on`, `keep_on`), so no event written since is taken for an earlier one."""
         cur: str | None = await self._r.get(self._k.hook_cursor)
         if cur:
             return cur

@@ -18,6 +18,7 @@ from helpers.hook_receiver import receiver
 from adapters.base import Deps
 from kefu_common.errors import ConfigErrors
 from router.config.settings import Settings, parse_settings
+from router.hooks import fanout
 
 ADMIN = """
   - id: root
@@ -141,6 +142,32 @@ async def test_dead_letter_after_max_attempts_then_redeliver(redis_url: str) -> 
             assert rec.requests[0]["body"] == taken[0]
             async with http.post(f"{base}/api/v1/webhooks/erp/deliveries/evt_nope/redeliver", headers=root) as r:
                 assert r.status == 404
+
+
+async def test_an_event_written_before_the_fan_outs_first_turn_is_delivered(
+        redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chat opened the moment the process started: its `conversation.created` is written (by
+    the ingest script) before the webhook fan-out has read the event stream once. It is delivered,
+    not taken for an event from before the webhook: the fan-out's cursor is placed when events
+    are turned on, not at its first turn. The fan-out is held back here until the event is in."""
+    go = asyncio.Event()
+    start = fanout.Fanout.run
+
+    async def held(self: fanout.Fanout) -> None:
+        await go.wait()
+        await start(self)
+
+    monkeypatch.setattr(fanout.Fanout, "run", held)
+    async with receiver() as rec:
+        settings = settings_for(rec.url, rec.secret, events="    events: [conversation.created]")
+        async with running(settings, redis_url) as (rt, _):
+            chan = ScriptedChannel("fake", Deps(rt.ingestor, rt.store))
+            rt.adapters[(chan.channel, chan.account)] = chan
+            await rt.ingestor.ingest(chan.inbound("chat-1", "在吗"))
+            assert await rt.store.client.xlen(rt.store.keys.hook_events) >= 1  # written, not yet read
+            go.set()
+            taken = await rec.wait_for(lambda t: len(t) == 1, timeout=20)
+            assert taken[0]["type"] == "conversation.created"
 
 
 async def test_admin_api_and_ssrf_refusals(redis_url: str) -> None:
