@@ -57,9 +57,10 @@ class StateSync(Loop):
 
     async def keep_on(self) -> None:
         """Have the scripts write events, and start the cursor (the first time) where they begin:
-        older events are not replayed, newer ones are all read."""
-        await self.store.hooks.keep_on(KEEP_MS)
+        older events are not replayed, newer ones are all read. The cursor first: placed after
+        the events were turned on, it took one written in between (by another process) for older."""
         await self.store.hooks.reader_cursor(READER)
+        await self.store.hooks.keep_on(KEEP_MS)
 
     async def run(self) -> None:
         try:

@@ -139,3 +139,21 @@ async def test_one_process_at_a_time_moves_the_states(h: Harness, wc_api: FakeWe
         await until(lambda: len(wc_api.trans) == 30)
         await asyncio.sleep(0.3)
         assert len(wc_api.trans) == 30
+
+
+async def test_an_event_written_as_the_reader_starts_is_read(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process writes an event the moment this one turns the events on: the reader's
+    cursor, placed when it starts, is before that event, so the reader gets it (its cursor was
+    once placed after turning them on, and took such an event for an older one)."""
+    sync = StateSync(h.store, {})
+    hooks = h.store.hooks
+    turn_on = hooks.keep_on
+
+    async def and_another_writes(ttl_ms: int) -> None:
+        await turn_on(ttl_ms)
+        await h.store.client.xadd(h.store.keys.hook_events, {"type": "conversation.assigned", "cid": "c1"})
+
+    monkeypatch.setattr(hooks, "keep_on", and_another_writes)
+    await sync.keep_on()
+    cursor = await hooks.reader_cursor("wecom")
+    assert [f["cid"] for _, f in await hooks.events_after(cursor, 10, 0)] == ["c1"]
