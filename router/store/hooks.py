@@ -19,6 +19,9 @@ class HookRecords:
     def __init__(self, client: Any, keys: Keys) -> None:
         self._r = client
         self._k = keys
+        self._cursor_placed = False
+        """`keep_on` placed the fan-out's cursor once: from then on it is only moved, so the
+        renewals (every turn of a channel reader) need not read it again."""
 
     # -- the webhooks ---------------------------------------------------------------------------
     async def all(self) -> dict[str, dict[str, Any]]:
@@ -63,7 +66,9 @@ class HookRecords:
     async def keep_on(self, ttl_ms: int) -> None:
         """A channel reader needs the events with or without webhooks: set keys.hook_on, and
         keys.hook_keep for `ttl_ms` so removing the last webhook does not clear it."""
-        await self.cursor()  # as in refresh_on
+        if not self._cursor_placed:  # as in refresh_on
+            await self.cursor()
+            self._cursor_placed = True
         pipe = self._r.pipeline(transaction=False)
         pipe.set(self._k.hook_keep, "1", px=ttl_ms)
         pipe.set(self._k.hook_on, "1")

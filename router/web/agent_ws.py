@@ -179,6 +179,7 @@ class AgentSession:
         self.shown[cid] = {m["id"] for m in full["messages"]}
 
     def _show(self, cid: str, full: dict[str, Any]) -> str:
+        """The text of an `assigned` frame as this agent sees it, noted as shown."""
         full["messages"] = visible_to(full["messages"], self.who)
         self.shown[cid] = {m["id"] for m in full["messages"]}
         return frames.dump(full)
@@ -223,9 +224,7 @@ class AgentSession:
             # Read together, sent in order: two round trips a batch, not two per conversation.
             part = cids[start:start + SNAPSHOT_BATCH]
             for cid, full in zip(part, await self.desk.assigned_frames(part), strict=True):
-                full["messages"] = visible_to(full["messages"], self.who)
-                await self.ws.send_str(frames.dump(full))
-                self.shown[cid] = {m["id"] for m in full["messages"]}
+                await self.ws.send_str(self._show(cid, full))  # a send that fails ends the socket
         self.tap.go_live()
 
     async def _presence(self) -> None:
