@@ -99,3 +99,27 @@ async def test_join_and_whisper(redis_url: str, browser: Browser) -> None:
         await bob.close()
         for cust in others:
             await cust.close()
+
+
+async def test_take_over_takes_when_pressed_across_a_refresh(redis_url: str, browser: Browser) -> None:
+    """The floor view rebuilds its tables every 5 s; a rebuild between the press and the release of
+    "Take over" used to drop the click (the button pressed was no longer in the page)."""
+    async with running(basic_settings(), redis_url) as (_rt, base):
+        _, sue = await ui.console(browser, base, "sue-token-12345", width=1400)
+        _, alice = await ui.console(browser, base, "alice-token-1234")
+        _, chat = await ui.chat(browser, base)
+        await ui.customer_says(chat, "请主管来看看")
+        await expect(alice.locator("#convs .conv")).to_have_count(1)
+        await sue.keyboard.press("Alt+2")
+        button = sue.locator("#sv-convs").get_by_role("button", name="Take over")
+        await expect(button).to_have_count(1)
+        box = await button.bounding_box()
+        assert box is not None
+        await sue.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        await sue.mouse.down()
+        await sue.keyboard.press("Alt+2")  # showing the floor view again refreshes it at once
+        await sue.wait_for_timeout(600)  # (its timer would, within 5 s)
+        await sue.mouse.up()
+        await expect(alice.locator("#convs .conv")).to_have_count(0)
+        await sue.keyboard.press("Alt+1")
+        await expect(sue.locator("#messages .msg.from-customer .body")).to_have_text("请主管来看看")

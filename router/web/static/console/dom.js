@@ -57,6 +57,29 @@ export function clock(ts) {
 
 export const now = () => Date.now() / 1000;
 
+// A redraw between a press and its release replaces what was pressed (or moves it), and the
+// browser then fires no click: a list that redraws on a timer or on frames loses clicks. The
+// function returned says "hold still" while a pointer is down on one of `nodes`; a redraw that
+// it held back runs once the click is through. HOLD_MS bounds a press whose release never comes.
+const HOLD_MS = 3000;
+export function pressHold(nodes, redraw) {
+  let pressedAt = 0;
+  let owed = false;
+  for (const n of nodes) n.addEventListener("pointerdown", () => { pressedAt = Date.now(); });
+  // After the release, not in it: the click follows pointerup and must find what was pressed.
+  const release = () => {
+    if (!pressedAt) return;
+    pressedAt = 0;
+    if (owed) { owed = false; setTimeout(redraw); }
+  };
+  window.addEventListener("pointerup", release, true);
+  window.addEventListener("pointercancel", release, true);
+  return () => {
+    owed = pressedAt > 0 && Date.now() - pressedAt < HOLD_MS;
+    return owed;
+  };
+}
+
 // `link` ({href, label}): one place the toast offers to go, e.g. the conversation it is about.
 export function toast(text, kind = "info", link = null) {
   const box = $("toasts");

@@ -1,5 +1,5 @@
 // The unified queue: every channel in one list, most urgent first, with timers that tick.
-import { $, duration, el, isAvatar, now } from "./dom.js";
+import { $, duration, el, isAvatar, now, pressHold } from "./dom.js";
 import { t } from "./i18n.js";
 import { customerName, slaDue, slaLevel, sorted, state, waitingSince } from "./state.js";
 import { drawBar, pickBox } from "./bulk.js";
@@ -10,12 +10,9 @@ let onSelect = () => {};
 // The one row in the Tab order (a roving tabindex): Tab passes the list in one step however long
 // it is, and the arrow keys move within it. It follows the keyboard, else the open chat.
 let roving = null;
-// A redraw between a press and its release replaces the row's insides (and may move the row), and
-// the browser then fires no click: the agent's click is lost. So the list holds still while a
-// pointer is down on it and catches up after the click; HOLD_MS bounds a press that never ends.
-const HOLD_MS = 3000;
-let pressedAt = 0;
-let owed = false;
+// The rows' insides are rebuilt at each redraw: without this an agent's click on a chat was lost
+// whenever a tick or a frame came between the press and the release (dom.js pressHold).
+let held = () => false;
 
 export function initQueue(select) {
   onSelect = select;
@@ -33,15 +30,7 @@ export function initQueue(select) {
     next.focus();
   });
   ul.addEventListener("focusin", (e) => { if (e.target.dataset?.id) rove(ul, e.target.dataset.id); });
-  ul.addEventListener("pointerdown", () => { pressedAt = Date.now(); });
-  // After the release, not in it: the click comes after pointerup, and must find the row as pressed.
-  const release = () => {
-    if (!pressedAt) return;
-    pressedAt = 0;
-    if (owed) setTimeout(renderQueue);
-  };
-  window.addEventListener("pointerup", release, true);
-  window.addEventListener("pointercancel", release, true);
+  held = pressHold([ul, $("waiting-convs")], renderQueue);
 }
 
 // Move the Tab stop to a row and its tick box at once, not at the next render: a Tab pressed
@@ -104,8 +93,7 @@ function fillRow(li, c, at, tabbable) {
 export function renderQueue() {
   const ul = $("convs");
   if (!ul) return;
-  owed = pressedAt > 0 && Date.now() - pressedAt < HOLD_MS;
-  if (owed) return;
+  if (held()) return;
   const at = now();
   const order = sorted(at);
   if (!state.convs.has(roving) || !$("convs").contains(document.activeElement)) {

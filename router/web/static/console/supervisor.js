@@ -1,7 +1,7 @@
 // The supervisor's floor view: pools, agents' load against cap, SLA breaches, every open
 // conversation (with take-over) and the discount approvals waiting for an answer.
 import { send } from "./conn.js";
-import { $, api, clock, duration, el, now, toast } from "./dom.js";
+import { $, api, clock, duration, el, now, pressHold, toast } from "./dom.js";
 import { t } from "./i18n.js";
 import { face } from "./pictures.js";
 import { customerName, state } from "./state.js";
@@ -86,11 +86,18 @@ function overdue(sla) {
   return `${sla.profile || ""} ${due.length ? `+${duration(now() - Math.min(...due))}` : ""}`.trim();
 }
 
+// The take-over buttons are rebuilt at each refresh: one held back while a supervisor presses
+// (dom.js pressHold) so the press is not lost; it runs after the click.
+let held = null;
+
 async function refresh() {
   if ($("tab-supervisor").hidden) return;
+  const [overview, open] = await Promise.allSettled([api("/api/v1/supervisor/overview"),
+    api("/api/v1/conversations?state=assigned&limit=100")]);
+  if (held?.()) return;
   let agents = [];
-  try {
-    const o = await api("/api/v1/supervisor/overview");
+  if (overview.status === "fulfilled") {
+    const o = overview.value;
     agents = o.agents || [];
     $("sv-overview").hidden = false;
     $("sv-pools").replaceChildren(table(["pool", "queued", "longest_wait"],
@@ -101,18 +108,18 @@ async function refresh() {
     $("sv-breaches").replaceChildren(breaches.length ? table(["agent", "pool", "sla_breached", ""],
       breaches.map((b) => [b.agent || "—", b.pool || "—", overdue(b.sla || {}),
         b.agent === state.me.id ? "" : takeOverButton(b.conversation_id)])) : el("p", "muted", t("none")));
-  } catch (err) {
-    $("sv-overview").hidden = err.status === 404;
+  } else {
+    $("sv-overview").hidden = overview.reason.status === 404;
   }
-  try {
-    const data = await api("/api/v1/conversations?state=assigned&limit=100");
-    const convs = data.conversations || [];
+  // A failed read is shown again on the next refresh.
+  if (open.status === "fulfilled") {
+    const convs = open.value.conversations || [];
     $("sv-convs").replaceChildren(convs.length ? table(["customer", "channel", "agent", "updated", ""],
       // People by the names they gave and have (issue 19 item 12), not their ids.
       convs.map((c) => [c.customer_name || customerName(c, t("visitor")), c.channel || "",
         c.agent ? named(agents.find((a) => a.id === c.agent) || { id: c.agent }) : "—", clock(c.updated),
         c.agent === state.me.id ? "" : takeOverButton(c.id)])) : el("p", "muted", t("none")));
-  } catch { /* shown again on the next refresh */ }
+  }
   await loadApprovals();
   await loadBot();
 }
@@ -193,6 +200,7 @@ function renderApprovals() {
 }
 
 export function showSupervisor() {
+  held ??= pressHold([$("sv-breaches"), $("sv-convs")], refresh);
   refresh();
   clearInterval(timer);
   timer = setInterval(refresh, REFRESH_MS);
