@@ -176,10 +176,11 @@ async def scrape_stalls(urls: list[str]) -> dict[str, float]:
 
 
 def parse_stalls(text: str) -> dict[str, float]:
-    """The loop-lag and GC-pause samples of one /metrics text: "name,label=value" -> value."""
+    """The loop-lag, GC-pause and route-delay samples of one /metrics text: "name,label=value" ->
+    value."""
     out: dict[str, float] = {}
     for fam in text_string_to_metric_families(text):
-        if fam.name in ("kefu_event_loop_lag_seconds", "kefu_gc_pause_seconds"):
+        if fam.name in ("kefu_event_loop_lag_seconds", "kefu_gc_pause_seconds", "kefu_route_delay_seconds"):
             for s in fam.samples:
                 out[s.name + "".join(f",{k}={v}" for k, v in sorted(s.labels.items()))] = s.value
     return out
@@ -187,7 +188,8 @@ def parse_stalls(text: str) -> dict[str, float]:
 
 def stalls_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     """What the loop went through between two scrapes: the lag timer's runs late by more than
-    5 and 25 ms, and the collections' number and pause time (ms) by generation."""
+    5 and 25 ms, the collections' number and pause time (ms) by generation, and the lines the route
+    workers routed (new chats), with their mean wait (ms) and how many waited over 25 ms."""
     def d(key: str) -> float:
         return after.get(key, 0.0) - before.get(key, 0.0)
 
@@ -197,12 +199,20 @@ def stalls_between(before: dict[str, float], after: dict[str, float]) -> dict[st
     for gen in range(3):
         out[f"gc{gen}_n"] = d(f"kefu_gc_pause_seconds_count,generation={gen}")
         out[f"gc{gen}_ms"] = round(d(f"kefu_gc_pause_seconds_sum,generation={gen}") * 1000, 1)
+    routed = d("kefu_route_delay_seconds_count")
+    out["route_n"] = routed
+    out["route_mean_ms"] = round(d("kefu_route_delay_seconds_sum") * 1000 / routed, 1) if routed else 0.0
+    out["route_over_25ms"] = routed - d("kefu_route_delay_seconds_bucket,le=0.025")
     return out
 
 
 def say_stalls(s: dict[str, float]) -> str:
-    return (f"loop held > 5 ms {s['lag_over_5ms']:.0f} times (> 25 ms {s['lag_over_25ms']:.0f}); collections "
+    said = (f"loop held > 5 ms {s['lag_over_5ms']:.0f} times (> 25 ms {s['lag_over_25ms']:.0f}); collections "
             + ", ".join(f"gen {g} {s[f'gc{g}_n']:.0f} ({s[f'gc{g}_ms']:.1f} ms)" for g in range(3)))
+    if s.get("route_n"):
+        said += (f"; the route workers took {s['route_n']:.0f} lines {s['route_mean_ms']:.1f} ms after their intake"
+                 f" on average ({s['route_over_25ms']:.0f} over 25 ms)")
+    return said
 
 
 async def settle(pids: list[int], url: str, timeout_s: float = 60) -> None:

@@ -53,6 +53,14 @@ class Histogram:
         """How many observations were over `bound` (one of the bounds)."""
         return sum(self.counts[self.bounds.index(bound) + 1:])
 
+    def add(self, other: Histogram) -> None:
+        """Take in `other`'s observations (same bounds): several loops' histograms as one."""
+        if other.bounds != self.bounds:
+            raise ValueError("histograms with different bounds do not add up")
+        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+        self.sum += other.sum
+        self.count += other.count
+
     def buckets(self) -> list[tuple[str, float]]:
         """Cumulative, as the text format wants them: ("0.005", n), ..., ("+Inf", count)."""
         out, running = [], 0

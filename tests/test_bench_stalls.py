@@ -6,13 +6,14 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, generate_latest
 
 from bench.latency import parse_stalls, say_stalls, stalls_between
-from router.stalls import Stalls
-from router.web.metrics import _Fixed
+from router.pipeline.worker import ROUTE_DELAY_BUCKETS
+from router.stalls import Histogram, Stalls
+from router.web.metrics import _Fixed, route_delay
 
 
-def _text(stalls: Stalls) -> str:
+def _text(stalls: Stalls, *routes: Histogram) -> str:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Fixed(stalls.families()))
+    registry.register(_Fixed([*stalls.families(), *([route_delay(routes)] if routes else [])]))
     return generate_latest(registry).decode()
 
 
@@ -32,3 +33,18 @@ def test_what_happened_between_two_scrapes() -> None:
     assert held["gc1_n"] == 0 and held["gc2_n"] == 1 and held["gc2_ms"] == 20.0
     assert say_stalls(held) == ("loop held > 5 ms 4 times (> 25 ms 2); collections gen 0 1 (3.0 ms), "
                                 "gen 1 0 (0.0 ms), gen 2 1 (20.0 ms)")
+
+
+def test_the_route_workers_delay_between_two_scrapes() -> None:
+    """Two partitions' workers, read as one: the lines routed between the scrapes, their mean
+    wait since intake, and how many waited over 25 ms."""
+    s, a, b = Stalls(), Histogram(ROUTE_DELAY_BUCKETS), Histogram(ROUTE_DELAY_BUCKETS)
+    a.observe(0.5)
+    before = parse_stalls(_text(s, a, b))
+    a.observe(0.002)
+    b.observe(0.004)
+    b.observe(0.054)
+    held = stalls_between(before, parse_stalls(_text(s, a, b)))
+    assert held["route_n"] == 3 and held["route_mean_ms"] == 20.0 and held["route_over_25ms"] == 1
+    assert say_stalls(held).endswith("; the route workers took 3 lines 20.0 ms after their intake on average "
+                                     "(1 over 25 ms)")

@@ -28,6 +28,7 @@ from router.models import Message, decode_message, new_id
 from router.pipeline.line_order import LineOrder
 from router.pipeline.streams import DeadLetters, Entry, StreamLoop, failure
 from router.pipeline.transcript import Transcript
+from router.stalls import Histogram
 from router.store import Store
 from router.store.calls.routing import Resolve, Resolved, Route, resolved
 from router.store.client import REDIS_ERRORS
@@ -37,6 +38,7 @@ from routing_rules.model import Decision, RuleInput
 log = logging.getLogger("kefu.worker")
 
 APPLIED_TTL_S = 7 * 24 * 3600
+ROUTE_DELAY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 _RECORD = msgspec.json.Encoder()
@@ -105,6 +107,10 @@ class RouteWorker(StreamLoop):
         self.routed = 0
         self.outcomes: Counter[tuple[str, str]] = Counter()
         """Messages this process routed, by (pool, outcome: assigned, queued, bot, ...)."""
+        self.delay = Histogram(ROUTE_DELAY_BUCKETS)
+        """Seconds from Redis taking each line in (its entry id's clock) to its route's effects:
+        the queue ahead of this worker and its work. At a peak it is where a burst of new chats
+        waits; `kefu_route_delay_seconds` in /metrics."""
         self.order = LineOrder(self.streams, settings.claim_idle_ms)
 
     async def _turn(self) -> None:
@@ -270,6 +276,7 @@ class RouteWorker(StreamLoop):
                                         if not isinstance(a, BaseException) and a.new])
         to_bot = False
         to_people: dict[str, Message] = {}
+        routed_at = time.time()
         for (eid, m, d), appended, res in zip(routed, lines, outcomes, strict=True):
             if isinstance(appended, Exception) or isinstance(res, Exception):
                 failures.append((eid, f"route: {failure(appended if isinstance(appended, Exception) else res)}"))
@@ -279,6 +286,8 @@ class RouteWorker(StreamLoop):
                 continue  # routed before: an entry read again after a crash, nothing new to count or tell
             self.routed += 1
             self.outcomes[(d.pool, res.state)] += 1
+            # The entry id is Redis's clock, this is ours: another host's skew clamps at zero.
+            self.delay.observe(max(routed_at - _sid(eid)[0] / 1000, 0.0))
             if res.state == "bot" and self.bot is not None:
                 to_bot = True
             elif res.state == "queued" and self.bot is not None and m.conversation_id in fresh:

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from kefu_common.errors import AuthError
 from router.pipeline.streams import dead_letter_counts
+from router.pipeline.worker import ROUTE_DELAY_BUCKETS
+from router.stalls import Histogram
 
 if TYPE_CHECKING:
     from router.runtime import Runtime
@@ -53,6 +55,18 @@ def _gauge(name: str, doc: str, labels: list[str], rows: Iterable[tuple[tuple[st
     return fam
 
 
+def route_delay(histograms: Iterable[Histogram]) -> Metric:
+    """The route workers' delays (router/pipeline/worker.py), every partition's as one."""
+    delay = Histogram(ROUTE_DELAY_BUCKETS)
+    for h in histograms:
+        delay.add(h)
+    fam = HistogramMetricFamily("kefu_route_delay_seconds", "From Redis taking a line in to its route by this "
+                                "process's route workers (new chats; follow-ups to an assigned chat are "
+                                "routed as they are taken in and are not here)", labels=[])
+    fam.add_metric([], delay.buckets(), delay.sum)
+    return fam
+
+
 async def gather(rt: Runtime) -> list[Metric]:
     store, now = rt.store, time.time()
     rtt = await store.round_trip()
@@ -67,6 +81,8 @@ async def gather(rt: Runtime) -> list[Metric]:
         outcomes: Counter[tuple[str, str]] = sum((w.outcomes for w in workers), Counter(rt.ingestor.routed))
         families.append(_counter("kefu_routed", "Messages this process routed, by pool and outcome "
                                  "(assigned, queued, bot, ...)", ["pool", "outcome"], list(outcomes.items())))
+    if workers:
+        families.append(route_delay([w.delay for w in workers]))
     if senders:
         sent: Counter[str] = sum((s.sent_by_channel for s in senders), Counter())
         errors: Counter[tuple[str, str]] = sum((s.errors for s in senders), Counter())
