@@ -113,10 +113,7 @@ async def test_take_over_takes_when_pressed_across_a_refresh(redis_url: str, bro
         await sue.keyboard.press("Alt+2")
         button = sue.locator("#sv-convs").get_by_role("button", name="Take over")
         await expect(button).to_have_count(1)
-        box = await button.bounding_box()
-        assert box is not None
-        await sue.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        await sue.mouse.down()
+        await ui.press(sue, button)
         await sue.keyboard.press("Alt+2")  # showing the floor view again refreshes it at once
         await sue.wait_for_timeout(600)  # (its timer would, within 5 s)
         await sue.mouse.up()

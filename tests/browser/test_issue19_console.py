@@ -12,7 +12,7 @@ import aiohttp
 from helpers import console as ui
 from helpers.app import BASIC, basic_settings, running
 from helpers.bot_app import bot_settings
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from router.config.settings import parse_settings
 
@@ -75,16 +75,22 @@ async def test_the_knowledge_base_closes_with_one_escape(redis_url: str, browser
         await expect(agent.locator("#reply-text")).to_be_focused()
 
 
+async def two_chats(browser: Browser, base: str) -> tuple[Page, Page, Page]:
+    """Alice's console with two web chats in its list, the first one's customer writing first."""
+    _, agent = await ui.console(browser, base, "alice-token-1234")
+    _, first = await ui.chat(browser, base)
+    await ui.customer_says(first, "第一位客户")
+    await expect(agent.locator("#convs .conv")).to_have_count(1)
+    _, second = await ui.chat(browser, base)
+    await ui.customer_says(second, "第二位客户")
+    await expect(agent.locator("#convs .conv")).to_have_count(2)
+    return agent, first, second
+
+
 async def test_a_reload_keeps_the_agents_place(redis_url: str, browser: Browser) -> None:
     """Item 3: the selected chat, read chats and the new-chat toast survive a reload."""
     async with running(basic_settings(), redis_url) as (_rt, base), aiohttp.ClientSession():
-        _, agent = await ui.console(browser, base, "alice-token-1234")
-        _, first = await ui.chat(browser, base)
-        await ui.customer_says(first, "第一位客户")
-        await expect(agent.locator("#convs .conv")).to_have_count(1)
-        _, second = await ui.chat(browser, base)
-        await ui.customer_says(second, "第二位客户")
-        await expect(agent.locator("#convs .conv")).to_have_count(2)
+        agent, first, _second = await two_chats(browser, base)
         await agent.locator("#convs .conv", has_text="第二位客户").click()
         await expect(agent.locator("#messages .msg.from-customer .body")).to_have_text(["第二位客户"])
         await expect(agent.locator("#convs .unread")).to_have_count(0)  # both read now
@@ -116,18 +122,8 @@ async def test_a_click_on_a_chat_takes_while_the_list_ticks(redis_url: str, brow
     agent's click on a chat was lost about one time in ten for a human's press. Here the press
     is held across a tick and a new message to the pressed chat, and the click must still take."""
     async with running(basic_settings(), redis_url) as (_rt, base):
-        _, agent = await ui.console(browser, base, "alice-token-1234")
-        _, first = await ui.chat(browser, base)
-        await ui.customer_says(first, "第一位客户")
-        await expect(agent.locator("#convs .conv")).to_have_count(1)
-        _, second = await ui.chat(browser, base)
-        await ui.customer_says(second, "第二位客户")
-        await expect(agent.locator("#convs .conv")).to_have_count(2)
-        row = agent.locator("#convs .conv", has_text="第二位客户")
-        box = await row.locator(".preview").bounding_box()
-        assert box is not None
-        await agent.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
-        await agent.mouse.down()
+        agent, _first, second = await two_chats(browser, base)
+        await ui.press(agent, agent.locator("#convs .conv", has_text="第二位客户").locator(".preview"))
         await ui.customer_says(second, "还有一个问题")
         await agent.wait_for_timeout(1200)  # the frame lands and the timers tick at least once
         await agent.mouse.up()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 DIALOG_FREE: list[str] = []
 """Messages of any JS dialog a page opened; a flow asserts none did (customer text stays text)."""
@@ -46,6 +46,15 @@ async def chat(browser: Browser, base: str) -> tuple[BrowserContext, Page]:
 async def customer_says(page: Page, text: str) -> None:
     await page.locator("#text").fill(text)
     await page.locator("#text").press("Enter")
+
+
+async def press(page: Page, target: Locator) -> None:
+    """Put the mouse button down on the middle of `target` and keep it down: a test releases it
+    with `page.mouse.up()` after whatever should happen under the press."""
+    box = await target.bounding_box()
+    assert box is not None, "the element to press is not shown"
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.mouse.down()
 
 
 # The text nodes inside the element with the id given, except the values (<code class="v">): what
