@@ -70,10 +70,11 @@ def cpu_s(pids: list[int]) -> float:
 
 @contextlib.contextmanager
 def start(shape: Shape, config: Path, redis_url: str, data_dir: Path, say: Any,
-          log: IO[bytes] | None = None, log_level: str = "ERROR") -> Iterator[Running]:
-    """The shape's processes, each ready (`/readyz` 200), stopped on leaving."""
+          log: IO[bytes] | None = None, log_level: str = "ERROR", build: Path = ROOT) -> Iterator[Running]:
+    """The shape's processes, each ready (`/readyz` 200), stopped on leaving. `build`: the checkout
+    whose kefu they run (a before/after in one sitting); this one's by default."""
     running = Running(shape)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(build)}
     out: Any = log if log is not None else subprocess.DEVNULL
     try:
         ports = []
@@ -86,7 +87,7 @@ def start(shape: Shape, config: Path, redis_url: str, data_dir: Path, say: Any,
             proc = subprocess.Popen([sys.executable, "-m", "router", "serve", *args, "--port", str(port),
                                      "--config", str(config), "--redis-url", redis_url, "--log-level", log_level,
                                      "--data-dir", str(data_dir / f"{role}-{i}")],
-                                    cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                    cwd=build, stdout=out, stderr=subprocess.STDOUT, env=env,
                                     preexec_fn=die_with_parent())
             running.procs.append((role, proc))
             running.urls.append(f"http://127.0.0.1:{port}")
