@@ -11,8 +11,9 @@ import signal
 import socket
 import sys
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
                             "sockets, ingest; worker: routing, outbox, timers, bot, archive (docs/operations.md)")
     serve.add_argument("--watch-rules", action="store_true",
                        help="activate the rules file as a new version whenever it changes")
+    serve.add_argument("--loop", choices=("uvloop", "asyncio"), default=os.environ.get("KEFU_LOOP", "uvloop"),
+                       help="the event loop: uvloop (default, where it is installed) or Python's own")
     serve.set_defaults(func=cmd_serve)
 
     check = sub.add_parser("check", help="check a config and the files it names, without starting; exit 0 or 2")
@@ -127,8 +130,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.watch_rules and settings.rules_path() is None:
         print(f"kefu: --watch-rules needs routing.rules in {settings.source}", file=sys.stderr)
         return 2
-    return asyncio.run(serve(settings, args.host, args.port, data_dir, args.redis_url, args.watch_rules,
-                             redis_cluster=args.redis_cluster, role=args.role))
+    return run_loop(serve(settings, args.host, args.port, data_dir, args.redis_url, args.watch_rules,
+                          redis_cluster=args.redis_cluster, role=args.role), args.loop)
+
+
+def run_loop(main: Coroutine[Any, Any, int], loop: str) -> int:
+    """Run `kefu serve` on uvloop unless told otherwise or it is not installed (it has no Windows
+    build). Its socket writes and loop turns are C: in a burst of new chats the process keeps up
+    sooner (docs/performance.md, "Session 15"). Python's loop is the fallback, and what the
+    in-process tests run on."""
+    if loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            log.info("uvloop is not installed: running on Python's event loop")
+        else:
+            log.info("event loop: uvloop")
+            return uvloop.run(main)
+    log.info("event loop: Python's asyncio")
+    return asyncio.run(main)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
