@@ -138,16 +138,15 @@ def run_loop(main: Coroutine[Any, Any, int], loop: str) -> int:
     """Run `kefu serve` on uvloop unless told otherwise or it is not installed (it has no Windows
     build). Its socket writes and loop turns are C: in a burst of new chats the process keeps up
     sooner (docs/performance.md, "Session 15"). Python's loop is the fallback, and what the
-    in-process tests run on."""
+    in-process tests run on. Nothing is said here: a refusal before start-up stays one line, and
+    the start-up log names the loop that runs."""
     if loop == "uvloop":
         try:
             import uvloop
         except ImportError:
-            log.info("uvloop is not installed: running on Python's event loop")
+            pass
         else:
-            log.info("event loop: uvloop")
             return uvloop.run(main)
-    log.info("event loop: Python's asyncio")
     return asyncio.run(main)
 
 
@@ -255,6 +254,7 @@ async def serve(settings: Settings, host: str, port: int, data_dir: Path, redis_
         print(f"admin sign-in: id admin password {password} (console, then Team to add agents)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    log.info("event loop: %s", "uvloop" if type(loop).__module__.startswith("uvloop") else "Python's asyncio")
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
