@@ -168,6 +168,32 @@ async def test_side_panels_agree_with_the_header_and_the_bot(redis_url: str, bro
         await expect(order.locator(".order-head")).to_contain_text("shipped")
 
 
+async def test_a_selection_in_the_open_chat_survives_its_frames(redis_url: str, browser: Browser) -> None:
+    """The open chat is drawn again on every frame of it: each line, each typing notice. The "why"
+    panel and the header used to be rebuilt each time, which dropped a selection the agent was
+    making there (a candidate's id, the conversation's id, the customer's name, to copy). They are
+    now rebuilt only when what they show changed, and still follow a change (the language)."""
+    async with running(basic_settings(), redis_url) as (_rt, base):
+        _, agent = await ui.console(browser, base, "alice-token-1234")
+        _, chat = await ui.chat(browser, base)
+        await ui.customer_says(chat, "你好")
+        await expect(agent.locator("#why table.grid")).to_contain_text("alice")
+        words = (agent.locator("#why table.grid tr.chosen td").first, agent.locator("#conv-meta"),
+                 agent.locator("#conv-title span").last)
+        for n, word in enumerate(words):
+            await word.click(click_count=3)  # a triple click selects the cell's or the line's text
+            selected = await agent.evaluate("() => getSelection().toString()")
+            assert selected.strip(), n
+            await ui.customer_says(chat, f"还在吗 {n}")
+            await expect(agent.locator("#messages .msg.from-customer .body").last).to_have_text(f"还在吗 {n}")
+            await chat.locator("#text").fill("正在输入")  # typing notices: more frames of the open chat
+            await agent.wait_for_timeout(1200)
+            assert await agent.evaluate("() => getSelection().toString()") == selected, n
+            await chat.locator("#text").fill("")
+        await agent.locator("#lang").click()
+        await expect(agent.locator("#why table.grid caption")).to_have_text("候选坐席")
+
+
 ADMIN = """
   - id: ada
     name: Ada

@@ -1,7 +1,7 @@
 // The open conversation: its messages with delivery status, and beside it the customer, why the
 // chat came here, their orders, their history on every channel and the WeChat reply quota.
 import { $, api, clock, duration, el, isAvatar, now } from "./dom.js";
-import { t, tf } from "./i18n.js";
+import { currentLang, t, tf } from "./i18n.js";
 import { cardNode } from "./cards.js";
 import { mediaNode, renderPinned } from "./media.js";
 import { noteLabel } from "./notes.js";
@@ -96,12 +96,18 @@ export function renderCurrent() {
   const conv = c.conv;
   const cust = conv.customer || {};
   const title = $("conv-title");
-  title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ");
-  if (isAvatar(cust.avatar)) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
-  title.append(el("span", "", customerName(conv, t("visitor"))));
-  if (cust.segment === "vip") title.append(" ", el("span", "badge vip", t("vip")));
-  $("conv-meta").textContent = [conv.id, conv.pool && `${t("pool")} ${conv.pool}`, word("seg_", cust.segment)]
+  const name = customerName(conv, t("visitor"));
+  const titled = JSON.stringify([conv.channel, cust.avatar, name, cust.segment, currentLang()]);
+  if (title.dataset.shown !== titled) { // drawn again only when it changed, as the "why" panel below
+    title.dataset.shown = titled;
+    title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ");
+    if (isAvatar(cust.avatar)) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
+    title.append(el("span", "", name));
+    if (cust.segment === "vip") title.append(" ", el("span", "badge vip", t("vip")));
+  }
+  const meta = [conv.id, conv.pool && `${t("pool")} ${conv.pool}`, word("seg_", cust.segment)]
     .filter(Boolean).join(" · ");
+  if ($("conv-meta").textContent !== meta) $("conv-meta").textContent = meta; // keeps a selected id selected
   const log = $("messages");
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   syncMessages(log, c);
@@ -120,7 +126,15 @@ function row(dl, key, value) {
 // The pool is where the chat is now, as the header says; when the rules chose another one, the
 // panel says so and why it moved (the bot's handoff, a transfer, an SLA escalation), instead of
 // the header and the panel naming two pools without a word (issue 19).
+//
+// renderCurrent runs on every frame of the open chat (each line, each typing notice): the panel
+// is drawn again only when what it shows changed, since a redraw drops a selection the agent is
+// making in it (a rule's name or a candidate's id, to copy).
+let whyShown = "";
 function renderDecision(d, conv) {
+  const shown = JSON.stringify([d, conv?.pool, conv?.bot?.reason, currentLang()]);
+  if (shown === whyShown) return;
+  whyShown = shown;
   const box = $("why");
   box.replaceChildren();
   $("why-panel").hidden = !d;
