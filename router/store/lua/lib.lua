@@ -23,8 +23,12 @@ end
 -- the same step as the change itself, so no event is lost or made up; only while some webhook is
 -- enabled (keys.hook_on). `data` is a JSON object's text; the entry id becomes the event's id.
 local HOOK_EVENTS_MAXLEN = 100000
+-- Whether some webhook is on, read once per script run: a new chat's route emits two events, and
+-- no script turns webhooks on or off.
+local _hooks_on = nil
 local function hook_event(cid, etype, data, now)
-  if redis.call('EXISTS', KEY_HOOK_ON) == 0 then return end
+  if _hooks_on == nil then _hooks_on = redis.call('EXISTS', KEY_HOOK_ON) == 1 end
+  if not _hooks_on then return end
   redis.call('XADD', KEY_HOOK_EVENTS, 'MAXLEN', '~', HOOK_EVENTS_MAXLEN, '*', 'type', etype, 'cid', cid,
     'ts', tostring(now), 'data', data)
 end
@@ -53,9 +57,9 @@ __POLICY__
 -- (router/ops/queue_texts.py sends it): ZADD NX coalesces a burst of moves into one timer. Done
 -- here, in the step that moved the conversation, rather than by every process that saw its frame
 -- (which made a call per process per move, most of them finding the queue empty).
-local function queue_moved(cid, now)
-  local pool = redis.call('HGET', key_conv(cid), 'pool')
-  if not pool or redis.call('ZCARD', key_pool_queue(pool)) == 0 then return end
+local function queue_moved(cid, now, pool)
+  pool = pool or redis.call('HGET', key_conv(cid), 'pool')
+  if not pool or pool == '' or redis.call('ZCARD', key_pool_queue(pool)) == 0 then return end
   local tid = 'announce:' .. pool
   local delay = tonumber(cfg().announce_delay_s) or 0.5
   if redis.call('ZADD', KEY_TIMERS_DUE, 'NX', now + delay, tid) == 1 then
@@ -164,7 +168,7 @@ end
 -- one round trip less per new chat. The transcript itself lives in another slot, so a conversation
 -- with history gets no view and is read as before.
 local function assigned_view(cid)
-  local cust = redis.call('HGET', key_conv(cid), 'customer') or ''
+  local cust = customer_of(cid)
   local view = {conv = redis.call('HGETALL', key_conv(cid))}
   if cust ~= '' then
     view.customer = redis.call('HGETALL', key_customer(cust))
@@ -185,13 +189,13 @@ local function assign(cid, aid, now, trigger, rec, fresh)
   local assigned_pool = redis.call('HGET', ck, 'pool') or ''
   trail(cid, {kind = 'assigned', agent = aid, pool = assigned_pool, at = now})
   hook_event(cid, 'conversation.assigned', cjson.encode({conversation_id = cid, agent_id = aid,
-    pool = assigned_pool, customer_id = redis.call('HGET', ck, 'customer') or ''}), now)
+    pool = assigned_pool, customer_id = customer_of(cid)}), now)
   redis.call('SADD', key_agent_convs(aid), cid)
   redis.call('HSET', key_agent(aid), 'last_assigned_ms', math.floor(now * 1000))
   refresh_agent(aid)
   -- The customer's id rides along, so the frame's expansion reads their keys in the same round trip.
   local frame = '{"type":"assigned","conversation_id":"' .. cid .. '","customer_id":"' ..
-    (redis.call('HGET', ck, 'customer') or '') .. '"'
+    customer_of(cid) .. '"'
   if trigger then frame = frame .. ',"message":' .. trigger end
   emit(aid, frame .. '}', (trigger and fresh) and assigned_view(cid) or nil)
   -- The picture only when the agent has one (router/ops/pictures.py): the widget draws initials otherwise.
@@ -199,7 +203,7 @@ local function assign(cid, aid, now, trigger, rec, fresh)
   local agent = {id = aid, name = face[1] or aid}
   if face[2] and face[2] ~= '' then agent.avatar = face[2] end
   emit_customer(cid, cjson.encode({type = 'agent', conversation_id = cid, agent = agent}))
-  queue_moved(cid, now)
+  queue_moved(cid, now, assigned_pool)
 end
 
 -- Draining considers the whole queue, so that conversations needing a skill nobody free has never

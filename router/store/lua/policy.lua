@@ -15,6 +15,19 @@ local MAX_PAGE = 64             -- pages double up to this when the head of the 
 local WEIGHT_SCAN = 32          -- eligible agents compared when weighted load is on
 
 local DRY = false               -- set by choose.lua: look, record, change nothing
+
+-- A conversation's customer, read once per script run: a new chat's route needs it four times
+-- (the sticky agent, the assigned event, its hook event, its view). Only customer_link.lua changes
+-- it, and that script does not read it through here.
+local _customer_of = {}
+local function customer_of(cid)
+  local c = _customer_of[cid]
+  if c == nil then
+    c = redis.call('HGET', key_conv(cid), 'customer') or ''
+    _customer_of[cid] = c
+  end
+  return c
+end
 local _cfg = nil
 local function cfg()
   if _cfg then return _cfg end
@@ -162,8 +175,8 @@ end
 local function try_sticky(rec, cid, pool, need, min_level, now)
   local window = tonumber(cfg().sticky_s)
   if window <= 0 then return nil end
-  local cust = redis.call('HGET', key_conv(cid), 'customer')
-  if not cust then return nil end
+  local cust = customer_of(cid)
+  if cust == '' then return nil end
   local s = redis.call('HMGET', key_customer(cust), 'last_agent', 'last_agent_at')
   local aid = s[1]
   if not aid then return nil end

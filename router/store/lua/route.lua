@@ -60,14 +60,13 @@ if st == 'new' then
     -- a first line of a conversation that is not a reopened one is its whole transcript.
     -- The SLA starts first, so that the conversation the assigned frame shows has it.
     sla_start(cid, now)
-    local f = redis.call('HMGET', ck, 'skills', 'min_level')
     local fresh = count == 1 and not reopened and ARGV[13] == '1'
-    qframe = queue_and_offer(cid, pool, f[1], tonumber(f[2] or '1'), now, 'arrival', msg, fresh)
+    qframe = queue_and_offer(cid, pool, ARGV[7], tonumber(ARGV[8]) or 1, now, 'arrival', msg, fresh)
   end
 else
   qframe = line_to_holder(cid, st, msg, now, prev_in, tonumber(ARGV[12] or '0'))
 end
-if redis.call('HGET', ck, 'state') == 'bot' then line_to_bot(cid, msg, now, tonumber(ARGV[12] or '0')) end
-redis.call('SET', applied, '1', 'EX', ARGV[11])
 local s = redis.call('HMGET', ck, 'state', 'agent')
+if s[1] == 'bot' then line_to_bot(cid, msg, now, tonumber(ARGV[12] or '0')) end
+redis.call('SET', applied, '1', 'EX', ARGV[11])
 return {'ok', s[1], s[2] or '', qframe, added, entry}
