@@ -10,22 +10,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 import uvloop
+from helpers.app import BASIC
 from helpers.clients import agent, customer, msg_id
 from helpers.procs import Serve
 
 from router.cli.main import run_loop
-
-CONFIG = """
-pools:
-  - id: presale
-agents:
-  - id: alice
-    token: alice-token-1234
-    pools: [presale]
-    max_chats: 10
-bot:
-  enabled: false
-"""
 
 
 async def _loop_kind() -> int:
@@ -45,7 +34,7 @@ def test_without_uvloop_it_runs_on_pythons_loop(monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.slow
 async def test_a_chat_crosses_a_uvloop_process_and_an_asyncio_one(redis_url: str, tmp_path: Path) -> None:
     cfg = tmp_path / "kefu.yaml"
-    cfg.write_text(CONFIG)
+    cfg.write_text(BASIC.format(cap=10))
     on_uv = Serve(cfg, redis_url, tmp_path)
     on_py = Serve(cfg, redis_url, tmp_path, extra=["--loop", "asyncio"])
     try:
