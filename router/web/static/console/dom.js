@@ -80,6 +80,16 @@ export function pressHold(nodes, redraw) {
   };
 }
 
+// Whether `node` is to be drawn again to show `shown` (any JSON value): false when it shows that
+// already. Parts redrawn on every frame are left alone when unchanged, since a redraw drops a
+// selection the agent is making in them (an id, to copy).
+export function stale(node, shown) {
+  const key = JSON.stringify(shown);
+  if (node.dataset.shown === key) return false;
+  node.dataset.shown = key;
+  return true;
+}
+
 // `link` ({href, label}): one place the toast offers to go, e.g. the conversation it is about.
 export function toast(text, kind = "info", link = null) {
   const box = $("toasts");

@@ -1,7 +1,7 @@
 // The supervisor's floor view: pools, agents' load against cap, SLA breaches, every open
 // conversation (with take-over) and the discount approvals waiting for an answer.
 import { send } from "./conn.js";
-import { $, api, clock, duration, el, now, pressHold, toast } from "./dom.js";
+import { $, api, clock, duration, el, now, pressHold, stale, toast } from "./dom.js";
 import { t } from "./i18n.js";
 import { face } from "./pictures.js";
 import { customerName, state } from "./state.js";
@@ -179,9 +179,7 @@ function renderApprovals() {
   const open = [...approvals.values()].filter((a) => (a.state || "pending") === "pending");
   // The list refreshes every few seconds: redraw only when it changed, so a note being typed
   // keeps its focus and its text.
-  const shown = open.map((a) => a.id).join(" ");
-  if (ul.dataset.shown === shown && ul.childElementCount) return;
-  ul.dataset.shown = shown;
+  if (!stale(ul, open.map((a) => a.id)) && ul.childElementCount) return;
   ul.replaceChildren();
   if (!open.length) { ul.append(el("li", "muted", t("none"))); return; }
   for (const a of open) {

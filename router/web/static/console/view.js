@@ -1,6 +1,6 @@
 // The open conversation: its messages with delivery status, and beside it the customer, why the
 // chat came here, their orders, their history on every channel and the WeChat reply quota.
-import { $, api, clock, duration, el, isAvatar, now } from "./dom.js";
+import { $, api, clock, duration, el, isAvatar, now, stale } from "./dom.js";
 import { currentLang, t, tf } from "./i18n.js";
 import { cardNode } from "./cards.js";
 import { mediaNode, renderPinned } from "./media.js";
@@ -97,9 +97,7 @@ export function renderCurrent() {
   const cust = conv.customer || {};
   const title = $("conv-title");
   const name = customerName(conv, t("visitor"));
-  const titled = JSON.stringify([conv.channel, cust.avatar, name, cust.segment, currentLang()]);
-  if (title.dataset.shown !== titled) { // drawn again only when it changed, as the "why" panel below
-    title.dataset.shown = titled;
+  if (stale(title, [conv.channel, cust.avatar, name, cust.segment, currentLang()])) {
     title.replaceChildren(el("span", `chan chan-${conv.channel}`, conv.channel), " ");
     if (isAvatar(cust.avatar)) title.append(el("img", "avatar small", undefined, { src: cust.avatar, alt: "" }), " ");
     title.append(el("span", "", name));
@@ -126,16 +124,11 @@ function row(dl, key, value) {
 // The pool is where the chat is now, as the header says; when the rules chose another one, the
 // panel says so and why it moved (the bot's handoff, a transfer, an SLA escalation), instead of
 // the header and the panel naming two pools without a word (issue 19).
-//
-// renderCurrent runs on every frame of the open chat (each line, each typing notice): the panel
-// is drawn again only when what it shows changed, since a redraw drops a selection the agent is
-// making in it (a rule's name or a candidate's id, to copy).
-let whyShown = "";
+// renderCurrent runs on every frame of the open chat (each line, each typing notice): the panel,
+// like the title, is drawn again only when what it shows changed (dom.js `stale`).
 function renderDecision(d, conv) {
-  const shown = JSON.stringify([d, conv?.pool, conv?.bot?.reason, currentLang()]);
-  if (shown === whyShown) return;
-  whyShown = shown;
   const box = $("why");
+  if (!stale(box, [d, conv?.pool, conv?.bot?.reason, currentLang()])) return;
   box.replaceChildren();
   $("why-panel").hidden = !d;
   if (!d) return;
