@@ -240,3 +240,78 @@ async def test_a_plain_pipeline_answers_as_redis_pys_own(redis_url: str) -> None
     assert await pipe.execute() == ["x"]  # the stack was emptied: the pipeline is reusable
     await ours.aclose()
     await theirs.aclose()
+
+
+def _pool_sizes(pool: Any) -> tuple[int, int]:
+    return len(pool._in_use_connections), len(pool._available_connections)
+
+
+async def test_the_pool_stays_bounded_and_serves_its_waiters_in_turn(redis_url: str) -> None:
+    """The pool's quick take and give-back (`_Pool`) keep redis-py's bound and order: 300 tasks
+    on a pool of 3 all get a connection, no more than 3 are ever open, and a task that waits is
+    served before a later one that finds a connection just given back."""
+    client = make_client(redis_url, cluster=False, o=RedisSettings(max_connections=3, pool_timeout_s=10))
+    pool = client.connection_pool
+    assert type(pool).__name__ == "_Pool"
+    widest = 0
+
+    async def one(i: int) -> str:
+        nonlocal widest
+        pipe = client.pipeline(transaction=False)
+        pipe.set(f"k{i}", i)
+        pipe.get(f"k{i}")
+        got = (await pipe.execute())[1]
+        widest = max(widest, sum(_pool_sizes(pool)))
+        return str(got)
+
+    assert await asyncio.gather(*(one(i) for i in range(300))) == [str(i) for i in range(300)]
+    assert widest <= 3 and _pool_sizes(pool) == (0, 3)
+    info = await client.info("clients")
+    assert int(info["connected_clients"]) <= 3 + 1  # and the INFO's own turn on one of them
+
+    # Hold all three; a waiter queues; then a connection comes back and a newcomer asks at once.
+    held = [await pool.get_connection() for _ in range(3)]
+    order: list[str] = []
+
+    async def take(name: str) -> None:
+        conn = await pool.get_connection()
+        order.append(name)
+        await asyncio.sleep(0.01)
+        await pool.release(conn)
+
+    first = asyncio.create_task(take("waiting"))
+    await asyncio.sleep(0.05)
+    assert order == []  # it waits: none is free
+    await pool.release(held.pop())
+    late = asyncio.create_task(take("late"))
+    await asyncio.wait_for(asyncio.gather(first, late), 2)  # the waiter was woken, not left to time out
+    assert order == ["waiting", "late"]
+    for conn in held:
+        await pool.release(conn)
+    assert _pool_sizes(pool) == (0, 3)
+    await client.aclose()
+
+
+async def test_a_cancelled_pipeline_gives_its_connection_back(redis_url: str) -> None:
+    """Pipelines cancelled while they wait for their replies (a caller's timeout) leave no
+    connection taken, and the next commands answer on clean connections."""
+    client = make_client(redis_url, cluster=False, o=RedisSettings(max_connections=4, pool_timeout_s=10))
+    blocker = make_client(redis_url, cluster=False)
+
+    async def slow(i: int) -> None:
+        pipe = client.pipeline(transaction=False)
+        pipe.execute_command("BLPOP", f"never{i}", 5)
+        await pipe.execute()
+
+    tasks = [asyncio.create_task(slow(i)) for i in range(12)]
+    await asyncio.sleep(0.1)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert _pool_sizes(client.connection_pool)[0] == 0
+    # A connection given back mid-reply was closed, not handed out with a reply still to come.
+    await blocker.lpush("never0", "x")
+    assert [await client.incr("n") for _ in range(20)] == list(range(1, 21))
+    await client.aclose()
+    await blocker.aclose()
+
