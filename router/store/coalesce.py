@@ -6,7 +6,10 @@ the largest single item of a profile at the peak (docs/performance.md). A `Coale
 the calls that arrive while the event loop is busy with other work and sends them together
 once the loop comes round to it; a caller still gets its own result or its own error. When
 calls come one at a time nothing waits: the batch is that one call, sent on the next turn of
-the loop.
+the loop. The first call of a batch starts the task that sends it, and that task takes whatever
+came meanwhile when it first runs: the batch is the same as a flush scheduled for the next turn
+would gather, one turn earlier (a flush that then started the sending task cost a second turn,
+which at a peak is every line's wait for a whole round of the loop's other work).
 
 A caller may give a time limit (`timeout_s`; an ingest has its channel's deadline). The limit is
 kept per batch, one timer for each distinct limit in it, not one per caller: at the peak a
@@ -17,7 +20,7 @@ passes gets TimeoutError while the pipeline goes on, as with `asyncio.timeout`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from router.store.calls import Call
@@ -45,16 +48,23 @@ class Coalescer:
         self._pending.append((call, fut, timeout_s))
         if not self._scheduled:
             self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            self._start(self._flush())
         return await fut
 
-    def _flush(self) -> None:
+    def _start(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _flush(self) -> None:
+        """Send what is pending now: the first batch in this task, any further ones (past
+        MAX_BATCH) side by side in their own."""
         self._scheduled = False
-        while self._pending:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            task = asyncio.create_task(self._send(batch))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        batches = [self._pending[i:i + MAX_BATCH] for i in range(0, len(self._pending), MAX_BATCH)]
+        self._pending = []
+        for batch in batches[1:]:
+            self._start(self._send(batch))
+        await self._send(batches[0])
 
     async def _send(self, batch: list[tuple[Call[Any], asyncio.Future[Any], float | None]]) -> None:
         live = [(c, f) for c, f, _ in batch if not f.done()]  # a caller that gave up no longer waits

@@ -101,3 +101,24 @@ async def test_time_limits_are_kept_per_batch_not_per_caller(monkeypatch: pytest
     release.set()
     assert await asyncio.gather(*unlimited) == mine
     assert batch.calls == 300
+
+
+async def test_a_lone_call_goes_out_on_the_next_turn_of_the_loop() -> None:
+    """The first call of a batch starts its sending task at once: the pipeline is sent on the
+    loop's next turn, with every call made before that turn in it, not a turn later."""
+    sent: list[int] = []
+
+    async def record(calls: Sequence[Call[Any]]) -> list[Any]:
+        sent.append(len(calls))
+        return list(calls)
+
+    batch = Coalescer(record)
+    first = asyncio.ensure_future(batch.run(Ingest("k0", "m0", b"x", 60, "webchat:web:v")))
+    await asyncio.sleep(0)  # the caller's task runs its call
+    assert sent == [] and not first.done()
+    others = [asyncio.ensure_future(batch.run(Ingest(f"k{n}", f"m{n}", b"x", 60, "webchat:web:v"))) for n in (1, 2)]
+    await asyncio.sleep(0)  # the next turn: the sending task sends the one call; the two callers run after it
+    assert sent == [1]
+    await asyncio.sleep(0)
+    assert sent == [1, 2]
+    assert [c.mid for c in await asyncio.gather(first, *others)] == ["m0", "m1", "m2"]
