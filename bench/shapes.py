@@ -13,6 +13,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,12 +61,25 @@ class Running:
 
 
 def cpu_s(pids: list[int]) -> float:
-    """User and system CPU seconds of the processes, summed."""
+    """CPU seconds the processes have run, summed. Read from each process's CPU-time clock on
+    Linux: exact for a process that is waiting, and at most a scheduler tick behind for one that
+    is running (4 ms at this machine's 250 Hz). psutil's user and system times, the fallback,
+    move in 10 ms steps, which over a burst of 200 new chats is 0.05 ms a chat: the size of the
+    changes weighed with it."""
     total = 0.0
     for pid in pids:
-        t = psutil.Process(pid).cpu_times()
-        total += float(t.user + t.system)
+        try:
+            total += time.clock_gettime(_cpu_clock(pid))
+        except (OSError, AttributeError):  # not Linux, or the process is gone
+            t = psutil.Process(pid).cpu_times()
+            total += float(t.user + t.system)
     return total
+
+
+def _cpu_clock(pid: int) -> int:
+    """The clock id of `pid`'s whole-process CPU time (Linux's MAKE_PROCESS_CPUCLOCK(pid,
+    CPUCLOCK_SCHED), what clock_getcpuclockid(3) returns; Python does not wrap that call)."""
+    return ((~pid) << 3) | 2
 
 
 @contextlib.contextmanager

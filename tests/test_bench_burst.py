@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
+
 from bench.bench_burst import summary
+from bench.shapes import cpu_s
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,3 +46,24 @@ def test_the_summary_gives_medians_and_each_build_against_the_first() -> None:
     assert "kefu 0.900" in lines[0], lines
     assert lines[1].startswith("after: 3 rounds") and "p50 25.0" in lines[1], lines
     assert "p50_ms 0.50x" in lines[2] and "kefu_cpu_ms_per_chat 0.50x" in lines[2], lines
+
+
+def test_cpu_time_is_read_finer_than_the_clock_tick() -> None:
+    """kefu's CPU per new chat is read from its CPU-time clock: for a process that waits, to the
+    nanosecond, where psutil's user and system times come in 10 ms steps. A child spins for
+    about 3 ms of CPU and sleeps; its reading agrees with psutil's within a step and is no
+    multiple of 10 ms."""
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.003: pass\n"
+                              "print('done', flush=True)\ntime.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "done"
+        time.sleep(0.05)  # asleep now: its clock holds still
+        first, again = cpu_s([child.pid]), cpu_s([child.pid])
+        assert first == again > 0.003
+        assert round(first * 1000, 3) % 10 != 0, first
+        t = psutil.Process(child.pid).cpu_times()
+        assert abs(first - (t.user + t.system)) <= 0.021, (first, t)
+    finally:
+        child.kill()
+        child.communicate()
