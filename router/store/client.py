@@ -248,8 +248,8 @@ class _Pool(aioredis.BlockingConnectionPool):
     take here pops it and checks it as redis-py does (`ensure_connection`: connected, nothing
     unread); the give-back puts it back. Everything else (an empty pool, a task waiting, redis-py's
     maintenance mode, a credential provider that re-authenticates on release) goes the pool's own
-    way, so the bound and the waiting order hold: a take never jumps a waiting task, and a
-    give-back while one waits wakes it."""
+    way, so the bound holds and waiting works as redis-py's does: while a task waits, every take
+    goes through redis-py's condition too, and every give-back wakes a waiter."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

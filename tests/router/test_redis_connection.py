@@ -247,9 +247,9 @@ def _pool_sizes(pool: Any) -> tuple[int, int]:
 
 
 async def test_the_pool_stays_bounded_and_serves_its_waiters_in_turn(redis_url: str) -> None:
-    """The pool's quick take and give-back (`_Pool`) keep redis-py's bound and order: 300 tasks
-    on a pool of 3 all get a connection, no more than 3 are ever open, and a task that waits is
-    served before a later one that finds a connection just given back."""
+    """The pool's quick take and give-back (`_Pool`) keep redis-py's bound and its waiting: 300
+    tasks on a pool of 3 all get a connection and no more than 3 are ever open; a task waiting
+    for a connection is woken by the next give-back and served before a task that asks after it."""
     client = make_client(redis_url, cluster=False, o=RedisSettings(max_connections=3, pool_timeout_s=10))
     pool = client.connection_pool
     assert type(pool).__name__ == "_Pool"
@@ -269,7 +269,7 @@ async def test_the_pool_stays_bounded_and_serves_its_waiters_in_turn(redis_url: 
     info = await client.info("clients")
     assert int(info["connected_clients"]) <= 3 + 1  # and the INFO's own turn on one of them
 
-    # Hold all three; a waiter queues; then a connection comes back and a newcomer asks at once.
+    # Hold all three; a waiter queues; then a connection comes back and a newcomer asks.
     held = [await pool.get_connection() for _ in range(3)]
     order: list[str] = []
 
@@ -314,4 +314,3 @@ async def test_a_cancelled_pipeline_gives_its_connection_back(redis_url: str) ->
     assert [await client.incr("n") for _ in range(20)] == list(range(1, 21))
     await client.aclose()
     await blocker.aclose()
-
