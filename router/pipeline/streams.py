@@ -26,8 +26,8 @@ from typing import Any
 from kefu_common.errors import StoreError
 from router.store import Store
 from router.store.client import REDIS_ERRORS
+from router.store.streams import Done, Finished, Streams
 from router.store.streams import Entry as Entry
-from router.store.streams import Finished, Streams
 from router.supervisor import Loop
 
 log = logging.getLogger("kefu.streams")
@@ -61,6 +61,8 @@ class GroupConsumer:
         self.name = consumer_name()
         self.dead_lettered = 0
         self._last_claim = 0.0
+        self._done: list[Done] = []
+        """Acks that go out with the next read (`ack_with_read`)."""
 
     async def ensure(self) -> None:
         await self.streams.ensure_group(self.stream, self.group)
@@ -80,8 +82,15 @@ class GroupConsumer:
         return await self.streams.claim_idle(self.stream, self.group, self.name, self.claim_idle_ms, start, count)
 
     async def read(self, count: int, block_ms: int) -> list[Entry]:
-        """New entries for this consumer, waiting up to `block_ms` for the first."""
-        return await self.streams.read_new(self.stream, self.group, self.name, count, block_ms)
+        """New entries for this consumer, waiting up to `block_ms` for the first; the acks
+        `ack_with_read` kept go first, in the same round trip."""
+        done = self._done
+        self._done = []
+        try:
+            return await self.streams.read_new(self.stream, self.group, self.name, count, block_ms, done)
+        except BaseException:
+            self._done = done + self._done  # not sent, or not known to be: they go with the next try
+            raise
 
     async def keep_claimed(self, ids: list[str]) -> None:
         await self.streams.keep_claimed(self.stream, self.group, self.name, ids)
@@ -94,6 +103,28 @@ class GroupConsumer:
             return
         await self.streams.done(self.stream, self.group, ids, tries=self.dead.tries if self.dead else None,
                                 finished=finished, routed=routed, routed_ttl_s=routed_ttl_s)
+
+    def ack_with_read(self, ids: Sequence[str], routed: Mapping[str, int] | None = None,
+                      routed_ttl_s: int = 0) -> None:
+        """As `ack`, sent with the next `read` instead of in a round trip of its own.
+
+        A consumer that reads again as soon as a batch is done loses nothing by it: Redis runs
+        the acks just before the read, about when a separate ack would have landed, and the
+        loop does not wait for the ack's answer before asking for more. At a peak the route
+        worker's turn was a read, the routing and an ack, each waiting its turn on a busy event
+        loop; this takes one of three round trips off every batch. `flush` sends what is kept
+        (the loop's end)."""
+        if ids:
+            self._done.append(Done(tuple(ids), self.dead.tries if self.dead else None, None, routed,
+                                   routed_ttl_s))
+
+    async def flush(self) -> None:
+        """Send the acks kept for the next read now."""
+        while self._done:
+            d = self._done[0]
+            await self.streams.done(self.stream, self.group, d.ids, tries=d.tries, finished=d.finished,
+                                    routed=d.routed, routed_ttl_s=d.routed_ttl_s)
+            self._done.pop(0)
 
     async def failed(self, entry: Entry, reason: str, *, hopeless: bool = False,
                      finished: Finished | None = None) -> bool:
@@ -184,6 +215,12 @@ class StreamLoop(Loop):
             await keep_going(log, self.name, self._stopping, self._turn)
         finally:
             self.running = False
+            try:
+                await self.group.flush()
+            except REDIS_ERRORS as exc:
+                # Unacked entries stay pending: another consumer claims them, and their routes
+                # are applied already, so nothing happens twice.
+                log.warning("%s: acks not sent at stop: %s", self.name, exc)
 
     async def _turn(self) -> None:
         raise NotImplementedError

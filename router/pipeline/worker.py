@@ -1,10 +1,11 @@
 """The route worker: reads one partition of the inbound stream in batches and routes each message.
 Every process runs one per partition (`redis.partitions`).
 
-A batch costs three round trips whatever its size: resolve (customer and conversation; none for
-lines whose ingest resolved them, on one server), then the route scripts (each appending its
-line to the transcript first on one server; on a Cluster the appends go before them, in another
-slot), then XACK+XDEL. The in-order check asks Redis only about senders whose previous line this
+A batch costs two round trips whatever its size besides its read: resolve (customer and
+conversation; none for lines whose ingest resolved them, on one server), then the route scripts
+(each appending its line to the transcript first on one server; on a Cluster the appends go
+before them, in another slot). Its XACK+XDEL go with the next read, just before it
+(GroupConsumer.ack_with_read). The in-order check asks Redis only about senders whose previous line this
 process did not route itself (line_order.py). Deciding happens in between, in process, by the
 rule engine. An entry is acked only after its effects are in Redis; a re-read entry (crash,
 XAUTOCLAIM) meets the `applied` marker and has no second effect.
@@ -185,7 +186,7 @@ class RouteWorker(StreamLoop):
             if eid in lines:
                 ident, n = lines[eid]
                 routed[ident] = max(routed.get(ident, 0), n)
-        await self.group.ack(done, routed=routed, routed_ttl_s=APPLIED_TTL_S)
+        self.group.ack_with_read(done, routed=routed, routed_ttl_s=APPLIED_TTL_S)
         self.order.remember(routed)
         for eid, reason in failures:
             await self.group.failed((eid, by_id[eid]), reason)

@@ -9,6 +9,7 @@ is in that partition's slot. The archive queue ({rt}) is consumed through the sa
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import Any
 from redis.exceptions import ResponseError
 
 from router.store.keys import Keys
+
+log = logging.getLogger("kefu.streams")
 
 Entry = tuple[str, dict[str, str]]
 """A stream entry: its id and its fields."""
@@ -27,6 +30,18 @@ DEAD_LETTERS_MAXLEN = 10_000
 Finished = tuple[str, int]
 """(conversation id, reply number): that conversation's reply is finished (sent or dead), so its
 next one may go. Written in the same round trip that acks the reply's entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """Entries whose effects are in Redis, to be acked and deleted (`Streams.done`): with the
+    failed tries to forget, a reply to mark finished, and each sender's last routed line."""
+
+    ids: tuple[str, ...]
+    tries: str | None = None
+    finished: Finished | None = None
+    routed: Mapping[str, int] | None = None
+    routed_ttl_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +79,25 @@ class Streams:
                                                     start_id=start, count=count)
         return str(nxt), [(eid, fields) for eid, fields in entries if fields]
 
-    async def read_new(self, stream: str, group: str, consumer: str, count: int, block_ms: int) -> list[Entry]:
-        resp = await self._r.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
+    async def read_new(self, stream: str, group: str, consumer: str, count: int, block_ms: int,
+                       done: Sequence[Done] = ()) -> list[Entry]:
+        """New entries; `done`, acked in the same round trip just before the read (Redis runs a
+        pipeline's commands in order, so the acks land before the read starts waiting)."""
+        if not done:
+            resp = await self._r.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
+        else:
+            pipe = self._r.pipeline(transaction=False)
+            for d in done:
+                self._queue_done(pipe, stream, group, d)
+            pipe.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
+            *acks, resp = await pipe.execute(raise_on_error=False)
+            if isinstance(resp, Exception):
+                raise resp
+            for err in (a for a in acks if isinstance(a, Exception)):
+                # The read took its entries: raising would strand them until they are claimed.
+                # An entry whose ack failed stays pending and comes back the same way, and its
+                # second routing meets the `applied` marker.
+                log.warning("%s: an ack sent with the read failed: %s", stream, err)
         return [entry for _, entries in resp or [] for entry in entries]
 
     async def keep_claimed(self, stream: str, group: str, consumer: str, ids: list[str]) -> None:
@@ -79,15 +111,18 @@ class Streams:
         `finished`, also record that conversation's reply as finished, and with `routed`, each
         sender identity's last routed line number, in the same round trip."""
         pipe = self._r.pipeline(transaction=False)
-        if finished is not None:
-            pipe.set(self._k.outbound_done(finished[0]), finished[1])
-        for ident, n in (routed or {}).items():
-            pipe.set(self._k.inbound_routed(ident), n, ex=routed_ttl_s or None)
-        pipe.xack(stream, group, *ids)
-        pipe.xdel(stream, *ids)
-        if tries is not None:
-            pipe.hdel(tries, *ids)
+        self._queue_done(pipe, stream, group, Done(tuple(ids), tries, finished, routed, routed_ttl_s))
         await pipe.execute()
+
+    def _queue_done(self, pipe: Any, stream: str, group: str, d: Done) -> None:
+        if d.finished is not None:
+            pipe.set(self._k.outbound_done(d.finished[0]), d.finished[1])
+        for ident, n in (d.routed or {}).items():
+            pipe.set(self._k.inbound_routed(ident), n, ex=d.routed_ttl_s or None)
+        pipe.xack(stream, group, *d.ids)
+        pipe.xdel(stream, *d.ids)
+        if d.tries is not None:
+            pipe.hdel(d.tries, *d.ids)
 
     async def routed_upto(self, idents: Sequence[str]) -> dict[str, int]:
         """Each sender identity's last routed line number (0: none yet)."""
