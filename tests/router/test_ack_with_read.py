@@ -9,17 +9,14 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
+from helpers.workers import route_worker
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from router.config.schema import WorkerSettings
 from router.models import WEBCHAT, Message
 from router.pipeline.ingest import Ingestor
-from router.pipeline.transcript import Transcript
 from router.pipeline.worker import RouteWorker
-from router.rules.holder import RulesHolder
 from router.store import Store
 from router.store.keys import INBOUND_GROUP
-from routing_rules.ruleset import builtin_default
 
 CHATS = 300
 
@@ -31,10 +28,7 @@ def first_line(i: int) -> Message:
 
 @pytest.fixture
 async def worker(store: Store) -> AsyncIterator[RouteWorker]:
-    w = RouteWorker(store, Transcript(store), RulesHolder(builtin_default("presale")),
-                    WorkerSettings(block_ms=10, claim_idle_ms=60_000))
-    await w.group.ensure()
-    yield w
+    yield await route_worker(store)
 
 
 async def ingest(store: Store, ids: range) -> None:

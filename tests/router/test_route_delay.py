@@ -9,18 +9,14 @@ import aiohttp
 import pytest
 from helpers.app import BASIC, running
 from helpers.clients import agent, customer, msg_id
+from helpers.workers import route_worker
 from prometheus_client.parser import text_string_to_metric_families
 
-from router.config.schema import WorkerSettings
 from router.config.settings import parse_settings
 from router.models import WEBCHAT, Message
 from router.pipeline.ingest import Ingestor
-from router.pipeline.transcript import Transcript
-from router.pipeline.worker import RouteWorker
-from router.rules.holder import RulesHolder
 from router.stalls import Histogram
 from router.store import Store
-from routing_rules.ruleset import builtin_default
 
 CHATS = 300
 
@@ -28,9 +24,7 @@ CHATS = 300
 async def test_the_wait_before_the_route_is_measured_from_the_intake(store: Store) -> None:
     """300 new chats taken in, then a 0.3 s hold before the worker reads them: every one of them
     waited at least that long, by Redis's clock, and none is counted twice."""
-    worker = RouteWorker(store, Transcript(store), RulesHolder(builtin_default("presale")),
-                         WorkerSettings(block_ms=10, claim_idle_ms=60_000))
-    await worker.group.ensure()
+    worker = await route_worker(store)
     ingest = Ingestor(store)
     for i in range(CHATS):
         await ingest.ingest(Message(id=f"m-{i}", channel=WEBCHAT, account="web", native_id=f"n-{i}",

@@ -8,16 +8,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
+from helpers.workers import route_worker
 
-from router.config.schema import WorkerSettings
 from router.models import WEBCHAT, Message
 from router.pipeline.ingest import Ingestor
-from router.pipeline.transcript import Transcript
 from router.pipeline.worker import RouteWorker
-from router.rules.holder import RulesHolder
 from router.store import Store
 from router.store.keys import INBOUND_GROUP
-from routing_rules.ruleset import builtin_default
 
 USERS = [f"v{i}" for i in range(200)]
 
@@ -29,10 +26,7 @@ def line(user: str, n: int) -> Message:
 
 @pytest.fixture
 async def worker(store: Store) -> AsyncIterator[RouteWorker]:
-    w = RouteWorker(store, Transcript(store), RulesHolder(builtin_default("presale")),
-                    WorkerSettings(block_ms=10, claim_idle_ms=60_000))
-    await w.group.ensure()
-    yield w
+    yield await route_worker(store)
 
 
 class Asked:

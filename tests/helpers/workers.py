@@ -1,0 +1,19 @@
+"""A route worker on a test's store, driven by hand: the tests read and process its batches
+themselves (block_ms 10, so an empty read returns at once; no claims within a test)."""
+
+from __future__ import annotations
+
+from router.config.schema import WorkerSettings
+from router.pipeline.transcript import Transcript
+from router.pipeline.worker import RouteWorker
+from router.rules.holder import RulesHolder
+from router.store import Store
+from routing_rules.ruleset import builtin_default
+
+
+async def route_worker(store: Store) -> RouteWorker:
+    """A worker whose rules send everything to presale, its consumer group made."""
+    w = RouteWorker(store, Transcript(store), RulesHolder(builtin_default("presale")),
+                    WorkerSettings(block_ms=10, claim_idle_ms=60_000))
+    await w.group.ensure()
+    return w
