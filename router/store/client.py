@@ -52,6 +52,9 @@ REDIS_ERRORS = (RedisError, RedisClusterException)
 
 MIN_VERSION = (6, 2)
 
+RESP = 2
+"""The protocol every client of kefu's speaks (`make_client`)."""
+
 _NOTHING = object()
 
 
@@ -304,7 +307,12 @@ def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode:
     instead of failing with "Too many connections" as redis-py's default pool does past 100.
     """
     o = o or RedisSettings()
-    timeouts = {"socket_timeout": o.socket_timeout_s, "socket_connect_timeout": o.connect_timeout_s}
+    # RESP2, said outright: redis-py 8.2 made RESP3 its default (HELLO 3 on every new
+    # connection). Every reply shape, script reply and figure here was built and measured on
+    # RESP2, which Redis 6.2 and 7 both speak; a change of protocol is a decision of its own, not
+    # a side effect of a minor release.
+    timeouts = {"socket_timeout": o.socket_timeout_s, "socket_connect_timeout": o.connect_timeout_s,
+                "protocol": RESP}
     if cluster:
         # A failover takes the cluster a node timeout or two to settle; the client refreshes its
         # slot map on MOVED and on connection errors and retries, so a command rides it out.

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio.connection as redis_connection
+from helpers.redis_cluster import RedisCluster
 from hypothesis import given
 from hypothesis import strategies as st
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -111,6 +112,27 @@ async def test_a_server_that_stops_reading_times_the_send_out() -> None:
             await client.set("k", b"x" * (64 << 20))  # far more than loopback's socket buffers
         assert time.monotonic() - started < 5
         await client.aclose()
+
+
+async def test_every_client_speaks_resp2_whatever_redis_py_defaults_to(redis_url: str,
+                                                                      redis_cluster: RedisCluster) -> None:
+    """redis-py 8.2 made RESP3 its default; kefu's clients, plain and Cluster, stay on RESP2 and
+    say no HELLO (the two stalled-server tests above also fail on a HELLO: their fake server
+    answers it with +OK)."""
+    plain = make_client(redis_url, cluster=False)
+    try:
+        await plain.ping()
+        assert [c.protocol for c in plain.connection_pool._available_connections] == [2]
+    finally:
+        await plain.aclose()
+    cluster = make_client(redis_cluster.url, cluster=True)
+    try:
+        await cluster.set("k", "v")
+        node = cluster.get_node_from_key("k")
+        info = await cluster.execute_command("CLIENT", "INFO", target_nodes=node)
+        assert "resp=2" in info.split(), info  # Redis 7 says it; 6.2's CLIENT INFO does not
+    finally:
+        await cluster.aclose()
 
 
 async def test_a_pipeline_reads_its_buffered_replies_without_a_timer_each(redis_url: str,
