@@ -92,6 +92,13 @@ class GroupConsumer:
             self._done = done + self._done  # not sent, or not known to be: they go with the next try
             raise
 
+    def read_along(self, count: int) -> ReadAlong:
+        """A read that rides in another round trip's pipeline (the route worker's routes), with
+        the acks kept so far, and does not wait: `queue` it, then give `entries` the replies."""
+        done = self._done
+        self._done = []
+        return ReadAlong(self, count, done)
+
     async def keep_claimed(self, ids: list[str]) -> None:
         await self.streams.keep_claimed(self.stream, self.group, self.name, ids)
 
@@ -147,6 +154,30 @@ class GroupConsumer:
         self.dead_lettered += 1
         log.error("%s entry %s moved to the dead letters after %d tries: %s", self.stream, eid, tries, reason)
         return True
+
+
+class ReadAlong:
+    """GroupConsumer.read_along: its acks and its read, queued into a pipeline someone else sends."""
+
+    def __init__(self, consumer: GroupConsumer, count: int, done: list[Done]) -> None:
+        self._c, self._count, self._done = consumer, count, done
+
+    def queue(self, pipe: Any) -> None:
+        c = self._c
+        c.streams.queue_read(pipe, c.stream, c.group, c.name, self._count, None, self._done)
+
+    def entries(self, replies: Sequence[Any]) -> list[Entry]:
+        """Its entries, from the replies of what `queue` queued (errors as values). A read that
+        failed brings none: the turn's own read comes next and meets the error itself."""
+        try:
+            return self._c.streams.read_reply(self._c.stream, replies)
+        except REDIS_ERRORS as exc:
+            log.warning("%s: a read along with the routes failed: %s", self._c.stream, exc)
+            return []
+
+    def unsent(self) -> None:
+        """The pipeline failed: the acks go with the next read."""
+        self._c._done = self._done + self._c._done
 
 
 DEAD_LETTER_STREAMS = ("inbound", "outbound", "archive")
@@ -216,11 +247,15 @@ class StreamLoop(Loop):
         finally:
             self.running = False
             try:
-                await self.group.flush()
+                await self._settle()
             except REDIS_ERRORS as exc:
                 # Unacked entries stay pending: another consumer claims them, and their routes
                 # are applied already, so nothing happens twice.
                 log.warning("%s: acks not sent at stop: %s", self.name, exc)
+
+    async def _settle(self) -> None:
+        """At the loop's end: send the acks kept for a next read that will not come."""
+        await self.group.flush()
 
     async def _turn(self) -> None:
         raise NotImplementedError

@@ -113,16 +113,35 @@ class RouteWorker(StreamLoop):
         the queue ahead of this worker and its work. At a peak it is where a burst of new chats
         waits; `kefu_route_delay_seconds` in /metrics."""
         self.order = LineOrder(self.streams, settings.claim_idle_ms)
+        self._reading_along = False
+        """In the loop's turn: each batch's routes bring the next batch along (`_route`). Batches
+        a test routes by hand read nothing they did not ask for."""
+        self._ahead: list[Entry] = []
+        """Entries the last batch's round trip brought along, routed next."""
 
     async def _turn(self) -> None:
         if self.group.claim_due():
             await self._claim()
-        # While lines wait for their predecessors, look again soon rather than block for long.
-        block_ms = min(self.settings.block_ms, 50) if self.order.held else self.settings.block_ms
-        entries = await self.group.read(self.settings.batch_size, block_ms)
+        entries, self._ahead = self._ahead, []
+        if not entries:
+            # While lines wait for their predecessors, look again soon rather than block for long.
+            block_ms = min(self.settings.block_ms, 50) if self.order.held else self.settings.block_ms
+            entries = await self.group.read(self.settings.batch_size, block_ms)
         held = self.order.take_held()
         if entries or held:
-            await self.process(sorted([*held, *entries], key=lambda e: _sid(e[0])))
+            self._reading_along = True
+            try:
+                await self.process(sorted([*held, *entries], key=lambda e: _sid(e[0])))
+            finally:
+                self._reading_along = False
+
+    async def _settle(self) -> None:
+        """Entries a route's round trip brought along are routed before the loop ends: left
+        alone, they would wait in this consumer's pending entries until another one claims them."""
+        if self._ahead:
+            entries, self._ahead = self._ahead, []
+            await self.process(entries)
+        await super()._settle()
 
     async def _claim(self) -> None:
         """Take back entries a dead consumer left pending past the idle limit."""
@@ -261,7 +280,21 @@ class RouteWorker(StreamLoop):
                         transcript_max=self.transcript.max_messages)
                   for _, m, d in routed]
         lines: list[Any]
-        if folded:
+        if folded and self._reading_along:
+            # The next batch comes along with this one's routes, and the acks kept from the last
+            # one with it: at a peak the next lines are in the stream by then, and the read they
+            # waited for after every batch costs no round trip of its own. When they are not,
+            # the turn's blocking read follows as before. Batches are still routed one after
+            # another, in order, so a sender's lines keep theirs.
+            along = self.group.read_along(self.settings.batch_size)
+            try:
+                outcomes, replies = await self.store.run_many_then(routes, along.queue)
+            except BaseException:
+                along.unsent()
+                raise
+            self._ahead += along.entries(replies)
+            lines = [o if isinstance(o, BaseException) else o.appended for o in outcomes]
+        elif folded:
             outcomes = await self.store.run_many(routes)
             lines = [o if isinstance(o, BaseException) else o.appended for o in outcomes]
         else:

@@ -14,7 +14,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kefu_common.errors import ProtocolError, StoreError
@@ -162,12 +162,22 @@ class Store:
     async def run_many(self, calls: Sequence[Call[Any]]) -> list[Any]:
         """The calls in one pipeline; per call its result, or its error (a refusal or a Redis
         error) as a value, so one bad entry does not fail its batch."""
+        return (await self.run_many_then(calls, None))[0]
+
+    async def run_many_then(self, calls: Sequence[Call[Any]], then: Callable[[Any], None] | None
+                            ) -> tuple[list[Any], list[Any]]:
+        """As `run_many`, with the commands `then(pipe)` queues after the calls in the same
+        pipeline: (the calls' results, those commands' raw replies, errors as values)."""
         def build(pipe: Any) -> None:
             for c in calls:
                 self.scripts.queue(pipe, c.script, c.keys(self.keys), c.argv())
+            if then is not None:
+                then(pipe)
 
+        replies = await self.scripts.run(self.client, build)
+        extra = replies[len(calls):]
         out: list[Any] = []
-        for c, reply in zip(calls, await self.scripts.run(self.client, build), strict=True):
+        for c, reply in zip(calls, replies[:len(calls)], strict=True):
             if isinstance(reply, Exception):
                 out.append(reply)
                 continue
@@ -175,7 +185,8 @@ class Store:
                 out.append(c.decode(reply))
             except (ProtocolError, ValueError, IndexError, TypeError) as exc:
                 out.append(exc)
-        return out
+        return out, extra
+
     async def replicated(self, key: str) -> None:
         """With `min_replicas_ack`, return once that many replicas of the master holding `key`
         have every write made to it so far; raise StoreError when they do not in time."""

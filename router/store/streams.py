@@ -54,6 +54,11 @@ class GroupState:
     """Not yet read by any consumer."""
 
 
+def entries_of(resp: Any) -> list[Entry]:
+    """The entries of an XREADGROUP reply of one stream."""
+    return [entry for _, entries in resp or [] for entry in entries]
+
+
 class Streams:
     def __init__(self, client: Any, keys: Keys) -> None:
         self._r = client
@@ -79,26 +84,37 @@ class Streams:
                                                     start_id=start, count=count)
         return str(nxt), [(eid, fields) for eid, fields in entries if fields]
 
-    async def read_new(self, stream: str, group: str, consumer: str, count: int, block_ms: int,
+    async def read_new(self, stream: str, group: str, consumer: str, count: int, block_ms: int | None,
                        done: Sequence[Done] = ()) -> list[Entry]:
-        """New entries; `done`, acked in the same round trip just before the read (Redis runs a
-        pipeline's commands in order, so the acks land before the read starts waiting)."""
+        """New entries, waiting up to `block_ms` for the first (None: not at all); `done`, acked
+        in the same round trip just before the read (Redis runs a pipeline's commands in order,
+        so the acks land before the read starts waiting)."""
         if not done:
             resp = await self._r.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
-        else:
-            pipe = self._r.pipeline(transaction=False)
-            for d in done:
-                self._queue_done(pipe, stream, group, d)
-            pipe.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
-            *acks, resp = await pipe.execute(raise_on_error=False)
-            if isinstance(resp, Exception):
-                raise resp
-            for err in (a for a in acks if isinstance(a, Exception)):
-                # The read took its entries: raising would strand them until they are claimed.
-                # An entry whose ack failed stays pending and comes back the same way, and its
-                # second routing meets the `applied` marker.
-                log.warning("%s: an ack sent with the read failed: %s", stream, err)
-        return [entry for _, entries in resp or [] for entry in entries]
+            return entries_of(resp)
+        pipe = self._r.pipeline(transaction=False)
+        self.queue_read(pipe, stream, group, consumer, count, block_ms, done)
+        return self.read_reply(stream, await pipe.execute(raise_on_error=False))
+
+    def queue_read(self, pipe: Any, stream: str, group: str, consumer: str, count: int, block_ms: int | None,
+                   done: Sequence[Done]) -> None:
+        """Queue `done`'s acks and then the read into `pipe`; `read_reply` reads their replies."""
+        for d in done:
+            self._queue_done(pipe, stream, group, d)
+        pipe.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
+
+    @staticmethod
+    def read_reply(stream: str, replies: Sequence[Any]) -> list[Entry]:
+        """The entries of what `queue_read` queued (its replies, errors as values)."""
+        *acks, resp = replies
+        if isinstance(resp, Exception):
+            raise resp
+        for err in (a for a in acks if isinstance(a, Exception)):
+            # The read took its entries: raising would strand them until they are claimed. An
+            # entry whose ack failed stays pending and comes back the same way, and its second
+            # routing meets the `applied` marker.
+            log.warning("%s: an ack sent with the read failed: %s", stream, err)
+        return entries_of(resp)
 
     async def keep_claimed(self, stream: str, group: str, consumer: str, ids: list[str]) -> None:
         """Reset the idle clock of entries this consumer still works on, so nobody claims them."""

@@ -11,9 +11,9 @@ from router.store import Store
 from routing_rules.ruleset import builtin_default
 
 
-async def route_worker(store: Store) -> RouteWorker:
+async def route_worker(store: Store, batch_size: int = 100) -> RouteWorker:
     """A worker whose rules send everything to presale, its consumer group made."""
     w = RouteWorker(store, Transcript(store), RulesHolder(builtin_default("presale")),
-                    WorkerSettings(block_ms=10, claim_idle_ms=60_000))
+                    WorkerSettings(block_ms=10, claim_idle_ms=60_000, batch_size=batch_size))
     await w.group.ensure()
     return w

@@ -1,6 +1,8 @@
-"""The route worker acks a batch with its next read (GroupConsumer.ack_with_read): one round trip a
-batch fewer. The acks must still land, before the read, through a failed read and at the loop's
-end, and an ack that fails must not cost the read its entries."""
+"""The route worker acks a batch with its next read (GroupConsumer.ack_with_read), and in its loop
+the next batch comes along with each batch's routes (GroupConsumer.read_along): two round trips a
+batch fewer at a peak. The acks must still land, before the read, through a failed read and at
+the loop's end; an ack that fails must not cost the read its entries; entries brought along are
+routed, once, even when the loop stops right after them."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from helpers.workers import route_worker
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 from router.models import WEBCHAT, Message
 from router.pipeline.ingest import Ingestor
@@ -113,3 +116,68 @@ async def test_the_loop_sends_its_last_acks_when_it_stops(store: Store, worker: 
     await asyncio.wait_for(worker.run(), 10)
     assert worker.routed == CHATS
     assert await pending(store, worker) == 0 and await store.client.xlen(worker.group.stream) == 0
+
+
+async def test_in_the_loop_a_backlog_comes_along_with_the_routes(store: Store,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 new chats waiting, batches of 20: the first batch is read, every later one comes along
+    with the routes before it, and the turn's own read runs only when nothing came along."""
+    worker = await route_worker(store, batch_size=20)
+    reads: list[int] = []
+    real_read = worker.group.read
+
+    async def counting(count: int, block_ms: int) -> list[tuple[str, dict[str, str]]]:
+        got = await real_read(count, block_ms)
+        reads.append(len(got))
+        return got
+
+    monkeypatch.setattr(worker.group, "read", counting)
+    real = worker.process
+    batches: list[int] = []
+
+    async def then_stop(entries: list[tuple[str, dict[str, str]]]) -> None:
+        batches.append(len(entries))
+        await real(entries)
+        if worker.routed == CHATS:
+            worker.stop()
+
+    monkeypatch.setattr(worker, "process", then_stop)
+    await ingest(store, range(CHATS))
+    await asyncio.wait_for(worker.run(), 20)
+    assert worker.routed == CHATS and worker.delay.count == CHATS  # each routed once
+    assert batches == [20] * 15
+    assert reads == [20], reads  # one read; 14 batches came along with the routes before them
+    assert await pending(store, worker) == 0 and await store.client.xlen(worker.group.stream) == 0
+    conversations = await store.client.zcard(store.keys.conv_index)
+    assert conversations == CHATS
+
+
+async def test_entries_brought_along_are_routed_when_the_loop_stops(store: Store,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = await route_worker(store, batch_size=50)
+    real = worker.process
+
+    async def stop_after_the_first(entries: list[tuple[str, dict[str, str]]]) -> None:
+        await real(entries)
+        worker.stop()  # the next 50 came along with these routes, and no turn follows
+
+    monkeypatch.setattr(worker, "process", stop_after_the_first)
+    await ingest(store, range(CHATS))
+    await asyncio.wait_for(worker.run(), 10)
+    assert worker.routed == 100
+    # Nothing left pending in this consumer's name; the other 200 were never read.
+    assert await pending(store, worker) == 0
+    assert await store.client.xlen(worker.group.stream) == CHATS - 100
+
+
+async def test_a_read_along_that_fails_brings_nothing_and_keeps_no_acks_unsent(
+        store: Store, worker: RouteWorker, caplog: pytest.LogCaptureFixture) -> None:
+    await ingest(store, range(CHATS))
+    await worker.process(await worker.group.read(100, 10))
+    along = worker.group.read_along(100)
+    along.unsent()  # its pipeline failed: the acks it took go with the next read
+    assert len(await worker.group.read(100, 10)) == 100
+    assert await pending(store, worker) == 100  # the first hundred acked by that read
+    with caplog.at_level(logging.WARNING, "kefu.streams"):
+        assert worker.group.read_along(100).entries([ResponseError("NOGROUP no such group")]) == []
+    assert "a read along with the routes failed" in caplog.text
