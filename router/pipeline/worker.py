@@ -7,10 +7,10 @@ conversation; none for lines whose ingest resolved them, on one server), then th
 before them, in another slot). Its XACK+XDEL go with the next read, just before it
 (GroupConsumer.ack_with_read); in the loop, on one server, that read rides at the end of the
 routes' pipeline and does not block (GroupConsumer.read_along), so at a peak a turn is one round
-trip. The in-order check asks Redis only about senders whose previous
-line this process did not route itself (line_order.py). Deciding happens in between, in process, by the
-rule engine. An entry is acked only after its effects are in Redis; a re-read entry (crash,
-XAUTOCLAIM) meets the `applied` marker and has no second effect.
+trip. The in-order check asks Redis only about senders whose previous line this process did not
+route itself (line_order.py). Deciding happens in between, in process, by the rule engine. An
+entry is acked only after its effects are in Redis; a re-read entry (crash, XAUTOCLAIM) meets the
+`applied` marker and has no second effect.
 """
 
 from __future__ import annotations
