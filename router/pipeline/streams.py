@@ -84,20 +84,25 @@ class GroupConsumer:
     async def read(self, count: int, block_ms: int) -> list[Entry]:
         """New entries for this consumer, waiting up to `block_ms` for the first; the acks
         `ack_with_read` kept go first, in the same round trip."""
-        done = self._done
-        self._done = []
+        done = self._take_done()
         try:
             return await self.streams.read_new(self.stream, self.group, self.name, count, block_ms, done)
         except BaseException:
-            self._done = done + self._done  # not sent, or not known to be: they go with the next try
+            self.keep_done(done)  # not sent, or not known to be: they go with the next try
             raise
 
     def read_along(self, count: int) -> ReadAlong:
         """A read that rides in another round trip's pipeline (the route worker's routes), with
         the acks kept so far, and does not wait: `queue` it, then give `entries` the replies."""
-        done = self._done
-        self._done = []
-        return ReadAlong(self, count, done)
+        return ReadAlong(self, count, self._take_done())
+
+    def _take_done(self) -> list[Done]:
+        done, self._done = self._done, []
+        return done
+
+    def keep_done(self, done: list[Done]) -> None:
+        """Acks taken for a round trip that failed: they go with the next read, first."""
+        self._done = done + self._done
 
     async def keep_claimed(self, ids: list[str]) -> None:
         await self.streams.keep_claimed(self.stream, self.group, self.name, ids)
@@ -127,11 +132,14 @@ class GroupConsumer:
 
     async def flush(self) -> None:
         """Send the acks kept for the next read now."""
-        while self._done:
-            d = self._done[0]
-            await self.streams.done(self.stream, self.group, d.ids, tries=d.tries, finished=d.finished,
-                                    routed=d.routed, routed_ttl_s=d.routed_ttl_s)
-            self._done.pop(0)
+        done = self._take_done()
+        if not done:
+            return
+        try:
+            await self.streams.done_all(self.stream, self.group, done)
+        except BaseException:
+            self.keep_done(done)
+            raise
 
     async def failed(self, entry: Entry, reason: str, *, hopeless: bool = False,
                      finished: Finished | None = None) -> bool:
@@ -177,7 +185,7 @@ class ReadAlong:
 
     def unsent(self) -> None:
         """The pipeline failed: the acks go with the next read."""
-        self._c._done = self._done + self._c._done
+        self._c.keep_done(self._done)
 
 
 DEAD_LETTER_STREAMS = ("inbound", "outbound", "archive")

@@ -282,22 +282,22 @@ class RouteWorker(StreamLoop):
                         transcript_max=self.transcript.max_messages)
                   for _, m, d in routed]
         lines: list[Any]
-        if folded and self._reading_along:
-            # The next batch comes along with this one's routes, and the acks kept from the last
-            # one with it: at a peak the next lines are in the stream by then, and the read they
-            # waited for after every batch costs no round trip of its own. When they are not,
-            # the turn's blocking read follows as before. Batches are still routed one after
-            # another, in order, so a sender's lines keep theirs.
-            along = self.group.read_along(self.settings.batch_size)
-            try:
-                outcomes, replies = await self.store.run_many_then(routes, along.queue)
-            except BaseException:
-                along.unsent()
-                raise
-            self._ahead += along.entries(replies)
-            lines = [o if isinstance(o, BaseException) else o.appended for o in outcomes]
-        elif folded:
-            outcomes = await self.store.run_many(routes)
+        if folded:
+            if self._reading_along:
+                # The next batch comes along with this one's routes, and the acks kept from the
+                # last one with it: at a peak the next lines are in the stream by then, and the
+                # read they waited for after every batch costs no round trip of its own. When
+                # they are not, the turn's blocking read follows as before. Batches are still
+                # routed one after another, in order, so a sender's lines keep theirs.
+                along = self.group.read_along(self.settings.batch_size)
+                try:
+                    outcomes, replies = await self.store.run_many_then(routes, along.queue)
+                except BaseException:
+                    along.unsent()
+                    raise
+                self._ahead += along.entries(replies)
+            else:
+                outcomes = await self.store.run_many(routes)
             lines = [o if isinstance(o, BaseException) else o.appended for o in outcomes]
         else:
             appends = [self.transcript.append_call(m) for _, m, _d in routed]

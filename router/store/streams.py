@@ -126,8 +126,13 @@ class Streams:
         """Ack and delete entries whose effect is in Redis, and forget their failed `tries`; with
         `finished`, also record that conversation's reply as finished, and with `routed`, each
         sender identity's last routed line number, in the same round trip."""
+        await self.done_all(stream, group, [Done(tuple(ids), tries, finished, routed, routed_ttl_s)])
+
+    async def done_all(self, stream: str, group: str, done: Sequence[Done]) -> None:
+        """Several `done` in one round trip."""
         pipe = self._r.pipeline(transaction=False)
-        self._queue_done(pipe, stream, group, Done(tuple(ids), tries, finished, routed, routed_ttl_s))
+        for d in done:
+            self._queue_done(pipe, stream, group, d)
         await pipe.execute()
 
     def _queue_done(self, pipe: Any, stream: str, group: str, d: Done) -> None:
