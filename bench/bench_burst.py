@@ -2,7 +2,8 @@
 second, against the Redis floor of the same burst taken in the same round.
 
     python bench/bench_burst.py [--rounds 6] [--chats 200] [--rate 1000] [--agents 20]
-                                [--shape all-in-one|web+worker] [--build DIR ...] [--profile DIR]
+                                [--shape all-in-one|web+worker] [--redis tcp|unix] [--build DIR ...]
+                                [--profile DIR]
 
 The latency benchmark's goal row opens with this burst (bench/latency.py), and it is where that
 row is lost on a slow machine; a whole latency run measures it once, among 10 s of follow-ups.
@@ -130,10 +131,10 @@ async def one_round(kefu: Running, url: str, tokens: list[str], args: argparse.N
 
 
 @contextlib.contextmanager
-def _deployment(build: Path, shape: Shape, work: Path) -> Iterator[tuple[Running, str, list[str]]]:
+def _deployment(build: Path, shape: Shape, work: Path, unix: bool) -> Iterator[tuple[Running, str, list[str]]]:
     """A redis-server of its own and the shape of `build`'s kefu on it."""
     work.mkdir(parents=True)
-    redis_proc, url = start_redis(work / "redis")
+    redis_proc, url = start_redis(work / "redis", unix)
     tokens = serve_config(work / "kefu.yaml")
     try:
         with (work / "serve.log").open("wb") as log, \
@@ -174,7 +175,8 @@ async def main(args: argparse.Namespace, builds: list[Path]) -> None:
         deployed = []
         for i, build in enumerate(builds):
             say(f"starting {args.shape} of {build}")
-            deployed.append(stack.enter_context(_deployment(build, BY_NAME[args.shape], Path(tmp) / str(i))))
+            deployed.append(stack.enter_context(_deployment(build, BY_NAME[args.shape], Path(tmp) / str(i),
+                                                                args.redis == "unix")))
         for r in range(args.rounds):
             for name, (kefu, url, tokens) in zip(names, deployed, strict=True):
                 profile = Path(args.profile) / f"burst-{name}-{r}.txt" if args.profile else None
@@ -196,6 +198,8 @@ def cli() -> None:
     p.add_argument("--chats", type=int, default=200, help="new chats a burst, one customer each")
     p.add_argument("--rate", type=float, default=1000.0, help="first lines a second within the burst")
     p.add_argument("--shape", choices=sorted(BY_NAME), default="all-in-one")
+    p.add_argument("--redis", choices=("tcp", "unix"), default="tcp",
+                   help="how kefu and the floor reach Redis: loopback TCP, or a unix socket as the embedded server")
     p.add_argument("--build", action="append", default=[], help="a checkout whose kefu is measured")
     p.add_argument("--profile", help="a folder for py-spy samples of each burst (the process taking sockets)")
     p.add_argument("--timeout-s", type=float, default=30.0, help="longest a burst may take to reach its agents")

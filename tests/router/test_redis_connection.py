@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
+import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio.connection as redis_connection
 from helpers.redis_cluster import RedisCluster
+from helpers.redis_server import RedisServer
 from hypothesis import given
 from hypothesis import strategies as st
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -21,7 +25,7 @@ from redis.exceptions import DataError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.config.limits import RedisSettings
-from router.store.client import _Connection, make_client
+from router.store.client import _Connection, _UnixConnection, make_client
 
 ARG = st.one_of(st.text(), st.binary(), st.integers(), st.floats(allow_nan=False), st.binary().map(bytearray),
                 st.binary().map(memoryview))
@@ -43,6 +47,18 @@ def test_what_redis_py_refuses_to_pack_is_refused(bad: object) -> None:
             conn.pack_command("SET", "k", bad)
 
 
+@pytest.fixture(params=["tcp", "unix"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A private server, reached over TCP or, as the embedded server is, over a unix socket:
+    kefu's connection class takes both."""
+    server = RedisServer(tmp_path / "redis", unix_socket=True)
+    server.start()
+    try:
+        yield server.url if request.param == "tcp" else server.unix_url
+    finally:
+        server.stop()
+
+
 async def _command(reader: asyncio.StreamReader) -> list[bytes]:
     """One RESP array command as the client sends it."""
     head = await reader.readline()
@@ -56,7 +72,7 @@ async def _command(reader: asyncio.StreamReader) -> list[bytes]:
 
 
 @contextlib.asynccontextmanager
-async def fake_server(on_get: bytes | None) -> AsyncIterator[str]:
+async def fake_server(on_get: bytes | None, unix: Path | None = None) -> AsyncIterator[str]:
     """Answers +OK to everything but GET, which gets `on_get` and then nothing more (a stall);
     `on_get=None`: it stops reading at SET, as a server whose socket buffer is full."""
 
@@ -78,10 +94,14 @@ async def fake_server(on_get: bytes | None) -> AsyncIterator[str]:
                 writer.write(b"+PONG\r\n" if cmd[0].upper() == b"PING" else b"+OK\r\n")
                 await writer.drain()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    if unix is None:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        url = f"redis://127.0.0.1:{server.sockets[0].getsockname()[1]}/0"
+    else:
+        server = await asyncio.start_unix_server(serve, str(unix))
+        url = f"unix://{unix}?db=0"
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield url
     finally:
         server.close()
         for task, writer in handlers:
@@ -94,8 +114,21 @@ async def fake_server(on_get: bytes | None) -> AsyncIterator[str]:
 FAST = RedisSettings(socket_timeout_s=0.5, connect_timeout_s=2.0)
 
 
-async def test_a_reply_stalled_half_way_times_out() -> None:
-    async with fake_server(b"$10\r\nabc") as url:
+@pytest.fixture(params=["tcp", "unix"])
+def unix(request: pytest.FixtureRequest) -> Iterator[Path | None]:
+    """None for a fake server on TCP, else the unix socket it listens on."""
+    if request.param == "tcp":
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="kr-"))
+    try:
+        yield folder / "fake.sock"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def test_a_reply_stalled_half_way_times_out(unix: Path | None) -> None:
+    async with fake_server(b"$10\r\nabc", unix) as url:
         client = make_client(url, cluster=False, o=FAST)
         started = time.monotonic()
         with pytest.raises(RedisTimeoutError):
@@ -104,8 +137,8 @@ async def test_a_reply_stalled_half_way_times_out() -> None:
         await client.aclose()
 
 
-async def test_a_server_that_stops_reading_times_the_send_out() -> None:
-    async with fake_server(None) as url:
+async def test_a_server_that_stops_reading_times_the_send_out(unix: Path | None) -> None:
+    async with fake_server(None, unix) as url:
         client = make_client(url, cluster=False, o=FAST)
         started = time.monotonic()
         with pytest.raises(RedisTimeoutError):
@@ -135,9 +168,9 @@ async def test_every_client_speaks_resp2_whatever_redis_py_defaults_to(redis_url
         await cluster.aclose()
 
 
-async def test_a_pipeline_reads_its_buffered_replies_without_a_timer_each(redis_url: str,
+async def test_a_pipeline_reads_its_buffered_replies_without_a_timer_each(url: str,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    client = make_client(redis_url, cluster=False)
+    client = make_client(url, cluster=False)
     await client.ping()  # connected: the handshake's reads are not counted
     armed = 0
     real = redis_connection.async_timeout
@@ -159,8 +192,8 @@ async def test_a_pipeline_reads_its_buffered_replies_without_a_timer_each(redis_
     await client.aclose()
 
 
-async def test_replies_keep_their_order_across_many_commands(redis_url: str) -> None:
-    client = make_client(redis_url, cluster=False)
+async def test_replies_keep_their_order_across_many_commands(url: str) -> None:
+    client = make_client(url, cluster=False)
     values = await asyncio.gather(*(client.incr("n") for _ in range(500)))
     assert sorted(values) == list(range(1, 501))
     pipe = client.pipeline(transaction=False)
@@ -172,9 +205,9 @@ async def test_replies_keep_their_order_across_many_commands(redis_url: str) -> 
     await client.aclose()
 
 
-async def test_pub_sub_frames_already_read_are_taken_without_a_timer_each(redis_url: str,
+async def test_pub_sub_frames_already_read_are_taken_without_a_timer_each(url: str,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    client = make_client(redis_url, cluster=False)
+    client = make_client(url, cluster=False)
     sub = client.pubsub()
     await sub.subscribe("ch")
     assert (await sub.get_message(timeout=1.0))["type"] == "subscribe"
@@ -200,9 +233,9 @@ async def test_pub_sub_frames_already_read_are_taken_without_a_timer_each(redis_
     await client.aclose()
 
 
-async def test_a_connection_the_server_closed_is_opened_again(redis_url: str) -> None:
-    client = make_client(redis_url, cluster=False)
-    killer = make_client(redis_url, cluster=False)
+async def test_a_connection_the_server_closed_is_opened_again(url: str) -> None:
+    client = make_client(url, cluster=False)
+    killer = make_client(url, cluster=False)
     await client.set("k", "v")
     for _ in range(3):
         await killer.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
@@ -231,13 +264,13 @@ def _mixed(pipe: Any, tag: str) -> None:
     pipe.exists(f"{tag}:h", f"{tag}:s")
 
 
-async def test_a_plain_pipeline_answers_as_redis_pys_own(redis_url: str) -> None:
+async def test_a_plain_pipeline_answers_as_redis_pys_own(url: str) -> None:
     """Our plain pipeline (`_Pipeline`) gives what redis-py's gives, value for value, refusals
     as values or raised first, the same way."""
     import redis.asyncio as aioredis
 
-    ours = make_client(redis_url, cluster=False)
-    theirs = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    ours = make_client(url, cluster=False)
+    theirs = aioredis.Redis.from_url(url, decode_responses=True)
     assert type(ours.pipeline(transaction=False)).__name__ == "_Pipeline"
     replies = []
     for client, tag in ((ours, "a"), (theirs, "b")):
@@ -268,11 +301,11 @@ def _pool_sizes(pool: Any) -> tuple[int, int]:
     return len(pool._in_use_connections), len(pool._available_connections)
 
 
-async def test_the_pool_stays_bounded_and_serves_its_waiters_in_turn(redis_url: str) -> None:
+async def test_the_pool_stays_bounded_and_serves_its_waiters_in_turn(url: str) -> None:
     """The pool's quick take and give-back (`_Pool`) keep redis-py's bound and its waiting: 300
     tasks on a pool of 3 all get a connection and no more than 3 are ever open; a task waiting
     for a connection is woken by the next give-back and served before a task that asks after it."""
-    client = make_client(redis_url, cluster=False, o=RedisSettings(max_connections=3, pool_timeout_s=10))
+    client = make_client(url, cluster=False, o=RedisSettings(max_connections=3, pool_timeout_s=10))
     pool = client.connection_pool
     assert type(pool).__name__ == "_Pool"
     widest = 0
@@ -314,11 +347,11 @@ async def test_the_pool_stays_bounded_and_serves_its_waiters_in_turn(redis_url: 
     await client.aclose()
 
 
-async def test_a_cancelled_pipeline_gives_its_connection_back(redis_url: str) -> None:
+async def test_a_cancelled_pipeline_gives_its_connection_back(url: str) -> None:
     """Pipelines cancelled while they wait for their replies (a caller's timeout) leave no
     connection taken, and the next commands answer on clean connections."""
-    client = make_client(redis_url, cluster=False, o=RedisSettings(max_connections=4, pool_timeout_s=10))
-    blocker = make_client(redis_url, cluster=False)
+    client = make_client(url, cluster=False, o=RedisSettings(max_connections=4, pool_timeout_s=10))
+    blocker = make_client(url, cluster=False)
 
     async def slow(i: int) -> None:
         pipe = client.pipeline(transaction=False)
@@ -336,3 +369,19 @@ async def test_a_cancelled_pipeline_gives_its_connection_back(redis_url: str) ->
     assert [await client.incr("n") for _ in range(20)] == list(range(1, 21))
     await client.aclose()
     await blocker.aclose()
+
+
+async def test_a_unix_socket_gets_the_cheaper_connection_pool_and_pipeline(url: str) -> None:
+    """The embedded server is reached on a unix socket: its clients get the same connection,
+    pool and pipeline as TCP's, not redis-py's own (which the demo and a small shop ran on)."""
+    client = make_client(url, cluster=False)
+    try:
+        await client.set("k", "v")
+        conns = client.connection_pool._available_connections
+        want = _UnixConnection if url.startswith("unix://") else _Connection
+        assert [type(c) for c in conns] == [want]
+        assert type(client.connection_pool).__name__ == "_Pool"
+        assert type(client.pipeline(transaction=False)).__name__ == "_Pipeline"
+        assert await client.get("k") == "v"
+    finally:
+        await client.aclose()
