@@ -53,6 +53,9 @@ def main() -> int:
     parser.add_argument("--redis-server", metavar="PATH",
                         help="the redis-server binary every part starts (the floors' and kefu's alike); "
                              "default: the machine's redis-server (>= 6.2), else the embedded one")
+    parser.add_argument("--redis-socket", choices=("tcp", "unix"), default="tcp",
+                        help="how kefu and the floor reach Redis in the latency runs: loopback TCP, or a unix "
+                             "socket, as `kefu serve`'s embedded server is reached (default: tcp)")
     args = parser.parse_args()
     if args.redis_server:
         import os
@@ -70,7 +73,8 @@ def main() -> int:
         "ingest": lambda: ingest.measure(5.0 if args.quick else 10.0, 1 if args.quick else 3, say, profile, shapes),
         "roundtrips": lambda: roundtrips.measure(100 if args.quick else roundtrips.BATCH, say),
         "latency": lambda: latency.measure([500.0, 1000.0] if args.quick else [500.0, 1000.0, 2000.0],
-                                           5.0 if args.quick else 10.0, say, profile, shapes),
+                                           5.0 if args.quick else 10.0, say, profile, shapes,
+                                           unix=args.redis_socket == "unix"),
         "soak": lambda: soak.measure(2.0 if args.quick else 10.0, say, png),
     }
     failed = []

@@ -232,14 +232,15 @@ async def settle(pids: list[int], url: str, timeout_s: float = 60) -> None:
 
 
 def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path | None = None,
-            shapes: tuple[Shape, ...] = SHAPES) -> list[Row]:
+            shapes: tuple[Shape, ...] = SHAPES, unix: bool = False) -> list[Row]:
     """Start Redis and the relay, then for each shape of kefu (bench/shapes.py) measure each rate
     against both floors, taken again beside it; `profile_dir`: py-spy samples the process taking
-    the sockets at 1,000 msg/s into profile_dir/latency-1000[-SHAPE].txt."""
+    the sockets at 1,000 msg/s into profile_dir/latency-1000[-SHAPE].txt. `unix`: kefu and the
+    Redis floor reach Redis on a unix socket instead of loopback TCP."""
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
         work = Path(tmp)
-        redis_proc, url = start_redis(work / "redis")
+        redis_proc, url = start_redis(work / "redis", unix)
         relay_port = free_port()
         relay = subprocess.Popen([sys.executable, str(ROOT / "bench" / "relay_server.py"), str(relay_port)],
                                  preexec_fn=die_with_parent())
