@@ -37,7 +37,7 @@ from router.config.settings import parse_settings
 from router.loadgen.clients import Agent, Customer
 from router.loadgen.tally import Tally
 from router.runtime import Runtime
-from router.store.client import _Connection
+from router.store.client import _Cheaper
 from router.web.app import build_app
 
 AGENTS = 20
@@ -55,19 +55,19 @@ class Counter:
         original = AbstractConnection.send_packed_command
 
         async def counted(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
-            if not isinstance(self, _Connection):  # counted below (it may hand a send on to this)
+            if not isinstance(self, _Cheaper):  # counted below (it may hand a send on to this)
                 cls.writes += 1
             await original(self, command, check_health)
 
         AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
-        # The plain client's connection class sends by itself: count its sends too, once each.
-        mine = _Connection.send_packed_command
+        # The plain client's connection classes (TCP and unix) send by themselves: count those too, once each.
+        mine = _Cheaper.send_packed_command
 
-        async def counted_mine(self: _Connection, command: Any, check_health: bool = True) -> None:
+        async def counted_mine(self: _Cheaper, command: Any, check_health: bool = True) -> None:
             cls.writes += 1
             await mine(self, command, check_health)
 
-        _Connection.send_packed_command = counted_mine  # type: ignore[method-assign]
+        _Cheaper.send_packed_command = counted_mine  # type: ignore[method-assign]
 
 
 def config(batch: int) -> str:

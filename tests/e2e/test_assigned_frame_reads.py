@@ -17,7 +17,7 @@ from helpers.clients import agent, customer, msg_id
 from redis.asyncio.connection import AbstractConnection
 
 from router.config.settings import parse_settings
-from router.store.client import _Connection
+from router.store.client import _Cheaper
 from router.store.views import AssignedView
 
 
@@ -29,19 +29,19 @@ class Writes:
         original = AbstractConnection.send_packed_command
 
         async def counted(conn: AbstractConnection, command: Any, check_health: bool = True) -> None:
-            if not isinstance(conn, _Connection):  # counted below (it may hand a send on to this)
+            if not isinstance(conn, _Cheaper):  # counted below (it may hand a send on to this)
                 self.n += 1
             await original(conn, command, check_health)
 
         monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
         # The plain client's own connection class sends by itself.
-        mine = _Connection.send_packed_command
+        mine = _Cheaper.send_packed_command
 
-        async def counted_mine(conn: _Connection, command: Any, check_health: bool = True) -> None:
+        async def counted_mine(conn: _Cheaper, command: Any, check_health: bool = True) -> None:
             self.n += 1
             await mine(conn, command, check_health)
 
-        monkeypatch.setattr(_Connection, "send_packed_command", counted_mine)
+        monkeypatch.setattr(_Cheaper, "send_packed_command", counted_mine)
 
 
 async def test_hundreds_of_assigned_frames_match_the_one_by_one_reads(redis_url: str,
