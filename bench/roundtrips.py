@@ -131,8 +131,11 @@ async def _measure(url: str, work: Path, batch: int, say: Any) -> dict[str, Any]
                 await asyncio.sleep(0.5)  # acks and feed writes that follow the agent's frame
                 took = time.monotonic() - t0
                 writes, commands = Counter.writes - w0, await _commands(stats) - c0 - 1
+                # At zero, not below: a busy worker's blocking read comes back with lines (and
+                # rides with its routes), so the idle loops send less while a batch is routed than
+                # alone, and taking off the idle rate can overshoot what the batch itself sent.
                 out[phase] = {"seconds": round(took, 2), "round_trips": writes, "commands": commands,
-                              "round_trips_per_msg": round((writes - idle_w * took) / batch, 2),
+                              "round_trips_per_msg": round(max(writes - idle_w * took, 0.0) / batch, 2),
                               "commands_per_msg": round((commands - idle_c * took) / batch, 2)}
                 say(f"  {out[phase]}")
             await asyncio.gather(*(s.stop() for s in [*customers, *agents]), return_exceptions=True)
