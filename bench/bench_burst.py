@@ -2,8 +2,8 @@
 second, against the Redis floor of the same burst taken in the same round.
 
     python bench/bench_burst.py [--rounds 6] [--chats 200] [--rate 1000] [--agents 20]
-                                [--shape all-in-one|web+worker] [--redis tcp|unix] [--build DIR ...]
-                                [--profile DIR]
+                                [--shape all-in-one|web+worker] [--redis-socket tcp|unix]
+                                [--build DIR ...] [--profile DIR]
 
 The latency benchmark's goal row opens with this burst (bench/latency.py), and it is where that
 row is lost on a slow machine; a whole latency run measures it once, among 10 s of follow-ups.
@@ -176,7 +176,7 @@ async def main(args: argparse.Namespace, builds: list[Path]) -> None:
         for i, build in enumerate(builds):
             say(f"starting {args.shape} of {build}")
             deployed.append(stack.enter_context(_deployment(build, BY_NAME[args.shape], Path(tmp) / str(i),
-                                                                args.redis == "unix")))
+                                                                args.redis_socket == "unix")))
         for r in range(args.rounds):
             for name, (kefu, url, tokens) in zip(names, deployed, strict=True):
                 profile = Path(args.profile) / f"burst-{name}-{r}.txt" if args.profile else None
@@ -198,7 +198,7 @@ def cli() -> None:
     p.add_argument("--chats", type=int, default=200, help="new chats a burst, one customer each")
     p.add_argument("--rate", type=float, default=1000.0, help="first lines a second within the burst")
     p.add_argument("--shape", choices=sorted(BY_NAME), default="all-in-one")
-    p.add_argument("--redis", choices=("tcp", "unix"), default="tcp",
+    p.add_argument("--redis-socket", choices=("tcp", "unix"), default="tcp",
                    help="how kefu and the floor reach Redis: loopback TCP, or a unix socket as the embedded server")
     p.add_argument("--build", action="append", default=[], help="a checkout whose kefu is measured")
     p.add_argument("--profile", help="a folder for py-spy samples of each burst (the process taking sockets)")

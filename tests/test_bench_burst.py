@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_a_round_of_new_chats_is_measured_end_to_end(tmp_path: Path, redis: str) -> None:
     """Over loopback TCP, and over a unix socket as the embedded server is reached."""
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_burst.py"), "--rounds", "1", "--chats", "30",
-                           "--rate", "300", "--timeout-s", "60", "--redis", redis],
+                           "--rate", "300", "--timeout-s", "60", "--redis-socket", redis],
                           capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rounds = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]

@@ -14,7 +14,8 @@ profile showed on every command (docs/performance.md, "Session 8"): redis-py wra
 of a pipeline, or the 40th pub/sub frame, that one socket read already brought. Here a send
 waits under a timer only when the kernel did not take all of it, and a reply that is already
 whole in the parser's buffer is taken without one: neither can stall, so the timeout guards every
-wait that can. And commands are packed by hiredis in C, byte for byte what redis-py's Python packer makes.
+wait that can. And commands are packed by hiredis in C, byte for byte what redis-py's Python
+packer makes.
 
 A plain pipeline (no MULTI, no WATCH) is executed by `_Pipeline`: the same bytes and replies as
 redis-py's, without the steps kefu never uses and pays for on every batch (a scan for HIMPORT

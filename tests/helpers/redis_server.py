@@ -96,6 +96,12 @@ def free_cluster_port() -> int:
     raise RuntimeError("no free port pair for a Cluster node")
 
 
+def short_socket_dir() -> Path:
+    """A new folder for a unix socket, under the system's temp dir: a socket's path must fit in
+    107 bytes and a test's tmp_path need not. The caller removes it."""
+    return Path(tempfile.mkdtemp(prefix="kr-"))
+
+
 class RedisServer:
     """`cluster=True`: a one-node Redis Cluster holding every slot, so the scripts meet Cluster's
     rules (keys of one slot per script, no SORT ... GET patterns on 6.2) with a plain client."""
@@ -108,9 +114,8 @@ class RedisServer:
         self.port = free_cluster_port() if cluster else free_port()
         self.appendonly = appendonly
         self.cluster = cluster
-        self.socket = Path(tempfile.mkdtemp(prefix="kr-")) / "redis.sock" if unix_socket else None
-        """Where it also listens, when asked to: in a short folder of its own, since a unix
-        socket's path must fit in 107 bytes and a test's tmp_path need not."""
+        self.socket = short_socket_dir() / "redis.sock" if unix_socket else None
+        """Where it also listens, when asked to (a short folder of its own, removed by stop)."""
         self.proc: subprocess.Popen[bytes] | None = None
         self.started = False
         """After the first start the port is the server's address (a restart keeps it)."""

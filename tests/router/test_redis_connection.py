@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 import redis.asyncio.connection as redis_connection
 from helpers.redis_cluster import RedisCluster
-from helpers.redis_server import RedisServer
+from helpers.redis_server import RedisServer, short_socket_dir
 from hypothesis import given
 from hypothesis import strategies as st
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -120,7 +119,7 @@ def unix(request: pytest.FixtureRequest) -> Iterator[Path | None]:
     if request.param == "tcp":
         yield None
         return
-    folder = Path(tempfile.mkdtemp(prefix="kr-"))
+    folder = short_socket_dir()
     try:
         yield folder / "fake.sock"
     finally:
