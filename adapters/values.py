@@ -67,7 +67,7 @@ class Accepted(Protocol):
 class Sink(Protocol):
     """Where adapters hand parsed messages: the router's ingest."""
 
-    async def ingest(self, msg: Message) -> Accepted: ...
+    async def ingest(self, msg: Message, new_sender: bool = False) -> Accepted: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,7 +183,9 @@ class Runtime:
             self.ingestor.direct = Direct(settings.bot.debounce_s, self.transcript.max_messages,
                                           held_back=may_be_rating, profiles=self.profile_fetcher,
                                           bot_wake=self.bot.wake if settings.bot.enabled and role != "web" else None,
-                                          reopen_window_s=settings.worker.reopen_window_s)
+                                          reopen_window_s=settings.worker.reopen_window_s, rules=self.rules,
+                                          bot_first=settings.bot.enabled,
+                                          queued=self.bot.queued if settings.bot.enabled else None)
         install_log_masking()  # phone numbers, ID numbers and addresses never reach the logs
         logsafe.install(settings)  # nor do tokens, keys and signatures
 

@@ -109,8 +109,8 @@ class WorkerSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     """An inbound or outbound entry that fails this often goes to its stream's dead letters."""
     direct_follow_ups: bool = True
     """A customer's text line to a conversation someone holds (an agent, a queue, the bot) is
-    routed as it is taken in, not through the inbound stream (router/pipeline/ingest.py); ignored
-    on a Redis Cluster."""
+    routed as it is taken in, not through the inbound stream, and so is a new web chat visitor's
+    first line, decided there (router/pipeline/ingest.py); ignored on a Redis Cluster."""
 
 
 class OutboxSettings(_Base, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -5,27 +5,34 @@ told "accepted".
 A customer's text follow-up to a conversation someone holds (an agent, a queue, the bot) needs no
 decision, so on one Redis server it is routed in the same script that takes it in
 (router/store/lua/ingest_direct.lua): the agent sees it without the route worker's wake-up and
-four round trips. Every other line, and every line on a Cluster, goes through the inbound stream
-to the route worker."""
+four round trips. The first line of a web chat visitor the router has never seen is decided
+before it is taken in (a new customer's facts are the rules' defaults) and routed in the same
+script too (ingest_open.lua). Every other line, and every line on a Cluster, goes through the
+inbound stream to the route worker."""
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import msgspec
 
 from kefu_common.errors import StoreUnavailable
 from router.models import WEBCHAT, Kind, Message, encode_message, new_id
+from router.pipeline.worker import DecisionSource, decision_json, rule_input
 from router.store import Store
 from router.store.calls import Call
-from router.store.calls.routing import IngestDirect, Taken
+from router.store.calls.routing import IngestDirect, IngestOpen, Resolved, Taken
 from router.store.calls.streams import Added, Ingest
 from router.store.client import REDIS_ERRORS
+
+log = logging.getLogger("kefu.ingest")
+_R = TypeVar("_R")
 
 DEDUPE_TTL_S = 7 * 24 * 3600
 """How long a native message id is remembered: longer than any channel retries."""
@@ -72,6 +79,14 @@ class Direct:
     reopen_window_s: float = 600.0
     """As the route worker's: a line this soon after a close reopens the conversation. A line that
     opens a conversation is resolved at ingest (ingest_direct.lua), so it needs the same window."""
+    rules: DecisionSource | None = None
+    """The route worker's rules: a new visitor's first line is decided with them before it is
+    taken in (ingest_open.lua). None: such a line goes through the route worker too."""
+    bot_first: bool = False
+    """As the route worker's: the bot is on, so a decision may send a conversation to it first."""
+    queued: Callable[[str, Message], Awaitable[None]] | None = None
+    """As the route worker's: tell the bot a new conversation went straight to a queue (its
+    off-hours notice)."""
 
 
 class Ingestor:
@@ -86,8 +101,11 @@ class Ingestor:
         """Follow-ups this process routed at ingest, by (pool, state): GET /metrics adds them to
         the route workers' counts."""
 
-    async def ingest(self, msg: Message) -> Accepted:
+    async def ingest(self, msg: Message, new_sender: bool = False) -> Accepted:
         """Append once per (channel, account, native id); a retry gets the first message id.
+        `new_sender`: the router knew no customer of this sender a moment ago (a web chat socket's
+        snapshot found none), so the line is decided here and opens its conversation at once when
+        that still holds.
 
         Raises StoreUnavailable when Redis does not take it in time: `ingest_timeout_s` for a
         webhook (the channel's answer deadline), `chat_ingest_timeout_s` for a web chat
@@ -101,21 +119,28 @@ class Ingestor:
         o = self.store.options
         limit = o.chat_ingest_timeout_s if msg.channel == WEBCHAT else o.ingest_timeout_s
         plain = Ingest(msg.dedupe_key(), msg.id, encode_message(msg), self.ttl, ident, part)
-        call: Call[Added | Taken] = self._direct_call(msg, plain) if self._may_route(msg) else plain
-        try:
-            # The limit is kept by the coalescer, one timer per batch rather than one per message.
-            added: Added | Taken = await self.store.batched.run(call, timeout_s=limit)
-        except TimeoutError:
-            raise StoreUnavailable("the message queue did not answer in time; try again") from None
-        except (*REDIS_ERRORS, OSError) as exc:
-            raise StoreUnavailable(f"the message queue is unavailable; try again ({type(exc).__name__})") from exc
+        direct = self._may_route(msg)
+        opening = self._open_call(msg, plain) if direct and new_sender else None
+        added: Added | Taken | None = await self._run(opening, limit) if opening is not None else None
+        if added is None:  # not a new sender's line, or no longer one: taken in as usual
+            call: Call[Added | Taken] = self._direct_call(msg, plain) if direct else plain
+            added = await self._run(call, limit)
         # A duplicate waits too: its first WAIT may have failed.
         await self.store.replicated(self.store.keys.partition(part).inbound)
         if added.new:
             self.accepted[msg.channel] += 1
             if isinstance(added, Taken) and added.state:
-                self._routed(msg, added)
+                await self._routed(msg, added)
         return Accepted(message_id=added.id, duplicate=not added.new)
+
+    async def _run(self, call: Call[_R], limit: float) -> _R:
+        try:
+            # The limit is kept by the coalescer, one timer per batch rather than one per message.
+            return await self.store.batched.run(call, timeout_s=limit)
+        except TimeoutError:
+            raise StoreUnavailable("the message queue did not answer in time; try again") from None
+        except (*REDIS_ERRORS, OSError) as exc:
+            raise StoreUnavailable(f"the message queue is unavailable; try again ({type(exc).__name__})") from exc
 
     def _may_route(self, msg: Message) -> bool:
         """A plain text line (a file is fetched or claimed by the route worker, a card may
@@ -125,15 +150,45 @@ class Ingestor:
                 and msg.media is None and msg.card is None and msg.native_media is None
                 and not self.store.cluster and not (d.held_back is not None and d.held_back(msg)))
 
-    def _routed(self, msg: Message, taken: Taken) -> None:
+    async def _routed(self, msg: Message, taken: Taken) -> None:
         """What the route worker does after routing a line it read."""
         self.routed[(taken.pool, taken.state)] += 1
         d = self.direct
         assert d is not None
         if taken.state == "bot" and d.bot_wake is not None:
             d.bot_wake()
+        msg = msgspec.structs.replace(msg, conversation_id=taken.cid, customer_id=taken.customer)
         if d.profiles is not None and msg.channel != WEBCHAT:  # web chat has no channel profile
-            d.profiles.schedule([msgspec.structs.replace(msg, conversation_id=taken.cid, customer_id=taken.customer)])
+            d.profiles.schedule([msg])
+        if taken.opened and taken.state == "queued" and d.queued is not None:
+            try:  # the routing is done and stays done: a failed notice is logged, as the worker's
+                await d.queued(taken.cid, msg)
+            except Exception:
+                log.exception("off-hours notice for %s failed", taken.cid)
+
+    def _open_call(self, msg: Message, plain: Ingest) -> IngestOpen | None:
+        """The call that takes a new sender's line in decided (None: the rules are not here, or
+        they fail on it, and the route worker decides it and counts the failure)."""
+        d = self.direct
+        if d is None or d.rules is None:
+            return None
+        now = time.time()
+        # Ids made here, not in the script: the agents' view and the transcript line carry them,
+        # and an unknown sender's customer and conversation are new, so the script uses these.
+        m = msgspec.structs.replace(msg, conversation_id=new_id("c"), customer_id=new_id("cu"))
+        try:
+            decision = d.rules.current.decide(rule_input(m, Resolved(False), now))
+        except Exception:
+            log.exception("deciding the first line of %s at ingest failed; the route worker decides it", plain.ident)
+            return None
+        assert m.conversation_id and m.customer_id
+        public = msgspec.json.encode(m.public()).decode()
+        return IngestOpen(plain.dedupe_key, msg.id, self.ttl, plain.ident, now, public, encode_message(m),
+                          d.burst_window_s, APPLIED_TTL_S, d.transcript_max, msg.customer_name or "",
+                          m.customer_id, m.conversation_id, d.reopen_window_s, msg.channel, msg.account,
+                          msg.sender_ref, msg.customer_avatar or "", decision.pool, decision.priority,
+                          tuple(decision.skills), decision.min_level, bool(decision.bot_first and d.bot_first),
+                          decision_json(decision), plain.part)
 
     def _direct_call(self, msg: Message, plain: Ingest) -> Ingest | IngestDirect:
         assert self.direct is not None

@@ -251,15 +251,7 @@ class RouteWorker(StreamLoop):
             m = msgspec.structs.replace(m, conversation_id=res.cid, customer_id=res.customer)
             m = await self._claim_media(m)
             try:
-                decision = decider.decide(RuleInput(
-                    text=m.text, channel=m.channel, account=m.account,
-                    now=datetime.fromtimestamp(m.ts or now, UTC), kind=m.kind.value,
-                    customer_tags=frozenset(res.tags), segment=res.segment,
-                    message_count=res.messages + 1, reopened=res.reopened > 0,
-                    previous_pool=res.previous_pool,
-                    product_id=str(res.product["id"]) if res.product and "id" in res.product else None,
-                    product_title=str((res.product or {}).get("title", "")),
-                ))
+                decision = decider.decide(rule_input(m, res, now))
             except Exception as exc:  # this message's input, or a rule that fails on it
                 failures.append((eid, f"decide: {failure(exc)}"))
                 continue
@@ -276,7 +268,7 @@ class RouteWorker(StreamLoop):
         # The decision record only where route.lua keeps it: a conversation resolve found new.
         routes = [Route(m.id, m.conversation_id or "", now, msgspec.json.encode(m.public()).decode(), d.pool,
                         d.priority, tuple(d.skills), d.min_level, bool(d.bot_first and self.bot),
-                        _RECORD.encode(decision_record(d)).decode() if m.conversation_id in fresh else "",
+                        decision_json(d) if m.conversation_id in fresh else "",
                         APPLIED_TTL_S, self.burst_window_s,
                         plain=m.native_media is None, line=self.transcript.line(m) if folded else "",
                         transcript_max=self.transcript.max_messages)
@@ -362,6 +354,24 @@ class RouteWorker(StreamLoop):
 def _sid(entry_id: str) -> tuple[int, int]:
     ms, _, seq = entry_id.partition("-")
     return int(ms), int(seq or 0)
+
+
+def rule_input(m: Message, res: Resolved, now: float) -> RuleInput:
+    """What the rules see of a line and its resolve. A customer never seen is `Resolved(False)`:
+    the defaults are a new customer's facts (Ingestor decides their first line before it is taken
+    in, ingest_open.lua)."""
+    return RuleInput(
+        text=m.text, channel=m.channel, account=m.account, now=datetime.fromtimestamp(m.ts or now, UTC),
+        kind=m.kind.value, customer_tags=frozenset(res.tags), segment=res.segment,
+        message_count=res.messages + 1, reopened=res.reopened > 0, previous_pool=res.previous_pool,
+        product_id=str(res.product["id"]) if res.product and "id" in res.product else None,
+        product_title=str((res.product or {}).get("title", "")),
+    )
+
+
+def decision_json(d: Decision) -> str:
+    """The decision record as route.lua keeps it on a new conversation."""
+    return _RECORD.encode(decision_record(d)).decode()
 
 
 def decision_record(d: Decision) -> dict[str, Any]:

@@ -164,7 +164,10 @@ class ChatSocket:
                 await ws.send_str(frames.error("rate_limited", "too many messages; this one goes again shortly",
                                                retry_after=_hint(wait), ref=client_id))
                 return
-            accepted = await self.adapter.sink.ingest(self.feed.inbound(visitor, client_id, body, name, media))
+            # A visitor with no customer yet: the line is decided as it is taken in (Ingestor).
+            accepted = await self.adapter.sink.ingest(self.feed.inbound(visitor, client_id, body, name, media),
+                                                      new_sender=side.unknown)
+            side.unknown = False
             await ws.send_str(frames.dump({"type": "ack", "client_msg_id": client_id,
                                            "message_id": accepted.message_id}))
         except ProtocolError as exc:

@@ -61,8 +61,9 @@ def route_delay(histograms: Iterable[Histogram]) -> Metric:
     for h in histograms:
         delay.add(h)
     fam = HistogramMetricFamily("kefu_route_delay_seconds", "From Redis taking a line in to its route by this "
-                                "process's route workers (new chats; follow-ups to an assigned chat are "
-                                "routed as they are taken in and are not here)", labels=[])
+                                "process's route workers (new chats; follow-ups to a held chat and a new web "
+                                "chat visitor's first line are routed as they are taken in and are not here)",
+                                labels=[])
     fam.add_metric([], delay.buckets(), delay.sum)
     return fam
 
@@ -77,7 +78,7 @@ async def gather(rt: Runtime) -> list[Metric]:
     ]
     workers, senders = getattr(rt, "workers", []), getattr(rt, "senders", [])
     if workers or rt.ingestor.routed:
-        # Follow-ups routed as they were taken in count with the route workers' (ingest.py).
+        # Lines routed as they were taken in count with the route workers' (ingest.py).
         outcomes: Counter[tuple[str, str]] = sum((w.outcomes for w in workers), Counter(rt.ingestor.routed))
         families.append(_counter("kefu_routed", "Messages this process routed, by pool and outcome "
                                  "(assigned, queued, bot, ...)", ["pool", "outcome"], list(outcomes.items())))

@@ -25,6 +25,9 @@ class CustomerSide:
         self.visitor = visitor
         self.gate = Throttle()
         self.csat = Csat(rt.store)
+        self.unknown = False
+        """The snapshot found no customer for this visitor: their next line may open one at
+        ingest, decided there (Ingestor, ingest_open.lua); cleared once a line is sent."""
 
     async def handle(self, frame: dict[str, Any]) -> dict[str, Any] | None:
         if frame["type"] == "typing":
@@ -44,6 +47,8 @@ class CustomerSide:
         store = self.rt.store
         view: dict[str, Any] | None = None
         cust = await self.csat.customer_of(self.visitor)
+        self.unknown = cust is None
+        self.unknown = cust is None
         cid = await store.customers.current_conversation(cust) if cust else None
         conv = await store.conversations.get(cid) if cid else None
         if cid and conv:

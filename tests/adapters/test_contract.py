@@ -265,8 +265,8 @@ async def _harness(cls: type[Harness], redis_url: str, wx_api: FakeWechat,
         # Record what the adapters hand to ingest: the route worker consumes the stream itself.
         real = rt.ingestor.ingest
 
-        async def recording(msg: Message) -> Any:
-            accepted = await real(msg)
+        async def recording(msg: Message, new_sender: bool = False) -> Any:
+            accepted = await real(msg, new_sender)
             h.ingested.append((msg, accepted.duplicate))
             return accepted
 

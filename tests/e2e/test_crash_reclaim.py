@@ -27,6 +27,9 @@ worker:
   batch_size: 200
   claim_idle_ms: 1000
   debug_delay_ms: {delay}
+  # A drill of the stream path: every line goes through it, none is routed as it is taken in
+  # (a new visitor's first line would be, and then each of their follow-ups).
+  direct_follow_ups: false
 """
 
 

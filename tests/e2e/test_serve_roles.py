@@ -1,8 +1,9 @@
 """`kefu serve --role web|worker` as real processes on one Redis: two web processes take web chat
 and Telegram messages and hold the sockets, one worker routes and sends. A message taken by one
-web process is routed by the worker (and only once it runs), reaches the agent on the other web
-process, and the agent's answer goes back through the worker's sender to the customer's socket on
-the first one and to the fake Telegram API."""
+web process is routed by the worker (and only once it runs; a new web chat visitor's first line
+by the web process as it is taken in), reaches the agent on the other web process, and the
+agent's answer goes back through the worker's sender to the customer's socket on the first one
+and to the fake Telegram API."""
 
 from __future__ import annotations
 
@@ -68,10 +69,13 @@ async def test_web_processes_ingest_and_a_worker_routes(redis_url: str, tmp_path
                 await shopper.expect(lambda f: f["type"] == "ack")
                 assert await telegram_update(http, web_a.base, 501, 4242, "发货了吗") == 200
 
-                # Taken and durable, but no web process routes: nothing is decided until a worker runs.
+                # Taken and durable. The new web chat visitor's first line was decided and routed
+                # as it was taken in (a new customer's facts are the rules' defaults); the Telegram
+                # line waits in the stream: nothing else is decided until a worker runs.
                 await asyncio.sleep(2.0)
-                assert await r.zcard(f"{RT}convs") == 0
-                assert not alice.of("assigned")
+                assert await r.zcard(f"{RT}convs") == 1
+                assert [f["conversation"]["channel"] for f in alice.of("assigned")] == ["webchat"]
+                assert await r.xlen("{in:kefu}:stream") == 1
 
                 worker = Serve(cfg, redis_url, tmp_path, extra=["--role", "worker"])
                 worker.wait_ready()

@@ -17,3 +17,12 @@ async def route_worker(store: Store, batch_size: int = 100) -> RouteWorker:
                     WorkerSettings(block_ms=10, claim_idle_ms=60_000, batch_size=batch_size))
     await w.group.ensure()
     return w
+
+
+async def route_all(worker: RouteWorker) -> int:
+    """Read and route until the stream is empty; how many entries were read."""
+    total = 0
+    while entries := await worker.group.read(100, 10):
+        total += len(entries)
+        await worker.process(entries)
+    return total

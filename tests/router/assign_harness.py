@@ -4,8 +4,14 @@ reads back what Redis says about agents, queues and conversations."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from helpers.redis_cluster import system_redis_server
+from helpers.redis_server import RedisServer
 
 from router.config.settings import Settings, parse_settings
 from router.models import new_id
@@ -111,3 +117,28 @@ def settings_for(agents: list[dict[str, Any]], pools: list[str], assignment: str
     if assignment:
         lines.append(assignment)
     return parse_settings("\n".join(lines) + "\n", "<test>")
+
+
+@asynccontextmanager
+async def on_server(version: str, redis_url: str, tmp_path: Path, config: str,
+                    agents: int) -> AsyncIterator[Harness]:
+    """A harness on the embedded server (version "6.2": classic channels; `redis_url`) or on a
+    private one of the machine's Redis 7 ("7": frames on shard channels; a script that publishes
+    on channels outside its keys' slots is allowed on one server), agents a0.. online."""
+    server = None
+    if version == "7":
+        binary, why = system_redis_server()
+        assert binary is not None, why
+        server = RedisServer(tmp_path / "redis7", appendonly=False, binary=binary)
+        server.start()
+        redis_url = server.url
+    harness = await Harness(redis_url, parse_settings(config, "<test>")).open()
+    try:
+        assert harness.store.sharded_pubsub == (version == "7")
+        for i in range(agents):
+            await harness.status(f"a{i}", "online")
+        yield harness
+    finally:
+        await harness.close()
+        if server is not None:
+            server.stop()

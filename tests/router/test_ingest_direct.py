@@ -12,12 +12,10 @@ from typing import Any
 
 import msgspec
 import pytest
-from assign_harness import Harness
-from helpers.redis_cluster import system_redis_server
-from helpers.redis_server import RedisServer
+from assign_harness import Harness, on_server
+from helpers.workers import route_all
 
 from router.config.schema import WorkerSettings
-from router.config.settings import parse_settings
 from router.models import WEBCHAT, Message, decode_message
 from router.ops.csat import may_be_rating
 from router.pipeline.ingest import Direct, Ingestor
@@ -41,26 +39,8 @@ def line(user: str, n: int, text: str | None = None) -> Message:
 
 @pytest.fixture(params=["6.2", "7"])
 async def h(request: pytest.FixtureRequest, redis_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
-    """On the embedded server (6.2, classic channels) and on the machine's Redis 7, where frames
-    go on shard channels: the script publishes on channels outside its keys' slots, which one
-    server allows."""
-    server = None
-    if request.param == "7":
-        binary, why = system_redis_server()
-        assert binary is not None, why
-        server = RedisServer(tmp_path / "redis7", appendonly=False, binary=binary)
-        server.start()
-        redis_url = server.url
-    harness = await Harness(redis_url, parse_settings(CONFIG, "<test>")).open()
-    try:
-        assert harness.store.sharded_pubsub == (request.param == "7")
-        for i in range(AGENTS):
-            await harness.status(f"a{i}", "online")
+    async with on_server(request.param, redis_url, tmp_path, CONFIG, AGENTS) as harness:
         yield harness
-    finally:
-        await harness.close()
-        if server is not None:
-            server.stop()
 
 
 @pytest.fixture
@@ -70,13 +50,6 @@ async def worker(h: Harness) -> RouteWorker:
     await w.group.ensure()
     return w
 
-
-async def route_all(worker: RouteWorker) -> int:
-    total = 0
-    while entries := await worker.group.read(100, 10):
-        total += len(entries)
-        await worker.process(entries)
-    return total
 
 
 async def transcript(h: Harness, cid: str) -> list[Message]:

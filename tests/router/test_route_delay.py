@@ -55,8 +55,15 @@ async def test_metrics_report_the_route_delay(redis_url: str) -> None:
     async with running(settings, redis_url) as (_rt, base), aiohttp.ClientSession() as http:
         alice = await agent(http, base, "alice-token-1234")
         shopper, _ = await customer(http, base)
+        # A new visitor's first line is decided and routed as it is taken in: no route worker's
+        # queue, nothing counted here. The line after a close goes through the route worker.
         await shopper.send({"type": "message", "text": "在吗", "client_msg_id": msg_id()})
-        await alice.expect(lambda f: f["type"] == "assigned")
+        first = await alice.expect(lambda f: f["type"] == "assigned")
+        cid = first["conversation"]["id"]
+        await alice.send({"type": "close", "conversation_id": cid})
+        await shopper.expect(lambda f: f["type"] == "closed")
+        await shopper.send({"type": "message", "text": "还有一个问题", "client_msg_id": msg_id()})
+        await alice.expect(lambda f: f["type"] == "assigned" and len(alice.of("assigned")) == 2)
         async with http.get(f"{base}/metrics") as r:
             assert r.status == 200
             text = await r.text()

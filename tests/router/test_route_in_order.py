@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
-from helpers.workers import route_worker
+from helpers.workers import route_all, route_worker
 
 from router.models import WEBCHAT, Message
 from router.pipeline.ingest import Ingestor
@@ -42,14 +42,6 @@ class Asked:
 
         worker.streams.routed_upto = counting  # type: ignore[method-assign]
 
-
-async def route_all(worker: RouteWorker) -> int:
-    """Read and route until the stream is empty; how many entries were read."""
-    total = 0
-    while entries := await worker.group.read(100, 10):
-        total += len(entries)
-        await worker.process(entries)
-    return total
 
 
 async def routed_marks(store: Store) -> dict[str, str]:

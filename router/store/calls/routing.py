@@ -224,6 +224,8 @@ class Taken:
     pool: str = ""
     cid: str = ""
     customer: str = ""
+    opened: bool = False
+    """The line opened its conversation in that step (`IngestOpen`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,4 +279,59 @@ class IngestDirect(Call[Taken]):
             return Taken(False, str(reply[1]))
         if not reply[2]:
             return Taken(True, str(reply[1]))
-        return Taken(True, str(reply[1]), *(str(v) for v in reply[2:6]))
+        state, pool, cid, customer = (str(v) for v in reply[2:6])
+        return Taken(True, str(reply[1]), state, pool, cid, customer)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOpen(Call[Taken | None]):
+    """Take in the first line of a sender the router has never seen, with the rules' decision made
+    before it (a new customer's facts are the defaults), and route it in the same step
+    (ingest_open.lua). None when the sender is known by then or has a line still in the inbound
+    stream: nothing was written, and the line is taken in with `IngestDirect`. One server only."""
+
+    script: ClassVar[str] = "ingest_open"
+    dedupe_key: str
+    mid: str
+    ttl_s: int
+    ident: str
+    now: float
+    message_json: str
+    """The message as agents see it, with its conversation's and customer's ids."""
+    line: bytes
+    """The transcript entry."""
+    window_s: float
+    applied_ttl_s: int
+    transcript_max: int
+    name: str
+    customer: str
+    """The ids the new customer and conversation get."""
+    cid: str
+    reopen_window_s: float
+    channel: str
+    account: str
+    chat: str
+    avatar: str
+    pool: str
+    """The decision, as `Route` carries it."""
+    priority: int
+    skills: tuple[str, ...]
+    min_level: int
+    bot_first: bool
+    decision_json: str
+    part: int = 0
+
+    def keys(self, k: Keys) -> list[str]:
+        p = k.partition(self.part)
+        return [k.conv_index, p.inbound_seen(self.dedupe_key), p.inbound_line(self.ident), p.inbound_routed(self.ident)]
+
+    def argv(self) -> list[Any]:
+        return Call.argv(self)[1:-1]  # all but the dedupe key and `part`, which pick the keys
+
+    def result(self, reply: Any) -> Taken | None:
+        if int(reply[0]) == 2:
+            return None
+        if not int(reply[0]):
+            return Taken(False, str(reply[1]))
+        state, pool, cid, customer = (str(v) for v in reply[2:6])
+        return Taken(True, str(reply[1]), state, pool, cid, customer, opened=True)

@@ -1,7 +1,8 @@
 -- A customer's line in a conversation that needs no decision: one already someone's (assigned),
 -- waiting in a queue, or the bot's. Shared by route.lua and ingest_direct.lua, so a line taken
 -- either way has the same effects. And the resolve of a line that needs one (resolve.lua), which
--- ingest_direct.lua runs for a line that opens a conversation.
+-- ingest_direct.lua runs for a line that opens a conversation; and a new conversation's decision
+-- applied (route.lua; ingest_open.lua, for a sender never seen, decided before the line came).
 
 -- Append the line to its conversation's transcript and tell its watchers (append_once.lua's work,
 -- for the scripts that take a line on one server, where the transcript's slot may be reached).
@@ -69,6 +70,46 @@ local function line_to_bot(cid, msg, now, window)
   end
   redis.call('RPUSH', pending, msg)
   redis.call('ZADD', KEY_BOT_DUE, due, cid)
+end
+
+-- A conversation resolve_line found new, with the rules' decision for its first line (route.lua,
+-- and ingest_open.lua, which decided before taking the line in): kept on the conversation, then
+-- the bot's, or queued and offered to an agent. `count` is the conversation's message count with
+-- this line; `plain`: the line has no file still to fetch. Returns the queue frame ('' when none).
+local function open_conv(cid, msg, now, count, pool, priority, skills, min_level, bot_first, decision, plain)
+  local ck = key_conv(cid)
+  redis.call('HSET', ck, 'pool', pool, 'priority', priority, 'skills', skills,
+    'min_level', min_level, 'decision', decision)
+  -- A line soon after a close reopens the conversation in context (resolve.lua): one a person
+  -- held goes back to people (the sticky rule offers it to that agent first), not to the bot.
+  local f0 = redis.call('HMGET', ck, 'reopened', 'prev_agent')
+  local reopened = tonumber(f0[1] or '0') > 0
+  if bot_first == '1' and not (reopened and (f0[2] or '') ~= '') then
+    move(cid, 'bot')
+    if reopened then
+      -- The bot goes on where it left off: no second greeting, the order talked about and the
+      -- orders unlocked stay; what ended its part (a handoff, an agent's reply) does not.
+      local raw = redis.call('HGET', key_bot(cid), 'state')
+      local ok, st = pcall(cjson.decode, raw or '')
+      if ok and type(st) == 'table' then
+        st.handed_off, st.human_replied, st.asked_order_id = false, false, false
+        st.pending, st.unanswered = cjson.null, 0
+        redis.call('HSET', key_bot(cid), 'state', cjson.encode(st))
+      end
+      redis.call('DEL', key_bot_pending(cid))
+    else
+      redis.call('DEL', key_bot(cid), key_bot_pending(cid))
+    end
+    redis.call('HDEL', ck, 'bot_reason', 'bot_intent', 'bot_order_id', 'bot_note', 'handed_off_at')
+    redis.call('HINCRBY', KEY_BOT_STATS, 'conversations', 1)
+    return ''
+  end
+  -- Try the new conversation first so that its trigger message rides on the assigned frame;
+  -- a first line of a conversation that is not a reopened one is its whole transcript.
+  -- The SLA starts first, so that the conversation the assigned frame shows has it.
+  sla_start(cid, now)
+  local fresh = count == 1 and not reopened and plain
+  return queue_and_offer(cid, pool, skills, tonumber(min_level) or 1, now, 'arrival', msg, fresh)
 end
 
 -- Find or create the customer and their open conversation for one inbound message, and return

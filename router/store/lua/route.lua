@@ -29,40 +29,8 @@ local prev_in, count = count_line(cid, msg, now)
 
 local qframe = ''
 if st == 'new' then
-  local pool = ARGV[5]
-  redis.call('HSET', ck, 'pool', pool, 'priority', ARGV[6], 'skills', ARGV[7],
-    'min_level', ARGV[8], 'decision', ARGV[10])
-  -- A line soon after a close reopens the conversation in context (resolve.lua): one a person
-  -- held goes back to people (the sticky rule offers it to that agent first), not to the bot.
-  local f0 = redis.call('HMGET', ck, 'reopened', 'prev_agent')
-  local reopened = tonumber(f0[1] or '0') > 0
-  local bot_first = ARGV[9] == '1' and not (reopened and (f0[2] or '') ~= '')
-  if bot_first then
-    move(cid, 'bot')
-    if reopened then
-      -- The bot goes on where it left off: no second greeting, the order talked about and the
-      -- orders unlocked stay; what ended its part (a handoff, an agent's reply) does not.
-      local raw = redis.call('HGET', key_bot(cid), 'state')
-      local ok, st = pcall(cjson.decode, raw or '')
-      if ok and type(st) == 'table' then
-        st.handed_off, st.human_replied, st.asked_order_id = false, false, false
-        st.pending, st.unanswered = cjson.null, 0
-        redis.call('HSET', key_bot(cid), 'state', cjson.encode(st))
-      end
-      redis.call('DEL', key_bot_pending(cid))
-    else
-      redis.call('DEL', key_bot(cid), key_bot_pending(cid))
-    end
-    redis.call('HDEL', ck, 'bot_reason', 'bot_intent', 'bot_order_id', 'bot_note', 'handed_off_at')
-    redis.call('HINCRBY', KEY_BOT_STATS, 'conversations', 1)
-  else
-    -- Try the new conversation first so that its trigger message rides on the assigned frame;
-    -- a first line of a conversation that is not a reopened one is its whole transcript.
-    -- The SLA starts first, so that the conversation the assigned frame shows has it.
-    sla_start(cid, now)
-    local fresh = count == 1 and not reopened and ARGV[13] == '1'
-    qframe = queue_and_offer(cid, pool, ARGV[7], tonumber(ARGV[8]) or 1, now, 'arrival', msg, fresh)
-  end
+  qframe = open_conv(cid, msg, now, count, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10],
+    ARGV[13] == '1')
 else
   qframe = line_to_holder(cid, st, msg, now, prev_in, tonumber(ARGV[12] or '0'))
 end
