@@ -34,12 +34,13 @@ def test_a_round_of_new_chats_is_measured_end_to_end(tmp_path: Path, redis: str)
     assert r["kefu_cpu_ms_per_chat"] > 0 and r["redis_cpu_ms_per_chat"] > 0, r
     # Each new chat is resolved, decided, queued, assigned and announced: dozens of commands.
     assert 20 < r["redis_commands_per_chat"] < 500, r
+    assert r["routed_by_workers"] == 0, r  # each new visitor's first line was routed as it was taken in
     assert "round 1/1" in proc.stderr and "medians: new chats p50" in proc.stderr, proc.stderr[-2000:]
 
 
 def _round(p50: float, kefu: float) -> dict[str, float]:
     return {"p50_ms": p50, "p99_ms": 2 * p50, "kefu_cpu_ms_per_chat": kefu, "redis_cpu_ms_per_chat": 0.5,
-            "redis_commands_per_chat": 90.0, "route_mean_ms": p50, "floor_p99_ms": 1.0}
+            "redis_commands_per_chat": 90.0, "route_mean_ms": p50, "floor_p99_ms": 1.0, "routed_by_workers": 0.0}
 
 
 def test_the_summary_gives_medians_and_each_build_against_the_first() -> None:
