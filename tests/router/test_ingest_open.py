@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ TEXTS = ('在吗', 'say "hi"\\n\nok', '我要退款', '这件有M码吗？😀')
 
 def line(user: str, n: int, text: str | None = None) -> Message:
     return Message(id=f"m-{user}-{n}", channel=WEBCHAT, account="web", native_id=f"{user}:{n}",
-                   sender_ref=user, text=text if text is not None else TEXTS[hash(user) % len(TEXTS)],
+                   sender_ref=user, text=text if text is not None else TEXTS[zlib.crc32(user.encode()) % len(TEXTS)],
                    ts=1_800_000_000.0 + n)
 
 
@@ -65,7 +66,6 @@ async def worker(h: Harness) -> RouteWorker:
     w = RouteWorker(h.store, Transcript(h.store), rules(), WorkerSettings(block_ms=10, claim_idle_ms=60_000))
     await w.group.ensure()
     return w
-
 
 
 async def inbound_ever(h: Harness) -> str:
