@@ -62,10 +62,11 @@ class Customers:
     async def channel_profile(self, cust: str, name: str, avatar: str) -> None:
         """What the channel calls the customer: the name unless a person or the shop set one."""
         key = self._k.customer(cust)
+        fields = {"avatar": avatar} if avatar else {}
         if name and await self._r.hget(key, "name_locked") != "1":
-            await self._r.hset(key, "name", name)
-        if avatar:
-            await self._r.hset(key, "avatar", avatar)
+            fields["name"] = name
+        if fields:  # in one write: a console reading between two saw a name without its face
+            await self._r.hset(key, mapping=fields)
 
     async def names(self, custs: list[str]) -> dict[str, str]:
         """Customer id -> name, for lists (one round trip); customers without one are left out."""
