@@ -157,10 +157,16 @@ class Ingestor:
         assert d is not None
         if taken.state == "bot" and d.bot_wake is not None:
             d.bot_wake()
+        profile = d.profiles is not None and msg.channel != WEBCHAT  # web chat has no channel profile
+        notice = taken.opened and taken.state == "queued" and d.queued is not None
+        if not (profile or notice):
+            return  # most follow-ups: nothing more, not even the copy below
         msg = msgspec.structs.replace(msg, conversation_id=taken.cid, customer_id=taken.customer)
-        if d.profiles is not None and msg.channel != WEBCHAT:  # web chat has no channel profile
+        if profile:
+            assert d.profiles is not None
             d.profiles.schedule([msg])
-        if taken.opened and taken.state == "queued" and d.queued is not None:
+        if notice:
+            assert d.queued is not None
             try:  # the routing is done and stays done: a failed notice is logged, as the worker's
                 await d.queued(taken.cid, msg)
             except Exception:
