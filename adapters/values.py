@@ -93,8 +93,10 @@ class CustomerFeed(Protocol):
         """(entry id, frame) of everything the customer was shown after entry `after`."""
         ...
 
-    async def position(self, chat: str, message_id: str) -> str | None:
-        """The feed entry of a message the page says it saw last, if the feed still has it."""
+    async def since(self, chat: str, last_seen: str) -> tuple[str, list[tuple[str, str]]]:
+        """What a (re)connecting page is shown, in one round trip: the feed entry of the message it
+        says it saw last ('' or one the feed no longer holds: the feed's start) and (entry id,
+        frame) of everything after it."""
         ...
 
     def inbound(self, chat: str, client_id: str, text: str, name: str = "", media: MediaRef | None = None) -> Message:

@@ -19,6 +19,7 @@ from adapters.base import Adapter, Capabilities, CustomerFeed, Deps, Limits
 from adapters.registry import register
 from router.config.settings import WebchatSettings
 from router.models import WEBCHAT, Channel, Kind, MediaRef, Message, Reply, new_id
+from router.store.calls.channels import FeedSince
 from router.store.calls.streams import AppendOnce
 
 ACCOUNT = "web"
@@ -67,8 +68,8 @@ class WebchatAdapter(Adapter):
     async def replay(self, chat: str, after: str) -> list[tuple[str, str]]:
         return await self.store.feeds.after(chat, after, FEED_MAXLEN)
 
-    async def position(self, chat: str, message_id: str) -> str | None:
-        return await self.store.feeds.position(chat, message_id)
+    async def since(self, chat: str, last_seen: str) -> tuple[str, list[tuple[str, str]]]:
+        return await self.store.run(FeedSince(chat, last_seen, FEED_MAXLEN))
 
     def inbound(self, chat: str, client_id: str, text: str, name: str = "", media: MediaRef | None = None) -> Message:
         return customer_message(chat, client_id, text, name, media)

@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ class Counter:
     writes = 0
 
     @classmethod
-    def install(cls) -> None:
+    def install(cls) -> Callable[[], None]:
+        """Count from now on; returns what puts the connection classes back (a test's teardown)."""
         original = AbstractConnection.send_packed_command
 
         async def counted(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
@@ -68,6 +70,12 @@ class Counter:
             await mine(self, command, check_health)
 
         _Cheaper.send_packed_command = counted_mine  # type: ignore[method-assign]
+
+        def undo() -> None:
+            AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+            _Cheaper.send_packed_command = mine  # type: ignore[method-assign]
+
+        return undo
 
 
 def config(batch: int) -> str:

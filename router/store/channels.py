@@ -51,7 +51,8 @@ class ChannelRecords:
 
 class Feeds:
     """Web chat feeds ({f:<visitor>}): what each visitor was shown, for replay on reconnect.
-    Entries are added by append_once.lua (calls.streams.AppendOnce)."""
+    Entries are added by append_once.lua (calls.streams.AppendOnce); a connecting page's history
+    is read by feed_since.lua (calls.channels.FeedSince)."""
 
     def __init__(self, client: Any, keys: Keys) -> None:
         self._r = client
@@ -61,11 +62,6 @@ class Feeds:
         """(entry id, frame) shown after entry `after`, oldest first."""
         entries = await self._r.xrange(self._k.feed(visitor), min=f"({after}", count=count)
         return [(eid, fields["m"]) for eid, fields in entries]
-
-    async def position(self, visitor: str, message_id: str) -> str | None:
-        """The feed entry of a message, if the feed still has it."""
-        found: str | None = await self._r.hget(self._k.feed_ids(visitor), message_id)
-        return found
 
 
 class WechatRecords:

@@ -33,13 +33,13 @@ ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sy
            "approval", "timer_claim", "timer_ack", "sla_fire", "queue_text",
            "queue_announce",
            "choose", "bot_take", "bot_done", "bot_handoff", "bot_close", "purge", "archived",
-           "customer_link", "hook_emit", "wait", "ingest_direct", "ingest_open")
+           "customer_link", "hook_emit", "wait", "ingest_direct", "ingest_open", "widget_view")
 # The routing prelude: shared helpers (with policy.lua at lib's __POLICY__ line), then SLA clocks
 # and timers that build on them, then a customer's line to a conversation someone holds.
 PRELUDE = ("lib", "sla_lib", "line_lib")
 STANDALONE = ("ingest", "outbox_enqueue", "append_once", "rules_activate", "csat_record", "quota_take",
               "quota_refund", "lock_release", "nonce_first", "window_open", "hook_enqueue",
-              "live_activate", "totp_step", "compare_set", "read_mark")
+              "live_activate", "totp_step", "compare_set", "read_mark", "feed_since")
 
 
 def _read(name: str) -> str:

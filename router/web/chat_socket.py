@@ -7,6 +7,7 @@ and gives a (re)connecting page its history after `last_seen`, then live frames,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -100,11 +101,17 @@ class ChatSocket:
         side = CustomerSide(rt, visitor)
         try:
             try:
-                tap.offer("-", await side.snapshot())  # held: sent after the replayed history
-                # Whether anyone can answer now; from here on each change comes as it happens.
+                # The three reads at once: a reconnect storm at the peak runs thousands of these,
+                # and each read in turn was a round trip more per page.
                 availability = request.app[AVAILABILITY]
-                tap.offer("-", availability.told(tap, await availability.current()))
-                await self._replay_from(visitor, tap, request.query.get("last_seen"))
+                snapshot, (after, entries), now = await asyncio.gather(
+                    side.snapshot(), self.feed.since(visitor, request.query.get("last_seen") or ""),
+                    availability.current())
+                tap.offer("-", snapshot)  # held: sent after the replayed history
+                # Whether anyone can answer now; from here on each change comes as it happens.
+                tap.offer("-", availability.told(tap, now))
+                tap.start_at(after)
+                tap.replayed(entries)
             except (StoreError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
                 # Redis is down or stalled: say so and when to come back, never a bare 1006.
                 log.warning("web chat connect: Redis unavailable: %s", exc)
@@ -122,12 +129,6 @@ class ChatSocket:
             rt.hub.remove_customer(feed_address, tap)
             await tap.close()
         return ws
-
-    async def _replay_from(self, visitor: str, tap: Tap, last_seen: str | None) -> None:
-        after = "0-0"
-        if last_seen:
-            after = await self.feed.position(visitor, last_seen) or after
-        await self._replay(visitor, tap, after)
 
     async def _replay(self, visitor: str, tap: Tap, after: str) -> None:
         entries = await self.feed.replay(visitor, after)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from router.models import WEBCHAT
 from router.ops.csat import Csat, parse_frame
 from router.pipeline.typing_relay import Throttle, from_customer
-from router.store.calls.background import QueuePlace
+from router.store.calls.customers import WidgetView
 from router.web import frames
 
 if TYPE_CHECKING:
@@ -43,25 +44,18 @@ class CustomerSide:
         open conversation, else the last one, so a page that missed `agent`, `closed` or `queue`
         frames while away (they are not stored) still shows the agent's name, the rating form or
         its place in line (`queue`: {position, eta_s} while waiting, as the `queue` frame has them,
-        else null; `read`: the newest message id its agent has seen, or null)."""
-        store = self.rt.store
+        else null; `read`: the newest message id its agent has seen, or null). One round trip
+        (widget_view.lua), and one more for a closed conversation's rating."""
+        cust, conv = await self.rt.store.run(WidgetView(f"{WEBCHAT}:web:{self.visitor}"))
+        self.unknown = cust is None
         view: dict[str, Any] | None = None
-        cust = await self.csat.customer_of(self.visitor)
-        self.unknown = cust is None
-        self.unknown = cust is None
-        cid = await store.customers.current_conversation(cust) if cust else None
-        conv = await store.conversations.get(cid) if cid else None
-        if cid and conv:
+        if conv is not None:
             agent = None
             if conv.agent:
-                name, avatar = await store.agents.face(conv.agent)
-                agent = {"id": conv.agent, "name": name, **({"avatar": avatar} if avatar else {})}
-            state = conv.state.value
-            view = {"id": cid, "state": state, "agent": agent,
-                    "rated": state == "closed" and await self.csat.rated(cid), "queue": None,
-                    "read": await store.conversations.read_mark(cid)}
-            if state == "queued":
-                place = await store.run(QueuePlace(cid))
-                if place:
-                    view["queue"] = {"position": place["position"], "eta_s": place["eta_s"]}
+                agent = {"id": conv.agent, "name": conv.agent_name,
+                         **({"avatar": conv.agent_avatar} if conv.agent_avatar else {})}
+            queue = conv.queue and {"position": conv.queue["position"], "eta_s": conv.queue["eta_s"]}
+            view = {"id": conv.id, "state": conv.state, "agent": agent,
+                    "rated": conv.state == "closed" and await self.csat.rated(conv.id), "queue": queue,
+                    "read": conv.read or None}
         return frames.dump({"type": "conversation", "conversation": view})

@@ -101,20 +101,6 @@ class QueueAnnounce(Call[int]):
 
 
 @dataclass(frozen=True, slots=True)
-class QueuePlace(Call[dict[str, Any] | None]):
-    """A waiting conversation's queue frame, sent to nobody; None when it is not waiting."""
-
-    script: ClassVar[str] = "queue_announce"
-    cid: str
-
-    def argv(self) -> list[Any]:
-        return ["peek", self.cid, 1]
-
-    def result(self, reply: Any) -> dict[str, Any] | None:
-        return json.loads(reply) if reply else None
-
-
-@dataclass(frozen=True, slots=True)
 class Turn:
     """A bot turn taken under a lease: the conversation's facts and the customer lines."""
 

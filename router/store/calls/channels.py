@@ -1,7 +1,8 @@
 """Calls of the scripts the channel adapters need: a WeChat customer's reply quota and window,
-a signed webhook's nonce, and the release of a lock held under a token (the WeChat access-token
-refresh). The webhook path's calls are scripts so that they share a pipeline with the ingests
-made at the same moment (router/store/coalesce.py)."""
+a signed webhook's nonce, the release of a lock held under a token (the WeChat access-token
+refresh), and a web chat page's history since the message it saw last. The webhook path's calls
+are scripts so that they share a pipeline with the ingests made at the same moment
+(router/store/coalesce.py)."""
 
 from __future__ import annotations
 
@@ -179,3 +180,24 @@ class WindowRefund(Call[int]):
 
     def result(self, reply: Any) -> int:
         return int(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSince(Call[tuple[str, list[tuple[str, str]]]]):
+    """(the feed entry the history starts after, [(entry id, frame), ...] after it) for a page that
+    saw `last_seen` last ('' for none: the whole feed)."""
+
+    script: ClassVar[str] = "feed_since"
+    visitor: str
+    last_seen: str
+    count: int
+
+    def keys(self, k: Keys) -> list[str]:
+        return [k.feed(self.visitor), k.feed_ids(self.visitor)]
+
+    def argv(self) -> list[Any]:
+        return [self.last_seen, self.count]
+
+    def result(self, reply: Any) -> tuple[str, list[tuple[str, str]]]:
+        rest = reply[1:]
+        return str(reply[0]), [(str(rest[i]), str(rest[i + 1])) for i in range(0, len(rest), 2)]

@@ -1,7 +1,9 @@
-"""Calls of customer_link.lua: link an identity to a person, merge two customers, undo a merge."""
+"""Calls about customers: customer_link.lua (link an identity to a person, merge two customers,
+undo a merge) and widget_view.lua (what a connecting web chat page is shown)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -87,3 +89,36 @@ class Claim(Call[str]):
 
     def result(self, reply: Any) -> str:
         return str(reply[1])
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    """A web chat visitor's open conversation (else their last one), as their page is shown it."""
+
+    id: str
+    state: str
+    agent: str
+    """'' when nobody holds it."""
+    agent_name: str
+    agent_avatar: str
+    read: str
+    """The newest message id its agent has seen; '' when none."""
+    queue: dict[str, Any] | None
+    """Its `queue` frame while it waits in line, else None."""
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetView(Call[tuple[str | None, ConversationView | None]]):
+    """(the visitor's customer or None, their conversation or None), read in one step."""
+
+    script: ClassVar[str] = "widget_view"
+    ident: str
+    """'webchat:web:VISITOR'."""
+
+    def result(self, reply: Any) -> tuple[str | None, ConversationView | None]:
+        if not reply:
+            return None, None
+        if len(reply) == 1:
+            return str(reply[0]), None
+        cust, cid, state, aid, name, avatar, read, queue = (text(v) for v in reply)
+        return cust, ConversationView(cid, state, aid, name, avatar, read, json.loads(queue) if queue else None)

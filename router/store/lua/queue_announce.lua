@@ -2,16 +2,13 @@
 -- of the first `limit` conversations of a pool ('pool' mode), or to one conversation ('conv'
 -- mode, when its throttled text is due). Web chat shows the frames; router/ops/queue_texts.py turns
 -- them into WeChat/Telegram texts. Fired by a durable timer, so once per burst of changes.
--- 'peek' mode returns one conversation's frame instead of sending it ('' when it is not waiting),
--- for the web chat snapshot a reconnecting page starts from.
--- KEYS[1] anchor. ARGV: mode, pool or cid, limit. Returns the number of frames sent, or the frame.
+-- KEYS[1] anchor. ARGV: mode, pool or cid, limit. Returns the number of frames sent.
 local mode, id, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
-if mode == 'conv' or mode == 'peek' then
+if mode == 'conv' then
   local ck = key_conv(id)
   local f = redis.call('HMGET', ck, 'state', 'pool')
   local frame = nil
   if f[1] == 'queued' and f[2] then frame = queue_frame(id, f[2]) end
-  if mode == 'peek' then return frame or '' end
   if frame then emit_customer(id, frame) return 1 end
   return 0
 end
