@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from kefu_common.errors import ProtocolError
 from router.auth import Principal
 from router.models import WEBCHAT, Role
+from router.store.calls.customers import CustomerTyping
 from router.web import frames
 
 if TYPE_CHECKING:
@@ -54,14 +55,9 @@ async def from_customer(rt: Runtime, visitor: str, gate: Throttle) -> None:
     silence the first keystrokes after."""
     if not gate.ready("customer"):
         return
-    store = rt.store
-    cust = await store.customers.by_identity(WEBCHAT, "web", visitor)
-    cid = cust and await store.customers.open_conversation(cust)
-    conv = await store.conversations.get(cid) if cid else None
-    if conv is not None and conv.state == "assigned" and conv.agent:
+    # One script finds the agent and publishes: at the peak these come from thousands of pages.
+    if await rt.store.run(CustomerTyping(f"{WEBCHAT}:web:{visitor}")):
         gate.mark("customer")
-        frame = frames.dump({"type": "typing", "conversation_id": conv.id})
-        await store.publish(store.keys.agent_channel, f"{conv.agent}\n-\n{frame}")
 
 
 async def from_agent(rt: Runtime, who: Principal, cid: str, gate: Throttle) -> None:

@@ -33,7 +33,8 @@ ROUTING = ("resolve", "route", "close", "status", "transfer", "reply", "agent_sy
            "approval", "timer_claim", "timer_ack", "sla_fire", "queue_text",
            "queue_announce",
            "choose", "bot_take", "bot_done", "bot_handoff", "bot_close", "purge", "archived",
-           "customer_link", "hook_emit", "wait", "ingest_direct", "ingest_open", "widget_view")
+           "customer_link", "hook_emit", "wait", "ingest_direct", "ingest_open", "widget_view",
+           "customer_typing")
 # The routing prelude: shared helpers (with policy.lua at lib's __POLICY__ line), then SLA clocks
 # and timers that build on them, then a customer's line to a conversation someone holds.
 PRELUDE = ("lib", "sla_lib", "line_lib")

@@ -1,5 +1,6 @@
 """Calls about customers: customer_link.lua (link an identity to a person, merge two customers,
-undo a merge) and widget_view.lua (what a connecting web chat page is shown)."""
+undo a merge), widget_view.lua (what a connecting web chat page is shown) and customer_typing.lua
+(a web chat customer's typing, to their agent)."""
 
 from __future__ import annotations
 
@@ -122,3 +123,16 @@ class WidgetView(Call[tuple[str | None, ConversationView | None]]):
             return str(reply[0]), None
         cust, cid, state, aid, name, avatar, read, queue = (text(v) for v in reply)
         return cust, ConversationView(cid, state, aid, name, avatar, read, json.loads(queue) if queue else None)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerTyping(Call[bool]):
+    """Tell the agent holding the visitor's open conversation that they are typing; False when
+    no agent holds one (nothing is sent)."""
+
+    script: ClassVar[str] = "customer_typing"
+    ident: str
+    """'webchat:web:VISITOR'."""
+
+    def result(self, reply: Any) -> bool:
+        return bool(reply)
