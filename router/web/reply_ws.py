@@ -88,6 +88,10 @@ async def _attachment(session: AgentSession, cid: str, media_id: str) -> MediaRe
 async def _deliverable(session: AgentSession, cid: str, body: str, media: MediaRef | None = None) -> None:
     """Refuse, before anything changes, a reply the customer's channel can never deliver
     (longer than its limit allows, even split; a file it cannot send)."""
+    # Most replies are text short enough for every channel configured here: then which channel
+    # this conversation is on does not matter, and the reply is spared a round trip to read it.
+    if media is None and all(a.undeliverable(body) is None for a in session.rt.adapters.values()):
+        return
     conv = await session.rt.store.conversation(cid)
     if not conv:
         return  # the reply script says what is wrong with the conversation
