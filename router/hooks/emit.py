@@ -24,7 +24,15 @@ async def emit(store: Store, key: str, etype: str, cid: str, data: dict[str, Any
 async def message_created(store: Store, msg: Message) -> None:
     """A reply (out) or an internal note (note) is in the transcript; customers' messages are
     emitted by route.lua as they are routed."""
+    call = message_created_call(msg)
+    if call is not None:
+        await store.run(call)
+
+
+def message_created_call(msg: Message) -> HookEmit | None:
+    """`message_created`'s call, for a caller's round trip; None when there is nothing to emit."""
     if msg.direction is Direction.IN or not msg.conversation_id or msg.whisper_to() is not None:
-        return  # a whisper is for one agent, not for the shop's other systems
-    await emit(store, f"msg:{msg.id}", "message.created", msg.conversation_id,
-               {"conversation_id": msg.conversation_id, "direction": msg.direction.value, "message": msg.public()})
+        return None  # a whisper is for one agent, not for the shop's other systems
+    data = {"conversation_id": msg.conversation_id, "direction": msg.direction.value, "message": msg.public()}
+    return HookEmit(f"msg:{msg.id}", "message.created", msg.conversation_id, json.dumps(data, ensure_ascii=False),
+                    time.time(), SEEN_TTL_S)

@@ -116,6 +116,11 @@ class GroupConsumer:
         await self.streams.done(self.stream, self.group, ids, tries=self.dead.tries if self.dead else None,
                                 finished=finished, routed=routed, routed_ttl_s=routed_ttl_s)
 
+    def queue_ack(self, pipe: Any, ids: Sequence[str], finished: Finished | None = None) -> None:
+        """As `ack`, queued into a caller's round trip (a sender's after a reply went out)."""
+        self.streams.queue_done(pipe, self.stream, self.group,
+                                Done(tuple(ids), self.dead.tries if self.dead else None, finished))
+
     def ack_with_read(self, ids: Sequence[str], routed: Mapping[str, int] | None = None,
                       routed_ttl_s: int = 0) -> None:
         """As `ack`, sent with the next `read` instead of in a round trip of its own.

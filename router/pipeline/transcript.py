@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from router.hooks import emit as hooks
 from router.models import Message, Sender, decode_message, encode_message
 from router.store import Store
+from router.store.calls import Call
 from router.store.calls.streams import AppendOnce
 from router.store.transcripts import with_attachments
 from routing_rules.intents import detect_language, normalize
@@ -73,14 +75,26 @@ class Transcript:
                 await self.store.publish(self.keys.transcript_channel, f"{cid}\n{entry}\n")
 
     async def append(self, msg: Message) -> bool:
-        """Append once; True the first time. Raises when the write failed."""
-        added = await self.store.run(self.append_call(msg))
-        new = added.new
-        if new:
-            await self.announce([(msg.conversation_id or "", added.id)])
+        """Append once, and its webhook event (hooks.message_created) in the same round trip;
+        True the first time. Raises when a write failed."""
+        return (await self.append_then(msg, None))[0]
+
+    async def append_then(self, msg: Message, then: Callable[[Any], None] | None) -> tuple[bool, list[Any]]:
+        """As `append`, with what `then(pipe)` queues after it in the same round trip: (True the
+        first time, the replies to what `then` queued)."""
+        calls: list[Call[Any]] = [self.append_call(msg)]
         # Also when not new: the step may be a retry after a crash before the event was written.
-        await hooks.message_created(self.store, msg)
-        return new
+        event = hooks.message_created_call(msg)
+        if event is not None:
+            calls.append(event)
+        results, extra = await self.store.run_many_then(calls, then)
+        for r in (*results, *extra):
+            if isinstance(r, Exception):
+                raise r
+        added = results[0]
+        if added.new:
+            await self.announce([(msg.conversation_id or "", added.id)])
+        return added.new, extra
 
     async def messages(self, cid: str, limit: int = 500) -> list[Message]:
         """The latest messages, each with the file fetched for it when there is one."""

@@ -100,7 +100,7 @@ class Streams:
                    done: Sequence[Done]) -> None:
         """Queue `done`'s acks and then the read into `pipe`; `read_reply` reads their replies."""
         for d in done:
-            self._queue_done(pipe, stream, group, d)
+            self.queue_done(pipe, stream, group, d)
         pipe.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
 
     @staticmethod
@@ -132,10 +132,11 @@ class Streams:
         """Several `done` in one round trip."""
         pipe = self._r.pipeline(transaction=False)
         for d in done:
-            self._queue_done(pipe, stream, group, d)
+            self.queue_done(pipe, stream, group, d)
         await pipe.execute()
 
-    def _queue_done(self, pipe: Any, stream: str, group: str, d: Done) -> None:
+    def queue_done(self, pipe: Any, stream: str, group: str, d: Done) -> None:
+        """Queue `done`'s commands into `pipe` (a caller's round trip)."""
         if d.finished is not None:
             pipe.set(self._k.outbound_done(d.finished[0]), d.finished[1])
         for ident, n in (d.routed or {}).items():
@@ -200,11 +201,14 @@ class Streams:
         """The highest reply number finished (sent or dead) in a conversation."""
         return int(await self._r.get(self._k.outbound_done(cid)) or 0)
 
-    async def was_sent(self, mid: str) -> bool:
-        return bool(await self._r.exists(self._k.outbound_sent(mid)))
+    def queue_was_sent(self, pipe: Any, mid: str) -> None:
+        """Whether a reply went out (before a crash, say), asked in a caller's round trip: its
+        reply is 1 when it did."""
+        pipe.exists(self._k.outbound_sent(mid))
 
-    async def mark_sent(self, mid: str, ttl_s: int) -> None:
-        await self._r.set(self._k.outbound_sent(mid), "1", ex=ttl_s)
+    def queue_mark_sent(self, pipe: Any, mid: str, ttl_s: int) -> None:
+        """A reply went out, noted in a caller's round trip (before its entry's ack in it)."""
+        pipe.set(self._k.outbound_sent(mid), "1", ex=ttl_s)
 
     async def dead_letter(self, fields: dict[str, Any], maxlen: int) -> None:
         await self._r.xadd(self._k.dead, fields, maxlen=maxlen, approximate=True)

@@ -52,6 +52,10 @@ class Transcripts:
     async def set_delivery(self, cid: str, mid: str, status_json: str) -> None:
         await self._r.hset(self._k.delivery(cid), mid, status_json)
 
+    def queue_delivery(self, pipe: Any, cid: str, mid: str, status_json: str) -> None:
+        """`set_delivery` in a caller's round trip."""
+        pipe.hset(self._k.delivery(cid), mid, status_json)
+
     async def attach(self, cid: str, mid: str, record_json: str) -> None:
         """The file fetched for a message, or why it could not be (keys.attachments)."""
         await self._r.hset(self._k.attachments(cid), mid, record_json)
