@@ -8,6 +8,7 @@ starting with '>'.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -77,11 +78,14 @@ class CompliancePolicy:
         """Every banned term in `text` outside quotes and allowed phrases, in text order."""
         # Fold width and case one character at a time, so offsets still index `text`.
         folded = "".join(_fold(c) for c in text)
+        terms, any_term, allowed = _compiled(self.terms, self.allow)
+        if any_term.search(folded) is None:
+            return ComplianceResult((), self.mode)  # every agent reply is checked; most have none
         skip = [m.span() for m in _QUOTES.finditer(folded)]
-        skip += [m.span() for a in self.allow for m in re.finditer(re.escape(_fold_all(a)), folded)]
+        skip += [m.span() for a in allowed for m in a.finditer(folded)]
         found: list[Finding] = []
-        for term in sorted(set(self.terms), key=len, reverse=True):
-            for m in re.finditer(re.escape(_fold_all(term)), folded):
+        for term, pattern in terms:
+            for m in pattern.finditer(folded):
                 s, e = m.span()
                 covered = any(a <= s and e <= b for a, b in skip)
                 overlaps = any(f.start < e and s < f.end for f in found)
@@ -97,6 +101,18 @@ def _fold(c: str) -> str:
 
 def _fold_all(s: str) -> str:
     return "".join(_fold(c) for c in s)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(terms: tuple[str, ...], allow: tuple[str, ...]
+              ) -> tuple[tuple[tuple[str, re.Pattern[str]], ...], re.Pattern[str], tuple[re.Pattern[str], ...]]:
+    """A policy's terms folded and compiled once, longest first (the order `check` takes them
+    in), with one pattern that finds whether any is there at all, and the allowed phrases."""
+    ordered = sorted(set(terms), key=len, reverse=True)
+    folded = [re.escape(_fold_all(t)) for t in ordered]
+    return (tuple((t, re.compile(f)) for t, f in zip(ordered, folded, strict=True)),
+            re.compile("|".join(folded) or "(?!)"),
+            tuple(re.compile(re.escape(_fold_all(a))) for a in allow))
 
 
 def load_compliance(path: str | Path) -> CompliancePolicy:
