@@ -27,7 +27,6 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +34,12 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import start_redis
+from bench.common import say, start_redis
 from bench.latency import close_all, serve_config, settle
-from bench.shapes import BY_NAME, ROOT, Running, cpu_s, start
+from bench.shapes import BY_NAME, Running, add_build_args, build_names, chosen_builds, cpu_s, start
 from router.loadgen import Plan, run
 
 SCRIPT = ("在吗", "有货吗", "什么时候发货", "谢谢")
-
-
-def say(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def _redis_cpu(r: redis.Redis) -> float:
@@ -73,7 +68,7 @@ async def one_round(kefu: Running, tokens: list[str], url: str, args: argparse.N
 
 
 async def main(args: argparse.Namespace, builds: list[Path]) -> None:
-    names = [f"{b.name}#{i}" if len(builds) > 1 else b.name for i, b in enumerate(builds)]
+    names = build_names(builds)
     results: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp, contextlib.ExitStack() as stack:
         deployed = []
@@ -107,10 +102,9 @@ def cli() -> None:
     p.add_argument("--rate", type=float, default=300.0, help="customer lines a second; each is answered")
     p.add_argument("--customers", type=int, default=200)
     p.add_argument("--duration", type=float, default=10.0, help="seconds of lines a round")
-    p.add_argument("--shape", choices=sorted(BY_NAME), default="web+worker")
-    p.add_argument("--build", action="append", default=[], help="a checkout whose kefu is measured")
+    add_build_args(p, "web+worker")
     args = p.parse_args()
-    asyncio.run(main(args, [Path(b).resolve() for b in args.build] or [ROOT]))
+    asyncio.run(main(args, chosen_builds(args)))
 
 
 if __name__ == "__main__":

@@ -46,19 +46,15 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import py_spy, start_redis
+from bench.common import py_spy, say, start_redis
 from bench.latency import close_all, floor, scrape_stalls, serve_config, settle, stalls_between
-from bench.shapes import BY_NAME, ROOT, Running, Shape, cpu_s, start
+from bench.shapes import BY_NAME, Running, Shape, add_build_args, build_names, chosen_builds, cpu_s, start
 from router.loadgen.clients import Agent, Customer
 from router.loadgen.tally import Tally, percentile
 
 CONNECT_AT_ONCE = 64
 SETTLE_BEFORE_S = 0.5
 """Between the last socket's connect and the first line: the connects' own work is done."""
-
-
-def say(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def redis_figures(client: redis.Redis) -> tuple[float, int]:
@@ -173,7 +169,7 @@ def summary(results: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 
 async def main(args: argparse.Namespace, builds: list[Path]) -> None:
-    names = [f"{b.name}#{i}" if len(builds) > 1 else b.name for i, b in enumerate(builds)]
+    names = build_names(builds)
     results: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     with tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp, contextlib.ExitStack() as stack:
         deployed = []
@@ -201,14 +197,13 @@ def cli() -> None:
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--chats", type=int, default=200, help="new chats a burst, one customer each")
     p.add_argument("--rate", type=float, default=1000.0, help="first lines a second within the burst")
-    p.add_argument("--shape", choices=sorted(BY_NAME), default="all-in-one")
+    add_build_args(p, "all-in-one")
     p.add_argument("--redis-socket", choices=("tcp", "unix"), default="tcp",
                    help="how kefu and the floor reach Redis: loopback TCP, or a unix socket as the embedded server")
-    p.add_argument("--build", action="append", default=[], help="a checkout whose kefu is measured")
     p.add_argument("--profile", help="a folder for py-spy samples of each burst (the process taking sockets)")
     p.add_argument("--timeout-s", type=float, default=30.0, help="longest a burst may take to reach its agents")
     args = p.parse_args()
-    asyncio.run(main(args, [Path(b).resolve() for b in args.build] or [ROOT]))
+    asyncio.run(main(args, chosen_builds(args)))
 
 
 if __name__ == "__main__":

@@ -40,17 +40,13 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import free_port, start_redis
+from bench.common import free_port, say, start_redis
 from bench.latency import scrape_stalls, serve_config, stalls_between, wait_port
-from bench.shapes import BY_NAME, ROOT, Running, cpu_s, start
+from bench.shapes import BY_NAME, ROOT, Running, add_build_args, build_names, chosen_builds, cpu_s, start
 from router.childproc import die_with_parent
 
 LINES = 3
 SIGN_IN_AT_ONCE = 50
-
-
-def say(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def config(path: Path) -> list[str]:
@@ -132,7 +128,7 @@ async def one_round(http: aiohttp.ClientSession, kefu: Running, pages: list[tupl
 
 
 async def main(args: argparse.Namespace, builds: list[Path]) -> None:
-    names = [f"{b.name}#{i}" if len(builds) > 1 else b.name for i, b in enumerate(builds)]
+    names = build_names(builds)
     results: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     with tempfile.TemporaryDirectory(prefix="bench-reconnect-") as tmp:
         async with contextlib.AsyncExitStack() as stack:
@@ -172,10 +168,9 @@ def cli() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pages", type=int, default=500)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--shape", choices=sorted(BY_NAME), default="web+worker")
-    p.add_argument("--build", action="append", default=[], help="a checkout whose kefu is measured")
+    add_build_args(p, "web+worker")
     args = p.parse_args()
-    asyncio.run(main(args, [Path(b).resolve() for b in args.build] or [ROOT]))
+    asyncio.run(main(args, chosen_builds(args)))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,11 @@ REDIS_SERVER_ENV = "KEFU_BENCH_REDIS_SERVER"
 """The redis-server binary the benchmarks start (`python -m bench --redis-server PATH`)."""
 
 
+def say(text: str) -> None:
+    """A benchmark's progress line, on stderr, with the time."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
 def redis_server() -> str:
     """The named binary; else the machine's redis-server (a production deployment's kind: a
     packaged build with jemalloc), when it is one kefu supports; else the embedded one `kefu

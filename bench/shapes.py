@@ -9,6 +9,7 @@ The figure of a shape is its whole: CPU per message is summed over all its proce
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import subprocess
@@ -119,3 +120,21 @@ def start(shape: Shape, config: Path, redis_url: str, data_dir: Path, say: Any,
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(5)
+
+
+def add_build_args(p: argparse.ArgumentParser, shape: str) -> None:
+    """`--shape` and `--build`, as every before/after benchmark takes them (bench_burst.py,
+    bench_answers.py, bench_reconnect.py)."""
+    p.add_argument("--shape", choices=sorted(BY_NAME), default=shape)
+    p.add_argument("--build", action="append", default=[],
+                   help="a checkout whose kefu is measured; several: a before/after, rounds alternating")
+
+
+def chosen_builds(args: argparse.Namespace) -> list[Path]:
+    """The checkouts `--build` names, else this one."""
+    return [Path(b).resolve() for b in args.build] or [ROOT]
+
+
+def build_names(builds: list[Path]) -> list[str]:
+    """How the rounds and medians name each build: its folder, numbered when there are several."""
+    return [f"{b.name}#{i}" if len(builds) > 1 else b.name for i, b in enumerate(builds)]
