@@ -51,7 +51,15 @@ async def customer_says(page: Page, text: str) -> None:
 async def press(page: Page, target: Locator) -> None:
     """Put the mouse button down on the middle of `target` and keep it down: a test releases it
     with `page.mouse.up()` after whatever should happen under the press."""
-    box = await target.bounding_box()
+    # The list redraws every second, and a redraw can catch the measure between taking a row's
+    # insides out and putting them back (CI saw None once under load): measure again, bounded.
+    box = None
+    for _ in range(50):
+        await expect(target).to_be_visible()
+        box = await target.bounding_box()
+        if box is not None:
+            break
+        await page.wait_for_timeout(20)
     assert box is not None, "the element to press is not shown"
     await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     await page.mouse.down()
