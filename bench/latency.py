@@ -17,9 +17,10 @@ Goal (issue 21): at 1,000 msg/s, kefu p99 <= 2 x relay p99 + 3 x floor p99. Each
 with every customer's first line, 200 new chats in a fifth of a second, each decided and assigned;
 the rest are follow-ups to chats their agents hold. Both are reported apart beside the whole.
 
-Just before each kefu run the idle machine is probed for pauses of its own (bench/pauses.py): a
-virtual machine that stops every process for a few milliseconds a few times a second sets the
-p99 of anything slower than the relay, and the report says so beside the figure.
+Every run, the baselines' included, is watched for pauses of the machine's own (bench/pauses.py,
+a real-time-priority process beside the run): a virtual machine that stops every process for a
+few milliseconds a few times a second sets the p99 of anything slower than the relay, and the
+"machine pauses" row says how much more of its time kefu's run lost to them than the baselines'.
 
 At 1,000 msg/s the run is made once more with the customers joining over RAMP_S seconds (100 new
 chats a second, then the full rate: `kefu loadgen --ramp`), against the same baselines: how a
@@ -56,8 +57,6 @@ ROOT = Path(__file__).resolve().parents[1]
 AGENTS = 20
 CUSTOMERS = 200
 RAMP_S = 2.0
-PAUSE_PROBE_S = 2.0
-"""How long the idle machine is watched for pauses of its own before each kefu run."""
 ARCHIVE_QUEUE = Keys().archive_queue  # serve_config's shop: the default namespace
 
 
@@ -274,17 +273,24 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[i
     suffix = "" if kefu.shape == ALL_IN_ONE else f"-{shape.replace('+', '-')}"
     for rate in rates:
         say(f"latency at {rate:.0f} msg/s: Redis floor (load average {os.getloadavg()[0]:.1f})")
+        watch = pauses.Watch()
         fl = await floor(url, rate, duration_s)
+        seen = {"floor": watch.stop()}
+        say(f"  during the floor's run {pauses.say(seen['floor'], 'the machine')}")
         say(f"latency at {rate:.0f} msg/s: bare WebSocket relay")
         relay_before = cpu_s([relay_pid])
+        watch = pauses.Watch()
         rl = await drive([f"http://127.0.0.1:{relay_port}"], [f"r{i}" for i in range(AGENTS)], rate, duration_s)
+        seen["relay"] = watch.stop()
         relay_ms = (cpu_s([relay_pid]) - relay_before) * 1000 / max(int(rl["sent"]), 1)
-        idle = pauses.probe(PAUSE_PROBE_S)  # blocks the driver's loop on purpose: nothing else runs now
-        say(f"latency at {rate:.0f} msg/s: kefu {shape}; just before, {pauses.say(idle)}")
+        say(f"  during the relay's run {pauses.say(seen['relay'], 'the machine')}")
+        say(f"latency at {rate:.0f} msg/s: kefu {shape}")
         sampler = (py_spy(kefu.front_pids[0], duration_s, profile_dir / f"latency-1000{suffix}.txt")
                    if profile_dir is not None and rate == 1000 else None)
         cpu_before, loop_before = cpu_s(kefu.pids), await scrape_stalls(kefu.urls)
+        watch = pauses.Watch()
         kf = await drive(kefu.bases, tokens, rate, duration_s)
+        seen["kefu"] = watch.stop()
         cpu = cpu_s(kefu.pids) - cpu_before
         held = stalls_between(loop_before, await scrape_stalls(kefu.urls))
         if sampler is not None:
@@ -301,7 +307,8 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[i
         say(f"  kefu {shape}: p50 {k['p50']:.1f} ms, p99 {k['p99']:.1f} ms; {cpu_ms:.2f} CPU ms per line "
             f"(all its processes, the drain included); the {first['n']} new chats' first lines p50 "
             f"{first['p50']:.1f} / p99 {first['p99']:.1f} ms, the {follow['n']} follow-ups p50 "
-            f"{follow['p50']:.1f} / p99 {follow['p99']:.1f} ms; {say_stalls(held)}")
+            f"{follow['p50']:.1f} / p99 {follow['p99']:.1f} ms; {say_stalls(held)}; "
+            f"{pauses.say(seen['kefu'], 'the machine')}")
         rows.append(Row(
             f"latency {rate:.0f}/s {shape}", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
             f"relay p99 {rl['customer_to_agent_ms']['p99']:.1f}, floor p99 {fp99:.1f} ms",
@@ -309,33 +316,51 @@ async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[i
             {"rate": rate, "shape": shape, "kefu": kf, "relay": rl,
              "floor_ms": {"p50": percentile(fl, 50), "p99": fp99}, "late_or_lost": kf["lost_to_agent"],
              "cpu_ms_per_line": round(cpu_ms, 3), "relay_cpu_ms_per_line": round(relay_ms, 3), "stalls": held,
-             "machine_pauses": idle,
+             "machine_pauses": seen,
              "load_average": [round(x, 1) for x in os.getloadavg()]}))
         rows.append(Row("  follow-ups only", f"p50 {follow['p50']:.1f} / p99 {follow['p99']:.1f} ms",
                         f"new chats p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms",
                         follow["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1", {}))
         rows.append(Row("  CPU per line", f"{cpu_ms:.2f} ms", f"relay {relay_ms:.2f} ms",
                         relay_ms / cpu_ms if cpu_ms else 0.0, "relay / kefu", {}))
+        rows.append(pause_row(seen["kefu"], seen))
         if rate == 1000:
-            rows.append(await _ramped(kefu, tokens, rate, duration_s, goal, say, url))
+            rows += await _ramped(kefu, tokens, rate, duration_s, goal, say, url, seen)
     return rows
 
 
+def pause_row(run: dict[str, Any], seen: dict[str, dict[str, Any]]) -> Row:
+    """How much of its time a kefu run lost to the machine's pauses, against the baselines' runs
+    of the same rate (its ratio: kefu's paused share over theirs; over 1, kefu's run was hit
+    harder, and a p99 over the goal may be the machine's)."""
+    base = [seen["floor"], seen["relay"]]
+    base_share = sum(p["total_ms"] for p in base) / max(sum(p["seconds"] for p in base), 1e-9)
+    share = run["total_ms"] / max(run["seconds"], 1e-9)
+    ratio = share / base_share if base_share else (0.0 if not share else float("inf"))
+    return Row("  machine pauses", f"kefu run {pauses.short(run)}",
+               f"relay {pauses.short(seen['relay'])}, floor {pauses.short(seen['floor'])}",
+               ratio, "paused share, kefu / baselines", {})
+
+
 async def _ramped(kefu: Running, tokens: list[str], rate: float, duration_s: float, goal: float, say: Any,
-                  url: str) -> Row:
+                  url: str, seen: dict[str, dict[str, Any]]) -> list[Row]:
     """The same rate with the customers joining over RAMP_S (module doc), measured against the
-    goal of the burst run just before it."""
+    goal and the baselines of the burst run just before it."""
     say(f"latency at {rate:.0f} msg/s: kefu {kefu.shape.name}, customers joining over {RAMP_S:.0f} s")
     loop_before = await scrape_stalls(kefu.urls)
+    watch = pauses.Watch()
     kf = await drive(kefu.bases, tokens, rate, duration_s, RAMP_S)
+    paused = watch.stop()
     held = stalls_between(loop_before, await scrape_stalls(kefu.urls))
     await close_all(kefu.bases[0], tokens)
     await settle(kefu.pids, url)
     k, first = kf["customer_to_agent_ms"], kf["first_line_to_agent_ms"]
     say(f"  kefu {kefu.shape.name}, joining over {RAMP_S:.0f} s: p50 {k['p50']:.1f} ms, p99 {k['p99']:.1f} ms; "
         f"the {first['n']} new chats' first lines p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms; "
-        f"{say_stalls(held)}")
-    return Row(f"  joining over {RAMP_S:.0f} s", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
-               f"new chats p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms",
-               k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
-               {"ramp_s": RAMP_S, "kefu": kf, "late_or_lost": kf["lost_to_agent"], "stalls": held})
+        f"{say_stalls(held)}; {pauses.say(paused, 'the machine')}")
+    return [Row(f"  joining over {RAMP_S:.0f} s", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
+                f"new chats p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms",
+                k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
+                {"ramp_s": RAMP_S, "kefu": kf, "late_or_lost": kf["lost_to_agent"], "stalls": held,
+                 "machine_pauses": paused}),
+            pause_row(paused, seen)]
