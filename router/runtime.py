@@ -124,7 +124,7 @@ class Runtime:
         self.transcript = Transcript(self.store)
         self.ingestor = Ingestor(self.store, settings.retention.idempotency_s)
         self.outbox = Outbox(self.store, settings.retention.idempotency_s)
-        self.hub = Hub(self.store)
+        self.hub = Hub(self.store, sockets=role != "worker")
         self.rules = RulesHolder.from_settings(settings)
         self.rule_sync = RuleSync(self.store, self.rules, settings)
         self.sla = SlaService(self.store, settings)

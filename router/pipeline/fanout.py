@@ -30,8 +30,13 @@ class Hub:
 
     name = "fan-out"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, sockets: bool = True) -> None:
+        """`sockets`: whether this process holds WebSockets. A worker holds none, and of the
+        three channels it needs only the customer one (its queue texts): subscribed to all, it
+        received and decoded every agent frame and every transcript landing for nothing, half its
+        CPU at 1,000 lines a second (docs/performance.md, "Session 21")."""
         self.store = store
+        self.sockets = sockets
         # The channels' names, built once: each is a property that formats its name on every call,
         # and `_dispatch` compares every frame's channel with them.
         self._agent_channel = store.keys.agent_channel
@@ -73,10 +78,12 @@ class Hub:
 
     async def run(self) -> None:
         k = self.store.keys
+        channels = ((k.agent_channel, k.customer_channel, k.transcript_channel) if self.sockets
+                    else (k.customer_channel,))
         while not self._stopping.is_set():
             sub = None
             try:
-                sub = await self.store.subscribe(k.agent_channel, k.customer_channel, k.transcript_channel)
+                sub = await self.store.subscribe(*channels)
                 self.subscribed.set()
                 if self._ever_subscribed:
                     await self._resync_all()

@@ -50,6 +50,15 @@ async def telegram_update(http: aiohttp.ClientSession, base: str, n: int, chat: 
         return r.status
 
 
+async def subscribers(r: aioredis.Redis, names: tuple[str, ...]) -> list[int]:
+    """The processes subscribed to each of the runtime's channels: shard channels on Redis 7,
+    plain ones before (the suite's private server may be the embedded 6.2)."""
+    sharded = int((await r.info("server"))["redis_version"].split(".")[0]) >= 7
+    got = await r.execute_command("PUBSUB", "SHARDNUMSUB" if sharded else "NUMSUB", *(RT + n for n in names))
+    counts = dict(zip(got[::2], got[1::2], strict=True))
+    return [int(counts[RT + n]) for n in names]
+
+
 @pytest.mark.slow
 async def test_web_processes_ingest_and_a_worker_routes(redis_url: str, tmp_path: Path) -> None:
     async with fake_telegram() as tg:
@@ -82,6 +91,11 @@ async def test_web_processes_ingest_and_a_worker_routes(redis_url: str, tmp_path
                 got = await alice.expect_count(lambda f: f["type"] == "assigned", 2, timeout=30)
                 by_channel = {f["conversation"]["channel"]: f["conversation"]["id"] for f in got}
                 assert set(by_channel) == {"webchat", "telegram"}, got
+
+                # Two web processes and the worker hear customer frames (the worker for its queue
+                # texts); the agent and transcript channels reach the web processes alone, since a
+                # worker holds no socket to hand their frames to.
+                assert await subscribers(r, ("events:customer", "events:agent", "events:transcript")) == [3, 2, 2]
 
                 for channel, text in (("webchat", "有的，M码有货"), ("telegram", "今天下午发货")):
                     await alice.send({"type": "reply", "conversation_id": by_channel[channel], "text": text,
