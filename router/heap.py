@@ -16,13 +16,22 @@ CPython's 700: a webhook allocates hundreds of containers, most freed by referen
 before any collection, and at 700 the young collections ran every webhook or two. Counted in the
 served process over a `--quick` all-in-one ingest run (docs/performance.md, "Session 8: ingest"):
 full and young collections took 2,663 CPU ms before, 1,893 with the freeze, 606 with both.
+
+It was 10,000 until session 21. A young collection holds the event loop while it walks the
+generation, and at 10,000 a serving process's took 3-5 ms, two or three times in a 10 s run at
+1,000 messages a second, each holding every line in flight like one of the machine's own pauses;
+a middle-generation collection, every ten young ones, took 73 ms once at 2,000 a second. At
+2,000 (web+worker, 1,000 msg/s, six alternating runs a build): 16 young collections a run of
+0.4-0.8 ms each, one middle one of 4-7 ms, against 3 young ones of 2-5 ms; all the collections
+together 11-20 ms a run against 6-16, and CPU per line the same (0.52 against 0.51 ms at the
+mean; docs/performance.md, "Session 21").
 """
 
 from __future__ import annotations
 
 import gc
 
-YOUNG = 10_000
+YOUNG = 2_000
 """Allocations (less frees) of tracked objects before the youngest generation is collected."""
 
 
