@@ -18,7 +18,7 @@ served process over a `--quick` all-in-one ingest run (docs/performance.md, "Ses
 full and young collections took 2,663 CPU ms before, 1,893 with the freeze, 606 with both.
 
 It was 10,000 until session 21. A young collection holds the event loop while it walks the
-generation, and at 10,000 a serving process's took 3-5 ms, two or three times in a 10 s run at
+generation, and at 10,000 a serving process's took 2-5 ms, two or three times in a 10 s run at
 1,000 messages a second, each holding every line in flight like one of the machine's own pauses;
 a middle-generation collection, every ten young ones, took 73 ms once at 2,000 a second. At
 2,000 (web+worker, 1,000 msg/s, six alternating runs a build): 16 young collections a run of
