@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import ingest, latency, roundtrips, soak, startup
 from bench.common import REDIS_SERVER_ENV, Row, redis_server, redis_version
 from bench.shapes import BY_NAME, SHAPES
+from bench.slices import SLICE_S
 
 SUITES = ("startup", "ingest", "roundtrips", "latency", "soak")
 
@@ -56,6 +57,9 @@ def main() -> int:
     parser.add_argument("--redis-socket", choices=("tcp", "unix"), default="tcp",
                         help="how kefu and the floor reach Redis in the latency runs: loopback TCP, or a unix "
                              "socket, as `kefu serve`'s embedded server is reached (default: tcp)")
+    parser.add_argument("--slice-s", type=float, default=SLICE_S, metavar="SECONDS",
+                        help="in the latency runs, the floor, the relay and kefu take turns writing this long "
+                             f"each (bench/slices.py; default {SLICE_S:.0f}); 0: one after the other")
     args = parser.parse_args()
     if args.redis_server:
         import os
@@ -74,7 +78,7 @@ def main() -> int:
         "roundtrips": lambda: roundtrips.measure(100 if args.quick else roundtrips.BATCH, say),
         "latency": lambda: latency.measure([500.0, 1000.0] if args.quick else [500.0, 1000.0, 2000.0],
                                            5.0 if args.quick else 10.0, say, profile, shapes,
-                                           unix=args.redis_socket == "unix"),
+                                           unix=args.redis_socket == "unix", slice_s=args.slice_s),
         "soak": lambda: soak.measure(2.0 if args.quick else 10.0, say, png),
     }
     failed = []

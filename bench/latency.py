@@ -17,14 +17,21 @@ Goal (issue 21): at 1,000 msg/s, kefu p99 <= 2 x relay p99 + 3 x floor p99. Each
 with every customer's first line, 200 new chats in a fifth of a second, each decided and assigned;
 the rest are follow-ups to chats their agents hold. Both are reported apart beside the whole.
 
+The floor, the relay and kefu take turns (bench/slices.py): all three connected, each writes
+for 2 s while the others wait, in a rotating order, until each has written its 10 s, so that the
+machine's bad seconds fall on all three alike; `--slice-s 0` runs them one after the other, 10 s
+each, as until session 21, when a storm of pauses on one and not the others swung the ratio
+either way.
+
 Every run, the baselines' included, is watched for pauses of the machine's own (bench/pauses.py,
 a real-time-priority process beside the run): a virtual machine that stops every process for a
 few milliseconds a few times a second sets the p99 of anything slower than the relay, and the
 "machine pauses" row says how much more of its time kefu's run lost to them than the baselines'.
 
 At 1,000 msg/s the run is made once more with the customers joining over RAMP_S seconds (100 new
-chats a second, then the full rate: `kefu loadgen --ramp`), against the same baselines: how a
-peak that builds up as shoppers arrive fares, beside the opening burst the goal row keeps.
+chats a second, then the full rate: `kefu loadgen --ramp`), against baselines of its own taken
+the same way: how a peak that builds up as shoppers arrive fares, beside the opening burst the
+goal row keeps.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +56,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench import pauses
 from bench.common import Row, free_port, py_spy, start_redis
 from bench.shapes import ALL_IN_ONE, SHAPES, Running, Shape, cpu_s, start
+from bench.slices import SLICE_S, Gate, take_turns
 from router.childproc import die_with_parent
 from router.loadgen import Plan, run
+from router.loadgen.run import Clock, WallClock
 from router.loadgen.tally import percentile
 from router.store.keys import Keys
 
@@ -60,8 +70,8 @@ RAMP_S = 2.0
 ARCHIVE_QUEUE = Keys().archive_queue  # serve_config's shop: the default namespace
 
 
-async def floor(url: str, rate: float, duration_s: float) -> list[float]:
-    """Milliseconds from XADD to the XREADGROUP that returns the entry."""
+async def floor(url: str, rate: float, duration_s: float, clock: Clock | None = None) -> list[float]:
+    """Milliseconds from XADD to the XREADGROUP that returns the entry; `clock` as `drive`'s."""
     r = aioredis.from_url(url)
     reader = aioredis.from_url(url)
     stream = f"bench:floor:{rate}"
@@ -79,9 +89,9 @@ async def floor(url: str, rate: float, duration_s: float) -> list[float]:
                     await reader.xack(stream, "g", eid)
 
     task = asyncio.create_task(consume())
-    start = time.monotonic()
+    clock = clock or WallClock()
     for n in range(total):
-        await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
+        await clock.until(n / rate)
         await r.xadd(stream, {"t": repr(time.time())})
     await asyncio.wait_for(task, 30)
     await r.delete(stream)
@@ -114,10 +124,12 @@ def serve_config(path: Path) -> list[str]:
 
 
 async def drive(bases: list[str], tokens: list[str], rate: float, duration_s: float,
-                ramp_s: float = 0.0) -> dict[str, Any]:
+                ramp_s: float = 0.0, clock: Clock | None = None) -> dict[str, Any]:
+    """`kefu loadgen`'s run against `bases`; `clock`: what its lines are due by (a `Gate` when
+    the runs take turns), the wall's by default."""
     plan = Plan(bases=tuple(bases), agent_tokens=tuple(tokens), customers=CUSTOMERS, rate=rate, duration_s=duration_s,
                 script=("在吗", "有货吗", "什么时候发货", "谢谢"), drain_s=30, answer=False, ramp_s=ramp_s)
-    report, _ = await run(plan, progress=False)
+    report, _ = await run(plan, progress=False, clock=clock)
     return report
 
 
@@ -231,11 +243,12 @@ async def settle(pids: list[int], url: str, timeout_s: float = 60) -> None:
 
 
 def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path | None = None,
-            shapes: tuple[Shape, ...] = SHAPES, unix: bool = False) -> list[Row]:
+            shapes: tuple[Shape, ...] = SHAPES, unix: bool = False, slice_s: float = SLICE_S) -> list[Row]:
     """Start Redis and the relay, then for each shape of kefu (bench/shapes.py) measure each rate
     against both floors, taken again beside it; `profile_dir`: py-spy samples the process taking
     the sockets at 1,000 msg/s into profile_dir/latency-1000[-SHAPE].txt. `unix`: kefu and the
-    Redis floor reach Redis on a unix socket instead of loopback TCP."""
+    Redis floor reach Redis on a unix socket instead of loopback TCP. `slice_s`: the three take
+    turns writing this long each (bench/slices.py); 0: one after the other, as until session 21."""
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
         work = Path(tmp)
@@ -252,7 +265,7 @@ def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path |
                 with start(shape, work / "kefu.yaml", url, work / shape.name, say, log=log,
                            log_level="WARNING") as kefu:
                     rows += asyncio.run(_rates(rates, duration_s, url, (relay_port, relay.pid), kefu, tokens, say,
-                                               profile_dir))
+                                               profile_dir, slice_s))
             return rows
         finally:
             relay.terminate()
@@ -266,66 +279,122 @@ def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path |
 
 
 async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[int, int], kefu: Running,
-                 tokens: list[str], say: Any, profile_dir: Path | None) -> list[Row]:
+                 tokens: list[str], say: Any, profile_dir: Path | None, slice_s: float = SLICE_S) -> list[Row]:
     rows: list[Row] = []
-    relay_port, relay_pid = relay
-    shape = kefu.shape.name
-    suffix = "" if kefu.shape == ALL_IN_ONE else f"-{shape.replace('+', '-')}"
     for rate in rates:
+        rows += await _at(rate, 0.0, duration_s, url, relay, kefu, tokens, say, profile_dir, slice_s)
+        if rate == 1000:
+            rows += await _at(rate, RAMP_S, duration_s, url, relay, kefu, tokens, say, None, slice_s)
+    return rows
+
+
+@dataclass
+class Trio:
+    """What one `_trio` measured."""
+
+    floor_ms: list[float]
+    relay: dict[str, Any]
+    """The relay's `kefu loadgen` report."""
+    kefu: dict[str, Any]
+    pauses: dict[str, dict[str, Any]]
+    """The machine's pauses each run met (bench/pauses.py): floor, relay, kefu."""
+    cpu_s: dict[str, float]
+    """The relay's and kefu's processes' CPU over their runs (taking turns: over their turns)."""
+
+
+async def _trio(rate: float, ramp_s: float, duration_s: float, url: str, relay: tuple[int, int], kefu: Running,
+                tokens: list[str], say: Any, slice_s: float) -> Trio:
+    """The floor, the relay and kefu at `rate` (kefu's customers joining over `ramp_s`): taking
+    turns in slices of `slice_s` (bench/slices.py), or with `slice_s` 0 one after the other, as
+    until session 21."""
+    relay_port, relay_pid = relay
+    relay_base = [f"http://127.0.0.1:{relay_port}"]
+    relay_tokens = [f"r{i}" for i in range(AGENTS)]
+    if slice_s:
+        say(f"latency at {rate:.0f} msg/s: the Redis floor, the bare relay and kefu {kefu.shape.name}"
+            + (f" (customers joining over {ramp_s:.0f} s)" if ramp_s else "")
+            + f" taking turns, {slice_s:.0f} s each (load average {os.getloadavg()[0]:.1f})")
+        # Kefu's and the relay's CPU over their own turns: between them their processes idle,
+        # and a kefu process's timers then would count against its lines.
+        gates = [Gate(), Gate(lambda: cpu_s([relay_pid])), Gate(lambda: cpu_s(kefu.pids))]
+        watch = pauses.Watch()
+        fl, rl, kf, _ = await asyncio.gather(
+            floor(url, rate, duration_s, gates[0]),
+            drive(relay_base, relay_tokens, rate, duration_s, clock=gates[1]),
+            drive(kefu.bases, tokens, rate, duration_s, ramp_s, clock=gates[2]),
+            take_turns(gates, duration_s, slice_s))
+        seen = watch.stop()
+        met = {name: pauses.within(seen, g.spans) for name, g in zip(("floor", "relay", "kefu"), gates, strict=True)}
+        cpu = {"relay": gates[1].metered, "kefu": gates[2].metered}
+    else:
+        met, cpu = {}, {}
         say(f"latency at {rate:.0f} msg/s: Redis floor (load average {os.getloadavg()[0]:.1f})")
         watch = pauses.Watch()
         fl = await floor(url, rate, duration_s)
-        seen = {"floor": watch.stop()}
-        say(f"  during the floor's run {pauses.say(seen['floor'], 'the machine')}")
+        met["floor"] = watch.stop()
         say(f"latency at {rate:.0f} msg/s: bare WebSocket relay")
-        relay_before = cpu_s([relay_pid])
-        watch = pauses.Watch()
-        rl = await drive([f"http://127.0.0.1:{relay_port}"], [f"r{i}" for i in range(AGENTS)], rate, duration_s)
-        seen["relay"] = watch.stop()
-        relay_ms = (cpu_s([relay_pid]) - relay_before) * 1000 / max(int(rl["sent"]), 1)
-        say(f"  during the relay's run {pauses.say(seen['relay'], 'the machine')}")
-        say(f"latency at {rate:.0f} msg/s: kefu {shape}")
-        sampler = (py_spy(kefu.front_pids[0], duration_s, profile_dir / f"latency-1000{suffix}.txt")
-                   if profile_dir is not None and rate == 1000 else None)
-        cpu_before, loop_before = cpu_s(kefu.pids), await scrape_stalls(kefu.urls)
-        watch = pauses.Watch()
-        kf = await drive(kefu.bases, tokens, rate, duration_s)
-        seen["kefu"] = watch.stop()
-        cpu = cpu_s(kefu.pids) - cpu_before
-        held = stalls_between(loop_before, await scrape_stalls(kefu.urls))
-        if sampler is not None:
-            await asyncio.to_thread(sampler.wait)
-        closed = await close_all(kefu.bases[0], tokens)
-        await settle(kefu.pids, url)
-        say(f"  closed the {closed} chats of this rate; the next starts with none open")
-        fp99 = percentile(fl, 99)
-        goal = 2 * rl["customer_to_agent_ms"]["p99"] + 3 * fp99
-        k = kf["customer_to_agent_ms"]
-        lines = max(int(kf["sent"]), 1)
-        cpu_ms = cpu * 1000 / lines
-        first, follow = kf["first_line_to_agent_ms"], kf["follow_up_to_agent_ms"]
-        say(f"  kefu {shape}: p50 {k['p50']:.1f} ms, p99 {k['p99']:.1f} ms; {cpu_ms:.2f} CPU ms per line "
-            f"(all its processes, the drain included); the {first['n']} new chats' first lines p50 "
-            f"{first['p50']:.1f} / p99 {first['p99']:.1f} ms, the {follow['n']} follow-ups p50 "
-            f"{follow['p50']:.1f} / p99 {follow['p99']:.1f} ms; {say_stalls(held)}; "
-            f"{pauses.say(seen['kefu'], 'the machine')}")
-        rows.append(Row(
-            f"latency {rate:.0f}/s {shape}", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
-            f"relay p99 {rl['customer_to_agent_ms']['p99']:.1f}, floor p99 {fp99:.1f} ms",
-            k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
-            {"rate": rate, "shape": shape, "kefu": kf, "relay": rl,
-             "floor_ms": {"p50": percentile(fl, 50), "p99": fp99}, "late_or_lost": kf["lost_to_agent"],
-             "cpu_ms_per_line": round(cpu_ms, 3), "relay_cpu_ms_per_line": round(relay_ms, 3), "stalls": held,
-             "machine_pauses": seen,
-             "load_average": [round(x, 1) for x in os.getloadavg()]}))
+        watch, before = pauses.Watch(), cpu_s([relay_pid])
+        rl = await drive(relay_base, relay_tokens, rate, duration_s)
+        met["relay"], cpu["relay"] = watch.stop(), cpu_s([relay_pid]) - before
+        say(f"latency at {rate:.0f} msg/s: kefu {kefu.shape.name}"
+            + (f", customers joining over {ramp_s:.0f} s" if ramp_s else ""))
+        watch, before = pauses.Watch(), cpu_s(kefu.pids)
+        kf = await drive(kefu.bases, tokens, rate, duration_s, ramp_s)
+        met["kefu"], cpu["kefu"] = watch.stop(), cpu_s(kefu.pids) - before
+    for name in ("floor", "relay"):
+        say(f"  during the {name}'s run {pauses.say(met[name], 'the machine')}")
+    return Trio(fl, rl, kf, met, cpu)
+
+
+async def _at(rate: float, ramp_s: float, duration_s: float, url: str, relay: tuple[int, int], kefu: Running,
+              tokens: list[str], say: Any, profile_dir: Path | None, slice_s: float) -> list[Row]:
+    """One rate's rows: kefu against both baselines, the follow-ups apart, CPU per line, the
+    machine's pauses; with `ramp_s`, the customers joining over it (module doc)."""
+    shape = kefu.shape.name
+    suffix = "" if kefu.shape == ALL_IN_ONE else f"-{shape.replace('+', '-')}"
+    spread = 3 if slice_s else 1  # taking turns, kefu writes a third of the time
+    sampler = (py_spy(kefu.front_pids[0], duration_s * spread, profile_dir / f"latency-1000{suffix}.txt")
+               if profile_dir is not None and rate == 1000 else None)
+    loop_before = await scrape_stalls(kefu.urls)
+    trio = await _trio(rate, ramp_s, duration_s, url, relay, kefu, tokens, say, slice_s)
+    fl, rl, kf, seen = trio.floor_ms, trio.relay, trio.kefu, trio.pauses
+    cpu = trio.cpu_s["kefu"]
+    relay_ms = trio.cpu_s["relay"] * 1000 / max(int(rl["sent"]), 1)
+    held = stalls_between(loop_before, await scrape_stalls(kefu.urls))
+    if sampler is not None:
+        await asyncio.to_thread(sampler.wait)
+    closed = await close_all(kefu.bases[0], tokens)
+    await settle(kefu.pids, url)
+    say(f"  closed the {closed} chats of this run; the next starts with none open")
+    fp99 = percentile(fl, 99)
+    goal = 2 * rl["customer_to_agent_ms"]["p99"] + 3 * fp99
+    k = kf["customer_to_agent_ms"]
+    lines = max(int(kf["sent"]), 1)
+    cpu_ms = cpu * 1000 / lines
+    first, follow = kf["first_line_to_agent_ms"], kf["follow_up_to_agent_ms"]
+    joining = f", joining over {ramp_s:.0f} s" if ramp_s else ""
+    say(f"  kefu {shape}{joining}: p50 {k['p50']:.1f} ms, p99 {k['p99']:.1f} ms; {cpu_ms:.2f} CPU ms per line "
+        f"(all its processes, over its {'turns' if slice_s else 'run and its drain'}); "
+        f"the {first['n']} new chats' first lines p50 "
+        f"{first['p50']:.1f} / p99 {first['p99']:.1f} ms, the {follow['n']} follow-ups p50 "
+        f"{follow['p50']:.1f} / p99 {follow['p99']:.1f} ms; {say_stalls(held)}; "
+        f"{pauses.say(seen['kefu'], 'the machine')}")
+    name = f"  joining over {ramp_s:.0f} s" if ramp_s else f"latency {rate:.0f}/s {shape}"
+    rows = [Row(
+        name, f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
+        f"relay p99 {rl['customer_to_agent_ms']['p99']:.1f}, floor p99 {fp99:.1f} ms",
+        k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
+        {"rate": rate, "shape": shape, "ramp_s": ramp_s, "slice_s": slice_s, "kefu": kf, "relay": rl,
+         "floor_ms": {"p50": percentile(fl, 50), "p99": fp99}, "late_or_lost": kf["lost_to_agent"],
+         "cpu_ms_per_line": round(cpu_ms, 3), "relay_cpu_ms_per_line": round(relay_ms, 3), "stalls": held,
+         "machine_pauses": seen, "load_average": [round(x, 1) for x in os.getloadavg()]})]
+    if not ramp_s:
         rows.append(Row("  follow-ups only", f"p50 {follow['p50']:.1f} / p99 {follow['p99']:.1f} ms",
                         f"new chats p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms",
                         follow["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1", {}))
         rows.append(Row("  CPU per line", f"{cpu_ms:.2f} ms", f"relay {relay_ms:.2f} ms",
                         relay_ms / cpu_ms if cpu_ms else 0.0, "relay / kefu", {}))
-        rows.append(pause_row(seen["kefu"], seen))
-        if rate == 1000:
-            rows += await _ramped(kefu, tokens, rate, duration_s, goal, say, url, seen)
+    rows.append(pause_row(seen["kefu"], seen))
     return rows
 
 
@@ -340,27 +409,3 @@ def pause_row(run: dict[str, Any], seen: dict[str, dict[str, Any]]) -> Row:
     return Row("  machine pauses", f"kefu run {pauses.short(run)}",
                f"relay {pauses.short(seen['relay'])}, floor {pauses.short(seen['floor'])}",
                ratio, "paused share, kefu / baselines", {})
-
-
-async def _ramped(kefu: Running, tokens: list[str], rate: float, duration_s: float, goal: float, say: Any,
-                  url: str, seen: dict[str, dict[str, Any]]) -> list[Row]:
-    """The same rate with the customers joining over RAMP_S (module doc), measured against the
-    goal and the baselines of the burst run just before it."""
-    say(f"latency at {rate:.0f} msg/s: kefu {kefu.shape.name}, customers joining over {RAMP_S:.0f} s")
-    loop_before = await scrape_stalls(kefu.urls)
-    watch = pauses.Watch()
-    kf = await drive(kefu.bases, tokens, rate, duration_s, RAMP_S)
-    paused = watch.stop()
-    held = stalls_between(loop_before, await scrape_stalls(kefu.urls))
-    await close_all(kefu.bases[0], tokens)
-    await settle(kefu.pids, url)
-    k, first = kf["customer_to_agent_ms"], kf["first_line_to_agent_ms"]
-    say(f"  kefu {kefu.shape.name}, joining over {RAMP_S:.0f} s: p50 {k['p50']:.1f} ms, p99 {k['p99']:.1f} ms; "
-        f"the {first['n']} new chats' first lines p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms; "
-        f"{say_stalls(held)}; {pauses.say(paused, 'the machine')}")
-    return [Row(f"  joining over {RAMP_S:.0f} s", f"p50 {k['p50']:.1f} / p99 {k['p99']:.1f} ms",
-                f"new chats p50 {first['p50']:.1f} / p99 {first['p99']:.1f} ms",
-                k["p99"] / goal if goal else float("nan"), "p99 / (2 relay + 3 floor) <= 1",
-                {"ramp_s": RAMP_S, "kefu": kf, "late_or_lost": kf["lost_to_agent"], "stalls": held,
-                 "machine_pauses": paused}),
-            pause_row(paused, seen)]

@@ -52,24 +52,43 @@ def _loop(nap: Callable[[], bool], seconds: float, threshold_ms: float) -> dict[
     """`nap()` sleeps about SLEEP_MS and says whether to stop; until it does or `seconds` pass,
     note each wake-up over `threshold_ms` late."""
     pauses: list[tuple[float, float]] = []
-    start = last = time.perf_counter()
+    # time.monotonic: the clock every process here reads alike, so another process can tell
+    # which of its spans a pause fell in (`within`).
+    start = last = time.monotonic()
     while last - start < seconds:
         done = nap()
-        now = time.perf_counter()
+        now = time.monotonic()
         late_ms = (now - last) * 1000 - SLEEP_MS
         if late_ms > threshold_ms:
-            pauses.append((last - start, late_ms))
+            pauses.append((last, late_ms))
         last = now
         if done:
             break
+    p = summary(pauses, last - start)
+    p["at"] = [(round(t, 4), round(ms, 2)) for t, ms in pauses]
+    return p
+
+
+def summary(pauses: list[tuple[float, float]], seconds: float) -> dict[str, Any]:
+    """(when, how long in ms) of each pause over `seconds` watched: how many, the longest, their
+    sum, and the median time between two."""
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(pauses)]
     return {
-        "seconds": round(last - start, 3),
+        "seconds": round(seconds, 3),
         "pauses": len(pauses),
         "max_ms": round(max((ms for _, ms in pauses), default=0.0), 2),
         "total_ms": round(sum(ms for _, ms in pauses), 2),
         "every_s": round(statistics.median(gaps), 3) if gaps else None,
     }
+
+
+def within(p: dict[str, Any], spans: list[tuple[float, float]]) -> dict[str, Any]:
+    """What a watch saw during `spans` alone ((start, end) on time.monotonic, a run's turns):
+    a pause counts for the span it began in."""
+    hits = [(t, ms) for t, ms in p["at"] if any(a <= t < b for a, b in spans)]
+    out = summary(hits, sum(b - a for a, b in spans))
+    out["realtime"] = p.get("realtime", False)
+    return out
 
 
 def say(p: dict[str, Any], who: str = "the idle machine") -> str:

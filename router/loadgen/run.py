@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -45,8 +45,35 @@ class Plan:
 Hook = Callable[[Tally], Coroutine[Any, Any, None]]
 
 
-async def run(plan: Plan, *, progress: bool = True, during: Hook | None = None) -> tuple[dict[str, Any], Tally]:
-    """Run the plan; `during` is awaited while lines are being written (a test's fault injection)."""
+class Clock(Protocol):
+    """The time the schedule's lines are due by: the wall's from the first line by default. The
+    latency benchmark passes one that runs only while its slice is open (bench/slices.py), so
+    that kefu and its baselines take turns on the same machine."""
+
+    def now(self) -> float:
+        """Seconds of the schedule gone by."""
+        ...
+
+    async def until(self, t: float) -> None:
+        """Return once `now()` reaches `t`."""
+        ...
+
+
+class WallClock:
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+
+    def now(self) -> float:
+        return time.monotonic() - self._start
+
+    async def until(self, t: float) -> None:
+        await asyncio.sleep(max(0.0, t - self.now()))
+
+
+async def run(plan: Plan, *, progress: bool = True, during: Hook | None = None,
+              clock: Clock | None = None) -> tuple[dict[str, Any], Tally]:
+    """Run the plan; `during` is awaited while lines are being written (a test's fault injection);
+    `clock`: what the lines are due by (`Clock`), the wall's by default."""
     tally = Tally()
     run_id = os.urandom(3).hex()
     bar = Progress if progress else _Quiet
@@ -61,7 +88,7 @@ async def run(plan: Plan, *, progress: bool = True, during: Hook | None = None) 
             await _connect(customers, plan.connect_concurrency, bar("customers", len(customers)))
             started = time.monotonic()
             side = asyncio.create_task(during(tally)) if during else None
-            await _write(plan, customers, tally, bar("lines    ", _total(plan)))
+            await _write(plan, customers, tally, bar("lines    ", _total(plan)), clock or WallClock())
             await _drain(plan, tally, bar("in flight", None))
             if side is not None:
                 await side
@@ -123,7 +150,7 @@ async def _connect(socks: list[Agent] | list[Customer], concurrency: int, bar: P
     bar.done(done)
 
 
-async def _write(plan: Plan, customers: list[Customer], tally: Tally, bar: Progress) -> None:
+async def _write(plan: Plan, customers: list[Customer], tally: Tally, bar: Progress, clock: Clock) -> None:
     total = _total(plan)
     if plan.rate <= 0:
         # Everyone at once: each customer sends its whole script back to back.
@@ -135,17 +162,16 @@ async def _write(plan: Plan, customers: list[Customer], tally: Tally, bar: Progr
         bar.done(total)
         return
     lines = schedule(plan)
-    start = time.monotonic()
     n = 0
     while n < total:
-        now = time.monotonic() - start
+        now = clock.now()
         while n < total and lines[n][0] <= now:
             _, idx, seq = lines[n]
             await customers[idx].write(seq)
             n += 1
         bar.show(n, f"acked {len(tally.acked)} at agents {len(tally.delivered)}")
         if n < total:
-            await asyncio.sleep(max(0.0, start + lines[n][0] - time.monotonic()))
+            await clock.until(lines[n][0])
     bar.done(n)
 
 
