@@ -57,9 +57,10 @@ def main() -> int:
     parser.add_argument("--redis-socket", choices=("tcp", "unix"), default="tcp",
                         help="how kefu and the floor reach Redis in the latency runs: loopback TCP, or a unix "
                              "socket, as `kefu serve`'s embedded server is reached (default: tcp)")
-    parser.add_argument("--slice-s", type=float, default=SLICE_S, metavar="SECONDS",
+    parser.add_argument("--slice-s", type=float, default=0.0, metavar="SECONDS",
                         help="in the latency runs, the floor, the relay and kefu take turns writing this long "
-                             f"each (bench/slices.py; default {SLICE_S:.0f}); 0: one after the other")
+                             f"each (bench/slices.py; {SLICE_S:.0f} s, say); default 0: one after the other "
+                             "(each turn starts cold, which costs kefu more than the relay)")
     args = parser.parse_args()
     if args.redis_server:
         import os

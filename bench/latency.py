@@ -17,11 +17,12 @@ Goal (issue 21): at 1,000 msg/s, kefu p99 <= 2 x relay p99 + 3 x floor p99. Each
 with every customer's first line, 200 new chats in a fifth of a second, each decided and assigned;
 the rest are follow-ups to chats their agents hold. Both are reported apart beside the whole.
 
-The floor, the relay and kefu take turns (bench/slices.py): all three connected, each writes
-for 2 s while the others wait, in a rotating order, until each has written its 10 s, so that the
-machine's bad seconds fall on all three alike; `--slice-s 0` runs them one after the other, 10 s
-each, as until session 21, when a storm of pauses on one and not the others swung the ratio
-either way.
+The floor, the relay and kefu run one after the other, 10 s each. `--slice-s 2` has them take
+turns instead (bench/slices.py): all three connected, each writes for 2 s while the others
+wait, in a rotating order, so the machine's bad seconds fall on all three alike. It is not the
+default: each turn starts cold after the others' (kefu's lines in a turn's first 50 ms p50 1.6 /
+p99 5.2 ms, after its first 0.2 s 0.8 / 3.0), a cost the relay pays much less of, so taking turns
+measured kefu at about twice its p99 run one after the other (docs/performance.md, "Session 21").
 
 Every run, the baselines' included, is watched for pauses of the machine's own (bench/pauses.py,
 a real-time-priority process beside the run): a virtual machine that stops every process for a
@@ -56,7 +57,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench import pauses
 from bench.common import Row, free_port, py_spy, start_redis
 from bench.shapes import ALL_IN_ONE, SHAPES, Running, Shape, cpu_s, start
-from bench.slices import SLICE_S, Gate, take_turns
+from bench.slices import Gate, take_turns
 from router.childproc import die_with_parent
 from router.loadgen import Plan, run
 from router.loadgen.run import Clock, WallClock
@@ -243,12 +244,12 @@ async def settle(pids: list[int], url: str, timeout_s: float = 60) -> None:
 
 
 def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path | None = None,
-            shapes: tuple[Shape, ...] = SHAPES, unix: bool = False, slice_s: float = SLICE_S) -> list[Row]:
+            shapes: tuple[Shape, ...] = SHAPES, unix: bool = False, slice_s: float = 0.0) -> list[Row]:
     """Start Redis and the relay, then for each shape of kefu (bench/shapes.py) measure each rate
     against both floors, taken again beside it; `profile_dir`: py-spy samples the process taking
     the sockets at 1,000 msg/s into profile_dir/latency-1000[-SHAPE].txt. `unix`: kefu and the
     Redis floor reach Redis on a unix socket instead of loopback TCP. `slice_s`: the three take
-    turns writing this long each (bench/slices.py); 0: one after the other, as until session 21."""
+    turns writing this long each (bench/slices.py); 0, the default: one after the other."""
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
         work = Path(tmp)
@@ -279,7 +280,7 @@ def measure(rates: list[float], duration_s: float, say: Any, profile_dir: Path |
 
 
 async def _rates(rates: list[float], duration_s: float, url: str, relay: tuple[int, int], kefu: Running,
-                 tokens: list[str], say: Any, profile_dir: Path | None, slice_s: float = SLICE_S) -> list[Row]:
+                 tokens: list[str], say: Any, profile_dir: Path | None, slice_s: float = 0.0) -> list[Row]:
     rows: list[Row] = []
     for rate in rates:
         rows += await _at(rate, 0.0, duration_s, url, relay, kefu, tokens, say, profile_dir, slice_s)

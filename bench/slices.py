@@ -8,6 +8,13 @@ side, connected, each writing only while its `Gate` is open, and `take_turns` op
 for SLICE_S, in a rotating order, until each has had its whole duration: a minute of a bad
 machine falls on all three alike. A line sent just before its gate closes still lands in the next
 one's slice; GAP_S between slices lets those land first.
+
+It is `python -m bench latency --slice-s 2`, not the default: each turn starts cold after the
+others' (caches, the interpreter's own warm state), and kefu's lines in a turn's first 50 ms had
+a p50 of 1.6 ms and a p99 of 5.2 against 0.8 and 3.0 after its first 0.2 s, alone on the machine
+with its turns 2 s in 6. The relay, a few lines of code a frame, pays much less of it, so taking
+turns measured kefu at about twice the p99 of runs one after the other (docs/performance.md,
+"Session 21").
 """
 
 from __future__ import annotations
