@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -304,10 +305,12 @@ class Trio:
 
 
 async def _trio(rate: float, ramp_s: float, duration_s: float, url: str, relay: tuple[int, int], kefu: Running,
-                tokens: list[str], say: Any, slice_s: float) -> Trio:
+                tokens: list[str], say: Any, slice_s: float,
+                before_kefu: Callable[[], Awaitable[None]] | None = None) -> Trio:
     """The floor, the relay and kefu at `rate` (kefu's customers joining over `ramp_s`): taking
     turns in slices of `slice_s` (bench/slices.py), or with `slice_s` 0 one after the other, as
-    until session 21."""
+    until session 21. `before_kefu` is awaited just before kefu's run starts (its profile and
+    its loop's count begin there, not in the baselines' runs, where it idles)."""
     relay_port, relay_pid = relay
     relay_base = [f"http://127.0.0.1:{relay_port}"]
     relay_tokens = [f"r{i}" for i in range(AGENTS)]
@@ -318,6 +321,8 @@ async def _trio(rate: float, ramp_s: float, duration_s: float, url: str, relay: 
         # Kefu's and the relay's CPU over their own turns: between them their processes idle,
         # and a kefu process's timers then would count against its lines.
         gates = [Gate(), Gate(lambda: cpu_s([relay_pid])), Gate(lambda: cpu_s(kefu.pids))]
+        if before_kefu is not None:
+            await before_kefu()
         watch = pauses.Watch()
         fl, rl, kf, _ = await asyncio.gather(
             floor(url, rate, duration_s, gates[0]),
@@ -339,6 +344,8 @@ async def _trio(rate: float, ramp_s: float, duration_s: float, url: str, relay: 
         met["relay"], cpu["relay"] = watch.stop(), cpu_s([relay_pid]) - before
         say(f"latency at {rate:.0f} msg/s: kefu {kefu.shape.name}"
             + (f", customers joining over {ramp_s:.0f} s" if ramp_s else ""))
+        if before_kefu is not None:
+            await before_kefu()
         watch, before = pauses.Watch(), cpu_s(kefu.pids)
         kf = await drive(kefu.bases, tokens, rate, duration_s, ramp_s)
         met["kefu"], cpu["kefu"] = watch.stop(), cpu_s(kefu.pids) - before
@@ -354,16 +361,21 @@ async def _at(rate: float, ramp_s: float, duration_s: float, url: str, relay: tu
     shape = kefu.shape.name
     suffix = "" if kefu.shape == ALL_IN_ONE else f"-{shape.replace('+', '-')}"
     spread = 3 if slice_s else 1  # taking turns, kefu writes a third of the time
-    sampler = (py_spy(kefu.front_pids[0], duration_s * spread, profile_dir / f"latency-1000{suffix}.txt")
-               if profile_dir is not None and rate == 1000 else None)
-    loop_before = await scrape_stalls(kefu.urls)
-    trio = await _trio(rate, ramp_s, duration_s, url, relay, kefu, tokens, say, slice_s)
+    started: dict[str, Any] = {}
+
+    async def before_kefu() -> None:
+        if profile_dir is not None and rate == 1000:
+            started["sampler"] = py_spy(kefu.front_pids[0], duration_s * spread,
+                                        profile_dir / f"latency-1000{suffix}.txt")
+        started["loop"] = await scrape_stalls(kefu.urls)
+
+    trio = await _trio(rate, ramp_s, duration_s, url, relay, kefu, tokens, say, slice_s, before_kefu)
     fl, rl, kf, seen = trio.floor_ms, trio.relay, trio.kefu, trio.pauses
     cpu = trio.cpu_s["kefu"]
     relay_ms = trio.cpu_s["relay"] * 1000 / max(int(rl["sent"]), 1)
-    held = stalls_between(loop_before, await scrape_stalls(kefu.urls))
-    if sampler is not None:
-        await asyncio.to_thread(sampler.wait)
+    held = stalls_between(started["loop"], await scrape_stalls(kefu.urls))
+    if "sampler" in started:
+        await asyncio.to_thread(started["sampler"].wait)
     closed = await close_all(kefu.bases[0], tokens)
     await settle(kefu.pids, url)
     say(f"  closed the {closed} chats of this run; the next starts with none open")
