@@ -34,7 +34,8 @@ async def password_console(browser: Browser, base: str, aid: str, password: str)
     await form.get_by_label("Agent ID").fill(aid)
     await form.get_by_label("Password", exact=True).fill(password)
     await form.get_by_role("button", name="Sign in", exact=True).click()
-    await expect(page.locator("#conn")).to_have_text("online")
+    # Signing in and opening the socket took over the default 5 s once in a loaded suite run.
+    await expect(page.locator("#conn")).to_have_text("online", timeout=20_000)
     return page
 
 

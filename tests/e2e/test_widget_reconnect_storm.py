@@ -93,8 +93,10 @@ async def storm(redis_url: str, extra: str, writes: type[Counter]) -> None:
             spent, took = writes.writes - before, clock() - started
             check(socks, snaps, held)
             await asyncio.gather(*(s.close() for s in socks))
-        # Two round trips a page, besides the loops' own (twice their idle rate, for a busy machine).
-        assert spent <= 2 * PAGES + 2 * idle_per_s * took + 10, \
+        # Two round trips a page, besides the loops' own (twice their idle rate, for a busy machine),
+        # and a tenth of a round trip a page for what a 1 s idle window misses: a loaded suite run
+        # once counted 636 against 630 (before the connect's scripts, a storm cost 2,149).
+        assert spent <= 2 * PAGES + 2 * idle_per_s * took + PAGES // 10, \
             f"{spent} round trips to Redis for {PAGES} reconnects in {took:.1f} s ({idle_per_s:.0f} a second idle)"
         await asyncio.gather(alice.close(), bob.close())
 
