@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
 
 SLICE_S = 2.0
 """How long one run writes before the next takes its turn."""
@@ -84,8 +83,7 @@ class Gate:
             await asyncio.sleep(left)
 
 
-async def take_turns(gates: list[Gate], duration_s: float, slice_s: float = SLICE_S,
-                     say: Any = None) -> None:
+async def take_turns(gates: list[Gate], duration_s: float, slice_s: float = SLICE_S) -> None:
     """Once every gate's run is ready, open each in turn for `slice_s` (the order rotating each
     round, so none always follows the same one) until each has been open `duration_s`."""
     # Connecting 200 customers and 20 agents takes a second or two; a run that never gets there
@@ -104,7 +102,5 @@ async def take_turns(gates: list[Gate], duration_s: float, slice_s: float = SLIC
             gate.settled()
         given += span
         turn += 1
-        if say is not None:
-            say(f"  turns: {given:.0f} of {duration_s:.0f} s each")
     for gate in gates:  # past its duration a run has nothing left to write: let it finish
         gate.open()
