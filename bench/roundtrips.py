@@ -47,9 +47,13 @@ IDLE_S = 5.0
 
 
 class Counter:
-    """Writes to Redis by this process's redis-py connections."""
+    """Writes to Redis by this process's redis-py connections, and how many of them were health
+    checks: the PING a connection sends before a command when it has sat idle longer than
+    `health_check_interval`, or (the cluster client's) when it is new. Those follow from how many
+    connections the pools hold and how long they sat, not from the work."""
 
     writes = 0
+    pings = 0
 
     @classmethod
     def install(cls) -> Callable[[], None]:
@@ -62,6 +66,13 @@ class Counter:
             await original(self, command, check_health)
 
         AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+        ping = AbstractConnection._send_ping
+
+        async def counted_ping(self: AbstractConnection) -> None:
+            cls.pings += 1
+            await ping(self)  # type: ignore[no-untyped-call]
+
+        AbstractConnection._send_ping = counted_ping  # type: ignore[method-assign]
         # The plain client's connection classes (TCP and unix) send by themselves: count those too, once each.
         mine = _Cheaper.send_packed_command
 
@@ -73,6 +84,7 @@ class Counter:
 
         def undo() -> None:
             AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+            AbstractConnection._send_ping = ping  # type: ignore[method-assign]
             _Cheaper.send_packed_command = mine  # type: ignore[method-assign]
 
         return undo

@@ -164,6 +164,13 @@ class _Cheaper(AbstractConnection):
         return await super().read_response(disable_decoding, timeout, disconnect_on_error=disconnect_on_error,
                                            push_request=push_request)
 
+    async def on_connect_check_health(self, check_health: bool = True) -> None:
+        await super().on_connect_check_health(check_health)
+        # A connection that has just answered its handshake, or sent none (RESP2, no password,
+        # no SETINFO), is healthy: without this its first command would wait for a PING.
+        if self.health_check_interval:
+            self.next_health_check = asyncio.get_running_loop().time() + self.health_check_interval
+
     async def send_packed_command(self, command: bytes | str | Iterable[bytes], check_health: bool = True) -> None:
         if check_health and self.socket_timeout and self.is_connected:
             await self.check_health()  # type: ignore[no-untyped-call]
@@ -326,8 +333,15 @@ def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode:
     # connection). Every reply shape, script reply and figure here was built and measured on
     # RESP2, which Redis 6.2 and 7 both speak; a change of protocol is a decision of its own, not
     # a side effect of a minor release.
+    # driver_info=None: no CLIENT SETINFO on a new connection. redis-py sends two (library name and
+    # version) and waits for them before a new connection's first command: at a burst, every
+    # connection a pool adds paid a round trip before its work, and Redis 6.2 refuses both
+    # (counted as failed calls on every connect). The plain client's connections now go straight
+    # to their command (`_Cheaper.on_connect_check_health`); the cluster client's (redis-py's own class) send
+    # a health-check PING instead, one command where there were two. CLIENT LIST loses the words
+    # "redis-py" and its version.
     timeouts = {"socket_timeout": o.socket_timeout_s, "socket_connect_timeout": o.connect_timeout_s,
-                "protocol": RESP}
+                "protocol": RESP, "driver_info": None}
     if cluster:
         # A failover takes the cluster a node timeout or two to settle; the client refreshes its
         # slot map on MOVED and on connection errors and retries, so a command rides it out.

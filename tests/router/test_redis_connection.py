@@ -167,6 +167,32 @@ async def test_every_client_speaks_resp2_whatever_redis_py_defaults_to(redis_url
         await cluster.aclose()
 
 
+async def test_a_new_connection_goes_straight_to_its_command(url: str, redis_cluster: RedisCluster) -> None:
+    """No CLIENT SETINFO from any client (Redis 6.2 refuses it; at a burst each new connection
+    waited for it), and no health-check PING before a plain connection's first command."""
+    watch = make_client(url, cluster=False)
+    await watch.config_resetstat()
+    client = make_client(url, cluster=False)
+    try:
+        # Forty at once: the pool opens a connection for each.
+        assert sorted(await asyncio.gather(*(client.incr("n") for _ in range(40)))) == list(range(1, 41))
+        assert len(client.connection_pool._available_connections) > 1
+        stats = await watch.info("commandstats")
+        assert stats["cmdstat_incrby"]["calls"] == 40
+        assert "cmdstat_client|setinfo" not in stats and "cmdstat_ping" not in stats, sorted(stats)
+    finally:
+        await client.aclose()
+        await watch.aclose()
+    cluster = make_client(redis_cluster.url, cluster=True)
+    try:
+        await asyncio.gather(*(cluster.incr(f"n{i}") for i in range(40)))
+        for node in cluster.get_primaries():
+            stats = await cluster.info("commandstats", target_nodes=node)
+            assert "cmdstat_client|setinfo" not in stats, sorted(stats)
+    finally:
+        await cluster.aclose()
+
+
 async def test_a_pipeline_reads_its_buffered_replies_without_a_timer_each(url: str,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     client = make_client(url, cluster=False)
