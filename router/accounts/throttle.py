@@ -1,7 +1,11 @@
 """Failed sign-ins, slowed and then locked, per account and per address.
 
-After the n-th failure in a row the next try must wait `slow_base_s * 2^(n-1)` (at most
+After an account's n-th failure in a row the next try must wait `slow_base_s * 2^(n-1)` (at most
 `slow_max_s`); a try during the wait is refused without checking the password (429, Retry-After).
+An address is slowed the same way only past `max_failures` of its own (its n-th failure waits
+`slow_base_s * 2^(n-max_failures-1)`): a shop's agents often sign in from one address (the
+office's NAT), and one agent's typo at the start of a shift must not make every colleague wait.
+Guessing from one address still slows after as many misses as lock an account.
 At `max_failures` for an account, or `address_max_failures` for an address, it is locked for
 `lockout_s`. The counts, waits and locks are Redis keys with expiries, so every process sees the
 same, and the time left is the key's TTL. A success clears the account's count (not the
@@ -39,13 +43,13 @@ class Throttle:
     async def failed(self, aid: str, address: str) -> list[str]:
         """Count a failure against both; the kinds ('acct', 'addr') this failure locked."""
         locked = []
-        for kind, who, limit in ((ACCOUNT, aid, self.s.max_failures),
-                                 (ADDRESS, address, self.s.address_max_failures)):
-            n = await self.records.failed(kind, who, self.s.failure_window_s)
-            if n >= limit:
+        for kind, who, limit, free in ((ACCOUNT, aid, self.s.max_failures, 0),
+                                       (ADDRESS, address, self.s.address_max_failures, self.s.max_failures)):
+            n = await self.records.failed(kind, who, self.s.failure_window_s) - free
+            if n + free >= limit:
                 await self.records.hold(kind, who, LOCK, self.s.lockout_s)
                 locked.append(kind)
-            elif self.s.slow_base_s > 0:
+            elif self.s.slow_base_s > 0 and n > 0:
                 await self.records.hold(kind, who, WAIT, min(self.s.slow_max_s, self.s.slow_base_s * 2 ** (n - 1)))
         return locked
 

@@ -49,7 +49,8 @@ class AccountSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
     """A failure is forgotten this long after the last one."""
     lockout_s: int = 900
     slow_base_s: float = 1.0
-    """After the n-th failure the next try waits slow_base_s * 2^(n-1), at most slow_max_s."""
+    """After an account's n-th failure the next try waits slow_base_s * 2^(n-1), at most slow_max_s
+    (an address's only past max_failures: router/accounts/throttle.py)."""
     slow_max_s: float = 30.0
     require_2fa: tuple[Role, ...] = ()
     """Roles that must sign in with a TOTP code; the console can change this live."""

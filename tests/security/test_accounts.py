@@ -102,6 +102,26 @@ async def test_failed_sign_ins_are_slowed_then_locked_with_retry_after(redis_url
         assert (await login(http, base, "ada", "wrong-4"))[0] == 401
 
 
+async def test_colleagues_behind_one_address_are_not_slowed_by_a_typo(redis_url: str) -> None:
+    """A shop's agents sign in from the office's one address: its failures slow nobody else until
+    there are more of them than lock an account (max_failures), then each further one does."""
+    extra = "accounts:\n  max_failures: 3\n  address_max_failures: 100\n  slow_base_s: 0.5\n  slow_max_s: 1\n"
+    async with running(shop_settings(extra), redis_url) as (_rt, base), aiohttp.ClientSession() as http:
+        for n in range(1, 4):  # three typos, each another agent's (ids unknown here fail alike)
+            assert (await login(http, base, f"agent-{n}", "a typo"))[0] == 401
+            status, _, data = await login(http, base, "ada", ADMIN_PASSWORD)  # straight after
+            assert status == 200, data
+        assert (await login(http, base, "agent-4", "a typo"))[0] == 401  # the address's fourth
+        status, headers, data = await login(http, base, "ada", ADMIN_PASSWORD)
+        assert status == 429 and data["error"] == "slow_down" and headers["Retry-After"] == "1", data
+        await asyncio.sleep(0.55)
+        assert (await login(http, base, "ada", ADMIN_PASSWORD))[0] == 200
+        assert (await login(http, base, "agent-5", "a typo"))[0] == 401  # the wait doubles
+        await asyncio.sleep(0.55)
+        status, _, data = await login(http, base, "ada", ADMIN_PASSWORD)
+        assert status == 429 and data["error"] == "slow_down", data
+
+
 async def test_one_address_guessing_many_accounts_is_locked(redis_url: str) -> None:
     extra = "accounts:\n  max_failures: 50\n  address_max_failures: 4\n  slow_base_s: 0\n  lockout_s: 60\n"
     async with running(shop_settings(extra), redis_url) as (rt, base), aiohttp.ClientSession() as http:
