@@ -317,6 +317,37 @@ class _Redis(aioredis.Redis):
         return _Pipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
 
 
+_STREAMS_FROM = {"XREAD": 0, "XREADGROUP": 3}
+"""Where each stream read's STREAMS keyword may start, counted after the command's name
+(XREADGROUP's GROUP, group and consumer come first): where Redis's own key spec starts looking."""
+
+
+def _is_streams(arg: Any) -> bool:
+    return isinstance(arg, str | bytes) and len(arg) == 7 and arg.upper() in ("STREAMS", b"STREAMS")
+
+
+class _Cluster(RedisCluster):
+    """redis-py's cluster client, finding a stream read's keys itself.
+
+    XREAD and XREADGROUP name their keys after a STREAMS keyword, which redis-py's key-spec
+    parser does not follow: it asked a server (COMMAND GETKEYS) before every read, a round trip
+    in front of each route worker's, archiver's and sender's read (tests/router/
+    test_redis_connection.py counts them)."""
+
+    async def _determine_slot(self, command: str, *args: Any) -> int:
+        name = (command.decode() if isinstance(command, bytes) else str(command)).upper()
+        start = _STREAMS_FROM.get(name)
+        if start is not None:
+            at = next((i for i in range(start, len(args)) if _is_streams(args[i])), None)
+            rest = args[at + 1:] if at is not None else ()
+            if rest and len(rest) % 2 == 0:
+                slots = {self.keyslot(k) for k in rest[:len(rest) // 2]}
+                if len(slots) == 1:
+                    return slots.pop()
+            # Malformed or across slots: redis-py's own way, and its error.
+        return await super()._determine_slot(command, *args)
+
+
 _CONNECTIONS: dict[str, type[_Cheaper]] = {"redis": _Connection, "unix": _UnixConnection}
 
 
@@ -352,7 +383,7 @@ def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode:
         # refresh every 5th MOVED) closes every node's connections, including those other tasks
         # are using at that moment; while a slot is resharded under load they then fail with
         # AttributeError, which is no Redis error, and services crash and frames are dropped.
-        return RedisCluster.from_url(url, decode_responses=decode, health_check_interval=30, retry=retry,
+        return _Cluster.from_url(url, decode_responses=decode, health_check_interval=30, retry=retry,
                                      max_connections=max(o.max_connections, 1000), reinitialize_steps=0,
                                      **timeouts)
     # TCP and unix sockets; rediss:// keeps redis-py's own connection class (its TLS reads).

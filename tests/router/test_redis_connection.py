@@ -20,7 +20,7 @@ from helpers.redis_server import RedisServer, short_socket_dir
 from hypothesis import given
 from hypothesis import strategies as st
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import DataError
+from redis.exceptions import DataError, RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.config.limits import RedisSettings
@@ -163,6 +163,38 @@ async def test_every_client_speaks_resp2_whatever_redis_py_defaults_to(redis_url
         node = cluster.get_node_from_key("k")
         info = await cluster.execute_command("CLIENT", "INFO", target_nodes=node)
         assert "resp=2" in info.split(), info  # Redis 7 says it; 6.2's CLIENT INFO does not
+    finally:
+        await cluster.aclose()
+
+
+async def test_a_cluster_stream_read_asks_no_server_for_its_keys(redis_cluster: RedisCluster) -> None:
+    """XREAD and XREADGROUP name their keys after STREAMS, which redis-py's cluster client sent a
+    COMMAND GETKEYS to find before every read; kefu's finds them itself and routes by them."""
+    cluster = make_client(redis_cluster.url, cluster=True)
+
+    async def getkeys() -> int:
+        stats = [await cluster.info("commandstats", target_nodes=n) for n in cluster.get_primaries()]
+        return sum(s.get("cmdstat_command|getkeys", {}).get("calls", 0) for s in stats)
+
+    try:
+        await cluster.initialize()
+        keys = [f"{{s{i}}}:in" for i in range(12)]  # twelve slots, over the three masters
+        assert len({cluster.get_node_from_key(k).name for k in keys}) == 3
+        for k in keys:
+            await cluster.xadd(k, {"n": k})
+            await cluster.xgroup_create(k, "g", id="0")
+        before = await getkeys()
+        for k in keys:
+            assert [(s, [f for _, f in e]) for s, e in await cluster.xreadgroup("g", "c", {k: ">"}, count=5)] \
+                == [(k, [{"n": k}])]
+            assert (await cluster.xread({k: "0"}, count=5, block=10))[0][0] == k
+            async with cluster.pipeline(transaction=False) as pipe:  # a pipeline routes the same way
+                pipe.xreadgroup("g", "c", {k: "0"}, count=5)
+                assert [r[0][0] for r in await pipe.execute()] == [k]
+        assert await getkeys() == before
+        # Two slots in one read is refused as before.
+        with pytest.raises(RedisClusterException):
+            await cluster.xread({keys[0]: "0", keys[1]: "0"})
     finally:
         await cluster.aclose()
 
