@@ -130,7 +130,8 @@ class EmbeddedRedis:
     async def _answers(self) -> bool:
         if not self.socket.exists():
             return False
-        client = aioredis.Redis(unix_socket_path=str(self.socket), socket_connect_timeout=0.5)
+        # driver_info=None: no CLIENT SETINFO, which Redis 6.2 counts as a failed call (client.py).
+        client = aioredis.Redis(unix_socket_path=str(self.socket), socket_connect_timeout=0.5, driver_info=None)
         try:
             return bool(await client.ping())
         except Exception:
@@ -139,7 +140,7 @@ class EmbeddedRedis:
             await client.aclose()
 
     async def _check_version(self) -> None:
-        client = aioredis.Redis(unix_socket_path=str(self.socket))
+        client = aioredis.Redis(unix_socket_path=str(self.socket), driver_info=None)
         try:
             info = await client.info("server")
         finally:
