@@ -117,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The archive's schema check said seven lines of alembic's plugin set-up at every start; the
+    # migrations it runs (alembic.runtime.migration) are still said.
+    plugins = logging.getLogger("alembic.runtime.plugins")
+    if plugins.level == logging.NOTSET:
+        plugins.setLevel(logging.WARNING)
     from router.bot.pii import install_log_masking
 
     install_log_masking()

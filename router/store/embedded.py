@@ -92,9 +92,13 @@ class EmbeddedRedis:
         # The router owns this server: if kefu dies, even by SIGKILL, redis-server gets SIGTERM and
         # flushes its AOF rather than living on with the data dir's socket. Spawned from the event
         # loop's thread, which lives as long as the router (see router/childproc.py).
+        # A process group of its own: a terminal's Ctrl-C goes to the whole foreground group, and
+        # the server then shut down at the same instant as kefu began to drain, so the drain's
+        # acks and the sender's last deliveries failed ("Connection closed by server"), to be
+        # redone after the next start. kefu stops it after draining (`stop`).
         self._proc = subprocess.Popen(  # noqa: ASYNC220 -- a one-off spawn at start-up
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=die_with_parent(signal.SIGTERM),
+            preexec_fn=die_with_parent(signal.SIGTERM), process_group=0,
         )
         deadline = asyncio.get_running_loop().time() + wait_s
         while asyncio.get_running_loop().time() < deadline:

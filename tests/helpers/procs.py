@@ -20,8 +20,11 @@ class Serve:
     """One `kefu serve` process on a free loopback port."""
 
     def __init__(self, config: Path | None, redis_url: str | None, cwd: Path, data_dir: Path | None = None,
-                 extra: list[str] | None = None, port: int | None = None) -> None:
+                 extra: list[str] | None = None, port: int | None = None, own_group: bool = False) -> None:
         self.picked = port is None  # a given port: a restart that clients reconnect to, kept
+        self.own_group = own_group
+        """In a process group of its own, as a shell's foreground job is: a test can send the
+        group a terminal's Ctrl-C (`os.killpg`) without reaching pytest."""
         self.cwd = cwd
         self.args = [sys.executable, "-m", "router", "serve"]
         if config:
@@ -43,7 +46,8 @@ class Serve:
         # SIGTERM when the test run dies, so a killed pytest leaves no server (and its embedded
         # redis) behind. Tests build Serve on the main thread, which lives as long as the run.
         self.proc = subprocess.Popen([*self.args, "--port", str(port)], cwd=self.cwd, stdout=self._out,
-                                     stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent())
+                                     stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent(),
+                                     process_group=0 if self.own_group else None)
 
     # Generous: a cold start imports jieba, SQLAlchemy and aiohttp, which takes tens of seconds on a
     # 2-core machine running the suite side by side; a server that fails exits, and that fails at once.
