@@ -43,14 +43,16 @@ class Throttle:
     async def failed(self, aid: str, address: str) -> list[str]:
         """Count a failure against both; the kinds ('acct', 'addr') this failure locked."""
         locked = []
+        # free: the failures that slow nobody (an address's first max_failures, the docstring's why).
         for kind, who, limit, free in ((ACCOUNT, aid, self.s.max_failures, 0),
                                        (ADDRESS, address, self.s.address_max_failures, self.s.max_failures)):
-            n = await self.records.failed(kind, who, self.s.failure_window_s) - free
-            if n + free >= limit:
+            count = await self.records.failed(kind, who, self.s.failure_window_s)
+            if count >= limit:
                 await self.records.hold(kind, who, LOCK, self.s.lockout_s)
                 locked.append(kind)
-            elif self.s.slow_base_s > 0 and n > 0:
-                await self.records.hold(kind, who, WAIT, min(self.s.slow_max_s, self.s.slow_base_s * 2 ** (n - 1)))
+            elif self.s.slow_base_s > 0 and count > free:
+                wait = self.s.slow_base_s * 2 ** (count - free - 1)
+                await self.records.hold(kind, who, WAIT, min(self.s.slow_max_s, wait))
         return locked
 
     async def succeeded(self, aid: str) -> None:

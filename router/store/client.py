@@ -331,8 +331,8 @@ class _Cluster(RedisCluster):
 
     XREAD and XREADGROUP name their keys after a STREAMS keyword, which redis-py's key-spec
     parser does not follow: it asked a server (COMMAND GETKEYS) before every read, a round trip
-    in front of each route worker's, archiver's and sender's read (tests/router/
-    test_redis_connection.py counts them)."""
+    in front of each route worker's, archiver's and sender's read
+    (tests/router/test_redis_connection.py counts them)."""
 
     async def _determine_slot(self, command: str, *args: Any) -> int:
         name = (command.decode() if isinstance(command, bytes) else str(command)).upper()
@@ -368,9 +368,9 @@ def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode:
     # version) and waits for them before a new connection's first command: at a burst, every
     # connection a pool adds paid a round trip before its work, and Redis 6.2 refuses both
     # (counted as failed calls on every connect). The plain client's connections now go straight
-    # to their command (`_Cheaper.on_connect_check_health`); the cluster client's (redis-py's own class) send
-    # a health-check PING instead, one command where there were two. CLIENT LIST loses the words
-    # "redis-py" and its version.
+    # to their command (`_Cheaper.on_connect_check_health`); the cluster client's, redis-py's own
+    # class, send a health-check PING instead, one command where there were two. CLIENT LIST
+    # loses the words "redis-py" and its version.
     timeouts = {"socket_timeout": o.socket_timeout_s, "socket_connect_timeout": o.connect_timeout_s,
                 "protocol": RESP, "driver_info": None}
     if cluster:
@@ -384,8 +384,8 @@ def make_client(url: str, cluster: bool, o: RedisSettings | None = None, decode:
         # are using at that moment; while a slot is resharded under load they then fail with
         # AttributeError, which is no Redis error, and services crash and frames are dropped.
         return _Cluster.from_url(url, decode_responses=decode, health_check_interval=30, retry=retry,
-                                     max_connections=max(o.max_connections, 1000), reinitialize_steps=0,
-                                     **timeouts)
+                                 max_connections=max(o.max_connections, 1000), reinitialize_steps=0,
+                                 **timeouts)
     # TCP and unix sockets; rediss:// keeps redis-py's own connection class (its TLS reads).
     connection = _CONNECTIONS.get(url.partition("://")[0]) if HIREDIS_AVAILABLE else None
     ours: dict[str, Any] = {"connection_class": connection, "parser_class": _Parser} if connection else {}
