@@ -38,7 +38,7 @@ from router.config.settings import parse_settings
 from router.loadgen.clients import Agent, Customer
 from router.loadgen.tally import Tally
 from router.runtime import Runtime
-from router.store.client import _Cheaper
+from router.store.connection import _Cheaper
 from router.web.app import build_app
 
 AGENTS = 20

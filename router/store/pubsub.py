@@ -25,7 +25,8 @@ from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from router.store.client import REDIS_ERRORS, _Peekable
+from router.store.client import REDIS_ERRORS
+from router.store.connection import _Peekable
 
 SHARDED_SINCE = (7, 0)
 """The first Redis with shard channels."""

@@ -17,7 +17,7 @@ from helpers.clients import agent, customer, msg_id
 from redis.asyncio.connection import AbstractConnection
 
 from router.config.settings import parse_settings
-from router.store.client import _Cheaper
+from router.store.connection import _Cheaper
 from router.store.views import AssignedView
 
 

@@ -24,7 +24,8 @@ from redis.exceptions import DataError, RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.config.limits import RedisSettings
-from router.store.client import _Connection, _UnixConnection, make_client
+from router.store.client import make_client
+from router.store.connection import _Connection, _UnixConnection
 
 ARG = st.one_of(st.text(), st.binary(), st.integers(), st.floats(allow_nan=False), st.binary().map(bytearray),
                 st.binary().map(memoryview))
